@@ -1,0 +1,1 @@
+namespace Gensyn.Actors; internal static class AssemblyMarker { }

@@ -1,0 +1,84 @@
+namespace Gensyn.Contracts.Jobs;
+
+/// <summary>
+/// A validated training job: what to train, on which data, how, how it is verified, and what it may cost.
+/// Built only by <see cref="JobSpecParser"/>, so every instance satisfies its rules.
+/// </summary>
+public sealed record JobSpec(
+    string Name,
+    ModelSpec Model,
+    DatasetSpec Dataset,
+    TrainingSpec Training,
+    VerificationSpec Verification,
+    RequirementsSpec Requirements,
+    BudgetSpec Budget);
+
+/// <summary>The model family and its size. Fields that do not apply to <see cref="Kind"/> keep their defaults.</summary>
+public sealed record ModelSpec(
+    ModelKind Kind,
+    IReadOnlyList<int> Hidden,      // mlp: hidden layer widths
+    IReadOnlyList<int> Channels,    // cnn: conv channels per block
+    int DModel,                     // charlm
+    int Layers,                     // charlm
+    int Heads,                      // charlm
+    int Context);                   // charlm: sequence length in bytes
+
+public enum ModelKind { Mlp, Cnn, CharLm }
+
+/// <summary>
+/// Where the data comes from. <see cref="Name"/> names a built-in dataset (mnist, synthetic);
+/// otherwise <see cref="Format"/> says how to read the files. Paths are absolute (resolved against the spec's folder).
+/// </summary>
+public sealed record DatasetSpec(
+    string? Name,
+    DatasetFormat Format,
+    string? TrainImages,
+    string? TrainLabels,
+    string? TestImages,
+    string? TestLabels,
+    string? TrainCsv,
+    string? TestCsv,
+    int LabelColumn,
+    IReadOnlyList<string> TextPaths,
+    string TextInclude,             // glob for files found under directories in TextPaths, e.g. "*.cs"
+    double TestFraction,
+    int SyntheticSamples,
+    int SyntheticFeatures,
+    int SyntheticClasses);
+
+public enum DatasetFormat { Mnist, Idx, Csv, Text, Synthetic }
+
+/// <summary>DiLoCo schedule and optimizers. <see cref="InnerSteps"/> is H; <see cref="CheckpointEvery"/> is C.</summary>
+public sealed record TrainingSpec(
+    int Rounds,
+    int Shards,
+    int InnerSteps,
+    int BatchSize,
+    long Seed,
+    int Threads,
+    int CheckpointEvery,
+    InnerOptimizerSpec InnerOptimizer,
+    OuterOptimizerSpec OuterOptimizer);
+
+public enum InnerOptimizerKind { Sgd, AdamW }
+
+public sealed record InnerOptimizerSpec(
+    InnerOptimizerKind Kind,
+    double LearningRate,
+    double Momentum,
+    double WeightDecay,
+    double Beta1,
+    double Beta2,
+    double Epsilon);
+
+public sealed record OuterOptimizerSpec(double LearningRate, double Momentum);
+
+public enum VerificationMode { SpotCheck, Replicated }
+
+public sealed record VerificationSpec(VerificationMode Mode, int Samples);
+
+public enum DeviceRequirement { Any, Cpu, Cuda }
+
+public sealed record RequirementsSpec(DeviceRequirement Device, double MinMemoryGb);
+
+public sealed record BudgetSpec(string Token, double MaxPricePerHour, double MaxTotal);
