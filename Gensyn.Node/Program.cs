@@ -1,2 +1,48 @@
-using TorchSharp;
-Console.WriteLine(torch.ones(3).sum().item<float>());
+using System.CommandLine;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Node.Cli;
+using Gensyn.Training.Checkpoints;
+using Gensyn.Training.Data;
+using Serilog;
+
+var root = new RootCommand("gensyn: decentralized, verifiable neural-network training")
+{
+    Options = { GlobalOptions.LogLevel, GlobalOptions.DataDir },
+    Subcommands = { TrainCommand.Create() },
+};
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("Run './gensyn --help' for usage.");
+    return ExitCodes.InvalidInput;
+}
+
+try
+{
+    GlobalOptions.ConfigureLogging(parse);
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (Unwrap(e) is JobSpecException spec)
+{
+    foreach (var error in spec.Errors) Console.Error.WriteLine($"error: {error}");
+    return ExitCodes.InvalidInput;
+}
+catch (Exception e) when (Unwrap(e) is DatasetException or CheckpointException or CliInputException)
+{
+    Console.Error.WriteLine($"error: {Unwrap(e).Message}");
+    return ExitCodes.InvalidInput;
+}
+catch (Exception e)
+{
+    Log.Debug(e, "Unhandled failure");
+    Console.Error.WriteLine($"error: {Unwrap(e).Message} (run with --log-level debug for details)");
+    return ExitCodes.Failure;
+}
+finally
+{
+    Log.CloseAndFlush();
+}
+
+static Exception Unwrap(Exception e) => e is AggregateException { InnerException: { } inner } ? inner : e;

@@ -1,0 +1,766 @@
+using System.Globalization;
+using System.Numerics;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Gensyn.Contracts.Jobs;
+
+/// <summary>
+/// Reads a YAML job spec into a <see cref="JobSpec"/>, checking every rule. All problems are collected and thrown
+/// together as one <see cref="JobSpecException"/>, each naming its field by YAML path (e.g. <c>training.inner-steps</c>).
+/// Data files are not checked for existence here; the dataset loader does that.
+/// </summary>
+public static class JobSpecParser
+{
+    private static readonly string[] TopKeys = ["name", "model", "dataset", "training", "verification", "requirements", "budget"];
+    private static readonly string[] ModelKeys = ["kind", "hidden", "channels", "d-model", "layers", "heads", "context"];
+    private static readonly string[] DatasetKeys =
+        ["name", "format", "samples", "features", "classes", "train", "test", "label-column", "paths", "include", "test-fraction"];
+    private static readonly string[] ImageFileKeys = ["images", "labels"];
+    private static readonly string[] TrainingKeys =
+        ["rounds", "shards", "inner-steps", "batch-size", "seed", "threads", "checkpoint-every", "inner-optimizer", "outer-optimizer"];
+    private static readonly string[] InnerOptimizerKeys = ["kind", "lr", "momentum", "weight-decay", "beta1", "beta2", "eps"];
+    private static readonly string[] OuterOptimizerKeys = ["kind", "lr", "momentum"];
+    private static readonly string[] VerificationKeys = ["mode", "samples"];
+    private static readonly string[] RequirementsKeys = ["device", "min-memory-gb"];
+    private static readonly string[] BudgetKeys = ["token", "max-price-per-hour", "max-total"];
+
+    private static readonly (string Name, ModelKind Value)[] ModelKinds =
+        [("mlp", ModelKind.Mlp), ("cnn", ModelKind.Cnn), ("charlm", ModelKind.CharLm)];
+    private static readonly (string Name, DatasetFormat Value)[] BuiltInDatasets =
+        [("mnist", DatasetFormat.Mnist), ("synthetic", DatasetFormat.Synthetic)];
+    private static readonly (string Name, DatasetFormat Value)[] FileFormats =
+        [("idx", DatasetFormat.Idx), ("csv", DatasetFormat.Csv), ("text", DatasetFormat.Text)];
+    private static readonly (string Name, InnerOptimizerKind Value)[] InnerOptimizerKinds =
+        [("sgd", InnerOptimizerKind.Sgd), ("adamw", InnerOptimizerKind.AdamW)];
+    private static readonly (string Name, VerificationMode Value)[] VerificationModes =
+        [("spot-check", VerificationMode.SpotCheck), ("replicated", VerificationMode.Replicated)];
+    private static readonly (string Name, DeviceRequirement Value)[] Devices =
+        [("any", DeviceRequirement.Any), ("cpu", DeviceRequirement.Cpu), ("cuda", DeviceRequirement.Cuda)];
+    private static readonly string[] Tokens = ["GENS", "USDC"];
+
+    private static readonly int[] DefaultHidden = [128];
+    private static readonly int[] DefaultChannels = [32, 64];
+    private const double MaxMoney = 1e12;
+
+    /// <summary>Reads the spec in the file at <paramref name="path"/>; relative data paths are taken from the file's folder.</summary>
+    /// <exception cref="JobSpecException">The file is missing or unreadable, or the spec breaks any rule.</exception>
+    public static JobSpec ParseFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new JobSpecException($"{path}: file not found; check the path to the job spec");
+        }
+
+        string yaml;
+        try
+        {
+            yaml = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new JobSpecException($"{path}: cannot read the job spec: {e.Message}");
+        }
+
+        var fullPath = Path.GetFullPath(path);
+
+        // Never null: the path names an existing file, so it is not a root.
+        return Parse(yaml, Path.GetDirectoryName(fullPath)!);
+    }
+
+    /// <summary>Reads a spec from YAML text; relative data paths are resolved against <paramref name="baseDirectory"/>.</summary>
+    /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
+    public static JobSpec Parse(string yaml, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentNullException.ThrowIfNull(baseDirectory);
+
+        var errors = new List<string>();
+        var root = LoadRoot(yaml, errors);
+        if (root is null)
+        {
+            throw new JobSpecException(errors);
+        }
+
+        var top = new Section(root, "", TopKeys, errors);
+        var name = ReadName(top);
+        var model = ReadModel(top.Child("model", ModelKeys, required: true), out var modelKind);
+        var dataset = ReadDataset(top.Child("dataset", DatasetKeys, required: true), baseDirectory, out var dataFormat);
+        var training = ReadTraining(top.Child("training", TrainingKeys));
+        var verification = ReadVerification(top.Child("verification", VerificationKeys));
+        var requirements = ReadRequirements(top.Child("requirements", RequirementsKeys));
+        var budget = ReadBudget(top.Child("budget", BudgetKeys));
+        top.Finish();
+        CheckModelFitsData(modelKind, dataFormat, errors);
+
+        if (errors.Count > 0)
+        {
+            throw new JobSpecException(errors);
+        }
+
+        return new JobSpec(name, model, dataset, training, verification, requirements, budget);
+    }
+
+    private static YamlMappingNode? LoadRoot(string yaml, List<string> errors)
+    {
+        var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
+        try
+        {
+            stream.Load(parser);
+        }
+        catch (YamlException e)
+        {
+            errors.Add($"line {e.Start.Line}, column {e.Start.Column}: {Problem(e)}");
+            return null;
+        }
+        catch (Exception)
+        {
+            // YamlDotNet 18.1 throws InvalidOperationException for some unclosed flow mappings ("{ a: b" then "c: d"),
+            // with no position; the last event the parser read is the best place we can point at.
+            var at = parser.Current?.End;
+            errors.Add($"line {at?.Line ?? 1}, column {at?.Column ?? 1}: cannot read the YAML after this point; look for an unclosed '{{', '[' or quote");
+            return null;
+        }
+
+        if (stream.Documents.Count == 0 || IsNull(stream.Documents[0].RootNode))
+        {
+            errors.Add("the job spec is empty; expected a mapping with at least name, model and dataset");
+            return null;
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            var start = stream.Documents[1].RootNode.Start;
+            errors.Add($"line {start.Line}, column {start.Column}: expected a single YAML document, found another");
+            return null;
+        }
+
+        var root = stream.Documents[0].RootNode;
+        if (root is not YamlMappingNode map)
+        {
+            errors.Add($"the job spec must be a mapping of fields ({string.Join(", ", TopKeys)}), got {Describe(root)}");
+            return null;
+        }
+
+        return map;
+    }
+
+    // YamlDotNet prefixes its message with both marks, "(Line: 1, Col: 2, Idx: 1) - (Line: ...): "; we print our own.
+    private static string Problem(YamlException e)
+    {
+        var message = e.Message;
+        var prefixEnd = message.StartsWith("(Line:", StringComparison.Ordinal) ? message.IndexOf("): ", StringComparison.Ordinal) : -1;
+        var problem = prefixEnd >= 0 ? message[(prefixEnd + 3)..] : message;
+        return e.InnerException is { } inner ? $"{problem} ({inner.Message})" : problem;
+    }
+
+    private static string ReadName(Section top)
+    {
+        var name = top.Text("name", required: true);
+        if (name is null)
+        {
+            return "";
+        }
+
+        if (name.Length is 0 or > 64)
+        {
+            top.Fail("name", $"must be 1 to 64 characters, got {name.Length}");
+        }
+        else if (name[0] == '-' || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
+        {
+            top.Fail("name", $"must use only a-z, 0-9 and '-', starting with a letter or digit, got '{name}'");
+        }
+
+        return name;
+    }
+
+    private static ModelSpec ReadModel(Section m, out ModelKind? kind)
+    {
+        var known = kind = m.Choice("kind", ModelKinds, required: true);
+
+        // A field for another kind is a mistake worth reporting; with no valid kind we cannot tell, so skip it.
+        bool For(string key, ModelKind only) =>
+            m.Applies(key, known is null ? null : known == only, $"kind {NameOf(ModelKinds, only)}");
+
+        var hidden = For("hidden", ModelKind.Mlp) ? m.Integers("hidden", 1, 65536, 1, 8) : null;
+        var channels = For("channels", ModelKind.Cnn) ? m.Integers("channels", 1, 1024, 1, 4) : null;
+        var dModel = For("d-model", ModelKind.CharLm) ? m.Int("d-model", 128, 8, 4096) : 128;
+        var layers = For("layers", ModelKind.CharLm) ? m.Int("layers", 2, 1, 48) : 2;
+        var heads = For("heads", ModelKind.CharLm) ? m.Int("heads", 4, 1, 64) : 4;
+        var context = For("context", ModelKind.CharLm) ? m.Int("context", 64, 2, 4096) : 64;
+        if (m.Ok("d-model", "heads") && dModel % heads != 0)
+        {
+            m.Fail("d-model", $"must be divisible by {m.PathOf("heads")} ({heads}), got {dModel}");
+        }
+
+        m.Finish();
+        return new ModelSpec(kind ?? ModelKind.Mlp, hidden ?? DefaultHidden, channels ?? DefaultChannels, dModel, layers, heads, context);
+    }
+
+    private static DatasetSpec ReadDataset(Section d, string baseDirectory, out DatasetFormat? format)
+    {
+        var builtIn = d.Choice("name", BuiltInDatasets);
+        var fileFormat = d.Choice("format", FileFormats);
+        var both = d.Has("name") && d.Has("format");
+        if (both)
+        {
+            d.FailSection("give either name (mnist, synthetic) or format (idx, csv, text), not both");
+        }
+        else if (!d.Has("name") && !d.Has("format"))
+        {
+            d.FailSection("needs name (mnist, synthetic) or format (idx, csv, text)");
+        }
+
+        var known = format = both ? null : builtIn ?? fileFormat;
+
+        bool For(string key, string onlyFor, params DatasetFormat[] formats) =>
+            d.Applies(key, known is null ? null : formats.Contains(known.Value), onlyFor);
+
+        const string synthetic = "dataset name synthetic";
+        var samples = For("samples", synthetic, DatasetFormat.Synthetic) ? d.Int("samples", 2048, 16, 10_000_000) : 2048;
+        var features = For("features", synthetic, DatasetFormat.Synthetic) ? d.Int("features", 16, 1, 100_000) : 16;
+        var classes = For("classes", synthetic, DatasetFormat.Synthetic) ? d.Int("classes", 4, 2, 1000) : 4;
+
+        string? trainImages = null, trainLabels = null, testImages = null, testLabels = null, trainCsv = null, testCsv = null;
+        const string files = "format idx or csv";
+        var hasFiles = For("train", files, DatasetFormat.Idx, DatasetFormat.Csv) & For("test", files, DatasetFormat.Idx, DatasetFormat.Csv);
+        if (hasFiles && known == DatasetFormat.Idx)
+        {
+            (trainImages, trainLabels) = ReadImageFiles(d.Child("train", ImageFileKeys, required: true), baseDirectory);
+            (testImages, testLabels) = ReadImageFiles(d.Child("test", ImageFileKeys, required: true), baseDirectory);
+        }
+        else if (hasFiles)
+        {
+            trainCsv = d.FilePath("train", baseDirectory, required: true);
+            testCsv = d.FilePath("test", baseDirectory, required: true);
+        }
+
+        var labelColumn = For("label-column", "format csv", DatasetFormat.Csv) ? d.Int("label-column", 0, 0, int.MaxValue) : 0;
+
+        const string text = "format text";
+        var textPaths = For("paths", text, DatasetFormat.Text) ? d.FilePaths("paths", baseDirectory, required: true) : null;
+        var include = For("include", text, DatasetFormat.Text) ? d.Text("include") : null;
+        if (include is "")
+        {
+            d.Fail("include", "must not be empty; use \"*\" for every file");
+        }
+
+        var testFraction = For("test-fraction", text, DatasetFormat.Text)
+            ? d.Number("test-fraction", 0.1, Bound.Above(0), Bound.AtMost(0.5))
+            : 0.1;
+
+        d.Finish();
+        var name = builtIn is { } b && !both ? NameOf(BuiltInDatasets, b) : null;
+        return new DatasetSpec(
+            name, format ?? DatasetFormat.Mnist,
+            trainImages, trainLabels, testImages, testLabels, trainCsv, testCsv, labelColumn,
+            textPaths ?? [], include ?? "*", testFraction,
+            samples, features, classes);
+    }
+
+    private static (string? Images, string? Labels) ReadImageFiles(Section s, string baseDirectory)
+    {
+        var images = s.FilePath("images", baseDirectory, required: true);
+        var labels = s.FilePath("labels", baseDirectory, required: true);
+        s.Finish();
+        return (images, labels);
+    }
+
+    private static TrainingSpec ReadTraining(Section t)
+    {
+        var rounds = t.Int("rounds", 1, 1, 100_000);
+        var shards = t.Int("shards", 1, 1, 1024);
+        var innerSteps = t.Int("inner-steps", 100, 1, 1_000_000);
+        var batchSize = t.Int("batch-size", 64, 1, 65536);
+        var seed = t.Integer("seed", 0, long.MaxValue) ?? 42;
+        var threads = t.Int("threads", 1, 1, 256);
+
+        // More than inner-steps is allowed: it means only the final state of each round is checkpointed.
+        var checkpointEvery = t.Int("checkpoint-every", innerSteps, 1, 1_000_000);
+        var inner = ReadInnerOptimizer(t.Child("inner-optimizer", InnerOptimizerKeys));
+        var outer = ReadOuterOptimizer(t.Child("outer-optimizer", OuterOptimizerKeys));
+        t.Finish();
+        return new TrainingSpec(rounds, shards, innerSteps, batchSize, seed, threads, checkpointEvery, inner, outer);
+    }
+
+    private static InnerOptimizerSpec ReadInnerOptimizer(Section o)
+    {
+        var kind = o.Has("kind") ? o.Choice("kind", InnerOptimizerKinds) : InnerOptimizerKind.AdamW;
+        var lr = o.Number("lr", 0.001, Bound.Above(0), Bound.AtMost(10));
+
+        // AdamW has no momentum term: the field is checked but ignored there, as the spec format promises.
+        var momentum = o.Number("momentum", 0.9, Bound.AtLeast(0), Bound.Below(1));
+        if (kind != InnerOptimizerKind.Sgd)
+        {
+            momentum = 0;
+        }
+
+        var weightDecay = o.Number("weight-decay", kind == InnerOptimizerKind.Sgd ? 0 : 0.01, Bound.AtLeast(0), Bound.AtMost(1));
+
+        bool? adamW = kind is null ? null : kind == InnerOptimizerKind.AdamW;
+        bool ForAdamW(string key) => o.Applies(key, adamW, "kind adamw");
+        var beta1 = ForAdamW("beta1") ? o.Number("beta1", 0.9, Bound.AtLeast(0), Bound.Below(1)) : 0.9;
+        var beta2 = ForAdamW("beta2") ? o.Number("beta2", 0.999, Bound.AtLeast(0), Bound.Below(1)) : 0.999;
+        var eps = ForAdamW("eps") ? o.Number("eps", 1e-8, Bound.Above(0), Bound.AtMost(1)) : 1e-8;
+        o.Finish();
+        return new InnerOptimizerSpec(kind ?? InnerOptimizerKind.AdamW, lr, momentum, weightDecay, beta1, beta2, eps);
+    }
+
+    private static OuterOptimizerSpec ReadOuterOptimizer(Section o)
+    {
+        o.OneOf("kind", ["nesterov"]);
+        var lr = o.Number("lr", 0.7, Bound.Above(0), Bound.AtMost(10));
+        var momentum = o.Number("momentum", 0.9, Bound.AtLeast(0), Bound.Below(1));
+        o.Finish();
+        return new OuterOptimizerSpec(lr, momentum);
+    }
+
+    private static VerificationSpec ReadVerification(Section v)
+    {
+        var mode = v.Choice("mode", VerificationModes) ?? VerificationMode.SpotCheck;
+        var samples = v.Int("samples", 8, 1, 10_000);
+        v.Finish();
+        return new VerificationSpec(mode, samples);
+    }
+
+    private static RequirementsSpec ReadRequirements(Section r)
+    {
+        var device = r.Choice("device", Devices) ?? DeviceRequirement.Any;
+        var minMemoryGb = r.Number("min-memory-gb", 0, Bound.AtLeast(0), Bound.AtMost(100_000));
+        r.Finish();
+        return new RequirementsSpec(device, minMemoryGb);
+    }
+
+    private static BudgetSpec ReadBudget(Section b)
+    {
+        var token = b.OneOf("token", Tokens) ?? "GENS";
+        var maxPricePerHour = b.Number("max-price-per-hour", 0.5, Bound.AtLeast(0), Bound.AtMost(MaxMoney));
+        var maxTotal = b.Number("max-total", 100, Bound.AtLeast(0), Bound.AtMost(MaxMoney));
+        b.Finish();
+        return new BudgetSpec(token, maxPricePerHour, maxTotal);
+    }
+
+    // Reported once per conflict: each branch names the side the user most likely got wrong.
+    private static void CheckModelFitsData(ModelKind? model, DatasetFormat? data, List<string> errors)
+    {
+        if (model is not { } m || data is not { } d)
+        {
+            return;
+        }
+
+        var dataName = d is DatasetFormat.Mnist or DatasetFormat.Synthetic ? NameOf(BuiltInDatasets, d) : NameOf(FileFormats, d);
+        if (m == ModelKind.CharLm && d != DatasetFormat.Text)
+        {
+            errors.Add($"model.kind: charlm needs a text dataset (dataset.format: text), got {dataName}");
+        }
+        else if (d == DatasetFormat.Text && m != ModelKind.CharLm)
+        {
+            errors.Add($"dataset.format: text data needs model.kind charlm, got {NameOf(ModelKinds, m)}");
+        }
+        else if (m == ModelKind.Cnn && d is not (DatasetFormat.Mnist or DatasetFormat.Idx))
+        {
+            errors.Add($"model.kind: cnn needs image data (dataset name mnist or format idx), got {dataName}");
+        }
+    }
+
+    private static string NameOf<T>((string Name, T Value)[] options, T value) =>
+        options.First(o => EqualityComparer<T>.Default.Equals(o.Value, value)).Name;
+
+    // YAML null (empty value, ~, null) counts as absent, so `training:` with nothing under it means all defaults.
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+    private static string Describe(YamlNode node) => node switch
+    {
+        YamlScalarNode scalar => $"'{scalar.Value}'",
+        YamlSequenceNode => "a list",
+        YamlMappingNode => "a mapping",
+        _ => "an alias",
+    };
+
+    /// <summary>A range end: the limit and whether the limit itself is allowed.</summary>
+    private readonly record struct Bound(double Limit, bool Inclusive)
+    {
+        public static Bound AtLeast(double limit) => new(limit, true);
+        public static Bound Above(double limit) => new(limit, false);
+        public static Bound AtMost(double limit) => new(limit, true);
+        public static Bound Below(double limit) => new(limit, false);
+    }
+
+    /// <summary>
+    /// One YAML mapping being read. Each read marks its key as consumed, so <see cref="Finish"/> can report
+    /// whatever is left as an unknown field. Read methods report their own errors and return null or the fallback.
+    /// </summary>
+    private sealed class Section
+    {
+        private readonly string _path;
+        private readonly string[] _known;
+        private readonly List<string> _errors;
+        private readonly Dictionary<string, YamlNode> _fields = [];
+        private readonly HashSet<string> _consumed = [];
+        private readonly HashSet<string> _failed = [];
+
+        // Set when the mapping itself is missing or malformed: its own error is enough, so "required" inside is not reported.
+        private readonly bool _broken;
+
+        public Section(YamlMappingNode? node, string path, string[] known, List<string> errors, bool broken = false)
+        {
+            _path = path;
+            _known = known;
+            _errors = errors;
+            _broken = broken;
+            foreach (var (key, value) in node?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+            {
+                if (key is YamlScalarNode { Value: { } name })
+                {
+                    _fields[name] = value;
+                }
+                else
+                {
+                    _errors.Add($"{(path.Length == 0 ? "top level" : path)}: field names must be plain text, got {Describe(key)}");
+                }
+            }
+        }
+
+        public string PathOf(string key) => _path.Length == 0 ? key : $"{_path}.{key}";
+
+        public bool Has(string key) => _fields.TryGetValue(key, out var node) && !IsNull(node);
+
+        public bool Ok(params string[] keys) => !keys.Any(_failed.Contains);
+
+        public void Fail(string key, string problem)
+        {
+            _failed.Add(key);
+            _errors.Add($"{PathOf(key)}: {problem}");
+        }
+
+        /// <summary>Reports a problem with the mapping as a whole, unless its being missing or malformed was already reported.</summary>
+        public void FailSection(string problem)
+        {
+            if (!_broken)
+            {
+                _errors.Add($"{_path}: {problem}");
+            }
+        }
+
+        /// <summary>
+        /// Whether a kind-specific field should be read: true if it applies; false (reporting it if present) if it does not;
+        /// false silently when <paramref name="applies"/> is null because the kind itself was invalid.
+        /// </summary>
+        public bool Applies(string key, bool? applies, string onlyFor)
+        {
+            if (applies == true)
+            {
+                return true;
+            }
+
+            if (Take(key) is not null && applies == false)
+            {
+                Fail(key, $"applies only to {onlyFor}");
+            }
+
+            return false;
+        }
+
+        public Section Child(string key, string[] known, bool required = false)
+        {
+            var node = Take(key, required);
+            if (node is null || node is YamlMappingNode)
+            {
+                return new Section(node as YamlMappingNode, PathOf(key), known, _errors, _broken || (node is null && required));
+            }
+
+            Fail(key, "must be a mapping");
+            return new Section(null, PathOf(key), known, _errors, broken: true);
+        }
+
+        public string? Text(string key, bool required = false)
+        {
+            var node = Take(key, required);
+            if (node is null)
+            {
+                return null;
+            }
+
+            if (node is YamlScalarNode { Value: { } text })
+            {
+                return text;
+            }
+
+            Fail(key, $"must be a string, got {Describe(node)}");
+            return null;
+        }
+
+        public T? Choice<T>(string key, (string Name, T Value)[] options, bool required = false)
+            where T : struct
+        {
+            var name = OneOf(key, options.Select(o => o.Name).ToArray(), required);
+            return name is null ? null : options.First(o => o.Name == name).Value;
+        }
+
+        /// <summary>The value if it is exactly one of <paramref name="names"/> (case matters), else null.</summary>
+        public string? OneOf(string key, string[] names, bool required = false)
+        {
+            var node = Take(key, required);
+            if (node is null)
+            {
+                return null;
+            }
+
+            if (node is YamlScalarNode { Value: { } text } && names.Contains(text))
+            {
+                return text;
+            }
+
+            Fail(key, $"must be one of {string.Join(", ", names)}, got {Describe(node)}");
+            return null;
+        }
+
+        public long? Integer(string key, long min, long max)
+        {
+            var node = Take(key);
+            if (node is null)
+            {
+                return null;
+            }
+
+            var problem = CheckInteger(node, min, max, out var value);
+            if (problem is null)
+            {
+                return value;
+            }
+
+            Fail(key, problem);
+            return null;
+        }
+
+        public int Int(string key, int fallback, int min, int max) => (int?)Integer(key, min, max) ?? fallback;
+
+        public double Number(string key, double fallback, Bound low, Bound high)
+        {
+            var node = Take(key);
+            if (node is null)
+            {
+                return fallback;
+            }
+
+            var problem = CheckNumber(node, low, high, out var value);
+            if (problem is null)
+            {
+                return value;
+            }
+
+            Fail(key, problem);
+            return fallback;
+        }
+
+        public IReadOnlyList<int>? Integers(string key, int min, int max, int minCount, int maxCount)
+        {
+            var items = Items(key, "integers", minCount, maxCount, required: false);
+            if (items is null)
+            {
+                return null;
+            }
+
+            var values = new List<int>(items.Count);
+            for (var i = 0; i < items.Count; i++)
+            {
+                var problem = CheckInteger(items[i], min, max, out var value);
+                if (problem is null)
+                {
+                    values.Add((int)value);
+                }
+                else
+                {
+                    Fail($"{key}[{i}]", problem);
+                    _failed.Add(key);
+                }
+            }
+
+            return values;
+        }
+
+        public string? FilePath(string key, string baseDirectory, bool required)
+        {
+            var node = Take(key, required);
+            if (node is null)
+            {
+                return null;
+            }
+
+            var problem = CheckPath(node, baseDirectory, out var path);
+            if (problem is null)
+            {
+                return path;
+            }
+
+            Fail(key, problem);
+            return null;
+        }
+
+        public IReadOnlyList<string>? FilePaths(string key, string baseDirectory, bool required)
+        {
+            var items = Items(key, "paths", 1, int.MaxValue, required);
+            if (items is null)
+            {
+                return null;
+            }
+
+            var paths = new List<string>(items.Count);
+            for (var i = 0; i < items.Count; i++)
+            {
+                var problem = CheckPath(items[i], baseDirectory, out var path);
+                if (problem is null)
+                {
+                    paths.Add(path);
+                }
+                else
+                {
+                    Fail($"{key}[{i}]", problem);
+                    _failed.Add(key);
+                }
+            }
+
+            return paths;
+        }
+
+        /// <summary>Reports every present key that no read consumed, with the names this mapping accepts.</summary>
+        public void Finish()
+        {
+            foreach (var key in _fields.Keys.Where(k => !_consumed.Contains(k)))
+            {
+                _errors.Add($"{PathOf(key)}: unknown field; expected one of {string.Join(", ", _known)}");
+            }
+        }
+
+        private YamlNode? Take(string key, bool required = false)
+        {
+            _consumed.Add(key);
+            if (_fields.TryGetValue(key, out var node) && !IsNull(node))
+            {
+                return node;
+            }
+
+            if (required && !_broken)
+            {
+                Fail(key, "required");
+            }
+
+            return null;
+        }
+
+        private IList<YamlNode>? Items(string key, string what, int minCount, int maxCount, bool required)
+        {
+            var node = Take(key, required);
+            if (node is null)
+            {
+                return null;
+            }
+
+            if (node is not YamlSequenceNode { Children: var items })
+            {
+                Fail(key, $"must be a list of {what}, got {Describe(node)}");
+                return null;
+            }
+
+            if (items.Count < minCount || items.Count > maxCount)
+            {
+                Fail(key, maxCount == int.MaxValue
+                    ? $"must have at least {minCount} entr{(minCount == 1 ? "y" : "ies")}, got {items.Count}"
+                    : $"must have {minCount} to {maxCount} entries, got {items.Count}");
+                return null;
+            }
+
+            return items;
+        }
+
+        private static string? CheckInteger(YamlNode node, long min, long max, out long value)
+        {
+            value = 0;
+            if (node is not YamlScalarNode { Value: { } text })
+            {
+                return $"must be an integer, got {Describe(node)}";
+            }
+
+            // BigInteger so that a huge number reads as out of range rather than as not a number.
+            if (!BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
+            {
+                return $"must be an integer, got '{text}'";
+            }
+
+            if (big < min)
+            {
+                return $"must be >= {min}, got {text}";
+            }
+
+            if (big > max)
+            {
+                return $"must be <= {max}, got {text}";
+            }
+
+            value = (long)big;
+            return null;
+        }
+
+        private static string? CheckNumber(YamlNode node, Bound low, Bound high, out double value)
+        {
+            value = 0;
+            if (node is not YamlScalarNode { Value: { } text })
+            {
+                return $"must be a number, got {Describe(node)}";
+            }
+
+            // YAML spells the special values .nan and .inf, which .NET does not parse; both are as unusable as NaN.
+            var parsed = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+            if ((parsed && !double.IsFinite(value)) || text.TrimStart('-', '+').ToLowerInvariant() is ".nan" or ".inf")
+            {
+                return $"must be a finite number, got '{text}'";
+            }
+
+            if (!parsed)
+            {
+                return $"must be a number, got '{text}'";
+            }
+
+            if (low.Inclusive ? value < low.Limit : value <= low.Limit)
+            {
+                return $"must be {(low.Inclusive ? ">=" : ">")} {Format(low.Limit)}, got {text}";
+            }
+
+            if (high.Inclusive ? value > high.Limit : value >= high.Limit)
+            {
+                return $"must be {(high.Inclusive ? "<=" : "<")} {Format(high.Limit)}, got {text}";
+            }
+
+            return null;
+        }
+
+        private static string? CheckPath(YamlNode node, string baseDirectory, out string path)
+        {
+            path = "";
+            if (node is not YamlScalarNode { Value: { } text } || IsNull(node))
+            {
+                return $"must be a path, got {(IsNull(node) ? "nothing" : Describe(node))}";
+            }
+
+            if (text.Length == 0 || text.Contains('\0'))
+            {
+                return $"must be a path, got '{text}'";
+            }
+
+            try
+            {
+                path = Path.GetFullPath(Path.Combine(baseDirectory, text));
+                return null;
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                return $"must be a valid path, got '{text}': {e.Message}";
+            }
+        }
+
+        private static string Format(double limit) => limit.ToString(CultureInfo.InvariantCulture);
+    }
+}

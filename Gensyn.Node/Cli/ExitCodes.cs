@@ -1,0 +1,9 @@
+namespace Gensyn.Node.Cli;
+
+/// <summary>What the process exit code means, the same for every command.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int InvalidInput = 2;
+}

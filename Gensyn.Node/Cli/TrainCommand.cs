@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Checkpoints;
+using Gensyn.Training.Training;
+using Serilog;
+using Spectre.Console;
+
+namespace Gensyn.Node.Cli;
+
+/// <summary><c>gensyn train JOB.yaml</c>: the whole job in this process, through the same trainer a worker uses.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var spec = new Argument<FileInfo>("job") { Description = "Job spec (YAML), e.g. examples/mnist-mlp.yaml" };
+        var output = new Option<FileInfo?>("--out", "-o") { Description = "Where to write the trained model (safetensors; default DATA_DIR/models/NAME.safetensors)" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object with the result instead of a summary" };
+        var command = new Command("train", "Train a job locally in one process: every round, every shard in turn, then the outer step")
+        {
+            spec, output, json,
+        };
+        command.SetAction(parse => Run(
+            parse.GetRequiredValue(spec), parse.GetValue(output), parse.GetValue(json), parse.GetRequiredValue(GlobalOptions.DataDir)));
+        return command;
+    }
+
+    private static int Run(FileInfo specFile, FileInfo? output, bool json, string dataDir)
+    {
+        var spec = JobSpecParser.ParseFile(specFile.FullName);
+        var modelPath = output?.FullName ?? Path.Combine(dataDir, "models", spec.Name + ".safetensors");
+        var checkpoints = Path.Combine(dataDir, "runs", spec.Name, "checkpoints");
+        Log.Information("Training {Job}: {Rounds} rounds x {Shards} shards x {Steps} inner steps, seed {Seed}, {Threads} thread(s)",
+            spec.Name, spec.Training.Rounds, spec.Training.Shards, spec.Training.InnerSteps, spec.Training.Seed, spec.Training.Threads);
+
+        var outcome = Interactive(json)
+            ? RunWithProgressBar(spec, dataDir, checkpoints)
+            : LocalJobRunner.Run(spec, dataDir, new LogProgress(), checkpoints);
+
+        CheckpointFile.SaveModel(modelPath, outcome.FinalState, new Dictionary<string, string>
+        {
+            ["gensyn.job"] = spec.Name,
+            ["gensyn.final-digest"] = outcome.FinalDigest.ToString(),
+        });
+        Log.Information("Wrote {Model}", modelPath);
+        if (json) Console.WriteLine(ToJson(spec, outcome, modelPath).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        else PrintSummary(spec, outcome, modelPath);
+        return ExitCodes.Success;
+    }
+
+    private static bool Interactive(bool json) => !json && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    private static JobOutcome RunWithProgressBar(JobSpec spec, string dataDir, string checkpoints)
+    {
+        JobOutcome? outcome = null;
+        var t = spec.Training;
+        AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("loading data", maxValue: (double)t.Rounds * t.Shards * t.InnerSteps);
+                outcome = LocalJobRunner.Run(spec, dataDir, new BarProgress(task, spec), checkpoints);
+            });
+        return outcome!;
+    }
+
+    internal static JsonObject ToJson(JobSpec spec, JobOutcome outcome, string modelPath) => new()
+    {
+        ["job"] = spec.Name,
+        ["finalDigest"] = outcome.FinalDigest.ToString(),
+        ["testAccuracy"] = outcome.Test.Accuracy,
+        ["testLoss"] = outcome.Test.Loss,
+        ["testPerplexity"] = outcome.Test.Perplexity,
+        ["rounds"] = spec.Training.Rounds,
+        ["shards"] = spec.Training.Shards,
+        ["innerSteps"] = spec.Training.InnerSteps,
+        ["seed"] = spec.Training.Seed,
+        ["threads"] = spec.Training.Threads,
+        ["wallSeconds"] = Math.Round(outcome.WallSeconds, 3),
+        ["modelPath"] = modelPath,
+        ["roundHistory"] = new JsonArray(outcome.Rounds.Select(r => (JsonNode)new JsonObject
+        {
+            ["round"] = r.Round,
+            ["meanTrainingLoss"] = r.MeanLoss,
+            ["checkpointDigest"] = r.CheckpointDigest.ToString(),
+            ["shardRoots"] = new JsonArray(r.ShardRoots.Select(s => (JsonNode)JsonValue.Create(s.ToString())!).ToArray()),
+        }).ToArray()),
+    };
+
+    private static void PrintSummary(JobSpec spec, JobOutcome outcome, string modelPath)
+    {
+        var perplexity = outcome.Test.Perplexity is { } p ? $", perplexity {p:F2}" : "";
+        Console.WriteLine($"job {spec.Name}: {spec.Training.Rounds} rounds x {spec.Training.Shards} shards x {spec.Training.InnerSteps} steps in {outcome.WallSeconds:F1} s");
+        Console.WriteLine($"  test accuracy {outcome.Test.Accuracy:P2}, test loss {outcome.Test.Loss:F4}{perplexity} ({outcome.Test.Examples} examples)");
+        Console.WriteLine($"  final digest  {outcome.FinalDigest}");
+        Console.WriteLine($"  model         {modelPath}");
+    }
+
+    private sealed class BarProgress(ProgressTask task, JobSpec spec) : IJobProgress
+    {
+        public void OnShardStep(int round, int shard, int localStep, float loss)
+        {
+            task.Increment(1);
+            if (localStep % 10 == 0 || localStep == spec.Training.InnerSteps)
+                task.Description = $"round {round + 1}/{spec.Training.Rounds} shard {shard + 1}/{spec.Training.Shards} loss {loss:F3}";
+        }
+
+        public void OnRoundCompleted(RoundSummary round) { }
+    }
+
+    private sealed class LogProgress : IJobProgress
+    {
+        public void OnShardStep(int round, int shard, int localStep, float loss) { }
+
+        public void OnRoundCompleted(RoundSummary round) =>
+            Log.Information("Round {Round} done: mean training loss {Loss:F4}, checkpoint {Digest}", round.Round + 1, round.MeanLoss, round.CheckpointDigest);
+    }
+}

@@ -1,0 +1,26 @@
+using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Gensyn.Training.Models;
+
+/// <summary>Builds the model a job spec names, shaped for its data, with weights drawn from the job's seed.</summary>
+public static class ModelFactory
+{
+    public static nn.Module<Tensor, Tensor> Create(ModelSpec spec, DataShape data, long seed)
+    {
+        // Initial weights are part of the determinism contract: the seed alone decides them.
+        torch.manual_seed(seed);
+        return spec.Kind switch
+        {
+            ModelKind.Mlp => new MlpModel(data.FeatureShape.Aggregate(1L, (a, b) => a * b), spec.Hidden, data.Classes),
+            ModelKind.Cnn when data.FeatureShape.Length == 3 && data.FeatureShape[1] >= 1 << spec.Channels.Count && data.FeatureShape[2] >= 1 << spec.Channels.Count
+                => new CnnModel(data.FeatureShape, spec.Channels, data.Classes),
+            ModelKind.Cnn => throw new DatasetException(
+                $"model.kind cnn needs images of shape channels x height x width, at least {1 << spec.Channels.Count} pixels a side for {spec.Channels.Count} blocks; the data has shape {string.Join('x', data.FeatureShape)}"),
+            ModelKind.CharLm => new CharTransformer(spec.DModel, spec.Layers, spec.Heads, spec.Context),
+            _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "unknown model kind"),
+        };
+    }
+}

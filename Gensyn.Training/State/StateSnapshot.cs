@@ -1,0 +1,34 @@
+using Gensyn.Contracts;
+
+namespace Gensyn.Training.State;
+
+/// <summary>One named float32 tensor of a training state, detached from libtorch.</summary>
+public sealed record StateTensor(string Name, long[] Shape, float[] Values);
+
+/// <summary>
+/// A training state detached from libtorch: parameters ("param/…"), optimizer buffers ("opt/…") and
+/// the optimizer's step counter. Tensors are kept sorted by name (ordinal), the canonical order.
+/// </summary>
+public sealed class StateSnapshot
+{
+    public StateSnapshot(IEnumerable<StateTensor> tensors, long step)
+    {
+        Tensors = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToArray();
+        Step = step;
+        for (var i = 1; i < Tensors.Count; i++)
+            if (Tensors[i].Name == Tensors[i - 1].Name) throw new ArgumentException($"duplicate tensor name '{Tensors[i].Name}' in a training state");
+    }
+
+    public IReadOnlyList<StateTensor> Tensors { get; }
+    public long Step { get; }
+
+    public StateTensor? Find(string name) => Tensors.FirstOrDefault(t => t.Name == name);
+
+    /// <summary>The tensors whose names start with <paramref name="prefix"/>.</summary>
+    public IEnumerable<StateTensor> WithPrefix(string prefix) => Tensors.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal));
+
+    public Sha256Digest Digest() => CanonicalLayout.For(Tensors.Select(t => (t.Name, t.Shape)).ToList())
+        .Digest(Tensors.Select(t => (ReadOnlyMemory<float>)t.Values).ToList(), Step);
+
+    public StateSnapshot WithStep(long step) => new(Tensors, step);
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Gensyn.Contracts;
+
+namespace Gensyn.Training.Training;
+
+/// <summary>
+/// Hashes state copies on a background thread while training goes on, so per-step digests cost the
+/// training thread only a memory copy. Buffers are recycled; at most <c>capacity</c> wait in line.
+/// </summary>
+internal sealed class DigestPipeline : IDisposable
+{
+    private readonly BlockingCollection<(int Index, byte[] Buffer)> _queue;
+    private readonly ConcurrentBag<byte[]> _free = [];
+    private readonly Func<byte[]> _newBuffer;
+    private readonly Sha256Digest[] _digests;
+    private readonly Thread _worker;
+    private int _hashedThrough = -1;
+    private Exception? _failure;
+
+    public DigestPipeline(int count, Func<byte[]> newBuffer, int capacity = 4)
+    {
+        _digests = new Sha256Digest[count];
+        _newBuffer = newBuffer;
+        _queue = new BlockingCollection<(int, byte[])>(capacity);
+        _worker = new Thread(Work) { IsBackground = true, Name = "state-digests" };
+        _worker.Start();
+    }
+
+    /// <summary>Digests known before the pipeline started (a resumed shard's earlier steps).</summary>
+    public void Preset(IReadOnlyList<Sha256Digest> digests)
+    {
+        for (var i = 0; i < digests.Count; i++) _digests[i] = digests[i];
+        lock (_digests) _hashedThrough = digests.Count - 1;
+    }
+
+    public byte[] Rent() => _free.TryTake(out var buffer) ? buffer : _newBuffer();
+
+    /// <summary>Queues a filled buffer; indices must arrive in increasing order.</summary>
+    public void Submit(int index, byte[] buffer) => _queue.Add((index, buffer));
+
+    /// <summary>Blocks until the digests 0..<paramref name="index"/> exist, and returns them.</summary>
+    public Sha256Digest[] WaitThrough(int index)
+    {
+        lock (_digests)
+        {
+            while (_hashedThrough < index && _failure is null) Monitor.Wait(_digests);
+            if (_failure is not null) throw new InvalidOperationException("hashing a training state failed", _failure);
+        }
+        return _digests[..(index + 1)];
+    }
+
+    public Sha256Digest[] Complete()
+    {
+        _queue.CompleteAdding();
+        _worker.Join();
+        if (_failure is not null) throw new InvalidOperationException("hashing a training state failed", _failure);
+        return _digests;
+    }
+
+    private void Work()
+    {
+        Span<byte> hash = stackalloc byte[Sha256Digest.Size];
+        try
+        {
+            foreach (var (index, buffer) in _queue.GetConsumingEnumerable())
+            {
+                SHA256.HashData(buffer, hash);
+                _digests[index] = Sha256Digest.FromBytes(hash);
+                _free.Add(buffer);
+                lock (_digests)
+                {
+                    _hashedThrough = index;
+                    Monitor.PulseAll(_digests);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            lock (_digests)
+            {
+                _failure = e;
+                Monitor.PulseAll(_digests);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_queue.IsAddingCompleted) _queue.CompleteAdding();
+        _worker.Join();
+        _queue.Dispose();
+    }
+}

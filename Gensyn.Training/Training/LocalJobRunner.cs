@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Checkpoints;
+using Gensyn.Training.Data;
+using Gensyn.Training.Optimizers;
+using Gensyn.Training.State;
+
+namespace Gensyn.Training.Training;
+
+/// <summary>One round's outcome: the new global checkpoint's digest, each shard's commitment, and the mean training loss.</summary>
+public sealed record RoundSummary(int Round, Sha256Digest CheckpointDigest, IReadOnlyList<Sha256Digest> ShardRoots, double MeanLoss);
+
+/// <summary>A finished job: the final global state, the digest of its parameters, test metrics and the rounds.</summary>
+public sealed record JobOutcome(StateSnapshot FinalState, Sha256Digest FinalDigest, Evaluation Test, IReadOnlyList<RoundSummary> Rounds, double WallSeconds);
+
+/// <summary>Progress of a running job, reported from the training thread.</summary>
+public interface IJobProgress
+{
+    void OnShardStep(int round, int shard, int localStep, float loss);
+    void OnRoundCompleted(RoundSummary round);
+}
+
+/// <summary>
+/// Runs a whole job in one process: every round, every shard in turn through the same
+/// <see cref="TrainingSession"/> a worker uses, then DiLoCo's outer step. The reference that a
+/// distributed run of the same spec must match bit for bit.
+/// </summary>
+public static class LocalJobRunner
+{
+    public static JobOutcome Run(JobSpec spec, string dataDirectory, IJobProgress? progress = null,
+                                 string? checkpointDirectory = null, CancellationToken cancellation = default)
+    {
+        var clock = Stopwatch.StartNew();
+        using var data = DatasetLoader.Load(spec, dataDirectory);
+        using var session = new TrainingSession(spec, data);
+        var t = spec.Training;
+        var global = Initial(session.InitialState);
+        var shardOptimizers = Enumerable.Repeat(session.InitialState, t.Shards).ToArray();
+        var rounds = new List<RoundSummary>();
+        for (var round = 0; round < t.Rounds; round++)
+        {
+            var ends = new StateSnapshot[t.Shards];
+            var roots = new Sha256Digest[t.Shards];
+            double lossSum = 0;
+            for (var shard = 0; shard < t.Shards; shard++)
+            {
+                var task = ShardTask.For(spec, round, shard, data.Train.Count);
+                var start = TrainingSession.ShardStart(global, shardOptimizers[shard], (long)round * t.InnerSteps);
+                var observer = new Observer(progress, round, shard, checkpointDirectory);
+                var outcome = session.RunShard(task, start, observer, cancellation: cancellation);
+                ends[shard] = outcome.FinalState;
+                shardOptimizers[shard] = outcome.FinalState;
+                roots[shard] = outcome.MerkleRoot;
+                lossSum += outcome.Losses.Average(l => (double)l);
+            }
+            global = OuterOptimizer.Apply(global, ends, t.OuterOptimizer.LearningRate, t.OuterOptimizer.Momentum, round + 1);
+            var summary = new RoundSummary(round, global.Digest(), roots, lossSum / t.Shards);
+            rounds.Add(summary);
+            progress?.OnRoundCompleted(summary);
+        }
+        var test = session.Evaluate(global);
+        return new JobOutcome(global, FinalDigest(global), test, rounds, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The global state before round 0: the seeded parameters, zero outer momentum, step 0.</summary>
+    public static StateSnapshot Initial(StateSnapshot sessionInitial) => new(
+        sessionInitial.WithPrefix("param/").SelectMany(p => new[]
+        {
+            p,
+            new StateTensor(OuterOptimizer.MomentumPrefix + p.Name, p.Shape, new float[p.Values.Length]),
+        }), 0);
+
+    /// <summary>A job's final digest: the digest of its final parameters alone (step = rounds completed).</summary>
+    public static Sha256Digest FinalDigest(StateSnapshot global) =>
+        new StateSnapshot(global.WithPrefix("param/"), global.Step).Digest();
+
+    private sealed class Observer(IJobProgress? progress, int round, int shard, string? checkpointDirectory) : IShardObserver
+    {
+        public void OnStep(int localStep, float loss) => progress?.OnShardStep(round, shard, localStep, loss);
+
+        public void OnCheckpoint(ShardCheckpoint checkpoint)
+        {
+            if (checkpointDirectory is not null)
+                ShardCheckpointFile.Save(Path.Combine(checkpointDirectory, $"round{round}-shard{shard}.safetensors"), checkpoint);
+        }
+    }
+}

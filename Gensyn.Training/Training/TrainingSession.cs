@@ -1,0 +1,196 @@
+using System.Runtime.InteropServices;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Data;
+using Gensyn.Training.Determinism;
+using Gensyn.Training.Models;
+using Gensyn.Training.Optimizers;
+using Gensyn.Training.State;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Gensyn.Training.Training;
+
+/// <summary>
+/// One job's model, inner optimizer and data, bound together in one process. It runs shards
+/// (H inner steps from a start state), replays single steps, and evaluates — all through the same
+/// step function, which is what makes a replay bit-identical to the original run.
+/// Not thread-safe: libtorch dispose scopes are per thread, so use a session from one thread.
+/// </summary>
+public sealed class TrainingSession : IDisposable
+{
+    private readonly JobSpec _spec;
+    private readonly ITrainingData _train;
+    private readonly ITrainingData _test;
+    private readonly nn.Module<Tensor, Tensor> _model;
+    private readonly InnerOptimizer _optimizer;
+    private readonly (string Name, Tensor Tensor)[] _live;
+    private readonly CanonicalLayout _layout;
+    private readonly StateSnapshot _initial;
+
+    public TrainingSession(JobSpec spec, DatasetSplits data)
+    {
+        _spec = spec;
+        _train = data.Train;
+        _test = data.Test;
+        torch.set_num_threads(spec.Training.Threads);
+        _model = ModelFactory.Create(spec.Model, data.Train.Shape, spec.Training.Seed);
+        var parameters = _model.named_parameters().Select(p => ("param/" + p.name, (Tensor)p.parameter)).ToList();
+        _optimizer = InnerOptimizer.Create(spec.Training.InnerOptimizer, parameters);
+        _live = parameters.Concat(_optimizer.Buffers)
+            .OrderBy(e => e.Item1, StringComparer.Ordinal).ToArray();
+        _layout = CanonicalLayout.For(_live.Select(e => (e.Name, e.Tensor.shape)).ToList());
+        _initial = Snapshot(0);
+    }
+
+    public ITrainingData TrainingData => _train;
+
+    /// <summary>Parameters drawn from the job's seed, zero optimizer buffers, step 0.</summary>
+    public StateSnapshot InitialState => _initial;
+
+    /// <summary>Bytes of one canonical state (what each step's digest hashes).</summary>
+    public int StateBytes => _layout.Size;
+
+    /// <summary>Runs the shard's H inner steps from <paramref name="start"/>, or from <paramref name="resumeFrom"/> when given.</summary>
+    public ShardOutcome RunShard(ShardTask task, StateSnapshot start, IShardObserver? observer = null,
+                                 ShardCheckpoint? resumeFrom = null, CancellationToken cancellation = default)
+    {
+        var schedule = new BatchSchedule(task.Slice, task.BatchSize, task.Seed, task.Round, task.Shard);
+        var losses = new float[task.InnerSteps];
+        using var digests = new DigestPipeline(task.InnerSteps + 1, _layout.NewBuffer);
+        int first;
+        if (resumeFrom is null)
+        {
+            Load(start);
+            first = 1;
+            SubmitDigest(digests, 0, start.Step);
+        }
+        else
+        {
+            if (resumeFrom.Round != task.Round || resumeFrom.Shard != task.Shard || resumeFrom.State.Step != start.Step + resumeFrom.LocalStep
+                || resumeFrom.Digests.Count != resumeFrom.LocalStep + 1 || resumeFrom.LocalStep > task.InnerSteps)
+                throw new ArgumentException($"checkpoint of round {resumeFrom.Round} shard {resumeFrom.Shard} step {resumeFrom.LocalStep} does not belong to round {task.Round} shard {task.Shard}");
+            Load(resumeFrom.State);
+            first = resumeFrom.LocalStep + 1;
+            digests.Preset(resumeFrom.Digests);
+            for (var i = 0; i < resumeFrom.LocalStep && i < resumeFrom.Losses.Count; i++) losses[i] = resumeFrom.Losses[i];
+        }
+
+        for (var i = first; i <= task.InnerSteps; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var step = start.Step + i;
+            losses[i - 1] = TrainStep(schedule, i, step);
+            SubmitDigest(digests, i, step);
+            observer?.OnStep(i, losses[i - 1]);
+            if (observer is not null && i % task.CheckpointEvery == 0 && i < task.InnerSteps)
+                observer.OnCheckpoint(new ShardCheckpoint(task.Round, task.Shard, i, Snapshot(step), digests.WaitThrough(i), losses[..i]));
+        }
+        var all = digests.Complete();
+        return new ShardOutcome(Snapshot(start.Step + task.InnerSteps), all, Verification.MerkleTree.ComputeRoot(all), losses);
+    }
+
+    /// <summary>
+    /// Recomputes inner step <paramref name="localStep"/> (1-based) of a shard from the state before it,
+    /// returning the state after it — bit-identical to what <see cref="RunShard"/> produced.
+    /// </summary>
+    public StateSnapshot ReplayStep(ShardTask task, StateSnapshot before, int localStep)
+    {
+        if (localStep < 1 || localStep > task.InnerSteps)
+            throw new ArgumentOutOfRangeException(nameof(localStep), $"step {localStep} is outside 1..{task.InnerSteps}");
+        var schedule = new BatchSchedule(task.Slice, task.BatchSize, task.Seed, task.Round, task.Shard);
+        Load(before);
+        TrainStep(schedule, localStep, before.Step + 1);
+        return Snapshot(before.Step + 1);
+    }
+
+    /// <summary>Test-set loss and accuracy of the parameters in <paramref name="state"/>.</summary>
+    public Evaluation Evaluate(StateSnapshot state, int batchSize = 500)
+    {
+        LoadParameters(state);
+        double lossSum = 0;
+        long correct = 0, count = 0;
+        using var _ = torch.no_grad();
+        foreach (var batch in _test.EvaluationBatches(batchSize))
+        {
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = _test.Batch(batch);
+            var logits = _model.forward(x);
+            if (_train.Shape.IsSequence)
+            {
+                logits = logits.reshape(-1, logits.shape[^1]);
+                y = y.reshape(-1);
+            }
+            lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(1).eq(y).sum().item<long>();
+            count += y.shape[0];
+        }
+        var loss = lossSum / Math.Max(count, 1);
+        return new Evaluation(loss, (double)correct / Math.Max(count, 1), _train.Shape.IsSequence ? Math.Exp(loss) : null, count);
+    }
+
+    private float TrainStep(BatchSchedule schedule, int localStep, long optimizerStep)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (x, y) = _train.Batch(schedule.IndicesForStep(localStep - 1));
+        _model.zero_grad();
+        var logits = _model.forward(x);
+        if (_train.Shape.IsSequence)
+        {
+            logits = logits.reshape(-1, logits.shape[^1]);
+            y = y.reshape(-1);
+        }
+        var loss = nn.functional.cross_entropy(logits, y);
+        loss.backward();
+        _optimizer.Step(optimizerStep);
+        return loss.item<float>();
+    }
+
+    private void SubmitDigest(DigestPipeline pipeline, int index, long step)
+    {
+        var buffer = pipeline.Rent();
+        for (var i = 0; i < _live.Length; i++)
+        {
+            var (offset, length) = _layout.ValueRange(i);
+            _live[i].Tensor.bytes.CopyTo(buffer.AsSpan(offset, length));
+        }
+        CanonicalLayout.WriteStep(buffer, step);
+        pipeline.Submit(index, buffer);
+    }
+
+    private StateSnapshot Snapshot(long step) => new(
+        _live.Select(e => new StateTensor(e.Name, e.Tensor.shape, MemoryMarshal.Cast<byte, float>(e.Tensor.bytes).ToArray())),
+        step);
+
+    /// <summary>Copies a full state (parameters and optimizer buffers) into the live tensors.</summary>
+    private void Load(StateSnapshot state)
+    {
+        if (state.Tensors.Count != _live.Length)
+            throw new ArgumentException($"state has {state.Tensors.Count} tensors, this {_spec.Model.Kind} model needs {_live.Length}; it belongs to another job");
+        for (var i = 0; i < _live.Length; i++) Copy(state.Tensors[i], _live[i]);
+    }
+
+    private void LoadParameters(StateSnapshot state)
+    {
+        foreach (var entry in _live.Where(e => e.Name.StartsWith("param/", StringComparison.Ordinal)))
+            Copy(state.Find(entry.Name) ?? throw new ArgumentException($"state lacks {entry.Name}; it belongs to another job"), entry);
+    }
+
+    private static void Copy(StateTensor source, (string Name, Tensor Tensor) target)
+    {
+        if (source.Name != target.Name || !source.Shape.SequenceEqual(target.Tensor.shape))
+            throw new ArgumentException($"state tensor {source.Name} [{string.Join(", ", source.Shape)}] does not fit {target.Name} [{string.Join(", ", target.Tensor.shape)}]; it belongs to another job");
+        using var _ = torch.no_grad();
+        target.Tensor.bytes = MemoryMarshal.AsBytes(source.Values.AsSpan());
+    }
+
+    /// <summary>A shard's start state: the global parameters with the shard's own optimizer buffers.</summary>
+    public static StateSnapshot ShardStart(StateSnapshot global, StateSnapshot shardOptimizer, long step) => new(
+        global.WithPrefix("param/").Concat(shardOptimizer.WithPrefix("opt/")), step);
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _model.Dispose();
+    }
+}
