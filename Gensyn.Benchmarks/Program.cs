@@ -1,0 +1,22 @@
+using Gensyn.Benchmarks;
+
+// Usage: Gensyn.Benchmarks [trainer|examples|all]   (data directory: $GENSYN_DATA_DIR)
+var which = args.Length > 0 ? args[0] : "all";
+var root = FindRepositoryRoot();
+var dataDir = Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(root, ".gensyn");
+
+if (which is "trainer" or "all")
+{
+    TrainerOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"), steps: 600, repeats: 5);
+    TrainerOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-cnn.yaml"), steps: 150, repeats: 3);
+}
+if (which is "examples" or "all")
+    ExamplesBenchmark.Run(dataDir, root);
+return 0;
+
+static string FindRepositoryRoot()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gensyn.sln"))) dir = dir.Parent;
+    return dir?.FullName ?? throw new InvalidOperationException("run the benchmarks from inside the repository");
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Data;
+using Gensyn.Training.Determinism;
+using Gensyn.Training.Models;
+using Gensyn.Training.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Gensyn.Benchmarks;
+
+/// <summary>
+/// Steps/s of the shard trainer (digest after every step, checkpoint every C steps) against a plain
+/// TorchSharp loop (torch.optim, no digests) over the same batches, measured side by side, alternating.
+/// </summary>
+public static class TrainerOverheadBenchmark
+{
+    public static void Run(string dataDir, string specPath, int steps, int repeats)
+    {
+        var spec = JobSpecParser.ParseFile(specPath);
+        spec = spec with { Training = spec.Training with { InnerSteps = steps } };
+        using var data = DatasetLoader.Load(spec, dataDir);
+        using var session = new TrainingSession(spec, data);
+        var task = ShardTask.For(spec, 0, 0, data.Train.Count);
+        var checkpoints = new CheckpointSink(Path.Combine(dataDir, "bench", "checkpoints"));
+        Console.WriteLine($"trainer overhead: {spec.Name}, {spec.Model.Kind}, batch {spec.Training.BatchSize}, {steps} steps, checkpoint every {spec.Training.CheckpointEvery}, {spec.Training.Threads} thread(s)");
+        Console.WriteLine($"  state: {session.StateBytes / 1e6:F2} MB canonical bytes per step digest");
+
+        // Warm both paths once.
+        Plain(spec, data, task, Math.Min(steps, 50));
+        session.RunShard(task with { InnerSteps = Math.Min(steps, 50) }, session.InitialState, checkpoints);
+
+        var plain = new List<double>();
+        var trainer = new List<double>();
+        for (var r = 0; r < repeats; r++)
+        {
+            plain.Add(steps / Plain(spec, data, task, steps));
+            var clock = Stopwatch.StartNew();
+            session.RunShard(task, session.InitialState, checkpoints);
+            trainer.Add(steps / clock.Elapsed.TotalSeconds);
+        }
+        var plainMedian = Median(plain);
+        var trainerMedian = Median(trainer);
+        Console.WriteLine($"  plain TorchSharp loop : {plainMedian,8:F1} steps/s (median of {repeats})");
+        Console.WriteLine($"  shard trainer         : {trainerMedian,8:F1} steps/s (median of {repeats})");
+        Console.WriteLine($"  ratio trainer/plain   : {trainerMedian / plainMedian:F3}   (required >= 0.90, goal 0.97)");
+
+        var state = session.InitialState;
+        var clockHash = Stopwatch.StartNew();
+        var n = 0;
+        while (clockHash.ElapsedMilliseconds < 1000) { state.Digest(); n++; }
+        var perHash = clockHash.Elapsed.TotalMilliseconds / n;
+        Console.WriteLine($"  hashing one state     : {perHash:F3} ms ({session.StateBytes / 1e6 / (perHash / 1000):F0} MB/s, SHA-256 of canonical bytes incl. layout copy)");
+    }
+
+    /// <summary>The baseline: the same model and batches, torch.optim's optimizer, no digests, no checkpoints.</summary>
+    private static double Plain(JobSpec spec, DatasetSplits data, ShardTask task, int steps)
+    {
+        using var model = ModelFactory.Create(spec.Model, data.Train.Shape, spec.Training.Seed);
+        var o = spec.Training.InnerOptimizer;
+        using torch.optim.Optimizer optimizer = o.Kind == InnerOptimizerKind.AdamW
+            ? torch.optim.AdamW(model.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay)
+            : torch.optim.SGD(model.parameters(), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay);
+        var schedule = new BatchSchedule(task.Slice, task.BatchSize, task.Seed, task.Round, task.Shard);
+        var clock = Stopwatch.StartNew();
+        for (var s = 0; s < steps; s++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (x, y) = data.Train.Batch(schedule.IndicesForStep(s));
+            optimizer.zero_grad();
+            var logits = model.forward(x);
+            if (data.Train.Shape.IsSequence)
+            {
+                logits = logits.reshape(-1, logits.shape[^1]);
+                y = y.reshape(-1);
+            }
+            var loss = nn.functional.cross_entropy(logits, y);
+            loss.backward();
+            optimizer.step();
+            loss.item<float>();
+        }
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>Writes every checkpoint to disk, as a worker does before uploading it.</summary>
+    private sealed class CheckpointSink(string directory) : IShardObserver
+    {
+        public void OnStep(int localStep, float loss) { }
+
+        public void OnCheckpoint(ShardCheckpoint checkpoint) =>
+            Gensyn.Training.Checkpoints.ShardCheckpointFile.Save(Path.Combine(directory, $"shard{checkpoint.Shard}.safetensors"), checkpoint);
+    }
+}
