@@ -38,6 +38,8 @@ public static class LocalJobRunner
         var global = Initial(session.InitialState);
         var shardOptimizers = Enumerable.Repeat(session.InitialState, t.Shards).ToArray();
         var rounds = new List<RoundSummary>();
+        using var checkpoints = checkpointDirectory is null ? null : new BackgroundCheckpointWriter(
+            c => Path.Combine(checkpointDirectory, $"round{c.Round}-shard{c.Shard}.safetensors"));
         for (var round = 0; round < t.Rounds; round++)
         {
             var ends = new StateSnapshot[t.Shards];
@@ -47,7 +49,7 @@ public static class LocalJobRunner
             {
                 var task = ShardTask.For(spec, round, shard, data.Train.Count);
                 var start = TrainingSession.ShardStart(global, shardOptimizers[shard], (long)round * t.InnerSteps);
-                var observer = new Observer(progress, round, shard, checkpointDirectory);
+                var observer = new Observer(progress, round, shard, checkpoints);
                 var outcome = session.RunShard(task, start, observer, cancellation: cancellation);
                 ends[shard] = outcome.FinalState;
                 shardOptimizers[shard] = outcome.FinalState;
@@ -75,14 +77,10 @@ public static class LocalJobRunner
     public static Sha256Digest FinalDigest(StateSnapshot global) =>
         new StateSnapshot(global.WithPrefix("param/"), global.Step).Digest();
 
-    private sealed class Observer(IJobProgress? progress, int round, int shard, string? checkpointDirectory) : IShardObserver
+    private sealed class Observer(IJobProgress? progress, int round, int shard, IShardObserver? checkpoints) : IShardObserver
     {
         public void OnStep(int localStep, float loss) => progress?.OnShardStep(round, shard, localStep, loss);
 
-        public void OnCheckpoint(ShardCheckpoint checkpoint)
-        {
-            if (checkpointDirectory is not null)
-                ShardCheckpointFile.Save(Path.Combine(checkpointDirectory, $"round{round}-shard{shard}.safetensors"), checkpoint);
-        }
+        public void OnCheckpoint(ShardCheckpoint checkpoint) => checkpoints?.OnCheckpoint(checkpoint);
     }
 }
