@@ -10,7 +10,7 @@ namespace Gensyn.Training.Training;
 /// </summary>
 internal sealed class DigestPipeline : IDisposable
 {
-    private readonly BlockingCollection<(int Index, byte[] Buffer)> _queue;
+    private readonly BlockingCollection<(int Index, byte[] Buffer, Action<Sha256Digest[]>? Then)> _queue;
     private readonly ConcurrentBag<byte[]> _free = [];
     private readonly Func<byte[]> _newBuffer;
     private readonly Sha256Digest[] _digests;
@@ -22,7 +22,7 @@ internal sealed class DigestPipeline : IDisposable
     {
         _digests = new Sha256Digest[count];
         _newBuffer = newBuffer;
-        _queue = new BlockingCollection<(int, byte[])>(capacity);
+        _queue = new BlockingCollection<(int, byte[], Action<Sha256Digest[]>?)>(capacity);
         _worker = new Thread(Work) { IsBackground = true, Name = "state-digests" };
         _worker.Start();
     }
@@ -36,19 +36,12 @@ internal sealed class DigestPipeline : IDisposable
 
     public byte[] Rent() => _free.TryTake(out var buffer) ? buffer : _newBuffer();
 
-    /// <summary>Queues a filled buffer; indices must arrive in increasing order.</summary>
-    public void Submit(int index, byte[] buffer) => _queue.Add((index, buffer));
-
-    /// <summary>Blocks until the digests 0..<paramref name="index"/> exist, and returns them.</summary>
-    public Sha256Digest[] WaitThrough(int index)
-    {
-        lock (_digests)
-        {
-            while (_hashedThrough < index && _failure is null) Monitor.Wait(_digests);
-            if (_failure is not null) throw new InvalidOperationException("hashing a training state failed", _failure);
-        }
-        return _digests[..(index + 1)];
-    }
+    /// <summary>
+    /// Queues a filled buffer; indices must arrive in increasing order. <paramref name="then"/>, if given,
+    /// runs on the digest thread with the digests 0..index once this one is known, so that work which
+    /// needs them (a checkpoint) never makes the training thread wait.
+    /// </summary>
+    public void Submit(int index, byte[] buffer, Action<Sha256Digest[]>? then = null) => _queue.Add((index, buffer, then));
 
     public Sha256Digest[] Complete()
     {
@@ -63,7 +56,7 @@ internal sealed class DigestPipeline : IDisposable
         Span<byte> hash = stackalloc byte[Sha256Digest.Size];
         try
         {
-            foreach (var (index, buffer) in _queue.GetConsumingEnumerable())
+            foreach (var (index, buffer, then) in _queue.GetConsumingEnumerable())
             {
                 SHA256.HashData(buffer, hash);
                 _digests[index] = Sha256Digest.FromBytes(hash);
@@ -73,6 +66,7 @@ internal sealed class DigestPipeline : IDisposable
                     _hashedThrough = index;
                     Monitor.PulseAll(_digests);
                 }
+                then?.Invoke(_digests[..(index + 1)]);
             }
         }
         catch (Exception e)

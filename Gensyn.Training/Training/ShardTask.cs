@@ -50,7 +50,10 @@ public sealed record ShardCheckpoint(
     IReadOnlyList<Sha256Digest> Digests,
     IReadOnlyList<float> Losses);
 
-/// <summary>Receives a running shard's per-step losses and checkpoints (on the training thread; keep it quick).</summary>
+/// <summary>
+/// Receives a running shard's per-step losses (on the training thread) and checkpoints (on the digest
+/// thread, once the step digests they carry are known). Keep both quick; every call ends before RunShard returns.
+/// </summary>
 public interface IShardObserver
 {
     void OnStep(int localStep, float loss);

@@ -81,10 +81,14 @@ public sealed class TrainingSession : IDisposable
             cancellation.ThrowIfCancellationRequested();
             var step = start.Step + i;
             losses[i - 1] = TrainStep(schedule, i, step);
-            SubmitDigest(digests, i, step);
-            observer?.OnStep(i, losses[i - 1]);
+            Action<Sha256Digest[]>? checkpoint = null;
             if (observer is not null && i % task.CheckpointEvery == 0 && i < task.InnerSteps)
-                observer.OnCheckpoint(new ShardCheckpoint(task.Round, task.Shard, i, Snapshot(step), digests.WaitThrough(i), losses[..i]));
+            {
+                var (state, localStep, lossesSoFar) = (Snapshot(step), i, losses[..i]);
+                checkpoint = known => observer.OnCheckpoint(new ShardCheckpoint(task.Round, task.Shard, localStep, state, known, lossesSoFar));
+            }
+            SubmitDigest(digests, i, step, checkpoint);
+            observer?.OnStep(i, losses[i - 1]);
         }
         var all = digests.Complete();
         return new ShardOutcome(Snapshot(start.Step + task.InnerSteps), all, Verification.MerkleTree.ComputeRoot(all), losses);
@@ -146,7 +150,7 @@ public sealed class TrainingSession : IDisposable
         return loss.item<float>();
     }
 
-    private void SubmitDigest(DigestPipeline pipeline, int index, long step)
+    private void SubmitDigest(DigestPipeline pipeline, int index, long step, Action<Sha256Digest[]>? then = null)
     {
         var buffer = pipeline.Rent();
         for (var i = 0; i < _live.Length; i++)
@@ -155,7 +159,7 @@ public sealed class TrainingSession : IDisposable
             _live[i].Tensor.bytes.CopyTo(buffer.AsSpan(offset, length));
         }
         CanonicalLayout.WriteStep(buffer, step);
-        pipeline.Submit(index, buffer);
+        pipeline.Submit(index, buffer, then);
     }
 
     private StateSnapshot Snapshot(long step) => new(
