@@ -72,13 +72,8 @@ public static class TrainerOverheadBenchmark
             using var scope = torch.NewDisposeScope();
             var (x, y) = data.Train.Batch(schedule.IndicesForStep(s));
             optimizer.zero_grad();
-            var logits = model.forward(x);
-            if (data.Train.Shape.IsSequence)
-            {
-                logits = logits.reshape(-1, logits.shape[^1]);
-                y = y.reshape(-1);
-            }
-            var loss = nn.functional.cross_entropy(logits, y);
+            var (logits, target) = TrainingSession.PerPrediction(model.forward(x), y);
+            var loss = nn.functional.cross_entropy(logits, target);
             loss.backward();
             optimizer.step();
             loss.item<float>();

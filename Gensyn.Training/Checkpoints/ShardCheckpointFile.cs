@@ -13,8 +13,6 @@ public static class ShardCheckpointFile
     private const string RoundKey = "gensyn.round", ShardKey = "gensyn.shard", LocalStepKey = "gensyn.local-step",
                          DigestsKey = "gensyn.step-digests", LossesKey = "gensyn.losses";
 
-    public static byte[] Serialize(ShardCheckpoint checkpoint) => CheckpointFile.Serialize(checkpoint.State, Metadata(checkpoint));
-
     public static void Save(string path, ShardCheckpoint checkpoint) => CheckpointFile.Save(path, checkpoint.State, Metadata(checkpoint));
 
     public static ShardCheckpoint Load(string path)

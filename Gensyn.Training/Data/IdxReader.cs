@@ -85,9 +85,9 @@ public static class IdxReader
 
     /// <summary>
     /// Pairs an images file with a labels file: N images of any shape and N integer labels.
-    /// Pixel values are scaled to [0, 1] and standardised with the training split's mean and deviation.
+    /// Pixel values are scaled to [0, 1] and standardised with MNIST's customary mean and deviation.
     /// </summary>
-    public static ClassificationData ReadLabelled(string imagesPath, string labelsPath, (float Mean, float Std)? normalisation = null)
+    public static ClassificationData ReadLabelled(string imagesPath, string labelsPath)
     {
         var images = Read(imagesPath);
         var labels = Read(labelsPath);
@@ -109,7 +109,7 @@ public static class IdxReader
         var classes = (int)labelValues.Max() + 1;
         var max = images.Values.Length == 0 ? 1f : images.Values.Max();
         var scale = max > 1f ? 1f / 255f : 1f;
-        var (mean, std) = normalisation ?? MnistNormalisation;
+        var (mean, std) = MnistNormalisation;
         var features = new float[images.Values.Length];
         for (var i = 0; i < features.Length; i++) features[i] = (images.Values[i] * scale - mean) / std;
 

@@ -43,8 +43,6 @@ public sealed class TrainingSession : IDisposable
         _initial = Snapshot(0);
     }
 
-    public ITrainingData TrainingData => _train;
-
     /// <summary>Parameters drawn from the job's seed, zero optimizer buffers, step 0.</summary>
     public StateSnapshot InitialState => _initial;
 
@@ -119,15 +117,10 @@ public sealed class TrainingSession : IDisposable
         {
             using var scope = torch.NewDisposeScope();
             var (x, y) = _test.Batch(batch);
-            var logits = _model.forward(x);
-            if (_train.Shape.IsSequence)
-            {
-                logits = logits.reshape(-1, logits.shape[^1]);
-                y = y.reshape(-1);
-            }
-            lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
-            correct += logits.argmax(1).eq(y).sum().item<long>();
-            count += y.shape[0];
+            var (logits, target) = PerPrediction(_model.forward(x), y);
+            lossSum += nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.Sum).item<float>();
+            correct += logits.argmax(1).eq(target).sum().item<long>();
+            count += target.shape[0];
         }
         var loss = lossSum / Math.Max(count, 1);
         return new Evaluation(loss, (double)correct / Math.Max(count, 1), _train.Shape.IsSequence ? Math.Exp(loss) : null, count);
@@ -138,17 +131,19 @@ public sealed class TrainingSession : IDisposable
         using var scope = torch.NewDisposeScope();
         var (x, y) = _train.Batch(schedule.IndicesForStep(localStep - 1));
         _model.zero_grad();
-        var logits = _model.forward(x);
-        if (_train.Shape.IsSequence)
-        {
-            logits = logits.reshape(-1, logits.shape[^1]);
-            y = y.reshape(-1);
-        }
-        var loss = nn.functional.cross_entropy(logits, y);
+        var (logits, target) = PerPrediction(_model.forward(x), y);
+        var loss = nn.functional.cross_entropy(logits, target);
         loss.backward();
         _optimizer.Step(optimizerStep);
         return loss.item<float>();
     }
+
+    /// <summary>
+    /// Logits as [predictions, classes] and targets as [predictions]: one row per example for a
+    /// classifier, one per position for a language model. A view for classifiers (no copy).
+    /// </summary>
+    public static (Tensor Logits, Tensor Target) PerPrediction(Tensor logits, Tensor target) =>
+        (logits.reshape(-1, logits.shape[^1]), target.reshape(-1));
 
     private void SubmitDigest(DigestPipeline pipeline, int index, long step, Action<Sha256Digest[]>? then = null)
     {
