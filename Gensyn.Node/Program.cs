@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gensyn.Actors.Blobs;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Node.Cli;
 using Gensyn.Training.Checkpoints;
@@ -8,7 +9,12 @@ using Serilog;
 var root = new RootCommand("gensyn: decentralized, verifiable neural-network training")
 {
     Options = { GlobalOptions.LogLevel, GlobalOptions.DataDir },
-    Subcommands = { TrainCommand.Create() },
+    Subcommands =
+    {
+        DemoCommand.Create(), TrainCommand.Create(), NodeCommand.Create(), WorkerCommand.Create(),
+        SubmitCommand.Create(), StatusCommand.Create(), WatchCommand.Create(), LogsCommand.Create(),
+        CancelCommand.Create(), ResultCommand.Create(), WorkersCommand.Create(),
+    },
 };
 
 var parse = root.Parse(args);
@@ -33,6 +39,11 @@ catch (Exception e) when (Unwrap(e) is DatasetException or CheckpointException o
 {
     Console.Error.WriteLine($"error: {Unwrap(e).Message}");
     return ExitCodes.InvalidInput;
+}
+catch (Exception e) when (Unwrap(e) is CoordinatorUnavailableException or BlobException)
+{
+    Console.Error.WriteLine($"error: {Unwrap(e).Message}");
+    return ExitCodes.Failure;
 }
 catch (Exception e)
 {

@@ -58,18 +58,23 @@ public static class CheckpointFile
     }
 
     /// <summary>Writes the parameters of a state as a PyTorch-loadable model file (names without the "param/" prefix).</summary>
-    public static void SaveModel(string path, StateSnapshot state, IReadOnlyDictionary<string, string> metadata)
+    public static void SaveModel(string path, StateSnapshot state, IReadOnlyDictionary<string, string> metadata) =>
+        WriteAtomically(path, SerializeModel(state, metadata));
+
+    /// <summary>The bytes <see cref="SaveModel"/> writes.</summary>
+    public static byte[] SerializeModel(StateSnapshot state, IReadOnlyDictionary<string, string> metadata)
     {
         var parameters = state.WithPrefix("param/").Select(t => t with { Name = t.Name["param/".Length..] }).ToList();
         var all = new Dictionary<string, string>(metadata) { ["format"] = "pt" };
-        WriteAtomically(path, SafeTensors.Serialize(parameters, all));
+        return SafeTensors.Serialize(parameters, all);
     }
 
-    private static void WriteAtomically(string path, byte[] bytes)
+    /// <summary>Writes bytes to <paramref name="path"/> through a temporary file, so a reader never sees half a file.</summary>
+    public static void WriteAtomically(string path, byte[] bytes)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         File.WriteAllBytes(temporary, bytes);
         File.Move(temporary, path, overwrite: true);
     }

@@ -15,6 +15,8 @@ public static class ShardCheckpointFile
 
     public static void Save(string path, ShardCheckpoint checkpoint) => CheckpointFile.Save(path, checkpoint.State, Metadata(checkpoint));
 
+    public static byte[] Serialize(ShardCheckpoint checkpoint) => CheckpointFile.Serialize(checkpoint.State, Metadata(checkpoint));
+
     public static ShardCheckpoint Load(string path)
     {
         if (!File.Exists(path)) throw new CheckpointException($"{path}: checkpoint not found");

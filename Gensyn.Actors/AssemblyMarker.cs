@@ -1,1 +1,0 @@
-namespace Gensyn.Actors; internal static class AssemblyMarker { }

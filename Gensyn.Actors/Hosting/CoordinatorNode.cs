@@ -1,0 +1,86 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Client;
+using Akka.Cluster.Tools.Singleton;
+using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Jobs;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts.Messages;
+using Gensyn.Training.Training;
+
+namespace Gensyn.Actors;
+
+/// <summary>
+/// A coordinator process: a cluster member hosting the sharded JobActors, the scheduler and job-catalog
+/// singletons, a blob store, and the receptionist through which workers and requesters come in.
+/// </summary>
+public sealed class CoordinatorNode : IAsyncDisposable
+{
+    public const string Role = "coordinator";
+
+    private readonly TrainingThread _thread;
+
+    private CoordinatorNode(ActorSystem system, TrainingThread thread, CoordinatorOptions options)
+    {
+        System = system;
+        _thread = thread;
+        Options = options;
+    }
+
+    public ActorSystem System { get; }
+    public CoordinatorOptions Options { get; }
+    public string Address => $"{Options.Host}:{Cluster.Get(System).SelfAddress.Port}";
+
+    public static CoordinatorNode Start(CoordinatorOptions options)
+    {
+        Directory.CreateDirectory(options.DataDirectory);
+        var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Coordinator(options));
+        var thread = new TrainingThread("coordinator-training");
+        var store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
+        var blobs = system.ActorOf(BlobActor.Props(store), "blobs");
+
+        var registry = Singleton(system, WorkerRegistry.Props(), WorkerRegistry.SingletonName, "workers");
+        var catalog = Singleton(system, JobCatalog.Props(), JobCatalog.SingletonName, "job-catalog-proxy");
+        var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog);
+        var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
+            ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());
+        var gateway = system.ActorOf(JobsGateway.Props(region, catalog, registry), JobsGateway.Name);
+
+        var receptionist = ClusterClientReceptionist.Get(system);
+        receptionist.RegisterService(gateway);
+        receptionist.RegisterService(registry);
+
+        var cluster = Cluster.Get(system);
+        if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
+        return new CoordinatorNode(system, thread, options);
+    }
+
+    /// <summary>Completes once this node is Up in the cluster.</summary>
+    public Task WhenUp()
+    {
+        var up = new TaskCompletionSource();
+        Cluster.Get(System).RegisterOnMemberUp(() => up.TrySetResult());
+        return up.Task;
+    }
+
+    private static IActorRef Singleton(ActorSystem system, Props props, string name, string proxyName)
+    {
+        system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance,
+            ClusterSingletonManagerSettings.Create(system).WithRole(Role)), name);
+        return system.ActorOf(ClusterSingletonProxy.Props($"/user/{name}",
+            ClusterSingletonProxySettings.Create(system).WithRole(Role)), proxyName);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        _thread.Dispose();
+    }
+
+    /// <summary>Routes job commands by job id over a fixed number of shards.</summary>
+    private sealed class JobMessageExtractor() : HashCodeMessageExtractor(30)
+    {
+        public override string? EntityId(object message) => (message as IJobCommand)?.JobId;
+    }
+}

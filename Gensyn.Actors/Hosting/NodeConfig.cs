@@ -1,0 +1,88 @@
+using Akka.Configuration;
+using Gensyn.Contracts.Serialization;
+
+namespace Gensyn.Actors;
+
+/// <summary>Where a coordinator keeps its journal: a SQLite file by default, or PostgreSQL.</summary>
+public sealed record JournalOptions(string ProviderName, string ConnectionString)
+{
+    public static JournalOptions Sqlite(string path) => new("SQLite.MS", $"Data Source={path}");
+
+    public static JournalOptions Postgres(string connectionString) => new("PostgreSQL.15", connectionString);
+
+    /// <summary>A PostgreSQL connection string ("Host=...") or a SQLite file path.</summary>
+    public static JournalOptions Parse(string db) =>
+        db.Contains("Host=", StringComparison.OrdinalIgnoreCase) || db.StartsWith("postgres", StringComparison.OrdinalIgnoreCase)
+            ? Postgres(db)
+            : Sqlite(db.StartsWith("Data Source=", StringComparison.OrdinalIgnoreCase) ? db["Data Source=".Length..] : db);
+
+    public string Describe() => ProviderName.StartsWith("SQLite", StringComparison.Ordinal)
+        ? "SQLite " + ConnectionString["Data Source=".Length..]
+        : "PostgreSQL " + string.Join(';', ConnectionString.Split(';').Where(p => !p.TrimStart().StartsWith("Password", StringComparison.OrdinalIgnoreCase)));
+}
+
+/// <summary>A coordinator's settings after flags and environment variables.</summary>
+public sealed record CoordinatorOptions(
+    string Host,
+    int Port,
+    IReadOnlyList<string> Seeds,
+    string DataDirectory,
+    JournalOptions Journal,
+    string ClusterHocon,
+    bool SerializeMessages = false);
+
+/// <summary>The HOCON each kind of process runs with.</summary>
+public static class NodeConfig
+{
+    public const string SystemName = "gensyn";
+
+    /// <summary>A coordinator: cluster.hocon, then the options (port, seeds, journal) on top.</summary>
+    public static Config Coordinator(CoordinatorOptions o)
+    {
+        var seeds = string.Join(", ", o.Seeds.Select(s => Quote($"akka.tcp://{SystemName}@{s}")));
+        var overrides = $$"""
+            akka.remote.dot-netty.tcp.hostname = {{Quote(o.Host)}}
+            akka.remote.dot-netty.tcp.port = {{o.Port}}
+            akka.cluster.seed-nodes = [{{seeds}}]
+            akka.actor.serialize-messages = {{(o.SerializeMessages ? "on" : "off")}}
+            akka.persistence.journal.sql.connection-string = {{Quote(o.Journal.ConnectionString)}}
+            akka.persistence.journal.sql.provider-name = {{Quote(o.Journal.ProviderName)}}
+            akka.persistence.snapshot-store.sql.connection-string = {{Quote(o.Journal.ConnectionString)}}
+            akka.persistence.snapshot-store.sql.provider-name = {{Quote(o.Journal.ProviderName)}}
+            """;
+        return ConfigurationFactory.ParseString(overrides)
+            .WithFallback(ConfigurationFactory.ParseString(o.ClusterHocon))
+            .WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon));
+    }
+
+    /// <summary>A worker or the requester CLI: plain remoting (never a cluster member), the project's serializers.</summary>
+    public static Config Remote(int port = 0, string host = "127.0.0.1", bool serializeMessages = false) =>
+        ConfigurationFactory.ParseString($$"""
+            akka {
+              loglevel = INFO
+              stdout-loglevel = WARNING
+              loggers = ["Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog"]
+              logger-formatter = "Akka.Logger.Serilog.SerilogLogMessageFormatter, Akka.Logger.Serilog"
+              actor.provider = remote
+              actor.serialize-messages = {{(serializeMessages ? "on" : "off")}}
+              remote.dot-netty.tcp {
+                hostname = {{Quote(host)}}
+                port = {{port}}
+                maximum-frame-size = 512000b
+                send-buffer-size = 1024000b
+                receive-buffer-size = 1024000b
+              }
+              remote.watch-failure-detector {
+                heartbeat-interval = 1s
+                acceptable-heartbeat-pause = 3s
+              }
+              cluster.client {
+                heartbeat-interval = 1s
+                acceptable-heartbeat-pause = 5s
+                reconnect-timeout = off
+              }
+            }
+            """).WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon));
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}

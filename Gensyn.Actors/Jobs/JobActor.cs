@@ -1,0 +1,275 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Streams;
+using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Shards;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Jobs;
+
+/// <summary>What every JobActor on a node shares.</summary>
+public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry, IActorRef Catalog);
+
+/// <summary>
+/// One job, sharded across the coordinators and persisted: it runs the DiLoCo rounds (a ShardActor per
+/// shard), aggregates each round on the training thread, stores every global checkpoint in the blob
+/// store, and answers status, log, cancel and result requests. Its rules live in <see cref="JobState"/>;
+/// after a restart it replays its journal and picks up where it was.
+/// </summary>
+public sealed class JobActor : ReceivePersistentActor
+{
+    private sealed record Computed(object Result) : INoSerializationVerificationNeeded;
+    private sealed record ComputeFailed(string Reason) : INoSerializationVerificationNeeded;
+
+    private const int MaxLogEntries = 500;
+
+    private readonly JobServices _services;
+    private readonly JobState _state = new();
+    private readonly Dictionary<int, (int Step, float Loss)> _progress = [];
+    private readonly Dictionary<int, IActorRef> _shards = [];
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private bool _computing;
+
+    public static Props Props(JobServices services) => Akka.Actor.Props.Create(() => new JobActor(services));
+
+    public override string PersistenceId => "job-" + Uri.UnescapeDataString(Self.Path.Name);
+
+    public JobActor(JobServices services)
+    {
+        _services = services;
+        Recover<IJobEvent>(_state.Apply);
+        Recover<RecoveryCompleted>(_ =>
+        {
+            if (!_state.Exists) return;
+            _log.Info("Job {0} recovered at {1}, round {2}", _state.JobId, _state.Phase, _state.Round);
+            Advance();
+        });
+
+        Command<StartJob>(Start);
+        Command<GetJobStatus>(_ => { if (Known()) Sender.Tell(_state.View(_progress)); });
+        Command<GetJobLog>(get =>
+        {
+            if (!Known()) return;
+            var entries = _state.Log.Skip(Math.Max(0, get.From)).Take(MaxLogEntries).ToList();
+            Sender.Tell(new JobLog(_state.JobId, entries, _state.Phase));
+        });
+        Command<CancelJob>(Cancel);
+        Command<GetJobResult>(GetResult);
+
+        Command<ShardActor.AssignRequested>(OnAssignRequested);
+        Command<ShardActor.Progress>(p => _progress[p.Shard] = (p.Step, p.Loss));
+        Command<ShardActor.Done>(OnShardDone);
+        Command<ShardActor.Lost>(OnShardLost);
+        Command<Computed>(OnComputed);
+        Command<ComputeFailed>(failed =>
+        {
+            _computing = false;
+            if (_state.IsTerminal) return;
+            _log.Error("Job {0} failed: {1}", _state.JobId, failed.Reason);
+            Persist(new JobFailed(failed.Reason, DateTimeOffset.UtcNow), e =>
+            {
+                _state.Apply(e);
+                StopShards();
+            });
+        });
+    }
+
+    /// <summary>Answers for an id that was never submitted, and lets the entity go.</summary>
+    private bool Known()
+    {
+        if (_state.Exists) return true;
+        Sender.Tell(new UnknownJob(Uri.UnescapeDataString(Self.Path.Name)));
+        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        return false;
+    }
+
+    private void Start(StartJob start)
+    {
+        if (_state.Exists)
+        {
+            Sender.Tell(new JobAccepted(_state.JobId, _state.Spec!.Name));
+            return;
+        }
+        JobSpec spec;
+        try
+        {
+            spec = JobSpecParser.Parse(start.SpecYaml, start.BaseDirectory);
+        }
+        catch (JobSpecException e)
+        {
+            Sender.Tell(new JobRejected(e.Errors));
+            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, DateTimeOffset.UtcNow), e =>
+        {
+            _state.Apply(e);
+            _log.Info("Job {0} ({1}) submitted", start.JobId, spec.Name);
+            _services.Catalog.Tell(new CatalogJob(start.JobId));
+            replyTo.Tell(new JobAccepted(start.JobId, spec.Name));
+            Advance();
+        });
+    }
+
+    private void Cancel(CancelJob cancel)
+    {
+        if (!Known()) return;
+        if (_state.IsTerminal)
+        {
+            Sender.Tell(new RequestFailed($"job {_state.JobId} is already {_state.Phase.ToString().ToLowerInvariant()}; nothing to cancel", InvalidInput: true));
+            return;
+        }
+        var replyTo = Sender;
+        var reason = string.IsNullOrWhiteSpace(cancel.Reason) ? "cancelled by the requester" : cancel.Reason[..Math.Min(cancel.Reason.Length, 200)];
+        Persist(new JobCancelled(reason, DateTimeOffset.UtcNow), e =>
+        {
+            _state.Apply(e);
+            StopShards();
+            _log.Info("Job {0} cancelled", _state.JobId);
+            replyTo.Tell(new JobCancelAccepted(_state.JobId, "cancelled"));
+        });
+    }
+
+    private void GetResult(GetJobResult get)
+    {
+        if (!Known()) return;
+        if (_state.Result is not { } result)
+        {
+            var where = _state.IsTerminal ? $"{_state.Phase.ToString().ToLowerInvariant()} without a model" : $"still {_state.Phase.ToString().ToLowerInvariant()} (round {Math.Max(_state.Round, 0) + 1} of {_state.Spec!.Training.Rounds})";
+            Sender.Tell(new RequestFailed($"job {_state.JobId} is {where}; `gensyn watch {_state.JobId}` waits for it", InvalidInput: true));
+            return;
+        }
+        byte[] bytes;
+        try
+        {
+            bytes = _services.Store.Get(result.Model);
+        }
+        catch (BlobException e)
+        {
+            Sender.Tell(new RequestFailed($"job {_state.JobId}'s model is unavailable: {e.Message}", InvalidInput: false));
+            return;
+        }
+        BlobTransfer.Offer(result.Model, bytes, Context.Materializer()).PipeTo(Sender);
+    }
+
+    private void OnAssignRequested(ShardActor.AssignRequested request)
+    {
+        if (!_state.RoundOpen || _state.IsTerminal || _state.Shards[request.Shard].Done) return;
+        var epoch = _state.NextEpoch(request.Shard);
+        var child = Sender;
+        Persist(new ShardAssigned(_state.Round, request.Shard, epoch, request.WorkerId, DateTimeOffset.UtcNow), e =>
+        {
+            _state.Apply(e);
+            _progress.Remove(request.Shard);
+            child.Tell(new ShardActor.AssignConfirmed(epoch));
+        });
+    }
+
+    private void OnShardLost(ShardActor.Lost lost)
+    {
+        _progress.Remove(lost.Shard);
+        if (!_state.RoundOpen || _state.Shards[lost.Shard].Done || _state.Shards[lost.Shard].WorkerId != lost.WorkerId) return;
+        Persist(new ShardReleased(_state.Round, lost.Shard, lost.Epoch, lost.WorkerId, lost.Reason, DateTimeOffset.UtcNow), _state.Apply);
+    }
+
+    private void OnShardDone(ShardActor.Done done)
+    {
+        var result = done.Result;
+        if (_state.Reject(result) is { } reason)
+        {
+            _log.Warning("Job {0}: ignored the result of round {1} shard {2}: {3}", _state.JobId, result.Round, result.Shard, reason);
+            return;
+        }
+        var child = Sender;
+        var meanLoss = result.Losses.Average(l => (double)l);
+        Persist(new ShardCompleted(result.Round, result.Shard, result.Epoch, result.WorkerId, result.EndState, result.MerkleRoot, meanLoss, DateTimeOffset.UtcNow), e =>
+        {
+            _state.Apply(e);
+            _progress.Remove(result.Shard);
+            child.Tell(new ShardActor.Accepted());
+            _shards.Remove(result.Shard);
+            Advance();
+        });
+    }
+
+    private void OnComputed(Computed computed)
+    {
+        _computing = false;
+        if (_state.IsTerminal) return;
+        switch (computed.Result)
+        {
+            case JobCompute.PreparedRound prepared when !_state.RoundOpen && prepared.Round == _state.CompletedRounds:
+                Persist(new RoundStarted(prepared.Round, prepared.Global, prepared.ShardStarts, prepared.Sizes, DateTimeOffset.UtcNow), e =>
+                {
+                    _state.Apply(e);
+                    Advance();
+                });
+                break;
+            case JobCompute.AggregatedRound aggregated when _state.RoundOpen && aggregated.Round == _state.Round:
+                var meanLoss = _state.Shards.Average(s => s.MeanLoss);
+                Persist(new RoundCompleted(aggregated.Round, aggregated.Global, aggregated.Digest, meanLoss, DateTimeOffset.UtcNow), e =>
+                {
+                    _state.Apply(e);
+                    _log.Info("Job {0}: round {1} of {2} done, mean loss {3:F4}", _state.JobId, e.Round + 1, _state.Spec!.Training.Rounds, meanLoss);
+                    Advance();
+                });
+                break;
+            case JobCompleted completed:
+                Persist(completed, e =>
+                {
+                    _state.Apply(e);
+                    _log.Info("Job {0} completed: test accuracy {1:P2}, final digest {2}", _state.JobId, e.TestAccuracy, e.FinalDigest);
+                });
+                break;
+            default:
+                Advance();
+                break;
+        }
+    }
+
+    /// <summary>Starts whatever the job needs next, unless something is already in flight.</summary>
+    private void Advance()
+    {
+        var spec = _state.Spec!;
+        switch (_state.Next())
+        {
+            case NextStep.StartRound when !_computing:
+                Compute(_services.Compute.PrepareRound(spec, _state.CompletedRounds, _state.LastGlobal, _state.LastShardEnds));
+                break;
+            case NextStep.RunShards:
+                foreach (var shard in _state.Shards.Where(s => !s.Done && !_shards.ContainsKey(s.Shard)))
+                {
+                    var order = new ShardOrder(_state.JobId, _state.Round, shard.Shard, _state.SpecYaml, _state.BaseDirectory,
+                        _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard]);
+                    _shards[shard.Shard] = Context.ActorOf(ShardActor.Props(order, _services.Registry, _services.Blobs, _services.Store),
+                        $"round-{_state.Round}-shard-{shard.Shard}");
+                }
+                break;
+            case NextStep.Aggregate when !_computing:
+                Compute(_services.Compute.Aggregate(spec, _state.Round, _state.RoundGlobal!.Value, _state.Shards.Select(s => s.EndState!.Value).ToList()));
+                break;
+            case NextStep.Finish when !_computing:
+                Compute(_services.Compute.Finish(spec, _state.JobId, _state.LastGlobal!.Value));
+                break;
+        }
+    }
+
+    private void Compute<T>(Task<T> work) where T : notnull
+    {
+        _computing = true;
+        work.ContinueWith(t => t.IsCompletedSuccessfully
+            ? (object)new Computed(t.Result)
+            : new ComputeFailed(t.Exception?.GetBaseException().Message ?? "the computation was cancelled")).PipeTo(Self);
+    }
+
+    private void StopShards()
+    {
+        foreach (var child in _shards.Values) child.Tell(new ShardActor.Abandon());
+        _shards.Clear();
+        _progress.Clear();
+    }
+}

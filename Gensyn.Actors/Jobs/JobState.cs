@@ -1,0 +1,193 @@
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Jobs;
+
+/// <summary>One shard of the current round, as the journal knows it.</summary>
+public sealed class ShardRecord(int shard)
+{
+    public int Shard { get; } = shard;
+    public int Epoch { get; set; }
+    public string? WorkerId { get; set; }
+    public bool Done { get; set; }
+    public Sha256Digest? EndState { get; set; }
+    public Sha256Digest? MerkleRoot { get; set; }
+    public double MeanLoss { get; set; }
+}
+
+/// <summary>
+/// A job's state and rules, with no actors and no I/O: <see cref="Apply"/> folds a persisted event in;
+/// the Decide methods say which event (if any) a command leads to. The JobActor persists what they
+/// decide and applies it, and replays the same events on recovery.
+/// </summary>
+public sealed class JobState
+{
+    private readonly List<JobLogEntry> _log = [];
+    private readonly List<RoundView> _history = [];
+
+    public string JobId { get; private set; } = "";
+    public string SpecYaml { get; private set; } = "";
+    public string BaseDirectory { get; private set; } = "";
+    public JobSpec? Spec { get; private set; }
+    public JobPhase Phase { get; private set; } = JobPhase.Queued;
+    public bool Exists => Spec is not null;
+    public bool IsTerminal => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
+    public DateTimeOffset SubmittedAt { get; private set; }
+    public DateTimeOffset? FinishedAt { get; private set; }
+    public string? Reason { get; private set; }
+
+    /// <summary>The round in progress (or the last one, once finished); -1 before round 0 starts.</summary>
+    public int Round { get; private set; } = -1;
+    public bool RoundOpen { get; private set; }
+    public Sha256Digest? RoundGlobal { get; private set; }
+    public IReadOnlyList<Sha256Digest> ShardStarts { get; private set; } = [];
+    public IReadOnlyList<long> ShardStartSizes { get; private set; } = [];
+    public IReadOnlyList<ShardRecord> Shards { get; private set; } = [];
+
+    /// <summary>The global state after the last completed round (null before round 0 completes).</summary>
+    public Sha256Digest? LastGlobal { get; private set; }
+    /// <summary>Each shard's end state in the last completed round: its optimizer state carries into the next round.</summary>
+    public IReadOnlyList<Sha256Digest>? LastShardEnds { get; private set; }
+
+    public JobCompleted? Result { get; private set; }
+    public IReadOnlyList<JobLogEntry> Log => _log;
+    public IReadOnlyList<RoundView> History => _history;
+    public int CompletedRounds => _history.Count;
+
+    public void Apply(IJobEvent e)
+    {
+        switch (e)
+        {
+            case JobSubmitted s:
+                JobId = s.JobId;
+                SpecYaml = s.SpecYaml;
+                BaseDirectory = s.BaseDirectory;
+                Spec = JobSpecParser.Parse(s.SpecYaml, s.BaseDirectory);
+                SubmittedAt = s.At;
+                Phase = JobPhase.Queued;
+                Note(s.At, $"submitted {Spec.Name}: {Spec.Training.Rounds} round(s) x {Spec.Training.Shards} shard(s) x {Spec.Training.InnerSteps} step(s), seed {Spec.Training.Seed}");
+                break;
+            case RoundStarted r:
+                Round = r.Round;
+                RoundOpen = true;
+                Phase = JobPhase.Running;
+                RoundGlobal = r.GlobalState;
+                ShardStarts = r.ShardStarts;
+                ShardStartSizes = r.ShardStartSizes;
+                Shards = Enumerable.Range(0, r.ShardStarts.Count).Select(i => new ShardRecord(i)).ToList();
+                Note(r.At, $"round {r.Round} started from {Short(r.GlobalState)}");
+                break;
+            case ShardAssigned a:
+                Shards[a.Shard].Epoch = a.Epoch;
+                Shards[a.Shard].WorkerId = a.WorkerId;
+                Note(a.At, $"round {a.Round} shard {a.Shard} assigned to worker {a.WorkerId} (epoch {a.Epoch})");
+                break;
+            case ShardReleased x:
+                Shards[x.Shard].WorkerId = null;
+                Note(x.At, $"round {x.Round} shard {x.Shard} lost worker {x.WorkerId} (epoch {x.Epoch}): {x.Reason}");
+                break;
+            case ShardCompleted c:
+                var shard = Shards[c.Shard];
+                shard.Done = true;
+                shard.EndState = c.EndState;
+                shard.MerkleRoot = c.MerkleRoot;
+                shard.MeanLoss = c.MeanLoss;
+                shard.WorkerId = c.WorkerId;
+                Note(c.At, $"round {c.Round} shard {c.Shard} completed by worker {c.WorkerId}: mean loss {c.MeanLoss:F4}, root {Short(c.MerkleRoot)}");
+                break;
+            case RoundCompleted rc:
+                RoundOpen = false;
+                LastGlobal = rc.GlobalState;
+                LastShardEnds = Shards.Select(s => s.EndState!.Value).ToList();
+                _history.Add(new RoundView(rc.Round, rc.GlobalState.ToString(), rc.StateDigest.ToString(), rc.MeanLoss,
+                    Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(), Shards.Select(s => s.WorkerId ?? "").ToList()));
+                Note(rc.At, $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, checkpoint {Short(rc.GlobalState)}");
+                break;
+            case JobCompleted done:
+                Phase = JobPhase.Completed;
+                Result = done;
+                FinishedAt = done.At;
+                Note(done.At, $"completed: test accuracy {done.TestAccuracy:P2}, test loss {done.TestLoss:F4}, final digest {done.FinalDigest}");
+                break;
+            case JobFailed f:
+                Phase = JobPhase.Failed;
+                Reason = f.Reason;
+                FinishedAt = f.At;
+                RoundOpen = false;
+                Note(f.At, $"failed: {f.Reason}");
+                break;
+            case JobCancelled x:
+                Phase = JobPhase.Cancelled;
+                Reason = x.Reason;
+                FinishedAt = x.At;
+                RoundOpen = false;
+                Note(x.At, $"cancelled: {x.Reason}");
+                break;
+        }
+    }
+
+    /// <summary>What the job should do next when nothing is in flight.</summary>
+    public NextStep Next()
+    {
+        if (!Exists || IsTerminal) return NextStep.Nothing;
+        if (RoundOpen) return Shards.All(s => s.Done) ? NextStep.Aggregate : NextStep.RunShards;
+        return CompletedRounds < Spec!.Training.Rounds ? NextStep.StartRound : NextStep.Finish;
+    }
+
+    /// <summary>The epoch of the next assignment of a shard (each assignment fences out the ones before).</summary>
+    public int NextEpoch(int shard) => Shards[shard].Epoch + 1;
+
+    /// <summary>Whether a worker's result counts: the right round, an open shard, and the current epoch.</summary>
+    public string? Reject(ShardResult result)
+    {
+        if (IsTerminal) return $"the job is {Phase.ToString().ToLowerInvariant()}";
+        if (!RoundOpen || result.Round != Round) return $"round {result.Round} is not the open round";
+        if (result.Shard < 0 || result.Shard >= Shards.Count) return $"shard {result.Shard} does not exist";
+        var shard = Shards[result.Shard];
+        if (shard.Done) return $"shard {result.Shard} already has a result";
+        if (result.Epoch != shard.Epoch || result.WorkerId != shard.WorkerId)
+            return $"epoch {result.Epoch} from worker {result.WorkerId} is fenced out (current: epoch {shard.Epoch}, worker {shard.WorkerId ?? "none"})";
+        if (result.Losses.Count != Spec!.Training.InnerSteps) return $"{result.Losses.Count} losses for {Spec.Training.InnerSteps} steps";
+        return null;
+    }
+
+    public JobView View(IReadOnlyDictionary<int, (int Step, float Loss)> progress) => new(
+        JobId,
+        Spec?.Name ?? "",
+        Phase,
+        Math.Max(Round, 0),
+        Spec?.Training.Rounds ?? 0,
+        Spec?.Training.Shards ?? 0,
+        Spec?.Training.InnerSteps ?? 0,
+        1.0,
+        SubmittedAt,
+        FinishedAt,
+        Reason,
+        Result?.FinalDigest.ToString(),
+        Result?.TestAccuracy,
+        Result?.TestLoss,
+        Result?.TestPerplexity,
+        _history,
+        RoundOpen
+            ? Shards.Select(s => new ShardView(s.Shard,
+                s.Done ? "done" : s.WorkerId is null ? "waiting" : "running",
+                s.WorkerId, s.Epoch,
+                s.Done ? Spec!.Training.InnerSteps : progress.TryGetValue(s.Shard, out var p) ? p.Step : 0,
+                Spec!.Training.InnerSteps,
+                s.Done ? s.MeanLoss : progress.TryGetValue(s.Shard, out var q) ? q.Loss : null)).ToList()
+            : []);
+
+    private void Note(DateTimeOffset at, string text) => _log.Add(new JobLogEntry(_log.Count, at, text));
+
+    private static string Short(Sha256Digest digest) => digest.ToString()[..12];
+}
+
+public enum NextStep
+{
+    Nothing,
+    StartRound,
+    RunShards,
+    Aggregate,
+    Finish,
+}

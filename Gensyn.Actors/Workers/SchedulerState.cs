@@ -1,0 +1,106 @@
+namespace Gensyn.Actors.Workers;
+
+/// <summary>A registered worker as the scheduler sees it.</summary>
+public sealed record WorkerEntry<TRef>(
+    string WorkerId,
+    TRef Ref,
+    string Device,
+    double MemoryGb,
+    int Threads,
+    string NumericClass,
+    double Price)
+{
+    public string? BusyWith { get; set; }
+    public TRef? GrantedTo { get; set; }
+    public int Completed { get; set; }
+    public int Released { get; set; }
+
+    /// <summary>Completed shards over completed + abandoned ones; 1 for a newcomer.</summary>
+    public double Reliability => Completed + Released == 0 ? 1.0 : (double)Completed / (Completed + Released);
+}
+
+/// <summary>A shard waiting for a worker.</summary>
+public sealed record WorkRequest<TRef>(string JobId, int Round, int Shard, TRef Requester)
+{
+    public string Label => $"{JobId} round {Round} shard {Shard}";
+}
+
+/// <summary>
+/// The scheduler's rules, with no actors in them: who is registered, who is busy, which shards wait,
+/// and which idle worker a waiting shard gets (first come, first served; among idle workers the most
+/// reliable, then the cheapest, then the earliest registered).
+/// </summary>
+public sealed class SchedulerState<TRef> where TRef : notnull
+{
+    private readonly List<WorkerEntry<TRef>> _workers = [];
+    private readonly List<WorkRequest<TRef>> _queue = [];
+
+    public IReadOnlyList<WorkerEntry<TRef>> Workers => _workers;
+    public IReadOnlyList<WorkRequest<TRef>> Queue => _queue;
+
+    /// <summary>Adds a worker, or refreshes one that registers again (same id); returns the entry.</summary>
+    public WorkerEntry<TRef> Register(WorkerEntry<TRef> worker)
+    {
+        var existing = _workers.FindIndex(w => w.WorkerId == worker.WorkerId);
+        if (existing < 0)
+        {
+            _workers.Add(worker);
+            return worker;
+        }
+        var old = _workers[existing];
+        if (EqualityComparer<TRef>.Default.Equals(old.Ref, worker.Ref)) return old;
+        // The same identity from a new process: its old work is gone.
+        worker.Completed = old.Completed;
+        worker.Released = old.Released;
+        _workers[existing] = worker;
+        return worker;
+    }
+
+    /// <summary>Forgets a worker whose process is gone; returns the requester it was granted to, if any.</summary>
+    public (WorkerEntry<TRef>? Worker, TRef? GrantedTo) Remove(TRef workerRef)
+    {
+        var worker = _workers.Find(w => EqualityComparer<TRef>.Default.Equals(w.Ref, workerRef));
+        if (worker is null) return (null, default);
+        _workers.Remove(worker);
+        return (worker, worker.GrantedTo);
+    }
+
+    public void Enqueue(WorkRequest<TRef> request)
+    {
+        if (!_queue.Any(q => EqualityComparer<TRef>.Default.Equals(q.Requester, request.Requester))) _queue.Add(request);
+    }
+
+    /// <summary>
+    /// A requester is done with its worker (or no longer waits): its request leaves the queue and its
+    /// worker becomes idle. <paramref name="completed"/> counts toward the worker's reliability.
+    /// </summary>
+    public WorkerEntry<TRef>? Release(TRef requester, bool completed)
+    {
+        _queue.RemoveAll(q => EqualityComparer<TRef>.Default.Equals(q.Requester, requester));
+        var worker = _workers.Find(w => w.GrantedTo is { } g && EqualityComparer<TRef>.Default.Equals(g, requester));
+        if (worker is null) return null;
+        worker.BusyWith = null;
+        worker.GrantedTo = default;
+        if (completed) worker.Completed++;
+        else worker.Released++;
+        return worker;
+    }
+
+    /// <summary>Pairs waiting shards with idle workers, oldest request first.</summary>
+    public IReadOnlyList<(WorkRequest<TRef> Request, WorkerEntry<TRef> Worker)> Match()
+    {
+        var grants = new List<(WorkRequest<TRef>, WorkerEntry<TRef>)>();
+        while (_queue.Count > 0)
+        {
+            var worker = _workers.Where(w => w.BusyWith is null)
+                .OrderByDescending(w => w.Reliability).ThenBy(w => w.Price).FirstOrDefault();
+            if (worker is null) break;
+            var request = _queue[0];
+            _queue.RemoveAt(0);
+            worker.BusyWith = request.Label;
+            worker.GrantedTo = request.Requester;
+            grants.Add((request, worker));
+        }
+        return grants;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Tools.Client;
+using Akka.Event;
+using Akka.Streams;
+using Gensyn.Actors.Blobs;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+using Gensyn.Training.Checkpoints;
+using Gensyn.Training.Data;
+using Gensyn.Training.Training;
+
+namespace Gensyn.Actors.Workers;
+
+/// <summary>
+/// A provider's worker. It reaches the coordinators only through ClusterClient (it is never a cluster
+/// member), registers every few seconds, and runs one shard at a time: fetch the start state by hash,
+/// train H steps on the training thread (progress every few steps, a checkpoint uploaded every C steps),
+/// upload the end state, and send the result with its Merkle commitment to the shard's actor.
+/// </summary>
+public sealed class WorkerActor : ReceiveActor, IWithTimers
+{
+    private sealed record RegisterTick : INoSerializationVerificationNeeded;
+    private sealed record Finished(ShardAssignment Assignment, string? Failure) : INoSerializationVerificationNeeded;
+
+    private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(2);
+
+    private readonly WorkerOptions _options;
+    private readonly TrainingThread _thread = new("worker-training");
+    private readonly BlobStore _store;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IMaterializer _materializer = Context.Materializer();
+    private IActorRef _client = ActorRefs.Nobody;
+    private bool _registered;
+    private ShardAssignment? _current;
+    private CancellationTokenSource? _cancel;
+    private (string Key, DatasetSplits Data, TrainingSession Session)? _session;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(WorkerOptions options) => Akka.Actor.Props.Create(() => new WorkerActor(options));
+
+    public WorkerActor(WorkerOptions options)
+    {
+        _options = options;
+        _store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
+
+        Receive<RegisterTick>(_ => _client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, new RegisterWorker(
+            options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass, options.PricePerHour))));
+        Receive<WorkerRegistered>(_ =>
+        {
+            if (_registered) return;
+            _registered = true;
+            _log.Info("Worker {0} registered with the coordinators ({1}, {2})", options.WorkerId, options.Device, options.NumericClass);
+        });
+        Receive<WorkerRefused>(refused => _log.Error("The coordinators refused worker {0}: {1}", refused.WorkerId, refused.Reason));
+        Receive<ShardAssignment>(Assign);
+        Receive<AbandonShard>(abandon =>
+        {
+            if (_current is { } c && c.JobId == abandon.JobId && c.Round == abandon.Round && c.Shard == abandon.Shard && c.Epoch == abandon.Epoch)
+            {
+                _log.Info("Abandoning {0} round {1} shard {2} as the coordinator asked", c.JobId, c.Round, c.Shard);
+                _cancel?.Cancel();
+            }
+        });
+        Receive<Finished>(finished =>
+        {
+            var a = finished.Assignment;
+            if (finished.Failure is { } failure)
+            {
+                _log.Warning("{0} round {1} shard {2} failed: {3}", a.JobId, a.Round, a.Shard, failure);
+                a.ShardActor.Tell(new ShardFailed(a.JobId, a.Round, a.Shard, a.Epoch, options.WorkerId, failure[..Math.Min(failure.Length, 500)]));
+            }
+            if (ReferenceEquals(_current, a))
+            {
+                _current = null;
+                _cancel?.Dispose();
+                _cancel = null;
+            }
+        });
+    }
+
+    protected override void PreStart()
+    {
+        var contacts = _options.Coordinators
+            .Select(c => ActorPath.Parse($"akka.tcp://{NodeConfig.SystemName}@{c}/system/receptionist"))
+            .ToImmutableHashSet();
+        _client = Context.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(Context.System).WithInitialContacts(contacts)), "client");
+        Self.Tell(new RegisterTick());
+        Timers.StartPeriodicTimer("register", new RegisterTick(), TimeSpan.FromSeconds(3));
+    }
+
+    protected override void PostStop()
+    {
+        _cancel?.Cancel();
+        _thread.Dispose();
+        _session?.Session.Dispose();
+        _session?.Data.Dispose();
+    }
+
+    private void Assign(ShardAssignment a)
+    {
+        if (_current is { } busy)
+        {
+            if (busy.JobId == a.JobId && busy.Round == a.Round && busy.Shard == a.Shard && busy.Epoch == a.Epoch) return;
+            a.ShardActor.Tell(new ShardFailed(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, $"busy with {busy.JobId} round {busy.Round} shard {busy.Shard}"));
+            return;
+        }
+        _log.Info("Assigned {0} round {1} shard {2} (epoch {3})", a.JobId, a.Round, a.Shard, a.Epoch);
+        _current = a;
+        _cancel = new CancellationTokenSource();
+        var token = _cancel.Token;
+        var self = Self;
+        Run(a, token).ContinueWith(t => new Finished(a, t.IsCompletedSuccessfully || token.IsCancellationRequested ? null : t.Exception?.GetBaseException().Message ?? "failed"))
+            .PipeTo(self);
+    }
+
+    private async Task Run(ShardAssignment a, CancellationToken token)
+    {
+        var startBytes = await BlobTransfer.Fetch(a.Blobs, a.StartState, _materializer, TransferTimeout);
+        _store.Put(a.StartState, startBytes);
+        var start = CheckpointFile.Deserialize(startBytes, $"start state {a.StartState}").State;
+        var observer = new Observer(this, a);
+        var outcome = await _thread.Run(() =>
+        {
+            var (spec, session, trainCount) = Session(a);
+            var task = ShardTask.For(spec, a.Round, a.Shard, trainCount);
+            return session.RunShard(task, start, observer, cancellation: token);
+        });
+        token.ThrowIfCancellationRequested();
+        var endBytes = CheckpointFile.Serialize(outcome.FinalState);
+        var endHash = _store.Put(endBytes);
+        await BlobTransfer.Upload(a.Blobs, endHash, endBytes, _materializer, TransferTimeout);
+        a.ShardActor.Tell(new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, endHash, outcome.MerkleRoot, outcome.Losses.ToList()));
+        _log.Info("{0} round {1} shard {2} done: root {3}", a.JobId, a.Round, a.Shard, outcome.MerkleRoot);
+    }
+
+    /// <summary>The job's session, kept while consecutive shards belong to the same job (runs on the training thread).</summary>
+    private (JobSpec Spec, TrainingSession Session, long TrainCount) Session(ShardAssignment a)
+    {
+        var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
+        var key = a.BaseDirectory + "\n" + a.SpecYaml;
+        if (_session is not { } cached || cached.Key != key)
+        {
+            _session?.Session.Dispose();
+            _session?.Data.Dispose();
+            var data = DatasetLoader.Load(spec, _options.DataDirectory);
+            _session = (key, data, new TrainingSession(spec, data));
+        }
+        return (spec, _session.Value.Session, _session.Value.Data.Train.Count);
+    }
+
+    /// <summary>Progress every few steps; each checkpoint stored locally and uploaded in the background.</summary>
+    private sealed class Observer(WorkerActor worker, ShardAssignment a) : IShardObserver
+    {
+        private readonly int _every = Math.Max(1, JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory).Training.InnerSteps / 20);
+
+        public void OnStep(int localStep, float loss)
+        {
+            if (localStep % _every == 0)
+                a.ShardActor.Tell(new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, worker._options.WorkerId, localStep, loss));
+        }
+
+        public void OnCheckpoint(ShardCheckpoint checkpoint)
+        {
+            var bytes = ShardCheckpointFile.Serialize(checkpoint);
+            var hash = worker._store.Put(bytes);
+            BlobTransfer.Upload(a.Blobs, hash, bytes, worker._materializer, TransferTimeout).ContinueWith(t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                    a.ShardActor.Tell(new ShardCheckpointed(a.JobId, a.Round, a.Shard, a.Epoch, worker._options.WorkerId, checkpoint.LocalStep, hash));
+            });
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using Akka.Actor;
+using Akka.Event;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Workers;
+
+/// <summary>
+/// The worker registry and scheduler: a cluster singleton. Workers register (and re-register every few
+/// seconds, so a new singleton learns them again after a hand-over); shards ask for a worker and are
+/// granted one when one is idle. Workers and requesters are watched, so a vanished worker frees its
+/// shard and a vanished shard frees its worker.
+/// </summary>
+public sealed class WorkerRegistry : ReceiveActor
+{
+    public const string SingletonName = "worker-registry";
+
+    /// <summary>The path workers send <see cref="RegisterWorker"/> to through ClusterClient (the singleton proxy).</summary>
+    public const string ServicePath = "/user/workers";
+
+    private readonly SchedulerState<IActorRef> _state = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new WorkerRegistry());
+
+    public WorkerRegistry()
+    {
+        Receive<RegisterWorker>(Register);
+        Receive<RequestWorker>(request =>
+        {
+            Context.Watch(request.Requester);
+            _state.Enqueue(new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester));
+            if (_state.Workers.Count == 0)
+                _log.Info("{0} round {1} shard {2} waits: no worker is registered", request.JobId, request.Round, request.Shard);
+            Dispatch();
+        });
+        Receive<ReleaseWorker>(release =>
+        {
+            var worker = _state.Release(release.Requester, release.Completed);
+            if (worker is not null) _log.Debug("Worker {0} is idle", worker.WorkerId);
+            Dispatch();
+        });
+        Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(w => new WorkerView(
+            w.WorkerId, w.Device, w.MemoryGb, w.Threads, w.NumericClass, w.Price,
+            w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed)).ToList())));
+        Receive<Terminated>(t =>
+        {
+            var (worker, grantedTo) = _state.Remove(t.ActorRef);
+            if (worker is not null)
+            {
+                _log.Warning("Worker {0} at {1} is gone{2}", worker.WorkerId, t.ActorRef.Path.Address,
+                    worker.BusyWith is null ? "" : $"; it was running {worker.BusyWith}");
+                grantedTo?.Tell(new WorkerLost(worker.WorkerId));
+            }
+            else _state.Release(t.ActorRef, completed: false);
+            Dispatch();
+        });
+    }
+
+    private void Register(RegisterWorker register)
+    {
+        if (string.IsNullOrWhiteSpace(register.WorkerId) || register.WorkerId.Length > 100 || register.Threads < 1 || register.Threads > 1024)
+        {
+            _log.Warning("Refused a registration from {0}: invalid worker id or thread count", register.Worker.Path.Address);
+            register.Worker.Tell(new WorkerRefused(register.WorkerId, "worker id must be 1-100 characters and threads 1-1024"));
+            return;
+        }
+        var known = _state.Workers.Any(w => w.WorkerId == register.WorkerId && w.Ref.Equals(register.Worker));
+        var replaced = _state.Workers.FirstOrDefault(w => w.WorkerId == register.WorkerId && !w.Ref.Equals(register.Worker));
+        if (replaced is not null)
+        {
+            Context.Unwatch(replaced.Ref);
+            replaced.GrantedTo?.Tell(new WorkerLost(replaced.WorkerId));
+        }
+        _state.Register(new WorkerEntry<IActorRef>(register.WorkerId, register.Worker, register.Device, register.MemoryGb,
+            register.Threads, register.NumericClass, register.PricePerHour));
+        if (!known)
+        {
+            Context.Watch(register.Worker);
+            _log.Info("Worker {0} registered from {1} ({2}, {3} thread(s), {4})", register.WorkerId, register.Worker.Path.Address,
+                register.Device, register.Threads, register.NumericClass);
+        }
+        register.Worker.Tell(new WorkerRegistered(register.WorkerId));
+        Dispatch();
+    }
+
+    private void Dispatch()
+    {
+        foreach (var (request, worker) in _state.Match())
+        {
+            _log.Info("Granted worker {0} to {1}", worker.WorkerId, request.Label);
+            request.Requester.Tell(new WorkerGranted(worker.WorkerId, worker.Ref, worker.Threads, worker.NumericClass));
+        }
+    }
+}

@@ -1,0 +1,30 @@
+namespace Gensyn.Contracts.Messages;
+
+// What a JobActor persists. Blobs are referred to by hash; replaying these events rebuilds the job's state.
+
+public interface IJobEvent : IGensynMessage
+{
+    DateTimeOffset At { get; }
+}
+
+public sealed record JobSubmitted(string JobId, string SpecYaml, string BaseDirectory, DateTimeOffset At) : IJobEvent;
+
+/// <summary>Round <see cref="Round"/> starts from <see cref="GlobalState"/>; shard i starts from ShardStarts[i].</summary>
+public sealed record RoundStarted(int Round, Sha256Digest GlobalState, IReadOnlyList<Sha256Digest> ShardStarts, IReadOnlyList<long> ShardStartSizes, DateTimeOffset At) : IJobEvent;
+
+public sealed record ShardAssigned(int Round, int Shard, int Epoch, string WorkerId, DateTimeOffset At) : IJobEvent;
+
+/// <summary>An assignment ended without a result (the worker failed, vanished or was released); the shard will be assigned again.</summary>
+public sealed record ShardReleased(int Round, int Shard, int Epoch, string WorkerId, string Reason, DateTimeOffset At) : IJobEvent;
+
+public sealed record ShardCompleted(int Round, int Shard, int Epoch, string WorkerId, Sha256Digest EndState, Sha256Digest MerkleRoot, double MeanLoss, DateTimeOffset At) : IJobEvent;
+
+/// <summary>The outer step is done: <see cref="GlobalState"/> is the new global state blob, <see cref="StateDigest"/> its canonical digest.</summary>
+public sealed record RoundCompleted(int Round, Sha256Digest GlobalState, Sha256Digest StateDigest, double MeanLoss, DateTimeOffset At) : IJobEvent;
+
+/// <summary>The final model (parameters only, safetensors) is blob <see cref="Model"/>; <see cref="FinalDigest"/> is what `gensyn train` prints for the same spec.</summary>
+public sealed record JobCompleted(Sha256Digest Model, long ModelBytes, Sha256Digest FinalDigest, double TestAccuracy, double TestLoss, double? TestPerplexity, DateTimeOffset At) : IJobEvent;
+
+public sealed record JobFailed(string Reason, DateTimeOffset At) : IJobEvent;
+
+public sealed record JobCancelled(string Reason, DateTimeOffset At) : IJobEvent;

@@ -1,0 +1,87 @@
+namespace Gensyn.Contracts.Messages;
+
+// What the requester CLI says to the coordinators (through ClusterClient to /user/jobs) and what it hears back.
+
+/// <summary>
+/// Submit a job: the spec's YAML text, validated again by the coordinator, and the folder that relative
+/// data paths in it are taken from (the spec file's folder on the requester's machine).
+/// </summary>
+public sealed record SubmitJob(string SpecYaml, string BaseDirectory) : IGensynMessage;
+
+/// <summary>The job was persisted and will run.</summary>
+public sealed record JobAccepted(string JobId, string Name) : IGensynMessage;
+
+/// <summary>The spec is invalid; one message per problem, nothing was persisted.</summary>
+public sealed record JobRejected(IReadOnlyList<string> Errors) : IGensynMessage;
+
+/// <summary>Sent by the gateway to the job's (new) entity: persist the submission.</summary>
+public sealed record StartJob(string JobId, string SpecYaml, string BaseDirectory) : IJobCommand;
+
+public sealed record GetJobStatus(string JobId) : IJobCommand;
+
+public sealed record ListJobs : IGensynMessage;
+
+public sealed record JobList(IReadOnlyList<JobView> Jobs) : IGensynMessage;
+
+public sealed record CancelJob(string JobId, string Reason) : IJobCommand;
+
+public sealed record JobCancelAccepted(string JobId, string State) : IGensynMessage;
+
+/// <summary>The job's event history from entry <see cref="From"/> on.</summary>
+public sealed record GetJobLog(string JobId, int From) : IJobCommand;
+
+public sealed record JobLog(string JobId, IReadOnlyList<JobLogEntry> Entries, JobPhase State) : IGensynMessage;
+
+public sealed record JobLogEntry(int Index, DateTimeOffset At, string Text);
+
+/// <summary>Ask for a completed job's final model; answered with a <see cref="BlobOffer"/> or a <see cref="RequestFailed"/>.</summary>
+public sealed record GetJobResult(string JobId) : IJobCommand;
+
+/// <summary>No job has that id (entities for unknown ids answer this and stop).</summary>
+public sealed record UnknownJob(string JobId) : IGensynMessage;
+
+/// <summary>A request that could not be served, with a message for the user and whether it was the caller's input.</summary>
+public sealed record RequestFailed(string Message, bool InvalidInput) : IGensynMessage;
+
+public enum JobPhase
+{
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>One job as `status` shows it; <see cref="Shards"/> are the open round's shards.</summary>
+public sealed record JobView(
+    string JobId,
+    string Name,
+    JobPhase State,
+    int Round,
+    int Rounds,
+    int ShardsPerRound,
+    int InnerSteps,
+    double MatchRate,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? FinishedAt,
+    string? Reason,
+    string? FinalDigest,
+    double? TestAccuracy,
+    double? TestLoss,
+    double? TestPerplexity,
+    IReadOnlyList<RoundView> RoundHistory,
+    IReadOnlyList<ShardView> Shards) : IGensynMessage;
+
+public sealed record RoundView(int Round, string CheckpointHash, string CheckpointDigest, double MeanLoss, IReadOnlyList<string> ShardRoots, IReadOnlyList<string> Workers);
+
+public sealed record ShardView(int Shard, string State, string? WorkerId, int Epoch, int Step, int InnerSteps, double? Loss);
+
+// The job catalog (a persistent cluster singleton) remembers every job id, so `status` can list them.
+
+public sealed record CatalogJob(string JobId) : IGensynMessage;
+
+public sealed record JobCataloged(string JobId, DateTimeOffset At) : IGensynMessage;
+
+public sealed record ListJobIds : IGensynMessage;
+
+public sealed record JobIdList(IReadOnlyList<string> JobIds) : IGensynMessage;

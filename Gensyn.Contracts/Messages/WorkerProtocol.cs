@@ -1,0 +1,90 @@
+using Akka.Actor;
+
+namespace Gensyn.Contracts.Messages;
+
+// Between a provider's worker (outside the cluster, through ClusterClient and then direct refs) and the coordinators.
+
+/// <summary>A worker introduces itself to /user/workers; <see cref="Worker"/> is the ref all work goes to.</summary>
+public sealed record RegisterWorker(
+    string WorkerId,
+    IActorRef Worker,
+    string Device,
+    double MemoryGb,
+    int Threads,
+    string NumericClass,
+    double PricePerHour) : IGensynMessage;
+
+public sealed record WorkerRegistered(string WorkerId) : IGensynMessage;
+
+public sealed record WorkerRefused(string WorkerId, string Reason) : IGensynMessage;
+
+/// <summary>
+/// One shard of one round for one worker. <see cref="Epoch"/> numbers the (re)assignments of this shard;
+/// the worker echoes it so that results of older assignments can be fenced out.
+/// </summary>
+public sealed record ShardAssignment(
+    string JobId,
+    int Round,
+    int Shard,
+    int Epoch,
+    string SpecYaml,
+    string BaseDirectory,
+    Sha256Digest StartState,
+    long StartStateBytes,
+    IActorRef ShardActor,
+    IActorRef Blobs) : IGensynMessage;
+
+/// <summary>Sent by the worker every few steps while it trains.</summary>
+public sealed record ShardProgress(string JobId, int Round, int Shard, int Epoch, string WorkerId, int Step, float Loss) : IGensynMessage;
+
+/// <summary>
+/// A finished shard: the end state (already uploaded to the coordinator's blob store), the Merkle root
+/// over the digests of the states after steps 0..H (the commitment), and each step's loss.
+/// </summary>
+public sealed record ShardResult(
+    string JobId,
+    int Round,
+    int Shard,
+    int Epoch,
+    string WorkerId,
+    Sha256Digest EndState,
+    Sha256Digest MerkleRoot,
+    IReadOnlyList<float> Losses) : IGensynMessage;
+
+/// <summary>The worker could not run the shard (bad blob, spec it cannot load, out of memory...).</summary>
+public sealed record ShardFailed(string JobId, int Round, int Shard, int Epoch, string WorkerId, string Reason) : IGensynMessage;
+
+/// <summary>The shard no longer needs this worker (cancelled job, reassigned shard): stop promptly.</summary>
+public sealed record AbandonShard(string JobId, int Round, int Shard, int Epoch) : IGensynMessage;
+
+public sealed record ListWorkers : IGensynMessage;
+
+public sealed record WorkerList(IReadOnlyList<WorkerView> Workers) : IGensynMessage;
+
+public sealed record WorkerView(
+    string WorkerId,
+    string Device,
+    double MemoryGb,
+    int Threads,
+    string NumericClass,
+    double Price,
+    string State,
+    double Reliability,
+    string? CurrentShard,
+    int CompletedShards);
+
+// Between ShardActors (on any coordinator) and the Scheduler singleton.
+
+/// <summary>A shard needs a worker; the scheduler answers <see cref="WorkerGranted"/> to <see cref="Requester"/> when one is free.</summary>
+public sealed record RequestWorker(string JobId, int Round, int Shard, IActorRef Requester) : IGensynMessage;
+
+public sealed record WorkerGranted(string WorkerId, IActorRef Worker, int Threads, string NumericClass) : IGensynMessage;
+
+/// <summary>The shard is done with the worker (or no longer wants one): it is free for other work.</summary>
+public sealed record ReleaseWorker(string? WorkerId, IActorRef Requester, bool Completed) : IGensynMessage;
+
+/// <summary>The scheduler tells a shard that the worker it was granted is gone.</summary>
+public sealed record WorkerLost(string WorkerId) : IGensynMessage;
+
+/// <summary>The worker uploaded its step-<see cref="LocalStep"/> checkpoint as blob <see cref="Checkpoint"/>: a reassigned shard can resume from it.</summary>
+public sealed record ShardCheckpointed(string JobId, int Round, int Shard, int Epoch, string WorkerId, int LocalStep, Sha256Digest Checkpoint) : IGensynMessage;

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Node.Cli;
+
+/// <summary><c>gensyn cancel JOB</c>: stop a job; its workers drop their shards.</summary>
+public static class CancelCommand
+{
+    public static Command Create()
+    {
+        var job = new Argument<string>("job") { Description = "The job id" };
+        var coordinator = ClusterCli.CoordinatorOption();
+        var json = ClusterCli.JsonOption();
+        var command = new Command("cancel", "Cancel a queued or running job") { job, coordinator, json };
+        command.SetAction(async parse =>
+        {
+            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+            var reply = await client.Ask(new CancelJob(parse.GetRequiredValue(job), "cancelled by the requester"));
+            if (reply is not JobCancelAccepted accepted) return ClusterCli.Fail(reply);
+            Console.WriteLine(parse.GetValue(json) ? ClusterCli.JsonOf(new { jobId = accepted.JobId, state = accepted.State }) : $"cancelled {accepted.JobId}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

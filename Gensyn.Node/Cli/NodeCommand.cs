@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Gensyn.Actors;
+using Serilog;
+
+namespace Gensyn.Node.Cli;
+
+/// <summary><c>gensyn node</c>: run a coordinator until interrupted.</summary>
+public static class NodeCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int?>("--port", "-p") { Description = "Port to listen on (default: $GENSYN_PORT, else 4053; 0 picks a free one)" };
+        var host = new Option<string>("--host") { Description = "Address to bind and advertise", DefaultValueFactory = _ => "127.0.0.1" };
+        var seeds = new Option<string?>("--seed") { Description = "Coordinator(s) to join, HOST:PORT[,...] (default: $GENSYN_SEEDS, else form a new cluster)" };
+        var db = new Option<string?>("--db") { Description = "Journal: a PostgreSQL connection string (Host=...;Username=...) or a SQLite file (default: $GENSYN_DB, else DATA_DIR/journal.db)" };
+        var config = new Option<FileInfo?>("--config") { Description = "Cluster configuration (HOCON; default: the cluster.hocon shipped beside the executable)" };
+        var command = new Command("node", "Run a coordinator: jobs, scheduling, journal and blob store; workers and the CLI connect to it")
+        {
+            port, host, seeds, db, config,
+        };
+        command.SetAction((parse, cancel) => Run(
+            Options(parse.GetValue(port), parse.GetRequiredValue(host), parse.GetValue(seeds), parse.GetValue(db), parse.GetValue(config),
+                    parse.GetRequiredValue(GlobalOptions.DataDir)),
+            cancel));
+        return command;
+    }
+
+    internal static CoordinatorOptions Options(int? port, string host, string? seeds, string? db, FileInfo? config, string dataDir)
+    {
+        var chosenPort = port ?? (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_PORT"), out var p) ? p : 4053);
+        if (chosenPort is < 0 or > 65535) throw new CliInputException($"--port: must be 0-65535, got {chosenPort}");
+        var seedText = seeds ?? Environment.GetEnvironmentVariable("GENSYN_SEEDS");
+        var seedList = string.IsNullOrWhiteSpace(seedText) ? [] : ClusterCli.ParseEndpoints(seedText, "--seed");
+        var dbText = db ?? Environment.GetEnvironmentVariable("GENSYN_DB");
+        var journal = string.IsNullOrWhiteSpace(dbText) ? JournalOptions.Sqlite(Path.Combine(dataDir, "journal.db")) : JournalOptions.Parse(dbText);
+        var configPath = config?.FullName ?? Path.Combine(AppContext.BaseDirectory, "cluster.hocon");
+        if (!File.Exists(configPath)) throw new CliInputException($"--config: {configPath} not found");
+        if (chosenPort != 0) EnsurePortFree(host, chosenPort);
+        return new CoordinatorOptions(host, chosenPort, seedList, dataDir, journal, File.ReadAllText(configPath));
+    }
+
+    private static void EnsurePortFree(string host, int port)
+    {
+        try
+        {
+            var listener = new TcpListener(IPAddress.TryParse(host, out var ip) ? ip : IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+        }
+        catch (SocketException e)
+        {
+            throw new CliInputException($"--port: cannot listen on {host}:{port} ({e.SocketErrorCode}); is another node running there? Pick another port with --port");
+        }
+    }
+
+    private static async Task<int> Run(CoordinatorOptions options, CancellationToken cancel)
+    {
+        await using var node = CoordinatorNode.Start(options);
+        await node.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
+        Log.Information("Journal: {Journal}", options.Journal.Describe());
+        Console.WriteLine($"coordinator up at {node.Address} (data {options.DataDirectory}, journal {options.Journal.Describe()}); Ctrl+C stops it");
+        await WaitForStop(cancel);
+        Console.WriteLine("coordinator stopping");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Completes on Ctrl+C or SIGTERM.</summary>
+    internal static async Task WaitForStop(CancellationToken cancel)
+    {
+        var stop = new TaskCompletionSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+        using var registration = cancel.Register(() => stop.TrySetResult());
+        await stop.Task;
+    }
+}

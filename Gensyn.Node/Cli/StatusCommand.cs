@@ -1,0 +1,87 @@
+using System.CommandLine;
+using Gensyn.Contracts.Messages;
+using Spectre.Console;
+
+namespace Gensyn.Node.Cli;
+
+/// <summary><c>gensyn status [JOB]</c>: a table of jobs, or one job's rounds and shards.</summary>
+public static class StatusCommand
+{
+    public static Command Create()
+    {
+        var job = new Argument<string?>("job") { Description = "A job id (omit to list every job)", Arity = ArgumentArity.ZeroOrOne };
+        var coordinator = ClusterCli.CoordinatorOption();
+        var json = ClusterCli.JsonOption();
+        var command = new Command("status", "Show jobs, or one job's rounds, shards, workers, loss and accuracy") { job, coordinator, json };
+        command.SetAction(async parse =>
+        {
+            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+            var id = parse.GetValue(job);
+            var reply = await client.Ask(id is null ? new ListJobs() : new GetJobStatus(id));
+            switch (reply)
+            {
+                case JobList list when parse.GetValue(json):
+                    Console.WriteLine(ClusterCli.JsonOf(new { jobs = list.Jobs }));
+                    return ExitCodes.Success;
+                case JobList list:
+                    PrintTable(list.Jobs);
+                    return ExitCodes.Success;
+                case JobView view when parse.GetValue(json):
+                    Console.WriteLine(ClusterCli.JsonOf(view));
+                    return ExitCodes.Success;
+                case JobView view:
+                    PrintJob(view);
+                    return ExitCodes.Success;
+                default:
+                    return ClusterCli.Fail(reply);
+            }
+        });
+        return command;
+    }
+
+    private static void PrintTable(IReadOnlyList<JobView> jobs)
+    {
+        if (jobs.Count == 0)
+        {
+            Console.WriteLine("no jobs yet; submit one with `gensyn submit examples/mnist-mlp.yaml`");
+            return;
+        }
+        var table = new Table().AddColumns("JOB", "NAME", "STATE", "ROUND", "ACCURACY", "SUBMITTED");
+        foreach (var j in jobs.OrderBy(j => j.SubmittedAt))
+            table.AddRow(j.JobId, Markup.Escape(j.Name), State(j.State), $"{Math.Min(j.Round + 1, j.Rounds)}/{j.Rounds}",
+                j.TestAccuracy is { } a ? $"{a:P2}" : "-", j.SubmittedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"));
+        AnsiConsole.Write(table);
+    }
+
+    internal static void PrintJob(JobView j)
+    {
+        Console.WriteLine($"job {j.JobId} ({j.Name}): {Lower(j.State)}{(j.Reason is null ? "" : $" — {j.Reason}")}");
+        Console.WriteLine($"  rounds {j.RoundHistory.Count}/{j.Rounds} done, {j.ShardsPerRound} shards x {j.InnerSteps} steps per round, match rate {j.MatchRate:P0}");
+        if (j.TestAccuracy is { } accuracy)
+            Console.WriteLine($"  test accuracy {accuracy:P2}, test loss {j.TestLoss:F4}{(j.TestPerplexity is { } p ? $", perplexity {p:F2}" : "")}");
+        if (j.FinalDigest is not null) Console.WriteLine($"  final digest  {j.FinalDigest}");
+        if (j.RoundHistory.Count > 0)
+        {
+            var rounds = new Table().AddColumns("ROUND", "MEAN LOSS", "CHECKPOINT", "WORKERS");
+            foreach (var r in j.RoundHistory) rounds.AddRow($"{r.Round + 1}", $"{r.MeanLoss:F4}", r.CheckpointDigest[..16], string.Join(", ", r.Workers.Distinct()));
+            AnsiConsole.Write(rounds);
+        }
+        if (j.Shards.Count > 0)
+        {
+            var shards = new Table().AddColumns("SHARD", "STATE", "WORKER", "EPOCH", "STEP", "LOSS");
+            foreach (var s in j.Shards)
+                shards.AddRow($"{s.Shard}", s.State, s.WorkerId ?? "-", $"{s.Epoch}", $"{s.Step}/{s.InnerSteps}", s.Loss is { } l ? $"{l:F4}" : "-");
+            AnsiConsole.Write(shards);
+        }
+    }
+
+    internal static string Lower(JobPhase phase) => phase.ToString().ToLowerInvariant();
+
+    private static string State(JobPhase phase) => phase switch
+    {
+        JobPhase.Completed => "[green]completed[/]",
+        JobPhase.Failed => "[red]failed[/]",
+        JobPhase.Cancelled => "[yellow]cancelled[/]",
+        _ => Lower(phase),
+    };
+}
