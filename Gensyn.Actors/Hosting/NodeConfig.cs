@@ -50,17 +50,24 @@ public static class NodeConfig
             akka.persistence.snapshot-store.sql.connection-string = {{Quote(o.Journal.ConnectionString)}}
             akka.persistence.snapshot-store.sql.provider-name = {{Quote(o.Journal.ProviderName)}}
             """;
+        var file = ConfigurationFactory.ParseString(o.ClusterHocon);
+        if (o.Seeds.Count > 0)
+        {
+            var paths = file.GetStringList("gensyn.multi-coordinator-trusted-selection-paths");
+            overrides += $"\nakka.remote.trusted-selection-paths = [{string.Join(", ", paths.Select(Quote))}]";
+        }
         return ConfigurationFactory.ParseString(overrides)
-            .WithFallback(ConfigurationFactory.ParseString(o.ClusterHocon))
+            .WithFallback(file)
             .WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon));
     }
 
     /// <summary>A worker or the requester CLI: plain remoting (never a cluster member), the project's serializers.</summary>
-    public static Config Remote(int port = 0, string host = "127.0.0.1", bool serializeMessages = false) =>
+    public static Config Remote(int port = 0, string host = "127.0.0.1", bool serializeMessages = false, string logLevel = "INFO") =>
         ConfigurationFactory.ParseString($$"""
             akka {
-              loglevel = INFO
-              stdout-loglevel = WARNING
+              loglevel = {{logLevel}}
+              stdout-loglevel = OFF
+              log-dead-letters-during-shutdown = off
               loggers = ["Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog"]
               logger-formatter = "Akka.Logger.Serilog.SerilogLogMessageFormatter, Akka.Logger.Serilog"
               actor.provider = remote

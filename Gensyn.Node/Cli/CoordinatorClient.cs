@@ -37,7 +37,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
     public static CoordinatorClient Connect(string coordinators)
     {
         var endpoints = ClusterCli.ParseEndpoints(coordinators, "--coordinator");
-        var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Remote());
+        var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Remote(logLevel: "WARNING"));
         var contacts = endpoints.Select(e => ActorPath.Parse($"akka.tcp://{NodeConfig.SystemName}@{e}/system/receptionist")).ToImmutableHashSet();
         var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(contacts)), "client");
         return new CoordinatorClient(system, client, string.Join(", ", endpoints));
