@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Gensyn.Tests.Cli;
+
+namespace Gensyn.Tests.Cluster;
+
+/// <summary>
+/// Real `gensyn node` and `gensyn worker` processes on loopback for end-to-end tests, each with its own
+/// data directory (sharing the fetched datasets) and log file, all killed on dispose.
+/// </summary>
+public sealed class LocalCluster : IDisposable
+{
+    private readonly TempDirectory _root = new();
+    private readonly List<(string Name, Process Process)> _processes = [];
+
+    public string Root => _root.Path;
+
+    /// <summary>The coordinator(s) the CLI and workers use, HOST:PORT[,...].</summary>
+    public string Coordinators { get; private set; } = "";
+
+    /// <summary>A coordinator and <paramref name="workers"/> workers, ready (workers registered).</summary>
+    public static LocalCluster Start(int workers = 2, string? db = null)
+    {
+        var cluster = new LocalCluster();
+        var port = FreePort();
+        cluster.StartCoordinator("coordinator", port, db: db);
+        for (var i = 1; i <= workers; i++) cluster.StartWorker($"worker-{i}");
+        cluster.WaitForWorkers(workers);
+        return cluster;
+    }
+
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public string DataDir(string name)
+    {
+        var dir = Path.Combine(Root, name);
+        Directory.CreateDirectory(dir);
+        var link = Path.Combine(dir, "datasets");
+        var shared = Path.Combine(GensynProcess.DataDirectory, "datasets");
+        Directory.CreateDirectory(shared);
+        if (!Path.Exists(link)) Directory.CreateSymbolicLink(link, shared);
+        return dir;
+    }
+
+    public string LogOf(string name) => File.Exists(LogPath(name)) ? File.ReadAllText(LogPath(name)) : "";
+
+    /// <summary>Starts a coordinator and waits until it says it is up.</summary>
+    public Process StartCoordinator(string name, int port, string? seeds = null, string? db = null)
+    {
+        var args = new List<string> { "node", "--port", $"{port}", "--data-dir", DataDir(name), "--log-level", "information" };
+        if (seeds is not null) args.AddRange(["--seed", seeds]);
+        if (db is not null) args.AddRange(["--db", db]);
+        var process = Spawn(name, args);
+        var address = $"127.0.0.1:{port}";
+        if (!Coordinators.Split(',').Contains(address)) Coordinators = Coordinators.Length == 0 ? address : Coordinators + "," + address;
+        WaitFor(() => LogOf(name).Contains("coordinator up at"), TimeSpan.FromSeconds(60), $"coordinator {name} to start", process);
+        return process;
+    }
+
+    public Process StartWorker(string name, string? coordinators = null, IReadOnlyDictionary<string, string>? environment = null) =>
+        Spawn(name, ["worker", "--coordinator", coordinators ?? Coordinators, "--id", name, "--data-dir", DataDir(name), "--log-level", "information"], environment);
+
+    public void WaitForWorkers(int count) =>
+        WaitFor(() => Cli("workers", "--json") is { ExitCode: 0 } r && r.Stdout.Split("\"workerId\"").Length - 1 >= count,
+            TimeSpan.FromSeconds(60), $"{count} worker(s) to register", null);
+
+    /// <summary>Runs a CLI command against this cluster's coordinators.</summary>
+    public GensynProcess.Result Cli(params string[] args) =>
+        GensynProcess.Run(DataDir("cli"), [.. args, "--coordinator", Coordinators]);
+
+    public void Kill(Process process)
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit(10_000);
+    }
+
+    /// <summary>Everything the processes logged, for assertion messages.</summary>
+    public string Logs() => string.Join("\n", _processes.Select(p => $"===== {p.Name} =====\n{Tail(LogOf(p.Name))}"));
+
+    private static string Tail(string text) => text.Length > 4000 ? text[^4000..] : text;
+
+    private string LogPath(string name) => Path.Combine(Root, name + ".log");
+
+    private Process Spawn(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gensyn.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
+        var log = new StreamWriter(LogPath(name), append: true) { AutoFlush = true };
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes.Add((name, process));
+        return process;
+    }
+
+    private void WaitFor(Func<bool> condition, TimeSpan timeout, string what, Process? process)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (process is { HasExited: true }) throw new InvalidOperationException($"gave up waiting for {what}: the process exited with {process.ExitCode}\n{Logs()}");
+            if (clock.Elapsed > timeout) throw new TimeoutException($"gave up waiting for {what} after {timeout.TotalSeconds} s\n{Logs()}");
+            Thread.Sleep(200);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, process) in _processes)
+        {
+            try
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+        _root.Dispose();
+    }
+}
