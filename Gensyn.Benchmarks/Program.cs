@@ -1,6 +1,7 @@
 using Gensyn.Benchmarks;
 
-// Usage: Gensyn.Benchmarks [trainer|examples|all]   (data directory: $GENSYN_DATA_DIR)
+// Usage: Gensyn.Benchmarks [trainer|examples|cluster|all]   (data directory: $GENSYN_DATA_DIR)
+// `cluster` runs the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
 var which = args.Length > 0 ? args[0] : "all";
 var root = FindRepositoryRoot();
 var dataDir = Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(root, ".gensyn");
@@ -12,6 +13,11 @@ if (which is "trainer" or "all")
 }
 if (which is "examples" or "all")
     ExamplesBenchmark.Run(dataDir, root);
+if (which is "cluster" or "all")
+{
+    ClusterBenchmarks.Run(root, dataDir);
+    BlobThroughputBenchmark.Run(megabytes: 64, repeats: 5);
+}
 return 0;
 
 static string FindRepositoryRoot()

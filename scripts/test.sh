@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need (MNIST in the data directory, a Release-independent Debug build) and runs every test.
+# Sets up everything the tests need (MNIST in the data directory, a throwaway PostgreSQL, a Release-independent Debug build)
+# and runs every test. The PostgreSQL server is stopped afterwards unless it was already running before this script.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GENSYN_DATA_DIR="${GENSYN_DATA_DIR:-$ROOT/.gensyn}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK is required (dotnet not found on PATH)" >&2; exit 1; }
 "$ROOT/scripts/fetch-mnist.sh" "$GENSYN_DATA_DIR"
+if "$ROOT/scripts/postgres.sh" status >/dev/null 2>&1; then pg_was_running=1; else pg_was_running=0; fi
+GENSYN_TEST_POSTGRES="$("$ROOT/scripts/postgres.sh" start)" && [[ -n "$GENSYN_TEST_POSTGRES" ]] \
+    || { echo "error: could not start PostgreSQL for the journal tests (scripts/postgres.sh); see the messages above" >&2; exit 1; }
+export GENSYN_TEST_POSTGRES
+if [[ "$pg_was_running" == 0 ]]; then trap '"$ROOT/scripts/postgres.sh" stop >/dev/null 2>&1 || true' EXIT; fi
 dotnet build "$ROOT/Gensyn.sln" -nologo -v quiet -clp:ErrorsOnly
 dotnet test "$ROOT/Gensyn.Tests/Gensyn.Tests.csproj" --no-build -nologo --logger "console;verbosity=normal" "$@"

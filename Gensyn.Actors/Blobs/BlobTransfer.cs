@@ -7,10 +7,10 @@ using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Blobs;
 
-/// <summary>Moves blobs between processes as StreamRefs of 64 KiB chunks; the receiver checks size and hash.</summary>
+/// <summary>Moves blobs between processes as StreamRefs of 256 KiB chunks (under the 512,000-byte frame limit); the receiver checks size and hash.</summary>
 public static class BlobTransfer
 {
-    public const int ChunkBytes = 64 * 1024;
+    public const int ChunkBytes = 256 * 1024;
 
     /// <summary>Offers <paramref name="bytes"/> (named <paramref name="hash"/>) as a StreamRef for one reader.</summary>
     public static async Task<BlobOffer> Offer(Sha256Digest hash, byte[] bytes, IMaterializer materializer)

@@ -37,6 +37,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
         Directory.CreateDirectory(options.DataDirectory);
         var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Coordinator(options));
         var thread = new TrainingThread("coordinator-training");
+        thread.WarmUp();
         var store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
         var blobs = system.ActorOf(BlobActor.Props(store), "blobs");
 

@@ -1,3 +1,5 @@
+using Akka.Cluster.Tools.Client;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
 using Gensyn.Contracts.Serialization;
 
@@ -89,7 +91,11 @@ public static class NodeConfig
                 reconnect-timeout = off
               }
             }
-            """).WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon));
+            """).WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon))
+            // ClusterClient's envelopes (pub-sub Send) need their protobuf serializer bound here too;
+            // without it they would fall back to the JSON serializer, which coordinators refuse.
+            .WithFallback(ClusterClientReceptionist.DefaultConfig())
+            .WithFallback(DistributedPubSub.DefaultConfig());
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

@@ -17,6 +17,9 @@ namespace Gensyn.Actors.Jobs;
 /// </summary>
 public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string dataDirectory)
 {
+    // The last job's data and session, reused from its first round to its evaluation (training thread only).
+    private (JobSpec Spec, DatasetSplits Data, TrainingSession Session)? _cached;
+
     public sealed record PreparedRound(int Round, Sha256Digest Global, IReadOnlyList<Sha256Digest> ShardStarts, IReadOnlyList<long> Sizes);
 
     public sealed record AggregatedRound(int Round, Sha256Digest Global, Sha256Digest Digest);
@@ -63,9 +66,8 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
     public Task<JobCompleted> Finish(JobSpec spec, string jobId, Sha256Digest finalGlobal) => thread.Run(() =>
     {
         var global = Load(finalGlobal);
-        using var data = DatasetLoader.Load(spec, dataDirectory);
-        using var session = new TrainingSession(spec, data);
-        var test = session.Evaluate(global);
+        var test = Session(spec).Evaluate(global);
+        Forget(spec);
         var digest = LocalJobRunner.FinalDigest(global);
         var model = CheckpointFile.SerializeModel(global, new Dictionary<string, string>
         {
@@ -75,11 +77,24 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
         return new JobCompleted(blobs.Put(model), model.Length, digest, test.Accuracy, test.Loss, test.Perplexity, DateTimeOffset.UtcNow);
     });
 
-    private StateSnapshot InitialState(JobSpec spec)
+    private StateSnapshot InitialState(JobSpec spec) => Session(spec).InitialState;
+
+    private TrainingSession Session(JobSpec spec)
     {
-        using var data = DatasetLoader.Load(spec, dataDirectory);
-        using var session = new TrainingSession(spec, data);
-        return session.InitialState;
+        if (_cached is { } c && c.Spec == spec) return c.Session;
+        Forget(null);
+        var data = DatasetLoader.Load(spec, dataDirectory);
+        _cached = (spec, data, new TrainingSession(spec, data));
+        return _cached.Value.Session;
+    }
+
+    /// <summary>Drops the cached session (of <paramref name="spec"/> only, when given).</summary>
+    private void Forget(JobSpec? spec)
+    {
+        if (_cached is not { } c || (spec is not null && c.Spec != spec)) return;
+        c.Session.Dispose();
+        c.Data.Dispose();
+        _cached = null;
     }
 
     private StateSnapshot Load(Sha256Digest hash) => CheckpointFile.Deserialize(blobs.Get(hash), $"blob {hash}").State;

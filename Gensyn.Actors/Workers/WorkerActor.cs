@@ -87,6 +87,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             .Select(c => ActorPath.Parse($"akka.tcp://{NodeConfig.SystemName}@{c}/system/receptionist"))
             .ToImmutableHashSet();
         _client = Context.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(Context.System).WithInitialContacts(contacts)), "client");
+        _thread.WarmUp();
         Self.Tell(new RegisterTick());
         Timers.StartPeriodicTimer("register", new RegisterTick(), TimeSpan.FromSeconds(3));
     }

@@ -20,8 +20,10 @@ public sealed class GensynSerializer : SerializerWithStringManifest
 {
     public const int Id = 4711;
 
-    /// <summary>Largest serialized message accepted or produced. Payloads larger than this are blobs.</summary>
+    /// <summary>Largest serialized message accepted or produced by default (HOCON: gensyn.max-message-bytes). Larger payloads are blobs.</summary>
     public const int MaxMessageBytes = 256 * 1024;
+
+    private readonly int _limit;
 
     /// <summary>Every message type, by manifest (its simple name, unique within the contracts).</summary>
     public static readonly FrozenDictionary<string, Type> Types = typeof(IGensynMessage).Assembly.GetTypes()
@@ -32,6 +34,7 @@ public sealed class GensynSerializer : SerializerWithStringManifest
 
     public GensynSerializer(ExtendedActorSystem system) : base(system)
     {
+        _limit = system.Settings.Config.GetInt("gensyn.max-message-bytes", MaxMessageBytes);
         _options = new JsonSerializerOptions
         {
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -52,17 +55,17 @@ public sealed class GensynSerializer : SerializerWithStringManifest
     public override byte[] ToBinary(object obj)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), _options);
-        if (bytes.Length > MaxMessageBytes)
-            throw new MessageTooLargeException($"{obj.GetType().Name} is {bytes.Length:N0} bytes, over the {MaxMessageBytes:N0}-byte message limit; large payloads must travel as blobs");
+        if (bytes.Length > _limit)
+            throw new MessageTooLargeException($"{obj.GetType().Name} is {bytes.Length:N0} bytes, over the {_limit:N0}-byte message limit; large payloads must travel as blobs");
         return bytes;
     }
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        if (bytes.Length > MaxMessageBytes)
-            throw new MessageTooLargeException($"refused a {manifest} of {bytes.Length:N0} bytes, over the {MaxMessageBytes:N0}-byte message limit");
+        if (bytes.Length > _limit)
+            throw new MessageTooLargeException($"refused a {manifest} of {bytes.Length:N0} bytes, over the {_limit:N0}-byte message limit");
         if (!Types.TryGetValue(manifest, out var type))
-            throw new SerializationException($"unknown message type '{manifest}'");
+            throw new SerializationException($"refused a message of unknown type '{manifest}' ({bytes.Length:N0} bytes)");
         return JsonSerializer.Deserialize(bytes, type, _options)
             ?? throw new SerializationException($"a {manifest} message was empty");
     }
@@ -119,4 +122,31 @@ public sealed class ByteStringSerializer(ExtendedActorSystem system) : Serialize
     public override byte[] ToBinary(object obj) => ((ByteString)obj).ToArray();
 
     public override object FromBinary(byte[] bytes, Type? type) => ByteString.FromBytes(bytes);
+}
+
+/// <summary>
+/// Takes the place of Akka's default JSON serializer (identifier 1), whose type-name handling would let
+/// a stranger name any .NET type to instantiate. Everything that crosses a process boundary has a
+/// binding of its own; anything else is refused with its type in the message, on both ends.
+/// </summary>
+public sealed class RefusingSerializer : Serializer
+{
+    public RefusingSerializer(ExtendedActorSystem system) : base(system)
+    {
+    }
+
+    /// <summary>Akka hands the JSON serializer's settings to the serializer in its place.</summary>
+    public RefusingSerializer(ExtendedActorSystem system, Akka.Configuration.Config settings) : base(system)
+    {
+    }
+
+    public override int Identifier => 1;
+
+    public override bool IncludeManifest => false;
+
+    public override byte[] ToBinary(object obj) =>
+        throw new SerializationException($"{obj.GetType().FullName} has no serializer binding; only the project's messages may cross a process boundary");
+
+    public override object FromBinary(byte[] bytes, Type? type) =>
+        throw new SerializationException($"refused a {bytes.Length:N0}-byte message in the default JSON format; peers must use the project's message types");
 }

@@ -8,6 +8,8 @@ public static class SerializationConfig
           serializers {
             gensyn = "Gensyn.Contracts.Serialization.GensynSerializer, Gensyn.Contracts"
             gensyn-bytes = "Gensyn.Contracts.Serialization.ByteStringSerializer, Gensyn.Contracts"
+            # No default JSON (Newtonsoft, type names from the wire) in or out.
+            json = "Gensyn.Contracts.Serialization.RefusingSerializer, Gensyn.Contracts"
           }
           serialization-bindings {
             "Gensyn.Contracts.Messages.IGensynMessage, Gensyn.Contracts" = gensyn
@@ -16,6 +18,7 @@ public static class SerializationConfig
           serialization-identifiers {
             "Gensyn.Contracts.Serialization.GensynSerializer, Gensyn.Contracts" = 4711
             "Gensyn.Contracts.Serialization.ByteStringSerializer, Gensyn.Contracts" = 4712
+            "Gensyn.Contracts.Serialization.RefusingSerializer, Gensyn.Contracts" = 1
           }
         }
         """;

@@ -58,5 +58,12 @@ public sealed class CoordinatorClient : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    public async ValueTask DisposeAsync()
+    {
+        // The command's output is complete; Akka's last words while shutting down belong on stderr,
+        // so that stdout stays one clean JSON document for --json.
+        await Console.Out.FlushAsync();
+        Console.SetOut(Console.Error);
+        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+    }
 }

@@ -13,6 +13,7 @@ public sealed class LocalCluster : IDisposable
 {
     private readonly TempDirectory _root = new();
     private readonly List<(string Name, Process Process)> _processes = [];
+    private readonly Dictionary<string, (int Port, string? Seeds, string? Db, Process Process)> _coordinators = [];
 
     public string Root => _root.Path;
 
@@ -58,11 +59,44 @@ public sealed class LocalCluster : IDisposable
         var args = new List<string> { "node", "--port", $"{port}", "--data-dir", DataDir(name), "--log-level", "information" };
         if (seeds is not null) args.AddRange(["--seed", seeds]);
         if (db is not null) args.AddRange(["--db", db]);
+        var logged = LogOf(name).Length;  // a restarted coordinator appends to the same log: wait for its own line
         var process = Spawn(name, args);
+        _coordinators[name] = (port, seeds, db, process);
         var address = $"127.0.0.1:{port}";
         if (!Coordinators.Split(',').Contains(address)) Coordinators = Coordinators.Length == 0 ? address : Coordinators + "," + address;
-        WaitFor(() => LogOf(name).Contains("coordinator up at"), TimeSpan.FromSeconds(60), $"coordinator {name} to start", process);
+        WaitFor(() => LogOf(name).IndexOf("coordinator up at", Math.Min(logged, LogOf(name).Length), StringComparison.Ordinal) >= 0,
+            TimeSpan.FromSeconds(60), $"coordinator {name} to start", process);
         return process;
+    }
+
+    /// <summary>The process of the coordinator started last under <paramref name="name"/>.</summary>
+    public Process CoordinatorProcess(string name = "coordinator") => _coordinators[name].Process;
+
+    /// <summary>
+    /// Kills coordinator <paramref name="name"/> (SIGKILL, no graceful shutdown) and starts a new process with the same
+    /// port, seeds, data directory and journal; returns once it says it is up.
+    /// </summary>
+    public Process RestartCoordinator(string name = "coordinator")
+    {
+        var (port, seeds, db, old) = _coordinators[name];
+        if (!old.HasExited) Kill(old);
+        WaitFor(() => PortFree(port), TimeSpan.FromSeconds(30), $"port {port} to be released by the killed coordinator {name}", null);
+        return StartCoordinator(name, port, seeds, db);
+    }
+
+    private static bool PortFree(int port)
+    {
+        try
+        {
+            var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            listener.Stop();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     public Process StartWorker(string name, string? coordinators = null, IReadOnlyDictionary<string, string>? environment = null) =>
@@ -129,6 +163,8 @@ public sealed class LocalCluster : IDisposable
             {
             }
         }
-        _root.Dispose();
+        // GENSYN_KEEP_TEST_DIRS=1 keeps the nodes' logs and data for a look after a failure.
+        if (Environment.GetEnvironmentVariable("GENSYN_KEEP_TEST_DIRS") != "1") _root.Dispose();
+        else Console.Error.WriteLine($"kept {Root}");
     }
 }

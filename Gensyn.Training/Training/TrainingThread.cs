@@ -38,6 +38,13 @@ public sealed class TrainingThread : IDisposable
         return completion.Task;
     }
 
+    /// <summary>Loads libtorch now, so the first real step does not pay for it.</summary>
+    public Task<bool> WarmUp() => Run(() =>
+    {
+        using var warm = TorchSharp.torch.zeros(1);
+        return true;
+    });
+
     public void Dispose()
     {
         _work.CompleteAdding();
