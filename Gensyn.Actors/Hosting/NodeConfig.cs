@@ -38,6 +38,12 @@ public static class NodeConfig
 {
     public const string SystemName = "gensyn";
 
+    /// <summary>
+    /// GENSYN_SERIALIZE_MESSAGES=1 makes every process serialize even local messages, as the tests
+    /// do, so a message type the wire format cannot carry fails at once instead of in production.
+    /// </summary>
+    public static bool SerializeMessagesRequested => Environment.GetEnvironmentVariable("GENSYN_SERIALIZE_MESSAGES") == "1";
+
     /// <summary>A coordinator: cluster.hocon, then the options (port, seeds, journal) on top.</summary>
     public static Config Coordinator(CoordinatorOptions o)
     {
@@ -46,7 +52,7 @@ public static class NodeConfig
             akka.remote.dot-netty.tcp.hostname = {{Quote(o.Host)}}
             akka.remote.dot-netty.tcp.port = {{o.Port}}
             akka.cluster.seed-nodes = [{{seeds}}]
-            akka.actor.serialize-messages = {{(o.SerializeMessages ? "on" : "off")}}
+            akka.actor.serialize-messages = {{(o.SerializeMessages || SerializeMessagesRequested ? "on" : "off")}}
             akka.persistence.journal.sql.connection-string = {{Quote(o.Journal.ConnectionString)}}
             akka.persistence.journal.sql.provider-name = {{Quote(o.Journal.ProviderName)}}
             akka.persistence.snapshot-store.sql.connection-string = {{Quote(o.Journal.ConnectionString)}}
@@ -73,7 +79,7 @@ public static class NodeConfig
               loggers = ["Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog"]
               logger-formatter = "Akka.Logger.Serilog.SerilogLogMessageFormatter, Akka.Logger.Serilog"
               actor.provider = remote
-              actor.serialize-messages = {{(serializeMessages ? "on" : "off")}}
+              actor.serialize-messages = {{(serializeMessages || SerializeMessagesRequested ? "on" : "off")}}
               remote.dot-netty.tcp {
                 hostname = {{Quote(host)}}
                 port = {{port}}

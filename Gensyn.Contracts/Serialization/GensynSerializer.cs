@@ -128,25 +128,42 @@ public sealed class ByteStringSerializer(ExtendedActorSystem system) : Serialize
 /// Takes the place of Akka's default JSON serializer (identifier 1), whose type-name handling would let
 /// a stranger name any .NET type to instantiate. Everything that crosses a process boundary has a
 /// binding of its own; anything else is refused with its type in the message, on both ends.
+/// Under <c>akka.actor.serialize-messages = on</c> (tests), Akka's own local-only messages (some of
+/// which no serializer can carry, e.g. ones holding tasks) are passed through by reference, so the
+/// check exercises exactly the project's messages and refuses any other type.
 /// </summary>
 public sealed class RefusingSerializer : Serializer
 {
-    public RefusingSerializer(ExtendedActorSystem system) : base(system)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, object> InFlight = new();
+    private static long _next;
+    private readonly bool _verifying;
+
+    public RefusingSerializer(ExtendedActorSystem system) : this(system, null)
     {
     }
 
     /// <summary>Akka hands the JSON serializer's settings to the serializer in its place.</summary>
-    public RefusingSerializer(ExtendedActorSystem system, Akka.Configuration.Config settings) : base(system)
-    {
-    }
+    public RefusingSerializer(ExtendedActorSystem system, Akka.Configuration.Config? settings) : base(system) =>
+        _verifying = system.Settings.SerializeAllMessages;
 
     public override int Identifier => 1;
 
     public override bool IncludeManifest => false;
 
-    public override byte[] ToBinary(object obj) =>
-        throw new SerializationException($"{obj.GetType().FullName} has no serializer binding; only the project's messages may cross a process boundary");
+    public override byte[] ToBinary(object obj)
+    {
+        if (!_verifying || !IsAkkas(obj.GetType()))
+            throw new SerializationException($"{obj.GetType().FullName} has no serializer binding; only the project's messages may cross a process boundary");
+        var id = Interlocked.Increment(ref _next);
+        InFlight[id] = obj;
+        return BitConverter.GetBytes(id);
+    }
 
-    public override object FromBinary(byte[] bytes, Type? type) =>
+    public override object FromBinary(byte[] bytes, Type? type)
+    {
+        if (_verifying && bytes.Length == sizeof(long) && InFlight.TryRemove(BitConverter.ToInt64(bytes), out var local)) return local;
         throw new SerializationException($"refused a {bytes.Length:N0}-byte message in the default JSON format; peers must use the project's message types");
+    }
+
+    private static bool IsAkkas(Type type) => type.Namespace == "Akka" || type.Namespace?.StartsWith("Akka.", StringComparison.Ordinal) == true;
 }

@@ -24,6 +24,7 @@ public static class GensynProcess
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gensyn.dll"));
+        start.Environment["GENSYN_SERIALIZE_MESSAGES"] = "1";
         foreach (var a in args) start.ArgumentList.Add(a);
         start.ArgumentList.Add("--data-dir");
         start.ArgumentList.Add(dataDir);

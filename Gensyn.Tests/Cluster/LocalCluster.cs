@@ -128,6 +128,7 @@ public sealed class LocalCluster : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gensyn.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["GENSYN_SERIALIZE_MESSAGES"] = "1";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
         var log = new StreamWriter(LogPath(name), append: true) { AutoFlush = true };
         var process = Process.Start(start)!;
