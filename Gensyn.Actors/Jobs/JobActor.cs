@@ -26,8 +26,11 @@ public sealed class JobActor : ReceivePersistentActor
 
     private const int MaxLogEntries = 500;
 
+    /// <summary>A snapshot every this many events bounds what a recovery replays.</summary>
+    public const int SnapshotEvery = 200;
+
     private readonly JobServices _services;
-    private readonly JobState _state = new();
+    private JobState _state = new();
     private readonly Dictionary<int, (int Step, float Loss)> _progress = [];
     private readonly Dictionary<int, IActorRef> _shards = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -40,7 +43,11 @@ public sealed class JobActor : ReceivePersistentActor
     public JobActor(JobServices services)
     {
         _services = services;
-        Recover<IJobEvent>(_state.Apply);
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is JobSnapshot snapshot) _state = JobState.FromSnapshot(snapshot);
+        });
+        Recover<IJobEvent>(e => _state.Apply(e));
         Recover<RecoveryCompleted>(_ =>
         {
             if (!_state.Exists) return;
@@ -64,18 +71,27 @@ public sealed class JobActor : ReceivePersistentActor
         Command<ShardActor.Done>(OnShardDone);
         Command<ShardActor.Lost>(OnShardLost);
         Command<Computed>(OnComputed);
+        Command<SaveSnapshotSuccess>(saved => _log.Debug("Job {0}: snapshot at event {1}", _state.JobId, saved.Metadata.SequenceNr));
+        Command<SaveSnapshotFailure>(failed => _log.Warning("Job {0}: snapshot failed ({1}); recovery will replay more events", _state.JobId, failed.Cause.Message));
         Command<ComputeFailed>(failed =>
         {
             _computing = false;
             if (_state.IsTerminal) return;
             _log.Error("Job {0} failed: {1}", _state.JobId, failed.Reason);
-            Persist(new JobFailed(failed.Reason, DateTimeOffset.UtcNow), e =>
+            Record(new JobFailed(failed.Reason, DateTimeOffset.UtcNow), e =>
             {
-                _state.Apply(e);
                 StopShards();
             });
         });
     }
+
+    /// <summary>Persists an event, applies it, snapshots every <see cref="SnapshotEvery"/> events, then runs <paramref name="then"/>.</summary>
+    private void Record<TEvent>(TEvent e, Action<TEvent>? then = null) where TEvent : IJobEvent => Persist(e, persisted =>
+    {
+        _state.Apply(persisted);
+        if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state.ToSnapshot());
+        then?.Invoke(persisted);
+    });
 
     /// <summary>Answers for an id that was never submitted, and lets the entity go.</summary>
     private bool Known()
@@ -105,9 +121,8 @@ public sealed class JobActor : ReceivePersistentActor
             return;
         }
         var replyTo = Sender;
-        Persist(new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, DateTimeOffset.UtcNow), e =>
+        Record(new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, DateTimeOffset.UtcNow), e =>
         {
-            _state.Apply(e);
             _log.Info("Job {0} ({1}) submitted", start.JobId, spec.Name);
             _services.Catalog.Tell(new CatalogJob(start.JobId));
             replyTo.Tell(new JobAccepted(start.JobId, spec.Name));
@@ -125,9 +140,8 @@ public sealed class JobActor : ReceivePersistentActor
         }
         var replyTo = Sender;
         var reason = string.IsNullOrWhiteSpace(cancel.Reason) ? "cancelled by the requester" : cancel.Reason[..Math.Min(cancel.Reason.Length, 200)];
-        Persist(new JobCancelled(reason, DateTimeOffset.UtcNow), e =>
+        Record(new JobCancelled(reason, DateTimeOffset.UtcNow), e =>
         {
-            _state.Apply(e);
             StopShards();
             _log.Info("Job {0} cancelled", _state.JobId);
             replyTo.Tell(new JobCancelAccepted(_state.JobId, "cancelled"));
@@ -161,9 +175,8 @@ public sealed class JobActor : ReceivePersistentActor
         if (!_state.RoundOpen || _state.IsTerminal || _state.Shards[request.Shard].Done) return;
         var epoch = _state.NextEpoch(request.Shard);
         var child = Sender;
-        Persist(new ShardAssigned(_state.Round, request.Shard, epoch, request.WorkerId, DateTimeOffset.UtcNow), e =>
+        Record(new ShardAssigned(_state.Round, request.Shard, epoch, request.WorkerId, DateTimeOffset.UtcNow), e =>
         {
-            _state.Apply(e);
             _progress.Remove(request.Shard);
             child.Tell(new ShardActor.AssignConfirmed(epoch));
         });
@@ -173,7 +186,7 @@ public sealed class JobActor : ReceivePersistentActor
     {
         _progress.Remove(lost.Shard);
         if (!_state.RoundOpen || _state.Shards[lost.Shard].Done || _state.Shards[lost.Shard].WorkerId != lost.WorkerId) return;
-        Persist(new ShardReleased(_state.Round, lost.Shard, lost.Epoch, lost.WorkerId, lost.Reason, DateTimeOffset.UtcNow), _state.Apply);
+        Record(new ShardReleased(_state.Round, lost.Shard, lost.Epoch, lost.WorkerId, lost.Reason, DateTimeOffset.UtcNow));
     }
 
     private void OnShardDone(ShardActor.Done done)
@@ -186,9 +199,8 @@ public sealed class JobActor : ReceivePersistentActor
         }
         var child = Sender;
         var meanLoss = result.Losses.Average(l => (double)l);
-        Persist(new ShardCompleted(result.Round, result.Shard, result.Epoch, result.WorkerId, result.EndState, result.MerkleRoot, meanLoss, DateTimeOffset.UtcNow), e =>
+        Record(new ShardCompleted(result.Round, result.Shard, result.Epoch, result.WorkerId, result.EndState, result.MerkleRoot, meanLoss, DateTimeOffset.UtcNow), e =>
         {
-            _state.Apply(e);
             _progress.Remove(result.Shard);
             child.Tell(new ShardActor.Accepted());
             _shards.Remove(result.Shard);
@@ -203,25 +215,22 @@ public sealed class JobActor : ReceivePersistentActor
         switch (computed.Result)
         {
             case JobCompute.PreparedRound prepared when !_state.RoundOpen && prepared.Round == _state.CompletedRounds:
-                Persist(new RoundStarted(prepared.Round, prepared.Global, prepared.ShardStarts, prepared.Sizes, DateTimeOffset.UtcNow), e =>
+                Record(new RoundStarted(prepared.Round, prepared.Global, prepared.ShardStarts, prepared.Sizes, DateTimeOffset.UtcNow), e =>
                 {
-                    _state.Apply(e);
                     Advance();
                 });
                 break;
             case JobCompute.AggregatedRound aggregated when _state.RoundOpen && aggregated.Round == _state.Round:
                 var meanLoss = _state.Shards.Average(s => s.MeanLoss);
-                Persist(new RoundCompleted(aggregated.Round, aggregated.Global, aggregated.Digest, meanLoss, DateTimeOffset.UtcNow), e =>
+                Record(new RoundCompleted(aggregated.Round, aggregated.Global, aggregated.Digest, meanLoss, DateTimeOffset.UtcNow), e =>
                 {
-                    _state.Apply(e);
                     _log.Info("Job {0}: round {1} of {2} done, mean loss {3:F4}", _state.JobId, e.Round + 1, _state.Spec!.Training.Rounds, meanLoss);
                     Advance();
                 });
                 break;
             case JobCompleted completed:
-                Persist(completed, e =>
+                Record(completed, e =>
                 {
-                    _state.Apply(e);
                     _log.Info("Job {0} completed: test accuracy {1:P2}, final digest {2}", _state.JobId, e.TestAccuracy, e.FinalDigest);
                 });
                 break;

@@ -127,6 +127,43 @@ public sealed class JobState
         }
     }
 
+    public JobSnapshot ToSnapshot() => new(
+        JobId, SpecYaml, BaseDirectory, Phase, SubmittedAt, FinishedAt, Reason, Round, RoundOpen, RoundGlobal,
+        ShardStarts.ToList(), ShardStartSizes.ToList(),
+        Shards.Select(s => new ShardSnapshot(s.Shard, s.Epoch, s.WorkerId, s.Done, s.EndState, s.MerkleRoot, s.MeanLoss)).ToList(),
+        LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList());
+
+    /// <summary>The state a snapshot describes (events after it are applied on top).</summary>
+    public static JobState FromSnapshot(JobSnapshot s)
+    {
+        var state = new JobState
+        {
+            JobId = s.JobId,
+            SpecYaml = s.SpecYaml,
+            BaseDirectory = s.BaseDirectory,
+            Spec = JobSpecParser.Parse(s.SpecYaml, s.BaseDirectory),
+            Phase = s.Phase,
+            SubmittedAt = s.SubmittedAt,
+            FinishedAt = s.FinishedAt,
+            Reason = s.Reason,
+            Round = s.Round,
+            RoundOpen = s.RoundOpen,
+            RoundGlobal = s.RoundGlobal,
+            ShardStarts = s.ShardStarts,
+            ShardStartSizes = s.ShardStartSizes,
+            Shards = s.Shards.Select(x => new ShardRecord(x.Shard)
+            {
+                Epoch = x.Epoch, WorkerId = x.WorkerId, Done = x.Done, EndState = x.EndState, MerkleRoot = x.MerkleRoot, MeanLoss = x.MeanLoss,
+            }).ToList(),
+            LastGlobal = s.LastGlobal,
+            LastShardEnds = s.LastShardEnds,
+            Result = s.Result,
+        };
+        state._log.AddRange(s.Log);
+        state._history.AddRange(s.History);
+        return state;
+    }
+
     /// <summary>What the job should do next when nothing is in flight.</summary>
     public NextStep Next()
     {

@@ -28,3 +28,29 @@ public sealed record JobCompleted(Sha256Digest Model, long ModelBytes, Sha256Dig
 public sealed record JobFailed(string Reason, DateTimeOffset At) : IJobEvent;
 
 public sealed record JobCancelled(string Reason, DateTimeOffset At) : IJobEvent;
+
+/// <summary>Persisted, never sent: exempt from the message size limit (a long job's history can be large).</summary>
+public interface IPersistedOnly : IGensynMessage;
+
+/// <summary>A JobActor's whole state, saved every so many events so that recovery replays only the events after it.</summary>
+public sealed record JobSnapshot(
+    string JobId,
+    string SpecYaml,
+    string BaseDirectory,
+    JobPhase Phase,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? FinishedAt,
+    string? Reason,
+    int Round,
+    bool RoundOpen,
+    Sha256Digest? RoundGlobal,
+    IReadOnlyList<Sha256Digest> ShardStarts,
+    IReadOnlyList<long> ShardStartSizes,
+    IReadOnlyList<ShardSnapshot> Shards,
+    Sha256Digest? LastGlobal,
+    IReadOnlyList<Sha256Digest>? LastShardEnds,
+    JobCompleted? Result,
+    IReadOnlyList<JobLogEntry> Log,
+    IReadOnlyList<RoundView> History) : IPersistedOnly;
+
+public sealed record ShardSnapshot(int Shard, int Epoch, string? WorkerId, bool Done, Sha256Digest? EndState, Sha256Digest? MerkleRoot, double MeanLoss);

@@ -55,14 +55,14 @@ public sealed class GensynSerializer : SerializerWithStringManifest
     public override byte[] ToBinary(object obj)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), _options);
-        if (bytes.Length > _limit)
+        if (bytes.Length > _limit && obj is not IPersistedOnly)
             throw new MessageTooLargeException($"{obj.GetType().Name} is {bytes.Length:N0} bytes, over the {_limit:N0}-byte message limit; large payloads must travel as blobs");
         return bytes;
     }
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        if (bytes.Length > _limit)
+        if (bytes.Length > _limit && manifest != nameof(JobSnapshot))
             throw new MessageTooLargeException($"refused a {manifest} of {bytes.Length:N0} bytes, over the {_limit:N0}-byte message limit");
         if (!Types.TryGetValue(manifest, out var type))
             throw new SerializationException($"refused a message of unknown type '{manifest}' ({bytes.Length:N0} bytes)");
