@@ -10,10 +10,10 @@ public sealed class WorkerNode : IAsyncDisposable
 
     public ActorSystem System { get; }
 
-    public static WorkerNode Start(WorkerOptions options, int port = 0, string host = "127.0.0.1")
+    public static WorkerNode Start(WorkerOptions options, int port = 0, string host = "127.0.0.1", bool serializeMessages = false)
     {
         Directory.CreateDirectory(options.DataDirectory);
-        var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Remote(port, host));
+        var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Remote(port, host, serializeMessages));
         system.ActorOf(WorkerActor.Props(options), "worker");
         return new WorkerNode(system);
     }

@@ -38,6 +38,11 @@ public sealed class GensynSerializer : SerializerWithStringManifest
         _options = new JsonSerializerOptions
         {
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            // A diverging run's NaN loss must still travel and be journaled.
+            NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+            // Strangers' messages: a missing or null field that the record does not allow is refused.
+            RespectNullableAnnotations = true,
+            RespectRequiredConstructorParameters = true,
             Converters =
             {
                 new JsonStringEnumConverter(JsonNamingPolicy.CamelCase),

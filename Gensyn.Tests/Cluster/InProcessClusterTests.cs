@@ -1,0 +1,76 @@
+using Gensyn.Actors;
+using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+using Gensyn.Node.Cli;
+using Gensyn.Training.Training;
+
+namespace Gensyn.Tests.Cluster;
+
+/// <summary>
+/// A coordinator and a worker in this process, both with <c>akka.actor.serialize-messages = on</c>, so
+/// every message of a real job, local or remote, goes through the project's serializers.
+/// </summary>
+[Collection("cluster")]
+public class InProcessClusterTests
+{
+    /// <summary>A guard against a hung cluster, not a timing assertion: the job takes a few seconds.</summary>
+    private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task A_synthetic_job_with_serialize_messages_on_completes_with_the_digest_of_a_local_run()
+    {
+        using var root = new TempDirectory();
+        var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 8);
+        var port = LocalCluster.FreePort();
+        await using var coordinator = CoordinatorNode.Start(new CoordinatorOptions(
+            "127.0.0.1", port, [], root.File("coordinator"), JournalOptions.Sqlite(root.File("journal.db")),
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "cluster.hocon")), SerializeMessages: true));
+        await coordinator.WhenUp().WaitAsync(GiveUpAfter);
+        await using var worker = WorkerNode.Start(
+            new WorkerOptions("worker-1", [$"127.0.0.1:{port}"], root.File("worker"), Threads: 1, PricePerHour: 0.2), serializeMessages: true);
+        await using var client = CoordinatorClient.Connect($"127.0.0.1:{port}");
+
+        Assert.True(coordinator.System.Settings.SerializeAllMessages);
+        Assert.True(worker.System.Settings.SerializeAllMessages);
+
+        var accepted = Assert.IsType<JobAccepted>(await client.Ask(new SubmitJob(yaml, root.Path), GiveUpAfter));
+        Assert.Equal("synthetic-test", accepted.Name);
+
+        var view = await WaitUntilFinished(client, accepted.JobId);
+        Assert.True(view.State == JobPhase.Completed, $"the job ended {view.State}: {view.Reason}\n{await LogOf(client, accepted.JobId)}");
+        Assert.Equal(2, view.RoundHistory.Count);
+        Assert.All(view.RoundHistory, r => Assert.Equal(["worker-1", "worker-1"], r.Workers));
+
+        var workers = Assert.IsType<WorkerList>(await client.Ask(new ListWorkers(), GiveUpAfter));
+        Assert.Equal("worker-1", Assert.Single(workers.Workers).WorkerId);
+
+        var offer = Assert.IsType<BlobOffer>(await client.Ask(new GetJobResult(accepted.JobId), GiveUpAfter));
+        var model = await BlobTransfer.Receive(offer, client.Materializer);
+        Assert.Equal(offer.Hash, Sha256Digest.Of(model));
+
+        var spec = JobSpecParser.Parse(yaml, root.Path);
+        var local = LocalJobRunner.Run(spec, root.File("local"));
+        Assert.Equal(local.FinalDigest.ToString(), view.FinalDigest);
+        Assert.Equal(local.Rounds.Select(r => r.CheckpointDigest.ToString()), view.RoundHistory.Select(r => r.CheckpointDigest));
+        Assert.Equal(local.Rounds.Select(r => string.Join(",", r.ShardRoots)), view.RoundHistory.Select(r => string.Join(",", r.ShardRoots)));
+    }
+
+    private static async Task<JobView> WaitUntilFinished(CoordinatorClient client, string jobId)
+    {
+        var giveUp = DateTime.UtcNow + GiveUpAfter;
+        while (true)
+        {
+            var view = Assert.IsType<JobView>(await client.Ask(new GetJobStatus(jobId), GiveUpAfter));
+            if (view.State is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled) return view;
+            if (DateTime.UtcNow > giveUp)
+                Assert.Fail($"the job was still {view.State} in round {view.Round} after {GiveUpAfter.TotalSeconds} s\n{await LogOf(client, jobId)}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task<string> LogOf(CoordinatorClient client, string jobId) =>
+        await client.Ask(new GetJobLog(jobId, 0), GiveUpAfter) is JobLog log ? string.Join("\n", log.Entries.Select(e => e.Text)) : "(no log)";
+}

@@ -1,0 +1,336 @@
+using System.Collections;
+using System.Runtime.Serialization;
+using System.Text;
+using Akka.Actor;
+using Akka.IO;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Gensyn.Actors;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Serialization;
+
+namespace Gensyn.Tests.Wire;
+
+/// <summary>
+/// A remoting actor system (so actor refs carry a host:port address), a few real actors to refer to,
+/// and a materialized StreamRef, shared by the serializer tests.
+/// </summary>
+public sealed class WireFixture : IAsyncLifetime
+{
+    public ActorSystem System { get; private set; } = null!;
+    public IActorRef Worker { get; private set; } = null!;
+    public IActorRef ShardActor { get; private set; } = null!;
+    public IActorRef Blobs { get; private set; } = null!;
+    public ISourceRef<ByteString> SourceRef { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        System = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Remote(logLevel: "WARNING"));
+        Worker = System.ActorOf(Props.Empty, "worker");
+        ShardActor = System.ActorOf(Props.Empty, "shard-0");
+        Blobs = System.ActorOf(Props.Empty, "blobs");
+        SourceRef = await Source.Single(ByteString.FromString("x")).RunWith(StreamRefs.SourceRef<ByteString>(), System.Materializer());
+    }
+
+    public async Task DisposeAsync() => await System.Terminate();
+}
+
+public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixture>
+{
+    private static readonly Sha256Digest DigestA = Sha256Digest.Of("a"u8);
+    private static readonly Sha256Digest DigestB = Sha256Digest.Of("b"u8);
+    private static readonly Sha256Digest DigestC = Sha256Digest.Of("c"u8);
+    private static readonly DateTimeOffset At = new(2025, 3, 14, 15, 9, 26, 535, TimeSpan.FromHours(2));
+    private const string Yaml = "name: wire-test\nmodel: { kind: mlp, hidden: [16] }\n";
+
+    /// <summary>One realistic instance of every message type; a new message type needs one here.</summary>
+    private static IReadOnlyList<IGensynMessage> Samples(WireFixture f)
+    {
+        var view = new JobView("job-0123abcd", "mnist-mlp", JobPhase.Running, 1, 3, 2, 8, 1.0, At, null, null, null, null, null, null,
+            [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString(), DigestA.ToString()], ["worker-1", "worker-2"])],
+            [new ShardView(0, "running", "worker-1", 2, 5, 8, 0.5f), new ShardView(1, "waiting", null, 0, 0, 8, null)]);
+        var finished = view with
+        {
+            State = JobPhase.Completed, FinishedAt = At.AddMinutes(3), FinalDigest = DigestC.ToString(), TestAccuracy = 0.9731,
+            TestLoss = 0.0874, TestPerplexity = 1.0913, Reason = "done", Shards = [],
+        };
+        return
+        [
+            // Blobs
+            new FetchBlob(DigestA),
+            new BlobOffer(DigestA, 123_456, f.SourceRef),
+            new BlobMissing(DigestA),
+            new BlobStored(DigestB),
+            new BlobRefused(DigestC, "the bytes received hash to something else"),
+            // Journal events
+            new JobSubmitted("job-0123abcd", Yaml, "/home/alice/jobs", At),
+            new RoundStarted(2, DigestA, [DigestB, DigestC], [1_048_576, 2_097_152], At),
+            new ShardAssigned(2, 1, 3, "worker-1", At),
+            new ShardReleased(2, 1, 3, "worker-1", "the worker's process is gone", At),
+            new ShardCompleted(2, 1, 4, "worker-2", DigestB, DigestC, 0.4321, At),
+            new RoundCompleted(2, DigestA, DigestB, 0.3456, At),
+            new JobCompleted(DigestA, 803_112, DigestB, 0.9731, 0.0874, 1.0913, At),
+            new JobCompleted(DigestA, 803_112, DigestB, 0.9731, 0.0874, null, At),
+            new JobSnapshot("job-0123abcd", Yaml, "/home/alice/jobs", JobPhase.Running, At, null, null, 2, true, DigestA,
+                [DigestB, DigestC], [1_048_576, 2_097_152],
+                [new ShardSnapshot(0, 1, "worker-1", true, DigestB, DigestC, 0.4321), new ShardSnapshot(1, 2, null, false, null, null, 0)],
+                DigestC, [DigestA, DigestB], null,
+                [new JobLogEntry(0, At, "submitted"), new JobLogEntry(1, At.AddSeconds(1), "round 0 started")],
+                [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString(), DigestA.ToString()], ["worker-1", "worker-2"])]),
+            new JobFailed("aggregation failed: shard 1's end state is missing", At),
+            new JobCancelled("cancelled by the requester", At),
+            // Requester protocol
+            new SubmitJob(Yaml, "/home/alice/jobs"),
+            new JobAccepted("job-0123abcd", "wire-test"),
+            new JobRejected(["training.inner-steps: must be >= 1, got 0", "name: must match [a-z0-9-]"]),
+            new StartJob("job-0123abcd", Yaml, "/home/alice/jobs"),
+            new GetJobStatus("job-0123abcd"),
+            new ListJobs(),
+            new JobList([view, finished]),
+            new CancelJob("job-0123abcd", "changed my mind"),
+            new JobCancelAccepted("job-0123abcd", "cancelled"),
+            new GetJobLog("job-0123abcd", 3),
+            new JobLog("job-0123abcd", [new JobLogEntry(3, At, "round 0 started from 0123456789ab"), new JobLogEntry(4, At.AddSeconds(1), "round 0 shard 0 assigned")], JobPhase.Running),
+            new GetJobResult("job-0123abcd"),
+            new UnknownJob("job-ffffffff"),
+            new RequestFailed("job job-0123abcd is still running", InvalidInput: true),
+            view,
+            new CatalogJob("job-0123abcd"),
+            new JobCataloged("job-0123abcd", At),
+            new ListJobIds(),
+            new JobIdList(["job-0123abcd", "job-89abcdef"]),
+            // Worker protocol
+            new RegisterWorker("worker-1", f.Worker, "cpu", 15.6, 2, "cpu-x64-libtorch2.10-t2", 0.2),
+            new WorkerRegistered("worker-1"),
+            new WorkerRefused("worker-1", "worker id must be 1-100 characters and threads 1-1024"),
+            new ShardAssignment("job-0123abcd", 2, 1, 3, Yaml, "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs),
+            new ShardProgress("job-0123abcd", 2, 1, 3, "worker-1", 5, 0.123456789f),
+            new ShardResult("job-0123abcd", 2, 1, 3, "worker-1", DigestA, DigestB, [2.3f, 1.75f, 0.1f, float.Epsilon, 1e-30f, 3.4028235e38f]),
+            new ShardFailed("job-0123abcd", 2, 1, 3, "worker-1", "out of memory"),
+            new AbandonShard("job-0123abcd", 2, 1, 3),
+            new ListWorkers(),
+            new WorkerList([new WorkerView("worker-1", "cpu", 15.6, 2, "cpu-x64-libtorch2.10-t2", 0.2, "busy", 0.75, "job-0123abcd round 2 shard 1", 3),
+                            new WorkerView("worker-2", "cpu", 7.8, 1, "cpu-x64-libtorch2.10-t1", 0.1, "idle", 1.0, null, 0)]),
+            new RequestWorker("job-0123abcd", 2, 1, f.ShardActor),
+            new WorkerGranted("worker-1", f.Worker, 2, "cpu-x64-libtorch2.10-t2"),
+            new ReleaseWorker("worker-1", f.ShardActor, Completed: true),
+            new ReleaseWorker(null, f.ShardActor, Completed: false),
+            new WorkerLost("worker-1"),
+            new ShardCheckpointed("job-0123abcd", 2, 1, 3, "worker-1", 4, DigestC),
+        ];
+    }
+
+    public static TheoryData<string> Manifests => new(GensynSerializer.Types.Keys.Order(StringComparer.Ordinal));
+
+    [Fact]
+    public void Every_message_type_has_a_sample_and_every_sample_is_a_registered_message_type()
+    {
+        var sampled = Samples(fixture).Select(m => m.GetType()).ToHashSet();
+        var missing = GensynSerializer.Types.Values.Where(t => !sampled.Contains(t)).Select(t => t.Name).Order().ToList();
+        var unknown = sampled.Where(t => !GensynSerializer.Types.Values.Contains(t)).Select(t => t.Name).Order().ToList();
+        Assert.True(missing.Count == 0, $"message types without a sample in {nameof(GensynSerializerTests)}.{nameof(Samples)}: {string.Join(", ", missing)}");
+        Assert.True(unknown.Count == 0, $"samples of types the serializer does not know: {string.Join(", ", unknown)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests))]
+    public void Every_message_type_round_trips_through_the_gensyn_serializer(string manifest)
+    {
+        var type = GensynSerializer.Types[manifest];
+        var samples = Samples(fixture).Where(m => m.GetType() == type).ToList();
+        Assert.True(samples.Count > 0, $"{manifest} has no sample in {nameof(GensynSerializerTests)}.{nameof(Samples)}: add one");
+
+        foreach (var message in samples)
+        {
+            var serializer = fixture.System.Serialization.FindSerializerFor(message);
+            Assert.IsType<GensynSerializer>(serializer);
+            Assert.Equal(GensynSerializer.Id, serializer.Identifier);
+            var wireManifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+            Assert.Equal(manifest, wireManifest);
+
+            var bytes = serializer.ToBinary(message);
+            var back = fixture.System.Serialization.Deserialize(bytes, serializer.Identifier, wireManifest);
+
+            Assert.IsType(type, back);
+            Assert.Equal(bytes, serializer.ToBinary(back));
+            AssertSameValue(message, back, manifest);
+        }
+    }
+
+    /// <summary>A diverging run reports NaN or infinite losses; they must still reach the coordinator and the journal.</summary>
+    [Fact]
+    public void Non_finite_losses_and_metrics_round_trip()
+    {
+        IGensynMessage[] messages =
+        [
+            new ShardProgress("job-0123abcd", 0, 0, 1, "worker-1", 3, float.NaN),
+            new ShardResult("job-0123abcd", 0, 0, 1, "worker-1", DigestA, DigestB, [1.5f, float.PositiveInfinity, float.NaN, float.NegativeInfinity]),
+            new ShardCompleted(0, 0, 1, "worker-1", DigestA, DigestB, double.NaN, At),
+            new RoundCompleted(0, DigestA, DigestB, double.PositiveInfinity, At),
+            new JobCompleted(DigestA, 1, DigestB, 0.1, double.NaN, double.PositiveInfinity, At),
+        ];
+        foreach (var message in messages)
+        {
+            var bytes = Serializer.ToBinary(message);
+            var back = Serializer.FromBinary(bytes, Serializer.Manifest(message));
+            Assert.Equal(bytes, Serializer.ToBinary(back));
+            AssertSameValue(message, back, message.GetType().Name);
+        }
+    }
+
+    [Fact]
+    public void Actor_refs_travel_as_full_remote_paths_and_resolve_to_the_same_actor()
+    {
+        var message = new RegisterWorker("worker-1", fixture.Worker, "cpu", 1, 1, "cpu-x64-libtorch2.10-t1", 0.2);
+        var serializer = fixture.System.Serialization.FindSerializerFor(message);
+
+        var json = Encoding.UTF8.GetString(serializer.ToBinary(message));
+        var back = (RegisterWorker)((GensynSerializer)serializer).FromBinary(serializer.ToBinary(message), nameof(RegisterWorker));
+
+        var address = ((ExtendedActorSystem)fixture.System).Provider.DefaultAddress;
+        Assert.Equal("akka.tcp", address.Protocol);
+        Assert.NotNull(address.Port);
+        Assert.Contains($"akka.tcp://{NodeConfig.SystemName}@{address.Host}:{address.Port}/user/worker#", json);
+        Assert.Equal(fixture.Worker, back.Worker);
+    }
+
+    [Fact]
+    public void A_message_over_the_size_limit_is_refused_on_serialize_with_its_type_and_size()
+    {
+        const int errors = 300, length = 1000;
+        var message = new JobRejected(Enumerable.Range(0, errors).Select(_ => new string('x', length)).ToList());
+        // {"errors":[ + 300 quoted strings + 299 commas + ]}
+        const int size = 11 + errors * (length + 2) + (errors - 1) + 2;
+        var serializer = fixture.System.Serialization.FindSerializerFor(message);
+
+        var error = Assert.Throws<MessageTooLargeException>(() => serializer.ToBinary(message));
+
+        Assert.Contains(nameof(JobRejected), error.Message);
+        Assert.Contains($"{size:N0} bytes", error.Message);
+        Assert.Contains($"{GensynSerializer.MaxMessageBytes:N0}-byte", error.Message);
+    }
+
+    [Fact]
+    public void A_message_of_exactly_the_size_limit_round_trips()
+    {
+        // {"errors":[" + text + "]} is 15 bytes of JSON around the text.
+        var message = new JobRejected([new string('x', GensynSerializer.MaxMessageBytes - 15)]);
+        var serializer = fixture.System.Serialization.FindSerializerFor(message);
+
+        var bytes = serializer.ToBinary(message);
+        var back = (JobRejected)((GensynSerializer)serializer).FromBinary(bytes, nameof(JobRejected));
+
+        Assert.Equal(GensynSerializer.MaxMessageBytes, bytes.Length);
+        Assert.Equal(message.Errors, back.Errors);
+    }
+
+    [Fact]
+    public void An_incoming_payload_over_the_size_limit_is_refused_before_it_is_parsed()
+    {
+        var serializer = Serializer;
+        var oversized = new byte[GensynSerializer.MaxMessageBytes + 1];
+
+        var error = Assert.Throws<MessageTooLargeException>(() => serializer.FromBinary(oversized, nameof(JobRejected)));
+
+        Assert.Contains(nameof(JobRejected), error.Message);
+        Assert.Contains($"{GensynSerializer.MaxMessageBytes + 1:N0} bytes", error.Message);
+    }
+
+    [Fact]
+    public void An_unknown_manifest_is_refused_with_its_name()
+    {
+        var serializer = Serializer;
+
+        var error = Assert.Throws<SerializationException>(() => serializer.FromBinary("{}"u8.ToArray(), "ShutdownEverything"));
+
+        Assert.Contains("unknown", error.Message);
+        Assert.Contains("'ShutdownEverything'", error.Message);
+    }
+
+    [Fact]
+    public void A_null_payload_is_refused_as_empty()
+    {
+        var serializer = Serializer;
+
+        var error = Assert.Throws<SerializationException>(() => serializer.FromBinary("null"u8.ToArray(), nameof(FetchBlob)));
+
+        Assert.Contains($"a {nameof(FetchBlob)} message was empty", error.Message);
+    }
+
+    /// <summary>Peers are untrusted: a message that leaves out a field or nulls a non-nullable one must not arrive with nulls in it.</summary>
+    [Theory]
+    [InlineData(nameof(RegisterWorker), """{"workerId":"worker-1","device":"cpu","memoryGb":1,"threads":1,"numericClass":"c","pricePerHour":0.1}""")]
+    [InlineData(nameof(RegisterWorker), """{"workerId":"worker-1","worker":null,"device":"cpu","memoryGb":1,"threads":1,"numericClass":"c","pricePerHour":0.1}""")]
+    [InlineData(nameof(ShardResult), """{"jobId":"job-0123abcd","round":0,"shard":0,"epoch":1,"workerId":"worker-1","endState":"0000000000000000000000000000000000000000000000000000000000000000","merkleRoot":"0000000000000000000000000000000000000000000000000000000000000000"}""")]
+    [InlineData(nameof(SubmitJob), """{"baseDirectory":"/tmp"}""")]
+    public void A_message_missing_a_required_field_is_refused(string manifest, string json)
+    {
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Serializer.FromBinary(Encoding.UTF8.GetBytes(json), manifest));
+    }
+
+    [Fact]
+    public void A_digest_that_is_not_64_hex_digits_is_refused()
+    {
+        var serializer = Serializer;
+
+        var error = Assert.ThrowsAny<System.Text.Json.JsonException>(() => serializer.FromBinary("""{"hash":"abc"}"""u8.ToArray(), nameof(FetchBlob)));
+
+        Assert.Contains("a digest must be 64 hex digits", error.ToString());
+    }
+
+    [Fact]
+    public void Blob_chunks_are_bound_to_the_byte_string_serializer_and_a_64_KiB_chunk_stays_64_KiB()
+    {
+        var data = new byte[64 * 1024];
+        new Random(42).NextBytes(data);
+        var chunk = ByteString.FromBytes(data);
+
+        var serializer = fixture.System.Serialization.FindSerializerFor(chunk);
+        var bytes = serializer.ToBinary(chunk);
+        var back = fixture.System.Serialization.Deserialize(bytes, serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, chunk));
+
+        Assert.IsType<ByteStringSerializer>(serializer);
+        Assert.Equal(ByteStringSerializer.Id, serializer.Identifier);
+        Assert.Equal(65536, bytes.Length);
+        Assert.Equal(data, bytes);
+        Assert.Equal(data, Assert.IsType<ByteString>(back).ToArray());
+    }
+
+    /// <summary>The serializer Akka binds to the project's messages.</summary>
+    private GensynSerializer Serializer => Assert.IsType<GensynSerializer>(fixture.System.Serialization.FindSerializerForType(typeof(FetchBlob)));
+
+    /// <summary>Compares two messages member by member (lists element by element), naming the first difference.</summary>
+    private void AssertSameValue(object? expected, object? actual, string path)
+    {
+        if (expected is null || actual is null)
+        {
+            Assert.True(expected is null && actual is null, $"{path}: expected {expected ?? "null"}, got {actual ?? "null"}");
+            return;
+        }
+        switch (expected)
+        {
+            case string or bool or int or long or float or double or Enum or DateTimeOffset or Sha256Digest:
+                Assert.True(expected.Equals(actual), $"{path}: expected {expected}, got {actual}");
+                return;
+            case IActorRef expectedRef:
+                Assert.True(expectedRef.Equals(actual), $"{path}: expected {expectedRef}, got {actual}");
+                return;
+            case ISourceRef<ByteString> expectedSource:
+                var serializer = fixture.System.Serialization.FindSerializerFor(expectedSource);
+                Assert.Equal(serializer.ToBinary(expectedSource), serializer.ToBinary(actual));
+                return;
+            case IEnumerable expectedItems:
+                var e = expectedItems.Cast<object?>().ToList();
+                var a = Assert.IsAssignableFrom<IEnumerable>(actual).Cast<object?>().ToList();
+                Assert.True(e.Count == a.Count, $"{path}: expected {e.Count} items, got {a.Count}");
+                for (var i = 0; i < e.Count; i++) AssertSameValue(e[i], a[i], $"{path}[{i}]");
+                return;
+        }
+        var type = expected.GetType();
+        Assert.True(type.Namespace?.StartsWith("Gensyn.", StringComparison.Ordinal) == true, $"{path}: no comparison for {type}");
+        Assert.IsType(type, actual);
+        foreach (var property in type.GetProperties().Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract"))
+            AssertSameValue(property.GetValue(expected), property.GetValue(actual), $"{path}.{property.Name}");
+    }
+}
