@@ -56,7 +56,7 @@ public static partial class ClusterBenchmarks
     {
         var executable = GensynProcesses.FindExecutable(root);
         Console.WriteLine($"cluster (real processes: {executable}, {Environment.ProcessorCount} cores; other builds may share the machine):");
-        var repeats = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_REPEATS"), out var r) && r > 0 ? r : 1;
+        var repeats = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_REPEATS"), out var r) && r > 0 ? r : 3;
         var commSteps = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_COMM_STEPS"), out var s) && s >= 100 ? s / 100 * 100 : 200;
 
         using var cluster = new GensynProcesses(executable, dataDir);

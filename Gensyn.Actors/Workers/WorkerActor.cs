@@ -119,22 +119,27 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     private async Task Run(ShardAssignment a, CancellationToken token)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var startBytes = await BlobTransfer.Fetch(a.Blobs, a.StartState, _materializer, TransferTimeout);
         _store.Put(a.StartState, startBytes);
         var start = CheckpointFile.Deserialize(startBytes, $"start state {a.StartState}").State;
+        var fetched = clock.Elapsed;
         var observer = new Observer(this, a);
-        var outcome = await _thread.Run(() =>
+        var (outcome, prepared) = await _thread.Run(() =>
         {
             var (spec, session, trainCount) = Session(a);
+            var ready = clock.Elapsed;
             var task = ShardTask.For(spec, a.Round, a.Shard, trainCount);
-            return session.RunShard(task, start, observer, cancellation: token);
+            return (session.RunShard(task, start, observer, cancellation: token), ready);
         });
+        var trained = clock.Elapsed;
         token.ThrowIfCancellationRequested();
         var endBytes = CheckpointFile.Serialize(outcome.FinalState);
         var endHash = _store.Put(endBytes);
         await BlobTransfer.Upload(a.Blobs, endHash, endBytes, _materializer, TransferTimeout);
         a.ShardActor.Tell(new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, endHash, outcome.MerkleRoot, outcome.Losses.ToList()));
-        _log.Info("{0} round {1} shard {2} done: root {3}", a.JobId, a.Round, a.Shard, outcome.MerkleRoot);
+        _log.Info($"{a.JobId} round {a.Round} shard {a.Shard} done: root {outcome.MerkleRoot} (fetch {fetched.TotalMilliseconds:F0} ms, " +
+                  $"data and model {(prepared - fetched).TotalMilliseconds:F0} ms, train {(trained - prepared).TotalMilliseconds:F0} ms, upload {(clock.Elapsed - trained).TotalMilliseconds:F0} ms)");
     }
 
     /// <summary>The job's session, kept while consecutive shards belong to the same job (runs on the training thread).</summary>

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Gensyn.Tests.Cluster;
+
+[Collection("cluster")]
+public class TwoCoordinatorTests
+{
+    [Fact]
+    public void Two_coordinators_in_one_cluster_both_accept_submissions_and_jobs_spread_across_them()
+    {
+        using var cluster = new LocalCluster();
+        var first = LocalCluster.FreePort();
+        var second = LocalCluster.FreePort();
+        cluster.StartCoordinator("coordinator-a", first, seeds: $"127.0.0.1:{first}");
+        cluster.StartCoordinator("coordinator-b", second, seeds: $"127.0.0.1:{first}");
+        cluster.StartWorker("worker-1");
+        cluster.WaitForWorkers(1);
+
+        var spec = Path.Combine(cluster.Root, "job.yaml");
+        File.WriteAllText(spec, TestSpecs.SyntheticYaml(rounds: 1, shards: 1, innerSteps: 2));
+        var ids = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            var through = i % 2 == 0 ? $"127.0.0.1:{first}" : $"127.0.0.1:{second}";
+            var submitted = Cli.GensynProcess.Run(cluster.DataDir("cli"), "submit", spec, "--json", "--coordinator", through);
+            Assert.True(submitted.ExitCode == 0, submitted.Stderr + cluster.Logs());
+            ids.Add(JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!);
+        }
+        foreach (var id in ids)
+        {
+            var watched = cluster.Cli("watch", id, "--json");
+            Assert.True(watched.ExitCode == 0, watched.Stderr + cluster.Logs());
+        }
+
+        // Each coordinator logs the jobs whose entities it hosts; sharding put some on each.
+        int Hosted(string name) => Regex.Matches(cluster.LogOf(name), @"Job (job-[0-9a-f]{8}) \(synthetic-test\) submitted").Count;
+        var a = Hosted("coordinator-a");
+        var b = Hosted("coordinator-b");
+        Assert.Equal(ids.Count, a + b);
+        Assert.True(a > 0 && b > 0, $"jobs on coordinator-a: {a}, on coordinator-b: {b}\n{cluster.Logs()}");
+
+        // Either coordinator lists every job.
+        var listed = JsonDocument.Parse(Cli.GensynProcess.Run(cluster.DataDir("cli"), "status", "--json", "--coordinator", $"127.0.0.1:{second}").Stdout)
+            .RootElement.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("jobId").GetString()).ToHashSet();
+        Assert.True(ids.All(listed.Contains));
+    }
+}
