@@ -43,9 +43,9 @@ public static class BlobTransfer
     }
 
     /// <summary>Asks a blob store actor for a blob and reads it, hash checked.</summary>
-    public static async Task<byte[]> Fetch(IActorRef store, Sha256Digest hash, IMaterializer materializer, TimeSpan timeout)
+    public static async Task<byte[]> Fetch(IActorRef store, Sha256Digest hash, IMaterializer materializer, TimeSpan timeout, CancellationToken cancellation = default)
     {
-        var answer = await store.Ask<IGensynMessage>(new FetchBlob(hash), timeout);
+        var answer = await store.Ask<IGensynMessage>(new FetchBlob(hash), timeout, cancellation);
         return answer switch
         {
             BlobOffer offer when offer.Hash == hash => await Receive(offer, materializer),
@@ -56,10 +56,10 @@ public static class BlobTransfer
     }
 
     /// <summary>Uploads a blob to a store actor, which pulls it, checks it and confirms.</summary>
-    public static async Task Upload(IActorRef store, Sha256Digest hash, byte[] bytes, IMaterializer materializer, TimeSpan timeout)
+    public static async Task Upload(IActorRef store, Sha256Digest hash, byte[] bytes, IMaterializer materializer, TimeSpan timeout, CancellationToken cancellation = default)
     {
         var offer = await Offer(hash, bytes, materializer);
-        var answer = await store.Ask<IGensynMessage>(offer, timeout);
+        var answer = await store.Ask<IGensynMessage>(offer, timeout, cancellation);
         switch (answer)
         {
             case BlobStored stored when stored.Hash == hash: return;

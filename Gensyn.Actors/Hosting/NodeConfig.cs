@@ -58,6 +58,8 @@ public static class NodeConfig
             akka.persistence.snapshot-store.sql.connection-string = {{Quote(o.Journal.ConnectionString)}}
             akka.persistence.snapshot-store.sql.provider-name = {{Quote(o.Journal.ProviderName)}}
             """;
+        if (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_SHARD_STALL_SECONDS"), out var stall) && stall > 0)
+            overrides += $"\ngensyn.shard-stall-timeout = {stall}s";
         var file = ConfigurationFactory.ParseString(o.ClusterHocon);
         if (o.Seeds.Count > 0)
         {

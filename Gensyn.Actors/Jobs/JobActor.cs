@@ -34,7 +34,11 @@ public sealed class JobActor : ReceivePersistentActor
     private readonly Dictionary<int, (int Step, float Loss)> _progress = [];
     private readonly Dictionary<int, IActorRef> _shards = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly int _maxShardFailures;
     private bool _computing;
+
+    /// <summary>HOCON: after failing on this many different workers, a shard fails its job.</summary>
+    public const string MaxShardFailuresSetting = "gensyn.max-shard-failures";
 
     public static Props Props(JobServices services) => Akka.Actor.Props.Create(() => new JobActor(services));
 
@@ -43,6 +47,7 @@ public sealed class JobActor : ReceivePersistentActor
     public JobActor(JobServices services)
     {
         _services = services;
+        _maxShardFailures = Math.Max(1, Context.System.Settings.Config.GetInt(MaxShardFailuresSetting, 3));
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is JobSnapshot snapshot) _state = JobState.FromSnapshot(snapshot);
@@ -70,6 +75,17 @@ public sealed class JobActor : ReceivePersistentActor
         Command<ShardActor.Progress>(p => _progress[p.Shard] = (p.Step, p.Loss));
         Command<ShardActor.Done>(OnShardDone);
         Command<ShardActor.Lost>(OnShardLost);
+        Command<ShardActor.Checkpointed>(c =>
+        {
+            var k = c.Checkpoint;
+            if (_state.Accepts(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep))
+                Record(new ShardCheckpointSaved(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep, k.Checkpoint, DateTimeOffset.UtcNow));
+        });
+        Command<ShardActor.CheckpointUnusable>(u =>
+        {
+            if (_state.RoundOpen && _state.Shards[u.Shard].Checkpoint == u.Checkpoint)
+                Record(new ShardCheckpointDiscarded(_state.Round, u.Shard, u.Checkpoint, u.Reason, DateTimeOffset.UtcNow));
+        });
         Command<Computed>(OnComputed);
         Command<SaveSnapshotSuccess>(saved => _log.Debug("Job {0}: snapshot at event {1}", _state.JobId, saved.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(failed => _log.Warning("Job {0}: snapshot failed ({1}); recovery will replay more events", _state.JobId, failed.Cause.Message));
@@ -175,18 +191,25 @@ public sealed class JobActor : ReceivePersistentActor
         if (!_state.RoundOpen || _state.IsTerminal || _state.Shards[request.Shard].Done) return;
         var epoch = _state.NextEpoch(request.Shard);
         var child = Sender;
-        Record(new ShardAssigned(_state.Round, request.Shard, epoch, request.WorkerId, DateTimeOffset.UtcNow), e =>
+        Record(new ShardAssigned(_state.Round, request.Shard, epoch, request.WorkerId, DateTimeOffset.UtcNow), _ =>
         {
             _progress.Remove(request.Shard);
-            child.Tell(new ShardActor.AssignConfirmed(epoch));
+            child.Tell(new ShardActor.AssignConfirmed(epoch, _state.Shards[request.Shard].Checkpoint));
         });
     }
 
     private void OnShardLost(ShardActor.Lost lost)
     {
         _progress.Remove(lost.Shard);
-        if (!_state.RoundOpen || _state.Shards[lost.Shard].Done || _state.Shards[lost.Shard].WorkerId != lost.WorkerId) return;
-        Record(new ShardReleased(_state.Round, lost.Shard, lost.Epoch, lost.WorkerId, lost.Reason, DateTimeOffset.UtcNow));
+        if (!_state.RoundOpen || _state.IsTerminal || _state.Shards[lost.Shard].Done || _state.Shards[lost.Shard].WorkerId != lost.WorkerId) return;
+        Record(new ShardReleased(_state.Round, lost.Shard, lost.Epoch, lost.WorkerId, lost.Reason, DateTimeOffset.UtcNow, lost.CountsAsFailure), e =>
+        {
+            var failed = _state.Shards[e.Shard].FailedWorkers;
+            if (failed.Count < _maxShardFailures) return;
+            var reason = $"round {e.Round} shard {e.Shard} failed on {failed.Count} different workers ({string.Join(", ", failed.Order(StringComparer.Ordinal))}); last: {e.Reason}";
+            _log.Error("Job {0} failed: {1}", _state.JobId, reason);
+            Record(new JobFailed(reason, DateTimeOffset.UtcNow), _ => StopShards());
+        });
     }
 
     private void OnShardDone(ShardActor.Done done)

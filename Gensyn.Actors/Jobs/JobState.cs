@@ -14,6 +14,13 @@ public sealed class ShardRecord(int shard)
     public Sha256Digest? EndState { get; set; }
     public Sha256Digest? MerkleRoot { get; set; }
     public double MeanLoss { get; set; }
+
+    /// <summary>The latest checkpoint of the current epoch's worker, if any.</summary>
+    public Sha256Digest? Checkpoint { get; set; }
+    public int CheckpointStep { get; set; }
+
+    /// <summary>Distinct workers this shard failed on in this round (faults, not busy refusals).</summary>
+    public HashSet<string> FailedWorkers { get; } = [];
 }
 
 /// <summary>
@@ -85,7 +92,23 @@ public sealed class JobState
                 break;
             case ShardReleased x:
                 Shards[x.Shard].WorkerId = null;
+                if (x.CountsAsFailure) Shards[x.Shard].FailedWorkers.Add(x.WorkerId);
                 Note(x.At, $"round {x.Round} shard {x.Shard} lost worker {x.WorkerId} (epoch {x.Epoch}): {x.Reason}");
+                break;
+            case ShardCheckpointSaved k when k.Round == Round && !Shards[k.Shard].Done && k.LocalStep > Shards[k.Shard].CheckpointStep:
+                Shards[k.Shard].Checkpoint = k.Checkpoint;
+                Shards[k.Shard].CheckpointStep = k.LocalStep;
+                Note(k.At, $"round {k.Round} shard {k.Shard} checkpoint at step {k.LocalStep} from worker {k.WorkerId}: {k.Checkpoint}");
+                break;
+            case ShardCheckpointSaved:
+                break;
+            case ShardCheckpointDiscarded d:
+                if (Shards[d.Shard].Checkpoint == d.Checkpoint)
+                {
+                    Shards[d.Shard].Checkpoint = null;
+                    Shards[d.Shard].CheckpointStep = 0;
+                }
+                Note(d.At, $"round {d.Round} shard {d.Shard} checkpoint {Short(d.Checkpoint)} discarded: {d.Reason}; the shard restarts from the round's start");
                 break;
             case ShardCompleted c:
                 var shard = Shards[c.Shard];
@@ -130,7 +153,8 @@ public sealed class JobState
     public JobSnapshot ToSnapshot() => new(
         JobId, SpecYaml, BaseDirectory, Phase, SubmittedAt, FinishedAt, Reason, Round, RoundOpen, RoundGlobal,
         ShardStarts.ToList(), ShardStartSizes.ToList(),
-        Shards.Select(s => new ShardSnapshot(s.Shard, s.Epoch, s.WorkerId, s.Done, s.EndState, s.MerkleRoot, s.MeanLoss)).ToList(),
+        Shards.Select(s => new ShardSnapshot(s.Shard, s.Epoch, s.WorkerId, s.Done, s.EndState, s.MerkleRoot, s.MeanLoss,
+            s.Checkpoint, s.CheckpointStep, s.FailedWorkers.Order(StringComparer.Ordinal).ToList())).ToList(),
         LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList());
 
     /// <summary>The state a snapshot describes (events after it are applied on top).</summary>
@@ -151,9 +175,15 @@ public sealed class JobState
             RoundGlobal = s.RoundGlobal,
             ShardStarts = s.ShardStarts,
             ShardStartSizes = s.ShardStartSizes,
-            Shards = s.Shards.Select(x => new ShardRecord(x.Shard)
+            Shards = s.Shards.Select(x =>
             {
-                Epoch = x.Epoch, WorkerId = x.WorkerId, Done = x.Done, EndState = x.EndState, MerkleRoot = x.MerkleRoot, MeanLoss = x.MeanLoss,
+                var shard = new ShardRecord(x.Shard)
+                {
+                    Epoch = x.Epoch, WorkerId = x.WorkerId, Done = x.Done, EndState = x.EndState, MerkleRoot = x.MerkleRoot, MeanLoss = x.MeanLoss,
+                    Checkpoint = x.Checkpoint, CheckpointStep = x.CheckpointStep,
+                };
+                shard.FailedWorkers.UnionWith(x.FailedWorkers ?? []);
+                return shard;
             }).ToList(),
             LastGlobal = s.LastGlobal,
             LastShardEnds = s.LastShardEnds,
@@ -174,6 +204,12 @@ public sealed class JobState
 
     /// <summary>The epoch of the next assignment of a shard (each assignment fences out the ones before).</summary>
     public int NextEpoch(int shard) => Shards[shard].Epoch + 1;
+
+    /// <summary>Whether a checkpoint upload counts: the open round, an open shard, the current epoch and worker, a later step.</summary>
+    public bool Accepts(int round, int shard, int epoch, string workerId, int localStep) =>
+        !IsTerminal && RoundOpen && round == Round && shard >= 0 && shard < Shards.Count && !Shards[shard].Done
+        && Shards[shard].Epoch == epoch && Shards[shard].WorkerId == workerId
+        && localStep > Shards[shard].CheckpointStep && localStep < Spec!.Training.InnerSteps;
 
     /// <summary>Whether a worker's result counts: the right round, an open shard, and the current epoch.</summary>
     public string? Reject(ShardResult result)
@@ -212,7 +248,7 @@ public sealed class JobState
                 s.WorkerId, s.Epoch,
                 s.Done ? Spec!.Training.InnerSteps : progress.TryGetValue(s.Shard, out var p) ? p.Step : 0,
                 Spec!.Training.InnerSteps,
-                s.Done ? s.MeanLoss : progress.TryGetValue(s.Shard, out var q) ? q.Loss : null)).ToList()
+                s.Done ? s.MeanLoss : progress.TryGetValue(s.Shard, out var q) && !float.IsNaN(q.Loss) ? q.Loss : null)).ToList()
             : []);
 
     private void Note(DateTimeOffset at, string text) => _log.Add(new JobLogEntry(_log.Count, at, text));

@@ -61,12 +61,19 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             if (_current is { } c && c.JobId == abandon.JobId && c.Round == abandon.Round && c.Shard == abandon.Shard && c.Epoch == abandon.Epoch)
             {
                 _log.Info("Abandoning {0} round {1} shard {2} as the coordinator asked", c.JobId, c.Round, c.Shard);
-                _cancel?.Cancel();
+                Drop();
             }
+        });
+        Receive<Terminated>(t =>
+        {
+            if (_current is not { } c || !t.ActorRef.Equals(c.ShardActor)) return;
+            _log.Warning("The coordinator of {0} round {1} shard {2} is gone; abandoning the shard", c.JobId, c.Round, c.Shard);
+            Drop();
         });
         Receive<Finished>(finished =>
         {
             var a = finished.Assignment;
+            Context.Unwatch(a.ShardActor);
             if (finished.Failure is { } failure)
             {
                 _log.Warning("{0} round {1} shard {2} failed: {3}", a.JobId, a.Round, a.Shard, failure);
@@ -75,7 +82,6 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             if (ReferenceEquals(_current, a))
             {
                 _current = null;
-                _cancel?.Dispose();
                 _cancel = null;
             }
         });
@@ -100,6 +106,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _session?.Data.Dispose();
     }
 
+    /// <summary>Stops the current shard and is free at once: a transfer or step still in flight ends on its own and is ignored.</summary>
+    private void Drop()
+    {
+        if (_current is { } c) Context.Unwatch(c.ShardActor);
+        _cancel?.Cancel();
+        _cancel = null;
+        _current = null;
+    }
+
     private void Assign(ShardAssignment a)
     {
         if (_current is { } busy)
@@ -108,8 +123,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             a.ShardActor.Tell(new ShardFailed(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, $"busy with {busy.JobId} round {busy.Round} shard {busy.Shard}"));
             return;
         }
-        _log.Info("Assigned {0} round {1} shard {2} (epoch {3})", a.JobId, a.Round, a.Shard, a.Epoch);
+        _log.Info("Assigned {0} round {1} shard {2} (epoch {3}){4}", a.JobId, a.Round, a.Shard, a.Epoch,
+            a.ResumeFrom is { } r ? $", resuming from checkpoint {r}" : "");
         _current = a;
+        Context.Watch(a.ShardActor);
         _cancel = new CancellationTokenSource();
         var token = _cancel.Token;
         var self = Self;
@@ -120,23 +137,37 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private async Task Run(ShardAssignment a, CancellationToken token)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var startBytes = await BlobTransfer.Fetch(a.Blobs, a.StartState, _materializer, TransferTimeout);
+        var startBytes = await BlobTransfer.Fetch(a.Blobs, a.StartState, _materializer, TransferTimeout, token);
         _store.Put(a.StartState, startBytes);
         var start = CheckpointFile.Deserialize(startBytes, $"start state {a.StartState}").State;
+        ShardCheckpoint? resume = null;
+        if (a.ResumeFrom is { } checkpoint)
+        {
+            var bytes = await BlobTransfer.Fetch(a.Blobs, checkpoint, _materializer, TransferTimeout, token);
+            resume = ShardCheckpointFile.Deserialize(bytes, $"checkpoint {checkpoint}");
+            if (resume.Round != a.Round || resume.Shard != a.Shard)
+                throw new CheckpointException($"checkpoint {checkpoint} belongs to round {resume.Round} shard {resume.Shard}");
+        }
         var fetched = clock.Elapsed;
+        a.ShardActor.Tell(new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, resume?.LocalStep ?? 0, float.NaN));
+        if (Behavior == "stall")
+        {
+            _log.Warning("GENSYN_WORKER_BEHAVIOR=stall: holding {0} round {1} shard {2} without progress", a.JobId, a.Round, a.Shard);
+            await Task.Delay(Timeout.Infinite, token);
+        }
         var observer = new Observer(this, a);
         var (outcome, prepared) = await _thread.Run(() =>
         {
             var (spec, session, trainCount) = Session(a);
             var ready = clock.Elapsed;
             var task = ShardTask.For(spec, a.Round, a.Shard, trainCount);
-            return (session.RunShard(task, start, observer, cancellation: token), ready);
+            return (session.RunShard(task, start, observer, resume, token), ready);
         });
         var trained = clock.Elapsed;
         token.ThrowIfCancellationRequested();
         var endBytes = CheckpointFile.Serialize(outcome.FinalState);
         var endHash = _store.Put(endBytes);
-        await BlobTransfer.Upload(a.Blobs, endHash, endBytes, _materializer, TransferTimeout);
+        await BlobTransfer.Upload(a.Blobs, endHash, endBytes, _materializer, TransferTimeout, token);
         a.ShardActor.Tell(new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, endHash, outcome.MerkleRoot, outcome.Losses.ToList()));
         _log.Info($"{a.JobId} round {a.Round} shard {a.Shard} done: root {outcome.MerkleRoot} (fetch {fetched.TotalMilliseconds:F0} ms, " +
                   $"data and model {(prepared - fetched).TotalMilliseconds:F0} ms, train {(trained - prepared).TotalMilliseconds:F0} ms, upload {(clock.Elapsed - trained).TotalMilliseconds:F0} ms)");
@@ -157,15 +188,21 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         return (spec, _session.Value.Session, _session.Value.Data.Train.Count);
     }
 
-    /// <summary>Progress every few steps; each checkpoint stored locally and uploaded in the background.</summary>
+    /// <summary>Test-only misbehaviour, hidden from --help: GENSYN_WORKER_BEHAVIOR=stall takes a shard and never progresses.</summary>
+    private static string? Behavior => Environment.GetEnvironmentVariable("GENSYN_WORKER_BEHAVIOR");
+
+    /// <summary>Progress every few steps and at least every second (the coordinator's stall deadline feeds on it); each checkpoint stored locally and uploaded in the background.</summary>
     private sealed class Observer(WorkerActor worker, ShardAssignment a) : IShardObserver
     {
         private readonly int _every = Math.Max(1, JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory).Training.InnerSteps / 20);
+        private long _lastSent = Environment.TickCount64;
 
         public void OnStep(int localStep, float loss)
         {
-            if (localStep % _every == 0)
-                a.ShardActor.Tell(new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, worker._options.WorkerId, localStep, loss));
+            var now = Environment.TickCount64;
+            if (localStep % _every != 0 && now - _lastSent < 1000) return;
+            _lastSent = now;
+            a.ShardActor.Tell(new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, worker._options.WorkerId, localStep, loss));
         }
 
         public void OnCheckpoint(ShardCheckpoint checkpoint)

@@ -14,8 +14,17 @@ public sealed record RoundStarted(int Round, Sha256Digest GlobalState, IReadOnly
 
 public sealed record ShardAssigned(int Round, int Shard, int Epoch, string WorkerId, DateTimeOffset At) : IJobEvent;
 
-/// <summary>An assignment ended without a result (the worker failed, vanished or was released); the shard will be assigned again.</summary>
-public sealed record ShardReleased(int Round, int Shard, int Epoch, string WorkerId, string Reason, DateTimeOffset At) : IJobEvent;
+/// <summary>
+/// An assignment ended without a result (the worker failed, vanished, stalled or was busy); the shard will be
+/// assigned again. <see cref="CountsAsFailure"/> is false when the worker merely could not take the work.
+/// </summary>
+public sealed record ShardReleased(int Round, int Shard, int Epoch, string WorkerId, string Reason, DateTimeOffset At, bool CountsAsFailure = true) : IJobEvent;
+
+/// <summary>The worker of the current epoch uploaded its step-<see cref="LocalStep"/> checkpoint: a reassignment resumes from it.</summary>
+public sealed record ShardCheckpointSaved(int Round, int Shard, int Epoch, string WorkerId, int LocalStep, Sha256Digest Checkpoint, DateTimeOffset At) : IJobEvent;
+
+/// <summary>A checkpoint failed its hash or would not load: it is never used; the shard restarts from the round's start state.</summary>
+public sealed record ShardCheckpointDiscarded(int Round, int Shard, Sha256Digest Checkpoint, string Reason, DateTimeOffset At) : IJobEvent;
 
 public sealed record ShardCompleted(int Round, int Shard, int Epoch, string WorkerId, Sha256Digest EndState, Sha256Digest MerkleRoot, double MeanLoss, DateTimeOffset At) : IJobEvent;
 
@@ -53,4 +62,14 @@ public sealed record JobSnapshot(
     IReadOnlyList<JobLogEntry> Log,
     IReadOnlyList<RoundView> History) : IPersistedOnly;
 
-public sealed record ShardSnapshot(int Shard, int Epoch, string? WorkerId, bool Done, Sha256Digest? EndState, Sha256Digest? MerkleRoot, double MeanLoss);
+public sealed record ShardSnapshot(
+    int Shard,
+    int Epoch,
+    string? WorkerId,
+    bool Done,
+    Sha256Digest? EndState,
+    Sha256Digest? MerkleRoot,
+    double MeanLoss,
+    Sha256Digest? Checkpoint = null,
+    int CheckpointStep = 0,
+    IReadOnlyList<string>? FailedWorkers = null);

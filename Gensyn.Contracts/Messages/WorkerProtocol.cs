@@ -20,7 +20,9 @@ public sealed record WorkerRefused(string WorkerId, string Reason) : IGensynMess
 
 /// <summary>
 /// One shard of one round for one worker. <see cref="Epoch"/> numbers the (re)assignments of this shard;
-/// the worker echoes it so that results of older assignments can be fenced out.
+/// the worker echoes it so that results of older assignments can be fenced out. With
+/// <see cref="ResumeFrom"/> the worker continues from that shard checkpoint (uploaded by an earlier
+/// worker) instead of from step 0, and still commits to the same Merkle root.
 /// </summary>
 public sealed record ShardAssignment(
     string JobId,
@@ -32,7 +34,8 @@ public sealed record ShardAssignment(
     Sha256Digest StartState,
     long StartStateBytes,
     IActorRef ShardActor,
-    IActorRef Blobs) : IGensynMessage;
+    IActorRef Blobs,
+    Sha256Digest? ResumeFrom = null) : IGensynMessage;
 
 /// <summary>Sent by the worker every few steps while it trains.</summary>
 public sealed record ShardProgress(string JobId, int Round, int Shard, int Epoch, string WorkerId, int Step, float Loss) : IGensynMessage;

@@ -66,6 +66,9 @@ public static class StatusCommand
             foreach (var r in j.RoundHistory) rounds.AddRow($"{r.Round + 1}", $"{r.MeanLoss:F4}", r.CheckpointDigest[..16], string.Join(", ", r.Workers.Distinct()));
             AnsiConsole.Write(rounds);
         }
+        var waiting = j.Shards.Count(s => s.State == "waiting");
+        if (waiting > 0 && j.State is JobPhase.Queued or JobPhase.Running)
+            Console.WriteLine($"  {waiting} shard(s) waiting for a free worker (`gensyn workers` lists the registered ones)");
         if (j.Shards.Count > 0)
         {
             var shards = new Table().AddColumns("SHARD", "STATE", "WORKER", "EPOCH", "STEP", "LOSS");

@@ -60,7 +60,7 @@ public sealed class LocalCluster : IDisposable
         if (seeds is not null) args.AddRange(["--seed", seeds]);
         if (db is not null) args.AddRange(["--db", db]);
         var logged = LogOf(name).Length;  // a restarted coordinator appends to the same log: wait for its own line
-        var process = Spawn(name, args);
+        var process = Spawn(name, args, CoordinatorEnvironment);
         _coordinators[name] = (port, seeds, db, process);
         var address = $"127.0.0.1:{port}";
         if (!Coordinators.Split(',').Contains(address)) Coordinators = Coordinators.Length == 0 ? address : Coordinators + "," + address;
@@ -68,6 +68,9 @@ public sealed class LocalCluster : IDisposable
             TimeSpan.FromSeconds(60), $"coordinator {name} to start", process);
         return process;
     }
+
+    /// <summary>Environment variables every coordinator started from now on gets (e.g. GENSYN_SHARD_STALL_SECONDS).</summary>
+    public Dictionary<string, string> CoordinatorEnvironment { get; } = [];
 
     /// <summary>The process of the coordinator started last under <paramref name="name"/>.</summary>
     public Process CoordinatorProcess(string name = "coordinator") => _coordinators[name].Process;
@@ -99,8 +102,17 @@ public sealed class LocalCluster : IDisposable
         }
     }
 
-    public Process StartWorker(string name, string? coordinators = null, IReadOnlyDictionary<string, string>? environment = null) =>
-        Spawn(name, ["worker", "--coordinator", coordinators ?? Coordinators, "--id", name, "--data-dir", DataDir(name), "--log-level", "information"], environment);
+    public Process StartWorker(string name, string? coordinators = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var process = Spawn(name, ["worker", "--coordinator", coordinators ?? Coordinators, "--id", name, "--data-dir", DataDir(name), "--log-level", "information"], environment);
+        _workers[name] = process;
+        return process;
+    }
+
+    /// <summary>The process of the worker started last under <paramref name="name"/>.</summary>
+    public Process WorkerProcess(string name) => _workers[name];
+
+    private readonly Dictionary<string, Process> _workers = [];
 
     public void WaitForWorkers(int count) =>
         WaitFor(() => Cli("workers", "--json") is { ExitCode: 0 } r && r.Stdout.Split("\"workerId\"").Length - 1 >= count,

@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+using Gensyn.Node.Cli;
+using Gensyn.Training.Training;
+
+namespace Gensyn.Tests.Cluster;
+
+/// <summary>Machines vanish: kill -9 of workers and coordinators, stalled workers, corrupt checkpoints. Real processes.</summary>
+[Collection("cluster")]
+public class FailureTests
+{
+    /// <summary>MNIST shards of a few seconds each, checkpointed every 50 steps, so a kill lands mid-shard.</summary>
+    private static string Yaml(int rounds = 2, int shards = 2) => $"""
+        name: mnist-failures
+        model: {"{"} kind: mlp, hidden: [256] {"}"}
+        dataset: {"{"} name: mnist {"}"}
+        training:
+          rounds: {rounds}
+          shards: {shards}
+          inner-steps: 400
+          batch-size: 128
+          seed: 5
+          threads: 1
+          checkpoint-every: 50
+          inner-optimizer: {"{"} kind: adamw, lr: 0.001 {"}"}
+          outer-optimizer: {"{"} kind: nesterov, lr: 0.7, momentum: 0.9 {"}"}
+        """;
+
+    private static string ReferenceDigest(string yaml, string directory) =>
+        LocalJobRunner.Run(JobSpecParser.Parse(yaml, directory), Cli.GensynProcess.DataDirectory).FinalDigest.ToString();
+
+    private static string Submit(LocalCluster cluster, string yaml)
+    {
+        var spec = Path.Combine(cluster.Root, "job.yaml");
+        File.WriteAllText(spec, yaml);
+        var submitted = cluster.Cli("submit", spec, "--json");
+        Assert.True(submitted.ExitCode == 0, submitted.Stderr + cluster.Logs());
+        return JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
+    }
+
+    /// <summary>Polls the job until some shard's worker has passed <paramref name="step"/>; returns that shard.</summary>
+    private static async Task<ShardView> RunningShardPast(LocalCluster cluster, string jobId, int step)
+    {
+        await using var client = CoordinatorClient.Connect(cluster.Coordinators);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(3))
+        {
+            if (await client.Ask(new GetJobStatus(jobId)) is JobView view)
+            {
+                if (view.Shards.FirstOrDefault(s => s.State == "running" && s.Step >= step && s.Step < s.InnerSteps - 50) is { } shard) return shard;
+                Assert.NotEqual(JobPhase.Completed, view.State);
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"no shard of {jobId} got past step {step}\n{cluster.Logs()}");
+    }
+
+    private static JsonElement Finish(LocalCluster cluster, string jobId)
+    {
+        var watched = cluster.Cli("watch", jobId, "--json");
+        Assert.True(watched.ExitCode == 0, watched.Stderr + watched.Stdout + cluster.Logs());
+        var status = JsonDocument.Parse(watched.Stdout).RootElement;
+        Assert.Equal("completed", status.GetProperty("state").GetString());
+        return status;
+    }
+
+    /// <summary>Exactly one accepted result per shard per round, and one aggregation per round, in the job's history.</summary>
+    private static void AssertHistoryIsClean(LocalCluster cluster, string jobId, int rounds, int shards)
+    {
+        var log = cluster.Cli("logs", jobId).Stdout;
+        for (var r = 0; r < rounds; r++)
+        {
+            Assert.Single(Regex.Matches(log, $@"round {r} aggregated"));
+            for (var s = 0; s < shards; s++) Assert.Single(Regex.Matches(log, $@"round {r} shard {s} completed by"));
+        }
+    }
+
+    [Fact]
+    public async Task Killing_a_worker_mid_shard_resumes_its_shard_elsewhere_from_the_last_checkpoint_bit_identical()
+    {
+        using var cluster = LocalCluster.Start(workers: 2);
+        var yaml = Yaml();
+        var jobId = Submit(cluster, yaml);
+        var victim = await RunningShardPast(cluster, jobId, 120);
+        cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
+
+        var status = Finish(cluster, jobId);
+        Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
+        var log = cluster.Cli("logs", jobId).Stdout;
+        Assert.Contains($"lost worker {victim.WorkerId}", log);
+        var survivor = victim.WorkerId == "worker-1" ? "worker-2" : "worker-1";
+        Assert.Contains("resuming from checkpoint", cluster.LogOf(survivor));
+        AssertHistoryIsClean(cluster, jobId, 2, 2);
+    }
+
+    [Fact]
+    public async Task Killing_the_coordinator_mid_round_and_restarting_it_resumes_the_job_bit_identical()
+    {
+        using var cluster = LocalCluster.Start(workers: 2);
+        var yaml = Yaml();
+        var jobId = Submit(cluster, yaml);
+        await RunningShardPast(cluster, jobId, 120);
+        cluster.RestartCoordinator();
+
+        var status = Finish(cluster, jobId);
+        Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
+        Assert.Contains($"Job {jobId} recovered", cluster.LogOf("coordinator"));
+        AssertHistoryIsClean(cluster, jobId, 2, 2);
+    }
+
+    [Fact]
+    public async Task Killing_a_worker_and_the_coordinator_in_one_run_still_ends_bit_identical()
+    {
+        using var cluster = LocalCluster.Start(workers: 2);
+        var yaml = Yaml(rounds: 3);
+        var jobId = Submit(cluster, yaml);
+        var victim = await RunningShardPast(cluster, jobId, 120);
+        cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
+        await RunningShardPast(cluster, jobId, 60);
+        cluster.RestartCoordinator();
+        cluster.StartWorker(victim.WorkerId!);   // the same identity comes back and gets work again
+
+        var status = Finish(cluster, jobId);
+        Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
+        AssertHistoryIsClean(cluster, jobId, 3, 2);
+    }
+
+    [Fact]
+    public async Task A_worker_that_takes_a_shard_and_stops_making_progress_loses_it_to_another_worker()
+    {
+        using var cluster = new LocalCluster();
+        cluster.CoordinatorEnvironment["GENSYN_SHARD_STALL_SECONDS"] = "3";
+        cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
+        cluster.StartWorker("staller", environment: new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "stall" });
+        cluster.WaitForWorkers(1);
+        var yaml = Yaml(rounds: 1, shards: 1);
+        var jobId = Submit(cluster, yaml);
+        await Task.Delay(1000);
+        cluster.StartWorker("honest");
+
+        var status = Finish(cluster, jobId);
+        Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
+        Assert.Contains("lost worker staller", cluster.Cli("logs", jobId).Stdout);
+        Assert.Contains("no progress for 3 s", cluster.LogOf("coordinator"));
+    }
+
+    [Fact]
+    public async Task A_bit_flipped_checkpoint_on_disk_is_detected_and_never_used()
+    {
+        using var cluster = LocalCluster.Start(workers: 2);
+        var yaml = Yaml(rounds: 1);
+        var jobId = Submit(cluster, yaml);
+        var victim = await RunningShardPast(cluster, jobId, 120);
+
+        // The coordinator journaled the victim's latest checkpoint; flip one bit of its blob on disk.
+        var pattern = new Regex($@"round 0 shard {victim.Shard} checkpoint at step (\d+) from worker {victim.WorkerId}: ([0-9a-f]{{64}})");
+        var matches = pattern.Matches(cluster.Cli("logs", jobId).Stdout);
+        Assert.NotEmpty(matches);
+        cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
+        var hash = pattern.Matches(cluster.Cli("logs", jobId).Stdout)[^1].Groups[2].Value;
+        var blob = Path.Combine(cluster.DataDir("coordinator"), "blobs", hash[..2], hash + ".blob");
+        var bytes = File.ReadAllBytes(blob);
+        bytes[bytes.Length / 2] ^= 0x04;
+        File.WriteAllBytes(blob, bytes);
+
+        var status = Finish(cluster, jobId);
+        Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
+        Assert.Contains($"checkpoint {hash[..12]} discarded", cluster.Cli("logs", jobId).Stdout);
+        Assert.Contains("corrupt", cluster.LogOf("coordinator"));
+    }
+
+    [Fact]
+    public async Task A_seeded_schedule_of_random_kills_ends_bit_identical_with_one_accepted_result_per_shard()
+    {
+        using var cluster = LocalCluster.Start(workers: 2);
+        var yaml = Yaml(rounds: 4);
+        var jobId = Submit(cluster, yaml);
+        var random = new Random(20261126);
+        var kills = new List<string>();
+        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        {
+            while (kills.Count < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(2500 + random.Next(2500)));
+                if (await client.Ask(new GetJobStatus(jobId), TimeSpan.FromSeconds(30)) is JobView { State: JobPhase.Completed }) break;
+                var victim = random.Next(4) switch { 0 => "coordinator", 1 or 2 => "worker-1", _ => "worker-2" };
+                kills.Add(victim);
+                if (victim == "coordinator")
+                {
+                    cluster.RestartCoordinator();
+                    continue;
+                }
+                cluster.Kill(cluster.WorkerProcess(victim));
+                await Task.Delay(TimeSpan.FromMilliseconds(500 + random.Next(1500)));
+                cluster.StartWorker(victim);
+            }
+        }
+
+        var status = Finish(cluster, jobId);
+        Assert.True(kills.Count >= 3, $"only {kills.Count} kills happened before the job ended: {string.Join(", ", kills)}");
+        Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
+        AssertHistoryIsClean(cluster, jobId, 4, 2);
+    }
+}
