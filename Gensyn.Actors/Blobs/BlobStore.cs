@@ -32,8 +32,7 @@ public sealed class BlobStore
     public Sha256Digest Put(byte[] bytes)
     {
         var hash = Sha256Digest.Of(bytes);
-        var path = PathOf(hash);
-        if (!File.Exists(path)) Training.Checkpoints.CheckpointFile.WriteAtomically(path, bytes);
+        Write(hash, bytes);
         return hash;
     }
 
@@ -42,8 +41,15 @@ public sealed class BlobStore
     {
         var actual = Sha256Digest.Of(bytes);
         if (actual != expected) throw new BlobException($"blob {expected} refused: its {bytes.Length:N0} bytes hash to {actual}");
-        var path = PathOf(expected);
-        if (!File.Exists(path)) Training.Checkpoints.CheckpointFile.WriteAtomically(path, bytes);
+        Write(expected, bytes);
+    }
+
+    /// <summary>Writes the blob unless an intact copy is already there (a corrupt copy is replaced).</summary>
+    private void Write(Sha256Digest hash, byte[] bytes)
+    {
+        var path = PathOf(hash);
+        if (File.Exists(path) && Sha256Digest.Of(File.ReadAllBytes(path)) == hash) return;
+        Training.Checkpoints.CheckpointFile.WriteAtomically(path, bytes);
     }
 
     /// <summary>The blob's bytes, hash checked. A corrupt blob is removed and reported.</summary>

@@ -81,6 +81,13 @@ public sealed class JobActor : ReceivePersistentActor
             if (_state.Accepts(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep))
                 Record(new ShardCheckpointSaved(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep, k.Checkpoint, DateTimeOffset.UtcNow));
         });
+        Command<ShardActor.StartStateMissing>(missing =>
+        {
+            _log.Warning("Job {0}: round {1} shard {2}'s start state is unusable ({3}); recomputing the round's start states",
+                _state.JobId, _state.Round, missing.Shard, missing.Reason);
+            if (!_computing && _state.RoundOpen)
+                Compute(_services.Compute.PrepareRound(_state.Spec!, _state.Round, _state.LastGlobal, _state.LastShardEnds));
+        });
         Command<ShardActor.CheckpointUnusable>(u =>
         {
             if (_state.RoundOpen && _state.Shards[u.Shard].Checkpoint == u.Checkpoint)
@@ -242,6 +249,15 @@ public sealed class JobActor : ReceivePersistentActor
                 {
                     Advance();
                 });
+                break;
+            case JobCompute.PreparedRound again when _state.RoundOpen && again.Round == _state.Round:
+                if (!again.ShardStarts.SequenceEqual(_state.ShardStarts))
+                {
+                    Self.Tell(new ComputeFailed($"recomputing round {again.Round}'s start states gave different bytes; the determinism contract is broken"));
+                    break;
+                }
+                _log.Info("Job {0}: round {1}'s start states restored", _state.JobId, again.Round);
+                foreach (var child in _shards.Values) child.Tell(new ShardActor.StartStateRestored());
                 break;
             case JobCompute.AggregatedRound aggregated when _state.RoundOpen && aggregated.Round == _state.Round:
                 var meanLoss = _state.Shards.Average(s => s.MeanLoss);

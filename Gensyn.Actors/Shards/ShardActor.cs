@@ -36,6 +36,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     public sealed record Lost(int Shard, int Epoch, string WorkerId, string Reason, bool CountsAsFailure) : INoSerializationVerificationNeeded;
     public sealed record Accepted : INoSerializationVerificationNeeded;
     public sealed record Abandon : INoSerializationVerificationNeeded;
+    public sealed record StartStateMissing(int Shard, string Reason) : INoSerializationVerificationNeeded;
+    public sealed record StartStateRestored : INoSerializationVerificationNeeded;
     private sealed record Stalled(int Epoch) : INoSerializationVerificationNeeded;
     private sealed record AskAgain : INoSerializationVerificationNeeded;
 
@@ -94,6 +96,13 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         {
             if (_worker is null) return;
             _epoch = confirmed.Epoch;
+            if (!StartStateIntact(out var problem))
+            {
+                // Never hand out a state that fails its hash: the JobActor recomputes it (same inputs, same bytes).
+                LoseWorker($"its start state is unusable ({problem})", countsAsFailure: false, askAgain: false);
+                Context.Parent.Tell(new StartStateMissing(_order.Shard, problem));
+                return;
+            }
             var resume = confirmed.Resume is { } checkpoint && Usable(checkpoint) ? checkpoint : (Sha256Digest?)null;
             Context.Watch(_worker);
             _worker.Tell(new ShardAssignment(_order.JobId, _order.Round, _order.Shard, _epoch, _order.SpecYaml, _order.BaseDirectory,
@@ -102,6 +111,10 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             Become(Running);
         });
         Receive<AskAgain>(_ => AskForWorker());
+        Receive<StartStateRestored>(_ =>
+        {
+            if (_workerId is null) AskForWorker();
+        });
         Common();
     }
 
@@ -195,7 +208,22 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         return false;
     }
 
-    private void LoseWorker(string reason, bool countsAsFailure)
+    private bool StartStateIntact(out string problem)
+    {
+        try
+        {
+            _store.Get(_order.StartState);
+            problem = "";
+            return true;
+        }
+        catch (BlobException e)
+        {
+            problem = e.Message;
+            return false;
+        }
+    }
+
+    private void LoseWorker(string reason, bool countsAsFailure, bool askAgain = true)
     {
         if (_workerId is null) return;
         _log.Warning("{0}: released worker {1} (epoch {2}): {3}", Label, _workerId, _epoch, reason);
@@ -211,6 +239,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         _worker = null;
         Become(Waiting);
         // A busy worker frees up soon: give it (or another) a moment before asking again.
+        if (!askAgain) return;
         if (countsAsFailure) AskForWorker();
         else Timers.StartSingleTimer("ask-again", new AskAgain(), TimeSpan.FromSeconds(1));
     }

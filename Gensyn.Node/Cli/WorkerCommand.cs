@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Gensyn.Actors;
 using Gensyn.Actors.Workers;
+using Serilog;
 
 namespace Gensyn.Node.Cli;
 
@@ -50,9 +51,15 @@ public static class WorkerCommand
 
     private static async Task<int> Run(WorkerOptions options, int port, string host, CancellationToken cancel)
     {
-        await using var node = WorkerNode.Start(options, port, host);
         Console.WriteLine($"worker {options.WorkerId} ({options.NumericClass}) connecting to {string.Join(", ", options.Coordinators)}; Ctrl+C stops it");
-        await NodeCommand.WaitForStop(cancel);
-        return ExitCodes.Success;
+        var stop = NodeCommand.WaitForStop(cancel);
+        while (true)
+        {
+            await using var node = WorkerNode.Start(options, port, host);
+            var ended = await Task.WhenAny(stop, node.Quarantined);
+            if (ended == stop) return ExitCodes.Success;
+            // A quarantined connection never heals: start afresh (new address, same identity) and register again.
+            Log.Warning("Connection to the coordinators was quarantined ({Reason}); restarting the worker's node", node.Quarantined.Result);
+        }
     }
 }

@@ -103,8 +103,14 @@ public class FailureTests
         var yaml = Yaml();
         var jobId = Submit(cluster, yaml);
         await RunningShardPast(cluster, jobId, 120);
+        var watching = Task.Run(() => cluster.Cli("watch", jobId, "--json"));
+        await Task.Delay(3000);
         cluster.RestartCoordinator();
 
+        // The watch that was running through the crash reconnects by itself and sees the job complete.
+        var watched = await watching;
+        Assert.True(watched.ExitCode == 0, watched.Stderr + cluster.Logs());
+        Assert.Contains("reconnected", watched.Stderr);
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
         Assert.Contains($"Job {jobId} recovered", cluster.LogOf("coordinator"));
@@ -203,5 +209,62 @@ public class FailureTests
         Assert.True(kills.Count >= 3, $"only {kills.Count} kills happened before the job ended: {string.Join(", ", kills)}");
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
         AssertHistoryIsClean(cluster, jobId, 4, 2);
+    }
+
+    [Fact]
+    public async Task A_job_with_no_worker_waits_and_says_so_runs_when_one_joins_and_cancel_stops_its_shards_promptly()
+    {
+        using var cluster = new LocalCluster();
+        cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
+        var spec = Path.Combine(cluster.Root, "small.yaml");
+        File.WriteAllText(spec, TestSpecs.SyntheticYaml(rounds: 1, shards: 2, innerSteps: 5));
+        var submitted = cluster.Cli("submit", spec, "--json");
+        Assert.True(submitted.ExitCode == 0, submitted.Stderr);
+        var jobId = JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
+        string status;
+        var clock = Stopwatch.StartNew();
+        do status = cluster.Cli("status", jobId).Stdout;
+        while (!status.Contains("waiting for a free worker") && clock.Elapsed < TimeSpan.FromSeconds(60));
+        Assert.Contains("2 shard(s) waiting for a free worker", status);
+
+        cluster.StartWorker("worker-1");
+        Finish(cluster, jobId);
+
+        // Cancel mid-round: the worker drops its shard at once and is free again.
+        var longJob = Submit(cluster, Yaml(rounds: 5, shards: 1));
+        await RunningShardPast(cluster, longJob, 60);
+        Assert.Equal(0, cluster.Cli("cancel", longJob).ExitCode);
+        clock.Restart();
+        while (!cluster.LogOf("worker-1").Contains($"Abandoning {longJob}") && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
+        Assert.Contains($"Abandoning {longJob}", cluster.LogOf("worker-1"));
+        var workers = JsonDocument.Parse(cluster.Cli("workers", "--json").Stdout).RootElement.GetProperty("workers");
+        Assert.Equal("idle", workers[0].GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public void A_start_state_that_fails_its_hash_on_the_coordinator_is_recomputed_not_sent()
+    {
+        using var cluster = new LocalCluster();
+        cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
+        var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 6);
+        var jobId = Submit(cluster, yaml);
+        var clock = Stopwatch.StartNew();
+        while (!cluster.Cli("logs", jobId).Stdout.Contains("round 0 started") && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(200);
+
+        // With no worker yet, every blob on the coordinator is round 0's: flip a bit in each.
+        var blobs = Directory.GetFiles(Path.Combine(cluster.DataDir("coordinator"), "blobs"), "*.blob", SearchOption.AllDirectories);
+        Assert.NotEmpty(blobs);
+        foreach (var blob in blobs)
+        {
+            var bytes = File.ReadAllBytes(blob);
+            bytes[^1] ^= 0x01;
+            File.WriteAllBytes(blob, bytes);
+        }
+        cluster.StartWorker("worker-1");
+
+        var status = Finish(cluster, jobId);
+        Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
+        Assert.Contains("start states restored", cluster.LogOf("coordinator"));
+        Assert.DoesNotContain("refused", cluster.LogOf("worker-1"));
     }
 }
