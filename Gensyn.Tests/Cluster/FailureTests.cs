@@ -267,4 +267,40 @@ public class FailureTests
         Assert.Contains("start states restored", cluster.LogOf("coordinator"));
         Assert.DoesNotContain("refused", cluster.LogOf("worker-1"));
     }
+
+    [Fact]
+    public async Task A_job_whose_journal_writes_fail_while_the_database_is_down_recovers_when_it_returns()
+    {
+        using var database = PostgresTestDatabase.Create();
+        using var cluster = LocalCluster.Start(workers: 1, db: database.ConnectionString);
+        var yaml = Yaml(rounds: 3, shards: 1);
+        var jobId = Submit(cluster, yaml);
+        await RunningShardPast(cluster, jobId, 60);
+
+        Postgres("stop");
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(6));
+        }
+        finally
+        {
+            Postgres("start");
+        }
+
+        var status = Finish(cluster, jobId);
+        Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
+        AssertHistoryIsClean(cluster, jobId, 3, 1);
+    }
+
+    private static void Postgres(string command)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(Cli.GensynProcess.RepositoryRoot, "scripts", "postgres.sh"));
+        start.ArgumentList.Add(command);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"scripts/postgres.sh {command} failed: {error.Result}");
+    }
 }
