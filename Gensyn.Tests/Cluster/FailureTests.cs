@@ -290,6 +290,7 @@ public class FailureTests
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
         AssertHistoryIsClean(cluster, jobId, 3, 1);
+        Assert.Contains("Failed to persist", cluster.LogOf("coordinator"));
     }
 
     private static void Postgres(string command)
