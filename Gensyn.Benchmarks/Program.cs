@@ -1,7 +1,8 @@
 using Gensyn.Benchmarks;
 
-// Usage: Gensyn.Benchmarks [trainer|examples|cluster|all]   (data directory: $GENSYN_DATA_DIR)
-// `cluster` runs the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
+// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|all]   (data directory: $GENSYN_DATA_DIR)
+// `failures` = `failures-workers` (worker death, real processes) + `failures-recovery` (a long job's recovery, in-process).
+// `cluster` and `failures` run the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
 var which = args.Length > 0 ? args[0] : "all";
 var root = FindRepositoryRoot();
 var dataDir = Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(root, ".gensyn");
@@ -18,6 +19,10 @@ if (which is "cluster" or "all")
     ClusterBenchmarks.Run(root, dataDir);
     BlobThroughputBenchmark.Run(megabytes: 64, repeats: 5);
 }
+if (which is "failures" or "failures-workers" or "all")
+    FailureBenchmarks.WorkerDeath(root, dataDir);
+if (which is "failures" or "failures-recovery" or "all")
+    CoordinatorRecoveryBenchmark.Run(root);
 return 0;
 
 static string FindRepositoryRoot()

@@ -89,9 +89,11 @@ public static class NodeConfig
                 send-buffer-size = 1024000b
                 receive-buffer-size = 1024000b
               }
+              # A worker watches its coordinator's shard actors: slower to give up than the coordinator
+              # (3 s) so that a CPU-starved worker does not abandon its shard on a false alarm.
               remote.watch-failure-detector {
                 heartbeat-interval = 1s
-                acceptable-heartbeat-pause = 3s
+                acceptable-heartbeat-pause = 10s
               }
               cluster.client {
                 heartbeat-interval = 1s

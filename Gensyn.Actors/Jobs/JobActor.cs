@@ -94,7 +94,14 @@ public sealed class JobActor : ReceivePersistentActor
                 Record(new ShardCheckpointDiscarded(_state.Round, u.Shard, u.Checkpoint, u.Reason, DateTimeOffset.UtcNow));
         });
         Command<Computed>(OnComputed);
-        Command<SaveSnapshotSuccess>(saved => _log.Debug("Job {0}: snapshot at event {1}", _state.JobId, saved.Metadata.SequenceNr));
+        Command<SaveSnapshotSuccess>(saved =>
+        {
+            _log.Debug("Job {0}: snapshot at event {1}", _state.JobId, saved.Metadata.SequenceNr);
+            // Only the latest snapshot is ever read; the journal keeps every event.
+            DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
+        });
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning("Job {0}: could not delete old snapshots ({1})", _state.JobId, failed.Cause.Message));
         Command<SaveSnapshotFailure>(failed => _log.Warning("Job {0}: snapshot failed ({1}); recovery will replay more events", _state.JobId, failed.Cause.Message));
         Command<ComputeFailed>(failed =>
         {

@@ -166,7 +166,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         });
         Receive<Terminated>(t =>
         {
-            if (t.ActorRef.Equals(_worker)) LoseWorker("the worker's process is gone", countsAsFailure: true);
+            if (t.ActorRef.Equals(_worker)) LoseWorker("the worker's process is gone", countsAsFailure: true, workerGone: true);
         });
         Common();
     }
@@ -223,7 +223,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void LoseWorker(string reason, bool countsAsFailure, bool askAgain = true)
+    private void LoseWorker(string reason, bool countsAsFailure, bool askAgain = true, bool workerGone = false)
     {
         if (_workerId is null) return;
         _log.Warning("{0}: released worker {1} (epoch {2}): {3}", Label, _workerId, _epoch, reason);
@@ -234,7 +234,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             if (_epoch >= 0) _worker.Tell(new AbandonShard(_order.JobId, _order.Round, _order.Shard, _epoch));
         }
         Context.Parent.Tell(new Lost(_order.Shard, _epoch, _workerId, reason, countsAsFailure));
-        _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: false));
+        _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: false, workerGone));
         _workerId = null;
         _worker = null;
         Become(Waiting);

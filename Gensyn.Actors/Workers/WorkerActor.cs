@@ -54,7 +54,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _registered = true;
             _log.Info("Worker {0} registered with the coordinators ({1}, {2})", options.WorkerId, options.Device, options.NumericClass);
         });
-        Receive<WorkerRefused>(refused => _log.Error("The coordinators refused worker {0}: {1}", refused.WorkerId, refused.Reason));
+        Receive<WorkerRefused>(refused => _log.Warning("The coordinators refused worker {0}: {1}", refused.WorkerId, refused.Reason));
         Receive<ShardAssignment>(Assign);
         Receive<AbandonShard>(abandon =>
         {

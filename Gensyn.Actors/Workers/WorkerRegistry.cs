@@ -36,7 +36,14 @@ public sealed class WorkerRegistry : ReceiveActor
         Receive<ReleaseWorker>(release =>
         {
             var worker = _state.Release(release.Requester, release.Completed);
-            if (worker is not null) _log.Debug("Worker {0} is idle", worker.WorkerId);
+            if (worker is not null && release.WorkerGone)
+            {
+                // Its process is dead: never grant it again; a live one registers again within seconds.
+                Context.Unwatch(worker.Ref);
+                _state.Remove(worker.Ref);
+                _log.Info("Worker {0} is gone; it leaves the registry until it registers again", worker.WorkerId);
+            }
+            else if (worker is not null) _log.Debug("Worker {0} is idle", worker.WorkerId);
             Dispatch();
         });
         Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(w => new WorkerView(
@@ -65,11 +72,13 @@ public sealed class WorkerRegistry : ReceiveActor
             return;
         }
         var known = _state.Workers.Any(w => w.WorkerId == register.WorkerId && w.Ref.Equals(register.Worker));
-        var replaced = _state.Workers.FirstOrDefault(w => w.WorkerId == register.WorkerId && !w.Ref.Equals(register.Worker));
-        if (replaced is not null)
+        if (_state.Workers.FirstOrDefault(w => w.WorkerId == register.WorkerId && !w.Ref.Equals(register.Worker)) is { } holder)
         {
-            Context.Unwatch(replaced.Ref);
-            replaced.GrantedTo?.Tell(new WorkerLost(replaced.WorkerId));
+            // One identity, one live process: a restarted worker gets in once its old process is known dead (seconds).
+            _log.Warning("Refused worker {0} from {1}: that id is registered from {2}, which is still alive", register.WorkerId,
+                register.Worker.Path.Address, holder.Ref.Path.Address);
+            register.Worker.Tell(new WorkerRefused(register.WorkerId, $"worker id {register.WorkerId} is in use by a live process at {holder.Ref.Path.Address}; retrying"));
+            return;
         }
         _state.Register(new WorkerEntry<IActorRef>(register.WorkerId, register.Worker, register.Device, register.MemoryGb,
             register.Threads, register.NumericClass, register.PricePerHour));

@@ -83,8 +83,11 @@ public sealed record RequestWorker(string JobId, int Round, int Shard, IActorRef
 
 public sealed record WorkerGranted(string WorkerId, IActorRef Worker, int Threads, string NumericClass) : IGensynMessage;
 
-/// <summary>The shard is done with the worker (or no longer wants one): it is free for other work.</summary>
-public sealed record ReleaseWorker(string? WorkerId, IActorRef Requester, bool Completed) : IGensynMessage;
+/// <summary>
+/// The shard is done with the worker (or no longer wants one): it is free for other work — unless
+/// <see cref="WorkerGone"/>, when its process is dead and it leaves the registry until it registers again.
+/// </summary>
+public sealed record ReleaseWorker(string? WorkerId, IActorRef Requester, bool Completed, bool WorkerGone = false) : IGensynMessage;
 
 /// <summary>The scheduler tells a shard that the worker it was granted is gone.</summary>
 public sealed record WorkerLost(string WorkerId) : IGensynMessage;
