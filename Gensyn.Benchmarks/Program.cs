@@ -1,6 +1,6 @@
 using Gensyn.Benchmarks;
 
-// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|all]   (data directory: $GENSYN_DATA_DIR)
+// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|all]   (data directory: $GENSYN_DATA_DIR)
 // `failures` = `failures-workers` (worker death, real processes) + `failures-recovery` (a long job's recovery, in-process).
 // `cluster` and `failures` run the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
 var which = args.Length > 0 ? args[0] : "all";
@@ -23,6 +23,11 @@ if (which is "failures" or "failures-workers" or "all")
     FailureBenchmarks.WorkerDeath(root, dataDir);
 if (which is "failures" or "failures-recovery" or "all")
     CoordinatorRecoveryBenchmark.Run(root);
+if (which is "verification" or "all")
+{
+    Console.WriteLine("spot-check detection: a worker fakes a fraction f of H = 1000 steps; the verifier replays k sampled steps (10,000 trials each)");
+    Gensyn.Training.Verification.DetectionSimulation.PrintCurve(Console.WriteLine);
+}
 return 0;
 
 static string FindRepositoryRoot()

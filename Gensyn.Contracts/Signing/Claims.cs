@@ -1,0 +1,62 @@
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Contracts.Signing;
+
+/// <summary>
+/// A statement a worker signs with its Ethereum key, so that a false one is attributable evidence that
+/// can later be shown on chain. <see cref="ComputeHash"/> is the 32-byte keccak256 claim hash that
+/// <see cref="ClaimSigner"/> signs (see <see cref="ClaimDigest"/> for the exact encoding).
+/// </summary>
+public interface IClaim
+{
+    /// <summary>The domain tag of this kind of claim, e.g. <c>"gensyn/shard-result/v1"</c>.</summary>
+    string Domain { get; }
+
+    /// <summary>keccak256 of the canonical packed encoding (<see cref="ClaimDigest"/>): 32 bytes.</summary>
+    byte[] ComputeHash();
+}
+
+/// <summary>
+/// "I trained shard <see cref="Shard"/> of round <see cref="Round"/> of job <see cref="JobId"/> (assignment
+/// <see cref="Epoch"/>) and reached <see cref="EndState"/>, committing to <see cref="MerkleRoot"/> over my
+/// per-step states, with these per-step losses." The signed form of a <see cref="ShardResult"/>.
+/// </summary>
+public sealed record ShardResultClaim(
+    string JobId,
+    int Round,
+    int Shard,
+    int Epoch,
+    string WorkerId,
+    Sha256Digest EndState,
+    Sha256Digest MerkleRoot,
+    IReadOnlyList<float> Losses) : IClaim
+{
+    public string Domain => ClaimDigest.ShardResultDomain;
+
+    public static ShardResultClaim From(ShardResult result) =>
+        new(result.JobId, result.Round, result.Shard, result.Epoch, result.WorkerId, result.EndState, result.MerkleRoot, result.Losses);
+
+    public byte[] ComputeHash() => ClaimDigest.Hash(this);
+}
+
+/// <summary>
+/// A challenge answer: "in shard <see cref="Shard"/> of round <see cref="Round"/> of job <see cref="JobId"/>
+/// (assignment <see cref="Epoch"/>), the state after local step <see cref="Step"/> is <see cref="State"/>,
+/// a leaf of the tree whose root I committed to as <see cref="MerkleRoot"/>." The Merkle proof itself is
+/// not signed: it verifies against the root on its own, and the signature is what makes the opened
+/// state attributable to the worker.
+/// </summary>
+public sealed record OpeningClaim(
+    string JobId,
+    int Round,
+    int Shard,
+    int Epoch,
+    string WorkerId,
+    int Step,
+    Sha256Digest State,
+    Sha256Digest MerkleRoot) : IClaim
+{
+    public string Domain => ClaimDigest.OpeningDomain;
+
+    public byte[] ComputeHash() => ClaimDigest.Hash(this);
+}

@@ -1,0 +1,430 @@
+using System.Numerics;
+using System.Text;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Nethereum.ABI;
+using Nethereum.Signer;
+using Nethereum.Util;
+
+namespace Gensyn.Tests.Signing;
+
+public sealed class ClaimSigningTests : IDisposable
+{
+    // The web3.js documentation's example key and address (web3.eth.accounts.privateKeyToAccount).
+    private const string Web3DocsKey = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+    private const string Web3DocsAddress = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
+
+    // Hardhat / anvil default account #0.
+    private const string AnvilKey0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+    private const string AnvilAddress0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+
+    private static readonly BigInteger N =
+        BigInteger.Parse("0FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141", System.Globalization.NumberStyles.HexNumber);
+
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gensyn-signing-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+    }
+
+    private static ShardResultClaim Result() => new(
+        "job-42", 3, 7, 2, "worker-a",
+        Sha256Digest.Of("end"u8), Sha256Digest.Of("root"u8), [2.5f, 1.25f, 0.5f, float.NaN, -0f]);
+
+    private static OpeningClaim Opening() => new(
+        "job-42", 3, 7, 2, "worker-a", 17, Sha256Digest.Of("state-17"u8), Sha256Digest.Of("root"u8));
+
+    private static readonly WorkerKey Alice = WorkerKey.FromPrivateKeyHex(Web3DocsKey);
+    private static readonly WorkerKey Bob = WorkerKey.FromPrivateKeyHex(AnvilKey0);
+
+    // ---- known answers ----
+
+    [Theory]
+    [InlineData(Web3DocsKey, Web3DocsAddress)]
+    [InlineData(AnvilKey0, AnvilAddress0)]
+    public void A_fixed_private_key_gives_the_well_known_address(string privateKey, string address)
+    {
+        var key = WorkerKey.FromPrivateKeyHex(privateKey);
+        Assert.Equal(address, key.Address); // exact: EIP-55 checksum casing
+        Assert.Equal(address, new EthECKey(privateKey).GetPublicAddress());
+        Assert.True(AddressUtil.Current.IsChecksumAddress(key.Address));
+        Assert.Equal(privateKey, key.ExportPrivateKeyHex());
+        Assert.DoesNotContain(privateKey[2..], key.ToString());
+    }
+
+    [Fact]
+    public void The_personal_sign_hash_and_signature_match_the_web3_docs_vector()
+    {
+        // web3.eth.accounts.sign('Some data', '0x4c08…2318') → messageHash and signature as documented.
+        var message = Encoding.UTF8.GetBytes("Some data");
+        var hash = ClaimDigest.EthereumSignedMessageHash(message);
+        Assert.Equal("1da44b586eb0729ff70a73c326926f6ed5a25f5b056e7f47fbc6e58d86871655", Convert.ToHexStringLower(hash));
+        Assert.Equal(hash, new EthereumMessageSigner().HashPrefixedMessage(message));
+        var signature = EthECDSASignature.CreateStringSignature(new EthECKey(Web3DocsKey).SignAndCalculateV(hash));
+        Assert.Equal(
+            "0xb91467e570a6466aa9e9876cbcd013baba02900b8979d43fe208a4a4f339f5fd6007e74cd82e037b800186422fc2da167c747ef045e5d18a5f5d4300f8e1a0291c",
+            signature);
+    }
+
+    [Fact]
+    public void The_claim_hash_is_keccak_of_the_solidity_packed_encoding()
+    {
+        var c = Result();
+        var abi = new ABIEncode();
+        var lossBytes = new byte[4 * c.Losses.Count];
+        for (var i = 0; i < c.Losses.Count; i++)
+        {
+            var bits = float.IsNaN(c.Losses[i]) ? 0x7fc00000u : BitConverter.SingleToUInt32Bits(c.Losses[i]);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(lossBytes.AsSpan(4 * i), bits);
+        }
+        var expected = abi.GetSha3ABIEncodedPacked(
+            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes("gensyn/shard-result/v1"))),
+            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(c.JobId))),
+            new ABIValue("uint32", c.Round),
+            new ABIValue("uint32", c.Shard),
+            new ABIValue("uint32", c.Epoch),
+            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(c.WorkerId))),
+            new ABIValue("bytes32", c.EndState.ToBytes()),
+            new ABIValue("bytes32", c.MerkleRoot.ToBytes()),
+            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(lossBytes)));
+        Assert.Equal(expected, c.ComputeHash());
+        Assert.Equal(6 * 32 + 3 * 4, ClaimDigest.Encode(c).Length);
+        Assert.Equal(5 * 32 + 4 * 4, ClaimDigest.Encode(Opening()).Length);
+
+        var o = Opening();
+        var expectedOpening = abi.GetSha3ABIEncodedPacked(
+            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes("gensyn/opening/v1"))),
+            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(o.JobId))),
+            new ABIValue("uint32", o.Round),
+            new ABIValue("uint32", o.Shard),
+            new ABIValue("uint32", o.Epoch),
+            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(o.WorkerId))),
+            new ABIValue("uint32", o.Step),
+            new ABIValue("bytes32", o.State.ToBytes()),
+            new ABIValue("bytes32", o.MerkleRoot.ToBytes()));
+        Assert.Equal(expectedOpening, o.ComputeHash());
+    }
+
+    [Fact]
+    public void Signatures_are_deterministic_65_bytes_low_s_and_v_27_or_28()
+    {
+        var s1 = ClaimSigner.Sign(Alice, Result());
+        Assert.Equal(s1, ClaimSigner.Sign(Alice, Result())); // RFC 6979
+        Assert.Matches("^0x[0-9a-f]{130}$", s1);
+        var bytes = Convert.FromHexString(s1[2..]);
+        Assert.Contains(bytes[64], new byte[] { 27, 28 });
+        Assert.True(new BigInteger(bytes[32..64], isUnsigned: true, isBigEndian: true) <= N / 2);
+    }
+
+    // ---- round trips ----
+
+    [Fact]
+    public void A_shard_result_signature_recovers_the_worker_address()
+    {
+        var key = WorkerKey.Generate();
+        var signature = ClaimSigner.Sign(key, Result());
+        Assert.Equal(key.Address, ClaimSigner.Recover(Result(), signature));
+        Assert.True(ClaimSigner.Verify(Result(), signature, key.Address));
+        Assert.True(ClaimSigner.Verify(Result(), signature, key.Address.ToLowerInvariant()));
+        Assert.True(ClaimSigner.Verify(Result(), signature.ToUpperInvariant().Replace("0X", "0x"), "0x" + key.Address[2..].ToUpperInvariant()));
+        Assert.True(ClaimSigner.Check(Result(), signature, key.Address).Valid);
+    }
+
+    [Fact]
+    public void An_opening_signature_recovers_the_worker_address()
+    {
+        var signature = ClaimSigner.Sign(Alice, Opening());
+        Assert.Equal(Web3DocsAddress, ClaimSigner.Recover(Opening(), signature));
+        Assert.True(ClaimSigner.Verify(Opening(), signature, Web3DocsAddress));
+    }
+
+    [Fact]
+    public void The_signature_is_plain_personal_sign_of_the_claim_hash()
+    {
+        // What a wallet's personal_sign / ethers signMessage(bytes32) produces, and what a contract checks with
+        // ECDSA.recover(MessageHashUtils.toEthSignedMessageHash(claimHash), signature).
+        var claim = Result();
+        var signature = ClaimSigner.Sign(Alice, claim);
+        Assert.Equal(signature, new EthereumMessageSigner().Sign(claim.ComputeHash(), new EthECKey(Web3DocsKey)));
+        Assert.Equal(Web3DocsAddress, new EthereumMessageSigner().EcRecover(claim.ComputeHash(), signature), ignoreCase: true);
+    }
+
+    [Fact]
+    public void A_shard_result_claim_mirrors_the_message()
+    {
+        var c = Result();
+        var message = new ShardResult(c.JobId, c.Round, c.Shard, c.Epoch, c.WorkerId, c.EndState, c.MerkleRoot, c.Losses);
+        Assert.Equal(c.ComputeHash(), ShardResultClaim.From(message).ComputeHash());
+    }
+
+    // ---- every field is bound ----
+
+    public static TheoryData<string> ResultFields() =>
+        ["JobId", "Round", "Shard", "Epoch", "WorkerId", "EndState", "MerkleRoot", "Losses.value", "Losses.count", "Losses.order", "Losses.negzero"];
+
+    private static ShardResultClaim Change(ShardResultClaim c, string field) => field switch
+    {
+        "JobId" => c with { JobId = "job-43" },
+        "Round" => c with { Round = c.Round + 1 },
+        "Shard" => c with { Shard = c.Shard + 1 },
+        "Epoch" => c with { Epoch = c.Epoch + 1 },
+        "WorkerId" => c with { WorkerId = "worker-b" },
+        "EndState" => c with { EndState = Sha256Digest.Of("other end"u8) },
+        "MerkleRoot" => c with { MerkleRoot = Sha256Digest.Of("other root"u8) },
+        "Losses.value" => c with { Losses = [2.5f, 1.25f, 0.50001f, float.NaN, -0f] },
+        "Losses.count" => c with { Losses = [2.5f, 1.25f, 0.5f, float.NaN] },
+        "Losses.order" => c with { Losses = [1.25f, 2.5f, 0.5f, float.NaN, -0f] },
+        "Losses.negzero" => c with { Losses = [2.5f, 1.25f, 0.5f, float.NaN, 0f] },
+        _ => throw new ArgumentException(field),
+    };
+
+    [Theory]
+    [MemberData(nameof(ResultFields))]
+    public void Changing_any_shard_result_field_fails_verification(string field)
+    {
+        var signature = ClaimSigner.Sign(Alice, Result());
+        var changed = Change(Result(), field);
+        Assert.NotEqual(Result().ComputeHash(), changed.ComputeHash());
+        Assert.False(ClaimSigner.Verify(changed, signature, Alice.Address));
+        var check = ClaimSigner.Check(changed, signature, Alice.Address);
+        Assert.False(check.Valid);
+        Assert.Contains("not by", check.Reason);
+    }
+
+    public static TheoryData<string> OpeningFields() =>
+        ["JobId", "Round", "Shard", "Epoch", "WorkerId", "Step", "State", "MerkleRoot"];
+
+    [Theory]
+    [MemberData(nameof(OpeningFields))]
+    public void Changing_any_opening_field_fails_verification(string field)
+    {
+        var o = Opening();
+        var signature = ClaimSigner.Sign(Alice, o);
+        var changed = field switch
+        {
+            "JobId" => o with { JobId = "job-43" },
+            "Round" => o with { Round = o.Round + 1 },
+            "Shard" => o with { Shard = o.Shard + 1 },
+            "Epoch" => o with { Epoch = o.Epoch + 1 },
+            "WorkerId" => o with { WorkerId = "worker-b" },
+            "Step" => o with { Step = o.Step + 1 },
+            "State" => o with { State = Sha256Digest.Of("state-18"u8) },
+            "MerkleRoot" => o with { MerkleRoot = Sha256Digest.Of("other root"u8) },
+            _ => throw new ArgumentException(field),
+        };
+        Assert.False(ClaimSigner.Verify(changed, signature, Alice.Address));
+    }
+
+    [Fact]
+    public void Claims_of_different_kinds_never_share_a_hash()
+    {
+        var o = Opening();
+        var r = Result();
+        Assert.NotEqual(o.ComputeHash(), r.ComputeHash());
+        Assert.False(ClaimSigner.Verify(r, ClaimSigner.Sign(Alice, o), Alice.Address));
+    }
+
+    [Fact]
+    public void NaN_losses_hash_the_same_whatever_their_payload()
+    {
+        var quiet = Result() with { Losses = [float.NaN] };
+        var payload = Result() with { Losses = [BitConverter.UInt32BitsToSingle(0x7fc00123)] };
+        Assert.Equal(quiet.ComputeHash(), payload.ComputeHash());
+    }
+
+    [Fact]
+    public void A_signature_by_another_key_fails()
+    {
+        var signature = ClaimSigner.Sign(Bob, Result());
+        Assert.False(ClaimSigner.Verify(Result(), signature, Alice.Address));
+        var check = ClaimSigner.Check(Result(), signature, Alice.Address);
+        Assert.Equal(AnvilAddress0, check.Signer);
+        Assert.Contains(AnvilAddress0, check.Reason);
+    }
+
+    // ---- malformed input never throws from Verify/Check/TryRecover ----
+
+    public static TheoryData<string?> MalformedSignatures()
+    {
+        var good = ClaimSigner.Sign(Alice, Result())[2..];
+        var bytes = Convert.FromHexString(good);
+        string Hex(byte[] b) => "0x" + Convert.ToHexStringLower(b);
+        byte[] With(Action<byte[]> edit) { var b = (byte[])bytes.Clone(); edit(b); return b; }
+        var nBytes = N.ToByteArray(isUnsigned: true, isBigEndian: true);
+        return new TheoryData<string?>
+        {
+            null,
+            "",
+            "0x",
+            "0x" + good[..128],                               // 64 bytes
+            "0x" + good + "00",                               // 66 bytes
+            "0x" + good[..129],                               // odd number of digits
+            "0x" + "zz" + good[2..],                          // not hex
+            "0x" + new string('g', 130),
+            "not a signature at all",
+            Hex(With(b => b[64] = 0)),                        // v = 0 (not accepted on chain)
+            Hex(With(b => b[64] = 1)),
+            Hex(With(b => b[64] = 29)),
+            Hex(With(b => b[64] = 255)),
+            Hex(With(b => Array.Clear(b, 0, 32))),            // r = 0
+            Hex(With(b => Array.Clear(b, 32, 32))),           // s = 0
+            Hex(With(b => nBytes.CopyTo(b, 0))),              // r = n
+            Hex(With(b => nBytes.CopyTo(b, 32))),             // s = n
+            Hex(With(b => Array.Fill(b, (byte)0xff, 0, 32))), // r > n
+            Hex(new byte[65]),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(MalformedSignatures))]
+    public void Malformed_signatures_are_rejected_without_exceptions(string? signature)
+    {
+        Assert.False(ClaimSigner.Verify(Result(), signature, Alice.Address));
+        var check = ClaimSigner.Check(Result(), signature, Alice.Address);
+        Assert.False(check.Valid);
+        Assert.False(string.IsNullOrWhiteSpace(check.Reason));
+        Assert.False(ClaimSigner.TryRecover(Result(), signature, out _, out var reason));
+        Assert.False(string.IsNullOrWhiteSpace(reason));
+        if (signature is not null) Assert.Throws<FormatException>(() => ClaimSigner.Recover(Result(), signature));
+    }
+
+    [Fact]
+    public void A_malleated_high_s_signature_is_rejected_although_it_recovers_the_same_key()
+    {
+        var claim = Result();
+        var bytes = Convert.FromHexString(ClaimSigner.Sign(Alice, claim)[2..]);
+        var s = new BigInteger(bytes[32..64], isUnsigned: true, isBigEndian: true);
+        var highS = (N - s).ToByteArray(isUnsigned: true, isBigEndian: true);
+        var malleated = (byte[])bytes.Clone();
+        Array.Clear(malleated, 32, 32);
+        highS.CopyTo(malleated, 64 - highS.Length);
+        malleated[64] = (byte)(bytes[64] == 27 ? 28 : 27);
+        var hex = "0x" + Convert.ToHexStringLower(malleated);
+
+        // Plain ecrecover accepts it...
+        var raw = EthECKey.RecoverFromSignature(
+            EthECDSASignatureFactory.FromComponents(malleated[..32], malleated[32..64], malleated[64]),
+            ClaimDigest.SigningHash(claim));
+        Assert.Equal(Alice.Address, raw.GetPublicAddress());
+        // ...but we (like OpenZeppelin's ECDSA) do not.
+        Assert.False(ClaimSigner.Verify(claim, hex, Alice.Address));
+        Assert.Contains("upper half", ClaimSigner.Check(claim, hex, Alice.Address).Reason);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("alice")]
+    [InlineData("0x1234")]
+    [InlineData("0x2c7536E3605D9C16a7a3D7b1898e529396a65c2Z")]
+    public void A_malformed_expected_address_is_rejected_without_exceptions(string? address)
+    {
+        var signature = ClaimSigner.Sign(Alice, Result());
+        Assert.False(ClaimSigner.Verify(Result(), signature, address));
+        Assert.Contains("not an Ethereum address", ClaimSigner.Check(Result(), signature, address).Reason);
+    }
+
+    [Fact]
+    public void Claims_that_cannot_be_encoded_are_refused_when_signing_and_rejected_when_verifying()
+    {
+        var signature = ClaimSigner.Sign(Alice, Result());
+        var negative = Result() with { Round = -1 };
+        var nullId = Result() with { JobId = null! };
+        var loneSurrogate = Result() with { WorkerId = "worker-\ud800" };
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClaimSigner.Sign(Alice, negative));
+        Assert.Throws<ArgumentNullException>(() => ClaimSigner.Sign(Alice, nullId));
+        Assert.Throws<ArgumentException>(() => ClaimSigner.Sign(Alice, loneSurrogate));
+        foreach (var bad in new[] { negative, nullId, loneSurrogate })
+        {
+            Assert.False(ClaimSigner.Verify(bad, signature, Alice.Address));
+            Assert.Contains("cannot be encoded", ClaimSigner.Check(bad, signature, Alice.Address).Reason);
+        }
+        Assert.False(ClaimSigner.Verify(null!, signature, Alice.Address));
+    }
+
+    // ---- key files ----
+
+    [Fact]
+    public void A_key_file_round_trips_and_is_private_to_its_owner()
+    {
+        var path = Path.Combine(_folder, "nested", "worker.key");
+        var key = WorkerKey.Generate();
+        key.Save(path);
+        var loaded = WorkerKey.Load(path);
+        Assert.Equal(key.Address, loaded.Address);
+        Assert.Equal(key.ExportPrivateKeyHex(), loaded.ExportPrivateKeyHex());
+        Assert.Equal(key.ExportPrivateKeyHex() + "\n", File.ReadAllText(path));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!)); // no temporary left behind
+
+        // A signature made with the loaded key verifies against the original address.
+        Assert.True(ClaimSigner.Verify(Result(), ClaimSigner.Sign(loaded, Result()), key.Address));
+    }
+
+    [Fact]
+    public void Saving_does_not_replace_an_existing_key_unless_asked()
+    {
+        var path = Path.Combine(_folder, "worker.key");
+        Alice.Save(path);
+        Assert.Throws<IOException>(() => Bob.Save(path));
+        Assert.Equal(Alice.Address, WorkerKey.Load(path).Address);
+        Bob.Save(path, overwrite: true);
+        Assert.Equal(Bob.Address, WorkerKey.Load(path).Address);
+    }
+
+    [Fact]
+    public void LoadOrCreate_creates_once_and_then_keeps_the_identity()
+    {
+        var path = Path.Combine(_folder, "worker.key");
+        var first = WorkerKey.LoadOrCreate(path);
+        var second = WorkerKey.LoadOrCreate(path);
+        Assert.Equal(first.Address, second.Address);
+    }
+
+    [Fact]
+    public void Key_files_written_by_hand_are_accepted_with_or_without_0x_and_whitespace()
+    {
+        Directory.CreateDirectory(_folder);
+        var path = Path.Combine(_folder, "hand.key");
+        File.WriteAllText(path, "  " + Web3DocsKey[2..].ToUpperInvariant() + "\r\n\n");
+        Assert.Equal(Web3DocsAddress, WorkerKey.Load(path).Address);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("0x")]
+    [InlineData("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f3623")]     // 31 bytes
+    [InlineData("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f36231800")] // 33 bytes
+    [InlineData("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f36231z")]   // not hex
+    [InlineData("0x0000000000000000000000000000000000000000000000000000000000000000")]   // zero
+    [InlineData("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141")]   // = n
+    [InlineData("{\"version\":3,\"crypto\":{}}")]                                          // a keystore JSON
+    public void A_malformed_key_file_gives_an_error_naming_the_file_but_not_its_contents(string contents)
+    {
+        Directory.CreateDirectory(_folder);
+        var path = Path.Combine(_folder, "bad.key");
+        File.WriteAllText(path, contents);
+        var error = Assert.Throws<InvalidDataException>(() => WorkerKey.Load(path));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("malformed", error.Message);
+        if (contents.Length > 8) Assert.DoesNotContain(contents.Trim(), error.Message);
+    }
+
+    [Fact]
+    public void A_missing_key_file_is_reported_as_missing()
+    {
+        Assert.Throws<DirectoryNotFoundException>(() => WorkerKey.Load(Path.Combine(_folder, "none", "worker.key")));
+        Directory.CreateDirectory(_folder);
+        Assert.Throws<FileNotFoundException>(() => WorkerKey.Load(Path.Combine(_folder, "worker.key")));
+    }
+
+    [Fact]
+    public void Generated_keys_differ()
+    {
+        var addresses = Enumerable.Range(0, 16).Select(_ => WorkerKey.Generate().Address).ToHashSet();
+        Assert.Equal(16, addresses.Count);
+    }
+}
