@@ -162,16 +162,25 @@ public class FailureTests
         var jobId = Submit(cluster, yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
 
-        // The coordinator journaled the victim's latest checkpoint; flip one bit of its blob on disk.
+        // Freeze the victim so that no newer checkpoint lands, flip one bit of the latest one it uploaded
+        // (as journaled), then kill it: the shard's next worker must not resume from the corrupt file.
         var pattern = new Regex($@"round 0 shard {victim.Shard} checkpoint at step (\d+) from worker {victim.WorkerId}: ([0-9a-f]{{64}})");
-        var matches = pattern.Matches(cluster.Cli("logs", jobId).Stdout);
-        Assert.NotEmpty(matches);
-        cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
-        var hash = pattern.Matches(cluster.Cli("logs", jobId).Stdout)[^1].Groups[2].Value;
-        var blob = Path.Combine(cluster.DataDir("coordinator"), "blobs", hash[..2], hash + ".blob");
-        var bytes = File.ReadAllBytes(blob);
-        bytes[bytes.Length / 2] ^= 0x04;
-        File.WriteAllBytes(blob, bytes);
+        var process = cluster.WorkerProcess(victim.WorkerId!);
+        string hash;
+        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        {
+            await client.Ask(new GetJobLog(jobId, 0));   // connected before the clock starts
+            Signal("STOP", process.Id);
+            var log = (JobLog)await client.Ask(new GetJobLog(jobId, 0));
+            var matches = log.Entries.Select(e => pattern.Match(e.Text)).Where(m => m.Success).ToList();
+            Assert.NotEmpty(matches);
+            hash = matches[^1].Groups[2].Value;
+            var blob = Path.Combine(cluster.DataDir("coordinator"), "blobs", hash[..2], hash + ".blob");
+            var bytes = File.ReadAllBytes(blob);
+            bytes[bytes.Length / 2] ^= 0x04;
+            File.WriteAllBytes(blob, bytes);
+        }
+        cluster.Kill(process);
 
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
@@ -292,6 +301,12 @@ public class FailureTests
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
         AssertHistoryIsClean(cluster, jobId, 3, 1);
         Assert.Contains("Failed to persist", cluster.LogOf("coordinator"));
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {pid}");
+        kill.WaitForExit();
     }
 
     private static void Postgres(string command)
