@@ -60,6 +60,8 @@ public static class NodeConfig
             """;
         if (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_SHARD_STALL_SECONDS"), out var stall) && stall > 0)
             overrides += $"\ngensyn.shard-stall-timeout = {stall}s";
+        if (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_MAX_SHARD_FAILURES"), out var failures) && failures > 0)
+            overrides += $"\ngensyn.max-shard-failures = {failures}";
         var file = ConfigurationFactory.ParseString(o.ClusterHocon);
         if (o.Seeds.Count > 0)
         {

@@ -155,6 +155,28 @@ public class FailureTests
     }
 
     [Fact]
+    public void A_shard_that_fails_on_K_different_workers_fails_the_job_with_the_reason()
+    {
+        using var cluster = new LocalCluster();
+        cluster.CoordinatorEnvironment["GENSYN_SHARD_STALL_SECONDS"] = "2";
+        cluster.CoordinatorEnvironment["GENSYN_MAX_SHARD_FAILURES"] = "2";
+        cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
+        var stall = new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "stall" };
+        cluster.StartWorker("staller-1", environment: stall);
+        cluster.StartWorker("staller-2", environment: stall);
+        cluster.WaitForWorkers(2);
+        var jobId = Submit(cluster, TestSpecs.SyntheticYaml(rounds: 1, shards: 1, innerSteps: 5));
+
+        var watched = cluster.Cli("watch", jobId, "--json");
+        Assert.Equal(1, watched.ExitCode);
+        var status = JsonDocument.Parse(watched.Stdout).RootElement;
+        Assert.Equal("failed", status.GetProperty("state").GetString());
+        var reason = status.GetProperty("reason").GetString()!;
+        Assert.Contains("round 0 shard 0 failed on 2 different workers (staller-1, staller-2)", reason);
+        Assert.Contains("no progress for 2 s", reason);
+    }
+
+    [Fact]
     public async Task A_bit_flipped_checkpoint_on_disk_is_detected_and_never_used()
     {
         using var cluster = LocalCluster.Start(workers: 2);
