@@ -15,6 +15,9 @@ public sealed record WorkerEntry<TRef>(
     public int Completed { get; set; }
     public int Released { get; set; }
 
+    /// <summary>When this process last registered (workers re-register every few seconds while alive).</summary>
+    public DateTime LastSeen { get; set; } = DateTime.UtcNow;
+
     /// <summary>Completed shards over completed + abandoned ones; 1 for a newcomer.</summary>
     public double Reliability => Completed + Released == 0 ? 1.0 : (double)Completed / (Completed + Released);
 }

@@ -17,6 +17,9 @@ public sealed class WorkerRegistry : ReceiveActor
     /// <summary>The path workers send <see cref="RegisterWorker"/> to through ClusterClient (the singleton proxy).</summary>
     public const string ServicePath = "/user/workers";
 
+    /// <summary>A registered process not heard from for this long may be replaced by a new process with its id.</summary>
+    private static readonly TimeSpan SilentAfter = TimeSpan.FromSeconds(8);
+
     private readonly SchedulerState<IActorRef> _state = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -74,14 +77,21 @@ public sealed class WorkerRegistry : ReceiveActor
         var known = _state.Workers.Any(w => w.WorkerId == register.WorkerId && w.Ref.Equals(register.Worker));
         if (_state.Workers.FirstOrDefault(w => w.WorkerId == register.WorkerId && !w.Ref.Equals(register.Worker)) is { } holder)
         {
-            // One identity, one live process: a restarted worker gets in once its old process is known dead (seconds).
-            _log.Warning("Refused worker {0} from {1}: that id is registered from {2}, which is still alive", register.WorkerId,
-                register.Worker.Path.Address, holder.Ref.Path.Address);
-            register.Worker.Tell(new WorkerRefused(register.WorkerId, $"worker id {register.WorkerId} is in use by a live process at {holder.Ref.Path.Address}; retrying"));
-            return;
+            // One identity, one live process: while the old process still re-registers, the newcomer waits;
+            // once it has been silent for a while (dead, or restarted under a new address) the newcomer takes over.
+            if (DateTime.UtcNow - holder.LastSeen < SilentAfter)
+            {
+                _log.Warning("Refused worker {0} from {1}: that id is registered from {2}, which is still alive", register.WorkerId,
+                    register.Worker.Path.Address, holder.Ref.Path.Address);
+                register.Worker.Tell(new WorkerRefused(register.WorkerId, $"worker id {register.WorkerId} is in use by a live process at {holder.Ref.Path.Address}; retrying"));
+                return;
+            }
+            _log.Info("Worker {0} moved from {1} to {2}", register.WorkerId, holder.Ref.Path.Address, register.Worker.Path.Address);
+            Context.Unwatch(holder.Ref);
+            holder.GrantedTo?.Tell(new WorkerLost(holder.WorkerId));
         }
         _state.Register(new WorkerEntry<IActorRef>(register.WorkerId, register.Worker, register.Device, register.MemoryGb,
-            register.Threads, register.NumericClass, register.PricePerHour));
+            register.Threads, register.NumericClass, register.PricePerHour)).LastSeen = DateTime.UtcNow;
         if (!known)
         {
             Context.Watch(register.Worker);
