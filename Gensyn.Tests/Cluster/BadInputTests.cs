@@ -103,7 +103,8 @@ public class BadInputTests
                 new RegisterWorker(new string('x', 300_000), probe, "cpu", 1, 1, "cpu", 0.1)));
             client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath,
                 new RegisterWorker("rogue", probe, "cpu", 1, 1, new string('y', 1_500_000), 0.1)));
-            await Task.Delay(2000);
+            cluster.AwaitCondition(() => cluster.LogOf("coordinator") is var l && l.Contains("unknown type 'RogueMessage'") && l.Contains("byte message limit"),
+                TimeSpan.FromSeconds(30), "the coordinator to log the refused messages");
         }
 
         var log = cluster.LogOf("coordinator");

@@ -45,17 +45,12 @@ public class FailureTests
     private static async Task<ShardView> RunningShardPast(LocalCluster cluster, string jobId, int step)
     {
         await using var client = CoordinatorClient.Connect(cluster.Coordinators);
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromMinutes(3))
+        return await cluster.AwaitConditionAsync(async () =>
         {
-            if (await client.Ask(new GetJobStatus(jobId)) is JobView view)
-            {
-                if (view.Shards.FirstOrDefault(s => s.State == "running" && s.Step >= step && s.Step < s.InnerSteps - 50) is { } shard) return shard;
-                Assert.NotEqual(JobPhase.Completed, view.State);
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"no shard of {jobId} got past step {step}\n{cluster.Logs()}");
+            if (await client.Ask(new GetJobStatus(jobId)) is not JobView view) return null;
+            Assert.NotEqual(JobPhase.Completed, view.State);
+            return view.Shards.FirstOrDefault(s => s.State == "running" && s.Step >= step && s.Step < s.InnerSteps - 50);
+        }, TimeSpan.FromMinutes(3), $"a shard of {jobId} to get past step {step}");
     }
 
     private static JsonElement Finish(LocalCluster cluster, string jobId)
@@ -103,15 +98,15 @@ public class FailureTests
         var yaml = Yaml();
         var jobId = Submit(cluster, yaml);
         await RunningShardPast(cluster, jobId, 120);
-        var watching = Task.Run(() => cluster.Cli("watch", jobId, "--json"));
-        await Task.Delay(3000);
+        // A watch that is connected and following the job before the crash...
+        await using var watchClient = CoordinatorClient.Connect(cluster.Coordinators);
+        Assert.IsType<JobView>(await watchClient.Ask(new GetJobStatus(jobId)));
+        var watching = Task.Run(() => JobWatcher.Watch(watchClient, jobId, json: true, CancellationToken.None, printFinal: false));
         cluster.RestartCoordinator();
 
-        // The watch that was running through the crash reconnects by itself (its request in flight is answered
-        // by the restarted coordinator, or it retries) and sees the job complete.
-        var watched = await watching;
-        Assert.True(watched.ExitCode == 0, watched.Stderr + cluster.Logs());
-        Assert.Equal("completed", JsonDocument.Parse(watched.Stdout).RootElement.GetProperty("state").GetString());
+        // ...reconnects by itself (its request in flight is answered by the restarted coordinator, or it retries)
+        // and sees the job complete.
+        Assert.True(await watching == ExitCodes.Success, cluster.Logs());
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
         Assert.Contains($"Job {jobId} recovered", cluster.LogOf("coordinator"));
@@ -145,7 +140,7 @@ public class FailureTests
         cluster.WaitForWorkers(1);
         var yaml = Yaml(rounds: 1, shards: 1);
         var jobId = Submit(cluster, yaml);
-        await Task.Delay(1000);
+        cluster.AwaitCondition(() => cluster.LogOf("staller").Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), "the staller to take the shard");
         cluster.StartWorker("honest");
 
         var status = Finish(cluster, jobId);
@@ -280,8 +275,7 @@ public class FailureTests
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 6);
         var jobId = Submit(cluster, yaml);
-        var clock = Stopwatch.StartNew();
-        while (!cluster.Cli("logs", jobId).Stdout.Contains("round 0 started") && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(200);
+        cluster.AwaitCondition(() => cluster.Cli("logs", jobId).Stdout.Contains("round 0 started"), TimeSpan.FromSeconds(60), "round 0 to start");
 
         // With no worker yet, every blob on the coordinator is round 0's: flip a bit in each.
         var blobs = Directory.GetFiles(Path.Combine(cluster.DataDir("coordinator"), "blobs"), "*.blob", SearchOption.AllDirectories);

@@ -152,6 +152,21 @@ public sealed class LocalCluster : IDisposable
         return process;
     }
 
+    /// <summary>Waits until <paramref name="condition"/> holds, failing with every node's log after <paramref name="limit"/>.</summary>
+    public void AwaitCondition(Func<bool> condition, TimeSpan limit, string what) => WaitFor(condition, limit, what, null);
+
+    /// <summary>Polls <paramref name="probe"/> until it yields a value, failing with every node's log after <paramref name="limit"/>.</summary>
+    public async Task<T> AwaitConditionAsync<T>(Func<Task<T?>> probe, TimeSpan limit, string what) where T : class
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (await probe() is { } value) return value;
+            if (clock.Elapsed > limit) throw new TimeoutException($"gave up waiting for {what} after {limit.TotalSeconds} s\n{Logs()}");
+            await Task.Delay(100);
+        }
+    }
+
     private void WaitFor(Func<bool> condition, TimeSpan timeout, string what, Process? process)
     {
         var clock = Stopwatch.StartNew();
