@@ -40,14 +40,7 @@ public sealed class GensynProcesses : IDisposable
         return path;
     }
 
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public static int FreePort() => Gensyn.Node.Cli.LocalProcesses.FreePort();
 
     public string DataDir(string name)
     {

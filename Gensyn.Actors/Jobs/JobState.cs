@@ -134,20 +134,22 @@ public sealed class JobState
                 Note(done.At, $"completed: test accuracy {done.TestAccuracy:P2}, test loss {done.TestLoss:F4}, final digest {done.FinalDigest}");
                 break;
             case JobFailed f:
-                Phase = JobPhase.Failed;
-                Reason = f.Reason;
-                FinishedAt = f.At;
-                RoundOpen = false;
-                Note(f.At, $"failed: {f.Reason}");
+                End(JobPhase.Failed, f.Reason, f.At);
                 break;
             case JobCancelled x:
-                Phase = JobPhase.Cancelled;
-                Reason = x.Reason;
-                FinishedAt = x.At;
-                RoundOpen = false;
-                Note(x.At, $"cancelled: {x.Reason}");
+                End(JobPhase.Cancelled, x.Reason, x.At);
                 break;
         }
+    }
+
+    /// <summary>A job that ends without a model: failed or cancelled, with the reason.</summary>
+    private void End(JobPhase phase, string reason, DateTimeOffset at)
+    {
+        Phase = phase;
+        Reason = reason;
+        FinishedAt = at;
+        RoundOpen = false;
+        Note(at, $"{phase.ToString().ToLowerInvariant()}: {reason}");
     }
 
     public JobSnapshot ToSnapshot() => new(

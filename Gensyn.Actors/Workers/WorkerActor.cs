@@ -155,10 +155,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _log.Warning("GENSYN_WORKER_BEHAVIOR=stall: holding {0} round {1} shard {2} without progress", a.JobId, a.Round, a.Shard);
             await Task.Delay(Timeout.Infinite, token);
         }
-        var observer = new Observer(this, a);
+        var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
+        var observer = new Observer(this, a, spec.Training.InnerSteps);
         var (outcome, prepared) = await _thread.Run(() =>
         {
-            var (spec, session, trainCount) = Session(a);
+            var (session, trainCount) = Session(a, spec);
             var ready = clock.Elapsed;
             var task = ShardTask.For(spec, a.Round, a.Shard, trainCount);
             return (session.RunShard(task, start, observer, resume, token), ready);
@@ -174,9 +175,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>The job's session, kept while consecutive shards belong to the same job (runs on the training thread).</summary>
-    private (JobSpec Spec, TrainingSession Session, long TrainCount) Session(ShardAssignment a)
+    private (TrainingSession Session, long TrainCount) Session(ShardAssignment a, JobSpec spec)
     {
-        var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
         var key = a.BaseDirectory + "\n" + a.SpecYaml;
         if (_session is not { } cached || cached.Key != key)
         {
@@ -185,16 +185,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             var data = DatasetLoader.Load(spec, _options.DataDirectory);
             _session = (key, data, new TrainingSession(spec, data));
         }
-        return (spec, _session.Value.Session, _session.Value.Data.Train.Count);
+        return (_session.Value.Session, _session.Value.Data.Train.Count);
     }
 
     /// <summary>Test-only misbehaviour, hidden from --help: GENSYN_WORKER_BEHAVIOR=stall takes a shard and never progresses.</summary>
     private static string? Behavior => Environment.GetEnvironmentVariable("GENSYN_WORKER_BEHAVIOR");
 
     /// <summary>Progress every few steps and at least every second (the coordinator's stall deadline feeds on it); each checkpoint stored locally and uploaded in the background.</summary>
-    private sealed class Observer(WorkerActor worker, ShardAssignment a) : IShardObserver
+    private sealed class Observer(WorkerActor worker, ShardAssignment a, int innerSteps) : IShardObserver
     {
-        private readonly int _every = Math.Max(1, JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory).Training.InnerSteps / 20);
+        private readonly int _every = Math.Max(1, innerSteps / 20);
         private long _lastSent = Environment.TickCount64;
 
         public void OnStep(int localStep, float loss)

@@ -15,13 +15,17 @@ public sealed class LocalProcesses : IDisposable
         Console.CancelKeyPress += (_, _) => Dispose();
     }
 
-    /// <summary>Starts this executable with <paramref name="arguments"/>, stdout and stderr to <paramref name="logFile"/>.</summary>
-    public Process Start(IEnumerable<string> arguments, string logFile, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts this executable (or <c>dotnet <paramref name="gensynDll"/></c> when given) with <paramref name="arguments"/>,
+    /// stdout and stderr to <paramref name="logFile"/>.
+    /// </summary>
+    public Process Start(IEnumerable<string> arguments, string logFile, IReadOnlyDictionary<string, string>? environment = null, string? gensynDll = null)
     {
         var info = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        var host = Environment.ProcessPath!;
+        var host = gensynDll is null ? Environment.ProcessPath! : "dotnet";
         info.FileName = host;
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") info.ArgumentList.Add(typeof(LocalProcesses).Assembly.Location);
+        if (gensynDll is not null) info.ArgumentList.Add(gensynDll);
+        else if (Path.GetFileNameWithoutExtension(host) == "dotnet") info.ArgumentList.Add(typeof(LocalProcesses).Assembly.Location);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);

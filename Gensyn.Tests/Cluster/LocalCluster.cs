@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Gensyn.Node.Cli;
 using Gensyn.Tests.Cli;
 
 namespace Gensyn.Tests.Cluster;
@@ -13,6 +14,7 @@ public sealed class LocalCluster : IDisposable
 {
     private readonly TempDirectory _root = new();
     private readonly List<(string Name, Process Process)> _processes = [];
+    private readonly LocalProcesses _spawner = new();
     private readonly Dictionary<string, (int Port, string? Seeds, string? Db, Process Process)> _coordinators = [];
 
     public string Root => _root.Path;
@@ -31,14 +33,7 @@ public sealed class LocalCluster : IDisposable
         return cluster;
     }
 
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public static int FreePort() => LocalProcesses.FreePort();
 
     public string DataDir(string name)
     {
@@ -137,17 +132,9 @@ public sealed class LocalCluster : IDisposable
 
     private Process Spawn(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gensyn.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["GENSYN_SERIALIZE_MESSAGES"] = "1";
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) start.Environment[k] = v;
-        var log = new StreamWriter(LogPath(name), append: true) { AutoFlush = true };
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var variables = new Dictionary<string, string> { ["GENSYN_SERIALIZE_MESSAGES"] = "1" };
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) variables[k] = v;
+        var process = _spawner.Start(args, LogPath(name), variables, Path.Combine(AppContext.BaseDirectory, "gensyn.dll"));
         _processes.Add((name, process));
         return process;
     }
@@ -180,17 +167,7 @@ public sealed class LocalCluster : IDisposable
 
     public void Dispose()
     {
-        foreach (var (_, process) in _processes)
-        {
-            try
-            {
-                if (!process.HasExited) process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-        }
+        _spawner.Dispose();
         // GENSYN_KEEP_TEST_DIRS=1 keeps the nodes' logs and data for a look after a failure.
         if (Environment.GetEnvironmentVariable("GENSYN_KEEP_TEST_DIRS") != "1") _root.Dispose();
         else Console.Error.WriteLine($"kept {Root}");
