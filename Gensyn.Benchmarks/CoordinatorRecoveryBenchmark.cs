@@ -82,7 +82,7 @@ public static class CoordinatorRecoveryBenchmark
                     using var system = ActorSystem.Create(NodeConfig.SystemName, Config(hocon, dir, journal));
                     using var thread = new TrainingThread("bench-recovery");
                     var store = new BlobStore(Path.Combine(dir, "blobs"));
-                    var services = new JobServices(new JobCompute(thread, store, dir), store, ActorRefs.Nobody, ActorRefs.Nobody, ActorRefs.Nobody);
+                    var services = new JobServices(new JobCompute(thread, store, dir), store, ActorRefs.Nobody, ActorRefs.Nobody, ActorRefs.Nobody, ActorRefs.Nobody);
                     var seconds = await Recover(system, services, v);
                     if (i == 0) first ??= (v.What.Trim(), seconds);
                     else cold[v.JobId].Add(seconds);

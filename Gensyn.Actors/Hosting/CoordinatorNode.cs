@@ -4,7 +4,9 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.Singleton;
 using Gensyn.Actors.Blobs;
+using Akka.Routing;
 using Gensyn.Actors.Jobs;
+using Gensyn.Actors.Verification;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Training;
@@ -13,11 +15,14 @@ namespace Gensyn.Actors;
 
 /// <summary>
 /// A coordinator process: a cluster member hosting the sharded JobActors, the scheduler and job-catalog
-/// singletons, a blob store, and the receptionist through which workers and requesters come in.
+/// singletons, a pool of verifiers, a blob store, and the receptionist through which workers and requesters come in.
 /// </summary>
 public sealed class CoordinatorNode : IAsyncDisposable
 {
     public const string Role = "coordinator";
+
+    /// <summary>HOCON: how many verifiers (each with its own training thread and loaded job) a coordinator runs.</summary>
+    public const string VerifiersSetting = "gensyn.verifiers";
 
     private readonly TrainingThread _thread;
 
@@ -43,7 +48,9 @@ public sealed class CoordinatorNode : IAsyncDisposable
 
         var registry = Singleton(system, WorkerRegistry.Props(), WorkerRegistry.SingletonName, "workers");
         var catalog = Singleton(system, JobCatalog.Props(), JobCatalog.SingletonName, "job-catalog-proxy");
-        var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog);
+        var verifiers = system.ActorOf(VerifierActor.Props(store, options.DataDirectory)
+            .WithRouter(new RoundRobinPool(Math.Max(1, system.Settings.Config.GetInt(VerifiersSetting, 1)))), VerifierActor.PoolName);
+        var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog, verifiers);
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());
         var gateway = system.ActorOf(JobsGateway.Props(region, catalog, registry), JobsGateway.Name);

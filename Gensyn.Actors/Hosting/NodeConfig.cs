@@ -62,6 +62,8 @@ public static class NodeConfig
             overrides += $"\ngensyn.shard-stall-timeout = {stall}s";
         if (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_MAX_SHARD_FAILURES"), out var failures) && failures > 0)
             overrides += $"\ngensyn.max-shard-failures = {failures}";
+        if (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_CHALLENGE_SECONDS"), out var challenge) && challenge > 0)
+            overrides += $"\ngensyn.challenge-timeout = {challenge}s";
         var file = ConfigurationFactory.ParseString(o.ClusterHocon);
         if (o.Seeds.Count > 0)
         {

@@ -5,17 +5,19 @@ using Akka.Persistence;
 using Akka.Streams;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Shards;
+using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Jobs;
 
 /// <summary>What every JobActor on a node shares.</summary>
-public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry, IActorRef Catalog);
+public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry, IActorRef Catalog, IActorRef Verifiers);
 
 /// <summary>
 /// One job, sharded across the coordinators and persisted: it runs the DiLoCo rounds (a ShardActor per
-/// shard), aggregates each round on the training thread, stores every global checkpoint in the blob
+/// shard), journals each result's verdict (a rejected shard runs again elsewhere; the round's match
+/// rate decides whether it is paid), aggregates each round's accepted results on the training thread, stores every global checkpoint in the blob
 /// store, and answers status, log, cancel and result requests. Its rules live in <see cref="JobState"/>;
 /// after a restart it replays its journal and picks up where it was.
 /// </summary>
@@ -33,6 +35,7 @@ public sealed class JobActor : ReceivePersistentActor
     private JobState _state = new();
     private readonly Dictionary<int, (int Step, float Loss)> _progress = [];
     private readonly Dictionary<int, IActorRef> _shards = [];
+    private readonly HashSet<int> _verifying = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly int _maxShardFailures;
     private bool _computing;
@@ -61,7 +64,7 @@ public sealed class JobActor : ReceivePersistentActor
         });
 
         Command<StartJob>(Start);
-        Command<GetJobStatus>(_ => { if (Known()) Sender.Tell(_state.View(_progress)); });
+        Command<GetJobStatus>(_ => { if (Known()) Sender.Tell(_state.View(_progress, _verifying)); });
         Command<GetJobLog>(get =>
         {
             if (!Known()) return;
@@ -73,7 +76,12 @@ public sealed class JobActor : ReceivePersistentActor
 
         Command<ShardActor.AssignRequested>(OnAssignRequested);
         Command<ShardActor.Progress>(p => _progress[p.Shard] = (p.Step, p.Loss));
-        Command<ShardActor.Done>(OnShardDone);
+        Command<ShardActor.Judged>(OnJudged);
+        Command<ShardActor.Verifying>(v =>
+        {
+            if (v.Active) _verifying.Add(v.Shard);
+            else _verifying.Remove(v.Shard);
+        });
         Command<ShardActor.Lost>(OnShardLost);
         Command<ShardActor.Checkpointed>(c =>
         {
@@ -216,27 +224,49 @@ public sealed class JobActor : ReceivePersistentActor
     {
         _progress.Remove(lost.Shard);
         if (!_state.RoundOpen || _state.IsTerminal || _state.Shards[lost.Shard].Done || _state.Shards[lost.Shard].WorkerId != lost.WorkerId) return;
-        Record(new ShardReleased(_state.Round, lost.Shard, lost.Epoch, lost.WorkerId, lost.Reason, DateTimeOffset.UtcNow, lost.CountsAsFailure), e =>
-        {
-            var failed = _state.Shards[e.Shard].FailedWorkers;
-            if (failed.Count < _maxShardFailures) return;
-            var reason = $"round {e.Round} shard {e.Shard} failed on {failed.Count} different workers ({string.Join(", ", failed.Order(StringComparer.Ordinal))}); last: {e.Reason}";
-            _log.Error("Job {0} failed: {1}", _state.JobId, reason);
-            Record(new JobFailed(reason, DateTimeOffset.UtcNow), _ => StopShards());
-        });
+        Record(new ShardReleased(_state.Round, lost.Shard, lost.Epoch, lost.WorkerId, lost.Reason, DateTimeOffset.UtcNow, lost.CountsAsFailure),
+            e => FailIfExhausted(e.Round, e.Shard, e.Reason));
     }
 
-    private void OnShardDone(ShardActor.Done done)
+    /// <summary>A shard that failed (or was rejected) on K different workers fails its job.</summary>
+    private void FailIfExhausted(int round, int shard, string last)
     {
-        var result = done.Result;
+        var failed = _state.Shards[shard].FailedWorkers;
+        if (failed.Count < _maxShardFailures || _state.IsTerminal) return;
+        var reason = $"round {round} shard {shard} failed on {failed.Count} different workers ({string.Join(", ", failed.Order(StringComparer.Ordinal))}); last: {last}";
+        _log.Error("Job {0} failed: {1}", _state.JobId, reason);
+        Record(new JobFailed(reason, DateTimeOffset.UtcNow), _ => StopShards());
+    }
+
+    /// <summary>Journals a result's verdict; an accepted result completes its shard, a rejected one sends it to another worker.</summary>
+    private void OnJudged(ShardActor.Judged judged)
+    {
+        var (result, verdict) = (judged.Result, judged.Verdict);
+        _verifying.Remove(result.Shard);
         if (_state.Reject(result) is { } reason)
         {
             _log.Warning("Job {0}: ignored the result of round {1} shard {2}: {3}", _state.JobId, result.Round, result.Shard, reason);
             return;
         }
         var child = Sender;
+        var now = DateTimeOffset.UtcNow;
+        var why = verdict.Reason.Length > 500 ? verdict.Reason[..500] : verdict.Reason;
+        var verified = new ShardVerified(result.Round, result.Shard, result.Epoch, result.WorkerId, judged.WorkerAddress, verdict.Outcome, why,
+            result.MerkleRoot, result.Signature, judged.Steps, judged.Secret, verdict.Step, verdict.Expected, verdict.Claimed, verdict.ClaimSignature,
+            verdict.RelativeError, result.TrainSeconds, verdict.VerifySeconds, now);
+        if (!verdict.IsAccepted)
+        {
+            Record(verified, e =>
+            {
+                _progress.Remove(e.Shard);
+                child.Tell(new ShardActor.Rejected(_state.ExcludedWorkers.Order(StringComparer.Ordinal).ToList()));
+                FailIfExhausted(e.Round, e.Shard, $"{e.Outcome.ToString().ToLowerInvariant()}: {e.Reason}");
+            });
+            return;
+        }
         var meanLoss = result.Losses.Average(l => (double)l);
-        Record(new ShardCompleted(result.Round, result.Shard, result.Epoch, result.WorkerId, result.EndState, result.MerkleRoot, meanLoss, DateTimeOffset.UtcNow), e =>
+        Record(verified);
+        Record(new ShardCompleted(result.Round, result.Shard, result.Epoch, result.WorkerId, result.EndState, result.MerkleRoot, meanLoss, now), e =>
         {
             _progress.Remove(result.Shard);
             child.Tell(new ShardActor.Accepted());
@@ -299,8 +329,9 @@ public sealed class JobActor : ReceivePersistentActor
                 foreach (var shard in _state.Shards.Where(s => !s.Done && !_shards.ContainsKey(s.Shard)))
                 {
                     var order = new ShardOrder(_state.JobId, _state.Round, shard.Shard, _state.SpecYaml, _state.BaseDirectory,
-                        _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard]);
-                    _shards[shard.Shard] = Context.ActorOf(ShardActor.Props(order, _services.Registry, _services.Blobs, _services.Store),
+                        _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard], spec.Training.InnerSteps, spec.Verification.Samples,
+                        WorkerOptions.NumericClassFor(spec.Training.Threads), _state.ExcludedWorkers.Order(StringComparer.Ordinal).ToList());
+                    _shards[shard.Shard] = Context.ActorOf(ShardActor.Props(order, _services.Registry, _services.Blobs, _services.Store, _services.Verifiers),
                         $"round-{_state.Round}-shard-{shard.Shard}");
                 }
                 break;
@@ -326,5 +357,6 @@ public sealed class JobActor : ReceivePersistentActor
         foreach (var child in _shards.Values) child.Tell(new ShardActor.Abandon());
         _shards.Clear();
         _progress.Clear();
+        _verifying.Clear();
     }
 }

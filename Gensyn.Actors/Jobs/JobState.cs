@@ -32,6 +32,11 @@ public sealed class JobState
 {
     private readonly List<JobLogEntry> _log = [];
     private readonly List<RoundView> _history = [];
+    private readonly List<VerdictView> _verdicts = [];
+    private readonly HashSet<string> _excluded = [];
+
+    /// <summary>A round whose match rate (accepted / judged results) is below this is not paid.</summary>
+    public const double PaymentThreshold = 0.95;
 
     public string JobId { get; private set; } = "";
     public string SpecYaml { get; private set; } = "";
@@ -62,6 +67,24 @@ public sealed class JobState
     public IReadOnlyList<RoundView> History => _history;
     public int CompletedRounds => _history.Count;
 
+    /// <summary>Workers whose result in this job was rejected: they get none of its shards again.</summary>
+    public IReadOnlySet<string> ExcludedWorkers => _excluded;
+    public IReadOnlyList<VerdictView> Verdicts => _verdicts;
+    public int RoundAccepted { get; private set; }
+    public int RoundRejected { get; private set; }
+    public int JobAccepted { get; private set; }
+    public int JobRejected { get; private set; }
+    public double TrainSeconds { get; private set; }
+    public double VerifySeconds { get; private set; }
+
+    /// <summary>The Gradient Match Rate of the open round: accepted / judged results (1 before any verdict).</summary>
+    public double RoundMatchRate => Rate(RoundAccepted, RoundRejected);
+
+    /// <summary>The Gradient Match Rate of the whole job.</summary>
+    public double MatchRate => Rate(JobAccepted, JobRejected);
+
+    private static double Rate(int accepted, int rejected) => accepted + rejected == 0 ? 1.0 : (double)accepted / (accepted + rejected);
+
     public void Apply(IJobEvent e)
     {
         switch (e)
@@ -83,6 +106,7 @@ public sealed class JobState
                 ShardStarts = r.ShardStarts;
                 ShardStartSizes = r.ShardStartSizes;
                 Shards = Enumerable.Range(0, r.ShardStarts.Count).Select(i => new ShardRecord(i)).ToList();
+                RoundAccepted = RoundRejected = 0;
                 Note(r.At, $"round {r.Round} started from {Short(r.GlobalState)}");
                 break;
             case ShardAssigned a:
@@ -110,6 +134,28 @@ public sealed class JobState
                 }
                 Note(d.At, $"round {d.Round} shard {d.Shard} checkpoint {Short(d.Checkpoint)} discarded: {d.Reason}; the shard restarts from the round's start");
                 break;
+            case ShardVerified v:
+                _verdicts.Add(new VerdictView(v.Round, v.Shard, v.Epoch, v.WorkerId, v.Outcome, v.Reason, v.Steps.Count));
+                TrainSeconds += v.TrainSeconds;
+                VerifySeconds += v.VerifySeconds;
+                if (v.Outcome == VerdictOutcome.Accepted)
+                {
+                    RoundAccepted++;
+                    JobAccepted++;
+                    Note(v.At, $"round {v.Round} shard {v.Shard} verified: worker {v.WorkerId}'s result accepted ({v.Reason})");
+                    break;
+                }
+                RoundRejected++;
+                JobRejected++;
+                _excluded.Add(v.WorkerId);
+                var rejected = Shards[v.Shard];
+                rejected.FailedWorkers.Add(v.WorkerId);
+                if (rejected.WorkerId == v.WorkerId) rejected.WorkerId = null;
+                // Its checkpoints are its own claims: a re-run starts from the round's start state.
+                rejected.Checkpoint = null;
+                rejected.CheckpointStep = 0;
+                Note(v.At, $"round {v.Round} shard {v.Shard} REJECTED ({v.Outcome.ToString().ToLowerInvariant()}): worker {v.WorkerId}: {v.Reason}; the shard re-runs elsewhere and the worker is excluded from this job");
+                break;
             case ShardCompleted c:
                 var shard = Shards[c.Shard];
                 shard.Done = true;
@@ -123,9 +169,12 @@ public sealed class JobState
                 RoundOpen = false;
                 LastGlobal = rc.GlobalState;
                 LastShardEnds = Shards.Select(s => s.EndState!.Value).ToList();
+                var rate = RoundMatchRate;
                 _history.Add(new RoundView(rc.Round, rc.GlobalState.ToString(), rc.StateDigest.ToString(), rc.MeanLoss,
-                    Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(), Shards.Select(s => s.WorkerId ?? "").ToList()));
-                Note(rc.At, $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, checkpoint {Short(rc.GlobalState)}");
+                    Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(), Shards.Select(s => s.WorkerId ?? "").ToList(),
+                    rate, rate >= PaymentThreshold));
+                Note(rc.At, $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, checkpoint {Short(rc.GlobalState)}, match rate {rate:P1}" +
+                    (rate >= PaymentThreshold ? "" : $" (below {PaymentThreshold:P0}: the round is not paid)"));
                 break;
             case JobCompleted done:
                 Phase = JobPhase.Completed;
@@ -157,7 +206,9 @@ public sealed class JobState
         ShardStarts.ToList(), ShardStartSizes.ToList(),
         Shards.Select(s => new ShardSnapshot(s.Shard, s.Epoch, s.WorkerId, s.Done, s.EndState, s.MerkleRoot, s.MeanLoss,
             s.Checkpoint, s.CheckpointStep, s.FailedWorkers.Order(StringComparer.Ordinal).ToList())).ToList(),
-        LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList());
+        LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList(),
+        new VerificationSnapshot(RoundAccepted, RoundRejected, JobAccepted, JobRejected, TrainSeconds, VerifySeconds,
+            _excluded.Order(StringComparer.Ordinal).ToList(), _verdicts.ToList()));
 
     /// <summary>The state a snapshot describes (events after it are applied on top).</summary>
     public static JobState FromSnapshot(JobSnapshot s)
@@ -193,6 +244,13 @@ public sealed class JobState
         };
         state._log.AddRange(s.Log);
         state._history.AddRange(s.History);
+        if (s.Verification is { } v)
+        {
+            (state.RoundAccepted, state.RoundRejected, state.JobAccepted, state.JobRejected) = (v.RoundAccepted, v.RoundRejected, v.JobAccepted, v.JobRejected);
+            (state.TrainSeconds, state.VerifySeconds) = (v.TrainSeconds, v.VerifySeconds);
+            state._excluded.UnionWith(v.ExcludedWorkers);
+            state._verdicts.AddRange(v.Verdicts);
+        }
         return state;
     }
 
@@ -227,7 +285,8 @@ public sealed class JobState
         return null;
     }
 
-    public JobView View(IReadOnlyDictionary<int, (int Step, float Loss)> progress) => new(
+    /// <summary>The status view; shards in <paramref name="verifying"/> are being verified.</summary>
+    public JobView View(IReadOnlyDictionary<int, (int Step, float Loss)> progress, IReadOnlySet<int>? verifying = null) => new(
         JobId,
         Spec?.Name ?? "",
         Phase,
@@ -235,7 +294,7 @@ public sealed class JobState
         Spec?.Training.Rounds ?? 0,
         Spec?.Training.Shards ?? 0,
         Spec?.Training.InnerSteps ?? 0,
-        1.0,
+        MatchRate,
         SubmittedAt,
         FinishedAt,
         Reason,
@@ -246,12 +305,17 @@ public sealed class JobState
         _history,
         RoundOpen
             ? Shards.Select(s => new ShardView(s.Shard,
-                s.Done ? "done" : s.WorkerId is null ? "waiting" : "running",
+                s.Done ? "done" : s.WorkerId is null ? "waiting" : verifying?.Contains(s.Shard) == true ? "verifying" : "running",
                 s.WorkerId, s.Epoch,
                 s.Done ? Spec!.Training.InnerSteps : progress.TryGetValue(s.Shard, out var p) ? p.Step : 0,
                 Spec!.Training.InnerSteps,
                 s.Done ? s.MeanLoss : progress.TryGetValue(s.Shard, out var q) && !float.IsNaN(q.Loss) ? q.Loss : null)).ToList()
-            : []);
+            : [],
+        _verdicts.TakeLast(MaxVerdictsShown).ToList(),
+        VerifySeconds,
+        TrainSeconds);
+
+    private const int MaxVerdictsShown = 50;
 
     private void Note(DateTimeOffset at, string text) => _log.Add(new JobLogEntry(_log.Count, at, text));
 

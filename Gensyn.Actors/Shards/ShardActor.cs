@@ -1,13 +1,20 @@
 using Akka.Actor;
 using Akka.Event;
 using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Verification;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
 using Gensyn.Training.Checkpoints;
+using Gensyn.Training.Verification;
 
 namespace Gensyn.Actors.Shards;
 
-/// <summary>What a ShardActor needs to dispatch its shard.</summary>
+/// <summary>
+/// What a ShardActor needs to dispatch and verify its shard: <see cref="Samples"/> is the job's k,
+/// <see cref="NumericClass"/> the class the verifiers replay in, <see cref="Excluded"/> the workers the job
+/// no longer trusts.
+/// </summary>
 public sealed record ShardOrder(
     string JobId,
     int Round,
@@ -15,14 +22,21 @@ public sealed record ShardOrder(
     string SpecYaml,
     string BaseDirectory,
     Sha256Digest StartState,
-    long StartStateBytes);
+    long StartStateBytes,
+    int InnerSteps,
+    int Samples,
+    string NumericClass,
+    IReadOnlyList<string> Excluded);
 
 /// <summary>
-/// Gets one shard of one round done: asks the scheduler for a worker, has its parent (the JobActor)
-/// journal the assignment and its epoch, sends the worker the assignment (resuming from the last good
-/// checkpoint when an earlier worker left one), watches it, relays progress and checkpoints, and hands
-/// a valid result to the parent. A worker that fails, vanishes, stops making progress or is lost to the
-/// scheduler is released and the shard is asked for again; the new epoch fences out the old assignment.
+/// Gets one shard of one round done and verified: asks the scheduler for a worker, has its parent (the
+/// JobActor) journal the assignment and its epoch, sends the worker the assignment (resuming from the last
+/// good checkpoint when an earlier worker left one), watches it, and relays progress and checkpoints. When
+/// the worker commits a signed result, it draws the steps to challenge from a fresh secret bound to the
+/// committed root, asks the worker to open them, has a verifier replay them, and hands the result with its
+/// verdict to the parent. A worker that fails, vanishes, stops making progress or is lost to the scheduler
+/// is released and the shard is asked for again; the new epoch fences out the old assignment. A rejected
+/// result sends the shard to another worker, never to one the job has excluded.
 /// </summary>
 public sealed class ShardActor : ReceiveActor, IWithTimers
 {
@@ -32,40 +46,57 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     public sealed record Progress(int Shard, int Step, float Loss) : INoSerializationVerificationNeeded;
     public sealed record Checkpointed(ShardCheckpointed Checkpoint) : INoSerializationVerificationNeeded;
     public sealed record CheckpointUnusable(int Shard, Sha256Digest Checkpoint, string Reason) : INoSerializationVerificationNeeded;
-    public sealed record Done(ShardResult Result) : INoSerializationVerificationNeeded;
+    /// <summary>A result and its verdict; the parent persists both and answers <see cref="Accepted"/> or <see cref="Rejected"/>.</summary>
+    public sealed record Judged(ShardResult Result, ShardVerdict Verdict, string WorkerAddress, IReadOnlyList<int> Steps, string Secret) : INoSerializationVerificationNeeded;
+    public sealed record Verifying(int Shard, bool Active) : INoSerializationVerificationNeeded;
+    public sealed record Rejected(IReadOnlyList<string> Excluded) : INoSerializationVerificationNeeded;
     public sealed record Lost(int Shard, int Epoch, string WorkerId, string Reason, bool CountsAsFailure) : INoSerializationVerificationNeeded;
     public sealed record Accepted : INoSerializationVerificationNeeded;
     public sealed record Abandon : INoSerializationVerificationNeeded;
     public sealed record StartStateMissing(int Shard, string Reason) : INoSerializationVerificationNeeded;
     public sealed record StartStateRestored : INoSerializationVerificationNeeded;
     private sealed record Stalled(int Epoch) : INoSerializationVerificationNeeded;
+    private sealed record ChallengeExpired(int Epoch) : INoSerializationVerificationNeeded;
     private sealed record AskAgain : INoSerializationVerificationNeeded;
 
     /// <summary>HOCON: how long a worker may go without reporting progress before its shard is reassigned.</summary>
     public const string StallTimeoutSetting = "gensyn.shard-stall-timeout";
 
+    /// <summary>HOCON: how long a worker has to open the challenged states before its result is rejected as unavailable.</summary>
+    public const string ChallengeTimeoutSetting = "gensyn.challenge-timeout";
+
     private readonly ShardOrder _order;
     private readonly IActorRef _registry;
     private readonly IActorRef _blobs;
+    private readonly IActorRef _verifiers;
     private readonly BlobStore _store;
     private readonly TimeSpan _stallTimeout;
+    private readonly TimeSpan _challengeTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IReadOnlyList<string> _excluded;
+    private WorkerGranted? _granted;
     private string? _workerId;
     private IActorRef? _worker;
     private int _epoch = -1;
+    private int _resumedAt;
+    private (ShardResult Result, IReadOnlyList<int> Steps, byte[] Secret)? _challenge;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store) =>
-        Akka.Actor.Props.Create(() => new ShardActor(order, registry, blobs, store));
+    public static Props Props(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store, IActorRef verifiers) =>
+        Akka.Actor.Props.Create(() => new ShardActor(order, registry, blobs, store, verifiers));
 
-    public ShardActor(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store)
+    public ShardActor(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store, IActorRef verifiers)
     {
         _order = order;
         _registry = registry;
         _blobs = blobs;
         _store = store;
-        _stallTimeout = Context.System.Settings.Config.GetTimeSpan(StallTimeoutSetting, TimeSpan.FromSeconds(60));
+        _verifiers = verifiers;
+        _excluded = order.Excluded;
+        var config = Context.System.Settings.Config;
+        _stallTimeout = config.GetTimeSpan(StallTimeoutSetting, TimeSpan.FromSeconds(60));
+        _challengeTimeout = config.GetTimeSpan(ChallengeTimeoutSetting, TimeSpan.FromSeconds(60));
         Waiting();
     }
 
@@ -80,7 +111,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: false));
     }
 
-    private void AskForWorker() => _registry.Tell(new RequestWorker(_order.JobId, _order.Round, _order.Shard, Self));
+    private void AskForWorker() => _registry.Tell(new RequestWorker(_order.JobId, _order.Round, _order.Shard, Self, _excluded));
 
     private string Label => $"{_order.JobId} round {_order.Round} shard {_order.Shard}";
 
@@ -88,6 +119,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     {
         Receive<WorkerGranted>(granted =>
         {
+            _granted = granted;
             _workerId = granted.WorkerId;
             _worker = granted.Worker;
             Context.Parent.Tell(new AssignRequested(_order.Shard, granted.WorkerId, granted.Worker));
@@ -103,7 +135,9 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
                 Context.Parent.Tell(new StartStateMissing(_order.Shard, problem));
                 return;
             }
-            var resume = confirmed.Resume is { } checkpoint && Usable(checkpoint) ? checkpoint : (Sha256Digest?)null;
+            Sha256Digest? resume = null;
+            _resumedAt = 0;
+            if (confirmed.Resume is { } checkpoint && Usable(checkpoint, out var step)) (resume, _resumedAt) = (checkpoint, step);
             Context.Watch(_worker);
             _worker.Tell(new ShardAssignment(_order.JobId, _order.Round, _order.Shard, _epoch, _order.SpecYaml, _order.BaseDirectory,
                 _order.StartState, _order.StartStateBytes, Self, _blobs, resume));
@@ -146,13 +180,13 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
                 LoseWorker($"its result names end state {result.EndState}, which it never uploaded", countsAsFailure: true);
                 return;
             }
-            Context.Parent.Tell(new Done(result));
-        });
-        Receive<Accepted>(_ =>
-        {
-            _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: true));
-            Context.Unwatch(_worker);
-            Context.Stop(Self);
+            var signature = ClaimSigner.Check(ShardResultClaim.From(result), result.Signature, _granted!.Address);
+            if (!signature.Valid)
+            {
+                LoseWorker($"its result is not signed by its registered key {_granted.Address} ({signature.Reason})", countsAsFailure: true);
+                return;
+            }
+            Challenge(result);
         });
         Receive<ShardFailed>(failed =>
         {
@@ -169,6 +203,90 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             if (t.ActorRef.Equals(_worker)) LoseWorker("the worker's process is gone", countsAsFailure: true, workerGone: true);
         });
         Common();
+    }
+
+    /// <summary>
+    /// Draws the steps to challenge — after the result is committed, from a fresh secret, so the worker could not
+    /// know them — and asks the worker to open them. Fewer steps for a worker with a long honest streak, never none.
+    /// </summary>
+    private void Challenge(ShardResult result)
+    {
+        var secret = ChallengeSampler.NewSecret();
+        var k = VerificationPolicy.Samples(_order.Samples, _granted!.HonestStreak);
+        var steps = VerificationPolicy.Draw(secret, _order.JobId, _order.Round, _order.Shard, result.MerkleRoot, _order.InnerSteps, _resumedAt, k);
+        _challenge = (result, steps, secret);
+        Timers.Cancel("stall");
+        _log.Info("{0}: worker {1} committed root {2}; challenging {3} step(s): {4}", Label, _workerId, result.MerkleRoot.ToString()[..12], steps.Count, string.Join(", ", steps));
+        _worker!.Tell(new OpenSteps(_order.JobId, _order.Round, _order.Shard, _epoch, steps, CrossClass));
+        Timers.StartSingleTimer("challenge", new ChallengeExpired(_epoch), _challengeTimeout);
+        Context.Parent.Tell(new Verifying(_order.Shard, true));
+        Become(Challenging);
+    }
+
+    /// <summary>Whether the worker's results are bit-comparable with the verifiers' (else the tolerance check, which needs the states after too).</summary>
+    private bool CrossClass => _granted!.NumericClass != _order.NumericClass;
+
+    private void Challenging()
+    {
+        Receive<StepsOpened>(opened =>
+        {
+            if (_challenge is not { } c || !Current(opened.Epoch, opened.WorkerId) || opened.Round != _order.Round || opened.Shard != _order.Shard) return;
+            var missing = opened.Leaves?.FirstOrDefault(l => l?.State is { } state && !_store.Contains(state));
+            if (missing is not null)
+            {
+                Judge(Verdict(VerdictOutcome.Invalid, $"its opening of leaf {missing.Leaf} names state {missing.State}, which it never uploaded"));
+                return;
+            }
+            _verifiers.Tell(new VerifyShard(_order.JobId, _order.SpecYaml, _order.BaseDirectory, _order.Round, _order.Shard, _epoch, _workerId!,
+                _granted!.Address, c.Result.MerkleRoot, _order.StartState, c.Result.EndState, c.Steps, opened.Leaves ?? [], CrossClass, _blobs));
+        });
+        Receive<ShardVerdict>(verdict =>
+        {
+            if (_challenge is null || !Current(verdict.Epoch, verdict.WorkerId)) return;
+            Judge(verdict);
+        });
+        Receive<ChallengeExpired>(expired =>
+        {
+            if (expired.Epoch == _epoch && _challenge is not null)
+                Judge(Verdict(VerdictOutcome.Unavailable, $"it did not open the challenged steps within {_challengeTimeout.TotalSeconds:0} s"));
+        });
+        Receive<Accepted>(_ =>
+        {
+            _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: true));
+            Context.Unwatch(_worker);
+            Context.Stop(Self);
+        });
+        Receive<Rejected>(rejected =>
+        {
+            _excluded = rejected.Excluded;
+            Context.Parent.Tell(new Verifying(_order.Shard, false));
+            _challenge = null;
+            Release(askAgain: true, countsAsFailure: true);
+        });
+        Receive<ShardProgress>(_ => { });
+        Receive<ShardCheckpointed>(_ => { });
+        Receive<Terminated>(t =>
+        {
+            if (!t.ActorRef.Equals(_worker)) return;
+            _challenge = null;
+            Context.Parent.Tell(new Verifying(_order.Shard, false));
+            LoseWorker("the worker's process is gone before its result was verified", countsAsFailure: true, workerGone: true);
+        });
+        Common();
+    }
+
+    private ShardVerdict Verdict(VerdictOutcome outcome, string reason) =>
+        new(_order.JobId, _order.Round, _order.Shard, _epoch, _workerId!, outcome, reason);
+
+    /// <summary>Hands the result and its verdict to the parent, which persists them and answers Accepted or Rejected.</summary>
+    private void Judge(ShardVerdict verdict)
+    {
+        if (_challenge is not { } c) return;
+        Timers.Cancel("challenge");
+        if (verdict.IsAccepted) _log.Info("{0}: worker {1}'s result accepted: {2}", Label, _workerId, verdict.Reason);
+        else _log.Warning("{0}: worker {1}'s result rejected ({2}): {3}", Label, _workerId, verdict.Outcome, verdict.Reason);
+        _registry.Tell(new WorkerJudged(_workerId!, verdict.IsAccepted));
+        Context.Parent.Tell(new Judged(c.Result, verdict, _granted!.Address, c.Steps, Convert.ToHexStringLower(c.Secret)));
     }
 
     private void Common()
@@ -190,12 +308,14 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private void ArmStallTimer() => Timers.StartSingleTimer("stall", new Stalled(_epoch), _stallTimeout);
 
     /// <summary>A checkpoint is used only if its blob passes its hash and loads as this shard's checkpoint.</summary>
-    private bool Usable(Sha256Digest checkpoint)
+    private bool Usable(Sha256Digest checkpoint, out int localStep)
     {
         string reason;
+        localStep = 0;
         try
         {
             var loaded = ShardCheckpointFile.Deserialize(_store.Get(checkpoint), $"checkpoint {checkpoint}");
+            localStep = loaded.LocalStep;
             if (loaded.Round == _order.Round && loaded.Shard == _order.Shard) return true;
             reason = $"it belongs to round {loaded.Round} shard {loaded.Shard}";
         }
@@ -227,16 +347,24 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     {
         if (_workerId is null) return;
         _log.Warning("{0}: released worker {1} (epoch {2}): {3}", Label, _workerId, _epoch, reason);
+        Context.Parent.Tell(new Lost(_order.Shard, _epoch, _workerId, reason, countsAsFailure));
+        Release(askAgain, countsAsFailure, workerGone);
+    }
+
+    /// <summary>Lets the worker go (it stops the shard), and waits for another one.</summary>
+    private void Release(bool askAgain, bool countsAsFailure, bool workerGone = false)
+    {
         Timers.Cancel("stall");
+        Timers.Cancel("challenge");
         if (_worker is not null)
         {
             Context.Unwatch(_worker);
             if (_epoch >= 0) _worker.Tell(new AbandonShard(_order.JobId, _order.Round, _order.Shard, _epoch));
         }
-        Context.Parent.Tell(new Lost(_order.Shard, _epoch, _workerId, reason, countsAsFailure));
         _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: false, workerGone));
         _workerId = null;
         _worker = null;
+        _granted = null;
         Become(Waiting);
         // A busy worker frees up soon: give it (or another) a moment before asking again.
         if (!askAgain) return;

@@ -8,12 +8,18 @@ public sealed record WorkerEntry<TRef>(
     double MemoryGb,
     int Threads,
     string NumericClass,
-    double Price)
+    double Price,
+    string Address = "")
 {
     public string? BusyWith { get; set; }
     public TRef? GrantedTo { get; set; }
     public int Completed { get; set; }
     public int Released { get; set; }
+
+    /// <summary>Verdicts on this worker's results: accepted, rejected, and accepted in a row since the last rejection.</summary>
+    public int Accepted { get; set; }
+    public int Rejected { get; set; }
+    public int HonestStreak { get; set; }
 
     /// <summary>When this process last registered (workers re-register every few seconds while alive).</summary>
     public DateTime LastSeen { get; set; } = DateTime.UtcNow;
@@ -22,9 +28,14 @@ public sealed record WorkerEntry<TRef>(
     public double Reliability => Completed + Released == 0 ? 1.0 : (double)Completed / (Completed + Released);
 }
 
-/// <summary>A shard waiting for a worker.</summary>
-public sealed record WorkRequest<TRef>(string JobId, int Round, int Shard, TRef Requester)
+/// <summary>A shard waiting for a worker; never one of <see cref="Exclude"/> (by id) or <see cref="ExcludeAddresses"/> (by provider key).</summary>
+public sealed record WorkRequest<TRef>(string JobId, int Round, int Shard, TRef Requester, IReadOnlyCollection<string>? Exclude = null,
+                                       IReadOnlyCollection<string>? ExcludeAddresses = null)
 {
+    public bool Allows(WorkerEntry<TRef> worker) =>
+        Exclude?.Contains(worker.WorkerId) != true &&
+        ExcludeAddresses?.Any(a => string.Equals(a, worker.Address, StringComparison.OrdinalIgnoreCase)) != true;
+
     public string Label => $"{JobId} round {Round} shard {Shard}";
 }
 
@@ -55,6 +66,7 @@ public sealed class SchedulerState<TRef> where TRef : notnull
         // The same identity from a new process: its old work is gone.
         worker.Completed = old.Completed;
         worker.Released = old.Released;
+        (worker.Accepted, worker.Rejected, worker.HonestStreak) = (old.Accepted, old.Rejected, old.HonestStreak);
         _workers[existing] = worker;
         return worker;
     }
@@ -89,17 +101,41 @@ public sealed class SchedulerState<TRef> where TRef : notnull
         return worker;
     }
 
-    /// <summary>Pairs waiting shards with idle workers, oldest request first.</summary>
+    /// <summary>A verifier judged one of the worker's results: a rejection resets its honest streak (so it is challenged fully again).</summary>
+    public void Judged(string workerId, bool accepted)
+    {
+        var worker = _workers.Find(w => w.WorkerId == workerId);
+        if (worker is null) return;
+        if (accepted)
+        {
+            worker.Accepted++;
+            worker.HonestStreak++;
+        }
+        else
+        {
+            worker.Rejected++;
+            worker.HonestStreak = 0;
+        }
+    }
+
+    /// <summary>
+    /// Pairs waiting shards with idle workers, oldest request first; a request that excludes every idle worker
+    /// keeps its place and the next one is served.
+    /// </summary>
     public IReadOnlyList<(WorkRequest<TRef> Request, WorkerEntry<TRef> Worker)> Match()
     {
         var grants = new List<(WorkRequest<TRef>, WorkerEntry<TRef>)>();
-        while (_queue.Count > 0)
+        for (var i = 0; i < _queue.Count;)
         {
-            var worker = _workers.Where(w => w.BusyWith is null)
+            var request = _queue[i];
+            var worker = _workers.Where(w => w.BusyWith is null && request.Allows(w))
                 .OrderByDescending(w => w.Reliability).ThenBy(w => w.Price).FirstOrDefault();
-            if (worker is null) break;
-            var request = _queue[0];
-            _queue.RemoveAt(0);
+            if (worker is null)
+            {
+                i++;
+                continue;
+            }
+            _queue.RemoveAt(i);
             worker.BusyWith = request.Label;
             worker.GrantedTo = request.Requester;
             grants.Add((request, worker));

@@ -7,29 +7,41 @@ using Gensyn.Actors.Blobs;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
 using Gensyn.Training.Training;
+using Gensyn.Training.Verification;
 
 namespace Gensyn.Actors.Workers;
 
 /// <summary>
 /// A provider's worker. It reaches the coordinators only through ClusterClient (it is never a cluster
-/// member), registers every few seconds, and runs one shard at a time: fetch the start state by hash,
-/// train H steps on the training thread (progress every few steps, a checkpoint uploaded every C steps),
-/// upload the end state, and send the result with its Merkle commitment to the shard's actor.
+/// member), registers every few seconds with the address of its key, and runs one shard at a time: fetch
+/// the start state by hash, train H steps on the training thread (progress every few steps, a checkpoint
+/// uploaded every C steps), upload the end state, and send the signed result with its Merkle commitment to
+/// the shard's actor. It keeps what it needs to answer that shard's challenge: asked to open steps, it
+/// recomputes the states from its checkpoints, uploads them and sends them back with signed proofs.
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
     private sealed record RegisterTick : INoSerializationVerificationNeeded;
-    private sealed record Finished(ShardAssignment Assignment, string? Failure) : INoSerializationVerificationNeeded;
+    private sealed record Finished(ShardAssignment Assignment, string? Failure, Committed? Committed = null) : INoSerializationVerificationNeeded;
+    private sealed record Answered(OpenSteps Request, string? Failure) : INoSerializationVerificationNeeded;
+
+    /// <summary>The last shard this worker committed to (its signed result), kept until it is judged or abandoned.</summary>
+    private sealed record Committed(ShardAssignment Assignment, ShardTrajectory Trajectory, MerkleTree Tree, ShardResult Result);
 
     private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(2);
 
     private readonly WorkerOptions _options;
     private readonly TrainingThread _thread = new("worker-training");
     private readonly BlobStore _store;
+    private readonly WorkerKey _key;
+    private readonly WorkerBehavior _behavior;
+    private readonly double _fakeFraction;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private Committed? _committed;
     private readonly IMaterializer _materializer = Context.Materializer();
     private IActorRef _client = ActorRefs.Nobody;
     private bool _registered;
@@ -45,19 +57,30 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         _options = options;
         _store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
+        _key = WorkerKey.LoadOrCreate(options.KeyFile);
+        (_behavior, _fakeFraction) = Misbehaviour();
 
         Receive<RegisterTick>(_ => _client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, new RegisterWorker(
-            options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass, options.PricePerHour))));
+            options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass, options.PricePerHour, _key.Address))));
         Receive<WorkerRegistered>(_ =>
         {
             if (_registered) return;
             _registered = true;
-            _log.Info("Worker {0} registered with the coordinators ({1}, {2})", options.WorkerId, options.Device, options.NumericClass);
+            _log.Info("Worker {0} registered with the coordinators ({1}, {2}, key {3})", options.WorkerId, options.Device, options.NumericClass, _key.Address);
         });
         Receive<WorkerRefused>(refused => _log.Warning("The coordinators refused worker {0}: {1}", refused.WorkerId, refused.Reason));
         Receive<ShardAssignment>(Assign);
+        Receive<OpenSteps>(Open);
+        Receive<Answered>(answered =>
+        {
+            var r = answered.Request;
+            if (answered.Failure is { } failure) _log.Warning("Could not open {0} round {1} shard {2}'s challenged steps: {3}", r.JobId, r.Round, r.Shard, failure);
+            else _log.Info("Opened {0} round {1} shard {2}'s challenged steps {3}", r.JobId, r.Round, r.Shard, string.Join(", ", r.Steps));
+        });
         Receive<AbandonShard>(abandon =>
         {
+            if (_committed?.Assignment is { } k && k.JobId == abandon.JobId && k.Round == abandon.Round && k.Shard == abandon.Shard && k.Epoch == abandon.Epoch)
+                _committed = null;
             if (_current is { } c && c.JobId == abandon.JobId && c.Round == abandon.Round && c.Shard == abandon.Shard && c.Epoch == abandon.Epoch)
             {
                 _log.Info("Abandoning {0} round {1} shard {2} as the coordinator asked", c.JobId, c.Round, c.Shard);
@@ -78,6 +101,12 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             {
                 _log.Warning("{0} round {1} shard {2} failed: {3}", a.JobId, a.Round, a.Shard, failure);
                 a.ShardActor.Tell(new ShardFailed(a.JobId, a.Round, a.Shard, a.Epoch, options.WorkerId, failure[..Math.Min(failure.Length, 500)]));
+            }
+            if (finished.Committed is { } committed && ReferenceEquals(_current, a))
+            {
+                // Kept before the result leaves, so the challenge that follows finds it.
+                _committed = committed;
+                a.ShardActor.Tell(committed.Result);
             }
             if (ReferenceEquals(_current, a))
             {
@@ -126,15 +155,18 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _log.Info("Assigned {0} round {1} shard {2} (epoch {3}){4}", a.JobId, a.Round, a.Shard, a.Epoch,
             a.ResumeFrom is { } r ? $", resuming from checkpoint {r}" : "");
         _current = a;
+        _committed = null;
         Context.Watch(a.ShardActor);
         _cancel = new CancellationTokenSource();
         var token = _cancel.Token;
         var self = Self;
-        Run(a, token).ContinueWith(t => new Finished(a, t.IsCompletedSuccessfully || token.IsCancellationRequested ? null : t.Exception?.GetBaseException().Message ?? "failed"))
+        Run(a, token).ContinueWith(t => t.IsCompletedSuccessfully
+                ? new Finished(a, null, t.Result)
+                : new Finished(a, token.IsCancellationRequested ? null : t.Exception?.GetBaseException().Message ?? "failed"))
             .PipeTo(self);
     }
 
-    private async Task Run(ShardAssignment a, CancellationToken token)
+    private async Task<Committed> Run(ShardAssignment a, CancellationToken token)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var startBytes = await BlobTransfer.Fetch(a.Blobs, a.StartState, _materializer, TransferTimeout, token);
@@ -157,21 +189,80 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         }
         var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
         var observer = new Observer(this, a, spec.Training.InnerSteps);
-        var (outcome, prepared) = await _thread.Run(() =>
+        var (trajectory, prepared) = await _thread.Run(() =>
         {
             var (session, trainCount) = Session(a, spec);
             var ready = clock.Elapsed;
             var task = ShardTask.For(spec, a.Round, a.Shard, trainCount);
-            return (session.RunShard(task, start, observer, resume, token), ready);
+            return (ShardTrajectory.Run(session, task, start, _behavior, _fakeFraction, observer, resume, token), ready);
         });
         var trained = clock.Elapsed;
         token.ThrowIfCancellationRequested();
+        var outcome = trajectory.Outcome;
         var endBytes = CheckpointFile.Serialize(outcome.FinalState);
         var endHash = _store.Put(endBytes);
         await BlobTransfer.Upload(a.Blobs, endHash, endBytes, _materializer, TransferTimeout, token);
-        a.ShardActor.Tell(new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, endHash, outcome.MerkleRoot, outcome.Losses.ToList()));
+        token.ThrowIfCancellationRequested();
+        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, endHash, outcome.MerkleRoot, outcome.Losses.ToList(), "",
+            Math.Round((trained - prepared).TotalSeconds, 3));
+        result = result with { Signature = ClaimSigner.Sign(_key, ShardResultClaim.From(result)) };
         _log.Info($"{a.JobId} round {a.Round} shard {a.Shard} done: root {outcome.MerkleRoot} (fetch {fetched.TotalMilliseconds:F0} ms, " +
                   $"data and model {(prepared - fetched).TotalMilliseconds:F0} ms, train {(trained - prepared).TotalMilliseconds:F0} ms, upload {(clock.Elapsed - trained).TotalMilliseconds:F0} ms)");
+        return new Committed(a, trajectory, new MerkleTree(outcome.StepDigests), result);
+    }
+
+    /// <summary>
+    /// Answers a challenge of the shard this worker last committed to: for every challenged step i, the state after
+    /// step i − 1 in full (uploaded as a blob) and leaf i (in full too when asked WithAfter), plus leaves 0 and H,
+    /// each with its Merkle proof and signed. A refuser (a test-only misbehaviour) never answers.
+    /// </summary>
+    private void Open(OpenSteps request)
+    {
+        if (_committed is not { } c || c.Assignment.JobId != request.JobId || c.Assignment.Round != request.Round
+            || c.Assignment.Shard != request.Shard || c.Assignment.Epoch != request.Epoch)
+        {
+            _log.Warning("Asked to open {0} round {1} shard {2} (epoch {3}), which this worker does not hold", request.JobId, request.Round, request.Shard, request.Epoch);
+            return;
+        }
+        if (_behavior == WorkerBehavior.Refuser)
+        {
+            _log.Warning("GENSYN_WORKER_BEHAVIOR=refuser: ignoring the challenge of {0} round {1} shard {2}", request.JobId, request.Round, request.Shard);
+            return;
+        }
+        var self = Self;
+        Answer(c, request).ContinueWith(t => new Answered(request, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))
+            .PipeTo(self);
+    }
+
+    private async Task Answer(Committed c, OpenSteps request)
+    {
+        var a = c.Assignment;
+        var h = c.Trajectory.Outcome.StepDigests.Count - 1;
+        var steps = (request.Steps ?? []).Where(s => s >= 1 && s <= h).Distinct().Order().ToList();
+        var full = steps.Select(s => s - 1).Concat(request.WithAfter ? steps : []).ToHashSet();
+        var indices = steps.Select(s => s - 1).Concat(steps).Append(0).Append(h).Distinct().Order().ToList();
+        var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
+        var opened = await _thread.Run(() =>
+        {
+            var (session, _) = Session(a, spec);
+            return indices.Select(i => (Leaf: i, State: full.Contains(i) ? CheckpointFile.Serialize(c.Trajectory.OpenState(session, i)) : null)).ToList();
+        });
+        var root = c.Trajectory.Outcome.MerkleRoot;
+        var leaves = new List<OpenedLeaf>();
+        foreach (var (leaf, bytes) in opened)
+        {
+            Sha256Digest? blob = null;
+            if (bytes is not null)
+            {
+                blob = _store.Put(bytes);
+                await BlobTransfer.Upload(a.Blobs, blob.Value, bytes, _materializer, TransferTimeout);
+            }
+            var digest = c.Trajectory.Outcome.StepDigests[leaf];
+            var proof = c.Tree.Prove(leaf);
+            var signature = ClaimSigner.Sign(_key, new OpeningClaim(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, leaf, digest, root));
+            leaves.Add(new OpenedLeaf(leaf, digest, new LeafProof(proof.Index, proof.LeafCount, proof.Siblings), blob, signature));
+        }
+        a.ShardActor.Tell(new StepsOpened(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, leaves));
     }
 
     /// <summary>The job's session, kept while consecutive shards belong to the same job (runs on the training thread).</summary>
@@ -188,8 +279,21 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         return (_session.Value.Session, _session.Value.Data.Train.Count);
     }
 
-    /// <summary>Test-only misbehaviour, hidden from --help: GENSYN_WORKER_BEHAVIOR=stall takes a shard and never progresses.</summary>
+    /// <summary>
+    /// Test-only misbehaviour, hidden from --help: GENSYN_WORKER_BEHAVIOR=stall takes a shard and never progresses;
+    /// lazy | noisy | stale | wrong-data | copycat | refuser cheat as <see cref="WorkerBehavior"/> describes, faking
+    /// a fraction GENSYN_WORKER_FAKE_FRACTION (default 0.25) of the steps where that applies.
+    /// </summary>
     private static string? Behavior => Environment.GetEnvironmentVariable("GENSYN_WORKER_BEHAVIOR");
+
+    private (WorkerBehavior, double) Misbehaviour()
+    {
+        if (Behavior == "stall") return (WorkerBehavior.Honest, 0);
+        var behavior = WorkerBehaviors.Parse(Behavior);
+        var fraction = double.TryParse(Environment.GetEnvironmentVariable("GENSYN_WORKER_FAKE_FRACTION"), System.Globalization.CultureInfo.InvariantCulture, out var f) ? f : 0.25;
+        if (behavior != WorkerBehavior.Honest) _log.Warning("GENSYN_WORKER_BEHAVIOR={0}: this worker cheats (fake fraction {1})", behavior, fraction);
+        return (behavior, fraction);
+    }
 
     /// <summary>Progress every few steps and at least every second (the coordinator's stall deadline feeds on it); each checkpoint stored locally and uploaded in the background.</summary>
     private sealed class Observer(WorkerActor worker, ShardAssignment a, int innerSteps) : IShardObserver

@@ -31,7 +31,8 @@ public sealed class WorkerRegistry : ReceiveActor
         Receive<RequestWorker>(request =>
         {
             Context.Watch(request.Requester);
-            _state.Enqueue(new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester));
+            _state.Enqueue(new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester,
+                request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList()));
             if (_state.Workers.Count == 0)
                 _log.Info("{0} round {1} shard {2} waits: no worker is registered", request.JobId, request.Round, request.Shard);
             Dispatch();
@@ -49,9 +50,10 @@ public sealed class WorkerRegistry : ReceiveActor
             else if (worker is not null) _log.Debug("Worker {0} is idle", worker.WorkerId);
             Dispatch();
         });
+        Receive<WorkerJudged>(judged => _state.Judged(judged.WorkerId, judged.Accepted));
         Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(w => new WorkerView(
             w.WorkerId, w.Device, w.MemoryGb, w.Threads, w.NumericClass, w.Price,
-            w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed)).ToList())));
+            w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address, w.Accepted, w.Rejected, w.HonestStreak)).ToList())));
         Receive<Terminated>(t =>
         {
             var (worker, grantedTo) = _state.Remove(t.ActorRef);
@@ -74,6 +76,12 @@ public sealed class WorkerRegistry : ReceiveActor
             register.Worker.Tell(new WorkerRefused(register.WorkerId, "worker id must be 1-100 characters and threads 1-1024"));
             return;
         }
+        if (!Nethereum.Util.AddressUtil.Current.IsValidEthereumAddressHexFormat(register.Address))
+        {
+            _log.Warning("Refused worker {0} from {1}: '{2}' is not an Ethereum address", register.WorkerId, register.Worker.Path.Address, register.Address);
+            register.Worker.Tell(new WorkerRefused(register.WorkerId, $"'{register.Address}' is not an Ethereum address; a worker signs its results with its key"));
+            return;
+        }
         var known = _state.Workers.Any(w => w.WorkerId == register.WorkerId && w.Ref.Equals(register.Worker));
         if (_state.Workers.FirstOrDefault(w => w.WorkerId == register.WorkerId && !w.Ref.Equals(register.Worker)) is { } holder)
         {
@@ -91,7 +99,7 @@ public sealed class WorkerRegistry : ReceiveActor
             holder.GrantedTo?.Tell(new WorkerLost(holder.WorkerId));
         }
         _state.Register(new WorkerEntry<IActorRef>(register.WorkerId, register.Worker, register.Device, register.MemoryGb,
-            register.Threads, register.NumericClass, register.PricePerHour)).LastSeen = DateTime.UtcNow;
+            register.Threads, register.NumericClass, register.PricePerHour, register.Address)).LastSeen = DateTime.UtcNow;
         if (!known)
         {
             Context.Watch(register.Worker);
@@ -107,7 +115,7 @@ public sealed class WorkerRegistry : ReceiveActor
         foreach (var (request, worker) in _state.Match())
         {
             _log.Info("Granted worker {0} to {1}", worker.WorkerId, request.Label);
-            request.Requester.Tell(new WorkerGranted(worker.WorkerId, worker.Ref, worker.Threads, worker.NumericClass));
+            request.Requester.Tell(new WorkerGranted(worker.WorkerId, worker.Ref, worker.Threads, worker.NumericClass, worker.Address, worker.HonestStreak));
         }
     }
 }

@@ -26,6 +26,34 @@ public sealed record ShardCheckpointSaved(int Round, int Shard, int Epoch, strin
 /// <summary>A checkpoint failed its hash or would not load: it is never used; the shard restarts from the round's start state.</summary>
 public sealed record ShardCheckpointDiscarded(int Round, int Shard, Sha256Digest Checkpoint, string Reason, DateTimeOffset At) : IJobEvent;
 
+/// <summary>
+/// A verifier judged the result of one assignment. Accepted results are followed by <see cref="ShardCompleted"/>;
+/// a rejected one (fraud, an invalid answer, no answer) sends the shard to another worker and excludes this one
+/// from the job. <see cref="ChallengeSecret"/> (hex) is revealed here so anyone can recompute which
+/// <see cref="Steps"/> were drawn for the committed <see cref="MerkleRoot"/>; for fraud, <see cref="Step"/>,
+/// <see cref="Expected"/>, <see cref="Claimed"/> and the worker's signatures are the evidence for slashing.
+/// </summary>
+public sealed record ShardVerified(
+    int Round,
+    int Shard,
+    int Epoch,
+    string WorkerId,
+    string WorkerAddress,
+    VerdictOutcome Outcome,
+    string Reason,
+    Sha256Digest MerkleRoot,
+    string ResultSignature,
+    IReadOnlyList<int> Steps,
+    string ChallengeSecret,
+    int? Step,
+    Sha256Digest? Expected,
+    Sha256Digest? Claimed,
+    string? ClaimSignature,
+    double? RelativeError,
+    double TrainSeconds,
+    double VerifySeconds,
+    DateTimeOffset At) : IJobEvent;
+
 public sealed record ShardCompleted(int Round, int Shard, int Epoch, string WorkerId, Sha256Digest EndState, Sha256Digest MerkleRoot, double MeanLoss, DateTimeOffset At) : IJobEvent;
 
 /// <summary>The outer step is done: <see cref="GlobalState"/> is the new global state blob, <see cref="StateDigest"/> its canonical digest.</summary>
@@ -60,7 +88,8 @@ public sealed record JobSnapshot(
     IReadOnlyList<Sha256Digest>? LastShardEnds,
     JobCompleted? Result,
     IReadOnlyList<JobLogEntry> Log,
-    IReadOnlyList<RoundView> History) : IPersistedOnly;
+    IReadOnlyList<RoundView> History,
+    VerificationSnapshot? Verification = null) : IPersistedOnly;
 
 public sealed record ShardSnapshot(
     int Shard,
@@ -73,3 +102,14 @@ public sealed record ShardSnapshot(
     Sha256Digest? Checkpoint = null,
     int CheckpointStep = 0,
     IReadOnlyList<string>? FailedWorkers = null);
+
+/// <summary>The verification tallies a <see cref="JobSnapshot"/> carries (they feed the match rates).</summary>
+public sealed record VerificationSnapshot(
+    int RoundAccepted,
+    int RoundRejected,
+    int JobAccepted,
+    int JobRejected,
+    double TrainSeconds,
+    double VerifySeconds,
+    IReadOnlyList<string> ExcludedWorkers,
+    IReadOnlyList<VerdictView> Verdicts);

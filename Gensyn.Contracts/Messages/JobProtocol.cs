@@ -52,7 +52,10 @@ public enum JobPhase
     Cancelled,
 }
 
-/// <summary>One job as `status` shows it; <see cref="Shards"/> are the open round's shards.</summary>
+/// <summary>
+/// One job as `status` shows it; <see cref="Shards"/> are the open round's shards. <see cref="MatchRate"/> is the
+/// job's Gradient Match Rate: accepted results / judged results (1 before any verdict).
+/// </summary>
 public sealed record JobView(
     string JobId,
     string Name,
@@ -70,11 +73,22 @@ public sealed record JobView(
     double? TestLoss,
     double? TestPerplexity,
     IReadOnlyList<RoundView> RoundHistory,
-    IReadOnlyList<ShardView> Shards) : IGensynMessage;
+    IReadOnlyList<ShardView> Shards,
+    IReadOnlyList<VerdictView>? Verdicts = null,
+    double VerifySeconds = 0,
+    double TrainSeconds = 0) : IGensynMessage;
 
-public sealed record RoundView(int Round, string CheckpointHash, string CheckpointDigest, double MeanLoss, IReadOnlyList<string> ShardRoots, IReadOnlyList<string> Workers);
+/// <summary>
+/// A completed round. <see cref="MatchRate"/> = accepted / judged results in it; a round under 95% is not
+/// <see cref="Paid"/> (its rejected shards were re-run before it completed).
+/// </summary>
+public sealed record RoundView(int Round, string CheckpointHash, string CheckpointDigest, double MeanLoss, IReadOnlyList<string> ShardRoots, IReadOnlyList<string> Workers,
+                               double MatchRate = 1, bool Paid = true);
 
 public sealed record ShardView(int Shard, string State, string? WorkerId, int Epoch, int Step, int InnerSteps, double? Loss);
+
+/// <summary>One verdict as `status` shows it.</summary>
+public sealed record VerdictView(int Round, int Shard, int Epoch, string WorkerId, VerdictOutcome Outcome, string Reason, int Challenged);
 
 // The job catalog (a persistent cluster singleton) remembers every job id, so `status` can list them.
 

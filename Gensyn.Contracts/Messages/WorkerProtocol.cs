@@ -4,7 +4,10 @@ namespace Gensyn.Contracts.Messages;
 
 // Between a provider's worker (outside the cluster, through ClusterClient and then direct refs) and the coordinators.
 
-/// <summary>A worker introduces itself to /user/workers; <see cref="Worker"/> is the ref all work goes to.</summary>
+/// <summary>
+/// A worker introduces itself to /user/workers; <see cref="Worker"/> is the ref all work goes to.
+/// <see cref="Address"/> is the Ethereum address of its key: every result and challenge answer it sends must be signed by it.
+/// </summary>
 public sealed record RegisterWorker(
     string WorkerId,
     IActorRef Worker,
@@ -12,7 +15,8 @@ public sealed record RegisterWorker(
     double MemoryGb,
     int Threads,
     string NumericClass,
-    double PricePerHour) : IGensynMessage;
+    double PricePerHour,
+    string Address) : IGensynMessage;
 
 public sealed record WorkerRegistered(string WorkerId) : IGensynMessage;
 
@@ -43,6 +47,8 @@ public sealed record ShardProgress(string JobId, int Round, int Shard, int Epoch
 /// <summary>
 /// A finished shard: the end state (already uploaded to the coordinator's blob store), the Merkle root
 /// over the digests of the states after steps 0..H (the commitment), and each step's loss.
+/// <see cref="Signature"/> signs all of that (a <see cref="Signing.ShardResultClaim"/>) with the worker's key;
+/// <see cref="TrainSeconds"/> is the worker's own (unsigned) measure of its training time.
 /// </summary>
 public sealed record ShardResult(
     string JobId,
@@ -52,7 +58,9 @@ public sealed record ShardResult(
     string WorkerId,
     Sha256Digest EndState,
     Sha256Digest MerkleRoot,
-    IReadOnlyList<float> Losses) : IGensynMessage;
+    IReadOnlyList<float> Losses,
+    string Signature,
+    double TrainSeconds = 0) : IGensynMessage;
 
 /// <summary>The worker could not run the shard (bad blob, spec it cannot load, out of memory...).</summary>
 public sealed record ShardFailed(string JobId, int Round, int Shard, int Epoch, string WorkerId, string Reason) : IGensynMessage;
@@ -74,14 +82,30 @@ public sealed record WorkerView(
     string State,
     double Reliability,
     string? CurrentShard,
-    int CompletedShards);
+    int CompletedShards,
+    string Address = "",
+    int AcceptedResults = 0,
+    int RejectedResults = 0,
+    int HonestStreak = 0);
 
 // Between ShardActors (on any coordinator) and the Scheduler singleton.
 
-/// <summary>A shard needs a worker; the scheduler answers <see cref="WorkerGranted"/> to <see cref="Requester"/> when one is free.</summary>
-public sealed record RequestWorker(string JobId, int Round, int Shard, IActorRef Requester) : IGensynMessage;
+/// <summary>
+/// A shard needs a worker; the scheduler answers <see cref="WorkerGranted"/> to <see cref="Requester"/> when one
+/// is free. Workers in <see cref="Exclude"/> (caught cheating in this job) and providers in <see cref="ExcludeAddresses"/>
+/// (the other replica's, in replicated mode) are never granted to it.
+/// </summary>
+public sealed record RequestWorker(string JobId, int Round, int Shard, IActorRef Requester, IReadOnlyList<string>? Exclude = null,
+                                   IReadOnlyList<string>? ExcludeAddresses = null) : IGensynMessage;
 
-public sealed record WorkerGranted(string WorkerId, IActorRef Worker, int Threads, string NumericClass) : IGensynMessage;
+/// <summary>
+/// A worker for a shard. <see cref="Address"/> is the key its claims must be signed with; <see cref="HonestStreak"/> is
+/// its run of accepted verdicts since its last rejection, which lowers how many steps are challenged.
+/// </summary>
+public sealed record WorkerGranted(string WorkerId, IActorRef Worker, int Threads, string NumericClass, string Address = "", int HonestStreak = 0) : IGensynMessage;
+
+/// <summary>A verifier's judgement of a worker's result, for the worker's reputation in the scheduler.</summary>
+public sealed record WorkerJudged(string WorkerId, bool Accepted) : IGensynMessage;
 
 /// <summary>
 /// The shard is done with the worker (or no longer wants one): it is free for other work — unless

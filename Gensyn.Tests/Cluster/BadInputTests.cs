@@ -100,9 +100,9 @@ public class BadInputTests
             Assert.Single(list.Workers);
             client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, new RogueMessage("hello")));
             client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath,
-                new RegisterWorker(new string('x', 300_000), probe, "cpu", 1, 1, "cpu", 0.1)));
+                new RegisterWorker(new string('x', 300_000), probe, "cpu", 1, 1, "cpu", 0.1, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")));
             client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath,
-                new RegisterWorker("rogue", probe, "cpu", 1, 1, new string('y', 1_500_000), 0.1)));
+                new RegisterWorker("rogue", probe, "cpu", 1, 1, new string('y', 1_500_000), 0.1, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")));
             cluster.AwaitCondition(() => cluster.LogOf("coordinator") is var l && l.Contains("unknown type 'RogueMessage'") && l.Contains("byte message limit"),
                 TimeSpan.FromSeconds(30), "the coordinator to log the refused messages");
         }

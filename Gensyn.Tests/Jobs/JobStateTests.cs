@@ -27,7 +27,7 @@ public class JobStateTests
         new(round, D($"global-{round + 1}"), D($"digest-{round + 1}"), 0.75, T0.AddMinutes(round * 10 + 3));
 
     private static ShardResult Result(int round, int shard, int epoch, string worker, int losses = InnerSteps) =>
-        new(JobId, round, shard, epoch, worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}"), Enumerable.Repeat(0.5f, losses).ToList());
+        new(JobId, round, shard, epoch, worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}"), Enumerable.Repeat(0.5f, losses).ToList(), "0x");
 
     private static JobState With(params IJobEvent[] events)
     {

@@ -155,7 +155,7 @@ public sealed class ClaimSigningTests : IDisposable
     public void A_shard_result_claim_mirrors_the_message()
     {
         var c = Result();
-        var message = new ShardResult(c.JobId, c.Round, c.Shard, c.Epoch, c.WorkerId, c.EndState, c.MerkleRoot, c.Losses);
+        var message = new ShardResult(c.JobId, c.Round, c.Shard, c.Epoch, c.WorkerId, c.EndState, c.MerkleRoot, c.Losses, "0x" + new string('a', 130), TrainSeconds: 9.5);
         Assert.Equal(c.ComputeHash(), ShardResultClaim.From(message).ComputeHash());
     }
 

@@ -69,6 +69,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ShardAssigned(2, 1, 3, "worker-1", At),
             new ShardReleased(2, 1, 3, "worker-1", "the worker's process is gone", At),
             new ShardCompleted(2, 1, 4, "worker-2", DigestB, DigestC, 0.4321, At),
+            new ShardVerified(2, 1, 4, "worker-2", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", VerdictOutcome.Fraud, "step 17 does not replay", DigestC, "0x" + new string('a', 130), [4, 17], "00ff",
+                17, DigestA, DigestB, "0x" + new string('a', 130), null, 12.5, 0.25, At),
             new RoundCompleted(2, DigestA, DigestB, 0.3456, At),
             new ShardCheckpointSaved(2, 1, 4, "worker-2", 50, DigestC, At),
             new ShardCheckpointDiscarded(2, 1, DigestC, "blob was corrupt", At),
@@ -80,7 +82,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 [new ShardSnapshot(0, 1, "worker-1", true, DigestB, DigestC, 0.4321), new ShardSnapshot(1, 2, null, false, null, null, 0, DigestA, 50, ["worker-3", "worker-4"])],
                 DigestC, [DigestA, DigestB], null,
                 [new JobLogEntry(0, At, "submitted"), new JobLogEntry(1, At.AddSeconds(1), "round 0 started")],
-                [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString(), DigestA.ToString()], ["worker-1", "worker-2"])]),
+                [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString(), DigestA.ToString()], ["worker-1", "worker-2"], 0.8, false)],
+                new VerificationSnapshot(3, 1, 7, 1, 120.5, 2.25, ["worker-9"], [new VerdictView(0, 1, 2, "worker-9", VerdictOutcome.Unavailable, "no answer in 60 s", 8)])),
             new JobFailed("aggregation failed: shard 1's end state is missing", At),
             new JobCancelled("cancelled by the requester", At),
             // Requester protocol
@@ -104,20 +107,30 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ListJobIds(),
             new JobIdList(["job-0123abcd", "job-89abcdef"]),
             // Worker protocol
-            new RegisterWorker("worker-1", f.Worker, "cpu", 15.6, 2, "cpu-x64-libtorch2.10-t2", 0.2),
+            new RegisterWorker("worker-1", f.Worker, "cpu", 15.6, 2, "cpu-x64-libtorch2.10-t2", 0.2, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
             new WorkerRegistered("worker-1"),
             new WorkerRefused("worker-1", "worker id must be 1-100 characters and threads 1-1024"),
             new ShardAssignment("job-0123abcd", 2, 1, 3, Yaml, "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs),
             new ShardAssignment("job-0123abcd", 2, 1, 4, Yaml, "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs, DigestB),
             new ShardProgress("job-0123abcd", 2, 1, 3, "worker-1", 5, 0.123456789f),
-            new ShardResult("job-0123abcd", 2, 1, 3, "worker-1", DigestA, DigestB, [2.3f, 1.75f, 0.1f, float.Epsilon, 1e-30f, 3.4028235e38f]),
+            new ShardResult("job-0123abcd", 2, 1, 3, "worker-1", DigestA, DigestB, [2.3f, 1.75f, 0.1f, float.Epsilon, 1e-30f, 3.4028235e38f], "0x" + new string('a', 130), 12.5),
             new ShardFailed("job-0123abcd", 2, 1, 3, "worker-1", "out of memory"),
             new AbandonShard("job-0123abcd", 2, 1, 3),
             new ListWorkers(),
             new WorkerList([new WorkerView("worker-1", "cpu", 15.6, 2, "cpu-x64-libtorch2.10-t2", 0.2, "busy", 0.75, "job-0123abcd round 2 shard 1", 3),
                             new WorkerView("worker-2", "cpu", 7.8, 1, "cpu-x64-libtorch2.10-t1", 0.1, "idle", 1.0, null, 0)]),
             new RequestWorker("job-0123abcd", 2, 1, f.ShardActor),
-            new WorkerGranted("worker-1", f.Worker, 2, "cpu-x64-libtorch2.10-t2"),
+            new RequestWorker("job-0123abcd", 2, 1, f.ShardActor, ["worker-3"], ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]),
+            new WorkerGranted("worker-1", f.Worker, 2, "cpu-x64-libtorch2.10-t2", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", 12),
+            new WorkerJudged("worker-1", Accepted: false),
+            // Verification
+            new OpenSteps("job-0123abcd", 2, 1, 3, [4, 17, 60], WithAfter: true),
+            new StepsOpened("job-0123abcd", 2, 1, 3, "worker-1",
+                [new OpenedLeaf(3, DigestA, new LeafProof(3, 101, [DigestB, DigestC]), DigestC, "0x" + new string('a', 130)), new OpenedLeaf(4, DigestB, new LeafProof(4, 101, [DigestA]), null, "0x" + new string('a', 130))]),
+            new VerifyShard("job-0123abcd", Yaml, "/home/alice/jobs", 2, 1, 3, "worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
+                [new OpenedLeaf(0, DigestA, new LeafProof(0, 9, [DigestB]), null, "0x" + new string('a', 130))], CrossClass: false, f.Blobs),
+            new ShardVerdict("job-0123abcd", 2, 1, 3, "worker-1", VerdictOutcome.Accepted, "all 3 challenged steps replay bit for bit", VerifySeconds: 0.25),
+            new ShardVerdict("job-0123abcd", 2, 1, 3, "worker-1", VerdictOutcome.Fraud, "step 17 does not replay", 17, DigestA, DigestB, "0x" + new string('a', 130), 0.5, 0.3),
             new ReleaseWorker("worker-1", f.ShardActor, Completed: true),
             new ReleaseWorker(null, f.ShardActor, Completed: false),
             new WorkerLost("worker-1"),
@@ -169,7 +182,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
         IGensynMessage[] messages =
         [
             new ShardProgress("job-0123abcd", 0, 0, 1, "worker-1", 3, float.NaN),
-            new ShardResult("job-0123abcd", 0, 0, 1, "worker-1", DigestA, DigestB, [1.5f, float.PositiveInfinity, float.NaN, float.NegativeInfinity]),
+            new ShardResult("job-0123abcd", 0, 0, 1, "worker-1", DigestA, DigestB, [1.5f, float.PositiveInfinity, float.NaN, float.NegativeInfinity], "0x" + new string('a', 130)),
             new ShardCompleted(0, 0, 1, "worker-1", DigestA, DigestB, double.NaN, At),
             new RoundCompleted(0, DigestA, DigestB, double.PositiveInfinity, At),
             new JobCompleted(DigestA, 1, DigestB, 0.1, double.NaN, double.PositiveInfinity, At),
@@ -186,7 +199,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
     [Fact]
     public void Actor_refs_travel_as_full_remote_paths_and_resolve_to_the_same_actor()
     {
-        var message = new RegisterWorker("worker-1", fixture.Worker, "cpu", 1, 1, "cpu-x64-libtorch2.10-t1", 0.2);
+        var message = new RegisterWorker("worker-1", fixture.Worker, "cpu", 1, 1, "cpu-x64-libtorch2.10-t1", 0.2, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
         var serializer = fixture.System.Serialization.FindSerializerFor(message);
 
         var json = Encoding.UTF8.GetString(serializer.ToBinary(message));

@@ -100,10 +100,30 @@ public sealed class TrainingSession : IDisposable
     {
         if (localStep < 1 || localStep > task.InnerSteps)
             throw new ArgumentOutOfRangeException(nameof(localStep), $"step {localStep} is outside 1..{task.InnerSteps}");
+        return ReplayRange(task, before, localStep - 1, localStep);
+    }
+
+    /// <summary>
+    /// Recomputes inner steps <paramref name="fromLocalStep"/> + 1 .. <paramref name="toLocalStep"/> of a shard
+    /// from <paramref name="from"/>, the state after local step <paramref name="fromLocalStep"/> (0 = the start
+    /// state), returning the state after <paramref name="toLocalStep"/> — bit-identical to what <see cref="RunShard"/>
+    /// produced. The state is loaded once and the steps run through the same step function as RunShard, so a worker
+    /// can rebuild any state it committed from its nearest checkpoint instead of keeping every state.
+    /// <paramref name="onStep"/>, when given, receives each replayed step's local index and training loss.
+    /// </summary>
+    public StateSnapshot ReplayRange(ShardTask task, StateSnapshot from, int fromLocalStep, int toLocalStep, Action<int, float>? onStep = null)
+    {
+        if (fromLocalStep < 0 || toLocalStep < fromLocalStep || toLocalStep > task.InnerSteps)
+            throw new ArgumentOutOfRangeException(nameof(toLocalStep), $"steps {fromLocalStep}..{toLocalStep} are not a range within 0..{task.InnerSteps}");
         var schedule = new BatchSchedule(task.Slice, task.BatchSize, task.Seed, task.Round, task.Shard);
-        Load(before);
-        TrainStep(schedule, localStep, before.Step + 1);
-        return Snapshot(before.Step + 1);
+        Load(from);
+        var startStep = from.Step - fromLocalStep;
+        for (var i = fromLocalStep + 1; i <= toLocalStep; i++)
+        {
+            var loss = TrainStep(schedule, i, startStep + i);
+            onStep?.Invoke(i, loss);
+        }
+        return Snapshot(startStep + toLocalStep);
     }
 
     /// <summary>Test-set loss and accuracy of the parameters in <paramref name="state"/>.</summary>

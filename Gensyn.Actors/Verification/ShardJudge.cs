@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Gensyn.Training.Checkpoints;
+using Gensyn.Training.State;
+using Gensyn.Training.Training;
+using Gensyn.Training.Verification;
+
+namespace Gensyn.Actors.Verification;
+
+/// <summary>
+/// Judges one worker's answer to a spot-check, with no actors in it: every opened leaf must carry the worker's
+/// signature over (leaf, digest, root); the proofs for leaves 0 and H must tie the committed root to the
+/// assigned start state and the delivered end state; each challenged step is replayed from the opened state
+/// before it and compared with the committed state after it — bit for bit, or within the tolerance when the
+/// worker is of another numeric class. A worker's malformed input never throws: it becomes an
+/// <see cref="VerdictOutcome.Invalid"/> verdict with a one-line reason.
+/// </summary>
+public static class ShardJudge
+{
+    /// <summary>Judges <paramref name="request"/> with <paramref name="session"/> (the job's, on its training thread); states come from <paramref name="blob"/>.</summary>
+    public static ShardVerdict Judge(VerifyShard request, TrainingSession session, long trainingExamples, Func<Sha256Digest, byte[]> blob, double tolerance)
+    {
+        var clock = Stopwatch.StartNew();
+        ShardVerdict Verdict(VerdictOutcome outcome, string reason, int? step = null, Sha256Digest? expected = null, Sha256Digest? claimed = null,
+                             string? signature = null, double? error = null) =>
+            new(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId, outcome, reason, step, expected, claimed, signature, error,
+                clock.Elapsed.TotalSeconds);
+        try
+        {
+            var spec = Contracts.Jobs.JobSpecParser.Parse(request.SpecYaml, request.BaseDirectory);
+            var task = ShardTask.For(spec, request.Round, request.Shard, trainingExamples);
+            var h = task.InnerSteps;
+            var leaves = new Dictionary<int, OpenedLeaf>();
+            foreach (var leaf in request.Leaves)
+            {
+                if (leaf?.Proof?.Siblings is null) return Verdict(VerdictOutcome.Invalid, "an opened leaf or its proof is missing");
+                if (leaf.Leaf < 0 || leaf.Leaf > h) return Verdict(VerdictOutcome.Invalid, $"leaf {leaf.Leaf} is outside the shard's leaves 0..{h}");
+                if (!leaves.TryAdd(leaf.Leaf, leaf)) return Verdict(VerdictOutcome.Invalid, $"leaf {leaf.Leaf} was opened twice");
+                var claim = new OpeningClaim(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId, leaf.Leaf, leaf.Digest, request.Root);
+                var check = ClaimSigner.Check(claim, leaf.Signature, request.WorkerAddress);
+                if (!check.Valid) return Verdict(VerdictOutcome.Invalid, $"leaf {leaf.Leaf}: the opening is not signed by the worker's key ({check.Reason})");
+            }
+
+            var start = Load(blob, request.StartState, "the assigned start state");
+            var end = Load(blob, request.EndState, "the delivered end state");
+            var challenge = new SpotCheckChallenge(task, request.Root, request.Steps, start.Step);
+            var ends = SpotCheckVerifier.VerifyEnds(challenge, start.Digest(), Proof(leaves, 0), end.Digest(), Proof(leaves, h));
+            if (!ends.IsAccepted) return Verdict(VerdictOutcome.Invalid, ends.Reason);
+
+            var openings = new List<StepOpening?>();
+            foreach (var step in request.Steps)
+            {
+                if (!leaves.TryGetValue(step - 1, out var before) || !leaves.TryGetValue(step, out var after)) continue;
+                if (before.State is not { } beforeBlob) return Verdict(VerdictOutcome.Invalid, $"step {step}: the state before it (leaf {step - 1}) was not opened in full");
+                var afterState = request.CrossClass && after.State is { } afterBlob ? Load(blob, afterBlob, $"the opened state after step {step}") : null;
+                openings.Add(new StepOpening(step, Load(blob, beforeBlob, $"the opened state before step {step}"),
+                    new LeafOpening(before.Digest, ToProof(before.Proof)), new LeafOpening(after.Digest, ToProof(after.Proof)), afterState));
+            }
+            var verifier = new SpotCheckVerifier(session);
+            var verdict = request.CrossClass ? verifier.VerifyWithinTolerance(challenge, openings, tolerance) : verifier.Verify(challenge, openings);
+            return verdict.Kind switch
+            {
+                VerdictKind.Accepted => Verdict(VerdictOutcome.Accepted, verdict.Reason, error: verdict.RelativeError),
+                VerdictKind.Fraud => Verdict(VerdictOutcome.Fraud, verdict.Reason, verdict.Step, verdict.Evidence?.Expected, verdict.Evidence?.Claimed,
+                    verdict.Step is { } s && leaves.TryGetValue(s, out var faked) ? faked.Signature : null, verdict.RelativeError),
+                _ => Verdict(VerdictOutcome.Invalid, verdict.Reason, verdict.Step),
+            };
+        }
+        catch (Exception e) when (e is OpeningException or Blobs.BlobException or CheckpointException)
+        {
+            return Verdict(VerdictOutcome.Invalid, e.Message);
+        }
+        catch (Exception e)
+        {
+            return Verdict(VerdictOutcome.Invalid, $"the answer could not be checked: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private static MerkleProof? Proof(Dictionary<int, OpenedLeaf> leaves, int index) =>
+        leaves.TryGetValue(index, out var leaf) ? ToProof(leaf.Proof) : null;
+
+    private static MerkleProof ToProof(LeafProof proof) => new(proof.Index, proof.LeafCount, proof.Siblings);
+
+    private static StateSnapshot Load(Func<Sha256Digest, byte[]> blob, Sha256Digest hash, string what)
+    {
+        try
+        {
+            return CheckpointFile.Deserialize(blob(hash), what).State;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new OpeningException($"{what} (blob {hash.ToString()[..12]}) does not load: {e.Message}");
+        }
+    }
+
+    private sealed class OpeningException(string message) : Exception(message);
+}
