@@ -1,7 +1,8 @@
 using Gensyn.Benchmarks;
 
-// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|dispute|all]   (data directory: $GENSYN_DATA_DIR)
-// `verification` = the spot-check detection curve + `dispute` (replicated mode: bisection + one refereed step vs a full replay).
+// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|verification-overhead|dispute|all]   (data directory: $GENSYN_DATA_DIR)
+// `verification` = the spot-check detection curve + `verification-overhead` (verifier CPU / training CPU at several k)
+//                  + `dispute` (replicated mode: bisection + one refereed step vs a full replay).
 // `failures` = `failures-workers` (worker death, real processes) + `failures-recovery` (a long job's recovery, in-process).
 // `cluster` and `failures` run the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
 var which = args.Length > 0 ? args[0] : "all";
@@ -29,6 +30,8 @@ if (which is "verification" or "all")
     Console.WriteLine("spot-check detection: a worker fakes a fraction f of H = 1000 steps; the verifier replays k sampled steps (10,000 trials each)");
     Gensyn.Training.Verification.DetectionSimulation.PrintCurve(Console.WriteLine);
 }
+if (which is "verification" or "verification-overhead" or "all")
+    VerificationOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"), samples: [1, 2, 4, 8, 44]);
 if (which is "verification" or "dispute" or "all")
     DisputeBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"));
 return 0;

@@ -211,6 +211,11 @@ public sealed class JobActor : ReceivePersistentActor
     private void OnAssignRequested(ShardActor.AssignRequested request)
     {
         if (!_state.RoundOpen || _state.IsTerminal || _state.Shards[request.Shard].Done) return;
+        if (_state.ExcludedWorkers.Contains(request.WorkerId))
+        {
+            Sender.Tell(new ShardActor.Excluded(Excluded()));
+            return;
+        }
         var epoch = _state.NextEpoch(request.Shard);
         var child = Sender;
         Record(new ShardAssigned(_state.Round, request.Shard, epoch, request.WorkerId, DateTimeOffset.UtcNow), _ =>
@@ -227,6 +232,8 @@ public sealed class JobActor : ReceivePersistentActor
         Record(new ShardReleased(_state.Round, lost.Shard, lost.Epoch, lost.WorkerId, lost.Reason, DateTimeOffset.UtcNow, lost.CountsAsFailure),
             e => FailIfExhausted(e.Round, e.Shard, e.Reason));
     }
+
+    private List<string> Excluded() => _state.ExcludedWorkers.Order(StringComparer.Ordinal).ToList();
 
     /// <summary>A shard that failed (or was rejected) on K different workers fails its job.</summary>
     private void FailIfExhausted(int round, int shard, string last)
@@ -259,7 +266,9 @@ public sealed class JobActor : ReceivePersistentActor
             Record(verified, e =>
             {
                 _progress.Remove(e.Shard);
-                child.Tell(new ShardActor.Rejected(_state.ExcludedWorkers.Order(StringComparer.Ordinal).ToList()));
+                var excluded = Excluded();
+                foreach (var other in _shards.Values.Where(s => !s.Equals(child))) other.Tell(new ShardActor.Excluded(excluded));
+                child.Tell(new ShardActor.Rejected(excluded));
                 FailIfExhausted(e.Round, e.Shard, $"{e.Outcome.ToString().ToLowerInvariant()}: {e.Reason}");
             });
             return;
@@ -330,7 +339,7 @@ public sealed class JobActor : ReceivePersistentActor
                 {
                     var order = new ShardOrder(_state.JobId, _state.Round, shard.Shard, _state.SpecYaml, _state.BaseDirectory,
                         _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard], spec.Training.InnerSteps, spec.Verification.Samples,
-                        WorkerOptions.NumericClassFor(spec.Training.Threads), _state.ExcludedWorkers.Order(StringComparer.Ordinal).ToList());
+                        WorkerOptions.NumericClassFor(spec.Training.Threads), Excluded());
                     _shards[shard.Shard] = Context.ActorOf(ShardActor.Props(order, _services.Registry, _services.Blobs, _services.Store, _services.Verifiers),
                         $"round-{_state.Round}-shard-{shard.Shard}");
                 }

@@ -50,6 +50,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     public sealed record Judged(ShardResult Result, ShardVerdict Verdict, string WorkerAddress, IReadOnlyList<int> Steps, string Secret) : INoSerializationVerificationNeeded;
     public sealed record Verifying(int Shard, bool Active) : INoSerializationVerificationNeeded;
     public sealed record Rejected(IReadOnlyList<string> Excluded) : INoSerializationVerificationNeeded;
+    /// <summary>The job excluded more workers: never take one of them (a granted one not yet confirmed is let go).</summary>
+    public sealed record Excluded(IReadOnlyList<string> Workers) : INoSerializationVerificationNeeded;
     public sealed record Lost(int Shard, int Epoch, string WorkerId, string Reason, bool CountsAsFailure) : INoSerializationVerificationNeeded;
     public sealed record Accepted : INoSerializationVerificationNeeded;
     public sealed record Abandon : INoSerializationVerificationNeeded;
@@ -145,6 +147,16 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             Become(Running);
         });
         Receive<AskAgain>(_ => AskForWorker());
+        Receive<Excluded>(excluded =>
+        {
+            _excluded = excluded.Workers;
+            if (_workerId is null) AskForWorker();   // the queued request gets the new list
+            else if (_excluded.Contains(_workerId))
+            {
+                _log.Info("{0}: worker {1} is excluded from the job; asking for another", Label, _workerId);
+                Release(askAgain: true, countsAsFailure: false);
+            }
+        });
         Receive<StartStateRestored>(_ =>
         {
             if (_workerId is null) AskForWorker();
@@ -154,6 +166,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
     private void Running()
     {
+        Receive<Excluded>(excluded => _excluded = excluded.Workers);
         Receive<ShardProgress>(p =>
         {
             if (!Current(p.Epoch, p.WorkerId) || p.Step < 0) return;
@@ -263,6 +276,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             _challenge = null;
             Release(askAgain: true, countsAsFailure: true);
         });
+        Receive<Excluded>(excluded => _excluded = excluded.Workers);
         Receive<ShardProgress>(_ => { });
         Receive<ShardCheckpointed>(_ => { });
         Receive<Terminated>(t =>

@@ -10,8 +10,8 @@ using Gensyn.Training.Verification;
 namespace Gensyn.Actors.Verification;
 
 /// <summary>
-/// Judges one worker's answer to a spot-check, with no actors in it: every opened leaf must carry the worker's
-/// signature over (leaf, digest, root); the proofs for leaves 0 and H must tie the committed root to the
+/// Judges one worker's answer to a spot-check, with no actors in it: the leaf of every challenged step must carry
+/// the worker's signature over (step, digest, root); the proofs for leaves 0 and H must tie the committed root to the
 /// assigned start state and the delivered end state; each challenged step is replayed from the opened state
 /// before it and compared with the committed state after it — bit for bit, or within the tolerance when the
 /// worker is of another numeric class. A worker's malformed input never throws: it becomes an
@@ -38,9 +38,13 @@ public static class ShardJudge
                 if (leaf?.Proof?.Siblings is null) return Verdict(VerdictOutcome.Invalid, "an opened leaf or its proof is missing");
                 if (leaf.Leaf < 0 || leaf.Leaf > h) return Verdict(VerdictOutcome.Invalid, $"leaf {leaf.Leaf} is outside the shard's leaves 0..{h}");
                 if (!leaves.TryAdd(leaf.Leaf, leaf)) return Verdict(VerdictOutcome.Invalid, $"leaf {leaf.Leaf} was opened twice");
-                var claim = new OpeningClaim(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId, leaf.Leaf, leaf.Digest, request.Root);
-                var check = ClaimSigner.Check(claim, leaf.Signature, request.WorkerAddress);
-                if (!check.Valid) return Verdict(VerdictOutcome.Invalid, $"leaf {leaf.Leaf}: the opening is not signed by the worker's key ({check.Reason})");
+            }
+            foreach (var step in request.Steps)
+            {
+                if (!leaves.TryGetValue(step, out var after)) continue;
+                var claim = new OpeningClaim(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId, step, after.Digest, request.Root);
+                var check = ClaimSigner.Check(claim, after.Signature, request.WorkerAddress);
+                if (!check.Valid) return Verdict(VerdictOutcome.Invalid, $"step {step}: the opening is not signed by the worker's key ({check.Reason})");
             }
 
             var start = Load(blob, request.StartState, "the assigned start state");

@@ -80,9 +80,12 @@ public sealed class SchedulerState<TRef> where TRef : notnull
         return (worker, worker.GrantedTo);
     }
 
+    /// <summary>Queues a request; a requester that asks again (e.g. with a longer exclusion list) keeps its place with the new request.</summary>
     public void Enqueue(WorkRequest<TRef> request)
     {
-        if (!_queue.Any(q => EqualityComparer<TRef>.Default.Equals(q.Requester, request.Requester))) _queue.Add(request);
+        var existing = _queue.FindIndex(q => EqualityComparer<TRef>.Default.Equals(q.Requester, request.Requester));
+        if (existing >= 0) _queue[existing] = request;
+        else _queue.Add(request);
     }
 
     /// <summary>

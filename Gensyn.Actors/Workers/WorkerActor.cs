@@ -259,7 +259,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             }
             var digest = c.Trajectory.Outcome.StepDigests[leaf];
             var proof = c.Tree.Prove(leaf);
-            var signature = ClaimSigner.Sign(_key, new OpeningClaim(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, leaf, digest, root));
+            var signature = steps.Contains(leaf) ? ClaimSigner.Sign(_key, new OpeningClaim(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, leaf, digest, root)) : null;
             leaves.Add(new OpenedLeaf(leaf, digest, new LeafProof(proof.Index, proof.LeafCount, proof.Siblings), blob, signature));
         }
         a.ShardActor.Tell(new StepsOpened(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, leaves));

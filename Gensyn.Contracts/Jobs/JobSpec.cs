@@ -75,7 +75,18 @@ public sealed record OuterOptimizerSpec(double LearningRate, double Momentum);
 
 public enum VerificationMode { SpotCheck, Replicated }
 
-public sealed record VerificationSpec(VerificationMode Mode, int Samples);
+/// <summary>
+/// How results are verified. <see cref="Samples"/> is k, the steps a spot-check replays per shard result (fewer for
+/// workers with a long honest record, never none): the default 44 catches a worker that fakes 10% of its steps
+/// with probability 1 − 0.9^44 ≥ 99% per result; a smaller k costs proportionally less verifier time.
+/// </summary>
+public sealed record VerificationSpec(VerificationMode Mode, int Samples)
+{
+    public const int DefaultSamples = 44;
+
+    /// <summary>Every challenged step opens about two leaves; this keeps a challenge's answer well inside one message.</summary>
+    public const int MaxSamples = 64;
+}
 
 public enum DeviceRequirement { Any, Cpu, Cuda }
 

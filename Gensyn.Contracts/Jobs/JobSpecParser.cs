@@ -320,7 +320,7 @@ public static class JobSpecParser
     private static VerificationSpec ReadVerification(Section v)
     {
         var mode = v.Choice("mode", VerificationModes) ?? VerificationMode.SpotCheck;
-        var samples = v.Int("samples", 8, 1, 10_000);
+        var samples = v.Int("samples", VerificationSpec.DefaultSamples, 1, VerificationSpec.MaxSamples);
         v.Finish();
         return new VerificationSpec(mode, samples);
     }

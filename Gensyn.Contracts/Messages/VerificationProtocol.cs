@@ -17,10 +17,12 @@ public sealed record OpenSteps(string JobId, int Round, int Shard, int Epoch, IR
 
 /// <summary>
 /// One opened leaf: the digest of the state after local step <see cref="Leaf"/>, its proof against the committed
-/// root, the blob holding that state when it was asked for in full (already uploaded to the coordinator),
-/// and the worker's signature over an <see cref="Signing.OpeningClaim"/> of (leaf, digest, root).
+/// root, and the blob holding that state when it was asked for in full (already uploaded to the coordinator).
+/// The leaf of each challenged step carries the worker's <see cref="Signature"/> over an
+/// <see cref="Signing.OpeningClaim"/> of (step, digest, root): the claim a failed replay proves false. Other leaves
+/// need none: their proofs tie them to the root the worker signed in its result.
 /// </summary>
-public sealed record OpenedLeaf(int Leaf, Sha256Digest Digest, LeafProof Proof, Sha256Digest? State, string Signature);
+public sealed record OpenedLeaf(int Leaf, Sha256Digest Digest, LeafProof Proof, Sha256Digest? State, string? Signature);
 
 /// <summary>A worker's answer to <see cref="OpenSteps"/>.</summary>
 public sealed record StepsOpened(string JobId, int Round, int Shard, int Epoch, string WorkerId, IReadOnlyList<OpenedLeaf> Leaves) : IGensynMessage;

@@ -56,15 +56,26 @@ public static class StatusCommand
     internal static void PrintJob(JobView j)
     {
         Console.WriteLine($"job {j.JobId} ({j.Name}): {Lower(j.State)}{(j.Reason is null ? "" : $" — {j.Reason}")}");
-        Console.WriteLine($"  rounds {j.RoundHistory.Count}/{j.Rounds} done, {j.ShardsPerRound} shards x {j.InnerSteps} steps per round, match rate {j.MatchRate:P0}");
+        Console.WriteLine($"  rounds {j.RoundHistory.Count}/{j.Rounds} done, {j.ShardsPerRound} shards x {j.InnerSteps} steps per round");
+        var judged = j.Verdicts?.Count ?? 0;
+        var rejected = j.Verdicts?.Count(v => v.Outcome != VerdictOutcome.Accepted) ?? 0;
+        Console.WriteLine($"  match rate {j.MatchRate:P1} ({judged - rejected} of {judged} verified results accepted; verifier {j.VerifySeconds:F1} s for {j.TrainSeconds:F1} s of training)");
         if (j.TestAccuracy is { } accuracy)
             Console.WriteLine($"  test accuracy {accuracy:P2}, test loss {j.TestLoss:F4}{(j.TestPerplexity is { } p ? $", perplexity {p:F2}" : "")}");
         if (j.FinalDigest is not null) Console.WriteLine($"  final digest  {j.FinalDigest}");
         if (j.RoundHistory.Count > 0)
         {
-            var rounds = new Table().AddColumns("ROUND", "MEAN LOSS", "CHECKPOINT", "WORKERS");
-            foreach (var r in j.RoundHistory) rounds.AddRow($"{r.Round + 1}", $"{r.MeanLoss:F4}", r.CheckpointDigest[..16], string.Join(", ", r.Workers.Distinct()));
+            var rounds = new Table().AddColumns("ROUND", "MEAN LOSS", "MATCH RATE", "PAID", "CHECKPOINT", "WORKERS");
+            foreach (var r in j.RoundHistory)
+                rounds.AddRow($"{r.Round + 1}", $"{r.MeanLoss:F4}", $"{r.MatchRate:P0}", r.Paid ? "yes" : "[red]no[/]", r.CheckpointDigest[..16], Markup.Escape(string.Join(", ", r.Workers.Distinct())));
             AnsiConsole.Write(rounds);
+        }
+        if (rejected > 0)
+        {
+            var verdicts = new Table().AddColumns("ROUND", "SHARD", "WORKER", "VERDICT", "REASON");
+            foreach (var v in j.Verdicts!.Where(v => v.Outcome != VerdictOutcome.Accepted))
+                verdicts.AddRow($"{v.Round + 1}", $"{v.Shard}", Markup.Escape(v.WorkerId), $"[red]{v.Outcome.ToString().ToLowerInvariant()}[/]", Markup.Escape(v.Reason));
+            AnsiConsole.Write(verdicts);
         }
         var waiting = j.Shards.Count(s => s.State == "waiting");
         if (waiting > 0 && j.State is JobPhase.Queued or JobPhase.Running)

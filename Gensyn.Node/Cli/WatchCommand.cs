@@ -50,7 +50,7 @@ public static class JobWatcher
                     (final, failure) = await Follow(client, jobId, cancel, view =>
                     {
                         total ??= context.AddTask("job", maxValue: Math.Max(1, view.Rounds));
-                        total.Description = $"{jobId} round {Math.Min(view.RoundHistory.Count + 1, view.Rounds)}/{view.Rounds}";
+                        total.Description = $"{jobId} round {Math.Min(view.RoundHistory.Count + 1, view.Rounds)}/{view.Rounds} match rate {view.MatchRate:P0}";
                         total.Value = view.RoundHistory.Count;
                         foreach (var s in view.Shards)
                         {
@@ -63,13 +63,17 @@ public static class JobWatcher
         }
         else
         {
-            var lastRound = -1;
+            var (lastRound, lastVerdicts) = (-1, 0);
             (final, failure) = await Follow(client, jobId, cancel, view =>
             {
-                if (json || view.RoundHistory.Count == lastRound) return;
+                if (json) return;
+                foreach (var v in (view.Verdicts ?? []).Skip(lastVerdicts).Where(v => v.Outcome != VerdictOutcome.Accepted))
+                    Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {jobId}: round {v.Round + 1} shard {v.Shard} from worker {v.WorkerId} REJECTED ({v.Outcome.ToString().ToLowerInvariant()}): {v.Reason}");
+                lastVerdicts = view.Verdicts?.Count ?? 0;
+                if (view.RoundHistory.Count == lastRound) return;
                 lastRound = view.RoundHistory.Count;
                 Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {jobId}: {StatusCommand.Lower(view.State)}, {view.RoundHistory.Count}/{view.Rounds} rounds done" +
-                    (view.RoundHistory.Count > 0 ? $", mean loss {view.RoundHistory[^1].MeanLoss:F4}" : ""));
+                    (view.RoundHistory.Count > 0 ? $", mean loss {view.RoundHistory[^1].MeanLoss:F4}" : "") + $", match rate {view.MatchRate:P1}");
             });
         }
         if (final is null) return ClusterCli.Fail(failure!);

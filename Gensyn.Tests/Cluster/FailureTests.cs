@@ -27,6 +27,7 @@ public class FailureTests
           checkpoint-every: 50
           inner-optimizer: {"{"} kind: adamw, lr: 0.001 {"}"}
           outer-optimizer: {"{"} kind: nesterov, lr: 0.7, momentum: 0.9 {"}"}
+        verification: {"{"} mode: spot-check, samples: 4 {"}"}
         """;
 
     private static string ReferenceDigest(string yaml, string directory) =>

@@ -45,7 +45,7 @@ public static class CheckpointFile
         {
             throw new CheckpointException($"{source}: {e.Message}");
         }
-        var actual = state.Digest();
+        var actual = state.DigestAndRemember();
         if (actual != expected)
             throw new CheckpointException($"{source}: contents hash to {actual}, not the recorded digest {expected}; the file is corrupt, delete it and recompute");
         return (state, metadata);

@@ -27,8 +27,18 @@ public sealed class StateSnapshot
     /// <summary>The tensors whose names start with <paramref name="prefix"/>.</summary>
     public IEnumerable<StateTensor> WithPrefix(string prefix) => Tensors.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal));
 
-    public Sha256Digest Digest() => CanonicalLayout.For(Tensors.Select(t => (t.Name, t.Shape)).ToList())
+    /// <summary>Set when a checkpoint file's contents were hashed on load: that digest is not computed again.</summary>
+    private Sha256Digest? _verified;
+
+    /// <summary>
+    /// SHA-256 of the canonical bytes. A state loaded from a checkpoint returns the digest checked on load (its
+    /// values are never changed afterwards: edits make new states).
+    /// </summary>
+    public Sha256Digest Digest() => _verified ?? CanonicalLayout.For(Tensors.Select(t => (t.Name, t.Shape)).ToList())
         .Digest(Tensors.Select(t => (ReadOnlyMemory<float>)t.Values).ToList(), Step);
+
+    /// <summary>Computes the digest and remembers it (for states whose values will not change: loaded ones).</summary>
+    internal Sha256Digest DigestAndRemember() => (_verified = Digest()).Value;
 
     public StateSnapshot WithStep(long step) => new(Tensors, step);
 }

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Training;
+
+namespace Gensyn.Tests.Cluster;
+
+/// <summary>Cheating workers, as real processes, against a coordinator that spot-checks every result.</summary>
+[Collection("cluster")]
+public class VerificationTests
+{
+    /// <summary>One round of five shards; every step of every result is challenged (samples = H), so each cheat is caught for sure.</summary>
+    private static string Yaml(int shards) => $$"""
+        name: cheaters
+        model: { kind: mlp, hidden: [16] }
+        dataset: { name: synthetic, samples: 512, features: 12, classes: 3 }
+        training:
+          rounds: 1
+          shards: {{shards}}
+          inner-steps: 8
+          batch-size: 16
+          seed: 21
+          threads: 1
+          checkpoint-every: 4
+          inner-optimizer: { kind: adamw, lr: 0.01 }
+          outer-optimizer: { kind: nesterov, lr: 0.7, momentum: 0.9 }
+        verification: { mode: spot-check, samples: 8 }
+        """;
+
+    public static readonly (string Behavior, string Outcome)[] Cheats =
+    [
+        ("lazy", "fraud"), ("noisy", "fraud"), ("stale", "fraud"), ("wrong-data", "fraud"), ("refuser", "unavailable"),
+    ];
+
+    [Fact]
+    public void Every_kind_of_cheating_worker_is_caught_and_the_job_still_ends_bit_identical_to_an_honest_run()
+    {
+        using var cluster = new LocalCluster();
+        cluster.CoordinatorEnvironment["GENSYN_CHALLENGE_SECONDS"] = "5";
+        cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
+        foreach (var (behavior, _) in Cheats)
+            cluster.StartWorker(behavior, environment: new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = behavior });
+        cluster.WaitForWorkers(Cheats.Length);
+
+        var yaml = Yaml(Cheats.Length);
+        var spec = Path.Combine(cluster.Root, "cheaters.yaml");
+        File.WriteAllText(spec, yaml);
+        var submitted = cluster.Cli("submit", spec, "--json");
+        Assert.True(submitted.ExitCode == 0, submitted.Stderr + cluster.Logs());
+        var jobId = JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
+        // Each cheater takes one shard before the honest worker exists.
+        foreach (var (behavior, _) in Cheats)
+            cluster.AwaitCondition(() => cluster.LogOf(behavior).Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), $"the {behavior} worker to take a shard");
+        cluster.StartWorker("honest");
+
+        var watched = cluster.Cli("watch", jobId, "--json");
+        Assert.True(watched.ExitCode == 0, watched.Stderr + watched.Stdout + cluster.Logs());
+        var status = JsonDocument.Parse(watched.Stdout).RootElement;
+        Assert.Equal("completed", status.GetProperty("state").GetString());
+        var reference = LocalJobRunner.Run(JobSpecParser.Parse(yaml, cluster.Root), Cli.GensynProcess.DataDirectory).FinalDigest.ToString();
+        Assert.Equal(reference, status.GetProperty("finalDigest").GetString());
+
+        var verdicts = status.GetProperty("verdicts").EnumerateArray()
+            .Select(v => (Worker: v.GetProperty("workerId").GetString()!, Outcome: v.GetProperty("outcome").GetString()!.ToLowerInvariant(),
+                          Reason: v.GetProperty("reason").GetString()!))
+            .ToList();
+        foreach (var (behavior, outcome) in Cheats)
+        {
+            var verdict = Assert.Single(verdicts, v => v.Worker == behavior);
+            Assert.True(verdict.Outcome == outcome, $"{behavior}: expected {outcome}, got {verdict.Outcome}: {verdict.Reason}");
+        }
+        // The honest worker re-ran every shard and was never rejected; the round's match rate is 5 / 10, so it is not paid.
+        Assert.Equal(Cheats.Length, verdicts.Count(v => v.Worker == "honest" && v.Outcome == "accepted"));
+        Assert.Equal(0.5, status.GetProperty("matchRate").GetDouble(), 3);
+        var round = Assert.Single(status.GetProperty("roundHistory").EnumerateArray());
+        Assert.False(round.GetProperty("paid").GetBoolean());
+        Assert.All(round.GetProperty("workers").EnumerateArray(), w => Assert.Equal("honest", w.GetString()));
+
+        // The journal keeps the evidence: the step at fault and the digests.
+        var log = cluster.Cli("logs", jobId).Stdout;
+        Assert.Contains("REJECTED (fraud): worker lazy", log);
+        Assert.Contains("REJECTED (unavailable): worker refuser", log);
+        Assert.Contains("excluded from this job", log);
+        // Cheaters are never granted a shard of this job again.
+        foreach (var (behavior, _) in Cheats)
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(cluster.LogOf(behavior), $"Assigned {jobId}"));
+    }
+}
