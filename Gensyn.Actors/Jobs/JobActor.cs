@@ -228,7 +228,8 @@ public sealed class JobActor : ReceivePersistentActor
     private void OnShardLost(ShardActor.Lost lost)
     {
         _progress.Remove(lost.Shard);
-        if (!_state.RoundOpen || _state.IsTerminal || _state.Shards[lost.Shard].Done || _state.Shards[lost.Shard].WorkerId != lost.WorkerId) return;
+        if (!_state.RoundOpen || _state.IsTerminal || _state.Shards[lost.Shard].Done
+            || !_state.Shards[lost.Shard].Live.TryGetValue(lost.Epoch, out var live) || live != lost.WorkerId) return;
         Record(new ShardReleased(_state.Round, lost.Shard, lost.Epoch, lost.WorkerId, lost.Reason, DateTimeOffset.UtcNow, lost.CountsAsFailure),
             e => FailIfExhausted(e.Round, e.Shard, e.Reason));
     }
@@ -250,13 +251,16 @@ public sealed class JobActor : ReceivePersistentActor
     {
         var (result, verdict) = (judged.Result, judged.Verdict);
         _verifying.Remove(result.Shard);
-        if (_state.Reject(result) is { } reason)
+        var child = Sender;
+        var now = DateTimeOffset.UtcNow;
+        // The second replica judged after the shard completed with the other one's result: its verdict still counts.
+        var secondReplica = _state.Replicas == 2 && _state.RoundOpen && result.Round == _state.Round && result.Shard >= 0
+            && result.Shard < _state.Shards.Count && _state.Shards[result.Shard].Done;
+        if (!secondReplica && _state.Reject(result) is { } reason)
         {
             _log.Warning("Job {0}: ignored the result of round {1} shard {2}: {3}", _state.JobId, result.Round, result.Shard, reason);
             return;
         }
-        var child = Sender;
-        var now = DateTimeOffset.UtcNow;
         var why = verdict.Reason.Length > 500 ? verdict.Reason[..500] : verdict.Reason;
         var verified = new ShardVerified(result.Round, result.Shard, result.Epoch, result.WorkerId, judged.WorkerAddress, verdict.Outcome, why,
             result.MerkleRoot, result.Signature, judged.Steps, judged.Secret, verdict.Step, verdict.Expected, verdict.Claimed, verdict.ClaimSignature,
@@ -271,6 +275,11 @@ public sealed class JobActor : ReceivePersistentActor
                 child.Tell(new ShardActor.Rejected(excluded));
                 FailIfExhausted(e.Round, e.Shard, $"{e.Outcome.ToString().ToLowerInvariant()}: {e.Reason}");
             });
+            return;
+        }
+        if (secondReplica)
+        {
+            Record(verified, _ => child.Tell(verdict.IsAccepted ? new ShardActor.Accepted() : new ShardActor.Rejected(Excluded())));
             return;
         }
         var meanLoss = result.Losses.Average(l => (double)l);
@@ -340,8 +349,11 @@ public sealed class JobActor : ReceivePersistentActor
                     var order = new ShardOrder(_state.JobId, _state.Round, shard.Shard, _state.SpecYaml, _state.BaseDirectory,
                         _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard], spec.Training.InnerSteps, spec.Verification.Samples,
                         WorkerOptions.NumericClassFor(spec.Training.Threads), Excluded());
-                    _shards[shard.Shard] = Context.ActorOf(ShardActor.Props(order, _services.Registry, _services.Blobs, _services.Store, _services.Verifiers),
-                        $"round-{_state.Round}-shard-{shard.Shard}");
+                    Props ShardProps(ShardOrder o) => ShardActor.Props(o, _services.Registry, _services.Blobs, _services.Store, _services.Verifiers);
+                    var props = _state.Replicas == 2
+                        ? ReplicatedShardActor.Props(order, ShardProps, _services.Verifiers, _services.Blobs)
+                        : ShardProps(order);
+                    _shards[shard.Shard] = Context.ActorOf(props, $"round-{_state.Round}-shard-{shard.Shard}");
                 }
                 break;
             case NextStep.Aggregate when !_computing:

@@ -21,6 +21,16 @@ public sealed class ShardRecord(int shard)
 
     /// <summary>Distinct workers this shard failed on in this round (faults, not busy refusals).</summary>
     public HashSet<string> FailedWorkers { get; } = [];
+
+    /// <summary>The assignments whose result still counts, by epoch: one, or two replicas in replicated mode.</summary>
+    public SortedDictionary<int, string> Live { get; } = [];
+
+    /// <summary>Forgets an assignment; the shard's worker becomes the latest live one, if any.</summary>
+    public void End(int epoch)
+    {
+        Live.Remove(epoch);
+        WorkerId = Live.Count == 0 ? null : Live.Last().Value;
+    }
 }
 
 /// <summary>
@@ -110,12 +120,16 @@ public sealed class JobState
                 Note(r.At, $"round {r.Round} started from {Short(r.GlobalState)}");
                 break;
             case ShardAssigned a:
-                Shards[a.Shard].Epoch = a.Epoch;
-                Shards[a.Shard].WorkerId = a.WorkerId;
+                var assigned = Shards[a.Shard];
+                // One live assignment fences out the ones before it; replicated mode keeps the two latest.
+                while (assigned.Live.Count >= Replicas) assigned.Live.Remove(assigned.Live.First().Key);
+                assigned.Live[a.Epoch] = a.WorkerId;
+                assigned.Epoch = a.Epoch;
+                assigned.WorkerId = a.WorkerId;
                 Note(a.At, $"round {a.Round} shard {a.Shard} assigned to worker {a.WorkerId} (epoch {a.Epoch})");
                 break;
             case ShardReleased x:
-                Shards[x.Shard].WorkerId = null;
+                Shards[x.Shard].End(x.Epoch);
                 if (x.CountsAsFailure) Shards[x.Shard].FailedWorkers.Add(x.WorkerId);
                 Note(x.At, $"round {x.Round} shard {x.Shard} lost worker {x.WorkerId} (epoch {x.Epoch}): {x.Reason}");
                 break;
@@ -150,7 +164,7 @@ public sealed class JobState
                 _excluded.Add(v.WorkerId);
                 var rejected = Shards[v.Shard];
                 rejected.FailedWorkers.Add(v.WorkerId);
-                if (rejected.WorkerId == v.WorkerId) rejected.WorkerId = null;
+                rejected.End(v.Epoch);
                 // Its checkpoints are its own claims: a re-run starts from the round's start state.
                 rejected.Checkpoint = null;
                 rejected.CheckpointStep = 0;
@@ -159,6 +173,7 @@ public sealed class JobState
             case ShardCompleted c:
                 var shard = Shards[c.Shard];
                 shard.Done = true;
+                shard.Live.Clear();
                 shard.EndState = c.EndState;
                 shard.MerkleRoot = c.MerkleRoot;
                 shard.MeanLoss = c.MeanLoss;
@@ -201,11 +216,14 @@ public sealed class JobState
         Note(at, $"{phase.ToString().ToLowerInvariant()}: {reason}");
     }
 
+    /// <summary>How many assignments of one shard run at once: 2 in replicated mode.</summary>
+    public int Replicas => Spec?.Verification.Mode == Contracts.Jobs.VerificationMode.Replicated ? 2 : 1;
+
     public JobSnapshot ToSnapshot() => new(
         JobId, SpecYaml, BaseDirectory, Phase, SubmittedAt, FinishedAt, Reason, Round, RoundOpen, RoundGlobal,
         ShardStarts.ToList(), ShardStartSizes.ToList(),
         Shards.Select(s => new ShardSnapshot(s.Shard, s.Epoch, s.WorkerId, s.Done, s.EndState, s.MerkleRoot, s.MeanLoss,
-            s.Checkpoint, s.CheckpointStep, s.FailedWorkers.Order(StringComparer.Ordinal).ToList())).ToList(),
+            s.Checkpoint, s.CheckpointStep, s.FailedWorkers.Order(StringComparer.Ordinal).ToList(), new Dictionary<int, string>(s.Live))).ToList(),
         LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList(),
         new VerificationSnapshot(RoundAccepted, RoundRejected, JobAccepted, JobRejected, TrainSeconds, VerifySeconds,
             _excluded.Order(StringComparer.Ordinal).ToList(), _verdicts.ToList()));
@@ -236,6 +254,7 @@ public sealed class JobState
                     Checkpoint = x.Checkpoint, CheckpointStep = x.CheckpointStep,
                 };
                 shard.FailedWorkers.UnionWith(x.FailedWorkers ?? []);
+                foreach (var (epoch, worker) in x.Live ?? new Dictionary<int, string>()) shard.Live[epoch] = worker;
                 return shard;
             }).ToList(),
             LastGlobal = s.LastGlobal,
@@ -279,8 +298,8 @@ public sealed class JobState
         if (result.Shard < 0 || result.Shard >= Shards.Count) return $"shard {result.Shard} does not exist";
         var shard = Shards[result.Shard];
         if (shard.Done) return $"shard {result.Shard} already has a result";
-        if (result.Epoch != shard.Epoch || result.WorkerId != shard.WorkerId)
-            return $"epoch {result.Epoch} from worker {result.WorkerId} is fenced out (current: epoch {shard.Epoch}, worker {shard.WorkerId ?? "none"})";
+        if (!shard.Live.TryGetValue(result.Epoch, out var live) || live != result.WorkerId)
+            return $"epoch {result.Epoch} from worker {result.WorkerId} is fenced out (current: {(shard.Live.Count == 0 ? "no live assignment" : string.Join("; ", shard.Live.Select(l => $"epoch {l.Key}, worker {l.Value}")))})";
         if (result.Losses.Count != Spec!.Training.InnerSteps) return $"{result.Losses.Count} losses for {Spec.Training.InnerSteps} steps";
         return null;
     }

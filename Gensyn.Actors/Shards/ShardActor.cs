@@ -26,7 +26,12 @@ public sealed record ShardOrder(
     int InnerSteps,
     int Samples,
     string NumericClass,
-    IReadOnlyList<string> Excluded);
+    IReadOnlyList<string> Excluded,
+    int Replica = -1)
+{
+    /// <summary>One of two replicas of a replicated-mode shard (0 or 1), whose parent is a <see cref="ReplicatedShardActor"/>.</summary>
+    public bool Replicated => Replica >= 0;
+}
 
 /// <summary>
 /// Gets one shard of one round done and verified: asks the scheduler for a worker, has its parent (the
@@ -41,7 +46,7 @@ public sealed record ShardOrder(
 public sealed class ShardActor : ReceiveActor, IWithTimers
 {
     // Local messages between a JobActor and its ShardActors (same process, never serialized).
-    public sealed record AssignRequested(int Shard, string WorkerId, IActorRef Worker) : INoSerializationVerificationNeeded;
+    public sealed record AssignRequested(int Shard, string WorkerId, IActorRef Worker, string Address = "", int Replica = -1) : INoSerializationVerificationNeeded;
     public sealed record AssignConfirmed(int Epoch, Sha256Digest? Resume) : INoSerializationVerificationNeeded;
     public sealed record Progress(int Shard, int Step, float Loss) : INoSerializationVerificationNeeded;
     public sealed record Checkpointed(ShardCheckpointed Checkpoint) : INoSerializationVerificationNeeded;
@@ -52,6 +57,22 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     public sealed record Rejected(IReadOnlyList<string> Excluded) : INoSerializationVerificationNeeded;
     /// <summary>The job excluded more workers: never take one of them (a granted one not yet confirmed is let go).</summary>
     public sealed record Excluded(IReadOnlyList<string> Workers) : INoSerializationVerificationNeeded;
+
+    // Replicated mode, between a replica and its ReplicatedShardActor.
+    /// <summary>Never take a worker of these providers (the other replica's); a granted one not yet confirmed is let go.</summary>
+    public sealed record Avoid(IReadOnlyList<string> Addresses) : INoSerializationVerificationNeeded;
+    public sealed record Sealed(int Replica, int Epoch, Sha256Digest Seal) : INoSerializationVerificationNeeded;
+    public sealed record Reveal : INoSerializationVerificationNeeded;
+    public sealed record Revealed(int Replica, ShardResult Result, IActorRef Worker) : INoSerializationVerificationNeeded;
+    /// <summary>The replicas agree: prove possession of the states before <see cref="Steps"/> (no replay).</summary>
+    public sealed record Possession(IReadOnlyList<int> Steps) : INoSerializationVerificationNeeded;
+    /// <summary>A dispute's outcome for this replica, to be journalled like any verdict.</summary>
+    public sealed record Decided(ShardVerdict Verdict) : INoSerializationVerificationNeeded;
+    /// <summary>Open the state before <see cref="Step"/> for the referee; answered with <see cref="RefereeOpening"/>.</summary>
+    public sealed record OpenForReferee(int Step) : INoSerializationVerificationNeeded;
+    public sealed record RefereeOpening(int Replica, StepsOpened Opened) : INoSerializationVerificationNeeded;
+    /// <summary>A replica that was judged and is done (accepted or rejected): the ReplicatedShardActor decides what comes next.</summary>
+    public sealed record ReplicaDone(int Replica, bool Accepted) : INoSerializationVerificationNeeded;
     public sealed record Lost(int Shard, int Epoch, string WorkerId, string Reason, bool CountsAsFailure) : INoSerializationVerificationNeeded;
     public sealed record Accepted : INoSerializationVerificationNeeded;
     public sealed record Abandon : INoSerializationVerificationNeeded;
@@ -76,12 +97,15 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _challengeTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IReadOnlyList<string> _excluded;
+    private IReadOnlyList<string> _avoid = [];
     private WorkerGranted? _granted;
     private string? _workerId;
     private IActorRef? _worker;
     private int _epoch = -1;
     private int _resumedAt;
-    private (ShardResult Result, IReadOnlyList<int> Steps, byte[] Secret)? _challenge;
+    private (ShardResult Result, IReadOnlyList<int> Steps, byte[] Secret, bool PossessionOnly)? _challenge;
+    private Sha256Digest? _seal;
+    private bool _refereeing;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -113,7 +137,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: false));
     }
 
-    private void AskForWorker() => _registry.Tell(new RequestWorker(_order.JobId, _order.Round, _order.Shard, Self, _excluded));
+    private void AskForWorker() => _registry.Tell(new RequestWorker(_order.JobId, _order.Round, _order.Shard, Self, _excluded, _avoid));
 
     private string Label => $"{_order.JobId} round {_order.Round} shard {_order.Shard}";
 
@@ -124,7 +148,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             _granted = granted;
             _workerId = granted.WorkerId;
             _worker = granted.Worker;
-            Context.Parent.Tell(new AssignRequested(_order.Shard, granted.WorkerId, granted.Worker));
+            Context.Parent.Tell(new AssignRequested(_order.Shard, granted.WorkerId, granted.Worker, granted.Address, _order.Replica));
         });
         Receive<AssignConfirmed>(confirmed =>
         {
@@ -139,7 +163,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             }
             Sha256Digest? resume = null;
             _resumedAt = 0;
-            if (confirmed.Resume is { } checkpoint && Usable(checkpoint, out var step)) (resume, _resumedAt) = (checkpoint, step);
+            // Replicas never resume from a checkpoint: each must do (and be able to prove) the whole shard itself.
+            if (!_order.Replicated && confirmed.Resume is { } checkpoint && Usable(checkpoint, out var step)) (resume, _resumedAt) = (checkpoint, step);
             Context.Watch(_worker);
             _worker.Tell(new ShardAssignment(_order.JobId, _order.Round, _order.Shard, _epoch, _order.SpecYaml, _order.BaseDirectory,
                 _order.StartState, _order.StartStateBytes, Self, _blobs, resume));
@@ -147,6 +172,16 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             Become(Running);
         });
         Receive<AskAgain>(_ => AskForWorker());
+        Receive<Avoid>(avoid =>
+        {
+            _avoid = avoid.Addresses;
+            if (_workerId is null) AskForWorker();
+            else if (_avoid.Contains(_granted!.Address, StringComparer.OrdinalIgnoreCase))
+            {
+                _log.Info("{0}: worker {1} is of the other replica's provider; asking for another", Label, _workerId);
+                Release(askAgain: true, countsAsFailure: false);
+            }
+        });
         Receive<Excluded>(excluded =>
         {
             _excluded = excluded.Workers;
@@ -193,13 +228,22 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
                 LoseWorker($"its result names end state {result.EndState}, which it never uploaded", countsAsFailure: true);
                 return;
             }
-            var signature = ClaimSigner.Check(ShardResultClaim.From(result), result.Signature, _granted!.Address);
-            if (!signature.Valid)
+            if (!SignedByWorker(result)) return;
+            if (_order.Replicated)
             {
-                LoseWorker($"its result is not signed by its registered key {_granted.Address} ({signature.Reason})", countsAsFailure: true);
+                LoseWorker("it revealed its result without sealing it first (replicated mode)", countsAsFailure: true);
                 return;
             }
             Challenge(result);
+        });
+        Receive<ShardSealed>(seal =>
+        {
+            if (!_order.Replicated || !Current(seal.Epoch, seal.WorkerId) || seal.Round != _order.Round || seal.Shard != _order.Shard) return;
+            Timers.Cancel("stall");
+            _seal = seal.Seal;
+            _log.Info("{0}: replica {1} (worker {2}) sealed its result", Label, _order.Replica, _workerId);
+            Context.Parent.Tell(new Sealed(_order.Replica, _epoch, seal.Seal));
+            Become(SealedReplica);
         });
         Receive<ShardFailed>(failed =>
         {
@@ -218,19 +262,75 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         Common();
     }
 
+    private bool SignedByWorker(ShardResult result)
+    {
+        var signature = ClaimSigner.Check(ShardResultClaim.From(result), result.Signature, _granted!.Address);
+        if (signature.Valid) return true;
+        LoseWorker($"its result is not signed by its registered key {_granted.Address} ({signature.Reason})", countsAsFailure: true);
+        return false;
+    }
+
+    /// <summary>A replica that sealed waits for the other; then it reveals, and its result must open the seal.</summary>
+    private void SealedReplica()
+    {
+        Receive<Reveal>(_ =>
+        {
+            _worker!.Tell(new RevealShard(_order.JobId, _order.Round, _order.Shard, _epoch));
+            Timers.StartSingleTimer("challenge", new ChallengeExpired(_epoch), _challengeTimeout);
+        });
+        Receive<ShardResult>(result =>
+        {
+            if (!Current(result.Epoch, result.WorkerId) || result.Round != _order.Round || result.Shard != _order.Shard) return;
+            Timers.Cancel("challenge");
+            if (!_store.Contains(result.EndState))
+            {
+                LoseWorker($"its result names end state {result.EndState}, which it never uploaded", countsAsFailure: true);
+                return;
+            }
+            if (!SignedByWorker(result)) return;
+            var salt = Convert.FromHexString(result.Salt is { Length: 2 * ReplicaSeal.SaltSize } hex && hex.All(Uri.IsHexDigit) ? hex : "");
+            _challenge = (result, [], [], false);
+            if (!ReplicaSeal.Opens(_seal!.Value, result.MerkleRoot, salt, result.WorkerId))
+            {
+                Become(Challenging);
+                Judge(Verdict(VerdictOutcome.Fraud, $"its revealed root {result.MerkleRoot.ToString()[..12]} does not open the seal it committed to (a copied result)"));
+                return;
+            }
+            Context.Parent.Tell(new Revealed(_order.Replica, result, _worker!));
+            Become(Challenging);
+        });
+        Receive<ChallengeExpired>(expired =>
+        {
+            if (expired.Epoch != _epoch) return;
+            _challenge = (new ShardResult(_order.JobId, _order.Round, _order.Shard, _epoch, _workerId!, default, default, [], ""), [], [], false);
+            Become(Challenging);
+            Judge(Verdict(VerdictOutcome.Unavailable, $"it did not reveal its sealed result within {_challengeTimeout.TotalSeconds:0} s"));
+        });
+        Receive<Excluded>(excluded => _excluded = excluded.Workers);
+        Receive<Avoid>(avoid => _avoid = avoid.Addresses);
+        Receive<ShardProgress>(_ => { });
+        Receive<ShardCheckpointed>(_ => { });
+        Receive<Terminated>(t =>
+        {
+            if (t.ActorRef.Equals(_worker)) LoseWorker("the worker's process is gone before it revealed its result", countsAsFailure: true, workerGone: true);
+        });
+        Common();
+    }
+
     /// <summary>
     /// Draws the steps to challenge — after the result is committed, from a fresh secret, so the worker could not
     /// know them — and asks the worker to open them. Fewer steps for a worker with a long honest streak, never none.
+    /// Replicas whose roots agree are asked for given steps, to prove possession only.
     /// </summary>
-    private void Challenge(ShardResult result)
+    private void Challenge(ShardResult result, IReadOnlyList<int>? given = null)
     {
         var secret = ChallengeSampler.NewSecret();
         var k = VerificationPolicy.Samples(_order.Samples, _granted!.HonestStreak);
-        var steps = VerificationPolicy.Draw(secret, _order.JobId, _order.Round, _order.Shard, result.MerkleRoot, _order.InnerSteps, _resumedAt, k);
-        _challenge = (result, steps, secret);
+        var steps = given ?? VerificationPolicy.Draw(secret, _order.JobId, _order.Round, _order.Shard, result.MerkleRoot, _order.InnerSteps, _resumedAt, k);
+        _challenge = (result, steps, given is null ? secret : [], given is not null);
         Timers.Cancel("stall");
         _log.Info("{0}: worker {1} committed root {2}; challenging {3} step(s): {4}", Label, _workerId, result.MerkleRoot.ToString()[..12], steps.Count, string.Join(", ", steps));
-        _worker!.Tell(new OpenSteps(_order.JobId, _order.Round, _order.Shard, _epoch, steps, CrossClass));
+        _worker!.Tell(new OpenSteps(_order.JobId, _order.Round, _order.Shard, _epoch, steps, CrossClass && given is null));
         Timers.StartSingleTimer("challenge", new ChallengeExpired(_epoch), _challengeTimeout);
         Context.Parent.Tell(new Verifying(_order.Shard, true));
         Become(Challenging);
@@ -241,9 +341,25 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
     private void Challenging()
     {
+        Receive<Possession>(possession =>
+        {
+            if (_challenge is { } c) Challenge(c.Result, possession.Steps);
+        });
+        Receive<Decided>(decided => Judge(decided.Verdict with { Epoch = _epoch, WorkerId = _workerId! }));
+        Receive<OpenForReferee>(open =>
+        {
+            _refereeing = true;
+            _worker!.Tell(new OpenSteps(_order.JobId, _order.Round, _order.Shard, _epoch, [open.Step], false));
+        });
         Receive<StepsOpened>(opened =>
         {
             if (_challenge is not { } c || !Current(opened.Epoch, opened.WorkerId) || opened.Round != _order.Round || opened.Shard != _order.Shard) return;
+            if (_refereeing)
+            {
+                _refereeing = false;
+                Context.Parent.Tell(new RefereeOpening(_order.Replica, opened));
+                return;
+            }
             var missing = opened.Leaves?.FirstOrDefault(l => l?.State is { } state && !_store.Contains(state));
             if (missing is not null)
             {
@@ -251,11 +367,20 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
                 return;
             }
             _verifiers.Tell(new VerifyShard(_order.JobId, _order.SpecYaml, _order.BaseDirectory, _order.Round, _order.Shard, _epoch, _workerId!,
-                _granted!.Address, c.Result.MerkleRoot, _order.StartState, c.Result.EndState, c.Steps, opened.Leaves ?? [], CrossClass, _blobs));
+                _granted!.Address, c.Result.MerkleRoot, _order.StartState, c.Result.EndState, c.Steps, opened.Leaves ?? [], CrossClass && !c.PossessionOnly,
+                _blobs, c.PossessionOnly));
         });
         Receive<ShardVerdict>(verdict =>
         {
             if (_challenge is null || !Current(verdict.Epoch, verdict.WorkerId)) return;
+            if (verdict.Outcome == VerdictOutcome.Inconclusive)
+            {
+                // The verifier failed, not the worker: nobody is judged, the shard runs again.
+                _challenge = null;
+                Context.Parent.Tell(new Verifying(_order.Shard, false));
+                LoseWorker($"its result could not be verified ({verdict.Reason})", countsAsFailure: false);
+                return;
+            }
             Judge(verdict);
         });
         Receive<ChallengeExpired>(expired =>
@@ -267,6 +392,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         {
             _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: true));
             Context.Unwatch(_worker);
+            if (_order.Replicated) Context.Parent.Tell(new ReplicaDone(_order.Replica, true));
             Context.Stop(Self);
         });
         Receive<Rejected>(rejected =>
@@ -274,7 +400,11 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             _excluded = rejected.Excluded;
             Context.Parent.Tell(new Verifying(_order.Shard, false));
             _challenge = null;
-            Release(askAgain: true, countsAsFailure: true);
+            // A rejected replica stops: its ReplicatedShardActor decides whether the shard runs again.
+            Release(askAgain: !_order.Replicated, countsAsFailure: true);
+            if (!_order.Replicated) return;
+            Context.Parent.Tell(new ReplicaDone(_order.Replica, false));
+            Context.Stop(Self);
         });
         Receive<Excluded>(excluded => _excluded = excluded.Workers);
         Receive<ShardProgress>(_ => { });

@@ -29,8 +29,18 @@ public static class ShardJudge
                 clock.Elapsed.TotalSeconds);
         try
         {
-            var spec = Contracts.Jobs.JobSpecParser.Parse(request.SpecYaml, request.BaseDirectory);
-            var task = ShardTask.For(spec, request.Round, request.Shard, trainingExamples);
+            ShardTask task;
+            StateSnapshot start;
+            try
+            {
+                var spec = Contracts.Jobs.JobSpecParser.Parse(request.SpecYaml, request.BaseDirectory);
+                task = ShardTask.For(spec, request.Round, request.Shard, trainingExamples);
+                start = CheckpointFile.Deserialize(blob(request.StartState), "the assigned start state").State;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return Verdict(VerdictOutcome.Inconclusive, $"the verifier could not load the job or its own start state: {e.Message}");
+            }
             var h = task.InnerSteps;
             var leaves = new Dictionary<int, OpenedLeaf>();
             foreach (var leaf in request.Leaves)
@@ -47,7 +57,6 @@ public static class ShardJudge
                 if (!check.Valid) return Verdict(VerdictOutcome.Invalid, $"step {step}: the opening is not signed by the worker's key ({check.Reason})");
             }
 
-            var start = Load(blob, request.StartState, "the assigned start state");
             var end = Load(blob, request.EndState, "the delivered end state");
             var challenge = new SpotCheckChallenge(task, request.Root, request.Steps, start.Step);
             var ends = SpotCheckVerifier.VerifyEnds(challenge, start.Digest(), Proof(leaves, 0), end.Digest(), Proof(leaves, h));
@@ -62,6 +71,7 @@ public static class ShardJudge
                 openings.Add(new StepOpening(step, Load(blob, beforeBlob, $"the opened state before step {step}"),
                     new LeafOpening(before.Digest, ToProof(before.Proof)), new LeafOpening(after.Digest, ToProof(after.Proof)), afterState));
             }
+            if (request.PossessionOnly) return Possession(request, openings, Verdict);
             var verifier = new SpotCheckVerifier(session);
             var verdict = request.CrossClass ? verifier.VerifyWithinTolerance(challenge, openings, tolerance) : verifier.Verify(challenge, openings);
             return verdict.Kind switch
@@ -76,10 +86,36 @@ public static class ShardJudge
         {
             return Verdict(VerdictOutcome.Invalid, e.Message);
         }
+        catch (VerifierFaultException e)
+        {
+            return Verdict(VerdictOutcome.Inconclusive, e.Message);
+        }
         catch (Exception e)
         {
             return Verdict(VerdictOutcome.Invalid, $"the answer could not be checked: {e.GetType().Name}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// For replicas whose roots agree: every challenged step must be opened, its proofs must lead to the root, and the
+    /// opened state before it must hash to its leaf — the worker holds the states it committed to. Nothing is replayed.
+    /// </summary>
+    private static ShardVerdict Possession(VerifyShard request, List<StepOpening?> openings,
+                                           Func<VerdictOutcome, string, int?, Sha256Digest?, Sha256Digest?, string?, double?, ShardVerdict> verdict)
+    {
+        var opened = openings.OfType<StepOpening>().ToDictionary(o => o.Step);
+        foreach (var step in request.Steps)
+        {
+            if (!opened.TryGetValue(step, out var o)) return verdict(VerdictOutcome.Invalid, $"step {step} was not opened", step, null, null, null, null);
+            if (o.BeforeLeaf.Proof.Index != step - 1 || o.AfterLeaf.Proof.Index != step
+                || !MerkleTree.Verify(request.Root, o.BeforeLeaf.Digest, o.BeforeLeaf.Proof) || !MerkleTree.Verify(request.Root, o.AfterLeaf.Digest, o.AfterLeaf.Proof))
+                return verdict(VerdictOutcome.Invalid, $"step {step}: the proofs do not lead to the committed root {request.Root.ToString()[..12]}", step, null, null, null, null);
+            var digest = o.Before.Digest();
+            if (digest != o.BeforeLeaf.Digest)
+                return verdict(VerdictOutcome.Invalid, $"step {step}: the opened state hashes to {digest.ToString()[..12]}, not to the committed leaf {o.BeforeLeaf.Digest.ToString()[..12]}", step, null, null, null, null);
+        }
+        return verdict(VerdictOutcome.Accepted, $"the replicas' roots agree, and this one holds the committed state{(request.Steps.Count == 1 ? "" : "s")} before step {string.Join(", ", request.Steps)}",
+            null, null, null, null, null);
     }
 
     private static MerkleProof? Proof(Dictionary<int, OpenedLeaf> leaves, int index) =>

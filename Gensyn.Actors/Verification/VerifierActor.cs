@@ -7,18 +7,20 @@ using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Data;
 using Gensyn.Training.Training;
+using Gensyn.Training.Verification;
 
 namespace Gensyn.Actors.Verification;
 
 /// <summary>
 /// One verifier of a node's pool (<c>/user/verifiers</c>): it judges <see cref="VerifyShard"/> requests with
-/// <see cref="ShardJudge"/> on its own training thread, keeping the last job's data and model loaded. States it
+/// <see cref="ShardJudge"/> — and replicated-mode disputes with the <see cref="Referee"/> — on its own training thread, keeping the last job's data and model loaded. States it
 /// does not hold are fetched from the requester's blob store first (hash checked). It answers the sender with a
 /// <see cref="ShardVerdict"/> and never fails on a worker's input.
 /// </summary>
 public sealed class VerifierActor : ReceiveActor
 {
     private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
+    private sealed record FetchedForReferee(RefereeStep Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
 
     public const string PoolName = "verifiers";
 
@@ -50,6 +52,24 @@ public sealed class VerifierActor : ReceiveActor
             FetchMissing(request, materializer).ContinueWith(t => new Fetched(request, replyTo,
                 t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "the states could not be fetched")).PipeTo(self);
         });
+        Receive<RefereeStep>(request =>
+        {
+            var replyTo = Sender;
+            var self = Self;
+            Fetch([request.StartState, .. request.BeforeState is { } b ? new[] { b } : []], request.Blobs, materializer)
+                .ContinueWith(t => new FetchedForReferee(request, replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed")).PipeTo(self);
+        });
+        Receive<FetchedForReferee>(fetched =>
+        {
+            var r = fetched.Request;
+            if (fetched.Failure is { } failure)
+            {
+                fetched.ReplyTo.Tell(new RefereeVerdict(r.JobId, r.Round, r.Shard, null, $"the disputed state could not be fetched: {failure}", r.Leaf, null));
+                return;
+            }
+            _thread.Run(() => Referee(r)).PipeTo(fetched.ReplyTo, failure: e =>
+                new RefereeVerdict(r.JobId, r.Round, r.Shard, null, $"the step could not be replayed: {e.GetBaseException().Message}", r.Leaf, null));
+        });
         Receive<Fetched>(fetched =>
         {
             var request = fetched.Request;
@@ -60,7 +80,7 @@ public sealed class VerifierActor : ReceiveActor
                 return;
             }
             _thread.Run(() => Judge(request)).PipeTo(fetched.ReplyTo, failure: e => new ShardVerdict(request.JobId, request.Round, request.Shard,
-                request.Epoch, request.WorkerId, VerdictOutcome.Invalid, $"the answer could not be checked: {e.GetBaseException().Message}"));
+                request.Epoch, request.WorkerId, VerdictOutcome.Inconclusive, $"the verifier failed: {e.GetBaseException().Message}"));
         });
     }
 
@@ -86,16 +106,41 @@ public sealed class VerifierActor : ReceiveActor
         return verdict;
     }
 
-    /// <summary>The job's data and model, kept while consecutive requests belong to the same job (training thread only).</summary>
-    private (TrainingSession Session, long Examples) Session(VerifyShard request)
+    private RefereeVerdict Referee(RefereeStep r)
     {
-        var key = request.BaseDirectory + "\n" + request.SpecYaml;
+        var (session, examples) = Session(r.SpecYaml, r.BaseDirectory);
+        var spec = JobSpecParser.Parse(r.SpecYaml, r.BaseDirectory);
+        var task = ShardTask.For(spec, r.Round, r.Shard, examples);
+        var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the assigned start state").State;
+        Gensyn.Training.State.StateSnapshot? before = null;
+        if (r.BeforeState is { } blob)
+        {
+            try
+            {
+                before = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(blob), "the opened state").State;
+            }
+            catch (Exception e) when (e is Gensyn.Training.Checkpoints.CheckpointException or BlobException)
+            {
+                return new RefereeVerdict(r.JobId, r.Round, r.Shard, null, e.Message, r.Leaf, null);
+            }
+        }
+        var ruling = new Referee(session).Judge(task, new Divergence(r.Leaf, r.AgreedBefore, r.ClaimA, r.ClaimB), start.Digest(), before);
+        _log.Info("Refereed {0} round {1} shard {2} step {3}: {4}", r.JobId, r.Round, r.Shard, r.Leaf, ruling.Reason);
+        return new RefereeVerdict(r.JobId, r.Round, r.Shard, ruling.Culprit?.ToString(), ruling.Reason, ruling.Step, ruling.Expected);
+    }
+
+    private (TrainingSession Session, long Examples) Session(VerifyShard request) => Session(request.SpecYaml, request.BaseDirectory);
+
+    /// <summary>The job's data and model, kept while consecutive requests belong to the same job (training thread only).</summary>
+    private (TrainingSession Session, long Examples) Session(string specYaml, string baseDirectory)
+    {
+        var key = baseDirectory + "\n" + specYaml;
         if (_session is not { } cached || cached.Key != key)
         {
             _session?.Session.Dispose();
             _session?.Data.Dispose();
             _session = null;
-            var spec = JobSpecParser.Parse(request.SpecYaml, request.BaseDirectory);
+            var spec = JobSpecParser.Parse(specYaml, baseDirectory);
             var data = DatasetLoader.Load(spec, _dataDirectory);
             _session = (key, data, new TrainingSession(spec, data));
         }
@@ -103,11 +148,13 @@ public sealed class VerifierActor : ReceiveActor
     }
 
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>
-    private async Task FetchMissing(VerifyShard request, IMaterializer materializer)
+    private Task FetchMissing(VerifyShard request, IMaterializer materializer) =>
+        Fetch([request.StartState, request.EndState, .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value)],
+            request.Blobs, materializer);
+
+    private async Task Fetch(IEnumerable<Sha256Digest> needed, IActorRef blobs, IMaterializer materializer)
     {
-        var needed = new List<Sha256Digest> { request.StartState, request.EndState };
-        needed.AddRange((request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value));
         foreach (var hash in needed.Distinct().Where(h => !_store.Contains(h)))
-            _store.Put(hash, await BlobTransfer.Fetch(request.Blobs, hash, materializer, FetchTimeout));
+            _store.Put(hash, await BlobTransfer.Fetch(blobs, hash, materializer, FetchTimeout));
     }
 }

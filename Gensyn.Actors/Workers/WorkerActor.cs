@@ -30,7 +30,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private sealed record Answered(OpenSteps Request, string? Failure) : INoSerializationVerificationNeeded;
 
     /// <summary>The last shard this worker committed to (its signed result), kept until it is judged or abandoned.</summary>
-    private sealed record Committed(ShardAssignment Assignment, ShardTrajectory Trajectory, MerkleTree Tree, ShardResult Result);
+    /// <summary>In replicated mode the result waits behind <see cref="Seal"/> until both replicas sealed; <see cref="Result"/> then carries the salt.</summary>
+    private sealed record Committed(ShardAssignment Assignment, ShardTrajectory Trajectory, MerkleTree Tree, ShardResult Result, Sha256Digest? Seal = null);
 
     private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(2);
 
@@ -71,6 +72,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<WorkerRefused>(refused => _log.Warning("The coordinators refused worker {0}: {1}", refused.WorkerId, refused.Reason));
         Receive<ShardAssignment>(Assign);
         Receive<OpenSteps>(Open);
+        Receive<RevealShard>(reveal =>
+        {
+            if (Holds(reveal.JobId, reveal.Round, reveal.Shard, reveal.Epoch) is { } c) c.Assignment.ShardActor.Tell(c.Result);
+        });
+        Receive<BisectQuery>(query =>
+        {
+            if (Holds(query.JobId, query.Round, query.Shard, query.Epoch) is not { } c || _behavior == WorkerBehavior.Refuser) return;
+            Sender.Tell(Bisect(c, query));
+        });
         Receive<Answered>(answered =>
         {
             var r = answered.Request;
@@ -104,9 +114,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             }
             if (finished.Committed is { } committed && ReferenceEquals(_current, a))
             {
-                // Kept before the result leaves, so the challenge that follows finds it.
+                // Kept before the result (or its seal) leaves, so the challenge that follows finds it.
                 _committed = committed;
-                a.ShardActor.Tell(committed.Result);
+                if (committed.Seal is { } seal) a.ShardActor.Tell(new ShardSealed(a.JobId, a.Round, a.Shard, a.Epoch, options.WorkerId, seal));
+                else a.ShardActor.Tell(committed.Result);
             }
             if (ReferenceEquals(_current, a))
             {
@@ -203,12 +214,16 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         var endHash = _store.Put(endBytes);
         await BlobTransfer.Upload(a.Blobs, endHash, endBytes, _materializer, TransferTimeout, token);
         token.ThrowIfCancellationRequested();
-        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, endHash, outcome.MerkleRoot, outcome.Losses.ToList(), "",
-            Math.Round((trained - prepared).TotalSeconds, 3));
+        var root = outcome.MerkleRoot;
+        var replicated = spec.Verification.Mode == VerificationMode.Replicated;
+        if (replicated && _behavior == WorkerBehavior.Copycat && await CopiedRoot(a, token) is { } copied) root = copied;
+        var salt = replicated ? ReplicaSeal.NewSalt() : null;
+        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, endHash, root, outcome.Losses.ToList(), "",
+            Math.Round((trained - prepared).TotalSeconds, 3), salt is null ? null : Convert.ToHexStringLower(salt));
         result = result with { Signature = ClaimSigner.Sign(_key, ShardResultClaim.From(result)) };
         _log.Info($"{a.JobId} round {a.Round} shard {a.Shard} done: root {outcome.MerkleRoot} (fetch {fetched.TotalMilliseconds:F0} ms, " +
                   $"data and model {(prepared - fetched).TotalMilliseconds:F0} ms, train {(trained - prepared).TotalMilliseconds:F0} ms, upload {(clock.Elapsed - trained).TotalMilliseconds:F0} ms)");
-        return new Committed(a, trajectory, new MerkleTree(outcome.StepDigests), result);
+        return new Committed(a, trajectory, new MerkleTree(outcome.StepDigests), result, salt is null ? null : ReplicaSeal.Seal(root, salt, _options.WorkerId));
     }
 
     /// <summary>
@@ -218,8 +233,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// </summary>
     private void Open(OpenSteps request)
     {
-        if (_committed is not { } c || c.Assignment.JobId != request.JobId || c.Assignment.Round != request.Round
-            || c.Assignment.Shard != request.Shard || c.Assignment.Epoch != request.Epoch)
+        if (Holds(request.JobId, request.Round, request.Shard, request.Epoch) is not { } c)
         {
             _log.Warning("Asked to open {0} round {1} shard {2} (epoch {3}), which this worker does not hold", request.JobId, request.Round, request.Shard, request.Epoch);
             return;
@@ -232,6 +246,58 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         var self = Self;
         Answer(c, request).ContinueWith(t => new Answered(request, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))
             .PipeTo(self);
+    }
+
+    private Committed? Holds(string jobId, int round, int shard, int epoch) =>
+        _committed is { } c && c.Assignment.JobId == jobId && c.Assignment.Round == round && c.Assignment.Shard == shard && c.Assignment.Epoch == epoch ? c : null;
+
+    /// <summary>Answers one bisection question about the committed tree (hashes only, no training).</summary>
+    private BisectReply Bisect(Committed c, BisectQuery query)
+    {
+        BisectionQuery question = query.Step switch
+        {
+            BisectStep.Top => new TopQuery(),
+            BisectStep.Children => new ChildrenQuery(query.Level, query.Index),
+            _ => new LeafQuery(query.Index),
+        };
+        BisectReply Reply(Sha256Digest? first, Sha256Digest? second = null, Sha256Digest? before = null, LeafProof? proof = null) =>
+            new(query.JobId, query.Round, query.Shard, query.Epoch, _options.WorkerId, query.Step, first, second, before, proof);
+        try
+        {
+            return Bisection.Answer(c.Tree, c.Trajectory.Outcome.StepDigests, question) switch
+            {
+                TopAnswer top => Reply(top.Top),
+                ChildrenAnswer children => Reply(children.Left, children.Right),
+                LeafAnswer leaf => Reply(leaf.Claim, null, leaf.Before,
+                    leaf.BeforeProof is { } p ? new LeafProof(p.Index, p.LeafCount, p.Siblings) : null),
+                _ => Reply(null),
+            };
+        }
+        catch (ArgumentException)
+        {
+            return Reply(null);   // a question about a node this tree does not have
+        }
+    }
+
+    /// <summary>
+    /// Test-only copycat: instead of training, take the other replica's root from a leaked log
+    /// (GENSYN_COPYCAT_LEAK, a file another worker logs to), waiting up to a minute for it.
+    /// </summary>
+    private static async Task<Sha256Digest?> CopiedRoot(ShardAssignment a, CancellationToken token)
+    {
+        var leak = Environment.GetEnvironmentVariable("GENSYN_COPYCAT_LEAK");
+        if (string.IsNullOrEmpty(leak)) return null;
+        var pattern = new System.Text.RegularExpressions.Regex($@"{a.JobId} round {a.Round} shard {a.Shard} done: root ([0-9a-f]{{64}})");
+        for (var i = 0; i < 600 && !token.IsCancellationRequested; i++)
+        {
+            if (File.Exists(leak))
+            {
+                using var reader = new StreamReader(new FileStream(leak, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+                if (pattern.Match(await reader.ReadToEndAsync(token)) is { Success: true } m && Sha256Digest.TryParse(m.Groups[1].Value, out var root)) return root;
+            }
+            await Task.Delay(100, token);
+        }
+        return null;
     }
 
     private async Task Answer(Committed c, OpenSteps request)
@@ -247,7 +313,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             var (session, _) = Session(a, spec);
             return indices.Select(i => (Leaf: i, State: full.Contains(i) ? CheckpointFile.Serialize(c.Trajectory.OpenState(session, i)) : null)).ToList();
         });
-        var root = c.Trajectory.Outcome.MerkleRoot;
+        var root = c.Result.MerkleRoot;
         var leaves = new List<OpenedLeaf>();
         foreach (var (leaf, bytes) in opened)
         {

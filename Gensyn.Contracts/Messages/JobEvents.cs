@@ -101,7 +101,8 @@ public sealed record ShardSnapshot(
     double MeanLoss,
     Sha256Digest? Checkpoint = null,
     int CheckpointStep = 0,
-    IReadOnlyList<string>? FailedWorkers = null);
+    IReadOnlyList<string>? FailedWorkers = null,
+    IReadOnlyDictionary<int, string>? Live = null);
 
 /// <summary>The verification tallies a <see cref="JobSnapshot"/> carries (they feed the match rates).</summary>
 public sealed record VerificationSnapshot(

@@ -29,8 +29,9 @@ public sealed record StepsOpened(string JobId, int Round, int Shard, int Epoch, 
 
 /// <summary>
 /// Judge a result: replay <see cref="Steps"/> from the opened states and compare with the committed ones.
-/// States are blobs in the store behind <see cref="Blobs"/>. <see cref="StartStep"/> is the optimizer step
-/// counter of the shard's start state; <see cref="CrossClass"/> selects the tolerance check.
+/// States are blobs in the store behind <see cref="Blobs"/>; <see cref="CrossClass"/> selects the tolerance check.
+/// With <see cref="PossessionOnly"/> (replicas whose roots agree) nothing is replayed: the worker only proves it
+/// holds the committed states it opened.
 /// </summary>
 public sealed record VerifyShard(
     string JobId,
@@ -47,7 +48,8 @@ public sealed record VerifyShard(
     IReadOnlyList<int> Steps,
     IReadOnlyList<OpenedLeaf> Leaves,
     bool CrossClass,
-    IActorRef Blobs) : IGensynMessage;
+    IActorRef Blobs,
+    bool PossessionOnly = false) : IGensynMessage;
 
 public enum VerdictOutcome
 {
@@ -59,6 +61,8 @@ public enum VerdictOutcome
     Invalid,
     /// <summary>The worker did not answer the challenge in time.</summary>
     Unavailable,
+    /// <summary>The verifier itself failed (its session, the coordinator's own state): nobody is blamed; the shard runs again. Never journalled.</summary>
+    Inconclusive,
 }
 
 /// <summary>
@@ -84,3 +88,37 @@ public sealed record ShardVerdict(
 {
     public bool IsAccepted => Outcome == VerdictOutcome.Accepted;
 }
+
+// Replicated mode (refereed delegation): two workers of different providers run the same shard. Each seals
+// its root before either reveals it; equal roots are accepted (after each replica proves it holds a state
+// it committed to); different roots are bisected to the first divergent step, which a referee replays.
+
+/// <summary>A replica's commitment before it reveals: SHA-256 over (root, a secret salt, its worker id); see ReplicaSeal.</summary>
+public sealed record ShardSealed(string JobId, int Round, int Shard, int Epoch, string WorkerId, Sha256Digest Seal) : IGensynMessage;
+
+/// <summary>Both replicas sealed: reveal the result (a <see cref="ShardResult"/> carrying the salt that opens the seal).</summary>
+public sealed record RevealShard(string JobId, int Round, int Shard, int Epoch) : IGensynMessage;
+
+public enum BisectStep { Top, Children, Leaf }
+
+/// <summary>One bisection question: the top node, the children of node (<see cref="Level"/>, <see cref="Index"/>), or leaf <see cref="Index"/> with leaf Index − 1 proven.</summary>
+public sealed record BisectQuery(string JobId, int Round, int Shard, int Epoch, BisectStep Step, int Level, int Index) : IGensynMessage;
+
+/// <summary>
+/// A replica's answer to a <see cref="BisectQuery"/>: Top → <see cref="First"/>; Children → <see cref="First"/> (left) and
+/// <see cref="Second"/> (right, absent for an unpaired child); Leaf → <see cref="First"/> (the claimed digest) and the leaf
+/// before it (<see cref="Before"/>, <see cref="BeforeProof"/>).
+/// </summary>
+public sealed record BisectReply(string JobId, int Round, int Shard, int Epoch, string WorkerId, BisectStep Step,
+                                 Sha256Digest? First, Sha256Digest? Second, Sha256Digest? Before, LeafProof? BeforeProof) : IGensynMessage;
+
+/// <summary>
+/// Replay the one disputed step: leaf <see cref="Leaf"/> of two replicas' trees, from the state both agree on
+/// (<see cref="AgreedBefore"/>, opened as blob <see cref="BeforeState"/>); answered with a <see cref="RefereeVerdict"/>.
+/// </summary>
+public sealed record RefereeStep(string JobId, string SpecYaml, string BaseDirectory, int Round, int Shard, int Leaf,
+                                 Sha256Digest? AgreedBefore, Sha256Digest ClaimA, Sha256Digest ClaimB, Sha256Digest StartState,
+                                 Sha256Digest? BeforeState, IActorRef Blobs) : IGensynMessage;
+
+/// <summary>Which replica's claim is false: "A", "B" or "Both"; none when the opened state was not the agreed one (ask the other replica).</summary>
+public sealed record RefereeVerdict(string JobId, int Round, int Shard, string? Culprit, string Reason, int Step, Sha256Digest? Expected) : IGensynMessage;

@@ -48,7 +48,8 @@ public sealed record ShardProgress(string JobId, int Round, int Shard, int Epoch
 /// A finished shard: the end state (already uploaded to the coordinator's blob store), the Merkle root
 /// over the digests of the states after steps 0..H (the commitment), and each step's loss.
 /// <see cref="Signature"/> signs all of that (a <see cref="Signing.ShardResultClaim"/>) with the worker's key;
-/// <see cref="TrainSeconds"/> is the worker's own (unsigned) measure of its training time.
+/// <see cref="TrainSeconds"/> is the worker's own (unsigned) measure of its training time; in replicated mode
+/// <see cref="Salt"/> (hex) opens the seal the worker sent before.
 /// </summary>
 public sealed record ShardResult(
     string JobId,
@@ -60,7 +61,8 @@ public sealed record ShardResult(
     Sha256Digest MerkleRoot,
     IReadOnlyList<float> Losses,
     string Signature,
-    double TrainSeconds = 0) : IGensynMessage;
+    double TrainSeconds = 0,
+    string? Salt = null) : IGensynMessage;
 
 /// <summary>The worker could not run the shard (bad blob, spec it cannot load, out of memory...).</summary>
 public sealed record ShardFailed(string JobId, int Round, int Shard, int Epoch, string WorkerId, string Reason) : IGensynMessage;

@@ -128,7 +128,7 @@ public sealed class LocalCluster : IDisposable
 
     private static string Tail(string text) => text.Length > 4000 ? text[^4000..] : text;
 
-    private string LogPath(string name) => Path.Combine(Root, name + ".log");
+    public string LogPath(string name) => Path.Combine(Root, name + ".log");
 
     private Process Spawn(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {

@@ -9,7 +9,7 @@ namespace Gensyn.Tests.Cluster;
 public class VerificationTests
 {
     /// <summary>One round of five shards; every step of every result is challenged (samples = H), so each cheat is caught for sure.</summary>
-    private static string Yaml(int shards) => $$"""
+    private static string Yaml(int shards, string mode = "spot-check") => $$"""
         name: cheaters
         model: { kind: mlp, hidden: [16] }
         dataset: { name: synthetic, samples: 512, features: 12, classes: 3 }
@@ -23,7 +23,7 @@ public class VerificationTests
           checkpoint-every: 4
           inner-optimizer: { kind: adamw, lr: 0.01 }
           outer-optimizer: { kind: nesterov, lr: 0.7, momentum: 0.9 }
-        verification: { mode: spot-check, samples: 8 }
+        verification: { mode: {{mode}}, samples: 8 }
         """;
 
     public static readonly (string Behavior, string Outcome)[] Cheats =
@@ -83,5 +83,42 @@ public class VerificationTests
         // Cheaters are never granted a shard of this job again.
         foreach (var (behavior, _) in Cheats)
             Assert.Single(System.Text.RegularExpressions.Regex.Matches(cluster.LogOf(behavior), $"Assigned {jobId}"));
+    }
+
+    /// <summary>Replicated mode with one honest replica and one cheat: the cheat is rejected, the honest result is used.</summary>
+    [Theory]
+    [InlineData("lazy", "fraud", "first differ at step")]
+    [InlineData("copycat", "invalid", "roots agree")]
+    public void In_replicated_mode_a_cheating_replica_is_caught_and_the_honest_replica_s_result_is_used(string behavior, string outcome, string logged)
+    {
+        using var cluster = new LocalCluster();
+        cluster.CoordinatorEnvironment["GENSYN_CHALLENGE_SECONDS"] = "10";
+        cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
+        cluster.StartWorker("honest");
+        var cheat = new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = behavior };
+        // The copycat reads the honest replica's root from a leak (its log) instead of training.
+        if (behavior == "copycat") cheat["GENSYN_COPYCAT_LEAK"] = cluster.LogPath("honest");
+        cluster.StartWorker(behavior, environment: cheat);
+        cluster.WaitForWorkers(2);
+
+        var yaml = Yaml(1, "replicated");
+        var spec = Path.Combine(cluster.Root, "replicated.yaml");
+        File.WriteAllText(spec, yaml);
+        var submitted = cluster.Cli("submit", spec, "--wait", "--json");
+        Assert.True(submitted.ExitCode == 0, submitted.Stderr + submitted.Stdout + cluster.Logs());
+        var status = JsonDocument.Parse(submitted.Stdout).RootElement;
+        var reference = LocalJobRunner.Run(JobSpecParser.Parse(yaml, cluster.Root), Cli.GensynProcess.DataDirectory).FinalDigest.ToString();
+        Assert.Equal(reference, status.GetProperty("finalDigest").GetString());
+
+        var verdicts = status.GetProperty("verdicts").EnumerateArray()
+            .Select(v => (Worker: v.GetProperty("workerId").GetString()!, Outcome: v.GetProperty("outcome").GetString()!.ToLowerInvariant(),
+                          Reason: v.GetProperty("reason").GetString()!))
+            .ToList();
+        var caught = Assert.Single(verdicts, v => v.Worker == behavior);
+        Assert.True(caught.Outcome == outcome, $"{behavior}: expected {outcome}, got {caught.Outcome}: {caught.Reason}");
+        Assert.Equal("accepted", Assert.Single(verdicts, v => v.Worker == "honest").Outcome);
+        Assert.Equal(0.5, status.GetProperty("matchRate").GetDouble(), 3);
+        Assert.Contains(logged, cluster.LogOf("coordinator"));
+        Assert.Contains("sealed its result", cluster.LogOf("coordinator"));
     }
 }

@@ -99,7 +99,7 @@ public sealed class JobSpecParserTests
                 new InnerOptimizerSpec(InnerOptimizerKind.AdamW, 0.001, 0, 0.01, 0.9, 0.999, 1e-8),
                 new OuterOptimizerSpec(0.7, 0.9)),
             spec.Training);
-        Assert.Equal(new VerificationSpec(VerificationMode.SpotCheck, 8), spec.Verification);
+        Assert.Equal(new VerificationSpec(VerificationMode.SpotCheck, VerificationSpec.DefaultSamples), spec.Verification);
         Assert.Equal(new RequirementsSpec(DeviceRequirement.Any, 0), spec.Requirements);
         Assert.Equal(new BudgetSpec("GENS", 0.5, 100), spec.Budget);
     }

@@ -127,7 +127,7 @@ public class JobStateTests
         var state = Assigned();
         state.Apply(new ShardReleased(0, 0, 1, "worker-1", "the worker failed", T0));
 
-        Assert.Equal("epoch 1 from worker worker-1 is fenced out (current: epoch 1, worker none)", state.Reject(Result(0, 0, 1, "worker-1")));
+        Assert.Equal("epoch 1 from worker worker-1 is fenced out (current: no live assignment)", state.Reject(Result(0, 0, 1, "worker-1")));
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public class JobStateTests
     [Fact]
     public void A_result_for_a_shard_never_assigned_is_fenced_out()
     {
-        Assert.Equal("epoch 0 from worker worker-1 is fenced out (current: epoch 0, worker none)",
+        Assert.Equal("epoch 0 from worker worker-1 is fenced out (current: no live assignment)",
             Assigned().Reject(Result(0, 1, 0, "worker-1")));
     }
 

@@ -40,7 +40,7 @@ public sealed class SpotCheckVerifier
         var (prepared, failure) = Prepare(challenge, opening!, needsAfter: false);
         if (failure is not null) return failure;
         var step = opening!.Step;
-        var replayed = _session.ReplayStep(challenge.Task, prepared!, step).Digest();
+        var replayed = Replay(challenge, prepared!, step).Digest();
         return replayed == opening.AfterLeaf.Digest
             ? SpotCheckVerdict.Accept($"step {step} replays to its committed digest")
             : SpotCheckVerdict.Fraud(new FraudEvidence(step, replayed, opening.AfterLeaf.Digest),
@@ -96,7 +96,7 @@ public sealed class SpotCheckVerifier
         if (failure is not null) return failure;
         var step = opening!.Step;
         var after = opening.After!;
-        var replayed = _session.ReplayStep(challenge.Task, before!, step);
+        var replayed = Replay(challenge, before!, step);
         var replayedDigest = replayed.Digest();
         if (replayedDigest == opening.AfterLeaf.Digest)
             return SpotCheckVerdict.Accept($"step {step} replays to its committed digest", 0);
@@ -193,9 +193,25 @@ public sealed class SpotCheckVerifier
             var largest = worst is { } w ? $" (largest {w:G3})" : "";
             return SpotCheckVerdict.Accept($"all {byStep.Count} challenged step{(byStep.Count == 1 ? "" : "s")} {what}{largest}", worst);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not VerifierFaultException)
         {
             return SpotCheckVerdict.Malformed(Malformation.Unreadable, null, $"the openings could not be checked: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Replays a step from a state that passed every check on the worker's input: a failure here is the verifier's
+    /// own (its session, libtorch), never the worker's, so it surfaces as a <see cref="VerifierFaultException"/>.
+    /// </summary>
+    private StateSnapshot Replay(SpotCheckChallenge challenge, StateSnapshot before, int step)
+    {
+        try
+        {
+            return _session.ReplayStep(challenge.Task, before, step);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new VerifierFaultException($"replaying step {step} failed on the verifier: {e.GetType().Name}: {e.Message}", e);
         }
     }
 
@@ -206,7 +222,7 @@ public sealed class SpotCheckVerifier
         {
             return check();
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not VerifierFaultException)
         {
             return SpotCheckVerdict.Malformed(Malformation.Unreadable, opening.Step, $"step {opening.Step}: the opening could not be checked: {e.GetType().Name}: {e.Message}");
         }
@@ -278,3 +294,6 @@ public sealed class SpotCheckVerifier
 
     private static string Short(Sha256Digest digest) => digest.ToString()[..12];
 }
+
+/// <summary>The verifier itself failed (its session, its own data): no verdict on the worker can be drawn from it.</summary>
+public sealed class VerifierFaultException(string message, Exception? inner = null) : Exception(message, inner);
