@@ -15,11 +15,14 @@ namespace Gensyn.Actors;
 
 /// <summary>
 /// A coordinator process: a cluster member hosting the sharded JobActors, the scheduler and job-catalog
-/// singletons, a pool of verifiers, a blob store, and the receptionist through which workers and requesters come in.
+/// singletons, a pool of verifiers (judging work here unless verifier nodes have joined), a blob store, and the receptionist through which workers and requesters come in.
 /// </summary>
 public sealed class CoordinatorNode : IAsyncDisposable
 {
     public const string Role = "coordinator";
+
+    /// <summary>A node started with <c>--role verifier</c>: a cluster member that only runs a verifier pool.</summary>
+    public const string VerifierRole = "verifier";
 
     /// <summary>HOCON: how many verifiers (each with its own training thread and loaded job) a coordinator runs.</summary>
     public const string VerifiersSetting = "gensyn.verifiers";
@@ -44,12 +47,20 @@ public sealed class CoordinatorNode : IAsyncDisposable
         var thread = new TrainingThread("coordinator-training");
         thread.WarmUp();
         var store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
+        var pool = system.ActorOf(VerifierActor.Props(store, options.DataDirectory)
+            .WithRouter(new RoundRobinPool(Math.Max(1, system.Settings.Config.GetInt(VerifiersSetting, 1)))), VerifierActor.PoolName);
+        if (options.Role == VerifierRole)
+        {
+            // A verifier node only lends its verifiers to the coordinators (it fetches the states it judges from them);
+            // it still takes part in the members' publish-subscribe gossip.
+            Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(system);
+            return new CoordinatorNode(system, thread, options);
+        }
         var blobs = system.ActorOf(BlobActor.Props(store), "blobs");
 
         var registry = Singleton(system, WorkerRegistry.Props(), WorkerRegistry.SingletonName, "workers");
         var catalog = Singleton(system, JobCatalog.Props(), JobCatalog.SingletonName, "job-catalog-proxy");
-        var verifiers = system.ActorOf(VerifierActor.Props(store, options.DataDirectory)
-            .WithRouter(new RoundRobinPool(Math.Max(1, system.Settings.Config.GetInt(VerifiersSetting, 1)))), VerifierActor.PoolName);
+        var verifiers = system.ActorOf(VerifierDispatch.Props(pool), "verifier-dispatch");
         var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog, verifiers);
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());

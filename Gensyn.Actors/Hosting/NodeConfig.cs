@@ -31,7 +31,8 @@ public sealed record CoordinatorOptions(
     string DataDirectory,
     JournalOptions Journal,
     string ClusterHocon,
-    bool SerializeMessages = false);
+    bool SerializeMessages = false,
+    string Role = CoordinatorNode.Role);
 
 /// <summary>The HOCON each kind of process runs with.</summary>
 public static class NodeConfig
@@ -52,6 +53,7 @@ public static class NodeConfig
             akka.remote.dot-netty.tcp.hostname = {{Quote(o.Host)}}
             akka.remote.dot-netty.tcp.port = {{o.Port}}
             akka.cluster.seed-nodes = [{{seeds}}]
+            akka.cluster.roles = [{{o.Role}}]
             akka.actor.serialize-messages = {{(o.SerializeMessages || SerializeMessagesRequested ? "on" : "off")}}
             akka.persistence.journal.sql.connection-string = {{Quote(o.Journal.ConnectionString)}}
             akka.persistence.journal.sql.provider-name = {{Quote(o.Journal.ProviderName)}}

@@ -17,14 +17,24 @@ public static class NodeCommand
         var seeds = new Option<string?>("--seed") { Description = "Coordinator(s) to join, HOST:PORT[,...] (default: $GENSYN_SEEDS, else form a new cluster)" };
         var db = new Option<string?>("--db") { Description = "Journal: a PostgreSQL connection string (Host=...;Username=...) or a SQLite file (default: $GENSYN_DB, else DATA_DIR/journal.db)" };
         var config = new Option<FileInfo?>("--config") { Description = "Cluster configuration (HOCON; default: the cluster.hocon shipped beside the executable)" };
-        var command = new Command("node", "Run a coordinator: jobs, scheduling, journal and blob store; workers and the CLI connect to it")
+        var role = new Option<string>("--role")
         {
-            port, host, seeds, db, config,
+            Description = "coordinator (jobs, scheduling, journal, blobs, verifiers) or verifier (only replays challenged steps for the coordinators it joins with --seed)",
+            DefaultValueFactory = _ => "coordinator",
         };
-        command.SetAction((parse, cancel) => Run(
-            Options(parse.GetValue(port), parse.GetRequiredValue(host), parse.GetValue(seeds), parse.GetValue(db), parse.GetValue(config),
-                    parse.GetRequiredValue(GlobalOptions.DataDir)),
-            cancel));
+        role.AcceptOnlyFromAmong("coordinator", "verifier");
+        var command = new Command("node", "Run a coordinator (jobs, scheduling, journal and blob store; workers and the CLI connect to it) or a verifier node")
+        {
+            port, host, seeds, db, config, role,
+        };
+        command.SetAction((parse, cancel) =>
+        {
+            var options = Options(parse.GetValue(port), parse.GetRequiredValue(host), parse.GetValue(seeds), parse.GetValue(db), parse.GetValue(config),
+                parse.GetRequiredValue(GlobalOptions.DataDir)) with { Role = parse.GetRequiredValue(role) };
+            if (options.Role == CoordinatorNode.VerifierRole && options.Seeds.Count == 0)
+                throw new CliInputException("--role verifier: give the coordinator(s) to join with --seed HOST:PORT (start the first coordinator with --seed pointing at itself)");
+            return Run(options, cancel);
+        });
         return command;
     }
 
@@ -60,6 +70,12 @@ public static class NodeCommand
     {
         await using var node = CoordinatorNode.Start(options);
         await node.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
+        if (options.Role == CoordinatorNode.VerifierRole)
+        {
+            Console.WriteLine($"verifier up at {node.Address}, joined {string.Join(", ", options.Seeds)} (data {options.DataDirectory}); Ctrl+C stops it");
+            await WaitForStop(cancel);
+            return ExitCodes.Success;
+        }
         Log.Information("Journal: {Journal}", options.Journal.Describe());
         Console.WriteLine($"coordinator up at {node.Address} (data {options.DataDirectory}, journal {options.Journal.Describe()}); Ctrl+C stops it");
         await WaitForStop(cancel);

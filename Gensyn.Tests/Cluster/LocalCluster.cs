@@ -64,6 +64,15 @@ public sealed class LocalCluster : IDisposable
         return process;
     }
 
+    /// <summary>Starts a verifier node (<c>node --role verifier</c>) that joins <paramref name="seeds"/>, and waits until it is up.</summary>
+    public Process StartVerifier(string name, string seeds)
+    {
+        var process = Spawn(name, ["node", "--role", "verifier", "--port", $"{FreePort()}", "--seed", seeds, "--data-dir", DataDir(name), "--log-level", "information"],
+            CoordinatorEnvironment);
+        WaitFor(() => LogOf(name).Contains("verifier up at"), TimeSpan.FromSeconds(60), $"verifier {name} to start", process);
+        return process;
+    }
+
     /// <summary>Environment variables every coordinator started from now on gets (e.g. GENSYN_SHARD_STALL_SECONDS).</summary>
     public Dictionary<string, string> CoordinatorEnvironment { get; } = [];
 

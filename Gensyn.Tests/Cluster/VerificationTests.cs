@@ -121,4 +121,29 @@ public class VerificationTests
         Assert.Contains(logged, cluster.LogOf("coordinator"));
         Assert.Contains("sealed its result", cluster.LogOf("coordinator"));
     }
+
+    [Fact]
+    public void A_verifier_node_judges_the_coordinators_results_and_refuses_to_start_without_a_coordinator_to_join()
+    {
+        using var cluster = new LocalCluster();
+        var port = LocalCluster.FreePort();
+        cluster.StartCoordinator("coordinator", port, seeds: $"127.0.0.1:{port}");
+        cluster.StartVerifier("verifier", $"127.0.0.1:{port}");
+        cluster.AwaitCondition(() => System.Text.RegularExpressions.Regex.Matches(cluster.LogOf("coordinator"), @"to \[Up\]").Count >= 2,
+            TimeSpan.FromSeconds(30), "the verifier to become a member");
+        cluster.StartWorker("worker");
+        cluster.WaitForWorkers(1);
+
+        var spec = Path.Combine(cluster.Root, "job.yaml");
+        File.WriteAllText(spec, Yaml(2));
+        var submitted = cluster.Cli("submit", spec, "--wait", "--json");
+        Assert.True(submitted.ExitCode == 0, submitted.Stderr + submitted.Stdout + cluster.Logs());
+        Assert.Equal(1.0, JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("matchRate").GetDouble());
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(cluster.LogOf("verifier"), "Verified .* Accepted").Count);
+        Assert.DoesNotContain("Verified ", cluster.LogOf("coordinator"));
+
+        var lone = Cli.GensynProcess.Run(cluster.DataDir("lone"), "node", "--role", "verifier", "--port", "0");
+        Assert.Equal(2, lone.ExitCode);
+        Assert.Contains("--role verifier: give the coordinator(s) to join with --seed", lone.Stderr);
+    }
 }
