@@ -31,7 +31,10 @@ if (which is "verification" or "all")
     Gensyn.Training.Verification.DetectionSimulation.PrintCurve(Console.WriteLine);
 }
 if (which is "verification" or "verification-overhead" or "all")
+{
     VerificationOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"), samples: [1, 2, 4, 8, 44]);
+    VerificationOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-cnn.yaml"), samples: [1, 2, 4, 8], shards: 2);
+}
 if (which is "verification" or "dispute" or "all")
     DisputeBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"));
 return 0;

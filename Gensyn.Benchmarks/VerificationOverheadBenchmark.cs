@@ -45,7 +45,8 @@ public static class VerificationOverheadBenchmark
             runs.Add((task, trajectory, new MerkleTree(trajectory.Outcome.StepDigests)));
         }
         Console.WriteLine($"  training         : {train:F2} CPU s for {shards} x {h} steps ({1000 * train / (shards * h):F1} ms/step, digests and checkpoints included)");
-        Console.WriteLine("       k | open (worker) CPU s | verify CPU s | verify / train | detection at f = 10%: per shard, per job of 40 shards");
+        var results = spec.Training.Rounds * spec.Training.Shards;
+        Console.WriteLine($"       k | open (worker) CPU s | verify CPU s | verify / train | detection at f = 10%: per result, per job of {results} results");
         foreach (var k in samples)
         {
             double open = 0, verify = 0;
@@ -78,9 +79,9 @@ public static class VerificationOverheadBenchmark
                 if (!verdict.IsAccepted) throw new InvalidOperationException($"an honest shard was rejected: {verdict.Reason}");
             }
             var perShard = Detection(k, h, 0.10);
-            Console.WriteLine($"  {k,6} | {open,19:F3} | {verify,12:F3} | {verify / train,13:P2} | {perShard,8:P1}, {1 - Math.Pow(1 - perShard, 40),8:P2}");
+            Console.WriteLine($"  {k,6} | {open,19:F3} | {verify,12:F3} | {verify / train,13:P2} | {perShard,8:P1}, {1 - Math.Pow(1 - perShard, results),8:P2}");
         }
-        Console.WriteLine("  (per job: a worker that fakes 10% of the steps of every shard it runs, over the 40 shards of mnist-mlp; one catch excludes it)");
+        Console.WriteLine($"  (per job: a worker that fakes 10% of the steps of every shard it runs, over the job's {results} results; one catch excludes it)");
     }
 
     /// <summary>1 − C(H − m, k) / C(H, k) with m = round(f·H): the chance that k distinct challenged steps hit a faked one.</summary>

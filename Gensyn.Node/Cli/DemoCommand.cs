@@ -72,6 +72,9 @@ public static class DemoCommand
         {
             Console.WriteLine($"job {view.JobId} ({view.Name}) completed on {workerCount} worker processes in {clock.Elapsed.TotalSeconds:F1} s");
             Console.WriteLine($"  test accuracy {view.TestAccuracy:P2}, test loss {view.TestLoss:F4}");
+            var judged = view.Verdicts?.Count ?? 0;
+            Console.WriteLine($"  verified      {view.Verdicts?.Count(v => v.Outcome == VerdictOutcome.Accepted) ?? 0} of {judged} results accepted (match rate {view.MatchRate:P1}), " +
+                              $"verifier {view.VerifySeconds:F1} s for {view.TrainSeconds:F1} s of training");
             Console.WriteLine($"  final digest  {view.FinalDigest}");
             Console.WriteLine($"  model         {modelPath}");
             Console.WriteLine($"  logs          {run}");
