@@ -59,16 +59,10 @@ public static class VerificationOverheadBenchmark
                 var steps = ChallengeSampler.Draw(ChallengeSampler.NewSecret(), "job-bench", 0, task.Shard, trajectory.Outcome.MerkleRoot, h, k);
 
                 var cpu = Cpu();
-                var leaves = new List<OpenedLeaf>();
-                var full = steps.Select(x => x - 1).ToHashSet();
-                foreach (var leaf in steps.Select(x => x - 1).Concat(steps).Append(0).Append(h).Distinct().Order())
-                {
-                    Sha256Digest? state = full.Contains(leaf) ? Put(blobs, CheckpointFile.Serialize(trajectory.OpenState(worker, leaf))) : null;
-                    var digest = trajectory.Outcome.StepDigests[leaf];
-                    var proof = tree.Prove(leaf);
-                    var signature = steps.Contains(leaf) ? ClaimSigner.Sign(key, new OpeningClaim("job-bench", 0, task.Shard, 1, "w", leaf, digest, trajectory.Outcome.MerkleRoot)) : null;
-                    leaves.Add(new OpenedLeaf(leaf, digest, new LeafProof(proof.Index, proof.LeafCount, proof.Siblings), state, signature));
-                }
+                var plan = ChallengeAnswer.For(steps, h, withAfter: false);
+                var result = new ShardResult("job-bench", 0, task.Shard, 1, "w", endHash, trajectory.Outcome.MerkleRoot, trajectory.Outcome.Losses, "");
+                var leaves = plan.Leaves.Select(leaf => ChallengeAnswer.Leaf(plan, leaf, trajectory.Outcome.StepDigests, tree, result,
+                    plan.Full.Contains(leaf) ? Put(blobs, CheckpointFile.Serialize(trajectory.OpenState(worker, leaf))) : null, key)).ToList();
                 open += Cpu() - cpu;
 
                 var request = new VerifyShard("job-bench", yaml, baseDirectory, 0, task.Shard, 1, "w", key.Address,

@@ -4,6 +4,7 @@ using Akka.Cluster.Tools.Client;
 using Akka.Event;
 using Akka.Streams;
 using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Verification;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -303,17 +304,14 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private async Task Answer(Committed c, OpenSteps request)
     {
         var a = c.Assignment;
-        var h = c.Trajectory.Outcome.StepDigests.Count - 1;
-        var steps = (request.Steps ?? []).Where(s => s >= 1 && s <= h).Distinct().Order().ToList();
-        var full = steps.Select(s => s - 1).Concat(request.WithAfter ? steps : []).ToHashSet();
-        var indices = steps.Select(s => s - 1).Concat(steps).Append(0).Append(h).Distinct().Order().ToList();
+        var digests = c.Trajectory.Outcome.StepDigests;
+        var plan = ChallengeAnswer.For(request.Steps, digests.Count - 1, request.WithAfter);
         var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
         var opened = await _thread.Run(() =>
         {
             var (session, _) = Session(a, spec);
-            return indices.Select(i => (Leaf: i, State: full.Contains(i) ? CheckpointFile.Serialize(c.Trajectory.OpenState(session, i)) : null)).ToList();
+            return plan.Leaves.Select(i => (Leaf: i, State: plan.Full.Contains(i) ? CheckpointFile.Serialize(c.Trajectory.OpenState(session, i)) : null)).ToList();
         });
-        var root = c.Result.MerkleRoot;
         var leaves = new List<OpenedLeaf>();
         foreach (var (leaf, bytes) in opened)
         {
@@ -323,10 +321,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
                 blob = _store.Put(bytes);
                 await BlobTransfer.Upload(a.Blobs, blob.Value, bytes, _materializer, TransferTimeout);
             }
-            var digest = c.Trajectory.Outcome.StepDigests[leaf];
-            var proof = c.Tree.Prove(leaf);
-            var signature = steps.Contains(leaf) ? ClaimSigner.Sign(_key, new OpeningClaim(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, leaf, digest, root)) : null;
-            leaves.Add(new OpenedLeaf(leaf, digest, new LeafProof(proof.Index, proof.LeafCount, proof.Siblings), blob, signature));
+            leaves.Add(ChallengeAnswer.Leaf(plan, leaf, digests, c.Tree, c.Result, blob, _key));
         }
         a.ShardActor.Tell(new StepsOpened(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, leaves));
     }

@@ -26,6 +26,12 @@ public class VerificationTests
         verification: { mode: {{mode}}, samples: 8 }
         """;
 
+    /// <summary>The verdicts of a job's `status --json`.</summary>
+    private static List<(string Worker, string Outcome, string Reason)> Verdicts(JsonElement status) =>
+        status.GetProperty("verdicts").EnumerateArray()
+            .Select(v => (v.GetProperty("workerId").GetString()!, v.GetProperty("outcome").GetString()!.ToLowerInvariant(), v.GetProperty("reason").GetString()!))
+            .ToList();
+
     public static readonly (string Behavior, string Outcome)[] Cheats =
     [
         ("lazy", "fraud"), ("noisy", "fraud"), ("stale", "fraud"), ("wrong-data", "fraud"), ("refuser", "unavailable"),
@@ -59,10 +65,7 @@ public class VerificationTests
         var reference = LocalJobRunner.Run(JobSpecParser.Parse(yaml, cluster.Root), Cli.GensynProcess.DataDirectory).FinalDigest.ToString();
         Assert.Equal(reference, status.GetProperty("finalDigest").GetString());
 
-        var verdicts = status.GetProperty("verdicts").EnumerateArray()
-            .Select(v => (Worker: v.GetProperty("workerId").GetString()!, Outcome: v.GetProperty("outcome").GetString()!.ToLowerInvariant(),
-                          Reason: v.GetProperty("reason").GetString()!))
-            .ToList();
+        var verdicts = Verdicts(status);
         foreach (var (behavior, outcome) in Cheats)
         {
             var verdict = Assert.Single(verdicts, v => v.Worker == behavior);
@@ -110,10 +113,7 @@ public class VerificationTests
         var reference = LocalJobRunner.Run(JobSpecParser.Parse(yaml, cluster.Root), Cli.GensynProcess.DataDirectory).FinalDigest.ToString();
         Assert.Equal(reference, status.GetProperty("finalDigest").GetString());
 
-        var verdicts = status.GetProperty("verdicts").EnumerateArray()
-            .Select(v => (Worker: v.GetProperty("workerId").GetString()!, Outcome: v.GetProperty("outcome").GetString()!.ToLowerInvariant(),
-                          Reason: v.GetProperty("reason").GetString()!))
-            .ToList();
+        var verdicts = Verdicts(status);
         var caught = Assert.Single(verdicts, v => v.Worker == behavior);
         Assert.True(caught.Outcome == outcome, $"{behavior}: expected {outcome}, got {caught.Outcome}: {caught.Reason}");
         Assert.Equal("accepted", Assert.Single(verdicts, v => v.Worker == "honest").Outcome);

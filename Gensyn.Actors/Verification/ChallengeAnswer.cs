@@ -1,0 +1,37 @@
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Gensyn.Training.Verification;
+
+namespace Gensyn.Actors.Verification;
+
+/// <summary>
+/// How a worker answers a spot-check (<see cref="OpenSteps"/>): for each challenged step i it opens leaf i − 1 in
+/// full (the state the verifier replays from) and leaf i (in full too for a cross-class check), plus leaves 0 and H
+/// (the ends); each leaf with its Merkle proof, and each challenged step's leaf signed.
+/// </summary>
+public static class ChallengeAnswer
+{
+    /// <summary>The challenged steps (valid, distinct, ascending), the leaves to open, and those to open in full.</summary>
+    public sealed record Plan(IReadOnlyList<int> Steps, IReadOnlyList<int> Leaves, IReadOnlySet<int> Full);
+
+    public static Plan For(IReadOnlyList<int>? steps, int innerSteps, bool withAfter)
+    {
+        var valid = (steps ?? []).Where(s => s >= 1 && s <= innerSteps).Distinct().Order().ToList();
+        var full = valid.Select(s => s - 1).Concat(withAfter ? valid : []).ToHashSet();
+        var leaves = valid.Select(s => s - 1).Concat(valid).Append(0).Append(innerSteps).Distinct().Order().ToList();
+        return new Plan(valid, leaves, full);
+    }
+
+    /// <summary>One opened leaf of <paramref name="result"/>'s tree; <paramref name="state"/> is the blob of its state when opened in full.</summary>
+    public static OpenedLeaf Leaf(Plan plan, int leaf, IReadOnlyList<Sha256Digest> stepDigests, MerkleTree tree, ShardResult result,
+                                  Sha256Digest? state, WorkerKey key)
+    {
+        var digest = stepDigests[leaf];
+        var proof = tree.Prove(leaf);
+        var signature = plan.Steps.Contains(leaf)
+            ? ClaimSigner.Sign(key, new OpeningClaim(result.JobId, result.Round, result.Shard, result.Epoch, result.WorkerId, leaf, digest, result.MerkleRoot))
+            : null;
+        return new OpenedLeaf(leaf, digest, new LeafProof(proof.Index, proof.LeafCount, proof.Siblings), state, signature);
+    }
+}
