@@ -10,7 +10,7 @@ namespace Gensyn.Actors.Workers;
 /// granted one when one is idle. Workers and requesters are watched, so a vanished worker frees its
 /// shard and a vanished shard frees its worker.
 /// </summary>
-public sealed class WorkerRegistry : ReceiveActor
+public sealed class WorkerRegistry : ReceiveActor, IWithTimers
 {
     public const string SingletonName = "worker-registry";
 
@@ -21,6 +21,8 @@ public sealed class WorkerRegistry : ReceiveActor
     private static readonly TimeSpan SilentAfter = TimeSpan.FromSeconds(8);
 
     private readonly SchedulerState<IActorRef> _state = new();
+
+    public ITimerScheduler Timers { get; set; } = null!;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public static Props Props() => Akka.Actor.Props.Create(() => new WorkerRegistry());
@@ -63,10 +65,25 @@ public sealed class WorkerRegistry : ReceiveActor
                     worker.BusyWith is null ? "" : $"; it was running {worker.BusyWith}");
                 grantedTo?.Tell(new WorkerLost(worker.WorkerId));
             }
-            else _state.Release(t.ActorRef, completed: false);
+            else
+            {
+                // A requester (ShardActor) stopped. Its last ReleaseWorker, which comes through the singleton proxy,
+                // may arrive after this notice: handle the death a little later, so a completed shard counts as completed.
+                Timers.StartSingleTimer(t.ActorRef, new RequesterGone(t.ActorRef), RequesterGrace);
+                return;
+            }
+            Dispatch();
+        });
+        Receive<RequesterGone>(gone =>
+        {
+            _state.Release(gone.Requester, completed: false);
             Dispatch();
         });
     }
+
+    private sealed record RequesterGone(IActorRef Requester) : INoSerializationVerificationNeeded;
+
+    private static readonly TimeSpan RequesterGrace = TimeSpan.FromSeconds(2);
 
     private void Register(RegisterWorker register)
     {
