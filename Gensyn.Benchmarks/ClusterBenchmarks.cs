@@ -29,6 +29,7 @@ public static partial class ClusterBenchmarks
           checkpoint-every: 40
           inner-optimizer: { kind: adamw, lr: 0.001, weight-decay: 0.01 }
           outer-optimizer: { kind: nesterov, lr: 0.7, momentum: 0.9 }
+        verification: { mode: spot-check, samples: 1 }
         """;
 
     /// <summary>
@@ -50,6 +51,7 @@ public static partial class ClusterBenchmarks
           checkpoint-every: 50
           inner-optimizer: {"{"} kind: adamw, lr: 0.001, weight-decay: 0.01 {"}"}
           outer-optimizer: {"{"} kind: nesterov, lr: {outerLr}, momentum: {outerMomentum} {"}"}
+        verification: {"{"} mode: spot-check, samples: 1 {"}"}
         """;
 
     public static void Run(string root, string dataDir)

@@ -36,6 +36,7 @@ public static partial class FailureBenchmarks
           checkpoint-every: 50
           inner-optimizer: {"{"} kind: adamw, lr: 0.001 {"}"}
           outer-optimizer: {"{"} kind: nesterov, lr: 0.7, momentum: 0.9 {"}"}
+        verification: {"{"} mode: spot-check, samples: 1 {"}"}
         """;
 
     /// <summary>The two worker processes; one quarantined by the coordinator (a false alarm) is useless until restarted.</summary>
