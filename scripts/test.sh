@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need (MNIST in the data directory, a throwaway PostgreSQL, a Release-independent Debug build)
-# and runs every test. The PostgreSQL server is stopped afterwards unless it was already running before this script.
+# Sets up everything the tests need (MNIST in the data directory, the Solidity toolchain and anvil from npm, a throwaway
+# PostgreSQL, a Release-independent Debug build) and runs every test. The PostgreSQL server is stopped afterwards unless it was already running before this script.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GENSYN_DATA_DIR="${GENSYN_DATA_DIR:-$ROOT/.gensyn}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK is required (dotnet not found on PATH)" >&2; exit 1; }
 "$ROOT/scripts/fetch-mnist.sh" "$GENSYN_DATA_DIR"
+# solc-js, OpenZeppelin and anvil (npm ci from contracts-sol/package-lock.json); fails if contracts-sol/out is stale.
+"$ROOT/contracts-sol/build.sh" --check \
+    || { echo "error: contracts-sol/build.sh failed: the chain tests need Node.js, npm and anvil (see the messages above)" >&2; exit 1; }
 if "$ROOT/scripts/postgres.sh" status >/dev/null 2>&1; then pg_was_running=1; else pg_was_running=0; fi
 GENSYN_TEST_POSTGRES="$("$ROOT/scripts/postgres.sh" start)" && [[ -n "$GENSYN_TEST_POSTGRES" ]] \
     || { echo "error: could not start PostgreSQL for the journal tests (scripts/postgres.sh); see the messages above" >&2; exit 1; }

@@ -86,9 +86,13 @@ public sealed class ReplicatedShardActor : ReceiveActor, IWithTimers
             if (Index(Sender) is { } i) _replicas[i].Accepted = judged.Verdict.IsAccepted;
             Context.Parent.Forward(judged);
         });
-        Receive<ShardActor.ReplicaDone>(_ =>
+        Receive<ShardActor.ReplicaDone>(done =>
         {
-            if (Index(Sender) is { } i) _replicas[i].Done = true;
+            if (Index(Sender) is not { } i) return;
+            _replicas[i].Done = true;
+            // The shard has its result: a replica that started over (its worker was lost) has nothing left to do.
+            if (!done.Accepted) return;
+            foreach (var other in _replicas.Where(r => !r.Done && r.Result is null)) other.Child.Tell(new ShardActor.Abandon());
         });
         Receive<Terminated>(t =>
         {

@@ -1,0 +1,285 @@
+using System.Numerics;
+using Nethereum.ABI.FunctionEncoding.Attributes;
+using Nethereum.Contracts;
+
+namespace Gensyn.Contracts.Chain;
+
+/// <summary>Typed messages mirroring contracts-sol/src/JobEscrow.sol (checked against its ABI by a test).</summary>
+public static class JobEscrowAbi
+{
+    /// <summary>JobEscrow.JobStatus, in declaration order.</summary>
+    public enum JobStatus : byte { None = 0, Open = 1, Completed = 2, Cancelled = 3, Reclaimed = 4 }
+
+    public sealed class Deployment : ContractDeploymentMessage
+    {
+        public Deployment() : base(ContractArtifacts.JobEscrow.Bytecode) { }
+        [Parameter("address", "token_", 1)] public string Token { get; set; } = "";
+        [Parameter("address", "admin", 2)] public string Admin { get; set; } = "";
+        [Parameter("address", "settlementAuthority", 3)] public string SettlementAuthority { get; set; } = "";
+    }
+
+    [Function("deposit")]
+    public sealed class DepositFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("uint256", "amount", 2)] public BigInteger Amount { get; set; }
+        [Parameter("uint64", "deadline", 3)] public ulong Deadline { get; set; }
+    }
+
+    [Function("payRound")]
+    public sealed class PayRoundFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("bytes32", "settlementId", 2)] public byte[] SettlementId { get; set; } = new byte[32];
+        [Parameter("address[]", "workers", 3)] public List<string> Workers { get; set; } = [];
+        [Parameter("uint256[]", "amounts", 4)] public List<BigInteger> Amounts { get; set; } = [];
+        [Parameter("uint16", "matchRateBps", 5)] public ushort MatchRateBps { get; set; }
+    }
+
+    [Function("complete")]
+    public sealed class CompleteFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("bytes32", "settlementId", 2)] public byte[] SettlementId { get; set; } = new byte[32];
+    }
+
+    [Function("cancel")]
+    public sealed class CancelFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("bytes32", "settlementId", 2)] public byte[] SettlementId { get; set; } = new byte[32];
+    }
+
+    [Function("reclaim")]
+    public sealed class ReclaimFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
+    }
+
+    [Function("withdraw")] public sealed class WithdrawFunction : FunctionMessage;
+    [Function("pause")] public sealed class PauseFunction : FunctionMessage;
+    [Function("unpause")] public sealed class UnpauseFunction : FunctionMessage;
+    [Function("paused", "bool")] public sealed class PausedFunction : FunctionMessage;
+    [Function("SETTLEMENT_ROLE", "bytes32")] public sealed class SettlementRoleFunction : FunctionMessage;
+    [Function("MIN_MATCH_RATE_BPS", "uint16")] public sealed class MinMatchRateBpsFunction : FunctionMessage;
+
+    [Function("jobs", typeof(JobOutput))]
+    public sealed class JobsFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "", 1)] public byte[] JobId { get; set; } = new byte[32];
+    }
+
+    /// <summary>The public getter's tuple for one job.</summary>
+    [FunctionOutput]
+    public sealed class JobOutput : IFunctionOutputDTO
+    {
+        [Parameter("address", "requester", 1)] public string Requester { get; set; } = "";
+        [Parameter("uint64", "deadline", 2)] public ulong Deadline { get; set; }
+        [Parameter("uint8", "status", 3)] public byte StatusCode { get; set; }
+        [Parameter("uint256", "deposited", 4)] public BigInteger Deposited { get; set; }
+        [Parameter("uint256", "remaining", 5)] public BigInteger Remaining { get; set; }
+        [Parameter("uint256", "paidOut", 6)] public BigInteger PaidOut { get; set; }
+        [Parameter("uint256", "refunded", 7)] public BigInteger Refunded { get; set; }
+
+        public JobStatus Status => (JobStatus)StatusCode;
+    }
+
+    [Function("settlementUsed", "bool")]
+    public sealed class SettlementUsedFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "", 1)] public byte[] SettlementId { get; set; } = new byte[32];
+    }
+
+    [Function("withdrawable", "uint256")]
+    public sealed class WithdrawableFunction : FunctionMessage
+    {
+        [Parameter("address", "", 1)] public string Account { get; set; } = "";
+    }
+
+    [Function("hasRole", "bool")]
+    public sealed class HasRoleFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "role", 1)] public byte[] Role { get; set; } = new byte[32];
+        [Parameter("address", "account", 2)] public string Account { get; set; } = "";
+    }
+
+    [Event("Deposited")]
+    public sealed class DepositedEvent : IEventDTO
+    {
+        [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("address", "requester", 2, true)] public string Requester { get; set; } = "";
+        [Parameter("uint256", "amount", 3, false)] public BigInteger Amount { get; set; }
+        [Parameter("uint64", "deadline", 4, false)] public ulong Deadline { get; set; }
+    }
+
+    [Event("WorkerCredited")]
+    public sealed class WorkerCreditedEvent : IEventDTO
+    {
+        [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("bytes32", "settlementId", 2, true)] public byte[] SettlementId { get; set; } = new byte[32];
+        [Parameter("address", "worker", 3, true)] public string Worker { get; set; } = "";
+        [Parameter("uint256", "amount", 4, false)] public BigInteger Amount { get; set; }
+    }
+
+    [Event("RoundPaid")]
+    public sealed class RoundPaidEvent : IEventDTO
+    {
+        [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("bytes32", "settlementId", 2, true)] public byte[] SettlementId { get; set; } = new byte[32];
+        [Parameter("uint256", "total", 3, false)] public BigInteger Total { get; set; }
+        [Parameter("uint16", "matchRateBps", 4, false)] public ushort MatchRateBps { get; set; }
+    }
+
+    [Event("JobCompleted")]
+    public sealed class JobCompletedEvent : IEventDTO
+    {
+        [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("bytes32", "settlementId", 2, true)] public byte[] SettlementId { get; set; } = new byte[32];
+        [Parameter("uint256", "refund", 3, false)] public BigInteger Refund { get; set; }
+    }
+
+    [Event("JobCancelled")]
+    public sealed class JobCancelledEvent : IEventDTO
+    {
+        [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("bytes32", "settlementId", 2, true)] public byte[] SettlementId { get; set; } = new byte[32];
+        [Parameter("uint256", "refund", 3, false)] public BigInteger Refund { get; set; }
+    }
+
+    [Event("JobReclaimed")]
+    public sealed class JobReclaimedEvent : IEventDTO
+    {
+        [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("address", "requester", 2, true)] public string Requester { get; set; } = "";
+        [Parameter("uint256", "amount", 3, false)] public BigInteger Amount { get; set; }
+    }
+
+    [Event("Withdrawn")]
+    public sealed class WithdrawnEvent : IEventDTO
+    {
+        [Parameter("address", "account", 1, true)] public string Account { get; set; } = "";
+        [Parameter("uint256", "amount", 2, false)] public BigInteger Amount { get; set; }
+    }
+
+    [Event("Paused")]
+    public sealed class PausedEvent : IEventDTO
+    {
+        [Parameter("address", "account", 1, false)] public string Account { get; set; } = "";
+    }
+
+    [Event("Unpaused")]
+    public sealed class UnpausedEvent : IEventDTO
+    {
+        [Parameter("address", "account", 1, false)] public string Account { get; set; } = "";
+    }
+
+    [Error("ZeroAmount")] public sealed class ZeroAmountError;
+    [Error("ZeroAddress")] public sealed class ZeroAddressError;
+    [Error("EmptyPayout")] public sealed class EmptyPayoutError;
+    [Error("NothingToWithdraw")] public sealed class NothingToWithdrawError;
+    [Error("EnforcedPause")] public sealed class EnforcedPauseError;
+
+    [Error("JobAlreadyExists")]
+    public sealed class JobAlreadyExistsError
+    {
+        [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
+    }
+
+    [Error("JobNotOpen")]
+    public sealed class JobNotOpenError
+    {
+        [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
+    }
+
+    [Error("DeadlineInPast")]
+    public sealed class DeadlineInPastError
+    {
+        [Parameter("uint64", "deadline", 1)] public ulong Deadline { get; set; }
+    }
+
+    [Error("DeadlineNotReached")]
+    public sealed class DeadlineNotReachedError
+    {
+        [Parameter("uint64", "deadline", 1)] public ulong Deadline { get; set; }
+    }
+
+    [Error("NotRequester")]
+    public sealed class NotRequesterError
+    {
+        [Parameter("address", "caller", 1)] public string Caller { get; set; } = "";
+    }
+
+    [Error("MatchRateTooLow")]
+    public sealed class MatchRateTooLowError
+    {
+        [Parameter("uint16", "matchRateBps", 1)] public ushort MatchRateBps { get; set; }
+        [Parameter("uint16", "minimumBps", 2)] public ushort MinimumBps { get; set; }
+    }
+
+    [Error("InvalidMatchRate")]
+    public sealed class InvalidMatchRateError
+    {
+        [Parameter("uint16", "matchRateBps", 1)] public ushort MatchRateBps { get; set; }
+    }
+
+    [Error("SettlementIdUsed")]
+    public sealed class SettlementIdUsedError
+    {
+        [Parameter("bytes32", "settlementId", 1)] public byte[] SettlementId { get; set; } = new byte[32];
+    }
+
+    [Error("LengthMismatch")]
+    public sealed class LengthMismatchError
+    {
+        [Parameter("uint256", "workers", 1)] public BigInteger Workers { get; set; }
+        [Parameter("uint256", "amounts", 2)] public BigInteger Amounts { get; set; }
+    }
+
+    [Error("InsufficientEscrow")]
+    public sealed class InsufficientEscrowError
+    {
+        [Parameter("uint256", "requested", 1)] public BigInteger Requested { get; set; }
+        [Parameter("uint256", "remaining", 2)] public BigInteger Remaining { get; set; }
+    }
+
+    [Error("AccessControlUnauthorizedAccount")]
+    public sealed class AccessControlUnauthorizedAccountError
+    {
+        [Parameter("address", "account", 1)] public string Account { get; set; } = "";
+        [Parameter("bytes32", "neededRole", 2)] public byte[] NeededRole { get; set; } = new byte[32];
+    }
+
+    [Event("RoleGranted")]
+    public sealed class RoleGrantedEvent : IEventDTO
+    {
+        [Parameter("bytes32", "role", 1, true)] public byte[] Role { get; set; } = new byte[32];
+        [Parameter("address", "account", 2, true)] public string Account { get; set; } = "";
+        [Parameter("address", "sender", 3, true)] public string Sender { get; set; } = "";
+    }
+
+    [Event("RoleRevoked")]
+    public sealed class RoleRevokedEvent : IEventDTO
+    {
+        [Parameter("bytes32", "role", 1, true)] public byte[] Role { get; set; } = new byte[32];
+        [Parameter("address", "account", 2, true)] public string Account { get; set; } = "";
+        [Parameter("address", "sender", 3, true)] public string Sender { get; set; } = "";
+    }
+
+    [Event("RoleAdminChanged")]
+    public sealed class RoleAdminChangedEvent : IEventDTO
+    {
+        [Parameter("bytes32", "role", 1, true)] public byte[] Role { get; set; } = new byte[32];
+        [Parameter("bytes32", "previousAdminRole", 2, true)] public byte[] PreviousAdminRole { get; set; } = new byte[32];
+        [Parameter("bytes32", "newAdminRole", 3, true)] public byte[] NewAdminRole { get; set; } = new byte[32];
+    }
+
+    [Error("AccessControlBadConfirmation")] public sealed class AccessControlBadConfirmationError;
+    [Error("ExpectedPause")] public sealed class ExpectedPauseError;
+    [Error("ReentrancyGuardReentrantCall")] public sealed class ReentrancyGuardReentrantCallError;
+
+    [Error("SafeERC20FailedOperation")]
+    public sealed class SafeErc20FailedOperationError
+    {
+        [Parameter("address", "token", 1)] public string Token { get; set; } = "";
+    }
+}

@@ -1,0 +1,213 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+using Gensyn.Contracts.Chain;
+using Nethereum.Contracts;
+using static Gensyn.Tests.Chain.ChainFixture;
+
+namespace Gensyn.Tests.Chain;
+
+/// <summary>JobEscrow against a real anvil: every function's success path and every revert.</summary>
+public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<ChainFixture>, IAsyncLifetime
+{
+    private const int Authority = DevChain.SettlementAuthorityAccount;
+    private const int Requester = 2;
+    private const int WorkerA = 3;
+    private const int WorkerB = 4;
+    private const int Stranger = 7;
+
+    public Task InitializeAsync() => f.ResetAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static byte[] Id(string name) => SHA256.HashData(Encoding.UTF8.GetBytes(name));
+
+    private async Task<byte[]> OpenJobAsync(string name, long gens = 1_000, ulong lifetime = 86_400)
+    {
+        var job = Id(name);
+        await f.Escrow(Requester).DepositAsync(job, Gens(gens), await f.NowAsync() + lifetime);
+        return job;
+    }
+
+    [Fact]
+    public async Task Deposit_pulls_the_budget_and_opens_the_job()
+    {
+        var before = await f.Token(0).BalanceOfAsync(f.Address(Requester));
+        var deadline = await f.NowAsync() + 3_600;
+        var receipt = await f.Escrow(Requester).DepositAsync(Id("job"), Gens(500), deadline);
+
+        var deposited = Assert.Single(receipt.DecodeAllEvents<JobEscrowAbi.DepositedEvent>()).Event;
+        Assert.Equal(Gens(500), deposited.Amount);
+        Assert.Equal(deadline, deposited.Deadline);
+        Assert.Equal(f.Address(Requester), deposited.Requester, ignoreCase: true);
+        var job = await f.Escrow(0).JobAsync(Id("job"));
+        Assert.Equal(JobEscrowAbi.JobStatus.Open, job.Status);
+        Assert.Equal(Gens(500), job.Remaining);
+        Assert.Equal(before - Gens(500), await f.Token(0).BalanceOfAsync(f.Address(Requester)));
+        Assert.Equal(Gens(500), await f.Token(0).BalanceOfAsync(f.Addresses.Escrow));
+    }
+
+    [Fact]
+    public async Task Deposit_rejects_a_zero_amount_a_past_deadline_a_reused_job_id_and_a_missing_allowance()
+    {
+        var now = await f.NowAsync();
+        await Revert.With<JobEscrowAbi.ZeroAmountError>(() => f.Escrow(Requester).DepositAsync(Id("j"), 0, now + 100));
+        var past = await Revert.With<JobEscrowAbi.DeadlineInPastError>(() => f.Escrow(Requester).DepositAsync(Id("j"), 1, now - 1));
+        Assert.Equal(now - 1, past.Deadline);
+        await f.Escrow(Requester).DepositAsync(Id("j"), 1, now + 100);
+        await Revert.With<JobEscrowAbi.JobAlreadyExistsError>(() => f.Escrow(Stranger).DepositAsync(Id("j"), 1, now + 100));
+        await f.Token(Stranger).ApproveAsync(f.Addresses.Escrow, 0);
+        await Revert.With<GensynTokenAbi.Erc20InsufficientAllowanceError>(() => f.Escrow(Stranger).DepositAsync(Id("k"), 1, now + 100));
+    }
+
+    [Fact]
+    public async Task PayRound_credits_workers_who_then_withdraw()
+    {
+        var job = await OpenJobAsync("job");
+        var receipt = await f.Escrow(Authority).PayRoundAsync(job, Id("round-1"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(30), Gens(20)], 9_500);
+
+        Assert.Equal(2, receipt.DecodeAllEvents<JobEscrowAbi.WorkerCreditedEvent>().Count);
+        var paid = Assert.Single(receipt.DecodeAllEvents<JobEscrowAbi.RoundPaidEvent>()).Event;
+        Assert.Equal(Gens(50), paid.Total);
+        Assert.Equal(9_500, paid.MatchRateBps);
+        Assert.True(await f.Escrow(0).SettlementUsedAsync(Id("round-1")));
+        Assert.Equal(Gens(950), (await f.Escrow(0).JobAsync(job)).Remaining);
+        Assert.Equal(Gens(30), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
+
+        var before = await f.Token(0).BalanceOfAsync(f.Address(WorkerA));
+        var withdrawn = await f.Escrow(WorkerA).WithdrawAsync();
+        Assert.Equal(Gens(30), Assert.Single(withdrawn.DecodeAllEvents<JobEscrowAbi.WithdrawnEvent>()).Event.Amount);
+        Assert.Equal(before + Gens(30), await f.Token(0).BalanceOfAsync(f.Address(WorkerA)));
+        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
+        await Revert.With<JobEscrowAbi.NothingToWithdrawError>(() => f.Escrow(WorkerA).WithdrawAsync());
+    }
+
+    [Fact]
+    public async Task PayRound_below_the_match_rate_threshold_is_refused()
+    {
+        var job = await OpenJobAsync("job");
+        var error = await Revert.With<JobEscrowAbi.MatchRateTooLowError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA)], [1], 9_499));
+        Assert.Equal(9_499, error.MatchRateBps);
+        Assert.Equal(9_500, error.MinimumBps);
+        await Revert.With<JobEscrowAbi.InvalidMatchRateError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA)], [1], 10_001));
+        Assert.False(await f.Escrow(0).SettlementUsedAsync(Id("r")));
+    }
+
+    [Fact]
+    public async Task A_settlement_id_settles_once_whatever_it_settles()
+    {
+        var job = await OpenJobAsync("job");
+        await f.Escrow(Authority).PayRoundAsync(job, Id("s"), [f.Address(WorkerA)], [Gens(1)], 10_000);
+        var reused = await Revert.With<JobEscrowAbi.SettlementIdUsedError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("s"), [f.Address(WorkerA)], [Gens(1)], 10_000));
+        Assert.Equal(Id("s"), reused.SettlementId);
+        await Revert.With<JobEscrowAbi.SettlementIdUsedError>(() => f.Escrow(Authority).CompleteAsync(job, Id("s")));
+        await Revert.With<JobEscrowAbi.SettlementIdUsedError>(() => f.Escrow(Authority).CancelAsync(job, Id("s")));
+        Assert.Equal(Gens(1), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
+    }
+
+    [Fact]
+    public async Task PayRound_never_pays_more_than_the_escrow_holds()
+    {
+        var job = await OpenJobAsync("job", gens: 10);
+        var error = await Revert.With<JobEscrowAbi.InsufficientEscrowError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(6), Gens(5)], 9_900));
+        Assert.Equal(Gens(11), error.Requested);
+        Assert.Equal(Gens(10), error.Remaining);
+        await f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(6), Gens(4)], 9_900);
+        Assert.Equal(BigInteger.Zero, (await f.Escrow(0).JobAsync(job)).Remaining);
+    }
+
+    [Fact]
+    public async Task PayRound_rejects_malformed_payouts_and_unknown_jobs()
+    {
+        var job = await OpenJobAsync("job");
+        await Revert.With<JobEscrowAbi.LengthMismatchError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("a"), [f.Address(WorkerA)], [1, 2], 9_900));
+        await Revert.With<JobEscrowAbi.EmptyPayoutError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("b"), [], [], 9_900));
+        await Revert.With<JobEscrowAbi.ZeroAddressError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("c"), ["0x0000000000000000000000000000000000000000"], [1], 9_900));
+        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).PayRoundAsync(Id("nope"), Id("d"), [f.Address(WorkerA)], [1], 9_900));
+    }
+
+    [Fact]
+    public async Task Only_the_settlement_authority_pays_completes_and_cancels_and_only_the_admin_pauses()
+    {
+        var job = await OpenJobAsync("job");
+        var unauthorized = await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(
+            () => f.Escrow(Requester).PayRoundAsync(job, Id("r"), [f.Address(Requester)], [1], 10_000));
+        Assert.Equal(f.Address(Requester), unauthorized.Account, ignoreCase: true);
+        Assert.Equal(await f.Escrow(0).QueryAsync<JobEscrowAbi.SettlementRoleFunction, byte[]>(new()), unauthorized.NeededRole);
+        await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(WorkerA).CompleteAsync(job, Id("c")));
+        await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Stranger).CancelAsync(job, Id("c")));
+        await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Authority).PauseAsync());
+        await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Stranger).UnpauseAsync());
+    }
+
+    [Fact]
+    public async Task Complete_credits_the_remainder_to_the_requester_and_closes_the_job()
+    {
+        var job = await OpenJobAsync("job");
+        await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(100)], 9_800);
+        var receipt = await f.Escrow(Authority).CompleteAsync(job, Id("done"));
+
+        Assert.Equal(Gens(900), Assert.Single(receipt.DecodeAllEvents<JobEscrowAbi.JobCompletedEvent>()).Event.Refund);
+        var closed = await f.Escrow(0).JobAsync(job);
+        Assert.Equal(JobEscrowAbi.JobStatus.Completed, closed.Status);
+        Assert.Equal(closed.Deposited, closed.PaidOut + closed.Refunded);
+        Assert.Equal(Gens(900), await f.Escrow(0).WithdrawableAsync(f.Address(Requester)));
+        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 9_800));
+        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).CompleteAsync(job, Id("again")));
+        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Requester).ReclaimAsync(job));
+    }
+
+    [Fact]
+    public async Task Cancel_refunds_everything_unpaid()
+    {
+        var job = await OpenJobAsync("job");
+        var receipt = await f.Escrow(Authority).CancelAsync(job, Id("cancel"));
+        Assert.Equal(Gens(1_000), Assert.Single(receipt.DecodeAllEvents<JobEscrowAbi.JobCancelledEvent>()).Event.Refund);
+        Assert.Equal(JobEscrowAbi.JobStatus.Cancelled, (await f.Escrow(0).JobAsync(job)).Status);
+        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).CancelAsync(job, Id("cancel-2")));
+    }
+
+    [Fact]
+    public async Task Reclaim_reverts_before_the_deadline_and_returns_the_remainder_after_it()
+    {
+        var job = await OpenJobAsync("job", lifetime: 600);
+        await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(250)], 9_600);
+        var early = await Revert.With<JobEscrowAbi.DeadlineNotReachedError>(() => f.Escrow(Requester).ReclaimAsync(job));
+        Assert.Equal((await f.Escrow(0).JobAsync(job)).Deadline, early.Deadline);
+
+        await f.Chain.IncreaseTimeAsync(601);
+        await Revert.With<JobEscrowAbi.NotRequesterError>(() => f.Escrow(Stranger).ReclaimAsync(job));
+        var before = await f.Token(0).BalanceOfAsync(f.Address(Requester));
+        var receipt = await f.Escrow(Requester).ReclaimAsync(job);
+        Assert.Equal(Gens(750), Assert.Single(receipt.DecodeAllEvents<JobEscrowAbi.JobReclaimedEvent>()).Event.Amount);
+        Assert.Equal(before + Gens(750), await f.Token(0).BalanceOfAsync(f.Address(Requester)));
+        Assert.Equal(JobEscrowAbi.JobStatus.Reclaimed, (await f.Escrow(0).JobAsync(job)).Status);
+        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Requester).ReclaimAsync(job));
+    }
+
+    [Fact]
+    public async Task Pause_blocks_settlement_but_never_withdraw_or_reclaim()
+    {
+        var job = await OpenJobAsync("job", lifetime: 600);
+        await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(10)], 9_600);
+        var paused = await f.Escrow(DevChain.AdminAccount).PauseAsync();
+        Assert.Single(paused.DecodeAllEvents<JobEscrowAbi.PausedEvent>());
+        Assert.True(await f.Escrow(0).PausedAsync());
+
+        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(Requester).DepositAsync(Id("other"), 1, 4_000_000_000));
+        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 9_600));
+        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(Authority).CompleteAsync(job, Id("c")));
+        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(Authority).CancelAsync(job, Id("c")));
+        await f.Escrow(WorkerA).WithdrawAsync();
+        await f.Chain.IncreaseTimeAsync(601);
+        await f.Escrow(Requester).ReclaimAsync(job);
+
+        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(DevChain.AdminAccount).PauseAsync());
+        Assert.Single((await f.Escrow(DevChain.AdminAccount).UnpauseAsync()).DecodeAllEvents<JobEscrowAbi.UnpausedEvent>());
+        await Revert.With<JobEscrowAbi.ExpectedPauseError>(() => f.Escrow(DevChain.AdminAccount).UnpauseAsync());
+        Assert.Equal(BigInteger.Zero, await f.Token(0).BalanceOfAsync(f.Addresses.Escrow));
+    }
+}

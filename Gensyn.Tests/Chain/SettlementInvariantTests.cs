@@ -1,0 +1,308 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Text;
+using Gensyn.Contracts.Chain;
+using Xunit.Abstractions;
+using static Gensyn.Tests.Chain.ChainFixture;
+
+namespace Gensyn.Tests.Chain;
+
+/// <summary>
+/// Seeded random call sequences against the real contracts. A model predicts whether each call succeeds;
+/// after every call the chain must agree with the model and the money invariants must hold.
+/// </summary>
+public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper output) : IClassFixture<ChainFixture>
+{
+    private static readonly int Sequences = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_CHAIN_SEQUENCES"), out var n) ? n : 200;
+    private const int CallsPerSequence = 6;
+    private const int Seed = 20_261_126;
+    private const int Admin = DevChain.AdminAccount;
+    private const int Authority = DevChain.SettlementAuthorityAccount;
+    private static readonly int[] Requesters = [2, 6];
+    private static readonly int[] Workers = [3, 4, 5];
+    private static readonly int[] Everyone = [2, 3, 4, 5, 6];
+
+    private sealed class JobModel
+    {
+        public required byte[] Id;
+        public required int Requester;
+        public required BigInteger Deposited;
+        public required ulong Deadline;
+        public BigInteger Remaining, PaidOut, Refunded;
+        public JobEscrowAbi.JobStatus Status = JobEscrowAbi.JobStatus.Open;
+    }
+
+    private sealed class Model
+    {
+        public readonly List<JobModel> Jobs = [];
+        public readonly HashSet<string> UsedSettlements = [];
+        public readonly Dictionary<int, BigInteger> Withdrawable = [];
+        public readonly Dictionary<int, BigInteger> Bonded = [], Unbonding = [];
+        public readonly Dictionary<int, ulong> Release = [];
+        public bool EscrowPaused, StakingPaused;
+        public BigInteger Get(Dictionary<int, BigInteger> d, int k) => d.GetValueOrDefault(k);
+    }
+
+    [Fact]
+    public async Task Random_call_sequences_keep_every_settlement_invariant()
+    {
+        var clock = Stopwatch.StartNew();
+        var calls = 0;
+        for (var sequence = 0; sequence < Sequences; sequence++)
+        {
+            await f.ResetAsync();
+            var rng = new Random(Seed + sequence);
+            var model = new Model();
+            var trace = new StringBuilder();
+            for (var step = 0; step < CallsPerSequence; step++)
+            {
+                var context = $"seed {Seed + sequence}, step {step}";
+                var (name, expected, action, apply) = await NextCallAsync(rng, model, sequence);
+                trace.AppendLine($"  {name} (expect {(expected is null ? "either" : expected.Value ? "success" : "revert")})");
+                bool succeeded;
+                try
+                {
+                    await action();
+                    succeeded = true;
+                }
+                catch (Exception e) when (Revert.IsRevert(e))
+                {
+                    succeeded = false;
+                }
+                calls++;
+                if (Environment.GetEnvironmentVariable("GENSYN_CHAIN_TRACE") is { } tracePath)
+                    File.AppendAllText(tracePath, $"{clock.ElapsedMilliseconds} {context} {name} {succeeded}\n");
+                if (expected is not null)
+                    Assert.True(succeeded == expected, $"{context}: {name} {(succeeded ? "succeeded" : "reverted")} against the model\n{trace}");
+                if (succeeded) apply();
+                await CheckInvariantsAsync(model, $"{context}\n{trace}");
+            }
+        }
+        output.WriteLine($"{Sequences} sequences, {calls} calls, {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private async Task<(string Name, bool? Expected, Func<Task> Action, Action Apply)> NextCallAsync(Random rng, Model m, int sequence)
+    {
+        var now = await f.NowAsync();
+        byte[] SettlementId() => Encoding.UTF8.GetBytes($"settlement-{rng.Next(5)}".PadRight(32, '.'));
+        JobModel? AnyJob() => m.Jobs.Count == 0 ? null : m.Jobs[rng.Next(m.Jobs.Count)];
+        var open = (JobModel? j) => j is not null && j.Status == JobEscrowAbi.JobStatus.Open;
+        // Calls within this many seconds of a deadline are left unpredicted: the block's timestamp moves with wall time.
+        const ulong Slack = 5;
+
+        switch (rng.Next(12))
+        {
+            case 0:
+            case 1:
+            {
+                var requester = Requesters[rng.Next(Requesters.Length)];
+                var id = Encoding.UTF8.GetBytes($"job-{sequence}-{m.Jobs.Count + rng.Next(2)}".PadRight(32, '.'));
+                var amount = Gens(rng.Next(0, 500));
+                var deadline = now + (ulong)rng.Next(100, 3_000);
+                var exists = m.Jobs.Any(j => j.Id.SequenceEqual(id));
+                return ($"deposit {amount} by {requester}", !m.EscrowPaused && amount > 0 && !exists,
+                    () => f.Escrow(requester).DepositAsync(id, amount, deadline),
+                    () => m.Jobs.Add(new JobModel { Id = id, Requester = requester, Deposited = amount, Remaining = amount, Deadline = deadline }));
+            }
+            case 2:
+            case 3:
+            {
+                var job = AnyJob();
+                var id = job?.Id ?? new byte[32];
+                var settlement = SettlementId();
+                var workers = Enumerable.Range(0, rng.Next(1, 3)).Select(_ => Workers[rng.Next(Workers.Length)]).ToList();
+                var amounts = workers.Select(_ => Gens(rng.Next(0, 200))).ToList();
+                var rate = (ushort)rng.Next(9_300, 10_001);
+                var caller = rng.Next(8) == 0 ? Requesters[0] : Authority;
+                var total = amounts.Aggregate(BigInteger.Zero, (a, b) => a + b);
+                var ok = caller == Authority && !m.EscrowPaused && open(job) && rate >= 9_500
+                    && !m.UsedSettlements.Contains(Convert.ToHexString(settlement)) && total <= job!.Remaining;
+                return ($"payRound {total} at {rate} bps by {caller}", ok,
+                    () => f.Escrow(caller).PayRoundAsync(id, settlement, workers.Select(f.Address).ToList(), amounts, rate),
+                    () =>
+                    {
+                        m.UsedSettlements.Add(Convert.ToHexString(settlement));
+                        job!.Remaining -= total;
+                        job.PaidOut += total;
+                        for (var i = 0; i < workers.Count; i++) m.Withdrawable[workers[i]] = m.Get(m.Withdrawable, workers[i]) + amounts[i];
+                    });
+            }
+            case 4:
+            {
+                var who = Everyone[rng.Next(Everyone.Length)];
+                return ($"withdraw by {who}", m.Get(m.Withdrawable, who) > 0,
+                    () => f.Escrow(who).WithdrawAsync(), () => m.Withdrawable[who] = 0);
+            }
+            case 5:
+            {
+                var job = AnyJob();
+                var settlement = SettlementId();
+                var cancel = rng.Next(2) == 0;
+                var ok = !m.EscrowPaused && open(job) && !m.UsedSettlements.Contains(Convert.ToHexString(settlement));
+                return ($"{(cancel ? "cancel" : "complete")}", ok,
+                    () => cancel ? f.Escrow(Authority).CancelAsync(job?.Id ?? new byte[32], settlement) : f.Escrow(Authority).CompleteAsync(job?.Id ?? new byte[32], settlement),
+                    () =>
+                    {
+                        m.UsedSettlements.Add(Convert.ToHexString(settlement));
+                        job!.Refunded = job.Remaining;
+                        m.Withdrawable[job.Requester] = m.Get(m.Withdrawable, job.Requester) + job.Remaining;
+                        job.Remaining = 0;
+                        job.Status = cancel ? JobEscrowAbi.JobStatus.Cancelled : JobEscrowAbi.JobStatus.Completed;
+                    });
+            }
+            case 6:
+            {
+                var job = AnyJob();
+                var caller = job is null || rng.Next(6) == 0 ? Requesters[rng.Next(2)] : job.Requester;
+                bool? ok = job is null || !open(job) || caller != job.Requester ? false
+                    : job.Deadline + 1 > now && job.Deadline <= now + Slack ? null : now + 1 > job.Deadline;
+                return ($"reclaim by {caller}", ok,
+                    () => f.Escrow(caller).ReclaimAsync(job?.Id ?? new byte[32]),
+                    () =>
+                    {
+                        job!.Refunded = job.Remaining;
+                        job.Remaining = 0;
+                        job.Status = JobEscrowAbi.JobStatus.Reclaimed;
+                    });
+            }
+            case 7:
+            {
+                var p = Workers[rng.Next(Workers.Length)];
+                var amount = Gens(rng.Next(0, 200));
+                return ($"stake {amount} by {p}", !m.StakingPaused && amount > 0,
+                    () => f.Staking(p).StakeAsync(amount), () => m.Bonded[p] = m.Get(m.Bonded, p) + amount);
+            }
+            case 8:
+            {
+                var p = Workers[rng.Next(Workers.Length)];
+                var amount = Gens(rng.Next(0, 150));
+                var ok = !m.StakingPaused && amount > 0 && amount <= m.Get(m.Bonded, p);
+                return ($"requestUnbond {amount} by {p}", ok,
+                    () => f.Staking(p).RequestUnbondAsync(amount),
+                    () =>
+                    {
+                        m.Bonded[p] -= amount;
+                        m.Unbonding[p] = m.Get(m.Unbonding, p) + amount;
+                        m.Release[p] = 0; // read back from the chain in the invariant check
+                    });
+            }
+            case 9:
+            {
+                var p = Workers[rng.Next(Workers.Length)];
+                var release = m.Release.GetValueOrDefault(p);
+                bool? ok = m.Get(m.Unbonding, p) == 0 ? false
+                    : release > now && release <= now + Slack ? null : now + 1 >= release;
+                return ($"withdrawUnbonded by {p}", ok,
+                    () => f.Staking(p).WithdrawUnbondedAsync(), () => m.Unbonding[p] = 0);
+            }
+            case 10:
+            {
+                var p = Workers[rng.Next(Workers.Length)];
+                var stake = m.Get(m.Bonded, p) + m.Get(m.Unbonding, p);
+                var amount = rng.Next(3) == 0 ? stake + Gens(rng.Next(1, 10)) : (stake == 0 ? Gens(1) : stake * rng.Next(1, 101) / 100);
+                var bps = (ushort)rng.Next(0, 10_001);
+                var ok = !m.StakingPaused && amount > 0 && amount <= stake;
+                return ($"slash {amount} of {stake} from {p}", ok,
+                    () => f.Staking(Authority).SlashAsync(f.Address(p), amount, new byte[32], f.Address(Requesters[0]), bps),
+                    () =>
+                    {
+                        var bonded = m.Get(m.Bonded, p);
+                        if (amount <= bonded) m.Bonded[p] = bonded - amount;
+                        else
+                        {
+                            m.Bonded[p] = 0;
+                            m.Unbonding[p] -= amount - bonded;
+                        }
+                    });
+            }
+            default:
+            {
+                var escrow = rng.Next(2) == 0;
+                var warp = rng.Next(3) == 0;
+                if (warp)
+                {
+                    var seconds = rng.Next(1, 2_500);
+                    return ($"warp {seconds} s", true, () => f.Chain.IncreaseTimeAsync(seconds), () => { });
+                }
+                var paused = escrow ? m.EscrowPaused : m.StakingPaused;
+                return ($"{(paused ? "unpause" : "pause")} {(escrow ? "escrow" : "staking")}", true,
+                    () => (escrow, paused) switch
+                    {
+                        (true, true) => f.Escrow(Admin).UnpauseAsync(),
+                        (true, false) => f.Escrow(Admin).PauseAsync(),
+                        (false, true) => f.Staking(Admin).UnpauseAsync(),
+                        _ => f.Staking(Admin).PauseAsync(),
+                    },
+                    () =>
+                    {
+                        if (escrow) m.EscrowPaused = !paused;
+                        else m.StakingPaused = !paused;
+                    });
+            }
+        }
+    }
+
+    private async Task CheckInvariantsAsync(Model m, string context)
+    {
+        // Read everything at once (anvil answers concurrent calls), then check.
+        var escrow = f.Escrow(0);
+        var staking = f.Staking(0);
+        var jobsTask = Task.WhenAll(m.Jobs.Select(j => escrow.JobAsync(j.Id)));
+        var creditsTask = Task.WhenAll(Everyone.Select(a => escrow.WithdrawableAsync(f.Address(a))));
+        var usedIds = m.UsedSettlements.ToList();
+        var usedTask = Task.WhenAll(usedIds.Select(id => escrow.SettlementUsedAsync(Convert.FromHexString(id))));
+        var bondedTask = Task.WhenAll(Workers.Select(p => staking.BondedStakeAsync(f.Address(p))));
+        var unbondingTask = Task.WhenAll(Workers.Select(p => staking.UnbondingStakeAsync(f.Address(p))));
+        var releaseTask = Task.WhenAll(Workers.Select(p => staking.UnbondingReleaseTimeAsync(f.Address(p))));
+        var escrowBalanceTask = f.Token(0).BalanceOfAsync(f.Addresses.Escrow);
+        var stakingBalanceTask = f.Token(0).BalanceOfAsync(f.Addresses.Staking);
+        await Task.WhenAll(jobsTask, creditsTask, usedTask, bondedTask, unbondingTask, releaseTask, escrowBalanceTask, stakingBalanceTask);
+
+        var openRemaining = BigInteger.Zero;
+        for (var i = 0; i < m.Jobs.Count; i++)
+        {
+            var job = m.Jobs[i];
+            var onChain = jobsTask.Result[i];
+            if (onChain.Status != job.Status)
+            {
+                // An unpredicted reclaim near the deadline: the chain decides, the model follows.
+                Assert.True(onChain.Status == JobEscrowAbi.JobStatus.Reclaimed || job.Status == JobEscrowAbi.JobStatus.Reclaimed,
+                    $"{context}: job status {onChain.Status} on chain, {job.Status} in the model");
+            }
+            job.Status = onChain.Status;
+            job.Remaining = onChain.Remaining;
+            job.Refunded = onChain.Refunded;
+            Assert.True(onChain.PaidOut == job.PaidOut, $"{context}: paid out {onChain.PaidOut} on chain, {job.PaidOut} in the model");
+            Assert.Equal(job.Deposited, onChain.Deposited);
+            if (onChain.Status == JobEscrowAbi.JobStatus.Open) openRemaining += onChain.Remaining;
+            else Assert.True(onChain.PaidOut + onChain.Refunded == onChain.Deposited,
+                $"{context}: closed job paid {onChain.PaidOut} + refunded {onChain.Refunded} != deposited {onChain.Deposited}");
+        }
+        var credits = BigInteger.Zero;
+        for (var i = 0; i < Everyone.Length; i++)
+        {
+            var credit = creditsTask.Result[i];
+            Assert.True(credit == m.Get(m.Withdrawable, Everyone[i]),
+                $"{context}: account {Everyone[i]} may withdraw {credit} on chain, {m.Get(m.Withdrawable, Everyone[i])} in the model");
+            credits += credit;
+        }
+        Assert.True(escrowBalanceTask.Result == openRemaining + credits,
+            $"{context}: escrow holds {escrowBalanceTask.Result}, open jobs {openRemaining} + credits {credits}");
+        for (var i = 0; i < usedIds.Count; i++)
+            Assert.True(usedTask.Result[i], $"{context}: settlement {usedIds[i]} not marked used");
+
+        var staked = BigInteger.Zero;
+        for (var i = 0; i < Workers.Length; i++)
+        {
+            var p = Workers[i];
+            var (bonded, unbonding) = (bondedTask.Result[i], unbondingTask.Result[i]);
+            // An unpredicted withdrawUnbonded near its release time may have emptied the bucket.
+            if (unbonding != m.Get(m.Unbonding, p)) Assert.True(unbonding == 0, $"{context}: provider {p} unbonding {unbonding}, model {m.Get(m.Unbonding, p)}");
+            Assert.True(bonded == m.Get(m.Bonded, p), $"{context}: provider {p} bonded {bonded} on chain, {m.Get(m.Bonded, p)} in the model");
+            m.Unbonding[p] = unbonding;
+            m.Release[p] = releaseTask.Result[i];
+            staked += bonded + unbonding;
+        }
+        Assert.True(stakingBalanceTask.Result == staked, $"{context}: staking holds {stakingBalanceTask.Result}, stakes sum to {staked}");
+    }
+}
