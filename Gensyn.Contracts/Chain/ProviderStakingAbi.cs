@@ -48,14 +48,9 @@ public static class ProviderStakingAbi
         [Parameter("uint256", "newMinimum", 1)] public BigInteger NewMinimum { get; set; }
     }
 
-    [Function("pause")] public sealed class PauseFunction : FunctionMessage;
-    [Function("unpause")] public sealed class UnpauseFunction : FunctionMessage;
-    [Function("paused", "bool")] public sealed class PausedFunction : FunctionMessage;
     [Function("minimumStake", "uint256")] public sealed class MinimumStakeFunction : FunctionMessage;
     [Function("treasury", "address")] public sealed class TreasuryFunction : FunctionMessage;
     [Function("unbondingDelay", "uint64")] public sealed class UnbondingDelayFunction : FunctionMessage;
-    [Function("SETTLEMENT_ROLE", "bytes32")] public sealed class SettlementRoleFunction : FunctionMessage;
-
     [Function("isRegistered", "bool")]
     public sealed class IsRegisteredFunction : FunctionMessage
     {
@@ -78,13 +73,6 @@ public static class ProviderStakingAbi
     public sealed class UnbondingReleaseTimeFunction : FunctionMessage
     {
         [Parameter("address", "", 1)] public string Provider { get; set; } = "";
-    }
-
-    [Function("hasRole", "bool")]
-    public sealed class HasRoleFunction : FunctionMessage
-    {
-        [Parameter("bytes32", "role", 1)] public byte[] Role { get; set; } = new byte[32];
-        [Parameter("address", "account", 2)] public string Account { get; set; } = "";
     }
 
     [Function("grantRole")]
@@ -136,23 +124,6 @@ public static class ProviderStakingAbi
         [Parameter("uint256", "newMinimum", 2, false)] public BigInteger NewMinimum { get; set; }
     }
 
-    [Event("Paused")]
-    public sealed class PausedEvent : IEventDTO
-    {
-        [Parameter("address", "account", 1, false)] public string Account { get; set; } = "";
-    }
-
-    [Event("Unpaused")]
-    public sealed class UnpausedEvent : IEventDTO
-    {
-        [Parameter("address", "account", 1, false)] public string Account { get; set; } = "";
-    }
-
-    [Error("ZeroAmount")] public sealed class ZeroAmountError;
-    [Error("ZeroAddress")] public sealed class ZeroAddressError;
-    [Error("NothingToWithdraw")] public sealed class NothingToWithdrawError;
-    [Error("EnforcedPause")] public sealed class EnforcedPauseError;
-
     [Error("InsufficientBondedStake")]
     public sealed class InsufficientBondedStakeError
     {
@@ -177,46 +148,5 @@ public static class ProviderStakingAbi
     public sealed class InvalidShareBpsError
     {
         [Parameter("uint16", "bps", 1)] public ushort Bps { get; set; }
-    }
-
-    [Error("AccessControlUnauthorizedAccount")]
-    public sealed class AccessControlUnauthorizedAccountError
-    {
-        [Parameter("address", "account", 1)] public string Account { get; set; } = "";
-        [Parameter("bytes32", "neededRole", 2)] public byte[] NeededRole { get; set; } = new byte[32];
-    }
-
-    [Event("RoleGranted")]
-    public sealed class RoleGrantedEvent : IEventDTO
-    {
-        [Parameter("bytes32", "role", 1, true)] public byte[] Role { get; set; } = new byte[32];
-        [Parameter("address", "account", 2, true)] public string Account { get; set; } = "";
-        [Parameter("address", "sender", 3, true)] public string Sender { get; set; } = "";
-    }
-
-    [Event("RoleRevoked")]
-    public sealed class RoleRevokedEvent : IEventDTO
-    {
-        [Parameter("bytes32", "role", 1, true)] public byte[] Role { get; set; } = new byte[32];
-        [Parameter("address", "account", 2, true)] public string Account { get; set; } = "";
-        [Parameter("address", "sender", 3, true)] public string Sender { get; set; } = "";
-    }
-
-    [Event("RoleAdminChanged")]
-    public sealed class RoleAdminChangedEvent : IEventDTO
-    {
-        [Parameter("bytes32", "role", 1, true)] public byte[] Role { get; set; } = new byte[32];
-        [Parameter("bytes32", "previousAdminRole", 2, true)] public byte[] PreviousAdminRole { get; set; } = new byte[32];
-        [Parameter("bytes32", "newAdminRole", 3, true)] public byte[] NewAdminRole { get; set; } = new byte[32];
-    }
-
-    [Error("AccessControlBadConfirmation")] public sealed class AccessControlBadConfirmationError;
-    [Error("ExpectedPause")] public sealed class ExpectedPauseError;
-    [Error("ReentrancyGuardReentrantCall")] public sealed class ReentrancyGuardReentrantCallError;
-
-    [Error("SafeERC20FailedOperation")]
-    public sealed class SafeErc20FailedOperationError
-    {
-        [Parameter("address", "token", 1)] public string Token { get; set; } = "";
     }
 }

@@ -48,9 +48,9 @@ public sealed class ProviderStakingService(IWeb3 web3, string address) : ChainCo
     public Task<TransactionReceipt> SetMinimumStakeAsync(BigInteger minimum) =>
         SendAsync(new ProviderStakingAbi.SetMinimumStakeFunction { NewMinimum = minimum });
 
-    public Task<TransactionReceipt> PauseAsync() => SendAsync(new ProviderStakingAbi.PauseFunction());
-    public Task<TransactionReceipt> UnpauseAsync() => SendAsync(new ProviderStakingAbi.UnpauseFunction());
-    public Task<bool> PausedAsync() => QueryAsync<ProviderStakingAbi.PausedFunction, bool>(new());
+    public Task<TransactionReceipt> PauseAsync() => SendAsync(new SharedAbi.PauseFunction());
+    public Task<TransactionReceipt> UnpauseAsync() => SendAsync(new SharedAbi.UnpauseFunction());
+    public Task<bool> PausedAsync() => QueryAsync<SharedAbi.PausedFunction, bool>(new());
     public Task<BigInteger> MinimumStakeAsync() => QueryAsync<ProviderStakingAbi.MinimumStakeFunction, BigInteger>(new());
 
     public Task<bool> IsRegisteredAsync(string provider) =>
@@ -88,9 +88,9 @@ public sealed class JobEscrowService(IWeb3 web3, string address) : ChainContract
 
     public Task<TransactionReceipt> ReclaimAsync(byte[] jobId) => SendAsync(new JobEscrowAbi.ReclaimFunction { JobId = jobId });
     public Task<TransactionReceipt> WithdrawAsync() => SendAsync(new JobEscrowAbi.WithdrawFunction());
-    public Task<TransactionReceipt> PauseAsync() => SendAsync(new JobEscrowAbi.PauseFunction());
-    public Task<TransactionReceipt> UnpauseAsync() => SendAsync(new JobEscrowAbi.UnpauseFunction());
-    public Task<bool> PausedAsync() => QueryAsync<JobEscrowAbi.PausedFunction, bool>(new());
+    public Task<TransactionReceipt> PauseAsync() => SendAsync(new SharedAbi.PauseFunction());
+    public Task<TransactionReceipt> UnpauseAsync() => SendAsync(new SharedAbi.UnpauseFunction());
+    public Task<bool> PausedAsync() => QueryAsync<SharedAbi.PausedFunction, bool>(new());
 
     public Task<JobEscrowAbi.JobOutput> JobAsync(byte[] jobId) =>
         QueryDtoAsync<JobEscrowAbi.JobsFunction, JobEscrowAbi.JobOutput>(new() { JobId = jobId });

@@ -16,6 +16,10 @@ public sealed class ContractAbiTests
         typeof(ContractArtifacts).Assembly.GetType($"Gensyn.Contracts.Chain.{contract}Abi")
         ?? throw new InvalidOperationException($"no {contract}Abi class");
 
+    /// <summary>The C# messages mirroring a contract: its own class, plus <see cref="SharedAbi"/> for the two contracts that share it.</summary>
+    private static IEnumerable<Type> Mirrors(string contract) =>
+        AbiClass(contract).GetNestedTypes().Concat(contract is "JobEscrow" or "ProviderStaking" ? typeof(SharedAbi).GetNestedTypes() : []);
+
     private static IEnumerable<JsonElement> Entries(string contract, string kind)
     {
         using var doc = JsonDocument.Parse(ContractArtifacts.Load(contract).AbiJson);
@@ -41,7 +45,7 @@ public sealed class ContractAbiTests
     public void Every_function_message_matches_a_function_of_the_ABI(string contract)
     {
         var functions = Entries(contract, "function").ToList();
-        var messages = AbiClass(contract).GetNestedTypes().Where(t => t.GetCustomAttribute<FunctionAttribute>() is not null).ToList();
+        var messages = Mirrors(contract).Where(t => t.GetCustomAttribute<FunctionAttribute>() is not null).ToList();
         Assert.NotEmpty(messages);
         foreach (var message in messages)
         {
@@ -64,7 +68,7 @@ public sealed class ContractAbiTests
     {
         foreach (var (kind, attributeType) in new[] { ("event", typeof(EventAttribute)), ("error", typeof(ErrorAttribute)) })
         {
-            var mirrored = AbiClass(contract).GetNestedTypes()
+            var mirrored = Mirrors(contract)
                 .Select(t => (Type: t, Attribute: t.GetCustomAttribute(attributeType)))
                 .Where(x => x.Attribute is not null)
                 .ToDictionary(

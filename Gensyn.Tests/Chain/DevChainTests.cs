@@ -20,8 +20,8 @@ public sealed class DevChainTests
             Assert.Equal(expected, Enumerable.Range(0, DevChain.DevPrivateKeys.Count).Select(i => DevChain.DevAddress(i).ToLowerInvariant()).ToList());
             var addresses = await chain.DeploySettlementAsync(1, 60);
             var escrow = new JobEscrowService(chain.Connect(0), addresses.Escrow);
-            var role = await escrow.QueryAsync<JobEscrowAbi.SettlementRoleFunction, byte[]>(new());
-            Assert.True(await escrow.QueryAsync<JobEscrowAbi.HasRoleFunction, bool>(new() { Role = role, Account = DevChain.DevAddress(DevChain.SettlementAuthorityAccount) }));
+            var role = await escrow.QueryAsync<SharedAbi.SettlementRoleFunction, byte[]>(new());
+            Assert.True(await escrow.QueryAsync<SharedAbi.HasRoleFunction, bool>(new() { Role = role, Account = DevChain.DevAddress(DevChain.SettlementAuthorityAccount) }));
         }
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var stopwatch = Stopwatch.StartNew();

@@ -50,7 +50,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task Deposit_rejects_a_zero_amount_a_past_deadline_a_reused_job_id_and_a_missing_allowance()
     {
         var now = await f.NowAsync();
-        await Revert.With<JobEscrowAbi.ZeroAmountError>(() => f.Escrow(Requester).DepositAsync(Id("j"), 0, now + 100));
+        await Revert.With<SharedAbi.ZeroAmountError>(() => f.Escrow(Requester).DepositAsync(Id("j"), 0, now + 100));
         var past = await Revert.With<JobEscrowAbi.DeadlineInPastError>(() => f.Escrow(Requester).DepositAsync(Id("j"), 1, now - 1));
         Assert.Equal(now - 1, past.Deadline);
         await f.Escrow(Requester).DepositAsync(Id("j"), 1, now + 100);
@@ -78,7 +78,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         Assert.Equal(Gens(30), Assert.Single(withdrawn.DecodeAllEvents<JobEscrowAbi.WithdrawnEvent>()).Event.Amount);
         Assert.Equal(before + Gens(30), await f.Token(0).BalanceOfAsync(f.Address(WorkerA)));
         Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
-        await Revert.With<JobEscrowAbi.NothingToWithdrawError>(() => f.Escrow(WorkerA).WithdrawAsync());
+        await Revert.With<SharedAbi.NothingToWithdrawError>(() => f.Escrow(WorkerA).WithdrawAsync());
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         var job = await OpenJobAsync("job");
         await Revert.With<JobEscrowAbi.LengthMismatchError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("a"), [f.Address(WorkerA)], [1, 2], 9_900));
         await Revert.With<JobEscrowAbi.EmptyPayoutError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("b"), [], [], 9_900));
-        await Revert.With<JobEscrowAbi.ZeroAddressError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("c"), ["0x0000000000000000000000000000000000000000"], [1], 9_900));
+        await Revert.With<SharedAbi.ZeroAddressError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("c"), ["0x0000000000000000000000000000000000000000"], [1], 9_900));
         await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).PayRoundAsync(Id("nope"), Id("d"), [f.Address(WorkerA)], [1], 9_900));
     }
 
@@ -133,14 +133,14 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task Only_the_settlement_authority_pays_completes_and_cancels_and_only_the_admin_pauses()
     {
         var job = await OpenJobAsync("job");
-        var unauthorized = await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(
+        var unauthorized = await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(
             () => f.Escrow(Requester).PayRoundAsync(job, Id("r"), [f.Address(Requester)], [1], 10_000));
         Assert.Equal(f.Address(Requester), unauthorized.Account, ignoreCase: true);
-        Assert.Equal(await f.Escrow(0).QueryAsync<JobEscrowAbi.SettlementRoleFunction, byte[]>(new()), unauthorized.NeededRole);
-        await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(WorkerA).CompleteAsync(job, Id("c")));
-        await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Stranger).CancelAsync(job, Id("c")));
-        await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Authority).PauseAsync());
-        await Revert.With<JobEscrowAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Stranger).UnpauseAsync());
+        Assert.Equal(await f.Escrow(0).QueryAsync<SharedAbi.SettlementRoleFunction, byte[]>(new()), unauthorized.NeededRole);
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(WorkerA).CompleteAsync(job, Id("c")));
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Stranger).CancelAsync(job, Id("c")));
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Authority).PauseAsync());
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Stranger).UnpauseAsync());
     }
 
     [Fact]
@@ -194,20 +194,20 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         var job = await OpenJobAsync("job", lifetime: 600);
         await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(10)], 9_600);
         var paused = await f.Escrow(DevChain.AdminAccount).PauseAsync();
-        Assert.Single(paused.DecodeAllEvents<JobEscrowAbi.PausedEvent>());
+        Assert.Single(paused.DecodeAllEvents<SharedAbi.PausedEvent>());
         Assert.True(await f.Escrow(0).PausedAsync());
 
-        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(Requester).DepositAsync(Id("other"), 1, 4_000_000_000));
-        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 9_600));
-        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(Authority).CompleteAsync(job, Id("c")));
-        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(Authority).CancelAsync(job, Id("c")));
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Requester).DepositAsync(Id("other"), 1, 4_000_000_000));
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 9_600));
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).CompleteAsync(job, Id("c")));
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).CancelAsync(job, Id("c")));
         await f.Escrow(WorkerA).WithdrawAsync();
         await f.Chain.IncreaseTimeAsync(601);
         await f.Escrow(Requester).ReclaimAsync(job);
 
-        await Revert.With<JobEscrowAbi.EnforcedPauseError>(() => f.Escrow(DevChain.AdminAccount).PauseAsync());
-        Assert.Single((await f.Escrow(DevChain.AdminAccount).UnpauseAsync()).DecodeAllEvents<JobEscrowAbi.UnpausedEvent>());
-        await Revert.With<JobEscrowAbi.ExpectedPauseError>(() => f.Escrow(DevChain.AdminAccount).UnpauseAsync());
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(DevChain.AdminAccount).PauseAsync());
+        Assert.Single((await f.Escrow(DevChain.AdminAccount).UnpauseAsync()).DecodeAllEvents<SharedAbi.UnpausedEvent>());
+        await Revert.With<SharedAbi.ExpectedPauseError>(() => f.Escrow(DevChain.AdminAccount).UnpauseAsync());
         Assert.Equal(BigInteger.Zero, await f.Token(0).BalanceOfAsync(f.Addresses.Escrow));
     }
 }

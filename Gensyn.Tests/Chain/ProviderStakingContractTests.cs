@@ -42,7 +42,7 @@ public sealed class ProviderStakingContractTests(ChainFixture f) : IClassFixture
         await f.Staking(Provider).StakeAsync(1);
         Assert.True(await f.Staking(0).IsRegisteredAsync(f.Address(Provider)));
         Assert.Equal(MinimumStake, await f.Token(0).BalanceOfAsync(f.Addresses.Staking));
-        await Revert.With<ProviderStakingAbi.ZeroAmountError>(() => f.Staking(Provider).StakeAsync(0));
+        await Revert.With<SharedAbi.ZeroAmountError>(() => f.Staking(Provider).StakeAsync(0));
     }
 
     [Fact]
@@ -51,8 +51,8 @@ public sealed class ProviderStakingContractTests(ChainFixture f) : IClassFixture
         await f.Staking(Provider).StakeAsync(Gens(150));
         var too_much = await Revert.With<ProviderStakingAbi.InsufficientBondedStakeError>(() => f.Staking(Provider).RequestUnbondAsync(Gens(151)));
         Assert.Equal(Gens(150), too_much.Bonded);
-        await Revert.With<ProviderStakingAbi.ZeroAmountError>(() => f.Staking(Provider).RequestUnbondAsync(0));
-        await Revert.With<ProviderStakingAbi.NothingToWithdrawError>(() => f.Staking(Provider).WithdrawUnbondedAsync());
+        await Revert.With<SharedAbi.ZeroAmountError>(() => f.Staking(Provider).RequestUnbondAsync(0));
+        await Revert.With<SharedAbi.NothingToWithdrawError>(() => f.Staking(Provider).WithdrawUnbondedAsync());
 
         var receipt = await f.Staking(Provider).RequestUnbondAsync(Gens(60));
         var requested = Assert.Single(receipt.DecodeAllEvents<ProviderStakingAbi.UnbondRequestedEvent>()).Event;
@@ -96,10 +96,10 @@ public sealed class ProviderStakingContractTests(ChainFixture f) : IClassFixture
         var error = await Revert.With<ProviderStakingAbi.SlashExceedsStakeError>(
             () => f.Staking(Authority).SlashAsync(f.Address(Provider), Gens(100) + 1, Evidence, f.Address(Requester), 0));
         Assert.Equal(Gens(100), error.Slashable);
-        await Revert.With<ProviderStakingAbi.ZeroAmountError>(() => f.Staking(Authority).SlashAsync(f.Address(Provider), 0, Evidence, f.Address(Requester), 0));
+        await Revert.With<SharedAbi.ZeroAmountError>(() => f.Staking(Authority).SlashAsync(f.Address(Provider), 0, Evidence, f.Address(Requester), 0));
         var bps = await Revert.With<ProviderStakingAbi.InvalidShareBpsError>(() => f.Staking(Authority).SlashAsync(f.Address(Provider), 1, Evidence, f.Address(Requester), 10_001));
         Assert.Equal(10_001, bps.Bps);
-        await Revert.With<ProviderStakingAbi.ZeroAddressError>(
+        await Revert.With<SharedAbi.ZeroAddressError>(
             () => f.Staking(Authority).SlashAsync(f.Address(Provider), 1, Evidence, "0x0000000000000000000000000000000000000000", 1));
         await f.Staking(Authority).SlashAsync(f.Address(Provider), Gens(100), Evidence, "0x0000000000000000000000000000000000000000", 0);
         Assert.Equal(Gens(100), await f.Token(0).BalanceOfAsync(f.Address(DevChain.TreasuryAccount)));
@@ -109,11 +109,11 @@ public sealed class ProviderStakingContractTests(ChainFixture f) : IClassFixture
     public async Task Only_the_settlement_authority_slashes_and_only_the_admin_pauses_or_sets_the_minimum()
     {
         await f.Staking(Provider).StakeAsync(Gens(100));
-        var error = await Revert.With<ProviderStakingAbi.AccessControlUnauthorizedAccountError>(
+        var error = await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(
             () => f.Staking(Requester).SlashAsync(f.Address(Provider), 1, Evidence, f.Address(Requester), 0));
-        Assert.Equal(await f.Staking(0).QueryAsync<ProviderStakingAbi.SettlementRoleFunction, byte[]>(new()), error.NeededRole);
-        await Revert.With<ProviderStakingAbi.AccessControlUnauthorizedAccountError>(() => f.Staking(Authority).PauseAsync());
-        await Revert.With<ProviderStakingAbi.AccessControlUnauthorizedAccountError>(() => f.Staking(Stranger).SetMinimumStakeAsync(1));
+        Assert.Equal(await f.Staking(0).QueryAsync<SharedAbi.SettlementRoleFunction, byte[]>(new()), error.NeededRole);
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Staking(Authority).PauseAsync());
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Staking(Stranger).SetMinimumStakeAsync(1));
 
         var changed = await f.Staking(Admin).SetMinimumStakeAsync(Gens(101));
         Assert.Equal(Gens(101), Assert.Single(changed.DecodeAllEvents<ProviderStakingAbi.MinimumStakeChangedEvent>()).Event.NewMinimum);
@@ -127,9 +127,9 @@ public sealed class ProviderStakingContractTests(ChainFixture f) : IClassFixture
         await f.Staking(Provider).RequestUnbondAsync(Gens(40));
         await f.Staking(Admin).PauseAsync();
         Assert.True(await f.Staking(0).PausedAsync());
-        await Revert.With<ProviderStakingAbi.EnforcedPauseError>(() => f.Staking(Provider).StakeAsync(1));
-        await Revert.With<ProviderStakingAbi.EnforcedPauseError>(() => f.Staking(Provider).RequestUnbondAsync(1));
-        await Revert.With<ProviderStakingAbi.EnforcedPauseError>(() => f.Staking(Authority).SlashAsync(f.Address(Provider), 1, Evidence, f.Address(Requester), 0));
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Staking(Provider).StakeAsync(1));
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Staking(Provider).RequestUnbondAsync(1));
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Staking(Authority).SlashAsync(f.Address(Provider), 1, Evidence, f.Address(Requester), 0));
         await f.Chain.IncreaseTimeAsync((long)UnbondingDelay);
         await f.Staking(Provider).WithdrawUnbondedAsync();
         await f.Staking(Admin).UnpauseAsync();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Gensyn.Tests.Cli;
@@ -85,16 +84,14 @@ public class JournalTests
 
     private static string Succeed(LocalCluster cluster, params string[] args)
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
+        var stdout = "";
+        cluster.AwaitCondition(() =>
         {
             var result = cluster.Cli(args);
-            var stdout = WithoutAkkaLogLines(result.Stdout);
-            if (result.ExitCode == 0 && stdout.Trim().Length > 0) return stdout;
-            if (clock.Elapsed > TimeSpan.FromSeconds(60))
-                Assert.Fail($"gensyn {string.Join(' ', args)} failed with {result.ExitCode}: {result.Stderr}\n{cluster.Logs()}");
-            Thread.Sleep(500);
-        }
+            stdout = WithoutAkkaLogLines(result.Stdout);
+            return result.ExitCode == 0 && stdout.Trim().Length > 0;
+        }, TimeSpan.FromSeconds(60), $"gensyn {string.Join(' ', args)} to succeed");
+        return stdout;
     }
 }
 
