@@ -6,6 +6,7 @@ using Akka.Cluster.Tools.Singleton;
 using Gensyn.Actors.Blobs;
 using Akka.Routing;
 using Gensyn.Actors.Jobs;
+using Gensyn.Actors.Settlement;
 using Gensyn.Actors.Verification;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Messages;
@@ -14,7 +15,7 @@ using Gensyn.Training.Training;
 namespace Gensyn.Actors;
 
 /// <summary>
-/// A coordinator process: a cluster member hosting the sharded JobActors, the scheduler and job-catalog
+/// A coordinator process: a cluster member hosting the sharded JobActors, the scheduler, job-catalog and settlement
 /// singletons, a pool of verifiers (judging work here unless verifier nodes have joined), a blob store, and the receptionist through which workers and requesters come in.
 /// </summary>
 public sealed class CoordinatorNode : IAsyncDisposable
@@ -58,13 +59,18 @@ public sealed class CoordinatorNode : IAsyncDisposable
         }
         var blobs = system.ActorOf(BlobActor.Props(store), "blobs");
 
-        var registry = Singleton(system, WorkerRegistry.Props(), WorkerRegistry.SingletonName, "workers");
+        var chain = options.Chain;
+        Func<string, Task<string?>>? stakeProblem = chain is null ? null : async address => await (await chain.WithinAsync(TimeSpan.FromSeconds(30))).StakeProblemAsync(address);
+        var registry = Singleton(system, WorkerRegistry.Props(stakeProblem), WorkerRegistry.SingletonName, "workers");
         var catalog = Singleton(system, JobCatalog.Props(), JobCatalog.SingletonName, "job-catalog-proxy");
         var verifiers = system.ActorOf(VerifierDispatch.Props(pool), "verifier-dispatch");
-        var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog, verifiers);
+        // The settlement singleton reports to the job region, which sends it orders: its proxy comes first, its manager last.
+        var settlement = chain is null ? null : SingletonProxy(system, SettlementActor.SingletonName, "settlement-proxy");
+        var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog, verifiers, settlement);
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());
-        var gateway = system.ActorOf(JobsGateway.Props(region, catalog, registry), JobsGateway.Name);
+        if (chain is not null) SingletonManager(system, SettlementActor.Props(chain, region), SettlementActor.SingletonName);
+        var gateway = system.ActorOf(JobsGateway.Props(region, catalog, registry, chain), JobsGateway.Name);
 
         var receptionist = ClusterClientReceptionist.Get(system);
         receptionist.RegisterService(gateway);
@@ -85,11 +91,15 @@ public sealed class CoordinatorNode : IAsyncDisposable
 
     private static IActorRef Singleton(ActorSystem system, Props props, string name, string proxyName)
     {
-        system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance,
-            ClusterSingletonManagerSettings.Create(system).WithRole(Role)), name);
-        return system.ActorOf(ClusterSingletonProxy.Props($"/user/{name}",
-            ClusterSingletonProxySettings.Create(system).WithRole(Role)), proxyName);
+        SingletonManager(system, props, name);
+        return SingletonProxy(system, name, proxyName);
     }
+
+    private static void SingletonManager(ActorSystem system, Props props, string name) =>
+        system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithRole(Role)), name);
+
+    private static IActorRef SingletonProxy(ActorSystem system, string name, string proxyName) =>
+        system.ActorOf(ClusterSingletonProxy.Props($"/user/{name}", ClusterSingletonProxySettings.Create(system).WithRole(Role)), proxyName);
 
     public async ValueTask DisposeAsync()
     {

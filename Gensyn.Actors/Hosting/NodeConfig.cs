@@ -23,7 +23,7 @@ public sealed record JournalOptions(string ProviderName, string ConnectionString
         : "PostgreSQL " + string.Join(';', ConnectionString.Split(';').Where(p => !p.TrimStart().StartsWith("Password", StringComparison.OrdinalIgnoreCase)));
 }
 
-/// <summary>A coordinator's settings after flags and environment variables.</summary>
+/// <summary>A coordinator's settings after flags and environment variables; <see cref="Chain"/> null: jobs are not paid on chain.</summary>
 public sealed record CoordinatorOptions(
     string Host,
     int Port,
@@ -32,7 +32,8 @@ public sealed record CoordinatorOptions(
     JournalOptions Journal,
     string ClusterHocon,
     bool SerializeMessages = false,
-    string Role = CoordinatorNode.Role);
+    string Role = CoordinatorNode.Role,
+    Settlement.ChainLink? Chain = null);
 
 /// <summary>The HOCON each kind of process runs with.</summary>
 public static class NodeConfig

@@ -11,8 +11,9 @@ using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Jobs;
 
-/// <summary>What every JobActor on a node shares.</summary>
-public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry, IActorRef Catalog, IActorRef Verifiers);
+/// <summary>What every JobActor on a node shares; <see cref="Settlement"/> is the SettlementActor's proxy, null on a network that does not settle.</summary>
+public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry, IActorRef Catalog, IActorRef Verifiers,
+    IActorRef? Settlement = null);
 
 /// <summary>
 /// One job, sharded across the coordinators and persisted: it runs the DiLoCo rounds (a ShardActor per
@@ -21,8 +22,15 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
 /// store, and answers status, log, cancel and result requests. Its rules live in <see cref="JobState"/>;
 /// after a restart it replays its journal and picks up where it was.
 /// </summary>
-public sealed class JobActor : ReceivePersistentActor
+public sealed class JobActor : ReceivePersistentActor, IWithTimers
 {
+    private sealed record SettleTick;
+
+    /// <summary>Orders not yet settled are sent again this often (the SettlementActor ignores copies).</summary>
+    private static readonly TimeSpan SettleRetry = TimeSpan.FromSeconds(5);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
     private sealed record Computed(object Result) : INoSerializationVerificationNeeded;
     private sealed record ComputeFailed(string Reason) : INoSerializationVerificationNeeded;
 
@@ -61,6 +69,7 @@ public sealed class JobActor : ReceivePersistentActor
             if (!_state.Exists) return;
             _log.Info("Job {0} recovered at {1}, round {2}", _state.JobId, _state.Phase, _state.Round);
             Advance();
+            Settle();
         });
 
         Command<StartJob>(Start);
@@ -73,6 +82,12 @@ public sealed class JobActor : ReceivePersistentActor
         });
         Command<CancelJob>(Cancel);
         Command<GetJobResult>(GetResult);
+        Command<SettleTick>(_ => Settle());
+        Command<SettlementSettled>(settled =>
+        {
+            if (!_state.Exists || _state.SettlementsDue.FirstOrDefault(o => o.SettlementId == settled.SettlementId) is not { } order) return;
+            Record(new SettlementPosted(order, settled, DateTimeOffset.UtcNow), _ => Settle());
+        });
 
         Command<ShardActor.AssignRequested>(OnAssignRequested);
         Command<ShardActor.Progress>(p => _progress[p.Shard] = (p.Step, p.Loss));
@@ -128,6 +143,7 @@ public sealed class JobActor : ReceivePersistentActor
     {
         _state.Apply(persisted);
         if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state.ToSnapshot());
+        if (persisted is RoundCompleted or JobCompleted or JobFailed or JobCancelled or ShardVerified { Outcome: VerdictOutcome.Fraud }) Settle();
         then?.Invoke(persisted);
     });
 
@@ -159,7 +175,7 @@ public sealed class JobActor : ReceivePersistentActor
             return;
         }
         var replyTo = Sender;
-        Record(new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, DateTimeOffset.UtcNow), e =>
+        Record(new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, DateTimeOffset.UtcNow, start.Payer, start.DepositMicros), e =>
         {
             _log.Info("Job {0} ({1}) submitted", start.JobId, spec.Name);
             _services.Catalog.Tell(new CatalogJob(start.JobId));
@@ -371,6 +387,16 @@ public sealed class JobActor : ReceivePersistentActor
         work.ContinueWith(t => t.IsCompletedSuccessfully
             ? (object)new Computed(t.Result)
             : new ComputeFailed(t.Exception?.GetBaseException().Message ?? "the computation was cancelled")).PipeTo(Self);
+    }
+
+    /// <summary>Sends every settlement order still due to the SettlementActor, and again every few seconds until each has its outcome.</summary>
+    private void Settle()
+    {
+        if (_services.Settlement is not { } settlement) return;
+        var due = _state.SettlementsDue;
+        foreach (var order in due) settlement.Tell(order);
+        if (due.Count > 0) Timers.StartSingleTimer("settle", new SettleTick(), SettleRetry);
+        else Timers.Cancel("settle");
     }
 
     private void StopShards()

@@ -1,3 +1,4 @@
+using Gensyn.Actors.Settlement;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -95,7 +96,19 @@ public sealed class JobState
 
     private static double Rate(int accepted, int rejected) => accepted + rejected == 0 ? 1.0 : (double)accepted / (accepted + rejected);
 
+    /// <summary>The job's money: its deposit, what its verified results earn, and its settlements on chain.</summary>
+    public JobLedger Ledger { get; private set; } = new();
+
+    /// <summary>The settlement orders the job still needs on chain (none on a network that does not settle).</summary>
+    public IReadOnlyList<SettlementOrder> SettlementsDue => Ledger.Due(JobId, _history, Phase);
+
     public void Apply(IJobEvent e)
+    {
+        ApplyToJob(e);
+        Ledger.Apply(e, Spec);
+    }
+
+    private void ApplyToJob(IJobEvent e)
     {
         switch (e)
         {
@@ -107,6 +120,7 @@ public sealed class JobState
                 SubmittedAt = s.At;
                 Phase = JobPhase.Queued;
                 Note(s.At, $"submitted {Spec.Name}: {Spec.Training.Rounds} round(s) x {Spec.Training.Shards} shard(s) x {Spec.Training.InnerSteps} step(s), seed {Spec.Training.Seed}");
+                if (s.Payer is not null) Note(s.At, $"{s.Payer} deposited {Contracts.Chain.Gens.Format(s.DepositMicros)} GENS in escrow");
                 break;
             case RoundStarted r:
                 Round = r.Round;
@@ -203,6 +217,11 @@ public sealed class JobState
             case JobCancelled x:
                 End(JobPhase.Cancelled, x.Reason, x.At);
                 break;
+            case SettlementPosted p:
+                var o = p.Outcome;
+                Note(p.At, $"{p.Order.Label} {o.Status.ToString().ToLowerInvariant()}: {Contracts.Chain.Gens.Format(o.AmountMicros)} GENS" +
+                    (o.TxHash is null ? "" : $", tx {o.TxHash}") + (o.Reason.Length == 0 ? "" : $" ({o.Reason})"));
+                break;
         }
     }
 
@@ -226,7 +245,8 @@ public sealed class JobState
             s.Checkpoint, s.CheckpointStep, s.FailedWorkers.Order(StringComparer.Ordinal).ToList(), new Dictionary<int, string>(s.Live))).ToList(),
         LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList(),
         new VerificationSnapshot(RoundAccepted, RoundRejected, JobAccepted, JobRejected, TrainSeconds, VerifySeconds,
-            _excluded.Order(StringComparer.Ordinal).ToList(), _verdicts.ToList()));
+            _excluded.Order(StringComparer.Ordinal).ToList(), _verdicts.ToList()),
+        Ledger.ToSnapshot());
 
     /// <summary>The state a snapshot describes (events after it are applied on top).</summary>
     public static JobState FromSnapshot(JobSnapshot s)
@@ -260,6 +280,7 @@ public sealed class JobState
             LastGlobal = s.LastGlobal,
             LastShardEnds = s.LastShardEnds,
             Result = s.Result,
+            Ledger = JobLedger.FromSnapshot(s.Settlement),
         };
         state._log.AddRange(s.Log);
         state._history.AddRange(s.History);
@@ -332,7 +353,8 @@ public sealed class JobState
             : [],
         _verdicts.TakeLast(MaxVerdictsShown).ToList(),
         VerifySeconds,
-        TrainSeconds);
+        TrainSeconds,
+        Ledger.View(JobId, _history, Phase));
 
     private const int MaxVerdictsShown = 50;
 

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Event;
+using Gensyn.Actors.Settlement;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
@@ -19,31 +20,76 @@ public sealed partial class JobsGateway : ReceiveActor
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
-    public static Props Props(IActorRef jobRegion, IActorRef catalog, IActorRef registry) =>
-        Akka.Actor.Props.Create(() => new JobsGateway(jobRegion, catalog, registry));
+    /// <summary><paramref name="chain"/>: the chain jobs are paid on; null on a network that does not settle (jobs need no deposit).</summary>
+    public static Props Props(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain = null) =>
+        Akka.Actor.Props.Create(() => new JobsGateway(jobRegion, catalog, registry, chain));
 
-    public JobsGateway(IActorRef jobRegion, IActorRef catalog, IActorRef registry)
+    public JobsGateway(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain)
     {
         var log = Context.GetLogger();
-        Receive<SubmitJob>(submit =>
+        ReceiveAsync<SubmitJob>(async submit =>
         {
+            var replyTo = Sender;
             if (submit.SpecYaml.Length > MaxSpecChars)
             {
-                Sender.Tell(new JobRejected([$"the job spec is {submit.SpecYaml.Length:N0} characters; the limit is {MaxSpecChars:N0}"]));
+                replyTo.Tell(new JobRejected([$"the job spec is {submit.SpecYaml.Length:N0} characters; the limit is {MaxSpecChars:N0}"]));
                 return;
             }
+            JobSpec spec;
             try
             {
-                JobSpecParser.Parse(submit.SpecYaml, string.IsNullOrEmpty(submit.BaseDirectory) ? "." : submit.BaseDirectory);
+                spec = JobSpecParser.Parse(submit.SpecYaml, string.IsNullOrEmpty(submit.BaseDirectory) ? "." : submit.BaseDirectory);
             }
             catch (JobSpecException e)
             {
                 log.Info("Rejected a job spec: {0}", string.Join("; ", e.Errors));
-                Sender.Tell(new JobRejected(e.Errors));
+                replyTo.Tell(new JobRejected(e.Errors));
                 return;
             }
-            var id = NewJobId();
-            jobRegion.Forward(new StartJob(id, submit.SpecYaml, submit.BaseDirectory));
+            if (chain is null)
+            {
+                jobRegion.Tell(new StartJob(NewJobId(), submit.SpecYaml, submit.BaseDirectory), replyTo);
+                return;
+            }
+            if (submit.JobId is not { } id || submit.Payer is not { } payer || !IsJobId(id))
+            {
+                replyTo.Tell(new JobRejected(["this network pays on chain: deposit the budget in escrow under a new job id first (`gensyn submit` does both)"]));
+                return;
+            }
+            try
+            {
+                var runtime = await chain.WithinAsync(AskTimeout);
+                var (problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros);
+                if (problem is not null)
+                {
+                    log.Info("Rejected job {0}: {1}", id, problem);
+                    replyTo.Tell(new JobRejected([problem]));
+                    return;
+                }
+                jobRegion.Tell(new StartJob(id, submit.SpecYaml, submit.BaseDirectory, payer, deposited), replyTo);
+            }
+            catch (Exception e)
+            {
+                log.Warning("Could not check the deposit of {0}: {1}", id, e.GetBaseException().Message);
+                replyTo.Tell(new RequestFailed($"could not check the deposit of {id} on chain ({e.GetBaseException().Message}); try again", InvalidInput: false));
+            }
+        });
+        ReceiveAsync<GetChainInfo>(async _ =>
+        {
+            var replyTo = Sender;
+            if (chain is null)
+            {
+                replyTo.Tell(new RequestFailed("this network does not settle on chain", InvalidInput: false));
+                return;
+            }
+            try
+            {
+                replyTo.Tell((await chain.WithinAsync(AskTimeout)).Info);
+            }
+            catch (Exception e)
+            {
+                replyTo.Tell(new RequestFailed(e.GetBaseException().Message, InvalidInput: false));
+            }
         });
         Receive<IJobCommand>(command =>
         {

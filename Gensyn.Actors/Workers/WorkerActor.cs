@@ -6,6 +6,7 @@ using Akka.Streams;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Verification;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
@@ -27,6 +28,8 @@ namespace Gensyn.Actors.Workers;
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
     private sealed record RegisterTick : INoSerializationVerificationNeeded;
+    private sealed record StakeOutcome(string Message, bool Ok) : INoSerializationVerificationNeeded;
+    private enum ChainState { Unknown, Staking, Known }
     private sealed record Finished(ShardAssignment Assignment, string? Failure, Committed? Committed = null) : INoSerializationVerificationNeeded;
     private sealed record Answered(OpenSteps Request, string? Failure) : INoSerializationVerificationNeeded;
 
@@ -46,6 +49,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private Committed? _committed;
     private readonly IMaterializer _materializer = Context.Materializer();
     private IActorRef _client = ActorRefs.Nobody;
+    private ChainState _chain = ChainState.Unknown;
     private bool _registered;
     private ShardAssignment? _current;
     private CancellationTokenSource? _cancel;
@@ -62,8 +66,31 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _key = WorkerKey.LoadOrCreate(options.KeyFile);
         (_behavior, _fakeFraction) = Misbehaviour();
 
-        Receive<RegisterTick>(_ => _client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, new RegisterWorker(
-            options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass, options.PricePerHour, _key.Address))));
+        Receive<RegisterTick>(_ =>
+        {
+            if (_chain == ChainState.Unknown) _client.Tell(new ClusterClient.Send(Jobs.JobsGateway.ServicePath, new GetChainInfo()));
+            _client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, new RegisterWorker(
+                options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass, options.PricePerHour, _key.Address)));
+        });
+        Receive<ChainInfo>(info =>
+        {
+            if (_chain != ChainState.Unknown) return;
+            _chain = ChainState.Staking;
+            ProviderStake.EnsureAsync(info, _key).ContinueWith(t => new StakeOutcome(t.IsCompletedSuccessfully ? t.Result
+                : $"could not check this provider's stake on chain {info.ChainId}: {RevertReasons.Describe(t.Exception!.GetBaseException())}", t.IsCompletedSuccessfully)).PipeTo(Self);
+        });
+        Receive<StakeOutcome>(outcome =>
+        {
+            _chain = outcome.Ok ? ChainState.Known : ChainState.Unknown;
+            if (outcome.Ok) _log.Info("{0}", outcome.Message);
+            else _log.Warning("{0}", outcome.Message);
+        });
+        Receive<RequestFailed>(failed =>
+        {
+            // The coordinators do not settle on chain: nothing to stake.
+            if (_chain == ChainState.Unknown) _chain = ChainState.Known;
+            _log.Debug("The coordinators answered: {0}", failed.Message);
+        });
         Receive<WorkerRegistered>(_ =>
         {
             if (_registered) return;

@@ -25,11 +25,28 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public static Props Props() => Akka.Actor.Props.Create(() => new WorkerRegistry());
+    /// <summary>
+    /// <paramref name="stakeProblem"/> (null on a network that does not settle) says why an address may not register yet
+    /// (its stake is below the minimum), or null when it may.
+    /// </summary>
+    public static Props Props(Func<string, Task<string?>>? stakeProblem = null) => Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem));
 
-    public WorkerRegistry()
+    private sealed record StakeChecked(string Address, string? Problem) : INoSerializationVerificationNeeded;
+
+    /// <summary>A provider's stake, as last read from the chain: good ones are read again after a minute, short ones within seconds.</summary>
+    private readonly Dictionary<string, (string? Problem, DateTime At)> _stakes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _checking = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Func<string, Task<string?>>? _stakeProblem;
+
+    public WorkerRegistry(Func<string, Task<string?>>? stakeProblem)
     {
+        _stakeProblem = stakeProblem;
         Receive<RegisterWorker>(Register);
+        Receive<StakeChecked>(c =>
+        {
+            _checking.Remove(c.Address);
+            _stakes[c.Address] = (c.Problem, DateTime.UtcNow);
+        });
         Receive<RequestWorker>(request =>
         {
             Context.Watch(request.Requester);
@@ -99,6 +116,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             register.Worker.Tell(new WorkerRefused(register.WorkerId, $"'{register.Address}' is not an Ethereum address; a worker signs its results with its key"));
             return;
         }
+        if (!StakeAllows(register)) return;
         var known = _state.Workers.Any(w => w.WorkerId == register.WorkerId && w.Ref.Equals(register.Worker));
         if (_state.Workers.FirstOrDefault(w => w.WorkerId == register.WorkerId && !w.Ref.Equals(register.Worker)) is { } holder)
         {
@@ -125,6 +143,25 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         }
         register.Worker.Tell(new WorkerRegistered(register.WorkerId));
         Dispatch();
+    }
+
+    /// <summary>Whether the provider's stake was seen to meet the minimum; otherwise refuses (or waits for the chain's answer).</summary>
+    private bool StakeAllows(RegisterWorker register)
+    {
+        if (_stakeProblem is null) return true;
+        var known = _stakes.TryGetValue(register.Address, out var stake);
+        var stale = !known || DateTime.UtcNow - stake.At > (stake.Problem is null ? TimeSpan.FromMinutes(1) : TimeSpan.FromSeconds(2));
+        if (stale && _checking.Add(register.Address))
+        {
+            var address = register.Address;
+            _stakeProblem(address).ContinueWith(t => new StakeChecked(address, t.IsCompletedSuccessfully ? t.Result
+                : $"could not read the stake of {address} from the chain ({t.Exception?.GetBaseException().Message}); retrying")).PipeTo(Self);
+        }
+        if (!known) return false;  // the worker registers again in a few seconds, by then the chain has answered
+        if (stake.Problem is null) return true;
+        _log.Warning("Refused worker {0}: {1}", register.WorkerId, stake.Problem);
+        register.Worker.Tell(new WorkerRefused(register.WorkerId, stake.Problem));
+        return false;
     }
 
     private void Dispatch()

@@ -189,7 +189,7 @@ public sealed class DevChain : IDisposable
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    private static int FreeLoopbackPort()
+    public static int FreeLoopbackPort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

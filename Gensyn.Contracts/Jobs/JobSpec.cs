@@ -11,7 +11,20 @@ public sealed record JobSpec(
     TrainingSpec Training,
     VerificationSpec Verification,
     RequirementsSpec Requirements,
-    BudgetSpec Budget);
+    BudgetSpec Budget)
+{
+    /// <summary>How many workers run each shard: 2 in replicated mode, else 1.</summary>
+    public int Replicas => Verification.Mode == VerificationMode.Replicated ? 2 : 1;
+
+    /// <summary>What one accepted shard result earns its worker: H steps at the job's price, in micro-GENS.</summary>
+    public long ShardPayoutMicros => Training.InnerSteps * Chain.Gens.ToMicros(Budget.PricePerStep);
+
+    /// <summary>The most the job can pay out: every shard of every round accepted from every replica.</summary>
+    public long MaxPayoutMicros => (long)Training.Rounds * Training.Shards * Replicas * ShardPayoutMicros;
+
+    /// <summary>What the requester deposits in escrow: the budget's max-total; what is not paid out is refunded.</summary>
+    public long DepositMicros => Chain.Gens.ToMicros(Budget.MaxTotal);
+}
 
 /// <summary>The model family and its size. Fields that do not apply to <see cref="Kind"/> keep their defaults.</summary>
 public sealed record ModelSpec(
@@ -92,4 +105,11 @@ public enum DeviceRequirement { Any, Cpu, Cuda }
 
 public sealed record RequirementsSpec(DeviceRequirement Device, double MinMemoryGb);
 
-public sealed record BudgetSpec(string Token, double MaxPricePerHour, double MaxTotal);
+/// <summary>
+/// What the job may cost. The requester deposits <see cref="MaxTotal"/> GENS in escrow; each verified inner step
+/// of each shard earns its worker <see cref="PricePerStep"/> GENS, paid per round; the rest is refunded.
+/// </summary>
+public sealed record BudgetSpec(string Token, double MaxPricePerHour, double MaxTotal, double PricePerStep = BudgetSpec.DefaultPricePerStep)
+{
+    public const double DefaultPricePerStep = 0.001;
+}

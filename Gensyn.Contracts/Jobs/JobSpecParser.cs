@@ -23,7 +23,7 @@ public static class JobSpecParser
     private static readonly string[] OuterOptimizerKeys = ["kind", "lr", "momentum"];
     private static readonly string[] VerificationKeys = ["mode", "samples"];
     private static readonly string[] RequirementsKeys = ["device", "min-memory-gb"];
-    private static readonly string[] BudgetKeys = ["token", "max-price-per-hour", "max-total"];
+    private static readonly string[] BudgetKeys = ["token", "max-price-per-hour", "max-total", "price-per-step"];
 
     private static readonly (string Name, ModelKind Value)[] ModelKinds =
         [("mlp", ModelKind.Mlp), ("cnn", ModelKind.Cnn), ("charlm", ModelKind.CharLm)];
@@ -93,6 +93,7 @@ public static class JobSpecParser
         var budget = ReadBudget(top.Child("budget", BudgetKeys));
         top.Finish();
         CheckModelFitsData(modelKind, dataFormat, errors);
+        if (errors.Count == 0) CheckBudgetCoversWork(training, verification, budget, errors);
 
         if (errors.Count > 0)
         {
@@ -338,8 +339,21 @@ public static class JobSpecParser
         var token = b.OneOf("token", Tokens) ?? "GENS";
         var maxPricePerHour = b.Number("max-price-per-hour", 0.5, Bound.AtLeast(0), Bound.AtMost(MaxMoney));
         var maxTotal = b.Number("max-total", 100, Bound.AtLeast(0), Bound.AtMost(MaxMoney));
+        var pricePerStep = b.Number("price-per-step", BudgetSpec.DefaultPricePerStep, Bound.AtLeast(0), Bound.AtMost(1_000));
+        if (Math.Abs(pricePerStep * 1e6 - Math.Round(pricePerStep * 1e6)) > 1e-6)
+            b.Fail("price-per-step", $"GENS has 6 decimals; give at most 6 after the point, got {pricePerStep}");
         b.Finish();
-        return new BudgetSpec(token, maxPricePerHour, maxTotal);
+        return new BudgetSpec(token, maxPricePerHour, maxTotal, pricePerStep);
+    }
+
+    /// <summary>The deposit (max-total) must cover every verified step at the job's price.</summary>
+    private static void CheckBudgetCoversWork(TrainingSpec training, VerificationSpec verification, BudgetSpec budget, List<string> errors)
+    {
+        var spec = new JobSpec("", null!, null!, training, verification, null!, budget);
+        if (spec.MaxPayoutMicros > spec.DepositMicros)
+            errors.Add($"budget.max-total: {budget.MaxTotal} GENS does not cover the work: {training.Rounds} rounds x {training.Shards} shards x " +
+                       $"{spec.Replicas} replica(s) x {training.InnerSteps} steps x {budget.PricePerStep} GENS = {Chain.Gens.Format(spec.MaxPayoutMicros)} GENS; " +
+                       "raise max-total or lower price-per-step");
     }
 
     // Reported once per conflict: each branch names the side the user most likely got wrong.

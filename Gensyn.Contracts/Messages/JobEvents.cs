@@ -7,7 +7,11 @@ public interface IJobEvent : IGensynMessage
     DateTimeOffset At { get; }
 }
 
-public sealed record JobSubmitted(string JobId, string SpecYaml, string BaseDirectory, DateTimeOffset At) : IJobEvent;
+/// <summary>A job was accepted; on a settling network <see cref="Payer"/> deposited <see cref="DepositMicros"/> in escrow for it.</summary>
+public sealed record JobSubmitted(string JobId, string SpecYaml, string BaseDirectory, DateTimeOffset At, string? Payer = null, long DepositMicros = 0) : IJobEvent;
+
+/// <summary>A settlement order of this job reached its outcome on chain (see <see cref="SettlementSettled"/>).</summary>
+public sealed record SettlementPosted(SettlementOrder Order, SettlementSettled Outcome, DateTimeOffset At) : IJobEvent;
 
 /// <summary>Round <see cref="Round"/> starts from <see cref="GlobalState"/>; shard i starts from ShardStarts[i].</summary>
 public sealed record RoundStarted(int Round, Sha256Digest GlobalState, IReadOnlyList<Sha256Digest> ShardStarts, IReadOnlyList<long> ShardStartSizes, DateTimeOffset At) : IJobEvent;
@@ -89,7 +93,18 @@ public sealed record JobSnapshot(
     JobCompleted? Result,
     IReadOnlyList<JobLogEntry> Log,
     IReadOnlyList<RoundView> History,
-    VerificationSnapshot? Verification = null) : IPersistedOnly;
+    VerificationSnapshot? Verification = null,
+    SettlementSnapshot? Settlement = null) : IPersistedOnly;
+
+/// <summary>The money a <see cref="JobSnapshot"/> carries: who pays, which results earn what, and what was posted.</summary>
+public sealed record SettlementSnapshot(
+    string Payer,
+    long DepositMicros,
+    IReadOnlyList<RoundPayees> Payees,
+    IReadOnlyList<ShardVerified> Frauds,
+    IReadOnlyList<SettlementPosted> Posted);
+
+public sealed record RoundPayees(int Round, IReadOnlyList<SettlementPayee> Payees);
 
 public sealed record ShardSnapshot(
     int Shard,

@@ -4,9 +4,11 @@ namespace Gensyn.Contracts.Messages;
 
 /// <summary>
 /// Submit a job: the spec's YAML text, validated again by the coordinator, and the folder that relative
-/// data paths in it are taken from (the spec file's folder on the requester's machine).
+/// data paths in it are taken from (the spec file's folder on the requester's machine). On a network that
+/// settles on chain, the requester first deposits the budget in escrow under <see cref="JobId"/> (which it
+/// picks, see <c>JobsGateway.NewJobId</c>) from <see cref="Payer"/>; the job starts only once that deposit is on chain.
 /// </summary>
-public sealed record SubmitJob(string SpecYaml, string BaseDirectory) : IGensynMessage;
+public sealed record SubmitJob(string SpecYaml, string BaseDirectory, string? JobId = null, string? Payer = null) : IGensynMessage;
 
 /// <summary>The job was persisted and will run.</summary>
 public sealed record JobAccepted(string JobId, string Name) : IGensynMessage;
@@ -15,7 +17,7 @@ public sealed record JobAccepted(string JobId, string Name) : IGensynMessage;
 public sealed record JobRejected(IReadOnlyList<string> Errors) : IGensynMessage;
 
 /// <summary>Sent by the gateway to the job's (new) entity: persist the submission.</summary>
-public sealed record StartJob(string JobId, string SpecYaml, string BaseDirectory) : IJobCommand;
+public sealed record StartJob(string JobId, string SpecYaml, string BaseDirectory, string? Payer = null, long DepositMicros = 0) : IJobCommand;
 
 public sealed record GetJobStatus(string JobId) : IJobCommand;
 
@@ -76,7 +78,8 @@ public sealed record JobView(
     IReadOnlyList<ShardView> Shards,
     IReadOnlyList<VerdictView>? Verdicts = null,
     double VerifySeconds = 0,
-    double TrainSeconds = 0) : IGensynMessage;
+    double TrainSeconds = 0,
+    MoneyView? Money = null) : IGensynMessage;
 
 /// <summary>
 /// A completed round. <see cref="MatchRate"/> = accepted / judged results in it; a round under 95% is not

@@ -23,9 +23,22 @@ public static class NodeCommand
             DefaultValueFactory = _ => "coordinator",
         };
         role.AcceptOnlyFromAmong("coordinator", "verifier");
-        var command = new Command("node", "Run a coordinator (jobs, scheduling, journal and blob store; workers and the CLI connect to it) or a verifier node")
+        var chainRpc = new Option<string?>("--chain-rpc")
         {
-            port, host, seeds, db, config, role,
+            Description = "Settle jobs on this chain (JSON-RPC URL; needs --contracts and --settlement-key). Default: run a local devnet (anvil) " +
+                          "with the contracts in DATA_DIR/chain, or, when joining a cluster with --seed, use that cluster's chain",
+        };
+        var contracts = new Option<FileInfo?>("--contracts")
+        {
+            Description = "Where the contracts live on --chain-rpc's chain: JSON {\"chainId\", \"token\", \"staking\", \"escrow\"} (a devnet writes DATA_DIR/chain/contracts.json)",
+        };
+        var settlementKey = new Option<FileInfo?>("--settlement-key")
+        {
+            Description = "Key file of the settlement authority (holds SETTLEMENT_ROLE on the escrow and staking contracts); default: $GENSYN_SETTLEMENT_KEY (hex)",
+        };
+        var command = new Command("node", "Run a coordinator (jobs, scheduling, journal, blob store and settlement; workers and the CLI connect to it) or a verifier node")
+        {
+            port, host, seeds, db, config, role, chainRpc, contracts, settlementKey,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -33,7 +46,8 @@ public static class NodeCommand
                 parse.GetRequiredValue(GlobalOptions.DataDir)) with { Role = parse.GetRequiredValue(role) };
             if (options.Role == CoordinatorNode.VerifierRole && options.Seeds.Count == 0)
                 throw new CliInputException("--role verifier: give the coordinator(s) to join with --seed HOST:PORT (start the first coordinator with --seed pointing at itself)");
-            return Run(options, cancel);
+            var chain = new ChainChoice(parse.GetValue(chainRpc), parse.GetValue(contracts), parse.GetValue(settlementKey));
+            return Run(options, chain, cancel);
         });
         return command;
     }
@@ -66,18 +80,22 @@ public static class NodeCommand
         }
     }
 
-    private static async Task<int> Run(CoordinatorOptions options, CancellationToken cancel)
+    private static async Task<int> Run(CoordinatorOptions options, ChainChoice chainChoice, CancellationToken cancel)
     {
-        await using var node = CoordinatorNode.Start(options);
-        await node.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
         if (options.Role == CoordinatorNode.VerifierRole)
         {
-            Console.WriteLine($"verifier up at {node.Address}, joined {string.Join(", ", options.Seeds)} (data {options.DataDirectory}); Ctrl+C stops it");
+            await using var verifier = CoordinatorNode.Start(options);
+            await verifier.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
+            Console.WriteLine($"verifier up at {verifier.Address}, joined {string.Join(", ", options.Seeds)} (data {options.DataDirectory}); Ctrl+C stops it");
             await WaitForStop(cancel);
             return ExitCodes.Success;
         }
+        using var chain = await CoordinatorChain.OpenAsync(options, chainChoice, cancel);
+        await using var node = CoordinatorNode.Start(options with { Chain = chain.Link });
+        await node.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
+        chain.JoinClusterChain(node.System, options, chainChoice);
         Log.Information("Journal: {Journal}", options.Journal.Describe());
-        Console.WriteLine($"coordinator up at {node.Address} (data {options.DataDirectory}, journal {options.Journal.Describe()}); Ctrl+C stops it");
+        Console.WriteLine($"coordinator up at {node.Address} (data {options.DataDirectory}, journal {options.Journal.Describe()}, {chain.Describe()}); Ctrl+C stops it");
         await WaitForStop(cancel);
         Console.WriteLine("coordinator stopping");
         return ExitCodes.Success;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Messages;
 using Spectre.Console;
 
@@ -77,6 +78,7 @@ public static class StatusCommand
                 verdicts.AddRow($"{v.Round + 1}", $"{v.Shard}", Markup.Escape(v.WorkerId), $"[red]{v.Outcome.ToString().ToLowerInvariant()}[/]", Markup.Escape(v.Reason));
             AnsiConsole.Write(verdicts);
         }
+        if (j.Money is { } money) PrintMoney(money);
         var waiting = j.Shards.Count(s => s.State == "waiting");
         if (waiting > 0 && j.State is JobPhase.Queued or JobPhase.Running)
             Console.WriteLine($"  {waiting} shard(s) waiting for a free worker (`gensyn workers` lists the registered ones)");
@@ -87,6 +89,33 @@ public static class StatusCommand
                 shards.AddRow($"{s.Shard}", s.State, s.WorkerId ?? "-", $"{s.Epoch}", $"{s.Step}/{s.InnerSteps}", s.Loss is { } l ? $"{l:F4}" : "-");
             AnsiConsole.Write(shards);
         }
+    }
+
+    /// <summary>The job's money trail: deposit, payouts per worker, slashes and the refund, each with its transaction.</summary>
+    internal static void PrintMoney(MoneyView m)
+    {
+        Console.WriteLine($"  money         {Gens.Format(m.DepositMicros)} GENS deposited by {m.Payer}; {Gens.Format(m.PaidMicros)} paid to workers, " +
+                          $"{Gens.Format(m.RefundedMicros)} refunded{(m.Pending.Count == 0 ? "" : $"; pending: {string.Join(", ", m.Pending)}")}");
+        if (m.Settlements.Count == 0) return;
+        var table = new Table().AddColumns("SETTLEMENT", "STATUS", "GENS", "TO", "TRANSACTION", "GAS");
+        foreach (var s in m.Settlements)
+        {
+            var status = s.Status switch
+            {
+                SettlementStatus.Confirmed => "confirmed",
+                SettlementStatus.Reverted => "[red]reverted[/]",
+                _ => "skipped",
+            };
+            var to = s.Kind switch
+            {
+                SettlementKind.PayRound => string.Join("\n", s.Payees.Select(p => $"{p.WorkerId} {p.Address} {Gens.Format(p.Micros)}")),
+                SettlementKind.Slash => $"from {s.Provider}, evidence {s.EvidenceHash?[..18]}…",
+                _ => $"{m.Payer} (refund)",
+            };
+            table.AddRow(Markup.Escape(s.Label), status, Gens.Format(s.AmountMicros), Markup.Escape(to),
+                Markup.Escape(s.TxHash ?? (s.Reason.Length > 0 ? s.Reason : "-")), s.GasUsed == 0 ? "-" : $"{s.GasUsed:N0}");
+        }
+        AnsiConsole.Write(table);
     }
 
     internal static string Lower(JobPhase phase) => phase.ToString().ToLowerInvariant();

@@ -1,35 +1,148 @@
 using System.CommandLine;
+using System.Numerics;
+using Gensyn.Actors.Jobs;
+using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
 
 namespace Gensyn.Node.Cli;
 
-/// <summary><c>gensyn submit JOB.yaml</c>: validate locally, send to a coordinator, print the job id.</summary>
+/// <summary>
+/// <c>gensyn submit JOB.yaml</c>: validate locally; on a network that settles on chain, deposit the job's budget
+/// (budget.max-total) in the escrow from the requester's wallet under a fresh job id; send the job to a coordinator;
+/// print the job id.
+/// </summary>
 public static class SubmitCommand
 {
+    /// <summary>What a devnet wallet created by submit is funded with, in GENS (more when the job deposits more).</summary>
+    public const long DevnetFundingGens = 1_000;
+
     public static Command Create()
     {
         var spec = new Argument<FileInfo>("job") { Description = "Job spec (YAML), e.g. examples/mnist-mlp.yaml" };
         var wait = new Option<bool>("--wait") { Description = "Stay and watch the job until it ends (exit code as for `watch`)" };
+        var key = ChainCli.KeyOption(ChainCli.WalletFile, "wallet that deposits the job's budget");
+        var noApprove = new Option<bool>("--no-approve") { Description = "Do not approve the escrow for the deposit; rely on an existing allowance" };
+        var deadlineHours = new Option<int>("--deadline-hours")
+        {
+            Description = "Hours until the requester may reclaim what the escrow still holds if the job never settles", DefaultValueFactory = _ => 72,
+        };
         var coordinator = ClusterCli.CoordinatorOption();
         var json = ClusterCli.JsonOption();
-        var command = new Command("submit", "Submit a training job to the network") { spec, wait, coordinator, json };
-        command.SetAction(async (parse, cancel) =>
+        var command = new Command("submit", "Submit a training job to the network, depositing its budget when the network settles on chain")
+        {
+            spec, wait, key, noApprove, deadlineHours, coordinator, json,
+        };
+        command.SetAction((parse, cancel) => ChainCli.Run(async () =>
         {
             var file = parse.GetRequiredValue(spec);
             var parsed = JobSpecParser.ParseFile(file.FullName);
-            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
-            var reply = await client.Ask(new SubmitJob(File.ReadAllText(file.FullName), file.DirectoryName!));
-            if (reply is not JobAccepted accepted) return ClusterCli.Fail(reply);
+            var hours = parse.GetValue(deadlineHours);
+            if (hours is < 1 or > 24 * 365) throw new CliInputException($"--deadline-hours: must be 1-8760, got {hours}");
+            var yaml = File.ReadAllText(file.FullName);
             var asJson = parse.GetValue(json);
+            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+
+            Deposit? deposit = null;
+            RequestFailed? noChain = null;
+            SubmitJob submit;
+            switch (await client.Ask(new GetChainInfo()))
+            {
+                case ChainInfo info:
+                {
+                    var (path, given) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
+                    var session = new ChainSession(ChainCli.Settings(info), null);
+                    var wallet = await WalletAsync(session, path, given, parsed.DepositMicros, cancel);
+                    var jobId = JobsGateway.NewJobId();
+                    deposit = await DepositAsync(session, wallet, path, given, jobId, parsed.DepositMicros, hours, !parse.GetValue(noApprove));
+                    Console.Error.WriteLine($"deposited {ChainCli.FormatGens(deposit.Micros)} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
+                    submit = new SubmitJob(yaml, file.DirectoryName!, jobId, wallet.Address);
+                    break;
+                }
+                case RequestFailed failed:
+                    noChain = failed;
+                    submit = new SubmitJob(yaml, file.DirectoryName!); // the network does not settle on chain: no deposit
+                    break;
+                case var other:
+                    return ClusterCli.Fail(other);
+            }
+
+            var reply = await client.Ask(submit);
+            if (reply is not JobAccepted accepted)
+            {
+                if (deposit is not null)
+                    Console.Error.WriteLine($"the deposit for {submit.JobId} stays in the escrow; its requester may reclaim it after {deposit.Deadline:yyyy-MM-dd HH:mm} UTC");
+                if (noChain is not null)
+                    Console.Error.WriteLine($"note: submitted without a deposit because the coordinator named no chain: {noChain.Message}");
+                return ClusterCli.Fail(reply);
+            }
             if (!parse.GetValue(wait))
             {
-                Console.WriteLine(asJson ? ClusterCli.JsonOf(new { jobId = accepted.JobId, name = accepted.Name }) : accepted.JobId);
+                Console.WriteLine(!asJson ? accepted.JobId
+                    : deposit is null ? ClusterCli.JsonOf(new { jobId = accepted.JobId, name = accepted.Name })
+                    : ClusterCli.JsonOf(new { jobId = accepted.JobId, name = accepted.Name, deposit = Gens.Format(deposit.Micros), depositTx = deposit.TxHash }));
                 return ExitCodes.Success;
             }
             if (!asJson) Console.Error.WriteLine($"submitted {parsed.Name} as {accepted.JobId}");
             return await JobWatcher.Watch(client, accepted.JobId, asJson, cancel);
-        });
+        }));
         return command;
+    }
+
+    private sealed record Deposit(long Micros, string TxHash, DateTimeOffset Deadline);
+
+    /// <summary>The requester's wallet; on a devnet, one is created and funded when there is none at the default path.</summary>
+    private static async Task<WorkerKey> WalletAsync(ChainSession session, string path, bool given, long depositMicros, CancellationToken cancel)
+    {
+        if (File.Exists(path) || given || !session.Settings.IsDevnet) return ChainCli.LoadKey(path, defaultWallet: !given);
+        var wallet = WorkerKey.LoadOrCreate(path);
+        var funding = Math.Max(DevnetFundingGens * Gens.MicrosPerGens, depositMicros);
+        await session.Call("funding the new wallet from the devnet faucet", async () =>
+        {
+            await DevFaucet.FundAsync(session.Settings.RpcUrl, session.Settings.Token, wallet.Address, funding, cancel);
+            return true;
+        }, "GensynToken");
+        Console.Error.WriteLine($"created wallet {wallet.Address} in {path} and funded it with {ChainCli.FormatGens(funding)} from the devnet faucet");
+        return wallet;
+    }
+
+    /// <summary>Checks the wallet's funds, approves the escrow (unless told not to) and deposits the job's budget under its id.</summary>
+    private static async Task<Deposit> DepositAsync(ChainSession session, WorkerKey wallet, string path, bool given, string jobId, long micros, int hours, bool approve)
+    {
+        if (micros <= 0)
+            throw new CliInputException("budget.max-total is 0, but this network settles on chain and needs a deposit; raise budget.max-total");
+        var signer = session.Signer(wallet);
+        var token = session.Token(signer);
+        var escrow = session.Escrow(signer);
+        var faucet = ChainCli.FaucetCommand(path, given);
+        var balance = await session.GensBalanceAsync(token, wallet.Address);
+        if (balance < micros)
+            throw new CliInputException($"wallet {wallet.Address} holds {ChainCli.FormatGens(balance)}; this job deposits {ChainCli.FormatGens(micros)} (budget.max-total); " +
+                                        $"fund the wallet (on a devnet: {faucet})");
+        await session.RequireGasAsync(wallet.Address, faucet);
+        if (approve)
+        {
+            await session.Call("approving the escrow", () => token.ApproveAsync(session.Settings.Escrow, micros), "GensynToken");
+        }
+        else
+        {
+            var allowance = await session.AllowanceAsync(token, wallet.Address, session.Settings.Escrow);
+            if (allowance < micros)
+                throw new CliInputException($"the escrow may spend {ChainCli.FormatGens(allowance)} of wallet {wallet.Address}, the job needs {ChainCli.FormatGens(micros)}; " +
+                                            "approve it or drop --no-approve");
+        }
+        var now = await session.Call("reading the chain's time", () => ChainTimeAsync(signer), "JobEscrow");
+        var deadline = now.AddHours(hours);
+        var receipt = await session.Call("depositing the job's budget",
+            () => escrow.DepositAsync(EscrowIds.JobKey(jobId), new BigInteger(micros), (ulong)deadline.ToUnixTimeSeconds()), "JobEscrow");
+        return new Deposit(micros, receipt.TransactionHash, deadline);
+    }
+
+    /// <summary>The latest block's timestamp: the clock the escrow checks deadlines against (a devnet's may run ahead).</summary>
+    private static async Task<DateTimeOffset> ChainTimeAsync(Nethereum.Web3.Web3 web3)
+    {
+        var block = await web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest());
+        return DateTimeOffset.FromUnixTimeSeconds((long)block.Timestamp.Value);
     }
 }

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
+using Gensyn.Contracts.Chain;
+using Gensyn.Contracts.Signing;
 using Gensyn.Node.Cli;
 using Gensyn.Tests.Cli;
 
@@ -174,9 +177,34 @@ public sealed class LocalCluster : IDisposable
         }
     }
 
+    /// <summary>The devnet coordinator <paramref name="name"/> runs (its contracts and RPC, from its data directory).</summary>
+    public ChainSettings Chain(string name = "coordinator")
+    {
+        var dir = Path.Combine(DataDir(name), "chain");
+        using var devnet = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "devnet.json")));
+        return ChainSettings.LoadContracts(Path.Combine(dir, "contracts.json"), $"http://127.0.0.1:{devnet.RootElement.GetProperty("Port").GetInt32()}", isDevnet: true);
+    }
+
+    /// <summary>The Ethereum address of a node's key (a worker's DATA_DIR/worker.key, a requester's DATA_DIR/wallet.key).</summary>
+    public string AddressOf(string name, string keyFile = "worker.key") => WorkerKey.Load(Path.Combine(DataDir(name), keyFile)).Address;
+
     public void Dispose()
     {
         _spawner.Dispose();
+        // A devnet outlives a coordinator killed with SIGKILL (a restarted one adopts it): stop what is left.
+        foreach (var devnet in Directory.Exists(Root) ? Directory.GetFiles(Root, "devnet.json", SearchOption.AllDirectories) : [])
+        {
+            try
+            {
+                using var state = JsonDocument.Parse(File.ReadAllText(devnet));
+                using var anvil = Process.GetProcessById(state.RootElement.GetProperty("Pid").GetInt32());
+                if (anvil.ProcessName.StartsWith("anvil", StringComparison.Ordinal)) anvil.Kill();
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or JsonException or KeyNotFoundException)
+            {
+                // Already gone.
+            }
+        }
         // GENSYN_KEEP_TEST_DIRS=1 keeps the nodes' logs and data for a look after a failure.
         if (Environment.GetEnvironmentVariable("GENSYN_KEEP_TEST_DIRS") != "1") _root.Dispose();
         else Console.Error.WriteLine($"kept {Root}");

@@ -1,0 +1,107 @@
+using Gensyn.Contracts.Chain;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Settlement;
+
+/// <summary>
+/// A job's money, without actors or a chain: who pays, which verified results earn what, which frauds are slashed,
+/// and which settlement orders are still due. Every accepted result of a round earns its worker H steps at the job's
+/// price; a round is paid once it completes with a match rate of at least 95% (the escrow refuses less); each fraud
+/// (a replayed step that disagrees with the worker's signed commitment) slashes that worker's stake, citing the
+/// evidence's hash; faults (no answer, a dead worker) and invalid answers are never slashed. When the job ends, the
+/// escrow is released (completed) or cancelled (failed, cancelled), refunding what was not paid out.
+/// </summary>
+public sealed class JobLedger
+{
+    private readonly Dictionary<int, List<SettlementPayee>> _payees = [];
+    private readonly List<ShardVerified> _frauds = [];
+    private readonly Dictionary<string, SettlementPosted> _posted = [];
+    private readonly List<string> _postedOrder = [];
+
+    /// <summary>The requester's address; null for a job on a network that does not settle.</summary>
+    public string? Payer { get; private set; }
+    public long DepositMicros { get; private set; }
+
+    public bool Posted(string settlementId) => _posted.ContainsKey(settlementId);
+
+    public void Apply(IJobEvent e, JobSpec? spec)
+    {
+        switch (e)
+        {
+            case JobSubmitted s:
+                Payer = s.Payer;
+                DepositMicros = s.DepositMicros;
+                break;
+            case ShardVerified { Outcome: VerdictOutcome.Accepted } v when spec is not null:
+                if (!_payees.TryGetValue(v.Round, out var list)) _payees[v.Round] = list = [];
+                list.Add(new SettlementPayee(v.WorkerId, v.WorkerAddress, spec.ShardPayoutMicros));
+                break;
+            case ShardVerified { Outcome: VerdictOutcome.Fraud } fraud:
+                _frauds.Add(fraud);
+                break;
+            case SettlementPosted posted when !_posted.ContainsKey(posted.Order.SettlementId):
+                _posted[posted.Order.SettlementId] = posted;
+                _postedOrder.Add(posted.Order.SettlementId);
+                break;
+        }
+    }
+
+    /// <summary>The orders the job still needs on chain, in the order they must be settled (the escrow's close last).</summary>
+    public IReadOnlyList<SettlementOrder> Due(string jobId, IReadOnlyList<RoundView> history, JobPhase phase)
+    {
+        if (Payer is null) return [];
+        var orders = new List<SettlementOrder>();
+        foreach (var round in history.Where(r => r.Paid && _payees.ContainsKey(r.Round)))
+        {
+            var payees = _payees[round.Round].GroupBy(p => p.Address, StringComparer.OrdinalIgnoreCase)
+                .Select(g => new SettlementPayee(string.Join("+", g.Select(p => p.WorkerId).Distinct()), g.First().Address, g.Sum(p => p.Micros)))
+                .ToList();
+            orders.Add(new SettlementOrder(Id(jobId, $"round-{round.Round}"), jobId, SettlementKind.PayRound, round.Round, payees,
+                (ushort)Math.Clamp(Math.Round(round.MatchRate * 10_000), 0, 10_000)));
+        }
+        foreach (var fraud in _frauds.Where(f => f.WorkerAddress.Length > 0))
+            orders.Add(new SettlementOrder(Id(jobId, $"slash-{fraud.Round}-{fraud.Shard}-{fraud.Epoch}"), jobId, SettlementKind.Slash, fraud.Round, [], 0,
+                Provider: fraud.WorkerAddress, EvidenceHash: EscrowIds.Hex(EscrowIds.EvidenceHash(Evidence(jobId, fraud))), Requester: Payer));
+        if (phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled && orders.All(o => Posted(o.SettlementId)))
+        {
+            var kind = phase == JobPhase.Completed ? SettlementKind.Complete : SettlementKind.Cancel;
+            orders.Add(new SettlementOrder(Id(jobId, kind == SettlementKind.Complete ? "complete" : "cancel"), jobId, kind, -1, [], 0, Requester: Payer));
+        }
+        return orders.Where(o => !Posted(o.SettlementId)).ToList();
+    }
+
+    private static string Id(string jobId, string step) => EscrowIds.Hex(EscrowIds.SettlementId(jobId, step));
+
+    /// <summary>The canonical text of a fraud's evidence; its keccak-256 is recorded on chain with the slash.</summary>
+    public static string Evidence(string jobId, ShardVerified f) =>
+        $"gensyn-fraud|{jobId}|round {f.Round}|shard {f.Shard}|epoch {f.Epoch}|worker {f.WorkerId}|{f.WorkerAddress}|root {f.MerkleRoot}|" +
+        $"step {f.Step}|expected {f.Expected}|claimed {f.Claimed}|result-signature {f.ResultSignature}|claim-signature {f.ClaimSignature}";
+
+    public MoneyView? View(string jobId, IReadOnlyList<RoundView> history, JobPhase phase)
+    {
+        if (Payer is null) return null;
+        var posted = _postedOrder.Select(id => _posted[id]).ToList();
+        long Sum(SettlementKind kind) => posted.Where(p => p.Order.Kind == kind && p.Outcome.Status == SettlementStatus.Confirmed).Sum(p => p.Outcome.AmountMicros);
+        return new MoneyView(Payer, DepositMicros, Sum(SettlementKind.PayRound), Sum(SettlementKind.Complete) + Sum(SettlementKind.Cancel),
+            posted.Select(p => new SettlementView(p.Order.Label, p.Order.Kind, p.Outcome.Status, p.Outcome.TxHash, p.Outcome.GasUsed, p.Outcome.AmountMicros,
+                p.Outcome.Reason, p.Order.Payees, p.Order.EvidenceHash, p.Order.Provider)).ToList(),
+            Due(jobId, history, phase).Select(o => o.Label).ToList());
+    }
+
+    public SettlementSnapshot? ToSnapshot() => Payer is null
+        ? null
+        : new SettlementSnapshot(Payer, DepositMicros, _payees.OrderBy(p => p.Key).Select(p => new RoundPayees(p.Key, p.Value.ToList())).ToList(),
+            _frauds.ToList(), _postedOrder.Select(id => _posted[id]).ToList());
+
+    public static JobLedger FromSnapshot(SettlementSnapshot? s)
+    {
+        var ledger = new JobLedger();
+        if (s is null) return ledger;
+        (ledger.Payer, ledger.DepositMicros) = (s.Payer, s.DepositMicros);
+        foreach (var round in s.Payees) ledger._payees[round.Round] = round.Payees.ToList();
+        ledger._frauds.AddRange(s.Frauds);
+        foreach (var posted in s.Posted) ledger.Apply(posted, null);
+        return ledger;
+    }
+}

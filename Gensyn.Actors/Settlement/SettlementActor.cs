@@ -1,0 +1,241 @@
+using System.Numerics;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Gensyn.Contracts.Chain;
+using Gensyn.Contracts.Messages;
+using Nethereum.Contracts;
+using Nethereum.RPC.Eth.DTOs;
+
+namespace Gensyn.Actors.Settlement;
+
+/// <summary>
+/// The only signer of the coordinator's settlement key (a cluster singleton). Its journal is an outbox: an order is
+/// persisted before its transaction is sent, the transaction hash as soon as it is known, the outcome once the receipt
+/// is seen. Orders run one at a time. On a restart an unfinished order is resumed by its hash or, failing that, by its
+/// settlement id on chain (the escrow's <c>settlementUsed</c>, a slash's evidence-hash event): only what the chain never
+/// saw is sent again, so nothing is paid twice. RPC failures retry with backoff; a revert is reported with its decoded
+/// reason. Outcomes go to the job's entity (<see cref="SettlementSettled"/>).
+/// </summary>
+public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
+{
+    public const string SingletonName = "settlement";
+
+    /// <summary>HOCON: GENS slashed from a provider for each proven fraud (at most its stake).</summary>
+    public const string SlashAmountSetting = "gensyn.settlement.slash-amount";
+
+    /// <summary>HOCON: the share of a slash (basis points) paid to the cheated requester; the rest goes to the treasury.</summary>
+    public const string RequesterShareSetting = "gensyn.settlement.requester-share-bps";
+
+    /// <summary>Set to 1 to make the process kill itself (SIGKILL) right after sending a round's payout, before it records the hash.</summary>
+    public const string CrashAfterPayoutSentVariable = "GENSYN_CRASH_AFTER_PAYOUT_SENT";
+
+    private sealed record Kick;
+    private sealed record Sent(string SettlementId, string TxHash) : INoSerializationVerificationNeeded;
+    private sealed record Done(SettlementSettled Outcome) : INoSerializationVerificationNeeded;
+    private sealed record StepFailed(string SettlementId, string Reason) : INoSerializationVerificationNeeded;
+    private sealed record Pending(string SettlementId) : INoSerializationVerificationNeeded;
+
+    private readonly ChainLink _chain;
+    private readonly IActorRef _notify;
+    private readonly SettlementOutbox _outbox = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly long _slashMicros;
+    private readonly ushort _requesterShareBps;
+    private bool _busy;
+    private int _failures;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public override string PersistenceId => "settlement";
+
+    public static Props Props(ChainLink chain, IActorRef notify) => Akka.Actor.Props.Create(() => new SettlementActor(chain, notify));
+
+    public SettlementActor(ChainLink chain, IActorRef notify)
+    {
+        _chain = chain;
+        _notify = notify;
+        var config = Context.System.Settings.Config;
+        _slashMicros = Gens.ToMicros(config.GetDouble(SlashAmountSetting, 10));
+        _requesterShareBps = (ushort)Math.Clamp(config.GetInt(RequesterShareSetting, 5000), 0, 10_000);
+
+        Recover<ISettlementEvent>(e => _outbox.Apply(e));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            var unfinished = _outbox.Unfinished.ToList();
+            if (unfinished.Count > 0)
+                _log.Info("Settlement: resuming {0} unfinished order(s): {1}", unfinished.Count, string.Join(", ", unfinished.Select(Describe)));
+            Self.Tell(new Kick());
+        });
+
+        Command<SettlementOrder>(order =>
+        {
+            var (isNew, outcome) = _outbox.Check(order);
+            if (outcome is not null) Sender.Tell(outcome);
+            if (!isNew) return;
+            Persist(new SettlementIntended(order, DateTimeOffset.UtcNow), e =>
+            {
+                _outbox.Apply(e);
+                _log.Info("Settlement: {0} of {1} queued ({2})", order.Label, order.JobId, order.SettlementId);
+                Next();
+            });
+        });
+        Command<Kick>(_ => Next());
+        Command<Sent>(sent => Persist(new SettlementSent(sent.SettlementId, sent.TxHash, DateTimeOffset.UtcNow), e =>
+        {
+            _outbox.Apply(e);
+            _busy = false;
+            Next();
+        }));
+        Command<Pending>(_ =>
+        {
+            _busy = false;
+            Timers.StartSingleTimer("kick", new Kick(), TimeSpan.FromMilliseconds(500));
+        });
+        Command<Done>(done => Persist(new SettlementFinished(done.Outcome), e =>
+        {
+            _outbox.Apply(e);
+            _busy = false;
+            _failures = 0;
+            var o = done.Outcome;
+            if (o.Status == SettlementStatus.Reverted) _log.Warning("Settlement: {0} reverted: {1}", o.SettlementId, o.Reason);
+            else _log.Info("Settlement: {0} of {1} {2}: {3} GENS, tx {4}, gas {5}", o.Kind, o.JobId, o.Status.ToString().ToLowerInvariant(),
+                Gens.Format(o.AmountMicros), o.TxHash ?? "-", o.GasUsed);
+            _notify.Tell(o);
+            Next();
+        }));
+        Command<StepFailed>(failed =>
+        {
+            _busy = false;
+            _failures++;
+            var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(_failures, 5)) / 2));
+            _log.Warning("Settlement: {0} failed ({1}); retrying in {2:0.#} s", failed.SettlementId, failed.Reason, delay.TotalSeconds);
+            Timers.StartSingleTimer("kick", new Kick(), delay);
+        });
+    }
+
+    private static string Describe(SettlementOutbox.Entry e) => $"{e.Order.Label} of {e.Order.JobId}{(e.TxHash is null ? "" : $" (sent as {e.TxHash})")}";
+
+    private void Next()
+    {
+        if (_busy || _outbox.Next is not { } entry) return;
+        _busy = true;
+        var self = Self;
+        Task.Run(async () =>
+        {
+            try
+            {
+                var chain = await _chain.WithinAsync(TimeSpan.FromSeconds(30));
+                return await Step(entry, chain);
+            }
+            catch (Exception e) when (RevertReasons.IsTransient(e) || e is InvalidOperationException)
+            {
+                return new StepFailed(entry.Order.SettlementId, RevertReasons.Describe(e));
+            }
+            catch (Exception e)
+            {
+                return new Done(Outcome(entry.Order, SettlementStatus.Reverted, null, 0, 0, RevertReasons.Describe(e)));
+            }
+        }).PipeTo(self);
+    }
+
+    private async Task<object> Step(SettlementOutbox.Entry entry, ChainRuntime chain)
+    {
+        var order = entry.Order;
+        if (entry.TxHash is { } hash)
+        {
+            if (await chain.ReceiptAsync(hash) is { } receipt) return new Done(await Mined(order, receipt, chain));
+            if (await chain.KnowsTransactionAsync(hash)) return new Pending(order.SettlementId);
+            _log.Warning("Settlement: transaction {0} of {1} is unknown to the chain; looking for the settlement on chain", hash, order.SettlementId);
+        }
+        if (await FindOnChain(order, chain) is { } found)
+        {
+            _log.Info("Settlement: {0} of {1} is already on chain{2}; not sending it again", order.Label, order.JobId, found.Length > 0 ? $" (tx {found})" : "");
+            var receipt = found.Length > 0 ? await chain.ReceiptAsync(found) : null;
+            return new Done(receipt is null
+                ? Outcome(order, SettlementStatus.Confirmed, null, 0, await Amount(order, null, chain), "found on chain")
+                : await Mined(order, receipt, chain));
+        }
+        var sent = await Send(order, chain);
+        if (sent is string txHash)
+        {
+            if (order.Kind == SettlementKind.PayRound && Environment.GetEnvironmentVariable(CrashAfterPayoutSentVariable) == "1")
+            {
+                // Straight to stderr: the logger is asynchronous and would lose the line.
+                Console.Error.WriteLine($"Settlement: {CrashAfterPayoutSentVariable}=1: killing this process after sending {order.SettlementId} (tx {txHash})");
+                Console.Error.Flush();
+                System.Diagnostics.Process.GetCurrentProcess().Kill();
+            }
+            return new Sent(order.SettlementId, txHash);
+        }
+        return sent;
+    }
+
+    /// <summary>The hash of the transaction that already settled <paramref name="order"/> ("" when it is settled but the hash is lost), or null.</summary>
+    private static async Task<string?> FindOnChain(SettlementOrder order, ChainRuntime chain)
+    {
+        if (order.Kind == SettlementKind.Slash)
+            return await chain.FindByMarkerAsync(chain.Settings.Staking, EscrowIds.FromHex(order.EvidenceHash!));
+        var id = EscrowIds.FromHex(order.SettlementId);
+        if (!await chain.Escrow.SettlementUsedAsync(id)) return null;
+        return await chain.FindByMarkerAsync(chain.Settings.Escrow, id) ?? "";
+    }
+
+    /// <summary>Sends the order's transaction: its hash, or a <see cref="Done"/> when there was nothing to send.</summary>
+    private async Task<object> Send(SettlementOrder order, ChainRuntime chain)
+    {
+        var job = EscrowIds.JobKey(order.JobId);
+        var id = EscrowIds.FromHex(order.SettlementId);
+        switch (order.Kind)
+        {
+            case SettlementKind.PayRound:
+                return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.PayRoundFunction
+                {
+                    JobId = job, SettlementId = id, Workers = order.Payees.Select(p => p.Address).ToList(),
+                    Amounts = order.Payees.Select(p => new BigInteger(p.Micros)).ToList(), MatchRateBps = order.MatchRateBps,
+                });
+            case SettlementKind.Slash:
+                var stake = await chain.Staking.BondedStakeAsync(order.Provider!) + await chain.Staking.UnbondingStakeAsync(order.Provider!);
+                var amount = BigInteger.Min(stake, _slashMicros);
+                if (amount.IsZero)
+                    return new Done(Outcome(order, SettlementStatus.Skipped, null, 0, 0, $"provider {order.Provider} has no stake left to slash"));
+                return await SendAsync(chain, chain.Settings.Staking, new ProviderStakingAbi.SlashFunction
+                {
+                    Provider = order.Provider!, Amount = amount, EvidenceHash = EscrowIds.FromHex(order.EvidenceHash!),
+                    RequesterShareTo = order.Requester!, RequesterShareBps = _requesterShareBps,
+                });
+            case SettlementKind.Complete:
+                return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.CompleteFunction { JobId = job, SettlementId = id });
+            default:
+                return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.CancelFunction { JobId = job, SettlementId = id });
+        }
+    }
+
+    private static Task<string> SendAsync<TFunction>(ChainRuntime chain, string contract, TFunction function) where TFunction : FunctionMessage, new() =>
+        chain.Signer.Eth.GetContractTransactionHandler<TFunction>().SendRequestAsync(contract, function);
+
+    private static async Task<SettlementSettled> Mined(SettlementOrder order, TransactionReceipt receipt, ChainRuntime chain)
+    {
+        var gas = ChainRuntime.GasOf(receipt);
+        return receipt.Status?.Value == 1
+            ? Outcome(order, SettlementStatus.Confirmed, receipt.TransactionHash, gas, await Amount(order, receipt, chain), "")
+            : Outcome(order, SettlementStatus.Reverted, receipt.TransactionHash, gas, 0, $"transaction {receipt.TransactionHash} reverted on chain");
+    }
+
+    /// <summary>What moved: a payout's total, the slashed amount, or the refund an escrow's close released.</summary>
+    private static async Task<long> Amount(SettlementOrder order, TransactionReceipt? receipt, ChainRuntime chain)
+    {
+        switch (order.Kind)
+        {
+            case SettlementKind.PayRound:
+                return order.TotalMicros;
+            case SettlementKind.Slash:
+                return receipt?.DecodeAllEvents<ProviderStakingAbi.SlashedEvent>().Select(e => (long)e.Event.Amount).FirstOrDefault() ?? 0;
+            default:
+                return (long)(await chain.Escrow.JobAsync(EscrowIds.JobKey(order.JobId))).Refunded;
+        }
+    }
+
+    private static SettlementSettled Outcome(SettlementOrder order, SettlementStatus status, string? txHash, long gas, long amount, string reason) =>
+        new(order.JobId, order.SettlementId, order.Kind, status, txHash, gas, amount, reason, DateTimeOffset.UtcNow);
+}

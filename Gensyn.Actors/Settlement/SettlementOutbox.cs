@@ -1,0 +1,50 @@
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Settlement;
+
+/// <summary>
+/// The SettlementActor's rules, without Akka or a chain: every order is known by its settlement id (a second copy of
+/// an order changes nothing), orders run one at a time in the order they came, an order's transaction hash is kept
+/// as soon as it is known, and a finished order keeps its outcome for whoever asks again.
+/// </summary>
+public sealed class SettlementOutbox
+{
+    public sealed record Entry(SettlementOrder Order, string? TxHash, SettlementSettled? Outcome)
+    {
+        public bool Finished => Outcome is not null;
+    }
+
+    private readonly Dictionary<string, Entry> _entries = [];
+    private readonly List<string> _queue = [];
+
+    public int Count => _entries.Count;
+
+    public IEnumerable<Entry> Unfinished => _queue.Select(id => _entries[id]);
+
+    /// <summary>The order to work on next, or null when every order has its outcome.</summary>
+    public Entry? Next => _queue.Count == 0 ? null : _entries[_queue[0]];
+
+    public Entry? Find(string settlementId) => _entries.GetValueOrDefault(settlementId);
+
+    /// <summary>What a new copy of <paramref name="order"/> needs: persisting (unknown), nothing (in progress), or its outcome again.</summary>
+    public (bool IsNew, SettlementSettled? Outcome) Check(SettlementOrder order) =>
+        _entries.TryGetValue(order.SettlementId, out var entry) ? (false, entry.Outcome) : (true, null);
+
+    public void Apply(ISettlementEvent e)
+    {
+        switch (e)
+        {
+            case SettlementIntended intended when !_entries.ContainsKey(intended.Order.SettlementId):
+                _entries[intended.Order.SettlementId] = new Entry(intended.Order, null, null);
+                _queue.Add(intended.Order.SettlementId);
+                break;
+            case SettlementSent sent when _entries.TryGetValue(sent.SettlementId, out var entry) && !entry.Finished:
+                _entries[sent.SettlementId] = entry with { TxHash = sent.TxHash };
+                break;
+            case SettlementFinished finished when _entries.TryGetValue(finished.Outcome.SettlementId, out var entry) && !entry.Finished:
+                _entries[finished.Outcome.SettlementId] = entry with { Outcome = finished.Outcome, TxHash = finished.Outcome.TxHash ?? entry.TxHash };
+                _queue.Remove(finished.Outcome.SettlementId);
+                break;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+namespace Gensyn.Contracts.Messages;
+
+// Settlement: which chain a network settles on, the orders a JobActor gives the SettlementActor (a cluster
+// singleton, the only signer of the settlement authority's key), the outcomes it reports back, and its outbox journal.
+
+/// <summary>Ask any coordinator (/user/jobs) which chain settles its jobs.</summary>
+public sealed record GetChainInfo : IGensynMessage;
+
+/// <summary>
+/// The chain and contracts a network settles on. <see cref="IsDevnet"/>: a local anvil the coordinator started, where
+/// anvil's dev accounts may fund wallets. <see cref="MinimumStakeMicros"/>: what a provider must stake to register.
+/// </summary>
+public sealed record ChainInfo(string RpcUrl, int ChainId, string Token, string Staking, string Escrow, bool IsDevnet, long MinimumStakeMicros, string SettlementAuthority)
+    : IGensynMessage;
+
+public enum SettlementKind { PayRound, Slash, Complete, Cancel }
+
+/// <summary>One worker's share of a round's payout.</summary>
+public sealed record SettlementPayee(string WorkerId, string Address, long Micros);
+
+/// <summary>
+/// One transaction a job needs on chain. <see cref="SettlementId"/> (hex, 32 bytes) is derived from the job and the step, so
+/// sending the same order twice is harmless: the SettlementActor settles each id once, and so does the escrow contract.
+/// PayRound: <see cref="Payees"/> at <see cref="MatchRateBps"/>; Slash: <see cref="Provider"/> for <see cref="EvidenceHash"/>,
+/// part of it to <see cref="Requester"/>; Complete/Cancel: release the escrow, refund the rest to the requester.
+/// </summary>
+public sealed record SettlementOrder(
+    string SettlementId,
+    string JobId,
+    SettlementKind Kind,
+    int Round,
+    IReadOnlyList<SettlementPayee> Payees,
+    ushort MatchRateBps,
+    string? Provider = null,
+    string? EvidenceHash = null,
+    string? Requester = null) : IGensynMessage
+{
+    public long TotalMicros => Payees.Sum(p => p.Micros);
+
+    public string Label => Kind switch
+    {
+        SettlementKind.PayRound => $"round {Round + 1} payout",
+        SettlementKind.Slash => $"slash of {Provider}",
+        SettlementKind.Complete => "escrow release",
+        _ => "escrow cancel",
+    };
+}
+
+public enum SettlementStatus { Confirmed, Reverted, Skipped }
+
+/// <summary>
+/// What became of an order (sent to the job's entity): mined (<see cref="TxHash"/>, gas), reverted on chain (the decoded
+/// reason), or skipped (nothing to do, e.g. a slash of a provider without stake). <see cref="AmountMicros"/>: what moved.
+/// </summary>
+public sealed record SettlementSettled(
+    string JobId,
+    string SettlementId,
+    SettlementKind Kind,
+    SettlementStatus Status,
+    string? TxHash,
+    long GasUsed,
+    long AmountMicros,
+    string Reason,
+    DateTimeOffset At) : IJobCommand;
+
+// The SettlementActor's outbox journal: an order is persisted before its transaction is sent, the hash as soon as it is
+// known, and the outcome once the receipt is seen. A restart resumes each unfinished order by its hash or, failing that,
+// by looking for its settlement id on chain, and sends again only what the chain never saw.
+
+public interface ISettlementEvent : IGensynMessage;
+
+public sealed record SettlementIntended(SettlementOrder Order, DateTimeOffset At) : ISettlementEvent;
+
+public sealed record SettlementSent(string SettlementId, string TxHash, DateTimeOffset At) : ISettlementEvent;
+
+public sealed record SettlementFinished(SettlementSettled Outcome) : ISettlementEvent;
+
+/// <summary>A job's money as `status` shows it: the deposit, what was paid, slashed and refunded, and every transaction.</summary>
+public sealed record MoneyView(
+    string Payer,
+    long DepositMicros,
+    long PaidMicros,
+    long RefundedMicros,
+    IReadOnlyList<SettlementView> Settlements,
+    IReadOnlyList<string> Pending);
+
+/// <summary>One settlement of a job; <see cref="EvidenceHash"/> is what a slash recorded on chain.</summary>
+public sealed record SettlementView(string Label, SettlementKind Kind, SettlementStatus Status, string? TxHash, long GasUsed, long AmountMicros, string Reason,
+    IReadOnlyList<SettlementPayee> Payees, string? EvidenceHash = null, string? Provider = null);

@@ -1,0 +1,255 @@
+using System.Numerics;
+using System.Text.Json;
+using Gensyn.Actors.Settlement;
+using Gensyn.Contracts.Chain;
+using Gensyn.Contracts.Messages;
+using Gensyn.Node.Cli;
+using Nethereum.RPC.Eth.DTOs;
+using Nethereum.Web3;
+
+namespace Gensyn.Tests.Cluster;
+
+/// <summary>
+/// Money end to end: real coordinators on their own devnet (anvil), real workers staking from their keys, the CLI
+/// depositing from the requester's wallet; every figure is checked against on-chain balances.
+/// </summary>
+[Collection("cluster")]
+public class SettlementTests
+{
+    private const double PricePerStep = 0.001;
+
+    /// <summary>MNIST shards of a few seconds each (so a kill lands mid-shard), at 0.001 GENS per verified step, 5 GENS deposited.</summary>
+    private static string MnistYaml(int rounds) => $$"""
+        name: mnist-paid
+        model: { kind: mlp, hidden: [256] }
+        dataset: { name: mnist }
+        training:
+          rounds: {{rounds}}
+          shards: 2
+          inner-steps: 400
+          batch-size: 128
+          seed: 5
+          threads: 1
+          checkpoint-every: 50
+          inner-optimizer: { kind: adamw, lr: 0.001 }
+          outer-optimizer: { kind: nesterov, lr: 0.7, momentum: 0.9 }
+        verification: { mode: spot-check, samples: 4 }
+        budget: { max-total: 5, price-per-step: {{PricePerStep}} }
+        """;
+
+    /// <summary>One round of two tiny shards, every step challenged, so a lazy worker is caught for sure.</summary>
+    private const string CheatYaml = """
+        name: paid-cheaters
+        model: { kind: mlp, hidden: [16] }
+        dataset: { name: synthetic, samples: 512, features: 12, classes: 3 }
+        training:
+          rounds: 1
+          shards: 2
+          inner-steps: 8
+          batch-size: 16
+          seed: 21
+          threads: 1
+          checkpoint-every: 4
+          inner-optimizer: { kind: adamw, lr: 0.01 }
+          outer-optimizer: { kind: nesterov, lr: 0.7, momentum: 0.9 }
+        verification: { mode: spot-check, samples: 8 }
+        budget: { max-total: 1 }
+        """;
+
+    private static string Submit(LocalCluster cluster, string yaml)
+    {
+        var spec = Path.Combine(cluster.Root, "job.yaml");
+        File.WriteAllText(spec, yaml);
+        var submitted = cluster.Cli("submit", spec, "--json");
+        Assert.True(submitted.ExitCode == 0, submitted.Stderr + cluster.Logs());
+        return JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
+    }
+
+    /// <summary>Waits until the job has ended and every settlement it needs (the escrow's release last) is on chain.</summary>
+    private static async Task<JobView> Settled(LocalCluster cluster, string jobId)
+    {
+        await using var client = CoordinatorClient.Connect(cluster.Coordinators);
+        return await cluster.AwaitConditionAsync(async () =>
+            await client.Ask(new GetJobStatus(jobId)) is JobView { State: JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled, Money: { } m } view
+            && m.Pending.Count == 0 && m.Settlements.Any(s => s.Kind is SettlementKind.Complete or SettlementKind.Cancel)
+                ? view
+                : null, TimeSpan.FromMinutes(5), $"{jobId} to end and settle");
+    }
+
+    private sealed class ChainReader(ChainSettings chain)
+    {
+        private readonly Web3 _web3 = new(chain.RpcUrl);
+        public JobEscrowService Escrow { get; } = new(new Web3(chain.RpcUrl), chain.Escrow);
+        public ProviderStakingService Staking { get; } = new(new Web3(chain.RpcUrl), chain.Staking);
+        public GensynTokenService Token { get; } = new(new Web3(chain.RpcUrl), chain.Token);
+
+        public async Task<long> Withdrawable(string address) => (long)await Escrow.WithdrawableAsync(address);
+        public async Task<long> Bonded(string address) => (long)await Staking.BondedStakeAsync(address);
+        public async Task<long> Balance(string address) => (long)await Token.BalanceOfAsync(address);
+
+        public async Task<TransactionReceipt> Receipt(string hash) => await _web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(hash);
+    }
+
+    /// <summary>What the job's confirmed payouts credit each address, from its money trail.</summary>
+    private static Dictionary<string, long> PayoutsByAddress(MoneyView money) =>
+        money.Settlements.Where(s => s is { Kind: SettlementKind.PayRound, Status: SettlementStatus.Confirmed })
+            .SelectMany(s => s.Payees).GroupBy(p => p.Address.ToLowerInvariant()).ToDictionary(g => g.Key, g => g.Sum(p => p.Micros));
+
+    [Fact]
+    public async Task An_honest_job_pays_each_worker_exactly_its_payouts_refunds_the_rest_and_does_not_slash_a_worker_killed_mid_shard()
+    {
+        using var cluster = LocalCluster.Start(workers: 3);
+        var chain = new ChainReader(cluster.Chain());
+        var workers = new[] { "worker-1", "worker-2", "worker-3" };
+        var stakes = new Dictionary<string, long>();
+        foreach (var w in workers) stakes[w] = await chain.Bonded(cluster.AddressOf(w));
+        Assert.All(stakes.Values, stake => Assert.True(stake >= Gens.ToMicros(10), "a devnet worker stakes the minimum before registering"));
+
+        var jobId = Submit(cluster, MnistYaml(rounds: 2));
+        var requester = cluster.AddressOf("cli", "wallet.key");
+        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        {
+            var victim = await cluster.AwaitConditionAsync(async () =>
+                await client.Ask(new GetJobStatus(jobId)) is JobView view ? view.Shards.FirstOrDefault(s => s.State == "running" && s.Step is >= 100 and < 350) : null,
+                TimeSpan.FromMinutes(3), "a shard past step 100");
+            cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
+            var settled = await Settled(cluster, jobId);
+            Assert.Equal(JobPhase.Completed, settled.State);
+            var money = settled.Money!;
+
+            // Every shard of both rounds is paid once: 2 x 2 x 400 steps x 0.001 GENS.
+            Assert.Equal(2 * 2 * 400 * Gens.ToMicros(PricePerStep), money.PaidMicros);
+            var expected = PayoutsByAddress(money);
+            foreach (var w in workers)
+            {
+                var address = cluster.AddressOf(w);
+                Assert.Equal(expected.GetValueOrDefault(address.ToLowerInvariant()), await chain.Withdrawable(address));
+            }
+            Assert.Equal(money.PaidMicros, expected.Values.Sum());
+            Assert.Equal(Gens.ToMicros(5) - money.PaidMicros, money.RefundedMicros);
+            Assert.Equal(money.RefundedMicros, await chain.Withdrawable(requester));
+            var onChain = await chain.Escrow.JobAsync(EscrowIds.JobKey(jobId));
+            Assert.Equal(JobEscrowAbi.JobStatus.Completed, onChain.Status);
+            Assert.Equal(money.PaidMicros, (long)onChain.PaidOut);
+            Assert.Equal(money.RefundedMicros, (long)onChain.Refunded);
+
+            // A worker that died is a fault, not fraud: nobody is slashed.
+            Assert.DoesNotContain(money.Settlements, s => s.Kind == SettlementKind.Slash);
+            Assert.Equal(stakes[victim.WorkerId!], await chain.Bonded(cluster.AddressOf(victim.WorkerId!)));
+            Assert.Contains($"lost worker {victim.WorkerId}", cluster.Cli("logs", jobId).Stdout);
+
+            // The money trail shows every transaction.
+            var status = cluster.Cli("status", jobId);
+            Assert.Contains("refunded", status.Stdout);
+            foreach (var s in money.Settlements) Assert.Contains(s.TxHash![..10], status.Stdout);
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_caught_in_fraud_is_slashed_on_chain_with_the_evidence_hash_and_the_requester_gets_its_share()
+    {
+        using var cluster = new LocalCluster();
+        cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
+        cluster.StartWorker("lazy", environment: new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "lazy" });
+        cluster.WaitForWorkers(1);
+        var chain = new ChainReader(cluster.Chain());
+        var lazy = cluster.AddressOf("lazy");
+        var stake = await chain.Bonded(lazy);
+        var treasury = await chain.Balance(DevChain.DevAddress(DevChain.TreasuryAccount));
+
+        var jobId = Submit(cluster, CheatYaml);
+        var requester = cluster.AddressOf("cli", "wallet.key");
+        var requesterBalance = await chain.Balance(requester);
+        cluster.AwaitCondition(() => cluster.LogOf("lazy").Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), "the lazy worker to take a shard");
+        cluster.StartWorker("honest");
+        var settled = await Settled(cluster, jobId);
+
+        var slash = Assert.Single(settled.Money!.Settlements, s => s.Kind == SettlementKind.Slash);
+        Assert.Equal(SettlementStatus.Confirmed, slash.Status);
+        Assert.Equal(lazy, slash.Provider, ignoreCase: true);
+        var slashed = Math.Min(stake, Gens.ToMicros(10));
+        Assert.Equal(slashed, slash.AmountMicros);
+        Assert.Equal(stake - slashed, await chain.Bonded(lazy));
+        // The evidence hash is on chain, in the Slashed event of the slash's transaction.
+        var receipt = await chain.Receipt(slash.TxHash!);
+        var evidence = Assert.Single(receipt.Logs, l => l.Topics?.Length == 3 && l.Address.Equals(cluster.Chain().Staking, StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(slash.EvidenceHash, evidence.Topics[2].ToString(), ignoreCase: true);
+        // Half to the requester (on top of its refund), half to the treasury.
+        Assert.Equal(requesterBalance + slashed / 2, await chain.Balance(requester));
+        Assert.Equal(treasury + slashed - slashed / 2, await chain.Balance(DevChain.DevAddress(DevChain.TreasuryAccount)));
+        // The round's match rate fell below 95%: it is not paid, so the whole deposit comes back.
+        Assert.DoesNotContain(settled.Money.Settlements, s => s.Kind == SettlementKind.PayRound);
+        Assert.Equal(Gens.ToMicros(1), settled.Money.RefundedMicros);
+    }
+
+    [Fact]
+    public async Task A_coordinator_killed_between_sending_a_payout_and_seeing_its_receipt_pays_each_worker_exactly_once_after_restart()
+    {
+        using var cluster = new LocalCluster();
+        cluster.CoordinatorEnvironment[SettlementActor.CrashAfterPayoutSentVariable] = "1";
+        var coordinator = cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
+        cluster.StartWorker("worker-1");
+        cluster.StartWorker("worker-2");
+        cluster.WaitForWorkers(2);
+        var jobId = Submit(cluster, MnistYaml(rounds: 2));
+
+        // The coordinator kills itself (SIGKILL) right after sending round 1's payout, before it records the transaction.
+        Assert.True(coordinator.WaitForExit(TimeSpan.FromMinutes(4)), "the coordinator did not crash after sending a payout\n" + cluster.Logs());
+        Assert.Contains($"killing this process after sending", cluster.LogOf("coordinator"));
+        cluster.CoordinatorEnvironment.Remove(SettlementActor.CrashAfterPayoutSentVariable);
+        cluster.RestartCoordinator();
+
+        var settled = await Settled(cluster, jobId);
+        Assert.Equal(JobPhase.Completed, settled.State);
+        Assert.Contains("is already on chain", cluster.LogOf("coordinator"));
+        var chain = new ChainReader(cluster.Chain());
+        var money = settled.Money!;
+        var payouts = money.Settlements.Where(s => s.Kind == SettlementKind.PayRound).ToList();
+        Assert.Equal(2, payouts.Count);
+        Assert.All(payouts, p => Assert.Equal(SettlementStatus.Confirmed, p.Status));
+        var expected = PayoutsByAddress(money);
+        Assert.Equal(2 * 2 * 400 * Gens.ToMicros(PricePerStep), expected.Values.Sum());
+        foreach (var w in new[] { "worker-1", "worker-2" })
+        {
+            var address = cluster.AddressOf(w);
+            Assert.Equal(expected.GetValueOrDefault(address.ToLowerInvariant()), await chain.Withdrawable(address));
+        }
+        var onChain = await chain.Escrow.JobAsync(EscrowIds.JobKey(jobId));
+        Assert.Equal(expected.Values.Sum(), (long)onChain.PaidOut);
+        Assert.Equal(Gens.ToMicros(5), (long)(onChain.PaidOut + onChain.Refunded));
+    }
+
+    [Fact]
+    public async Task Submitting_without_enough_balance_or_allowance_or_without_a_deposit_is_a_clear_error_and_creates_no_job()
+    {
+        using var cluster = LocalCluster.Start(workers: 0);
+        var spec = Path.Combine(cluster.Root, "job.yaml");
+        File.WriteAllText(spec, CheatYaml);
+        Cli.GensynProcess.Result Run(string node, params string[] args) => Cli.GensynProcess.Run(cluster.DataDir(node), [.. args, "--coordinator", cluster.Coordinators]);
+
+        var created = Cli.GensynProcess.Run(cluster.DataDir("poor"), "wallet", "new");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var poor = Run("poor", "submit", spec);
+        Assert.Equal(2, poor.ExitCode);
+        Assert.Contains("holds 0 GENS", poor.Stderr);
+        Assert.Contains("wallet faucet", poor.Stderr);
+
+        var funded = Run("poor", "wallet", "faucet");
+        Assert.True(funded.ExitCode == 0, funded.Stderr);
+        var unapproved = Run("poor", "submit", spec, "--no-approve");
+        Assert.Equal(2, unapproved.ExitCode);
+        Assert.Contains("drop --no-approve", unapproved.Stderr);
+
+        // A requester that skips the deposit altogether is refused by the coordinator.
+        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        {
+            var reply = await client.Ask(new SubmitJob(CheatYaml, cluster.Root, "job-0badc0de", cluster.AddressOf("poor", "wallet.key")));
+            var rejected = Assert.IsType<JobRejected>(reply);
+            Assert.Contains("no deposit for job-0badc0de", Assert.Single(rejected.Errors));
+        }
+
+        var jobs = cluster.Cli("status", "--json");
+        Assert.Equal(0, jobs.ExitCode);
+        Assert.Empty(JsonDocument.Parse(jobs.Stdout).RootElement.GetProperty("jobs").EnumerateArray());
+    }
+}

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.TestKit;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Tests.Settlement;
+
+/// <summary>The registry refuses a provider while its stake is short (as the chain says) and registers it once the stake is fine.</summary>
+public class RegistryStakeTests : Akka.TestKit.Xunit2.TestKit
+{
+    private const string Address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+    private const string Short = "stake of 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed is 0 GENS, below the minimum of 100 GENS; run `gensyn wallet stake`";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    /// <summary>A stand-in for the chain: answers with whatever <see cref="Problem"/> is now, and records which addresses were asked about.</summary>
+    private sealed class FakeStake
+    {
+        private volatile string? _problem;
+        public ConcurrentQueue<string> Asked { get; } = new();
+        public string? Problem { get => _problem; set => _problem = value; }
+
+        public Task<string?> Check(string address)
+        {
+            Asked.Enqueue(address);
+            return Task.FromResult(Problem);
+        }
+    }
+
+    private static RegisterWorker Register(IActorRef worker, string id = "worker-1") =>
+        new(id, worker, "cpu", 8, 2, "cpu-x64-libtorch2.10-t2", 0.2, Address);
+
+    /// <summary>Registers the way a worker does, again and again, until the registry answers with a <typeparamref name="T"/>.</summary>
+    private static T RegisterUntil<T>(IActorRef registry, TestProbe worker, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (DateTime.UtcNow < deadline)
+        {
+            registry.Tell(Register(worker.Ref));
+            var reply = worker.ReceiveOne(TimeSpan.FromMilliseconds(250));
+            if (reply is T wanted) return wanted;
+        }
+        throw new Xunit.Sdk.XunitException($"no {typeof(T).Name} within {within}");
+    }
+
+    private IReadOnlyList<WorkerView> Workers(IActorRef registry)
+    {
+        var asker = CreateTestProbe();
+        registry.Tell(new ListWorkers(), asker.Ref);
+        return asker.ExpectMsg<WorkerList>(Patience).Workers;
+    }
+
+    [Fact]
+    public void A_provider_with_a_short_stake_is_refused_with_the_reason_and_never_listed()
+    {
+        var stake = new FakeStake { Problem = Short };
+        var registry = Sys.ActorOf(WorkerRegistry.Props(stake.Check));
+        var worker = CreateTestProbe();
+
+        var refused = RegisterUntil<WorkerRefused>(registry, worker, Patience);
+
+        Assert.Equal("worker-1", refused.WorkerId);
+        Assert.Equal(Short, refused.Reason);
+        Assert.Contains(Address, stake.Asked);
+        Assert.Empty(Workers(registry));
+
+        // It keeps registering, as a worker does: still refused, still not listed, never registered.
+        for (var i = 0; i < 5; i++)
+        {
+            registry.Tell(Register(worker.Ref));
+            Assert.Equal(Short, worker.ExpectMsg<WorkerRefused>(Patience).Reason);
+        }
+        Assert.Empty(Workers(registry));
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_short_stake_keeps_the_worker_from_being_granted_work()
+    {
+        var stake = new FakeStake { Problem = Short };
+        var registry = Sys.ActorOf(WorkerRegistry.Props(stake.Check));
+        var worker = CreateTestProbe();
+        RegisterUntil<WorkerRefused>(registry, worker, Patience);
+
+        var shard = CreateTestProbe();
+        registry.Tell(new RequestWorker("job-0123abcd", 0, 0, shard.Ref));
+
+        shard.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
+    public void Once_the_stake_is_fine_the_next_registration_is_accepted()
+    {
+        var stake = new FakeStake { Problem = Short };
+        var registry = Sys.ActorOf(WorkerRegistry.Props(stake.Check));
+        var worker = CreateTestProbe();
+        RegisterUntil<WorkerRefused>(registry, worker, Patience);
+        Assert.Empty(Workers(registry));
+
+        stake.Problem = null;
+
+        // A short stake is read again within seconds; the registration after that answer is accepted.
+        var registered = RegisterUntil<WorkerRegistered>(registry, worker, Patience);
+        Assert.Equal("worker-1", registered.WorkerId);
+        AwaitAssert(() =>
+        {
+            var listed = Assert.Single(Workers(registry));
+            Assert.Equal("worker-1", listed.WorkerId);
+            Assert.Equal(Address, listed.Address);
+        }, Patience);
+        Assert.True(stake.Asked.Count >= 2, $"the stake was read {stake.Asked.Count} time(s)");
+    }
+
+    [Fact]
+    public void No_registration_is_accepted_before_the_chain_has_answered()
+    {
+        var answer = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registry = Sys.ActorOf(WorkerRegistry.Props(_ => answer.Task));
+        var worker = CreateTestProbe();
+
+        for (var i = 0; i < 3; i++)
+        {
+            registry.Tell(Register(worker.Ref));
+            worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        }
+        Assert.Empty(Workers(registry));
+
+        answer.SetResult(null);
+
+        RegisterUntil<WorkerRegistered>(registry, worker, Patience);
+        Assert.Single(Workers(registry));
+    }
+}
