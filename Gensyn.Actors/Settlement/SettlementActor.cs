@@ -43,6 +43,9 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     private readonly long _slashMicros;
     private readonly ushort _requesterShareBps;
     private bool _busy;
+
+    /// <summary>How soon a sent transaction's receipt is looked for again: a devnet mines at once, a real chain takes seconds.</summary>
+    private int _pendingPollMilliseconds = 500;
     private int _failures;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -90,7 +93,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         Command<Pending>(_ =>
         {
             _busy = false;
-            Timers.StartSingleTimer("kick", new Kick(), TimeSpan.FromMilliseconds(500));
+            Timers.StartSingleTimer("kick", new Kick(), TimeSpan.FromMilliseconds(_pendingPollMilliseconds));
         });
         Command<Done>(done => Persist(new SettlementFinished(done.Outcome), e =>
         {
@@ -126,6 +129,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
             try
             {
                 var chain = await _chain.WithinAsync(TimeSpan.FromSeconds(30));
+                _pendingPollMilliseconds = chain.Settings.IsDevnet ? 20 : 1_000;
                 return await Step(entry, chain);
             }
             catch (Exception e) when (RevertReasons.IsTransient(e) || e is InvalidOperationException)

@@ -161,6 +161,13 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         if (stake.Problem is null) return true;
         _log.Warning("Refused worker {0}: {1}", register.WorkerId, stake.Problem);
         register.Worker.Tell(new WorkerRefused(register.WorkerId, stake.Problem));
+        // A registered worker whose stake fell below the minimum (slashed, unbonded) gets no more work.
+        if (_state.Workers.FirstOrDefault(w => w.Ref.Equals(register.Worker)) is { } entry)
+        {
+            Context.Unwatch(entry.Ref);
+            var (_, grantedTo) = _state.Remove(entry.Ref);
+            grantedTo?.Tell(new WorkerLost(entry.WorkerId));
+        }
         return false;
     }
 

@@ -28,7 +28,9 @@ public class ChainContract(IWeb3 web3, string address)
     {
         var web3 = new Web3(new Account(privateKey, chainId), rpcUrl);
         web3.TransactionManager.UseLegacyAsDefault = false;
-        web3.TransactionReceiptPolling.SetPollingRetryIntervalInMilliseconds(receiptPollingMilliseconds);
+        // The handlers' SendRequestAndWaitForReceiptAsync polls through the transaction manager's own receipt service.
+        web3.TransactionManager.TransactionReceiptService =
+            new Nethereum.RPC.TransactionReceipts.TransactionReceiptPollingService(web3.TransactionManager, receiptPollingMilliseconds);
         return web3;
     }
 

@@ -350,9 +350,11 @@ public static class JobSpecParser
     private static void CheckBudgetCoversWork(TrainingSpec training, VerificationSpec verification, BudgetSpec budget, List<string> errors)
     {
         var spec = new JobSpec("", null!, null!, training, verification, null!, budget);
-        if (spec.MaxPayoutMicros > spec.DepositMicros)
+        // In BigInteger: a huge job's product would overflow a long (and then pass the check).
+        var required = (System.Numerics.BigInteger)training.Rounds * training.Shards * spec.Replicas * spec.ShardPayoutMicros;
+        if (required > spec.DepositMicros)
             errors.Add($"budget.max-total: {budget.MaxTotal} GENS does not cover the work: {training.Rounds} rounds x {training.Shards} shards x " +
-                       $"{spec.Replicas} replica(s) x {training.InnerSteps} steps x {budget.PricePerStep} GENS = {Chain.Gens.Format(spec.MaxPayoutMicros)} GENS; " +
+                       $"{spec.Replicas} replica(s) x {training.InnerSteps} steps x {budget.PricePerStep} GENS = {Chain.Gens.Format(required)} GENS; " +
                        "raise max-total or lower price-per-step");
     }
 

@@ -1,13 +1,15 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Node.Cli;
 
 /// <summary>
-/// <c>gensyn demo</c>: a whole network on this machine — a coordinator and two workers as separate
-/// processes on free loopback ports — runs a real job, prints the result and stops what it started.
+/// <c>gensyn demo</c>: a whole network on this machine — a coordinator (with its devnet chain) and two workers as separate
+/// processes on free loopback ports — runs a real job paid from a requester's escrow deposit, prints the result and who
+/// was paid what, and stops what it started.
 /// </summary>
 public static class DemoCommand
 {
@@ -20,8 +22,8 @@ public static class DemoCommand
         {
             spec, workers, json,
         };
-        command.SetAction((parse, cancel) => Run(parse.GetValue(spec), parse.GetValue(workers), parse.GetValue(json),
-            parse.GetRequiredValue(GlobalOptions.DataDir), parse.GetValue(GlobalOptions.LogLevel) ?? "warning", cancel));
+        command.SetAction((parse, cancel) => ChainCli.Run(() => Run(parse.GetValue(spec), parse.GetValue(workers), parse.GetValue(json),
+            parse.GetRequiredValue(GlobalOptions.DataDir), parse.GetValue(GlobalOptions.LogLevel) ?? "warning", cancel)));
         return command;
     }
 
@@ -46,11 +48,14 @@ public static class DemoCommand
         await using var client = CoordinatorClient.Connect(coordinator);
         await WaitForWorkers(client, workerCount, cancel);
         Say(json, $"demo: {workerCount} worker(s) registered after {clock.Elapsed.TotalSeconds:F1} s; submitting {spec.Name} ({spec.Training.Rounds} rounds x {spec.Training.Shards} shards x {spec.Training.InnerSteps} steps)");
-        var reply = await client.Ask(new SubmitJob(File.ReadAllText(specPath), Path.GetDirectoryName(specPath)!));
+        // The requester: a wallet of its own, funded from the devnet's faucet, deposits the job's budget in escrow.
+        var wallet = Path.Combine(run, "requester", ChainCli.WalletFile);
+        var (reply, _, _, _) = await SubmitCommand.SendAsync(client, File.ReadAllText(specPath), Path.GetDirectoryName(specPath)!, spec, wallet, walletGiven: false,
+            hours: 72, approve: true, cancel);
         if (reply is not JobAccepted accepted) return ClusterCli.Fail(reply);
 
         var code = await JobWatcher.Watch(client, accepted.JobId, json, cancel, printFinal: false);
-        var status = await client.Ask(new GetJobStatus(accepted.JobId));
+        var status = code == ExitCodes.Success ? await Settled(client, accepted.JobId, cancel) : await client.Ask(new GetJobStatus(accepted.JobId));
         if (code != ExitCodes.Success || status is not JobView view)
         {
             Console.Error.WriteLine($"error: the demo job did not complete; see the logs in {run}");
@@ -66,6 +71,12 @@ public static class DemoCommand
                 jobId = view.JobId, testAccuracy = view.TestAccuracy, testLoss = view.TestLoss, finalDigest = view.FinalDigest, modelPath,
                 rounds = view.Rounds, shards = view.ShardsPerRound, innerSteps = view.InnerSteps, workers = workerCount,
                 wallSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1), logs = run,
+                money = view.Money is { } m ? new
+                {
+                    requester = m.Payer, deposit = Gens.Format(m.DepositMicros), paid = Gens.Format(m.PaidMicros), refunded = Gens.Format(m.RefundedMicros),
+                    workers = PaidPerWorker(m).Select(p => new { workerId = p.WorkerId, address = p.Address, paid = Gens.Format(p.Micros) }),
+                    transactions = m.Settlements.Select(t => new { t.Label, status = t.Status.ToString().ToLowerInvariant(), amount = Gens.Format(t.AmountMicros), t.TxHash, t.GasUsed }),
+                } : null,
             }));
         }
         else
@@ -76,10 +87,38 @@ public static class DemoCommand
             Console.WriteLine($"  verified      {view.Verdicts?.Count(v => v.Outcome == VerdictOutcome.Accepted) ?? 0} of {judged} results accepted (match rate {view.MatchRate:P1}), " +
                               $"verifier {view.VerifySeconds:F1} s for {view.TrainSeconds:F1} s of training");
             Console.WriteLine($"  final digest  {view.FinalDigest}");
+            if (view.Money is { } m)
+            {
+                Console.WriteLine($"  escrow        {Gens.Format(m.DepositMicros)} GENS deposited by the requester {m.Payer}");
+                foreach (var p in PaidPerWorker(m))
+                    Console.WriteLine($"  paid          {Gens.Format(p.Micros)} GENS to {p.WorkerId} ({p.Address})");
+                Console.WriteLine($"  refunded      {Gens.Format(m.RefundedMicros)} GENS to the requester; {m.Settlements.Count} transactions on the devnet " +
+                                  $"(`gensyn status {view.JobId}` lists them; workers pull their pay with `gensyn wallet withdraw`)");
+            }
             Console.WriteLine($"  model         {modelPath}");
             Console.WriteLine($"  logs          {run}");
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>Each worker's total over the job's confirmed payouts.</summary>
+    private static List<SettlementPayee> PaidPerWorker(MoneyView m) =>
+        m.Settlements.Where(s => s is { Kind: SettlementKind.PayRound, Status: SettlementStatus.Confirmed }).SelectMany(s => s.Payees)
+            .GroupBy(p => p.Address, StringComparer.OrdinalIgnoreCase)
+            .Select(g => new SettlementPayee(g.First().WorkerId, g.Key, g.Sum(p => p.Micros))).OrderBy(p => p.WorkerId, StringComparer.Ordinal).ToList();
+
+    /// <summary>The job's view once its escrow is released (every payout confirmed), or as it is after 60 s.</summary>
+    private static async Task<IGensynMessage> Settled(CoordinatorClient client, string jobId, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var reply = await client.Ask(new GetJobStatus(jobId));
+            if (reply is not JobView { Money: { } m } || (m.Pending.Count == 0 && m.Settlements.Any(s => s.Kind is SettlementKind.Complete or SettlementKind.Cancel))
+                || DateTime.UtcNow > deadline)
+                return reply;
+            await Task.Delay(250, cancel);
+        }
     }
 
     private static void Say(bool json, string line)

@@ -5,7 +5,7 @@ using Gensyn.Training.Checkpoints;
 
 namespace Gensyn.Node.Cli;
 
-/// <summary><c>gensyn result JOB --out model.safetensors</c>: download a completed job's model, hash checked.</summary>
+/// <summary><c>gensyn result JOB --out model.safetensors</c>: download a completed job's model, hash checked, and show what the job paid.</summary>
 public static class ResultCommand
 {
     public static Command Create()
@@ -22,7 +22,14 @@ public static class ResultCommand
             var path = parse.GetValue(output)?.FullName ?? Path.Combine(parse.GetRequiredValue(GlobalOptions.DataDir), "models", id + ".safetensors");
             var (code, written) = await Download(client, id, path);
             if (code != ExitCodes.Success) return code;
-            Console.WriteLine(parse.GetValue(json) ? ClusterCli.JsonOf(new { jobId = id, modelPath = path, bytes = written.Size, sha256 = written.Hash.ToString() }) : $"wrote {path}");
+            var money = await client.Ask(new GetJobStatus(id)) is JobView { Money: { } m } ? m : null;
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(ClusterCli.JsonOf(new { jobId = id, modelPath = path, bytes = written.Size, sha256 = written.Hash.ToString(), money }));
+                return ExitCodes.Success;
+            }
+            Console.WriteLine($"wrote {path}");
+            if (money is not null) StatusCommand.PrintMoney(money);
             return ExitCodes.Success;
         });
         return command;

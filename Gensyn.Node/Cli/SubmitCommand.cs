@@ -43,32 +43,8 @@ public static class SubmitCommand
             var yaml = File.ReadAllText(file.FullName);
             var asJson = parse.GetValue(json);
             await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
-
-            Deposit? deposit = null;
-            RequestFailed? noChain = null;
-            SubmitJob submit;
-            switch (await client.Ask(new GetChainInfo()))
-            {
-                case ChainInfo info:
-                {
-                    var (path, given) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
-                    var session = new ChainSession(ChainCli.Settings(info), null);
-                    var wallet = await WalletAsync(session, path, given, parsed.DepositMicros, cancel);
-                    var jobId = JobsGateway.NewJobId();
-                    deposit = await DepositAsync(session, wallet, path, given, jobId, parsed.DepositMicros, hours, !parse.GetValue(noApprove));
-                    Console.Error.WriteLine($"deposited {ChainCli.FormatGens(deposit.Micros)} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
-                    submit = new SubmitJob(yaml, file.DirectoryName!, jobId, wallet.Address);
-                    break;
-                }
-                case RequestFailed failed:
-                    noChain = failed;
-                    submit = new SubmitJob(yaml, file.DirectoryName!); // the network does not settle on chain: no deposit
-                    break;
-                case var other:
-                    return ClusterCli.Fail(other);
-            }
-
-            var reply = await client.Ask(submit);
+            var (walletPath, walletGiven) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
+            var (reply, submit, deposit, noChain) = await SendAsync(client, yaml, file.DirectoryName!, parsed, walletPath, walletGiven, hours, !parse.GetValue(noApprove), cancel);
             if (reply is not JobAccepted accepted)
             {
                 if (deposit is not null)
@@ -90,7 +66,39 @@ public static class SubmitCommand
         return command;
     }
 
-    private sealed record Deposit(long Micros, string TxHash, DateTimeOffset Deadline);
+    internal sealed record Deposit(long Micros, string TxHash, DateTimeOffset Deadline);
+
+    /// <summary>
+    /// Sends a job to the coordinator; on a network that settles on chain, first deposits its budget from the wallet at
+    /// <paramref name="walletPath"/> under a fresh job id (on a devnet a missing default wallet is created and funded).
+    /// </summary>
+    internal static async Task<(IGensynMessage Reply, SubmitJob Submit, Deposit? Deposit, RequestFailed? NoChain)> SendAsync(
+        CoordinatorClient client, string yaml, string baseDirectory, JobSpec parsed, string walletPath, bool walletGiven, int hours, bool approve, CancellationToken cancel)
+    {
+        Deposit? deposit = null;
+        RequestFailed? noChain = null;
+        SubmitJob submit;
+        switch (await client.Ask(new GetChainInfo()))
+        {
+            case ChainInfo info:
+            {
+                var session = new ChainSession(ChainCli.Settings(info), null);
+                var wallet = await WalletAsync(session, walletPath, walletGiven, parsed.DepositMicros, cancel);
+                var jobId = JobsGateway.NewJobId();
+                deposit = await DepositAsync(session, wallet, walletPath, walletGiven, jobId, parsed.DepositMicros, hours, approve);
+                Console.Error.WriteLine($"deposited {ChainCli.FormatGens(deposit.Micros)} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
+                submit = new SubmitJob(yaml, baseDirectory, jobId, wallet.Address);
+                break;
+            }
+            case RequestFailed failed:
+                noChain = failed;
+                submit = new SubmitJob(yaml, baseDirectory); // the network does not settle on chain: no deposit
+                break;
+            case var other:
+                return (other, new SubmitJob(yaml, baseDirectory), null, null);
+        }
+        return (await client.Ask(submit), submit, deposit, noChain);
+    }
 
     /// <summary>The requester's wallet; on a devnet, one is created and funded when there is none at the default path.</summary>
     private static async Task<WorkerKey> WalletAsync(ChainSession session, string path, bool given, long depositMicros, CancellationToken cancel)
