@@ -102,6 +102,14 @@ public sealed class ChainRuntime
     public async Task<bool> KnowsTransactionAsync(string txHash) =>
         await Signer.Eth.Transactions.GetTransactionByHash.SendRequestAsync(txHash) is not null;
 
+    /// <summary>Whether a transaction of the settlement key is sent but not mined yet.</summary>
+    public async Task<bool> HasPendingAsync()
+    {
+        var pending = await Signer.Eth.Transactions.GetTransactionCount.SendRequestAsync(SettlementAuthority, BlockParameter.CreatePending());
+        var mined = await Signer.Eth.Transactions.GetTransactionCount.SendRequestAsync(SettlementAuthority, BlockParameter.CreateLatest());
+        return pending.Value > mined.Value;
+    }
+
     /// <summary>
     /// The transaction that emitted an event of <paramref name="contract"/> whose second indexed topic is <paramref name="marker"/>
     /// (the settlement id of escrow events, the evidence hash of a slash), or null when there is none.

@@ -58,7 +58,7 @@ public sealed class JobLedger
                 .Select(g => new SettlementPayee(string.Join("+", g.Select(p => p.WorkerId).Distinct()), g.First().Address, g.Sum(p => p.Micros)))
                 .ToList();
             orders.Add(new SettlementOrder(Id(jobId, $"round-{round.Round}"), jobId, SettlementKind.PayRound, round.Round, payees,
-                (ushort)Math.Clamp(Math.Round(round.MatchRate * 10_000), 0, 10_000)));
+                (int)Math.Clamp(Math.Round(round.MatchRate * 10_000), 0, 10_000)));
         }
         foreach (var fraud in _frauds.Where(f => f.WorkerAddress.Length > 0))
             orders.Add(new SettlementOrder(Id(jobId, $"slash-{fraud.Round}-{fraud.Shard}-{fraud.Epoch}"), jobId, SettlementKind.Slash, fraud.Round, [], 0,

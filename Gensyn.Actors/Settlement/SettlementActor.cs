@@ -14,8 +14,8 @@ namespace Gensyn.Actors.Settlement;
 /// persisted before its transaction is sent, the transaction hash as soon as it is known, the outcome once the receipt
 /// is seen. Orders run one at a time. On a restart an unfinished order is resumed by its hash or, failing that, by its
 /// settlement id on chain (the escrow's <c>settlementUsed</c>, a slash's evidence-hash event): only what the chain never
-/// saw is sent again, so nothing is paid twice. RPC failures retry with backoff; a revert is reported with its decoded
-/// reason. Outcomes go to the job's entity (<see cref="SettlementSettled"/>).
+/// saw is sent again, so nothing is paid twice. RPC failures retry with backoff (up to 30 s); a revert is final and
+/// reported with its decoded reason. Outcomes go to the job's entity (<see cref="SettlementSettled"/>).
 /// </summary>
 public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
 {
@@ -111,7 +111,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         {
             _busy = false;
             _failures++;
-            var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(_failures, 5)) / 2));
+            var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(_failures, 6)) / 2));
             _log.Warning("Settlement: {0} failed ({1}); retrying in {2:0.#} s", failed.SettlementId, failed.Reason, delay.TotalSeconds);
             Timers.StartSingleTimer("kick", new Kick(), delay);
         });
@@ -132,13 +132,14 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                 _pendingPollMilliseconds = chain.Settings.IsDevnet ? 20 : 1_000;
                 return await Step(entry, chain);
             }
-            catch (Exception e) when (RevertReasons.IsTransient(e) || e is InvalidOperationException)
+            catch (Exception e) when (RevertReasons.IsRevert(e))
             {
-                return new StepFailed(entry.Order.SettlementId, RevertReasons.Describe(e));
+                return new Done(Outcome(entry.Order, SettlementStatus.Reverted, null, 0, 0, RevertReasons.Describe(e, ContractOf(entry.Order))));
             }
             catch (Exception e)
             {
-                return new Done(Outcome(entry.Order, SettlementStatus.Reverted, null, 0, 0, RevertReasons.Describe(e)));
+                // The RPC, the node or this process failed, not the contract: try again later.
+                return new StepFailed(entry.Order.SettlementId, RevertReasons.Describe(e));
             }
         }).PipeTo(self);
     }
@@ -155,12 +156,21 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         if (await FindOnChain(order, chain) is { } found)
         {
             _log.Info("Settlement: {0} of {1} is already on chain{2}; not sending it again", order.Label, order.JobId, found.Length > 0 ? $" (tx {found})" : "");
-            var receipt = found.Length > 0 ? await chain.ReceiptAsync(found) : null;
-            return new Done(receipt is null
-                ? Outcome(order, SettlementStatus.Confirmed, null, 0, await Amount(order, null, chain), "found on chain")
-                : await Mined(order, receipt, chain));
+            return new Done(await AlreadySettled(order, found, chain));
         }
-        var sent = await Send(order, chain);
+        // A transaction of the settlement key still waiting to be mined may be this order's (sent before a restart): wait for it.
+        if (await chain.HasPendingAsync()) return new Pending(order.SettlementId);
+        object sent;
+        try
+        {
+            sent = await Send(order, chain);
+        }
+        catch (Exception e) when (RevertReasons.IsRevert(e))
+        {
+            // Refused because it settled meanwhile (SettlementIdUsed): it is done, not failed.
+            if (await FindOnChain(order, chain) is { } settled) return new Done(await AlreadySettled(order, settled, chain));
+            throw;
+        }
         if (sent is string txHash)
         {
             if (order.Kind == SettlementKind.PayRound && Environment.GetEnvironmentVariable(CrashAfterPayoutSentVariable) == "1")
@@ -174,6 +184,12 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         }
         return sent;
     }
+
+    /// <summary>The outcome of an order found settled on chain by <paramref name="txHash"/> ("" when the hash is lost).</summary>
+    private static async Task<SettlementSettled> AlreadySettled(SettlementOrder order, string txHash, ChainRuntime chain) =>
+        (txHash.Length > 0 ? await chain.ReceiptAsync(txHash) : null) is { } receipt
+            ? await Mined(order, receipt, chain)
+            : Outcome(order, SettlementStatus.Confirmed, null, 0, await Amount(order, null, chain), "found on chain");
 
     /// <summary>The hash of the transaction that already settled <paramref name="order"/> ("" when it is settled but the hash is lost), or null.</summary>
     private static async Task<string?> FindOnChain(SettlementOrder order, ChainRuntime chain)
@@ -196,7 +212,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                 return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.PayRoundFunction
                 {
                     JobId = job, SettlementId = id, Workers = order.Payees.Select(p => p.Address).ToList(),
-                    Amounts = order.Payees.Select(p => new BigInteger(p.Micros)).ToList(), MatchRateBps = order.MatchRateBps,
+                    Amounts = order.Payees.Select(p => new BigInteger(p.Micros)).ToList(), MatchRateBps = (ushort)order.MatchRateBps,
                 });
             case SettlementKind.Slash:
                 var stake = await chain.Staking.BondedStakeAsync(order.Provider!) + await chain.Staking.UnbondingStakeAsync(order.Provider!);
@@ -239,6 +255,8 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                 return (long)(await chain.Escrow.JobAsync(EscrowIds.JobKey(order.JobId))).Refunded;
         }
     }
+
+    private static string ContractOf(SettlementOrder order) => order.Kind == SettlementKind.Slash ? "ProviderStaking" : "JobEscrow";
 
     private static SettlementSettled Outcome(SettlementOrder order, SettlementStatus status, string? txHash, long gas, long amount, string reason) =>
         new(order.JobId, order.SettlementId, order.Kind, status, txHash, gas, amount, reason, DateTimeOffset.UtcNow);

@@ -68,7 +68,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
         Receive<RegisterTick>(_ =>
         {
+            // On a network that settles on chain, a provider registers once its stake is in place.
             if (_chain == ChainState.Unknown) _client.Tell(new ClusterClient.Send(Jobs.JobsGateway.ServicePath, new GetChainInfo()));
+            if (_chain != ChainState.Known) return;
             _client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, new RegisterWorker(
                 options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass, options.PricePerHour, _key.Address)));
         });
@@ -84,12 +86,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _chain = outcome.Ok ? ChainState.Known : ChainState.Unknown;
             if (outcome.Ok) _log.Info("{0}", outcome.Message);
             else _log.Warning("{0}", outcome.Message);
+            if (outcome.Ok) Self.Tell(new RegisterTick());
         });
         Receive<RequestFailed>(failed =>
         {
             // The coordinators do not settle on chain: nothing to stake.
-            if (_chain == ChainState.Unknown) _chain = ChainState.Known;
+            if (_chain != ChainState.Unknown) return;
+            _chain = ChainState.Known;
             _log.Debug("The coordinators answered: {0}", failed.Message);
+            Self.Tell(new RegisterTick());
         });
         Receive<WorkerRegistered>(_ =>
         {

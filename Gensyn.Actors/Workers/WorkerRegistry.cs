@@ -36,6 +36,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     /// <summary>A provider's stake, as last read from the chain: good ones are read again after a minute, short ones within seconds.</summary>
     private readonly Dictionary<string, (string? Problem, DateTime At)> _stakes = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _checking = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, RegisterWorker> _waiting = new(StringComparer.OrdinalIgnoreCase);
     private readonly Func<string, Task<string?>>? _stakeProblem;
 
     public WorkerRegistry(Func<string, Task<string?>>? stakeProblem)
@@ -46,6 +47,8 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         {
             _checking.Remove(c.Address);
             _stakes[c.Address] = (c.Problem, DateTime.UtcNow);
+            // The registration that asked for the check goes through now rather than at the worker's next one.
+            if (_waiting.Remove(c.Address, out var register)) Register(register);
         });
         Receive<RequestWorker>(request =>
         {
@@ -157,7 +160,11 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             _stakeProblem(address).ContinueWith(t => new StakeChecked(address, t.IsCompletedSuccessfully ? t.Result
                 : $"could not read the stake of {address} from the chain ({t.Exception?.GetBaseException().Message}); retrying")).PipeTo(Self);
         }
-        if (!known) return false;  // the worker registers again in a few seconds, by then the chain has answered
+        if (!known)
+        {
+            _waiting[register.Address] = register;  // handled when the chain answers
+            return false;
+        }
         if (stake.Problem is null) return true;
         _log.Warning("Refused worker {0}: {1}", register.WorkerId, stake.Problem);
         register.Worker.Tell(new WorkerRefused(register.WorkerId, stake.Problem));

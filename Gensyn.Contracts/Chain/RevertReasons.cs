@@ -72,6 +72,14 @@ public static class RevertReasons
         return false;
     }
 
+    /// <summary>
+    /// True when the contract itself refused the call (a custom error, a revert message, a mined revert): sending it
+    /// again would fail the same way. Anything else (the node, the connection) may be worth another try.
+    /// </summary>
+    public static bool IsRevert(Exception e) =>
+        Chain(e).Any(x => x is SmartContractCustomErrorRevertException or SmartContractCustomErrorRevertExceptionErrorDecoded
+            or SmartContractRevertException or TransactionRevertedException) || CustomErrorName(e) is not null;
+
     /// <summary>The name of the custom error <paramref name="e"/> reverted with (e.g. "ERC20InsufficientBalance"), or null.</summary>
     public static string? CustomErrorName(Exception e)
     {

@@ -30,7 +30,7 @@ public sealed record SettlementOrder(
     SettlementKind Kind,
     int Round,
     IReadOnlyList<SettlementPayee> Payees,
-    ushort MatchRateBps,
+    int MatchRateBps,
     string? Provider = null,
     string? EvidenceHash = null,
     string? Requester = null) : IGensynMessage

@@ -33,15 +33,6 @@ public class FailureTests
     private static string ReferenceDigest(string yaml, string directory) =>
         LocalJobRunner.Run(JobSpecParser.Parse(yaml, directory), Cli.GensynProcess.DataDirectory).FinalDigest.ToString();
 
-    private static string Submit(LocalCluster cluster, string yaml)
-    {
-        var spec = Path.Combine(cluster.Root, "job.yaml");
-        File.WriteAllText(spec, yaml);
-        var submitted = cluster.Cli("submit", spec, "--json");
-        Assert.True(submitted.ExitCode == 0, submitted.Stderr + cluster.Logs());
-        return JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
-    }
-
     /// <summary>Polls the job until some shard's worker has passed <paramref name="step"/>; returns that shard.</summary>
     private static async Task<ShardView> RunningShardPast(LocalCluster cluster, string jobId, int step)
     {
@@ -79,7 +70,7 @@ public class FailureTests
     {
         using var cluster = LocalCluster.Start(workers: 2);
         var yaml = Yaml();
-        var jobId = Submit(cluster, yaml);
+        var jobId = cluster.Submit(yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
         cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
 
@@ -97,7 +88,7 @@ public class FailureTests
     {
         using var cluster = LocalCluster.Start(workers: 2);
         var yaml = Yaml();
-        var jobId = Submit(cluster, yaml);
+        var jobId = cluster.Submit(yaml);
         await RunningShardPast(cluster, jobId, 120);
         // A watch that is connected and following the job before the crash...
         await using var watchClient = CoordinatorClient.Connect(cluster.Coordinators);
@@ -119,7 +110,7 @@ public class FailureTests
     {
         using var cluster = LocalCluster.Start(workers: 2);
         var yaml = Yaml(rounds: 3);
-        var jobId = Submit(cluster, yaml);
+        var jobId = cluster.Submit(yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
         cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
         await RunningShardPast(cluster, jobId, 60);
@@ -140,7 +131,7 @@ public class FailureTests
         cluster.StartWorker("staller", environment: new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "stall" });
         cluster.WaitForWorkers(1);
         var yaml = Yaml(rounds: 1, shards: 1);
-        var jobId = Submit(cluster, yaml);
+        var jobId = cluster.Submit(yaml);
         cluster.AwaitCondition(() => cluster.LogOf("staller").Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), "the staller to take the shard");
         cluster.StartWorker("honest");
 
@@ -161,7 +152,7 @@ public class FailureTests
         cluster.StartWorker("staller-1", environment: stall);
         cluster.StartWorker("staller-2", environment: stall);
         cluster.WaitForWorkers(2);
-        var jobId = Submit(cluster, TestSpecs.SyntheticYaml(rounds: 1, shards: 1, innerSteps: 5));
+        var jobId = cluster.Submit(TestSpecs.SyntheticYaml(rounds: 1, shards: 1, innerSteps: 5));
 
         var watched = cluster.Cli("watch", jobId, "--json");
         Assert.Equal(1, watched.ExitCode);
@@ -177,7 +168,7 @@ public class FailureTests
     {
         using var cluster = LocalCluster.Start(workers: 2);
         var yaml = Yaml(rounds: 1);
-        var jobId = Submit(cluster, yaml);
+        var jobId = cluster.Submit(yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
 
         // Freeze the victim so that no newer checkpoint lands, flip one bit of the latest one it uploaded
@@ -211,7 +202,7 @@ public class FailureTests
     {
         using var cluster = LocalCluster.Start(workers: 2);
         var yaml = Yaml(rounds: 4);
-        var jobId = Submit(cluster, yaml);
+        var jobId = cluster.Submit(yaml);
         var random = new Random(20261126);
         var kills = new List<string>();
         await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
@@ -259,7 +250,7 @@ public class FailureTests
         Finish(cluster, jobId);
 
         // Cancel mid-round: the worker drops its shard at once and is free again.
-        var longJob = Submit(cluster, Yaml(rounds: 5, shards: 1));
+        var longJob = cluster.Submit(Yaml(rounds: 5, shards: 1));
         await RunningShardPast(cluster, longJob, 60);
         Assert.Equal(0, cluster.Cli("cancel", longJob).ExitCode);
         // The shard (400 steps, a few seconds) is dropped, never finished, and the worker is free again.
@@ -275,7 +266,7 @@ public class FailureTests
         using var cluster = new LocalCluster();
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 6);
-        var jobId = Submit(cluster, yaml);
+        var jobId = cluster.Submit(yaml);
         cluster.AwaitCondition(() => cluster.Cli("logs", jobId).Stdout.Contains("round 0 started"), TimeSpan.FromSeconds(60), "round 0 to start");
 
         // With no worker yet, every blob on the coordinator is round 0's: flip a bit in each.
@@ -301,7 +292,7 @@ public class FailureTests
         using var database = PostgresTestDatabase.Create();
         using var cluster = LocalCluster.Start(workers: 1, db: database.ConnectionString);
         var yaml = Yaml(rounds: 3, shards: 1);
-        var jobId = Submit(cluster, yaml);
+        var jobId = cluster.Submit(yaml);
         await RunningShardPast(cluster, jobId, 60);
 
         Postgres("stop");

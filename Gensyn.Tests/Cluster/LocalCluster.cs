@@ -125,6 +125,16 @@ public sealed class LocalCluster : IDisposable
         WaitFor(() => Cli("workers", "--json") is { ExitCode: 0 } r && r.Stdout.Split("\"workerId\"").Length - 1 >= count,
             TimeSpan.FromSeconds(60), $"{count} worker(s) to register", null);
 
+    /// <summary>Writes <paramref name="yaml"/> to a spec file, submits it with the CLI (which deposits its budget) and returns the job id.</summary>
+    public string Submit(string yaml)
+    {
+        var spec = Path.Combine(Root, "job.yaml");
+        File.WriteAllText(spec, yaml);
+        var submitted = Cli("submit", spec, "--json");
+        Xunit.Assert.True(submitted.ExitCode == 0, submitted.Stderr + Logs());
+        return JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
+    }
+
     /// <summary>Runs a CLI command against this cluster's coordinators.</summary>
     public GensynProcess.Result Cli(params string[] args) =>
         GensynProcess.Run(DataDir("cli"), [.. args, "--coordinator", Coordinators]);

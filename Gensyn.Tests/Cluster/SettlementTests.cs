@@ -56,15 +56,6 @@ public class SettlementTests
         budget: { max-total: 1 }
         """;
 
-    private static string Submit(LocalCluster cluster, string yaml)
-    {
-        var spec = Path.Combine(cluster.Root, "job.yaml");
-        File.WriteAllText(spec, yaml);
-        var submitted = cluster.Cli("submit", spec, "--json");
-        Assert.True(submitted.ExitCode == 0, submitted.Stderr + cluster.Logs());
-        return JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
-    }
-
     /// <summary>Waits until the job has ended and every settlement it needs (the escrow's release last) is on chain.</summary>
     private static async Task<JobView> Settled(LocalCluster cluster, string jobId)
     {
@@ -105,7 +96,7 @@ public class SettlementTests
         foreach (var w in workers) stakes[w] = await chain.Bonded(cluster.AddressOf(w));
         Assert.All(stakes.Values, stake => Assert.True(stake >= Gens.ToMicros(10), "a devnet worker stakes the minimum before registering"));
 
-        var jobId = Submit(cluster, MnistYaml(rounds: 2));
+        var jobId = cluster.Submit(MnistYaml(rounds: 2));
         var requester = cluster.AddressOf("cli", "wallet.key");
         await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
         {
@@ -157,7 +148,7 @@ public class SettlementTests
         var stake = await chain.Bonded(lazy);
         var treasury = await chain.Balance(DevChain.DevAddress(DevChain.TreasuryAccount));
 
-        var jobId = Submit(cluster, CheatYaml);
+        var jobId = cluster.Submit(CheatYaml);
         var requester = cluster.AddressOf("cli", "wallet.key");
         var requesterBalance = await chain.Balance(requester);
         cluster.AwaitCondition(() => cluster.LogOf("lazy").Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), "the lazy worker to take a shard");
@@ -191,7 +182,7 @@ public class SettlementTests
         cluster.StartWorker("worker-1");
         cluster.StartWorker("worker-2");
         cluster.WaitForWorkers(2);
-        var jobId = Submit(cluster, MnistYaml(rounds: 2));
+        var jobId = cluster.Submit(MnistYaml(rounds: 2));
 
         // The coordinator kills itself (SIGKILL) right after sending round 1's payout, before it records the transaction.
         Assert.True(coordinator.WaitForExit(TimeSpan.FromMinutes(4)), "the coordinator did not crash after sending a payout\n" + cluster.Logs());

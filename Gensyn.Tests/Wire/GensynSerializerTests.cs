@@ -45,6 +45,11 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
     private const string Yaml = "name: wire-test\nmodel: { kind: mlp, hidden: [16] }\n";
 
     /// <summary>One realistic instance of every message type; a new message type needs one here.</summary>
+    private const string Address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+
+    private static readonly SettlementOrder Order = new("0x" + new string('e', 64), "job-0123abcd", SettlementKind.PayRound, 0,
+        [new SettlementPayee("worker-1", Address, 400_000), new SettlementPayee("worker-2", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", 400_000)], 10_000);
+
     private static IReadOnlyList<IGensynMessage> Samples(WireFixture f)
     {
         var view = new JobView("job-0123abcd", "mnist-mlp", JobPhase.Running, 1, 3, 2, 8, 1.0, At, null, null, null, null, null, null,
@@ -141,6 +146,32 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ReleaseWorker(null, f.ShardActor, Completed: false),
             new WorkerLost("worker-1"),
             new ShardCheckpointed("job-0123abcd", 2, 1, 3, "worker-1", 4, DigestC),
+            // Settlement
+            new GetChainInfo(),
+            new ChainInfo("http://127.0.0.1:8545", 31337, Address, Address, Address, true, 10_000_000, Address),
+            Order,
+            new SettlementSettled("job-0123abcd", Order.SettlementId, SettlementKind.PayRound, SettlementStatus.Confirmed, "0x" + new string('b', 64), 103_634, 800_000, "", At),
+            new SettlementIntended(Order, At),
+            new SettlementSent(Order.SettlementId, "0x" + new string('b', 64), At),
+            new SettlementFinished(new SettlementSettled("job-0123abcd", Order.SettlementId, SettlementKind.Slash, SettlementStatus.Reverted, null, 0, 0,
+                "ProviderStaking.SlashExceedsStake(requested: 10, slashable: 0)", At)),
+            new SettlementPosted(Order, new SettlementSettled("job-0123abcd", Order.SettlementId, SettlementKind.PayRound, SettlementStatus.Confirmed,
+                "0x" + new string('b', 64), 103_634, 800_000, "", At), At),
+            new JobSubmitted("job-0123abcd", Yaml, "/home/alice/jobs", At, Address, 5_000_000),
+            new JobSnapshot("job-0123abcd", Yaml, "/home/alice/jobs", JobPhase.Completed, At, At, null, 0, false, null, [], [], [], DigestA, null, null, [], [], null,
+                new SettlementSnapshot(Address, 5_000_000, [new RoundPayees(0, Order.Payees)], [],
+                    [new SettlementPosted(Order, new SettlementSettled("job-0123abcd", Order.SettlementId, SettlementKind.PayRound, SettlementStatus.Confirmed,
+                        "0x" + new string('b', 64), 103_634, 800_000, "", At), At)])),
+            new SubmitJob(Yaml, "/home/alice/jobs", "job-0123abcd", Address),
+            new StartJob("job-0123abcd", Yaml, "/home/alice/jobs", Address, 5_000_000),
+            finished with
+            {
+                Money = new MoneyView(Address, 5_000_000, 800_000, 4_200_000,
+                    [new SettlementView("round 1 payout", SettlementKind.PayRound, SettlementStatus.Confirmed, "0x" + new string('b', 64), 103_634, 800_000, "",
+                        Order.Payees), new SettlementView("slash of " + Address, SettlementKind.Slash, SettlementStatus.Confirmed, "0x" + new string('c', 64), 82_156,
+                        10_000_000, "", [], "0x" + new string('d', 64), Address)],
+                    ["escrow release"]),
+            },
         ];
     }
 
