@@ -38,6 +38,7 @@ if (which is "verification" or "verification-overhead" or "all")
 if (which is "verification" or "dispute" or "all")
     DisputeBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"));
 if (which is "settlement") SettlementBenchmark.Run(); // needs anvil (contracts-sol/build.sh): gas per job + SettlementActor round latency
+if (which is "scheduler" or "all") SchedulerBenchmark.Run();
 return 0;
 
 static string FindRepositoryRoot()

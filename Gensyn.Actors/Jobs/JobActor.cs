@@ -44,6 +44,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<int, (int Step, float Loss)> _progress = [];
     private readonly Dictionary<int, IActorRef> _shards = [];
     private readonly HashSet<int> _verifying = [];
+    private readonly Dictionary<int, string> _waiting = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly int _maxShardFailures;
     private bool _computing;
@@ -73,7 +74,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         });
 
         Command<StartJob>(Start);
-        Command<GetJobStatus>(_ => { if (Known()) Sender.Tell(_state.View(_progress, _verifying)); });
+        Command<GetJobStatus>(_ => { if (Known()) Sender.Tell(_state.View(_progress, _verifying, _waiting)); });
         Command<GetJobLog>(get =>
         {
             if (!Known()) return;
@@ -91,6 +92,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
 
         Command<ShardActor.AssignRequested>(OnAssignRequested);
         Command<ShardActor.Progress>(p => _progress[p.Shard] = (p.Step, p.Loss));
+        Command<ShardActor.WaitingForWorker>(w => _waiting[w.Shard] = w.Reason);
         Command<ShardActor.Judged>(OnJudged);
         Command<ShardActor.Verifying>(v =>
         {
@@ -234,6 +236,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
         var epoch = _state.NextEpoch(request.Shard);
         var child = Sender;
+        _waiting.Remove(request.Shard);
         Record(new ShardAssigned(_state.Round, request.Shard, epoch, request.WorkerId, DateTimeOffset.UtcNow), _ =>
         {
             _progress.Remove(request.Shard);
@@ -364,7 +367,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 {
                     var order = new ShardOrder(_state.JobId, _state.Round, shard.Shard, _state.SpecYaml, _state.BaseDirectory,
                         _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard], spec.Training.InnerSteps, spec.Verification.Samples,
-                        WorkerOptions.NumericClassFor(spec.Training.Threads), Excluded());
+                        WorkerOptions.NumericClassFor(spec.Training.Threads), Excluded(), Needs: Needs(spec));
                     Props ShardProps(ShardOrder o) => ShardActor.Props(o, _services.Registry, _services.Blobs, _services.Store, _services.Verifiers);
                     var props = _state.Replicas == 2
                         ? ReplicatedShardActor.Props(order, ShardProps, _services.Verifiers, _services.Blobs)
@@ -380,6 +383,14 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 break;
         }
     }
+
+    /// <summary>
+    /// What the job's shards need of a worker: the spec's device and memory, its price cap, and in replicated mode the job's
+    /// numeric class (the two replicas' roots are compared bit for bit).
+    /// </summary>
+    private static ShardNeeds Needs(JobSpec spec) => new(
+        spec.Requirements.Device.ToString().ToLowerInvariant(), spec.Requirements.MinMemoryGb, spec.Budget.MaxPricePerHour,
+        spec.Verification.Mode == VerificationMode.Replicated ? WorkerOptions.NumericClassFor(spec.Training.Threads) : null);
 
     private void Compute<T>(Task<T> work) where T : notnull
     {
@@ -405,5 +416,6 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         _shards.Clear();
         _progress.Clear();
         _verifying.Clear();
+        _waiting.Clear();
     }
 }

@@ -326,7 +326,8 @@ public sealed class JobState
     }
 
     /// <summary>The status view; shards in <paramref name="verifying"/> are being verified.</summary>
-    public JobView View(IReadOnlyDictionary<int, (int Step, float Loss)> progress, IReadOnlySet<int>? verifying = null) => new(
+    public JobView View(IReadOnlyDictionary<int, (int Step, float Loss)> progress, IReadOnlySet<int>? verifying = null,
+        IReadOnlyDictionary<int, string>? waiting = null) => new(
         JobId,
         Spec?.Name ?? "",
         Phase,
@@ -349,7 +350,8 @@ public sealed class JobState
                 s.WorkerId, s.Epoch,
                 s.Done ? Spec!.Training.InnerSteps : progress.TryGetValue(s.Shard, out var p) ? p.Step : 0,
                 Spec!.Training.InnerSteps,
-                s.Done ? s.MeanLoss : progress.TryGetValue(s.Shard, out var q) && !float.IsNaN(q.Loss) ? q.Loss : null)).ToList()
+                s.Done ? s.MeanLoss : progress.TryGetValue(s.Shard, out var q) && !float.IsNaN(q.Loss) ? q.Loss : null,
+                !s.Done && s.WorkerId is null && waiting?.TryGetValue(s.Shard, out var why) == true ? why : null)).ToList()
             : [],
         _verdicts.TakeLast(MaxVerdictsShown).ToList(),
         VerifySeconds,

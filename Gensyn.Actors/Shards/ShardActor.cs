@@ -27,7 +27,8 @@ public sealed record ShardOrder(
     int Samples,
     string NumericClass,
     IReadOnlyList<string> Excluded,
-    int Replica = -1)
+    int Replica = -1,
+    ShardNeeds? Needs = null)
 {
     /// <summary>One of two replicas of a replicated-mode shard (0 or 1), whose parent is a <see cref="ReplicatedShardActor"/>.</summary>
     public bool Replicated => Replica >= 0;
@@ -49,6 +50,9 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     public sealed record AssignRequested(int Shard, string WorkerId, IActorRef Worker, string Address = "", int Replica = -1) : INoSerializationVerificationNeeded;
     public sealed record AssignConfirmed(int Epoch, Sha256Digest? Resume) : INoSerializationVerificationNeeded;
     public sealed record Progress(int Shard, int Step, float Loss) : INoSerializationVerificationNeeded;
+
+    /// <summary>The scheduler has no worker for the shard yet, and why (shown by `status`).</summary>
+    public sealed record WaitingForWorker(int Shard, string Reason) : INoSerializationVerificationNeeded;
     public sealed record Checkpointed(ShardCheckpointed Checkpoint) : INoSerializationVerificationNeeded;
     public sealed record CheckpointUnusable(int Shard, Sha256Digest Checkpoint, string Reason) : INoSerializationVerificationNeeded;
     /// <summary>A result and its verdict; the parent persists both and answers <see cref="Accepted"/> or <see cref="Rejected"/>.</summary>
@@ -137,12 +141,13 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: false));
     }
 
-    private void AskForWorker() => _registry.Tell(new RequestWorker(_order.JobId, _order.Round, _order.Shard, Self, _excluded, _avoid));
+    private void AskForWorker() => _registry.Tell(new RequestWorker(_order.JobId, _order.Round, _order.Shard, Self, _excluded, _avoid, _order.Needs));
 
     private string Label => $"{_order.JobId} round {_order.Round} shard {_order.Shard}";
 
     private void Waiting()
     {
+        Receive<WorkerWaiting>(waiting => Context.Parent.Tell(new WaitingForWorker(_order.Shard, waiting.Reason)));
         Receive<WorkerGranted>(granted =>
         {
             _granted = granted;

@@ -29,6 +29,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
     private sealed record RegisterTick : INoSerializationVerificationNeeded;
     private sealed record StakeOutcome(string Message, bool Ok) : INoSerializationVerificationNeeded;
+    private sealed record Measured(double StepsPerSecond) : INoSerializationVerificationNeeded;
     private enum ChainState { Unknown, Staking, Known }
     private sealed record Finished(ShardAssignment Assignment, string? Failure, Committed? Committed = null) : INoSerializationVerificationNeeded;
     private sealed record Answered(OpenSteps Request, string? Failure) : INoSerializationVerificationNeeded;
@@ -50,6 +51,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly IMaterializer _materializer = Context.Materializer();
     private IActorRef _client = ActorRefs.Nobody;
     private ChainState _chain = ChainState.Unknown;
+
+    /// <summary>Reference training steps per second on this worker's threads, measured at start (null until then).</summary>
+    private double? _throughput;
     private bool _registered;
     private ShardAssignment? _current;
     private CancellationTokenSource? _cancel;
@@ -70,9 +74,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             // On a network that settles on chain, a provider registers once its stake is in place.
             if (_chain == ChainState.Unknown) _client.Tell(new ClusterClient.Send(Jobs.JobsGateway.ServicePath, new GetChainInfo()));
-            if (_chain != ChainState.Known) return;
+            if (_chain != ChainState.Known || _throughput is not { } throughput) return;
             _client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, new RegisterWorker(
-                options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass, options.PricePerHour, _key.Address)));
+                options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass, options.PricePerHour, _key.Address, throughput)));
         });
         Receive<ChainInfo>(info =>
         {
@@ -80,6 +84,12 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _chain = ChainState.Staking;
             ProviderStake.EnsureAsync(info, _key).ContinueWith(t => new StakeOutcome(t.IsCompletedSuccessfully ? t.Result
                 : $"could not check this provider's stake on chain {info.ChainId}: {RevertReasons.Describe(t.Exception!.GetBaseException())}", t.IsCompletedSuccessfully)).PipeTo(Self);
+        });
+        Receive<Measured>(measured =>
+        {
+            _throughput = measured.StepsPerSecond;
+            _log.Info("Reference training step: {0:F1} steps/s on {1} thread(s)", measured.StepsPerSecond, options.Threads);
+            Self.Tell(new RegisterTick());
         });
         Receive<StakeOutcome>(outcome =>
         {
@@ -167,6 +177,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             .ToImmutableHashSet();
         _client = Context.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(Context.System).WithInitialContacts(contacts)), "client");
         _thread.WarmUp();
+        _thread.Run(() => ReferenceStep.MeasureStepsPerSecond(_options.Threads, TimeSpan.FromMilliseconds(500)))
+            .ContinueWith(t => new Measured(t.IsCompletedSuccessfully ? t.Result : 0)).PipeTo(Self);
         Self.Tell(new RegisterTick());
         Timers.StartPeriodicTimer("register", new RegisterTick(), TimeSpan.FromSeconds(3));
     }

@@ -54,7 +54,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         {
             Context.Watch(request.Requester);
             _state.Enqueue(new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester,
-                request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList()));
+                request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList(), request.Needs));
             if (_state.Workers.Count == 0)
                 _log.Info("{0} round {1} shard {2} waits: no worker is registered", request.JobId, request.Round, request.Shard);
             Dispatch();
@@ -62,6 +62,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         Receive<ReleaseWorker>(release =>
         {
             var worker = _state.Release(release.Requester, release.Completed);
+            _told.Remove(release.Requester);
             if (worker is not null && release.WorkerGone)
             {
                 // Its process is dead: never grant it again; a live one registers again within seconds.
@@ -75,7 +76,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         Receive<WorkerJudged>(judged => _state.Judged(judged.WorkerId, judged.Accepted));
         Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(w => new WorkerView(
             w.WorkerId, w.Device, w.MemoryGb, w.Threads, w.NumericClass, w.Price,
-            w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address, w.Accepted, w.Rejected, w.HonestStreak)).ToList())));
+            w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.Throughput)).ToList())));
         Receive<Terminated>(t =>
         {
             var (worker, grantedTo) = _state.Remove(t.ActorRef);
@@ -97,6 +98,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         Receive<RequesterGone>(gone =>
         {
             _state.Release(gone.Requester, completed: false);
+            _told.Remove(gone.Requester);
             Dispatch();
         });
     }
@@ -137,7 +139,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             holder.GrantedTo?.Tell(new WorkerLost(holder.WorkerId));
         }
         _state.Register(new WorkerEntry<IActorRef>(register.WorkerId, register.Worker, register.Device, register.MemoryGb,
-            register.Threads, register.NumericClass, register.PricePerHour, register.Address)).LastSeen = DateTime.UtcNow;
+            register.Threads, register.NumericClass, register.PricePerHour, register.Address, register.Throughput)).LastSeen = DateTime.UtcNow;
         if (!known)
         {
             Context.Watch(register.Worker);
@@ -183,7 +185,21 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         foreach (var (request, worker) in _state.Match())
         {
             _log.Info("Granted worker {0} to {1}", worker.WorkerId, request.Label);
+            _told.Remove(request.Requester);
             request.Requester.Tell(new WorkerGranted(worker.WorkerId, worker.Ref, worker.Threads, worker.NumericClass, worker.Address, worker.HonestStreak));
         }
+        // Each waiting shard hears why it waits, whenever the reason changes (shards with the same needs share one answer).
+        var reasons = new Dictionary<string, string>();
+        foreach (var request in _state.Queue)
+        {
+            var key = $"{request.Needs}|{string.Join(',', request.Exclude ?? [])}|{string.Join(',', request.ExcludeAddresses ?? [])}";
+            if (!reasons.TryGetValue(key, out var reason)) reasons[key] = reason = _state.WhyWaiting(request);
+            if (_told.TryGetValue(request.Requester, out var told) && told == reason) continue;
+            _told[request.Requester] = reason;
+            request.Requester.Tell(new WorkerWaiting(request.JobId, request.Round, request.Shard, reason));
+        }
     }
+
+    /// <summary>The last waiting reason each waiting shard was told.</summary>
+    private readonly Dictionary<IActorRef, string> _told = [];
 }

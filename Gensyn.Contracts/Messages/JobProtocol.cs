@@ -88,7 +88,8 @@ public sealed record JobView(
 public sealed record RoundView(int Round, string CheckpointHash, string CheckpointDigest, double MeanLoss, IReadOnlyList<string> ShardRoots, IReadOnlyList<string> Workers,
                                double MatchRate = 1, bool Paid = true);
 
-public sealed record ShardView(int Shard, string State, string? WorkerId, int Epoch, int Step, int InnerSteps, double? Loss);
+/// <summary>One shard of the open round; <see cref="Waiting"/>: why no worker has it yet (a requirement no idle worker meets, or all busy).</summary>
+public sealed record ShardView(int Shard, string State, string? WorkerId, int Epoch, int Step, int InnerSteps, double? Loss, string? Waiting = null);
 
 /// <summary>One verdict as `status` shows it.</summary>
 public sealed record VerdictView(int Round, int Shard, int Epoch, string WorkerId, VerdictOutcome Outcome, string Reason, int Challenged);

@@ -7,6 +7,7 @@ namespace Gensyn.Contracts.Messages;
 /// <summary>
 /// A worker introduces itself to /user/workers; <see cref="Worker"/> is the ref all work goes to.
 /// <see cref="Address"/> is the Ethereum address of its key: every result and challenge answer it sends must be signed by it.
+/// <see cref="Throughput"/> is what it measured at start: reference training steps per second (0: not measured).
 /// </summary>
 public sealed record RegisterWorker(
     string WorkerId,
@@ -16,7 +17,8 @@ public sealed record RegisterWorker(
     int Threads,
     string NumericClass,
     double PricePerHour,
-    string Address) : IGensynMessage;
+    string Address,
+    double Throughput = 0) : IGensynMessage;
 
 public sealed record WorkerRegistered(string WorkerId) : IGensynMessage;
 
@@ -88,7 +90,8 @@ public sealed record WorkerView(
     string Address = "",
     int AcceptedResults = 0,
     int RejectedResults = 0,
-    int HonestStreak = 0);
+    int HonestStreak = 0,
+    double Throughput = 0);
 
 // Between ShardActors (on any coordinator) and the Scheduler singleton.
 
@@ -98,7 +101,16 @@ public sealed record WorkerView(
 /// (the other replica's, in replicated mode) are never granted to it.
 /// </summary>
 public sealed record RequestWorker(string JobId, int Round, int Shard, IActorRef Requester, IReadOnlyList<string>? Exclude = null,
-                                   IReadOnlyList<string>? ExcludeAddresses = null) : IGensynMessage;
+                                   IReadOnlyList<string>? ExcludeAddresses = null, ShardNeeds? Needs = null) : IGensynMessage;
+
+/// <summary>
+/// What a shard needs of its worker, from the job spec: a device kind ("any", "cpu", "cuda"), memory, a price cap
+/// (GENS per compute-hour), and, where verification compares results bit for bit across workers, a numeric class.
+/// </summary>
+public sealed record ShardNeeds(string Device, double MinMemoryGb, double MaxPricePerHour, string? NumericClass = null);
+
+/// <summary>The scheduler cannot place the shard yet; <see cref="Reason"/> says which requirement no idle worker meets.</summary>
+public sealed record WorkerWaiting(string JobId, int Round, int Shard, string Reason) : IGensynMessage;
 
 /// <summary>
 /// A worker for a shard. <see cref="Address"/> is the key its claims must be signed with; <see cref="HonestStreak"/> is

@@ -81,7 +81,10 @@ public static class StatusCommand
         if (j.Money is { } money) PrintMoney(money);
         var waiting = j.Shards.Count(s => s.State == "waiting");
         if (waiting > 0 && j.State is JobPhase.Queued or JobPhase.Running)
-            Console.WriteLine($"  {waiting} shard(s) waiting for a free worker (`gensyn workers` lists the registered ones)");
+        {
+            var why = j.Shards.Select(s => s.Waiting).FirstOrDefault(w => w is not null);
+            Console.WriteLine($"  {waiting} shard(s) waiting for a worker{(why is null ? "" : $": {why}")} (`gensyn workers` lists the registered ones)");
+        }
         if (j.Shards.Count > 0)
         {
             var shards = new Table().AddColumns("SHARD", "STATE", "WORKER", "EPOCH", "STEP", "LOSS");

@@ -16,15 +16,21 @@ public static class WorkerCommand
         var price = new Option<double>("--price") { Description = "Asking price per compute-hour, in GENS", DefaultValueFactory = _ => 0.2 };
         var port = new Option<int>("--port") { Description = "Port for coordinators to reach this worker (0: any free one)", DefaultValueFactory = _ => 0 };
         var host = new Option<string>("--host") { Description = "Address coordinators reach this worker at", DefaultValueFactory = _ => "127.0.0.1" };
+        var check = new Option<bool>("--check")
+        {
+            Description = "Measure this machine (device, memory, reference training throughput), say whether it meets the network's minimums, and exit without joining",
+        };
+        var json = ClusterCli.JsonOption();
         var command = new Command("worker", "Run a provider's worker: register with the coordinators and train the shards they assign")
         {
-            coordinator, id, threads, price, port, host,
+            coordinator, id, threads, price, port, host, check, json,
         };
         command.SetAction((parse, cancel) =>
         {
             var dataDir = parse.GetRequiredValue(GlobalOptions.DataDir);
             var t = parse.GetValue(threads);
             if (t is < 1 or > 1024) throw new CliInputException($"--threads: must be 1-1024, got {t}");
+            if (parse.GetValue(check)) return Task.FromResult(Check(t, parse.GetValue(json)));
             var p = parse.GetValue(price);
             if (p < 0 || double.IsNaN(p)) throw new CliInputException($"--price: must be >= 0, got {p}");
             var options = new WorkerOptions(WorkerId(parse.GetValue(id), dataDir),
@@ -32,6 +38,37 @@ public static class WorkerCommand
             return Run(options, parse.GetValue(port), parse.GetRequiredValue(host), cancel);
         });
         return command;
+    }
+
+    /// <summary>The network's minimums for GPU jobs; CPU workers may take small jobs and tests.</summary>
+    public const double GpuMinMemoryGb = 16;
+    public const double GpuMinBandwidthMbps = 50;
+
+    /// <summary><c>worker --check</c>: what this machine offers and whether it meets the minimums.</summary>
+    private static int Check(int threads, bool json)
+    {
+        var options = new WorkerOptions("check", [], Path.GetTempPath(), threads, 0);
+        using var thread = new Gensyn.Training.Training.TrainingThread("worker-check");
+        var throughput = thread.Run(() => Gensyn.Training.Training.ReferenceStep.MeasureStepsPerSecond(threads, TimeSpan.FromSeconds(2))).GetAwaiter().GetResult();
+        var gpu = options.Device == "cuda" && options.MemoryGb >= GpuMinMemoryGb;
+        var verdict = gpu
+            ? $"meets the minimums for GPU jobs ({GpuMinMemoryGb} GB; bandwidth is measured against a coordinator when the worker joins)"
+            : $"no CUDA device with {GpuMinMemoryGb} GB: not eligible for GPU jobs; eligible for CPU jobs (small work and tests)";
+        if (json)
+        {
+            Console.WriteLine(ClusterCli.JsonOf(new
+            {
+                device = options.Device, memoryGb = options.MemoryGb, threads, numericClass = options.NumericClass,
+                referenceStepsPerSecond = throughput, gpuJobs = gpu, cpuJobs = true, minimums = new { gpuMemoryGb = GpuMinMemoryGb, gpuBandwidthMbps = GpuMinBandwidthMbps },
+            }));
+            return ExitCodes.Success;
+        }
+        Console.WriteLine($"device          {options.Device}");
+        Console.WriteLine($"memory          {options.MemoryGb:0.#} GB");
+        Console.WriteLine($"threads         {threads} ({options.NumericClass})");
+        Console.WriteLine($"throughput      {throughput:0.#} reference steps/s (MLP 784-256-10, batch 64, forward + backward + update)");
+        Console.WriteLine($"verdict         {verdict}");
+        return ExitCodes.Success;
     }
 
     private static string WorkerId(string? given, string dataDir)

@@ -85,6 +85,8 @@ public class RegistryStakeTests : Akka.TestKit.Xunit2.TestKit
         var shard = CreateTestProbe();
         registry.Tell(new RequestWorker("job-0123abcd", 0, 0, shard.Ref));
 
+        // The shard hears only why it waits, never a grant.
+        Assert.Equal("no worker is registered", shard.ExpectMsg<WorkerWaiting>(Patience).Reason);
         shard.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
     }
 

@@ -126,6 +126,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                             new WorkerView("worker-2", "cpu", 7.8, 1, "cpu-x64-libtorch2.10-t1", 0.1, "idle", 1.0, null, 0)]),
             new RequestWorker("job-0123abcd", 2, 1, f.ShardActor),
             new RequestWorker("job-0123abcd", 2, 1, f.ShardActor, ["worker-3"], ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]),
+            new RequestWorker("job-0123abcd", 2, 1, f.ShardActor, null, null, new ShardNeeds("cuda", 16, 0.5, "cpu-x64-libtorch2.10-t1")),
+            new WorkerWaiting("job-0123abcd", 2, 1, "no registered worker meets the job's requirements (none of 3 offers device cuda)"),
             new WorkerGranted("worker-1", f.Worker, 2, "cpu-x64-libtorch2.10-t2", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", 12),
             new WorkerJudged("worker-1", Accepted: false),
             // Verification

@@ -1,0 +1,44 @@
+using System.Text.Json;
+using Gensyn.Contracts.Messages;
+using Gensyn.Node.Cli;
+using Gensyn.Tests.Cli;
+
+namespace Gensyn.Tests.Cluster;
+
+/// <summary>Matching through real processes: a job whose requirements no worker meets waits, and says why.</summary>
+[Collection("cluster")]
+public class MatchingClusterTests
+{
+    [Fact]
+    public async Task A_job_that_needs_a_gpu_waits_on_cpu_workers_and_status_says_which_requirement_is_unmet()
+    {
+        using var cluster = LocalCluster.Start(workers: 1);
+        var jobId = cluster.Submit(TestSpecs.SyntheticYaml(rounds: 1, shards: 1) + "\nrequirements: { device: cuda }\nbudget: { max-total: 1 }\n");
+        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        {
+            var shard = await cluster.AwaitConditionAsync(async () =>
+                await client.Ask(new GetJobStatus(jobId)) is JobView view ? view.Shards.FirstOrDefault(s => s.Waiting is not null) : null,
+                TimeSpan.FromSeconds(60), "the shard to report why it waits");
+            Assert.Equal("waiting", shard.State);
+            Assert.Equal("no registered worker meets the job's requirements (none of 1 offers device cuda)", shard.Waiting);
+        }
+        var status = cluster.Cli("status", jobId);
+        Assert.Contains("none of 1 offers device cuda", status.Stdout);
+        Assert.DoesNotContain("Assigned", cluster.LogOf("worker-1"));
+        Assert.Equal(0, cluster.Cli("cancel", jobId).ExitCode);
+    }
+
+    [Fact]
+    public void Worker_check_measures_the_machine_and_says_it_is_fit_for_cpu_jobs_only()
+    {
+        using var dir = new TempDirectory();
+        var result = GensynProcess.Run(dir.Path, "worker", "--check", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var report = JsonDocument.Parse(result.Stdout).RootElement;
+        Assert.Equal("cpu", report.GetProperty("device").GetString());
+        Assert.True(report.GetProperty("referenceStepsPerSecond").GetDouble() > 0);
+        Assert.True(report.GetProperty("memoryGb").GetDouble() > 0);
+        Assert.False(report.GetProperty("gpuJobs").GetBoolean());
+        Assert.True(report.GetProperty("cpuJobs").GetBoolean());
+    }
+}
