@@ -94,6 +94,22 @@ public sealed class LocalCluster : IDisposable
         return StartCoordinator(name, port, seeds, db);
     }
 
+    /// <summary>Stops coordinator <paramref name="name"/> the way Ctrl+C or a service manager does (SIGTERM), and waits for it to exit.</summary>
+    public void StopCoordinator(string name = "coordinator")
+    {
+        var (port, _, _, process) = _coordinators[name];
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString()])) term.WaitForExit();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(30))) throw new TimeoutException($"coordinator {name} did not stop within 30 s of SIGTERM\n{Logs()}");
+        WaitFor(() => PortFree(port), TimeSpan.FromSeconds(30), $"port {port} to be released by the stopped coordinator {name}", null);
+    }
+
+    /// <summary>Starts coordinator <paramref name="name"/> again with its port, seeds, journal and data directory.</summary>
+    public Process StartAgain(string name = "coordinator")
+    {
+        var (port, seeds, db, _) = _coordinators[name];
+        return StartCoordinator(name, port, seeds, db);
+    }
+
     private static bool PortFree(int port)
     {
         try

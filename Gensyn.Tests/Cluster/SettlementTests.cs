@@ -211,6 +211,32 @@ public class SettlementTests
     }
 
     [Fact]
+    public void A_restarted_coordinator_reuses_its_devnet_contracts_and_chain_state()
+    {
+        using var cluster = LocalCluster.Start(workers: 0);
+        var contracts = Path.Combine(cluster.DataDir("coordinator"), "chain", "contracts.json");
+        var recorded = File.ReadAllText(contracts);
+        Assert.Equal(0, Cli.GensynProcess.Run(cluster.DataDir("requester"), "wallet", "new").ExitCode);
+        var funded = Cli.GensynProcess.Run(cluster.DataDir("requester"), "wallet", "faucet", "123.5", "--coordinator", cluster.Coordinators);
+        Assert.True(funded.ExitCode == 0, funded.Stderr);
+        var before = JsonDocument.Parse(Cli.GensynProcess.Run(cluster.DataDir("requester"), "wallet", "balance", "--json", "--coordinator", cluster.Coordinators).Stdout)
+            .RootElement.GetProperty("gens").GetString();
+
+        // A clean stop takes the devnet down with the coordinator (its state is saved); a restart brings both back.
+        var anvil = JsonDocument.Parse(File.ReadAllText(Path.Combine(cluster.DataDir("coordinator"), "chain", "devnet.json"))).RootElement.GetProperty("Pid").GetInt32();
+        cluster.StopCoordinator();
+        Assert.True(System.Diagnostics.Process.GetProcesses().All(p => p.Id != anvil), "the devnet outlived a clean stop of its coordinator");
+        cluster.StartAgain();
+
+        Assert.Equal(recorded, File.ReadAllText(contracts));
+        Assert.Contains("Devnet: reusing the contracts", cluster.LogOf("coordinator"));
+        var after = Cli.GensynProcess.Run(cluster.DataDir("requester"), "wallet", "balance", "--json", "--coordinator", cluster.Coordinators);
+        Assert.True(after.ExitCode == 0, after.Stderr);
+        Assert.Equal("123.5", before);
+        Assert.Equal(before, JsonDocument.Parse(after.Stdout).RootElement.GetProperty("gens").GetString());
+    }
+
+    [Fact]
     public async Task Submitting_without_enough_balance_or_allowance_or_without_a_deposit_is_a_clear_error_and_creates_no_job()
     {
         using var cluster = LocalCluster.Start(workers: 0);
