@@ -13,7 +13,7 @@ var root = new RootCommand("gensyn: decentralized, verifiable neural-network tra
     {
         DemoCommand.Create(), TrainCommand.Create(), NodeCommand.Create(), WorkerCommand.Create(),
         SubmitCommand.Create(), StatusCommand.Create(), WatchCommand.Create(), LogsCommand.Create(),
-        CancelCommand.Create(), ResultCommand.Create(), WorkersCommand.Create(), WalletCommand.Create(), StakeCommand.Create(),
+        CancelCommand.Create(), ResultCommand.Create(), WorkersCommand.Create(), MarketCommand.Create(), WalletCommand.Create(), StakeCommand.Create(),
     },
 };
 

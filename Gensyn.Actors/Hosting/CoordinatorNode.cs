@@ -70,7 +70,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());
         if (chain is not null) SingletonManager(system, SettlementActor.Props(chain, region), SettlementActor.SingletonName);
-        var gateway = system.ActorOf(JobsGateway.Props(region, catalog, registry, chain), JobsGateway.Name);
+        var gateway = system.ActorOf(JobsGateway.Props(region, catalog, registry, chain, settlement), JobsGateway.Name);
 
         var receptionist = ClusterClientReceptionist.Get(system);
         receptionist.RegisterService(gateway);

@@ -21,10 +21,10 @@ public sealed partial class JobsGateway : ReceiveActor
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary><paramref name="chain"/>: the chain jobs are paid on; null on a network that does not settle (jobs need no deposit).</summary>
-    public static Props Props(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain = null) =>
-        Akka.Actor.Props.Create(() => new JobsGateway(jobRegion, catalog, registry, chain));
+    public static Props Props(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain = null, IActorRef? settlement = null) =>
+        Akka.Actor.Props.Create(() => new JobsGateway(jobRegion, catalog, registry, chain, settlement));
 
-    public JobsGateway(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain)
+    public JobsGateway(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain, IActorRef? settlement)
     {
         var log = Context.GetLogger();
         ReceiveAsync<SubmitJob>(async submit =>
@@ -97,6 +97,14 @@ public sealed partial class JobsGateway : ReceiveActor
             else jobRegion.Forward(command);
         });
         Receive<ListWorkers>(list => registry.Forward(list));
+        ReceiveAsync<GetMarket>(async get =>
+        {
+            var replyTo = Sender;
+            var market = await registry.Ask<MarketView>(get, AskTimeout);
+            var recent = settlement is null ? [] : await settlement.Ask<RecentSettlements>(new GetRecentSettlements(10), AskTimeout)
+                .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result.Settlements : []);
+            replyTo.Tell(market with { RecentSettlements = recent });
+        });
         ReceiveAsync<ListJobs>(async _ =>
         {
             var replyTo = Sender;

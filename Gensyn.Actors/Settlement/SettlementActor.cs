@@ -84,6 +84,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
             });
         });
         Command<Kick>(_ => Next());
+        Command<GetRecentSettlements>(get => Sender.Tell(new RecentSettlements(_outbox.Recent(get.Count))));
         Command<Sent>(sent => Persist(new SettlementSent(sent.SettlementId, sent.TxHash, DateTimeOffset.UtcNow), e =>
         {
             _outbox.Apply(e);

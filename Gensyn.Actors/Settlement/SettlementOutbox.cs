@@ -26,6 +26,11 @@ public sealed class SettlementOutbox
 
     public Entry? Find(string settlementId) => _entries.GetValueOrDefault(settlementId);
 
+    /// <summary>The last <paramref name="count"/> outcomes, newest first.</summary>
+    public IReadOnlyList<SettlementSettled> Recent(int count) => _finished.TakeLast(Math.Clamp(count, 0, 100)).Reverse().ToList();
+
+    private readonly List<SettlementSettled> _finished = [];
+
     /// <summary>What a new copy of <paramref name="order"/> needs: persisting (unknown), nothing (in progress), or its outcome again.</summary>
     public (bool IsNew, SettlementSettled? Outcome) Check(SettlementOrder order) =>
         _entries.TryGetValue(order.SettlementId, out var entry) ? (false, entry.Outcome) : (true, null);
@@ -44,6 +49,7 @@ public sealed class SettlementOutbox
             case SettlementFinished finished when _entries.TryGetValue(finished.Outcome.SettlementId, out var entry) && !entry.Finished:
                 _entries[finished.Outcome.SettlementId] = entry with { Outcome = finished.Outcome, TxHash = finished.Outcome.TxHash ?? entry.TxHash };
                 _queue.Remove(finished.Outcome.SettlementId);
+                _finished.Add(finished.Outcome);
                 break;
         }
     }

@@ -74,6 +74,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             Dispatch();
         });
         Receive<WorkerJudged>(judged => _state.Judged(judged.WorkerId, judged.Accepted));
+        Receive<GetMarket>(_ => Sender.Tell(new MarketView(Market.ClearingPrice.Classes(_state), [])));
         Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(w => new WorkerView(
             w.WorkerId, w.Device, w.MemoryGb, w.Threads, w.NumericClass, w.Price,
             w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.Throughput)).ToList())));

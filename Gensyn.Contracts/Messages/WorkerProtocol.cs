@@ -132,3 +132,21 @@ public sealed record WorkerLost(string WorkerId) : IGensynMessage;
 
 /// <summary>The worker uploaded its step-<see cref="LocalStep"/> checkpoint as blob <see cref="Checkpoint"/>: a reassigned shard can resume from it.</summary>
 public sealed record ShardCheckpointed(string JobId, int Round, int Shard, int Epoch, string WorkerId, int LocalStep, Sha256Digest Checkpoint) : IGensynMessage;
+
+// The market: what `gensyn market` shows.
+
+/// <summary>Ask any coordinator (/user/jobs) for the market: supply, demand and clearing prices per hardware class, and recent settlements.</summary>
+public sealed record GetMarket : IGensynMessage;
+
+/// <summary>
+/// One hardware class: <see cref="Registered"/> workers, <see cref="Idle"/> ones (the supply), queued shards they could take
+/// (<see cref="Demand"/>), the <see cref="ClearingPrice"/> (GENS per compute-hour; null without supply), and the asks.
+/// </summary>
+public sealed record MarketClassView(string Class, int Registered, int Idle, int Demand, double? ClearingPrice, double LowestAsk, double MedianAsk);
+
+public sealed record MarketView(IReadOnlyList<MarketClassView> Classes, IReadOnlyList<SettlementSettled> RecentSettlements) : IGensynMessage;
+
+/// <summary>Ask the SettlementActor for its latest outcomes.</summary>
+public sealed record GetRecentSettlements(int Count) : IGensynMessage;
+
+public sealed record RecentSettlements(IReadOnlyList<SettlementSettled> Settlements) : IGensynMessage;

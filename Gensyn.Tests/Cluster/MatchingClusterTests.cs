@@ -25,6 +25,14 @@ public class MatchingClusterTests
         var status = cluster.Cli("status", jobId);
         Assert.Contains("none of 1 offers device cuda", status.Stdout);
         Assert.DoesNotContain("Assigned", cluster.LogOf("worker-1"));
+        // The market sees one idle cpu worker at its ask, and no cpu demand (the shard needs cuda).
+        var market = cluster.Cli("market", "--json");
+        Assert.True(market.ExitCode == 0, market.Stderr);
+        var cpu = Assert.Single(JsonDocument.Parse(market.Stdout).RootElement.GetProperty("classes").EnumerateArray());
+        Assert.Equal("cpu", cpu.GetProperty("class").GetString());
+        Assert.Equal(1, cpu.GetProperty("idle").GetInt32());
+        Assert.Equal(0, cpu.GetProperty("demand").GetInt32());
+        Assert.Equal(0.2, cpu.GetProperty("clearingPrice").GetDouble());
         Assert.Equal(0, cluster.Cli("cancel", jobId).ExitCode);
     }
 

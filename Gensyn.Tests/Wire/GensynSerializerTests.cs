@@ -128,6 +128,11 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new RequestWorker("job-0123abcd", 2, 1, f.ShardActor, ["worker-3"], ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]),
             new RequestWorker("job-0123abcd", 2, 1, f.ShardActor, null, null, new ShardNeeds("cuda", 16, 0.5, "cpu-x64-libtorch2.10-t1")),
             new WorkerWaiting("job-0123abcd", 2, 1, "no registered worker meets the job's requirements (none of 3 offers device cuda)"),
+            new GetMarket(),
+            new MarketView([new MarketClassView("cpu", 3, 2, 5, 0.25, 0.1, 0.2), new MarketClassView("cuda", 1, 0, 4, null, 1.5, 1.5)],
+                [new SettlementSettled("job-0123abcd", Order.SettlementId, SettlementKind.Complete, SettlementStatus.Confirmed, "0x" + new string('b', 64), 86_519, 4_200_000, "", At)]),
+            new GetRecentSettlements(10),
+            new RecentSettlements([]),
             new WorkerGranted("worker-1", f.Worker, 2, "cpu-x64-libtorch2.10-t2", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", 12),
             new WorkerJudged("worker-1", Accepted: false),
             // Verification
