@@ -162,7 +162,10 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     {
         if (_state.Exists)
         {
-            Sender.Tell(new JobAccepted(_state.JobId, _state.Spec!.Name));
+            // The same submission again is answered as before; another spec under a taken id is refused.
+            Sender.Tell(_state.SpecYaml == start.SpecYaml && _state.Ledger.Payer == start.Payer
+                ? new JobAccepted(_state.JobId, _state.Spec!.Name)
+                : new JobRejected([$"job id {_state.JobId} is taken by another submission; submit again (a new id and deposit)"]));
             return;
         }
         JobSpec spec;

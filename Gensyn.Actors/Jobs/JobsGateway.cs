@@ -56,10 +56,16 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new JobRejected(["this network pays on chain: deposit the budget in escrow under a new job id first (`gensyn submit` does both)"]));
                 return;
             }
+            var signed = Contracts.Signing.ClaimSigner.Check(Contracts.Signing.SubmissionClaim.For(id, submit.SpecYaml), submit.Signature, payer);
+            if (!signed.Valid)
+            {
+                replyTo.Tell(new JobRejected([$"the submission of {id} is not signed by its payer {payer} ({signed.Reason}); `gensyn submit` signs it with the wallet that deposits"]));
+                return;
+            }
             try
             {
                 var runtime = await chain.WithinAsync(AskTimeout);
-                var (problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros);
+                var (problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros).WaitAsync(AskTimeout);
                 if (problem is not null)
                 {
                     log.Info("Rejected job {0}: {1}", id, problem);
@@ -79,7 +85,7 @@ public sealed partial class JobsGateway : ReceiveActor
             var replyTo = Sender;
             if (chain is null)
             {
-                replyTo.Tell(new RequestFailed("this network does not settle on chain", InvalidInput: false));
+                replyTo.Tell(new NoChain("this network does not settle on chain"));
                 return;
             }
             try
@@ -100,10 +106,17 @@ public sealed partial class JobsGateway : ReceiveActor
         ReceiveAsync<GetMarket>(async get =>
         {
             var replyTo = Sender;
-            var market = await registry.Ask<MarketView>(get, AskTimeout);
-            var recent = settlement is null ? [] : await settlement.Ask<RecentSettlements>(new GetRecentSettlements(10), AskTimeout)
-                .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result.Settlements : []);
-            replyTo.Tell(market with { RecentSettlements = recent });
+            try
+            {
+                var market = await registry.Ask<MarketView>(get, AskTimeout);
+                var recent = settlement is null ? [] : await settlement.Ask<RecentSettlements>(new GetRecentSettlements(10), AskTimeout)
+                    .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result.Settlements : []);
+                replyTo.Tell(market with { RecentSettlements = recent });
+            }
+            catch (Exception e)
+            {
+                replyTo.Tell(new RequestFailed($"the scheduler did not answer ({e.GetBaseException().Message}); try again", InvalidInput: false));
+            }
         });
         ReceiveAsync<ListJobs>(async _ =>
         {

@@ -71,6 +71,9 @@ public sealed class ChainRuntime
         return new ChainRuntime(settings, web3, (long)minimum);
     }
 
+    /// <summary>A deposit whose deadline is nearer than this does not start a job.</summary>
+    public static readonly TimeSpan MinimumDeadline = TimeSpan.FromHours(1);
+
     /// <summary>Why <paramref name="payer"/>'s deposit for <paramref name="jobId"/> cannot start the job, or null with the deposited amount.</summary>
     public async Task<(string? Problem, long DepositedMicros)> CheckDepositAsync(string jobId, string payer, long neededMicros)
     {
@@ -83,6 +86,11 @@ public sealed class ChainRuntime
             return ($"the deposit for {jobId} was made by {job.Requester}, not by {payer}", 0);
         if (job.Deposited < neededMicros)
             return ($"the deposit for {jobId} is {Gens.Format(job.Deposited)} GENS; the spec's budget.max-total needs {Gens.Format(neededMicros)} GENS", 0);
+        // The requester may reclaim the escrow after its deadline, and then no round could be paid: leave the job time to run.
+        var block = await Signer.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest());
+        var left = TimeSpan.FromSeconds((double)job.Deadline - (double)block.Timestamp.Value);
+        if (left < MinimumDeadline)
+            return ($"the deposit for {jobId} may be reclaimed in {Math.Max(0, left.TotalMinutes):0} minutes; deposit with a deadline at least {MinimumDeadline.TotalHours:0} hour(s) away (submit --deadline-hours)", 0);
         return (null, (long)job.Deposited);
     }
 
@@ -90,9 +98,10 @@ public sealed class ChainRuntime
     public async Task<string?> StakeProblemAsync(string provider)
     {
         var bonded = await Staking.BondedStakeAsync(provider);
-        return bonded >= MinimumStakeMicros && bonded > 0
+        var minimum = System.Numerics.BigInteger.Max(MinimumStakeMicros, 1);
+        return bonded >= minimum
             ? null
-            : $"provider {provider} has {Gens.Format(bonded)} GENS staked; registering needs {Gens.Format(MinimumStakeMicros)} GENS: run `gensyn stake {Gens.Format(MinimumStakeMicros)}`";
+            : $"provider {provider} has {Gens.Format(bonded)} GENS staked; registering needs {Gens.Format(minimum)} GENS: run `gensyn stake {Gens.Format(minimum - bonded)}`";
     }
 
     /// <summary>The receipt of <paramref name="txHash"/>, or null while it is not mined (or unknown to the chain).</summary>

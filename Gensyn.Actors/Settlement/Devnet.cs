@@ -166,7 +166,8 @@ public sealed class Devnet : IDisposable
         try
         {
             using var process = _process ?? Process.GetProcessById(_pid);
-            if (process.HasExited) return;
+            // An adopted pid is checked again: it could have been reused by another program since.
+            if (process.HasExited || (_process is null && !IsAnvil(_pid))) return;
             using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _pid.ToString()]) { UseShellExecute = false })) kill?.WaitForExit(2_000);
             if (!process.WaitForExit(5_000)) process.Kill();
         }

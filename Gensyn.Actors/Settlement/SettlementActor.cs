@@ -34,7 +34,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     private sealed record Sent(string SettlementId, string TxHash) : INoSerializationVerificationNeeded;
     private sealed record Done(SettlementSettled Outcome) : INoSerializationVerificationNeeded;
     private sealed record StepFailed(string SettlementId, string Reason) : INoSerializationVerificationNeeded;
-    private sealed record Pending(string SettlementId) : INoSerializationVerificationNeeded;
+    private sealed record Pending(string SettlementId, int PollMilliseconds) : INoSerializationVerificationNeeded;
 
     private readonly ChainLink _chain;
     private readonly IActorRef _notify;
@@ -44,8 +44,8 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     private readonly ushort _requesterShareBps;
     private bool _busy;
 
-    /// <summary>How soon a sent transaction's receipt is looked for again: a devnet mines at once, a real chain takes seconds.</summary>
-    private int _pendingPollMilliseconds = 500;
+    /// <summary>Cancelled when this actor stops: a step still running must not send after its successor took over.</summary>
+    private readonly CancellationTokenSource _stopping = new();
     private int _failures;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -91,10 +91,10 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
             _busy = false;
             Next();
         }));
-        Command<Pending>(_ =>
+        Command<Pending>(pending =>
         {
             _busy = false;
-            Timers.StartSingleTimer("kick", new Kick(), TimeSpan.FromMilliseconds(_pendingPollMilliseconds));
+            Timers.StartSingleTimer("kick", new Kick(), TimeSpan.FromMilliseconds(pending.PollMilliseconds));
         });
         Command<Done>(done => Persist(new SettlementFinished(done.Outcome), e =>
         {
@@ -118,6 +118,13 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         });
     }
 
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        base.PostStop();
+    }
+
     private static string Describe(SettlementOutbox.Entry e) => $"{e.Order.Label} of {e.Order.JobId}{(e.TxHash is null ? "" : $" (sent as {e.TxHash})")}";
 
     private void Next()
@@ -125,13 +132,18 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         if (_busy || _outbox.Next is not { } entry) return;
         _busy = true;
         var self = Self;
+        var stopping = _stopping.Token;
         Task.Run(async () =>
         {
             try
             {
                 var chain = await _chain.WithinAsync(TimeSpan.FromSeconds(30));
-                _pendingPollMilliseconds = chain.Settings.IsDevnet ? 20 : 1_000;
-                return await Step(entry, chain);
+                return await Step(entry, chain, stopping);
+            }
+            catch (Exception e) when (RevertReasons.CustomErrorName(e) is "EnforcedPause" or "AccessControlUnauthorizedAccount")
+            {
+                // Paused, or the key's role is being re-granted: it may go through later; never give the money up for it.
+                return new StepFailed(entry.Order.SettlementId, RevertReasons.Describe(e, ContractOf(entry.Order)));
             }
             catch (Exception e) when (RevertReasons.IsRevert(e))
             {
@@ -145,22 +157,26 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         }).PipeTo(self);
     }
 
-    private async Task<object> Step(SettlementOutbox.Entry entry, ChainRuntime chain)
+    private async Task<object> Step(SettlementOutbox.Entry entry, ChainRuntime chain, CancellationToken stopping)
     {
         var order = entry.Order;
+        var poll = chain.Settings.IsDevnet ? 20 : 1_000;
         if (entry.TxHash is { } hash)
         {
             if (await chain.ReceiptAsync(hash) is { } receipt) return new Done(await Mined(order, receipt, chain));
-            if (await chain.KnowsTransactionAsync(hash)) return new Pending(order.SettlementId);
+            if (await chain.KnowsTransactionAsync(hash)) return new Pending(order.SettlementId, poll);
             _log.Warning("Settlement: transaction {0} of {1} is unknown to the chain; looking for the settlement on chain", hash, order.SettlementId);
         }
+        // A transaction of the settlement key still waiting to be mined may be this order's (sent before a restart): wait for
+        // it first, so that the look-up below sees it.
+        if (await chain.HasPendingAsync()) return new Pending(order.SettlementId, poll);
         if (await FindOnChain(order, chain) is { } found)
         {
             _log.Info("Settlement: {0} of {1} is already on chain{2}; not sending it again", order.Label, order.JobId, found.Length > 0 ? $" (tx {found})" : "");
             return new Done(await AlreadySettled(order, found, chain));
         }
-        // A transaction of the settlement key still waiting to be mined may be this order's (sent before a restart): wait for it.
-        if (await chain.HasPendingAsync()) return new Pending(order.SettlementId);
+        // This actor is being stopped (a singleton hand-over): its successor decides; never send from a stopping one.
+        stopping.ThrowIfCancellationRequested();
         object sent;
         try
         {
@@ -196,7 +212,11 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     private static async Task<string?> FindOnChain(SettlementOrder order, ChainRuntime chain)
     {
         if (order.Kind == SettlementKind.Slash)
-            return await chain.FindByMarkerAsync(chain.Settings.Staking, EscrowIds.FromHex(order.EvidenceHash!));
+        {
+            var evidence = EscrowIds.FromHex(order.EvidenceHash!);
+            if (!await chain.Staking.EvidenceUsedAsync(evidence)) return null;
+            return await chain.FindByMarkerAsync(chain.Settings.Staking, evidence) ?? "";
+        }
         var id = EscrowIds.FromHex(order.SettlementId);
         if (!await chain.Escrow.SettlementUsedAsync(id)) return null;
         return await chain.FindByMarkerAsync(chain.Settings.Escrow, id) ?? "";
@@ -238,9 +258,12 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     private static async Task<SettlementSettled> Mined(SettlementOrder order, TransactionReceipt receipt, ChainRuntime chain)
     {
         var gas = ChainRuntime.GasOf(receipt);
-        return receipt.Status?.Value == 1
-            ? Outcome(order, SettlementStatus.Confirmed, receipt.TransactionHash, gas, await Amount(order, receipt, chain), "")
-            : Outcome(order, SettlementStatus.Reverted, receipt.TransactionHash, gas, 0, $"transaction {receipt.TransactionHash} reverted on chain");
+        if (receipt.Status?.Value == 1)
+            return Outcome(order, SettlementStatus.Confirmed, receipt.TransactionHash, gas, await Amount(order, receipt, chain), "");
+        // A second copy reverts when the first one settled the order (SettlementIdUsed, EvidenceUsed): the order is done.
+        if (await FindOnChain(order, chain) is { } settled && settled != receipt.TransactionHash)
+            return await AlreadySettled(order, settled, chain);
+        return Outcome(order, SettlementStatus.Reverted, receipt.TransactionHash, gas, 0, $"transaction {receipt.TransactionHash} reverted on chain");
     }
 
     /// <summary>What moved: a payout's total, the slashed amount, or the refund an escrow's close released.</summary>

@@ -93,7 +93,7 @@ public sealed class SchedulerState<TRef> where TRef : notnull
         var old = _workers[existing];
         if (EqualityComparer<TRef>.Default.Equals(old.Ref, worker.Ref)) return old;
         // The same identity from a new process: its old work is gone.
-        if (old.GrantedTo is { } holder) _granted.Remove(holder);
+        Ungrant(old);
         worker.Since = old.Since;
         worker.Completed = old.Completed;
         worker.Released = old.Released;
@@ -108,13 +108,21 @@ public sealed class SchedulerState<TRef> where TRef : notnull
         var worker = _workers.Find(w => EqualityComparer<TRef>.Default.Equals(w.Ref, workerRef));
         if (worker is null) return (null, default);
         _workers.Remove(worker);
-        if (worker.GrantedTo is { } holder) _granted.Remove(holder);
+        Ungrant(worker);
         return (worker, worker.GrantedTo);
+    }
+
+    /// <summary>Forgets the grant index entry that points at <paramref name="worker"/> (and only that one).</summary>
+    private void Ungrant(WorkerEntry<TRef> worker)
+    {
+        if (worker.GrantedTo is { } holder && _granted.TryGetValue(holder, out var granted) && ReferenceEquals(granted, worker)) _granted.Remove(holder);
     }
 
     /// <summary>Queues a request; a requester that asks again (e.g. with a longer exclusion list) keeps its place with the new request.</summary>
     public void Enqueue(WorkRequest<TRef> request)
     {
+        // A grant to this requester is on its way: it does not need a second worker.
+        if (_granted.ContainsKey(request.Requester)) return;
         if (_queued.Add(request.Requester))
         {
             _queue.Add(request);

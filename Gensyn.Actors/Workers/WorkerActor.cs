@@ -83,7 +83,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             if (_chain != ChainState.Unknown) return;
             _chain = ChainState.Staking;
             ProviderStake.EnsureAsync(info, _key).ContinueWith(t => new StakeOutcome(t.IsCompletedSuccessfully ? t.Result
-                : $"could not check this provider's stake on chain {info.ChainId}: {RevertReasons.Describe(t.Exception!.GetBaseException())}", t.IsCompletedSuccessfully)).PipeTo(Self);
+                : $"could not check this provider's stake on chain {info.ChainId}: {(t.Exception is { } e ? RevertReasons.Describe(e.GetBaseException()) : "cancelled")}",
+                t.IsCompletedSuccessfully)).PipeTo(Self);
         });
         Receive<Measured>(measured =>
         {
@@ -98,14 +99,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             else _log.Warning("{0}", outcome.Message);
             if (outcome.Ok) Self.Tell(new RegisterTick());
         });
-        Receive<RequestFailed>(failed =>
+        Receive<NoChain>(_ =>
         {
             // The coordinators do not settle on chain: nothing to stake.
             if (_chain != ChainState.Unknown) return;
             _chain = ChainState.Known;
-            _log.Debug("The coordinators answered: {0}", failed.Message);
             Self.Tell(new RegisterTick());
         });
+        // The coordinators cannot tell their chain yet: the next tick asks again.
+        Receive<RequestFailed>(failed => _log.Debug("The coordinators answered: {0}", failed.Message));
         Receive<WorkerRegistered>(_ =>
         {
             if (_registered) return;

@@ -31,7 +31,8 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     /// </summary>
     public static Props Props(Func<string, Task<string?>>? stakeProblem = null) => Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem));
 
-    private sealed record StakeChecked(string Address, string? Problem) : INoSerializationVerificationNeeded;
+    /// <summary>The chain's answer about a provider's stake; <see cref="ReadFailed"/>: no answer (the chain is unreachable), not a shortfall.</summary>
+    private sealed record StakeChecked(string Address, string? Problem, bool ReadFailed = false) : INoSerializationVerificationNeeded;
 
     /// <summary>A provider's stake, as last read from the chain: good ones are read again after a minute, short ones within seconds.</summary>
     private readonly Dictionary<string, (string? Problem, DateTime At)> _stakes = new(StringComparer.OrdinalIgnoreCase);
@@ -46,6 +47,14 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         Receive<StakeChecked>(c =>
         {
             _checking.Remove(c.Address);
+            if (c.ReadFailed)
+            {
+                // Keep what was last known (a registered worker stays registered); ask again soon.
+                _log.Warning("Could not read the stake of {0}: {1}", c.Address, c.Problem);
+                if (_stakes.TryGetValue(c.Address, out var last)) _stakes[c.Address] = (last.Problem, DateTime.UtcNow - TimeSpan.FromSeconds(50));
+                _waiting.Remove(c.Address);
+                return;
+            }
             _stakes[c.Address] = (c.Problem, DateTime.UtcNow);
             // The registration that asked for the check goes through now rather than at the worker's next one.
             if (_waiting.Remove(c.Address, out var register)) Register(register);
@@ -160,8 +169,9 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         if (stale && _checking.Add(register.Address))
         {
             var address = register.Address;
-            _stakeProblem(address).ContinueWith(t => new StakeChecked(address, t.IsCompletedSuccessfully ? t.Result
-                : $"could not read the stake of {address} from the chain ({t.Exception?.GetBaseException().Message}); retrying")).PipeTo(Self);
+            _stakeProblem(address).ContinueWith(t => t.IsCompletedSuccessfully
+                ? new StakeChecked(address, t.Result)
+                : new StakeChecked(address, t.Exception?.GetBaseException().Message ?? "the check was cancelled", ReadFailed: true)).PipeTo(Self);
         }
         if (!known)
         {

@@ -63,6 +63,12 @@ public static class ProviderStakingAbi
         [Parameter("address", "", 1)] public string Provider { get; set; } = "";
     }
 
+    [Function("evidenceUsed", "bool")]
+    public sealed class EvidenceUsedFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "", 1)] public byte[] EvidenceHash { get; set; } = new byte[32];
+    }
+
     [Function("unbondingStake", "uint256")]
     public sealed class UnbondingStakeFunction : FunctionMessage
     {
@@ -142,6 +148,12 @@ public static class ProviderStakingAbi
     public sealed class UnbondingNotReadyError
     {
         [Parameter("uint64", "releaseTime", 1)] public ulong ReleaseTime { get; set; }
+    }
+
+    [Error("EvidenceUsed")]
+    public sealed class EvidenceUsedError
+    {
+        [Parameter("bytes32", "evidenceHash", 1)] public byte[] EvidenceHash { get; set; } = new byte[32];
     }
 
     [Error("InvalidShareBps")]

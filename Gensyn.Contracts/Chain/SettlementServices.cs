@@ -62,6 +62,9 @@ public sealed class ProviderStakingService(IWeb3 web3, string address) : ChainCo
     public Task<BigInteger> UnbondingStakeAsync(string provider) =>
         QueryAsync<ProviderStakingAbi.UnbondingStakeFunction, BigInteger>(new() { Provider = provider });
 
+    public Task<bool> EvidenceUsedAsync(byte[] evidenceHash) =>
+        QueryAsync<ProviderStakingAbi.EvidenceUsedFunction, bool>(new() { EvidenceHash = evidenceHash });
+
     public Task<ulong> UnbondingReleaseTimeAsync(string provider) =>
         QueryAsync<ProviderStakingAbi.UnbondingReleaseTimeFunction, ulong>(new() { Provider = provider });
 

@@ -6,9 +6,10 @@ namespace Gensyn.Contracts.Messages;
 /// Submit a job: the spec's YAML text, validated again by the coordinator, and the folder that relative
 /// data paths in it are taken from (the spec file's folder on the requester's machine). On a network that
 /// settles on chain, the requester first deposits the budget in escrow under <see cref="JobId"/> (which it
-/// picks, see <c>JobsGateway.NewJobId</c>) from <see cref="Payer"/>; the job starts only once that deposit is on chain.
+/// picks, see <c>JobsGateway.NewJobId</c>) from <see cref="Payer"/>, and <see cref="Signature"/> (a <see cref="Signing.SubmissionClaim"/>
+/// signed by the payer) binds this spec to that deposit; the job starts only once the deposit is on chain.
 /// </summary>
-public sealed record SubmitJob(string SpecYaml, string BaseDirectory, string? JobId = null, string? Payer = null) : IGensynMessage;
+public sealed record SubmitJob(string SpecYaml, string BaseDirectory, string? JobId = null, string? Payer = null, string? Signature = null) : IGensynMessage;
 
 /// <summary>The job was persisted and will run.</summary>
 public sealed record JobAccepted(string JobId, string Name) : IGensynMessage;

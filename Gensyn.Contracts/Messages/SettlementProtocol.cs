@@ -3,8 +3,11 @@ namespace Gensyn.Contracts.Messages;
 // Settlement: which chain a network settles on, the orders a JobActor gives the SettlementActor (a cluster
 // singleton, the only signer of the settlement authority's key), the outcomes it reports back, and its outbox journal.
 
-/// <summary>Ask any coordinator (/user/jobs) which chain settles its jobs.</summary>
+/// <summary>Ask any coordinator (/user/jobs) which chain settles its jobs: <see cref="ChainInfo"/>, <see cref="NoChain"/>, or a <see cref="RequestFailed"/> while it cannot tell yet.</summary>
 public sealed record GetChainInfo : IGensynMessage;
+
+/// <summary>The network does not settle on chain: jobs need no deposit and providers no stake.</summary>
+public sealed record NoChain(string Reason) : IGensynMessage;
 
 /// <summary>
 /// The chain and contracts a network settles on. <see cref="IsDevnet"/>: a local anvil the coordinator started, where

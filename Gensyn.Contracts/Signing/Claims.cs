@@ -60,3 +60,21 @@ public sealed record OpeningClaim(
 
     public byte[] ComputeHash() => ClaimDigest.Hash(this);
 }
+
+/// <summary>
+/// "I, who deposited the budget of job <see cref="JobId"/>, submit the spec whose SHA-256 is <see cref="SpecSha256"/>."
+/// Signed by the requester's wallet, so that nobody else can start a job of their own on that deposit.
+/// </summary>
+public sealed record SubmissionClaim(string JobId, string SpecSha256) : IClaim
+{
+    public const string SubmissionDomain = "gensyn/submission/v1";
+
+    public string Domain => SubmissionDomain;
+
+    public byte[] ComputeHash() =>
+        Nethereum.Util.Sha3Keccack.Current.CalculateHash(System.Text.Encoding.UTF8.GetBytes($"{SubmissionDomain}\n{JobId}\n{SpecSha256}"));
+
+    /// <summary>The claim for a spec's exact text.</summary>
+    public static SubmissionClaim For(string jobId, string specYaml) =>
+        new(jobId, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(specYaml))));
+}

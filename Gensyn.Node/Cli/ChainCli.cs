@@ -153,6 +153,8 @@ public sealed class ChainOptions
             {
                 case ChainInfo info:
                     return new ChainSession(ChainCli.Settings(info), client);
+                case NoChain none:
+                    throw new ChainCommandException($"{none.Reason}; to use a chain directly, give --chain-rpc URL and --contracts FILE", ExitCodes.InvalidInput);
                 case RequestFailed failed:
                     throw new ChainCommandException($"{failed.Message}; to use a chain directly, give --chain-rpc URL and --contracts FILE",
                         failed.InvalidInput ? ExitCodes.InvalidInput : ExitCodes.Failure);

@@ -50,7 +50,7 @@ public static class SubmitCommand
                 if (deposit is not null)
                     Console.Error.WriteLine($"the deposit for {submit.JobId} stays in the escrow; its requester may reclaim it after {deposit.Deadline:yyyy-MM-dd HH:mm} UTC");
                 if (noChain is not null)
-                    Console.Error.WriteLine($"note: submitted without a deposit because the coordinator named no chain: {noChain.Message}");
+                    Console.Error.WriteLine($"note: submitted without a deposit because the coordinator named no chain: {noChain.Reason}");
                 return ClusterCli.Fail(reply);
             }
             if (!parse.GetValue(wait))
@@ -72,11 +72,11 @@ public static class SubmitCommand
     /// Sends a job to the coordinator; on a network that settles on chain, first deposits its budget from the wallet at
     /// <paramref name="walletPath"/> under a fresh job id (on a devnet a missing default wallet is created and funded).
     /// </summary>
-    internal static async Task<(IGensynMessage Reply, SubmitJob Submit, Deposit? Deposit, RequestFailed? NoChain)> SendAsync(
+    internal static async Task<(IGensynMessage Reply, SubmitJob Submit, Deposit? Deposit, NoChain? NoChain)> SendAsync(
         CoordinatorClient client, string yaml, string baseDirectory, JobSpec parsed, string walletPath, bool walletGiven, int hours, bool approve, CancellationToken cancel)
     {
         Deposit? deposit = null;
-        RequestFailed? noChain = null;
+        NoChain? noChain = null;
         SubmitJob submit;
         switch (await client.Ask(new GetChainInfo()))
         {
@@ -87,11 +87,11 @@ public static class SubmitCommand
                 var jobId = JobsGateway.NewJobId();
                 deposit = await DepositAsync(session, wallet, walletPath, walletGiven, jobId, parsed.DepositMicros, hours, approve);
                 Console.Error.WriteLine($"deposited {ChainCli.FormatGens(deposit.Micros)} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
-                submit = new SubmitJob(yaml, baseDirectory, jobId, wallet.Address);
+                submit = new SubmitJob(yaml, baseDirectory, jobId, wallet.Address, ClaimSigner.Sign(wallet, SubmissionClaim.For(jobId, yaml)));
                 break;
             }
-            case RequestFailed failed:
-                noChain = failed;
+            case NoChain none:
+                noChain = none;
                 submit = new SubmitJob(yaml, baseDirectory); // the network does not settle on chain: no deposit
                 break;
             case var other:

@@ -106,6 +106,19 @@ public sealed class ProviderStakingContractTests(ChainFixture f) : IClassFixture
     }
 
     [Fact]
+    public async Task One_piece_of_evidence_slashes_once()
+    {
+        await f.Staking(Provider).StakeAsync(Gens(300));
+        Assert.False(await f.Staking(0).EvidenceUsedAsync(Evidence));
+        await f.Staking(Authority).SlashAsync(f.Address(Provider), Gens(100), Evidence, f.Address(Requester), 0);
+        Assert.True(await f.Staking(0).EvidenceUsedAsync(Evidence));
+        var error = await Revert.With<ProviderStakingAbi.EvidenceUsedError>(
+            () => f.Staking(Authority).SlashAsync(f.Address(Provider), Gens(100), Evidence, f.Address(Requester), 0));
+        Assert.Equal(Evidence, error.EvidenceHash);
+        Assert.Equal(Gens(200), await f.Staking(0).BondedStakeAsync(f.Address(Provider)));
+    }
+
+    [Fact]
     public async Task Only_the_settlement_authority_slashes_and_only_the_admin_pauses_or_sets_the_minimum()
     {
         await f.Staking(Provider).StakeAsync(Gens(100));

@@ -201,9 +201,12 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                 var stake = m.Get(m.Bonded, p) + m.Get(m.Unbonding, p);
                 var amount = rng.Next(3) == 0 ? stake + Gens(rng.Next(1, 10)) : (stake == 0 ? Gens(1) : stake * rng.Next(1, 101) / 100);
                 var bps = (ushort)rng.Next(0, 10_001);
+                // Each fraud has its own evidence; one piece of evidence slashes once.
+                var evidence = new byte[32];
+                rng.NextBytes(evidence);
                 var ok = !m.StakingPaused && amount > 0 && amount <= stake;
                 return ($"slash {amount} of {stake} from {p}", ok,
-                    () => f.Staking(Authority).SlashAsync(f.Address(p), amount, new byte[32], f.Address(Requesters[0]), bps),
+                    () => f.Staking(Authority).SlashAsync(f.Address(p), amount, evidence, f.Address(Requesters[0]), bps),
                     () =>
                     {
                         var bonded = m.Get(m.Bonded, p);

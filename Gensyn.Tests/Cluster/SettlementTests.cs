@@ -260,9 +260,14 @@ public class SettlementTests
         // A requester that skips the deposit altogether is refused by the coordinator.
         await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
         {
-            var reply = await client.Ask(new SubmitJob(CheatYaml, cluster.Root, "job-0badc0de", cluster.AddressOf("poor", "wallet.key")));
+            var wallet = Gensyn.Contracts.Signing.WorkerKey.Load(Path.Combine(cluster.DataDir("poor"), "wallet.key"));
+            var signature = Gensyn.Contracts.Signing.ClaimSigner.Sign(wallet, Gensyn.Contracts.Signing.SubmissionClaim.For("job-0badc0de", CheatYaml));
+            var reply = await client.Ask(new SubmitJob(CheatYaml, cluster.Root, "job-0badc0de", wallet.Address, signature));
             var rejected = Assert.IsType<JobRejected>(reply);
             Assert.Contains("no deposit for job-0badc0de", Assert.Single(rejected.Errors));
+            // Nor can anyone start a job on someone else's deposit: the submission must be signed by the payer.
+            var forged = await client.Ask(new SubmitJob(CheatYaml, cluster.Root, "job-0badc0de", wallet.Address, null));
+            Assert.Contains("is not signed by its payer", Assert.Single(Assert.IsType<JobRejected>(forged).Errors));
         }
 
         var jobs = cluster.Cli("status", "--json");

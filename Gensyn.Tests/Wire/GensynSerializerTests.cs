@@ -155,6 +155,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ShardCheckpointed("job-0123abcd", 2, 1, 3, "worker-1", 4, DigestC),
             // Settlement
             new GetChainInfo(),
+            new NoChain("this network does not settle on chain"),
             new ChainInfo("http://127.0.0.1:8545", 31337, Address, Address, Address, true, 10_000_000, Address),
             Order,
             new SettlementSettled("job-0123abcd", Order.SettlementId, SettlementKind.PayRound, SettlementStatus.Confirmed, "0x" + new string('b', 64), 103_634, 800_000, "", At),

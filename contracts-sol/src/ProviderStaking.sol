@@ -34,6 +34,8 @@ contract ProviderStaking is AccessControl, Pausable, ReentrancyGuard {
     mapping(address => uint256) public unbondingStake;
     /// @notice When the provider's unbonding stake becomes withdrawable.
     mapping(address => uint64) public unbondingReleaseTime;
+    /// @notice Evidence hashes already slashed for: one fraud is punished once.
+    mapping(bytes32 => bool) public evidenceUsed;
 
     error ZeroAmount();
     error ZeroAddress();
@@ -42,6 +44,7 @@ contract ProviderStaking is AccessControl, Pausable, ReentrancyGuard {
     error UnbondingNotReady(uint64 releaseTime);
     error NothingToWithdraw();
     error InvalidShareBps(uint16 bps);
+    error EvidenceUsed(bytes32 evidenceHash);
 
     event Staked(address indexed provider, uint256 amount, uint256 bondedStake);
     event UnbondRequested(address indexed provider, uint256 amount, uint256 unbondingStake, uint64 releaseTime);
@@ -111,7 +114,8 @@ contract ProviderStaking is AccessControl, Pausable, ReentrancyGuard {
         token.safeTransfer(msg.sender, amount);
     }
 
-    /// @notice Slashes `amount` of the provider's stake (bonded first, then unbonding) for proven fraud.
+    /// @notice Slashes `amount` of the provider's stake (bonded first, then unbonding) for proven fraud,
+    /// once per `evidenceHash`.
     /// `requesterShareBps` of it goes to `requesterShareTo`, the rest to the treasury.
     function slash(
         address provider,
@@ -123,6 +127,8 @@ contract ProviderStaking is AccessControl, Pausable, ReentrancyGuard {
         if (amount == 0) revert ZeroAmount();
         if (requesterShareBps > BPS_DENOMINATOR) revert InvalidShareBps(requesterShareBps);
         if (requesterShareBps > 0 && requesterShareTo == address(0)) revert ZeroAddress();
+        if (evidenceUsed[evidenceHash]) revert EvidenceUsed(evidenceHash);
+        evidenceUsed[evidenceHash] = true;
         uint256 bonded = bondedStake[provider];
         uint256 unbonding = unbondingStake[provider];
         if (amount > bonded + unbonding) revert SlashExceedsStake(amount, bonded + unbonding);
