@@ -12,7 +12,7 @@ namespace Gensyn.Actors.Settlement;
 /// <summary>
 /// The only signer of the coordinator's settlement key (a cluster singleton). Its journal is an outbox: an order is
 /// persisted before its transaction is sent, the transaction hash as soon as it is known, the outcome once the receipt
-/// is seen. Orders run one at a time. On a restart an unfinished order is resumed by its hash or, failing that, by its
+/// is seen. Orders run one at a time, oldest first; one that fails for now waits behind the others. On a restart an unfinished order is resumed by its hash or, failing that, by its
 /// settlement id on chain (the escrow's <c>settlementUsed</c>, a slash's evidence-hash event): only what the chain never
 /// saw is sent again, so nothing is paid twice. RPC failures retry with backoff (up to 30 s); a revert is final and
 /// reported with its decoded reason. Outcomes go to the job's entity (<see cref="SettlementSettled"/>).
@@ -38,7 +38,12 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
 
     private readonly ChainLink _chain;
     private readonly IActorRef _notify;
-    private readonly SettlementOutbox _outbox = new();
+    private SettlementOutbox _outbox = new();
+
+    /// <summary>A snapshot every this many events bounds what a recovery replays.</summary>
+    public const int SnapshotEvery = 100;
+
+    private long _snapshotAt;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly long _slashMicros;
     private readonly ushort _requesterShareBps;
@@ -62,6 +67,12 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         _slashMicros = Gens.ToMicros(config.GetDouble(SlashAmountSetting, 10));
         _requesterShareBps = (ushort)Math.Clamp(config.GetInt(RequesterShareSetting, 5000), 0, 10_000);
 
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is not SettlementOutboxSnapshot snapshot) return;
+            _outbox = SettlementOutbox.FromSnapshot(snapshot);
+            _snapshotAt = offer.Metadata.SequenceNr;
+        });
         Recover<ISettlementEvent>(e => _outbox.Apply(e));
         Recover<RecoveryCompleted>(_ =>
         {
@@ -96,9 +107,18 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
             _busy = false;
             Timers.StartSingleTimer("kick", new Kick(), TimeSpan.FromMilliseconds(pending.PollMilliseconds));
         });
+        Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(failed => _log.Warning("Settlement: snapshot failed ({0}); recovery will replay more events", failed.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning("Settlement: could not delete old snapshots ({0})", failed.Cause.Message));
         Command<Done>(done => Persist(new SettlementFinished(done.Outcome), e =>
         {
             _outbox.Apply(e);
+            if (LastSequenceNr - _snapshotAt >= SnapshotEvery)
+            {
+                SaveSnapshot(_outbox.ToSnapshot());
+                _snapshotAt = LastSequenceNr;
+            }
             _busy = false;
             _failures = 0;
             var o = done.Outcome;
@@ -111,6 +131,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         Command<StepFailed>(failed =>
         {
             _busy = false;
+            _outbox.Defer(failed.SettlementId);
             _failures++;
             var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(_failures, 6)) / 2));
             _log.Warning("Settlement: {0} failed ({1}); retrying in {2:0.#} s", failed.SettlementId, failed.Reason, delay.TotalSeconds);

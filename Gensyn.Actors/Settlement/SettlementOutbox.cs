@@ -26,6 +26,15 @@ public sealed class SettlementOutbox
 
     public Entry? Find(string settlementId) => _entries.GetValueOrDefault(settlementId);
 
+    /// <summary>
+    /// Moves an order that failed for now behind the others, so one that keeps failing (a paused contract) does not hold
+    /// up the rest. Not journalled: after a restart the orders run in their original order again.
+    /// </summary>
+    public void Defer(string settlementId)
+    {
+        if (_queue.Remove(settlementId)) _queue.Add(settlementId);
+    }
+
     /// <summary>The last <paramref name="count"/> outcomes, newest first.</summary>
     public IReadOnlyList<SettlementSettled> Recent(int count) => _finished.TakeLast(Math.Clamp(count, 0, 100)).Reverse().ToList();
 
@@ -34,6 +43,18 @@ public sealed class SettlementOutbox
     /// <summary>What a new copy of <paramref name="order"/> needs: persisting (unknown), nothing (in progress), or its outcome again.</summary>
     public (bool IsNew, SettlementSettled? Outcome) Check(SettlementOrder order) =>
         _entries.TryGetValue(order.SettlementId, out var entry) ? (false, entry.Outcome) : (true, null);
+
+    public SettlementOutboxSnapshot ToSnapshot() =>
+        new(_entries.Values.Select(e => new OutboxEntry(e.Order, e.TxHash, e.Outcome)).ToList(), _queue.ToList());
+
+    public static SettlementOutbox FromSnapshot(SettlementOutboxSnapshot snapshot)
+    {
+        var outbox = new SettlementOutbox();
+        foreach (var e in snapshot.Entries) outbox._entries[e.Order.SettlementId] = new Entry(e.Order, e.TxHash, e.Outcome);
+        outbox._queue.AddRange(snapshot.Queue.Where(id => outbox._entries.TryGetValue(id, out var e) && !e.Finished));
+        outbox._finished.AddRange(snapshot.Entries.Select(e => e.Outcome).OfType<SettlementSettled>().OrderBy(o => o.At));
+        return outbox;
+    }
 
     public void Apply(ISettlementEvent e)
     {

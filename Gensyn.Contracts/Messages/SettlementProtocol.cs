@@ -78,6 +78,12 @@ public sealed record SettlementSent(string SettlementId, string TxHash, DateTime
 
 public sealed record SettlementFinished(SettlementSettled Outcome) : ISettlementEvent;
 
+/// <summary>The outbox's whole state, saved every so many events so that a recovery (a singleton hand-over) replays only the rest.</summary>
+public sealed record SettlementOutboxSnapshot(IReadOnlyList<OutboxEntry> Entries, IReadOnlyList<string> Queue) : IPersistedOnly;
+
+/// <summary>One order in a <see cref="SettlementOutboxSnapshot"/>: its hash once sent, its outcome once finished.</summary>
+public sealed record OutboxEntry(SettlementOrder Order, string? TxHash, SettlementSettled? Outcome);
+
 /// <summary>A job's money as `status` shows it: the deposit, what was paid, slashed and refunded, and every transaction.</summary>
 public sealed record MoneyView(
     string Payer,

@@ -243,8 +243,8 @@ public class FailureTests
         string status;
         var clock = Stopwatch.StartNew();
         do status = cluster.Cli("status", jobId).Stdout;
-        while (!status.Contains("waiting for a free worker") && clock.Elapsed < TimeSpan.FromSeconds(60));
-        Assert.Contains("2 shard(s) waiting for a free worker", status);
+        while (!status.Contains("waiting for a worker") && clock.Elapsed < TimeSpan.FromSeconds(60));
+        Assert.Contains("2 shard(s) waiting for a worker: no worker is registered", status);
 
         cluster.StartWorker("worker-1");
         Finish(cluster, jobId);

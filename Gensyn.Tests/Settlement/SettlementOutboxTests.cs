@@ -42,6 +42,38 @@ public class SettlementOutboxTests
     }
 
     [Fact]
+    public void A_snapshot_restores_every_order_its_hash_its_outcome_and_the_queue()
+    {
+        var outbox = With(new SettlementIntended(Order("0xa"), T0), new SettlementIntended(Order("0xb"), T0), new SettlementIntended(Order("0xc"), T0),
+            new SettlementSent("0xb", "0xhash-b", T0), new SettlementFinished(Outcome("0xa")));
+
+        var restored = SettlementOutbox.FromSnapshot(outbox.ToSnapshot());
+
+        Assert.Equal(["0xb", "0xc"], restored.Unfinished.Select(e => e.Order.SettlementId));
+        Assert.Equal("0xhash-b", restored.Find("0xb")!.TxHash);
+        Assert.Equal(outbox.Check(Order("0xa")), restored.Check(Order("0xa")));
+        Assert.Equal(outbox.Recent(10), restored.Recent(10));
+        // Events after the snapshot apply on top as usual.
+        restored.Apply(new SettlementFinished(Outcome("0xb")));
+        Assert.Equal("0xc", restored.Next!.Order.SettlementId);
+    }
+
+    [Fact]
+    public void An_order_that_fails_for_now_waits_behind_the_others_and_keeps_its_hash()
+    {
+        var outbox = With(new SettlementIntended(Order("0xa"), T0), new SettlementIntended(Order("0xb"), T0), new SettlementSent("0xa", "0xhash", T0));
+
+        outbox.Defer("0xa");
+        Assert.Equal(["0xb", "0xa"], outbox.Unfinished.Select(e => e.Order.SettlementId));
+        Assert.Equal("0xhash", outbox.Find("0xa")!.TxHash);
+
+        // A finished order is not brought back by deferring it.
+        outbox.Apply(new SettlementFinished(Outcome("0xb")));
+        outbox.Defer("0xb");
+        Assert.Equal(["0xa"], outbox.Unfinished.Select(e => e.Order.SettlementId));
+    }
+
+    [Fact]
     public void Orders_come_out_one_at_a_time_in_the_order_they_arrived()
     {
         var outbox = With(new SettlementIntended(Order("0xa"), T0), new SettlementIntended(Order("0xb"), T0), new SettlementIntended(Order("0xc"), T0));
