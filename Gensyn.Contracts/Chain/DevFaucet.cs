@@ -33,6 +33,30 @@ public static class DevFaucet
         if (gensMicros == 0) return;
 
         var token = new GensynTokenService(web3, tokenAddress);
-        await token.SendAsync(new GensynTokenAbi.MintFunction { FromAddress = DevChain.DevAddress(0), To = to, Amount = gensMicros }, ct);
+        // Mints of one process go one at a time; two processes can still race for dev account 0's next nonce
+        // ("replacement transaction underpriced", "nonce too low"): the loser tries again.
+        await Gate.WaitAsync(ct);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await token.SendAsync(new GensynTokenAbi.MintFunction { FromAddress = DevChain.DevAddress(0), To = to, Amount = gensMicros }, ct);
+                    return;
+                }
+                catch (Nethereum.JsonRpc.Client.RpcResponseException e) when (attempt < 10 &&
+                    (e.Message.Contains("underpriced", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("nonce", StringComparison.OrdinalIgnoreCase)))
+                {
+                    await Task.Delay(20 * attempt, ct);
+                }
+            }
+        }
+        finally
+        {
+            Gate.Release();
+        }
     }
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
 }
