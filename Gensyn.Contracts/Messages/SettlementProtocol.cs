@@ -91,7 +91,14 @@ public sealed record MoneyView(
     long PaidMicros,
     long RefundedMicros,
     IReadOnlyList<SettlementView> Settlements,
-    IReadOnlyList<string> Pending);
+    IReadOnlyList<string> Pending)
+{
+    /// <summary>Each worker's total over the job's confirmed payouts, by worker id.</summary>
+    public IReadOnlyList<SettlementPayee> PaidPerWorker() =>
+        Settlements.Where(s => s is { Kind: SettlementKind.PayRound, Status: SettlementStatus.Confirmed }).SelectMany(s => s.Payees)
+            .GroupBy(p => p.Address, StringComparer.OrdinalIgnoreCase)
+            .Select(g => new SettlementPayee(g.First().WorkerId, g.Key, g.Sum(p => p.Micros))).OrderBy(p => p.WorkerId, StringComparer.Ordinal).ToList();
+}
 
 /// <summary>One settlement of a job; <see cref="EvidenceHash"/> is what a slash recorded on chain.</summary>
 public sealed record SettlementView(string Label, SettlementKind Kind, SettlementStatus Status, string? TxHash, long GasUsed, long AmountMicros, string Reason,

@@ -74,7 +74,7 @@ public static class DemoCommand
                 money = view.Money is { } m ? new
                 {
                     requester = m.Payer, deposit = Gens.Format(m.DepositMicros), paid = Gens.Format(m.PaidMicros), refunded = Gens.Format(m.RefundedMicros),
-                    workers = PaidPerWorker(m).Select(p => new { workerId = p.WorkerId, address = p.Address, paid = Gens.Format(p.Micros) }),
+                    workers = m.PaidPerWorker().Select(p => new { workerId = p.WorkerId, address = p.Address, paid = Gens.Format(p.Micros) }),
                     transactions = m.Settlements.Select(t => new { t.Label, status = t.Status.ToString().ToLowerInvariant(), amount = Gens.Format(t.AmountMicros), t.TxHash, t.GasUsed }),
                 } : null,
             }));
@@ -90,7 +90,7 @@ public static class DemoCommand
             if (view.Money is { } m)
             {
                 Console.WriteLine($"  escrow        {Gens.Format(m.DepositMicros)} GENS deposited by the requester {m.Payer}");
-                foreach (var p in PaidPerWorker(m))
+                foreach (var p in m.PaidPerWorker())
                     Console.WriteLine($"  paid          {Gens.Format(p.Micros)} GENS to {p.WorkerId} ({p.Address})");
                 Console.WriteLine($"  refunded      {Gens.Format(m.RefundedMicros)} GENS to the requester; {m.Settlements.Count} transactions on the devnet " +
                                   $"(`gensyn status {view.JobId}` lists them; workers pull their pay with `gensyn wallet withdraw`)");
@@ -100,12 +100,6 @@ public static class DemoCommand
         }
         return ExitCodes.Success;
     }
-
-    /// <summary>Each worker's total over the job's confirmed payouts.</summary>
-    private static List<SettlementPayee> PaidPerWorker(MoneyView m) =>
-        m.Settlements.Where(s => s is { Kind: SettlementKind.PayRound, Status: SettlementStatus.Confirmed }).SelectMany(s => s.Payees)
-            .GroupBy(p => p.Address, StringComparer.OrdinalIgnoreCase)
-            .Select(g => new SettlementPayee(g.First().WorkerId, g.Key, g.Sum(p => p.Micros))).OrderBy(p => p.WorkerId, StringComparer.Ordinal).ToList();
 
     /// <summary>The job's view once its escrow is released (every payout confirmed), or as it is after 60 s.</summary>
     private static async Task<IGensynMessage> Settled(CoordinatorClient client, string jobId, CancellationToken cancel)
