@@ -322,7 +322,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         switch (computed.Result)
         {
             case JobCompute.PreparedRound prepared when !_state.RoundOpen && prepared.Round == _state.CompletedRounds:
-                Record(new RoundStarted(prepared.Round, prepared.Global, prepared.ShardStarts, prepared.Sizes, DateTimeOffset.UtcNow), e =>
+                Record(new RoundStarted(prepared.Round, prepared.Global, prepared.ShardStarts, prepared.Sizes, DateTimeOffset.UtcNow, prepared.ShardSteps), e =>
                 {
                     Advance();
                 });
@@ -369,8 +369,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 foreach (var shard in _state.Shards.Where(s => !s.Done && !_shards.ContainsKey(s.Shard)))
                 {
                     var order = new ShardOrder(_state.JobId, _state.Round, shard.Shard, _state.SpecYaml, _state.BaseDirectory,
-                        _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard], spec.Training.InnerSteps, spec.Verification.Samples,
-                        WorkerOptions.NumericClassFor(spec.Training.Threads), Excluded(), Needs: Needs(spec));
+                        _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard], _state.StepsOf(shard.Shard), spec.Verification.Samples,
+                        WorkerOptions.NumericClassFor(spec.Training.Threads), Excluded(), Needs: Needs(spec), Inference: spec.IsInference);
                     Props ShardProps(ShardOrder o) => ShardActor.Props(o, _services.Registry, _services.Blobs, _services.Store, _services.Verifiers);
                     var props = _state.Replicas == 2
                         ? ReplicatedShardActor.Props(order, ShardProps, _services.Verifiers, _services.Blobs)

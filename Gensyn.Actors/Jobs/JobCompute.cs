@@ -4,6 +4,7 @@ using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
+using Gensyn.Training.Inference;
 using Gensyn.Training.Optimizers;
 using Gensyn.Training.State;
 using Gensyn.Training.Training;
@@ -19,14 +20,18 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
 {
     // The last job's data and session, reused from its first round to its evaluation (training thread only).
     private (JobSpec Spec, DatasetSplits Data, TrainingSession Session)? _cached;
+    private (JobSpec Spec, DatasetSplits Data, InferenceSession Session)? _inference;
 
-    public sealed record PreparedRound(int Round, Sha256Digest Global, IReadOnlyList<Sha256Digest> ShardStarts, IReadOnlyList<long> Sizes);
+    /// <summary>A round's start: for an inference job every shard starts from the model, and <see cref="ShardSteps"/> counts each shard's batches.</summary>
+    public sealed record PreparedRound(int Round, Sha256Digest Global, IReadOnlyList<Sha256Digest> ShardStarts, IReadOnlyList<long> Sizes,
+                                       IReadOnlyList<int>? ShardSteps = null);
 
     public sealed record AggregatedRound(int Round, Sha256Digest Global, Sha256Digest Digest);
 
     /// <summary>Stores round <paramref name="round"/>'s global state and each shard's start state.</summary>
     public Task<PreparedRound> PrepareRound(JobSpec spec, int round, Sha256Digest? lastGlobal, IReadOnlyList<Sha256Digest>? lastShardEnds) => thread.Run(() =>
     {
+        if (spec.IsInference) return PrepareInference(spec);
         StateSnapshot global;
         IReadOnlyList<StateSnapshot> optimizers;
         if (round == 0)
@@ -55,6 +60,13 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
     /// <summary>The outer step over the shards' end states, in shard order.</summary>
     public Task<AggregatedRound> Aggregate(JobSpec spec, int round, Sha256Digest roundGlobal, IReadOnlyList<Sha256Digest> shardEnds) => thread.Run(() =>
     {
+        if (spec.IsInference)
+        {
+            // The shards' predictions, joined in shard order: the job's result, and its digest the final digest.
+            var joined = PredictionsFile.Serialize(PredictionsFile.Join(shardEnds.Select(LoadPredictions).ToList(), spec.Training.BatchSize));
+            var hash = blobs.Put(joined);
+            return new AggregatedRound(round, hash, hash);
+        }
         var global = Load(roundGlobal);
         var ends = shardEnds.Select(Load).ToList();
         var o = spec.Training.OuterOptimizer;
@@ -65,6 +77,7 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
     /// <summary>Evaluates the final state on the test set and stores the PyTorch-loadable model.</summary>
     public Task<JobCompleted> Finish(JobSpec spec, string jobId, Sha256Digest finalGlobal) => thread.Run(() =>
     {
+        if (spec.IsInference) return FinishInference(spec, finalGlobal);
         var global = Load(finalGlobal);
         var test = Session(spec).Evaluate(global);
         Forget(spec);
@@ -76,6 +89,43 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
         });
         return new JobCompleted(blobs.Put(model), model.Length, digest, test.Accuracy, test.Loss, test.Perplexity, DateTimeOffset.UtcNow);
     });
+
+    /// <summary>An inference job's one round: every shard starts from the weights (checked against the model), and has its share of the test split's batches.</summary>
+    private PreparedRound PrepareInference(JobSpec spec)
+    {
+        var session = Inference(spec);
+        var weights = session.LoadWeights(spec.Inference!.Weights);
+        var shards = Enumerable.Range(0, spec.Training.Shards).Select(session.Shard).ToList();
+        if (shards.Any(s => s.Count == 0))
+            throw new InvalidOperationException($"inference.shards: {shards.Count} shards for {session.Items} items leave a shard empty; use at most {session.Items}");
+        var bytes = CheckpointFile.Serialize(weights);
+        var hash = blobs.Put(bytes);
+        return new PreparedRound(0, hash, shards.Select(_ => hash).ToList(), shards.Select(_ => (long)bytes.Length).ToList(), shards.Select(s => s.Batches).ToList());
+    }
+
+    /// <summary>
+    /// An inference job's result: a CSV with each item's label, predicted class and logits (the model file's place), the accuracy and
+    /// mean cross-entropy against the labels, and the digest of the joined predictions as the final digest.
+    /// </summary>
+    private JobCompleted FinishInference(JobSpec spec, Sha256Digest joinedBlob)
+    {
+        var predictions = LoadPredictions(joinedBlob);
+        var labels = Inference(spec).Labels(0, predictions.Count);
+        Forget(spec);
+        var csv = PredictionsCsv.Write(predictions, labels, out var accuracy, out var loss);
+        return new JobCompleted(blobs.Put(csv), csv.Length, joinedBlob, accuracy, loss, null, DateTimeOffset.UtcNow);
+    }
+
+    private InferenceSession Inference(JobSpec spec)
+    {
+        if (_inference is { } c && c.Spec == spec) return c.Session;
+        Forget(null);
+        var data = DatasetLoader.Load(spec, dataDirectory);
+        _inference = (spec, data, new InferenceSession(spec, data));
+        return _inference.Value.Session;
+    }
+
+    private Predictions LoadPredictions(Sha256Digest hash) => PredictionsFile.Deserialize(blobs.Get(hash), $"blob {hash}");
 
     private StateSnapshot InitialState(JobSpec spec) => Session(spec).InitialState;
 
@@ -91,6 +141,12 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
     /// <summary>Drops the cached session (of <paramref name="spec"/> only, when given).</summary>
     private void Forget(JobSpec? spec)
     {
+        if (_inference is { } i && (spec is null || i.Spec == spec))
+        {
+            i.Session.Dispose();
+            i.Data.Dispose();
+            _inference = null;
+        }
         if (_cached is not { } c || (spec is not null && c.Spec != spec)) return;
         c.Session.Dispose();
         c.Data.Dispose();

@@ -66,6 +66,12 @@ public sealed class JobState
     public Sha256Digest? RoundGlobal { get; private set; }
     public IReadOnlyList<Sha256Digest> ShardStarts { get; private set; } = [];
     public IReadOnlyList<long> ShardStartSizes { get; private set; } = [];
+
+    /// <summary>An inference job's batches per shard (from its round's start); null for a training job.</summary>
+    public IReadOnlyList<int>? ShardSteps { get; private set; }
+
+    /// <summary>How many steps (training) or batches (inference) shard <paramref name="shard"/> of the open round runs.</summary>
+    public int StepsOf(int shard) => ShardSteps is { } steps && shard >= 0 && shard < steps.Count ? steps[shard] : Spec!.Training.InnerSteps;
     public IReadOnlyList<ShardRecord> Shards { get; private set; } = [];
 
     /// <summary>The global state after the last completed round (null before round 0 completes).</summary>
@@ -119,7 +125,9 @@ public sealed class JobState
                 Spec = JobSpecParser.Parse(s.SpecYaml, s.BaseDirectory);
                 SubmittedAt = s.At;
                 Phase = JobPhase.Queued;
-                Note(s.At, $"submitted {Spec.Name}: {Spec.Training.Rounds} round(s) x {Spec.Training.Shards} shard(s) x {Spec.Training.InnerSteps} step(s), seed {Spec.Training.Seed}");
+                Note(s.At, Spec.IsInference
+                    ? $"submitted {Spec.Name}: inference with {Path.GetFileName(Spec.Inference!.Weights)} in {Spec.Training.Shards} shard(s) of batches of {Spec.Training.BatchSize}"
+                    : $"submitted {Spec.Name}: {Spec.Training.Rounds} round(s) x {Spec.Training.Shards} shard(s) x {Spec.Training.InnerSteps} step(s), seed {Spec.Training.Seed}");
                 if (s.Payer is not null) Note(s.At, $"{s.Payer} deposited {Contracts.Chain.Gens.Format(s.DepositMicros)} GENS in escrow");
                 break;
             case RoundStarted r:
@@ -129,6 +137,7 @@ public sealed class JobState
                 RoundGlobal = r.GlobalState;
                 ShardStarts = r.ShardStarts;
                 ShardStartSizes = r.ShardStartSizes;
+                ShardSteps = r.ShardSteps;
                 Shards = Enumerable.Range(0, r.ShardStarts.Count).Select(i => new ShardRecord(i)).ToList();
                 RoundAccepted = RoundRejected = 0;
                 Note(r.At, $"round {r.Round} started from {Short(r.GlobalState)}");
@@ -246,7 +255,7 @@ public sealed class JobState
         LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList(),
         new VerificationSnapshot(RoundAccepted, RoundRejected, JobAccepted, JobRejected, TrainSeconds, VerifySeconds,
             _excluded.Order(StringComparer.Ordinal).ToList(), _verdicts.ToList()),
-        Ledger.ToSnapshot());
+        Ledger.ToSnapshot(), ShardSteps?.ToList());
 
     /// <summary>The state a snapshot describes (events after it are applied on top).</summary>
     public static JobState FromSnapshot(JobSnapshot s)
@@ -266,6 +275,7 @@ public sealed class JobState
             RoundGlobal = s.RoundGlobal,
             ShardStarts = s.ShardStarts,
             ShardStartSizes = s.ShardStartSizes,
+            ShardSteps = s.ShardSteps,
             Shards = s.Shards.Select(x =>
             {
                 var shard = new ShardRecord(x.Shard)
@@ -321,7 +331,7 @@ public sealed class JobState
         if (shard.Done) return $"shard {result.Shard} already has a result";
         if (!shard.Live.TryGetValue(result.Epoch, out var live) || live != result.WorkerId)
             return $"epoch {result.Epoch} from worker {result.WorkerId} is fenced out (current: {(shard.Live.Count == 0 ? "no live assignment" : string.Join("; ", shard.Live.Select(l => $"epoch {l.Key}, worker {l.Value}")))})";
-        if (result.Losses.Count != Spec!.Training.InnerSteps) return $"{result.Losses.Count} losses for {Spec.Training.InnerSteps} steps";
+        if (result.Losses.Count != StepsOf(result.Shard)) return $"{result.Losses.Count} losses for {StepsOf(result.Shard)} {(Spec!.IsInference ? "batches" : "steps")}";
         return null;
     }
 
@@ -348,15 +358,16 @@ public sealed class JobState
             ? Shards.Select(s => new ShardView(s.Shard,
                 s.Done ? "done" : s.WorkerId is null ? "waiting" : verifying?.Contains(s.Shard) == true ? "verifying" : "running",
                 s.WorkerId, s.Epoch,
-                s.Done ? Spec!.Training.InnerSteps : progress.TryGetValue(s.Shard, out var p) ? p.Step : 0,
-                Spec!.Training.InnerSteps,
+                s.Done ? StepsOf(s.Shard) : progress.TryGetValue(s.Shard, out var p) ? p.Step : 0,
+                StepsOf(s.Shard),
                 s.Done ? s.MeanLoss : progress.TryGetValue(s.Shard, out var q) && !float.IsNaN(q.Loss) ? q.Loss : null,
                 !s.Done && s.WorkerId is null && waiting?.TryGetValue(s.Shard, out var why) == true ? why : null)).ToList()
             : [],
         _verdicts.TakeLast(MaxVerdictsShown).ToList(),
         VerifySeconds,
         TrainSeconds,
-        Ledger.View(JobId, _history, Phase));
+        Ledger.View(JobId, _history, Phase),
+        Spec?.IsInference == true ? "inference" : "train");
 
     private const int MaxVerdictsShown = 50;
 

@@ -46,6 +46,11 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new JobRejected(e.Errors));
                 return;
             }
+            if (spec.Inference is { } inference && !File.Exists(inference.Weights))
+            {
+                replyTo.Tell(new JobRejected([$"inference.weights: {inference.Weights} not found; write it with `gensyn train --out` or `gensyn result --out`"]));
+                return;
+            }
             if (chain is null)
             {
                 jobRegion.Tell(new StartJob(NewJobId(), submit.SpecYaml, submit.BaseDirectory), replyTo);

@@ -13,7 +13,7 @@ namespace Gensyn.Actors.Shards;
 /// <summary>
 /// What a ShardActor needs to dispatch and verify its shard: <see cref="Samples"/> is the job's k,
 /// <see cref="NumericClass"/> the class the verifiers replay in, <see cref="Excluded"/> the workers the job
-/// no longer trusts.
+/// no longer trusts. For an <see cref="Inference"/> shard, <see cref="InnerSteps"/> is its number of batches.
 /// </summary>
 public sealed record ShardOrder(
     string JobId,
@@ -28,7 +28,8 @@ public sealed record ShardOrder(
     string NumericClass,
     IReadOnlyList<string> Excluded,
     int Replica = -1,
-    ShardNeeds? Needs = null)
+    ShardNeeds? Needs = null,
+    bool Inference = false)
 {
     /// <summary>One of two replicas of a replicated-mode shard (0 or 1), whose parent is a <see cref="ReplicatedShardActor"/>.</summary>
     public bool Replicated => Replica >= 0;
@@ -239,7 +240,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
                 LoseWorker("it revealed its result without sealing it first (replicated mode)", countsAsFailure: true);
                 return;
             }
-            Challenge(result);
+            if (_order.Inference) Recompute(result);
+            else Challenge(result);
         });
         Receive<ShardSealed>(seal =>
         {
@@ -339,6 +341,26 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer("challenge", new ChallengeExpired(_epoch), _challengeTimeout);
         Context.Parent.Tell(new Verifying(_order.Shard, true));
         Become(Challenging);
+    }
+
+    /// <summary>
+    /// An inference result: the worker delivered every prediction and committed to them, so nothing needs opening; the
+    /// batches to recompute are drawn as challenged steps are (after the commitment, from a fresh secret) and a verifier
+    /// recomputes them from the model.
+    /// </summary>
+    private void Recompute(ShardResult result)
+    {
+        var secret = ChallengeSampler.NewSecret();
+        var k = VerificationPolicy.Samples(_order.Samples, _granted!.HonestStreak);
+        var batches = VerificationPolicy.Draw(secret, _order.JobId, _order.Round, _order.Shard, result.MerkleRoot, _order.InnerSteps, 0, k);
+        _challenge = (result, batches, secret, false);
+        Timers.Cancel("stall");
+        _log.Info("{0}: worker {1} committed predictions {2}; recomputing {3} batch(es): {4}", Label, _workerId, result.MerkleRoot.ToString()[..12],
+            batches.Count, string.Join(", ", batches));
+        Context.Parent.Tell(new Verifying(_order.Shard, true));
+        Become(Challenging);
+        _verifiers.Tell(new VerifyShard(_order.JobId, _order.SpecYaml, _order.BaseDirectory, _order.Round, _order.Shard, _epoch, _workerId!,
+            _granted.Address, result.MerkleRoot, _order.StartState, result.EndState, batches, [], CrossClass, _blobs, Inference: true));
     }
 
     /// <summary>Whether the worker's results are bit-comparable with the verifiers' (else the tolerance check, which needs the states after too).</summary>

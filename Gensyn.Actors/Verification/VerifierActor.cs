@@ -35,6 +35,7 @@ public sealed class VerifierActor : ReceiveActor
     private readonly TrainingThread _thread = new("verifier");
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private (string Key, DatasetSplits Data, TrainingSession Session)? _session;
+    private (string Key, DatasetSplits Data, Training.Inference.InferenceSession Session)? _inference;
 
     public static Props Props(BlobStore store, string dataDirectory) => Akka.Actor.Props.Create(() => new VerifierActor(store, dataDirectory));
 
@@ -92,6 +93,8 @@ public sealed class VerifierActor : ReceiveActor
         {
             _session?.Session.Dispose();
             _session?.Data.Dispose();
+            _inference?.Session.Dispose();
+            _inference?.Data.Dispose();
             return true;
         });
         _thread.Dispose();
@@ -99,8 +102,13 @@ public sealed class VerifierActor : ReceiveActor
 
     private ShardVerdict Judge(VerifyShard request)
     {
-        var (session, examples) = Session(request);
-        var verdict = ShardJudge.Judge(request, session, examples, _store.Get, _tolerance);
+        ShardVerdict verdict;
+        if (request.Inference) verdict = InferenceJudge.Judge(request, InferenceSession(request.SpecYaml, request.BaseDirectory), _store.Get, _tolerance);
+        else
+        {
+            var (session, examples) = Session(request);
+            verdict = ShardJudge.Judge(request, session, examples, _store.Get, _tolerance);
+        }
         _log.Info("Verified {0} round {1} shard {2} from worker {3} in {4:F2} s: {5}", request.JobId, request.Round, request.Shard, request.WorkerId,
             verdict.VerifySeconds, verdict.Outcome);
         return verdict;
@@ -145,6 +153,22 @@ public sealed class VerifierActor : ReceiveActor
             _session = (key, data, new TrainingSession(spec, data));
         }
         return (_session.Value.Session, _session.Value.Data.Train.Count);
+    }
+
+    /// <summary>An inference job's model and items, kept while consecutive requests belong to the same job (training thread only).</summary>
+    private Training.Inference.InferenceSession InferenceSession(string specYaml, string baseDirectory)
+    {
+        var key = baseDirectory + "\n" + specYaml;
+        if (_inference is not { } cached || cached.Key != key)
+        {
+            _inference?.Session.Dispose();
+            _inference?.Data.Dispose();
+            _inference = null;
+            var spec = JobSpecParser.Parse(specYaml, baseDirectory);
+            var data = DatasetLoader.Load(spec, _dataDirectory);
+            _inference = (key, data, new Training.Inference.InferenceSession(spec, data));
+        }
+        return _inference.Value.Session;
     }
 
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>

@@ -12,6 +12,7 @@ using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
+using Gensyn.Training.Inference;
 using Gensyn.Training.Training;
 using Gensyn.Training.Verification;
 
@@ -36,7 +37,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     /// <summary>The last shard this worker committed to (its signed result), kept until it is judged or abandoned.</summary>
     /// <summary>In replicated mode the result waits behind <see cref="Seal"/> until both replicas sealed; <see cref="Result"/> then carries the salt.</summary>
-    private sealed record Committed(ShardAssignment Assignment, ShardTrajectory Trajectory, MerkleTree Tree, ShardResult Result, Sha256Digest? Seal = null);
+    /// <summary>An inference shard has no <see cref="Trajectory"/> or tree to open: its predictions went to the coordinator whole.</summary>
+    private sealed record Committed(ShardAssignment Assignment, ShardTrajectory? Trajectory, MerkleTree? Tree, ShardResult Result, Sha256Digest? Seal = null);
 
     private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(2);
 
@@ -58,6 +60,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private ShardAssignment? _current;
     private CancellationTokenSource? _cancel;
     private (string Key, DatasetSplits Data, TrainingSession Session)? _session;
+    private (string Key, DatasetSplits Data, InferenceSession Session)? _inference;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -123,7 +126,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         });
         Receive<BisectQuery>(query =>
         {
-            if (Holds(query.JobId, query.Round, query.Shard, query.Epoch) is not { } c || _behavior == WorkerBehavior.Refuser) return;
+            if (Holds(query.JobId, query.Round, query.Shard, query.Epoch) is not { Tree: not null } c || _behavior == WorkerBehavior.Refuser) return;
             Sender.Tell(Bisect(c, query));
         });
         Receive<Answered>(answered =>
@@ -191,6 +194,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _thread.Dispose();
         _session?.Session.Dispose();
         _session?.Data.Dispose();
+        _inference?.Session.Dispose();
+        _inference?.Data.Dispose();
     }
 
     /// <summary>Stops the current shard and is free at once: a transfer or step still in flight ends on its own and is ignored.</summary>
@@ -246,6 +251,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             await Task.Delay(Timeout.Infinite, token);
         }
         var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
+        if (spec.IsInference) return await Infer(a, spec, start, clock, fetched, token);
         var observer = new Observer(this, a, spec.Training.InnerSteps);
         var (trajectory, prepared) = await _thread.Run(() =>
         {
@@ -274,13 +280,59 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
+    /// Runs an inference shard: the model's logits for each batch of the shard's items, uploaded whole as the predictions
+    /// file, committed to by the Merkle root over the batches and signed. A lazy worker (test-only) skips the forward pass
+    /// on a fraction of the batches and commits to made-up logits instead.
+    /// </summary>
+    private async Task<Committed> Infer(ShardAssignment a, JobSpec spec, Training.State.StateSnapshot weights, System.Diagnostics.Stopwatch clock,
+                                        TimeSpan fetched, CancellationToken token)
+    {
+        Func<int, bool>? fake = _behavior == WorkerBehavior.Lazy ? batch => batch * 0.6180339887 % 1.0 < _fakeFraction : null;
+        var prepared = TimeSpan.Zero;
+        var outcome = await _thread.Run(() =>
+        {
+            var session = InferenceSession(a, spec);
+            prepared = clock.Elapsed;
+            var observer = new Observer(this, a, session.Shard(a.Shard).Batches);
+            return session.RunShard(weights, a.Shard, observer.OnStep, token, fake);
+        });
+        var inferred = clock.Elapsed;
+        token.ThrowIfCancellationRequested();
+        var bytes = PredictionsFile.Serialize(outcome.Predictions);
+        var hash = _store.Put(bytes);
+        await BlobTransfer.Upload(a.Blobs, hash, bytes, _materializer, TransferTimeout, token);
+        token.ThrowIfCancellationRequested();
+        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, hash, outcome.Root, outcome.Losses.ToList(), "",
+            Math.Round((inferred - prepared).TotalSeconds, 3));
+        result = result with { Signature = ClaimSigner.Sign(_key, ShardResultClaim.From(result)) };
+        _log.Info($"{a.JobId} shard {a.Shard} predicted: {outcome.Predictions.Count} items in {outcome.Losses.Count} batches, root {outcome.Root} " +
+                  $"(fetch {fetched.TotalMilliseconds:F0} ms, data and model {(prepared - fetched).TotalMilliseconds:F0} ms, infer {(inferred - prepared).TotalMilliseconds:F0} ms, upload {(clock.Elapsed - inferred).TotalMilliseconds:F0} ms)");
+        return new Committed(a, null, null, result);
+    }
+
+    /// <summary>An inference job's model and items, kept while consecutive shards belong to the same job (runs on the training thread).</summary>
+    private InferenceSession InferenceSession(ShardAssignment a, JobSpec spec)
+    {
+        var key = a.BaseDirectory + "\n" + a.SpecYaml;
+        if (_inference is not { } cached || cached.Key != key)
+        {
+            _inference?.Session.Dispose();
+            _inference?.Data.Dispose();
+            _inference = null;
+            var data = DatasetLoader.Load(spec, _options.DataDirectory);
+            _inference = (key, data, new InferenceSession(spec, data));
+        }
+        return _inference.Value.Session;
+    }
+
+    /// <summary>
     /// Answers a challenge of the shard this worker last committed to: for every challenged step i, the state after
     /// step i − 1 in full (uploaded as a blob) and leaf i (in full too when asked WithAfter), plus leaves 0 and H,
     /// each with its Merkle proof and signed. A refuser (a test-only misbehaviour) never answers.
     /// </summary>
     private void Open(OpenSteps request)
     {
-        if (Holds(request.JobId, request.Round, request.Shard, request.Epoch) is not { } c)
+        if (Holds(request.JobId, request.Round, request.Shard, request.Epoch) is not { Trajectory: not null } c)
         {
             _log.Warning("Asked to open {0} round {1} shard {2} (epoch {3}), which this worker does not hold", request.JobId, request.Round, request.Shard, request.Epoch);
             return;
@@ -311,7 +363,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             new(query.JobId, query.Round, query.Shard, query.Epoch, _options.WorkerId, query.Step, first, second, before, proof);
         try
         {
-            return Bisection.Answer(c.Tree, c.Trajectory.Outcome.StepDigests, question) switch
+            return Bisection.Answer(c.Tree!, c.Trajectory!.Outcome.StepDigests, question) switch
             {
                 TopAnswer top => Reply(top.Top),
                 ChildrenAnswer children => Reply(children.Left, children.Right),
@@ -350,13 +402,14 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private async Task Answer(Committed c, OpenSteps request)
     {
         var a = c.Assignment;
-        var digests = c.Trajectory.Outcome.StepDigests;
+        var trajectory = c.Trajectory!;
+        var digests = trajectory.Outcome.StepDigests;
         var plan = ChallengeAnswer.For(request.Steps, digests.Count - 1, request.WithAfter);
         var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
         var opened = await _thread.Run(() =>
         {
             var (session, _) = Session(a, spec);
-            return plan.Leaves.Select(i => (Leaf: i, State: plan.Full.Contains(i) ? CheckpointFile.Serialize(c.Trajectory.OpenState(session, i)) : null)).ToList();
+            return plan.Leaves.Select(i => (Leaf: i, State: plan.Full.Contains(i) ? CheckpointFile.Serialize(trajectory.OpenState(session, i)) : null)).ToList();
         });
         var leaves = new List<OpenedLeaf>();
         foreach (var (leaf, bytes) in opened)
@@ -367,7 +420,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
                 blob = _store.Put(bytes);
                 await BlobTransfer.Upload(a.Blobs, blob.Value, bytes, _materializer, TransferTimeout);
             }
-            leaves.Add(ChallengeAnswer.Leaf(plan, leaf, digests, c.Tree, c.Result, blob, _key));
+            leaves.Add(ChallengeAnswer.Leaf(plan, leaf, digests, c.Tree!, c.Result, blob, _key));
         }
         a.ShardActor.Tell(new StepsOpened(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, leaves));
     }

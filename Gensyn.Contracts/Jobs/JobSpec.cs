@@ -1,8 +1,10 @@
 namespace Gensyn.Contracts.Jobs;
 
 /// <summary>
-/// A validated training job: what to train, on which data, how, how it is verified, and what it may cost.
-/// Built only by <see cref="JobSpecParser"/>, so every instance satisfies its rules.
+/// A validated job: what to train (or, for <see cref="JobKind.Inference"/>, which trained model to run), on which data,
+/// how, how it is verified, and what it may cost. Built only by <see cref="JobSpecParser"/>, so every instance
+/// satisfies its rules. An inference job has one round whose shards split the dataset's test split; its
+/// <see cref="Training"/> holds the shard count, batch size and threads of the <see cref="Inference"/> section.
 /// </summary>
 public sealed record JobSpec(
     string Name,
@@ -11,8 +13,12 @@ public sealed record JobSpec(
     TrainingSpec Training,
     VerificationSpec Verification,
     RequirementsSpec Requirements,
-    BudgetSpec Budget)
+    BudgetSpec Budget,
+    JobKind Kind = JobKind.Train,
+    InferenceSpec? Inference = null)
 {
+    public bool IsInference => Kind == JobKind.Inference;
+
     /// <summary>How many workers run each shard: 2 in replicated mode, else 1.</summary>
     public int Replicas => Verification.Mode == VerificationMode.Replicated ? 2 : 1;
 
@@ -37,6 +43,16 @@ public sealed record ModelSpec(
     int Context);                   // charlm: sequence length in bytes
 
 public enum ModelKind { Mlp, Cnn, CharLm }
+
+/// <summary>A job trains a model (DiLoCo rounds), or runs a trained one over a dataset.</summary>
+public enum JobKind { Train, Inference }
+
+/// <summary>
+/// An inference job: the trained parameters in <see cref="Weights"/> (a safetensors file as `gensyn train --out` or
+/// `gensyn result --out` writes it, absolute), run over the dataset's test split in <see cref="Shards"/> contiguous
+/// shards of fixed batches of <see cref="BatchSize"/> items on <see cref="Threads"/> threads.
+/// </summary>
+public sealed record InferenceSpec(string Weights, int Shards, int BatchSize, int Threads);
 
 /// <summary>
 /// Where the data comes from. <see cref="Name"/> names a built-in dataset (mnist, synthetic);

@@ -12,7 +12,8 @@ namespace Gensyn.Contracts.Jobs;
 /// </summary>
 public static class JobSpecParser
 {
-    private static readonly string[] TopKeys = ["name", "model", "dataset", "training", "verification", "requirements", "budget"];
+    private static readonly string[] TopKeys = ["name", "kind", "model", "dataset", "training", "inference", "verification", "requirements", "budget"];
+    private static readonly string[] InferenceKeys = ["weights", "shards", "batch-size", "threads"];
     private static readonly string[] ModelKeys = ["kind", "hidden", "channels", "d-model", "layers", "heads", "context"];
     private static readonly string[] DatasetKeys =
         ["name", "format", "samples", "features", "classes", "train", "test", "label-column", "paths", "include", "test-fraction"];
@@ -25,6 +26,7 @@ public static class JobSpecParser
     private static readonly string[] RequirementsKeys = ["device", "min-memory-gb"];
     private static readonly string[] BudgetKeys = ["token", "max-price-per-hour", "max-total", "price-per-step"];
 
+    private static readonly (string Name, JobKind Value)[] JobKinds = [("train", JobKind.Train), ("inference", JobKind.Inference)];
     private static readonly (string Name, ModelKind Value)[] ModelKinds =
         [("mlp", ModelKind.Mlp), ("cnn", ModelKind.Cnn), ("charlm", ModelKind.CharLm)];
     private static readonly (string Name, DatasetFormat Value)[] BuiltInDatasets =
@@ -85,22 +87,55 @@ public static class JobSpecParser
 
         var top = new Section(root, "", TopKeys, errors);
         var name = ReadName(top);
+        var jobKind = top.Has("kind") ? top.Choice("kind", JobKinds) : JobKind.Train;
         var model = ReadModel(top.Child("model", ModelKeys, required: true), out var modelKind);
         var dataset = ReadDataset(top.Child("dataset", DatasetKeys, required: true), baseDirectory, out var dataFormat);
-        var training = ReadTraining(top.Child("training", TrainingKeys));
+        bool? inferring = jobKind is null ? null : jobKind == JobKind.Inference;
+        var training = top.Applies("training", inferring is null ? null : !inferring, "kind train") ? ReadTraining(top.Child("training", TrainingKeys)) : null;
+        var inference = top.Applies("inference", inferring, "kind inference") ? ReadInference(top.Child("inference", InferenceKeys, required: true), baseDirectory) : null;
         var verification = ReadVerification(top.Child("verification", VerificationKeys));
         var requirements = ReadRequirements(top.Child("requirements", RequirementsKeys));
         var budget = ReadBudget(top.Child("budget", BudgetKeys));
         top.Finish();
         CheckModelFitsData(modelKind, dataFormat, errors);
-        if (errors.Count == 0) CheckBudgetCoversWork(training, verification, budget, errors);
+        if (inference is not null) CheckInference(modelKind, verification, errors);
+        training ??= InferenceTraining(inference);
+        if (errors.Count == 0 && inference is null) CheckBudgetCoversWork(training, verification, budget, errors);
 
         if (errors.Count > 0)
         {
             throw new JobSpecException(errors);
         }
 
-        return new JobSpec(name, model, dataset, training, verification, requirements, budget);
+        return new JobSpec(name, model, dataset, training, verification, requirements, budget, jobKind ?? JobKind.Train, inference);
+    }
+
+    private static InferenceSpec ReadInference(Section i, string baseDirectory)
+    {
+        var weights = i.FilePath("weights", baseDirectory, required: true);
+        var shards = i.Int("shards", 1, 1, 1024);
+        var batchSize = i.Int("batch-size", 256, 1, 65536);
+        var threads = i.Int("threads", 1, 1, 256);
+        i.Finish();
+        return new InferenceSpec(weights ?? "", shards, batchSize, threads);
+    }
+
+    /// <summary>
+    /// An inference job runs as one round of <see cref="InferenceSpec.Shards"/> shards; how many batches each shard has is
+    /// known only once the data is loaded (the round's start records it), so inner-steps here is a placeholder of 1.
+    /// </summary>
+    private static TrainingSpec InferenceTraining(InferenceSpec? inference)
+    {
+        var i = inference ?? new InferenceSpec("", 1, 256, 1);
+        return new TrainingSpec(1, i.Shards, 1, i.BatchSize, 0, i.Threads, 1,
+            new InnerOptimizerSpec(InnerOptimizerKind.AdamW, 0.001, 0, 0.01, 0.9, 0.999, 1e-8), new OuterOptimizerSpec(0.7, 0.9));
+    }
+
+    private static void CheckInference(ModelKind? model, VerificationSpec verification, List<string> errors)
+    {
+        if (model == ModelKind.CharLm) errors.Add("model.kind: inference jobs run classifiers (mlp or cnn), got charlm");
+        if (verification.Mode == VerificationMode.Replicated)
+            errors.Add("verification.mode: inference jobs are verified by spot-checks (recomputing sampled batches); use spot-check");
     }
 
     private static YamlMappingNode? LoadRoot(string yaml, List<string> errors)

@@ -13,8 +13,13 @@ public sealed record JobSubmitted(string JobId, string SpecYaml, string BaseDire
 /// <summary>A settlement order of this job reached its outcome on chain (see <see cref="SettlementSettled"/>).</summary>
 public sealed record SettlementPosted(SettlementOrder Order, SettlementSettled Outcome, DateTimeOffset At) : IJobEvent;
 
-/// <summary>Round <see cref="Round"/> starts from <see cref="GlobalState"/>; shard i starts from ShardStarts[i].</summary>
-public sealed record RoundStarted(int Round, Sha256Digest GlobalState, IReadOnlyList<Sha256Digest> ShardStarts, IReadOnlyList<long> ShardStartSizes, DateTimeOffset At) : IJobEvent;
+/// <summary>
+/// Round <see cref="Round"/> starts from <see cref="GlobalState"/>; shard i starts from ShardStarts[i]. For an inference job
+/// (one round, every shard starting from the model) <see cref="ShardSteps"/>[i] is shard i's number of batches; a training
+/// shard has the spec's inner-steps.
+/// </summary>
+public sealed record RoundStarted(int Round, Sha256Digest GlobalState, IReadOnlyList<Sha256Digest> ShardStarts, IReadOnlyList<long> ShardStartSizes, DateTimeOffset At,
+                                  IReadOnlyList<int>? ShardSteps = null) : IJobEvent;
 
 public sealed record ShardAssigned(int Round, int Shard, int Epoch, string WorkerId, DateTimeOffset At) : IJobEvent;
 
@@ -94,7 +99,8 @@ public sealed record JobSnapshot(
     IReadOnlyList<JobLogEntry> Log,
     IReadOnlyList<RoundView> History,
     VerificationSnapshot? Verification = null,
-    SettlementSnapshot? Settlement = null) : IPersistedOnly;
+    SettlementSnapshot? Settlement = null,
+    IReadOnlyList<int>? ShardSteps = null) : IPersistedOnly;
 
 /// <summary>The money a <see cref="JobSnapshot"/> carries: who pays, which results earn what, and what was posted.</summary>
 public sealed record SettlementSnapshot(

@@ -80,7 +80,12 @@ public sealed record JobView(
     IReadOnlyList<VerdictView>? Verdicts = null,
     double VerifySeconds = 0,
     double TrainSeconds = 0,
-    MoneyView? Money = null) : IGensynMessage;
+    MoneyView? Money = null,
+    string Kind = "train") : IGensynMessage
+{
+    /// <summary>Whether the job runs a trained model over a dataset (its result is a predictions CSV) rather than training one.</summary>
+    public bool IsInference => Kind == "inference";
+}
 
 /// <summary>
 /// A completed round. <see cref="MatchRate"/> = accepted / judged results in it; a round under 95% is not

@@ -31,7 +31,8 @@ public sealed record StepsOpened(string JobId, int Round, int Shard, int Epoch, 
 /// Judge a result: replay <see cref="Steps"/> from the opened states and compare with the committed ones.
 /// States are blobs in the store behind <see cref="Blobs"/>; <see cref="CrossClass"/> selects the tolerance check.
 /// With <see cref="PossessionOnly"/> (replicas whose roots agree) nothing is replayed: the worker only proves it
-/// holds the committed states it opened.
+/// holds the committed states it opened. With <see cref="Inference"/> (an inference shard) nothing is opened: <see cref="EndState"/>
+/// is the worker's predictions and <see cref="StartState"/> the model; the verifier recomputes the batches in <see cref="Steps"/> (1-based).
 /// </summary>
 public sealed record VerifyShard(
     string JobId,
@@ -49,7 +50,8 @@ public sealed record VerifyShard(
     IReadOnlyList<OpenedLeaf> Leaves,
     bool CrossClass,
     IActorRef Blobs,
-    bool PossessionOnly = false) : IGensynMessage;
+    bool PossessionOnly = false,
+    bool Inference = false) : IGensynMessage;
 
 public enum VerdictOutcome
 {

@@ -57,12 +57,14 @@ public static class StatusCommand
     internal static void PrintJob(JobView j)
     {
         Console.WriteLine($"job {j.JobId} ({j.Name}): {Lower(j.State)}{(j.Reason is null ? "" : $" — {j.Reason}")}");
-        Console.WriteLine($"  rounds {j.RoundHistory.Count}/{j.Rounds} done, {j.ShardsPerRound} shards x {j.InnerSteps} steps per round");
+        Console.WriteLine(j.IsInference
+            ? $"  inference over {j.ShardsPerRound} shard(s){(j.RoundHistory.Count > 0 ? ", predictions joined" : "")} (`gensyn result {j.JobId}` downloads the predictions CSV)"
+            : $"  rounds {j.RoundHistory.Count}/{j.Rounds} done, {j.ShardsPerRound} shards x {j.InnerSteps} steps per round");
         var judged = j.Verdicts?.Count ?? 0;
         var rejected = j.Verdicts?.Count(v => v.Outcome != VerdictOutcome.Accepted) ?? 0;
         Console.WriteLine($"  match rate {j.MatchRate:P1} ({judged - rejected} of {judged} verified results accepted; verifier {j.VerifySeconds:F1} s for {j.TrainSeconds:F1} s of training)");
         if (j.TestAccuracy is { } accuracy)
-            Console.WriteLine($"  test accuracy {accuracy:P2}, test loss {j.TestLoss:F4}{(j.TestPerplexity is { } p ? $", perplexity {p:F2}" : "")}");
+            Console.WriteLine($"  {(j.IsInference ? "prediction accuracy" : "test accuracy")} {accuracy:P2}, {(j.IsInference ? "mean loss" : "test loss")} {j.TestLoss:F4}{(j.TestPerplexity is { } p ? $", perplexity {p:F2}" : "")}");
         if (j.FinalDigest is not null) Console.WriteLine($"  final digest  {j.FinalDigest}");
         if (j.RoundHistory.Count > 0)
         {
@@ -87,7 +89,7 @@ public static class StatusCommand
         }
         if (j.Shards.Count > 0)
         {
-            var shards = new Table().AddColumns("SHARD", "STATE", "WORKER", "EPOCH", "STEP", "LOSS");
+            var shards = new Table().AddColumns("SHARD", "STATE", "WORKER", "EPOCH", j.IsInference ? "BATCH" : "STEP", "LOSS");
             foreach (var s in j.Shards)
                 shards.AddRow($"{s.Shard}", s.State, s.WorkerId ?? "-", $"{s.Epoch}", $"{s.Step}/{s.InnerSteps}", s.Loss is { } l ? $"{l:F4}" : "-");
             AnsiConsole.Write(shards);

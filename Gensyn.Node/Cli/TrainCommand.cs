@@ -17,7 +17,7 @@ public static class TrainCommand
         var spec = new Argument<FileInfo>("job") { Description = "Job spec (YAML), e.g. examples/mnist-mlp.yaml" };
         var output = new Option<FileInfo?>("--out", "-o") { Description = "Where to write the trained model (safetensors; default DATA_DIR/models/NAME.safetensors)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object with the result instead of a summary" };
-        var command = new Command("train", "Train a job locally in one process: every round, every shard in turn, then the outer step")
+        var command = new Command("train", "Run a job locally in one process: every round, every shard in turn, then the outer step (an inference job: every shard's predictions)")
         {
             spec, output, json,
         };
@@ -29,6 +29,7 @@ public static class TrainCommand
     private static int Run(FileInfo specFile, FileInfo? output, bool json, string dataDir)
     {
         var spec = JobSpecParser.ParseFile(specFile.FullName);
+        if (spec.IsInference) return RunInference(spec, output, json, dataDir);
         var modelPath = output?.FullName ?? Path.Combine(dataDir, "models", spec.Name + ".safetensors");
         var checkpoints = Path.Combine(dataDir, "runs", spec.Name, "checkpoints");
         Log.Information("Training {Job}: {Rounds} rounds x {Shards} shards x {Steps} inner steps, seed {Seed}, {Threads} thread(s)",
@@ -46,6 +47,40 @@ public static class TrainCommand
         Log.Information("Wrote {Model}", modelPath);
         if (json) Console.WriteLine(ToJson(spec, outcome, modelPath).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         else PrintSummary(spec, outcome, modelPath);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>An inference job in this process: every shard in turn, the predictions joined and written as CSV.</summary>
+    private static int RunInference(JobSpec spec, FileInfo? output, bool json, string dataDir)
+    {
+        var path = output?.FullName ?? Path.Combine(dataDir, "predictions", spec.Name + ".csv");
+        Log.Information("Inference {Job}: {Weights} over the test split in {Shards} shard(s), batches of {Batch}, {Threads} thread(s)",
+            spec.Name, spec.Inference!.Weights, spec.Training.Shards, spec.Training.BatchSize, spec.Training.Threads);
+        var outcome = Training.Inference.LocalInference.Run(spec, dataDir);
+        CheckpointFile.WriteAtomically(path, outcome.Csv);
+        Log.Information("Wrote {Predictions}", path);
+        if (json)
+        {
+            Console.WriteLine(new JsonObject
+            {
+                ["job"] = spec.Name,
+                ["kind"] = "inference",
+                ["finalDigest"] = outcome.FinalDigest.ToString(),
+                ["items"] = outcome.Predictions.Count,
+                ["testAccuracy"] = outcome.Accuracy,
+                ["testLoss"] = outcome.Loss,
+                ["shards"] = spec.Training.Shards,
+                ["batchSize"] = spec.Training.BatchSize,
+                ["threads"] = spec.Training.Threads,
+                ["wallSeconds"] = Math.Round(outcome.WallSeconds, 3),
+                ["predictionsPath"] = path,
+            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return ExitCodes.Success;
+        }
+        Console.WriteLine($"job {spec.Name}: inference over {outcome.Predictions.Count} items in {spec.Training.Shards} shard(s) in {outcome.WallSeconds:F1} s");
+        Console.WriteLine($"  accuracy {outcome.Accuracy:P2}, mean loss {outcome.Loss:F4}");
+        Console.WriteLine($"  final digest  {outcome.FinalDigest}");
+        Console.WriteLine($"  predictions   {path}");
         return ExitCodes.Success;
     }
 
