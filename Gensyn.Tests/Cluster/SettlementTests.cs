@@ -57,7 +57,7 @@ public class SettlementTests
         """;
 
     /// <summary>Waits until the job has ended and every settlement it needs (the escrow's release last) is on chain.</summary>
-    private static async Task<JobView> Settled(LocalCluster cluster, string jobId)
+    internal static async Task<JobView> Settled(LocalCluster cluster, string jobId)
     {
         await using var client = CoordinatorClient.Connect(cluster.Coordinators);
         return await cluster.AwaitConditionAsync(async () =>
@@ -67,7 +67,7 @@ public class SettlementTests
                 : null, TimeSpan.FromMinutes(5), $"{jobId} to end and settle");
     }
 
-    private sealed class ChainReader(ChainSettings chain)
+    internal sealed class ChainReader(ChainSettings chain)
     {
         private readonly Web3 _web3 = new(chain.RpcUrl);
         public JobEscrowService Escrow { get; } = new(new Web3(chain.RpcUrl), chain.Escrow);
@@ -82,7 +82,7 @@ public class SettlementTests
     }
 
     /// <summary>What the job's confirmed payouts credit each address, from its money trail.</summary>
-    private static Dictionary<string, long> PayoutsByAddress(MoneyView money) =>
+    internal static Dictionary<string, long> PayoutsByAddress(MoneyView money) =>
         money.Settlements.Where(s => s is { Kind: SettlementKind.PayRound, Status: SettlementStatus.Confirmed })
             .SelectMany(s => s.Payees).GroupBy(p => p.Address.ToLowerInvariant()).ToDictionary(g => g.Key, g => g.Sum(p => p.Micros));
 
