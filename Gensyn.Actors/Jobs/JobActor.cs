@@ -387,13 +387,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    /// <summary>
-    /// What the job's shards need of a worker: the spec's device and memory, its price cap, and in replicated mode the job's
-    /// numeric class (the two replicas' roots are compared bit for bit).
-    /// </summary>
-    private static ShardNeeds Needs(JobSpec spec) => new(
-        spec.Requirements.Device.ToString().ToLowerInvariant(), spec.Requirements.MinMemoryGb, spec.Budget.MaxPricePerHour,
-        spec.Verification.Mode == VerificationMode.Replicated ? WorkerOptions.NumericClassFor(spec.Training.Threads) : null);
+    private ShardNeeds Needs(JobSpec spec) =>
+        Market.NetworkRules.Needs(spec, Market.NetworkRules.Minimums(Context.System.Settings.Config), WorkerOptions.NumericClassFor(spec.Training.Threads));
 
     private void Compute<T>(Task<T> work) where T : notnull
     {

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Event;
+using Akka.Streams;
 using Gensyn.Actors.Settlement;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -108,6 +109,17 @@ public sealed partial class JobsGateway : ReceiveActor
             else jobRegion.Forward(command);
         });
         Receive<ListWorkers>(list => registry.Forward(list));
+        ReceiveAsync<ProbeBandwidth>(async probe =>
+        {
+            if (probe.Bytes is < 1 or > ProbeBandwidth.MaxBytes)
+            {
+                Sender.Tell(new RequestFailed($"a bandwidth probe is 1 to {ProbeBandwidth.MaxBytes:N0} bytes, got {probe.Bytes:N0}", InvalidInput: true));
+                return;
+            }
+            var payload = Workers.BandwidthProbe.Payload(probe.Bytes);
+            Sender.Tell(await Blobs.BlobTransfer.Offer(Contracts.Sha256Digest.Of(payload), payload, Context.Materializer()));
+        });
+        Receive<GetNetworkMinimums>(_ => Sender.Tell(Market.NetworkRules.Minimums(Context.System.Settings.Config)));
         ReceiveAsync<GetMarket>(async get =>
         {
             var replyTo = Sender;

@@ -10,7 +10,8 @@ public sealed record WorkerEntry<TRef>(
     string NumericClass,
     double Price,
     string Address = "",
-    double Throughput = 0)
+    double Throughput = 0,
+    double BandwidthMbps = 0)
 {
     /// <summary>The order in which it registered (ties go to the earlier one).</summary>
     public long Since { get; set; }
@@ -53,6 +54,7 @@ public sealed record WorkRequest<TRef>(string JobId, int Round, int Shard, TRef 
         if (Needs is not { } n) return null;
         if (n.Device is not ("any" or "") && !string.Equals(n.Device, worker.Device, StringComparison.OrdinalIgnoreCase)) return $"device {n.Device}";
         if (worker.MemoryGb < n.MinMemoryGb) return $"at least {n.MinMemoryGb:0.#} GB of memory";
+        if (worker.BandwidthMbps < n.MinBandwidthMbps) return $"at least {n.MinBandwidthMbps:0.#} Mbps from the coordinators";
         if (worker.Price > n.MaxPricePerHour) return $"a price of at most {n.MaxPricePerHour:0.###} GENS per hour";
         if (n.NumericClass is { } c && c != worker.NumericClass) return $"numeric class {c}";
         return null;
@@ -64,7 +66,7 @@ public sealed record WorkRequest<TRef>(string JobId, int Round, int Shard, TRef 
 /// <summary>
 /// The scheduler's rules, with no actors in them: who is registered, who is busy, which shards wait,
 /// and which idle worker a waiting shard gets: first come, first served, among the idle workers that meet the
-/// shard's needs (device, memory, price cap, numeric class) and are not excluded, the lowest <see cref="WorkerEntry{TRef}.Cost"/>
+/// shard's needs (device, memory, bandwidth, price cap, numeric class) and are not excluded, the lowest <see cref="WorkerEntry{TRef}.Cost"/>
 /// (price per unit of throughput, over reliability), then the earliest registered.
 /// </summary>
 public sealed class SchedulerState<TRef> where TRef : notnull

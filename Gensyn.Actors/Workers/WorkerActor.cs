@@ -31,6 +31,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private sealed record RegisterTick : INoSerializationVerificationNeeded;
     private sealed record StakeOutcome(string Message, bool Ok) : INoSerializationVerificationNeeded;
     private sealed record Measured(double StepsPerSecond) : INoSerializationVerificationNeeded;
+    private sealed record BandwidthMeasured(double Mbps, string? Failure) : INoSerializationVerificationNeeded;
     private enum ChainState { Unknown, Staking, Known }
     private sealed record Finished(ShardAssignment Assignment, string? Failure, Committed? Committed = null) : INoSerializationVerificationNeeded;
     private sealed record Answered(OpenSteps Request, string? Failure) : INoSerializationVerificationNeeded;
@@ -56,6 +57,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     /// <summary>Reference training steps per second on this worker's threads, measured at start (null until then).</summary>
     private double? _throughput;
+
+    /// <summary>Megabits per second from the coordinators, measured at start (null until then); <see cref="_probing"/> while a probe runs.</summary>
+    private double? _bandwidth;
+    private bool _probing;
+
+    /// <summary>The capability profile, signed once its measurements are in; sent with every registration.</summary>
+    private RegisterWorker? _signedProfile;
     private bool _registered;
     private ShardAssignment? _current;
     private CancellationTokenSource? _cancel;
@@ -77,9 +85,12 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             // On a network that settles on chain, a provider registers once its stake is in place.
             if (_chain == ChainState.Unknown) _client.Tell(new ClusterClient.Send(Jobs.JobsGateway.ServicePath, new GetChainInfo()));
-            if (_chain != ChainState.Known || _throughput is not { } throughput) return;
-            _client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, new RegisterWorker(
-                options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass, options.PricePerHour, _key.Address, throughput)));
+            if (_bandwidth is null && !_probing) ProbeBandwidth();
+            if (_chain != ChainState.Known || _throughput is not { } throughput || _bandwidth is not { } bandwidth) return;
+            var profile = new RegisterWorker(options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass,
+                options.PricePerHour, _key.Address, throughput, bandwidth);
+            _signedProfile ??= profile with { Signature = ClaimSigner.Sign(_key, CapabilityClaim.From(profile)) };
+            _client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, _signedProfile));
         });
         Receive<ChainInfo>(info =>
         {
@@ -88,6 +99,18 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             ProviderStake.EnsureAsync(info, _key).ContinueWith(t => new StakeOutcome(t.IsCompletedSuccessfully ? t.Result
                 : $"could not check this provider's stake on chain {info.ChainId}: {(t.Exception is { } e ? RevertReasons.Describe(e.GetBaseException()) : "cancelled")}",
                 t.IsCompletedSuccessfully)).PipeTo(Self);
+        });
+        Receive<BandwidthMeasured>(measured =>
+        {
+            _probing = false;
+            if (measured.Failure is { } failure)
+            {
+                _log.Warning("Could not measure bandwidth from the coordinators ({0}); trying again", failure);
+                return;
+            }
+            _bandwidth = Math.Round(measured.Mbps, 1);
+            _log.Info("Bandwidth from the coordinators: {0:F0} Mbps", _bandwidth);
+            Self.Tell(new RegisterTick());
         });
         Receive<Measured>(measured =>
         {
@@ -196,6 +219,17 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _session?.Data.Dispose();
         _inference?.Session.Dispose();
         _inference?.Data.Dispose();
+    }
+
+    /// <summary>Times a transfer from the coordinators (through ClusterClient, to whichever answers first).</summary>
+    private void ProbeBandwidth()
+    {
+        _probing = true;
+        var client = _client;
+        BandwidthProbe.MeasureMbpsAsync(probe => client.Ask(new ClusterClient.Send(Jobs.JobsGateway.ServicePath, probe), TransferTimeout), _materializer)
+            .ContinueWith(t => new BandwidthMeasured(t.IsCompletedSuccessfully ? t.Result : 0,
+                t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "cancelled"))
+            .PipeTo(Self);
     }
 
     /// <summary>Stops the current shard and is free at once: a transfer or step still in flight ends on its own and is ignored.</summary>

@@ -86,7 +86,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         Receive<GetMarket>(_ => Sender.Tell(new MarketView(Market.ClearingPrice.Classes(_state), [])));
         Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(w => new WorkerView(
             w.WorkerId, w.Device, w.MemoryGb, w.Threads, w.NumericClass, w.Price,
-            w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.Throughput)).ToList())));
+            w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.Throughput, w.BandwidthMbps)).ToList())));
         Receive<Terminated>(t =>
         {
             var (worker, grantedTo) = _state.Remove(t.ActorRef);
@@ -131,6 +131,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             register.Worker.Tell(new WorkerRefused(register.WorkerId, $"'{register.Address}' is not an Ethereum address; a worker signs its results with its key"));
             return;
         }
+        if (!SignedProfile(register)) return;
         if (!StakeAllows(register)) return;
         var known = _state.Workers.Any(w => w.WorkerId == register.WorkerId && w.Ref.Equals(register.Worker));
         if (_state.Workers.FirstOrDefault(w => w.WorkerId == register.WorkerId && !w.Ref.Equals(register.Worker)) is { } holder)
@@ -149,7 +150,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             holder.GrantedTo?.Tell(new WorkerLost(holder.WorkerId));
         }
         _state.Register(new WorkerEntry<IActorRef>(register.WorkerId, register.Worker, register.Device, register.MemoryGb,
-            register.Threads, register.NumericClass, register.PricePerHour, register.Address, register.Throughput)).LastSeen = DateTime.UtcNow;
+            register.Threads, register.NumericClass, register.PricePerHour, register.Address, register.Throughput, register.BandwidthMbps)).LastSeen = DateTime.UtcNow;
         if (!known)
         {
             Context.Watch(register.Worker);
@@ -159,6 +160,30 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         register.Worker.Tell(new WorkerRegistered(register.WorkerId));
         Dispatch();
     }
+
+    /// <summary>
+    /// Whether the capability profile is signed by the key it names: a worker is matched on what it claims, so the claim must be
+    /// attributable to its staked identity. A signature already checked (workers re-register every few seconds) is not checked again.
+    /// </summary>
+    private bool SignedProfile(RegisterWorker register)
+    {
+        var claim = Contracts.Signing.CapabilityClaim.From(register);
+        if (register.Signature is { } signature && _profiles.TryGetValue(register.WorkerId, out var known) && known == (signature, claim)) return true;
+        var check = Contracts.Signing.ClaimSigner.Check(claim, register.Signature, register.Address);
+        if (!check.Valid)
+        {
+            _log.Warning("Refused worker {0} from {1}: its capability profile is not signed by {2} ({3})", register.WorkerId, register.Worker.Path.Address,
+                register.Address, check.Reason);
+            register.Worker.Tell(new WorkerRefused(register.WorkerId, $"the capability profile is not signed by the worker's key {register.Address} ({check.Reason})"));
+            return false;
+        }
+        if (_profiles.Count > 100_000) _profiles.Clear();
+        _profiles[register.WorkerId] = (register.Signature!, claim);
+        return true;
+    }
+
+    /// <summary>The last verified profile and its signature, per worker id.</summary>
+    private readonly Dictionary<string, (string Signature, Contracts.Signing.CapabilityClaim Claim)> _profiles = [];
 
     /// <summary>Whether the provider's stake was seen to meet the minimum; otherwise refuses (or waits for the chain's answer).</summary>
     private bool StakeAllows(RegisterWorker register)

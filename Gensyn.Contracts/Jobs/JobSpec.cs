@@ -119,7 +119,8 @@ public sealed record VerificationSpec(VerificationMode Mode, int Samples)
 
 public enum DeviceRequirement { Any, Cpu, Cuda }
 
-public sealed record RequirementsSpec(DeviceRequirement Device, double MinMemoryGb);
+/// <summary>What a worker must offer: a device, memory, and bandwidth from the coordinators (a CUDA job also needs the network's GPU minimums).</summary>
+public sealed record RequirementsSpec(DeviceRequirement Device, double MinMemoryGb, double MinBandwidthMbps = 0);
 
 /// <summary>
 /// What the job may cost. The requester deposits <see cref="MaxTotal"/> GENS in escrow; each verified inner step

@@ -23,7 +23,7 @@ public static class JobSpecParser
     private static readonly string[] InnerOptimizerKeys = ["kind", "lr", "momentum", "weight-decay", "beta1", "beta2", "eps"];
     private static readonly string[] OuterOptimizerKeys = ["kind", "lr", "momentum"];
     private static readonly string[] VerificationKeys = ["mode", "samples"];
-    private static readonly string[] RequirementsKeys = ["device", "min-memory-gb"];
+    private static readonly string[] RequirementsKeys = ["device", "min-memory-gb", "min-bandwidth-mbps"];
     private static readonly string[] BudgetKeys = ["token", "max-price-per-hour", "max-total", "price-per-step"];
 
     private static readonly (string Name, JobKind Value)[] JobKinds = [("train", JobKind.Train), ("inference", JobKind.Inference)];
@@ -365,8 +365,9 @@ public static class JobSpecParser
     {
         var device = r.Choice("device", Devices) ?? DeviceRequirement.Any;
         var minMemoryGb = r.Number("min-memory-gb", 0, Bound.AtLeast(0), Bound.AtMost(100_000));
+        var minBandwidthMbps = r.Number("min-bandwidth-mbps", 0, Bound.AtLeast(0), Bound.AtMost(1_000_000));
         r.Finish();
-        return new RequirementsSpec(device, minMemoryGb);
+        return new RequirementsSpec(device, minMemoryGb, minBandwidthMbps);
     }
 
     private static BudgetSpec ReadBudget(Section b)

@@ -5,9 +5,11 @@ namespace Gensyn.Contracts.Messages;
 // Between a provider's worker (outside the cluster, through ClusterClient and then direct refs) and the coordinators.
 
 /// <summary>
-/// A worker introduces itself to /user/workers; <see cref="Worker"/> is the ref all work goes to.
-/// <see cref="Address"/> is the Ethereum address of its key: every result and challenge answer it sends must be signed by it.
-/// <see cref="Throughput"/> is what it measured at start: reference training steps per second (0: not measured).
+/// A worker introduces itself to /user/workers with its capability profile; <see cref="Worker"/> is the ref all work goes to.
+/// <see cref="Address"/> is the Ethereum address of its key: every result and challenge answer it sends must be signed by it,
+/// and so is the profile itself (<see cref="Signature"/> over a <see cref="Signing.CapabilityClaim"/>).
+/// <see cref="Throughput"/> and <see cref="BandwidthMbps"/> are what it measured at start: reference training steps per
+/// second, and megabits per second from a coordinator (0: not measured).
 /// </summary>
 public sealed record RegisterWorker(
     string WorkerId,
@@ -18,7 +20,24 @@ public sealed record RegisterWorker(
     string NumericClass,
     double PricePerHour,
     string Address,
-    double Throughput = 0) : IGensynMessage;
+    double Throughput = 0,
+    double BandwidthMbps = 0,
+    string? Signature = null) : IGensynMessage;
+
+/// <summary>
+/// Ask any coordinator (/user/jobs) for <see cref="Bytes"/> bytes to time a transfer: answered with a <see cref="BlobOffer"/>
+/// (at most <see cref="MaxBytes"/>), or <see cref="RequestFailed"/>.
+/// </summary>
+public sealed record ProbeBandwidth(int Bytes) : IGensynMessage
+{
+    public const int MaxBytes = 16 << 20;
+}
+
+/// <summary>Ask any coordinator (/user/jobs) for the network's minimums for GPU jobs.</summary>
+public sealed record GetNetworkMinimums : IGensynMessage;
+
+/// <summary>What a worker needs to take GPU jobs on this network (a job may ask for more); CPU jobs have no minimums.</summary>
+public sealed record NetworkMinimums(double GpuMemoryGb, double GpuBandwidthMbps) : IGensynMessage;
 
 public sealed record WorkerRegistered(string WorkerId) : IGensynMessage;
 
@@ -91,7 +110,8 @@ public sealed record WorkerView(
     int AcceptedResults = 0,
     int RejectedResults = 0,
     int HonestStreak = 0,
-    double Throughput = 0);
+    double Throughput = 0,
+    double BandwidthMbps = 0);
 
 // Between ShardActors (on any coordinator) and the Scheduler singleton.
 
@@ -104,10 +124,11 @@ public sealed record RequestWorker(string JobId, int Round, int Shard, IActorRef
                                    IReadOnlyList<string>? ExcludeAddresses = null, ShardNeeds? Needs = null) : IGensynMessage;
 
 /// <summary>
-/// What a shard needs of its worker, from the job spec: a device kind ("any", "cpu", "cuda"), memory, a price cap
-/// (GENS per compute-hour), and, where verification compares results bit for bit across workers, a numeric class.
+/// What a shard needs of its worker, from the job spec and the network's minimums: a device kind ("any", "cpu", "cuda"),
+/// memory, a price cap (GENS per compute-hour), bandwidth from the coordinators, and, where verification compares results
+/// bit for bit across workers, a numeric class.
 /// </summary>
-public sealed record ShardNeeds(string Device, double MinMemoryGb, double MaxPricePerHour, string? NumericClass = null);
+public sealed record ShardNeeds(string Device, double MinMemoryGb, double MaxPricePerHour, string? NumericClass = null, double MinBandwidthMbps = 0);
 
 /// <summary>The scheduler cannot place the shard yet; <see cref="Reason"/> says which requirement no idle worker meets.</summary>
 public sealed record WorkerWaiting(string JobId, int Round, int Shard, string Reason) : IGensynMessage;

@@ -78,3 +78,26 @@ public sealed record SubmissionClaim(string JobId, string SpecSha256) : IClaim
     public static SubmissionClaim For(string jobId, string specYaml) =>
         new(jobId, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(specYaml))));
 }
+
+/// <summary>
+/// A worker's capability profile: "worker <see cref="WorkerId"/>, key <see cref="Address"/>, offers this device, memory, threads
+/// and numeric class at this price per compute-hour, and measured this throughput and bandwidth." Signed with the worker's key,
+/// so the profile it is matched on is attributable to its staked identity.
+/// </summary>
+public sealed record CapabilityClaim(string WorkerId, string Address, string Device, double MemoryGb, int Threads, string NumericClass,
+                                     double PricePerHour, double Throughput, double BandwidthMbps) : IClaim
+{
+    public const string CapabilityDomain = "gensyn/capability/v1";
+
+    public string Domain => CapabilityDomain;
+
+    public byte[] ComputeHash()
+    {
+        static string R(double d) => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return Nethereum.Util.Sha3Keccack.Current.CalculateHash(System.Text.Encoding.UTF8.GetBytes(string.Join("\n",
+            CapabilityDomain, WorkerId, Address.ToLowerInvariant(), Device, R(MemoryGb), Threads, NumericClass, R(PricePerHour), R(Throughput), R(BandwidthMbps))));
+    }
+
+    public static CapabilityClaim From(RegisterWorker r) =>
+        new(r.WorkerId, r.Address, r.Device, r.MemoryGb, r.Threads, r.NumericClass, r.PricePerHour, r.Throughput, r.BandwidthMbps);
+}

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Gensyn.Actors;
+using Gensyn.Actors.Market;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts.Messages;
 using Serilog;
 
 namespace Gensyn.Node.Cli;
@@ -18,7 +20,7 @@ public static class WorkerCommand
         var host = new Option<string>("--host") { Description = "Address coordinators reach this worker at", DefaultValueFactory = _ => "127.0.0.1" };
         var check = new Option<bool>("--check")
         {
-            Description = "Measure this machine (device, memory, reference training throughput), say whether it meets the network's minimums, and exit without joining",
+            Description = "Measure this machine (device, memory, reference training throughput; bandwidth from --coordinator when given), say whether it meets the network's minimums, and exit without joining",
         };
         var json = ClusterCli.JsonOption();
         var command = new Command("worker", "Run a provider's worker: register with the coordinators and train the shards they assign")
@@ -30,7 +32,7 @@ public static class WorkerCommand
             var dataDir = parse.GetRequiredValue(GlobalOptions.DataDir);
             var t = parse.GetValue(threads);
             if (t is < 1 or > 1024) throw new CliInputException($"--threads: must be 1-1024, got {t}");
-            if (parse.GetValue(check)) return Task.FromResult(Check(t, parse.GetValue(json)));
+            if (parse.GetValue(check)) return Check(t, parse.GetValue(json), parse.GetResult(coordinator) is { Implicit: false } ? parse.GetRequiredValue(coordinator) : null);
             var p = parse.GetValue(price);
             if (p < 0 || double.IsNaN(p)) throw new CliInputException($"--price: must be >= 0, got {p}");
             var options = new WorkerOptions(WorkerId(parse.GetValue(id), dataDir),
@@ -40,26 +42,49 @@ public static class WorkerCommand
         return command;
     }
 
-    /// <summary>The network's minimums for GPU jobs; CPU workers may take small jobs and tests.</summary>
-    public const double GpuMinMemoryGb = 16;
-    public const double GpuMinBandwidthMbps = 50;
-
-    /// <summary><c>worker --check</c>: what this machine offers and whether it meets the minimums.</summary>
-    private static int Check(int threads, bool json)
+    /// <summary>
+    /// <c>worker --check</c>: what this machine offers (device, memory, reference throughput, and with <c>--coordinator</c> the
+    /// bandwidth from it) and whether it meets the network's minimums (asked of the coordinator; the defaults without one).
+    /// </summary>
+    private static async Task<int> Check(int threads, bool json, string? coordinators)
     {
         var options = new WorkerOptions("check", [], Path.GetTempPath(), threads, 0);
         using var thread = new Gensyn.Training.Training.TrainingThread("worker-check");
-        var throughput = thread.Run(() => Gensyn.Training.Training.ReferenceStep.MeasureStepsPerSecond(threads, TimeSpan.FromSeconds(2))).GetAwaiter().GetResult();
-        var gpu = options.Device == "cuda" && options.MemoryGb >= GpuMinMemoryGb;
+        var throughput = await thread.Run(() => Gensyn.Training.Training.ReferenceStep.MeasureStepsPerSecond(threads, TimeSpan.FromSeconds(2)));
+        var minimums = new NetworkMinimums(NetworkRules.DefaultGpuMemoryGb, NetworkRules.DefaultGpuBandwidthMbps);
+        double? bandwidth = null;
+        string? unmeasured = "give --coordinator HOST:PORT to measure it";
+        // Alive until the report is printed: a disposed client sends what follows to stderr.
+        await using var client = coordinators is null ? null : CoordinatorClient.Connect(coordinators);
+        if (client is not null)
+        {
+            try
+            {
+                if (await client.Ask(new GetNetworkMinimums()) is NetworkMinimums network) minimums = network;
+                bandwidth = await BandwidthProbe.MeasureMbpsAsync(async probe => await client.Ask(probe), client.Materializer);
+                unmeasured = null;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                unmeasured = $"no coordinator at {coordinators} answered ({e.GetBaseException().Message})";
+            }
+        }
+        var gpuDevice = options.Device == "cuda" && options.MemoryGb >= minimums.GpuMemoryGb;
+        var gpu = gpuDevice && bandwidth >= minimums.GpuBandwidthMbps;
         var verdict = gpu
-            ? $"meets the minimums for GPU jobs ({GpuMinMemoryGb} GB; bandwidth is measured against a coordinator when the worker joins)"
-            : $"no CUDA device with {GpuMinMemoryGb} GB: not eligible for GPU jobs; eligible for CPU jobs (small work and tests)";
+            ? $"meets the minimums for GPU jobs ({minimums.GpuMemoryGb:0.#} GB, {minimums.GpuBandwidthMbps:0.#} Mbps) and CPU jobs"
+            : !gpuDevice
+                ? $"no CUDA device with {minimums.GpuMemoryGb:0.#} GB: not eligible for GPU jobs; eligible for CPU jobs (small work and tests)"
+                : bandwidth is null
+                    ? $"bandwidth unknown ({unmeasured}); GPU jobs need {minimums.GpuBandwidthMbps:0.#} Mbps"
+                    : $"{bandwidth:0.#} Mbps is below the {minimums.GpuBandwidthMbps:0.#} Mbps GPU jobs need; eligible for CPU jobs";
         if (json)
         {
             Console.WriteLine(ClusterCli.JsonOf(new
             {
                 device = options.Device, memoryGb = options.MemoryGb, threads, numericClass = options.NumericClass,
-                referenceStepsPerSecond = throughput, gpuJobs = gpu, cpuJobs = true, minimums = new { gpuMemoryGb = GpuMinMemoryGb, gpuBandwidthMbps = GpuMinBandwidthMbps },
+                referenceStepsPerSecond = throughput, bandwidthMbps = bandwidth, bandwidthUnmeasured = unmeasured, gpuJobs = gpu, cpuJobs = true,
+                minimums = new { gpuMemoryGb = minimums.GpuMemoryGb, gpuBandwidthMbps = minimums.GpuBandwidthMbps },
             }));
             return ExitCodes.Success;
         }
@@ -67,6 +92,7 @@ public static class WorkerCommand
         Console.WriteLine($"memory          {options.MemoryGb:0.#} GB");
         Console.WriteLine($"threads         {threads} ({options.NumericClass})");
         Console.WriteLine($"throughput      {throughput:0.#} reference steps/s (MLP 784-256-10, batch 64, forward + backward + update)");
+        Console.WriteLine($"bandwidth       {(bandwidth is { } b ? $"{b:0.#} Mbps from {coordinators}" : $"not measured: {unmeasured}")}");
         Console.WriteLine($"verdict         {verdict}");
         return ExitCodes.Success;
     }

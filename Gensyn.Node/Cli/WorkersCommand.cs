@@ -27,9 +27,9 @@ public static class WorkersCommand
                 Console.WriteLine("no workers registered; start one with `gensyn worker --coordinator HOST:PORT`");
                 return ExitCodes.Success;
             }
-            var table = new Table().AddColumns("WORKER", "DEVICE", "THREADS", "NUMERIC CLASS", "STEPS/S", "PRICE/H", "STATE", "RELIABILITY", "DONE", "RUNNING");
+            var table = new Table().AddColumns("WORKER", "DEVICE", "THREADS", "NUMERIC CLASS", "STEPS/S", "MBPS", "PRICE/H", "STATE", "RELIABILITY", "DONE", "RUNNING");
             foreach (var w in list.Workers)
-                table.AddRow(Markup.Escape(w.WorkerId), w.Device, $"{w.Threads}", w.NumericClass, $"{w.Throughput:0.#}", $"{w.Price:0.###}", w.State, $"{w.Reliability:P0}", $"{w.CompletedShards}", Markup.Escape(w.CurrentShard ?? "-"));
+                table.AddRow(Markup.Escape(w.WorkerId), w.Device, $"{w.Threads}", w.NumericClass, $"{w.Throughput:0.#}", $"{w.BandwidthMbps:0}", $"{w.Price:0.###}", w.State, $"{w.Reliability:P0}", $"{w.CompletedShards}", Markup.Escape(w.CurrentShard ?? "-"));
             AnsiConsole.Write(table);
             return ExitCodes.Success;
         });

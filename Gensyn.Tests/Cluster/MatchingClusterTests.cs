@@ -48,5 +48,23 @@ public class MatchingClusterTests
         Assert.True(report.GetProperty("memoryGb").GetDouble() > 0);
         Assert.False(report.GetProperty("gpuJobs").GetBoolean());
         Assert.True(report.GetProperty("cpuJobs").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, report.GetProperty("bandwidthMbps").ValueKind);
+        Assert.Contains("--coordinator", report.GetProperty("bandwidthUnmeasured").GetString());
+    }
+
+    [Fact]
+    public void Workers_register_a_signed_profile_with_the_bandwidth_they_measured_and_check_measures_it_against_a_coordinator()
+    {
+        using var cluster = LocalCluster.Start(workers: 1);
+        var worker = Assert.Single(JsonDocument.Parse(cluster.Cli("workers", "--json").Stdout).RootElement.GetProperty("workers").EnumerateArray());
+        Assert.True(worker.GetProperty("bandwidthMbps").GetDouble() > 0);
+        Assert.Contains("Bandwidth from the coordinators:", cluster.LogOf("worker-1"));
+
+        using var dir = new TempDirectory();
+        var result = GensynProcess.Run(dir.Path, "worker", "--check", "--json", "--coordinator", cluster.Coordinators);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var report = JsonDocument.Parse(result.Stdout).RootElement;
+        Assert.True(report.GetProperty("bandwidthMbps").GetDouble() > 0);
+        Assert.Equal(50, report.GetProperty("minimums").GetProperty("gpuBandwidthMbps").GetDouble());
     }
 }

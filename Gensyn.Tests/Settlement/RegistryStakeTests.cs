@@ -9,8 +9,9 @@ namespace Gensyn.Tests.Settlement;
 /// <summary>The registry refuses a provider while its stake is short (as the chain says) and registers it once the stake is fine.</summary>
 public class RegistryStakeTests : Akka.TestKit.Xunit2.TestKit
 {
-    private const string Address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
-    private const string Short = "stake of 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed is 0 GENS, below the minimum of 100 GENS; run `gensyn wallet stake`";
+    private static readonly Contracts.Signing.WorkerKey Key = Contracts.Signing.WorkerKey.Generate();
+    private static readonly string Address = Key.Address;
+    private static readonly string Short = $"stake of {Address} is 0 GENS, below the minimum of 100 GENS; run `gensyn wallet stake`";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     /// <summary>A stand-in for the chain: answers with whatever <see cref="Problem"/> is now, and records which addresses were asked about.</summary>
@@ -27,8 +28,12 @@ public class RegistryStakeTests : Akka.TestKit.Xunit2.TestKit
         }
     }
 
-    private static RegisterWorker Register(IActorRef worker, string id = "worker-1") =>
-        new(id, worker, "cpu", 8, 2, "cpu-x64-libtorch2.10-t2", 0.2, Address);
+    /// <summary>A registration as a worker sends it: its capability profile, signed with its key.</summary>
+    private static RegisterWorker Register(IActorRef worker, string id = "worker-1")
+    {
+        var profile = new RegisterWorker(id, worker, "cpu", 8, 2, "cpu-x64-libtorch2.10-t2", 0.2, Address);
+        return profile with { Signature = Contracts.Signing.ClaimSigner.Sign(Key, Contracts.Signing.CapabilityClaim.From(profile)) };
+    }
 
     /// <summary>Registers the way a worker does, again and again, until the registry answers with a <typeparamref name="T"/>.</summary>
     private static T RegisterUntil<T>(IActorRef registry, TestProbe worker, TimeSpan within)
@@ -131,5 +136,27 @@ public class RegistryStakeTests : Akka.TestKit.Xunit2.TestKit
 
         RegisterUntil<WorkerRegistered>(registry, worker, Patience);
         Assert.Single(Workers(registry));
+    }
+
+    [Fact]
+    public void A_profile_that_is_unsigned_or_signed_by_another_key_is_refused_and_never_listed()
+    {
+        var registry = Sys.ActorOf(WorkerRegistry.Props());
+        var worker = CreateTestProbe();
+        var honest = Register(worker.Ref);
+        registry.Tell(honest with { Signature = null }, worker.Ref);
+        Assert.Contains("not signed by the worker's key", worker.ExpectMsg<WorkerRefused>(Patience).Reason);
+        // A profile that claims more memory than its key signed for.
+        registry.Tell(honest with { MemoryGb = 80 }, worker.Ref);
+        Assert.Contains("not signed by the worker's key", worker.ExpectMsg<WorkerRefused>(Patience).Reason);
+        Assert.Empty(Workers(registry));
+
+        registry.Tell(honest, worker.Ref);
+        worker.ExpectMsg<WorkerRegistered>(Patience);
+        Assert.Equal(8, Assert.Single(Workers(registry)).MemoryGb);
+        // Once registered, the same signature still does not vouch for another profile.
+        registry.Tell(honest with { MemoryGb = 80 }, worker.Ref);
+        Assert.Contains("not signed by the worker's key", worker.ExpectMsg<WorkerRefused>(Patience).Reason);
+        Assert.Equal(8, Assert.Single(Workers(registry)).MemoryGb);
     }
 }

@@ -427,4 +427,17 @@ public sealed class ClaimSigningTests : IDisposable
         var addresses = Enumerable.Range(0, 16).Select(_ => WorkerKey.Generate().Address).ToHashSet();
         Assert.Equal(16, addresses.Count);
     }
+
+    [Fact]
+    public void A_capability_profile_verifies_for_its_key_and_fails_when_any_claim_in_it_changes()
+    {
+        var profile = new Contracts.Messages.RegisterWorker("worker-1", Akka.Actor.ActorRefs.Nobody, "cuda", 24, 8, "cpu-x64-libtorch2.10-t8", 0.9,
+            Alice.Address, 812.5, 940.2);
+        var signed = profile with { Signature = ClaimSigner.Sign(Alice, CapabilityClaim.From(profile)) };
+        Assert.True(ClaimSigner.Check(CapabilityClaim.From(signed), signed.Signature, Alice.Address).Valid);
+        Assert.False(ClaimSigner.Check(CapabilityClaim.From(signed), signed.Signature, Bob.Address).Valid);
+        foreach (var forged in new[] { signed with { MemoryGb = 80 }, signed with { Throughput = 8125 }, signed with { BandwidthMbps = 9402 },
+                                       signed with { PricePerHour = 0.09 }, signed with { Device = "cpu" }, signed with { WorkerId = "worker-2" } })
+            Assert.False(ClaimSigner.Check(CapabilityClaim.From(forged), forged.Signature, Alice.Address).Valid, $"{forged} should not verify");
+    }
 }

@@ -113,6 +113,11 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new JobIdList(["job-0123abcd", "job-89abcdef"]),
             // Worker protocol
             new RegisterWorker("worker-1", f.Worker, "cpu", 15.6, 2, "cpu-x64-libtorch2.10-t2", 0.2, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+            new RegisterWorker("worker-1", f.Worker, "cuda", 24, 8, "cpu-x64-libtorch2.10-t8", 0.9, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", 812.5, 940.2,
+                "0x" + new string('c', 130)),
+            new ProbeBandwidth(4 << 20),
+            new GetNetworkMinimums(),
+            new NetworkMinimums(16, 50),
             new WorkerRegistered("worker-1"),
             new WorkerRefused("worker-1", "worker id must be 1-100 characters and threads 1-1024"),
             new ShardAssignment("job-0123abcd", 2, 1, 3, Yaml, "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs),

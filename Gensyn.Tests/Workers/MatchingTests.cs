@@ -1,4 +1,6 @@
+using Gensyn.Actors.Market;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Workers;
@@ -133,5 +135,34 @@ public class MatchingTests
         var grant = Assert.Single(state.Match());
         Assert.Equal("shard-1", grant.Request.Requester);
         Assert.Equal("shard-0", Assert.Single(state.Queue).Requester);
+    }
+
+    [Fact]
+    public void A_shard_goes_only_to_a_worker_with_the_bandwidth_it_needs_and_says_so_while_it_waits()
+    {
+        var state = new SchedulerState<string>();
+        state.Register(new WorkerEntry<string>("thin", "ref-thin", "cuda", 24, 1, Class1, 0.2, "", 100, BandwidthMbps: 20));
+        var request = Request(0, Needs(device: "cuda") with { MinBandwidthMbps = 50 });
+        state.Enqueue(request);
+        Assert.Null(Granted(state));
+        Assert.Equal("no registered worker meets the job's requirements (none of 1 offers at least 50 Mbps from the coordinators)", state.WhyWaiting(request));
+
+        state.Register(new WorkerEntry<string>("fat", "ref-fat", "cuda", 24, 1, Class1, 0.2, "", 100, BandwidthMbps: 900));
+        Assert.Equal("fat", Granted(state));
+    }
+
+    [Fact]
+    public void A_cuda_job_needs_at_least_the_networks_gpu_minimums_and_a_cpu_job_only_its_own()
+    {
+        var minimums = new NetworkMinimums(16, 50);
+        JobSpec Spec(string requirements) =>
+            JobSpecParser.Parse(TestSpecs.SyntheticYaml() + $"\nrequirements: {requirements}\n", Path.GetTempPath());
+        var gpu = NetworkRules.Needs(Spec("{ device: cuda, min-memory-gb: 8 }"), minimums, Class1);
+        Assert.Equal((16.0, 50.0), (gpu.MinMemoryGb, gpu.MinBandwidthMbps));
+        var bigger = NetworkRules.Needs(Spec("{ device: cuda, min-memory-gb: 40, min-bandwidth-mbps: 200 }"), minimums, Class1);
+        Assert.Equal((40.0, 200.0), (bigger.MinMemoryGb, bigger.MinBandwidthMbps));
+        var cpu = NetworkRules.Needs(Spec("{ device: cpu }"), minimums, Class1);
+        Assert.Equal((0.0, 0.0), (cpu.MinMemoryGb, cpu.MinBandwidthMbps));
+        Assert.Null(cpu.NumericClass);
     }
 }
