@@ -180,7 +180,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var replyTo = Sender;
-        Record(new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, DateTimeOffset.UtcNow, start.Payer, start.DepositMicros), e =>
+        Record(new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, DateTimeOffset.UtcNow, start.Payer, start.DepositMicros, start.Price), e =>
         {
             _log.Info("Job {0} ({1}) submitted", start.JobId, spec.Name);
             _services.Catalog.Tell(new CatalogJob(start.JobId));
@@ -391,7 +391,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     /// What the job's shards need of a worker: the spec's device and memory, its price cap, and in replicated mode the job's
     /// numeric class (the two replicas' roots are compared bit for bit).
     /// </summary>
-    private static ShardNeeds Needs(JobSpec spec) => new(
+    public static ShardNeeds Needs(JobSpec spec) => new(
         spec.Requirements.Device.ToString().ToLowerInvariant(), spec.Requirements.MinMemoryGb, spec.Budget.MaxPricePerHour,
         spec.Verification.Mode == VerificationMode.Replicated ? WorkerOptions.NumericClassFor(spec.Training.Threads) : null);
 
