@@ -38,7 +38,10 @@ public static class JobPricing
                 $"no registered worker meets the job's requirements: priced at its max-price-per-hour, at the network's reference throughput ({referenceStepsPerSecond:0.#} steps/s)");
         var idle = meeting.Where(w => w.BusyWith is null).ToList();
         var pool = idle.Count > 0 ? idle : meeting;
-        var queued = state.Queue.Count(q => pool.Any(w => q.Unmet(w) is null));
+        // Shards wait only while no idle worker takes them (their cap is below the asks, or a worker they need is busy):
+        // they are demand on the workers that meet their requirements, their caps aside, as in `gensyn market`.
+        var queued = state.Queue.Select(q => Probe<TRef>(q.Needs is { } n ? n with { MaxPricePerHour = double.PositiveInfinity } : null))
+            .Count(q => pool.Any(w => q.Unmet(w) is null));
         var clearing = ClearingPrice.Of(pool.Select(w => w.Price), queued + demand)!.Value;
         var price = ClearingPrice.ForJob(clearing, cap)!.Value;
         var measured = pool.Select(w => w.Throughput).Where(t => t > 0).Order().ToList();
@@ -97,7 +100,7 @@ public static class JobPricing
         sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 
     /// <summary>A request that only carries needs, to ask which workers meet them.</summary>
-    private static WorkRequest<TRef> Probe<TRef>(ShardNeeds needs) => new("", 0, 0, default!, Needs: needs);
+    private static WorkRequest<TRef> Probe<TRef>(ShardNeeds? needs) => new("", 0, 0, default!, Needs: needs);
 }
 
 /// <summary>

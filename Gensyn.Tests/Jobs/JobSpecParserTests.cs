@@ -411,7 +411,7 @@ public sealed class JobSpecParserTests
     [Fact]
     public void Negative_budget_is_rejected()
     {
-        Assert.Equal("budget.max-total: must be >= 0, got -5", ErrorOf(Minimal + "budget: { max-total: -5 }"));
+        Assert.Equal("budget.max-total: must be > 0, got -5", ErrorOf(Minimal + "budget: { max-total: -5 }"));
     }
 
     [Fact]
