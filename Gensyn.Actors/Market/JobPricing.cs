@@ -51,7 +51,8 @@ public static class JobPricing
             : $"no idle worker: the clearing price of all {pool.Count} registered worker(s) that meet the job's requirements";
         var basis = $"{supply}, for {queued + demand} shard(s) of demand ({demand} of this job's, {queued} queued)" +
                     (price < clearing ? $", capped at the job's max-price-per-hour ({clearing:0.######} uncapped)" : "") +
-                    (measured.Count == 0 ? $"; at the network's reference throughput ({referenceStepsPerSecond:0.#} steps/s)" : "");
+                    (measured.Count == 0 ? $"; at the network's reference throughput ({referenceStepsPerSecond:0.#} steps/s)" : "") +
+                    (usable == 0 ? "; none of them asks at most that cap, so the job waits until one does" : "");
         return new JobPrice(price, stepsPerSecond, basis, usable);
     }
 

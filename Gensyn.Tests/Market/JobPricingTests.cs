@@ -75,6 +75,9 @@ public class JobPricingTests
         Assert.Equal(0.5, price.PricePerHour);
         Assert.Contains("capped at the job's max-price-per-hour (0.9 uncapped)", price.Basis);
         Assert.Equal(1, price.Workers);  // only a asks at most the cap
+        var unserved = JobPricing.Lock(state, Any with { MaxPricePerHour = 0.3 }, demand: 1, Reference);
+        Assert.Equal(0, unserved.Workers);
+        Assert.EndsWith("none of them asks at most that cap, so the job waits until one does", unserved.Basis);
         for (var demand = 1; demand <= 5; demand++)
             Assert.True(JobPricing.Lock(state, Any with { MaxPricePerHour = 0.3 }, demand, Reference).PricePerHour <= 0.3);
     }
