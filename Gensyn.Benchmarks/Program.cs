@@ -1,10 +1,10 @@
 using Gensyn.Benchmarks;
 
-// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|verification-overhead|dispute|all]   (data directory: $GENSYN_DATA_DIR)
+// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|verification-overhead|dispute|settlement|scheduler|quote|all]   (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `verification-overhead` (verifier CPU / training CPU at several k)
 //                  + `dispute` (replicated mode: bisection + one refereed step vs a full replay).
 // `failures` = `failures-workers` (worker death, real processes) + `failures-recovery` (a long job's recovery, in-process).
-// `cluster` and `failures` run the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
+// `cluster`, `failures` and `quote` run the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
 var which = args.Length > 0 ? args[0] : "all";
 var root = FindRepositoryRoot();
 var dataDir = Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(root, ".gensyn");
@@ -39,6 +39,7 @@ if (which is "verification" or "dispute" or "all")
     DisputeBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"));
 if (which is "settlement") SettlementBenchmark.Run(); // needs anvil (contracts-sol/build.sh): gas per job + SettlementActor round latency
 if (which is "scheduler" or "all") SchedulerBenchmark.Run();
+if (which is "quote") QuoteBenchmark.Run(root, dataDir); // real processes on a devnet: quoted vs actual cost and duration of the mnist-mlp example
 return 0;
 
 static string FindRepositoryRoot()

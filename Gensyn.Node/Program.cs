@@ -12,7 +12,7 @@ var root = new RootCommand("gensyn: decentralized, verifiable neural-network tra
     Subcommands =
     {
         DemoCommand.Create(), TrainCommand.Create(), NodeCommand.Create(), WorkerCommand.Create(),
-        SubmitCommand.Create(), StatusCommand.Create(), WatchCommand.Create(), LogsCommand.Create(),
+        SubmitCommand.Create(), QuoteCommand.Create(), StatusCommand.Create(), WatchCommand.Create(), LogsCommand.Create(),
         CancelCommand.Create(), ResultCommand.Create(), WorkersCommand.Create(), MarketCommand.Create(), WalletCommand.Create(), StakeCommand.Create(),
     },
 };

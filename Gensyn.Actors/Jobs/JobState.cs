@@ -129,6 +129,7 @@ public sealed class JobState
                     ? $"submitted {Spec.Name}: inference with {Path.GetFileName(Spec.Inference!.Weights)} in {Spec.Training.Shards} shard(s) of batches of {Spec.Training.BatchSize}"
                     : $"submitted {Spec.Name}: {Spec.Training.Rounds} round(s) x {Spec.Training.Shards} shard(s) x {Spec.Training.InnerSteps} step(s), seed {Spec.Training.Seed}");
                 if (s.Payer is not null) Note(s.At, $"{s.Payer} deposited {Contracts.Chain.Gens.Format(s.DepositMicros)} GENS in escrow");
+                if (s.Price is { } locked) Note(s.At, $"price locked: {locked.PricePerHour:0.######} GENS per compute-hour, {Contracts.Chain.Gens.Format(locked.ResultPayoutMicros)} GENS per accepted result ({locked.Basis})");
                 break;
             case RoundStarted r:
                 Round = r.Round;
@@ -255,7 +256,7 @@ public sealed class JobState
         LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList(),
         new VerificationSnapshot(RoundAccepted, RoundRejected, JobAccepted, JobRejected, TrainSeconds, VerifySeconds,
             _excluded.Order(StringComparer.Ordinal).ToList(), _verdicts.ToList()),
-        Ledger.ToSnapshot(), ShardSteps?.ToList());
+        Ledger.ToSnapshot(), ShardSteps?.ToList(), Ledger.Price);
 
     /// <summary>The state a snapshot describes (events after it are applied on top).</summary>
     public static JobState FromSnapshot(JobSnapshot s)
@@ -290,8 +291,8 @@ public sealed class JobState
             LastGlobal = s.LastGlobal,
             LastShardEnds = s.LastShardEnds,
             Result = s.Result,
-            Ledger = JobLedger.FromSnapshot(s.Settlement),
         };
+        state.Ledger = JobLedger.FromSnapshot(s.Settlement, s.Price, s.SpecYaml, state.Spec);
         state._log.AddRange(s.Log);
         state._history.AddRange(s.History);
         if (s.Verification is { } v)
@@ -367,7 +368,8 @@ public sealed class JobState
         VerifySeconds,
         TrainSeconds,
         Ledger.View(JobId, _history, Phase),
-        Spec?.IsInference == true ? "inference" : "train");
+        Spec?.IsInference == true ? "inference" : "train",
+        Ledger.Price);
 
     private const int MaxVerdictsShown = 50;
 

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
+using Gensyn.Actors.Market;
 using Gensyn.Actors.Settlement;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -10,8 +11,9 @@ namespace Gensyn.Actors.Jobs;
 
 /// <summary>
 /// The requester's door on every coordinator (/user/jobs, registered with the ClusterClient receptionist):
-/// validates submissions before anything is persisted, mints job ids, and routes the rest to the job's
-/// sharded entity, the catalog or the scheduler.
+/// validates submissions before anything is persisted, prices them (<see cref="JobPricing"/>: the price a job starts
+/// with is locked in its StartJob, and a deposit that cannot cover the job at that price is refused), answers quotes,
+/// mints job ids, and routes the rest to the job's sharded entity, the catalog or the scheduler.
 /// </summary>
 public sealed partial class JobsGateway : ReceiveActor
 {
@@ -25,36 +27,21 @@ public sealed partial class JobsGateway : ReceiveActor
     public static Props Props(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain = null, IActorRef? settlement = null) =>
         Akka.Actor.Props.Create(() => new JobsGateway(jobRegion, catalog, registry, chain, settlement));
 
+    private readonly IActorRef _registry;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
     public JobsGateway(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain, IActorRef? settlement)
     {
-        var log = Context.GetLogger();
+        _registry = registry;
+        var log = _log;
         ReceiveAsync<SubmitJob>(async submit =>
         {
             var replyTo = Sender;
-            if (submit.SpecYaml.Length > MaxSpecChars)
-            {
-                replyTo.Tell(new JobRejected([$"the job spec is {submit.SpecYaml.Length:N0} characters; the limit is {MaxSpecChars:N0}"]));
-                return;
-            }
-            JobSpec spec;
-            try
-            {
-                spec = JobSpecParser.Parse(submit.SpecYaml, string.IsNullOrEmpty(submit.BaseDirectory) ? "." : submit.BaseDirectory);
-            }
-            catch (JobSpecException e)
-            {
-                log.Info("Rejected a job spec: {0}", string.Join("; ", e.Errors));
-                replyTo.Tell(new JobRejected(e.Errors));
-                return;
-            }
-            if (spec.Inference is { } inference && !File.Exists(inference.Weights))
-            {
-                replyTo.Tell(new JobRejected([$"inference.weights: {inference.Weights} not found; write it with `gensyn train --out` or `gensyn result --out`"]));
-                return;
-            }
+            if (Read(submit.SpecYaml, submit.BaseDirectory, replyTo) is not { } spec) return;
             if (chain is null)
             {
-                jobRegion.Tell(new StartJob(NewJobId(), submit.SpecYaml, submit.BaseDirectory), replyTo);
+                // Nothing is paid on a network that does not settle, but the job's price is still locked and shown.
+                if (await PriceAsync(spec, replyTo) is { } unpaid) jobRegion.Tell(new StartJob(NewJobId(), submit.SpecYaml, submit.BaseDirectory, Price: unpaid), replyTo);
                 return;
             }
             if (submit.JobId is not { } id || submit.Payer is not { } payer || !IsJobId(id))
@@ -68,23 +55,37 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new JobRejected([$"the submission of {id} is not signed by its payer {payer} ({signed.Reason}); `gensyn submit` signs it with the wallet that deposits"]));
                 return;
             }
+            long deposited;
             try
             {
                 var runtime = await chain.WithinAsync(AskTimeout);
-                var (problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros).WaitAsync(AskTimeout);
+                (var problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros).WaitAsync(AskTimeout);
                 if (problem is not null)
                 {
                     log.Info("Rejected job {0}: {1}", id, problem);
                     replyTo.Tell(new JobRejected([problem]));
                     return;
                 }
-                jobRegion.Tell(new StartJob(id, submit.SpecYaml, submit.BaseDirectory, payer, deposited), replyTo);
             }
             catch (Exception e)
             {
                 log.Warning("Could not check the deposit of {0}: {1}", id, e.GetBaseException().Message);
                 replyTo.Tell(new RequestFailed($"could not check the deposit of {id} on chain ({e.GetBaseException().Message}); try again", InvalidInput: false));
+                return;
             }
+            if (await PriceAsync(spec, replyTo) is not { } price) return;
+            if (JobPricing.DepositProblem(spec, price, deposited) is { } shortfall)
+            {
+                log.Info("Rejected job {0}: {1}", id, shortfall);
+                replyTo.Tell(new JobRejected([shortfall]));
+                return;
+            }
+            jobRegion.Tell(new StartJob(id, submit.SpecYaml, submit.BaseDirectory, payer, deposited, price), replyTo);
+        });
+        ReceiveAsync<QuoteJob>(async quote =>
+        {
+            var replyTo = Sender;
+            if (Read(quote.SpecYaml, quote.BaseDirectory, replyTo) is { } spec && await PriceAsync(spec, replyTo) is { } price) replyTo.Tell(price);
         });
         ReceiveAsync<GetChainInfo>(async _ =>
         {
@@ -142,6 +143,45 @@ public sealed partial class JobsGateway : ReceiveActor
             var views = await Task.WhenAll(ids.JobIds.Select(id => jobRegion.Ask<IGensynMessage>(new GetJobStatus(id), AskTimeout)));
             replyTo.Tell(new JobList(views.OfType<JobView>().ToList()));
         });
+    }
+
+    /// <summary>The spec a requester sent, or null after telling <paramref name="replyTo"/> what is wrong with it (nothing is persisted).</summary>
+    private JobSpec? Read(string yaml, string baseDirectory, IActorRef replyTo)
+    {
+        if (yaml.Length > MaxSpecChars)
+        {
+            replyTo.Tell(new JobRejected([$"the job spec is {yaml.Length:N0} characters; the limit is {MaxSpecChars:N0}"]));
+            return null;
+        }
+        try
+        {
+            var spec = JobSpecParser.ParseSubmission(yaml, string.IsNullOrEmpty(baseDirectory) ? "." : baseDirectory);
+            if (spec.Inference is not { } inference || File.Exists(inference.Weights)) return spec;
+            replyTo.Tell(new JobRejected([$"inference.weights: {inference.Weights} not found; write it with `gensyn train --out` or `gensyn result --out`"]));
+            return null;
+        }
+        catch (JobSpecException e)
+        {
+            _log.Info("Rejected a job spec: {0}", string.Join("; ", e.Errors));
+            replyTo.Tell(new JobRejected(e.Errors));
+            return null;
+        }
+    }
+
+    /// <summary>What <paramref name="spec"/> would lock now (see <see cref="JobPricing"/>), or null after telling <paramref name="replyTo"/> the scheduler did not answer.</summary>
+    private async Task<JobPrice?> PriceAsync(JobSpec spec, IActorRef replyTo)
+    {
+        try
+        {
+            var needs = NetworkRules.Needs(spec, NetworkRules.Minimums(Context.System.Settings.Config), Workers.WorkerOptions.NumericClassFor(spec.Training.Threads));
+            var price = await _registry.Ask<JobPrice>(new PriceJob(needs, spec.Training.Shards * spec.Replicas), AskTimeout);
+            return JobPricing.For(spec, price);
+        }
+        catch (Exception e)
+        {
+            replyTo.Tell(new RequestFailed($"the scheduler did not price the job ({e.GetBaseException().Message}); try again", InvalidInput: false));
+            return null;
+        }
     }
 
     public static string NewJobId() => "job-" + Guid.NewGuid().ToString("N")[..8];

@@ -6,8 +6,9 @@ namespace Gensyn.Actors.Settlement;
 
 /// <summary>
 /// A job's money, without actors or a chain: who pays, which verified results earn what, which frauds are slashed,
-/// and which settlement orders are still due. Every accepted result of a round earns its worker H steps at the job's
-/// price; a round is paid once it completes with a match rate of at least 95% (the escrow refuses less); each fraud
+/// and which settlement orders are still due. Every accepted result of a round earns its worker the payout of the price
+/// the job locked when it started (<see cref="Market.JobPricing"/>: its H steps' compute-hours at the locked price per
+/// compute-hour; a job from before prices came from the market: H steps at its spec's retired price-per-step); a round is paid once it completes with a match rate of at least 95% (the escrow refuses less); each fraud
 /// (a replayed step that disagrees with the worker's signed commitment) slashes that worker's stake, citing the
 /// evidence's hash; faults (no answer, a dead worker) and invalid answers are never slashed. When the job ends, the
 /// escrow is released (completed) or cancelled (failed, cancelled), refunding what was not paid out.
@@ -23,6 +24,12 @@ public sealed class JobLedger
     public string? Payer { get; private set; }
     public long DepositMicros { get; private set; }
 
+    /// <summary>The price the job locked when it started; null for a job from before prices came from the market.</summary>
+    public JobPrice? Price { get; private set; }
+
+    /// <summary>What each accepted shard result earns its worker, in micro-GENS.</summary>
+    public long ResultPayoutMicros { get; private set; }
+
     public bool Posted(string settlementId) => _posted.ContainsKey(settlementId);
 
     public void Apply(IJobEvent e, JobSpec? spec)
@@ -32,10 +39,12 @@ public sealed class JobLedger
             case JobSubmitted s:
                 Payer = s.Payer;
                 DepositMicros = s.DepositMicros;
+                Price = s.Price;
+                ResultPayoutMicros = PayoutOf(s.Price, s.SpecYaml, spec);
                 break;
             case ShardVerified { Outcome: VerdictOutcome.Accepted } v when spec is not null:
                 if (!_payees.TryGetValue(v.Round, out var list)) _payees[v.Round] = list = [];
-                list.Add(new SettlementPayee(v.WorkerId, v.WorkerAddress, spec.ShardPayoutMicros));
+                list.Add(new SettlementPayee(v.WorkerId, v.WorkerAddress, ResultPayoutMicros));
                 break;
             case ShardVerified { Outcome: VerdictOutcome.Fraud } fraud:
                 _frauds.Add(fraud);
@@ -94,9 +103,14 @@ public sealed class JobLedger
         : new SettlementSnapshot(Payer, DepositMicros, _payees.OrderBy(p => p.Key).Select(p => new RoundPayees(p.Key, p.Value.ToList())).ToList(),
             _frauds.ToList(), _postedOrder.Select(id => _posted[id]).ToList());
 
-    public static JobLedger FromSnapshot(SettlementSnapshot? s)
+    /// <summary>The locked payout, or for a job from before prices came from the market H steps at its spec's retired price-per-step.</summary>
+    private static long PayoutOf(JobPrice? price, string specYaml, JobSpec? spec) =>
+        price?.ResultPayoutMicros ?? (spec is null ? 0 : spec.Training.InnerSteps * Gens.ToMicros(JobSpecParser.RetiredPricePerStepOf(specYaml)));
+
+    /// <summary>The ledger a job snapshot describes: its money (<paramref name="s"/>) and the price it locked.</summary>
+    public static JobLedger FromSnapshot(SettlementSnapshot? s, JobPrice? price, string specYaml, JobSpec? spec)
     {
-        var ledger = new JobLedger();
+        var ledger = new JobLedger { Price = price, ResultPayoutMicros = PayoutOf(price, specYaml, spec) };
         if (s is null) return ledger;
         (ledger.Payer, ledger.DepositMicros) = (s.Payer, s.DepositMicros);
         foreach (var round in s.Payees) ledger._payees[round.Round] = round.Payees.ToList();

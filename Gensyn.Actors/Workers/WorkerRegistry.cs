@@ -22,6 +22,9 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
 
     private readonly SchedulerState<IActorRef> _state = new();
 
+    /// <summary>HOCON: the reference steps per second a job is priced at when no registered worker measured its own.</summary>
+    public const string ReferenceThroughputSetting = "gensyn.market.reference-steps-per-second";
+
     public ITimerScheduler Timers { get; set; } = null!;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -84,6 +87,8 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         });
         Receive<WorkerJudged>(judged => _state.Judged(judged.WorkerId, judged.Accepted));
         Receive<GetMarket>(_ => Sender.Tell(new MarketView(Market.ClearingPrice.Classes(_state), [])));
+        var referenceStepsPerSecond = Math.Max(1, Context.System.Settings.Config.GetDouble(ReferenceThroughputSetting, 640));
+        Receive<PriceJob>(price => Sender.Tell(Market.JobPricing.Lock(_state, price.Needs, price.Demand, referenceStepsPerSecond)));
         Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(w => new WorkerView(
             w.WorkerId, w.Device, w.MemoryGb, w.Threads, w.NumericClass, w.Price,
             w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.Throughput, w.BandwidthMbps)).ToList())));

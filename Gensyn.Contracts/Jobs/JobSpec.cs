@@ -22,11 +22,8 @@ public sealed record JobSpec(
     /// <summary>How many workers run each shard: 2 in replicated mode, else 1.</summary>
     public int Replicas => Verification.Mode == VerificationMode.Replicated ? 2 : 1;
 
-    /// <summary>What one accepted shard result earns its worker: H steps at the job's price, in micro-GENS.</summary>
-    public long ShardPayoutMicros => Training.InnerSteps * Chain.Gens.ToMicros(Budget.PricePerStep);
-
-    /// <summary>The most the job can pay out: every shard of every round accepted from every replica.</summary>
-    public long MaxPayoutMicros => (long)Training.Rounds * Training.Shards * Replicas * ShardPayoutMicros;
+    /// <summary>Shard results the job pays for when every one is accepted: rounds x shards x replicas.</summary>
+    public long Results => (long)Training.Rounds * Training.Shards * Replicas;
 
     /// <summary>What the requester deposits in escrow: the budget's max-total; what is not paid out is refunded.</summary>
     public long DepositMicros => Chain.Gens.ToMicros(Budget.MaxTotal);
@@ -123,10 +120,8 @@ public enum DeviceRequirement { Any, Cpu, Cuda }
 public sealed record RequirementsSpec(DeviceRequirement Device, double MinMemoryGb, double MinBandwidthMbps = 0);
 
 /// <summary>
-/// What the job may cost. The requester deposits <see cref="MaxTotal"/> GENS in escrow; each verified inner step
-/// of each shard earns its worker <see cref="PricePerStep"/> GENS, paid per round; the rest is refunded.
+/// What the job may cost. The requester deposits <see cref="MaxTotal"/> GENS in escrow; the job pays the network's
+/// clearing price per compute-hour, locked when it starts and never above <see cref="MaxPricePerHour"/>; each accepted
+/// shard result is paid per round, and the rest is refunded.
 /// </summary>
-public sealed record BudgetSpec(string Token, double MaxPricePerHour, double MaxTotal, double PricePerStep = BudgetSpec.DefaultPricePerStep)
-{
-    public const double DefaultPricePerStep = 0.001;
-}
+public sealed record BudgetSpec(string Token, double MaxPricePerHour, double MaxTotal);

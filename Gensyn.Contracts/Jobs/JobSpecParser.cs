@@ -24,7 +24,13 @@ public static class JobSpecParser
     private static readonly string[] OuterOptimizerKeys = ["kind", "lr", "momentum"];
     private static readonly string[] VerificationKeys = ["mode", "samples"];
     private static readonly string[] RequirementsKeys = ["device", "min-memory-gb", "min-bandwidth-mbps"];
-    private static readonly string[] BudgetKeys = ["token", "max-price-per-hour", "max-total", "price-per-step"];
+    private static readonly string[] BudgetKeys = ["token", "max-price-per-hour", "max-total"];
+
+    /// <summary>A budget field that specs no longer have: prices come from the market.</summary>
+    private const string RetiredPricePerStep = "price-per-step";
+
+    /// <summary>What a step earned before prices came from the market, when a spec did not say (journals keep such specs).</summary>
+    private const double RetiredDefaultPricePerStep = 0.001;
 
     private static readonly (string Name, JobKind Value)[] JobKinds = [("train", JobKind.Train), ("inference", JobKind.Inference)];
     private static readonly (string Name, ModelKind Value)[] ModelKinds =
@@ -45,7 +51,10 @@ public static class JobSpecParser
     private static readonly int[] DefaultChannels = [32, 64];
     private const double MaxMoney = 1e12;
 
-    /// <summary>Reads the spec in the file at <paramref name="path"/>; relative data paths are taken from the file's folder.</summary>
+    /// <summary>
+    /// Reads the spec in the file at <paramref name="path"/>, as <see cref="ParseSubmission"/>; relative data paths are
+    /// taken from the file's folder.
+    /// </summary>
     /// <exception cref="JobSpecException">The file is missing or unreadable, or the spec breaks any rule.</exception>
     public static JobSpec ParseFile(string path)
     {
@@ -68,12 +77,25 @@ public static class JobSpecParser
         var fullPath = Path.GetFullPath(path);
 
         // Never null: the path names an existing file, so it is not a root.
-        return Parse(yaml, Path.GetDirectoryName(fullPath)!);
+        return ParseSubmission(yaml, Path.GetDirectoryName(fullPath)!);
     }
 
-    /// <summary>Reads a spec from YAML text; relative data paths are resolved against <paramref name="baseDirectory"/>.</summary>
+    /// <summary>
+    /// Reads a spec a requester gives now (to submit, quote or train): as <see cref="Parse"/>, and a spec that still sets
+    /// <c>budget.price-per-step</c> is refused (prices come from the market now).
+    /// </summary>
     /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
-    public static JobSpec Parse(string yaml, string baseDirectory)
+    public static JobSpec ParseSubmission(string yaml, string baseDirectory) => Parse(yaml, baseDirectory, refuseRetired: true);
+
+    /// <summary>
+    /// Reads a spec from YAML text; relative data paths are resolved against <paramref name="baseDirectory"/>. A spec the
+    /// network accepted before prices came from the market may set <c>budget.price-per-step</c>: it is ignored here, so
+    /// journals and assignments of such jobs still read (<see cref="ParseSubmission"/> refuses it).
+    /// </summary>
+    /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
+    public static JobSpec Parse(string yaml, string baseDirectory) => Parse(yaml, baseDirectory, refuseRetired: false);
+
+    private static JobSpec Parse(string yaml, string baseDirectory, bool refuseRetired)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(baseDirectory);
@@ -95,12 +117,11 @@ public static class JobSpecParser
         var inference = top.Applies("inference", inferring, "kind inference") ? ReadInference(top.Child("inference", InferenceKeys, required: true), baseDirectory) : null;
         var verification = ReadVerification(top.Child("verification", VerificationKeys));
         var requirements = ReadRequirements(top.Child("requirements", RequirementsKeys));
-        var budget = ReadBudget(top.Child("budget", BudgetKeys));
+        var budget = ReadBudget(top.Child("budget", BudgetKeys), refuseRetired);
         top.Finish();
         CheckModelFitsData(modelKind, dataFormat, errors);
         if (inference is not null) CheckInference(modelKind, verification, errors);
         training ??= InferenceTraining(inference);
-        if (errors.Count == 0 && inference is null) CheckBudgetCoversWork(training, verification, budget, errors);
 
         if (errors.Count > 0)
         {
@@ -370,28 +391,43 @@ public static class JobSpecParser
         return new RequirementsSpec(device, minMemoryGb, minBandwidthMbps);
     }
 
-    private static BudgetSpec ReadBudget(Section b)
+    /// <summary>
+    /// The budget. Whether max-total covers the job is known only at the market's price: the coordinator checks it when the
+    /// job starts (and `gensyn quote` shows it), so here it only has to be positive.
+    /// </summary>
+    private static BudgetSpec ReadBudget(Section b, bool refuseRetired)
     {
         var token = b.OneOf("token", Tokens) ?? "GENS";
         var maxPricePerHour = b.Number("max-price-per-hour", 0.5, Bound.AtLeast(0), Bound.AtMost(MaxMoney));
-        var maxTotal = b.Number("max-total", 100, Bound.AtLeast(0), Bound.AtMost(MaxMoney));
-        var pricePerStep = b.Number("price-per-step", BudgetSpec.DefaultPricePerStep, Bound.AtLeast(0), Bound.AtMost(1_000));
-        if (Math.Abs(pricePerStep * 1e6 - Math.Round(pricePerStep * 1e6)) > 1e-6)
-            b.Fail("price-per-step", $"GENS has 6 decimals; give at most 6 after the point, got {pricePerStep}");
+        var maxTotal = b.Number("max-total", 100, Bound.Above(0), Bound.AtMost(MaxMoney));
+        if (b.Skip(RetiredPricePerStep) && refuseRetired)
+            b.Fail(RetiredPricePerStep, "prices come from the market now: remove price-per-step; the job pays the clearing price per compute-hour " +
+                                        "up to max-price-per-hour, and `gensyn quote JOB.yaml` shows what it would cost");
         b.Finish();
-        return new BudgetSpec(token, maxPricePerHour, maxTotal, pricePerStep);
+        return new BudgetSpec(token, maxPricePerHour, maxTotal);
     }
 
-    /// <summary>The deposit (max-total) must cover every verified step at the job's price.</summary>
-    private static void CheckBudgetCoversWork(TrainingSpec training, VerificationSpec verification, BudgetSpec budget, List<string> errors)
+    /// <summary>
+    /// What one verified step earned under the retired <c>budget.price-per-step</c> of <paramref name="yaml"/> (0.001 GENS
+    /// when the spec did not set it): how jobs that started before prices came from the market are still paid.
+    /// </summary>
+    public static double RetiredPricePerStepOf(string yaml)
     {
-        var spec = new JobSpec("", null!, null!, training, verification, null!, budget);
-        // In BigInteger: a huge job's product would overflow a long (and then pass the check).
-        var required = (System.Numerics.BigInteger)training.Rounds * training.Shards * spec.Replicas * spec.ShardPayoutMicros;
-        if (required > spec.DepositMicros)
-            errors.Add($"budget.max-total: {budget.MaxTotal} GENS does not cover the work: {training.Rounds} rounds x {training.Shards} shards x " +
-                       $"{spec.Replicas} replica(s) x {training.InnerSteps} steps x {budget.PricePerStep} GENS = {Chain.Gens.Format(required)} GENS; " +
-                       "raise max-total or lower price-per-step");
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(yaml));
+            if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode root
+                && root.Children.TryGetValue(new YamlScalarNode("budget"), out var budget) && budget is YamlMappingNode b
+                && b.Children.TryGetValue(new YamlScalarNode(RetiredPricePerStep), out var price) && price is YamlScalarNode { Value: { } text }
+                && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                return value;
+        }
+        catch (YamlException)
+        {
+            // An accepted spec is valid YAML; anything else falls back to the old default.
+        }
+        return RetiredDefaultPricePerStep;
     }
 
     // Reported once per conflict: each branch names the side the user most likely got wrong.
@@ -481,6 +517,9 @@ public static class JobSpecParser
         public bool Has(string key) => _fields.TryGetValue(key, out var node) && !IsNull(node);
 
         public bool Ok(params string[] keys) => !keys.Any(_failed.Contains);
+
+        /// <summary>Consumes a field without reading it (so <see cref="Finish"/> does not report it); whether it was there.</summary>
+        public bool Skip(string key) => Take(key) is not null;
 
         public void Fail(string key, string problem)
         {

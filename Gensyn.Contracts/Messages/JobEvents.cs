@@ -7,8 +7,12 @@ public interface IJobEvent : IGensynMessage
     DateTimeOffset At { get; }
 }
 
-/// <summary>A job was accepted; on a settling network <see cref="Payer"/> deposited <see cref="DepositMicros"/> in escrow for it.</summary>
-public sealed record JobSubmitted(string JobId, string SpecYaml, string BaseDirectory, DateTimeOffset At, string? Payer = null, long DepositMicros = 0) : IJobEvent;
+/// <summary>
+/// A job was accepted; on a settling network <see cref="Payer"/> deposited <see cref="DepositMicros"/> in escrow for it.
+/// <see cref="Price"/>: the price it locked (null in journals written before prices came from the market).
+/// </summary>
+public sealed record JobSubmitted(string JobId, string SpecYaml, string BaseDirectory, DateTimeOffset At, string? Payer = null, long DepositMicros = 0,
+                                  JobPrice? Price = null) : IJobEvent;
 
 /// <summary>A settlement order of this job reached its outcome on chain (see <see cref="SettlementSettled"/>).</summary>
 public sealed record SettlementPosted(SettlementOrder Order, SettlementSettled Outcome, DateTimeOffset At) : IJobEvent;
@@ -100,7 +104,8 @@ public sealed record JobSnapshot(
     IReadOnlyList<RoundView> History,
     VerificationSnapshot? Verification = null,
     SettlementSnapshot? Settlement = null,
-    IReadOnlyList<int>? ShardSteps = null) : IPersistedOnly;
+    IReadOnlyList<int>? ShardSteps = null,
+    JobPrice? Price = null) : IPersistedOnly;
 
 /// <summary>The money a <see cref="JobSnapshot"/> carries: who pays, which results earn what, and what was posted.</summary>
 public sealed record SettlementSnapshot(

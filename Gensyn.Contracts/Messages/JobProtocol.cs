@@ -17,8 +17,14 @@ public sealed record JobAccepted(string JobId, string Name) : IGensynMessage;
 /// <summary>The spec is invalid; one message per problem, nothing was persisted.</summary>
 public sealed record JobRejected(IReadOnlyList<string> Errors) : IGensynMessage;
 
-/// <summary>Sent by the gateway to the job's (new) entity: persist the submission.</summary>
-public sealed record StartJob(string JobId, string SpecYaml, string BaseDirectory, string? Payer = null, long DepositMicros = 0) : IJobCommand;
+/// <summary>Sent by the gateway to the job's (new) entity: persist the submission, with the <see cref="Price"/> it locked.</summary>
+public sealed record StartJob(string JobId, string SpecYaml, string BaseDirectory, string? Payer = null, long DepositMicros = 0, JobPrice? Price = null) : IJobCommand;
+
+/// <summary>
+/// Ask what a job would pay if it were submitted now, without starting anything: answered with the <see cref="JobPrice"/>
+/// it would lock, or <see cref="JobRejected"/> for an invalid spec (`gensyn quote`, and `gensyn submit` before it deposits).
+/// </summary>
+public sealed record QuoteJob(string SpecYaml, string BaseDirectory) : IGensynMessage;
 
 public sealed record GetJobStatus(string JobId) : IJobCommand;
 
@@ -57,7 +63,8 @@ public enum JobPhase
 
 /// <summary>
 /// One job as `status` shows it; <see cref="Shards"/> are the open round's shards. <see cref="MatchRate"/> is the
-/// job's Gradient Match Rate: accepted results / judged results (1 before any verdict).
+/// job's Gradient Match Rate: accepted results / judged results (1 before any verdict). <see cref="Price"/>: the price the
+/// job locked when it started (null for jobs submitted before prices came from the market).
 /// </summary>
 public sealed record JobView(
     string JobId,
@@ -81,7 +88,8 @@ public sealed record JobView(
     double VerifySeconds = 0,
     double TrainSeconds = 0,
     MoneyView? Money = null,
-    string Kind = "train") : IGensynMessage
+    string Kind = "train",
+    JobPrice? Price = null) : IGensynMessage
 {
     /// <summary>Whether the job runs a trained model over a dataset (its result is a predictions CSV) rather than training one.</summary>
     public bool IsInference => Kind == "inference";

@@ -171,3 +171,21 @@ public sealed record MarketView(IReadOnlyList<MarketClassView> Classes, IReadOnl
 public sealed record GetRecentSettlements(int Count) : IGensynMessage;
 
 public sealed record RecentSettlements(IReadOnlyList<SettlementSettled> Settlements) : IGensynMessage;
+
+// Pricing: what a job pays per compute-hour, locked when it starts (see JobPricing in Gensyn.Actors/Market).
+
+/// <summary>
+/// The gateway asks the scheduler what a job with these <see cref="Needs"/> would pay now; <see cref="Demand"/> is the
+/// job's own shards x replicas (the scheduler adds the queued shards the same workers could take).
+/// </summary>
+public sealed record PriceJob(ShardNeeds Needs, int Demand) : IGensynMessage;
+
+/// <summary>
+/// A job's price: <see cref="PricePerHour"/> GENS per compute-hour, on workers that run <see cref="StepsPerSecond"/>
+/// reference training steps per second (the median measured throughput of the workers the price came from), and in
+/// words how it was found (<see cref="Basis"/>). <see cref="Workers"/>: registered workers that could run the job.
+/// The scheduler answers those; the gateway adds <see cref="StepWork"/> (one step of the job in reference steps, from
+/// the model's FLOPs) and <see cref="ResultPayoutMicros"/> (what each accepted shard result earns its worker, in
+/// micro-GENS). The lock a job starts with is recorded in its <see cref="JobSubmitted"/> event.
+/// </summary>
+public sealed record JobPrice(double PricePerHour, double StepsPerSecond, string Basis, int Workers = 0, double StepWork = 0, long ResultPayoutMicros = 0) : IGensynMessage;

@@ -6,4 +6,7 @@ public static class ExitCodes
     public const int Success = 0;
     public const int Failure = 1;
     public const int InvalidInput = 2;
+
+    /// <summary>The person at the terminal answered no to a confirmation (e.g. submit's <c>Proceed? [y/N]</c>): nothing was done.</summary>
+    public const int Declined = Failure;
 }

@@ -66,6 +66,9 @@ public static class StatusCommand
         if (j.TestAccuracy is { } accuracy)
             Console.WriteLine($"  {(j.IsInference ? "prediction accuracy" : "test accuracy")} {accuracy:P2}, {(j.IsInference ? "mean loss" : "test loss")} {j.TestLoss:F4}{(j.TestPerplexity is { } p ? $", perplexity {p:F2}" : "")}");
         if (j.FinalDigest is not null) Console.WriteLine($"  final digest  {j.FinalDigest}");
+        if (j.Price is { } price)
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"  price         {price.PricePerHour:0.######} GENS per compute-hour, locked at the start: {Gens.Format(price.ResultPayoutMicros)} GENS per accepted result ({price.Basis})"));
         if (j.RoundHistory.Count > 0)
         {
             var rounds = new Table().AddColumns("ROUND", "MEAN LOSS", "MATCH RATE", "PAID", "CHECKPOINT", "WORKERS");

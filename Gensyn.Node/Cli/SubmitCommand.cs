@@ -9,9 +9,10 @@ using Gensyn.Contracts.Signing;
 namespace Gensyn.Node.Cli;
 
 /// <summary>
-/// <c>gensyn submit JOB.yaml</c>: validate locally; on a network that settles on chain, deposit the job's budget
-/// (budget.max-total) in the escrow from the requester's wallet under a fresh job id; send the job to a coordinator;
-/// print the job id.
+/// <c>gensyn submit JOB.yaml</c>: validate locally; ask the network for the job's quote (a person at a terminal sees it
+/// and confirms, unless --yes); refuse a budget.max-total that cannot cover it; on a network that settles on chain,
+/// deposit the job's budget (budget.max-total) in the escrow from the requester's wallet under a fresh job id; send the
+/// job to a coordinator; print the job id.
 /// </summary>
 public static class SubmitCommand
 {
@@ -28,11 +29,12 @@ public static class SubmitCommand
         {
             Description = "Hours until the requester may reclaim what the escrow still holds if the job never settles", DefaultValueFactory = _ => 72,
         };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not show the quote and ask before depositing (never asked when not at a terminal or with --json)" };
         var coordinator = ClusterCli.CoordinatorOption();
         var json = ClusterCli.JsonOption();
         var command = new Command("submit", "Submit a training job to the network, depositing its budget when the network settles on chain")
         {
-            spec, wait, key, noApprove, deadlineHours, coordinator, json,
+            spec, wait, key, noApprove, deadlineHours, yes, coordinator, json,
         };
         command.SetAction((parse, cancel) => ChainCli.Run(async () =>
         {
@@ -43,8 +45,19 @@ public static class SubmitCommand
             var yaml = File.ReadAllText(file.FullName);
             var asJson = parse.GetValue(json);
             await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+            var quoted = await client.Ask(new QuoteJob(yaml, file.DirectoryName!));
+            if (quoted is not JobPrice price) return ClusterCli.Fail(quoted);
+            if (!parse.GetValue(yes) && Confirmation.CanAsk(asJson))
+            {
+                JobQuote.Of(parsed, price, Market.CloudPrices.Shipped).Print(Console.Out);
+                if (!Confirmation.Ask(Console.In, Console.Out))
+                {
+                    Console.Error.WriteLine("not submitted: nothing was deposited");
+                    return ExitCodes.Declined;
+                }
+            }
             var (walletPath, walletGiven) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
-            var (reply, submit, deposit, noChain) = await SendAsync(client, yaml, file.DirectoryName!, parsed, walletPath, walletGiven, hours, !parse.GetValue(noApprove), cancel);
+            var (reply, submit, deposit, noChain) = await SendAsync(client, yaml, file.DirectoryName!, parsed, walletPath, walletGiven, hours, !parse.GetValue(noApprove), cancel, price);
             if (reply is not JobAccepted accepted)
             {
                 if (deposit is not null)
@@ -70,10 +83,12 @@ public static class SubmitCommand
 
     /// <summary>
     /// Sends a job to the coordinator; on a network that settles on chain, first deposits its budget from the wallet at
-    /// <paramref name="walletPath"/> under a fresh job id (on a devnet a missing default wallet is created and funded).
+    /// <paramref name="walletPath"/> under a fresh job id (on a devnet a missing default wallet is created and funded),
+    /// unless the job's <paramref name="quoted"/> price shows the budget cannot cover it (nothing is deposited then).
     /// </summary>
     internal static async Task<(IGensynMessage Reply, SubmitJob Submit, Deposit? Deposit, NoChain? NoChain)> SendAsync(
-        CoordinatorClient client, string yaml, string baseDirectory, JobSpec parsed, string walletPath, bool walletGiven, int hours, bool approve, CancellationToken cancel)
+        CoordinatorClient client, string yaml, string baseDirectory, JobSpec parsed, string walletPath, bool walletGiven, int hours, bool approve, CancellationToken cancel,
+        JobPrice? quoted = null)
     {
         Deposit? deposit = null;
         NoChain? noChain = null;
@@ -82,6 +97,8 @@ public static class SubmitCommand
         {
             case ChainInfo info:
             {
+                if (quoted is not null && Actors.Market.JobPricing.DepositProblem(parsed, quoted, parsed.DepositMicros) is { } problem)
+                    throw new CliInputException(problem);
                 var session = new ChainSession(ChainCli.Settings(info), null);
                 var wallet = await WalletAsync(session, walletPath, walletGiven, parsed.DepositMicros, cancel);
                 var jobId = JobsGateway.NewJobId();

@@ -16,9 +16,7 @@ namespace Gensyn.Tests.Cluster;
 [Collection("cluster")]
 public class SettlementTests
 {
-    private const double PricePerStep = 0.001;
-
-    /// <summary>MNIST shards of a few seconds each (so a kill lands mid-shard), at 0.001 GENS per verified step, 5 GENS deposited.</summary>
+    /// <summary>MNIST shards of a few seconds each (so a kill lands mid-shard), 5 GENS deposited, paid at the market's price.</summary>
     private static string MnistYaml(int rounds) => $$"""
         name: mnist-paid
         model: { kind: mlp, hidden: [256] }
@@ -34,7 +32,7 @@ public class SettlementTests
           inner-optimizer: { kind: adamw, lr: 0.001 }
           outer-optimizer: { kind: nesterov, lr: 0.7, momentum: 0.9 }
         verification: { mode: spot-check, samples: 4 }
-        budget: { max-total: 5, price-per-step: {{PricePerStep}} }
+        budget: { max-total: 5 }
         """;
 
     /// <summary>One round of two tiny shards, every step challenged, so a lazy worker is caught for sure.</summary>
@@ -108,8 +106,9 @@ public class SettlementTests
             Assert.Equal(JobPhase.Completed, settled.State);
             var money = settled.Money!;
 
-            // Every shard of both rounds is paid once: 2 x 2 x 400 steps x 0.001 GENS.
-            Assert.Equal(2 * 2 * 400 * Gens.ToMicros(PricePerStep), money.PaidMicros);
+            // Every shard of both rounds is paid once, at the payout of the price the job locked when it started.
+            Assert.True(settled.Price!.ResultPayoutMicros > 0);
+            Assert.Equal(2 * 2 * settled.Price.ResultPayoutMicros, money.PaidMicros);
             var expected = PayoutsByAddress(money);
             foreach (var w in workers)
             {
@@ -199,7 +198,7 @@ public class SettlementTests
         Assert.Equal(2, payouts.Count);
         Assert.All(payouts, p => Assert.Equal(SettlementStatus.Confirmed, p.Status));
         var expected = PayoutsByAddress(money);
-        Assert.Equal(2 * 2 * 400 * Gens.ToMicros(PricePerStep), expected.Values.Sum());
+        Assert.Equal(2 * 2 * settled.Price!.ResultPayoutMicros, expected.Values.Sum());
         foreach (var w in new[] { "worker-1", "worker-2" })
         {
             var address = cluster.AddressOf(w);

@@ -225,7 +225,7 @@ public sealed class JobSpecParserTests
     public void Unknown_top_level_field_is_reported()
     {
         Assert.Equal(
-            "trainig: unknown field; expected one of name, model, dataset, training, verification, requirements, budget",
+            "trainig: unknown field; expected one of name, kind, model, dataset, training, inference, verification, requirements, budget",
             ErrorOf(Minimal + "trainig: { rounds: 2 }"));
     }
 
@@ -294,7 +294,7 @@ public sealed class JobSpecParserTests
     public void Top_level_list_is_rejected()
     {
         Assert.Equal(
-            "the job spec must be a mapping of fields (name, model, dataset, training, verification, requirements, budget), got a list",
+            "the job spec must be a mapping of fields (name, kind, model, dataset, training, inference, verification, requirements, budget), got a list",
             ErrorOf("- name: job\n- model: mlp\n"));
     }
 
@@ -411,7 +411,7 @@ public sealed class JobSpecParserTests
     [Fact]
     public void Negative_budget_is_rejected()
     {
-        Assert.Equal("budget.max-total: must be >= 0, got -5", ErrorOf(Minimal + "budget: { max-total: -5 }"));
+        Assert.Equal("budget.max-total: must be > 0, got -5", ErrorOf(Minimal + "budget: { max-total: -5 }"));
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using Gensyn.Contracts.Jobs;
 
 namespace Gensyn.Tests.Settlement;
 
-/// <summary>A job's budget as the parser reads it (price per step, the deposit covering the work) and GENS amounts as users write them.</summary>
+/// <summary>A job's budget as the parser reads it (the cap, the deposit, the retired price per step) and GENS amounts as users write them.</summary>
 public class BudgetSpecTests
 {
     private static readonly string BaseDirectory = Path.GetFullPath(Path.Combine(Path.GetTempPath(), "gensyn-spec-tests", "budget"));
@@ -15,7 +15,7 @@ public class BudgetSpecTests
 
         """;
 
-    /// <summary>2 rounds x 3 shards x 50 steps: 300 paid steps per replica.</summary>
+    /// <summary>2 rounds x 3 shards x 50 steps.</summary>
     private static string Work(string budget, string mode = "spot-check") =>
         Minimal + $"training: {{ rounds: 2, shards: 3, inner-steps: 50 }}\nverification: {{ mode: {mode} }}\nbudget: {budget}\n";
 
@@ -24,81 +24,50 @@ public class BudgetSpecTests
     private static string ErrorOf(string yaml) => Assert.Single(Assert.Throws<JobSpecException>(() => Parse(yaml)).Errors);
 
     [Fact]
-    public void Price_per_step_defaults_to_a_thousandth_of_a_GENS()
+    public void The_budget_defaults_to_GENS_a_cap_of_half_a_GENS_per_hour_and_100_GENS_deposited()
     {
         var spec = Parse(Minimal);
 
-        Assert.Equal(0.001, spec.Budget.PricePerStep);
-        Assert.Equal(BudgetSpec.DefaultPricePerStep, spec.Budget.PricePerStep);
-        Assert.Equal(100 * 1_000, spec.ShardPayoutMicros); // default H = 100 steps
-    }
-
-    [Fact]
-    public void A_max_total_that_does_not_cover_the_work_is_rejected_naming_the_field_and_the_required_amount()
-    {
-        var error = ErrorOf(Work("{ max-total: 0.299999, price-per-step: 0.001 }"));
-
-        Assert.StartsWith("budget.max-total:", error);
-        Assert.Contains("0.299999 GENS does not cover", error);
-        Assert.Contains("2 rounds x 3 shards x 1 replica(s) x 50 steps x 0.001 GENS = 0.3 GENS", error);
-    }
-
-    [Fact]
-    public void A_max_total_that_exactly_covers_the_work_is_accepted()
-    {
-        var spec = Parse(Work("{ max-total: 0.3, price-per-step: 0.001 }"));
-
-        Assert.Equal(300_000, spec.MaxPayoutMicros);
-        Assert.Equal(300_000, spec.DepositMicros);
-    }
-
-    [Fact]
-    public void Replicated_mode_doubles_the_amount_the_budget_must_cover()
-    {
-        var error = ErrorOf(Work("{ max-total: 0.3, price-per-step: 0.001 }", mode: "replicated"));
-        Assert.StartsWith("budget.max-total:", error);
-        Assert.Contains("2 replica(s)", error);
-        Assert.Contains("= 0.6 GENS", error);
-
-        var spec = Parse(Work("{ max-total: 0.6, price-per-step: 0.001 }", mode: "replicated"));
-        Assert.Equal(2, spec.Replicas);
-        Assert.Equal(600_000, spec.MaxPayoutMicros);
+        Assert.Equal(new BudgetSpec("GENS", 0.5, 100), spec.Budget);
+        Assert.Equal(100_000_000, spec.DepositMicros);
     }
 
     [Theory]
-    [InlineData("0.0000015")]
-    [InlineData("0.0012345")]
-    [InlineData("1.0000001")]
-    public void A_price_per_step_with_more_than_6_decimals_is_rejected(string price)
+    [InlineData("0")]
+    [InlineData("-1")]
+    public void A_max_total_that_is_not_positive_is_rejected(string total)
     {
-        var error = ErrorOf(Minimal + $"budget: {{ price-per-step: {price} }}");
+        var error = ErrorOf(Minimal + $"budget: {{ max-total: {total} }}");
 
-        Assert.StartsWith("budget.price-per-step:", error);
-        Assert.Contains("6 decimals", error);
+        Assert.StartsWith("budget.max-total:", error);
     }
 
     [Fact]
-    public void A_price_per_step_with_6_decimals_is_accepted()
+    public void A_max_total_is_not_checked_against_the_work_by_the_parser_the_coordinator_does_at_the_market_price()
     {
-        var spec = Parse(Minimal + "budget: { price-per-step: 0.000001 }");
+        var spec = Parse(Work("{ max-total: 0.000001 }"));
 
-        Assert.Equal(0.000001, spec.Budget.PricePerStep);
-        Assert.Equal(100, spec.ShardPayoutMicros);
+        Assert.Equal(1, spec.DepositMicros);
     }
 
     [Fact]
-    public void Deposit_shard_payout_and_max_payout_follow_from_the_spec()
+    public void A_spec_that_still_sets_price_per_step_is_refused_when_submitted_saying_prices_come_from_the_market()
     {
-        const string training = "training: { rounds: 4, shards: 3, inner-steps: 25 }\n";
-        var spec = Parse(Minimal + training + "budget: { max-total: 12.5, price-per-step: 0.0025 }\n");
+        var yaml = Work("{ max-total: 1, price-per-step: 0.001 }");
 
-        Assert.Equal(12_500_000, spec.DepositMicros);
-        Assert.Equal(25 * 2_500, spec.ShardPayoutMicros);
-        Assert.Equal(4 * 3 * 25 * 2_500, spec.MaxPayoutMicros);
+        var error = Assert.Single(Assert.Throws<JobSpecException>(() => JobSpecParser.ParseSubmission(yaml, BaseDirectory)).Errors);
+        Assert.StartsWith("budget.price-per-step: prices come from the market now", error);
+        Assert.Contains("gensyn quote", error);
+        // Journals and assignments of jobs accepted before still read (their payout is the ledger's business).
+        Assert.Equal(1_000_000, Parse(yaml).DepositMicros);
+        Assert.Equal(0.001, JobSpecParser.RetiredPricePerStepOf(yaml));
+    }
 
-        var replicated = Parse(Minimal + training + "verification: { mode: replicated }\nbudget: { max-total: 12.5, price-per-step: 0.0025 }\n");
-        Assert.Equal(62_500, replicated.ShardPayoutMicros);
-        Assert.Equal(2 * 4 * 3 * 62_500, replicated.MaxPayoutMicros);
+    [Fact]
+    public void Results_count_every_shard_of_every_round_and_both_replicas_in_replicated_mode()
+    {
+        Assert.Equal(2 * 3, Parse(Work("{ max-total: 1 }")).Results);
+        Assert.Equal(2 * 3 * 2, Parse(Work("{ max-total: 1 }", mode: "replicated")).Results);
     }
 
     [Theory]

@@ -17,18 +17,19 @@ public class JobLedgerTests
     private const string AddressA = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
     private const string AddressB = "0x2222222222222222222222222222222222222222";
     private const int InnerSteps = 8;
-    private const long PricePerStepMicros = 2_000;
-    private const long ShardPayout = InnerSteps * PricePerStepMicros; // 16,000 micro-GENS
+    private const long ShardPayout = 16_000; // micro-GENS per accepted result, as the job's price lock says
     private static readonly DateTimeOffset T0 = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
     private static readonly IReadOnlyDictionary<int, (int Step, float Loss)> None = new Dictionary<int, (int Step, float Loss)>();
 
     private static string Yaml(int shards = 3) =>
-        TestSpecs.SyntheticYaml(rounds: 2, shards: shards, innerSteps: InnerSteps) + "\nbudget: { max-total: 1, price-per-step: 0.002 }\n";
+        TestSpecs.SyntheticYaml(rounds: 2, shards: shards, innerSteps: InnerSteps) + "\nbudget: { max-total: 1 }\n";
+
+    private static readonly JobPrice Lock = new(0.5, 640, "the clearing price of 2 idle worker(s)", 2, 0.25, ShardPayout);
 
     private static Sha256Digest D(string text) => Sha256Digest.Of(Encoding.UTF8.GetBytes(text));
 
     private static JobSubmitted Submitted(string? payer = Payer, int shards = 3, string jobId = JobId) =>
-        new(jobId, Yaml(shards), Directory.GetCurrentDirectory(), T0, payer, payer is null ? 0 : 1_000_000);
+        new(jobId, Yaml(shards), Directory.GetCurrentDirectory(), T0, payer, payer is null ? 0 : 1_000_000, Lock);
 
     private static RoundStarted Started(int round, int shards = 3) =>
         new(round, D($"global-{round}"), Enumerable.Range(0, shards).Select(s => D($"start-{round}-{s}")).ToList(),
@@ -121,7 +122,25 @@ public class JobLedgerTests
             [new SettlementPayee("worker-1+worker-2", AddressA, 2 * ShardPayout), new SettlementPayee("worker-3", AddressB, ShardPayout)],
             order.Payees);
         Assert.Equal(3 * ShardPayout, order.TotalMicros);
-        Assert.Equal(ShardPayout, state.Spec!.ShardPayoutMicros);
+        Assert.Equal(ShardPayout, state.Ledger.ResultPayoutMicros);
+        Assert.Equal(Lock, state.View(None).Price);
+    }
+
+    [Fact]
+    public void A_job_from_before_market_prices_pays_H_steps_at_its_retired_price_per_step()
+    {
+        // Its spec still sets price-per-step (0.002 GENS) and its JobSubmitted has no price lock: H = 8 steps earn 16,000 micro-GENS.
+        var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 3, innerSteps: InnerSteps) + "\nbudget: { max-total: 1, price-per-step: 0.002 }\n";
+        var state = With([new JobSubmitted(JobId, yaml, Directory.GetCurrentDirectory(), T0, Payer, 1_000_000), .. CleanRound(0)]);
+
+        Assert.Null(state.View(None).Price);
+        Assert.Equal(3 * 16_000, Assert.Single(state.SettlementsDue).TotalMicros);
+        var restored = JobState.FromSnapshot(state.ToSnapshot());
+        Assert.Equal(16_000, restored.Ledger.ResultPayoutMicros);
+
+        // Without price-per-step it paid the old default, 0.001 GENS a step.
+        var defaulted = With([new JobSubmitted(JobId, TestSpecs.SyntheticYaml(rounds: 2, shards: 3, innerSteps: InnerSteps), ".", T0, Payer, 1_000_000), .. CleanRound(0)]);
+        Assert.Equal(8 * 1_000, defaulted.Ledger.ResultPayoutMicros);
     }
 
     [Fact]

@@ -47,6 +47,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
     /// <summary>One realistic instance of every message type; a new message type needs one here.</summary>
     private const string Address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
 
+    private static readonly JobPrice Price = new(0.2, 651.5, "the clearing price of 2 idle worker(s) that meet the job's requirements, for 4 shard(s) of demand", 2, 1.0, 35);
+
     private static readonly SettlementOrder Order = new("0x" + new string('e', 64), "job-0123abcd", SettlementKind.PayRound, 0,
         [new SettlementPayee("worker-1", Address, 400_000), new SettlementPayee("worker-2", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", 400_000)], 10_000);
 
@@ -70,6 +72,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new BlobRefused(DigestC, "the bytes received hash to something else"),
             // Journal events
             new JobSubmitted("job-0123abcd", Yaml, "/home/alice/jobs", At),
+            new JobSubmitted("job-0123abcd", Yaml, "/home/alice/jobs", At, Address, 5_000_000, Price),
             new RoundStarted(2, DigestA, [DigestB, DigestC], [1_048_576, 2_097_152], At),
             new ShardAssigned(2, 1, 3, "worker-1", At),
             new ShardReleased(2, 1, 3, "worker-1", "the worker's process is gone", At),
@@ -96,6 +99,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new JobAccepted("job-0123abcd", "wire-test"),
             new JobRejected(["training.inner-steps: must be >= 1, got 0", "name: must match [a-z0-9-]"]),
             new StartJob("job-0123abcd", Yaml, "/home/alice/jobs"),
+            new StartJob("job-0123abcd", Yaml, "/home/alice/jobs", Address, 5_000_000, Price),
+            new QuoteJob(Yaml, "/home/alice/jobs"),
             new GetJobStatus("job-0123abcd"),
             new ListJobs(),
             new JobList([view, finished]),
@@ -107,6 +112,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new UnknownJob("job-ffffffff"),
             new RequestFailed("job job-0123abcd is still running", InvalidInput: true),
             view,
+            finished with { Price = Price },
             new CatalogJob("job-0123abcd"),
             new JobCataloged("job-0123abcd", At),
             new ListJobIds(),
@@ -134,6 +140,9 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new RequestWorker("job-0123abcd", 2, 1, f.ShardActor, null, null, new ShardNeeds("cuda", 16, 0.5, "cpu-x64-libtorch2.10-t1")),
             new WorkerWaiting("job-0123abcd", 2, 1, "no registered worker meets the job's requirements (none of 3 offers device cuda)"),
             new GetMarket(),
+            new PriceJob(new ShardNeeds("any", 0, 0.5), 8),
+            Price,
+            new JobPrice(0.5, 640, "no registered worker meets the job's requirements: priced at its max-price-per-hour"),
             new MarketView([new MarketClassView("cpu", 3, 2, 5, 0.25, 0.1, 0.2), new MarketClassView("cuda", 1, 0, 4, null, 1.5, 1.5)],
                 [new SettlementSettled("job-0123abcd", Order.SettlementId, SettlementKind.Complete, SettlementStatus.Confirmed, "0x" + new string('b', 64), 86_519, 4_200_000, "", At)]),
             new GetRecentSettlements(10),
@@ -178,7 +187,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new JobSnapshot("job-0123abcd", Yaml, "/home/alice/jobs", JobPhase.Completed, At, At, null, 0, false, null, [], [], [], DigestA, null, null, [], [], null,
                 new SettlementSnapshot(Address, 5_000_000, [new RoundPayees(0, Order.Payees)], [],
                     [new SettlementPosted(Order, new SettlementSettled("job-0123abcd", Order.SettlementId, SettlementKind.PayRound, SettlementStatus.Confirmed,
-                        "0x" + new string('b', 64), 103_634, 800_000, "", At), At)])),
+                        "0x" + new string('b', 64), 103_634, 800_000, "", At), At)]), [10, 10, 9], Price),
             new SubmitJob(Yaml, "/home/alice/jobs", "job-0123abcd", Address),
             new StartJob("job-0123abcd", Yaml, "/home/alice/jobs", Address, 5_000_000),
             finished with

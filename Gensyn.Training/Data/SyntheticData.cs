@@ -8,12 +8,15 @@ namespace Gensyn.Training.Data;
 /// </summary>
 public static class SyntheticData
 {
+    /// <summary>The test split's size for <paramref name="samples"/> training samples: a fifth as many, at least one.</summary>
+    public static int TestSamples(int samples) => Math.Max(samples / 5, 1);
+
     public static DatasetSplits Create(int samples, int features, int classes, long seed)
     {
         var teacherKey = CounterRng.Key(seed, 0x7EAC4E2);
         var teacher = new double[classes * features];
         for (var i = 0; i < teacher.Length; i++) teacher[i] = CounterRng.NormalAt(teacherKey, i);
-        var testSamples = Math.Max(samples / 5, 1);
+        var testSamples = TestSamples(samples);
         return new DatasetSplits(
             Split(samples, features, classes, teacher, CounterRng.Key(seed, 1)),
             Split(testSamples, features, classes, teacher, CounterRng.Key(seed, 2)));

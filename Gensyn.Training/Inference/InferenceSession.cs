@@ -15,6 +15,9 @@ public sealed record InferenceShard(int Shard, long ItemStart, int Count, int Ba
 {
     public int Batches => Count == 0 ? 0 : (Count + BatchSize - 1) / BatchSize;
 
+    /// <summary>The batches of the largest of <paramref name="shards"/> shards over <paramref name="items"/> items.</summary>
+    public static int MostBatches(long items, int shards, int batchSize) => For(items, shards, shards - 1, batchSize).Batches;
+
     /// <summary>How <paramref name="items"/> split into <paramref name="shards"/> contiguous shards (sizes differ by at most one).</summary>
     public static InferenceShard For(long items, int shards, int shard, int batchSize)
     {
