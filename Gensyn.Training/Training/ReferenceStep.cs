@@ -7,7 +7,8 @@ namespace Gensyn.Training.Training;
 /// <summary>
 /// A fixed training step that every worker runs at start to measure what it offers: an MLP of 784-256-10 on a
 /// batch of 64 random images, forward, cross-entropy, backward and an SGD update, on <c>threads</c> libtorch
-/// threads. The result (steps per second) lets the scheduler compare prices per unit of throughput.
+/// threads. The result (steps per second, the best of five windows) lets the scheduler compare prices per unit of
+/// throughput, and turns a job's steps into compute-hours.
 /// </summary>
 public static class ReferenceStep
 {
@@ -34,13 +35,22 @@ public static class ReferenceStep
             }
         }
         for (var i = 0; i < 5; i++) Step();  // warm up allocators and kernels
-        var clock = Stopwatch.StartNew();
-        var steps = 0;
-        while (clock.Elapsed < duration || steps < 10)
+        // The best of five windows: what the machine sustains when nothing else runs on its cores, not what it did while
+        // its own process (or a neighbour) was starting up — a worker measures this at start, when both are likely.
+        var best = 0.0;
+        for (var window = 0; window < Windows; window++)
         {
-            Step();
-            steps++;
+            var clock = Stopwatch.StartNew();
+            var steps = 0;
+            while (clock.Elapsed < duration / Windows || steps < 10)
+            {
+                Step();
+                steps++;
+            }
+            best = Math.Max(best, steps / clock.Elapsed.TotalSeconds);
         }
-        return Math.Round(steps / clock.Elapsed.TotalSeconds, 1);
+        return Math.Round(best, 1);
     }
+
+    private const int Windows = 5;
 }
