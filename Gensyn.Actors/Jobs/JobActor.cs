@@ -387,8 +387,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private ShardNeeds Needs(JobSpec spec) =>
-        Market.NetworkRules.Needs(spec, Market.NetworkRules.Minimums(Context.System.Settings.Config), WorkerOptions.NumericClassFor(spec.Training.Threads));
+    private ShardNeeds Needs(JobSpec spec) => Market.NetworkRules.Needs(spec, Context.System.Settings.Config);
 
     private void Compute<T>(Task<T> work) where T : notnull
     {

@@ -19,8 +19,8 @@ namespace Gensyn.Actors.Jobs;
 public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string dataDirectory)
 {
     // The last job's data and session, reused from its first round to its evaluation (training thread only).
-    private (JobSpec Spec, DatasetSplits Data, TrainingSession Session)? _cached;
-    private (JobSpec Spec, DatasetSplits Data, InferenceSession Session)? _inference;
+    private readonly JobSessionCache<TrainingSession> _training = new();
+    private readonly JobSessionCache<InferenceSession> _inference = new();
 
     /// <summary>A round's start: for an inference job every shard starts from the model, and <see cref="ShardSteps"/> counts each shard's batches.</summary>
     public sealed record PreparedRound(int Round, Sha256Digest Global, IReadOnlyList<Sha256Digest> ShardStarts, IReadOnlyList<long> Sizes,
@@ -118,11 +118,8 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
 
     private InferenceSession Inference(JobSpec spec)
     {
-        if (_inference is { } c && c.Spec == spec) return c.Session;
-        Forget(null);
-        var data = DatasetLoader.Load(spec, dataDirectory);
-        _inference = (spec, data, new InferenceSession(spec, data));
-        return _inference.Value.Session;
+        _training.Forget();   // one job's data in memory at a time
+        return _inference.Get(spec, () => spec, dataDirectory, (s, data) => new InferenceSession(s, data)).Session;
     }
 
     private Predictions LoadPredictions(Sha256Digest hash) => PredictionsFile.Deserialize(blobs.Get(hash), $"blob {hash}");
@@ -131,26 +128,15 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
 
     private TrainingSession Session(JobSpec spec)
     {
-        if (_cached is { } c && c.Spec == spec) return c.Session;
-        Forget(null);
-        var data = DatasetLoader.Load(spec, dataDirectory);
-        _cached = (spec, data, new TrainingSession(spec, data));
-        return _cached.Value.Session;
+        _inference.Forget();   // one job's data in memory at a time
+        return _training.Get(spec, () => spec, dataDirectory, (s, data) => new TrainingSession(s, data)).Session;
     }
 
-    /// <summary>Drops the cached session (of <paramref name="spec"/> only, when given).</summary>
-    private void Forget(JobSpec? spec)
+    /// <summary>Drops <paramref name="spec"/>'s cached session.</summary>
+    private void Forget(JobSpec spec)
     {
-        if (_inference is { } i && (spec is null || i.Spec == spec))
-        {
-            i.Session.Dispose();
-            i.Data.Dispose();
-            _inference = null;
-        }
-        if (_cached is not { } c || (spec is not null && c.Spec != spec)) return;
-        c.Session.Dispose();
-        c.Data.Dispose();
-        _cached = null;
+        _training.Forget(spec);
+        _inference.Forget(spec);
     }
 
     private StateSnapshot Load(Sha256Digest hash) => CheckpointFile.Deserialize(blobs.Get(hash), $"blob {hash}").State;

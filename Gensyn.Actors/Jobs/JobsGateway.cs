@@ -173,7 +173,7 @@ public sealed partial class JobsGateway : ReceiveActor
     {
         try
         {
-            var needs = NetworkRules.Needs(spec, NetworkRules.Minimums(Context.System.Settings.Config), Workers.WorkerOptions.NumericClassFor(spec.Training.Threads));
+            var needs = NetworkRules.Needs(spec, Context.System.Settings.Config);
             var price = await _registry.Ask<JobPrice>(new PriceJob(needs, spec.Training.Shards * spec.Replicas), AskTimeout);
             return JobPricing.For(spec, price);
         }

@@ -18,6 +18,10 @@ public static class NetworkRules
         config.GetDouble("gensyn.market.gpu-minimum-memory-gb", DefaultGpuMemoryGb),
         config.GetDouble("gensyn.market.gpu-minimum-bandwidth-mbps", DefaultGpuBandwidthMbps));
 
+    /// <summary>What a job's shards need on the network <paramref name="config"/> describes, in the job's own numeric class.</summary>
+    public static ShardNeeds Needs(JobSpec spec, Config config) =>
+        Needs(spec, Minimums(config), Workers.WorkerOptions.NumericClassFor(spec.Training.Threads));
+
     /// <summary>
     /// What a job's shards need of a worker: device, memory and bandwidth (at least the network's minimums for a CUDA job), its
     /// price cap, and in replicated mode the job's numeric class (the two replicas' roots are compared bit for bit).

@@ -34,8 +34,8 @@ public sealed class VerifierActor : ReceiveActor
     private readonly double _tolerance;
     private readonly TrainingThread _thread = new("verifier");
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private (string Key, DatasetSplits Data, TrainingSession Session)? _session;
-    private (string Key, DatasetSplits Data, Training.Inference.InferenceSession Session)? _inference;
+    private readonly JobSessionCache<TrainingSession> _session = new();
+    private readonly JobSessionCache<Training.Inference.InferenceSession> _inference = new();
 
     public static Props Props(BlobStore store, string dataDirectory) => Akka.Actor.Props.Create(() => new VerifierActor(store, dataDirectory));
 
@@ -91,10 +91,8 @@ public sealed class VerifierActor : ReceiveActor
     {
         _thread.Run(() =>
         {
-            _session?.Session.Dispose();
-            _session?.Data.Dispose();
-            _inference?.Session.Dispose();
-            _inference?.Data.Dispose();
+            _session.Dispose();
+            _inference.Dispose();
             return true;
         });
         _thread.Dispose();
@@ -142,33 +140,16 @@ public sealed class VerifierActor : ReceiveActor
     /// <summary>The job's data and model, kept while consecutive requests belong to the same job (training thread only).</summary>
     private (TrainingSession Session, long Examples) Session(string specYaml, string baseDirectory)
     {
-        var key = baseDirectory + "\n" + specYaml;
-        if (_session is not { } cached || cached.Key != key)
-        {
-            _session?.Session.Dispose();
-            _session?.Data.Dispose();
-            _session = null;
-            var spec = JobSpecParser.Parse(specYaml, baseDirectory);
-            var data = DatasetLoader.Load(spec, _dataDirectory);
-            _session = (key, data, new TrainingSession(spec, data));
-        }
-        return (_session.Value.Session, _session.Value.Data.Train.Count);
+        var (session, data) = _session.Get(baseDirectory + "\n" + specYaml, () => JobSpecParser.Parse(specYaml, baseDirectory), _dataDirectory,
+            (spec, d) => new TrainingSession(spec, d));
+        return (session, data.Train.Count);
     }
 
     /// <summary>An inference job's model and items, kept while consecutive requests belong to the same job (training thread only).</summary>
     private Training.Inference.InferenceSession InferenceSession(string specYaml, string baseDirectory)
     {
-        var key = baseDirectory + "\n" + specYaml;
-        if (_inference is not { } cached || cached.Key != key)
-        {
-            _inference?.Session.Dispose();
-            _inference?.Data.Dispose();
-            _inference = null;
-            var spec = JobSpecParser.Parse(specYaml, baseDirectory);
-            var data = DatasetLoader.Load(spec, _dataDirectory);
-            _inference = (key, data, new Training.Inference.InferenceSession(spec, data));
-        }
-        return _inference.Value.Session;
+        return _inference.Get(baseDirectory + "\n" + specYaml, () => JobSpecParser.Parse(specYaml, baseDirectory), _dataDirectory,
+            (spec, data) => new Training.Inference.InferenceSession(spec, data)).Session;
     }
 
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>

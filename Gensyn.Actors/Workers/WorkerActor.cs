@@ -67,8 +67,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private bool _registered;
     private ShardAssignment? _current;
     private CancellationTokenSource? _cancel;
-    private (string Key, DatasetSplits Data, TrainingSession Session)? _session;
-    private (string Key, DatasetSplits Data, InferenceSession Session)? _inference;
+    private readonly JobSessionCache<TrainingSession> _session = new();
+    private readonly JobSessionCache<InferenceSession> _inference = new();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -215,10 +215,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     {
         _cancel?.Cancel();
         _thread.Dispose();
-        _session?.Session.Dispose();
-        _session?.Data.Dispose();
-        _inference?.Session.Dispose();
-        _inference?.Data.Dispose();
+        _session.Dispose();
+        _inference.Dispose();
     }
 
     /// <summary>Times a transfer from the coordinators (through ClusterClient, to whichever answers first).</summary>
@@ -347,16 +345,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>An inference job's model and items, kept while consecutive shards belong to the same job (runs on the training thread).</summary>
     private InferenceSession InferenceSession(ShardAssignment a, JobSpec spec)
     {
-        var key = a.BaseDirectory + "\n" + a.SpecYaml;
-        if (_inference is not { } cached || cached.Key != key)
-        {
-            _inference?.Session.Dispose();
-            _inference?.Data.Dispose();
-            _inference = null;
-            var data = DatasetLoader.Load(spec, _options.DataDirectory);
-            _inference = (key, data, new InferenceSession(spec, data));
-        }
-        return _inference.Value.Session;
+        return _inference.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, _options.DataDirectory, (s, data) => new InferenceSession(s, data)).Session;
     }
 
     /// <summary>
@@ -462,15 +451,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>The job's session, kept while consecutive shards belong to the same job (runs on the training thread).</summary>
     private (TrainingSession Session, long TrainCount) Session(ShardAssignment a, JobSpec spec)
     {
-        var key = a.BaseDirectory + "\n" + a.SpecYaml;
-        if (_session is not { } cached || cached.Key != key)
-        {
-            _session?.Session.Dispose();
-            _session?.Data.Dispose();
-            var data = DatasetLoader.Load(spec, _options.DataDirectory);
-            _session = (key, data, new TrainingSession(spec, data));
-        }
-        return (_session.Value.Session, _session.Value.Data.Train.Count);
+        var (session, data) = _session.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, _options.DataDirectory, (s, d) => new TrainingSession(s, d));
+        return (session, data.Train.Count);
     }
 
     /// <summary>
