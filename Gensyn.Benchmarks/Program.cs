@@ -11,7 +11,7 @@ var dataDir = Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Comb
 
 if (which is "trainer" or "all")
 {
-    TrainerOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"), steps: 600, repeats: 9);
+    TrainerOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"), steps: 600, repeats: 9, controls: true);
     TrainerOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-cnn.yaml"), steps: 150, repeats: 5);
 }
 if (which is "examples" or "all")

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
@@ -16,7 +17,7 @@ namespace Gensyn.Benchmarks;
 /// </summary>
 public static class TrainerOverheadBenchmark
 {
-    public static void Run(string dataDir, string specPath, int steps, int repeats)
+    public static void Run(string dataDir, string specPath, int steps, int repeats, bool controls = false)
     {
         var spec = JobSpecParser.ParseFile(specPath);
         spec = spec with { Training = spec.Training with { InnerSteps = steps } };
@@ -46,8 +47,8 @@ public static class TrainerOverheadBenchmark
         for (var r = 0; r < repeats; r++)
         {
             double p, t;
-            if (r % 2 == 0) (p, t) = (steps / Plain(spec, data, task, steps), Trainer());
-            else (t, p) = (Trainer(), steps / Plain(spec, data, task, steps));
+            if (r % 2 == 0) (p, t) = (Plain(spec, data, task, steps), Trainer());
+            else (t, p) = (Trainer(), Plain(spec, data, task, steps));
             plain.Add(p);
             trainer.Add(t);
             ratios.Add(t / p);
@@ -62,17 +63,51 @@ public static class TrainerOverheadBenchmark
                           $"(range {ratios.Min():F3}-{ratios.Max():F3}); required >= 0.90, goal 0.97");
 
         // What the digest thread does per step: SHA-256 over one canonical state buffer.
-        var buffer = new byte[session.StateBytes];
-        new Random(1).NextBytes(buffer);
-        var clockHash = Stopwatch.StartNew();
-        var n = 0;
-        while (clockHash.ElapsedMilliseconds < 1000) { Sha256Digest.Of(buffer); n++; }
-        var perHash = clockHash.Elapsed.TotalMilliseconds / n;
+        var state = new byte[session.StateBytes];
+        new Random(1).NextBytes(state);
+        var perHash = HashMilliseconds(state);
         Console.WriteLine($"  hashing one state     : {perHash:F3} ms ({session.StateBytes / 1e6 / (perHash / 1000):F0} MB/s) on the digest thread, vs {1000 / plainMedian:F3} ms per plain step");
+        if (!controls) return;
+
+        // Where the overhead comes from: the plain loop again, with a second thread doing one unit of side work per
+        // step (the same back-pressure as the digest pipeline). If an integer spin of the hash's length costs the
+        // plain loop as much as the hash does, the cost is the second core being busy, not the trainer's machinery.
+        void Control(string what, Action work)
+        {
+            var pairs = new List<double>();
+            for (var r = 0; r < 5; r++)
+            {
+                double p, c;
+                if (r % 2 == 0) (p, c) = (Plain(spec, data, task, steps), Plain(spec, data, task, steps, work));
+                else (c, p) = (Plain(spec, data, task, steps, work), Plain(spec, data, task, steps));
+                pairs.Add(c / p);
+            }
+            Console.WriteLine($"  plain + {what,-22}: {Median(pairs):F3} of plain, median of 5 pairs (range {pairs.Min():F3}-{pairs.Max():F3})");
+        }
+        Control("SHA-256 per step", () => Sha256Digest.Of(state));
+        Control("spin as long per step", () =>
+        {
+            var until = Stopwatch.GetTimestamp() + (long)(perHash / 1000 * Stopwatch.Frequency);
+            var x = 1UL;
+            while (Stopwatch.GetTimestamp() < until)
+                for (var k = 0; k < 256; k++) x = x * 6364136223846793005UL + 1442695040888963407UL;
+            GC.KeepAlive(x);
+        });
     }
 
-    /// <summary>The baseline: the same model and batches, torch.optim's optimizer, no digests, no checkpoints.</summary>
-    private static double Plain(JobSpec spec, DatasetSplits data, ShardTask task, int steps)
+    private static double HashMilliseconds(byte[] state)
+    {
+        var clock = Stopwatch.StartNew();
+        var n = 0;
+        while (clock.ElapsedMilliseconds < 1000) { Sha256Digest.Of(state); n++; }
+        return clock.Elapsed.TotalMilliseconds / n;
+    }
+
+    /// <summary>
+    /// The baseline: the same model and batches, torch.optim's optimizer, no digests, no checkpoints. With
+    /// <paramref name="sideWork"/>, a second thread runs it once per step, at most four steps behind.
+    /// </summary>
+    private static double Plain(JobSpec spec, DatasetSplits data, ShardTask task, int steps, Action? sideWork = null)
     {
         using var model = ModelFactory.Create(spec.Model, data.Train.Shape, spec.Training.Seed);
         var o = spec.Training.InnerOptimizer;
@@ -80,6 +115,9 @@ public static class TrainerOverheadBenchmark
             ? torch.optim.AdamW(model.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay)
             : torch.optim.SGD(model.parameters(), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay);
         var schedule = new BatchSchedule(task.Slice, task.BatchSize, task.Seed, task.Round, task.Shard);
+        using var pending = new BlockingCollection<int>(4);
+        var side = new Thread(() => { foreach (var _ in pending.GetConsumingEnumerable()) sideWork?.Invoke(); }) { IsBackground = true };
+        if (sideWork is not null) side.Start();
         var clock = Stopwatch.StartNew();
         for (var s = 0; s < steps; s++)
         {
@@ -91,8 +129,11 @@ public static class TrainerOverheadBenchmark
             loss.backward();
             optimizer.step();
             loss.item<float>();
+            if (sideWork is not null) pending.Add(s);
         }
-        return clock.Elapsed.TotalSeconds;
+        pending.CompleteAdding();
+        if (sideWork is not null) side.Join();
+        return steps / clock.Elapsed.TotalSeconds;
     }
 
     private static double Median(List<double> values)

@@ -122,6 +122,55 @@ public class TrainingSessionTests
     }
 
     [Fact]
+    public void Checkpoints_and_the_final_state_hold_the_states_whose_digests_the_shard_committed()
+    {
+        var spec = TestSpecs.Synthetic(innerSteps: 12, checkpointEvery: 4);
+        var (data, session) = Open(spec);
+        using var _ = data;
+        using var __ = session;
+        var task = ShardTask.For(spec, 1, 0, data.Train.Count);
+        var start = session.InitialState.WithStep(12);
+        var recorder = new Recorder();
+        var outcome = session.RunShard(task, start, recorder);
+
+        Assert.Equal([4, 8], recorder.Checkpoints.Select(c => c.LocalStep));
+        foreach (var checkpoint in recorder.Checkpoints)
+        {
+            // Hashed afresh (a new snapshot of the same values), not the digest the trainer remembered for it.
+            var rehashed = new StateSnapshot(checkpoint.State.Tensors, checkpoint.State.Step).Digest();
+            Assert.Equal(outcome.StepDigests[checkpoint.LocalStep], rehashed);
+            Assert.Equal(rehashed, checkpoint.State.Digest());
+            Assert.Equal(outcome.StepDigests.Take(checkpoint.LocalStep + 1), checkpoint.Digests);
+            var replayed = session.ReplayRange(task, start, 0, checkpoint.LocalStep);
+            Assert.Equal(replayed.Tensors.Select(t => t.Values), checkpoint.State.Tensors.Select(t => t.Values));
+        }
+        Assert.Equal(outcome.StepDigests[^1], new StateSnapshot(outcome.FinalState.Tensors, outcome.FinalState.Step).Digest());
+        Assert.Equal(outcome.StepDigests[^1], outcome.FinalState.Digest());
+    }
+
+    private sealed class FailingObserver : IShardObserver
+    {
+        public void OnStep(int localStep, float loss) { }
+        public void OnCheckpoint(ShardCheckpoint checkpoint) => throw new IOException("disk full");
+    }
+
+    [Fact]
+    public void A_failing_checkpoint_fails_the_shard_instead_of_stalling_it()
+    {
+        // A checkpoint at every step: more than the digest line holds, so a digest thread that stopped taking
+        // states after the first failure would leave training blocked for good.
+        var spec = TestSpecs.Synthetic(innerSteps: 20, checkpointEvery: 1);
+        var (data, session) = Open(spec);
+        using var _ = data;
+        using var __ = session;
+        var task = ShardTask.For(spec, 0, 0, data.Train.Count);
+        var run = Task.Run(() => session.RunShard(task, session.InitialState, new FailingObserver()));
+        Assert.True(Task.WaitAny([run], TimeSpan.FromSeconds(60)) == 0, "the shard stalled after a failed checkpoint");
+        var error = Assert.IsType<InvalidOperationException>(run.Exception?.InnerException);
+        Assert.IsType<IOException>(error.InnerException);
+    }
+
+    [Fact]
     public void A_checkpoint_from_another_shard_is_refused_for_resume()
     {
         var spec = TestSpecs.Synthetic(innerSteps: 6, checkpointEvery: 3);

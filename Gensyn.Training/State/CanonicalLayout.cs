@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using Gensyn.Contracts;
 
@@ -62,27 +63,38 @@ public sealed class CanonicalLayout
         return new CanonicalLayout(header.ToArray(), offsets, lengths);
     }
 
-    /// <summary>A buffer holding the headers; fill it with <see cref="Fill"/> before hashing.</summary>
+    /// <summary>A buffer holding the headers; the trainer copies each step's values into it, then hashes it whole.</summary>
     public byte[] NewBuffer() => (byte[])_template.Clone();
 
     /// <summary>Writes the step counter into the last 8 bytes of a buffer.</summary>
     public static void WriteStep(byte[] buffer, long step) =>
         BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(buffer.Length - 8), step);
 
+    /// <summary>Where tensor i's values sit in the buffer, for writers that copy straight from native memory.</summary>
+    public (int Offset, int Length) ValueRange(int i) => (_valueOffsets[i], _valueLengths[i]);
+
+    /// <summary>
+    /// SHA-256 of the canonical bytes of these values, fed piece by piece (headers, each tensor's values, the step),
+    /// so no copy of the state is assembled.
+    /// </summary>
     public Sha256Digest Digest(IReadOnlyList<ReadOnlyMemory<float>> values, long step)
     {
-        var buffer = NewBuffer();
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var position = 0;
         for (var i = 0; i < _valueOffsets.Length; i++)
         {
+            sha256.AppendData(_template.AsSpan(position, _valueOffsets[i] - position));
             var bytes = MemoryMarshal.AsBytes(values[i].Span);
             if (bytes.Length != _valueLengths[i])
                 throw new ArgumentException($"tensor {i} has {bytes.Length} bytes, layout expects {_valueLengths[i]}");
-            bytes.CopyTo(buffer.AsSpan(_valueOffsets[i], _valueLengths[i]));
+            sha256.AppendData(bytes);
+            position = _valueOffsets[i] + _valueLengths[i];
         }
-        WriteStep(buffer, step);
-        return Sha256Digest.Of(buffer);
+        Span<byte> word = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(word, step);
+        sha256.AppendData(word);
+        Span<byte> hash = stackalloc byte[Sha256Digest.Size];
+        sha256.GetHashAndReset(hash);
+        return Sha256Digest.FromBytes(hash);
     }
-
-    /// <summary>Where tensor i's values sit in the buffer, for writers that copy straight from native memory.</summary>
-    public (int Offset, int Length) ValueRange(int i) => (_valueOffsets[i], _valueLengths[i]);
 }

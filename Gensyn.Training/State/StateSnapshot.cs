@@ -27,18 +27,24 @@ public sealed class StateSnapshot
     /// <summary>The tensors whose names start with <paramref name="prefix"/>.</summary>
     public IEnumerable<StateTensor> WithPrefix(string prefix) => Tensors.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal));
 
-    /// <summary>Set when a checkpoint file's contents were hashed on load: that digest is not computed again.</summary>
+    /// <summary>
+    /// Set when the state's bytes were hashed as they were taken (by the trainer's digest thread, or on loading a
+    /// checkpoint file): that digest is not computed again.
+    /// </summary>
     private Sha256Digest? _verified;
 
     /// <summary>
-    /// SHA-256 of the canonical bytes. A state loaded from a checkpoint returns the digest checked on load (its
-    /// values are never changed afterwards: edits make new states).
+    /// SHA-256 of the canonical bytes. A state whose digest was computed as it was taken or loaded returns that
+    /// digest (its values are never changed afterwards: edits make new states).
     /// </summary>
     public Sha256Digest Digest() => _verified ?? CanonicalLayout.For(Tensors.Select(t => (t.Name, t.Shape)).ToList())
         .Digest(Tensors.Select(t => (ReadOnlyMemory<float>)t.Values).ToList(), Step);
 
     /// <summary>Computes the digest and remembers it (for states whose values will not change: loaded ones).</summary>
     internal Sha256Digest DigestAndRemember() => (_verified = Digest()).Value;
+
+    /// <summary>Remembers a digest computed over exactly these values and step.</summary>
+    internal void Remember(Sha256Digest digest) => _verified = digest;
 
     public StateSnapshot WithStep(long step) => new(Tensors, step);
 }

@@ -10,19 +10,18 @@ namespace Gensyn.Training.Training;
 /// </summary>
 internal sealed class DigestPipeline : IDisposable
 {
-    private readonly BlockingCollection<(int Index, byte[] Buffer, Action<Sha256Digest[]>? Then)> _queue;
+    private readonly BlockingCollection<(int Index, byte[] Buffer, Action<Sha256Digest[], byte[]>? Then)> _queue;
     private readonly ConcurrentBag<byte[]> _free = [];
     private readonly Func<byte[]> _newBuffer;
     private readonly Sha256Digest[] _digests;
     private readonly Thread _worker;
-    private int _hashedThrough = -1;
     private Exception? _failure;
 
     public DigestPipeline(int count, Func<byte[]> newBuffer, int capacity = 4)
     {
         _digests = new Sha256Digest[count];
         _newBuffer = newBuffer;
-        _queue = new BlockingCollection<(int, byte[], Action<Sha256Digest[]>?)>(capacity);
+        _queue = new BlockingCollection<(int, byte[], Action<Sha256Digest[], byte[]>?)>(capacity);
         _worker = new Thread(Work) { IsBackground = true, Name = "state-digests" };
         _worker.Start();
     }
@@ -31,17 +30,16 @@ internal sealed class DigestPipeline : IDisposable
     public void Preset(IReadOnlyList<Sha256Digest> digests)
     {
         for (var i = 0; i < digests.Count; i++) _digests[i] = digests[i];
-        lock (_digests) _hashedThrough = digests.Count - 1;
     }
 
     public byte[] Rent() => _free.TryTake(out var buffer) ? buffer : _newBuffer();
 
     /// <summary>
     /// Queues a filled buffer; indices must arrive in increasing order. <paramref name="then"/>, if given,
-    /// runs on the digest thread with the digests 0..index once this one is known, so that work which
-    /// needs them (a checkpoint) never makes the training thread wait.
+    /// runs on the digest thread with the digests 0..index and the buffer once this one is known (before the
+    /// buffer is reused), so that work which needs them (a checkpoint) never makes the training thread wait.
     /// </summary>
-    public void Submit(int index, byte[] buffer, Action<Sha256Digest[]>? then = null) => _queue.Add((index, buffer, then));
+    public void Submit(int index, byte[] buffer, Action<Sha256Digest[], byte[]>? then = null) => _queue.Add((index, buffer, then));
 
     public Sha256Digest[] Complete()
     {
@@ -60,22 +58,15 @@ internal sealed class DigestPipeline : IDisposable
             {
                 SHA256.HashData(buffer, hash);
                 _digests[index] = Sha256Digest.FromBytes(hash);
+                then?.Invoke(_digests[..(index + 1)], buffer);
                 _free.Add(buffer);
-                lock (_digests)
-                {
-                    _hashedThrough = index;
-                    Monitor.PulseAll(_digests);
-                }
-                then?.Invoke(_digests[..(index + 1)]);
             }
         }
         catch (Exception e)
         {
-            lock (_digests)
-            {
-                _failure = e;
-                Monitor.PulseAll(_digests);
-            }
+            _failure = e;
+            // Keep taking buffers so that training never blocks on a full line; Complete reports the failure.
+            foreach (var _ in _queue.GetConsumingEnumerable()) { }
         }
     }
 

@@ -26,6 +26,7 @@ public sealed class TrainingSession : IDisposable
     private readonly InnerOptimizer _optimizer;
     private readonly (string Name, Tensor Tensor)[] _live;
     private readonly CanonicalLayout _layout;
+    private readonly long[][] _shapes;
     private readonly StateSnapshot _initial;
 
     public TrainingSession(JobSpec spec, DatasetSplits data)
@@ -39,7 +40,8 @@ public sealed class TrainingSession : IDisposable
         _optimizer = InnerOptimizer.Create(spec.Training.InnerOptimizer, parameters);
         _live = parameters.Concat(_optimizer.Buffers)
             .OrderBy(e => e.Item1, StringComparer.Ordinal).ToArray();
-        _layout = CanonicalLayout.For(_live.Select(e => (e.Name, e.Tensor.shape)).ToList());
+        _shapes = _live.Select(e => e.Tensor.shape).ToArray();
+        _layout = CanonicalLayout.For(_live.Select((e, i) => (e.Name, _shapes[i])).ToList());
         _initial = Snapshot(0);
     }
 
@@ -79,17 +81,21 @@ public sealed class TrainingSession : IDisposable
             cancellation.ThrowIfCancellationRequested();
             var step = start.Step + i;
             losses[i - 1] = TrainStep(schedule, i, step);
-            Action<Sha256Digest[]>? checkpoint = null;
+            Action<Sha256Digest[], byte[]>? checkpoint = null;
             if (observer is not null && i % task.CheckpointEvery == 0 && i < task.InnerSteps)
             {
-                var (state, localStep, lossesSoFar) = (Snapshot(step), i, losses[..i]);
-                checkpoint = known => observer.OnCheckpoint(new ShardCheckpoint(task.Round, task.Shard, localStep, state, known, lossesSoFar));
+                // Taken from the digest buffer on the digest thread: the training thread copies the state once per step.
+                var (localStep, lossesSoFar) = (i, losses[..i]);
+                checkpoint = (known, canonical) => observer.OnCheckpoint(
+                    new ShardCheckpoint(task.Round, task.Shard, localStep, FromCanonical(canonical, step, known[^1]), known, lossesSoFar));
             }
             SubmitDigest(digests, i, step, checkpoint);
             observer?.OnStep(i, losses[i - 1]);
         }
         var all = digests.Complete();
-        return new ShardOutcome(Snapshot(start.Step + task.InnerSteps), all, Verification.MerkleTree.ComputeRoot(all), losses);
+        var end = Snapshot(start.Step + task.InnerSteps);
+        end.Remember(all[^1]);
+        return new ShardOutcome(end, all, Verification.MerkleTree.ComputeRoot(all), losses);
     }
 
     /// <summary>
@@ -165,7 +171,7 @@ public sealed class TrainingSession : IDisposable
     public static (Tensor Logits, Tensor Target) PerPrediction(Tensor logits, Tensor target) =>
         (logits.reshape(-1, logits.shape[^1]), target.reshape(-1));
 
-    private void SubmitDigest(DigestPipeline pipeline, int index, long step, Action<Sha256Digest[]>? then = null)
+    private void SubmitDigest(DigestPipeline pipeline, int index, long step, Action<Sha256Digest[], byte[]>? then = null)
     {
         var buffer = pipeline.Rent();
         for (var i = 0; i < _live.Length; i++)
@@ -180,6 +186,18 @@ public sealed class TrainingSession : IDisposable
     private StateSnapshot Snapshot(long step) => new(
         _live.Select(e => new StateTensor(e.Name, e.Tensor.shape, MemoryMarshal.Cast<byte, float>(e.Tensor.bytes).ToArray())),
         step);
+
+    /// <summary>The state held in a canonical buffer whose digest is <paramref name="digest"/> (known, so not recomputed).</summary>
+    private StateSnapshot FromCanonical(byte[] canonical, long step, Sha256Digest digest)
+    {
+        var state = new StateSnapshot(_live.Select((e, i) =>
+        {
+            var (offset, length) = _layout.ValueRange(i);
+            return new StateTensor(e.Name, _shapes[i], MemoryMarshal.Cast<byte, float>(canonical.AsSpan(offset, length)).ToArray());
+        }), step);
+        state.Remember(digest);
+        return state;
+    }
 
     /// <summary>Copies a full state (parameters and optimizer buffers) into the live tensors.</summary>
     private void Load(StateSnapshot state)
