@@ -177,7 +177,7 @@ public sealed class TrainingSession : IDisposable
         for (var i = 0; i < _live.Length; i++)
         {
             var (offset, length) = _layout.ValueRange(i);
-            _live[i].Tensor.bytes.CopyTo(buffer.AsSpan(offset, length));
+            StreamingCopy.Copy(_live[i].Tensor.bytes, buffer.AsSpan(offset, length));
         }
         CanonicalLayout.WriteStep(buffer, step);
         pipeline.Submit(index, buffer, then);
