@@ -68,12 +68,23 @@ public static class TrainerOverheadBenchmark
         new Random(1).NextBytes(state);
         var perHash = Milliseconds(() => Sha256Digest.Of(state));
         Console.WriteLine($"  hashing one state     : {perHash:F3} ms ({session.StateBytes / 1e6 / (perHash / 1000):F0} MB/s) on the digest thread, vs {1000 / plainMedian:F3} ms per plain step");
-        // What the training thread does per step: copy the state out of libtorch's memory into a digest buffer.
+        // What the training thread does per step: copy the state out of libtorch's memory into one of the digest
+        // buffers, which the digest thread reads (hashes) in turn on the other core, as in the trainer.
         using (var live = torch.zeros(session.StateBytes / sizeof(float)))
         {
-            var streaming = Milliseconds(() => StreamingCopy.Copy(live.bytes, state));
-            var ordinary = Milliseconds(() => live.bytes.CopyTo(state));
-            Console.WriteLine($"  copying one state     : {streaming:F3} ms with streaming stores ({ordinary:F3} ms with an ordinary copy) on the training thread");
+            var buffers = Enumerable.Range(0, 6).Select(_ => new byte[session.StateBytes]).ToArray();
+            using var stop = new CancellationTokenSource();
+            var reader = new Thread(() =>
+            {
+                for (var k = 0; !stop.IsCancellationRequested; k++) Sha256Digest.Of(buffers[k % buffers.Length]);
+            }) { IsBackground = true };
+            reader.Start();
+            var next = 0;
+            var streaming = Milliseconds(() => StreamingCopy.Copy(live.bytes, buffers[next++ % buffers.Length]));
+            var ordinary = Milliseconds(() => live.bytes.CopyTo(buffers[next++ % buffers.Length]));
+            stop.Cancel();
+            reader.Join();
+            Console.WriteLine($"  copying one state     : {streaming:F3} ms with streaming stores, {ordinary:F3} ms with an ordinary copy, on the training thread (into buffers the digest thread hashes)");
         }
         if (!controls) return;
 
