@@ -136,8 +136,8 @@ public static class TrainerOverheadBenchmark
             : torch.optim.SGD(model.parameters(), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay);
         var schedule = new BatchSchedule(task.Slice, task.BatchSize, task.Seed, task.Round, task.Shard);
         using var pending = new BlockingCollection<int>(4);
-        var side = new Thread(() => { foreach (var _ in pending.GetConsumingEnumerable()) sideWork?.Invoke(); }) { IsBackground = true };
-        if (sideWork is not null) side.Start();
+        var side = sideWork is null ? null : new Thread(() => { foreach (var _ in pending.GetConsumingEnumerable()) sideWork(); }) { IsBackground = true };
+        side?.Start();
         var clock = Stopwatch.StartNew();
         for (var s = 0; s < steps; s++)
         {
@@ -149,10 +149,10 @@ public static class TrainerOverheadBenchmark
             loss.backward();
             optimizer.step();
             loss.item<float>();
-            if (sideWork is not null) pending.Add(s);
+            if (side is not null) pending.Add(s);
         }
         pending.CompleteAdding();
-        if (sideWork is not null) side.Join();
+        side?.Join();
         return steps / clock.Elapsed.TotalSeconds;
     }
 

@@ -184,7 +184,7 @@ public sealed class TrainingSession : IDisposable
     }
 
     private StateSnapshot Snapshot(long step) => new(
-        _live.Select(e => new StateTensor(e.Name, e.Tensor.shape, MemoryMarshal.Cast<byte, float>(e.Tensor.bytes).ToArray())),
+        _live.Select((e, i) => new StateTensor(e.Name, _shapes[i], MemoryMarshal.Cast<byte, float>(e.Tensor.bytes).ToArray())),
         step);
 
     /// <summary>The state held in a canonical buffer whose digest is <paramref name="digest"/> (known, so not recomputed).</summary>
