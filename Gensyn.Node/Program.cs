@@ -28,6 +28,7 @@ if (parse.Errors.Count > 0)
 try
 {
     GlobalOptions.ConfigureLogging(parse);
+    CoordinatorClient.DefaultDataDirectory = parse.GetRequiredValue(GlobalOptions.DataDir);
     return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception e) when (Unwrap(e) is JobSpecException spec)

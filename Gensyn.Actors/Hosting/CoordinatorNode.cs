@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.Singleton;
 using Gensyn.Actors.Blobs;
 using Akka.Routing;
@@ -16,7 +15,8 @@ namespace Gensyn.Actors;
 
 /// <summary>
 /// A coordinator process: a cluster member hosting the sharded JobActors, the scheduler, job-catalog and settlement
-/// singletons, a pool of verifiers (judging work here unless verifier nodes have joined), a blob store, and the receptionist through which workers and requesters come in.
+/// singletons, a pool of verifiers (judging work here unless verifier nodes have joined) and a blob store. Workers and requesters never reach it
+/// directly: they meet its edge (Gensyn.Edge), which is given <see cref="Gateway"/>, <see cref="Registry"/> and <see cref="Store"/>.
 /// </summary>
 public sealed class CoordinatorNode : IAsyncDisposable
 {
@@ -30,14 +30,27 @@ public sealed class CoordinatorNode : IAsyncDisposable
 
     private readonly TrainingThread _thread;
 
-    private CoordinatorNode(ActorSystem system, TrainingThread thread, CoordinatorOptions options)
+    private CoordinatorNode(ActorSystem system, TrainingThread thread, CoordinatorOptions options, BlobStore store,
+                            IActorRef? gateway = null, IActorRef? registry = null)
     {
         System = system;
         _thread = thread;
         Options = options;
+        Store = store;
+        Gateway = gateway ?? ActorRefs.Nobody;
+        Registry = registry ?? ActorRefs.Nobody;
     }
 
     public ActorSystem System { get; }
+
+    /// <summary>The requesters' router (/user/jobs): the edge translates requester calls into messages for it.</summary>
+    public IActorRef Gateway { get; }
+
+    /// <summary>The scheduler singleton's proxy: worker sessions register with it.</summary>
+    public IActorRef Registry { get; }
+
+    /// <summary>This node's content-addressed blob store.</summary>
+    public BlobStore Store { get; }
     public CoordinatorOptions Options { get; }
     public string Address => $"{Options.Host}:{Cluster.Get(System).SelfAddress.Port}";
 
@@ -55,7 +68,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
             // A verifier node only lends its verifiers to the coordinators (it fetches the states it judges from them);
             // it still takes part in the members' publish-subscribe gossip.
             Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(system);
-            return new CoordinatorNode(system, thread, options);
+            return new CoordinatorNode(system, thread, options, store);
         }
         var blobs = system.ActorOf(BlobActor.Props(store), "blobs");
 
@@ -72,13 +85,9 @@ public sealed class CoordinatorNode : IAsyncDisposable
         if (chain is not null) SingletonManager(system, SettlementActor.Props(chain, region), SettlementActor.SingletonName);
         var gateway = system.ActorOf(JobsGateway.Props(region, catalog, registry, chain, settlement), JobsGateway.Name);
 
-        var receptionist = ClusterClientReceptionist.Get(system);
-        receptionist.RegisterService(gateway);
-        receptionist.RegisterService(registry);
-
         var cluster = Cluster.Get(system);
         if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
-        return new CoordinatorNode(system, thread, options);
+        return new CoordinatorNode(system, thread, options, store, gateway, registry);
     }
 
     /// <summary>Completes once this node is Up in the cluster.</summary>

@@ -1,5 +1,3 @@
-using Akka.Cluster.Tools.Client;
-using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
 using Gensyn.Contracts.Serialization;
 
@@ -78,8 +76,8 @@ public static class NodeConfig
             .WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon));
     }
 
-    /// <summary>A worker or the requester CLI: plain remoting (never a cluster member), the project's serializers.</summary>
-    public static Config Remote(int port = 0, string host = "127.0.0.1", bool serializeMessages = false, string logLevel = "INFO") =>
+    /// <summary>A worker: a local actor system (no remoting, nothing listens), the project's serializers.</summary>
+    public static Config Local(bool serializeMessages = false, string logLevel = "INFO") =>
         ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = {{logLevel}}
@@ -87,32 +85,10 @@ public static class NodeConfig
               log-dead-letters-during-shutdown = off
               loggers = ["Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog"]
               logger-formatter = "Akka.Logger.Serilog.SerilogLogMessageFormatter, Akka.Logger.Serilog"
-              actor.provider = remote
+              actor.provider = local
               actor.serialize-messages = {{(serializeMessages || SerializeMessagesRequested ? "on" : "off")}}
-              remote.dot-netty.tcp {
-                hostname = {{Quote(host)}}
-                port = {{port}}
-                maximum-frame-size = 512000b
-                send-buffer-size = 1024000b
-                receive-buffer-size = 1024000b
-              }
-              # A worker watches its coordinator's shard actors: slower to give up than the coordinator
-              # (3 s) so that a CPU-starved worker does not abandon its shard on a false alarm.
-              remote.watch-failure-detector {
-                heartbeat-interval = 1s
-                acceptable-heartbeat-pause = 10s
-              }
-              cluster.client {
-                heartbeat-interval = 1s
-                acceptable-heartbeat-pause = 5s
-                reconnect-timeout = off
-              }
             }
-            """).WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon))
-            // ClusterClient's envelopes (pub-sub Send) need their protobuf serializer bound here too;
-            // without it they would fall back to the JSON serializer, which coordinators refuse.
-            .WithFallback(ClusterClientReceptionist.DefaultConfig())
-            .WithFallback(DistributedPubSub.DefaultConfig());
+            """).WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon));
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

@@ -180,7 +180,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var replyTo = Sender;
-        Record(new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, DateTimeOffset.UtcNow, start.Payer, start.DepositMicros, start.Price), e =>
+        Record(new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, DateTimeOffset.UtcNow, start.Payer, start.DepositMicros, start.Price, start.Owner ?? start.Payer), e =>
         {
             _log.Info("Job {0} ({1}) submitted", start.JobId, spec.Name);
             _services.Catalog.Tell(new CatalogJob(start.JobId));

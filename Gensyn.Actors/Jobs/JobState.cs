@@ -57,6 +57,9 @@ public sealed class JobState
     public bool Exists => Spec is not null;
     public bool IsTerminal => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
     public DateTimeOffset SubmittedAt { get; private set; }
+
+    /// <summary>The key that submitted the job (its payer on a network that settles): the only one that may act on it.</summary>
+    public string? Owner { get; private set; }
     public DateTimeOffset? FinishedAt { get; private set; }
     public string? Reason { get; private set; }
 
@@ -124,6 +127,7 @@ public sealed class JobState
                 BaseDirectory = s.BaseDirectory;
                 Spec = JobSpecParser.Parse(s.SpecYaml, s.BaseDirectory);
                 SubmittedAt = s.At;
+                Owner = s.Owner ?? s.Payer;
                 Phase = JobPhase.Queued;
                 Note(s.At, Spec.IsInference
                     ? $"submitted {Spec.Name}: inference with {Path.GetFileName(Spec.Inference!.Weights)} in {Spec.Training.Shards} shard(s) of batches of {Spec.Training.BatchSize}"
@@ -256,7 +260,7 @@ public sealed class JobState
         LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList(),
         new VerificationSnapshot(RoundAccepted, RoundRejected, JobAccepted, JobRejected, TrainSeconds, VerifySeconds,
             _excluded.Order(StringComparer.Ordinal).ToList(), _verdicts.ToList()),
-        Ledger.ToSnapshot(), ShardSteps?.ToList(), Ledger.Price);
+        Ledger.ToSnapshot(), ShardSteps?.ToList(), Ledger.Price, Owner);
 
     /// <summary>The state a snapshot describes (events after it are applied on top).</summary>
     public static JobState FromSnapshot(JobSnapshot s)
@@ -269,6 +273,7 @@ public sealed class JobState
             Spec = JobSpecParser.Parse(s.SpecYaml, s.BaseDirectory),
             Phase = s.Phase,
             SubmittedAt = s.SubmittedAt,
+            Owner = s.Owner ?? s.Settlement?.Payer,
             FinishedAt = s.FinishedAt,
             Reason = s.Reason,
             Round = s.Round,
@@ -369,7 +374,8 @@ public sealed class JobState
         TrainSeconds,
         Ledger.View(JobId, _history, Phase),
         Spec?.IsInference == true ? "inference" : "train",
-        Ledger.Price);
+        Ledger.Price,
+        Owner);
 
     private const int MaxVerdictsShown = 50;
 

@@ -10,7 +10,7 @@ using Gensyn.Contracts.Messages;
 namespace Gensyn.Actors.Jobs;
 
 /// <summary>
-/// The requester's door on every coordinator (/user/jobs, registered with the ClusterClient receptionist):
+/// The requester's router on every coordinator (/user/jobs), reached only through the edge (Gensyn.Edge), which authenticates callers:
 /// validates submissions before anything is persisted, prices them (<see cref="JobPricing"/>: the price a job starts
 /// with is locked in its StartJob, and a deposit that cannot cover the job at that price is refused), answers quotes,
 /// mints job ids, and routes the rest to the job's sharded entity, the catalog or the scheduler.
@@ -41,7 +41,7 @@ public sealed partial class JobsGateway : ReceiveActor
             if (chain is null)
             {
                 // Nothing is paid on a network that does not settle, but the job's price is still locked and shown.
-                if (await PriceAsync(spec, replyTo) is { } unpaid) jobRegion.Tell(new StartJob(NewJobId(), submit.SpecYaml, submit.BaseDirectory, Price: unpaid), replyTo);
+                if (await PriceAsync(spec, replyTo) is { } unpaid) jobRegion.Tell(new StartJob(NewJobId(), submit.SpecYaml, submit.BaseDirectory, Price: unpaid, Owner: submit.Payer), replyTo);
                 return;
             }
             if (submit.JobId is not { } id || submit.Payer is not { } payer || !IsJobId(id))
@@ -80,7 +80,7 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new JobRejected([shortfall]));
                 return;
             }
-            jobRegion.Tell(new StartJob(id, submit.SpecYaml, submit.BaseDirectory, payer, deposited, price), replyTo);
+            jobRegion.Tell(new StartJob(id, submit.SpecYaml, submit.BaseDirectory, payer, deposited, price, payer), replyTo);
         });
         ReceiveAsync<QuoteJob>(async quote =>
         {
@@ -104,22 +104,18 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new RequestFailed(e.GetBaseException().Message, InvalidInput: false));
             }
         });
-        Receive<IJobCommand>(command =>
+        // Only the requester's own commands, never StartJob, SettlementSettled or another internal one: the edge translates each of its
+        // calls into one of these, after it checked who the caller is and that the job is theirs.
+        Receive<GetJobStatus>(command => ToJob(command));
+        Receive<CancelJob>(command => ToJob(command));
+        Receive<GetJobLog>(command => ToJob(command));
+        Receive<GetJobResult>(command => ToJob(command));
+        void ToJob(IJobCommand command)
         {
             if (!IsJobId(command.JobId)) Sender.Tell(new UnknownJob(command.JobId));
             else jobRegion.Forward(command);
-        });
+        }
         Receive<ListWorkers>(list => registry.Forward(list));
-        ReceiveAsync<ProbeBandwidth>(async probe =>
-        {
-            if (probe.Bytes is < 1 or > ProbeBandwidth.MaxBytes)
-            {
-                Sender.Tell(new RequestFailed($"a bandwidth probe is 1 to {ProbeBandwidth.MaxBytes:N0} bytes, got {probe.Bytes:N0}", InvalidInput: true));
-                return;
-            }
-            var payload = Workers.BandwidthProbe.Payload(probe.Bytes);
-            Sender.Tell(await Blobs.BlobTransfer.Offer(Contracts.Sha256Digest.Of(payload), payload, Context.Materializer()));
-        });
         Receive<GetNetworkMinimums>(_ => Sender.Tell(Market.NetworkRules.Minimums(Context.System.Settings.Config)));
         ReceiveAsync<GetMarket>(async get =>
         {

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using Akka.Cluster.Tools.Client;
 using Akka.Event;
 using Akka.Streams;
 using Gensyn.Actors.Blobs;
@@ -19,8 +18,8 @@ using Gensyn.Training.Verification;
 namespace Gensyn.Actors.Workers;
 
 /// <summary>
-/// A provider's worker. It reaches the coordinators only through ClusterClient (it is never a cluster
-/// member), registers every few seconds with the address of its key, and runs one shard at a time: fetch
+/// A provider's worker. It reaches the coordinators only through its <see cref="ICoordinatorLink"/> (a session it dials out to a
+/// coordinator's edge; it is never a cluster member and listens on no port), registers with the address of its key, and runs one shard at a time: fetch
 /// the start state by hash, train H steps on the training thread (progress every few steps, a checkpoint
 /// uploaded every C steps), upload the end state, and send the signed result with its Merkle commitment to
 /// the shard's actor. It keeps what it needs to answer that shard's challenge: asked to open steps, it
@@ -41,7 +40,6 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>An inference shard has no <see cref="Trajectory"/> or tree to open: its predictions went to the coordinator whole.</summary>
     private sealed record Committed(ShardAssignment Assignment, ShardTrajectory? Trajectory, MerkleTree? Tree, ShardResult Result, Sha256Digest? Seal = null);
 
-    private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(2);
 
     private readonly WorkerOptions _options;
     private readonly TrainingThread _thread = new("worker-training");
@@ -51,9 +49,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly double _fakeFraction;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Committed? _committed;
-    private readonly IMaterializer _materializer = Context.Materializer();
-    private IActorRef _client = ActorRefs.Nobody;
+    private readonly ICoordinatorLink _link;
+    private IActorRef _coordinators = ActorRefs.Nobody;
     private ChainState _chain = ChainState.Unknown;
+    private bool _askingChain;
 
     /// <summary>Reference training steps per second on this worker's threads, measured at start (null until then).</summary>
     private double? _throughput;
@@ -72,11 +71,12 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(WorkerOptions options) => Akka.Actor.Props.Create(() => new WorkerActor(options));
+    public static Props Props(WorkerOptions options, ICoordinatorLink link) => Akka.Actor.Props.Create(() => new WorkerActor(options, link));
 
-    public WorkerActor(WorkerOptions options)
+    public WorkerActor(WorkerOptions options, ICoordinatorLink link)
     {
         _options = options;
+        _link = link;
         _store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
         _key = WorkerKey.LoadOrCreate(options.KeyFile);
         (_behavior, _fakeFraction) = Misbehaviour();
@@ -84,16 +84,22 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<RegisterTick>(_ =>
         {
             // On a network that settles on chain, a provider registers once its stake is in place.
-            if (_chain == ChainState.Unknown) _client.Tell(new ClusterClient.Send(Jobs.JobsGateway.ServicePath, new GetChainInfo()));
+            if (_chain == ChainState.Unknown && !_askingChain)
+            {
+                _askingChain = true;
+                _link.NetworkAsync(CancellationToken.None).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result
+                    : new RequestFailed(t.Exception?.GetBaseException().Message ?? "cancelled", InvalidInput: false)).PipeTo(Self);
+            }
             if (_bandwidth is null && !_probing) ProbeBandwidth();
             if (_chain != ChainState.Known || _throughput is not { } throughput || _bandwidth is not { } bandwidth) return;
             var profile = new RegisterWorker(options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass,
                 options.PricePerHour, _key.Address, throughput, bandwidth);
             _signedProfile ??= profile with { Signature = ClaimSigner.Sign(_key, CapabilityClaim.From(profile)) };
-            _client.Tell(new ClusterClient.Send(WorkerRegistry.ServicePath, _signedProfile));
+            _coordinators.Tell(_signedProfile);
         });
         Receive<ChainInfo>(info =>
         {
+            _askingChain = false;
             if (_chain != ChainState.Unknown) return;
             _chain = ChainState.Staking;
             ProviderStake.EnsureAsync(info, _key).ContinueWith(t => new StakeOutcome(t.IsCompletedSuccessfully ? t.Result
@@ -128,12 +134,17 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Receive<NoChain>(_ =>
         {
             // The coordinators do not settle on chain: nothing to stake.
+            _askingChain = false;
             if (_chain != ChainState.Unknown) return;
             _chain = ChainState.Known;
             Self.Tell(new RegisterTick());
         });
         // The coordinators cannot tell their chain yet: the next tick asks again.
-        Receive<RequestFailed>(failed => _log.Debug("The coordinators answered: {0}", failed.Message));
+        Receive<RequestFailed>(failed =>
+        {
+            _askingChain = false;
+            _log.Debug("The coordinators answered: {0}", failed.Message);
+        });
         Receive<WorkerRegistered>(_ =>
         {
             if (_registered) return;
@@ -168,16 +179,18 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
                 Drop();
             }
         });
-        Receive<Terminated>(t =>
+        Receive<CoordinatorLost>(lost =>
         {
-            if (_current is not { } c || !t.ActorRef.Equals(c.ShardActor)) return;
-            _log.Warning("The coordinator of {0} round {1} shard {2} is gone; abandoning the shard", c.JobId, c.Round, c.Shard);
+            // Whatever the coordinators knew of this session is gone with it: its shard runs elsewhere, its result is never judged.
+            _committed = null;
+            _registered = false;
+            if (_current is not { } c) return;
+            _log.Warning("The session that assigned {0} round {1} shard {2} ended ({3}); abandoning the shard", c.JobId, c.Round, c.Shard, lost.Reason);
             Drop();
         });
         Receive<Finished>(finished =>
         {
             var a = finished.Assignment;
-            Context.Unwatch(a.ShardActor);
             if (finished.Failure is { } failure)
             {
                 _log.Warning("{0} round {1} shard {2} failed: {3}", a.JobId, a.Round, a.Shard, failure);
@@ -200,10 +213,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        var contacts = _options.Coordinators
-            .Select(c => ActorPath.Parse($"akka.tcp://{NodeConfig.SystemName}@{c}/system/receptionist"))
-            .ToImmutableHashSet();
-        _client = Context.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(Context.System).WithInitialContacts(contacts)), "client");
+        _coordinators = Context.ActorOf(_link.SessionProps(Self, _key), "session");
         _thread.WarmUp();
         _thread.Run(() => ReferenceStep.MeasureStepsPerSecond(_options.Threads, TimeSpan.FromMilliseconds(500)))
             .ContinueWith(t => new Measured(t.IsCompletedSuccessfully ? t.Result : 0)).PipeTo(Self);
@@ -219,12 +229,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _inference.Dispose();
     }
 
-    /// <summary>Times a transfer from the coordinators (through ClusterClient, to whichever answers first).</summary>
+    /// <summary>Times a transfer from a coordinator's edge.</summary>
     private void ProbeBandwidth()
     {
         _probing = true;
-        var client = _client;
-        BandwidthProbe.MeasureMbpsAsync(probe => client.Ask(new ClusterClient.Send(Jobs.JobsGateway.ServicePath, probe), TransferTimeout), _materializer)
+        _link.MeasureBandwidthMbpsAsync(CancellationToken.None)
             .ContinueWith(t => new BandwidthMeasured(t.IsCompletedSuccessfully ? t.Result : 0,
                 t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "cancelled"))
             .PipeTo(Self);
@@ -233,7 +242,6 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Stops the current shard and is free at once: a transfer or step still in flight ends on its own and is ignored.</summary>
     private void Drop()
     {
-        if (_current is { } c) Context.Unwatch(c.ShardActor);
         _cancel?.Cancel();
         _cancel = null;
         _current = null;
@@ -251,7 +259,6 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             a.ResumeFrom is { } r ? $", resuming from checkpoint {r}" : "");
         _current = a;
         _committed = null;
-        Context.Watch(a.ShardActor);
         _cancel = new CancellationTokenSource();
         var token = _cancel.Token;
         var self = Self;
@@ -264,13 +271,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private async Task<Committed> Run(ShardAssignment a, CancellationToken token)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var startBytes = await BlobTransfer.Fetch(a.Blobs, a.StartState, _materializer, TransferTimeout, token);
+        var startBytes = await _link.FetchAsync(a.StartState, token);
         _store.Put(a.StartState, startBytes);
         var start = CheckpointFile.Deserialize(startBytes, $"start state {a.StartState}").State;
         ShardCheckpoint? resume = null;
         if (a.ResumeFrom is { } checkpoint)
         {
-            var bytes = await BlobTransfer.Fetch(a.Blobs, checkpoint, _materializer, TransferTimeout, token);
+            var bytes = await _link.FetchAsync(checkpoint, token);
             resume = ShardCheckpointFile.Deserialize(bytes, $"checkpoint {checkpoint}");
             if (resume.Round != a.Round || resume.Shard != a.Shard)
                 throw new CheckpointException($"checkpoint {checkpoint} belongs to round {resume.Round} shard {resume.Shard}");
@@ -297,7 +304,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         var outcome = trajectory.Outcome;
         var endBytes = CheckpointFile.Serialize(outcome.FinalState);
         var endHash = _store.Put(endBytes);
-        await BlobTransfer.Upload(a.Blobs, endHash, endBytes, _materializer, TransferTimeout, token);
+        await _link.UploadAsync(endHash, endBytes, token);
         token.ThrowIfCancellationRequested();
         var root = outcome.MerkleRoot;
         var replicated = spec.Verification.Mode == VerificationMode.Replicated;
@@ -332,7 +339,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         token.ThrowIfCancellationRequested();
         var bytes = PredictionsFile.Serialize(outcome.Predictions);
         var hash = _store.Put(bytes);
-        await BlobTransfer.Upload(a.Blobs, hash, bytes, _materializer, TransferTimeout, token);
+        await _link.UploadAsync(hash, bytes, token);
         token.ThrowIfCancellationRequested();
         var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, hash, outcome.Root, outcome.Losses.ToList(), "",
             Math.Round((inferred - prepared).TotalSeconds, 3));
@@ -441,7 +448,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             if (bytes is not null)
             {
                 blob = _store.Put(bytes);
-                await BlobTransfer.Upload(a.Blobs, blob.Value, bytes, _materializer, TransferTimeout);
+                await _link.UploadAsync(blob.Value, bytes, CancellationToken.None);
             }
             leaves.Add(ChallengeAnswer.Leaf(plan, leaf, digests, c.Tree!, c.Result, blob, _key));
         }
@@ -489,7 +496,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             var bytes = ShardCheckpointFile.Serialize(checkpoint);
             var hash = worker._store.Put(bytes);
-            BlobTransfer.Upload(a.Blobs, hash, bytes, worker._materializer, TransferTimeout).ContinueWith(t =>
+            worker._link.UploadAsync(hash, bytes, CancellationToken.None).ContinueWith(t =>
             {
                 if (t.IsCompletedSuccessfully)
                     a.ShardActor.Tell(new ShardCheckpointed(a.JobId, a.Round, a.Shard, a.Epoch, worker._options.WorkerId, checkpoint.LocalStep, hash));

@@ -14,7 +14,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
 {
     public const string SingletonName = "worker-registry";
 
-    /// <summary>The path workers send <see cref="RegisterWorker"/> to through ClusterClient (the singleton proxy).</summary>
+    /// <summary>The scheduler singleton's proxy on every coordinator: worker sessions (Gensyn.Edge) register there.</summary>
     public const string ServicePath = "/user/workers";
 
     /// <summary>A registered process not heard from for this long may be replaced by a new process with its id.</summary>

@@ -12,7 +12,7 @@ public interface IJobEvent : IGensynMessage
 /// <see cref="Price"/>: the price it locked (null in journals written before prices came from the market).
 /// </summary>
 public sealed record JobSubmitted(string JobId, string SpecYaml, string BaseDirectory, DateTimeOffset At, string? Payer = null, long DepositMicros = 0,
-                                  JobPrice? Price = null) : IJobEvent;
+                                  JobPrice? Price = null, string? Owner = null) : IJobEvent;
 
 /// <summary>A settlement order of this job reached its outcome on chain (see <see cref="SettlementSettled"/>).</summary>
 public sealed record SettlementPosted(SettlementOrder Order, SettlementSettled Outcome, DateTimeOffset At) : IJobEvent;
@@ -105,7 +105,8 @@ public sealed record JobSnapshot(
     VerificationSnapshot? Verification = null,
     SettlementSnapshot? Settlement = null,
     IReadOnlyList<int>? ShardSteps = null,
-    JobPrice? Price = null) : IPersistedOnly;
+    JobPrice? Price = null,
+    string? Owner = null) : IPersistedOnly;
 
 /// <summary>The money a <see cref="JobSnapshot"/> carries: who pays, which results earn what, and what was posted.</summary>
 public sealed record SettlementSnapshot(

@@ -1,6 +1,6 @@
 namespace Gensyn.Contracts.Messages;
 
-// What the requester CLI says to the coordinators (through ClusterClient to /user/jobs) and what it hears back.
+// What the edge says to the jobs gateway (/user/jobs) on a requester's behalf, and what it hears back.
 
 /// <summary>
 /// Submit a job: the spec's YAML text, validated again by the coordinator, and the folder that relative
@@ -9,6 +9,7 @@ namespace Gensyn.Contracts.Messages;
 /// picks, see <c>JobsGateway.NewJobId</c>) from <see cref="Payer"/>, and <see cref="Signature"/> (a <see cref="Signing.SubmissionClaim"/>
 /// signed by the payer) binds this spec to that deposit; the job starts only once the deposit is on chain.
 /// </summary>
+/// <see cref="Payer"/> is set by the edge to the key that signed the request, which owns the job.
 public sealed record SubmitJob(string SpecYaml, string BaseDirectory, string? JobId = null, string? Payer = null, string? Signature = null) : IGensynMessage;
 
 /// <summary>The job was persisted and will run.</summary>
@@ -17,8 +18,12 @@ public sealed record JobAccepted(string JobId, string Name) : IGensynMessage;
 /// <summary>The spec is invalid; one message per problem, nothing was persisted.</summary>
 public sealed record JobRejected(IReadOnlyList<string> Errors) : IGensynMessage;
 
-/// <summary>Sent by the gateway to the job's (new) entity: persist the submission, with the <see cref="Price"/> it locked.</summary>
-public sealed record StartJob(string JobId, string SpecYaml, string BaseDirectory, string? Payer = null, long DepositMicros = 0, JobPrice? Price = null) : IJobCommand;
+/// <summary>
+/// Sent by the gateway to the job's (new) entity: persist the submission, with the <see cref="Price"/> it locked. <see cref="Owner"/> is the
+/// key that signed the submission at the edge (the payer, on a network that settles): only it may act on the job.
+/// </summary>
+public sealed record StartJob(string JobId, string SpecYaml, string BaseDirectory, string? Payer = null, long DepositMicros = 0, JobPrice? Price = null,
+                             string? Owner = null) : IJobCommand;
 
 /// <summary>
 /// Ask what a job would pay if it were submitted now, without starting anything: answered with the <see cref="JobPrice"/>
@@ -89,7 +94,8 @@ public sealed record JobView(
     double TrainSeconds = 0,
     MoneyView? Money = null,
     string Kind = "train",
-    JobPrice? Price = null) : IGensynMessage
+    JobPrice? Price = null,
+    string? Owner = null) : IGensynMessage
 {
     /// <summary>Whether the job runs a trained model over a dataset (its result is a predictions CSV) rather than training one.</summary>
     public bool IsInference => Kind == "inference";

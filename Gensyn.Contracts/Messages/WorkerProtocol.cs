@@ -2,7 +2,7 @@ using Akka.Actor;
 
 namespace Gensyn.Contracts.Messages;
 
-// Between a provider's worker (outside the cluster, through ClusterClient and then direct refs) and the coordinators.
+// Between a provider's worker (outside the cluster; its WorkerSession actor stands for it inside, see Gensyn.Edge) and the coordinators.
 
 /// <summary>
 /// A worker introduces itself to /user/workers with its capability profile; <see cref="Worker"/> is the ref all work goes to.

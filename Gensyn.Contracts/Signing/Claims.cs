@@ -101,3 +101,36 @@ public sealed record CapabilityClaim(string WorkerId, string Address, string Dev
     public static CapabilityClaim From(RegisterWorker r) =>
         new(r.WorkerId, r.Address, r.Device, r.MemoryGb, r.Threads, r.NumericClass, r.PricePerHour, r.Throughput, r.BandwidthMbps);
 }
+
+/// <summary>
+/// "I call <see cref="Method"/> with the request whose SHA-256 is <see cref="BodySha256"/>, on the network of chain
+/// <see cref="ChainId"/>, at the edge whose TLS certificate has SHA-256 fingerprint <see cref="EdgeFingerprint"/>, at
+/// <see cref="UnixMilliseconds"/>, once (<see cref="Nonce"/>)." Every signed requester call carries one, so a captured request
+/// cannot be replayed, sent to another edge or another network, or altered.
+/// </summary>
+public sealed record EdgeRequestClaim(string Method, string BodySha256, int ChainId, string EdgeFingerprint, long UnixMilliseconds, string Nonce) : IClaim
+{
+    public const string RequestDomain = "gensyn/edge-request/v1";
+
+    public string Domain => RequestDomain;
+
+    public byte[] ComputeHash() => Nethereum.Util.Sha3Keccack.Current.CalculateHash(System.Text.Encoding.UTF8.GetBytes(string.Join("\n",
+        RequestDomain, Method, BodySha256.ToLowerInvariant(), ChainId.ToString(System.Globalization.CultureInfo.InvariantCulture), EdgeFingerprint.ToLowerInvariant(),
+        UnixMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), Nonce.ToLowerInvariant())));
+}
+
+/// <summary>
+/// "Worker <see cref="WorkerId"/> opens a session at the edge with certificate fingerprint <see cref="EdgeFingerprint"/> on chain
+/// <see cref="ChainId"/>, answering its challenge <see cref="Nonce"/>." Signed by the worker's key in its Hello: a recorded
+/// handshake is worthless, since every session gets a fresh nonce.
+/// </summary>
+public sealed record WorkerSessionClaim(string WorkerId, string Nonce, string EdgeFingerprint, int ChainId) : IClaim
+{
+    public const string SessionDomain = "gensyn/worker-session/v1";
+
+    public string Domain => SessionDomain;
+
+    public byte[] ComputeHash() => Nethereum.Util.Sha3Keccack.Current.CalculateHash(System.Text.Encoding.UTF8.GetBytes(string.Join("\n",
+        SessionDomain, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(WorkerId))),
+        Nonce.ToLowerInvariant(), EdgeFingerprint.ToLowerInvariant(), ChainId.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+}

@@ -12,11 +12,22 @@ public static class ClusterCli
 
     public static Option<string> CoordinatorOption() => new("--coordinator", "-c")
     {
-        Description = $"Coordinator(s) to talk to, HOST:PORT[,HOST:PORT...] (default: $GENSYN_COORDINATOR, else {DefaultCoordinator})",
+        Description = $"Coordinator edge(s) to talk to, HOST:PORT[#SHA256FP][,...]; #FP pins the edge's TLS certificate, else it is trusted on first use and remembered in DATA_DIR/known-coordinators (default: $GENSYN_COORDINATOR, else {DefaultCoordinator})",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GENSYN_COORDINATOR") ?? DefaultCoordinator,
     };
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object instead of text" };
+
+    /// <summary>The wallet a command signs its calls with: only the key that submitted a job may act on it.</summary>
+    public static Option<FileInfo?> WalletOption() => new("--key")
+    {
+        Description = $"Wallet key file that signs the call; only the wallet that submitted a job may see its details, logs and result or cancel it (default: DATA_DIR/{ChainCli.WalletFile})",
+    };
+
+    /// <summary>A client for the command's --coordinator, signing with its --key (or DATA_DIR/wallet.key).</summary>
+    public static CoordinatorClient Connect(ParseResult parse, Option<string> coordinator, Option<FileInfo?> key) =>
+        CoordinatorClient.Connect(parse.GetRequiredValue(coordinator), parse.GetValue(key)?.FullName,
+            parse.GetRequiredValue(GlobalOptions.DataDir));
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -31,11 +42,20 @@ public static class ClusterCli
     {
         var endpoints = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (endpoints.Length == 0) throw new CliInputException($"{option}: give at least one HOST:PORT");
-        foreach (var endpoint in endpoints)
+        foreach (var entry in endpoints)
         {
+            string endpoint;
+            try
+            {
+                endpoint = Gensyn.Edge.Tls.CoordinatorTrust.Parse(entry).Endpoint;
+            }
+            catch (FormatException e)
+            {
+                throw new CliInputException($"{option}: {e.Message}");
+            }
             var colon = endpoint.LastIndexOf(':');
             if (colon <= 0 || !int.TryParse(endpoint[(colon + 1)..], out var port) || port is < 1 or > 65535)
-                throw new CliInputException($"{option}: '{endpoint}' is not HOST:PORT (for example 127.0.0.1:4053)");
+                throw new CliInputException($"{option}: '{endpoint}' is not HOST:PORT[#SHA256FP] (for example 127.0.0.1:4053)");
         }
         return endpoints;
     }

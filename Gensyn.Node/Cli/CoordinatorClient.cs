@@ -1,10 +1,13 @@
-using System.Collections.Immutable;
-using Akka.Actor;
-using Akka.Cluster.Tools.Client;
-using Akka.Streams;
-using Gensyn.Actors;
-using Gensyn.Actors.Jobs;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Gensyn.Edge.Auth;
+using Gensyn.Edge.Client;
+using Gensyn.Edge.Tls;
+using Gensyn.Edge.Wire;
+using Google.Protobuf;
+using Grpc.Core;
+using V1 = Gensyn.Edge.V1;
 
 namespace Gensyn.Node.Cli;
 
@@ -12,58 +15,206 @@ namespace Gensyn.Node.Cli;
 public sealed class CoordinatorUnavailableException(string message) : Exception(message);
 
 /// <summary>
-/// The requester's connection: a small remoting-only actor system and a ClusterClient to the
-/// coordinators' receptionist. Requests go to /user/jobs on whichever coordinator answers.
+/// The requester's connection to the coordinators' edges (gRPC over TLS, certificates pinned in DATA_DIR/known-coordinators). Calls
+/// that touch a job are signed with the requester's wallet; each request record the commands use becomes one edge call, and the
+/// answer comes back as the record the commands expect (<see cref="UnknownJob"/>, <see cref="JobRejected"/>, <see cref="RequestFailed"/>
+/// for refusals).
 /// </summary>
 public sealed class CoordinatorClient : IAsyncDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(
         double.TryParse(Environment.GetEnvironmentVariable("GENSYN_TIMEOUT_SECONDS"), out var s) && s > 0 ? s : 10);
 
-    private readonly ActorSystem _system;
-    private readonly IActorRef _client;
-    private readonly string _endpoints;
+    /// <summary>The data directory of the running command (known coordinators, the default wallet); set once the command line is parsed.</summary>
+    public static string DefaultDataDirectory { get; set; } = Environment.GetEnvironmentVariable("GENSYN_DATA_DIR")
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".gensyn");
 
-    private CoordinatorClient(ActorSystem system, IActorRef client, string endpoints)
+    private readonly IReadOnlyList<string> _coordinators;
+    private readonly string _dataDirectory;
+    private readonly string _keyFile;
+    private WorkerKey? _key;
+    private EdgeConnection? _connection;
+    private V1.NetworkInfo? _network;
+
+    private CoordinatorClient(IReadOnlyList<string> coordinators, string dataDirectory, string keyFile)
     {
-        _system = system;
-        _client = client;
-        _endpoints = endpoints;
-        Materializer = system.Materializer();
+        _coordinators = coordinators;
+        _dataDirectory = dataDirectory;
+        _keyFile = keyFile;
     }
 
-    public IMaterializer Materializer { get; }
-
-    public static CoordinatorClient Connect(string coordinators)
+    /// <summary>
+    /// A client for <paramref name="coordinators"/> (<c>HOST:PORT[#SHA256FP][,...]</c>) that signs with <paramref name="keyFile"/>
+    /// (default DATA_DIR/wallet.key, created when first needed).
+    /// </summary>
+    public static CoordinatorClient Connect(string coordinators, string? keyFile = null, string? dataDirectory = null)
     {
         var endpoints = ClusterCli.ParseEndpoints(coordinators, "--coordinator");
-        var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Remote(logLevel: "WARNING"));
-        var contacts = endpoints.Select(e => ActorPath.Parse($"akka.tcp://{NodeConfig.SystemName}@{e}/system/receptionist")).ToImmutableHashSet();
-        var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(contacts)), "client");
-        return new CoordinatorClient(system, client, string.Join(", ", endpoints));
+        var data = dataDirectory ?? DefaultDataDirectory;
+        return new CoordinatorClient(endpoints, data, keyFile ?? Path.Combine(data, ChainCli.WalletFile));
     }
 
-    /// <summary>Sends a request to the jobs gateway and waits for its answer.</summary>
+    /// <summary>The address requests are signed with.</summary>
+    public string Address => Key.Address;
+
+    private WorkerKey Key => _key ??= WorkerKey.LoadOrCreate(_keyFile);
+
+    /// <summary>The first coordinator that answers, with the network facts signatures bind.</summary>
+    private async Task<(EdgeConnection Connection, V1.NetworkInfo Network)> Edge(TimeSpan timeout)
+    {
+        if (_connection is not null && _network is not null) return (_connection, _network);
+        var failures = new List<string>();
+        foreach (var coordinator in _coordinators)
+        {
+            var connection = EdgeConnection.Open(coordinator, _dataDirectory);
+            try
+            {
+                var network = await new V1.RequesterEdge.RequesterEdgeClient(connection.Channel)
+                    .GetNetworkAsync(new V1.GetNetworkRequest(), deadline: DateTime.UtcNow + timeout);
+                (_connection, _network) = (connection, network);
+                return (connection, network);
+            }
+            catch (RpcException e)
+            {
+                connection.Unreachable(e);   // throws on a certificate that does not match its pin
+                failures.Add($"{connection.Endpoint}: {e.Status.Detail}");
+                connection.Dispose();
+            }
+        }
+        throw new CoordinatorUnavailableException(
+            $"no coordinator answered at {string.Join(", ", _coordinators)} within {timeout.TotalSeconds:0} s ({string.Join("; ", failures)}); start one with `./gensyn node` or point --coordinator (or GENSYN_COORDINATOR) at a running one");
+    }
+
+    private Metadata Signed(string method, IMessage request, V1.NetworkInfo network, EdgeConnection connection) =>
+        RequestAuth.Sign(Key, $"/{V1.RequesterEdge.Descriptor.FullName}/{method}", request, network.SigningChainId,
+            connection.Fingerprint ?? throw new InvalidOperationException("the edge's certificate is not known yet"));
+
+    /// <summary>Sends a request to the coordinators and waits for its answer.</summary>
     public async Task<IGensynMessage> Ask(IGensynMessage request, TimeSpan? timeout = null)
     {
         var limit = timeout ?? DefaultTimeout;
+        var (connection, network) = await Edge(limit);
+        var edge = new V1.RequesterEdge.RequesterEdgeClient(connection.Channel);
+        var deadline = DateTime.UtcNow + limit;
         try
         {
-            return await _client.Ask<IGensynMessage>(new ClusterClient.Send(JobsGateway.ServicePath, request), limit);
+            switch (request)
+            {
+                case GetChainInfo:
+                    return network.Chain is { } chain ? WorkerWire.FromWire(chain) : new NoChain(network.NoChainReason);
+                case GetNetworkMinimums:
+                    return new NetworkMinimums(network.GpuMinimumMemoryGb, network.GpuMinimumBandwidthMbps);
+                case QuoteJob quote:
+                    return EdgeJson.Read<JobPrice>((await edge.QuoteAsync(new V1.SpecRequest { SpecYaml = quote.SpecYaml, BaseDirectory = quote.BaseDirectory },
+                        deadline: deadline)).Json);
+                case SubmitJob submit:
+                {
+                    var call = new V1.SubmitRequest
+                    {
+                        SpecYaml = submit.SpecYaml, BaseDirectory = submit.BaseDirectory, JobId = submit.JobId ?? "", SubmissionSignature = submit.Signature ?? "",
+                    };
+                    var reply = await edge.SubmitAsync(call, Signed("Submit", call, network, connection), deadline);
+                    return new JobAccepted(reply.JobId, reply.Name);
+                }
+                case ListJobs:
+                {
+                    var call = new V1.ListJobsRequest();
+                    return EdgeJson.Read<JobList>((await edge.ListJobsAsync(call, Signed("ListJobs", call, network, connection), deadline)).Json);
+                }
+                case GetJobStatus status:
+                {
+                    var call = new V1.JobRequest { JobId = status.JobId };
+                    return EdgeJson.Read<JobView>((await edge.GetStatusAsync(call, Signed("GetStatus", call, network, connection), deadline)).Json);
+                }
+                case GetJobLog log:
+                {
+                    var call = new V1.LogRequest { JobId = log.JobId, From = log.From };
+                    return EdgeJson.Read<JobLog>((await edge.GetLogAsync(call, Signed("GetLog", call, network, connection), deadline)).Json);
+                }
+                case CancelJob cancel:
+                {
+                    var call = new V1.CancelRequest { JobId = cancel.JobId, Reason = cancel.Reason };
+                    var reply = await edge.CancelAsync(call, Signed("Cancel", call, network, connection), deadline);
+                    return new JobCancelAccepted(reply.JobId, reply.State);
+                }
+                case ListWorkers:
+                    return EdgeJson.Read<WorkerList>((await edge.ListWorkersAsync(new V1.ListWorkersRequest(), deadline: deadline)).Json);
+                case GetMarket:
+                    return EdgeJson.Read<MarketView>((await edge.GetMarketAsync(new V1.GetMarketRequest(), deadline: deadline)).Json);
+                default:
+                    throw new ArgumentException($"{request.GetType().Name} is not a requester call");
+            }
         }
-        catch (AskTimeoutException)
+        catch (RpcException e)
         {
-            throw new CoordinatorUnavailableException(
-                $"no coordinator answered at {_endpoints} within {limit.TotalSeconds:0} s; start one with `./gensyn node` or point --coordinator (or GENSYN_COORDINATOR) at a running one");
+            return Refusal(e, connection, (request as IJobCommand)?.JobId, limit);
         }
+    }
+
+    /// <summary>Downloads a completed job's result to <paramref name="path"/> (hash checked); a refusal comes back as its record.</summary>
+    public async Task<(IGensynMessage? Failure, Sha256Digest Hash)> DownloadResult(string jobId, string path, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromMinutes(10);
+        var (connection, network) = await Edge(DefaultTimeout);
+        var edge = new V1.RequesterEdge.RequesterEdgeClient(connection.Channel);
+        var call = new V1.ResultRequest { JobId = jobId };
+        try
+        {
+            using var stream = edge.DownloadResult(call, Signed("DownloadResult", call, network, connection), DateTime.UtcNow + limit);
+            var headers = await stream.ResponseHeadersAsync;
+            if (!Sha256Digest.TryParse(headers.GetValue(Gensyn.Edge.Requesters.RequesterEdgeService.BlobHashHeader), out var hash))
+                return (new RequestFailed("the coordinator did not say which blob the result is", false), default);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            var temp = path + ".part";
+            using (var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
+            {
+                await using (var file = File.Create(temp))
+                {
+                    while (await stream.ResponseStream.MoveNext(CancellationToken.None))
+                    {
+                        var data = stream.ResponseStream.Current.Data;
+                        sha.AppendData(data.Span);
+                        await file.WriteAsync(data.Memory);
+                    }
+                }
+                var actual = Sha256Digest.FromBytes(sha.GetHashAndReset());
+                if (actual != hash)
+                {
+                    File.Delete(temp);
+                    throw new Actors.Blobs.BlobException($"the result of {jobId} arrived corrupt: its bytes hash to {actual}, not {hash}; download it again");
+                }
+            }
+            File.Move(temp, path, overwrite: true);
+            return (null, hash);
+        }
+        catch (RpcException e)
+        {
+            return (Refusal(e, connection, jobId, limit), default);
+        }
+    }
+
+    /// <summary>The record a refused call stands for; an unreachable edge is a <see cref="CoordinatorUnavailableException"/>.</summary>
+    private IGensynMessage Refusal(RpcException e, EdgeConnection connection, string? jobId, TimeSpan limit)
+    {
+        if (connection.Unreachable(e) || e.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            _connection = null;
+            _network = null;
+            throw new CoordinatorUnavailableException(
+                $"no coordinator answered at {connection.Endpoint} within {limit.TotalSeconds:0} s; start one with `./gensyn node` or point --coordinator (or GENSYN_COORDINATOR) at a running one");
+        }
+        return e.StatusCode switch
+        {
+            StatusCode.NotFound when jobId is not null => new UnknownJob(jobId),
+            StatusCode.InvalidArgument => new JobRejected(e.Status.Detail.Split('\n')),
+            StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.FailedPrecondition or StatusCode.NotFound => new RequestFailed(e.Status.Detail, InvalidInput: true),
+            _ => new RequestFailed(e.Status.Detail, InvalidInput: false),
+        };
     }
 
     public async ValueTask DisposeAsync()
     {
-        // The command's output is complete; Akka's last words while shutting down belong on stderr,
-        // so that stdout stays one clean JSON document for --json.
         await Console.Out.FlushAsync();
-        Console.SetOut(Console.Error);
-        await CoordinatedShutdown.Get(_system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        _connection?.Dispose();
     }
 }

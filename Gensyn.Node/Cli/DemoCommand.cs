@@ -40,16 +40,16 @@ public static class DemoCommand
         var childLevel = logLevel is "warning" or "warn" or "error" ? "information" : logLevel;
 
         Say(json, $"demo: coordinator on {coordinator}, {workerCount} worker(s); logs in {run}");
-        processes.Start(["node", "--port", $"{port}", "--data-dir", Node(run, "coordinator", dataDir), "--log-level", childLevel], Path.Combine(run, "coordinator.log"));
+        processes.Start(["node", "--port", $"{port}", "--cluster-port", $"{LocalProcesses.FreePort()}", "--data-dir", Node(run, "coordinator", dataDir), "--log-level", childLevel], Path.Combine(run, "coordinator.log"));
         for (var i = 1; i <= workerCount; i++)
             processes.Start(["worker", "--coordinator", coordinator, "--id", $"demo-worker-{i}", "--data-dir", Node(run, $"worker-{i}", dataDir), "--log-level", childLevel],
                 Path.Combine(run, $"worker-{i}.log"));
 
-        await using var client = CoordinatorClient.Connect(coordinator);
+        // The requester: a wallet of its own, funded from the devnet's faucet, deposits the job's budget in escrow and signs every call.
+        var wallet = Path.Combine(run, "requester", ChainCli.WalletFile);
+        await using var client = CoordinatorClient.Connect(coordinator, wallet, Path.Combine(run, "requester"));
         await WaitForWorkers(client, workerCount, cancel);
         Say(json, $"demo: {workerCount} worker(s) registered after {clock.Elapsed.TotalSeconds:F1} s; submitting {spec.Name} ({spec.Training.Rounds} rounds x {spec.Training.Shards} shards x {spec.Training.InnerSteps} steps)");
-        // The requester: a wallet of its own, funded from the devnet's faucet, deposits the job's budget in escrow.
-        var wallet = Path.Combine(run, "requester", ChainCli.WalletFile);
         var (reply, _, _, _) = await SubmitCommand.SendAsync(client, File.ReadAllText(specPath), Path.GetDirectoryName(specPath)!, spec, wallet, walletGiven: false,
             hours: 72, approve: true, cancel);
         if (reply is not JobAccepted accepted) return ClusterCli.Fail(reply);

@@ -11,11 +11,12 @@ public static class LogsCommand
         var job = new Argument<string>("job") { Description = "The job id" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events until the job ends" };
         var coordinator = ClusterCli.CoordinatorOption();
+        var key = ClusterCli.WalletOption();
         var json = ClusterCli.JsonOption();
-        var command = new Command("logs", "Print a job's event history (submission, rounds, assignments, results, outcome)") { job, follow, coordinator, json };
+        var command = new Command("logs", "Print a job's event history (submission, rounds, assignments, results, outcome)") { job, follow, coordinator, json, key };
         command.SetAction(async (parse, cancel) =>
         {
-            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+            await using var client = ClusterCli.Connect(parse, coordinator, key);
             var id = parse.GetRequiredValue(job);
             var from = 0;
             while (true)

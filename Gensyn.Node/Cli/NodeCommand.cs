@@ -12,9 +12,20 @@ public static class NodeCommand
 {
     public static Command Create()
     {
-        var port = new Option<int?>("--port", "-p") { Description = "Port to listen on (default: $GENSYN_PORT, else 4053; 0 picks a free one)" };
+        var port = new Option<int?>("--port", "-p")
+        {
+            Description = "The edge: the port workers and the CLI connect to (gRPC over TLS; default: $GENSYN_PORT, else 4053; 0 picks a free one)",
+        };
+        var clusterPort = new Option<int?>("--cluster-port")
+        {
+            Description = "Port for the other coordinators and verifier nodes only (Akka.Remote over mutual TLS on the cluster certificate; default: $GENSYN_CLUSTER_PORT, else --port + 1)",
+        };
         var host = new Option<string>("--host") { Description = "Address to bind and advertise", DefaultValueFactory = _ => "127.0.0.1" };
-        var seeds = new Option<string?>("--seed") { Description = "Coordinator(s) to join, HOST:PORT[,...] (default: $GENSYN_SEEDS, else form a new cluster)" };
+        var seeds = new Option<string?>("--seed") { Description = "Coordinator(s) to join, by their cluster ports: HOST:CLUSTER_PORT[,...] (default: $GENSYN_SEEDS, else form a new cluster)" };
+        var tlsCert = new Option<FileInfo?>("--tls-cert")
+        {
+            Description = "The edge's TLS certificate and key (PKCS#12; password in $GENSYN_TLS_CERT_PASSWORD). Default: one made on first start in DATA_DIR/tls/edge.pfx, which clients pin on first use",
+        };
         var db = new Option<string?>("--db") { Description = "Journal: a PostgreSQL connection string (Host=...;Username=...) or a SQLite file (default: $GENSYN_DB, else DATA_DIR/journal.db)" };
         var config = new Option<FileInfo?>("--config") { Description = "Cluster configuration (HOCON; default: the cluster.hocon shipped beside the executable)" };
         var role = new Option<string>("--role")
@@ -38,35 +49,42 @@ public static class NodeCommand
         };
         var command = new Command("node", "Run a coordinator (jobs, scheduling, journal, blob store and settlement; workers and the CLI connect to it) or a verifier node")
         {
-            port, host, seeds, db, config, role, chainRpc, contracts, settlementKey,
+            port, clusterPort, host, seeds, db, config, role, chainRpc, contracts, settlementKey, tlsCert,
         };
         command.SetAction((parse, cancel) =>
         {
-            var options = Options(parse.GetValue(port), parse.GetRequiredValue(host), parse.GetValue(seeds), parse.GetValue(db), parse.GetValue(config),
+            var edgePort = parse.GetValue(port) ?? (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_PORT"), out var p) ? p : 4053);
+            var options = Options(parse.GetValue(clusterPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_CLUSTER_PORT"), out var c) ? c : edgePort == 0 ? 0 : edgePort + 1),
+                parse.GetRequiredValue(host), parse.GetValue(seeds), parse.GetValue(db), parse.GetValue(config),
                 parse.GetRequiredValue(GlobalOptions.DataDir)) with { Role = parse.GetRequiredValue(role) };
+            if (edgePort is < 0 or > 65535) throw new CliInputException($"--port: must be 0-65535, got {edgePort}");
+            if (edgePort != 0 && edgePort == options.Port) throw new CliInputException($"--port and --cluster-port must differ, both are {edgePort}");
+            if (edgePort != 0) EnsurePortFree(options.Host, edgePort, "--port");
+            var edge = new Gensyn.Edge.EdgeOptions(options.Host, edgePort, options.DataDirectory, parse.GetValue(tlsCert)?.FullName);
             if (options.Role == CoordinatorNode.VerifierRole && options.Seeds.Count == 0)
                 throw new CliInputException("--role verifier: give the coordinator(s) to join with --seed HOST:PORT (start the first coordinator with --seed pointing at itself)");
             var chain = new ChainChoice(parse.GetValue(chainRpc), parse.GetValue(contracts), parse.GetValue(settlementKey));
-            return Run(options, chain, cancel);
+            return Run(options, edge, chain, cancel);
         });
         return command;
     }
 
-    internal static CoordinatorOptions Options(int? port, string host, string? seeds, string? db, FileInfo? config, string dataDir)
+    /// <summary>The coordinator's cluster settings; <paramref name="port"/> is its cluster port.</summary>
+    internal static CoordinatorOptions Options(int port, string host, string? seeds, string? db, FileInfo? config, string dataDir)
     {
-        var chosenPort = port ?? (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_PORT"), out var p) ? p : 4053);
-        if (chosenPort is < 0 or > 65535) throw new CliInputException($"--port: must be 0-65535, got {chosenPort}");
+        var chosenPort = port;
+        if (chosenPort is < 0 or > 65535) throw new CliInputException($"--cluster-port: must be 0-65535, got {chosenPort}");
         var seedText = seeds ?? Environment.GetEnvironmentVariable("GENSYN_SEEDS");
         var seedList = string.IsNullOrWhiteSpace(seedText) ? [] : ClusterCli.ParseEndpoints(seedText, "--seed");
         var dbText = db ?? Environment.GetEnvironmentVariable("GENSYN_DB");
         var journal = string.IsNullOrWhiteSpace(dbText) ? JournalOptions.Sqlite(Path.Combine(dataDir, "journal.db")) : JournalOptions.Parse(dbText);
         var configPath = config?.FullName ?? Path.Combine(AppContext.BaseDirectory, "cluster.hocon");
         if (!File.Exists(configPath)) throw new CliInputException($"--config: {configPath} not found");
-        if (chosenPort != 0) EnsurePortFree(host, chosenPort);
+        if (chosenPort != 0) EnsurePortFree(host, chosenPort, "--cluster-port");
         return new CoordinatorOptions(host, chosenPort, seedList, dataDir, journal, File.ReadAllText(configPath));
     }
 
-    private static void EnsurePortFree(string host, int port)
+    private static void EnsurePortFree(string host, int port, string option)
     {
         try
         {
@@ -76,11 +94,11 @@ public static class NodeCommand
         }
         catch (SocketException e)
         {
-            throw new CliInputException($"--port: cannot listen on {host}:{port} ({e.SocketErrorCode}); is another node running there? Pick another port with --port");
+            throw new CliInputException($"{option}: cannot listen on {host}:{port} ({e.SocketErrorCode}); is another node running there? Pick another port with {option}");
         }
     }
 
-    private static async Task<int> Run(CoordinatorOptions options, ChainChoice chainChoice, CancellationToken cancel)
+    private static async Task<int> Run(CoordinatorOptions options, Gensyn.Edge.EdgeOptions edgeOptions, ChainChoice chainChoice, CancellationToken cancel)
     {
         if (options.Role == CoordinatorNode.VerifierRole)
         {
@@ -94,8 +112,10 @@ public static class NodeCommand
         await using var node = CoordinatorNode.Start(options with { Chain = chain.Link });
         await node.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
         chain.JoinClusterChain(node.System, options, chainChoice);
+        await using var edge = await Gensyn.Edge.EdgeServer.StartAsync(node, edgeOptions, new Serilog.Extensions.Logging.SerilogLoggerProvider());
         Log.Information("Journal: {Journal}", options.Journal.Describe());
-        Console.WriteLine($"coordinator up at {node.Address} (data {options.DataDirectory}, journal {options.Journal.Describe()}, {chain.Describe()}); Ctrl+C stops it");
+        Console.WriteLine($"coordinator up at {options.Host}:{edge.Port} (edge certificate sha256 {edge.Fingerprint}; cluster port {node.Address}; data {options.DataDirectory}, " +
+                          $"journal {options.Journal.Describe()}, {chain.Describe()}); Ctrl+C stops it");
         await WaitForStop(cancel);
         Console.WriteLine("coordinator stopping");
         return ExitCodes.Success;

@@ -17,11 +17,12 @@ public static class ResultCommand
         var output = new Option<FileInfo?>("--out", "-o") { Description = "Where to write the model (safetensors; default DATA_DIR/models/JOB.safetensors) or an inference job's predictions (CSV; default DATA_DIR/predictions/JOB.csv)" };
         var coordinator = ClusterCli.CoordinatorOption();
         var json = ClusterCli.JsonOption();
-        var command = new Command("result", "Download a completed job's trained model (PyTorch: safetensors.torch.load_file), or an inference job's predictions (CSV: item, label, prediction, logits)") { job, output, coordinator, json };
+        var key = ClusterCli.WalletOption();
+        var command = new Command("result", "Download a completed job's trained model (PyTorch: safetensors.torch.load_file), or an inference job's predictions (CSV: item, label, prediction, logits)") { job, output, coordinator, json, key };
         command.SetAction(async parse =>
         {
             var id = parse.GetRequiredValue(job);
-            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+            await using var client = ClusterCli.Connect(parse, coordinator, key);
             var status = await client.Ask(new GetJobStatus(id));
             if (status is not JobView view) return ClusterCli.Fail(status);
             var dataDir = parse.GetRequiredValue(GlobalOptions.DataDir);
@@ -33,7 +34,7 @@ public static class ResultCommand
             var money = await client.Ask(new GetJobStatus(id)) is JobView { Money: { } m } ? m : null;
             if (parse.GetValue(json))
             {
-                Console.WriteLine(ClusterCli.JsonOf(new { jobId = id, kind = view.Kind, modelPath = path, bytes = written.Size, sha256 = written.Hash.ToString(),
+                Console.WriteLine(ClusterCli.JsonOf(new { jobId = id, kind = view.Kind, modelPath = path, bytes = new FileInfo(path).Length, sha256 = written.ToString(),
                     accuracy = view.TestAccuracy, money }));
                 return ExitCodes.Success;
             }
@@ -44,12 +45,9 @@ public static class ResultCommand
         return command;
     }
 
-    internal static async Task<(int Code, BlobOffer Offer)> Download(CoordinatorClient client, string jobId, string path)
+    internal static async Task<(int Code, Contracts.Sha256Digest Hash)> Download(CoordinatorClient client, string jobId, string path)
     {
-        var reply = await client.Ask(new GetJobResult(jobId));
-        if (reply is not BlobOffer offer) return (ClusterCli.Fail(reply), null!);
-        var bytes = await BlobTransfer.Receive(offer, client.Materializer);
-        CheckpointFile.WriteAtomically(path, bytes);
-        return (ExitCodes.Success, offer);
+        var (failure, hash) = await client.DownloadResult(jobId, path);
+        return failure is null ? (ExitCodes.Success, hash) : (ClusterCli.Fail(failure), hash);
     }
 }

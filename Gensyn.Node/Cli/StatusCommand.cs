@@ -12,11 +12,12 @@ public static class StatusCommand
     {
         var job = new Argument<string?>("job") { Description = "A job id (omit to list every job)", Arity = ArgumentArity.ZeroOrOne };
         var coordinator = ClusterCli.CoordinatorOption();
+        var key = ClusterCli.WalletOption();
         var json = ClusterCli.JsonOption();
-        var command = new Command("status", "Show jobs, or one job's rounds, shards, workers, loss and accuracy") { job, coordinator, json };
+        var command = new Command("status", "Show jobs, or one job's rounds, shards, workers, loss and accuracy") { job, coordinator, json, key };
         command.SetAction(async parse =>
         {
-            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+            await using var client = ClusterCli.Connect(parse, coordinator, key);
             var id = parse.GetValue(job);
             var reply = await client.Ask(id is null ? new ListJobs() : new GetJobStatus(id));
             switch (reply)

@@ -44,7 +44,8 @@ public static class SubmitCommand
             if (hours is < 1 or > 24 * 365) throw new CliInputException($"--deadline-hours: must be 1-8760, got {hours}");
             var yaml = File.ReadAllText(file.FullName);
             var asJson = parse.GetValue(json);
-            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+            var (walletPath, walletGiven) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
+            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator), walletPath, parse.GetRequiredValue(GlobalOptions.DataDir));
             var quoted = await client.Ask(new QuoteJob(yaml, file.DirectoryName!));
             if (quoted is not JobPrice price) return ClusterCli.Fail(quoted);
             if (!parse.GetValue(yes) && Confirmation.CanAsk(asJson))
@@ -56,7 +57,6 @@ public static class SubmitCommand
                     return ExitCodes.Declined;
                 }
             }
-            var (walletPath, walletGiven) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
             var (reply, submit, deposit, noChain) = await SendAsync(client, yaml, file.DirectoryName!, parsed, walletPath, walletGiven, hours, !parse.GetValue(noApprove), cancel, price);
             if (reply is not JobAccepted accepted)
             {

@@ -11,14 +11,15 @@ public static class WatchCommand
     {
         var job = new Argument<string>("job") { Description = "The job id `submit` printed" };
         var coordinator = ClusterCli.CoordinatorOption();
+        var key = ClusterCli.WalletOption();
         var json = ClusterCli.JsonOption();
         var command = new Command("watch", "Follow a job with progress bars until it completes (exit 0), fails or is cancelled (exit 1)")
         {
-            job, coordinator, json,
+            job, coordinator, json, key,
         };
         command.SetAction(async (parse, cancel) =>
         {
-            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+            await using var client = ClusterCli.Connect(parse, coordinator, key);
             return await JobWatcher.Watch(client, parse.GetRequiredValue(job), parse.GetValue(json), cancel);
         });
         return command;

@@ -16,8 +16,6 @@ public static class WorkerCommand
         var id = new Option<string?>("--id") { Description = "This worker's identity (default: one generated once and kept in DATA_DIR/worker-id)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads this worker offers", DefaultValueFactory = _ => 1 };
         var price = new Option<double>("--price") { Description = "Asking price per compute-hour, in GENS", DefaultValueFactory = _ => 0.2 };
-        var port = new Option<int>("--port") { Description = "Port for coordinators to reach this worker (0: any free one)", DefaultValueFactory = _ => 0 };
-        var host = new Option<string>("--host") { Description = "Address coordinators reach this worker at", DefaultValueFactory = _ => "127.0.0.1" };
         var check = new Option<bool>("--check")
         {
             Description = "Measure this machine (device, memory, reference training throughput; bandwidth from --coordinator when given), say whether it meets the network's minimums, and exit without joining",
@@ -25,7 +23,7 @@ public static class WorkerCommand
         var json = ClusterCli.JsonOption();
         var command = new Command("worker", "Run a provider's worker: register with the coordinators and train the shards they assign")
         {
-            coordinator, id, threads, price, port, host, check, json,
+            coordinator, id, threads, price, check, json,
         };
         command.SetAction((parse, cancel) =>
         {
@@ -37,7 +35,7 @@ public static class WorkerCommand
             if (p < 0 || double.IsNaN(p)) throw new CliInputException($"--price: must be >= 0, got {p}");
             var options = new WorkerOptions(WorkerId(parse.GetValue(id), dataDir),
                 ClusterCli.ParseEndpoints(parse.GetRequiredValue(coordinator), "--coordinator"), dataDir, t, p);
-            return Run(options, parse.GetValue(port), parse.GetRequiredValue(host), cancel);
+            return Run(options, cancel);
         });
         return command;
     }
@@ -61,7 +59,8 @@ public static class WorkerCommand
             try
             {
                 if (await client.Ask(new GetNetworkMinimums()) is NetworkMinimums network) minimums = network;
-                bandwidth = await BandwidthProbe.MeasureMbpsAsync(async probe => await client.Ask(probe), client.Materializer);
+                using var link = new Gensyn.Edge.Client.WorkerLink(ClusterCli.ParseEndpoints(coordinators!, "--coordinator"), CoordinatorClient.DefaultDataDirectory);
+                bandwidth = await link.MeasureBandwidthMbpsAsync(CancellationToken.None);
                 unmeasured = null;
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -112,17 +111,12 @@ public static class WorkerCommand
         return generated;
     }
 
-    private static async Task<int> Run(WorkerOptions options, int port, string host, CancellationToken cancel)
+    private static async Task<int> Run(WorkerOptions options, CancellationToken cancel)
     {
         Console.WriteLine($"worker {options.WorkerId} ({options.NumericClass}) connecting to {string.Join(", ", options.Coordinators)}; Ctrl+C stops it");
-        var stop = NodeCommand.WaitForStop(cancel);
-        while (true)
-        {
-            await using var node = WorkerNode.Start(options, port, host);
-            var ended = await Task.WhenAny(stop, node.Quarantined);
-            if (ended == stop) return ExitCodes.Success;
-            // A quarantined connection never heals: start afresh (new address, same identity) and register again.
-            Log.Warning("Connection to the coordinators was quarantined ({Reason}); restarting the worker's node", node.Quarantined.Result);
-        }
+        using var link = new Gensyn.Edge.Client.WorkerLink(options.Coordinators, options.DataDirectory);
+        await using var node = WorkerNode.Start(options, link);
+        await NodeCommand.WaitForStop(cancel);
+        return ExitCodes.Success;
     }
 }

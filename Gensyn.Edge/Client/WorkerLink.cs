@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Event;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Gensyn.Edge.Wire;
+using Gensyn.Edge.Workers;
+using Google.Protobuf;
+using Grpc.Core;
+using V1 = Gensyn.Edge.V1;
+
+namespace Gensyn.Edge.Client;
+
+/// <summary>
+/// A worker's link to the coordinators' edges: it dials out (first answering coordinator of its list, then the next when a session
+/// ends), holds one session stream, and moves blobs through the edge's blob calls under the session's token.
+/// </summary>
+public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDirectory) : ICoordinatorLink, IDisposable
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(5);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, EdgeConnection> _connections = [];
+    private int _next;
+
+    /// <summary>The connection and token of the live session (blob calls go there).</summary>
+    private (EdgeConnection Connection, string Token)? _session;
+
+    internal EdgeConnection Connection(string coordinator)
+    {
+        lock (_lock)
+        {
+            if (!_connections.TryGetValue(coordinator, out var connection))
+                _connections[coordinator] = connection = EdgeConnection.Open(coordinator, dataDirectory);
+            return connection;
+        }
+    }
+
+    /// <summary>The coordinators in the order to try them, starting after the last one that failed.</summary>
+    internal IEnumerable<string> Rotation()
+    {
+        var start = Interlocked.Increment(ref _next);
+        return Enumerable.Range(0, coordinators.Count).Select(i => coordinators[(start + i) % coordinators.Count]);
+    }
+
+    internal void SessionOpened(EdgeConnection connection, string token) => _session = (connection, token);
+
+    internal void SessionClosed() => _session = null;
+
+    public Props SessionProps(IActorRef worker, WorkerKey key) => Props.Create(() => new WorkerLinkActor(this, worker, key));
+
+    public async Task<IGensynMessage> NetworkAsync(CancellationToken cancel)
+    {
+        var failures = new List<string>();
+        foreach (var coordinator in Rotation())
+        {
+            var connection = Connection(coordinator);
+            try
+            {
+                var network = await new V1.WorkerEdge.WorkerEdgeClient(connection.Channel)
+                    .GetNetworkAsync(new V1.GetNetworkRequest(), deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancel);
+                return network.Chain is { } chain ? WorkerWire.FromWire(chain) : new NoChain(network.NoChainReason);
+            }
+            catch (RpcException e)
+            {
+                connection.Unreachable(e);
+                failures.Add($"{connection.Endpoint}: {e.Status.Detail}");
+            }
+        }
+        return new RequestFailed($"no coordinator answered ({string.Join("; ", failures)})", InvalidInput: false);
+    }
+
+    public async Task<double> MeasureBandwidthMbpsAsync(CancellationToken cancel)
+    {
+        const int bytes = 4 << 20;
+        var connection = _session?.Connection ?? Connection(Rotation().First());
+        var edge = new V1.WorkerEdge.WorkerEdgeClient(connection.Channel);
+        var clock = Stopwatch.StartNew();
+        using var call = edge.ProbeBandwidth(new V1.ProbeRequest { Bytes = bytes }, deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancel);
+        long received = 0;
+        while (await call.ResponseStream.MoveNext(cancel)) received += call.ResponseStream.Current.Data.Length;
+        if (received != bytes) throw new IOException($"the bandwidth probe delivered {received:N0} of {bytes:N0} bytes");
+        return received * 8.0 / Math.Max(clock.Elapsed.TotalSeconds, 1e-6) / 1e6;
+    }
+
+    private (V1.WorkerEdge.WorkerEdgeClient Edge, Metadata Headers) Session(params (string, string)[] extra)
+    {
+        var (connection, token) = _session ?? throw new IOException("the worker has no session with a coordinator");
+        var headers = new Metadata { { WorkerEdgeService.SessionHeader, token } };
+        foreach (var (name, value) in extra) headers.Add(name, value);
+        return (new V1.WorkerEdge.WorkerEdgeClient(connection.Channel), headers);
+    }
+
+    public async Task<byte[]> FetchAsync(Sha256Digest hash, CancellationToken cancel)
+    {
+        var (edge, headers) = Session();
+        using var buffer = new MemoryStream();
+        using var call = edge.FetchBlob(new V1.FetchBlobRequest { Hash = WorkerWire.Bytes(hash) }, headers, DateTime.UtcNow + TransferTimeout, cancel);
+        while (await call.ResponseStream.MoveNext(cancel))
+        {
+            var data = call.ResponseStream.Current.Data;
+            if (buffer.Length + data.Length > Blobs.BlobStreams.MaxUploadBytes) throw new Actors.Blobs.BlobException($"blob {hash} is larger than any blob may be");
+            buffer.Write(data.Span);
+        }
+        var bytes = buffer.ToArray();
+        var actual = Sha256Digest.Of(bytes);
+        return actual == hash ? bytes : throw new Actors.Blobs.BlobException($"blob {hash} refused: the bytes received hash to {actual}");
+    }
+
+    public async Task UploadAsync(Sha256Digest hash, byte[] bytes, CancellationToken cancel)
+    {
+        var (edge, headers) = Session(
+            (WorkerEdgeService.BlobHashHeader, hash.ToString()),
+            (WorkerEdgeService.BlobSizeHeader, bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            (WorkerEdgeService.BlobOffsetHeader, "0"));
+        try
+        {
+            await Upload(edge, headers, bytes, 0, cancel);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition)
+        {
+            // The edge holds part of an earlier attempt: go on from there.
+            var status = await edge.BlobStatusAsync(new V1.BlobStatusRequest { Hash = WorkerWire.Bytes(hash) }, headers, cancellationToken: cancel);
+            if (status.Complete) return;
+            var resumed = new Metadata();
+            foreach (var entry in headers.Where(h => h.Key != WorkerEdgeService.BlobOffsetHeader)) resumed.Add(entry);
+            resumed.Add(WorkerEdgeService.BlobOffsetHeader, status.Received.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Upload(edge, resumed, bytes, status.Received, cancel);
+        }
+    }
+
+    private static async Task Upload(V1.WorkerEdge.WorkerEdgeClient edge, Metadata headers, byte[] bytes, long offset, CancellationToken cancel)
+    {
+        using var call = edge.UploadBlob(headers, DateTime.UtcNow + TransferTimeout, cancel);
+        for (var at = offset; at < bytes.Length; at += Blobs.BlobStreams.ChunkBytes)
+            await call.RequestStream.WriteAsync(new V1.BlobChunk { Data = ByteString.CopyFrom(bytes, (int)at, (int)Math.Min(Blobs.BlobStreams.ChunkBytes, bytes.Length - at)) }, cancel);
+        await call.RequestStream.CompleteAsync();
+        await call.ResponseAsync;
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var connection in _connections.Values) connection.Dispose();
+            _connections.Clear();
+        }
+    }
+}
+
+/// <summary>
+/// The worker's end of its session: opens it once the worker hands over its signed profile, answers the edge's challenge with the
+/// worker key, passes what the coordinators push to the worker and what the worker sends to the coordinators, and dials again
+/// (the next coordinator of the list) a second after a session ends.
+/// </summary>
+public sealed class WorkerLinkActor : ReceiveActor, IWithTimers
+{
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed record SessionEnded(string Reason) : INoSerializationVerificationNeeded;
+    private sealed record Dial : INoSerializationVerificationNeeded;
+
+    private readonly WorkerLink _link;
+    private readonly IActorRef _worker;
+    private readonly WorkerKey _key;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private RegisterWorker? _profile;
+    private Channel<V1.WorkerMessage>? _up;
+    private CancellationTokenSource? _stop;
+
+    public WorkerLinkActor(WorkerLink link, IActorRef worker, WorkerKey key)
+    {
+        _link = link;
+        _worker = worker;
+        _key = key;
+        Receive<RegisterWorker>(profile =>
+        {
+            var first = _profile is null;
+            _profile = profile;
+            if (first) Self.Tell(new Dial());
+        });
+        Receive<Dial>(_ =>
+        {
+            if (_up is not null || _profile is null) return;
+            _up = Channel.CreateUnbounded<V1.WorkerMessage>(new UnboundedChannelOptions { SingleReader = true });
+            _stop = new CancellationTokenSource();
+            var self = Self;
+            RunSession(_profile, _up, self, _stop.Token).ContinueWith(t => new SessionEnded(t.IsCompletedSuccessfully ? t.Result
+                : t.Exception?.GetBaseException().Message ?? "cancelled")).PipeTo(self);
+        });
+        Receive<SessionEnded>(ended =>
+        {
+            _up?.Writer.TryComplete();
+            _up = null;
+            _link.SessionClosed();
+            _log.Warning("The session with the coordinators ended ({0}); dialling again", ended.Reason);
+            _worker.Tell(new CoordinatorLost(ended.Reason));
+            Timers.StartSingleTimer("dial", new Dial(), TimeSpan.FromSeconds(1));
+        });
+        Receive<IGensynMessage>(message =>
+        {
+            if (_up is null || !_up.Writer.TryWrite(WorkerWire.ToWire(message)))
+                _log.Debug("No session: dropped {0}", message.GetType().Name);
+        });
+    }
+
+    protected override void PostStop() => _stop?.Cancel();
+
+    /// <summary>One session, start to end: returns why it ended.</summary>
+    private async Task<string> RunSession(RegisterWorker profile, Channel<V1.WorkerMessage> up, IActorRef self, CancellationToken stop)
+    {
+        var failures = new List<string>();
+        foreach (var coordinator in _link.Rotation())
+        {
+            var connection = _link.Connection(coordinator);
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            var established = false;
+            try
+            {
+                using var call = new V1.WorkerEdge.WorkerEdgeClient(connection.Channel).Session(cancellationToken: cancel.Token);
+                if (!await call.ResponseStream.MoveNext(cancel.Token) || call.ResponseStream.Current.Challenge is not { } challenge)
+                {
+                    failures.Add($"{connection.Endpoint} sent no challenge");
+                    continue;
+                }
+                var claim = new WorkerSessionClaim(profile.WorkerId, Convert.ToHexStringLower(challenge.Nonce.Span), connection.Fingerprint!, challenge.ChainId);
+                await call.RequestStream.WriteAsync(new V1.WorkerMessage
+                {
+                    Hello = new V1.Hello
+                    {
+                        WorkerId = profile.WorkerId, Address = profile.Address, Device = profile.Device, MemoryGb = profile.MemoryGb, Threads = profile.Threads,
+                        NumericClass = profile.NumericClass, PricePerHour = profile.PricePerHour, Throughput = profile.Throughput, BandwidthMbps = profile.BandwidthMbps,
+                        ProfileSignature = profile.Signature ?? "", SessionSignature = ClaimSigner.Sign(_key, claim),
+                    },
+                }, cancel.Token);
+                established = true;
+                // One writer: everything the worker sends goes through this loop.
+                var writer = Task.Run(async () =>
+                {
+                    await foreach (var message in up.Reader.ReadAllAsync(cancel.Token)) await call.RequestStream.WriteAsync(message, cancel.Token);
+                }, cancel.Token);
+                try
+                {
+                    while (await call.ResponseStream.MoveNext(cancel.Token))
+                    {
+                        var message = call.ResponseStream.Current;
+                        switch (message.BodyCase)
+                        {
+                            case V1.EdgeMessage.BodyOneofCase.Welcome:
+                                _link.SessionOpened(connection, message.Welcome.SessionToken);
+                                _worker.Tell(new WorkerRegistered(message.Welcome.WorkerId), self);
+                                break;
+                            case V1.EdgeMessage.BodyOneofCase.Refused:
+                                _worker.Tell(new WorkerRefused(message.Refused.WorkerId, message.Refused.Reason), self);
+                                break;
+                            default:
+                                if (WorkerWire.FromWire(message, self) is { } record) _worker.Tell(record, self);
+                                break;
+                        }
+                    }
+                    return $"{connection.Endpoint} closed the session";
+                }
+                finally
+                {
+                    await cancel.CancelAsync();
+                    try
+                    {
+                        await writer;
+                    }
+                    catch (Exception e) when (e is OperationCanceledException or RpcException or InvalidOperationException or IOException)
+                    {
+                    }
+                }
+            }
+            catch (RpcException e) when (!stop.IsCancellationRequested)
+            {
+                // A session that was under way ended: the worker hears of it before anything else is dialled.
+                if (established) return $"{connection.Endpoint}: {e.Status.StatusCode} {e.Status.Detail}";
+                connection.Unreachable(e);
+                failures.Add($"{connection.Endpoint}: {e.Status.StatusCode} {e.Status.Detail}");
+            }
+        }
+        return failures.Count == 0 ? "no coordinator to dial" : string.Join("; ", failures);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Gensyn.Actors.Blobs;
+using Gensyn.Contracts.Messages;
+using Gensyn.Edge.Auth;
+using Gensyn.Edge.Workers;
+
+namespace Gensyn.Edge;
+
+/// <summary>
+/// What the edge's services share: the coordinator's actors they translate requests into messages for (the jobs gateway and the scheduler,
+/// never anything else), its blob store, the edge's certificate fingerprint, the verifier of signed calls and the live worker sessions.
+/// </summary>
+public sealed class EdgeContext
+{
+    public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+
+    private int? _chainId;
+
+    public EdgeContext(ActorSystem system, IActorRef gateway, IActorRef registry, BlobStore store, string fingerprint)
+    {
+        System = system;
+        Gateway = gateway;
+        Registry = registry;
+        Store = store;
+        Fingerprint = fingerprint;
+        Verifier = new RequestVerifier(fingerprint, () => _chainId);
+    }
+
+    public ActorSystem System { get; }
+    public IActorRef Gateway { get; }
+    public IActorRef Registry { get; }
+    public BlobStore Store { get; }
+    public string Fingerprint { get; }
+    public RequestVerifier Verifier { get; }
+
+    /// <summary>Live worker sessions by their blob token.</summary>
+    public ConcurrentDictionary<string, SessionGrant> Sessions { get; } = new();
+
+    /// <summary>The network's chain, or <see cref="NoChain"/>; the chain id that signed calls bind is learnt from it.</summary>
+    public async Task<IGensynMessage> NetworkAsync(CancellationToken cancel)
+    {
+        var answer = await Gateway.Ask<IGensynMessage>(new GetChainInfo(), AskTimeout, cancel);
+        _chainId = answer switch
+        {
+            ChainInfo chain => chain.ChainId,
+            NoChain => 0,
+            _ => _chainId,
+        };
+        return answer;
+    }
+
+    /// <summary>The chain id signed calls bind, asking the coordinator once if it is not known yet.</summary>
+    public async Task EnsureChainIdAsync(CancellationToken cancel)
+    {
+        if (_chainId is null) await NetworkAsync(cancel);
+    }
+
+    public int? ChainId => _chainId;
+}

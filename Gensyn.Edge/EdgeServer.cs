@@ -1,0 +1,80 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Gensyn.Edge.Requesters;
+using Gensyn.Edge.Tls;
+using Gensyn.Edge.Workers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gensyn.Edge;
+
+/// <summary>Where the edge listens and with which certificate (<see cref="CertificateFile"/> null: its own, made on first start).</summary>
+public sealed record EdgeOptions(string Host, int Port, string DataDirectory, string? CertificateFile = null);
+
+/// <summary>
+/// A coordinator's edge: Kestrel serving the gRPC contract of <c>proto/gensyn/v1</c> over HTTP/2 with TLS only — the one door for workers
+/// and requesters. Plaintext connections get nothing.
+/// </summary>
+public sealed class EdgeServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EdgeServer(WebApplication app, X509Certificate2 certificate, int port, EdgeContext context)
+    {
+        _app = app;
+        Certificate = certificate;
+        Port = port;
+        Context = context;
+    }
+
+    public X509Certificate2 Certificate { get; }
+    public string Fingerprint => EdgeCertificate.Fingerprint(Certificate);
+    public int Port { get; }
+    public EdgeContext Context { get; }
+
+    /// <summary>Starts the edge for <paramref name="node"/>'s gateway, scheduler and blob store.</summary>
+    public static async Task<EdgeServer> StartAsync(Actors.CoordinatorNode node, EdgeOptions options, ILoggerProvider? logs = null)
+    {
+        var certificate = EdgeCertificate.LoadOrCreate(options.DataDirectory, options.CertificateFile);
+        var context = new EdgeContext(node.System, node.Gateway, node.Registry, node.Store, EdgeCertificate.Fingerprint(certificate));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (logs is not null) builder.Logging.AddProvider(logs);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(1);
+            kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(2);
+            kestrel.Limits.MaxConcurrentConnections = 10_000;
+            var address = options.Host is "localhost" ? IPAddress.Loopback : IPAddress.TryParse(options.Host, out var ip) ? ip : IPAddress.Any;
+            kestrel.Listen(address, options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.UseHttps(certificate);
+            });
+        });
+        builder.Services.AddSingleton(context);
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = 4 << 20;
+            grpc.MaxSendMessageSize = 4 << 20;
+            grpc.EnableDetailedErrors = false;
+        });
+        var app = builder.Build();
+        app.MapGrpcService<WorkerEdgeService>();
+        app.MapGrpcService<RequesterEdgeService>();
+        await app.StartAsync();
+        var port = options.Port != 0 ? options.Port
+            : new Uri(app.Urls.First().Replace("*", "localhost").Replace("[::]", "localhost")).Port;
+        return new EdgeServer(app, certificate, port, context);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5))) await _app.StopAsync(stop.Token);
+        await _app.DisposeAsync();
+    }
+}

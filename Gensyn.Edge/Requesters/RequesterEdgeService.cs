@@ -1,0 +1,178 @@
+using Akka.Actor;
+using Akka.Streams;
+using Gensyn.Actors.Blobs;
+using Gensyn.Contracts.Messages;
+using Gensyn.Edge.Blobs;
+using Gensyn.Edge.Wire;
+using Gensyn.Edge.Workers;
+using Grpc.Core;
+using Status = Grpc.Core.Status;
+using Microsoft.Extensions.Logging;
+using V1 = Gensyn.Edge.V1;
+
+namespace Gensyn.Edge.Requesters;
+
+/// <summary>
+/// The requesters' door. Each call becomes exactly one of the requester's own messages to the jobs gateway (submit, quote, status, log,
+/// cancel, result, lists) — nothing a client sends can become a verdict, a grant, a StartJob or a settlement order. Calls that touch a
+/// job are signed by the caller's wallet; only the job's owner (the key that submitted it: its payer) may cancel it, read its log and
+/// full status, or download its result. Anyone may quote, list workers, read the market and a job's public summary.
+/// </summary>
+public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdgeService> log) : V1.RequesterEdge.RequesterEdgeBase
+{
+    public const string BlobHashHeader = "gensyn-blob-hash";
+    public const string BlobSizeHeader = "gensyn-blob-size";
+
+    public override Task<V1.NetworkInfo> GetNetwork(V1.GetNetworkRequest request, ServerCallContext context) =>
+        WorkerEdgeService.Network(edge, context.CancellationToken);
+
+    public override async Task<V1.JsonReply> Quote(V1.SpecRequest request, ServerCallContext context) =>
+        await Ask(new QuoteJob(request.SpecYaml, request.BaseDirectory), context) switch
+        {
+            JobPrice price => new V1.JsonReply { Json = EdgeJson.Write(price) },
+            var other => throw Failure(other),
+        };
+
+    public override async Task<V1.SubmitReply> Submit(V1.SubmitRequest request, ServerCallContext context)
+    {
+        var caller = await Caller(request, context);
+        var submit = new SubmitJob(request.SpecYaml, request.BaseDirectory, string.IsNullOrEmpty(request.JobId) ? null : request.JobId, caller,
+            string.IsNullOrEmpty(request.SubmissionSignature) ? null : request.SubmissionSignature);
+        switch (await Ask(submit, context, TimeSpan.FromSeconds(60)))
+        {
+            case JobAccepted accepted:
+                log.LogInformation("Job {JobId} submitted by {Owner}", accepted.JobId, caller);
+                return new V1.SubmitReply { JobId = accepted.JobId, Name = accepted.Name };
+            case var other:
+                throw Failure(other);
+        }
+    }
+
+    public override async Task<V1.JsonReply> ListJobs(V1.ListJobsRequest request, ServerCallContext context)
+    {
+        var caller = await Caller(request, context);
+        if (await Ask(new ListJobs(), context, TimeSpan.FromSeconds(30)) is not JobList list) throw new RpcException(new Status(StatusCode.Unavailable, "the job catalog did not answer; try again"));
+        return new V1.JsonReply { Json = EdgeJson.Write(new JobList(list.Jobs.Where(j => Owns(j, caller)).ToList())) };
+    }
+
+    public override async Task<V1.StatusReply> GetStatus(V1.JobRequest request, ServerCallContext context)
+    {
+        // Unsigned calls see the public summary; a signed one by the owner sees everything.
+        var caller = context.RequestHeaders.GetValue(Auth.RequestAuth.SignatureHeader) is null ? null : await Caller(request, context);
+        var view = await View(request.JobId, context);
+        return Owns(view, caller)
+            ? new V1.StatusReply { Json = EdgeJson.Write(view) }
+            : new V1.StatusReply { Json = EdgeJson.Write(Summary(view)), SummaryOnly = true };
+    }
+
+    public override async Task<V1.JsonReply> GetLog(V1.LogRequest request, ServerCallContext context)
+    {
+        await Owner(request.JobId, request, context, "read its log");
+        return await Ask(new GetJobLog(request.JobId, Math.Max(0, request.From)), context) switch
+        {
+            JobLog entries => new V1.JsonReply { Json = EdgeJson.Write(entries) },
+            var other => throw Failure(other),
+        };
+    }
+
+    public override async Task<V1.CancelReply> Cancel(V1.CancelRequest request, ServerCallContext context)
+    {
+        var caller = await Owner(request.JobId, request, context, "cancel it");
+        var reason = string.IsNullOrWhiteSpace(request.Reason) ? "cancelled by the requester" : request.Reason[..Math.Min(200, request.Reason.Length)];
+        switch (await Ask(new CancelJob(request.JobId, reason), context))
+        {
+            case JobCancelAccepted accepted:
+                log.LogInformation("Job {JobId} cancelled by its owner {Owner}", request.JobId, caller);
+                return new V1.CancelReply { JobId = accepted.JobId, State = accepted.State };
+            case var other:
+                throw Failure(other);
+        }
+    }
+
+    public override async Task DownloadResult(V1.ResultRequest request, IServerStreamWriter<V1.BlobChunk> responseStream, ServerCallContext context)
+    {
+        await Owner(request.JobId, request, context, "download its result");
+        var answer = await Ask(new GetJobResult(request.JobId), context, TimeSpan.FromSeconds(60));
+        if (answer is not BlobOffer offer) throw Failure(answer);
+        if (!edge.Store.Contains(offer.Hash))
+        {
+            // The job lives on another coordinator: bring its result here through the cluster first.
+            edge.Store.Put(offer.Hash, await BlobTransfer.Receive(offer, edge.System.Materializer()));
+        }
+        var path = edge.Store.PathOf(offer.Hash);
+        await context.WriteResponseHeadersAsync(new Metadata
+        {
+            { BlobHashHeader, offer.Hash.ToString() },
+            { BlobSizeHeader, new FileInfo(path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        });
+        await BlobStreams.SendFileAsync(path, request.Offset, responseStream, context.CancellationToken);
+    }
+
+    public override async Task<V1.JsonReply> ListWorkers(V1.ListWorkersRequest request, ServerCallContext context) =>
+        await Ask(new ListWorkers(), context) switch
+        {
+            WorkerList workers => new V1.JsonReply { Json = EdgeJson.Write(workers) },
+            var other => throw Failure(other),
+        };
+
+    public override async Task<V1.JsonReply> GetMarket(V1.GetMarketRequest request, ServerCallContext context) =>
+        await Ask(new GetMarket(), context) switch
+        {
+            MarketView market => new V1.JsonReply { Json = EdgeJson.Write(market) },
+            var other => throw Failure(other),
+        };
+
+    /// <summary>The address that signed this call.</summary>
+    private async Task<string> Caller(Google.Protobuf.IMessage request, ServerCallContext context)
+    {
+        await edge.EnsureChainIdAsync(context.CancellationToken);
+        return edge.Verifier.Authenticate(context, request);
+    }
+
+    /// <summary>The caller, once it is shown to own the job; otherwise PermissionDenied, with who may.</summary>
+    private async Task<string> Owner(string jobId, Google.Protobuf.IMessage request, ServerCallContext context, string what)
+    {
+        var caller = await Caller(request, context);
+        var view = await View(jobId, context);
+        if (Owns(view, caller)) return caller;
+        log.LogWarning("Refused {Caller}: only the owner of job {JobId} may {What}", caller, jobId, what);
+        throw new RpcException(new Status(StatusCode.PermissionDenied,
+            $"only the key that submitted {jobId} ({view.Owner ?? "none"}) may {what}; you signed as {caller} (use --key with that wallet)"));
+    }
+
+    private static bool Owns(JobView view, string? caller) =>
+        caller is not null && view.Owner is { } owner && string.Equals(owner, caller, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What anyone may see of a job: its state, round and match rate.</summary>
+    public static JobView Summary(JobView v) =>
+        new(v.JobId, "", v.State, v.Round, v.Rounds, 0, 0, v.MatchRate, v.SubmittedAt, v.FinishedAt, null, null, null, null, null, [], [], Kind: v.Kind);
+
+    private async Task<JobView> View(string jobId, ServerCallContext context) =>
+        await Ask(new GetJobStatus(jobId), context) switch
+        {
+            JobView view => view,
+            var other => throw Failure(other),
+        };
+
+    private async Task<IGensynMessage> Ask(IGensynMessage message, ServerCallContext context, TimeSpan? timeout = null)
+    {
+        try
+        {
+            return await edge.Gateway.Ask<IGensynMessage>(message, timeout ?? EdgeContext.AskTimeout, context.CancellationToken);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the cluster did not answer in time; try again"));
+        }
+    }
+
+    /// <summary>The gRPC status of an answer that is not the one asked for.</summary>
+    public static RpcException Failure(IGensynMessage answer) => answer switch
+    {
+        UnknownJob unknown => new(new Status(StatusCode.NotFound, $"no job '{unknown.JobId}'")),
+        JobRejected rejected => new(new Status(StatusCode.InvalidArgument, string.Join("\n", rejected.Errors))),
+        RequestFailed { InvalidInput: true } failed => new(new Status(StatusCode.FailedPrecondition, failed.Message)),
+        RequestFailed failed => new(new Status(StatusCode.Unavailable, failed.Message)),
+        _ => new(new Status(StatusCode.Internal, $"the cluster answered {answer.GetType().Name}")),
+    };
+}
