@@ -105,7 +105,7 @@ public static partial class FailureBenchmarks
         Console.WriteLine($"  1. worker death -> its shard running again on the other worker: mlp [256], batch 128, {rounds} rounds x 1 shard x {innerSteps} steps, " +
                           $"checkpoint every 50 steps; {kills} SIGKILLs, each mid-shard (step >= 120), polled every {PollEvery.TotalMilliseconds:F0} ms");
 
-        await using var client = CoordinatorClient.Connect(cluster.Coordinator);
+        await using var client = CoordinatorClient.Connect(cluster.Coordinator, dataDirectory: cluster.DataDir("cli"));
         var accepted = await client.Ask(new SubmitJob(WorkerDeathYaml(rounds, innerSteps), cluster.Root), TimeSpan.FromSeconds(60));
         if (accepted is not JobAccepted { JobId: var jobId }) throw new InvalidOperationException($"the job was not accepted: {accepted}\n{cluster.Logs()}");
 

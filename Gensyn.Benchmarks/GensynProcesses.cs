@@ -65,7 +65,7 @@ public sealed class GensynProcesses : IDisposable
     public Process StartCoordinator(string name = "coordinator")
     {
         var port = FreePort();
-        var process = Spawn(name, ["node", "--port", $"{port}", "--data-dir", DataDir(name), "--log-level", "information"]);
+        var process = Spawn(name, ["node", "--port", $"{port}", "--cluster-port", $"{FreePort()}", "--data-dir", DataDir(name), "--log-level", "information"]);
         Coordinator = $"127.0.0.1:{port}";
         WaitFor(() => LogOf(name).Contains("coordinator up at"), TimeSpan.FromSeconds(90), $"coordinator {name} to start", process);
         return process;

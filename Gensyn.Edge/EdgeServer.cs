@@ -67,8 +67,9 @@ public sealed class EdgeServer : IAsyncDisposable
         app.MapGrpcService<WorkerEdgeService>();
         app.MapGrpcService<RequesterEdgeService>();
         await app.StartAsync();
-        var port = options.Port != 0 ? options.Port
-            : new Uri(app.Urls.First().Replace("*", "localhost").Replace("[::]", "localhost")).Port;
+        var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(bound.Replace("*", "localhost").Replace("[::]", "localhost").Replace("0.0.0.0", "localhost")).Port;
         return new EdgeServer(app, certificate, port, context);
     }
 

@@ -90,5 +90,23 @@ public static class NodeConfig
             }
             """).WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon));
 
+    /// <summary>
+    /// A plain remoting node with the project's serializers and the coordinators' frame limits: what the tests and benchmarks use to
+    /// exercise the wire format and blob streams between two actor systems, as coordinators move blobs between each other.
+    /// </summary>
+    public static Config Remote(int port = 0, string host = "127.0.0.1", bool serializeMessages = false, string logLevel = "INFO") =>
+        ConfigurationFactory.ParseString($$"""
+            akka {
+              actor.provider = remote
+              remote.dot-netty.tcp {
+                hostname = {{Quote(host)}}
+                port = {{port}}
+                maximum-frame-size = 512000b
+                send-buffer-size = 1024000b
+                receive-buffer-size = 1024000b
+              }
+            }
+            """).WithFallback(Local(serializeMessages, logLevel));
+
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 }

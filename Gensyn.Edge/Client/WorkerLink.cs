@@ -113,32 +113,25 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
 
     public async Task UploadAsync(Sha256Digest hash, byte[] bytes, CancellationToken cancel)
     {
-        var (edge, headers) = Session(
-            (WorkerEdgeService.BlobHashHeader, hash.ToString()),
-            (WorkerEdgeService.BlobSizeHeader, bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            (WorkerEdgeService.BlobOffsetHeader, "0"));
+        var (edge, headers) = Session();
+        // The edge may hold the blob already (a state the job stored before) or part of an earlier attempt: send only what it lacks.
+        var status = await edge.BlobStatusAsync(new V1.BlobStatusRequest { Hash = WorkerWire.Bytes(hash) }, headers, DateTime.UtcNow + CallTimeout, cancel);
+        if (status.Complete) return;
+        var offset = status.Received <= bytes.Length ? status.Received : 0;
+        headers.Add(WorkerEdgeService.BlobHashHeader, hash.ToString());
+        headers.Add(WorkerEdgeService.BlobSizeHeader, bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        headers.Add(WorkerEdgeService.BlobOffsetHeader, offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var call = edge.UploadBlob(headers, DateTime.UtcNow + TransferTimeout, cancel);
         try
         {
-            await Upload(edge, headers, bytes, 0, cancel);
+            for (var at = offset; at < bytes.Length; at += Blobs.BlobStreams.ChunkBytes)
+                await call.RequestStream.WriteAsync(new V1.BlobChunk { Data = ByteString.CopyFrom(bytes, (int)at, (int)Math.Min(Blobs.BlobStreams.ChunkBytes, bytes.Length - at)) }, cancel);
+            await call.RequestStream.CompleteAsync();
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition)
+        catch (RpcException) when (call.ResponseAsync.IsCompleted)
         {
-            // The edge holds part of an earlier attempt: go on from there.
-            var status = await edge.BlobStatusAsync(new V1.BlobStatusRequest { Hash = WorkerWire.Bytes(hash) }, headers, cancellationToken: cancel);
-            if (status.Complete) return;
-            var resumed = new Metadata();
-            foreach (var entry in headers.Where(h => h.Key != WorkerEdgeService.BlobOffsetHeader)) resumed.Add(entry);
-            resumed.Add(WorkerEdgeService.BlobOffsetHeader, status.Received.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            await Upload(edge, resumed, bytes, status.Received, cancel);
+            // The edge answered before taking every chunk (it had the blob after all, or refused it): its answer says which.
         }
-    }
-
-    private static async Task Upload(V1.WorkerEdge.WorkerEdgeClient edge, Metadata headers, byte[] bytes, long offset, CancellationToken cancel)
-    {
-        using var call = edge.UploadBlob(headers, DateTime.UtcNow + TransferTimeout, cancel);
-        for (var at = offset; at < bytes.Length; at += Blobs.BlobStreams.ChunkBytes)
-            await call.RequestStream.WriteAsync(new V1.BlobChunk { Data = ByteString.CopyFrom(bytes, (int)at, (int)Math.Min(Blobs.BlobStreams.ChunkBytes, bytes.Length - at)) }, cancel);
-        await call.RequestStream.CompleteAsync();
         await call.ResponseAsync;
     }
 

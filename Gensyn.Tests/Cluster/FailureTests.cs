@@ -36,7 +36,7 @@ public class FailureTests
     /// <summary>Polls the job until some shard's worker has passed <paramref name="step"/>; returns that shard.</summary>
     private static async Task<ShardView> RunningShardPast(LocalCluster cluster, string jobId, int step)
     {
-        await using var client = CoordinatorClient.Connect(cluster.Coordinators);
+        await using var client = cluster.Client();
         return await cluster.AwaitConditionAsync(async () =>
         {
             if (await client.Ask(new GetJobStatus(jobId)) is not JobView view) return null;
@@ -91,7 +91,7 @@ public class FailureTests
         var jobId = cluster.Submit(yaml);
         await RunningShardPast(cluster, jobId, 120);
         // A watch that is connected and following the job before the crash...
-        await using var watchClient = CoordinatorClient.Connect(cluster.Coordinators);
+        await using var watchClient = cluster.Client();
         Assert.IsType<JobView>(await watchClient.Ask(new GetJobStatus(jobId)));
         var watching = Task.Run(() => JobWatcher.Watch(watchClient, jobId, json: true, CancellationToken.None, printFinal: false));
         cluster.RestartCoordinator();
@@ -176,7 +176,7 @@ public class FailureTests
         var pattern = new Regex($@"round 0 shard {victim.Shard} checkpoint at step (\d+) from worker {victim.WorkerId}: ([0-9a-f]{{64}})");
         var process = cluster.WorkerProcess(victim.WorkerId!);
         string hash;
-        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        await using (var client = cluster.Client())
         {
             await client.Ask(new GetJobLog(jobId, 0));   // connected before the clock starts
             Signal("STOP", process.Id);
@@ -205,7 +205,7 @@ public class FailureTests
         var jobId = cluster.Submit(yaml);
         var random = new Random(20261126);
         var kills = new List<string>();
-        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        await using (var client = cluster.Client())
         {
             while (kills.Count < 5)
             {

@@ -1,5 +1,6 @@
 using Gensyn.Actors;
-using Gensyn.Actors.Blobs;
+using Gensyn.Edge;
+using Gensyn.Edge.Client;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
@@ -29,9 +30,12 @@ public class InProcessClusterTests
             "127.0.0.1", port, [], root.File("coordinator"), JournalOptions.Sqlite(root.File("journal.db")),
             File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "cluster.hocon")), SerializeMessages: true));
         await coordinator.WhenUp().WaitAsync(GiveUpAfter);
+        await using var edge = await EdgeServer.StartAsync(coordinator, new EdgeOptions("127.0.0.1", 0, root.File("coordinator")));
+        var door = $"127.0.0.1:{edge.Port}";
+        using var link = new WorkerLink([door], root.File("worker"));
         await using var worker = WorkerNode.Start(
-            new WorkerOptions("worker-1", [$"127.0.0.1:{port}"], root.File("worker"), Threads: 1, PricePerHour: 0.2), serializeMessages: true);
-        await using var client = CoordinatorClient.Connect($"127.0.0.1:{port}");
+            new WorkerOptions("worker-1", [door], root.File("worker"), Threads: 1, PricePerHour: 0.2), link, serializeMessages: true);
+        await using var client = CoordinatorClient.Connect(door, dataDirectory: root.File("cli"));
 
         Assert.True(coordinator.System.Settings.SerializeAllMessages);
         Assert.True(worker.System.Settings.SerializeAllMessages);
@@ -47,9 +51,9 @@ public class InProcessClusterTests
         var workers = Assert.IsType<WorkerList>(await client.Ask(new ListWorkers(), GiveUpAfter));
         Assert.Equal("worker-1", Assert.Single(workers.Workers).WorkerId);
 
-        var offer = Assert.IsType<BlobOffer>(await client.Ask(new GetJobResult(accepted.JobId), GiveUpAfter));
-        var model = await BlobTransfer.Receive(offer, client.Materializer);
-        Assert.Equal(offer.Hash, Sha256Digest.Of(model));
+        var (failure, hash) = await client.DownloadResult(accepted.JobId, root.File("model.safetensors"), GiveUpAfter);
+        Assert.Null(failure);
+        Assert.Equal(hash, Sha256Digest.Of(File.ReadAllBytes(root.File("model.safetensors"))));
 
         var spec = JobSpecParser.Parse(yaml, root.Path);
         var local = LocalJobRunner.Run(spec, root.File("local"));

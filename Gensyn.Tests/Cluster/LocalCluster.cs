@@ -20,6 +20,18 @@ public sealed class LocalCluster : IDisposable
     private readonly LocalProcesses _spawner = new();
     private readonly Dictionary<string, (int Port, string? Seeds, string? Db, Process Process)> _coordinators = [];
 
+    /// <summary>Each coordinator's cluster port, by its edge port (seeds name cluster ports; tests name coordinators by their edges).</summary>
+    private readonly Dictionary<int, int> _clusterPorts = [];
+
+    private int ClusterPortOf(int edgePort) => _clusterPorts.TryGetValue(edgePort, out var port) ? port : _clusterPorts[edgePort] = FreePort();
+
+    /// <summary>Seeds given as edge addresses, as the cluster addresses the coordinators join.</summary>
+    private string ClusterSeeds(string seeds) => string.Join(",", seeds.Split(',').Select(s =>
+    {
+        var colon = s.LastIndexOf(':');
+        return $"{s[..colon]}:{ClusterPortOf(int.Parse(s[(colon + 1)..]))}";
+    }));
+
     public string Root => _root.Path;
 
     /// <summary>The coordinator(s) the CLI and workers use, HOST:PORT[,...].</summary>
@@ -54,8 +66,8 @@ public sealed class LocalCluster : IDisposable
     /// <summary>Starts a coordinator and waits until it says it is up.</summary>
     public Process StartCoordinator(string name, int port, string? seeds = null, string? db = null)
     {
-        var args = new List<string> { "node", "--port", $"{port}", "--data-dir", DataDir(name), "--log-level", "information" };
-        if (seeds is not null) args.AddRange(["--seed", seeds]);
+        var args = new List<string> { "node", "--port", $"{port}", "--cluster-port", $"{ClusterPortOf(port)}", "--data-dir", DataDir(name), "--log-level", "information" };
+        if (seeds is not null) args.AddRange(["--seed", ClusterSeeds(seeds)]);
         if (db is not null) args.AddRange(["--db", db]);
         var logged = LogOf(name).Length;  // a restarted coordinator appends to the same log: wait for its own line
         var process = Spawn(name, args, CoordinatorEnvironment);
@@ -70,7 +82,7 @@ public sealed class LocalCluster : IDisposable
     /// <summary>Starts a verifier node (<c>node --role verifier</c>) that joins <paramref name="seeds"/>, and waits until it is up.</summary>
     public Process StartVerifier(string name, string seeds)
     {
-        var process = Spawn(name, ["node", "--role", "verifier", "--port", $"{FreePort()}", "--seed", seeds, "--data-dir", DataDir(name), "--log-level", "information"],
+        var process = Spawn(name, ["node", "--role", "verifier", "--port", $"{FreePort()}", "--cluster-port", $"{FreePort()}", "--seed", ClusterSeeds(seeds), "--data-dir", DataDir(name), "--log-level", "information"],
             CoordinatorEnvironment);
         WaitFor(() => LogOf(name).Contains("verifier up at"), TimeSpan.FromSeconds(60), $"verifier {name} to start", process);
         return process;
@@ -90,7 +102,7 @@ public sealed class LocalCluster : IDisposable
     {
         var (port, seeds, db, old) = _coordinators[name];
         if (!old.HasExited) Kill(old);
-        WaitFor(() => PortFree(port), TimeSpan.FromSeconds(30), $"port {port} to be released by the killed coordinator {name}", null);
+        WaitFor(() => PortFree(port) && PortFree(ClusterPortOf(port)), TimeSpan.FromSeconds(30), $"ports {port} and {ClusterPortOf(port)} to be released by the killed coordinator {name}", null);
         return StartCoordinator(name, port, seeds, db);
     }
 
@@ -100,7 +112,7 @@ public sealed class LocalCluster : IDisposable
         var (port, _, _, process) = _coordinators[name];
         using (var term = Process.Start("kill", ["-TERM", process.Id.ToString()])) term.WaitForExit();
         if (!process.WaitForExit(TimeSpan.FromSeconds(30))) throw new TimeoutException($"coordinator {name} did not stop within 30 s of SIGTERM\n{Logs()}");
-        WaitFor(() => PortFree(port), TimeSpan.FromSeconds(30), $"port {port} to be released by the stopped coordinator {name}", null);
+        WaitFor(() => PortFree(port) && PortFree(ClusterPortOf(port)), TimeSpan.FromSeconds(30), $"ports {port} and {ClusterPortOf(port)} to be released by the stopped coordinator {name}", null);
     }
 
     /// <summary>Starts coordinator <paramref name="name"/> again with its port, seeds, journal and data directory.</summary>
@@ -150,6 +162,9 @@ public sealed class LocalCluster : IDisposable
         Xunit.Assert.True(submitted.ExitCode == 0, submitted.Stderr + Logs());
         return JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
     }
+
+    /// <summary>A client of this cluster's edges that signs as the CLI's wallet (the one <see cref="Cli"/> submits with).</summary>
+    public CoordinatorClient Client() => CoordinatorClient.Connect(Coordinators, dataDirectory: DataDir("cli"));
 
     /// <summary>Runs a CLI command against this cluster's coordinators.</summary>
     public GensynProcess.Result Cli(params string[] args) =>

@@ -14,7 +14,7 @@ public class MatchingClusterTests
     {
         using var cluster = LocalCluster.Start(workers: 1);
         var jobId = cluster.Submit(TestSpecs.SyntheticYaml(rounds: 1, shards: 1) + "\nrequirements: { device: cuda }\nbudget: { max-total: 1 }\n");
-        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        await using (var client = cluster.Client())
         {
             var shard = await cluster.AwaitConditionAsync(async () =>
                 await client.Ask(new GetJobStatus(jobId)) is JobView view ? view.Shards.FirstOrDefault(s => s.Waiting is not null) : null,

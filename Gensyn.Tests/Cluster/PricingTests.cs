@@ -110,7 +110,7 @@ public class PricingTests
         Assert.Equal(1, (await new JobEscrowService(signer, chain.Escrow).DepositAsync(EscrowIds.JobKey(jobId), new BigInteger(1),
             (ulong)DateTimeOffset.UtcNow.AddHours(72).ToUnixTimeSeconds())).Status.Value);
         var yaml = File.ReadAllText(spec);
-        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        await using (var client = cluster.Client())
         {
             var reply = await client.Ask(new SubmitJob(yaml, cluster.Root, jobId, wallet.Address, ClaimSigner.Sign(wallet, SubmissionClaim.For(jobId, yaml))));
             var error = Assert.Single(Assert.IsType<JobRejected>(reply).Errors);

@@ -57,7 +57,7 @@ public class SettlementTests
     /// <summary>Waits until the job has ended and every settlement it needs (the escrow's release last) is on chain.</summary>
     internal static async Task<JobView> Settled(LocalCluster cluster, string jobId)
     {
-        await using var client = CoordinatorClient.Connect(cluster.Coordinators);
+        await using var client = cluster.Client();
         return await cluster.AwaitConditionAsync(async () =>
             await client.Ask(new GetJobStatus(jobId)) is JobView { State: JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled, Money: { } m } view
             && m.Pending.Count == 0 && m.Settlements.Any(s => s.Kind is SettlementKind.Complete or SettlementKind.Cancel)
@@ -96,7 +96,7 @@ public class SettlementTests
 
         var jobId = cluster.Submit(MnistYaml(rounds: 2));
         var requester = cluster.AddressOf("cli", "wallet.key");
-        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        await using (var client = cluster.Client())
         {
             var victim = await cluster.AwaitConditionAsync(async () =>
                 await client.Ask(new GetJobStatus(jobId)) is JobView view ? view.Shards.FirstOrDefault(s => s.State == "running" && s.Step is >= 100 and < 350) : null,
@@ -257,7 +257,7 @@ public class SettlementTests
         Assert.Contains("drop --no-approve", unapproved.Stderr);
 
         // A requester that skips the deposit altogether is refused by the coordinator.
-        await using (var client = CoordinatorClient.Connect(cluster.Coordinators))
+        await using (var client = Gensyn.Node.Cli.CoordinatorClient.Connect(cluster.Coordinators, dataDirectory: cluster.DataDir("poor")))
         {
             var wallet = Gensyn.Contracts.Signing.WorkerKey.Load(Path.Combine(cluster.DataDir("poor"), "wallet.key"));
             var signature = Gensyn.Contracts.Signing.ClaimSigner.Sign(wallet, Gensyn.Contracts.Signing.SubmissionClaim.For("job-0badc0de", CheatYaml));
