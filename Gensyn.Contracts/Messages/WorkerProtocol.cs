@@ -24,15 +24,6 @@ public sealed record RegisterWorker(
     double BandwidthMbps = 0,
     string? Signature = null) : IGensynMessage;
 
-/// <summary>
-/// Ask any coordinator (/user/jobs) for <see cref="Bytes"/> bytes to time a transfer: answered with a <see cref="BlobOffer"/>
-/// (at most <see cref="MaxBytes"/>), or <see cref="RequestFailed"/>.
-/// </summary>
-public sealed record ProbeBandwidth(int Bytes) : IGensynMessage
-{
-    public const int MaxBytes = 16 << 20;
-}
-
 /// <summary>Ask any coordinator (/user/jobs) for the network's minimums for GPU jobs.</summary>
 public sealed record GetNetworkMinimums : IGensynMessage;
 

@@ -121,7 +121,6 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new RegisterWorker("worker-1", f.Worker, "cpu", 15.6, 2, "cpu-x64-libtorch2.10-t2", 0.2, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
             new RegisterWorker("worker-1", f.Worker, "cuda", 24, 8, "cpu-x64-libtorch2.10-t8", 0.9, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", 812.5, 940.2,
                 "0x" + new string('c', 130)),
-            new ProbeBandwidth(4 << 20),
             new GetNetworkMinimums(),
             new NetworkMinimums(16, 50),
             new WorkerRegistered("worker-1"),
