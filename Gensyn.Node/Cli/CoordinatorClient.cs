@@ -55,9 +55,17 @@ public sealed class CoordinatorClient : IAsyncDisposable
     }
 
     /// <summary>The address requests are signed with.</summary>
-    public string Address => Key.Address;
+    public string Address => Key(create: false).Address;
 
-    private WorkerKey Key => _key ??= WorkerKey.LoadOrCreate(_keyFile);
+    /// <summary>
+    /// The wallet that signs: a submission creates it if missing (the job must belong to a key its requester keeps); a read by someone
+    /// without a wallet signs with a throwaway key, which owns no job, rather than leave an unfunded wallet behind.
+    /// </summary>
+    private WorkerKey Key(bool create)
+    {
+        if (_key is not null && (!create || File.Exists(_keyFile))) return _key;
+        return _key = create || File.Exists(_keyFile) ? WorkerKey.LoadOrCreate(_keyFile) : WorkerKey.Generate();
+    }
 
     /// <summary>The first coordinator that answers, with the network facts signatures bind.</summary>
     private async Task<(EdgeConnection Connection, V1.NetworkInfo Network)> Edge(TimeSpan timeout)
@@ -86,7 +94,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
     }
 
     private Metadata Signed(string method, IMessage request, V1.NetworkInfo network, EdgeConnection connection) =>
-        RequestAuth.Sign(Key, $"/{V1.RequesterEdge.Descriptor.FullName}/{method}", request, network.SigningChainId,
+        RequestAuth.Sign(Key(create: method == "Submit"), $"/{V1.RequesterEdge.Descriptor.FullName}/{method}", request, network.SigningChainId,
             connection.Fingerprint ?? throw new InvalidOperationException("the edge's certificate is not known yet"));
 
     /// <summary>Sends a request to the coordinators and waits for its answer.</summary>
@@ -163,7 +171,11 @@ public sealed class CoordinatorClient : IAsyncDisposable
             using var stream = edge.DownloadResult(call, Signed("DownloadResult", call, network, connection), DateTime.UtcNow + limit);
             var headers = await stream.ResponseHeadersAsync;
             if (!Sha256Digest.TryParse(headers.GetValue(Gensyn.Edge.Requesters.RequesterEdgeService.BlobHashHeader), out var hash))
+            {
+                // A refusal comes as a response without headers of its own: reading on surfaces its status.
+                await stream.ResponseStream.MoveNext(CancellationToken.None);
                 return (new RequestFailed("the coordinator did not say which blob the result is", false), default);
+            }
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             var temp = path + ".part";
             using (var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
