@@ -80,6 +80,8 @@ public class PlaintextTests
         Assert.True(connections.Count >= 5, $"{connections.Count} connections relayed: the worker's and four CLI runs' were expected");
         Assert.All(connections.Where(c => c.FromClient.Length > 0), c => Assert.Equal(0x16, c.FromClient[0]));
         Assert.All(connections.Where(c => c.FromServer.Length > 0), c => Assert.Equal(0x16, c.FromServer[0]));
+        // The search sees what is in clear on the wire: the ClientHello's ALPN offer of HTTP/2 ("h2").
+        Assert.All(connections.Where(c => c.FromClient.Length > 0), c => Assert.True(c.FromClient.AsSpan().IndexOf([(byte)0x02, (byte)'h', (byte)'2']) >= 0));
         var wire = relay.Everything();
         Assert.True(wire.Length > 20_000, $"only {wire.Length} bytes crossed the relay");
 
