@@ -6,6 +6,19 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GENSYN_DATA_DIR="${GENSYN_DATA_DIR:-$ROOT/.gensyn}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK is required (dotnet not found on PATH)" >&2; exit 1; }
+# ip, iptables and python3 for the network-namespace test (a worker behind a home-router firewall, Gensyn.Tests.Security.NatWorkerTests,
+# which also needs root); installed with apt-get when missing and running as root, else that test fails and says why.
+for need in ip:iproute2 iptables:iptables python3:python3; do
+    tool="${need%%:*}" package="${need#*:}"
+    command -v "$tool" >/dev/null 2>&1 || [[ -x "/usr/sbin/$tool" ]] && continue
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "$tool not found; installing $package (apt-get) for the network-namespace test" >&2
+        apt-get install -y -q "$package" >&2 || { apt-get update -q >&2 && apt-get install -y -q "$package" >&2; } \
+            || echo "warning: could not install $tool; NatWorkerTests will fail" >&2
+    else
+        echo "warning: $tool not found, and not root (or no apt-get) to install it; NatWorkerTests needs root, ip, iptables and python3" >&2
+    fi
+done
 "$ROOT/scripts/fetch-mnist.sh" "$GENSYN_DATA_DIR"
 # solc-js, OpenZeppelin and anvil (npm ci from contracts-sol/package-lock.json); fails if contracts-sol/out is stale.
 "$ROOT/contracts-sol/build.sh" --check \

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Numerics;
 using System.Text.Json;
 using Gensyn.Contracts.Chain;
@@ -8,7 +10,8 @@ namespace Gensyn.Actors.Settlement;
 
 /// <summary>
 /// The chain a coordinator runs when it is given none: anvil (from npm, installed by contracts-sol/build.sh) on a free
-/// loopback port, its state kept in DATA_DIR/chain/anvil-state.json (dumped every second and on a clean stop), with the
+/// port of the coordinator's --host (loopback by default), advertised as <c>http://HOST:PORT</c>: workers stake on it, so it must be
+/// reachable wherever the coordinator's edge is. Its state is kept in DATA_DIR/chain/anvil-state.json (dumped every second and on a clean stop), with the
 /// settlement contracts deployed once and their addresses in DATA_DIR/chain/contracts.json. A restarted coordinator
 /// reuses all of it: it adopts an anvil that outlived a crash of its predecessor, or starts one from the saved state.
 /// Roles: dev account 0 is the admin and token owner, 1 the settlement authority, 9 the treasury; accounts 2-8 start
@@ -36,23 +39,33 @@ public sealed class Devnet : IDisposable
     /// <summary>The settlement authority's key on the devnet (anvil's dev account 1).</summary>
     public static string SettlementKey => DevChain.DevPrivateKeys[DevChain.SettlementAuthorityAccount];
 
-    private sealed record State(int Port, int Pid);
+    /// <summary>What DATA_DIR/chain/devnet.json records: anvil's port and pid, and the host it was bound to (null: loopback, before hosts were recorded).</summary>
+    private sealed record State(int Port, int Pid, string? Host = null);
 
-    public static async Task<Devnet> EnsureAsync(string dataDirectory, long minimumStakeMicros, CancellationToken ct = default)
+    /// <param name="host">The coordinator's --host: anvil binds it as the edge does (an IP, loopback for "localhost", every address for a name).</param>
+    public static async Task<Devnet> EnsureAsync(string dataDirectory, string host, long minimumStakeMicros, CancellationToken ct = default)
     {
         var dir = Path.Combine(dataDirectory, "chain");
         Directory.CreateDirectory(dir);
         var stateFile = Path.Combine(dir, "devnet.json");
         var contractsFile = Path.Combine(dir, "contracts.json");
         Devnet? devnet = null;
-        if (File.Exists(stateFile) && JsonSerializer.Deserialize<State>(await File.ReadAllTextAsync(stateFile, ct)) is { } previous
-            && IsAnvil(previous.Pid) && await Answers(Url(previous.Port), ct))
+        if (File.Exists(stateFile) && JsonSerializer.Deserialize<State>(await File.ReadAllTextAsync(stateFile, ct)) is { } previous && IsAnvil(previous.Pid))
         {
-            Log.Information("Devnet: adopting the anvil (pid {Pid}) left running on port {Port}", previous.Pid, previous.Port);
-            devnet = new Devnet(previous.Pid, null, Recorded(previous.Port, contractsFile));
+            if ((previous.Host ?? "127.0.0.1") != host)
+            {
+                // Bound to another host: stop it (it dumps its state) and start one on this host from that state.
+                Log.Information("Devnet: stopping the anvil (pid {Pid}) left running on {Host}, to serve on {NewHost}", previous.Pid, previous.Host ?? "127.0.0.1", host);
+                new Devnet(previous.Pid, null, Recorded(host, previous.Port, contractsFile)).Dispose();
+            }
+            else if (await Answers(Url(host, previous.Port), ct))
+            {
+                Log.Information("Devnet: adopting the anvil (pid {Pid}) left running on {Url}", previous.Pid, Url(host, previous.Port));
+                devnet = new Devnet(previous.Pid, null, Recorded(host, previous.Port, contractsFile));
+            }
         }
-        devnet ??= await StartAsync(dir, ct);
-        await File.WriteAllTextAsync(stateFile, JsonSerializer.Serialize(new State(Port(devnet.Settings.RpcUrl), devnet._pid)), ct);
+        devnet ??= await StartAsync(dir, host, ct);
+        await File.WriteAllTextAsync(stateFile, JsonSerializer.Serialize(new State(Port(devnet.Settings.RpcUrl), devnet._pid, host)), ct);
         try
         {
             return await devnet.ProvisionAsync(contractsFile, minimumStakeMicros, ct);
@@ -64,16 +77,22 @@ public sealed class Devnet : IDisposable
         }
     }
 
-    private static string Url(int port) => $"http://127.0.0.1:{port}";
+    /// <summary>The RPC URL workers and clients are given: the coordinator's host (an IPv6 address in brackets).</summary>
+    private static string Url(string host, int port) =>
+        IPAddress.TryParse(host, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"http://[{ip}]:{port}" : $"http://{host}:{port}";
+
+    /// <summary>The address anvil listens on for <paramref name="host"/>, as the edge chooses its own.</summary>
+    private static string BindAddress(string host) =>
+        host is "localhost" ? "127.0.0.1" : IPAddress.TryParse(host, out var ip) ? ip.ToString() : "0.0.0.0";
 
     private static int Port(string url) => new Uri(url).Port;
 
-    private static ChainSettings Recorded(int port, string contractsFile) =>
+    private static ChainSettings Recorded(string host, int port, string contractsFile) =>
         File.Exists(contractsFile)
-            ? ChainSettings.LoadContracts(contractsFile, Url(port), isDevnet: true)
-            : new ChainSettings(Url(port), DevChain.ChainId, "", "", "", IsDevnet: true);
+            ? ChainSettings.LoadContracts(contractsFile, Url(host, port), isDevnet: true)
+            : new ChainSettings(Url(host, port), DevChain.ChainId, "", "", "", IsDevnet: true);
 
-    private static async Task<Devnet> StartAsync(string dir, CancellationToken ct)
+    private static async Task<Devnet> StartAsync(string dir, string host, CancellationToken ct)
     {
         var anvil = DevChain.FindAnvil();
         for (var attempt = 0; ; attempt++)
@@ -82,7 +101,7 @@ public sealed class Devnet : IDisposable
             var psi = new ProcessStartInfo(anvil) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var arg in new[]
                      {
-                         "--host", "127.0.0.1", "--port", port.ToString(), "--chain-id", DevChain.ChainId.ToString(),
+                         "--host", BindAddress(host), "--port", port.ToString(), "--chain-id", DevChain.ChainId.ToString(),
                          "--accounts", DevChain.DevPrivateKeys.Count.ToString(), "--state", Path.Combine(dir, "anvil-state.json"), "--state-interval", "1",
                      })
                 psi.ArgumentList.Add(arg);
@@ -95,16 +114,16 @@ public sealed class Devnet : IDisposable
             var clock = Stopwatch.StartNew();
             while (clock.Elapsed < TimeSpan.FromSeconds(20) && !process.HasExited)
             {
-                if (await Answers(Url(port), ct))
+                if (await Answers(Url(host, port), ct))
                 {
-                    Log.Information("Devnet: anvil (pid {Pid}) on {Url}, state in {Dir}", process.Id, Url(port), dir);
-                    return new Devnet(process.Id, process, Recorded(port, Path.Combine(dir, "contracts.json")));
+                    Log.Information("Devnet: anvil (pid {Pid}) on {Url}, state in {Dir}", process.Id, Url(host, port), dir);
+                    return new Devnet(process.Id, process, Recorded(host, port, Path.Combine(dir, "contracts.json")));
                 }
                 await Task.Delay(50, ct);
             }
             if (!process.HasExited) process.Kill();
             if (attempt == 2)
-                throw new ChainSetupException($"anvil did not start on a loopback port (see {Path.Combine(dir, "anvil.log")}); is contracts-sol/build.sh's npm install complete?");
+                throw new ChainSetupException($"anvil did not start on a port of {BindAddress(host)} (see {Path.Combine(dir, "anvil.log")}); is contracts-sol/build.sh's npm install complete?");
         }
     }
 

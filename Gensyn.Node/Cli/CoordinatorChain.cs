@@ -54,7 +54,7 @@ internal sealed class CoordinatorChain : IDisposable
             else
             {
                 var minimum = ConfigurationFactory.ParseString(options.ClusterHocon).GetDouble("gensyn.settlement.minimum-stake", 10);
-                chain._devnet = await Devnet.EnsureAsync(options.DataDirectory, Gens.ToMicros(minimum), ct);
+                chain._devnet = await Devnet.EnsureAsync(options.DataDirectory, options.Host, Gens.ToMicros(minimum), ct);
                 var settings = chain._devnet.Settings;
                 chain.Link.Resolve(await ChainRuntime.ConnectAsync(settings, Devnet.SettlementKey, Path.Combine(options.DataDirectory, "chain", "contracts.json"), ct));
                 chain._description = $"devnet {settings.RpcUrl}, escrow {settings.Escrow}";

@@ -17,13 +17,24 @@ public sealed class LocalProcesses : IDisposable
 
     /// <summary>
     /// Starts this executable (or <c>dotnet <paramref name="gensynDll"/></c> when given) with <paramref name="arguments"/>,
-    /// stdout and stderr to <paramref name="logFile"/>.
+    /// stdout and stderr to <paramref name="logFile"/>; through <paramref name="launcher"/> when given, a command that runs
+    /// another in its place (e.g. <c>ip netns exec NAME</c>).
     /// </summary>
-    public Process Start(IEnumerable<string> arguments, string logFile, IReadOnlyDictionary<string, string>? environment = null, string? gensynDll = null)
+    public Process Start(IEnumerable<string> arguments, string logFile, IReadOnlyDictionary<string, string>? environment = null, string? gensynDll = null,
+                         IReadOnlyList<string>? launcher = null)
     {
         var info = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var host = gensynDll is null ? Environment.ProcessPath! : "dotnet";
-        info.FileName = host;
+        if (launcher is { Count: > 0 })
+        {
+            info.FileName = launcher[0];
+            foreach (var part in launcher.Skip(1)) info.ArgumentList.Add(part);
+            info.ArgumentList.Add(host);
+        }
+        else
+        {
+            info.FileName = host;
+        }
         if (gensynDll is not null) info.ArgumentList.Add(gensynDll);
         else if (Path.GetFileNameWithoutExtension(host) == "dotnet") info.ArgumentList.Add(typeof(LocalProcesses).Assembly.Location);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);

@@ -18,7 +18,7 @@ public sealed class LocalCluster : IDisposable
     private readonly TempDirectory _root = new();
     private readonly List<(string Name, Process Process)> _processes = [];
     private readonly LocalProcesses _spawner = new();
-    private readonly Dictionary<string, (int Port, string? Seeds, string? Db, Process Process)> _coordinators = [];
+    private readonly Dictionary<string, (int Port, string? Seeds, string? Db, string Host, Process Process)> _coordinators = [];
 
     /// <summary>Each coordinator's cluster port, by its edge port (seeds name cluster ports; tests name coordinators by their edges).</summary>
     private readonly Dictionary<int, int> _clusterPorts = [];
@@ -63,16 +63,17 @@ public sealed class LocalCluster : IDisposable
 
     public string LogOf(string name) => File.Exists(LogPath(name)) ? File.ReadAllText(LogPath(name)) : "";
 
-    /// <summary>Starts a coordinator and waits until it says it is up.</summary>
-    public Process StartCoordinator(string name, int port, string? seeds = null, string? db = null)
+    /// <summary>Starts a coordinator (bound to <paramref name="host"/>) and waits until it says it is up.</summary>
+    public Process StartCoordinator(string name, int port, string? seeds = null, string? db = null, string host = "127.0.0.1")
     {
         var args = new List<string> { "node", "--port", $"{port}", "--cluster-port", $"{ClusterPortOf(port)}", "--data-dir", DataDir(name), "--log-level", "information" };
+        if (host != "127.0.0.1") args.AddRange(["--host", host]);
         if (seeds is not null) args.AddRange(["--seed", ClusterSeeds(seeds)]);
         if (db is not null) args.AddRange(["--db", db]);
         var logged = LogOf(name).Length;  // a restarted coordinator appends to the same log: wait for its own line
         var process = Spawn(name, args, CoordinatorEnvironment);
-        _coordinators[name] = (port, seeds, db, process);
-        var address = $"127.0.0.1:{port}";
+        _coordinators[name] = (port, seeds, db, host, process);
+        var address = $"{host}:{port}";
         if (!Coordinators.Split(',').Contains(address)) Coordinators = Coordinators.Length == 0 ? address : Coordinators + "," + address;
         WaitFor(() => LogOf(name).IndexOf("coordinator up at", Math.Min(logged, LogOf(name).Length), StringComparison.Ordinal) >= 0,
             TimeSpan.FromSeconds(60), $"coordinator {name} to start", process);
@@ -100,16 +101,16 @@ public sealed class LocalCluster : IDisposable
     /// </summary>
     public Process RestartCoordinator(string name = "coordinator")
     {
-        var (port, seeds, db, old) = _coordinators[name];
+        var (port, seeds, db, host, old) = _coordinators[name];
         if (!old.HasExited) Kill(old);
         WaitFor(() => PortFree(port) && PortFree(ClusterPortOf(port)), TimeSpan.FromSeconds(30), $"ports {port} and {ClusterPortOf(port)} to be released by the killed coordinator {name}", null);
-        return StartCoordinator(name, port, seeds, db);
+        return StartCoordinator(name, port, seeds, db, host);
     }
 
     /// <summary>Stops coordinator <paramref name="name"/> the way Ctrl+C or a service manager does (SIGTERM), and waits for it to exit.</summary>
     public void StopCoordinator(string name = "coordinator")
     {
-        var (port, _, _, process) = _coordinators[name];
+        var (port, _, _, _, process) = _coordinators[name];
         using (var term = Process.Start("kill", ["-TERM", process.Id.ToString()])) term.WaitForExit();
         if (!process.WaitForExit(TimeSpan.FromSeconds(30))) throw new TimeoutException($"coordinator {name} did not stop within 30 s of SIGTERM\n{Logs()}");
         WaitFor(() => PortFree(port) && PortFree(ClusterPortOf(port)), TimeSpan.FromSeconds(30), $"ports {port} and {ClusterPortOf(port)} to be released by the stopped coordinator {name}", null);
@@ -118,8 +119,8 @@ public sealed class LocalCluster : IDisposable
     /// <summary>Starts coordinator <paramref name="name"/> again with its port, seeds, journal and data directory.</summary>
     public Process StartAgain(string name = "coordinator")
     {
-        var (port, seeds, db, _) = _coordinators[name];
-        return StartCoordinator(name, port, seeds, db);
+        var (port, seeds, db, host, _) = _coordinators[name];
+        return StartCoordinator(name, port, seeds, db, host);
     }
 
     private static bool PortFree(int port)
@@ -137,9 +138,10 @@ public sealed class LocalCluster : IDisposable
         }
     }
 
-    public Process StartWorker(string name, string? coordinators = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="launcher">A command that runs the worker in its place (e.g. <c>ip netns exec NAME</c>), or null.</param>
+    public Process StartWorker(string name, string? coordinators = null, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null)
     {
-        var process = Spawn(name, ["worker", "--coordinator", coordinators ?? Coordinators, "--id", name, "--data-dir", DataDir(name), "--log-level", "information"], environment);
+        var process = Spawn(name, ["worker", "--coordinator", coordinators ?? Coordinators, "--id", name, "--data-dir", DataDir(name), "--log-level", "information"], environment, launcher);
         _workers[name] = process;
         return process;
     }
@@ -183,11 +185,11 @@ public sealed class LocalCluster : IDisposable
 
     public string LogPath(string name) => Path.Combine(Root, name + ".log");
 
-    private Process Spawn(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    private Process Spawn(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyList<string>? launcher = null)
     {
         var variables = new Dictionary<string, string> { ["GENSYN_SERIALIZE_MESSAGES"] = "1" };
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) variables[k] = v;
-        var process = _spawner.Start(args, LogPath(name), variables, Path.Combine(AppContext.BaseDirectory, "gensyn.dll"));
+        var process = _spawner.Start(args, LogPath(name), variables, Path.Combine(AppContext.BaseDirectory, "gensyn.dll"), launcher);
         _processes.Add((name, process));
         return process;
     }
@@ -223,7 +225,8 @@ public sealed class LocalCluster : IDisposable
     {
         var dir = Path.Combine(DataDir(name), "chain");
         using var devnet = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "devnet.json")));
-        return ChainSettings.LoadContracts(Path.Combine(dir, "contracts.json"), $"http://127.0.0.1:{devnet.RootElement.GetProperty("Port").GetInt32()}", isDevnet: true);
+        var host = devnet.RootElement.TryGetProperty("Host", out var h) && h.GetString() is { } recorded ? recorded : "127.0.0.1";
+        return ChainSettings.LoadContracts(Path.Combine(dir, "contracts.json"), $"http://{host}:{devnet.RootElement.GetProperty("Port").GetInt32()}", isDevnet: true);
     }
 
     /// <summary>The Ethereum address of a node's key (a worker's DATA_DIR/worker.key, a requester's DATA_DIR/wallet.key).</summary>
