@@ -73,7 +73,7 @@ public class PlaintextTests
         Assert.True(logs.ExitCode == 0 && logs.Stdout.Length > 0, logs.Stderr);
         var listed = GensynProcess.Run(cli, "status", "--json", "--coordinator", door);
         Assert.Contains(jobId, listed.Stdout);
-        Assert.Contains(door, File.ReadAllText(Path.Combine(cli, Edge.Tls.CoordinatorTrust.FileName)));
+        Assert.Contains(door, File.ReadAllText(Path.Combine(cli, global::Gensyn.Edge.Tls.CoordinatorTrust.FileName)));
 
         // Every connection, the worker's and each CLI run's, went through the relay and began with a TLS handshake.
         var connections = relay.Connections;
