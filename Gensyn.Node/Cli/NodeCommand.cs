@@ -36,14 +36,30 @@ public static class NodeCommand
         {
             Description = "Key file of the settlement authority (holds SETTLEMENT_ROLE on the escrow and staking contracts); default: $GENSYN_SETTLEMENT_KEY (hex)",
         };
+        var clusterCert = new Option<FileInfo?>("--cluster-cert")
+        {
+            Description = "The certificate this node presents to the other cluster members (PKCS#12 with its key, no password). " +
+                          "Joining a cluster: a copy of the first coordinator's DATA_DIR/tls/cluster.pfx. Default: DATA_DIR/tls/cluster.pfx, " +
+                          "created by a node that forms a new cluster",
+        };
+        var clusterCa = new Option<FileInfo?>("--cluster-ca")
+        {
+            Description = "Accept cluster members whose certificate chains to this CA (PEM or DER) instead of only the one cluster " +
+                          "certificate; each member then presents its own certificate, signed by the CA, with --cluster-cert",
+        };
         var command = new Command("node", "Run a coordinator (jobs, scheduling, journal, blob store and settlement; workers and the CLI connect to it) or a verifier node")
         {
-            port, host, seeds, db, config, role, chainRpc, contracts, settlementKey,
+            port, host, seeds, db, config, role, chainRpc, contracts, settlementKey, clusterCert, clusterCa,
         };
         command.SetAction((parse, cancel) =>
         {
             var options = Options(parse.GetValue(port), parse.GetRequiredValue(host), parse.GetValue(seeds), parse.GetValue(db), parse.GetValue(config),
-                parse.GetRequiredValue(GlobalOptions.DataDir)) with { Role = parse.GetRequiredValue(role) };
+                parse.GetRequiredValue(GlobalOptions.DataDir)) with
+            {
+                Role = parse.GetRequiredValue(role),
+                ClusterCertificate = parse.GetValue(clusterCert)?.FullName,
+                ClusterCa = parse.GetValue(clusterCa)?.FullName,
+            };
             if (options.Role == CoordinatorNode.VerifierRole && options.Seeds.Count == 0)
                 throw new CliInputException("--role verifier: give the coordinator(s) to join with --seed HOST:PORT (start the first coordinator with --seed pointing at itself)");
             var chain = new ChainChoice(parse.GetValue(chainRpc), parse.GetValue(contracts), parse.GetValue(settlementKey));
@@ -86,7 +102,7 @@ public static class NodeCommand
         {
             await using var verifier = CoordinatorNode.Start(options);
             await verifier.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
-            Console.WriteLine($"verifier up at {verifier.Address}, joined {string.Join(", ", options.Seeds)} (data {options.DataDirectory}); Ctrl+C stops it");
+            Console.WriteLine($"verifier up at {verifier.Address}, joined {string.Join(", ", options.Seeds)} (data {options.DataDirectory}, cluster certificate {verifier.Certificate.File}); Ctrl+C stops it");
             await WaitForStop(cancel);
             return ExitCodes.Success;
         }
@@ -95,7 +111,9 @@ public static class NodeCommand
         await node.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
         chain.JoinClusterChain(node.System, options, chainChoice);
         Log.Information("Journal: {Journal}", options.Journal.Describe());
-        Console.WriteLine($"coordinator up at {node.Address} (data {options.DataDirectory}, journal {options.Journal.Describe()}, {chain.Describe()}); Ctrl+C stops it");
+        var joinWith = options.ClusterCa is null ? "others join with a copy of it as --cluster-cert" : $"members' certificates chain to {options.ClusterCa}";
+        Console.WriteLine($"coordinator up at {node.Address} (data {options.DataDirectory}, journal {options.Journal.Describe()}, {chain.Describe()}, " +
+                          $"cluster certificate {node.Certificate.File}: {joinWith}); Ctrl+C stops it");
         await WaitForStop(cancel);
         Console.WriteLine("coordinator stopping");
         return ExitCodes.Success;
