@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gensyn.Actors;
 using Gensyn.Actors.Blobs;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Node.Cli;
@@ -36,7 +37,7 @@ catch (Exception e) when (Unwrap(e) is JobSpecException spec)
     foreach (var error in spec.Errors) Console.Error.WriteLine($"error: {error}");
     return ExitCodes.InvalidInput;
 }
-catch (Exception e) when (Unwrap(e) is DatasetException or CheckpointException or CliInputException)
+catch (Exception e) when (Unwrap(e) is DatasetException or CheckpointException or CliInputException or ClusterCertificateException)
 {
     Console.Error.WriteLine($"error: {Unwrap(e).Message}");
     return ExitCodes.InvalidInput;

@@ -30,12 +30,13 @@ public sealed class CoordinatorNode : IAsyncDisposable
 
     private readonly TrainingThread _thread;
 
-    private CoordinatorNode(ActorSystem system, TrainingThread thread, CoordinatorOptions options, BlobStore store,
+    private CoordinatorNode(ActorSystem system, TrainingThread thread, CoordinatorOptions options, ClusterCertificate certificate, BlobStore store,
                             IActorRef? gateway = null, IActorRef? registry = null)
     {
         System = system;
         _thread = thread;
         Options = options;
+        Certificate = certificate;
         Store = store;
         Gateway = gateway ?? ActorRefs.Nobody;
         Registry = registry ?? ActorRefs.Nobody;
@@ -52,13 +53,36 @@ public sealed class CoordinatorNode : IAsyncDisposable
     /// <summary>This node's content-addressed blob store.</summary>
     public BlobStore Store { get; }
     public CoordinatorOptions Options { get; }
+
+    /// <summary>The certificate this node presents to the other cluster members (its file is what the next member needs).</summary>
+    public ClusterCertificate Certificate { get; }
     public string Address => $"{Options.Host}:{Cluster.Get(System).SelfAddress.Port}";
 
     public static CoordinatorNode Start(CoordinatorOptions options)
     {
         Directory.CreateDirectory(options.DataDirectory);
-        var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Coordinator(options));
+        var certificate = ClusterCertificate.LoadOrCreate(options.DataDirectory, options.ClusterCertificate, options.Joining, options.ClusterCa);
+        var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.CoordinatorSetup(options, certificate));
         var thread = new TrainingThread("coordinator-training");
+        try
+        {
+            return Start(system, thread, options, certificate);
+        }
+        catch (Exception e) when (e is not ClusterCertificateException && StoppedWhileStarting(system))
+        {
+            // A refused handshake with a seed shuts the ActorSystem down at once, possibly while the actors above are
+            // still being created: say why it stopped, not which actor could not be created.
+            var refused = NotJoined(system, options, certificate);
+            thread.Dispose();
+            certificate.Dispose();
+            throw refused;
+        }
+    }
+
+    private static bool StoppedWhileStarting(ActorSystem system) => system.WhenTerminated.Wait(TimeSpan.FromSeconds(10));
+
+    private static CoordinatorNode Start(ActorSystem system, TrainingThread thread, CoordinatorOptions options, ClusterCertificate certificate)
+    {
         thread.WarmUp();
         var store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
         var pool = system.ActorOf(VerifierActor.Props(store, options.DataDirectory)
@@ -68,7 +92,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
             // A verifier node only lends its verifiers to the coordinators (it fetches the states it judges from them);
             // it still takes part in the members' publish-subscribe gossip.
             Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.Get(system);
-            return new CoordinatorNode(system, thread, options, store);
+            return new CoordinatorNode(system, thread, options, certificate, store);
         }
         var blobs = system.ActorOf(BlobActor.Props(store), "blobs");
 
@@ -87,15 +111,33 @@ public sealed class CoordinatorNode : IAsyncDisposable
 
         var cluster = Cluster.Get(system);
         if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
-        return new CoordinatorNode(system, thread, options, store, gateway, registry);
+        return new CoordinatorNode(system, thread, options, certificate, store, gateway, registry);
     }
 
-    /// <summary>Completes once this node is Up in the cluster.</summary>
+    /// <summary>
+    /// Completes once this node is Up in the cluster; fails with <see cref="ClusterCertificateException"/> if its
+    /// ActorSystem stops first, which is what Akka.Remote does when a TLS handshake with a seed fails.
+    /// </summary>
     public Task WhenUp()
     {
         var up = new TaskCompletionSource();
         Cluster.Get(System).RegisterOnMemberUp(() => up.TrySetResult());
+        System.WhenTerminated.ContinueWith(_ => up.TrySetException(NotJoined(System, Options, Certificate)), TaskScheduler.Default);
         return up.Task;
+    }
+
+    private static ClusterCertificateException NotJoined(ActorSystem system, CoordinatorOptions options, ClusterCertificate certificate)
+    {
+        var seeds = string.Join(", ", options.Seeds);
+        const string remedy = "copy the first coordinator's DATA_DIR/tls/cluster.pfx and pass --cluster-cert FILE";
+        // Either side may refuse first: this node's validator (then it knows which certificate it saw), or the seed's,
+        // which this node sees only as a failed handshake, after which Akka.Remote shuts the ActorSystem down.
+        if (certificate.LastRefusal is { } refusal)
+            return new ClusterCertificateException($"this node could not join the cluster at {seeds}: it {refusal}; {remedy}");
+        // Akka.Remote keeps its reason type internal: matched by name, and a rename only costs the precise message.
+        if (CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name == "TlsHandshakeFailureReason")
+            return new ClusterCertificateException($"the cluster at {seeds} refused this node's certificate {certificate.File} (the TLS handshake failed); {remedy}");
+        return new ClusterCertificateException($"this node stopped before it joined the cluster at {seeds} (the log says why); if the cluster refused its certificate, {remedy}");
     }
 
     private static IActorRef Singleton(ActorSystem system, Props props, string name, string proxyName)
@@ -114,6 +156,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         _thread.Dispose();
+        Certificate.Dispose();
     }
 
     /// <summary>Routes job commands by job id over a fixed number of shards.</summary>

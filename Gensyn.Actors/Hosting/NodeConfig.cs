@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Gensyn.Contracts.Serialization;
 
@@ -21,7 +23,12 @@ public sealed record JournalOptions(string ProviderName, string ConnectionString
         : "PostgreSQL " + string.Join(';', ConnectionString.Split(';').Where(p => !p.TrimStart().StartsWith("Password", StringComparison.OrdinalIgnoreCase)));
 }
 
-/// <summary>A coordinator's settings after flags and environment variables; <see cref="Chain"/> null: jobs are not paid on chain.</summary>
+/// <summary>
+/// A coordinator's settings after flags and environment variables; <see cref="Chain"/> null: jobs are not paid on chain.
+/// <see cref="Port"/> is the Akka.Remote (cluster) port. <see cref="ClusterCertificate"/>: the PKCS#12 file this node presents
+/// to the other members (default: DATA_DIR/tls/cluster.pfx); <see cref="ClusterCa"/>: a CA certificate the members'
+/// certificates chain to (default: none, every member presents the same cluster certificate).
+/// </summary>
 public sealed record CoordinatorOptions(
     string Host,
     int Port,
@@ -31,7 +38,13 @@ public sealed record CoordinatorOptions(
     string ClusterHocon,
     bool SerializeMessages = false,
     string Role = CoordinatorNode.Role,
-    Settlement.ChainLink? Chain = null);
+    Settlement.ChainLink? Chain = null,
+    string? ClusterCertificate = null,
+    string? ClusterCa = null)
+{
+    /// <summary>Whether this node joins an existing cluster: it has a seed other than itself.</summary>
+    public bool Joining => Seeds.Any(seed => seed != $"{Host}:{Port}");
+}
 
 /// <summary>The HOCON each kind of process runs with.</summary>
 public static class NodeConfig
@@ -44,11 +57,21 @@ public static class NodeConfig
     /// </summary>
     public static bool SerializeMessagesRequested => Environment.GetEnvironmentVariable("GENSYN_SERIALIZE_MESSAGES") == "1";
 
-    /// <summary>A coordinator: cluster.hocon, then the options (port, seeds, journal) on top.</summary>
+    /// <summary>The address scheme of cluster members: Akka.Remote over TLS.</summary>
+    public const string ClusterProtocol = "akka.ssl.tcp";
+
+    /// <summary>The Akka address of the cluster member at <paramref name="endpoint"/> (HOST:PORT).</summary>
+    public static string MemberAddress(string endpoint) => $"{ClusterProtocol}://{SystemName}@{endpoint}";
+
+    /// <summary>
+    /// A coordinator: cluster.hocon, then the options (port, seeds, journal) on top, with TLS on. TLS takes effect only
+    /// with <see cref="CoordinatorSetup"/>'s certificate: create the ActorSystem from that.
+    /// </summary>
     public static Config Coordinator(CoordinatorOptions o)
     {
-        var seeds = string.Join(", ", o.Seeds.Select(s => Quote($"akka.tcp://{SystemName}@{s}")));
+        var seeds = string.Join(", ", o.Seeds.Select(s => Quote(MemberAddress(s))));
         var overrides = $$"""
+            akka.remote.dot-netty.tcp.enable-ssl = true
             akka.remote.dot-netty.tcp.hostname = {{Quote(o.Host)}}
             akka.remote.dot-netty.tcp.port = {{o.Port}}
             akka.cluster.seed-nodes = [{{seeds}}]
@@ -65,16 +88,17 @@ public static class NodeConfig
             overrides += $"\ngensyn.max-shard-failures = {failures}";
         if (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_CHALLENGE_SECONDS"), out var challenge) && challenge > 0)
             overrides += $"\ngensyn.challenge-timeout = {challenge}s";
-        var file = ConfigurationFactory.ParseString(o.ClusterHocon);
-        if (o.Seeds.Count > 0)
-        {
-            var paths = file.GetStringList("gensyn.multi-coordinator-trusted-selection-paths");
-            overrides += $"\nakka.remote.trusted-selection-paths = [{string.Join(", ", paths.Select(Quote))}]";
-        }
         return ConfigurationFactory.ParseString(overrides)
-            .WithFallback(file)
+            .WithFallback(ConfigurationFactory.ParseString(o.ClusterHocon))
             .WithFallback(ConfigurationFactory.ParseString(SerializationConfig.Hocon));
     }
+
+    /// <summary>
+    /// What a coordinator's ActorSystem is created from: <see cref="Coordinator"/>'s HOCON and the cluster certificate's
+    /// mutual-TLS setup (HOCON alone cannot refuse a stranger: see <see cref="ClusterCertificate"/>).
+    /// </summary>
+    public static ActorSystemSetup CoordinatorSetup(CoordinatorOptions o, ClusterCertificate certificate) =>
+        BootstrapSetup.Create().WithConfig(Coordinator(o)).And(certificate.SslSetup());
 
     /// <summary>A worker: a local actor system (no remoting, nothing listens), the project's serializers.</summary>
     public static Config Local(bool serializeMessages = false, string logLevel = "INFO") =>

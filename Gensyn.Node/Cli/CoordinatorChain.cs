@@ -102,7 +102,7 @@ internal sealed class CoordinatorChain : IDisposable
                 {
                     try
                     {
-                        var reply = await system.ActorSelection($"akka.tcp://{NodeConfig.SystemName}@{seed}{JobsGateway.ServicePath}")
+                        var reply = await system.ActorSelection(NodeConfig.MemberAddress(seed) + JobsGateway.ServicePath)
                             .Ask<IGensynMessage>(new GetChainInfo(), TimeSpan.FromSeconds(10));
                         if (reply is not ChainInfo info) continue;
                         var key = info.IsDevnet ? Devnet.SettlementKey : SettlementKey(choice);

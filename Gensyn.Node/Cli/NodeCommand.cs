@@ -47,16 +47,32 @@ public static class NodeCommand
         {
             Description = "Key file of the settlement authority (holds SETTLEMENT_ROLE on the escrow and staking contracts); default: $GENSYN_SETTLEMENT_KEY (hex)",
         };
+        var clusterCert = new Option<FileInfo?>("--cluster-cert")
+        {
+            Description = "The certificate this node presents to the other cluster members (PKCS#12 with its key, no password). " +
+                          "Joining a cluster: a copy of the first coordinator's DATA_DIR/tls/cluster.pfx. Default: DATA_DIR/tls/cluster.pfx, " +
+                          "created by a node that forms a new cluster",
+        };
+        var clusterCa = new Option<FileInfo?>("--cluster-ca")
+        {
+            Description = "Accept cluster members whose certificate chains to this CA (PEM or DER) instead of only the one cluster " +
+                          "certificate; each member then presents its own certificate, signed by the CA, with --cluster-cert",
+        };
         var command = new Command("node", "Run a coordinator (jobs, scheduling, journal, blob store and settlement; workers and the CLI connect to it) or a verifier node")
         {
-            port, clusterPort, host, seeds, db, config, role, chainRpc, contracts, settlementKey, tlsCert,
+            port, clusterPort, host, seeds, db, config, role, chainRpc, contracts, settlementKey, tlsCert, clusterCert, clusterCa,
         };
         command.SetAction((parse, cancel) =>
         {
             var edgePort = parse.GetValue(port) ?? (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_PORT"), out var p) ? p : 4053);
             var options = Options(parse.GetValue(clusterPort) ?? (int.TryParse(Environment.GetEnvironmentVariable("GENSYN_CLUSTER_PORT"), out var c) ? c : edgePort == 0 ? 0 : edgePort + 1),
                 parse.GetRequiredValue(host), parse.GetValue(seeds), parse.GetValue(db), parse.GetValue(config),
-                parse.GetRequiredValue(GlobalOptions.DataDir)) with { Role = parse.GetRequiredValue(role) };
+                parse.GetRequiredValue(GlobalOptions.DataDir)) with
+            {
+                Role = parse.GetRequiredValue(role),
+                ClusterCertificate = parse.GetValue(clusterCert)?.FullName,
+                ClusterCa = parse.GetValue(clusterCa)?.FullName,
+            };
             if (edgePort is < 0 or > 65535) throw new CliInputException($"--port: must be 0-65535, got {edgePort}");
             if (edgePort != 0 && edgePort == options.Port) throw new CliInputException($"--port and --cluster-port must differ, both are {edgePort}");
             if (edgePort != 0) EnsurePortFree(options.Host, edgePort, "--port");
@@ -104,7 +120,7 @@ public static class NodeCommand
         {
             await using var verifier = CoordinatorNode.Start(options);
             await verifier.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
-            Console.WriteLine($"verifier up at {verifier.Address}, joined {string.Join(", ", options.Seeds)} (data {options.DataDirectory}); Ctrl+C stops it");
+            Console.WriteLine($"verifier up at {verifier.Address}, joined {string.Join(", ", options.Seeds)} (data {options.DataDirectory}, cluster certificate {verifier.Certificate.File}); Ctrl+C stops it");
             await WaitForStop(cancel);
             return ExitCodes.Success;
         }
@@ -114,8 +130,9 @@ public static class NodeCommand
         chain.JoinClusterChain(node.System, options, chainChoice);
         await using var edge = await Gensyn.Edge.EdgeServer.StartAsync(node, edgeOptions, new Serilog.Extensions.Logging.SerilogLoggerProvider());
         Log.Information("Journal: {Journal}", options.Journal.Describe());
-        Console.WriteLine($"coordinator up at {options.Host}:{edge.Port} (edge certificate sha256 {edge.Fingerprint}; cluster port {node.Address}; data {options.DataDirectory}, " +
-                          $"journal {options.Journal.Describe()}, {chain.Describe()}); Ctrl+C stops it");
+        var joinWith = options.ClusterCa is null ? "others join with a copy of it as --cluster-cert" : $"members' certificates chain to {options.ClusterCa}";
+        Console.WriteLine($"coordinator up at {options.Host}:{edge.Port} (edge certificate sha256 {edge.Fingerprint}; cluster port {node.Address}, " +
+                          $"cluster certificate {node.Certificate.File}: {joinWith}; data {options.DataDirectory}, journal {options.Journal.Describe()}, {chain.Describe()}); Ctrl+C stops it");
         await WaitForStop(cancel);
         Console.WriteLine("coordinator stopping");
         return ExitCodes.Success;

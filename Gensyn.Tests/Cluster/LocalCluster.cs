@@ -63,12 +63,23 @@ public sealed class LocalCluster : IDisposable
 
     public string LogOf(string name) => File.Exists(LogPath(name)) ? File.ReadAllText(LogPath(name)) : "";
 
-    /// <summary>Starts a coordinator (bound to <paramref name="host"/>) and waits until it says it is up.</summary>
+    /// <summary>The first coordinator started here, which creates the cluster certificate the others are given.</summary>
+    private string? _firstCoordinator;
+
+    /// <summary>The cluster certificate (the first coordinator's DATA_DIR/tls/cluster.pfx) that joining nodes get as --cluster-cert.</summary>
+    public string ClusterCertificateFile => Path.Combine(DataDir(_firstCoordinator ?? "coordinator"), "tls", "cluster.pfx");
+
+    /// <summary>
+    /// Starts a coordinator (bound to <paramref name="host"/>) and waits until it says it is up; one that joins others (<paramref name="seeds"/>)
+    /// gets the cluster certificate.
+    /// </summary>
     public Process StartCoordinator(string name, int port, string? seeds = null, string? db = null, string host = "127.0.0.1")
     {
         var args = new List<string> { "node", "--port", $"{port}", "--cluster-port", $"{ClusterPortOf(port)}", "--data-dir", DataDir(name), "--log-level", "information" };
+        _firstCoordinator ??= name;
         if (host != "127.0.0.1") args.AddRange(["--host", host]);
         if (seeds is not null) args.AddRange(["--seed", ClusterSeeds(seeds)]);
+        if (seeds is not null && name != _firstCoordinator) args.AddRange(["--cluster-cert", ClusterCertificateFile]);
         if (db is not null) args.AddRange(["--db", db]);
         var logged = LogOf(name).Length;  // a restarted coordinator appends to the same log: wait for its own line
         var process = Spawn(name, args, CoordinatorEnvironment);
@@ -83,7 +94,8 @@ public sealed class LocalCluster : IDisposable
     /// <summary>Starts a verifier node (<c>node --role verifier</c>) that joins <paramref name="seeds"/>, and waits until it is up.</summary>
     public Process StartVerifier(string name, string seeds)
     {
-        var process = Spawn(name, ["node", "--role", "verifier", "--port", $"{FreePort()}", "--cluster-port", $"{FreePort()}", "--seed", ClusterSeeds(seeds), "--data-dir", DataDir(name), "--log-level", "information"],
+        var process = Spawn(name, ["node", "--role", "verifier", "--port", $"{FreePort()}", "--cluster-port", $"{FreePort()}", "--seed", ClusterSeeds(seeds),
+            "--cluster-cert", ClusterCertificateFile, "--data-dir", DataDir(name), "--log-level", "information"],
             CoordinatorEnvironment);
         WaitFor(() => LogOf(name).Contains("verifier up at"), TimeSpan.FromSeconds(60), $"verifier {name} to start", process);
         return process;
