@@ -17,10 +17,13 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     /// <summary>The scheduler singleton's proxy on every coordinator: worker sessions (Gensyn.Edge) register there.</summary>
     public const string ServicePath = "/user/workers";
 
-    /// <summary>A registered process not heard from for this long may be replaced by a new process with its id.</summary>
+    /// <summary>A registered process not heard from for this long may be replaced by a new process with its id and key.</summary>
     private static readonly TimeSpan SilentAfter = TimeSpan.FromSeconds(8);
 
     private readonly SchedulerState<IActorRef> _state = new();
+
+    /// <summary>Which key owns each worker id (the first that registered it).</summary>
+    private readonly WorkerIdOwners _owners = new();
 
     /// <summary>HOCON: the reference steps per second a job is priced at when no registered worker measured its own.</summary>
     public const string ReferenceThroughputSetting = "gensyn.market.reference-steps-per-second";
@@ -138,10 +141,17 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         }
         if (!SignedProfile(register)) return;
         if (!StakeAllows(register)) return;
+        if (_owners.Claim(register.WorkerId, register.Address) is { } owner)
+        {
+            // An id belongs to the first key that registered it: another key may not take it over, even once its owner is gone.
+            _log.Warning("Refused worker {0} from {1}: that id belongs to key {2}, not {3}", register.WorkerId, register.Worker.Path.Address, owner, register.Address);
+            register.Worker.Tell(new WorkerRefused(register.WorkerId, $"worker id {register.WorkerId} belongs to another key ({owner}); choose another --worker-id"));
+            return;
+        }
         var known = _state.Workers.Any(w => w.WorkerId == register.WorkerId && w.Ref.Equals(register.Worker));
         if (_state.Workers.FirstOrDefault(w => w.WorkerId == register.WorkerId && !w.Ref.Equals(register.Worker)) is { } holder)
         {
-            // One identity, one live process: while the old process still re-registers, the newcomer waits;
+            // One identity, one live process: while the old process still re-registers, the newcomer (with the same key: see _owners) waits;
             // once it has been silent for a while (dead, or restarted under a new address) the newcomer takes over.
             if (DateTime.UtcNow - holder.LastSeen < SilentAfter)
             {

@@ -1,0 +1,31 @@
+namespace Gensyn.Actors.Workers;
+
+/// <summary>
+/// Which provider key owns each worker id: the first key that registered it. Another key never gets that id (it could otherwise take
+/// over an honest worker's name, and its record, once that worker went offline); the owner's own key may come back from a new process.
+/// Bounded: past <paramref name="capacity"/> ids the oldest claim is forgotten.
+/// </summary>
+public sealed class WorkerIdOwners(int capacity = 100_000)
+{
+    private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
+    private readonly Queue<string> _order = new();
+
+    public int Count => _owners.Count;
+
+    /// <summary>
+    /// Claims <paramref name="workerId"/> for <paramref name="address"/> if nobody owns it yet; returns null when <paramref name="address"/>
+    /// may use the id (it owns it now), or the address of the key that does own it.
+    /// </summary>
+    public string? Claim(string workerId, string address)
+    {
+        if (_owners.TryGetValue(workerId, out var owner))
+            return string.Equals(owner, address, StringComparison.OrdinalIgnoreCase) ? null : owner;
+        _owners[workerId] = address;
+        _order.Enqueue(workerId);
+        while (_owners.Count > capacity && _order.TryDequeue(out var oldest)) _owners.Remove(oldest);
+        return null;
+    }
+
+    /// <summary>The key that owns <paramref name="workerId"/>, or null.</summary>
+    public string? OwnerOf(string workerId) => _owners.GetValueOrDefault(workerId);
+}
