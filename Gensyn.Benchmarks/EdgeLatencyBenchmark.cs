@@ -43,7 +43,7 @@ public static class EdgeLatencyBenchmark
     private static async Task RunAsync(string repositoryRoot)
     {
         var callers = Setting("GENSYN_BENCH_CALLERS", 100);
-        var perCaller = Setting("GENSYN_BENCH_REQUESTS", 50);
+        var perCaller = Setting("GENSYN_BENCH_REQUESTS", 20);
         var sequential = Setting("GENSYN_BENCH_SEQUENTIAL", 300);
         Console.WriteLine($"edge-latency: requests through the edge (gRPC over TLS, loopback), in-process coordinator (no chain) + edge, client in the same process " +
                           $"({Environment.ProcessorCount} cores; other builds and benchmarks may share the machine):");
