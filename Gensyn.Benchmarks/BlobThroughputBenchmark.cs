@@ -14,13 +14,16 @@ namespace Gensyn.Benchmarks;
 /// </summary>
 public static class BlobThroughputBenchmark
 {
-    public static void Run(int megabytes = 64, int repeats = 5)
+    /// <summary>The medians of one run, in MB/s (10^6 bytes per second).</summary>
+    public sealed record Figures(double FetchMBps, double CopyMBps);
+
+    public static Figures Run(int megabytes = 64, int repeats = 5)
     {
         var root = Path.Combine(Path.GetTempPath(), "gensyn-blob-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
         try
         {
-            Measure(root, megabytes, repeats);
+            return Measure(root, megabytes, repeats);
         }
         finally
         {
@@ -28,7 +31,7 @@ public static class BlobThroughputBenchmark
         }
     }
 
-    private static void Measure(string root, int megabytes, int repeats)
+    private static Figures Measure(string root, int megabytes, int repeats)
     {
         var bytes = new byte[megabytes * 1024 * 1024];
         new Random(7).NextBytes(bytes);
@@ -103,5 +106,6 @@ public static class BlobThroughputBenchmark
         Console.WriteLine($"     File.Copy of the blob file                          : {Rate(copies),8:F1} MB/s  ({ClusterBenchmarks.Median(copies) * 1000:F0} ms)");
         Console.WriteLine($"     ratio fetch/copy throughput                         : {Rate(fetches) / Rate(copies):F3}");
         Console.WriteLine($"     within a fetch: sender's BlobStore.Get (read + SHA-256) {ClusterBenchmarks.Median(gets) * 1000:F0} ms, receiver's SHA-256 {ClusterBenchmarks.Median(hashes) * 1000:F0} ms");
+        return new Figures(Rate(fetches), Rate(copies));
     }
 }

@@ -9,7 +9,7 @@ namespace Gensyn.Benchmarks;
 
 /// <summary>
 /// How fast a shard survives its worker's death, with real processes (a `gensyn node` coordinator and two
-/// `gensyn worker`s on loopback, default settings): a one-shard MNIST job keeps one worker busy and the other
+/// `gensyn worker`s on loopback, default settings, the workers connected through the coordinator's edge): a one-shard MNIST job keeps one worker busy and the other
 /// idle; the busy worker is killed (SIGKILL) mid-shard, the shard is followed (job status polled in-process
 /// every 50 ms) until it runs again on the other worker, then the killed worker is started again with the same
 /// id, so that there are always two. Repeated <c>GENSYN_BENCH_KILLS</c> (10) times.
@@ -105,9 +105,14 @@ public static partial class FailureBenchmarks
         Console.WriteLine($"  1. worker death -> its shard running again on the other worker: mlp [256], batch 128, {rounds} rounds x 1 shard x {innerSteps} steps, " +
                           $"checkpoint every 50 steps; {kills} SIGKILLs, each mid-shard (step >= 120), polled every {PollEvery.TotalMilliseconds:F0} ms");
 
+        // The coordinator runs its devnet, so the job goes in through `gensyn submit` (which deposits its budget in escrow first); the
+        // in-process client then polls through the edge, signing as the same wallet (the job's payer).
+        var spec = Path.Combine(cluster.Root, "bench-failures.yaml");
+        File.WriteAllText(spec, WorkerDeathYaml(rounds, innerSteps));
+        var submitted = cluster.Run("cli", ["submit", spec, "--json", "-c", cluster.Coordinator], TimeSpan.FromMinutes(2));
+        if (submitted.ExitCode != 0) throw new InvalidOperationException($"the job was not accepted: {submitted.Stderr}\n{submitted.Stdout}\n{cluster.Logs()}");
+        var jobId = submitted.Json.GetProperty("jobId").GetString()!;
         await using var client = CoordinatorClient.Connect(cluster.Coordinator, dataDirectory: cluster.DataDir("cli"));
-        var accepted = await client.Ask(new SubmitJob(WorkerDeathYaml(rounds, innerSteps), cluster.Root), TimeSpan.FromSeconds(60));
-        if (accepted is not JobAccepted { JobId: var jobId }) throw new InvalidOperationException($"the job was not accepted: {accepted}\n{cluster.Logs()}");
 
         var log = new List<JobLogEntry>();
         var samples = new List<Kill>();
@@ -203,15 +208,11 @@ public static partial class FailureBenchmarks
     {
         var hocon = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(root, "cluster.hocon")));
         string Get(string path, string akkaDefault) => hocon.HasPath(path) ? hocon.GetString(path) : $"{akkaDefault} (Akka default)";
-        Console.WriteLine("  governed by (cluster.hocon): remote DeathWatch akka.remote.watch-failure-detector: " +
-                          $"heartbeat-interval {Get("akka.remote.watch-failure-detector.heartbeat-interval", "1s")}, " +
-                          $"acceptable-heartbeat-pause {Get("akka.remote.watch-failure-detector.acceptable-heartbeat-pause", "10s")}, " +
-                          $"threshold {Get("akka.remote.watch-failure-detector.threshold", "10.0")}, " +
-                          $"min-std-deviation {Get("akka.remote.watch-failure-detector.min-std-deviation", "100ms")}, " +
-                          $"unreachable-nodes-reaper-interval {Get("akka.remote.watch-failure-detector.unreachable-nodes-reaper-interval", "1s")}");
+        Console.WriteLine("  governed by the edge: a worker holds one gRPC Session stream (TLS, HTTP/2) to the coordinator's edge; when it ends (a killed process's socket " +
+                          "is closed by the kernel at once; a vanished host is noticed by HTTP/2 keepalive pings, every 1 s with a 2 s timeout, both ends) the edge stops " +
+                          "the worker's WorkerSession actor, and the shard and the registry, which watch it locally, release the shard");
         Console.WriteLine($"               a worker alive but silent: gensyn.shard-stall-timeout {Get("gensyn.shard-stall-timeout", "60s")} " +
-                          "(GENSYN_SHARD_STALL_SECONDS overrides it); a killed process is noticed by DeathWatch long before that");
-        Console.WriteLine("               phi accrual: a dead worker is declared ~ pause + mean interval + ~6.4 x std-dev (~4.6 s) after its last heartbeat, checked every reaper interval");
+                          "(GENSYN_SHARD_STALL_SECONDS overrides it); a killed process is noticed long before that");
     }
 
     /// <summary>Waits for the shard to be running mid-shard on a worker, past its resume point, far enough from its end.</summary>

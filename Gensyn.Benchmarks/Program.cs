@@ -1,9 +1,12 @@
 using Gensyn.Benchmarks;
 
-// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|verification-overhead|dispute|settlement|scheduler|quote|all]   (data directory: $GENSYN_DATA_DIR)
+// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|verification-overhead|dispute|settlement|scheduler|quote|edge|edge-blobs|edge-latency|all]
+//        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `verification-overhead` (verifier CPU / training CPU at several k)
 //                  + `dispute` (replicated mode: bisection + one refereed step vs a full replay).
 // `failures` = `failures-workers` (worker death, real processes) + `failures-recovery` (a long job's recovery, in-process).
+// `edge` = `edge-blobs` (blob throughput through the edge, 64 MiB and 1 GiB, memory sampled) + `edge-latency` (request latency, 100 callers);
+//          both in-process (a coordinator without a chain + its edge), no executable needed.
 // `cluster`, `failures` and `quote` run the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
 var which = args.Length > 0 ? args[0] : "all";
 var root = FindRepositoryRoot();
@@ -39,6 +42,8 @@ if (which is "verification" or "dispute" or "all")
     DisputeBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"));
 if (which is "settlement") SettlementBenchmark.Run(); // needs anvil (contracts-sol/build.sh): gas per job + SettlementActor round latency
 if (which is "scheduler" or "all") SchedulerBenchmark.Run();
+if (which is "edge" or "edge-blobs" or "all") EdgeBlobBenchmark.Run(root);
+if (which is "edge" or "edge-latency" or "all") EdgeLatencyBenchmark.Run(root);
 if (which is "quote") QuoteBenchmark.Run(root, dataDir); // real processes on a devnet: quoted vs actual cost and duration of the mnist-mlp example
 return 0;
 
