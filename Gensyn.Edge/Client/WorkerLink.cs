@@ -128,7 +128,7 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
                 await call.RequestStream.WriteAsync(new V1.BlobChunk { Data = ByteString.CopyFrom(bytes, (int)at, (int)Math.Min(Blobs.BlobStreams.ChunkBytes, bytes.Length - at)) }, cancel);
             await call.RequestStream.CompleteAsync();
         }
-        catch (RpcException) when (call.ResponseAsync.IsCompleted)
+        catch (RpcException) when (!cancel.IsCancellationRequested)
         {
             // The edge answered before taking every chunk (it had the blob after all, or refused it): its answer says which.
         }

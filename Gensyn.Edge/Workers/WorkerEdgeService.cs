@@ -182,21 +182,26 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"{BlobSizeHeader} must be the blob's size in bytes"));
         var offset = long.TryParse(context.RequestHeaders.GetValue(BlobOffsetHeader), out var o) ? o : 0;
         await BlobStreams.ReceiveAsync(edge.Store, hash, size, offset, requestStream, context.CancellationToken);
-        foreach (var destination in grant.Destinations.Where(d => !d.Path.Address.HasLocalScope))
-        {
-            // The job's blob store is on another coordinator: hand the blob on through the cluster.
-            await BlobTransfer.Upload(destination, hash, edge.Store.Get(hash), edge.System.Materializer(), TimeSpan.FromMinutes(2), context.CancellationToken);
-        }
+        await HandOn(grant, hash, context.CancellationToken);
         return new V1.UploadBlobReply { Hash = WorkerWire.Bytes(hash) };
     }
 
-    public override Task<V1.BlobStatusReply> BlobStatus(V1.BlobStatusRequest request, ServerCallContext context)
+    /// <summary>Where the job's blob store is on another coordinator, hands the blob on to it through the cluster.</summary>
+    private async Task HandOn(SessionGrant grant, Sha256Digest hash, CancellationToken cancel)
     {
-        Grant(context);
+        foreach (var destination in grant.Destinations.Where(d => !d.Path.Address.HasLocalScope))
+            await BlobTransfer.Upload(destination, hash, edge.Store.Get(hash), edge.System.Materializer(), TimeSpan.FromMinutes(2), cancel);
+    }
+
+    public override async Task<V1.BlobStatusReply> BlobStatus(V1.BlobStatusRequest request, ServerCallContext context)
+    {
+        var grant = Grant(context);
+        if (!grant.MayUpload) throw new RpcException(new Status(StatusCode.PermissionDenied, $"worker {grant.WorkerId} holds no assignment to upload for"));
         var hash = Hash(request.Hash);
-        return Task.FromResult(edge.Store.Contains(hash)
-            ? new V1.BlobStatusReply { Complete = true, Received = new FileInfo(edge.Store.PathOf(hash)).Length }
-            : new V1.BlobStatusReply { Received = BlobStreams.Received(edge.Store, hash) });
+        if (!edge.Store.Contains(hash)) return new V1.BlobStatusReply { Received = BlobStreams.Received(edge.Store, hash) };
+        // Complete means complete where the job needs it: a blob this edge already holds goes on to the job's coordinator too.
+        await HandOn(grant, hash, context.CancellationToken);
+        return new V1.BlobStatusReply { Complete = true, Received = new FileInfo(edge.Store.PathOf(hash)).Length };
     }
 
     private static Sha256Digest Hash(Google.Protobuf.ByteString bytes)
