@@ -116,7 +116,6 @@ public sealed partial class JobsGateway : ReceiveActor
             else jobRegion.Forward(command);
         }
         Receive<ListWorkers>(list => registry.Forward(list));
-        Receive<GetNetworkMinimums>(_ => Sender.Tell(Market.NetworkRules.Minimums(Context.System.Settings.Config)));
         ReceiveAsync<GetMarket>(async get =>
         {
             var replyTo = Sender;

@@ -24,7 +24,7 @@ public sealed record RegisterWorker(
     double BandwidthMbps = 0,
     string? Signature = null) : IGensynMessage;
 
-/// <summary>Ask any coordinator (/user/jobs) for the network's minimums for GPU jobs.</summary>
+/// <summary>The CLI's request for the network's minimums for GPU jobs (answered from the edge's GetNetwork).</summary>
 public sealed record GetNetworkMinimums : IGensynMessage;
 
 /// <summary>What a worker needs to take GPU jobs on this network (a job may ask for more); CPU jobs have no minimums.</summary>

@@ -31,13 +31,6 @@ public static class BlobStreams
             await output.WriteAsync(new V1.BlobChunk { Data = ByteString.CopyFrom(buffer, 0, read) }, cancel);
     }
 
-    /// <summary>Sends bytes held in memory (small blobs, probes).</summary>
-    public static async Task SendBytesAsync(ReadOnlyMemory<byte> bytes, IAsyncStreamWriter<V1.BlobChunk> output, CancellationToken cancel)
-    {
-        for (var at = 0; at < bytes.Length; at += ChunkBytes)
-            await output.WriteAsync(new V1.BlobChunk { Data = ByteString.CopyFrom(bytes.Span.Slice(at, Math.Min(ChunkBytes, bytes.Length - at))) }, cancel);
-    }
-
     public static string PartialPath(BlobStore store, Sha256Digest hash) => Path.Combine(store.Directory, "partial", hash + ".part");
 
     /// <summary>Bytes of an interrupted upload of <paramref name="hash"/> already held (0 when none).</summary>

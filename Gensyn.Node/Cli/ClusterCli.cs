@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Node.Cli;
@@ -29,13 +28,8 @@ public static class ClusterCli
         CoordinatorClient.Connect(parse.GetRequiredValue(coordinator), parse.GetValue(key)?.FullName,
             parse.GetRequiredValue(GlobalOptions.DataDir));
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+    /// <summary>The edge's view JSON (<see cref="Gensyn.Edge.Wire.EdgeJson"/>), indented for people.</summary>
+    public static readonly JsonSerializerOptions Json = new(Gensyn.Edge.Wire.EdgeJson.Options) { WriteIndented = true };
 
     /// <summary>"host:port" entries, checked.</summary>
     public static IReadOnlyList<string> ParseEndpoints(string text, string option)

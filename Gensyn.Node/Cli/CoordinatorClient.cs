@@ -26,8 +26,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
         double.TryParse(Environment.GetEnvironmentVariable("GENSYN_TIMEOUT_SECONDS"), out var s) && s > 0 ? s : 10);
 
     /// <summary>The data directory of the running command (known coordinators, the default wallet); set once the command line is parsed.</summary>
-    public static string DefaultDataDirectory { get; set; } = Environment.GetEnvironmentVariable("GENSYN_DATA_DIR")
-        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".gensyn");
+    public static string DefaultDataDirectory { get; set; } = GlobalOptions.DefaultDataDirectory;
 
     private readonly IReadOnlyList<string> _coordinators;
     private readonly string _dataDirectory;

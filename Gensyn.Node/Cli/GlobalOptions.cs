@@ -14,11 +14,14 @@ public static class GlobalOptions
         Recursive = true,
     };
 
+    /// <summary>$GENSYN_DATA_DIR, else ~/.gensyn.</summary>
+    public static string DefaultDataDirectory => Environment.GetEnvironmentVariable("GENSYN_DATA_DIR")
+        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".gensyn");
+
     public static readonly Option<string> DataDir = new("--data-dir")
     {
         Description = "Where datasets, checkpoints and models live (default: $GENSYN_DATA_DIR, else ~/.gensyn)",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("GENSYN_DATA_DIR")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".gensyn"),
+        DefaultValueFactory = _ => DefaultDataDirectory,
         Recursive = true,
     };
 
