@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Gensyn.Edge.Requesters;
 using Gensyn.Edge.Tls;
+using Gensyn.Edge.Wire;
 using Gensyn.Edge.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -63,6 +64,7 @@ public sealed class EdgeServer : IAsyncDisposable
             grpc.MaxSendMessageSize = 4 << 20;
             grpc.EnableDetailedErrors = false;
         });
+        builder.Services.AddStrictEdgeServices();
         var app = builder.Build();
         app.MapGrpcService<WorkerEdgeService>();
         app.MapGrpcService<RequesterEdgeService>();
