@@ -141,6 +141,9 @@ public sealed class BlobStore
 
     public bool IsPinned(Sha256Digest hash) => _pins.Values.Any(p => p.Contains(hash));
 
+    /// <summary>The blobs <paramref name="owner"/> pins (none when it pins nothing).</summary>
+    public IReadOnlySet<Sha256Digest> PinnedBy(string owner) => _pins.TryGetValue(owner, out var pinned) ? pinned : new HashSet<Sha256Digest>();
+
     /// <summary>
     /// Deletes every blob that no owner pins and that was last used before <paramref name="retention"/> ago, and every partial upload
     /// untouched for <paramref name="partialIdle"/>; returns the blobs deleted. A journal that names a collected blob keeps its hash.
