@@ -5,8 +5,9 @@ namespace Gensyn.Actors.Blobs;
 
 /// <summary>
 /// Collects a node's blob store every <see cref="BlobSettings.SweepInterval"/>: blobs no running job pins and unused for the retention
-/// period, and partial uploads idle past their timeout (<see cref="BlobStore.Collect"/>). The first sweep waits one interval, so that the
-/// jobs a restarted coordinator recovers have pinned their blobs first.
+/// period, and partial uploads idle past their timeout (<see cref="BlobStore.Collect"/>). The first sweep waits
+/// <see cref="BlobSettings.FirstSweepAfter"/> (and at least one interval), so that the jobs a restarted coordinator recovers have pinned
+/// their blobs first.
 /// </summary>
 public sealed class BlobSweeper : ReceiveActor, IWithTimers
 {
@@ -41,5 +42,6 @@ public sealed class BlobSweeper : ReceiveActor, IWithTimers
         });
     }
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("sweep", Sweep.Instance, _settings.SweepInterval);
+    protected override void PreStart() => Timers.StartPeriodicTimer("sweep", Sweep.Instance,
+        _settings.FirstSweepAfter > _settings.SweepInterval ? _settings.FirstSweepAfter : _settings.SweepInterval, _settings.SweepInterval);
 }

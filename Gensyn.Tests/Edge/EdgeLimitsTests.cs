@@ -21,7 +21,7 @@ public class EdgeLimitsTests
         Assert.Equal(100_000, limits.NoncesPerKey);
         Assert.Equal(50, limits.ListJobsPageSize);
 
-        Assert.Equal(new BlobSettings(TimeSpan.FromDays(7), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1)), BlobSettings.From(Shipped()));
+        Assert.Equal(new BlobSettings(TimeSpan.FromDays(7), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5)), BlobSettings.From(Shipped()));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class LimitedEdgeFixture : EdgeFixture
           max-upload = {{MaxUploadBytes}}
           nonces-per-key = {{NoncesPerKey}}
         }
-        gensyn.blobs { retention = {{Retention.TotalSeconds}}s, partial-idle-timeout = 3s, sweep-interval = 250ms }
+        gensyn.blobs { retention = {{Retention.TotalSeconds}}s, partial-idle-timeout = 3s, sweep-interval = 250ms, first-sweep-after = 0s }
         """;
 }
 
