@@ -3,6 +3,8 @@ using Akka.Actor;
 using Gensyn.Actors.Blobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Edge.Auth;
+using Gensyn.Edge.Blobs;
+using Gensyn.Edge.Limits;
 using Gensyn.Edge.Workers;
 
 namespace Gensyn.Edge;
@@ -17,15 +19,25 @@ public sealed class EdgeContext
 
     private int? _chainId;
 
-    public EdgeContext(ActorSystem system, IActorRef gateway, IActorRef registry, BlobStore store, string fingerprint)
+    public EdgeContext(ActorSystem system, IActorRef gateway, IActorRef registry, BlobStore store, string fingerprint, EdgeLimits? limits = null)
     {
+        limits ??= EdgeLimits.From(system.Settings.Config);
         System = system;
         Gateway = gateway;
         Registry = registry;
         Store = store;
         Fingerprint = fingerprint;
-        Verifier = new RequestVerifier(fingerprint, () => _chainId);
+        Verifier = new RequestVerifier(fingerprint, () => _chainId, limits.NoncesPerKey);
+        Limiter = new EdgeLimiter(limits);
+        Uploads = new UploadQuota(store, limits.BlobQuotaBytes);
+        Blobs = BlobSettings.From(system.Settings.Config);
     }
+
+    public BlobSettings Blobs { get; }
+
+    public EdgeLimits Limits => Limiter.Limits;
+    public EdgeLimiter Limiter { get; }
+    public UploadQuota Uploads { get; }
 
     public ActorSystem System { get; }
     public IActorRef Gateway { get; }

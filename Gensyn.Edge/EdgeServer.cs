@@ -79,5 +79,6 @@ public sealed class EdgeServer : IAsyncDisposable
     {
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5))) await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
+        await Context.Limiter.DisposeAsync();
     }
 }

@@ -42,6 +42,11 @@ catch (Exception e) when (Unwrap(e) is DatasetException or CheckpointException o
     Console.Error.WriteLine($"error: {Unwrap(e).Message}");
     return ExitCodes.InvalidInput;
 }
+catch (Exception e) when (Unwrap(e) is CoordinatorRateLimitedException limited)
+{
+    Console.Error.WriteLine($"error: {limited.Message}");
+    return ExitCodes.RateLimited;
+}
 catch (Exception e) when (Unwrap(e) is CoordinatorUnavailableException or BlobException)
 {
     Console.Error.WriteLine($"error: {Unwrap(e).Message}");

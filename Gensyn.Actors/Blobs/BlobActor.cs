@@ -6,8 +6,8 @@ using Gensyn.Contracts.Messages;
 namespace Gensyn.Actors.Blobs;
 
 /// <summary>
-/// Serves a node's <see cref="BlobStore"/> over StreamRefs: answers <see cref="FetchBlob"/> with an offer,
-/// and pulls, checks and stores blobs offered to it (worker uploads).
+/// Serves a node's <see cref="BlobStore"/> over StreamRefs: answers <see cref="FetchBlob"/> with an offer streamed from the blob's file,
+/// and pulls, hashes and stores blobs offered to it (worker uploads) straight to disk.
 /// </summary>
 public sealed class BlobActor : ReceiveActor
 {
@@ -20,18 +20,16 @@ public sealed class BlobActor : ReceiveActor
 
         Receive<FetchBlob>(fetch =>
         {
-            byte[] bytes;
-            try
+            if (!store.Contains(fetch.Hash))
             {
-                bytes = store.Get(fetch.Hash);
-            }
-            catch (BlobException e)
-            {
-                log.Warning("Blob request from {0}: {1}", Sender.Path.Address, e.Message);
+                log.Warning("Blob request from {0}: blob {1} is not here", Sender.Path.Address, fetch.Hash);
                 Sender.Tell(new BlobMissing(fetch.Hash));
                 return;
             }
-            BlobTransfer.Offer(fetch.Hash, bytes, materializer).PipeTo(Sender);
+            // Streamed from its file: the receiver checks the hash, and refuses a corrupt copy.
+            var replyTo = Sender;
+            BlobTransfer.Offer(store, fetch.Hash, materializer).ContinueWith(offer =>
+                offer.IsCompletedSuccessfully ? offer.Result : (IGensynMessage)new BlobMissing(fetch.Hash)).PipeTo(replyTo);
         });
 
         Receive<BlobOffer>(offer =>
@@ -39,16 +37,13 @@ public sealed class BlobActor : ReceiveActor
             var replyTo = Sender;
             if (store.Contains(offer.Hash))
             {
+                store.Touch(offer.Hash);
                 replyTo.Tell(new BlobStored(offer.Hash));
                 return;
             }
-            BlobTransfer.Receive(offer, materializer).ContinueWith(received =>
+            BlobTransfer.ReceiveInto(offer, store, materializer).ContinueWith(received =>
             {
-                if (received.IsCompletedSuccessfully)
-                {
-                    store.Put(offer.Hash, received.Result);
-                    return (IGensynMessage)new BlobStored(offer.Hash);
-                }
+                if (received.IsCompletedSuccessfully) return (IGensynMessage)new BlobStored(offer.Hash);
                 var reason = received.Exception?.GetBaseException().Message ?? "the transfer was cancelled";
                 log.Warning("Refused blob {0} from {1}: {2}", offer.Hash, replyTo.Path.Address, reason);
                 return new BlobRefused(offer.Hash, reason);

@@ -85,6 +85,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
     {
         thread.WarmUp();
         var store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
+        system.ActorOf(BlobSweeper.Props(store, BlobSettings.From(system.Settings.Config)), BlobSweeper.Name);
         var pool = system.ActorOf(VerifierActor.Props(store, options.DataDirectory)
             .WithRouter(new RoundRobinPool(Math.Max(1, system.Settings.Config.GetInt(VerifiersSetting, 1)))), VerifierActor.PoolName);
         if (options.Role == VerifierRole)

@@ -68,6 +68,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ =>
         {
             if (!_state.Exists) return;
+            PinBlobs();
             _log.Info("Job {0} recovered at {1}, round {2}", _state.JobId, _state.Phase, _state.Round);
             Advance();
             Settle();
@@ -144,10 +145,27 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     private void Record<TEvent>(TEvent e, Action<TEvent>? then = null) where TEvent : IJobEvent => Persist(e, persisted =>
     {
         _state.Apply(persisted);
+        PinBlobs();
         if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state.ToSnapshot());
         if (persisted is RoundCompleted or JobCompleted or JobFailed or JobCancelled or ShardVerified { Outcome: VerdictOutcome.Fraud }) Settle();
         then?.Invoke(persisted);
     });
+
+    /// <summary>
+    /// While the job runs, the blob store keeps every blob its state references (round states, shard ends, checkpoints); once it ends they
+    /// are let go, and its result ages out of the store after the retention period like any other blob.
+    /// </summary>
+    private void PinBlobs()
+    {
+        if (_state.IsTerminal) _services.Store.Unpin(_state.JobId);
+        else _services.Store.Pin(_state.JobId, _state.ReferencedBlobs());
+    }
+
+    protected override void PostStop()
+    {
+        if (_state.Exists) _services.Store.Unpin(_state.JobId);
+        base.PostStop();
+    }
 
     /// <summary>Answers for an id that was never submitted, and lets the entity go.</summary>
     private bool Known()
@@ -216,17 +234,16 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             Sender.Tell(new RequestFailed($"job {_state.JobId} is {where}; `gensyn watch {_state.JobId}` waits for it", InvalidInput: true));
             return;
         }
-        byte[] bytes;
-        try
+        if (!_services.Store.Contains(result.Model))
         {
-            bytes = _services.Store.Get(result.Model);
-        }
-        catch (BlobException e)
-        {
-            Sender.Tell(new RequestFailed($"job {_state.JobId}'s model is unavailable: {e.Message}", InvalidInput: false));
+            Sender.Tell(new RequestFailed($"job {_state.JobId}'s model is no longer held (it was collected after the blob retention period); its hash was {result.Model}", InvalidInput: false));
             return;
         }
-        BlobTransfer.Offer(result.Model, bytes, Context.Materializer()).PipeTo(Sender);
+        var replyTo = Sender;
+        var jobId = _state.JobId;
+        BlobTransfer.Offer(_services.Store, result.Model, Context.Materializer()).ContinueWith(offer => offer.IsCompletedSuccessfully
+            ? offer.Result
+            : (IGensynMessage)new RequestFailed($"job {jobId}'s model is unavailable: {offer.Exception?.GetBaseException().Message}", InvalidInput: false)).PipeTo(replyTo);
     }
 
     private void OnAssignRequested(ShardActor.AssignRequested request)

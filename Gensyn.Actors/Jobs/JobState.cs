@@ -97,6 +97,22 @@ public sealed class JobState
     public double TrainSeconds { get; private set; }
     public double VerifySeconds { get; private set; }
 
+    /// <summary>Every blob the job needs to go on from here: the round's states, the shards' ends and checkpoints, the last round's, the result.</summary>
+    public IReadOnlySet<Sha256Digest> ReferencedBlobs()
+    {
+        var blobs = new HashSet<Sha256Digest>(ShardStarts);
+        if (RoundGlobal is { } global) blobs.Add(global);
+        if (LastGlobal is { } last) blobs.Add(last);
+        if (LastShardEnds is { } ends) blobs.UnionWith(ends);
+        foreach (var shard in Shards)
+        {
+            if (shard.EndState is { } end) blobs.Add(end);
+            if (shard.Checkpoint is { } checkpoint) blobs.Add(checkpoint);
+        }
+        if (Result is { } result) blobs.Add(result.Model);
+        return blobs;
+    }
+
     /// <summary>The Gradient Match Rate of the open round: accepted / judged results (1 before any verdict).</summary>
     public double RoundMatchRate => Rate(RoundAccepted, RoundRejected);
 

@@ -131,12 +131,13 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new RequestFailed($"the scheduler did not answer ({e.GetBaseException().Message}); try again", InvalidInput: false));
             }
         });
-        ReceiveAsync<ListJobs>(async _ =>
+        ReceiveAsync<ListJobs>(async list =>
         {
             var replyTo = Sender;
             var ids = await catalog.Ask<JobIdList>(new ListJobIds(), AskTimeout);
-            var views = await Task.WhenAll(ids.JobIds.Select(id => jobRegion.Ask<IGensynMessage>(new GetJobStatus(id), AskTimeout)));
-            replyTo.Tell(new JobList(views.OfType<JobView>().ToList()));
+            var (page, next) = JobPages.Page(ids.JobIds, list.After, list.PageSize);
+            var views = await Task.WhenAll(page.Select(id => jobRegion.Ask<IGensynMessage>(new GetJobStatus(id), AskTimeout)));
+            replyTo.Tell(new JobList(views.OfType<JobView>().Where(v => JobPages.Owns(v, list.Owner)).ToList(), next));
         });
     }
 

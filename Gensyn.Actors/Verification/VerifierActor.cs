@@ -160,6 +160,6 @@ public sealed class VerifierActor : ReceiveActor
     private async Task Fetch(IEnumerable<Sha256Digest> needed, IActorRef blobs, IMaterializer materializer)
     {
         foreach (var hash in needed.Distinct().Where(h => !_store.Contains(h)))
-            _store.Put(hash, await BlobTransfer.Fetch(blobs, hash, materializer, FetchTimeout));
+            await BlobTransfer.FetchInto(blobs, hash, _store, materializer, FetchTimeout);
     }
 }

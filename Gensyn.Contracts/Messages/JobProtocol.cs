@@ -33,9 +33,14 @@ public sealed record QuoteJob(string SpecYaml, string BaseDirectory) : IGensynMe
 
 public sealed record GetJobStatus(string JobId) : IJobCommand;
 
-public sealed record ListJobs : IGensynMessage;
+/// <summary>
+/// One page of the jobs: those of <paramref name="Owner"/> (all when null) among the next <paramref name="PageSize"/> job ids after
+/// <paramref name="After"/> (a page token, in id order): a page wakes at most that many jobs, and its reply stays small.
+/// </summary>
+public sealed record ListJobs(string? Owner = null, string? After = null, int PageSize = int.MaxValue) : IGensynMessage;
 
-public sealed record JobList(IReadOnlyList<JobView> Jobs) : IGensynMessage;
+/// <summary>A page of jobs; <paramref name="NextPageToken"/> (null on the last page) asks for the next one.</summary>
+public sealed record JobList(IReadOnlyList<JobView> Jobs, string? NextPageToken = null) : IGensynMessage;
 
 public sealed record CancelJob(string JobId, string Reason) : IJobCommand;
 

@@ -45,15 +45,25 @@ public static class RequestAuth
 
 /// <summary>
 /// The edge's check of signed calls: the signature recovers to the address the call names, the time is within
-/// <see cref="RequestAuth.Skew"/>, and the nonce was never seen in that window (a replayed request is refused).
+/// <see cref="RequestAuth.Skew"/>, and the nonce was never seen in that window (a replayed request is refused). Nonces are remembered
+/// per signing key, at most <paramref name="noncesPerKey"/> each: a key that floods signed calls fills only its own window and is
+/// refused, and never pushes another key's nonces out (nothing is ever evicted early, so no replay window opens).
 /// </summary>
-public sealed class RequestVerifier(string fingerprint, Func<int?> chainId)
+public sealed class RequestVerifier(string fingerprint, Func<int?> chainId, int noncesPerKey = 100_000)
 {
-    private readonly ConcurrentDictionary<string, long> _seen = new();
+    private readonly ConcurrentDictionary<string, Dictionary<string, long>> _seen = new(StringComparer.OrdinalIgnoreCase);
+    private long _remembered;
     private long _lastSweep = Environment.TickCount64;
 
-    /// <summary>At most this many nonces are remembered; past it new signed calls are refused until old ones expire.</summary>
+    /// <summary>At most this many nonces are remembered in all; past it new signed calls are refused until old ones expire.</summary>
     public const int MaxRemembered = 1_000_000;
+
+    /// <summary>Nonces remembered for <paramref name="address"/> (what the replay check holds for that key).</summary>
+    public int Remembered(string address)
+    {
+        if (!_seen.TryGetValue(address, out var nonces)) return 0;
+        lock (nonces) return nonces.Count;
+    }
 
     /// <summary>The checksummed address that signed this call, or an <see cref="RpcException"/> (Unauthenticated) that says why not.</summary>
     public string Authenticate(ServerCallContext context, IMessage request)
@@ -74,23 +84,58 @@ public sealed class RequestVerifier(string fingerprint, Func<int?> chainId)
         var check = ClaimSigner.Check(claim, signature, address);
         if (!check.Valid) throw Refuse($"the request's signature does not verify ({check.Reason})");
         Sweep();
-        if (_seen.Count >= MaxRemembered) throw new RpcException(new Status(StatusCode.ResourceExhausted, "too many signed requests; try again in a few minutes"));
-        if (!_seen.TryAdd(nonce.ToLowerInvariant(), Environment.TickCount64))
-            throw Refuse("this request was already received once (a replay); each request needs a fresh nonce");
+        Remember(check.Signer!, nonce.ToLowerInvariant());
         return check.Signer!;
     }
 
+    /// <summary>Records a verified call's nonce under its signer, refusing a replay, a full window for that key, or a full cache.</summary>
+    private void Remember(string signer, string nonce)
+    {
+        while (true)
+        {
+            var nonces = _seen.GetOrAdd(signer, _ => []);
+            lock (nonces)
+            {
+                // The sweep may have just dropped this (empty) window: then take the one now in place.
+                if (!_seen.TryGetValue(signer, out var current) || !ReferenceEquals(current, nonces)) continue;
+                Add(signer, nonce, nonces);
+                return;
+            }
+        }
+    }
+
+    private void Add(string signer, string nonce, Dictionary<string, long> nonces)
+    {
+        if (nonces.ContainsKey(nonce)) throw Refuse("this request was already received once (a replay); each request needs a fresh nonce");
+        if (nonces.Count >= noncesPerKey)
+            throw Limits.EdgeLimiter.Exhausted(
+                $"{signer} sent {noncesPerKey:N0} signed requests within {2 * RequestAuth.Skew.TotalMinutes:0} minutes; retry in a minute", TimeSpan.FromMinutes(1));
+        if (Interlocked.Read(ref _remembered) >= MaxRemembered)
+            throw Limits.EdgeLimiter.Exhausted("too many signed requests; try again in a few minutes", TimeSpan.FromMinutes(1));
+        nonces[nonce] = Environment.TickCount64;
+        Interlocked.Increment(ref _remembered);
+    }
 
     private static RpcException Refuse(string why) => new(new Status(StatusCode.Unauthenticated, why));
 
-    /// <summary>Forgets nonces older than twice the skew (a request that old is refused by its time anyway).</summary>
+    /// <summary>Forgets nonces older than twice the skew (a request that old is refused by its time anyway), and keys with none left.</summary>
     private void Sweep()
     {
         var now = Environment.TickCount64;
         if (now - Interlocked.Read(ref _lastSweep) < 10_000) return;
         Interlocked.Exchange(ref _lastSweep, now);
         var horizon = now - (long)(2 * RequestAuth.Skew.TotalMilliseconds);
-        foreach (var (nonce, at) in _seen)
-            if (at < horizon) _seen.TryRemove(nonce, out _);
+        foreach (var (signer, nonces) in _seen)
+        {
+            lock (nonces)
+            {
+                foreach (var (nonce, at) in nonces.Where(n => n.Value < horizon).ToList())
+                {
+                    nonces.Remove(nonce);
+                    Interlocked.Decrement(ref _remembered);
+                }
+                if (nonces.Count == 0) _seen.TryRemove(new KeyValuePair<string, Dictionary<string, long>>(signer, nonces));
+            }
+        }
     }
 }

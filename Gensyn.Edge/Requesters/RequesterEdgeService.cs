@@ -3,6 +3,7 @@ using Akka.Streams;
 using Gensyn.Actors.Blobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Edge.Blobs;
+using Gensyn.Edge.Limits;
 using Gensyn.Edge.Wire;
 using Gensyn.Edge.Workers;
 using Grpc.Core;
@@ -23,15 +24,21 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
     public const string BlobHashHeader = "gensyn-blob-hash";
     public const string BlobSizeHeader = "gensyn-blob-size";
 
-    public override Task<V1.NetworkInfo> GetNetwork(V1.GetNetworkRequest request, ServerCallContext context) =>
-        WorkerEdgeService.Network(edge, context.CancellationToken);
+    public override Task<V1.NetworkInfo> GetNetwork(V1.GetNetworkRequest request, ServerCallContext context)
+    {
+        edge.Limiter.AdmitPublic(context);
+        return WorkerEdgeService.Network(edge, context.CancellationToken);
+    }
 
-    public override async Task<V1.JsonReply> Quote(V1.SpecRequest request, ServerCallContext context) =>
-        await Ask(new QuoteJob(request.SpecYaml, request.BaseDirectory), context) switch
+    public override async Task<V1.JsonReply> Quote(V1.SpecRequest request, ServerCallContext context)
+    {
+        edge.Limiter.AdmitPublic(context);
+        return await Ask(new QuoteJob(request.SpecYaml, request.BaseDirectory), context) switch
         {
             JobPrice price => new V1.JsonReply { Json = EdgeJson.Write(price) },
             var other => throw Failure(other),
         };
+    }
 
     public override async Task<V1.SubmitReply> Submit(V1.SubmitRequest request, ServerCallContext context)
     {
@@ -51,14 +58,18 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
     public override async Task<V1.JsonReply> ListJobs(V1.ListJobsRequest request, ServerCallContext context)
     {
         var caller = await Caller(request, context);
-        if (await Ask(new ListJobs(), context, TimeSpan.FromSeconds(30)) is not JobList list) throw new RpcException(new Status(StatusCode.Unavailable, "the job catalog did not answer; try again"));
-        return new V1.JsonReply { Json = EdgeJson.Write(new JobList(list.Jobs.Where(j => Owns(j, caller)).ToList())) };
+        var size = request.PageSize is > 0 ? Math.Min(request.PageSize, edge.Limits.ListJobsPageSize) : edge.Limits.ListJobsPageSize;
+        var page = new ListJobs(caller, string.IsNullOrEmpty(request.PageToken) ? null : request.PageToken, size);
+        if (await Ask(page, context, TimeSpan.FromSeconds(30)) is not JobList list) throw new RpcException(new Status(StatusCode.Unavailable, "the job catalog did not answer; try again"));
+        return new V1.JsonReply { Json = EdgeJson.Write(new JobList(list.Jobs.Where(j => Owns(j, caller)).ToList(), list.NextPageToken)) };
     }
 
     public override async Task<V1.StatusReply> GetStatus(V1.JobRequest request, ServerCallContext context)
     {
         // Unsigned calls see the public summary; a signed one by the owner sees everything.
-        var caller = context.RequestHeaders.GetValue(Auth.RequestAuth.SignatureHeader) is null ? null : await Caller(request, context);
+        string? caller = null;
+        if (context.RequestHeaders.GetValue(Auth.RequestAuth.SignatureHeader) is null) edge.Limiter.AdmitPublic(context);
+        else caller = await Caller(request, context);
         var view = await View(request.JobId, context);
         return Owns(view, caller)
             ? new V1.StatusReply { Json = EdgeJson.Write(view) }
@@ -91,14 +102,16 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
 
     public override async Task DownloadResult(V1.ResultRequest request, IServerStreamWriter<V1.BlobChunk> responseStream, ServerCallContext context)
     {
-        await Owner(request.JobId, request, context, "download its result");
+        var caller = await Owner(request.JobId, request, context, "download its result");
+        using var stream = edge.Limiter.Stream(nameof(DownloadResult), caller);
         var answer = await Ask(new GetJobResult(request.JobId), context, TimeSpan.FromSeconds(60));
         if (answer is not BlobOffer offer) throw Failure(answer);
         if (!edge.Store.Contains(offer.Hash))
         {
             // The job lives on another coordinator: bring its result here through the cluster first.
-            edge.Store.Put(offer.Hash, await BlobTransfer.Receive(offer, edge.System.Materializer()));
+            await BlobTransfer.ReceiveInto(offer, edge.Store, edge.System.Materializer());
         }
+        edge.Store.Touch(offer.Hash);
         var path = edge.Store.PathOf(offer.Hash);
         await context.WriteResponseHeadersAsync(new Metadata
         {
@@ -108,25 +121,33 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
         await BlobStreams.SendFileAsync(path, request.Offset, responseStream, context.CancellationToken);
     }
 
-    public override async Task<V1.JsonReply> ListWorkers(V1.ListWorkersRequest request, ServerCallContext context) =>
-        await Ask(new ListWorkers(), context) switch
+    public override async Task<V1.JsonReply> ListWorkers(V1.ListWorkersRequest request, ServerCallContext context)
+    {
+        edge.Limiter.AdmitPublic(context);
+        return await Ask(new ListWorkers(), context) switch
         {
             WorkerList workers => new V1.JsonReply { Json = EdgeJson.Write(workers) },
             var other => throw Failure(other),
         };
+    }
 
-    public override async Task<V1.JsonReply> GetMarket(V1.GetMarketRequest request, ServerCallContext context) =>
-        await Ask(new GetMarket(), context) switch
+    public override async Task<V1.JsonReply> GetMarket(V1.GetMarketRequest request, ServerCallContext context)
+    {
+        edge.Limiter.AdmitPublic(context);
+        return await Ask(new GetMarket(), context) switch
         {
             MarketView market => new V1.JsonReply { Json = EdgeJson.Write(market) },
             var other => throw Failure(other),
         };
+    }
 
-    /// <summary>The address that signed this call.</summary>
+    /// <summary>The address that signed this call, once the call is counted against it.</summary>
     private async Task<string> Caller(Google.Protobuf.IMessage request, ServerCallContext context)
     {
         await edge.EnsureChainIdAsync(context.CancellationToken);
-        return edge.Verifier.Authenticate(context, request);
+        var caller = edge.Verifier.Authenticate(context, request);
+        edge.Limiter.Admit(EdgeLimiter.MethodOf(context), caller);
+        return caller;
     }
 
     /// <summary>The caller, once it is shown to own the job; otherwise PermissionDenied, with who may.</summary>

@@ -6,6 +6,7 @@ using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 using Gensyn.Edge.Blobs;
+using Gensyn.Edge.Limits;
 using Gensyn.Edge.Wire;
 using Grpc.Core;
 using Status = Grpc.Core.Status;
@@ -31,7 +32,11 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
 
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(15);
 
-    public override Task<V1.NetworkInfo> GetNetwork(V1.GetNetworkRequest request, ServerCallContext context) => Network(edge, context.CancellationToken);
+    public override Task<V1.NetworkInfo> GetNetwork(V1.GetNetworkRequest request, ServerCallContext context)
+    {
+        edge.Limiter.Admit(nameof(GetNetwork), EdgeLimiter.RemoteKey(context));
+        return Network(edge, context.CancellationToken);
+    }
 
     /// <summary>The network facts both doors serve.</summary>
     internal static async Task<V1.NetworkInfo> Network(EdgeContext edge, CancellationToken cancel)
@@ -55,19 +60,26 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
         }
     }
 
+    /// <summary>The zeros every probe streams: one shared buffer, never a fresh one per call.</summary>
+    private static readonly ReadOnlyMemory<byte> ProbeZeros = new byte[BlobStreams.ChunkBytes];
+
     public override async Task ProbeBandwidth(V1.ProbeRequest request, IServerStreamWriter<V1.BlobChunk> responseStream, ServerCallContext context)
     {
+        var caller = EdgeLimiter.RemoteKey(context);
+        edge.Limiter.Admit(nameof(ProbeBandwidth), caller);
         if (request.Bytes is < 1 or > MaxProbeBytes)
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"a bandwidth probe is 1 to {MaxProbeBytes:N0} bytes, got {request.Bytes:N0}"));
-        var chunk = new byte[BlobStreams.ChunkBytes];
-        for (var sent = 0; sent < request.Bytes; sent += chunk.Length)
-            await responseStream.WriteAsync(new V1.BlobChunk { Data = Google.Protobuf.ByteString.CopyFrom(chunk, 0, Math.Min(chunk.Length, request.Bytes - sent)) },
+        using var stream = edge.Limiter.Stream(nameof(ProbeBandwidth), caller);
+        for (var sent = 0; sent < request.Bytes; sent += ProbeZeros.Length)
+            await responseStream.WriteAsync(new V1.BlobChunk { Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(ProbeZeros[..Math.Min(ProbeZeros.Length, request.Bytes - sent)]) },
                 context.CancellationToken);
     }
 
     public override async Task Session(IAsyncStreamReader<V1.WorkerMessage> requestStream, IServerStreamWriter<V1.EdgeMessage> responseStream, ServerCallContext context)
     {
         var cancel = context.CancellationToken;
+        // Opening a session (the challenge) is unsigned: counted per IP; the session itself, once its hello verifies, per key.
+        edge.Limiter.Admit("Challenge", EdgeLimiter.RemoteKey(context));
         await edge.EnsureChainIdAsync(cancel);
         var chainId = edge.ChainId ?? 0;
         var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
@@ -89,9 +101,10 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
             throw new RpcException(new Status(StatusCode.InvalidArgument, "a session starts with a hello that signs the challenge"));
         var hello = requestStream.Current.Hello;
         var profile = Profile(hello, nonce, chainId);
+        using var open = edge.Limiter.Stream(nameof(Session), profile.Address!);
 
         var output = Channel.CreateUnbounded<V1.EdgeMessage>(new UnboundedChannelOptions { SingleReader = true });
-        var grant = new SessionGrant(hello.WorkerId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+        var grant = new SessionGrant(hello.WorkerId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), profile.Address!);
         edge.Sessions[grant.Token] = grant;
         var session = edge.System.ActorOf(WorkerSession.Props(profile, edge.Registry, output.Writer, grant), $"worker-session-{Guid.NewGuid():N}");
         log.LogInformation("Worker {WorkerId} (key {Address}) opened a session from {Peer}", hello.WorkerId, hello.Address, context.Peer);
@@ -152,36 +165,41 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
     [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
     private static partial System.Text.RegularExpressions.Regex WorkerIdPattern();
 
-    private SessionGrant Grant(ServerCallContext context) =>
-        context.RequestHeaders.GetValue(SessionHeader) is { } token && edge.Sessions.TryGetValue(token, out var grant) && !grant.Closed
-            ? grant
+    /// <summary>The live session a blob call names, once the call is counted against its worker's key.</summary>
+    private SessionGrant Grant(ServerCallContext context, string method)
+    {
+        var grant = context.RequestHeaders.GetValue(SessionHeader) is { } token && edge.Sessions.TryGetValue(token, out var g) && !g.Closed
+            ? g
             : throw new RpcException(new Status(StatusCode.Unauthenticated, "blob calls need the token of a live worker session (gensyn-session)"));
+        edge.Limiter.Admit(method, grant.Address);
+        return grant;
+    }
 
     public override async Task FetchBlob(V1.FetchBlobRequest request, IServerStreamWriter<V1.BlobChunk> responseStream, ServerCallContext context)
     {
-        var grant = Grant(context);
+        var grant = Grant(context, nameof(FetchBlob));
+        using var stream = edge.Limiter.Stream(nameof(FetchBlob), grant.Address);
         var hash = Hash(request.Hash);
         if (grant.ReadSource(hash) is not { } source)
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"blob {hash} is not named by any assignment of worker {grant.WorkerId}"));
-        if (!edge.Store.Contains(hash))
-        {
-            // The job lives on another coordinator: bring the blob here through the cluster first.
-            var bytes = await BlobTransfer.Fetch(source, hash, edge.System.Materializer(), TimeSpan.FromMinutes(2), context.CancellationToken);
-            edge.Store.Put(hash, bytes);
-        }
+        // The job lives on another coordinator: bring the blob here through the cluster first.
+        if (!edge.Store.Contains(hash)) await BlobTransfer.FetchInto(source, hash, edge.Store, edge.System.Materializer(), TimeSpan.FromMinutes(2), context.CancellationToken);
+        edge.Store.Touch(hash);
         await BlobStreams.SendFileAsync(edge.Store.PathOf(hash), request.Offset, responseStream, context.CancellationToken);
     }
 
     public override async Task<V1.UploadBlobReply> UploadBlob(IAsyncStreamReader<V1.BlobChunk> requestStream, ServerCallContext context)
     {
-        var grant = Grant(context);
+        var grant = Grant(context, nameof(UploadBlob));
         if (!grant.MayUpload) throw new RpcException(new Status(StatusCode.PermissionDenied, $"worker {grant.WorkerId} holds no assignment to upload for"));
+        using var stream = edge.Limiter.Stream(nameof(UploadBlob), grant.Address);
         var hash = Sha256Digest.TryParse(context.RequestHeaders.GetValue(BlobHashHeader), out var h) ? h
             : throw new RpcException(new Status(StatusCode.InvalidArgument, $"{BlobHashHeader} must be the blob's SHA-256 in hex"));
         if (!long.TryParse(context.RequestHeaders.GetValue(BlobSizeHeader), out var size))
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"{BlobSizeHeader} must be the blob's size in bytes"));
         var offset = long.TryParse(context.RequestHeaders.GetValue(BlobOffsetHeader), out var o) ? o : 0;
-        await BlobStreams.ReceiveAsync(edge.Store, hash, size, offset, requestStream, context.CancellationToken);
+        await BlobStreams.ReceiveAsync(edge.Store, edge.Uploads, grant.Address, hash, size, offset, edge.Limits.MaxUploadBytes, edge.Blobs.PartialIdleTimeout,
+            requestStream, context.CancellationToken);
         await HandOn(grant, hash, context.CancellationToken);
         return new V1.UploadBlobReply { Hash = WorkerWire.Bytes(hash) };
     }
@@ -190,12 +208,12 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
     private async Task HandOn(SessionGrant grant, Sha256Digest hash, CancellationToken cancel)
     {
         foreach (var destination in grant.Destinations.Where(d => !d.Path.Address.HasLocalScope))
-            await BlobTransfer.Upload(destination, hash, edge.Store.Get(hash), edge.System.Materializer(), TimeSpan.FromMinutes(2), cancel);
+            await BlobTransfer.Upload(destination, hash, edge.Store, edge.System.Materializer(), TimeSpan.FromMinutes(2), cancel);
     }
 
     public override async Task<V1.BlobStatusReply> BlobStatus(V1.BlobStatusRequest request, ServerCallContext context)
     {
-        var grant = Grant(context);
+        var grant = Grant(context, nameof(BlobStatus));
         if (!grant.MayUpload) throw new RpcException(new Status(StatusCode.PermissionDenied, $"worker {grant.WorkerId} holds no assignment to upload for"));
         var hash = Hash(request.Hash);
         if (!edge.Store.Contains(hash)) return new V1.BlobStatusReply { Received = BlobStreams.Received(edge.Store, hash) };

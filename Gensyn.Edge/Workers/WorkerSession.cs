@@ -153,13 +153,16 @@ public sealed class WorkerSession : ReceiveActor, IWithTimers
 /// What a worker's session may do with blobs, shared between its actor and the edge's blob calls: read the blobs its assignments name,
 /// and upload while it holds an assignment, into the coordinator's store and on to the job's own blob store (<see cref="Destinations"/>).
 /// </summary>
-public sealed class SessionGrant(string workerId, string token)
+public sealed class SessionGrant(string workerId, string token, string address = "")
 {
     private readonly ConcurrentDictionary<Sha256Digest, IActorRef> _readable = new();
     private readonly ConcurrentDictionary<IActorRef, bool> _destinations = new();
 
     public string WorkerId { get; } = workerId;
     public string Token { get; } = token;
+
+    /// <summary>The worker's key (its address): what its blob calls are counted against.</summary>
+    public string Address { get; } = address;
     public bool Closed { get; private set; }
 
     public void AllowRead(Sha256Digest hash, IActorRef source)

@@ -14,6 +14,20 @@ namespace Gensyn.Node.Cli;
 /// <summary>No coordinator answered in time.</summary>
 public sealed class CoordinatorUnavailableException(string message) : Exception(message);
 
+/// <summary>The coordinator refused the call because the caller's key sent too many (gRPC ResourceExhausted with a retry-after).</summary>
+public sealed class CoordinatorRateLimitedException(TimeSpan retryAfter)
+    : Exception($"the coordinator is rate-limiting this key; retry in {Math.Max(1, Math.Ceiling(retryAfter.TotalSeconds)):0} s")
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+
+    /// <summary>The refusal <paramref name="e"/> stands for, when it is a rate limit (ResourceExhausted that says when to retry).</summary>
+    public static CoordinatorRateLimitedException? From(RpcException e) =>
+        e.StatusCode == StatusCode.ResourceExhausted
+        && long.TryParse(e.Trailers.GetValue(Gensyn.Edge.Limits.EdgeLimiter.RetryAfterTrailer), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            ? new CoordinatorRateLimitedException(TimeSpan.FromMilliseconds(ms))
+            : null;
+}
+
 /// <summary>
 /// The requester's connection to the coordinators' edges (gRPC over TLS, certificates pinned in DATA_DIR/known-coordinators). Calls
 /// that touch a job are signed with the requester's wallet; each request record the commands use becomes one edge call, and the
@@ -125,8 +139,17 @@ public sealed class CoordinatorClient : IAsyncDisposable
                 }
                 case ListJobs:
                 {
-                    var call = new V1.ListJobsRequest();
-                    return EdgeJson.Read<JobList>((await edge.ListJobsAsync(call, Signed("ListJobs", call, network, connection), deadline)).Json);
+                    // Page by page: each page wakes only its share of the coordinator's jobs.
+                    var jobs = new List<JobView>();
+                    string? token = null;
+                    do
+                    {
+                        var call = new V1.ListJobsRequest { PageToken = token ?? "" };
+                        var page = EdgeJson.Read<JobList>((await edge.ListJobsAsync(call, Signed("ListJobs", call, network, connection), deadline)).Json);
+                        jobs.AddRange(page.Jobs);
+                        token = page.NextPageToken;
+                    } while (token is not null);
+                    return new JobList(jobs);
                 }
                 case GetJobStatus status:
                 {
@@ -214,6 +237,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
             throw new CoordinatorUnavailableException(
                 $"no coordinator answered at {connection.Endpoint} within {limit.TotalSeconds:0} s; start one with `./gensyn node` or point --coordinator (or GENSYN_COORDINATOR) at a running one");
         }
+        if (CoordinatorRateLimitedException.From(e) is { } limited) throw limited;
         return e.StatusCode switch
         {
             StatusCode.NotFound when jobId is not null => new UnknownJob(jobId),

@@ -7,6 +7,9 @@ public static class ExitCodes
     public const int Failure = 1;
     public const int InvalidInput = 2;
 
+    /// <summary>The coordinator is rate-limiting the caller's key (gRPC ResourceExhausted with a retry-after): try again later.</summary>
+    public const int RateLimited = 75;
+
     /// <summary>The person at the terminal answered no to a confirmation (e.g. submit's <c>Proceed? [y/N]</c>): nothing was done.</summary>
     public const int Declined = Failure;
 }

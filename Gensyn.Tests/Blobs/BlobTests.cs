@@ -69,18 +69,25 @@ public class BlobTests
 
         await BlobTransfer.Upload(actor, hash, honest, materializer, TimeSpan.FromSeconds(10));
         Assert.Equal(honest, store.Get(hash));
-        Assert.Equal(honest, await BlobTransfer.Fetch(actor, hash, materializer, TimeSpan.FromSeconds(10)));
+        using var elsewhere = new TempDirectory();
+        var copy = new BlobStore(elsewhere.Path);
+        await BlobTransfer.FetchInto(actor, hash, copy, materializer, TimeSpan.FromSeconds(10));
+        Assert.Equal(honest, copy.Get(hash));
     }
 
     [Fact]
     public async Task A_transfer_that_sends_more_bytes_than_declared_is_refused()
     {
+        using var temp = new TempDirectory();
         using var system = ActorSystem.Create("blobs", NodeConfig.Remote());
         var materializer = system.Materializer();
+        var store = new BlobStore(temp.Path);
         var bytes = new byte[1000];
         var source = await Source.Single(ByteString.FromBytes(bytes)).RunWith(StreamRefs.SourceRef<ByteString>(), materializer);
-        var e = await Assert.ThrowsAsync<BlobException>(() => BlobTransfer.Receive(new BlobOffer(Sha256Digest.Of(bytes), 10, source), materializer));
+        var e = await Assert.ThrowsAsync<BlobException>(() => BlobTransfer.ReceiveInto(new BlobOffer(Sha256Digest.Of(bytes), 10, source), store, materializer));
         Assert.Contains("more than its declared", e.Message);
+        Assert.False(store.Contains(Sha256Digest.Of(bytes)));
+        Assert.Empty(Directory.EnumerateFiles(temp.Path, "*", SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -89,7 +96,7 @@ public class BlobTests
         using var temp = new TempDirectory();
         using var system = ActorSystem.Create("blobs", NodeConfig.Remote());
         var actor = system.ActorOf(BlobActor.Props(new BlobStore(temp.Path)));
-        var e = await Assert.ThrowsAsync<BlobException>(() => BlobTransfer.Fetch(actor, Sha256Digest.Of([9]), system.Materializer(), TimeSpan.FromSeconds(10)));
+        var e = await Assert.ThrowsAsync<BlobException>(() => BlobTransfer.FetchInto(actor, Sha256Digest.Of([9]), new BlobStore(temp.Path), system.Materializer(), TimeSpan.FromSeconds(10)));
         Assert.Contains("is not at", e.Message);
     }
 }

@@ -25,7 +25,7 @@ namespace Gensyn.Tests.Security;
 /// red-team tests of a class; and the attacker's tools: a raw gRPC channel that trusts whatever certificate the edge shows, the
 /// generated clients, signing with any key, raw worker sessions. A job by the payer (key A) is submitted at start.
 /// </summary>
-public sealed class EdgeFixture : IAsyncLifetime
+public class EdgeFixture : IAsyncLifetime
 {
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
     public const string HonestId = "honest";
@@ -50,11 +50,14 @@ public sealed class EdgeFixture : IAsyncLifetime
     /// <summary>Warnings the coordinator logged (for the "dropped" messages nothing else shows).</summary>
     public ConcurrentQueue<string> Warnings { get; } = new();
 
+    /// <summary>HOCON appended to cluster.hocon (later settings win): what a fixture with other limits changes.</summary>
+    protected virtual string Settings => "";
+
     public async Task InitializeAsync()
     {
         Coordinator = CoordinatorNode.Start(new CoordinatorOptions(
             "127.0.0.1", LocalClusterPort(), [], Root.File("coordinator"), JournalOptions.Sqlite(Root.File("journal.db")),
-            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "cluster.hocon")), SerializeMessages: true, Chain: null));
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "cluster.hocon")) + "\n" + Settings, SerializeMessages: true, Chain: null));
         var collector = Coordinator.System.ActorOf(Props.Create(() => new WarningCollector(Warnings)), "security-test-warnings");
         Coordinator.System.EventStream.Subscribe(collector, typeof(Warning));
         await Coordinator.WhenUp().WaitAsync(GiveUpAfter);
