@@ -13,7 +13,7 @@ namespace Gensyn.Benchmarks;
 /// Request latency through the edge: an in-process coordinator (no chain) and its edge, one small synthetic job submitted (it stays queued:
 /// no worker), then each call timed from one caller in sequence and from <c>GENSYN_BENCH_CALLERS</c> (100) concurrent callers, each its own
 /// loop of <c>GENSYN_BENCH_REQUESTS</c> (20) requests: GetStatus signed by the job's owner through the CLI's <see cref="CoordinatorClient"/>
-/// (EIP-191 signature per call, verified and replay-checked by the edge, answered with the full job view), GetStatus unsigned (the public
+/// (EIP-712 signature per call, verified and replay-checked by the edge, answered with the full job view), GetStatus unsigned (the public
 /// summary) and ListWorkers, both raw gRPC. Client and edge share this process and its cores.
 /// </summary>
 public static class EdgeLatencyBenchmark

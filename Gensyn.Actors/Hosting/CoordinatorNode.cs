@@ -99,12 +99,13 @@ public sealed class CoordinatorNode : IAsyncDisposable
 
         var chain = options.Chain;
         Func<string, Task<string?>>? stakeProblem = chain is null ? null : async address => await (await chain.WithinAsync(TimeSpan.FromSeconds(30))).StakeProblemAsync(address);
-        var registry = Singleton(system, WorkerRegistry.Props(stakeProblem), WorkerRegistry.SingletonName, "workers");
+        var registry = Singleton(system, WorkerRegistry.Props(stakeProblem, NetworkDomain.Of(chain)), WorkerRegistry.SingletonName, "workers");
         var catalog = Singleton(system, JobCatalog.Props(), JobCatalog.SingletonName, "job-catalog-proxy");
         var verifiers = system.ActorOf(VerifierDispatch.Props(pool), "verifier-dispatch");
         // The settlement singleton reports to the job region, which sends it orders: its proxy comes first, its manager last.
         var settlement = chain is null ? null : SingletonProxy(system, SettlementActor.SingletonName, "settlement-proxy");
-        var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog, verifiers, settlement);
+        var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog, verifiers, settlement,
+            NetworkDomain.Of(chain));
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());
         if (chain is not null) SingletonManager(system, SettlementActor.Props(chain, region), SettlementActor.SingletonName);

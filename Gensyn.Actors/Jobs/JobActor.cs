@@ -11,9 +11,10 @@ using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Jobs;
 
-/// <summary>What every JobActor on a node shares; <see cref="Settlement"/> is the SettlementActor's proxy, null on a network that does not settle.</summary>
+/// <summary>What every JobActor on a node shares; <see cref="Settlement"/> is the SettlementActor's proxy, null on a network that does not settle;
+/// <see cref="Network"/> the EIP-712 domain workers sign their results for (no chain when null).</summary>
 public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry, IActorRef Catalog, IActorRef Verifiers,
-    IActorRef? Settlement = null);
+    IActorRef? Settlement = null, Func<Gensyn.Contracts.Signing.ClaimDomain?>? Network = null);
 
 /// <summary>
 /// One job, sharded across the coordinators and persisted: it runs the DiLoCo rounds (a ShardActor per
@@ -388,7 +389,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                     var order = new ShardOrder(_state.JobId, _state.Round, shard.Shard, _state.SpecYaml, _state.BaseDirectory,
                         _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard], _state.StepsOf(shard.Shard), spec.Verification.Samples,
                         WorkerOptions.NumericClassFor(spec.Training.Threads), Excluded(), Needs: Needs(spec), Inference: spec.IsInference);
-                    Props ShardProps(ShardOrder o) => ShardActor.Props(o, _services.Registry, _services.Blobs, _services.Store, _services.Verifiers);
+                    Props ShardProps(ShardOrder o) => ShardActor.Props(o, _services.Registry, _services.Blobs, _services.Store, _services.Verifiers, _services.Network);
                     var props = _state.Replicas == 2
                         ? ReplicatedShardActor.Props(order, ShardProps, _services.Verifiers, _services.Blobs)
                         : ShardProps(order);

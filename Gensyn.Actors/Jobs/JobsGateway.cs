@@ -49,16 +49,15 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new JobRejected(["this network pays on chain: deposit the budget in escrow under a new job id first (`gensyn submit` does both)"]));
                 return;
             }
-            var signed = Contracts.Signing.ClaimSigner.Check(Contracts.Signing.SubmissionClaim.For(id, submit.SpecYaml), submit.Signature, payer);
-            if (!signed.Valid)
-            {
-                replyTo.Tell(new JobRejected([$"the submission of {id} is not signed by its payer {payer} ({signed.Reason}); `gensyn submit` signs it with the wallet that deposits"]));
-                return;
-            }
             long deposited;
             try
             {
                 var runtime = await chain.WithinAsync(AskTimeout);
+                if (SubmissionSignature.Problem(runtime.Info, id, submit) is { } unsigned)
+                {
+                    replyTo.Tell(new JobRejected([unsigned]));
+                    return;
+                }
                 (var problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros).WaitAsync(AskTimeout);
                 if (problem is not null)
                 {

@@ -114,11 +114,15 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store, IActorRef verifiers) =>
-        Akka.Actor.Props.Create(() => new ShardActor(order, registry, blobs, store, verifiers));
+    /// <summary><paramref name="network"/>: the EIP-712 domain results are signed for (null while the chain is not known yet; no chain when omitted).</summary>
+    public static Props Props(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store, IActorRef verifiers, Func<ClaimDomain?>? network = null) =>
+        Akka.Actor.Props.Create(() => new ShardActor(order, registry, blobs, store, verifiers, network));
 
-    public ShardActor(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store, IActorRef verifiers)
+    private readonly Func<ClaimDomain?> _network;
+
+    public ShardActor(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store, IActorRef verifiers, Func<ClaimDomain?>? network = null)
     {
+        _network = network ?? (() => ClaimDomain.None);
         _order = order;
         _registry = registry;
         _blobs = blobs;
@@ -271,7 +275,12 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
 
     private bool SignedByWorker(ShardResult result)
     {
-        var signature = ClaimSigner.Check(ShardResultClaim.From(result), result.Signature, _granted!.Address);
+        if (_network() is not { } network)
+        {
+            LoseWorker("this coordinator does not know its chain yet, so it cannot check the result's signature", countsAsFailure: false);
+            return false;
+        }
+        var signature = ClaimSigner.Check(ShardResultClaim.From(result, network), result.Signature, _granted!.Address);
         if (signature.Valid) return true;
         LoseWorker($"its result is not signed by its registered key {_granted.Address} ({signature.Reason})", countsAsFailure: true);
         return false;
@@ -360,7 +369,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         Context.Parent.Tell(new Verifying(_order.Shard, true));
         Become(Challenging);
         _verifiers.Tell(new VerifyShard(_order.JobId, _order.SpecYaml, _order.BaseDirectory, _order.Round, _order.Shard, _epoch, _workerId!,
-            _granted.Address, result.MerkleRoot, _order.StartState, result.EndState, batches, [], CrossClass, _blobs, Inference: true));
+            _granted.Address, result.MerkleRoot, _order.StartState, result.EndState, batches, [], CrossClass, _blobs, Inference: true, Network: _network()));
     }
 
     /// <summary>Whether the worker's results are bit-comparable with the verifiers' (else the tolerance check, which needs the states after too).</summary>
@@ -395,7 +404,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             }
             _verifiers.Tell(new VerifyShard(_order.JobId, _order.SpecYaml, _order.BaseDirectory, _order.Round, _order.Shard, _epoch, _workerId!,
                 _granted!.Address, c.Result.MerkleRoot, _order.StartState, c.Result.EndState, c.Steps, opened.Leaves ?? [], CrossClass && !c.PossessionOnly,
-                _blobs, c.PossessionOnly));
+                _blobs, c.PossessionOnly, Network: _network()));
         });
         Receive<ShardVerdict>(verdict =>
         {

@@ -8,7 +8,7 @@ namespace Gensyn.Actors.Verification;
 /// <summary>
 /// How a worker answers a spot-check (<see cref="OpenSteps"/>): for each challenged step i it opens leaf i − 1 in
 /// full (the state the verifier replays from) and leaf i (in full too for a cross-class check), plus leaves 0 and H
-/// (the ends); each leaf with its Merkle proof, and each challenged step's leaf signed.
+/// (the ends); each leaf with its Merkle proof, and each challenged step's leaf signed for the network it was trained on.
 /// </summary>
 public static class ChallengeAnswer
 {
@@ -25,12 +25,12 @@ public static class ChallengeAnswer
 
     /// <summary>One opened leaf of <paramref name="result"/>'s tree; <paramref name="state"/> is the blob of its state when opened in full.</summary>
     public static OpenedLeaf Leaf(Plan plan, int leaf, IReadOnlyList<Sha256Digest> stepDigests, MerkleTree tree, ShardResult result,
-                                  Sha256Digest? state, WorkerKey key)
+                                  Sha256Digest? state, WorkerKey key, ClaimDomain? network = null)
     {
         var digest = stepDigests[leaf];
         var proof = tree.Prove(leaf);
         var signature = plan.Steps.Contains(leaf)
-            ? ClaimSigner.Sign(key, new OpeningClaim(result.JobId, result.Round, result.Shard, result.Epoch, result.WorkerId, leaf, digest, result.MerkleRoot))
+            ? ClaimSigner.Sign(key, new OpeningClaim(result.JobId, result.Round, result.Shard, result.Epoch, result.WorkerId, leaf, digest, result.MerkleRoot, network))
             : null;
         return new OpenedLeaf(leaf, digest, new LeafProof(proof.Index, proof.LeafCount, proof.Siblings), state, signature);
     }

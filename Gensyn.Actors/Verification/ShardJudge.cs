@@ -52,7 +52,7 @@ public static class ShardJudge
             foreach (var step in request.Steps)
             {
                 if (!leaves.TryGetValue(step, out var after)) continue;
-                var claim = new OpeningClaim(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId, step, after.Digest, request.Root);
+                var claim = new OpeningClaim(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId, step, after.Digest, request.Root, request.Network);
                 var check = ClaimSigner.Check(claim, after.Signature, request.WorkerAddress);
                 if (!check.Valid) return Verdict(VerdictOutcome.Invalid, $"step {step}: the opening is not signed by the worker's key ({check.Reason})");
             }

@@ -54,6 +54,12 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private ChainState _chain = ChainState.Unknown;
     private bool _askingChain;
 
+    /// <summary>The network this worker's claims are signed for (the EIP-712 domain): learnt with the chain, before it registers.</summary>
+    private ClaimDomain _network = ClaimDomain.None;
+
+    /// <summary>How often the signed capability profile is signed again, so that it never goes stale at the registry.</summary>
+    private static readonly TimeSpan ProfileRefresh = TimeSpan.FromMinutes(1);
+
     /// <summary>Reference training steps per second on this worker's threads, measured at start (null until then).</summary>
     private double? _throughput;
 
@@ -92,9 +98,13 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             }
             if (_bandwidth is null && !_probing) ProbeBandwidth();
             if (_chain != ChainState.Known || _throughput is not { } throughput || _bandwidth is not { } bandwidth) return;
-            var profile = new RegisterWorker(options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass,
-                options.PricePerHour, _key.Address, throughput, bandwidth);
-            _signedProfile ??= profile with { Signature = ClaimSigner.Sign(_key, CapabilityClaim.From(profile)) };
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            if (_signedProfile is null || now - _signedProfile.IssuedAtUnixMs > ProfileRefresh.TotalMilliseconds)
+            {
+                var profile = new RegisterWorker(options.WorkerId, Self, options.Device, options.MemoryGb, options.Threads, options.NumericClass,
+                    options.PricePerHour, _key.Address, throughput, bandwidth, IssuedAtUnixMs: now);
+                _signedProfile = profile with { Signature = ClaimSigner.Sign(_key, CapabilityClaim.From(profile, _network)) };
+            }
             _coordinators.Tell(_signedProfile);
         });
         Receive<ChainInfo>(info =>
@@ -102,6 +112,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _askingChain = false;
             if (_chain != ChainState.Unknown) return;
             _chain = ChainState.Staking;
+            _network = ClaimDomain.Of(info);
             ProviderStake.EnsureAsync(info, _key).ContinueWith(t => new StakeOutcome(t.IsCompletedSuccessfully ? t.Result
                 : $"could not check this provider's stake on chain {info.ChainId}: {(t.Exception is { } e ? RevertReasons.Describe(e.GetBaseException()) : "cancelled")}",
                 t.IsCompletedSuccessfully)).PipeTo(Self);
@@ -137,6 +148,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _askingChain = false;
             if (_chain != ChainState.Unknown) return;
             _chain = ChainState.Known;
+            _network = ClaimDomain.None;
             Self.Tell(new RegisterTick());
         });
         // The coordinators cannot tell their chain yet: the next tick asks again.
@@ -312,7 +324,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         var salt = replicated ? ReplicaSeal.NewSalt() : null;
         var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, endHash, root, outcome.Losses.ToList(), "",
             Math.Round((trained - prepared).TotalSeconds, 3), salt is null ? null : Convert.ToHexStringLower(salt));
-        result = result with { Signature = ClaimSigner.Sign(_key, ShardResultClaim.From(result)) };
+        result = result with { Signature = ClaimSigner.Sign(_key, ShardResultClaim.From(result, _network)) };
         _log.Info($"{a.JobId} round {a.Round} shard {a.Shard} done: root {outcome.MerkleRoot} (fetch {fetched.TotalMilliseconds:F0} ms, " +
                   $"data and model {(prepared - fetched).TotalMilliseconds:F0} ms, train {(trained - prepared).TotalMilliseconds:F0} ms, upload {(clock.Elapsed - trained).TotalMilliseconds:F0} ms)");
         return new Committed(a, trajectory, new MerkleTree(outcome.StepDigests), result, salt is null ? null : ReplicaSeal.Seal(root, salt, _options.WorkerId));
@@ -343,7 +355,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         token.ThrowIfCancellationRequested();
         var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, hash, outcome.Root, outcome.Losses.ToList(), "",
             Math.Round((inferred - prepared).TotalSeconds, 3));
-        result = result with { Signature = ClaimSigner.Sign(_key, ShardResultClaim.From(result)) };
+        result = result with { Signature = ClaimSigner.Sign(_key, ShardResultClaim.From(result, _network)) };
         _log.Info($"{a.JobId} shard {a.Shard} predicted: {outcome.Predictions.Count} items in {outcome.Losses.Count} batches, root {outcome.Root} " +
                   $"(fetch {fetched.TotalMilliseconds:F0} ms, data and model {(prepared - fetched).TotalMilliseconds:F0} ms, infer {(inferred - prepared).TotalMilliseconds:F0} ms, upload {(clock.Elapsed - inferred).TotalMilliseconds:F0} ms)");
         return new Committed(a, null, null, result);
@@ -450,7 +462,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
                 blob = _store.Put(bytes);
                 await _link.UploadAsync(blob.Value, bytes, CancellationToken.None);
             }
-            leaves.Add(ChallengeAnswer.Leaf(plan, leaf, digests, c.Tree!, c.Result, blob, _key));
+            leaves.Add(ChallengeAnswer.Leaf(plan, leaf, digests, c.Tree!, c.Result, blob, _key, _network));
         }
         a.ShardActor.Tell(new StepsOpened(a.JobId, a.Round, a.Shard, a.Epoch, _options.WorkerId, leaves));
     }

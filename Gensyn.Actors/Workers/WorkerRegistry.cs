@@ -35,7 +35,9 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     /// <paramref name="stakeProblem"/> (null on a network that does not settle) says why an address may not register yet
     /// (its stake is below the minimum), or null when it may.
     /// </summary>
-    public static Props Props(Func<string, Task<string?>>? stakeProblem = null) => Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem));
+    /// <paramref name="network"/> is the EIP-712 domain profiles are signed for (null while the chain is not known yet; no chain when omitted).
+    public static Props Props(Func<string, Task<string?>>? stakeProblem = null, Func<Contracts.Signing.ClaimDomain?>? network = null) =>
+        Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem, network));
 
     /// <summary>The chain's answer about a provider's stake; <see cref="ReadFailed"/>: no answer (the chain is unreachable), not a shortfall.</summary>
     private sealed record StakeChecked(string Address, string? Problem, bool ReadFailed = false) : INoSerializationVerificationNeeded;
@@ -46,9 +48,12 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     private readonly Dictionary<string, RegisterWorker> _waiting = new(StringComparer.OrdinalIgnoreCase);
     private readonly Func<string, Task<string?>>? _stakeProblem;
 
-    public WorkerRegistry(Func<string, Task<string?>>? stakeProblem)
+    private readonly SignedProfiles _profiles;
+
+    public WorkerRegistry(Func<string, Task<string?>>? stakeProblem, Func<Contracts.Signing.ClaimDomain?>? network = null)
     {
         _stakeProblem = stakeProblem;
+        _profiles = SignedProfiles.FromConfig(Context.System.Settings.Config, network ?? (() => Contracts.Signing.ClaimDomain.None));
         Receive<RegisterWorker>(Register);
         Receive<StakeChecked>(c =>
         {
@@ -176,29 +181,14 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         Dispatch();
     }
 
-    /// <summary>
-    /// Whether the capability profile is signed by the key it names: a worker is matched on what it claims, so the claim must be
-    /// attributable to its staked identity. A signature already checked (workers re-register every few seconds) is not checked again.
-    /// </summary>
+    /// <summary>Whether the capability profile is signed, for this network and recently, by the key it names (<see cref="SignedProfiles"/>).</summary>
     private bool SignedProfile(RegisterWorker register)
     {
-        var claim = Contracts.Signing.CapabilityClaim.From(register);
-        if (register.Signature is { } signature && _profiles.TryGetValue(register.WorkerId, out var known) && known == (signature, claim)) return true;
-        var check = Contracts.Signing.ClaimSigner.Check(claim, register.Signature, register.Address);
-        if (!check.Valid)
-        {
-            _log.Warning("Refused worker {0} from {1}: its capability profile is not signed by {2} ({3})", register.WorkerId, register.Worker.Path.Address,
-                register.Address, check.Reason);
-            register.Worker.Tell(new WorkerRefused(register.WorkerId, $"the capability profile is not signed by the worker's key {register.Address} ({check.Reason})"));
-            return false;
-        }
-        if (_profiles.Count > 100_000) _profiles.Clear();
-        _profiles[register.WorkerId] = (register.Signature!, claim);
-        return true;
+        if (_profiles.Problem(register, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) is not { } problem) return true;
+        _log.Warning("Refused worker {0} from {1}: {2}", register.WorkerId, register.Worker.Path.Address, problem);
+        register.Worker.Tell(new WorkerRefused(register.WorkerId, problem));
+        return false;
     }
-
-    /// <summary>The last verified profile and its signature, per worker id.</summary>
-    private readonly Dictionary<string, (string Signature, Contracts.Signing.CapabilityClaim Claim)> _profiles = [];
 
     /// <summary>Whether the provider's stake was seen to meet the minimum; otherwise refuses (or waits for the chain's answer).</summary>
     private bool StakeAllows(RegisterWorker register)

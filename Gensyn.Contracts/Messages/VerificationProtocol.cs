@@ -33,6 +33,7 @@ public sealed record StepsOpened(string JobId, int Round, int Shard, int Epoch, 
 /// With <see cref="PossessionOnly"/> (replicas whose roots agree) nothing is replayed: the worker only proves it
 /// holds the committed states it opened. With <see cref="Inference"/> (an inference shard) nothing is opened: <see cref="EndState"/>
 /// is the worker's predictions and <see cref="StartState"/> the model; the verifier recomputes the batches in <see cref="Steps"/> (1-based).
+/// Signed openings are checked under <see cref="Network"/>, the coordinator's EIP-712 domain (no chain when null).
 /// </summary>
 public sealed record VerifyShard(
     string JobId,
@@ -51,7 +52,8 @@ public sealed record VerifyShard(
     bool CrossClass,
     IActorRef Blobs,
     bool PossessionOnly = false,
-    bool Inference = false) : IGensynMessage;
+    bool Inference = false,
+    Signing.ClaimDomain? Network = null) : IGensynMessage;
 
 public enum VerdictOutcome
 {

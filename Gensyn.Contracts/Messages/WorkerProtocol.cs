@@ -9,7 +9,8 @@ namespace Gensyn.Contracts.Messages;
 /// <see cref="Address"/> is the Ethereum address of its key: every result and challenge answer it sends must be signed by it,
 /// and so is the profile itself (<see cref="Signature"/> over a <see cref="Signing.CapabilityClaim"/>).
 /// <see cref="Throughput"/> and <see cref="BandwidthMbps"/> are what it measured at start: reference training steps per
-/// second, and megabits per second from a coordinator (0: not measured).
+/// second, and megabits per second from a coordinator (0: not measured). <see cref="IssuedAtUnixMs"/> is when the profile was
+/// signed: the registry refuses one older than <c>gensyn.signing.profile-max-age</c>, or older than the last it accepted.
 /// </summary>
 public sealed record RegisterWorker(
     string WorkerId,
@@ -22,7 +23,8 @@ public sealed record RegisterWorker(
     string Address,
     double Throughput = 0,
     double BandwidthMbps = 0,
-    string? Signature = null) : IGensynMessage;
+    string? Signature = null,
+    long IssuedAtUnixMs = 0) : IGensynMessage;
 
 /// <summary>The CLI's request for the network's minimums for GPU jobs (answered from the edge's GetNetwork).</summary>
 public sealed record GetNetworkMinimums : IGensynMessage;

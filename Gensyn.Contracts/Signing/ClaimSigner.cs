@@ -15,12 +15,12 @@ public readonly record struct SignatureCheck(bool Valid, string? Signer, string?
 /// <summary>
 /// Signs claims with a <see cref="WorkerKey"/> and recovers/verifies their signer.
 /// <para>
-/// Scheme: EIP-191 personal_sign over the 32-byte claim hash (<see cref="ClaimDigest"/>), i.e. secp256k1
-/// ECDSA over <c>keccak256("\x19Ethereum Signed Message:\n32" ‖ claimHash)</c>. The signature is 65 bytes
-/// <c>r ‖ s ‖ v</c>, written as <c>0x</c> and 130 lowercase hex digits, with v ∈ {27, 28} and a low s
-/// (s ≤ n/2) — exactly what OpenZeppelin's <c>ECDSA.recover</c> accepts, so signatures checked here are also
-/// accepted on chain and vice versa. High-s (malleated) signatures, v ∉ {27, 28}, r or s outside 1..n-1 and
-/// anything not 65 bytes of hex are rejected; checking never throws on a malformed signature.
+/// Scheme: EIP-712 typed data (<see cref="ClaimDigest"/>), i.e. secp256k1 ECDSA over
+/// <c>keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(claim))</c> — what <c>eth_signTypedData_v4</c> signs. The signature is
+/// 65 bytes <c>r ‖ s ‖ v</c>, written as <c>0x</c> and 130 lowercase hex digits, with v ∈ {27, 28} and a low s (s ≤ n/2) — exactly
+/// what OpenZeppelin's <c>ECDSA.recover(_hashTypedDataV4(structHash), signature)</c> accepts, so signatures checked here are also
+/// accepted on chain and vice versa. High-s (malleated) signatures, v ∉ {27, 28}, r or s outside 1..n-1 and anything not 65 bytes
+/// of hex are rejected; checking never throws on a malformed signature.
 /// </para>
 /// </summary>
 public static class ClaimSigner

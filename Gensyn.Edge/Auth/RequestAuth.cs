@@ -7,7 +7,7 @@ using Grpc.Core;
 namespace Gensyn.Edge.Auth;
 
 /// <summary>
-/// The metadata of a signed requester call (docs/edge-protocol.md): the caller's address, the time, a fresh nonce and an EIP-191
+/// The metadata of a signed requester call (docs/edge-protocol.md): the caller's address, the time, a fresh nonce and an EIP-712
 /// signature over an <see cref="EdgeRequestClaim"/> of (method, SHA-256 of the request's protobuf bytes, chain id, the edge's
 /// certificate fingerprint, time, nonce).
 /// </summary>

@@ -227,7 +227,7 @@ public sealed class WorkerLinkActor : ReceiveActor, IWithTimers
                     {
                         WorkerId = profile.WorkerId, Address = profile.Address, Device = profile.Device, MemoryGb = profile.MemoryGb, Threads = profile.Threads,
                         NumericClass = profile.NumericClass, PricePerHour = profile.PricePerHour, Throughput = profile.Throughput, BandwidthMbps = profile.BandwidthMbps,
-                        ProfileSignature = profile.Signature ?? "", SessionSignature = ClaimSigner.Sign(_key, claim),
+                        ProfileSignature = profile.Signature ?? "", ProfileIssuedAtMs = profile.IssuedAtUnixMs, SessionSignature = ClaimSigner.Sign(_key, claim),
                     },
                 }, cancel.Token);
                 established = true;

@@ -159,7 +159,8 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
             throw new RpcException(new Status(StatusCode.Unauthenticated, $"the hello does not sign this session's challenge with key {hello.Address} ({check.Reason})"));
         }
         return new RegisterWorker(hello.WorkerId, ActorRefs.Nobody, hello.Device, hello.MemoryGb, hello.Threads, hello.NumericClass, hello.PricePerHour,
-            hello.Address, hello.Throughput, hello.BandwidthMbps, string.IsNullOrEmpty(hello.ProfileSignature) ? null : hello.ProfileSignature);
+            hello.Address, hello.Throughput, hello.BandwidthMbps, string.IsNullOrEmpty(hello.ProfileSignature) ? null : hello.ProfileSignature,
+            hello.ProfileIssuedAtMs);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]

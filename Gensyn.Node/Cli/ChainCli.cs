@@ -53,7 +53,7 @@ public static class ChainCli
                 : $"no key at {path}; create one with `gensyn wallet new --key {path}`");
         try
         {
-            return WorkerKey.Load(path);
+            return WorkerKey.Load(path, WalletPassphrase.ToOpen);
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {

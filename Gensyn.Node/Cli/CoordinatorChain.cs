@@ -79,7 +79,7 @@ internal sealed class CoordinatorChain : IDisposable
         {
             try
             {
-                return WorkerKey.Load(file.FullName).ExportPrivateKeyHex();
+                return WorkerKey.Load(file.FullName, WalletPassphrase.ToOpen).ExportPrivateKeyHex();
             }
             catch (Exception e) when (e is IOException or FormatException or InvalidDataException or UnauthorizedAccessException)
             {

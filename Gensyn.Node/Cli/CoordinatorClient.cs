@@ -77,7 +77,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
     private WorkerKey Key(bool create)
     {
         if (_key is not null && (!create || File.Exists(_keyFile))) return _key;
-        return _key = create || File.Exists(_keyFile) ? WorkerKey.LoadOrCreate(_keyFile) : WorkerKey.Generate();
+        return _key = create || File.Exists(_keyFile) ? WorkerKey.LoadOrCreate(_keyFile, WalletPassphrase.ToOpen) : WorkerKey.Generate();
     }
 
     /// <summary>The first coordinator that answers, with the network facts signatures bind.</summary>

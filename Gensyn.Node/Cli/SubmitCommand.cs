@@ -104,7 +104,7 @@ public static class SubmitCommand
                 var jobId = JobsGateway.NewJobId();
                 deposit = await DepositAsync(session, wallet, walletPath, walletGiven, jobId, parsed.DepositMicros, hours, approve);
                 Console.Error.WriteLine($"deposited {ChainCli.FormatGens(deposit.Micros)} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
-                submit = new SubmitJob(yaml, baseDirectory, jobId, wallet.Address, ClaimSigner.Sign(wallet, SubmissionClaim.For(jobId, yaml)));
+                submit = new SubmitJob(yaml, baseDirectory, jobId, wallet.Address, ClaimSigner.Sign(wallet, SubmissionClaim.For(ClaimDomain.Of(info), jobId, yaml)));
                 break;
             }
             case NoChain none:
@@ -121,7 +121,7 @@ public static class SubmitCommand
     private static async Task<WorkerKey> WalletAsync(ChainSession session, string path, bool given, long depositMicros, CancellationToken cancel)
     {
         if (File.Exists(path) || given || !session.Settings.IsDevnet) return ChainCli.LoadKey(path, defaultWallet: !given);
-        var wallet = WorkerKey.LoadOrCreate(path);
+        var wallet = WorkerKey.LoadOrCreate(path, WalletPassphrase.ToOpen);
         var funding = Math.Max(DevnetFundingGens * Gens.MicrosPerGens, depositMicros);
         await session.Call("funding the new wallet from the devnet faucet", async () =>
         {

@@ -16,7 +16,7 @@ public static class WalletCommand
 
     public static Command Create() => new("wallet", "Manage the key that pays for jobs and receives payouts and refunds")
     {
-        New(), Show(), Balance(), Faucet(), Withdraw(),
+        New(), Encrypt(), Show(), Balance(), Faucet(), Withdraw(),
     };
 
     private static Option<FileInfo?> Key() => ChainCli.KeyOption(ChainCli.WalletFile, "wallet (a worker's is DATA_DIR/worker.key)");
@@ -25,16 +25,38 @@ public static class WalletCommand
     {
         var key = Key();
         var force = new Option<bool>("--force") { Description = "Replace an existing key (whatever it holds stays with the old key)" };
-        var command = new Command("new", "Create a wallet key and print its address") { key, force };
+        var encrypt = new Option<bool>("--encrypt")
+        {
+            Description = $"Encrypt the key with a passphrase ({WorkerKey.PassphraseVariable}, or asked on a terminal): Web3 Secret Storage JSON",
+        };
+        var command = new Command("new", "Create a wallet key and print its address") { key, force, encrypt };
         command.SetAction(parse =>
         {
             var (path, _) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
             if (File.Exists(path) && !parse.GetValue(force))
                 throw new CliInputException($"a wallet already exists at {path}; pass --force to replace it (what it holds stays with the old key)");
             var created = WorkerKey.Generate();
-            created.Save(path, overwrite: true);
+            if (parse.GetValue(encrypt)) created.SaveEncrypted(path, WalletPassphrase.ToCreate(path), overwrite: true);
+            else created.Save(path, overwrite: true);
             Console.Error.WriteLine($"created {path}; keep it private: whoever has it can spend what the wallet holds");
             Console.WriteLine(created.Address);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Encrypt()
+    {
+        var key = Key();
+        var command = new Command("encrypt", $"Encrypt an existing wallet key in place with a passphrase ({WorkerKey.PassphraseVariable}, or asked on a terminal)") { key };
+        command.SetAction(parse =>
+        {
+            var (path, given) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
+            var wallet = ChainCli.LoadKey(path, defaultWallet: !given);
+            if (WorkerKey.IsEncrypted(path)) throw new CliInputException($"{path} is already encrypted");
+            wallet.SaveEncrypted(path, WalletPassphrase.ToCreate(path), overwrite: true);
+            Console.Error.WriteLine($"encrypted {path}; commands that use it read the passphrase from {WorkerKey.PassphraseVariable} or ask on a terminal");
+            Console.WriteLine(wallet.Address);
             return ExitCodes.Success;
         });
         return command;

@@ -113,6 +113,16 @@ public static class WorkerCommand
 
     private static async Task<int> Run(WorkerOptions options, CancellationToken cancel)
     {
+        // The worker's key signs everything it claims and holds its stake: refuse one that others may read before starting.
+        // An encrypted worker key is opened with GENSYN_WALLET_PASSPHRASE (the worker runs unattended).
+        try
+        {
+            if (File.Exists(options.KeyFile)) Gensyn.Contracts.Signing.WorkerKey.Load(options.KeyFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliInputException($"cannot use the worker key: {e.Message}");
+        }
         Console.WriteLine($"worker {options.WorkerId} ({options.NumericClass}) connecting to {string.Join(", ", options.Coordinators)}; Ctrl+C stops it");
         using var link = new Gensyn.Edge.Client.WorkerLink(options.Coordinators, options.DataDirectory);
         await using var node = WorkerNode.Start(options, link);

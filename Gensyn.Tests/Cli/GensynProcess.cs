@@ -20,11 +20,15 @@ public static class GensynProcess
     /// <summary>The repository's data directory, where the test script installs MNIST.</summary>
     public static string DataDirectory => Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(RepositoryRoot, ".gensyn");
 
-    public static Result Run(string dataDir, params string[] args)
+    public static Result Run(string dataDir, params string[] args) => RunWith(new Dictionary<string, string>(), dataDir, args);
+
+    /// <summary>Like <see cref="Run"/>, with these environment variables set for the process.</summary>
+    public static Result RunWith(IReadOnlyDictionary<string, string> environment, string dataDir, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gensyn.dll"));
         start.Environment["GENSYN_SERIALIZE_MESSAGES"] = "1";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         foreach (var a in args) start.ArgumentList.Add(a);
         start.ArgumentList.Add("--data-dir");
         start.ArgumentList.Add(dataDir);

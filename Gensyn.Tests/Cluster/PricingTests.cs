@@ -112,7 +112,7 @@ public class PricingTests
         var yaml = File.ReadAllText(spec);
         await using (var client = cluster.Client())
         {
-            var reply = await client.Ask(new SubmitJob(yaml, cluster.Root, jobId, wallet.Address, ClaimSigner.Sign(wallet, SubmissionClaim.For(jobId, yaml))));
+            var reply = await client.Ask(new SubmitJob(yaml, cluster.Root, jobId, wallet.Address, ClaimSigner.Sign(wallet, SubmissionClaim.For(new ClaimDomain(chain.ChainId, chain.Escrow), jobId, yaml))));
             var error = Assert.Single(Assert.IsType<JobRejected>(reply).Errors);
             Assert.Contains("more than its budget.max-total of 0.000001 GENS; raise budget.max-total", error);
         }

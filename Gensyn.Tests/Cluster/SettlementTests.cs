@@ -260,7 +260,8 @@ public class SettlementTests
         await using (var client = Gensyn.Node.Cli.CoordinatorClient.Connect(cluster.Coordinators, dataDirectory: cluster.DataDir("poor")))
         {
             var wallet = Gensyn.Contracts.Signing.WorkerKey.Load(Path.Combine(cluster.DataDir("poor"), "wallet.key"));
-            var signature = Gensyn.Contracts.Signing.ClaimSigner.Sign(wallet, Gensyn.Contracts.Signing.SubmissionClaim.For("job-0badc0de", CheatYaml));
+            var network = Gensyn.Contracts.Signing.ClaimDomain.Of(await client.Ask(new GetChainInfo()));
+            var signature = Gensyn.Contracts.Signing.ClaimSigner.Sign(wallet, Gensyn.Contracts.Signing.SubmissionClaim.For(network, "job-0badc0de", CheatYaml));
             var reply = await client.Ask(new SubmitJob(CheatYaml, cluster.Root, "job-0badc0de", wallet.Address, signature));
             var rejected = Assert.IsType<JobRejected>(reply);
             Assert.Contains("no deposit for job-0badc0de", Assert.Single(rejected.Errors));

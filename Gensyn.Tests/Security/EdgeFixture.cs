@@ -236,14 +236,16 @@ public sealed class RawSession : IAsyncDisposable
     }
 
     /// <summary>A hello with a profile signed by <paramref name="key"/> that signs the session claim for <paramref name="nonce"/>.</summary>
-    public static V1.Hello Hello(WorkerKey key, string workerId, string nonce, string fingerprint, int chainId, double pricePerHour = 100)
+    public static V1.Hello Hello(WorkerKey key, string workerId, string nonce, string fingerprint, int chainId, double pricePerHour = 100,
+                                 long? issuedAtUnixMs = null)
     {
-        var profile = new CapabilityClaim(workerId, key.Address, "cpu", 1, 1, WorkerOptions.NumericClassFor(1), pricePerHour, 0, 0);
+        var profile = new CapabilityClaim(workerId, key.Address, "cpu", 1, 1, WorkerOptions.NumericClassFor(1), pricePerHour, 0, 0,
+            issuedAtUnixMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return new V1.Hello
         {
             WorkerId = workerId, Address = key.Address, Device = profile.Device, MemoryGb = profile.MemoryGb, Threads = profile.Threads,
             NumericClass = profile.NumericClass, PricePerHour = pricePerHour, Throughput = 0, BandwidthMbps = 0,
-            ProfileSignature = ClaimSigner.Sign(key, profile),
+            ProfileSignature = ClaimSigner.Sign(key, profile), ProfileIssuedAtMs = profile.IssuedAtUnixMs,
             SessionSignature = ClaimSigner.Sign(key, new WorkerSessionClaim(workerId, nonce, fingerprint, chainId)),
         };
     }

@@ -14,7 +14,8 @@ public class WorkerIdTakeoverTests : Akka.TestKit.Xunit2.TestKit
 {
     private static RegisterWorker Register(WorkerKey key, IActorRef worker, string id)
     {
-        var profile = new RegisterWorker(id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), 0.2, key.Address);
+        var profile = new RegisterWorker(id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), 0.2, key.Address,
+            IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return profile with { Signature = ClaimSigner.Sign(key, CapabilityClaim.From(profile)) };
     }
 

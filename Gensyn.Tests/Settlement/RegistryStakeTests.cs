@@ -31,7 +31,8 @@ public class RegistryStakeTests : Akka.TestKit.Xunit2.TestKit
     /// <summary>A registration as a worker sends it: its capability profile, signed with its key.</summary>
     private static RegisterWorker Register(IActorRef worker, string id = "worker-1")
     {
-        var profile = new RegisterWorker(id, worker, "cpu", 8, 2, "cpu-x64-libtorch2.10-t2", 0.2, Address);
+        var profile = new RegisterWorker(id, worker, "cpu", 8, 2, "cpu-x64-libtorch2.10-t2", 0.2, Address,
+            IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return profile with { Signature = Contracts.Signing.ClaimSigner.Sign(Key, Contracts.Signing.CapabilityClaim.From(profile)) };
     }
 

@@ -54,57 +54,96 @@ public sealed class ClaimSigningTests : IDisposable
         Assert.DoesNotContain(privateKey[2..], key.ToString());
     }
 
-    [Fact]
-    public void The_personal_sign_hash_and_signature_match_the_web3_docs_vector()
+    // ---- EIP-712: what another language's library computes from the same typed data ----
+
+    private static readonly ClaimDomain Devnet = new(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+
+    private static string Hex(byte[] bytes) => "0x" + Convert.ToHexStringLower(bytes);
+
+    /// <summary>The eth_signTypedData_v4 JSON of a claim: types, primary type, the domain and the message.</summary>
+    private static string TypedDataJson(ClaimDomain domain, string primaryType, string typeString, object message)
     {
-        // web3.eth.accounts.sign('Some data', '0x4c08…2318') → messageHash and signature as documented.
-        var message = Encoding.UTF8.GetBytes("Some data");
-        var hash = ClaimDigest.EthereumSignedMessageHash(message);
-        Assert.Equal("1da44b586eb0729ff70a73c326926f6ed5a25f5b056e7f47fbc6e58d86871655", Convert.ToHexStringLower(hash));
-        Assert.Equal(hash, new EthereumMessageSigner().HashPrefixedMessage(message));
-        var signature = EthECDSASignature.CreateStringSignature(new EthECKey(Web3DocsKey).SignAndCalculateV(hash));
-        Assert.Equal(
-            "0xb91467e570a6466aa9e9876cbcd013baba02900b8979d43fe208a4a4f339f5fd6007e74cd82e037b800186422fc2da167c747ef045e5d18a5f5d4300f8e1a0291c",
-            signature);
+        var fields = typeString[(typeString.IndexOf('(') + 1)..^1].Split(',')
+            .Select(f => f.Split(' ')).Select(f => new Dictionary<string, string> { ["type"] = f[0], ["name"] = f[1] }).ToList();
+        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["types"] = new Dictionary<string, object>
+            {
+                ["EIP712Domain"] = new[]
+                {
+                    new Dictionary<string, string> { ["name"] = "name", ["type"] = "string" },
+                    new Dictionary<string, string> { ["name"] = "version", ["type"] = "string" },
+                    new Dictionary<string, string> { ["name"] = "chainId", ["type"] = "uint256" },
+                    new Dictionary<string, string> { ["name"] = "verifyingContract", ["type"] = "address" },
+                },
+                [primaryType] = fields,
+            },
+            ["primaryType"] = primaryType,
+            ["domain"] = new Dictionary<string, object> { ["name"] = "Gensyn", ["version"] = "1", ["chainId"] = domain.ChainId, ["verifyingContract"] = domain.VerifyingContract },
+            ["message"] = message,
+        });
+    }
+
+    private static string ResultJson(ShardResultClaim c) => TypedDataJson(c.SigningDomain, "ShardResult", ShardResultClaim.TypeString, new Dictionary<string, object>
+    {
+        ["jobId"] = c.JobId, ["round"] = c.Round, ["shard"] = c.Shard, ["epoch"] = c.Epoch, ["workerId"] = c.WorkerId,
+        ["endState"] = Hex(c.EndState.ToBytes()), ["merkleRoot"] = Hex(c.MerkleRoot.ToBytes()), ["losses"] = Hex(ClaimDigest.LossesBytes(c.Losses)),
+    });
+
+    [Fact]
+    public void A_shard_result_digest_and_signature_are_what_an_EIP712_library_computes_from_the_typed_data()
+    {
+        var claim = Result() with { Network = Devnet };
+        var json = ResultJson(claim);
+        Assert.Equal(Nethereum.ABI.EIP712.Eip712TypedDataEncoder.Current.EncodeAndHashTypedData(json), claim.ComputeHash());
+        var signature = ClaimSigner.Sign(Alice, claim);
+        Assert.Equal(Web3DocsAddress, new Nethereum.Signer.EIP712.Eip712TypedDataSigner().RecoverFromSignatureV4(json, signature), ignoreCase: true);
     }
 
     [Fact]
-    public void The_claim_hash_is_keccak_of_the_solidity_packed_encoding()
+    public void The_struct_hash_is_keccak_of_abi_encode_of_the_type_hash_and_the_fields()
     {
-        var c = Result();
-        var abi = new ABIEncode();
-        var lossBytes = new byte[4 * c.Losses.Count];
-        for (var i = 0; i < c.Losses.Count; i++)
-        {
-            var bits = float.IsNaN(c.Losses[i]) ? 0x7fc00000u : BitConverter.SingleToUInt32Bits(c.Losses[i]);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(lossBytes.AsSpan(4 * i), bits);
-        }
-        var expected = abi.GetSha3ABIEncodedPacked(
-            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes("gensyn/shard-result/v1"))),
-            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(c.JobId))),
-            new ABIValue("uint32", c.Round),
-            new ABIValue("uint32", c.Shard),
-            new ABIValue("uint32", c.Epoch),
-            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(c.WorkerId))),
-            new ABIValue("bytes32", c.EndState.ToBytes()),
-            new ABIValue("bytes32", c.MerkleRoot.ToBytes()),
-            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(lossBytes)));
-        Assert.Equal(expected, c.ComputeHash());
-        Assert.Equal(6 * 32 + 3 * 4, ClaimDigest.Encode(c).Length);
-        Assert.Equal(5 * 32 + 4 * 4, ClaimDigest.Encode(Opening()).Length);
-
         var o = Opening();
-        var expectedOpening = abi.GetSha3ABIEncodedPacked(
-            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes("gensyn/opening/v1"))),
-            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(o.JobId))),
+        var abi = new ABIEncode();
+        byte[] K(string text) => Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(text));
+        var expected = Sha3Keccack.Current.CalculateHash(abi.GetABIEncoded(
+            new ABIValue("bytes32", K(OpeningClaim.TypeString)),
+            new ABIValue("bytes32", K(o.JobId)),
             new ABIValue("uint32", o.Round),
             new ABIValue("uint32", o.Shard),
             new ABIValue("uint32", o.Epoch),
-            new ABIValue("bytes32", Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes(o.WorkerId))),
+            new ABIValue("bytes32", K(o.WorkerId)),
             new ABIValue("uint32", o.Step),
             new ABIValue("bytes32", o.State.ToBytes()),
-            new ABIValue("bytes32", o.MerkleRoot.ToBytes()));
-        Assert.Equal(expectedOpening, o.ComputeHash());
+            new ABIValue("bytes32", o.MerkleRoot.ToBytes())));
+        Assert.Equal(expected, o.StructHash());
+        var separator = Sha3Keccack.Current.CalculateHash(abi.GetABIEncoded(
+            new ABIValue("bytes32", K(ClaimDomain.TypeString)), new ABIValue("bytes32", K("Gensyn")), new ABIValue("bytes32", K("1")),
+            new ABIValue("uint256", Devnet.ChainId), new ABIValue("address", Devnet.VerifyingContract)));
+        Assert.Equal(separator, Devnet.Separator());
+        Assert.Equal(Sha3Keccack.Current.CalculateHash([0x19, 0x01, .. separator, .. expected]), (o with { Network = Devnet }).ComputeHash());
+    }
+
+    [Fact]
+    public void A_capability_and_a_submission_digest_are_what_an_EIP712_library_computes()
+    {
+        var capability = new CapabilityClaim("worker-1", Alice.Address, "cuda", 24, 8, "cpu-x64-libtorch2.10-t8", 0.9, 812.5, 940.2, 1_765_000_000_000, Devnet);
+        static string Bits(double d) => BitConverter.DoubleToUInt64Bits(d).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var json = TypedDataJson(Devnet, "Capability", CapabilityClaim.TypeString, new Dictionary<string, object>
+        {
+            ["workerId"] = capability.WorkerId, ["worker"] = capability.Address, ["device"] = capability.Device, ["memoryGbF64"] = Bits(capability.MemoryGb),
+            ["threads"] = capability.Threads, ["numericClass"] = capability.NumericClass, ["pricePerHourF64"] = Bits(capability.PricePerHour),
+            ["throughputF64"] = Bits(capability.Throughput), ["bandwidthMbpsF64"] = Bits(capability.BandwidthMbps), ["issuedAtMs"] = capability.IssuedAtUnixMs,
+        });
+        Assert.Equal(Nethereum.ABI.EIP712.Eip712TypedDataEncoder.Current.EncodeAndHashTypedData(json), capability.ComputeHash());
+
+        var submission = SubmissionClaim.For(Devnet, "job-0123456789abcdef", "name: x\n");
+        var zero = "0x" + new string('0', 64);
+        var submissionJson = TypedDataJson(Devnet, "Submission", SubmissionClaim.TypeString, new Dictionary<string, object>
+        {
+            ["jobId"] = submission.JobId, ["specSha256"] = "0x" + submission.SpecSha256, ["dataSha256"] = zero, ["modelSha256"] = zero,
+        });
+        Assert.Equal(Nethereum.ABI.EIP712.Eip712TypedDataEncoder.Current.EncodeAndHashTypedData(submissionJson), submission.ComputeHash());
     }
 
     [Fact]
@@ -141,14 +180,16 @@ public sealed class ClaimSigningTests : IDisposable
     }
 
     [Fact]
-    public void The_signature_is_plain_personal_sign_of_the_claim_hash()
+    public void The_same_claim_on_another_network_has_another_digest_and_its_signature_does_not_carry_over()
     {
-        // What a wallet's personal_sign / ethers signMessage(bytes32) produces, and what a contract checks with
-        // ECDSA.recover(MessageHashUtils.toEthSignedMessageHash(claimHash), signature).
-        var claim = Result();
-        var signature = ClaimSigner.Sign(Alice, claim);
-        Assert.Equal(signature, new EthereumMessageSigner().Sign(claim.ComputeHash(), new EthECKey(Web3DocsKey)));
-        Assert.Equal(Web3DocsAddress, new EthereumMessageSigner().EcRecover(claim.ComputeHash(), signature), ignoreCase: true);
+        var here = Result() with { Network = Devnet };
+        var signature = ClaimSigner.Sign(Alice, here);
+        foreach (var elsewhere in new[] { here with { Network = ClaimDomain.None }, here with { Network = Devnet with { ChainId = 1 } },
+                                          here with { Network = Devnet with { VerifyingContract = AnvilAddress0 } } })
+        {
+            Assert.NotEqual(here.ComputeHash(), elsewhere.ComputeHash());
+            Assert.False(ClaimSigner.Verify(elsewhere, signature, Alice.Address));
+        }
     }
 
     [Fact]
@@ -157,6 +198,7 @@ public sealed class ClaimSigningTests : IDisposable
         var c = Result();
         var message = new ShardResult(c.JobId, c.Round, c.Shard, c.Epoch, c.WorkerId, c.EndState, c.MerkleRoot, c.Losses, "0x" + new string('a', 130), TrainSeconds: 9.5);
         Assert.Equal(c.ComputeHash(), ShardResultClaim.From(message).ComputeHash());
+        Assert.Equal((c with { Network = Devnet }).ComputeHash(), ShardResultClaim.From(message, Devnet).ComputeHash());
     }
 
     // ---- every field is bound ----
@@ -390,6 +432,7 @@ public sealed class ClaimSigningTests : IDisposable
         Directory.CreateDirectory(_folder);
         var path = Path.Combine(_folder, "hand.key");
         File.WriteAllText(path, "  " + Web3DocsKey[2..].ToUpperInvariant() + "\r\n\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Assert.Equal(Web3DocsAddress, WorkerKey.Load(path).Address);
     }
 
@@ -407,7 +450,8 @@ public sealed class ClaimSigningTests : IDisposable
         Directory.CreateDirectory(_folder);
         var path = Path.Combine(_folder, "bad.key");
         File.WriteAllText(path, contents);
-        var error = Assert.Throws<InvalidDataException>(() => WorkerKey.Load(path));
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var error = Assert.Throws<KeyFileException>(() => WorkerKey.Load(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("malformed", error.Message);
         if (contents.Length > 8) Assert.DoesNotContain(contents.Trim(), error.Message);
@@ -432,12 +476,13 @@ public sealed class ClaimSigningTests : IDisposable
     public void A_capability_profile_verifies_for_its_key_and_fails_when_any_claim_in_it_changes()
     {
         var profile = new Contracts.Messages.RegisterWorker("worker-1", Akka.Actor.ActorRefs.Nobody, "cuda", 24, 8, "cpu-x64-libtorch2.10-t8", 0.9,
-            Alice.Address, 812.5, 940.2);
+            Alice.Address, 812.5, 940.2, IssuedAtUnixMs: 1_765_000_000_000);
         var signed = profile with { Signature = ClaimSigner.Sign(Alice, CapabilityClaim.From(profile)) };
         Assert.True(ClaimSigner.Check(CapabilityClaim.From(signed), signed.Signature, Alice.Address).Valid);
         Assert.False(ClaimSigner.Check(CapabilityClaim.From(signed), signed.Signature, Bob.Address).Valid);
         foreach (var forged in new[] { signed with { MemoryGb = 80 }, signed with { Throughput = 8125 }, signed with { BandwidthMbps = 9402 },
-                                       signed with { PricePerHour = 0.09 }, signed with { Device = "cpu" }, signed with { WorkerId = "worker-2" } })
+                                       signed with { PricePerHour = 0.09 }, signed with { Device = "cpu" }, signed with { WorkerId = "worker-2" },
+                                       signed with { IssuedAtUnixMs = 1_765_000_000_001 }, signed with { Threads = 9 }, signed with { NumericClass = "cpu" } })
             Assert.False(ClaimSigner.Check(CapabilityClaim.From(forged), forged.Signature, Alice.Address).Valid, $"{forged} should not verify");
     }
 }

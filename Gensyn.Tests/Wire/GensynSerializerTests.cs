@@ -120,7 +120,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             // Worker protocol
             new RegisterWorker("worker-1", f.Worker, "cpu", 15.6, 2, "cpu-x64-libtorch2.10-t2", 0.2, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
             new RegisterWorker("worker-1", f.Worker, "cuda", 24, 8, "cpu-x64-libtorch2.10-t8", 0.9, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", 812.5, 940.2,
-                "0x" + new string('c', 130)),
+                "0x" + new string('c', 130), IssuedAtUnixMs: 1_765_000_000_000),
             new GetNetworkMinimums(),
             new NetworkMinimums(16, 50),
             new WorkerRegistered("worker-1"),
@@ -154,6 +154,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 [new OpenedLeaf(3, DigestA, new LeafProof(3, 101, [DigestB, DigestC]), DigestC, "0x" + new string('a', 130)), new OpenedLeaf(4, DigestB, new LeafProof(4, 101, [DigestA]), null, "0x" + new string('a', 130))]),
             new VerifyShard("job-0123abcd", Yaml, "/home/alice/jobs", 2, 1, 3, "worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
                 [new OpenedLeaf(0, DigestA, new LeafProof(0, 9, [DigestB]), null, "0x" + new string('a', 130))], CrossClass: false, f.Blobs),
+            new VerifyShard("job-0123abcd", Yaml, "/home/alice/jobs", 2, 1, 3, "worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
+                [], CrossClass: false, f.Blobs, Network: new Gensyn.Contracts.Signing.ClaimDomain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")),
             new ShardVerdict("job-0123abcd", 2, 1, 3, "worker-1", VerdictOutcome.Accepted, "all 3 challenged steps replay bit for bit", VerifySeconds: 0.25),
             new ShardVerdict("job-0123abcd", 2, 1, 3, "worker-1", VerdictOutcome.Fraud, "step 17 does not replay", 17, DigestA, DigestB, "0x" + new string('a', 130), 0.5, 0.3),
             new ShardSealed("job-0123abcd", 2, 1, 3, "worker-1", DigestC),
