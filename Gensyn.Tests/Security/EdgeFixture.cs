@@ -237,10 +237,10 @@ public sealed class RawSession : IAsyncDisposable
 
     /// <summary>A hello with a profile signed by <paramref name="key"/> that signs the session claim for <paramref name="nonce"/>.</summary>
     public static V1.Hello Hello(WorkerKey key, string workerId, string nonce, string fingerprint, int chainId, double pricePerHour = 100,
-                                 long? issuedAtUnixMs = null)
+                                 long? issuedAtUnixMs = null, ClaimDomain? network = null)
     {
         var profile = new CapabilityClaim(workerId, key.Address, "cpu", 1, 1, WorkerOptions.NumericClassFor(1), pricePerHour, 0, 0,
-            issuedAtUnixMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            issuedAtUnixMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), network);
         return new V1.Hello
         {
             WorkerId = workerId, Address = key.Address, Device = profile.Device, MemoryGb = profile.MemoryGb, Threads = profile.Threads,

@@ -82,6 +82,7 @@ public sealed class SoakTests(ITestOutputHelper output)
             var answers = new ConcurrentDictionary<string, int>();
             void Count(string what, StatusCode code) => answers.AddOrUpdate($"{what} {code}", 1, (_, n) => n + 1);
             var statusLatencies = new ConcurrentBag<double>();
+            var refusals = new ConcurrentDictionary<string, byte>();
             var clock = Stopwatch.StartNew();
 
             // 200 sessions at once, each kept open to the end (a Welcome, or a documented refusal).
@@ -90,9 +91,10 @@ public sealed class SoakTests(ITestOutputHelper output)
             {
                 var session = await RawSession.Open(workers);
                 sessions.Add(session);
-                await session.Send(new V1.WorkerMessage { Hello = RawSession.Hello(key, $"soak-{i}", session.Nonce, fingerprint, session.ChainId) });
+                await session.Send(new V1.WorkerMessage { Hello = RawSession.Hello(key, $"soak-{i}", session.Nonce, fingerprint, session.ChainId, network: ClaimDomain.Of(chain)) });
                 var answer = await session.Registration(TimeSpan.FromMinutes(2));
                 Count("register", answer.BodyCase == V1.EdgeMessage.BodyOneofCase.Welcome ? StatusCode.OK : StatusCode.PermissionDenied);
+                if (answer.BodyCase == V1.EdgeMessage.BodyOneofCase.Refused) refusals.TryAdd(answer.Refused.Reason, 0);
             }));
 
             // 1,000 submissions from 50 keys with no deposit behind them, and 1,000 status calls on the real job (half by its payer, half unsigned).
@@ -136,6 +138,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                 }
             });
             await Task.WhenAll(registering, requesting);
+            Assert.True(refusals.IsEmpty, $"staked fake workers were refused: {string.Join("; ", refusals.Keys)}");
             return (answers, statusLatencies.ToList(), sessions.ToList(), clock.Elapsed.TotalSeconds);
         }
         var during = await Load(jobId, "during");
