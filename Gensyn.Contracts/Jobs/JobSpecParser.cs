@@ -10,7 +10,7 @@ namespace Gensyn.Contracts.Jobs;
 /// together as one <see cref="JobSpecException"/>, each naming its field by YAML path (e.g. <c>training.inner-steps</c>).
 /// Data files are not checked for existence here; the dataset loader does that.
 /// </summary>
-public static class JobSpecParser
+public static partial class JobSpecParser
 {
     private static readonly string[] TopKeys = ["name", "kind", "model", "dataset", "training", "inference", "verification", "requirements", "budget"];
     private static readonly string[] InferenceKeys = ["weights", "shards", "batch-size", "threads"];
@@ -85,7 +85,11 @@ public static class JobSpecParser
     /// <c>budget.price-per-step</c> is refused (prices come from the market now).
     /// </summary>
     /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
-    public static JobSpec ParseSubmission(string yaml, string baseDirectory) => Parse(yaml, baseDirectory, refuseRetired: true);
+    public static JobSpec ParseSubmission(string yaml, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(baseDirectory);
+        return Parse(yaml, baseDirectory, refuseRetired: true);
+    }
 
     /// <summary>
     /// Reads a spec from YAML text; relative data paths are resolved against <paramref name="baseDirectory"/>. A spec the
@@ -93,12 +97,25 @@ public static class JobSpecParser
     /// journals and assignments of such jobs still read (<see cref="ParseSubmission"/> refuses it).
     /// </summary>
     /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
-    public static JobSpec Parse(string yaml, string baseDirectory) => Parse(yaml, baseDirectory, refuseRetired: false);
+    public static JobSpec Parse(string yaml, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(baseDirectory);
+        return Parse(yaml, baseDirectory, refuseRetired: false);
+    }
 
-    private static JobSpec Parse(string yaml, string baseDirectory, bool refuseRetired)
+    /// <summary>
+    /// Reads a spec that runs on the network, as every coordinator, worker and verifier does: data paths stay relative and name files
+    /// under <see cref="DataPaths.NetworkRoot"/> on each machine (a path that is absolute or climbs out with <c>..</c> is refused), and
+    /// <c>inference.weights</c> must be the hash of a blob the CLI uploaded. Whoever sent the spec has no say in where files are read.
+    /// </summary>
+    /// <param name="submission">A spec a requester gives now: <c>budget.price-per-step</c> is refused, as in <see cref="ParseSubmission"/>.</param>
+    /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
+    public static JobSpec ParseNetwork(string yaml, bool submission = false) => Parse(yaml, null, submission);
+
+    /// <param name="baseDirectory">The folder relative data paths are resolved against; null for a network spec (<see cref="ParseNetwork"/>).</param>
+    private static JobSpec Parse(string yaml, string? baseDirectory, bool refuseRetired)
     {
         ArgumentNullException.ThrowIfNull(yaml);
-        ArgumentNullException.ThrowIfNull(baseDirectory);
 
         var errors = new List<string>();
         var root = LoadRoot(yaml, errors);
@@ -131,9 +148,9 @@ public static class JobSpecParser
         return new JobSpec(name, model, dataset, training, verification, requirements, budget, jobKind ?? JobKind.Train, inference);
     }
 
-    private static InferenceSpec ReadInference(Section i, string baseDirectory)
+    private static InferenceSpec ReadInference(Section i, string? baseDirectory)
     {
-        var weights = i.FilePath("weights", baseDirectory, required: true);
+        var weights = baseDirectory is null ? i.BlobHash("weights", required: true) : i.FilePath("weights", baseDirectory, required: true);
         var shards = i.Int("shards", 1, 1, 1024);
         var batchSize = i.Int("batch-size", 256, 1, 65536);
         var threads = i.Int("threads", 1, 1, 256);
@@ -161,6 +178,12 @@ public static class JobSpecParser
 
     private static YamlMappingNode? LoadRoot(string yaml, List<string> errors)
     {
+        if (SpecBounds.Problem(yaml) is { } unsafeShape)
+        {
+            errors.Add(unsafeShape);
+            return null;
+        }
+
         var stream = new YamlStream();
         var parser = new Parser(new StringReader(yaml));
         try
@@ -256,7 +279,7 @@ public static class JobSpecParser
         return new ModelSpec(kind ?? ModelKind.Mlp, hidden ?? DefaultHidden, channels ?? DefaultChannels, dModel, layers, heads, context);
     }
 
-    private static DatasetSpec ReadDataset(Section d, string baseDirectory, out DatasetFormat? format)
+    private static DatasetSpec ReadDataset(Section d, string? baseDirectory, out DatasetFormat? format)
     {
         var builtIn = d.Choice("name", BuiltInDatasets);
         var fileFormat = d.Choice("format", FileFormats);
@@ -317,7 +340,7 @@ public static class JobSpecParser
             samples, features, classes);
     }
 
-    private static (string? Images, string? Labels) ReadImageFiles(Section s, string baseDirectory)
+    private static (string? Images, string? Labels) ReadImageFiles(Section s, string? baseDirectory)
     {
         var images = s.FilePath("images", baseDirectory, required: true);
         var labels = s.FilePath("labels", baseDirectory, required: true);
@@ -415,6 +438,7 @@ public static class JobSpecParser
     {
         try
         {
+            if (SpecBounds.Problem(yaml) is not null) return RetiredDefaultPricePerStep;
             var stream = new YamlStream();
             stream.Load(new StringReader(yaml));
             if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode root
@@ -467,391 +491,4 @@ public static class JobSpecParser
         YamlMappingNode => "a mapping",
         _ => "an alias",
     };
-
-    /// <summary>A range end: the limit and whether the limit itself is allowed.</summary>
-    private readonly record struct Bound(double Limit, bool Inclusive)
-    {
-        public static Bound AtLeast(double limit) => new(limit, true);
-        public static Bound Above(double limit) => new(limit, false);
-        public static Bound AtMost(double limit) => new(limit, true);
-        public static Bound Below(double limit) => new(limit, false);
-    }
-
-    /// <summary>
-    /// One YAML mapping being read. Each read marks its key as consumed, so <see cref="Finish"/> can report
-    /// whatever is left as an unknown field. Read methods report their own errors and return null or the fallback.
-    /// </summary>
-    private sealed class Section
-    {
-        private readonly string _path;
-        private readonly string[] _known;
-        private readonly List<string> _errors;
-        private readonly Dictionary<string, YamlNode> _fields = [];
-        private readonly HashSet<string> _consumed = [];
-        private readonly HashSet<string> _failed = [];
-
-        // Set when the mapping itself is missing or malformed: its own error is enough, so "required" inside is not reported.
-        private readonly bool _broken;
-
-        public Section(YamlMappingNode? node, string path, string[] known, List<string> errors, bool broken = false)
-        {
-            _path = path;
-            _known = known;
-            _errors = errors;
-            _broken = broken;
-            foreach (var (key, value) in node?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
-            {
-                if (key is YamlScalarNode { Value: { } name })
-                {
-                    _fields[name] = value;
-                }
-                else
-                {
-                    _errors.Add($"{(path.Length == 0 ? "top level" : path)}: field names must be plain text, got {Describe(key)}");
-                }
-            }
-        }
-
-        public string PathOf(string key) => _path.Length == 0 ? key : $"{_path}.{key}";
-
-        public bool Has(string key) => _fields.TryGetValue(key, out var node) && !IsNull(node);
-
-        public bool Ok(params string[] keys) => !keys.Any(_failed.Contains);
-
-        /// <summary>Consumes a field without reading it (so <see cref="Finish"/> does not report it); whether it was there.</summary>
-        public bool Skip(string key) => Take(key) is not null;
-
-        public void Fail(string key, string problem)
-        {
-            _failed.Add(key);
-            _errors.Add($"{PathOf(key)}: {problem}");
-        }
-
-        /// <summary>Reports a problem with the mapping as a whole, unless its being missing or malformed was already reported.</summary>
-        public void FailSection(string problem)
-        {
-            if (!_broken)
-            {
-                _errors.Add($"{_path}: {problem}");
-            }
-        }
-
-        /// <summary>
-        /// Whether a kind-specific field should be read: true if it applies; false (reporting it if present) if it does not;
-        /// false silently when <paramref name="applies"/> is null because the kind itself was invalid.
-        /// </summary>
-        public bool Applies(string key, bool? applies, string onlyFor)
-        {
-            if (applies == true)
-            {
-                return true;
-            }
-
-            if (Take(key) is not null && applies == false)
-            {
-                Fail(key, $"applies only to {onlyFor}");
-            }
-
-            return false;
-        }
-
-        public Section Child(string key, string[] known, bool required = false)
-        {
-            var node = Take(key, required);
-            if (node is null || node is YamlMappingNode)
-            {
-                return new Section(node as YamlMappingNode, PathOf(key), known, _errors, _broken || (node is null && required));
-            }
-
-            Fail(key, "must be a mapping");
-            return new Section(null, PathOf(key), known, _errors, broken: true);
-        }
-
-        public string? Text(string key, bool required = false)
-        {
-            var node = Take(key, required);
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (node is YamlScalarNode { Value: { } text })
-            {
-                return text;
-            }
-
-            Fail(key, $"must be a string, got {Describe(node)}");
-            return null;
-        }
-
-        public T? Choice<T>(string key, (string Name, T Value)[] options, bool required = false)
-            where T : struct
-        {
-            var name = OneOf(key, options.Select(o => o.Name).ToArray(), required);
-            return name is null ? null : options.First(o => o.Name == name).Value;
-        }
-
-        /// <summary>The value if it is exactly one of <paramref name="names"/> (case matters), else null.</summary>
-        public string? OneOf(string key, string[] names, bool required = false)
-        {
-            var node = Take(key, required);
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (node is YamlScalarNode { Value: { } text } && names.Contains(text))
-            {
-                return text;
-            }
-
-            Fail(key, $"must be one of {string.Join(", ", names)}, got {Describe(node)}");
-            return null;
-        }
-
-        public long? Integer(string key, long min, long max)
-        {
-            var node = Take(key);
-            if (node is null)
-            {
-                return null;
-            }
-
-            var problem = CheckInteger(node, min, max, out var value);
-            if (problem is null)
-            {
-                return value;
-            }
-
-            Fail(key, problem);
-            return null;
-        }
-
-        public int Int(string key, int fallback, int min, int max) => (int?)Integer(key, min, max) ?? fallback;
-
-        public double Number(string key, double fallback, Bound low, Bound high)
-        {
-            var node = Take(key);
-            if (node is null)
-            {
-                return fallback;
-            }
-
-            var problem = CheckNumber(node, low, high, out var value);
-            if (problem is null)
-            {
-                return value;
-            }
-
-            Fail(key, problem);
-            return fallback;
-        }
-
-        public IReadOnlyList<int>? Integers(string key, int min, int max, int minCount, int maxCount)
-        {
-            var items = Items(key, "integers", minCount, maxCount, required: false);
-            if (items is null)
-            {
-                return null;
-            }
-
-            var values = new List<int>(items.Count);
-            for (var i = 0; i < items.Count; i++)
-            {
-                var problem = CheckInteger(items[i], min, max, out var value);
-                if (problem is null)
-                {
-                    values.Add((int)value);
-                }
-                else
-                {
-                    Fail($"{key}[{i}]", problem);
-                    _failed.Add(key);
-                }
-            }
-
-            return values;
-        }
-
-        public string? FilePath(string key, string baseDirectory, bool required)
-        {
-            var node = Take(key, required);
-            if (node is null)
-            {
-                return null;
-            }
-
-            var problem = CheckPath(node, baseDirectory, out var path);
-            if (problem is null)
-            {
-                return path;
-            }
-
-            Fail(key, problem);
-            return null;
-        }
-
-        public IReadOnlyList<string>? FilePaths(string key, string baseDirectory, bool required)
-        {
-            var items = Items(key, "paths", 1, int.MaxValue, required);
-            if (items is null)
-            {
-                return null;
-            }
-
-            var paths = new List<string>(items.Count);
-            for (var i = 0; i < items.Count; i++)
-            {
-                var problem = CheckPath(items[i], baseDirectory, out var path);
-                if (problem is null)
-                {
-                    paths.Add(path);
-                }
-                else
-                {
-                    Fail($"{key}[{i}]", problem);
-                    _failed.Add(key);
-                }
-            }
-
-            return paths;
-        }
-
-        /// <summary>Reports every present key that no read consumed, with the names this mapping accepts.</summary>
-        public void Finish()
-        {
-            foreach (var key in _fields.Keys.Where(k => !_consumed.Contains(k)))
-            {
-                _errors.Add($"{PathOf(key)}: unknown field; expected one of {string.Join(", ", _known)}");
-            }
-        }
-
-        private YamlNode? Take(string key, bool required = false)
-        {
-            _consumed.Add(key);
-            if (_fields.TryGetValue(key, out var node) && !IsNull(node))
-            {
-                return node;
-            }
-
-            if (required && !_broken)
-            {
-                Fail(key, "required");
-            }
-
-            return null;
-        }
-
-        private IList<YamlNode>? Items(string key, string what, int minCount, int maxCount, bool required)
-        {
-            var node = Take(key, required);
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (node is not YamlSequenceNode { Children: var items })
-            {
-                Fail(key, $"must be a list of {what}, got {Describe(node)}");
-                return null;
-            }
-
-            if (items.Count < minCount || items.Count > maxCount)
-            {
-                Fail(key, maxCount == int.MaxValue
-                    ? $"must have at least {minCount} entr{(minCount == 1 ? "y" : "ies")}, got {items.Count}"
-                    : $"must have {minCount} to {maxCount} entries, got {items.Count}");
-                return null;
-            }
-
-            return items;
-        }
-
-        private static string? CheckInteger(YamlNode node, long min, long max, out long value)
-        {
-            value = 0;
-            if (node is not YamlScalarNode { Value: { } text })
-            {
-                return $"must be an integer, got {Describe(node)}";
-            }
-
-            // BigInteger so that a huge number reads as out of range rather than as not a number.
-            if (!BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
-            {
-                return $"must be an integer, got '{text}'";
-            }
-
-            if (big < min)
-            {
-                return $"must be >= {min}, got {text}";
-            }
-
-            if (big > max)
-            {
-                return $"must be <= {max}, got {text}";
-            }
-
-            value = (long)big;
-            return null;
-        }
-
-        private static string? CheckNumber(YamlNode node, Bound low, Bound high, out double value)
-        {
-            value = 0;
-            if (node is not YamlScalarNode { Value: { } text })
-            {
-                return $"must be a number, got {Describe(node)}";
-            }
-
-            // YAML spells the special values .nan and .inf, which .NET does not parse; both are as unusable as NaN.
-            var parsed = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
-            if ((parsed && !double.IsFinite(value)) || text.TrimStart('-', '+').ToLowerInvariant() is ".nan" or ".inf")
-            {
-                return $"must be a finite number, got '{text}'";
-            }
-
-            if (!parsed)
-            {
-                return $"must be a number, got '{text}'";
-            }
-
-            if (low.Inclusive ? value < low.Limit : value <= low.Limit)
-            {
-                return $"must be {(low.Inclusive ? ">=" : ">")} {Format(low.Limit)}, got {text}";
-            }
-
-            if (high.Inclusive ? value > high.Limit : value >= high.Limit)
-            {
-                return $"must be {(high.Inclusive ? "<=" : "<")} {Format(high.Limit)}, got {text}";
-            }
-
-            return null;
-        }
-
-        private static string? CheckPath(YamlNode node, string baseDirectory, out string path)
-        {
-            path = "";
-            if (node is not YamlScalarNode { Value: { } text } || IsNull(node))
-            {
-                return $"must be a path, got {(IsNull(node) ? "nothing" : Describe(node))}";
-            }
-
-            if (text.Length == 0 || text.Contains('\0'))
-            {
-                return $"must be a path, got '{text}'";
-            }
-
-            try
-            {
-                path = Path.GetFullPath(Path.Combine(baseDirectory, text));
-                return null;
-            }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-            {
-                return $"must be a valid path, got '{text}': {e.Message}";
-            }
-        }
-
-        private static string Format(double limit) => limit.ToString(CultureInfo.InvariantCulture);
-    }
 }
