@@ -169,4 +169,30 @@ public class SpecAttackTests : Akka.TestKit.Xunit2.TestKit
         Assert.Contains("limit", Assert.Throws<DatasetException>(() => CsvReader.Read(big, 0)).Message);
         Assert.Contains("limit", Assert.Throws<DatasetException>(() => IdxReader.Read(big)).Message);
     }
+
+    [Theory]
+    [InlineData("/etc/hostname")]
+    [InlineData("/var/lib/gensyn/worker.key")]
+    [InlineData("model.safetensors")]
+    public void A_coordinator_never_opens_or_probes_an_inference_weights_path(string weights)
+    {
+        var gateway = Sys.ActorOf(JobsGateway.Props(CreateTestProbe().Ref, CreateTestProbe().Ref, CreateTestProbe().Ref));
+        // Before, a path that existed on the coordinator passed and one that did not was refused as "not found": a file-existence probe.
+        gateway.Tell(new QuoteJob($"name: probe\nkind: inference\nmodel: {{ kind: mlp }}\ndataset: {{ name: mnist }}\ninference: {{ weights: {weights} }}\n", "/"), TestActor);
+
+        var error = Assert.Single(ExpectMsg<JobRejected>().Errors);
+        Assert.StartsWith("inference.weights: on the network must name an uploaded blob as sha256:", error);
+    }
+
+    [Fact]
+    public void A_model_too_large_for_the_networks_limits_is_refused_at_quote_naming_the_field_and_the_limit()
+    {
+        var gateway = Sys.ActorOf(JobsGateway.Props(CreateTestProbe().Ref, CreateTestProbe().Ref, CreateTestProbe().Ref));
+        // Within the spec's own ranges (hidden widths up to 65,536, 8 layers), but 3.4e10 parameters.
+        gateway.Tell(new QuoteJob("name: huge\nmodel: { kind: mlp, hidden: [65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536] }\ndataset: { name: mnist }\n", ""), TestActor);
+
+        var error = Assert.Single(ExpectMsg<JobRejected>().Errors);
+        Assert.StartsWith("model: ", error);
+        Assert.Contains($"at most {JobLimits.Default.MaxParameters:N0} (gensyn.limits.max-parameters)", error);
+    }
 }
