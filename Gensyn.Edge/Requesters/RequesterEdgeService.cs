@@ -167,8 +167,16 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
         var cluster = Akka.Cluster.Cluster.Get(edge.System);
         foreach (var member in cluster.State.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole("coordinator") && m.Address != cluster.SelfAddress))
         {
-            var blobs = await edge.System.ActorSelection(new RootActorPath(member.Address) / "user" / "blobs").ResolveOne(EdgeContext.AskTimeout, cancel);
-            await BlobTransfer.Upload(blobs, hash, edge.Store.Get(hash), edge.System.Materializer(), TimeSpan.FromMinutes(2), cancel);
+            try
+            {
+                var blobs = await edge.System.ActorSelection(new RootActorPath(member.Address) / "user" / "blobs").ResolveOne(EdgeContext.AskTimeout, cancel);
+                await BlobTransfer.Upload(blobs, hash, edge.Store.Get(hash), edge.System.Materializer(), TimeSpan.FromMinutes(2), cancel);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A job that starts there fails with a line saying the weights are missing; the requester submits again.
+                log.LogWarning("Could not hand blob {Hash} on to {Member}: {Reason}", hash, member.Address, e.GetBaseException().Message);
+            }
         }
     }
 
