@@ -190,7 +190,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         JobSpec spec;
         try
         {
-            spec = JobSpecParser.Parse(start.SpecYaml, start.BaseDirectory);
+            spec = JobSpecParser.ParseNetwork(start.SpecYaml);
         }
         catch (JobSpecException e)
         {

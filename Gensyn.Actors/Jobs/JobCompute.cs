@@ -94,7 +94,12 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
     private PreparedRound PrepareInference(JobSpec spec)
     {
         var session = Inference(spec);
-        var weights = session.LoadWeights(spec.Inference!.Weights);
+        // A network spec names its weights by the hash of the blob the requester uploaded; no path a requester gives is opened here.
+        var reference = spec.Inference!.Weights;
+        var blob = Sha256Digest.Parse(DataPaths.BlobHex(reference));
+        if (!blobs.Contains(blob))
+            throw new InvalidOperationException($"inference.weights: this coordinator does not hold blob {reference}; submit the job again with `gensyn submit`, which uploads the weights");
+        var weights = session.LoadWeights(blobs.Get(blob), $"inference.weights ({reference})");
         var shards = Enumerable.Range(0, spec.Training.Shards).Select(session.Shard).ToList();
         if (shards.Any(s => s.Count == 0))
             throw new InvalidOperationException($"inference.shards: {shards.Count} shards for {session.Items} items leave a shard empty; use at most {session.Items}");

@@ -141,7 +141,7 @@ public sealed class JobState
                 JobId = s.JobId;
                 SpecYaml = s.SpecYaml;
                 BaseDirectory = s.BaseDirectory;
-                Spec = JobSpecParser.Parse(s.SpecYaml, s.BaseDirectory);
+                Spec = JobSpecParser.ParseNetwork(s.SpecYaml);
                 SubmittedAt = s.At;
                 Owner = s.Owner ?? s.Payer;
                 Phase = JobPhase.Queued;
@@ -286,7 +286,7 @@ public sealed class JobState
             JobId = s.JobId,
             SpecYaml = s.SpecYaml,
             BaseDirectory = s.BaseDirectory,
-            Spec = JobSpecParser.Parse(s.SpecYaml, s.BaseDirectory),
+            Spec = JobSpecParser.ParseNetwork(s.SpecYaml),
             Phase = s.Phase,
             SubmittedAt = s.SubmittedAt,
             Owner = s.Owner ?? s.Settlement?.Payer,

@@ -19,7 +19,10 @@ public sealed partial class JobsGateway : ReceiveActor
 {
     public const string Name = "jobs";
     public const string ServicePath = "/user/jobs";
-    public const int MaxSpecChars = 64 * 1024;
+    public const int MaxSpecChars = SpecBounds.MaxChars;
+
+    /// <summary>What a job's base directory is from now on: nothing. Network specs read data from each machine's datasets folder.</summary>
+    private const string NoBaseDirectory = "";
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
@@ -28,6 +31,7 @@ public sealed partial class JobsGateway : ReceiveActor
         Akka.Actor.Props.Create(() => new JobsGateway(jobRegion, catalog, registry, chain, settlement));
 
     private readonly IActorRef _registry;
+    private readonly JobLimits _limits = JobLimits.From(Context.System.Settings.Config);
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public JobsGateway(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain, IActorRef? settlement)
@@ -37,11 +41,11 @@ public sealed partial class JobsGateway : ReceiveActor
         ReceiveAsync<SubmitJob>(async submit =>
         {
             var replyTo = Sender;
-            if (Read(submit.SpecYaml, submit.BaseDirectory, replyTo) is not { } spec) return;
+            if (Read(submit.SpecYaml, replyTo) is not { } spec) return;
             if (chain is null)
             {
                 // Nothing is paid on a network that does not settle, but the job's price is still locked and shown.
-                if (await PriceAsync(spec, replyTo) is { } unpaid) jobRegion.Tell(new StartJob(NewJobId(), submit.SpecYaml, submit.BaseDirectory, Price: unpaid, Owner: submit.Payer), replyTo);
+                if (await PriceAsync(spec, replyTo) is { } unpaid) jobRegion.Tell(new StartJob(NewJobId(), submit.SpecYaml, NoBaseDirectory, Price: unpaid, Owner: submit.Payer), replyTo);
                 return;
             }
             if (submit.JobId is not { } id || submit.Payer is not { } payer || !IsJobId(id))
@@ -79,12 +83,12 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new JobRejected([shortfall]));
                 return;
             }
-            jobRegion.Tell(new StartJob(id, submit.SpecYaml, submit.BaseDirectory, payer, deposited, price, payer), replyTo);
+            jobRegion.Tell(new StartJob(id, submit.SpecYaml, NoBaseDirectory, payer, deposited, price, payer), replyTo);
         });
         ReceiveAsync<QuoteJob>(async quote =>
         {
             var replyTo = Sender;
-            if (Read(quote.SpecYaml, quote.BaseDirectory, replyTo) is { } spec && await PriceAsync(spec, replyTo) is { } price) replyTo.Tell(price);
+            if (Read(quote.SpecYaml, replyTo) is { } spec && await PriceAsync(spec, replyTo) is { } price) replyTo.Tell(price);
         });
         ReceiveAsync<GetChainInfo>(async _ =>
         {
@@ -140,19 +144,21 @@ public sealed partial class JobsGateway : ReceiveActor
         });
     }
 
-    /// <summary>The spec a requester sent, or null after telling <paramref name="replyTo"/> what is wrong with it (nothing is persisted).</summary>
-    private JobSpec? Read(string yaml, string baseDirectory, IActorRef replyTo)
+    /// <summary>
+    /// The spec a requester sent, or null after telling <paramref name="replyTo"/> what is wrong with it (nothing is persisted). It is
+    /// read as a network spec (<see cref="JobSpecParser.ParseNetwork"/>): the requester's base directory is ignored, data is read only
+    /// from under each machine's datasets folder, and no file the spec names is opened here. Then the work it asks for is held to
+    /// this network's <see cref="JobLimits"/>.
+    /// </summary>
+    private JobSpec? Read(string yaml, IActorRef replyTo)
     {
-        if (yaml.Length > MaxSpecChars)
-        {
-            replyTo.Tell(new JobRejected([$"the job spec is {yaml.Length:N0} characters; the limit is {MaxSpecChars:N0}"]));
-            return null;
-        }
         try
         {
-            var spec = JobSpecParser.ParseSubmission(yaml, string.IsNullOrEmpty(baseDirectory) ? "." : baseDirectory);
-            if (spec.Inference is not { } inference || File.Exists(inference.Weights)) return spec;
-            replyTo.Tell(new JobRejected([$"inference.weights: {inference.Weights} not found; write it with `gensyn train --out` or `gensyn result --out`"]));
+            var spec = JobSpecParser.ParseNetwork(yaml, submission: true);
+            var problems = _limits.Problems(spec);
+            if (problems.Count == 0) return spec;
+            _log.Info("Rejected a job spec over the limits: {0}", string.Join("; ", problems));
+            replyTo.Tell(new JobRejected(problems));
             return null;
         }
         catch (JobSpecException e)

@@ -23,17 +23,22 @@ public static class NetworkRules
         Needs(spec, Minimums(config), Workers.WorkerOptions.NumericClassFor(spec.Training.Threads));
 
     /// <summary>
-    /// What a job's shards need of a worker: device, memory and bandwidth (at least the network's minimums for a CUDA job), its
+    /// What a job's shards need of a worker: device, memory (at least what its model needs to train, <see cref="ModelMemoryGb"/>) and bandwidth (at least the network's minimums for a CUDA job), its
     /// price cap, and in replicated mode the job's numeric class (the two replicas' roots are compared bit for bit).
     /// </summary>
     public static ShardNeeds Needs(JobSpec spec, NetworkMinimums minimums, string numericClass)
     {
         var r = spec.Requirements;
         var gpu = r.Device == DeviceRequirement.Cuda;
+        // Never less than the model needs to train, whatever the spec asks: a worker too small for it is never matched.
+        var memory = Math.Max(r.MinMemoryGb, ModelMemoryGb(spec));
         return new ShardNeeds(r.Device.ToString().ToLowerInvariant(),
-            gpu ? Math.Max(r.MinMemoryGb, minimums.GpuMemoryGb) : r.MinMemoryGb,
+            gpu ? Math.Max(memory, minimums.GpuMemoryGb) : memory,
             spec.Budget.MaxPricePerHour,
             spec.Verification.Mode == VerificationMode.Replicated ? numericClass : null,
             gpu ? Math.Max(r.MinBandwidthMbps, minimums.GpuBandwidthMbps) : r.MinBandwidthMbps);
     }
+
+    /// <summary>What one shard of <paramref name="spec"/> needs in memory, in GB (rounded up to 0.1 GB, as workers report theirs).</summary>
+    public static double ModelMemoryGb(JobSpec spec) => Math.Ceiling(Training.Models.ModelCost.TrainingBytes(spec) / 1e8) / 10;
 }

@@ -115,7 +115,7 @@ public sealed class VerifierActor : ReceiveActor
     private RefereeVerdict Referee(RefereeStep r)
     {
         var (session, examples) = Session(r.SpecYaml, r.BaseDirectory);
-        var spec = JobSpecParser.Parse(r.SpecYaml, r.BaseDirectory);
+        var spec = JobSpecParser.ParseNetwork(r.SpecYaml);
         var task = ShardTask.For(spec, r.Round, r.Shard, examples);
         var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the assigned start state").State;
         Gensyn.Training.State.StateSnapshot? before = null;
@@ -140,7 +140,7 @@ public sealed class VerifierActor : ReceiveActor
     /// <summary>The job's data and model, kept while consecutive requests belong to the same job (training thread only).</summary>
     private (TrainingSession Session, long Examples) Session(string specYaml, string baseDirectory)
     {
-        var (session, data) = _session.Get(baseDirectory + "\n" + specYaml, () => JobSpecParser.Parse(specYaml, baseDirectory), _dataDirectory,
+        var (session, data) = _session.Get(baseDirectory + "\n" + specYaml, () => JobSpecParser.ParseNetwork(specYaml), _dataDirectory,
             (spec, d) => new TrainingSession(spec, d));
         return (session, data.Train.Count);
     }
@@ -148,7 +148,7 @@ public sealed class VerifierActor : ReceiveActor
     /// <summary>An inference job's model and items, kept while consecutive requests belong to the same job (training thread only).</summary>
     private Training.Inference.InferenceSession InferenceSession(string specYaml, string baseDirectory)
     {
-        return _inference.Get(baseDirectory + "\n" + specYaml, () => JobSpecParser.Parse(specYaml, baseDirectory), _dataDirectory,
+        return _inference.Get(baseDirectory + "\n" + specYaml, () => JobSpecParser.ParseNetwork(specYaml), _dataDirectory,
             (spec, data) => new Training.Inference.InferenceSession(spec, data)).Session;
     }
 

@@ -301,7 +301,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             _log.Warning("GENSYN_WORKER_BEHAVIOR=stall: holding {0} round {1} shard {2} without progress", a.JobId, a.Round, a.Shard);
             await Task.Delay(Timeout.Infinite, token);
         }
-        var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
+        var spec = JobSpecParser.ParseNetwork(a.SpecYaml);
         if (spec.IsInference) return await Infer(a, spec, start, clock, fetched, token);
         var observer = new Observer(this, a, spec.Training.InnerSteps);
         var (trajectory, prepared) = await _thread.Run(() =>
@@ -447,7 +447,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         var trajectory = c.Trajectory!;
         var digests = trajectory.Outcome.StepDigests;
         var plan = ChallengeAnswer.For(request.Steps, digests.Count - 1, request.WithAfter);
-        var spec = JobSpecParser.Parse(a.SpecYaml, a.BaseDirectory);
+        var spec = JobSpecParser.ParseNetwork(a.SpecYaml);
         var opened = await _thread.Run(() =>
         {
             var (session, _) = Session(a, spec);

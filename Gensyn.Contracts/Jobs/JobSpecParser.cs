@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -8,9 +7,11 @@ namespace Gensyn.Contracts.Jobs;
 /// <summary>
 /// Reads a YAML job spec into a <see cref="JobSpec"/>, checking every rule. All problems are collected and thrown
 /// together as one <see cref="JobSpecException"/>, each naming its field by YAML path (e.g. <c>training.inner-steps</c>).
-/// Data files are not checked for existence here; the dataset loader does that.
+/// Data files are not checked for existence here; the dataset loader does that. Before any tree is built, the text's shape is
+/// bounded (<see cref="SpecBounds"/>: size, depth, values, no anchors or aliases), so no spec can exhaust the stack of the process
+/// that reads it. The fields of each section are read in JobSpecParser.Fields.cs, each mapping through a Section (JobSpecParser.Section.cs).
 /// </summary>
-public static class JobSpecParser
+public static partial class JobSpecParser
 {
     private static readonly string[] TopKeys = ["name", "kind", "model", "dataset", "training", "inference", "verification", "requirements", "budget"];
     private static readonly string[] InferenceKeys = ["weights", "shards", "batch-size", "threads"];
@@ -85,7 +86,11 @@ public static class JobSpecParser
     /// <c>budget.price-per-step</c> is refused (prices come from the market now).
     /// </summary>
     /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
-    public static JobSpec ParseSubmission(string yaml, string baseDirectory) => Parse(yaml, baseDirectory, refuseRetired: true);
+    public static JobSpec ParseSubmission(string yaml, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(baseDirectory);
+        return Parse(yaml, baseDirectory, refuseRetired: true);
+    }
 
     /// <summary>
     /// Reads a spec from YAML text; relative data paths are resolved against <paramref name="baseDirectory"/>. A spec the
@@ -93,12 +98,25 @@ public static class JobSpecParser
     /// journals and assignments of such jobs still read (<see cref="ParseSubmission"/> refuses it).
     /// </summary>
     /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
-    public static JobSpec Parse(string yaml, string baseDirectory) => Parse(yaml, baseDirectory, refuseRetired: false);
+    public static JobSpec Parse(string yaml, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(baseDirectory);
+        return Parse(yaml, baseDirectory, refuseRetired: false);
+    }
 
-    private static JobSpec Parse(string yaml, string baseDirectory, bool refuseRetired)
+    /// <summary>
+    /// Reads a spec that runs on the network, as every coordinator, worker and verifier does: data paths stay relative and name files
+    /// under <see cref="DataPaths.NetworkRoot"/> on each machine (a path that is absolute or climbs out with <c>..</c> is refused), and
+    /// <c>inference.weights</c> must be the hash of a blob the CLI uploaded. Whoever sent the spec has no say in where files are read.
+    /// </summary>
+    /// <param name="submission">A spec a requester gives now: <c>budget.price-per-step</c> is refused, as in <see cref="ParseSubmission"/>.</param>
+    /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
+    public static JobSpec ParseNetwork(string yaml, bool submission = false) => Parse(yaml, null, submission);
+
+    /// <param name="baseDirectory">The folder relative data paths are resolved against; null for a network spec (<see cref="ParseNetwork"/>).</param>
+    private static JobSpec Parse(string yaml, string? baseDirectory, bool refuseRetired)
     {
         ArgumentNullException.ThrowIfNull(yaml);
-        ArgumentNullException.ThrowIfNull(baseDirectory);
 
         var errors = new List<string>();
         var root = LoadRoot(yaml, errors);
@@ -131,36 +149,14 @@ public static class JobSpecParser
         return new JobSpec(name, model, dataset, training, verification, requirements, budget, jobKind ?? JobKind.Train, inference);
     }
 
-    private static InferenceSpec ReadInference(Section i, string baseDirectory)
-    {
-        var weights = i.FilePath("weights", baseDirectory, required: true);
-        var shards = i.Int("shards", 1, 1, 1024);
-        var batchSize = i.Int("batch-size", 256, 1, 65536);
-        var threads = i.Int("threads", 1, 1, 256);
-        i.Finish();
-        return new InferenceSpec(weights ?? "", shards, batchSize, threads);
-    }
-
-    /// <summary>
-    /// An inference job runs as one round of <see cref="InferenceSpec.Shards"/> shards; how many batches each shard has is
-    /// known only once the data is loaded (the round's start records it), so inner-steps here is a placeholder of 1.
-    /// </summary>
-    private static TrainingSpec InferenceTraining(InferenceSpec? inference)
-    {
-        var i = inference ?? new InferenceSpec("", 1, 256, 1);
-        return new TrainingSpec(1, i.Shards, 1, i.BatchSize, 0, i.Threads, 1,
-            new InnerOptimizerSpec(InnerOptimizerKind.AdamW, 0.001, 0, 0.01, 0.9, 0.999, 1e-8), new OuterOptimizerSpec(0.7, 0.9));
-    }
-
-    private static void CheckInference(ModelKind? model, VerificationSpec verification, List<string> errors)
-    {
-        if (model == ModelKind.CharLm) errors.Add("model.kind: inference jobs run classifiers (mlp or cnn), got charlm");
-        if (verification.Mode == VerificationMode.Replicated)
-            errors.Add("verification.mode: inference jobs are verified by spot-checks (recomputing sampled batches); use spot-check");
-    }
-
     private static YamlMappingNode? LoadRoot(string yaml, List<string> errors)
     {
+        if (SpecBounds.Problem(yaml) is { } unsafeShape)
+        {
+            errors.Add(unsafeShape);
+            return null;
+        }
+
         var stream = new YamlStream();
         var parser = new Parser(new StringReader(yaml));
         try
@@ -213,200 +209,6 @@ public static class JobSpecParser
         return e.InnerException is { } inner ? $"{problem} ({inner.Message})" : problem;
     }
 
-    private static string ReadName(Section top)
-    {
-        var name = top.Text("name", required: true);
-        if (name is null)
-        {
-            return "";
-        }
-
-        if (name.Length is 0 or > 64)
-        {
-            top.Fail("name", $"must be 1 to 64 characters, got {name.Length}");
-        }
-        else if (name[0] == '-' || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
-        {
-            top.Fail("name", $"must use only a-z, 0-9 and '-', starting with a letter or digit, got '{name}'");
-        }
-
-        return name;
-    }
-
-    private static ModelSpec ReadModel(Section m, out ModelKind? kind)
-    {
-        var known = kind = m.Choice("kind", ModelKinds, required: true);
-
-        // A field for another kind is a mistake worth reporting; with no valid kind we cannot tell, so skip it.
-        bool For(string key, ModelKind only) =>
-            m.Applies(key, known is null ? null : known == only, $"kind {NameOf(ModelKinds, only)}");
-
-        var hidden = For("hidden", ModelKind.Mlp) ? m.Integers("hidden", 1, 65536, 1, 8) : null;
-        var channels = For("channels", ModelKind.Cnn) ? m.Integers("channels", 1, 1024, 1, 4) : null;
-        var dModel = For("d-model", ModelKind.CharLm) ? m.Int("d-model", 128, 8, 4096) : 128;
-        var layers = For("layers", ModelKind.CharLm) ? m.Int("layers", 2, 1, 48) : 2;
-        var heads = For("heads", ModelKind.CharLm) ? m.Int("heads", 4, 1, 64) : 4;
-        var context = For("context", ModelKind.CharLm) ? m.Int("context", 64, 2, 4096) : 64;
-        if (m.Ok("d-model", "heads") && dModel % heads != 0)
-        {
-            m.Fail("d-model", $"must be divisible by {m.PathOf("heads")} ({heads}), got {dModel}");
-        }
-
-        m.Finish();
-        return new ModelSpec(kind ?? ModelKind.Mlp, hidden ?? DefaultHidden, channels ?? DefaultChannels, dModel, layers, heads, context);
-    }
-
-    private static DatasetSpec ReadDataset(Section d, string baseDirectory, out DatasetFormat? format)
-    {
-        var builtIn = d.Choice("name", BuiltInDatasets);
-        var fileFormat = d.Choice("format", FileFormats);
-        var both = d.Has("name") && d.Has("format");
-        if (both)
-        {
-            d.FailSection("give either name (mnist, synthetic) or format (idx, csv, text), not both");
-        }
-        else if (!d.Has("name") && !d.Has("format"))
-        {
-            d.FailSection("needs name (mnist, synthetic) or format (idx, csv, text)");
-        }
-
-        var known = format = both ? null : builtIn ?? fileFormat;
-
-        bool For(string key, string onlyFor, params DatasetFormat[] formats) =>
-            d.Applies(key, known is null ? null : formats.Contains(known.Value), onlyFor);
-
-        const string synthetic = "dataset name synthetic";
-        var samples = For("samples", synthetic, DatasetFormat.Synthetic) ? d.Int("samples", 2048, 16, 10_000_000) : 2048;
-        var features = For("features", synthetic, DatasetFormat.Synthetic) ? d.Int("features", 16, 1, 100_000) : 16;
-        var classes = For("classes", synthetic, DatasetFormat.Synthetic) ? d.Int("classes", 4, 2, 1000) : 4;
-
-        string? trainImages = null, trainLabels = null, testImages = null, testLabels = null, trainCsv = null, testCsv = null;
-        const string files = "format idx or csv";
-        var hasFiles = For("train", files, DatasetFormat.Idx, DatasetFormat.Csv) & For("test", files, DatasetFormat.Idx, DatasetFormat.Csv);
-        if (hasFiles && known == DatasetFormat.Idx)
-        {
-            (trainImages, trainLabels) = ReadImageFiles(d.Child("train", ImageFileKeys, required: true), baseDirectory);
-            (testImages, testLabels) = ReadImageFiles(d.Child("test", ImageFileKeys, required: true), baseDirectory);
-        }
-        else if (hasFiles)
-        {
-            trainCsv = d.FilePath("train", baseDirectory, required: true);
-            testCsv = d.FilePath("test", baseDirectory, required: true);
-        }
-
-        var labelColumn = For("label-column", "format csv", DatasetFormat.Csv) ? d.Int("label-column", 0, 0, int.MaxValue) : 0;
-
-        const string text = "format text";
-        var textPaths = For("paths", text, DatasetFormat.Text) ? d.FilePaths("paths", baseDirectory, required: true) : null;
-        var include = For("include", text, DatasetFormat.Text) ? d.Text("include") : null;
-        if (include is "")
-        {
-            d.Fail("include", "must not be empty; use \"*\" for every file");
-        }
-
-        var testFraction = For("test-fraction", text, DatasetFormat.Text)
-            ? d.Number("test-fraction", 0.1, Bound.Above(0), Bound.AtMost(0.5))
-            : 0.1;
-
-        d.Finish();
-        var name = builtIn is { } b && !both ? NameOf(BuiltInDatasets, b) : null;
-        return new DatasetSpec(
-            name, format ?? DatasetFormat.Mnist,
-            trainImages, trainLabels, testImages, testLabels, trainCsv, testCsv, labelColumn,
-            textPaths ?? [], include ?? "*", testFraction,
-            samples, features, classes);
-    }
-
-    private static (string? Images, string? Labels) ReadImageFiles(Section s, string baseDirectory)
-    {
-        var images = s.FilePath("images", baseDirectory, required: true);
-        var labels = s.FilePath("labels", baseDirectory, required: true);
-        s.Finish();
-        return (images, labels);
-    }
-
-    private static TrainingSpec ReadTraining(Section t)
-    {
-        var rounds = t.Int("rounds", 1, 1, 100_000);
-        var shards = t.Int("shards", 1, 1, 1024);
-        var innerSteps = t.Int("inner-steps", 100, 1, 1_000_000);
-        var batchSize = t.Int("batch-size", 64, 1, 65536);
-        var seed = t.Integer("seed", 0, long.MaxValue) ?? 42;
-        var threads = t.Int("threads", 1, 1, 256);
-
-        // More than inner-steps is allowed: it means only the final state of each round is checkpointed.
-        var checkpointEvery = t.Int("checkpoint-every", innerSteps, 1, 1_000_000);
-        var inner = ReadInnerOptimizer(t.Child("inner-optimizer", InnerOptimizerKeys));
-        var outer = ReadOuterOptimizer(t.Child("outer-optimizer", OuterOptimizerKeys));
-        t.Finish();
-        return new TrainingSpec(rounds, shards, innerSteps, batchSize, seed, threads, checkpointEvery, inner, outer);
-    }
-
-    private static InnerOptimizerSpec ReadInnerOptimizer(Section o)
-    {
-        var kind = o.Has("kind") ? o.Choice("kind", InnerOptimizerKinds) : InnerOptimizerKind.AdamW;
-        var lr = o.Number("lr", 0.001, Bound.Above(0), Bound.AtMost(10));
-
-        // AdamW has no momentum term: the field is checked but ignored there, as the spec format promises.
-        var momentum = o.Number("momentum", 0.9, Bound.AtLeast(0), Bound.Below(1));
-        if (kind != InnerOptimizerKind.Sgd)
-        {
-            momentum = 0;
-        }
-
-        var weightDecay = o.Number("weight-decay", kind == InnerOptimizerKind.Sgd ? 0 : 0.01, Bound.AtLeast(0), Bound.AtMost(1));
-
-        bool? adamW = kind is null ? null : kind == InnerOptimizerKind.AdamW;
-        bool ForAdamW(string key) => o.Applies(key, adamW, "kind adamw");
-        var beta1 = ForAdamW("beta1") ? o.Number("beta1", 0.9, Bound.AtLeast(0), Bound.Below(1)) : 0.9;
-        var beta2 = ForAdamW("beta2") ? o.Number("beta2", 0.999, Bound.AtLeast(0), Bound.Below(1)) : 0.999;
-        var eps = ForAdamW("eps") ? o.Number("eps", 1e-8, Bound.Above(0), Bound.AtMost(1)) : 1e-8;
-        o.Finish();
-        return new InnerOptimizerSpec(kind ?? InnerOptimizerKind.AdamW, lr, momentum, weightDecay, beta1, beta2, eps);
-    }
-
-    private static OuterOptimizerSpec ReadOuterOptimizer(Section o)
-    {
-        o.OneOf("kind", ["nesterov"]);
-        var lr = o.Number("lr", 0.7, Bound.Above(0), Bound.AtMost(10));
-        var momentum = o.Number("momentum", 0.9, Bound.AtLeast(0), Bound.Below(1));
-        o.Finish();
-        return new OuterOptimizerSpec(lr, momentum);
-    }
-
-    private static VerificationSpec ReadVerification(Section v)
-    {
-        var mode = v.Choice("mode", VerificationModes) ?? VerificationMode.SpotCheck;
-        var samples = v.Int("samples", VerificationSpec.DefaultSamples, 1, VerificationSpec.MaxSamples);
-        v.Finish();
-        return new VerificationSpec(mode, samples);
-    }
-
-    private static RequirementsSpec ReadRequirements(Section r)
-    {
-        var device = r.Choice("device", Devices) ?? DeviceRequirement.Any;
-        var minMemoryGb = r.Number("min-memory-gb", 0, Bound.AtLeast(0), Bound.AtMost(100_000));
-        var minBandwidthMbps = r.Number("min-bandwidth-mbps", 0, Bound.AtLeast(0), Bound.AtMost(1_000_000));
-        r.Finish();
-        return new RequirementsSpec(device, minMemoryGb, minBandwidthMbps);
-    }
-
-    /// <summary>
-    /// The budget. Whether max-total covers the job is known only at the market's price: the coordinator checks it when the
-    /// job starts (and `gensyn quote` shows it), so here it only has to be positive.
-    /// </summary>
-    private static BudgetSpec ReadBudget(Section b, bool refuseRetired)
-    {
-        var token = b.OneOf("token", Tokens) ?? "GENS";
-        var maxPricePerHour = b.Number("max-price-per-hour", 0.5, Bound.AtLeast(0), Bound.AtMost(MaxMoney));
-        var maxTotal = b.Number("max-total", 100, Bound.Above(0), Bound.AtMost(MaxMoney));
-        if (b.Skip(RetiredPricePerStep) && refuseRetired)
-            b.Fail(RetiredPricePerStep, "prices come from the market now: remove price-per-step; the job pays the clearing price per compute-hour " +
-                                        "up to max-price-per-hour, and `gensyn quote JOB.yaml` shows what it would cost");
-        b.Finish();
-        return new BudgetSpec(token, maxPricePerHour, maxTotal);
-    }
-
     /// <summary>
     /// What one verified step earned under the retired <c>budget.price-per-step</c> of <paramref name="yaml"/> (0.001 GENS
     /// when the spec did not set it): how jobs that started before prices came from the market are still paid.
@@ -415,6 +217,7 @@ public static class JobSpecParser
     {
         try
         {
+            if (SpecBounds.Problem(yaml) is not null) return RetiredDefaultPricePerStep;
             var stream = new YamlStream();
             stream.Load(new StringReader(yaml));
             if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode root
@@ -428,29 +231,6 @@ public static class JobSpecParser
             // An accepted spec is valid YAML; anything else falls back to the old default.
         }
         return RetiredDefaultPricePerStep;
-    }
-
-    // Reported once per conflict: each branch names the side the user most likely got wrong.
-    private static void CheckModelFitsData(ModelKind? model, DatasetFormat? data, List<string> errors)
-    {
-        if (model is not { } m || data is not { } d)
-        {
-            return;
-        }
-
-        var dataName = d is DatasetFormat.Mnist or DatasetFormat.Synthetic ? NameOf(BuiltInDatasets, d) : NameOf(FileFormats, d);
-        if (m == ModelKind.CharLm && d != DatasetFormat.Text)
-        {
-            errors.Add($"model.kind: charlm needs a text dataset (dataset.format: text), got {dataName}");
-        }
-        else if (d == DatasetFormat.Text && m != ModelKind.CharLm)
-        {
-            errors.Add($"dataset.format: text data needs model.kind charlm, got {NameOf(ModelKinds, m)}");
-        }
-        else if (m == ModelKind.Cnn && d is not (DatasetFormat.Mnist or DatasetFormat.Idx))
-        {
-            errors.Add($"model.kind: cnn needs image data (dataset name mnist or format idx), got {dataName}");
-        }
     }
 
     private static string NameOf<T>((string Name, T Value)[] options, T value) =>
@@ -467,391 +247,4 @@ public static class JobSpecParser
         YamlMappingNode => "a mapping",
         _ => "an alias",
     };
-
-    /// <summary>A range end: the limit and whether the limit itself is allowed.</summary>
-    private readonly record struct Bound(double Limit, bool Inclusive)
-    {
-        public static Bound AtLeast(double limit) => new(limit, true);
-        public static Bound Above(double limit) => new(limit, false);
-        public static Bound AtMost(double limit) => new(limit, true);
-        public static Bound Below(double limit) => new(limit, false);
-    }
-
-    /// <summary>
-    /// One YAML mapping being read. Each read marks its key as consumed, so <see cref="Finish"/> can report
-    /// whatever is left as an unknown field. Read methods report their own errors and return null or the fallback.
-    /// </summary>
-    private sealed class Section
-    {
-        private readonly string _path;
-        private readonly string[] _known;
-        private readonly List<string> _errors;
-        private readonly Dictionary<string, YamlNode> _fields = [];
-        private readonly HashSet<string> _consumed = [];
-        private readonly HashSet<string> _failed = [];
-
-        // Set when the mapping itself is missing or malformed: its own error is enough, so "required" inside is not reported.
-        private readonly bool _broken;
-
-        public Section(YamlMappingNode? node, string path, string[] known, List<string> errors, bool broken = false)
-        {
-            _path = path;
-            _known = known;
-            _errors = errors;
-            _broken = broken;
-            foreach (var (key, value) in node?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
-            {
-                if (key is YamlScalarNode { Value: { } name })
-                {
-                    _fields[name] = value;
-                }
-                else
-                {
-                    _errors.Add($"{(path.Length == 0 ? "top level" : path)}: field names must be plain text, got {Describe(key)}");
-                }
-            }
-        }
-
-        public string PathOf(string key) => _path.Length == 0 ? key : $"{_path}.{key}";
-
-        public bool Has(string key) => _fields.TryGetValue(key, out var node) && !IsNull(node);
-
-        public bool Ok(params string[] keys) => !keys.Any(_failed.Contains);
-
-        /// <summary>Consumes a field without reading it (so <see cref="Finish"/> does not report it); whether it was there.</summary>
-        public bool Skip(string key) => Take(key) is not null;
-
-        public void Fail(string key, string problem)
-        {
-            _failed.Add(key);
-            _errors.Add($"{PathOf(key)}: {problem}");
-        }
-
-        /// <summary>Reports a problem with the mapping as a whole, unless its being missing or malformed was already reported.</summary>
-        public void FailSection(string problem)
-        {
-            if (!_broken)
-            {
-                _errors.Add($"{_path}: {problem}");
-            }
-        }
-
-        /// <summary>
-        /// Whether a kind-specific field should be read: true if it applies; false (reporting it if present) if it does not;
-        /// false silently when <paramref name="applies"/> is null because the kind itself was invalid.
-        /// </summary>
-        public bool Applies(string key, bool? applies, string onlyFor)
-        {
-            if (applies == true)
-            {
-                return true;
-            }
-
-            if (Take(key) is not null && applies == false)
-            {
-                Fail(key, $"applies only to {onlyFor}");
-            }
-
-            return false;
-        }
-
-        public Section Child(string key, string[] known, bool required = false)
-        {
-            var node = Take(key, required);
-            if (node is null || node is YamlMappingNode)
-            {
-                return new Section(node as YamlMappingNode, PathOf(key), known, _errors, _broken || (node is null && required));
-            }
-
-            Fail(key, "must be a mapping");
-            return new Section(null, PathOf(key), known, _errors, broken: true);
-        }
-
-        public string? Text(string key, bool required = false)
-        {
-            var node = Take(key, required);
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (node is YamlScalarNode { Value: { } text })
-            {
-                return text;
-            }
-
-            Fail(key, $"must be a string, got {Describe(node)}");
-            return null;
-        }
-
-        public T? Choice<T>(string key, (string Name, T Value)[] options, bool required = false)
-            where T : struct
-        {
-            var name = OneOf(key, options.Select(o => o.Name).ToArray(), required);
-            return name is null ? null : options.First(o => o.Name == name).Value;
-        }
-
-        /// <summary>The value if it is exactly one of <paramref name="names"/> (case matters), else null.</summary>
-        public string? OneOf(string key, string[] names, bool required = false)
-        {
-            var node = Take(key, required);
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (node is YamlScalarNode { Value: { } text } && names.Contains(text))
-            {
-                return text;
-            }
-
-            Fail(key, $"must be one of {string.Join(", ", names)}, got {Describe(node)}");
-            return null;
-        }
-
-        public long? Integer(string key, long min, long max)
-        {
-            var node = Take(key);
-            if (node is null)
-            {
-                return null;
-            }
-
-            var problem = CheckInteger(node, min, max, out var value);
-            if (problem is null)
-            {
-                return value;
-            }
-
-            Fail(key, problem);
-            return null;
-        }
-
-        public int Int(string key, int fallback, int min, int max) => (int?)Integer(key, min, max) ?? fallback;
-
-        public double Number(string key, double fallback, Bound low, Bound high)
-        {
-            var node = Take(key);
-            if (node is null)
-            {
-                return fallback;
-            }
-
-            var problem = CheckNumber(node, low, high, out var value);
-            if (problem is null)
-            {
-                return value;
-            }
-
-            Fail(key, problem);
-            return fallback;
-        }
-
-        public IReadOnlyList<int>? Integers(string key, int min, int max, int minCount, int maxCount)
-        {
-            var items = Items(key, "integers", minCount, maxCount, required: false);
-            if (items is null)
-            {
-                return null;
-            }
-
-            var values = new List<int>(items.Count);
-            for (var i = 0; i < items.Count; i++)
-            {
-                var problem = CheckInteger(items[i], min, max, out var value);
-                if (problem is null)
-                {
-                    values.Add((int)value);
-                }
-                else
-                {
-                    Fail($"{key}[{i}]", problem);
-                    _failed.Add(key);
-                }
-            }
-
-            return values;
-        }
-
-        public string? FilePath(string key, string baseDirectory, bool required)
-        {
-            var node = Take(key, required);
-            if (node is null)
-            {
-                return null;
-            }
-
-            var problem = CheckPath(node, baseDirectory, out var path);
-            if (problem is null)
-            {
-                return path;
-            }
-
-            Fail(key, problem);
-            return null;
-        }
-
-        public IReadOnlyList<string>? FilePaths(string key, string baseDirectory, bool required)
-        {
-            var items = Items(key, "paths", 1, int.MaxValue, required);
-            if (items is null)
-            {
-                return null;
-            }
-
-            var paths = new List<string>(items.Count);
-            for (var i = 0; i < items.Count; i++)
-            {
-                var problem = CheckPath(items[i], baseDirectory, out var path);
-                if (problem is null)
-                {
-                    paths.Add(path);
-                }
-                else
-                {
-                    Fail($"{key}[{i}]", problem);
-                    _failed.Add(key);
-                }
-            }
-
-            return paths;
-        }
-
-        /// <summary>Reports every present key that no read consumed, with the names this mapping accepts.</summary>
-        public void Finish()
-        {
-            foreach (var key in _fields.Keys.Where(k => !_consumed.Contains(k)))
-            {
-                _errors.Add($"{PathOf(key)}: unknown field; expected one of {string.Join(", ", _known)}");
-            }
-        }
-
-        private YamlNode? Take(string key, bool required = false)
-        {
-            _consumed.Add(key);
-            if (_fields.TryGetValue(key, out var node) && !IsNull(node))
-            {
-                return node;
-            }
-
-            if (required && !_broken)
-            {
-                Fail(key, "required");
-            }
-
-            return null;
-        }
-
-        private IList<YamlNode>? Items(string key, string what, int minCount, int maxCount, bool required)
-        {
-            var node = Take(key, required);
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (node is not YamlSequenceNode { Children: var items })
-            {
-                Fail(key, $"must be a list of {what}, got {Describe(node)}");
-                return null;
-            }
-
-            if (items.Count < minCount || items.Count > maxCount)
-            {
-                Fail(key, maxCount == int.MaxValue
-                    ? $"must have at least {minCount} entr{(minCount == 1 ? "y" : "ies")}, got {items.Count}"
-                    : $"must have {minCount} to {maxCount} entries, got {items.Count}");
-                return null;
-            }
-
-            return items;
-        }
-
-        private static string? CheckInteger(YamlNode node, long min, long max, out long value)
-        {
-            value = 0;
-            if (node is not YamlScalarNode { Value: { } text })
-            {
-                return $"must be an integer, got {Describe(node)}";
-            }
-
-            // BigInteger so that a huge number reads as out of range rather than as not a number.
-            if (!BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
-            {
-                return $"must be an integer, got '{text}'";
-            }
-
-            if (big < min)
-            {
-                return $"must be >= {min}, got {text}";
-            }
-
-            if (big > max)
-            {
-                return $"must be <= {max}, got {text}";
-            }
-
-            value = (long)big;
-            return null;
-        }
-
-        private static string? CheckNumber(YamlNode node, Bound low, Bound high, out double value)
-        {
-            value = 0;
-            if (node is not YamlScalarNode { Value: { } text })
-            {
-                return $"must be a number, got {Describe(node)}";
-            }
-
-            // YAML spells the special values .nan and .inf, which .NET does not parse; both are as unusable as NaN.
-            var parsed = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
-            if ((parsed && !double.IsFinite(value)) || text.TrimStart('-', '+').ToLowerInvariant() is ".nan" or ".inf")
-            {
-                return $"must be a finite number, got '{text}'";
-            }
-
-            if (!parsed)
-            {
-                return $"must be a number, got '{text}'";
-            }
-
-            if (low.Inclusive ? value < low.Limit : value <= low.Limit)
-            {
-                return $"must be {(low.Inclusive ? ">=" : ">")} {Format(low.Limit)}, got {text}";
-            }
-
-            if (high.Inclusive ? value > high.Limit : value >= high.Limit)
-            {
-                return $"must be {(high.Inclusive ? "<=" : "<")} {Format(high.Limit)}, got {text}";
-            }
-
-            return null;
-        }
-
-        private static string? CheckPath(YamlNode node, string baseDirectory, out string path)
-        {
-            path = "";
-            if (node is not YamlScalarNode { Value: { } text } || IsNull(node))
-            {
-                return $"must be a path, got {(IsNull(node) ? "nothing" : Describe(node))}";
-            }
-
-            if (text.Length == 0 || text.Contains('\0'))
-            {
-                return $"must be a path, got '{text}'";
-            }
-
-            try
-            {
-                path = Path.GetFullPath(Path.Combine(baseDirectory, text));
-                return null;
-            }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-            {
-                return $"must be a valid path, got '{text}': {e.Message}";
-            }
-        }
-
-        private static string Format(double limit) => limit.ToString(CultureInfo.InvariantCulture);
-    }
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Streams;
 using Gensyn.Actors.Blobs;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Edge.Blobs;
 using Gensyn.Edge.Limits;
@@ -43,6 +44,9 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
     public override async Task<V1.SubmitReply> Submit(V1.SubmitRequest request, ServerCallContext context)
     {
         var caller = await Caller(request, context);
+        if (WeightsOf(request.SpecYaml) is { } weights && !edge.Store.Contains(weights))
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"inference.weights: this coordinator does not hold blob sha256:{weights}; `gensyn submit` uploads the weights file before the job"));
         var submit = new SubmitJob(request.SpecYaml, request.BaseDirectory, string.IsNullOrEmpty(request.JobId) ? null : request.JobId, caller,
             string.IsNullOrEmpty(request.SubmissionSignature) ? null : request.SubmissionSignature);
         switch (await Ask(submit, context, TimeSpan.FromSeconds(60)))
@@ -119,6 +123,76 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
             { BlobSizeHeader, new FileInfo(path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         });
         await BlobStreams.SendFileAsync(path, request.Offset, responseStream, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// A requester's upload of a file its job names by hash (inference weights). Signed over the announced hash and size; the bytes enter
+    /// the store only when they hash to that name (<see cref="BlobStreams.ReceiveAsync"/>), and are then handed on to every other
+    /// coordinator, since the job may start on any of them.
+    /// </summary>
+    public override async Task<V1.UploadBlobReply> UploadBlob(IAsyncStreamReader<V1.BlobChunk> requestStream, ServerCallContext context)
+    {
+        var hash = Sha256Digest.TryParse(context.RequestHeaders.GetValue(BlobHashHeader), out var h) ? h
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, $"{BlobHashHeader} must be the blob's SHA-256 in hex"));
+        if (!long.TryParse(context.RequestHeaders.GetValue(BlobSizeHeader), out var size))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{BlobSizeHeader} must be the blob's size in bytes"));
+        var offset = long.TryParse(context.RequestHeaders.GetValue(WorkerEdgeService.BlobOffsetHeader), out var o) ? o : 0;
+        var caller = await Caller(new V1.BlobUpload { Hash = WorkerWire.Bytes(hash), Size = size }, context);
+        using var stream = edge.Limiter.Stream(nameof(UploadBlob), caller);
+        if (size > MaxRequesterBlobBytes)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"a file a job names is at most {MaxRequesterBlobBytes:N0} bytes, announced {size:N0}"));
+        await BlobStreams.ReceiveAsync(edge.Store, edge.Uploads, caller, hash, size, offset, Math.Min(MaxRequesterBlobBytes, edge.Limits.MaxUploadBytes),
+            edge.Blobs.PartialIdleTimeout, requestStream, context.CancellationToken);
+        await HandOnToCoordinators(hash, context.CancellationToken);
+        log.LogInformation("Blob {Hash} ({Size} bytes) uploaded by {Caller}", hash, size, caller);
+        return new V1.UploadBlobReply { Hash = WorkerWire.Bytes(hash) };
+    }
+
+    public override async Task<V1.BlobStatusReply> BlobStatus(V1.BlobStatusRequest request, ServerCallContext context)
+    {
+        await Caller(request, context);
+        var hash = Sha256Digest.TryParse(Convert.ToHexStringLower(request.Hash.Span), out var h) && request.Hash.Length == 32 ? h
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, "hash must be a SHA-256 (32 bytes)"));
+        return edge.Store.Contains(hash)
+            ? new V1.BlobStatusReply { Complete = true, Received = new FileInfo(edge.Store.PathOf(hash)).Length }
+            : new V1.BlobStatusReply { Received = BlobStreams.Received(edge.Store, hash) };
+    }
+
+    /// <summary>The blob an inference spec names as its weights; null for any other spec, or one the gateway will refuse with its reasons.</summary>
+    private static Sha256Digest? WeightsOf(string yaml)
+    {
+        try
+        {
+            return Contracts.Jobs.JobSpecParser.ParseNetwork(yaml, submission: true).Inference is { } inference
+                ? Sha256Digest.Parse(Contracts.Jobs.DataPaths.BlobHex(inference.Weights))
+                : null;
+        }
+        catch (Contracts.Jobs.JobSpecException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The largest file a requester may upload for a job to name: 1 GiB.</summary>
+    public const long MaxRequesterBlobBytes = 1L << 30;
+
+    /// <summary>Gives the blob to every other coordinator's store, where the job that names it may start.</summary>
+    private async Task HandOnToCoordinators(Sha256Digest hash, CancellationToken cancel)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(edge.System);
+        foreach (var member in cluster.State.Members.Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole("coordinator") && m.Address != cluster.SelfAddress))
+        {
+            try
+            {
+                var blobs = await edge.System.ActorSelection(new RootActorPath(member.Address) / "user" / "blobs").ResolveOne(EdgeContext.AskTimeout, cancel);
+                await BlobTransfer.Upload(blobs, hash, edge.Store, edge.System.Materializer(), TimeSpan.FromMinutes(2), cancel);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A job that starts there fails with a line saying the weights are missing; the requester submits again.
+                log.LogWarning("Could not hand blob {Hash} on to {Member}: {Reason}", hash, member.Address, e.GetBaseException().Message);
+            }
+        }
     }
 
     public override async Task<V1.JsonReply> ListWorkers(V1.ListWorkersRequest request, ServerCallContext context)

@@ -31,7 +31,8 @@ public static class DemoCommand
     {
         if (workerCount is < 1 or > 16) throw new CliInputException($"--workers: must be 1-16, got {workerCount}");
         var specPath = specFile?.FullName ?? FindExample("mnist-mlp.yaml");
-        var spec = JobSpecParser.ParseFile(specPath);
+        var network = NetworkSpec.Read(specPath);
+        var spec = network.Spec;
         var clock = Stopwatch.StartNew();
         var run = Path.Combine(dataDir, "demo", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
         var port = LocalProcesses.FreePort();
@@ -50,7 +51,7 @@ public static class DemoCommand
         await using var client = CoordinatorClient.Connect(coordinator, wallet, Path.Combine(run, "requester"));
         await WaitForWorkers(client, workerCount, cancel);
         Say(json, $"demo: {workerCount} worker(s) registered after {clock.Elapsed.TotalSeconds:F1} s; submitting {spec.Name} ({spec.Training.Rounds} rounds x {spec.Training.Shards} shards x {spec.Training.InnerSteps} steps)");
-        var (reply, _, _, _) = await SubmitCommand.SendAsync(client, File.ReadAllText(specPath), Path.GetDirectoryName(specPath)!, spec, wallet, walletGiven: false,
+        var (reply, _, _, _) = await SubmitCommand.SendAsync(client, network, wallet, walletGiven: false,
             hours: 72, approve: true, cancel);
         if (reply is not JobAccepted accepted) return ClusterCli.Fail(reply);
 

@@ -27,9 +27,10 @@ public static class QuoteCommand
         command.SetAction(async parse =>
         {
             var file = parse.GetRequiredValue(spec);
-            var parsed = JobSpecParser.ParseFile(file.FullName);
+            var network = NetworkSpec.Read(file.FullName);
+            var parsed = network.Spec;
             await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
-            var reply = await client.Ask(new QuoteJob(File.ReadAllText(file.FullName), file.DirectoryName!));
+            var reply = await client.Ask(new QuoteJob(network.Yaml, ""));
             if (reply is not JobPrice price) return ClusterCli.Fail(reply);
             var quote = JobQuote.Of(parsed, price, CloudPrices.Shipped);
             if (parse.GetValue(json)) Console.WriteLine(ClusterCli.JsonOf(quote));

@@ -39,14 +39,15 @@ public static class SubmitCommand
         command.SetAction((parse, cancel) => ChainCli.Run(async () =>
         {
             var file = parse.GetRequiredValue(spec);
-            var parsed = JobSpecParser.ParseFile(file.FullName);
+            var network = NetworkSpec.Read(file.FullName);
+            var parsed = network.Spec;
             var hours = parse.GetValue(deadlineHours);
             if (hours is < 1 or > 24 * 365) throw new CliInputException($"--deadline-hours: must be 1-8760, got {hours}");
-            var yaml = File.ReadAllText(file.FullName);
+            var yaml = network.Yaml;
             var asJson = parse.GetValue(json);
             var (walletPath, walletGiven) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
             await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator), walletPath, parse.GetRequiredValue(GlobalOptions.DataDir));
-            var quoted = await client.Ask(new QuoteJob(yaml, file.DirectoryName!));
+            var quoted = await client.Ask(new QuoteJob(yaml, ""));
             if (quoted is not JobPrice price) return ClusterCli.Fail(quoted);
             if (!parse.GetValue(yes) && Confirmation.CanAsk(asJson))
             {
@@ -57,7 +58,7 @@ public static class SubmitCommand
                     return ExitCodes.Declined;
                 }
             }
-            var (reply, submit, deposit, noChain) = await SendAsync(client, yaml, file.DirectoryName!, parsed, walletPath, walletGiven, hours, !parse.GetValue(noApprove), cancel, price);
+            var (reply, submit, deposit, noChain) = await SendAsync(client, network, walletPath, walletGiven, hours, !parse.GetValue(noApprove), cancel, price);
             if (reply is not JobAccepted accepted)
             {
                 if (deposit is not null)
@@ -84,12 +85,15 @@ public static class SubmitCommand
     /// <summary>
     /// Sends a job to the coordinator; on a network that settles on chain, first deposits its budget from the wallet at
     /// <paramref name="walletPath"/> under a fresh job id (on a devnet a missing default wallet is created and funded),
-    /// unless the job's <paramref name="quoted"/> price shows the budget cannot cover it (nothing is deposited then).
+    /// unless the job's <paramref name="quoted"/> price shows the budget cannot cover it (nothing is deposited then). An inference job's
+    /// weights file is uploaded just before the job is sent, signed by the same wallet.
     /// </summary>
     internal static async Task<(IGensynMessage Reply, SubmitJob Submit, Deposit? Deposit, NoChain? NoChain)> SendAsync(
-        CoordinatorClient client, string yaml, string baseDirectory, JobSpec parsed, string walletPath, bool walletGiven, int hours, bool approve, CancellationToken cancel,
+        CoordinatorClient client, NetworkSpec network, string walletPath, bool walletGiven, int hours, bool approve, CancellationToken cancel,
         JobPrice? quoted = null)
     {
+        var (yaml, parsed) = (network.Yaml, network.Spec);
+        const string baseDirectory = "";   // network specs read data from each machine's DATA_DIR/datasets
         Deposit? deposit = null;
         NoChain? noChain = null;
         SubmitJob submit;
@@ -114,6 +118,8 @@ public static class SubmitCommand
             case var other:
                 return (other, new SubmitJob(yaml, baseDirectory), null, null);
         }
+        if (network is { WeightsFile: { } weightsFile, Weights: { } weights } && await client.UploadBlob(weightsFile, weights) is { } refused)
+            return (refused, submit, deposit, noChain);
         return (await client.Ask(submit), submit, deposit, noChain);
     }
 

@@ -77,7 +77,7 @@ public class ClosedContractTests
     {
         Assert.Equal(
             ["GetNetworkRequest", "SpecRequest", "SubmitRequest", "ListJobsRequest", "JobRequest", "LogRequest", "CancelRequest", "ResultRequest",
-             "ListWorkersRequest", "GetMarketRequest"],
+             "BlobChunk", "BlobStatusRequest", "ListWorkersRequest", "GetMarketRequest"],
             V1.RequesterEdge.Descriptor.Methods.Select(m => m.InputType.Name));
     }
 

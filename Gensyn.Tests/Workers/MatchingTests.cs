@@ -162,7 +162,8 @@ public class MatchingTests
         var bigger = NetworkRules.Needs(Spec("{ device: cuda, min-memory-gb: 40, min-bandwidth-mbps: 200 }"), minimums, Class1);
         Assert.Equal((40.0, 200.0), (bigger.MinMemoryGb, bigger.MinBandwidthMbps));
         var cpu = NetworkRules.Needs(Spec("{ device: cpu }"), minimums, Class1);
-        Assert.Equal((0.0, 0.0), (cpu.MinMemoryGb, cpu.MinBandwidthMbps));
+        // Only what its small model needs to train, rounded up to the 0.1 GB workers report in.
+        Assert.Equal((0.1, 0.0), (cpu.MinMemoryGb, cpu.MinBandwidthMbps));
         Assert.Null(cpu.NumericClass);
     }
 }

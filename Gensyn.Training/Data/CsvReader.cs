@@ -8,14 +8,17 @@ namespace Gensyn.Training.Data;
 /// </summary>
 public static class CsvReader
 {
-    public static ClassificationData Read(string path, int labelColumn, int? expectedFeatures = null)
+    /// <param name="shown">How messages name the file (default: <paramref name="path"/>).</param>
+    public static ClassificationData Read(string path, int labelColumn, int? expectedFeatures = null, string? shown = null)
     {
-        if (!File.Exists(path)) throw new DatasetException($"{path}: file not found; check the dataset path in the job spec");
+        var text = System.Text.Encoding.UTF8.GetString(DatasetFiles.ReadBytes(path, shown ??= path));
+        path = shown;
         var features = new List<float>();
         var labels = new List<long>();
         int? columns = null;
         var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        using var reader = new StringReader(text);
+        while (reader.ReadLine() is { } line)
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
@@ -34,11 +37,11 @@ public static class CsvReader
             for (var c = 0; c < fields.Length; c++)
             {
                 if (!double.TryParse(fields[c], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                    throw new DatasetException($"{path}: line {lineNumber}, column {c + 1}: '{fields[c].Trim()}' is not a number; fix the file");
+                    throw new DatasetException($"{path}: line {lineNumber}, column {c + 1}: expected a finite number; fix the file");
                 if (c == labelColumn)
                 {
                     if (v < 0 || v != Math.Floor(v) || v > 100_000)
-                        throw new DatasetException($"{path}: line {lineNumber}: label '{fields[c].Trim()}' must be a non-negative integer class index");
+                        throw new DatasetException($"{path}: line {lineNumber}, column {c + 1}: expected a label, a whole number from 0 to 100000 (a class index); fix the file");
                     labels.Add((long)v);
                 }
                 else features.Add((float)v);

@@ -2,7 +2,10 @@ using Gensyn.Contracts.Jobs;
 
 namespace Gensyn.Training.Data;
 
-/// <summary>Turns a job's dataset section into train and test splits, reading local files only.</summary>
+/// <summary>
+/// Turns a job's dataset section into train and test splits, reading local files only: a network spec's from under
+/// <c>DATA_DIR/datasets</c> (see <see cref="DatasetFiles"/>), a local spec's where it names them.
+/// </summary>
 public static class DatasetLoader
 {
     /// <summary>File names of the MNIST IDX files inside <c>DATA_DIR/datasets/mnist</c>.</summary>
@@ -14,21 +17,23 @@ public static class DatasetLoader
     public static DatasetSplits Load(JobSpec spec, string dataDirectory)
     {
         var d = spec.Dataset;
+        var files = new DatasetFiles(dataDirectory);
         switch (d.Format)
         {
             case DatasetFormat.Mnist:
                 var dir = MnistDirectory(dataDirectory);
                 if (!File.Exists(Path.Combine(dir, MnistFiles[0])))
                     throw new DatasetException($"{dir}: MNIST is not installed; run ./gensyn setup (or any ./gensyn command) to fetch it");
-                return LoadIdx(Path.Combine(dir, MnistFiles[0]), Path.Combine(dir, MnistFiles[1]),
-                               Path.Combine(dir, MnistFiles[2]), Path.Combine(dir, MnistFiles[3]));
+                return LoadIdx(Mnist(0), Mnist(1), Mnist(2), Mnist(3));
+                DatasetFiles.Located Mnist(int file) => new(Path.Combine(dir, MnistFiles[file]), $"{DataPaths.NetworkRoot}/mnist/{MnistFiles[file]}");
             case DatasetFormat.Idx:
-                return LoadIdx(d.TrainImages!, d.TrainLabels!, d.TestImages!, d.TestLabels!);
+                return LoadIdx(files.Locate(d.TrainImages!), files.Locate(d.TrainLabels!), files.Locate(d.TestImages!), files.Locate(d.TestLabels!));
             case DatasetFormat.Csv:
-                var train = CsvReader.Read(d.TrainCsv!, d.LabelColumn);
+                var (trainCsv, testCsv) = (files.Locate(d.TrainCsv!), files.Locate(d.TestCsv!));
+                var train = CsvReader.Read(trainCsv.Path, d.LabelColumn, shown: trainCsv.Shown);
                 try
                 {
-                    return new DatasetSplits(train, CsvReader.Read(d.TestCsv!, d.LabelColumn, (int)train.Shape.FeatureShape[0]));
+                    return new DatasetSplits(train, CsvReader.Read(testCsv.Path, d.LabelColumn, (int)train.Shape.FeatureShape[0], testCsv.Shown));
                 }
                 catch
                 {
@@ -36,11 +41,12 @@ public static class DatasetLoader
                     throw;
                 }
             case DatasetFormat.Text:
-                var corpus = TextCorpusReader.Read(d.TextPaths, d.TextInclude);
+                var located = d.TextPaths.Select(files.Locate).ToList();
+                var corpus = TextCorpusReader.Read(located, d.TextInclude, files);
                 var testBytes = (int)(corpus.Length * d.TestFraction);
                 var context = spec.Model.Context;
                 if (testBytes < context + 1 || corpus.Length - testBytes < context + 1)
-                    throw new DatasetException($"{string.Join(", ", d.TextPaths)}: corpus of {corpus.Length} bytes is too small for context {context} with test-fraction {d.TestFraction}; add text or lower model.context");
+                    throw new DatasetException($"{string.Join(", ", located.Select(l => l.Shown))}: corpus of {corpus.Length} bytes is too small for context {context} with test-fraction {d.TestFraction}; add text or lower model.context");
                 return new DatasetSplits(new TextData(corpus[..^testBytes], context), new TextData(corpus[^testBytes..], context));
             case DatasetFormat.Synthetic:
                 return SyntheticData.Create(d.SyntheticSamples, d.SyntheticFeatures, d.SyntheticClasses, spec.Training.Seed);
@@ -49,16 +55,16 @@ public static class DatasetLoader
         }
     }
 
-    private static DatasetSplits LoadIdx(string trainImages, string trainLabels, string testImages, string testLabels)
+    private static DatasetSplits LoadIdx(DatasetFiles.Located trainImages, DatasetFiles.Located trainLabels, DatasetFiles.Located testImages, DatasetFiles.Located testLabels)
     {
-        var train = IdxReader.ReadLabelled(trainImages, trainLabels);
+        var train = IdxReader.ReadLabelled(trainImages.Path, trainLabels.Path, trainImages.Shown, trainLabels.Shown);
         try
         {
-            var test = IdxReader.ReadLabelled(testImages, testLabels);
+            var test = IdxReader.ReadLabelled(testImages.Path, testLabels.Path, testImages.Shown, testLabels.Shown);
             if (!test.Shape.FeatureShape.SequenceEqual(train.Shape.FeatureShape))
             {
                 test.Dispose();
-                throw new DatasetException($"{testImages}: image shape {string.Join('x', test.Shape.FeatureShape)} differs from the training images' {string.Join('x', train.Shape.FeatureShape)}; the files do not belong together");
+                throw new DatasetException($"{testImages.Shown}: image shape {string.Join('x', test.Shape.FeatureShape)} differs from the training images' {string.Join('x', train.Shape.FeatureShape)}; the files do not belong together");
             }
             return new DatasetSplits(train, test);
         }

@@ -15,13 +15,15 @@ public static class IdxReader
         public int Count => Dimensions[0];
     }
 
-    public static IdxArray Read(string path)
+    /// <param name="shown">How messages name the file (default: <paramref name="path"/>).</param>
+    public static IdxArray Read(string path, string? shown = null)
     {
-        var bytes = ReadAllBytes(path);
+        var bytes = ReadAllBytes(path, shown ??= path);
+        path = shown;
         if (bytes.Length < 4)
             throw new DatasetException($"{path}: truncated IDX file ({bytes.Length} bytes, no header); re-download it");
         if (bytes[0] != 0 || bytes[1] != 0)
-            throw new DatasetException($"{path}: not an IDX file (wrong magic number 0x{BinaryPrimitives.ReadUInt32BigEndian(bytes):X8}); check the path");
+            throw new DatasetException($"{path}: not an IDX file (it does not start with the IDX magic number); check the path");
         var (elementSize, decode) = bytes[2] switch
         {
             0x08 => (1, (Func<byte[], int, float>)((b, o) => b[o])),
@@ -30,7 +32,7 @@ public static class IdxReader
             0x0C => (4, (b, o) => BinaryPrimitives.ReadInt32BigEndian(b.AsSpan(o))),
             0x0D => (4, (b, o) => BinaryPrimitives.ReadSingleBigEndian(b.AsSpan(o))),
             0x0E => (8, (b, o) => (float)BinaryPrimitives.ReadDoubleBigEndian(b.AsSpan(o))),
-            var t => throw new DatasetException($"{path}: unknown IDX element type 0x{t:X2} (wrong magic number); check the path"),
+            _ => throw new DatasetException($"{path}: not an IDX file (unknown element type in the magic number); check the path"),
         };
         int rank = bytes[3];
         if (rank == 0)
@@ -62,22 +64,29 @@ public static class IdxReader
         return new IdxArray(dims, values);
     }
 
-    private static byte[] ReadAllBytes(string path)
+    private static byte[] ReadAllBytes(string path, string shown)
     {
-        if (!File.Exists(path)) throw new DatasetException($"{path}: file not found; check the dataset path in the job spec");
-        var raw = File.ReadAllBytes(path);
+        var raw = DatasetFiles.ReadBytes(path, shown);
         if (raw.Length >= 2 && raw[0] == 0x1F && raw[1] == 0x8B)
         {
             try
             {
+                // Bounded like a plain file: a small gzip can expand without limit.
                 using var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
                 using var output = new MemoryStream();
-                gz.CopyTo(output);
+                var buffer = new byte[81920];
+                int read;
+                while ((read = gz.Read(buffer)) > 0)
+                {
+                    if (output.Length + read > DatasetLimits.MaxFileBytes)
+                        throw new DatasetException($"{shown}: expands to more than {DatasetLimits.MaxFileBytes:N0} bytes, the limit for a data file");
+                    output.Write(buffer, 0, read);
+                }
                 return output.ToArray();
             }
-            catch (InvalidDataException e)
+            catch (InvalidDataException)
             {
-                throw new DatasetException($"{path}: corrupt gzip data ({e.Message}); re-download it");
+                throw new DatasetException($"{shown}: corrupt gzip data; re-download it");
             }
         }
         return raw;
@@ -87,10 +96,11 @@ public static class IdxReader
     /// Pairs an images file with a labels file: N images of any shape and N integer labels.
     /// Pixel values are scaled to [0, 1] and standardised with MNIST's customary mean and deviation.
     /// </summary>
-    public static ClassificationData ReadLabelled(string imagesPath, string labelsPath)
+    public static ClassificationData ReadLabelled(string imagesPath, string labelsPath, string? imagesShown = null, string? labelsShown = null)
     {
-        var images = Read(imagesPath);
-        var labels = Read(labelsPath);
+        var images = Read(imagesPath, imagesShown ??= imagesPath);
+        var labels = Read(labelsPath, labelsShown ??= labelsPath);
+        (imagesPath, labelsPath) = (imagesShown, labelsShown);
         if (images.Dimensions.Length < 2)
             throw new DatasetException($"{imagesPath}: expected an images file (at least 2 dimensions), got dimensions {string.Join('x', images.Dimensions)}; did you swap images and labels?");
         if (labels.Dimensions.Length != 1)

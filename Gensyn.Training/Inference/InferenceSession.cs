@@ -70,7 +70,13 @@ public sealed class InferenceSession : IDisposable
     public StateSnapshot LoadWeights(string path)
     {
         if (!File.Exists(path)) throw new CheckpointException($"{path}: weights file not found; give inference.weights a file written by `gensyn train --out` or `gensyn result --out`");
-        var (tensors, _) = SafeTensors.Deserialize(File.ReadAllBytes(path), path);
+        return LoadWeights(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>As <see cref="LoadWeights(string)"/>, from the file's bytes (a blob the requester uploaded); <paramref name="path"/> names them in messages.</summary>
+    public StateSnapshot LoadWeights(byte[] bytes, string path)
+    {
+        var (tensors, _) = SafeTensors.Deserialize(bytes, path);
         var byName = tensors.ToDictionary(t => "param/" + t.Name, StringComparer.Ordinal);
         foreach (var (name, tensor) in _parameters)
         {

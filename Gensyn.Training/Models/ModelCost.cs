@@ -66,7 +66,7 @@ public static class ModelCost
 
     private static long? IdxCount(string? path)
     {
-        if (path is null || !File.Exists(path) || path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return null;
+        if (!IsLocalFile(path) || path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return null;
         try
         {
             using var file = File.OpenRead(path);
@@ -82,7 +82,7 @@ public static class ModelCost
     /// <summary>A CSV file's data rows (a first line whose label is not a number is a header, as <see cref="CsvReader"/> reads it).</summary>
     private static long? CsvRows(string? path)
     {
-        if (path is null || !File.Exists(path)) return null;
+        if (!IsLocalFile(path)) return null;
         try
         {
             var lines = File.ReadLines(path).Where(l => l.Trim().Length > 0).ToList();
@@ -122,6 +122,95 @@ public static class ModelCost
     }
 
     private const int AssumedClasses = 10;
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a file named by a spec read on this machine (absolute). A network spec's paths are relative
+    /// to each machine's datasets folder; they are never probed here, where the estimate is made.
+    /// </summary>
+    private static bool IsLocalFile([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? path) =>
+        path is not null && Path.IsPathRooted(path) && File.Exists(path);
+
+    /// <summary>Bytes per parameter while training: the parameter, its gradient, two AdamW moments, and the round's start and outer momentum.</summary>
+    private const double TrainingCopiesPerParameter = 6;
+
+    /// <summary>The parameters (weights and biases) of <paramref name="model"/> over examples shaped <paramref name="data"/>.</summary>
+    public static double Parameters(ModelSpec model, DataShape data) => model.Kind switch
+    {
+        ModelKind.Mlp => MlpParameters(Features(data), model.Hidden, data.Classes),
+        ModelKind.Cnn => CnnParameters(data.FeatureShape, model.Channels, data.Classes),
+        ModelKind.CharLm => CharLmParameters(model.DModel, model.Layers, model.Context),
+        _ => throw new ArgumentOutOfRangeException(nameof(model), model.Kind, "unknown model kind"),
+    };
+
+    /// <summary>
+    /// The activations one example keeps for the backward pass, in floats: each layer's output (for a transformer also the per-head
+    /// attention scores, context² per head, and the 4x MLP expansion).
+    /// </summary>
+    public static double ActivationsPerExample(ModelSpec model, DataShape data) => model.Kind switch
+    {
+        ModelKind.Mlp => Features(data) + model.Hidden.Sum(h => (double)h) * 2 + data.Classes,
+        ModelKind.Cnn => CnnActivations(data.FeatureShape, model.Channels) + 128 + data.Classes,
+        ModelKind.CharLm => (double)model.Context * (model.Layers * (16.0 * model.DModel + model.Heads * model.Context) + 2 * model.DModel + 256),
+        _ => throw new ArgumentOutOfRangeException(nameof(model), model.Kind, "unknown model kind"),
+    };
+
+    /// <summary>
+    /// A rough upper estimate of the memory a training step of the job needs, in bytes: the parameters with their gradients and
+    /// optimizer state, plus a batch's activations for the forward and backward pass (an inference batch: the parameters and one
+    /// forward pass). What a worker must have free to take the job.
+    /// </summary>
+    public static double TrainingBytes(JobSpec spec)
+    {
+        var shape = ShapeOf(spec);
+        if (spec.IsInference) return 4 * (Parameters(spec.Model, shape) + (double)spec.Training.BatchSize * ActivationsPerExample(spec.Model, shape));
+        return 4 * (TrainingCopiesPerParameter * Parameters(spec.Model, shape) + 2.0 * spec.Training.BatchSize * ActivationsPerExample(spec.Model, shape));
+    }
+
+    private static double MlpParameters(long inputs, IReadOnlyList<int> hidden, int classes)
+    {
+        double count = 0, width = inputs;
+        foreach (var h in hidden)
+        {
+            count += (width + 1) * h;
+            width = h;
+        }
+        return count + (width + 1) * classes;
+    }
+
+    private static double CnnParameters(long[] shape, IReadOnlyList<int> channels, int classes)
+    {
+        var (c, h, w) = CnnInput(shape);
+        double count = 0;
+        foreach (var next in channels)
+        {
+            count += (c * 9 + 1) * next;
+            c = next;
+            h = Math.Floor(h / 2);
+            w = Math.Floor(w / 2);
+        }
+        return count + (c * h * w + 1) * 128 + 129.0 * classes;
+    }
+
+    private static double CnnActivations(long[] shape, IReadOnlyList<int> channels)
+    {
+        var (c, h, w) = CnnInput(shape);
+        var count = c * h * w;
+        foreach (var next in channels)
+        {
+            count += 2 * h * w * next;   // the convolution's output and its ReLU
+            h = Math.Floor(h / 2);
+            w = Math.Floor(w / 2);
+            count += h * w * next;       // the pool
+        }
+        return count;
+    }
+
+    private static (double C, double H, double W) CnnInput(long[] shape) =>
+        shape.Length == 3 ? (shape[0], shape[1], shape[2]) : (1, 28, 28);
+
+    /// <summary>Token and position embeddings, per layer two norms, qkv, projection and the 4x MLP, the final norm and the 256-way head.</summary>
+    private static double CharLmParameters(double d, int layers, int context) =>
+        256 * d + context * d + layers * (4 * d + 3 * d * d + 3 * d + d * d + d + 4 * d * d + 4 * d + 4 * d * d + d) + 2 * d + (d + 1) * 256;
 
     private static long Features(DataShape data) => data.FeatureShape.Aggregate(1L, (a, b) => a * b);
 
@@ -165,7 +254,7 @@ public static class ModelCost
     /// <summary>An IDX image file's per-example shape from its header (channels x height x width), or null when it cannot be read here.</summary>
     private static long[]? IdxImageShape(string? path)
     {
-        if (path is null || !File.Exists(path) || path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return null;
+        if (!IsLocalFile(path) || path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return null;
         try
         {
             using var file = File.OpenRead(path);
@@ -194,7 +283,7 @@ public static class ModelCost
     /// <summary>A CSV file's feature count (columns but the label) from its first line, or null when it cannot be read here.</summary>
     private static long? CsvFeatures(string? path)
     {
-        if (path is null || !File.Exists(path)) return null;
+        if (!IsLocalFile(path)) return null;
         try
         {
             using var reader = new StreamReader(path);
