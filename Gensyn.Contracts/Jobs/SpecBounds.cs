@@ -43,6 +43,8 @@ public static class SpecBounds
                         return At(current, "aliases (*name) are not allowed in a job spec; write the value out");
                     case NodeEvent { Anchor.IsEmpty: false }:
                         return At(current, "anchors (&name) are not allowed in a job spec; write each value out");
+                    case NodeEvent { Tag.IsEmpty: false }:
+                        return At(current, "tags (!name) are not allowed in a job spec; write plain values");
                     case MappingStart or SequenceStart when ++depth > MaxDepth:
                         return At(current, $"the spec is nested deeper than {MaxDepth} levels; a job spec needs a few");
                     case MappingEnd or SequenceEnd:
@@ -53,8 +55,9 @@ public static class SpecBounds
                     return At(current, $"the spec holds more than {MaxNodes:N0} values; a job spec needs far fewer");
             }
         }
-        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException)
         {
+            // YamlDotNet also throws ArgumentException (e.g. "Global tags must be valid URIs" for a tag like !!python/object).
             return null;
         }
         return null;
