@@ -18,7 +18,7 @@ public sealed record RegistrationLimits(
     double MaxMemoryGb = 65_536,
     int MaxThreads = 1024,
     double ThroughputTolerance = 2,
-    double MinObservedSeconds = 1)
+    double MinObservedSeconds = 5)
 {
     public const string Section = "gensyn.workers";
 
