@@ -283,7 +283,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     {
         var steps = _order.InnerSteps - _resumedAt;
         if (_order.Inference || _workerId is null || steps <= 0) return;
-        _registry.Tell(new WorkerThroughputObserved(_workerId, steps * _order.StepWork, (DateTime.UtcNow - _assignedAt).TotalSeconds));
+        _registry.Tell(new WorkerThroughputObserved(_workerId, steps, _order.StepWork, (DateTime.UtcNow - _assignedAt).TotalSeconds));
     }
 
     private bool SignedByWorker(ShardResult result)

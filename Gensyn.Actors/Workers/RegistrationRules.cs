@@ -16,11 +16,12 @@ public sealed record RegistrationLimits(
     double MaxThroughput = 10_000_000,
     double MaxBandwidthMbps = 1_000_000,
     double MaxMemoryGb = 65_536,
-    int MaxThreads = 1024,
-    double ThroughputTolerance = 2,
-    double MinObservedSeconds = 5)
+    int MaxThreads = 1024)
 {
     public const string Section = "gensyn.workers";
+
+    /// <summary>When a claimed throughput is checked against a shard, and how far above the observed figure it may be.</summary>
+    public ThroughputCheck Throughput { get; init; } = new();
 
     /// <summary>The limits in <paramref name="config"/>'s <c>gensyn.workers</c> section, each defaulting to the record's default.</summary>
     public static RegistrationLimits From(Config config)
@@ -33,11 +34,22 @@ public sealed record RegistrationLimits(
             config.GetDouble($"{Section}.max-throughput", d.MaxThroughput),
             config.GetDouble($"{Section}.max-bandwidth-mbps", d.MaxBandwidthMbps),
             config.GetDouble($"{Section}.max-memory-gb", d.MaxMemoryGb),
-            config.GetInt($"{Section}.max-threads", d.MaxThreads),
-            config.GetDouble($"{Section}.throughput-tolerance", d.ThroughputTolerance),
-            config.GetTimeSpan($"{Section}.min-observed-time", TimeSpan.FromSeconds(d.MinObservedSeconds)).TotalSeconds);
+            config.GetInt($"{Section}.max-threads", d.MaxThreads))
+        {
+            Throughput = new ThroughputCheck(
+                config.GetDouble($"{Section}.throughput-tolerance", d.Throughput.Tolerance),
+                config.GetTimeSpan($"{Section}.min-observed-time", TimeSpan.FromSeconds(d.Throughput.MinSeconds)).TotalSeconds,
+                config.GetDouble($"{Section}.min-observed-step-work", d.Throughput.MinStepWork)),
+        };
     }
 }
+
+/// <summary>
+/// How a claimed throughput is checked: on a worker's first shard that took at least <see cref="MinSeconds"/> and whose steps cost at
+/// least <see cref="MinStepWork"/> reference steps each (below either, start-up and per-step bookkeeping, not arithmetic, set the
+/// pace, and an honest worker would look slow); a claim more than <see cref="Tolerance"/> times the observed figure is inflated.
+/// </summary>
+public sealed record ThroughputCheck(double Tolerance = 10, double MinSeconds = 5, double MinStepWork = 0.5);
 
 /// <summary>
 /// The registry's admission rules, with no actors in them: a profile's self-reported figures, and each key's recent

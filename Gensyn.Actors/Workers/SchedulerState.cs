@@ -230,26 +230,28 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     }
 
     /// <summary>
-    /// The coordinator observed worker <paramref name="workerId"/> do <paramref name="referenceSteps"/> in <paramref name="seconds"/>
-    /// on a shard. The first such observation of at least <paramref name="minSeconds"/> (shorter ones are mostly start-up) checks
-    /// the worker's claimed throughput: a claim more than <paramref name="tolerance"/> times the observed figure is inflated, its
-    /// key's honest streak resets (full challenges again), and the worker is matched and priced at the observed figure from
-    /// now on. Returns the observed figure when the claim was caught, else null.
+    /// The coordinator observed worker <paramref name="workerId"/> do <paramref name="steps"/> steps of <paramref name="stepWork"/>
+    /// reference steps each in <paramref name="seconds"/> on a shard. The first such observation that <paramref name="check"/> deems
+    /// long and heavy enough judges the worker's claimed throughput: a claim more than its tolerance times the observed figure is
+    /// inflated, its key's honest streak resets (full challenges again), and the worker is matched and priced at the observed
+    /// figure from now on. Returns the observed reference steps per second and whether the claim was caught; null when the
+    /// observation judged nothing.
     /// </summary>
-    public double? ThroughputObserved(string workerId, double referenceSteps, double seconds, double tolerance = 2, double minSeconds = 1)
+    public (double Observed, bool Caught)? ThroughputObserved(string workerId, int steps, double stepWork, double seconds, ThroughputCheck? check = null)
     {
-        var observed = referenceSteps / seconds;
-        if (!double.IsFinite(observed) || observed <= 0 || seconds < minSeconds) return null;
+        check ??= new ThroughputCheck();
+        var observed = steps * stepWork / seconds;
+        if (!double.IsFinite(observed) || observed <= 0 || seconds < check.MinSeconds || stepWork < check.MinStepWork) return null;
         var worker = _workers.Find(w => w.WorkerId == workerId);
         if (worker is null || !_checked.Add(workerId)) return null;
         if (_checked.Count > recordCapacity) _checked.Clear();
-        if (worker.Throughput <= observed * tolerance) return null;
+        if (worker.Throughput <= observed * check.Tolerance) return (observed, false);
         worker.ObservedThroughput = observed;
         _observed[workerId] = observed;
         if (_observed.Count > recordCapacity) _observed.Remove(_observed.Keys.First());
         worker.Record.InflatedClaims++;
         worker.Record.HonestStreak = 0;
-        return observed;
+        return (observed, true);
     }
 
     /// <summary>

@@ -96,10 +96,16 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         Receive<WorkerThroughputObserved>(observed =>
         {
             var claimed = _state.Workers.FirstOrDefault(w => w.WorkerId == observed.WorkerId)?.Throughput;
-            if (_state.ThroughputObserved(observed.WorkerId, observed.ReferenceSteps, observed.Seconds, _rules.Limits.ThroughputTolerance,
-                    _rules.Limits.MinObservedSeconds) is { } figure)
-                _log.Warning("Worker {0} claimed {1:0.#} reference steps/s but did {2:0.#} on its first shard: its key's honest streak is reset, and it " +
-                             "is matched and priced at the observed figure", observed.WorkerId, claimed, figure);
+            switch (_state.ThroughputObserved(observed.WorkerId, observed.Steps, observed.StepWork, observed.Seconds, _rules.Limits.Throughput))
+            {
+                case { Caught: true } caught:
+                    _log.Warning("Worker {0} claimed {1:0.#} reference steps/s but did {2:0.#} on its first shard: its key's honest streak is reset, " +
+                                 "and it is matched and priced at the observed figure", observed.WorkerId, claimed, caught.Observed);
+                    break;
+                case { } fair:
+                    _log.Info("Worker {0} did {1:0.#} reference steps/s on its first shard (it claimed {2:0.#})", observed.WorkerId, fair.Observed, claimed);
+                    break;
+            }
         });
         Receive<GetMarket>(_ => Sender.Tell(new MarketView(Market.ClearingPrice.Classes(_state), [])));
         var referenceStepsPerSecond = Math.Max(1, Context.System.Settings.Config.GetDouble(ReferenceThroughputSetting, 640));

@@ -135,11 +135,11 @@ public sealed record WorkerGranted(string WorkerId, IActorRef Worker, int Thread
 public sealed record WorkerJudged(string WorkerId, bool Accepted, string Address = "") : IGensynMessage;
 
 /// <summary>
-/// What a shard observed its worker do: <see cref="ReferenceSteps"/> (the shard's steps x the model's step work) in
+/// What a shard observed its worker do: <see cref="Steps"/> steps of <see cref="StepWork"/> reference steps each in
 /// <see cref="Seconds"/> (from the assignment to the result, as the coordinator's clock saw it). The scheduler checks the
 /// worker's claimed throughput against it.
 /// </summary>
-public sealed record WorkerThroughputObserved(string WorkerId, double ReferenceSteps, double Seconds) : IGensynMessage;
+public sealed record WorkerThroughputObserved(string WorkerId, int Steps, double StepWork, double Seconds) : IGensynMessage;
 
 /// <summary>
 /// The shard is done with the worker (or no longer wants one): it is free for other work — unless

@@ -253,10 +253,11 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
         // Priced at the claims, the liar looks 10x cheaper per step, and pays 5,500 steps/s of compute-hours.
         Assert.Equal(5_500, JobPricing.Lock(state, new ShardNeeds("any", 0, 1), 1, 640).StepsPerSecond);
 
-        // Its first shard: 6,400 reference steps in 10 s on the coordinator's clock, 640 steps/s, a claim 15x too high.
-        Assert.Equal(640, state.ThroughputObserved("liar", 6_400, 10));
+        // Its first shard: 3,200 steps of 2 reference steps in 10 s on the coordinator's clock, 640 steps/s, a claim 15x too high.
+        var check = new ThroughputCheck(Tolerance: 2);
+        Assert.Equal((640, true), state.ThroughputObserved("liar", 3_200, 2, 10, check));
         // The honest one did 6,000 in 10 s: 600 steps/s, within 2x of its claim of 1,000.
-        Assert.Null(state.ThroughputObserved("honest", 6_000, 10));
+        Assert.Equal((600, false), state.ThroughputObserved("honest", 6_000, 1, 10, check));
 
         Assert.Equal(640, liar.EffectiveThroughput);
         Assert.Equal(0, liar.HonestStreak);
@@ -270,14 +271,16 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
     }
 
     [Fact]
-    public void A_shard_too_short_to_measure_does_not_judge_a_claim_and_only_the_first_measured_shard_does()
+    public void A_shard_too_short_or_too_light_to_measure_does_not_judge_a_claim_and_only_the_first_measured_shard_does()
     {
         var state = new SchedulerState<string>();
         var worker = state.Register(Worker("w", Key(3), throughput: 1_000));
+        var check = new ThroughputCheck(Tolerance: 2, MinSeconds: 5, MinStepWork: 0.5);
 
-        Assert.Null(state.ThroughputObserved("w", 10, 0.5, minSeconds: 1));   // 20 steps/s, but in half a second: start-up dominates
-        Assert.Null(state.ThroughputObserved("w", 6_000, 10, minSeconds: 1));
-        Assert.Null(state.ThroughputObserved("w", 100, 10, minSeconds: 1));   // later shards do not re-judge the claim
+        Assert.Null(state.ThroughputObserved("w", 10, 1, 0.5, check));        // 20 steps/s, but in half a second: start-up dominates
+        Assert.Null(state.ThroughputObserved("w", 20_000, 0.01, 10, check));  // a tiny model: bookkeeping, not arithmetic, sets the pace
+        Assert.Equal((600, false), state.ThroughputObserved("w", 6_000, 1, 10, check));
+        Assert.Null(state.ThroughputObserved("w", 100, 1, 10, check));        // later shards do not re-judge the claim
         Assert.Equal(1_000, worker.EffectiveThroughput);
     }
 }
