@@ -67,14 +67,16 @@ public sealed class RegistrationRules(RegistrationLimits limits)
         if (string.IsNullOrWhiteSpace(profile.WorkerId) || profile.WorkerId.Length > 100)
             return "worker id must be 1-100 characters; choose another --worker-id";
         if (profile.Threads < 1 || profile.Threads > limits.MaxThreads) return $"threads must be 1-{limits.MaxThreads}, not {profile.Threads}";
-        return Figure("price per hour", profile.PricePerHour, limits.MaxPricePerHour, "GENS; set --price")
-            ?? Figure("throughput", profile.Throughput, limits.MaxThroughput, "reference steps per second (0: not measured)")
-            ?? Figure("bandwidth", profile.BandwidthMbps, limits.MaxBandwidthMbps, "Mbps (0: not measured)")
-            ?? Figure("memory", profile.MemoryGb, limits.MaxMemoryGb, "GB");
+        return Figure("price per hour", profile.PricePerHour, limits.MaxPricePerHour, "GENS", "; set --price")
+            ?? Figure("throughput", profile.Throughput, limits.MaxThroughput, "reference steps per second", " (0: not measured)")
+            ?? Figure("bandwidth", profile.BandwidthMbps, limits.MaxBandwidthMbps, "Mbps", " (0: not measured)")
+            ?? Figure("memory", profile.MemoryGb, limits.MaxMemoryGb, "GB", "");
     }
 
-    private static string? Figure(string name, double value, double max, string unit) =>
-        double.IsFinite(value) && value >= 0 && value <= max ? null : $"{name} must be a number from 0 to {max:0.###} {unit}, not {value}";
+    private static string? Figure(string name, double value, double max, string unit, string hint) =>
+        double.IsFinite(value) && value >= 0 && value <= max ? null
+            : $"{name} must be a number from 0 to {max.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} {unit}, " +
+              $"not {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}{hint}";
 
     /// <summary>
     /// Counts a registration of <paramref name="address"/> at <paramref name="now"/> (a new id or a new process); returns why it
