@@ -13,6 +13,7 @@ public sealed record RegistrationLimits(
     int MaxIdsPerKey = 64,
     int MaxRegistrationsPerMinute = 60,
     double MaxPricePerHour = 1_000_000,
+    double MinThroughput = 1,
     double MaxThroughput = 10_000_000,
     double MaxBandwidthMbps = 1_000_000,
     double MaxMemoryGb = 65_536,
@@ -31,6 +32,7 @@ public sealed record RegistrationLimits(
             config.GetInt($"{Section}.max-ids-per-key", d.MaxIdsPerKey),
             config.GetInt($"{Section}.max-registrations-per-key-per-minute", d.MaxRegistrationsPerMinute),
             config.GetDouble($"{Section}.max-price-per-hour", d.MaxPricePerHour),
+            config.GetDouble($"{Section}.min-throughput", d.MinThroughput),
             config.GetDouble($"{Section}.max-throughput", d.MaxThroughput),
             config.GetDouble($"{Section}.max-bandwidth-mbps", d.MaxBandwidthMbps),
             config.GetDouble($"{Section}.max-memory-gb", d.MaxMemoryGb),
@@ -47,7 +49,8 @@ public sealed record RegistrationLimits(
 /// <summary>
 /// How a claimed throughput is checked: on a worker's first shard that took at least <see cref="MinSeconds"/> and whose steps cost at
 /// least <see cref="MinStepWork"/> reference steps each (below either, start-up and per-step bookkeeping, not arithmetic, set the
-/// pace, and an honest worker would look slow); a claim more than <see cref="Tolerance"/> times the observed figure is inflated.
+/// pace, and an honest worker would look slow); a claim more than <see cref="Tolerance"/> times the observed figure, or less than
+/// the observed figure over it, is false.
 /// </summary>
 public sealed record ThroughputCheck(double Tolerance = 10, double MinSeconds = 5, double MinStepWork = 0.5);
 
@@ -68,6 +71,9 @@ public sealed class RegistrationRules(RegistrationLimits limits)
             return "worker id must be 1-100 characters; choose another --worker-id";
         if (profile.Threads < 1 || profile.Threads > limits.MaxThreads) return $"threads must be 1-{limits.MaxThreads}, not {profile.Threads}";
         return Figure("price per hour", profile.PricePerHour, limits.MaxPricePerHour, "GENS", "; set --price")
+            ?? (profile.Throughput is > 0 and var t && t < limits.MinThroughput
+                ? $"throughput must be 0 (not measured) or at least {limits.MinThroughput.ToString(System.Globalization.CultureInfo.InvariantCulture)} reference steps per second, not {t.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+                : null)
             ?? Figure("throughput", profile.Throughput, limits.MaxThroughput, "reference steps per second", " (0: not measured)")
             ?? Figure("bandwidth", profile.BandwidthMbps, limits.MaxBandwidthMbps, "Mbps", " (0: not measured)")
             ?? Figure("memory", profile.MemoryGb, limits.MaxMemoryGb, "GB", "");

@@ -14,8 +14,8 @@ public sealed class ProviderRecord
     public int Rejected { get; set; }
     public int HonestStreak { get; set; }
 
-    /// <summary>Throughput claims found more than the allowed factor above what the coordinator observed.</summary>
-    public int InflatedClaims { get; set; }
+    /// <summary>Throughput claims found more than the allowed factor off what the coordinator observed (either way).</summary>
+    public int FalseClaims { get; set; }
 }
 
 /// <summary>A registered worker as the scheduler sees it.</summary>
@@ -37,7 +37,7 @@ public sealed record WorkerEntry<TRef>(
     /// <summary>What the coordinator observed this worker do (reference steps per second) once its claim was caught too high; null otherwise.</summary>
     public double? ObservedThroughput { get; set; }
 
-    /// <summary>The throughput matching and pricing use: the observed figure once a claim was caught inflated, else the claim.</summary>
+    /// <summary>The throughput matching and pricing use: the observed figure once a claim was caught false, else the claim.</summary>
     public double EffectiveThroughput => ObservedThroughput ?? Throughput;
 
     /// <summary>
@@ -233,9 +233,10 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     /// The coordinator observed worker <paramref name="workerId"/> do <paramref name="steps"/> steps of <paramref name="stepWork"/>
     /// reference steps each in <paramref name="seconds"/> on a shard. The first such observation that <paramref name="check"/> deems
     /// long and heavy enough judges the worker's claimed throughput: a claim more than its tolerance times the observed figure is
-    /// inflated, its key's honest streak resets (full challenges again), and the worker is matched and priced at the observed
-    /// figure from now on. Returns the observed reference steps per second and whether the claim was caught; null when the
-    /// observation judged nothing.
+    /// inflated (it buys matches), one less than the observed figure over the tolerance deflated (it buys compute-hours, so
+    /// payouts); either way its key's honest streak resets (full challenges again), and the worker is matched and priced at
+    /// the observed figure from now on. Returns the observed reference steps per second and whether the claim was caught;
+    /// null when the observation judged nothing.
     /// </summary>
     public (double Observed, bool Caught)? ThroughputObserved(string workerId, int steps, double stepWork, double seconds, ThroughputCheck? check = null)
     {
@@ -245,11 +246,13 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         var worker = _workers.Find(w => w.WorkerId == workerId);
         if (worker is null || !_checked.Add(workerId)) return null;
         if (_checked.Count > recordCapacity) _checked.Clear();
-        if (worker.Throughput <= observed * check.Tolerance) return (observed, false);
+        var claim = worker.Throughput;
+        var deflated = claim > 0 && claim * check.Tolerance < observed;   // 0: not measured, priced at the network's reference
+        if (claim <= observed * check.Tolerance && !deflated) return (observed, false);
         worker.ObservedThroughput = observed;
         _observed[workerId] = observed;
         if (_observed.Count > recordCapacity) _observed.Remove(_observed.Keys.First());
-        worker.Record.InflatedClaims++;
+        worker.Record.FalseClaims++;
         worker.Record.HonestStreak = 0;
         return (observed, true);
     }

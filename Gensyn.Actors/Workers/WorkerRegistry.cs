@@ -99,7 +99,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             switch (_state.ThroughputObserved(observed.WorkerId, observed.Steps, observed.StepWork, observed.Seconds, _rules.Limits.Throughput))
             {
                 case { Caught: true } caught:
-                    _log.Warning("Worker {0} claimed {1:0.#} reference steps/s but did {2:0.#} on its first shard: its key's honest streak is reset, " +
+                    _log.Warning("Worker {0} claimed {1:0.#} reference steps/s but did {2:0.#} on its first shard (off by more than the tolerance): its key's honest streak is reset, " +
                                  "and it is matched and priced at the observed figure", observed.WorkerId, claimed, caught.Observed);
                     break;
                 case { } fair:

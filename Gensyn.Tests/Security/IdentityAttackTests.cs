@@ -44,6 +44,7 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
     [InlineData(1e12, 0, 0, 8, "price")]
     [InlineData(0.2, double.PositiveInfinity, 0, 8, "throughput")]
     [InlineData(0.2, -5, 0, 8, "throughput")]
+    [InlineData(0.2, 0.001, 0, 8, "throughput")]
     [InlineData(0.2, 0, double.NaN, 8, "bandwidth")]
     [InlineData(0.2, 0, 0, -1, "memory")]
     [InlineData(0.2, 0, 0, 1e9, "memory")]
@@ -261,13 +262,28 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
 
         Assert.Equal(640, liar.EffectiveThroughput);
         Assert.Equal(0, liar.HonestStreak);
-        Assert.Equal(1, liar.Record.InflatedClaims);
+        Assert.Equal(1, liar.Record.FalseClaims);
         Assert.Equal(1_000, honest.EffectiveThroughput);
         Assert.Equal(820, JobPricing.Lock(state, new ShardNeeds("any", 0, 1), 1, 640).StepsPerSecond);
         state.Enqueue(new WorkRequest<string>(JobId, 0, 0, "shard-0"));
         Assert.Equal("honest", Assert.Single(state.Match()).Worker.WorkerId);
         // Re-registering from a new process with the same claim does not wash the observed figure away.
         Assert.Equal(640, state.Register(Worker("liar", Attacker, throughput: 10_000, reference: "new-process")).EffectiveThroughput);
+    }
+
+    [Fact]
+    public void A_deflated_throughput_claim_which_would_inflate_payouts_is_caught_too()
+    {
+        var state = new SchedulerState<string>();
+        var sandbagger = state.Register(Worker("sandbagger", Attacker, throughput: 2));
+        state.Register(Worker("honest", Key(9), throughput: 640));
+        // Priced at the claims, compute-hours are counted at the median: (2 + 640) / 2 = 321 steps/s, so every result pays about twice.
+        Assert.Equal(321, JobPricing.Lock(state, new ShardNeeds("any", 0, 1), 1, 640).StepsPerSecond);
+
+        Assert.Equal((300, true), state.ThroughputObserved("sandbagger", 3_000, 1, 10, new ThroughputCheck(Tolerance: 10)));
+
+        Assert.Equal(300, sandbagger.EffectiveThroughput);
+        Assert.Equal(470, JobPricing.Lock(state, new ShardNeeds("any", 0, 1), 1, 640).StepsPerSecond);
     }
 
     [Fact]
