@@ -250,7 +250,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     private void OnAssignRequested(ShardActor.AssignRequested request)
     {
         if (!_state.RoundOpen || _state.IsTerminal || _state.Shards[request.Shard].Done) return;
-        if (_state.ExcludedWorkers.Contains(request.WorkerId))
+        if (Excluded().Covers(request.WorkerId, request.Address))
         {
             Sender.Tell(new ShardActor.Excluded(Excluded()));
             return;
@@ -274,7 +274,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             e => FailIfExhausted(e.Round, e.Shard, e.Reason));
     }
 
-    private List<string> Excluded() => _state.ExcludedWorkers.Order(StringComparer.Ordinal).ToList();
+    private Exclusion Excluded() => new(_state.ExcludedWorkers.Order(StringComparer.Ordinal).ToList(), _state.ExcludedAddresses.Order(StringComparer.Ordinal).ToList());
 
     /// <summary>A shard that failed (or was rejected) on K different workers fails its job.</summary>
     private void FailIfExhausted(int round, int shard, string last)
@@ -388,7 +388,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 {
                     var order = new ShardOrder(_state.JobId, _state.Round, shard.Shard, _state.SpecYaml, _state.BaseDirectory,
                         _state.ShardStarts[shard.Shard], _state.ShardStartSizes[shard.Shard], _state.StepsOf(shard.Shard), spec.Verification.Samples,
-                        WorkerOptions.NumericClassFor(spec.Training.Threads), Excluded(), Needs: Needs(spec), Inference: spec.IsInference);
+                        WorkerOptions.NumericClassFor(spec.Training.Threads), Excluded(), Needs: Needs(spec), Inference: spec.IsInference,
+                        StepWork: Gensyn.Training.Models.ModelCost.StepWork(spec));
                     Props ShardProps(ShardOrder o) => ShardActor.Props(o, _services.Registry, _services.Blobs, _services.Store, _services.Verifiers, _services.Network);
                     var props = _state.Replicas == 2
                         ? ReplicatedShardActor.Props(order, ShardProps, _services.Verifiers, _services.Blobs)

@@ -45,6 +45,7 @@ public sealed class JobState
     private readonly List<RoundView> _history = [];
     private readonly List<VerdictView> _verdicts = [];
     private readonly HashSet<string> _excluded = [];
+    private readonly HashSet<string> _excludedAddresses = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A round whose match rate (accepted / judged results) is below this is not paid.</summary>
     public const double PaymentThreshold = 0.95;
@@ -89,6 +90,9 @@ public sealed class JobState
 
     /// <summary>Workers whose result in this job was rejected: they get none of its shards again.</summary>
     public IReadOnlySet<string> ExcludedWorkers => _excluded;
+
+    /// <summary>The keys of those workers: no worker of theirs, under any id, gets this job's shards again.</summary>
+    public IReadOnlySet<string> ExcludedAddresses => _excludedAddresses;
     public IReadOnlyList<VerdictView> Verdicts => _verdicts;
     public int RoundAccepted { get; private set; }
     public int RoundRejected { get; private set; }
@@ -206,6 +210,7 @@ public sealed class JobState
                 RoundRejected++;
                 JobRejected++;
                 _excluded.Add(v.WorkerId);
+                if (!string.IsNullOrEmpty(v.WorkerAddress)) _excludedAddresses.Add(v.WorkerAddress.ToLowerInvariant());
                 var rejected = Shards[v.Shard];
                 rejected.FailedWorkers.Add(v.WorkerId);
                 rejected.End(v.Epoch);
@@ -275,7 +280,7 @@ public sealed class JobState
             s.Checkpoint, s.CheckpointStep, s.FailedWorkers.Order(StringComparer.Ordinal).ToList(), new Dictionary<int, string>(s.Live))).ToList(),
         LastGlobal, LastShardEnds?.ToList(), Result, _log.ToList(), _history.ToList(),
         new VerificationSnapshot(RoundAccepted, RoundRejected, JobAccepted, JobRejected, TrainSeconds, VerifySeconds,
-            _excluded.Order(StringComparer.Ordinal).ToList(), _verdicts.ToList()),
+            _excluded.Order(StringComparer.Ordinal).ToList(), _verdicts.ToList(), _excludedAddresses.Order(StringComparer.Ordinal).ToList()),
         Ledger.ToSnapshot(), ShardSteps?.ToList(), Ledger.Price, Owner);
 
     /// <summary>The state a snapshot describes (events after it are applied on top).</summary>
@@ -321,6 +326,7 @@ public sealed class JobState
             (state.RoundAccepted, state.RoundRejected, state.JobAccepted, state.JobRejected) = (v.RoundAccepted, v.RoundRejected, v.JobAccepted, v.JobRejected);
             (state.TrainSeconds, state.VerifySeconds) = (v.TrainSeconds, v.VerifySeconds);
             state._excluded.UnionWith(v.ExcludedWorkers);
+            state._excludedAddresses.UnionWith(v.ExcludedAddresses ?? []);
             state._verdicts.AddRange(v.Verdicts);
         }
         return state;

@@ -45,7 +45,7 @@ public static class JobPricing
             .Count(q => pool.Any(w => q.Unmet(w) is null));
         var clearing = ClearingPrice.Of(pool.Select(w => w.Price), queued + demand)!.Value;
         var price = ClearingPrice.ForJob(clearing, cap)!.Value;
-        var measured = pool.Select(w => w.Throughput).Where(t => t > 0).Order().ToList();
+        var measured = pool.Select(w => w.EffectiveThroughput).Where(t => t > 0).Order().ToList();
         var stepsPerSecond = measured.Count == 0 ? referenceStepsPerSecond : Median(measured);
         var supply = idle.Count > 0
             ? $"the clearing price of {pool.Count} idle worker(s) that meet the job's requirements"

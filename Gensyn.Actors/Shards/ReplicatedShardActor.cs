@@ -41,7 +41,7 @@ public sealed class ReplicatedShardActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _answerTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Replica[] _replicas = [new(), new()];
-    private IReadOnlyList<string> _excluded;
+    private Exclusion _excluded;
     private int _attempt;
     private Bisection? _bisection;
     private int _exchange;

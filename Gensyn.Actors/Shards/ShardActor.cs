@@ -26,10 +26,11 @@ public sealed record ShardOrder(
     int InnerSteps,
     int Samples,
     string NumericClass,
-    IReadOnlyList<string> Excluded,
+    Exclusion Excluded,
     int Replica = -1,
     ShardNeeds? Needs = null,
-    bool Inference = false)
+    bool Inference = false,
+    double StepWork = 1)
 {
     /// <summary>One of two replicas of a replicated-mode shard (0 or 1), whose parent is a <see cref="ReplicatedShardActor"/>.</summary>
     public bool Replicated => Replica >= 0;
@@ -59,9 +60,9 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     /// <summary>A result and its verdict; the parent persists both and answers <see cref="Accepted"/> or <see cref="Rejected"/>.</summary>
     public sealed record Judged(ShardResult Result, ShardVerdict Verdict, string WorkerAddress, IReadOnlyList<int> Steps, string Secret) : INoSerializationVerificationNeeded;
     public sealed record Verifying(int Shard, bool Active) : INoSerializationVerificationNeeded;
-    public sealed record Rejected(IReadOnlyList<string> Excluded) : INoSerializationVerificationNeeded;
+    public sealed record Rejected(Exclusion Excluded) : INoSerializationVerificationNeeded;
     /// <summary>The job excluded more workers: never take one of them (a granted one not yet confirmed is let go).</summary>
-    public sealed record Excluded(IReadOnlyList<string> Workers) : INoSerializationVerificationNeeded;
+    public sealed record Excluded(Exclusion Workers) : INoSerializationVerificationNeeded;
 
     // Replicated mode, between a replica and its ReplicatedShardActor.
     /// <summary>Never take a worker of these providers (the other replica's); a granted one not yet confirmed is let go.</summary>
@@ -101,13 +102,14 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _stallTimeout;
     private readonly TimeSpan _challengeTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private IReadOnlyList<string> _excluded;
+    private Exclusion _excluded;
     private IReadOnlyList<string> _avoid = [];
     private WorkerGranted? _granted;
     private string? _workerId;
     private IActorRef? _worker;
     private int _epoch = -1;
     private int _resumedAt;
+    private DateTime _assignedAt;
     private (ShardResult Result, IReadOnlyList<int> Steps, byte[] Secret, bool PossessionOnly)? _challenge;
     private Sha256Digest? _seal;
     private bool _refereeing;
@@ -146,7 +148,8 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         _registry.Tell(new ReleaseWorker(_workerId, Self, Completed: false));
     }
 
-    private void AskForWorker() => _registry.Tell(new RequestWorker(_order.JobId, _order.Round, _order.Shard, Self, _excluded, _avoid, _order.Needs));
+    private void AskForWorker() => _registry.Tell(new RequestWorker(_order.JobId, _order.Round, _order.Shard, Self, _excluded.Workers,
+        _avoid.Concat(_excluded.Addresses).Distinct(StringComparer.OrdinalIgnoreCase).ToList(), _order.Needs, _order.Replicated));
 
     private string Label => $"{_order.JobId} round {_order.Round} shard {_order.Shard}";
 
@@ -178,6 +181,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             Context.Watch(_worker);
             _worker.Tell(new ShardAssignment(_order.JobId, _order.Round, _order.Shard, _epoch, _order.SpecYaml, _order.BaseDirectory,
                 _order.StartState, _order.StartStateBytes, Self, _blobs, resume));
+            _assignedAt = DateTime.UtcNow;
             ArmStallTimer();
             Become(Running);
         });
@@ -196,7 +200,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         {
             _excluded = excluded.Workers;
             if (_workerId is null) AskForWorker();   // the queued request gets the new list
-            else if (_excluded.Contains(_workerId))
+            else if (_excluded.Covers(_workerId, _granted?.Address))
             {
                 _log.Info("{0}: worker {1} is excluded from the job; asking for another", Label, _workerId);
                 Release(askAgain: true, countsAsFailure: false);
@@ -239,6 +243,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
                 return;
             }
             if (!SignedByWorker(result)) return;
+            ReportThroughput();
             if (_order.Replicated)
             {
                 LoseWorker("it revealed its result without sealing it first (replicated mode)", countsAsFailure: true);
@@ -251,6 +256,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         {
             if (!_order.Replicated || !Current(seal.Epoch, seal.WorkerId) || seal.Round != _order.Round || seal.Shard != _order.Shard) return;
             Timers.Cancel("stall");
+            ReportThroughput();
             _seal = seal.Seal;
             _log.Info("{0}: replica {1} (worker {2}) sealed its result", Label, _order.Replica, _workerId);
             Context.Parent.Tell(new Sealed(_order.Replica, _epoch, seal.Seal));
@@ -271,6 +277,17 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
             if (t.ActorRef.Equals(_worker)) LoseWorker("the worker's process is gone", countsAsFailure: true, workerGone: true);
         });
         Common();
+    }
+
+    /// <summary>
+    /// Tells the scheduler how fast the worker went as this coordinator saw it: the shard's steps (times the model's step work)
+    /// over the time from the assignment to the result. Nothing in it is the worker's word.
+    /// </summary>
+    private void ReportThroughput()
+    {
+        var steps = _order.InnerSteps - _resumedAt;
+        if (_order.Inference || _workerId is null || steps <= 0) return;
+        _registry.Tell(new WorkerThroughputObserved(_workerId, steps, _order.StepWork, (DateTime.UtcNow - _assignedAt).TotalSeconds));
     }
 
     private bool SignedByWorker(ShardResult result)
@@ -465,7 +482,7 @@ public sealed class ShardActor : ReceiveActor, IWithTimers
         Timers.Cancel("challenge");
         if (verdict.IsAccepted) _log.Info("{0}: worker {1}'s result accepted: {2}", Label, _workerId, verdict.Reason);
         else _log.Warning("{0}: worker {1}'s result rejected ({2}): {3}", Label, _workerId, verdict.Outcome, verdict.Reason);
-        _registry.Tell(new WorkerJudged(_workerId!, verdict.IsAccepted));
+        _registry.Tell(new WorkerJudged(_workerId!, verdict.IsAccepted, _granted!.Address));
         Context.Parent.Tell(new Judged(c.Result, verdict, _granted!.Address, c.Steps, Convert.ToHexStringLower(c.Secret)));
     }
 

@@ -1,5 +1,23 @@
 namespace Gensyn.Actors.Workers;
 
+/// <summary>
+/// A provider's record with the scheduler, per staked key (not per worker id): every worker id of one key shares it, so a
+/// new id starts from its key's record (a caught cheater keeps its bad record), and no record passes to another key.
+/// </summary>
+public sealed class ProviderRecord
+{
+    public int Completed { get; set; }
+    public int Released { get; set; }
+
+    /// <summary>Verdicts on this key's results: accepted, rejected, and accepted in a row since the last rejection.</summary>
+    public int Accepted { get; set; }
+    public int Rejected { get; set; }
+    public int HonestStreak { get; set; }
+
+    /// <summary>Throughput claims found more than the allowed factor off what the coordinator observed (either way).</summary>
+    public int FalseClaims { get; set; }
+}
+
 /// <summary>A registered worker as the scheduler sees it.</summary>
 public sealed record WorkerEntry<TRef>(
     string WorkerId,
@@ -16,32 +34,50 @@ public sealed record WorkerEntry<TRef>(
     /// <summary>The order in which it registered (ties go to the earlier one).</summary>
     public long Since { get; set; }
 
+    /// <summary>What the coordinator observed this worker do (reference steps per second) once its claim was caught too high; null otherwise.</summary>
+    public double? ObservedThroughput { get; set; }
+
+    /// <summary>The throughput matching and pricing use: the observed figure once a claim was caught false, else the claim.</summary>
+    public double EffectiveThroughput => ObservedThroughput ?? Throughput;
+
     /// <summary>
-    /// What a shard costs on this worker, relatively: its price per unit of measured throughput (1 step/s when
+    /// What a shard costs on this worker, relatively: its price per unit of throughput (1 step/s when
     /// unmeasured), divided by its reliability. Lower is better.
     /// </summary>
-    public double Cost => Price / (Throughput > 0 ? Throughput : 1) / Math.Max(Reliability, 1e-6);
+    public double Cost => Price / (EffectiveThroughput > 0 ? EffectiveThroughput : 1) / Math.Max(Reliability, 1e-6);
 
     public string? BusyWith { get; set; }
     public TRef? GrantedTo { get; set; }
-    public int Completed { get; set; }
-    public int Released { get; set; }
 
-    /// <summary>Verdicts on this worker's results: accepted, rejected, and accepted in a row since the last rejection.</summary>
-    public int Accepted { get; set; }
-    public int Rejected { get; set; }
-    public int HonestStreak { get; set; }
+    /// <summary>The record of this worker's key, shared by all its ids (see <see cref="SchedulerState{TRef}.Register"/>).</summary>
+    public ProviderRecord Record { get; set; } = new();
+
+    public int Completed { get => Record.Completed; set => Record.Completed = value; }
+    public int Released { get => Record.Released; set => Record.Released = value; }
+
+    /// <summary>Verdicts on its key's results: accepted, rejected, and accepted in a row since the last rejection.</summary>
+    public int Accepted { get => Record.Accepted; set => Record.Accepted = value; }
+    public int Rejected { get => Record.Rejected; set => Record.Rejected = value; }
+    public int HonestStreak { get => Record.HonestStreak; set => Record.HonestStreak = value; }
 
     /// <summary>When this process last registered (workers re-register every few seconds while alive).</summary>
     public DateTime LastSeen { get; set; } = DateTime.UtcNow;
 
-    /// <summary>Completed shards over completed + abandoned ones; 1 for a newcomer.</summary>
+    /// <summary>Completed shards over completed + abandoned ones, of its key; 1 for a newcomer.</summary>
     public double Reliability => Completed + Released == 0 ? 1.0 : (double)Completed / (Completed + Released);
+
+    /// <summary>The key its record is kept under: its address, or (a worker without one, in tests) its id.</summary>
+    public string RecordKey => RecordKeyOf(Address, WorkerId);
+
+    internal static string RecordKeyOf(string? address, string workerId) =>
+        string.IsNullOrEmpty(address) ? "id:" + workerId : address.ToLowerInvariant();
 }
 
 /// <summary>A shard waiting for a worker; never one of <see cref="Exclude"/> (by id) or <see cref="ExcludeAddresses"/> (by provider key).</summary>
+/// <summary><see cref="Replicated"/>: one of two replicas of a shard, whose worker is drawn at random (see <see cref="SchedulerState{TRef}.Match"/>).</summary>
 public sealed record WorkRequest<TRef>(string JobId, int Round, int Shard, TRef Requester, IReadOnlyCollection<string>? Exclude = null,
-                                       IReadOnlyCollection<string>? ExcludeAddresses = null, Contracts.Messages.ShardNeeds? Needs = null)
+                                       IReadOnlyCollection<string>? ExcludeAddresses = null, Contracts.Messages.ShardNeeds? Needs = null,
+                                       bool Replicated = false)
 {
     public bool Allows(WorkerEntry<TRef> worker) =>
         Exclude?.Contains(worker.WorkerId) != true &&
@@ -67,13 +103,24 @@ public sealed record WorkRequest<TRef>(string JobId, int Round, int Shard, TRef 
 /// The scheduler's rules, with no actors in them: who is registered, who is busy, which shards wait,
 /// and which idle worker a waiting shard gets: first come, first served, among the idle workers that meet the
 /// shard's needs (device, memory, bandwidth, price cap, numeric class) and are not excluded, the lowest <see cref="WorkerEntry{TRef}.Cost"/>
-/// (price per unit of throughput, over reliability), then the earliest registered.
+/// (price per unit of throughput, over reliability), then the earliest registered. A replica of a replicated shard is
+/// drawn at random instead (<see cref="ReplicaWeight"/>), never from a key that already holds the shard's other seat.
+/// Reputation (verdicts, streak, reliability) is kept per key (<see cref="ProviderRecord"/>).
 /// </summary>
-public sealed class SchedulerState<TRef> where TRef : notnull
+/// <param name="random">Where replica draws come from: a CSPRNG in the registry, a seeded generator in tests.</param>
+/// <param name="recordCapacity">How many keys' records are kept (the oldest is forgotten past it).</param>
+public sealed class SchedulerState<TRef>(Random? random = null, int recordCapacity = 100_000) where TRef : notnull
 {
     private readonly List<WorkerEntry<TRef>> _workers = [];
     private readonly List<WorkRequest<TRef>> _queue = [];
     private long _registrations;
+    private readonly Random _random = random ?? new CryptoRandom();
+
+    // Per key: its record; per worker id: the throughput the coordinator observed once its claim was caught too high.
+    private readonly Dictionary<string, ProviderRecord> _records = new(StringComparer.Ordinal);
+    private readonly Queue<string> _recordOrder = new();
+    private readonly Dictionary<string, double> _observed = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _checked = new(StringComparer.Ordinal);
 
     // Indexes, so that a queue of many thousands of shards costs little per request: who waits, and who holds which worker.
     private readonly HashSet<TRef> _queued = [];
@@ -82,10 +129,28 @@ public sealed class SchedulerState<TRef> where TRef : notnull
     public IReadOnlyList<WorkerEntry<TRef>> Workers => _workers;
     public IReadOnlyList<WorkRequest<TRef>> Queue => _queue;
 
-    /// <summary>Adds a worker, or refreshes one that registers again (same id); returns the entry.</summary>
+    /// <summary>The record of the key <paramref name="address"/> (a new, empty one for a key never seen).</summary>
+    public ProviderRecord RecordOf(string address) => Record(WorkerEntry<TRef>.RecordKeyOf(address, ""));
+
+    private ProviderRecord Record(string key)
+    {
+        if (_records.TryGetValue(key, out var record)) return record;
+        _records[key] = record = new ProviderRecord();
+        _recordOrder.Enqueue(key);
+        while (_records.Count > recordCapacity && _recordOrder.TryDequeue(out var oldest)) _records.Remove(oldest);
+        return record;
+    }
+
+    /// <summary>
+    /// Adds a worker, or refreshes one that registers again (same id); returns the entry. Its record is its key's: a new id
+    /// of a known key inherits that key's record, and the record of one key never passes to another.
+    /// </summary>
     public WorkerEntry<TRef> Register(WorkerEntry<TRef> worker)
     {
         var existing = _workers.FindIndex(w => w.WorkerId == worker.WorkerId);
+        if (existing >= 0 && EqualityComparer<TRef>.Default.Equals(_workers[existing].Ref, worker.Ref)) return _workers[existing];
+        worker.Record = Record(worker.RecordKey);
+        if (_observed.TryGetValue(worker.WorkerId, out var observed)) worker.ObservedThroughput = observed;
         if (existing < 0)
         {
             worker.Since = _registrations++;
@@ -93,13 +158,9 @@ public sealed class SchedulerState<TRef> where TRef : notnull
             return worker;
         }
         var old = _workers[existing];
-        if (EqualityComparer<TRef>.Default.Equals(old.Ref, worker.Ref)) return old;
         // The same identity from a new process: its old work is gone.
         Ungrant(old);
         worker.Since = old.Since;
-        worker.Completed = old.Completed;
-        worker.Released = old.Released;
-        (worker.Accepted, worker.Rejected, worker.HonestStreak) = (old.Accepted, old.Rejected, old.HonestStreak);
         _workers[existing] = worker;
         return worker;
     }
@@ -148,21 +209,52 @@ public sealed class SchedulerState<TRef> where TRef : notnull
         return worker;
     }
 
-    /// <summary>A verifier judged one of the worker's results: a rejection resets its honest streak (so it is challenged fully again).</summary>
-    public void Judged(string workerId, bool accepted)
+    /// <summary>
+    /// A verifier judged one of a worker's results: it counts for the worker's key (<paramref name="address"/>, or the
+    /// registered worker's); a rejection resets the key's honest streak (so its next results are challenged fully again).
+    /// </summary>
+    public void Judged(string workerId, bool accepted, string? address = null)
     {
-        var worker = _workers.Find(w => w.WorkerId == workerId);
-        if (worker is null) return;
+        var record = !string.IsNullOrEmpty(address) ? RecordOf(address) : _workers.Find(w => w.WorkerId == workerId)?.Record;
+        if (record is null) return;
         if (accepted)
         {
-            worker.Accepted++;
-            worker.HonestStreak++;
+            record.Accepted++;
+            record.HonestStreak++;
         }
         else
         {
-            worker.Rejected++;
-            worker.HonestStreak = 0;
+            record.Rejected++;
+            record.HonestStreak = 0;
         }
+    }
+
+    /// <summary>
+    /// The coordinator observed worker <paramref name="workerId"/> do <paramref name="steps"/> steps of <paramref name="stepWork"/>
+    /// reference steps each in <paramref name="seconds"/> on a shard. The first such observation that <paramref name="check"/> deems
+    /// long and heavy enough judges the worker's claimed throughput: a claim more than its tolerance times the observed figure is
+    /// inflated (it buys matches), one less than the observed figure over the tolerance deflated (it buys compute-hours, so
+    /// payouts); either way its key's honest streak resets (full challenges again), and the worker is matched and priced at
+    /// the observed figure from now on. Returns the observed reference steps per second and whether the claim was caught;
+    /// null when the observation judged nothing.
+    /// </summary>
+    public (double Observed, bool Caught)? ThroughputObserved(string workerId, int steps, double stepWork, double seconds, ThroughputCheck? check = null)
+    {
+        check ??= new ThroughputCheck();
+        var observed = steps * stepWork / seconds;
+        if (!double.IsFinite(observed) || observed <= 0 || seconds < check.MinSeconds || stepWork < check.MinStepWork) return null;
+        var worker = _workers.Find(w => w.WorkerId == workerId);
+        if (worker is null || !_checked.Add(workerId)) return null;
+        if (_checked.Count > recordCapacity) _checked.Clear();
+        var claim = worker.Throughput;
+        var deflated = claim > 0 && claim * check.Tolerance < observed;   // 0: not measured, priced at the network's reference
+        if (claim <= observed * check.Tolerance && !deflated) return (observed, false);
+        worker.ObservedThroughput = observed;
+        _observed[workerId] = observed;
+        if (_observed.Count > recordCapacity) _observed.Remove(_observed.Keys.First());
+        worker.Record.FalseClaims++;
+        worker.Record.HonestStreak = 0;
+        return (observed, true);
     }
 
     /// <summary>
@@ -178,7 +270,7 @@ public sealed class SchedulerState<TRef> where TRef : notnull
         var kept = new List<WorkRequest<TRef>>(_queue.Count);
         foreach (var request in _queue)
         {
-            var index = idle.Count == 0 ? -1 : idle.FindIndex(request.Allows);
+            var index = idle.Count == 0 ? -1 : request.Replicated ? DrawReplica(idle, request) : idle.FindIndex(request.Allows);
             if (index < 0)
             {
                 kept.Add(request);
@@ -195,6 +287,39 @@ public sealed class SchedulerState<TRef> where TRef : notnull
         _queue.Clear();
         _queue.AddRange(kept);
         return grants;
+    }
+
+    /// <summary>
+    /// A replica's worker, drawn at random among the idle ones it may have, never of a key that holds the shard's other seat;
+    /// the index into <paramref name="idle"/>, or -1.
+    /// </summary>
+    private int DrawReplica(List<WorkerEntry<TRef>> idle, WorkRequest<TRef> request)
+    {
+        var seated = _workers.Where(w => w.BusyWith == request.Label).Select(w => w.RecordKey).ToHashSet(StringComparer.Ordinal);
+        var eligible = Enumerable.Range(0, idle.Count).Where(i => request.Allows(idle[i]) && !seated.Contains(idle[i].RecordKey)).ToList();
+        if (eligible.Count == 0) return -1;
+        var weights = ReplicaWeights(eligible.Select(i => idle[i].Cost).ToList());
+        var total = weights.Sum();
+        var point = _random.NextDouble() * total;
+        for (var i = 0; i < eligible.Count; i++)
+        {
+            point -= weights[i];
+            if (point < 0 && weights[i] > 0) return eligible[i];
+        }
+        return eligible[weights.FindLastIndex(w => w > 0) is var last and >= 0 ? last : 0];
+    }
+
+    /// <summary>
+    /// How likely each candidate (by its <see cref="WorkerEntry{TRef}.Cost"/>) is to win a replica's seat: 1 at or below the
+    /// candidates' median cost, and median / cost above it. Cheaper and more reliable workers are preferred over dearer ones,
+    /// but asking less than the median buys nothing more, so underpricing cannot buy both seats of a shard.
+    /// </summary>
+    public static List<double> ReplicaWeights(IReadOnlyList<double> costs)
+    {
+        var sorted = costs.Order().ToList();
+        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        var weights = costs.Select(c => c <= median ? 1.0 : median / c).ToList();
+        return weights.Sum() > 0 ? weights : costs.Select(_ => 1.0).ToList();
     }
 
     /// <summary>Why a queued request has no worker yet, in words a requester can act on.</summary>

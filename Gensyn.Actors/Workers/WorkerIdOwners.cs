@@ -8,6 +8,7 @@ namespace Gensyn.Actors.Workers;
 public sealed class WorkerIdOwners(int capacity = 100_000)
 {
     private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _idsPerKey = new(StringComparer.OrdinalIgnoreCase);
     private readonly Queue<string> _order = new();
 
     public int Count => _owners.Count;
@@ -21,11 +22,19 @@ public sealed class WorkerIdOwners(int capacity = 100_000)
         if (_owners.TryGetValue(workerId, out var owner))
             return string.Equals(owner, address, StringComparison.OrdinalIgnoreCase) ? null : owner;
         _owners[workerId] = address;
+        _idsPerKey[address] = _idsPerKey.GetValueOrDefault(address) + 1;
         _order.Enqueue(workerId);
-        while (_owners.Count > capacity && _order.TryDequeue(out var oldest)) _owners.Remove(oldest);
+        while (_owners.Count > capacity && _order.TryDequeue(out var oldest))
+        {
+            if (!_owners.Remove(oldest, out var key)) continue;
+            if (--_idsPerKey[key] == 0) _idsPerKey.Remove(key);
+        }
         return null;
     }
 
     /// <summary>The key that owns <paramref name="workerId"/>, or null.</summary>
     public string? OwnerOf(string workerId) => _owners.GetValueOrDefault(workerId);
+
+    /// <summary>How many worker ids <paramref name="address"/> owns.</summary>
+    public int IdsOf(string address) => _idsPerKey.GetValueOrDefault(address);
 }

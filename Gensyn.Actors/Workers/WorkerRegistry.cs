@@ -25,6 +25,9 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     /// <summary>Which key owns each worker id (the first that registered it).</summary>
     private readonly WorkerIdOwners _owners = new();
 
+    /// <summary>What a worker may claim about itself, and how many ids and registrations a key may have (gensyn.workers).</summary>
+    private readonly RegistrationRules _rules;
+
     /// <summary>HOCON: the reference steps per second a job is priced at when no registered worker measured its own.</summary>
     public const string ReferenceThroughputSetting = "gensyn.market.reference-steps-per-second";
 
@@ -54,6 +57,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     {
         _stakeProblem = stakeProblem;
         _profiles = SignedProfiles.FromConfig(Context.System.Settings.Config, network ?? (() => Contracts.Signing.ClaimDomain.None));
+        _rules = new RegistrationRules(RegistrationLimits.From(Context.System.Settings.Config));
         Receive<RegisterWorker>(Register);
         Receive<StakeChecked>(c =>
         {
@@ -74,7 +78,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         {
             Context.Watch(request.Requester);
             _state.Enqueue(new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester,
-                request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList(), request.Needs));
+                request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList(), request.Needs, request.Replicated));
             if (_state.Workers.Count == 0)
                 _log.Info("{0} round {1} shard {2} waits: no worker is registered", request.JobId, request.Round, request.Shard);
             Dispatch();
@@ -93,13 +97,27 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             else if (worker is not null) _log.Debug("Worker {0} is idle", worker.WorkerId);
             Dispatch();
         });
-        Receive<WorkerJudged>(judged => _state.Judged(judged.WorkerId, judged.Accepted));
+        Receive<WorkerJudged>(judged => _state.Judged(judged.WorkerId, judged.Accepted, judged.Address));
+        Receive<WorkerThroughputObserved>(observed =>
+        {
+            var claimed = _state.Workers.FirstOrDefault(w => w.WorkerId == observed.WorkerId)?.Throughput;
+            switch (_state.ThroughputObserved(observed.WorkerId, observed.Steps, observed.StepWork, observed.Seconds, _rules.Limits.Throughput))
+            {
+                case { Caught: true } caught:
+                    _log.Warning("Worker {0} claimed {1:0.#} reference steps/s but did {2:0.#} on its first shard (off by more than the tolerance): its key's honest streak is reset, " +
+                                 "and it is matched and priced at the observed figure", observed.WorkerId, claimed, caught.Observed);
+                    break;
+                case { } fair:
+                    _log.Info("Worker {0} did {1:0.#} reference steps/s on its first shard (it claimed {2:0.#})", observed.WorkerId, fair.Observed, claimed);
+                    break;
+            }
+        });
         Receive<GetMarket>(_ => Sender.Tell(new MarketView(Market.ClearingPrice.Classes(_state), [])));
         var referenceStepsPerSecond = Math.Max(1, Context.System.Settings.Config.GetDouble(ReferenceThroughputSetting, 640));
         Receive<PriceJob>(price => Sender.Tell(Market.JobPricing.Lock(_state, price.Needs, price.Demand, referenceStepsPerSecond)));
         Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(w => new WorkerView(
             w.WorkerId, w.Device, w.MemoryGb, w.Threads, w.NumericClass, w.Price,
-            w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.Throughput, w.BandwidthMbps)).ToList())));
+            w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.EffectiveThroughput, w.BandwidthMbps)).ToList())));
         Receive<Terminated>(t =>
         {
             var (worker, grantedTo) = _state.Remove(t.ActorRef);
@@ -132,10 +150,10 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
 
     private void Register(RegisterWorker register)
     {
-        if (string.IsNullOrWhiteSpace(register.WorkerId) || register.WorkerId.Length > 100 || register.Threads < 1 || register.Threads > 1024)
+        if (_rules.ProfileProblem(register) is { } invalid)
         {
-            _log.Warning("Refused a registration from {0}: invalid worker id or thread count", register.Worker.Path.Address);
-            register.Worker.Tell(new WorkerRefused(register.WorkerId, "worker id must be 1-100 characters and threads 1-1024"));
+            _log.Warning("Refused a registration from {0}: {1}", register.Worker.Path.Address, invalid);
+            register.Worker.Tell(new WorkerRefused(register.WorkerId, invalid));
             return;
         }
         if (!Nethereum.Util.AddressUtil.Current.IsValidEthereumAddressHexFormat(register.Address))
@@ -146,6 +164,16 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         }
         if (!SignedProfile(register)) return;
         if (!StakeAllows(register)) return;
+        var known = _state.Workers.Any(w => w.WorkerId == register.WorkerId && w.Ref.Equals(register.Worker));
+        // A live worker's periodic re-registration is not counted; a new id or a new process is.
+        var limited = known ? null : _rules.CountRegistration(register.Address, DateTime.UtcNow)
+            ?? (_owners.OwnerOf(register.WorkerId) is null ? _rules.NewIdProblem(register.Address, _owners.IdsOf(register.Address)) : null);
+        if (limited is not null)
+        {
+            _log.Warning("Refused worker {0} from {1}: {2}", register.WorkerId, register.Worker.Path.Address, limited);
+            register.Worker.Tell(new WorkerRefused(register.WorkerId, limited));
+            return;
+        }
         if (_owners.Claim(register.WorkerId, register.Address) is { } owner)
         {
             // An id belongs to the first key that registered it: another key may not take it over, even once its owner is gone.
@@ -153,7 +181,6 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             register.Worker.Tell(new WorkerRefused(register.WorkerId, $"worker id {register.WorkerId} belongs to another key ({owner}); choose another --worker-id"));
             return;
         }
-        var known = _state.Workers.Any(w => w.WorkerId == register.WorkerId && w.Ref.Equals(register.Worker));
         if (_state.Workers.FirstOrDefault(w => w.WorkerId == register.WorkerId && !w.Ref.Equals(register.Worker)) is { } holder)
         {
             // One identity, one live process: while the old process still re-registers, the newcomer (with the same key: see _owners) waits;

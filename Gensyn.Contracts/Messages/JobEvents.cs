@@ -140,4 +140,5 @@ public sealed record VerificationSnapshot(
     double TrainSeconds,
     double VerifySeconds,
     IReadOnlyList<string> ExcludedWorkers,
-    IReadOnlyList<VerdictView> Verdicts);
+    IReadOnlyList<VerdictView> Verdicts,
+    IReadOnlyList<string>? ExcludedAddresses = null);

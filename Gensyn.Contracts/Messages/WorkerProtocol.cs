@@ -111,10 +111,11 @@ public sealed record WorkerView(
 /// <summary>
 /// A shard needs a worker; the scheduler answers <see cref="WorkerGranted"/> to <see cref="Requester"/> when one
 /// is free. Workers in <see cref="Exclude"/> (caught cheating in this job) and providers in <see cref="ExcludeAddresses"/>
-/// (the other replica's, in replicated mode) are never granted to it.
+/// (keys caught cheating in this job, and the other replica's, in replicated mode) are never granted to it. A
+/// <see cref="Replicated"/> request (one replica of a replicated shard) gets a worker drawn at random among those it may have.
 /// </summary>
 public sealed record RequestWorker(string JobId, int Round, int Shard, IActorRef Requester, IReadOnlyList<string>? Exclude = null,
-                                   IReadOnlyList<string>? ExcludeAddresses = null, ShardNeeds? Needs = null) : IGensynMessage;
+                                   IReadOnlyList<string>? ExcludeAddresses = null, ShardNeeds? Needs = null, bool Replicated = false) : IGensynMessage;
 
 /// <summary>
 /// What a shard needs of its worker, from the job spec and the network's minimums: a device kind ("any", "cpu", "cuda"),
@@ -132,8 +133,15 @@ public sealed record WorkerWaiting(string JobId, int Round, int Shard, string Re
 /// </summary>
 public sealed record WorkerGranted(string WorkerId, IActorRef Worker, int Threads, string NumericClass, string Address = "", int HonestStreak = 0) : IGensynMessage;
 
-/// <summary>A verifier's judgement of a worker's result, for the worker's reputation in the scheduler.</summary>
-public sealed record WorkerJudged(string WorkerId, bool Accepted) : IGensynMessage;
+/// <summary>A verifier's judgement of a worker's result, for the reputation of its key (<see cref="Address"/>) in the scheduler.</summary>
+public sealed record WorkerJudged(string WorkerId, bool Accepted, string Address = "") : IGensynMessage;
+
+/// <summary>
+/// What a shard observed its worker do: <see cref="Steps"/> steps of <see cref="StepWork"/> reference steps each in
+/// <see cref="Seconds"/> (from the assignment to the result, as the coordinator's clock saw it). The scheduler checks the
+/// worker's claimed throughput against it.
+/// </summary>
+public sealed record WorkerThroughputObserved(string WorkerId, int Steps, double StepWork, double Seconds) : IGensynMessage;
 
 /// <summary>
 /// The shard is done with the worker (or no longer wants one): it is free for other work — unless

@@ -128,7 +128,7 @@ public class ClosedContractTests
     [Fact]
     public void No_edge_request_reads_as_RequestWorker_WorkerJudged_ReleaseWorker_or_a_grant()
     {
-        Type[] scheduler = [typeof(M.RequestWorker), typeof(M.WorkerJudged), typeof(M.ReleaseWorker), typeof(M.WorkerGranted), typeof(M.ShardVerdict), typeof(M.RefereeVerdict)];
+        Type[] scheduler = [typeof(M.RequestWorker), typeof(M.WorkerJudged), typeof(M.WorkerThroughputObserved), typeof(M.ReleaseWorker), typeof(M.WorkerGranted), typeof(M.ShardVerdict), typeof(M.RefereeVerdict)];
         foreach (var message in Samples().Values.Where(m => m.BodyCase != V1.WorkerMessage.BodyOneofCase.Hello))
             Assert.DoesNotContain(WorkerWire.FromWire(message, "w").GetType(), scheduler);
         var writable = ClientWritable().Values.Select(m => Normal(m.Name)).ToList();

@@ -137,6 +137,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new RequestWorker("job-0123abcd", 2, 1, f.ShardActor),
             new RequestWorker("job-0123abcd", 2, 1, f.ShardActor, ["worker-3"], ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"]),
             new RequestWorker("job-0123abcd", 2, 1, f.ShardActor, null, null, new ShardNeeds("cuda", 16, 0.5, "cpu-x64-libtorch2.10-t1")),
+            new RequestWorker("job-0123abcd", 2, 1, f.ShardActor, ["worker-3"], ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"], Replicated: true),
             new WorkerWaiting("job-0123abcd", 2, 1, "no registered worker meets the job's requirements (none of 3 offers device cuda)"),
             new GetMarket(),
             new PriceJob(new ShardNeeds("any", 0, 0.5), 8),
@@ -148,6 +149,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new RecentSettlements([]),
             new WorkerGranted("worker-1", f.Worker, 2, "cpu-x64-libtorch2.10-t2", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", 12),
             new WorkerJudged("worker-1", Accepted: false),
+            new WorkerJudged("worker-1", Accepted: true, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+            new WorkerThroughputObserved("worker-1", 12_800, 1.25, 31.5),
             // Verification
             new OpenSteps("job-0123abcd", 2, 1, 3, [4, 17, 60], WithAfter: true),
             new StepsOpened("job-0123abcd", 2, 1, 3, "worker-1",
