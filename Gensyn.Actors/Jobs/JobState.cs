@@ -215,7 +215,7 @@ public sealed class JobState
                 var rate = RoundMatchRate;
                 _history.Add(new RoundView(rc.Round, rc.GlobalState.ToString(), rc.StateDigest.ToString(), rc.MeanLoss,
                     Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(), Shards.Select(s => s.WorkerId ?? "").ToList(),
-                    rate, rate >= PaymentThreshold));
+                    rate, rate >= PaymentThreshold, RoundAccepted, RoundAccepted + RoundRejected));
                 Note(rc.At, $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, checkpoint {Short(rc.GlobalState)}, match rate {rate:P1}" +
                     (rate >= PaymentThreshold ? "" : $" (below {PaymentThreshold:P0}: the round is not paid)"));
                 break;

@@ -33,7 +33,8 @@ public static class JobEscrowAbi
         [Parameter("bytes32", "settlementId", 2)] public byte[] SettlementId { get; set; } = new byte[32];
         [Parameter("address[]", "workers", 3)] public List<string> Workers { get; set; } = [];
         [Parameter("uint256[]", "amounts", 4)] public List<BigInteger> Amounts { get; set; } = [];
-        [Parameter("uint16", "matchRateBps", 5)] public ushort MatchRateBps { get; set; }
+        [Parameter("uint32", "accepted", 5)] public uint Accepted { get; set; }
+        [Parameter("uint32", "judged", 6)] public uint Judged { get; set; }
     }
 
     [Function("complete")]
@@ -116,7 +117,8 @@ public static class JobEscrowAbi
         [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
         [Parameter("bytes32", "settlementId", 2, true)] public byte[] SettlementId { get; set; } = new byte[32];
         [Parameter("uint256", "total", 3, false)] public BigInteger Total { get; set; }
-        [Parameter("uint16", "matchRateBps", 4, false)] public ushort MatchRateBps { get; set; }
+        [Parameter("uint32", "accepted", 4, false)] public uint Accepted { get; set; }
+        [Parameter("uint32", "judged", 5, false)] public uint Judged { get; set; }
     }
 
     [Event("JobCompleted")]
@@ -184,14 +186,23 @@ public static class JobEscrowAbi
     [Error("MatchRateTooLow")]
     public sealed class MatchRateTooLowError
     {
-        [Parameter("uint16", "matchRateBps", 1)] public ushort MatchRateBps { get; set; }
-        [Parameter("uint16", "minimumBps", 2)] public ushort MinimumBps { get; set; }
+        [Parameter("uint32", "accepted", 1)] public uint Accepted { get; set; }
+        [Parameter("uint32", "judged", 2)] public uint Judged { get; set; }
+        [Parameter("uint16", "minimumBps", 3)] public ushort MinimumBps { get; set; }
     }
 
-    [Error("InvalidMatchRate")]
-    public sealed class InvalidMatchRateError
+    [Error("InvalidRoundCounts")]
+    public sealed class InvalidRoundCountsError
     {
-        [Parameter("uint16", "matchRateBps", 1)] public ushort MatchRateBps { get; set; }
+        [Parameter("uint32", "accepted", 1)] public uint Accepted { get; set; }
+        [Parameter("uint32", "judged", 2)] public uint Judged { get; set; }
+    }
+
+    [Error("MorePayeesThanAccepted")]
+    public sealed class MorePayeesThanAcceptedError
+    {
+        [Parameter("uint256", "payees", 1)] public BigInteger Payees { get; set; }
+        [Parameter("uint32", "accepted", 2)] public uint Accepted { get; set; }
     }
 
     [Error("SettlementIdUsed")]

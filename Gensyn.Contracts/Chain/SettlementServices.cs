@@ -77,10 +77,10 @@ public sealed class JobEscrowService(IWeb3 web3, string address) : ChainContract
     public Task<TransactionReceipt> DepositAsync(byte[] jobId, BigInteger amount, ulong deadline) =>
         SendAsync(new JobEscrowAbi.DepositFunction { JobId = jobId, Amount = amount, Deadline = deadline });
 
-    public Task<TransactionReceipt> PayRoundAsync(byte[] jobId, byte[] settlementId, IReadOnlyList<string> workers, IReadOnlyList<BigInteger> amounts, ushort matchRateBps) =>
+    public Task<TransactionReceipt> PayRoundAsync(byte[] jobId, byte[] settlementId, IReadOnlyList<string> workers, IReadOnlyList<BigInteger> amounts, uint accepted, uint judged) =>
         SendAsync(new JobEscrowAbi.PayRoundFunction
         {
-            JobId = jobId, SettlementId = settlementId, Workers = [.. workers], Amounts = [.. amounts], MatchRateBps = matchRateBps,
+            JobId = jobId, SettlementId = settlementId, Workers = [.. workers], Amounts = [.. amounts], Accepted = accepted, Judged = judged,
         });
 
     public Task<TransactionReceipt> CompleteAsync(byte[] jobId, byte[] settlementId) =>

@@ -63,12 +63,12 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task PayRound_credits_workers_who_then_withdraw()
     {
         var job = await OpenJobAsync("job");
-        var receipt = await f.Escrow(Authority).PayRoundAsync(job, Id("round-1"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(30), Gens(20)], 9_500);
+        var receipt = await f.Escrow(Authority).PayRoundAsync(job, Id("round-1"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(30), Gens(20)], 19, 20);
 
         Assert.Equal(2, receipt.DecodeAllEvents<JobEscrowAbi.WorkerCreditedEvent>().Count);
         var paid = Assert.Single(receipt.DecodeAllEvents<JobEscrowAbi.RoundPaidEvent>()).Event;
         Assert.Equal(Gens(50), paid.Total);
-        Assert.Equal(9_500, paid.MatchRateBps);
+        Assert.Equal((19u, 20u), (paid.Accepted, paid.Judged));
         Assert.True(await f.Escrow(0).SettlementUsedAsync(Id("round-1")));
         Assert.Equal(Gens(950), (await f.Escrow(0).JobAsync(job)).Remaining);
         Assert.Equal(Gens(30), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
@@ -85,12 +85,18 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task PayRound_below_the_match_rate_threshold_is_refused()
     {
         var job = await OpenJobAsync("job");
+        // 1,899 of 2,000 is 94.95%: one accepted result short of 95%.
         var error = await Revert.With<JobEscrowAbi.MatchRateTooLowError>(
-            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA)], [1], 9_499));
-        Assert.Equal(9_499, error.MatchRateBps);
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA)], [1], 1_899, 2_000));
+        Assert.Equal((1_899u, 2_000u), (error.Accepted, error.Judged));
         Assert.Equal(9_500, error.MinimumBps);
-        await Revert.With<JobEscrowAbi.InvalidMatchRateError>(
-            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA)], [1], 10_001));
+        await Revert.With<JobEscrowAbi.InvalidRoundCountsError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA)], [1], 3, 2));
+        await Revert.With<JobEscrowAbi.InvalidRoundCountsError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA)], [1], 0, 0));
+        var payees = await Revert.With<JobEscrowAbi.MorePayeesThanAcceptedError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA), f.Address(WorkerB)], [1, 1], 1, 1));
+        Assert.Equal((new BigInteger(2), 1u), (payees.Payees, payees.Accepted));
         Assert.False(await f.Escrow(0).SettlementUsedAsync(Id("r")));
     }
 
@@ -98,9 +104,9 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task A_settlement_id_settles_once_whatever_it_settles()
     {
         var job = await OpenJobAsync("job");
-        await f.Escrow(Authority).PayRoundAsync(job, Id("s"), [f.Address(WorkerA)], [Gens(1)], 10_000);
+        await f.Escrow(Authority).PayRoundAsync(job, Id("s"), [f.Address(WorkerA)], [Gens(1)], 1, 1);
         var reused = await Revert.With<JobEscrowAbi.SettlementIdUsedError>(
-            () => f.Escrow(Authority).PayRoundAsync(job, Id("s"), [f.Address(WorkerA)], [Gens(1)], 10_000));
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("s"), [f.Address(WorkerA)], [Gens(1)], 1, 1));
         Assert.Equal(Id("s"), reused.SettlementId);
         await Revert.With<JobEscrowAbi.SettlementIdUsedError>(() => f.Escrow(Authority).CompleteAsync(job, Id("s")));
         await Revert.With<JobEscrowAbi.SettlementIdUsedError>(() => f.Escrow(Authority).CancelAsync(job, Id("s")));
@@ -112,10 +118,10 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     {
         var job = await OpenJobAsync("job", gens: 10);
         var error = await Revert.With<JobEscrowAbi.InsufficientEscrowError>(
-            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(6), Gens(5)], 9_900));
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(6), Gens(5)], 99, 100));
         Assert.Equal(Gens(11), error.Requested);
         Assert.Equal(Gens(10), error.Remaining);
-        await f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(6), Gens(4)], 9_900);
+        await f.Escrow(Authority).PayRoundAsync(job, Id("r"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(6), Gens(4)], 99, 100);
         Assert.Equal(BigInteger.Zero, (await f.Escrow(0).JobAsync(job)).Remaining);
     }
 
@@ -123,10 +129,10 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task PayRound_rejects_malformed_payouts_and_unknown_jobs()
     {
         var job = await OpenJobAsync("job");
-        await Revert.With<JobEscrowAbi.LengthMismatchError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("a"), [f.Address(WorkerA)], [1, 2], 9_900));
-        await Revert.With<JobEscrowAbi.EmptyPayoutError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("b"), [], [], 9_900));
-        await Revert.With<SharedAbi.ZeroAddressError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("c"), ["0x0000000000000000000000000000000000000000"], [1], 9_900));
-        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).PayRoundAsync(Id("nope"), Id("d"), [f.Address(WorkerA)], [1], 9_900));
+        await Revert.With<JobEscrowAbi.LengthMismatchError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("a"), [f.Address(WorkerA)], [1, 2], 99, 100));
+        await Revert.With<JobEscrowAbi.EmptyPayoutError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("b"), [], [], 99, 100));
+        await Revert.With<SharedAbi.ZeroAddressError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("c"), ["0x0000000000000000000000000000000000000000"], [1], 99, 100));
+        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).PayRoundAsync(Id("nope"), Id("d"), [f.Address(WorkerA)], [1], 99, 100));
     }
 
     [Fact]
@@ -134,7 +140,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     {
         var job = await OpenJobAsync("job");
         var unauthorized = await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(
-            () => f.Escrow(Requester).PayRoundAsync(job, Id("r"), [f.Address(Requester)], [1], 10_000));
+            () => f.Escrow(Requester).PayRoundAsync(job, Id("r"), [f.Address(Requester)], [1], 1, 1));
         Assert.Equal(f.Address(Requester), unauthorized.Account, ignoreCase: true);
         Assert.Equal(await f.Escrow(0).QueryAsync<SharedAbi.SettlementRoleFunction, byte[]>(new()), unauthorized.NeededRole);
         await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(WorkerA).CompleteAsync(job, Id("c")));
@@ -147,7 +153,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task Complete_credits_the_remainder_to_the_requester_and_closes_the_job()
     {
         var job = await OpenJobAsync("job");
-        await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(100)], 9_800);
+        await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(100)], 49, 50);
         var receipt = await f.Escrow(Authority).CompleteAsync(job, Id("done"));
 
         Assert.Equal(Gens(900), Assert.Single(receipt.DecodeAllEvents<JobEscrowAbi.JobCompletedEvent>()).Event.Refund);
@@ -155,7 +161,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         Assert.Equal(JobEscrowAbi.JobStatus.Completed, closed.Status);
         Assert.Equal(closed.Deposited, closed.PaidOut + closed.Refunded);
         Assert.Equal(Gens(900), await f.Escrow(0).WithdrawableAsync(f.Address(Requester)));
-        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 9_800));
+        await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 49, 50));
         await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).CompleteAsync(job, Id("again")));
         await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Requester).ReclaimAsync(job));
     }
@@ -174,7 +180,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task Reclaim_reverts_before_the_deadline_and_returns_the_remainder_after_it()
     {
         var job = await OpenJobAsync("job", lifetime: 600);
-        await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(250)], 9_600);
+        await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(250)], 24, 25);
         var early = await Revert.With<JobEscrowAbi.DeadlineNotReachedError>(() => f.Escrow(Requester).ReclaimAsync(job));
         Assert.Equal((await f.Escrow(0).JobAsync(job)).Deadline, early.Deadline);
 
@@ -192,13 +198,13 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task Pause_blocks_settlement_but_never_withdraw_or_reclaim()
     {
         var job = await OpenJobAsync("job", lifetime: 600);
-        await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(10)], 9_600);
+        await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(10)], 24, 25);
         var paused = await f.Escrow(DevChain.AdminAccount).PauseAsync();
         Assert.Single(paused.DecodeAllEvents<SharedAbi.PausedEvent>());
         Assert.True(await f.Escrow(0).PausedAsync());
 
         await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Requester).DepositAsync(Id("other"), 1, 4_000_000_000));
-        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 9_600));
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 24, 25));
         await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).CompleteAsync(job, Id("c")));
         await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).CancelAsync(job, Id("c")));
         await f.Escrow(WorkerA).WithdrawAsync();

@@ -36,9 +36,9 @@ public sealed class RevertReasonsTests(ChainFixture f) : IClassFixture<ChainFixt
     {
         var job = Id("job");
         await f.Escrow(Requester).DepositAsync(job, Gens(100), await f.NowAsync() + 3_600);
-        var e = await FailureOf(() => f.Escrow(Authority).PayRoundAsync(job, Id("round-1"), [f.Address(3)], [Gens(1)], 9_000));
+        var e = await FailureOf(() => f.Escrow(Authority).PayRoundAsync(job, Id("round-1"), [f.Address(3)], [Gens(1)], 18, 20));
 
-        Assert.Equal("JobEscrow.MatchRateTooLow(matchRateBps: 9000, minimumBps: 9500)", RevertReasons.Describe(e));
+        Assert.Equal("JobEscrow.MatchRateTooLow(accepted: 18, judged: 20, minimumBps: 9500)", RevertReasons.Describe(e));
         Assert.Equal("MatchRateTooLow", RevertReasons.CustomErrorName(e));
         Assert.False(RevertReasons.IsTransient(e));
     }
@@ -72,7 +72,7 @@ public sealed class RevertReasonsTests(ChainFixture f) : IClassFixture<ChainFixt
         var taken = await FailureOf(async () => await f.Escrow(Stranger).DepositAsync(job, Gens(1), await f.NowAsync() + 3_600));
         Assert.Equal($"JobEscrow.JobAlreadyExists(jobId: {EscrowIds.Hex(job)})", RevertReasons.Describe(taken));
 
-        var unauthorized = await FailureOf(() => f.Escrow(Stranger).PayRoundAsync(job, Id("round-1"), [f.Address(3)], [Gens(1)], 9_900));
+        var unauthorized = await FailureOf(() => f.Escrow(Stranger).PayRoundAsync(job, Id("round-1"), [f.Address(3)], [Gens(1)], 99, 100));
         var role = EscrowIds.Hex(Nethereum.Util.Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes("SETTLEMENT_ROLE")));
         Assert.Equal($"JobEscrow.AccessControlUnauthorizedAccount(account: {f.Address(Stranger)}, neededRole: {role})",
             RevertReasons.Describe(unauthorized, "JobEscrow"), ignoreCase: true);

@@ -112,13 +112,14 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                 var settlement = SettlementId();
                 var workers = Enumerable.Range(0, rng.Next(1, 3)).Select(_ => Workers[rng.Next(Workers.Length)]).ToList();
                 var amounts = workers.Select(_ => Gens(rng.Next(0, 200))).ToList();
-                var rate = (ushort)rng.Next(9_300, 10_001);
+                var judged = (uint)rng.Next(1, 41);
+                var accepted = (uint)Math.Min(judged, rng.Next(Math.Max(0, (int)judged - 3), (int)judged + 1));
                 var caller = rng.Next(8) == 0 ? Requesters[0] : Authority;
                 var total = amounts.Aggregate(BigInteger.Zero, (a, b) => a + b);
-                var ok = caller == Authority && !m.EscrowPaused && open(job) && rate >= 9_500
+                var ok = caller == Authority && !m.EscrowPaused && open(job) && accepted * 10_000 >= judged * 9_500 && accepted >= workers.Count
                     && !m.UsedSettlements.Contains(Convert.ToHexString(settlement)) && total <= job!.Remaining;
-                return ($"payRound {total} at {rate} bps by {caller}", ok,
-                    () => f.Escrow(caller).PayRoundAsync(id, settlement, workers.Select(f.Address).ToList(), amounts, rate),
+                return ($"payRound {total} for {accepted} of {judged} accepted by {caller}", ok,
+                    () => f.Escrow(caller).PayRoundAsync(id, settlement, workers.Select(f.Address).ToList(), amounts, accepted, judged),
                     () =>
                     {
                         m.UsedSettlements.Add(Convert.ToHexString(settlement));

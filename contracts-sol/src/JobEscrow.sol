@@ -9,7 +9,8 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 
 /// @title Per-job escrow with per-round payouts and pull-style withdrawals.
 /// @notice A requester deposits a job's budget. The settlement authority pays verified rounds out of
-/// it (only when the round's gradient match rate reaches MIN_MATCH_RATE_BPS), then completes or
+/// it (only when the round's gradient match rate, computed here from its accepted and judged result counts,
+/// reaches MIN_MATCH_RATE_BPS), then completes or
 /// cancels the job, which credits the remainder back to the requester. Every payout is a credit that
 /// its owner withdraws (pull payments: a reverting recipient cannot block settlement). If the job is
 /// never closed, the requester reclaims the remainder after the deadline.
@@ -58,8 +59,9 @@ contract JobEscrow is AccessControl, Pausable, ReentrancyGuard {
     error DeadlineInPast(uint64 deadline);
     error DeadlineNotReached(uint64 deadline);
     error NotRequester(address caller);
-    error MatchRateTooLow(uint16 matchRateBps, uint16 minimumBps);
-    error InvalidMatchRate(uint16 matchRateBps);
+    error MatchRateTooLow(uint32 accepted, uint32 judged, uint16 minimumBps);
+    error InvalidRoundCounts(uint32 accepted, uint32 judged);
+    error MorePayeesThanAccepted(uint256 payees, uint32 accepted);
     error SettlementIdUsed(bytes32 settlementId);
     error LengthMismatch(uint256 workers, uint256 amounts);
     error EmptyPayout();
@@ -68,7 +70,7 @@ contract JobEscrow is AccessControl, Pausable, ReentrancyGuard {
 
     event Deposited(bytes32 indexed jobId, address indexed requester, uint256 amount, uint64 deadline);
     event WorkerCredited(bytes32 indexed jobId, bytes32 indexed settlementId, address indexed worker, uint256 amount);
-    event RoundPaid(bytes32 indexed jobId, bytes32 indexed settlementId, uint256 total, uint16 matchRateBps);
+    event RoundPaid(bytes32 indexed jobId, bytes32 indexed settlementId, uint256 total, uint32 accepted, uint32 judged);
     event JobCompleted(bytes32 indexed jobId, bytes32 indexed settlementId, uint256 refund);
     event JobCancelled(bytes32 indexed jobId, bytes32 indexed settlementId, uint256 refund);
     event JobReclaimed(bytes32 indexed jobId, address indexed requester, uint256 amount);
@@ -100,16 +102,24 @@ contract JobEscrow is AccessControl, Pausable, ReentrancyGuard {
     }
 
     /// @notice Credits one verified round's payouts. Settlement authority only; each settlementId once.
+    /// @dev The match rate is computed here from the round's counts, never taken from the caller: of `judged`
+    /// verified results, `accepted` were accepted, and the round pays only when accepted / judged reaches
+    /// MIN_MATCH_RATE_BPS. Every paid worker earned at least one accepted result, so `accepted` also bounds
+    /// the number of payees.
     function payRound(
         bytes32 jobId,
         bytes32 settlementId,
         address[] calldata workers,
         uint256[] calldata amounts,
-        uint16 matchRateBps
+        uint32 accepted,
+        uint32 judged
     ) external nonReentrant whenNotPaused onlyRole(SETTLEMENT_ROLE) {
         Job storage job = _openJob(jobId);
-        if (matchRateBps > BPS_DENOMINATOR) revert InvalidMatchRate(matchRateBps);
-        if (matchRateBps < MIN_MATCH_RATE_BPS) revert MatchRateTooLow(matchRateBps, MIN_MATCH_RATE_BPS);
+        if (judged == 0 || accepted > judged) revert InvalidRoundCounts(accepted, judged);
+        if (uint256(accepted) * BPS_DENOMINATOR < uint256(judged) * MIN_MATCH_RATE_BPS) {
+            revert MatchRateTooLow(accepted, judged, MIN_MATCH_RATE_BPS);
+        }
+        if (workers.length > accepted) revert MorePayeesThanAccepted(workers.length, accepted);
         _useSettlementId(settlementId);
         if (workers.length != amounts.length) revert LengthMismatch(workers.length, amounts.length);
         if (workers.length == 0) revert EmptyPayout();
@@ -125,7 +135,7 @@ contract JobEscrow is AccessControl, Pausable, ReentrancyGuard {
             withdrawable[workers[i]] += amounts[i];
             emit WorkerCredited(jobId, settlementId, workers[i], amounts[i]);
         }
-        emit RoundPaid(jobId, settlementId, total, matchRateBps);
+        emit RoundPaid(jobId, settlementId, total, accepted, judged);
     }
 
     /// @notice Closes a finished job and credits the remainder to the requester. Settlement authority only.

@@ -1,0 +1,108 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text;
+using Gensyn.Contracts.Chain;
+using Gensyn.Tests.Chain;
+using Nethereum.ABI.FunctionEncoding.Attributes;
+using Nethereum.Contracts;
+using static Gensyn.Tests.Chain.ChainFixture;
+
+namespace Gensyn.Tests.Security;
+
+/// <summary>
+/// M1 and M2: the money on chain, attacked by the settlement key and by the requester, on the devnet contracts as a dev
+/// node deploys them. Each attack worked against the contracts before: payRound took the match rate from its caller, and
+/// a requester could reclaim the escrow the moment its deadline passed.
+/// </summary>
+public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixture>, IAsyncLifetime
+{
+    private const int Authority = DevChain.SettlementAuthorityAccount;
+    private const int Requester = 2;
+    private const int WorkerA = 3;
+    private const int WorkerB = 4;
+
+    public Task InitializeAsync() => f.ResetAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static byte[] Id(string name) => SHA256.HashData(Encoding.UTF8.GetBytes(name));
+
+    private async Task<byte[]> OpenJobAsync(string name, long gens = 1_000, ulong lifetime = 86_400)
+    {
+        var job = Id(name);
+        await f.Escrow(Requester).DepositAsync(job, Gens(gens), await f.NowAsync() + lifetime);
+        return job;
+    }
+
+    /// <summary>The payRound of before: the caller said what the match rate was.</summary>
+    [Function("payRound")]
+    private sealed class RatePayRoundFunction : FunctionMessage
+    {
+        [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
+        [Parameter("bytes32", "settlementId", 2)] public byte[] SettlementId { get; set; } = new byte[32];
+        [Parameter("address[]", "workers", 3)] public List<string> Workers { get; set; } = [];
+        [Parameter("uint256[]", "amounts", 4)] public List<BigInteger> Amounts { get; set; } = [];
+        [Parameter("uint16", "matchRateBps", 5)] public ushort MatchRateBps { get; set; }
+    }
+
+    [Fact]
+    public async Task The_settlement_key_cannot_pay_a_round_whose_posted_counts_fall_below_95_percent()
+    {
+        var job = await OpenJobAsync("under-gate");
+
+        // 18 of 20 accepted is 90%: however the key words it, the escrow computes the rate and refuses the round.
+        var refused = await Revert.With<JobEscrowAbi.MatchRateTooLowError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("round-0"), [f.Address(WorkerA)], [Gens(100)], 18, 20));
+        Assert.Equal((18u, 20u, (ushort)9_500), (refused.Accepted, refused.Judged, refused.MinimumBps));
+        // Counts that cannot be true are refused too: more accepted than judged, or nothing judged at all.
+        await Revert.With<JobEscrowAbi.InvalidRoundCountsError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("round-0"), [f.Address(WorkerA)], [Gens(100)], 21, 20));
+        await Revert.With<JobEscrowAbi.InvalidRoundCountsError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("round-0"), [f.Address(WorkerA)], [Gens(100)], 0, 0));
+
+        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
+        Assert.Equal(Gens(1_000), (await f.Escrow(0).JobAsync(job)).Remaining);
+        Assert.False(await f.Escrow(0).SettlementUsedAsync(Id("round-0")));
+    }
+
+    [Fact]
+    public async Task The_settlement_key_cannot_post_a_match_rate_directly()
+    {
+        var job = await OpenJobAsync("posted-rate");
+
+        // The old call, a rate of 100% in the caller's words: the escrow has no such function any more.
+        Exception? thrown = null;
+        try
+        {
+            await f.Accounts[Authority].Eth.GetContractTransactionHandler<RatePayRoundFunction>().SendRequestAndWaitForReceiptAsync(f.Addresses.Escrow,
+                new RatePayRoundFunction { JobId = job, SettlementId = Id("round-0"), Workers = [f.Address(WorkerA)], Amounts = [Gens(100)], MatchRateBps = 10_000 });
+        }
+        catch (Exception e)
+        {
+            thrown = e;
+        }
+        Assert.NotNull(thrown);
+        Assert.True(Revert.IsRevert(thrown), $"expected a revert, got {thrown.GetType().Name}: {thrown.Message}");
+        Assert.DoesNotContain(ContractArtifacts.JobEscrow.AbiJson, "matchRateBps", StringComparison.Ordinal);
+
+        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
+        Assert.Equal(Gens(1_000), (await f.Escrow(0).JobAsync(job)).Remaining);
+    }
+
+    [Fact]
+    public async Task The_settlement_key_cannot_pay_more_workers_than_results_it_says_were_accepted()
+    {
+        var job = await OpenJobAsync("padded");
+
+        // One accepted result of one judged is 100%, but it cannot earn two workers a payout.
+        var refused = await Revert.With<JobEscrowAbi.MorePayeesThanAcceptedError>(
+            () => f.Escrow(Authority).PayRoundAsync(job, Id("round-0"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(10), Gens(10)], 1, 1));
+        Assert.Equal((new BigInteger(2), 1u), (refused.Payees, refused.Accepted));
+        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB)));
+
+        // 19 of 20 is exactly 95%: paid.
+        var paid = await f.Escrow(Authority).PayRoundAsync(job, Id("round-0"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(10), Gens(10)], 19, 20);
+        var round = Assert.Single(paid.DecodeAllEvents<JobEscrowAbi.RoundPaidEvent>()).Event;
+        Assert.Equal((19u, 20u), (round.Accepted, round.Judged));
+        Assert.Equal(Gens(10), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB)));
+    }
+}
