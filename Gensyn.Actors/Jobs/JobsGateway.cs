@@ -34,6 +34,7 @@ public sealed partial class JobsGateway : ReceiveActor
     {
         _registry = registry;
         var log = _log;
+        var deadlines = DeadlineRule.From(Context.System.Settings.Config);
         ReceiveAsync<SubmitJob>(async submit =>
         {
             var replyTo = Sender;
@@ -55,11 +56,13 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new JobRejected([$"the submission of {id} is not signed by its payer {payer} ({signed.Reason}); `gensyn submit` signs it with the wallet that deposits"]));
                 return;
             }
+            if (await PriceAsync(spec, replyTo) is not { } price) return;
             long deposited;
             try
             {
                 var runtime = await chain.WithinAsync(AskTimeout);
-                (var problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros).WaitAsync(AskTimeout);
+                var quoted = DeadlineRule.Duration(JobPricing.Estimate(spec, price).DurationSeconds);
+                (var problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros, deadlines, quoted).WaitAsync(AskTimeout);
                 if (problem is not null)
                 {
                     log.Info("Rejected job {0}: {1}", id, problem);
@@ -73,7 +76,6 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new RequestFailed($"could not check the deposit of {id} on chain ({e.GetBaseException().Message}); try again", InvalidInput: false));
                 return;
             }
-            if (await PriceAsync(spec, replyTo) is not { } price) return;
             if (JobPricing.DepositProblem(spec, price, deposited) is { } shortfall)
             {
                 log.Info("Rejected job {0}: {1}", id, shortfall);

@@ -71,11 +71,11 @@ public sealed class ChainRuntime
         return new ChainRuntime(settings, web3, (long)minimum);
     }
 
-    /// <summary>A deposit whose deadline is nearer than this does not start a job.</summary>
-    public static readonly TimeSpan MinimumDeadline = TimeSpan.FromHours(1);
-
-    /// <summary>Why <paramref name="payer"/>'s deposit for <paramref name="jobId"/> cannot start the job, or null with the deposited amount.</summary>
-    public async Task<(string? Problem, long DepositedMicros)> CheckDepositAsync(string jobId, string payer, long neededMicros)
+    /// <summary>
+    /// Why <paramref name="payer"/>'s deposit for <paramref name="jobId"/> cannot start the job, or null with the deposited amount.
+    /// Its deadline must be as far away as <paramref name="deadlines"/> asks of a job quoted to run for <paramref name="quoted"/>.
+    /// </summary>
+    public async Task<(string? Problem, long DepositedMicros)> CheckDepositAsync(string jobId, string payer, long neededMicros, DeadlineRule deadlines, TimeSpan quoted)
     {
         var job = await Escrow.JobAsync(EscrowIds.JobKey(jobId));
         if (job.Status == JobEscrowAbi.JobStatus.None)
@@ -89,8 +89,7 @@ public sealed class ChainRuntime
         // The requester may reclaim the escrow after its deadline, and then no round could be paid: leave the job time to run.
         var block = await Signer.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest());
         var left = TimeSpan.FromSeconds((double)job.Deadline - (double)block.Timestamp.Value);
-        if (left < MinimumDeadline)
-            return ($"the deposit for {jobId} may be reclaimed in {Math.Max(0, left.TotalMinutes):0} minutes; deposit with a deadline at least {MinimumDeadline.TotalHours:0} hour(s) away (submit --deadline-hours)", 0);
+        if (deadlines.Problem(jobId, left, quoted) is { } tooSoon) return (tooSoon, 0);
         return (null, (long)job.Deposited);
     }
 

@@ -131,7 +131,10 @@ public sealed class Devnet : IDisposable
     private async Task<Devnet> ProvisionAsync(string contractsFile, long minimumStakeMicros, CancellationToken ct)
     {
         var admin = ChainContract.Connect(Settings.RpcUrl, DevChain.DevPrivateKeys[DevChain.AdminAccount], DevChain.ChainId, receiptPollingMilliseconds: 10);
-        if (Settings.Token.Length > 0 && await HasCode(admin, Settings.Token) && await HasCode(admin, Settings.Staking) && await HasCode(admin, Settings.Escrow))
+        // Contracts deployed from other sources (an older build) would not speak this build's ABI: deploy again then.
+        var fingerprintFile = Path.ChangeExtension(contractsFile, ".version");
+        var sameBuild = File.Exists(fingerprintFile) && (await File.ReadAllTextAsync(fingerprintFile, ct)).Trim() == ContractArtifacts.Fingerprint;
+        if (sameBuild && Settings.Token.Length > 0 && await HasCode(admin, Settings.Token) && await HasCode(admin, Settings.Staking) && await HasCode(admin, Settings.Escrow))
         {
             Log.Information("Devnet: reusing the contracts in {File}", contractsFile);
             return this;
@@ -143,6 +146,7 @@ public sealed class Devnet : IDisposable
             await token.MintAsync(DevChain.DevAddress(account), new BigInteger(DevAccountGens) * Gens.MicrosPerGens);
         var settings = new ChainSettings(Settings.RpcUrl, DevChain.ChainId, addresses.Token, addresses.Staking, addresses.Escrow, IsDevnet: true);
         settings.SaveContracts(contractsFile);
+        await File.WriteAllTextAsync(fingerprintFile, ContractArtifacts.Fingerprint, ct);
         Log.Information("Devnet: deployed token {Token}, staking {Staking}, escrow {Escrow} (recorded in {File})",
             addresses.Token, addresses.Staking, addresses.Escrow, contractsFile);
         return new Devnet(_pid, _process, settings);

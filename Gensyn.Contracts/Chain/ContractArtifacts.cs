@@ -21,6 +21,10 @@ public static class ContractArtifacts
     public static ContractArtifact ProviderStaking => Load("ProviderStaking");
     public static ContractArtifact JobEscrow => Load("JobEscrow");
 
+    /// <summary>SHA-256 (hex) of every contract's creation bytecode: it changes whenever a contract does.</summary>
+    public static string Fingerprint => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+        System.Text.Encoding.UTF8.GetBytes(string.Join("\n", Names.Select(n => Load(n).Bytecode)))));
+
     /// <summary>Loads the artifact named <paramref name="name"/> (e.g. "JobEscrow").</summary>
     public static ContractArtifact Load(string name)
     {

@@ -16,6 +16,7 @@ public static class JobEscrowAbi
         [Parameter("address", "token_", 1)] public string Token { get; set; } = "";
         [Parameter("address", "admin", 2)] public string Admin { get; set; } = "";
         [Parameter("address", "settlementAuthority", 3)] public string SettlementAuthority { get; set; } = "";
+        [Parameter("uint64", "reclaimGrace_", 4)] public ulong ReclaimGrace { get; set; }
     }
 
     [Function("deposit")]
@@ -59,6 +60,7 @@ public static class JobEscrowAbi
 
     [Function("withdraw")] public sealed class WithdrawFunction : FunctionMessage;
     [Function("MIN_MATCH_RATE_BPS", "uint16")] public sealed class MinMatchRateBpsFunction : FunctionMessage;
+    [Function("reclaimGrace", "uint64")] public sealed class ReclaimGraceFunction : FunctionMessage;
 
     [Function("jobs", typeof(JobOutput))]
     public sealed class JobsFunction : FunctionMessage
@@ -171,10 +173,10 @@ public static class JobEscrowAbi
         [Parameter("uint64", "deadline", 1)] public ulong Deadline { get; set; }
     }
 
-    [Error("DeadlineNotReached")]
-    public sealed class DeadlineNotReachedError
+    [Error("ReclaimTooEarly")]
+    public sealed class ReclaimTooEarlyError
     {
-        [Parameter("uint64", "deadline", 1)] public ulong Deadline { get; set; }
+        [Parameter("uint64", "reclaimableAfter", 1)] public ulong ReclaimableAfter { get; set; }
     }
 
     [Error("NotRequester")]

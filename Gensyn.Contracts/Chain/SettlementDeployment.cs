@@ -9,13 +9,16 @@ public sealed record SettlementAddresses(string Token, string Staking, string Es
 /// <summary>Deploys GensynToken, ProviderStaking and JobEscrow and wires the settlement authority's roles.</summary>
 public static class SettlementDeployment
 {
+    /// <summary>How long after a job's deadline only the settlement authority may settle it (JobEscrow.reclaimGrace): 24 h.</summary>
+    public const ulong DefaultReclaimGraceSeconds = 86_400;
+
     /// <summary>
     /// Deploys with <paramref name="admin"/> as token owner and contract admin, and grants SETTLEMENT_ROLE
     /// on staking and escrow to <paramref name="settlementAuthority"/> (through the constructors).
     /// </summary>
     public static async Task<SettlementAddresses> DeployAsync(
         IWeb3 admin, string settlementAuthority, string treasury, BigInteger minimumStake, ulong unbondingDelaySeconds,
-        CancellationToken ct = default)
+        CancellationToken ct = default, ulong reclaimGraceSeconds = DefaultReclaimGraceSeconds)
     {
         var adminAddress = admin.TransactionManager.Account.Address;
         var token = await ChainContract.DeployAsync(admin, new GensynTokenAbi.Deployment { InitialOwner = adminAddress }, ct);
@@ -26,7 +29,7 @@ public static class SettlementDeployment
         }, ct);
         var escrow = await ChainContract.DeployAsync(admin, new JobEscrowAbi.Deployment
         {
-            Token = token, Admin = adminAddress, SettlementAuthority = settlementAuthority,
+            Token = token, Admin = adminAddress, SettlementAuthority = settlementAuthority, ReclaimGrace = reclaimGraceSeconds,
         }, ct);
         return new SettlementAddresses(token, staking, escrow);
     }

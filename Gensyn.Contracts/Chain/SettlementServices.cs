@@ -89,6 +89,7 @@ public sealed class JobEscrowService(IWeb3 web3, string address) : ChainContract
     public Task<TransactionReceipt> CancelAsync(byte[] jobId, byte[] settlementId) =>
         SendAsync(new JobEscrowAbi.CancelFunction { JobId = jobId, SettlementId = settlementId });
 
+    public Task<ulong> ReclaimGraceAsync() => QueryAsync<JobEscrowAbi.ReclaimGraceFunction, ulong>(new());
     public Task<TransactionReceipt> ReclaimAsync(byte[] jobId) => SendAsync(new JobEscrowAbi.ReclaimFunction { JobId = jobId });
     public Task<TransactionReceipt> WithdrawAsync() => SendAsync(new JobEscrowAbi.WithdrawFunction());
     public Task<TransactionReceipt> PauseAsync() => SendAsync(new SharedAbi.PauseFunction());

@@ -61,7 +61,7 @@ public static class SubmitCommand
             if (reply is not JobAccepted accepted)
             {
                 if (deposit is not null)
-                    Console.Error.WriteLine($"the deposit for {submit.JobId} stays in the escrow; its requester may reclaim it after {deposit.Deadline:yyyy-MM-dd HH:mm} UTC");
+                    Console.Error.WriteLine($"the deposit for {submit.JobId} stays in the escrow; its requester may reclaim it once the escrow's reclaim grace has passed after {deposit.Deadline:yyyy-MM-dd HH:mm} UTC");
                 if (noChain is not null)
                     Console.Error.WriteLine($"note: submitted without a deposit because the coordinator named no chain: {noChain.Reason}");
                 return ClusterCli.Fail(reply);
@@ -99,6 +99,8 @@ public static class SubmitCommand
             {
                 if (quoted is not null && Actors.Market.JobPricing.DepositProblem(parsed, quoted, parsed.DepositMicros) is { } problem)
                     throw new CliInputException(problem);
+                if (quoted is not null && Actors.Settlement.DeadlineRule.Default.HoursProblem(hours, Actors.Settlement.DeadlineRule.Duration(Actors.Market.JobPricing.Estimate(parsed, quoted).DurationSeconds)) is { } tooSoon)
+                    throw new CliInputException(tooSoon);
                 var session = new ChainSession(ChainCli.Settings(info), null);
                 var wallet = await WalletAsync(session, walletPath, walletGiven, parsed.DepositMicros, cancel);
                 var jobId = JobsGateway.NewJobId();

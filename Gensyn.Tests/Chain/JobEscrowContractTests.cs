@@ -177,14 +177,16 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     }
 
     [Fact]
-    public async Task Reclaim_reverts_before_the_deadline_and_returns_the_remainder_after_it()
+    public async Task Reclaim_reverts_until_the_grace_after_the_deadline_and_returns_the_remainder_after_it()
     {
         var job = await OpenJobAsync("job", lifetime: 600);
         await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(250)], 24, 25);
-        var early = await Revert.With<JobEscrowAbi.DeadlineNotReachedError>(() => f.Escrow(Requester).ReclaimAsync(job));
-        Assert.Equal((await f.Escrow(0).JobAsync(job)).Deadline, early.Deadline);
-
+        var early = await Revert.With<JobEscrowAbi.ReclaimTooEarlyError>(() => f.Escrow(Requester).ReclaimAsync(job));
+        Assert.Equal((await f.Escrow(0).JobAsync(job)).Deadline + SettlementDeployment.DefaultReclaimGraceSeconds, early.ReclaimableAfter);
         await f.Chain.IncreaseTimeAsync(601);
+        await Revert.With<JobEscrowAbi.ReclaimTooEarlyError>(() => f.Escrow(Requester).ReclaimAsync(job));
+
+        await f.Chain.IncreaseTimeAsync((long)SettlementDeployment.DefaultReclaimGraceSeconds);
         await Revert.With<JobEscrowAbi.NotRequesterError>(() => f.Escrow(Stranger).ReclaimAsync(job));
         var before = await f.Token(0).BalanceOfAsync(f.Address(Requester));
         var receipt = await f.Escrow(Requester).ReclaimAsync(job);
@@ -208,7 +210,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).CompleteAsync(job, Id("c")));
         await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).CancelAsync(job, Id("c")));
         await f.Escrow(WorkerA).WithdrawAsync();
-        await f.Chain.IncreaseTimeAsync(601);
+        await f.Chain.IncreaseTimeAsync(601 + (long)SettlementDeployment.DefaultReclaimGraceSeconds);
         await f.Escrow(Requester).ReclaimAsync(job);
 
         await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(DevChain.AdminAccount).PauseAsync());

@@ -32,6 +32,9 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
         public JobEscrowAbi.JobStatus Status = JobEscrowAbi.JobStatus.Open;
     }
 
+    /// <summary>When the requester may reclaim: the escrow's reclaim grace after the job's deadline.</summary>
+    private static ulong ReclaimableAfter(JobModel job) => job.Deadline + SettlementDeployment.DefaultReclaimGraceSeconds;
+
     private sealed class Model
     {
         public readonly List<JobModel> Jobs = [];
@@ -156,7 +159,7 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                 var job = AnyJob();
                 var caller = job is null || rng.Next(6) == 0 ? Requesters[rng.Next(2)] : job.Requester;
                 bool? ok = job is null || !open(job) || caller != job.Requester ? false
-                    : job.Deadline + 1 > now && job.Deadline <= now + Slack ? null : now + 1 > job.Deadline;
+                    : ReclaimableAfter(job) + 1 > now && ReclaimableAfter(job) <= now + Slack ? null : now + 1 > ReclaimableAfter(job);
                 return ($"reclaim by {caller}", ok,
                     () => f.Escrow(caller).ReclaimAsync(job?.Id ?? new byte[32]),
                     () =>
@@ -225,7 +228,8 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                 var warp = rng.Next(3) == 0;
                 if (warp)
                 {
-                    var seconds = rng.Next(1, 2_500);
+                    // Now and then past a deadline's reclaim grace, so that reclaims succeed as well as fail.
+                    var seconds = rng.Next(4) == 0 ? (int)SettlementDeployment.DefaultReclaimGraceSeconds + rng.Next(1, 2_500) : rng.Next(1, 2_500);
                     return ($"warp {seconds} s", true, () => f.Chain.IncreaseTimeAsync(seconds), () => { });
                 }
                 var paused = escrow ? m.EscrowPaused : m.StakingPaused;

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
+using Gensyn.Actors.Settlement;
 using Gensyn.Contracts.Chain;
 using Gensyn.Tests.Chain;
 using Nethereum.ABI.FunctionEncoding.Attributes;
@@ -104,5 +105,61 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
         var round = Assert.Single(paid.DecodeAllEvents<JobEscrowAbi.RoundPaidEvent>()).Event;
         Assert.Equal((19u, 20u), (round.Accepted, round.Judged));
         Assert.Equal(Gens(10), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB)));
+    }
+
+    [Fact]
+    public async Task A_requester_reclaiming_at_the_deadline_does_not_strip_a_round_that_was_due()
+    {
+        var job = await OpenJobAsync("due-at-deadline", gens: 1_000, lifetime: 600);
+
+        // The deadline passes with a verified round not yet on chain; the requester races the coordinator to the escrow.
+        await f.Chain.IncreaseTimeAsync(601);
+        var early = await Revert.With<JobEscrowAbi.ReclaimTooEarlyError>(() => f.Escrow(Requester).ReclaimAsync(job));
+        Assert.Equal((await f.Escrow(0).JobAsync(job)).Deadline + SettlementDeployment.DefaultReclaimGraceSeconds, early.ReclaimableAfter);
+
+        // The round's payout still goes through, within the grace after the deadline.
+        await f.Escrow(Authority).PayRoundAsync(job, Id("round-0"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(300), Gens(200)], 2, 2);
+
+        // After the grace the requester takes back the rest, and only the rest.
+        await f.Chain.IncreaseTimeAsync((long)SettlementDeployment.DefaultReclaimGraceSeconds);
+        var reclaimed = await f.Escrow(Requester).ReclaimAsync(job);
+        Assert.Equal(Gens(500), Assert.Single(reclaimed.DecodeAllEvents<JobEscrowAbi.JobReclaimedEvent>()).Event.Amount);
+        var before = await f.Token(0).BalanceOfAsync(f.Address(WorkerA));
+        await f.Escrow(WorkerA).WithdrawAsync();
+        Assert.Equal(before + Gens(300), await f.Token(0).BalanceOfAsync(f.Address(WorkerA)));
+        Assert.Equal(Gens(200), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB)));
+    }
+
+    [Fact]
+    public async Task A_coordinator_refuses_a_deposit_whose_deadline_is_nearer_than_three_times_the_quoted_duration()
+    {
+        var settings = new ChainSettings(f.Chain.RpcUrl, DevChain.ChainId, f.Addresses.Token, f.Addresses.Staking, f.Addresses.Escrow, IsDevnet: true);
+        var runtime = await ChainRuntime.ConnectAsync(settings, DevChain.DevPrivateKeys[Authority], "the test's contracts");
+        var payer = f.Address(Requester);
+        var rule = DeadlineRule.Default;
+
+        // A job quoted at 20 h, with its escrow reclaimable in 30 h: before, an hour was enough.
+        const string soon = "job-00000a01";
+        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(soon), Gens(10), await f.NowAsync() + 30 * 3_600);
+        var (problem, deposited) = await runtime.CheckDepositAsync(soon, payer, 10_000_000L, rule, TimeSpan.FromHours(20));
+        Assert.Equal(0, deposited);
+        Assert.NotNull(problem);
+        Assert.DoesNotContain('\n', problem);
+        Assert.Contains("--deadline-hours 60", problem);
+
+        // A short job still needs 24 h.
+        var (shortProblem, _) = await runtime.CheckDepositAsync(soon, payer, 10_000_000L, rule, TimeSpan.FromMinutes(5));
+        Assert.Null(shortProblem);
+        const string hour = "job-00000a02";
+        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(hour), Gens(10), await f.NowAsync() + 3_600);
+        var (hourProblem, _) = await runtime.CheckDepositAsync(hour, payer, 10_000_000L, rule, TimeSpan.FromMinutes(5));
+        Assert.Contains("--deadline-hours 24", hourProblem);
+
+        // 61 h away is enough for the 20 h job.
+        const string enough = "job-00000a03";
+        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(enough), Gens(10), await f.NowAsync() + 61 * 3_600);
+        var (none, micros) = await runtime.CheckDepositAsync(enough, payer, 10_000_000L, rule, TimeSpan.FromHours(20));
+        Assert.Null(none);
+        Assert.Equal(10_000_000L, micros);
     }
 }

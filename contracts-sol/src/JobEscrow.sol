@@ -13,7 +13,9 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 /// reaches MIN_MATCH_RATE_BPS), then completes or
 /// cancels the job, which credits the remainder back to the requester. Every payout is a credit that
 /// its owner withdraws (pull payments: a reverting recipient cannot block settlement). If the job is
-/// never closed, the requester reclaims the remainder after the deadline.
+/// never closed, the requester reclaims the remainder once `reclaimGrace` seconds have passed after the
+/// deadline. Until then the settlement authority can still pay rounds that were due at the deadline: a
+/// requester cannot take back, at the deadline, what verified work has already earned.
 /// @dev Every settlement id (a round payout, a completion, a cancellation) is accepted at most once,
 /// so the coordinator can resend a transaction after a restart without paying twice.
 /// Roles: DEFAULT_ADMIN_ROLE (the owner) pauses and grants roles; SETTLEMENT_ROLE pays, completes and
@@ -45,6 +47,8 @@ contract JobEscrow is AccessControl, Pausable, ReentrancyGuard {
     }
 
     IERC20 public immutable token;
+    /// @notice Seconds after a job's deadline during which only the settlement authority can settle it.
+    uint64 public immutable reclaimGrace;
 
     mapping(bytes32 => Job) public jobs;
     /// @notice Settlement ids already accepted (payRound, complete, cancel).
@@ -57,7 +61,7 @@ contract JobEscrow is AccessControl, Pausable, ReentrancyGuard {
     error JobAlreadyExists(bytes32 jobId);
     error JobNotOpen(bytes32 jobId);
     error DeadlineInPast(uint64 deadline);
-    error DeadlineNotReached(uint64 deadline);
+    error ReclaimTooEarly(uint64 reclaimableAfter);
     error NotRequester(address caller);
     error MatchRateTooLow(uint32 accepted, uint32 judged, uint16 minimumBps);
     error InvalidRoundCounts(uint32 accepted, uint32 judged);
@@ -76,9 +80,10 @@ contract JobEscrow is AccessControl, Pausable, ReentrancyGuard {
     event JobReclaimed(bytes32 indexed jobId, address indexed requester, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
 
-    constructor(IERC20 token_, address admin, address settlementAuthority) {
+    constructor(IERC20 token_, address admin, address settlementAuthority, uint64 reclaimGrace_) {
         if (address(token_) == address(0) || admin == address(0)) revert ZeroAddress();
         token = token_;
+        reclaimGrace = reclaimGrace_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         if (settlementAuthority != address(0)) _grantRole(SETTLEMENT_ROLE, settlementAuthority);
     }
@@ -150,12 +155,13 @@ contract JobEscrow is AccessControl, Pausable, ReentrancyGuard {
         emit JobCancelled(jobId, settlementId, refund);
     }
 
-    /// @notice The requester takes back the remainder of a job nobody closed before its deadline.
-    /// Works while paused.
+    /// @notice The requester takes back the remainder of a job nobody closed by its deadline plus the
+    /// reclaim grace. Works while paused.
     function reclaim(bytes32 jobId) external nonReentrant {
         Job storage job = _openJob(jobId);
         if (msg.sender != job.requester) revert NotRequester(msg.sender);
-        if (block.timestamp <= job.deadline) revert DeadlineNotReached(job.deadline);
+        uint64 reclaimableAfter = job.deadline + reclaimGrace;
+        if (block.timestamp <= reclaimableAfter) revert ReclaimTooEarly(reclaimableAfter);
         uint256 amount = job.remaining;
         job.remaining = 0;
         job.refunded = amount;
