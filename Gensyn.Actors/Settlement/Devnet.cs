@@ -14,7 +14,8 @@ namespace Gensyn.Actors.Settlement;
 /// reachable wherever the coordinator's edge is. Its state is kept in DATA_DIR/chain/anvil-state.json (dumped every second and on a clean stop), with the
 /// settlement contracts deployed once and their addresses in DATA_DIR/chain/contracts.json. A restarted coordinator
 /// reuses all of it: it adopts an anvil that outlived a crash of its predecessor, or starts one from the saved state.
-/// Roles: dev account 0 is the admin and token owner, 1 the settlement authority, 9 the treasury; accounts 2-8 start
+/// Roles: the admin of staking and escrow is a timelock (1 h delay) whose proposer and executor is dev account 0, also the
+/// token owner; 1 is the settlement authority, 9 the treasury; accounts 2-8 start
 /// with <see cref="DevAccountGens"/> GENS each.
 /// </summary>
 public sealed class Devnet : IDisposable
@@ -147,8 +148,8 @@ public sealed class Devnet : IDisposable
         var settings = new ChainSettings(Settings.RpcUrl, DevChain.ChainId, addresses.Token, addresses.Staking, addresses.Escrow, IsDevnet: true);
         settings.SaveContracts(contractsFile);
         await File.WriteAllTextAsync(fingerprintFile, ContractArtifacts.Fingerprint, ct);
-        Log.Information("Devnet: deployed token {Token}, staking {Staking}, escrow {Escrow} (recorded in {File})",
-            addresses.Token, addresses.Staking, addresses.Escrow, contractsFile);
+        Log.Information("Devnet: deployed token {Token}, staking {Staking}, escrow {Escrow}, admin timelock {Timelock} (recorded in {File})",
+            addresses.Token, addresses.Staking, addresses.Escrow, addresses.Timelock, contractsFile);
         return new Devnet(_pid, _process, settings);
     }
 

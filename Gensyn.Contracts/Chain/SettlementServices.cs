@@ -1,4 +1,5 @@
 using System.Numerics;
+using Nethereum.Contracts;
 using Nethereum.RPC.Eth.DTOs;
 using Nethereum.Web3;
 
@@ -106,4 +107,18 @@ public sealed class JobEscrowService(IWeb3 web3, string address) : ChainContract
         QueryAsync<JobEscrowAbi.WithdrawableFunction, BigInteger>(new() { Account = account });
 
     public JobEscrowService As(IWeb3 other) => new(other, Address);
+}
+
+/// <summary>The admin of the settlement contracts (OpenZeppelin's TimelockController): admin calls are scheduled, then executed after the delay.</summary>
+public sealed class AdminTimelockService(IWeb3 web3, string address) : ChainContract(web3, address)
+{
+    /// <summary>Schedules <paramref name="call"/> on <paramref name="target"/>, runnable <paramref name="delay"/> seconds from now (at least the minimum delay).</summary>
+    public Task<TransactionReceipt> ScheduleAsync<TFunction>(string target, TFunction call, byte[] salt, BigInteger delay) where TFunction : FunctionMessage, new() =>
+        SendAsync(new AdminTimelockAbi.ScheduleFunction { Target = target, Data = call.GetCallData(), Salt = salt, Delay = delay });
+
+    /// <summary>Runs a scheduled call whose delay has passed.</summary>
+    public Task<TransactionReceipt> ExecuteAsync<TFunction>(string target, TFunction call, byte[] salt) where TFunction : FunctionMessage, new() =>
+        SendAsync(new AdminTimelockAbi.ExecuteFunction { Target = target, Payload = call.GetCallData(), Salt = salt });
+
+    public Task<BigInteger> MinDelayAsync() => QueryAsync<AdminTimelockAbi.GetMinDelayFunction, BigInteger>(new());
 }

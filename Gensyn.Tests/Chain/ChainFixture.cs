@@ -61,6 +61,23 @@ public sealed class ChainFixture : IAsyncLifetime
     public GensynTokenService Token(int account) => new(Accounts[account], Addresses.Token);
     public ProviderStakingService Staking(int account) => new(Accounts[account], Addresses.Staking);
     public JobEscrowService Escrow(int account) => new(Accounts[account], Addresses.Escrow);
+    public AdminTimelockService Timelock(int account) => new(Accounts[account], Addresses.Timelock);
+
+    private int _salt;
+
+    /// <summary>
+    /// An admin call made the only way there is: scheduled in the timelock by the admin account, then executed once the delay
+    /// has passed (this moves the chain's clock forward by the delay). Returns the execution's receipt.
+    /// </summary>
+    public async Task<Nethereum.RPC.Eth.DTOs.TransactionReceipt> AdminAsync<TFunction>(string target, TFunction call) where TFunction : FunctionMessage, new()
+    {
+        var salt = new byte[32];
+        BitConverter.GetBytes(Interlocked.Increment(ref _salt)).CopyTo(salt, 0);
+        var timelock = Timelock(DevChain.AdminAccount);
+        await timelock.ScheduleAsync(target, call, salt, SettlementDeployment.DefaultAdminDelaySeconds);
+        await Chain.IncreaseTimeAsync((long)SettlementDeployment.DefaultAdminDelaySeconds);
+        return await timelock.ExecuteAsync(target, call, salt);
+    }
 
     public Task<BigInteger> TotalSupplyAsync() => Token(0).TotalSupplyAsync();
 

@@ -136,7 +136,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     }
 
     [Fact]
-    public async Task Only_the_settlement_authority_pays_completes_and_cancels_and_only_the_admin_pauses()
+    public async Task Only_the_settlement_authority_pays_completes_and_cancels_and_only_the_timelock_pauses()
     {
         var job = await OpenJobAsync("job");
         var unauthorized = await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(
@@ -147,6 +147,9 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Stranger).CancelAsync(job, Id("c")));
         await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Authority).PauseAsync());
         await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Stranger).UnpauseAsync());
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(DevChain.AdminAccount).PauseAsync());
+        await f.AdminAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction());
+        Assert.True(await f.Escrow(0).PausedAsync());
     }
 
     [Fact]
@@ -201,7 +204,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     {
         var job = await OpenJobAsync("job", lifetime: 600);
         await f.Escrow(Authority).PayRoundAsync(job, Id("r1"), [f.Address(WorkerA)], [Gens(10)], 24, 25);
-        var paused = await f.Escrow(DevChain.AdminAccount).PauseAsync();
+        var paused = await f.AdminAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction());
         Assert.Single(paused.DecodeAllEvents<SharedAbi.PausedEvent>());
         Assert.True(await f.Escrow(0).PausedAsync());
 
@@ -213,9 +216,9 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         await f.Chain.IncreaseTimeAsync(601 + (long)SettlementDeployment.DefaultReclaimGraceSeconds);
         await f.Escrow(Requester).ReclaimAsync(job);
 
-        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(DevChain.AdminAccount).PauseAsync());
-        Assert.Single((await f.Escrow(DevChain.AdminAccount).UnpauseAsync()).DecodeAllEvents<SharedAbi.UnpausedEvent>());
-        await Revert.With<SharedAbi.ExpectedPauseError>(() => f.Escrow(DevChain.AdminAccount).UnpauseAsync());
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.AdminAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction()));
+        Assert.Single((await f.AdminAsync(f.Addresses.Escrow, new SharedAbi.UnpauseFunction())).DecodeAllEvents<SharedAbi.UnpausedEvent>());
+        await Revert.With<SharedAbi.ExpectedPauseError>(() => f.AdminAsync(f.Addresses.Escrow, new SharedAbi.UnpauseFunction()));
         Assert.Equal(BigInteger.Zero, await f.Token(0).BalanceOfAsync(f.Addresses.Escrow));
     }
 }

@@ -47,6 +47,41 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task The_deployer_is_no_admin_and_a_scheduled_admin_call_runs_only_after_the_timelock_delay()
+    {
+        await f.ResetAsync();
+        var role = new byte[32]; // DEFAULT_ADMIN_ROLE
+        foreach (var contract in new[] { f.Addresses.Escrow, f.Addresses.Staking })
+        {
+            var escrow = new ChainContract(f.Accounts[0], contract);
+            Assert.False(await escrow.QueryAsync<SharedAbi.HasRoleFunction, bool>(new() { Role = role, Account = f.Address(Admin) }));
+            Assert.True(await escrow.QueryAsync<SharedAbi.HasRoleFunction, bool>(new() { Role = role, Account = f.Addresses.Timelock }));
+        }
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Admin).PauseAsync());
+
+        var timelock = f.Timelock(Admin);
+        Assert.Equal(new BigInteger(SettlementDeployment.DefaultAdminDelaySeconds), await timelock.MinDelayAsync());
+        var salt = Encoding.UTF8.GetBytes("pause-the-escrow".PadRight(32, '.'));
+        await Revert.With<AdminTimelockAbi.TimelockInsufficientDelayError>(
+            () => timelock.ScheduleAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt, SettlementDeployment.DefaultAdminDelaySeconds - 1));
+        // Only the proposer schedules.
+        await Revert.With<AdminTimelockAbi.AccessControlUnauthorizedAccountError>(
+            () => f.Timelock(Authority).ScheduleAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt, SettlementDeployment.DefaultAdminDelaySeconds));
+        await timelock.ScheduleAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt, SettlementDeployment.DefaultAdminDelaySeconds);
+
+        await Revert.With<AdminTimelockAbi.TimelockUnexpectedOperationStateError>(() => timelock.ExecuteAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt));
+        await f.Chain.IncreaseTimeAsync((long)SettlementDeployment.DefaultAdminDelaySeconds - 60);
+        await Revert.With<AdminTimelockAbi.TimelockUnexpectedOperationStateError>(() => timelock.ExecuteAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt));
+        Assert.False(await f.Escrow(0).PausedAsync());
+
+        await f.Chain.IncreaseTimeAsync(60);
+        await timelock.ExecuteAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt);
+        Assert.True(await f.Escrow(0).PausedAsync());
+        // Once: the same operation does not run twice.
+        await Revert.With<AdminTimelockAbi.TimelockUnexpectedOperationStateError>(() => timelock.ExecuteAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt));
+    }
+
+    [Fact]
     public async Task Random_call_sequences_keep_every_settlement_invariant()
     {
         var clock = Stopwatch.StartNew();
@@ -233,13 +268,17 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                     return ($"warp {seconds} s", true, () => f.Chain.IncreaseTimeAsync(seconds), () => { });
                 }
                 var paused = escrow ? m.EscrowPaused : m.StakingPaused;
-                return ($"{(paused ? "unpause" : "pause")} {(escrow ? "escrow" : "staking")}", true,
-                    () => (escrow, paused) switch
+                var target = escrow ? f.Addresses.Escrow : f.Addresses.Staking;
+                var contract = new ChainContract(f.Accounts[Admin], target);
+                // The deployer's key calling the contract directly is refused: only the timelock, after its delay, is the admin.
+                var direct = rng.Next(3) == 0;
+                return ($"{(paused ? "unpause" : "pause")} {(escrow ? "escrow" : "staking")} {(direct ? "directly by the deployer" : "through the timelock")}", !direct,
+                    () => (direct, paused) switch
                     {
-                        (true, true) => f.Escrow(Admin).UnpauseAsync(),
-                        (true, false) => f.Escrow(Admin).PauseAsync(),
-                        (false, true) => f.Staking(Admin).UnpauseAsync(),
-                        _ => f.Staking(Admin).PauseAsync(),
+                        (true, true) => contract.SendAsync(new SharedAbi.UnpauseFunction()),
+                        (true, false) => contract.SendAsync(new SharedAbi.PauseFunction()),
+                        (false, true) => f.AdminAsync(target, new SharedAbi.UnpauseFunction()),
+                        _ => f.AdminAsync(target, new SharedAbi.PauseFunction()),
                     },
                     () =>
                     {

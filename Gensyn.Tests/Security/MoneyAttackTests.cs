@@ -162,4 +162,26 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
         Assert.Null(none);
         Assert.Equal(10_000_000L, micros);
     }
+
+    [Fact]
+    public async Task The_deployer_key_alone_can_neither_pause_nor_hand_itself_the_settlement_role()
+    {
+        var deployer = DevChain.AdminAccount;
+        var settlementRole = await f.Escrow(0).QueryAsync<SharedAbi.SettlementRoleFunction, byte[]>(new());
+
+        // Before, the deployer was the admin: it could grant itself SETTLEMENT_ROLE and pay any open escrow to itself at once.
+        var grant = new ChainContract(f.Accounts[deployer], f.Addresses.Escrow);
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(
+            () => grant.SendAsync(new ProviderStakingAbi.GrantRoleFunction { Role = settlementRole, Account = f.Address(deployer) }));
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(deployer).PauseAsync());
+        Assert.False(await f.Escrow(0).QueryAsync<SharedAbi.HasRoleFunction, bool>(new() { Role = settlementRole, Account = f.Address(deployer) }));
+
+        // Through the timelock the same grant is public for the delay first, and cannot run before it.
+        var salt = SHA256.HashData(Encoding.UTF8.GetBytes("grant"));
+        var call = new ProviderStakingAbi.GrantRoleFunction { Role = settlementRole, Account = f.Address(deployer) };
+        var scheduled = await f.Timelock(deployer).ScheduleAsync(f.Addresses.Escrow, call, salt, SettlementDeployment.DefaultAdminDelaySeconds);
+        Assert.Single(scheduled.DecodeAllEvents<AdminTimelockAbi.CallScheduledEvent>());
+        await Revert.With<AdminTimelockAbi.TimelockUnexpectedOperationStateError>(() => f.Timelock(deployer).ExecuteAsync(f.Addresses.Escrow, call, salt));
+        Assert.False(await f.Escrow(0).QueryAsync<SharedAbi.HasRoleFunction, bool>(new() { Role = settlementRole, Account = f.Address(deployer) }));
+    }
 }
