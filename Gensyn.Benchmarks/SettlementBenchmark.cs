@@ -61,10 +61,10 @@ public static class SettlementBenchmark
         // A requester's deposit, the way `gensyn submit` makes it: approve exactly the budget, then deposit it.
         var approve1 = Gas(await token.ApproveAsync(addresses.Escrow, budget));
         var jobA = EscrowIds.JobKey("bench-gas-a");
-        var deposit1 = Gas(await escrow.DepositAsync(jobA, budget, deadline));
+        var deposit1 = Gas(await escrow.DepositAsync(jobA, addresses.Token, budget, deadline));
         var approve2 = Gas(await token.ApproveAsync(addresses.Escrow, budget));
         var jobB = EscrowIds.JobKey("bench-gas-b");
-        var deposit2 = Gas(await escrow.DepositAsync(jobB, budget, deadline));
+        var deposit2 = Gas(await escrow.DepositAsync(jobB, addresses.Token, budget, deadline));
         Console.WriteLine($"    approve (escrow allowance = the budget)  : {approve1,9:N0} gas (again for the next job: {approve2:N0} gas)");
         Console.WriteLine($"    deposit (first job in the escrow)        : {deposit1,9:N0} gas");
         Console.WriteLine($"    deposit (next job)                       : {deposit2,9:N0} gas   -> approve + deposit = {approve2 + deposit2:N0} gas per job");
@@ -119,11 +119,11 @@ public static class SettlementBenchmark
         Console.WriteLine($"    slash (10 GENS, 50% to the requester)    : {slash1,9:N0} gas (treasury's first GENS; next slash: {slash2:N0} gas)");
 
         // withdraw: the requester takes its refund credits; a worker (a fresh address, funded with ETH only) takes its payouts.
-        var withdrawRequester = Gas(await escrow.WithdrawAsync());
+        var withdrawRequester = Gas(await escrow.WithdrawAsync(addresses.Token));
         var worker = allWorkers[^1];
         await DevFaucet.FundAsync(chain.RpcUrl, addresses.Token, worker.GetPublicAddress(), 0, CancellationToken.None);
         var workerWeb3 = ChainContract.Connect(chain.RpcUrl, worker.GetPrivateKey(), DevChain.ChainId, receiptPollingMilliseconds: 5);
-        var withdrawWorker = Gas(await new JobEscrowService(workerWeb3, addresses.Escrow).WithdrawAsync());
+        var withdrawWorker = Gas(await new JobEscrowService(workerWeb3, addresses.Escrow).WithdrawAsync(addresses.Token));
         Console.WriteLine($"    withdraw (worker: its first GENS)        : {withdrawWorker,9:N0} gas");
         Console.WriteLine($"    withdraw (requester: refund, holds GENS) : {withdrawRequester,9:N0} gas");
         var fixedGas = approve2 + deposit2 + completeB;
@@ -164,7 +164,7 @@ public static class SettlementBenchmark
         foreach (var job in new[] { actorJob, directJob })
         {
             await token.ApproveAsync(addresses.Escrow, budget);
-            await escrow.DepositAsync(EscrowIds.JobKey(job), budget, deadline);
+            await escrow.DepositAsync(EscrowIds.JobKey(job), addresses.Token, budget, deadline);
         }
         var workers = NewWorkers(payees).Select((k, i) => new SettlementPayee($"worker-{i}", k.GetPublicAddress(), OneGens)).ToList();
 

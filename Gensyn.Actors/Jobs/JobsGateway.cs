@@ -62,7 +62,7 @@ public sealed partial class JobsGateway : ReceiveActor
             {
                 var runtime = await chain.WithinAsync(AskTimeout);
                 var quoted = DeadlineRule.Duration(JobPricing.Estimate(spec, price).DurationSeconds);
-                (var problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros, deadlines, quoted).WaitAsync(AskTimeout);
+                (var problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros, deadlines, quoted, spec.Budget.Token).WaitAsync(AskTimeout);
                 if (problem is not null)
                 {
                     log.Info("Rejected job {0}: {1}", id, problem);

@@ -143,13 +143,17 @@ public sealed class Devnet : IDisposable
         var addresses = await SettlementDeployment.DeployAsync(admin, DevChain.DevAddress(DevChain.SettlementAuthorityAccount),
             DevChain.DevAddress(DevChain.TreasuryAccount), minimumStakeMicros, UnbondingDelaySeconds, ct);
         var token = new GensynTokenService(admin, addresses.Token);
+        var usdc = new GensynTokenService(admin, addresses.Usdc);
         for (var account = 2; account <= 8; account++)
+        {
             await token.MintAsync(DevChain.DevAddress(account), new BigInteger(DevAccountGens) * Gens.MicrosPerGens);
+            await usdc.MintAsync(DevChain.DevAddress(account), new BigInteger(DevAccountGens) * Gens.MicrosPerGens);
+        }
         var settings = new ChainSettings(Settings.RpcUrl, DevChain.ChainId, addresses.Token, addresses.Staking, addresses.Escrow, IsDevnet: true);
         settings.SaveContracts(contractsFile);
         await File.WriteAllTextAsync(fingerprintFile, ContractArtifacts.Fingerprint, ct);
-        Log.Information("Devnet: deployed token {Token}, staking {Staking}, escrow {Escrow}, admin timelock {Timelock} (recorded in {File})",
-            addresses.Token, addresses.Staking, addresses.Escrow, addresses.Timelock, contractsFile);
+        Log.Information("Devnet: deployed token {Token}, staking {Staking}, escrow {Escrow}, admin timelock {Timelock}, mock USDC {Usdc} (recorded in {File})",
+            addresses.Token, addresses.Staking, addresses.Escrow, addresses.Timelock, addresses.Usdc, contractsFile);
         return new Devnet(_pid, _process, settings);
     }
 

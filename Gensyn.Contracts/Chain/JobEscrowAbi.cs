@@ -13,7 +13,7 @@ public static class JobEscrowAbi
     public sealed class Deployment : ContractDeploymentMessage
     {
         public Deployment() : base(ContractArtifacts.JobEscrow.Bytecode) { }
-        [Parameter("address", "token_", 1)] public string Token { get; set; } = "";
+        [Parameter("address[]", "tokens_", 1)] public List<string> Tokens { get; set; } = [];
         [Parameter("address", "admin", 2)] public string Admin { get; set; } = "";
         [Parameter("address", "settlementAuthority", 3)] public string SettlementAuthority { get; set; } = "";
         [Parameter("uint64", "reclaimGrace_", 4)] public ulong ReclaimGrace { get; set; }
@@ -23,8 +23,9 @@ public static class JobEscrowAbi
     public sealed class DepositFunction : FunctionMessage
     {
         [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
-        [Parameter("uint256", "amount", 2)] public BigInteger Amount { get; set; }
-        [Parameter("uint64", "deadline", 3)] public ulong Deadline { get; set; }
+        [Parameter("address", "token_", 2)] public string Token { get; set; } = "";
+        [Parameter("uint256", "amount", 3)] public BigInteger Amount { get; set; }
+        [Parameter("uint64", "deadline", 4)] public ulong Deadline { get; set; }
     }
 
     [Function("payRound")]
@@ -58,7 +59,26 @@ public static class JobEscrowAbi
         [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
     }
 
-    [Function("withdraw")] public sealed class WithdrawFunction : FunctionMessage;
+    [Function("withdraw")]
+    public sealed class WithdrawFunction : FunctionMessage
+    {
+        [Parameter("address", "token_", 1)] public string Token { get; set; } = "";
+    }
+
+    [Function("setTokenAllowed")]
+    public sealed class SetTokenAllowedFunction : FunctionMessage
+    {
+        [Parameter("address", "token_", 1)] public string Token { get; set; } = "";
+        [Parameter("bool", "allowed", 2)] public bool Allowed { get; set; }
+    }
+
+    [Function("tokenAllowed", "bool")]
+    public sealed class TokenAllowedFunction : FunctionMessage
+    {
+        [Parameter("address", "", 1)] public string Token { get; set; } = "";
+    }
+
+    [Function("tokens", "address[]")] public sealed class TokensFunction : FunctionMessage;
     [Function("MIN_MATCH_RATE_BPS", "uint16")] public sealed class MinMatchRateBpsFunction : FunctionMessage;
     [Function("reclaimGrace", "uint64")] public sealed class ReclaimGraceFunction : FunctionMessage;
 
@@ -75,10 +95,11 @@ public static class JobEscrowAbi
         [Parameter("address", "requester", 1)] public string Requester { get; set; } = "";
         [Parameter("uint64", "deadline", 2)] public ulong Deadline { get; set; }
         [Parameter("uint8", "status", 3)] public byte StatusCode { get; set; }
-        [Parameter("uint256", "deposited", 4)] public BigInteger Deposited { get; set; }
-        [Parameter("uint256", "remaining", 5)] public BigInteger Remaining { get; set; }
-        [Parameter("uint256", "paidOut", 6)] public BigInteger PaidOut { get; set; }
-        [Parameter("uint256", "refunded", 7)] public BigInteger Refunded { get; set; }
+        [Parameter("address", "token", 4)] public string Token { get; set; } = "";
+        [Parameter("uint256", "deposited", 5)] public BigInteger Deposited { get; set; }
+        [Parameter("uint256", "remaining", 6)] public BigInteger Remaining { get; set; }
+        [Parameter("uint256", "paidOut", 7)] public BigInteger PaidOut { get; set; }
+        [Parameter("uint256", "refunded", 8)] public BigInteger Refunded { get; set; }
 
         public JobStatus Status => (JobStatus)StatusCode;
     }
@@ -93,6 +114,7 @@ public static class JobEscrowAbi
     public sealed class WithdrawableFunction : FunctionMessage
     {
         [Parameter("address", "", 1)] public string Account { get; set; } = "";
+        [Parameter("address", "", 2)] public string Token { get; set; } = "";
     }
 
     [Event("Deposited")]
@@ -100,8 +122,9 @@ public static class JobEscrowAbi
     {
         [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
         [Parameter("address", "requester", 2, true)] public string Requester { get; set; } = "";
-        [Parameter("uint256", "amount", 3, false)] public BigInteger Amount { get; set; }
-        [Parameter("uint64", "deadline", 4, false)] public ulong Deadline { get; set; }
+        [Parameter("address", "token", 3, true)] public string Token { get; set; } = "";
+        [Parameter("uint256", "amount", 4, false)] public BigInteger Amount { get; set; }
+        [Parameter("uint64", "deadline", 5, false)] public ulong Deadline { get; set; }
     }
 
     [Event("WorkerCredited")]
@@ -151,7 +174,21 @@ public static class JobEscrowAbi
     public sealed class WithdrawnEvent : IEventDTO
     {
         [Parameter("address", "account", 1, true)] public string Account { get; set; } = "";
-        [Parameter("uint256", "amount", 2, false)] public BigInteger Amount { get; set; }
+        [Parameter("address", "token", 2, true)] public string Token { get; set; } = "";
+        [Parameter("uint256", "amount", 3, false)] public BigInteger Amount { get; set; }
+    }
+
+    [Event("TokenAllowedChanged")]
+    public sealed class TokenAllowedChangedEvent : IEventDTO
+    {
+        [Parameter("address", "token", 1, true)] public string Token { get; set; } = "";
+        [Parameter("bool", "allowed", 2, false)] public bool Allowed { get; set; }
+    }
+
+    [Error("TokenNotAllowed")]
+    public sealed class TokenNotAllowedError
+    {
+        [Parameter("address", "token", 1)] public string Token { get; set; } = "";
     }
 
     [Error("EmptyPayout")] public sealed class EmptyPayoutError;

@@ -4,7 +4,7 @@ using Nethereum.Web3;
 namespace Gensyn.Contracts.Chain;
 
 /// <summary>Addresses of one deployment of the settlement contracts and of their admin, the timelock (empty where not known).</summary>
-public sealed record SettlementAddresses(string Token, string Staking, string Escrow, string Timelock = "");
+public sealed record SettlementAddresses(string Token, string Staking, string Escrow, string Timelock = "", string Usdc = "");
 
 /// <summary>Deploys the admin timelock, GensynToken, ProviderStaking and JobEscrow, and wires the settlement authority's roles.</summary>
 public static class SettlementDeployment
@@ -20,7 +20,8 @@ public static class SettlementDeployment
     /// <paramref name="admin"/>, the admin (DEFAULT_ADMIN_ROLE) of staking and escrow: every admin call waits
     /// <paramref name="adminDelaySeconds"/> in public. <paramref name="admin"/> stays the token's owner (the devnet's faucet mints
     /// with it; on a real network the token is an existing ERC-20). SETTLEMENT_ROLE on staking and escrow goes to
-    /// <paramref name="settlementAuthority"/> (through the constructors).
+    /// <paramref name="settlementAuthority"/> (through the constructors). The escrow takes jobs in GENS and in a 6-decimal mock
+    /// USDC (<c>MockUSDC</c>, also owned by <paramref name="admin"/>); stakes and slashes stay in GENS.
     /// </summary>
     public static async Task<SettlementAddresses> DeployAsync(
         IWeb3 admin, string settlementAuthority, string treasury, BigInteger minimumStake, ulong unbondingDelaySeconds,
@@ -32,6 +33,7 @@ public static class SettlementDeployment
             MinDelay = adminDelaySeconds, Proposers = [adminAddress], Executors = [adminAddress],
         }, ct);
         var token = await ChainContract.DeployAsync(admin, new GensynTokenAbi.Deployment { InitialOwner = adminAddress }, ct);
+        var usdc = await ChainContract.DeployAsync(admin, new MockUsdcAbi.Deployment { InitialOwner = adminAddress }, ct);
         var staking = await ChainContract.DeployAsync(admin, new ProviderStakingAbi.Deployment
         {
             Token = token, Admin = timelock, SettlementAuthority = settlementAuthority, Treasury = treasury,
@@ -39,8 +41,8 @@ public static class SettlementDeployment
         }, ct);
         var escrow = await ChainContract.DeployAsync(admin, new JobEscrowAbi.Deployment
         {
-            Token = token, Admin = timelock, SettlementAuthority = settlementAuthority, ReclaimGrace = reclaimGraceSeconds,
+            Tokens = [token, usdc], Admin = timelock, SettlementAuthority = settlementAuthority, ReclaimGrace = reclaimGraceSeconds,
         }, ct);
-        return new SettlementAddresses(token, staking, escrow, timelock);
+        return new SettlementAddresses(token, staking, escrow, timelock, usdc);
     }
 }

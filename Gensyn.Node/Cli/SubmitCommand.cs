@@ -104,8 +104,8 @@ public static class SubmitCommand
                 var session = new ChainSession(ChainCli.Settings(info), null);
                 var wallet = await WalletAsync(session, walletPath, walletGiven, parsed.DepositMicros, cancel);
                 var jobId = JobsGateway.NewJobId();
-                deposit = await DepositAsync(session, wallet, walletPath, walletGiven, jobId, parsed.DepositMicros, hours, approve);
-                Console.Error.WriteLine($"deposited {ChainCli.FormatGens(deposit.Micros)} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
+                deposit = await DepositAsync(session, wallet, walletPath, walletGiven, jobId, parsed.DepositMicros, hours, approve, parsed.Budget.Token);
+                Console.Error.WriteLine($"deposited {Gens.Format(deposit.Micros)} {parsed.Budget.Token} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
                 submit = new SubmitJob(yaml, baseDirectory, jobId, wallet.Address, ClaimSigner.Sign(wallet, SubmissionClaim.For(jobId, yaml)));
                 break;
             }
@@ -135,17 +135,21 @@ public static class SubmitCommand
     }
 
     /// <summary>Checks the wallet's funds, approves the escrow (unless told not to) and deposits the job's budget under its id.</summary>
-    private static async Task<Deposit> DepositAsync(ChainSession session, WorkerKey wallet, string path, bool given, string jobId, long micros, int hours, bool approve)
+    private static async Task<Deposit> DepositAsync(ChainSession session, WorkerKey wallet, string path, bool given, string jobId, long micros, int hours, bool approve,
+        string symbol = "GENS")
     {
         if (micros <= 0)
             throw new CliInputException("budget.max-total is 0, but this network settles on chain and needs a deposit; raise budget.max-total");
         var signer = session.Signer(wallet);
-        var token = session.Token(signer);
         var escrow = session.Escrow(signer);
+        // The job pays in the token its spec names (budget.token), if the escrow allows it.
+        var (tokenAddress, refused) = await session.Call("reading the escrow's tokens", () => EscrowTokens.FindAsync(escrow, symbol), "JobEscrow");
+        if (tokenAddress is null) throw new CliInputException($"{refused}; nothing was deposited");
+        var token = new GensynTokenService(signer, tokenAddress);
         var faucet = ChainCli.FaucetCommand(path, given);
         var balance = await session.GensBalanceAsync(token, wallet.Address);
         if (balance < micros)
-            throw new CliInputException($"wallet {wallet.Address} holds {ChainCli.FormatGens(balance)}; this job deposits {ChainCli.FormatGens(micros)} (budget.max-total); " +
+            throw new CliInputException($"wallet {wallet.Address} holds {Gens.Format(balance)} {symbol}; this job deposits {Gens.Format(micros)} {symbol} (budget.max-total); " +
                                         $"fund the wallet (on a devnet: {faucet})");
         await session.RequireGasAsync(wallet.Address, faucet);
         if (approve)
@@ -162,7 +166,7 @@ public static class SubmitCommand
         var now = await session.Call("reading the chain's time", () => ChainTimeAsync(signer), "JobEscrow");
         var deadline = now.AddHours(hours);
         var receipt = await session.Call("depositing the job's budget",
-            () => escrow.DepositAsync(EscrowIds.JobKey(jobId), new BigInteger(micros), (ulong)deadline.ToUnixTimeSeconds()), "JobEscrow");
+            () => escrow.DepositAsync(EscrowIds.JobKey(jobId), tokenAddress, new BigInteger(micros), (ulong)deadline.ToUnixTimeSeconds()), "JobEscrow");
         return new Deposit(micros, receipt.TransactionHash, deadline);
     }
 

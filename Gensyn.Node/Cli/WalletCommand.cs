@@ -74,7 +74,7 @@ public static class WalletCommand
             var eth = await session.EthBalanceAsync(address);
             var gens = await session.GensBalanceAsync(session.Token(signer), address);
             var escrow = session.Escrow(signer);
-            var withdrawable = await session.Call("reading the escrow", () => escrow.WithdrawableAsync(address), "JobEscrow");
+            var withdrawable = await session.Call("reading the escrow", () => escrow.WithdrawableAsync(address, session.Settings.Token), "JobEscrow");
             var staking = session.Staking(signer);
             var bonded = await session.Call("reading the stake", () => staking.BondedStakeAsync(address), "ProviderStaking");
             var unbonding = await session.Call("reading the stake", () => staking.UnbondingStakeAsync(address), "ProviderStaking");
@@ -142,16 +142,24 @@ public static class WalletCommand
             var wallet = ChainCli.LoadKey(path, defaultWallet: !given);
             await using var session = await chain.ConnectAsync(parse);
             var escrow = session.Escrow(session.Signer(wallet));
-            var withdrawable = await session.Call("reading the escrow", () => escrow.WithdrawableAsync(wallet.Address), "JobEscrow");
-            if (withdrawable.IsZero)
+            // Credits are kept per token (a job pays in the token it was deposited in): withdraw each that holds some.
+            var tokens = await session.Call("reading the escrow", escrow.TokensAsync, "JobEscrow");
+            var credits = new List<(string Token, System.Numerics.BigInteger Amount)>();
+            foreach (var token in tokens)
+                credits.Add((token, await session.Call("reading the escrow", () => escrow.WithdrawableAsync(wallet.Address, token), "JobEscrow")));
+            if (credits.All(c => c.Amount.IsZero))
             {
                 Console.WriteLine($"nothing to withdraw: the escrow holds no payouts or refunds for {wallet.Address}");
                 return ExitCodes.Success;
             }
             await session.RequireGasAsync(wallet.Address, ChainCli.FaucetCommand(path, given));
-            var receipt = await session.Call("withdrawing", escrow.WithdrawAsync, "JobEscrow");
-            var withdrawn = receipt.DecodeAllEvents<JobEscrowAbi.WithdrawnEvent>().Aggregate(System.Numerics.BigInteger.Zero, (sum, e) => sum + e.Event.Amount);
-            Console.WriteLine($"withdrew {ChainCli.FormatGens(withdrawn)} to {wallet.Address} (transaction {receipt.TransactionHash})");
+            foreach (var (token, _) in credits.Where(c => !c.Amount.IsZero))
+            {
+                var receipt = await session.Call("withdrawing", () => escrow.WithdrawAsync(token), "JobEscrow");
+                var withdrawn = receipt.DecodeAllEvents<JobEscrowAbi.WithdrawnEvent>().Aggregate(System.Numerics.BigInteger.Zero, (sum, e) => sum + e.Event.Amount);
+                var symbol = await session.Call("reading the token", () => new GensynTokenService(session.Signer(wallet), token).SymbolAsync(), "GensynToken");
+                Console.WriteLine($"withdrew {Gens.Format(withdrawn)} {symbol} to {wallet.Address} (transaction {receipt.TransactionHash})");
+            }
             return ExitCodes.Success;
         }));
         return command;

@@ -31,11 +31,14 @@ public sealed class ChainFixture : IAsyncLifetime
         Addresses = await Chain.DeploySettlementAsync(MinimumStake, UnbondingDelay);
         Accounts = Enumerable.Range(0, DevChain.DevPrivateKeys.Count).Select(Chain.Connect).ToArray();
         var owner = Token(DevChain.AdminAccount);
+        var usdcOwner = Usdc(DevChain.AdminAccount);
         for (var i = 0; i < Accounts.Length; i++)
         {
             if (i == DevChain.TreasuryAccount) continue;
             await owner.MintAsync(Address(i), Funding);
+            await usdcOwner.MintAsync(Address(i), Funding);
             await Token(i).ApproveAsync(Addresses.Escrow, BigInteger.Pow(2, 255));
+            await Usdc(i).ApproveAsync(Addresses.Escrow, BigInteger.Pow(2, 255));
             await Token(i).ApproveAsync(Addresses.Staking, BigInteger.Pow(2, 255));
         }
         _snapshot = await SnapshotAsync();
@@ -59,6 +62,8 @@ public sealed class ChainFixture : IAsyncLifetime
 
     public string Address(int account) => DevChain.DevAddress(account);
     public GensynTokenService Token(int account) => new(Accounts[account], Addresses.Token);
+    /// <summary>The devnet's 6-decimal mock USDC, the escrow's second allowed token.</summary>
+    public GensynTokenService Usdc(int account) => new(Accounts[account], Addresses.Usdc);
     public ProviderStakingService Staking(int account) => new(Accounts[account], Addresses.Staking);
     public JobEscrowService Escrow(int account) => new(Accounts[account], Addresses.Escrow);
     public AdminTimelockService Timelock(int account) => new(Accounts[account], Addresses.Timelock);

@@ -24,7 +24,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     private async Task<byte[]> OpenJobAsync(string name, long gens = 1_000, ulong lifetime = 86_400)
     {
         var job = Id(name);
-        await f.Escrow(Requester).DepositAsync(job, Gens(gens), await f.NowAsync() + lifetime);
+        await f.Escrow(Requester).DepositAsync(job, f.Addresses.Token, Gens(gens), await f.NowAsync() + lifetime);
         return job;
     }
 
@@ -33,7 +33,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     {
         var before = await f.Token(0).BalanceOfAsync(f.Address(Requester));
         var deadline = await f.NowAsync() + 3_600;
-        var receipt = await f.Escrow(Requester).DepositAsync(Id("job"), Gens(500), deadline);
+        var receipt = await f.Escrow(Requester).DepositAsync(Id("job"), f.Addresses.Token, Gens(500), deadline);
 
         var deposited = Assert.Single(receipt.DecodeAllEvents<JobEscrowAbi.DepositedEvent>()).Event;
         Assert.Equal(Gens(500), deposited.Amount);
@@ -50,13 +50,13 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
     public async Task Deposit_rejects_a_zero_amount_a_past_deadline_a_reused_job_id_and_a_missing_allowance()
     {
         var now = await f.NowAsync();
-        await Revert.With<SharedAbi.ZeroAmountError>(() => f.Escrow(Requester).DepositAsync(Id("j"), 0, now + 100));
-        var past = await Revert.With<JobEscrowAbi.DeadlineInPastError>(() => f.Escrow(Requester).DepositAsync(Id("j"), 1, now - 1));
+        await Revert.With<SharedAbi.ZeroAmountError>(() => f.Escrow(Requester).DepositAsync(Id("j"), f.Addresses.Token, 0, now + 100));
+        var past = await Revert.With<JobEscrowAbi.DeadlineInPastError>(() => f.Escrow(Requester).DepositAsync(Id("j"), f.Addresses.Token, 1, now - 1));
         Assert.Equal(now - 1, past.Deadline);
-        await f.Escrow(Requester).DepositAsync(Id("j"), 1, now + 100);
-        await Revert.With<JobEscrowAbi.JobAlreadyExistsError>(() => f.Escrow(Stranger).DepositAsync(Id("j"), 1, now + 100));
+        await f.Escrow(Requester).DepositAsync(Id("j"), f.Addresses.Token, 1, now + 100);
+        await Revert.With<JobEscrowAbi.JobAlreadyExistsError>(() => f.Escrow(Stranger).DepositAsync(Id("j"), f.Addresses.Token, 1, now + 100));
         await f.Token(Stranger).ApproveAsync(f.Addresses.Escrow, 0);
-        await Revert.With<GensynTokenAbi.Erc20InsufficientAllowanceError>(() => f.Escrow(Stranger).DepositAsync(Id("k"), 1, now + 100));
+        await Revert.With<GensynTokenAbi.Erc20InsufficientAllowanceError>(() => f.Escrow(Stranger).DepositAsync(Id("k"), f.Addresses.Token, 1, now + 100));
     }
 
     [Fact]
@@ -71,14 +71,14 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         Assert.Equal((19u, 20u), (paid.Accepted, paid.Judged));
         Assert.True(await f.Escrow(0).SettlementUsedAsync(Id("round-1")));
         Assert.Equal(Gens(950), (await f.Escrow(0).JobAsync(job)).Remaining);
-        Assert.Equal(Gens(30), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
+        Assert.Equal(Gens(30), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA), f.Addresses.Token));
 
         var before = await f.Token(0).BalanceOfAsync(f.Address(WorkerA));
-        var withdrawn = await f.Escrow(WorkerA).WithdrawAsync();
+        var withdrawn = await f.Escrow(WorkerA).WithdrawAsync(f.Addresses.Token);
         Assert.Equal(Gens(30), Assert.Single(withdrawn.DecodeAllEvents<JobEscrowAbi.WithdrawnEvent>()).Event.Amount);
         Assert.Equal(before + Gens(30), await f.Token(0).BalanceOfAsync(f.Address(WorkerA)));
-        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
-        await Revert.With<SharedAbi.NothingToWithdrawError>(() => f.Escrow(WorkerA).WithdrawAsync());
+        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA), f.Addresses.Token));
+        await Revert.With<SharedAbi.NothingToWithdrawError>(() => f.Escrow(WorkerA).WithdrawAsync(f.Addresses.Token));
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         Assert.Equal(Id("s"), reused.SettlementId);
         await Revert.With<JobEscrowAbi.SettlementIdUsedError>(() => f.Escrow(Authority).CompleteAsync(job, Id("s")));
         await Revert.With<JobEscrowAbi.SettlementIdUsedError>(() => f.Escrow(Authority).CancelAsync(job, Id("s")));
-        Assert.Equal(Gens(1), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
+        Assert.Equal(Gens(1), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA), f.Addresses.Token));
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         var closed = await f.Escrow(0).JobAsync(job);
         Assert.Equal(JobEscrowAbi.JobStatus.Completed, closed.Status);
         Assert.Equal(closed.Deposited, closed.PaidOut + closed.Refunded);
-        Assert.Equal(Gens(900), await f.Escrow(0).WithdrawableAsync(f.Address(Requester)));
+        Assert.Equal(Gens(900), await f.Escrow(0).WithdrawableAsync(f.Address(Requester), f.Addresses.Token));
         await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 49, 50));
         await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Authority).CompleteAsync(job, Id("again")));
         await Revert.With<JobEscrowAbi.JobNotOpenError>(() => f.Escrow(Requester).ReclaimAsync(job));
@@ -208,11 +208,11 @@ public sealed class JobEscrowContractTests(ChainFixture f) : IClassFixture<Chain
         Assert.Single(paused.DecodeAllEvents<SharedAbi.PausedEvent>());
         Assert.True(await f.Escrow(0).PausedAsync());
 
-        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Requester).DepositAsync(Id("other"), 1, 4_000_000_000));
+        await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Requester).DepositAsync(Id("other"), f.Addresses.Token, 1, 4_000_000_000));
         await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).PayRoundAsync(job, Id("r2"), [f.Address(WorkerA)], [1], 24, 25));
         await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).CompleteAsync(job, Id("c")));
         await Revert.With<SharedAbi.EnforcedPauseError>(() => f.Escrow(Authority).CancelAsync(job, Id("c")));
-        await f.Escrow(WorkerA).WithdrawAsync();
+        await f.Escrow(WorkerA).WithdrawAsync(f.Addresses.Token);
         await f.Chain.IncreaseTimeAsync(601 + (long)SettlementDeployment.DefaultReclaimGraceSeconds);
         await f.Escrow(Requester).ReclaimAsync(job);
 

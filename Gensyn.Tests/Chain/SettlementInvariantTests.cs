@@ -28,9 +28,14 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
         public required int Requester;
         public required BigInteger Deposited;
         public required ulong Deadline;
+        /// <summary>The job's token: 0 GENS, 1 the mock USDC.</summary>
+        public required int Token;
         public BigInteger Remaining, PaidOut, Refunded;
         public JobEscrowAbi.JobStatus Status = JobEscrowAbi.JobStatus.Open;
     }
+
+    private string TokenAddress(int token) => token == 0 ? f.Addresses.Token : f.Addresses.Usdc;
+    private static string TokenName(int token) => token == 0 ? "GENS" : "USDC";
 
     /// <summary>When the requester may reclaim: the escrow's reclaim grace after the job's deadline.</summary>
     private static ulong ReclaimableAfter(JobModel job) => job.Deadline + SettlementDeployment.DefaultReclaimGraceSeconds;
@@ -39,11 +44,14 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
     {
         public readonly List<JobModel> Jobs = [];
         public readonly HashSet<string> UsedSettlements = [];
-        public readonly Dictionary<int, BigInteger> Withdrawable = [];
+        /// <summary>Credits per (account, token).</summary>
+        public readonly Dictionary<(int Account, int Token), BigInteger> Withdrawable = [];
         public readonly Dictionary<int, BigInteger> Bonded = [], Unbonding = [];
         public readonly Dictionary<int, ulong> Release = [];
         public bool EscrowPaused, StakingPaused;
         public BigInteger Get(Dictionary<int, BigInteger> d, int k) => d.GetValueOrDefault(k);
+        public BigInteger Credit(int account, int token) => Withdrawable.GetValueOrDefault((account, token));
+        public void AddCredit(int account, int token, BigInteger amount) => Withdrawable[(account, token)] = Credit(account, token) + amount;
     }
 
     [Fact]
@@ -138,9 +146,10 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                 var amount = Gens(rng.Next(0, 500));
                 var deadline = now + (ulong)rng.Next(100, 3_000);
                 var exists = m.Jobs.Any(j => j.Id.SequenceEqual(id));
-                return ($"deposit {amount} by {requester}", !m.EscrowPaused && amount > 0 && !exists,
-                    () => f.Escrow(requester).DepositAsync(id, amount, deadline),
-                    () => m.Jobs.Add(new JobModel { Id = id, Requester = requester, Deposited = amount, Remaining = amount, Deadline = deadline }));
+                var token = rng.Next(2);
+                return ($"deposit {amount} {TokenName(token)} by {requester}", !m.EscrowPaused && amount > 0 && !exists,
+                    () => f.Escrow(requester).DepositAsync(id, TokenAddress(token), amount, deadline),
+                    () => m.Jobs.Add(new JobModel { Id = id, Requester = requester, Deposited = amount, Remaining = amount, Deadline = deadline, Token = token }));
             }
             case 2:
             case 3:
@@ -163,14 +172,15 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                         m.UsedSettlements.Add(Convert.ToHexString(settlement));
                         job!.Remaining -= total;
                         job.PaidOut += total;
-                        for (var i = 0; i < workers.Count; i++) m.Withdrawable[workers[i]] = m.Get(m.Withdrawable, workers[i]) + amounts[i];
+                        for (var i = 0; i < workers.Count; i++) m.AddCredit(workers[i], job.Token, amounts[i]);
                     });
             }
             case 4:
             {
                 var who = Everyone[rng.Next(Everyone.Length)];
-                return ($"withdraw by {who}", m.Get(m.Withdrawable, who) > 0,
-                    () => f.Escrow(who).WithdrawAsync(), () => m.Withdrawable[who] = 0);
+                var token = rng.Next(2);
+                return ($"withdraw {TokenName(token)} by {who}", m.Credit(who, token) > 0,
+                    () => f.Escrow(who).WithdrawAsync(TokenAddress(token)), () => m.Withdrawable[(who, token)] = 0);
             }
             case 5:
             {
@@ -184,7 +194,7 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                     {
                         m.UsedSettlements.Add(Convert.ToHexString(settlement));
                         job!.Refunded = job.Remaining;
-                        m.Withdrawable[job.Requester] = m.Get(m.Withdrawable, job.Requester) + job.Remaining;
+                        m.AddCredit(job.Requester, job.Token, job.Remaining);
                         job.Remaining = 0;
                         job.Status = cancel ? JobEscrowAbi.JobStatus.Cancelled : JobEscrowAbi.JobStatus.Completed;
                     });
@@ -295,17 +305,18 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
         var escrow = f.Escrow(0);
         var staking = f.Staking(0);
         var jobsTask = Task.WhenAll(m.Jobs.Select(j => escrow.JobAsync(j.Id)));
-        var creditsTask = Task.WhenAll(Everyone.Select(a => escrow.WithdrawableAsync(f.Address(a))));
+        var creditsTask = Task.WhenAll(Everyone.SelectMany(a => new[] { 0, 1 }.Select(t => escrow.WithdrawableAsync(f.Address(a), TokenAddress(t)))));
         var usedIds = m.UsedSettlements.ToList();
         var usedTask = Task.WhenAll(usedIds.Select(id => escrow.SettlementUsedAsync(Convert.FromHexString(id))));
         var bondedTask = Task.WhenAll(Workers.Select(p => staking.BondedStakeAsync(f.Address(p))));
         var unbondingTask = Task.WhenAll(Workers.Select(p => staking.UnbondingStakeAsync(f.Address(p))));
         var releaseTask = Task.WhenAll(Workers.Select(p => staking.UnbondingReleaseTimeAsync(f.Address(p))));
         var escrowBalanceTask = f.Token(0).BalanceOfAsync(f.Addresses.Escrow);
+        var escrowUsdcTask = f.Usdc(0).BalanceOfAsync(f.Addresses.Escrow);
         var stakingBalanceTask = f.Token(0).BalanceOfAsync(f.Addresses.Staking);
-        await Task.WhenAll(jobsTask, creditsTask, usedTask, bondedTask, unbondingTask, releaseTask, escrowBalanceTask, stakingBalanceTask);
+        await Task.WhenAll(jobsTask, creditsTask, usedTask, bondedTask, unbondingTask, releaseTask, escrowBalanceTask, escrowUsdcTask, stakingBalanceTask);
 
-        var openRemaining = BigInteger.Zero;
+        var openRemaining = new BigInteger[2];
         for (var i = 0; i < m.Jobs.Count; i++)
         {
             var job = m.Jobs[i];
@@ -321,20 +332,27 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
             job.Refunded = onChain.Refunded;
             Assert.True(onChain.PaidOut == job.PaidOut, $"{context}: paid out {onChain.PaidOut} on chain, {job.PaidOut} in the model");
             Assert.Equal(job.Deposited, onChain.Deposited);
-            if (onChain.Status == JobEscrowAbi.JobStatus.Open) openRemaining += onChain.Remaining;
+            Assert.Equal(TokenAddress(job.Token), onChain.Token, ignoreCase: true);
+            if (onChain.Status == JobEscrowAbi.JobStatus.Open) openRemaining[job.Token] += onChain.Remaining;
             else Assert.True(onChain.PaidOut + onChain.Refunded == onChain.Deposited,
                 $"{context}: closed job paid {onChain.PaidOut} + refunded {onChain.Refunded} != deposited {onChain.Deposited}");
         }
-        var credits = BigInteger.Zero;
+        var credits = new BigInteger[2];
         for (var i = 0; i < Everyone.Length; i++)
         {
-            var credit = creditsTask.Result[i];
-            Assert.True(credit == m.Get(m.Withdrawable, Everyone[i]),
-                $"{context}: account {Everyone[i]} may withdraw {credit} on chain, {m.Get(m.Withdrawable, Everyone[i])} in the model");
-            credits += credit;
+            for (var t = 0; t < 2; t++)
+            {
+                var credit = creditsTask.Result[2 * i + t];
+                Assert.True(credit == m.Credit(Everyone[i], t),
+                    $"{context}: account {Everyone[i]} may withdraw {credit} {TokenName(t)} on chain, {m.Credit(Everyone[i], t)} in the model");
+                credits[t] += credit;
+            }
         }
-        Assert.True(escrowBalanceTask.Result == openRemaining + credits,
-            $"{context}: escrow holds {escrowBalanceTask.Result}, open jobs {openRemaining} + credits {credits}");
+        // Per token: what the escrow holds is exactly its open jobs' remainders plus its credits.
+        Assert.True(escrowBalanceTask.Result == openRemaining[0] + credits[0],
+            $"{context}: escrow holds {escrowBalanceTask.Result} GENS, open jobs {openRemaining[0]} + credits {credits[0]}");
+        Assert.True(escrowUsdcTask.Result == openRemaining[1] + credits[1],
+            $"{context}: escrow holds {escrowUsdcTask.Result} USDC, open jobs {openRemaining[1]} + credits {credits[1]}");
         for (var i = 0; i < usedIds.Count; i++)
             Assert.True(usedTask.Result[i], $"{context}: settlement {usedIds[i]} not marked used");
 

@@ -140,7 +140,7 @@ public sealed class WalletCommandTests(ChainFixture f) : IClassFixture<ChainFixt
         var address = Run(temp, "wallet", "new").Stdout.Trim();
         await DevFaucet.FundAsync(f.Chain.RpcUrl, f.Addresses.Token, address, 0, CancellationToken.None);
         var job = EscrowIds.JobKey("job-0000abcd");
-        await f.Escrow(2).DepositAsync(job, ChainFixture.Gens(100), await f.NowAsync() + 3_600);
+        await f.Escrow(2).DepositAsync(job, f.Addresses.Token, ChainFixture.Gens(100), await f.NowAsync() + 3_600);
         await f.Escrow(DevChain.SettlementAuthorityAccount).PayRoundAsync(job, EscrowIds.SettlementId("job-0000abcd", "round-1"), [address], [12_500_000], 99, 100);
 
         var withdrawn = Run(temp, ["wallet", "withdraw", .. chain]);

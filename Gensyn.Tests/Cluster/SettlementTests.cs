@@ -72,7 +72,7 @@ public class SettlementTests
         public ProviderStakingService Staking { get; } = new(new Web3(chain.RpcUrl), chain.Staking);
         public GensynTokenService Token { get; } = new(new Web3(chain.RpcUrl), chain.Token);
 
-        public async Task<long> Withdrawable(string address) => (long)await Escrow.WithdrawableAsync(address);
+        public async Task<long> Withdrawable(string address) => (long)await Escrow.WithdrawableAsync(address, Token.Address);
         public async Task<long> Bonded(string address) => (long)await Staking.BondedStakeAsync(address);
         public async Task<long> Balance(string address) => (long)await Token.BalanceOfAsync(address);
 

@@ -30,7 +30,7 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
     private async Task<byte[]> OpenJobAsync(string name, long gens = 1_000, ulong lifetime = 86_400)
     {
         var job = Id(name);
-        await f.Escrow(Requester).DepositAsync(job, Gens(gens), await f.NowAsync() + lifetime);
+        await f.Escrow(Requester).DepositAsync(job, f.Addresses.Token, Gens(gens), await f.NowAsync() + lifetime);
         return job;
     }
 
@@ -60,7 +60,7 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
         await Revert.With<JobEscrowAbi.InvalidRoundCountsError>(
             () => f.Escrow(Authority).PayRoundAsync(job, Id("round-0"), [f.Address(WorkerA)], [Gens(100)], 0, 0));
 
-        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
+        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA), f.Addresses.Token));
         Assert.Equal(Gens(1_000), (await f.Escrow(0).JobAsync(job)).Remaining);
         Assert.False(await f.Escrow(0).SettlementUsedAsync(Id("round-0")));
     }
@@ -85,7 +85,7 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
         Assert.True(Revert.IsRevert(thrown), $"expected a revert, got {thrown.GetType().Name}: {thrown.Message}");
         Assert.DoesNotContain(ContractArtifacts.JobEscrow.AbiJson, "matchRateBps", StringComparison.Ordinal);
 
-        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA)));
+        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA), f.Addresses.Token));
         Assert.Equal(Gens(1_000), (await f.Escrow(0).JobAsync(job)).Remaining);
     }
 
@@ -98,13 +98,13 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
         var refused = await Revert.With<JobEscrowAbi.MorePayeesThanAcceptedError>(
             () => f.Escrow(Authority).PayRoundAsync(job, Id("round-0"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(10), Gens(10)], 1, 1));
         Assert.Equal((new BigInteger(2), 1u), (refused.Payees, refused.Accepted));
-        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB)));
+        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB), f.Addresses.Token));
 
         // 19 of 20 is exactly 95%: paid.
         var paid = await f.Escrow(Authority).PayRoundAsync(job, Id("round-0"), [f.Address(WorkerA), f.Address(WorkerB)], [Gens(10), Gens(10)], 19, 20);
         var round = Assert.Single(paid.DecodeAllEvents<JobEscrowAbi.RoundPaidEvent>()).Event;
         Assert.Equal((19u, 20u), (round.Accepted, round.Judged));
-        Assert.Equal(Gens(10), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB)));
+        Assert.Equal(Gens(10), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB), f.Addresses.Token));
     }
 
     [Fact]
@@ -125,9 +125,9 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
         var reclaimed = await f.Escrow(Requester).ReclaimAsync(job);
         Assert.Equal(Gens(500), Assert.Single(reclaimed.DecodeAllEvents<JobEscrowAbi.JobReclaimedEvent>()).Event.Amount);
         var before = await f.Token(0).BalanceOfAsync(f.Address(WorkerA));
-        await f.Escrow(WorkerA).WithdrawAsync();
+        await f.Escrow(WorkerA).WithdrawAsync(f.Addresses.Token);
         Assert.Equal(before + Gens(300), await f.Token(0).BalanceOfAsync(f.Address(WorkerA)));
-        Assert.Equal(Gens(200), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB)));
+        Assert.Equal(Gens(200), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerB), f.Addresses.Token));
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
 
         // A job quoted at 20 h, with its escrow reclaimable in 30 h: before, an hour was enough.
         const string soon = "job-00000a01";
-        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(soon), Gens(10), await f.NowAsync() + 30 * 3_600);
+        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(soon), f.Addresses.Token, Gens(10), await f.NowAsync() + 30 * 3_600);
         var (problem, deposited) = await runtime.CheckDepositAsync(soon, payer, 10_000_000L, rule, TimeSpan.FromHours(20));
         Assert.Equal(0, deposited);
         Assert.NotNull(problem);
@@ -151,13 +151,13 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
         var (shortProblem, _) = await runtime.CheckDepositAsync(soon, payer, 10_000_000L, rule, TimeSpan.FromMinutes(5));
         Assert.Null(shortProblem);
         const string hour = "job-00000a02";
-        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(hour), Gens(10), await f.NowAsync() + 3_600);
+        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(hour), f.Addresses.Token, Gens(10), await f.NowAsync() + 3_600);
         var (hourProblem, _) = await runtime.CheckDepositAsync(hour, payer, 10_000_000L, rule, TimeSpan.FromMinutes(5));
         Assert.Contains("--deadline-hours 24", hourProblem);
 
         // 61 h away is enough for the 20 h job.
         const string enough = "job-00000a03";
-        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(enough), Gens(10), await f.NowAsync() + 61 * 3_600);
+        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(enough), f.Addresses.Token, Gens(10), await f.NowAsync() + 61 * 3_600);
         var (none, micros) = await runtime.CheckDepositAsync(enough, payer, 10_000_000L, rule, TimeSpan.FromHours(20));
         Assert.Null(none);
         Assert.Equal(10_000_000L, micros);
@@ -183,5 +183,58 @@ public sealed class MoneyAttackTests(ChainFixture f) : IClassFixture<ChainFixtur
         Assert.Single(scheduled.DecodeAllEvents<AdminTimelockAbi.CallScheduledEvent>());
         await Revert.With<AdminTimelockAbi.TimelockUnexpectedOperationStateError>(() => f.Timelock(deployer).ExecuteAsync(f.Addresses.Escrow, call, salt));
         Assert.False(await f.Escrow(0).QueryAsync<SharedAbi.HasRoleFunction, bool>(new() { Role = settlementRole, Account = f.Address(deployer) }));
+    }
+
+    [Fact]
+    public async Task A_job_pays_refunds_and_credits_in_its_own_token_and_a_token_not_allowed_is_refused()
+    {
+        // A token the escrow does not allow: a 6-decimal ERC-20 anyone could deploy.
+        var stranger = await ChainContract.DeployAsync(f.Accounts[Requester], new MockUsdcAbi.Deployment { InitialOwner = f.Address(Requester) });
+        await new GensynTokenService(f.Accounts[Requester], stranger).MintAsync(f.Address(Requester), Gens(1_000));
+        await new GensynTokenService(f.Accounts[Requester], stranger).ApproveAsync(f.Addresses.Escrow, Gens(1_000));
+        var refused = await Revert.With<JobEscrowAbi.TokenNotAllowedError>(
+            () => f.Escrow(Requester).DepositAsync(Id("fake-token"), stranger, Gens(100), 4_000_000_000));
+        Assert.Equal(stranger, refused.Token, ignoreCase: true);
+
+        // A USDC job: deposit, payout, refund and withdrawal all in USDC; no GENS moves.
+        var job = Id("usdc-job");
+        var gensBefore = await f.Token(0).BalanceOfAsync(f.Addresses.Escrow);
+        await f.Escrow(Requester).DepositAsync(job, f.Addresses.Usdc, Gens(100), await f.NowAsync() + 86_400);
+        Assert.Equal(f.Addresses.Usdc, (await f.Escrow(0).JobAsync(job)).Token, ignoreCase: true);
+        await f.Escrow(Authority).PayRoundAsync(job, Id("usdc-round-0"), [f.Address(WorkerA)], [Gens(30)], 1, 1);
+        await f.Escrow(Authority).CompleteAsync(job, Id("usdc-complete"));
+        Assert.Equal(Gens(30), await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA), f.Addresses.Usdc));
+        Assert.Equal(BigInteger.Zero, await f.Escrow(0).WithdrawableAsync(f.Address(WorkerA), f.Addresses.Token));
+        Assert.Equal(Gens(70), await f.Escrow(0).WithdrawableAsync(f.Address(Requester), f.Addresses.Usdc));
+        var usdcBefore = await f.Usdc(0).BalanceOfAsync(f.Address(WorkerA));
+        await f.Escrow(WorkerA).WithdrawAsync(f.Addresses.Usdc);
+        Assert.Equal(usdcBefore + Gens(30), await f.Usdc(0).BalanceOfAsync(f.Address(WorkerA)));
+        await Revert.With<SharedAbi.NothingToWithdrawError>(() => f.Escrow(WorkerA).WithdrawAsync(f.Addresses.Token));
+        Assert.Equal(gensBefore, await f.Token(0).BalanceOfAsync(f.Addresses.Escrow));
+        Assert.Equal(Gens(70), await f.Usdc(0).BalanceOfAsync(f.Addresses.Escrow));
+    }
+
+    [Fact]
+    public async Task A_coordinator_refuses_a_deposit_in_another_token_than_the_spec_names_or_a_token_not_allowed()
+    {
+        var settings = new ChainSettings(f.Chain.RpcUrl, DevChain.ChainId, f.Addresses.Token, f.Addresses.Staking, f.Addresses.Escrow, IsDevnet: true);
+        var runtime = await ChainRuntime.ConnectAsync(settings, DevChain.DevPrivateKeys[Authority], "the test's contracts");
+        var payer = f.Address(Requester);
+        const string jobId = "job-00000b01";
+        await f.Escrow(Requester).DepositAsync(EscrowIds.JobKey(jobId), f.Addresses.Token, Gens(10), await f.NowAsync() + 30 * 86_400);
+
+        // The spec says USDC, the deposit is GENS: refused in one line.
+        var (wrongToken, _) = await runtime.CheckDepositAsync(jobId, payer, 10_000_000L, DeadlineRule.Default, TimeSpan.FromMinutes(5), "USDC");
+        Assert.NotNull(wrongToken);
+        Assert.Contains("budget.token is USDC", wrongToken);
+        Assert.DoesNotContain('\n', wrongToken);
+        // A token the escrow does not know.
+        var (unknown, _) = await runtime.CheckDepositAsync(jobId, payer, 10_000_000L, DeadlineRule.Default, TimeSpan.FromMinutes(5), "DAI");
+        Assert.Contains("budget.token DAI is not allowed by the escrow", unknown);
+        Assert.Contains("allowed: GENS, USDC", unknown);
+        // The spec's own token: accepted.
+        var (none, micros) = await runtime.CheckDepositAsync(jobId, payer, 10_000_000L, DeadlineRule.Default, TimeSpan.FromMinutes(5), "GENS");
+        Assert.Null(none);
+        Assert.Equal(10_000_000L, micros);
     }
 }

@@ -59,7 +59,7 @@ public sealed class SettlementChain : IAsyncLifetime
     /// <summary>The requester deposits <paramref name="micros"/> for <paramref name="jobId"/>, as `gensyn submit` does.</summary>
     public Task DepositAsync(string jobId, long micros) =>
         new JobEscrowService(Chain.Connect(Requester), Addresses.Escrow)
-            .DepositAsync(EscrowIds.JobKey(jobId), micros, (ulong)DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds());
+            .DepositAsync(EscrowIds.JobKey(jobId), Addresses.Token, micros, (ulong)DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds());
 
     /// <summary>How many transactions the settlement key has sent (mined or pending).</summary>
     public async Task<BigInteger> AuthorityNonceAsync() =>
@@ -121,7 +121,7 @@ public sealed class SettlementActorTests(SettlementChain chain, ITestOutputHelpe
     private async Task AssertCreditedAsync(IEnumerable<SettlementPayee> payees)
     {
         foreach (var payee in payees)
-            Assert.Equal(new BigInteger(payee.Micros), await chain.Escrow.WithdrawableAsync(payee.Address));
+            Assert.Equal(new BigInteger(payee.Micros), await chain.Escrow.WithdrawableAsync(payee.Address, chain.Addresses.Token));
     }
 
     [Fact]
