@@ -102,7 +102,7 @@ public static class SubmitCommand
                 if (quoted is not null && Actors.Settlement.DeadlineRule.Default.HoursProblem(hours, Actors.Settlement.DeadlineRule.Duration(Actors.Market.JobPricing.Estimate(parsed, quoted).DurationSeconds)) is { } tooSoon)
                     throw new CliInputException(tooSoon);
                 var session = new ChainSession(ChainCli.Settings(info), null);
-                var wallet = await WalletAsync(session, walletPath, walletGiven, parsed.DepositMicros, cancel);
+                var wallet = await WalletAsync(session, walletPath, walletGiven, parsed.DepositMicros, cancel, parsed.Budget.Token);
                 var jobId = JobsGateway.NewJobId();
                 deposit = await DepositAsync(session, wallet, walletPath, walletGiven, jobId, parsed.DepositMicros, hours, approve, parsed.Budget.Token);
                 Console.Error.WriteLine($"deposited {Gens.Format(deposit.Micros)} {parsed.Budget.Token} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
@@ -120,7 +120,7 @@ public static class SubmitCommand
     }
 
     /// <summary>The requester's wallet; on a devnet, one is created and funded when there is none at the default path.</summary>
-    private static async Task<WorkerKey> WalletAsync(ChainSession session, string path, bool given, long depositMicros, CancellationToken cancel)
+    private static async Task<WorkerKey> WalletAsync(ChainSession session, string path, bool given, long depositMicros, CancellationToken cancel, string symbol = "GENS")
     {
         if (File.Exists(path) || given || !session.Settings.IsDevnet) return ChainCli.LoadKey(path, defaultWallet: !given);
         var wallet = WorkerKey.LoadOrCreate(path);
@@ -131,6 +131,20 @@ public static class SubmitCommand
             return true;
         }, "GensynToken");
         Console.Error.WriteLine($"created wallet {wallet.Address} in {path} and funded it with {ChainCli.FormatGens(funding)} from the devnet faucet");
+        if (!string.Equals(symbol, "GENS", StringComparison.OrdinalIgnoreCase))
+        {
+            // A job paid in another token (the devnet's mock USDC) needs that token too; the devnet's owner key mints it the same way.
+            var (token, _) = await session.Call("reading the escrow's tokens", () => EscrowTokens.FindAsync(session.Escrow(session.Signer(wallet)), symbol), "JobEscrow");
+            if (token is not null)
+            {
+                await session.Call("funding the new wallet from the devnet faucet", async () =>
+                {
+                    await DevFaucet.FundAsync(session.Settings.RpcUrl, token, wallet.Address, funding, cancel);
+                    return true;
+                }, "GensynToken");
+                Console.Error.WriteLine($"and with {Gens.Format(funding)} {symbol}");
+            }
+        }
         return wallet;
     }
 
