@@ -75,6 +75,16 @@ public static class WalletCommand
             var gens = await session.GensBalanceAsync(session.Token(signer), address);
             var escrow = session.Escrow(signer);
             var withdrawable = await session.Call("reading the escrow", () => escrow.WithdrawableAsync(address, session.Settings.Token), "JobEscrow");
+            // Jobs may pay in other tokens the escrow allows (the devnet's mock USDC): their balances and credits too.
+            var others = new List<(string Symbol, string Address, System.Numerics.BigInteger Balance, System.Numerics.BigInteger Withdrawable)>();
+            foreach (var other in await session.Call("reading the escrow's tokens", escrow.TokensAsync, "JobEscrow"))
+            {
+                if (string.Equals(other, session.Settings.Token, StringComparison.OrdinalIgnoreCase)) continue;
+                var service = new GensynTokenService(signer, other);
+                others.Add((await session.Call("reading the token", service.SymbolAsync, "GensynToken"), other,
+                    await session.Call("reading the token", () => service.BalanceOfAsync(address), "GensynToken"),
+                    await session.Call("reading the escrow", () => escrow.WithdrawableAsync(address, other), "JobEscrow")));
+            }
             var staking = session.Staking(signer);
             var bonded = await session.Call("reading the stake", () => staking.BondedStakeAsync(address), "ProviderStaking");
             var unbonding = await session.Call("reading the stake", () => staking.UnbondingStakeAsync(address), "ProviderStaking");
@@ -88,6 +98,7 @@ public static class WalletCommand
                     address, chainId = session.Settings.ChainId, eth = ChainCli.FormatEth(eth), gens = Gens.Format(gens),
                     withdrawable = Gens.Format(withdrawable), bondedStake = Gens.Format(bonded), unbondingStake = Gens.Format(unbonding),
                     unbondingReleaseTime = releaseAt, registered,
+                    otherTokens = others.Select(o => new { symbol = o.Symbol, address = o.Address, balance = Gens.Format(o.Balance), withdrawable = Gens.Format(o.Withdrawable) }),
                 }));
                 return ExitCodes.Success;
             }
@@ -95,6 +106,8 @@ public static class WalletCommand
             Console.WriteLine($"ETH           {ChainCli.FormatEth(eth)}");
             Console.WriteLine($"GENS          {Gens.Format(gens)}");
             Console.WriteLine($"withdrawable  {Gens.Format(withdrawable)}{(withdrawable.IsZero ? "" : " (gensyn wallet withdraw pulls it)")}");
+            foreach (var o in others)
+                Console.WriteLine($"{o.Symbol,-13} {Gens.Format(o.Balance)}{(o.Withdrawable.IsZero ? "" : $", {Gens.Format(o.Withdrawable)} withdrawable (gensyn wallet withdraw pulls it)")}");
             Console.WriteLine($"bonded stake  {Gens.Format(bonded)}{(registered ? " (registered provider)" : "")}");
             if (releaseAt is not null) Console.WriteLine($"unbonding     {Gens.Format(unbonding)} (released {releaseAt:yyyy-MM-dd HH:mm:ss} UTC)");
             return ExitCodes.Success;
