@@ -61,10 +61,10 @@ public static class SettlementBenchmark
         // A requester's deposit, the way `gensyn submit` makes it: approve exactly the budget, then deposit it.
         var approve1 = Gas(await token.ApproveAsync(addresses.Escrow, budget));
         var jobA = EscrowIds.JobKey("bench-gas-a");
-        var deposit1 = Gas(await escrow.DepositAsync(jobA, budget, deadline));
+        var deposit1 = Gas(await escrow.DepositAsync(jobA, addresses.Token, budget, deadline));
         var approve2 = Gas(await token.ApproveAsync(addresses.Escrow, budget));
         var jobB = EscrowIds.JobKey("bench-gas-b");
-        var deposit2 = Gas(await escrow.DepositAsync(jobB, budget, deadline));
+        var deposit2 = Gas(await escrow.DepositAsync(jobB, addresses.Token, budget, deadline));
         Console.WriteLine($"    approve (escrow allowance = the budget)  : {approve1,9:N0} gas (again for the next job: {approve2:N0} gas)");
         Console.WriteLine($"    deposit (first job in the escrow)        : {deposit1,9:N0} gas");
         Console.WriteLine($"    deposit (next job)                       : {deposit2,9:N0} gas   -> approve + deposit = {approve2 + deposit2:N0} gas per job");
@@ -73,7 +73,7 @@ public static class SettlementBenchmark
         var step = 0;
         var firstWorker = NewWorkers(1);
         var firstRound = Gas(await authority.PayRoundAsync(jobA, EscrowIds.SettlementId("bench-gas-a", $"round-{step++}"),
-            firstWorker.Select(w => w.GetPublicAddress()).ToList(), [OneGens], 10_000));
+            firstWorker.Select(w => w.GetPublicAddress()).ToList(), [OneGens], 1, 1));
         Console.WriteLine($"    payRound, a job's first round, 1 worker  : {firstRound,9:N0} gas (job's paidOut goes from 0 to non-zero)");
 
         // Then per number of workers: new payees (their first credit: a zero withdrawable slot set) and the same payees again.
@@ -86,8 +86,8 @@ public static class SettlementBenchmark
             allWorkers.AddRange(workers);
             var list = workers.Select(w => w.GetPublicAddress()).ToList();
             var amounts = workers.Select(_ => new BigInteger(OneGens)).ToList();
-            fresh.Add((n, Gas(await authority.PayRoundAsync(jobA, EscrowIds.SettlementId("bench-gas-a", $"round-{step++}"), list, amounts, 10_000))));
-            repeat.Add((n, Gas(await authority.PayRoundAsync(jobA, EscrowIds.SettlementId("bench-gas-a", $"round-{step++}"), list, amounts, 10_000))));
+            fresh.Add((n, Gas(await authority.PayRoundAsync(jobA, EscrowIds.SettlementId("bench-gas-a", $"round-{step++}"), list, amounts, (uint)n, (uint)n))));
+            repeat.Add((n, Gas(await authority.PayRoundAsync(jobA, EscrowIds.SettlementId("bench-gas-a", $"round-{step++}"), list, amounts, (uint)n, (uint)n))));
         }
         Console.WriteLine("    payRound by workers per round (1 GENS each, match rate 100%):");
         Console.WriteLine("      workers | new payees: total gas, gas/worker, marginal gas/extra worker | same payees again: total gas, gas/worker, marginal gas/extra worker");
@@ -119,11 +119,11 @@ public static class SettlementBenchmark
         Console.WriteLine($"    slash (10 GENS, 50% to the requester)    : {slash1,9:N0} gas (treasury's first GENS; next slash: {slash2:N0} gas)");
 
         // withdraw: the requester takes its refund credits; a worker (a fresh address, funded with ETH only) takes its payouts.
-        var withdrawRequester = Gas(await escrow.WithdrawAsync());
+        var withdrawRequester = Gas(await escrow.WithdrawAsync(addresses.Token));
         var worker = allWorkers[^1];
         await DevFaucet.FundAsync(chain.RpcUrl, addresses.Token, worker.GetPublicAddress(), 0, CancellationToken.None);
         var workerWeb3 = ChainContract.Connect(chain.RpcUrl, worker.GetPrivateKey(), DevChain.ChainId, receiptPollingMilliseconds: 5);
-        var withdrawWorker = Gas(await new JobEscrowService(workerWeb3, addresses.Escrow).WithdrawAsync());
+        var withdrawWorker = Gas(await new JobEscrowService(workerWeb3, addresses.Escrow).WithdrawAsync(addresses.Token));
         Console.WriteLine($"    withdraw (worker: its first GENS)        : {withdrawWorker,9:N0} gas");
         Console.WriteLine($"    withdraw (requester: refund, holds GENS) : {withdrawRequester,9:N0} gas");
         var fixedGas = approve2 + deposit2 + completeB;
@@ -164,7 +164,7 @@ public static class SettlementBenchmark
         foreach (var job in new[] { actorJob, directJob })
         {
             await token.ApproveAsync(addresses.Escrow, budget);
-            await escrow.DepositAsync(EscrowIds.JobKey(job), budget, deadline);
+            await escrow.DepositAsync(EscrowIds.JobKey(job), addresses.Token, budget, deadline);
         }
         var workers = NewWorkers(payees).Select((k, i) => new SettlementPayee($"worker-{i}", k.GetPublicAddress(), OneGens)).ToList();
 
@@ -195,7 +195,7 @@ public static class SettlementBenchmark
             {
                 var clock = Stopwatch.StartNew();
                 var receipt = await runtime.Escrow.PayRoundAsync(EscrowIds.JobKey(directJob), EscrowIds.SettlementId(directJob, $"round-{round}"),
-                    workers.Select(w => w.Address).ToList(), workers.Select(w => new BigInteger(w.Micros)).ToList(), 10_000);
+                    workers.Select(w => w.Address).ToList(), workers.Select(w => new BigInteger(w.Micros)).ToList(), (uint)workers.Count, (uint)workers.Count);
                 return (clock.Elapsed.TotalMilliseconds, Gas(receipt));
             }
 
@@ -208,7 +208,7 @@ public static class SettlementBenchmark
                     new JobEscrowAbi.PayRoundFunction
                     {
                         JobId = EscrowIds.JobKey(directJob), SettlementId = EscrowIds.SettlementId(directJob, $"raw-round-{round}"),
-                        Workers = workers.Select(w => w.Address).ToList(), Amounts = workers.Select(w => new BigInteger(w.Micros)).ToList(), MatchRateBps = 10_000,
+                        Workers = workers.Select(w => w.Address).ToList(), Amounts = workers.Select(w => new BigInteger(w.Micros)).ToList(), Accepted = (uint)workers.Count, Judged = (uint)workers.Count,
                     });
                 TransactionReceipt? receipt;
                 var polls = 0;
@@ -223,7 +223,7 @@ public static class SettlementBenchmark
             }
 
             SettlementOrder Order(int round) =>
-                new(EscrowIds.Hex(EscrowIds.SettlementId(actorJob, $"round-{round}")), actorJob, SettlementKind.PayRound, round, workers, 10_000);
+                new(EscrowIds.Hex(EscrowIds.SettlementId(actorJob, $"round-{round}")), actorJob, SettlementKind.PayRound, round, workers, workers.Count, workers.Count);
 
             // Warm-up (journal recovery and table creation, JIT, connection pools), alternating, not counted.
             for (var r = 0; r < warmup; r++)

@@ -9,7 +9,7 @@ const path = require('path');
 const ROOT = __dirname;
 const SRC = path.join(ROOT, 'src');
 const OUT = path.join(ROOT, 'out');
-const CONTRACTS = ['GensynToken', 'ProviderStaking', 'JobEscrow'];
+const CONTRACTS = ['GensynToken', 'ProviderStaking', 'JobEscrow', 'AdminTimelock', 'MockUSDC'];
 const check = process.argv.includes('--check');
 
 let solc;

@@ -123,6 +123,9 @@ public sealed class JobState
     /// <summary>The Gradient Match Rate of the whole job.</summary>
     public double MatchRate => Rate(JobAccepted, JobRejected);
 
+    /// <summary>The token the job's escrow pays in (its spec's budget.token); stakes and slashes are always GENS.</summary>
+    private string PaidIn => Spec?.Budget.Token ?? "GENS";
+
     private static double Rate(int accepted, int rejected) => accepted + rejected == 0 ? 1.0 : (double)accepted / (accepted + rejected);
 
     /// <summary>The job's money: its deposit, what its verified results earn, and its settlements on chain.</summary>
@@ -152,7 +155,7 @@ public sealed class JobState
                 Note(s.At, Spec.IsInference
                     ? $"submitted {Spec.Name}: inference with {Path.GetFileName(Spec.Inference!.Weights)} in {Spec.Training.Shards} shard(s) of batches of {Spec.Training.BatchSize}"
                     : $"submitted {Spec.Name}: {Spec.Training.Rounds} round(s) x {Spec.Training.Shards} shard(s) x {Spec.Training.InnerSteps} step(s), seed {Spec.Training.Seed}");
-                if (s.Payer is not null) Note(s.At, $"{s.Payer} deposited {Contracts.Chain.Gens.Format(s.DepositMicros)} GENS in escrow");
+                if (s.Payer is not null) Note(s.At, $"{s.Payer} deposited {Contracts.Chain.Gens.Format(s.DepositMicros)} {PaidIn} in escrow");
                 if (s.Price is { } locked) Note(s.At, $"price locked: {locked.PricePerHour:0.######} GENS per compute-hour, {Contracts.Chain.Gens.Format(locked.ResultPayoutMicros)} GENS per accepted result ({locked.Basis})");
                 break;
             case RoundStarted r:
@@ -236,7 +239,7 @@ public sealed class JobState
                 var rate = RoundMatchRate;
                 _history.Add(new RoundView(rc.Round, rc.GlobalState.ToString(), rc.StateDigest.ToString(), rc.MeanLoss,
                     Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(), Shards.Select(s => s.WorkerId ?? "").ToList(),
-                    rate, rate >= PaymentThreshold));
+                    rate, rate >= PaymentThreshold, RoundAccepted, RoundAccepted + RoundRejected));
                 Note(rc.At, $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, checkpoint {Short(rc.GlobalState)}, match rate {rate:P1}" +
                     (rate >= PaymentThreshold ? "" : $" (below {PaymentThreshold:P0}: the round is not paid)"));
                 break;
@@ -254,7 +257,8 @@ public sealed class JobState
                 break;
             case SettlementPosted p:
                 var o = p.Outcome;
-                Note(p.At, $"{p.Order.Label} {o.Status.ToString().ToLowerInvariant()}: {Contracts.Chain.Gens.Format(o.AmountMicros)} GENS" +
+                Note(p.At, $"{p.Order.Label} {o.Status.ToString().ToLowerInvariant()}: {Contracts.Chain.Gens.Format(o.AmountMicros)} " +
+                    (p.Order.Kind == SettlementKind.Slash ? "GENS" : PaidIn) +
                     (o.TxHash is null ? "" : $", tx {o.TxHash}") + (o.Reason.Length == 0 ? "" : $" ({o.Reason})"));
                 break;
         }

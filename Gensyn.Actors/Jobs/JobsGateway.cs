@@ -38,6 +38,7 @@ public sealed partial class JobsGateway : ReceiveActor
     {
         _registry = registry;
         var log = _log;
+        var deadlines = DeadlineRule.From(Context.System.Settings.Config);
         ReceiveAsync<SubmitJob>(async submit =>
         {
             var replyTo = Sender;
@@ -53,6 +54,7 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new JobRejected(["this network pays on chain: deposit the budget in escrow under a new job id first (`gensyn submit` does both)"]));
                 return;
             }
+            if (await PriceAsync(spec, replyTo) is not { } price) return;
             long deposited;
             try
             {
@@ -62,7 +64,8 @@ public sealed partial class JobsGateway : ReceiveActor
                     replyTo.Tell(new JobRejected([unsigned]));
                     return;
                 }
-                (var problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros).WaitAsync(AskTimeout);
+                var quoted = DeadlineRule.Duration(JobPricing.Estimate(spec, price).DurationSeconds);
+                (var problem, deposited) = await runtime.CheckDepositAsync(id, payer, spec.DepositMicros, deadlines, quoted, spec.Budget.Token).WaitAsync(AskTimeout);
                 if (problem is not null)
                 {
                     log.Info("Rejected job {0}: {1}", id, problem);
@@ -76,7 +79,6 @@ public sealed partial class JobsGateway : ReceiveActor
                 replyTo.Tell(new RequestFailed($"could not check the deposit of {id} on chain ({e.GetBaseException().Message}); try again", InvalidInput: false));
                 return;
             }
-            if (await PriceAsync(spec, replyTo) is not { } price) return;
             if (JobPricing.DepositProblem(spec, price, deposited) is { } shortfall)
             {
                 log.Info("Rejected job {0}: {1}", id, shortfall);

@@ -71,12 +71,16 @@ public sealed class ChainRuntime
         return new ChainRuntime(settings, web3, (long)minimum);
     }
 
-    /// <summary>A deposit whose deadline is nearer than this does not start a job.</summary>
-    public static readonly TimeSpan MinimumDeadline = TimeSpan.FromHours(1);
-
-    /// <summary>Why <paramref name="payer"/>'s deposit for <paramref name="jobId"/> cannot start the job, or null with the deposited amount.</summary>
-    public async Task<(string? Problem, long DepositedMicros)> CheckDepositAsync(string jobId, string payer, long neededMicros)
+    /// <summary>
+    /// Why <paramref name="payer"/>'s deposit for <paramref name="jobId"/> cannot start the job, or null with the deposited amount.
+    /// Its deadline must be as far away as <paramref name="deadlines"/> asks of a job quoted to run for <paramref name="quoted"/>, and it
+    /// must be in the token the spec names (<paramref name="tokenSymbol"/>, its budget.token), which the escrow must allow.
+    /// </summary>
+    public async Task<(string? Problem, long DepositedMicros)> CheckDepositAsync(string jobId, string payer, long neededMicros, DeadlineRule deadlines, TimeSpan quoted,
+        string tokenSymbol = "GENS")
     {
+        var (token, refused) = await EscrowTokens.FindAsync(Escrow, tokenSymbol);
+        if (token is null) return (refused, 0);
         var job = await Escrow.JobAsync(EscrowIds.JobKey(jobId));
         if (job.Status == JobEscrowAbi.JobStatus.None)
             return ($"no deposit for {jobId} in the escrow at {Settings.Escrow}; deposit the budget first (gensyn submit does)", 0);
@@ -84,13 +88,15 @@ public sealed class ChainRuntime
             return ($"the escrow for {jobId} is {job.Status.ToString().ToLowerInvariant()}; submit under a new job id", 0);
         if (!string.Equals(job.Requester, payer, StringComparison.OrdinalIgnoreCase))
             return ($"the deposit for {jobId} was made by {job.Requester}, not by {payer}", 0);
+        if (!string.Equals(job.Token, token, StringComparison.OrdinalIgnoreCase))
+            return ($"the deposit for {jobId} is in {await EscrowTokens.SymbolAsync(Escrow, job.Token)} ({job.Token}), but the spec's budget.token is {tokenSymbol}; " +
+                    "deposit in the spec's token under a new job id (gensyn submit does)", 0);
         if (job.Deposited < neededMicros)
-            return ($"the deposit for {jobId} is {Gens.Format(job.Deposited)} GENS; the spec's budget.max-total needs {Gens.Format(neededMicros)} GENS", 0);
+            return ($"the deposit for {jobId} is {Gens.Format(job.Deposited)} {tokenSymbol}; the spec's budget.max-total needs {Gens.Format(neededMicros)} {tokenSymbol}", 0);
         // The requester may reclaim the escrow after its deadline, and then no round could be paid: leave the job time to run.
         var block = await Signer.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest());
         var left = TimeSpan.FromSeconds((double)job.Deadline - (double)block.Timestamp.Value);
-        if (left < MinimumDeadline)
-            return ($"the deposit for {jobId} may be reclaimed in {Math.Max(0, left.TotalMinutes):0} minutes; deposit with a deadline at least {MinimumDeadline.TotalHours:0} hour(s) away (submit --deadline-hours)", 0);
+        if (deadlines.Problem(jobId, left, quoted) is { } tooSoon) return (tooSoon, 0);
         return (null, (long)job.Deposited);
     }
 

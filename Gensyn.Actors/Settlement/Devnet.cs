@@ -14,7 +14,8 @@ namespace Gensyn.Actors.Settlement;
 /// reachable wherever the coordinator's edge is. Its state is kept in DATA_DIR/chain/anvil-state.json (dumped every second and on a clean stop), with the
 /// settlement contracts deployed once and their addresses in DATA_DIR/chain/contracts.json. A restarted coordinator
 /// reuses all of it: it adopts an anvil that outlived a crash of its predecessor, or starts one from the saved state.
-/// Roles: dev account 0 is the admin and token owner, 1 the settlement authority, 9 the treasury; accounts 2-8 start
+/// Roles: the admin of staking and escrow is a timelock (1 h delay) whose proposer and executor is dev account 0, also the
+/// token owner; 1 is the settlement authority, 9 the treasury; accounts 2-8 start
 /// with <see cref="DevAccountGens"/> GENS each.
 /// </summary>
 public sealed class Devnet : IDisposable
@@ -131,7 +132,10 @@ public sealed class Devnet : IDisposable
     private async Task<Devnet> ProvisionAsync(string contractsFile, long minimumStakeMicros, CancellationToken ct)
     {
         var admin = ChainContract.Connect(Settings.RpcUrl, DevChain.DevPrivateKeys[DevChain.AdminAccount], DevChain.ChainId, receiptPollingMilliseconds: 10);
-        if (Settings.Token.Length > 0 && await HasCode(admin, Settings.Token) && await HasCode(admin, Settings.Staking) && await HasCode(admin, Settings.Escrow))
+        // Contracts deployed from other sources (an older build) would not speak this build's ABI: deploy again then.
+        var fingerprintFile = Path.ChangeExtension(contractsFile, ".version");
+        var sameBuild = File.Exists(fingerprintFile) && (await File.ReadAllTextAsync(fingerprintFile, ct)).Trim() == ContractArtifacts.Fingerprint;
+        if (sameBuild && Settings.Token.Length > 0 && await HasCode(admin, Settings.Token) && await HasCode(admin, Settings.Staking) && await HasCode(admin, Settings.Escrow))
         {
             Log.Information("Devnet: reusing the contracts in {File}", contractsFile);
             return this;
@@ -139,12 +143,17 @@ public sealed class Devnet : IDisposable
         var addresses = await SettlementDeployment.DeployAsync(admin, DevChain.DevAddress(DevChain.SettlementAuthorityAccount),
             DevChain.DevAddress(DevChain.TreasuryAccount), minimumStakeMicros, UnbondingDelaySeconds, ct);
         var token = new GensynTokenService(admin, addresses.Token);
+        var usdc = new GensynTokenService(admin, addresses.Usdc);
         for (var account = 2; account <= 8; account++)
+        {
             await token.MintAsync(DevChain.DevAddress(account), new BigInteger(DevAccountGens) * Gens.MicrosPerGens);
+            await usdc.MintAsync(DevChain.DevAddress(account), new BigInteger(DevAccountGens) * Gens.MicrosPerGens);
+        }
         var settings = new ChainSettings(Settings.RpcUrl, DevChain.ChainId, addresses.Token, addresses.Staking, addresses.Escrow, IsDevnet: true);
         settings.SaveContracts(contractsFile);
-        Log.Information("Devnet: deployed token {Token}, staking {Staking}, escrow {Escrow} (recorded in {File})",
-            addresses.Token, addresses.Staking, addresses.Escrow, contractsFile);
+        await File.WriteAllTextAsync(fingerprintFile, ContractArtifacts.Fingerprint, ct);
+        Log.Information("Devnet: deployed token {Token}, staking {Staking}, escrow {Escrow}, admin timelock {Timelock}, mock USDC {Usdc} (recorded in {File})",
+            addresses.Token, addresses.Staking, addresses.Escrow, addresses.Timelock, addresses.Usdc, contractsFile);
         return new Devnet(_pid, _process, settings);
     }
 

@@ -66,19 +66,27 @@ public sealed class JobLedger
             var payees = _payees[round.Round].GroupBy(p => p.Address, StringComparer.OrdinalIgnoreCase)
                 .Select(g => new SettlementPayee(string.Join("+", g.Select(p => p.WorkerId).Distinct()), g.First().Address, g.Sum(p => p.Micros)))
                 .ToList();
-            orders.Add(new SettlementOrder(Id(jobId, $"round-{round.Round}"), jobId, SettlementKind.PayRound, round.Round, payees,
-                (int)Math.Clamp(Math.Round(round.MatchRate * 10_000), 0, 10_000)));
+            var (accepted, judged) = Counts(round, _payees[round.Round].Count);
+            orders.Add(new SettlementOrder(Id(jobId, $"round-{round.Round}"), jobId, SettlementKind.PayRound, round.Round, payees, accepted, judged));
         }
         foreach (var fraud in _frauds.Where(f => f.WorkerAddress.Length > 0))
-            orders.Add(new SettlementOrder(Id(jobId, $"slash-{fraud.Round}-{fraud.Shard}-{fraud.Epoch}"), jobId, SettlementKind.Slash, fraud.Round, [], 0,
+            orders.Add(new SettlementOrder(Id(jobId, $"slash-{fraud.Round}-{fraud.Shard}-{fraud.Epoch}"), jobId, SettlementKind.Slash, fraud.Round, [], 0, 0,
                 Provider: fraud.WorkerAddress, EvidenceHash: EscrowIds.Hex(EscrowIds.EvidenceHash(Evidence(jobId, fraud))), Requester: Payer));
         if (phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled && orders.All(o => Posted(o.SettlementId)))
         {
             var kind = phase == JobPhase.Completed ? SettlementKind.Complete : SettlementKind.Cancel;
-            orders.Add(new SettlementOrder(Id(jobId, kind == SettlementKind.Complete ? "complete" : "cancel"), jobId, kind, -1, [], 0, Requester: Payer));
+            orders.Add(new SettlementOrder(Id(jobId, kind == SettlementKind.Complete ? "complete" : "cancel"), jobId, kind, -1, [], 0, 0, Requester: Payer));
         }
         return orders.Where(o => !Posted(o.SettlementId)).ToList();
     }
+
+    /// <summary>
+    /// The accepted and judged result counts the escrow is shown for <paramref name="round"/>. A round recorded before the counts
+    /// were kept has its accepted results (one per payee entry) and the judged count that its match rate implies.
+    /// </summary>
+    private static (int Accepted, int Judged) Counts(RoundView round, int acceptedResults) =>
+        round.Judged > 0 ? (round.Accepted, round.Judged)
+        : (acceptedResults, round.MatchRate <= 0 ? acceptedResults : (int)Math.Round(acceptedResults / round.MatchRate));
 
     private static string Id(string jobId, string step) => EscrowIds.Hex(EscrowIds.SettlementId(jobId, step));
 

@@ -254,7 +254,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                 return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.PayRoundFunction
                 {
                     JobId = job, SettlementId = id, Workers = order.Payees.Select(p => p.Address).ToList(),
-                    Amounts = order.Payees.Select(p => new BigInteger(p.Micros)).ToList(), MatchRateBps = (ushort)order.MatchRateBps,
+                    Amounts = order.Payees.Select(p => new BigInteger(p.Micros)).ToList(), Accepted = (uint)order.Accepted, Judged = (uint)order.Judged,
                 });
             case SettlementKind.Slash:
                 var stake = await chain.Staking.BondedStakeAsync(order.Provider!) + await chain.Staking.UnbondingStakeAsync(order.Provider!);

@@ -13,13 +13,21 @@ public sealed record ContractArtifact(string Name, string AbiJson, string Byteco
 public static class ContractArtifacts
 {
     /// <summary>The contracts contracts-sol compiles, by name.</summary>
-    public static readonly IReadOnlyList<string> Names = ["GensynToken", "ProviderStaking", "JobEscrow"];
+    public static readonly IReadOnlyList<string> Names = ["GensynToken", "ProviderStaking", "JobEscrow", "AdminTimelock"];
 
     private static readonly Dictionary<string, ContractArtifact> Cache = new();
 
     public static ContractArtifact GensynToken => Load("GensynToken");
     public static ContractArtifact ProviderStaking => Load("ProviderStaking");
     public static ContractArtifact JobEscrow => Load("JobEscrow");
+    public static ContractArtifact AdminTimelock => Load("AdminTimelock");
+
+    /// <summary>The devnet's 6-decimal USDC stand-in. Its ABI is GensynToken's (name and symbol aside), so it has no mirror of its own.</summary>
+    public static ContractArtifact MockUsdc => Load("MockUSDC");
+
+    /// <summary>SHA-256 (hex) of every contract's creation bytecode: it changes whenever a contract does.</summary>
+    public static string Fingerprint => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+        System.Text.Encoding.UTF8.GetBytes(string.Join("\n", Names.Append("MockUSDC").Select(n => Load(n).Bytecode)))));
 
     /// <summary>Loads the artifact named <paramref name="name"/> (e.g. "JobEscrow").</summary>
     public static ContractArtifact Load(string name)

@@ -127,3 +127,13 @@ public static class GensynTokenAbi
         [Parameter("address", "owner", 1)] public string Owner { get; set; } = "";
     }
 }
+
+/// <summary>The devnet's USDC stand-in (contracts-sol/src/MockUSDC.sol): deployed with this, used through <see cref="GensynTokenService"/> (the same ABI).</summary>
+public static class MockUsdcAbi
+{
+    public sealed class Deployment : ContractDeploymentMessage
+    {
+        public Deployment() : base(ContractArtifacts.MockUsdc.Bytecode) { }
+        [Parameter("address", "initialOwner", 1)] public string InitialOwner { get; set; } = "";
+    }
+}

@@ -13,17 +13,19 @@ public static class JobEscrowAbi
     public sealed class Deployment : ContractDeploymentMessage
     {
         public Deployment() : base(ContractArtifacts.JobEscrow.Bytecode) { }
-        [Parameter("address", "token_", 1)] public string Token { get; set; } = "";
+        [Parameter("address[]", "tokens_", 1)] public List<string> Tokens { get; set; } = [];
         [Parameter("address", "admin", 2)] public string Admin { get; set; } = "";
         [Parameter("address", "settlementAuthority", 3)] public string SettlementAuthority { get; set; } = "";
+        [Parameter("uint64", "reclaimGrace_", 4)] public ulong ReclaimGrace { get; set; }
     }
 
     [Function("deposit")]
     public sealed class DepositFunction : FunctionMessage
     {
         [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
-        [Parameter("uint256", "amount", 2)] public BigInteger Amount { get; set; }
-        [Parameter("uint64", "deadline", 3)] public ulong Deadline { get; set; }
+        [Parameter("address", "token_", 2)] public string Token { get; set; } = "";
+        [Parameter("uint256", "amount", 3)] public BigInteger Amount { get; set; }
+        [Parameter("uint64", "deadline", 4)] public ulong Deadline { get; set; }
     }
 
     [Function("payRound")]
@@ -33,7 +35,8 @@ public static class JobEscrowAbi
         [Parameter("bytes32", "settlementId", 2)] public byte[] SettlementId { get; set; } = new byte[32];
         [Parameter("address[]", "workers", 3)] public List<string> Workers { get; set; } = [];
         [Parameter("uint256[]", "amounts", 4)] public List<BigInteger> Amounts { get; set; } = [];
-        [Parameter("uint16", "matchRateBps", 5)] public ushort MatchRateBps { get; set; }
+        [Parameter("uint32", "accepted", 5)] public uint Accepted { get; set; }
+        [Parameter("uint32", "judged", 6)] public uint Judged { get; set; }
     }
 
     [Function("complete")]
@@ -56,8 +59,28 @@ public static class JobEscrowAbi
         [Parameter("bytes32", "jobId", 1)] public byte[] JobId { get; set; } = new byte[32];
     }
 
-    [Function("withdraw")] public sealed class WithdrawFunction : FunctionMessage;
+    [Function("withdraw")]
+    public sealed class WithdrawFunction : FunctionMessage
+    {
+        [Parameter("address", "token_", 1)] public string Token { get; set; } = "";
+    }
+
+    [Function("setTokenAllowed")]
+    public sealed class SetTokenAllowedFunction : FunctionMessage
+    {
+        [Parameter("address", "token_", 1)] public string Token { get; set; } = "";
+        [Parameter("bool", "allowed", 2)] public bool Allowed { get; set; }
+    }
+
+    [Function("tokenAllowed", "bool")]
+    public sealed class TokenAllowedFunction : FunctionMessage
+    {
+        [Parameter("address", "", 1)] public string Token { get; set; } = "";
+    }
+
+    [Function("tokens", "address[]")] public sealed class TokensFunction : FunctionMessage;
     [Function("MIN_MATCH_RATE_BPS", "uint16")] public sealed class MinMatchRateBpsFunction : FunctionMessage;
+    [Function("reclaimGrace", "uint64")] public sealed class ReclaimGraceFunction : FunctionMessage;
 
     [Function("jobs", typeof(JobOutput))]
     public sealed class JobsFunction : FunctionMessage
@@ -72,10 +95,11 @@ public static class JobEscrowAbi
         [Parameter("address", "requester", 1)] public string Requester { get; set; } = "";
         [Parameter("uint64", "deadline", 2)] public ulong Deadline { get; set; }
         [Parameter("uint8", "status", 3)] public byte StatusCode { get; set; }
-        [Parameter("uint256", "deposited", 4)] public BigInteger Deposited { get; set; }
-        [Parameter("uint256", "remaining", 5)] public BigInteger Remaining { get; set; }
-        [Parameter("uint256", "paidOut", 6)] public BigInteger PaidOut { get; set; }
-        [Parameter("uint256", "refunded", 7)] public BigInteger Refunded { get; set; }
+        [Parameter("address", "token", 4)] public string Token { get; set; } = "";
+        [Parameter("uint256", "deposited", 5)] public BigInteger Deposited { get; set; }
+        [Parameter("uint256", "remaining", 6)] public BigInteger Remaining { get; set; }
+        [Parameter("uint256", "paidOut", 7)] public BigInteger PaidOut { get; set; }
+        [Parameter("uint256", "refunded", 8)] public BigInteger Refunded { get; set; }
 
         public JobStatus Status => (JobStatus)StatusCode;
     }
@@ -90,6 +114,7 @@ public static class JobEscrowAbi
     public sealed class WithdrawableFunction : FunctionMessage
     {
         [Parameter("address", "", 1)] public string Account { get; set; } = "";
+        [Parameter("address", "", 2)] public string Token { get; set; } = "";
     }
 
     [Event("Deposited")]
@@ -97,8 +122,9 @@ public static class JobEscrowAbi
     {
         [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
         [Parameter("address", "requester", 2, true)] public string Requester { get; set; } = "";
-        [Parameter("uint256", "amount", 3, false)] public BigInteger Amount { get; set; }
-        [Parameter("uint64", "deadline", 4, false)] public ulong Deadline { get; set; }
+        [Parameter("address", "token", 3, true)] public string Token { get; set; } = "";
+        [Parameter("uint256", "amount", 4, false)] public BigInteger Amount { get; set; }
+        [Parameter("uint64", "deadline", 5, false)] public ulong Deadline { get; set; }
     }
 
     [Event("WorkerCredited")]
@@ -116,7 +142,8 @@ public static class JobEscrowAbi
         [Parameter("bytes32", "jobId", 1, true)] public byte[] JobId { get; set; } = new byte[32];
         [Parameter("bytes32", "settlementId", 2, true)] public byte[] SettlementId { get; set; } = new byte[32];
         [Parameter("uint256", "total", 3, false)] public BigInteger Total { get; set; }
-        [Parameter("uint16", "matchRateBps", 4, false)] public ushort MatchRateBps { get; set; }
+        [Parameter("uint32", "accepted", 4, false)] public uint Accepted { get; set; }
+        [Parameter("uint32", "judged", 5, false)] public uint Judged { get; set; }
     }
 
     [Event("JobCompleted")]
@@ -147,7 +174,21 @@ public static class JobEscrowAbi
     public sealed class WithdrawnEvent : IEventDTO
     {
         [Parameter("address", "account", 1, true)] public string Account { get; set; } = "";
-        [Parameter("uint256", "amount", 2, false)] public BigInteger Amount { get; set; }
+        [Parameter("address", "token", 2, true)] public string Token { get; set; } = "";
+        [Parameter("uint256", "amount", 3, false)] public BigInteger Amount { get; set; }
+    }
+
+    [Event("TokenAllowedChanged")]
+    public sealed class TokenAllowedChangedEvent : IEventDTO
+    {
+        [Parameter("address", "token", 1, true)] public string Token { get; set; } = "";
+        [Parameter("bool", "allowed", 2, false)] public bool Allowed { get; set; }
+    }
+
+    [Error("TokenNotAllowed")]
+    public sealed class TokenNotAllowedError
+    {
+        [Parameter("address", "token", 1)] public string Token { get; set; } = "";
     }
 
     [Error("EmptyPayout")] public sealed class EmptyPayoutError;
@@ -169,10 +210,10 @@ public static class JobEscrowAbi
         [Parameter("uint64", "deadline", 1)] public ulong Deadline { get; set; }
     }
 
-    [Error("DeadlineNotReached")]
-    public sealed class DeadlineNotReachedError
+    [Error("ReclaimTooEarly")]
+    public sealed class ReclaimTooEarlyError
     {
-        [Parameter("uint64", "deadline", 1)] public ulong Deadline { get; set; }
+        [Parameter("uint64", "reclaimableAfter", 1)] public ulong ReclaimableAfter { get; set; }
     }
 
     [Error("NotRequester")]
@@ -184,14 +225,23 @@ public static class JobEscrowAbi
     [Error("MatchRateTooLow")]
     public sealed class MatchRateTooLowError
     {
-        [Parameter("uint16", "matchRateBps", 1)] public ushort MatchRateBps { get; set; }
-        [Parameter("uint16", "minimumBps", 2)] public ushort MinimumBps { get; set; }
+        [Parameter("uint32", "accepted", 1)] public uint Accepted { get; set; }
+        [Parameter("uint32", "judged", 2)] public uint Judged { get; set; }
+        [Parameter("uint16", "minimumBps", 3)] public ushort MinimumBps { get; set; }
     }
 
-    [Error("InvalidMatchRate")]
-    public sealed class InvalidMatchRateError
+    [Error("InvalidRoundCounts")]
+    public sealed class InvalidRoundCountsError
     {
-        [Parameter("uint16", "matchRateBps", 1)] public ushort MatchRateBps { get; set; }
+        [Parameter("uint32", "accepted", 1)] public uint Accepted { get; set; }
+        [Parameter("uint32", "judged", 2)] public uint Judged { get; set; }
+    }
+
+    [Error("MorePayeesThanAccepted")]
+    public sealed class MorePayeesThanAcceptedError
+    {
+        [Parameter("uint256", "payees", 1)] public BigInteger Payees { get; set; }
+        [Parameter("uint32", "accepted", 2)] public uint Accepted { get; set; }
     }
 
     [Error("SettlementIdUsed")]

@@ -12,7 +12,7 @@ namespace Gensyn.Contracts.Chain;
 
 /// <summary>
 /// Turns any failure of a chain call into one line a person can act on: a custom error decoded against the
-/// settlement contracts' ABIs (<c>JobEscrow.MatchRateTooLow(matchRateBps: 9000, minimumBps: 9500)</c>), a
+/// settlement contracts' ABIs (<c>JobEscrow.MatchRateTooLow(accepted: 18, judged: 20, minimumBps: 9500)</c>), a
 /// <c>revert("…")</c> message, a mined revert, or <c>cannot reach the chain RPC: …</c>. <see cref="IsTransient"/>
 /// says whether trying the same call again later may succeed.
 /// </summary>

@@ -24,7 +24,8 @@ public sealed record SettlementPayee(string WorkerId, string Address, long Micro
 /// <summary>
 /// One transaction a job needs on chain. <see cref="SettlementId"/> (hex, 32 bytes) is derived from the job and the step, so
 /// sending the same order twice is harmless: the SettlementActor settles each id once, and so does the escrow contract.
-/// PayRound: <see cref="Payees"/> at <see cref="MatchRateBps"/>; Slash: <see cref="Provider"/> for <see cref="EvidenceHash"/>,
+/// PayRound: <see cref="Payees"/>, for a round in which <see cref="Accepted"/> of <see cref="Judged"/> verified
+/// results were accepted (the escrow computes the match rate from these counts and refuses a round under 95%); Slash: <see cref="Provider"/> for <see cref="EvidenceHash"/>,
 /// part of it to <see cref="Requester"/>; Complete/Cancel: release the escrow, refund the rest to the requester.
 /// </summary>
 public sealed record SettlementOrder(
@@ -33,12 +34,16 @@ public sealed record SettlementOrder(
     SettlementKind Kind,
     int Round,
     IReadOnlyList<SettlementPayee> Payees,
-    int MatchRateBps,
+    int Accepted,
+    int Judged,
     string? Provider = null,
     string? EvidenceHash = null,
     string? Requester = null) : IGensynMessage
 {
     public long TotalMicros => Payees.Sum(p => p.Micros);
+
+    /// <summary>The round's match rate in basis points, rounded down as the escrow computes it (0 for an order that is not a payout).</summary>
+    public int MatchRateBps => Judged <= 0 ? 0 : (int)((long)Accepted * 10_000 / Judged);
 
     public string Label => Kind switch
     {

@@ -62,7 +62,7 @@ public static class SubmitCommand
             if (reply is not JobAccepted accepted)
             {
                 if (deposit is not null)
-                    Console.Error.WriteLine($"the deposit for {submit.JobId} stays in the escrow; its requester may reclaim it after {deposit.Deadline:yyyy-MM-dd HH:mm} UTC");
+                    Console.Error.WriteLine($"the deposit for {submit.JobId} stays in the escrow; its requester may reclaim it once the escrow's reclaim grace has passed after {deposit.Deadline:yyyy-MM-dd HH:mm} UTC");
                 if (noChain is not null)
                     Console.Error.WriteLine($"note: submitted without a deposit because the coordinator named no chain: {noChain.Reason}");
                 return ClusterCli.Fail(reply);
@@ -103,11 +103,13 @@ public static class SubmitCommand
             {
                 if (quoted is not null && Actors.Market.JobPricing.DepositProblem(parsed, quoted, parsed.DepositMicros) is { } problem)
                     throw new CliInputException(problem);
+                if (quoted is not null && Actors.Settlement.DeadlineRule.Default.HoursProblem(hours, Actors.Settlement.DeadlineRule.Duration(Actors.Market.JobPricing.Estimate(parsed, quoted).DurationSeconds)) is { } tooSoon)
+                    throw new CliInputException(tooSoon);
                 var session = new ChainSession(ChainCli.Settings(info), null);
-                var wallet = await WalletAsync(session, walletPath, walletGiven, parsed.DepositMicros, cancel);
+                var wallet = await WalletAsync(session, walletPath, walletGiven, parsed.DepositMicros, cancel, parsed.Budget.Token);
                 var jobId = JobsGateway.NewJobId();
-                deposit = await DepositAsync(session, wallet, walletPath, walletGiven, jobId, parsed.DepositMicros, hours, approve);
-                Console.Error.WriteLine($"deposited {ChainCli.FormatGens(deposit.Micros)} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
+                deposit = await DepositAsync(session, wallet, walletPath, walletGiven, jobId, parsed.DepositMicros, hours, approve, parsed.Budget.Token);
+                Console.Error.WriteLine($"deposited {Gens.Format(deposit.Micros)} {parsed.Budget.Token} from {wallet.Address} for {jobId} (transaction {deposit.TxHash})");
                 submit = new SubmitJob(yaml, baseDirectory, jobId, wallet.Address, ClaimSigner.Sign(wallet, SubmissionClaim.For(ClaimDomain.Of(info), jobId, yaml)));
                 break;
             }
@@ -124,7 +126,7 @@ public static class SubmitCommand
     }
 
     /// <summary>The requester's wallet; on a devnet, one is created and funded when there is none at the default path.</summary>
-    private static async Task<WorkerKey> WalletAsync(ChainSession session, string path, bool given, long depositMicros, CancellationToken cancel)
+    private static async Task<WorkerKey> WalletAsync(ChainSession session, string path, bool given, long depositMicros, CancellationToken cancel, string symbol = "GENS")
     {
         if (File.Exists(path) || given || !session.Settings.IsDevnet) return ChainCli.LoadKey(path, defaultWallet: !given);
         var wallet = WorkerKey.LoadOrCreate(path, WalletPassphrase.ToOpen);
@@ -135,21 +137,39 @@ public static class SubmitCommand
             return true;
         }, "GensynToken");
         Console.Error.WriteLine($"created wallet {wallet.Address} in {path} and funded it with {ChainCli.FormatGens(funding)} from the devnet faucet");
+        if (!string.Equals(symbol, "GENS", StringComparison.OrdinalIgnoreCase))
+        {
+            // A job paid in another token (the devnet's mock USDC) needs that token too; the devnet's owner key mints it the same way.
+            var (token, _) = await session.Call("reading the escrow's tokens", () => EscrowTokens.FindAsync(session.Escrow(session.Signer(wallet)), symbol), "JobEscrow");
+            if (token is not null)
+            {
+                await session.Call("funding the new wallet from the devnet faucet", async () =>
+                {
+                    await DevFaucet.FundAsync(session.Settings.RpcUrl, token, wallet.Address, funding, cancel);
+                    return true;
+                }, "GensynToken");
+                Console.Error.WriteLine($"and with {Gens.Format(funding)} {symbol}");
+            }
+        }
         return wallet;
     }
 
     /// <summary>Checks the wallet's funds, approves the escrow (unless told not to) and deposits the job's budget under its id.</summary>
-    private static async Task<Deposit> DepositAsync(ChainSession session, WorkerKey wallet, string path, bool given, string jobId, long micros, int hours, bool approve)
+    private static async Task<Deposit> DepositAsync(ChainSession session, WorkerKey wallet, string path, bool given, string jobId, long micros, int hours, bool approve,
+        string symbol = "GENS")
     {
         if (micros <= 0)
             throw new CliInputException("budget.max-total is 0, but this network settles on chain and needs a deposit; raise budget.max-total");
         var signer = session.Signer(wallet);
-        var token = session.Token(signer);
         var escrow = session.Escrow(signer);
+        // The job pays in the token its spec names (budget.token), if the escrow allows it.
+        var (tokenAddress, refused) = await session.Call("reading the escrow's tokens", () => EscrowTokens.FindAsync(escrow, symbol), "JobEscrow");
+        if (tokenAddress is null) throw new CliInputException($"{refused}; nothing was deposited");
+        var token = new GensynTokenService(signer, tokenAddress);
         var faucet = ChainCli.FaucetCommand(path, given);
         var balance = await session.GensBalanceAsync(token, wallet.Address);
         if (balance < micros)
-            throw new CliInputException($"wallet {wallet.Address} holds {ChainCli.FormatGens(balance)}; this job deposits {ChainCli.FormatGens(micros)} (budget.max-total); " +
+            throw new CliInputException($"wallet {wallet.Address} holds {Gens.Format(balance)} {symbol}; this job deposits {Gens.Format(micros)} {symbol} (budget.max-total); " +
                                         $"fund the wallet (on a devnet: {faucet})");
         await session.RequireGasAsync(wallet.Address, faucet);
         if (approve)
@@ -166,7 +186,7 @@ public static class SubmitCommand
         var now = await session.Call("reading the chain's time", () => ChainTimeAsync(signer), "JobEscrow");
         var deadline = now.AddHours(hours);
         var receipt = await session.Call("depositing the job's budget",
-            () => escrow.DepositAsync(EscrowIds.JobKey(jobId), new BigInteger(micros), (ulong)deadline.ToUnixTimeSeconds()), "JobEscrow");
+            () => escrow.DepositAsync(EscrowIds.JobKey(jobId), tokenAddress, new BigInteger(micros), (ulong)deadline.ToUnixTimeSeconds()), "JobEscrow");
         return new Deposit(micros, receipt.TransactionHash, deadline);
     }
 

@@ -96,7 +96,17 @@ public static class WalletCommand
             var eth = await session.EthBalanceAsync(address);
             var gens = await session.GensBalanceAsync(session.Token(signer), address);
             var escrow = session.Escrow(signer);
-            var withdrawable = await session.Call("reading the escrow", () => escrow.WithdrawableAsync(address), "JobEscrow");
+            var withdrawable = await session.Call("reading the escrow", () => escrow.WithdrawableAsync(address, session.Settings.Token), "JobEscrow");
+            // Jobs may pay in other tokens the escrow allows (the devnet's mock USDC): their balances and credits too.
+            var others = new List<(string Symbol, string Address, System.Numerics.BigInteger Balance, System.Numerics.BigInteger Withdrawable)>();
+            foreach (var other in await session.Call("reading the escrow's tokens", escrow.TokensAsync, "JobEscrow"))
+            {
+                if (string.Equals(other, session.Settings.Token, StringComparison.OrdinalIgnoreCase)) continue;
+                var service = new GensynTokenService(signer, other);
+                others.Add((await session.Call("reading the token", service.SymbolAsync, "GensynToken"), other,
+                    await session.Call("reading the token", () => service.BalanceOfAsync(address), "GensynToken"),
+                    await session.Call("reading the escrow", () => escrow.WithdrawableAsync(address, other), "JobEscrow")));
+            }
             var staking = session.Staking(signer);
             var bonded = await session.Call("reading the stake", () => staking.BondedStakeAsync(address), "ProviderStaking");
             var unbonding = await session.Call("reading the stake", () => staking.UnbondingStakeAsync(address), "ProviderStaking");
@@ -110,6 +120,7 @@ public static class WalletCommand
                     address, chainId = session.Settings.ChainId, eth = ChainCli.FormatEth(eth), gens = Gens.Format(gens),
                     withdrawable = Gens.Format(withdrawable), bondedStake = Gens.Format(bonded), unbondingStake = Gens.Format(unbonding),
                     unbondingReleaseTime = releaseAt, registered,
+                    otherTokens = others.Select(o => new { symbol = o.Symbol, address = o.Address, balance = Gens.Format(o.Balance), withdrawable = Gens.Format(o.Withdrawable) }),
                 }));
                 return ExitCodes.Success;
             }
@@ -117,6 +128,8 @@ public static class WalletCommand
             Console.WriteLine($"ETH           {ChainCli.FormatEth(eth)}");
             Console.WriteLine($"GENS          {Gens.Format(gens)}");
             Console.WriteLine($"withdrawable  {Gens.Format(withdrawable)}{(withdrawable.IsZero ? "" : " (gensyn wallet withdraw pulls it)")}");
+            foreach (var o in others)
+                Console.WriteLine($"{o.Symbol,-13} {Gens.Format(o.Balance)}{(o.Withdrawable.IsZero ? "" : $", {Gens.Format(o.Withdrawable)} withdrawable (gensyn wallet withdraw pulls it)")}");
             Console.WriteLine($"bonded stake  {Gens.Format(bonded)}{(registered ? " (registered provider)" : "")}");
             if (releaseAt is not null) Console.WriteLine($"unbonding     {Gens.Format(unbonding)} (released {releaseAt:yyyy-MM-dd HH:mm:ss} UTC)");
             return ExitCodes.Success;
@@ -164,16 +177,24 @@ public static class WalletCommand
             var wallet = ChainCli.LoadKey(path, defaultWallet: !given);
             await using var session = await chain.ConnectAsync(parse);
             var escrow = session.Escrow(session.Signer(wallet));
-            var withdrawable = await session.Call("reading the escrow", () => escrow.WithdrawableAsync(wallet.Address), "JobEscrow");
-            if (withdrawable.IsZero)
+            // Credits are kept per token (a job pays in the token it was deposited in): withdraw each that holds some.
+            var tokens = await session.Call("reading the escrow", escrow.TokensAsync, "JobEscrow");
+            var credits = new List<(string Token, System.Numerics.BigInteger Amount)>();
+            foreach (var token in tokens)
+                credits.Add((token, await session.Call("reading the escrow", () => escrow.WithdrawableAsync(wallet.Address, token), "JobEscrow")));
+            if (credits.All(c => c.Amount.IsZero))
             {
                 Console.WriteLine($"nothing to withdraw: the escrow holds no payouts or refunds for {wallet.Address}");
                 return ExitCodes.Success;
             }
             await session.RequireGasAsync(wallet.Address, ChainCli.FaucetCommand(path, given));
-            var receipt = await session.Call("withdrawing", escrow.WithdrawAsync, "JobEscrow");
-            var withdrawn = receipt.DecodeAllEvents<JobEscrowAbi.WithdrawnEvent>().Aggregate(System.Numerics.BigInteger.Zero, (sum, e) => sum + e.Event.Amount);
-            Console.WriteLine($"withdrew {ChainCli.FormatGens(withdrawn)} to {wallet.Address} (transaction {receipt.TransactionHash})");
+            foreach (var (token, _) in credits.Where(c => !c.Amount.IsZero))
+            {
+                var receipt = await session.Call("withdrawing", () => escrow.WithdrawAsync(token), "JobEscrow");
+                var withdrawn = receipt.DecodeAllEvents<JobEscrowAbi.WithdrawnEvent>().Aggregate(System.Numerics.BigInteger.Zero, (sum, e) => sum + e.Event.Amount);
+                var symbol = await session.Call("reading the token", () => new GensynTokenService(session.Signer(wallet), token).SymbolAsync(), "GensynToken");
+                Console.WriteLine($"withdrew {Gens.Format(withdrawn)} {symbol} to {wallet.Address} (transaction {receipt.TransactionHash})");
+            }
             return ExitCodes.Success;
         }));
         return command;

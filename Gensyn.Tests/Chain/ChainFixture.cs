@@ -31,11 +31,14 @@ public sealed class ChainFixture : IAsyncLifetime
         Addresses = await Chain.DeploySettlementAsync(MinimumStake, UnbondingDelay);
         Accounts = Enumerable.Range(0, DevChain.DevPrivateKeys.Count).Select(Chain.Connect).ToArray();
         var owner = Token(DevChain.AdminAccount);
+        var usdcOwner = Usdc(DevChain.AdminAccount);
         for (var i = 0; i < Accounts.Length; i++)
         {
             if (i == DevChain.TreasuryAccount) continue;
             await owner.MintAsync(Address(i), Funding);
+            await usdcOwner.MintAsync(Address(i), Funding);
             await Token(i).ApproveAsync(Addresses.Escrow, BigInteger.Pow(2, 255));
+            await Usdc(i).ApproveAsync(Addresses.Escrow, BigInteger.Pow(2, 255));
             await Token(i).ApproveAsync(Addresses.Staking, BigInteger.Pow(2, 255));
         }
         _snapshot = await SnapshotAsync();
@@ -59,8 +62,27 @@ public sealed class ChainFixture : IAsyncLifetime
 
     public string Address(int account) => DevChain.DevAddress(account);
     public GensynTokenService Token(int account) => new(Accounts[account], Addresses.Token);
+    /// <summary>The devnet's 6-decimal mock USDC, the escrow's second allowed token.</summary>
+    public GensynTokenService Usdc(int account) => new(Accounts[account], Addresses.Usdc);
     public ProviderStakingService Staking(int account) => new(Accounts[account], Addresses.Staking);
     public JobEscrowService Escrow(int account) => new(Accounts[account], Addresses.Escrow);
+    public AdminTimelockService Timelock(int account) => new(Accounts[account], Addresses.Timelock);
+
+    private int _salt;
+
+    /// <summary>
+    /// An admin call made the only way there is: scheduled in the timelock by the admin account, then executed once the delay
+    /// has passed (this moves the chain's clock forward by the delay). Returns the execution's receipt.
+    /// </summary>
+    public async Task<Nethereum.RPC.Eth.DTOs.TransactionReceipt> AdminAsync<TFunction>(string target, TFunction call) where TFunction : FunctionMessage, new()
+    {
+        var salt = new byte[32];
+        BitConverter.GetBytes(Interlocked.Increment(ref _salt)).CopyTo(salt, 0);
+        var timelock = Timelock(DevChain.AdminAccount);
+        await timelock.ScheduleAsync(target, call, salt, SettlementDeployment.DefaultAdminDelaySeconds);
+        await Chain.IncreaseTimeAsync((long)SettlementDeployment.DefaultAdminDelaySeconds);
+        return await timelock.ExecuteAsync(target, call, salt);
+    }
 
     public Task<BigInteger> TotalSupplyAsync() => Token(0).TotalSupplyAsync();
 

@@ -35,10 +35,10 @@ public sealed class RevertReasonsTests(ChainFixture f) : IClassFixture<ChainFixt
     public async Task A_round_paid_below_the_minimum_match_rate_decodes_to_MatchRateTooLow_with_its_arguments()
     {
         var job = Id("job");
-        await f.Escrow(Requester).DepositAsync(job, Gens(100), await f.NowAsync() + 3_600);
-        var e = await FailureOf(() => f.Escrow(Authority).PayRoundAsync(job, Id("round-1"), [f.Address(3)], [Gens(1)], 9_000));
+        await f.Escrow(Requester).DepositAsync(job, f.Addresses.Token, Gens(100), await f.NowAsync() + 3_600);
+        var e = await FailureOf(() => f.Escrow(Authority).PayRoundAsync(job, Id("round-1"), [f.Address(3)], [Gens(1)], 18, 20));
 
-        Assert.Equal("JobEscrow.MatchRateTooLow(matchRateBps: 9000, minimumBps: 9500)", RevertReasons.Describe(e));
+        Assert.Equal("JobEscrow.MatchRateTooLow(accepted: 18, judged: 20, minimumBps: 9500)", RevertReasons.Describe(e));
         Assert.Equal("MatchRateTooLow", RevertReasons.CustomErrorName(e));
         Assert.False(RevertReasons.IsTransient(e));
     }
@@ -47,7 +47,7 @@ public sealed class RevertReasonsTests(ChainFixture f) : IClassFixture<ChainFixt
     public async Task A_deposit_without_allowance_decodes_the_token_error_with_address_and_amounts()
     {
         await f.Token(Stranger).ApproveAsync(f.Addresses.Escrow, 0);
-        var e = await FailureOf(async () => await f.Escrow(Stranger).DepositAsync(Id("job"), Gens(5), await f.NowAsync() + 3_600));
+        var e = await FailureOf(async () => await f.Escrow(Stranger).DepositAsync(Id("job"), f.Addresses.Token, Gens(5), await f.NowAsync() + 3_600));
 
         var line = RevertReasons.Describe(e, "JobEscrow");
         Assert.Equal($"GensynToken.ERC20InsufficientAllowance(spender: {f.Addresses.Escrow}, allowance: 0, needed: {Gens(5)})", line, ignoreCase: true);
@@ -68,11 +68,11 @@ public sealed class RevertReasonsTests(ChainFixture f) : IClassFixture<ChainFixt
     public async Task Bytes32_and_address_arguments_are_shown_as_hex()
     {
         var job = Id("job");
-        await f.Escrow(Requester).DepositAsync(job, Gens(1), await f.NowAsync() + 3_600);
-        var taken = await FailureOf(async () => await f.Escrow(Stranger).DepositAsync(job, Gens(1), await f.NowAsync() + 3_600));
+        await f.Escrow(Requester).DepositAsync(job, f.Addresses.Token, Gens(1), await f.NowAsync() + 3_600);
+        var taken = await FailureOf(async () => await f.Escrow(Stranger).DepositAsync(job, f.Addresses.Token, Gens(1), await f.NowAsync() + 3_600));
         Assert.Equal($"JobEscrow.JobAlreadyExists(jobId: {EscrowIds.Hex(job)})", RevertReasons.Describe(taken));
 
-        var unauthorized = await FailureOf(() => f.Escrow(Stranger).PayRoundAsync(job, Id("round-1"), [f.Address(3)], [Gens(1)], 9_900));
+        var unauthorized = await FailureOf(() => f.Escrow(Stranger).PayRoundAsync(job, Id("round-1"), [f.Address(3)], [Gens(1)], 99, 100));
         var role = EscrowIds.Hex(Nethereum.Util.Sha3Keccack.Current.CalculateHash(Encoding.UTF8.GetBytes("SETTLEMENT_ROLE")));
         Assert.Equal($"JobEscrow.AccessControlUnauthorizedAccount(account: {f.Address(Stranger)}, neededRole: {role})",
             RevertReasons.Describe(unauthorized, "JobEscrow"), ignoreCase: true);

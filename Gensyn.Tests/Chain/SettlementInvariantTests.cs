@@ -28,19 +28,65 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
         public required int Requester;
         public required BigInteger Deposited;
         public required ulong Deadline;
+        /// <summary>The job's token: 0 GENS, 1 the mock USDC.</summary>
+        public required int Token;
         public BigInteger Remaining, PaidOut, Refunded;
         public JobEscrowAbi.JobStatus Status = JobEscrowAbi.JobStatus.Open;
     }
+
+    private string TokenAddress(int token) => token == 0 ? f.Addresses.Token : f.Addresses.Usdc;
+    private static string TokenName(int token) => token == 0 ? "GENS" : "USDC";
+
+    /// <summary>When the requester may reclaim: the escrow's reclaim grace after the job's deadline.</summary>
+    private static ulong ReclaimableAfter(JobModel job) => job.Deadline + SettlementDeployment.DefaultReclaimGraceSeconds;
 
     private sealed class Model
     {
         public readonly List<JobModel> Jobs = [];
         public readonly HashSet<string> UsedSettlements = [];
-        public readonly Dictionary<int, BigInteger> Withdrawable = [];
+        /// <summary>Credits per (account, token).</summary>
+        public readonly Dictionary<(int Account, int Token), BigInteger> Withdrawable = [];
         public readonly Dictionary<int, BigInteger> Bonded = [], Unbonding = [];
         public readonly Dictionary<int, ulong> Release = [];
         public bool EscrowPaused, StakingPaused;
         public BigInteger Get(Dictionary<int, BigInteger> d, int k) => d.GetValueOrDefault(k);
+        public BigInteger Credit(int account, int token) => Withdrawable.GetValueOrDefault((account, token));
+        public void AddCredit(int account, int token, BigInteger amount) => Withdrawable[(account, token)] = Credit(account, token) + amount;
+    }
+
+    [Fact]
+    public async Task The_deployer_is_no_admin_and_a_scheduled_admin_call_runs_only_after_the_timelock_delay()
+    {
+        await f.ResetAsync();
+        var role = new byte[32]; // DEFAULT_ADMIN_ROLE
+        foreach (var contract in new[] { f.Addresses.Escrow, f.Addresses.Staking })
+        {
+            var escrow = new ChainContract(f.Accounts[0], contract);
+            Assert.False(await escrow.QueryAsync<SharedAbi.HasRoleFunction, bool>(new() { Role = role, Account = f.Address(Admin) }));
+            Assert.True(await escrow.QueryAsync<SharedAbi.HasRoleFunction, bool>(new() { Role = role, Account = f.Addresses.Timelock }));
+        }
+        await Revert.With<SharedAbi.AccessControlUnauthorizedAccountError>(() => f.Escrow(Admin).PauseAsync());
+
+        var timelock = f.Timelock(Admin);
+        Assert.Equal(new BigInteger(SettlementDeployment.DefaultAdminDelaySeconds), await timelock.MinDelayAsync());
+        var salt = Encoding.UTF8.GetBytes("pause-the-escrow".PadRight(32, '.'));
+        await Revert.With<AdminTimelockAbi.TimelockInsufficientDelayError>(
+            () => timelock.ScheduleAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt, SettlementDeployment.DefaultAdminDelaySeconds - 1));
+        // Only the proposer schedules.
+        await Revert.With<AdminTimelockAbi.AccessControlUnauthorizedAccountError>(
+            () => f.Timelock(Authority).ScheduleAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt, SettlementDeployment.DefaultAdminDelaySeconds));
+        await timelock.ScheduleAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt, SettlementDeployment.DefaultAdminDelaySeconds);
+
+        await Revert.With<AdminTimelockAbi.TimelockUnexpectedOperationStateError>(() => timelock.ExecuteAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt));
+        await f.Chain.IncreaseTimeAsync((long)SettlementDeployment.DefaultAdminDelaySeconds - 60);
+        await Revert.With<AdminTimelockAbi.TimelockUnexpectedOperationStateError>(() => timelock.ExecuteAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt));
+        Assert.False(await f.Escrow(0).PausedAsync());
+
+        await f.Chain.IncreaseTimeAsync(60);
+        await timelock.ExecuteAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt);
+        Assert.True(await f.Escrow(0).PausedAsync());
+        // Once: the same operation does not run twice.
+        await Revert.With<AdminTimelockAbi.TimelockUnexpectedOperationStateError>(() => timelock.ExecuteAsync(f.Addresses.Escrow, new SharedAbi.PauseFunction(), salt));
     }
 
     [Fact]
@@ -100,9 +146,10 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                 var amount = Gens(rng.Next(0, 500));
                 var deadline = now + (ulong)rng.Next(100, 3_000);
                 var exists = m.Jobs.Any(j => j.Id.SequenceEqual(id));
-                return ($"deposit {amount} by {requester}", !m.EscrowPaused && amount > 0 && !exists,
-                    () => f.Escrow(requester).DepositAsync(id, amount, deadline),
-                    () => m.Jobs.Add(new JobModel { Id = id, Requester = requester, Deposited = amount, Remaining = amount, Deadline = deadline }));
+                var token = rng.Next(2);
+                return ($"deposit {amount} {TokenName(token)} by {requester}", !m.EscrowPaused && amount > 0 && !exists,
+                    () => f.Escrow(requester).DepositAsync(id, TokenAddress(token), amount, deadline),
+                    () => m.Jobs.Add(new JobModel { Id = id, Requester = requester, Deposited = amount, Remaining = amount, Deadline = deadline, Token = token }));
             }
             case 2:
             case 3:
@@ -112,26 +159,28 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                 var settlement = SettlementId();
                 var workers = Enumerable.Range(0, rng.Next(1, 3)).Select(_ => Workers[rng.Next(Workers.Length)]).ToList();
                 var amounts = workers.Select(_ => Gens(rng.Next(0, 200))).ToList();
-                var rate = (ushort)rng.Next(9_300, 10_001);
+                var judged = (uint)rng.Next(1, 41);
+                var accepted = (uint)Math.Min(judged, rng.Next(Math.Max(0, (int)judged - 3), (int)judged + 1));
                 var caller = rng.Next(8) == 0 ? Requesters[0] : Authority;
                 var total = amounts.Aggregate(BigInteger.Zero, (a, b) => a + b);
-                var ok = caller == Authority && !m.EscrowPaused && open(job) && rate >= 9_500
+                var ok = caller == Authority && !m.EscrowPaused && open(job) && accepted * 10_000 >= judged * 9_500 && accepted >= workers.Count
                     && !m.UsedSettlements.Contains(Convert.ToHexString(settlement)) && total <= job!.Remaining;
-                return ($"payRound {total} at {rate} bps by {caller}", ok,
-                    () => f.Escrow(caller).PayRoundAsync(id, settlement, workers.Select(f.Address).ToList(), amounts, rate),
+                return ($"payRound {total} for {accepted} of {judged} accepted by {caller}", ok,
+                    () => f.Escrow(caller).PayRoundAsync(id, settlement, workers.Select(f.Address).ToList(), amounts, accepted, judged),
                     () =>
                     {
                         m.UsedSettlements.Add(Convert.ToHexString(settlement));
                         job!.Remaining -= total;
                         job.PaidOut += total;
-                        for (var i = 0; i < workers.Count; i++) m.Withdrawable[workers[i]] = m.Get(m.Withdrawable, workers[i]) + amounts[i];
+                        for (var i = 0; i < workers.Count; i++) m.AddCredit(workers[i], job.Token, amounts[i]);
                     });
             }
             case 4:
             {
                 var who = Everyone[rng.Next(Everyone.Length)];
-                return ($"withdraw by {who}", m.Get(m.Withdrawable, who) > 0,
-                    () => f.Escrow(who).WithdrawAsync(), () => m.Withdrawable[who] = 0);
+                var token = rng.Next(2);
+                return ($"withdraw {TokenName(token)} by {who}", m.Credit(who, token) > 0,
+                    () => f.Escrow(who).WithdrawAsync(TokenAddress(token)), () => m.Withdrawable[(who, token)] = 0);
             }
             case 5:
             {
@@ -145,7 +194,7 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                     {
                         m.UsedSettlements.Add(Convert.ToHexString(settlement));
                         job!.Refunded = job.Remaining;
-                        m.Withdrawable[job.Requester] = m.Get(m.Withdrawable, job.Requester) + job.Remaining;
+                        m.AddCredit(job.Requester, job.Token, job.Remaining);
                         job.Remaining = 0;
                         job.Status = cancel ? JobEscrowAbi.JobStatus.Cancelled : JobEscrowAbi.JobStatus.Completed;
                     });
@@ -155,7 +204,7 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                 var job = AnyJob();
                 var caller = job is null || rng.Next(6) == 0 ? Requesters[rng.Next(2)] : job.Requester;
                 bool? ok = job is null || !open(job) || caller != job.Requester ? false
-                    : job.Deadline + 1 > now && job.Deadline <= now + Slack ? null : now + 1 > job.Deadline;
+                    : ReclaimableAfter(job) + 1 > now && ReclaimableAfter(job) <= now + Slack ? null : now + 1 > ReclaimableAfter(job);
                 return ($"reclaim by {caller}", ok,
                     () => f.Escrow(caller).ReclaimAsync(job?.Id ?? new byte[32]),
                     () =>
@@ -224,17 +273,22 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
                 var warp = rng.Next(3) == 0;
                 if (warp)
                 {
-                    var seconds = rng.Next(1, 2_500);
+                    // Now and then past a deadline's reclaim grace, so that reclaims succeed as well as fail.
+                    var seconds = rng.Next(4) == 0 ? (int)SettlementDeployment.DefaultReclaimGraceSeconds + rng.Next(1, 2_500) : rng.Next(1, 2_500);
                     return ($"warp {seconds} s", true, () => f.Chain.IncreaseTimeAsync(seconds), () => { });
                 }
                 var paused = escrow ? m.EscrowPaused : m.StakingPaused;
-                return ($"{(paused ? "unpause" : "pause")} {(escrow ? "escrow" : "staking")}", true,
-                    () => (escrow, paused) switch
+                var target = escrow ? f.Addresses.Escrow : f.Addresses.Staking;
+                var contract = new ChainContract(f.Accounts[Admin], target);
+                // The deployer's key calling the contract directly is refused: only the timelock, after its delay, is the admin.
+                var direct = rng.Next(3) == 0;
+                return ($"{(paused ? "unpause" : "pause")} {(escrow ? "escrow" : "staking")} {(direct ? "directly by the deployer" : "through the timelock")}", !direct,
+                    () => (direct, paused) switch
                     {
-                        (true, true) => f.Escrow(Admin).UnpauseAsync(),
-                        (true, false) => f.Escrow(Admin).PauseAsync(),
-                        (false, true) => f.Staking(Admin).UnpauseAsync(),
-                        _ => f.Staking(Admin).PauseAsync(),
+                        (true, true) => contract.SendAsync(new SharedAbi.UnpauseFunction()),
+                        (true, false) => contract.SendAsync(new SharedAbi.PauseFunction()),
+                        (false, true) => f.AdminAsync(target, new SharedAbi.UnpauseFunction()),
+                        _ => f.AdminAsync(target, new SharedAbi.PauseFunction()),
                     },
                     () =>
                     {
@@ -251,17 +305,18 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
         var escrow = f.Escrow(0);
         var staking = f.Staking(0);
         var jobsTask = Task.WhenAll(m.Jobs.Select(j => escrow.JobAsync(j.Id)));
-        var creditsTask = Task.WhenAll(Everyone.Select(a => escrow.WithdrawableAsync(f.Address(a))));
+        var creditsTask = Task.WhenAll(Everyone.SelectMany(a => new[] { 0, 1 }.Select(t => escrow.WithdrawableAsync(f.Address(a), TokenAddress(t)))));
         var usedIds = m.UsedSettlements.ToList();
         var usedTask = Task.WhenAll(usedIds.Select(id => escrow.SettlementUsedAsync(Convert.FromHexString(id))));
         var bondedTask = Task.WhenAll(Workers.Select(p => staking.BondedStakeAsync(f.Address(p))));
         var unbondingTask = Task.WhenAll(Workers.Select(p => staking.UnbondingStakeAsync(f.Address(p))));
         var releaseTask = Task.WhenAll(Workers.Select(p => staking.UnbondingReleaseTimeAsync(f.Address(p))));
         var escrowBalanceTask = f.Token(0).BalanceOfAsync(f.Addresses.Escrow);
+        var escrowUsdcTask = f.Usdc(0).BalanceOfAsync(f.Addresses.Escrow);
         var stakingBalanceTask = f.Token(0).BalanceOfAsync(f.Addresses.Staking);
-        await Task.WhenAll(jobsTask, creditsTask, usedTask, bondedTask, unbondingTask, releaseTask, escrowBalanceTask, stakingBalanceTask);
+        await Task.WhenAll(jobsTask, creditsTask, usedTask, bondedTask, unbondingTask, releaseTask, escrowBalanceTask, escrowUsdcTask, stakingBalanceTask);
 
-        var openRemaining = BigInteger.Zero;
+        var openRemaining = new BigInteger[2];
         for (var i = 0; i < m.Jobs.Count; i++)
         {
             var job = m.Jobs[i];
@@ -277,20 +332,27 @@ public sealed class SettlementInvariantTests(ChainFixture f, ITestOutputHelper o
             job.Refunded = onChain.Refunded;
             Assert.True(onChain.PaidOut == job.PaidOut, $"{context}: paid out {onChain.PaidOut} on chain, {job.PaidOut} in the model");
             Assert.Equal(job.Deposited, onChain.Deposited);
-            if (onChain.Status == JobEscrowAbi.JobStatus.Open) openRemaining += onChain.Remaining;
+            Assert.Equal(TokenAddress(job.Token), onChain.Token, ignoreCase: true);
+            if (onChain.Status == JobEscrowAbi.JobStatus.Open) openRemaining[job.Token] += onChain.Remaining;
             else Assert.True(onChain.PaidOut + onChain.Refunded == onChain.Deposited,
                 $"{context}: closed job paid {onChain.PaidOut} + refunded {onChain.Refunded} != deposited {onChain.Deposited}");
         }
-        var credits = BigInteger.Zero;
+        var credits = new BigInteger[2];
         for (var i = 0; i < Everyone.Length; i++)
         {
-            var credit = creditsTask.Result[i];
-            Assert.True(credit == m.Get(m.Withdrawable, Everyone[i]),
-                $"{context}: account {Everyone[i]} may withdraw {credit} on chain, {m.Get(m.Withdrawable, Everyone[i])} in the model");
-            credits += credit;
+            for (var t = 0; t < 2; t++)
+            {
+                var credit = creditsTask.Result[2 * i + t];
+                Assert.True(credit == m.Credit(Everyone[i], t),
+                    $"{context}: account {Everyone[i]} may withdraw {credit} {TokenName(t)} on chain, {m.Credit(Everyone[i], t)} in the model");
+                credits[t] += credit;
+            }
         }
-        Assert.True(escrowBalanceTask.Result == openRemaining + credits,
-            $"{context}: escrow holds {escrowBalanceTask.Result}, open jobs {openRemaining} + credits {credits}");
+        // Per token: what the escrow holds is exactly its open jobs' remainders plus its credits.
+        Assert.True(escrowBalanceTask.Result == openRemaining[0] + credits[0],
+            $"{context}: escrow holds {escrowBalanceTask.Result} GENS, open jobs {openRemaining[0]} + credits {credits[0]}");
+        Assert.True(escrowUsdcTask.Result == openRemaining[1] + credits[1],
+            $"{context}: escrow holds {escrowUsdcTask.Result} USDC, open jobs {openRemaining[1]} + credits {credits[1]}");
         for (var i = 0; i < usedIds.Count; i++)
             Assert.True(usedTask.Result[i], $"{context}: settlement {usedIds[i]} not marked used");
 

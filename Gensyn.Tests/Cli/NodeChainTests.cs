@@ -9,7 +9,7 @@ public class NodeChainTests
     private static (string Contracts, string Key) Files(TempDirectory dir, int chainId, SettlementAddresses? addresses = null)
     {
         var contracts = Path.Combine(dir.Path, "contracts.json");
-        var a = addresses ?? new SettlementAddresses(DevChain.DevAddress(2), DevChain.DevAddress(3), DevChain.DevAddress(4));
+        var a = addresses ?? new SettlementAddresses(DevChain.DevAddress(2), DevChain.DevAddress(3), DevChain.DevAddress(4), DevChain.DevAddress(5));
         new ChainSettings("unused", chainId, a.Token, a.Staking, a.Escrow, IsDevnet: false).SaveContracts(contracts);
         var key = Path.Combine(dir.Path, "settlement.key");
         WorkerKey.FromPrivateKeyHex(DevChain.DevPrivateKeys[DevChain.SettlementAuthorityAccount]).Save(key);

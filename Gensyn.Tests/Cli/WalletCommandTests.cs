@@ -133,19 +133,32 @@ public sealed class WalletCommandTests(ChainFixture f) : IClassFixture<ChainFixt
     }
 
     [Fact]
-    public async Task Withdraw_pulls_a_payout_and_prints_the_amount_and_transaction()
+    public async Task Withdraw_pulls_the_payouts_of_each_token_and_prints_each_amount_and_transaction()
     {
         using var temp = new TempDirectory();
         var chain = Chain(temp);
         var address = Run(temp, "wallet", "new").Stdout.Trim();
         await DevFaucet.FundAsync(f.Chain.RpcUrl, f.Addresses.Token, address, 0, CancellationToken.None);
         var job = EscrowIds.JobKey("job-0000abcd");
-        await f.Escrow(2).DepositAsync(job, ChainFixture.Gens(100), await f.NowAsync() + 3_600);
-        await f.Escrow(DevChain.SettlementAuthorityAccount).PayRoundAsync(job, EscrowIds.SettlementId("job-0000abcd", "round-1"), [address], [12_500_000], 9_900);
+        await f.Escrow(2).DepositAsync(job, f.Addresses.Token, ChainFixture.Gens(100), await f.NowAsync() + 3_600);
+        await f.Escrow(DevChain.SettlementAuthorityAccount).PayRoundAsync(job, EscrowIds.SettlementId("job-0000abcd", "round-1"), [address], [12_500_000], 99, 100);
+        // A second job paid in the devnet's mock USDC.
+        var usdcJob = EscrowIds.JobKey("job-0000abce");
+        await f.Escrow(2).DepositAsync(usdcJob, f.Addresses.Usdc, ChainFixture.Gens(100), await f.NowAsync() + 3_600);
+        await f.Escrow(DevChain.SettlementAuthorityAccount).PayRoundAsync(usdcJob, EscrowIds.SettlementId("job-0000abce", "round-1"), [address], [2_000_000], 1, 1);
+
+        var balance = JsonDocument.Parse(Run(temp, ["wallet", "balance", "--json", .. chain]).Stdout).RootElement;
+        Assert.Equal("12.5", balance.GetProperty("withdrawable").GetString());
+        var usdc = Assert.Single(balance.GetProperty("otherTokens").EnumerateArray());
+        Assert.Equal(("USDC", "2"), (usdc.GetProperty("symbol").GetString(), usdc.GetProperty("withdrawable").GetString()));
 
         var withdrawn = Run(temp, ["wallet", "withdraw", .. chain]);
         Assert.True(withdrawn.ExitCode == 0, withdrawn.Stderr);
-        Assert.Matches($"^withdrew 12.5 GENS to {address} \\(transaction 0x[0-9a-f]{{64}}\\)$", withdrawn.Stdout.Trim());
+        var lines = withdrawn.Stdout.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Matches($"^withdrew 12.5 GENS to {address} \\(transaction 0x[0-9a-f]{{64}}\\)$", lines[0].Trim());
+        Assert.Matches($"^withdrew 2 USDC to {address} \\(transaction 0x[0-9a-f]{{64}}\\)$", lines[1].Trim());
         Assert.Equal(12_500_000, await f.Token(0).BalanceOfAsync(address));
+        Assert.Equal(2_000_000, await f.Usdc(0).BalanceOfAsync(address));
     }
 }

@@ -107,7 +107,7 @@ public class PricingTests
         var signer = ChainContract.Connect(chain.RpcUrl, wallet.ExportPrivateKeyHex(), chain.ChainId);
         var jobId = Gensyn.Actors.Jobs.JobsGateway.NewJobId();
         Assert.Equal(1, (await new GensynTokenService(signer, chain.Token).ApproveAsync(chain.Escrow, new BigInteger(1))).Status.Value);
-        Assert.Equal(1, (await new JobEscrowService(signer, chain.Escrow).DepositAsync(EscrowIds.JobKey(jobId), new BigInteger(1),
+        Assert.Equal(1, (await new JobEscrowService(signer, chain.Escrow).DepositAsync(EscrowIds.JobKey(jobId), chain.Token, new BigInteger(1),
             (ulong)DateTimeOffset.UtcNow.AddHours(72).ToUnixTimeSeconds())).Status.Value);
         var yaml = File.ReadAllText(spec);
         await using (var client = cluster.Client())

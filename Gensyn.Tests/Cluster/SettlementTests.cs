@@ -72,7 +72,8 @@ public class SettlementTests
         public ProviderStakingService Staking { get; } = new(new Web3(chain.RpcUrl), chain.Staking);
         public GensynTokenService Token { get; } = new(new Web3(chain.RpcUrl), chain.Token);
 
-        public async Task<long> Withdrawable(string address) => (long)await Escrow.WithdrawableAsync(address);
+        public async Task<long> Withdrawable(string address) => (long)await Escrow.WithdrawableAsync(address, Token.Address);
+        public async Task<long> Withdrawable(string address, string token) => (long)await Escrow.WithdrawableAsync(address, token);
         public async Task<long> Bonded(string address) => (long)await Staking.BondedStakeAsync(address);
         public async Task<long> Balance(string address) => (long)await Token.BalanceOfAsync(address);
 
@@ -133,6 +134,33 @@ public class SettlementTests
             Assert.Contains("refunded", status.Stdout);
             foreach (var s in money.Settlements) Assert.Contains(s.TxHash![..10], status.Stdout);
         }
+    }
+
+    [Fact]
+    public async Task A_job_whose_spec_names_USDC_is_deposited_paid_and_refunded_in_USDC_and_moves_no_GENS_through_the_escrow()
+    {
+        using var cluster = LocalCluster.Start(workers: 2);
+        var chain = new ChainReader(cluster.Chain());
+        var (usdc, problem) = await EscrowTokens.FindAsync(chain.Escrow, "USDC");
+        Assert.True(usdc is not null, problem);
+        var escrowGens = await chain.Balance(cluster.Chain().Escrow);
+
+        var jobId = cluster.Submit(CheatYaml.Replace("budget: { max-total: 1 }", "budget: { token: USDC, max-total: 1 }"));
+        var settled = await Settled(cluster, jobId);
+
+        Assert.Equal(JobPhase.Completed, settled.State);
+        var job = await chain.Escrow.JobAsync(EscrowIds.JobKey(jobId));
+        Assert.Equal(usdc, job.Token, ignoreCase: true);
+        var payouts = PayoutsByAddress(settled.Money!);
+        Assert.NotEmpty(payouts);
+        foreach (var (address, micros) in payouts)
+        {
+            Assert.Equal(micros, await chain.Withdrawable(address, usdc!));
+            Assert.Equal(0, await chain.Withdrawable(address));
+        }
+        var requester = cluster.AddressOf("cli", "wallet.key");
+        Assert.Equal(Gens.ToMicros(1) - payouts.Values.Sum(), await chain.Withdrawable(requester, usdc!));
+        Assert.Equal(escrowGens, await chain.Balance(cluster.Chain().Escrow));
     }
 
     [Fact]

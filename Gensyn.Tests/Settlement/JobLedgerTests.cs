@@ -115,6 +115,7 @@ public class JobLedgerTests
         Assert.Equal(SettlementKind.PayRound, order.Kind);
         Assert.Equal(JobId, order.JobId);
         Assert.Equal(0, order.Round);
+        Assert.Equal((3, 3), (order.Accepted, order.Judged));
         Assert.Equal(10_000, order.MatchRateBps);
         Assert.Equal("round 1 payout", order.Label);
         Assert.Equal(Id("round-0"), order.SettlementId);
@@ -144,7 +145,7 @@ public class JobLedgerTests
     }
 
     [Fact]
-    public void A_paid_round_carries_its_match_rate_in_basis_points_and_pays_only_accepted_results()
+    public void A_paid_round_carries_its_accepted_and_judged_counts_and_pays_only_accepted_results()
     {
         // 20 shards, one of which is first judged invalid and then re-run: 20 of 21 results accepted, 95.24%.
         const int shards = 20;
@@ -159,7 +160,8 @@ public class JobLedgerTests
 
         var order = Assert.Single(state.SettlementsDue);
         Assert.Equal(SettlementKind.PayRound, order.Kind);
-        Assert.Equal(9_524, order.MatchRateBps);
+        Assert.Equal((20, 21), (order.Accepted, order.Judged));
+        Assert.Equal(9_523, order.MatchRateBps);
         Assert.Equal(shards, order.Payees.Count);
         Assert.DoesNotContain(order.Payees, p => p.WorkerId == "worker-bad");
         Assert.All(order.Payees, p => Assert.Equal(ShardPayout, p.Micros));

@@ -59,7 +59,7 @@ public sealed class SettlementChain : IAsyncLifetime
     /// <summary>The requester deposits <paramref name="micros"/> for <paramref name="jobId"/>, as `gensyn submit` does.</summary>
     public Task DepositAsync(string jobId, long micros) =>
         new JobEscrowService(Chain.Connect(Requester), Addresses.Escrow)
-            .DepositAsync(EscrowIds.JobKey(jobId), micros, (ulong)DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds());
+            .DepositAsync(EscrowIds.JobKey(jobId), Addresses.Token, micros, (ulong)DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds());
 
     /// <summary>How many transactions the settlement key has sent (mined or pending).</summary>
     public async Task<BigInteger> AuthorityNonceAsync() =>
@@ -106,11 +106,12 @@ public sealed class SettlementActorTests(SettlementChain chain, ITestOutputHelpe
     private static List<SettlementPayee> NewPayees(params long[] micros) =>
         micros.Select((m, i) => new SettlementPayee($"worker-{i + 1}", EthECKey.GenerateKey().GetPublicAddress(), m)).ToList();
 
-    private static SettlementOrder Payout(string jobId, int round, IReadOnlyList<SettlementPayee> payees, ushort matchRateBps = 10_000) =>
-        new(EscrowIds.Hex(EscrowIds.SettlementId(jobId, $"round-{round}")), jobId, SettlementKind.PayRound, round, payees, matchRateBps);
+    private static SettlementOrder Payout(string jobId, int round, IReadOnlyList<SettlementPayee> payees, int? accepted = null, int? judged = null) =>
+        new(EscrowIds.Hex(EscrowIds.SettlementId(jobId, $"round-{round}")), jobId, SettlementKind.PayRound, round, payees,
+            accepted ?? payees.Count, judged ?? payees.Count);
 
     private static SettlementOrder Slash(string jobId, int provider, string evidence) =>
-        new(EscrowIds.Hex(EscrowIds.SettlementId(jobId, $"slash-{provider}")), jobId, SettlementKind.Slash, 0, [], 0,
+        new(EscrowIds.Hex(EscrowIds.SettlementId(jobId, $"slash-{provider}")), jobId, SettlementKind.Slash, 0, [], 0, 0,
             Provider: DevChain.DevAddress(provider), EvidenceHash: EscrowIds.Hex(EscrowIds.EvidenceHash(evidence)),
             Requester: DevChain.DevAddress(SettlementChain.Requester));
 
@@ -120,7 +121,7 @@ public sealed class SettlementActorTests(SettlementChain chain, ITestOutputHelpe
     private async Task AssertCreditedAsync(IEnumerable<SettlementPayee> payees)
     {
         foreach (var payee in payees)
-            Assert.Equal(new BigInteger(payee.Micros), await chain.Escrow.WithdrawableAsync(payee.Address));
+            Assert.Equal(new BigInteger(payee.Micros), await chain.Escrow.WithdrawableAsync(payee.Address, chain.Addresses.Token));
     }
 
     [Fact]
@@ -178,7 +179,7 @@ public sealed class SettlementActorTests(SettlementChain chain, ITestOutputHelpe
         var notify = CreateTestProbe();
         var settlement = StartSettlement(runtime, notify);
         var payees = NewPayees(Gens.ToMicros(4));
-        var order = Payout(jobId, 0, payees, matchRateBps: 9_000);
+        var order = Payout(jobId, 0, payees, accepted: 9, judged: 10);
         var nonceBefore = await chain.AuthorityNonceAsync();
 
         settlement.Tell(order, notify.Ref);
@@ -187,7 +188,7 @@ public sealed class SettlementActorTests(SettlementChain chain, ITestOutputHelpe
         Assert.Equal(SettlementStatus.Reverted, outcome.Status);
         Assert.Equal(order.SettlementId, outcome.SettlementId);
         Assert.Contains("MatchRateTooLow", outcome.Reason);
-        Assert.Contains("9000", outcome.Reason);
+        Assert.Contains("accepted: 9, judged: 10", outcome.Reason);
         Assert.Equal(0, outcome.AmountMicros);
         // Final: not retried, nothing sent, nothing credited, the escrow untouched and the settlement id still unused.
         await notify.ExpectNoMsgAsync(TimeSpan.FromSeconds(1.5));
@@ -291,7 +292,7 @@ public sealed class SettlementActorTests(SettlementChain chain, ITestOutputHelpe
             new JobEscrowAbi.PayRoundFunction
             {
                 JobId = EscrowIds.JobKey(jobId), SettlementId = EscrowIds.FromHex(order.SettlementId), Workers = payees.Select(p => p.Address).ToList(),
-                Amounts = payees.Select(p => new BigInteger(p.Micros)).ToList(), MatchRateBps = (ushort)order.MatchRateBps,
+                Amounts = payees.Select(p => new BigInteger(p.Micros)).ToList(), Accepted = (uint)order.Accepted, Judged = (uint)order.Judged,
             });
         TransactionReceipt? receipt = null;
         for (var i = 0; i < 500 && (receipt = await chain.ReceiptAsync(txHash)) is null; i++) await Task.Delay(10);

@@ -50,7 +50,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
     private static readonly JobPrice Price = new(0.2, 651.5, "the clearing price of 2 idle worker(s) that meet the job's requirements, for 4 shard(s) of demand", 2, 1.0, 35);
 
     private static readonly SettlementOrder Order = new("0x" + new string('e', 64), "job-0123abcd", SettlementKind.PayRound, 0,
-        [new SettlementPayee("worker-1", Address, 400_000), new SettlementPayee("worker-2", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", 400_000)], 10_000);
+        [new SettlementPayee("worker-1", Address, 400_000), new SettlementPayee("worker-2", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", 400_000)], 2, 2);
 
     private static IReadOnlyList<IGensynMessage> Samples(WireFixture f)
     {
