@@ -32,7 +32,8 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
 
     private static RegisterWorker Register(WorkerKey key, IActorRef worker, string id, double price = 0.2, double throughput = 0)
     {
-        var profile = new RegisterWorker(id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), price, key.Address, throughput);
+        var profile = new RegisterWorker(id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), price, key.Address, throughput,
+            IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return profile with { Signature = ClaimSigner.Sign(key, CapabilityClaim.From(profile)) };
     }
 

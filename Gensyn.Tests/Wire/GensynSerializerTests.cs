@@ -414,7 +414,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
         var type = expected.GetType();
         Assert.True(type.Namespace?.StartsWith("Gensyn.", StringComparison.Ordinal) == true, $"{path}: no comparison for {type}");
         Assert.IsType(type, actual);
-        foreach (var property in type.GetProperties().Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract"))
+        foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract"))
             AssertSameValue(property.GetValue(expected), property.GetValue(actual), $"{path}.{property.Name}");
     }
 }
