@@ -7,16 +7,7 @@ using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
 using Serilog;
 
-var root = new RootCommand("gensyn: decentralized, verifiable neural-network training")
-{
-    Options = { GlobalOptions.LogLevel, GlobalOptions.DataDir },
-    Subcommands =
-    {
-        DemoCommand.Create(), TrainCommand.Create(), NodeCommand.Create(), WorkerCommand.Create(),
-        SubmitCommand.Create(), QuoteCommand.Create(), StatusCommand.Create(), WatchCommand.Create(), LogsCommand.Create(),
-        CancelCommand.Create(), ResultCommand.Create(), WorkersCommand.Create(), MarketCommand.Create(), WalletCommand.Create(), StakeCommand.Create(),
-    },
-};
+var root = GensynCli.CreateRoot();
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -15,7 +15,7 @@ namespace Gensyn.Contracts.Signing;
 /// word: strings as <c>keccak256(bytes(s))</c> (UTF-8; text with a lone surrogate is refused), <c>bytes</c> as their keccak256,
 /// unsigned integers left-padded (negative values are refused), SHA-256 digests as <c>bytes32</c>, addresses left-padded.
 /// Floating-point figures are <c>uint64</c> words holding their IEEE-754 binary64 bits, so a figure signs exactly as it is sent.
-/// The type strings are the <c>TypeString</c> constants of the claim records (docs/security.md lists them).
+/// The type strings are the <c>TypeString</c> constants of the claim records (docs/operations/security.md lists them).
 /// </summary>
 public static class ClaimDigest
 {

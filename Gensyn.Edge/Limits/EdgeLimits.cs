@@ -3,7 +3,7 @@ using Akka.Configuration;
 namespace Gensyn.Edge.Limits;
 
 /// <summary>
-/// What one caller key may ask of the edge (<c>gensyn.edge.limits</c> in cluster.hocon; docs/security.md, "Limits at the edge"). A caller
+/// What one caller key may ask of the edge (<c>gensyn.edge.limits</c> in cluster.hocon; docs/operations/security.md, "Limits at the edge"). A caller
 /// key is the signing address of a signed requester call, the worker's address for its session and blob calls, and the remote IP for
 /// the unsigned public calls. The defaults are far above what an honest worker or requester sends.
 /// </summary>

@@ -42,7 +42,7 @@ public sealed class LimitedEdgeFixture : EdgeFixture
 }
 
 /// <summary>
-/// Red-team tests of the limits per caller key at the edge (docs/security.md, "Limits at the edge"): each floods or overfills one thing a
+/// Red-team tests of the limits per caller key at the edge (docs/operations/security.md, "Limits at the edge"): each floods or overfills one thing a
 /// stranger may send and checks that it is refused, with ResourceExhausted and a retry-after where waiting helps, while other keys and the
 /// running jobs are unaffected.
 /// </summary>
