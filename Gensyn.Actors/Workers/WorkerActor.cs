@@ -364,7 +364,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>An inference job's model and items, kept while consecutive shards belong to the same job (runs on the training thread).</summary>
     private InferenceSession InferenceSession(ShardAssignment a, JobSpec spec)
     {
-        return _inference.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, _options.DataDirectory, (s, data) => new InferenceSession(s, data)).Session;
+        return _inference.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, _options.DataDirectory, (s, data) => new InferenceSession(s, data, _options.Compute)).Session;
     }
 
     /// <summary>
@@ -470,7 +470,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>The job's session, kept while consecutive shards belong to the same job (runs on the training thread).</summary>
     private (TrainingSession Session, long TrainCount) Session(ShardAssignment a, JobSpec spec)
     {
-        var (session, data) = _session.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, _options.DataDirectory, (s, d) => new TrainingSession(s, d));
+        var (session, data) = _session.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, _options.DataDirectory, (s, d) => new TrainingSession(s, d, _options.Compute));
         return (session, data.Train.Count);
     }
 

@@ -1,3 +1,5 @@
+using Gensyn.Training.Training;
+
 namespace Gensyn.Actors.Workers;
 
 /// <summary>How a provider's worker presents itself and where it keeps its files.</summary>
@@ -8,7 +10,11 @@ public sealed record WorkerOptions(
     int Threads,
     double PricePerHour)
 {
-    public string Device => "cpu";
+    /// <summary>The device this worker offers, chosen at start (<see cref="ComputeDevice.Choose"/>); its sessions train on <see cref="ComputeDevice.TrainsOn"/>.</summary>
+    public ComputeDevice Compute { get; init; } = ComputeDevice.Cpu;
+
+    /// <summary>The offered device's name, as the signed profile carries it (<c>cpu</c>, <c>cuda</c>).</summary>
+    public string Device => Compute.Name;
 
     /// <summary>The worker's Ethereum key file: it signs every result and challenge answer (created on first start).</summary>
     public string KeyFile { get; init; } = Path.Combine(DataDirectory, "worker.key");
@@ -16,9 +22,13 @@ public sealed record WorkerOptions(
     public double MemoryGb => Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e9, 1);
 
     /// <summary>Results are bit-identical only within one class: device, ISA, libtorch version, thread count.</summary>
-    public string NumericClass => NumericClassFor(Threads);
+    public string NumericClass => NumericClassFor(Threads, Compute);
 
-    /// <summary>This machine's numeric class at <paramref name="threads"/> threads (what a verifier replaying a job's steps compares against).</summary>
-    public static string NumericClassFor(int threads) =>
-        $"cpu-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}-libtorch2.10-t{threads}";
+    /// <summary>
+    /// This machine's numeric class at <paramref name="threads"/> threads on <paramref name="device"/> (the CPU when not
+    /// given: what a verifier replaying a job's steps compares against). It names the device the steps run on
+    /// (<see cref="ComputeDevice.TrainsOn"/>), not the one offered: results are bit-identical only where the kernels are the same.
+    /// </summary>
+    public static string NumericClassFor(int threads, ComputeDevice? device = null) =>
+        $"{(device ?? ComputeDevice.Cpu).TrainsOn.Name}-{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}-libtorch2.10-t{threads}";
 }

@@ -3,6 +3,7 @@ using Gensyn.Actors;
 using Gensyn.Actors.Market;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Messages;
+using Gensyn.Training.Training;
 using Serilog;
 
 namespace Gensyn.Node.Cli;
@@ -10,12 +11,14 @@ namespace Gensyn.Node.Cli;
 /// <summary><c>gensyn worker</c>: offer this machine's compute to the coordinators until interrupted.</summary>
 public static class WorkerCommand
 {
-    public static Command Create()
+    /// <param name="cudaAvailable">Whether this machine can train on CUDA (TorchSharp's answer unless given).</param>
+    public static Command Create(Func<bool>? cudaAvailable = null)
     {
         var coordinator = ClusterCli.CoordinatorOption();
         var id = new Option<string?>("--id") { Description = "This worker's identity (default: one generated once and kept in DATA_DIR/worker-id)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads this worker offers", DefaultValueFactory = _ => 1 };
         var price = new Option<double>("--price") { Description = "Asking price per compute-hour, in GENS", DefaultValueFactory = _ => 0.2 };
+        var device = new Option<string?>("--device") { Description = "The device this worker offers: cpu or cuda (default: cuda when available, else cpu)" };
         var check = new Option<bool>("--check")
         {
             Description = "Measure this machine (device, memory, reference training throughput; bandwidth from --coordinator when given), say whether it meets the network's minimums, and exit without joining",
@@ -23,18 +26,19 @@ public static class WorkerCommand
         var json = ClusterCli.JsonOption();
         var command = new Command("worker", "Run a provider's worker: register with the coordinators and train the shards they assign")
         {
-            coordinator, id, threads, price, check, json,
+            coordinator, id, threads, price, device, check, json,
         };
         command.SetAction((parse, cancel) =>
         {
             var dataDir = parse.GetRequiredValue(GlobalOptions.DataDir);
             var t = parse.GetValue(threads);
             if (t is < 1 or > 1024) throw new CliInputException($"--threads: must be 1-1024, got {t}");
-            if (parse.GetValue(check)) return Check(t, parse.GetValue(json), parse.GetResult(coordinator) is { Implicit: false } ? parse.GetRequiredValue(coordinator) : null);
+            var compute = ChooseDevice(parse.GetValue(device), cudaAvailable ?? ComputeDevice.CudaAvailable);
+            if (parse.GetValue(check)) return Check(t, compute, parse.GetValue(json), parse.GetResult(coordinator) is { Implicit: false } ? parse.GetRequiredValue(coordinator) : null);
             var p = parse.GetValue(price);
             if (p < 0 || double.IsNaN(p)) throw new CliInputException($"--price: must be >= 0, got {p}");
             var options = new WorkerOptions(WorkerId(parse.GetValue(id), dataDir),
-                ClusterCli.ParseEndpoints(parse.GetRequiredValue(coordinator), "--coordinator"), dataDir, t, p);
+                ClusterCli.ParseEndpoints(parse.GetRequiredValue(coordinator), "--coordinator"), dataDir, t, p) { Compute = compute };
             return Run(options, cancel);
         });
         return command;
@@ -44,9 +48,21 @@ public static class WorkerCommand
     /// <c>worker --check</c>: what this machine offers (device, memory, reference throughput, and with <c>--coordinator</c> the
     /// bandwidth from it) and whether it meets the network's minimums (asked of the coordinator; the defaults without one).
     /// </summary>
-    private static async Task<int> Check(int threads, bool json, string? coordinators)
+    private static ComputeDevice ChooseDevice(string? requested, Func<bool> cudaAvailable)
     {
-        var options = new WorkerOptions("check", [], Path.GetTempPath(), threads, 0);
+        try
+        {
+            return ComputeDevice.Choose(requested, cudaAvailable);
+        }
+        catch (ComputeDeviceException e)
+        {
+            throw new CliInputException(e.Message);
+        }
+    }
+
+    private static async Task<int> Check(int threads, ComputeDevice compute, bool json, string? coordinators)
+    {
+        var options = new WorkerOptions("check", [], Path.GetTempPath(), threads, 0) { Compute = compute };
         using var thread = new Gensyn.Training.Training.TrainingThread("worker-check");
         var throughput = await thread.Run(() => Gensyn.Training.Training.ReferenceStep.MeasureStepsPerSecond(threads, TimeSpan.FromSeconds(2)));
         var minimums = new NetworkMinimums(NetworkRules.DefaultGpuMemoryGb, NetworkRules.DefaultGpuBandwidthMbps);

@@ -5,6 +5,7 @@ using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
 using Gensyn.Training.Models;
 using Gensyn.Training.State;
+using Gensyn.Training.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,10 +45,12 @@ public sealed class InferenceSession : IDisposable
     private readonly (string Name, Tensor Tensor)[] _parameters;
     private Sha256Digest? _loaded;
 
-    public InferenceSession(JobSpec spec, DatasetSplits data)
+    /// <param name="device">The device the worker offers; the session runs on <see cref="ComputeDevice.TrainsOn"/> (the CPU by default).</param>
+    public InferenceSession(JobSpec spec, DatasetSplits data, ComputeDevice? device = null)
     {
         if (!spec.IsInference) throw new ArgumentException($"job {spec.Name} is not an inference job");
         _spec = spec;
+        Device = (device ?? ComputeDevice.Cpu).TrainsOn;
         _items = data.Test;
         torch.set_num_threads(spec.Training.Threads);
         _model = ModelFactory.Create(spec.Model, data.Train.Shape, 0);
@@ -55,6 +58,9 @@ public sealed class InferenceSession : IDisposable
         _parameters = _model.named_parameters().Select(p => ("param/" + p.name, (Tensor)p.parameter))
             .OrderBy(p => p.Item1, StringComparer.Ordinal).ToArray();
     }
+
+    /// <summary>The device this session's tensors live on.</summary>
+    public ComputeDevice Device { get; }
 
     /// <summary>The items the job predicts: the dataset's test split.</summary>
     public long Items => _items.Count;

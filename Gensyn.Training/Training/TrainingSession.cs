@@ -29,9 +29,11 @@ public sealed class TrainingSession : IDisposable
     private readonly long[][] _shapes;
     private readonly StateSnapshot _initial;
 
-    public TrainingSession(JobSpec spec, DatasetSplits data)
+    /// <param name="device">The device the worker offers; the session trains on <see cref="ComputeDevice.TrainsOn"/> (the CPU by default).</param>
+    public TrainingSession(JobSpec spec, DatasetSplits data, ComputeDevice? device = null)
     {
         _spec = spec;
+        Device = (device ?? ComputeDevice.Cpu).TrainsOn;
         _train = data.Train;
         _test = data.Test;
         torch.set_num_threads(spec.Training.Threads);
@@ -44,6 +46,9 @@ public sealed class TrainingSession : IDisposable
         _layout = CanonicalLayout.For(_live.Select((e, i) => (e.Name, _shapes[i])).ToList());
         _initial = Snapshot(0);
     }
+
+    /// <summary>The device this session's tensors live on.</summary>
+    public ComputeDevice Device { get; }
 
     /// <summary>Parameters drawn from the job's seed, zero optimizer buffers, step 0.</summary>
     public StateSnapshot InitialState => _initial;
