@@ -6,6 +6,10 @@ using Gensyn.Training.Verification;
 
 namespace Gensyn.Tests.Verification;
 
+// Bit-exact: the referee's replays must equal runs made earlier in this process. Once (in a full parallel run) a replay of
+// step 1 differed from the honest run, with nothing in this class changed, so these run alone, as the tests that change
+// libtorch's process-wide settings do.
+[Collection(TorchThreadCountCollection.Name)]
 public sealed class BisectionTests
 {
     /// <summary>A synthetic job of <c>h</c> inner steps that keeps every state, with one honest shard run.</summary>

@@ -6,7 +6,10 @@ using Xunit.Abstractions;
 
 namespace Gensyn.Tests.Verification;
 
-/// <summary>Tests that change libtorch's process-wide thread count run alone, after the parallel ones.</summary>
+/// <summary>
+/// Tests that change libtorch's process-wide thread count, or that compare bit-exact replays against earlier runs in this process,
+/// run alone, after the parallel ones.
+/// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class TorchThreadCountCollection
 {
