@@ -11,8 +11,9 @@ using Xunit.Abstractions;
 namespace Gensyn.Tests.Jobs;
 
 /// <summary>
-/// The JobActor before it runs anything, with a probe as its shard region (its parent) and probes for the registry, catalog and
-/// verifiers: an id it never journalled is unknown to every command, and a spec that does not parse is refused without journalling anything.
+/// The JobActor with a probe as its shard region (its parent) and probes for the registry, catalog and verifiers: an id it never
+/// journalled is unknown to every command, a spec that does not parse is refused without journalling anything, and a started job
+/// prepares its first round and has a ShardActor per shard ask the registry for a worker.
 /// </summary>
 public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(Config, output: output)
 {
@@ -25,6 +26,8 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
 
     private readonly TempDirectory _dir = new();
     private readonly TrainingThread _thread = new("job-actor-spec");
+    private TestProbe? _catalog;
+    private TestProbe Catalog => _catalog ??= CreateTestProbe();
 
     protected override void Dispose(bool disposing)
     {
@@ -34,12 +37,13 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         _dir.Dispose();
     }
 
+
     private (IActorRef Job, TestProbe Region, TestProbe Registry) Spawn(string jobId)
     {
         var store = new BlobStore(_dir.File("blobs"));
         var registry = CreateTestProbe();
         var services = new JobServices(new JobCompute(_thread, store, _dir.Path), store, CreateTestProbe().Ref, registry.Ref,
-            CreateTestProbe().Ref, CreateTestProbe().Ref);
+            Catalog.Ref, CreateTestProbe().Ref);
         var region = CreateTestProbe();
         return (region.ChildActorOf(JobActor.Props(services), jobId), region, registry);
     }
@@ -70,5 +74,22 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
 
         job.Tell(new GetJobStatus("bad-spec"), TestActor);
         ExpectMsg<UnknownJob>();
+    }
+
+    [Fact]
+    public void A_started_job_is_catalogued_and_its_first_round_asks_the_registry_for_a_worker_per_shard()
+    {
+        var (job, _, registry) = Spawn("synthetic");
+
+        job.Tell(new Gensyn.Contracts.Messages.StartJob("synthetic", TestSpecs.SyntheticYaml(shards: 2), _dir.Path), TestActor);
+        Assert.Equal("synthetic", ExpectMsg<JobAccepted>().JobId);
+        Assert.Equal("synthetic", Catalog.ExpectMsg<CatalogJob>().JobId);
+
+        // The round's start state is computed on the training thread first; then one ShardActor per shard asks for a worker.
+        var patience = TimeSpan.FromSeconds(60);
+        var requests = new[] { registry.ExpectMsg<RequestWorker>(patience), registry.ExpectMsg<RequestWorker>(patience) };
+        Assert.All(requests, r => Assert.Equal("synthetic", r.JobId));
+        Assert.Equal(requests[0].Round, requests[1].Round);
+        Assert.Equal([0, 1], requests.Select(r => r.Shard).Order());
     }
 }
