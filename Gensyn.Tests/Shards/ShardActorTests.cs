@@ -1,0 +1,266 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Shards;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Xunit.Abstractions;
+
+namespace Gensyn.Tests.Shards;
+
+/// <summary>
+/// The ShardActor's protocol, with probes standing in for everything around it: its parent (the JobActor), the
+/// scheduler (the worker registry), the worker, the blob service and the verifiers. Each spec drives the shard by
+/// sending it what those would send, and asserts what it sends each of them.
+/// </summary>
+public sealed class ShardActorTests : Akka.TestKit.Xunit2.TestKit
+{
+    private const string JobId = "shard-spec-job";
+    private const int Round = 3;
+    private const int Shard = 1;
+    private const string NumericClass = "fp32-test";
+
+    private readonly TempDirectory _dir = new();
+    private readonly BlobStore _store;
+    private readonly Sha256Digest _startState;
+    private readonly TestProbe _parent;
+    private readonly TestProbe _registry;
+    private readonly TestProbe _blobs;
+    private readonly TestProbe _verifiers;
+
+    public ShardActorTests(ITestOutputHelper output) : base(output: output)
+    {
+        _store = new BlobStore(_dir.Path);
+        _startState = _store.Put("the round's start state"u8.ToArray());
+        _parent = CreateTestProbe("job");
+        _registry = CreateTestProbe("registry");
+        _blobs = CreateTestProbe("blobs");
+        _verifiers = CreateTestProbe("verifiers");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _dir.Dispose();
+    }
+
+    private ShardOrder Order => new(JobId, Round, Shard, "name: spec\n", "/data", _startState, 23, InnerSteps: 8, Samples: 2,
+        NumericClass, Exclusion.None);
+
+    /// <summary>A shard actor whose parent is the <see cref="_parent"/> probe; it asks the registry for a worker at once.</summary>
+    private IActorRef StartShard()
+    {
+        var shard = _parent.ChildActorOf(ShardActor.Props(Order, _registry.Ref, _blobs.Ref, _store, _verifiers.Ref));
+        var request = _registry.ExpectMsg<RequestWorker>();
+        Assert.Equal((JobId, Round, Shard), (request.JobId, request.Round, request.Shard));
+        Assert.Equal(shard, request.Requester);
+        return shard;
+    }
+
+    /// <summary>
+    /// The registry grants <paramref name="worker"/>; the parent is told (to journal it) and confirms <paramref name="epoch"/>;
+    /// the worker then gets its assignment, which is returned.
+    /// </summary>
+    private ShardAssignment Assign(IActorRef shard, TestProbe worker, string workerId, WorkerKey key, int epoch)
+    {
+        shard.Tell(new WorkerGranted(workerId, worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
+        var requested = _parent.ExpectMsg<ShardActor.AssignRequested>();
+        Assert.Equal((Shard, workerId, key.Address), (requested.Shard, requested.WorkerId, requested.Address));
+        Assert.Equal(worker.Ref, requested.Worker);
+        shard.Tell(new ShardActor.AssignConfirmed(epoch, null), _parent.Ref);
+        return worker.ExpectMsg<ShardAssignment>();
+    }
+
+    /// <summary>A result as a worker sends it: its end state uploaded to the store, signed by <paramref name="key"/>.</summary>
+    private ShardResult Result(string workerId, WorkerKey key, int epoch, string content = "the end state")
+    {
+        var end = _store.Put(System.Text.Encoding.UTF8.GetBytes(content));
+        var result = new ShardResult(JobId, Round, Shard, epoch, workerId, end, Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes("root of " + content)),
+            [1f, 0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f, 0.3f], "");
+        return result with { Signature = ClaimSigner.Sign(key, ShardResultClaim.From(result, ClaimDomain.None)) };
+    }
+
+    [Fact]
+    public void A_granted_worker_gets_the_assignment_for_the_confirmed_epoch()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var assignment = Assign(shard, worker, "w1", WorkerKey.Generate(), epoch: 7);
+
+        Assert.Equal((JobId, Round, Shard, 7), (assignment.JobId, assignment.Round, assignment.Shard, assignment.Epoch));
+        Assert.Equal(_startState, assignment.StartState);
+        Assert.Equal(shard, assignment.ShardActor);
+        Assert.Equal(_blobs.Ref, assignment.Blobs);
+        Assert.Null(assignment.ResumeFrom);
+    }
+
+    [Fact]
+    public void A_signed_result_is_challenged_and_the_opened_steps_go_to_a_verifier_in_spot_check_mode()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1);
+        var result = Result("w1", key, epoch: 1);
+
+        shard.Tell(result, worker.Ref);
+        var open = worker.ExpectMsg<OpenSteps>();
+        Assert.Equal((JobId, Round, Shard, 1), (open.JobId, open.Round, open.Shard, open.Epoch));
+        Assert.Equal(2, open.Steps.Count);   // the spec's k, for a worker with no honest streak
+        Assert.All(open.Steps, step => Assert.InRange(step, 1, 8));
+        Assert.False(open.WithAfter);        // same numeric class: bitwise replay, no states after
+        Assert.True(_parent.ExpectMsg<ShardActor.Verifying>().Active);
+        _verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));   // nothing to verify before the worker opens the steps
+
+        shard.Tell(new StepsOpened(JobId, Round, Shard, 1, "w1", []), worker.Ref);
+        var verify = _verifiers.ExpectMsg<VerifyShard>();
+        Assert.Equal((JobId, Round, Shard, 1, "w1"), (verify.JobId, verify.Round, verify.Shard, verify.Epoch, verify.WorkerId));
+        Assert.Equal(key.Address, verify.WorkerAddress);
+        Assert.Equal(result.MerkleRoot, verify.Root);
+        Assert.Equal(result.EndState, verify.EndState);
+        Assert.Equal(_startState, verify.StartState);
+        Assert.Equal(open.Steps, verify.Steps);
+        Assert.False(verify.PossessionOnly);
+        Assert.False(verify.Inference);
+        Assert.False(verify.CrossClass);
+    }
+
+    [Fact]
+    public void Results_from_another_worker_id_or_a_stale_epoch_are_ignored()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 2);
+        var intruder = WorkerKey.Generate();
+
+        shard.Tell(Result("w2", intruder, epoch: 2), worker.Ref);   // another worker's id
+        shard.Tell(Result("w1", key, epoch: 1), worker.Ref);        // the assigned worker, but an older assignment
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        _verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        _parent.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        _registry.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        // The shard still waits for the current result, and challenges it when it comes.
+        shard.Tell(Result("w1", key, epoch: 2), worker.Ref);
+        Assert.Equal(2, worker.ExpectMsg<OpenSteps>().Epoch);
+    }
+
+    [Fact]
+    public void A_result_not_signed_by_the_granted_workers_key_is_refused_and_the_shard_asked_for_again()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        Assign(shard, worker, "w1", WorkerKey.Generate(), epoch: 1);
+
+        shard.Tell(Result("w1", WorkerKey.Generate(), epoch: 1), worker.Ref);
+        var lost = _parent.ExpectMsg<ShardActor.Lost>();
+        Assert.Equal(("w1", 1, true), (lost.WorkerId, lost.Epoch, lost.CountsAsFailure));
+        Assert.Contains("not signed by its registered key", lost.Reason);
+        Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
+        var release = _registry.ExpectMsg<ReleaseWorker>();
+        Assert.Equal(("w1", false), (release.WorkerId, release.Completed));
+        _registry.ExpectMsg<RequestWorker>();
+        _verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void An_accepted_verdict_goes_to_the_parent_and_its_acceptance_releases_the_worker_and_stops_the_shard()
+    {
+        var shard = StartShard();
+        Watch(shard);
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1);
+        var result = Result("w1", key, epoch: 1);
+        shard.Tell(result, worker.Ref);
+        var open = worker.ExpectMsg<OpenSteps>();
+        _parent.ExpectMsg<ShardActor.Verifying>();
+        shard.Tell(new StepsOpened(JobId, Round, Shard, 1, "w1", []), worker.Ref);
+        _verifiers.ExpectMsg<VerifyShard>();
+        _registry.ExpectMsg<WorkerThroughputObserved>(m => m.WorkerId == "w1" && m.Steps == 8);
+
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Accepted, "2 steps replayed"), _verifiers.Ref);
+        var judged = _parent.ExpectMsg<ShardActor.Judged>();
+        Assert.Equal(result, judged.Result);
+        Assert.True(judged.Verdict.IsAccepted);
+        Assert.Equal(key.Address, judged.WorkerAddress);
+        Assert.Equal(open.Steps, judged.Steps);
+        Assert.Equal(64, judged.Secret.Length);   // the secret the steps were drawn from, revealed for the journal
+        var told = _registry.ExpectMsg<WorkerJudged>();
+        Assert.Equal(("w1", true), (told.WorkerId, told.Accepted));
+
+        shard.Tell(new ShardActor.Accepted(), _parent.Ref);
+        var release = _registry.ExpectMsg<ReleaseWorker>();
+        Assert.Equal(("w1", true), (release.WorkerId, release.Completed));
+        ExpectTerminated(shard);
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));   // an accepted worker is not told to abandon its shard
+    }
+
+    [Fact]
+    public void A_verdict_for_a_stale_epoch_is_ignored()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 4);
+        shard.Tell(Result("w1", key, epoch: 4), worker.Ref);
+        worker.ExpectMsg<OpenSteps>();
+        _parent.ExpectMsg<ShardActor.Verifying>();
+
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 3, "w1", VerdictOutcome.Accepted, "an old verdict"), _verifiers.Ref);
+        _parent.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        // The current epoch's verdict is the one judged.
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 4, "w1", VerdictOutcome.Accepted, "the current verdict"), _verifiers.Ref);
+        Assert.Equal("the current verdict", _parent.ExpectMsg<ShardActor.Judged>().Verdict.Reason);
+    }
+
+    [Fact]
+    public void A_worker_that_dies_is_released_and_its_shard_goes_to_the_next_worker_under_the_next_epoch()
+    {
+        var shard = StartShard();
+        var first = CreateTestProbe();
+        var firstKey = WorkerKey.Generate();
+        Assign(shard, first, "w1", firstKey, epoch: 1);
+
+        Sys.Stop(first.Ref);
+        var lost = _parent.ExpectMsg<ShardActor.Lost>();
+        Assert.Equal(("w1", 1, true), (lost.WorkerId, lost.Epoch, lost.CountsAsFailure));
+        var release = _registry.ExpectMsg<ReleaseWorker>();
+        Assert.Equal(("w1", false, true), (release.WorkerId, release.Completed, release.WorkerGone));
+        var again = _registry.ExpectMsg<RequestWorker>();
+        Assert.Equal((JobId, Round, Shard), (again.JobId, again.Round, again.Shard));
+
+        var second = CreateTestProbe();
+        var secondKey = WorkerKey.Generate();
+        var assignment = Assign(shard, second, "w2", secondKey, epoch: 2);
+        Assert.Equal(2, assignment.Epoch);
+
+        // The dead worker's result (its epoch fenced out) changes nothing; the new worker's is challenged.
+        shard.Tell(Result("w1", firstKey, epoch: 1), first.Ref);
+        second.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        shard.Tell(Result("w2", secondKey, epoch: 2), second.Ref);
+        Assert.Equal(2, second.ExpectMsg<OpenSteps>().Epoch);
+    }
+
+    [Fact]
+    public void A_worker_that_fails_is_told_to_abandon_and_the_shard_asked_for_again()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        Assign(shard, worker, "w1", WorkerKey.Generate(), epoch: 1);
+
+        shard.Tell(new ShardFailed(JobId, Round, Shard, 1, "w1", "out of memory"), worker.Ref);
+        var lost = _parent.ExpectMsg<ShardActor.Lost>();
+        Assert.True(lost.CountsAsFailure);
+        Assert.Contains("out of memory", lost.Reason);
+        Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
+        Assert.False(_registry.ExpectMsg<ReleaseWorker>().Completed);
+        _registry.ExpectMsg<RequestWorker>();
+
+        var next = CreateTestProbe();
+        Assert.Equal(2, Assign(shard, next, "w3", WorkerKey.Generate(), epoch: 2).Epoch);
+    }
+}
