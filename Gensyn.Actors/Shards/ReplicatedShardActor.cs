@@ -9,7 +9,7 @@ using Gensyn.Training.Verification;
 namespace Gensyn.Actors.Shards;
 
 /// <summary>
-/// Replicated mode (refereed delegation, after Verde): one shard run by two replicas — two ShardActors whose
+/// Replicated mode (refereed delegation, after Verde): one shard run by two replicas — two ReplicaShardActors whose
 /// workers belong to different providers. Each replica seals its root before either reveals it, so one cannot
 /// copy the other. Equal roots are accepted once each replica proves it holds a committed state (no replay);
 /// different roots are bisected over the two Merkle trees, one hash exchange per level, to the first step where

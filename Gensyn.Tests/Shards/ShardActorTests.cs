@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.TestKit;
-using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Shards;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
@@ -10,77 +9,13 @@ using Xunit.Abstractions;
 namespace Gensyn.Tests.Shards;
 
 /// <summary>
-/// The ShardActor's protocol, with probes standing in for everything around it: its parent (the JobActor), the
-/// scheduler (the worker registry), the worker, the blob service and the verifiers. Each spec drives the shard by
-/// sending it what those would send, and asserts what it sends each of them.
+/// The spot-check shard actor (what <see cref="ShardActor.Props"/> gives a training shard), with probes standing in
+/// for everything around it: its parent (the JobActor), the scheduler (the worker registry), the worker, the blob
+/// service and the verifiers. Each spec drives the shard by sending it what those would send, and asserts what it
+/// sends each of them.
 /// </summary>
-public sealed class ShardActorTests : Akka.TestKit.Xunit2.TestKit
+public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output)
 {
-    private const string JobId = "shard-spec-job";
-    private const int Round = 3;
-    private const int Shard = 1;
-    private const string NumericClass = "fp32-test";
-
-    private readonly TempDirectory _dir = new();
-    private readonly BlobStore _store;
-    private readonly Sha256Digest _startState;
-    private readonly TestProbe _parent;
-    private readonly TestProbe _registry;
-    private readonly TestProbe _blobs;
-    private readonly TestProbe _verifiers;
-
-    public ShardActorTests(ITestOutputHelper output) : base(output: output)
-    {
-        _store = new BlobStore(_dir.Path);
-        _startState = _store.Put("the round's start state"u8.ToArray());
-        _parent = CreateTestProbe("job");
-        _registry = CreateTestProbe("registry");
-        _blobs = CreateTestProbe("blobs");
-        _verifiers = CreateTestProbe("verifiers");
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (disposing) _dir.Dispose();
-    }
-
-    private ShardOrder Order => new(JobId, Round, Shard, "name: spec\n", "/data", _startState, 23, InnerSteps: 8, Samples: 2,
-        NumericClass, Exclusion.None);
-
-    /// <summary>A shard actor whose parent is the <see cref="_parent"/> probe; it asks the registry for a worker at once.</summary>
-    private IActorRef StartShard()
-    {
-        var shard = _parent.ChildActorOf(ShardActor.Props(Order, _registry.Ref, _blobs.Ref, _store, _verifiers.Ref));
-        var request = _registry.ExpectMsg<RequestWorker>();
-        Assert.Equal((JobId, Round, Shard), (request.JobId, request.Round, request.Shard));
-        Assert.Equal(shard, request.Requester);
-        return shard;
-    }
-
-    /// <summary>
-    /// The registry grants <paramref name="worker"/>; the parent is told (to journal it) and confirms <paramref name="epoch"/>;
-    /// the worker then gets its assignment, which is returned.
-    /// </summary>
-    private ShardAssignment Assign(IActorRef shard, TestProbe worker, string workerId, WorkerKey key, int epoch)
-    {
-        shard.Tell(new WorkerGranted(workerId, worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
-        var requested = _parent.ExpectMsg<ShardActor.AssignRequested>();
-        Assert.Equal((Shard, workerId, key.Address), (requested.Shard, requested.WorkerId, requested.Address));
-        Assert.Equal(worker.Ref, requested.Worker);
-        shard.Tell(new ShardActor.AssignConfirmed(epoch, null), _parent.Ref);
-        return worker.ExpectMsg<ShardAssignment>();
-    }
-
-    /// <summary>A result as a worker sends it: its end state uploaded to the store, signed by <paramref name="key"/>.</summary>
-    private ShardResult Result(string workerId, WorkerKey key, int epoch, string content = "the end state")
-    {
-        var end = _store.Put(System.Text.Encoding.UTF8.GetBytes(content));
-        var result = new ShardResult(JobId, Round, Shard, epoch, workerId, end, Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes("root of " + content)),
-            [1f, 0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f, 0.3f], "");
-        return result with { Signature = ClaimSigner.Sign(key, ShardResultClaim.From(result, ClaimDomain.None)) };
-    }
-
     [Fact]
     public void A_granted_worker_gets_the_assignment_for_the_confirmed_epoch()
     {
@@ -88,7 +23,8 @@ public sealed class ShardActorTests : Akka.TestKit.Xunit2.TestKit
         var worker = CreateTestProbe();
         var assignment = Assign(shard, worker, "w1", WorkerKey.Generate(), epoch: 7);
 
-        Assert.Equal((JobId, Round, Shard, 7), (assignment.JobId, assignment.Round, assignment.Shard, assignment.Epoch));
+        Assert.Equal((JobId, Round, Shard, 7),
+            (assignment.JobId, assignment.Round, assignment.Shard, assignment.Epoch));
         Assert.Equal(_startState, assignment.StartState);
         Assert.Equal(shard, assignment.ShardActor);
         Assert.Equal(_blobs.Ref, assignment.Blobs);
@@ -115,7 +51,8 @@ public sealed class ShardActorTests : Akka.TestKit.Xunit2.TestKit
 
         shard.Tell(new StepsOpened(JobId, Round, Shard, 1, "w1", []), worker.Ref);
         var verify = _verifiers.ExpectMsg<VerifyShard>();
-        Assert.Equal((JobId, Round, Shard, 1, "w1"), (verify.JobId, verify.Round, verify.Shard, verify.Epoch, verify.WorkerId));
+        Assert.Equal((JobId, Round, Shard, 1, "w1"),
+            (verify.JobId, verify.Round, verify.Shard, verify.Epoch, verify.WorkerId));
         Assert.Equal(key.Address, verify.WorkerAddress);
         Assert.Equal(result.MerkleRoot, verify.Root);
         Assert.Equal(result.EndState, verify.EndState);
@@ -181,7 +118,8 @@ public sealed class ShardActorTests : Akka.TestKit.Xunit2.TestKit
         _verifiers.ExpectMsg<VerifyShard>();
         _registry.ExpectMsg<WorkerThroughputObserved>(m => m.WorkerId == "w1" && m.Steps == 8);
 
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Accepted, "2 steps replayed"), _verifiers.Ref);
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Accepted, "2 steps replayed"),
+            _verifiers.Ref);
         var judged = _parent.ExpectMsg<ShardActor.Judged>();
         Assert.Equal(result, judged.Result);
         Assert.True(judged.Verdict.IsAccepted);
@@ -209,11 +147,13 @@ public sealed class ShardActorTests : Akka.TestKit.Xunit2.TestKit
         worker.ExpectMsg<OpenSteps>();
         _parent.ExpectMsg<ShardActor.Verifying>();
 
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 3, "w1", VerdictOutcome.Accepted, "an old verdict"), _verifiers.Ref);
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 3, "w1", VerdictOutcome.Accepted, "an old verdict"),
+            _verifiers.Ref);
         _parent.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
         // The current epoch's verdict is the one judged.
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 4, "w1", VerdictOutcome.Accepted, "the current verdict"), _verifiers.Ref);
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 4, "w1", VerdictOutcome.Accepted, "the current verdict"),
+            _verifiers.Ref);
         Assert.Equal("the current verdict", _parent.ExpectMsg<ShardActor.Judged>().Verdict.Reason);
     }
 
@@ -262,5 +202,119 @@ public sealed class ShardActorTests : Akka.TestKit.Xunit2.TestKit
 
         var next = CreateTestProbe();
         Assert.Equal(2, Assign(shard, next, "w3", WorkerKey.Generate(), epoch: 2).Epoch);
+    }
+
+    /// <summary>Drives a shard to the verifier: assigned, its signed result challenged and the steps opened.</summary>
+    private (TestProbe Worker, WorkerKey Key, ShardResult Result) Verify(IActorRef shard, string workerId, int epoch)
+    {
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, workerId, key, epoch);
+        var result = Result(workerId, key, epoch);
+        shard.Tell(result, worker.Ref);
+        worker.ExpectMsg<OpenSteps>();
+        Assert.True(_parent.ExpectMsg<ShardActor.Verifying>().Active);
+        shard.Tell(new StepsOpened(JobId, Round, Shard, epoch, workerId, []), worker.Ref);
+        _verifiers.ExpectMsg<VerifyShard>();
+        _registry.ExpectMsg<WorkerThroughputObserved>();
+        return (worker, key, result);
+    }
+
+    [Fact]
+    public void A_fraud_verdict_is_judged_and_its_rejection_releases_the_worker_and_asks_again_without_it()
+    {
+        var shard = StartShard();
+        var (worker, key, result) = Verify(shard, "w1", epoch: 1);
+
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Fraud, "step 3 replays elsewhere",
+            Step: 3), _verifiers.Ref);
+        var judged = _parent.ExpectMsg<ShardActor.Judged>();
+        Assert.Equal(result, judged.Result);
+        Assert.Equal((VerdictOutcome.Fraud, 3), (judged.Verdict.Outcome, judged.Verdict.Step));
+        var told = _registry.ExpectMsg<WorkerJudged>();
+        Assert.Equal(("w1", false, key.Address), (told.WorkerId, told.Accepted, told.Address));
+
+        // The job journals the rejection and excludes the worker and its key; the shard goes to someone else.
+        shard.Tell(new ShardActor.Rejected(new Exclusion(["w1"], [key.Address])), _parent.Ref);
+        Assert.False(_parent.ExpectMsg<ShardActor.Verifying>().Active);
+        Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
+        var release = _registry.ExpectMsg<ReleaseWorker>();
+        Assert.Equal(("w1", false), (release.WorkerId, release.Completed));
+        var again = _registry.ExpectMsg<RequestWorker>();
+        Assert.Equal(["w1"], again.Exclude!);
+        Assert.Equal([key.Address], again.ExcludeAddresses!);
+    }
+
+    [Fact]
+    public void A_worker_that_does_not_open_the_challenged_steps_in_time_is_judged_unavailable()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1);
+        shard.Tell(Result("w1", key, epoch: 1), worker.Ref);
+        worker.ExpectMsg<OpenSteps>();
+        _parent.ExpectMsg<ShardActor.Verifying>();
+
+        // The worker never answers; the challenge timeout (1 s in these specs) runs out.
+        var judged = _parent.ExpectMsg<ShardActor.Judged>(TimeSpan.FromSeconds(10));
+        Assert.Equal(VerdictOutcome.Unavailable, judged.Verdict.Outcome);
+        Assert.Equal((1, "w1"), (judged.Verdict.Epoch, judged.Verdict.WorkerId));
+        _verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void An_opening_that_names_a_state_never_uploaded_is_judged_invalid_without_a_verifier()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1);
+        shard.Tell(Result("w1", key, epoch: 1), worker.Ref);
+        var open = worker.ExpectMsg<OpenSteps>();
+        _parent.ExpectMsg<ShardActor.Verifying>();
+
+        var absent = Sha256Digest.Of("a state nobody uploaded"u8.ToArray());
+        var leaf = new OpenedLeaf(open.Steps[0] - 1, absent, new LeafProof(0, 9, []), absent, null);
+        shard.Tell(new StepsOpened(JobId, Round, Shard, 1, "w1", [leaf]), worker.Ref);
+        var judged = _parent.ExpectMsg<ShardActor.Judged>();
+        Assert.Equal(VerdictOutcome.Invalid, judged.Verdict.Outcome);
+        Assert.Contains("never uploaded", judged.Verdict.Reason);
+        _verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void An_inconclusive_verdict_blames_nobody_and_the_shard_runs_again()
+    {
+        var shard = StartShard();
+        var (worker, _, _) = Verify(shard, "w1", epoch: 1);
+
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Inconclusive, "the verifier crashed"),
+            _verifiers.Ref);
+        Assert.False(_parent.ExpectMsg<ShardActor.Verifying>().Active);
+        var lost = _parent.ExpectMsg<ShardActor.Lost>();
+        Assert.False(lost.CountsAsFailure);
+        Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
+        // Nobody was judged: the registry hears of no WorkerJudged, only the release and, after a moment, the request.
+        Assert.False(_registry.ExpectMsg<ReleaseWorker>().Completed);
+        _registry.ExpectMsg<RequestWorker>(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void A_granted_worker_the_job_excludes_before_confirmation_is_let_go_untold()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        shard.Tell(new WorkerGranted("w1", worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
+        _parent.ExpectMsg<ShardActor.AssignRequested>();
+
+        // The job answers the request with its exclusion list instead of an epoch (the key was caught elsewhere).
+        shard.Tell(new ShardActor.Excluded(new Exclusion([], [key.Address])), _parent.Ref);
+        var release = _registry.ExpectMsg<ReleaseWorker>();
+        Assert.Equal(("w1", false), (release.WorkerId, release.Completed));
+        var again = _registry.ExpectMsg<RequestWorker>(TimeSpan.FromSeconds(10));
+        Assert.Equal([key.Address], again.ExcludeAddresses!);
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));   // never assigned, so nothing to abandon
     }
 }

@@ -1,0 +1,122 @@
+using Akka.Actor;
+using Akka.Event;
+using Gensyn.Contracts.Messages;
+using Gensyn.Training.Verification;
+
+namespace Gensyn.Actors.Shards;
+
+// A shard actor's results and their verification, common to every mode: the one admission check, the one start of
+// a challenge, and the state in which the shard waits for its verdict and the parent's acceptance.
+public abstract partial class ShardActor
+{
+    /// <summary>
+    /// The one check every result passes, in every mode and state: it must be the current assignment's (else it is
+    /// ignored), name an uploaded end state and carry the granted key's signature (else the worker is let go).
+    /// </summary>
+    protected bool Admit(ShardResult result)
+    {
+        var admission = Attempt?.Admit(Order, result, Services.Store.Contains, Services.Network()) ?? Admission.Fenced;
+        if (admission.Stale)
+            Log.Warning("{0}: ignored a result for epoch {1} from worker {2} (current: epoch {3}, worker {4})",
+                Label, result.Epoch, result.WorkerId, Attempt?.Epoch, Attempt?.WorkerId);
+        else if (admission.Refusal is { } reason) LoseWorker(reason, admission.CountsAsFailure);
+        return admission.IsAdmitted;
+    }
+
+    /// <summary>
+    /// Tells the scheduler how fast the worker went as this coordinator saw it: the shard's steps (times the model's
+    /// step work) over the time from the assignment to the result. Nothing in it is the worker's word.
+    /// </summary>
+    protected void ReportThroughput()
+    {
+        if (Attempt is not { } a || a.StepsRun(Order) <= 0) return;
+        Services.Registry.Tell(new WorkerThroughputObserved(a.WorkerId, a.StepsRun(Order), Order.StepWork,
+            (DateTime.UtcNow - _assignedAt).TotalSeconds));
+    }
+
+    /// <summary>
+    /// The one start of every verification: the attempt holds the challenge (drawn from a fresh secret unless
+    /// <paramref name="challenged"/> says otherwise), the stall timer stops, the parent shows the shard as verifying.
+    /// </summary>
+    protected ShardChallenge BeginChallenge(ShardResult result, Func<ShardAttempt, ShardAttempt>? challenged = null)
+    {
+        Attempt = challenged?.Invoke(Attempt!) ?? Attempt!.Challenged(Order, result, ChallengeSampler.NewSecret());
+        Timers.Cancel("stall");
+        Context.Parent.Tell(new Verifying(Order.Shard, true));
+        Become(Challenging);
+        return Attempt.Challenge!;
+    }
+
+    protected void Challenging()
+    {
+        Receive<ShardVerdict>(verdict =>
+        {
+            if (Attempt?.Challenge is null || !Current(verdict.Epoch, verdict.WorkerId)) return;
+            if (verdict.Outcome == VerdictOutcome.Inconclusive)
+            {
+                // The verifier failed, not the worker: nobody is judged, the shard runs again.
+                Attempt = Attempt with { Challenge = null };
+                Context.Parent.Tell(new Verifying(Order.Shard, false));
+                LoseWorker($"its result could not be verified ({verdict.Reason})", countsAsFailure: false);
+                return;
+            }
+            Judge(verdict);
+        });
+        Receive<ChallengeExpired>(expired =>
+        {
+            if (expired.Epoch == Attempt?.Epoch && Attempt.Challenge is not null)
+                Judge(Verdict(VerdictOutcome.Unavailable,
+                    $"it did not open the challenged steps within {ChallengeTimeout.TotalSeconds:0} s"));
+        });
+        Receive<Accepted>(_ =>
+        {
+            Services.Registry.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: true));
+            if (Worker is not null) Context.Unwatch(Worker);
+            OnAccepted();
+            Context.Stop(Self);
+        });
+        Receive<Rejected>(rejected =>
+        {
+            ExcludedWorkers = rejected.Excluded;
+            Context.Parent.Tell(new Verifying(Order.Shard, false));
+            if (Attempt is not null) Attempt = Attempt with { Challenge = null };
+            AfterRejection();
+        });
+        Receive<Excluded>(excluded => ExcludedWorkers = excluded.Workers);
+        IgnoreProgress();
+        Receive<Terminated>(t =>
+        {
+            if (!t.ActorRef.Equals(Worker)) return;
+            Context.Parent.Tell(new Verifying(Order.Shard, false));
+            LoseWorker("the worker's process is gone before its result was verified", true, workerGone: true);
+        });
+        OnChallenging();
+        Common();
+    }
+
+    protected ShardVerdict Verdict(VerdictOutcome outcome, string reason) => Attempt!.Verdict(Order, outcome, reason);
+
+    /// <summary>The verdict goes to the parent, which persists it and answers Accepted or Rejected.</summary>
+    protected void Judge(ShardVerdict verdict)
+    {
+        if (Attempt is not { Challenge: { } c } a) return;
+        Timers.Cancel("challenge");
+        if (verdict.IsAccepted) Log.Info("{0}: worker {1}'s result accepted: {2}", Label, a.WorkerId, verdict.Reason);
+        else Log.Warning("{0}: worker {1}'s result rejected ({2}): {3}", Label, a.WorkerId, verdict.Outcome,
+            verdict.Reason);
+        Services.Registry.Tell(new WorkerJudged(a.WorkerId, verdict.IsAccepted, a.Address));
+        Context.Parent.Tell(new Judged(c.Result, verdict, a.Address, c.Steps, Convert.ToHexStringLower(c.Secret)));
+    }
+
+    /// <summary>Progress and checkpoints after the result are of no use.</summary>
+    protected void IgnoreProgress()
+    {
+        Receive<ShardProgress>(_ => { });
+        Receive<ShardCheckpointed>(_ => { });
+    }
+
+    protected void OnWorkerGone(string reason) => Receive<Terminated>(t =>
+    {
+        if (t.ActorRef.Equals(Worker)) LoseWorker(reason, countsAsFailure: true, workerGone: true);
+    });
+}

@@ -1,0 +1,123 @@
+using Gensyn.Actors.Verification;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Gensyn.Training.Verification;
+
+namespace Gensyn.Actors.Shards;
+
+/// <summary>
+/// What a shard challenged its worker with: the committed <see cref="Result"/>, the <see cref="Steps"/> (or, for an
+/// inference shard, the batches) asked for, the <see cref="Secret"/> they were drawn from (revealed in the journal),
+/// and whether the worker only proves it holds the states (<see cref="PossessionOnly"/>: replicas that agree).
+/// </summary>
+public sealed record ShardChallenge(ShardResult Result, IReadOnlyList<int> Steps, byte[] Secret, bool PossessionOnly);
+
+/// <summary>
+/// What a shard makes of a result: <see cref="Stale"/> (not the current assignment's: fenced out, ignored), refused
+/// with a <see cref="Refusal"/> (the worker is let go; <see cref="CountsAsFailure"/> against the shard), or admitted.
+/// </summary>
+public sealed record Admission(bool Stale, string? Refusal = null, bool CountsAsFailure = false)
+{
+    public static readonly Admission Fenced = new(Stale: true);
+    public static readonly Admission Admitted = new(Stale: false);
+    public bool IsAdmitted => !Stale && Refusal is null;
+}
+
+/// <summary>
+/// One worker's attempt at a shard, from the scheduler's grant to the verdict: the rules a shard actor applies,
+/// without the actor. The grant names the worker, its key (<see cref="Address"/>), its honest streak and numeric
+/// class; the parent's confirmation gives the <see cref="Epoch"/> that fences out every earlier assignment; a result
+/// is admitted only if it is the current epoch's, its end state was uploaded and the worker's key signed it; the
+/// steps to challenge are drawn after the commitment from a fresh secret. Immutable: each rule returns a new attempt.
+/// </summary>
+public sealed record ShardAttempt(
+    string WorkerId,
+    string Address,
+    int HonestStreak,
+    string NumericClass,
+    int Epoch = -1,
+    int ResumedAt = 0,
+    ShardChallenge? Challenge = null,
+    Sha256Digest? Seal = null)
+{
+    public static ShardAttempt Of(WorkerGranted granted) =>
+        new(granted.WorkerId, granted.Address, granted.HonestStreak, granted.NumericClass);
+
+    /// <summary>Whether the parent journalled the assignment (until then the worker has been told nothing).</summary>
+    public bool Confirmed => Epoch >= 0;
+
+    /// <summary>The journalled assignment; <paramref name="resumedAt"/>: the checkpoint's step it resumes at.</summary>
+    public ShardAttempt Confirm(int epoch, int resumedAt = 0) => this with { Epoch = epoch, ResumedAt = resumedAt };
+
+    /// <summary>The fence: only the confirmed epoch's worker speaks for the shard.</summary>
+    public bool Current(int epoch, string workerId) => Confirmed && epoch == Epoch && workerId == WorkerId;
+
+    /// <summary>Whether the worker's numeric class differs from the verifiers' (then the tolerance check).</summary>
+    public bool CrossClass(ShardOrder order) => NumericClass != order.NumericClass;
+
+    /// <summary>The steps this worker ran itself: those after the checkpoint it resumed from.</summary>
+    public int StepsRun(ShardOrder order) => order.InnerSteps - ResumedAt;
+
+    /// <summary>
+    /// Whether <paramref name="result"/> may be judged: the current epoch's (else fenced out), naming an end state
+    /// that is in the store (<paramref name="stored"/>), and signed by the granted key for <paramref name="network"/>
+    /// (null: the chain is not known yet, so nothing can be checked and nobody is blamed).
+    /// </summary>
+    public Admission Admit(ShardOrder order, ShardResult result, Func<Sha256Digest, bool> stored, ClaimDomain? network)
+    {
+        if (!Current(result.Epoch, result.WorkerId) || !order.Names(result.JobId, result.Round, result.Shard))
+            return Admission.Fenced;
+        if (!stored(result.EndState))
+            return new(false, $"its result names end state {result.EndState}, which it never uploaded", true);
+        if (network is null)
+            return new(false,
+                "this coordinator does not know its chain yet, so it cannot check the result's signature");
+        var signature = ClaimSigner.Check(ShardResultClaim.From(result, network), result.Signature, Address);
+        return signature.Valid
+            ? Admission.Admitted
+            : new(false, $"its result is not signed by its registered key {Address} ({signature.Reason})", true);
+    }
+
+    /// <summary>
+    /// Draws the steps to challenge from <paramref name="secret"/>, bound to the committed root so the worker could not
+    /// know them: the job's k, fewer for a long honest streak but never none, among the steps the worker ran itself.
+    /// An inference shard delivered every batch, so any batch can be recomputed.
+    /// </summary>
+    public ShardAttempt Challenged(ShardOrder order, ShardResult result, byte[] secret)
+    {
+        var k = VerificationPolicy.Samples(order.Samples, HonestStreak);
+        var from = order.Inference ? 0 : ResumedAt;
+        var steps = VerificationPolicy.Draw(
+            secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, from, k);
+        return this with { Challenge = new(result, steps, secret, PossessionOnly: false) };
+    }
+
+    /// <summary>Replicas that agree prove they hold the states before the given steps; nothing is replayed.</summary>
+    public ShardAttempt ProvingPossession(ShardResult result, IReadOnlyList<int> steps) =>
+        this with { Challenge = new(result, steps, [], PossessionOnly: true) };
+
+    /// <summary>A replica's sealed root (<see cref="ReplicaSeal"/>), which its revealed result must open.</summary>
+    public ShardAttempt Sealing(Sha256Digest seal) => this with { Seal = seal };
+
+    /// <summary>A replica's revealed result, judged by the pair (or refused if it does not open the seal).</summary>
+    public ShardAttempt Revealed(ShardResult result) => this with { Challenge = new(result, [], [], false) };
+
+    /// <summary>A replica that never revealed: an empty result under its epoch stands in for it.</summary>
+    public ShardAttempt Unrevealed(ShardOrder order) => Revealed(
+        new ShardResult(order.JobId, order.Round, order.Shard, Epoch, WorkerId, default, default, [], ""));
+
+    /// <summary>Why a revealed result does not open the seal the replica committed to (null: it does).</summary>
+    public string? SealRefusal(ShardResult result)
+    {
+        var hex = result.Salt is { Length: 2 * ReplicaSeal.SaltSize } s && s.All(Uri.IsHexDigit) ? s : "";
+        var salt = Convert.FromHexString(hex);
+        return Seal is { } seal && ReplicaSeal.Opens(seal, result.MerkleRoot, salt, result.WorkerId)
+            ? null
+            : $"its revealed root {result.MerkleRoot.ToString()[..12]} does not open the seal it committed to "
+              + "(a copied result)";
+    }
+
+    public ShardVerdict Verdict(ShardOrder order, VerdictOutcome outcome, string reason) =>
+        new(order.JobId, order.Round, order.Shard, Epoch, WorkerId, outcome, reason);
+}

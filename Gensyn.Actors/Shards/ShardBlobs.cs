@@ -1,0 +1,47 @@
+using Gensyn.Actors.Blobs;
+using Gensyn.Contracts;
+using Gensyn.Training.Checkpoints;
+
+namespace Gensyn.Actors.Shards;
+
+/// <summary>The checks a shard makes on the blobs it hands a worker: start state and checkpoint.</summary>
+public static class ShardBlobs
+{
+    /// <summary>Whether the round's start state is in the store and passes its hash (else why not).</summary>
+    public static bool StartStateIntact(BlobStore store, ShardOrder order, out string problem)
+    {
+        try
+        {
+            store.Get(order.StartState);
+            problem = "";
+            return true;
+        }
+        catch (BlobException e)
+        {
+            problem = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A checkpoint is used only if its blob passes its hash and loads as this shard's checkpoint; then
+    /// <paramref name="localStep"/> is the step it was taken at, else <paramref name="reason"/> says why not.
+    /// </summary>
+    public static bool UsableCheckpoint(BlobStore store, ShardOrder order, Sha256Digest checkpoint, out int localStep,
+        out string reason)
+    {
+        localStep = 0;
+        try
+        {
+            var loaded = ShardCheckpointFile.Deserialize(store.Get(checkpoint), $"checkpoint {checkpoint}");
+            localStep = loaded.LocalStep;
+            reason = $"it belongs to round {loaded.Round} shard {loaded.Shard}";
+            return loaded.Round == order.Round && loaded.Shard == order.Shard;
+        }
+        catch (Exception e) when (e is BlobException or CheckpointException)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Shards;
+
+/// <summary>
+/// What a shard actor needs to dispatch and verify its shard: <see cref="Samples"/> is the job's k,
+/// <see cref="NumericClass"/> the class the verifiers replay in, <see cref="Excluded"/> the workers the job
+/// no longer trusts. For an <see cref="Inference"/> shard, <see cref="InnerSteps"/> is its number of batches.
+/// </summary>
+public sealed record ShardOrder(
+    string JobId,
+    int Round,
+    int Shard,
+    string SpecYaml,
+    string BaseDirectory,
+    Sha256Digest StartState,
+    long StartStateBytes,
+    int InnerSteps,
+    int Samples,
+    string NumericClass,
+    Exclusion Excluded,
+    int Replica = -1,
+    ShardNeeds? Needs = null,
+    bool Inference = false,
+    double StepWork = 1)
+{
+    /// <summary>
+    /// One of two replicas of a replicated-mode shard (0 or 1), whose parent is a <see cref="ReplicatedShardActor"/>.
+    /// </summary>
+    public bool Replicated => Replica >= 0;
+
+    /// <summary>Whether a message a worker sent names this shard (its job, round and shard).</summary>
+    public bool Names(string jobId, int round, int shard) => jobId == JobId && round == Round && shard == Shard;
+
+    public string Label => $"{JobId} round {Round} shard {Shard}";
+}
+
+/// <summary>
+/// What a shard actor talks to: the scheduler (<see cref="Registry"/>), the blob service and its store, the
+/// verifiers, and the EIP-712 domain results are signed for (<see cref="Network"/> gives null while the chain is not
+/// known yet).
+/// </summary>
+public sealed record ShardServices(
+    Akka.Actor.IActorRef Registry,
+    Akka.Actor.IActorRef Blobs,
+    Blobs.BlobStore Store,
+    Akka.Actor.IActorRef Verifiers,
+    Func<Contracts.Signing.ClaimDomain?> Network);

@@ -1,0 +1,62 @@
+using Akka.Actor;
+using Akka.Event;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Shards;
+
+/// <summary>
+/// Spot-check mode, for a training shard: when the worker commits a signed result, the steps to challenge are drawn
+/// from a fresh secret bound to the committed root, the worker is asked to open the states around them, and a
+/// verifier replays them from the opened states. A worker that does not open them in time is judged unavailable.
+/// </summary>
+public class SpotCheckShardActor : ShardActor
+{
+    public SpotCheckShardActor(ShardOrder order, ShardServices services) : base(order, services)
+    {
+    }
+
+    protected override void OnResult(ShardResult result)
+    {
+        ReportThroughput();
+        Challenge(result);
+    }
+
+    /// <summary>
+    /// Asks the worker to open the drawn steps — fewer for a worker with a long honest streak, never none — or, for
+    /// replicas whose roots agree, the <paramref name="given"/> steps, to prove possession only.
+    /// </summary>
+    protected void Challenge(ShardResult result, IReadOnlyList<int>? given = null)
+    {
+        var c = BeginChallenge(result, given is null ? null : a => a.ProvingPossession(result, given));
+        var a = Attempt!;
+        Log.Info("{0}: worker {1} committed root {2}; challenging {3} step(s): {4}", Label, a.WorkerId,
+            result.MerkleRoot.ToString()[..12], c.Steps.Count, string.Join(", ", c.Steps));
+        Worker!.Tell(new OpenSteps(Order.JobId, Order.Round, Order.Shard, a.Epoch, c.Steps,
+            a.CrossClass(Order) && !c.PossessionOnly));
+        Timers.StartSingleTimer("challenge", new ChallengeExpired(a.Epoch), ChallengeTimeout);
+    }
+
+    protected override void OnChallenging() => Receive<StepsOpened>(opened =>
+    {
+        if (Attempt?.Challenge is null || !Current(opened.Epoch, opened.WorkerId)
+            || !Order.Names(opened.JobId, opened.Round, opened.Shard)) return;
+        Opened(opened);
+    });
+
+    /// <summary>The worker opened the challenged states: each must be in the store; a verifier replays them.</summary>
+    protected virtual void Opened(StepsOpened opened)
+    {
+        var (a, c) = (Attempt!, Attempt!.Challenge!);
+        var missing = opened.Leaves?.FirstOrDefault(l => l?.State is { } state && !Services.Store.Contains(state));
+        if (missing is not null)
+        {
+            Judge(Verdict(VerdictOutcome.Invalid,
+                $"its opening of leaf {missing.Leaf} names state {missing.State}, which it never uploaded"));
+            return;
+        }
+        Services.Verifiers.Tell(new VerifyShard(Order.JobId, Order.SpecYaml, Order.BaseDirectory, Order.Round,
+            Order.Shard, a.Epoch, a.WorkerId, a.Address, c.Result.MerkleRoot, Order.StartState, c.Result.EndState,
+            c.Steps, opened.Leaves ?? [], a.CrossClass(Order) && !c.PossessionOnly, Services.Blobs, c.PossessionOnly,
+            Network: Services.Network()));
+    }
+}

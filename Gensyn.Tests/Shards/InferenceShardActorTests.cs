@@ -1,0 +1,87 @@
+using Akka.TestKit;
+using Gensyn.Actors.Shards;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Xunit.Abstractions;
+
+namespace Gensyn.Tests.Shards;
+
+/// <summary>
+/// The inference shard actor (what <see cref="ShardActor.Props"/> gives an inference shard): its worker delivers
+/// every prediction at once, so nothing is opened; a verifier recomputes the drawn batches.
+/// </summary>
+public sealed class InferenceShardActorTests(ITestOutputHelper output) : ShardSpec(output)
+{
+    private ShardOrder Inference => Order with { Inference = true };
+
+    [Fact]
+    public void A_committed_prediction_has_its_drawn_batches_recomputed_by_a_verifier_without_asking_the_worker()
+    {
+        var shard = StartShard(Inference);
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 5);
+        var result = Result("w1", key, epoch: 5, content: "the predictions");
+
+        shard.Tell(result, worker.Ref);
+        Assert.True(_parent.ExpectMsg<ShardActor.Verifying>().Active);
+        var verify = _verifiers.ExpectMsg<VerifyShard>();
+        Assert.True(verify.Inference);
+        Assert.Equal((JobId, Round, Shard, 5, "w1"),
+            (verify.JobId, verify.Round, verify.Shard, verify.Epoch, verify.WorkerId));
+        Assert.Equal((result.MerkleRoot, result.EndState), (verify.Root, verify.EndState));
+        Assert.Equal(2, verify.Steps.Count);   // the spec's k, drawn among the 8 batches
+        Assert.All(verify.Steps, batch => Assert.InRange(batch, 1, 8));
+        Assert.Empty(verify.Leaves);
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));   // nothing to open
+
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 5, "w1", VerdictOutcome.Accepted, "2 batches recomputed"),
+            _verifiers.Ref);
+        var judged = _parent.ExpectMsg<ShardActor.Judged>();
+        Assert.True(judged.Verdict.IsAccepted);
+        Assert.Equal(verify.Steps, judged.Steps);
+        // An inference worker's speed is not a training throughput: the registry hears only the verdict.
+        Assert.True(_registry.ExpectMsg<WorkerJudged>().Accepted);
+    }
+
+    [Fact]
+    public void Made_up_predictions_are_rejected_and_the_shard_goes_to_another_worker()
+    {
+        var shard = StartShard(Inference);
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1);
+        shard.Tell(Result("w1", key, epoch: 1, content: "made-up predictions"), worker.Ref);
+        _parent.ExpectMsg<ShardActor.Verifying>();
+        _verifiers.ExpectMsg<VerifyShard>();
+
+        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Fraud, "batch 4 differs", Step: 4),
+            _verifiers.Ref);
+        Assert.Equal(VerdictOutcome.Fraud, _parent.ExpectMsg<ShardActor.Judged>().Verdict.Outcome);
+        Assert.False(_registry.ExpectMsg<WorkerJudged>().Accepted);
+        shard.Tell(new ShardActor.Rejected(new Exclusion(["w1"], [key.Address])), _parent.Ref);
+        Assert.False(_parent.ExpectMsg<ShardActor.Verifying>().Active);
+        Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
+        _registry.ExpectMsg<ReleaseWorker>();
+        Assert.Equal(["w1"], _registry.ExpectMsg<RequestWorker>().Exclude!);
+
+        var next = CreateTestProbe();
+        Assert.Equal(2, Assign(shard, next, "w2", WorkerKey.Generate(), epoch: 2).Epoch);
+    }
+
+    [Fact]
+    public void A_stale_epochs_predictions_are_ignored()
+    {
+        var shard = StartShard(Inference);
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 3);
+
+        shard.Tell(Result("w1", key, epoch: 2), worker.Ref);
+        _verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        _parent.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        shard.Tell(Result("w1", key, epoch: 3), worker.Ref);
+        Assert.Equal(3, _verifiers.ExpectMsg<VerifyShard>().Epoch);
+    }
+}

@@ -1,0 +1,153 @@
+using System.Text;
+using Akka.Actor;
+using Gensyn.Actors.Shards;
+using Gensyn.Actors.Verification;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Gensyn.Training.Verification;
+
+namespace Gensyn.Tests.Shards;
+
+/// <summary>The rules of one worker's attempt at a shard, without an actor: fencing, admission, challenge.</summary>
+public sealed class ShardAttemptTests
+{
+    private static readonly Sha256Digest StartState = Sha256Digest.Of("start"u8.ToArray());
+    private static readonly Sha256Digest EndState = Sha256Digest.Of("end"u8.ToArray());
+    private static readonly WorkerKey Key = WorkerKey.Generate();
+
+    private static ShardOrder Order(int samples = 2) => new("job-a", 2, 1, "name: spec\n", "/data", StartState, 10,
+        InnerSteps: 8, Samples: samples, "fp32", Exclusion.None);
+
+    private static ShardAttempt Granted(int honestStreak = 0, string numericClass = "fp32") =>
+        ShardAttempt.Of(new WorkerGranted("w1", ActorRefs.Nobody, 4, numericClass, Key.Address, honestStreak));
+
+    private static ShardResult Result(int epoch, string workerId = "w1", WorkerKey? signer = null, int round = 2,
+        string root = "root")
+    {
+        var result = new ShardResult("job-a", round, 1, epoch, workerId, EndState,
+            Sha256Digest.Of(Encoding.UTF8.GetBytes(root)), [0.5f], "");
+        var claim = ShardResultClaim.From(result, ClaimDomain.None);
+        return result with { Signature = ClaimSigner.Sign(signer ?? Key, claim) };
+    }
+
+    private static Admission Admit(ShardAttempt attempt, ShardResult result, bool stored = true,
+        ClaimDomain? network = null) =>
+        attempt.Admit(Order(), result, _ => stored, network ?? ClaimDomain.None);
+
+    [Fact]
+    public void A_granted_attempt_speaks_for_the_shard_only_once_confirmed_and_only_under_its_epoch_and_worker()
+    {
+        var granted = Granted();
+        Assert.False(granted.Confirmed);
+        Assert.False(granted.Current(-1, "w1"));   // nothing was assigned yet
+
+        var confirmed = granted.Confirm(4);
+        Assert.True(confirmed.Current(4, "w1"));
+        Assert.False(confirmed.Current(3, "w1"));
+        Assert.False(confirmed.Current(4, "w2"));
+    }
+
+    [Fact]
+    public void Only_the_current_epochs_result_for_this_shard_is_admitted_and_others_are_fenced_out()
+    {
+        var attempt = Granted().Confirm(3);
+        Assert.True(Admit(attempt, Result(3)).IsAdmitted);
+        Assert.True(Admit(attempt, Result(2)).Stale);
+        Assert.True(Admit(attempt, Result(3, workerId: "w2")).Stale);
+        Assert.True(Admit(attempt, Result(3, round: 1)).Stale);
+        Assert.True(Admit(Granted(), Result(0)).Stale);   // granted, not yet confirmed: nothing is current
+    }
+
+    [Fact]
+    public void A_result_whose_end_state_was_never_uploaded_is_refused_and_counts_against_the_shard()
+    {
+        var admission = Admit(Granted().Confirm(1), Result(1), stored: false);
+        Assert.False(admission.IsAdmitted);
+        Assert.True(admission.CountsAsFailure);
+        Assert.Contains("never uploaded", admission.Refusal);
+    }
+
+    [Fact]
+    public void A_result_signed_by_another_key_is_refused_and_counts_against_the_shard()
+    {
+        var admission = Admit(Granted().Confirm(1), Result(1, signer: WorkerKey.Generate()));
+        Assert.True(admission.CountsAsFailure);
+        Assert.Contains($"not signed by its registered key {Key.Address}", admission.Refusal);
+    }
+
+    [Fact]
+    public void Without_a_known_chain_a_result_is_refused_but_nobody_is_blamed()
+    {
+        var admission = Granted().Confirm(1).Admit(Order(), Result(1), _ => true, network: null);
+        Assert.False(admission.IsAdmitted);
+        Assert.False(admission.CountsAsFailure);
+        Assert.Contains("does not know its chain yet", admission.Refusal);
+    }
+
+    [Fact]
+    public void The_challenge_draws_k_steps_from_the_secret_among_the_steps_the_worker_ran_itself()
+    {
+        var secret = ChallengeSampler.NewSecret();
+        var result = Result(1);
+        var fresh = Granted().Confirm(1).Challenged(Order(), result, secret).Challenge!;
+        Assert.Equal(2, fresh.Steps.Count);
+        Assert.All(fresh.Steps, step => Assert.InRange(step, 1, 8));
+        Assert.Equal(fresh.Steps, Granted().Confirm(1).Challenged(Order(), result, secret).Challenge!.Steps);
+        Assert.Equal((result, secret, false), (fresh.Result, fresh.Secret, fresh.PossessionOnly));
+
+        // Resumed at step 5 from an earlier worker's checkpoint: only steps 6..8 were this worker's.
+        var resumed = Granted().Confirm(1, resumedAt: 5).Challenged(Order(samples: 8), result, secret).Challenge!;
+        Assert.Equal([6, 7, 8], resumed.Steps);
+        Assert.Equal(3, Granted().Confirm(1, resumedAt: 5).StepsRun(Order()));
+    }
+
+    [Fact]
+    public void An_inference_shards_batches_are_all_open_to_recomputation_and_a_long_honest_streak_halves_k()
+    {
+        var inference = Order(samples: 8) with { Inference = true };
+        var all = Granted().Confirm(1, resumedAt: 5).Challenged(inference, Result(1), ChallengeSampler.NewSecret());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], all.Challenge!.Steps);
+
+        var trusted = Granted(honestStreak: VerificationPolicy.StreakPerHalving).Confirm(1);
+        var halved = trusted.Challenged(Order(samples: 8), Result(1), ChallengeSampler.NewSecret());
+        Assert.Equal(4, halved.Challenge!.Steps.Count);
+    }
+
+    [Fact]
+    public void Agreeing_replicas_prove_possession_of_given_steps_with_no_secret()
+    {
+        var challenge = Granted().Confirm(1).ProvingPossession(Result(1), [3]).Challenge!;
+        Assert.True(challenge.PossessionOnly);
+        Assert.Equal([3], challenge.Steps);
+        Assert.Empty(challenge.Secret);
+    }
+
+    [Fact]
+    public void A_revealed_result_must_open_the_seal_with_its_root_salt_and_worker_id()
+    {
+        var salt = ReplicaSeal.NewSalt();
+        var honest = Result(1) with { Salt = Convert.ToHexStringLower(salt) };
+        var sealedAttempt = Granted().Confirm(1).Sealing(ReplicaSeal.Seal(honest.MerkleRoot, salt, "w1"));
+
+        Assert.Null(sealedAttempt.SealRefusal(honest));
+        var copied = Result(1, root: "copied") with { Salt = honest.Salt };
+        Assert.Contains("does not open the seal", sealedAttempt.SealRefusal(copied));
+        Assert.NotNull(sealedAttempt.SealRefusal(honest with { Salt = "not hex" }));
+        Assert.NotNull(sealedAttempt.SealRefusal(honest with { WorkerId = "w2" }));
+        Assert.NotNull(Granted().Confirm(1).SealRefusal(honest));   // nothing was sealed
+    }
+
+    [Fact]
+    public void Verdicts_name_the_attempts_epoch_and_worker_and_an_unrevealed_replica_stands_in_with_an_empty_result()
+    {
+        var attempt = Granted().Confirm(6).Unrevealed(Order());
+        var verdict = attempt.Verdict(Order(), VerdictOutcome.Unavailable, "did not reveal");
+        Assert.Equal(("job-a", 2, 1, 6, "w1"),
+            (verdict.JobId, verdict.Round, verdict.Shard, verdict.Epoch, verdict.WorkerId));
+        var standIn = attempt.Challenge!.Result;
+        Assert.Equal((6, "w1", default(Sha256Digest)), (standIn.Epoch, standIn.WorkerId, standIn.MerkleRoot));
+        Assert.True(Granted(numericClass: "bf16").CrossClass(Order()));
+        Assert.False(Granted().CrossClass(Order()));
+    }
+}
