@@ -1,4 +1,4 @@
-using Gensyn.Actors.Workers;
+using Gensyn.Actors.Scheduling;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Market;

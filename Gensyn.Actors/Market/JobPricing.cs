@@ -1,4 +1,4 @@
-using Gensyn.Actors.Workers;
+using Gensyn.Actors.Scheduling;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;

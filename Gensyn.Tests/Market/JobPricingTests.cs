@@ -1,3 +1,4 @@
+using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Market;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Jobs;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Jobs;
 using Gensyn.Actors.Market;
 using Gensyn.Actors.Shards;
