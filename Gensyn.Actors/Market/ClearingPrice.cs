@@ -14,7 +14,10 @@ namespace Gensyn.Actors.Market;
 /// </summary>
 public static class ClearingPrice
 {
-    /// <summary>The clearing price for <paramref name="demand"/> shards over idle workers asking <paramref name="idleAsks"/>; null without supply.</summary>
+    /// <summary>
+    /// The clearing price for <paramref name="demand"/> shards over idle workers asking <paramref name="idleAsks"/>;
+    /// null without supply.
+    /// </summary>
     public static double? Of(IEnumerable<double> idleAsks, int demand)
     {
         var asks = idleAsks.Order().ToList();

@@ -8,20 +8,23 @@ namespace Gensyn.Actors.Scheduling;
 
 /// <summary>
 /// The scheduler: matches waiting shards to admitted workers (<see cref="SchedulerState{TRef}"/>) and prices jobs on
-/// the market it sees (<see cref="JobPricing"/>, <see cref="ClearingPrice"/>). A child of the <see cref="WorkerRegistry"/>,
-/// which admits workers (<see cref="WorkerAdmitted"/>) and forwards the requesters' messages. Workers and requesters are
-/// watched, so a vanished worker frees its shard and a vanished shard frees its worker.
+/// the market it sees (<see cref="JobPricing"/>, <see cref="ClearingPrice"/>). A child of the
+/// <see cref="WorkerRegistry"/>, which admits workers (<see cref="WorkerAdmitted"/>) and forwards the requesters'
+/// messages. Workers and requesters are watched, so a vanished worker frees its shard and a vanished shard frees its
+/// worker.
 /// </summary>
 public sealed class Scheduler : ReceiveActor, IWithTimers
 {
     public const string ChildName = "scheduler";
 
-    /// <summary>HOCON: the reference steps per second a job is priced at when no registered worker measured its own.</summary>
+    /// <summary>
+    /// HOCON: the reference steps per second a job is priced at when no registered worker measured its own.
+    /// </summary>
     public const string ReferenceThroughputSetting = "gensyn.market.reference-steps-per-second";
 
     /// <summary>
-    /// How long a stopped requester's worker stays granted: its last ReleaseWorker comes through the singleton proxy and
-    /// may arrive after the death notice, so a completed shard counts as completed.
+    /// How long a stopped requester's worker stays granted: its last ReleaseWorker comes through the singleton proxy
+    /// and may arrive after the death notice, so a completed shard counts as completed.
     /// </summary>
     private static readonly TimeSpan RequesterGrace = TimeSpan.FromSeconds(2);
 
@@ -75,8 +78,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             if (holder.GrantedTo is { } requester) requester.Tell(new WorkerLost(holder.WorkerId));
         }
         var known = _state.Workers.Any(w => w.Ref.Equals(p.Worker));
-        _state.Register(new WorkerEntry<IActorRef>(p.WorkerId, p.Worker, p.Device, p.MemoryGb, p.Threads, p.NumericClass,
-            p.PricePerHour, p.Address, p.Throughput, p.BandwidthMbps));
+        _state.Register(new WorkerEntry<IActorRef>(p.WorkerId, p.Worker, p.Device, p.MemoryGb, p.Threads,
+            p.NumericClass, p.PricePerHour, p.Address, p.Throughput, p.BandwidthMbps));
         if (!known) Context.Watch(p.Worker);
         Dispatch();
     }
@@ -87,7 +90,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         _state.Enqueue(new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester,
             request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList(), request.Needs, request.Replicated));
         if (_state.Workers.Count == 0)
-            _log.Info("{0} round {1} shard {2} waits: no worker is registered", request.JobId, request.Round, request.Shard);
+            _log.Info("{0} round {1} shard {2} waits: no worker is registered",
+                request.JobId, request.Round, request.Shard);
         Dispatch();
     }
 
@@ -129,12 +133,13 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private void Observed(WorkerThroughputObserved observed, ThroughputCheck check)
     {
         var claimed = _state.Find(observed.WorkerId)?.Throughput;
-        switch (_state.ThroughputObserved(observed.WorkerId, observed.Steps, observed.StepWork, observed.Seconds, check))
+        var (steps, work, seconds) = (observed.Steps, observed.StepWork, observed.Seconds);
+        switch (_state.ThroughputObserved(observed.WorkerId, steps, work, seconds, check))
         {
             case { Caught: true } caught:
-                _log.Warning("Worker {0} claimed {1:0.#} reference steps/s but did {2:0.#} on its first shard (off by more " +
-                             "than the tolerance): its key's honest streak is reset, and it is matched and priced at the " +
-                             "observed figure", observed.WorkerId, claimed, caught.Observed);
+                _log.Warning("Worker {0} claimed {1:0.#} reference steps/s but did {2:0.#} on its first shard " +
+                             "(off by more than the tolerance): its key's honest streak is reset, and it is matched " +
+                             "and priced at the observed figure", observed.WorkerId, claimed, caught.Observed);
                 break;
             case { } fair:
                 _log.Info("Worker {0} did {1:0.#} reference steps/s on its first shard (it claimed {2:0.#})",
@@ -144,8 +149,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     }
 
     private static WorkerView View(WorkerEntry<IActorRef> w) => new(w.WorkerId, w.Device, w.MemoryGb, w.Threads,
-        w.NumericClass, w.Price, w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed, w.Address,
-        w.Accepted, w.Rejected, w.HonestStreak, w.EffectiveThroughput, w.BandwidthMbps);
+        w.NumericClass, w.Price, w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed,
+        w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.EffectiveThroughput, w.BandwidthMbps);
 
     private void Dispatch()
     {
@@ -156,7 +161,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             request.Requester.Tell(new WorkerGranted(worker.WorkerId, worker.Ref, worker.Threads, worker.NumericClass,
                 worker.Address, worker.HonestStreak));
         }
-        // Each waiting shard hears why it waits, whenever the reason changes (shards with the same needs share one answer).
+        // Each waiting shard hears why it waits, whenever the reason changes (shards with the same needs share one
+        // answer).
         var reasons = new Dictionary<string, string>();
         foreach (var request in _state.Queue)
         {

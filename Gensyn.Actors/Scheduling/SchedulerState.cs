@@ -21,14 +21,17 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     private readonly Random _random = random ?? new CryptoRandom();
     private static readonly EqualityComparer<TRef> Same = EqualityComparer<TRef>.Default;
 
-    // Indexes, so that a queue of many thousands of shards costs little per request: who waits, and who holds which worker.
+    // Indexes, so that a queue of many thousands of shards costs little per request: who waits, and who holds which
+    // worker.
     private readonly HashSet<TRef> _queued = [];
     private readonly Dictionary<TRef, WorkerEntry<TRef>> _granted = [];
 
     public IReadOnlyList<WorkerEntry<TRef>> Workers => _workers;
     public IReadOnlyList<WorkRequest<TRef>> Queue => _queue;
 
-    /// <summary>Each key's record, and the throughput observed for the workers whose claims were caught false.</summary>
+    /// <summary>
+    /// Each key's record, and the throughput observed for the workers whose claims were caught false.
+    /// </summary>
     public ProviderRecords Records { get; } = new(recordCapacity);
 
     /// <summary>The record of the key <paramref name="address"/> (a new, empty one for a key never seen).</summary>
@@ -74,8 +77,8 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     /// <summary>Forgets the grant index entry that points at <paramref name="worker"/> (and only that one).</summary>
     private void Ungrant(WorkerEntry<TRef> worker)
     {
-        if (worker.GrantedTo is { } holder && _granted.TryGetValue(holder, out var granted) && ReferenceEquals(granted, worker))
-            _granted.Remove(holder);
+        if (worker.GrantedTo is not { } holder) return;
+        if (_granted.TryGetValue(holder, out var granted) && ReferenceEquals(granted, worker)) _granted.Remove(holder);
     }
 
     /// <summary>
@@ -111,7 +114,8 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
 
     /// <summary>
     /// A verifier judged one of a worker's results: it counts for the worker's key (<paramref name="address"/>, or the
-    /// registered worker's); a rejection resets the key's honest streak (so its next results are challenged fully again).
+    /// registered worker's); a rejection resets the key's honest streak (so its next results are challenged fully
+    /// again).
     /// </summary>
     public void Judged(string workerId, bool accepted, string? address = null)
     {
@@ -140,7 +144,9 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         var kept = new List<WorkRequest<TRef>>(_queue.Count);
         foreach (var request in _queue)
         {
-            var index = idle.Count == 0 ? -1 : request.Replicated ? DrawReplica(idle, request) : idle.FindIndex(request.Allows);
+            var index = idle.Count == 0 ? -1
+                : request.Replicated ? DrawReplica(idle, request)
+                : idle.FindIndex(request.Allows);
             if (index < 0)
             {
                 kept.Add(request);
@@ -165,7 +171,8 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     /// </summary>
     private int DrawReplica(List<WorkerEntry<TRef>> idle, WorkRequest<TRef> request)
     {
-        var seated = _workers.Where(w => w.BusyWith == request.Label).Select(w => w.RecordKey).ToHashSet(StringComparer.Ordinal);
+        var seated = _workers.Where(w => w.BusyWith == request.Label).Select(w => w.RecordKey)
+            .ToHashSet(StringComparer.Ordinal);
         var eligible = Enumerable.Range(0, idle.Count)
             .Where(i => request.Allows(idle[i]) && !seated.Contains(idle[i].RecordKey)).ToList();
         if (eligible.Count == 0) return -1;
@@ -181,9 +188,10 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     }
 
     /// <summary>
-    /// How likely each candidate (by its <see cref="WorkerEntry{TRef}.Cost"/>) is to win a replica's seat: 1 at or below
-    /// the candidates' median cost, and median / cost above it. Cheaper and more reliable workers are preferred over
-    /// dearer ones, but asking less than the median buys nothing more, so underpricing cannot buy both seats of a shard.
+    /// How likely each candidate (by its <see cref="WorkerEntry{TRef}.Cost"/>) is to win a replica's seat: 1 at or
+    /// below the candidates' median cost, and median / cost above it. Cheaper and more reliable workers are preferred
+    /// over dearer ones, but asking less than the median buys nothing more, so underpricing cannot buy both seats of a
+    /// shard.
     /// </summary>
     public static List<double> ReplicaWeights(IReadOnlyList<double> costs)
     {

@@ -17,7 +17,9 @@ public sealed record WorkRequest<TRef>(
     ShardNeeds? Needs = null,
     bool Replicated = false)
 {
-    /// <summary>Whether <paramref name="worker"/> is neither excluded from this shard nor misses one of its needs.</summary>
+    /// <summary>
+    /// Whether <paramref name="worker"/> is neither excluded from this shard nor misses one of its needs.
+    /// </summary>
     public bool Allows(WorkerEntry<TRef> worker) => Permits(worker) && Unmet(worker) is null;
 
     /// <summary>Whether <paramref name="worker"/> is not excluded from this shard, by id or by key.</summary>
@@ -29,10 +31,12 @@ public sealed record WorkRequest<TRef>(
     public string? Unmet(WorkerEntry<TRef> worker)
     {
         if (Needs is not { } n) return null;
-        if (n.Device is not ("any" or "") && !string.Equals(n.Device, worker.Device, StringComparison.OrdinalIgnoreCase))
+        var anyDevice = n.Device is "any" or "";
+        if (!anyDevice && !string.Equals(n.Device, worker.Device, StringComparison.OrdinalIgnoreCase))
             return $"device {n.Device}";
         if (worker.MemoryGb < n.MinMemoryGb) return $"at least {n.MinMemoryGb:0.#} GB of memory";
-        if (worker.BandwidthMbps < n.MinBandwidthMbps) return $"at least {n.MinBandwidthMbps:0.#} Mbps from the coordinators";
+        if (worker.BandwidthMbps < n.MinBandwidthMbps)
+            return $"at least {n.MinBandwidthMbps:0.#} Mbps from the coordinators";
         if (worker.Price > n.MaxPricePerHour) return $"a price of at most {n.MaxPricePerHour:0.###} GENS per hour";
         if (n.NumericClass is { } c && c != worker.NumericClass) return $"numeric class {c}";
         return null;

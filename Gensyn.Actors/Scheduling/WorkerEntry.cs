@@ -22,7 +22,9 @@ public sealed record WorkerEntry<TRef>(
     /// </summary>
     public double? ObservedThroughput { get; set; }
 
-    /// <summary>The throughput matching and pricing use: the observed figure once a claim was caught false, else the claim.</summary>
+    /// <summary>
+    /// The throughput matching and pricing use: the observed figure once a claim was caught false, else the claim.
+    /// </summary>
     public double EffectiveThroughput => ObservedThroughput ?? Throughput;
 
     /// <summary>
@@ -40,7 +42,9 @@ public sealed record WorkerEntry<TRef>(
     public int Completed { get => Record.Completed; set => Record.Completed = value; }
     public int Released { get => Record.Released; set => Record.Released = value; }
 
-    /// <summary>Verdicts on its key's results: accepted, rejected, and accepted in a row since the last rejection.</summary>
+    /// <summary>
+    /// Verdicts on its key's results: accepted, rejected, and accepted in a row since the last rejection.
+    /// </summary>
     public int Accepted { get => Record.Accepted; set => Record.Accepted = value; }
     public int Rejected { get => Record.Rejected; set => Record.Rejected = value; }
     public int HonestStreak { get => Record.HonestStreak; set => Record.HonestStreak = value; }

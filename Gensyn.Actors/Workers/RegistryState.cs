@@ -3,7 +3,9 @@ using Gensyn.Contracts.Signing;
 
 namespace Gensyn.Actors.Workers;
 
-/// <summary>A registered worker process as the registry knows it: its id, key and ref, and when it last registered.</summary>
+/// <summary>
+/// A registered worker process as the registry knows it: its id, key and ref, and when it last registered.
+/// </summary>
 public sealed record WorkerSession<TRef>(string WorkerId, string Address, TRef Ref, DateTime LastSeen);
 
 /// <summary>What the registry decided about a registration: refused (one line for the worker), or admitted.</summary>
@@ -18,10 +20,12 @@ public sealed record Admission<TRef>(string? Refusal, bool Known = false, Worker
 /// The registry's rules, with no actors in them: who is registered (one live process per worker id), which key owns
 /// each id (<see cref="WorkerIdOwners"/>), and what a registration must pass before its worker is matched on: sane
 /// self-reported figures and device (<see cref="RegistrationRules"/>), an Ethereum address, a fresh profile signed by
-/// that address for this network (<see cref="SignedProfiles"/>), the key's id and rate limits, and the id's owner.
-/// The stake is checked between the signature and the limits (<see cref="StakeGate"/>), by the registry actor.
+/// that address for this network (<see cref="SignedProfiles"/>), the key's id and rate limits, and the id's owner. The
+/// stake is checked between the signature and the limits (<see cref="StakeGate{TRegistration}"/>), by the registry
+/// actor.
 /// </summary>
-/// <param name="silentAfter">A process not heard from for this long may be replaced by a new one with its id and key.</param>
+/// <param name="silentAfter">A process not heard from for this long may be replaced by a new one with its id and
+/// key.</param>
 /// <param name="where">Where a process runs, in words (its ref, when omitted).</param>
 public sealed class RegistryState<TRef>(
     RegistrationRules rules, SignedProfiles profiles, TimeSpan silentAfter, Func<TRef, string>? where = null)
@@ -34,8 +38,8 @@ public sealed class RegistryState<TRef>(
     public IReadOnlyCollection<WorkerSession<TRef>> Sessions => _sessions.Values;
 
     /// <summary>
-    /// Why <paramref name="register"/>'s profile may not be matched on (its figures, its address, its signature), in one
-    /// line a provider can act on; null when it may.
+    /// Why <paramref name="register"/>'s profile may not be matched on (its figures, its address, its signature), in
+    /// one line a provider can act on; null when it may.
     /// </summary>
     public string? ProfileProblem(RegisterWorker register, long nowUnixMs)
     {
@@ -57,14 +61,17 @@ public sealed class RegistryState<TRef>(
         var limited = known ? null : rules.CountRegistration(address, now)
             ?? (_owners.OwnerOf(workerId) is null ? rules.NewIdProblem(address, _owners.IdsOf(address)) : null);
         if (limited is not null) return Admission<TRef>.Refused(limited);
-        // An id belongs to the first key that registered it: another key may not take it over, even once its owner is gone.
+        // An id belongs to the first key that registered it: another key may not take it over, even once its owner is
+        // gone.
         if (_owners.Claim(workerId, address) is { } owner)
-            return Admission<TRef>.Refused($"worker id {workerId} belongs to another key ({owner}); choose another --worker-id");
+            return Admission<TRef>.Refused(
+                $"worker id {workerId} belongs to another key ({owner}); choose another --worker-id");
         var replaced = known ? null : holder;
         // One identity, one live process: while the old process still re-registers, the newcomer (with the same key)
         // waits; once it has been silent for a while (dead, or restarted under a new address) the newcomer takes over.
         if (replaced is not null && now - replaced.LastSeen < silentAfter)
-            return Admission<TRef>.Refused($"worker id {workerId} is in use by a live process at {Where(replaced.Ref)}; retrying");
+            return Admission<TRef>.Refused(
+                $"worker id {workerId} is in use by a live process at {Where(replaced.Ref)}; retrying");
         _sessions[workerId] = new WorkerSession<TRef>(workerId, address, worker, now);
         return new Admission<TRef>(null, known, replaced);
     }

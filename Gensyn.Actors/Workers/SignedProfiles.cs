@@ -4,11 +4,11 @@ using Gensyn.Contracts.Signing;
 namespace Gensyn.Actors.Workers;
 
 /// <summary>
-/// The rule a worker's capability profile must pass before it is matched on: it is signed by the key it names, for this network
-/// (the EIP-712 domain of the coordinators' chain), and it is fresh: signed at most <see cref="MaxAge"/> ago (and not more than
-/// <see cref="Skew"/> ahead), and not older than the last profile accepted for the same worker id, so an old profile (a higher
-/// throughput, a lower price) cannot be replayed in place of the current one. A profile already accepted (workers re-register
-/// every few seconds) is not checked again.
+/// The rule a worker's capability profile must pass before it is matched on: it is signed by the key it names, for this
+/// network (the EIP-712 domain of the coordinators' chain), and it is fresh: signed at most <see cref="MaxAge"/> ago
+/// (and not more than <see cref="Skew"/> ahead), and not older than the last profile accepted for the same worker id,
+/// so an old profile (a higher throughput, a lower price) cannot be replayed in place of the current one. A profile
+/// already accepted (workers re-register every few seconds) is not checked again.
 /// </summary>
 public sealed class SignedProfiles(Func<ClaimDomain?> network, TimeSpan maxAge, TimeSpan skew)
 {

@@ -6,11 +6,13 @@ public enum StakeVerdict { Passes, Refused, Waits }
 /// <summary>
 /// The stake gate's rules, with no actors in them: a provider registers only while its stake, as last read from the
 /// chain, meets the network's minimum. A good stake is read again after <paramref name="goodFor"/>, a short one after
-/// <paramref name="shortFor"/>; a key never read waits for the chain's answer (its registration is kept and goes through
-/// then), and a read that failed keeps what was last known and is tried again after <paramref name="retryAfter"/>.
+/// <paramref name="shortFor"/>; a key never read waits for the chain's answer (its registration is kept and goes
+/// through then), and a read that failed keeps what was last known and is tried again after
+/// <paramref name="retryAfter"/>.
 /// </summary>
 /// <typeparam name="TRegistration">What waits for the chain's answer (a registration).</typeparam>
-public sealed class StakeGate<TRegistration>(TimeSpan? goodFor = null, TimeSpan? shortFor = null, TimeSpan? retryAfter = null)
+public sealed class StakeGate<TRegistration>(
+    TimeSpan? goodFor = null, TimeSpan? shortFor = null, TimeSpan? retryAfter = null)
     where TRegistration : class
 {
     private readonly TimeSpan _goodFor = goodFor ?? TimeSpan.FromMinutes(1);
@@ -26,7 +28,8 @@ public sealed class StakeGate<TRegistration>(TimeSpan? goodFor = null, TimeSpan?
     /// chain's reason when refused, and whether the stake must be read from the chain now (no read of it is under way
     /// and what is known is stale or nothing).
     /// </summary>
-    public (StakeVerdict Verdict, string? Problem, bool ReadNow) Check(string address, TRegistration registration, DateTime now)
+    public (StakeVerdict Verdict, string? Problem, bool ReadNow) Check(
+        string address, TRegistration registration, DateTime now)
     {
         var known = _stakes.TryGetValue(address, out var stake);
         var stale = !known || now - stake.At > (stake.Problem is null ? _goodFor : _shortFor);
@@ -36,7 +39,9 @@ public sealed class StakeGate<TRegistration>(TimeSpan? goodFor = null, TimeSpan?
             _waiting[address] = registration;  // goes through when the chain answers
             return (StakeVerdict.Waits, null, readNow);
         }
-        return stake.Problem is null ? (StakeVerdict.Passes, null, readNow) : (StakeVerdict.Refused, stake.Problem, readNow);
+        return stake.Problem is null
+            ? (StakeVerdict.Passes, null, readNow)
+            : (StakeVerdict.Refused, stake.Problem, readNow);
     }
 
     /// <summary>

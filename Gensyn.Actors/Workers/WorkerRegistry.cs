@@ -19,7 +19,9 @@ public sealed class WorkerRegistry : ReceiveActor
     /// <summary>The singleton's proxy on every coordinator: worker sessions (Gensyn.Edge) register there.</summary>
     public const string ServicePath = "/user/workers";
 
-    /// <summary>A registered process not heard from for this long may be replaced by a new process with its id and key.</summary>
+    /// <summary>
+    /// A registered process not heard from for this long may be replaced by a new process with its id and key.
+    /// </summary>
     private static readonly TimeSpan SilentAfter = TimeSpan.FromSeconds(8);
 
     private readonly RegistryState<IActorRef> _state;
@@ -36,7 +38,9 @@ public sealed class WorkerRegistry : ReceiveActor
     public static Props Props(Func<string, Task<string?>>? stakeProblem = null, Func<ClaimDomain?>? network = null) =>
         Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem, network));
 
-    /// <summary>The chain's answer about a provider's stake; <see cref="ReadFailed"/>: no answer, not a shortfall.</summary>
+    /// <summary>
+    /// The chain's answer about a provider's stake; <see cref="ReadFailed"/>: no answer, not a shortfall.
+    /// </summary>
     private sealed record StakeChecked(string Address, string? Problem, bool ReadFailed = false)
         : INoSerializationVerificationNeeded;
 
@@ -76,7 +80,8 @@ public sealed class WorkerRegistry : ReceiveActor
             Refuse(register, refusal);
             return;
         }
-        if (admission.Replaced is { } old) _log.Info("Worker {0} moved from {1} to {2}", register.WorkerId, old.Ref.Path.Address, from);
+        if (admission.Replaced is { } old)
+            _log.Info("Worker {0} moved from {1} to {2}", register.WorkerId, old.Ref.Path.Address, from);
         _scheduler.Tell(new WorkerAdmitted(register));
         if (!admission.Known)
             _log.Info("Worker {0} registered from {1} ({2}, {3} thread(s), {4})", register.WorkerId, from,
@@ -90,7 +95,9 @@ public sealed class WorkerRegistry : ReceiveActor
         register.Worker.Tell(new WorkerRefused(register.WorkerId, reason));
     }
 
-    /// <summary>Whether the provider's stake was seen to meet the minimum; otherwise refuses (or waits for the chain).</summary>
+    /// <summary>
+    /// Whether the provider's stake was seen to meet the minimum; otherwise refuses (or waits for the chain).
+    /// </summary>
     private bool StakePasses(RegisterWorker register)
     {
         if (_stakeProblem is null) return true;
@@ -100,7 +107,8 @@ public sealed class WorkerRegistry : ReceiveActor
             var address = register.Address;
             _stakeProblem(address).ContinueWith(t => t.IsCompletedSuccessfully
                 ? new StakeChecked(address, t.Result)
-                : new StakeChecked(address, t.Exception?.GetBaseException().Message ?? "the check was cancelled", true)).PipeTo(Self);
+                : new StakeChecked(address, t.Exception?.GetBaseException().Message ?? "the check was cancelled", true))
+                .PipeTo(Self);
         }
         if (verdict != StakeVerdict.Refused) return verdict == StakeVerdict.Passes;
         Refuse(register, problem!);

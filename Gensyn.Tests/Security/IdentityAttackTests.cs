@@ -323,16 +323,17 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
     }
 
     [Theory]
-    [InlineData(0, Class, 1, "throughput")]                                  // a GPU is matched on a throughput it never measured
-    [InlineData(640, "cpu-x64-libtorch2.10-t8", 1, "numeric class")]         // the class says 8 threads, the profile 1
-    [InlineData(640, "tpu-x64-libtorch2.10-t1", 1, "numeric class")]         // its steps run on no device a worker offers
+    [InlineData(0, Class, 1, "throughput")]                           // a GPU matched on a throughput it never measured
+    [InlineData(640, "cpu-x64-libtorch2.10-t8", 1, "numeric class")]  // the class says 8 threads, the profile 1
+    [InlineData(640, "tpu-x64-libtorch2.10-t1", 1, "numeric class")]  // its steps run on no device a worker offers
     [InlineData(640, "c", 1, "numeric class")]
-    [InlineData(5_000_000, Class, 1, "throughput")]                          // GPU-like speed from steps that run on the CPU
+    [InlineData(5_000_000, Class, 1, "throughput")]                   // GPU-like speed from steps that run on the CPU
     public void A_cuda_claim_whose_hardware_or_throughput_does_not_add_up_is_refused(
         double throughput, string numericClass, int threads, string field)
     {
         var rules = new RegistrationRules(new RegistrationLimits());
-        var profile = new RegisterWorker("w", ActorRefs.Nobody, "cuda", 24, threads, numericClass, 0.9, Attacker, throughput, 940);
+        var profile = new RegisterWorker("w", ActorRefs.Nobody, "cuda", 24, threads, numericClass, 0.9, Attacker,
+            throughput, 940);
 
         var problem = rules.ProfileProblem(profile);
 
