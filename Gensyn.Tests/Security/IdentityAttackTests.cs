@@ -1,7 +1,7 @@
 using Akka.Actor;
-using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Jobs;
 using Gensyn.Actors.Market;
+using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Shards;
 using Gensyn.Actors.Verification;
 using Gensyn.Actors.Workers;
