@@ -7,16 +7,20 @@ using Gensyn.Training.Models;
 namespace Gensyn.Actors.Market;
 
 /// <summary>
-/// A job's price, locked when it starts, with no actors in it. <list type="bullet"> <item>The price per compute-hour is
-/// the clearing price (<see cref="ClearingPrice.Of"/>) over the idle workers that meet the job's requirements, its
-/// price cap aside, for a demand of the queued shards those workers could take plus the job's own shards x replicas;
-/// when none of them is idle, over all registered workers that meet them; then capped by the job's max-price-per-hour
-/// (<see cref="ClearingPrice.ForJob"/>). With no worker that meets them, the job is priced at its cap.</item>
+/// A job's price, locked when it starts, with no actors in it.
+/// <list type="bullet">
+/// <item>The price per compute-hour is the clearing price (<see cref="ClearingPrice.Of"/>) over the idle workers that
+/// meet the job's requirements, its price cap aside, for a demand of the queued shards those workers could take plus
+/// the job's own shards x replicas; when none of them is idle, over all registered workers that meet them; then capped
+/// by the job's max-price-per-hour (<see cref="ClearingPrice.ForJob"/>). With no worker that meets them, the job is
+/// priced at its cap.</item>
 /// <item>Compute-hours are counted on the workers the price came from: their median measured throughput (reference
-/// steps per second), or the network's reference throughput without one.</item> <item>Each accepted shard result earns
-/// its worker price x H x StepWork / steps per second / 3600 GENS, rounded to the micro-GENS and at least 1
-/// (<see cref="ResultPayoutMicros"/>): H steps of the job, each StepWork reference steps. An inference job's step is
-/// one forward batch, and H the batches of its largest shard (shards differ by at most one item).</item> </list>
+/// steps per second), or the network's reference throughput without one.</item>
+/// <item>Each accepted shard result earns its worker price x H x StepWork / steps per second / 3600 GENS, rounded to
+/// the micro-GENS and at least 1 (<see cref="ResultPayoutMicros"/>): H steps of the job, each StepWork reference steps.
+/// An inference job's step is one forward batch, and H the batches of its largest shard (shards differ by at most one
+/// item).</item>
+/// </list>
 /// </summary>
 public static class JobPricing
 {
@@ -25,7 +29,8 @@ public static class JobPricing
     /// <paramref name="demand"/> shards of its own (shards x replicas), on the market <paramref name="state"/>
     /// describes.
     /// </summary>
-    public static JobPrice Lock<TRef>(SchedulerState<TRef> state, ShardNeeds needs, int demand, double referenceStepsPerSecond) where TRef : notnull
+    public static JobPrice Lock<TRef>(
+        SchedulerState<TRef> state, ShardNeeds needs, int demand, double referenceStepsPerSecond) where TRef : notnull
     {
         var cap = needs.MaxPricePerHour;
         var uncapped = Probe<TRef>(needs with { MaxPricePerHour = double.PositiveInfinity });
@@ -34,12 +39,14 @@ public static class JobPricing
         var usable = meeting.Count(w => capped.Unmet(w) is null);
         if (meeting.Count == 0)
             return new JobPrice(cap, referenceStepsPerSecond,
-                $"no registered worker meets the job's requirements: priced at its max-price-per-hour, at the network's reference throughput ({referenceStepsPerSecond:0.#} steps/s)");
+                "no registered worker meets the job's requirements: priced at its max-price-per-hour, at the " +
+                $"network's reference throughput ({referenceStepsPerSecond:0.#} steps/s)");
         var idle = meeting.Where(w => w.BusyWith is null).ToList();
         var pool = idle.Count > 0 ? idle : meeting;
         // Shards wait only while no idle worker takes them (their cap is below the asks, or a worker they need is
         // busy): they are demand on the workers that meet their requirements, their caps aside, as in `gensyn market`.
-        var queued = state.Queue.Select(q => Probe<TRef>(q.Needs is { } n ? n with { MaxPricePerHour = double.PositiveInfinity } : null))
+        var queued = state.Queue
+            .Select(q => Probe<TRef>(q.Needs is { } n ? n with { MaxPricePerHour = double.PositiveInfinity } : null))
             .Count(q => pool.Any(w => q.Unmet(w) is null));
         var clearing = ClearingPrice.Of(pool.Select(w => w.Price), queued + demand)!.Value;
         var price = ClearingPrice.ForJob(clearing, cap)!.Value;
@@ -47,10 +54,13 @@ public static class JobPricing
         var stepsPerSecond = measured.Count == 0 ? referenceStepsPerSecond : Median(measured);
         var supply = idle.Count > 0
             ? $"the clearing price of {pool.Count} idle worker(s) that meet the job's requirements"
-            : $"no idle worker: the clearing price of all {pool.Count} registered worker(s) that meet the job's requirements";
+            : $"no idle worker: the clearing price of all {pool.Count} registered worker(s) that meet the job's " +
+              "requirements";
         var basis = $"{supply}, for {queued + demand} shard(s) of demand ({demand} of this job's, {queued} queued)" +
-                    (price < clearing ? $", capped at the job's max-price-per-hour ({clearing:0.######} uncapped)" : "") +
-                    (measured.Count == 0 ? $"; at the network's reference throughput ({referenceStepsPerSecond:0.#} steps/s)" : "") +
+                    (price < clearing
+                        ? $", capped at the job's max-price-per-hour ({clearing:0.######} uncapped)" : "") +
+                    (measured.Count == 0
+                        ? $"; at the network's reference throughput ({referenceStepsPerSecond:0.#} steps/s)" : "") +
                     (usable == 0 ? "; none of them asks at most that cap, so the job waits until one does" : "");
         return new JobPrice(price, stepsPerSecond, basis, usable);
     }
@@ -62,7 +72,9 @@ public static class JobPricing
     public static JobPrice For(JobSpec spec, JobPrice price)
     {
         var stepWork = ModelCost.StepWork(spec);
-        return price with { StepWork = stepWork, ResultPayoutMicros = ResultPayoutMicros(price.PricePerHour, ModelCost.StepsPerResult(spec), stepWork, price.StepsPerSecond) };
+        var steps = ModelCost.StepsPerResult(spec);
+        var payout = ResultPayoutMicros(price.PricePerHour, steps, stepWork, price.StepsPerSecond);
+        return price with { StepWork = stepWork, ResultPayoutMicros = payout };
     }
 
     /// <summary>
@@ -78,7 +90,8 @@ public static class JobPricing
     /// <summary>
     /// The most a job pays at <paramref name="price"/>: every shard result of every round accepted, in micro-GENS.
     /// </summary>
-    public static long MaxPayoutMicros(JobSpec spec, JobPrice price) => checked(spec.Results * price.ResultPayoutMicros);
+    public static long MaxPayoutMicros(JobSpec spec, JobPrice price) =>
+        checked(spec.Results * price.ResultPayoutMicros);
 
     /// <summary>
     /// Null when <paramref name="depositMicros"/> covers the job at <paramref name="price"/>; else what to do, in one
@@ -89,8 +102,9 @@ public static class JobPricing
         var cost = MaxPayoutMicros(spec, price);
         return cost <= depositMicros
             ? null
-            : $"at the current price ({price.PricePerHour:0.######} GENS per compute-hour) this job costs up to {Gens.Format(cost)} GENS, more than its " +
-              $"budget.max-total of {Gens.Format(depositMicros)} GENS; raise budget.max-total to at least {Gens.Format(cost)} (`gensyn quote` shows the estimate)";
+            : $"at the current price ({price.PricePerHour:0.######} GENS per compute-hour) this job costs up to " +
+              $"{Gens.Format(cost)} GENS, more than its budget.max-total of {Gens.Format(depositMicros)} GENS; " +
+              $"raise budget.max-total to at least {Gens.Format(cost)} (`gensyn quote` shows the estimate)";
     }
 
     /// <summary>
@@ -111,11 +125,13 @@ public static class JobPricing
         var waves = (int)Math.Ceiling((double)spec.Training.Shards * spec.Replicas / Math.Max(1, price.Workers));
         var cost = MaxPayoutMicros(spec, price);
         return new JobEstimate(spec.Results, work, work / price.StepsPerSecond / 3600, shardSeconds, waves,
-            spec.Training.Rounds * (waves * shardSeconds + RoundOverheadSeconds), cost, spec.DepositMicros, cost <= spec.DepositMicros);
+            spec.Training.Rounds * (waves * shardSeconds + RoundOverheadSeconds), cost, spec.DepositMicros,
+            cost <= spec.DepositMicros);
     }
 
-    private static double Median(IReadOnlyList<double> sorted) =>
-        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    private static double Median(IReadOnlyList<double> sorted) => sorted.Count % 2 == 1
+        ? sorted[sorted.Count / 2]
+        : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 
     /// <summary>A request that only carries needs, to ask which workers meet them.</summary>
     private static WorkRequest<TRef> Probe<TRef>(ShardNeeds? needs) => new("", 0, 0, default!, Needs: needs);
@@ -129,5 +145,13 @@ public static class JobPricing
 /// accepted (rounds a job does not complete, or completes under 95%, are not paid), against the deposit
 /// <see cref="MaxTotalMicros"/>.
 /// </summary>
-public sealed record JobEstimate(long Results, double Work, double ComputeHours, double ShardSeconds, int Waves, double DurationSeconds, long CostMicros,
-                                 long MaxTotalMicros, bool FitsBudget);
+public sealed record JobEstimate(
+    long Results,
+    double Work,
+    double ComputeHours,
+    double ShardSeconds,
+    int Waves,
+    double DurationSeconds,
+    long CostMicros,
+    long MaxTotalMicros,
+    bool FitsBudget);

@@ -46,5 +46,6 @@ public static class NetworkRules
     /// What one shard of <paramref name="spec"/> needs in memory, in GB (rounded up to 0.1 GB, as workers report
     /// theirs).
     /// </summary>
-    public static double ModelMemoryGb(JobSpec spec) => Math.Ceiling(Training.Models.ModelCost.TrainingBytes(spec) / 1e8) / 10;
+    public static double ModelMemoryGb(JobSpec spec) =>
+        Math.Ceiling(Training.Models.ModelCost.TrainingBytes(spec) / 1e8) / 10;
 }
