@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Gensyn.Actors.Workers;
+using Gensyn.Actors.Scheduling;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Benchmarks;

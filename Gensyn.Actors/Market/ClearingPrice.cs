@@ -1,4 +1,4 @@
-using Gensyn.Actors.Workers;
+using Gensyn.Actors.Scheduling;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Market;
@@ -14,7 +14,10 @@ namespace Gensyn.Actors.Market;
 /// </summary>
 public static class ClearingPrice
 {
-    /// <summary>The clearing price for <paramref name="demand"/> shards over idle workers asking <paramref name="idleAsks"/>; null without supply.</summary>
+    /// <summary>
+    /// The clearing price for <paramref name="demand"/> shards over idle workers asking <paramref name="idleAsks"/>;
+    /// null without supply.
+    /// </summary>
     public static double? Of(IEnumerable<double> idleAsks, int demand)
     {
         var asks = idleAsks.Order().ToList();
@@ -27,12 +30,18 @@ public static class ClearingPrice
 
     /// <summary>Supply, demand and the clearing price of each hardware class the scheduler knows.</summary>
     public static IReadOnlyList<MarketClassView> Classes<TRef>(SchedulerState<TRef> state) where TRef : notnull =>
-        state.Workers.Select(w => w.Device).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).Select(device =>
-        {
-            var workers = state.Workers.Where(w => string.Equals(w.Device, device, StringComparison.OrdinalIgnoreCase)).ToList();
-            var idle = workers.Where(w => w.BusyWith is null).Select(w => w.Price).ToList();
-            var demand = state.Queue.Count(q => q.Needs is not { } n || n.Device is "any" or "" || string.Equals(n.Device, device, StringComparison.OrdinalIgnoreCase));
-            var asks = workers.Select(w => w.Price).Order().ToList();
-            return new MarketClassView(device, workers.Count, idle.Count, demand, Of(idle, demand), asks[0], asks[asks.Count / 2]);
-        }).ToList();
+        state.Workers.Select(w => w.Device).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal)
+            .Select(device => Class(state, device)).ToList();
+
+    private static MarketClassView Class<TRef>(SchedulerState<TRef> state, string device) where TRef : notnull
+    {
+        var workers = state.Workers.Where(w => Same(w.Device, device)).ToList();
+        var idle = workers.Where(w => w.BusyWith is null).Select(w => w.Price).ToList();
+        var demand = state.Queue.Count(q => q.Needs is not { } n || n.Device is "any" or "" || Same(n.Device, device));
+        var asks = workers.Select(w => w.Price).Order().ToList();
+        return new MarketClassView(device, workers.Count, idle.Count, demand, Of(idle, demand), asks[0],
+            asks[asks.Count / 2]);
+    }
+
+    private static bool Same(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 }

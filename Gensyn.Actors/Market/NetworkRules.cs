@@ -5,9 +5,9 @@ using Gensyn.Contracts.Messages;
 namespace Gensyn.Actors.Market;
 
 /// <summary>
-/// What the network asks of workers for GPU jobs (HOCON <c>gensyn.market</c>; 16 GB of device memory and 50 Mbps from the
-/// coordinators by default), and what a job's shards therefore need: the spec's requirements, raised to the network's
-/// minimums for a CUDA job. CPU jobs (small work, tests) have no minimums.
+/// What the network asks of workers for GPU jobs (HOCON <c>gensyn.market</c>; 16 GB of device memory and 50 Mbps from
+/// the coordinators by default), and what a job's shards therefore need: the spec's requirements, raised to the
+/// network's minimums for a CUDA job. CPU jobs (small work, tests) have no minimums.
 /// </summary>
 public static class NetworkRules
 {
@@ -18,13 +18,16 @@ public static class NetworkRules
         config.GetDouble("gensyn.market.gpu-minimum-memory-gb", DefaultGpuMemoryGb),
         config.GetDouble("gensyn.market.gpu-minimum-bandwidth-mbps", DefaultGpuBandwidthMbps));
 
-    /// <summary>What a job's shards need on the network <paramref name="config"/> describes, in the job's own numeric class.</summary>
+    /// <summary>
+    /// What a job's shards need on the network <paramref name="config"/> describes, in the job's own numeric class.
+    /// </summary>
     public static ShardNeeds Needs(JobSpec spec, Config config) =>
         Needs(spec, Minimums(config), Workers.WorkerOptions.NumericClassFor(spec.Training.Threads));
 
     /// <summary>
-    /// What a job's shards need of a worker: device, memory (at least what its model needs to train, <see cref="ModelMemoryGb"/>) and bandwidth (at least the network's minimums for a CUDA job), its
-    /// price cap, and in replicated mode the job's numeric class (the two replicas' roots are compared bit for bit).
+    /// What a job's shards need of a worker: device, memory (at least what its model needs to train,
+    /// <see cref="ModelMemoryGb"/>) and bandwidth (at least the network's minimums for a CUDA job), its price cap, and
+    /// in replicated mode the job's numeric class (the two replicas' roots are compared bit for bit).
     /// </summary>
     public static ShardNeeds Needs(JobSpec spec, NetworkMinimums minimums, string numericClass)
     {
@@ -39,6 +42,10 @@ public static class NetworkRules
             gpu ? Math.Max(r.MinBandwidthMbps, minimums.GpuBandwidthMbps) : r.MinBandwidthMbps);
     }
 
-    /// <summary>What one shard of <paramref name="spec"/> needs in memory, in GB (rounded up to 0.1 GB, as workers report theirs).</summary>
-    public static double ModelMemoryGb(JobSpec spec) => Math.Ceiling(Training.Models.ModelCost.TrainingBytes(spec) / 1e8) / 10;
+    /// <summary>
+    /// What one shard of <paramref name="spec"/> needs in memory, in GB (rounded up to 0.1 GB, as workers report
+    /// theirs).
+    /// </summary>
+    public static double ModelMemoryGb(JobSpec spec) =>
+        Math.Ceiling(Training.Models.ModelCost.TrainingBytes(spec) / 1e8) / 10;
 }

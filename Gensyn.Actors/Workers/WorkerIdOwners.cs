@@ -1,9 +1,9 @@
 namespace Gensyn.Actors.Workers;
 
 /// <summary>
-/// Which provider key owns each worker id: the first key that registered it. Another key never gets that id (it could otherwise take
-/// over an honest worker's name, and its record, once that worker went offline); the owner's own key may come back from a new process.
-/// Bounded: past <paramref name="capacity"/> ids the oldest claim is forgotten.
+/// Which provider key owns each worker id: the first key that registered it. Another key never gets that id (it could
+/// otherwise take over an honest worker's name, and its record, once that worker went offline); the owner's own key may
+/// come back from a new process. Bounded: past <paramref name="capacity"/> ids the oldest claim is forgotten.
 /// </summary>
 public sealed class WorkerIdOwners(int capacity = 100_000)
 {
@@ -14,8 +14,8 @@ public sealed class WorkerIdOwners(int capacity = 100_000)
     public int Count => _owners.Count;
 
     /// <summary>
-    /// Claims <paramref name="workerId"/> for <paramref name="address"/> if nobody owns it yet; returns null when <paramref name="address"/>
-    /// may use the id (it owns it now), or the address of the key that does own it.
+    /// Claims <paramref name="workerId"/> for <paramref name="address"/> if nobody owns it yet; returns null when
+    /// <paramref name="address"/> may use the id (it owns it now), or the address of the key that does own it.
     /// </summary>
     public string? Claim(string workerId, string address)
     {

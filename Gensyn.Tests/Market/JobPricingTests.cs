@@ -1,4 +1,5 @@
 using Gensyn.Actors.Market;
+using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;

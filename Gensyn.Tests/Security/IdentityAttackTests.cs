@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Gensyn.Actors.Jobs;
 using Gensyn.Actors.Market;
+using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Shards;
 using Gensyn.Actors.Verification;
 using Gensyn.Actors.Workers;
@@ -299,5 +300,66 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
         Assert.Equal((600, false), state.ThroughputObserved("w", 6_000, 1, 10, check));
         Assert.Null(state.ThroughputObserved("w", 100, 1, 10, check));        // later shards do not re-judge the claim
         Assert.Equal(1_000, worker.EffectiveThroughput);
+    }
+
+    // ---- Device claims ----
+
+    [Theory]
+    [InlineData("tpu")]
+    [InlineData("gpu")]
+    [InlineData("CUDA ")]
+    [InlineData("")]
+    public void A_device_other_than_cpu_or_cuda_is_refused_with_a_line_naming_it(string device)
+    {
+        var rules = new RegistrationRules(new RegistrationLimits());
+        var profile = new RegisterWorker("w", ActorRefs.Nobody, device, 8, 1, Class, 0.2, Attacker, 640, 100);
+
+        var problem = rules.ProfileProblem(profile);
+
+        Assert.NotNull(problem);
+        Assert.StartsWith("device must be cpu or cuda", problem);
+        Assert.DoesNotContain('\n', problem);
+        Assert.Null(rules.ProfileProblem(profile with { Device = "cpu" }));
+    }
+
+    [Theory]
+    [InlineData(0, Class, 1, "throughput")]                           // a GPU matched on a throughput it never measured
+    [InlineData(640, "cpu-x64-libtorch2.10-t8", 1, "numeric class")]  // the class says 8 threads, the profile 1
+    [InlineData(640, "tpu-x64-libtorch2.10-t1", 1, "numeric class")]  // its steps run on no device a worker offers
+    [InlineData(640, "c", 1, "numeric class")]
+    [InlineData(5_000_000, Class, 1, "throughput")]                   // GPU-like speed from steps that run on the CPU
+    public void A_cuda_claim_whose_hardware_or_throughput_does_not_add_up_is_refused(
+        double throughput, string numericClass, int threads, string field)
+    {
+        var rules = new RegistrationRules(new RegistrationLimits());
+        var profile = new RegisterWorker("w", ActorRefs.Nobody, "cuda", 24, threads, numericClass, 0.9, Attacker,
+            throughput, 940);
+
+        var problem = rules.ProfileProblem(profile);
+
+        Assert.NotNull(problem);
+        Assert.StartsWith(field, problem);
+        Assert.Contains("cuda", problem);
+        Assert.DoesNotContain('\n', problem);
+        // What an honest CUDA worker sends today (its steps still run on the CPU), and the same figures offered as cpu.
+        Assert.Null(rules.ProfileProblem(profile with { NumericClass = Class, Threads = 1, Throughput = 640 }));
+        Assert.Null(rules.ProfileProblem(profile with { Device = "cpu" }));
+    }
+
+    [Fact]
+    public void The_registry_refuses_a_worker_claiming_cuda_on_a_cpu_profile_that_does_not_add_up_and_never_lists_it()
+    {
+        var registry = Sys.ActorOf(WorkerRegistry.Props());
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        var profile = new RegisterWorker("fake-gpu", worker.Ref, "cuda", 24, 1, WorkerOptions.NumericClassFor(8), 0.9,
+            key.Address, 5_000_000, 940, IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+        registry.Tell(profile with { Signature = ClaimSigner.Sign(key, CapabilityClaim.From(profile)) });
+
+        var refused = worker.ExpectMsg<WorkerRefused>();
+        Assert.Contains("cuda", refused.Reason);
+        registry.Tell(new ListWorkers(), TestActor);
+        Assert.Empty(ExpectMsg<WorkerList>().Workers);
     }
 }

@@ -1,3 +1,4 @@
+using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
 
 namespace Gensyn.Tests.Workers;

@@ -1,0 +1,177 @@
+using Akka.Actor;
+using Akka.Event;
+using Gensyn.Actors.Market;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Scheduling;
+
+/// <summary>
+/// The scheduler: matches waiting shards to admitted workers (<see cref="SchedulerState{TRef}"/>) and prices jobs on
+/// the market it sees (<see cref="JobPricing"/>, <see cref="ClearingPrice"/>). A child of the
+/// <see cref="WorkerRegistry"/>, which admits workers (<see cref="WorkerAdmitted"/>) and forwards the requesters'
+/// messages. Workers and requesters are watched, so a vanished worker frees its shard and a vanished shard frees its
+/// worker.
+/// </summary>
+public sealed class Scheduler : ReceiveActor, IWithTimers
+{
+    public const string ChildName = "scheduler";
+
+    /// <summary>
+    /// HOCON: the reference steps per second a job is priced at when no registered worker measured its own.
+    /// </summary>
+    public const string ReferenceThroughputSetting = "gensyn.market.reference-steps-per-second";
+
+    /// <summary>
+    /// How long a stopped requester's worker stays granted: its last ReleaseWorker comes through the singleton proxy
+    /// and may arrive after the death notice, so a completed shard counts as completed.
+    /// </summary>
+    private static readonly TimeSpan RequesterGrace = TimeSpan.FromSeconds(2);
+
+    private readonly SchedulerState<IActorRef> _state = new();
+
+    /// <summary>The last waiting reason each waiting shard was told.</summary>
+    private readonly Dictionary<IActorRef, string> _told = [];
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed record RequesterGone(IActorRef Requester) : INoSerializationVerificationNeeded;
+
+    /// <param name="throughput">When a claimed throughput is judged against a shard (gensyn.workers).</param>
+    public static Props Props(ThroughputCheck throughput) => Akka.Actor.Props.Create(() => new Scheduler(throughput));
+
+    public Scheduler(ThroughputCheck throughput)
+    {
+        var config = Context.System.Settings.Config;
+        var referenceStepsPerSecond = Math.Max(1, config.GetDouble(ReferenceThroughputSetting, 640));
+        Receive<WorkerAdmitted>(admitted => Admit(admitted.Profile));
+        Receive<WorkerDismissed>(dismissed => Drop(dismissed.Worker, why: null));
+        Receive<RequestWorker>(Request);
+        Receive<ReleaseWorker>(Release);
+        Receive<WorkerJudged>(judged => _state.Judged(judged.WorkerId, judged.Accepted, judged.Address));
+        Receive<WorkerThroughputObserved>(observed => Observed(observed, throughput));
+        Receive<GetMarket>(_ => Sender.Tell(new MarketView(ClearingPrice.Classes(_state), [])));
+        Receive<PriceJob>(price =>
+            Sender.Tell(JobPricing.Lock(_state, price.Needs, price.Demand, referenceStepsPerSecond)));
+        Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(View).ToList())));
+        Receive<Terminated>(t =>
+        {
+            if (_state.Workers.Any(w => w.Ref.Equals(t.ActorRef))) Drop(t.ActorRef, "is gone");
+            // A requester (ShardActor) stopped: handle it a little later (see RequesterGrace).
+            else Timers.StartSingleTimer(t.ActorRef, new RequesterGone(t.ActorRef), RequesterGrace);
+        });
+        Receive<RequesterGone>(gone =>
+        {
+            _state.Release(gone.Requester, completed: false);
+            _told.Remove(gone.Requester);
+            Dispatch();
+        });
+    }
+
+    private void Admit(RegisterWorker p)
+    {
+        if (_state.Find(p.WorkerId) is { } holder && !holder.Ref.Equals(p.Worker))
+        {
+            // The same identity from a new process (the registry let it take over): its old work is lost.
+            Context.Unwatch(holder.Ref);
+            if (holder.GrantedTo is { } requester) requester.Tell(new WorkerLost(holder.WorkerId));
+        }
+        var known = _state.Workers.Any(w => w.Ref.Equals(p.Worker));
+        _state.Register(new WorkerEntry<IActorRef>(p.WorkerId, p.Worker, p.Device, p.MemoryGb, p.Threads,
+            p.NumericClass, p.PricePerHour, p.Address, p.Throughput, p.BandwidthMbps));
+        if (!known) Context.Watch(p.Worker);
+        Dispatch();
+    }
+
+    private void Request(RequestWorker request)
+    {
+        Context.Watch(request.Requester);
+        _state.Enqueue(new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester,
+            request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList(), request.Needs, request.Replicated));
+        if (_state.Workers.Count == 0)
+            _log.Info("{0} round {1} shard {2} waits: no worker is registered",
+                request.JobId, request.Round, request.Shard);
+        Dispatch();
+    }
+
+    private void Release(ReleaseWorker release)
+    {
+        var worker = _state.Release(release.Requester, release.Completed);
+        _told.Remove(release.Requester);
+        if (worker is not null && release.WorkerGone)
+        {
+            // Its process is dead: never grant it again; a live one registers again within seconds.
+            Context.Unwatch(worker.Ref);
+            _state.Remove(worker.Ref);
+            Context.Parent.Tell(new WorkerDropped(worker.Ref));
+            _log.Info("Worker {0} is gone; it leaves the registry until it registers again", worker.WorkerId);
+        }
+        else if (worker is not null) _log.Debug("Worker {0} is idle", worker.WorkerId);
+        Dispatch();
+    }
+
+    /// <summary>
+    /// Forgets a worker (its process is gone, or the registry turned it away) and tells the shard it held; a death is
+    /// logged (<paramref name="why"/>) and passed on to the registry.
+    /// </summary>
+    private void Drop(IActorRef workerRef, string? why)
+    {
+        Context.Unwatch(workerRef);
+        var (worker, grantedTo) = _state.Remove(workerRef);
+        if (worker is null) return;
+        if (why is not null)
+        {
+            _log.Warning("Worker {0} at {1} {2}{3}", worker.WorkerId, workerRef.Path.Address, why,
+                worker.BusyWith is null ? "" : $"; it was running {worker.BusyWith}");
+            Context.Parent.Tell(new WorkerDropped(workerRef));
+        }
+        grantedTo?.Tell(new WorkerLost(worker.WorkerId));
+        Dispatch();
+    }
+
+    private void Observed(WorkerThroughputObserved observed, ThroughputCheck check)
+    {
+        var claimed = _state.Find(observed.WorkerId)?.Throughput;
+        var (steps, work, seconds) = (observed.Steps, observed.StepWork, observed.Seconds);
+        switch (_state.ThroughputObserved(observed.WorkerId, steps, work, seconds, check))
+        {
+            case { Caught: true } caught:
+                _log.Warning("Worker {0} claimed {1:0.#} reference steps/s but did {2:0.#} on its first shard " +
+                             "(off by more than the tolerance): its key's honest streak is reset, and it is matched " +
+                             "and priced at the observed figure", observed.WorkerId, claimed, caught.Observed);
+                break;
+            case { } fair:
+                _log.Info("Worker {0} did {1:0.#} reference steps/s on its first shard (it claimed {2:0.#})",
+                    observed.WorkerId, fair.Observed, claimed);
+                break;
+        }
+    }
+
+    private static WorkerView View(WorkerEntry<IActorRef> w) => new(w.WorkerId, w.Device, w.MemoryGb, w.Threads,
+        w.NumericClass, w.Price, w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed,
+        w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.EffectiveThroughput, w.BandwidthMbps);
+
+    private void Dispatch()
+    {
+        foreach (var (request, worker) in _state.Match())
+        {
+            _log.Info("Granted worker {0} to {1}", worker.WorkerId, request.Label);
+            _told.Remove(request.Requester);
+            request.Requester.Tell(new WorkerGranted(worker.WorkerId, worker.Ref, worker.Threads, worker.NumericClass,
+                worker.Address, worker.HonestStreak));
+        }
+        // Each waiting shard hears why it waits, whenever the reason changes (shards with the same needs share one
+        // answer).
+        var reasons = new Dictionary<string, string>();
+        foreach (var request in _state.Queue)
+        {
+            var exclude = string.Join(',', request.Exclude ?? []);
+            var key = $"{request.Needs}|{exclude}|{string.Join(',', request.ExcludeAddresses ?? [])}";
+            if (!reasons.TryGetValue(key, out var reason)) reasons[key] = reason = _state.WhyWaiting(request);
+            if (_told.TryGetValue(request.Requester, out var told) && told == reason) continue;
+            _told[request.Requester] = reason;
+            request.Requester.Tell(new WorkerWaiting(request.JobId, request.Round, request.Shard, reason));
+        }
+    }
+}
