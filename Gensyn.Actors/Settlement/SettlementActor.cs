@@ -27,9 +27,6 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     /// <summary>HOCON: the share of a slash (basis points) paid to the cheated requester; the rest goes to the treasury.</summary>
     public const string RequesterShareSetting = "gensyn.settlement.requester-share-bps";
 
-    /// <summary>Set to 1 to make the process kill itself (SIGKILL) right after sending a round's payout, before it records the hash.</summary>
-    public const string CrashAfterPayoutSentVariable = "GENSYN_CRASH_AFTER_PAYOUT_SENT";
-
     private sealed record Kick;
     private sealed record Sent(string SettlementId, string TxHash) : INoSerializationVerificationNeeded;
     private sealed record Done(SettlementSettled Outcome) : INoSerializationVerificationNeeded;
@@ -38,6 +35,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
 
     private readonly ChainLink _chain;
     private readonly IActorRef _notify;
+    private readonly ISettlementFaults _faults;
     private SettlementOutbox _outbox = new();
 
     /// <summary>A snapshot every this many events bounds what a recovery replays.</summary>
@@ -57,12 +55,15 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId => "settlement";
 
-    public static Props Props(ChainLink chain, IActorRef notify) => Akka.Actor.Props.Create(() => new SettlementActor(chain, notify));
+    /// <param name="faults">Where the settlement is interrupted on purpose: nowhere (the default) outside rehearsals.</param>
+    public static Props Props(ChainLink chain, IActorRef notify, ISettlementFaults? faults = null) =>
+        Akka.Actor.Props.Create(() => new SettlementActor(chain, notify, faults ?? NoSettlementFaults.Instance));
 
-    public SettlementActor(ChainLink chain, IActorRef notify)
+    public SettlementActor(ChainLink chain, IActorRef notify, ISettlementFaults faults)
     {
         _chain = chain;
         _notify = notify;
+        _faults = faults;
         var config = Context.System.Settings.Config;
         _slashMicros = Gens.ToMicros(config.GetDouble(SlashAmountSetting, 10));
         _requesterShareBps = (ushort)Math.Clamp(config.GetInt(RequesterShareSetting, 5000), 0, 10_000);
@@ -211,13 +212,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         }
         if (sent is string txHash)
         {
-            if (order.Kind == SettlementKind.PayRound && Environment.GetEnvironmentVariable(CrashAfterPayoutSentVariable) == "1")
-            {
-                // Straight to stderr: the logger is asynchronous and would lose the line.
-                Console.Error.WriteLine($"Settlement: {CrashAfterPayoutSentVariable}=1: killing this process after sending {order.SettlementId} (tx {txHash})");
-                Console.Error.Flush();
-                System.Diagnostics.Process.GetCurrentProcess().Kill();
-            }
+            _faults.AfterSent(order, txHash);
             return new Sent(order.SettlementId, txHash);
         }
         return sent;

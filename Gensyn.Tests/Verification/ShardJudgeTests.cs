@@ -8,6 +8,7 @@ using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
 using Gensyn.Training.State;
 using Gensyn.Training.Training;
+using Gensyn.Testing.Workers;
 using Gensyn.Training.Verification;
 
 namespace Gensyn.Tests.Verification;
@@ -47,7 +48,7 @@ internal sealed class JudgedJob : IDisposable
     public ShardTask Task(int round, int shard) => ShardTask.For(Spec, round, shard, Data.Train.Count);
 
     public ShardTrajectory Run(int round, int shard, StateSnapshot? start = null, WorkerBehavior behavior = WorkerBehavior.Honest, double fakeFraction = 0.5) =>
-        ShardTrajectory.Run(Worker, Task(round, shard), start ?? Worker.InitialState, behavior, fakeFraction, null, null, default);
+        WorkerBehaviors.Run(Worker, Task(round, shard), start ?? Worker.InitialState, behavior, fakeFraction, null, null, default);
 
     public Sha256Digest Put(byte[] bytes)
     {
