@@ -1,5 +1,6 @@
 using Gensyn.Actors;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts.Messages;
 using Gensyn.Testing.Settlement;
 using Gensyn.Testing.Workers;
 
@@ -17,9 +18,7 @@ internal static class RehearsedFaults
     {
         try
         {
-            var leak = Environment.GetEnvironmentVariable(LeakedLogRoots.Variable);
-            var roots = string.IsNullOrEmpty(leak) ? null : new LeakedLogRoots(leak);
-            return EnvironmentWorkerFaults.FromEnvironment(Environment.GetEnvironmentVariable, roots) is { } faults
+            return EnvironmentWorkerFaults.FromEnvironment(Environment.GetEnvironmentVariable, CopiedRoots(options)) is { } faults
                 ? options with { Faults = faults }
                 : options;
         }
@@ -27,6 +26,24 @@ internal static class RehearsedFaults
         {
             throw new CliInputException(e.Message);
         }
+    }
+
+    /// <summary>
+    /// The roots a copycat copies: those the coordinators published for GENSYN_COPYCAT_JOB, asked for with the payer's key
+    /// GENSYN_COPYCAT_KEY (default: this worker's DATA_DIR/wallet.key); null when no job is named.
+    /// </summary>
+    private static IReplicaRootSource? CopiedRoots(WorkerOptions options)
+    {
+        var job = Environment.GetEnvironmentVariable(PublishedRoots.JobVariable);
+        if (string.IsNullOrWhiteSpace(job)) return null;
+        var key = Environment.GetEnvironmentVariable(PublishedRoots.KeyVariable);
+        var coordinators = string.Join(",", options.Coordinators);
+        return new PublishedRoots(async _ =>
+        {
+            await using var client = CoordinatorClient.Connect(coordinators, string.IsNullOrWhiteSpace(key) ? null : key,
+                options.DataDirectory);
+            return await client.Ask(new GetJobStatus(job.Trim()));
+        });
     }
 
     /// <summary>A coordinator that kills itself after sending a payout when GENSYN_CRASH_AFTER_PAYOUT_SENT=1.</summary>

@@ -3,37 +3,41 @@ using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Testing.Workers;
 
-/// <summary>Where a copycat finds the root another replica of its shard committed to.</summary>
+/// <summary>Where a copycat finds a root to commit to instead of training.</summary>
 public interface IReplicaRootSource
 {
-    /// <summary>The other replica's root for <paramref name="assignment"/>'s shard, or null when none is found in time.</summary>
+    /// <summary>A root for <paramref name="assignment"/>'s shard, or null when none is found.</summary>
     Task<Sha256Digest?> RootOfAsync(ShardAssignment assignment, CancellationToken token);
 }
 
 /// <summary>
-/// A copycat's source that reads another worker's log (<c>GENSYN_COPYCAT_LEAK=FILE</c>): the honest replica's
-/// "round R shard S done: root …" line, waiting up to a minute for it. It stands for any side channel outside the
-/// protocol; the seal (ReplicaSeal) is what keeps a copy learnt after sealing from counting.
+/// A copycat's roots as the coordinators publish them: the status of an earlier job that the copycat's operator paid
+/// for (<c>GENSYN_COPYCAT_JOB</c>, asked with the payer's key in <c>GENSYN_COPYCAT_KEY</c>) lists each completed
+/// round's shard roots. Training is deterministic, so an identical job commits to identical roots; the seal cannot
+/// stop a copy learnt before the shard began, and only the possession check (open a committed state) catches it.
 /// </summary>
-public sealed class LeakedLogRoots(string file) : IReplicaRootSource
+/// <param name="status">The earlier job's full status, as the requester API returns it to its payer.</param>
+public sealed class PublishedRoots(Func<CancellationToken, Task<IGensynMessage>> status) : IReplicaRootSource
 {
-    public const string Variable = "GENSYN_COPYCAT_LEAK";
+    public const string JobVariable = "GENSYN_COPYCAT_JOB";
+    public const string KeyVariable = "GENSYN_COPYCAT_KEY";
 
-    public async Task<Sha256Digest?> RootOfAsync(ShardAssignment a, CancellationToken token)
+    public async Task<Sha256Digest?> RootOfAsync(ShardAssignment assignment, CancellationToken token)
     {
-        var pattern = new System.Text.RegularExpressions.Regex(
-            $@"{a.JobId} round {a.Round} shard {a.Shard} done: root ([0-9a-f]{{64}})");
-        for (var i = 0; i < 600 && !token.IsCancellationRequested; i++)
+        IGensynMessage reply;
+        try
         {
-            if (File.Exists(file))
-            {
-                using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
-                if (pattern.Match(await reader.ReadToEndAsync(token)) is { Success: true } m
-                    && Sha256Digest.TryParse(m.Groups[1].Value, out var root))
-                    return root;
-            }
-            await Task.Delay(100, token);
+            reply = await status(token);
         }
-        return null;
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;   // no coordinator answered: the copycat commits its own root
+        }
+        if (reply is not JobView job) return null;
+        var round = job.RoundHistory.FirstOrDefault(r => r.Round == assignment.Round);
+        return round is not null && assignment.Shard < round.ShardRoots.Count
+               && Sha256Digest.TryParse(round.ShardRoots[assignment.Shard], out var root)
+            ? root
+            : null;
     }
 }
