@@ -3,8 +3,9 @@ using Gensyn.Contracts.Messages;
 namespace Gensyn.Actors.Settlement;
 
 /// <summary>
-/// Where the settlement may be interrupted on purpose: nowhere in production (<see cref="NoSettlementFaults"/>); a crash
-/// right after a payout is sent (Gensyn.Testing, GENSYN_CRASH_AFTER_PAYOUT_SENT) rehearses the outbox's recovery.
+/// Where the settlement may be interrupted on purpose: nowhere in production (<see cref="NoSettlementFaults"/>); a
+/// crash right after a payout is sent (Gensyn.Testing, GENSYN_CRASH_AFTER_PAYOUT_SENT) rehearses the outbox's
+/// recovery.
 /// </summary>
 public interface ISettlementFaults
 {

@@ -27,6 +27,9 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     /// <summary>HOCON: the share of a slash (basis points) paid to the cheated requester; the rest goes to the treasury.</summary>
     public const string RequesterShareSetting = "gensyn.settlement.requester-share-bps";
 
+    /// <summary>A snapshot every this many events bounds what a recovery replays.</summary>
+    public const int SnapshotEvery = 100;
+
     private sealed record Kick;
     private sealed record Sent(string SettlementId, string TxHash) : INoSerializationVerificationNeeded;
     private sealed record Done(SettlementSettled Outcome) : INoSerializationVerificationNeeded;
@@ -37,16 +40,11 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _notify;
     private readonly ISettlementFaults _faults;
     private SettlementOutbox _outbox = new();
-
-    /// <summary>A snapshot every this many events bounds what a recovery replays.</summary>
-    public const int SnapshotEvery = 100;
-
     private long _snapshotAt;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly long _slashMicros;
     private readonly ushort _requesterShareBps;
     private bool _busy;
-
     /// <summary>Cancelled when this actor stops: a step still running must not send after its successor took over.</summary>
     private readonly CancellationTokenSource _stopping = new();
     private int _failures;
@@ -55,7 +53,6 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId => "settlement";
 
-    /// <param name="faults">Where the settlement is interrupted on purpose: nowhere (the default) outside rehearsals.</param>
     public static Props Props(ChainLink chain, IActorRef notify, ISettlementFaults? faults = null) =>
         Akka.Actor.Props.Create(() => new SettlementActor(chain, notify, faults ?? NoSettlementFaults.Instance));
 
@@ -67,7 +64,6 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         var config = Context.System.Settings.Config;
         _slashMicros = Gens.ToMicros(config.GetDouble(SlashAmountSetting, 10));
         _requesterShareBps = (ushort)Math.Clamp(config.GetInt(RequesterShareSetting, 5000), 0, 10_000);
-
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is not SettlementOutboxSnapshot snapshot) return;

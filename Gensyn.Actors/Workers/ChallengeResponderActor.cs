@@ -11,9 +11,9 @@ using Gensyn.Training.Verification;
 namespace Gensyn.Actors.Workers;
 
 /// <summary>
-/// Answers for the shard a worker last committed to (<see cref="WorkerMessages.HoldShard"/>): reveals its result once
-/// both replicas sealed, opens challenged steps (recomputing the states from its checkpoints, uploading them and sending
-/// them back with signed proofs), and answers bisection questions about its Merkle tree.
+/// Answers for the shard a worker last committed to (<see cref="WorkerMessages.HoldShard"/>): reveals its result
+/// once both replicas sealed, opens challenged steps (recomputing the states from its checkpoints, uploading them and
+/// sending them back with signed proofs), and answers bisection questions about its Merkle tree.
 /// </summary>
 public sealed class ChallengeResponderActor : ReceiveActor
 {
@@ -25,7 +25,8 @@ public sealed class ChallengeResponderActor : ReceiveActor
     private ClaimDomain _network = ClaimDomain.None;
     private CommittedShard? _committed;
 
-    public static Props Props(WorkerCompute compute) => Akka.Actor.Props.Create(() => new ChallengeResponderActor(compute));
+    public static Props Props(WorkerCompute compute) =>
+        Akka.Actor.Props.Create(() => new ChallengeResponderActor(compute));
 
     public ChallengeResponderActor(WorkerCompute compute)
     {
@@ -36,22 +37,25 @@ public sealed class ChallengeResponderActor : ReceiveActor
         Receive<WorkerMessages.HoldShard>(hold => _committed = hold.Shard);
         Receive<RevealShard>(reveal =>
         {
-            if (Holds(reveal.JobId, reveal.Round, reveal.Shard, reveal.Epoch) is { } c) c.Assignment.ShardActor.Tell(c.Result);
+            if (Holds(reveal.JobId, reveal.Round, reveal.Shard, reveal.Epoch) is { } c)
+                c.Assignment.ShardActor.Tell(c.Result);
         });
         Receive<OpenSteps>(Open);
         Receive<BisectQuery>(query =>
         {
-            if (Holds(query.JobId, query.Round, query.Shard, query.Epoch) is not { Tree: not null } c || !_faults.AnswersChallenges)
-                return;
+            if (!_faults.AnswersChallenges) return;
+            if (Holds(query.JobId, query.Round, query.Shard, query.Epoch) is not { Tree: not null } c) return;
             Sender.Tell(Bisect(c, query));
         });
         Receive<Answered>(answered =>
         {
             var r = answered.Request;
             if (answered.Failure is { } failure)
-                _log.Warning("Could not open {0} round {1} shard {2}'s challenged steps: {3}", r.JobId, r.Round, r.Shard, failure);
+                _log.Warning("Could not open {0} round {1} shard {2}'s challenged steps: {3}", r.JobId, r.Round,
+                    r.Shard, failure);
             else
-                _log.Info("Opened {0} round {1} shard {2}'s challenged steps {3}", r.JobId, r.Round, r.Shard, string.Join(", ", r.Steps));
+                _log.Info("Opened {0} round {1} shard {2}'s challenged steps {3}", r.JobId, r.Round, r.Shard,
+                    string.Join(", ", r.Steps));
         });
         Receive<AbandonShard>(abandon =>
         {
@@ -84,7 +88,8 @@ public sealed class ChallengeResponderActor : ReceiveActor
             return;
         }
         Answer(c, request).ContinueWith(t =>
-                new Answered(request, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))
+                new Answered(request,
+                    t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))
             .PipeTo(Self);
     }
 
@@ -98,8 +103,9 @@ public sealed class ChallengeResponderActor : ReceiveActor
         var opened = await _compute.Thread.Run(() =>
         {
             var (session, _) = _compute.TrainingSession(a, spec);
-            return plan.Leaves.Select(i => (Leaf: i,
-                State: plan.Full.Contains(i) ? CheckpointFile.Serialize(trajectory.OpenState(session, i)) : null)).ToList();
+            return plan.Leaves.Select(i => (Leaf: i, State: plan.Full.Contains(i)
+                ? CheckpointFile.Serialize(trajectory.OpenState(session, i))
+                : null)).ToList();
         });
         var leaves = new List<OpenedLeaf>();
         foreach (var (leaf, bytes) in opened)
@@ -124,8 +130,10 @@ public sealed class ChallengeResponderActor : ReceiveActor
             BisectStep.Children => new ChildrenQuery(query.Level, query.Index),
             _ => new LeafQuery(query.Index),
         };
-        BisectReply Reply(Sha256Digest? first, Sha256Digest? second = null, Sha256Digest? before = null, LeafProof? proof = null) =>
-            new(query.JobId, query.Round, query.Shard, query.Epoch, _compute.Options.WorkerId, query.Step, first, second, before, proof);
+        BisectReply Reply(Sha256Digest? first, Sha256Digest? second = null, Sha256Digest? before = null,
+                          LeafProof? proof = null) =>
+            new(query.JobId, query.Round, query.Shard, query.Epoch, _compute.Options.WorkerId, query.Step, first,
+                second, before, proof);
         try
         {
             return Bisection.Answer(c.Tree!, c.Trajectory!.Outcome.StepDigests, question) switch

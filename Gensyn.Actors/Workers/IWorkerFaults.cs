@@ -19,10 +19,10 @@ public interface IWorkerFaults
     /// <summary>Whether this worker answers challenges: openings of steps and bisection questions.</summary>
     bool AnswersChallenges { get; }
 
-    /// <summary>Runs once a shard's start state is in, before its first step; an honest worker goes on at once.</summary>
+    /// <summary>Runs once a shard's start state is in, before its first step; an honest worker goes on.</summary>
     Task BeforeTrainingAsync(ShardAssignment assignment, Action<string> warn, CancellationToken token);
 
-    /// <summary>Trains a shard and keeps what answers its challenges (honestly: <see cref="ShardTrajectory.Run"/>).</summary>
+    /// <summary>Trains a shard and keeps what answers its challenges (<see cref="ShardTrajectory.Run"/>).</summary>
     ShardTrajectory Train(TrainingSession session, ShardTask task, StateSnapshot start, IShardObserver observer,
                           ShardCheckpoint? resume, CancellationToken token);
 

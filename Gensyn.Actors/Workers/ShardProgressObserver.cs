@@ -19,7 +19,8 @@ public sealed class ShardProgressObserver(WorkerCompute compute, ShardAssignment
         var now = Environment.TickCount64;
         if (localStep % _every != 0 && now - _lastSent < 1000) return;
         _lastSent = now;
-        a.ShardActor.Tell(new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, compute.Options.WorkerId, localStep, loss));
+        var worker = compute.Options.WorkerId;
+        a.ShardActor.Tell(new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, worker, localStep, loss));
     }
 
     public void OnCheckpoint(ShardCheckpoint checkpoint)

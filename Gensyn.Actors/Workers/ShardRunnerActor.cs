@@ -45,8 +45,7 @@ public sealed class ShardRunnerActor : ReceiveActor
         Receive<ShardAssignment>(Assign);
         Receive<AbandonShard>(abandon =>
         {
-            if (_current is not { } c || c.JobId != abandon.JobId || c.Round != abandon.Round || c.Shard != abandon.Shard
-                || c.Epoch != abandon.Epoch) return;
+            if (_current is not { } c || !Same(c, abandon.JobId, abandon.Round, abandon.Shard, abandon.Epoch)) return;
             _log.Info("Abandoning {0} round {1} shard {2} as the coordinator asked", c.JobId, c.Round, c.Shard);
             Drop();
         });
@@ -65,11 +64,14 @@ public sealed class ShardRunnerActor : ReceiveActor
 
     private string WorkerId => _compute.Options.WorkerId;
 
+    private static bool Same(ShardAssignment a, string jobId, int round, int shard, int epoch) =>
+        a.JobId == jobId && a.Round == round && a.Shard == shard && a.Epoch == epoch;
+
     private void Assign(ShardAssignment a)
     {
         if (_current is { } busy)
         {
-            if (busy.JobId == a.JobId && busy.Round == a.Round && busy.Shard == a.Shard && busy.Epoch == a.Epoch) return;
+            if (Same(busy, a.JobId, a.Round, a.Shard, a.Epoch)) return;
             a.ShardActor.Tell(new ShardFailed(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId,
                 $"busy with {busy.JobId} round {busy.Round} shard {busy.Shard}"));
             return;
@@ -82,7 +84,8 @@ public sealed class ShardRunnerActor : ReceiveActor
         var token = _cancel.Token;
         Run(a, token).ContinueWith(t => t.IsCompletedSuccessfully
                 ? new Finished(a, null, t.Result)
-                : new Finished(a, token.IsCancellationRequested ? null : t.Exception?.GetBaseException().Message ?? "failed"))
+                : new Finished(a, token.IsCancellationRequested ? null
+                    : t.Exception?.GetBaseException().Message ?? "failed"))
             .PipeTo(Self);
     }
 
@@ -100,14 +103,17 @@ public sealed class ShardRunnerActor : ReceiveActor
         {
             // Held before the result (or its seal) leaves, so the challenge that follows finds it.
             _responder.Tell(new WorkerMessages.HoldShard(committed));
-            if (committed.Seal is { } seal) a.ShardActor.Tell(new ShardSealed(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, seal));
-            else a.ShardActor.Tell(committed.Result);
+            a.ShardActor.Tell(committed.Seal is { } seal
+                ? new ShardSealed(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, seal)
+                : committed.Result);
         }
         _current = null;
         _cancel = null;
     }
 
-    /// <summary>Stops the current shard and is free at once: a transfer or step still in flight ends on its own and is ignored.</summary>
+    /// <summary>
+    /// Stops the current shard and is free at once: a transfer or step still in flight ends on its own and is ignored.
+    /// </summary>
     private void Drop()
     {
         _cancel?.Cancel();
@@ -128,10 +134,12 @@ public sealed class ShardRunnerActor : ReceiveActor
             var bytes = await link.FetchAsync(checkpoint, token);
             resume = ShardCheckpointFile.Deserialize(bytes, $"checkpoint {checkpoint}");
             if (resume.Round != a.Round || resume.Shard != a.Shard)
-                throw new CheckpointException($"checkpoint {checkpoint} belongs to round {resume.Round} shard {resume.Shard}");
+                throw new CheckpointException(
+                    $"checkpoint {checkpoint} belongs to round {resume.Round} shard {resume.Shard}");
         }
         var fetched = clock.Elapsed;
-        a.ShardActor.Tell(new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, resume?.LocalStep ?? 0, float.NaN));
+        a.ShardActor.Tell(
+            new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, resume?.LocalStep ?? 0, float.NaN));
         var log = _log;
         await _faults.BeforeTrainingAsync(a, line => log.Warning("{0}", line), token);
         var spec = JobSpecParser.ParseNetwork(a.SpecYaml);
@@ -155,19 +163,22 @@ public sealed class ShardRunnerActor : ReceiveActor
         var replicated = spec.Verification.Mode == VerificationMode.Replicated;
         if (replicated) root = await _faults.ReplicaRootAsync(a, root, token);
         var salt = replicated ? ReplicaSeal.NewSalt() : null;
-        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, endHash, root, outcome.Losses.ToList(), "",
-            Math.Round((trained - prepared).TotalSeconds, 3), salt is null ? null : Convert.ToHexStringLower(salt));
+        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, endHash, root,
+            outcome.Losses.ToList(), "", Math.Round((trained - prepared).TotalSeconds, 3),
+            salt is null ? null : Convert.ToHexStringLower(salt));
         result = result with { Signature = ClaimSigner.Sign(_compute.Key, ShardResultClaim.From(result, _network)) };
         _log.Info($"{a.JobId} round {a.Round} shard {a.Shard} done: root {outcome.MerkleRoot} " +
-                  $"(fetch {fetched.TotalMilliseconds:F0} ms, data and model {(prepared - fetched).TotalMilliseconds:F0} ms, " +
-                  $"train {(trained - prepared).TotalMilliseconds:F0} ms, upload {(clock.Elapsed - trained).TotalMilliseconds:F0} ms)");
+                  $"(fetch {fetched.TotalMilliseconds:F0} ms, " +
+                  $"data and model {(prepared - fetched).TotalMilliseconds:F0} ms, " +
+                  $"train {(trained - prepared).TotalMilliseconds:F0} ms, " +
+                  $"upload {(clock.Elapsed - trained).TotalMilliseconds:F0} ms)");
         return new CommittedShard(a, trajectory, new MerkleTree(outcome.StepDigests), result,
             salt is null ? null : ReplicaSeal.Seal(root, salt, WorkerId));
     }
 
     /// <summary>
-    /// Runs an inference shard: the model's logits for each batch of the shard's items, uploaded whole as the predictions
-    /// file, committed to by the Merkle root over the batches and signed.
+    /// Runs an inference shard: the model's logits for each batch of the shard's items, uploaded whole as the
+    /// predictions file, committed to by the Merkle root over the batches and signed.
     /// </summary>
     private async Task<CommittedShard> Infer(ShardAssignment a, JobSpec spec, StateSnapshot weights, Stopwatch clock,
                                              TimeSpan fetched, CancellationToken token)
@@ -186,13 +197,15 @@ public sealed class ShardRunnerActor : ReceiveActor
         var hash = _compute.Store.Put(bytes);
         await _compute.Link.UploadAsync(hash, bytes, token);
         token.ThrowIfCancellationRequested();
-        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, hash, outcome.Root, outcome.Losses.ToList(), "",
-            Math.Round((inferred - prepared).TotalSeconds, 3));
+        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, hash, outcome.Root,
+            outcome.Losses.ToList(), "", Math.Round((inferred - prepared).TotalSeconds, 3));
         result = result with { Signature = ClaimSigner.Sign(_compute.Key, ShardResultClaim.From(result, _network)) };
-        _log.Info($"{a.JobId} shard {a.Shard} predicted: {outcome.Predictions.Count} items in {outcome.Losses.Count} batches, " +
+        _log.Info($"{a.JobId} shard {a.Shard} predicted: {outcome.Predictions.Count} items " +
+                  $"in {outcome.Losses.Count} batches, " +
                   $"root {outcome.Root} (fetch {fetched.TotalMilliseconds:F0} ms, " +
                   $"data and model {(prepared - fetched).TotalMilliseconds:F0} ms, " +
-                  $"infer {(inferred - prepared).TotalMilliseconds:F0} ms, upload {(clock.Elapsed - inferred).TotalMilliseconds:F0} ms)");
+                  $"infer {(inferred - prepared).TotalMilliseconds:F0} ms, " +
+                  $"upload {(clock.Elapsed - inferred).TotalMilliseconds:F0} ms)");
         return new CommittedShard(a, null, null, result);
     }
 }

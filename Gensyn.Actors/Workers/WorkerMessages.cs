@@ -24,13 +24,14 @@ public static class WorkerMessages
 
 /// <summary>
 /// The last shard a worker committed to, kept until it is judged or abandoned. In replicated mode the result waits
-/// behind <see cref="Seal"/> until both replicas sealed. An inference shard has no <see cref="Trajectory"/> or tree to
-/// open: its predictions went to the coordinator whole.
+/// behind <see cref="Seal"/> until both replicas sealed. An inference shard has no <see cref="Trajectory"/> or tree
+/// to open: its predictions went to the coordinator whole.
 /// </summary>
 public sealed record CommittedShard(ShardAssignment Assignment, ShardTrajectory? Trajectory, MerkleTree? Tree,
                                     ShardResult Result, Sha256Digest? Seal = null)
 {
     /// <summary>Whether this is the commitment for that attempt of that shard.</summary>
     public bool Is(string jobId, int round, int shard, int epoch) =>
-        Assignment.JobId == jobId && Assignment.Round == round && Assignment.Shard == shard && Assignment.Epoch == epoch;
+        Assignment.JobId == jobId && Assignment.Round == round && Assignment.Shard == shard
+        && Assignment.Epoch == epoch;
 }

@@ -21,7 +21,7 @@ public sealed class WorkerRegistrationActor : ReceiveActor, IWithTimers
     private sealed record BandwidthMeasured(double Mbps, string? Failure) : INoSerializationVerificationNeeded;
     private enum ChainState { Unknown, Staking, Known }
 
-    /// <summary>How often the signed capability profile is signed again, so that it never goes stale at the registry.</summary>
+    /// <summary>How often the profile is signed again, so that it never goes stale at the registry.</summary>
     private static readonly TimeSpan ProfileRefresh = TimeSpan.FromMinutes(1);
 
     private readonly WorkerCompute _compute;
@@ -32,10 +32,10 @@ public sealed class WorkerRegistrationActor : ReceiveActor, IWithTimers
     private bool _askingChain;
     private ClaimDomain _network = ClaimDomain.None;
 
-    /// <summary>Reference training steps per second on this worker's threads, measured at start (null until then).</summary>
+    /// <summary>Reference training steps per second on this worker's threads (null until measured).</summary>
     private double? _throughput;
 
-    /// <summary>Megabits per second from the coordinators (null until measured); <see cref="_probing"/> while a probe runs.</summary>
+    /// <summary>Megabits per second from the coordinators (null until measured).</summary>
     private double? _bandwidth;
     private bool _probing;
 
@@ -65,9 +65,9 @@ public sealed class WorkerRegistrationActor : ReceiveActor, IWithTimers
             _chain = ChainState.Staking;
             Learnt(ClaimDomain.Of(info));
             ProviderStake.EnsureAsync(info, _compute.Key).ContinueWith(t => t.IsCompletedSuccessfully
-                ? new StakeOutcome(t.Result, true)
-                : new StakeOutcome($"could not check this provider's stake on chain {info.ChainId}: " +
-                                   $"{(t.Exception is { } e ? RevertReasons.Describe(e.GetBaseException()) : "cancelled")}", false))
+                    ? new StakeOutcome(t.Result, true)
+                    : new StakeOutcome($"could not check this provider's stake on chain {info.ChainId}: " +
+                        (t.Exception is { } e ? RevertReasons.Describe(e.GetBaseException()) : "cancelled"), false))
                 .PipeTo(Self);
         });
         Receive<NoChain>(_ =>
@@ -111,15 +111,16 @@ public sealed class WorkerRegistrationActor : ReceiveActor, IWithTimers
         Receive<Measured>(measured =>
         {
             _throughput = measured.StepsPerSecond;
-            _log.Info("Reference training step: {0:F1} steps/s on {1} thread(s)", measured.StepsPerSecond, options.Threads);
+            _log.Info("Reference training step: {0:F1} steps/s on {1} thread(s)", measured.StepsPerSecond,
+                options.Threads);
             Self.Tell(new RegisterTick());
         });
         Receive<WorkerRegistered>(_ =>
         {
             if (_registered) return;
             _registered = true;
-            _log.Info("Worker {0} registered with the coordinators ({1}, {2}, key {3})", options.WorkerId, options.Device,
-                options.NumericClass, _compute.Key.Address);
+            _log.Info("Worker {0} registered with the coordinators ({1}, {2}, key {3})", options.WorkerId,
+                options.Device, options.NumericClass, _compute.Key.Address);
         });
         Receive<WorkerRefused>(refused =>
             _log.Warning("The coordinators refused worker {0}: {1}", refused.WorkerId, refused.Reason));
@@ -129,7 +130,8 @@ public sealed class WorkerRegistrationActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _compute.Thread.Run(() => ReferenceStep.MeasureStepsPerSecond(_compute.Options.Threads, TimeSpan.FromMilliseconds(500)))
+        var threads = _compute.Options.Threads;
+        _compute.Thread.Run(() => ReferenceStep.MeasureStepsPerSecond(threads, TimeSpan.FromMilliseconds(500)))
             .ContinueWith(t => new Measured(t.IsCompletedSuccessfully ? t.Result : 0)).PipeTo(Self);
         Self.Tell(new RegisterTick());
         Timers.StartPeriodicTimer("register", new RegisterTick(), TimeSpan.FromSeconds(3));
@@ -154,7 +156,8 @@ public sealed class WorkerRegistrationActor : ReceiveActor, IWithTimers
             var o = _compute.Options;
             var profile = new RegisterWorker(o.WorkerId, _worker, o.Device, o.MemoryGb, o.Threads, o.NumericClass,
                 o.PricePerHour, _compute.Key.Address, throughput, bandwidth, IssuedAtUnixMs: now);
-            _signedProfile = profile with { Signature = ClaimSigner.Sign(_compute.Key, CapabilityClaim.From(profile, _network)) };
+            var signature = ClaimSigner.Sign(_compute.Key, CapabilityClaim.From(profile, _network));
+            _signedProfile = profile with { Signature = signature };
         }
         _coordinators.Tell(_signedProfile);
     }

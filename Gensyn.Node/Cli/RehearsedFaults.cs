@@ -18,9 +18,9 @@ internal static class RehearsedFaults
     {
         try
         {
-            return EnvironmentWorkerFaults.FromEnvironment(Environment.GetEnvironmentVariable, CopiedRoots(options)) is { } faults
-                ? options with { Faults = faults }
-                : options;
+            var roots = CopiedRoots(options);
+            var faults = EnvironmentWorkerFaults.FromEnvironment(Environment.GetEnvironmentVariable, roots);
+            return faults is null ? options : options with { Faults = faults };
         }
         catch (ArgumentException e)
         {
@@ -29,8 +29,8 @@ internal static class RehearsedFaults
     }
 
     /// <summary>
-    /// The roots a copycat copies: those the coordinators published for GENSYN_COPYCAT_JOB, asked for with the payer's key
-    /// GENSYN_COPYCAT_KEY (default: this worker's DATA_DIR/wallet.key); null when no job is named.
+    /// The roots a copycat copies: those the coordinators published for GENSYN_COPYCAT_JOB, asked for with the payer's
+    /// key GENSYN_COPYCAT_KEY (default: this worker's DATA_DIR/wallet.key); null when no job is named.
     /// </summary>
     private static IReplicaRootSource? CopiedRoots(WorkerOptions options)
     {
@@ -40,8 +40,8 @@ internal static class RehearsedFaults
         var coordinators = string.Join(",", options.Coordinators);
         return new PublishedRoots(async _ =>
         {
-            await using var client = CoordinatorClient.Connect(coordinators, string.IsNullOrWhiteSpace(key) ? null : key,
-                options.DataDirectory);
+            var keyFile = string.IsNullOrWhiteSpace(key) ? null : key;
+            await using var client = CoordinatorClient.Connect(coordinators, keyFile, options.DataDirectory);
             return await client.Ask(new GetJobStatus(job.Trim()));
         });
     }

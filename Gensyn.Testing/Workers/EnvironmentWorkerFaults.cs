@@ -27,7 +27,8 @@ public sealed class EnvironmentWorkerFaults : IWorkerFaults
     private readonly bool _stalls;
     private readonly IReplicaRootSource? _roots;
 
-    private EnvironmentWorkerFaults(WorkerBehavior behavior, double fakeFraction, bool stalls, IReplicaRootSource? roots)
+    private EnvironmentWorkerFaults(WorkerBehavior behavior, double fakeFraction, bool stalls,
+                                    IReplicaRootSource? roots)
     {
         Behavior = behavior;
         FakeFraction = fakeFraction;
@@ -42,7 +43,7 @@ public sealed class EnvironmentWorkerFaults : IWorkerFaults
     /// The faults <paramref name="variable"/> asks for, or null when it asks for none (an honest worker runs the
     /// production code alone). The copycat copies roots from <paramref name="roots"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">An unknown behaviour or a fake fraction outside [0, 1]; the message says which.</exception>
+    /// <exception cref="ArgumentException">An unknown behaviour, or a fake fraction outside [0, 1].</exception>
     public static IWorkerFaults? FromEnvironment(Func<string, string?> variable, IReplicaRootSource? roots = null)
     {
         var name = variable(BehaviorVariable);

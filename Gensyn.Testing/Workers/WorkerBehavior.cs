@@ -14,7 +14,7 @@ public enum WorkerBehavior
     Honest,
     /// <summary>Skips a fraction of the steps, extrapolating the state after each from the previous update.</summary>
     Lazy,
-    /// <summary>Trains every step but perturbs the parameters after a fraction of them with small Gaussian noise.</summary>
+    /// <summary>Trains every step but perturbs the parameters after a fraction of them with Gaussian noise.</summary>
     Noisy,
     /// <summary>Does no training: commits its start state at every step and returns it.</summary>
     Stale,
@@ -46,9 +46,10 @@ public static class WorkerBehaviors
     /// <summary>
     /// The behaviour named by <paramref name="text"/> (case-insensitive, surrounding spaces ignored); null or blank
     /// means <see cref="WorkerBehavior.Honest"/>. "stall" is not a behaviour here: it concerns the worker, not what a
-    /// trajectory commits (<see cref="EnvironmentWorkerFaults"/> checks for it first); it is rejected like any unknown name.
+    /// trajectory commits (<see cref="EnvironmentWorkerFaults"/> checks for it first); it is rejected like any unknown
+    /// name.
     /// </summary>
-    /// <exception cref="ArgumentException">The name is not one of the behaviours; the message lists the valid names.</exception>
+    /// <exception cref="ArgumentException">The name is not a behaviour; the message lists the valid names.</exception>
     public static WorkerBehavior Parse(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return WorkerBehavior.Honest;
@@ -63,33 +64,37 @@ public static class WorkerBehaviors
     /// Runs shard <paramref name="task"/> from <paramref name="start"/> as a worker of the given behaviour would.
     /// <list type="bullet">
     /// <item>Honest, Refuser: <see cref="ShardTrajectory.Run"/>, the production path.</item>
-    /// <item>Lazy: a deterministic <paramref name="fakeFraction"/> of the steps (round(fraction · H), at least one, drawn
-    /// from the task's seed, round and shard) is skipped: the state after is the state before plus the previous update,
-    /// with the step counter advanced (at step 1, with no previous update, the state before itself). The other steps
-    /// train honestly from the committed (possibly fake) state before them, so only the faked steps fail a replay.</item>
+    /// <item>Lazy: a deterministic <paramref name="fakeFraction"/> of the steps (round(fraction · H), at least one,
+    /// drawn from the task's seed, round and shard) is skipped: the state after is the state before plus the previous
+    /// update, with the step counter advanced (at step 1, with no previous update, the state before itself). The other
+    /// steps train honestly from the committed (possibly fake) state before them, so only the faked steps fail a
+    /// replay.</item>
     /// <item>Noisy: every step is trained, but after each of a <paramref name="fakeFraction"/> of them (drawn as for
     /// Lazy) the parameters get seeded Gaussian noise with a standard deviation of 1e-3 of each tensor's RMS.</item>
-    /// <item>Stale, Copycat: no training; leaf i is the start state's tensors with step counter start + i, and so is the
-    /// final state.</item>
+    /// <item>Stale, Copycat: no training; leaf i is the start state's tensors with step counter start + i, and so is
+    /// the final state.</item>
     /// <item>WrongData: every step trained honestly, but on the batches of the task with seed + 1.</item>
     /// </list>
     /// A faked step reports a plausible loss: the previous step's, or for step 1 the loss of one honest step from the
     /// start state (measured and discarded). Attacks are deterministic, so they ignore <paramref name="resume"/> and
-    /// rebuild the same commitment from the start; their observer gets every step and checkpoints of the states they
-    /// commit.
+    /// rebuild the same commitment from the start; their observer gets every step and checkpoints of the states
+    /// they commit.
     /// </summary>
     /// <param name="fakeFraction">The fraction of steps Lazy and Noisy fake, in [0, 1]; ignored by the others.</param>
-    public static ShardTrajectory Run(TrainingSession session, ShardTask task, StateSnapshot start, WorkerBehavior behavior,
-                                      double fakeFraction, IShardObserver? observer, ShardCheckpoint? resume,
-                                      CancellationToken ct)
+    public static ShardTrajectory Run(TrainingSession session, ShardTask task, StateSnapshot start,
+                                      WorkerBehavior behavior, double fakeFraction, IShardObserver? observer,
+                                      ShardCheckpoint? resume, CancellationToken ct)
     {
         if (!(fakeFraction >= 0 && fakeFraction <= 1))
-            throw new ArgumentOutOfRangeException(nameof(fakeFraction), $"fake fraction {fakeFraction} is outside [0, 1]");
+            throw new ArgumentOutOfRangeException(nameof(fakeFraction),
+                $"fake fraction {fakeFraction} is outside [0, 1]");
         return behavior switch
         {
-            WorkerBehavior.Honest or WorkerBehavior.Refuser => ShardTrajectory.Run(session, task, start, observer, resume, ct),
+            WorkerBehavior.Honest or WorkerBehavior.Refuser =>
+                ShardTrajectory.Run(session, task, start, observer, resume, ct),
             WorkerBehavior.Lazy or WorkerBehavior.Noisy or WorkerBehavior.Stale or WorkerBehavior.WrongData
-                or WorkerBehavior.Copycat => RecordedTrajectory.Run(session, task, start, behavior, fakeFraction, observer, ct),
+                or WorkerBehavior.Copycat =>
+                RecordedTrajectory.Run(session, task, start, behavior, fakeFraction, observer, ct),
             _ => throw new ArgumentOutOfRangeException(nameof(behavior), $"unknown worker behavior {behavior}"),
         };
     }

@@ -97,12 +97,12 @@ public class VerificationTests
         using var cluster = new LocalCluster();
         cluster.CoordinatorEnvironment["GENSYN_CHALLENGE_SECONDS"] = "10";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
-        cluster.StartWorker("honest");
         var cheat = new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = behavior };
         if (behavior == "copycat")
         {
-            // The copycat's operator paid for the same training before: the coordinators published its roots to them,
-            // and the copycat commits to those instead of training.
+            // The copycat's operator paid for the same training before (on another worker, gone since): the
+            // coordinators published its roots to them, and the copycat commits to those instead of training.
+            cluster.StartWorker("earlier");
             cluster.WaitForWorkers(1);
             var earlier = Path.Combine(cluster.Root, "earlier.yaml");
             File.WriteAllText(earlier, Yaml(1));
@@ -110,7 +110,11 @@ public class VerificationTests
             Assert.True(paid.ExitCode == 0, paid.Stderr + paid.Stdout + cluster.Logs());
             cheat["GENSYN_COPYCAT_JOB"] = JsonDocument.Parse(paid.Stdout).RootElement.GetProperty("jobId").GetString()!;
             cheat["GENSYN_COPYCAT_KEY"] = Path.Combine(cluster.DataDir("cli"), "wallet.key");
+            cluster.Kill(cluster.WorkerProcess("earlier"));
+            cluster.AwaitCondition(() => !cluster.Cli("workers", "--json").Stdout.Contains("\"earlier\""),
+                TimeSpan.FromSeconds(60), "the earlier worker to leave the registry");
         }
+        cluster.StartWorker("honest");
         cluster.StartWorker(behavior, environment: cheat);
         cluster.WaitForWorkers(2);
 

@@ -21,7 +21,8 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
     private readonly TempDirectory _dir = new();
     private readonly TestProbe _shard;
 
-    public ChallengeResponderActorTests(ITestOutputHelper output) : base(output: output) => _shard = CreateTestProbe("shard");
+    public ChallengeResponderActorTests(ITestOutputHelper output) : base(output: output) =>
+        _shard = CreateTestProbe("shard");
 
     protected override void Dispose(bool disposing)
     {
@@ -29,7 +30,7 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         if (disposing) _dir.Dispose();
     }
 
-    /// <summary>A trajectory that was never trained: only its committed digests, which is all bisection reads.</summary>
+    /// <summary>A trajectory never trained: only its committed digests, which is all bisection reads.</summary>
     private sealed class CommittedDigests(ShardTask task, ShardOutcome outcome)
         : ShardTrajectory(task, outcome, new HashSet<int>())
     {
@@ -44,8 +45,10 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         var tree = new MerkleTree(digests);
         var outcome = new ShardOutcome(new StateSnapshot([], 8), digests, tree.Root, new float[8]);
         var task = ShardTask.For(TestSpecs.Synthetic(innerSteps: 8, checkpointEvery: 4), 1, 0, 512);
-        var assignment = new ShardAssignment(JobId, 1, 0, 0, "name: spec\n", "/data", digests[0], 1, shardActor, ActorRefs.Nobody);
-        var result = new ShardResult(JobId, 1, 0, 0, "responder", Sha256Digest.Of([9]), tree.Root, new float[8], "signed");
+        var assignment = new ShardAssignment(JobId, 1, 0, 0, "name: spec\n", "/data", digests[0], 1, shardActor,
+            ActorRefs.Nobody);
+        var result = new ShardResult(JobId, 1, 0, 0, "responder", Sha256Digest.Of([9]), tree.Root, new float[8],
+            "signed");
         return new CommittedShard(assignment, new CommittedDigests(task, outcome), tree, result);
     }
 

@@ -30,11 +30,13 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     private ShardAssignment Assignment(int shard) =>
-        new("runner-job", 2, shard, 0, "name: spec\n", "/data", Sha256Digest.Of([(byte)shard]), 1, _shard.Ref, ActorRefs.Nobody);
+        new("runner-job", 2, shard, 0, "name: spec\n", "/data", Sha256Digest.Of([(byte)shard]), 1, _shard.Ref,
+            ActorRefs.Nobody);
 
     private (IActorRef Runner, WorkerCompute Compute) StartRunner(FakeCoordinatorLink link)
     {
-        var compute = new WorkerCompute(new WorkerOptions("runner", [], _dir.Path, Threads: 1, PricePerHour: 0.2), link);
+        var options = new WorkerOptions("runner", [], _dir.Path, Threads: 1, PricePerHour: 0.2);
+        var compute = new WorkerCompute(options, link);
         return (Sys.ActorOf(ShardRunnerActor.Props(compute, _responder.Ref)), compute);
     }
 
@@ -70,7 +72,10 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_start_state_that_cannot_be_fetched_fails_the_shard_with_the_reason()
     {
-        var link = new FakeCoordinatorLink { Fetch = (_, _) => Task.FromException<byte[]>(new IOException("blob gone")) };
+        var link = new FakeCoordinatorLink
+        {
+            Fetch = (_, _) => Task.FromException<byte[]>(new IOException("blob gone")),
+        };
         var (runner, compute) = StartRunner(link);
         using var _ = compute;
         runner.Tell(Assignment(0));

@@ -39,13 +39,15 @@ public sealed class WorkerRegistrationActorTests : Akka.TestKit.Xunit2.TestKit
         using var compute = Compute(new FakeCoordinatorLink());
         _parent.ChildActorOf(WorkerRegistrationActor.Props(compute, _worker.Ref, _coordinators.Ref));
 
-        Assert.Equal(ClaimDomain.None, _parent.ExpectMsg<WorkerMessages.NetworkKnown>(TimeSpan.FromSeconds(30)).Network);
+        var known = _parent.ExpectMsg<WorkerMessages.NetworkKnown>(TimeSpan.FromSeconds(30));
+        Assert.Equal(ClaimDomain.None, known.Network);
         var profile = _coordinators.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(30));
         Assert.Equal(("registrant", 250.0, 0.3), (profile.WorkerId, profile.BandwidthMbps, profile.PricePerHour));
         Assert.Equal(_worker.Ref, profile.Worker);
         Assert.Equal(compute.Key.Address, profile.Address);
         Assert.True(profile.Throughput >= 0);
-        Assert.True(ClaimSigner.Verify(CapabilityClaim.From(profile, ClaimDomain.None), profile.Signature, compute.Key.Address));
+        var claim = CapabilityClaim.From(profile, ClaimDomain.None);
+        Assert.True(ClaimSigner.Verify(claim, profile.Signature, compute.Key.Address));
     }
 
     [Fact]
