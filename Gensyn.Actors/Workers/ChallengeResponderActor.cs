@@ -33,8 +33,8 @@ public sealed class ChallengeResponderActor : ReceiveActor
         _compute = compute;
         _faults = compute.Options.Faults;
 
-        Receive<WorkerMessages.NetworkKnown>(known => _network = known.Network);
-        Receive<WorkerMessages.HoldShard>(hold => _committed = hold.Shard);
+        Receive<WorkerMessages.NetworkKnown>(known => { _network = known.Network; });
+        Receive<WorkerMessages.HoldShard>(hold => { _committed = hold.Shard; });
         Receive<RevealShard>(reveal =>
         {
             if (Holds(reveal.JobId, reveal.Round, reveal.Shard, reveal.Epoch) is { } c)
@@ -62,7 +62,7 @@ public sealed class ChallengeResponderActor : ReceiveActor
             if (Holds(abandon.JobId, abandon.Round, abandon.Shard, abandon.Epoch) is not null) _committed = null;
         });
         // The result of a lost session is never judged.
-        Receive<CoordinatorLost>(_ => _committed = null);
+        Receive<CoordinatorLost>(_ => { _committed = null; });
     }
 
     private CommittedShard? Holds(string jobId, int round, int shard, int epoch) =>

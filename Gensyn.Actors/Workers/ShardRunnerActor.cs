@@ -41,7 +41,7 @@ public sealed class ShardRunnerActor : ReceiveActor
         _faults = compute.Options.Faults;
         _responder = responder;
 
-        Receive<WorkerMessages.NetworkKnown>(known => _network = known.Network);
+        Receive<WorkerMessages.NetworkKnown>(known => { _network = known.Network; });
         Receive<ShardAssignment>(Assign);
         Receive<AbandonShard>(abandon =>
         {

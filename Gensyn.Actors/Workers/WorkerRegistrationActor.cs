@@ -125,7 +125,7 @@ public sealed class WorkerRegistrationActor : ReceiveActor, IWithTimers
         Receive<WorkerRefused>(refused =>
             _log.Warning("The coordinators refused worker {0}: {1}", refused.WorkerId, refused.Reason));
         // Whatever the coordinators knew of the session is gone with it; the next tick opens a new one.
-        Receive<CoordinatorLost>(_ => _registered = false);
+        Receive<CoordinatorLost>(_ => { _registered = false; });
     }
 
     protected override void PreStart()

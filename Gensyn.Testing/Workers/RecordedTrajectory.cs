@@ -18,7 +18,9 @@ public sealed class RecordedTrajectory : ShardTrajectory
 
     private RecordedTrajectory(ShardTask task, WorkerBehavior behavior, ShardOutcome outcome,
                                IReadOnlySet<int> fakedSteps, StateSnapshot[] states)
-        : base(task, outcome, fakedSteps) => (Behavior, _states) = (behavior, states);
+        : base(task, outcome) => (Behavior, FakedSteps, _states) = (behavior, fakedSteps, states);
+
+    public override IReadOnlySet<int> FakedSteps { get; }
 
     /// <summary>The attack this trajectory rehearses.</summary>
     public WorkerBehavior Behavior { get; }

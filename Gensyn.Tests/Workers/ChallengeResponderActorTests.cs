@@ -32,7 +32,7 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
 
     /// <summary>A trajectory never trained: only its committed digests, which is all bisection reads.</summary>
     private sealed class CommittedDigests(ShardTask task, ShardOutcome outcome)
-        : ShardTrajectory(task, outcome, new HashSet<int>())
+        : ShardTrajectory(task, outcome)
     {
         public override int KeptStates => 0;
         public override StateSnapshot OpenState(TrainingSession session, int localStep) =>

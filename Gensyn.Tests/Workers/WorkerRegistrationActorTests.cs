@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Messages;
@@ -48,6 +49,20 @@ public sealed class WorkerRegistrationActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.True(profile.Throughput >= 0);
         var claim = CapabilityClaim.From(profile, ClaimDomain.None);
         Assert.True(ClaimSigner.Verify(claim, profile.Signature, compute.Key.Address));
+    }
+
+    [Fact]
+    public void Every_message_the_coordinators_send_about_registration_is_handled()
+    {
+        using var compute = Compute(new FakeCoordinatorLink());
+        var registration = _parent.ChildActorOf(WorkerRegistrationActor.Props(compute, _worker.Ref, _coordinators.Ref));
+        var unhandled = CreateTestProbe("unhandled");
+        Sys.EventStream.Subscribe(unhandled.Ref, typeof(Akka.Event.UnhandledMessage));
+
+        registration.Tell(new WorkerRegistered("registrant"));
+        registration.Tell(new WorkerRefused("registrant", "stake not yet on chain"));
+        registration.Tell(new CoordinatorLost("edge closed"));
+        unhandled.ExpectNoMsg(TimeSpan.FromSeconds(1));
     }
 
     [Fact]

@@ -22,11 +22,10 @@ public abstract class ShardTrajectory
     private MerkleTree? _tree;
 
     /// <summary>A trajectory of <paramref name="task"/> that delivered <paramref name="outcome"/>.</summary>
-    protected ShardTrajectory(ShardTask task, ShardOutcome outcome, IReadOnlySet<int> fakedSteps)
+    protected ShardTrajectory(ShardTask task, ShardOutcome outcome)
     {
         Task = task;
         Outcome = outcome;
-        FakedSteps = fakedSteps;
     }
 
     public ShardTask Task { get; }
@@ -38,7 +37,9 @@ public abstract class ShardTrajectory
     /// The steps (1..H) whose committed state is not the honest step from the committed state before it; empty when
     /// honest (only a rehearsed attack, in Gensyn.Testing, commits others).
     /// </summary>
-    public IReadOnlySet<int> FakedSteps { get; }
+    public virtual IReadOnlySet<int> FakedSteps => NoSteps;
+
+    private static readonly IReadOnlySet<int> NoSteps = new HashSet<int>();
 
     /// <summary>How many full states the trajectory holds in memory.</summary>
     public abstract int KeptStates { get; }
@@ -83,7 +84,7 @@ public abstract class ShardTrajectory
         private readonly SortedList<int, StateSnapshot> _bases;
 
         private HonestTrajectory(ShardTask task, ShardOutcome outcome, SortedList<int, StateSnapshot> bases)
-            : base(task, outcome, new HashSet<int>()) => _bases = bases;
+            : base(task, outcome) => _bases = bases;
 
         public override int KeptStates => _bases.Count;
 
