@@ -40,7 +40,7 @@ public static class VerificationOverheadBenchmark
         {
             var task = ShardTask.For(spec, 0, s, data.Train.Count);
             var cpu = Cpu();
-            var trajectory = ShardTrajectory.Run(worker, task, worker.InitialState, WorkerBehavior.Honest, 0, null, null, default);
+            var trajectory = ShardTrajectory.Run(worker, task, worker.InitialState, null, null, default);
             train += Cpu() - cpu;
             runs.Add((task, trajectory, new MerkleTree(trajectory.Outcome.StepDigests)));
         }

@@ -108,7 +108,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
             NetworkDomain.Of(chain));
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());
-        if (chain is not null) SingletonManager(system, SettlementActor.Props(chain, region), SettlementActor.SingletonName);
+        if (chain is not null) SingletonManager(system, SettlementActor.Props(chain, region, options.SettlementFaults), SettlementActor.SingletonName);
         var gateway = system.ActorOf(JobsGateway.Props(region, catalog, registry, chain, settlement), JobsGateway.Name);
 
         var cluster = Cluster.Get(system);

@@ -42,6 +42,9 @@ public sealed record CoordinatorOptions(
     string? ClusterCertificate = null,
     string? ClusterCa = null)
 {
+    /// <summary>Where the settlement is interrupted on purpose: nowhere, unless Gensyn.Node wires in a rehearsal.</summary>
+    public Settlement.ISettlementFaults SettlementFaults { get; init; } = Settlement.NoSettlementFaults.Instance;
+
     /// <summary>Whether this node joins an existing cluster: it has a seed other than itself.</summary>
     public bool Joining => Seeds.Any(seed => seed != $"{Host}:{Port}");
 }

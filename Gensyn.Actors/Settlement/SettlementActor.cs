@@ -27,8 +27,8 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     /// <summary>HOCON: the share of a slash (basis points) paid to the cheated requester; the rest goes to the treasury.</summary>
     public const string RequesterShareSetting = "gensyn.settlement.requester-share-bps";
 
-    /// <summary>Set to 1 to make the process kill itself (SIGKILL) right after sending a round's payout, before it records the hash.</summary>
-    public const string CrashAfterPayoutSentVariable = "GENSYN_CRASH_AFTER_PAYOUT_SENT";
+    /// <summary>A snapshot every this many events bounds what a recovery replays.</summary>
+    public const int SnapshotEvery = 100;
 
     private sealed record Kick;
     private sealed record Sent(string SettlementId, string TxHash) : INoSerializationVerificationNeeded;
@@ -38,17 +38,13 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
 
     private readonly ChainLink _chain;
     private readonly IActorRef _notify;
+    private readonly ISettlementFaults _faults;
     private SettlementOutbox _outbox = new();
-
-    /// <summary>A snapshot every this many events bounds what a recovery replays.</summary>
-    public const int SnapshotEvery = 100;
-
     private long _snapshotAt;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly long _slashMicros;
     private readonly ushort _requesterShareBps;
     private bool _busy;
-
     /// <summary>Cancelled when this actor stops: a step still running must not send after its successor took over.</summary>
     private readonly CancellationTokenSource _stopping = new();
     private int _failures;
@@ -57,16 +53,17 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId => "settlement";
 
-    public static Props Props(ChainLink chain, IActorRef notify) => Akka.Actor.Props.Create(() => new SettlementActor(chain, notify));
+    public static Props Props(ChainLink chain, IActorRef notify, ISettlementFaults? faults = null) =>
+        Akka.Actor.Props.Create(() => new SettlementActor(chain, notify, faults ?? NoSettlementFaults.Instance));
 
-    public SettlementActor(ChainLink chain, IActorRef notify)
+    public SettlementActor(ChainLink chain, IActorRef notify, ISettlementFaults faults)
     {
         _chain = chain;
         _notify = notify;
+        _faults = faults;
         var config = Context.System.Settings.Config;
         _slashMicros = Gens.ToMicros(config.GetDouble(SlashAmountSetting, 10));
         _requesterShareBps = (ushort)Math.Clamp(config.GetInt(RequesterShareSetting, 5000), 0, 10_000);
-
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is not SettlementOutboxSnapshot snapshot) return;
@@ -211,13 +208,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         }
         if (sent is string txHash)
         {
-            if (order.Kind == SettlementKind.PayRound && Environment.GetEnvironmentVariable(CrashAfterPayoutSentVariable) == "1")
-            {
-                // Straight to stderr: the logger is asynchronous and would lose the line.
-                Console.Error.WriteLine($"Settlement: {CrashAfterPayoutSentVariable}=1: killing this process after sending {order.SettlementId} (tx {txHash})");
-                Console.Error.Flush();
-                System.Diagnostics.Process.GetCurrentProcess().Kill();
-            }
+            _faults.AfterSent(order, txHash);
             return new Sent(order.SettlementId, txHash);
         }
         return sent;

@@ -19,6 +19,12 @@ public sealed record WorkerOptions(
     /// <summary>The worker's Ethereum key file: it signs every result and challenge answer (created on first start).</summary>
     public string KeyFile { get; init; } = Path.Combine(DataDirectory, "worker.key");
 
+    /// <summary>
+    /// Where this worker departs from the protocol: <see cref="HonestWorker"/> in production; a rehearsed attack from
+    /// Gensyn.Testing when the operator asks for one (GENSYN_WORKER_BEHAVIOR, wired in by Gensyn.Node).
+    /// </summary>
+    public IWorkerFaults Faults { get; init; } = HonestWorker.Instance;
+
     public double MemoryGb => Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e9, 1);
 
     /// <summary>Results are bit-identical only within one class: device, ISA, libtorch version, thread count.</summary>

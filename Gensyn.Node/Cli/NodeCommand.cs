@@ -97,7 +97,7 @@ public static class NodeCommand
         var configPath = config?.FullName ?? Path.Combine(AppContext.BaseDirectory, "cluster.hocon");
         if (!File.Exists(configPath)) throw new CliInputException($"--config: {configPath} not found");
         if (chosenPort != 0) EnsurePortFree(host, chosenPort, "--cluster-port");
-        return new CoordinatorOptions(host, chosenPort, seedList, dataDir, journal, File.ReadAllText(configPath));
+        return RehearsedFaults.Coordinator(new CoordinatorOptions(host, chosenPort, seedList, dataDir, journal, File.ReadAllText(configPath)));
     }
 
     private static void EnsurePortFree(string host, int port, string option)

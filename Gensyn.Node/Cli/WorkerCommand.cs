@@ -39,6 +39,7 @@ public static class WorkerCommand
             if (p < 0 || double.IsNaN(p)) throw new CliInputException($"--price: must be >= 0, got {p}");
             var options = new WorkerOptions(WorkerId(parse.GetValue(id), dataDir),
                 ClusterCli.ParseEndpoints(parse.GetRequiredValue(coordinator), "--coordinator"), dataDir, t, p) { Compute = compute };
+            options = RehearsedFaults.Worker(options);
             return Run(options, cancel);
         });
         return command;

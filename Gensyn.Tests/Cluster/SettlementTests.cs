@@ -204,7 +204,7 @@ public class SettlementTests
     public async Task A_coordinator_killed_between_sending_a_payout_and_seeing_its_receipt_pays_each_worker_exactly_once_after_restart()
     {
         using var cluster = new LocalCluster();
-        cluster.CoordinatorEnvironment[SettlementActor.CrashAfterPayoutSentVariable] = "1";
+        cluster.CoordinatorEnvironment[Gensyn.Testing.Settlement.CrashAfterPayoutSent.Variable] = "1";
         var coordinator = cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         cluster.StartWorker("worker-1");
         cluster.StartWorker("worker-2");
@@ -214,7 +214,7 @@ public class SettlementTests
         // The coordinator kills itself (SIGKILL) right after sending round 1's payout, before it records the transaction.
         Assert.True(coordinator.WaitForExit(TimeSpan.FromMinutes(4)), "the coordinator did not crash after sending a payout\n" + cluster.Logs());
         Assert.Contains($"killing this process after sending", cluster.LogOf("coordinator"));
-        cluster.CoordinatorEnvironment.Remove(SettlementActor.CrashAfterPayoutSentVariable);
+        cluster.CoordinatorEnvironment.Remove(Gensyn.Testing.Settlement.CrashAfterPayoutSent.Variable);
         cluster.RestartCoordinator();
 
         var settled = await Settled(cluster, jobId);

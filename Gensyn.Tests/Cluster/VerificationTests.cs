@@ -97,10 +97,24 @@ public class VerificationTests
         using var cluster = new LocalCluster();
         cluster.CoordinatorEnvironment["GENSYN_CHALLENGE_SECONDS"] = "10";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
-        cluster.StartWorker("honest");
         var cheat = new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = behavior };
-        // The copycat reads the honest replica's root from a leak (its log) instead of training.
-        if (behavior == "copycat") cheat["GENSYN_COPYCAT_LEAK"] = cluster.LogPath("honest");
+        if (behavior == "copycat")
+        {
+            // The copycat's operator paid for the same training before (on another worker, gone since): the
+            // coordinators published its roots to them, and the copycat commits to those instead of training.
+            cluster.StartWorker("earlier");
+            cluster.WaitForWorkers(1);
+            var earlier = Path.Combine(cluster.Root, "earlier.yaml");
+            File.WriteAllText(earlier, Yaml(1));
+            var paid = cluster.Cli("submit", earlier, "--wait", "--json");
+            Assert.True(paid.ExitCode == 0, paid.Stderr + paid.Stdout + cluster.Logs());
+            cheat["GENSYN_COPYCAT_JOB"] = JsonDocument.Parse(paid.Stdout).RootElement.GetProperty("jobId").GetString()!;
+            cheat["GENSYN_COPYCAT_KEY"] = Path.Combine(cluster.DataDir("cli"), "wallet.key");
+            cluster.Kill(cluster.WorkerProcess("earlier"));
+            cluster.AwaitCondition(() => !cluster.Cli("workers", "--json").Stdout.Contains("\"earlier\""),
+                TimeSpan.FromSeconds(60), "the earlier worker to leave the registry");
+        }
+        cluster.StartWorker("honest");
         cluster.StartWorker(behavior, environment: cheat);
         cluster.WaitForWorkers(2);
 

@@ -8,13 +8,14 @@ using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
 using Gensyn.Training.State;
 using Gensyn.Training.Training;
+using Gensyn.Testing.Workers;
 using Gensyn.Training.Verification;
 
 namespace Gensyn.Tests.Verification;
 
 /// <summary>
 /// One job's worker and verifier, in process: the worker runs shards (<see cref="ShardTrajectory"/>) and answers
-/// challenges as WorkerActor.Answer does; its blobs go to an in-memory store that the judge reads.
+/// challenges as ChallengeResponderActor.Answer does; its blobs go to an in-memory store that the judge reads.
 /// </summary>
 internal sealed class JudgedJob : IDisposable
 {
@@ -47,7 +48,7 @@ internal sealed class JudgedJob : IDisposable
     public ShardTask Task(int round, int shard) => ShardTask.For(Spec, round, shard, Data.Train.Count);
 
     public ShardTrajectory Run(int round, int shard, StateSnapshot? start = null, WorkerBehavior behavior = WorkerBehavior.Honest, double fakeFraction = 0.5) =>
-        ShardTrajectory.Run(Worker, Task(round, shard), start ?? Worker.InitialState, behavior, fakeFraction, null, null, default);
+        WorkerBehaviors.Run(Worker, Task(round, shard), start ?? Worker.InitialState, behavior, fakeFraction, null, null, default);
 
     public Sha256Digest Put(byte[] bytes)
     {
@@ -75,7 +76,7 @@ internal sealed class JudgedJob : IDisposable
         new(JobId, trajectory.Task.Round, trajectory.Task.Shard, Epoch, WorkerId, step, digest, trajectory.Outcome.MerkleRoot);
 
     /// <summary>
-    /// The honest answer to a challenge of <paramref name="steps"/>, built as WorkerActor.Answer builds it: leaves i − 1 in
+    /// The honest answer to a challenge of <paramref name="steps"/>, built as ChallengeResponderActor.Answer builds it: leaves i − 1 in
     /// full, leaf i signed (and in full too for a cross-class check), leaves 0 and H with their proofs.
     /// </summary>
     public VerifyShard Answer(ShardTrajectory trajectory, StateSnapshot start, IReadOnlyList<int> steps, bool crossClass = false)

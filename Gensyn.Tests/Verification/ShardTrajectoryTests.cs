@@ -2,6 +2,7 @@ using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Data;
 using Gensyn.Training.State;
 using Gensyn.Training.Training;
+using Gensyn.Testing.Workers;
 using Gensyn.Training.Verification;
 
 namespace Gensyn.Tests.Verification;
@@ -36,7 +37,7 @@ public sealed class ShardTrajectoryTests
         public StateSnapshot Start(int round = 1) => Session.InitialState.WithStep((long)round * H);
 
         public ShardTrajectory Run(WorkerBehavior behavior, double fakeFraction = 0.25, IShardObserver? observer = null, ShardCheckpoint? resume = null) =>
-            ShardTrajectory.Run(Session, Task(), Start(), behavior, fakeFraction, observer, resume, CancellationToken.None);
+            WorkerBehaviors.Run(Session, Task(), Start(), behavior, fakeFraction, observer, resume, CancellationToken.None);
 
         /// <summary>A challenge of every step 1..H (k = H).</summary>
         public SpotCheckChallenge ChallengeAll(ShardTrajectory trajectory) =>

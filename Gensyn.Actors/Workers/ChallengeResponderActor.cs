@@ -1,0 +1,153 @@
+using Akka.Actor;
+using Akka.Event;
+using Gensyn.Actors.Verification;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Gensyn.Training.Checkpoints;
+using Gensyn.Training.Verification;
+
+namespace Gensyn.Actors.Workers;
+
+/// <summary>
+/// Answers for the shard a worker last committed to (<see cref="WorkerMessages.HoldShard"/>): reveals its result
+/// once both replicas sealed, opens challenged steps (recomputing the states from its checkpoints, uploading them and
+/// sending them back with signed proofs), and answers bisection questions about its Merkle tree.
+/// </summary>
+public sealed class ChallengeResponderActor : ReceiveActor
+{
+    private sealed record Answered(OpenSteps Request, string? Failure) : INoSerializationVerificationNeeded;
+
+    private readonly WorkerCompute _compute;
+    private readonly IWorkerFaults _faults;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ClaimDomain _network = ClaimDomain.None;
+    private CommittedShard? _committed;
+
+    public static Props Props(WorkerCompute compute) =>
+        Akka.Actor.Props.Create(() => new ChallengeResponderActor(compute));
+
+    public ChallengeResponderActor(WorkerCompute compute)
+    {
+        _compute = compute;
+        _faults = compute.Options.Faults;
+
+        Receive<WorkerMessages.NetworkKnown>(known => { _network = known.Network; });
+        Receive<WorkerMessages.HoldShard>(hold => { _committed = hold.Shard; });
+        Receive<RevealShard>(reveal =>
+        {
+            if (Holds(reveal.JobId, reveal.Round, reveal.Shard, reveal.Epoch) is { } c)
+                c.Assignment.ShardActor.Tell(c.Result);
+        });
+        Receive<OpenSteps>(Open);
+        Receive<BisectQuery>(query =>
+        {
+            if (!_faults.AnswersChallenges) return;
+            if (Holds(query.JobId, query.Round, query.Shard, query.Epoch) is not { Tree: not null } c) return;
+            Sender.Tell(Bisect(c, query));
+        });
+        Receive<Answered>(answered =>
+        {
+            var r = answered.Request;
+            if (answered.Failure is { } failure)
+                _log.Warning("Could not open {0} round {1} shard {2}'s challenged steps: {3}", r.JobId, r.Round,
+                    r.Shard, failure);
+            else
+                _log.Info("Opened {0} round {1} shard {2}'s challenged steps {3}", r.JobId, r.Round, r.Shard,
+                    string.Join(", ", r.Steps));
+        });
+        Receive<AbandonShard>(abandon =>
+        {
+            if (Holds(abandon.JobId, abandon.Round, abandon.Shard, abandon.Epoch) is not null) _committed = null;
+        });
+        // The result of a lost session is never judged.
+        Receive<CoordinatorLost>(_ => { _committed = null; });
+    }
+
+    private CommittedShard? Holds(string jobId, int round, int shard, int epoch) =>
+        _committed is { } c && c.Is(jobId, round, shard, epoch) ? c : null;
+
+    /// <summary>
+    /// Answers a challenge of the committed shard: for every challenged step i, the state after step i − 1 in full
+    /// (uploaded as a blob) and leaf i (in full too when asked WithAfter), plus leaves 0 and H, each with its Merkle
+    /// proof and signed.
+    /// </summary>
+    private void Open(OpenSteps request)
+    {
+        if (Holds(request.JobId, request.Round, request.Shard, request.Epoch) is not { Trajectory: not null } c)
+        {
+            _log.Warning("Asked to open {0} round {1} shard {2} (epoch {3}), which this worker does not hold",
+                request.JobId, request.Round, request.Shard, request.Epoch);
+            return;
+        }
+        if (!_faults.AnswersChallenges)
+        {
+            _log.Warning("Not answering the challenge of {0} round {1} shard {2}: this worker rehearses a refusal",
+                request.JobId, request.Round, request.Shard);
+            return;
+        }
+        Answer(c, request).ContinueWith(t =>
+                new Answered(request,
+                    t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))
+            .PipeTo(Self);
+    }
+
+    private async Task Answer(CommittedShard c, OpenSteps request)
+    {
+        var a = c.Assignment;
+        var trajectory = c.Trajectory!;
+        var digests = trajectory.Outcome.StepDigests;
+        var plan = ChallengeAnswer.For(request.Steps, digests.Count - 1, request.WithAfter);
+        var spec = JobSpecParser.ParseNetwork(a.SpecYaml);
+        var opened = await _compute.Thread.Run(() =>
+        {
+            var (session, _) = _compute.TrainingSession(a, spec);
+            return plan.Leaves.Select(i => (Leaf: i, State: plan.Full.Contains(i)
+                ? CheckpointFile.Serialize(trajectory.OpenState(session, i))
+                : null)).ToList();
+        });
+        var leaves = new List<OpenedLeaf>();
+        foreach (var (leaf, bytes) in opened)
+        {
+            Sha256Digest? blob = null;
+            if (bytes is not null)
+            {
+                blob = _compute.Store.Put(bytes);
+                await _compute.Link.UploadAsync(blob.Value, bytes, CancellationToken.None);
+            }
+            leaves.Add(ChallengeAnswer.Leaf(plan, leaf, digests, c.Tree!, c.Result, blob, _compute.Key, _network));
+        }
+        a.ShardActor.Tell(new StepsOpened(a.JobId, a.Round, a.Shard, a.Epoch, _compute.Options.WorkerId, leaves));
+    }
+
+    /// <summary>Answers one bisection question about the committed tree (hashes only, no training).</summary>
+    private BisectReply Bisect(CommittedShard c, BisectQuery query)
+    {
+        BisectionQuery question = query.Step switch
+        {
+            BisectStep.Top => new TopQuery(),
+            BisectStep.Children => new ChildrenQuery(query.Level, query.Index),
+            _ => new LeafQuery(query.Index),
+        };
+        BisectReply Reply(Sha256Digest? first, Sha256Digest? second = null, Sha256Digest? before = null,
+                          LeafProof? proof = null) =>
+            new(query.JobId, query.Round, query.Shard, query.Epoch, _compute.Options.WorkerId, query.Step, first,
+                second, before, proof);
+        try
+        {
+            return Bisection.Answer(c.Tree!, c.Trajectory!.Outcome.StepDigests, question) switch
+            {
+                TopAnswer top => Reply(top.Top),
+                ChildrenAnswer children => Reply(children.Left, children.Right),
+                LeafAnswer leaf => Reply(leaf.Claim, null, leaf.Before,
+                    leaf.BeforeProof is { } p ? new LeafProof(p.Index, p.LeafCount, p.Siblings) : null),
+                _ => Reply(null),
+            };
+        }
+        catch (ArgumentException)
+        {
+            return Reply(null);   // a question about a node this tree does not have
+        }
+    }
+}

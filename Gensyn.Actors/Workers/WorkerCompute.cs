@@ -1,0 +1,52 @@
+using Gensyn.Actors.Blobs;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+using Gensyn.Training.Inference;
+using Gensyn.Training.Training;
+
+namespace Gensyn.Actors.Workers;
+
+/// <summary>
+/// What the pieces of one worker share: its options, key, link and blob store, the training thread, and the job
+/// sessions kept while consecutive shards belong to the same job. The <see cref="WorkerActor"/> owns and disposes it.
+/// </summary>
+public sealed class WorkerCompute : IDisposable
+{
+    private readonly JobSessionCache<TrainingSession> _training = new();
+    private readonly JobSessionCache<InferenceSession> _inference = new();
+
+    public WorkerCompute(WorkerOptions options, ICoordinatorLink link)
+    {
+        Options = options;
+        Link = link;
+        Store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
+        Key = WorkerKey.LoadOrCreate(options.KeyFile);
+    }
+
+    public WorkerOptions Options { get; }
+    public ICoordinatorLink Link { get; }
+    public BlobStore Store { get; }
+    public WorkerKey Key { get; }
+    public TrainingThread Thread { get; } = new("worker-training");
+
+    /// <summary>The job's training session and the size of its training set (call on <see cref="Thread"/>).</summary>
+    public (TrainingSession Session, long TrainCount) TrainingSession(ShardAssignment a, JobSpec spec)
+    {
+        var (session, data) = _training.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, Options.DataDirectory,
+            (s, d) => new TrainingSession(s, d, Options.Compute));
+        return (session, data.Train.Count);
+    }
+
+    /// <summary>An inference job's model and items (call on <see cref="Thread"/>).</summary>
+    public InferenceSession InferenceSession(ShardAssignment a, JobSpec spec) =>
+        _inference.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, Options.DataDirectory,
+            (s, data) => new InferenceSession(s, data, Options.Compute)).Session;
+
+    public void Dispose()
+    {
+        Thread.Dispose();
+        _training.Dispose();
+        _inference.Dispose();
+    }
+}

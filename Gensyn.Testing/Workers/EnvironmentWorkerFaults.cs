@@ -1,0 +1,87 @@
+using System.Globalization;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Training.State;
+using Gensyn.Training.Training;
+using Gensyn.Training.Verification;
+
+namespace Gensyn.Testing.Workers;
+
+/// <summary>
+/// The rehearsed attacks an operator asks of a `gensyn worker` through its environment:
+/// <list type="bullet">
+/// <item><c>GENSYN_WORKER_BEHAVIOR=stall</c>: takes a shard and never progresses.</item>
+/// <item><c>GENSYN_WORKER_BEHAVIOR=lazy|noisy|stale|wrong-data|copycat|refuser</c>: cheats as
+/// <see cref="WorkerBehaviors.Run"/> describes, faking a fraction <c>GENSYN_WORKER_FAKE_FRACTION</c> (default 0.25)
+/// of the steps where that applies (lazy: of an inference shard's batches too).</item>
+/// <item>The copycat commits, in replicated mode, the root its <see cref="IReplicaRootSource"/> finds.</item>
+/// </list>
+/// </summary>
+public sealed class EnvironmentWorkerFaults : IWorkerFaults
+{
+    public const string BehaviorVariable = "GENSYN_WORKER_BEHAVIOR";
+    public const string FakeFractionVariable = "GENSYN_WORKER_FAKE_FRACTION";
+    public const double DefaultFakeFraction = 0.25;
+
+    private readonly bool _stalls;
+    private readonly IReplicaRootSource? _roots;
+
+    private EnvironmentWorkerFaults(WorkerBehavior behavior, double fakeFraction, bool stalls,
+                                    IReplicaRootSource? roots)
+    {
+        Behavior = behavior;
+        FakeFraction = fakeFraction;
+        _stalls = stalls;
+        _roots = roots;
+    }
+
+    public WorkerBehavior Behavior { get; }
+    public double FakeFraction { get; }
+
+    /// <summary>
+    /// The faults <paramref name="variable"/> asks for, or null when it asks for none (an honest worker runs the
+    /// production code alone). The copycat copies roots from <paramref name="roots"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown behaviour, or a fake fraction outside [0, 1].</exception>
+    public static IWorkerFaults? FromEnvironment(Func<string, string?> variable, IReplicaRootSource? roots = null)
+    {
+        var name = variable(BehaviorVariable);
+        if (string.Equals(name?.Trim(), "stall", StringComparison.OrdinalIgnoreCase))
+            return new EnvironmentWorkerFaults(WorkerBehavior.Honest, 0, stalls: true, null);
+        var behavior = WorkerBehaviors.Parse(name);
+        if (behavior == WorkerBehavior.Honest) return null;
+        var text = variable(FakeFractionVariable);
+        var fraction = DefaultFakeFraction;
+        if (!string.IsNullOrWhiteSpace(text)
+            && !(double.TryParse(text, CultureInfo.InvariantCulture, out fraction) && fraction >= 0 && fraction <= 1))
+            throw new ArgumentException($"{FakeFractionVariable}: must be a number from 0 to 1, got '{text}'");
+        return new EnvironmentWorkerFaults(behavior, fraction, stalls: false, roots);
+    }
+
+    public string? Description => _stalls
+        ? $"{BehaviorVariable}=stall: this worker takes shards and never progresses"
+        : $"{BehaviorVariable}={Behavior}: this worker cheats (fake fraction {FakeFraction})";
+
+    public bool AnswersChallenges => Behavior != WorkerBehavior.Refuser;
+
+    public async Task BeforeTrainingAsync(ShardAssignment a, Action<string> warn, CancellationToken token)
+    {
+        if (!_stalls) return;
+        warn($"{BehaviorVariable}=stall: holding {a.JobId} round {a.Round} shard {a.Shard} without progress");
+        await Task.Delay(Timeout.Infinite, token);
+    }
+
+    public ShardTrajectory Train(TrainingSession session, ShardTask task, StateSnapshot start, IShardObserver observer,
+                                 ShardCheckpoint? resume, CancellationToken token) =>
+        WorkerBehaviors.Run(session, task, start, Behavior, FakeFraction, observer, resume, token);
+
+    public Func<int, bool>? SkippedBatches => Behavior == WorkerBehavior.Lazy
+        ? batch => batch * 0.6180339887 % 1.0 < FakeFraction
+        : null;
+
+    public async Task<Sha256Digest> ReplicaRootAsync(ShardAssignment a, Sha256Digest own, CancellationToken token) =>
+        Behavior == WorkerBehavior.Copycat && _roots is not null && await _roots.RootOfAsync(a, token) is { } copied
+            ? copied
+            : own;
+}

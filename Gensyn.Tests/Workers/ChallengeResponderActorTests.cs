@@ -1,0 +1,118 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Gensyn.Testing.Workers;
+using Gensyn.Training.State;
+using Gensyn.Training.Training;
+using Gensyn.Training.Verification;
+using Xunit.Abstractions;
+
+namespace Gensyn.Tests.Workers;
+
+/// <summary>
+/// The worker's challenge responder, holding a committed shard of made-up step digests, with a probe as the shard's
+/// actor (the coordinator's side of reveals, openings and bisection).
+/// </summary>
+public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
+{
+    private const string JobId = "responder-job";
+    private readonly TempDirectory _dir = new();
+    private readonly TestProbe _shard;
+
+    public ChallengeResponderActorTests(ITestOutputHelper output) : base(output: output) =>
+        _shard = CreateTestProbe("shard");
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _dir.Dispose();
+    }
+
+    /// <summary>A trajectory never trained: only its committed digests, which is all bisection reads.</summary>
+    private sealed class CommittedDigests(ShardTask task, ShardOutcome outcome)
+        : ShardTrajectory(task, outcome)
+    {
+        public override int KeptStates => 0;
+        public override StateSnapshot OpenState(TrainingSession session, int localStep) =>
+            throw new InvalidOperationException("not kept");
+    }
+
+    private static CommittedShard Committed(IActorRef shardActor)
+    {
+        var digests = Enumerable.Range(0, 9).Select(i => Sha256Digest.Of([(byte)i])).ToList();
+        var tree = new MerkleTree(digests);
+        var outcome = new ShardOutcome(new StateSnapshot([], 8), digests, tree.Root, new float[8]);
+        var task = ShardTask.For(TestSpecs.Synthetic(innerSteps: 8, checkpointEvery: 4), 1, 0, 512);
+        var assignment = new ShardAssignment(JobId, 1, 0, 0, "name: spec\n", "/data", digests[0], 1, shardActor,
+            ActorRefs.Nobody);
+        var result = new ShardResult(JobId, 1, 0, 0, "responder", Sha256Digest.Of([9]), tree.Root, new float[8],
+            "signed");
+        return new CommittedShard(assignment, new CommittedDigests(task, outcome), tree, result);
+    }
+
+    private IActorRef StartResponder(WorkerCompute compute, CommittedShard held)
+    {
+        var responder = Sys.ActorOf(ChallengeResponderActor.Props(compute));
+        responder.Tell(new WorkerMessages.HoldShard(held));
+        return responder;
+    }
+
+    private WorkerCompute Compute(IWorkerFaults? faults = null) =>
+        new(new WorkerOptions("responder", [], _dir.Path, Threads: 1, PricePerHour: 0.2)
+            { Faults = faults ?? HonestWorker.Instance }, new FakeCoordinatorLink());
+
+    [Fact]
+    public void A_reveal_of_the_held_shard_sends_its_result_to_the_shard_actor()
+    {
+        using var compute = Compute();
+        var held = Committed(_shard.Ref);
+        var responder = StartResponder(compute, held);
+
+        responder.Tell(new RevealShard(JobId, 1, 0, 0));
+        Assert.Equal(held.Result, _shard.ExpectMsg<ShardResult>());
+    }
+
+    [Fact]
+    public void A_bisection_question_about_the_held_shard_is_answered_from_its_tree()
+    {
+        using var compute = Compute();
+        var held = Committed(_shard.Ref);
+        var responder = StartResponder(compute, held);
+
+        responder.Tell(new BisectQuery(JobId, 1, 0, 0, BisectStep.Top, 0, 0), _shard.Ref);
+        var reply = _shard.ExpectMsg<BisectReply>();
+        Assert.Equal(("responder", BisectStep.Top), (reply.WorkerId, reply.Step));
+        Assert.NotNull(reply.First);
+    }
+
+    [Fact]
+    public void Questions_about_another_attempt_or_after_the_session_was_lost_go_unanswered()
+    {
+        using var compute = Compute();
+        var responder = StartResponder(compute, Committed(_shard.Ref));
+
+        responder.Tell(new BisectQuery(JobId, 1, 0, 1, BisectStep.Top, 0, 0), _shard.Ref);
+        responder.Tell(new RevealShard(JobId, 1, 1, 0));
+        responder.Tell(new CoordinatorLost("edge closed"));
+        responder.Tell(new RevealShard(JobId, 1, 0, 0));
+        _shard.ExpectNoMsg(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void A_worker_rehearsing_a_refusal_answers_no_bisection_question()
+    {
+        var refuser = EnvironmentWorkerFaults.FromEnvironment(
+            name => name == EnvironmentWorkerFaults.BehaviorVariable ? "refuser" : null);
+        using var compute = Compute(refuser);
+        var responder = StartResponder(compute, Committed(_shard.Ref));
+
+        responder.Tell(new BisectQuery(JobId, 1, 0, 0, BisectStep.Top, 0, 0), _shard.Ref);
+        responder.Tell(new OpenSteps(JobId, 1, 0, 0, [3], WithAfter: false));
+        _shard.ExpectNoMsg(TimeSpan.FromSeconds(1));
+        // Still the same held shard: a reveal is answered.
+        responder.Tell(new RevealShard(JobId, 1, 0, 0));
+        _shard.ExpectMsg<ShardResult>();
+    }
+}

@@ -1,0 +1,89 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+using Xunit.Abstractions;
+
+namespace Gensyn.Tests.Workers;
+
+/// <summary>
+/// The worker's shard runner, with probes for the challenge responder and the shard's actor, and a link whose blobs
+/// the spec controls (by default they never arrive, so a shard stays running).
+/// </summary>
+public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
+{
+    private readonly TempDirectory _dir = new();
+    private readonly TestProbe _responder;
+    private readonly TestProbe _shard;
+
+    public ShardRunnerActorTests(ITestOutputHelper output) : base(output: output)
+    {
+        _responder = CreateTestProbe("challenges");
+        _shard = CreateTestProbe("shard");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _dir.Dispose();
+    }
+
+    private ShardAssignment Assignment(int shard) =>
+        new("runner-job", 2, shard, 0, "name: spec\n", "/data", Sha256Digest.Of([(byte)shard]), 1, _shard.Ref,
+            ActorRefs.Nobody);
+
+    private (IActorRef Runner, WorkerCompute Compute) StartRunner(FakeCoordinatorLink link)
+    {
+        var options = new WorkerOptions("runner", [], _dir.Path, Threads: 1, PricePerHour: 0.2);
+        var compute = new WorkerCompute(options, link);
+        return (Sys.ActorOf(ShardRunnerActor.Props(compute, _responder.Ref)), compute);
+    }
+
+    [Fact]
+    public void A_worker_busy_with_a_shard_refuses_another_and_says_which_it_holds()
+    {
+        var (runner, compute) = StartRunner(new FakeCoordinatorLink());
+        using var _ = compute;
+        runner.Tell(Assignment(0));
+        Assert.Null(_responder.ExpectMsg<WorkerMessages.HoldShard>().Shard);
+
+        runner.Tell(Assignment(1));
+        var refused = _shard.ExpectMsg<ShardFailed>();
+        Assert.Equal((1, "runner"), (refused.Shard, refused.WorkerId));
+        Assert.Equal("busy with runner-job round 2 shard 0", refused.Reason);
+    }
+
+    [Fact]
+    public void An_abandoned_shard_frees_the_worker_for_the_next_one()
+    {
+        var (runner, compute) = StartRunner(new FakeCoordinatorLink());
+        using var _ = compute;
+        runner.Tell(Assignment(0));
+        _responder.ExpectMsg<WorkerMessages.HoldShard>();
+        runner.Tell(new AbandonShard("runner-job", 2, 0, 0));
+
+        runner.Tell(Assignment(1));
+        _responder.ExpectMsg<WorkerMessages.HoldShard>();
+        runner.Tell(Assignment(2));
+        Assert.Equal("busy with runner-job round 2 shard 1", _shard.ExpectMsg<ShardFailed>().Reason);
+    }
+
+    [Fact]
+    public void A_start_state_that_cannot_be_fetched_fails_the_shard_with_the_reason()
+    {
+        var link = new FakeCoordinatorLink
+        {
+            Fetch = (_, _) => Task.FromException<byte[]>(new IOException("blob gone")),
+        };
+        var (runner, compute) = StartRunner(link);
+        using var _ = compute;
+        runner.Tell(Assignment(0));
+
+        var failed = _shard.ExpectMsg<ShardFailed>();
+        Assert.Equal((0, "blob gone"), (failed.Shard, failed.Reason));
+        // Free again: the next shard is taken, not refused as busy.
+        runner.Tell(Assignment(1));
+        Assert.Equal("blob gone", _shard.ExpectMsg<ShardFailed>().Reason);
+    }
+}
