@@ -16,7 +16,7 @@ namespace Gensyn.Benchmarks;
 /// settings from cluster.hocon) holds a job's realistic event history (submission, rounds of 4 shards with
 /// assignments, checkpoints every 50 steps, an occasional lost worker and reassignment, completions,
 /// aggregations; last event a cancellation, so the recovered job starts no work) and, as the JobActor does,
-/// a <see cref="JobSnapshot"/> every <see cref="JobActor.SnapshotEvery"/> events. Then the real JobActor is
+/// a <see cref="JobStateSnapshot"/> every <see cref="JobActor.SnapshotEvery"/> events. Then the real JobActor is
 /// spawned under the job's id in a fresh ActorSystem on that file, and timed from spawn until it answers
 /// <see cref="GetJobStatus"/> (it stashes commands until its recovery completes). The same events without
 /// snapshots show what the snapshots save.
@@ -215,7 +215,7 @@ public static class CoordinatorRecoveryBenchmark
     private sealed class JournalWriter : ReceivePersistentActor
     {
         private readonly string _persistenceId;
-        private readonly JobState _state = new();
+        private JobState _state = new();
         private IActorRef _replyTo = ActorRefs.Nobody;
         private int _pendingEvents;
         private int _pendingSnapshots;
@@ -234,7 +234,7 @@ public static class CoordinatorRecoveryBenchmark
                 {
                     PersistAll(batch, e =>
                     {
-                        _state.Apply(e);
+                        _state = _state.Apply(e);
                         if (snapshots && LastSequenceNr % JobActor.SnapshotEvery == 0)
                         {
                             var snapshot = _state.ToSnapshot();
