@@ -3,20 +3,17 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Akka.Streams;
-using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Shards;
-using Gensyn.Actors.Workers;
-using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Jobs;
 
 /// <summary>
 /// One job, sharded across the coordinators and persisted. Its rules live in <see cref="JobState"/>: the actor hands
-/// each command to <see cref="JobState.Decide"/>, persists and applies the events it returns, and performs the effects:
-/// it answers, runs the DiLoCo rounds (a ShardActor per shard), aggregates each round on the training thread, stores the
-/// global checkpoints in the blob store and sends settlement orders. Its views come from a <see cref="JobProjection"/>
-/// of its events. After a restart it replays its journal and picks up where it was.
+/// each command to <see cref="JobState.Decide"/>, persists and applies the events it returns, and performs the
+/// effects: it answers, runs the DiLoCo rounds (a ShardActor per shard), aggregates each round on the training
+/// thread, stores the global checkpoints in the blob store and sends settlement orders. Its views come from a
+/// <see cref="JobProjection"/> of its events. After a restart it replays its journal and picks up where it was.
 /// </summary>
 public sealed class JobActor : ReceivePersistentActor, IWithTimers
 {
@@ -102,10 +99,9 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Command<ShardActor.CheckpointUnusable>(Decide);
         Command<ShardActor.StartStateMissing>(missing =>
         {
-            _log.Warning("Job {0}: round {1} shard {2}'s start state is unusable ({3}); recomputing the round's start states",
-                _state.JobId, _state.Round, missing.Shard, missing.Reason);
-            if (!_computing && _state.RoundOpen)
-                Compute(_services.Compute.PrepareRound(_state.Spec!, _state.Round, _state.LastGlobal, _state.LastShardEnds));
+            _log.Warning("Job {0}: round {1} shard {2}'s start state is unusable ({3}); recomputing the round's " +
+                         "start states", _state.JobId, _state.Round, missing.Shard, missing.Reason);
+            if (!_computing && _state.RoundOpen) Compute(PrepareRound(_state.Round));
         });
         Command<Computed>(computed => OnComputed(computed.Result));
         Command<ComputeFailed>(OnComputed);
@@ -120,10 +116,12 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsFailure>(failed =>
             _log.Warning("Job {0}: could not delete old snapshots ({1})", _state.JobId, failed.Cause.Message));
         Command<SaveSnapshotFailure>(failed =>
-            _log.Warning("Job {0}: snapshot failed ({1}); recovery will replay more events", _state.JobId, failed.Cause.Message));
+            _log.Warning("Job {0}: snapshot failed ({1}); recovery will replay more events", _state.JobId,
+                failed.Cause.Message));
     }
 
-    /// <summary>Asks the state what a command leads to, persists and applies its events, then performs the effects.</summary>
+    /// <summary>Asks the state what a command leads to, persists and applies its events, then performs the
+    /// effects.</summary>
     private void Decide(object command)
     {
         var decision = _state.Decide(command, _rules, DateTimeOffset.UtcNow);
@@ -139,7 +137,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         DeferAsync(decision, d => Perform(d, sender));
     }
 
-    /// <summary>Applies a persisted event; snapshots the domain state every <see cref="SnapshotEvery"/> events.</summary>
+    /// <summary>Applies a persisted event; snapshots the domain state every <see cref="SnapshotEvery"/>
+    /// events.</summary>
     private void Applied(IJobEvent e)
     {
         _state = _state.Apply(e);
@@ -148,7 +147,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state.ToSnapshot());
     }
 
-    /// <summary>The effects of a decision whose events are persisted: answers, then what each event starts or stops.</summary>
+    /// <summary>The effects of a decision whose events are persisted: answers, then what each event starts or
+    /// stops.</summary>
     private void Perform(JobDecision decision, IActorRef sender)
     {
         foreach (var reply in decision.Replies) sender.Tell(reply);
@@ -156,8 +156,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         foreach (var shard in _shards.Values.Where(s => !s.Equals(sender)))
             shard.Tell(message);
         foreach (var e in decision.Events) Performed(e);
-        if (decision.Events.Any(e => e is RoundCompleted or JobCompleted or JobFailed or JobCancelled or SettlementPosted
-                                     or ShardVerified { Outcome: VerdictOutcome.Fraud }))
+        if (decision.Events.Any(e => e is RoundCompleted or JobCompleted or JobFailed or JobCancelled
+                                     or SettlementPosted or ShardVerified { Outcome: VerdictOutcome.Fraud }))
             Settle();
         if (decision.Advance) Advance();
         // A refused submission leaves no job behind: the entity goes.
@@ -176,11 +176,12 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 _shards.Remove(c.Shard);
                 break;
             case RoundCompleted r:
-                _log.Info("Job {0}: round {1} of {2} done, mean loss {3:F4}", _state.JobId, r.Round + 1, _state.Spec!.Training.Rounds,
-                    r.MeanLoss);
+                _log.Info("Job {0}: round {1} of {2} done, mean loss {3:F4}", _state.JobId, r.Round + 1,
+                    _state.Spec!.Training.Rounds, r.MeanLoss);
                 break;
             case JobCompleted done:
-                _log.Info("Job {0} completed: test accuracy {1:P2}, final digest {2}", _state.JobId, done.TestAccuracy, done.FinalDigest);
+                _log.Info("Job {0} completed: test accuracy {1:P2}, final digest {2}", _state.JobId,
+                    done.TestAccuracy, done.FinalDigest);
                 break;
             case JobFailed failed:
                 _log.Error("Job {0} failed: {1}", _state.JobId, failed.Reason);
@@ -193,7 +194,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    /// <summary>Answers a status or log request from the projection; reads the journal's events first if it has none.</summary>
+    /// <summary>Answers a status or log request from the projection; reads the journal's events first if it has
+    /// none.</summary>
     private void Show(object query)
     {
         if (!Known() || !_views.Ask(Sender, query, _state)) return;
@@ -202,8 +204,9 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// While the job runs, the blob store keeps every blob its state references (round states, shard ends, checkpoints);
-    /// once it ends they are let go, and its result ages out of the store after the retention period like any other blob.
+    /// While the job runs, the blob store keeps every blob its state references (round states, shard ends,
+    /// checkpoints); once it ends they are let go, and its result ages out of the store after the retention period
+    /// like any other blob.
     /// </summary>
     private void PinBlobs()
     {
@@ -228,23 +231,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
 
     private void GetResult(GetJobResult get)
     {
-        if (!Known()) return;
-        var id = _state.JobId;
-        if (_state.Result is not { } result)
-        {
-            Sender.Tell(new RequestFailed(_state.WhyNoResult(), InvalidInput: true));
-            return;
-        }
-        if (!_services.Store.Contains(result.Model))
-        {
-            Sender.Tell(new RequestFailed($"job {id}'s model is no longer held (it was collected after the blob retention period); " +
-                                          $"its hash was {result.Model}", InvalidInput: false));
-            return;
-        }
-        BlobTransfer.Offer(_services.Store, result.Model, Context.Materializer()).ContinueWith(offer => offer.IsCompletedSuccessfully
-            ? offer.Result
-            : (IGensynMessage)new RequestFailed($"job {id}'s model is unavailable: {offer.Exception?.GetBaseException().Message}",
-                InvalidInput: false)).PipeTo(Sender);
+        if (Known()) _services.OfferResult(_state, Context.Materializer()).PipeTo(Sender);
     }
 
     /// <summary>Starts whatever the job needs next, unless something is already in flight.</summary>
@@ -254,12 +241,14 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         switch (_state.Next())
         {
             case NextStep.StartRound when !_computing:
-                Compute(_services.Compute.PrepareRound(spec, _state.CompletedRounds, _state.LastGlobal, _state.LastShardEnds));
+                Compute(PrepareRound(_state.CompletedRounds));
                 break;
             case NextStep.RunShards:
                 foreach (var shard in _state.Shards.Where(s => !s.Done && !_shards.ContainsKey(s.Shard)))
-                    _shards[shard.Shard] = Context.ActorOf(_services.ShardProps(_state, shard.Shard, Context.System.Settings.Config),
-                        $"round-{_state.Round}-shard-{shard.Shard}");
+                {
+                    var props = _services.ShardProps(_state, shard.Shard, Context.System.Settings.Config);
+                    _shards[shard.Shard] = Context.ActorOf(props, $"round-{_state.Round}-shard-{shard.Shard}");
+                }
                 break;
             case NextStep.Aggregate when !_computing:
                 var ends = _state.Shards.Select(s => s.EndState!.Value).ToList();
@@ -278,12 +267,16 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Decide(result);
     }
 
+    private Task<JobCompute.PreparedRound> PrepareRound(int round) =>
+        _services.Compute.PrepareRound(_state.Spec!, round, _state.LastGlobal, _state.LastShardEnds);
+
     private void Compute<T>(Task<T> work) where T : notnull
     {
         _computing = true;
         work.ContinueWith(t => t.IsCompletedSuccessfully
             ? (object)new Computed(t.Result)
-            : new ComputeFailed(t.Exception?.GetBaseException().Message ?? "the computation was cancelled")).PipeTo(Self);
+            : new ComputeFailed(t.Exception?.GetBaseException().Message ?? "the computation was cancelled"))
+            .PipeTo(Self);
     }
 
     /// <summary>Sends every settlement order still due to the SettlementActor, and again every few seconds until each

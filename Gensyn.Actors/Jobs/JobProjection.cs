@@ -23,7 +23,8 @@ public sealed record JobProjection
     public double VerifySeconds { get; private init; }
 
     /// <summary>The projection of a journal's events, from the first.</summary>
-    public static JobProjection Of(IEnumerable<IJobEvent> events) => events.Aggregate(new JobProjection(), (p, e) => p.Apply(e));
+    public static JobProjection Of(IEnumerable<IJobEvent> events) =>
+        events.Aggregate(new JobProjection(), (p, e) => p.Apply(e));
 
     /// <summary>The projection after <paramref name="e"/>.</summary>
     public JobProjection Apply(IJobEvent e)
@@ -34,7 +35,8 @@ public sealed record JobProjection
         {
             next = next with
             {
-                Verdicts = Verdicts.Add(new VerdictView(v.Round, v.Shard, v.Epoch, v.WorkerId, v.Outcome, v.Reason, v.Steps.Count)),
+                Verdicts = Verdicts.Add(
+                    new VerdictView(v.Round, v.Shard, v.Epoch, v.WorkerId, v.Outcome, v.Reason, v.Steps.Count)),
                 TrainSeconds = TrainSeconds + v.TrainSeconds,
                 VerifySeconds = VerifySeconds + v.VerifySeconds,
             };
@@ -57,7 +59,8 @@ public sealed record JobProjection
                       $"{spec.Training.Shards} shard(s) of batches of {spec.Training.BatchSize}"
                     : $"submitted {spec.Name}: {spec.Training.Rounds} round(s) x {spec.Training.Shards} shard(s) x " +
                       $"{spec.Training.InnerSteps} step(s), seed {spec.Training.Seed}";
-                if (s.Payer is not null) yield return $"{s.Payer} deposited {Gens.Format(s.DepositMicros)} {after.PaidIn} in escrow";
+                if (s.Payer is not null)
+                    yield return $"{s.Payer} deposited {Gens.Format(s.DepositMicros)} {after.PaidIn} in escrow";
                 if (s.Price is { } locked)
                     yield return $"price locked: {locked.PricePerHour:0.######} GENS per compute-hour, " +
                                  $"{Gens.Format(locked.ResultPayoutMicros)} GENS per accepted result ({locked.Basis})";
@@ -73,28 +76,33 @@ public sealed record JobProjection
                 break;
             case ShardCheckpointSaved k when k.Round == before.Round && !before.Shards[k.Shard].Done
                                              && k.LocalStep > before.Shards[k.Shard].CheckpointStep:
-                yield return $"round {k.Round} shard {k.Shard} checkpoint at step {k.LocalStep} from worker {k.WorkerId}: {k.Checkpoint}";
+                yield return $"round {k.Round} shard {k.Shard} checkpoint at step {k.LocalStep} " +
+                             $"from worker {k.WorkerId}: {k.Checkpoint}";
                 break;
             case ShardCheckpointDiscarded d:
-                yield return $"round {d.Round} shard {d.Shard} checkpoint {Short(d.Checkpoint)} discarded: {d.Reason}; " +
-                             "the shard restarts from the round's start";
+                yield return $"round {d.Round} shard {d.Shard} checkpoint {Short(d.Checkpoint)} discarded: " +
+                             $"{d.Reason}; the shard restarts from the round's start";
                 break;
             case ShardVerified { Outcome: VerdictOutcome.Accepted } v:
-                yield return $"round {v.Round} shard {v.Shard} verified: worker {v.WorkerId}'s result accepted ({v.Reason})";
+                yield return $"round {v.Round} shard {v.Shard} verified: worker {v.WorkerId}'s result accepted " +
+                             $"({v.Reason})";
                 break;
             case ShardVerified v:
                 yield return $"round {v.Round} shard {v.Shard} REJECTED ({v.Outcome.ToString().ToLowerInvariant()}): " +
-                             $"worker {v.WorkerId}: {v.Reason}; the shard re-runs elsewhere and the worker is excluded from this job";
+                             $"worker {v.WorkerId}: {v.Reason}; " +
+                             "the shard re-runs elsewhere and the worker is excluded from this job";
                 break;
             case ShardCompleted c:
-                yield return $"round {c.Round} shard {c.Shard} completed by worker {c.WorkerId}: mean loss {c.MeanLoss:F4}, " +
-                             $"root {Short(c.MerkleRoot)}";
+                yield return $"round {c.Round} shard {c.Shard} completed by worker {c.WorkerId}: " +
+                             $"mean loss {c.MeanLoss:F4}, root {Short(c.MerkleRoot)}";
                 break;
             case RoundCompleted rc:
                 var rate = after.History[^1].MatchRate;
-                yield return $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, checkpoint {Short(rc.GlobalState)}, " +
-                             $"match rate {rate:P1}" +
-                             (rate >= JobState.PaymentThreshold ? "" : $" (below {JobState.PaymentThreshold:P0}: the round is not paid)");
+                var unpaid = rate >= JobState.PaymentThreshold
+                    ? ""
+                    : $" (below {JobState.PaymentThreshold:P0}: the round is not paid)";
+                yield return $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, " +
+                             $"checkpoint {Short(rc.GlobalState)}, match rate {rate:P1}{unpaid}";
                 break;
             case JobCompleted done:
                 yield return $"completed: test accuracy {done.TestAccuracy:P2}, test loss {done.TestLoss:F4}, " +
@@ -105,31 +113,39 @@ public sealed record JobProjection
                 break;
             case SettlementPosted p:
                 var o = p.Outcome;
-                yield return $"{p.Order.Label} {o.Status.ToString().ToLowerInvariant()}: {Gens.Format(o.AmountMicros)} " +
-                             (p.Order.Kind == SettlementKind.Slash ? "GENS" : after.PaidIn) +
-                             (o.TxHash is null ? "" : $", tx {o.TxHash}") + (o.Reason.Length == 0 ? "" : $" ({o.Reason})");
+                var token = p.Order.Kind == SettlementKind.Slash ? "GENS" : after.PaidIn;
+                yield return $"{p.Order.Label} {o.Status.ToString().ToLowerInvariant()}: " +
+                             $"{Gens.Format(o.AmountMicros)} {token}" +
+                             (o.TxHash is null ? "" : $", tx {o.TxHash}") +
+                             (o.Reason.Length == 0 ? "" : $" ({o.Reason})");
                 break;
         }
     }
 
-    /// <summary>The status view; <paramref name="progress"/>, <paramref name="verifying"/> and <paramref name="waiting"/>
-    /// are what the round's shard actors last reported (live, never journaled).</summary>
+    /// <summary>The status view; <paramref name="progress"/>, <paramref name="verifying"/> and
+    /// <paramref name="waiting"/> are what the round's shard actors last reported (live, never journaled).</summary>
     public JobView View(IReadOnlyDictionary<int, (int Step, float Loss)> progress, IReadOnlySet<int>? verifying = null,
         IReadOnlyDictionary<int, string>? waiting = null)
     {
         var s = State;
-        return new JobView(s.JobId, s.Spec?.Name ?? "", s.Phase, Math.Max(s.Round, 0), s.Spec?.Training.Rounds ?? 0,
-            s.Spec?.Training.Shards ?? 0, s.Spec?.Training.InnerSteps ?? 0, s.MatchRate, s.SubmittedAt, s.FinishedAt, s.Reason,
-            s.Result?.FinalDigest.ToString(), s.Result?.TestAccuracy, s.Result?.TestLoss, s.Result?.TestPerplexity, s.History,
+        var training = s.Spec?.Training;
+        return new JobView(s.JobId, s.Spec?.Name ?? "", s.Phase, Math.Max(s.Round, 0), training?.Rounds ?? 0,
+            training?.Shards ?? 0, training?.InnerSteps ?? 0, s.MatchRate, s.SubmittedAt, s.FinishedAt, s.Reason,
+            s.Result?.FinalDigest.ToString(), s.Result?.TestAccuracy, s.Result?.TestLoss, s.Result?.TestPerplexity,
+            s.History,
             s.RoundOpen ? s.Shards.Select(shard => ShardView(shard, progress, verifying, waiting)).ToList() : [],
-            Verdicts.TakeLast(MaxVerdictsShown).ToList(), VerifySeconds, TrainSeconds, s.Ledger.View(s.JobId, s.History, s.Phase),
-            s.Spec?.IsInference == true ? "inference" : "train", s.Ledger.Price, s.Owner);
+            Verdicts.TakeLast(MaxVerdictsShown).ToList(), VerifySeconds, TrainSeconds,
+            s.Ledger.View(s.JobId, s.History, s.Phase), s.Spec?.IsInference == true ? "inference" : "train",
+            s.Ledger.Price, s.Owner);
     }
 
     private ShardView ShardView(ShardRecord s, IReadOnlyDictionary<int, (int Step, float Loss)> progress,
         IReadOnlySet<int>? verifying, IReadOnlyDictionary<int, string>? waiting)
     {
-        var state = s.Done ? "done" : s.WorkerId is null ? "waiting" : verifying?.Contains(s.Shard) == true ? "verifying" : "running";
+        var state = s.Done ? "done"
+            : s.WorkerId is null ? "waiting"
+            : verifying?.Contains(s.Shard) == true ? "verifying"
+            : "running";
         var live = progress.TryGetValue(s.Shard, out var p) ? p : ((int Step, float Loss)?)null;
         return new ShardView(s.Shard, state, s.WorkerId, s.Epoch,
             s.Done ? State.StepsOf(s.Shard) : live?.Step ?? 0,

@@ -49,14 +49,18 @@ public sealed partial record JobState
                 // One live assignment fences out the ones before it; replicated mode keeps the two latest.
                 var live = Shards[a.Shard].Live;
                 while (live.Count >= Replicas) live = live.Remove(live.First().Key);
-                return WithShard(a.Shard, s => s with { Live = live.SetItem(a.Epoch, a.WorkerId), Epoch = a.Epoch, WorkerId = a.WorkerId });
+                return WithShard(a.Shard,
+                    s => s with { Live = live.SetItem(a.Epoch, a.WorkerId), Epoch = a.Epoch, WorkerId = a.WorkerId });
             case ShardReleased x:
                 return WithShard(x.Shard, s =>
                 {
                     var ended = s.End(x.Epoch);
-                    return x.CountsAsFailure ? ended with { FailedWorkers = ended.FailedWorkers.Add(x.WorkerId) } : ended;
+                    return x.CountsAsFailure
+                        ? ended with { FailedWorkers = ended.FailedWorkers.Add(x.WorkerId) }
+                        : ended;
                 });
-            case ShardCheckpointSaved k when k.Round == Round && !Shards[k.Shard].Done && k.LocalStep > Shards[k.Shard].CheckpointStep:
+            case ShardCheckpointSaved k
+                when k.Round == Round && !Shards[k.Shard].Done && k.LocalStep > Shards[k.Shard].CheckpointStep:
                 return WithShard(k.Shard, s => s with { Checkpoint = k.Checkpoint, CheckpointStep = k.LocalStep });
             case ShardCheckpointDiscarded d when Shards[d.Shard].Checkpoint == d.Checkpoint:
                 return WithShard(d.Shard, s => s.WithoutCheckpoint());
@@ -64,7 +68,9 @@ public sealed partial record JobState
                 return this with { RoundAccepted = RoundAccepted + 1, JobAccepted = JobAccepted + 1 };
             case ShardVerified v:
                 // Its checkpoints are its own claims: a re-run starts from the round's start state.
-                return WithShard(v.Shard, s => s.End(v.Epoch).WithoutCheckpoint() with { FailedWorkers = s.FailedWorkers.Add(v.WorkerId) }) with
+                var rerun = WithShard(v.Shard,
+                    s => s.End(v.Epoch).WithoutCheckpoint() with { FailedWorkers = s.FailedWorkers.Add(v.WorkerId) });
+                return rerun with
                 {
                     RoundRejected = RoundRejected + 1, JobRejected = JobRejected + 1,
                     ExcludedWorkers = ExcludedWorkers.Add(v.WorkerId),
@@ -74,17 +80,19 @@ public sealed partial record JobState
             case ShardCompleted c:
                 return WithShard(c.Shard, s => s with
                 {
-                    Done = true, Live = s.Live.Clear(), EndState = c.EndState, MerkleRoot = c.MerkleRoot, MeanLoss = c.MeanLoss,
-                    WorkerId = c.WorkerId,
+                    Done = true, Live = s.Live.Clear(), EndState = c.EndState, MerkleRoot = c.MerkleRoot,
+                    MeanLoss = c.MeanLoss, WorkerId = c.WorkerId,
                 });
             case RoundCompleted rc:
                 var rate = RoundMatchRate;
                 var round = new RoundView(rc.Round, rc.GlobalState.ToString(), rc.StateDigest.ToString(), rc.MeanLoss,
-                    Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(), Shards.Select(s => s.WorkerId ?? "").ToList(),
+                    Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(),
+                    Shards.Select(s => s.WorkerId ?? "").ToList(),
                     rate, rate >= PaymentThreshold, RoundAccepted, RoundAccepted + RoundRejected);
                 return this with
                 {
-                    RoundOpen = false, LastGlobal = rc.GlobalState, LastShardEnds = Shards.Select(s => s.EndState!.Value).ToList(),
+                    RoundOpen = false, LastGlobal = rc.GlobalState,
+                    LastShardEnds = Shards.Select(s => s.EndState!.Value).ToList(),
                     History = History.Add(round),
                 };
             case JobCompleted done:

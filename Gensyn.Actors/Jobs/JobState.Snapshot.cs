@@ -7,7 +7,8 @@ namespace Gensyn.Actors.Jobs;
 
 public sealed partial record JobState
 {
-    /// <summary>The domain state as a snapshot: no views and no log text, which <see cref="JobProjection"/> rebuilds.</summary>
+    /// <summary>The domain state as a snapshot: no views and no log text (<see cref="JobProjection"/> rebuilds
+    /// them).</summary>
     public JobStateSnapshot ToSnapshot() => new(
         JobId, SpecYaml, BaseDirectory, Phase, SubmittedAt, FinishedAt, Reason, Owner, Round, RoundOpen, RoundGlobal,
         ShardStarts.ToList(), ShardStartSizes.ToList(), ShardSteps?.ToList(),
@@ -16,7 +17,8 @@ public sealed partial record JobState
             new Dictionary<int, string>(s.Live))).ToList(),
         LastGlobal, LastShardEnds?.ToList(), Result, History.ToList(),
         new ResultTally(RoundAccepted, RoundRejected, JobAccepted, JobRejected),
-        ExcludedWorkers.Order(StringComparer.Ordinal).ToList(), ExcludedAddresses.Order(StringComparer.Ordinal).ToList(),
+        ExcludedWorkers.Order(StringComparer.Ordinal).ToList(),
+        ExcludedAddresses.Order(StringComparer.Ordinal).ToList(),
         Ledger.ToSnapshot(), Ledger.Price);
 
     /// <summary>The state a snapshot of either format describes; null for anything else.</summary>
@@ -34,7 +36,8 @@ public sealed partial record JobState
         return new JobState
         {
             JobId = s.JobId, SpecYaml = s.SpecYaml, BaseDirectory = s.BaseDirectory, Spec = spec, Phase = s.Phase,
-            SubmittedAt = s.SubmittedAt, Owner = s.Owner ?? s.Settlement?.Payer, FinishedAt = s.FinishedAt, Reason = s.Reason,
+            SubmittedAt = s.SubmittedAt, Owner = s.Owner ?? s.Settlement?.Payer, FinishedAt = s.FinishedAt,
+            Reason = s.Reason,
             Round = s.Round, RoundOpen = s.RoundOpen, RoundGlobal = s.RoundGlobal, ShardStarts = s.ShardStarts,
             ShardStartSizes = s.ShardStartSizes, ShardSteps = s.ShardSteps, Shards = Restore(s.Shards),
             LastGlobal = s.LastGlobal, LastShardEnds = s.LastShardEnds, Result = s.Result, History = [.. s.Rounds],
@@ -53,8 +56,9 @@ public sealed partial record JobState
     public static JobState FromSnapshot(JobSnapshot s)
     {
         var v = s.Verification;
-        return FromSnapshot(new JobStateSnapshot(s.JobId, s.SpecYaml, s.BaseDirectory, s.Phase, s.SubmittedAt, s.FinishedAt,
-            s.Reason, s.Owner, s.Round, s.RoundOpen, s.RoundGlobal, s.ShardStarts, s.ShardStartSizes, s.ShardSteps, s.Shards,
+        return FromSnapshot(new JobStateSnapshot(s.JobId, s.SpecYaml, s.BaseDirectory, s.Phase, s.SubmittedAt,
+            s.FinishedAt, s.Reason, s.Owner, s.Round, s.RoundOpen, s.RoundGlobal, s.ShardStarts, s.ShardStartSizes,
+            s.ShardSteps, s.Shards,
             s.LastGlobal, s.LastShardEnds, s.Result, s.History,
             new ResultTally(v?.RoundAccepted ?? 0, v?.RoundRejected ?? 0, v?.JobAccepted ?? 0, v?.JobRejected ?? 0),
             v?.ExcludedWorkers ?? [], v?.ExcludedAddresses ?? [], s.Settlement, s.Price));

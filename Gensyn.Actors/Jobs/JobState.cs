@@ -11,7 +11,8 @@ namespace Gensyn.Actors.Jobs;
 /// A job's domain state and rules, immutable, with no actors and no I/O. <see cref="Decide"/> says which events a
 /// command leads to and what its sender is answered; <see cref="Apply"/> folds one persisted event in and returns the
 /// next state. The JobActor persists what Decide returns, applies it, performs the effects, and replays the same events
-/// on recovery. What the job shows (status, its log) is not here: <see cref="JobProjection"/> builds it from the events.
+/// on recovery. What the job shows (status, its log) is not here: <see cref="JobProjection"/> builds it from the
+/// events.
 /// </summary>
 public sealed partial record JobState
 {
@@ -27,7 +28,8 @@ public sealed partial record JobState
     public bool IsTerminal => Phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
     public DateTimeOffset SubmittedAt { get; private init; }
 
-    /// <summary>The key that submitted the job (its payer on a network that settles): the only one that may act on it.</summary>
+    /// <summary>The key that submitted the job (its payer on a network that settles): the only one that may act on
+    /// it.</summary>
     public string? Owner { get; private init; }
     public DateTimeOffset? FinishedAt { get; private init; }
     public string? Reason { get; private init; }
@@ -47,12 +49,13 @@ public sealed partial record JobState
     /// <summary>The global state after the last completed round (null before round 0 completes).</summary>
     public Sha256Digest? LastGlobal { get; private init; }
 
-    /// <summary>Each shard's end state in the last completed round: its optimizer state carries into the next round.</summary>
+    /// <summary>Each shard's end state in the last completed round: its optimizer state carries into the next
+    /// round.</summary>
     public IReadOnlyList<Sha256Digest>? LastShardEnds { get; private init; }
 
     public JobCompleted? Result { get; private init; }
 
-    /// <summary>The completed rounds: their checkpoints, workers and match rates decide which rounds are paid.</summary>
+    /// <summary>The completed rounds: their checkpoints, workers and match rates decide which are paid.</summary>
     public ImmutableList<RoundView> History { get; private init; } = [];
     public int CompletedRounds => History.Count;
 
@@ -71,7 +74,8 @@ public sealed partial record JobState
     /// <summary>The job's money: its deposit, what its verified results earn, and its settlements on chain.</summary>
     public JobLedger Ledger { get; private init; } = new();
 
-    /// <summary>How many steps (training) or batches (inference) shard <paramref name="shard"/> of the open round runs.</summary>
+    /// <summary>How many steps (training) or batches (inference) shard <paramref name="shard"/> of the open round
+    /// runs.</summary>
     public int StepsOf(int shard) =>
         ShardSteps is { } steps && shard >= 0 && shard < steps.Count ? steps[shard] : Spec!.Training.InnerSteps;
 
@@ -87,7 +91,8 @@ public sealed partial record JobState
     private static double Rate(int accepted, int rejected) =>
         accepted + rejected == 0 ? 1.0 : (double)accepted / (accepted + rejected);
 
-    /// <summary>The token the job's escrow pays in (its spec's budget.token); stakes and slashes are always GENS.</summary>
+    /// <summary>The token the job's escrow pays in (its spec's budget.token); stakes and slashes are always
+    /// GENS.</summary>
     public string PaidIn => Spec?.Budget.Token ?? "GENS";
 
     /// <summary>The settlement orders the job still needs on chain (none on a network that does not settle).</summary>
@@ -159,7 +164,10 @@ public sealed partial record JobState
             return $"epoch {result.Epoch} from worker {result.WorkerId} is fenced out (current: {current})";
         }
         if (result.Losses.Count != StepsOf(result.Shard))
-            return $"{result.Losses.Count} losses for {StepsOf(result.Shard)} {(Spec!.IsInference ? "batches" : "steps")}";
+        {
+            var unit = Spec!.IsInference ? "batches" : "steps";
+            return $"{result.Losses.Count} losses for {StepsOf(result.Shard)} {unit}";
+        }
         return null;
     }
 }

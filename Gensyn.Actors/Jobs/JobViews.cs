@@ -106,7 +106,8 @@ public sealed class JobViews
 
     private object Answer(object query, JobProjection projection, JobState state) => query switch
     {
-        GetJobLog get => new JobLog(state.JobId, projection.Log.Skip(Math.Max(0, get.From)).Take(MaxLogEntries).ToList(), state.Phase),
+        GetJobLog get => new JobLog(state.JobId,
+            projection.Log.Skip(Math.Max(0, get.From)).Take(MaxLogEntries).ToList(), state.Phase),
         _ => projection.View(_progress, _verifying, _waitingForWorker),
     };
 }

@@ -3,7 +3,8 @@ using Gensyn.Contracts;
 
 namespace Gensyn.Actors.Jobs;
 
-/// <summary>One shard of the current round, as the journal knows it (immutable: <see cref="JobState.Apply"/> replaces it).</summary>
+/// <summary>One shard of the current round, as the journal knows it (immutable: <see cref="JobState.Apply"/> replaces
+/// it).</summary>
 public sealed record ShardRecord(int Shard)
 {
     public int Epoch { get; init; }

@@ -1,4 +1,6 @@
+using Akka.Actor;
 using Gensyn.Actors.Jobs;
+using Gensyn.Actors.Shards;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
@@ -358,6 +360,277 @@ public class JobStateTests
         Assert.Equal(a.Log, b.Log);
         Assert.Equal(a.State.LastGlobal, b.State.LastGlobal);
         Assert.Equal(a.State.LastShardEnds, b.State.LastShardEnds);
+    }
+
+    // Decide: what a command leads to, without an actor.
+
+    private static readonly JobRules Rules = new(MaxShardFailures: 2);
+    private static readonly DateTimeOffset Now = T0.AddHours(2);
+
+    private static JobDecision Decide(JobState state, object command) => state.Decide(command, Rules, Now);
+
+    private static ShardActor.Judged Judged(ShardResult result, VerdictOutcome outcome, string address = "0xabc") =>
+        new(result, new ShardVerdict(JobId, result.Round, result.Shard, result.Epoch, result.WorkerId, outcome, $"{outcome}"),
+            address, [1, 2], "00ff");
+
+    private static ShardActor.AssignRequested Asks(int shard, string worker, string address = "") =>
+        new(shard, worker, ActorRefs.Nobody, address);
+
+    [Fact]
+    public void Deciding_a_start_submits_the_job_and_accepts_it()
+    {
+        var decision = Decide(new JobState(), new StartJob(JobId, Yaml, "/data", "0xpayer", 5_000));
+
+        var submitted = Assert.IsType<JobSubmitted>(Assert.Single(decision.Events));
+        Assert.Equal((JobId, Yaml, "/data", Now, "0xpayer", 5_000L, "0xpayer"),
+            (submitted.JobId, submitted.SpecYaml, submitted.BaseDirectory, submitted.At, submitted.Payer, submitted.DepositMicros,
+                submitted.Owner));
+        Assert.Equal(new JobAccepted(JobId, "synthetic-test"), Assert.Single(decision.Replies));
+        Assert.True(decision.Advance);
+    }
+
+    [Fact]
+    public void Deciding_a_start_of_a_spec_that_does_not_parse_refuses_it_and_submits_nothing()
+    {
+        var decision = Decide(new JobState(), new StartJob(JobId, "name: [unclosed\n", "/data"));
+
+        Assert.Empty(decision.Events);
+        Assert.NotEmpty(Assert.IsType<JobRejected>(Assert.Single(decision.Replies)).Errors);
+    }
+
+    [Fact]
+    public void The_same_submission_again_is_accepted_again_and_another_under_the_same_id_is_refused()
+    {
+        var state = With(Submitted()).State;
+
+        var again = Decide(state, new StartJob(JobId, Yaml, "/elsewhere"));
+        var other = Decide(state, new StartJob(JobId, TestSpecs.SyntheticYaml(rounds: 5), "/data"));
+
+        Assert.Empty(again.Events);
+        Assert.Equal(new JobAccepted(JobId, "synthetic-test"), Assert.Single(again.Replies));
+        Assert.Empty(other.Events);
+        Assert.Contains("is taken by another submission", Assert.Single(Assert.IsType<JobRejected>(Assert.Single(other.Replies)).Errors));
+    }
+
+    [Fact]
+    public void Deciding_a_cancel_cancels_a_running_job_and_refuses_a_finished_one()
+    {
+        var running = Assigned().State;
+
+        var cancel = Decide(running, new CancelJob(JobId, ""));
+        var cancelled = running.Apply(Assert.IsType<JobCancelled>(Assert.Single(cancel.Events)));
+        var again = Decide(cancelled, new CancelJob(JobId, "again"));
+
+        Assert.Equal("cancelled by the requester", cancelled.Reason);
+        Assert.Equal(new JobCancelAccepted(JobId, "cancelled"), Assert.Single(cancel.Replies));
+        Assert.Empty(again.Events);
+        Assert.True(Assert.IsType<RequestFailed>(Assert.Single(again.Replies)).InvalidInput);
+    }
+
+    [Fact]
+    public void A_cancel_reason_is_cut_to_200_characters()
+    {
+        var decision = Decide(Assigned().State, new CancelJob(JobId, new string('x', 500)));
+
+        Assert.Equal(200, Assert.IsType<JobCancelled>(Assert.Single(decision.Events)).Reason.Length);
+    }
+
+    [Fact]
+    public void Deciding_an_assignment_fences_the_previous_epoch_and_confirms_the_shards_checkpoint()
+    {
+        var state = Assigned().State.Apply(new ShardCheckpointSaved(0, 0, 1, "worker-1", 4, D("checkpoint"), T0));
+
+        var decision = Decide(state, Asks(0, "worker-2"));
+
+        Assert.Equal(new ShardAssigned(0, 0, 2, "worker-2", Now), Assert.Single(decision.Events));
+        Assert.Equal(new ShardActor.AssignConfirmed(2, D("checkpoint")), Assert.Single(decision.Replies));
+    }
+
+    [Fact]
+    public void An_excluded_worker_or_its_key_is_refused_a_shard_and_nothing_is_journalled()
+    {
+        var state = Assigned().State;
+        state = state.Apply(Assert.IsType<ShardVerified>(Decide(state, Judged(Result(0, 0, 1, "worker-1"), VerdictOutcome.Fraud, "0xCheat")).Events[0]));
+
+        var sameWorker = Decide(state, Asks(0, "worker-1"));
+        var sameKey = Decide(state, Asks(1, "worker-9", "0xcheat"));
+
+        Assert.Empty(sameWorker.Events);
+        Assert.Equal(["worker-1"], Assert.IsType<ShardActor.Excluded>(Assert.Single(sameWorker.Replies)).Workers.Workers);
+        Assert.Empty(sameKey.Events);
+        Assert.IsType<ShardActor.Excluded>(Assert.Single(sameKey.Replies));
+    }
+
+    [Fact]
+    public void A_lost_worker_is_released_and_a_stale_loss_changes_nothing()
+    {
+        var state = Assigned().State;
+
+        var lost = Decide(state, new ShardActor.Lost(0, 1, "worker-1", "gone", CountsAsFailure: true));
+        var stale = Decide(state, new ShardActor.Lost(0, 7, "worker-1", "gone", CountsAsFailure: true));
+
+        Assert.Equal(new ShardReleased(0, 0, 1, "worker-1", "gone", Now), Assert.Single(lost.Events));
+        Assert.Empty(stale.Events);
+    }
+
+    [Fact]
+    public void A_shard_lost_on_as_many_workers_as_the_rules_allow_fails_the_job()
+    {
+        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, "worker-1", "gone", T0)).Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
+
+        var decision = Decide(state, new ShardActor.Lost(0, 2, "worker-2", "crashed", CountsAsFailure: true));
+
+        Assert.IsType<ShardReleased>(decision.Events[0]);
+        var failed = Assert.IsType<JobFailed>(decision.Events[1]);
+        Assert.Equal("round 0 shard 0 failed on 2 different workers (worker-1, worker-2); last: crashed", failed.Reason);
+    }
+
+    [Fact]
+    public void A_busy_worker_does_not_count_towards_failing_the_job()
+    {
+        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, "worker-1", "gone", T0)).Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
+
+        var decision = Decide(state, new ShardActor.Lost(0, 2, "worker-2", "busy", CountsAsFailure: false));
+
+        Assert.IsType<ShardReleased>(Assert.Single(decision.Events));
+    }
+
+    [Fact]
+    public void An_accepted_result_is_verified_then_completes_its_shard_and_the_job_goes_on()
+    {
+        var decision = Decide(Assigned().State, Judged(Result(0, 0, 1, "worker-1"), VerdictOutcome.Accepted));
+
+        Assert.Equal([typeof(ShardVerified), typeof(ShardCompleted)], decision.Events.Select(e => e.GetType()));
+        var completed = (ShardCompleted)decision.Events[1];
+        Assert.Equal((0, 0, 1, "worker-1", D("end-0-0"), 0.5), (completed.Round, completed.Shard, completed.Epoch, completed.WorkerId,
+            completed.EndState, completed.MeanLoss));
+        Assert.IsType<ShardActor.Accepted>(Assert.Single(decision.Replies));
+        Assert.Empty(decision.ToOtherShards);
+        Assert.True(decision.Advance);
+    }
+
+    [Fact]
+    public void A_fraud_is_journalled_and_the_worker_is_excluded_from_every_shard_of_the_job()
+    {
+        var decision = Decide(Assigned().State, Judged(Result(0, 0, 1, "worker-1"), VerdictOutcome.Fraud, "0xCheat"));
+
+        Assert.Equal(VerdictOutcome.Fraud, Assert.IsType<ShardVerified>(Assert.Single(decision.Events)).Outcome);
+        var rejected = Assert.IsType<ShardActor.Rejected>(Assert.Single(decision.Replies));
+        Assert.Equal(["worker-1"], rejected.Excluded.Workers);
+        Assert.Equal(["0xcheat"], rejected.Excluded.Addresses);
+        var toOthers = Assert.IsType<ShardActor.Excluded>(Assert.Single(decision.ToOtherShards)).Workers;
+        Assert.Equal(rejected.Excluded.Workers, toOthers.Workers);
+        Assert.Equal(rejected.Excluded.Addresses, toOthers.Addresses);
+        Assert.False(decision.Advance);
+    }
+
+    [Fact]
+    public void A_result_from_a_fenced_out_epoch_is_ignored_with_a_warning()
+    {
+        var decision = Decide(Assigned().State, Judged(Result(0, 0, 5, "worker-1"), VerdictOutcome.Accepted));
+
+        Assert.Empty(decision.Events);
+        Assert.Empty(decision.Replies);
+        Assert.Contains("is fenced out", decision.Warning);
+    }
+
+    [Fact]
+    public void A_second_replicas_accepted_verdict_after_its_shard_completed_is_journalled_and_accepted()
+    {
+        var yaml = Yaml + "\nverification: { mode: replicated, samples: 3 }\n";
+        var state = new IJobEvent[]
+        {
+            new JobSubmitted(JobId, yaml, "/data", T0), Started(0), new ShardAssigned(0, 0, 1, "worker-1", T0),
+            new ShardAssigned(0, 0, 2, "worker-2", T0), Completed(0, 0, 1, "worker-1"),
+        }.Aggregate(new JobState(), (s, e) => s.Apply(e));
+
+        var decision = Decide(state, Judged(Result(0, 0, 2, "worker-2"), VerdictOutcome.Accepted));
+
+        Assert.Equal(2, state.Replicas);
+        Assert.IsType<ShardVerified>(Assert.Single(decision.Events));
+        Assert.IsType<ShardActor.Accepted>(Assert.Single(decision.Replies));
+        Assert.False(decision.Advance);
+    }
+
+    [Fact]
+    public void A_prepared_round_starts_it_and_a_recomputed_one_restores_or_fails_the_job()
+    {
+        var submitted = With(Submitted()).State;
+        var started = Assigned().State;
+        JobCompute.PreparedRound Prepared(params Sha256Digest[] starts) => new(0, D("global-0"), starts, [1000, 1001]);
+
+        var start = Decide(submitted, Prepared(D("start-0-0"), D("start-0-1")));
+        var restore = Decide(started, Prepared(D("start-0-0"), D("start-0-1")));
+        var broken = Decide(started, Prepared(D("start-0-0"), D("other")));
+
+        Assert.Equal(0, Assert.IsType<RoundStarted>(Assert.Single(start.Events)).Round);
+        Assert.True(start.Advance);
+        Assert.Empty(restore.Events);
+        Assert.IsType<ShardActor.StartStateRestored>(Assert.Single(restore.ToOtherShards));
+        Assert.Contains("the determinism contract is broken", Assert.IsType<JobFailed>(Assert.Single(broken.Events)).Reason);
+    }
+
+    [Fact]
+    public void An_aggregated_round_completes_it_with_the_mean_loss_of_its_shards()
+    {
+        var state = With(Submitted(), Started(0), new ShardAssigned(0, 0, 1, "worker-1", T0), Completed(0, 0, 1, "worker-1"),
+            new ShardAssigned(0, 1, 1, "worker-2", T0), Completed(0, 1, 1, "worker-2")).State;
+
+        var decision = Decide(state, new JobCompute.AggregatedRound(0, D("global-1"), D("digest-1")));
+
+        var completed = Assert.IsType<RoundCompleted>(Assert.Single(decision.Events));
+        Assert.Equal((0, D("global-1"), 1.0), (completed.Round, completed.GlobalState, completed.MeanLoss));
+        Assert.True(decision.Advance);
+    }
+
+    [Fact]
+    public void A_computation_that_no_longer_fits_only_lets_the_job_go_on()
+    {
+        var decision = Decide(Assigned().State, new JobCompute.AggregatedRound(3, D("global-4"), D("digest-4")));
+
+        Assert.Empty(decision.Events);
+        Assert.True(decision.Advance);
+    }
+
+    [Fact]
+    public void A_failed_computation_fails_a_running_job_and_changes_nothing_once_it_ended()
+    {
+        var running = Assigned().State;
+        var cancelled = running.Apply(new JobCancelled("by the requester", T0));
+
+        Assert.Equal(new JobFailed("out of memory", Now), Assert.Single(Decide(running, new ComputeFailed("out of memory")).Events));
+        Assert.Equal(JobDecision.None, Decide(cancelled, new ComputeFailed("out of memory")));
+        Assert.Equal(JobDecision.None, Decide(cancelled, new JobCompute.AggregatedRound(0, D("g"), D("d"))));
+    }
+
+    [Fact]
+    public void A_settled_order_that_is_due_is_posted_and_an_unknown_one_changes_nothing()
+    {
+        var state = Assigned().State.Apply(new JobCancelled("by the requester", T0));
+        var paid = new JobSubmitted(JobId, Yaml, "/data", T0, "0xpayer", 1_000);
+        var settling = new IJobEvent[] { paid, Started(0), new JobCancelled("by the requester", T0) }
+            .Aggregate(new JobState(), (s, e) => s.Apply(e));
+        var order = Assert.Single(settling.SettlementsDue);
+        SettlementSettled Settled(string id) => new(JobId, id, order.Kind, SettlementStatus.Confirmed, "0xtx", 1, 1_000, "", Now);
+
+        var posted = Decide(settling, Settled(order.SettlementId));
+
+        Assert.Equal(new SettlementPosted(order, Settled(order.SettlementId), Now), Assert.Single(posted.Events));
+        Assert.Empty(Decide(settling, Settled("0x" + new string('9', 64))).Events);
+        Assert.Empty(Decide(state, Settled(order.SettlementId)).Events);
+    }
+
+    [Fact]
+    public void Deciding_leaves_the_state_as_it_was()
+    {
+        var state = Assigned().State;
+        var before = System.Text.Json.JsonSerializer.Serialize(state.ToSnapshot());
+
+        Decide(state, Judged(Result(0, 0, 1, "worker-1"), VerdictOutcome.Fraud));
+        Decide(state, new CancelJob(JobId, ""));
+        Decide(state, Asks(0, "worker-2"));
+
+        Assert.Equal(before, System.Text.Json.JsonSerializer.Serialize(state.ToSnapshot()));
     }
 
     private static IEnumerable<IJobEvent> FullRunEvents()
