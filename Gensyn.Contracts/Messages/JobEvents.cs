@@ -112,7 +112,7 @@ public sealed record JobStateSnapshot(
     SettlementSnapshot? Settlement,
     JobPrice? Price) : IPersistedOnly;
 
-/// <summary>Accepted and rejected results, of the open round and of the whole job (they make the match rates).</summary>
+/// <summary>Accepted and rejected results, of the open round and of the whole job: the match rates.</summary>
 public sealed record ResultTally(int RoundAccepted, int RoundRejected, int JobAccepted, int JobRejected);
 
 /// <summary>
@@ -167,7 +167,7 @@ public sealed record ShardSnapshot(
     IReadOnlyList<string>? FailedWorkers = null,
     IReadOnlyDictionary<int, string>? Live = null);
 
-/// <summary>The verification tallies a (legacy) <see cref="JobSnapshot"/> carries (they feed the match rates).</summary>
+/// <summary>The verification tallies a <see cref="JobSnapshot"/> carries (they feed the match rates).</summary>
 public sealed record VerificationSnapshot(
     int RoundAccepted,
     int RoundRejected,

@@ -15,7 +15,8 @@ using Xunit.Abstractions;
 namespace Gensyn.Tests.Jobs;
 
 /// <summary>
-/// The JobActor with a probe as its shard region (its parent) and probes for the registry, catalog, verifiers, settlement
+/// The JobActor with a probe as its shard region (its parent) and probes for the registry, catalog, verifiers,
+/// settlement
 /// and its shard actors: an id it never journalled is unknown to every command, a spec that does not parse is refused
 /// without journalling anything, a started job prepares its first round and has a ShardActor per shard ask the registry
 /// for a worker; what a shard actor reports is decided and answered; a cancelled job on a settling network orders its
@@ -48,7 +49,8 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     {
         var store = new BlobStore(_dir.File("blobs"));
         var registry = CreateTestProbe();
-        var services = new JobServices(new JobCompute(_thread, store, _dir.Path), store, CreateTestProbe().Ref, registry.Ref,
+        var services = new JobServices(new JobCompute(_thread, store, _dir.Path), store, CreateTestProbe().Ref,
+            registry.Ref,
             Catalog.Ref, CreateTestProbe().Ref, settlement);
         var region = CreateTestProbe();
         return (region.ChildActorOf(JobActor.Props(services), jobId), region, registry);
@@ -56,7 +58,8 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    /// <summary>Starts a two-shard job and waits until its first round runs (its shard actors ask the registry).</summary>
+    /// <summary>Starts a two-shard job and waits until its first round runs (its shard actors ask the
+    /// registry).</summary>
     private (IActorRef Job, TestProbe Registry) Running(string jobId)
     {
         var (job, _, registry) = Spawn(jobId);
@@ -72,7 +75,8 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
             Enumerable.Repeat(0.5f, 8).ToList(), "0x");
 
     private static ShardActor.Judged Judged(ShardResult result, VerdictOutcome outcome, string address) =>
-        new(result, new ShardVerdict(result.JobId, 0, result.Shard, result.Epoch, result.WorkerId, outcome, $"{outcome}"),
+        new(result, new ShardVerdict(result.JobId, 0, result.Shard, result.Epoch, result.WorkerId, outcome,
+            $"{outcome}"),
             address, [1, 2], "00ff");
 
     private JobView Status(IActorRef job, string jobId)
@@ -114,13 +118,16 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     {
         var (job, _, registry) = Spawn("synthetic");
 
-        job.Tell(new Gensyn.Contracts.Messages.StartJob("synthetic", TestSpecs.SyntheticYaml(shards: 2), _dir.Path), TestActor);
+        job.Tell(new Gensyn.Contracts.Messages.StartJob("synthetic", TestSpecs.SyntheticYaml(shards: 2), _dir.Path),
+            TestActor);
         Assert.Equal("synthetic", ExpectMsg<JobAccepted>().JobId);
         Assert.Equal("synthetic", Catalog.ExpectMsg<CatalogJob>().JobId);
 
-        // The round's start state is computed on the training thread first; then one ShardActor per shard asks for a worker.
+        // The round's start state is computed on the training thread first; then one ShardActor per shard asks for
+        // a worker.
         var patience = TimeSpan.FromSeconds(60);
-        var requests = new[] { registry.ExpectMsg<RequestWorker>(patience), registry.ExpectMsg<RequestWorker>(patience) };
+        var requests = new[] { registry.ExpectMsg<RequestWorker>(patience),
+            registry.ExpectMsg<RequestWorker>(patience) };
         Assert.All(requests, r => Assert.Equal("synthetic", r.JobId));
         Assert.Equal(requests[0].Round, requests[1].Round);
         Assert.Equal([0, 1], requests.Select(r => r.Shard).Order());
@@ -182,13 +189,15 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     {
         var settlement = CreateTestProbe();
         var (job, _, _) = Spawn("settling", settlement.Ref);
-        job.Tell(new StartJob("settling", TestSpecs.SyntheticYaml(shards: 2), _dir.Path, "0xpayer", 1_000_000), TestActor);
+        job.Tell(new StartJob("settling", TestSpecs.SyntheticYaml(shards: 2), _dir.Path, "0xpayer", 1_000_000),
+            TestActor);
         ExpectMsg<JobAccepted>();
 
         job.Tell(new CancelJob("settling", "changed my mind"), TestActor);
         ExpectMsg<JobCancelAccepted>();
         var order = settlement.FishForMessage<SettlementOrder>(o => o.Kind == SettlementKind.Cancel, Patience);
-        job.Tell(new SettlementSettled("settling", order.SettlementId, order.Kind, SettlementStatus.Confirmed, "0xtx", 21_000,
+        job.Tell(new SettlementSettled("settling", order.SettlementId, order.Kind, SettlementStatus.Confirmed, "0xtx",
+            21_000,
             1_000_000, "", DateTimeOffset.UtcNow), settlement.Ref);
 
         var money = Status(job, "settling").Money!;
@@ -197,7 +206,8 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         Assert.Empty(money.Pending);
     }
 
-    /// <summary>Writes a job's journal as an earlier JobActor would have: events, and a snapshot after some of them.</summary>
+    /// <summary>Writes a job's journal as an earlier JobActor would have: events, and a snapshot after some of
+    /// them.</summary>
     private sealed class JournalSeeder(string persistenceId) : UntypedPersistentActor
     {
         public sealed record Write(IReadOnlyList<IJobEvent> Events);
@@ -266,6 +276,7 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
 
         Assert.Equal(expected.Log, log.Entries);
         Assert.Equal(JobPhase.Completed, log.State);
-        Assert.Equal(JsonSerializer.Serialize(expected.View(new Dictionary<int, (int, float)>())), JsonSerializer.Serialize(view));
+        Assert.Equal(JsonSerializer.Serialize(expected.View(new Dictionary<int, (int, float)>())),
+            JsonSerializer.Serialize(view));
     }
 }

@@ -33,7 +33,8 @@ public class JobProjectionTests
 
     public static TheoryData<string> Histories => ["settled", "failed"];
 
-    private static List<IJobEvent> Events(string name) => name == "settled" ? JobHistories.Settled() : JobHistories.Failed();
+    private static List<IJobEvent> Events(string name) =>
+        name == "settled" ? JobHistories.Settled() : JobHistories.Failed();
 
     [Theory]
     [MemberData(nameof(Histories))]
@@ -58,7 +59,8 @@ public class JobProjectionTests
     public void The_status_of_an_open_round_with_live_reports_is_what_it_showed_before(string name)
     {
         var projection = JobProjection.Of(Events(name).Take(9));
-        var view = projection.View(Progress, new HashSet<int> { 0 }, new Dictionary<int, string> { [1] = "no idle worker" });
+        var waiting = new Dictionary<int, string> { [1] = "no idle worker" };
+        var view = projection.View(Progress, new HashSet<int> { 0 }, waiting);
 
         Assert.Equal(Json(Before(name + "-open").GetProperty("View")), Json(view));
         Assert.Equal(Json(Before(name + "-open").GetProperty("Log")), Json(projection.Log));
@@ -95,7 +97,8 @@ public class JobProjectionTests
     {
         var events = JobHistories.Failed().Take(3).ToList();
         for (var i = 0; i < JobProjection.MaxVerdictsShown + 5; i++)
-            events.Add(new ShardVerified(0, 1, 1, $"w{i}", "", VerdictOutcome.Unavailable, "no answer", default, "0x", [], "00",
+            events.Add(new ShardVerified(0, 1, 1, $"w{i}", "", VerdictOutcome.Unavailable, "no answer", default, "0x",
+                [], "00",
                 null, null, null, null, null, 0, 0, DateTimeOffset.UnixEpoch));
 
         var projection = JobProjection.Of(events);

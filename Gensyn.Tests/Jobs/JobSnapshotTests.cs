@@ -31,7 +31,8 @@ public class JobSnapshotTests
         new ShardCompleted(1, 0, 1, "w1", D(12), D(13), 0.4, T0.AddSeconds(10)),
     ];
 
-    private static JobState Replay(IEnumerable<IJobEvent> events) => events.Aggregate(new JobState(), (s, e) => s.Apply(e));
+    private static JobState Replay(IEnumerable<IJobEvent> events) =>
+        events.Aggregate(new JobState(), (s, e) => s.Apply(e));
 
     /// <summary>The whole domain state, as text: two states with the same text decide alike.</summary>
     private static string DomainJson(JobState state) => JsonSerializer.Serialize(state.ToSnapshot());
@@ -40,7 +41,8 @@ public class JobSnapshotTests
     {
         var serializer = system.Serialization.FindSerializerFor(snapshot);
         Assert.Equal(GensynSerializer.Id, serializer.Identifier);
-        return (T)system.Serialization.Deserialize(serializer.ToBinary(snapshot), serializer.Identifier, typeof(T).Name);
+        return (T)system.Serialization.Deserialize(serializer.ToBinary(snapshot), serializer.Identifier,
+            typeof(T).Name);
     }
 
     [Fact]
@@ -78,7 +80,8 @@ public class JobSnapshotTests
     [Fact]
     public void A_snapshot_holds_no_view_and_no_log_text()
     {
-        static IEnumerable<Type> Types(Type t) => t.IsGenericType ? t.GetGenericArguments().SelectMany(Types).Prepend(t) : [t];
+        static IEnumerable<Type> Types(Type t) =>
+            t.IsGenericType ? t.GetGenericArguments().SelectMany(Types).Prepend(t) : [t];
         var carried = typeof(JobStateSnapshot).GetProperties().SelectMany(p => Types(p.PropertyType)).ToHashSet();
 
         Assert.DoesNotContain(typeof(JobLogEntry), carried);
@@ -90,11 +93,13 @@ public class JobSnapshotTests
     [Fact]
     public void A_snapshot_larger_than_the_message_limit_is_still_persistable()
     {
-        var events = History().Skip(1).Prepend(new JobSubmitted("job-0000abcd", TestSpecs.SyntheticYaml(rounds: 3, shards: 2, innerSteps: 4),
-            "/tmp", T0, Payer: "0x" + new string('a', 40), DepositMicros: 1_000_000)).ToList();
+        var yaml = TestSpecs.SyntheticYaml(rounds: 3, shards: 2, innerSteps: 4);
+        var paid = new JobSubmitted("job-0000abcd", yaml, "/tmp", T0, "0x" + new string('a', 40), 1_000_000);
+        var events = History().Skip(1).Prepend(paid).ToList();
         // Thousands of frauds: the ledger keeps each one's evidence until its slash is posted.
         for (var i = 0; i < 3000; i++)
-            events.Add(new ShardVerified(1, 1, i + 2, $"cheat-{i}", "0x" + i.ToString("x40"), VerdictOutcome.Fraud, new string('r', 100), D(i),
+            events.Add(new ShardVerified(1, 1, i + 2, $"cheat-{i}", "0x" + i.ToString("x40"), VerdictOutcome.Fraud,
+                new string('r', 100), D(i),
                 "0xsig", [1, 2, 3], "00ff", 2, D(i + 1), D(i + 2), "0xclaim", null, 1.0, 1.0, T0));
         var state = Replay(events);
         using var system = ActorSystem.Create("snapshots", NodeConfig.Remote());
@@ -102,7 +107,8 @@ public class JobSnapshotTests
         var bytes = system.Serialization.FindSerializerFor(snapshot).ToBinary(snapshot);
         Assert.True(bytes.Length > GensynSerializer.MaxMessageBytes);
 
-        var back = (JobStateSnapshot)system.Serialization.Deserialize(bytes, GensynSerializer.Id, nameof(JobStateSnapshot));
+        var back = (JobStateSnapshot)system.Serialization.Deserialize(bytes, GensynSerializer.Id,
+            nameof(JobStateSnapshot));
 
         Assert.Equal(3000, back.ExcludedWorkers.Count);
         Assert.Equal(DomainJson(state), DomainJson(JobState.FromSnapshot(back)));

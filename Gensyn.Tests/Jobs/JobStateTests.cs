@@ -383,8 +383,8 @@ public class JobStateTests
 
         var submitted = Assert.IsType<JobSubmitted>(Assert.Single(decision.Events));
         Assert.Equal((JobId, Yaml, "/data", Now, "0xpayer", 5_000L, "0xpayer"),
-            (submitted.JobId, submitted.SpecYaml, submitted.BaseDirectory, submitted.At, submitted.Payer, submitted.DepositMicros,
-                submitted.Owner));
+            (submitted.JobId, submitted.SpecYaml, submitted.BaseDirectory, submitted.At, submitted.Payer,
+                submitted.DepositMicros, submitted.Owner));
         Assert.Equal(new JobAccepted(JobId, "synthetic-test"), Assert.Single(decision.Replies));
         Assert.True(decision.Advance);
     }
@@ -409,7 +409,8 @@ public class JobStateTests
         Assert.Empty(again.Events);
         Assert.Equal(new JobAccepted(JobId, "synthetic-test"), Assert.Single(again.Replies));
         Assert.Empty(other.Events);
-        Assert.Contains("is taken by another submission", Assert.Single(Assert.IsType<JobRejected>(Assert.Single(other.Replies)).Errors));
+        var refused = Assert.IsType<JobRejected>(Assert.Single(other.Replies));
+        Assert.Contains("is taken by another submission", Assert.Single(refused.Errors));
     }
 
     [Fact]
@@ -450,13 +451,15 @@ public class JobStateTests
     public void An_excluded_worker_or_its_key_is_refused_a_shard_and_nothing_is_journalled()
     {
         var state = Assigned().State;
-        state = state.Apply(Assert.IsType<ShardVerified>(Decide(state, Judged(Result(0, 0, 1, "worker-1"), VerdictOutcome.Fraud, "0xCheat")).Events[0]));
+        var fraud = Decide(state, Judged(Result(0, 0, 1, "worker-1"), VerdictOutcome.Fraud, "0xCheat"));
+        state = state.Apply(Assert.IsType<ShardVerified>(fraud.Events[0]));
 
         var sameWorker = Decide(state, Asks(0, "worker-1"));
         var sameKey = Decide(state, Asks(1, "worker-9", "0xcheat"));
 
         Assert.Empty(sameWorker.Events);
-        Assert.Equal(["worker-1"], Assert.IsType<ShardActor.Excluded>(Assert.Single(sameWorker.Replies)).Workers.Workers);
+        var excluded = Assert.IsType<ShardActor.Excluded>(Assert.Single(sameWorker.Replies));
+        Assert.Equal(["worker-1"], excluded.Workers.Workers);
         Assert.Empty(sameKey.Events);
         Assert.IsType<ShardActor.Excluded>(Assert.Single(sameKey.Replies));
     }
@@ -476,19 +479,22 @@ public class JobStateTests
     [Fact]
     public void A_shard_lost_on_as_many_workers_as_the_rules_allow_fails_the_job()
     {
-        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, "worker-1", "gone", T0)).Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
+        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, "worker-1", "gone", T0))
+            .Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
 
         var decision = Decide(state, new ShardActor.Lost(0, 2, "worker-2", "crashed", CountsAsFailure: true));
 
         Assert.IsType<ShardReleased>(decision.Events[0]);
         var failed = Assert.IsType<JobFailed>(decision.Events[1]);
-        Assert.Equal("round 0 shard 0 failed on 2 different workers (worker-1, worker-2); last: crashed", failed.Reason);
+        Assert.Equal("round 0 shard 0 failed on 2 different workers (worker-1, worker-2); last: crashed",
+            failed.Reason);
     }
 
     [Fact]
     public void A_busy_worker_does_not_count_towards_failing_the_job()
     {
-        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, "worker-1", "gone", T0)).Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
+        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, "worker-1", "gone", T0))
+            .Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
 
         var decision = Decide(state, new ShardActor.Lost(0, 2, "worker-2", "busy", CountsAsFailure: false));
 
@@ -502,8 +508,9 @@ public class JobStateTests
 
         Assert.Equal([typeof(ShardVerified), typeof(ShardCompleted)], decision.Events.Select(e => e.GetType()));
         var completed = (ShardCompleted)decision.Events[1];
-        Assert.Equal((0, 0, 1, "worker-1", D("end-0-0"), 0.5), (completed.Round, completed.Shard, completed.Epoch, completed.WorkerId,
-            completed.EndState, completed.MeanLoss));
+        Assert.Equal((0, 0, 1, "worker-1", D("end-0-0"), 0.5),
+            (completed.Round, completed.Shard, completed.Epoch, completed.WorkerId, completed.EndState,
+                completed.MeanLoss));
         Assert.IsType<ShardActor.Accepted>(Assert.Single(decision.Replies));
         Assert.Empty(decision.ToOtherShards);
         Assert.True(decision.Advance);
@@ -567,14 +574,16 @@ public class JobStateTests
         Assert.True(start.Advance);
         Assert.Empty(restore.Events);
         Assert.IsType<ShardActor.StartStateRestored>(Assert.Single(restore.ToOtherShards));
-        Assert.Contains("the determinism contract is broken", Assert.IsType<JobFailed>(Assert.Single(broken.Events)).Reason);
+        Assert.Contains("the determinism contract is broken",
+            Assert.IsType<JobFailed>(Assert.Single(broken.Events)).Reason);
     }
 
     [Fact]
     public void An_aggregated_round_completes_it_with_the_mean_loss_of_its_shards()
     {
-        var state = With(Submitted(), Started(0), new ShardAssigned(0, 0, 1, "worker-1", T0), Completed(0, 0, 1, "worker-1"),
-            new ShardAssigned(0, 1, 1, "worker-2", T0), Completed(0, 1, 1, "worker-2")).State;
+        var state = With(Submitted(), Started(0), new ShardAssigned(0, 0, 1, "worker-1", T0),
+            Completed(0, 0, 1, "worker-1"), new ShardAssigned(0, 1, 1, "worker-2", T0),
+            Completed(0, 1, 1, "worker-2")).State;
 
         var decision = Decide(state, new JobCompute.AggregatedRound(0, D("global-1"), D("digest-1")));
 
@@ -598,7 +607,8 @@ public class JobStateTests
         var running = Assigned().State;
         var cancelled = running.Apply(new JobCancelled("by the requester", T0));
 
-        Assert.Equal(new JobFailed("out of memory", Now), Assert.Single(Decide(running, new ComputeFailed("out of memory")).Events));
+        Assert.Equal(new JobFailed("out of memory", Now),
+            Assert.Single(Decide(running, new ComputeFailed("out of memory")).Events));
         Assert.Equal(JobDecision.None, Decide(cancelled, new ComputeFailed("out of memory")));
         Assert.Equal(JobDecision.None, Decide(cancelled, new JobCompute.AggregatedRound(0, D("g"), D("d"))));
     }
@@ -611,7 +621,8 @@ public class JobStateTests
         var settling = new IJobEvent[] { paid, Started(0), new JobCancelled("by the requester", T0) }
             .Aggregate(new JobState(), (s, e) => s.Apply(e));
         var order = Assert.Single(settling.SettlementsDue);
-        SettlementSettled Settled(string id) => new(JobId, id, order.Kind, SettlementStatus.Confirmed, "0xtx", 1, 1_000, "", Now);
+        SettlementSettled Settled(string id) =>
+            new(JobId, id, order.Kind, SettlementStatus.Confirmed, "0xtx", 1, 1_000, "", Now);
 
         var posted = Decide(settling, Settled(order.SettlementId));
 

@@ -12,9 +12,11 @@ public static class LegacyJobSnapshot
     public static JobSnapshot Of(JobProjection job)
     {
         var s = job.State;
-        return new JobSnapshot(s.JobId, s.SpecYaml, s.BaseDirectory, s.Phase, s.SubmittedAt, s.FinishedAt, s.Reason, s.Round,
+        return new JobSnapshot(s.JobId, s.SpecYaml, s.BaseDirectory, s.Phase, s.SubmittedAt, s.FinishedAt, s.Reason,
+            s.Round,
             s.RoundOpen, s.RoundGlobal, s.ShardStarts.ToList(), s.ShardStartSizes.ToList(),
-            s.Shards.Select(x => new ShardSnapshot(x.Shard, x.Epoch, x.WorkerId, x.Done, x.EndState, x.MerkleRoot, x.MeanLoss,
+            s.Shards.Select(x => new ShardSnapshot(x.Shard, x.Epoch, x.WorkerId, x.Done, x.EndState, x.MerkleRoot,
+                x.MeanLoss,
                 x.Checkpoint, x.CheckpointStep, x.FailedWorkers.Order(StringComparer.Ordinal).ToList(),
                 new Dictionary<int, string>(x.Live))).ToList(),
             s.LastGlobal, s.LastShardEnds?.ToList(), s.Result, job.Log.ToList(), s.History.ToList(),
