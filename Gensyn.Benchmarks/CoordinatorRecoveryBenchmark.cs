@@ -16,10 +16,11 @@ namespace Gensyn.Benchmarks;
 /// settings from cluster.hocon) holds a job's realistic event history (submission, rounds of 4 shards with
 /// assignments, checkpoints every 50 steps, an occasional lost worker and reassignment, completions,
 /// aggregations; last event a cancellation, so the recovered job starts no work) and, as the JobActor does,
-/// a <see cref="JobSnapshot"/> every <see cref="JobActor.SnapshotEvery"/> events. Then the real JobActor is
+/// a <see cref="JobStateSnapshot"/> every <see cref="JobActor.SnapshotEvery"/> events. Then the real JobActor is
 /// spawned under the job's id in a fresh ActorSystem on that file, and timed from spawn until it answers
-/// <see cref="GetJobStatus"/> (it stashes commands until its recovery completes). The same events without
-/// snapshots show what the snapshots save.
+/// <see cref="GetJobStatus"/> (it stashes commands until its recovery completes; after a snapshot, the status
+/// also waits for the events before it, which the views are built from). The same events without snapshots show
+/// what the snapshots save.
 /// </summary>
 public static class CoordinatorRecoveryBenchmark
 {
@@ -69,7 +70,7 @@ public static class CoordinatorRecoveryBenchmark
                 await system.Terminate();
             }
             Console.WriteLine($"     journal written in {write.Elapsed.TotalSeconds:F1} s ({new FileInfo(journal).Length / 1e6:F1} MB, not counted); the last snapshot is " +
-                              $"{snapshotBytes / 1e6:F2} MB (it carries every event's log line)");
+                              $"{snapshotBytes / 1e6:F2} MB (domain state only: the views are rebuilt from the events)");
 
             var cold = variants.ToDictionary(v => v.JobId, _ => new List<double>());
             var warm = variants.ToDictionary(v => v.JobId, _ => new List<double>());
@@ -215,7 +216,7 @@ public static class CoordinatorRecoveryBenchmark
     private sealed class JournalWriter : ReceivePersistentActor
     {
         private readonly string _persistenceId;
-        private readonly JobState _state = new();
+        private JobState _state = new();
         private IActorRef _replyTo = ActorRefs.Nobody;
         private int _pendingEvents;
         private int _pendingSnapshots;
@@ -234,7 +235,7 @@ public static class CoordinatorRecoveryBenchmark
                 {
                     PersistAll(batch, e =>
                     {
-                        _state.Apply(e);
+                        _state = _state.Apply(e);
                         if (snapshots && LastSequenceNr % JobActor.SnapshotEvery == 0)
                         {
                             var snapshot = _state.ToSnapshot();

@@ -82,7 +82,43 @@ public sealed record JobCancelled(string Reason, DateTimeOffset At) : IJobEvent;
 /// <summary>Persisted, never sent: exempt from the message size limit (a long job's history can be large).</summary>
 public interface IPersistedOnly : IGensynMessage;
 
-/// <summary>A JobActor's whole state, saved every so many events so that recovery replays only the events after it.</summary>
+/// <summary>
+/// A job's domain state, saved every so many events so that recovery replays only the events after it. It holds no
+/// view: the log, the verdicts and the status are rebuilt from the events, which the journal keeps forever.
+/// </summary>
+public sealed record JobStateSnapshot(
+    string JobId,
+    string SpecYaml,
+    string BaseDirectory,
+    JobPhase Phase,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? FinishedAt,
+    string? Reason,
+    string? Owner,
+    int Round,
+    bool RoundOpen,
+    Sha256Digest? RoundGlobal,
+    IReadOnlyList<Sha256Digest> ShardStarts,
+    IReadOnlyList<long> ShardStartSizes,
+    IReadOnlyList<int>? ShardSteps,
+    IReadOnlyList<ShardSnapshot> Shards,
+    Sha256Digest? LastGlobal,
+    IReadOnlyList<Sha256Digest>? LastShardEnds,
+    JobCompleted? Result,
+    IReadOnlyList<RoundView> Rounds,
+    ResultTally Tally,
+    IReadOnlyList<string> ExcludedWorkers,
+    IReadOnlyList<string> ExcludedAddresses,
+    SettlementSnapshot? Settlement,
+    JobPrice? Price) : IPersistedOnly;
+
+/// <summary>Accepted and rejected results, of the open round and of the whole job: the match rates.</summary>
+public sealed record ResultTally(int RoundAccepted, int RoundRejected, int JobAccepted, int JobRejected);
+
+/// <summary>
+/// The snapshot journals held before <see cref="JobStateSnapshot"/>: the domain state with the status views and log
+/// text mixed in. It is still read (its domain part is restored); it is no longer written.
+/// </summary>
 public sealed record JobSnapshot(
     string JobId,
     string SpecYaml,

@@ -67,7 +67,7 @@ public sealed class GensynSerializer : SerializerWithStringManifest
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        if (bytes.Length > _limit && manifest != nameof(JobSnapshot))
+        if (bytes.Length > _limit && manifest is not (nameof(JobSnapshot) or nameof(JobStateSnapshot)))
             throw new MessageTooLargeException($"refused a {manifest} of {bytes.Length:N0} bytes, over the {_limit:N0}-byte message limit");
         if (!Types.TryGetValue(manifest, out var type))
             throw new SerializationException($"refused a message of unknown type '{manifest}' ({bytes.Length:N0} bytes)");

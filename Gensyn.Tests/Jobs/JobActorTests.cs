@@ -1,9 +1,13 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
+using System.Text.Json;
+using Akka.Persistence;
 using Akka.TestKit;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Jobs;
+using Gensyn.Actors.Shards;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Training;
 using Xunit.Abstractions;
@@ -11,9 +15,12 @@ using Xunit.Abstractions;
 namespace Gensyn.Tests.Jobs;
 
 /// <summary>
-/// The JobActor with a probe as its shard region (its parent) and probes for the registry, catalog and verifiers: an id it never
-/// journalled is unknown to every command, a spec that does not parse is refused without journalling anything, and a started job
-/// prepares its first round and has a ShardActor per shard ask the registry for a worker.
+/// The JobActor with a probe as its shard region (its parent) and probes for the registry, catalog, verifiers,
+/// settlement
+/// and its shard actors: an id it never journalled is unknown to every command, a spec that does not parse is refused
+/// without journalling anything, a started job prepares its first round and has a ShardActor per shard ask the registry
+/// for a worker; what a shard actor reports is decided and answered; a cancelled job on a settling network orders its
+/// escrow cancelled; and a job recovered from a snapshot (of either format) shows every event in its views.
 /// </summary>
 public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(Config, output: output)
 {
@@ -38,14 +45,44 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     }
 
 
-    private (IActorRef Job, TestProbe Region, TestProbe Registry) Spawn(string jobId)
+    private (IActorRef Job, TestProbe Region, TestProbe Registry) Spawn(string jobId, IActorRef? settlement = null)
     {
         var store = new BlobStore(_dir.File("blobs"));
         var registry = CreateTestProbe();
-        var services = new JobServices(new JobCompute(_thread, store, _dir.Path), store, CreateTestProbe().Ref, registry.Ref,
-            Catalog.Ref, CreateTestProbe().Ref);
+        var services = new JobServices(new JobCompute(_thread, store, _dir.Path), store, CreateTestProbe().Ref,
+            registry.Ref,
+            Catalog.Ref, CreateTestProbe().Ref, settlement);
         var region = CreateTestProbe();
         return (region.ChildActorOf(JobActor.Props(services), jobId), region, registry);
+    }
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    /// <summary>Starts a two-shard job and waits until its first round runs (its shard actors ask the
+    /// registry).</summary>
+    private (IActorRef Job, TestProbe Registry) Running(string jobId)
+    {
+        var (job, _, registry) = Spawn(jobId);
+        job.Tell(new StartJob(jobId, TestSpecs.SyntheticYaml(shards: 2), _dir.Path), TestActor);
+        ExpectMsg<JobAccepted>();
+        registry.ExpectMsg<RequestWorker>(Patience);
+        registry.ExpectMsg<RequestWorker>(Patience);
+        return (job, registry);
+    }
+
+    private static ShardResult Result(string jobId, int shard, int epoch, string worker) =>
+        new(jobId, 0, shard, epoch, worker, Sha256Digest.Of([1, (byte)shard]), Sha256Digest.Of([2, (byte)shard]),
+            Enumerable.Repeat(0.5f, 8).ToList(), "0x");
+
+    private static ShardActor.Judged Judged(ShardResult result, VerdictOutcome outcome, string address) =>
+        new(result, new ShardVerdict(result.JobId, 0, result.Shard, result.Epoch, result.WorkerId, outcome,
+            $"{outcome}"),
+            address, [1, 2], "00ff");
+
+    private JobView Status(IActorRef job, string jobId)
+    {
+        job.Tell(new GetJobStatus(jobId), TestActor);
+        return ExpectMsg<JobView>();
     }
 
     [Fact]
@@ -81,15 +118,165 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     {
         var (job, _, registry) = Spawn("synthetic");
 
-        job.Tell(new Gensyn.Contracts.Messages.StartJob("synthetic", TestSpecs.SyntheticYaml(shards: 2), _dir.Path), TestActor);
+        job.Tell(new Gensyn.Contracts.Messages.StartJob("synthetic", TestSpecs.SyntheticYaml(shards: 2), _dir.Path),
+            TestActor);
         Assert.Equal("synthetic", ExpectMsg<JobAccepted>().JobId);
         Assert.Equal("synthetic", Catalog.ExpectMsg<CatalogJob>().JobId);
 
-        // The round's start state is computed on the training thread first; then one ShardActor per shard asks for a worker.
+        // The round's start state is computed on the training thread first; then one ShardActor per shard asks for
+        // a worker.
         var patience = TimeSpan.FromSeconds(60);
-        var requests = new[] { registry.ExpectMsg<RequestWorker>(patience), registry.ExpectMsg<RequestWorker>(patience) };
+        var requests = new[] { registry.ExpectMsg<RequestWorker>(patience),
+            registry.ExpectMsg<RequestWorker>(patience) };
         Assert.All(requests, r => Assert.Equal("synthetic", r.JobId));
         Assert.Equal(requests[0].Round, requests[1].Round);
         Assert.Equal([0, 1], requests.Select(r => r.Shard).Order());
+    }
+
+    [Fact]
+    public void A_worker_a_shard_asks_for_is_confirmed_and_its_accepted_result_completes_the_shard()
+    {
+        var (job, _) = Running("accepting");
+        var shard = CreateTestProbe();
+
+        job.Tell(new ShardActor.AssignRequested(0, "w1", CreateTestProbe().Ref, "0xw1"), shard.Ref);
+        Assert.Equal(new ShardActor.AssignConfirmed(1, null), shard.ExpectMsg<ShardActor.AssignConfirmed>());
+        job.Tell(new ShardActor.Progress(0, 3, 0.75f), shard.Ref);
+        Assert.Equal(("running", "w1", 3), Status(job, "accepting").Shards[0] is var running
+            ? (running.State, running.WorkerId, running.Step) : default);
+
+        job.Tell(Judged(Result("accepting", 0, 1, "w1"), VerdictOutcome.Accepted, "0xw1"), shard.Ref);
+        shard.ExpectMsg<ShardActor.Accepted>();
+
+        var view = Status(job, "accepting");
+        Assert.Equal(("done", "w1", 8), (view.Shards[0].State, view.Shards[0].WorkerId, view.Shards[0].Step));
+        Assert.Equal(VerdictOutcome.Accepted, Assert.Single(view.Verdicts!).Outcome);
+    }
+
+    [Fact]
+    public void A_fraud_excludes_its_worker_from_every_shard_of_the_job()
+    {
+        var (job, _) = Running("fraud");
+        var cheated = CreateTestProbe();
+        var other = CreateTestProbe();
+
+        job.Tell(new ShardActor.AssignRequested(0, "cheat", CreateTestProbe().Ref, "0xCheat"), cheated.Ref);
+        cheated.ExpectMsg<ShardActor.AssignConfirmed>();
+        job.Tell(Judged(Result("fraud", 0, 1, "cheat"), VerdictOutcome.Fraud, "0xCheat"), cheated.Ref);
+
+        var rejected = cheated.ExpectMsg<ShardActor.Rejected>();
+        Assert.Equal(["cheat"], rejected.Excluded.Workers);
+        Assert.Equal(["0xcheat"], rejected.Excluded.Addresses);
+        job.Tell(new ShardActor.AssignRequested(1, "cheat-2", CreateTestProbe().Ref, "0xCHEAT"), other.Ref);
+        Assert.Equal(["0xcheat"], other.ExpectMsg<ShardActor.Excluded>().Workers.Addresses);
+        Assert.Equal("waiting", Status(job, "fraud").Shards[0].State);
+    }
+
+    [Fact]
+    public void A_result_from_an_epoch_that_was_never_assigned_is_ignored()
+    {
+        var (job, _) = Running("fenced");
+        var shard = CreateTestProbe();
+
+        job.Tell(Judged(Result("fenced", 0, 4, "w9"), VerdictOutcome.Accepted, "0xw9"), shard.Ref);
+
+        shard.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Empty(Status(job, "fenced").Verdicts!);
+    }
+
+    [Fact]
+    public void A_cancelled_job_on_a_settling_network_orders_its_escrow_cancelled_and_journals_the_outcome()
+    {
+        var settlement = CreateTestProbe();
+        var (job, _, _) = Spawn("settling", settlement.Ref);
+        job.Tell(new StartJob("settling", TestSpecs.SyntheticYaml(shards: 2), _dir.Path, "0xpayer", 1_000_000),
+            TestActor);
+        ExpectMsg<JobAccepted>();
+
+        job.Tell(new CancelJob("settling", "changed my mind"), TestActor);
+        ExpectMsg<JobCancelAccepted>();
+        var order = settlement.FishForMessage<SettlementOrder>(o => o.Kind == SettlementKind.Cancel, Patience);
+        job.Tell(new SettlementSettled("settling", order.SettlementId, order.Kind, SettlementStatus.Confirmed, "0xtx",
+            21_000,
+            1_000_000, "", DateTimeOffset.UtcNow), settlement.Ref);
+
+        var money = Status(job, "settling").Money!;
+        Assert.Equal("escrow cancel", Assert.Single(money.Settlements).Label);
+        Assert.Equal(1_000_000, money.RefundedMicros);
+        Assert.Empty(money.Pending);
+    }
+
+    /// <summary>Writes a job's journal as an earlier JobActor would have: events, and a snapshot after some of
+    /// them.</summary>
+    private sealed class JournalSeeder(string persistenceId) : UntypedPersistentActor
+    {
+        public sealed record Write(IReadOnlyList<IJobEvent> Events);
+
+        public sealed record Snapshot(object State);
+
+        private IActorRef? _snapshotFor;
+
+        public override string PersistenceId => persistenceId;
+
+        protected override void OnRecover(object message)
+        {
+        }
+
+        protected override void OnCommand(object message)
+        {
+            var replyTo = Sender;
+            switch (message)
+            {
+                case Write write:
+                    PersistAll(write.Events, _ => { });
+                    DeferAsync(write, _ => replyTo.Tell("written"));
+                    break;
+                case Snapshot snapshot:
+                    _snapshotFor = replyTo;
+                    SaveSnapshot(snapshot.State);
+                    break;
+                case SaveSnapshotSuccess:
+                    _snapshotFor?.Tell("saved");
+                    break;
+            }
+        }
+    }
+
+    private void Seed(string jobId, List<IJobEvent> events, int snapshotAfter, Func<List<IJobEvent>, object> snapshot)
+    {
+        var seeder = ActorOf(Props.Create(() => new JournalSeeder("job-" + jobId)));
+        Watch(seeder);
+        seeder.Tell(new JournalSeeder.Write(events.Take(snapshotAfter).ToList()), TestActor);
+        ExpectMsg("written");
+        seeder.Tell(new JournalSeeder.Snapshot(snapshot(events.Take(snapshotAfter).ToList())), TestActor);
+        ExpectMsg("saved");
+        seeder.Tell(new JournalSeeder.Write(events.Skip(snapshotAfter).ToList()), TestActor);
+        ExpectMsg("written");
+        seeder.Tell(PoisonPill.Instance);
+        ExpectTerminated(seeder);
+    }
+
+    public static TheoryData<bool> SnapshotFormats => [true, false];
+
+    [Theory]
+    [MemberData(nameof(SnapshotFormats))]
+    public void A_job_recovered_from_a_snapshot_shows_the_status_and_log_of_all_its_events(bool domainOnlySnapshot)
+    {
+        const string jobId = JobHistories.JobId;
+        var events = JobHistories.Settled();
+        Seed(jobId, events, 20, first => domainOnlySnapshot
+            ? first.Aggregate(new JobState(), (s, e) => s.Apply(e)).ToSnapshot()
+            : LegacyJobSnapshot.Of(JobProjection.Of(first)));
+        var (job, _, _) = Spawn(jobId);
+        var expected = JobProjection.Of(events);
+
+        job.Tell(new GetJobLog(jobId, 0), TestActor);
+        var log = ExpectMsg<JobLog>();
+        var view = Status(job, jobId);
+
+        Assert.Equal(expected.Log, log.Entries);
+        Assert.Equal(JobPhase.Completed, log.State);
+        Assert.Equal(JsonSerializer.Serialize(expected.View(new Dictionary<int, (int, float)>())),
+            JsonSerializer.Serialize(view));
     }
 }

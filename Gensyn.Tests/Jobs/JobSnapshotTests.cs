@@ -4,6 +4,7 @@ using Gensyn.Actors;
 using Gensyn.Actors.Jobs;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Serialization;
 
 namespace Gensyn.Tests.Jobs;
 
@@ -30,27 +31,31 @@ public class JobSnapshotTests
         new ShardCompleted(1, 0, 1, "w1", D(12), D(13), 0.4, T0.AddSeconds(10)),
     ];
 
-    private static string ViewJson(JobState state) => JsonSerializer.Serialize(state.View(new Dictionary<int, (int, float)>()));
+    private static JobState Replay(IEnumerable<IJobEvent> events) =>
+        events.Aggregate(new JobState(), (s, e) => s.Apply(e));
+
+    /// <summary>The whole domain state, as text: two states with the same text decide alike.</summary>
+    private static string DomainJson(JobState state) => JsonSerializer.Serialize(state.ToSnapshot());
+
+    private static T RoundTrip<T>(ActorSystem system, T snapshot) where T : notnull
+    {
+        var serializer = system.Serialization.FindSerializerFor(snapshot);
+        Assert.Equal(GensynSerializer.Id, serializer.Identifier);
+        return (T)system.Serialization.Deserialize(serializer.ToBinary(snapshot), serializer.Identifier,
+            typeof(T).Name);
+    }
 
     [Fact]
     public void A_state_restored_from_a_serialized_snapshot_plus_later_events_equals_a_full_replay()
     {
         var events = History();
-        var full = new JobState();
-        foreach (var e in events) full.Apply(e);
+        var full = Replay(events);
 
         using var system = ActorSystem.Create("snapshots", NodeConfig.Remote());
-        var partial = new JobState();
-        foreach (var e in events.Take(7)) partial.Apply(e);
-        var snapshot = partial.ToSnapshot();
-        var serializer = system.Serialization.FindSerializerFor(snapshot);
-        Assert.Equal(Gensyn.Contracts.Serialization.GensynSerializer.Id, serializer.Identifier);
-        var bytes = serializer.ToBinary(snapshot);
-        var restored = JobState.FromSnapshot((JobSnapshot)system.Serialization.Deserialize(bytes, serializer.Identifier, nameof(JobSnapshot)));
-        foreach (var e in events.Skip(7)) restored.Apply(e);
+        var restored = JobState.FromSnapshot(RoundTrip(system, Replay(events.Take(7)).ToSnapshot()));
+        restored = events.Skip(7).Aggregate(restored, (s, e) => s.Apply(e));
 
-        Assert.Equal(ViewJson(full), ViewJson(restored));
-        Assert.Equal(full.Log.Select(l => l.Text), restored.Log.Select(l => l.Text));
+        Assert.Equal(DomainJson(full), DomainJson(restored));
         Assert.Equal(full.Next(), restored.Next());
         Assert.Equal(full.NextEpoch(1), restored.NextEpoch(1));
         Assert.Equal(full.LastShardEnds, restored.LastShardEnds);
@@ -58,16 +63,70 @@ public class JobSnapshotTests
     }
 
     [Fact]
+    public void A_snapshot_written_before_snapshots_left_out_the_views_still_recovers_the_domain_state()
+    {
+        var events = History();
+        var full = Replay(events);
+
+        using var system = ActorSystem.Create("snapshots", NodeConfig.Remote());
+        var written = RoundTrip(system, LegacyJobSnapshot.Of(JobProjection.Of(events.Take(7))));
+        var restored = events.Skip(7).Aggregate(JobState.FromSnapshot(written), (s, e) => s.Apply(e));
+
+        Assert.NotEmpty(written.Log);
+        Assert.Equal(DomainJson(full), DomainJson(restored));
+        Assert.Equal(NextStep.RunShards, restored.Next());
+    }
+
+    [Fact]
+    public void A_snapshot_holds_no_view_and_no_log_text()
+    {
+        static IEnumerable<Type> Types(Type t) =>
+            t.IsGenericType ? t.GetGenericArguments().SelectMany(Types).Prepend(t) : [t];
+        var carried = typeof(JobStateSnapshot).GetProperties().SelectMany(p => Types(p.PropertyType)).ToHashSet();
+
+        Assert.DoesNotContain(typeof(JobLogEntry), carried);
+        Assert.DoesNotContain(typeof(VerdictView), carried);
+        Assert.DoesNotContain(typeof(JobView), carried);
+        Assert.DoesNotContain(typeof(ShardView), carried);
+    }
+
+    [Fact]
     public void A_snapshot_larger_than_the_message_limit_is_still_persistable()
     {
-        var state = new JobState();
-        foreach (var e in History()) state.Apply(e);
-        for (var i = 0; i < 3000; i++) state.Apply(new ShardReleased(1, 1, 1, "w2", new string('r', 100), T0));
+        var yaml = TestSpecs.SyntheticYaml(rounds: 3, shards: 2, innerSteps: 4);
+        var paid = new JobSubmitted("job-0000abcd", yaml, "/tmp", T0, "0x" + new string('a', 40), 1_000_000);
+        var events = History().Skip(1).Prepend(paid).ToList();
+        // Thousands of frauds: the ledger keeps each one's evidence until its slash is posted.
+        for (var i = 0; i < 3000; i++)
+            events.Add(new ShardVerified(1, 1, i + 2, $"cheat-{i}", "0x" + i.ToString("x40"), VerdictOutcome.Fraud,
+                new string('r', 100), D(i),
+                "0xsig", [1, 2, 3], "00ff", 2, D(i + 1), D(i + 2), "0xclaim", null, 1.0, 1.0, T0));
+        var state = Replay(events);
         using var system = ActorSystem.Create("snapshots", NodeConfig.Remote());
         var snapshot = state.ToSnapshot();
         var bytes = system.Serialization.FindSerializerFor(snapshot).ToBinary(snapshot);
-        Assert.True(bytes.Length > Gensyn.Contracts.Serialization.GensynSerializer.MaxMessageBytes);
-        var back = (JobSnapshot)system.Serialization.Deserialize(bytes, Gensyn.Contracts.Serialization.GensynSerializer.Id, nameof(JobSnapshot));
-        Assert.Equal(state.Log.Count, back.Log.Count);
+        Assert.True(bytes.Length > GensynSerializer.MaxMessageBytes);
+
+        var back = (JobStateSnapshot)system.Serialization.Deserialize(bytes, GensynSerializer.Id,
+            nameof(JobStateSnapshot));
+
+        Assert.Equal(3000, back.ExcludedWorkers.Count);
+        Assert.Equal(DomainJson(state), DomainJson(JobState.FromSnapshot(back)));
+    }
+
+    [Fact]
+    public void An_old_snapshot_larger_than_the_message_limit_is_still_readable()
+    {
+        var job = JobProjection.Of(History());
+        for (var i = 0; i < 3000; i++) job = job.Apply(new ShardReleased(1, 1, 1, "w2", new string('r', 100), T0));
+        using var system = ActorSystem.Create("snapshots", NodeConfig.Remote());
+        var snapshot = LegacyJobSnapshot.Of(job);
+        var bytes = system.Serialization.FindSerializerFor(snapshot).ToBinary(snapshot);
+        Assert.True(bytes.Length > GensynSerializer.MaxMessageBytes);
+
+        var back = (JobSnapshot)system.Serialization.Deserialize(bytes, GensynSerializer.Id, nameof(JobSnapshot));
+
+        Assert.Equal(job.Log.Count, back.Log.Count);
+        Assert.Equal(DomainJson(job.State), DomainJson(JobState.FromSnapshot(back)));
     }
 }

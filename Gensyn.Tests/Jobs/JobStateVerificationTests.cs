@@ -37,15 +37,15 @@ public class JobStateVerificationTests
             fraud ? D("expected") : null, fraud ? D("claimed") : null, fraud ? "0xclaim" : null, null, train, verify, T0.AddMinutes(round * 10 + 2));
     }
 
-    private static JobState With(params IJobEvent[] events)
+    private static JobProjection With(params IJobEvent[] events)
     {
-        var state = new JobState();
-        foreach (var e in events) state.Apply(e);
+        var state = new JobProjection();
+        foreach (var e in events) state = state.Apply(e);
         return state;
     }
 
     /// <summary>Round 0 open, shard 0 assigned to worker-1 (epoch 1) with a checkpoint at step 4, shard 1 to worker-2.</summary>
-    private static JobState Running() => With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"), Assigned(0, 1, 1, "worker-2"),
+    private static JobProjection Running() => With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"), Assigned(0, 1, 1, "worker-2"),
         new ShardCheckpointSaved(0, 0, 1, "worker-1", 4, D("checkpoint-0-0"), T0));
 
     [Fact]
@@ -53,16 +53,16 @@ public class JobStateVerificationTests
     {
         var state = Running();
 
-        state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Accepted));
+        state = state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Accepted));
 
-        Assert.Equal((1, 0, 1, 0), (state.RoundAccepted, state.RoundRejected, state.JobAccepted, state.JobRejected));
-        Assert.Empty(state.ExcludedWorkers);
-        Assert.Equal("worker-1", state.Shards[0].WorkerId);
-        Assert.Empty(state.Shards[0].FailedWorkers);
-        Assert.Equal(D("checkpoint-0-0"), state.Shards[0].Checkpoint);
-        Assert.Equal(4, state.Shards[0].CheckpointStep);
+        Assert.Equal((1, 0, 1, 0), (state.State.RoundAccepted, state.State.RoundRejected, state.State.JobAccepted, state.State.JobRejected));
+        Assert.Empty(state.State.ExcludedWorkers);
+        Assert.Equal("worker-1", state.State.Shards[0].WorkerId);
+        Assert.Empty(state.State.Shards[0].FailedWorkers);
+        Assert.Equal(D("checkpoint-0-0"), state.State.Shards[0].Checkpoint);
+        Assert.Equal(4, state.State.Shards[0].CheckpointStep);
         Assert.Equal(new VerdictView(0, 0, 1, "worker-1", VerdictOutcome.Accepted, "Accepted because of test", 3), Assert.Single(state.Verdicts));
-        Assert.Equal(1.0, state.MatchRate);
+        Assert.Equal(1.0, state.State.MatchRate);
         Assert.Contains("round 0 shard 0 verified: worker worker-1's result accepted", state.Log[^1].Text);
     }
 
@@ -74,20 +74,20 @@ public class JobStateVerificationTests
     {
         var state = Running();
 
-        state.Apply(Verified(0, 0, 1, "worker-1", outcome));
+        state = state.Apply(Verified(0, 0, 1, "worker-1", outcome));
 
-        Assert.Equal((0, 1, 0, 1), (state.RoundAccepted, state.RoundRejected, state.JobAccepted, state.JobRejected));
-        Assert.Equal(["worker-1"], state.ExcludedWorkers);
-        Assert.Equal(["worker-1"], state.Shards[0].FailedWorkers);
-        Assert.Null(state.Shards[0].WorkerId);
-        Assert.Null(state.Shards[0].Checkpoint);
-        Assert.Equal(0, state.Shards[0].CheckpointStep);
-        Assert.False(state.Shards[0].Done);
+        Assert.Equal((0, 1, 0, 1), (state.State.RoundAccepted, state.State.RoundRejected, state.State.JobAccepted, state.State.JobRejected));
+        Assert.Equal(["worker-1"], state.State.ExcludedWorkers);
+        Assert.Equal(["worker-1"], state.State.Shards[0].FailedWorkers);
+        Assert.Null(state.State.Shards[0].WorkerId);
+        Assert.Null(state.State.Shards[0].Checkpoint);
+        Assert.Equal(0, state.State.Shards[0].CheckpointStep);
+        Assert.False(state.State.Shards[0].Done);
         // The other shard is untouched.
-        Assert.Equal("worker-2", state.Shards[1].WorkerId);
-        Assert.Empty(state.Shards[1].FailedWorkers);
+        Assert.Equal("worker-2", state.State.Shards[1].WorkerId);
+        Assert.Empty(state.State.Shards[1].FailedWorkers);
         Assert.Equal(outcome, Assert.Single(state.Verdicts).Outcome);
-        Assert.Equal(NextStep.RunShards, state.Next());
+        Assert.Equal(NextStep.RunShards, state.State.Next());
         Assert.Contains($"REJECTED ({outcome.ToString().ToLowerInvariant()})", state.Log[^1].Text);
     }
 
@@ -95,14 +95,14 @@ public class JobStateVerificationTests
     public void A_rejection_of_a_worker_the_shard_has_already_moved_on_from_keeps_the_current_worker()
     {
         var state = Running();
-        state.Apply(new ShardReleased(0, 0, 1, "worker-1", "deadline missed", T0));
-        state.Apply(Assigned(0, 0, 2, "worker-3"));
+        state = state.Apply(new ShardReleased(0, 0, 1, "worker-1", "deadline missed", T0));
+        state = state.Apply(Assigned(0, 0, 2, "worker-3"));
 
-        state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Fraud));
+        state = state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Fraud));
 
-        Assert.Equal("worker-3", state.Shards[0].WorkerId);
-        Assert.Contains("worker-1", state.ExcludedWorkers);
-        Assert.DoesNotContain("worker-3", state.ExcludedWorkers);
+        Assert.Equal("worker-3", state.State.Shards[0].WorkerId);
+        Assert.Contains("worker-1", state.State.ExcludedWorkers);
+        Assert.DoesNotContain("worker-3", state.State.ExcludedWorkers);
     }
 
     [Fact]
@@ -110,8 +110,8 @@ public class JobStateVerificationTests
     {
         var state = Running();
 
-        state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Accepted, train: 2.0, verify: 0.25));
-        state.Apply(Verified(0, 1, 1, "worker-2", VerdictOutcome.Fraud, train: 3.0, verify: 0.5));
+        state = state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Accepted, train: 2.0, verify: 0.25));
+        state = state.Apply(Verified(0, 1, 1, "worker-2", VerdictOutcome.Fraud, train: 3.0, verify: 0.5));
 
         Assert.Equal(5.0, state.TrainSeconds);
         Assert.Equal(0.75, state.VerifySeconds);
@@ -121,14 +121,14 @@ public class JobStateVerificationTests
     }
 
     /// <summary>Round 0 with <paramref name="accepted"/> accepted and <paramref name="rejected"/> rejected verdicts, both shards done and aggregated.</summary>
-    private static JobState RoundWith(int accepted, int rejected)
+    private static JobProjection RoundWith(int accepted, int rejected)
     {
         var state = With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"), Assigned(0, 1, 1, "worker-2"));
-        for (var i = 0; i < rejected; i++) state.Apply(Verified(0, 0, 1, $"cheat-{i}", VerdictOutcome.Fraud));
-        for (var i = 0; i < accepted; i++) state.Apply(Verified(0, i % 2, 1, $"worker-{i % 2 + 1}", VerdictOutcome.Accepted));
-        state.Apply(Completed(0, 0, 1, "worker-1"));
-        state.Apply(Completed(0, 1, 1, "worker-2"));
-        state.Apply(RoundDone(0));
+        for (var i = 0; i < rejected; i++) state = state.Apply(Verified(0, 0, 1, $"cheat-{i}", VerdictOutcome.Fraud));
+        for (var i = 0; i < accepted; i++) state = state.Apply(Verified(0, i % 2, 1, $"worker-{i % 2 + 1}", VerdictOutcome.Accepted));
+        state = state.Apply(Completed(0, 0, 1, "worker-1"));
+        state = state.Apply(Completed(0, 1, 1, "worker-2"));
+        state = state.Apply(RoundDone(0));
         return state;
     }
 
@@ -142,7 +142,7 @@ public class JobStateVerificationTests
     {
         var state = RoundWith(accepted, rejected);
 
-        var round = Assert.Single(state.History);
+        var round = Assert.Single(state.State.History);
         Assert.Equal(rate, round.MatchRate, 12);
         Assert.Equal(paid, round.Paid);
         Assert.Equal(paid, state.View(None).RoundHistory.Single().Paid);
@@ -155,36 +155,36 @@ public class JobStateVerificationTests
     {
         var state = RoundWith(accepted: 3, rejected: 1);
 
-        state.Apply(Started(1));
+        state = state.Apply(Started(1));
 
-        Assert.Equal((0, 0), (state.RoundAccepted, state.RoundRejected));
-        Assert.Equal(1.0, state.RoundMatchRate);
-        Assert.Equal((3, 1), (state.JobAccepted, state.JobRejected));
-        Assert.Equal(0.75, state.MatchRate);
+        Assert.Equal((0, 0), (state.State.RoundAccepted, state.State.RoundRejected));
+        Assert.Equal(1.0, state.State.RoundMatchRate);
+        Assert.Equal((3, 1), (state.State.JobAccepted, state.State.JobRejected));
+        Assert.Equal(0.75, state.State.MatchRate);
         // Exclusion is for the whole job; a shard's failures are per round.
-        Assert.Contains("cheat-0", state.ExcludedWorkers);
-        Assert.All(state.Shards, s => Assert.Empty(s.FailedWorkers));
+        Assert.Contains("cheat-0", state.State.ExcludedWorkers);
+        Assert.All(state.State.Shards, s => Assert.Empty(s.FailedWorkers));
         Assert.Equal(4, state.Verdicts.Count);
 
-        state.Apply(Assigned(1, 0, 1, "worker-1"));
-        state.Apply(Verified(1, 0, 1, "worker-1", VerdictOutcome.Accepted));
-        Assert.Equal((1, 0, 4, 1), (state.RoundAccepted, state.RoundRejected, state.JobAccepted, state.JobRejected));
+        state = state.Apply(Assigned(1, 0, 1, "worker-1"));
+        state = state.Apply(Verified(1, 0, 1, "worker-1", VerdictOutcome.Accepted));
+        Assert.Equal((1, 0, 4, 1), (state.State.RoundAccepted, state.State.RoundRejected, state.State.JobAccepted, state.State.JobRejected));
     }
 
     [Fact]
     public void The_jobs_match_rate_is_accepted_over_judged_results_and_one_before_any_verdict()
     {
         var state = Running();
-        Assert.Equal(1.0, state.MatchRate);
+        Assert.Equal(1.0, state.State.MatchRate);
         Assert.Equal(1.0, state.View(None).MatchRate);
 
-        state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Accepted));
-        state.Apply(Verified(0, 1, 1, "worker-2", VerdictOutcome.Accepted));
-        state.Apply(Verified(0, 1, 1, "worker-2", VerdictOutcome.Accepted));
-        state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Invalid));
+        state = state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Accepted));
+        state = state.Apply(Verified(0, 1, 1, "worker-2", VerdictOutcome.Accepted));
+        state = state.Apply(Verified(0, 1, 1, "worker-2", VerdictOutcome.Accepted));
+        state = state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Invalid));
 
-        Assert.Equal(0.75, state.MatchRate);
-        Assert.Equal(0.75, state.RoundMatchRate);
+        Assert.Equal(0.75, state.State.MatchRate);
+        Assert.Equal(0.75, state.State.RoundMatchRate);
         Assert.Equal(0.75, state.View(None).MatchRate);
     }
 
@@ -192,7 +192,7 @@ public class JobStateVerificationTests
     public void The_view_shows_a_shard_being_verified_as_verifying()
     {
         var state = Running();
-        state.Apply(Completed(0, 1, 1, "worker-2"));
+        state = state.Apply(Completed(0, 1, 1, "worker-2"));
 
         var view = state.View(None, new HashSet<int> { 0, 1 });
 
@@ -207,7 +207,7 @@ public class JobStateVerificationTests
     public void A_shard_without_a_worker_is_waiting_even_when_listed_as_verifying()
     {
         var state = Running();
-        state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Fraud));
+        state = state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Fraud));
 
         Assert.Equal("waiting", state.View(None, new HashSet<int> { 0 }).Shards[0].State);
     }
@@ -216,7 +216,7 @@ public class JobStateVerificationTests
     public void The_view_lists_the_verdicts_latest_last_and_at_most_fifty()
     {
         var state = Running();
-        for (var i = 0; i < 60; i++) state.Apply(Verified(0, i % 2, i, $"worker-{i}", i % 3 == 0 ? VerdictOutcome.Fraud : VerdictOutcome.Accepted));
+        for (var i = 0; i < 60; i++) state = state.Apply(Verified(0, i % 2, i, $"worker-{i}", i % 3 == 0 ? VerdictOutcome.Fraud : VerdictOutcome.Accepted));
 
         var verdicts = state.View(None).Verdicts!;
 
@@ -230,55 +230,48 @@ public class JobStateVerificationTests
     public void A_snapshot_round_trips_the_verification_state()
     {
         var state = RoundWith(accepted: 5, rejected: 1);
-        state.Apply(Started(1));
-        state.Apply(Assigned(1, 0, 1, "worker-1"));
-        state.Apply(new ShardCheckpointSaved(1, 0, 1, "worker-1", 4, D("checkpoint-1-0"), T0));
-        state.Apply(Assigned(1, 1, 1, "worker-2"));
-        state.Apply(Verified(1, 1, 1, "worker-2", VerdictOutcome.Fraud, train: 1.5, verify: 0.125));
-        state.Apply(Verified(1, 0, 1, "worker-1", VerdictOutcome.Accepted, train: 2.5, verify: 0.375));
+        state = state.Apply(Started(1));
+        state = state.Apply(Assigned(1, 0, 1, "worker-1"));
+        state = state.Apply(new ShardCheckpointSaved(1, 0, 1, "worker-1", 4, D("checkpoint-1-0"), T0));
+        state = state.Apply(Assigned(1, 1, 1, "worker-2"));
+        state = state.Apply(Verified(1, 1, 1, "worker-2", VerdictOutcome.Fraud, train: 1.5, verify: 0.125));
+        state = state.Apply(Verified(1, 0, 1, "worker-1", VerdictOutcome.Accepted, train: 2.5, verify: 0.375));
 
-        var restored = JobState.FromSnapshot(state.ToSnapshot());
+        var restored = JobState.FromSnapshot(state.State.ToSnapshot());
 
-        Assert.Equal((state.RoundAccepted, state.RoundRejected, state.JobAccepted, state.JobRejected),
+        Assert.Equal((state.State.RoundAccepted, state.State.RoundRejected, state.State.JobAccepted, state.State.JobRejected),
             (restored.RoundAccepted, restored.RoundRejected, restored.JobAccepted, restored.JobRejected));
         Assert.Equal((1, 1, 6, 2), (restored.RoundAccepted, restored.RoundRejected, restored.JobAccepted, restored.JobRejected));
-        Assert.Equal(state.MatchRate, restored.MatchRate);
-        Assert.Equal(state.RoundMatchRate, restored.RoundMatchRate);
-        Assert.Equal(state.TrainSeconds, restored.TrainSeconds);
-        Assert.Equal(state.VerifySeconds, restored.VerifySeconds);
-        Assert.Equal(state.ExcludedWorkers.Order(), restored.ExcludedWorkers.Order());
+        Assert.Equal(state.State.MatchRate, restored.MatchRate);
+        Assert.Equal(state.State.RoundMatchRate, restored.RoundMatchRate);
+        Assert.Equal(state.State.ExcludedWorkers.Order(), restored.ExcludedWorkers.Order());
         Assert.Equal(["cheat-0", "worker-2"], restored.ExcludedWorkers.Order());
-        Assert.Equal(state.Verdicts, restored.Verdicts);
-        Assert.Equal(state.History.Select(h => (h.Round, h.MatchRate, h.Paid)), restored.History.Select(h => (h.Round, h.MatchRate, h.Paid)));
-        Assert.Equal(state.Shards.Select(s => (s.WorkerId, s.Checkpoint, s.CheckpointStep, string.Join(",", s.FailedWorkers.Order()))),
+        Assert.Equal(state.State.History.Select(h => (h.Round, h.MatchRate, h.Paid)), restored.History.Select(h => (h.Round, h.MatchRate, h.Paid)));
+        Assert.Equal(state.State.Shards.Select(s => (s.WorkerId, s.Checkpoint, s.CheckpointStep, string.Join(",", s.FailedWorkers.Order()))),
             restored.Shards.Select(s => (s.WorkerId, s.Checkpoint, s.CheckpointStep, string.Join(",", s.FailedWorkers.Order()))));
         Assert.Equal(["worker-2"], restored.Shards[1].FailedWorkers);
         Assert.Null(restored.Shards[1].WorkerId);
-        Assert.Equal(state.View(None, new HashSet<int> { 0 }).Shards, restored.View(None, new HashSet<int> { 0 }).Shards);
 
         // Events after the snapshot fold in the same way on both.
-        foreach (var s in new[] { state, restored })
-        {
-            s.Apply(Verified(1, 0, 1, "worker-1", VerdictOutcome.Invalid));
-            s.Apply(Started(2));
-        }
-        Assert.Equal((state.RoundAccepted, state.RoundRejected, state.JobAccepted, state.JobRejected),
+        IJobEvent[] later = [Verified(1, 0, 1, "worker-1", VerdictOutcome.Invalid), Started(2)];
+        var replayed = later.Aggregate(state.State, (s, e) => s.Apply(e));
+        restored = later.Aggregate(restored, (s, e) => s.Apply(e));
+        Assert.Equal((replayed.RoundAccepted, replayed.RoundRejected, replayed.JobAccepted, replayed.JobRejected),
             (restored.RoundAccepted, restored.RoundRejected, restored.JobAccepted, restored.JobRejected));
         Assert.Equal((0, 0, 6, 3), (restored.RoundAccepted, restored.RoundRejected, restored.JobAccepted, restored.JobRejected));
-        Assert.Equal(state.ExcludedWorkers.Order(), restored.ExcludedWorkers.Order());
+        Assert.Equal(replayed.ExcludedWorkers.Order(), restored.ExcludedWorkers.Order());
     }
 
     [Fact]
     public void A_snapshot_from_before_verification_restores_with_no_verdicts()
     {
-        var snapshot = With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1")).ToSnapshot() with { Verification = null };
+        var snapshot = LegacyJobSnapshot.Of(With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"))) with { Verification = null };
 
         var restored = JobState.FromSnapshot(snapshot);
 
         Assert.Equal((0, 0, 0, 0), (restored.RoundAccepted, restored.RoundRejected, restored.JobAccepted, restored.JobRejected));
         Assert.Empty(restored.ExcludedWorkers);
-        Assert.Empty(restored.Verdicts);
         Assert.Equal(1.0, restored.MatchRate);
-        Assert.Equal(0, restored.TrainSeconds);
+        Assert.Equal("worker-1", restored.Shards[0].WorkerId);
     }
 }

@@ -136,10 +136,10 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
     {
         var d = (string s) => Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes(s));
         var job = new JobState();
-        job.Apply(new JobSubmitted(JobId, TestSpecs.SyntheticYaml(rounds: 1, shards: 2, innerSteps: 8), Directory.GetCurrentDirectory(), DateTimeOffset.UnixEpoch));
-        job.Apply(new RoundStarted(0, d("g"), [d("s0"), d("s1")], [10, 10], DateTimeOffset.UnixEpoch));
-        job.Apply(new ShardAssigned(0, 0, 1, "cheat-1", DateTimeOffset.UnixEpoch));
-        job.Apply(new ShardVerified(0, 0, 1, "cheat-1", Attacker, VerdictOutcome.Fraud, "wrong step", d("root"), "0xsig", [3], "00",
+        job = job.Apply(new JobSubmitted(JobId, TestSpecs.SyntheticYaml(rounds: 1, shards: 2, innerSteps: 8), Directory.GetCurrentDirectory(), DateTimeOffset.UnixEpoch));
+        job = job.Apply(new RoundStarted(0, d("g"), [d("s0"), d("s1")], [10, 10], DateTimeOffset.UnixEpoch));
+        job = job.Apply(new ShardAssigned(0, 0, 1, "cheat-1", DateTimeOffset.UnixEpoch));
+        job = job.Apply(new ShardVerified(0, 0, 1, "cheat-1", Attacker, VerdictOutcome.Fraud, "wrong step", d("root"), "0xsig", [3], "00",
             3, d("e"), d("c"), "0xclaim", null, 1, 1, DateTimeOffset.UnixEpoch));
         var exclusion = new Exclusion(job.ExcludedWorkers.ToList(), job.ExcludedAddresses.ToList());
         // The exclusion survives a snapshot.

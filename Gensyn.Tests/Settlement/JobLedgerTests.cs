@@ -19,7 +19,6 @@ public class JobLedgerTests
     private const int InnerSteps = 8;
     private const long ShardPayout = 16_000; // micro-GENS per accepted result, as the job's price lock says
     private static readonly DateTimeOffset T0 = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
-    private static readonly IReadOnlyDictionary<int, (int Step, float Loss)> None = new Dictionary<int, (int Step, float Loss)>();
 
     private static string Yaml(int shards = 3) =>
         TestSpecs.SyntheticYaml(rounds: 2, shards: shards, innerSteps: InnerSteps) + "\nbudget: { max-total: 1 }\n";
@@ -81,9 +80,12 @@ public class JobLedgerTests
     private static JobState With(IEnumerable<IJobEvent> events)
     {
         var state = new JobState();
-        foreach (var e in events) state.Apply(e);
+        foreach (var e in events) state = state.Apply(e);
         return state;
     }
+
+    /// <summary>The money part of the status view.</summary>
+    private static MoneyView? Money(JobState state) => state.Ledger.View(state.JobId, state.History, state.Phase);
 
     private static JobState With(params IJobEvent[] events) => With(events.AsEnumerable());
 
@@ -101,7 +103,7 @@ public class JobLedgerTests
         var state = With([Submitted(payer: null), .. CleanRound(0), .. RoundWithFraud(1), JobDone()]);
 
         Assert.Empty(state.SettlementsDue);
-        Assert.Null(state.View(None).Money);
+        Assert.Null(Money(state));
         Assert.Null(state.Ledger.ToSnapshot());
         Assert.Null(state.Ledger.Payer);
     }
@@ -124,7 +126,7 @@ public class JobLedgerTests
             order.Payees);
         Assert.Equal(3 * ShardPayout, order.TotalMicros);
         Assert.Equal(ShardPayout, state.Ledger.ResultPayoutMicros);
-        Assert.Equal(Lock, state.View(None).Price);
+        Assert.Equal(Lock, state.Ledger.Price);
     }
 
     [Fact]
@@ -134,7 +136,7 @@ public class JobLedgerTests
         var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 3, innerSteps: InnerSteps) + "\nbudget: { max-total: 1, price-per-step: 0.002 }\n";
         var state = With([new JobSubmitted(JobId, yaml, Directory.GetCurrentDirectory(), T0, Payer, 1_000_000), .. CleanRound(0)]);
 
-        Assert.Null(state.View(None).Price);
+        Assert.Null(state.Ledger.Price);
         Assert.Equal(3 * 16_000, Assert.Single(state.SettlementsDue).TotalMicros);
         var restored = JobState.FromSnapshot(state.ToSnapshot());
         Assert.Equal(16_000, restored.Ledger.ResultPayoutMicros);
@@ -175,9 +177,9 @@ public class JobLedgerTests
 
         Assert.True(state.RoundOpen);
         Assert.Empty(state.SettlementsDue);
-        Assert.Empty(state.View(None).Money!.Pending);
+        Assert.Empty(Money(state)!.Pending);
 
-        state.Apply(RoundDone(0));
+        state = state.Apply(RoundDone(0));
         Assert.Equal(SettlementKind.PayRound, Assert.Single(state.SettlementsDue).Kind);
     }
 
@@ -200,7 +202,7 @@ public class JobLedgerTests
         Assert.Equal(0.75, state.History[0].MatchRate);
         Assert.Empty(state.SettlementsDue);
 
-        foreach (var e in CleanRound(1)) state.Apply(e);
+        foreach (var e in CleanRound(1)) state = state.Apply(e);
         var order = Assert.Single(state.SettlementsDue);
         Assert.Equal(1, order.Round);
         Assert.Equal(Id("round-1"), order.SettlementId);
@@ -268,11 +270,11 @@ public class JobLedgerTests
         Assert.Equal([SettlementKind.PayRound, SettlementKind.Slash], due.Select(o => o.Kind));
         var (pay, slash) = (due[0], due[1]);
 
-        state.Apply(Posted(pay));
+        state = state.Apply(Posted(pay));
         Assert.Equal([slash.SettlementId], state.SettlementsDue.Select(o => o.SettlementId));
 
         // A reverted slash is posted too (it reached its outcome): the close is then due.
-        state.Apply(Posted(slash, SettlementStatus.Reverted));
+        state = state.Apply(Posted(slash, SettlementStatus.Reverted));
         var close = Assert.Single(state.SettlementsDue);
         Assert.Equal(SettlementKind.Complete, close.Kind);
         Assert.Equal(Id("complete"), close.SettlementId);
@@ -281,7 +283,7 @@ public class JobLedgerTests
         Assert.Empty(close.Payees);
         Assert.Equal("escrow release", close.Label);
 
-        state.Apply(Posted(close, amount: 1_000_000 - 3 * ShardPayout));
+        state = state.Apply(Posted(close, amount: 1_000_000 - 3 * ShardPayout));
         Assert.Empty(state.SettlementsDue);
     }
 
@@ -291,7 +293,7 @@ public class JobLedgerTests
         var state = With([Submitted(), .. CleanRound(0), .. RoundWithFraud(1), JobDone()]);
         var slash = state.SettlementsDue.Single(o => o.Kind == SettlementKind.Slash);
 
-        state.Apply(Posted(slash));
+        state = state.Apply(Posted(slash));
 
         Assert.Equal([SettlementKind.PayRound], state.SettlementsDue.Select(o => o.Kind));
     }
@@ -302,12 +304,12 @@ public class JobLedgerTests
     public void A_failed_or_cancelled_job_cancels_the_escrow_after_its_paid_rounds_are_posted(bool failed)
     {
         var state = With([Submitted(), .. CleanRound(0), Started(1)]);
-        state.Apply(failed ? new JobFailed("no workers", T0.AddHours(1)) : new JobCancelled("by the user", T0.AddHours(1)));
+        state = state.Apply(failed ? new JobFailed("no workers", T0.AddHours(1)) : new JobCancelled("by the user", T0.AddHours(1)));
 
         var pay = Assert.Single(state.SettlementsDue);
         Assert.Equal(SettlementKind.PayRound, pay.Kind);
 
-        state.Apply(Posted(pay));
+        state = state.Apply(Posted(pay));
         var close = Assert.Single(state.SettlementsDue);
         Assert.Equal(SettlementKind.Cancel, close.Kind);
         Assert.Equal(Id("cancel"), close.SettlementId);
@@ -319,7 +321,7 @@ public class JobLedgerTests
     public void A_running_job_never_has_the_escrow_close_due()
     {
         var state = With([Submitted(), .. CleanRound(0)]);
-        state.Apply(Posted(state.SettlementsDue.Single()));
+        state = state.Apply(Posted(state.SettlementsDue.Single()));
 
         Assert.Equal(JobPhase.Running, state.Phase);
         Assert.Empty(state.SettlementsDue);
@@ -331,7 +333,7 @@ public class JobLedgerTests
         var state = With([Submitted(), .. CleanRound(0), .. CleanRound(1)]);
         Assert.Equal([Id("round-0"), Id("round-1")], state.SettlementsDue.Select(o => o.SettlementId));
 
-        state.Apply(Posted(state.SettlementsDue[0]));
+        state = state.Apply(Posted(state.SettlementsDue[0]));
 
         Assert.Equal([Id("round-1")], state.SettlementsDue.Select(o => o.SettlementId));
         Assert.True(state.Ledger.Posted(Id("round-0")));
@@ -358,7 +360,7 @@ public class JobLedgerTests
         var state = With([Submitted(), .. CleanRound(0), .. CleanRound(1), JobDone()]);
         var (round0, round1) = (state.SettlementsDue[0], state.SettlementsDue[1]);
 
-        var money = state.View(None).Money!;
+        var money = Money(state)!;
         Assert.Equal(Payer, money.Payer);
         Assert.Equal(1_000_000, money.DepositMicros);
         Assert.Equal(0, money.PaidMicros);
@@ -366,12 +368,12 @@ public class JobLedgerTests
         Assert.Empty(money.Settlements);
         Assert.Equal(["round 1 payout", "round 2 payout"], money.Pending);
 
-        state.Apply(Posted(round0));
-        state.Apply(Posted(round1, SettlementStatus.Reverted)); // reverted: posted, but nothing moved
+        state = state.Apply(Posted(round0));
+        state = state.Apply(Posted(round1, SettlementStatus.Reverted)); // reverted: posted, but nothing moved
         var close = Assert.Single(state.SettlementsDue);
-        state.Apply(Posted(close, amount: 1_000_000 - 3 * ShardPayout));
+        state = state.Apply(Posted(close, amount: 1_000_000 - 3 * ShardPayout));
 
-        money = state.View(None).Money!;
+        money = Money(state)!;
         Assert.Equal(3 * ShardPayout, money.PaidMicros);
         Assert.Equal(1_000_000 - 3 * ShardPayout, money.RefundedMicros);
         Assert.Empty(money.Pending);
@@ -386,13 +388,13 @@ public class JobLedgerTests
     {
         var state = With([Submitted(), .. RoundWithFraud(0), new JobCancelled("by the user", T0.AddHours(1))]);
         var slash = Assert.Single(state.SettlementsDue);
-        Assert.Equal(["slash of " + AddressB], state.View(None).Money!.Pending);
+        Assert.Equal(["slash of " + AddressB], Money(state)!.Pending);
 
-        state.Apply(Posted(slash, amount: 0));
+        state = state.Apply(Posted(slash, amount: 0));
         var cancel = Assert.Single(state.SettlementsDue);
-        state.Apply(Posted(cancel, amount: 1_000_000));
+        state = state.Apply(Posted(cancel, amount: 1_000_000));
 
-        var money = state.View(None).Money!;
+        var money = Money(state)!;
         Assert.Equal(0, money.PaidMicros);
         Assert.Equal(1_000_000, money.RefundedMicros);
         var view = money.Settlements[0];
@@ -405,22 +407,22 @@ public class JobLedgerTests
     public void A_snapshot_round_trip_keeps_the_due_orders_and_the_money_view()
     {
         var state = With([Submitted(), .. CleanRound(0), .. RoundWithFraud(1), JobDone()]);
-        state.Apply(Posted(state.SettlementsDue[0]));
+        state = state.Apply(Posted(state.SettlementsDue[0]));
 
         var restored = JobState.FromSnapshot(state.ToSnapshot());
 
         Assert.Equal(SettlementKind.Slash, Assert.Single(state.SettlementsDue).Kind);
         Assert.Equal(Json(state.SettlementsDue), Json(restored.SettlementsDue));
-        Assert.Equal(Json(state.View(None).Money), Json(restored.View(None).Money));
+        Assert.Equal(Json(Money(state)), Json(Money(restored)));
         Assert.Equal((Payer, 1_000_000L), (restored.Ledger.Payer, restored.Ledger.DepositMicros));
 
         // Both go on the same way: posting the slash makes the release due in each.
         var slash = state.SettlementsDue.Single();
-        state.Apply(Posted(slash));
-        restored.Apply(Posted(slash));
+        state = state.Apply(Posted(slash));
+        restored = restored.Apply(Posted(slash));
         Assert.Equal(SettlementKind.Complete, Assert.Single(restored.SettlementsDue).Kind);
         Assert.Equal(Json(state.SettlementsDue), Json(restored.SettlementsDue));
-        Assert.Equal(Json(state.View(None).Money), Json(restored.View(None).Money));
+        Assert.Equal(Json(Money(state)), Json(Money(restored)));
     }
 
     [Fact]
@@ -429,7 +431,7 @@ public class JobLedgerTests
         var state = With([Submitted(), .. CleanRound(0).SkipLast(1)]);
 
         var restored = JobState.FromSnapshot(state.ToSnapshot());
-        restored.Apply(RoundDone(0));
+        restored = restored.Apply(RoundDone(0));
 
         var order = Assert.Single(restored.SettlementsDue);
         Assert.Equal(3 * ShardPayout, order.TotalMicros);
@@ -441,11 +443,11 @@ public class JobLedgerTests
         var state = With([Submitted(), .. CleanRound(0)]);
         var posted = Posted(state.SettlementsDue.Single());
 
-        state.Apply(posted);
-        state.Apply(posted);
-        state.Apply(Posted(posted.Order, amount: 999)); // another copy of the outcome for the same id
+        state = state.Apply(posted);
+        state = state.Apply(posted);
+        state = state.Apply(Posted(posted.Order, amount: 999)); // another copy of the outcome for the same id
 
-        var money = state.View(None).Money!;
+        var money = Money(state)!;
         Assert.Equal(3 * ShardPayout, money.PaidMicros);
         Assert.Single(money.Settlements);
         Assert.Single(state.Ledger.ToSnapshot()!.Posted);

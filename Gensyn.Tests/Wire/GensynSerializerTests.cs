@@ -92,6 +92,13 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 [new JobLogEntry(0, At, "submitted"), new JobLogEntry(1, At.AddSeconds(1), "round 0 started")],
                 [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString(), DigestA.ToString()], ["worker-1", "worker-2"], 0.8, false)],
                 new VerificationSnapshot(3, 1, 7, 1, 120.5, 2.25, ["worker-9"], [new VerdictView(0, 1, 2, "worker-9", VerdictOutcome.Unavailable, "no answer in 60 s", 8)])),
+            new JobStateSnapshot("job-0123abcd", Yaml, "/home/alice/jobs", JobPhase.Running, At, null, null, Address, 2, true, DigestA,
+                [DigestB, DigestC], [1_048_576, 2_097_152], [10, 9],
+                [new ShardSnapshot(0, 1, "worker-1", true, DigestB, DigestC, 0.4321), new ShardSnapshot(1, 2, null, false, null, null, 0, DigestA, 50, ["worker-3"])],
+                DigestC, [DigestA, DigestB], null,
+                [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString()], ["worker-1"], 0.8, false)],
+                new ResultTally(3, 1, 7, 1), ["worker-9"], [Address.ToLowerInvariant()],
+                new SettlementSnapshot(Address, 5_000_000, [new RoundPayees(0, Order.Payees)], [], []), Price),
             new JobFailed("aggregation failed: shard 1's end state is missing", At),
             new JobCancelled("cancelled by the requester", At),
             // Requester protocol

@@ -1,0 +1,158 @@
+using System.Collections.Immutable;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Chain;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Jobs;
+
+/// <summary>
+/// What a job shows, built from its events and never persisted: its log lines, its verdicts, its compute time, and
+/// the <c>status</c> view. It folds the same events as the job's <see cref="JobState"/> (which it carries, so that a
+/// line can name the spec or the round's match rate), so changing what <c>status</c> or <c>logs</c> show never changes
+/// the journal or the snapshot format.
+/// </summary>
+public sealed record JobProjection
+{
+    /// <summary>The most verdicts the status view lists (the latest).</summary>
+    public const int MaxVerdictsShown = 50;
+
+    public JobState State { get; private init; } = new();
+    public ImmutableList<JobLogEntry> Log { get; private init; } = [];
+    public ImmutableList<VerdictView> Verdicts { get; private init; } = [];
+    public double TrainSeconds { get; private init; }
+    public double VerifySeconds { get; private init; }
+
+    /// <summary>The projection of a journal's events, from the first.</summary>
+    public static JobProjection Of(IEnumerable<IJobEvent> events) =>
+        events.Aggregate(new JobProjection(), (p, e) => p.Apply(e));
+
+    /// <summary>The projection after <paramref name="e"/>.</summary>
+    public JobProjection Apply(IJobEvent e)
+    {
+        var (before, after) = (State, State.Apply(e));
+        var next = this with { State = after };
+        if (e is ShardVerified v)
+        {
+            next = next with
+            {
+                Verdicts = Verdicts.Add(
+                    new VerdictView(v.Round, v.Shard, v.Epoch, v.WorkerId, v.Outcome, v.Reason, v.Steps.Count)),
+                TrainSeconds = TrainSeconds + v.TrainSeconds,
+                VerifySeconds = VerifySeconds + v.VerifySeconds,
+            };
+        }
+        return Lines(e, before, after).Aggregate(next, (p, text) => p with
+        {
+            Log = p.Log.Add(new JobLogEntry(p.Log.Count, e.At, text)),
+        });
+    }
+
+    /// <summary>The log lines an event adds.</summary>
+    private static IEnumerable<string> Lines(IJobEvent e, JobState before, JobState after)
+    {
+        switch (e)
+        {
+            case JobSubmitted s:
+                var spec = after.Spec!;
+                yield return spec.IsInference
+                    ? $"submitted {spec.Name}: inference with {Path.GetFileName(spec.Inference!.Weights)} in " +
+                      $"{spec.Training.Shards} shard(s) of batches of {spec.Training.BatchSize}"
+                    : $"submitted {spec.Name}: {spec.Training.Rounds} round(s) x {spec.Training.Shards} shard(s) x " +
+                      $"{spec.Training.InnerSteps} step(s), seed {spec.Training.Seed}";
+                if (s.Payer is not null)
+                    yield return $"{s.Payer} deposited {Gens.Format(s.DepositMicros)} {after.PaidIn} in escrow";
+                if (s.Price is { } locked)
+                    yield return $"price locked: {locked.PricePerHour:0.######} GENS per compute-hour, " +
+                                 $"{Gens.Format(locked.ResultPayoutMicros)} GENS per accepted result ({locked.Basis})";
+                break;
+            case RoundStarted r:
+                yield return $"round {r.Round} started from {Short(r.GlobalState)}";
+                break;
+            case ShardAssigned a:
+                yield return $"round {a.Round} shard {a.Shard} assigned to worker {a.WorkerId} (epoch {a.Epoch})";
+                break;
+            case ShardReleased x:
+                yield return $"round {x.Round} shard {x.Shard} lost worker {x.WorkerId} (epoch {x.Epoch}): {x.Reason}";
+                break;
+            case ShardCheckpointSaved k when k.Round == before.Round && !before.Shards[k.Shard].Done
+                                             && k.LocalStep > before.Shards[k.Shard].CheckpointStep:
+                yield return $"round {k.Round} shard {k.Shard} checkpoint at step {k.LocalStep} " +
+                             $"from worker {k.WorkerId}: {k.Checkpoint}";
+                break;
+            case ShardCheckpointDiscarded d:
+                yield return $"round {d.Round} shard {d.Shard} checkpoint {Short(d.Checkpoint)} discarded: " +
+                             $"{d.Reason}; the shard restarts from the round's start";
+                break;
+            case ShardVerified { Outcome: VerdictOutcome.Accepted } v:
+                yield return $"round {v.Round} shard {v.Shard} verified: worker {v.WorkerId}'s result accepted " +
+                             $"({v.Reason})";
+                break;
+            case ShardVerified v:
+                yield return $"round {v.Round} shard {v.Shard} REJECTED ({v.Outcome.ToString().ToLowerInvariant()}): " +
+                             $"worker {v.WorkerId}: {v.Reason}; " +
+                             "the shard re-runs elsewhere and the worker is excluded from this job";
+                break;
+            case ShardCompleted c:
+                yield return $"round {c.Round} shard {c.Shard} completed by worker {c.WorkerId}: " +
+                             $"mean loss {c.MeanLoss:F4}, root {Short(c.MerkleRoot)}";
+                break;
+            case RoundCompleted rc:
+                var rate = after.History[^1].MatchRate;
+                var unpaid = rate >= JobState.PaymentThreshold
+                    ? ""
+                    : $" (below {JobState.PaymentThreshold:P0}: the round is not paid)";
+                yield return $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, " +
+                             $"checkpoint {Short(rc.GlobalState)}, match rate {rate:P1}{unpaid}";
+                break;
+            case JobCompleted done:
+                yield return $"completed: test accuracy {done.TestAccuracy:P2}, test loss {done.TestLoss:F4}, " +
+                             $"final digest {done.FinalDigest}";
+                break;
+            case JobFailed or JobCancelled:
+                yield return $"{after.Phase.ToString().ToLowerInvariant()}: {after.Reason}";
+                break;
+            case SettlementPosted p:
+                var o = p.Outcome;
+                var token = p.Order.Kind == SettlementKind.Slash ? "GENS" : after.PaidIn;
+                yield return $"{p.Order.Label} {o.Status.ToString().ToLowerInvariant()}: " +
+                             $"{Gens.Format(o.AmountMicros)} {token}" +
+                             (o.TxHash is null ? "" : $", tx {o.TxHash}") +
+                             (o.Reason.Length == 0 ? "" : $" ({o.Reason})");
+                break;
+        }
+    }
+
+    /// <summary>The status view; <paramref name="progress"/>, <paramref name="verifying"/> and
+    /// <paramref name="waiting"/> are what the round's shard actors last reported (live, never journaled).</summary>
+    public JobView View(IReadOnlyDictionary<int, (int Step, float Loss)> progress, IReadOnlySet<int>? verifying = null,
+        IReadOnlyDictionary<int, string>? waiting = null)
+    {
+        var s = State;
+        var training = s.Spec?.Training;
+        return new JobView(s.JobId, s.Spec?.Name ?? "", s.Phase, Math.Max(s.Round, 0), training?.Rounds ?? 0,
+            training?.Shards ?? 0, training?.InnerSteps ?? 0, s.MatchRate, s.SubmittedAt, s.FinishedAt, s.Reason,
+            s.Result?.FinalDigest.ToString(), s.Result?.TestAccuracy, s.Result?.TestLoss, s.Result?.TestPerplexity,
+            s.History,
+            s.RoundOpen ? s.Shards.Select(shard => ShardView(shard, progress, verifying, waiting)).ToList() : [],
+            Verdicts.TakeLast(MaxVerdictsShown).ToList(), VerifySeconds, TrainSeconds,
+            s.Ledger.View(s.JobId, s.History, s.Phase), s.Spec?.IsInference == true ? "inference" : "train",
+            s.Ledger.Price, s.Owner);
+    }
+
+    private ShardView ShardView(ShardRecord s, IReadOnlyDictionary<int, (int Step, float Loss)> progress,
+        IReadOnlySet<int>? verifying, IReadOnlyDictionary<int, string>? waiting)
+    {
+        var state = s.Done ? "done"
+            : s.WorkerId is null ? "waiting"
+            : verifying?.Contains(s.Shard) == true ? "verifying"
+            : "running";
+        var live = progress.TryGetValue(s.Shard, out var p) ? p : ((int Step, float Loss)?)null;
+        return new ShardView(s.Shard, state, s.WorkerId, s.Epoch,
+            s.Done ? State.StepsOf(s.Shard) : live?.Step ?? 0,
+            State.StepsOf(s.Shard),
+            s.Done ? s.MeanLoss : live is { } l && !float.IsNaN(l.Loss) ? l.Loss : null,
+            !s.Done && s.WorkerId is null && waiting?.TryGetValue(s.Shard, out var why) == true ? why : null);
+    }
+
+    private static string Short(Sha256Digest digest) => digest.ToString()[..12];
+}

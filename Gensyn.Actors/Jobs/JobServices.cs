@@ -1,0 +1,51 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Streams;
+using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Shards;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
+
+namespace Gensyn.Actors.Jobs;
+
+/// <summary>What every JobActor on a node shares; <see cref="Settlement"/> is the SettlementActor's proxy, null on a
+/// network that does not settle; <see cref="Network"/> the EIP-712 domain workers sign their results for (no chain when
+/// null).</summary>
+public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry,
+    IActorRef Catalog, IActorRef Verifiers, IActorRef? Settlement = null, Func<ClaimDomain?>? Network = null)
+{
+    /// <summary>The actor that runs shard <paramref name="shard"/> of the job's open round: one, or two
+    /// replicas.</summary>
+    public Props ShardProps(JobState job, int shard, Config config)
+    {
+        var spec = job.Spec!;
+        var order = new ShardOrder(job.JobId, job.Round, shard, job.SpecYaml, job.BaseDirectory,
+            job.ShardStarts[shard], job.ShardStartSizes[shard], job.StepsOf(shard), spec.Verification.Samples,
+            WorkerOptions.NumericClassFor(spec.Training.Threads), job.Exclusion,
+            Needs: Market.NetworkRules.Needs(spec, config), Inference: spec.IsInference,
+            StepWork: Gensyn.Training.Models.ModelCost.StepWork(spec));
+        Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network);
+        return job.Replicas == 2 ? ReplicatedShardActor.Props(order, Single, Verifiers, Blobs) : Single(order);
+    }
+
+    /// <summary>The job's model as a blob offer, or why it cannot be had: the job has none (yet), or the store let it
+    /// go after the retention period.</summary>
+    public async Task<IGensynMessage> OfferResult(JobState job, IMaterializer materializer)
+    {
+        var id = job.JobId;
+        if (job.Result is not { } result) return new RequestFailed(job.WhyNoResult(), InvalidInput: true);
+        if (!Store.Contains(result.Model))
+            return new RequestFailed($"job {id}'s model is no longer held (it was collected after the blob retention " +
+                                     $"period); its hash was {result.Model}", InvalidInput: false);
+        try
+        {
+            return await BlobTransfer.Offer(Store, result.Model, materializer);
+        }
+        catch (Exception e)
+        {
+            var why = e.GetBaseException().Message;
+            return new RequestFailed($"job {id}'s model is unavailable: {why}", InvalidInput: false);
+        }
+    }
+}

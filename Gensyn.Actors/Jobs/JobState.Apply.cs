@@ -1,0 +1,115 @@
+using Gensyn.Actors.Settlement;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Jobs;
+
+public sealed partial record JobState
+{
+    /// <summary>The state after <paramref name="e"/>; this one is left as it was.</summary>
+    public JobState Apply(IJobEvent e)
+    {
+        var next = ApplyToJob(e);
+        return e is JobSubmitted || (Ledger.Payer is not null && e is ShardVerified or SettlementPosted)
+            ? next with { Ledger = next.LedgerAfter(e) }
+            : next;
+    }
+
+    /// <summary>
+    /// The ledger is a mutable class: it is copied before an event changes it, so that earlier states keep theirs.
+    /// A job on a network that does not settle (no payer) has no money to track after its submission.
+    /// </summary>
+    private JobLedger LedgerAfter(IJobEvent e)
+    {
+        var ledger = JobLedger.FromSnapshot(Ledger.ToSnapshot(), Ledger.Price, SpecYaml, Spec);
+        ledger.Apply(e, Spec);
+        return ledger;
+    }
+
+    private JobState ApplyToJob(IJobEvent e)
+    {
+        switch (e)
+        {
+            case JobSubmitted s:
+                return this with
+                {
+                    JobId = s.JobId, SpecYaml = s.SpecYaml, BaseDirectory = s.BaseDirectory,
+                    Spec = JobSpecParser.ParseNetwork(s.SpecYaml), SubmittedAt = s.At, Owner = s.Owner ?? s.Payer,
+                    Phase = JobPhase.Queued,
+                };
+            case RoundStarted r:
+                return this with
+                {
+                    Round = r.Round, RoundOpen = true, Phase = JobPhase.Running, RoundGlobal = r.GlobalState,
+                    ShardStarts = r.ShardStarts, ShardStartSizes = r.ShardStartSizes, ShardSteps = r.ShardSteps,
+                    Shards = [.. Enumerable.Range(0, r.ShardStarts.Count).Select(i => new ShardRecord(i))],
+                    RoundAccepted = 0, RoundRejected = 0,
+                };
+            case ShardAssigned a:
+                // One live assignment fences out the ones before it; replicated mode keeps the two latest.
+                var live = Shards[a.Shard].Live;
+                while (live.Count >= Replicas) live = live.Remove(live.First().Key);
+                return WithShard(a.Shard,
+                    s => s with { Live = live.SetItem(a.Epoch, a.WorkerId), Epoch = a.Epoch, WorkerId = a.WorkerId });
+            case ShardReleased x:
+                return WithShard(x.Shard, s =>
+                {
+                    var ended = s.End(x.Epoch);
+                    return x.CountsAsFailure
+                        ? ended with { FailedWorkers = ended.FailedWorkers.Add(x.WorkerId) }
+                        : ended;
+                });
+            case ShardCheckpointSaved k
+                when k.Round == Round && !Shards[k.Shard].Done && k.LocalStep > Shards[k.Shard].CheckpointStep:
+                return WithShard(k.Shard, s => s with { Checkpoint = k.Checkpoint, CheckpointStep = k.LocalStep });
+            case ShardCheckpointDiscarded d when Shards[d.Shard].Checkpoint == d.Checkpoint:
+                return WithShard(d.Shard, s => s.WithoutCheckpoint());
+            case ShardVerified { Outcome: VerdictOutcome.Accepted }:
+                return this with { RoundAccepted = RoundAccepted + 1, JobAccepted = JobAccepted + 1 };
+            case ShardVerified v:
+                // Its checkpoints are its own claims: a re-run starts from the round's start state.
+                var rerun = WithShard(v.Shard,
+                    s => s.End(v.Epoch).WithoutCheckpoint() with { FailedWorkers = s.FailedWorkers.Add(v.WorkerId) });
+                return rerun with
+                {
+                    RoundRejected = RoundRejected + 1, JobRejected = JobRejected + 1,
+                    ExcludedWorkers = ExcludedWorkers.Add(v.WorkerId),
+                    ExcludedAddresses = string.IsNullOrEmpty(v.WorkerAddress)
+                        ? ExcludedAddresses : ExcludedAddresses.Add(v.WorkerAddress.ToLowerInvariant()),
+                };
+            case ShardCompleted c:
+                return WithShard(c.Shard, s => s with
+                {
+                    Done = true, Live = s.Live.Clear(), EndState = c.EndState, MerkleRoot = c.MerkleRoot,
+                    MeanLoss = c.MeanLoss, WorkerId = c.WorkerId,
+                });
+            case RoundCompleted rc:
+                var rate = RoundMatchRate;
+                var round = new RoundView(rc.Round, rc.GlobalState.ToString(), rc.StateDigest.ToString(), rc.MeanLoss,
+                    Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(),
+                    Shards.Select(s => s.WorkerId ?? "").ToList(),
+                    rate, rate >= PaymentThreshold, RoundAccepted, RoundAccepted + RoundRejected);
+                return this with
+                {
+                    RoundOpen = false, LastGlobal = rc.GlobalState,
+                    LastShardEnds = Shards.Select(s => s.EndState!.Value).ToList(),
+                    History = History.Add(round),
+                };
+            case JobCompleted done:
+                return this with { Phase = JobPhase.Completed, Result = done, FinishedAt = done.At };
+            case JobFailed f:
+                return End(JobPhase.Failed, f.Reason, f.At);
+            case JobCancelled x:
+                return End(JobPhase.Cancelled, x.Reason, x.At);
+            default:
+                return this;
+        }
+    }
+
+    /// <summary>A job that ends without a model: failed or cancelled, with the reason.</summary>
+    private JobState End(JobPhase phase, string reason, DateTimeOffset at) =>
+        this with { Phase = phase, Reason = reason, FinishedAt = at, RoundOpen = false };
+
+    private JobState WithShard(int shard, Func<ShardRecord, ShardRecord> change) =>
+        this with { Shards = Shards.SetItem(shard, change(Shards[shard])) };
+}

@@ -1,0 +1,36 @@
+using System.Collections.Immutable;
+using Gensyn.Contracts;
+
+namespace Gensyn.Actors.Jobs;
+
+/// <summary>One shard of the current round, as the journal knows it (immutable: <see cref="JobState.Apply"/> replaces
+/// it).</summary>
+public sealed record ShardRecord(int Shard)
+{
+    public int Epoch { get; init; }
+    public string? WorkerId { get; init; }
+    public bool Done { get; init; }
+    public Sha256Digest? EndState { get; init; }
+    public Sha256Digest? MerkleRoot { get; init; }
+    public double MeanLoss { get; init; }
+
+    /// <summary>The latest checkpoint of the current epoch's worker, if any.</summary>
+    public Sha256Digest? Checkpoint { get; init; }
+    public int CheckpointStep { get; init; }
+
+    /// <summary>Distinct workers this shard failed on in this round (faults, not busy refusals).</summary>
+    public ImmutableHashSet<string> FailedWorkers { get; init; } = ImmutableHashSet<string>.Empty;
+
+    /// <summary>The assignments whose result still counts, by epoch: one, or two replicas in replicated mode.</summary>
+    public ImmutableSortedDictionary<int, string> Live { get; init; } = ImmutableSortedDictionary<int, string>.Empty;
+
+    /// <summary>Forgets an assignment; the shard's worker becomes the latest live one, if any.</summary>
+    public ShardRecord End(int epoch)
+    {
+        var live = Live.Remove(epoch);
+        return this with { Live = live, WorkerId = live.IsEmpty ? null : live.Last().Value };
+    }
+
+    /// <summary>Drops the shard's checkpoint: a re-run starts from the round's start state.</summary>
+    public ShardRecord WithoutCheckpoint() => this with { Checkpoint = null, CheckpointStep = 0 };
+}
