@@ -68,7 +68,7 @@ public class FailureTests
     [Fact]
     public async Task Killing_a_worker_mid_shard_resumes_its_shard_elsewhere_from_the_last_checkpoint_bit_identical()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml();
         var jobId = cluster.Submit(yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
@@ -86,7 +86,7 @@ public class FailureTests
     [Fact]
     public async Task Killing_the_coordinator_mid_round_and_restarting_it_resumes_the_job_bit_identical()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml();
         var jobId = cluster.Submit(yaml);
         await RunningShardPast(cluster, jobId, 120);
@@ -108,7 +108,7 @@ public class FailureTests
     [Fact]
     public async Task Killing_a_worker_and_the_coordinator_in_one_run_still_ends_bit_identical()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml(rounds: 3);
         var jobId = cluster.Submit(yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
@@ -125,7 +125,7 @@ public class FailureTests
     [Fact]
     public async Task A_worker_that_takes_a_shard_and_stops_making_progress_loses_it_to_another_worker()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment["GENSYN_SHARD_STALL_SECONDS"] = "3";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         cluster.StartWorker("staller", environment: new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "stall" });
@@ -144,7 +144,7 @@ public class FailureTests
     [Fact]
     public void A_shard_that_fails_on_K_different_workers_fails_the_job_with_the_reason()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment["GENSYN_SHARD_STALL_SECONDS"] = "2";
         cluster.CoordinatorEnvironment["GENSYN_MAX_SHARD_FAILURES"] = "2";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
@@ -166,7 +166,7 @@ public class FailureTests
     [Fact]
     public async Task A_bit_flipped_checkpoint_on_disk_is_detected_and_never_used()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml(rounds: 1);
         var jobId = cluster.Submit(yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
@@ -200,7 +200,7 @@ public class FailureTests
     [Fact]
     public async Task A_seeded_schedule_of_random_kills_ends_bit_identical_with_one_accepted_result_per_shard()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml(rounds: 4);
         var jobId = cluster.Submit(yaml);
         var random = new Random(20261126);
@@ -233,7 +233,7 @@ public class FailureTests
     [Fact]
     public async Task A_job_with_no_worker_waits_and_says_so_runs_when_one_joins_and_cancel_stops_its_shards_promptly()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         var spec = Path.Combine(cluster.Root, "small.yaml");
         File.WriteAllText(spec, TestSpecs.SyntheticYaml(rounds: 1, shards: 2, innerSteps: 5));
@@ -263,7 +263,7 @@ public class FailureTests
     [Fact]
     public void A_start_state_that_fails_its_hash_on_the_coordinator_is_recomputed_not_sent()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 6);
         var jobId = cluster.Submit(yaml);
@@ -290,7 +290,7 @@ public class FailureTests
     public async Task A_job_whose_journal_writes_fail_while_the_database_is_down_recovers_when_it_returns()
     {
         using var database = PostgresTestDatabase.Create();
-        using var cluster = LocalCluster.Start(workers: 1, db: database.ConnectionString);
+        using var cluster = TestCluster.Start(workers: 1, db: database.ConnectionString);
         var yaml = Yaml(rounds: 3, shards: 1);
         var jobId = cluster.Submit(yaml);
         await RunningShardPast(cluster, jobId, 60);

@@ -88,7 +88,7 @@ public class SettlementTests
     [Fact]
     public async Task An_honest_job_pays_each_worker_exactly_its_payouts_refunds_the_rest_and_does_not_slash_a_worker_killed_mid_shard()
     {
-        using var cluster = LocalCluster.Start(workers: 3);
+        using var cluster = TestCluster.Start(workers: 3);
         var chain = new ChainReader(cluster.Chain());
         var workers = new[] { "worker-1", "worker-2", "worker-3" };
         var stakes = new Dictionary<string, long>();
@@ -139,7 +139,7 @@ public class SettlementTests
     [Fact]
     public async Task A_job_whose_spec_names_USDC_is_deposited_paid_and_refunded_in_USDC_and_moves_no_GENS_through_the_escrow()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var chain = new ChainReader(cluster.Chain());
         var (usdc, problem) = await EscrowTokens.FindAsync(chain.Escrow, "USDC");
         Assert.True(usdc is not null, problem);
@@ -166,7 +166,7 @@ public class SettlementTests
     [Fact]
     public async Task A_worker_caught_in_fraud_is_slashed_on_chain_with_the_evidence_hash_and_the_requester_gets_its_share()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         cluster.StartWorker("lazy", environment: new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "lazy" });
         cluster.WaitForWorkers(1);
@@ -203,7 +203,7 @@ public class SettlementTests
     [Fact]
     public async Task A_coordinator_killed_between_sending_a_payout_and_seeing_its_receipt_pays_each_worker_exactly_once_after_restart()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment[SettlementActor.CrashAfterPayoutSentVariable] = "1";
         var coordinator = cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         cluster.StartWorker("worker-1");
@@ -240,7 +240,7 @@ public class SettlementTests
     [Fact]
     public void A_restarted_coordinator_reuses_its_devnet_contracts_and_chain_state()
     {
-        using var cluster = LocalCluster.Start(workers: 0);
+        using var cluster = TestCluster.Start(workers: 0);
         var contracts = Path.Combine(cluster.DataDir("coordinator"), "chain", "contracts.json");
         var recorded = File.ReadAllText(contracts);
         Assert.Equal(0, Cli.GensynProcess.Run(cluster.DataDir("requester"), "wallet", "new").ExitCode);
@@ -266,7 +266,7 @@ public class SettlementTests
     [Fact]
     public async Task Submitting_without_enough_balance_or_allowance_or_without_a_deposit_is_a_clear_error_and_creates_no_job()
     {
-        using var cluster = LocalCluster.Start(workers: 0);
+        using var cluster = TestCluster.Start(workers: 0);
         var spec = Path.Combine(cluster.Root, "job.yaml");
         File.WriteAllText(spec, CheatYaml);
         Cli.GensynProcess.Result Run(string node, params string[] args) => Cli.GensynProcess.Run(cluster.DataDir(node), [.. args, "--coordinator", cluster.Coordinators]);

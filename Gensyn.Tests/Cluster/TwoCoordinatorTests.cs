@@ -9,7 +9,7 @@ public class TwoCoordinatorTests
     [Fact]
     public void Two_coordinators_in_one_cluster_both_accept_submissions_and_jobs_spread_across_them()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         var first = LocalCluster.FreePort();
         var second = LocalCluster.FreePort();
         cluster.StartCoordinator("coordinator-a", first, seeds: $"127.0.0.1:{first}");

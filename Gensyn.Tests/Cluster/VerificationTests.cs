@@ -40,7 +40,7 @@ public class VerificationTests
     [Fact]
     public void Every_kind_of_cheating_worker_is_caught_and_the_job_still_ends_bit_identical_to_an_honest_run()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment["GENSYN_CHALLENGE_SECONDS"] = "5";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         foreach (var (behavior, _) in Cheats)
@@ -94,7 +94,7 @@ public class VerificationTests
     [InlineData("copycat", "invalid", "roots agree")]
     public void In_replicated_mode_a_cheating_replica_is_caught_and_the_honest_replica_s_result_is_used(string behavior, string outcome, string logged)
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment["GENSYN_CHALLENGE_SECONDS"] = "10";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         cluster.StartWorker("honest");
@@ -125,7 +125,7 @@ public class VerificationTests
     [Fact]
     public void A_verifier_node_judges_the_coordinators_results_and_refuses_to_start_without_a_coordinator_to_join()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         var port = LocalCluster.FreePort();
         cluster.StartCoordinator("coordinator", port, seeds: $"127.0.0.1:{port}");
         cluster.StartVerifier("verifier", $"127.0.0.1:{port}");

@@ -81,7 +81,7 @@ public class EdgeFixture : IAsyncLifetime
         Root.Dispose();
     }
 
-    private static int LocalClusterPort() => Gensyn.Tests.Cluster.LocalCluster.FreePort();
+    private static int LocalClusterPort() => Gensyn.Node.Local.LocalCluster.FreePort();
 
     /// <summary>A TLS channel that accepts the edge's certificate without pinning it: what an attacker would dial.</summary>
     public static GrpcChannel AttackerChannel(int port)

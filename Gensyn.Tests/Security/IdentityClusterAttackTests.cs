@@ -29,7 +29,7 @@ public class IdentityClusterAttackTests
     [Fact]
     public void A_caught_worker_back_under_a_new_id_with_the_same_key_gets_no_shard_of_that_job()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         var lazy = new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "lazy" };
         cluster.StartWorker("cheat-a", environment: lazy);
