@@ -26,8 +26,9 @@ public class JournalTests
     {
         using var database = PostgresTestDatabase.Create();
         using var cluster = TestCluster.Start(workers: 1, db: database.ConnectionString);
-        Assert.Contains("journal PostgreSQL", cluster.LogOf("coordinator"));
         var jobId = RunJobRestartAndCompare(cluster);
+        var sqlite = Path.Combine(cluster.DataDir("coordinator"), "journal.db");
+        Assert.False(File.Exists(sqlite), $"the coordinator given --db journaled to SQLite at {sqlite} as well");
         Assert.True(database.JournalRows() > 0, $"expected journal rows in PostgreSQL database {database.Name}");
         Assert.True(database.JournalRows($"job-{jobId}") > 0, $"expected events of job-{jobId} in PostgreSQL database {database.Name}");
     }

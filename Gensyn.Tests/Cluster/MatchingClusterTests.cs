@@ -24,7 +24,7 @@ public class MatchingClusterTests
         }
         var status = cluster.Cli("status", jobId);
         Assert.Contains("none of 1 offers device cuda", status.Stdout);
-        Assert.DoesNotContain("Assigned", cluster.LogOf("worker-1"));
+        Assert.DoesNotContain(cluster.JobEvents(jobId), e => e.Type == "ShardAssigned");
         // The market sees one idle cpu worker at its ask, and no cpu demand (the shard needs cuda).
         var market = cluster.Cli("market", "--json");
         Assert.True(market.ExitCode == 0, market.Stderr);
@@ -58,7 +58,6 @@ public class MatchingClusterTests
         using var cluster = TestCluster.Start(workers: 1);
         var worker = Assert.Single(JsonDocument.Parse(cluster.Cli("workers", "--json").Stdout).RootElement.GetProperty("workers").EnumerateArray());
         Assert.True(worker.GetProperty("bandwidthMbps").GetDouble() > 0);
-        Assert.Contains("Bandwidth from the coordinators:", cluster.LogOf("worker-1"));
 
         using var dir = new TempDirectory();
         var result = GensynProcess.Run(dir.Path, "worker", "--check", "--json", "--coordinator", cluster.Coordinators);

@@ -213,7 +213,7 @@ public class SettlementTests
 
         // The coordinator kills itself (SIGKILL) right after sending round 1's payout, before it records the transaction.
         Assert.True(coordinator.WaitForExit(TimeSpan.FromMinutes(4)), "the coordinator did not crash after sending a payout\n" + cluster.Logs());
-        Assert.Contains($"killing this process after sending", cluster.LogOf("coordinator"));
+        Assert.True(coordinator.ExitCode == 137, $"the coordinator exited with {coordinator.ExitCode}, not by its own SIGKILL after the payout\n{cluster.Logs()}");
         cluster.CoordinatorEnvironment.Remove(SettlementActor.CrashAfterPayoutSentVariable);
         cluster.RestartCoordinator();
 
@@ -256,7 +256,6 @@ public class SettlementTests
         cluster.StartAgain();
 
         Assert.Equal(recorded, File.ReadAllText(contracts));
-        Assert.Contains("Devnet: reusing the contracts", cluster.LogOf("coordinator"));
         var after = Cli.GensynProcess.Run(cluster.DataDir("requester"), "wallet", "balance", "--json", "--coordinator", cluster.Coordinators);
         Assert.True(after.ExitCode == 0, after.Stderr);
         Assert.Equal("123.5", before);
