@@ -15,11 +15,14 @@ public static class BenchCluster
         var path = Environment.GetEnvironmentVariable("GENSYN_EXE")
                    ?? Path.Combine(root, "Gensyn.Node", "bin", "Release", "net10.0", "linux-x64", "gensyn.dll");
         if (!File.Exists(path))
-            throw new FileNotFoundException($"{path} is missing: build it first with `dotnet build Gensyn.Node -c Release` (or set GENSYN_EXE)");
+            throw new FileNotFoundException(
+                $"{path} is missing: build it first with `dotnet build Gensyn.Node -c Release` (or set GENSYN_EXE)");
         return path;
     }
 
-    /// <summary>No node yet: <c>dotnet <paramref name="executable"/></c>, sharing <paramref name="sharedDataDir"/>'s datasets.</summary>
+    /// <summary>
+    /// No node yet: <c>dotnet <paramref name="executable"/></c>, sharing <paramref name="sharedDataDir"/>'s datasets.
+    /// </summary>
     public static LocalCluster Create(string executable, string sharedDataDir)
     {
         var keep = Environment.GetEnvironmentVariable("GENSYN_BENCH_KEEP") is not null;

@@ -39,7 +39,10 @@ public static class DemoCommand
         var port = LocalCluster.FreePort();
         var coordinator = $"127.0.0.1:{port}";
         var childLevel = logLevel is "warning" or "warn" or "error" ? "information" : logLevel;
-        using var cluster = new LocalCluster(new LocalClusterOptions(run, dataDir) { LogLevel = childLevel, StartTimeout = TimeSpan.FromSeconds(90) });
+        using var cluster = new LocalCluster(new LocalClusterOptions(run, dataDir)
+        {
+            LogLevel = childLevel, StartTimeout = TimeSpan.FromSeconds(90),
+        });
 
         Say(json, $"demo: coordinator on {coordinator}, {workerCount} worker(s); logs in {run}");
         cluster.StartCoordinator("coordinator", port);

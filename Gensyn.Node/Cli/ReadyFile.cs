@@ -32,7 +32,8 @@ public static class ReadyFile
             using var ready = JsonDocument.Parse(File.ReadAllText(PathIn(dataDirectory)));
             return ready.RootElement.GetProperty("pid").GetInt32() == pid;
         }
-        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException
+                                      or InvalidOperationException)
         {
             return false;
         }

@@ -19,10 +19,13 @@ public sealed class LocalCluster : IDisposable
     private readonly Dictionary<string, Coordinator> _coordinators = [];
     private readonly Dictionary<string, Process> _workers = [];
 
-    /// <summary>Each coordinator's cluster port, by its edge port (seeds name cluster ports; callers name coordinators by their edges).</summary>
+    /// <summary>
+    /// Each coordinator's cluster port, by its edge port (seeds name cluster ports; callers name coordinators by their
+    /// edges).
+    /// </summary>
     private readonly Dictionary<int, int> _clusterPorts = [];
 
-    /// <summary>The first coordinator started here, which creates the cluster certificate the others are given.</summary>
+    /// <summary>The first coordinator started here: it creates the cluster certificate the others are given.</summary>
     private string? _firstCoordinator;
 
     private sealed record Coordinator(int Port, string? Seeds, string? Db, string Host, Process Process);
@@ -34,7 +37,7 @@ public sealed class LocalCluster : IDisposable
         Directory.CreateDirectory(options.Root);
     }
 
-    /// <summary>A coordinator and <paramref name="workers"/> workers (named worker-1, worker-2, ...), ready: the workers registered.</summary>
+    /// <summary>A coordinator and <paramref name="workers"/> workers (worker-1, ...), all registered.</summary>
     public static LocalCluster Start(LocalClusterOptions options, int workers, string? db = null)
     {
         var cluster = new LocalCluster(options);
@@ -59,10 +62,10 @@ public sealed class LocalCluster : IDisposable
     /// <summary>The coordinator(s) the CLI and workers use, HOST:PORT[,...].</summary>
     public string Coordinators { get; private set; } = "";
 
-    /// <summary>Environment variables every coordinator started from now on gets (e.g. GENSYN_SHARD_STALL_SECONDS).</summary>
+    /// <summary>Environment of every coordinator started from now on (e.g. GENSYN_SHARD_STALL_SECONDS).</summary>
     public Dictionary<string, string> CoordinatorEnvironment { get; } = [];
 
-    /// <summary>Node <paramref name="name"/>'s data directory (ROOT/NAME), sharing the datasets already fetched.</summary>
+    /// <summary>Node <paramref name="name"/>'s data directory (ROOT/NAME), sharing the datasets fetched.</summary>
     public string DataDir(string name)
     {
         var dir = Path.Combine(Root, name);
@@ -89,40 +92,59 @@ public sealed class LocalCluster : IDisposable
 
     private static string Tail(string text) => text.Length > 4000 ? text[^4000..] : text;
 
-    /// <summary>The cluster certificate (the first coordinator's DATA_DIR/tls/cluster.pfx) that joining nodes get as --cluster-cert.</summary>
-    public string ClusterCertificateFile => Path.Combine(DataDir(_firstCoordinator ?? "coordinator"), "tls", "cluster.pfx");
+    /// <summary>
+    /// The cluster certificate (the first coordinator's DATA_DIR/tls/cluster.pfx) that joining nodes get as
+    /// --cluster-cert.
+    /// </summary>
+    public string ClusterCertificateFile =>
+        Path.Combine(DataDir(_firstCoordinator ?? "coordinator"), "tls", "cluster.pfx");
 
     /// <summary>
-    /// Starts a coordinator with its edge on <paramref name="port"/> (a free one when null), bound to <paramref name="host"/>,
-    /// and returns once its edge answers; one that joins others (<paramref name="seeds"/>, edge addresses) gets the cluster certificate.
+    /// Starts a coordinator with its edge on <paramref name="port"/> (a free one when null), bound to
+    /// <paramref name="host"/>, and returns once its edge answers; one that joins others (<paramref name="seeds"/>,
+    /// edge addresses) gets the cluster certificate.
     /// </summary>
-    public Process StartCoordinator(string name = "coordinator", int? port = null, string? seeds = null, string? db = null, string host = "127.0.0.1")
+    public Process StartCoordinator(
+        string name = "coordinator", int? port = null, string? seeds = null, string? db = null,
+        string host = "127.0.0.1")
     {
         var edgePort = port ?? FreePort();
         _firstCoordinator ??= name;
         var args = new List<string>
         {
-            "node", "--port", $"{edgePort}", "--cluster-port", $"{ClusterPortOf(edgePort)}", "--data-dir", DataDir(name), "--log-level", _options.LogLevel,
+            "node", "--port", $"{edgePort}", "--cluster-port", $"{ClusterPortOf(edgePort)}",
+            "--data-dir", DataDir(name), "--log-level", _options.LogLevel,
         };
         if (host != "127.0.0.1") args.AddRange(["--host", host]);
         if (seeds is not null) args.AddRange(["--seed", ClusterSeeds(seeds)]);
-        if (seeds is not null && name != _firstCoordinator) args.AddRange(["--cluster-cert", ClusterCertificateFile]);
+        if (seeds is not null && name != _firstCoordinator)
+            args.AddRange(["--cluster-cert", ClusterCertificateFile]);
         if (db is not null) args.AddRange(["--db", db]);
         var process = Spawn(name, args, CoordinatorEnvironment);
         _coordinators[name] = new Coordinator(edgePort, seeds, db, host, process);
         var address = $"{host}:{edgePort}";
-        if (!Coordinators.Split(',').Contains(address)) Coordinators = Coordinators.Length == 0 ? address : Coordinators + "," + address;
-        WaitFor(() => Answers(address), _options.StartTimeout, $"coordinator {name} to answer at {address}", process);
+        if (!Coordinators.Split(',').Contains(address))
+            Coordinators = Coordinators.Length == 0 ? address : Coordinators + "," + address;
+        WaitFor(() => Ask(address, new ListWorkers()) is WorkerList, _options.StartTimeout,
+            $"coordinator {name} to answer at {address}", process);
         return process;
     }
 
-    /// <summary>Starts a verifier node (<c>node --role verifier</c>) that joins <paramref name="seeds"/>, and returns once it is a member.</summary>
+    /// <summary>
+    /// Starts a verifier node (<c>node --role verifier</c>) that joins <paramref name="seeds"/>, and returns once it is
+    /// a member (Up): when it has written its <see cref="ReadyFile"/>.
+    /// </summary>
     public Process StartVerifier(string name, string seeds)
     {
         ReadyFile.Clear(DataDir(name));
-        var process = Spawn(name, ["node", "--role", "verifier", "--port", $"{FreePort()}", "--cluster-port", $"{FreePort()}", "--seed", ClusterSeeds(seeds),
-            "--cluster-cert", ClusterCertificateFile, "--data-dir", DataDir(name), "--log-level", _options.LogLevel], CoordinatorEnvironment);
-        WaitFor(() => ReadyFile.WrittenBy(DataDir(name), process.Id), _options.StartTimeout, $"verifier {name} to join", process);
+        var process = Spawn(name,
+        [
+            "node", "--role", "verifier", "--port", $"{FreePort()}", "--cluster-port", $"{FreePort()}",
+            "--seed", ClusterSeeds(seeds), "--cluster-cert", ClusterCertificateFile,
+            "--data-dir", DataDir(name), "--log-level", _options.LogLevel,
+        ], CoordinatorEnvironment);
+        WaitFor(() => ReadyFile.WrittenBy(DataDir(name), process.Id), _options.StartTimeout,
+            $"verifier {name} to join", process);
         return process;
     }
 
@@ -141,16 +163,20 @@ public sealed class LocalCluster : IDisposable
         return StartAgain(name);
     }
 
-    /// <summary>Stops coordinator <paramref name="name"/> the way Ctrl+C or a service manager does (SIGTERM), and waits for it to exit.</summary>
+    /// <summary>
+    /// Stops coordinator <paramref name="name"/> the way Ctrl+C or a service manager does (SIGTERM), and waits for it
+    /// to exit.
+    /// </summary>
     public void StopCoordinator(string name = "coordinator")
     {
         var process = _coordinators[name].Process;
         using (var term = Process.Start("kill", ["-TERM", process.Id.ToString()])) term.WaitForExit();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(30))) throw Failure($"coordinator {name} did not stop within 30 s of SIGTERM");
+        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+            throw Failure($"coordinator {name} did not stop within 30 s of SIGTERM");
         WaitForPortsReleased(name, "stopped");
     }
 
-    /// <summary>Starts coordinator <paramref name="name"/> again with its port, seeds, journal and data directory.</summary>
+    /// <summary>Starts coordinator <paramref name="name"/> again: same port, seeds, journal, data directory.</summary>
     public Process StartAgain(string name = "coordinator")
     {
         var (port, seeds, db, host, _) = _coordinators[name];
@@ -160,19 +186,25 @@ public sealed class LocalCluster : IDisposable
     private void WaitForPortsReleased(string name, string how)
     {
         var port = _coordinators[name].Port;
-        WaitFor(() => LocalProcesses.PortFree(port) && LocalProcesses.PortFree(ClusterPortOf(port)), TimeSpan.FromSeconds(30),
+        WaitFor(() => LocalProcesses.PortFree(port) && LocalProcesses.PortFree(ClusterPortOf(port)),
+            TimeSpan.FromSeconds(30),
             $"ports {port} and {ClusterPortOf(port)} to be released by the {how} coordinator {name}", null);
     }
 
     /// <summary>
-    /// Starts worker <paramref name="name"/> (its id too, unless <paramref name="workerId"/>) against <paramref name="coordinators"/>
-    /// (default: all started here); <paramref name="launcher"/>: a command that runs it in its place (e.g. <c>ip netns exec NAME</c>).
+    /// Starts worker <paramref name="name"/> (its id too, unless <paramref name="workerId"/>) against
+    /// <paramref name="coordinators"/> (default: all started here); <paramref name="launcher"/>: a command that runs it
+    /// in its place (e.g. <c>ip netns exec NAME</c>). <see cref="WaitForWorkers"/> waits until it registered.
     /// </summary>
-    public Process StartWorker(string name, string? coordinators = null, IReadOnlyDictionary<string, string>? environment = null,
-                               IReadOnlyList<string>? launcher = null, string? workerId = null)
+    public Process StartWorker(
+        string name, string? coordinators = null, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? launcher = null, string? workerId = null)
     {
-        var process = Spawn(name, ["worker", "--coordinator", coordinators ?? Coordinators, "--id", workerId ?? name, "--data-dir", DataDir(name),
-            "--log-level", _options.LogLevel], environment, launcher);
+        var process = Spawn(name,
+        [
+            "worker", "--coordinator", coordinators ?? Coordinators, "--id", workerId ?? name,
+            "--data-dir", DataDir(name), "--log-level", _options.LogLevel,
+        ], environment, launcher);
         _workers[name] = process;
         return process;
     }
@@ -185,10 +217,14 @@ public sealed class LocalCluster : IDisposable
         WaitFor(() => Ask(Coordinators, new ListWorkers()) is WorkerList list && list.Workers.Count >= count,
             _options.StartTimeout, $"{count} worker(s) to register", null);
 
-    /// <summary>A client of this cluster's coordinators whose data directory (wallet, pinned certificates) is ROOT/<paramref name="name"/>.</summary>
-    public CoordinatorClient Client(string? name = null) => CoordinatorClient.Connect(Coordinators, dataDirectory: DataDir(name ?? _options.ClientName));
+    /// <summary>
+    /// A client of this cluster's coordinators whose data directory (wallet, pinned certificates) is
+    /// ROOT/<paramref name="name"/> (default: the options' client).
+    /// </summary>
+    public CoordinatorClient Client(string? name = null) =>
+        CoordinatorClient.Connect(Coordinators, dataDirectory: DataDir(name ?? _options.ClientName));
 
-    /// <summary>Runs a `gensyn` command to completion with the data directory ROOT/<paramref name="dataDirName"/>.</summary>
+    /// <summary>Runs a `gensyn` command to completion in data directory ROOT/<paramref name="dataDirName"/>.</summary>
     public LocalProcesses.Result Run(string dataDirName, IEnumerable<string> args, TimeSpan? timeout = null) =>
         _processes.Run([.. args, "--data-dir", DataDir(dataDirName)], _options.Environment, timeout);
 
@@ -199,9 +235,10 @@ public sealed class LocalCluster : IDisposable
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds, failing after <paramref name="limit"/>.</summary>
-    public void AwaitCondition(Func<bool> condition, TimeSpan limit, string what) => WaitFor(condition, limit, what, null);
+    public void AwaitCondition(Func<bool> condition, TimeSpan limit, string what) =>
+        WaitFor(condition, limit, what, null);
 
-    /// <summary>Polls <paramref name="probe"/> until it yields a value, failing after <paramref name="limit"/>.</summary>
+    /// <summary>Polls <paramref name="probe"/> until it yields a value; fails after <paramref name="limit"/>.</summary>
     public async Task<T> AwaitConditionAsync<T>(Func<Task<T?>> probe, TimeSpan limit, string what) where T : class
     {
         _lastRefusal = null;
@@ -215,8 +252,9 @@ public sealed class LocalCluster : IDisposable
     }
 
     /// <summary>
-    /// The answer of the coordinator(s) at <paramref name="address"/> to <paramref name="request"/>, or null when none answers
-    /// (yet). Asks as a client of its own (ROOT/.readiness), so no wallet or pinned certificate of a node's is touched.
+    /// The answer of the coordinator(s) at <paramref name="address"/> to <paramref name="request"/>, or null when none
+    /// answers (yet). Asks as a client of its own (ROOT/.readiness): touches no one else's wallet or pinned
+    /// certificates.
     /// </summary>
     private IGensynMessage? Ask(string address, IGensynMessage request) => Task.Run(async () =>
     {
@@ -236,9 +274,8 @@ public sealed class LocalCluster : IDisposable
     /// <summary>Why the last readiness question went unanswered, for the failure message.</summary>
     private string? _lastRefusal;
 
-    private bool Answers(string address) => Ask(address, new ListWorkers()) is WorkerList;
-
-    private int ClusterPortOf(int edgePort) => _clusterPorts.TryGetValue(edgePort, out var port) ? port : _clusterPorts[edgePort] = FreePort();
+    private int ClusterPortOf(int edgePort) =>
+        _clusterPorts.TryGetValue(edgePort, out var port) ? port : _clusterPorts[edgePort] = FreePort();
 
     /// <summary>Seeds given as edge addresses, as the cluster addresses the coordinators join.</summary>
     private string ClusterSeeds(string seeds) => string.Join(",", seeds.Split(',').Select(s =>
@@ -247,8 +284,9 @@ public sealed class LocalCluster : IDisposable
         return $"{s[..colon]}:{ClusterPortOf(int.Parse(s[(colon + 1)..]))}";
     }));
 
-    private Process Spawn(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
-                          IReadOnlyList<string>? launcher = null)
+    private Process Spawn(
+        string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? launcher = null)
     {
         var variables = new Dictionary<string, string>(_options.Environment);
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) variables[k] = v;
@@ -263,7 +301,8 @@ public sealed class LocalCluster : IDisposable
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
-            if (process is { HasExited: true }) throw Failure($"gave up waiting for {what}: the process exited with {process.ExitCode}");
+            if (process is { HasExited: true })
+                throw Failure($"gave up waiting for {what}: the process exited with {process.ExitCode}");
             if (clock.Elapsed > timeout) throw Failure($"gave up waiting for {what} after {timeout.TotalSeconds} s");
             Thread.Sleep(200);
         }
@@ -278,20 +317,7 @@ public sealed class LocalCluster : IDisposable
     public void Dispose()
     {
         _processes.Dispose();
-        // A devnet outlives a coordinator killed with SIGKILL (a restarted one adopts it): stop what is left.
-        foreach (var devnet in Directory.Exists(Root) ? Directory.GetFiles(Root, "devnet.json", SearchOption.AllDirectories) : [])
-        {
-            try
-            {
-                using var state = JsonDocument.Parse(File.ReadAllText(devnet));
-                using var anvil = Process.GetProcessById(state.RootElement.GetProperty("Pid").GetInt32());
-                if (anvil.ProcessName.StartsWith("anvil", StringComparison.Ordinal)) anvil.Kill();
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or JsonException or KeyNotFoundException)
-            {
-                // Already gone.
-            }
-        }
+        StopDevnets();
         if (!_options.DeleteRoot) return;
         try
         {
@@ -300,6 +326,26 @@ public sealed class LocalCluster : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A node still writing; the temporary directory goes with the machine's cleanup.
+        }
+    }
+
+    /// <summary>Stops the devnets left: one outlives a coordinator killed by SIGKILL (a restart adopts it).</summary>
+    private void StopDevnets()
+    {
+        if (!Directory.Exists(Root)) return;
+        foreach (var devnet in Directory.GetFiles(Root, "devnet.json", SearchOption.AllDirectories))
+        {
+            try
+            {
+                using var state = JsonDocument.Parse(File.ReadAllText(devnet));
+                using var anvil = Process.GetProcessById(state.RootElement.GetProperty("Pid").GetInt32());
+                if (anvil.ProcessName.StartsWith("anvil", StringComparison.Ordinal)) anvil.Kill();
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException
+                                          or JsonException or KeyNotFoundException)
+            {
+                // Already gone.
+            }
         }
     }
 }

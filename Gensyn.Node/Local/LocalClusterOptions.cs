@@ -19,10 +19,13 @@ public sealed record LocalClusterOptions(string Root, string SharedDataDirectory
     /// <summary>How long a node may take to be ready, and workers to register.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Whether a failure to start carries the last lines of every node's log (for test failures) or only points at them.</summary>
+    /// <summary>
+    /// Whether a failure to start carries the last lines of every node's log (for test failures) or only points at
+    /// them.
+    /// </summary>
     public bool LogsInErrors { get; init; }
 
-    /// <summary>Whether <see cref="LocalCluster.Dispose"/> deletes <see cref="Root"/> (data and logs) after stopping the nodes.</summary>
+    /// <summary>Whether <see cref="LocalCluster.Dispose"/> deletes <see cref="Root"/> (data and logs).</summary>
     public bool DeleteRoot { get; init; }
 
     /// <summary>The data directory (ROOT/NAME) of the client the cluster asks whether its nodes are ready.</summary>

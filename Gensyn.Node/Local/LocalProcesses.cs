@@ -18,16 +18,19 @@ public sealed class LocalProcesses(string? gensynDll = null) : IDisposable
     public sealed record Result(int ExitCode, string Stdout, string Stderr, double WallSeconds);
 
     /// <summary>
-    /// Starts `gensyn <paramref name="arguments"/>`, stdout and stderr appended to <paramref name="logFile"/>; through
-    /// <paramref name="launcher"/> when given, a command that runs another in its place (e.g. <c>ip netns exec NAME</c>).
+    /// Starts `gensyn <paramref name="arguments"/>`, stdout and stderr appended to <paramref name="logFile"/>;
+    /// through <paramref name="launcher"/> when given, a command that runs another in its place
+    /// (e.g. <c>ip netns exec NAME</c>).
     /// </summary>
-    public Process Start(IEnumerable<string> arguments, string logFile, IReadOnlyDictionary<string, string>? environment = null,
-                         IReadOnlyList<string>? launcher = null)
+    public Process Start(
+        IEnumerable<string> arguments, string logFile, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? launcher = null)
     {
         StopWithThisProcess();
         var info = StartInfo(arguments, environment, launcher);
         Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
-        var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        var file = new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        var log = new StreamWriter(file) { AutoFlush = true };
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
@@ -38,7 +41,9 @@ public sealed class LocalProcesses(string? gensynDll = null) : IDisposable
     }
 
     /// <summary>Runs `gensyn <paramref name="arguments"/>` to completion and captures what it printed.</summary>
-    public Result Run(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public Result Run(
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
+        TimeSpan? timeout = null)
     {
         var args = arguments.ToList();
         var clock = Stopwatch.StartNew();
@@ -49,16 +54,21 @@ public sealed class LocalProcesses(string? gensynDll = null) : IDisposable
         if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"gensyn {string.Join(' ', args)} did not finish in {limit.TotalSeconds:0} s");
+            throw new TimeoutException(
+                $"gensyn {string.Join(' ', args)} did not finish in {limit.TotalSeconds:0} s");
         }
         process.WaitForExit();
         return new Result(process.ExitCode, stdout.Result, stderr.Result, clock.Elapsed.TotalSeconds);
     }
 
-    private ProcessStartInfo StartInfo(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment,
-                                       IReadOnlyList<string>? launcher)
+    private ProcessStartInfo StartInfo(
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment,
+        IReadOnlyList<string>? launcher)
     {
-        var info = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
         var self = Environment.ProcessPath!;
         var host = gensynDll is null && Path.GetFileNameWithoutExtension(self) == "gensyn" ? self : "dotnet";
         if (launcher is { Count: > 0 })

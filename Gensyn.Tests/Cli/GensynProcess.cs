@@ -10,7 +10,9 @@ public static class GensynProcess
     /// <summary>The gensyn.dll built beside the tests.</summary>
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "gensyn.dll");
 
-    /// <summary>What every process the tests start gets: messages serialized even between local actors, as across the network.</summary>
+    /// <summary>
+    /// What every process the tests start gets: messages serialized even between local actors, as across the network.
+    /// </summary>
     public static IReadOnlyDictionary<string, string> Environment { get; } =
         new Dictionary<string, string> { ["GENSYN_SERIALIZE_MESSAGES"] = "1" };
 
@@ -27,12 +29,15 @@ public static class GensynProcess
     }
 
     /// <summary>The repository's data directory, where the test script installs MNIST.</summary>
-    public static string DataDirectory => System.Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(RepositoryRoot, ".gensyn");
+    public static string DataDirectory =>
+        System.Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(RepositoryRoot, ".gensyn");
 
-    public static Result Run(string dataDir, params string[] args) => RunWith(new Dictionary<string, string>(), dataDir, args);
+    public static Result Run(string dataDir, params string[] args) =>
+        RunWith(new Dictionary<string, string>(), dataDir, args);
 
     /// <summary>Like <see cref="Run"/>, with these environment variables set for the process.</summary>
-    public static Result RunWith(IReadOnlyDictionary<string, string> environment, string dataDir, params string[] args)
+    public static Result RunWith(
+        IReadOnlyDictionary<string, string> environment, string dataDir, params string[] args)
     {
         var variables = new Dictionary<string, string>(Environment);
         foreach (var (name, value) in environment) variables[name] = value;

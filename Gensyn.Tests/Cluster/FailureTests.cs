@@ -76,17 +76,19 @@ public class FailureTests
 
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
-        // The journal: the coordinator released the victim's shard, and the survivor's first checkpoint of it lies past
-        // the victim's last one, so it resumed from that checkpoint (from the round's start it would save step 50 again).
+        // The journal: the coordinator released the victim's shard, and the survivor's first checkpoint of it lies
+        // past the victim's last one: it resumed from that checkpoint (from the round's start it would save step 50).
         var events = cluster.JobEvents(jobId);
         var lost = events.OfKind("ShardReleased").FirstOrDefault(e => e.WorkerId == victim.WorkerId);
         Assert.True(lost is not null, $"no ShardReleased of {victim.WorkerId}\n{events.Describe()}");
         var survivor = victim.WorkerId == "worker-1" ? "worker-2" : "worker-1";
-        var saved = events.OfKind("ShardCheckpointSaved").Where(e => e.Int("round") == lost.Int("round") && e.Int("shard") == lost.Int("shard")).ToList();
+        var saved = events.OfKind("ShardCheckpointSaved")
+            .Where(e => e.Int("round") == lost.Int("round") && e.Int("shard") == lost.Int("shard")).ToList();
         var victimsLast = saved.Where(e => e.Int("epoch") == lost.Int("epoch")).Max(e => e.Int("localStep"));
         var survivorsFirst = saved.First(e => e.Int("epoch") > lost.Int("epoch") && e.WorkerId == survivor);
         Assert.True(survivorsFirst.Int("localStep") > victimsLast,
-            $"{survivor} saved step {survivorsFirst.Int("localStep")} first, not past the checkpoint at step {victimsLast}\n{events.Describe()}");
+            $"{survivor} saved step {survivorsFirst.Int("localStep")} first, not past the checkpoint at step " +
+            $"{victimsLast}\n{events.Describe()}");
         AssertHistoryIsClean(cluster, jobId, 2, 2);
     }
 
@@ -108,8 +110,10 @@ public class FailureTests
         {
             var recovered = Assert.IsType<JobView>(await fresh.Ask(new GetJobStatus(jobId)));
             Assert.Equal(before.SubmittedAt, recovered.SubmittedAt);
-            Assert.True(recovered.Round >= before.Round, $"the job was in round {before.Round} before the restart, {recovered.Round} after");
-            Assert.Equal(before.RoundHistory.Select(r => r.CheckpointHash), recovered.RoundHistory.Take(before.RoundHistory.Count).Select(r => r.CheckpointHash));
+            Assert.True(recovered.Round >= before.Round,
+                $"the job was in round {before.Round} before the restart, {recovered.Round} after");
+            Assert.Equal(before.RoundHistory.Select(r => r.CheckpointHash),
+                recovered.RoundHistory.Take(before.RoundHistory.Count).Select(r => r.CheckpointHash));
         }
 
         // ...reconnects by itself (its request in flight is answered by the restarted coordinator, or it retries)
@@ -147,8 +151,8 @@ public class FailureTests
         cluster.WaitForWorkers(1);
         var yaml = Yaml(rounds: 1, shards: 1);
         var jobId = cluster.Submit(yaml);
-        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == "staller"), TimeSpan.FromSeconds(60),
-            "the staller to take the shard");
+        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == "staller"),
+            TimeSpan.FromSeconds(60), "the staller to take the shard");
         cluster.StartWorker("honest");
 
         var status = Finish(cluster, jobId);
@@ -194,7 +198,8 @@ public class FailureTests
         var process = cluster.WorkerProcess(victim.WorkerId!);
         Signal("STOP", process.Id);
         var checkpoints = cluster.JobEvents(jobId).OfKind("ShardCheckpointSaved")
-            .Where(e => e.Int("round") == 0 && e.Int("shard") == victim.Shard && e.WorkerId == victim.WorkerId).ToList();
+            .Where(e => e.Int("round") == 0 && e.Int("shard") == victim.Shard && e.WorkerId == victim.WorkerId)
+            .ToList();
         Assert.NotEmpty(checkpoints);
         var hash = checkpoints[^1].Text("checkpoint");
         var blob = Path.Combine(cluster.DataDir("coordinator"), "blobs", hash[..2], hash + ".blob");
@@ -280,7 +285,8 @@ public class FailureTests
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 6);
         var jobId = cluster.Submit(yaml);
-        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("RoundStarted").Any(), TimeSpan.FromSeconds(60), "round 0 to start");
+        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("RoundStarted").Any(), TimeSpan.FromSeconds(60),
+            "round 0 to start");
 
         // With no worker yet, every blob on the coordinator is round 0's: flip a bit in each.
         var blobs = Directory.GetFiles(Path.Combine(cluster.DataDir("coordinator"), "blobs"), "*.blob", SearchOption.AllDirectories);
@@ -301,7 +307,8 @@ public class FailureTests
         {
             var stored = Path.Combine(cluster.DataDir("coordinator"), "blobs", start[..2], start + ".blob");
             Assert.True(File.Exists(stored), $"round 0's start state {start} is not in the coordinator's blob store");
-            Assert.Equal(start, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(stored))));
+            var hash = System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(stored));
+            Assert.Equal(start, Convert.ToHexStringLower(hash));
         }
         // The worker never got the flipped bytes (it would have refused them).
         Assert.DoesNotContain("refused", cluster.LogOf("worker-1"));

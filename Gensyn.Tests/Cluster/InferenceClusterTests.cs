@@ -95,7 +95,8 @@ public class InferenceClusterTests
         var stake = await chain.Bonded(lazy);
         // One shard of 20 batches, every batch recomputed: made-up batches cannot go unseen.
         var jobId = cluster.Submit(MnistInference.Replace("shards: 4", "shards: 1").Replace("samples: 3", "samples: 64"));
-        cluster.AwaitCondition(() => cluster.LogOf("lazy").Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), "the lazy worker to take the shard");
+        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == "lazy"),
+            TimeSpan.FromSeconds(60), "the lazy worker to take the shard");
         cluster.StartWorker("honest");
         var settled = await Settled(cluster, jobId);
 

@@ -178,7 +178,8 @@ public class SettlementTests
         var jobId = cluster.Submit(CheatYaml);
         var requester = cluster.AddressOf("cli", "wallet.key");
         var requesterBalance = await chain.Balance(requester);
-        cluster.AwaitCondition(() => cluster.LogOf("lazy").Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), "the lazy worker to take a shard");
+        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == "lazy"),
+            TimeSpan.FromSeconds(60), "the lazy worker to take a shard");
         cluster.StartWorker("honest");
         var settled = await Settled(cluster, jobId);
 
@@ -213,7 +214,8 @@ public class SettlementTests
 
         // The coordinator kills itself (SIGKILL) right after sending round 1's payout, before it records the transaction.
         Assert.True(coordinator.WaitForExit(TimeSpan.FromMinutes(4)), "the coordinator did not crash after sending a payout\n" + cluster.Logs());
-        Assert.True(coordinator.ExitCode == 137, $"the coordinator exited with {coordinator.ExitCode}, not by its own SIGKILL after the payout\n{cluster.Logs()}");
+        Assert.True(coordinator.ExitCode == 137,
+            $"the coordinator exited with {coordinator.ExitCode}, not its SIGKILL after the payout\n{cluster.Logs()}");
         cluster.CoordinatorEnvironment.Remove(SettlementActor.CrashAfterPayoutSentVariable);
         cluster.RestartCoordinator();
 

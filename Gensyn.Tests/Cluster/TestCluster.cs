@@ -31,7 +31,10 @@ public static class TestCluster
     public static GensynProcess.Result Cli(this LocalCluster cluster, params string[] args) =>
         GensynProcess.Run(cluster.DataDir("cli"), [.. args, "--coordinator", cluster.Coordinators]);
 
-    /// <summary>Writes <paramref name="yaml"/> to a spec file, submits it with the CLI (which deposits its budget) and returns the job id.</summary>
+    /// <summary>
+    /// Writes <paramref name="yaml"/> to a spec file, submits it with the CLI (which deposits its budget) and returns
+    /// the job id.
+    /// </summary>
     public static string Submit(this LocalCluster cluster, string yaml)
     {
         var spec = Path.Combine(cluster.Root, "job.yaml");
@@ -41,17 +44,19 @@ public static class TestCluster
         return JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
     }
 
-    /// <summary>The devnet coordinator <paramref name="name"/> runs (its contracts and RPC, from its data directory).</summary>
+    /// <summary>The devnet coordinator <paramref name="name"/> runs: its contracts and RPC, from its data.</summary>
     public static ChainSettings Chain(this LocalCluster cluster, string name = "coordinator")
     {
         var dir = Path.Combine(cluster.DataDir(name), "chain");
         using var devnet = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "devnet.json")));
-        var host = devnet.RootElement.TryGetProperty("Host", out var h) && h.GetString() is { } recorded ? recorded : "127.0.0.1";
-        return ChainSettings.LoadContracts(Path.Combine(dir, "contracts.json"), $"http://{host}:{devnet.RootElement.GetProperty("Port").GetInt32()}",
-            isDevnet: true);
+        var host = devnet.RootElement.TryGetProperty("Host", out var h) && h.GetString() is { } recorded
+            ? recorded
+            : "127.0.0.1";
+        var rpc = $"http://{host}:{devnet.RootElement.GetProperty("Port").GetInt32()}";
+        return ChainSettings.LoadContracts(Path.Combine(dir, "contracts.json"), rpc, isDevnet: true);
     }
 
-    /// <summary>The Ethereum address of a node's key (a worker's DATA_DIR/worker.key, a requester's DATA_DIR/wallet.key).</summary>
+    /// <summary>The address of a node's key: a worker's DATA_DIR/worker.key, a requester's wallet.key.</summary>
     public static string AddressOf(this LocalCluster cluster, string name, string keyFile = "worker.key") =>
         WorkerKey.Load(Path.Combine(cluster.DataDir(name), keyFile)).Address;
 }

@@ -55,8 +55,9 @@ public class VerificationTests
         var jobId = JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
         // Each cheater takes one shard before the honest worker exists.
         foreach (var (behavior, _) in Cheats)
-            cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == behavior), TimeSpan.FromSeconds(60),
-                $"the {behavior} worker to take a shard");
+            cluster.AwaitCondition(
+                () => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == behavior),
+                TimeSpan.FromSeconds(60), $"the {behavior} worker to take a shard");
         cluster.StartWorker("honest");
 
         var watched = cluster.Cli("watch", jobId, "--json");
@@ -84,8 +85,10 @@ public class VerificationTests
         var fraud = Assert.Single(events.OfKind("ShardVerified"), e => e.WorkerId == "lazy");
         Assert.Equal("fraud", fraud.Text("outcome"));
         foreach (var evidence in new[] { "step", "expected", "claimed" })
-            Assert.True(fraud.Data.GetProperty(evidence).ValueKind != JsonValueKind.Null, $"the lazy worker's verdict has no {evidence}: {fraud}");
-        Assert.Equal("unavailable", Assert.Single(events.OfKind("ShardVerified"), e => e.WorkerId == "refuser").Text("outcome"));
+            Assert.True(fraud.Data.GetProperty(evidence).ValueKind != JsonValueKind.Null,
+                $"the lazy worker's verdict has no {evidence}: {fraud}");
+        var refused = Assert.Single(events.OfKind("ShardVerified"), e => e.WorkerId == "refuser");
+        Assert.Equal("unavailable", refused.Text("outcome"));
         // Cheaters are excluded: never granted a shard of this job again.
         foreach (var (behavior, _) in Cheats)
             Assert.Single(events.OfKind("ShardAssigned"), e => e.WorkerId == behavior);
@@ -95,7 +98,8 @@ public class VerificationTests
     [Theory]
     [InlineData("lazy", "fraud", false)]
     [InlineData("copycat", "invalid", true)]
-    public void In_replicated_mode_a_cheating_replica_is_caught_and_the_honest_replica_s_result_is_used(string behavior, string outcome, bool rootsAgree)
+    public void In_replicated_mode_a_cheating_replica_is_caught_and_the_honest_replica_s_result_is_used(
+        string behavior, string outcome, bool rootsAgree)
     {
         using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment["GENSYN_CHALLENGE_SECONDS"] = "10";
@@ -121,13 +125,16 @@ public class VerificationTests
         Assert.True(caught.Outcome == outcome, $"{behavior}: expected {outcome}, got {caught.Outcome}: {caught.Reason}");
         Assert.Equal("accepted", Assert.Single(verdicts, v => v.Worker == "honest").Outcome);
         Assert.Equal(0.5, status.GetProperty("matchRate").GetDouble(), 3);
-        // The journaled verdicts: a lazy replica's root differs from the honest one's, and the step where they first differ
-        // is the evidence; a copycat's root is the honest one's, and it cannot prove it holds the states behind it.
+        // The journaled verdicts: a lazy replica's root differs from the honest one's, and the step where they first
+        // differ is the evidence; a copycat's root is the honest one's, and it cannot prove it holds the states
+        // behind it.
         var events = cluster.JobEvents(status.GetProperty("jobId").GetString()!).OfKind("ShardVerified").ToList();
         var cheater = Assert.Single(events, e => e.WorkerId == behavior);
         var honest = Assert.Single(events, e => e.WorkerId == "honest");
         Assert.Equal(rootsAgree, cheater.Text("merkleRoot") == honest.Text("merkleRoot"));
-        if (!rootsAgree) Assert.True(cheater.Data.GetProperty("step").ValueKind == JsonValueKind.Number, $"no step at fault in {cheater}");
+        if (!rootsAgree)
+            Assert.True(cheater.Data.GetProperty("step").ValueKind == JsonValueKind.Number,
+                $"no step at fault in {cheater}");
         // Each replica sealed its result before any revealed one: only the coordinator's log shows the seals.
         Assert.Contains("sealed its result", cluster.LogOf("coordinator"));
     }

@@ -40,7 +40,9 @@ public class IdentityClusterAttackTests
         var submitted = cluster.Cli("submit", spec, "--json");
         Assert.True(submitted.ExitCode == 0, submitted.Stderr + cluster.Logs());
         var jobId = JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
-        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("ShardVerified").Any(e => e.WorkerId == "cheat-a" && e.Text("outcome") == "fraud"),
+        cluster.AwaitCondition(
+            () => cluster.JobEvents(jobId).OfKind("ShardVerified")
+                .Any(e => e.WorkerId == "cheat-a" && e.Text("outcome") == "fraud"),
             TimeSpan.FromSeconds(90), "cheat-a to be caught");
 
         // The same key from a new process under a new id: the scheduler sees it and keeps it away from the job's shard.
