@@ -41,7 +41,7 @@ public static class BlobThroughputBenchmark
         var size = bytes.Length;
         bytes = null;
 
-        var serverPort = GensynProcesses.FreePort();
+        var serverPort = Gensyn.Node.Local.LocalCluster.FreePort();
         using var server = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Remote(serverPort, logLevel: "WARNING"));
         using var client = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Remote(0, logLevel: "WARNING"));
         server.ActorOf(BlobActor.Props(store), "blobs");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
+using Gensyn.Node.Local;
 namespace Gensyn.Benchmarks;
 
 /// <summary>
@@ -56,12 +57,12 @@ public static partial class ClusterBenchmarks
 
     public static void Run(string root, string dataDir)
     {
-        var executable = GensynProcesses.FindExecutable(root);
+        var executable = BenchCluster.FindExecutable(root);
         Console.WriteLine($"cluster (real processes: {executable}, {Environment.ProcessorCount} cores; other builds may share the machine):");
         var repeats = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_REPEATS"), out var r) && r > 0 ? r : 3;
         var commSteps = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_COMM_STEPS"), out var s) && s >= 100 ? s / 100 * 100 : 200;
 
-        using var cluster = new GensynProcesses(executable, dataDir);
+        using var cluster = BenchCluster.Create(executable, dataDir);
         var startup = Stopwatch.StartNew();
         cluster.StartCoordinator();
         var worker = cluster.StartWorker("worker-1");
@@ -72,7 +73,7 @@ public static partial class ClusterBenchmarks
         Communication(cluster, worker.Id, commSteps);
     }
 
-    private static void Overhead(GensynProcesses cluster, int repeats)
+    private static void Overhead(LocalCluster cluster, int repeats)
     {
         var spec = Path.Combine(cluster.Root, "bench-overhead.yaml");
         File.WriteAllText(spec, OverheadYaml);
@@ -82,13 +83,13 @@ public static partial class ClusterBenchmarks
         var trainInner = new List<double>();
         for (var i = 0; i < repeats; i++)
         {
-            var submitted = cluster.Run("cli", ["submit", spec, "--wait", "--json", "-c", cluster.Coordinator]);
+            var submitted = cluster.Run("cli", ["submit", spec, "--wait", "--json", "-c", cluster.Coordinators]);
             Require(submitted, "submit --wait", cluster);
-            var job = submitted.Json;
+            var job = submitted.Json();
             var server = (job.GetProperty("finishedAt").GetDateTimeOffset() - job.GetProperty("submittedAt").GetDateTimeOffset()).TotalSeconds;
-            var trained = cluster.Run($"train-{i}", ["train", spec, "--json", "--data-dir", cluster.DataDir($"train-{i}")]);
+            var trained = cluster.Run($"train-{i}", ["train", spec, "--json"]);
             Require(trained, "train", cluster);
-            var local = trained.Json;
+            var local = trained.Json();
             clusterWalls.Add(submitted.WallSeconds);
             trainWalls.Add(trained.WallSeconds);
             trainInner.Add(local.GetProperty("wallSeconds").GetDouble());
@@ -104,7 +105,7 @@ public static partial class ClusterBenchmarks
         Console.WriteLine($"     ratio cluster/train wallSeconds (train without its start-up)       : {Median(clusterWalls) / Median(trainInner):F3}");
     }
 
-    private static void Communication(GensynProcesses cluster, int workerPid, int totalSteps)
+    private static void Communication(LocalCluster cluster, int workerPid, int totalSteps)
     {
         Console.WriteLine($"  2. communication: mlp [256], 1 shard, {totalSteps} inner steps in all (H = 100: {totalSteps / 100} rounds; H = 1: {totalSteps} rounds), batch 64");
         Console.WriteLine("     bytes: loopback interface (/proc/net/dev lo, IP+TCP headers included, idle rate subtracted) and the worker's own TCP sockets (ss: payload sent+received)");
@@ -125,9 +126,9 @@ public static partial class ClusterBenchmarks
             var before = (Lo: Loopback(), Sock: WorkerSockets(workerPid));
             var clock = Stopwatch.StartNew();
             // No --wait: its status polls would cross loopback too. The coordinator's log says when the job ends.
-            var submitted = cluster.Run("cli", ["submit", spec, "--json", "-c", cluster.Coordinator]);
+            var submitted = cluster.Run("cli", ["submit", spec, "--json", "-c", cluster.Coordinators]);
             Require(submitted, "submit", cluster);
-            var jobId = submitted.Json.GetProperty("jobId").GetString()!;
+            var jobId = submitted.Json().GetProperty("jobId").GetString()!;
             var done = new Regex($@"Job\W*{Regex.Escape(jobId)}\W*(completed|failed|cancelled)");
             while (!done.IsMatch(cluster.LogOf("coordinator")))
             {
@@ -136,9 +137,9 @@ public static partial class ClusterBenchmarks
             }
             var seconds = clock.Elapsed.TotalSeconds;
             var after = (Lo: Loopback(), Sock: WorkerSockets(workerPid));
-            var status = cluster.Run("cli", ["status", jobId, "--json", "-c", cluster.Coordinator]);
+            var status = cluster.Run("cli", ["status", jobId, "--json", "-c", cluster.Coordinators]);
             Require(status, "status", cluster);
-            var view = status.Json;
+            var view = status.Json();
             if (view.GetProperty("state").GetString() != "completed") throw new InvalidOperationException($"job {jobId} ended {view.GetProperty("state")}\n{cluster.Logs()}");
             var accuracy = view.GetProperty("testAccuracy").GetDouble();
             var lo = after.Lo - before.Lo - idleLoRate * seconds;
@@ -202,7 +203,7 @@ public static partial class ClusterBenchmarks
     private static long Delta(Dictionary<string, long> before, Dictionary<string, long> after) =>
         after.Sum(kv => kv.Value - before.GetValueOrDefault(kv.Key));
 
-    private static void Require(GensynProcesses.Result result, string what, GensynProcesses cluster)
+    private static void Require(LocalProcesses.Result result, string what, LocalCluster cluster)
     {
         if (result.ExitCode != 0)
             throw new InvalidOperationException($"gensyn {what} exited with {result.ExitCode}\n{result.Stderr}\n{result.Stdout}\n{cluster.Logs()}");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
+using Gensyn.Node.Local;
 using Gensyn.Contracts.Messages;
 using Gensyn.Node.Cli;
 
@@ -40,7 +41,7 @@ public static partial class FailureBenchmarks
         """;
 
     /// <summary>The two worker processes; one quarantined by the coordinator (a false alarm) is useless until restarted.</summary>
-    private sealed class Workers(GensynProcesses cluster)
+    private sealed class Workers(LocalCluster cluster)
     {
         private const string Quarantined = "has quarantined this system";
         private readonly Dictionary<string, (Process Process, int LogStart)> _workers = [];
@@ -86,14 +87,14 @@ public static partial class FailureBenchmarks
 
     private static async Task WorkerDeathAsync(string root, string dataDir)
     {
-        var executable = GensynProcesses.FindExecutable(root);
+        var executable = BenchCluster.FindExecutable(root);
         var kills = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_KILLS"), out var k) && k > 0 ? k : 10;
         var innerSteps = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_FAILURE_STEPS"), out var s) && s >= 400 ? s : 1000;
         var rounds = 3 * kills;
         Console.WriteLine($"failures (real processes: {executable}, {Environment.ProcessorCount} cores; other builds and benchmarks may share the machine):");
         PrintGoverningSettings(root);
 
-        using var cluster = new GensynProcesses(executable, dataDir);
+        using var cluster = BenchCluster.Create(executable, dataDir);
         var startup = Stopwatch.StartNew();
         cluster.StartCoordinator();
         var processes = new Workers(cluster);
@@ -109,10 +110,10 @@ public static partial class FailureBenchmarks
         // in-process client then polls through the edge, signing as the same wallet (the job's payer).
         var spec = Path.Combine(cluster.Root, "bench-failures.yaml");
         File.WriteAllText(spec, WorkerDeathYaml(rounds, innerSteps));
-        var submitted = cluster.Run("cli", ["submit", spec, "--json", "-c", cluster.Coordinator], TimeSpan.FromMinutes(2));
+        var submitted = cluster.Run("cli", ["submit", spec, "--json", "-c", cluster.Coordinators], TimeSpan.FromMinutes(2));
         if (submitted.ExitCode != 0) throw new InvalidOperationException($"the job was not accepted: {submitted.Stderr}\n{submitted.Stdout}\n{cluster.Logs()}");
-        var jobId = submitted.Json.GetProperty("jobId").GetString()!;
-        await using var client = CoordinatorClient.Connect(cluster.Coordinator, dataDirectory: cluster.DataDir("cli"));
+        var jobId = submitted.Json().GetProperty("jobId").GetString()!;
+        await using var client = CoordinatorClient.Connect(cluster.Coordinators, dataDirectory: cluster.DataDir("cli"));
 
         var log = new List<JobLogEntry>();
         var samples = new List<Kill>();
@@ -216,7 +217,7 @@ public static partial class FailureBenchmarks
     }
 
     /// <summary>Waits for the shard to be running mid-shard on a worker, past its resume point, far enough from its end.</summary>
-    private static async Task<(JobView View, ShardView Shard)> WaitForVictim(CoordinatorClient client, GensynProcesses cluster, Workers workers, Stopwatch run,
+    private static async Task<(JobView View, ShardView Shard)> WaitForVictim(CoordinatorClient client, LocalCluster cluster, Workers workers, Stopwatch run,
         string jobId, int innerSteps, (int Round, int Epoch, int ResumeStep)? lastResume)
     {
         var clock = Stopwatch.StartNew();
@@ -242,7 +243,7 @@ public static partial class FailureBenchmarks
         throw new TimeoutException($"no shard of {jobId} got mid-shard within 5 minutes\n{cluster.Logs()}");
     }
 
-    private static async Task WaitForRegistration(CoordinatorClient client, GensynProcesses cluster, string workerId, int registrationsBefore, Process process)
+    private static async Task WaitForRegistration(CoordinatorClient client, LocalCluster cluster, string workerId, int registrationsBefore, Process process)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromMinutes(2))

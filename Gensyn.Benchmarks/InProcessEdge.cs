@@ -30,7 +30,7 @@ public sealed class InProcessEdge : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), $"gensyn-{name}-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
         var data = Path.Combine(root, "coordinator");
-        var node = CoordinatorNode.Start(new CoordinatorOptions("127.0.0.1", GensynProcesses.FreePort(), [], data,
+        var node = CoordinatorNode.Start(new CoordinatorOptions("127.0.0.1", Gensyn.Node.Local.LocalCluster.FreePort(), [], data,
             JournalOptions.Sqlite(Path.Combine(root, "journal.db")), File.ReadAllText(Path.Combine(repositoryRoot, "cluster.hocon"))));
         await node.WhenUp().WaitAsync(TimeSpan.FromMinutes(1));
         var edge = await EdgeServer.StartAsync(node, new EdgeOptions("127.0.0.1", 0, data));

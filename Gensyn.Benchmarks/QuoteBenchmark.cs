@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gensyn.Node.Local;
 using Gensyn.Contracts.Chain;
 
 namespace Gensyn.Benchmarks;
@@ -12,23 +13,23 @@ public static class QuoteBenchmark
 {
     public static void Run(string root, string dataDir, string example = "mnist-mlp.yaml", int workers = 2)
     {
-        var executable = GensynProcesses.FindExecutable(root);
+        var executable = BenchCluster.FindExecutable(root);
         var repeats = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_REPEATS"), out var r) && r > 0 ? r : 2;
         var spec = Path.Combine(root, "examples", example);
         Console.WriteLine($"quote vs actual: examples/{example} on 1 coordinator (devnet) + {workers} worker(s), {repeats} run(s), {Environment.ProcessorCount} cores ({executable})");
-        using var cluster = new GensynProcesses(executable, dataDir);
+        using var cluster = BenchCluster.Create(executable, dataDir);
         cluster.StartCoordinator();
         for (var i = 1; i <= workers; i++) cluster.StartWorker($"worker-{i}");
         cluster.WaitForWorkers(workers);
 
         for (var run = 1; run <= repeats; run++)
         {
-            var quoted = cluster.Run("cli", ["quote", spec, "--json", "-c", cluster.Coordinator]);
+            var quoted = cluster.Run("cli", ["quote", spec, "--json", "-c", cluster.Coordinators]);
             Require(quoted, "quote", cluster);
-            var quote = quoted.Json;
-            var submitted = cluster.Run("cli", ["submit", spec, "--wait", "--json", "-c", cluster.Coordinator]);
+            var quote = quoted.Json();
+            var submitted = cluster.Run("cli", ["submit", spec, "--wait", "--json", "-c", cluster.Coordinators]);
             Require(submitted, "submit --wait", cluster);
-            var jobId = submitted.Json.GetProperty("jobId").GetString()!;
+            var jobId = submitted.Json().GetProperty("jobId").GetString()!;
             var job = Settled(cluster, jobId);
             var money = job.GetProperty("money");
             var price = job.GetProperty("price");
@@ -45,13 +46,13 @@ public static class QuoteBenchmark
     }
 
     /// <summary>The job's status once it ended and its payouts and the escrow's close are on chain.</summary>
-    private static JsonElement Settled(GensynProcesses cluster, string jobId)
+    private static JsonElement Settled(LocalCluster cluster, string jobId)
     {
         var giveUp = DateTime.UtcNow.AddMinutes(10);
         while (true)
         {
-            var status = cluster.Run("cli", ["status", jobId, "--json", "-c", cluster.Coordinator]);
-            if (status.ExitCode == 0 && status.Json is var job && job.GetProperty("state").GetString() is "completed" or "failed" or "cancelled"
+            var status = cluster.Run("cli", ["status", jobId, "--json", "-c", cluster.Coordinators]);
+            if (status.ExitCode == 0 && status.Json() is var job && job.GetProperty("state").GetString() is "completed" or "failed" or "cancelled"
                 && job.TryGetProperty("money", out var money) && money.ValueKind == JsonValueKind.Object && money.GetProperty("pending").GetArrayLength() == 0
                 && money.GetProperty("refundedMicros").GetInt64() > 0)
                 return job;
@@ -60,7 +61,7 @@ public static class QuoteBenchmark
         }
     }
 
-    private static void Require(GensynProcesses.Result result, string what, GensynProcesses cluster)
+    private static void Require(LocalProcesses.Result result, string what, LocalCluster cluster)
     {
         if (result.ExitCode != 0) throw new InvalidOperationException($"{what} failed ({result.ExitCode}): {result.Stderr}\n{cluster.Logs()}");
     }

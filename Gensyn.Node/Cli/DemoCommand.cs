@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
+using Gensyn.Node.Local;
 
 namespace Gensyn.Node.Cli;
 
@@ -35,21 +36,22 @@ public static class DemoCommand
         var spec = network.Spec;
         var clock = Stopwatch.StartNew();
         var run = Path.Combine(dataDir, "demo", DateTime.Now.ToString("yyyyMMdd-HHmmss"));
-        var port = LocalProcesses.FreePort();
+        var port = LocalCluster.FreePort();
         var coordinator = $"127.0.0.1:{port}";
-        using var processes = new LocalProcesses();
         var childLevel = logLevel is "warning" or "warn" or "error" ? "information" : logLevel;
+        using var cluster = new LocalCluster(new LocalClusterOptions(run, dataDir)
+        {
+            LogLevel = childLevel, StartTimeout = TimeSpan.FromSeconds(90),
+        });
 
         Say(json, $"demo: coordinator on {coordinator}, {workerCount} worker(s); logs in {run}");
-        processes.Start(["node", "--port", $"{port}", "--cluster-port", $"{LocalProcesses.FreePort()}", "--data-dir", Node(run, "coordinator", dataDir), "--log-level", childLevel], Path.Combine(run, "coordinator.log"));
-        for (var i = 1; i <= workerCount; i++)
-            processes.Start(["worker", "--coordinator", coordinator, "--id", $"demo-worker-{i}", "--data-dir", Node(run, $"worker-{i}", dataDir), "--log-level", childLevel],
-                Path.Combine(run, $"worker-{i}.log"));
+        cluster.StartCoordinator("coordinator", port);
+        for (var i = 1; i <= workerCount; i++) cluster.StartWorker($"worker-{i}", workerId: $"demo-worker-{i}");
+        cluster.WaitForWorkers(workerCount);
 
         // The requester: a wallet of its own, funded from the devnet's faucet, deposits the job's budget in escrow and signs every call.
         var wallet = Path.Combine(run, "requester", ChainCli.WalletFile);
         await using var client = CoordinatorClient.Connect(coordinator, wallet, Path.Combine(run, "requester"));
-        await WaitForWorkers(client, workerCount, cancel);
         Say(json, $"demo: {workerCount} worker(s) registered after {clock.Elapsed.TotalSeconds:F1} s; submitting {spec.Name} ({spec.Training.Rounds} rounds x {spec.Training.Shards} shards x {spec.Training.InnerSteps} steps)");
         var (reply, _, _, _) = await SubmitCommand.SendAsync(client, network, wallet, walletGiven: false,
             hours: 72, approve: true, cancel);
@@ -119,35 +121,6 @@ public static class DemoCommand
     private static void Say(bool json, string line)
     {
         if (!json) Console.Error.WriteLine(line);
-    }
-
-    /// <summary>A node's own data directory, sharing the datasets already fetched.</summary>
-    private static string Node(string run, string name, string dataDir)
-    {
-        var dir = Path.Combine(run, name);
-        Directory.CreateDirectory(dir);
-        var datasets = Path.Combine(dataDir, "datasets");
-        Directory.CreateDirectory(datasets);
-        var link = Path.Combine(dir, "datasets");
-        if (!Path.Exists(link)) Directory.CreateSymbolicLink(link, datasets);
-        return dir;
-    }
-
-    private static async Task WaitForWorkers(CoordinatorClient client, int count, CancellationToken cancel)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            try
-            {
-                if (await client.Ask(new ListWorkers(), TimeSpan.FromSeconds(5)) is WorkerList list && list.Workers.Count >= count) return;
-            }
-            catch (CoordinatorUnavailableException) when (DateTime.UtcNow < deadline)
-            {
-            }
-            if (DateTime.UtcNow > deadline) throw new CoordinatorUnavailableException($"the demo's {count} worker(s) did not register within 90 s; see the logs");
-            await Task.Delay(500, cancel);
-        }
     }
 
     private static string FindExample(string name)

@@ -116,11 +116,13 @@ public static class NodeCommand
 
     private static async Task<int> Run(CoordinatorOptions options, Gensyn.Edge.EdgeOptions edgeOptions, ChainChoice chainChoice, CancellationToken cancel)
     {
+        ReadyFile.Clear(options.DataDirectory);
         if (options.Role == CoordinatorNode.VerifierRole)
         {
             await using var verifier = CoordinatorNode.Start(options);
             await verifier.WhenUp().WaitAsync(TimeSpan.FromSeconds(60), cancel);
             Console.WriteLine($"verifier up at {verifier.Address}, joined {string.Join(", ", options.Seeds)} (data {options.DataDirectory}, cluster certificate {verifier.Certificate.File}); Ctrl+C stops it");
+            ReadyFile.Write(options.DataDirectory, options.Role, $"{verifier.Address}");
             await WaitForStop(cancel);
             return ExitCodes.Success;
         }
@@ -133,6 +135,7 @@ public static class NodeCommand
         var joinWith = options.ClusterCa is null ? "others join with a copy of it as --cluster-cert" : $"members' certificates chain to {options.ClusterCa}";
         Console.WriteLine($"coordinator up at {options.Host}:{edge.Port} (edge certificate sha256 {edge.Fingerprint}; cluster port {node.Address}, " +
                           $"cluster certificate {node.Certificate.File}: {joinWith}; data {options.DataDirectory}, journal {options.Journal.Describe()}, {chain.Describe()}); Ctrl+C stops it");
+        ReadyFile.Write(options.DataDirectory, options.Role, $"{options.Host}:{edge.Port}");
         await WaitForStop(cancel);
         Console.WriteLine("coordinator stopping");
         return ExitCodes.Success;

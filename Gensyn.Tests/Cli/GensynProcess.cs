@@ -1,11 +1,22 @@
-using System.Diagnostics;
+using Gensyn.Node.Local;
 
 namespace Gensyn.Tests.Cli;
 
-/// <summary>Runs the built gensyn executable as a separate OS process.</summary>
+/// <summary>Runs the built gensyn executable (this test build's gensyn.dll) as a separate OS process.</summary>
 public static class GensynProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    /// <summary>The gensyn.dll built beside the tests.</summary>
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "gensyn.dll");
+
+    /// <summary>
+    /// What every process the tests start gets: messages serialized even between local actors, as across the network.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Environment { get; } =
+        new Dictionary<string, string> { ["GENSYN_SERIALIZE_MESSAGES"] = "1" };
+
+    private static readonly LocalProcesses Processes = new(Dll);
 
     public static string RepositoryRoot
     {
@@ -18,28 +29,19 @@ public static class GensynProcess
     }
 
     /// <summary>The repository's data directory, where the test script installs MNIST.</summary>
-    public static string DataDirectory => Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(RepositoryRoot, ".gensyn");
+    public static string DataDirectory =>
+        System.Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(RepositoryRoot, ".gensyn");
 
-    public static Result Run(string dataDir, params string[] args) => RunWith(new Dictionary<string, string>(), dataDir, args);
+    public static Result Run(string dataDir, params string[] args) =>
+        RunWith(new Dictionary<string, string>(), dataDir, args);
 
     /// <summary>Like <see cref="Run"/>, with these environment variables set for the process.</summary>
-    public static Result RunWith(IReadOnlyDictionary<string, string> environment, string dataDir, params string[] args)
+    public static Result RunWith(
+        IReadOnlyDictionary<string, string> environment, string dataDir, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gensyn.dll"));
-        start.Environment["GENSYN_SERIALIZE_MESSAGES"] = "1";
-        foreach (var (name, value) in environment) start.Environment[name] = value;
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.ArgumentList.Add("--data-dir");
-        start.ArgumentList.Add(dataDir);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"gensyn {string.Join(' ', args)} did not finish in 5 minutes");
-        }
-        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+        var variables = new Dictionary<string, string>(Environment);
+        foreach (var (name, value) in environment) variables[name] = value;
+        var result = Processes.Run([.. args, "--data-dir", dataDir], variables);
+        return new Result(result.ExitCode, result.Stdout, result.Stderr);
     }
 }

@@ -10,7 +10,7 @@ public class BadInputTests
     [Fact]
     public void Requests_for_unknown_jobs_invalid_specs_early_results_and_cancellations_get_clear_errors_and_persist_nothing_bad()
     {
-        using var cluster = LocalCluster.Start(workers: 1);
+        using var cluster = TestCluster.Start(workers: 1);
 
         // An invalid spec: exit 2, one line per field, nothing persisted.
         var bad = Path.Combine(cluster.Root, "bad.yaml");

@@ -27,7 +27,7 @@ public class ClusterEndToEndTests
     [Fact]
     public void An_mnist_job_through_a_coordinator_and_two_workers_ends_bit_identical_to_gensyn_train()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var spec = Path.Combine(cluster.Root, "mnist-e2e.yaml");
         File.WriteAllText(spec, MnistYaml);
 

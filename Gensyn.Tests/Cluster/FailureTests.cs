@@ -68,7 +68,7 @@ public class FailureTests
     [Fact]
     public async Task Killing_a_worker_mid_shard_resumes_its_shard_elsewhere_from_the_last_checkpoint_bit_identical()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml();
         var jobId = cluster.Submit(yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
@@ -76,39 +76,58 @@ public class FailureTests
 
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
-        var log = cluster.Cli("logs", jobId).Stdout;
-        Assert.Contains($"lost worker {victim.WorkerId}", log);
+        // The journal: the coordinator released the victim's shard, and the survivor's first checkpoint of it lies
+        // past the victim's last one: it resumed from that checkpoint (from the round's start it would save step 50).
+        var events = cluster.JobEvents(jobId);
+        var lost = events.OfKind("ShardReleased").FirstOrDefault(e => e.WorkerId == victim.WorkerId);
+        Assert.True(lost is not null, $"no ShardReleased of {victim.WorkerId}\n{events.Describe()}");
         var survivor = victim.WorkerId == "worker-1" ? "worker-2" : "worker-1";
-        Assert.Contains("resuming from checkpoint", cluster.LogOf(survivor));
+        var saved = events.OfKind("ShardCheckpointSaved")
+            .Where(e => e.Int("round") == lost.Int("round") && e.Int("shard") == lost.Int("shard")).ToList();
+        var victimsLast = saved.Where(e => e.Int("epoch") == lost.Int("epoch")).Max(e => e.Int("localStep"));
+        var survivorsFirst = saved.First(e => e.Int("epoch") > lost.Int("epoch") && e.WorkerId == survivor);
+        Assert.True(survivorsFirst.Int("localStep") > victimsLast,
+            $"{survivor} saved step {survivorsFirst.Int("localStep")} first, not past the checkpoint at step " +
+            $"{victimsLast}\n{events.Describe()}");
         AssertHistoryIsClean(cluster, jobId, 2, 2);
     }
 
     [Fact]
     public async Task Killing_the_coordinator_mid_round_and_restarting_it_resumes_the_job_bit_identical()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml();
         var jobId = cluster.Submit(yaml);
         await RunningShardPast(cluster, jobId, 120);
         // A watch that is connected and following the job before the crash...
         await using var watchClient = cluster.Client();
-        Assert.IsType<JobView>(await watchClient.Ask(new GetJobStatus(jobId)));
+        var before = Assert.IsType<JobView>(await watchClient.Ask(new GetJobStatus(jobId)));
         var watching = Task.Run(() => JobWatcher.Watch(watchClient, jobId, json: true, CancellationToken.None, printFinal: false));
         cluster.RestartCoordinator();
+
+        // The restarted coordinator recovered the job from its journal: the same submission, no round lost.
+        await using (var fresh = cluster.Client())
+        {
+            var recovered = Assert.IsType<JobView>(await fresh.Ask(new GetJobStatus(jobId)));
+            Assert.Equal(before.SubmittedAt, recovered.SubmittedAt);
+            Assert.True(recovered.Round >= before.Round,
+                $"the job was in round {before.Round} before the restart, {recovered.Round} after");
+            Assert.Equal(before.RoundHistory.Select(r => r.CheckpointHash),
+                recovered.RoundHistory.Take(before.RoundHistory.Count).Select(r => r.CheckpointHash));
+        }
 
         // ...reconnects by itself (its request in flight is answered by the restarted coordinator, or it retries)
         // and sees the job complete.
         Assert.True(await watching == ExitCodes.Success, cluster.Logs());
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
-        Assert.Contains($"Job {jobId} recovered", cluster.LogOf("coordinator"));
         AssertHistoryIsClean(cluster, jobId, 2, 2);
     }
 
     [Fact]
     public async Task Killing_a_worker_and_the_coordinator_in_one_run_still_ends_bit_identical()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml(rounds: 3);
         var jobId = cluster.Submit(yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
@@ -125,26 +144,29 @@ public class FailureTests
     [Fact]
     public async Task A_worker_that_takes_a_shard_and_stops_making_progress_loses_it_to_another_worker()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment["GENSYN_SHARD_STALL_SECONDS"] = "3";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         cluster.StartWorker("staller", environment: new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "stall" });
         cluster.WaitForWorkers(1);
         var yaml = Yaml(rounds: 1, shards: 1);
         var jobId = cluster.Submit(yaml);
-        cluster.AwaitCondition(() => cluster.LogOf("staller").Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), "the staller to take the shard");
+        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == "staller"),
+            TimeSpan.FromSeconds(60), "the staller to take the shard");
         cluster.StartWorker("honest");
 
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
-        Assert.Contains("lost worker staller", cluster.Cli("logs", jobId).Stdout);
-        Assert.Contains("no progress for 3 s", cluster.LogOf("coordinator"));
+        var events = cluster.JobEvents(jobId);
+        var lost = events.OfKind("ShardReleased").FirstOrDefault(e => e.WorkerId == "staller");
+        Assert.True(lost is not null, $"no ShardReleased of the staller\n{events.Describe()}");
+        Assert.Contains("no progress for 3 s", lost.Text("reason"));
     }
 
     [Fact]
     public void A_shard_that_fails_on_K_different_workers_fails_the_job_with_the_reason()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment["GENSYN_SHARD_STALL_SECONDS"] = "2";
         cluster.CoordinatorEnvironment["GENSYN_MAX_SHARD_FAILURES"] = "2";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
@@ -166,41 +188,37 @@ public class FailureTests
     [Fact]
     public async Task A_bit_flipped_checkpoint_on_disk_is_detected_and_never_used()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml(rounds: 1);
         var jobId = cluster.Submit(yaml);
         var victim = await RunningShardPast(cluster, jobId, 120);
 
         // Freeze the victim so that no newer checkpoint lands, flip one bit of the latest one it uploaded
         // (as journaled), then kill it: the shard's next worker must not resume from the corrupt file.
-        var pattern = new Regex($@"round 0 shard {victim.Shard} checkpoint at step (\d+) from worker {victim.WorkerId}: ([0-9a-f]{{64}})");
         var process = cluster.WorkerProcess(victim.WorkerId!);
-        string hash;
-        await using (var client = cluster.Client())
-        {
-            await client.Ask(new GetJobLog(jobId, 0));   // connected before the clock starts
-            Signal("STOP", process.Id);
-            var log = (JobLog)await client.Ask(new GetJobLog(jobId, 0));
-            var matches = log.Entries.Select(e => pattern.Match(e.Text)).Where(m => m.Success).ToList();
-            Assert.NotEmpty(matches);
-            hash = matches[^1].Groups[2].Value;
-            var blob = Path.Combine(cluster.DataDir("coordinator"), "blobs", hash[..2], hash + ".blob");
-            var bytes = File.ReadAllBytes(blob);
-            bytes[bytes.Length / 2] ^= 0x04;
-            File.WriteAllBytes(blob, bytes);
-        }
+        Signal("STOP", process.Id);
+        var checkpoints = cluster.JobEvents(jobId).OfKind("ShardCheckpointSaved")
+            .Where(e => e.Int("round") == 0 && e.Int("shard") == victim.Shard && e.WorkerId == victim.WorkerId)
+            .ToList();
+        Assert.NotEmpty(checkpoints);
+        var hash = checkpoints[^1].Text("checkpoint");
+        var blob = Path.Combine(cluster.DataDir("coordinator"), "blobs", hash[..2], hash + ".blob");
+        var bytes = File.ReadAllBytes(blob);
+        bytes[bytes.Length / 2] ^= 0x04;
+        File.WriteAllBytes(blob, bytes);
         cluster.Kill(process);
 
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
-        Assert.Contains($"checkpoint {hash[..12]} discarded", cluster.Cli("logs", jobId).Stdout);
-        Assert.Contains("corrupt", cluster.LogOf("coordinator"));
+        var events = cluster.JobEvents(jobId);
+        Assert.True(events.OfKind("ShardCheckpointDiscarded").Any(e => e.Text("checkpoint") == hash),
+            $"checkpoint {hash} was not discarded\n{events.Describe()}");
     }
 
     [Fact]
     public async Task A_seeded_schedule_of_random_kills_ends_bit_identical_with_one_accepted_result_per_shard()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml(rounds: 4);
         var jobId = cluster.Submit(yaml);
         var random = new Random(20261126);
@@ -233,7 +251,7 @@ public class FailureTests
     [Fact]
     public async Task A_job_with_no_worker_waits_and_says_so_runs_when_one_joins_and_cancel_stops_its_shards_promptly()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         var spec = Path.Combine(cluster.Root, "small.yaml");
         File.WriteAllText(spec, TestSpecs.SyntheticYaml(rounds: 1, shards: 2, innerSteps: 5));
@@ -263,11 +281,12 @@ public class FailureTests
     [Fact]
     public void A_start_state_that_fails_its_hash_on_the_coordinator_is_recomputed_not_sent()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 6);
         var jobId = cluster.Submit(yaml);
-        cluster.AwaitCondition(() => cluster.Cli("logs", jobId).Stdout.Contains("round 0 started"), TimeSpan.FromSeconds(60), "round 0 to start");
+        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("RoundStarted").Any(), TimeSpan.FromSeconds(60),
+            "round 0 to start");
 
         // With no worker yet, every blob on the coordinator is round 0's: flip a bit in each.
         var blobs = Directory.GetFiles(Path.Combine(cluster.DataDir("coordinator"), "blobs"), "*.blob", SearchOption.AllDirectories);
@@ -282,7 +301,16 @@ public class FailureTests
 
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
-        Assert.Contains("start states restored", cluster.LogOf("coordinator"));
+        // The coordinator recomputed round 0's start states and stored them again, intact.
+        var started = cluster.JobEvents(jobId).OfKind("RoundStarted").First(e => e.Int("round") == 0);
+        foreach (var start in started.Data.GetProperty("shardStarts").EnumerateArray().Select(h => h.GetString()!))
+        {
+            var stored = Path.Combine(cluster.DataDir("coordinator"), "blobs", start[..2], start + ".blob");
+            Assert.True(File.Exists(stored), $"round 0's start state {start} is not in the coordinator's blob store");
+            var hash = System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(stored));
+            Assert.Equal(start, Convert.ToHexStringLower(hash));
+        }
+        // The worker never got the flipped bytes (it would have refused them).
         Assert.DoesNotContain("refused", cluster.LogOf("worker-1"));
     }
 
@@ -290,7 +318,7 @@ public class FailureTests
     public async Task A_job_whose_journal_writes_fail_while_the_database_is_down_recovers_when_it_returns()
     {
         using var database = PostgresTestDatabase.Create();
-        using var cluster = LocalCluster.Start(workers: 1, db: database.ConnectionString);
+        using var cluster = TestCluster.Start(workers: 1, db: database.ConnectionString);
         var yaml = Yaml(rounds: 3, shards: 1);
         var jobId = cluster.Submit(yaml);
         await RunningShardPast(cluster, jobId, 60);

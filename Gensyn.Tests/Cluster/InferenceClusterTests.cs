@@ -42,7 +42,7 @@ public class InferenceClusterTests
     [Fact]
     public async Task An_inference_job_runs_through_the_cluster_verified_and_settled_with_the_predictions_of_a_local_run()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         TrainWeights(cluster.Root);
         var chain = new ChainReader(cluster.Chain());
         var jobId = cluster.Submit(MnistInference);
@@ -85,7 +85,7 @@ public class InferenceClusterTests
     [Fact]
     public async Task A_worker_that_makes_up_predictions_is_caught_slashed_and_the_shard_is_predicted_again_elsewhere()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         cluster.StartWorker("lazy", environment: new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "lazy", ["GENSYN_WORKER_FAKE_FRACTION"] = "0.5" });
         cluster.WaitForWorkers(1);
@@ -95,7 +95,8 @@ public class InferenceClusterTests
         var stake = await chain.Bonded(lazy);
         // One shard of 20 batches, every batch recomputed: made-up batches cannot go unseen.
         var jobId = cluster.Submit(MnistInference.Replace("shards: 4", "shards: 1").Replace("samples: 3", "samples: 64"));
-        cluster.AwaitCondition(() => cluster.LogOf("lazy").Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), "the lazy worker to take the shard");
+        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == "lazy"),
+            TimeSpan.FromSeconds(60), "the lazy worker to take the shard");
         cluster.StartWorker("honest");
         var settled = await Settled(cluster, jobId);
 

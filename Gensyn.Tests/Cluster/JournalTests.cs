@@ -15,7 +15,7 @@ public class JournalTests
     [Fact]
     public void A_completed_job_survives_a_coordinator_restart_on_the_default_sqlite_journal()
     {
-        using var cluster = LocalCluster.Start(workers: 1);
+        using var cluster = TestCluster.Start(workers: 1);
         var journal = Path.Combine(cluster.DataDir("coordinator"), "journal.db");
         RunJobRestartAndCompare(cluster);
         Assert.True(File.Exists(journal), $"expected the default SQLite journal at {journal}");
@@ -25,9 +25,10 @@ public class JournalTests
     public void A_completed_job_survives_a_coordinator_restart_on_a_postgresql_journal()
     {
         using var database = PostgresTestDatabase.Create();
-        using var cluster = LocalCluster.Start(workers: 1, db: database.ConnectionString);
-        Assert.Contains("journal PostgreSQL", cluster.LogOf("coordinator"));
+        using var cluster = TestCluster.Start(workers: 1, db: database.ConnectionString);
         var jobId = RunJobRestartAndCompare(cluster);
+        var sqlite = Path.Combine(cluster.DataDir("coordinator"), "journal.db");
+        Assert.False(File.Exists(sqlite), $"the coordinator given --db journaled to SQLite at {sqlite} as well");
         Assert.True(database.JournalRows() > 0, $"expected journal rows in PostgreSQL database {database.Name}");
         Assert.True(database.JournalRows($"job-{jobId}") > 0, $"expected events of job-{jobId} in PostgreSQL database {database.Name}");
     }

@@ -12,7 +12,7 @@ public class MatchingClusterTests
     [Fact]
     public async Task A_job_that_needs_a_gpu_waits_on_cpu_workers_and_status_says_which_requirement_is_unmet()
     {
-        using var cluster = LocalCluster.Start(workers: 1);
+        using var cluster = TestCluster.Start(workers: 1);
         var jobId = cluster.Submit(TestSpecs.SyntheticYaml(rounds: 1, shards: 1) + "\nrequirements: { device: cuda }\nbudget: { max-total: 1 }\n");
         await using (var client = cluster.Client())
         {
@@ -24,7 +24,7 @@ public class MatchingClusterTests
         }
         var status = cluster.Cli("status", jobId);
         Assert.Contains("none of 1 offers device cuda", status.Stdout);
-        Assert.DoesNotContain("Assigned", cluster.LogOf("worker-1"));
+        Assert.DoesNotContain(cluster.JobEvents(jobId), e => e.Type == "ShardAssigned");
         // The market sees one idle cpu worker at its ask, and no cpu demand (the shard needs cuda).
         var market = cluster.Cli("market", "--json");
         Assert.True(market.ExitCode == 0, market.Stderr);
@@ -55,10 +55,9 @@ public class MatchingClusterTests
     [Fact]
     public void Workers_register_a_signed_profile_with_the_bandwidth_they_measured_and_check_measures_it_against_a_coordinator()
     {
-        using var cluster = LocalCluster.Start(workers: 1);
+        using var cluster = TestCluster.Start(workers: 1);
         var worker = Assert.Single(JsonDocument.Parse(cluster.Cli("workers", "--json").Stdout).RootElement.GetProperty("workers").EnumerateArray());
         Assert.True(worker.GetProperty("bandwidthMbps").GetDouble() > 0);
-        Assert.Contains("Bandwidth from the coordinators:", cluster.LogOf("worker-1"));
 
         using var dir = new TempDirectory();
         var result = GensynProcess.Run(dir.Path, "worker", "--check", "--json", "--coordinator", cluster.Coordinators);

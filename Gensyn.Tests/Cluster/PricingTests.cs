@@ -37,7 +37,7 @@ public class PricingTests
     [Fact]
     public async Task A_completed_jobs_actual_cost_lies_within_20_percent_of_its_quote()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var spec = Path.Combine(cluster.Root, "job.yaml");
         File.WriteAllText(spec, Yaml("1"));
 
@@ -82,7 +82,7 @@ public class PricingTests
     [Fact]
     public async Task A_budget_that_cannot_cover_the_job_at_its_price_is_refused_by_submit_before_depositing_and_by_the_coordinator_after()
     {
-        using var cluster = LocalCluster.Start(workers: 0);
+        using var cluster = TestCluster.Start(workers: 0);
         var spec = Path.Combine(cluster.Root, "job.yaml");
         const string tooLittle = "0.000001";  // 1 micro-GENS; every accepted result earns at least that, and the job has 4
         File.WriteAllText(spec, Yaml(tooLittle));

@@ -88,7 +88,7 @@ public class SettlementTests
     [Fact]
     public async Task An_honest_job_pays_each_worker_exactly_its_payouts_refunds_the_rest_and_does_not_slash_a_worker_killed_mid_shard()
     {
-        using var cluster = LocalCluster.Start(workers: 3);
+        using var cluster = TestCluster.Start(workers: 3);
         var chain = new ChainReader(cluster.Chain());
         var workers = new[] { "worker-1", "worker-2", "worker-3" };
         var stakes = new Dictionary<string, long>();
@@ -139,7 +139,7 @@ public class SettlementTests
     [Fact]
     public async Task A_job_whose_spec_names_USDC_is_deposited_paid_and_refunded_in_USDC_and_moves_no_GENS_through_the_escrow()
     {
-        using var cluster = LocalCluster.Start(workers: 2);
+        using var cluster = TestCluster.Start(workers: 2);
         var chain = new ChainReader(cluster.Chain());
         var (usdc, problem) = await EscrowTokens.FindAsync(chain.Escrow, "USDC");
         Assert.True(usdc is not null, problem);
@@ -166,7 +166,7 @@ public class SettlementTests
     [Fact]
     public async Task A_worker_caught_in_fraud_is_slashed_on_chain_with_the_evidence_hash_and_the_requester_gets_its_share()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         cluster.StartWorker("lazy", environment: new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = "lazy" });
         cluster.WaitForWorkers(1);
@@ -178,7 +178,8 @@ public class SettlementTests
         var jobId = cluster.Submit(CheatYaml);
         var requester = cluster.AddressOf("cli", "wallet.key");
         var requesterBalance = await chain.Balance(requester);
-        cluster.AwaitCondition(() => cluster.LogOf("lazy").Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), "the lazy worker to take a shard");
+        cluster.AwaitCondition(() => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == "lazy"),
+            TimeSpan.FromSeconds(60), "the lazy worker to take a shard");
         cluster.StartWorker("honest");
         var settled = await Settled(cluster, jobId);
 
@@ -203,7 +204,7 @@ public class SettlementTests
     [Fact]
     public async Task A_coordinator_killed_between_sending_a_payout_and_seeing_its_receipt_pays_each_worker_exactly_once_after_restart()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment[Gensyn.Testing.Settlement.CrashAfterPayoutSent.Variable] = "1";
         var coordinator = cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         cluster.StartWorker("worker-1");
@@ -213,7 +214,8 @@ public class SettlementTests
 
         // The coordinator kills itself (SIGKILL) right after sending round 1's payout, before it records the transaction.
         Assert.True(coordinator.WaitForExit(TimeSpan.FromMinutes(4)), "the coordinator did not crash after sending a payout\n" + cluster.Logs());
-        Assert.Contains($"killing this process after sending", cluster.LogOf("coordinator"));
+        Assert.True(coordinator.ExitCode == 137,
+            $"the coordinator exited with {coordinator.ExitCode}, not its SIGKILL after the payout\n{cluster.Logs()}");
         cluster.CoordinatorEnvironment.Remove(Gensyn.Testing.Settlement.CrashAfterPayoutSent.Variable);
         cluster.RestartCoordinator();
 
@@ -240,7 +242,7 @@ public class SettlementTests
     [Fact]
     public void A_restarted_coordinator_reuses_its_devnet_contracts_and_chain_state()
     {
-        using var cluster = LocalCluster.Start(workers: 0);
+        using var cluster = TestCluster.Start(workers: 0);
         var contracts = Path.Combine(cluster.DataDir("coordinator"), "chain", "contracts.json");
         var recorded = File.ReadAllText(contracts);
         Assert.Equal(0, Cli.GensynProcess.Run(cluster.DataDir("requester"), "wallet", "new").ExitCode);
@@ -256,7 +258,6 @@ public class SettlementTests
         cluster.StartAgain();
 
         Assert.Equal(recorded, File.ReadAllText(contracts));
-        Assert.Contains("Devnet: reusing the contracts", cluster.LogOf("coordinator"));
         var after = Cli.GensynProcess.Run(cluster.DataDir("requester"), "wallet", "balance", "--json", "--coordinator", cluster.Coordinators);
         Assert.True(after.ExitCode == 0, after.Stderr);
         Assert.Equal("123.5", before);
@@ -266,7 +267,7 @@ public class SettlementTests
     [Fact]
     public async Task Submitting_without_enough_balance_or_allowance_or_without_a_deposit_is_a_clear_error_and_creates_no_job()
     {
-        using var cluster = LocalCluster.Start(workers: 0);
+        using var cluster = TestCluster.Start(workers: 0);
         var spec = Path.Combine(cluster.Root, "job.yaml");
         File.WriteAllText(spec, CheatYaml);
         Cli.GensynProcess.Result Run(string node, params string[] args) => Cli.GensynProcess.Run(cluster.DataDir(node), [.. args, "--coordinator", cluster.Coordinators]);

@@ -40,7 +40,7 @@ public class VerificationTests
     [Fact]
     public void Every_kind_of_cheating_worker_is_caught_and_the_job_still_ends_bit_identical_to_an_honest_run()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment["GENSYN_CHALLENGE_SECONDS"] = "5";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         foreach (var (behavior, _) in Cheats)
@@ -55,7 +55,9 @@ public class VerificationTests
         var jobId = JsonDocument.Parse(submitted.Stdout).RootElement.GetProperty("jobId").GetString()!;
         // Each cheater takes one shard before the honest worker exists.
         foreach (var (behavior, _) in Cheats)
-            cluster.AwaitCondition(() => cluster.LogOf(behavior).Contains($"Assigned {jobId}"), TimeSpan.FromSeconds(60), $"the {behavior} worker to take a shard");
+            cluster.AwaitCondition(
+                () => cluster.JobEvents(jobId).OfKind("ShardAssigned").Any(e => e.WorkerId == behavior),
+                TimeSpan.FromSeconds(60), $"the {behavior} worker to take a shard");
         cluster.StartWorker("honest");
 
         var watched = cluster.Cli("watch", jobId, "--json");
@@ -79,22 +81,27 @@ public class VerificationTests
         Assert.All(round.GetProperty("workers").EnumerateArray(), w => Assert.Equal("honest", w.GetString()));
 
         // The journal keeps the evidence: the step at fault and the digests.
-        var log = cluster.Cli("logs", jobId).Stdout;
-        Assert.Contains("REJECTED (fraud): worker lazy", log);
-        Assert.Contains("REJECTED (unavailable): worker refuser", log);
-        Assert.Contains("excluded from this job", log);
-        // Cheaters are never granted a shard of this job again.
+        var events = cluster.JobEvents(jobId);
+        var fraud = Assert.Single(events.OfKind("ShardVerified"), e => e.WorkerId == "lazy");
+        Assert.Equal("fraud", fraud.Text("outcome"));
+        foreach (var evidence in new[] { "step", "expected", "claimed" })
+            Assert.True(fraud.Data.GetProperty(evidence).ValueKind != JsonValueKind.Null,
+                $"the lazy worker's verdict has no {evidence}: {fraud}");
+        var refused = Assert.Single(events.OfKind("ShardVerified"), e => e.WorkerId == "refuser");
+        Assert.Equal("unavailable", refused.Text("outcome"));
+        // Cheaters are excluded: never granted a shard of this job again.
         foreach (var (behavior, _) in Cheats)
-            Assert.Single(System.Text.RegularExpressions.Regex.Matches(cluster.LogOf(behavior), $"Assigned {jobId}"));
+            Assert.Single(events.OfKind("ShardAssigned"), e => e.WorkerId == behavior);
     }
 
     /// <summary>Replicated mode with one honest replica and one cheat: the cheat is rejected, the honest result is used.</summary>
     [Theory]
-    [InlineData("lazy", "fraud", "first differ at step")]
-    [InlineData("copycat", "invalid", "roots agree")]
-    public void In_replicated_mode_a_cheating_replica_is_caught_and_the_honest_replica_s_result_is_used(string behavior, string outcome, string logged)
+    [InlineData("lazy", "fraud", false)]
+    [InlineData("copycat", "invalid", true)]
+    public void In_replicated_mode_a_cheating_replica_is_caught_and_the_honest_replica_s_result_is_used(
+        string behavior, string outcome, bool rootsAgree)
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         cluster.CoordinatorEnvironment["GENSYN_CHALLENGE_SECONDS"] = "10";
         cluster.StartCoordinator("coordinator", LocalCluster.FreePort());
         var cheat = new Dictionary<string, string> { ["GENSYN_WORKER_BEHAVIOR"] = behavior };
@@ -132,19 +139,27 @@ public class VerificationTests
         Assert.True(caught.Outcome == outcome, $"{behavior}: expected {outcome}, got {caught.Outcome}: {caught.Reason}");
         Assert.Equal("accepted", Assert.Single(verdicts, v => v.Worker == "honest").Outcome);
         Assert.Equal(0.5, status.GetProperty("matchRate").GetDouble(), 3);
-        Assert.Contains(logged, cluster.LogOf("coordinator"));
+        // The journaled verdicts: a lazy replica's root differs from the honest one's, and the step where they first
+        // differ is the evidence; a copycat's root is the honest one's, and it cannot prove it holds the states
+        // behind it.
+        var events = cluster.JobEvents(status.GetProperty("jobId").GetString()!).OfKind("ShardVerified").ToList();
+        var cheater = Assert.Single(events, e => e.WorkerId == behavior);
+        var honest = Assert.Single(events, e => e.WorkerId == "honest");
+        Assert.Equal(rootsAgree, cheater.Text("merkleRoot") == honest.Text("merkleRoot"));
+        if (!rootsAgree)
+            Assert.True(cheater.Data.GetProperty("step").ValueKind == JsonValueKind.Number,
+                $"no step at fault in {cheater}");
+        // Each replica sealed its result before any revealed one: only the coordinator's log shows the seals.
         Assert.Contains("sealed its result", cluster.LogOf("coordinator"));
     }
 
     [Fact]
     public void A_verifier_node_judges_the_coordinators_results_and_refuses_to_start_without_a_coordinator_to_join()
     {
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         var port = LocalCluster.FreePort();
         cluster.StartCoordinator("coordinator", port, seeds: $"127.0.0.1:{port}");
-        cluster.StartVerifier("verifier", $"127.0.0.1:{port}");
-        cluster.AwaitCondition(() => System.Text.RegularExpressions.Regex.Matches(cluster.LogOf("coordinator"), @"to \[Up\]").Count >= 2,
-            TimeSpan.FromSeconds(30), "the verifier to become a member");
+        cluster.StartVerifier("verifier", $"127.0.0.1:{port}");   // returns once it is a member (Up)
         cluster.StartWorker("worker");
         cluster.WaitForWorkers(1);
 

@@ -18,6 +18,8 @@ using Grpc.Net.Client;
 using Status = Grpc.Core.Status;
 using V1 = Gensyn.Edge.V1;
 
+using Gensyn.Tests.Cluster;
+
 namespace Gensyn.Tests.Security;
 
 /// <summary>
@@ -81,7 +83,7 @@ public class EdgeFixture : IAsyncLifetime
         Root.Dispose();
     }
 
-    private static int LocalClusterPort() => Gensyn.Tests.Cluster.LocalCluster.FreePort();
+    private static int LocalClusterPort() => Gensyn.Node.Local.LocalCluster.FreePort();
 
     /// <summary>A TLS channel that accepts the edge's certificate without pinning it: what an attacker would dial.</summary>
     public static GrpcChannel AttackerChannel(int port)
@@ -112,6 +114,9 @@ public class EdgeFixture : IAsyncLifetime
         Assert.False(reply.SummaryOnly, "the payer should see the full status");
         return EdgeJson.Read<JobView>(reply.Json);
     }
+
+    /// <summary>The job's events in this coordinator's journal.</summary>
+    public IReadOnlyList<JournaledEvent> JobEvents(string jobId) => JobJournal.Read(Root.File("journal.db"), jobId);
 
     public async Task<string> Log(string jobId)
     {

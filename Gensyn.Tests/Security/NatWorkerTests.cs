@@ -44,7 +44,7 @@ public class NatWorkerTests
         listener.Kill(entireProcessTree: true);
         listener.WaitForExit(5_000);
 
-        using var cluster = new LocalCluster();
+        using var cluster = TestCluster.Create();
         var port = LocalCluster.FreePort();
         cluster.StartCoordinator("coordinator", port, host: home.OutsideAddress);
         Assert.Equal($"{home.OutsideAddress}:{port}", cluster.Coordinators);

@@ -36,7 +36,7 @@ public sealed class SoakTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_hundred_fake_workers_and_two_thousand_requester_calls_during_a_real_job_lose_nothing_and_keep_coordinator_memory_bounded()
     {
-        using var cluster = LocalCluster.Start(workers: 1);
+        using var cluster = TestCluster.Start(workers: 1);
         var spec = Path.Combine(cluster.Root, "soak.yaml");
         File.WriteAllText(spec, ClusterEndToEndTests.MnistYaml.Replace("name: mnist-e2e", "name: soak"));
         var port = int.Parse(cluster.Coordinators.Split(':')[1]);

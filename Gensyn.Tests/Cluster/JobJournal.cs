@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Gensyn.Tests.Cluster;
+
+/// <summary>One event a JobActor persisted: its type (the journal's manifest) and its fields as journaled.</summary>
+public sealed record JournaledEvent(long SequenceNr, string Type, JsonElement Data)
+{
+    public string? WorkerId => Data.TryGetProperty("workerId", out var w) ? w.GetString() : null;
+
+    public int Int(string field) => Data.GetProperty(field).GetInt32();
+
+    public string Text(string field) => Data.GetProperty(field).GetString()!;
+
+    public override string ToString() => $"#{SequenceNr} {Type} {Data.GetRawText()}";
+}
+
+/// <summary>
+/// A job's events as its coordinator journaled them in a SQLite journal (the default, DATA_DIR/journal.db): what tests
+/// assert on instead of log wording. Read-only, while the coordinator runs or after.
+/// </summary>
+public static class JobJournal
+{
+    public static IReadOnlyList<JournaledEvent> Read(string journalFile, string jobId)
+    {
+        if (!File.Exists(journalFile)) return [];
+        var connection = new SqliteConnectionStringBuilder
+        {
+            DataSource = journalFile, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
+        };
+        using var db = new SqliteConnection(connection.ConnectionString);
+        db.Open();
+        using var query = db.CreateCommand();
+        query.CommandText = "SELECT sequence_number, manifest, message FROM journal " +
+                            "WHERE persistence_id = $id AND deleted = 0 ORDER BY sequence_number";
+        query.Parameters.AddWithValue("$id", $"job-{jobId}");
+        using var rows = query.ExecuteReader();
+        var events = new List<JournaledEvent>();
+        while (rows.Read())
+        {
+            var data = JsonDocument.Parse((byte[])rows.GetValue(2)).RootElement.Clone();
+            events.Add(new JournaledEvent(rows.GetInt64(0), rows.GetString(1), data));
+        }
+        return events;
+    }
+
+    /// <summary>The events of <paramref name="jobId"/> in <paramref name="coordinator"/>'s default journal.</summary>
+    public static IReadOnlyList<JournaledEvent> JobEvents(
+        this LocalCluster cluster, string jobId, string coordinator = "coordinator") =>
+        Read(Path.Combine(cluster.DataDir(coordinator), "journal.db"), jobId);
+
+    /// <summary>The events of type <paramref name="type"/>.</summary>
+    public static IEnumerable<JournaledEvent> OfKind(this IEnumerable<JournaledEvent> events, string type) =>
+        events.Where(e => e.Type == type);
+
+    /// <summary>The events, one a line, for assertion messages.</summary>
+    public static string Describe(this IEnumerable<JournaledEvent> events) => string.Join("\n", events);
+}
