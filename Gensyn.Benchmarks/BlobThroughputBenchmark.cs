@@ -53,7 +53,7 @@ public static class BlobThroughputBenchmark
         var received = new BlobStore(Path.Combine(root, "received"));
         double Fetch()
         {
-            File.Delete(received.PathOf(hash));
+            if (File.Exists(received.PathOf(hash))) File.Delete(received.PathOf(hash));
             var clock = Stopwatch.StartNew();
             BlobTransfer.FetchInto(remote, hash, received, materializer, timeout).GetAwaiter().GetResult();
             var seconds = clock.Elapsed.TotalSeconds;
