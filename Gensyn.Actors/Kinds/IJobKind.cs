@@ -29,13 +29,31 @@ public interface IJobKind
     /// <summary>What one entry of a shard result's losses stands for ("steps", "batches").</summary>
     string StepUnit { get; }
 
+    /// <summary>The spec's section that holds the batch size ("training", "inference"), as error lines name
+    /// it.</summary>
+    string Section { get; }
+
     /// <summary>The job log's first line for a submitted job of this kind.</summary>
     string Describe(JobSpec spec);
+
+    /// <summary>One step of the job (what one entry of a shard's losses stands for), in reference steps.</summary>
+    double StepWork(JobSpec spec);
+
+    /// <summary>The steps one shard result stands for (the most of any shard), as the job is priced.</summary>
+    int StepsPerResult(JobSpec spec);
+
+    /// <summary>A rough upper estimate of one step's memory on a worker, in bytes.</summary>
+    double StepBytes(JobSpec spec);
+
+    /// <summary>The steps the whole job counts against <c>gensyn.limits.max-steps</c>; null when the kind's jobs
+    /// are not limited by steps.</summary>
+    long? LimitedSteps(JobSpec spec);
 
     /// <summary>The coordinator's arithmetic for this kind's jobs, over <paramref name="blobs"/>.</summary>
     IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory);
 
-    /// <summary>Runs one assigned shard of this kind on a worker (off the actor: the caller pipes the result back).</summary>
+    /// <summary>Runs one assigned shard of this kind on a worker (off the actor: the caller pipes the result
+    /// back).</summary>
     Task<CommittedShard> RunShard(ShardRun run, CancellationToken token);
 
     /// <summary>The verifier's judge for this kind's shard results.</summary>

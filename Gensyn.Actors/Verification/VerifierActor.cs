@@ -15,7 +15,8 @@ namespace Gensyn.Actors.Verification;
 
 /// <summary>
 /// One verifier of a node's pool (<c>/user/verifiers</c>): it judges <see cref="VerifyShard"/> requests with
-/// the judge of the job's kind (<see cref="IJobKind.Judge"/>) — and replicated-mode disputes with the <see cref="Referee"/> — on its own training thread, keeping the last job's data and model loaded. States it
+/// the judge of the job's kind (<see cref="IJobKind.Judge"/>) — and replicated-mode disputes with the
+/// <see cref="Referee"/> — on its own training thread, keeping the last job's data and model loaded. States it
 /// does not hold are fetched from the requester's blob store first (hash checked). It answers the sender with a
 /// <see cref="ShardVerdict"/> and never fails on a worker's input.
 /// </summary>

@@ -13,7 +13,8 @@ namespace Gensyn.Actors.Workers;
 /// <summary>
 /// Runs a worker's shards, one at a time: fetch the start state (and checkpoint) by hash, run the shard as its job's
 /// kind does (<see cref="IJobKind.RunShard"/>: train H steps, or predict an inference shard's items), and send the
-/// signed result with its Merkle commitment — in replicated mode its seal first — to the shard's actor. What it committed goes to the challenge responder before the result leaves.
+/// signed result with its Merkle commitment — in replicated mode its seal first — to the shard's actor. What it
+/// committed goes to the challenge responder before the result leaves.
 /// </summary>
 public sealed class ShardRunnerActor : ReceiveActor
 {

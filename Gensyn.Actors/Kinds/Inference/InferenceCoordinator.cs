@@ -30,13 +30,15 @@ public sealed class InferenceCoordinator(BlobStore blobs, string dataDirectory) 
         var reference = spec.Inference!.Weights;
         var blob = Sha256Digest.Parse(DataPaths.BlobHex(reference));
         if (!blobs.Contains(blob))
-            throw new InvalidOperationException($"inference.weights: this coordinator does not hold blob {reference}; " +
-                                                "submit the job again with `gensyn submit`, which uploads the weights");
+            throw new InvalidOperationException(
+                $"inference.weights: this coordinator does not hold blob {reference}; " +
+                "submit the job again with `gensyn submit`, which uploads the weights");
         var weights = session.LoadWeights(blobs.Get(blob), $"inference.weights ({reference})");
         var shards = Enumerable.Range(0, spec.Training.Shards).Select(session.Shard).ToList();
         if (shards.Any(s => s.Count == 0))
-            throw new InvalidOperationException($"inference.shards: {shards.Count} shards for {session.Items} items " +
-                                                $"leave a shard empty; use at most {session.Items}");
+            throw new InvalidOperationException(
+                $"inference.shards: {shards.Count} shards for {session.Items} items " +
+                $"leave a shard empty; use at most {session.Items}");
         var bytes = CheckpointFile.Serialize(weights);
         var hash = blobs.Put(bytes);
         return new JobCompute.PreparedRound(0, hash, shards.Select(_ => hash).ToList(),

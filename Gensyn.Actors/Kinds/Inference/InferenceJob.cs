@@ -1,6 +1,7 @@
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Models;
 
 namespace Gensyn.Actors.Kinds.Inference;
 
@@ -18,10 +19,22 @@ public sealed class InferenceJob : IJobKind
     public JobKind Kind => JobKind.Inference;
     public string Name => "inference";
     public string StepUnit => "batches";
+    public string Section => "inference";
 
     public string Describe(JobSpec spec) =>
         $"submitted {spec.Name}: inference with {Path.GetFileName(spec.Inference!.Weights)} in " +
         $"{spec.Training.Shards} shard(s) of batches of {spec.Training.BatchSize}";
+
+    /// <summary>One forward batch.</summary>
+    public double StepWork(JobSpec spec) => ModelCost.InferenceStepWork(spec);
+
+    /// <summary>The batches of the largest shard.</summary>
+    public int StepsPerResult(JobSpec spec) => ModelCost.InferenceBatches(spec);
+
+    public double StepBytes(JobSpec spec) => ModelCost.InferenceBytes(spec);
+
+    /// <summary>Not limited by steps: one forward pass over the test split, bounded by the dataset.</summary>
+    public long? LimitedSteps(JobSpec spec) => null;
 
     public IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory) =>
         new InferenceCoordinator(blobs, dataDirectory);

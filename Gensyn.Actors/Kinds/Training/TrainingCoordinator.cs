@@ -33,8 +33,10 @@ public sealed class TrainingCoordinator(BlobStore blobs, string dataDirectory) :
         }
         else
         {
-            global = Load(lastGlobal ?? throw new InvalidOperationException("a later round needs the last global state"));
-            optimizers = (lastShardEnds ?? throw new InvalidOperationException("a later round needs the last shard ends"))
+            global = Load(lastGlobal
+                          ?? throw new InvalidOperationException("a later round needs the last global state"));
+            optimizers = (lastShardEnds
+                          ?? throw new InvalidOperationException("a later round needs the last shard ends"))
                 .Select(Load).ToList();
         }
         var globalHash = blobs.Put(CheckpointFile.Serialize(global));

@@ -1,6 +1,7 @@
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Models;
 
 namespace Gensyn.Actors.Kinds.Training;
 
@@ -17,10 +18,21 @@ public sealed class TrainingJob : IJobKind
     public JobKind Kind => JobKind.Train;
     public string Name => "train";
     public string StepUnit => "steps";
+    public string Section => "training";
 
     public string Describe(JobSpec spec) =>
         $"submitted {spec.Name}: {spec.Training.Rounds} round(s) x {spec.Training.Shards} shard(s) x " +
         $"{spec.Training.InnerSteps} step(s), seed {spec.Training.Seed}";
+
+    public double StepWork(JobSpec spec) => ModelCost.TrainingStepWork(spec);
+
+    /// <summary>H inner steps.</summary>
+    public int StepsPerResult(JobSpec spec) => spec.Training.InnerSteps;
+
+    public double StepBytes(JobSpec spec) => ModelCost.TrainingBytes(spec);
+
+    /// <summary>Rounds x shards x inner steps x replicas.</summary>
+    public long? LimitedSteps(JobSpec spec) => spec.Results * spec.Training.InnerSteps;
 
     public IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory) =>
         new TrainingCoordinator(blobs, dataDirectory);
