@@ -13,8 +13,8 @@ using Gensyn.Training.Training;
 namespace Gensyn.Actors.Kinds;
 
 /// <summary>
-/// One kind of job (training, inference, ...): everything that differs between kinds, so that the job, shard, worker
-/// and verifier actors dispatch through <see cref="JobKinds.Of(JobSpec)"/> instead of testing the kind. A kind is a
+/// One kind of job (training, inference, ...): what differs between kinds, so that the job, worker and verifier actors,
+/// pricing and limits dispatch through <see cref="JobKinds.Of(JobSpec)"/> instead of testing the kind. A kind is a
 /// stateless singleton; the parts that keep a job's data loaded (<see cref="Coordinator"/>, <see cref="Judge"/>) are
 /// made once per coordinator or verifier and used on its training thread only.
 /// </summary>
@@ -29,8 +29,7 @@ public interface IJobKind
     /// <summary>What one entry of a shard result's losses stands for ("steps", "batches").</summary>
     string StepUnit { get; }
 
-    /// <summary>The spec's section that holds the batch size ("training", "inference"), as error lines name
-    /// it.</summary>
+    /// <summary>The spec section that holds the batch size ("training", "inference") in error lines.</summary>
     string Section { get; }
 
     /// <summary>The job log's first line for a submitted job of this kind.</summary>
@@ -52,8 +51,7 @@ public interface IJobKind
     /// <summary>The coordinator's arithmetic for this kind's jobs, over <paramref name="blobs"/>.</summary>
     IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory);
 
-    /// <summary>Runs one assigned shard of this kind on a worker (off the actor: the caller pipes the result
-    /// back).</summary>
+    /// <summary>Runs one assigned shard of this kind on a worker, off the actor (its caller pipes it back).</summary>
     Task<CommittedShard> RunShard(ShardRun run, CancellationToken token);
 
     /// <summary>The verifier's judge for this kind's shard results.</summary>
