@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Gensyn.Actors.Kinds;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Models;
 
@@ -8,7 +9,8 @@ namespace Gensyn.Actors.Jobs;
 /// How much work one job may ask of this network (cluster.hocon <c>gensyn.limits</c>): the spec's own ranges only say what can be
 /// written, these say what a coordinator will take on. A job over a limit is refused at quote and submit, before anything is persisted
 /// or deposited, with a line that names the field and the limit. The model's memory against each worker's memory is not a limit but a
-/// requirement: <see cref="Market.NetworkRules.Needs(JobSpec, Config)"/> asks workers for at least <see cref="ModelCost.TrainingBytes"/>.
+/// requirement: <see cref="Market.NetworkRules.Needs(JobSpec, Config)"/> asks workers for at least the kind's
+/// <see cref="IJobKind.StepBytes"/>.
 /// </summary>
 /// <param name="MaxSteps">Training steps of the whole job: rounds x shards x inner-steps x replicas.</param>
 /// <param name="MaxParameters">Parameters of the model (its weights and biases).</param>
@@ -31,8 +33,8 @@ public sealed record JobLimits(long MaxSteps, long MaxParameters, double MaxMemo
     {
         var problems = new List<string>();
         var t = spec.Training;
-        var steps = spec.Results * t.InnerSteps;
-        if (!spec.IsInference && steps > MaxSteps)
+        var kind = JobKinds.Of(spec);
+        if (kind.LimitedSteps(spec) is { } steps && steps > MaxSteps)
             problems.Add($"training: rounds x shards x inner-steps{(spec.Replicas > 1 ? " x 2 replicas" : "")} = {steps:N0} steps; this network takes at most {MaxSteps:N0} per job ({Section}.max-steps)");
         var d = spec.Dataset;
         if (d.Format == DatasetFormat.Synthetic && (long)d.SyntheticSamples * d.SyntheticFeatures > MaxSyntheticValues)
@@ -40,8 +42,10 @@ public sealed record JobLimits(long MaxSteps, long MaxParameters, double MaxMemo
         var parameters = ModelCost.Parameters(spec.Model, ModelCost.ShapeOf(spec));
         if (parameters > MaxParameters)
             problems.Add($"model: {parameters:N0} parameters; this network takes models of at most {MaxParameters:N0} ({Section}.max-parameters)");
-        else if (ModelCost.TrainingBytes(spec) / 1e9 is var gb && gb > MaxMemoryGb)
-            problems.Add($"{(spec.IsInference ? "inference" : "training")}.batch-size: a batch of {t.BatchSize:N0} with this model needs about {gb:0.#} GB; this network takes at most {MaxMemoryGb:0.#} GB ({Section}.max-memory-gb); lower the batch size or the model");
+        else if (kind.StepBytes(spec) / 1e9 is var gb && gb > MaxMemoryGb)
+            problems.Add($"{kind.Section}.batch-size: a batch of {t.BatchSize:N0} with this model needs about " +
+                         $"{gb:0.#} GB; this network takes at most {MaxMemoryGb:0.#} GB ({Section}.max-memory-gb); " +
+                         "lower the batch size or the model");
         return problems;
     }
 }

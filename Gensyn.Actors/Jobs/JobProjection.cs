@@ -54,11 +54,7 @@ public sealed record JobProjection
         {
             case JobSubmitted s:
                 var spec = after.Spec!;
-                yield return spec.IsInference
-                    ? $"submitted {spec.Name}: inference with {Path.GetFileName(spec.Inference!.Weights)} in " +
-                      $"{spec.Training.Shards} shard(s) of batches of {spec.Training.BatchSize}"
-                    : $"submitted {spec.Name}: {spec.Training.Rounds} round(s) x {spec.Training.Shards} shard(s) x " +
-                      $"{spec.Training.InnerSteps} step(s), seed {spec.Training.Seed}";
+                yield return Kinds.JobKinds.Of(spec).Describe(spec);
                 if (s.Payer is not null)
                     yield return $"{s.Payer} deposited {Gens.Format(s.DepositMicros)} {after.PaidIn} in escrow";
                 if (s.Price is { } locked)
@@ -135,7 +131,7 @@ public sealed record JobProjection
             s.History,
             s.RoundOpen ? s.Shards.Select(shard => ShardView(shard, progress, verifying, waiting)).ToList() : [],
             Verdicts.TakeLast(MaxVerdictsShown).ToList(), VerifySeconds, TrainSeconds,
-            s.Ledger.View(s.JobId, s.History, s.Phase), s.Spec?.IsInference == true ? "inference" : "train",
+            s.Ledger.View(s.JobId, s.History, s.Phase), s.Spec is { } spec ? Kinds.JobKinds.Of(spec).Name : "train",
             s.Ledger.Price, s.Owner);
     }
 

@@ -24,7 +24,7 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
             job.ShardStarts[shard], job.ShardStartSizes[shard], job.StepsOf(shard), spec.Verification.Samples,
             WorkerOptions.NumericClassFor(spec.Training.Threads), job.Exclusion,
             Needs: Market.NetworkRules.Needs(spec, config), Inference: spec.IsInference,
-            StepWork: Gensyn.Training.Models.ModelCost.StepWork(spec));
+            StepWork: Kinds.JobKinds.Of(spec).StepWork(spec));
         Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network);
         return job.Replicas == 2 ? ReplicatedShardActor.Props(order, Single, Verifiers, Blobs) : Single(order);
     }

@@ -165,7 +165,7 @@ public sealed partial record JobState
         }
         if (result.Losses.Count != StepsOf(result.Shard))
         {
-            var unit = Spec!.IsInference ? "batches" : "steps";
+            var unit = Kinds.JobKinds.Of(Spec!).StepUnit;
             return $"{result.Losses.Count} losses for {StepsOf(result.Shard)} {unit}";
         }
         return null;

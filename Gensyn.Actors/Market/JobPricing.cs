@@ -1,8 +1,8 @@
 using Gensyn.Actors.Scheduling;
 using Gensyn.Contracts.Chain;
+using Gensyn.Actors.Kinds;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
-using Gensyn.Training.Models;
 
 namespace Gensyn.Actors.Market;
 
@@ -71,8 +71,9 @@ public static class JobPricing
     /// </summary>
     public static JobPrice For(JobSpec spec, JobPrice price)
     {
-        var stepWork = ModelCost.StepWork(spec);
-        var steps = ModelCost.StepsPerResult(spec);
+        var kind = JobKinds.Of(spec);
+        var stepWork = kind.StepWork(spec);
+        var steps = kind.StepsPerResult(spec);
         var payout = ResultPayoutMicros(price.PricePerHour, steps, stepWork, price.StepsPerSecond);
         return price with { StepWork = stepWork, ResultPayoutMicros = payout };
     }
@@ -119,7 +120,7 @@ public static class JobPricing
     /// </summary>
     public static JobEstimate Estimate(JobSpec spec, JobPrice price)
     {
-        var steps = ModelCost.StepsPerResult(spec);
+        var steps = JobKinds.Of(spec).StepsPerResult(spec);
         var work = (double)spec.Results * steps * price.StepWork;
         var shardSeconds = steps * price.StepWork / price.StepsPerSecond;
         var waves = (int)Math.Ceiling((double)spec.Training.Shards * spec.Replicas / Math.Max(1, price.Workers));

@@ -47,5 +47,5 @@ public static class NetworkRules
     /// theirs).
     /// </summary>
     public static double ModelMemoryGb(JobSpec spec) =>
-        Math.Ceiling(Training.Models.ModelCost.TrainingBytes(spec) / 1e8) / 10;
+        Math.Ceiling(Kinds.JobKinds.Of(spec).StepBytes(spec) / 1e8) / 10;
 }

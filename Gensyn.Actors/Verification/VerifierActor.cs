@@ -2,6 +2,8 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Kinds;
+using Gensyn.Actors.Kinds.Training;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -13,7 +15,8 @@ namespace Gensyn.Actors.Verification;
 
 /// <summary>
 /// One verifier of a node's pool (<c>/user/verifiers</c>): it judges <see cref="VerifyShard"/> requests with
-/// <see cref="ShardJudge"/> — and replicated-mode disputes with the <see cref="Referee"/> — on its own training thread, keeping the last job's data and model loaded. States it
+/// the judge of the job's kind (<see cref="IJobKind.Judge"/>) — and replicated-mode disputes with the
+/// <see cref="Referee"/> — on its own training thread, keeping the last job's data and model loaded. States it
 /// does not hold are fetched from the requester's blob store first (hash checked). It answers the sender with a
 /// <see cref="ShardVerdict"/> and never fails on a worker's input.
 /// </summary>
@@ -34,8 +37,7 @@ public sealed class VerifierActor : ReceiveActor
     private readonly double _tolerance;
     private readonly TrainingThread _thread = new("verifier");
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly JobSessionCache<TrainingSession> _session = new();
-    private readonly JobSessionCache<Training.Inference.InferenceSession> _inference = new();
+    private readonly Dictionary<JobKind, IKindJudge> _judges = new();   // training thread only
 
     public static Props Props(BlobStore store, string dataDirectory) => Akka.Actor.Props.Create(() => new VerifierActor(store, dataDirectory));
 
@@ -91,8 +93,7 @@ public sealed class VerifierActor : ReceiveActor
     {
         _thread.Run(() =>
         {
-            _session.Dispose();
-            _inference.Dispose();
+            foreach (var judge in _judges.Values) judge.Dispose();
             return true;
         });
         _thread.Dispose();
@@ -100,13 +101,8 @@ public sealed class VerifierActor : ReceiveActor
 
     private ShardVerdict Judge(VerifyShard request)
     {
-        ShardVerdict verdict;
-        if (request.Inference) verdict = InferenceJudge.Judge(request, InferenceSession(request.SpecYaml, request.BaseDirectory), _store.Get, _tolerance);
-        else
-        {
-            var (session, examples) = Session(request);
-            verdict = ShardJudge.Judge(request, session, examples, _store.Get, _tolerance);
-        }
+        var verdict = Judge(JobKinds.Of(JobSpecParser.ParseNetwork(request.SpecYaml)))
+            .Judge(request, _store.Get, _tolerance);
         _log.Info("Verified {0} round {1} shard {2} from worker {3} in {4:F2} s: {5}", request.JobId, request.Round, request.Shard, request.WorkerId,
             verdict.VerifySeconds, verdict.Outcome);
         return verdict;
@@ -114,7 +110,8 @@ public sealed class VerifierActor : ReceiveActor
 
     private RefereeVerdict Referee(RefereeStep r)
     {
-        var (session, examples) = Session(r.SpecYaml, r.BaseDirectory);
+        // A dispute replays training steps, with the training judge's session of the job.
+        var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.SpecYaml, r.BaseDirectory);
         var spec = JobSpecParser.ParseNetwork(r.SpecYaml);
         var task = ShardTask.For(spec, r.Round, r.Shard, examples);
         var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the assigned start state").State;
@@ -135,21 +132,11 @@ public sealed class VerifierActor : ReceiveActor
         return new RefereeVerdict(r.JobId, r.Round, r.Shard, ruling.Culprit?.ToString(), ruling.Reason, ruling.Step, ruling.Expected);
     }
 
-    private (TrainingSession Session, long Examples) Session(VerifyShard request) => Session(request.SpecYaml, request.BaseDirectory);
-
-    /// <summary>The job's data and model, kept while consecutive requests belong to the same job (training thread only).</summary>
-    private (TrainingSession Session, long Examples) Session(string specYaml, string baseDirectory)
+    /// <summary>This verifier's judge of <paramref name="kind"/>'s shards, made on first use.</summary>
+    private IKindJudge Judge(IJobKind kind)
     {
-        var (session, data) = _session.Get(baseDirectory + "\n" + specYaml, () => JobSpecParser.ParseNetwork(specYaml), _dataDirectory,
-            (spec, d) => new TrainingSession(spec, d));
-        return (session, data.Train.Count);
-    }
-
-    /// <summary>An inference job's model and items, kept while consecutive requests belong to the same job (training thread only).</summary>
-    private Training.Inference.InferenceSession InferenceSession(string specYaml, string baseDirectory)
-    {
-        return _inference.Get(baseDirectory + "\n" + specYaml, () => JobSpecParser.ParseNetwork(specYaml), _dataDirectory,
-            (spec, data) => new Training.Inference.InferenceSession(spec, data)).Session;
+        if (!_judges.TryGetValue(kind.Kind, out var judge)) _judges[kind.Kind] = judge = kind.Judge(_dataDirectory);
+        return judge;
     }
 
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>

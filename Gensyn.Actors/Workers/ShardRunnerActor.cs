@@ -1,22 +1,20 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using Gensyn.Actors.Kinds;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 using Gensyn.Training.Checkpoints;
-using Gensyn.Training.Inference;
-using Gensyn.Training.State;
 using Gensyn.Training.Training;
-using Gensyn.Training.Verification;
 
 namespace Gensyn.Actors.Workers;
 
 /// <summary>
-/// Runs a worker's shards, one at a time: fetch the start state by hash, train H steps on the training thread (progress
-/// every few steps, a checkpoint uploaded every C steps) or predict an inference shard's items, upload the end state
-/// (or the predictions), and send the signed result with its Merkle commitment — in replicated mode its seal first — to
-/// the shard's actor. What it committed goes to the challenge responder before the result leaves.
+/// Runs a worker's shards, one at a time: fetch the start state (and checkpoint) by hash, run the shard as its job's
+/// kind does (<see cref="IJobKind.RunShard"/>: train H steps, or predict an inference shard's items), and send the
+/// signed result with its Merkle commitment — in replicated mode its seal first — to the shard's actor. What it
+/// committed goes to the challenge responder before the result leaves.
 /// </summary>
 public sealed class ShardRunnerActor : ReceiveActor
 {
@@ -143,69 +141,7 @@ public sealed class ShardRunnerActor : ReceiveActor
         var log = _log;
         await _faults.BeforeTrainingAsync(a, line => log.Warning("{0}", line), token);
         var spec = JobSpecParser.ParseNetwork(a.SpecYaml);
-        if (spec.IsInference) return await Infer(a, spec, start, clock, fetched, token);
-        var observer = new ShardProgressObserver(_compute, a, spec.Training.InnerSteps);
-        var (trajectory, prepared) = await _compute.Thread.Run(() =>
-        {
-            var (session, trainCount) = _compute.TrainingSession(a, spec);
-            var ready = clock.Elapsed;
-            var task = ShardTask.For(spec, a.Round, a.Shard, trainCount);
-            return (_faults.Train(session, task, start, observer, resume, token), ready);
-        });
-        var trained = clock.Elapsed;
-        token.ThrowIfCancellationRequested();
-        var outcome = trajectory.Outcome;
-        var endBytes = CheckpointFile.Serialize(outcome.FinalState);
-        var endHash = _compute.Store.Put(endBytes);
-        await link.UploadAsync(endHash, endBytes, token);
-        token.ThrowIfCancellationRequested();
-        var root = outcome.MerkleRoot;
-        var replicated = spec.Verification.Mode == VerificationMode.Replicated;
-        if (replicated) root = await _faults.ReplicaRootAsync(a, root, token);
-        var salt = replicated ? ReplicaSeal.NewSalt() : null;
-        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, endHash, root,
-            outcome.Losses.ToList(), "", Math.Round((trained - prepared).TotalSeconds, 3),
-            salt is null ? null : Convert.ToHexStringLower(salt));
-        result = result with { Signature = ClaimSigner.Sign(_compute.Key, ShardResultClaim.From(result, _network)) };
-        _log.Info($"{a.JobId} round {a.Round} shard {a.Shard} done: root {outcome.MerkleRoot} " +
-                  $"(fetch {fetched.TotalMilliseconds:F0} ms, " +
-                  $"data and model {(prepared - fetched).TotalMilliseconds:F0} ms, " +
-                  $"train {(trained - prepared).TotalMilliseconds:F0} ms, " +
-                  $"upload {(clock.Elapsed - trained).TotalMilliseconds:F0} ms)");
-        return new CommittedShard(a, trajectory, new MerkleTree(outcome.StepDigests), result,
-            salt is null ? null : ReplicaSeal.Seal(root, salt, WorkerId));
-    }
-
-    /// <summary>
-    /// Runs an inference shard: the model's logits for each batch of the shard's items, uploaded whole as the
-    /// predictions file, committed to by the Merkle root over the batches and signed.
-    /// </summary>
-    private async Task<CommittedShard> Infer(ShardAssignment a, JobSpec spec, StateSnapshot weights, Stopwatch clock,
-                                             TimeSpan fetched, CancellationToken token)
-    {
-        var prepared = TimeSpan.Zero;
-        var outcome = await _compute.Thread.Run(() =>
-        {
-            var session = _compute.InferenceSession(a, spec);
-            prepared = clock.Elapsed;
-            var observer = new ShardProgressObserver(_compute, a, session.Shard(a.Shard).Batches);
-            return session.RunShard(weights, a.Shard, observer.OnStep, token, _faults.SkippedBatches);
-        });
-        var inferred = clock.Elapsed;
-        token.ThrowIfCancellationRequested();
-        var bytes = PredictionsFile.Serialize(outcome.Predictions);
-        var hash = _compute.Store.Put(bytes);
-        await _compute.Link.UploadAsync(hash, bytes, token);
-        token.ThrowIfCancellationRequested();
-        var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, hash, outcome.Root,
-            outcome.Losses.ToList(), "", Math.Round((inferred - prepared).TotalSeconds, 3));
-        result = result with { Signature = ClaimSigner.Sign(_compute.Key, ShardResultClaim.From(result, _network)) };
-        _log.Info($"{a.JobId} shard {a.Shard} predicted: {outcome.Predictions.Count} items " +
-                  $"in {outcome.Losses.Count} batches, " +
-                  $"root {outcome.Root} (fetch {fetched.TotalMilliseconds:F0} ms, " +
-                  $"data and model {(prepared - fetched).TotalMilliseconds:F0} ms, " +
-                  $"infer {(inferred - prepared).TotalMilliseconds:F0} ms, " +
-                  $"upload {(clock.Elapsed - inferred).TotalMilliseconds:F0} ms)");
-        return new CommittedShard(a, null, null, result);
+        var run = new ShardRun(_compute, a, spec, start, resume, clock, fetched, _network, _log);
+        return await JobKinds.Of(spec).RunShard(run, token);
     }
 }

@@ -78,7 +78,9 @@ public sealed record JobQuote(
         var e = JobPricing.Estimate(spec, price);
         var costGens = (double)e.CostMicros / Gens.MicrosPerGens;
         return new JobQuote(spec.Name, spec.Requirements.Device.ToString().ToLowerInvariant(), spec.Training.Rounds, spec.Training.Shards, spec.Replicas,
-            Training.Models.ModelCost.StepsPerResult(spec), e.Results, price.StepWork, e.Work, price.StepsPerSecond, price.Workers, e.ComputeHours, e.ShardSeconds, e.Waves,
+            Actors.Kinds.JobKinds.Of(spec).StepsPerResult(spec),
+            e.Results, price.StepWork, e.Work, price.StepsPerSecond, price.Workers,
+            e.ComputeHours, e.ShardSeconds, e.Waves,
             JobPricing.RoundOverheadSeconds, e.DurationSeconds, price.PricePerHour, price.Basis, Gens.Format(price.ResultPayoutMicros), Gens.Format(e.CostMicros),
             e.CostMicros, Gens.Format(e.MaxTotalMicros), e.FitsBudget,
             new CloudQuote(cloud.AsOf, cloud.Recorded, cloud.GensUsd, costGens * cloud.GensUsd, cloud.Compare(e.ComputeHours, costGens, spec.Requirements.Device)), spec.IsInference);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Gensyn.Actors.Kinds;
 using Gensyn.Actors.Verification;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
@@ -262,14 +263,14 @@ public sealed class InferenceTests : IDisposable
     public void An_inference_job_is_priced_per_forward_batch_of_its_largest_shard()
     {
         var spec = Spec(Yaml());   // synthetic: 512 samples, a test split of 102 items in 3 shards of 10-item batches
-        Assert.Equal(4, Gensyn.Training.Models.ModelCost.StepsPerResult(spec));   // shards of 34 items: 4 batches each
+        Assert.Equal(4, JobKinds.Of(spec).StepsPerResult(spec));   // shards of 34 items: 4 batches each
         var forward = Gensyn.Training.Models.ModelCost.ForwardWork(spec.Model, Gensyn.Training.Models.ModelCost.ShapeOf(spec), 10);
-        Assert.Equal(forward, Gensyn.Training.Models.ModelCost.StepWork(spec));
+        Assert.Equal(forward, JobKinds.Of(spec).StepWork(spec));
         // A forward batch is a third of a training step at the same batch size.
         var train = Spec(TestSpecs.SyntheticYaml(model: Model, batchSize: 10));
-        Assert.Equal(Gensyn.Training.Models.ModelCost.StepWork(train) / 3, forward, 12);
+        Assert.Equal(JobKinds.Of(train).StepWork(train) / 3, forward, 12);
         var mnist = JobSpecParser.Parse(Yaml("{ weights: m.safetensors, shards: 4, batch-size: 250 }").Replace("{ name: synthetic, samples: 512, features: 12, classes: 3 }", "{ name: mnist }"), "/");
-        Assert.Equal(10, Gensyn.Training.Models.ModelCost.StepsPerResult(mnist));
+        Assert.Equal(10, JobKinds.Of(mnist).StepsPerResult(mnist));
     }
 
     public void Dispose() => _directory.Dispose();

@@ -1,9 +1,9 @@
 using Akka.Configuration;
 using Gensyn.Actors.Jobs;
+using Gensyn.Actors.Kinds;
 using Gensyn.Actors.Market;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
-using Gensyn.Training.Models;
 
 namespace Gensyn.Tests.Jobs;
 
@@ -57,7 +57,7 @@ public sealed class JobLimitsTests
     {
         var spec = Spec("model: { kind: mlp, hidden: [8192, 8192] }\ndataset: { name: mnist }\nrequirements: { min-memory-gb: 0 }");
         var needs = NetworkRules.Needs(spec, new NetworkMinimums(16, 50), "cpu");
-        Assert.True(needs.MinMemoryGb >= ModelCost.TrainingBytes(spec) / 1e9, $"{needs.MinMemoryGb} GB");
+        Assert.True(needs.MinMemoryGb >= JobKinds.Of(spec).StepBytes(spec) / 1e9, $"{needs.MinMemoryGb} GB");
         Assert.True(needs.MinMemoryGb > 1, $"two 8192-wide layers train in more than 1 GB; asked {needs.MinMemoryGb} GB");
         // A spec that asks for more than its model needs keeps its own figure.
         Assert.Equal(64, NetworkRules.Needs(Spec("model: { kind: mlp }\ndataset: { name: mnist }\nrequirements: { min-memory-gb: 64 }"), new NetworkMinimums(16, 50), "cpu").MinMemoryGb);

@@ -23,8 +23,8 @@ public class ModelCostTests
         Assert.Equal(26_017_792, ModelCost.ReferenceForwardFlops);
         Assert.Equal(78_053_376, ModelCost.ReferenceStepFlops);
         var spec = Spec("{ kind: mlp, hidden: [256] }", "{ name: mnist }", 64);
-        Assert.Equal(1.0, ModelCost.StepWork(spec), 12);
-        Assert.Equal(2.0, ModelCost.StepWork(Spec("{ kind: mlp, hidden: [256] }", "{ name: mnist }", 128)), 12);
+        Assert.Equal(1.0, ModelCost.TrainingStepWork(spec), 12);
+        Assert.Equal(2.0, ModelCost.TrainingStepWork(Spec("{ kind: mlp, hidden: [256] }", "{ name: mnist }", 128)), 12);
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public class ModelCostTests
         // Linear 64*7*7 -> 128: 2 x 3,136 x 128 = 802,816; Linear 128 -> 10: 2,560. Sum 8,482,304; x 64 = 542,867,456.
         var spec = Spec("{ kind: cnn, channels: [32, 64] }", "{ name: mnist }", 64);
         Assert.Equal(542_867_456, ModelCost.ForwardFlops(spec.Model, Mnist, 64));
-        Assert.Equal(3 * 542_867_456 / 78_053_376.0, ModelCost.StepWork(spec), 12);  // ~20.87
+        Assert.Equal(3 * 542_867_456 / 78_053_376.0, ModelCost.TrainingStepWork(spec), 12);  // ~20.87
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class ModelCostTests
 
         // The charlm example (d 128, 2 layers, context 64, batch 32): ~72.2 reference steps a step, as its comment says.
         var example = JobSpecParser.ParseFile(Path.Combine(Cli.GensynProcess.RepositoryRoot, "examples", "charlm.yaml"));
-        Assert.Equal(72.22, ModelCost.StepWork(example), 2);
+        Assert.Equal(72.22, ModelCost.TrainingStepWork(example), 2);
     }
 
     [Fact]

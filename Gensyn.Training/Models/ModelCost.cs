@@ -41,18 +41,19 @@ public static class ModelCost
     public static double StepFlops(ModelSpec model, DataShape data, int batch) => StepOverForward * ForwardFlops(model, data, batch);
 
     /// <summary>One training step of the job, in reference steps (1.0 for an MLP 784-256-10 at batch 64).</summary>
-    public static double StepWork(JobSpec spec) => spec.IsInference
-        ? ForwardWork(spec.Model, ShapeOf(spec), spec.Training.BatchSize)
-        : StepFlops(spec.Model, ShapeOf(spec), spec.Training.BatchSize) / ReferenceStepFlops;
+    public static double TrainingStepWork(JobSpec spec) =>
+        StepFlops(spec.Model, ShapeOf(spec), spec.Training.BatchSize) / ReferenceStepFlops;
+
+    /// <summary>One forward batch of an inference job, in reference steps.</summary>
+    public static double InferenceStepWork(JobSpec spec) =>
+        ForwardWork(spec.Model, ShapeOf(spec), spec.Training.BatchSize);
 
     /// <summary>
-    /// The steps one shard result stands for: H for a training job; for an inference job (whose step is one forward batch) the
-    /// batches of its largest shard, from the number of test items (read from the files' headers when they are here, else
-    /// MNIST's 10,000).
+    /// The batches of an inference job's largest shard, from the number of test items (read from the files' headers
+    /// when they are here, else MNIST's 10,000).
     /// </summary>
-    public static int StepsPerResult(JobSpec spec) => spec.IsInference
-        ? Inference.InferenceShard.MostBatches(TestItems(spec) ?? 10_000, spec.Training.Shards, spec.Training.BatchSize)
-        : spec.Training.InnerSteps;
+    public static int InferenceBatches(JobSpec spec) =>
+        Inference.InferenceShard.MostBatches(TestItems(spec) ?? 10_000, spec.Training.Shards, spec.Training.BatchSize);
 
     /// <summary>How many examples the dataset's test split holds, from what can be read without loading it; null when unknown here.</summary>
     public static long? TestItems(JobSpec spec) => spec.Dataset.Format switch
@@ -155,15 +156,23 @@ public static class ModelCost
     };
 
     /// <summary>
-    /// A rough upper estimate of the memory a training step of the job needs, in bytes: the parameters with their gradients and
-    /// optimizer state, plus a batch's activations for the forward and backward pass (an inference batch: the parameters and one
-    /// forward pass). What a worker must have free to take the job.
+    /// A rough upper estimate of the memory a training step of the job needs, in bytes: the parameters with their
+    /// gradients and optimizer state, plus a batch's activations for the forward and backward pass. What a worker must
+    /// have free to take the job.
     /// </summary>
     public static double TrainingBytes(JobSpec spec)
     {
         var shape = ShapeOf(spec);
-        if (spec.IsInference) return 4 * (Parameters(spec.Model, shape) + (double)spec.Training.BatchSize * ActivationsPerExample(spec.Model, shape));
-        return 4 * (TrainingCopiesPerParameter * Parameters(spec.Model, shape) + 2.0 * spec.Training.BatchSize * ActivationsPerExample(spec.Model, shape));
+        var activations = 2.0 * spec.Training.BatchSize * ActivationsPerExample(spec.Model, shape);
+        return 4 * (TrainingCopiesPerParameter * Parameters(spec.Model, shape) + activations);
+    }
+
+    /// <summary>The same for an inference batch: the parameters and one forward pass.</summary>
+    public static double InferenceBytes(JobSpec spec)
+    {
+        var shape = ShapeOf(spec);
+        var activations = (double)spec.Training.BatchSize * ActivationsPerExample(spec.Model, shape);
+        return 4 * (Parameters(spec.Model, shape) + activations);
     }
 
     private static double MlpParameters(long inputs, IReadOnlyList<int> hidden, int classes)

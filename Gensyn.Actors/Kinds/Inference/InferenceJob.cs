@@ -1,0 +1,46 @@
+using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Models;
+
+namespace Gensyn.Actors.Kinds.Inference;
+
+/// <summary>
+/// An inference job: one round whose shards split the dataset's test split into batches, each shard predicted from
+/// the requester's weights; the result is the joined predictions as a CSV. Shard results are verified by recomputing
+/// challenged batches.
+/// </summary>
+public sealed class InferenceJob : IJobKind
+{
+    public static readonly InferenceJob Instance = new();
+
+    private InferenceJob() { }
+
+    public JobKind Kind => JobKind.Inference;
+    public string Name => "inference";
+    public string StepUnit => "batches";
+    public string Section => "inference";
+
+    public string Describe(JobSpec spec) =>
+        $"submitted {spec.Name}: inference with {Path.GetFileName(spec.Inference!.Weights)} in " +
+        $"{spec.Training.Shards} shard(s) of batches of {spec.Training.BatchSize}";
+
+    /// <summary>One forward batch.</summary>
+    public double StepWork(JobSpec spec) => ModelCost.InferenceStepWork(spec);
+
+    /// <summary>The batches of the largest shard.</summary>
+    public int StepsPerResult(JobSpec spec) => ModelCost.InferenceBatches(spec);
+
+    public double StepBytes(JobSpec spec) => ModelCost.InferenceBytes(spec);
+
+    /// <summary>Not limited by steps: one forward pass over the test split, bounded by the dataset.</summary>
+    public long? LimitedSteps(JobSpec spec) => null;
+
+    public IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory) =>
+        new InferenceCoordinator(blobs, dataDirectory);
+
+    public Task<CommittedShard> RunShard(ShardRun run, CancellationToken token) =>
+        InferenceShardRunner.Run(run, token);
+
+    public IKindJudge Judge(string dataDirectory) => new InferenceKindJudge(dataDirectory);
+}

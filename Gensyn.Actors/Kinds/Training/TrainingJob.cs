@@ -1,0 +1,44 @@
+using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Workers;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Models;
+
+namespace Gensyn.Actors.Kinds.Training;
+
+/// <summary>
+/// A training job: rounds of DiLoCo over shards of H inner steps each, aggregated by the outer optimizer into a model
+/// that is bit-identical to `gensyn train`'s; shard results are verified by spot-checks of committed steps.
+/// </summary>
+public sealed class TrainingJob : IJobKind
+{
+    public static readonly TrainingJob Instance = new();
+
+    private TrainingJob() { }
+
+    public JobKind Kind => JobKind.Train;
+    public string Name => "train";
+    public string StepUnit => "steps";
+    public string Section => "training";
+
+    public string Describe(JobSpec spec) =>
+        $"submitted {spec.Name}: {spec.Training.Rounds} round(s) x {spec.Training.Shards} shard(s) x " +
+        $"{spec.Training.InnerSteps} step(s), seed {spec.Training.Seed}";
+
+    public double StepWork(JobSpec spec) => ModelCost.TrainingStepWork(spec);
+
+    /// <summary>H inner steps.</summary>
+    public int StepsPerResult(JobSpec spec) => spec.Training.InnerSteps;
+
+    public double StepBytes(JobSpec spec) => ModelCost.TrainingBytes(spec);
+
+    /// <summary>Rounds x shards x inner steps x replicas.</summary>
+    public long? LimitedSteps(JobSpec spec) => spec.Results * spec.Training.InnerSteps;
+
+    public IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory) =>
+        new TrainingCoordinator(blobs, dataDirectory);
+
+    public Task<CommittedShard> RunShard(ShardRun run, CancellationToken token) =>
+        TrainingShardRunner.Run(run, token);
+
+    public IKindJudge Judge(string dataDirectory) => new TrainingJudge(dataDirectory);
+}

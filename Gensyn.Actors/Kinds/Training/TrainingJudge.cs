@@ -1,0 +1,33 @@
+using Gensyn.Actors.Verification;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Messages;
+using Gensyn.Training.Training;
+
+namespace Gensyn.Actors.Kinds.Training;
+
+/// <summary>
+/// A verifier's judge of training shards: <see cref="ShardJudge"/> over the job's session, kept while consecutive
+/// requests belong to the same job (training thread only). The referee of replicated-mode disputes replays steps
+/// with the same session.
+/// </summary>
+public sealed class TrainingJudge(string dataDirectory) : IKindJudge
+{
+    private readonly JobSessionCache<TrainingSession> _sessions = new();
+
+    public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance)
+    {
+        var (session, examples) = Session(request.SpecYaml, request.BaseDirectory);
+        return ShardJudge.Judge(request, session, examples, blob, tolerance);
+    }
+
+    /// <summary>The job's session and the size of its training set.</summary>
+    public (TrainingSession Session, long Examples) Session(string specYaml, string baseDirectory)
+    {
+        var (session, data) = _sessions.Get(baseDirectory + "\n" + specYaml, () => JobSpecParser.ParseNetwork(specYaml),
+            dataDirectory, (spec, d) => new TrainingSession(spec, d));
+        return (session, data.Train.Count);
+    }
+
+    public void Dispose() => _sessions.Dispose();
+}
