@@ -34,7 +34,7 @@ public sealed partial record JobState
                 return this with
                 {
                     JobId = s.JobId, SpecYaml = s.SpecYaml, BaseDirectory = s.BaseDirectory,
-                    Spec = JobSpecParser.ParseNetwork(s.SpecYaml), SubmittedAt = s.At, Owner = s.Owner ?? s.Payer,
+                    Spec = JobSpecs.Shared.Get(s.SpecYaml), SubmittedAt = s.At, Owner = s.Owner ?? s.Payer,
                     Phase = JobPhase.Queued,
                 };
             case RoundStarted r:

@@ -55,7 +55,7 @@ public sealed partial record JobState
         JobSpec spec;
         try
         {
-            spec = JobSpecParser.ParseNetwork(start.SpecYaml);
+            spec = JobSpecs.Shared.Get(start.SpecYaml);
         }
         catch (JobSpecException e)
         {

@@ -32,7 +32,7 @@ public sealed partial record JobState
     /// <summary>The state a snapshot describes (events after it are applied on top).</summary>
     public static JobState FromSnapshot(JobStateSnapshot s)
     {
-        var spec = JobSpecParser.ParseNetwork(s.SpecYaml);
+        var spec = JobSpecs.Shared.Get(s.SpecYaml);
         return new JobState
         {
             JobId = s.JobId, SpecYaml = s.SpecYaml, BaseDirectory = s.BaseDirectory, Spec = spec, Phase = s.Phase,

@@ -156,7 +156,7 @@ public sealed partial class JobsGateway : ReceiveActor
     {
         try
         {
-            var spec = JobSpecParser.ParseNetwork(yaml, submission: true);
+            var spec = JobSpecs.Shared.Submission(yaml);
             var problems = _limits.Problems(spec);
             if (problems.Count == 0) return spec;
             _log.Info("Rejected a job spec over the limits: {0}", string.Join("; ", problems));

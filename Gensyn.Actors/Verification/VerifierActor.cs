@@ -101,7 +101,7 @@ public sealed class VerifierActor : ReceiveActor
 
     private ShardVerdict Judge(VerifyShard request)
     {
-        var verdict = Judge(JobKinds.Of(JobSpecParser.ParseNetwork(request.SpecYaml)))
+        var verdict = Judge(JobKinds.Of(JobSpecs.Shared.Get(request.SpecYaml)))
             .Judge(request, _store.Get, _tolerance);
         _log.Info("Verified {0} round {1} shard {2} from worker {3} in {4:F2} s: {5}", request.JobId, request.Round, request.Shard, request.WorkerId,
             verdict.VerifySeconds, verdict.Outcome);
@@ -112,7 +112,7 @@ public sealed class VerifierActor : ReceiveActor
     {
         // A dispute replays training steps, with the training judge's session of the job.
         var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.SpecYaml, r.BaseDirectory);
-        var spec = JobSpecParser.ParseNetwork(r.SpecYaml);
+        var spec = JobSpecs.Shared.Get(r.SpecYaml);
         var task = ShardTask.For(spec, r.Round, r.Shard, examples);
         var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the assigned start state").State;
         Gensyn.Training.State.StateSnapshot? before = null;

@@ -99,7 +99,7 @@ public sealed class ChallengeResponderActor : ReceiveActor
         var trajectory = c.Trajectory!;
         var digests = trajectory.Outcome.StepDigests;
         var plan = ChallengeAnswer.For(request.Steps, digests.Count - 1, request.WithAfter);
-        var spec = JobSpecParser.ParseNetwork(a.SpecYaml);
+        var spec = JobSpecs.Shared.Get(a.SpecYaml);
         var opened = await _compute.Thread.Run(() =>
         {
             var (session, _) = _compute.TrainingSession(a, spec);

@@ -140,7 +140,7 @@ public sealed class ShardRunnerActor : ReceiveActor
             new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, resume?.LocalStep ?? 0, float.NaN));
         var log = _log;
         await _faults.BeforeTrainingAsync(a, line => log.Warning("{0}", line), token);
-        var spec = JobSpecParser.ParseNetwork(a.SpecYaml);
+        var spec = JobSpecs.Shared.Get(a.SpecYaml);
         var run = new ShardRun(_compute, a, spec, start, resume, clock, fetched, _network, _log);
         return await JobKinds.Of(spec).RunShard(run, token);
     }

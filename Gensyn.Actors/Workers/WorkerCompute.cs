@@ -33,14 +33,14 @@ public sealed class WorkerCompute : IDisposable
     /// <summary>The job's training session and the size of its training set (call on <see cref="Thread"/>).</summary>
     public (TrainingSession Session, long TrainCount) TrainingSession(ShardAssignment a, JobSpec spec)
     {
-        var (session, data) = _training.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, Options.DataDirectory,
+        var (session, data) = _training.Get(SpecRef.SessionKey(a.SpecYaml, a.BaseDirectory), () => spec, Options.DataDirectory,
             (s, d) => new TrainingSession(s, d, Options.Compute));
         return (session, data.Train.Count);
     }
 
     /// <summary>An inference job's model and items (call on <see cref="Thread"/>).</summary>
     public InferenceSession InferenceSession(ShardAssignment a, JobSpec spec) =>
-        _inference.Get(a.BaseDirectory + "\n" + a.SpecYaml, () => spec, Options.DataDirectory,
+        _inference.Get(SpecRef.SessionKey(a.SpecYaml, a.BaseDirectory), () => spec, Options.DataDirectory,
             (s, data) => new InferenceSession(s, data, Options.Compute)).Session;
 
     public void Dispose()

@@ -163,7 +163,7 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
     {
         try
         {
-            return Contracts.Jobs.JobSpecParser.ParseNetwork(yaml, submission: true).Inference is { } inference
+            return Contracts.Jobs.JobSpecs.Shared.Submission(yaml).Inference is { } inference
                 ? Sha256Digest.Parse(Contracts.Jobs.DataPaths.BlobHex(inference.Weights))
                 : null;
         }

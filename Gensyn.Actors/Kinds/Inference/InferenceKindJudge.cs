@@ -17,8 +17,8 @@ public sealed class InferenceKindJudge(string dataDirectory) : IKindJudge
 
     public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance)
     {
-        var session = _sessions.Get(request.BaseDirectory + "\n" + request.SpecYaml,
-            () => JobSpecParser.ParseNetwork(request.SpecYaml), dataDirectory,
+        var session = _sessions.Get(SpecRef.SessionKey(request.SpecYaml, request.BaseDirectory),
+            () => JobSpecs.Shared.Get(request.SpecYaml), dataDirectory,
             (spec, data) => new InferenceSession(spec, data)).Session;
         return InferenceJudge.Judge(request, session, blob, tolerance);
     }
