@@ -33,7 +33,8 @@ public sealed class WorkerCompute : IDisposable
     /// <summary>The job's training session and the size of its training set (call on <see cref="Thread"/>).</summary>
     public (TrainingSession Session, long TrainCount) TrainingSession(ShardAssignment a, JobSpec spec)
     {
-        var (session, data) = _training.Get(SpecRef.SessionKey(a.SpecYaml, a.BaseDirectory), () => spec, Options.DataDirectory,
+        var (session, data) = _training.Get(SpecRef.SessionKey(a.SpecYaml, a.BaseDirectory), () => spec,
+            Options.DataDirectory,
             (s, d) => new TrainingSession(s, d, Options.Compute));
         return (session, data.Train.Count);
     }

@@ -3,12 +3,12 @@ namespace Gensyn.Contracts.Jobs;
 /// <summary>
 /// The specs a node has read, by <see cref="SpecRef"/>: each spec is parsed once per node (as a network spec,
 /// <see cref="JobSpecParser.ParseNetwork"/>), however many messages, events and actors name it. Bounded: past
-/// <see cref="Capacity"/> specs the least recently used is dropped (and read again if it comes back). A spec that fails to
-/// parse is not kept; each use gets the parser's errors. Thread-safe; parsed specs are immutable and shared.
+/// <see cref="Capacity"/> specs the least recently used is dropped (and read again if it comes back). A spec that
+/// fails to parse is not kept; each use gets the parser's errors. Thread-safe; parsed specs are shared.
 /// </summary>
 public sealed class JobSpecs
 {
-    /// <summary>How many specs a node keeps parsed by default; a spec is a few kilobytes, and a node runs few jobs at once.</summary>
+    /// <summary>How many specs a node keeps parsed by default (a spec is a few kilobytes).</summary>
     public const int DefaultCapacity = 256;
 
     private readonly Func<string, bool, JobSpec> _parse;
@@ -18,7 +18,7 @@ public sealed class JobSpecs
 
     /// <param name="capacity">How many parsed specs to keep.</param>
     /// <param name="parse">
-    /// Reads YAML (and whether it is a submission): <see cref="JobSpecParser.ParseNetwork"/> unless a test counts calls.
+    /// Reads YAML (and whether it is a submission): <see cref="JobSpecParser.ParseNetwork"/>, or a test's counter.
     /// </param>
     public JobSpecs(int capacity = DefaultCapacity, Func<string, bool, JobSpec>? parse = null)
     {
@@ -27,7 +27,7 @@ public sealed class JobSpecs
         _parse = parse ?? ((yaml, submission) => JobSpecParser.ParseNetwork(yaml, submission));
     }
 
-    /// <summary>This process's specs: every coordinator, verifier and worker actor in it reads specs through this one.</summary>
+    /// <summary>This process's specs: every coordinator, verifier and worker actor reads specs through it.</summary>
     public static JobSpecs Shared { get; } = new();
 
     public int Capacity { get; }
@@ -49,7 +49,7 @@ public sealed class JobSpecs
     /// The spec <paramref name="spec"/> names, read from <paramref name="yaml"/> on a miss. YAML whose hash is not
     /// <paramref name="spec"/> is refused, so no sender can have a node file one spec under another's name.
     /// </summary>
-    /// <exception cref="JobSpecException">The YAML does not match the ref, is not valid YAML, or breaks any rule.</exception>
+    /// <exception cref="JobSpecException">The YAML does not match the ref, is not YAML, or breaks a rule.</exception>
     public JobSpec Get(SpecRef spec, string yaml)
     {
         ArgumentNullException.ThrowIfNull(yaml);
@@ -61,8 +61,8 @@ public sealed class JobSpecs
     }
 
     /// <summary>
-    /// A spec a requester submits now: always parsed with the submission rules (<c>budget.price-per-step</c> is refused),
-    /// then kept, so the job that starts from it is not parsed again.
+    /// A spec a requester submits now: always parsed with the submission rules (<c>budget.price-per-step</c> is
+    /// refused), then kept, so the job that starts from it is not parsed again.
     /// </summary>
     /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
     public JobSpec Submission(string yaml) => Keep(SpecRef.Of(yaml), _parse(yaml, true));

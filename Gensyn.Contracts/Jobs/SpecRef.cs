@@ -3,8 +3,8 @@ using System.Text;
 namespace Gensyn.Contracts.Jobs;
 
 /// <summary>
-/// Names a job spec by the SHA-256 of its YAML text (UTF-8): two nodes that hold the same ref hold the same spec, so each
-/// reads it once (<see cref="JobSpecs"/>), and the YAML itself can travel as a blob stored under this hash.
+/// Names a job spec by the SHA-256 of its YAML text (UTF-8): two nodes that hold the same ref hold the same spec, so
+/// each reads it once (<see cref="JobSpecs"/>), and the YAML itself can travel as a blob stored under this hash.
 /// </summary>
 public readonly record struct SpecRef(Sha256Digest Hash)
 {

@@ -2,7 +2,9 @@ using Gensyn.Contracts.Jobs;
 
 namespace Gensyn.Tests.Jobs;
 
-/// <summary>The per-node spec cache: one parse per <see cref="SpecRef"/>, bounded, and YAML that is not its ref's refused.</summary>
+/// <summary>
+/// The per-node spec cache: one parse per <see cref="SpecRef"/>, bounded, and YAML that is not its ref's refused.
+/// </summary>
 public sealed class JobSpecsTests
 {
     private int _parses;

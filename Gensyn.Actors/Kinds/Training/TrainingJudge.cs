@@ -24,7 +24,8 @@ public sealed class TrainingJudge(string dataDirectory) : IKindJudge
     /// <summary>The job's session and the size of its training set.</summary>
     public (TrainingSession Session, long Examples) Session(string specYaml, string baseDirectory)
     {
-        var (session, data) = _sessions.Get(SpecRef.SessionKey(specYaml, baseDirectory), () => JobSpecs.Shared.Get(specYaml),
+        var (session, data) = _sessions.Get(SpecRef.SessionKey(specYaml, baseDirectory),
+            () => JobSpecs.Shared.Get(specYaml),
             dataDirectory, (spec, d) => new TrainingSession(spec, d));
         return (session, data.Train.Count);
     }
