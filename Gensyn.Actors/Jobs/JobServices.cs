@@ -22,7 +22,7 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
         var spec = job.Spec!;
         var order = new ShardOrder(job.JobId, job.Round, shard, job.SpecYaml, job.BaseDirectory,
             job.ShardStarts[shard], job.ShardStartSizes[shard], job.StepsOf(shard), spec.Verification.Samples,
-            WorkerOptions.NumericClassFor(spec.Training.Threads), job.Exclusion,
+            WorkerOptions.NumericClassFor(spec.Threads), job.Exclusion,
             Needs: Market.NetworkRules.Needs(spec, config), Kind: spec.Kind,
             StepWork: Kinds.JobKinds.Of(spec).StepWork(spec));
         Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network);

@@ -25,7 +25,7 @@ public sealed class InferenceJob : IJobKind
 
     public string Describe(JobSpec spec) =>
         $"submitted {spec.Name}: inference with {Path.GetFileName(spec.Inference!.Weights)} in " +
-        $"{spec.Training.Shards} shard(s) of batches of {spec.Training.BatchSize}";
+        $"{spec.Shards} shard(s) of batches of {spec.BatchSize}";
 
     /// <summary>One forward batch.</summary>
     public double StepWork(JobSpec spec) => ModelCost.InferenceStepWork(spec);
