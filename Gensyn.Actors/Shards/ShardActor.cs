@@ -41,8 +41,8 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
 
     /// <summary>
     /// The actor for the order's mode: a replica of a replicated shard, else the one its job's kind gives
-    /// (<see cref="Kinds.IJobKind.ShardActor"/>). <paramref name="network"/>: the EIP-712 domain results are signed for (null while the chain is not known
-    /// yet; no chain when omitted).
+    /// (<see cref="Kinds.IJobKind.ShardActor"/>). <paramref name="network"/>: the EIP-712 domain results are signed
+    /// for (null while the chain is not known yet; no chain when omitted).
     /// </summary>
     public static Props Props(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store,
         IActorRef verifiers, Func<ClaimDomain?>? network = null)
