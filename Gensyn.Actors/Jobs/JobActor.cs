@@ -177,7 +177,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 break;
             case RoundCompleted r:
                 _log.Info("Job {0}: round {1} of {2} done, mean loss {3:F4}", _state.JobId, r.Round + 1,
-                    _state.Spec!.Training.Rounds, r.MeanLoss);
+                    _state.Spec!.Rounds, r.MeanLoss);
                 break;
             case JobCompleted done:
                 _log.Info("Job {0} completed: test accuracy {1:P2}, final digest {2}", _state.JobId,

@@ -32,7 +32,6 @@ public sealed record JobLimits(long MaxSteps, long MaxParameters, double MaxMemo
     public IReadOnlyList<string> Problems(JobSpec spec)
     {
         var problems = new List<string>();
-        var t = spec.Training;
         var kind = JobKinds.Of(spec);
         if (kind.LimitedSteps(spec) is { } steps && steps > MaxSteps)
             problems.Add($"training: rounds x shards x inner-steps{(spec.Replicas > 1 ? " x 2 replicas" : "")} = {steps:N0} steps; this network takes at most {MaxSteps:N0} per job ({Section}.max-steps)");
@@ -43,7 +42,7 @@ public sealed record JobLimits(long MaxSteps, long MaxParameters, double MaxMemo
         if (parameters > MaxParameters)
             problems.Add($"model: {parameters:N0} parameters; this network takes models of at most {MaxParameters:N0} ({Section}.max-parameters)");
         else if (kind.StepBytes(spec) / 1e9 is var gb && gb > MaxMemoryGb)
-            problems.Add($"{kind.Section}.batch-size: a batch of {t.BatchSize:N0} with this model needs about " +
+            problems.Add($"{kind.Section}.batch-size: a batch of {spec.BatchSize:N0} with this model needs about " +
                          $"{gb:0.#} GB; this network takes at most {MaxMemoryGb:0.#} GB ({Section}.max-memory-gb); " +
                          "lower the batch size or the model");
         return problems;

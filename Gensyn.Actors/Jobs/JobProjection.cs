@@ -124,9 +124,8 @@ public sealed record JobProjection
         IReadOnlyDictionary<int, string>? waiting = null)
     {
         var s = State;
-        var training = s.Spec?.Training;
-        return new JobView(s.JobId, s.Spec?.Name ?? "", s.Phase, Math.Max(s.Round, 0), training?.Rounds ?? 0,
-            training?.Shards ?? 0, training?.InnerSteps ?? 0, s.MatchRate, s.SubmittedAt, s.FinishedAt, s.Reason,
+        return new JobView(s.JobId, s.Spec?.Name ?? "", s.Phase, Math.Max(s.Round, 0), s.Spec?.Rounds ?? 0,
+            s.Spec?.Shards ?? 0, s.Spec?.Training.InnerSteps ?? 0, s.MatchRate, s.SubmittedAt, s.FinishedAt, s.Reason,
             s.Result?.FinalDigest.ToString(), s.Result?.TestAccuracy, s.Result?.TestLoss, s.Result?.TestPerplexity,
             s.History,
             s.RoundOpen ? s.Shards.Select(shard => ShardView(shard, progress, verifying, waiting)).ToList() : [],

@@ -22,8 +22,8 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
         var spec = job.Spec!;
         var order = new ShardOrder(job.JobId, job.Round, shard, job.SpecYaml, job.BaseDirectory,
             job.ShardStarts[shard], job.ShardStartSizes[shard], job.StepsOf(shard), spec.Verification.Samples,
-            WorkerOptions.NumericClassFor(spec.Training.Threads), job.Exclusion,
-            Needs: Market.NetworkRules.Needs(spec, config), Inference: spec.IsInference,
+            WorkerOptions.NumericClassFor(spec.Threads), job.Exclusion,
+            Needs: Market.NetworkRules.Needs(spec, config), Kind: spec.Kind,
             StepWork: Kinds.JobKinds.Of(spec).StepWork(spec));
         Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network);
         return job.Replicas == 2 ? ReplicatedShardActor.Props(order, Single, Verifiers, Blobs) : Single(order);

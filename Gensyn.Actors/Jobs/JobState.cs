@@ -125,7 +125,7 @@ public sealed partial record JobState
         var phase = Phase.ToString().ToLowerInvariant();
         var where = IsTerminal
             ? $"{phase} without a model"
-            : $"still {phase} (round {Math.Max(Round, 0) + 1} of {Spec!.Training.Rounds})";
+            : $"still {phase} (round {Math.Max(Round, 0) + 1} of {Spec!.Rounds})";
         return $"job {JobId} is {where}; `gensyn watch {JobId}` waits for it";
     }
 
@@ -134,7 +134,7 @@ public sealed partial record JobState
     {
         if (!Exists || IsTerminal) return NextStep.Nothing;
         if (RoundOpen) return Shards.All(s => s.Done) ? NextStep.Aggregate : NextStep.RunShards;
-        return CompletedRounds < Spec!.Training.Rounds ? NextStep.StartRound : NextStep.Finish;
+        return CompletedRounds < Spec!.Rounds ? NextStep.StartRound : NextStep.Finish;
     }
 
     /// <summary>The epoch of the next assignment of a shard (each assignment fences out the ones before).</summary>

@@ -177,7 +177,7 @@ public sealed partial class JobsGateway : ReceiveActor
         try
         {
             var needs = NetworkRules.Needs(spec, Context.System.Settings.Config);
-            var price = await _registry.Ask<JobPrice>(new PriceJob(needs, spec.Training.Shards * spec.Replicas), AskTimeout);
+            var price = await _registry.Ask<JobPrice>(new PriceJob(needs, spec.Shards * spec.Replicas), AskTimeout);
             return JobPricing.For(spec, price);
         }
         catch (Exception e)

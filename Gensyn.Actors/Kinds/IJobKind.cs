@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Akka.Actor;
 using Akka.Event;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Jobs;
+using Gensyn.Actors.Shards;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
@@ -50,6 +52,10 @@ public interface IJobKind
 
     /// <summary>The coordinator's arithmetic for this kind's jobs, over <paramref name="blobs"/>.</summary>
     IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory);
+
+    /// <summary>The coordinator's actor that gets one unreplicated shard of this kind done and verified (a replicated
+    /// shard's replicas are <see cref="ReplicaShardActor"/>s whatever the kind).</summary>
+    Props ShardActor(ShardOrder order, ShardServices services);
 
     /// <summary>Runs one assigned shard of this kind on a worker, off the actor (its caller pipes it back).</summary>
     Task<CommittedShard> RunShard(ShardRun run, CancellationToken token);

@@ -123,10 +123,10 @@ public static class JobPricing
         var steps = JobKinds.Of(spec).StepsPerResult(spec);
         var work = (double)spec.Results * steps * price.StepWork;
         var shardSeconds = steps * price.StepWork / price.StepsPerSecond;
-        var waves = (int)Math.Ceiling((double)spec.Training.Shards * spec.Replicas / Math.Max(1, price.Workers));
+        var waves = (int)Math.Ceiling((double)spec.Shards * spec.Replicas / Math.Max(1, price.Workers));
         var cost = MaxPayoutMicros(spec, price);
         return new JobEstimate(spec.Results, work, work / price.StepsPerSecond / 3600, shardSeconds, waves,
-            spec.Training.Rounds * (waves * shardSeconds + RoundOverheadSeconds), cost, spec.DepositMicros,
+            spec.Rounds * (waves * shardSeconds + RoundOverheadSeconds), cost, spec.DepositMicros,
             cost <= spec.DepositMicros);
     }
 

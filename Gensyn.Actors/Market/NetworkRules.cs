@@ -22,7 +22,7 @@ public static class NetworkRules
     /// What a job's shards need on the network <paramref name="config"/> describes, in the job's own numeric class.
     /// </summary>
     public static ShardNeeds Needs(JobSpec spec, Config config) =>
-        Needs(spec, Minimums(config), Workers.WorkerOptions.NumericClassFor(spec.Training.Threads));
+        Needs(spec, Minimums(config), Workers.WorkerOptions.NumericClassFor(spec.Threads));
 
     /// <summary>
     /// What a job's shards need of a worker: device, memory (at least what its model needs to train,

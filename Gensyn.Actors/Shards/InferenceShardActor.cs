@@ -7,13 +7,16 @@ namespace Gensyn.Actors.Shards;
 /// <summary>
 /// Inference mode: the worker delivered every prediction and committed to them, so nothing needs opening. The
 /// batches to recompute are drawn as challenged steps are (after the commitment, from a fresh secret) and a verifier
-/// recomputes them from the model.
+/// recomputes them from the model. A shard is never resumed from a checkpoint: every batch is the worker's own, so
+/// any batch can be recomputed.
 /// </summary>
 public sealed class InferenceShardActor : ShardActor
 {
     public InferenceShardActor(ShardOrder order, ShardServices services) : base(order, services)
     {
     }
+
+    protected override bool ResumesFromCheckpoints => false;
 
     protected override void OnResult(ShardResult result)
     {

@@ -40,17 +40,16 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// The actor for the order's mode: a replica of a replicated shard, an inference shard, or a spot-checked training
-    /// shard. <paramref name="network"/>: the EIP-712 domain results are signed for (null while the chain is not known
-    /// yet; no chain when omitted).
+    /// The actor for the order's mode: a replica of a replicated shard, else the one its job's kind gives
+    /// (<see cref="Kinds.IJobKind.ShardActor"/>). <paramref name="network"/>: the EIP-712 domain results are signed
+    /// for (null while the chain is not known yet; no chain when omitted).
     /// </summary>
     public static Props Props(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store,
         IActorRef verifiers, Func<ClaimDomain?>? network = null)
     {
         var services = new ShardServices(registry, blobs, store, verifiers, network ?? (() => ClaimDomain.None));
         if (order.Replicated) return Akka.Actor.Props.Create(() => new ReplicaShardActor(order, services));
-        if (order.Inference) return Akka.Actor.Props.Create(() => new InferenceShardActor(order, services));
-        return Akka.Actor.Props.Create(() => new SpotCheckShardActor(order, services));
+        return Kinds.JobKinds.Of(order.Kind).ShardActor(order, services);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;

@@ -82,14 +82,12 @@ public sealed record ShardAttempt(
     /// <summary>
     /// Draws the steps to challenge from <paramref name="secret"/>, bound to the committed root so the worker could not
     /// know them: the job's k, fewer for a long honest streak but never none, among the steps the worker ran itself.
-    /// An inference shard delivered every batch, so any batch can be recomputed.
     /// </summary>
     public ShardAttempt Challenged(ShardOrder order, ShardResult result, byte[] secret)
     {
         var k = VerificationPolicy.Samples(order.Samples, HonestStreak);
-        var from = order.Inference ? 0 : ResumedAt;
         var steps = VerificationPolicy.Draw(
-            secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, from, k);
+            secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, ResumedAt, k);
         return this with { Challenge = new(result, steps, secret, PossessionOnly: false) };
     }
 

@@ -1,4 +1,5 @@
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Shards;
@@ -6,7 +7,8 @@ namespace Gensyn.Actors.Shards;
 /// <summary>
 /// What a shard actor needs to dispatch and verify its shard: <see cref="Samples"/> is the job's k,
 /// <see cref="NumericClass"/> the class the verifiers replay in, <see cref="Excluded"/> the workers the job
-/// no longer trusts. For an <see cref="Inference"/> shard, <see cref="InnerSteps"/> is its number of batches.
+/// no longer trusts. <see cref="Kind"/> is the job's kind, whose <see cref="Kinds.IJobKind.ShardActor"/> gets the shard
+/// done; for an inference shard, <see cref="InnerSteps"/> is its number of batches.
 /// </summary>
 public sealed record ShardOrder(
     string JobId,
@@ -22,7 +24,7 @@ public sealed record ShardOrder(
     Exclusion Excluded,
     int Replica = -1,
     ShardNeeds? Needs = null,
-    bool Inference = false,
+    JobKind Kind = JobKind.Train,
     double StepWork = 1)
 {
     /// <summary>

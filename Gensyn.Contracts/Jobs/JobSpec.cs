@@ -3,8 +3,10 @@ namespace Gensyn.Contracts.Jobs;
 /// <summary>
 /// A validated job: what to train (or, for <see cref="JobKind.Inference"/>, which trained model to run), on which data,
 /// how, how it is verified, and what it may cost. Built only by <see cref="JobSpecParser"/>, so every instance
-/// satisfies its rules. An inference job has one round whose shards split the dataset's test split; its
-/// <see cref="Training"/> holds the shard count, batch size and threads of the <see cref="Inference"/> section.
+/// satisfies its rules. An inference job has one round whose shards split the dataset's test split. What both kinds
+/// have (<see cref="Rounds"/>, <see cref="Shards"/>, <see cref="BatchSize"/>, <see cref="Threads"/>) is read through
+/// the accessors here, which answer from the kind's own section; <see cref="Training"/>'s schedule and optimizers are
+/// a training job's only (for an inference job it is a placeholder that no code reads).
 /// </summary>
 public sealed record JobSpec(
     string Name,
@@ -19,11 +21,23 @@ public sealed record JobSpec(
 {
     public bool IsInference => Kind == JobKind.Inference;
 
+    /// <summary>The rounds the job runs: training.rounds, or the one round of an inference job.</summary>
+    public int Rounds => Inference is null ? Training.Rounds : 1;
+
+    /// <summary>The shards of each round: training.shards or inference.shards.</summary>
+    public int Shards => Inference?.Shards ?? Training.Shards;
+
+    /// <summary>The items of one batch: training.batch-size or inference.batch-size.</summary>
+    public int BatchSize => Inference?.BatchSize ?? Training.BatchSize;
+
+    /// <summary>The threads a worker computes on: training.threads or inference.threads.</summary>
+    public int Threads => Inference?.Threads ?? Training.Threads;
+
     /// <summary>How many workers run each shard: 2 in replicated mode, else 1.</summary>
     public int Replicas => Verification.Mode == VerificationMode.Replicated ? 2 : 1;
 
     /// <summary>Shard results the job pays for when every one is accepted: rounds x shards x replicas.</summary>
-    public long Results => (long)Training.Rounds * Training.Shards * Replicas;
+    public long Results => (long)Rounds * Shards * Replicas;
 
     /// <summary>What the requester deposits in escrow: the budget's max-total; what is not paid out is refunded.</summary>
     public long DepositMicros => Chain.Gens.ToMicros(Budget.MaxTotal);

@@ -14,8 +14,10 @@ public static partial class JobSpecParser
     }
 
     /// <summary>
-    /// An inference job runs as one round of <see cref="InferenceSpec.Shards"/> shards; how many batches each shard has is
-    /// known only once the data is loaded (the round's start records it), so inner-steps here is a placeholder of 1.
+    /// The placeholder <see cref="JobSpec.Training"/> of an inference job. Nothing reads it for an inference job: the
+    /// shared figures come from <see cref="JobSpec.Rounds"/>, <see cref="JobSpec.Shards"/>,
+    /// <see cref="JobSpec.BatchSize"/> and <see cref="JobSpec.Threads"/>, which answer from the inference section; how
+    /// many batches each shard has is known only once the data is loaded (the round's start records it).
     /// </summary>
     private static TrainingSpec InferenceTraining(InferenceSpec? inference)
     {

@@ -77,7 +77,7 @@ public sealed record JobQuote(
     {
         var e = JobPricing.Estimate(spec, price);
         var costGens = (double)e.CostMicros / Gens.MicrosPerGens;
-        return new JobQuote(spec.Name, spec.Requirements.Device.ToString().ToLowerInvariant(), spec.Training.Rounds, spec.Training.Shards, spec.Replicas,
+        return new JobQuote(spec.Name, spec.Requirements.Device.ToString().ToLowerInvariant(), spec.Rounds, spec.Shards, spec.Replicas,
             Actors.Kinds.JobKinds.Of(spec).StepsPerResult(spec),
             e.Results, price.StepWork, e.Work, price.StepsPerSecond, price.Workers,
             e.ComputeHours, e.ShardSeconds, e.Waves,

@@ -55,7 +55,7 @@ public static class TrainCommand
     {
         var path = output?.FullName ?? Path.Combine(dataDir, "predictions", spec.Name + ".csv");
         Log.Information("Inference {Job}: {Weights} over the test split in {Shards} shard(s), batches of {Batch}, {Threads} thread(s)",
-            spec.Name, spec.Inference!.Weights, spec.Training.Shards, spec.Training.BatchSize, spec.Training.Threads);
+            spec.Name, spec.Inference!.Weights, spec.Shards, spec.BatchSize, spec.Threads);
         var outcome = Training.Inference.LocalInference.Run(spec, dataDir);
         CheckpointFile.WriteAtomically(path, outcome.Csv);
         Log.Information("Wrote {Predictions}", path);
@@ -69,15 +69,15 @@ public static class TrainCommand
                 ["items"] = outcome.Predictions.Count,
                 ["testAccuracy"] = outcome.Accuracy,
                 ["testLoss"] = outcome.Loss,
-                ["shards"] = spec.Training.Shards,
-                ["batchSize"] = spec.Training.BatchSize,
-                ["threads"] = spec.Training.Threads,
+                ["shards"] = spec.Shards,
+                ["batchSize"] = spec.BatchSize,
+                ["threads"] = spec.Threads,
                 ["wallSeconds"] = Math.Round(outcome.WallSeconds, 3),
                 ["predictionsPath"] = path,
             }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return ExitCodes.Success;
         }
-        Console.WriteLine($"job {spec.Name}: inference over {outcome.Predictions.Count} items in {spec.Training.Shards} shard(s) in {outcome.WallSeconds:F1} s");
+        Console.WriteLine($"job {spec.Name}: inference over {outcome.Predictions.Count} items in {spec.Shards} shard(s) in {outcome.WallSeconds:F1} s");
         Console.WriteLine($"  accuracy {outcome.Accuracy:P2}, mean loss {outcome.Loss:F4}");
         Console.WriteLine($"  final digest  {outcome.FinalDigest}");
         Console.WriteLine($"  predictions   {path}");

@@ -1,18 +1,25 @@
+using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Shards;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
+using Gensyn.Training.Checkpoints;
+using Gensyn.Training.State;
+using Gensyn.Training.Training;
 using Xunit.Abstractions;
 
 namespace Gensyn.Tests.Shards;
 
 /// <summary>
-/// The inference shard actor (what <see cref="ShardActor.Props"/> gives an inference shard): its worker delivers
-/// every prediction at once, so nothing is opened; a verifier recomputes the drawn batches.
+/// The inference shard actor (what <see cref="ShardActor.Props"/> gives a shard of an inference job, as its kind
+/// chooses): its worker delivers every prediction at once, so nothing is opened; a verifier recomputes the drawn
+/// batches.
 /// </summary>
 public sealed class InferenceShardActorTests(ITestOutputHelper output) : ShardSpec(output)
 {
-    private ShardOrder Inference => Order with { Inference = true };
+    private ShardOrder Inference => Order with { Kind = JobKind.Inference };
 
     [Fact]
     public void A_committed_prediction_has_its_drawn_batches_recomputed_by_a_verifier_without_asking_the_worker()
@@ -42,6 +49,36 @@ public sealed class InferenceShardActorTests(ITestOutputHelper output) : ShardSp
         Assert.Equal(verify.Steps, judged.Steps);
         // An inference worker's speed is not a training throughput: the registry hears only the verdict.
         Assert.True(_registry.ExpectMsg<WorkerJudged>().Accepted);
+    }
+
+    [Fact]
+    public void A_checkpoint_is_never_resumed_so_any_batch_can_be_recomputed()
+    {
+        var checkpoint = _store.Put(ShardCheckpointFile.Serialize(new ShardCheckpoint(Round, Shard, 5,
+            new StateSnapshot([new StateTensor("param/w", [1], [0f])], 5),
+            Enumerable.Range(0, 6).Select(i => Sha256Digest.Of([(byte)i])).ToList(), [])));
+        // The same checkpoint resumes a training shard (it is a usable one) ...
+        var training = StartShard();
+        Assert.Equal(checkpoint, AssignResuming(training, checkpoint, WorkerKey.Generate()).ResumeFrom);
+
+        // ... but an inference shard starts over, and all of its 8 batches (k = 8) are drawn.
+        var shard = StartShard(Inference with { Samples = 8 });
+        var key = WorkerKey.Generate();
+        var worker = CreateTestProbe();
+        Assert.Null(AssignResuming(shard, checkpoint, key, worker).ResumeFrom);
+        shard.Tell(Result("w1", key, epoch: 1), worker.Ref);
+        _parent.ExpectMsg<ShardActor.Verifying>();
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], _verifiers.ExpectMsg<VerifyShard>().Steps);
+    }
+
+    private ShardAssignment AssignResuming(IActorRef shard, Sha256Digest checkpoint, WorkerKey key,
+        TestProbe? worker = null)
+    {
+        worker ??= CreateTestProbe();
+        shard.Tell(new WorkerGranted("w1", worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
+        _parent.ExpectMsg<ShardActor.AssignRequested>();
+        shard.Tell(new ShardActor.AssignConfirmed(1, checkpoint), _parent.Ref);
+        return worker.ExpectMsg<ShardAssignment>();
     }
 
     [Fact]

@@ -103,10 +103,10 @@ public sealed class ShardAttemptTests
     }
 
     [Fact]
-    public void An_inference_shards_batches_are_all_open_to_recomputation_and_a_long_honest_streak_halves_k()
+    public void A_shard_not_resumed_has_all_its_steps_open_to_challenge_and_a_long_honest_streak_halves_k()
     {
-        var inference = Order(samples: 8) with { Inference = true };
-        var all = Granted().Confirm(1, resumedAt: 5).Challenged(inference, Result(1), ChallengeSampler.NewSecret());
+        // An inference shard is never resumed (InferenceShardActorTests), so any of its batches can be drawn.
+        var all = Granted().Confirm(1).Challenged(Order(samples: 8), Result(1), ChallengeSampler.NewSecret());
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], all.Challenge!.Steps);
 
         var trusted = Granted(honestStreak: VerificationPolicy.StreakPerHalving).Confirm(1);

@@ -49,7 +49,9 @@ public static class DatasetLoader
                     throw new DatasetException($"{string.Join(", ", located.Select(l => l.Shown))}: corpus of {corpus.Length} bytes is too small for context {context} with test-fraction {d.TestFraction}; add text or lower model.context");
                 return new DatasetSplits(new TextData(corpus[..^testBytes], context), new TextData(corpus[^testBytes..], context));
             case DatasetFormat.Synthetic:
-                return SyntheticData.Create(d.SyntheticSamples, d.SyntheticFeatures, d.SyntheticClasses, spec.Training.Seed);
+                // An inference job has no training.seed: its synthetic data is drawn with seed 0.
+                return SyntheticData.Create(d.SyntheticSamples, d.SyntheticFeatures, d.SyntheticClasses,
+                    spec.Inference is null ? spec.Training.Seed : 0);
             default:
                 throw new DatasetException($"dataset format {d.Format} is not supported");
         }

@@ -52,7 +52,7 @@ public sealed class InferenceSession : IDisposable
         _spec = spec;
         Device = (device ?? ComputeDevice.Cpu).TrainsOn;
         _items = data.Test;
-        torch.set_num_threads(spec.Training.Threads);
+        torch.set_num_threads(spec.Threads);
         _model = ModelFactory.Create(spec.Model, data.Train.Shape, 0);
         _model.eval();
         _parameters = _model.named_parameters().Select(p => ("param/" + p.name, (Tensor)p.parameter))
@@ -67,7 +67,7 @@ public sealed class InferenceSession : IDisposable
 
     public int Classes => _items.Shape.Classes;
 
-    public InferenceShard Shard(int shard) => InferenceShard.For(Items, _spec.Training.Shards, shard, _spec.Training.BatchSize);
+    public InferenceShard Shard(int shard) => InferenceShard.For(Items, _spec.Shards, shard, _spec.BatchSize);
 
     /// <summary>
     /// The trained parameters in a safetensors model file (as `gensyn train --out` writes it), checked against this job's

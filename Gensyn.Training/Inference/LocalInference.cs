@@ -21,14 +21,14 @@ public static class LocalInference
         using var session = new InferenceSession(spec, data);
         var weights = session.LoadWeights(spec.Inference!.Weights);
         var shards = new List<Predictions>();
-        for (var shard = 0; shard < spec.Training.Shards; shard++)
+        for (var shard = 0; shard < spec.Shards; shard++)
         {
             if (session.Shard(shard).Count == 0)
-                throw new DatasetException($"inference.shards: {spec.Training.Shards} shards for {session.Items} items leave a shard empty; use at most {session.Items}");
+                throw new DatasetException($"inference.shards: {spec.Shards} shards for {session.Items} items leave a shard empty; use at most {session.Items}");
             var s = shard;
             shards.Add(session.RunShard(weights, shard, (batch, _) => onBatch?.Invoke(s, batch)).Predictions);
         }
-        var joined = PredictionsFile.Join(shards, spec.Training.BatchSize);
+        var joined = PredictionsFile.Join(shards, spec.BatchSize);
         var digest = Sha256Digest.Of(PredictionsFile.Serialize(joined));
         var csv = PredictionsCsv.Write(joined, session.Labels(0, joined.Count), out var accuracy, out var loss);
         return new InferenceJobOutcome(joined, digest, csv, accuracy, loss, clock.Elapsed.TotalSeconds);

@@ -46,14 +46,14 @@ public static class ModelCost
 
     /// <summary>One forward batch of an inference job, in reference steps.</summary>
     public static double InferenceStepWork(JobSpec spec) =>
-        ForwardWork(spec.Model, ShapeOf(spec), spec.Training.BatchSize);
+        ForwardWork(spec.Model, ShapeOf(spec), spec.BatchSize);
 
     /// <summary>
     /// The batches of an inference job's largest shard, from the number of test items (read from the files' headers
     /// when they are here, else MNIST's 10,000).
     /// </summary>
     public static int InferenceBatches(JobSpec spec) =>
-        Inference.InferenceShard.MostBatches(TestItems(spec) ?? 10_000, spec.Training.Shards, spec.Training.BatchSize);
+        Inference.InferenceShard.MostBatches(TestItems(spec) ?? 10_000, spec.Shards, spec.BatchSize);
 
     /// <summary>How many examples the dataset's test split holds, from what can be read without loading it; null when unknown here.</summary>
     public static long? TestItems(JobSpec spec) => spec.Dataset.Format switch
@@ -171,7 +171,7 @@ public static class ModelCost
     public static double InferenceBytes(JobSpec spec)
     {
         var shape = ShapeOf(spec);
-        var activations = (double)spec.Training.BatchSize * ActivationsPerExample(spec.Model, shape);
+        var activations = (double)spec.BatchSize * ActivationsPerExample(spec.Model, shape);
         return 4 * (Parameters(spec.Model, shape) + activations);
     }
 

@@ -34,7 +34,7 @@ public sealed class InferenceCoordinator(BlobStore blobs, string dataDirectory) 
                 $"inference.weights: this coordinator does not hold blob {reference}; " +
                 "submit the job again with `gensyn submit`, which uploads the weights");
         var weights = session.LoadWeights(blobs.Get(blob), $"inference.weights ({reference})");
-        var shards = Enumerable.Range(0, spec.Training.Shards).Select(session.Shard).ToList();
+        var shards = Enumerable.Range(0, spec.Shards).Select(session.Shard).ToList();
         if (shards.Any(s => s.Count == 0))
             throw new InvalidOperationException(
                 $"inference.shards: {shards.Count} shards for {session.Items} items " +
@@ -50,7 +50,7 @@ public sealed class InferenceCoordinator(BlobStore blobs, string dataDirectory) 
     public JobCompute.AggregatedRound Aggregate(JobSpec spec, int round, Sha256Digest roundGlobal,
                                                 IReadOnlyList<Sha256Digest> shardEnds)
     {
-        var joined = PredictionsFile.Join(shardEnds.Select(Load).ToList(), spec.Training.BatchSize);
+        var joined = PredictionsFile.Join(shardEnds.Select(Load).ToList(), spec.BatchSize);
         var hash = blobs.Put(PredictionsFile.Serialize(joined));
         return new JobCompute.AggregatedRound(round, hash, hash);
     }

@@ -1,4 +1,6 @@
+using Akka.Actor;
 using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Shards;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Models;
@@ -23,7 +25,7 @@ public sealed class InferenceJob : IJobKind
 
     public string Describe(JobSpec spec) =>
         $"submitted {spec.Name}: inference with {Path.GetFileName(spec.Inference!.Weights)} in " +
-        $"{spec.Training.Shards} shard(s) of batches of {spec.Training.BatchSize}";
+        $"{spec.Shards} shard(s) of batches of {spec.BatchSize}";
 
     /// <summary>One forward batch.</summary>
     public double StepWork(JobSpec spec) => ModelCost.InferenceStepWork(spec);
@@ -38,6 +40,9 @@ public sealed class InferenceJob : IJobKind
 
     public IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory) =>
         new InferenceCoordinator(blobs, dataDirectory);
+
+    public Props ShardActor(ShardOrder order, ShardServices services) =>
+        Props.Create(() => new InferenceShardActor(order, services));
 
     public Task<CommittedShard> RunShard(ShardRun run, CancellationToken token) =>
         InferenceShardRunner.Run(run, token);

@@ -1,4 +1,6 @@
+using Akka.Actor;
 using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Shards;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Models;
@@ -36,6 +38,9 @@ public sealed class TrainingJob : IJobKind
 
     public IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory) =>
         new TrainingCoordinator(blobs, dataDirectory);
+
+    public Props ShardActor(ShardOrder order, ShardServices services) =>
+        Props.Create(() => new SpotCheckShardActor(order, services));
 
     public Task<CommittedShard> RunShard(ShardRun run, CancellationToken token) =>
         TrainingShardRunner.Run(run, token);
