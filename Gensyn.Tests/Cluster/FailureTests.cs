@@ -316,10 +316,12 @@ public class FailureTests
             var hash = System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(stored));
             Assert.Equal(start, Convert.ToHexStringLower(hash));
         }
-        // The worker never got the flipped bytes: it would have refused them and failed its shard, and the journal
-        // would hold the shard's release.
+        // The worker never got the flipped bytes: it would have refused them and failed its shard, a release that
+        // counts against it in the journal. (The coordinator's own release of a shard whose start state it found
+        // unusable does not count against the worker.)
         var events = cluster.JobEvents(jobId);
-        Assert.True(!events.OfKind("ShardReleased").Any(), $"a shard was released\n{events.Describe()}");
+        Assert.True(!events.OfKind("ShardReleased").Any(e => e.Data.GetProperty("countsAsFailure").GetBoolean()),
+            $"the worker failed a shard\n{events.Describe()}");
     }
 
     [Fact]
