@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Gensyn.Tests.Cluster;
 
@@ -16,7 +18,8 @@ public sealed record JournaledEvent(long SequenceNr, string Type, JsonElement Da
 }
 
 /// <summary>
-/// A job's events as its coordinator journaled them in a SQLite journal (the default, DATA_DIR/journal.db): what tests
+/// A job's events as its coordinator journaled them in a SQLite journal (the default, DATA_DIR/journal.db) or in
+/// PostgreSQL: what tests
 /// assert on instead of log wording. Read-only, while the coordinator runs or after.
 /// </summary>
 public static class JobJournal
@@ -29,11 +32,26 @@ public static class JobJournal
             DataSource = journalFile, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
         };
         using var db = new SqliteConnection(connection.ConnectionString);
+        return Read(db, jobId, "0");
+    }
+
+    /// <summary>The events of <paramref name="jobId"/> in a PostgreSQL journal (the same table as SQLite's).</summary>
+    public static IReadOnlyList<JournaledEvent> ReadPostgres(string connectionString, string jobId)
+    {
+        using var db = new NpgsqlConnection(connectionString);
+        return Read(db, jobId, "false");
+    }
+
+    private static List<JournaledEvent> Read(DbConnection db, string jobId, string notDeleted)
+    {
         db.Open();
         using var query = db.CreateCommand();
         query.CommandText = "SELECT sequence_number, manifest, message FROM journal " +
-                            "WHERE persistence_id = $id AND deleted = 0 ORDER BY sequence_number";
-        query.Parameters.AddWithValue("$id", $"job-{jobId}");
+                            $"WHERE persistence_id = @id AND deleted = {notDeleted} ORDER BY sequence_number";
+        var id = query.CreateParameter();
+        id.ParameterName = "@id";
+        id.Value = $"job-{jobId}";
+        query.Parameters.Add(id);
         using var rows = query.ExecuteReader();
         var events = new List<JournaledEvent>();
         while (rows.Read())
