@@ -64,15 +64,17 @@ public class InProcessClusterTests
 
     private static async Task<JobView> WaitUntilFinished(CoordinatorClient client, string jobId)
     {
-        var giveUp = DateTime.UtcNow + GiveUpAfter;
-        while (true)
-        {
-            var view = Assert.IsType<JobView>(await client.Ask(new GetJobStatus(jobId), GiveUpAfter));
-            if (view.State is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled) return view;
-            if (DateTime.UtcNow > giveUp)
-                Assert.Fail($"the job was still {view.State} in round {view.Round} after {GiveUpAfter.TotalSeconds} s\n{await LogOf(client, jobId)}");
-            await Task.Delay(200);
-        }
+        JobView view = null!;
+        await Poll.Until(
+            async () =>
+            {
+                view = Assert.IsType<JobView>(await client.Ask(new GetJobStatus(jobId), GiveUpAfter));
+                return view.State is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
+            },
+            GiveUpAfter,
+            async () => $"the job was still {view.State} in round {view.Round} after {GiveUpAfter.TotalSeconds} s\n" +
+                        await LogOf(client, jobId));
+        return view;
     }
 
     private static async Task<string> LogOf(CoordinatorClient client, string jobId) =>

@@ -189,13 +189,6 @@ public class ClusterTransportTests
 
     private static int UpMembers(CoordinatorNode node) => Akka.Cluster.Cluster.Get(node.System).State.Members.Count(m => m.Status == MemberStatus.Up);
 
-    private static async Task WaitUntil(Func<bool> condition, TimeSpan giveUpAfter, string what)
-    {
-        var deadline = DateTime.UtcNow + giveUpAfter;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"gave up waiting for {what} after {giveUpAfter.TotalSeconds} s");
-            await Task.Delay(200);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, TimeSpan giveUpAfter, string what) =>
+        Poll.Until(condition, giveUpAfter, what);
 }

@@ -128,15 +128,18 @@ public class EdgeFixture : IAsyncLifetime
     /// <summary>Waits until the job ends; <paramref name="whileRunning"/> runs on each poll with the payer's view.</summary>
     public async Task<JobView> Finished(string jobId, Func<JobView, Task>? whileRunning = null)
     {
-        var giveUp = DateTime.UtcNow + GiveUpAfter;
-        while (true)
-        {
-            var view = await Status(jobId);
-            if (view.State is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled) return view;
-            if (DateTime.UtcNow > giveUp) Assert.Fail($"job {jobId} was still {view.State} after {GiveUpAfter.TotalSeconds} s\n{await Log(jobId)}");
-            if (whileRunning is not null) await whileRunning(view);
-            await Task.Delay(50);
-        }
+        JobView view = null!;
+        await Poll.Until(
+            async () =>
+            {
+                view = await Status(jobId);
+                if (view.State is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled) return true;
+                if (whileRunning is not null) await whileRunning(view);
+                return false;
+            },
+            GiveUpAfter,
+            async () => $"job {jobId} was still {view.State} after {GiveUpAfter.TotalSeconds} s\n{await Log(jobId)}");
+        return view;
     }
 
     public async Task<JobView> Completed(string jobId)
@@ -149,25 +152,14 @@ public class EdgeFixture : IAsyncLifetime
     public async Task<WorkerList> ListWorkers() =>
         EdgeJson.Read<WorkerList>((await Requesters.ListWorkersAsync(new V1.ListWorkersRequest(), deadline: DateTime.UtcNow + TimeSpan.FromSeconds(30))).Json);
 
-    public async Task WaitForWorker(string workerId, Func<WorkerView, bool>? matching = null)
-    {
-        var giveUp = DateTime.UtcNow + GiveUpAfter;
-        while (!(await ListWorkers()).Workers.Any(w => w.WorkerId == workerId && (matching?.Invoke(w) ?? true)))
-        {
-            if (DateTime.UtcNow > giveUp) Assert.Fail($"worker {workerId} did not register within {GiveUpAfter.TotalSeconds} s");
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitForWorker(string workerId, Func<WorkerView, bool>? matching = null) =>
+        Poll.Until(
+            async () => (await ListWorkers()).Workers.Any(w => w.WorkerId == workerId && (matching?.Invoke(w) ?? true)),
+            GiveUpAfter, $"worker {workerId} to register");
 
-    public async Task WaitForNoWorker(string workerId)
-    {
-        var giveUp = DateTime.UtcNow + GiveUpAfter;
-        while ((await ListWorkers()).Workers.Any(w => w.WorkerId == workerId))
-        {
-            if (DateTime.UtcNow > giveUp) Assert.Fail($"worker {workerId} was still registered after {GiveUpAfter.TotalSeconds} s");
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitForNoWorker(string workerId) =>
+        Poll.Until(async () => !(await ListWorkers()).Workers.Any(w => w.WorkerId == workerId),
+            GiveUpAfter, $"worker {workerId} to be no longer registered");
 
     /// <summary>Opens a raw session and says hello as <paramref name="workerId"/> with <paramref name="key"/>, answering its challenge.</summary>
     public async Task<RawSession> Hello(WorkerKey key, string workerId, double pricePerHour = 100)

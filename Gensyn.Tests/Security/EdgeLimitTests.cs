@@ -360,13 +360,5 @@ public class EdgeLimitTests(LimitedEdgeFixture edge) : IClassFixture<LimitedEdge
         await call.ResponseAsync;
     }
 
-    private static async Task Eventually(Func<bool> condition, string what)
-    {
-        var giveUp = DateTime.UtcNow + GiveUpAfter;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > giveUp) Assert.Fail($"gave up waiting {GiveUpAfter.TotalSeconds} s for {what}");
-            await Task.Delay(100);
-        }
-    }
+    private static Task Eventually(Func<bool> condition, string what) => Poll.Until(condition, GiveUpAfter, what);
 }

@@ -102,13 +102,10 @@ public class ComputeDeviceRegistrationTests
             new WorkerOptions("worker-cuda", [door], root.File("worker"), Threads: 1, PricePerHour: 0.2) { Compute = ComputeDevice.Cuda }, link);
         await using var client = CoordinatorClient.Connect(door, dataDirectory: root.File("cli"));
 
-        var giveUp = DateTime.UtcNow + GiveUpAfter;
-        WorkerList list;
-        while ((list = Assert.IsType<WorkerList>(await client.Ask(new ListWorkers(), GiveUpAfter))).Workers.Count == 0)
-        {
-            if (DateTime.UtcNow > giveUp) Assert.Fail("the worker did not register");
-            await Task.Delay(200);
-        }
+        WorkerList list = null!;
+        await Poll.Until(
+            async () => (list = Assert.IsType<WorkerList>(await client.Ask(new ListWorkers(), GiveUpAfter))).Workers.Count > 0,
+            GiveUpAfter, "the worker to register");
         var registered = Assert.Single(list.Workers);
         Assert.Equal("cuda", registered.Device);
         Assert.Equal(WorkerOptions.NumericClassFor(1), registered.NumericClass);
