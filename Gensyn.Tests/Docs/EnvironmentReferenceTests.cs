@@ -18,7 +18,7 @@ public sealed partial class EnvironmentReferenceTests
     public void Every_variable_the_sources_read_is_in_the_reference()
     {
         var documented = Documented();
-        var missing = Used().Keys.Where(v => !documented.Contains(v)).Select(v => $"{v} ({Used()[v]})").ToList();
+        var missing = Used().Where(u => !documented.Contains(u.Key)).Select(u => $"{u.Key} ({u.Value})").ToList();
         Assert.True(missing.Count == 0, "docs/reference/environment.md lacks: " + string.Join(", ", missing));
     }
 
