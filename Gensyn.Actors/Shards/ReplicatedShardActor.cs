@@ -17,7 +17,7 @@ namespace Gensyn.Actors.Shards;
 /// Everything else a replica says (assignments, progress, verdicts) passes through to the JobActor, which
 /// journals it; a shard whose replicas are both rejected runs again with a new pair.
 /// </summary>
-public sealed class ReplicatedShardActor : ReceiveActor, IWithTimers
+public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
 {
     private sealed record BisectTimeout(int Exchange) : INoSerializationVerificationNeeded;
 
@@ -81,11 +81,7 @@ public sealed class ReplicatedShardActor : ReceiveActor, IWithTimers
         });
         Receive<ShardActor.RefereeOpening>(OnRefereeOpening);
         Receive<RefereeVerdict>(OnRefereeVerdict);
-        Receive<ShardActor.Judged>(judged =>
-        {
-            if (Index(Sender) is { } i) _replicas[i].Accepted = judged.Verdict.IsAccepted;
-            Context.Parent.Forward(judged);
-        });
+        Receive<ShardActor.Judged>(OnJudged);
         Receive<ShardActor.ReplicaDone>(done =>
         {
             if (Index(Sender) is not { } i) return;
@@ -98,6 +94,7 @@ public sealed class ReplicatedShardActor : ReceiveActor, IWithTimers
         {
             if (Index(t.ActorRef) is not { } i) return;
             _replicas[i].Done = true;
+            ReleaseHeldVerdict();
             if (!_replicas.All(r => r.Done)) return;
             if (_replicas.Any(r => r.Accepted == true)) Context.Stop(Self);
             else StartPair();   // both rejected (or gone): a new pair runs the shard
@@ -107,6 +104,7 @@ public sealed class ReplicatedShardActor : ReceiveActor, IWithTimers
             // A replica's worker failed before its result counted: that replica starts over with another worker.
             if (Index(Sender) is { } i) Reset(_replicas[i]);
             Context.Parent.Forward(lost);
+            ReleaseHeldVerdict();
         });
         Receive<ShardActor.Excluded>(excluded =>
         {
