@@ -23,7 +23,7 @@ public static class DisputeBenchmark
         var h = task.InnerSteps;
         var start = session.InitialState;
         var stateBytes = session.StateBytes;
-        Console.WriteLine($"dispute: {spec.Name}, {spec.Model.Kind}, batch {task.BatchSize}, H = {h} steps, {spec.Training.Threads} thread(s); replica B fakes step {fakedStep} (its update scaled by 1.5) and trains on from there");
+        Console.WriteLine($"dispute: {spec.Name}, {spec.Model.Kind}, batch {task.BatchSize}, H = {h} steps, {spec.Threads} thread(s); replica B fakes step {fakedStep} (its update scaled by 1.5) and trains on from there");
         Console.WriteLine($"  state: {stateBytes:N0} canonical bytes (parameters + optimizer buffers + step)");
 
         // Baseline: the verifier re-executes the whole shard (H steps, one digest per state), median of the repeats after a warm-up.

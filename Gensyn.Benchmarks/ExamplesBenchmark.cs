@@ -16,7 +16,7 @@ public static class ExamplesBenchmark
         {
             var spec = JobSpecParser.ParseFile(Path.Combine(root, "examples", file));
             var outcome = LocalJobRunner.Run(spec, dataDir);
-            var t = spec.Training;
+            var t = spec.RequireTraining();
             var metric = outcome.Test.Perplexity is { } p
                 ? $"next-byte accuracy {outcome.Test.Accuracy:P2}, perplexity {p:F2}"
                 : $"test accuracy {outcome.Test.Accuracy:P2} (target >= {target:P1}: {(outcome.Test.Accuracy >= target ? "met" : "NOT MET")})";

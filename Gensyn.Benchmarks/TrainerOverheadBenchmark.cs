@@ -21,13 +21,13 @@ public static class TrainerOverheadBenchmark
     public static void Run(string dataDir, string specPath, int steps, int repeats, bool controls = false)
     {
         var spec = JobSpecParser.ParseFile(specPath);
-        spec = spec with { Training = spec.Training with { InnerSteps = steps } };
+        spec = spec with { Training = spec.RequireTraining() with { InnerSteps = steps } };
         using var data = DatasetLoader.Load(spec, dataDir);
         using var session = new TrainingSession(spec, data);
         var task = ShardTask.For(spec, 0, 0, data.Train.Count);
         var directory = Path.Combine(dataDir, "bench", "checkpoints");
         using var checkpoints = new Gensyn.Training.Checkpoints.BackgroundCheckpointWriter(c => Path.Combine(directory, $"shard{c.Shard}.safetensors"));
-        Console.WriteLine($"trainer overhead: {spec.Name}, {spec.Model.Kind}, batch {spec.Training.BatchSize}, {steps} steps, checkpoint every {spec.Training.CheckpointEvery}, {spec.Training.Threads} thread(s)");
+        Console.WriteLine($"trainer overhead: {spec.Name}, {spec.Model.Kind}, batch {spec.BatchSize}, {steps} steps, checkpoint every {spec.RequireTraining().CheckpointEvery}, {spec.Threads} thread(s)");
         Console.WriteLine($"  state: {session.StateBytes / 1e6:F2} MB canonical bytes per step digest");
 
         // Warm both paths once.
@@ -129,8 +129,8 @@ public static class TrainerOverheadBenchmark
     /// </summary>
     private static double Plain(JobSpec spec, DatasetSplits data, ShardTask task, int steps, Action? sideWork = null)
     {
-        using var model = ModelFactory.Create(spec.Model, data.Train.Shape, spec.Training.Seed);
-        var o = spec.Training.InnerOptimizer;
+        using var model = ModelFactory.Create(spec.Model, data.Train.Shape, spec.RequireTraining().Seed);
+        var o = spec.RequireTraining().InnerOptimizer;
         using torch.optim.Optimizer optimizer = o.Kind == InnerOptimizerKind.AdamW
             ? torch.optim.AdamW(model.parameters(), o.LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay)
             : torch.optim.SGD(model.parameters(), o.LearningRate, o.Momentum, weight_decay: o.WeightDecay);

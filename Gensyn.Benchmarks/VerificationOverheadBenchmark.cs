@@ -28,7 +28,7 @@ public static class VerificationOverheadBenchmark
         using var worker = new TrainingSession(spec, data);
         using var verifier = new TrainingSession(spec, data);
         var key = WorkerKey.Generate();
-        var h = spec.Training.InnerSteps;
+        var h = spec.InnerSteps;
         Console.WriteLine($"verification overhead: {spec.Name}, H = {h}, {shards} shard(s) of round 0, honest worker; CPU seconds of this process per phase");
 
         // Warm-up (libtorch kernels, JIT) on a short shard.
@@ -45,7 +45,7 @@ public static class VerificationOverheadBenchmark
             runs.Add((task, trajectory, new MerkleTree(trajectory.Outcome.StepDigests)));
         }
         Console.WriteLine($"  training         : {train:F2} CPU s for {shards} x {h} steps ({1000 * train / (shards * h):F1} ms/step, digests and checkpoints included)");
-        var results = spec.Training.Rounds * spec.Training.Shards;
+        var results = spec.Rounds * spec.Shards;
         Console.WriteLine($"       k | open (worker) CPU s | verify CPU s | verify / train | detection at f = 10%: per result, per job of {results} results");
         foreach (var k in samples)
         {

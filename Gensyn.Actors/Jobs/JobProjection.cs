@@ -125,7 +125,7 @@ public sealed record JobProjection
     {
         var s = State;
         return new JobView(s.JobId, s.Spec?.Name ?? "", s.Phase, Math.Max(s.Round, 0), s.Spec?.Rounds ?? 0,
-            s.Spec?.Shards ?? 0, s.Spec?.Training.InnerSteps ?? 0, s.MatchRate, s.SubmittedAt, s.FinishedAt, s.Reason,
+            s.Spec?.Shards ?? 0, s.Spec?.InnerSteps ?? 0, s.MatchRate, s.SubmittedAt, s.FinishedAt, s.Reason,
             s.Result?.FinalDigest.ToString(), s.Result?.TestAccuracy, s.Result?.TestLoss, s.Result?.TestPerplexity,
             s.History,
             s.RoundOpen ? s.Shards.Select(shard => ShardView(shard, progress, verifying, waiting)).ToList() : [],

@@ -77,7 +77,7 @@ public sealed partial record JobState
     /// <summary>How many steps (training) or batches (inference) shard <paramref name="shard"/> of the open round
     /// runs.</summary>
     public int StepsOf(int shard) =>
-        ShardSteps is { } steps && shard >= 0 && shard < steps.Count ? steps[shard] : Spec!.Training.InnerSteps;
+        ShardSteps is { } steps && shard >= 0 && shard < steps.Count ? steps[shard] : Spec!.InnerSteps;
 
     /// <summary>How many assignments of one shard run at once: 2 in replicated mode.</summary>
     public int Replicas => Spec?.Verification.Mode == VerificationMode.Replicated ? 2 : 1;
@@ -145,7 +145,7 @@ public sealed partial record JobState
     public bool Accepts(int round, int shard, int epoch, string workerId, int localStep) =>
         !IsTerminal && RoundOpen && round == Round && shard >= 0 && shard < Shards.Count && !Shards[shard].Done
         && Shards[shard].Epoch == epoch && Shards[shard].WorkerId == workerId
-        && localStep > Shards[shard].CheckpointStep && localStep < Spec!.Training.InnerSteps;
+        && localStep > Shards[shard].CheckpointStep && localStep < Spec!.InnerSteps;
 
     /// <summary>Why a worker's result does not count, or null when it does: the right round, an open shard,
     /// a live epoch and one loss per step.</summary>

@@ -113,7 +113,7 @@ public sealed class JobLedger
 
     /// <summary>The locked payout, or for a job from before prices came from the market H steps at its spec's retired price-per-step.</summary>
     private static long PayoutOf(JobPrice? price, string specYaml, JobSpec? spec) =>
-        price?.ResultPayoutMicros ?? (spec is null ? 0 : spec.Training.InnerSteps * Gens.ToMicros(JobSpecParser.RetiredPricePerStepOf(specYaml)));
+        price?.ResultPayoutMicros ?? (spec is null ? 0 : spec.InnerSteps * Gens.ToMicros(JobSpecParser.RetiredPricePerStepOf(specYaml)));
 
     /// <summary>The ledger a job snapshot describes: its money (<paramref name="s"/>) and the price it locked.</summary>
     public static JobLedger FromSnapshot(SettlementSnapshot? s, JobPrice? price, string specYaml, JobSpec? spec)

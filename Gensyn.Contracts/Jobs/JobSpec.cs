@@ -3,16 +3,18 @@ namespace Gensyn.Contracts.Jobs;
 /// <summary>
 /// A validated job: what to train (or, for <see cref="JobKind.Inference"/>, which trained model to run), on which data,
 /// how, how it is verified, and what it may cost. Built only by <see cref="JobSpecParser"/>, so every instance
-/// satisfies its rules. An inference job has one round whose shards split the dataset's test split. What both kinds
-/// have (<see cref="Rounds"/>, <see cref="Shards"/>, <see cref="BatchSize"/>, <see cref="Threads"/>) is read through
-/// the accessors here, which answer from the kind's own section; <see cref="Training"/>'s schedule and optimizers are
-/// a training job's only (for an inference job it is a placeholder that no code reads).
+/// satisfies its rules. Each kind has its own section: a training job has <see cref="Training"/> (its schedule and
+/// optimizers) and no <see cref="Inference"/>; an inference job has <see cref="Inference"/> and no
+/// <see cref="Training"/>, and runs one round whose shards split the dataset's test split. What both kinds have
+/// (<see cref="Rounds"/>, <see cref="Shards"/>, <see cref="InnerSteps"/>, <see cref="BatchSize"/>,
+/// <see cref="Threads"/>) is read through the accessors here, which answer from the kind's own section; code that
+/// only a training job reaches reads its section with <see cref="RequireTraining"/>.
 /// </summary>
 public sealed record JobSpec(
     string Name,
     ModelSpec Model,
     DatasetSpec Dataset,
-    TrainingSpec Training,
+    TrainingSpec? Training,
     VerificationSpec Verification,
     RequirementsSpec Requirements,
     BudgetSpec Budget,
@@ -22,16 +24,30 @@ public sealed record JobSpec(
     public bool IsInference => Kind == JobKind.Inference;
 
     /// <summary>The rounds the job runs: training.rounds, or the one round of an inference job.</summary>
-    public int Rounds => Inference is null ? Training.Rounds : 1;
+    public int Rounds => Inference is null ? RequireTraining().Rounds : 1;
 
     /// <summary>The shards of each round: training.shards or inference.shards.</summary>
-    public int Shards => Inference?.Shards ?? Training.Shards;
+    public int Shards => Inference?.Shards ?? RequireTraining().Shards;
+
+    /// <summary>
+    /// The steps each shard runs in a round, as the job's view shows them: training.inner-steps (H). An inference
+    /// shard runs once over its share of batches, counted only when the data is loaded (its round's start records
+    /// them), and keeps no checkpoints; its job counts 1 here.
+    /// </summary>
+    public int InnerSteps => Inference is null ? RequireTraining().InnerSteps : 1;
 
     /// <summary>The items of one batch: training.batch-size or inference.batch-size.</summary>
-    public int BatchSize => Inference?.BatchSize ?? Training.BatchSize;
+    public int BatchSize => Inference?.BatchSize ?? RequireTraining().BatchSize;
 
     /// <summary>The threads a worker computes on: training.threads or inference.threads.</summary>
-    public int Threads => Inference?.Threads ?? Training.Threads;
+    public int Threads => Inference?.Threads ?? RequireTraining().Threads;
+
+    /// <summary>The training section, for code that only a training job reaches (its sessions, tasks and
+    /// coordinator).</summary>
+    /// <exception cref="InvalidOperationException">The job is not a training job.</exception>
+    public TrainingSpec RequireTraining() => Training ?? throw new InvalidOperationException(
+        $"job {Name} is of kind {Kind.ToString().ToLowerInvariant()} and has no training section; " +
+        "only its kind's own code may read it");
 
     /// <summary>How many workers run each shard: 2 in replicated mode, else 1.</summary>
     public int Replicas => Verification.Mode == VerificationMode.Replicated ? 2 : 1;
@@ -88,7 +104,10 @@ public sealed record DatasetSpec(
 
 public enum DatasetFormat { Mnist, Idx, Csv, Text, Synthetic }
 
-/// <summary>DiLoCo schedule and optimizers. <see cref="InnerSteps"/> is H; <see cref="CheckpointEvery"/> is C.</summary>
+/// <summary>
+/// A training job's section: the DiLoCo schedule and optimizers. <see cref="InnerSteps"/> is H;
+/// <see cref="CheckpointEvery"/> is C.
+/// </summary>
 public sealed record TrainingSpec(
     int Rounds,
     int Shards,

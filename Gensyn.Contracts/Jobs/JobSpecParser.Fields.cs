@@ -13,19 +13,6 @@ public static partial class JobSpecParser
         return new InferenceSpec(weights ?? "", shards, batchSize, threads);
     }
 
-    /// <summary>
-    /// The placeholder <see cref="JobSpec.Training"/> of an inference job. Nothing reads it for an inference job: the
-    /// shared figures come from <see cref="JobSpec.Rounds"/>, <see cref="JobSpec.Shards"/>,
-    /// <see cref="JobSpec.BatchSize"/> and <see cref="JobSpec.Threads"/>, which answer from the inference section; how
-    /// many batches each shard has is known only once the data is loaded (the round's start records it).
-    /// </summary>
-    private static TrainingSpec InferenceTraining(InferenceSpec? inference)
-    {
-        var i = inference ?? new InferenceSpec("", 1, 256, 1);
-        return new TrainingSpec(1, i.Shards, 1, i.BatchSize, 0, i.Threads, 1,
-            new InnerOptimizerSpec(InnerOptimizerKind.AdamW, 0.001, 0, 0.01, 0.9, 0.999, 1e-8), new OuterOptimizerSpec(0.7, 0.9));
-    }
-
     private static void CheckInference(ModelKind? model, VerificationSpec verification, List<string> errors)
     {
         if (model == ModelKind.CharLm) errors.Add("model.kind: inference jobs run classifiers (mlp or cnn), got charlm");

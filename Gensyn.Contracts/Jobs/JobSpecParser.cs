@@ -139,7 +139,6 @@ public static partial class JobSpecParser
         top.Finish();
         CheckModelFitsData(modelKind, dataFormat, errors);
         if (inference is not null) CheckInference(modelKind, verification, errors);
-        training ??= InferenceTraining(inference);
 
         if (errors.Count > 0)
         {

@@ -52,7 +52,7 @@ public static class DemoCommand
         // The requester: a wallet of its own, funded from the devnet's faucet, deposits the job's budget in escrow and signs every call.
         var wallet = Path.Combine(run, "requester", ChainCli.WalletFile);
         await using var client = CoordinatorClient.Connect(coordinator, wallet, Path.Combine(run, "requester"));
-        Say(json, $"demo: {workerCount} worker(s) registered after {clock.Elapsed.TotalSeconds:F1} s; submitting {spec.Name} ({spec.Training.Rounds} rounds x {spec.Training.Shards} shards x {spec.Training.InnerSteps} steps)");
+        Say(json, $"demo: {workerCount} worker(s) registered after {clock.Elapsed.TotalSeconds:F1} s; submitting {spec.Name} ({spec.Rounds} rounds x {spec.Shards} shards x {spec.InnerSteps} steps)");
         var (reply, _, _, _) = await SubmitCommand.SendAsync(client, network, wallet, walletGiven: false,
             hours: 72, approve: true, cancel);
         if (reply is not JobAccepted accepted) return ClusterCli.Fail(reply);

@@ -33,7 +33,7 @@ public static class TrainCommand
         var modelPath = output?.FullName ?? Path.Combine(dataDir, "models", spec.Name + ".safetensors");
         var checkpoints = Path.Combine(dataDir, "runs", spec.Name, "checkpoints");
         Log.Information("Training {Job}: {Rounds} rounds x {Shards} shards x {Steps} inner steps, seed {Seed}, {Threads} thread(s)",
-            spec.Name, spec.Training.Rounds, spec.Training.Shards, spec.Training.InnerSteps, spec.Training.Seed, spec.Training.Threads);
+            spec.Name, spec.Rounds, spec.Shards, spec.InnerSteps, spec.RequireTraining().Seed, spec.Threads);
 
         var outcome = Interactive(json)
             ? RunWithProgressBar(spec, dataDir, checkpoints)
@@ -89,7 +89,7 @@ public static class TrainCommand
     private static JobOutcome RunWithProgressBar(JobSpec spec, string dataDir, string checkpoints)
     {
         JobOutcome? outcome = null;
-        var t = spec.Training;
+        var t = spec.RequireTraining();
         AnsiConsole.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -108,11 +108,11 @@ public static class TrainCommand
         ["testAccuracy"] = outcome.Test.Accuracy,
         ["testLoss"] = outcome.Test.Loss,
         ["testPerplexity"] = outcome.Test.Perplexity,
-        ["rounds"] = spec.Training.Rounds,
-        ["shards"] = spec.Training.Shards,
-        ["innerSteps"] = spec.Training.InnerSteps,
-        ["seed"] = spec.Training.Seed,
-        ["threads"] = spec.Training.Threads,
+        ["rounds"] = spec.Rounds,
+        ["shards"] = spec.Shards,
+        ["innerSteps"] = spec.InnerSteps,
+        ["seed"] = spec.RequireTraining().Seed,
+        ["threads"] = spec.Threads,
         ["wallSeconds"] = Math.Round(outcome.WallSeconds, 3),
         ["modelPath"] = modelPath,
         ["roundHistory"] = new JsonArray(outcome.Rounds.Select(r => (JsonNode)new JsonObject
@@ -127,7 +127,7 @@ public static class TrainCommand
     private static void PrintSummary(JobSpec spec, JobOutcome outcome, string modelPath)
     {
         var perplexity = outcome.Test.Perplexity is { } p ? $", perplexity {p:F2}" : "";
-        Console.WriteLine($"job {spec.Name}: {spec.Training.Rounds} rounds x {spec.Training.Shards} shards x {spec.Training.InnerSteps} steps in {outcome.WallSeconds:F1} s");
+        Console.WriteLine($"job {spec.Name}: {spec.Rounds} rounds x {spec.Shards} shards x {spec.InnerSteps} steps in {outcome.WallSeconds:F1} s");
         Console.WriteLine($"  test accuracy {outcome.Test.Accuracy:P2}, test loss {outcome.Test.Loss:F4}{perplexity} ({outcome.Test.Examples} examples)");
         Console.WriteLine($"  final digest  {outcome.FinalDigest}");
         Console.WriteLine($"  model         {modelPath}");
@@ -138,8 +138,8 @@ public static class TrainCommand
         public void OnShardStep(int round, int shard, int localStep, float loss)
         {
             task.Increment(1);
-            if (localStep % 10 == 0 || localStep == spec.Training.InnerSteps)
-                task.Description = $"round {round + 1}/{spec.Training.Rounds} shard {shard + 1}/{spec.Training.Shards} loss {loss:F3}";
+            if (localStep % 10 == 0 || localStep == spec.InnerSteps)
+                task.Description = $"round {round + 1}/{spec.Rounds} shard {shard + 1}/{spec.Shards} loss {loss:F3}";
         }
 
         public void OnRoundCompleted(RoundSummary round) { }

@@ -55,7 +55,8 @@ public sealed class InferenceTests : IDisposable
         var spec = Spec(Yaml("{ weights: model.safetensors, shards: 4, batch-size: 250, threads: 2 }"));
         Assert.True(spec.IsInference);
         Assert.Equal(Path.Combine(_directory.Path, "model.safetensors"), spec.Inference!.Weights);
-        Assert.Equal((1, 4, 250, 2), (spec.Training.Rounds, spec.Training.Shards, spec.Training.BatchSize, spec.Training.Threads));
+        Assert.Equal((1, 4, 250, 2), (spec.Rounds, spec.Shards, spec.BatchSize, spec.Threads));
+        Assert.Null(spec.Training);
         Assert.False(Spec(TestSpecs.SyntheticYaml()).IsInference);
     }
 

@@ -76,10 +76,10 @@ public sealed class JobKindsTests : IDisposable
         using var worker = new TrainingSession(spec, data);
         Sha256Digest? global = null;
         IReadOnlyList<Sha256Digest>? ends = null;
-        for (var round = 0; round < spec.Training.Rounds; round++)
+        for (var round = 0; round < spec.Rounds; round++)
         {
             var prepared = coordinator.Prepare(spec, round, global, ends);
-            Assert.Equal(spec.Training.Shards, prepared.ShardStarts.Count);
+            Assert.Equal(spec.Shards, prepared.ShardStarts.Count);
             ends = prepared.ShardStarts.Select((start, shard) =>
             {
                 var task = ShardTask.For(spec, round, shard, data.Train.Count);

@@ -113,9 +113,41 @@ public sealed class JobSpecParserTests
     }
 
     [Fact]
+    public void A_training_spec_has_only_its_training_section_and_the_shared_figures_come_from_it()
+    {
+        var spec = Parse(Minimal + "training: { rounds: 3, shards: 2, inner-steps: 40, batch-size: 16, threads: 2 }");
+
+        Assert.Equal(JobKind.Train, spec.Kind);
+        Assert.Null(spec.Inference);
+        var training = spec.RequireTraining();
+        Assert.Same(spec.Training, training);
+        Assert.Equal((3, 2, 40, 16, 2), (training.Rounds, training.Shards, training.InnerSteps, training.BatchSize, training.Threads));
+        Assert.Equal((3, 2, 40, 16, 2), (spec.Rounds, spec.Shards, spec.InnerSteps, spec.BatchSize, spec.Threads));
+    }
+
+    [Fact]
+    public void An_inference_spec_has_no_training_section_and_no_optimizer_settings()
+    {
+        var spec = Parse("""
+            name: job
+            kind: inference
+            model: { kind: mlp }
+            dataset: { name: mnist }
+            inference: { weights: model.safetensors, shards: 3, batch-size: 100, threads: 2 }
+            """);
+
+        Assert.Equal(JobKind.Inference, spec.Kind);
+        Assert.Null(spec.Training);
+        Assert.Equal(new InferenceSpec(InBase("model.safetensors"), 3, 100, 2), spec.Inference);
+        Assert.Equal((1, 3, 1, 100, 2), (spec.Rounds, spec.Shards, spec.InnerSteps, spec.BatchSize, spec.Threads));
+        var e = Assert.Throws<InvalidOperationException>(() => spec.RequireTraining());
+        Assert.Contains("has no training section", e.Message);
+    }
+
+    [Fact]
     public void Sgd_defaults_to_momentum_and_no_weight_decay()
     {
-        var inner = Parse(Minimal + "training: { inner-optimizer: { kind: sgd } }").Training.InnerOptimizer;
+        var inner = Parse(Minimal + "training: { inner-optimizer: { kind: sgd } }").RequireTraining().InnerOptimizer;
 
         Assert.Equal(new InnerOptimizerSpec(InnerOptimizerKind.Sgd, 0.001, 0.9, 0, 0.9, 0.999, 1e-8), inner);
     }
@@ -123,7 +155,7 @@ public sealed class JobSpecParserTests
     [Fact]
     public void Momentum_is_checked_but_ignored_for_adamw()
     {
-        Assert.Equal(0, Parse(Minimal + "training: { inner-optimizer: { momentum: 0.5 } }").Training.InnerOptimizer.Momentum);
+        Assert.Equal(0, Parse(Minimal + "training: { inner-optimizer: { momentum: 0.5 } }").RequireTraining().InnerOptimizer.Momentum);
         Assert.Equal(
             "training.inner-optimizer.momentum: must be < 1, got 1",
             ErrorOf(Minimal + "training: { inner-optimizer: { momentum: 1 } }"));
@@ -132,8 +164,8 @@ public sealed class JobSpecParserTests
     [Fact]
     public void Checkpoint_interval_defaults_to_inner_steps_and_may_exceed_it()
     {
-        Assert.Equal(250, Parse(Minimal + "training: { inner-steps: 250 }").Training.CheckpointEvery);
-        Assert.Equal(1000, Parse(Minimal + "training: { inner-steps: 250, checkpoint-every: 1000 }").Training.CheckpointEvery);
+        Assert.Equal(250, Parse(Minimal + "training: { inner-steps: 250 }").RequireTraining().CheckpointEvery);
+        Assert.Equal(1000, Parse(Minimal + "training: { inner-steps: 250, checkpoint-every: 1000 }").RequireTraining().CheckpointEvery);
     }
 
     [Fact]

@@ -40,8 +40,8 @@ public sealed class JobSpecsTests
         var three = specs.Get(TestSpecs.SyntheticYaml(rounds: 3));
 
         Assert.Equal(2, _parses);
-        Assert.Equal(2, two.Training.Rounds);
-        Assert.Equal(3, three.Training.Rounds);
+        Assert.Equal(2, two.Rounds);
+        Assert.Equal(3, three.Rounds);
     }
 
     [Fact]

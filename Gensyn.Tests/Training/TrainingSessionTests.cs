@@ -207,7 +207,7 @@ public class TrainingSessionTests
     public void The_session_pins_the_thread_count_of_the_spec()
     {
         var spec = TestSpecs.Synthetic();
-        spec = spec with { Training = spec.Training with { Threads = 1 } };
+        spec = spec with { Training = spec.RequireTraining() with { Threads = 1 } };
         var (data, session) = Open(spec);
         using var _ = data;
         using var __ = session;

@@ -26,8 +26,8 @@ public class CrossClassToleranceTests(ITestOutputHelper output)
         // small cnn's results differ between the two (reduction order), an mlp this small's do not.
         using var temp = new TempDirectory();
         var spec = TestSpecs.Cnn(temp.Path);
-        spec = spec with { Training = spec.Training with { Threads = 1, CheckpointEvery = 1 } };
-        var workerSpec = spec with { Training = spec.Training with { Threads = 2 } };
+        spec = spec with { Training = spec.RequireTraining() with { Threads = 1, CheckpointEvery = 1 } };
+        var workerSpec = spec with { Training = spec.RequireTraining() with { Threads = 2 } };
         var previousThreads = torch.get_num_threads();
         using var data = DatasetLoader.Load(spec, temp.Path);
         try
@@ -35,7 +35,7 @@ public class CrossClassToleranceTests(ITestOutputHelper output)
             using var worker = new TrainingSession(workerSpec, data);
             using var replayer = new TrainingSession(spec, data);
             var verifier = new SpotCheckVerifier(replayer);
-            var h = spec.Training.InnerSteps;
+            var h = spec.InnerSteps;
             var all = Enumerable.Range(1, h).ToArray();
             // torch.set_num_threads is process-wide and a session pins it only when built, so switch explicitly.
             T AtTwoThreads<T>(Func<T> work)

@@ -32,7 +32,7 @@ public sealed class ShardTrajectoryTests
         public JobSpec Spec { get; }
         public TrainingSession Session { get; }
         public SpotCheckVerifier Verifier { get; }
-        public int H => Spec.Training.InnerSteps;
+        public int H => Spec.InnerSteps;
         public ShardTask Task(int round = 1, int shard = 0) => ShardTask.For(Spec, round, shard, _data.Train.Count);
         public StateSnapshot Start(int round = 1) => Session.InitialState.WithStep((long)round * H);
 
@@ -97,7 +97,7 @@ public sealed class ShardTrajectoryTests
         Assert.Empty(trajectory.FakedSteps);
         // The caller's observer sees every step and exactly the task's checkpoints (every C steps); the trajectory keeps
         // its own states more often (about every H/16 steps, at most 32 of them besides start and final), never more.
-        var c = job.Spec.Training.CheckpointEvery;
+        var c = job.Spec.RequireTraining().CheckpointEvery;
         Assert.Equal(Enumerable.Range(1, job.H), observer.Steps);
         Assert.Equal((job.H - 1) / c, observer.Checkpoints.Count);
         Assert.All(observer.Checkpoints, k => Assert.Equal(0, k.LocalStep % c));

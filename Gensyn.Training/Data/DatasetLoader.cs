@@ -51,7 +51,7 @@ public static class DatasetLoader
             case DatasetFormat.Synthetic:
                 // An inference job has no training.seed: its synthetic data is drawn with seed 0.
                 return SyntheticData.Create(d.SyntheticSamples, d.SyntheticFeatures, d.SyntheticClasses,
-                    spec.Inference is null ? spec.Training.Seed : 0);
+                    spec.Training?.Seed ?? 0);
             default:
                 throw new DatasetException($"dataset format {d.Format} is not supported");
         }

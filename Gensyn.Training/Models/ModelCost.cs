@@ -42,7 +42,7 @@ public static class ModelCost
 
     /// <summary>One training step of the job, in reference steps (1.0 for an MLP 784-256-10 at batch 64).</summary>
     public static double TrainingStepWork(JobSpec spec) =>
-        StepFlops(spec.Model, ShapeOf(spec), spec.Training.BatchSize) / ReferenceStepFlops;
+        StepFlops(spec.Model, ShapeOf(spec), spec.BatchSize) / ReferenceStepFlops;
 
     /// <summary>One forward batch of an inference job, in reference steps.</summary>
     public static double InferenceStepWork(JobSpec spec) =>
@@ -163,7 +163,7 @@ public static class ModelCost
     public static double TrainingBytes(JobSpec spec)
     {
         var shape = ShapeOf(spec);
-        var activations = 2.0 * spec.Training.BatchSize * ActivationsPerExample(spec.Model, shape);
+        var activations = 2.0 * spec.BatchSize * ActivationsPerExample(spec.Model, shape);
         return 4 * (TrainingCopiesPerParameter * Parameters(spec.Model, shape) + activations);
     }
 

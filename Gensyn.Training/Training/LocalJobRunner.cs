@@ -34,7 +34,7 @@ public static class LocalJobRunner
         var clock = Stopwatch.StartNew();
         using var data = DatasetLoader.Load(spec, dataDirectory);
         using var session = new TrainingSession(spec, data);
-        var t = spec.Training;
+        var t = spec.RequireTraining();
         var global = Initial(session.InitialState);
         var shardOptimizers = Enumerable.Repeat(session.InitialState, t.Shards).ToArray();
         var rounds = new List<RoundSummary>();

@@ -20,15 +20,12 @@ public sealed record ShardTask(
     int CheckpointEvery)
 {
     /// <summary>The task of shard <paramref name="shard"/> in round <paramref name="round"/> of a job.</summary>
-    public static ShardTask For(JobSpec spec, int round, int shard, long trainingExamples) => new(
-        round,
-        shard,
-        DataSlice.ForShard(trainingExamples, shard, spec.Training.Shards),
-        spec.Training.InnerSteps,
-        spec.Training.BatchSize,
-        spec.Training.Seed,
-        spec.Training.InnerOptimizer,
-        spec.Training.CheckpointEvery);
+    public static ShardTask For(JobSpec spec, int round, int shard, long trainingExamples)
+    {
+        var t = spec.RequireTraining();
+        return new ShardTask(round, shard, DataSlice.ForShard(trainingExamples, shard, t.Shards), t.InnerSteps,
+            t.BatchSize, t.Seed, t.InnerOptimizer, t.CheckpointEvery);
+    }
 }
 
 /// <summary>

@@ -36,10 +36,11 @@ public sealed class TrainingSession : IDisposable
         Device = (device ?? ComputeDevice.Cpu).TrainsOn;
         _train = data.Train;
         _test = data.Test;
-        torch.set_num_threads(spec.Training.Threads);
-        _model = ModelFactory.Create(spec.Model, data.Train.Shape, spec.Training.Seed);
+        var training = spec.RequireTraining();
+        torch.set_num_threads(training.Threads);
+        _model = ModelFactory.Create(spec.Model, data.Train.Shape, training.Seed);
         var parameters = _model.named_parameters().Select(p => ("param/" + p.name, (Tensor)p.parameter)).ToList();
-        _optimizer = InnerOptimizer.Create(spec.Training.InnerOptimizer, parameters);
+        _optimizer = InnerOptimizer.Create(training.InnerOptimizer, parameters);
         _live = parameters.Concat(_optimizer.Buffers)
             .OrderBy(e => e.Item1, StringComparer.Ordinal).ToArray();
         _shapes = _live.Select(e => e.Tensor.shape).ToArray();

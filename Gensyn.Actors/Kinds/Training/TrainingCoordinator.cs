@@ -29,7 +29,7 @@ public sealed class TrainingCoordinator(BlobStore blobs, string dataDirectory) :
         {
             var initial = Session(spec).InitialState;
             global = LocalJobRunner.Initial(initial);
-            optimizers = Enumerable.Repeat(initial, spec.Training.Shards).ToList();
+            optimizers = Enumerable.Repeat(initial, spec.Shards).ToList();
         }
         else
         {
@@ -44,7 +44,7 @@ public sealed class TrainingCoordinator(BlobStore blobs, string dataDirectory) :
         var sizes = new List<long>();
         foreach (var optimizer in optimizers)
         {
-            var start = TrainingSession.ShardStart(global, optimizer, (long)round * spec.Training.InnerSteps);
+            var start = TrainingSession.ShardStart(global, optimizer, (long)round * spec.InnerSteps);
             var bytes = CheckpointFile.Serialize(start);
             starts.Add(blobs.Put(bytes));
             sizes.Add(bytes.Length);
@@ -58,7 +58,7 @@ public sealed class TrainingCoordinator(BlobStore blobs, string dataDirectory) :
     {
         var global = Load(roundGlobal);
         var ends = shardEnds.Select(Load).ToList();
-        var o = spec.Training.OuterOptimizer;
+        var o = spec.RequireTraining().OuterOptimizer;
         var next = OuterOptimizer.Apply(global, ends, o.LearningRate, o.Momentum, round + 1);
         return new JobCompute.AggregatedRound(round, blobs.Put(CheckpointFile.Serialize(next)), next.Digest());
     }

@@ -23,18 +23,18 @@ public sealed class TrainingJob : IJobKind
     public string Section => "training";
 
     public string Describe(JobSpec spec) =>
-        $"submitted {spec.Name}: {spec.Training.Rounds} round(s) x {spec.Training.Shards} shard(s) x " +
-        $"{spec.Training.InnerSteps} step(s), seed {spec.Training.Seed}";
+        $"submitted {spec.Name}: {spec.Rounds} round(s) x {spec.Shards} shard(s) x " +
+        $"{spec.InnerSteps} step(s), seed {spec.RequireTraining().Seed}";
 
     public double StepWork(JobSpec spec) => ModelCost.TrainingStepWork(spec);
 
     /// <summary>H inner steps.</summary>
-    public int StepsPerResult(JobSpec spec) => spec.Training.InnerSteps;
+    public int StepsPerResult(JobSpec spec) => spec.InnerSteps;
 
     public double StepBytes(JobSpec spec) => ModelCost.TrainingBytes(spec);
 
     /// <summary>Rounds x shards x inner steps x replicas.</summary>
-    public long? LimitedSteps(JobSpec spec) => spec.Results * spec.Training.InnerSteps;
+    public long? LimitedSteps(JobSpec spec) => spec.Results * spec.InnerSteps;
 
     public IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory) =>
         new TrainingCoordinator(blobs, dataDirectory);
