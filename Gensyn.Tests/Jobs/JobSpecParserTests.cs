@@ -113,16 +113,14 @@ public sealed class JobSpecParserTests
     }
 
     [Fact]
-    public void A_training_spec_has_only_its_training_section_and_the_shared_figures_come_from_it()
+    public void A_training_spec_has_its_training_section_and_no_inference_section()
     {
-        var spec = Parse(Minimal + "training: { rounds: 3, shards: 2, inner-steps: 40, batch-size: 16, threads: 2 }");
+        var spec = Parse(Minimal + "training: { rounds: 3, inner-steps: 40 }");
 
         Assert.Equal(JobKind.Train, spec.Kind);
         Assert.Null(spec.Inference);
-        var training = spec.RequireTraining();
-        Assert.Same(spec.Training, training);
-        Assert.Equal((3, 2, 40, 16, 2), (training.Rounds, training.Shards, training.InnerSteps, training.BatchSize, training.Threads));
-        Assert.Equal((3, 2, 40, 16, 2), (spec.Rounds, spec.Shards, spec.InnerSteps, spec.BatchSize, spec.Threads));
+        Assert.Same(spec.Training, spec.RequireTraining());
+        Assert.Equal((3, 40), (spec.RequireTraining().Rounds, spec.RequireTraining().InnerSteps));
     }
 
     [Fact]
@@ -139,7 +137,6 @@ public sealed class JobSpecParserTests
         Assert.Equal(JobKind.Inference, spec.Kind);
         Assert.Null(spec.Training);
         Assert.Equal(new InferenceSpec(InBase("model.safetensors"), 3, 100, 2), spec.Inference);
-        Assert.Equal((1, 3, 1, 100, 2), (spec.Rounds, spec.Shards, spec.InnerSteps, spec.BatchSize, spec.Threads));
         var e = Assert.Throws<InvalidOperationException>(() => spec.RequireTraining());
         Assert.Contains("has no training section", e.Message);
     }

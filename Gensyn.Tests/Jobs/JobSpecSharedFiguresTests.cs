@@ -3,8 +3,9 @@ using Gensyn.Contracts.Jobs;
 namespace Gensyn.Tests.Jobs;
 
 /// <summary>
-/// The figures both kinds of job have (rounds, shards, batch size, threads) are answered from the kind's own section
-/// of the spec: a training job's training section, an inference job's inference section and its one round.
+/// The figures both kinds of job have (rounds, shards, inner steps, batch size, threads) are answered from the kind's
+/// own section of the spec: a training job's training section, an inference job's inference section and its one round
+/// (whose shards run once over their batches).
 /// </summary>
 public sealed class JobSpecSharedFiguresTests
 {
@@ -16,7 +17,7 @@ public sealed class JobSpecSharedFiguresTests
         var spec = JobSpecParser.ParseNetwork("name: shared-train\n" + Head +
             "training: { rounds: 3, shards: 5, inner-steps: 4, batch-size: 32, threads: 2 }\n");
 
-        Assert.Equal((3, 5, 32, 2), (spec.Rounds, spec.Shards, spec.BatchSize, spec.Threads));
+        Assert.Equal((3, 5, 4, 32, 2), (spec.Rounds, spec.Shards, spec.InnerSteps, spec.BatchSize, spec.Threads));
         Assert.Equal(15, spec.Results);
     }
 
@@ -27,7 +28,7 @@ public sealed class JobSpecSharedFiguresTests
         var spec = JobSpecParser.ParseNetwork("name: shared-infer\nkind: inference\n" + Head +
             $"inference: {{ weights: {weights}, shards: 6, batch-size: 40, threads: 3 }}\n");
 
-        Assert.Equal((1, 6, 40, 3), (spec.Rounds, spec.Shards, spec.BatchSize, spec.Threads));
+        Assert.Equal((1, 6, 1, 40, 3), (spec.Rounds, spec.Shards, spec.InnerSteps, spec.BatchSize, spec.Threads));
         Assert.Equal(6, spec.Results);
     }
 }
