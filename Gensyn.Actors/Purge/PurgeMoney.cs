@@ -61,7 +61,8 @@ public sealed record PurgePlan(
 /// </summary>
 public static class PurgeMoney
 {
-    /// <param name="timeline">The job's journal with the purge's revocations, before <paramref name="rollback"/>.</param>
+    /// <param name="timeline">The job's journal with the purge's revocations, before
+    /// <paramref name="rollback"/>.</param>
     /// <param name="convicted">The convicted key.</param>
     /// <param name="rollback">What <see cref="PurgeRules.Rollback"/> returned for it (null: none).</param>
     /// <param name="terms">The money terms.</param>

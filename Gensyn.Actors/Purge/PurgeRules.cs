@@ -6,9 +6,9 @@ namespace Gensyn.Actors.Purge;
 /// What a conviction does to one job, with no actors in it. <see cref="Affected"/>: the results of the convicted key
 /// that the job accepted and that still stand; each is re-verified in full, and one that fails is revoked
 /// (<see cref="ResultRevoked"/>). <see cref="Rollback"/>: once revocations are journalled, whether the job must return
-/// to the start of a round — the earliest round whose revoked result its model had taken in — and which round states
-/// it discards. <see cref="Reruns"/>: the revoked results that only need their shard run again (the open round had
-/// not aggregated them).
+/// to the start of a round (the earliest round whose revoked result its model had taken in) and which round
+/// states it discards. <see cref="Reruns"/>: the revoked results that only need their shard run again (the open
+/// round had not aggregated them).
 /// </summary>
 public static class PurgeRules
 {
@@ -33,7 +33,8 @@ public static class PurgeRules
         var reason = $"round {from} shard {first.Shard}: the result of worker {first.WorkerId} ({first.Address}) " +
                      $"failed its re-verification ({revoked.Outcome.ToString().ToLowerInvariant()}: {revoked.Reason})";
         return new RoundsRolledBack(timeline.JobId, from, reason, revoked.EvidenceHash, discarded,
-            from == 0 ? null : timeline.GlobalAfter(from - 1), from == 0 ? null : timeline.ShardEndsAfter(from - 1), at);
+            from == 0 ? null : timeline.GlobalAfter(from - 1),
+            from == 0 ? null : timeline.ShardEndsAfter(from - 1), at);
     }
 
     /// <summary>

@@ -29,7 +29,8 @@ public static class PurgeJournal
     public static Sha256Digest End(int round, int shard, int epoch) => D($"end-{round}-{shard}-{epoch}");
 
     public static JobSubmitted Submitted(int rounds = 3, int shards = 2) =>
-        new(JobId, TestSpecs.SyntheticYaml(rounds: rounds, shards: shards, innerSteps: 8) + "\nbudget: { max-total: 1 }\n",
+        new(JobId,
+            TestSpecs.SyntheticYaml(rounds: rounds, shards: shards, innerSteps: 8) + "\nbudget: { max-total: 1 }\n",
             "/data", T0, Payer, Deposit, Lock);
 
     public static RoundStarted Started(int round, int shards = 2) =>
@@ -61,7 +62,8 @@ public static class PurgeJournal
     public static RoundCompleted RoundDone(int round) =>
         new(round, D($"global-{round + 1}"), D($"digest-{round + 1}"), 0.7, T0.AddMinutes(round * 10 + 2));
 
-    /// <summary>A round in which the cheater's result on shard 1 and the honest key's on shard 0 are accepted.</summary>
+    /// <summary>A round in which the cheater's result on shard 1 and the honest key's on shard 0 are
+    /// accepted.</summary>
     public static IEnumerable<IJobEvent> RoundWithCheat(int round) =>
     [
         Started(round), .. Accepted(round, 0, 1, "honest-1", Honest), .. Accepted(round, 1, 1, "cheat-1", Cheat),
@@ -84,14 +86,15 @@ public static class PurgeJournal
                 g.Count() * Payout)).ToList();
         var id = EscrowIds.Hex(EscrowIds.SettlementId(JobId, $"round-{round}"));
         var order = new SettlementOrder(id, JobId, SettlementKind.PayRound, round, list, payees.Length, payees.Length);
-        var outcome = new SettlementSettled(JobId, id, SettlementKind.PayRound, SettlementStatus.Confirmed, "0xtx", 60_000,
-            order.TotalMicros, "", T0.AddMinutes(round * 10 + 3));
+        var outcome = new SettlementSettled(JobId, id, SettlementKind.PayRound, SettlementStatus.Confirmed, "0xtx",
+            60_000, order.TotalMicros, "", T0.AddMinutes(round * 10 + 3));
         return new SettlementPosted(order, outcome, T0.AddMinutes(round * 10 + 3));
     }
 
     public static ResultRevoked Revoke(int round, int shard, int epoch, string worker, string address,
                                        VerdictOutcome outcome = VerdictOutcome.Fraud, bool aggregated = true) =>
-        new(round, shard, epoch, worker, address, outcome, $"step 4 does not replay ({outcome})", Root(round, shard, epoch),
+        new(round, shard, epoch, worker, address, outcome, $"step 4 does not replay ({outcome})",
+            Root(round, shard, epoch),
             "0x" + D($"evidence-{round}-{shard}"), aggregated, T0.AddHours(1));
 
     public static PurgeTimeline Timeline(IEnumerable<IJobEvent> events) => PurgeTimeline.Of(events);

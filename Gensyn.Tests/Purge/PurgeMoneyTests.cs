@@ -4,8 +4,10 @@ using static Gensyn.Tests.Purge.PurgeJournal;
 
 namespace Gensyn.Tests.Purge;
 
-/// <summary>Who is paid when a convicted key's work is purged: what comes back out of its stake, what the
-/// recomputation costs it, how the rest of the slash splits, and what honest providers of discarded rounds earn.</summary>
+/// <summary>
+/// Who is paid when a convicted key's work is purged: what comes back out of its stake, what the recomputation costs
+/// it, how the rest of the slash splits, and what honest providers of discarded rounds earn.
+/// </summary>
 public class PurgeMoneyTests
 {
     private const long Slash = 10_000_000;
