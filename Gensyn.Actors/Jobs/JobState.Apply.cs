@@ -95,6 +95,10 @@ public sealed partial record JobState
                     LastShardEnds = Shards.Select(s => s.EndState!.Value).ToList(),
                     History = History.Add(round),
                 };
+            case ResultRevoked revoked:
+                return Revoked(revoked);
+            case RoundsRolledBack rolledBack:
+                return RolledBack(rolledBack);
             case JobCompleted done:
                 return this with { Phase = JobPhase.Completed, Result = done, FinishedAt = done.At };
             case JobFailed f:

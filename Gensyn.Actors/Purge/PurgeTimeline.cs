@@ -1,0 +1,154 @@
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Purge;
+
+/// <summary>
+/// One verdict of a job's journal, as a purge sees it: whose result it was, whether its round's aggregation took the
+/// result in, and whether the round's payout to its key is confirmed on chain. <see cref="Generation"/> counts the
+/// rollbacks that had reached its round before it was given: a result of an earlier generation belongs to round
+/// states that were discarded.
+/// </summary>
+public sealed record JudgedResult(
+    int Round,
+    int Shard,
+    int Epoch,
+    string WorkerId,
+    string Address,
+    VerdictOutcome Outcome,
+    Sha256Digest MerkleRoot,
+    int Generation)
+{
+    /// <summary>The job's model took this result in: its round completed with this shard's state equal to it (in
+    /// replicated mode, equal roots are the same states), and no rollback has discarded that round since.</summary>
+    public bool Aggregated { get; init; }
+
+    /// <summary>A round payout that names this result's worker and key is confirmed on chain.</summary>
+    public bool Paid { get; init; }
+
+    /// <summary>Why it failed a re-verification after the fact; null while it stands.</summary>
+    public ResultRevoked? Revocation { get; init; }
+
+    public bool Revoked => Revocation is not null;
+
+    public bool Accepted => Outcome == VerdictOutcome.Accepted && !Revoked;
+
+    public bool Of(string address) => string.Equals(Address, address, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// A job's journal replayed for a purge: every verdict with its standing, which rounds were started and completed in
+/// the current generation, the states each completed round left, and the money the escrow still holds. Pure: built
+/// from the events alone, so the rules built on it give the same answer on every coordinator and after every restart.
+/// </summary>
+public sealed class PurgeTimeline
+{
+    private readonly List<JudgedResult> _results = [];
+    private readonly Dictionary<int, int> _generation = [];
+    private readonly Dictionary<int, int> _paidGeneration = [];
+    private readonly Dictionary<(int Round, int Shard), ShardCompleted> _completed = [];
+    private readonly Dictionary<int, RoundCompleted> _rounds = [];
+
+    public string JobId { get; private set; } = "";
+    public string? Payer { get; private set; }
+    public long DepositMicros { get; private set; }
+
+    /// <summary>What the escrow has paid out (confirmed round payouts).</summary>
+    public long PaidOutMicros { get; private set; }
+
+    public long EscrowRemainingMicros => DepositMicros - PaidOutMicros;
+
+    /// <summary>The latest round started in the current generation; -1 before any.</summary>
+    public int LatestRound { get; private set; } = -1;
+
+    public int Shards { get; private set; }
+
+    public bool Finished { get; private set; }
+
+    public IReadOnlyList<JudgedResult> Results => _results;
+
+    public static PurgeTimeline Of(IEnumerable<IJobEvent> events)
+    {
+        var timeline = new PurgeTimeline();
+        foreach (var e in events) timeline.Apply(e);
+        return timeline;
+    }
+
+    public int GenerationOf(int round) => _generation.GetValueOrDefault(round);
+
+    /// <summary>Whether round <paramref name="round"/> completed in the current generation.</summary>
+    public bool IsCompleted(int round) => _rounds.ContainsKey(round);
+
+    /// <summary>The global state round <paramref name="round"/> left; null when it has not completed.</summary>
+    public Sha256Digest? GlobalAfter(int round) => _rounds.TryGetValue(round, out var r) ? r.GlobalState : null;
+
+    /// <summary>The shards' end states round <paramref name="round"/> left, by shard; null when it has not
+    /// completed.</summary>
+    public IReadOnlyList<Sha256Digest>? ShardEndsAfter(int round) => !_rounds.ContainsKey(round)
+        ? null
+        : Enumerable.Range(0, Shards).Select(s => _completed[(round, s)].EndState).ToList();
+
+    public void Apply(IJobEvent e)
+    {
+        switch (e)
+        {
+            case JobSubmitted s:
+                (JobId, Payer, DepositMicros) = (s.JobId, s.Payer, s.DepositMicros);
+                break;
+            case RoundStarted r:
+                LatestRound = r.Round;
+                Shards = r.ShardStarts.Count;
+                break;
+            case ShardVerified v:
+                _results.Add(new JudgedResult(v.Round, v.Shard, v.Epoch, v.WorkerId, v.WorkerAddress, v.Outcome,
+                    v.MerkleRoot, GenerationOf(v.Round)));
+                break;
+            case ShardCompleted c:
+                _completed[(c.Round, c.Shard)] = c;
+                break;
+            case RoundCompleted rc:
+                _rounds[rc.Round] = rc;
+                _paidGeneration[rc.Round] = GenerationOf(rc.Round);
+                Update(x => x.Round == rc.Round && x.Generation == GenerationOf(rc.Round) && x.Accepted
+                            && _completed.TryGetValue((x.Round, x.Shard), out var done)
+                            && done.MerkleRoot == x.MerkleRoot,
+                    x => x with { Aggregated = true });
+                break;
+            case SettlementPosted { Order.Kind: SettlementKind.PayRound, Outcome.Status: SettlementStatus.Confirmed } p:
+                PaidOutMicros += p.Outcome.AmountMicros;
+                var paid = _paidGeneration.GetValueOrDefault(p.Order.Round);
+                Update(x => x.Round == p.Order.Round && x.Generation == paid && x.Accepted && Names(p.Order, x),
+                    x => x with { Paid = true });
+                break;
+            case ResultRevoked r:
+                Update(x => x.Round == r.Round && x.Shard == r.Shard && x.Epoch == r.Epoch && x.WorkerId == r.WorkerId
+                            && x.Accepted,
+                    x => x with { Revocation = r });
+                break;
+            case RoundsRolledBack b:
+                foreach (var round in b.DiscardedRounds)
+                {
+                    _generation[round] = GenerationOf(round) + 1;
+                    _rounds.Remove(round);
+                    for (var shard = 0; shard < Shards; shard++) _completed.Remove((round, shard));
+                }
+                LatestRound = b.FromRound - 1;
+                Update(x => b.DiscardedRounds.Contains(x.Round), x => x with { Aggregated = false });
+                break;
+            case JobCompleted or JobFailed or JobCancelled:
+                Finished = true;
+                break;
+        }
+    }
+
+    /// <summary>Whether a payout names the result's key and worker (a payee joins its key's worker ids with
+    /// "+").</summary>
+    private static bool Names(SettlementOrder order, JudgedResult x) =>
+        order.Payees.Any(p => x.Of(p.Address) && p.WorkerId.Split('+').Contains(x.WorkerId));
+
+    private void Update(Func<JudgedResult, bool> which, Func<JudgedResult, JudgedResult> change)
+    {
+        for (var i = 0; i < _results.Count; i++)
+            if (which(_results[i])) _results[i] = change(_results[i]);
+    }
+}

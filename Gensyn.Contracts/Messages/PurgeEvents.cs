@@ -1,0 +1,59 @@
+namespace Gensyn.Contracts.Messages;
+
+// Purging a convicted key's work: the conviction, results rejected after the fact, and the rollback of a job whose
+// model had already taken one of them in.
+
+/// <summary>Why a key was convicted.</summary>
+public enum ConvictionGround
+{
+    /// <summary>A replayed step disproved a claim the key signed.</summary>
+    Fraud,
+    /// <summary>The key answered a challenge with something that cannot be checked (a forged proof, a bad
+    /// signature, a state that is not the committed one).</summary>
+    InvalidAnswer,
+    /// <summary>The key left challenges unanswered, again and again, while its session was alive.</summary>
+    Refusal,
+}
+
+/// <summary>
+/// <see cref="Address"/> is convicted: every result of it that a job accepted is to be verified again in full.
+/// <see cref="EvidenceHash"/> (keccak-256, hex) names the verdict that convicted it.
+/// </summary>
+public sealed record KeyConvicted(string Address, ConvictionGround Ground, string Reason, string EvidenceHash,
+                                  DateTimeOffset At) : IGensynMessage;
+
+/// <summary>
+/// A result this job had accepted failed its full re-verification after the fact: it is rejected, with
+/// <see cref="EvidenceHash"/> (keccak-256, hex) naming the evidence, and slashed when <see cref="Outcome"/> is fraud.
+/// <see cref="Aggregated"/>: whether the job's model had already taken it in (then a <see cref="RoundsRolledBack"/>
+/// follows).
+/// </summary>
+public sealed record ResultRevoked(
+    int Round,
+    int Shard,
+    int Epoch,
+    string WorkerId,
+    string WorkerAddress,
+    VerdictOutcome Outcome,
+    string Reason,
+    Sha256Digest MerkleRoot,
+    string EvidenceHash,
+    bool Aggregated,
+    DateTimeOffset At) : IJobEvent;
+
+/// <summary>
+/// Job <see cref="JobId"/> returns to the start of round <see cref="FromRound"/> because a result aggregated into it
+/// was revoked (<see cref="Reason"/>, <see cref="EvidenceHash"/>). The round states of <see cref="DiscardedRounds"/>
+/// (completed or open) are discarded; the job recomputes from <see cref="RestoredGlobal"/> and
+/// <see cref="RestoredShardEnds"/>, the global state and shard end states after round FromRound − 1 (both null when
+/// FromRound is 0: the job starts over from its initial model).
+/// </summary>
+public sealed record RoundsRolledBack(
+    string JobId,
+    int FromRound,
+    string Reason,
+    string EvidenceHash,
+    IReadOnlyList<int> DiscardedRounds,
+    Sha256Digest? RestoredGlobal,
+    IReadOnlyList<Sha256Digest>? RestoredShardEnds,
+    DateTimeOffset At) : IJobEvent;
