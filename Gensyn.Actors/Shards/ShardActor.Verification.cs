@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Gensyn.Actors.Verification;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Verification;
 
@@ -40,7 +41,9 @@ public abstract partial class ShardActor
     /// </summary>
     protected ShardChallenge BeginChallenge(ShardResult result, Func<ShardAttempt, ShardAttempt>? challenged = null)
     {
-        Attempt = challenged?.Invoke(Attempt!) ?? Attempt!.Challenged(Order, result, ChallengeSampler.NewSecret());
+        Attempt = challenged?.Invoke(Attempt!) ?? Attempt!.Challenged(Order, result, ChallengeSampler.NewSecret(),
+            Context.System.Settings.Config.GetInt(
+                VerificationPolicy.NewKeySamplesSetting, VerificationPolicy.DefaultNewKeySamples));
         Timers.Cancel("stall");
         Context.Parent.Tell(new Verifying(Order.Shard, true));
         Become(Challenging);
