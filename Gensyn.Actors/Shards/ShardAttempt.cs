@@ -27,9 +27,10 @@ public sealed record Admission(bool Stale, string? Refusal = null, bool CountsAs
 /// <summary>
 /// One worker's attempt at a shard, from the scheduler's grant to the verdict: the rules a shard actor applies,
 /// without the actor. The grant names the worker, its key (<see cref="Address"/>), its honest streak and numeric
-/// class, and how many of its key's results were accepted so far; the parent's confirmation gives the <see cref="Epoch"/> that fences out every earlier assignment; a result
-/// is admitted only if it is the current epoch's, its end state was uploaded and the worker's key signed it; the
-/// steps to challenge are drawn after the commitment from a fresh secret. Immutable: each rule returns a new attempt.
+/// class, and how many of its key's results were accepted so far; the parent's confirmation gives the
+/// <see cref="Epoch"/> that fences out every earlier assignment; a result is admitted only if it is the current
+/// epoch's, its end state was uploaded and the worker's key signed it; the steps to challenge are drawn after the
+/// commitment from a fresh secret. Immutable: each rule returns a new attempt.
 /// </summary>
 public sealed record ShardAttempt(
     string WorkerId,

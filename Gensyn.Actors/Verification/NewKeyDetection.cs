@@ -18,13 +18,17 @@ public sealed record NewKeyDetectionRow(int Result, int Samples, double Detect, 
 /// </summary>
 public static class NewKeyDetection
 {
-    /// <summary>The chance that one result whose <paramref name="faked"/> steps lie between the ends is caught.</summary>
+    /// <summary>
+    /// The chance that one result whose <paramref name="faked"/> steps lie between the ends is caught.
+    /// </summary>
     public static double Detect(int innerSteps, int faked, int samples) =>
         innerSteps <= 2
             ? (faked > 0 ? 1 : 0)
             : DetectionSimulation.Hypergeometric(innerSteps - 2, faked, Math.Min(samples, innerSteps - 2));
 
-    /// <summary>One row per result 1..<paramref name="results"/> of a new key that fakes <paramref name="faked"/> steps in each.</summary>
+    /// <summary>
+    /// One row per result 1..<paramref name="results"/> of a new key that fakes <paramref name="faked"/> steps in each.
+    /// </summary>
     public static IReadOnlyList<NewKeyDetectionRow> Rows(int specSamples, int newKeySamples, int innerSteps, int faked,
         int results)
     {

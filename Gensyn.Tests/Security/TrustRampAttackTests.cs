@@ -30,9 +30,10 @@ public sealed class TrustRampAttackTests
     private static ShardResult Result(int i) => new("job-ramp", 0, 0, 1, "w1", Sha256Digest.Of([(byte)i, 1]),
         Sha256Digest.Of([(byte)(i % 256), (byte)(i / 256)]), [0.5f], "0x");
 
-    private static WorkerEntry<string> Worker(string id) => new(id, "ref-" + id, "cpu", 16, 1, Class, 0.2, Cheater, 100);
+    private static WorkerEntry<string> Worker(string id) =>
+        new(id, "ref-" + id, "cpu", 16, 1, Class, 0.2, Cheater, 100);
 
-    /// <summary>The attempt a shard makes of the scheduler's grant to the key's worker, as the Scheduler grants it.</summary>
+    /// <summary>The attempt a shard makes of the grant to the key's worker, as the Scheduler grants it.</summary>
     private static ShardAttempt Granted(WorkerEntry<string> w) => ShardAttempt.Of(new WorkerGranted(w.WorkerId,
         ActorRefs.Nobody, 1, Class, w.Address, w.HonestStreak, w.Accepted)).Confirm(1);
 

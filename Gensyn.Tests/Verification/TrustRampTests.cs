@@ -146,7 +146,8 @@ public sealed class TrustRampTests(ITestOutputHelper output)
 
     private void Print(IReadOnlyList<NewKeyDetectionRow> rows, int h, int faked)
     {
-        output.WriteLine($"New key, H = {h}, spec k = 2, new-key-samples = 16, faking {faked} step(s) between the ends:");
+        output.WriteLine(
+            $"New key, H = {h}, spec k = 2, new-key-samples = 16, faking {faked} step(s) between the ends:");
         output.WriteLine("  result   k (+2 ends)   P(detect this result)   P(caught within the first N)   before: k   "
                          + "P(detect)   P(caught within N)");
         var missedBefore = 1.0;
