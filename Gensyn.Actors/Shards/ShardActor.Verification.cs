@@ -10,6 +10,9 @@ namespace Gensyn.Actors.Shards;
 // a challenge, and the state in which the shard waits for its verdict and the parent's acceptance.
 public abstract partial class ShardActor
 {
+    /// <summary>The steps a new key's result is challenged on (<see cref="VerificationPolicy.NewKeySamples"/>).</summary>
+    private int? _newKeySamples;
+
     /// <summary>
     /// The one check every result passes, in every mode and state: it must be the current assignment's (else it is
     /// ignored), name an uploaded end state and carry the granted key's signature (else the worker is let go).
@@ -42,8 +45,7 @@ public abstract partial class ShardActor
     protected ShardChallenge BeginChallenge(ShardResult result, Func<ShardAttempt, ShardAttempt>? challenged = null)
     {
         Attempt = challenged?.Invoke(Attempt!) ?? Attempt!.Challenged(Order, result, ChallengeSampler.NewSecret(),
-            Context.System.Settings.Config.GetInt(
-                VerificationPolicy.NewKeySamplesSetting, VerificationPolicy.DefaultNewKeySamples));
+            _newKeySamples ??= VerificationPolicy.NewKeySamples(Context.System.Settings.Config, w => Log.Warning(w)));
         Timers.Cancel("stall");
         Context.Parent.Tell(new Verifying(Order.Shard, true));
         Become(Challenging);

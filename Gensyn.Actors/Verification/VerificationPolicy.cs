@@ -21,6 +21,22 @@ public static class VerificationPolicy
 
     public const int DefaultNewKeySamples = 16;
 
+    /// <summary>
+    /// <see cref="NewKeySamplesSetting"/> from <paramref name="config"/>: a whole number at or above 0 (0: no ramp),
+    /// <see cref="DefaultNewKeySamples"/> when absent; any other value is reported through <paramref name="warn"/> and
+    /// the default used, so a typo never stops verification nor lowers it.
+    /// </summary>
+    public static int NewKeySamples(Akka.Configuration.Config config, Action<string> warn)
+    {
+        var raw = config.HasPath(NewKeySamplesSetting) ? config.GetString(NewKeySamplesSetting) : null;
+        if (raw is null) return DefaultNewKeySamples;
+        if (int.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                out var samples)) return samples;
+        warn($"{NewKeySamplesSetting} = {raw} is not a whole number of steps (0 or more); using "
+             + $"{DefaultNewKeySamples}: fix it in cluster.hocon");
+        return DefaultNewKeySamples;
+    }
+
     /// <summary>The number of steps to challenge: k halved per <see cref="StreakPerHalving"/> accepted results in a row, at least 1.</summary>
     public static int Samples(int specSamples, int honestStreak)
     {

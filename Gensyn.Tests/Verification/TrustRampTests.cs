@@ -116,6 +116,27 @@ public sealed class TrustRampTests(ITestOutputHelper output)
         Assert.NotEqual(one, VerificationPolicy.TrainingSteps(Secret, JobId, 0, 0, Root(2), 100, 0, 6));
     }
 
+    [Theory]
+    [InlineData("gensyn.verification.new-key-samples = 16", 16, false)]
+    [InlineData("gensyn.verification.new-key-samples = 0", 0, false)]
+    [InlineData("gensyn.verification.new-key-samples = 40", 40, false)]
+    [InlineData("gensyn.verification { }", 16, false)]
+    [InlineData("gensyn.verification.new-key-samples = -3", 16, true)]
+    [InlineData("gensyn.verification.new-key-samples = many", 16, true)]
+    [InlineData("gensyn.verification.new-key-samples = 2.5", 16, true)]
+    public void The_setting_is_read_and_a_bad_value_is_named_in_one_line_and_the_default_used(
+        string hocon, int expected, bool warned)
+    {
+        var warnings = new List<string>();
+        var samples = VerificationPolicy.NewKeySamples(Akka.Configuration.ConfigurationFactory.ParseString(hocon),
+            warnings.Add);
+
+        Assert.Equal(expected, samples);
+        Assert.Equal(warned ? 1 : 0, warnings.Count);
+        Assert.All(warnings, w => Assert.StartsWith("gensyn.verification.new-key-samples = ", w));
+        Assert.All(warnings, w => Assert.DoesNotContain('\n', w));
+    }
+
     [Fact]
     public void The_new_key_detection_table_matches_a_simulation_with_the_real_draw()
     {
