@@ -10,7 +10,7 @@ namespace Gensyn.Actors.Shards;
 // a challenge, and the state in which the shard waits for its verdict and the parent's acceptance.
 public abstract partial class ShardActor
 {
-    /// <summary>The steps a new key's result is challenged on (<see cref="VerificationPolicy.NewKeySamples"/>).</summary>
+    /// <summary>The steps a new key's result is challenged on (see <see cref="VerificationPolicy"/>).</summary>
     private int? _newKeySamples;
 
     /// <summary>
