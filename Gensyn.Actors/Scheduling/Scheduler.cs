@@ -159,7 +159,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             _log.Info("Granted worker {0} to {1}", worker.WorkerId, request.Label);
             _told.Remove(request.Requester);
             request.Requester.Tell(new WorkerGranted(worker.WorkerId, worker.Ref, worker.Threads, worker.NumericClass,
-                worker.Address, worker.HonestStreak));
+                worker.Address, worker.HonestStreak, worker.Accepted));
         }
         // Each waiting shard hears why it waits, whenever the reason changes (shards with the same needs share one
         // answer).

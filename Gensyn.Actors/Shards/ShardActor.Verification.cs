@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Gensyn.Actors.Verification;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Verification;
 
@@ -9,6 +10,9 @@ namespace Gensyn.Actors.Shards;
 // a challenge, and the state in which the shard waits for its verdict and the parent's acceptance.
 public abstract partial class ShardActor
 {
+    /// <summary>The steps a new key's result is challenged on (see <see cref="VerificationPolicy"/>).</summary>
+    private int? _newKeySamples;
+
     /// <summary>
     /// The one check every result passes, in every mode and state: it must be the current assignment's (else it is
     /// ignored), name an uploaded end state and carry the granted key's signature (else the worker is let go).
@@ -40,7 +44,8 @@ public abstract partial class ShardActor
     /// </summary>
     protected ShardChallenge BeginChallenge(ShardResult result, Func<ShardAttempt, ShardAttempt>? challenged = null)
     {
-        Attempt = challenged?.Invoke(Attempt!) ?? Attempt!.Challenged(Order, result, ChallengeSampler.NewSecret());
+        Attempt = challenged?.Invoke(Attempt!) ?? Attempt!.Challenged(Order, result, ChallengeSampler.NewSecret(),
+            _newKeySamples ??= VerificationPolicy.NewKeySamples(Context.System.Settings.Config, w => Log.Warning(w)));
         Timers.Cancel("stall");
         Context.Parent.Tell(new Verifying(Order.Shard, true));
         Become(Challenging);

@@ -27,9 +27,10 @@ public sealed record Admission(bool Stale, string? Refusal = null, bool CountsAs
 /// <summary>
 /// One worker's attempt at a shard, from the scheduler's grant to the verdict: the rules a shard actor applies,
 /// without the actor. The grant names the worker, its key (<see cref="Address"/>), its honest streak and numeric
-/// class; the parent's confirmation gives the <see cref="Epoch"/> that fences out every earlier assignment; a result
-/// is admitted only if it is the current epoch's, its end state was uploaded and the worker's key signed it; the
-/// steps to challenge are drawn after the commitment from a fresh secret. Immutable: each rule returns a new attempt.
+/// class, and how many of its key's results were accepted so far; the parent's confirmation gives the
+/// <see cref="Epoch"/> that fences out every earlier assignment; a result is admitted only if it is the current
+/// epoch's, its end state was uploaded and the worker's key signed it; the steps to challenge are drawn after the
+/// commitment from a fresh secret. Immutable: each rule returns a new attempt.
 /// </summary>
 public sealed record ShardAttempt(
     string WorkerId,
@@ -39,10 +40,11 @@ public sealed record ShardAttempt(
     int Epoch = -1,
     int ResumedAt = 0,
     ShardChallenge? Challenge = null,
-    Sha256Digest? Seal = null)
+    Sha256Digest? Seal = null,
+    int Accepted = 0)
 {
     public static ShardAttempt Of(WorkerGranted granted) =>
-        new(granted.WorkerId, granted.Address, granted.HonestStreak, granted.NumericClass);
+        new(granted.WorkerId, granted.Address, granted.HonestStreak, granted.NumericClass, Accepted: granted.Accepted);
 
     /// <summary>Whether the parent journalled the assignment (until then the worker has been told nothing).</summary>
     public bool Confirmed => Epoch >= 0;
@@ -81,13 +83,19 @@ public sealed record ShardAttempt(
 
     /// <summary>
     /// Draws the steps to challenge from <paramref name="secret"/>, bound to the committed root so the worker could not
-    /// know them: the job's k, fewer for a long honest streak but never none, among the steps the worker ran itself.
+    /// know them, among the steps the worker ran itself: <paramref name="newKeySamples"/> for a key with no accepted
+    /// results, falling as they accumulate to the job's k, fewer for a long honest streak but never none
+    /// (<see cref="VerificationPolicy.Samples(int,int,int,int)"/>). A training shard's first and last steps are
+    /// challenged besides (<see cref="VerificationPolicy.TrainingSteps"/>).
     /// </summary>
-    public ShardAttempt Challenged(ShardOrder order, ShardResult result, byte[] secret)
+    public ShardAttempt Challenged(ShardOrder order, ShardResult result, byte[] secret, int newKeySamples)
     {
-        var k = VerificationPolicy.Samples(order.Samples, HonestStreak);
-        var steps = VerificationPolicy.Draw(
-            secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, ResumedAt, k);
+        var k = VerificationPolicy.Samples(order.Samples, HonestStreak, Accepted, newKeySamples);
+        var steps = order.Kind == Contracts.Jobs.JobKind.Train
+            ? VerificationPolicy.TrainingSteps(
+                secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, ResumedAt, k)
+            : VerificationPolicy.Draw(
+                secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, ResumedAt, k);
         return this with { Challenge = new(result, steps, secret, PossessionOnly: false) };
     }
 

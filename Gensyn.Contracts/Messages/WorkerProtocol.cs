@@ -131,7 +131,8 @@ public sealed record WorkerWaiting(string JobId, int Round, int Shard, string Re
 /// A worker for a shard. <see cref="Address"/> is the key its claims must be signed with; <see cref="HonestStreak"/> is
 /// its run of accepted verdicts since its last rejection, which lowers how many steps are challenged.
 /// </summary>
-public sealed record WorkerGranted(string WorkerId, IActorRef Worker, int Threads, string NumericClass, string Address = "", int HonestStreak = 0) : IGensynMessage;
+public sealed record WorkerGranted(string WorkerId, IActorRef Worker, int Threads, string NumericClass,
+    string Address = "", int HonestStreak = 0, int Accepted = 0) : IGensynMessage;
 
 /// <summary>A verifier's judgement of a worker's result, for the reputation of its key (<see cref="Address"/>) in the scheduler.</summary>
 public sealed record WorkerJudged(string WorkerId, bool Accepted, string Address = "") : IGensynMessage;

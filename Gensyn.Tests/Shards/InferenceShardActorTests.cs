@@ -37,7 +37,7 @@ public sealed class InferenceShardActorTests(ITestOutputHelper output) : ShardSp
         Assert.Equal((JobId, Round, Shard, 5, "w1"),
             (verify.JobId, verify.Round, verify.Shard, verify.Epoch, verify.WorkerId));
         Assert.Equal((result.MerkleRoot, result.EndState), (verify.Root, verify.EndState));
-        Assert.Equal(2, verify.Steps.Count);   // the spec's k, drawn among the 8 batches
+        Assert.Equal(8, verify.Steps.Count);   // a new key: new-key-samples (16), so all 8 batches
         Assert.All(verify.Steps, batch => Assert.InRange(batch, 1, 8));
         Assert.Empty(verify.Leaves);
         worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));   // nothing to open

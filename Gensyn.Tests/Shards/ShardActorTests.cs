@@ -43,7 +43,8 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         shard.Tell(result, worker.Ref);
         var open = worker.ExpectMsg<OpenSteps>();
         Assert.Equal((JobId, Round, Shard, 1), (open.JobId, open.Round, open.Shard, open.Epoch));
-        Assert.Equal(2, open.Steps.Count);   // the spec's k, for a worker with no honest streak
+        // A key with no accepted results: new-key-samples (16) steps, so every one of H = 8.
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], open.Steps);
         Assert.All(open.Steps, step => Assert.InRange(step, 1, 8));
         Assert.False(open.WithAfter);        // same numeric class: bitwise replay, no states after
         Assert.True(_parent.ExpectMsg<ShardActor.Verifying>().Active);

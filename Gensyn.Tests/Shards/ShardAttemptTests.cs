@@ -90,14 +90,16 @@ public sealed class ShardAttemptTests
     {
         var secret = ChallengeSampler.NewSecret();
         var result = Result(1);
-        var fresh = Granted().Confirm(1).Challenged(Order(), result, secret).Challenge!;
-        Assert.Equal(2, fresh.Steps.Count);
+        // No new-key ramp: the spec's k = 2 drawn between the first and last steps, which are always challenged.
+        var fresh = Granted().Confirm(1).Challenged(Order(), result, secret, newKeySamples: 0).Challenge!;
+        Assert.Equal(4, fresh.Steps.Count);
+        Assert.Equal((1, 8), (fresh.Steps[0], fresh.Steps[^1]));
         Assert.All(fresh.Steps, step => Assert.InRange(step, 1, 8));
-        Assert.Equal(fresh.Steps, Granted().Confirm(1).Challenged(Order(), result, secret).Challenge!.Steps);
+        Assert.Equal(fresh.Steps, Granted().Confirm(1).Challenged(Order(), result, secret, 0).Challenge!.Steps);
         Assert.Equal((result, secret, false), (fresh.Result, fresh.Secret, fresh.PossessionOnly));
 
         // Resumed at step 5 from an earlier worker's checkpoint: only steps 6..8 were this worker's.
-        var resumed = Granted().Confirm(1, resumedAt: 5).Challenged(Order(samples: 8), result, secret).Challenge!;
+        var resumed = Granted().Confirm(1, resumedAt: 5).Challenged(Order(samples: 8), result, secret, 0).Challenge!;
         Assert.Equal([6, 7, 8], resumed.Steps);
         Assert.Equal(3, Granted().Confirm(1, resumedAt: 5).StepsRun(Order()));
     }
@@ -105,13 +107,27 @@ public sealed class ShardAttemptTests
     [Fact]
     public void A_shard_not_resumed_has_all_its_steps_open_to_challenge_and_a_long_honest_streak_halves_k()
     {
-        // An inference shard is never resumed (InferenceShardActorTests), so any of its batches can be drawn.
-        var all = Granted().Confirm(1).Challenged(Order(samples: 8), Result(1), ChallengeSampler.NewSecret());
+        var all = Granted().Confirm(1).Challenged(Order(samples: 8), Result(1), ChallengeSampler.NewSecret(), 0);
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], all.Challenge!.Steps);
 
+        // k = 8 halved to 4, drawn between the two ends: 6 steps. No ramp: the record is not a new key's.
         var trusted = Granted(honestStreak: VerificationPolicy.StreakPerHalving).Confirm(1);
-        var halved = trusted.Challenged(Order(samples: 8), Result(1), ChallengeSampler.NewSecret());
-        Assert.Equal(4, halved.Challenge!.Steps.Count);
+        var halved = trusted.Challenged(Order(samples: 8), Result(1), ChallengeSampler.NewSecret(), 0);
+        Assert.Equal(6, halved.Challenge!.Steps.Count);
+        var inference = Order(samples: 8) with { Kind = Gensyn.Contracts.Jobs.JobKind.Inference };
+        var drawn = trusted.Challenged(inference, Result(1), ChallengeSampler.NewSecret(), 0);
+        Assert.Equal(4, drawn.Challenge!.Steps.Count);   // no forced ends for inference batches
+    }
+
+    [Fact]
+    public void A_key_with_no_accepted_results_is_challenged_on_the_new_key_samples_or_every_step()
+    {
+        var fresh = Granted().Confirm(1).Challenged(Order(), Result(1), ChallengeSampler.NewSecret(), 16);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], fresh.Challenge!.Steps);   // 16 is more than H = 8
+
+        var granted = ShardAttempt.Of(new WorkerGranted("w1", ActorRefs.Nobody, 4, "fp32", Key.Address, 20, 20));
+        var ramped = granted.Confirm(1).Challenged(Order(), Result(1), ChallengeSampler.NewSecret(), 8);
+        Assert.Equal(2 + 2, ramped.Challenge!.Steps.Count);   // 8 >> 2 = 2 after 20 accepted: the spec's k
     }
 
     [Fact]
