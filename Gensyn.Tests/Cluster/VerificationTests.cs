@@ -155,7 +155,8 @@ public class VerificationTests
         var seals = journal.OfKind("ReplicaSealed").Where(e => e.SequenceNr < firstVerdict).ToList();
         Assert.True(seals.Count == 2, $"expected both replicas' seals before the first verdict\n{journal.Describe()}");
         Assert.Equal([0, 1], seals.Select(e => e.Int("replica")).Order());
-        Assert.Equal([behavior, "honest"], seals.Select(e => e.WorkerId!).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { behavior, "honest" }.Order(StringComparer.Ordinal),
+            seals.Select(e => e.WorkerId!).Order(StringComparer.Ordinal));
     }
 
     [Fact]
