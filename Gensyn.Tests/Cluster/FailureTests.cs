@@ -354,9 +354,9 @@ public class FailureTests
         var status = Finish(cluster, jobId);
         Assert.Equal(ReferenceDigest(yaml, cluster.Root), status.GetProperty("finalDigest").GetString());
         AssertHistoryIsClean(JobJournal.ReadPostgres(database.ConnectionString, jobId), 3, 1);
-        // The journal cannot show a write it never took, and the outage leaves no state behind once the job recovered:
-        // Akka's "Failed to persist" line is what tells the operator the database lost writes and the job restarted,
-        // so it is the line itself that is asserted.
+        // The one log-text assertion kept on purpose: the journal cannot show a write it never took, and the outage
+        // leaves no state behind once the job recovered. Akka's "Failed to persist" line is the operator-facing message
+        // that tells the database lost writes and the job restarted, so it is the line itself that is asserted.
         Assert.Contains("Failed to persist", cluster.LogOf("coordinator"));
     }
 
