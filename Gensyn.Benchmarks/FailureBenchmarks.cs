@@ -40,7 +40,7 @@ public static partial class FailureBenchmarks
         verification: {"{"} mode: spot-check, samples: 1 {"}"}
         """;
 
-    /// <summary>The two worker processes; one that exited on its own is restarted (a disturbance, not counted).</summary>
+    /// <summary>The two worker processes; one that exited on its own is restarted (a disturbance).</summary>
     private sealed class Workers(LocalCluster cluster)
     {
         private readonly Dictionary<string, Process> _workers = [];
@@ -158,7 +158,8 @@ public static partial class FailureBenchmarks
             var events = Events();
             var (releasedAt, reason) = Released(events, view.Round, victim.Shard, victimId, victim.Epoch);
             var assignedAt = Assigned(events, view.Round, victim.Shard, now!.WorkerId!, now.Epoch);
-            var deadRegrants = Of(events, "ShardAssigned", view.Round, victim.Shard).Count(e => e.WorkerId == victimId && e.Int("epoch") > victim.Epoch);
+            var deadRegrants = Of(events, "ShardAssigned", view.Round, victim.Shard)
+                .Count(e => e.WorkerId == victimId && e.Int("epoch") > victim.Epoch);
             var sample = new Kill(view.Round, victim.Shard, victimId, now.WorkerId!, victim.Epoch, now.Epoch, victim.Step, resumeStep,
                 (releasedAt - killedAt).TotalSeconds, (assignedAt - killedAt).TotalSeconds, reassigned!.Value.TotalSeconds, progressed.Value.TotalSeconds, reason, disturbed);
             samples.Add(sample);
@@ -179,13 +180,13 @@ public static partial class FailureBenchmarks
         await client.Ask(new CancelJob(jobId, "benchmark done"), TimeSpan.FromSeconds(30));
         var ours = samples.SelectMany(x => Enumerable.Range(x.OldEpoch, x.NewEpoch - x.OldEpoch)
             .Select(epoch => (x.Round, x.Shard, x.Victim, epoch))).ToHashSet();
-        var unexpected = Events().Where(e => e.Type == "ShardReleased"
-                                             && !ours.Contains((e.Int("round"), e.Int("shard"), e.WorkerId!, e.Int("epoch")))).ToList();
+        var unexpected = Events().OfKind("ShardReleased")
+            .Where(e => !ours.Contains((e.Int("round"), e.Int("shard"), e.WorkerId!, e.Int("epoch")))).ToList();
         Console.WriteLine($"     releases the benchmark did not cause (false alarms or their aftermath): {unexpected.Count}" +
                           (processes.FalseAlarmRestarts.Count > 0 ? $"; workers restarted because of them: {string.Join(", ", processes.FalseAlarmRestarts)}" : ""));
         foreach (var e in unexpected)
-            Console.WriteLine($"        {At(e):HH:mm:ss.fff} round {e.Int("round")} shard {e.Int("shard")} lost worker {e.WorkerId} " +
-                              $"(epoch {e.Int("epoch")}): {e.Text("reason")}");
+            Console.WriteLine($"        {At(e):HH:mm:ss.fff} round {e.Int("round")} shard {e.Int("shard")} " +
+                              $"lost worker {e.WorkerId} (epoch {e.Int("epoch")}): {e.Text("reason")}");
         var counted = samples.Where(x => !x.Disturbed).ToList();
         if (counted.Count == 0) throw new InvalidOperationException("every kill was disturbed by a false alarm");
         if (counted.Count < samples.Count) Console.WriteLine($"     figures below: the {counted.Count} undisturbed kills of {samples.Count}");
@@ -236,24 +237,30 @@ public static partial class FailureBenchmarks
         throw new TimeoutException($"no shard of {jobId} got mid-shard within 5 minutes\n{cluster.Logs()}");
     }
 
-    /// <summary>Waits until <paramref name="workerId"/> is listed idle by the registry (<paramref name="listed"/>) or is gone from it.</summary>
-    private static async Task WaitForRegistry(CoordinatorClient client, LocalCluster cluster, string workerId, bool listed, Process? process)
+    /// <summary>
+    /// Waits until <paramref name="workerId"/> is listed idle by the registry (<paramref name="listed"/>) or is gone.
+    /// </summary>
+    private static async Task WaitForRegistry(
+        CoordinatorClient client, LocalCluster cluster, string workerId, bool listed, Process? process)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromMinutes(2))
         {
-            if (process is { HasExited: true }) throw new InvalidOperationException($"restarted {workerId} exited with {process.ExitCode}\n{cluster.Logs()}");
+            if (process is { HasExited: true })
+                throw new InvalidOperationException($"{workerId} exited with {process.ExitCode}\n{cluster.Logs()}");
             if (await client.Ask(new ListWorkers(), TimeSpan.FromSeconds(30)) is WorkerList list
                 && list.Workers.Any(w => w.WorkerId == workerId && (w.State == "idle" || !listed)) == listed)
                 return;
             await Task.Delay(200);
         }
-        throw new TimeoutException($"{workerId} did not {(listed ? "register again" : "leave the registry")} within 2 minutes\n{cluster.Logs()}");
+        var what = listed ? "register again" : "leave the registry";
+        throw new TimeoutException($"{workerId} did not {what} within 2 minutes\n{cluster.Logs()}");
     }
 
     private static DateTimeOffset At(JournaledEvent e) => e.Data.GetProperty("at").GetDateTimeOffset();
 
-    private static IEnumerable<JournaledEvent> Of(IEnumerable<JournaledEvent> events, string type, int round, int shard) =>
+    private static IEnumerable<JournaledEvent> Of(
+        IEnumerable<JournaledEvent> events, string type, int round, int shard) =>
         events.OfKind(type).Where(e => e.Int("round") == round && e.Int("shard") == shard);
 
     /// <summary>The round's latest journaled checkpoint of the shard (as JobState keeps it): where the new worker resumes.</summary>
@@ -269,16 +276,21 @@ public static partial class FailureBenchmarks
         return step;
     }
 
-    private static (DateTimeOffset At, string Reason) Released(IEnumerable<JournaledEvent> events, int round, int shard, string victim, int epoch)
+    private static (DateTimeOffset At, string Reason) Released(
+        IEnumerable<JournaledEvent> events, int round, int shard, string victim, int epoch)
     {
-        var released = Of(events, "ShardReleased", round, shard).LastOrDefault(e => e.WorkerId == victim && e.Int("epoch") == epoch)
-                       ?? throw new InvalidOperationException($"no release of round {round} shard {shard} by {victim} (epoch {epoch}) in the journal");
+        var released = Of(events, "ShardReleased", round, shard)
+                           .LastOrDefault(e => e.WorkerId == victim && e.Int("epoch") == epoch)
+                       ?? throw new InvalidOperationException(
+                           $"no release of round {round} shard {shard} by {victim} (epoch {epoch}) in the journal");
         return (At(released), released.Text("reason"));
     }
 
-    private static DateTimeOffset Assigned(IEnumerable<JournaledEvent> events, int round, int shard, string worker, int epoch) =>
+    private static DateTimeOffset Assigned(
+        IEnumerable<JournaledEvent> events, int round, int shard, string worker, int epoch) =>
         At(Of(events, "ShardAssigned", round, shard).LastOrDefault(e => e.WorkerId == worker && e.Int("epoch") == epoch)
-           ?? throw new InvalidOperationException($"no assignment of round {round} shard {shard} to {worker} (epoch {epoch}) in the journal"));
+           ?? throw new InvalidOperationException(
+               $"no assignment of round {round} shard {shard} to {worker} (epoch {epoch}) in the journal"));
 
     private static void Summarize(string what, IReadOnlyList<double> seconds, double? goal = null)
     {

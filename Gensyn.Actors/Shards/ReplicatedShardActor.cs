@@ -272,12 +272,12 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
                 AskForState(1);
                 return;
             }
-            Decide(Culprit.Both, $"neither replica opened the agreed state before step {d.Leaf} ({verdict.Reason})", null, null,
-                VerdictOutcome.Unavailable, verdict.VerifierId);
+            Decide(Culprit.Both, $"neither replica opened the agreed state before step {d.Leaf} ({verdict.Reason})",
+                null, null, VerdictOutcome.Unavailable, verdict.VerifierId);
             return;
         }
-        Decide(Enum.Parse<Culprit>(verdict.Culprit), $"refereed step {d.Leaf}: {verdict.Reason}", d.Leaf, verdict.Expected,
-            verifierId: verdict.VerifierId);
+        Decide(Enum.Parse<Culprit>(verdict.Culprit), $"refereed step {d.Leaf}: {verdict.Reason}", d.Leaf,
+            verdict.Expected, verifierId: verdict.VerifierId);
     }
 
     /// <summary>Rejects the culprit(s) with the evidence and accepts the other replica, as the referee on

@@ -74,7 +74,8 @@ public abstract partial class ShardActor
     public sealed record Avoid(IReadOnlyList<string> Addresses) : INoSerializationVerificationNeeded;
 
     /// <summary>
-    /// A replica's worker sealed its result: the pair counts it, and the JobActor journals it (<see cref="ReplicaSealed"/>).
+    /// A replica's worker sealed its result: the pair counts it, and the JobActor journals it
+    /// (<see cref="ReplicaSealed"/>).
     /// </summary>
     public sealed record Sealed(int Round, int Shard, int Replica, int Epoch, string WorkerId, Sha256Digest Seal)
         : INoSerializationVerificationNeeded;

@@ -69,11 +69,13 @@ public sealed class VerifierActor : ReceiveActor
             var r = fetched.Request;
             if (fetched.Failure is { } failure)
             {
-                fetched.ReplyTo.Tell(new RefereeVerdict(r.JobId, r.Round, r.Shard, null, $"the disputed state could not be fetched: {failure}", r.Leaf, null, _id));
+                fetched.ReplyTo.Tell(new RefereeVerdict(r.JobId, r.Round, r.Shard, null,
+                    $"the disputed state could not be fetched: {failure}", r.Leaf, null, _id));
                 return;
             }
             _thread.Run(() => Referee(r)).PipeTo(fetched.ReplyTo, failure: e =>
-                new RefereeVerdict(r.JobId, r.Round, r.Shard, null, $"the step could not be replayed: {e.GetBaseException().Message}", r.Leaf, null, _id));
+                new RefereeVerdict(r.JobId, r.Round, r.Shard, null,
+                    $"the step could not be replayed: {e.GetBaseException().Message}", r.Leaf, null, _id));
         });
         Receive<Fetched>(fetched =>
         {
@@ -85,7 +87,8 @@ public sealed class VerifierActor : ReceiveActor
                 return;
             }
             _thread.Run(() => Judge(request)).PipeTo(fetched.ReplyTo, failure: e => new ShardVerdict(request.JobId, request.Round, request.Shard,
-                request.Epoch, request.WorkerId, VerdictOutcome.Inconclusive, $"the verifier failed: {e.GetBaseException().Message}", VerifierId: _id));
+                request.Epoch, request.WorkerId, VerdictOutcome.Inconclusive,
+                $"the verifier failed: {e.GetBaseException().Message}", VerifierId: _id));
         });
     }
 
@@ -131,14 +134,16 @@ public sealed class VerifierActor : ReceiveActor
         }
         var ruling = new Referee(session).Judge(task, new Divergence(r.Leaf, r.AgreedBefore, r.ClaimA, r.ClaimB), start.Digest(), before);
         _log.Info("Refereed {0} round {1} shard {2} step {3}: {4}", r.JobId, r.Round, r.Shard, r.Leaf, ruling.Reason);
-        return new RefereeVerdict(r.JobId, r.Round, r.Shard, ruling.Culprit?.ToString(), ruling.Reason, ruling.Step, ruling.Expected, _id);
+        return new RefereeVerdict(r.JobId, r.Round, r.Shard, ruling.Culprit?.ToString(), ruling.Reason, ruling.Step,
+            ruling.Expected, _id);
     }
 
     /// <summary>
     /// What a verdict names its verifier by: the node's cluster address as host:port (what the node's ready file
     /// gives), or the whole address on a node without remoting.
     /// </summary>
-    public static string IdOf(Address address) => address.Host is { } host ? $"{host}:{address.Port}" : address.ToString();
+    public static string IdOf(Address address) =>
+        address.Host is { } host ? $"{host}:{address.Port}" : address.ToString();
 
     /// <summary>This verifier's judge of <paramref name="kind"/>'s shards, made on first use.</summary>
     private IKindJudge Judge(IJobKind kind)

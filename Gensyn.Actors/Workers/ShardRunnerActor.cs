@@ -127,7 +127,9 @@ public sealed class ShardRunnerActor : ReceiveActor
 
     private static WorkerShardState.Run RunOf(ShardAssignment a) => new(a.JobId, a.Round, a.Shard, a.Epoch);
 
-    /// <summary>Keeps <paramref name="next"/> and writes it to DATA_DIR/worker-state.json; a failed write is only logged.</summary>
+    /// <summary>
+    /// Keeps <paramref name="next"/> and writes it to DATA_DIR/worker-state.json; a failed write is only logged.
+    /// </summary>
     private void Record(WorkerShardState next)
     {
         if (next == _shards) return;

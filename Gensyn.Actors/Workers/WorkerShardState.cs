@@ -27,7 +27,7 @@ public sealed record WorkerShardState
 
     public WorkerShardState Running(Run shard) => this with { Current = shard };
 
-    /// <summary>The run of <paramref name="shard"/> ended: with its work done, stopped, or failed (neither list).</summary>
+    /// <summary>The run of <paramref name="shard"/> ended: its work done, stopped, or failed (neither list).</summary>
     public WorkerShardState Ended(Run shard, bool completed, bool stopped) => this with
     {
         Current = Current == shard ? null : Current,
@@ -35,7 +35,9 @@ public sealed record WorkerShardState
         Stopped = stopped ? Keep(Stopped.Add(shard)) : Stopped,
     };
 
-    /// <summary>The runner let go of the shard (it may still be winding down; its end is recorded by <see cref="Ended"/>).</summary>
+    /// <summary>
+    /// The runner let go of the shard (it may still be winding down; its end is recorded by <see cref="Ended"/>).
+    /// </summary>
     public WorkerShardState Idle() => this with { Current = null };
 
     private static ImmutableList<Run> Keep(ImmutableList<Run> list) =>
@@ -47,7 +49,10 @@ public sealed record WorkerShardState
         Directory.CreateDirectory(dataDirectory);
         var path = Path.Combine(dataDirectory, FileName);
         var temporary = path + ".tmp";
-        var content = new { pid = Environment.ProcessId, workerId, current = Current, completed = Completed, stopped = Stopped };
+        var content = new
+        {
+            pid = Environment.ProcessId, workerId, current = Current, completed = Completed, stopped = Stopped,
+        };
         File.WriteAllText(temporary, JsonSerializer.Serialize(content, Json));
         File.Move(temporary, path, overwrite: true);
     }

@@ -282,12 +282,14 @@ public class FailureTests
         // worker is free again.
         var state = Path.Combine(cluster.DataDir("worker-1"), WorkerShardState.FileName);
         bool Stopped(JsonElement run) => run.GetProperty("jobId").GetString() == longJob;
-        cluster.AwaitCondition(() => WorkerState(state) is { } s && s.GetProperty("stopped").EnumerateArray().Any(Stopped),
+        cluster.AwaitCondition(
+            () => WorkerState(state) is { } s && s.GetProperty("stopped").EnumerateArray().Any(Stopped),
             TimeSpan.FromSeconds(60), $"worker-1 to stop its run of {longJob}");
         var shards = WorkerState(state)!.Value;
         Assert.Equal(JsonValueKind.Null, shards.GetProperty("current").ValueKind);
         Assert.DoesNotContain(shards.GetProperty("completed").EnumerateArray(), Stopped);
-        Assert.Contains(shards.GetProperty("completed").EnumerateArray(), run => run.GetProperty("jobId").GetString() == jobId);
+        Assert.Contains(shards.GetProperty("completed").EnumerateArray(),
+            run => run.GetProperty("jobId").GetString() == jobId);
         var workers = JsonDocument.Parse(cluster.Cli("workers", "--json").Stdout).RootElement.GetProperty("workers");
         Assert.Equal("idle", workers[0].GetProperty("state").GetString());
     }

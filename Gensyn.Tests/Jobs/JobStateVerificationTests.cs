@@ -1,6 +1,8 @@
 using Gensyn.Actors.Jobs;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
+using Judged = Gensyn.Actors.Shards.ShardActor.Judged;
+using Sealed = Gensyn.Actors.Shards.ShardActor.Sealed;
 
 namespace Gensyn.Tests.Jobs;
 
@@ -54,18 +56,19 @@ public class JobStateVerificationTests
         var state = Running().State;
         var rules = new JobRules();
 
-        var decision = state.Decide(new Gensyn.Actors.Shards.ShardActor.Sealed(0, 0, 1, 1, "worker-1", D("seal")), rules, T0);
+        var decision = state.Decide(new Sealed(0, 0, 1, 1, "worker-1", D("seal")), rules, T0);
         var sealedResult = Assert.IsType<ReplicaSealed>(Assert.Single(decision.Events));
         Assert.Equal((0, 0, 1, 1, "worker-1", D("seal")),
-            (sealedResult.Round, sealedResult.Shard, sealedResult.Epoch, sealedResult.Replica, sealedResult.WorkerId, sealedResult.Seal));
+            (sealedResult.Round, sealedResult.Shard, sealedResult.Epoch, sealedResult.Replica, sealedResult.WorkerId,
+                sealedResult.Seal));
         Assert.Equal(state, state.Apply(sealedResult));
         Assert.Contains(With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"), sealedResult).Log,
             line => line.Text == "round 0 shard 0 replica 1: worker worker-1 sealed its result (epoch 1)");
 
         // Another worker's, an ended epoch's or another round's seal is not journaled.
-        Assert.Empty(state.Decide(new Gensyn.Actors.Shards.ShardActor.Sealed(0, 0, 1, 1, "worker-2", D("seal")), rules, T0).Events);
-        Assert.Empty(state.Decide(new Gensyn.Actors.Shards.ShardActor.Sealed(0, 0, 1, 2, "worker-1", D("seal")), rules, T0).Events);
-        Assert.Empty(state.Decide(new Gensyn.Actors.Shards.ShardActor.Sealed(1, 0, 1, 1, "worker-1", D("seal")), rules, T0).Events);
+        Assert.Empty(state.Decide(new Sealed(0, 0, 1, 1, "worker-2", D("seal")), rules, T0).Events);
+        Assert.Empty(state.Decide(new Sealed(0, 0, 1, 2, "worker-1", D("seal")), rules, T0).Events);
+        Assert.Empty(state.Decide(new Sealed(1, 0, 1, 1, "worker-1", D("seal")), rules, T0).Events);
     }
 
     [Fact]
@@ -74,9 +77,10 @@ public class JobStateVerificationTests
         var state = Running().State;
         var result = new ShardResult(JobId, 0, 0, 1, "worker-1", D("end-0-0"), D("root-0-0"),
             Enumerable.Repeat(0.5f, InnerSteps).ToArray(), "0xresult");
-        var verdict = new ShardVerdict(JobId, 0, 0, 1, "worker-1", VerdictOutcome.Accepted, "replayed", VerifierId: "10.0.0.7:4053");
+        var verdict = new ShardVerdict(JobId, 0, 0, 1, "worker-1", VerdictOutcome.Accepted, "replayed",
+            VerifierId: "10.0.0.7:4053");
 
-        var decision = state.Decide(new Gensyn.Actors.Shards.ShardActor.Judged(result, verdict, "0x1", [1], "00"), new JobRules(), T0);
+        var decision = state.Decide(new Judged(result, verdict, "0x1", [1], "00"), new JobRules(), T0);
 
         Assert.Equal("10.0.0.7:4053", Assert.Single(decision.Events.OfType<ShardVerified>()).VerifierId);
     }

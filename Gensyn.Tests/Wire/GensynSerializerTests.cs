@@ -274,10 +274,12 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
     [Fact]
     public void Events_journaled_before_the_verifier_id_and_the_found_on_chain_flag_still_read_with_their_defaults()
     {
-        var verified = new ShardVerified(0, 1, 2, "worker-1", "0x1", VerdictOutcome.Accepted, "ok", DigestA, "0xsig", [3], "00",
-            null, null, null, null, null, 1.5, 0.5, At);
-        var settled = new SettlementSettled("job-0123abcd", "ab", SettlementKind.PayRound, SettlementStatus.Confirmed, "0xtx", 21000, 5, "", At);
-        foreach (var (message, field) in new (IGensynMessage, string)[] { (verified, "verifierId"), (settled, "foundOnChain") })
+        var verified = new ShardVerified(0, 1, 2, "worker-1", "0x1", VerdictOutcome.Accepted, "ok", DigestA, "0xsig",
+            [3], "00", null, null, null, null, null, 1.5, 0.5, At);
+        var settled = new SettlementSettled("job-0123abcd", "ab", SettlementKind.PayRound, SettlementStatus.Confirmed,
+            "0xtx", 21000, 5, "", At);
+        foreach (var (message, field) in
+                 new (IGensynMessage, string)[] { (verified, "verifierId"), (settled, "foundOnChain") })
         {
             var json = System.Text.Json.Nodes.JsonNode.Parse(Serializer.ToBinary(message))!.AsObject();
             Assert.True(json.Remove(field), $"{field} is not in a new {message.GetType().Name}");

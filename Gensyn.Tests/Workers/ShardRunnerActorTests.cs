@@ -72,7 +72,8 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
     /// <summary>The worker's DATA_DIR/worker-state.json.</summary>
     private System.Text.Json.JsonElement WorkerState()
     {
-        using var state = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir.Path, WorkerShardState.FileName)));
+        var file = Path.Combine(_dir.Path, WorkerShardState.FileName);
+        using var state = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
         return state.RootElement.Clone();
     }
 
@@ -102,7 +103,10 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_failed_run_is_neither_completed_nor_stopped_in_the_worker_state()
     {
-        var link = new FakeCoordinatorLink { Fetch = (_, _) => Task.FromException<byte[]>(new IOException("blob gone")) };
+        var link = new FakeCoordinatorLink
+        {
+            Fetch = (_, _) => Task.FromException<byte[]>(new IOException("blob gone")),
+        };
         var (runner, compute) = StartRunner(link);
         using var _ = compute;
         runner.Tell(Assignment(0));
