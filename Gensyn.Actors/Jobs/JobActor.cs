@@ -96,6 +96,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             Decide(lost);
         });
         Command<ShardActor.Checkpointed>(Decide);
+        Command<ShardActor.Sealed>(Decide);
         Command<ShardActor.CheckpointUnusable>(Decide);
         Command<ShardActor.StartStateMissing>(missing =>
         {

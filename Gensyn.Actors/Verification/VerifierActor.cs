@@ -38,6 +38,7 @@ public sealed class VerifierActor : ReceiveActor
     private readonly TrainingThread _thread = new("verifier");
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<JobKind, IKindJudge> _judges = new();   // training thread only
+    private readonly string _id;
 
     public static Props Props(BlobStore store, string dataDirectory) => Akka.Actor.Props.Create(() => new VerifierActor(store, dataDirectory));
 
@@ -46,6 +47,7 @@ public sealed class VerifierActor : ReceiveActor
         _store = store;
         _dataDirectory = dataDirectory;
         _tolerance = Context.System.Settings.Config.GetDouble(ToleranceSetting, 1e-5);
+        _id = IdOf(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
         var materializer = Context.Materializer();
 
         Receive<VerifyShard>(request =>
@@ -67,11 +69,13 @@ public sealed class VerifierActor : ReceiveActor
             var r = fetched.Request;
             if (fetched.Failure is { } failure)
             {
-                fetched.ReplyTo.Tell(new RefereeVerdict(r.JobId, r.Round, r.Shard, null, $"the disputed state could not be fetched: {failure}", r.Leaf, null));
+                fetched.ReplyTo.Tell(new RefereeVerdict(r.JobId, r.Round, r.Shard, null,
+                    $"the disputed state could not be fetched: {failure}", r.Leaf, null, _id));
                 return;
             }
             _thread.Run(() => Referee(r)).PipeTo(fetched.ReplyTo, failure: e =>
-                new RefereeVerdict(r.JobId, r.Round, r.Shard, null, $"the step could not be replayed: {e.GetBaseException().Message}", r.Leaf, null));
+                new RefereeVerdict(r.JobId, r.Round, r.Shard, null,
+                    $"the step could not be replayed: {e.GetBaseException().Message}", r.Leaf, null, _id));
         });
         Receive<Fetched>(fetched =>
         {
@@ -79,11 +83,12 @@ public sealed class VerifierActor : ReceiveActor
             if (fetched.Failure is { } failure)
             {
                 fetched.ReplyTo.Tell(new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId,
-                    VerdictOutcome.Invalid, $"an opened state could not be fetched: {failure}"));
+                    VerdictOutcome.Invalid, $"an opened state could not be fetched: {failure}", VerifierId: _id));
                 return;
             }
             _thread.Run(() => Judge(request)).PipeTo(fetched.ReplyTo, failure: e => new ShardVerdict(request.JobId, request.Round, request.Shard,
-                request.Epoch, request.WorkerId, VerdictOutcome.Inconclusive, $"the verifier failed: {e.GetBaseException().Message}"));
+                request.Epoch, request.WorkerId, VerdictOutcome.Inconclusive,
+                $"the verifier failed: {e.GetBaseException().Message}", VerifierId: _id));
         });
     }
 
@@ -105,7 +110,7 @@ public sealed class VerifierActor : ReceiveActor
             .Judge(request, _store.Get, _tolerance);
         _log.Info("Verified {0} round {1} shard {2} from worker {3} in {4:F2} s: {5}", request.JobId, request.Round, request.Shard, request.WorkerId,
             verdict.VerifySeconds, verdict.Outcome);
-        return verdict;
+        return verdict with { VerifierId = _id };
     }
 
     private RefereeVerdict Referee(RefereeStep r)
@@ -124,13 +129,21 @@ public sealed class VerifierActor : ReceiveActor
             }
             catch (Exception e) when (e is Gensyn.Training.Checkpoints.CheckpointException or BlobException)
             {
-                return new RefereeVerdict(r.JobId, r.Round, r.Shard, null, e.Message, r.Leaf, null);
+                return new RefereeVerdict(r.JobId, r.Round, r.Shard, null, e.Message, r.Leaf, null, _id);
             }
         }
         var ruling = new Referee(session).Judge(task, new Divergence(r.Leaf, r.AgreedBefore, r.ClaimA, r.ClaimB), start.Digest(), before);
         _log.Info("Refereed {0} round {1} shard {2} step {3}: {4}", r.JobId, r.Round, r.Shard, r.Leaf, ruling.Reason);
-        return new RefereeVerdict(r.JobId, r.Round, r.Shard, ruling.Culprit?.ToString(), ruling.Reason, ruling.Step, ruling.Expected);
+        return new RefereeVerdict(r.JobId, r.Round, r.Shard, ruling.Culprit?.ToString(), ruling.Reason, ruling.Step,
+            ruling.Expected, _id);
     }
+
+    /// <summary>
+    /// What a verdict names its verifier by: the node's cluster address as host:port (what the node's ready file
+    /// gives), or the whole address on a node without remoting.
+    /// </summary>
+    public static string IdOf(Address address) =>
+        address.Host is { } host ? $"{host}:{address.Port}" : address.ToString();
 
     /// <summary>This verifier's judge of <paramref name="kind"/>'s shards, made on first use.</summary>
     private IKindJudge Judge(IJobKind kind)

@@ -73,7 +73,8 @@ public enum VerdictOutcome
 /// A verifier's judgement. For <see cref="VerdictOutcome.Fraud"/>, <see cref="Step"/> is the step at fault,
 /// <see cref="Expected"/> the digest its replay gives and <see cref="Claimed"/> the one the worker committed
 /// (and signed); <see cref="RelativeError"/> is the largest update error of a tolerance check;
-/// <see cref="VerifySeconds"/> the verifier's time for it.
+/// <see cref="VerifySeconds"/> the verifier's time for it; <see cref="VerifierId"/> the cluster address (host:port)
+/// of the node that judged it (null for a verdict the shard reached itself).
 /// </summary>
 public sealed record ShardVerdict(
     string JobId,
@@ -88,7 +89,8 @@ public sealed record ShardVerdict(
     Sha256Digest? Claimed = null,
     string? ClaimSignature = null,
     double? RelativeError = null,
-    double VerifySeconds = 0) : IGensynMessage
+    double VerifySeconds = 0,
+    string? VerifierId = null) : IGensynMessage
 {
     public bool IsAccepted => Outcome == VerdictOutcome.Accepted;
 }
@@ -124,5 +126,10 @@ public sealed record RefereeStep(string JobId, string SpecYaml, string BaseDirec
                                  Sha256Digest? AgreedBefore, Sha256Digest ClaimA, Sha256Digest ClaimB, Sha256Digest StartState,
                                  Sha256Digest? BeforeState, IActorRef Blobs) : IGensynMessage;
 
-/// <summary>Which replica's claim is false: "A", "B" or "Both"; none when the opened state was not the agreed one (ask the other replica).</summary>
-public sealed record RefereeVerdict(string JobId, int Round, int Shard, string? Culprit, string Reason, int Step, Sha256Digest? Expected) : IGensynMessage;
+/// <summary>
+/// Which replica's claim is false: "A", "B" or "Both"; none when the opened state was not the agreed one (ask the other
+/// replica). <see cref="VerifierId"/>: the cluster address (host:port) of the node whose referee ruled.
+/// </summary>
+public sealed record RefereeVerdict(
+    string JobId, int Round, int Shard, string? Culprit, string Reason, int Step, Sha256Digest? Expected,
+    string? VerifierId = null) : IGensynMessage;

@@ -78,7 +78,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ShardReleased(2, 1, 3, "worker-1", "the worker's process is gone", At),
             new ShardCompleted(2, 1, 4, "worker-2", DigestB, DigestC, 0.4321, At),
             new ShardVerified(2, 1, 4, "worker-2", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", VerdictOutcome.Fraud, "step 17 does not replay", DigestC, "0x" + new string('a', 130), [4, 17], "00ff",
-                17, DigestA, DigestB, "0x" + new string('a', 130), null, 12.5, 0.25, At),
+                17, DigestA, DigestB, "0x" + new string('a', 130), null, 12.5, 0.25, At, "127.0.0.1:4053"),
+            new ReplicaSealed(2, 1, 5, 1, "worker-3", DigestB, At),
             new RoundCompleted(2, DigestA, DigestB, 0.3456, At),
             new ShardCheckpointSaved(2, 1, 4, "worker-2", 50, DigestC, At),
             new ShardCheckpointDiscarded(2, 1, DigestC, "blob was corrupt", At),
@@ -275,6 +276,23 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             var back = Serializer.FromBinary(bytes, Serializer.Manifest(message));
             Assert.Equal(bytes, Serializer.ToBinary(back));
             AssertSameValue(message, back, message.GetType().Name);
+        }
+    }
+
+    [Fact]
+    public void Events_journaled_before_the_verifier_id_and_the_found_on_chain_flag_still_read_with_their_defaults()
+    {
+        var verified = new ShardVerified(0, 1, 2, "worker-1", "0x1", VerdictOutcome.Accepted, "ok", DigestA, "0xsig",
+            [3], "00", null, null, null, null, null, 1.5, 0.5, At);
+        var settled = new SettlementSettled("job-0123abcd", "ab", SettlementKind.PayRound, SettlementStatus.Confirmed,
+            "0xtx", 21000, 5, "", At);
+        foreach (var (message, field) in
+                 new (IGensynMessage, string)[] { (verified, "verifierId"), (settled, "foundOnChain") })
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(Serializer.ToBinary(message))!.AsObject();
+            Assert.True(json.Remove(field), $"{field} is not in a new {message.GetType().Name}");
+            var old = Encoding.UTF8.GetBytes(json.ToJsonString());
+            AssertSameValue(message, Serializer.FromBinary(old, Serializer.Manifest(message)), message.GetType().Name);
         }
     }
 
