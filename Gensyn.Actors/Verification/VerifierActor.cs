@@ -59,7 +59,7 @@ public sealed class VerifierActor : ReceiveActor
         {
             var replyTo = Sender;
             var self = Self;
-            Fetch([request.StartState, .. request.BeforeState is { } b ? new[] { b } : []], request.Blobs, materializer)
+            Fetch([.. Unread(request.Spec), request.StartState, .. request.BeforeState is { } b ? new[] { b } : []], request.Blobs, materializer)
                 .ContinueWith(t => new FetchedForReferee(request, replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed")).PipeTo(self);
         });
         Receive<FetchedForReferee>(fetched =>
@@ -101,7 +101,7 @@ public sealed class VerifierActor : ReceiveActor
 
     private ShardVerdict Judge(VerifyShard request)
     {
-        var verdict = Judge(JobKinds.Of(JobSpecs.Shared.Get(request.SpecYaml)))
+        var verdict = Judge(JobKinds.Of(SpecBlobs.Read(request.Spec, _store.Get)))
             .Judge(request, _store.Get, _tolerance);
         _log.Info("Verified {0} round {1} shard {2} from worker {3} in {4:F2} s: {5}", request.JobId, request.Round, request.Shard, request.WorkerId,
             verdict.VerifySeconds, verdict.Outcome);
@@ -111,8 +111,8 @@ public sealed class VerifierActor : ReceiveActor
     private RefereeVerdict Referee(RefereeStep r)
     {
         // A dispute replays training steps, with the training judge's session of the job.
-        var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.SpecYaml, r.BaseDirectory);
-        var spec = JobSpecs.Shared.Get(r.SpecYaml);
+        var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.Spec, r.BaseDirectory, _store.Get);
+        var spec = SpecBlobs.Read(r.Spec, _store.Get);
         var task = ShardTask.For(spec, r.Round, r.Shard, examples);
         var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the assigned start state").State;
         Gensyn.Training.State.StateSnapshot? before = null;
@@ -141,8 +141,12 @@ public sealed class VerifierActor : ReceiveActor
 
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>
     private Task FetchMissing(VerifyShard request, IMaterializer materializer) =>
-        Fetch([request.StartState, request.EndState, .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value)],
+        Fetch([.. Unread(request.Spec), request.StartState, request.EndState, .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value)],
             request.Blobs, materializer);
+
+    /// <summary>The spec's blob, unless this node has read the spec already.</summary>
+    private static IEnumerable<Sha256Digest> Unread(SpecRef spec) =>
+        JobSpecs.Shared.TryGet(spec) is null ? [spec.Hash] : [];
 
     private async Task Fetch(IEnumerable<Sha256Digest> needed, IActorRef blobs, IMaterializer materializer)
     {
