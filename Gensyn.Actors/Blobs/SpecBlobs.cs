@@ -31,7 +31,8 @@ public static class SpecBlobs
     {
         var actual = Sha256Digest.Of(bytes);
         if (actual != spec.Hash)
-            throw new JobSpecException($"spec blob {spec} refused: its bytes hash to {actual}, not to the spec reference");
+            throw new JobSpecException(
+                $"spec blob {spec} refused: its bytes hash to {actual}, not to the spec reference");
         return Encoding.UTF8.GetString(bytes);
     }
 }

@@ -22,7 +22,8 @@ public sealed partial record JobState
     public string JobId { get; private init; } = "";
     public string SpecYaml { get; private init; } = "";
 
-    /// <summary>The spec's hash: what shard, worker and verifier messages carry (the YAML is a blob under it).</summary>
+    /// <summary>The spec's hash: what shard, worker and verifier messages carry (the YAML is a blob under
+    /// it).</summary>
     public SpecRef SpecRef { get; private init; }
 
     public string BaseDirectory { get; private init; } = "";
@@ -106,8 +107,8 @@ public sealed partial record JobState
     public Exclusion Exclusion => new(ExcludedWorkers.Order(StringComparer.Ordinal).ToList(),
         ExcludedAddresses.Order(StringComparer.Ordinal).ToList());
 
-    /// <summary>Every blob the job needs to go on from here: its spec's YAML, the round's states, the shards' ends and checkpoints,
-    /// the last round's, the result.</summary>
+    /// <summary>Every blob the job needs to go on from here: its spec's YAML, the round's states, the shards' ends
+    /// and checkpoints, the last round's, the result.</summary>
     public IReadOnlySet<Sha256Digest> ReferencedBlobs()
     {
         var blobs = new HashSet<Sha256Digest>(ShardStarts) { SpecRef.Hash };

@@ -89,7 +89,8 @@ public sealed class SpecBlobAttackTests(ITestOutputHelper output) : ShardSpec(ou
     {
         var spec = SpecRef.Of(UniqueYaml("unknown"));
 
-        var lost = RunAndLose(spec, () => throw new BlobException($"blob {spec} is not at akka.tcp://gensyn@coordinator"));
+        var lost = RunAndLose(spec,
+            () => throw new BlobException($"blob {spec} is not at akka.tcp://gensyn@coordinator"));
 
         Assert.Contains($"spec blob {spec} could not be fetched: blob {spec} is not at", lost.Reason);
         Assert.DoesNotContain('\n', lost.Reason);
