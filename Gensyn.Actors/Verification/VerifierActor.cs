@@ -22,7 +22,8 @@ namespace Gensyn.Actors.Verification;
 /// </summary>
 public sealed class VerifierActor : ReceiveActor
 {
-    private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
+    private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure, string? SpecFailure = null)
+        : INoSerializationVerificationNeeded;
     private sealed record FetchedForReferee(RefereeStep Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
 
     public const string PoolName = "verifiers";
@@ -50,10 +51,7 @@ public sealed class VerifierActor : ReceiveActor
 
         Receive<VerifyShard>(request =>
         {
-            var replyTo = Sender;
-            var self = Self;
-            FetchMissing(request, materializer).ContinueWith(t => new Fetched(request, replyTo,
-                t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "the states could not be fetched")).PipeTo(self);
+            FetchFor(request, Sender, materializer).PipeTo(Self);
         });
         Receive<RefereeStep>(request =>
         {
@@ -76,6 +74,13 @@ public sealed class VerifierActor : ReceiveActor
         Receive<Fetched>(fetched =>
         {
             var request = fetched.Request;
+            if (fetched.SpecFailure is { } missing)
+            {
+                // Not the worker's doing: the job's own blob store could not give its spec.
+                fetched.ReplyTo.Tell(new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch,
+                    request.WorkerId, VerdictOutcome.Inconclusive, $"the job's spec could not be fetched: {missing}"));
+                return;
+            }
             if (fetched.Failure is { } failure)
             {
                 fetched.ReplyTo.Tell(new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId,
@@ -139,9 +144,31 @@ public sealed class VerifierActor : ReceiveActor
         return judge;
     }
 
+    /// <summary>Brings the job's spec (if this node has not read it) and then the request's states here.</summary>
+    private async Task<Fetched> FetchFor(VerifyShard request, IActorRef replyTo, IMaterializer materializer)
+    {
+        try
+        {
+            await Fetch(Unread(request.Spec), request.Blobs, materializer);
+        }
+        catch (Exception e)
+        {
+            return new Fetched(request, replyTo, null, e.GetBaseException().Message);
+        }
+        try
+        {
+            await FetchMissing(request, materializer);
+            return new Fetched(request, replyTo, null);
+        }
+        catch (Exception e)
+        {
+            return new Fetched(request, replyTo, e.GetBaseException().Message);
+        }
+    }
+
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>
     private Task FetchMissing(VerifyShard request, IMaterializer materializer) =>
-        Fetch([.. Unread(request.Spec), request.StartState, request.EndState, .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value)],
+        Fetch([request.StartState, request.EndState, .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value)],
             request.Blobs, materializer);
 
     /// <summary>The spec's blob, unless this node has read the spec already.</summary>

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Shards;
+using Gensyn.Actors.Verification;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
@@ -95,6 +96,29 @@ public sealed class SpecBlobAttackTests(ITestOutputHelper output) : ShardSpec(ou
         Assert.Contains($"spec blob {spec} could not be fetched: blob {spec} is not at", lost.Reason);
         Assert.DoesNotContain('\n', lost.Reason);
         Assert.Equal([spec.Hash], _fetched.ToArray());
+    }
+
+    [Fact]
+    public void A_verifier_that_cannot_fetch_the_jobs_spec_answers_inconclusive_and_blames_no_worker()
+    {
+        var spec = SpecRef.Of(UniqueYaml("verifier"));
+        var blobs = CreateTestProbe("job-blobs");
+        blobs.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is FetchBlob fetch) sender.Tell(new BlobMissing(fetch.Hash));
+            return AutoPilot.KeepRunning;
+        }));
+        using var verifierDir = new TempDirectory();
+        var verifier = Sys.ActorOf(VerifierActor.Props(new BlobStore(verifierDir.File("blobs")), verifierDir.Path));
+        var digest = Sha256Digest.Of("a state"u8.ToArray());
+
+        verifier.Tell(new VerifyShard(JobId, spec, "/data", Round, Shard, 1, "w1", WorkerKey.Generate().Address, digest,
+            digest, digest, [1], [], CrossClass: false, blobs.Ref));
+
+        var verdict = ExpectMsg<ShardVerdict>(TimeSpan.FromSeconds(30));
+        Assert.Equal(VerdictOutcome.Inconclusive, verdict.Outcome);
+        Assert.StartsWith("the job's spec could not be fetched", verdict.Reason);
+        Assert.Contains(spec.ToString(), verdict.Reason);
     }
 
     [Fact]
