@@ -258,7 +258,7 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
     }
 
     private void Referee(Sha256Digest? before) =>
-        _verifiers.Tell(new RefereeStep(_order.JobId, _order.SpecYaml, _order.BaseDirectory, _order.Round, _order.Shard, _divergence!.Leaf,
+        _verifiers.Tell(new RefereeStep(_order.JobId, _order.Spec, _order.BaseDirectory, _order.Round, _order.Shard, _divergence!.Leaf,
             _divergence.AgreedBefore, _divergence.ClaimA, _divergence.ClaimB, _order.StartState, before, _blobs));
 
     private void OnRefereeVerdict(RefereeVerdict verdict)

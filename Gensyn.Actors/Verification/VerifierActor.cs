@@ -22,7 +22,8 @@ namespace Gensyn.Actors.Verification;
 /// </summary>
 public sealed class VerifierActor : ReceiveActor
 {
-    private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
+    private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure, string? SpecFailure = null)
+        : INoSerializationVerificationNeeded;
     private sealed record FetchedForReferee(RefereeStep Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
 
     public const string PoolName = "verifiers";
@@ -52,16 +53,13 @@ public sealed class VerifierActor : ReceiveActor
 
         Receive<VerifyShard>(request =>
         {
-            var replyTo = Sender;
-            var self = Self;
-            FetchMissing(request, materializer).ContinueWith(t => new Fetched(request, replyTo,
-                t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "the states could not be fetched")).PipeTo(self);
+            FetchFor(request, Sender, materializer).PipeTo(Self);
         });
         Receive<RefereeStep>(request =>
         {
             var replyTo = Sender;
             var self = Self;
-            Fetch([request.StartState, .. request.BeforeState is { } b ? new[] { b } : []], request.Blobs, materializer)
+            Fetch([.. Unread(request.Spec), request.StartState, .. request.BeforeState is { } b ? new[] { b } : []], request.Blobs, materializer)
                 .ContinueWith(t => new FetchedForReferee(request, replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed")).PipeTo(self);
         });
         Receive<FetchedForReferee>(fetched =>
@@ -80,6 +78,13 @@ public sealed class VerifierActor : ReceiveActor
         Receive<Fetched>(fetched =>
         {
             var request = fetched.Request;
+            if (fetched.SpecFailure is { } missing)
+            {
+                // Not the worker's doing: the job's own blob store could not give its spec.
+                fetched.ReplyTo.Tell(new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch,
+                    request.WorkerId, VerdictOutcome.Inconclusive, $"the job's spec could not be fetched: {missing}"));
+                return;
+            }
             if (fetched.Failure is { } failure)
             {
                 fetched.ReplyTo.Tell(new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId,
@@ -106,7 +111,7 @@ public sealed class VerifierActor : ReceiveActor
 
     private ShardVerdict Judge(VerifyShard request)
     {
-        var verdict = Judge(JobKinds.Of(JobSpecs.Shared.Get(request.SpecYaml)))
+        var verdict = Judge(JobKinds.Of(SpecBlobs.Read(request.Spec, _store.Get)))
             .Judge(request, _store.Get, _tolerance);
         _log.Info("Verified {0} round {1} shard {2} from worker {3} in {4:F2} s: {5}", request.JobId, request.Round, request.Shard, request.WorkerId,
             verdict.VerifySeconds, verdict.Outcome);
@@ -116,8 +121,8 @@ public sealed class VerifierActor : ReceiveActor
     private RefereeVerdict Referee(RefereeStep r)
     {
         // A dispute replays training steps, with the training judge's session of the job.
-        var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.SpecYaml, r.BaseDirectory);
-        var spec = JobSpecs.Shared.Get(r.SpecYaml);
+        var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.Spec, r.BaseDirectory, _store.Get);
+        var spec = SpecBlobs.Read(r.Spec, _store.Get);
         var task = ShardTask.For(spec, r.Round, r.Shard, examples);
         var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the assigned start state").State;
         Gensyn.Training.State.StateSnapshot? before = null;
@@ -152,10 +157,36 @@ public sealed class VerifierActor : ReceiveActor
         return judge;
     }
 
+    /// <summary>Brings the job's spec (if this node has not read it) and then the request's states here.</summary>
+    private async Task<Fetched> FetchFor(VerifyShard request, IActorRef replyTo, IMaterializer materializer)
+    {
+        try
+        {
+            await Fetch(Unread(request.Spec), request.Blobs, materializer);
+        }
+        catch (Exception e)
+        {
+            return new Fetched(request, replyTo, null, e.GetBaseException().Message);
+        }
+        try
+        {
+            await FetchMissing(request, materializer);
+            return new Fetched(request, replyTo, null);
+        }
+        catch (Exception e)
+        {
+            return new Fetched(request, replyTo, e.GetBaseException().Message);
+        }
+    }
+
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>
     private Task FetchMissing(VerifyShard request, IMaterializer materializer) =>
         Fetch([request.StartState, request.EndState, .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value)],
             request.Blobs, materializer);
+
+    /// <summary>The spec's blob, unless this node has read the spec already.</summary>
+    private static IEnumerable<Sha256Digest> Unread(SpecRef spec) =>
+        JobSpecs.Shared.TryGet(spec) is null ? [spec.Hash] : [];
 
     private async Task Fetch(IEnumerable<Sha256Digest> needed, IActorRef blobs, IMaterializer materializer)
     {

@@ -148,6 +148,8 @@ public sealed class ShardRunnerActor : ReceiveActor
     {
         var clock = Stopwatch.StartNew();
         var link = _compute.Link;
+        // The spec first: a spec blob that is missing or not the one named fails the shard before anything runs.
+        var spec = await _compute.SpecAsync(a.Spec, token);
         var startBytes = await link.FetchAsync(a.StartState, token);
         _compute.Store.Put(a.StartState, startBytes);
         var start = CheckpointFile.Deserialize(startBytes, $"start state {a.StartState}").State;
@@ -165,7 +167,6 @@ public sealed class ShardRunnerActor : ReceiveActor
             new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, resume?.LocalStep ?? 0, float.NaN));
         var log = _log;
         await _faults.BeforeTrainingAsync(a, line => log.Warning("{0}", line), token);
-        var spec = JobSpecs.Shared.Get(a.SpecYaml);
         var run = new ShardRun(_compute, a, spec, start, resume, clock, fetched, _network, _log);
         return await JobKinds.Of(spec).RunShard(run, token);
     }

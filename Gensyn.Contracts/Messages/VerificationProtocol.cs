@@ -34,10 +34,11 @@ public sealed record StepsOpened(string JobId, int Round, int Shard, int Epoch, 
 /// holds the committed states it opened. With <see cref="Inference"/> (an inference shard) nothing is opened: <see cref="EndState"/>
 /// is the worker's predictions and <see cref="StartState"/> the model; the verifier recomputes the batches in <see cref="Steps"/> (1-based).
 /// Signed openings are checked under <see cref="Network"/>, the coordinator's EIP-712 domain (no chain when null).
+/// <see cref="Spec"/> names the job's spec, whose YAML is a blob behind <see cref="Blobs"/> too.
 /// </summary>
 public sealed record VerifyShard(
     string JobId,
-    string SpecYaml,
+    Jobs.SpecRef Spec,
     string BaseDirectory,
     int Round,
     int Shard,
@@ -122,7 +123,7 @@ public sealed record BisectReply(string JobId, int Round, int Shard, int Epoch, 
 /// Replay the one disputed step: leaf <see cref="Leaf"/> of two replicas' trees, from the state both agree on
 /// (<see cref="AgreedBefore"/>, opened as blob <see cref="BeforeState"/>); answered with a <see cref="RefereeVerdict"/>.
 /// </summary>
-public sealed record RefereeStep(string JobId, string SpecYaml, string BaseDirectory, int Round, int Shard, int Leaf,
+public sealed record RefereeStep(string JobId, Jobs.SpecRef Spec, string BaseDirectory, int Round, int Shard, int Leaf,
                                  Sha256Digest? AgreedBefore, Sha256Digest ClaimA, Sha256Digest ClaimB, Sha256Digest StartState,
                                  Sha256Digest? BeforeState, IActorRef Blobs) : IGensynMessage;
 

@@ -7,6 +7,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Gensyn.Actors;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Serialization;
 
@@ -141,8 +142,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new NetworkMinimums(16, 50),
             new WorkerRegistered("worker-1"),
             new WorkerRefused("worker-1", "worker id must be 1-100 characters and threads 1-1024"),
-            new ShardAssignment("job-0123abcd", 2, 1, 3, Yaml, "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs),
-            new ShardAssignment("job-0123abcd", 2, 1, 4, Yaml, "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs, DigestB),
+            new ShardAssignment("job-0123abcd", 2, 1, 3, SpecRef.Of(Yaml), "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs),
+            new ShardAssignment("job-0123abcd", 2, 1, 4, SpecRef.Of(Yaml), "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs, DigestB),
             new ShardProgress("job-0123abcd", 2, 1, 3, "worker-1", 5, 0.123456789f),
             new ShardResult("job-0123abcd", 2, 1, 3, "worker-1", DigestA, DigestB, [2.3f, 1.75f, 0.1f, float.Epsilon, 1e-30f, 3.4028235e38f], "0x" + new string('a', 130), 12.5),
             new ShardFailed("job-0123abcd", 2, 1, 3, "worker-1", "out of memory"),
@@ -171,9 +172,9 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new OpenSteps("job-0123abcd", 2, 1, 3, [4, 17, 60], WithAfter: true),
             new StepsOpened("job-0123abcd", 2, 1, 3, "worker-1",
                 [new OpenedLeaf(3, DigestA, new LeafProof(3, 101, [DigestB, DigestC]), DigestC, "0x" + new string('a', 130)), new OpenedLeaf(4, DigestB, new LeafProof(4, 101, [DigestA]), null, "0x" + new string('a', 130))]),
-            new VerifyShard("job-0123abcd", Yaml, "/home/alice/jobs", 2, 1, 3, "worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
+            new VerifyShard("job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, 3, "worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
                 [new OpenedLeaf(0, DigestA, new LeafProof(0, 9, [DigestB]), null, "0x" + new string('a', 130))], CrossClass: false, f.Blobs),
-            new VerifyShard("job-0123abcd", Yaml, "/home/alice/jobs", 2, 1, 3, "worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
+            new VerifyShard("job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, 3, "worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
                 [], CrossClass: false, f.Blobs, Network: new Gensyn.Contracts.Signing.ClaimDomain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")),
             new ShardVerdict("job-0123abcd", 2, 1, 3, "worker-1", VerdictOutcome.Accepted, "all 3 challenged steps replay bit for bit", VerifySeconds: 0.25),
             new ShardVerdict("job-0123abcd", 2, 1, 3, "worker-1", VerdictOutcome.Fraud, "step 17 does not replay", 17, DigestA, DigestB, "0x" + new string('a', 130), 0.5, 0.3),
@@ -181,7 +182,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new RevealShard("job-0123abcd", 2, 1, 3),
             new BisectQuery("job-0123abcd", 2, 1, 3, BisectStep.Children, 4, 1),
             new BisectReply("job-0123abcd", 2, 1, 3, "worker-1", BisectStep.Leaf, DigestA, null, DigestB, new LeafProof(36, 101, [DigestC, DigestA])),
-            new RefereeStep("job-0123abcd", Yaml, "/home/alice/jobs", 2, 1, 37, DigestA, DigestB, DigestC, DigestA, DigestB, f.Blobs),
+            new RefereeStep("job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, 37, DigestA, DigestB, DigestC, DigestA, DigestB, f.Blobs),
             new RefereeVerdict("job-0123abcd", 2, 1, "B", "step 37: the replay gives A's digest", 37, DigestB),
             new ReleaseWorker("worker-1", f.ShardActor, Completed: true),
             new ReleaseWorker(null, f.ShardActor, Completed: false),

@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Workers;
+using System.Text;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Xunit.Abstractions;
 
@@ -29,8 +31,11 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
         if (disposing) _dir.Dispose();
     }
 
+    private static readonly string SpecYaml = TestSpecs.SyntheticYaml();
+    private static readonly SpecRef Spec = SpecRef.Of(SpecYaml);
+
     private ShardAssignment Assignment(int shard) =>
-        new("runner-job", 2, shard, 0, "name: spec\n", "/data", Sha256Digest.Of([(byte)shard]), 1, _shard.Ref,
+        new("runner-job", 2, shard, 0, Spec, "/data", Sha256Digest.Of([(byte)shard]), 1, _shard.Ref,
             ActorRefs.Nobody);
 
     private (IActorRef Runner, WorkerCompute Compute) StartRunner(FakeCoordinatorLink link)
@@ -126,7 +131,9 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
     {
         var link = new FakeCoordinatorLink
         {
-            Fetch = (_, _) => Task.FromException<byte[]>(new IOException("blob gone")),
+            Fetch = (hash, _) => hash == Spec.Hash
+                ? Task.FromResult(Encoding.UTF8.GetBytes(SpecYaml))
+                : Task.FromException<byte[]>(new IOException("blob gone")),
         };
         var (runner, compute) = StartRunner(link);
         using var _ = compute;
