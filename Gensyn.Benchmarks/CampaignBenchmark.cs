@@ -11,7 +11,8 @@ namespace Gensyn.Benchmarks;
 /// rejected verdict) and slashed (a confirmed slash), what its stake paid and what it was paid, and the detection
 /// latency: its results judged until the first rejected one. Every figure comes from `status --json` (rebuilt from
 /// the job's journal) and `train --json`.
-/// Arguments: [--runs N] [--spec FILE] [--behaviors a,b,...] [--honest-results N].
+/// Arguments: [--runs N] [--spec FILE] [--behaviors a,b,...] [--honest-results N] [--minutes N] (a run's limit: one
+/// that has not ended and settled by then counts as an error).
 /// </summary>
 public static class CampaignBenchmark
 {
@@ -22,6 +23,7 @@ public static class CampaignBenchmark
         var runs = Count(args, "--runs", 2, minimum: 1);
         var specFile = Path.GetFullPath(Option(args, "--spec") ?? Path.Combine(root, "examples", "mnist-mlp.yaml"));
         var honest = Count(args, "--honest-results", 8, minimum: 1);
+        var limit = TimeSpan.FromMinutes(Count(args, "--minutes", 15, minimum: 1));
         var names = Option(args, "--behaviors")?.Split(',') ?? [.. Behaviors, "sleeper"];
         if (names.FirstOrDefault(b => b != "sleeper" && !Behaviors.Contains(b)) is { } unknown)
             throw new ArgumentException(
@@ -56,7 +58,7 @@ public static class CampaignBenchmark
                 CheatCampaign.Outcome outcome;
                 try
                 {
-                    outcome = CheatCampaign.Run(cluster, seeded, cheat);
+                    outcome = CheatCampaign.Run(cluster, seeded, cheat, limit);
                 }
                 catch (Exception e) when (e is LocalClusterException or TimeoutException)
                 {
@@ -73,13 +75,15 @@ public static class CampaignBenchmark
                 Console.WriteLine($"  {cheat.Label,-22} seed {seed}: {outcome.State}, " +
                                   $"{(identical ? "IDENTICAL to train" : "DIFFERS from train")}" +
                                   $"; its results: {verdicts}; slashed " +
-                                  $"{Gens.Format(outcome.SlashedMicros)}, paid {Gens.Format(outcome.PaidMicros)} GENS " +
+                                  $"{Gens.Format(outcome.SlashedMicros)}, paid " +
+                                  $"{Gens.Format(outcome.PaidMicros)} GENS " +
                                   $"({clock.Elapsed.TotalSeconds:F0} s)");
             }
             rows.Add(Row(cheat, outcomes));
         }
         Console.WriteLine();
-        Console.WriteLine("| behaviour | runs identical to `train` | convicted | slashed | stake paid (GENS, per run) " +
+        Console.WriteLine("| behaviour | runs identical to `train` | convicted | slashed " +
+                          "| stake paid (GENS, per run) " +
                           "| paid to it (GENS, per run) | results until conviction |");
         Console.WriteLine("|---|---|---|---|---|---|---|");
         rows.ForEach(Console.WriteLine);

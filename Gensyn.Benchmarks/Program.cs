@@ -45,7 +45,7 @@ if (which is "scheduler" or "all") SchedulerBenchmark.Run();
 if (which is "edge" or "edge-blobs" or "all") EdgeBlobBenchmark.Run(root);
 if (which is "edge" or "edge-latency" or "all") EdgeLatencyBenchmark.Run(root);
 if (which is "quote") QuoteBenchmark.Run(root, dataDir); // real processes on a devnet: quoted vs actual cost and duration of the mnist-mlp example
-// issue 17's campaign: each cheat on 3 workers (devnet), seeded runs; [--runs N] [--spec FILE] [--behaviors a,b] [--honest-results N]
+// issue 17's campaign: each cheat on 3 workers (devnet), seeded runs; [--runs N] [--spec FILE] [--behaviors a,b] [--honest-results N] [--minutes N]
 if (which is "campaign") CampaignBenchmark.Run(root, dataDir, args[1..]);
 return 0;
 

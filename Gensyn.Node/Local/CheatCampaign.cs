@@ -42,7 +42,9 @@ public static partial class CheatCampaign
         public bool Convicted => ConvictedAfter is not null;
     }
 
-    /// <summary><paramref name="specYaml"/> with the training seed <paramref name="seed"/>: one run of a seeded set.</summary>
+    /// <summary>
+    /// <paramref name="specYaml"/> with the training seed <paramref name="seed"/>: one run of a seeded set.
+    /// </summary>
     /// <exception cref="ArgumentException">The spec has no training seed to replace.</exception>
     public static string Seeded(string specYaml, long seed) => SeedLine().IsMatch(specYaml)
         ? SeedLine().Replace(specYaml, m => m.Groups[1].Value + seed, 1)
@@ -69,12 +71,13 @@ public static partial class CheatCampaign
     }
 
     /// <summary>
-    /// Runs <paramref name="specYaml"/> (a spot-check spec; in replicated mode for a copycat) on a new coordinator with its devnet
-    /// and three workers, <see cref="Cheater"/> started first, and returns once the job ended and its money settled.
-    /// A copycat's operator paid for the same training before, on a worker that left since: it copies that job's
-    /// published roots.
+    /// Runs <paramref name="specYaml"/> (a spot-check spec; in replicated mode for a copycat) on a new coordinator
+    /// with its devnet and three workers, <see cref="Cheater"/> started first, and returns once the job ended and its
+    /// money settled. A copycat's operator paid for the same training before, on a worker that left since: it copies
+    /// that job's published roots. Fails (<see cref="LocalClusterException"/>) when the job has not ended and settled
+    /// within <paramref name="limit"/> (default 30 minutes).
     /// </summary>
-    public static Outcome Run(LocalCluster cluster, string specYaml, Cheat cheat)
+    public static Outcome Run(LocalCluster cluster, string specYaml, Cheat cheat, TimeSpan? limit = null)
     {
         cluster.StartCoordinator();
         var environment = new Dictionary<string, string>
@@ -98,7 +101,7 @@ public static partial class CheatCampaign
         var submitted = cluster.Run("cli", ["submit", spec, "--json", "-c", cluster.Coordinators]);
         Require(submitted, "submit", cluster);
         var jobId = Json(submitted).GetProperty("jobId").GetString()!;
-        var status = Settled(cluster, jobId);
+        var status = Settled(cluster, jobId, limit ?? TimeSpan.FromMinutes(30));
         var address = WorkerKey.Load(Path.Combine(cluster.DataDir(Cheater), "worker.key")).Address;
         return Read(jobId, status, address);
     }
@@ -156,7 +159,7 @@ public static partial class CheatCampaign
     }
 
     /// <summary>The job's status once it ended and its payouts, slashes and the escrow's release are settled.</summary>
-    private static JsonElement Settled(LocalCluster cluster, string jobId)
+    private static JsonElement Settled(LocalCluster cluster, string jobId, TimeSpan limit)
     {
         JsonElement? last = null;
         cluster.AwaitCondition(() =>
@@ -165,13 +168,13 @@ public static partial class CheatCampaign
             if (status.ExitCode != 0) return false;
             var job = Json(status);
             last = job;
-            if (job.GetProperty("state").GetString()?.ToLowerInvariant() is not ("completed" or "failed" or "cancelled"))
-                return false;
+            var state = job.GetProperty("state").GetString()?.ToLowerInvariant();
+            if (state is not ("completed" or "failed" or "cancelled")) return false;
             // A network without a chain has no money to wait for.
             return !job.TryGetProperty("money", out var money) || money.ValueKind != JsonValueKind.Object
                    || (money.GetProperty("pending").GetArrayLength() == 0
                        && money.GetProperty("refundedMicros").GetInt64() > 0);
-        }, TimeSpan.FromMinutes(30), $"job {jobId} to end and settle");
+        }, limit, $"job {jobId} to end and settle");
         return last!.Value;
     }
 

@@ -112,7 +112,8 @@ public sealed class EnvironmentWorkerFaults : IWorkerFaults
         : null;
 
     public async Task<Sha256Digest> ReplicaRootAsync(ShardAssignment a, Sha256Digest own, CancellationToken token) =>
-        Behavior == WorkerBehavior.Copycat && Cheating && _roots is not null && await _roots.RootOfAsync(a, token) is { } copied
+        Behavior == WorkerBehavior.Copycat && Cheating && _roots is not null
+        && await _roots.RootOfAsync(a, token) is { } copied
             ? copied
             : own;
 }

@@ -41,7 +41,8 @@ public sealed class CheatCampaignTests
                 [new SettlementPayee(CheatCampaign.Cheater, Address, 10), new("honest-1", "0xh", 20)]),
             Settlement(SettlementKind.PayRound, SettlementStatus.Reverted, 7,
                 [new SettlementPayee(CheatCampaign.Cheater, Address, 7)]),
-            Settlement(SettlementKind.Slash, SettlementStatus.Confirmed, 10_000_000, provider: Address.ToUpperInvariant()),
+            Settlement(SettlementKind.Slash, SettlementStatus.Confirmed, 10_000_000,
+                provider: Address.ToUpperInvariant()),
             Settlement(SettlementKind.Slash, SettlementStatus.Confirmed, 3_000_000, provider: "0xother"),
         ]);
 
