@@ -1,3 +1,4 @@
+using Gensyn.Contracts.Jobs;
 using Akka.Actor;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts;
@@ -21,7 +22,7 @@ public sealed class EnvironmentWorkerFaultsTests
     };
 
     private static ShardAssignment Shard(int round, int shard = 0) =>
-        new("job", round, shard, 0, "", "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
+        new("job", round, shard, 0, SpecRef.Of(""), "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
 
     /// <summary>Takes shard <paramref name="round"/> as the worker does before it trains it.</summary>
     private static Task Take(IWorkerFaults faults, int round, List<string>? warnings = null) =>
