@@ -1,7 +1,7 @@
-using Gensyn.Contracts.Jobs;
 using Akka.Actor;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Testing.Workers;
 using Gensyn.Training.Data;
