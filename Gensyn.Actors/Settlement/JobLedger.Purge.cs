@@ -46,6 +46,15 @@ public sealed partial class JobLedger
         _verdicts.Add(new LedgerVerdict(v.Round, v.Shard, v.Epoch, v.WorkerId, v.WorkerAddress,
             v.Outcome == VerdictOutcome.Accepted));
 
+    /// <summary>
+    /// Verdicts are kept for a purge only while their round's payout is not due: a due payout is never changed, and
+    /// its payee entries (one per accepted result) are all a rollback needs of it.
+    /// </summary>
+    private void ForgetVerdictsOfDueRounds(IReadOnlyList<RoundView> history)
+    {
+        if (_verdicts.Count > 0) _verdicts.RemoveAll(x => PayoutDue(history, x.Round));
+    }
+
     private static bool Same(ResultRevoked a, int round, int shard, int epoch, string workerId) =>
         a.Round == round && a.Shard == shard && a.Epoch == epoch && a.WorkerId == workerId;
 
@@ -93,7 +102,8 @@ public sealed partial class JobLedger
         foreach (var round in b.DiscardedRounds.Distinct().Order())
         {
             var verdicts = _verdicts.Where(v => v.Round == round).ToList();
-            // A round judged before the ledger kept verdicts (a snapshot from before purges): its payee entries.
+            // A round whose payout was due (its verdicts are not kept), or one judged before the ledger kept
+            // verdicts (a snapshot from before purges): its payee entries, one per accepted result.
             if (verdicts.Count == 0)
                 verdicts = _payees.GetValueOrDefault(round)?.Select(p => new LedgerVerdict(round, -1, -1, p.WorkerId,
                     p.Address, true)).ToList() ?? [];

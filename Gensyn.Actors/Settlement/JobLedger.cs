@@ -42,6 +42,7 @@ public sealed partial class JobLedger
     /// rounds' payouts were already due).</param>
     public void Apply(IJobEvent e, JobSpec? spec, IReadOnlyList<RoundView>? history = null)
     {
+        if (history is not null) ForgetVerdictsOfDueRounds(history);
         if (e is ShardVerified judged) Judged(judged);
         switch (e)
         {

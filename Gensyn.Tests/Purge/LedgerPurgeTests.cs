@@ -74,6 +74,8 @@ public class LedgerPurgeTests
         Assert.Null(snapshot.Generations);
         Assert.Null(snapshot.Revoked);
         Assert.Null(snapshot.Held);
+        // Verdicts are kept only while their round's payout is not due: none once every round is.
+        Assert.Null(snapshot.Verdicts);
     }
 
     [Fact]
