@@ -189,14 +189,25 @@ public sealed partial class JobLedger
     /// <summary>The slash of a revoked result that is fraud, split as today, once per evidence hash.</summary>
     private void RevocationSlash(ResultRevoked r)
     {
-        if (r.Outcome != VerdictOutcome.Fraud || r.WorkerAddress.Length == 0 || r.EvidenceHash.Length == 0) return;
+        if (r.Outcome != VerdictOutcome.Fraud || r.WorkerAddress.Length == 0) return;
+        // The revocation's own evidence hash; one the chain cannot take (not 32 bytes of hex) is replaced by the
+        // keccak-256 of the revocation's canonical text, so that the slash is never stuck on it.
+        var evidence = IsHash(r.EvidenceHash)
+            ? r.EvidenceHash.ToLowerInvariant()
+            : EscrowIds.Hex(EscrowIds.EvidenceHash($"gensyn-revoked|{JobId}|round {r.Round}|shard {r.Shard}|" +
+                                                   $"epoch {r.Epoch}|worker {r.WorkerId}|{r.WorkerAddress}|" +
+                                                   $"root {r.MerkleRoot}|{r.EvidenceHash}"));
         var used = _frauds.Select(f => EscrowIds.Hex(EscrowIds.EvidenceHash(Evidence(JobId, f))))
             .Concat(_held.Select(h => h.EvidenceHash ?? ""));
-        if (used.Contains(r.EvidenceHash, StringComparer.OrdinalIgnoreCase)) return;
+        if (used.Contains(evidence, StringComparer.OrdinalIgnoreCase)) return;
         _held.Add(new SettlementOrder(Id(JobId, $"slash-revoked-{r.Round}-{r.Shard}-{r.Epoch}-{r.WorkerId}"), JobId,
-            SettlementKind.Slash, r.Round, [], 0, 0, Provider: r.WorkerAddress, EvidenceHash: r.EvidenceHash,
+            SettlementKind.Slash, r.Round, [], 0, 0, Provider: r.WorkerAddress, EvidenceHash: evidence,
             Requester: Payer));
     }
+
+    private static bool IsHash(string hex) =>
+        hex.Length == 66 && hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                         && hex[2..].All(char.IsAsciiHexDigit);
 
     private SettlementSnapshot PurgeSnapshot(SettlementSnapshot s) => s with
     {

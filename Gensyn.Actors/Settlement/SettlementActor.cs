@@ -248,37 +248,21 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                     Amounts = order.Payees.Select(p => new BigInteger(p.Micros)).ToList(), Accepted = (uint)order.Accepted, Judged = (uint)order.Judged,
                 });
             case SettlementKind.Slash:
-                if (order.IsRestitution && await Unconvertible(order, chain) is { } refused)
-                    return new Done(Outcome(order, SettlementStatus.Skipped, null, 0, 0, refused));
-                var stake = await chain.Staking.BondedStakeAsync(order.Provider!) + await chain.Staking.UnbondingStakeAsync(order.Provider!);
+                var refused = order.IsRestitution ? await RestitutionToken.RefusalAsync(order, chain) : null;
+                var stake = refused is not null ? BigInteger.Zero : await chain.SlashableStakeAsync(order.Provider!);
                 var amount = BigInteger.Min(stake, order.SlashMicros ?? _slashMicros);
                 if (amount.IsZero)
-                    return new Done(Outcome(order, SettlementStatus.Skipped, null, 0, 0, $"provider {order.Provider} has no stake left to slash"));
+                    return new Done(Outcome(order, SettlementStatus.Skipped, null, 0, 0, refused ?? $"provider {order.Provider} has no stake left to slash"));
                 return await SendAsync(chain, chain.Settings.Staking, new ProviderStakingAbi.SlashFunction
                 {
                     Provider = order.Provider!, Amount = amount, EvidenceHash = EscrowIds.FromHex(order.EvidenceHash!),
-                    RequesterShareTo = order.Requester!,
-                    RequesterShareBps = (ushort)Math.Clamp(order.RequesterShareBps ?? _requesterShareBps, 0, 10_000),
+                    RequesterShareTo = order.Requester!, RequesterShareBps = (ushort)(order.RequesterShareBps ?? _requesterShareBps),
                 });
             case SettlementKind.Complete:
                 return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.CompleteFunction { JobId = job, SettlementId = id });
             default:
                 return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.CancelFunction { JobId = job, SettlementId = id });
         }
-    }
-
-    /// <summary>
-    /// Why a restitution cannot be paid: stakes are GENS, and a job paid in another token would need a price to
-    /// convert at, which the chain does not give. It is refused, not converted: nothing is taken from the stake for
-    /// it (the fraud slash still is), and the outcome says so. Null when the job is paid in GENS.
-    /// </summary>
-    private static async Task<string?> Unconvertible(SettlementOrder order, ChainRuntime chain)
-    {
-        var token = (await chain.Escrow.JobAsync(EscrowIds.JobKey(order.JobId))).Token;
-        return string.Equals(token, chain.Settings.Token, StringComparison.OrdinalIgnoreCase)
-            ? null
-            : $"job {order.JobId} is paid in token {token}, stakes are GENS: a restitution of " +
-              $"{Gens.Format(order.SlashMicros ?? 0)} cannot be converted and was not taken";
     }
 
     private static Task<string> SendAsync<TFunction>(ChainRuntime chain, string contract, TFunction function) where TFunction : FunctionMessage, new() =>

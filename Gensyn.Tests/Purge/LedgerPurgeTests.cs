@@ -94,7 +94,8 @@ public class LedgerPurgeTests
         // The round then completes and is paid (as the escrow is shown: 2 of 2 standing results accepted).
         RoundView round = new(0, "", "", 0.5, [], [], Paid: true, Accepted: 2, Judged: 2);
 
-        var payout = Assert.Single(ledger.Due(JobId, [round], JobPhase.Running), o => o.Kind == SettlementKind.PayRound);
+        var payout = Assert.Single(ledger.Due(JobId, [round], JobPhase.Running),
+            o => o.Kind == SettlementKind.PayRound);
 
         Assert.Equal([Honest, Other], payout.Payees.Select(p => p.Address));
         Assert.Equal(2 * Payout, payout.TotalMicros);
@@ -163,7 +164,8 @@ public class LedgerPurgeTests
         Assert.Equal([Id("round-1"), Id("round-2")], payouts.Select(o => o.SettlementId));
         Assert.Equal((1, 1), (payouts[1].Accepted, payouts[1].Judged));
         foreach (var key in new[] { Honest, Other, Cheat })
-            Assert.Equal(plan.In(key), payouts.SelectMany(o => o.Payees).Where(p => p.Address == key).Sum(p => p.Micros));
+            Assert.Equal(plan.In(key),
+                payouts.SelectMany(o => o.Payees).Where(p => p.Address == key).Sum(p => p.Micros));
     }
 
     [Fact]

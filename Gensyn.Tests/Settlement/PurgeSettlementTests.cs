@@ -64,7 +64,7 @@ public sealed class PurgeSettlementTests(SettlementChain chain, ITestOutputHelpe
     }
 
     [Fact]
-    public async Task A_rolled_back_paid_round_pays_the_requester_back_from_the_stake_and_is_paid_again_when_recomputed()
+    public async Task A_rolled_back_paid_round_pays_the_requester_back_and_is_paid_again_when_recomputed()
     {
         var jobId = NewJobId("rollback");
         var requester = DevChain.DevAddress(SettlementChain.Requester);
