@@ -147,6 +147,8 @@ public class LedgerPurgeTests
             Assert.Null(slash.SlashMicros);
             Assert.Null(slash.RequesterShareBps);
             Assert.NotEqual(slash.EvidenceHash, restitution.EvidenceHash);
+            // The stake pays in the plan's order: the restitution before the slash.
+            Assert.True(due.ToList().IndexOf(restitution) < due.ToList().IndexOf(slash));
         }
         else Assert.Empty(slashes);
     }
