@@ -24,6 +24,8 @@ public sealed class VerifierActor : ReceiveActor
 {
     private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
     private sealed record FetchedForReferee(RefereeStep Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
+    private sealed record FetchedForReplay(ReplayShard Request, IActorRef ReplyTo, string? Failure)
+        : INoSerializationVerificationNeeded;
 
     public const string PoolName = "verifiers";
 
@@ -72,6 +74,25 @@ public sealed class VerifierActor : ReceiveActor
             }
             _thread.Run(() => Referee(r)).PipeTo(fetched.ReplyTo, failure: e =>
                 new RefereeVerdict(r.JobId, r.Round, r.Shard, null, $"the step could not be replayed: {e.GetBaseException().Message}", r.Leaf, null));
+        });
+        Receive<ReplayShard>(request =>
+        {
+            var (replyTo, self) = (Sender, Self);
+            Fetch([request.StartState], request.Blobs, materializer).ContinueWith(t => new FetchedForReplay(request,
+                replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))
+                .PipeTo(self);
+        });
+        Receive<FetchedForReplay>(fetched =>
+        {
+            var r = fetched.Request;
+            if (fetched.Failure is { } failure)
+            {
+                fetched.ReplyTo.Tell(new ShardReplayed(r.JobId, r.Round, r.Shard, null,
+                    $"the start state could not be fetched: {failure}", 0));
+                return;
+            }
+            _thread.Run(() => Replay(r)).PipeTo(fetched.ReplyTo, failure: e => new ShardReplayed(r.JobId, r.Round,
+                r.Shard, null, $"the shard could not be replayed: {e.GetBaseException().Message}", 0));
         });
         Receive<Fetched>(fetched =>
         {
@@ -130,6 +151,19 @@ public sealed class VerifierActor : ReceiveActor
         var ruling = new Referee(session).Judge(task, new Divergence(r.Leaf, r.AgreedBefore, r.ClaimA, r.ClaimB), start.Digest(), before);
         _log.Info("Refereed {0} round {1} shard {2} step {3}: {4}", r.JobId, r.Round, r.Shard, r.Leaf, ruling.Reason);
         return new RefereeVerdict(r.JobId, r.Round, r.Shard, ruling.Culprit?.ToString(), ruling.Reason, ruling.Step, ruling.Expected);
+    }
+
+    /// <summary>A full re-verification: all of a shard's steps run again from its start state, for the root.</summary>
+    private ShardReplayed Replay(ReplayShard r)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.SpecYaml, r.BaseDirectory);
+        var task = ShardTask.For(JobSpecs.Shared.Get(r.SpecYaml), r.Round, r.Shard, examples);
+        var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the start state");
+        var root = session.RunShard(task, start.State).MerkleRoot;
+        _log.Info("Replayed {0} round {1} shard {2} in full in {3:F2} s: root {4}", r.JobId, r.Round, r.Shard,
+            clock.Elapsed.TotalSeconds, root);
+        return new ShardReplayed(r.JobId, r.Round, r.Shard, root, null, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>This verifier's judge of <paramref name="kind"/>'s shards, made on first use.</summary>
