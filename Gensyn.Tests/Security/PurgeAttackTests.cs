@@ -7,7 +7,11 @@ using Gensyn.Actors.Purge;
 using Gensyn.Actors.Shards;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
+using Gensyn.Testing.Workers;
+using Gensyn.Tests.Verification;
+using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Training;
+using Gensyn.Training.Verification;
 using Xunit.Abstractions;
 using static Gensyn.Tests.Purge.PurgeJournal;
 
@@ -225,5 +229,32 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
 
         verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
         Assert.Equal("done", Status(job, id).Shards[1].State);
+    }
+
+    [Fact]
+    public void A_lazy_result_whose_spot_check_missed_its_faked_steps_is_disproved_by_a_full_replay()
+    {
+        using var job = new JudgedJob(innerSteps: 8);
+        var start = job.Worker.InitialState;
+        var lazy = job.Run(0, 1, start, WorkerBehavior.Lazy, fakeFraction: 0.25);
+        var honest = job.Run(0, 1, start);
+        Assert.NotEmpty(lazy.FakedSteps);
+        // A seeded choice, verified: the first secret whose k = 2 draw misses every faked step.
+        var secret = Enumerable.Range(1, 200).Select(i => BitConverter.GetBytes(i))
+            .First(b => !ChallengeSampler.Draw(b, JudgedJob.JobId, 0, 1, lazy.Outcome.MerkleRoot, 8, 2)
+                .Any(lazy.FakedSteps.Contains));
+        var steps = ChallengeSampler.Draw(secret, JudgedJob.JobId, 0, 1, lazy.Outcome.MerkleRoot, 8, 2);
+        Assert.Equal(VerdictOutcome.Accepted, job.Judge(job.Answer(lazy, start, steps)).Outcome);
+
+        var store = new BlobStore(_dir.File("verifier-blobs"));
+        var startState = store.Put(CheckpointFile.Serialize(start));
+        var verifier = Sys.ActorOf(Gensyn.Actors.Verification.VerifierActor.Props(store, Path.GetTempPath()));
+        verifier.Tell(new ReplayShard(JudgedJob.JobId, job.Yaml, job.BaseDirectory, 0, 1, startState,
+            CreateTestProbe().Ref), TestActor);
+
+        var replayed = ExpectMsg<ShardReplayed>(Patience);
+        Assert.Null(replayed.Failure);
+        Assert.Equal(honest.Outcome.MerkleRoot, replayed.Root);
+        Assert.NotEqual(lazy.Outcome.MerkleRoot, replayed.Root);
     }
 }
