@@ -31,6 +31,7 @@ public sealed partial class JobActor
         Command<PurgeKey>(Purge);
         Command<ShardReplayed>(Replayed);
         Command<ReplayAgain>(again => Replay(again.Result));
+        Command<RollBackCheck>(_ => RollBackIfDue());
     }
 
     /// <summary>Every recovered or persisted event goes into the timeline.</summary>
@@ -51,7 +52,7 @@ public sealed partial class JobActor
     private void PurgeRecovered()
     {
         if (_state.IsTerminal) return;
-        if (_sinceSnapshot is null) RollBackIfDue();
+        if (_sinceSnapshot is null) Self.Tell(new RollBackCheck());
         _services.Convictions?.Tell(new GetConvictions(_state.JobId));
     }
 
@@ -116,6 +117,10 @@ public sealed partial class JobActor
 
     private sealed record ReplayAgain(JudgedResult Result) : INoSerializationVerificationNeeded;
 
+    /// <summary>Whether a rollback is due is checked as a command of its own: events are persisted from command
+    /// handlers, never from the handler of an earlier persist.</summary>
+    private sealed record RollBackCheck;
+
     private static readonly TimeSpan ReplayRetry = TimeSpan.FromSeconds(5);
 
     /// <summary>The journal could not be read: the purges waiting for it try again in a moment.</summary>
@@ -135,7 +140,7 @@ public sealed partial class JobActor
     {
         foreach (var v in events.OfType<ShardVerified>())
             _services.Convictions?.Tell(new ReportVerdict(_state.JobId, v, SessionAlive: true));
-        if (events.Any(e => e is ResultRevoked)) RollBackIfDue();
+        if (events.Any(e => e is ResultRevoked)) Self.Tell(new RollBackCheck());
     }
 
     /// <summary>A shard actor's name: a shard that runs again after a revocation or a rollback gets a new one, since
