@@ -24,7 +24,8 @@ public sealed partial record JobState
     /// <summary>
     /// A full re-verification of a result recomputed its shard to a root:
     /// equal to the committed root, the result stands and nothing is journalled; different, the worker's signed root
-    /// is false, and the result is revoked as fraud with the hash of that evidence. A result that no longer stands (or
+    /// is false, and the result is revoked as fraud with the hash of that evidence. A result that was checked across
+    /// numeric classes stands (its root is not comparable bit for bit; it is not revoked on a replay's root). A result that no longer stands (or
     /// a job that has ended) leads to nothing.
     /// </summary>
     public JobDecision Reverified(ResultReplayed replayed, DateTimeOffset now)
@@ -34,6 +35,13 @@ public sealed partial record JobState
         var standing = timeline.Results.FirstOrDefault(r => r.Round == result.Round && r.Shard == result.Shard
             && r.Epoch == result.Epoch && r.WorkerId == result.WorkerId && r.Generation == result.Generation);
         if (standing is not { Accepted: true }) return JobDecision.None;
+        if (timeline.CheckedWithinTolerance(result))
+            return JobDecision.None with
+            {
+                Warning = $"Job {JobId}: round {result.Round} shard {result.Shard} of worker {result.WorkerId} was " +
+                          "checked across numeric classes: its root cannot be compared bit for bit with a replay on " +
+                          "another class, so it stands",
+            };
         var evidence = $"gensyn-reverify|{JobId}|round {result.Round}|shard {result.Shard}|epoch {result.Epoch}|" +
                        $"worker {result.WorkerId}|{result.Address}|committed {result.MerkleRoot}|replayed {recomputed}";
         var reason = $"a full replay of round {result.Round} shard {result.Shard} gives root {recomputed}, not the " +

@@ -49,6 +49,7 @@ public sealed class PurgeTimeline
     private readonly Dictionary<(int Round, int Shard), ShardCompleted> _completed = [];
     private readonly Dictionary<int, RoundCompleted> _rounds = [];
     private readonly Dictionary<(int Round, int Generation), IReadOnlyList<Sha256Digest>> _starts = [];
+    private readonly HashSet<(int Round, int Shard, int Epoch, string WorkerId)> _withinTolerance = [];
 
     public string JobId { get; private set; } = "";
     public string? Payer { get; private set; }
@@ -83,6 +84,11 @@ public sealed class PurgeTimeline
         _starts.TryGetValue((result.Round, result.Generation), out var starts) && result.Shard < starts.Count
             ? starts[result.Shard] : null;
 
+    /// <summary>Whether <paramref name="result"/> was checked across numeric classes (within a tolerance): a replay on
+    /// another class cannot be compared with its root bit for bit.</summary>
+    public bool CheckedWithinTolerance(JudgedResult result) =>
+        _withinTolerance.Contains((result.Round, result.Shard, result.Epoch, result.WorkerId));
+
     /// <summary>Whether round <paramref name="round"/> completed in the current generation.</summary>
     public bool IsCompleted(int round) => _rounds.ContainsKey(round);
 
@@ -110,6 +116,7 @@ public sealed class PurgeTimeline
             case ShardVerified v:
                 _results.Add(new JudgedResult(v.Round, v.Shard, v.Epoch, v.WorkerId, v.WorkerAddress, v.Outcome,
                     v.MerkleRoot, GenerationOf(v.Round)));
+                if (v.RelativeError is not null) _withinTolerance.Add((v.Round, v.Shard, v.Epoch, v.WorkerId));
                 break;
             case ShardCompleted c:
                 _completed[(c.Round, c.Shard)] = c;

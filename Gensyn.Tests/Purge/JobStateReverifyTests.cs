@@ -102,4 +102,23 @@ public class JobStateReverifyTests
         Assert.Empty(state.ToReverify(Convicted(Cheat), Timeline(ended)));
         Assert.Empty(state.Decide(new ResultReplayed(result, D("x"), Timeline(ended)), new JobRules(), T0).Events);
     }
+
+    [Fact]
+    public void A_result_checked_across_numeric_classes_is_not_revoked_on_a_replays_root()
+    {
+        List<IJobEvent> events =
+        [
+            Submitted(), Started(0), .. Accepted(0, 0, 1, "honest-1", Honest),
+            new ShardAssigned(0, 1, 1, "cheat-1", T0),
+            Verdict(0, 1, 1, "cheat-1", Cheat, VerdictOutcome.Accepted) with { RelativeError = 3e-7 },
+        ];
+        var state = State(events);
+        var timeline = Timeline(events);
+        var result = Assert.Single(state.ToReverify(Convicted(Cheat), timeline));
+
+        var decision = state.Decide(new ResultReplayed(result, D("another class's root"), timeline), new JobRules(), T0);
+
+        Assert.Empty(decision.Events);
+        Assert.Contains("across numeric classes", decision.Warning);
+    }
 }
