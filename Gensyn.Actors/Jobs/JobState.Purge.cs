@@ -25,8 +25,8 @@ public sealed partial record JobState
     /// A full re-verification of a result recomputed its shard to a root:
     /// equal to the committed root, the result stands and nothing is journalled; different, the worker's signed root
     /// is false, and the result is revoked as fraud with the hash of that evidence. A result that was checked across
-    /// numeric classes stands (its root is not comparable bit for bit; it is not revoked on a replay's root). A result that no longer stands (or
-    /// a job that has ended) leads to nothing.
+    /// numeric classes stands (its root is not comparable bit for bit with a replay). A result that no longer stands
+    /// (or a job that has ended) leads to nothing.
     /// </summary>
     public JobDecision Reverified(ResultReplayed replayed, DateTimeOffset now)
     {

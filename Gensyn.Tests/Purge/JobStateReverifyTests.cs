@@ -116,7 +116,9 @@ public class JobStateReverifyTests
         var timeline = Timeline(events);
         var result = Assert.Single(state.ToReverify(Convicted(Cheat), timeline));
 
-        var decision = state.Decide(new ResultReplayed(result, D("another class's root"), timeline), new JobRules(), T0);
+        var replayed = new ResultReplayed(result, D("another class's root"), timeline);
+
+        var decision = state.Decide(replayed, new JobRules(), T0);
 
         Assert.Empty(decision.Events);
         Assert.Contains("across numeric classes", decision.Warning);
