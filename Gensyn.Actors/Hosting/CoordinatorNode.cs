@@ -5,6 +5,7 @@ using Akka.Cluster.Tools.Singleton;
 using Gensyn.Actors.Blobs;
 using Akka.Routing;
 using Gensyn.Actors.Jobs;
+using Gensyn.Actors.Purge;
 using Gensyn.Actors.Settlement;
 using Gensyn.Actors.Verification;
 using Gensyn.Actors.Workers;
@@ -101,11 +102,14 @@ public sealed class CoordinatorNode : IAsyncDisposable
         Func<string, Task<string?>>? stakeProblem = chain is null ? null : async address => await (await chain.WithinAsync(TimeSpan.FromSeconds(30))).StakeProblemAsync(address);
         var registry = Singleton(system, WorkerRegistry.Props(stakeProblem, NetworkDomain.Of(chain)), WorkerRegistry.SingletonName, "workers");
         var catalog = Singleton(system, JobCatalog.Props(), JobCatalog.SingletonName, "job-catalog-proxy");
+        var board = ConvictionBoard.Props(catalog, () => ClusterSharding.Get(system).ShardRegion("job"),
+            PurgeSettings.From(system.Settings.Config));
+        var convictions = Singleton(system, board, ConvictionBoard.SingletonName, "convictions-proxy");
         var verifiers = system.ActorOf(VerifierDispatch.Props(pool), "verifier-dispatch");
         // The settlement singleton reports to the job region, which sends it orders: its proxy comes first, its manager last.
         var settlement = chain is null ? null : SingletonProxy(system, SettlementActor.SingletonName, "settlement-proxy");
         var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog, verifiers, settlement,
-            NetworkDomain.Of(chain));
+            NetworkDomain.Of(chain), convictions);
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());
         if (chain is not null) SingletonManager(system, SettlementActor.Props(chain, region, options.SettlementFaults), SettlementActor.SingletonName);

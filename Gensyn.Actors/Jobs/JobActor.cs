@@ -15,7 +15,7 @@ namespace Gensyn.Actors.Jobs;
 /// thread, stores the global checkpoints in the blob store and sends settlement orders. Its views come from a
 /// <see cref="JobProjection"/> of its events. After a restart it replays its journal and picks up where it was.
 /// </summary>
-public sealed class JobActor : ReceivePersistentActor, IWithTimers
+public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
 {
     private sealed record SettleTick;
 
@@ -52,11 +52,13 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         {
             _state = JobState.FromSnapshot(offer.Snapshot) ?? _state;
             _views.Restored();
+            TimelineRestored();
         });
         Recover<IJobEvent>(e =>
         {
             _state = _state.Apply(e);
             _views.Apply(e);
+            Timeline(e);
         });
         Recover<RecoveryCompleted>(_ =>
         {
@@ -65,6 +67,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             _log.Info("Job {0} recovered at {1}, round {2}", _state.JobId, _state.Phase, _state.Round);
             Advance();
             Settle();
+            PurgeRecovered();
         });
 
         Command<StartJob>(Decide);
@@ -74,9 +77,13 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Command<GetJobResult>(GetResult);
         Command<SettleTick>(_ => Settle());
         Command<SettlementSettled>(Decide);
-        Command<JobHistoryReader.Read>(read => _views.HistoryRead(read.Events, _state));
+        Command<JobHistoryReader.Read>(read =>
+        {
+            if (!PurgeHistoryRead(read)) _views.HistoryRead(read.Events, _state);
+        });
         Command<JobHistoryReader.Failed>(failed =>
         {
+            PurgeHistoryFailed();
             _log.Warning("Job {0}: could not read its events for its views ({1})", _state.JobId, failed.Reason);
             _views.HistoryUnreadable(failed.Reason, _state);
         });
@@ -106,19 +113,9 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         });
         Command<Computed>(computed => OnComputed(computed.Result));
         Command<ComputeFailed>(OnComputed);
+        PurgeCommands();
+        SnapshotCommands();
 
-        Command<SaveSnapshotSuccess>(saved =>
-        {
-            _log.Debug("Job {0}: snapshot at event {1}", _state.JobId, saved.Metadata.SequenceNr);
-            // Only the latest snapshot is ever read; the journal keeps every event (they are evidence).
-            DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
-        });
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failed =>
-            _log.Warning("Job {0}: could not delete old snapshots ({1})", _state.JobId, failed.Cause.Message));
-        Command<SaveSnapshotFailure>(failed =>
-            _log.Warning("Job {0}: snapshot failed ({1}); recovery will replay more events", _state.JobId,
-                failed.Cause.Message));
     }
 
     /// <summary>Asks the state what a command leads to, persists and applies its events, then performs the
@@ -144,6 +141,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     {
         _state = _state.Apply(e);
         _views.Apply(e);
+        Timeline(e);
         PinBlobs();
         if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state.ToSnapshot());
     }
@@ -157,6 +155,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         foreach (var shard in _shards.Values.Where(s => !s.Equals(sender)))
             shard.Tell(message);
         foreach (var e in decision.Events) Performed(e);
+        Purged(decision.Events);
         if (decision.Events.Any(e => e is RoundCompleted or JobCompleted or JobFailed or JobCancelled
                                      or SettlementPosted or ShardVerified { Outcome: VerdictOutcome.Fraud }
                                      or ResultRevoked or RoundsRolledBack))
@@ -241,7 +240,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 foreach (var shard in _state.Shards.Where(s => !s.Done && !_shards.ContainsKey(s.Shard)))
                 {
                     var props = _services.ShardProps(_state, shard.Shard, Context.System.Settings.Config);
-                    _shards[shard.Shard] = Context.ActorOf(props, $"round-{_state.Round}-shard-{shard.Shard}");
+                    _shards[shard.Shard] = Context.ActorOf(props, ShardActorName(shard.Shard));
                 }
                 break;
             case NextStep.Aggregate when !_computing:

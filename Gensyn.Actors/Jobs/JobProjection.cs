@@ -19,6 +19,9 @@ public sealed record JobProjection
     public JobState State { get; private init; } = new();
     public ImmutableList<JobLogEntry> Log { get; private init; } = [];
     public ImmutableList<VerdictView> Verdicts { get; private init; } = [];
+
+    /// <summary>The job's purges: results revoked after the fact and rollbacks, in order.</summary>
+    public ImmutableList<PurgeView> Purges { get; private init; } = [];
     public double TrainSeconds { get; private init; }
     public double VerifySeconds { get; private init; }
 
@@ -41,11 +44,21 @@ public sealed record JobProjection
                 VerifySeconds = VerifySeconds + v.VerifySeconds,
             };
         }
+        if (Purge(e) is { } purge) next = next with { Purges = Purges.Add(purge) };
         return Lines(e, before, after).Aggregate(next, (p, text) => p with
         {
             Log = p.Log.Add(new JobLogEntry(p.Log.Count, e.At, text)),
         });
     }
+
+    private static PurgeView? Purge(IJobEvent e) => e switch
+    {
+        ResultRevoked r => new PurgeView("revoked", r.Round, r.Shard, r.WorkerId, r.WorkerAddress, r.Reason,
+            r.EvidenceHash, [], r.At),
+        RoundsRolledBack b => new PurgeView("rolled-back", b.FromRound, null, null, null, b.Reason, b.EvidenceHash,
+            b.DiscardedRounds, b.At),
+        _ => null,
+    };
 
     /// <summary>The log lines an event adds.</summary>
     private static IEnumerable<string> Lines(IJobEvent e, JobState before, JobState after)
@@ -104,6 +117,16 @@ public sealed record JobProjection
                 yield return $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, " +
                              $"checkpoint {Short(rc.GlobalState)}, match rate {rate:P1}{unpaid}";
                 break;
+            case ResultRevoked r:
+                yield return $"round {r.Round} shard {r.Shard} REVOKED ({r.Outcome.ToString().ToLowerInvariant()}): " +
+                             $"worker {r.WorkerId}'s accepted result failed its full re-verification: {r.Reason}; " +
+                             $"evidence {r.EvidenceHash}; the key is excluded from this job";
+                break;
+            case RoundsRolledBack b:
+                var discarded = string.Join(", ", b.DiscardedRounds);
+                yield return $"ROLLED BACK to the start of round {b.FromRound} (rounds {discarded} discarded): " +
+                             $"{b.Reason}; evidence {b.EvidenceHash}; the job recomputes from there with other workers";
+                break;
             case JobCompleted done:
                 yield return $"completed: test accuracy {done.TestAccuracy:P2}, test loss {done.TestLoss:F4}, " +
                              $"final digest {done.FinalDigest}";
@@ -135,7 +158,7 @@ public sealed record JobProjection
             s.RoundOpen ? s.Shards.Select(shard => ShardView(shard, progress, verifying, waiting)).ToList() : [],
             Verdicts.TakeLast(MaxVerdictsShown).ToList(), VerifySeconds, TrainSeconds,
             s.Ledger.View(s.JobId, s.History, s.Phase), s.Spec is { } spec ? Kinds.JobKinds.Of(spec).Name : "train",
-            s.Ledger.Price, s.Owner);
+            s.Ledger.Price, s.Owner, Purges.IsEmpty ? null : Purges);
     }
 
     private ShardView ShardView(ShardRecord s, IReadOnlyDictionary<int, (int Step, float Loss)> progress,

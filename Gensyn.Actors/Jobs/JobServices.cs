@@ -11,9 +11,10 @@ namespace Gensyn.Actors.Jobs;
 
 /// <summary>What every JobActor on a node shares; <see cref="Settlement"/> is the SettlementActor's proxy, null on a
 /// network that does not settle; <see cref="Network"/> the EIP-712 domain workers sign their results for (no chain when
-/// null).</summary>
+/// null); <see cref="Convictions"/> the conviction board's proxy (none in tests that need no purge).</summary>
 public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry,
-    IActorRef Catalog, IActorRef Verifiers, IActorRef? Settlement = null, Func<ClaimDomain?>? Network = null)
+    IActorRef Catalog, IActorRef Verifiers, IActorRef? Settlement = null, Func<ClaimDomain?>? Network = null,
+    IActorRef? Convictions = null)
 {
     /// <summary>The actor that runs shard <paramref name="shard"/> of the job's open round: one, or two
     /// replicas.</summary>

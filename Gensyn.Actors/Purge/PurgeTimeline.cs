@@ -48,6 +48,8 @@ public sealed class PurgeTimeline
     private readonly Dictionary<int, int> _paidGeneration = [];
     private readonly Dictionary<(int Round, int Shard), ShardCompleted> _completed = [];
     private readonly Dictionary<int, RoundCompleted> _rounds = [];
+    private readonly Dictionary<(int Round, int Generation), IReadOnlyList<Sha256Digest>> _starts = [];
+    private readonly HashSet<(int Round, int Shard, int Epoch, string WorkerId)> _withinTolerance = [];
 
     public string JobId { get; private set; } = "";
     public string? Payer { get; private set; }
@@ -76,6 +78,17 @@ public sealed class PurgeTimeline
 
     public int GenerationOf(int round) => _generation.GetValueOrDefault(round);
 
+    /// <summary>The state <paramref name="result"/>'s shard started from (in its round's generation); null when the
+    /// journal has no start of it.</summary>
+    public Sha256Digest? StartOf(JudgedResult result) =>
+        _starts.TryGetValue((result.Round, result.Generation), out var starts) && result.Shard < starts.Count
+            ? starts[result.Shard] : null;
+
+    /// <summary>Whether <paramref name="result"/> was checked across numeric classes (within a tolerance): a replay on
+    /// another class cannot be compared with its root bit for bit.</summary>
+    public bool CheckedWithinTolerance(JudgedResult result) =>
+        _withinTolerance.Contains((result.Round, result.Shard, result.Epoch, result.WorkerId));
+
     /// <summary>Whether round <paramref name="round"/> completed in the current generation.</summary>
     public bool IsCompleted(int round) => _rounds.ContainsKey(round);
 
@@ -98,10 +111,12 @@ public sealed class PurgeTimeline
             case RoundStarted r:
                 LatestRound = r.Round;
                 Shards = r.ShardStarts.Count;
+                _starts[(r.Round, GenerationOf(r.Round))] = r.ShardStarts;
                 break;
             case ShardVerified v:
                 _results.Add(new JudgedResult(v.Round, v.Shard, v.Epoch, v.WorkerId, v.WorkerAddress, v.Outcome,
                     v.MerkleRoot, GenerationOf(v.Round)));
+                if (v.RelativeError is not null) _withinTolerance.Add((v.Round, v.Shard, v.Epoch, v.WorkerId));
                 break;
             case ShardCompleted c:
                 _completed[(c.Round, c.Shard)] = c;

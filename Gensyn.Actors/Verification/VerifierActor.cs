@@ -25,6 +25,8 @@ public sealed class VerifierActor : ReceiveActor
     private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure, string? SpecFailure = null)
         : INoSerializationVerificationNeeded;
     private sealed record FetchedForReferee(RefereeStep Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
+    private sealed record FetchedForReplay(ReplayShard Request, IActorRef ReplyTo, string? Failure)
+        : INoSerializationVerificationNeeded;
 
     public const string PoolName = "verifiers";
 
@@ -75,6 +77,26 @@ public sealed class VerifierActor : ReceiveActor
                 new RefereeVerdict(r.JobId, r.Round, r.Shard, null,
                     $"the step could not be replayed: {e.GetBaseException().Message}", r.Leaf, null, _id));
         });
+        Receive<ReplayShard>(request =>
+        {
+            var (replyTo, self) = (Sender, Self);
+            Fetch([.. Unread(request.Spec), request.StartState], request.Blobs, materializer).ContinueWith(t =>
+                new FetchedForReplay(request,
+                replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))
+                .PipeTo(self);
+        });
+        Receive<FetchedForReplay>(fetched =>
+        {
+            var r = fetched.Request;
+            if (fetched.Failure is { } failure)
+            {
+                fetched.ReplyTo.Tell(new ShardReplayed(r.JobId, r.Round, r.Shard, null,
+                    $"the spec or the start state could not be fetched: {failure}", 0));
+                return;
+            }
+            _thread.Run(() => Replay(r)).PipeTo(fetched.ReplyTo, failure: e => new ShardReplayed(r.JobId, r.Round,
+                r.Shard, null, $"the shard could not be replayed: {e.GetBaseException().Message}", 0));
+        });
         Receive<Fetched>(fetched =>
         {
             var request = fetched.Request;
@@ -121,7 +143,8 @@ public sealed class VerifierActor : ReceiveActor
     private RefereeVerdict Referee(RefereeStep r)
     {
         // A dispute replays training steps, with the training judge's session of the job.
-        var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.Spec, r.BaseDirectory, _store.Get);
+        var judge = (TrainingJudge)Judge(TrainingJob.Instance);
+        var (session, examples) = judge.Session(r.Spec, r.BaseDirectory, _store.Get);
         var spec = SpecBlobs.Read(r.Spec, _store.Get);
         var task = ShardTask.For(spec, r.Round, r.Shard, examples);
         var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the assigned start state").State;
@@ -149,6 +172,20 @@ public sealed class VerifierActor : ReceiveActor
     /// </summary>
     public static string IdOf(Address address) =>
         address.Host is { } host ? $"{host}:{address.Port}" : address.ToString();
+
+    /// <summary>A full re-verification: all of a shard's steps run again from its start state, for the root.</summary>
+    private ShardReplayed Replay(ReplayShard r)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var judge = (TrainingJudge)Judge(TrainingJob.Instance);
+        var (session, examples) = judge.Session(r.Spec, r.BaseDirectory, _store.Get);
+        var task = ShardTask.For(SpecBlobs.Read(r.Spec, _store.Get), r.Round, r.Shard, examples);
+        var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the start state");
+        var root = session.RunShard(task, start.State).MerkleRoot;
+        _log.Info("Replayed {0} round {1} shard {2} in full in {3:F2} s: root {4}", r.JobId, r.Round, r.Shard,
+            clock.Elapsed.TotalSeconds, root);
+        return new ShardReplayed(r.JobId, r.Round, r.Shard, root, null, clock.Elapsed.TotalSeconds);
+    }
 
     /// <summary>This verifier's judge of <paramref name="kind"/>'s shards, made on first use.</summary>
     private IKindJudge Judge(IJobKind kind)

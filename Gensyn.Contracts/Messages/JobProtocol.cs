@@ -100,7 +100,8 @@ public sealed record JobView(
     MoneyView? Money = null,
     string Kind = "train",
     JobPrice? Price = null,
-    string? Owner = null) : IGensynMessage
+    string? Owner = null,
+    IReadOnlyList<PurgeView>? Purges = null) : IGensynMessage
 {
     /// <summary>Whether the job runs a trained model over a dataset (its result is a predictions CSV) rather than training one.</summary>
     public bool IsInference => Kind == "inference";

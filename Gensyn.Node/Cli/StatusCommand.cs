@@ -84,6 +84,15 @@ public static class StatusCommand
                 verdicts.AddRow($"{v.Round + 1}", $"{v.Shard}", Markup.Escape(v.WorkerId), $"[red]{v.Outcome.ToString().ToLowerInvariant()}[/]", Markup.Escape(v.Reason));
             AnsiConsole.Write(verdicts);
         }
+        if (j.Purges is { Count: > 0 } purges)
+        {
+            var table = new Table().AddColumns("PURGE", "ROUND", "SHARD", "WORKER", "REASON", "EVIDENCE");
+            foreach (var p in purges)
+                table.AddRow(p.Action, $"{p.Round + 1}", p.Shard is { } shard ? $"{shard}" : "-",
+                    Markup.Escape(p.WorkerId ?? "-"), Markup.Escape(p.Reason),
+                    p.EvidenceHash.Length > 18 ? p.EvidenceHash[..18] : p.EvidenceHash);
+            AnsiConsole.Write(table);
+        }
         if (j.Money is { } money) PrintMoney(money);
         var waiting = j.Shards.Count(s => s.State == "waiting");
         if (waiting > 0 && j.State is JobPhase.Queued or JobPhase.Running)

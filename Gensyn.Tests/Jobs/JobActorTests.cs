@@ -46,13 +46,13 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
 
 
     private (IActorRef Job, TestProbe Region, TestProbe Registry) Spawn(string jobId, IActorRef? settlement = null,
-        BlobStore? store = null)
+        BlobStore? store = null, IActorRef? verifiers = null)
     {
         store ??= new BlobStore(_dir.File("blobs"));
         var registry = CreateTestProbe();
         var services = new JobServices(new JobCompute(_thread, store, _dir.Path), store, CreateTestProbe().Ref,
             registry.Ref,
-            Catalog.Ref, CreateTestProbe().Ref, settlement);
+            Catalog.Ref, verifiers ?? CreateTestProbe().Ref, settlement);
         var region = CreateTestProbe();
         return (region.ChildActorOf(JobActor.Props(services), jobId), region, registry);
     }
@@ -306,5 +306,38 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         Assert.Equal(JobPhase.Completed, log.State);
         Assert.Equal(JsonSerializer.Serialize(expected.View(new Dictionary<int, (int, float)>())),
             JsonSerializer.Serialize(view));
+    }
+
+    [Fact]
+    public void A_job_recovered_from_a_snapshot_purges_a_convicted_keys_results_from_before_it_and_rolls_back()
+    {
+        const string jobId = Purge.PurgeJournal.JobId;
+        List<IJobEvent> events =
+        [
+            Purge.PurgeJournal.Submitted(), .. Purge.PurgeJournal.RoundWithCheat(0),
+            .. Purge.PurgeJournal.RoundWithCheat(1), Purge.PurgeJournal.Started(2),
+            .. Purge.PurgeJournal.Accepted(2, 0, 1, "honest-1", Purge.PurgeJournal.Honest),
+        ];
+        Seed(jobId, events, 5, first => first.Aggregate(new JobState(), (s, e) => s.Apply(e)).ToSnapshot());
+        var verifiers = CreateTestProbe();
+        var (job, _, registry) = Spawn(jobId, verifiers: verifiers.Ref);
+
+        job.Tell(new PurgeKey(jobId, new KeyConvicted(Purge.PurgeJournal.Cheat, ConvictionGround.Fraud, "elsewhere",
+            "0x" + new string('e', 64), DateTimeOffset.UtcNow)));
+
+        // Both of the cheater's accepted results are replayed, the first one from before the snapshot.
+        var replays = new[] { verifiers.ExpectMsg<ReplayShard>(Patience), verifiers.ExpectMsg<ReplayShard>(Patience) };
+        Assert.Equal([(0, 1), (1, 1)], replays.Select(r => (r.Round, r.Shard)).Order());
+        Assert.Equal(Purge.PurgeJournal.D("start-0-1"), replays.Single(r => r.Round == 0).StartState);
+        job.Tell(new ShardReplayed(jobId, 0, 1, Sha256Digest.Of([7]), null, 1), verifiers.Ref);
+
+        // Round 0's model had taken it in: the job returns to the start of round 0 and runs it again.
+        registry.FishForMessage<RequestWorker>(r => r.Round == 0, Patience);
+        job.Tell(new GetJobStatus(jobId), TestActor);
+        var view = FishForMessage<JobView>(_ => true, Patience);
+        Assert.Equal(["revoked", "rolled-back"], view.Purges!.Select(p => p.Action));
+        Assert.Equal([0, 1, 2], view.Purges![1].DiscardedRounds);
+        Assert.Equal(0, view.Round);
+        Assert.Empty(view.RoundHistory);
     }
 }

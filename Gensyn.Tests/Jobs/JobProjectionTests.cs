@@ -31,6 +31,16 @@ public class JobProjectionTests
         ? JsonSerializer.Serialize(element, Indented)
         : Json(JsonDocument.Parse(JsonSerializer.Serialize(value)).RootElement);
 
+    /// <summary>A view as JSON without the fields added since the fixture was written, which these jobs leave null
+    /// (<c>Purges</c>: neither job was purged).</summary>
+    private static string Json(JobView view)
+    {
+        Assert.Null(view.Purges);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(view))!.AsObject();
+        node.Remove(nameof(JobView.Purges));
+        return Json(JsonDocument.Parse(node.ToJsonString()).RootElement);
+    }
+
     public static TheoryData<string> Histories => ["settled", "failed"];
 
     private static List<IJobEvent> Events(string name) =>
