@@ -60,7 +60,9 @@ public class ReplicaSchedulingSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.NotEqual(third.Address, fourth.Address);
     }
 
-    /// <summary>The same, with all four replicas queued before two workers register: one shard's pair gets both.</summary>
+    /// <summary>
+    /// The same, with all four replicas queued before two workers register: one shard's pair gets both.
+    /// </summary>
     [Fact]
     public void Replicas_queued_before_any_worker_registers_are_seated_as_a_pair()
     {
