@@ -167,7 +167,9 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         foreach (var request in _state.Queue)
         {
             var exclude = string.Join(',', request.Exclude ?? []);
-            var key = $"{request.Needs}|{exclude}|{string.Join(',', request.ExcludeAddresses ?? [])}";
+            // A replica's reason depends on its pair's seats too.
+            var pair = request.Replicated ? request.Label : "";
+            var key = $"{pair}|{request.Needs}|{exclude}|{string.Join(',', request.ExcludeAddresses ?? [])}";
             if (!reasons.TryGetValue(key, out var reason)) reasons[key] = reason = _state.WhyWaiting(request);
             if (_told.TryGetValue(request.Requester, out var told) && told == reason) continue;
             _told[request.Requester] = reason;

@@ -133,7 +133,10 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
 
     /// <summary>
     /// Pairs waiting shards with idle workers, oldest request first; a request that excludes every idle worker
-    /// keeps its place and the next one is served.
+    /// keeps its place and the next one is served. Replicas keep the job live (a worker holding one replica stays
+    /// busy until the other replica has a worker of another key): a replica whose other replica holds a worker goes
+    /// first, and a shard that holds none starts only while two idle workers of different keys can take its pair,
+    /// whose other replica, when queued, is seated at once.
     /// </summary>
     public IReadOnlyList<(WorkRequest<TRef> Request, WorkerEntry<TRef> Worker)> Match()
     {
@@ -141,29 +144,46 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         // The idle workers, best first, ranked once per call: each request takes the first one it may have.
         var idle = _workers.Where(w => w.BusyWith is null).OrderBy(w => w.Cost).ThenBy(w => w.Since).ToList();
         if (idle.Count == 0 || _queue.Count == 0) return grants;
-        var kept = new List<WorkRequest<TRef>>(_queue.Count);
-        foreach (var request in _queue)
+        var served = new HashSet<TRef>(Same);
+        var halfSeated = _queue.Where(r => r.Replicated && Seated(r.Label)).ToList();
+        foreach (var request in halfSeated.Concat(_queue.Except(halfSeated)))
         {
-            var index = idle.Count == 0 ? -1
-                : request.Replicated ? DrawReplica(idle, request)
-                : idle.FindIndex(request.Allows);
-            if (index < 0)
-            {
-                kept.Add(request);
-                continue;
-            }
-            var worker = idle[index];
-            idle.RemoveAt(index);
-            worker.BusyWith = request.Label;
-            worker.GrantedTo = request.Requester;
-            _granted[request.Requester] = worker;
-            _queued.Remove(request.Requester);
-            grants.Add((request, worker));
+            if (idle.Count == 0) break;
+            if (served.Contains(request.Requester) || !Grant(request, idle, grants, served)) continue;
+            var other = request.Replicated
+                ? _queue.Find(q => q.Replicated && q.Label == request.Label && !served.Contains(q.Requester))
+                : null;
+            if (other is not null && idle.Count > 0) Grant(other, idle, grants, served);
         }
-        _queue.Clear();
-        _queue.AddRange(kept);
+        _queue.RemoveAll(q => served.Contains(q.Requester));
         return grants;
     }
+
+    /// <summary>Grants <paramref name="request"/> the idle worker it may have, if any; whether it did.</summary>
+    private bool Grant(WorkRequest<TRef> request, List<WorkerEntry<TRef>> idle,
+        List<(WorkRequest<TRef>, WorkerEntry<TRef>)> grants, HashSet<TRef> served)
+    {
+        var index = !request.Replicated ? idle.FindIndex(request.Allows)
+            : Seated(request.Label) || PairFits(idle, request) ? DrawReplica(idle, request)
+            : -1;
+        if (index < 0) return false;
+        var worker = idle[index];
+        idle.RemoveAt(index);
+        worker.BusyWith = request.Label;
+        worker.GrantedTo = request.Requester;
+        _granted[request.Requester] = worker;
+        _queued.Remove(request.Requester);
+        served.Add(request.Requester);
+        grants.Add((request, worker));
+        return true;
+    }
+
+    /// <summary>Whether a worker holds a seat of the shard <paramref name="label"/>.</summary>
+    private bool Seated(string label) => _workers.Any(w => w.BusyWith == label);
+
+    /// <summary>Whether the idle workers a replica may have span two keys, so that both replicas can start.</summary>
+    private static bool PairFits(IEnumerable<WorkerEntry<TRef>> idle, WorkRequest<TRef> request) =>
+        idle.Where(request.Allows).Select(w => w.RecordKey).Distinct(StringComparer.Ordinal).Skip(1).Any();
 
     /// <summary>
     /// A replica's worker, drawn at random among the idle ones it may have, never of a key that holds the shard's other
@@ -216,6 +236,10 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
             var unmet = permitted.Select(request.Unmet).GroupBy(u => u).OrderByDescending(g => g.Count()).First().Key;
             return $"no registered worker meets the job's requirements (none of {permitted.Count} offers {unmet})";
         }
+        var idle = meeting.Count(w => w.BusyWith is null);
+        if (request.Replicated && idle > 0 && !Seated(request.Label))
+            return $"its two replicas start together, on idle workers of two different providers; {idle} of " +
+                   $"the {meeting.Count} worker(s) that meet the job's requirements is idle";
         return $"all {meeting.Count} worker(s) that meet the job's requirements are busy";
     }
 }
