@@ -1,6 +1,7 @@
 using System.Numerics;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Messages;
+using Nethereum.Contracts;
 using Nethereum.Hex.HexTypes;
 using Nethereum.RPC.Eth.DTOs;
 using Nethereum.Web3;
@@ -144,6 +145,11 @@ public sealed class ChainRuntime
         });
         return logs.FirstOrDefault()?.TransactionHash;
     }
+
+    /// <summary>Sends <paramref name="function"/> to <paramref name="contract"/>, signed by the settlement key; the
+    /// transaction's hash.</summary>
+    public Task<string> SendAsync<TFunction>(string contract, TFunction function) where TFunction : FunctionMessage, new() =>
+        Signer.Eth.GetContractTransactionHandler<TFunction>().SendRequestAsync(contract, function);
 
     public static long GasOf(TransactionReceipt receipt) => (long)(receipt.GasUsed ?? new HexBigInteger(0)).Value;
 }

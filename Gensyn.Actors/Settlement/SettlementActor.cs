@@ -243,7 +243,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
         switch (order.Kind)
         {
             case SettlementKind.PayRound:
-                return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.PayRoundFunction
+                return await chain.SendAsync(chain.Settings.Escrow, new JobEscrowAbi.PayRoundFunction
                 {
                     JobId = job, SettlementId = id, Workers = order.Payees.Select(p => p.Address).ToList(),
                     Amounts = order.Payees.Select(p => new BigInteger(p.Micros)).ToList(), Accepted = (uint)order.Accepted, Judged = (uint)order.Judged,
@@ -254,20 +254,17 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                 var amount = BigInteger.Min(stake, order.SlashMicros ?? _slashMicros);
                 if (amount.IsZero)
                     return new Done(Outcome(order, SettlementStatus.Skipped, null, 0, 0, refused ?? $"provider {order.Provider} has no stake left to slash"));
-                return await SendAsync(chain, chain.Settings.Staking, new ProviderStakingAbi.SlashFunction
+                return await chain.SendAsync(chain.Settings.Staking, new ProviderStakingAbi.SlashFunction
                 {
                     Provider = order.Provider!, Amount = amount, EvidenceHash = EscrowIds.FromHex(order.EvidenceHash!),
                     RequesterShareTo = order.Requester!, RequesterShareBps = (ushort)(order.RequesterShareBps ?? _requesterShareBps),
                 });
             case SettlementKind.Complete:
-                return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.CompleteFunction { JobId = job, SettlementId = id });
+                return await chain.SendAsync(chain.Settings.Escrow, new JobEscrowAbi.CompleteFunction { JobId = job, SettlementId = id });
             default:
-                return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.CancelFunction { JobId = job, SettlementId = id });
+                return await chain.SendAsync(chain.Settings.Escrow, new JobEscrowAbi.CancelFunction { JobId = job, SettlementId = id });
         }
     }
-
-    private static Task<string> SendAsync<TFunction>(ChainRuntime chain, string contract, TFunction function) where TFunction : FunctionMessage, new() =>
-        chain.Signer.Eth.GetContractTransactionHandler<TFunction>().SendRequestAsync(contract, function);
 
     private static async Task<SettlementSettled> Mined(SettlementOrder order, TransactionReceipt receipt, ChainRuntime chain)
     {
