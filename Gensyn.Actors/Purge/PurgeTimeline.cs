@@ -49,7 +49,7 @@ public sealed class PurgeTimeline
     private readonly Dictionary<(int Round, int Shard), ShardCompleted> _completed = [];
     private readonly Dictionary<int, RoundCompleted> _rounds = [];
 
-    public string JobId { get; private set; } = "";
+    public JobId JobId { get; private set; }
     public string? Payer { get; private set; }
     public long DepositMicros { get; private set; }
 

@@ -1,3 +1,4 @@
+using Gensyn.Contracts;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -57,7 +58,7 @@ public sealed class JobLedger
     }
 
     /// <summary>The orders the job still needs on chain, in the order they must be settled (the escrow's close last).</summary>
-    public IReadOnlyList<SettlementOrder> Due(string jobId, IReadOnlyList<RoundView> history, JobPhase phase)
+    public IReadOnlyList<SettlementOrder> Due(JobId jobId, IReadOnlyList<RoundView> history, JobPhase phase)
     {
         if (Payer is null) return [];
         var orders = new List<SettlementOrder>();
@@ -95,7 +96,7 @@ public sealed class JobLedger
         $"gensyn-fraud|{jobId}|round {f.Round}|shard {f.Shard}|epoch {f.Epoch}|worker {f.WorkerId}|{f.WorkerAddress}|root {f.MerkleRoot}|" +
         $"step {f.Step}|expected {f.Expected}|claimed {f.Claimed}|result-signature {f.ResultSignature}|claim-signature {f.ClaimSignature}";
 
-    public MoneyView? View(string jobId, IReadOnlyList<RoundView> history, JobPhase phase)
+    public MoneyView? View(JobId jobId, IReadOnlyList<RoundView> history, JobPhase phase)
     {
         if (Payer is null) return null;
         var posted = _postedOrder.Select(id => _posted[id]).ToList();

@@ -11,7 +11,7 @@ namespace Gensyn.Actors.Shards;
 /// done; for an inference shard, <see cref="InnerSteps"/> is its number of batches.
 /// </summary>
 public sealed record ShardOrder(
-    string JobId,
+    JobId JobId,
     int Round,
     int Shard,
     string SpecYaml,
@@ -33,7 +33,7 @@ public sealed record ShardOrder(
     public bool Replicated => Replica >= 0;
 
     /// <summary>Whether a message a worker sent names this shard (its job, round and shard).</summary>
-    public bool Names(string jobId, int round, int shard) => jobId == JobId && round == Round && shard == Shard;
+    public bool Names(JobId jobId, int round, int shard) => jobId == JobId && round == Round && shard == Shard;
 
     public string Label => $"{JobId} round {Round} shard {Shard}";
 }

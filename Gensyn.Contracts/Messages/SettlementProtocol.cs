@@ -30,7 +30,7 @@ public sealed record SettlementPayee(string WorkerId, string Address, long Micro
 /// </summary>
 public sealed record SettlementOrder(
     string SettlementId,
-    string JobId,
+    JobId JobId,
     SettlementKind Kind,
     int Round,
     IReadOnlyList<SettlementPayee> Payees,
@@ -61,7 +61,7 @@ public enum SettlementStatus { Confirmed, Reverted, Skipped }
 /// reason), or skipped (nothing to do, e.g. a slash of a provider without stake). <see cref="AmountMicros"/>: what moved.
 /// </summary>
 public sealed record SettlementSettled(
-    string JobId,
+    JobId JobId,
     string SettlementId,
     SettlementKind Kind,
     SettlementStatus Status,
