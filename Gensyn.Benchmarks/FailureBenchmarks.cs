@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
 using Gensyn.Node.Local;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Node.Cli;
 
@@ -144,7 +145,7 @@ public static partial class FailureBenchmarks
                     healClock.Restart();
                     if (processes.Heal(run)) disturbed = true;
                 }
-                if (await client.Ask(new GetJobStatus(jobId), TimeSpan.FromSeconds(30)) is JobView v && v.Round == view.Round && v.Shards.Count > victim.Shard)
+                if (await client.Ask(new GetJobStatus((JobId)jobId), TimeSpan.FromSeconds(30)) is JobView v && v.Round == view.Round && v.Shards.Count > victim.Shard)
                 {
                     var elapsed = clock.Elapsed;
                     now = v.Shards[victim.Shard];
@@ -185,7 +186,7 @@ public static partial class FailureBenchmarks
             await WaitForRegistration(client, cluster, victimId, registrations, processes[victimId]);
         }
 
-        await client.Ask(new CancelJob(jobId, "benchmark done"), TimeSpan.FromSeconds(30));
+        await client.Ask(new CancelJob((JobId)jobId, "benchmark done"), TimeSpan.FromSeconds(30));
         await FetchLog(client, jobId, log);
         var ours = samples.SelectMany(x => Enumerable.Range(x.OldEpoch, x.NewEpoch - x.OldEpoch)
             .Select(epoch => $"round {x.Round} shard {x.Shard} lost worker {x.Victim} (epoch {epoch}): ")).ToList();
@@ -230,7 +231,7 @@ public static partial class FailureBenchmarks
                 await Task.Delay(PollEvery);
                 continue;
             }
-            if (await client.Ask(new GetJobStatus(jobId), TimeSpan.FromSeconds(30)) is JobView view)
+            if (await client.Ask(new GetJobStatus((JobId)jobId), TimeSpan.FromSeconds(30)) is JobView view)
             {
                 if (view.State is not (JobPhase.Running or JobPhase.Queued))
                     throw new InvalidOperationException($"job {jobId} ended {view.State} before all kills: {view.Reason}\n{cluster.Logs()}");
@@ -260,7 +261,7 @@ public static partial class FailureBenchmarks
 
     private static async Task FetchLog(CoordinatorClient client, string jobId, List<JobLogEntry> log)
     {
-        while (await client.Ask(new GetJobLog(jobId, log.Count), TimeSpan.FromSeconds(30)) is JobLog { Entries.Count: > 0 } page)
+        while (await client.Ask(new GetJobLog((JobId)jobId, log.Count), TimeSpan.FromSeconds(30)) is JobLog { Entries.Count: > 0 } page)
             log.AddRange(page.Entries);
     }
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Testing.Workers;
 
@@ -37,7 +38,7 @@ public sealed class EnvironmentWorkerFaultsTests
     {
         Assert.False(EnvironmentWorkerFaults.FromEnvironment(Environment("refuser"))!.AnswersChallenges);
         var staller = EnvironmentWorkerFaults.FromEnvironment(Environment("stall"))!;
-        var shard = new ShardAssignment("job", 0, 0, 0, "", "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
+        var shard = new ShardAssignment((JobId)"job", 0, 0, 0, "", "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
         var warnings = new List<string>();
         using var cancel = new CancellationTokenSource();
         var held = staller.BeforeTrainingAsync(shard, warnings.Add, cancel.Token);
