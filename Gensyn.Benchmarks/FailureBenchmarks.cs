@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Akka.Configuration;
 using Gensyn.Node.Local;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Node.Cli;
+using Gensyn.Tests.Cluster;
 
 namespace Gensyn.Benchmarks;
 
@@ -14,7 +13,8 @@ namespace Gensyn.Benchmarks;
 /// `gensyn worker`s on loopback, default settings, the workers connected through the coordinator's edge): a one-shard MNIST job keeps one worker busy and the other
 /// idle; the busy worker is killed (SIGKILL) mid-shard, the shard is followed (job status polled in-process
 /// every 50 ms) until it runs again on the other worker, then the killed worker is started again with the same
-/// id, so that there are always two. Repeated <c>GENSYN_BENCH_KILLS</c> (10) times.
+/// id, so that there are always two. Repeated <c>GENSYN_BENCH_KILLS</c> (10) times. The times and steps come from the
+/// job's journaled events (read from the coordinator's journal), never from log text.
 /// </summary>
 public static partial class FailureBenchmarks
 {
@@ -41,38 +41,33 @@ public static partial class FailureBenchmarks
         verification: {"{"} mode: spot-check, samples: 1 {"}"}
         """;
 
-    /// <summary>The two worker processes; one quarantined by the coordinator (a false alarm) is useless until restarted.</summary>
+    /// <summary>The two worker processes; one that exited on its own is restarted (a disturbance).</summary>
     private sealed class Workers(LocalCluster cluster)
     {
-        private const string Quarantined = "has quarantined this system";
-        private readonly Dictionary<string, (Process Process, int LogStart)> _workers = [];
+        private readonly Dictionary<string, Process> _workers = [];
 
         public List<string> FalseAlarmRestarts { get; } = [];
 
-        public Process this[string name] => _workers[name].Process;
+        public Process this[string name] => _workers[name];
 
-        public void Start(string name) => _workers[name] = (cluster.StartWorker(name), cluster.LogOf(name).Length);
+        public void Start(string name) => _workers[name] = cluster.StartWorker(name);
 
         /// <summary>SIGKILLs a worker on purpose: it stays down (not healed) until <see cref="Start"/>.</summary>
         public void Kill(string name)
         {
-            var process = _workers[name].Process;
+            var process = _workers[name];
             _workers.Remove(name);
             process.Kill(entireProcessTree: true);
         }
 
-        /// <summary>Restarts a worker whose process exited or that the coordinator quarantined; true when it did.</summary>
+        /// <summary>Restarts a worker whose process exited; true when it did.</summary>
         public bool Heal(Stopwatch since)
         {
             var healed = false;
-            foreach (var (name, (process, start)) in _workers.ToList())
+            foreach (var (name, process) in _workers.ToList())
             {
-                var log = cluster.LogOf(name);
-                var quarantined = log.Length > start && log[start..].Contains(Quarantined, StringComparison.Ordinal);
-                if (!process.HasExited && !quarantined) continue;
-                FalseAlarmRestarts.Add($"{name} at {since.Elapsed.TotalSeconds:F0} s ({(quarantined ? "quarantined by the coordinator while alive" : $"exited with {process.ExitCode}")})");
-                if (!process.HasExited) process.Kill(entireProcessTree: true);
-                process.WaitForExit();
+                if (!process.HasExited) continue;
+                FalseAlarmRestarts.Add($"{name} at {since.Elapsed.TotalSeconds:F0} s (exited with {process.ExitCode})");
                 Start(name);
                 healed = true;
             }
@@ -116,7 +111,7 @@ public static partial class FailureBenchmarks
         var jobId = submitted.Json().GetProperty("jobId").GetString()!;
         await using var client = CoordinatorClient.Connect(cluster.Coordinators, dataDirectory: cluster.DataDir("cli"));
 
-        var log = new List<JobLogEntry>();
+        IReadOnlyList<JournaledEvent> Events() => cluster.JobEvents(jobId);
         var samples = new List<Kill>();
         (int Round, int Epoch, int ResumeStep)? lastResume = null;
         while (samples.Count < kills)
@@ -154,22 +149,18 @@ public static partial class FailureBenchmarks
                     if (now.Epoch > victim.Epoch && now.State == "running" && now.WorkerId == survivor)
                     {
                         reassigned ??= elapsed;
-                        if (resumeStep < 0)
-                        {
-                            await FetchLog(client, jobId, log);
-                            resumeStep = ResumeStep(log, view.Round, victim.Shard);
-                        }
+                        if (resumeStep < 0) resumeStep = ResumeStep(Events(), view.Round, victim.Shard);
                         if (now.Step > resumeStep) progressed = elapsed;
                     }
                 }
                 if (progressed is null) await Task.Delay(PollEvery);
             }
 
-            await FetchLog(client, jobId, log);
-            var (releasedAt, reason) = Released(log, view.Round, victim.Shard, victimId, victim.Epoch);
-            var assignedAt = Assigned(log, view.Round, victim.Shard, now!.WorkerId!, now.Epoch);
-            var deadRegrants = log.Count(e => Regex.Match(e.Text, $@"^round {view.Round} shard {victim.Shard} assigned to worker {Regex.Escape(victimId)} \(epoch (\d+)\)$") is { Success: true } m
-                                                && int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) > victim.Epoch);
+            var events = Events();
+            var (releasedAt, reason) = Released(events, view.Round, victim.Shard, victimId, victim.Epoch);
+            var assignedAt = Assigned(events, view.Round, victim.Shard, now!.WorkerId!, now.Epoch);
+            var deadRegrants = Of(events, "ShardAssigned", view.Round, victim.Shard)
+                .Count(e => e.WorkerId == victimId && e.Int("epoch") > victim.Epoch);
             var sample = new Kill(view.Round, victim.Shard, victimId, now.WorkerId!, victim.Epoch, now.Epoch, victim.Step, resumeStep,
                 (releasedAt - killedAt).TotalSeconds, (assignedAt - killedAt).TotalSeconds, reassigned!.Value.TotalSeconds, progressed.Value.TotalSeconds, reason, disturbed);
             samples.Add(sample);
@@ -180,20 +171,23 @@ public static partial class FailureBenchmarks
                               (deadRegrants > 0 ? $"  (first re-granted to the dead {victimId} {deadRegrants}x)" : "") +
                               (disturbed ? "  DISTURBED by a false alarm (not counted)" : ""));
 
-            // The same identity comes back, so the next kill again finds an idle worker to move to.
-            var registrations = Regex.Matches(cluster.LogOf(victimId), "registered with the coordinators").Count;
+            // The same identity comes back, so the next kill again finds an idle worker to move to: once the killed
+            // process has left the registry, the identity listed again is the new process's.
+            await WaitForRegistry(client, cluster, victimId, listed: false, null);
             processes.Start(victimId);
-            await WaitForRegistration(client, cluster, victimId, registrations, processes[victimId]);
+            await WaitForRegistry(client, cluster, victimId, listed: true, processes[victimId]);
         }
 
         await client.Ask(new CancelJob((JobId)jobId, "benchmark done"), TimeSpan.FromSeconds(30));
-        await FetchLog(client, jobId, log);
         var ours = samples.SelectMany(x => Enumerable.Range(x.OldEpoch, x.NewEpoch - x.OldEpoch)
-            .Select(epoch => $"round {x.Round} shard {x.Shard} lost worker {x.Victim} (epoch {epoch}): ")).ToList();
-        var unexpected = log.Where(e => e.Text.Contains(" lost worker ", StringComparison.Ordinal) && !ours.Any(o => e.Text.StartsWith(o, StringComparison.Ordinal))).ToList();
+            .Select(epoch => (x.Round, x.Shard, x.Victim, epoch))).ToHashSet();
+        var unexpected = Events().OfKind("ShardReleased")
+            .Where(e => !ours.Contains((e.Int("round"), e.Int("shard"), e.WorkerId!, e.Int("epoch")))).ToList();
         Console.WriteLine($"     releases the benchmark did not cause (false alarms or their aftermath): {unexpected.Count}" +
                           (processes.FalseAlarmRestarts.Count > 0 ? $"; workers restarted because of them: {string.Join(", ", processes.FalseAlarmRestarts)}" : ""));
-        foreach (var e in unexpected) Console.WriteLine($"        {e.At:HH:mm:ss.fff} {e.Text}");
+        foreach (var e in unexpected)
+            Console.WriteLine($"        {At(e):HH:mm:ss.fff} round {e.Int("round")} shard {e.Int("shard")} " +
+                              $"lost worker {e.WorkerId} (epoch {e.Int("epoch")}): {e.Text("reason")}");
         var counted = samples.Where(x => !x.Disturbed).ToList();
         if (counted.Count == 0) throw new InvalidOperationException("every kill was disturbed by a false alarm");
         if (counted.Count < samples.Count) Console.WriteLine($"     figures below: the {counted.Count} undisturbed kills of {samples.Count}");
@@ -244,53 +238,60 @@ public static partial class FailureBenchmarks
         throw new TimeoutException($"no shard of {jobId} got mid-shard within 5 minutes\n{cluster.Logs()}");
     }
 
-    private static async Task WaitForRegistration(CoordinatorClient client, LocalCluster cluster, string workerId, int registrationsBefore, Process process)
+    /// <summary>
+    /// Waits until <paramref name="workerId"/> is listed idle by the registry (<paramref name="listed"/>) or is gone.
+    /// </summary>
+    private static async Task WaitForRegistry(
+        CoordinatorClient client, LocalCluster cluster, string workerId, bool listed, Process? process)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromMinutes(2))
         {
-            if (process.HasExited) throw new InvalidOperationException($"restarted {workerId} exited with {process.ExitCode}\n{cluster.Logs()}");
-            if (Regex.Matches(cluster.LogOf(workerId), "registered with the coordinators").Count > registrationsBefore
-                && await client.Ask(new ListWorkers(), TimeSpan.FromSeconds(30)) is WorkerList list
-                && list.Workers.Any(w => w.WorkerId == workerId && w.State == "idle"))
+            if (process is { HasExited: true })
+                throw new InvalidOperationException($"{workerId} exited with {process.ExitCode}\n{cluster.Logs()}");
+            if (await client.Ask(new ListWorkers(), TimeSpan.FromSeconds(30)) is WorkerList list
+                && list.Workers.Any(w => w.WorkerId == workerId && (w.State == "idle" || !listed)) == listed)
                 return;
             await Task.Delay(200);
         }
-        throw new TimeoutException($"restarted {workerId} did not register within 2 minutes\n{cluster.Logs()}");
+        var what = listed ? "register again" : "leave the registry";
+        throw new TimeoutException($"{workerId} did not {what} within 2 minutes\n{cluster.Logs()}");
     }
 
-    private static async Task FetchLog(CoordinatorClient client, string jobId, List<JobLogEntry> log)
-    {
-        while (await client.Ask(new GetJobLog((JobId)jobId, log.Count), TimeSpan.FromSeconds(30)) is JobLog { Entries.Count: > 0 } page)
-            log.AddRange(page.Entries);
-    }
+    private static DateTimeOffset At(JournaledEvent e) => e.Data.GetProperty("at").GetDateTimeOffset();
+
+    private static IEnumerable<JournaledEvent> Of(
+        IEnumerable<JournaledEvent> events, string type, int round, int shard) =>
+        events.OfKind(type).Where(e => e.Int("round") == round && e.Int("shard") == shard);
 
     /// <summary>The round's latest journaled checkpoint of the shard (as JobState keeps it): where the new worker resumes.</summary>
-    private static int ResumeStep(List<JobLogEntry> log, int round, int shard)
+    private static int ResumeStep(IEnumerable<JournaledEvent> events, int round, int shard)
     {
-        var checkpoint = new Regex($@"^round {round} shard {shard} checkpoint at step (\d+) from worker ");
         var step = 0;
-        foreach (var entry in log)
+        var checkpoints = events.Where(e => e.Type is "ShardCheckpointSaved" or "ShardCheckpointDiscarded");
+        foreach (var e in checkpoints.Where(e => e.Int("round") == round && e.Int("shard") == shard))
         {
-            if (checkpoint.Match(entry.Text) is { Success: true } m) step = Math.Max(step, int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
-            else if (entry.Text.StartsWith($"round {round} shard {shard} checkpoint ", StringComparison.Ordinal) && entry.Text.Contains(" discarded: ")) step = 0;
+            if (e.Type == "ShardCheckpointSaved") step = Math.Max(step, e.Int("localStep"));
+            else if (e.Type == "ShardCheckpointDiscarded") step = 0;
         }
         return step;
     }
 
-    private static (DateTimeOffset At, string Reason) Released(List<JobLogEntry> log, int round, int shard, string victim, int epoch)
+    private static (DateTimeOffset At, string Reason) Released(
+        IEnumerable<JournaledEvent> events, int round, int shard, string victim, int epoch)
     {
-        var prefix = $"round {round} shard {shard} lost worker {victim} (epoch {epoch}): ";
-        var entry = log.LastOrDefault(e => e.Text.StartsWith(prefix, StringComparison.Ordinal))
-                    ?? throw new InvalidOperationException($"no '{prefix}' in the job's log");
-        return (entry.At, entry.Text[prefix.Length..]);
+        var released = Of(events, "ShardReleased", round, shard)
+                           .LastOrDefault(e => e.WorkerId == victim && e.Int("epoch") == epoch)
+                       ?? throw new InvalidOperationException(
+                           $"no release of round {round} shard {shard} by {victim} (epoch {epoch}) in the journal");
+        return (At(released), released.Text("reason"));
     }
 
-    private static DateTimeOffset Assigned(List<JobLogEntry> log, int round, int shard, string worker, int epoch)
-    {
-        var text = $"round {round} shard {shard} assigned to worker {worker} (epoch {epoch})";
-        return (log.LastOrDefault(e => e.Text == text) ?? throw new InvalidOperationException($"no '{text}' in the job's log")).At;
-    }
+    private static DateTimeOffset Assigned(
+        IEnumerable<JournaledEvent> events, int round, int shard, string worker, int epoch) =>
+        At(Of(events, "ShardAssigned", round, shard).LastOrDefault(e => e.WorkerId == worker && e.Int("epoch") == epoch)
+           ?? throw new InvalidOperationException(
+               $"no assignment of round {round} shard {shard} to {worker} (epoch {epoch}) in the journal"));
 
     private static void Summarize(string what, IReadOnlyList<double> seconds, double? goal = null)
     {

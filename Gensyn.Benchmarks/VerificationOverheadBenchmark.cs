@@ -65,7 +65,7 @@ public static class VerificationOverheadBenchmark
                     plan.Full.Contains(leaf) ? Put(blobs, CheckpointFile.Serialize(trajectory.OpenState(worker, leaf))) : null, key)).ToList();
                 open += Cpu() - cpu;
 
-                var request = new VerifyShard((JobId)"job-bench", yaml, baseDirectory, 0, task.Shard, 1, (WorkerId)"w", key.Address,
+                var request = new VerifyShard((JobId)"job-bench", new SpecRef(Put(blobs, System.Text.Encoding.UTF8.GetBytes(yaml))), baseDirectory, 0, task.Shard, 1, (WorkerId)"w", key.Address,
                     trajectory.Outcome.MerkleRoot, startHash, endHash, steps, leaves, CrossClass: false, ActorRefs.Nobody);
                 cpu = Cpu();
                 var verdict = ShardJudge.Judge(request, verifier, data.Train.Count, hash => blobs[hash], 1e-5);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the figures issue 13 tracks: the largest source files, Receive<> handlers per actor, the places that parse a
-# job spec, and the test assertions that match log text. Run from anywhere; reads the tracked sources only.
+# job spec, the messages that carry a spec's YAML, and the test assertions that match log text. Run from anywhere; reads the tracked sources only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 sources() { git ls-files -- "$@" | grep '\.cs$' || true; }
@@ -16,6 +16,10 @@ done | sort -rn
 
 echo "== places that parse a job spec (JobSpecParser.Parse*)"
 sources 'Gensyn.*' | grep -v '^Gensyn.Tests/\|^Gensyn.Benchmarks/' | xargs grep -nE 'JobSpecParser\.Parse[A-Za-z]*\(' | grep -v '^Gensyn.Contracts/Jobs/JobSpecParser' | wc -l
+
+echo "== messages that carry a spec's YAML rather than its SpecRef (records and proto messages)"
+{ sources 'Gensyn.Contracts/Messages'; git ls-files -- 'proto/*.proto'; } | xargs grep -nE 'string SpecYaml|string spec_yaml' \
+  || echo "none"
 
 echo "== test assertions that match log text (Assert.Contains/DoesNotContain/Matches over LogOf(...), Log(...) or a log string)"
 sources 'Gensyn.Tests' | xargs grep -nE 'Assert\.(Contains|DoesNotContain|Matches|DoesNotMatch)\(.*(LogOf\(|Log\(|, *log\)|Logs\(\)\))' | wc -l

@@ -97,6 +97,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             Decide(lost);
         });
         Command<ShardActor.Checkpointed>(Decide);
+        Command<ShardActor.Sealed>(Decide);
         Command<ShardActor.CheckpointUnusable>(Decide);
         Command<ShardActor.StartStateMissing>(missing =>
         {
@@ -204,16 +205,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Context.ActorOf(JobHistoryReader.Props(journal, PersistenceId, LastSequenceNr));
     }
 
-    /// <summary>
-    /// While the job runs, the blob store keeps every blob its state references (round states, shard ends,
-    /// checkpoints); once it ends they are let go, and its result ages out of the store after the retention period
-    /// like any other blob.
-    /// </summary>
-    private void PinBlobs()
-    {
-        if (_state.IsTerminal) _services.Store.Unpin(_state.JobId);
-        else _services.Store.Pin(_state.JobId, _state.ReferencedBlobs());
-    }
+    /// <summary>Keeps the blobs the job references (<see cref="JobServices.PinBlobs"/>).</summary>
+    private void PinBlobs() => _services.PinBlobs(_state);
 
     protected override void PostStop()
     {

@@ -79,6 +79,10 @@ public sealed record JobProjection
                 yield return $"round {d.Round} shard {d.Shard} checkpoint {Short(d.Checkpoint)} discarded: " +
                              $"{d.Reason}; the shard restarts from the round's start";
                 break;
+            case ReplicaSealed sealedResult:
+                yield return $"round {sealedResult.Round} shard {sealedResult.Shard} replica {sealedResult.Replica}: " +
+                             $"worker {sealedResult.WorkerId} sealed its result (epoch {sealedResult.Epoch})";
+                break;
             case ShardVerified { Outcome: VerdictOutcome.Accepted } v:
                 yield return $"round {v.Round} shard {v.Shard} verified: worker {v.WorkerId}'s result accepted " +
                              $"({v.Reason})";

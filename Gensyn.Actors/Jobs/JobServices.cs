@@ -20,13 +20,30 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
     public Props ShardProps(JobState job, int shard, Config config)
     {
         var spec = job.Spec!;
-        var order = new ShardOrder(job.JobId, job.Round, shard, job.SpecYaml, job.BaseDirectory,
+        var order = new ShardOrder(job.JobId, job.Round, shard, job.SpecRef, job.BaseDirectory,
             job.ShardStarts[shard], job.ShardStartSizes[shard], job.StepsOf(shard), spec.Verification.Samples,
             WorkerOptions.NumericClassFor(spec.Threads), job.Exclusion,
             Needs: Market.NetworkRules.Needs(spec, config), Kind: spec.Kind,
             StepWork: Kinds.JobKinds.Of(spec).StepWork(spec));
         Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network);
         return job.Replicas == 2 ? ReplicatedShardActor.Props(order, Single, Verifiers, Blobs) : Single(order);
+    }
+
+    /// <summary>
+    /// While the job runs, the blob store keeps every blob its state references (round states, shard ends,
+    /// checkpoints) and its spec's YAML, which it stores first (a job recovered from a journal written before specs
+    /// were blobs did not store it); once it ends they are let go, and its result ages out of the store after the
+    /// retention period like any other blob.
+    /// </summary>
+    public void PinBlobs(JobState job)
+    {
+        if (job.IsTerminal)
+        {
+            Store.Unpin(job.JobId);
+            return;
+        }
+        SpecBlobs.Keep(Store, job.SpecRef, job.SpecYaml);
+        Store.Pin(job.JobId, job.ReferencedBlobs());
     }
 
     /// <summary>The job's model as a blob offer, or why it cannot be had: the job has none (yet), or the store let it

@@ -33,7 +33,8 @@ public sealed partial record JobState
             case JobSubmitted s:
                 return this with
                 {
-                    JobId = s.JobId, SpecYaml = s.SpecYaml, BaseDirectory = s.BaseDirectory,
+                    JobId = s.JobId, SpecYaml = s.SpecYaml, SpecRef = SpecRef.Of(s.SpecYaml),
+                    BaseDirectory = s.BaseDirectory,
                     Spec = JobSpecs.Shared.Get(s.SpecYaml), SubmittedAt = s.At, Owner = s.Owner ?? s.Payer,
                     Phase = JobPhase.Queued,
                 };

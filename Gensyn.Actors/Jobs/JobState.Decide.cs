@@ -10,7 +10,7 @@ public sealed partial record JobState
     /// The events a command leads to and the answers to its sender. Commands are the JobActor's inputs that can
     /// change the job: <see cref="StartJob"/>, <see cref="CancelJob"/>, <see cref="SettlementSettled"/>, what its
     /// shard actors report (<see cref="ShardActor.AssignRequested"/>, <see cref="ShardActor.Lost"/>,
-    /// <see cref="ShardActor.Judged"/>, <see cref="ShardActor.Checkpointed"/>,
+    /// <see cref="ShardActor.Judged"/>, <see cref="ShardActor.Sealed"/>, <see cref="ShardActor.Checkpointed"/>,
     /// <see cref="ShardActor.CheckpointUnusable"/>) and what its computations return
     /// (<see cref="JobCompute.PreparedRound"/>, <see cref="JobCompute.AggregatedRound"/>, <see cref="JobCompleted"/>,
     /// <see cref="ComputeFailed"/>). Anything else changes nothing.
@@ -28,6 +28,9 @@ public sealed partial record JobState
             when Accepts(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep) =>
             JobDecision.Persist(
                 new ShardCheckpointSaved(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep, k.Checkpoint, now)),
+        ShardActor.Sealed s when !IsTerminal && RoundOpen && s.Round == Round && IsShard(s.Shard)
+                                 && Shards[s.Shard].Live.GetValueOrDefault(s.Epoch) == s.WorkerId =>
+            JobDecision.Persist(new ReplicaSealed(s.Round, s.Shard, s.Epoch, s.Replica, s.WorkerId, s.Seal, now)),
         ShardActor.CheckpointUnusable u
             when RoundOpen && IsShard(u.Shard) && Shards[u.Shard].Checkpoint == u.Checkpoint =>
             JobDecision.Persist(new ShardCheckpointDiscarded(Round, u.Shard, u.Checkpoint, u.Reason, now)),
@@ -120,7 +123,7 @@ public sealed partial record JobState
         var verified = new ShardVerified(result.Round, result.Shard, result.Epoch, result.WorkerId,
             judged.WorkerAddress, verdict.Outcome, why, result.MerkleRoot, result.Signature, judged.Steps,
             judged.Secret, verdict.Step, verdict.Expected, verdict.Claimed, verdict.ClaimSignature,
-            verdict.RelativeError, result.TrainSeconds, verdict.VerifySeconds, now);
+            verdict.RelativeError, result.TrainSeconds, verdict.VerifySeconds, now, verdict.VerifierId);
         if (!verdict.IsAccepted)
         {
             var after = Apply(verified);

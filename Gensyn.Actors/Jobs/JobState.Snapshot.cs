@@ -36,7 +36,8 @@ public sealed partial record JobState
         var spec = JobSpecs.Shared.Get(s.SpecYaml);
         return new JobState
         {
-            JobId = s.JobId, SpecYaml = s.SpecYaml, BaseDirectory = s.BaseDirectory, Spec = spec, Phase = s.Phase,
+            JobId = s.JobId, SpecYaml = s.SpecYaml, SpecRef = SpecRef.Of(s.SpecYaml), BaseDirectory = s.BaseDirectory,
+            Spec = spec, Phase = s.Phase,
             SubmittedAt = s.SubmittedAt, Owner = s.Owner ?? s.Settlement?.Payer, FinishedAt = s.FinishedAt,
             Reason = s.Reason,
             Round = s.Round, RoundOpen = s.RoundOpen, RoundGlobal = s.RoundGlobal, ShardStarts = s.ShardStarts,

@@ -21,6 +21,11 @@ public sealed partial record JobState
 
     public JobId JobId { get; private init; }
     public string SpecYaml { get; private init; } = "";
+
+    /// <summary>The spec's hash: what shard, worker and verifier messages carry (the YAML is a blob under
+    /// it).</summary>
+    public SpecRef SpecRef { get; private init; }
+
     public string BaseDirectory { get; private init; } = "";
     public JobSpec? Spec { get; private init; }
     public JobPhase Phase { get; private init; } = JobPhase.Queued;
@@ -102,11 +107,11 @@ public sealed partial record JobState
     public Exclusion Exclusion => new(ExcludedWorkers.Order().ToList(),
         ExcludedAddresses.Order(StringComparer.Ordinal).ToList());
 
-    /// <summary>Every blob the job needs to go on from here: the round's states, the shards' ends and checkpoints,
-    /// the last round's, the result.</summary>
+    /// <summary>Every blob the job needs to go on from here: its spec's YAML, the round's states, the shards' ends
+    /// and checkpoints, the last round's, the result.</summary>
     public IReadOnlySet<Sha256Digest> ReferencedBlobs()
     {
-        var blobs = new HashSet<Sha256Digest>(ShardStarts);
+        var blobs = new HashSet<Sha256Digest>(ShardStarts) { SpecRef.Hash };
         if (RoundGlobal is { } global) blobs.Add(global);
         if (LastGlobal is { } last) blobs.Add(last);
         if (LastShardEnds is { } ends) blobs.UnionWith(ends);

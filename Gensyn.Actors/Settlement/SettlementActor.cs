@@ -216,9 +216,10 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>The outcome of an order found settled on chain by <paramref name="txHash"/> ("" when the hash is lost).</summary>
     private static async Task<SettlementSettled> AlreadySettled(SettlementOrder order, string txHash, ChainRuntime chain) =>
-        (txHash.Length > 0 ? await chain.ReceiptAsync(txHash) : null) is { } receipt
+        ((txHash.Length > 0 ? await chain.ReceiptAsync(txHash) : null) is { } receipt
             ? await Mined(order, receipt, chain)
-            : Outcome(order, SettlementStatus.Confirmed, null, 0, await Amount(order, null, chain), "found on chain");
+            : Outcome(order, SettlementStatus.Confirmed, null, 0, await Amount(order, null, chain), "found on chain"))
+        with { FoundOnChain = true };
 
     /// <summary>The hash of the transaction that already settled <paramref name="order"/> ("" when it is settled but the hash is lost), or null.</summary>
     private static async Task<string?> FindOnChain(SettlementOrder order, ChainRuntime chain)

@@ -24,7 +24,7 @@ public sealed class InferenceShardActor : ShardActor
         var a = Attempt!;
         Log.Info("{0}: worker {1} committed predictions {2}; recomputing {3} batch(es): {4}", Label, a.WorkerId,
             result.MerkleRoot.ToString()[..12], c.Steps.Count, string.Join(", ", c.Steps));
-        Services.Verifiers.Tell(new VerifyShard(Order.JobId, Order.SpecYaml, Order.BaseDirectory, Order.Round,
+        Services.Verifiers.Tell(new VerifyShard(Order.JobId, Order.Spec, Order.BaseDirectory, Order.Round,
             Order.Shard, a.Epoch, a.WorkerId, a.Address, result.MerkleRoot, Order.StartState, result.EndState, c.Steps,
             [], a.CrossClass(Order), Services.Blobs, Inference: true, Network: Services.Network()));
     }

@@ -40,7 +40,8 @@ public sealed class ReplicaShardActor : SpotCheckShardActor
         ReportThroughput();
         Attempt = Attempt!.Sealing(seal.Seal);
         Log.Info("{0}: replica {1} (worker {2}) sealed its result", Label, Order.Replica, Attempt.WorkerId);
-        Context.Parent.Tell(new Sealed(Order.Replica, Attempt.Epoch, seal.Seal));
+        Context.Parent.Tell(
+            new Sealed(Order.Round, Order.Shard, Order.Replica, Attempt.Epoch, Attempt.WorkerId, seal.Seal));
         Become(SealedReplica);
     });
 

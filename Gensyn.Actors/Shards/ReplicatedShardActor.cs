@@ -67,6 +67,7 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
         {
             if (Index(Sender) is not { } i) return;
             _replicas[i].Sealed = true;
+            Context.Parent.Forward(s);
             if (_replicas.All(r => r.Sealed))
             {
                 _log.Info("{0}: both replicas sealed; asking them to reveal", Label);
@@ -257,7 +258,7 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
     }
 
     private void Referee(Sha256Digest? before) =>
-        _verifiers.Tell(new RefereeStep(_order.JobId, _order.SpecYaml, _order.BaseDirectory, _order.Round, _order.Shard, _divergence!.Leaf,
+        _verifiers.Tell(new RefereeStep(_order.JobId, _order.Spec, _order.BaseDirectory, _order.Round, _order.Shard, _divergence!.Leaf,
             _divergence.AgreedBefore, _divergence.ClaimA, _divergence.ClaimB, _order.StartState, before, _blobs));
 
     private void OnRefereeVerdict(RefereeVerdict verdict)
@@ -271,14 +272,18 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
                 AskForState(1);
                 return;
             }
-            Decide(Culprit.Both, $"neither replica opened the agreed state before step {d.Leaf} ({verdict.Reason})", null, null, VerdictOutcome.Unavailable);
+            Decide(Culprit.Both, $"neither replica opened the agreed state before step {d.Leaf} ({verdict.Reason})",
+                null, null, VerdictOutcome.Unavailable, verdict.VerifierId);
             return;
         }
-        Decide(Enum.Parse<Culprit>(verdict.Culprit), $"refereed step {d.Leaf}: {verdict.Reason}", d.Leaf, verdict.Expected);
+        Decide(Enum.Parse<Culprit>(verdict.Culprit), $"refereed step {d.Leaf}: {verdict.Reason}", d.Leaf,
+            verdict.Expected, verifierId: verdict.VerifierId);
     }
 
-    /// <summary>Rejects the culprit(s) with the evidence and accepts the other replica.</summary>
-    private void Decide(Culprit culprit, string reason, int? step, Sha256Digest? expected, VerdictOutcome outcome = VerdictOutcome.Fraud)
+    /// <summary>Rejects the culprit(s) with the evidence and accepts the other replica, as the referee on
+    /// <paramref name="verifierId"/> ruled.</summary>
+    private void Decide(Culprit culprit, string reason, int? step, Sha256Digest? expected,
+        VerdictOutcome outcome = VerdictOutcome.Fraud, string? verifierId = null)
     {
         for (var i = 0; i < 2; i++)
         {
@@ -289,7 +294,7 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
                 ? new ShardVerdict(_order.JobId, _order.Round, _order.Shard, r.Result!.Epoch, r.Result.WorkerId, outcome, reason, step, expected, claimed)
                 : new ShardVerdict(_order.JobId, _order.Round, _order.Shard, r.Result!.Epoch, r.Result.WorkerId, VerdictOutcome.Accepted,
                     $"the other replica's claim was refuted ({reason})");
-            r.Child.Tell(new ShardActor.Decided(verdict));
+            r.Child.Tell(new ShardActor.Decided(verdict with { VerifierId = verifierId }));
         }
     }
 }

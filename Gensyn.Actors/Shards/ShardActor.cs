@@ -168,7 +168,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
             }
         }
         Context.Watch(Worker);
-        Worker.Tell(new ShardAssignment(Order.JobId, Order.Round, Order.Shard, Attempt.Epoch, Order.SpecYaml,
+        Worker.Tell(new ShardAssignment(Order.JobId, Order.Round, Order.Shard, Attempt.Epoch, Order.Spec,
             Order.BaseDirectory, Order.StartState, Order.StartStateBytes, Self, Services.Blobs, resume));
         _assignedAt = DateTime.UtcNow;
         ArmStallTimer();

@@ -8,13 +8,14 @@ namespace Gensyn.Actors.Shards;
 /// What a shard actor needs to dispatch and verify its shard: <see cref="Samples"/> is the job's k,
 /// <see cref="NumericClass"/> the class the verifiers replay in, <see cref="Excluded"/> the workers the job
 /// no longer trusts. <see cref="Kind"/> is the job's kind, whose <see cref="Kinds.IJobKind.ShardActor"/> gets the shard
-/// done; for an inference shard, <see cref="InnerSteps"/> is its number of batches.
+/// done; for an inference shard, <see cref="InnerSteps"/> is its number of batches. <see cref="Spec"/> names the
+/// job's spec, whose YAML the job keeps as a blob in its node's store.
 /// </summary>
 public sealed record ShardOrder(
     JobId JobId,
     int Round,
     int Shard,
-    string SpecYaml,
+    SpecRef Spec,
     string BaseDirectory,
     Sha256Digest StartState,
     long StartStateBytes,

@@ -73,7 +73,12 @@ public abstract partial class ShardActor
     /// </summary>
     public sealed record Avoid(IReadOnlyList<string> Addresses) : INoSerializationVerificationNeeded;
 
-    public sealed record Sealed(int Replica, int Epoch, Sha256Digest Seal) : INoSerializationVerificationNeeded;
+    /// <summary>
+    /// A replica's worker sealed its result: the pair counts it, and the JobActor journals it
+    /// (<see cref="ReplicaSealed"/>).
+    /// </summary>
+    public sealed record Sealed(int Round, int Shard, int Replica, int Epoch, WorkerId WorkerId, Sha256Digest Seal)
+        : INoSerializationVerificationNeeded;
 
     public sealed record Reveal : INoSerializationVerificationNeeded;
 

@@ -54,7 +54,7 @@ public class SpotCheckShardActor : ShardActor
                 $"its opening of leaf {missing.Leaf} names state {missing.State}, which it never uploaded"));
             return;
         }
-        Services.Verifiers.Tell(new VerifyShard(Order.JobId, Order.SpecYaml, Order.BaseDirectory, Order.Round,
+        Services.Verifiers.Tell(new VerifyShard(Order.JobId, Order.Spec, Order.BaseDirectory, Order.Round,
             Order.Shard, a.Epoch, a.WorkerId, a.Address, c.Result.MerkleRoot, Order.StartState, c.Result.EndState,
             c.Steps, opened.Leaves ?? [], a.CrossClass(Order) && !c.PossessionOnly, Services.Blobs, c.PossessionOnly,
             Network: Services.Network()));

@@ -33,7 +33,7 @@ public static class ShardJudge
             StateSnapshot start;
             try
             {
-                var spec = Contracts.Jobs.JobSpecs.Shared.Get(request.SpecYaml);
+                var spec = Blobs.SpecBlobs.Read(request.Spec, blob);
                 task = ShardTask.For(spec, request.Round, request.Shard, trainingExamples);
                 start = CheckpointFile.Deserialize(blob(request.StartState), "the assigned start state").State;
             }

@@ -22,7 +22,8 @@ namespace Gensyn.Actors.Verification;
 /// </summary>
 public sealed class VerifierActor : ReceiveActor
 {
-    private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
+    private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure, string? SpecFailure = null)
+        : INoSerializationVerificationNeeded;
     private sealed record FetchedForReferee(RefereeStep Request, IActorRef ReplyTo, string? Failure) : INoSerializationVerificationNeeded;
 
     public const string PoolName = "verifiers";
@@ -38,6 +39,7 @@ public sealed class VerifierActor : ReceiveActor
     private readonly TrainingThread _thread = new("verifier");
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<JobKind, IKindJudge> _judges = new();   // training thread only
+    private readonly string _id;
 
     public static Props Props(BlobStore store, string dataDirectory) => Akka.Actor.Props.Create(() => new VerifierActor(store, dataDirectory));
 
@@ -46,20 +48,18 @@ public sealed class VerifierActor : ReceiveActor
         _store = store;
         _dataDirectory = dataDirectory;
         _tolerance = Context.System.Settings.Config.GetDouble(ToleranceSetting, 1e-5);
+        _id = IdOf(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
         var materializer = Context.Materializer();
 
         Receive<VerifyShard>(request =>
         {
-            var replyTo = Sender;
-            var self = Self;
-            FetchMissing(request, materializer).ContinueWith(t => new Fetched(request, replyTo,
-                t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "the states could not be fetched")).PipeTo(self);
+            FetchFor(request, Sender, materializer).PipeTo(Self);
         });
         Receive<RefereeStep>(request =>
         {
             var replyTo = Sender;
             var self = Self;
-            Fetch([request.StartState, .. request.BeforeState is { } b ? new[] { b } : []], request.Blobs, materializer)
+            Fetch([.. Unread(request.Spec), request.StartState, .. request.BeforeState is { } b ? new[] { b } : []], request.Blobs, materializer)
                 .ContinueWith(t => new FetchedForReferee(request, replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed")).PipeTo(self);
         });
         Receive<FetchedForReferee>(fetched =>
@@ -67,23 +67,33 @@ public sealed class VerifierActor : ReceiveActor
             var r = fetched.Request;
             if (fetched.Failure is { } failure)
             {
-                fetched.ReplyTo.Tell(new RefereeVerdict(r.JobId, r.Round, r.Shard, null, $"the disputed state could not be fetched: {failure}", r.Leaf, null));
+                fetched.ReplyTo.Tell(new RefereeVerdict(r.JobId, r.Round, r.Shard, null,
+                    $"the disputed state could not be fetched: {failure}", r.Leaf, null, _id));
                 return;
             }
             _thread.Run(() => Referee(r)).PipeTo(fetched.ReplyTo, failure: e =>
-                new RefereeVerdict(r.JobId, r.Round, r.Shard, null, $"the step could not be replayed: {e.GetBaseException().Message}", r.Leaf, null));
+                new RefereeVerdict(r.JobId, r.Round, r.Shard, null,
+                    $"the step could not be replayed: {e.GetBaseException().Message}", r.Leaf, null, _id));
         });
         Receive<Fetched>(fetched =>
         {
             var request = fetched.Request;
+            if (fetched.SpecFailure is { } missing)
+            {
+                // Not the worker's doing: the job's own blob store could not give its spec.
+                fetched.ReplyTo.Tell(new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch,
+                    request.WorkerId, VerdictOutcome.Inconclusive, $"the job's spec could not be fetched: {missing}"));
+                return;
+            }
             if (fetched.Failure is { } failure)
             {
                 fetched.ReplyTo.Tell(new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId,
-                    VerdictOutcome.Invalid, $"an opened state could not be fetched: {failure}"));
+                    VerdictOutcome.Invalid, $"an opened state could not be fetched: {failure}", VerifierId: _id));
                 return;
             }
             _thread.Run(() => Judge(request)).PipeTo(fetched.ReplyTo, failure: e => new ShardVerdict(request.JobId, request.Round, request.Shard,
-                request.Epoch, request.WorkerId, VerdictOutcome.Inconclusive, $"the verifier failed: {e.GetBaseException().Message}"));
+                request.Epoch, request.WorkerId, VerdictOutcome.Inconclusive,
+                $"the verifier failed: {e.GetBaseException().Message}", VerifierId: _id));
         });
     }
 
@@ -101,18 +111,18 @@ public sealed class VerifierActor : ReceiveActor
 
     private ShardVerdict Judge(VerifyShard request)
     {
-        var verdict = Judge(JobKinds.Of(JobSpecs.Shared.Get(request.SpecYaml)))
+        var verdict = Judge(JobKinds.Of(SpecBlobs.Read(request.Spec, _store.Get)))
             .Judge(request, _store.Get, _tolerance);
         _log.Info("Verified {0} round {1} shard {2} from worker {3} in {4:F2} s: {5}", request.JobId, request.Round, request.Shard, request.WorkerId,
             verdict.VerifySeconds, verdict.Outcome);
-        return verdict;
+        return verdict with { VerifierId = _id };
     }
 
     private RefereeVerdict Referee(RefereeStep r)
     {
         // A dispute replays training steps, with the training judge's session of the job.
-        var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.SpecYaml, r.BaseDirectory);
-        var spec = JobSpecs.Shared.Get(r.SpecYaml);
+        var (session, examples) = ((TrainingJudge)Judge(TrainingJob.Instance)).Session(r.Spec, r.BaseDirectory, _store.Get);
+        var spec = SpecBlobs.Read(r.Spec, _store.Get);
         var task = ShardTask.For(spec, r.Round, r.Shard, examples);
         var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the assigned start state").State;
         Gensyn.Training.State.StateSnapshot? before = null;
@@ -124,13 +134,21 @@ public sealed class VerifierActor : ReceiveActor
             }
             catch (Exception e) when (e is Gensyn.Training.Checkpoints.CheckpointException or BlobException)
             {
-                return new RefereeVerdict(r.JobId, r.Round, r.Shard, null, e.Message, r.Leaf, null);
+                return new RefereeVerdict(r.JobId, r.Round, r.Shard, null, e.Message, r.Leaf, null, _id);
             }
         }
         var ruling = new Referee(session).Judge(task, new Divergence(r.Leaf, r.AgreedBefore, r.ClaimA, r.ClaimB), start.Digest(), before);
         _log.Info("Refereed {0} round {1} shard {2} step {3}: {4}", r.JobId, r.Round, r.Shard, r.Leaf, ruling.Reason);
-        return new RefereeVerdict(r.JobId, r.Round, r.Shard, ruling.Culprit?.ToString(), ruling.Reason, ruling.Step, ruling.Expected);
+        return new RefereeVerdict(r.JobId, r.Round, r.Shard, ruling.Culprit?.ToString(), ruling.Reason, ruling.Step,
+            ruling.Expected, _id);
     }
+
+    /// <summary>
+    /// What a verdict names its verifier by: the node's cluster address as host:port (what the node's ready file
+    /// gives), or the whole address on a node without remoting.
+    /// </summary>
+    public static string IdOf(Address address) =>
+        address.Host is { } host ? $"{host}:{address.Port}" : address.ToString();
 
     /// <summary>This verifier's judge of <paramref name="kind"/>'s shards, made on first use.</summary>
     private IKindJudge Judge(IJobKind kind)
@@ -139,10 +157,36 @@ public sealed class VerifierActor : ReceiveActor
         return judge;
     }
 
+    /// <summary>Brings the job's spec (if this node has not read it) and then the request's states here.</summary>
+    private async Task<Fetched> FetchFor(VerifyShard request, IActorRef replyTo, IMaterializer materializer)
+    {
+        try
+        {
+            await Fetch(Unread(request.Spec), request.Blobs, materializer);
+        }
+        catch (Exception e)
+        {
+            return new Fetched(request, replyTo, null, e.GetBaseException().Message);
+        }
+        try
+        {
+            await FetchMissing(request, materializer);
+            return new Fetched(request, replyTo, null);
+        }
+        catch (Exception e)
+        {
+            return new Fetched(request, replyTo, e.GetBaseException().Message);
+        }
+    }
+
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>
     private Task FetchMissing(VerifyShard request, IMaterializer materializer) =>
         Fetch([request.StartState, request.EndState, .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value)],
             request.Blobs, materializer);
+
+    /// <summary>The spec's blob, unless this node has read the spec already.</summary>
+    private static IEnumerable<Sha256Digest> Unread(SpecRef spec) =>
+        JobSpecs.Shared.TryGet(spec) is null ? [spec.Hash] : [];
 
     private async Task Fetch(IEnumerable<Sha256Digest> needed, IActorRef blobs, IMaterializer materializer)
     {

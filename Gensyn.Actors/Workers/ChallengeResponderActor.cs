@@ -99,7 +99,7 @@ public sealed class ChallengeResponderActor : ReceiveActor
         var trajectory = c.Trajectory!;
         var digests = trajectory.Outcome.StepDigests;
         var plan = ChallengeAnswer.For(request.Steps, digests.Count - 1, request.WithAfter);
-        var spec = JobSpecs.Shared.Get(a.SpecYaml);
+        var spec = await _compute.SpecAsync(a.Spec, CancellationToken.None);
         var opened = await _compute.Thread.Run(() =>
         {
             var (session, _) = _compute.TrainingSession(a, spec);

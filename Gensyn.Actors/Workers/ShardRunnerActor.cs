@@ -29,6 +29,7 @@ public sealed class ShardRunnerActor : ReceiveActor
     private ClaimDomain _network = ClaimDomain.None;
     private ShardAssignment? _current;
     private CancellationTokenSource? _cancel;
+    private WorkerShardState _shards = new();
 
     /// <param name="responder">The challenge responder, told what this worker committed to.</param>
     public static Props Props(WorkerCompute compute, IActorRef responder) =>
@@ -78,6 +79,7 @@ public sealed class ShardRunnerActor : ReceiveActor
         _log.Info("Assigned {0} round {1} shard {2} (epoch {3}){4}", a.JobId, a.Round, a.Shard, a.Epoch,
             a.ResumeFrom is { } r ? $", resuming from checkpoint {r}" : "");
         _current = a;
+        Record(_shards.Running(RunOf(a)));
         _responder.Tell(new WorkerMessages.HoldShard(null));
         _cancel = new CancellationTokenSource();
         var token = _cancel.Token;
@@ -91,6 +93,9 @@ public sealed class ShardRunnerActor : ReceiveActor
     private void OnFinished(Finished finished)
     {
         var a = finished.Assignment;
+        // A run that neither failed nor committed ended on its cancellation: it stopped before finishing its work.
+        Record(_shards.Ended(RunOf(a), completed: finished.Committed is not null,
+            stopped: finished is { Failure: null, Committed: null }));
         if (finished.Failure is { } failure)
         {
             _log.Warning("{0} round {1} shard {2} failed: {3}", a.JobId, a.Round, a.Shard, failure);
@@ -118,12 +123,34 @@ public sealed class ShardRunnerActor : ReceiveActor
         _cancel?.Cancel();
         _cancel = null;
         _current = null;
+        Record(_shards.Idle());
+    }
+
+    private static WorkerShardState.Run RunOf(ShardAssignment a) => new(a.JobId, a.Round, a.Shard, a.Epoch);
+
+    /// <summary>
+    /// Keeps <paramref name="next"/> and writes it to DATA_DIR/worker-state.json; a failed write is only logged.
+    /// </summary>
+    private void Record(WorkerShardState next)
+    {
+        if (next == _shards) return;
+        _shards = next;
+        try
+        {
+            _shards.WriteTo(_compute.Options.DataDirectory, WorkerId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Could not write {0}: {1}", WorkerShardState.FileName, e.Message);
+        }
     }
 
     private async Task<CommittedShard> Run(ShardAssignment a, CancellationToken token)
     {
         var clock = Stopwatch.StartNew();
         var link = _compute.Link;
+        // The spec first: a spec blob that is missing or not the one named fails the shard before anything runs.
+        var spec = await _compute.SpecAsync(a.Spec, token);
         var startBytes = await link.FetchAsync(a.StartState, token);
         _compute.Store.Put(a.StartState, startBytes);
         var start = CheckpointFile.Deserialize(startBytes, $"start state {a.StartState}").State;
@@ -141,7 +168,6 @@ public sealed class ShardRunnerActor : ReceiveActor
             new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId, resume?.LocalStep ?? 0, float.NaN));
         var log = _log;
         await _faults.BeforeTrainingAsync(a, line => log.Warning("{0}", line), token);
-        var spec = JobSpecs.Shared.Get(a.SpecYaml);
         var run = new ShardRun(_compute, a, spec, start, resume, clock, fetched, _network, _log);
         return await JobKinds.Of(spec).RunShard(run, token);
     }

@@ -30,10 +30,38 @@ public sealed class WorkerCompute : IDisposable
     public WorkerKey Key { get; }
     public TrainingThread Thread { get; } = new("worker-training");
 
+    /// <summary>
+    /// The spec an assignment names: the one this process has read, else its YAML fetched through the link as a blob,
+    /// hash checked and parsed once. Throws a one-line <see cref="JobSpecException"/> when the blob cannot be had or
+    /// is not the spec named; the shard is then not run.
+    /// </summary>
+    public async Task<JobSpec> SpecAsync(SpecRef spec, CancellationToken cancel)
+    {
+        if (JobSpecs.Shared.TryGet(spec) is { } kept) return kept;
+        byte[] bytes;
+        try
+        {
+            bytes = await Link.FetchAsync(spec.Hash, cancel);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancel.IsCancellationRequested)
+        {
+            var why = e.GetBaseException().Message.ReplaceLineEndings(" ");
+            throw new JobSpecException($"spec blob {spec} could not be fetched: {why}; the shard was not run");
+        }
+        try
+        {
+            return JobSpecs.Shared.Get(spec, SpecBlobs.Text(spec, bytes));
+        }
+        catch (JobSpecException e)
+        {
+            throw new JobSpecException($"{e.Message.ReplaceLineEndings("; ")}; the shard was not run");
+        }
+    }
+
     /// <summary>The job's training session and the size of its training set (call on <see cref="Thread"/>).</summary>
     public (TrainingSession Session, long TrainCount) TrainingSession(ShardAssignment a, JobSpec spec)
     {
-        var (session, data) = _training.Get(SpecRef.SessionKey(a.SpecYaml, a.BaseDirectory), () => spec,
+        var (session, data) = _training.Get(SpecRef.SessionKey(a.Spec, a.BaseDirectory), () => spec,
             Options.DataDirectory,
             (s, d) => new TrainingSession(s, d, Options.Compute));
         return (session, data.Train.Count);
@@ -41,7 +69,7 @@ public sealed class WorkerCompute : IDisposable
 
     /// <summary>An inference job's model and items (call on <see cref="Thread"/>).</summary>
     public InferenceSession InferenceSession(ShardAssignment a, JobSpec spec) =>
-        _inference.Get(SpecRef.SessionKey(a.SpecYaml, a.BaseDirectory), () => spec, Options.DataDirectory,
+        _inference.Get(SpecRef.SessionKey(a.Spec, a.BaseDirectory), () => spec, Options.DataDirectory,
             (s, data) => new InferenceSession(s, data, Options.Compute)).Session;
 
     public void Dispose()

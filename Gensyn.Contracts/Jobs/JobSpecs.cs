@@ -61,6 +61,17 @@ public sealed class JobSpecs
     }
 
     /// <summary>
+    /// The spec <paramref name="spec"/> names, its YAML loaded by <paramref name="load"/> only on a miss (a node that
+    /// holds the ref but not the text fetches the blob then). Text whose hash is not the ref is refused, as above.
+    /// </summary>
+    /// <exception cref="JobSpecException">The YAML does not match the ref, is not YAML, or breaks a rule.</exception>
+    public JobSpec Get(SpecRef spec, Func<string> load)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        return TryGet(spec) ?? Get(spec, load());
+    }
+
+    /// <summary>
     /// A spec a requester submits now: always parsed with the submission rules (<c>budget.price-per-step</c> is
     /// refused), then kept, so the job that starts from it is not parsed again.
     /// </summary>

@@ -22,8 +22,8 @@ public readonly record struct SpecRef(Sha256Digest Hash)
     /// The key of a job's session (its data and model) on a node: the spec and the folder its relative paths were read
     /// from. Every session cache keys by this, so two assignments of one job share a session.
     /// </summary>
-    public static (SpecRef Spec, string BaseDirectory) SessionKey(string yaml, string baseDirectory) =>
-        (Of(yaml), baseDirectory);
+    public static (SpecRef Spec, string BaseDirectory) SessionKey(SpecRef spec, string baseDirectory) =>
+        (spec, baseDirectory);
 
     public override string ToString() => Hash.ToString();
 }

@@ -45,6 +45,8 @@ public sealed record ShardCheckpointDiscarded(int Round, int Shard, Sha256Digest
 /// from the job. <see cref="ChallengeSecret"/> (hex) is revealed here so anyone can recompute which
 /// <see cref="Steps"/> were drawn for the committed <see cref="MerkleRoot"/>; for fraud, <see cref="Step"/>,
 /// <see cref="Expected"/>, <see cref="Claimed"/> and the worker's signatures are the evidence for slashing.
+/// <see cref="VerifierId"/>: the cluster address (host:port) of the node whose verifier judged it; null when the shard
+/// itself decided (a seal the result does not open) and in journals written before it was recorded.
 /// </summary>
 public sealed record ShardVerified(
     int Round,
@@ -65,7 +67,15 @@ public sealed record ShardVerified(
     double? RelativeError,
     double TrainSeconds,
     double VerifySeconds,
-    DateTimeOffset At) : IJobEvent;
+    DateTimeOffset At,
+    string? VerifierId = null) : IJobEvent;
+
+/// <summary>
+/// In replicated mode, replica <see cref="Replica"/>'s worker committed to its result with <see cref="Seal"/> before
+/// either replica revealed one (journals written before seals were journaled have none; nothing depends on them).
+/// </summary>
+public sealed record ReplicaSealed(int Round, int Shard, int Epoch, int Replica, WorkerId WorkerId, Sha256Digest Seal,
+                                   DateTimeOffset At) : IJobEvent;
 
 public sealed record ShardCompleted(int Round, int Shard, int Epoch, WorkerId WorkerId, Sha256Digest EndState, Sha256Digest MerkleRoot, double MeanLoss, DateTimeOffset At) : IJobEvent;
 

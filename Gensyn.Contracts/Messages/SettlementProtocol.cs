@@ -59,6 +59,8 @@ public enum SettlementStatus { Confirmed, Reverted, Skipped }
 /// <summary>
 /// What became of an order (sent to the job's entity): mined (<see cref="TxHash"/>, gas), reverted on chain (the decoded
 /// reason), or skipped (nothing to do, e.g. a slash of a provider without stake). <see cref="AmountMicros"/>: what moved.
+/// <see cref="FoundOnChain"/>: the order was found already settled on chain (sent before a restart, or by another
+/// copy), so it was not sent again (false in journals written before it was recorded).
 /// </summary>
 public sealed record SettlementSettled(
     JobId JobId,
@@ -69,7 +71,8 @@ public sealed record SettlementSettled(
     long GasUsed,
     long AmountMicros,
     string Reason,
-    DateTimeOffset At) : IJobCommand;
+    DateTimeOffset At,
+    bool FoundOnChain = false) : IJobCommand;
 
 // The SettlementActor's outbox journal: an order is persisted before its transaction is sent, the hash as soon as it is
 // known, and the outcome once the receipt is seen. A restart resumes each unfinished order by its hash or, failing that,

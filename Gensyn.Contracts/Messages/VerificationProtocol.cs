@@ -34,10 +34,11 @@ public sealed record StepsOpened(JobId JobId, int Round, int Shard, int Epoch, W
 /// holds the committed states it opened. With <see cref="Inference"/> (an inference shard) nothing is opened: <see cref="EndState"/>
 /// is the worker's predictions and <see cref="StartState"/> the model; the verifier recomputes the batches in <see cref="Steps"/> (1-based).
 /// Signed openings are checked under <see cref="Network"/>, the coordinator's EIP-712 domain (no chain when null).
+/// <see cref="Spec"/> names the job's spec, whose YAML is a blob behind <see cref="Blobs"/> too.
 /// </summary>
 public sealed record VerifyShard(
     JobId JobId,
-    string SpecYaml,
+    Jobs.SpecRef Spec,
     string BaseDirectory,
     int Round,
     int Shard,
@@ -73,7 +74,8 @@ public enum VerdictOutcome
 /// A verifier's judgement. For <see cref="VerdictOutcome.Fraud"/>, <see cref="Step"/> is the step at fault,
 /// <see cref="Expected"/> the digest its replay gives and <see cref="Claimed"/> the one the worker committed
 /// (and signed); <see cref="RelativeError"/> is the largest update error of a tolerance check;
-/// <see cref="VerifySeconds"/> the verifier's time for it.
+/// <see cref="VerifySeconds"/> the verifier's time for it; <see cref="VerifierId"/> the cluster address (host:port)
+/// of the node that judged it (null for a verdict the shard reached itself).
 /// </summary>
 public sealed record ShardVerdict(
     JobId JobId,
@@ -88,7 +90,8 @@ public sealed record ShardVerdict(
     Sha256Digest? Claimed = null,
     string? ClaimSignature = null,
     double? RelativeError = null,
-    double VerifySeconds = 0) : IGensynMessage
+    double VerifySeconds = 0,
+    string? VerifierId = null) : IGensynMessage
 {
     public bool IsAccepted => Outcome == VerdictOutcome.Accepted;
 }
@@ -120,9 +123,14 @@ public sealed record BisectReply(JobId JobId, int Round, int Shard, int Epoch, W
 /// Replay the one disputed step: leaf <see cref="Leaf"/> of two replicas' trees, from the state both agree on
 /// (<see cref="AgreedBefore"/>, opened as blob <see cref="BeforeState"/>); answered with a <see cref="RefereeVerdict"/>.
 /// </summary>
-public sealed record RefereeStep(JobId JobId, string SpecYaml, string BaseDirectory, int Round, int Shard, int Leaf,
+public sealed record RefereeStep(JobId JobId, Jobs.SpecRef Spec, string BaseDirectory, int Round, int Shard, int Leaf,
                                  Sha256Digest? AgreedBefore, Sha256Digest ClaimA, Sha256Digest ClaimB, Sha256Digest StartState,
                                  Sha256Digest? BeforeState, IActorRef Blobs) : IGensynMessage;
 
-/// <summary>Which replica's claim is false: "A", "B" or "Both"; none when the opened state was not the agreed one (ask the other replica).</summary>
-public sealed record RefereeVerdict(JobId JobId, int Round, int Shard, string? Culprit, string Reason, int Step, Sha256Digest? Expected) : IGensynMessage;
+/// <summary>
+/// Which replica's claim is false: "A", "B" or "Both"; none when the opened state was not the agreed one (ask the other
+/// replica). <see cref="VerifierId"/>: the cluster address (host:port) of the node whose referee ruled.
+/// </summary>
+public sealed record RefereeVerdict(
+    JobId JobId, int Round, int Shard, string? Culprit, string Reason, int Step, Sha256Digest? Expected,
+    string? VerifierId = null) : IGensynMessage;

@@ -40,14 +40,15 @@ public sealed record WorkerRefused(WorkerId WorkerId, string Reason) : IGensynMe
 /// One shard of one round for one worker. <see cref="Epoch"/> numbers the (re)assignments of this shard;
 /// the worker echoes it so that results of older assignments can be fenced out. With
 /// <see cref="ResumeFrom"/> the worker continues from that shard checkpoint (uploaded by an earlier
-/// worker) instead of from step 0, and still commits to the same Merkle root.
+/// worker) instead of from step 0, and still commits to the same Merkle root. <see cref="Spec"/> names the job's
+/// spec by hash: a worker that has not read it yet fetches its YAML as a blob like the start state, hash checked.
 /// </summary>
 public sealed record ShardAssignment(
     JobId JobId,
     int Round,
     int Shard,
     int Epoch,
-    string SpecYaml,
+    Jobs.SpecRef Spec,
     string BaseDirectory,
     Sha256Digest StartState,
     long StartStateBytes,

@@ -150,7 +150,7 @@ public static class WorkerWire
     {
         Assignment = new()
         {
-            Shard = Ref(a.JobId, a.Round, a.Shard, a.Epoch), SpecYaml = a.SpecYaml, BaseDirectory = a.BaseDirectory, StartState = Bytes(a.StartState),
+            Shard = Ref(a.JobId, a.Round, a.Shard, a.Epoch), Spec = Bytes(a.Spec.Hash), BaseDirectory = a.BaseDirectory, StartState = Bytes(a.StartState),
             StartStateBytes = a.StartStateBytes, ResumeFrom = Bytes(a.ResumeFrom),
         },
     };
@@ -183,7 +183,7 @@ public static class WorkerWire
             {
                 var a = message.Assignment;
                 var s = Required(a.Shard);
-                return new M.ShardAssignment((JobId)s.JobId, s.Round, s.Shard, s.Epoch, a.SpecYaml, a.BaseDirectory, Digest(a.StartState, "start_state"),
+                return new M.ShardAssignment((JobId)s.JobId, s.Round, s.Shard, s.Epoch, new Contracts.Jobs.SpecRef(Digest(a.Spec, "spec")), a.BaseDirectory, Digest(a.StartState, "start_state"),
                     a.StartStateBytes, outbox, ActorRefs.Nobody, OptionalDigest(a.ResumeFrom, "resume_from"));
             }
             case V1.EdgeMessage.BodyOneofCase.Abandon:

@@ -181,7 +181,17 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
         if (grant.ReadSource(hash) is not { } source)
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"blob {hash} is not named by any assignment of worker {grant.WorkerId}"));
         // The job lives on another coordinator: bring the blob here through the cluster first.
-        if (!edge.Store.Contains(hash)) await BlobTransfer.FetchInto(source, hash, edge.Store, edge.System.Materializer(), TimeSpan.FromMinutes(2), context.CancellationToken);
+        if (!edge.Store.Contains(hash))
+        {
+            try
+            {
+                await BlobTransfer.FetchInto(source, hash, edge.Store, edge.System.Materializer(), TimeSpan.FromMinutes(2), context.CancellationToken);
+            }
+            catch (BlobException e)
+            {
+                throw new RpcException(new Status(StatusCode.NotFound, e.Message));
+            }
+        }
         edge.Store.Touch(hash);
         await BlobStreams.SendFileAsync(edge.Store.PathOf(hash), request.Offset, responseStream, context.CancellationToken);
     }

@@ -70,6 +70,7 @@ public sealed class WorkerSession : ReceiveActor, IWithTimers
             var key = (a.JobId, a.Round, a.Shard, a.Epoch);
             Remember(key, a.ShardActor);
             Context.Watch(a.ShardActor);
+            _grant.AllowRead(a.Spec.Hash, a.Blobs);
             _grant.AllowRead(a.StartState, a.Blobs);
             if (a.ResumeFrom is { } resume) _grant.AllowRead(resume, a.Blobs);
             _grant.AllowUpload(a.Blobs);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using Gensyn.Node.Local;
 
 namespace Gensyn.Tests.Cluster;
 

@@ -222,7 +222,11 @@ public class SettlementTests
 
         var settled = await Settled(cluster, jobId);
         Assert.Equal(JobPhase.Completed, settled.State);
-        Assert.Contains("is already on chain", cluster.LogOf("coordinator"));
+        // The payout sent before the crash was found on chain after the restart, and not sent again.
+        var posted = cluster.JobEvents(jobId).OfKind("SettlementPosted").ToList();
+        Assert.True(posted.Any(p => p.Data.GetProperty("order").GetProperty("kind").GetString() == "payRound"
+                                    && p.Data.GetProperty("outcome").GetProperty("foundOnChain").GetBoolean()),
+            $"no payout was found already on chain\n{posted.Describe()}");
         var chain = new ChainReader(cluster.Chain());
         var money = settled.Money!;
         var payouts = money.Settlements.Where(s => s.Kind == SettlementKind.PayRound).ToList();

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Edge.Wire;
 
@@ -38,7 +39,7 @@ public class WorkerWireTests
     public void Edge_messages_read_back_as_sent_with_replies_addressed_to_the_workers_outbox()
     {
         var outbox = ActorRefs.Nobody;
-        var assignment = new ShardAssignment((JobId)"job-00000001", 1, 2, 3, "name: x", "/tmp", A, 1234, ActorRefs.Nobody, ActorRefs.Nobody, B);
+        var assignment = new ShardAssignment((JobId)"job-00000001", 1, 2, 3, SpecRef.Of("name: x"), "/tmp", A, 1234, ActorRefs.Nobody, ActorRefs.Nobody, B);
         var read = Assert.IsType<ShardAssignment>(WorkerWire.FromWire(WorkerWire.ToWire(assignment), outbox));
         Assert.Equal(assignment with { ShardActor = outbox, Blobs = ActorRefs.Nobody }, read);
         var open = new OpenSteps((JobId)"j", 1, 2, 3, [4, 5], true);

@@ -45,9 +45,10 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     }
 
 
-    private (IActorRef Job, TestProbe Region, TestProbe Registry) Spawn(string jobId, IActorRef? settlement = null)
+    private (IActorRef Job, TestProbe Region, TestProbe Registry) Spawn(string jobId, IActorRef? settlement = null,
+        BlobStore? store = null)
     {
-        var store = new BlobStore(_dir.File("blobs"));
+        store ??= new BlobStore(_dir.File("blobs"));
         var registry = CreateTestProbe();
         var services = new JobServices(new JobCompute(_thread, store, _dir.Path), store, CreateTestProbe().Ref,
             registry.Ref,
@@ -254,6 +255,33 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         ExpectMsg("written");
         seeder.Tell(PoisonPill.Instance);
         ExpectTerminated(seeder);
+    }
+
+    [Fact]
+    public void A_running_job_recovered_from_a_journal_written_before_specs_were_blobs_stores_and_pins_its_spec()
+    {
+        // Journals of that time hold the YAML in JobSubmitted and stored no spec blob: recovery stores it, so the
+        // SpecRef in the job's assignments names a blob that its workers and verifiers can fetch.
+        const string jobId = "job-5bec0000blob0001";
+        var yaml = TestSpecs.SyntheticYaml(shards: 2);
+        var seeder = ActorOf(Props.Create(() => new JournalSeeder("job-" + jobId)));
+        seeder.Tell(new JournalSeeder.Write([new JobSubmitted((JobId)jobId, yaml, _dir.Path, DateTimeOffset.UnixEpoch)]),
+            TestActor);
+        ExpectMsg("written");
+        Watch(seeder);
+        seeder.Tell(PoisonPill.Instance);
+        ExpectTerminated(seeder);
+        var store = new BlobStore(_dir.File("blobs"));
+        var spec = Gensyn.Contracts.Jobs.SpecRef.Of(yaml);
+        Assert.False(store.Contains(spec.Hash));
+
+        var (job, _, registry) = Spawn(jobId, store: store);
+        Status(job, jobId);   // answered once recovery is complete
+
+        Assert.Equal(yaml, System.Text.Encoding.UTF8.GetString(store.Get(spec.Hash)));
+        Assert.True(store.IsPinned(spec.Hash));
+        // The job goes on, and its shards name the same spec.
+        registry.ExpectMsg<RequestWorker>(Patience);
     }
 
     public static TheoryData<bool> SnapshotFormats => [true, false];

@@ -1,6 +1,8 @@
 using Gensyn.Actors.Jobs;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
+using Judged = Gensyn.Actors.Shards.ShardActor.Judged;
+using Sealed = Gensyn.Actors.Shards.ShardActor.Sealed;
 
 namespace Gensyn.Tests.Jobs;
 
@@ -47,6 +49,41 @@ public class JobStateVerificationTests
     /// <summary>Round 0 open, shard 0 assigned to worker-1 (epoch 1) with a checkpoint at step 4, shard 1 to worker-2.</summary>
     private static JobProjection Running() => With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"), Assigned(0, 1, 1, "worker-2"),
         new ShardCheckpointSaved(0, 0, 1, (WorkerId)"worker-1", 4, D("checkpoint-0-0"), T0));
+
+    [Fact]
+    public void A_replica_s_seal_is_journaled_for_its_live_assignment_only_and_changes_no_domain_state()
+    {
+        var state = Running().State;
+        var rules = new JobRules();
+
+        var decision = state.Decide(new Sealed(0, 0, 1, 1, (WorkerId)"worker-1", D("seal")), rules, T0);
+        var sealedResult = Assert.IsType<ReplicaSealed>(Assert.Single(decision.Events));
+        Assert.Equal((0, 0, 1, 1, "worker-1", D("seal")),
+            (sealedResult.Round, sealedResult.Shard, sealedResult.Epoch, sealedResult.Replica, sealedResult.WorkerId,
+                sealedResult.Seal));
+        Assert.Equal(state, state.Apply(sealedResult));
+        Assert.Contains(With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"), sealedResult).Log,
+            line => line.Text == "round 0 shard 0 replica 1: worker worker-1 sealed its result (epoch 1)");
+
+        // Another worker's, an ended epoch's or another round's seal is not journaled.
+        Assert.Empty(state.Decide(new Sealed(0, 0, 1, 1, (WorkerId)"worker-2", D("seal")), rules, T0).Events);
+        Assert.Empty(state.Decide(new Sealed(0, 0, 1, 2, (WorkerId)"worker-1", D("seal")), rules, T0).Events);
+        Assert.Empty(state.Decide(new Sealed(1, 0, 1, 1, (WorkerId)"worker-1", D("seal")), rules, T0).Events);
+    }
+
+    [Fact]
+    public void A_verdict_names_the_verifier_that_judged_it_in_its_journaled_event()
+    {
+        var state = Running().State;
+        var result = new ShardResult((JobId)JobId, 0, 0, 1, (WorkerId)"worker-1", D("end-0-0"), D("root-0-0"),
+            Enumerable.Repeat(0.5f, InnerSteps).ToArray(), "0xresult");
+        var verdict = new ShardVerdict((JobId)JobId, 0, 0, 1, (WorkerId)"worker-1", VerdictOutcome.Accepted, "replayed",
+            VerifierId: "10.0.0.7:4053");
+
+        var decision = state.Decide(new Judged(result, verdict, "0x1", [1], "00"), new JobRules(), T0);
+
+        Assert.Equal("10.0.0.7:4053", Assert.Single(decision.Events.OfType<ShardVerified>()).VerifierId);
+    }
 
     [Fact]
     public void An_accepted_verdict_counts_for_the_round_and_the_job_and_leaves_the_shard_alone()

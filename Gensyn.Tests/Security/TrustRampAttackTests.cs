@@ -25,7 +25,7 @@ public sealed class TrustRampAttackTests
     private static readonly Sha256Digest Start = Sha256Digest.Of("start"u8.ToArray());
 
     private static ShardOrder Order(int samples = SpecK, JobKind kind = JobKind.Train) => new((JobId)"job-ramp",
-        0, 0, "name: spec\n", "/data", Start, 10, InnerSteps: H, Samples: samples, Class, Exclusion.None, Kind: kind);
+        0, 0, SpecRef.Of("name: spec\n"), "/data", Start, 10, InnerSteps: H, Samples: samples, Class, Exclusion.None, Kind: kind);
 
     private static ShardResult Result(int i) => new((JobId)"job-ramp", 0, 0, 1, (WorkerId)"w1", Sha256Digest.Of([(byte)i, 1]),
         Sha256Digest.Of([(byte)(i % 256), (byte)(i / 256)]), [0.5f], "0x");

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Gensyn.Actors.Shards;
 using Gensyn.Actors.Verification;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 using Gensyn.Training.Verification;
@@ -16,7 +17,7 @@ public sealed class ShardAttemptTests
     private static readonly Sha256Digest EndState = Sha256Digest.Of("end"u8.ToArray());
     private static readonly WorkerKey Key = WorkerKey.Generate();
 
-    private static ShardOrder Order(int samples = 2) => new((JobId)"job-a", 2, 1, "name: spec\n", "/data", StartState, 10,
+    private static ShardOrder Order(int samples = 2) => new((JobId)"job-a", 2, 1, SpecRef.Of("name: spec\n"), "/data", StartState, 10,
         InnerSteps: 8, Samples: samples, "fp32", Exclusion.None);
 
     private static ShardAttempt Granted(int honestStreak = 0, string numericClass = "fp32") =>

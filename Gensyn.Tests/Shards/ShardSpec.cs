@@ -3,6 +3,7 @@ using Akka.TestKit;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Shards;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 using Xunit.Abstractions;
@@ -47,7 +48,7 @@ public abstract class ShardSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>A training shard of 8 steps with k = 2.</summary>
-    protected ShardOrder Order => new((JobId)JobId, Round, Shard, "name: spec\n", "/data", _startState, 23, InnerSteps: 8,
+    protected ShardOrder Order => new((JobId)JobId, Round, Shard, SpecRef.Of("name: spec\n"), "/data", _startState, 23, InnerSteps: 8,
         Samples: 2, NumericClass, Exclusion.None);
 
     protected Props ShardProps(ShardOrder order) =>

@@ -7,6 +7,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Gensyn.Actors;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Serialization;
 
@@ -78,7 +79,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ShardReleased(2, 1, 3, (WorkerId)"worker-1", "the worker's process is gone", At),
             new ShardCompleted(2, 1, 4, (WorkerId)"worker-2", DigestB, DigestC, 0.4321, At),
             new ShardVerified(2, 1, 4, (WorkerId)"worker-2", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", VerdictOutcome.Fraud, "step 17 does not replay", DigestC, "0x" + new string('a', 130), [4, 17], "00ff",
-                17, DigestA, DigestB, "0x" + new string('a', 130), null, 12.5, 0.25, At),
+                17, DigestA, DigestB, "0x" + new string('a', 130), null, 12.5, 0.25, At, "127.0.0.1:4053"),
+            new ReplicaSealed(2, 1, 5, 1, (WorkerId)"worker-3", DigestB, At),
             new RoundCompleted(2, DigestA, DigestB, 0.3456, At),
             new ShardCheckpointSaved(2, 1, 4, (WorkerId)"worker-2", 50, DigestC, At),
             new ShardCheckpointDiscarded(2, 1, DigestC, "blob was corrupt", At),
@@ -140,8 +142,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new NetworkMinimums(16, 50),
             new WorkerRegistered((WorkerId)"worker-1"),
             new WorkerRefused((WorkerId)"worker-1", "worker id must be 1-100 characters and threads 1-1024"),
-            new ShardAssignment((JobId)"job-0123abcd", 2, 1, 3, Yaml, "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs),
-            new ShardAssignment((JobId)"job-0123abcd", 2, 1, 4, Yaml, "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs, DigestB),
+            new ShardAssignment((JobId)"job-0123abcd", 2, 1, 3, SpecRef.Of(Yaml), "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs),
+            new ShardAssignment((JobId)"job-0123abcd", 2, 1, 4, SpecRef.Of(Yaml), "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs, DigestB),
             new ShardProgress((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", 5, 0.123456789f),
             new ShardResult((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", DigestA, DigestB, [2.3f, 1.75f, 0.1f, float.Epsilon, 1e-30f, 3.4028235e38f], "0x" + new string('a', 130), 12.5),
             new ShardFailed((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", "out of memory"),
@@ -170,9 +172,9 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new OpenSteps((JobId)"job-0123abcd", 2, 1, 3, [4, 17, 60], WithAfter: true),
             new StepsOpened((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1",
                 [new OpenedLeaf(3, DigestA, new LeafProof(3, 101, [DigestB, DigestC]), DigestC, "0x" + new string('a', 130)), new OpenedLeaf(4, DigestB, new LeafProof(4, 101, [DigestA]), null, "0x" + new string('a', 130))]),
-            new VerifyShard((JobId)"job-0123abcd", Yaml, "/home/alice/jobs", 2, 1, 3, (WorkerId)"worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
+            new VerifyShard((JobId)"job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, 3, (WorkerId)"worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
                 [new OpenedLeaf(0, DigestA, new LeafProof(0, 9, [DigestB]), null, "0x" + new string('a', 130))], CrossClass: false, f.Blobs),
-            new VerifyShard((JobId)"job-0123abcd", Yaml, "/home/alice/jobs", 2, 1, 3, (WorkerId)"worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
+            new VerifyShard((JobId)"job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, 3, (WorkerId)"worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
                 [], CrossClass: false, f.Blobs, Network: new Gensyn.Contracts.Signing.ClaimDomain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")),
             new ShardVerdict((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", VerdictOutcome.Accepted, "all 3 challenged steps replay bit for bit", VerifySeconds: 0.25),
             new ShardVerdict((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", VerdictOutcome.Fraud, "step 17 does not replay", 17, DigestA, DigestB, "0x" + new string('a', 130), 0.5, 0.3),
@@ -180,7 +182,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new RevealShard((JobId)"job-0123abcd", 2, 1, 3),
             new BisectQuery((JobId)"job-0123abcd", 2, 1, 3, BisectStep.Children, 4, 1),
             new BisectReply((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", BisectStep.Leaf, DigestA, null, DigestB, new LeafProof(36, 101, [DigestC, DigestA])),
-            new RefereeStep((JobId)"job-0123abcd", Yaml, "/home/alice/jobs", 2, 1, 37, DigestA, DigestB, DigestC, DigestA, DigestB, f.Blobs),
+            new RefereeStep((JobId)"job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, 37, DigestA, DigestB, DigestC, DigestA, DigestB, f.Blobs),
             new RefereeVerdict((JobId)"job-0123abcd", 2, 1, "B", "step 37: the replay gives A's digest", 37, DigestB),
             new ReleaseWorker((WorkerId)"worker-1", f.ShardActor, Completed: true),
             new ReleaseWorker(null, f.ShardActor, Completed: false),
@@ -275,6 +277,23 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             var back = Serializer.FromBinary(bytes, Serializer.Manifest(message));
             Assert.Equal(bytes, Serializer.ToBinary(back));
             AssertSameValue(message, back, message.GetType().Name);
+        }
+    }
+
+    [Fact]
+    public void Events_journaled_before_the_verifier_id_and_the_found_on_chain_flag_still_read_with_their_defaults()
+    {
+        var verified = new ShardVerified(0, 1, 2, (WorkerId)"worker-1", "0x1", VerdictOutcome.Accepted, "ok", DigestA, "0xsig",
+            [3], "00", null, null, null, null, null, 1.5, 0.5, At);
+        var settled = new SettlementSettled((JobId)"job-0123abcd", "ab", SettlementKind.PayRound, SettlementStatus.Confirmed,
+            "0xtx", 21000, 5, "", At);
+        foreach (var (message, field) in
+                 new (IGensynMessage, string)[] { (verified, "verifierId"), (settled, "foundOnChain") })
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(Serializer.ToBinary(message))!.AsObject();
+            Assert.True(json.Remove(field), $"{field} is not in a new {message.GetType().Name}");
+            var old = Encoding.UTF8.GetBytes(json.ToJsonString());
+            AssertSameValue(message, Serializer.FromBinary(old, Serializer.Manifest(message)), message.GetType().Name);
         }
     }
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Testing.Workers;
 using Gensyn.Training.State;
@@ -45,7 +46,7 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         var tree = new MerkleTree(digests);
         var outcome = new ShardOutcome(new StateSnapshot([], 8), digests, tree.Root, new float[8]);
         var task = ShardTask.For(TestSpecs.Synthetic(innerSteps: 8, checkpointEvery: 4), 1, 0, 512);
-        var assignment = new ShardAssignment((JobId)JobId, 1, 0, 0, "name: spec\n", "/data", digests[0], 1, shardActor,
+        var assignment = new ShardAssignment((JobId)JobId, 1, 0, 0, SpecRef.Of("name: spec\n"), "/data", digests[0], 1, shardActor,
             ActorRefs.Nobody);
         var result = new ShardResult((JobId)JobId, 1, 0, 0, (WorkerId)"responder", Sha256Digest.Of([9]), tree.Root, new float[8],
             "signed");

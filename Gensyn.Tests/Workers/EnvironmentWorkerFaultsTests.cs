@@ -38,7 +38,7 @@ public sealed class EnvironmentWorkerFaultsTests
     {
         Assert.False(EnvironmentWorkerFaults.FromEnvironment(Environment("refuser"))!.AnswersChallenges);
         var staller = EnvironmentWorkerFaults.FromEnvironment(Environment("stall"))!;
-        var shard = new ShardAssignment((JobId)"job", 0, 0, 0, "", "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
+        var shard = new ShardAssignment((JobId)"job", 0, 0, 0, Gensyn.Contracts.Jobs.SpecRef.Of(""), "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
         var warnings = new List<string>();
         using var cancel = new CancellationTokenSource();
         var held = staller.BeforeTrainingAsync(shard, warnings.Add, cancel.Token);

@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Workers;
+using System.Text;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Xunit.Abstractions;
 
@@ -29,8 +31,11 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
         if (disposing) _dir.Dispose();
     }
 
+    private static readonly string SpecYaml = TestSpecs.SyntheticYaml();
+    private static readonly SpecRef Spec = SpecRef.Of(SpecYaml);
+
     private ShardAssignment Assignment(int shard) =>
-        new((JobId)"runner-job", 2, shard, 0, "name: spec\n", "/data", Sha256Digest.Of([(byte)shard]), 1, _shard.Ref,
+        new((JobId)"runner-job", 2, shard, 0, Spec, "/data", Sha256Digest.Of([(byte)shard]), 1, _shard.Ref,
             ActorRefs.Nobody);
 
     private (IActorRef Runner, WorkerCompute Compute) StartRunner(FakeCoordinatorLink link)
@@ -69,12 +74,66 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("busy with runner-job round 2 shard 1", _shard.ExpectMsg<ShardFailed>().Reason);
     }
 
+    /// <summary>The worker's DATA_DIR/worker-state.json.</summary>
+    private System.Text.Json.JsonElement WorkerState()
+    {
+        var file = Path.Combine(_dir.Path, WorkerShardState.FileName);
+        using var state = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+        return state.RootElement.Clone();
+    }
+
+    private static int[] Shards(System.Text.Json.JsonElement state, string list) =>
+        state.GetProperty(list).EnumerateArray().Select(r => r.GetProperty("shard").GetInt32()).ToArray();
+
+    [Fact]
+    public void The_worker_state_shows_the_shard_it_runs_and_an_abandoned_run_as_stopped_not_completed()
+    {
+        var (runner, compute) = StartRunner(new FakeCoordinatorLink());
+        using var _ = compute;
+        runner.Tell(Assignment(0));
+        _responder.ExpectMsg<WorkerMessages.HoldShard>();
+        AwaitAssert(() => Assert.Equal(0, WorkerState().GetProperty("current").GetProperty("shard").GetInt32()));
+
+        runner.Tell(new AbandonShard((JobId)"runner-job", 2, 0, 0));
+        AwaitAssert(() =>
+        {
+            var state = WorkerState();
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, state.GetProperty("current").ValueKind);
+            Assert.Equal([0], Shards(state, "stopped"));
+            Assert.Empty(Shards(state, "completed"));
+            Assert.Equal("runner", state.GetProperty("workerId").GetString());
+        });
+    }
+
+    [Fact]
+    public void A_failed_run_is_neither_completed_nor_stopped_in_the_worker_state()
+    {
+        var link = new FakeCoordinatorLink
+        {
+            Fetch = (_, _) => Task.FromException<byte[]>(new IOException("blob gone")),
+        };
+        var (runner, compute) = StartRunner(link);
+        using var _ = compute;
+        runner.Tell(Assignment(0));
+        _shard.ExpectMsg<ShardFailed>();
+
+        AwaitAssert(() =>
+        {
+            var state = WorkerState();
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, state.GetProperty("current").ValueKind);
+            Assert.Empty(Shards(state, "stopped"));
+            Assert.Empty(Shards(state, "completed"));
+        });
+    }
+
     [Fact]
     public void A_start_state_that_cannot_be_fetched_fails_the_shard_with_the_reason()
     {
         var link = new FakeCoordinatorLink
         {
-            Fetch = (_, _) => Task.FromException<byte[]>(new IOException("blob gone")),
+            Fetch = (hash, _) => hash == Spec.Hash
+                ? Task.FromResult(Encoding.UTF8.GetBytes(SpecYaml))
+                : Task.FromException<byte[]>(new IOException("blob gone")),
         };
         var (runner, compute) = StartRunner(link);
         using var _ = compute;

@@ -1,3 +1,4 @@
+using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Verification;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
@@ -17,8 +18,8 @@ public sealed class InferenceKindJudge(string dataDirectory) : IKindJudge
 
     public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance)
     {
-        var session = _sessions.Get(SpecRef.SessionKey(request.SpecYaml, request.BaseDirectory),
-            () => JobSpecs.Shared.Get(request.SpecYaml), dataDirectory,
+        var session = _sessions.Get(SpecRef.SessionKey(request.Spec, request.BaseDirectory),
+            () => SpecBlobs.Read(request.Spec, blob), dataDirectory,
             (spec, data) => new InferenceSession(spec, data)).Session;
         return InferenceJudge.Judge(request, session, blob, tolerance);
     }

@@ -1,3 +1,4 @@
+using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Verification;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
@@ -17,15 +18,17 @@ public sealed class TrainingJudge(string dataDirectory) : IKindJudge
 
     public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance)
     {
-        var (session, examples) = Session(request.SpecYaml, request.BaseDirectory);
+        var (session, examples) = Session(request.Spec, request.BaseDirectory, blob);
         return ShardJudge.Judge(request, session, examples, blob, tolerance);
     }
 
-    /// <summary>The job's session and the size of its training set.</summary>
-    public (TrainingSession Session, long Examples) Session(string specYaml, string baseDirectory)
+    /// <summary>The job's session and the size of its training set; the spec's YAML comes from
+    /// <paramref name="blob"/> if this node has not read it.</summary>
+    public (TrainingSession Session, long Examples) Session(SpecRef spec, string baseDirectory,
+        Func<Sha256Digest, byte[]> blob)
     {
-        var (session, data) = _sessions.Get(SpecRef.SessionKey(specYaml, baseDirectory),
-            () => JobSpecs.Shared.Get(specYaml),
+        var (session, data) = _sessions.Get(SpecRef.SessionKey(spec, baseDirectory),
+            () => SpecBlobs.Read(spec, blob),
             dataDirectory, (spec, d) => new TrainingSession(spec, d));
         return (session, data.Train.Count);
     }
