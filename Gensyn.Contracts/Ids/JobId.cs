@@ -13,7 +13,8 @@ namespace Gensyn.Contracts;
 [JsonConverter(typeof(JobIdJsonConverter))]
 public readonly partial record struct JobId : IComparable<JobId>
 {
-    public JobId(string value) => Value = value ?? throw new ArgumentNullException(nameof(value), "a job id cannot be null");
+    public JobId(string value) =>
+        Value = value ?? throw new ArgumentNullException(nameof(value), "a job id cannot be null");
 
     public string Value { get; }
 
@@ -47,12 +48,15 @@ public readonly partial record struct JobId : IComparable<JobId>
 public sealed class JobIdJsonConverter : JsonConverter<JobId>
 {
     public override JobId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        new(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException("a job id must be a string"));
+        reader.TokenType == JsonTokenType.String
+            ? new(reader.GetString()!)
+            : throw new JsonException("a job id must be a string");
 
     public override void Write(Utf8JsonWriter writer, JobId value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.Value);
 
-    public override JobId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+    public override JobId ReadAsPropertyName(
+        ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         new(reader.GetString()!);
 
     public override void WriteAsPropertyName(Utf8JsonWriter writer, JobId value, JsonSerializerOptions options) =>

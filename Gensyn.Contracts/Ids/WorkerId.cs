@@ -14,9 +14,11 @@ namespace Gensyn.Contracts;
 public readonly partial record struct WorkerId : IComparable<WorkerId>
 {
     /// <summary>What <see cref="TryParse"/> accepts, in words for the one-line error that refuses an id.</summary>
-    public const string Rule = "a worker id is 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit";
+    public const string Rule =
+        "a worker id is 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit";
 
-    public WorkerId(string value) => Value = value ?? throw new ArgumentNullException(nameof(value), "a worker id cannot be null");
+    public WorkerId(string value) =>
+        Value = value ?? throw new ArgumentNullException(nameof(value), "a worker id cannot be null");
 
     public string Value { get; }
 
@@ -47,12 +49,15 @@ public readonly partial record struct WorkerId : IComparable<WorkerId>
 public sealed class WorkerIdJsonConverter : JsonConverter<WorkerId>
 {
     public override WorkerId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        new(reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new JsonException("a worker id must be a string"));
+        reader.TokenType == JsonTokenType.String
+            ? new(reader.GetString()!)
+            : throw new JsonException("a worker id must be a string");
 
     public override void Write(Utf8JsonWriter writer, WorkerId value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.Value);
 
-    public override WorkerId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+    public override WorkerId ReadAsPropertyName(
+        ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         new(reader.GetString()!);
 
     public override void WriteAsPropertyName(Utf8JsonWriter writer, WorkerId value, JsonSerializerOptions options) =>

@@ -24,22 +24,27 @@ public class TypedIdJsonTests(WireFixture fixture) : IClassFixture<WireFixture>
         Sha256Digest? MerkleRoot, double MeanLoss, Sha256Digest? Checkpoint = null, int CheckpointStep = 0,
         IReadOnlyList<string>? FailedWorkers = null, IReadOnlyDictionary<int, string>? Live = null);
 
-    private sealed record StringRequestWorkerIds(string JobId, int Round, int Shard, IReadOnlyList<string>? Exclude = null);
+    private sealed record StringRequestWorkerIds(
+        string JobId, int Round, int Shard, IReadOnlyList<string>? Exclude = null);
 
-    private sealed record TypedRequestWorkerIds(JobId JobId, int Round, int Shard, IReadOnlyList<WorkerId>? Exclude = null);
+    private sealed record TypedRequestWorkerIds(
+        JobId JobId, int Round, int Shard, IReadOnlyList<WorkerId>? Exclude = null);
 
     private GensynSerializer Serializer =>
         Assert.IsType<GensynSerializer>(fixture.System.Serialization.FindSerializerForType(typeof(ShardAssigned)));
 
+    private object Read(string json, string manifest) => Serializer.FromBinary(Encoding.UTF8.GetBytes(json), manifest);
+
     [Fact]
     public void A_journal_event_written_with_string_ids_reads_back_with_the_same_ids()
     {
-        const string assigned = """{"round":2,"shard":1,"epoch":3,"workerId":"worker-1","at":"2025-03-14T15:09:26.535+02:00"}""";
-        var back = Assert.IsType<ShardAssigned>(Serializer.FromBinary(Encoding.UTF8.GetBytes(assigned), nameof(ShardAssigned)));
+        const string assigned =
+            """{"round":2,"shard":1,"epoch":3,"workerId":"worker-1","at":"2025-03-14T15:09:26.535+02:00"}""";
+        var back = Assert.IsType<ShardAssigned>(Read(assigned, nameof(ShardAssigned)));
         Assert.Equal(new ShardAssigned(2, 1, 3, (WorkerId)"worker-1", At), back);
 
         const string cataloged = """{"jobId":"job-0123abcd","at":"2025-03-14T15:09:26.535+02:00"}""";
-        var catalog = Assert.IsType<JobCataloged>(Serializer.FromBinary(Encoding.UTF8.GetBytes(cataloged), nameof(JobCataloged)));
+        var catalog = Assert.IsType<JobCataloged>(Read(cataloged, nameof(JobCataloged)));
         Assert.Equal(new JobCataloged((JobId)"job-0123abcd", At), catalog);
     }
 
@@ -65,7 +70,8 @@ public class TypedIdJsonTests(WireFixture fixture) : IClassFixture<WireFixture>
             ["worker-1", "worker-0"], new Dictionary<int, string> { [2] = "worker-2", [3] = "worker-3" });
         Assert.Equal(Serializer.ToBinary(strings), Serializer.ToBinary(typed));
         var idle = new ShardSnapshot(1, 0, null, false, null, null, 0);
-        Assert.Equal(Serializer.ToBinary(new StringShardSnapshot(1, 0, null, false, null, null, 0)), Serializer.ToBinary(idle));
+        Assert.Equal(Serializer.ToBinary(new StringShardSnapshot(1, 0, null, false, null, null, 0)),
+            Serializer.ToBinary(idle));
 
         // A snapshot is read inside its job's snapshot; its ids read back on their own as well (no digests here).
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
@@ -74,10 +80,12 @@ public class TypedIdJsonTests(WireFixture fixture) : IClassFixture<WireFixture>
         Assert.Equal((WorkerId)"worker-3", back.WorkerId);
         Assert.Equal(["worker-1", "worker-0"], back.FailedWorkers!.Select(id => id.Value));
         Assert.Equal(live, back.Live);
-        Assert.Null(JsonSerializer.Deserialize<ShardSnapshot>(JsonSerializer.Serialize(idle, options), options)!.WorkerId);
+        var idleBack = JsonSerializer.Deserialize<ShardSnapshot>(JsonSerializer.Serialize(idle, options), options)!;
+        Assert.Null(idleBack.WorkerId);
 
         Assert.Equal(JsonSerializer.Serialize(new StringRequestWorkerIds("job-0123abcd", 0, 1, ["worker-1"]), options),
-            JsonSerializer.Serialize(new TypedRequestWorkerIds((JobId)"job-0123abcd", 0, 1, [(WorkerId)"worker-1"]), options));
+            JsonSerializer.Serialize(
+                new TypedRequestWorkerIds((JobId)"job-0123abcd", 0, 1, [(WorkerId)"worker-1"]), options));
     }
 
     [Fact]
@@ -94,7 +102,7 @@ public class TypedIdJsonTests(WireFixture fixture) : IClassFixture<WireFixture>
     [InlineData("""{"round":2,"shard":1,"epoch":3,"workerId":null,"at":"2025-03-14T15:09:26.535+02:00"}""")]
     [InlineData("""{"round":2,"shard":1,"epoch":3,"at":"2025-03-14T15:09:26.535+02:00"}""")]
     public void An_event_whose_worker_id_is_not_a_string_is_refused(string json) =>
-        Assert.ThrowsAny<JsonException>(() => Serializer.FromBinary(Encoding.UTF8.GetBytes(json), nameof(ShardAssigned)));
+        Assert.ThrowsAny<JsonException>(() => Read(json, nameof(ShardAssigned)));
 
     [Fact]
     public void A_string_becomes_an_id_only_explicitly_and_one_kind_of_id_never_becomes_another()
