@@ -1,13 +1,13 @@
 using Gensyn.Benchmarks;
 
-// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|verification-overhead|dispute|settlement|scheduler|quote|edge|edge-blobs|edge-latency|all]
+// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|verification-overhead|dispute|settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `verification-overhead` (verifier CPU / training CPU at several k)
 //                  + `dispute` (replicated mode: bisection + one refereed step vs a full replay).
 // `failures` = `failures-workers` (worker death, real processes) + `failures-recovery` (a long job's recovery, in-process).
 // `edge` = `edge-blobs` (blob throughput through the edge, 64 MiB and 1 GiB, memory sampled) + `edge-latency` (request latency, 100 callers);
 //          both in-process (a coordinator without a chain + its edge), no executable needed.
-// `cluster`, `failures` and `quote` run the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
+// `cluster`, `failures`, `quote` and `campaign` run the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
 var which = args.Length > 0 ? args[0] : "all";
 var root = FindRepositoryRoot();
 var dataDir = Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(root, ".gensyn");
@@ -45,6 +45,8 @@ if (which is "scheduler" or "all") SchedulerBenchmark.Run();
 if (which is "edge" or "edge-blobs" or "all") EdgeBlobBenchmark.Run(root);
 if (which is "edge" or "edge-latency" or "all") EdgeLatencyBenchmark.Run(root);
 if (which is "quote") QuoteBenchmark.Run(root, dataDir); // real processes on a devnet: quoted vs actual cost and duration of the mnist-mlp example
+// issue 17's campaign: each cheat on 3 workers (devnet), seeded runs; [--runs N] [--spec FILE] [--behaviors a,b] [--honest-results N] [--minutes N]
+if (which is "campaign") CampaignBenchmark.Run(root, dataDir, args[1..]);
 return 0;
 
 static string FindRepositoryRoot()
