@@ -177,7 +177,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
         }
         catch (RpcException e)
         {
-            return Refusal(e, connection, (request as IJobCommand)?.JobId, limit);
+            return Refusal(e, connection, request is IJobCommand c ? c.JobId : null, limit);
         }
     }
 

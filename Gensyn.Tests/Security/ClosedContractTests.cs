@@ -118,7 +118,7 @@ public class ClosedContractTests
             Assert.Contains(record.GetType(), reports);
             read.Add(record.GetType());
             // The sender is always the session's worker, whatever the worker writes.
-            Assert.Equal("session-id", record.GetType().GetProperty("WorkerId")!.GetValue(record));
+            Assert.Equal((WorkerId)"session-id", Assert.IsType<WorkerId>(record.GetType().GetProperty("WorkerId")!.GetValue(record)));
         }
         Assert.Equal(reports.Order(Comparer<Type>.Create((a, b) => string.CompareOrdinal(a.Name, b.Name))),
             read.Order(Comparer<Type>.Create((a, b) => string.CompareOrdinal(a.Name, b.Name))));
