@@ -159,7 +159,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             shard.Tell(message);
         foreach (var e in decision.Events) Performed(e);
         if (decision.Events.Any(e => e is RoundCompleted or JobCompleted or JobFailed or JobCancelled
-                                     or SettlementPosted or ShardVerified { Outcome: VerdictOutcome.Fraud }))
+                                     or SettlementPosted or ShardVerified { Outcome: VerdictOutcome.Fraud }
+                                     or ResultRevoked or RoundsRolledBack))
             Settle();
         if (decision.Advance) Advance();
         // A refused submission leaves no job behind: the entity goes.

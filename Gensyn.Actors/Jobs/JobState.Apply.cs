@@ -10,8 +10,11 @@ public sealed partial record JobState
     public JobState Apply(IJobEvent e)
     {
         var next = ApplyToJob(e);
-        return e is JobSubmitted || (Ledger.Payer is not null && e is ShardVerified or SettlementPosted)
-            ? next with { Ledger = next.LedgerAfter(e) }
+        // A rollback the job does not take (an ended job, an unreached round) moves no money either.
+        var money = e is ShardVerified or SettlementPosted or ResultRevoked
+                    || (e is RoundsRolledBack && !ReferenceEquals(next, this));
+        return e is JobSubmitted || (Ledger.Payer is not null && money)
+            ? next with { Ledger = next.LedgerAfter(e, History) }
             : next;
     }
 
@@ -19,10 +22,10 @@ public sealed partial record JobState
     /// The ledger is a mutable class: it is copied before an event changes it, so that earlier states keep theirs.
     /// A job on a network that does not settle (no payer) has no money to track after its submission.
     /// </summary>
-    private JobLedger LedgerAfter(IJobEvent e)
+    private JobLedger LedgerAfter(IJobEvent e, IReadOnlyList<RoundView> historyBefore)
     {
-        var ledger = JobLedger.FromSnapshot(Ledger.ToSnapshot(), Ledger.Price, SpecYaml, Spec);
-        ledger.Apply(e, Spec);
+        var ledger = JobLedger.FromSnapshot(Ledger.ToSnapshot(), Ledger.Price, SpecYaml, Spec, JobId);
+        ledger.Apply(e, Spec, historyBefore);
         return ledger;
     }
 

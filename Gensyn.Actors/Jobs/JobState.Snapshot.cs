@@ -47,7 +47,7 @@ public sealed partial record JobState
             JobAccepted = s.Tally.JobAccepted, JobRejected = s.Tally.JobRejected,
             ExcludedWorkers = [.. s.ExcludedWorkers],
             ExcludedAddresses = ImmutableHashSet.CreateRange(StringComparer.OrdinalIgnoreCase, s.ExcludedAddresses),
-            Ledger = JobLedger.FromSnapshot(s.Settlement, s.Price, s.SpecYaml, spec),
+            Ledger = JobLedger.FromSnapshot(s.Settlement, s.Price, s.SpecYaml, spec, s.JobId),
         };
     }
 

@@ -111,6 +111,10 @@ public sealed class ChainRuntime
     }
 
     /// <summary>The receipt of <paramref name="txHash"/>, or null while it is not mined (or unknown to the chain).</summary>
+    /// <summary>What a slash can take from <paramref name="provider"/>: its bonded and unbonding stake.</summary>
+    public async Task<BigInteger> SlashableStakeAsync(string provider) =>
+        await Staking.BondedStakeAsync(provider) + await Staking.UnbondingStakeAsync(provider);
+
     public Task<TransactionReceipt?> ReceiptAsync(string txHash) => Signer.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(txHash)!;
 
     /// <summary>Whether the chain knows <paramref name="txHash"/> at all (mined or pending).</summary>

@@ -12,9 +12,10 @@ namespace Gensyn.Actors.Settlement;
 /// compute-hour; a job from before prices came from the market: H steps at its spec's retired price-per-step); a round is paid once it completes with a match rate of at least 95% (the escrow refuses less); each fraud
 /// (a replayed step that disagrees with the worker's signed commitment) slashes that worker's stake, citing the
 /// evidence's hash; faults (no answer, a dead worker) and invalid answers are never slashed. When the job ends, the
-/// escrow is released (completed) or cancelled (failed, cancelled), refunding what was not paid out.
+/// escrow is released (completed) or cancelled (failed, cancelled), refunding what was not paid out. A purge's money
+/// (revoked results, rolled-back rounds): JobLedger.Purge.cs.
 /// </summary>
-public sealed class JobLedger
+public sealed partial class JobLedger
 {
     private readonly Dictionary<int, List<SettlementPayee>> _payees = [];
     private readonly List<ShardVerified> _frauds = [];
@@ -31,13 +32,23 @@ public sealed class JobLedger
     /// <summary>What each accepted shard result earns its worker, in micro-GENS.</summary>
     public long ResultPayoutMicros { get; private set; }
 
+    /// <summary>The job's id ("" in a ledger restored by a caller that did not name it).</summary>
+    public string JobId { get; private set; } = "";
+
     public bool Posted(string settlementId) => _posted.ContainsKey(settlementId);
 
-    public void Apply(IJobEvent e, JobSpec? spec)
+    /// <param name="e">The event.</param>
+    /// <param name="spec">The job's spec (null: unreadable).</param>
+    /// <param name="history">The job's completed rounds before <paramref name="e"/> (a purge needs to know which
+    /// rounds' payouts were already due).</param>
+    public void Apply(IJobEvent e, JobSpec? spec, IReadOnlyList<RoundView>? history = null)
     {
+        if (history is not null) ForgetVerdictsOfDueRounds(history);
+        if (e is ShardVerified judged) Judged(judged);
         switch (e)
         {
             case JobSubmitted s:
+                JobId = s.JobId;
                 Payer = s.Payer;
                 DepositMicros = s.DepositMicros;
                 Price = s.Price;
@@ -54,6 +65,12 @@ public sealed class JobLedger
                 _posted[posted.Order.SettlementId] = posted;
                 _postedOrder.Add(posted.Order.SettlementId);
                 break;
+            case ResultRevoked revoked:
+                Revoke(revoked, history ?? []);
+                break;
+            case RoundsRolledBack rollback:
+                RollBack(rollback, history ?? []);
+                break;
         }
     }
 
@@ -63,13 +80,8 @@ public sealed class JobLedger
         if (Payer is null) return [];
         var orders = new List<SettlementOrder>();
         foreach (var round in history.Where(r => r.Paid && _payees.ContainsKey(r.Round)))
-        {
-            var payees = _payees[round.Round].GroupBy(p => p.Address, StringComparer.OrdinalIgnoreCase)
-                .Select(g => new SettlementPayee(string.Join("+", g.Select(p => p.WorkerId).Distinct()), g.First().Address, g.Sum(p => p.Micros)))
-                .ToList();
-            var (accepted, judged) = Counts(round, _payees[round.Round].Count);
-            orders.Add(new SettlementOrder(Id(jobId, $"round-{round.Round}"), jobId, SettlementKind.PayRound, round.Round, payees, accepted, judged));
-        }
+            orders.Add(RoundPayout(jobId, round));
+        orders.AddRange(_held);
         foreach (var fraud in _frauds.Where(f => f.WorkerAddress.Length > 0))
             orders.Add(new SettlementOrder(Id(jobId, $"slash-{fraud.Round}-{fraud.Shard}-{fraud.Epoch}"), jobId, SettlementKind.Slash, fraud.Round, [], 0, 0,
                 Provider: fraud.WorkerAddress, EvidenceHash: EscrowIds.Hex(EscrowIds.EvidenceHash(Evidence(jobId, fraud))), Requester: Payer));
@@ -80,6 +92,21 @@ public sealed class JobLedger
         }
         return orders.Where(o => !Posted(o.SettlementId)).ToList();
     }
+
+    /// <summary>The payout of a completed, paid round of the current generation.</summary>
+    private SettlementOrder RoundPayout(string jobId, RoundView round)
+    {
+        var (accepted, judged) = Counts(round, _payees[round.Round].Count);
+        return new SettlementOrder(Id(jobId, RoundStep(round.Round)), jobId, SettlementKind.PayRound, round.Round,
+            Grouped(_payees[round.Round]), accepted, judged);
+    }
+
+    /// <summary>A round's payees, one per key (its worker ids joined with "+").</summary>
+    private static List<SettlementPayee> Grouped(IEnumerable<SettlementPayee> payees) =>
+        payees.GroupBy(p => p.Address, StringComparer.OrdinalIgnoreCase)
+            .Select(g => new SettlementPayee(string.Join("+", g.Select(p => p.WorkerId).Distinct()), g.First().Address,
+                g.Sum(p => p.Micros)))
+            .ToList();
 
     /// <summary>
     /// The accepted and judged result counts the escrow is shown for <paramref name="round"/>. A round recorded before the counts
@@ -109,22 +136,28 @@ public sealed class JobLedger
 
     public SettlementSnapshot? ToSnapshot() => Payer is null
         ? null
-        : new SettlementSnapshot(Payer, DepositMicros, _payees.OrderBy(p => p.Key).Select(p => new RoundPayees(p.Key, p.Value.ToList())).ToList(),
-            _frauds.ToList(), _postedOrder.Select(id => _posted[id]).ToList());
+        : PurgeSnapshot(new SettlementSnapshot(Payer, DepositMicros,
+            _payees.OrderBy(p => p.Key).Select(p => new RoundPayees(p.Key, p.Value.ToList())).ToList(),
+            _frauds.ToList(), _postedOrder.Select(id => _posted[id]).ToList()));
 
     /// <summary>The locked payout, or for a job from before prices came from the market H steps at its spec's retired price-per-step.</summary>
     private static long PayoutOf(JobPrice? price, string specYaml, JobSpec? spec) =>
         price?.ResultPayoutMicros ?? (spec is null ? 0 : spec.InnerSteps * Gens.ToMicros(JobSpecParser.RetiredPricePerStepOf(specYaml)));
 
     /// <summary>The ledger a job snapshot describes: its money (<paramref name="s"/>) and the price it locked.</summary>
-    public static JobLedger FromSnapshot(SettlementSnapshot? s, JobPrice? price, string specYaml, JobSpec? spec)
+    public static JobLedger FromSnapshot(SettlementSnapshot? s, JobPrice? price, string specYaml, JobSpec? spec,
+                                         string jobId = "")
     {
-        var ledger = new JobLedger { Price = price, ResultPayoutMicros = PayoutOf(price, specYaml, spec) };
+        var ledger = new JobLedger
+        {
+            JobId = jobId, Price = price, ResultPayoutMicros = PayoutOf(price, specYaml, spec),
+        };
         if (s is null) return ledger;
         (ledger.Payer, ledger.DepositMicros) = (s.Payer, s.DepositMicros);
         foreach (var round in s.Payees) ledger._payees[round.Round] = round.Payees.ToList();
         ledger._frauds.AddRange(s.Frauds);
         foreach (var posted in s.Posted) ledger.Apply(posted, null);
+        ledger.RestorePurge(s);
         return ledger;
     }
 }

@@ -249,14 +249,15 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                     Amounts = order.Payees.Select(p => new BigInteger(p.Micros)).ToList(), Accepted = (uint)order.Accepted, Judged = (uint)order.Judged,
                 });
             case SettlementKind.Slash:
-                var stake = await chain.Staking.BondedStakeAsync(order.Provider!) + await chain.Staking.UnbondingStakeAsync(order.Provider!);
-                var amount = BigInteger.Min(stake, _slashMicros);
+                var refused = order.IsRestitution ? await RestitutionToken.RefusalAsync(order, chain) : null;
+                var stake = refused is not null ? BigInteger.Zero : await chain.SlashableStakeAsync(order.Provider!);
+                var amount = BigInteger.Min(stake, order.SlashMicros ?? _slashMicros);
                 if (amount.IsZero)
-                    return new Done(Outcome(order, SettlementStatus.Skipped, null, 0, 0, $"provider {order.Provider} has no stake left to slash"));
+                    return new Done(Outcome(order, SettlementStatus.Skipped, null, 0, 0, refused ?? $"provider {order.Provider} has no stake left to slash"));
                 return await SendAsync(chain, chain.Settings.Staking, new ProviderStakingAbi.SlashFunction
                 {
                     Provider = order.Provider!, Amount = amount, EvidenceHash = EscrowIds.FromHex(order.EvidenceHash!),
-                    RequesterShareTo = order.Requester!, RequesterShareBps = _requesterShareBps,
+                    RequesterShareTo = order.Requester!, RequesterShareBps = (ushort)(order.RequesterShareBps ?? _requesterShareBps),
                 });
             case SettlementKind.Complete:
                 return await SendAsync(chain, chain.Settings.Escrow, new JobEscrowAbi.CompleteFunction { JobId = job, SettlementId = id });

@@ -154,13 +154,29 @@ public sealed record JobSnapshot(
     JobPrice? Price = null,
     string? Owner = null) : IPersistedOnly;
 
-/// <summary>The money a <see cref="JobSnapshot"/> carries: who pays, which results earn what, and what was posted.</summary>
+/// <summary>
+/// The money a <see cref="JobSnapshot"/> carries: who pays, which results earn what, and what was posted. A purge adds
+/// the rounds' generations (rollbacks that discarded them), the verdicts of the current generation, the revoked
+/// results (<see cref="Pending"/>: those a rollback has yet to charge) and the orders it fixed (<see cref="Held"/>);
+/// all absent in a snapshot from before purges.
+/// </summary>
 public sealed record SettlementSnapshot(
     string Payer,
     long DepositMicros,
     IReadOnlyList<RoundPayees> Payees,
     IReadOnlyList<ShardVerified> Frauds,
-    IReadOnlyList<SettlementPosted> Posted);
+    IReadOnlyList<SettlementPosted> Posted,
+    IReadOnlyList<RoundGeneration>? Generations = null,
+    IReadOnlyList<LedgerVerdict>? Verdicts = null,
+    IReadOnlyList<ResultRevoked>? Revoked = null,
+    IReadOnlyList<ResultRevoked>? Pending = null,
+    IReadOnlyList<SettlementOrder>? Held = null);
+
+/// <summary>Round <see cref="Round"/> was discarded by <see cref="Generation"/> rollbacks.</summary>
+public sealed record RoundGeneration(int Round, int Generation);
+
+/// <summary>One verdict of the current generation of its round, as the ledger keeps it for a purge.</summary>
+public sealed record LedgerVerdict(int Round, int Shard, int Epoch, string WorkerId, string Address, bool Accepted);
 
 public sealed record RoundPayees(int Round, IReadOnlyList<SettlementPayee> Payees);
 

@@ -27,6 +27,9 @@ public sealed record SettlementPayee(string WorkerId, string Address, long Micro
 /// PayRound: <see cref="Payees"/>, for a round in which <see cref="Accepted"/> of <see cref="Judged"/> verified
 /// results were accepted (the escrow computes the match rate from these counts and refuses a round under 95%); Slash: <see cref="Provider"/> for <see cref="EvidenceHash"/>,
 /// part of it to <see cref="Requester"/>; Complete/Cancel: release the escrow, refund the rest to the requester.
+/// A slash with <see cref="SlashMicros"/> set takes that amount (at most the stake) instead of
+/// <c>gensyn.settlement.slash-amount</c>, and <see cref="RequesterShareBps"/> (when set) of it goes to the requester:
+/// a purge's restitution is such a slash, all of it to the requester.
 /// </summary>
 public sealed record SettlementOrder(
     string SettlementId,
@@ -38,8 +41,14 @@ public sealed record SettlementOrder(
     int Judged,
     string? Provider = null,
     string? EvidenceHash = null,
-    string? Requester = null) : IGensynMessage
+    string? Requester = null,
+    long? SlashMicros = null,
+    int? RequesterShareBps = null) : IGensynMessage
 {
+    /// <summary>A slash that pays the requester back what a convicted provider cost (a purge), not a fraud's
+    /// penalty.</summary>
+    public bool IsRestitution => Kind == SettlementKind.Slash && SlashMicros is not null;
+
     public long TotalMicros => Payees.Sum(p => p.Micros);
 
     /// <summary>The round's match rate in basis points, rounded down as the escrow computes it (0 for an order that is not a payout).</summary>
@@ -48,6 +57,7 @@ public sealed record SettlementOrder(
     public string Label => Kind switch
     {
         SettlementKind.PayRound => $"round {Round + 1} payout",
+        SettlementKind.Slash when IsRestitution => $"restitution from {Provider}",
         SettlementKind.Slash => $"slash of {Provider}",
         SettlementKind.Complete => "escrow release",
         _ => "escrow cancel",

@@ -53,6 +53,10 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
     private static readonly SettlementOrder Order = new("0x" + new string('e', 64), (JobId)"job-0123abcd", SettlementKind.PayRound, 0,
         [new SettlementPayee("worker-1", Address, 400_000), new SettlementPayee("worker-2", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", 400_000)], 2, 2);
 
+    private static readonly SettlementOrder Restitution = new("0x" + new string('1', 64), "job-0123abcd",
+        SettlementKind.Slash, 0, [], 0, 0, Provider: Address, EvidenceHash: "0x" + new string('2', 64),
+        Requester: Address, SlashMicros: 96_000, RequesterShareBps: 10_000);
+
     private static IReadOnlyList<IGensynMessage> Samples(WireFixture f)
     {
         var view = new JobView("job-0123abcd", "mnist-mlp", JobPhase.Running, 1, 3, 2, 8, 1.0, At, null, null, null, null, null, null,
@@ -101,6 +105,13 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString()], ["worker-1"], 0.8, false)],
                 new ResultTally(3, 1, 7, 1), [(WorkerId)"worker-9"], [Address.ToLowerInvariant()],
                 new SettlementSnapshot(Address, 5_000_000, [new RoundPayees(0, Order.Payees)], [], []), Price),
+            // A job a purge went through: the ledger's generations, verdicts, revocations and held orders.
+            new JobStateSnapshot("job-0123abcd", Yaml, "/home/alice/jobs", JobPhase.Running, At, null, null, Address, 0,
+                false, null, [], [], null, [], null, null, null, [], new ResultTally(0, 0, 2, 1), [], [],
+                new SettlementSnapshot(Address, 5_000_000, [], [], [], [new RoundGeneration(0, 1)],
+                    [new LedgerVerdict(0, 1, 2, "worker-2", Address, true)],
+                    [new ResultRevoked(0, 0, 1, "worker-1", Address, VerdictOutcome.Fraud, "step 4 does not replay",
+                        DigestA, "0x" + new string('d', 64), true, At)], [], [Restitution, Order]), Price),
             new JobFailed("aggregation failed: shard 1's end state is missing", At),
             new JobCancelled("cancelled by the requester", At),
             new KeyConvicted(Address, ConvictionGround.Refusal, "3 challenges in a row left unanswered",
@@ -195,6 +206,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             Order,
             new SettlementSettled((JobId)"job-0123abcd", Order.SettlementId, SettlementKind.PayRound, SettlementStatus.Confirmed, "0x" + new string('b', 64), 103_634, 800_000, "", At),
             new SettlementIntended(Order, At),
+            new SettlementIntended(Restitution, At),
             new SettlementOutboxSnapshot([new OutboxEntry(Order, "0x" + new string('b', 64), null),
                 new OutboxEntry(Order with { SettlementId = "0x" + new string('f', 64), Kind = SettlementKind.Complete, Payees = [] }, "0x" + new string('c', 64),
                     new SettlementSettled((JobId)"job-0123abcd", "0x" + new string('f', 64), SettlementKind.Complete, SettlementStatus.Confirmed, "0x" + new string('c', 64), 86_519, 4_200_000, "", At))],
