@@ -33,7 +33,7 @@ public sealed partial class JobLedger
     public long ResultPayoutMicros { get; private set; }
 
     /// <summary>The job's id ("" in a ledger restored by a caller that did not name it).</summary>
-    public string JobId { get; private set; } = "";
+    public JobId JobId { get; private set; }
 
     public bool Posted(string settlementId) => _posted.ContainsKey(settlementId);
 
@@ -94,7 +94,7 @@ public sealed partial class JobLedger
     }
 
     /// <summary>The payout of a completed, paid round of the current generation.</summary>
-    private SettlementOrder RoundPayout(string jobId, RoundView round)
+    private SettlementOrder RoundPayout(JobId jobId, RoundView round)
     {
         var (accepted, judged) = Counts(round, _payees[round.Round].Count);
         return new SettlementOrder(Id(jobId, RoundStep(round.Round)), jobId, SettlementKind.PayRound, round.Round,
@@ -146,7 +146,7 @@ public sealed partial class JobLedger
 
     /// <summary>The ledger a job snapshot describes: its money (<paramref name="s"/>) and the price it locked.</summary>
     public static JobLedger FromSnapshot(SettlementSnapshot? s, JobPrice? price, string specYaml, JobSpec? spec,
-                                         string jobId = "")
+                                         JobId jobId = default)
     {
         var ledger = new JobLedger
         {

@@ -53,7 +53,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
     private static readonly SettlementOrder Order = new("0x" + new string('e', 64), (JobId)"job-0123abcd", SettlementKind.PayRound, 0,
         [new SettlementPayee("worker-1", Address, 400_000), new SettlementPayee("worker-2", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", 400_000)], 2, 2);
 
-    private static readonly SettlementOrder Restitution = new("0x" + new string('1', 64), "job-0123abcd",
+    private static readonly SettlementOrder Restitution = new("0x" + new string('1', 64), (JobId)"job-0123abcd",
         SettlementKind.Slash, 0, [], 0, 0, Provider: Address, EvidenceHash: "0x" + new string('2', 64),
         Requester: Address, SlashMicros: 96_000, RequesterShareBps: 10_000);
 
@@ -106,11 +106,11 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 new ResultTally(3, 1, 7, 1), [(WorkerId)"worker-9"], [Address.ToLowerInvariant()],
                 new SettlementSnapshot(Address, 5_000_000, [new RoundPayees(0, Order.Payees)], [], []), Price),
             // A job a purge went through: the ledger's generations, verdicts, revocations and held orders.
-            new JobStateSnapshot("job-0123abcd", Yaml, "/home/alice/jobs", JobPhase.Running, At, null, null, Address, 0,
+            new JobStateSnapshot((JobId)"job-0123abcd", Yaml, "/home/alice/jobs", JobPhase.Running, At, null, null, Address, 0,
                 false, null, [], [], null, [], null, null, null, [], new ResultTally(0, 0, 2, 1), [], [],
                 new SettlementSnapshot(Address, 5_000_000, [], [], [], [new RoundGeneration(0, 1)],
                     [new LedgerVerdict(0, 1, 2, "worker-2", Address, true)],
-                    [new ResultRevoked(0, 0, 1, "worker-1", Address, VerdictOutcome.Fraud, "step 4 does not replay",
+                    [new ResultRevoked(0, 0, 1, (WorkerId)"worker-1", Address, VerdictOutcome.Fraud, "step 4 does not replay",
                         DigestA, "0x" + new string('d', 64), true, At)], [], [Restitution, Order]), Price),
             new JobFailed("aggregation failed: shard 1's end state is missing", At),
             new JobCancelled("cancelled by the requester", At),
