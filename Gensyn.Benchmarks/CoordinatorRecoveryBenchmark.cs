@@ -128,12 +128,12 @@ public static class CoordinatorRecoveryBenchmark
         var host = system.ActorOf(Props.Create(() => new Host()));
         var clock = Stopwatch.StartNew();
         var job = await host.Ask<IActorRef>(new Spawn(JobActor.Props(services), v.JobId), TimeSpan.FromSeconds(30));
-        var answer = await job.Ask<object>(new GetJobStatus(v.JobId), TimeSpan.FromMinutes(2));
+        var answer = await job.Ask<object>(new GetJobStatus((JobId)v.JobId), TimeSpan.FromMinutes(2));
         var seconds = clock.Elapsed.TotalSeconds;
         if (answer is not JobView { State: JobPhase.Cancelled } view || view.JobId != v.JobId)
             throw new InvalidOperationException($"{v.JobId} recovered as {answer}");
         // Every event left one log line: the last one is there, and nothing after it.
-        var tail = await job.Ask<object>(new GetJobLog(v.JobId, v.Events - 1), TimeSpan.FromSeconds(30));
+        var tail = await job.Ask<object>(new GetJobLog((JobId)v.JobId, v.Events - 1), TimeSpan.FromSeconds(30));
         if (tail is not JobLog { Entries: [{ Index: var last }] } || last != v.Events - 1)
             throw new InvalidOperationException($"{v.JobId} recovered with a log that does not end at entry {v.Events - 1}");
         await host.GracefulStop(TimeSpan.FromSeconds(30));
@@ -174,7 +174,7 @@ public static class CoordinatorRecoveryBenchmark
         var events = new List<IJobEvent>(count);
         var clock = 0;
         DateTimeOffset At() => T0.AddMilliseconds(100 * clock++);
-        events.Add(new JobSubmitted(jobId, Yaml(rounds: 10_000), "/tmp", At()));
+        events.Add(new JobSubmitted((JobId)jobId, Yaml(rounds: 10_000), "/tmp", At()));
         var hash = 1;
         for (var round = 0; events.Count < count - 1; round++)
         {
@@ -185,22 +185,22 @@ public static class CoordinatorRecoveryBenchmark
             {
                 epochs[s] = 1;
                 workers[s] = $"worker-{s % 2 + 1}";
-                events.Add(new ShardAssigned(round, s, 1, workers[s], At()));
+                events.Add(new ShardAssigned(round, s, 1, (WorkerId)workers[s], At()));
             }
             for (var step = CheckpointEvery; step < InnerSteps; step += CheckpointEvery)
             {
                 for (var s = 0; s < Shards; s++)
-                    events.Add(new ShardCheckpointSaved(round, s, epochs[s], workers[s], step, D(hash++), At()));
+                    events.Add(new ShardCheckpointSaved(round, s, epochs[s], (WorkerId)workers[s], step, D(hash++), At()));
                 if (round % 5 == 4 && step == 3 * CheckpointEvery)
                 {
-                    events.Add(new ShardReleased(round, 1, epochs[1], workers[1], "the worker's process is gone", At()));
+                    events.Add(new ShardReleased(round, 1, epochs[1], (WorkerId)workers[1], "the worker's process is gone", At()));
                     epochs[1]++;
                     workers[1] = workers[1] == "worker-1" ? "worker-2" : "worker-1";
-                    events.Add(new ShardAssigned(round, 1, epochs[1], workers[1], At()));
+                    events.Add(new ShardAssigned(round, 1, epochs[1], (WorkerId)workers[1], At()));
                 }
             }
             for (var s = 0; s < Shards; s++)
-                events.Add(new ShardCompleted(round, s, epochs[s], workers[s], D(hash++), D(hash++), 0.5 - 0.0001 * round, At()));
+                events.Add(new ShardCompleted(round, s, epochs[s], (WorkerId)workers[s], D(hash++), D(hash++), 0.5 - 0.0001 * round, At()));
             events.Add(new RoundCompleted(round, D(hash++), D(hash++), 0.5 - 0.0001 * round, At()));
         }
         events.RemoveRange(count - 1, events.Count - (count - 1));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Configuration;
 using Gensyn.Node.Local;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Node.Cli;
 using Gensyn.Tests.Cluster;
@@ -139,7 +140,7 @@ public static partial class FailureBenchmarks
                     healClock.Restart();
                     if (processes.Heal(run)) disturbed = true;
                 }
-                if (await client.Ask(new GetJobStatus(jobId), TimeSpan.FromSeconds(30)) is JobView v && v.Round == view.Round && v.Shards.Count > victim.Shard)
+                if (await client.Ask(new GetJobStatus((JobId)jobId), TimeSpan.FromSeconds(30)) is JobView v && v.Round == view.Round && v.Shards.Count > victim.Shard)
                 {
                     var elapsed = clock.Elapsed;
                     now = v.Shards[victim.Shard];
@@ -177,7 +178,7 @@ public static partial class FailureBenchmarks
             await WaitForRegistry(client, cluster, victimId, listed: true, processes[victimId]);
         }
 
-        await client.Ask(new CancelJob(jobId, "benchmark done"), TimeSpan.FromSeconds(30));
+        await client.Ask(new CancelJob((JobId)jobId, "benchmark done"), TimeSpan.FromSeconds(30));
         var ours = samples.SelectMany(x => Enumerable.Range(x.OldEpoch, x.NewEpoch - x.OldEpoch)
             .Select(epoch => (x.Round, x.Shard, x.Victim, epoch))).ToHashSet();
         var unexpected = Events().OfKind("ShardReleased")
@@ -224,7 +225,7 @@ public static partial class FailureBenchmarks
                 await Task.Delay(PollEvery);
                 continue;
             }
-            if (await client.Ask(new GetJobStatus(jobId), TimeSpan.FromSeconds(30)) is JobView view)
+            if (await client.Ask(new GetJobStatus((JobId)jobId), TimeSpan.FromSeconds(30)) is JobView view)
             {
                 if (view.State is not (JobPhase.Running or JobPhase.Queued))
                     throw new InvalidOperationException($"job {jobId} ended {view.State} before all kills: {view.Reason}\n{cluster.Logs()}");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gensyn.Actors.Scheduling;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Benchmarks;
@@ -30,7 +31,7 @@ public static class SchedulerBenchmark
         for (var i = 0; i < workers; i++)
         {
             var gpu = random.NextDouble() < 0.3;
-            state.Register(new WorkerEntry<string>($"worker-{i}", $"ref-{i}", gpu ? "cuda" : "cpu", gpu ? 24 : 8 + random.Next(0, 56), 1,
+            state.Register(new WorkerEntry<string>((WorkerId)$"worker-{i}", $"ref-{i}", gpu ? "cuda" : "cpu", gpu ? 24 : 8 + random.Next(0, 56), 1,
                 "cpu-x64-libtorch2.10-t1", Math.Round(0.05 + random.NextDouble() * 0.9, 3), $"0x{i:x40}", 20 + random.NextDouble() * 400));
         }
         // Jobs of 10 shards each; a few ask for what few workers offer.
@@ -39,7 +40,7 @@ public static class SchedulerBenchmark
             var job = i / 10;
             var jobRandom = new Random(seed * 1_000_003 + job);
             var needs = new ShardNeeds(jobRandom.NextDouble() < 0.2 ? "cuda" : "any", jobRandom.NextDouble() < 0.3 ? 16 : 0, 0.3 + jobRandom.NextDouble() * 0.7);
-            return new WorkRequest<string>($"job-{job:x8}", 0, i % 10, $"shard-{i}", null, null, needs);
+            return new WorkRequest<string>((JobId)$"job-{job:x8}", 0, i % 10, $"shard-{i}", null, null, needs);
         }).ToList();
 
         var clock = Stopwatch.StartNew();

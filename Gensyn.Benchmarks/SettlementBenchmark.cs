@@ -4,6 +4,7 @@ using System.Numerics;
 using Akka.Actor;
 using Akka.Configuration;
 using Gensyn.Actors.Settlement;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Serialization;
@@ -223,7 +224,7 @@ public static class SettlementBenchmark
             }
 
             SettlementOrder Order(int round) =>
-                new(EscrowIds.Hex(EscrowIds.SettlementId(actorJob, $"round-{round}")), actorJob, SettlementKind.PayRound, round, workers, workers.Count, workers.Count);
+                new(EscrowIds.Hex(EscrowIds.SettlementId(actorJob, $"round-{round}")), (JobId)actorJob, SettlementKind.PayRound, round, workers, workers.Count, workers.Count);
 
             // Warm-up (journal recovery and table creation, JIT, connection pools), alternating, not counted.
             for (var r = 0; r < warmup; r++)

@@ -60,12 +60,12 @@ public static class VerificationOverheadBenchmark
 
                 var cpu = Cpu();
                 var plan = ChallengeAnswer.For(steps, h, withAfter: false);
-                var result = new ShardResult("job-bench", 0, task.Shard, 1, "w", endHash, trajectory.Outcome.MerkleRoot, trajectory.Outcome.Losses, "");
+                var result = new ShardResult((JobId)"job-bench", 0, task.Shard, 1, (WorkerId)"w", endHash, trajectory.Outcome.MerkleRoot, trajectory.Outcome.Losses, "");
                 var leaves = plan.Leaves.Select(leaf => ChallengeAnswer.Leaf(plan, leaf, trajectory.Outcome.StepDigests, tree, result,
                     plan.Full.Contains(leaf) ? Put(blobs, CheckpointFile.Serialize(trajectory.OpenState(worker, leaf))) : null, key)).ToList();
                 open += Cpu() - cpu;
 
-                var request = new VerifyShard("job-bench", new SpecRef(Put(blobs, System.Text.Encoding.UTF8.GetBytes(yaml))), baseDirectory, 0, task.Shard, 1, "w", key.Address,
+                var request = new VerifyShard((JobId)"job-bench", new SpecRef(Put(blobs, System.Text.Encoding.UTF8.GetBytes(yaml))), baseDirectory, 0, task.Shard, 1, (WorkerId)"w", key.Address,
                     trajectory.Outcome.MerkleRoot, startHash, endHash, steps, leaves, CrossClass: false, ActorRefs.Nobody);
                 cpu = Cpu();
                 var verdict = ShardJudge.Judge(request, verifier, data.Train.Count, hash => blobs[hash], 1e-5);

@@ -168,6 +168,6 @@ public sealed class CoordinatorNode : IAsyncDisposable
     /// <summary>Routes job commands by job id over a fixed number of shards.</summary>
     private sealed class JobMessageExtractor() : HashCodeMessageExtractor(30)
     {
-        public override string? EntityId(object message) => (message as IJobCommand)?.JobId;
+        public override string? EntityId(object message) => message is IJobCommand c ? c.JobId : null;
     }
 }

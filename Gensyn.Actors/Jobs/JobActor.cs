@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Akka.Streams;
 using Gensyn.Actors.Shards;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Jobs;
@@ -217,7 +218,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
     private bool Known()
     {
         if (_state.Exists) return true;
-        Sender.Tell(new UnknownJob(Uri.UnescapeDataString(Self.Path.Name)));
+        Sender.Tell(new UnknownJob((JobId)Uri.UnescapeDataString(Self.Path.Name)));
         Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         return false;
     }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Jobs;
@@ -9,8 +10,8 @@ public sealed class JobCatalog : ReceivePersistentActor
 {
     public const string SingletonName = "job-catalog";
 
-    private readonly List<string> _ids = [];
-    private readonly HashSet<string> _known = [];
+    private readonly List<JobId> _ids = [];
+    private readonly HashSet<JobId> _known = [];
 
     public static Props Props() => Akka.Actor.Props.Create(() => new JobCatalog());
 

@@ -34,7 +34,7 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
         thread.Run(() => Coordinator(spec).Aggregate(spec, round, roundGlobal, shardEnds));
 
     /// <summary>The job's result from its final global state, stored.</summary>
-    public Task<JobCompleted> Finish(JobSpec spec, string jobId, Sha256Digest finalGlobal) =>
+    public Task<JobCompleted> Finish(JobSpec spec, JobId jobId, Sha256Digest finalGlobal) =>
         thread.Run(() => Coordinator(spec).Finish(spec, finalGlobal));
 
     /// <summary>The coordinator of <paramref name="spec"/>'s kind; the other kinds drop their data (one job's data in

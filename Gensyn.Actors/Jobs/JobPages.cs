@@ -1,3 +1,4 @@
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Jobs;
@@ -6,9 +7,9 @@ namespace Gensyn.Actors.Jobs;
 public static class JobPages
 {
     /// <summary>The ids of the page after <paramref name="after"/> (at most <paramref name="size"/>), and the next page's token (null: none).</summary>
-    public static (IReadOnlyList<string> Page, string? Next) Page(IEnumerable<string> ids, string? after, int size)
+    public static (IReadOnlyList<JobId> Page, string? Next) Page(IEnumerable<JobId> ids, string? after, int size)
     {
-        var rest = ids.Where(id => after is null || string.CompareOrdinal(id, after) > 0).Order(StringComparer.Ordinal).ToList();
+        var rest = ids.Where(id => after is null || string.CompareOrdinal(id, after) > 0).Order().ToList();
         var page = rest.Take(Math.Max(1, size)).ToList();
         return (page, rest.Count > page.Count ? page[^1] : null);
     }

@@ -146,7 +146,7 @@ public sealed partial record JobState
     {
         var failed = Shards[shard].FailedWorkers;
         if (failed.Count < rules.MaxShardFailures || IsTerminal) return events;
-        var workers = string.Join(", ", failed.Order(StringComparer.Ordinal));
+        var workers = string.Join(", ", failed.Order());
         var reason = $"round {Round} shard {shard} failed on {failed.Count} different workers ({workers}); " +
                      $"last: {last}";
         return [.. events, new JobFailed(reason, now)];

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Gensyn.Actors.Settlement;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
@@ -13,11 +14,11 @@ public sealed partial record JobState
         JobId, SpecYaml, BaseDirectory, Phase, SubmittedAt, FinishedAt, Reason, Owner, Round, RoundOpen, RoundGlobal,
         ShardStarts.ToList(), ShardStartSizes.ToList(), ShardSteps?.ToList(),
         Shards.Select(s => new ShardSnapshot(s.Shard, s.Epoch, s.WorkerId, s.Done, s.EndState, s.MerkleRoot, s.MeanLoss,
-            s.Checkpoint, s.CheckpointStep, s.FailedWorkers.Order(StringComparer.Ordinal).ToList(),
-            new Dictionary<int, string>(s.Live))).ToList(),
+            s.Checkpoint, s.CheckpointStep, s.FailedWorkers.Order().ToList(),
+            new Dictionary<int, WorkerId>(s.Live))).ToList(),
         LastGlobal, LastShardEnds?.ToList(), Result, History.ToList(),
         new ResultTally(RoundAccepted, RoundRejected, JobAccepted, JobRejected),
-        ExcludedWorkers.Order(StringComparer.Ordinal).ToList(),
+        ExcludedWorkers.Order().ToList(),
         ExcludedAddresses.Order(StringComparer.Ordinal).ToList(),
         Ledger.ToSnapshot(), Ledger.Price);
 
@@ -72,7 +73,7 @@ public sealed partial record JobState
             Epoch = x.Epoch, WorkerId = x.WorkerId, Done = x.Done, EndState = x.EndState, MerkleRoot = x.MerkleRoot,
             MeanLoss = x.MeanLoss, Checkpoint = x.Checkpoint, CheckpointStep = x.CheckpointStep,
             FailedWorkers = [.. x.FailedWorkers ?? []],
-            Live = ImmutableSortedDictionary.CreateRange(x.Live ?? new Dictionary<int, string>()),
+            Live = ImmutableSortedDictionary.CreateRange(x.Live ?? new Dictionary<int, WorkerId>()),
         }),
     ];
 }

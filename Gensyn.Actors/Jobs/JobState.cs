@@ -19,7 +19,7 @@ public sealed partial record JobState
     /// <summary>A round whose match rate (accepted / judged results) is below this is not paid.</summary>
     public const double PaymentThreshold = 0.95;
 
-    public string JobId { get; private init; } = "";
+    public JobId JobId { get; private init; }
     public string SpecYaml { get; private init; } = "";
 
     /// <summary>The spec's hash: what shard, worker and verifier messages carry (the YAML is a blob under
@@ -65,7 +65,7 @@ public sealed partial record JobState
     public int CompletedRounds => History.Count;
 
     /// <summary>Workers whose result in this job was rejected: they get none of its shards again.</summary>
-    public ImmutableHashSet<string> ExcludedWorkers { get; private init; } = ImmutableHashSet<string>.Empty;
+    public ImmutableHashSet<WorkerId> ExcludedWorkers { get; private init; } = ImmutableHashSet<WorkerId>.Empty;
 
     /// <summary>The keys of those workers: no worker of theirs, under any id, gets this job's shards again.</summary>
     public ImmutableHashSet<string> ExcludedAddresses { get; private init; } =
@@ -104,7 +104,7 @@ public sealed partial record JobState
     public IReadOnlyList<SettlementOrder> SettlementsDue => Ledger.Due(JobId, History, Phase);
 
     /// <summary>The workers and keys that get none of this job's shards, in a stable order.</summary>
-    public Exclusion Exclusion => new(ExcludedWorkers.Order(StringComparer.Ordinal).ToList(),
+    public Exclusion Exclusion => new(ExcludedWorkers.Order().ToList(),
         ExcludedAddresses.Order(StringComparer.Ordinal).ToList());
 
     /// <summary>Every blob the job needs to go on from here: its spec's YAML, the round's states, the shards' ends
@@ -147,7 +147,7 @@ public sealed partial record JobState
 
     /// <summary>Whether a checkpoint upload counts: the open round, an open shard, the current epoch and worker,
     /// a later step.</summary>
-    public bool Accepts(int round, int shard, int epoch, string workerId, int localStep) =>
+    public bool Accepts(int round, int shard, int epoch, WorkerId workerId, int localStep) =>
         !IsTerminal && RoundOpen && round == Round && shard >= 0 && shard < Shards.Count && !Shards[shard].Done
         && Shards[shard].Epoch == epoch && Shards[shard].WorkerId == workerId
         && localStep > Shards[shard].CheckpointStep && localStep < Spec!.InnerSteps;

@@ -1,9 +1,9 @@
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Gensyn.Actors.Market;
 using Gensyn.Actors.Settlement;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
@@ -187,10 +187,7 @@ public sealed partial class JobsGateway : ReceiveActor
         }
     }
 
-    public static string NewJobId() => "job-" + Guid.NewGuid().ToString("N")[..8];
+    public static JobId NewJobId() => JobId.New();
 
-    public static bool IsJobId(string? id) => id is not null && JobIdPattern().IsMatch(id);
-
-    [GeneratedRegex("^job-[0-9a-f]{8}$")]
-    private static partial Regex JobIdPattern();
+    public static bool IsJobId(string? id) => JobId.IsWellFormed(id);
 }

@@ -8,7 +8,7 @@ namespace Gensyn.Actors.Jobs;
 public sealed record ShardRecord(int Shard)
 {
     public int Epoch { get; init; }
-    public string? WorkerId { get; init; }
+    public WorkerId? WorkerId { get; init; }
     public bool Done { get; init; }
     public Sha256Digest? EndState { get; init; }
     public Sha256Digest? MerkleRoot { get; init; }
@@ -19,10 +19,10 @@ public sealed record ShardRecord(int Shard)
     public int CheckpointStep { get; init; }
 
     /// <summary>Distinct workers this shard failed on in this round (faults, not busy refusals).</summary>
-    public ImmutableHashSet<string> FailedWorkers { get; init; } = ImmutableHashSet<string>.Empty;
+    public ImmutableHashSet<WorkerId> FailedWorkers { get; init; } = ImmutableHashSet<WorkerId>.Empty;
 
     /// <summary>The assignments whose result still counts, by epoch: one, or two replicas in replicated mode.</summary>
-    public ImmutableSortedDictionary<int, string> Live { get; init; } = ImmutableSortedDictionary<int, string>.Empty;
+    public ImmutableSortedDictionary<int, WorkerId> Live { get; init; } = ImmutableSortedDictionary<int, WorkerId>.Empty;
 
     /// <summary>Forgets an assignment; the shard's worker becomes the latest live one, if any.</summary>
     public ShardRecord End(int epoch)

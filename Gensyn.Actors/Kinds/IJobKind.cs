@@ -98,7 +98,7 @@ public interface IKindJudge : IDisposable
 public sealed record ShardRun(WorkerCompute Compute, ShardAssignment Assignment, JobSpec Spec, StateSnapshot Start,
     ShardCheckpoint? Resume, Stopwatch Clock, TimeSpan Fetched, ClaimDomain Network, ILoggingAdapter Log)
 {
-    public string WorkerId => Compute.Options.WorkerId;
+    public WorkerId WorkerId => Compute.Options.WorkerId;
 
     /// <summary>The result signed with the worker's key for <see cref="Network"/>.</summary>
     public ShardResult Signed(ShardResult result) =>

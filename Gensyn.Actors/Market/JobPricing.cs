@@ -135,7 +135,7 @@ public static class JobPricing
         : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 
     /// <summary>A request that only carries needs, to ask which workers meet them.</summary>
-    private static WorkRequest<TRef> Probe<TRef>(ShardNeeds? needs) => new("", 0, 0, default!, Needs: needs);
+    private static WorkRequest<TRef> Probe<TRef>(ShardNeeds? needs) => new(default, 0, 0, default!, Needs: needs);
 }
 
 /// <summary>

@@ -51,7 +51,7 @@ public sealed class PurgeTimeline
     private readonly Dictionary<(int Round, int Generation), IReadOnlyList<Sha256Digest>> _starts = [];
     private readonly HashSet<(int Round, int Shard, int Epoch, string WorkerId)> _withinTolerance = [];
 
-    public string JobId { get; private set; } = "";
+    public JobId JobId { get; private set; }
     public string? Payer { get; private set; }
     public long DepositMicros { get; private set; }
 

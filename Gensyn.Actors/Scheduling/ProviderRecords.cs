@@ -1,4 +1,5 @@
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 
 namespace Gensyn.Actors.Scheduling;
 
@@ -34,8 +35,8 @@ public sealed class ProviderRecords(int capacity = 100_000)
 {
     private readonly Dictionary<string, ProviderRecord> _records = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();
-    private readonly Dictionary<string, double> _observed = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _checked = new(StringComparer.Ordinal);
+    private readonly Dictionary<WorkerId, double> _observed = [];
+    private readonly HashSet<WorkerId> _checked = [];
 
     /// <summary>
     /// The key a record is kept under: the address, or (a worker without one, in tests) the worker id.
@@ -56,7 +57,7 @@ public sealed class ProviderRecords(int capacity = 100_000)
     }
 
     /// <summary>The figure observed for <paramref name="workerId"/> once its claim was caught false, or null.</summary>
-    public double? ObservedFor(string workerId) => _observed.TryGetValue(workerId, out var observed) ? observed : null;
+    public double? ObservedFor(WorkerId workerId) => _observed.TryGetValue(workerId, out var observed) ? observed : null;
 
     /// <summary>
     /// A verifier judged one result: a rejection resets the key's honest streak (full challenges again).

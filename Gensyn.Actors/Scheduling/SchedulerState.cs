@@ -1,4 +1,5 @@
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 
 namespace Gensyn.Actors.Scheduling;
 
@@ -38,7 +39,7 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     public ProviderRecord RecordOf(string address) => Records.Of(ProviderRecords.KeyOf(address, ""));
 
     /// <summary>The registered worker with <paramref name="workerId"/>, or null.</summary>
-    public WorkerEntry<TRef>? Find(string workerId) => _workers.Find(w => w.WorkerId == workerId);
+    public WorkerEntry<TRef>? Find(WorkerId workerId) => _workers.Find(w => w.WorkerId == workerId);
 
     /// <summary>
     /// Adds a worker, or refreshes one that registers again (same id); returns the entry. Its record is its key's: a
@@ -117,7 +118,7 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     /// registered worker's); a rejection resets the key's honest streak (so its next results are challenged fully
     /// again).
     /// </summary>
-    public void Judged(string workerId, bool accepted, string? address = null)
+    public void Judged(WorkerId workerId, bool accepted, string? address = null)
     {
         var record = !string.IsNullOrEmpty(address) ? RecordOf(address) : Find(workerId)?.Record;
         if (record is not null) ProviderRecords.Judged(record, accepted);
@@ -128,7 +129,7 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     /// <see cref="ProviderRecords.ThroughputObserved{TRef}"/>.
     /// </summary>
     public (double Observed, bool Caught)? ThroughputObserved(
-        string workerId, int steps, double stepWork, double seconds, ThroughputCheck? check = null) =>
+        WorkerId workerId, int steps, double stepWork, double seconds, ThroughputCheck? check = null) =>
         Records.ThroughputObserved(Find(workerId), steps, stepWork, seconds, check ?? new ThroughputCheck());
 
     /// <summary>

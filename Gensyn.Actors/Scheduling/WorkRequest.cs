@@ -1,3 +1,4 @@
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Scheduling;
@@ -8,11 +9,11 @@ namespace Gensyn.Actors.Scheduling;
 /// <see cref="SchedulerState{TRef}.Match"/>).
 /// </summary>
 public sealed record WorkRequest<TRef>(
-    string JobId,
+    JobId JobId,
     int Round,
     int Shard,
     TRef Requester,
-    IReadOnlyCollection<string>? Exclude = null,
+    IReadOnlyCollection<WorkerId>? Exclude = null,
     IReadOnlyCollection<string>? ExcludeAddresses = null,
     ShardNeeds? Needs = null,
     bool Replicated = false)
@@ -42,5 +43,5 @@ public sealed record WorkRequest<TRef>(
         return null;
     }
 
-    public string Label => $"{JobId} round {Round} shard {Shard}";
+    public string Label => new ShardRef(JobId, Round, Shard).ToString();
 }

@@ -1,8 +1,10 @@
+using Gensyn.Contracts;
+
 namespace Gensyn.Actors.Scheduling;
 
 /// <summary>A registered worker as the scheduler sees it.</summary>
 public sealed record WorkerEntry<TRef>(
-    string WorkerId,
+    WorkerId WorkerId,
     TRef Ref,
     string Device,
     double MemoryGb,

@@ -1,3 +1,4 @@
+using Gensyn.Contracts;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -32,7 +33,7 @@ public sealed partial class JobLedger
     public long ResultPayoutMicros { get; private set; }
 
     /// <summary>The job's id ("" in a ledger restored by a caller that did not name it).</summary>
-    public string JobId { get; private set; } = "";
+    public JobId JobId { get; private set; }
 
     public bool Posted(string settlementId) => _posted.ContainsKey(settlementId);
 
@@ -74,7 +75,7 @@ public sealed partial class JobLedger
     }
 
     /// <summary>The orders the job still needs on chain, in the order they must be settled (the escrow's close last).</summary>
-    public IReadOnlyList<SettlementOrder> Due(string jobId, IReadOnlyList<RoundView> history, JobPhase phase)
+    public IReadOnlyList<SettlementOrder> Due(JobId jobId, IReadOnlyList<RoundView> history, JobPhase phase)
     {
         if (Payer is null) return [];
         var orders = new List<SettlementOrder>();
@@ -93,7 +94,7 @@ public sealed partial class JobLedger
     }
 
     /// <summary>The payout of a completed, paid round of the current generation.</summary>
-    private SettlementOrder RoundPayout(string jobId, RoundView round)
+    private SettlementOrder RoundPayout(JobId jobId, RoundView round)
     {
         var (accepted, judged) = Counts(round, _payees[round.Round].Count);
         return new SettlementOrder(Id(jobId, RoundStep(round.Round)), jobId, SettlementKind.PayRound, round.Round,
@@ -122,7 +123,7 @@ public sealed partial class JobLedger
         $"gensyn-fraud|{jobId}|round {f.Round}|shard {f.Shard}|epoch {f.Epoch}|worker {f.WorkerId}|{f.WorkerAddress}|root {f.MerkleRoot}|" +
         $"step {f.Step}|expected {f.Expected}|claimed {f.Claimed}|result-signature {f.ResultSignature}|claim-signature {f.ClaimSignature}";
 
-    public MoneyView? View(string jobId, IReadOnlyList<RoundView> history, JobPhase phase)
+    public MoneyView? View(JobId jobId, IReadOnlyList<RoundView> history, JobPhase phase)
     {
         if (Payer is null) return null;
         var posted = _postedOrder.Select(id => _posted[id]).ToList();
@@ -145,7 +146,7 @@ public sealed partial class JobLedger
 
     /// <summary>The ledger a job snapshot describes: its money (<paramref name="s"/>) and the price it locked.</summary>
     public static JobLedger FromSnapshot(SettlementSnapshot? s, JobPrice? price, string specYaml, JobSpec? spec,
-                                         string jobId = "")
+                                         JobId jobId = default)
     {
         var ledger = new JobLedger
         {

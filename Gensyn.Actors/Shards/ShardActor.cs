@@ -226,7 +226,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         });
     }
 
-    protected bool Current(int epoch, string workerId) => Attempt?.Current(epoch, workerId) == true;
+    protected bool Current(int epoch, WorkerId workerId) => Attempt?.Current(epoch, workerId) == true;
 
     private void ArmStallTimer() => Timers.StartSingleTimer("stall", new Stalled(Attempt!.Epoch), StallTimeout);
 

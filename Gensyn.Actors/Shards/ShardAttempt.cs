@@ -33,7 +33,7 @@ public sealed record Admission(bool Stale, string? Refusal = null, bool CountsAs
 /// commitment from a fresh secret. Immutable: each rule returns a new attempt.
 /// </summary>
 public sealed record ShardAttempt(
-    string WorkerId,
+    WorkerId WorkerId,
     string Address,
     int HonestStreak,
     string NumericClass,
@@ -53,7 +53,7 @@ public sealed record ShardAttempt(
     public ShardAttempt Confirm(int epoch, int resumedAt = 0) => this with { Epoch = epoch, ResumedAt = resumedAt };
 
     /// <summary>The fence: only the confirmed epoch's worker speaks for the shard.</summary>
-    public bool Current(int epoch, string workerId) => Confirmed && epoch == Epoch && workerId == WorkerId;
+    public bool Current(int epoch, WorkerId workerId) => Confirmed && epoch == Epoch && workerId == WorkerId;
 
     /// <summary>Whether the worker's numeric class differs from the verifiers' (then the tolerance check).</summary>
     public bool CrossClass(ShardOrder order) => NumericClass != order.NumericClass;

@@ -12,7 +12,7 @@ namespace Gensyn.Actors.Shards;
 /// job's spec, whose YAML the job keeps as a blob in its node's store.
 /// </summary>
 public sealed record ShardOrder(
-    string JobId,
+    JobId JobId,
     int Round,
     int Shard,
     SpecRef Spec,
@@ -34,7 +34,7 @@ public sealed record ShardOrder(
     public bool Replicated => Replica >= 0;
 
     /// <summary>Whether a message a worker sent names this shard (its job, round and shard).</summary>
-    public bool Names(string jobId, int round, int shard) => jobId == JobId && round == Round && shard == Shard;
+    public bool Names(JobId jobId, int round, int shard) => jobId == JobId && round == Round && shard == Shard;
 
     public string Label => $"{JobId} round {Round} shard {Shard}";
 }

@@ -15,7 +15,7 @@ public abstract partial class ShardActor
     /// The scheduler granted a worker: the parent journals the assignment and answers <see cref="AssignConfirmed"/>.
     /// </summary>
     public sealed record AssignRequested(
-        int Shard, string WorkerId, IActorRef Worker, string Address = "", int Replica = -1)
+        int Shard, WorkerId WorkerId, IActorRef Worker, string Address = "", int Replica = -1)
         : INoSerializationVerificationNeeded;
 
     /// <summary>
@@ -54,7 +54,7 @@ public abstract partial class ShardActor
     /// <summary>
     /// The worker was let go before its result counted (<see cref="CountsAsFailure"/>: against the shard).
     /// </summary>
-    public sealed record Lost(int Shard, int Epoch, string WorkerId, string Reason, bool CountsAsFailure)
+    public sealed record Lost(int Shard, int Epoch, WorkerId WorkerId, string Reason, bool CountsAsFailure)
         : INoSerializationVerificationNeeded;
 
     public sealed record Abandon : INoSerializationVerificationNeeded;
@@ -77,7 +77,7 @@ public abstract partial class ShardActor
     /// A replica's worker sealed its result: the pair counts it, and the JobActor journals it
     /// (<see cref="ReplicaSealed"/>).
     /// </summary>
-    public sealed record Sealed(int Round, int Shard, int Replica, int Epoch, string WorkerId, Sha256Digest Seal)
+    public sealed record Sealed(int Round, int Shard, int Replica, int Epoch, WorkerId WorkerId, Sha256Digest Seal)
         : INoSerializationVerificationNeeded;
 
     public sealed record Reveal : INoSerializationVerificationNeeded;

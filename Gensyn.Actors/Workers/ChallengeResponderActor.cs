@@ -65,7 +65,7 @@ public sealed class ChallengeResponderActor : ReceiveActor
         Receive<CoordinatorLost>(_ => { _committed = null; });
     }
 
-    private CommittedShard? Holds(string jobId, int round, int shard, int epoch) =>
+    private CommittedShard? Holds(JobId jobId, int round, int shard, int epoch) =>
         _committed is { } c && c.Is(jobId, round, shard, epoch) ? c : null;
 
     /// <summary>

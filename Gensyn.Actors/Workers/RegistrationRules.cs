@@ -81,7 +81,7 @@ public sealed class RegistrationRules(RegistrationLimits limits)
     /// </summary>
     public string? ProfileProblem(RegisterWorker profile)
     {
-        if (string.IsNullOrWhiteSpace(profile.WorkerId) || profile.WorkerId.Length > 100)
+        if (string.IsNullOrWhiteSpace(profile.WorkerId) || profile.WorkerId.Value.Length > 100)
             return "worker id must be 1-100 characters; choose another --worker-id";
         if (profile.Threads < 1 || profile.Threads > limits.MaxThreads)
             return $"threads must be 1-{limits.MaxThreads}, not {profile.Threads}";

@@ -1,3 +1,4 @@
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 
@@ -6,7 +7,7 @@ namespace Gensyn.Actors.Workers;
 /// <summary>
 /// A registered worker process as the registry knows it: its id, key and ref, and when it last registered.
 /// </summary>
-public sealed record WorkerSession<TRef>(string WorkerId, string Address, TRef Ref, DateTime LastSeen);
+public sealed record WorkerSession<TRef>(WorkerId WorkerId, string Address, TRef Ref, DateTime LastSeen);
 
 /// <summary>What the registry decided about a registration: refused (one line for the worker), or admitted.</summary>
 /// <param name="Known">The same process registering again (not counted, not logged).</param>
@@ -31,7 +32,7 @@ public sealed class RegistryState<TRef>(
     RegistrationRules rules, SignedProfiles profiles, TimeSpan silentAfter, Func<TRef, string>? where = null)
     where TRef : notnull
 {
-    private readonly Dictionary<string, WorkerSession<TRef>> _sessions = new(StringComparer.Ordinal);
+    private readonly Dictionary<WorkerId, WorkerSession<TRef>> _sessions = [];
     private readonly WorkerIdOwners _owners = new();
 
     public RegistrationRules Rules => rules;
@@ -54,7 +55,7 @@ public sealed class RegistryState<TRef>(
     /// <paramref name="now"/>, or says why not: the key's registrations in the last minute, its number of ids, the id's
     /// owner, or a live process already holding the id. A live worker's periodic re-registration is not counted.
     /// </summary>
-    public Admission<TRef> Admit(string workerId, string address, TRef worker, DateTime now)
+    public Admission<TRef> Admit(WorkerId workerId, string address, TRef worker, DateTime now)
     {
         _sessions.TryGetValue(workerId, out var holder);
         var known = holder is not null && EqualityComparer<TRef>.Default.Equals(holder.Ref, worker);

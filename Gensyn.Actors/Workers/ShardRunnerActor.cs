@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Gensyn.Actors.Kinds;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
@@ -61,9 +62,9 @@ public sealed class ShardRunnerActor : ReceiveActor
 
     protected override void PostStop() => _cancel?.Cancel();
 
-    private string WorkerId => _compute.Options.WorkerId;
+    private WorkerId WorkerId => _compute.Options.WorkerId;
 
-    private static bool Same(ShardAssignment a, string jobId, int round, int shard, int epoch) =>
+    private static bool Same(ShardAssignment a, JobId jobId, int round, int shard, int epoch) =>
         a.JobId == jobId && a.Round == round && a.Shard == shard && a.Epoch == epoch;
 
     private void Assign(ShardAssignment a)

@@ -1,3 +1,5 @@
+using Gensyn.Contracts;
+
 namespace Gensyn.Actors.Workers;
 
 /// <summary>
@@ -7,9 +9,9 @@ namespace Gensyn.Actors.Workers;
 /// </summary>
 public sealed class WorkerIdOwners(int capacity = 100_000)
 {
-    private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
+    private readonly Dictionary<WorkerId, string> _owners = [];
     private readonly Dictionary<string, int> _idsPerKey = new(StringComparer.OrdinalIgnoreCase);
-    private readonly Queue<string> _order = new();
+    private readonly Queue<WorkerId> _order = new();
 
     public int Count => _owners.Count;
 
@@ -17,7 +19,7 @@ public sealed class WorkerIdOwners(int capacity = 100_000)
     /// Claims <paramref name="workerId"/> for <paramref name="address"/> if nobody owns it yet; returns null when
     /// <paramref name="address"/> may use the id (it owns it now), or the address of the key that does own it.
     /// </summary>
-    public string? Claim(string workerId, string address)
+    public string? Claim(WorkerId workerId, string address)
     {
         if (_owners.TryGetValue(workerId, out var owner))
             return string.Equals(owner, address, StringComparison.OrdinalIgnoreCase) ? null : owner;
@@ -33,7 +35,7 @@ public sealed class WorkerIdOwners(int capacity = 100_000)
     }
 
     /// <summary>The key that owns <paramref name="workerId"/>, or null.</summary>
-    public string? OwnerOf(string workerId) => _owners.GetValueOrDefault(workerId);
+    public string? OwnerOf(WorkerId workerId) => _owners.GetValueOrDefault(workerId);
 
     /// <summary>How many worker ids <paramref name="address"/> owns.</summary>
     public int IdsOf(string address) => _idsPerKey.GetValueOrDefault(address);

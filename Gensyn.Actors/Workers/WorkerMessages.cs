@@ -31,7 +31,7 @@ public sealed record CommittedShard(ShardAssignment Assignment, ShardTrajectory?
                                     ShardResult Result, Sha256Digest? Seal = null)
 {
     /// <summary>Whether this is the commitment for that attempt of that shard.</summary>
-    public bool Is(string jobId, int round, int shard, int epoch) =>
+    public bool Is(JobId jobId, int round, int shard, int epoch) =>
         Assignment.JobId == jobId && Assignment.Round == round && Assignment.Shard == shard
         && Assignment.Epoch == epoch;
 }

@@ -1,10 +1,11 @@
+using Gensyn.Contracts;
 using Gensyn.Training.Training;
 
 namespace Gensyn.Actors.Workers;
 
 /// <summary>How a provider's worker presents itself and where it keeps its files.</summary>
 public sealed record WorkerOptions(
-    string WorkerId,
+    WorkerId WorkerId,
     IReadOnlyList<string> Coordinators,
     string DataDirectory,
     int Threads,

@@ -9,5 +9,5 @@ public interface IGensynMessage;
 /// <summary>A message for one job's JobActor; sharding routes it by <see cref="JobId"/>.</summary>
 public interface IJobCommand : IGensynMessage
 {
-    string JobId { get; }
+    JobId JobId { get; }
 }

@@ -11,7 +11,7 @@ public interface IJobEvent : IGensynMessage
 /// A job was accepted; on a settling network <see cref="Payer"/> deposited <see cref="DepositMicros"/> in escrow for it.
 /// <see cref="Price"/>: the price it locked (null in journals written before prices came from the market).
 /// </summary>
-public sealed record JobSubmitted(string JobId, string SpecYaml, string BaseDirectory, DateTimeOffset At, string? Payer = null, long DepositMicros = 0,
+public sealed record JobSubmitted(JobId JobId, string SpecYaml, string BaseDirectory, DateTimeOffset At, string? Payer = null, long DepositMicros = 0,
                                   JobPrice? Price = null, string? Owner = null) : IJobEvent;
 
 /// <summary>A settlement order of this job reached its outcome on chain (see <see cref="SettlementSettled"/>).</summary>
@@ -25,16 +25,16 @@ public sealed record SettlementPosted(SettlementOrder Order, SettlementSettled O
 public sealed record RoundStarted(int Round, Sha256Digest GlobalState, IReadOnlyList<Sha256Digest> ShardStarts, IReadOnlyList<long> ShardStartSizes, DateTimeOffset At,
                                   IReadOnlyList<int>? ShardSteps = null) : IJobEvent;
 
-public sealed record ShardAssigned(int Round, int Shard, int Epoch, string WorkerId, DateTimeOffset At) : IJobEvent;
+public sealed record ShardAssigned(int Round, int Shard, int Epoch, WorkerId WorkerId, DateTimeOffset At) : IJobEvent;
 
 /// <summary>
 /// An assignment ended without a result (the worker failed, vanished, stalled or was busy); the shard will be
 /// assigned again. <see cref="CountsAsFailure"/> is false when the worker merely could not take the work.
 /// </summary>
-public sealed record ShardReleased(int Round, int Shard, int Epoch, string WorkerId, string Reason, DateTimeOffset At, bool CountsAsFailure = true) : IJobEvent;
+public sealed record ShardReleased(int Round, int Shard, int Epoch, WorkerId WorkerId, string Reason, DateTimeOffset At, bool CountsAsFailure = true) : IJobEvent;
 
 /// <summary>The worker of the current epoch uploaded its step-<see cref="LocalStep"/> checkpoint: a reassignment resumes from it.</summary>
-public sealed record ShardCheckpointSaved(int Round, int Shard, int Epoch, string WorkerId, int LocalStep, Sha256Digest Checkpoint, DateTimeOffset At) : IJobEvent;
+public sealed record ShardCheckpointSaved(int Round, int Shard, int Epoch, WorkerId WorkerId, int LocalStep, Sha256Digest Checkpoint, DateTimeOffset At) : IJobEvent;
 
 /// <summary>A checkpoint failed its hash or would not load: it is never used; the shard restarts from the round's start state.</summary>
 public sealed record ShardCheckpointDiscarded(int Round, int Shard, Sha256Digest Checkpoint, string Reason, DateTimeOffset At) : IJobEvent;
@@ -52,7 +52,7 @@ public sealed record ShardVerified(
     int Round,
     int Shard,
     int Epoch,
-    string WorkerId,
+    WorkerId WorkerId,
     string WorkerAddress,
     VerdictOutcome Outcome,
     string Reason,
@@ -74,10 +74,10 @@ public sealed record ShardVerified(
 /// In replicated mode, replica <see cref="Replica"/>'s worker committed to its result with <see cref="Seal"/> before
 /// either replica revealed one (journals written before seals were journaled have none; nothing depends on them).
 /// </summary>
-public sealed record ReplicaSealed(int Round, int Shard, int Epoch, int Replica, string WorkerId, Sha256Digest Seal,
+public sealed record ReplicaSealed(int Round, int Shard, int Epoch, int Replica, WorkerId WorkerId, Sha256Digest Seal,
                                    DateTimeOffset At) : IJobEvent;
 
-public sealed record ShardCompleted(int Round, int Shard, int Epoch, string WorkerId, Sha256Digest EndState, Sha256Digest MerkleRoot, double MeanLoss, DateTimeOffset At) : IJobEvent;
+public sealed record ShardCompleted(int Round, int Shard, int Epoch, WorkerId WorkerId, Sha256Digest EndState, Sha256Digest MerkleRoot, double MeanLoss, DateTimeOffset At) : IJobEvent;
 
 /// <summary>The outer step is done: <see cref="GlobalState"/> is the new global state blob, <see cref="StateDigest"/> its canonical digest.</summary>
 public sealed record RoundCompleted(int Round, Sha256Digest GlobalState, Sha256Digest StateDigest, double MeanLoss, DateTimeOffset At) : IJobEvent;
@@ -97,7 +97,7 @@ public interface IPersistedOnly : IGensynMessage;
 /// view: the log, the verdicts and the status are rebuilt from the events, which the journal keeps forever.
 /// </summary>
 public sealed record JobStateSnapshot(
-    string JobId,
+    JobId JobId,
     string SpecYaml,
     string BaseDirectory,
     JobPhase Phase,
@@ -117,7 +117,7 @@ public sealed record JobStateSnapshot(
     JobCompleted? Result,
     IReadOnlyList<RoundView> Rounds,
     ResultTally Tally,
-    IReadOnlyList<string> ExcludedWorkers,
+    IReadOnlyList<WorkerId> ExcludedWorkers,
     IReadOnlyList<string> ExcludedAddresses,
     SettlementSnapshot? Settlement,
     JobPrice? Price) : IPersistedOnly;
@@ -130,7 +130,7 @@ public sealed record ResultTally(int RoundAccepted, int RoundRejected, int JobAc
 /// text mixed in. It is still read (its domain part is restored); it is no longer written.
 /// </summary>
 public sealed record JobSnapshot(
-    string JobId,
+    JobId JobId,
     string SpecYaml,
     string BaseDirectory,
     JobPhase Phase,
@@ -183,15 +183,15 @@ public sealed record RoundPayees(int Round, IReadOnlyList<SettlementPayee> Payee
 public sealed record ShardSnapshot(
     int Shard,
     int Epoch,
-    string? WorkerId,
+    WorkerId? WorkerId,
     bool Done,
     Sha256Digest? EndState,
     Sha256Digest? MerkleRoot,
     double MeanLoss,
     Sha256Digest? Checkpoint = null,
     int CheckpointStep = 0,
-    IReadOnlyList<string>? FailedWorkers = null,
-    IReadOnlyDictionary<int, string>? Live = null);
+    IReadOnlyList<WorkerId>? FailedWorkers = null,
+    IReadOnlyDictionary<int, WorkerId>? Live = null);
 
 /// <summary>The verification tallies a <see cref="JobSnapshot"/> carries (they feed the match rates).</summary>
 public sealed record VerificationSnapshot(
@@ -201,6 +201,6 @@ public sealed record VerificationSnapshot(
     int JobRejected,
     double TrainSeconds,
     double VerifySeconds,
-    IReadOnlyList<string> ExcludedWorkers,
+    IReadOnlyList<WorkerId> ExcludedWorkers,
     IReadOnlyList<VerdictView> Verdicts,
     IReadOnlyList<string>? ExcludedAddresses = null);

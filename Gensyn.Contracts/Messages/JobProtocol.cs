@@ -10,10 +10,10 @@ namespace Gensyn.Contracts.Messages;
 /// signed by the payer) binds this spec to that deposit; the job starts only once the deposit is on chain.
 /// </summary>
 /// <see cref="Payer"/> is set by the edge to the key that signed the request, which owns the job.
-public sealed record SubmitJob(string SpecYaml, string BaseDirectory, string? JobId = null, string? Payer = null, string? Signature = null) : IGensynMessage;
+public sealed record SubmitJob(string SpecYaml, string BaseDirectory, JobId? JobId = null, string? Payer = null, string? Signature = null) : IGensynMessage;
 
 /// <summary>The job was persisted and will run.</summary>
-public sealed record JobAccepted(string JobId, string Name) : IGensynMessage;
+public sealed record JobAccepted(JobId JobId, string Name) : IGensynMessage;
 
 /// <summary>The spec is invalid; one message per problem, nothing was persisted.</summary>
 public sealed record JobRejected(IReadOnlyList<string> Errors) : IGensynMessage;
@@ -22,7 +22,7 @@ public sealed record JobRejected(IReadOnlyList<string> Errors) : IGensynMessage;
 /// Sent by the gateway to the job's (new) entity: persist the submission, with the <see cref="Price"/> it locked. <see cref="Owner"/> is the
 /// key that signed the submission at the edge (the payer, on a network that settles): only it may act on the job.
 /// </summary>
-public sealed record StartJob(string JobId, string SpecYaml, string BaseDirectory, string? Payer = null, long DepositMicros = 0, JobPrice? Price = null,
+public sealed record StartJob(JobId JobId, string SpecYaml, string BaseDirectory, string? Payer = null, long DepositMicros = 0, JobPrice? Price = null,
                              string? Owner = null) : IJobCommand;
 
 /// <summary>
@@ -31,7 +31,7 @@ public sealed record StartJob(string JobId, string SpecYaml, string BaseDirector
 /// </summary>
 public sealed record QuoteJob(string SpecYaml, string BaseDirectory) : IGensynMessage;
 
-public sealed record GetJobStatus(string JobId) : IJobCommand;
+public sealed record GetJobStatus(JobId JobId) : IJobCommand;
 
 /// <summary>
 /// One page of the jobs: those of <paramref name="Owner"/> (all when null) among the next <paramref name="PageSize"/> job ids after
@@ -42,22 +42,22 @@ public sealed record ListJobs(string? Owner = null, string? After = null, int Pa
 /// <summary>A page of jobs; <paramref name="NextPageToken"/> (null on the last page) asks for the next one.</summary>
 public sealed record JobList(IReadOnlyList<JobView> Jobs, string? NextPageToken = null) : IGensynMessage;
 
-public sealed record CancelJob(string JobId, string Reason) : IJobCommand;
+public sealed record CancelJob(JobId JobId, string Reason) : IJobCommand;
 
-public sealed record JobCancelAccepted(string JobId, string State) : IGensynMessage;
+public sealed record JobCancelAccepted(JobId JobId, string State) : IGensynMessage;
 
 /// <summary>The job's event history from entry <see cref="From"/> on.</summary>
-public sealed record GetJobLog(string JobId, int From) : IJobCommand;
+public sealed record GetJobLog(JobId JobId, int From) : IJobCommand;
 
-public sealed record JobLog(string JobId, IReadOnlyList<JobLogEntry> Entries, JobPhase State) : IGensynMessage;
+public sealed record JobLog(JobId JobId, IReadOnlyList<JobLogEntry> Entries, JobPhase State) : IGensynMessage;
 
 public sealed record JobLogEntry(int Index, DateTimeOffset At, string Text);
 
 /// <summary>Ask for a completed job's final model; answered with a <see cref="BlobOffer"/> or a <see cref="RequestFailed"/>.</summary>
-public sealed record GetJobResult(string JobId) : IJobCommand;
+public sealed record GetJobResult(JobId JobId) : IJobCommand;
 
 /// <summary>No job has that id (entities for unknown ids answer this and stop).</summary>
-public sealed record UnknownJob(string JobId) : IGensynMessage;
+public sealed record UnknownJob(JobId JobId) : IGensynMessage;
 
 /// <summary>A request that could not be served, with a message for the user and whether it was the caller's input.</summary>
 public sealed record RequestFailed(string Message, bool InvalidInput) : IGensynMessage;
@@ -123,10 +123,10 @@ public sealed record VerdictView(int Round, int Shard, int Epoch, string WorkerI
 
 // The job catalog (a persistent cluster singleton) remembers every job id, so `status` can list them.
 
-public sealed record CatalogJob(string JobId) : IGensynMessage;
+public sealed record CatalogJob(JobId JobId) : IGensynMessage;
 
-public sealed record JobCataloged(string JobId, DateTimeOffset At) : IGensynMessage;
+public sealed record JobCataloged(JobId JobId, DateTimeOffset At) : IGensynMessage;
 
 public sealed record ListJobIds : IGensynMessage;
 
-public sealed record JobIdList(IReadOnlyList<string> JobIds) : IGensynMessage;
+public sealed record JobIdList(IReadOnlyList<JobId> JobIds) : IGensynMessage;

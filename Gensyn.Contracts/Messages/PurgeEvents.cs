@@ -32,7 +32,7 @@ public sealed record ResultRevoked(
     int Round,
     int Shard,
     int Epoch,
-    string WorkerId,
+    WorkerId WorkerId,
     string WorkerAddress,
     VerdictOutcome Outcome,
     string Reason,
@@ -49,7 +49,7 @@ public sealed record ResultRevoked(
 /// FromRound is 0: the job starts over from its initial model).
 /// </summary>
 public sealed record RoundsRolledBack(
-    string JobId,
+    JobId JobId,
     int FromRound,
     string Reason,
     string EvidenceHash,

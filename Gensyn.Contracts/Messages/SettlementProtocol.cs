@@ -33,7 +33,7 @@ public sealed record SettlementPayee(string WorkerId, string Address, long Micro
 /// </summary>
 public sealed record SettlementOrder(
     string SettlementId,
-    string JobId,
+    JobId JobId,
     SettlementKind Kind,
     int Round,
     IReadOnlyList<SettlementPayee> Payees,
@@ -73,7 +73,7 @@ public enum SettlementStatus { Confirmed, Reverted, Skipped }
 /// copy), so it was not sent again (false in journals written before it was recorded).
 /// </summary>
 public sealed record SettlementSettled(
-    string JobId,
+    JobId JobId,
     string SettlementId,
     SettlementKind Kind,
     SettlementStatus Status,

@@ -13,7 +13,7 @@ public sealed record LeafProof(int Index, int LeafCount, IReadOnlyList<Sha256Dig
 /// after step i − 1 and the leaf of step i (its full state too when <see cref="WithAfter"/>: a verifier of
 /// another numeric class compares updates within a tolerance), plus proofs for leaves 0 and H (the ends).
 /// </summary>
-public sealed record OpenSteps(string JobId, int Round, int Shard, int Epoch, IReadOnlyList<int> Steps, bool WithAfter) : IGensynMessage;
+public sealed record OpenSteps(JobId JobId, int Round, int Shard, int Epoch, IReadOnlyList<int> Steps, bool WithAfter) : IGensynMessage;
 
 /// <summary>
 /// One opened leaf: the digest of the state after local step <see cref="Leaf"/>, its proof against the committed
@@ -25,7 +25,7 @@ public sealed record OpenSteps(string JobId, int Round, int Shard, int Epoch, IR
 public sealed record OpenedLeaf(int Leaf, Sha256Digest Digest, LeafProof Proof, Sha256Digest? State, string? Signature);
 
 /// <summary>A worker's answer to <see cref="OpenSteps"/>.</summary>
-public sealed record StepsOpened(string JobId, int Round, int Shard, int Epoch, string WorkerId, IReadOnlyList<OpenedLeaf> Leaves) : IGensynMessage;
+public sealed record StepsOpened(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, IReadOnlyList<OpenedLeaf> Leaves) : IGensynMessage;
 
 /// <summary>
 /// Judge a result: replay <see cref="Steps"/> from the opened states and compare with the committed ones.
@@ -37,13 +37,13 @@ public sealed record StepsOpened(string JobId, int Round, int Shard, int Epoch, 
 /// <see cref="Spec"/> names the job's spec, whose YAML is a blob behind <see cref="Blobs"/> too.
 /// </summary>
 public sealed record VerifyShard(
-    string JobId,
+    JobId JobId,
     Jobs.SpecRef Spec,
     string BaseDirectory,
     int Round,
     int Shard,
     int Epoch,
-    string WorkerId,
+    WorkerId WorkerId,
     string WorkerAddress,
     Sha256Digest Root,
     Sha256Digest StartState,
@@ -78,11 +78,11 @@ public enum VerdictOutcome
 /// of the node that judged it (null for a verdict the shard reached itself).
 /// </summary>
 public sealed record ShardVerdict(
-    string JobId,
+    JobId JobId,
     int Round,
     int Shard,
     int Epoch,
-    string WorkerId,
+    WorkerId WorkerId,
     VerdictOutcome Outcome,
     string Reason,
     int? Step = null,
@@ -101,29 +101,29 @@ public sealed record ShardVerdict(
 // it committed to); different roots are bisected to the first divergent step, which a referee replays.
 
 /// <summary>A replica's commitment before it reveals: SHA-256 over (root, a secret salt, its worker id); see ReplicaSeal.</summary>
-public sealed record ShardSealed(string JobId, int Round, int Shard, int Epoch, string WorkerId, Sha256Digest Seal) : IGensynMessage;
+public sealed record ShardSealed(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, Sha256Digest Seal) : IGensynMessage;
 
 /// <summary>Both replicas sealed: reveal the result (a <see cref="ShardResult"/> carrying the salt that opens the seal).</summary>
-public sealed record RevealShard(string JobId, int Round, int Shard, int Epoch) : IGensynMessage;
+public sealed record RevealShard(JobId JobId, int Round, int Shard, int Epoch) : IGensynMessage;
 
 public enum BisectStep { Top, Children, Leaf }
 
 /// <summary>One bisection question: the top node, the children of node (<see cref="Level"/>, <see cref="Index"/>), or leaf <see cref="Index"/> with leaf Index − 1 proven.</summary>
-public sealed record BisectQuery(string JobId, int Round, int Shard, int Epoch, BisectStep Step, int Level, int Index) : IGensynMessage;
+public sealed record BisectQuery(JobId JobId, int Round, int Shard, int Epoch, BisectStep Step, int Level, int Index) : IGensynMessage;
 
 /// <summary>
 /// A replica's answer to a <see cref="BisectQuery"/>: Top → <see cref="First"/>; Children → <see cref="First"/> (left) and
 /// <see cref="Second"/> (right, absent for an unpaired child); Leaf → <see cref="First"/> (the claimed digest) and the leaf
 /// before it (<see cref="Before"/>, <see cref="BeforeProof"/>).
 /// </summary>
-public sealed record BisectReply(string JobId, int Round, int Shard, int Epoch, string WorkerId, BisectStep Step,
+public sealed record BisectReply(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, BisectStep Step,
                                  Sha256Digest? First, Sha256Digest? Second, Sha256Digest? Before, LeafProof? BeforeProof) : IGensynMessage;
 
 /// <summary>
 /// Replay the one disputed step: leaf <see cref="Leaf"/> of two replicas' trees, from the state both agree on
 /// (<see cref="AgreedBefore"/>, opened as blob <see cref="BeforeState"/>); answered with a <see cref="RefereeVerdict"/>.
 /// </summary>
-public sealed record RefereeStep(string JobId, Jobs.SpecRef Spec, string BaseDirectory, int Round, int Shard, int Leaf,
+public sealed record RefereeStep(JobId JobId, Jobs.SpecRef Spec, string BaseDirectory, int Round, int Shard, int Leaf,
                                  Sha256Digest? AgreedBefore, Sha256Digest ClaimA, Sha256Digest ClaimB, Sha256Digest StartState,
                                  Sha256Digest? BeforeState, IActorRef Blobs) : IGensynMessage;
 
@@ -132,5 +132,5 @@ public sealed record RefereeStep(string JobId, Jobs.SpecRef Spec, string BaseDir
 /// replica). <see cref="VerifierId"/>: the cluster address (host:port) of the node whose referee ruled.
 /// </summary>
 public sealed record RefereeVerdict(
-    string JobId, int Round, int Shard, string? Culprit, string Reason, int Step, Sha256Digest? Expected,
+    JobId JobId, int Round, int Shard, string? Culprit, string Reason, int Step, Sha256Digest? Expected,
     string? VerifierId = null) : IGensynMessage;

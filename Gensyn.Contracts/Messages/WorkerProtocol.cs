@@ -13,7 +13,7 @@ namespace Gensyn.Contracts.Messages;
 /// signed: the registry refuses one older than <c>gensyn.signing.profile-max-age</c>, or older than the last it accepted.
 /// </summary>
 public sealed record RegisterWorker(
-    string WorkerId,
+    WorkerId WorkerId,
     IActorRef Worker,
     string Device,
     double MemoryGb,
@@ -32,9 +32,9 @@ public sealed record GetNetworkMinimums : IGensynMessage;
 /// <summary>What a worker needs to take GPU jobs on this network (a job may ask for more); CPU jobs have no minimums.</summary>
 public sealed record NetworkMinimums(double GpuMemoryGb, double GpuBandwidthMbps) : IGensynMessage;
 
-public sealed record WorkerRegistered(string WorkerId) : IGensynMessage;
+public sealed record WorkerRegistered(WorkerId WorkerId) : IGensynMessage;
 
-public sealed record WorkerRefused(string WorkerId, string Reason) : IGensynMessage;
+public sealed record WorkerRefused(WorkerId WorkerId, string Reason) : IGensynMessage;
 
 /// <summary>
 /// One shard of one round for one worker. <see cref="Epoch"/> numbers the (re)assignments of this shard;
@@ -44,7 +44,7 @@ public sealed record WorkerRefused(string WorkerId, string Reason) : IGensynMess
 /// spec by hash: a worker that has not read it yet fetches its YAML as a blob like the start state, hash checked.
 /// </summary>
 public sealed record ShardAssignment(
-    string JobId,
+    JobId JobId,
     int Round,
     int Shard,
     int Epoch,
@@ -57,7 +57,7 @@ public sealed record ShardAssignment(
     Sha256Digest? ResumeFrom = null) : IGensynMessage;
 
 /// <summary>Sent by the worker every few steps while it trains.</summary>
-public sealed record ShardProgress(string JobId, int Round, int Shard, int Epoch, string WorkerId, int Step, float Loss) : IGensynMessage;
+public sealed record ShardProgress(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, int Step, float Loss) : IGensynMessage;
 
 /// <summary>
 /// A finished shard: the end state (already uploaded to the coordinator's blob store), the Merkle root
@@ -67,11 +67,11 @@ public sealed record ShardProgress(string JobId, int Round, int Shard, int Epoch
 /// <see cref="Salt"/> (hex) opens the seal the worker sent before.
 /// </summary>
 public sealed record ShardResult(
-    string JobId,
+    JobId JobId,
     int Round,
     int Shard,
     int Epoch,
-    string WorkerId,
+    WorkerId WorkerId,
     Sha256Digest EndState,
     Sha256Digest MerkleRoot,
     IReadOnlyList<float> Losses,
@@ -80,10 +80,10 @@ public sealed record ShardResult(
     string? Salt = null) : IGensynMessage;
 
 /// <summary>The worker could not run the shard (bad blob, spec it cannot load, out of memory...).</summary>
-public sealed record ShardFailed(string JobId, int Round, int Shard, int Epoch, string WorkerId, string Reason) : IGensynMessage;
+public sealed record ShardFailed(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, string Reason) : IGensynMessage;
 
 /// <summary>The shard no longer needs this worker (cancelled job, reassigned shard): stop promptly.</summary>
-public sealed record AbandonShard(string JobId, int Round, int Shard, int Epoch) : IGensynMessage;
+public sealed record AbandonShard(JobId JobId, int Round, int Shard, int Epoch) : IGensynMessage;
 
 public sealed record ListWorkers : IGensynMessage;
 
@@ -115,7 +115,7 @@ public sealed record WorkerView(
 /// (keys caught cheating in this job, and the other replica's, in replicated mode) are never granted to it. A
 /// <see cref="Replicated"/> request (one replica of a replicated shard) gets a worker drawn at random among those it may have.
 /// </summary>
-public sealed record RequestWorker(string JobId, int Round, int Shard, IActorRef Requester, IReadOnlyList<string>? Exclude = null,
+public sealed record RequestWorker(JobId JobId, int Round, int Shard, IActorRef Requester, IReadOnlyList<WorkerId>? Exclude = null,
                                    IReadOnlyList<string>? ExcludeAddresses = null, ShardNeeds? Needs = null, bool Replicated = false) : IGensynMessage;
 
 /// <summary>
@@ -126,36 +126,36 @@ public sealed record RequestWorker(string JobId, int Round, int Shard, IActorRef
 public sealed record ShardNeeds(string Device, double MinMemoryGb, double MaxPricePerHour, string? NumericClass = null, double MinBandwidthMbps = 0);
 
 /// <summary>The scheduler cannot place the shard yet; <see cref="Reason"/> says which requirement no idle worker meets.</summary>
-public sealed record WorkerWaiting(string JobId, int Round, int Shard, string Reason) : IGensynMessage;
+public sealed record WorkerWaiting(JobId JobId, int Round, int Shard, string Reason) : IGensynMessage;
 
 /// <summary>
 /// A worker for a shard. <see cref="Address"/> is the key its claims must be signed with; <see cref="HonestStreak"/> is
 /// its run of accepted verdicts since its last rejection, which lowers how many steps are challenged.
 /// </summary>
-public sealed record WorkerGranted(string WorkerId, IActorRef Worker, int Threads, string NumericClass,
+public sealed record WorkerGranted(WorkerId WorkerId, IActorRef Worker, int Threads, string NumericClass,
     string Address = "", int HonestStreak = 0, int Accepted = 0) : IGensynMessage;
 
 /// <summary>A verifier's judgement of a worker's result, for the reputation of its key (<see cref="Address"/>) in the scheduler.</summary>
-public sealed record WorkerJudged(string WorkerId, bool Accepted, string Address = "") : IGensynMessage;
+public sealed record WorkerJudged(WorkerId WorkerId, bool Accepted, string Address = "") : IGensynMessage;
 
 /// <summary>
 /// What a shard observed its worker do: <see cref="Steps"/> steps of <see cref="StepWork"/> reference steps each in
 /// <see cref="Seconds"/> (from the assignment to the result, as the coordinator's clock saw it). The scheduler checks the
 /// worker's claimed throughput against it.
 /// </summary>
-public sealed record WorkerThroughputObserved(string WorkerId, int Steps, double StepWork, double Seconds) : IGensynMessage;
+public sealed record WorkerThroughputObserved(WorkerId WorkerId, int Steps, double StepWork, double Seconds) : IGensynMessage;
 
 /// <summary>
 /// The shard is done with the worker (or no longer wants one): it is free for other work — unless
 /// <see cref="WorkerGone"/>, when its process is dead and it leaves the registry until it registers again.
 /// </summary>
-public sealed record ReleaseWorker(string? WorkerId, IActorRef Requester, bool Completed, bool WorkerGone = false) : IGensynMessage;
+public sealed record ReleaseWorker(WorkerId? WorkerId, IActorRef Requester, bool Completed, bool WorkerGone = false) : IGensynMessage;
 
 /// <summary>The scheduler tells a shard that the worker it was granted is gone.</summary>
-public sealed record WorkerLost(string WorkerId) : IGensynMessage;
+public sealed record WorkerLost(WorkerId WorkerId) : IGensynMessage;
 
 /// <summary>The worker uploaded its step-<see cref="LocalStep"/> checkpoint as blob <see cref="Checkpoint"/>: a reassigned shard can resume from it.</summary>
-public sealed record ShardCheckpointed(string JobId, int Round, int Shard, int Epoch, string WorkerId, int LocalStep, Sha256Digest Checkpoint) : IGensynMessage;
+public sealed record ShardCheckpointed(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, int LocalStep, Sha256Digest Checkpoint) : IGensynMessage;
 
 // The market: what `gensyn market` shows.
 

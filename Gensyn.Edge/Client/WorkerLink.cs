@@ -245,10 +245,10 @@ public sealed class WorkerLinkActor : ReceiveActor, IWithTimers
                         {
                             case V1.EdgeMessage.BodyOneofCase.Welcome:
                                 _link.SessionOpened(connection, message.Welcome.SessionToken);
-                                _worker.Tell(new WorkerRegistered(message.Welcome.WorkerId), self);
+                                _worker.Tell(new WorkerRegistered((WorkerId)message.Welcome.WorkerId), self);
                                 break;
                             case V1.EdgeMessage.BodyOneofCase.Refused:
-                                _worker.Tell(new WorkerRefused(message.Refused.WorkerId, message.Refused.Reason), self);
+                                _worker.Tell(new WorkerRefused((WorkerId)message.Refused.WorkerId, message.Refused.Reason), self);
                                 break;
                             default:
                                 if (WorkerWire.FromWire(message, self) is { } record) _worker.Tell(record, self);

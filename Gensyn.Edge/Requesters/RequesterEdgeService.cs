@@ -47,7 +47,7 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
         if (WeightsOf(request.SpecYaml) is { } weights && !edge.Store.Contains(weights))
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
                 $"inference.weights: this coordinator does not hold blob sha256:{weights}; `gensyn submit` uploads the weights file before the job"));
-        var submit = new SubmitJob(request.SpecYaml, request.BaseDirectory, string.IsNullOrEmpty(request.JobId) ? null : request.JobId, caller,
+        var submit = new SubmitJob(request.SpecYaml, request.BaseDirectory, string.IsNullOrEmpty(request.JobId) ? null : (JobId)request.JobId, caller,
             string.IsNullOrEmpty(request.SubmissionSignature) ? null : request.SubmissionSignature);
         switch (await Ask(submit, context, TimeSpan.FromSeconds(60)))
         {
@@ -74,7 +74,7 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
         string? caller = null;
         if (context.RequestHeaders.GetValue(Auth.RequestAuth.SignatureHeader) is null) edge.Limiter.AdmitPublic(context);
         else caller = await Caller(request, context);
-        var view = await View(request.JobId, context);
+        var view = await View((JobId)request.JobId, context);
         return Owns(view, caller)
             ? new V1.StatusReply { Json = EdgeJson.Write(view) }
             : new V1.StatusReply { Json = EdgeJson.Write(Summary(view)), SummaryOnly = true };
@@ -82,8 +82,8 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
 
     public override async Task<V1.JsonReply> GetLog(V1.LogRequest request, ServerCallContext context)
     {
-        await Owner(request.JobId, request, context, "read its log");
-        return await Ask(new GetJobLog(request.JobId, Math.Max(0, request.From)), context) switch
+        await Owner((JobId)request.JobId, request, context, "read its log");
+        return await Ask(new GetJobLog((JobId)request.JobId, Math.Max(0, request.From)), context) switch
         {
             JobLog entries => new V1.JsonReply { Json = EdgeJson.Write(entries) },
             var other => throw Failure(other),
@@ -92,9 +92,9 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
 
     public override async Task<V1.CancelReply> Cancel(V1.CancelRequest request, ServerCallContext context)
     {
-        var caller = await Owner(request.JobId, request, context, "cancel it");
+        var caller = await Owner((JobId)request.JobId, request, context, "cancel it");
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "cancelled by the requester" : request.Reason[..Math.Min(200, request.Reason.Length)];
-        switch (await Ask(new CancelJob(request.JobId, reason), context))
+        switch (await Ask(new CancelJob((JobId)request.JobId, reason), context))
         {
             case JobCancelAccepted accepted:
                 log.LogInformation("Job {JobId} cancelled by its owner {Owner}", request.JobId, caller);
@@ -106,9 +106,9 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
 
     public override async Task DownloadResult(V1.ResultRequest request, IServerStreamWriter<V1.BlobChunk> responseStream, ServerCallContext context)
     {
-        var caller = await Owner(request.JobId, request, context, "download its result");
+        var caller = await Owner((JobId)request.JobId, request, context, "download its result");
         using var stream = edge.Limiter.Stream(nameof(DownloadResult), caller);
-        var answer = await Ask(new GetJobResult(request.JobId), context, TimeSpan.FromSeconds(60));
+        var answer = await Ask(new GetJobResult((JobId)request.JobId), context, TimeSpan.FromSeconds(60));
         if (answer is not BlobOffer offer) throw Failure(answer);
         if (!edge.Store.Contains(offer.Hash))
         {
@@ -225,7 +225,7 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
     }
 
     /// <summary>The caller, once it is shown to own the job; otherwise PermissionDenied, with who may.</summary>
-    private async Task<string> Owner(string jobId, Google.Protobuf.IMessage request, ServerCallContext context, string what)
+    private async Task<string> Owner(JobId jobId, Google.Protobuf.IMessage request, ServerCallContext context, string what)
     {
         var caller = await Caller(request, context);
         var view = await View(jobId, context);
@@ -242,7 +242,7 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
     public static JobView Summary(JobView v) =>
         new(v.JobId, "", v.State, v.Round, v.Rounds, 0, 0, v.MatchRate, v.SubmittedAt, v.FinishedAt, null, null, null, null, null, [], [], Kind: v.Kind);
 
-    private async Task<JobView> View(string jobId, ServerCallContext context) =>
+    private async Task<JobView> View(JobId jobId, ServerCallContext context) =>
         await Ask(new GetJobStatus(jobId), context) switch
         {
             JobView view => view,

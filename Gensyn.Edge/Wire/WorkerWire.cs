@@ -51,7 +51,7 @@ public static class WorkerWire
         M.ShardResult r => new() { Result = Result(r) },
         M.ShardFailed f => new() { Failed = new() { Shard = Ref(f.JobId, f.Round, f.Shard, f.Epoch), Reason = f.Reason } },
         M.StepsOpened o => new() { Opened = Opened(o) },
-        M.ShardSealed s => new() { Sealed = new() { Shard = Ref(s.JobId, s.Round, s.Shard, s.Epoch), Seal = Bytes(s.Seal) } },
+        M.ShardSealed s => new() { Sealed = new() { Shard = Ref((JobId)s.JobId, s.Round, s.Shard, s.Epoch), Seal = Bytes(s.Seal) } },
         M.BisectReply b => new() { BisectReply = Bisect(b) },
         _ => throw new ArgumentException($"{message.GetType().Name} is not something a worker sends"),
     };
@@ -86,7 +86,7 @@ public static class WorkerWire
     // ... and the edge reads them, under the session's worker id.
 
     /// <summary>The record a worker's message stands for, with <paramref name="workerId"/> (the session's) as its sender.</summary>
-    public static M.IGensynMessage FromWire(V1.WorkerMessage message, string workerId)
+    public static M.IGensynMessage FromWire(V1.WorkerMessage message, WorkerId workerId)
     {
         switch (message.BodyCase)
         {
@@ -94,34 +94,34 @@ public static class WorkerWire
             {
                 var p = message.Progress;
                 var s = Required(p.Shard);
-                return new M.ShardProgress(s.JobId, s.Round, s.Shard, s.Epoch, workerId, p.Step, p.Loss);
+                return new M.ShardProgress((JobId)s.JobId, s.Round, s.Shard, s.Epoch, workerId, p.Step, p.Loss);
             }
             case V1.WorkerMessage.BodyOneofCase.Checkpointed:
             {
                 var c = message.Checkpointed;
                 var s = Required(c.Shard);
-                return new M.ShardCheckpointed(s.JobId, s.Round, s.Shard, s.Epoch, workerId, c.LocalStep, Digest(c.Checkpoint, "checkpoint"));
+                return new M.ShardCheckpointed((JobId)s.JobId, s.Round, s.Shard, s.Epoch, workerId, c.LocalStep, Digest(c.Checkpoint, "checkpoint"));
             }
             case V1.WorkerMessage.BodyOneofCase.Result:
             {
                 var r = message.Result;
                 var s = Required(r.Shard);
                 if (r.Losses.Count > 1_000_000) throw new EdgeInputException($"losses: at most 1,000,000, got {r.Losses.Count}");
-                return new M.ShardResult(s.JobId, s.Round, s.Shard, s.Epoch, workerId, Digest(r.EndState, "end_state"), Digest(r.MerkleRoot, "merkle_root"),
+                return new M.ShardResult((JobId)s.JobId, s.Round, s.Shard, s.Epoch, workerId, Digest(r.EndState, "end_state"), Digest(r.MerkleRoot, "merkle_root"),
                     r.Losses.ToList(), r.Signature, r.TrainSeconds, string.IsNullOrEmpty(r.Salt) ? null : r.Salt);
             }
             case V1.WorkerMessage.BodyOneofCase.Failed:
             {
                 var f = message.Failed;
                 var s = Required(f.Shard);
-                return new M.ShardFailed(s.JobId, s.Round, s.Shard, s.Epoch, workerId, f.Reason.Length > 500 ? f.Reason[..500] : f.Reason);
+                return new M.ShardFailed((JobId)s.JobId, s.Round, s.Shard, s.Epoch, workerId, f.Reason.Length > 500 ? f.Reason[..500] : f.Reason);
             }
             case V1.WorkerMessage.BodyOneofCase.Opened:
             {
                 var o = message.Opened;
                 var s = Required(o.Shard);
                 if (o.Leaves.Count > 10_000) throw new EdgeInputException($"leaves: at most 10,000, got {o.Leaves.Count}");
-                return new M.StepsOpened(s.JobId, s.Round, s.Shard, s.Epoch, workerId, o.Leaves.Select(l => new M.OpenedLeaf(l.Leaf, Digest(l.Digest, "leaf digest"),
+                return new M.StepsOpened((JobId)s.JobId, s.Round, s.Shard, s.Epoch, workerId, o.Leaves.Select(l => new M.OpenedLeaf(l.Leaf, Digest(l.Digest, "leaf digest"),
                     Proof(l.Proof ?? throw new EdgeInputException("leaf proof: missing"), "leaf proof"), OptionalDigest(l.State, "leaf state"),
                     string.IsNullOrEmpty(l.Signature) ? null : l.Signature)).ToList());
             }
@@ -129,14 +129,14 @@ public static class WorkerWire
             {
                 var x = message.Sealed;
                 var s = Required(x.Shard);
-                return new M.ShardSealed(s.JobId, s.Round, s.Shard, s.Epoch, workerId, Digest(x.Seal, "seal"));
+                return new M.ShardSealed((JobId)s.JobId, s.Round, s.Shard, s.Epoch, workerId, Digest(x.Seal, "seal"));
             }
             case V1.WorkerMessage.BodyOneofCase.BisectReply:
             {
                 var b = message.BisectReply;
                 var s = Required(b.Shard);
                 if (!Enum.IsDefined(b.Step)) throw new EdgeInputException($"step: unknown bisection step {(int)b.Step}");
-                return new M.BisectReply(s.JobId, s.Round, s.Shard, s.Epoch, workerId, (M.BisectStep)b.Step, OptionalDigest(b.First, "first"),
+                return new M.BisectReply((JobId)s.JobId, s.Round, s.Shard, s.Epoch, workerId, (M.BisectStep)b.Step, OptionalDigest(b.First, "first"),
                     OptionalDigest(b.Second, "second"), OptionalDigest(b.Before, "before"), b.BeforeProof is { } p ? Proof(p, "before_proof") : null);
             }
             default:
@@ -183,30 +183,30 @@ public static class WorkerWire
             {
                 var a = message.Assignment;
                 var s = Required(a.Shard);
-                return new M.ShardAssignment(s.JobId, s.Round, s.Shard, s.Epoch, new Contracts.Jobs.SpecRef(Digest(a.Spec, "spec")), a.BaseDirectory, Digest(a.StartState, "start_state"),
+                return new M.ShardAssignment((JobId)s.JobId, s.Round, s.Shard, s.Epoch, new Contracts.Jobs.SpecRef(Digest(a.Spec, "spec")), a.BaseDirectory, Digest(a.StartState, "start_state"),
                     a.StartStateBytes, outbox, ActorRefs.Nobody, OptionalDigest(a.ResumeFrom, "resume_from"));
             }
             case V1.EdgeMessage.BodyOneofCase.Abandon:
             {
                 var s = Required(message.Abandon.Shard);
-                return new M.AbandonShard(s.JobId, s.Round, s.Shard, s.Epoch);
+                return new M.AbandonShard((JobId)s.JobId, s.Round, s.Shard, s.Epoch);
             }
             case V1.EdgeMessage.BodyOneofCase.OpenSteps:
             {
                 var o = message.OpenSteps;
                 var s = Required(o.Shard);
-                return new M.OpenSteps(s.JobId, s.Round, s.Shard, s.Epoch, o.Steps.ToList(), o.WithAfter);
+                return new M.OpenSteps((JobId)s.JobId, s.Round, s.Shard, s.Epoch, o.Steps.ToList(), o.WithAfter);
             }
             case V1.EdgeMessage.BodyOneofCase.Reveal:
             {
                 var s = Required(message.Reveal.Shard);
-                return new M.RevealShard(s.JobId, s.Round, s.Shard, s.Epoch);
+                return new M.RevealShard((JobId)s.JobId, s.Round, s.Shard, s.Epoch);
             }
             case V1.EdgeMessage.BodyOneofCase.Bisect:
             {
                 var q = message.Bisect;
                 var s = Required(q.Shard);
-                return new M.BisectQuery(s.JobId, s.Round, s.Shard, s.Epoch, (M.BisectStep)q.Step, q.Level, q.Index);
+                return new M.BisectQuery((JobId)s.JobId, s.Round, s.Shard, s.Epoch, (M.BisectStep)q.Step, q.Level, q.Index);
             }
             default:
                 return null;

@@ -119,7 +119,7 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
             {
                 var message = requestStream.Current;
                 if (message.BodyCase == V1.WorkerMessage.BodyOneofCase.Hello) continue;
-                session.Tell(new WorkerSession.FromWorker(WorkerWire.FromWire(message, hello.WorkerId)));
+                session.Tell(new WorkerSession.FromWorker(WorkerWire.FromWire(message, profile.WorkerId)));
             }
         }
         catch (EdgeInputException e)
@@ -150,21 +150,18 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
     /// <summary>The registration a hello stands for, once its session signature checks out; refuses a hello that does not answer this challenge.</summary>
     private RegisterWorker Profile(V1.Hello hello, string nonce, int chainId)
     {
-        if (!WorkerIdPattern().IsMatch(hello.WorkerId))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "a worker id is 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit"));
+        if (!WorkerId.TryParse(hello.WorkerId, out var workerId))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, WorkerId.Rule));
         var check = ClaimSigner.Check(new WorkerSessionClaim(hello.WorkerId, nonce, edge.Fingerprint, chainId), hello.SessionSignature, hello.Address);
         if (!check.Valid)
         {
             log.LogWarning("Refused a session for worker {WorkerId}: {Reason}", hello.WorkerId, check.Reason);
             throw new RpcException(new Status(StatusCode.Unauthenticated, $"the hello does not sign this session's challenge with key {hello.Address} ({check.Reason})"));
         }
-        return new RegisterWorker(hello.WorkerId, ActorRefs.Nobody, hello.Device, hello.MemoryGb, hello.Threads, hello.NumericClass, hello.PricePerHour,
+        return new RegisterWorker(workerId, ActorRefs.Nobody, hello.Device, hello.MemoryGb, hello.Threads, hello.NumericClass, hello.PricePerHour,
             hello.Address, hello.Throughput, hello.BandwidthMbps, string.IsNullOrEmpty(hello.ProfileSignature) ? null : hello.ProfileSignature,
             hello.ProfileIssuedAtMs);
     }
-
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
-    private static partial System.Text.RegularExpressions.Regex WorkerIdPattern();
 
     /// <summary>The live session a blob call names, once the call is counted against its worker's key.</summary>
     private SessionGrant Grant(ServerCallContext context, string method)

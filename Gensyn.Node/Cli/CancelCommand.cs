@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Node.Cli;
@@ -16,7 +17,7 @@ public static class CancelCommand
         command.SetAction(async parse =>
         {
             await using var client = ClusterCli.Connect(parse, coordinator, key);
-            var reply = await client.Ask(new CancelJob(parse.GetRequiredValue(job), "cancelled by the requester"));
+            var reply = await client.Ask(new CancelJob((JobId)parse.GetRequiredValue(job), "cancelled by the requester"));
             if (reply is not JobCancelAccepted accepted) return ClusterCli.Fail(reply);
             Console.WriteLine(parse.GetValue(json) ? ClusterCli.JsonOf(new { jobId = accepted.JobId, state = accepted.State }) : $"cancelled {accepted.JobId}");
             return ExitCodes.Success;

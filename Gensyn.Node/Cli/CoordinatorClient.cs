@@ -135,7 +135,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
                         SpecYaml = submit.SpecYaml, BaseDirectory = submit.BaseDirectory, JobId = submit.JobId ?? "", SubmissionSignature = submit.Signature ?? "",
                     };
                     var reply = await edge.SubmitAsync(call, Signed("Submit", call, network, connection), deadline);
-                    return new JobAccepted(reply.JobId, reply.Name);
+                    return new JobAccepted((JobId)reply.JobId, reply.Name);
                 }
                 case ListJobs:
                 {
@@ -165,7 +165,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
                 {
                     var call = new V1.CancelRequest { JobId = cancel.JobId, Reason = cancel.Reason };
                     var reply = await edge.CancelAsync(call, Signed("Cancel", call, network, connection), deadline);
-                    return new JobCancelAccepted(reply.JobId, reply.State);
+                    return new JobCancelAccepted((JobId)reply.JobId, reply.State);
                 }
                 case ListWorkers:
                     return EdgeJson.Read<WorkerList>((await edge.ListWorkersAsync(new V1.ListWorkersRequest(), deadline: deadline)).Json);
@@ -177,7 +177,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
         }
         catch (RpcException e)
         {
-            return Refusal(e, connection, (request as IJobCommand)?.JobId, limit);
+            return Refusal(e, connection, request is IJobCommand c ? c.JobId : null, limit);
         }
     }
 
@@ -276,7 +276,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
         if (CoordinatorRateLimitedException.From(e) is { } limited) throw limited;
         return e.StatusCode switch
         {
-            StatusCode.NotFound when jobId is not null => new UnknownJob(jobId),
+            StatusCode.NotFound when jobId is not null => new UnknownJob((JobId)jobId),
             StatusCode.InvalidArgument => new JobRejected(e.Status.Detail.Split('\n')),
             StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.FailedPrecondition or StatusCode.NotFound => new RequestFailed(e.Status.Detail, InvalidInput: true),
             _ => new RequestFailed(e.Status.Detail, InvalidInput: false),

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -110,7 +111,7 @@ public static class DemoCommand
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
-            var reply = await client.Ask(new GetJobStatus(jobId));
+            var reply = await client.Ask(new GetJobStatus((JobId)jobId));
             if (reply is not JobView { Money: { } m } || (m.Pending.Count == 0 && m.Settlements.Any(s => s.Kind is SettlementKind.Complete or SettlementKind.Cancel))
                 || DateTime.UtcNow > deadline)
                 return reply;

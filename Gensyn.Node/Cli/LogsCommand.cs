@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Node.Cli;
@@ -21,7 +22,7 @@ public static class LogsCommand
             var from = 0;
             while (true)
             {
-                var reply = await client.Ask(new GetJobLog(id, from));
+                var reply = await client.Ask(new GetJobLog((JobId)id, from));
                 if (reply is not JobLog log) return ClusterCli.Fail(reply);
                 foreach (var entry in log.Entries)
                     Console.WriteLine(parse.GetValue(json) ? ClusterCli.JsonOf(entry).ReplaceLineEndings(" ") : $"{entry.At.ToLocalTime():yyyy-MM-dd HH:mm:ss} {entry.Text}");

@@ -1,5 +1,6 @@
 using Gensyn.Actors;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Testing.Settlement;
 using Gensyn.Testing.Workers;
@@ -42,7 +43,7 @@ internal static class RehearsedFaults
         {
             var keyFile = string.IsNullOrWhiteSpace(key) ? null : key;
             await using var client = CoordinatorClient.Connect(coordinators, keyFile, options.DataDirectory);
-            return await client.Ask(new GetJobStatus(job.Trim()));
+            return await client.Ask(new GetJobStatus((JobId)job.Trim()));
         });
     }
 

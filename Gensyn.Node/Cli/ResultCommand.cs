@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Gensyn.Actors.Blobs;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Checkpoints;
 
@@ -23,7 +24,7 @@ public static class ResultCommand
         {
             var id = parse.GetRequiredValue(job);
             await using var client = ClusterCli.Connect(parse, coordinator, key);
-            var status = await client.Ask(new GetJobStatus(id));
+            var status = await client.Ask(new GetJobStatus((JobId)id));
             if (status is not JobView view) return ClusterCli.Fail(status);
             var dataDir = parse.GetRequiredValue(GlobalOptions.DataDir);
             var path = parse.GetValue(output)?.FullName ?? (view.IsInference
@@ -31,7 +32,7 @@ public static class ResultCommand
                 : Path.Combine(dataDir, "models", id + ".safetensors"));
             var (code, written) = await Download(client, id, path);
             if (code != ExitCodes.Success) return code;
-            var money = await client.Ask(new GetJobStatus(id)) is JobView { Money: { } m } ? m : null;
+            var money = await client.Ask(new GetJobStatus((JobId)id)) is JobView { Money: { } m } ? m : null;
             if (parse.GetValue(json))
             {
                 Console.WriteLine(ClusterCli.JsonOf(new { jobId = id, kind = view.Kind, modelPath = path, bytes = new FileInfo(path).Length, sha256 = written.ToString(),

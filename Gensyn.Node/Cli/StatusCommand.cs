@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Messages;
 using Spectre.Console;
@@ -19,7 +20,7 @@ public static class StatusCommand
         {
             await using var client = ClusterCli.Connect(parse, coordinator, key);
             var id = parse.GetValue(job);
-            var reply = await client.Ask(id is null ? new ListJobs() : new GetJobStatus(id));
+            var reply = await client.Ask(id is null ? new ListJobs() : new GetJobStatus((JobId)id));
             switch (reply)
             {
                 case JobList list when parse.GetValue(json):

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Spectre.Console;
 
@@ -92,7 +93,7 @@ public static class JobWatcher
             IGensynMessage reply;
             try
             {
-                reply = await client.Ask(new GetJobStatus(jobId));
+                reply = await client.Ask(new GetJobStatus((JobId)jobId));
                 if (silentSince is not null) Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} reconnected");
                 silentSince = null;
             }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Gensyn.Actors;
 using Gensyn.Actors.Market;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Training;
 using Serilog;
@@ -37,7 +38,7 @@ public static class WorkerCommand
             if (parse.GetValue(check)) return Check(t, compute, parse.GetValue(json), parse.GetResult(coordinator) is { Implicit: false } ? parse.GetRequiredValue(coordinator) : null);
             var p = parse.GetValue(price);
             if (p < 0 || double.IsNaN(p)) throw new CliInputException($"--price: must be >= 0, got {p}");
-            var options = new WorkerOptions(WorkerId(parse.GetValue(id), dataDir),
+            var options = new WorkerOptions(WorkerIdOf(parse.GetValue(id), dataDir),
                 ClusterCli.ParseEndpoints(parse.GetRequiredValue(coordinator), "--coordinator"), dataDir, t, p) { Compute = compute };
             options = RehearsedFaults.Worker(options);
             return Run(options, cancel);
@@ -63,7 +64,7 @@ public static class WorkerCommand
 
     private static async Task<int> Check(int threads, ComputeDevice compute, bool json, string? coordinators)
     {
-        var options = new WorkerOptions("check", [], Path.GetTempPath(), threads, 0) { Compute = compute };
+        var options = new WorkerOptions((WorkerId)"check", [], Path.GetTempPath(), threads, 0) { Compute = compute };
         using var thread = new Gensyn.Training.Training.TrainingThread("worker-check");
         var throughput = await thread.Run(() => Gensyn.Training.Training.ReferenceStep.MeasureStepsPerSecond(threads, TimeSpan.FromSeconds(2)));
         var minimums = new NetworkMinimums(NetworkRules.DefaultGpuMemoryGb, NetworkRules.DefaultGpuBandwidthMbps);
@@ -113,19 +114,19 @@ public static class WorkerCommand
         return ExitCodes.Success;
     }
 
-    private static string WorkerId(string? given, string dataDir)
+    private static WorkerId WorkerIdOf(string? given, string dataDir)
     {
         if (given is not null)
         {
             if (given.Length is 0 or > 100 || given.Any(char.IsWhiteSpace)) throw new CliInputException($"--id: must be 1-100 characters without spaces, got '{given}'");
-            return given;
+            return (WorkerId)given;
         }
         var file = Path.Combine(dataDir, "worker-id");
-        if (File.Exists(file)) return File.ReadAllText(file).Trim();
+        if (File.Exists(file)) return (WorkerId)File.ReadAllText(file).Trim();
         Directory.CreateDirectory(dataDir);
         var generated = "worker-" + Guid.NewGuid().ToString("N")[..8];
         File.WriteAllText(file, generated);
-        return generated;
+        return (WorkerId)generated;
     }
 
     private static async Task<int> Run(WorkerOptions options, CancellationToken cancel)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Node.Cli;
@@ -39,7 +40,7 @@ public class FailureTests
         await using var client = cluster.Client();
         return await cluster.AwaitConditionAsync(async () =>
         {
-            if (await client.Ask(new GetJobStatus(jobId)) is not JobView view) return null;
+            if (await client.Ask(new GetJobStatus((JobId)jobId)) is not JobView view) return null;
             Assert.NotEqual(JobPhase.Completed, view.State);
             return view.Shards.FirstOrDefault(s => s.State == "running" && s.Step >= step && s.Step < s.InnerSteps - 50);
         }, TimeSpan.FromMinutes(3), $"a shard of {jobId} to get past step {step}");
@@ -108,14 +109,14 @@ public class FailureTests
         await RunningShardPast(cluster, jobId, 120);
         // A watch that is connected and following the job before the crash...
         await using var watchClient = cluster.Client();
-        var before = Assert.IsType<JobView>(await watchClient.Ask(new GetJobStatus(jobId)));
+        var before = Assert.IsType<JobView>(await watchClient.Ask(new GetJobStatus((JobId)jobId)));
         var watching = Task.Run(() => JobWatcher.Watch(watchClient, jobId, json: true, CancellationToken.None, printFinal: false));
         cluster.RestartCoordinator();
 
         // The restarted coordinator recovered the job from its journal: the same submission, no round lost.
         await using (var fresh = cluster.Client())
         {
-            var recovered = Assert.IsType<JobView>(await fresh.Ask(new GetJobStatus(jobId)));
+            var recovered = Assert.IsType<JobView>(await fresh.Ask(new GetJobStatus((JobId)jobId)));
             Assert.Equal(before.SubmittedAt, recovered.SubmittedAt);
             Assert.True(recovered.Round >= before.Round,
                 $"the job was in round {before.Round} before the restart, {recovered.Round} after");
@@ -235,7 +236,7 @@ public class FailureTests
             while (kills.Count < 5)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(2500 + random.Next(2500)));
-                if (await client.Ask(new GetJobStatus(jobId), TimeSpan.FromSeconds(30)) is JobView { State: JobPhase.Completed }) break;
+                if (await client.Ask(new GetJobStatus((JobId)jobId), TimeSpan.FromSeconds(30)) is JobView { State: JobPhase.Completed }) break;
                 var victim = random.Next(4) switch { 0 => "coordinator", 1 or 2 => "worker-1", _ => "worker-2" };
                 kills.Add(victim);
                 if (victim == "coordinator")

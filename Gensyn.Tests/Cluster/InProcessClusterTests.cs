@@ -34,7 +34,7 @@ public class InProcessClusterTests
         var door = $"127.0.0.1:{edge.Port}";
         using var link = new WorkerLink([door], root.File("worker"));
         await using var worker = WorkerNode.Start(
-            new WorkerOptions("worker-1", [door], root.File("worker"), Threads: 1, PricePerHour: 0.2), link, serializeMessages: true);
+            new WorkerOptions((WorkerId)"worker-1", [door], root.File("worker"), Threads: 1, PricePerHour: 0.2), link, serializeMessages: true);
         await using var client = CoordinatorClient.Connect(door, dataDirectory: root.File("cli"));
 
         Assert.True(coordinator.System.Settings.SerializeAllMessages);
@@ -68,7 +68,7 @@ public class InProcessClusterTests
         await Poll.Until(
             async () =>
             {
-                view = Assert.IsType<JobView>(await client.Ask(new GetJobStatus(jobId), GiveUpAfter));
+                view = Assert.IsType<JobView>(await client.Ask(new GetJobStatus((JobId)jobId), GiveUpAfter));
                 return view.State is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
             },
             GiveUpAfter,
@@ -78,5 +78,5 @@ public class InProcessClusterTests
     }
 
     private static async Task<string> LogOf(CoordinatorClient client, string jobId) =>
-        await client.Ask(new GetJobLog(jobId, 0), GiveUpAfter) is JobLog log ? string.Join("\n", log.Entries.Select(e => e.Text)) : "(no log)";
+        await client.Ask(new GetJobLog((JobId)jobId, 0), GiveUpAfter) is JobLog log ? string.Join("\n", log.Entries.Select(e => e.Text)) : "(no log)";
 }

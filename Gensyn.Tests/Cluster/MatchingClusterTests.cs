@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Node.Cli;
 using Gensyn.Tests.Cli;
@@ -17,7 +18,7 @@ public class MatchingClusterTests
         await using (var client = cluster.Client())
         {
             var shard = await cluster.AwaitConditionAsync(async () =>
-                await client.Ask(new GetJobStatus(jobId)) is JobView view ? view.Shards.FirstOrDefault(s => s.Waiting is not null) : null,
+                await client.Ask(new GetJobStatus((JobId)jobId)) is JobView view ? view.Shards.FirstOrDefault(s => s.Waiting is not null) : null,
                 TimeSpan.FromSeconds(60), "the shard to report why it waits");
             Assert.Equal("waiting", shard.State);
             Assert.Equal("no registered worker meets the job's requirements (none of 1 offers device cuda)", shard.Waiting);

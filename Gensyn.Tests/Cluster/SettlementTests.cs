@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Text.Json;
 using Gensyn.Actors.Settlement;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Messages;
 using Gensyn.Node.Cli;
@@ -59,7 +60,7 @@ public class SettlementTests
     {
         await using var client = cluster.Client();
         return await cluster.AwaitConditionAsync(async () =>
-            await client.Ask(new GetJobStatus(jobId)) is JobView { State: JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled, Money: { } m } view
+            await client.Ask(new GetJobStatus((JobId)jobId)) is JobView { State: JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled, Money: { } m } view
             && m.Pending.Count == 0 && m.Settlements.Any(s => s.Kind is SettlementKind.Complete or SettlementKind.Cancel)
                 ? view
                 : null, TimeSpan.FromMinutes(5), $"{jobId} to end and settle");
@@ -100,7 +101,7 @@ public class SettlementTests
         await using (var client = cluster.Client())
         {
             var victim = await cluster.AwaitConditionAsync(async () =>
-                await client.Ask(new GetJobStatus(jobId)) is JobView view ? view.Shards.FirstOrDefault(s => s.State == "running" && s.Step is >= 100 and < 350) : null,
+                await client.Ask(new GetJobStatus((JobId)jobId)) is JobView view ? view.Shards.FirstOrDefault(s => s.State == "running" && s.Step is >= 100 and < 350) : null,
                 TimeSpan.FromMinutes(3), "a shard past step 100");
             cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
             var settled = await Settled(cluster, jobId);
@@ -295,11 +296,11 @@ public class SettlementTests
             var wallet = Gensyn.Contracts.Signing.WorkerKey.Load(Path.Combine(cluster.DataDir("poor"), "wallet.key"));
             var network = Gensyn.Contracts.Signing.ClaimDomain.Of(await client.Ask(new GetChainInfo()));
             var signature = Gensyn.Contracts.Signing.ClaimSigner.Sign(wallet, Gensyn.Contracts.Signing.SubmissionClaim.For(network, "job-0badc0de", CheatYaml));
-            var reply = await client.Ask(new SubmitJob(CheatYaml, cluster.Root, "job-0badc0de", wallet.Address, signature));
+            var reply = await client.Ask(new SubmitJob(CheatYaml, cluster.Root, (JobId)"job-0badc0de", wallet.Address, signature));
             var rejected = Assert.IsType<JobRejected>(reply);
             Assert.Contains("no deposit for job-0badc0de", Assert.Single(rejected.Errors));
             // Nor can anyone start a job on someone else's deposit: the submission must be signed by the payer.
-            var forged = await client.Ask(new SubmitJob(CheatYaml, cluster.Root, "job-0badc0de", wallet.Address, null));
+            var forged = await client.Ask(new SubmitJob(CheatYaml, cluster.Root, (JobId)"job-0badc0de", wallet.Address, null));
             Assert.Contains("is not signed by its payer", Assert.Single(Assert.IsType<JobRejected>(forged).Errors));
         }
 

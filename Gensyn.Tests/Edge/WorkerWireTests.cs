@@ -14,24 +14,24 @@ public class WorkerWireTests
 
     public static TheoryData<IGensynMessage> WorkerMessages() =>
     [
-        new ShardProgress("job-00000001", 1, 2, 3, "w", 17, 0.5f),
-        new ShardCheckpointed("job-00000001", 1, 2, 3, "w", 50, A),
-        new ShardResult("job-00000001", 1, 2, 3, "w", A, B, [0.1f, float.NaN], "0xsig", 1.5, "salt"),
-        new ShardResult("job-00000001", 1, 2, 3, "w", A, B, [], "0xsig"),
-        new ShardFailed("job-00000001", 1, 2, 3, "w", "out of memory"),
-        new StepsOpened("job-00000001", 1, 2, 3, "w", [new OpenedLeaf(4, A, new LeafProof(4, 9, [A, B]), B, "0xs"), new OpenedLeaf(5, B, new LeafProof(5, 9, []), null, null)]),
-        new ShardSealed("job-00000001", 1, 2, 3, "w", A),
-        new BisectReply("job-00000001", 1, 2, 3, "w", BisectStep.Leaf, A, null, B, new LeafProof(1, 2, [A])),
+        new ShardProgress((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", 17, 0.5f),
+        new ShardCheckpointed((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", 50, A),
+        new ShardResult((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", A, B, [0.1f, float.NaN], "0xsig", 1.5, "salt"),
+        new ShardResult((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", A, B, [], "0xsig"),
+        new ShardFailed((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", "out of memory"),
+        new StepsOpened((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", [new OpenedLeaf(4, A, new LeafProof(4, 9, [A, B]), B, "0xs"), new OpenedLeaf(5, B, new LeafProof(5, 9, []), null, null)]),
+        new ShardSealed((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", A),
+        new BisectReply((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", BisectStep.Leaf, A, null, B, new LeafProof(1, 2, [A])),
     ];
 
     [Theory]
     [MemberData(nameof(WorkerMessages))]
     public void A_worker_message_reads_back_as_sent_under_the_sessions_worker_id(IGensynMessage message)
     {
-        var read = WorkerWire.FromWire(WorkerWire.ToWire(message), "w");
+        var read = WorkerWire.FromWire(WorkerWire.ToWire(message), (WorkerId)"w");
         Assert.Equal(EdgeJson.Write((object)message), EdgeJson.Write((object)read));
         // Whatever id the worker would name, the session's own id is the one the cluster sees.
-        var renamed = WorkerWire.FromWire(WorkerWire.ToWire(message), "session-id");
+        var renamed = WorkerWire.FromWire(WorkerWire.ToWire(message), (WorkerId)"session-id");
         Assert.Contains("\"workerId\":\"session-id\"", EdgeJson.Write((object)renamed));
     }
 
@@ -39,31 +39,31 @@ public class WorkerWireTests
     public void Edge_messages_read_back_as_sent_with_replies_addressed_to_the_workers_outbox()
     {
         var outbox = ActorRefs.Nobody;
-        var assignment = new ShardAssignment("job-00000001", 1, 2, 3, SpecRef.Of("name: x"), "/tmp", A, 1234, ActorRefs.Nobody, ActorRefs.Nobody, B);
+        var assignment = new ShardAssignment((JobId)"job-00000001", 1, 2, 3, SpecRef.Of("name: x"), "/tmp", A, 1234, ActorRefs.Nobody, ActorRefs.Nobody, B);
         var read = Assert.IsType<ShardAssignment>(WorkerWire.FromWire(WorkerWire.ToWire(assignment), outbox));
         Assert.Equal(assignment with { ShardActor = outbox, Blobs = ActorRefs.Nobody }, read);
-        var open = new OpenSteps("j", 1, 2, 3, [4, 5], true);
+        var open = new OpenSteps((JobId)"j", 1, 2, 3, [4, 5], true);
         Assert.Equal(EdgeJson.Write(open), EdgeJson.Write(Assert.IsType<OpenSteps>(WorkerWire.FromWire(WorkerWire.ToWire(open), outbox))));
-        Assert.Equal(new RevealShard("j", 1, 2, 3), WorkerWire.FromWire(WorkerWire.ToWire(new RevealShard("j", 1, 2, 3)), outbox));
-        Assert.Equal(new AbandonShard("j", 1, 2, 3), WorkerWire.FromWire(WorkerWire.ToWire(new AbandonShard("j", 1, 2, 3)), outbox));
-        Assert.Equal(new BisectQuery("j", 1, 2, 3, BisectStep.Children, 2, 1), WorkerWire.FromWire(WorkerWire.ToWire(new BisectQuery("j", 1, 2, 3, BisectStep.Children, 2, 1)), outbox));
+        Assert.Equal(new RevealShard((JobId)"j", 1, 2, 3), WorkerWire.FromWire(WorkerWire.ToWire(new RevealShard((JobId)"j", 1, 2, 3)), outbox));
+        Assert.Equal(new AbandonShard((JobId)"j", 1, 2, 3), WorkerWire.FromWire(WorkerWire.ToWire(new AbandonShard((JobId)"j", 1, 2, 3)), outbox));
+        Assert.Equal(new BisectQuery((JobId)"j", 1, 2, 3, BisectStep.Children, 2, 1), WorkerWire.FromWire(WorkerWire.ToWire(new BisectQuery((JobId)"j", 1, 2, 3, BisectStep.Children, 2, 1)), outbox));
     }
 
     [Fact]
     public void A_hash_of_the_wrong_length_a_missing_shard_or_an_unknown_bisection_step_is_refused()
     {
-        var result = WorkerWire.ToWire(new ShardResult("j", 1, 2, 3, "w", A, B, [], "0xsig"));
+        var result = WorkerWire.ToWire(new ShardResult((JobId)"j", 1, 2, 3, (WorkerId)"w", A, B, [], "0xsig"));
         result.Result.EndState = Google.Protobuf.ByteString.CopyFrom(1, 2, 3, 4, 5);
-        Assert.Contains("end_state", Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(result, "w")).Message);
+        Assert.Contains("end_state", Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(result, (WorkerId)"w")).Message);
 
-        var progress = WorkerWire.ToWire(new ShardProgress("j", 1, 2, 3, "w", 1, 0));
+        var progress = WorkerWire.ToWire(new ShardProgress((JobId)"j", 1, 2, 3, (WorkerId)"w", 1, 0));
         progress.Progress.Shard = null;
-        Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(progress, "w"));
+        Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(progress, (WorkerId)"w"));
 
-        var bisect = WorkerWire.ToWire(new BisectReply("j", 1, 2, 3, "w", BisectStep.Top, A, null, null, null));
+        var bisect = WorkerWire.ToWire(new BisectReply((JobId)"j", 1, 2, 3, (WorkerId)"w", BisectStep.Top, A, null, null, null));
         bisect.BisectReply.Step = (Gensyn.Edge.V1.BisectStep)7;
-        Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(bisect, "w"));
+        Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(bisect, (WorkerId)"w"));
 
-        Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(new Gensyn.Edge.V1.WorkerMessage(), "w"));
+        Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(new Gensyn.Edge.V1.WorkerMessage(), (WorkerId)"w"));
     }
 }

@@ -149,7 +149,7 @@ public sealed class InferenceTests : IDisposable
         }
 
         public VerifyShard Request(Sha256Digest predictions, Sha256Digest root, IReadOnlyList<int> batches, bool crossClass = false) =>
-            new("job-00000001", SpecRef.Of(Yaml()), "/", 0, 1, 1, "w1", "0x0", root, Weights, predictions, batches, [], crossClass,
+            new((JobId)"job-00000001", SpecRef.Of(Yaml()), "/", 0, 1, 1, (WorkerId)"w1", "0x0", root, Weights, predictions, batches, [], crossClass,
                 ActorRefs.Nobody, Inference: true);
 
         public ShardVerdict Judge(VerifyShard request) => InferenceJudge.Judge(request, Session, h => Blobs[h], 1e-5);

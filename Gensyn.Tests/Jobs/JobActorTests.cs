@@ -64,7 +64,7 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     private (IActorRef Job, TestProbe Registry) Running(string jobId)
     {
         var (job, _, registry) = Spawn(jobId);
-        job.Tell(new StartJob(jobId, TestSpecs.SyntheticYaml(shards: 2), _dir.Path), TestActor);
+        job.Tell(new StartJob((JobId)jobId, TestSpecs.SyntheticYaml(shards: 2), _dir.Path), TestActor);
         ExpectMsg<JobAccepted>();
         registry.ExpectMsg<RequestWorker>(Patience);
         registry.ExpectMsg<RequestWorker>(Patience);
@@ -72,7 +72,7 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     }
 
     private static ShardResult Result(string jobId, int shard, int epoch, string worker) =>
-        new(jobId, 0, shard, epoch, worker, Sha256Digest.Of([1, (byte)shard]), Sha256Digest.Of([2, (byte)shard]),
+        new((JobId)jobId, 0, shard, epoch, (WorkerId)worker, Sha256Digest.Of([1, (byte)shard]), Sha256Digest.Of([2, (byte)shard]),
             Enumerable.Repeat(0.5f, 8).ToList(), "0x");
 
     private static ShardActor.Judged Judged(ShardResult result, VerdictOutcome outcome, string address) =>
@@ -82,7 +82,7 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
 
     private JobView Status(IActorRef job, string jobId)
     {
-        job.Tell(new GetJobStatus(jobId), TestActor);
+        job.Tell(new GetJobStatus((JobId)jobId), TestActor);
         return ExpectMsg<JobView>();
     }
 
@@ -91,11 +91,11 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     {
         var (job, region, registry) = Spawn("never-started");
 
-        job.Tell(new GetJobStatus("never-started"), TestActor);
+        job.Tell(new GetJobStatus((JobId)"never-started"), TestActor);
         Assert.Equal("never-started", ExpectMsg<UnknownJob>().JobId);
         Assert.IsType<PoisonPill>(region.ExpectMsg<Passivate>().StopMessage);
 
-        job.Tell(new CancelJob("never-started", "by its requester"), TestActor);
+        job.Tell(new CancelJob((JobId)"never-started", "by its requester"), TestActor);
         Assert.Equal("never-started", ExpectMsg<UnknownJob>().JobId);
         registry.ExpectNoMsg(TimeSpan.FromMilliseconds(200));   // no shard was asked for
     }
@@ -105,12 +105,12 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     {
         var (job, region, registry) = Spawn("bad-spec");
 
-        job.Tell(new Gensyn.Contracts.Messages.StartJob("bad-spec", "name: [unclosed\n", "/data"), TestActor);
+        job.Tell(new Gensyn.Contracts.Messages.StartJob((JobId)"bad-spec", "name: [unclosed\n", "/data"), TestActor);
         Assert.NotEmpty(ExpectMsg<JobRejected>().Errors);
         region.ExpectMsg<Passivate>();
         registry.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
-        job.Tell(new GetJobStatus("bad-spec"), TestActor);
+        job.Tell(new GetJobStatus((JobId)"bad-spec"), TestActor);
         ExpectMsg<UnknownJob>();
     }
 
@@ -119,7 +119,7 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     {
         var (job, _, registry) = Spawn("synthetic");
 
-        job.Tell(new Gensyn.Contracts.Messages.StartJob("synthetic", TestSpecs.SyntheticYaml(shards: 2), _dir.Path),
+        job.Tell(new Gensyn.Contracts.Messages.StartJob((JobId)"synthetic", TestSpecs.SyntheticYaml(shards: 2), _dir.Path),
             TestActor);
         Assert.Equal("synthetic", ExpectMsg<JobAccepted>().JobId);
         Assert.Equal("synthetic", Catalog.ExpectMsg<CatalogJob>().JobId);
@@ -140,7 +140,7 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         var (job, _) = Running("accepting");
         var shard = CreateTestProbe();
 
-        job.Tell(new ShardActor.AssignRequested(0, "w1", CreateTestProbe().Ref, "0xw1"), shard.Ref);
+        job.Tell(new ShardActor.AssignRequested(0, (WorkerId)"w1", CreateTestProbe().Ref, "0xw1"), shard.Ref);
         Assert.Equal(new ShardActor.AssignConfirmed(1, null), shard.ExpectMsg<ShardActor.AssignConfirmed>());
         job.Tell(new ShardActor.Progress(0, 3, 0.75f), shard.Ref);
         Assert.Equal(("running", "w1", 3), Status(job, "accepting").Shards[0] is var running
@@ -161,14 +161,14 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         var cheated = CreateTestProbe();
         var other = CreateTestProbe();
 
-        job.Tell(new ShardActor.AssignRequested(0, "cheat", CreateTestProbe().Ref, "0xCheat"), cheated.Ref);
+        job.Tell(new ShardActor.AssignRequested(0, (WorkerId)"cheat", CreateTestProbe().Ref, "0xCheat"), cheated.Ref);
         cheated.ExpectMsg<ShardActor.AssignConfirmed>();
         job.Tell(Judged(Result("fraud", 0, 1, "cheat"), VerdictOutcome.Fraud, "0xCheat"), cheated.Ref);
 
         var rejected = cheated.ExpectMsg<ShardActor.Rejected>();
-        Assert.Equal(["cheat"], rejected.Excluded.Workers);
+        Assert.Equal(["cheat"], rejected.Excluded.Workers.Select(id => id.Value));
         Assert.Equal(["0xcheat"], rejected.Excluded.Addresses);
-        job.Tell(new ShardActor.AssignRequested(1, "cheat-2", CreateTestProbe().Ref, "0xCHEAT"), other.Ref);
+        job.Tell(new ShardActor.AssignRequested(1, (WorkerId)"cheat-2", CreateTestProbe().Ref, "0xCHEAT"), other.Ref);
         Assert.Equal(["0xcheat"], other.ExpectMsg<ShardActor.Excluded>().Workers.Addresses);
         Assert.Equal("waiting", Status(job, "fraud").Shards[0].State);
     }
@@ -190,14 +190,14 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
     {
         var settlement = CreateTestProbe();
         var (job, _, _) = Spawn("settling", settlement.Ref);
-        job.Tell(new StartJob("settling", TestSpecs.SyntheticYaml(shards: 2), _dir.Path, "0xpayer", 1_000_000),
+        job.Tell(new StartJob((JobId)"settling", TestSpecs.SyntheticYaml(shards: 2), _dir.Path, "0xpayer", 1_000_000),
             TestActor);
         ExpectMsg<JobAccepted>();
 
-        job.Tell(new CancelJob("settling", "changed my mind"), TestActor);
+        job.Tell(new CancelJob((JobId)"settling", "changed my mind"), TestActor);
         ExpectMsg<JobCancelAccepted>();
         var order = settlement.FishForMessage<SettlementOrder>(o => o.Kind == SettlementKind.Cancel, Patience);
-        job.Tell(new SettlementSettled("settling", order.SettlementId, order.Kind, SettlementStatus.Confirmed, "0xtx",
+        job.Tell(new SettlementSettled((JobId)"settling", order.SettlementId, order.Kind, SettlementStatus.Confirmed, "0xtx",
             21_000,
             1_000_000, "", DateTimeOffset.UtcNow), settlement.Ref);
 
@@ -265,7 +265,7 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         const string jobId = "job-5bec0000blob0001";
         var yaml = TestSpecs.SyntheticYaml(shards: 2);
         var seeder = ActorOf(Props.Create(() => new JournalSeeder("job-" + jobId)));
-        seeder.Tell(new JournalSeeder.Write([new JobSubmitted(jobId, yaml, _dir.Path, DateTimeOffset.UnixEpoch)]),
+        seeder.Tell(new JournalSeeder.Write([new JobSubmitted((JobId)jobId, yaml, _dir.Path, DateTimeOffset.UnixEpoch)]),
             TestActor);
         ExpectMsg("written");
         Watch(seeder);
@@ -298,7 +298,7 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         var (job, _, _) = Spawn(jobId);
         var expected = JobProjection.Of(events);
 
-        job.Tell(new GetJobLog(jobId, 0), TestActor);
+        job.Tell(new GetJobLog((JobId)jobId, 0), TestActor);
         var log = ExpectMsg<JobLog>();
         var view = Status(job, jobId);
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Gensyn.Actors.Jobs;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Jobs;
@@ -107,7 +108,7 @@ public class JobProjectionTests
     {
         var events = JobHistories.Failed().Take(3).ToList();
         for (var i = 0; i < JobProjection.MaxVerdictsShown + 5; i++)
-            events.Add(new ShardVerified(0, 1, 1, $"w{i}", "", VerdictOutcome.Unavailable, "no answer", default, "0x",
+            events.Add(new ShardVerified(0, 1, 1, (WorkerId)$"w{i}", "", VerdictOutcome.Unavailable, "no answer", default, "0x",
                 [], "00",
                 null, null, null, null, null, 0, 0, DateTimeOffset.UnixEpoch));
 

@@ -17,18 +17,18 @@ public class JobSnapshotTests
     /// <summary>A job two rounds in: one completed round, the second half done.</summary>
     private static List<IJobEvent> History() =>
     [
-        new JobSubmitted("job-0000abcd", TestSpecs.SyntheticYaml(rounds: 3, shards: 2, innerSteps: 4), "/tmp", T0),
+        new JobSubmitted((JobId)"job-0000abcd", TestSpecs.SyntheticYaml(rounds: 3, shards: 2, innerSteps: 4), "/tmp", T0),
         new RoundStarted(0, D(1), [D(2), D(3)], [100, 100], T0.AddSeconds(1)),
-        new ShardAssigned(0, 0, 1, "w1", T0.AddSeconds(2)),
-        new ShardAssigned(0, 1, 1, "w2", T0.AddSeconds(2)),
-        new ShardReleased(0, 1, 1, "w2", "the worker's process is gone", T0.AddSeconds(3)),
-        new ShardAssigned(0, 1, 2, "w1", T0.AddSeconds(4)),
-        new ShardCompleted(0, 0, 1, "w1", D(4), D(5), 0.5, T0.AddSeconds(5)),
-        new ShardCompleted(0, 1, 2, "w1", D(6), D(7), 0.7, T0.AddSeconds(6)),
+        new ShardAssigned(0, 0, 1, (WorkerId)"w1", T0.AddSeconds(2)),
+        new ShardAssigned(0, 1, 1, (WorkerId)"w2", T0.AddSeconds(2)),
+        new ShardReleased(0, 1, 1, (WorkerId)"w2", "the worker's process is gone", T0.AddSeconds(3)),
+        new ShardAssigned(0, 1, 2, (WorkerId)"w1", T0.AddSeconds(4)),
+        new ShardCompleted(0, 0, 1, (WorkerId)"w1", D(4), D(5), 0.5, T0.AddSeconds(5)),
+        new ShardCompleted(0, 1, 2, (WorkerId)"w1", D(6), D(7), 0.7, T0.AddSeconds(6)),
         new RoundCompleted(0, D(8), D(9), 0.6, T0.AddSeconds(7)),
         new RoundStarted(1, D(8), [D(10), D(11)], [100, 100], T0.AddSeconds(8)),
-        new ShardAssigned(1, 0, 1, "w1", T0.AddSeconds(9)),
-        new ShardCompleted(1, 0, 1, "w1", D(12), D(13), 0.4, T0.AddSeconds(10)),
+        new ShardAssigned(1, 0, 1, (WorkerId)"w1", T0.AddSeconds(9)),
+        new ShardCompleted(1, 0, 1, (WorkerId)"w1", D(12), D(13), 0.4, T0.AddSeconds(10)),
     ];
 
     private static JobState Replay(IEnumerable<IJobEvent> events) =>
@@ -94,11 +94,11 @@ public class JobSnapshotTests
     public void A_snapshot_larger_than_the_message_limit_is_still_persistable()
     {
         var yaml = TestSpecs.SyntheticYaml(rounds: 3, shards: 2, innerSteps: 4);
-        var paid = new JobSubmitted("job-0000abcd", yaml, "/tmp", T0, "0x" + new string('a', 40), 1_000_000);
+        var paid = new JobSubmitted((JobId)"job-0000abcd", yaml, "/tmp", T0, "0x" + new string('a', 40), 1_000_000);
         var events = History().Skip(1).Prepend(paid).ToList();
         // Thousands of frauds: the ledger keeps each one's evidence until its slash is posted.
         for (var i = 0; i < 3000; i++)
-            events.Add(new ShardVerified(1, 1, i + 2, $"cheat-{i}", "0x" + i.ToString("x40"), VerdictOutcome.Fraud,
+            events.Add(new ShardVerified(1, 1, i + 2, (WorkerId)$"cheat-{i}", "0x" + i.ToString("x40"), VerdictOutcome.Fraud,
                 new string('r', 100), D(i),
                 "0xsig", [1, 2, 3], "00ff", 2, D(i + 1), D(i + 2), "0xclaim", null, 1.0, 1.0, T0));
         var state = Replay(events);
@@ -118,7 +118,7 @@ public class JobSnapshotTests
     public void An_old_snapshot_larger_than_the_message_limit_is_still_readable()
     {
         var job = JobProjection.Of(History());
-        for (var i = 0; i < 3000; i++) job = job.Apply(new ShardReleased(1, 1, 1, "w2", new string('r', 100), T0));
+        for (var i = 0; i < 3000; i++) job = job.Apply(new ShardReleased(1, 1, 1, (WorkerId)"w2", new string('r', 100), T0));
         using var system = ActorSystem.Create("snapshots", NodeConfig.Remote());
         var snapshot = LegacyJobSnapshot.Of(job);
         var bytes = system.Serialization.FindSerializerFor(snapshot).ToBinary(snapshot);

@@ -17,19 +17,19 @@ public class JobStateTests
 
     private static Sha256Digest D(string text) => Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes(text));
 
-    private static JobSubmitted Submitted() => new(JobId, Yaml, Directory.GetCurrentDirectory(), T0);
+    private static JobSubmitted Submitted() => new((JobId)JobId, Yaml, Directory.GetCurrentDirectory(), T0);
 
     private static RoundStarted Started(int round) =>
         new(round, D($"global-{round}"), [D($"start-{round}-0"), D($"start-{round}-1")], [1000, 1001], T0.AddMinutes(round * 10 + 1));
 
     private static ShardCompleted Completed(int round, int shard, int epoch, string worker) =>
-        new(round, shard, epoch, worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}"), 0.5 + shard, T0.AddMinutes(round * 10 + 2));
+        new(round, shard, epoch, (WorkerId)worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}"), 0.5 + shard, T0.AddMinutes(round * 10 + 2));
 
     private static RoundCompleted RoundDone(int round) =>
         new(round, D($"global-{round + 1}"), D($"digest-{round + 1}"), 0.75, T0.AddMinutes(round * 10 + 3));
 
     private static ShardResult Result(int round, int shard, int epoch, string worker, int losses = InnerSteps) =>
-        new(JobId, round, shard, epoch, worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}"), Enumerable.Repeat(0.5f, losses).ToList(), "0x");
+        new((JobId)JobId, round, shard, epoch, (WorkerId)worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}"), Enumerable.Repeat(0.5f, losses).ToList(), "0x");
 
     private static JobProjection With(params IJobEvent[] events)
     {
@@ -39,7 +39,7 @@ public class JobStateTests
     }
 
     /// <summary>A job in round 0 whose shard 0 is assigned to worker-1 at epoch 1.</summary>
-    private static JobProjection Assigned() => With(Submitted(), Started(0), new ShardAssigned(0, 0, 1, "worker-1", T0));
+    private static JobProjection Assigned() => With(Submitted(), Started(0), new ShardAssigned(0, 0, 1, (WorkerId)"worker-1", T0));
 
     [Fact]
     public void A_state_without_a_submission_does_not_exist_and_has_nothing_to_do()
@@ -88,17 +88,17 @@ public class JobStateTests
         var state = With(Submitted(), Started(0));
         Assert.Equal(1, state.State.NextEpoch(0));
 
-        state = state.Apply(new ShardAssigned(0, 0, 1, "worker-1", T0));
+        state = state.Apply(new ShardAssigned(0, 0, 1, (WorkerId)"worker-1", T0));
         Assert.Equal(1, state.State.Shards[0].Epoch);
         Assert.Equal("worker-1", state.State.Shards[0].WorkerId);
         Assert.Equal(2, state.State.NextEpoch(0));
         Assert.Equal(1, state.State.NextEpoch(1));
 
-        state = state.Apply(new ShardReleased(0, 0, 1, "worker-1", "the worker's process is gone", T0));
+        state = state.Apply(new ShardReleased(0, 0, 1, (WorkerId)"worker-1", "the worker's process is gone", T0));
         Assert.Null(state.State.Shards[0].WorkerId);
         Assert.Equal(2, state.State.NextEpoch(0));
 
-        state = state.Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
+        state = state.Apply(new ShardAssigned(0, 0, 2, (WorkerId)"worker-2", T0));
         Assert.Equal(2, state.State.Shards[0].Epoch);
         Assert.Equal("worker-2", state.State.Shards[0].WorkerId);
         Assert.Equal(3, state.State.NextEpoch(0));
@@ -114,8 +114,8 @@ public class JobStateTests
     public void A_result_of_an_older_epoch_is_fenced_out_after_the_shard_was_reassigned()
     {
         var state = Assigned();
-        state = state.Apply(new ShardReleased(0, 0, 1, "worker-1", "deadline missed", T0));
-        state = state.Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
+        state = state.Apply(new ShardReleased(0, 0, 1, (WorkerId)"worker-1", "deadline missed", T0));
+        state = state.Apply(new ShardAssigned(0, 0, 2, (WorkerId)"worker-2", T0));
 
         var reason = state.State.Reject(Result(0, 0, 1, "worker-1"));
 
@@ -127,7 +127,7 @@ public class JobStateTests
     public void A_result_from_a_released_worker_is_fenced_out_even_at_its_own_epoch()
     {
         var state = Assigned();
-        state = state.Apply(new ShardReleased(0, 0, 1, "worker-1", "the worker failed", T0));
+        state = state.Apply(new ShardReleased(0, 0, 1, (WorkerId)"worker-1", "the worker failed", T0));
 
         Assert.Equal("epoch 1 from worker worker-1 is fenced out (current: no live assignment)", state.State.Reject(Result(0, 0, 1, "worker-1")));
     }
@@ -166,7 +166,7 @@ public class JobStateTests
     {
         var state = Assigned();
         state = state.Apply(Completed(0, 0, 1, "worker-1"));
-        state = state.Apply(new ShardAssigned(0, 1, 1, "worker-2", T0));
+        state = state.Apply(new ShardAssigned(0, 1, 1, (WorkerId)"worker-2", T0));
         state = state.Apply(Completed(0, 1, 1, "worker-2"));
         state = state.Apply(RoundDone(0));
 
@@ -208,7 +208,7 @@ public class JobStateTests
         state = state.Apply(Completed(0, 0, 1, "worker-1"));
         Assert.Equal(NextStep.RunShards, state.State.Next());
 
-        state = state.Apply(new ShardAssigned(0, 1, 1, "worker-2", T0));
+        state = state.Apply(new ShardAssigned(0, 1, 1, (WorkerId)"worker-2", T0));
         state = state.Apply(Completed(0, 1, 1, "worker-2"));
 
         Assert.Equal(NextStep.Aggregate, state.State.Next());
@@ -222,8 +222,8 @@ public class JobStateTests
     public void A_completed_round_closes_records_its_history_and_carries_the_shard_end_states_over()
     {
         var state = With(Submitted(), Started(0),
-            new ShardAssigned(0, 0, 1, "worker-1", T0), Completed(0, 0, 1, "worker-1"),
-            new ShardAssigned(0, 1, 1, "worker-2", T0), Completed(0, 1, 1, "worker-2"),
+            new ShardAssigned(0, 0, 1, (WorkerId)"worker-1", T0), Completed(0, 0, 1, "worker-1"),
+            new ShardAssigned(0, 1, 1, (WorkerId)"worker-2", T0), Completed(0, 1, 1, "worker-2"),
             RoundDone(0));
 
         Assert.False(state.State.RoundOpen);
@@ -285,10 +285,10 @@ public class JobStateTests
     public void The_view_of_an_open_round_shows_each_shard_waiting_running_with_progress_or_done()
     {
         var state = Assigned();
-        state = state.Apply(new ShardAssigned(0, 1, 1, "worker-2", T0));
+        state = state.Apply(new ShardAssigned(0, 1, 1, (WorkerId)"worker-2", T0));
         state = state.Apply(Completed(0, 1, 1, "worker-2"));
-        state = state.Apply(new ShardReleased(0, 0, 1, "worker-1", "gone", T0));
-        state = state.Apply(new ShardAssigned(0, 0, 2, "worker-3", T0));
+        state = state.Apply(new ShardReleased(0, 0, 1, (WorkerId)"worker-1", "gone", T0));
+        state = state.Apply(new ShardAssigned(0, 0, 2, (WorkerId)"worker-3", T0));
 
         var running = state.View(new Dictionary<int, (int Step, float Loss)> { [0] = (5, 0.25f) });
         var waiting = With(Submitted(), Started(0)).View(None);
@@ -370,29 +370,29 @@ public class JobStateTests
     private static JobDecision Decide(JobState state, object command) => state.Decide(command, Rules, Now);
 
     private static ShardActor.Judged Judged(ShardResult result, VerdictOutcome outcome, string address = "0xabc") =>
-        new(result, new ShardVerdict(JobId, result.Round, result.Shard, result.Epoch, result.WorkerId, outcome, $"{outcome}"),
+        new(result, new ShardVerdict((JobId)JobId, result.Round, result.Shard, result.Epoch, result.WorkerId, outcome, $"{outcome}"),
             address, [1, 2], "00ff");
 
     private static ShardActor.AssignRequested Asks(int shard, string worker, string address = "") =>
-        new(shard, worker, ActorRefs.Nobody, address);
+        new(shard, (WorkerId)worker, ActorRefs.Nobody, address);
 
     [Fact]
     public void Deciding_a_start_submits_the_job_and_accepts_it()
     {
-        var decision = Decide(new JobState(), new StartJob(JobId, Yaml, "/data", "0xpayer", 5_000));
+        var decision = Decide(new JobState(), new StartJob((JobId)JobId, Yaml, "/data", "0xpayer", 5_000));
 
         var submitted = Assert.IsType<JobSubmitted>(Assert.Single(decision.Events));
         Assert.Equal((JobId, Yaml, "/data", Now, "0xpayer", 5_000L, "0xpayer"),
             (submitted.JobId, submitted.SpecYaml, submitted.BaseDirectory, submitted.At, submitted.Payer,
                 submitted.DepositMicros, submitted.Owner));
-        Assert.Equal(new JobAccepted(JobId, "synthetic-test"), Assert.Single(decision.Replies));
+        Assert.Equal(new JobAccepted((JobId)JobId, "synthetic-test"), Assert.Single(decision.Replies));
         Assert.True(decision.Advance);
     }
 
     [Fact]
     public void Deciding_a_start_of_a_spec_that_does_not_parse_refuses_it_and_submits_nothing()
     {
-        var decision = Decide(new JobState(), new StartJob(JobId, "name: [unclosed\n", "/data"));
+        var decision = Decide(new JobState(), new StartJob((JobId)JobId, "name: [unclosed\n", "/data"));
 
         Assert.Empty(decision.Events);
         Assert.NotEmpty(Assert.IsType<JobRejected>(Assert.Single(decision.Replies)).Errors);
@@ -403,11 +403,11 @@ public class JobStateTests
     {
         var state = With(Submitted()).State;
 
-        var again = Decide(state, new StartJob(JobId, Yaml, "/elsewhere"));
-        var other = Decide(state, new StartJob(JobId, TestSpecs.SyntheticYaml(rounds: 5), "/data"));
+        var again = Decide(state, new StartJob((JobId)JobId, Yaml, "/elsewhere"));
+        var other = Decide(state, new StartJob((JobId)JobId, TestSpecs.SyntheticYaml(rounds: 5), "/data"));
 
         Assert.Empty(again.Events);
-        Assert.Equal(new JobAccepted(JobId, "synthetic-test"), Assert.Single(again.Replies));
+        Assert.Equal(new JobAccepted((JobId)JobId, "synthetic-test"), Assert.Single(again.Replies));
         Assert.Empty(other.Events);
         var refused = Assert.IsType<JobRejected>(Assert.Single(other.Replies));
         Assert.Contains("is taken by another submission", Assert.Single(refused.Errors));
@@ -418,12 +418,12 @@ public class JobStateTests
     {
         var running = Assigned().State;
 
-        var cancel = Decide(running, new CancelJob(JobId, ""));
+        var cancel = Decide(running, new CancelJob((JobId)JobId, ""));
         var cancelled = running.Apply(Assert.IsType<JobCancelled>(Assert.Single(cancel.Events)));
-        var again = Decide(cancelled, new CancelJob(JobId, "again"));
+        var again = Decide(cancelled, new CancelJob((JobId)JobId, "again"));
 
         Assert.Equal("cancelled by the requester", cancelled.Reason);
-        Assert.Equal(new JobCancelAccepted(JobId, "cancelled"), Assert.Single(cancel.Replies));
+        Assert.Equal(new JobCancelAccepted((JobId)JobId, "cancelled"), Assert.Single(cancel.Replies));
         Assert.Empty(again.Events);
         Assert.True(Assert.IsType<RequestFailed>(Assert.Single(again.Replies)).InvalidInput);
     }
@@ -431,7 +431,7 @@ public class JobStateTests
     [Fact]
     public void A_cancel_reason_is_cut_to_200_characters()
     {
-        var decision = Decide(Assigned().State, new CancelJob(JobId, new string('x', 500)));
+        var decision = Decide(Assigned().State, new CancelJob((JobId)JobId, new string('x', 500)));
 
         Assert.Equal(200, Assert.IsType<JobCancelled>(Assert.Single(decision.Events)).Reason.Length);
     }
@@ -439,11 +439,11 @@ public class JobStateTests
     [Fact]
     public void Deciding_an_assignment_fences_the_previous_epoch_and_confirms_the_shards_checkpoint()
     {
-        var state = Assigned().State.Apply(new ShardCheckpointSaved(0, 0, 1, "worker-1", 4, D("checkpoint"), T0));
+        var state = Assigned().State.Apply(new ShardCheckpointSaved(0, 0, 1, (WorkerId)"worker-1", 4, D("checkpoint"), T0));
 
         var decision = Decide(state, Asks(0, "worker-2"));
 
-        Assert.Equal(new ShardAssigned(0, 0, 2, "worker-2", Now), Assert.Single(decision.Events));
+        Assert.Equal(new ShardAssigned(0, 0, 2, (WorkerId)"worker-2", Now), Assert.Single(decision.Events));
         Assert.Equal(new ShardActor.AssignConfirmed(2, D("checkpoint")), Assert.Single(decision.Replies));
     }
 
@@ -459,7 +459,7 @@ public class JobStateTests
 
         Assert.Empty(sameWorker.Events);
         var excluded = Assert.IsType<ShardActor.Excluded>(Assert.Single(sameWorker.Replies));
-        Assert.Equal(["worker-1"], excluded.Workers.Workers);
+        Assert.Equal(["worker-1"], excluded.Workers.Workers.Select(id => id.Value));
         Assert.Empty(sameKey.Events);
         Assert.IsType<ShardActor.Excluded>(Assert.Single(sameKey.Replies));
     }
@@ -469,20 +469,20 @@ public class JobStateTests
     {
         var state = Assigned().State;
 
-        var lost = Decide(state, new ShardActor.Lost(0, 1, "worker-1", "gone", CountsAsFailure: true));
-        var stale = Decide(state, new ShardActor.Lost(0, 7, "worker-1", "gone", CountsAsFailure: true));
+        var lost = Decide(state, new ShardActor.Lost(0, 1, (WorkerId)"worker-1", "gone", CountsAsFailure: true));
+        var stale = Decide(state, new ShardActor.Lost(0, 7, (WorkerId)"worker-1", "gone", CountsAsFailure: true));
 
-        Assert.Equal(new ShardReleased(0, 0, 1, "worker-1", "gone", Now), Assert.Single(lost.Events));
+        Assert.Equal(new ShardReleased(0, 0, 1, (WorkerId)"worker-1", "gone", Now), Assert.Single(lost.Events));
         Assert.Empty(stale.Events);
     }
 
     [Fact]
     public void A_shard_lost_on_as_many_workers_as_the_rules_allow_fails_the_job()
     {
-        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, "worker-1", "gone", T0))
-            .Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
+        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, (WorkerId)"worker-1", "gone", T0))
+            .Apply(new ShardAssigned(0, 0, 2, (WorkerId)"worker-2", T0));
 
-        var decision = Decide(state, new ShardActor.Lost(0, 2, "worker-2", "crashed", CountsAsFailure: true));
+        var decision = Decide(state, new ShardActor.Lost(0, 2, (WorkerId)"worker-2", "crashed", CountsAsFailure: true));
 
         Assert.IsType<ShardReleased>(decision.Events[0]);
         var failed = Assert.IsType<JobFailed>(decision.Events[1]);
@@ -493,10 +493,10 @@ public class JobStateTests
     [Fact]
     public void A_busy_worker_does_not_count_towards_failing_the_job()
     {
-        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, "worker-1", "gone", T0))
-            .Apply(new ShardAssigned(0, 0, 2, "worker-2", T0));
+        var state = Assigned().State.Apply(new ShardReleased(0, 0, 1, (WorkerId)"worker-1", "gone", T0))
+            .Apply(new ShardAssigned(0, 0, 2, (WorkerId)"worker-2", T0));
 
-        var decision = Decide(state, new ShardActor.Lost(0, 2, "worker-2", "busy", CountsAsFailure: false));
+        var decision = Decide(state, new ShardActor.Lost(0, 2, (WorkerId)"worker-2", "busy", CountsAsFailure: false));
 
         Assert.IsType<ShardReleased>(Assert.Single(decision.Events));
     }
@@ -523,7 +523,7 @@ public class JobStateTests
 
         Assert.Equal(VerdictOutcome.Fraud, Assert.IsType<ShardVerified>(Assert.Single(decision.Events)).Outcome);
         var rejected = Assert.IsType<ShardActor.Rejected>(Assert.Single(decision.Replies));
-        Assert.Equal(["worker-1"], rejected.Excluded.Workers);
+        Assert.Equal(["worker-1"], rejected.Excluded.Workers.Select(id => id.Value));
         Assert.Equal(["0xcheat"], rejected.Excluded.Addresses);
         var toOthers = Assert.IsType<ShardActor.Excluded>(Assert.Single(decision.ToOtherShards)).Workers;
         Assert.Equal(rejected.Excluded.Workers, toOthers.Workers);
@@ -547,8 +547,8 @@ public class JobStateTests
         var yaml = Yaml + "\nverification: { mode: replicated, samples: 3 }\n";
         var state = new IJobEvent[]
         {
-            new JobSubmitted(JobId, yaml, "/data", T0), Started(0), new ShardAssigned(0, 0, 1, "worker-1", T0),
-            new ShardAssigned(0, 0, 2, "worker-2", T0), Completed(0, 0, 1, "worker-1"),
+            new JobSubmitted((JobId)JobId, yaml, "/data", T0), Started(0), new ShardAssigned(0, 0, 1, (WorkerId)"worker-1", T0),
+            new ShardAssigned(0, 0, 2, (WorkerId)"worker-2", T0), Completed(0, 0, 1, "worker-1"),
         }.Aggregate(new JobState(), (s, e) => s.Apply(e));
 
         var decision = Decide(state, Judged(Result(0, 0, 2, "worker-2"), VerdictOutcome.Accepted));
@@ -581,8 +581,8 @@ public class JobStateTests
     [Fact]
     public void An_aggregated_round_completes_it_with_the_mean_loss_of_its_shards()
     {
-        var state = With(Submitted(), Started(0), new ShardAssigned(0, 0, 1, "worker-1", T0),
-            Completed(0, 0, 1, "worker-1"), new ShardAssigned(0, 1, 1, "worker-2", T0),
+        var state = With(Submitted(), Started(0), new ShardAssigned(0, 0, 1, (WorkerId)"worker-1", T0),
+            Completed(0, 0, 1, "worker-1"), new ShardAssigned(0, 1, 1, (WorkerId)"worker-2", T0),
             Completed(0, 1, 1, "worker-2")).State;
 
         var decision = Decide(state, new JobCompute.AggregatedRound(0, D("global-1"), D("digest-1")));
@@ -617,12 +617,12 @@ public class JobStateTests
     public void A_settled_order_that_is_due_is_posted_and_an_unknown_one_changes_nothing()
     {
         var state = Assigned().State.Apply(new JobCancelled("by the requester", T0));
-        var paid = new JobSubmitted(JobId, Yaml, "/data", T0, "0xpayer", 1_000);
+        var paid = new JobSubmitted((JobId)JobId, Yaml, "/data", T0, "0xpayer", 1_000);
         var settling = new IJobEvent[] { paid, Started(0), new JobCancelled("by the requester", T0) }
             .Aggregate(new JobState(), (s, e) => s.Apply(e));
         var order = Assert.Single(settling.SettlementsDue);
         SettlementSettled Settled(string id) =>
-            new(JobId, id, order.Kind, SettlementStatus.Confirmed, "0xtx", 1, 1_000, "", Now);
+            new((JobId)JobId, id, order.Kind, SettlementStatus.Confirmed, "0xtx", 1, 1_000, "", Now);
 
         var posted = Decide(settling, Settled(order.SettlementId));
 
@@ -638,7 +638,7 @@ public class JobStateTests
         var before = System.Text.Json.JsonSerializer.Serialize(state.ToSnapshot());
 
         Decide(state, Judged(Result(0, 0, 1, "worker-1"), VerdictOutcome.Fraud));
-        Decide(state, new CancelJob(JobId, ""));
+        Decide(state, new CancelJob((JobId)JobId, ""));
         Decide(state, Asks(0, "worker-2"));
 
         Assert.Equal(before, System.Text.Json.JsonSerializer.Serialize(state.ToSnapshot()));
@@ -652,7 +652,7 @@ public class JobStateTests
             yield return Started(round);
             for (var shard = 0; shard < 2; shard++)
             {
-                yield return new ShardAssigned(round, shard, 1, $"worker-{shard + 1}", T0);
+                yield return new ShardAssigned(round, shard, 1, (WorkerId)$"worker-{shard + 1}", T0);
                 yield return Completed(round, shard, 1, $"worker-{shard + 1}");
             }
             yield return RoundDone(round);

@@ -17,15 +17,15 @@ public class JobStateVerificationTests
 
     private static Sha256Digest D(string text) => Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes(text));
 
-    private static JobSubmitted Submitted() => new(JobId, Yaml, Directory.GetCurrentDirectory(), T0);
+    private static JobSubmitted Submitted() => new((JobId)JobId, Yaml, Directory.GetCurrentDirectory(), T0);
 
     private static RoundStarted Started(int round) =>
         new(round, D($"global-{round}"), [D($"start-{round}-0"), D($"start-{round}-1")], [1000, 1001], T0.AddMinutes(round * 10 + 1));
 
-    private static ShardAssigned Assigned(int round, int shard, int epoch, string worker) => new(round, shard, epoch, worker, T0);
+    private static ShardAssigned Assigned(int round, int shard, int epoch, string worker) => new(round, shard, epoch, (WorkerId)worker, T0);
 
     private static ShardCompleted Completed(int round, int shard, int epoch, string worker) =>
-        new(round, shard, epoch, worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}"), 0.5 + shard, T0.AddMinutes(round * 10 + 2));
+        new(round, shard, epoch, (WorkerId)worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}"), 0.5 + shard, T0.AddMinutes(round * 10 + 2));
 
     private static RoundCompleted RoundDone(int round) =>
         new(round, D($"global-{round + 1}"), D($"digest-{round + 1}"), 0.75, T0.AddMinutes(round * 10 + 3));
@@ -34,7 +34,7 @@ public class JobStateVerificationTests
                                           double train = 2.0, double verify = 0.25)
     {
         var fraud = outcome == VerdictOutcome.Fraud;
-        return new ShardVerified(round, shard, epoch, worker, "0x1111111111111111111111111111111111111111", outcome, $"{outcome} because of test",
+        return new ShardVerified(round, shard, epoch, (WorkerId)worker, "0x1111111111111111111111111111111111111111", outcome, $"{outcome} because of test",
             D($"root-{round}-{shard}"), "0xresult", Enumerable.Range(1, challenged).ToList(), "00ff", fraud ? 2 : null,
             fraud ? D("expected") : null, fraud ? D("claimed") : null, fraud ? "0xclaim" : null, null, train, verify, T0.AddMinutes(round * 10 + 2));
     }
@@ -48,7 +48,7 @@ public class JobStateVerificationTests
 
     /// <summary>Round 0 open, shard 0 assigned to worker-1 (epoch 1) with a checkpoint at step 4, shard 1 to worker-2.</summary>
     private static JobProjection Running() => With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"), Assigned(0, 1, 1, "worker-2"),
-        new ShardCheckpointSaved(0, 0, 1, "worker-1", 4, D("checkpoint-0-0"), T0));
+        new ShardCheckpointSaved(0, 0, 1, (WorkerId)"worker-1", 4, D("checkpoint-0-0"), T0));
 
     [Fact]
     public void A_replica_s_seal_is_journaled_for_its_live_assignment_only_and_changes_no_domain_state()
@@ -56,7 +56,7 @@ public class JobStateVerificationTests
         var state = Running().State;
         var rules = new JobRules();
 
-        var decision = state.Decide(new Sealed(0, 0, 1, 1, "worker-1", D("seal")), rules, T0);
+        var decision = state.Decide(new Sealed(0, 0, 1, 1, (WorkerId)"worker-1", D("seal")), rules, T0);
         var sealedResult = Assert.IsType<ReplicaSealed>(Assert.Single(decision.Events));
         Assert.Equal((0, 0, 1, 1, "worker-1", D("seal")),
             (sealedResult.Round, sealedResult.Shard, sealedResult.Epoch, sealedResult.Replica, sealedResult.WorkerId,
@@ -66,18 +66,18 @@ public class JobStateVerificationTests
             line => line.Text == "round 0 shard 0 replica 1: worker worker-1 sealed its result (epoch 1)");
 
         // Another worker's, an ended epoch's or another round's seal is not journaled.
-        Assert.Empty(state.Decide(new Sealed(0, 0, 1, 1, "worker-2", D("seal")), rules, T0).Events);
-        Assert.Empty(state.Decide(new Sealed(0, 0, 1, 2, "worker-1", D("seal")), rules, T0).Events);
-        Assert.Empty(state.Decide(new Sealed(1, 0, 1, 1, "worker-1", D("seal")), rules, T0).Events);
+        Assert.Empty(state.Decide(new Sealed(0, 0, 1, 1, (WorkerId)"worker-2", D("seal")), rules, T0).Events);
+        Assert.Empty(state.Decide(new Sealed(0, 0, 1, 2, (WorkerId)"worker-1", D("seal")), rules, T0).Events);
+        Assert.Empty(state.Decide(new Sealed(1, 0, 1, 1, (WorkerId)"worker-1", D("seal")), rules, T0).Events);
     }
 
     [Fact]
     public void A_verdict_names_the_verifier_that_judged_it_in_its_journaled_event()
     {
         var state = Running().State;
-        var result = new ShardResult(JobId, 0, 0, 1, "worker-1", D("end-0-0"), D("root-0-0"),
+        var result = new ShardResult((JobId)JobId, 0, 0, 1, (WorkerId)"worker-1", D("end-0-0"), D("root-0-0"),
             Enumerable.Repeat(0.5f, InnerSteps).ToArray(), "0xresult");
-        var verdict = new ShardVerdict(JobId, 0, 0, 1, "worker-1", VerdictOutcome.Accepted, "replayed",
+        var verdict = new ShardVerdict((JobId)JobId, 0, 0, 1, (WorkerId)"worker-1", VerdictOutcome.Accepted, "replayed",
             VerifierId: "10.0.0.7:4053");
 
         var decision = state.Decide(new Judged(result, verdict, "0x1", [1], "00"), new JobRules(), T0);
@@ -114,8 +114,8 @@ public class JobStateVerificationTests
         state = state.Apply(Verified(0, 0, 1, "worker-1", outcome));
 
         Assert.Equal((0, 1, 0, 1), (state.State.RoundAccepted, state.State.RoundRejected, state.State.JobAccepted, state.State.JobRejected));
-        Assert.Equal(["worker-1"], state.State.ExcludedWorkers);
-        Assert.Equal(["worker-1"], state.State.Shards[0].FailedWorkers);
+        Assert.Equal(["worker-1"], state.State.ExcludedWorkers.Select(id => id.Value));
+        Assert.Equal(["worker-1"], state.State.Shards[0].FailedWorkers.Select(id => id.Value));
         Assert.Null(state.State.Shards[0].WorkerId);
         Assert.Null(state.State.Shards[0].Checkpoint);
         Assert.Equal(0, state.State.Shards[0].CheckpointStep);
@@ -132,14 +132,14 @@ public class JobStateVerificationTests
     public void A_rejection_of_a_worker_the_shard_has_already_moved_on_from_keeps_the_current_worker()
     {
         var state = Running();
-        state = state.Apply(new ShardReleased(0, 0, 1, "worker-1", "deadline missed", T0));
+        state = state.Apply(new ShardReleased(0, 0, 1, (WorkerId)"worker-1", "deadline missed", T0));
         state = state.Apply(Assigned(0, 0, 2, "worker-3"));
 
         state = state.Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Fraud));
 
         Assert.Equal("worker-3", state.State.Shards[0].WorkerId);
-        Assert.Contains("worker-1", state.State.ExcludedWorkers);
-        Assert.DoesNotContain("worker-3", state.State.ExcludedWorkers);
+        Assert.Contains((WorkerId)"worker-1", state.State.ExcludedWorkers);
+        Assert.DoesNotContain((WorkerId)"worker-3", state.State.ExcludedWorkers);
     }
 
     [Fact]
@@ -199,7 +199,7 @@ public class JobStateVerificationTests
         Assert.Equal((3, 1), (state.State.JobAccepted, state.State.JobRejected));
         Assert.Equal(0.75, state.State.MatchRate);
         // Exclusion is for the whole job; a shard's failures are per round.
-        Assert.Contains("cheat-0", state.State.ExcludedWorkers);
+        Assert.Contains((WorkerId)"cheat-0", state.State.ExcludedWorkers);
         Assert.All(state.State.Shards, s => Assert.Empty(s.FailedWorkers));
         Assert.Equal(4, state.Verdicts.Count);
 
@@ -269,7 +269,7 @@ public class JobStateVerificationTests
         var state = RoundWith(accepted: 5, rejected: 1);
         state = state.Apply(Started(1));
         state = state.Apply(Assigned(1, 0, 1, "worker-1"));
-        state = state.Apply(new ShardCheckpointSaved(1, 0, 1, "worker-1", 4, D("checkpoint-1-0"), T0));
+        state = state.Apply(new ShardCheckpointSaved(1, 0, 1, (WorkerId)"worker-1", 4, D("checkpoint-1-0"), T0));
         state = state.Apply(Assigned(1, 1, 1, "worker-2"));
         state = state.Apply(Verified(1, 1, 1, "worker-2", VerdictOutcome.Fraud, train: 1.5, verify: 0.125));
         state = state.Apply(Verified(1, 0, 1, "worker-1", VerdictOutcome.Accepted, train: 2.5, verify: 0.375));
@@ -282,11 +282,11 @@ public class JobStateVerificationTests
         Assert.Equal(state.State.MatchRate, restored.MatchRate);
         Assert.Equal(state.State.RoundMatchRate, restored.RoundMatchRate);
         Assert.Equal(state.State.ExcludedWorkers.Order(), restored.ExcludedWorkers.Order());
-        Assert.Equal(["cheat-0", "worker-2"], restored.ExcludedWorkers.Order());
+        Assert.Equal(["cheat-0", "worker-2"], restored.ExcludedWorkers.Order().Select(id => id.Value));
         Assert.Equal(state.State.History.Select(h => (h.Round, h.MatchRate, h.Paid)), restored.History.Select(h => (h.Round, h.MatchRate, h.Paid)));
         Assert.Equal(state.State.Shards.Select(s => (s.WorkerId, s.Checkpoint, s.CheckpointStep, string.Join(",", s.FailedWorkers.Order()))),
             restored.Shards.Select(s => (s.WorkerId, s.Checkpoint, s.CheckpointStep, string.Join(",", s.FailedWorkers.Order()))));
-        Assert.Equal(["worker-2"], restored.Shards[1].FailedWorkers);
+        Assert.Equal(["worker-2"], restored.Shards[1].FailedWorkers.Select(id => id.Value));
         Assert.Null(restored.Shards[1].WorkerId);
 
         // Events after the snapshot fold in the same way on both.

@@ -1,4 +1,5 @@
 using Gensyn.Actors.Jobs;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Jobs;
@@ -17,11 +18,11 @@ public static class LegacyJobSnapshot
             s.RoundOpen, s.RoundGlobal, s.ShardStarts.ToList(), s.ShardStartSizes.ToList(),
             s.Shards.Select(x => new ShardSnapshot(x.Shard, x.Epoch, x.WorkerId, x.Done, x.EndState, x.MerkleRoot,
                 x.MeanLoss,
-                x.Checkpoint, x.CheckpointStep, x.FailedWorkers.Order(StringComparer.Ordinal).ToList(),
-                new Dictionary<int, string>(x.Live))).ToList(),
+                x.Checkpoint, x.CheckpointStep, x.FailedWorkers.Order().ToList(),
+                new Dictionary<int, WorkerId>(x.Live))).ToList(),
             s.LastGlobal, s.LastShardEnds?.ToList(), s.Result, job.Log.ToList(), s.History.ToList(),
             new VerificationSnapshot(s.RoundAccepted, s.RoundRejected, s.JobAccepted, s.JobRejected, job.TrainSeconds,
-                job.VerifySeconds, s.ExcludedWorkers.Order(StringComparer.Ordinal).ToList(), job.Verdicts.ToList(),
+                job.VerifySeconds, s.ExcludedWorkers.Order().ToList(), job.Verdicts.ToList(),
                 s.ExcludedAddresses.Order(StringComparer.Ordinal).ToList()),
             s.Ledger.ToSnapshot(), s.ShardSteps?.ToList(), s.Ledger.Price, s.Owner);
     }

@@ -1,6 +1,7 @@
 using Gensyn.Actors.Market;
 using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Market;
@@ -43,11 +44,11 @@ public class ClearingPriceTests
     public void Each_hardware_class_has_its_own_supply_demand_and_price()
     {
         var state = new SchedulerState<string>();
-        state.Register(new WorkerEntry<string>("cpu-1", "r1", "cpu", 16, 1, "c", 0.2));
-        state.Register(new WorkerEntry<string>("cpu-2", "r2", "cpu", 16, 1, "c", 0.3));
-        state.Register(new WorkerEntry<string>("gpu-1", "r3", "cuda", 24, 1, "g", 1.5));
-        state.Enqueue(new WorkRequest<string>("job-1", 0, 0, "s0", Needs: new ShardNeeds("cuda", 0, 0.1)));  // nobody meets its cap: stays queued
-        state.Enqueue(new WorkRequest<string>("job-2", 0, 0, "s1", Needs: new ShardNeeds("cuda", 0, 0.1)));
+        state.Register(new WorkerEntry<string>((WorkerId)"cpu-1", "r1", "cpu", 16, 1, "c", 0.2));
+        state.Register(new WorkerEntry<string>((WorkerId)"cpu-2", "r2", "cpu", 16, 1, "c", 0.3));
+        state.Register(new WorkerEntry<string>((WorkerId)"gpu-1", "r3", "cuda", 24, 1, "g", 1.5));
+        state.Enqueue(new WorkRequest<string>((JobId)"job-1", 0, 0, "s0", Needs: new ShardNeeds("cuda", 0, 0.1)));  // nobody meets its cap: stays queued
+        state.Enqueue(new WorkRequest<string>((JobId)"job-2", 0, 0, "s1", Needs: new ShardNeeds("cuda", 0, 0.1)));
         state.Match();
 
         var classes = ClearingPrice.Classes(state).ToDictionary(c => c.Class);

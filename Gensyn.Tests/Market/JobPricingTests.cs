@@ -1,6 +1,7 @@
 using Gensyn.Actors.Market;
 using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
@@ -16,14 +17,14 @@ public class JobPricingTests
     {
         var state = new SchedulerState<string>();
         foreach (var (id, device, price, throughput) in workers)
-            state.Register(new WorkerEntry<string>(id, id, device, 16, 1, "c", price, Throughput: throughput));
+            state.Register(new WorkerEntry<string>((WorkerId)id, id, device, 16, 1, "c", price, Throughput: throughput));
         return state;
     }
 
     /// <summary>Makes <paramref name="count"/> of the cheapest idle workers busy with another job's shards.</summary>
     private static void Busy(SchedulerState<string> state, int count)
     {
-        for (var i = 0; i < count; i++) state.Enqueue(new WorkRequest<string>("job-busy", 0, i, $"busy-{i}"));
+        for (var i = 0; i < count; i++) state.Enqueue(new WorkRequest<string>((JobId)"job-busy", 0, i, $"busy-{i}"));
         state.Match();
     }
 
@@ -47,11 +48,11 @@ public class JobPricingTests
         var state = Market(("a", "cpu", 0.1, 600), ("b", "cpu", 0.2, 600), ("c", "cpu", 0.3, 600), ("d", "cpu", 0.4, 600));
         var alone = JobPricing.Lock(state, Any, demand: 1, Reference).PricePerHour;
         // Two shards of another job wait for a cuda worker that is not there: they are not this market's demand...
-        state.Enqueue(new WorkRequest<string>("job-x", 0, 0, "x0", Needs: new ShardNeeds("cuda", 0, 1)));
+        state.Enqueue(new WorkRequest<string>((JobId)"job-x", 0, 0, "x0", Needs: new ShardNeeds("cuda", 0, 1)));
         Assert.Equal(alone, JobPricing.Lock(state, Any, demand: 1, Reference).PricePerHour);
         // ...but shards that these workers could take are (they stay queued only because their cap is below every ask).
-        state.Enqueue(new WorkRequest<string>("job-y", 0, 0, "y0", Needs: new ShardNeeds("any", 0, 0.05)));
-        state.Enqueue(new WorkRequest<string>("job-y", 0, 1, "y1", Needs: new ShardNeeds("cpu", 0, 0.05)));
+        state.Enqueue(new WorkRequest<string>((JobId)"job-y", 0, 0, "y0", Needs: new ShardNeeds("any", 0, 0.05)));
+        state.Enqueue(new WorkRequest<string>((JobId)"job-y", 0, 1, "y1", Needs: new ShardNeeds("cpu", 0, 0.05)));
         state.Match();
         var crowded = JobPricing.Lock(state, Any, demand: 1, Reference);
         Assert.True(crowded.PricePerHour > alone, $"{crowded.PricePerHour} should be above {alone}");
@@ -59,8 +60,8 @@ public class JobPricingTests
         Assert.Contains("(1 of this job's, 2 queued)", crowded.Basis);
 
         // More supply at lower asks brings it down.
-        state.Register(new WorkerEntry<string>("e", "e", "cpu", 16, 1, "c", 0.05, Throughput: 600));
-        state.Register(new WorkerEntry<string>("f", "f", "cpu", 16, 1, "c", 0.06, Throughput: 600));
+        state.Register(new WorkerEntry<string>((WorkerId)"e", "e", "cpu", 16, 1, "c", 0.05, Throughput: 600));
+        state.Register(new WorkerEntry<string>((WorkerId)"f", "f", "cpu", 16, 1, "c", 0.06, Throughput: 600));
         state.Match();  // y0 and y1 (cap 0.05) can take e only: one of them runs there
         var supplied = JobPricing.Lock(state, Any, demand: 1, Reference);
         Assert.True(supplied.PricePerHour < crowded.PricePerHour, $"{supplied.PricePerHour} should be below {crowded.PricePerHour}");

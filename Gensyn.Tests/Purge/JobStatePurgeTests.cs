@@ -1,5 +1,6 @@
 using Gensyn.Actors.Jobs;
 using Gensyn.Actors.Purge;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using static Gensyn.Tests.Purge.PurgeJournal;
 
@@ -100,7 +101,7 @@ public class JobStatePurgeTests
         Assert.Null(state.Shards[1].EndState);
         Assert.Equal(2, state.NextEpoch(1));
         Assert.True(state.Shards[0].Done);
-        Assert.True(state.Exclusion.Covers("cheat-9", Cheat));
+        Assert.True(state.Exclusion.Covers((WorkerId)"cheat-9", Cheat));
         Assert.Equal((1, 1), (state.RoundAccepted, state.RoundRejected));
         Assert.Equal((before.JobAccepted - 1, before.JobRejected + 1), (state.JobAccepted, state.JobRejected));
     }
@@ -116,6 +117,6 @@ public class JobStatePurgeTests
         Assert.Equal(before.Shards, state.Shards);
         Assert.Equal((before.RoundAccepted, before.RoundRejected), (state.RoundAccepted, state.RoundRejected));
         Assert.Equal(before.JobRejected + 1, state.JobRejected);
-        Assert.True(state.Exclusion.Covers("cheat-1", Cheat));
+        Assert.True(state.Exclusion.Covers((WorkerId)"cheat-1", Cheat));
     }
 }

@@ -45,7 +45,7 @@ public class LedgerPurgeTests
     }
 
     private static SettlementPosted Posted(SettlementOrder order) =>
-        new(order, new SettlementSettled(JobId, order.SettlementId, order.Kind, SettlementStatus.Confirmed, "0xtx",
+        new(order, new SettlementSettled((Gensyn.Contracts.JobId)JobId, order.SettlementId, order.Kind, SettlementStatus.Confirmed, "0xtx",
             50_000, order.TotalMicros, "", T0.AddHours(3)), T0.AddHours(3));
 
     [Fact]
@@ -94,7 +94,7 @@ public class LedgerPurgeTests
         // The round then completes and is paid (as the escrow is shown: 2 of 2 standing results accepted).
         RoundView round = new(0, "", "", 0.5, [], [], Paid: true, Accepted: 2, Judged: 2);
 
-        var payout = Assert.Single(ledger.Due(JobId, [round], JobPhase.Running),
+        var payout = Assert.Single(ledger.Due((Gensyn.Contracts.JobId)JobId, [round], JobPhase.Running),
             o => o.Kind == SettlementKind.PayRound);
 
         Assert.Equal([Honest, Other], payout.Payees.Select(p => p.Address));

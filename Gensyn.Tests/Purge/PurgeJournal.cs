@@ -29,7 +29,7 @@ public static class PurgeJournal
     public static Sha256Digest End(int round, int shard, int epoch) => D($"end-{round}-{shard}-{epoch}");
 
     public static JobSubmitted Submitted(int rounds = 3, int shards = 2) =>
-        new(JobId,
+        new((JobId)JobId,
             TestSpecs.SyntheticYaml(rounds: rounds, shards: shards, innerSteps: 8) + "\nbudget: { max-total: 1 }\n",
             "/data", T0, Payer, Deposit, Lock);
 
@@ -41,7 +41,7 @@ public static class PurgeJournal
                                         VerdictOutcome outcome, string reason = "test verdict")
     {
         var fraud = outcome == VerdictOutcome.Fraud;
-        return new ShardVerified(round, shard, epoch, worker, address, outcome, reason, Root(round, shard, epoch),
+        return new ShardVerified(round, shard, epoch, (WorkerId)worker, address, outcome, reason, Root(round, shard, epoch),
             $"0xresult-{worker}", [1, 5], "00ff", fraud ? 5 : null, fraud ? D("expected") : null,
             fraud ? D("claimed") : null, fraud ? "0xclaim" : null, null, 2.0, 0.25, T0.AddMinutes(round * 10 + 1));
     }
@@ -49,15 +49,15 @@ public static class PurgeJournal
     /// <summary>One shard run by one worker to an accepted result that completes the shard.</summary>
     public static IEnumerable<IJobEvent> Accepted(int round, int shard, int epoch, string worker, string address) =>
     [
-        new ShardAssigned(round, shard, epoch, worker, T0.AddMinutes(round * 10)),
+        new ShardAssigned(round, shard, epoch, (WorkerId)worker, T0.AddMinutes(round * 10)),
         Verdict(round, shard, epoch, worker, address, VerdictOutcome.Accepted),
-        new ShardCompleted(round, shard, epoch, worker, End(round, shard, epoch), Root(round, shard, epoch), 0.5,
+        new ShardCompleted(round, shard, epoch, (WorkerId)worker, End(round, shard, epoch), Root(round, shard, epoch), 0.5,
             T0.AddMinutes(round * 10 + 1)),
     ];
 
     public static IEnumerable<IJobEvent> Rejected(int round, int shard, int epoch, string worker, string address,
                                                   VerdictOutcome outcome) =>
-        [new ShardAssigned(round, shard, epoch, worker, T0), Verdict(round, shard, epoch, worker, address, outcome)];
+        [new ShardAssigned(round, shard, epoch, (WorkerId)worker, T0), Verdict(round, shard, epoch, worker, address, outcome)];
 
     public static RoundCompleted RoundDone(int round) =>
         new(round, D($"global-{round + 1}"), D($"digest-{round + 1}"), 0.7, T0.AddMinutes(round * 10 + 2));
@@ -85,15 +85,15 @@ public static class PurgeJournal
             .Select(g => new SettlementPayee(string.Join("+", g.Select(p => p.Worker).Distinct()), g.First().Address,
                 g.Count() * Payout)).ToList();
         var id = EscrowIds.Hex(EscrowIds.SettlementId(JobId, $"round-{round}"));
-        var order = new SettlementOrder(id, JobId, SettlementKind.PayRound, round, list, payees.Length, payees.Length);
-        var outcome = new SettlementSettled(JobId, id, SettlementKind.PayRound, SettlementStatus.Confirmed, "0xtx",
+        var order = new SettlementOrder(id, (JobId)JobId, SettlementKind.PayRound, round, list, payees.Length, payees.Length);
+        var outcome = new SettlementSettled((JobId)JobId, id, SettlementKind.PayRound, SettlementStatus.Confirmed, "0xtx",
             60_000, order.TotalMicros, "", T0.AddMinutes(round * 10 + 3));
         return new SettlementPosted(order, outcome, T0.AddMinutes(round * 10 + 3));
     }
 
     public static ResultRevoked Revoke(int round, int shard, int epoch, string worker, string address,
                                        VerdictOutcome outcome = VerdictOutcome.Fraud, bool aggregated = true) =>
-        new(round, shard, epoch, worker, address, outcome, $"step 4 does not replay ({outcome})",
+        new(round, shard, epoch, (WorkerId)worker, address, outcome, $"step 4 does not replay ({outcome})",
             Root(round, shard, epoch),
             "0x" + D($"evidence-{round}-{shard}"), aggregated, T0.AddHours(1));
 

@@ -1,4 +1,5 @@
 using Gensyn.Actors.Purge;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using static Gensyn.Tests.Purge.PurgeJournal;
 
@@ -47,8 +48,8 @@ public class PurgeRulesTests
         var agreeing = Verdict(0, 1, 2, "cheat-1", Cheat, VerdictOutcome.Accepted) with { MerkleRoot = Root(0, 1, 1) };
         List<IJobEvent> events =
         [
-            Submitted(), Started(0), .. Accepted(0, 0, 1, "cheat-2", Cheat), new ShardAssigned(0, 1, 1, "other-1", T0),
-            new ShardAssigned(0, 1, 2, "cheat-1", T0),
+            Submitted(), Started(0), .. Accepted(0, 0, 1, "cheat-2", Cheat), new ShardAssigned(0, 1, 1, (WorkerId)"other-1", T0),
+            new ShardAssigned(0, 1, 2, (WorkerId)"cheat-1", T0),
             .. Accepted(0, 1, 1, "other-1", Other).Skip(1), agreeing, RoundDone(0),
         ];
         var second = Verdict(0, 0, 3, "cheat-3", Cheat, VerdictOutcome.Accepted);
@@ -76,7 +77,7 @@ public class PurgeRulesTests
         Assert.Null(rollback.RestoredShardEnds);
         Assert.Equal(Revoke(0, 1, 1, "cheat-1", Cheat).EvidenceHash, rollback.EvidenceHash);
         Assert.Contains("round 0 shard 1", rollback.Reason);
-        Assert.Equal(JobId, rollback.JobId);
+        Assert.Equal(PurgeJournal.JobId, rollback.JobId);
     }
 
     [Fact]

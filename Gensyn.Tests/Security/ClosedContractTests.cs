@@ -1,3 +1,4 @@
+using Gensyn.Contracts;
 using Gensyn.Edge.Wire;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
@@ -110,18 +111,18 @@ public class ClosedContractTests
         {
             if (kind == V1.WorkerMessage.BodyOneofCase.Hello)
             {
-                Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(message, "session-id"));
+                Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(message, (WorkerId)"session-id"));
                 continue;
             }
-            var record = WorkerWire.FromWire(message, "session-id");
+            var record = WorkerWire.FromWire(message, (WorkerId)"session-id");
             Assert.Contains(record.GetType(), reports);
             read.Add(record.GetType());
             // The sender is always the session's worker, whatever the worker writes.
-            Assert.Equal("session-id", record.GetType().GetProperty("WorkerId")!.GetValue(record));
+            Assert.Equal((WorkerId)"session-id", Assert.IsType<WorkerId>(record.GetType().GetProperty("WorkerId")!.GetValue(record)));
         }
         Assert.Equal(reports.Order(Comparer<Type>.Create((a, b) => string.CompareOrdinal(a.Name, b.Name))),
             read.Order(Comparer<Type>.Create((a, b) => string.CompareOrdinal(a.Name, b.Name))));
-        Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(new V1.WorkerMessage(), "session-id"));
+        Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(new V1.WorkerMessage(), (WorkerId)"session-id"));
     }
 
     /// <summary>C4: nothing at the edge becomes one of the scheduler's internal messages.</summary>
@@ -130,7 +131,7 @@ public class ClosedContractTests
     {
         Type[] scheduler = [typeof(M.RequestWorker), typeof(M.WorkerJudged), typeof(M.WorkerThroughputObserved), typeof(M.ReleaseWorker), typeof(M.WorkerGranted), typeof(M.ShardVerdict), typeof(M.RefereeVerdict)];
         foreach (var message in Samples().Values.Where(m => m.BodyCase != V1.WorkerMessage.BodyOneofCase.Hello))
-            Assert.DoesNotContain(WorkerWire.FromWire(message, "w").GetType(), scheduler);
+            Assert.DoesNotContain(WorkerWire.FromWire(message, (WorkerId)"w").GetType(), scheduler);
         var writable = ClientWritable().Values.Select(m => Normal(m.Name)).ToList();
         foreach (var name in scheduler.Select(t => Normal(t.Name)))
             Assert.DoesNotContain(name, writable);

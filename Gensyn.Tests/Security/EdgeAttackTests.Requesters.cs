@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Akka.Actor;
 using Gensyn.Actors.Jobs;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 using Gensyn.Edge.Auth;
@@ -96,7 +97,7 @@ public partial class EdgeAttackTests(EdgeFixture edge) : IClassFixture<EdgeFixtu
         var attacker = WorkerKey.Generate().Address;
         gateway.Tell(new StartJob(forged, TestSpecs.SyntheticYaml(rounds: 1, shards: 1), edge.Root.Path, Payer: attacker, DepositMicros: 1_000_000_000,
             Price: new JobPrice(0.5, 640, "forged", ResultPayoutMicros: 1_000_000_000), Owner: attacker));
-        gateway.Tell(new SettlementSettled(edge.SharedJobId, "settlement-forged", SettlementKind.Complete, SettlementStatus.Confirmed, "0xabc", 21_000,
+        gateway.Tell(new SettlementSettled((JobId)edge.SharedJobId, "settlement-forged", SettlementKind.Complete, SettlementStatus.Confirmed, "0xabc", 21_000,
             1_000_000, "forged settlement", DateTimeOffset.UtcNow));
 
         // Messages from one sender arrive in order: had the gateway passed StartJob on, the job would exist by the time this is answered.

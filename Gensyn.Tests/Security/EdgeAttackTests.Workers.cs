@@ -90,7 +90,7 @@ public partial class EdgeAttackTests
         Assert.Contains(edge.Edge.Port, before);   // the scan sees this process's listeners
         using var directory = new TempDirectory();
         using var link = new WorkerLink([edge.Door], directory.Path);
-        await using (var worker = WorkerNode.Start(new WorkerOptions("no-door", [edge.Door], directory.Path, Threads: 1, PricePerHour: 100), link))
+        await using (var worker = WorkerNode.Start(new WorkerOptions((WorkerId)"no-door", [edge.Door], directory.Path, Threads: 1, PricePerHour: 100), link))
         {
             await edge.WaitForWorker("no-door");
             var opened = Listeners.OfThisProcess();

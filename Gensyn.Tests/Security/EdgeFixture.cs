@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Event;
 using Gensyn.Actors;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 using Gensyn.Edge;
@@ -65,7 +66,7 @@ public class EdgeFixture : IAsyncLifetime
         await Coordinator.WhenUp().WaitAsync(GiveUpAfter);
         Edge = await EdgeServer.StartAsync(Coordinator, new EdgeOptions("127.0.0.1", 0, Root.File("coordinator")));
         _link = new WorkerLink([Door], Root.File("worker"));
-        Worker = WorkerNode.Start(new WorkerOptions(HonestId, [Door], Root.File("worker"), Threads: 1, PricePerHour: 0.2), _link, serializeMessages: true);
+        Worker = WorkerNode.Start(new WorkerOptions((WorkerId)HonestId, [Door], Root.File("worker"), Threads: 1, PricePerHour: 0.2), _link, serializeMessages: true);
         Channel = AttackerChannel(Edge.Port);
         Requesters = new V1.RequesterEdge.RequesterEdgeClient(Channel);
         Workers = new V1.WorkerEdge.WorkerEdgeClient(Channel);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Gensyn.Actors.Jobs;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Security;
@@ -20,12 +21,12 @@ public class GatewayInjectionTests : Akka.TestKit.Xunit2.TestKit
         var gateway = Sys.ActorOf(JobsGateway.Props(region.Ref, CreateTestProbe().Ref, CreateTestProbe().Ref));
         var attacker = Contracts.Signing.WorkerKey.Generate().Address;
 
-        gateway.Tell(new StartJob(JobId, TestSpecs.SyntheticYaml(), "/", Payer: attacker, DepositMicros: 1_000_000_000,
+        gateway.Tell(new StartJob((JobId)JobId, TestSpecs.SyntheticYaml(), "/", Payer: attacker, DepositMicros: 1_000_000_000,
             Price: new JobPrice(0.5, 640, "forged", ResultPayoutMicros: 1_000_000_000), Owner: attacker), TestActor);
-        gateway.Tell(new SettlementSettled(JobId, "settlement-1", SettlementKind.Complete, SettlementStatus.Confirmed, "0xabc", 21_000, 1_000_000,
+        gateway.Tell(new SettlementSettled((JobId)JobId, "settlement-1", SettlementKind.Complete, SettlementStatus.Confirmed, "0xabc", 21_000, 1_000_000,
             "forged", DateTimeOffset.UtcNow), TestActor);
         // The control: a requester's own command does reach the job, and it is the first thing that does.
-        gateway.Tell(new GetJobStatus(JobId), TestActor);
+        gateway.Tell(new GetJobStatus((JobId)JobId), TestActor);
 
         Assert.Equal(JobId, region.ExpectMsg<GetJobStatus>().JobId);
         region.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
@@ -37,9 +38,9 @@ public class GatewayInjectionTests : Akka.TestKit.Xunit2.TestKit
         var registry = CreateTestProbe();
         var gateway = Sys.ActorOf(JobsGateway.Props(CreateTestProbe().Ref, CreateTestProbe().Ref, registry.Ref));
 
-        gateway.Tell(new RequestWorker(JobId, 0, 0, TestActor), TestActor);
-        gateway.Tell(new WorkerJudged("rival", false), TestActor);
-        gateway.Tell(new ReleaseWorker("rival", TestActor, Completed: false, WorkerGone: true), TestActor);
+        gateway.Tell(new RequestWorker((JobId)JobId, 0, 0, TestActor), TestActor);
+        gateway.Tell(new WorkerJudged((WorkerId)"rival", false), TestActor);
+        gateway.Tell(new ReleaseWorker((WorkerId)"rival", TestActor, Completed: false, WorkerGone: true), TestActor);
         gateway.Tell(new ListWorkers(), TestActor);
 
         registry.ExpectMsg<ListWorkers>();

@@ -27,13 +27,13 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
     private const string JobId = "job-0123abcd";
 
     private static WorkerEntry<string> Worker(string id, string address, double price = 0.2, double throughput = 100, string? reference = null) =>
-        new(id, reference ?? "ref-" + id, "cpu", 16, 1, Class, price, address, throughput);
+        new((WorkerId)id, reference ?? "ref-" + id, "cpu", 16, 1, Class, price, address, throughput);
 
     private static string Key(int i) => $"0x{i:x40}";
 
     private static RegisterWorker Register(WorkerKey key, IActorRef worker, string id, double price = 0.2, double throughput = 0)
     {
-        var profile = new RegisterWorker(id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), price, key.Address, throughput,
+        var profile = new RegisterWorker((WorkerId)id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), price, key.Address, throughput,
             IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return profile with { Signature = ClaimSigner.Sign(key, CapabilityClaim.From(profile)) };
     }
@@ -54,7 +54,7 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
                                                                                               double memory, string field)
     {
         var rules = new RegistrationRules(new RegistrationLimits());
-        var profile = new RegisterWorker("w", ActorRefs.Nobody, "cpu", memory, 1, Class, price, Attacker, throughput, bandwidth);
+        var profile = new RegisterWorker((WorkerId)"w", ActorRefs.Nobody, "cpu", memory, 1, Class, price, Attacker, throughput, bandwidth);
 
         var problem = rules.ProfileProblem(profile);
 
@@ -136,10 +136,10 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
     {
         var d = (string s) => Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes(s));
         var job = new JobState();
-        job = job.Apply(new JobSubmitted(JobId, TestSpecs.SyntheticYaml(rounds: 1, shards: 2, innerSteps: 8), Directory.GetCurrentDirectory(), DateTimeOffset.UnixEpoch));
+        job = job.Apply(new JobSubmitted((JobId)JobId, TestSpecs.SyntheticYaml(rounds: 1, shards: 2, innerSteps: 8), Directory.GetCurrentDirectory(), DateTimeOffset.UnixEpoch));
         job = job.Apply(new RoundStarted(0, d("g"), [d("s0"), d("s1")], [10, 10], DateTimeOffset.UnixEpoch));
-        job = job.Apply(new ShardAssigned(0, 0, 1, "cheat-1", DateTimeOffset.UnixEpoch));
-        job = job.Apply(new ShardVerified(0, 0, 1, "cheat-1", Attacker, VerdictOutcome.Fraud, "wrong step", d("root"), "0xsig", [3], "00",
+        job = job.Apply(new ShardAssigned(0, 0, 1, (WorkerId)"cheat-1", DateTimeOffset.UnixEpoch));
+        job = job.Apply(new ShardVerified(0, 0, 1, (WorkerId)"cheat-1", Attacker, VerdictOutcome.Fraud, "wrong step", d("root"), "0xsig", [3], "00",
             3, d("e"), d("c"), "0xclaim", null, 1, 1, DateTimeOffset.UnixEpoch));
         var exclusion = new Exclusion(job.ExcludedWorkers.ToList(), job.ExcludedAddresses.ToList());
         // The exclusion survives a snapshot.
@@ -148,12 +148,12 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
         var scheduler = new SchedulerState<string>();
         scheduler.Register(Worker("cheat-2", Attacker.ToUpperInvariant().Replace("0X", "0x"), price: 0.001));   // new id, same key, underpriced
         scheduler.Register(Worker("honest", Key(7)));
-        scheduler.Enqueue(new WorkRequest<string>(JobId, 0, 0, "shard-0", exclusion.Workers, exclusion.Addresses));
+        scheduler.Enqueue(new WorkRequest<string>((JobId)JobId, 0, 0, "shard-0", exclusion.Workers, exclusion.Addresses));
 
-        Assert.True(exclusion.Covers("cheat-2", Attacker));
+        Assert.True(exclusion.Covers((WorkerId)"cheat-2", Attacker));
         Assert.Equal("honest", Assert.Single(scheduler.Match()).Worker.WorkerId);
         // Nothing else is left for that job's shard: the new id waits, excluded.
-        scheduler.Enqueue(new WorkRequest<string>(JobId, 0, 1, "shard-1", exclusion.Workers, exclusion.Addresses));
+        scheduler.Enqueue(new WorkRequest<string>((JobId)JobId, 0, 1, "shard-1", exclusion.Workers, exclusion.Addresses));
         Assert.Empty(scheduler.Match());
     }
 
@@ -164,7 +164,7 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
     {
         var state = new SchedulerState<string>();
         state.Register(Worker("veteran", Key(1)));
-        for (var i = 0; i < 25; i++) state.Judged("veteran", accepted: true, Key(1));
+        for (var i = 0; i < 25; i++) state.Judged((WorkerId)"veteran", accepted: true, Key(1));
         Assert.Equal(1, VerificationPolicy.Samples(4, state.Workers[0].HonestStreak));
 
         // Another key under the veteran's id (past the registry's id map) starts with nothing: before the fix it inherited 25 and the streak.
@@ -177,8 +177,8 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
 
         // A caught cheater's new id carries its key's rejection and reset streak.
         state.Register(Worker("cheat-1", Attacker));
-        for (var i = 0; i < 30; i++) state.Judged("cheat-1", accepted: true, Attacker);
-        state.Judged("cheat-1", accepted: false, Attacker);
+        for (var i = 0; i < 30; i++) state.Judged((WorkerId)"cheat-1", accepted: true, Attacker);
+        state.Judged((WorkerId)"cheat-1", accepted: false, Attacker);
         state.Remove("ref-cheat-1");
         var comeback = state.Register(Worker("cheat-2", Attacker));
         Assert.Equal((30, 1, 0), (comeback.Accepted, comeback.Rejected, comeback.HonestStreak));
@@ -190,10 +190,10 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
     {
         var state = new SchedulerState<string>();
         state.Register(Worker("cheat-1", Attacker));
-        for (var i = 0; i < 15; i++) state.Judged("cheat-1", accepted: true, Attacker);
+        for (var i = 0; i < 15; i++) state.Judged((WorkerId)"cheat-1", accepted: true, Attacker);
         state.Remove("ref-cheat-1");
 
-        state.Judged("cheat-1", accepted: false, Attacker);
+        state.Judged((WorkerId)"cheat-1", accepted: false, Attacker);
 
         Assert.Equal(0, state.Register(Worker("cheat-2", Attacker)).HonestStreak);
     }
@@ -207,8 +207,8 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
         state.Register(Worker("cheap-1", key1, price: 0.001));
         state.Register(Worker("cheap-2", key2, price: 0.001));
         for (var i = 0; i < 3; i++) state.Register(Worker($"honest-{i}", Key(100 + i)));
-        state.Enqueue(new WorkRequest<string>(JobId, 0, 0, "replica-0", Replicated: replicated));
-        state.Enqueue(new WorkRequest<string>(JobId, 0, 0, "replica-1", Replicated: replicated));
+        state.Enqueue(new WorkRequest<string>((JobId)JobId, 0, 0, "replica-0", Replicated: replicated));
+        state.Enqueue(new WorkRequest<string>((JobId)JobId, 0, 0, "replica-1", Replicated: replicated));
         var grants = state.Match();
         return (grants.ElementAtOrDefault(0).Worker?.Address, grants.ElementAtOrDefault(1).Worker?.Address);
     }
@@ -252,22 +252,22 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
         var state = new SchedulerState<string>();
         var liar = state.Register(Worker("liar", Attacker, price: 0.2, throughput: 10_000));
         var honest = state.Register(Worker("honest", Key(9), price: 0.2, throughput: 1_000));
-        for (var i = 0; i < 20; i++) state.Judged("liar", accepted: true, Attacker);
+        for (var i = 0; i < 20; i++) state.Judged((WorkerId)"liar", accepted: true, Attacker);
         // Priced at the claims, the liar looks 10x cheaper per step, and pays 5,500 steps/s of compute-hours.
         Assert.Equal(5_500, JobPricing.Lock(state, new ShardNeeds("any", 0, 1), 1, 640).StepsPerSecond);
 
         // Its first shard: 3,200 steps of 2 reference steps in 10 s on the coordinator's clock, 640 steps/s, a claim 15x too high.
         var check = new ThroughputCheck(Tolerance: 2);
-        Assert.Equal((640, true), state.ThroughputObserved("liar", 3_200, 2, 10, check));
+        Assert.Equal((640, true), state.ThroughputObserved((WorkerId)"liar", 3_200, 2, 10, check));
         // The honest one did 6,000 in 10 s: 600 steps/s, within 2x of its claim of 1,000.
-        Assert.Equal((600, false), state.ThroughputObserved("honest", 6_000, 1, 10, check));
+        Assert.Equal((600, false), state.ThroughputObserved((WorkerId)"honest", 6_000, 1, 10, check));
 
         Assert.Equal(640, liar.EffectiveThroughput);
         Assert.Equal(0, liar.HonestStreak);
         Assert.Equal(1, liar.Record.FalseClaims);
         Assert.Equal(1_000, honest.EffectiveThroughput);
         Assert.Equal(820, JobPricing.Lock(state, new ShardNeeds("any", 0, 1), 1, 640).StepsPerSecond);
-        state.Enqueue(new WorkRequest<string>(JobId, 0, 0, "shard-0"));
+        state.Enqueue(new WorkRequest<string>((JobId)JobId, 0, 0, "shard-0"));
         Assert.Equal("honest", Assert.Single(state.Match()).Worker.WorkerId);
         // Re-registering from a new process with the same claim does not wash the observed figure away.
         Assert.Equal(640, state.Register(Worker("liar", Attacker, throughput: 10_000, reference: "new-process")).EffectiveThroughput);
@@ -282,7 +282,7 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
         // Priced at the claims, compute-hours are counted at the median: (2 + 640) / 2 = 321 steps/s, so every result pays about twice.
         Assert.Equal(321, JobPricing.Lock(state, new ShardNeeds("any", 0, 1), 1, 640).StepsPerSecond);
 
-        Assert.Equal((300, true), state.ThroughputObserved("sandbagger", 3_000, 1, 10, new ThroughputCheck(Tolerance: 10)));
+        Assert.Equal((300, true), state.ThroughputObserved((WorkerId)"sandbagger", 3_000, 1, 10, new ThroughputCheck(Tolerance: 10)));
 
         Assert.Equal(300, sandbagger.EffectiveThroughput);
         Assert.Equal(470, JobPricing.Lock(state, new ShardNeeds("any", 0, 1), 1, 640).StepsPerSecond);
@@ -295,10 +295,10 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
         var worker = state.Register(Worker("w", Key(3), throughput: 1_000));
         var check = new ThroughputCheck(Tolerance: 2, MinSeconds: 5, MinStepWork: 0.5);
 
-        Assert.Null(state.ThroughputObserved("w", 10, 1, 0.5, check));        // 20 steps/s, but in half a second: start-up dominates
-        Assert.Null(state.ThroughputObserved("w", 20_000, 0.01, 10, check));  // a tiny model: bookkeeping, not arithmetic, sets the pace
-        Assert.Equal((600, false), state.ThroughputObserved("w", 6_000, 1, 10, check));
-        Assert.Null(state.ThroughputObserved("w", 100, 1, 10, check));        // later shards do not re-judge the claim
+        Assert.Null(state.ThroughputObserved((WorkerId)"w", 10, 1, 0.5, check));        // 20 steps/s, but in half a second: start-up dominates
+        Assert.Null(state.ThroughputObserved((WorkerId)"w", 20_000, 0.01, 10, check));  // a tiny model: bookkeeping, not arithmetic, sets the pace
+        Assert.Equal((600, false), state.ThroughputObserved((WorkerId)"w", 6_000, 1, 10, check));
+        Assert.Null(state.ThroughputObserved((WorkerId)"w", 100, 1, 10, check));        // later shards do not re-judge the claim
         Assert.Equal(1_000, worker.EffectiveThroughput);
     }
 
@@ -312,7 +312,7 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
     public void A_device_other_than_cpu_or_cuda_is_refused_with_a_line_naming_it(string device)
     {
         var rules = new RegistrationRules(new RegistrationLimits());
-        var profile = new RegisterWorker("w", ActorRefs.Nobody, device, 8, 1, Class, 0.2, Attacker, 640, 100);
+        var profile = new RegisterWorker((WorkerId)"w", ActorRefs.Nobody, device, 8, 1, Class, 0.2, Attacker, 640, 100);
 
         var problem = rules.ProfileProblem(profile);
 
@@ -332,7 +332,7 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
         double throughput, string numericClass, int threads, string field)
     {
         var rules = new RegistrationRules(new RegistrationLimits());
-        var profile = new RegisterWorker("w", ActorRefs.Nobody, "cuda", 24, threads, numericClass, 0.9, Attacker,
+        var profile = new RegisterWorker((WorkerId)"w", ActorRefs.Nobody, "cuda", 24, threads, numericClass, 0.9, Attacker,
             throughput, 940);
 
         var problem = rules.ProfileProblem(profile);
@@ -352,7 +352,7 @@ public class IdentityAttackTests(ITestOutputHelper output) : Akka.TestKit.Xunit2
         var registry = Sys.ActorOf(WorkerRegistry.Props());
         var worker = CreateTestProbe();
         var key = WorkerKey.Generate();
-        var profile = new RegisterWorker("fake-gpu", worker.Ref, "cuda", 24, 1, WorkerOptions.NumericClassFor(8), 0.9,
+        var profile = new RegisterWorker((WorkerId)"fake-gpu", worker.Ref, "cuda", 24, 1, WorkerOptions.NumericClassFor(8), 0.9,
             key.Address, 5_000_000, 940, IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
         registry.Tell(profile with { Signature = ClaimSigner.Sign(key, CapabilityClaim.From(profile)) });

@@ -1,3 +1,4 @@
+using Gensyn.Contracts;
 using System.Text;
 using System.Text.Json;
 using Gensyn.Actors;
@@ -53,7 +54,7 @@ public class PlaintextTests
 
         using var link = new WorkerLink([door], root.File("worker"));
         await using var worker = WorkerNode.Start(
-            new WorkerOptions("worker-1", [door], root.File("worker"), Threads: 1, PricePerHour: 0.2), link, serializeMessages: true);
+            new WorkerOptions((WorkerId)"worker-1", [door], root.File("worker"), Threads: 1, PricePerHour: 0.2), link, serializeMessages: true);
 
         var spec = root.File("job.yaml");
         File.WriteAllText(spec, Yaml);

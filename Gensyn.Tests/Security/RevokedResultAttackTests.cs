@@ -29,7 +29,7 @@ public class RevokedResultAttackTests
         foreach (var e in events) ledger.Apply(e, spec, []);
         RoundView round = new(0, "", "", 0.5, [], [], Paid: true, Accepted: 2, Judged: 2);
 
-        var due = ledger.Due(JobId, [round], JobPhase.Running);
+        var due = ledger.Due((Gensyn.Contracts.JobId)JobId, [round], JobPhase.Running);
 
         Assert.DoesNotContain(due.Where(o => o.Kind == SettlementKind.PayRound).SelectMany(o => o.Payees),
             p => p.Address == Cheat);

@@ -24,7 +24,7 @@ public class SigningAttackTests : Akka.TestKit.Xunit2.TestKit
         new("http://127.0.0.1:8545", chainId, "0x0000000000000000000000000000000000000001", "0x0000000000000000000000000000000000000002", escrow, true, 10, "0x0000000000000000000000000000000000000003");
 
     private static SubmitJob Submission(ClaimDomain signedFor, string jobId = "job-00112233aabbccdd") =>
-        new(Spec, "/tmp", jobId, Requester.Address, ClaimSigner.Sign(Requester, SubmissionClaim.For(signedFor, jobId, Spec)));
+        new(Spec, "/tmp", (JobId)jobId, Requester.Address, ClaimSigner.Sign(Requester, SubmissionClaim.For(signedFor, jobId, Spec)));
 
     [Fact]
     public void A_submission_signed_for_this_chain_and_escrow_is_accepted()
@@ -83,7 +83,7 @@ public class SigningAttackTests : Akka.TestKit.Xunit2.TestKit
 
     private static RegisterWorker Profile(WorkerKey key, IActorRef worker, long issuedAt, double price = 0.2, ClaimDomain? network = null)
     {
-        var profile = new RegisterWorker("replayed", worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), price, key.Address, IssuedAtUnixMs: issuedAt);
+        var profile = new RegisterWorker((WorkerId)"replayed", worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), price, key.Address, IssuedAtUnixMs: issuedAt);
         return profile with { Signature = ClaimSigner.Sign(key, CapabilityClaim.From(profile, network)) };
     }
 

@@ -51,14 +51,14 @@ public sealed class SpecBlobAttackTests(ITestOutputHelper output) : ShardSpec(ou
                 return hash == spec.Hash ? Task.FromResult(specBlob()) : Task.FromResult("not reached"u8.ToArray());
             },
         };
-        var compute = new WorkerCompute(new WorkerOptions("w-spec", [], _workerDir.Path, Threads: 1, PricePerHour: 0.2),
+        var compute = new WorkerCompute(new WorkerOptions((WorkerId)"w-spec", [], _workerDir.Path, Threads: 1, PricePerHour: 0.2),
             link);
         var responder = CreateTestProbe("responder");
         var runner = Sys.ActorOf(ShardRunnerActor.Props(compute, responder.Ref));
         var shard = StartShard(Order with { Spec = spec });
 
         var key = WorkerKey.Generate();
-        shard.Tell(new WorkerGranted("w-spec", runner, 4, NumericClass, key.Address), _registry.Ref);
+        shard.Tell(new WorkerGranted((WorkerId)"w-spec", runner, 4, NumericClass, key.Address), _registry.Ref);
         _parent.ExpectMsg<ShardActor.AssignRequested>();
         shard.Tell(new ShardActor.AssignConfirmed(1, null), _parent.Ref);
         var lost = _parent.ExpectMsg<ShardActor.Lost>();
@@ -112,7 +112,7 @@ public sealed class SpecBlobAttackTests(ITestOutputHelper output) : ShardSpec(ou
         var verifier = Sys.ActorOf(VerifierActor.Props(new BlobStore(verifierDir.File("blobs")), verifierDir.Path));
         var digest = Sha256Digest.Of("a state"u8.ToArray());
 
-        verifier.Tell(new VerifyShard(JobId, spec, "/data", Round, Shard, 1, "w1", WorkerKey.Generate().Address, digest,
+        verifier.Tell(new VerifyShard((JobId)JobId, spec, "/data", Round, Shard, 1, (WorkerId)"w1", WorkerKey.Generate().Address, digest,
             digest, digest, [1], [], CrossClass: false, blobs.Ref));
 
         var verdict = ExpectMsg<ShardVerdict>(TimeSpan.FromSeconds(30));

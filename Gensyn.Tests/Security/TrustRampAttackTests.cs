@@ -24,14 +24,14 @@ public sealed class TrustRampAttackTests
     private const int H = 100, SpecK = 2, NewKey = VerificationPolicy.DefaultNewKeySamples;
     private static readonly Sha256Digest Start = Sha256Digest.Of("start"u8.ToArray());
 
-    private static ShardOrder Order(int samples = SpecK, JobKind kind = JobKind.Train) => new("job-ramp",
+    private static ShardOrder Order(int samples = SpecK, JobKind kind = JobKind.Train) => new((JobId)"job-ramp",
         0, 0, SpecRef.Of("name: spec\n"), "/data", Start, 10, InnerSteps: H, Samples: samples, Class, Exclusion.None, Kind: kind);
 
-    private static ShardResult Result(int i) => new("job-ramp", 0, 0, 1, "w1", Sha256Digest.Of([(byte)i, 1]),
+    private static ShardResult Result(int i) => new((JobId)"job-ramp", 0, 0, 1, (WorkerId)"w1", Sha256Digest.Of([(byte)i, 1]),
         Sha256Digest.Of([(byte)(i % 256), (byte)(i / 256)]), [0.5f], "0x");
 
     private static WorkerEntry<string> Worker(string id) =>
-        new(id, "ref-" + id, "cpu", 16, 1, Class, 0.2, Cheater, 100);
+        new((WorkerId)id, "ref-" + id, "cpu", 16, 1, Class, 0.2, Cheater, 100);
 
     /// <summary>The attempt a shard makes of the grant to the key's worker, as the Scheduler grants it.</summary>
     private static ShardAttempt Granted(WorkerEntry<string> w) => ShardAttempt.Of(new WorkerGranted(w.WorkerId,
@@ -62,7 +62,7 @@ public sealed class TrustRampAttackTests
         for (var n = 0; n < 50; n++)
         {
             counts.Add(Challenged(Granted(worker), n).Count - 2);
-            scheduler.Judged("patient", accepted: true, Cheater);
+            scheduler.Judged((WorkerId)"patient", accepted: true, Cheater);
         }
 
         Assert.Equal(Enumerable.Repeat(16, 10).Concat(Enumerable.Repeat(8, 10)).Concat(Enumerable.Repeat(4, 10))
@@ -74,7 +74,7 @@ public sealed class TrustRampAttackTests
     {
         var before = new SchedulerState<string>();
         var veteran = before.Register(Worker("veteran"));
-        for (var i = 0; i < 60; i++) before.Judged("veteran", accepted: true, Cheater);
+        for (var i = 0; i < 60; i++) before.Judged((WorkerId)"veteran", accepted: true, Cheater);
         Assert.Equal(1 + 2, Challenged(Granted(veteran), 0).Count);
 
         // The records live in the scheduler's memory: a restarted coordinator starts from an empty one.
@@ -87,7 +87,7 @@ public sealed class TrustRampAttackTests
     {
         var scheduler = new SchedulerState<string>();
         var worker = scheduler.Register(Worker("trusted"));
-        for (var i = 0; i < 1000; i++) scheduler.Judged("trusted", accepted: true, Cheater);
+        for (var i = 0; i < 1000; i++) scheduler.Judged((WorkerId)"trusted", accepted: true, Cheater);
         var trusted = Granted(worker);   // k is down to 1: the fewest steps any key is ever checked on
         var resumed = trusted.Confirm(2, resumedAt: 40);
 
@@ -118,7 +118,7 @@ public sealed class TrustRampAttackTests
     public void A_result_is_aggregated_only_after_its_verdict_accepted_it(VerdictOutcome outcome)
     {
         // Round 0 of two shards: the honest worker's shard 1 is accepted, the cheater's first result (shard 0) is not.
-        var job = JobWith(new ShardAssigned(0, 0, 1, "cheat-1", T0), new ShardAssigned(0, 1, 1, "honest", T0));
+        var job = JobWith(new ShardAssigned(0, 0, 1, (WorkerId)"cheat-1", T0), new ShardAssigned(0, 1, 1, (WorkerId)"honest", T0));
         var accepted = job.State.Decide(Judged(1, "honest", VerdictOutcome.Accepted), Rules, T0);
         Assert.Contains(accepted.Events, e => e is ShardCompleted);
         foreach (var e in accepted.Events) job = job.Apply(e);
@@ -140,7 +140,7 @@ public sealed class TrustRampAttackTests
     {
         var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 8);
         var job = new JobProjection()
-            .Apply(new JobSubmitted("job-ramp", yaml, Directory.GetCurrentDirectory(), T0))
+            .Apply(new JobSubmitted((JobId)"job-ramp", yaml, Directory.GetCurrentDirectory(), T0))
             .Apply(new RoundStarted(0, D("global-0"), [D("start-0-0"), D("start-0-1")], [1000, 1001], T0));
         foreach (var e in events) job = job.Apply(e);
         return job;
@@ -148,9 +148,9 @@ public sealed class TrustRampAttackTests
 
     private static ShardActor.Judged Judged(int shard, string worker, VerdictOutcome outcome)
     {
-        var result = new ShardResult("job-ramp", 0, shard, 1, worker, D($"end-{shard}"), D($"root-{shard}"),
+        var result = new ShardResult((JobId)"job-ramp", 0, shard, 1, (WorkerId)worker, D($"end-{shard}"), D($"root-{shard}"),
             Enumerable.Repeat(0.5f, 8).ToList(), "0x");
-        return new(result, new ShardVerdict("job-ramp", 0, shard, 1, worker, outcome, $"{outcome}"), "0xabc", [1, 8],
+        return new(result, new ShardVerdict((JobId)"job-ramp", 0, shard, 1, (WorkerId)worker, outcome, $"{outcome}"), "0xabc", [1, 8],
             "00ff");
     }
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 
@@ -14,7 +15,7 @@ public class WorkerIdTakeoverTests : Akka.TestKit.Xunit2.TestKit
 {
     private static RegisterWorker Register(WorkerKey key, IActorRef worker, string id)
     {
-        var profile = new RegisterWorker(id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), 0.2, key.Address,
+        var profile = new RegisterWorker((WorkerId)id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), 0.2, key.Address,
             IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return profile with { Signature = ClaimSigner.Sign(key, CapabilityClaim.From(profile)) };
     }
@@ -28,7 +29,7 @@ public class WorkerIdTakeoverTests : Akka.TestKit.Xunit2.TestKit
         var first = CreateTestProbe();
         registry.Tell(Register(owner, first.Ref, "victim"));
         first.ExpectMsg<WorkerRegistered>();
-        registry.Tell(new WorkerJudged("victim", true));
+        registry.Tell(new WorkerJudged((WorkerId)"victim", true));
 
         // The first process stays alive (watched) but stops re-registering: after 8 s it counts as silent.
         Thread.Sleep(TimeSpan.FromSeconds(8.5));

@@ -28,24 +28,24 @@ public class JobLedgerTests
     private static Sha256Digest D(string text) => Sha256Digest.Of(Encoding.UTF8.GetBytes(text));
 
     private static JobSubmitted Submitted(string? payer = Payer, int shards = 3, string jobId = JobId) =>
-        new(jobId, Yaml(shards), Directory.GetCurrentDirectory(), T0, payer, payer is null ? 0 : 1_000_000, Lock);
+        new((JobId)jobId, Yaml(shards), Directory.GetCurrentDirectory(), T0, payer, payer is null ? 0 : 1_000_000, Lock);
 
     private static RoundStarted Started(int round, int shards = 3) =>
         new(round, D($"global-{round}"), Enumerable.Range(0, shards).Select(s => D($"start-{round}-{s}")).ToList(),
             Enumerable.Range(0, shards).Select(s => 1000L + s).ToList(), T0.AddMinutes(round * 10 + 1));
 
-    private static ShardAssigned Assigned(int round, int shard, int epoch, string worker) => new(round, shard, epoch, worker, T0);
+    private static ShardAssigned Assigned(int round, int shard, int epoch, string worker) => new(round, shard, epoch, (WorkerId)worker, T0);
 
     private static ShardVerified Verified(int round, int shard, int epoch, string worker, string address, VerdictOutcome outcome)
     {
         var fraud = outcome == VerdictOutcome.Fraud;
-        return new ShardVerified(round, shard, epoch, worker, address, outcome, $"{outcome} because of test", D($"root-{round}-{shard}-{epoch}"),
+        return new ShardVerified(round, shard, epoch, (WorkerId)worker, address, outcome, $"{outcome} because of test", D($"root-{round}-{shard}-{epoch}"),
             $"0xresult-{worker}", [1, 2, 3], "00ff", fraud ? 5 : null, fraud ? D("expected") : null, fraud ? D("claimed") : null,
             fraud ? $"0xclaim-{worker}" : null, null, 2.0, 0.25, T0.AddMinutes(round * 10 + 2));
     }
 
     private static ShardCompleted Completed(int round, int shard, int epoch, string worker) =>
-        new(round, shard, epoch, worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}-{epoch}"), 0.5, T0.AddMinutes(round * 10 + 2));
+        new(round, shard, epoch, (WorkerId)worker, D($"end-{round}-{shard}"), D($"root-{round}-{shard}-{epoch}"), 0.5, T0.AddMinutes(round * 10 + 2));
 
     private static RoundCompleted RoundDone(int round) => new(round, D($"global-{round + 1}"), D($"digest-{round + 1}"), 0.75, T0.AddMinutes(round * 10 + 3));
 
@@ -134,7 +134,7 @@ public class JobLedgerTests
     {
         // Its spec still sets price-per-step (0.002 GENS) and its JobSubmitted has no price lock: H = 8 steps earn 16,000 micro-GENS.
         var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 3, innerSteps: InnerSteps) + "\nbudget: { max-total: 1, price-per-step: 0.002 }\n";
-        var state = With([new JobSubmitted(JobId, yaml, Directory.GetCurrentDirectory(), T0, Payer, 1_000_000), .. CleanRound(0)]);
+        var state = With([new JobSubmitted((JobId)JobId, yaml, Directory.GetCurrentDirectory(), T0, Payer, 1_000_000), .. CleanRound(0)]);
 
         Assert.Null(state.Ledger.Price);
         Assert.Equal(3 * 16_000, Assert.Single(state.SettlementsDue).TotalMicros);
@@ -142,7 +142,7 @@ public class JobLedgerTests
         Assert.Equal(16_000, restored.Ledger.ResultPayoutMicros);
 
         // Without price-per-step it paid the old default, 0.001 GENS a step.
-        var defaulted = With([new JobSubmitted(JobId, TestSpecs.SyntheticYaml(rounds: 2, shards: 3, innerSteps: InnerSteps), ".", T0, Payer, 1_000_000), .. CleanRound(0)]);
+        var defaulted = With([new JobSubmitted((JobId)JobId, TestSpecs.SyntheticYaml(rounds: 2, shards: 3, innerSteps: InnerSteps), ".", T0, Payer, 1_000_000), .. CleanRound(0)]);
         Assert.Equal(8 * 1_000, defaulted.Ledger.ResultPayoutMicros);
     }
 

@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Gensyn.Actors.Jobs;
 using Gensyn.Actors.Purge;
 using Gensyn.Actors.Settlement;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Serialization;
@@ -76,7 +77,7 @@ public sealed class PurgeSettlementTests(SettlementChain chain, ITestOutputHelpe
             SettlementActor.SingletonName);
         List<IJobEvent> events =
         [
-            Submitted() with { JobId = jobId, Payer = requester }, Started(0),
+            Submitted() with { JobId = (JobId)jobId, Payer = requester }, Started(0),
             .. Accepted(0, 0, 1, "honest-1", honest), .. Accepted(0, 1, 1, "cheat-1", cheat), RoundDone(0),
         ];
         var state = await SettleAsync(State(events), settlement, _ => true);
@@ -123,7 +124,7 @@ public sealed class PurgeSettlementTests(SettlementChain chain, ITestOutputHelpe
         var stakeBefore = await chain.Staking.BondedStakeAsync(provider);
         var settlement = Sys.ActorOf(SettlementActor.Props(ChainLink.Of(await chain.ConnectAsync()), TestActor),
             SettlementActor.SingletonName);
-        var order = new SettlementOrder(EscrowIds.Hex(EscrowIds.SettlementId(jobId, "restitution-x")), jobId,
+        var order = new SettlementOrder(EscrowIds.Hex(EscrowIds.SettlementId(jobId, "restitution-x")), (JobId)jobId,
             SettlementKind.Slash, 0, [], 0, 0, Provider: provider,
             EvidenceHash: EscrowIds.Hex(EscrowIds.EvidenceHash($"restitution in {jobId}")), Requester: requester,
             SlashMicros: Gens.ToMicros(1), RequesterShareBps: JobLedger.RestitutionShareBps);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Settlement;
@@ -31,7 +32,7 @@ public class RegistryStakeTests : Akka.TestKit.Xunit2.TestKit
     /// <summary>A registration as a worker sends it: its capability profile, signed with its key.</summary>
     private static RegisterWorker Register(IActorRef worker, string id = "worker-1")
     {
-        var profile = new RegisterWorker(id, worker, "cpu", 8, 2, "cpu-x64-libtorch2.10-t2", 0.2, Address,
+        var profile = new RegisterWorker((WorkerId)id, worker, "cpu", 8, 2, "cpu-x64-libtorch2.10-t2", 0.2, Address,
             IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return profile with { Signature = Contracts.Signing.ClaimSigner.Sign(Key, Contracts.Signing.CapabilityClaim.From(profile)) };
     }
@@ -89,7 +90,7 @@ public class RegistryStakeTests : Akka.TestKit.Xunit2.TestKit
         RegisterUntil<WorkerRefused>(registry, worker, Patience);
 
         var shard = CreateTestProbe();
-        registry.Tell(new RequestWorker("job-0123abcd", 0, 0, shard.Ref));
+        registry.Tell(new RequestWorker((JobId)"job-0123abcd", 0, 0, shard.Ref));
 
         // The shard hears only why it waits, never a grant.
         Assert.Equal("no worker is registered", shard.ExpectMsg<WorkerWaiting>(Patience).Reason);

@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Akka.Persistence;
 using Akka.TestKit;
 using Gensyn.Actors.Settlement;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Chain;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Serialization;
@@ -107,11 +108,11 @@ public sealed class SettlementActorTests(SettlementChain chain, ITestOutputHelpe
         micros.Select((m, i) => new SettlementPayee($"worker-{i + 1}", EthECKey.GenerateKey().GetPublicAddress(), m)).ToList();
 
     private static SettlementOrder Payout(string jobId, int round, IReadOnlyList<SettlementPayee> payees, int? accepted = null, int? judged = null) =>
-        new(EscrowIds.Hex(EscrowIds.SettlementId(jobId, $"round-{round}")), jobId, SettlementKind.PayRound, round, payees,
+        new(EscrowIds.Hex(EscrowIds.SettlementId(jobId, $"round-{round}")), (JobId)jobId, SettlementKind.PayRound, round, payees,
             accepted ?? payees.Count, judged ?? payees.Count);
 
     private static SettlementOrder Slash(string jobId, int provider, string evidence) =>
-        new(EscrowIds.Hex(EscrowIds.SettlementId(jobId, $"slash-{provider}")), jobId, SettlementKind.Slash, 0, [], 0, 0,
+        new(EscrowIds.Hex(EscrowIds.SettlementId(jobId, $"slash-{provider}")), (JobId)jobId, SettlementKind.Slash, 0, [], 0, 0,
             Provider: DevChain.DevAddress(provider), EvidenceHash: EscrowIds.Hex(EscrowIds.EvidenceHash(evidence)),
             Requester: DevChain.DevAddress(SettlementChain.Requester));
 

@@ -1,4 +1,5 @@
 using Gensyn.Actors.Settlement;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Settlement;
@@ -9,10 +10,10 @@ public class SettlementOutboxTests
     private static readonly DateTimeOffset T0 = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
     private static SettlementOrder Order(string id, int round = 0) =>
-        new(id, "job-0123abcd", SettlementKind.PayRound, round, [new SettlementPayee("worker-1", "0x1111111111111111111111111111111111111111", 16_000)], 1, 1);
+        new(id, (JobId)"job-0123abcd", SettlementKind.PayRound, round, [new SettlementPayee("worker-1", "0x1111111111111111111111111111111111111111", 16_000)], 1, 1);
 
     private static SettlementSettled Outcome(string id, string? txHash = "0xfeed", SettlementStatus status = SettlementStatus.Confirmed) =>
-        new("job-0123abcd", id, SettlementKind.PayRound, status, txHash, 51_234, 16_000, status == SettlementStatus.Reverted ? "RoundAlreadyPaid" : "", T0);
+        new((JobId)"job-0123abcd", id, SettlementKind.PayRound, status, txHash, 51_234, 16_000, status == SettlementStatus.Reverted ? "RoundAlreadyPaid" : "", T0);
 
     private static SettlementOutbox With(params ISettlementEvent[] events)
     {

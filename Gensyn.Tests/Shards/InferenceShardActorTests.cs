@@ -42,7 +42,7 @@ public sealed class InferenceShardActorTests(ITestOutputHelper output) : ShardSp
         Assert.Empty(verify.Leaves);
         worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));   // nothing to open
 
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 5, "w1", VerdictOutcome.Accepted, "2 batches recomputed"),
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 5, (WorkerId)"w1", VerdictOutcome.Accepted, "2 batches recomputed"),
             _verifiers.Ref);
         var judged = _parent.ExpectMsg<ShardActor.Judged>();
         Assert.True(judged.Verdict.IsAccepted);
@@ -75,7 +75,7 @@ public sealed class InferenceShardActorTests(ITestOutputHelper output) : ShardSp
         TestProbe? worker = null)
     {
         worker ??= CreateTestProbe();
-        shard.Tell(new WorkerGranted("w1", worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
+        shard.Tell(new WorkerGranted((WorkerId)"w1", worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
         _parent.ExpectMsg<ShardActor.AssignRequested>();
         shard.Tell(new ShardActor.AssignConfirmed(1, checkpoint), _parent.Ref);
         return worker.ExpectMsg<ShardAssignment>();
@@ -92,15 +92,15 @@ public sealed class InferenceShardActorTests(ITestOutputHelper output) : ShardSp
         _parent.ExpectMsg<ShardActor.Verifying>();
         _verifiers.ExpectMsg<VerifyShard>();
 
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Fraud, "batch 4 differs", Step: 4),
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", VerdictOutcome.Fraud, "batch 4 differs", Step: 4),
             _verifiers.Ref);
         Assert.Equal(VerdictOutcome.Fraud, _parent.ExpectMsg<ShardActor.Judged>().Verdict.Outcome);
         Assert.False(_registry.ExpectMsg<WorkerJudged>().Accepted);
-        shard.Tell(new ShardActor.Rejected(new Exclusion(["w1"], [key.Address])), _parent.Ref);
+        shard.Tell(new ShardActor.Rejected(new Exclusion([(WorkerId)"w1"], [key.Address])), _parent.Ref);
         Assert.False(_parent.ExpectMsg<ShardActor.Verifying>().Active);
         Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
         _registry.ExpectMsg<ReleaseWorker>();
-        Assert.Equal(["w1"], _registry.ExpectMsg<RequestWorker>().Exclude!);
+        Assert.Equal(["w1"], _registry.ExpectMsg<RequestWorker>().Exclude!.Select(id => id.Value));
 
         var next = CreateTestProbe();
         Assert.Equal(2, Assign(shard, next, "w2", WorkerKey.Generate(), epoch: 2).Epoch);

@@ -57,7 +57,7 @@ public sealed class ReplicatedShardActorTests(ITestOutputHelper output) : ShardS
     {
         var worker = CreateTestProbe();
         var key = WorkerKey.Generate();
-        shard.Tell(new WorkerGranted(workerId, worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
+        shard.Tell(new WorkerGranted((WorkerId)workerId, worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
         var requested = _parent.ExpectMsg<ShardActor.AssignRequested>();
         Assert.Equal((workerId, key.Address), (requested.WorkerId, requested.Address));
         _parent.LastSender.Tell(new ShardActor.AssignConfirmed(epoch, null), _parent.Ref);
@@ -70,7 +70,7 @@ public sealed class ReplicatedShardActorTests(ITestOutputHelper output) : ShardS
     private void SealAndReveal(Replica[] replicas, Func<Replica, Sha256Digest>? revealedRoot = null)
     {
         foreach (var r in replicas)
-            r.Shard.Tell(new ShardSealed(JobId, Round, Shard, r.Epoch, r.WorkerId,
+            r.Shard.Tell(new ShardSealed((JobId)JobId, Round, Shard, r.Epoch, (WorkerId)r.WorkerId,
                 ReplicaSeal.Seal(r.Tree.Root, r.Salt, r.WorkerId)), r.Worker.Ref);
         foreach (var r in replicas)
         {
@@ -116,12 +116,12 @@ public sealed class ReplicatedShardActorTests(ITestOutputHelper output) : ShardS
         Assert.Equal(opens[0].Steps, opens[1].Steps);
         Assert.All(opens, open => Assert.False(open.WithAfter));
         foreach (var r in replicas)
-            r.Shard.Tell(new StepsOpened(JobId, Round, Shard, r.Epoch, r.WorkerId, []), r.Worker.Ref);
+            r.Shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, r.Epoch, (WorkerId)r.WorkerId, []), r.Worker.Ref);
         var checks = new[] { _verifiers.ExpectMsg<VerifyShard>(), _verifiers.ExpectMsg<VerifyShard>() };
         Assert.All(checks, check => Assert.True(check.PossessionOnly));
-        Assert.Equal(["w-first", "w-second"], checks.Select(c => c.WorkerId).Order());
+        Assert.Equal(["w-first", "w-second"], checks.Select(c => c.WorkerId.Value).Order());
         foreach (var check in checks)
-            replicas.Single(r => r.WorkerId == check.WorkerId).Shard.Tell(new ShardVerdict(JobId, Round, Shard,
+            replicas.Single(r => r.WorkerId == check.WorkerId).Shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard,
                 check.Epoch, check.WorkerId, VerdictOutcome.Accepted, "holds the state"), _verifiers.Ref);
 
         var verdicts = JudgedByWorker();
@@ -160,14 +160,14 @@ public sealed class ReplicatedShardActorTests(ITestOutputHelper output) : ShardS
         var before = _store.Put("the state after step 4"u8.ToArray());
         var tree = replicas[0].Tree;
         var proof = tree.Prove(4);
-        replicas[0].Shard.Tell(new StepsOpened(JobId, Round, Shard, replicas[0].Epoch, replicas[0].WorkerId,
+        replicas[0].Shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, replicas[0].Epoch, (WorkerId)replicas[0].WorkerId,
             [new OpenedLeaf(4, replicas[0].Digests[4], new LeafProof(4, 9, proof.Siblings), before, null)]),
             replicas[0].Worker.Ref);
         var step = _verifiers.ExpectMsg<RefereeStep>();
         Assert.Equal(5, step.Leaf);
         Assert.Equal(before, step.BeforeState);
         Assert.Equal((replicas[0].Digests[5], replicas[1].Digests[5]), (step.ClaimA, step.ClaimB));
-        _verifiers.LastSender.Tell(new RefereeVerdict(JobId, Round, Shard, "B", "step 5 replays to A's state", 5,
+        _verifiers.LastSender.Tell(new RefereeVerdict((JobId)JobId, Round, Shard, "B", "step 5 replays to A's state", 5,
             replicas[0].Digests[5]), _verifiers.Ref);
 
         var verdicts = JudgedByWorker();
@@ -201,7 +201,7 @@ public sealed class ReplicatedShardActorTests(ITestOutputHelper output) : ShardS
             BisectStep.Children => new ChildrenQuery(query.Level, query.Index),
             _ => new LeafQuery(query.Index),
         };
-        var reply = new BisectReply(JobId, Round, Shard, r.Epoch, r.WorkerId, query.Step, null, null, null, null);
+        var reply = new BisectReply((JobId)JobId, Round, Shard, r.Epoch, (WorkerId)r.WorkerId, query.Step, null, null, null, null);
         return Bisection.Answer(r.Tree, r.Digests, question) switch
         {
             TopAnswer top => reply with { First = top.Top },

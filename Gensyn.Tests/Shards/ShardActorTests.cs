@@ -50,7 +50,7 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         Assert.True(_parent.ExpectMsg<ShardActor.Verifying>().Active);
         _verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));   // nothing to verify before the worker opens the steps
 
-        shard.Tell(new StepsOpened(JobId, Round, Shard, 1, "w1", []), worker.Ref);
+        shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", []), worker.Ref);
         var verify = _verifiers.ExpectMsg<VerifyShard>();
         Assert.Equal((JobId, Round, Shard, 1, "w1"),
             (verify.JobId, verify.Round, verify.Shard, verify.Epoch, verify.WorkerId));
@@ -115,11 +115,11 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         shard.Tell(result, worker.Ref);
         var open = worker.ExpectMsg<OpenSteps>();
         _parent.ExpectMsg<ShardActor.Verifying>();
-        shard.Tell(new StepsOpened(JobId, Round, Shard, 1, "w1", []), worker.Ref);
+        shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", []), worker.Ref);
         _verifiers.ExpectMsg<VerifyShard>();
         _registry.ExpectMsg<WorkerThroughputObserved>(m => m.WorkerId == "w1" && m.Steps == 8);
 
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Accepted, "2 steps replayed"),
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", VerdictOutcome.Accepted, "2 steps replayed"),
             _verifiers.Ref);
         var judged = _parent.ExpectMsg<ShardActor.Judged>();
         Assert.Equal(result, judged.Result);
@@ -148,12 +148,12 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         worker.ExpectMsg<OpenSteps>();
         _parent.ExpectMsg<ShardActor.Verifying>();
 
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 3, "w1", VerdictOutcome.Accepted, "an old verdict"),
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 3, (WorkerId)"w1", VerdictOutcome.Accepted, "an old verdict"),
             _verifiers.Ref);
         _parent.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
         // The current epoch's verdict is the one judged.
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 4, "w1", VerdictOutcome.Accepted, "the current verdict"),
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 4, (WorkerId)"w1", VerdictOutcome.Accepted, "the current verdict"),
             _verifiers.Ref);
         Assert.Equal("the current verdict", _parent.ExpectMsg<ShardActor.Judged>().Verdict.Reason);
     }
@@ -193,7 +193,7 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         var worker = CreateTestProbe();
         Assign(shard, worker, "w1", WorkerKey.Generate(), epoch: 1);
 
-        shard.Tell(new ShardFailed(JobId, Round, Shard, 1, "w1", "out of memory"), worker.Ref);
+        shard.Tell(new ShardFailed((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", "out of memory"), worker.Ref);
         var lost = _parent.ExpectMsg<ShardActor.Lost>();
         Assert.True(lost.CountsAsFailure);
         Assert.Contains("out of memory", lost.Reason);
@@ -215,7 +215,7 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         shard.Tell(result, worker.Ref);
         worker.ExpectMsg<OpenSteps>();
         Assert.True(_parent.ExpectMsg<ShardActor.Verifying>().Active);
-        shard.Tell(new StepsOpened(JobId, Round, Shard, epoch, workerId, []), worker.Ref);
+        shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, epoch, (WorkerId)workerId, []), worker.Ref);
         _verifiers.ExpectMsg<VerifyShard>();
         _registry.ExpectMsg<WorkerThroughputObserved>();
         return (worker, key, result);
@@ -227,7 +227,7 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         var shard = StartShard();
         var (worker, key, result) = Verify(shard, "w1", epoch: 1);
 
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Fraud, "step 3 replays elsewhere",
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", VerdictOutcome.Fraud, "step 3 replays elsewhere",
             Step: 3), _verifiers.Ref);
         var judged = _parent.ExpectMsg<ShardActor.Judged>();
         Assert.Equal(result, judged.Result);
@@ -236,13 +236,13 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         Assert.Equal(("w1", false, key.Address), (told.WorkerId, told.Accepted, told.Address));
 
         // The job journals the rejection and excludes the worker and its key; the shard goes to someone else.
-        shard.Tell(new ShardActor.Rejected(new Exclusion(["w1"], [key.Address])), _parent.Ref);
+        shard.Tell(new ShardActor.Rejected(new Exclusion([(WorkerId)"w1"], [key.Address])), _parent.Ref);
         Assert.False(_parent.ExpectMsg<ShardActor.Verifying>().Active);
         Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
         var release = _registry.ExpectMsg<ReleaseWorker>();
         Assert.Equal(("w1", false), (release.WorkerId, release.Completed));
         var again = _registry.ExpectMsg<RequestWorker>();
-        Assert.Equal(["w1"], again.Exclude!);
+        Assert.Equal(["w1"], again.Exclude!.Select(id => id.Value));
         Assert.Equal([key.Address], again.ExcludeAddresses!);
     }
 
@@ -277,7 +277,7 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
 
         var absent = Sha256Digest.Of("a state nobody uploaded"u8.ToArray());
         var leaf = new OpenedLeaf(open.Steps[0] - 1, absent, new LeafProof(0, 9, []), absent, null);
-        shard.Tell(new StepsOpened(JobId, Round, Shard, 1, "w1", [leaf]), worker.Ref);
+        shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", [leaf]), worker.Ref);
         var judged = _parent.ExpectMsg<ShardActor.Judged>();
         Assert.Equal(VerdictOutcome.Invalid, judged.Verdict.Outcome);
         Assert.Contains("never uploaded", judged.Verdict.Reason);
@@ -290,7 +290,7 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         var shard = StartShard();
         var (worker, _, _) = Verify(shard, "w1", epoch: 1);
 
-        shard.Tell(new ShardVerdict(JobId, Round, Shard, 1, "w1", VerdictOutcome.Inconclusive, "the verifier crashed"),
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", VerdictOutcome.Inconclusive, "the verifier crashed"),
             _verifiers.Ref);
         Assert.False(_parent.ExpectMsg<ShardActor.Verifying>().Active);
         var lost = _parent.ExpectMsg<ShardActor.Lost>();
@@ -307,7 +307,7 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         var shard = StartShard();
         var worker = CreateTestProbe();
         var key = WorkerKey.Generate();
-        shard.Tell(new WorkerGranted("w1", worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
+        shard.Tell(new WorkerGranted((WorkerId)"w1", worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
         _parent.ExpectMsg<ShardActor.AssignRequested>();
 
         // The job answers the request with its exclusion list instead of an epoch (the key was caught elsewhere).

@@ -17,16 +17,16 @@ public sealed class ShardAttemptTests
     private static readonly Sha256Digest EndState = Sha256Digest.Of("end"u8.ToArray());
     private static readonly WorkerKey Key = WorkerKey.Generate();
 
-    private static ShardOrder Order(int samples = 2) => new("job-a", 2, 1, SpecRef.Of("name: spec\n"), "/data", StartState, 10,
+    private static ShardOrder Order(int samples = 2) => new((JobId)"job-a", 2, 1, SpecRef.Of("name: spec\n"), "/data", StartState, 10,
         InnerSteps: 8, Samples: samples, "fp32", Exclusion.None);
 
     private static ShardAttempt Granted(int honestStreak = 0, string numericClass = "fp32") =>
-        ShardAttempt.Of(new WorkerGranted("w1", ActorRefs.Nobody, 4, numericClass, Key.Address, honestStreak));
+        ShardAttempt.Of(new WorkerGranted((WorkerId)"w1", ActorRefs.Nobody, 4, numericClass, Key.Address, honestStreak));
 
     private static ShardResult Result(int epoch, string workerId = "w1", WorkerKey? signer = null, int round = 2,
         string root = "root")
     {
-        var result = new ShardResult("job-a", round, 1, epoch, workerId, EndState,
+        var result = new ShardResult((JobId)"job-a", round, 1, epoch, (WorkerId)workerId, EndState,
             Sha256Digest.Of(Encoding.UTF8.GetBytes(root)), [0.5f], "");
         var claim = ShardResultClaim.From(result, ClaimDomain.None);
         return result with { Signature = ClaimSigner.Sign(signer ?? Key, claim) };
@@ -41,12 +41,12 @@ public sealed class ShardAttemptTests
     {
         var granted = Granted();
         Assert.False(granted.Confirmed);
-        Assert.False(granted.Current(-1, "w1"));   // nothing was assigned yet
+        Assert.False(granted.Current(-1, (WorkerId)"w1"));   // nothing was assigned yet
 
         var confirmed = granted.Confirm(4);
-        Assert.True(confirmed.Current(4, "w1"));
-        Assert.False(confirmed.Current(3, "w1"));
-        Assert.False(confirmed.Current(4, "w2"));
+        Assert.True(confirmed.Current(4, (WorkerId)"w1"));
+        Assert.False(confirmed.Current(3, (WorkerId)"w1"));
+        Assert.False(confirmed.Current(4, (WorkerId)"w2"));
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class ShardAttemptTests
         var fresh = Granted().Confirm(1).Challenged(Order(), Result(1), ChallengeSampler.NewSecret(), 16);
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], fresh.Challenge!.Steps);   // 16 is more than H = 8
 
-        var granted = ShardAttempt.Of(new WorkerGranted("w1", ActorRefs.Nobody, 4, "fp32", Key.Address, 20, 20));
+        var granted = ShardAttempt.Of(new WorkerGranted((WorkerId)"w1", ActorRefs.Nobody, 4, "fp32", Key.Address, 20, 20));
         var ramped = granted.Confirm(1).Challenged(Order(), Result(1), ChallengeSampler.NewSecret(), 8);
         Assert.Equal(2 + 2, ramped.Challenge!.Steps.Count);   // 8 >> 2 = 2 after 20 accepted: the spec's k
     }
@@ -151,7 +151,7 @@ public sealed class ShardAttemptTests
         var copied = Result(1, root: "copied") with { Salt = honest.Salt };
         Assert.Contains("does not open the seal", sealedAttempt.SealRefusal(copied));
         Assert.NotNull(sealedAttempt.SealRefusal(honest with { Salt = "not hex" }));
-        Assert.NotNull(sealedAttempt.SealRefusal(honest with { WorkerId = "w2" }));
+        Assert.NotNull(sealedAttempt.SealRefusal(honest with { WorkerId = (WorkerId)"w2" }));
         Assert.NotNull(Granted().Confirm(1).SealRefusal(honest));   // nothing was sealed
     }
 

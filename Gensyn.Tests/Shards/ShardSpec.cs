@@ -48,7 +48,7 @@ public abstract class ShardSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>A training shard of 8 steps with k = 2.</summary>
-    protected ShardOrder Order => new(JobId, Round, Shard, SpecRef.Of("name: spec\n"), "/data", _startState, 23, InnerSteps: 8,
+    protected ShardOrder Order => new((JobId)JobId, Round, Shard, SpecRef.Of("name: spec\n"), "/data", _startState, 23, InnerSteps: 8,
         Samples: 2, NumericClass, Exclusion.None);
 
     protected Props ShardProps(ShardOrder order) =>
@@ -70,7 +70,7 @@ public abstract class ShardSpec : Akka.TestKit.Xunit2.TestKit
     /// </summary>
     protected ShardAssignment Assign(IActorRef shard, TestProbe worker, string workerId, WorkerKey key, int epoch)
     {
-        shard.Tell(new WorkerGranted(workerId, worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
+        shard.Tell(new WorkerGranted((WorkerId)workerId, worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
         var requested = _parent.ExpectMsg<ShardActor.AssignRequested>();
         Assert.Equal((Shard, workerId, key.Address), (requested.Shard, requested.WorkerId, requested.Address));
         Assert.Equal(worker.Ref, requested.Worker);
@@ -87,7 +87,7 @@ public abstract class ShardSpec : Akka.TestKit.Xunit2.TestKit
         Sha256Digest? root = null, string? salt = null)
     {
         var end = _store.Put(System.Text.Encoding.UTF8.GetBytes(content));
-        var result = new ShardResult(JobId, Round, Shard, epoch, workerId, end,
+        var result = new ShardResult((JobId)JobId, Round, Shard, epoch, (WorkerId)workerId, end,
             root ?? Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes("root of " + content)),
             [1f, 0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f, 0.3f], "", Salt: salt);
         return result with { Signature = ClaimSigner.Sign(key, ShardResultClaim.From(result, ClaimDomain.None)) };

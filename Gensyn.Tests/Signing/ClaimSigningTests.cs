@@ -196,7 +196,7 @@ public sealed class ClaimSigningTests : IDisposable
     public void A_shard_result_claim_mirrors_the_message()
     {
         var c = Result();
-        var message = new ShardResult(c.JobId, c.Round, c.Shard, c.Epoch, c.WorkerId, c.EndState, c.MerkleRoot, c.Losses, "0x" + new string('a', 130), TrainSeconds: 9.5);
+        var message = new ShardResult((JobId)c.JobId, c.Round, c.Shard, c.Epoch, (WorkerId)c.WorkerId, c.EndState, c.MerkleRoot, c.Losses, "0x" + new string('a', 130), TrainSeconds: 9.5);
         Assert.Equal(c.ComputeHash(), ShardResultClaim.From(message).ComputeHash());
         Assert.Equal((c with { Network = Devnet }).ComputeHash(), ShardResultClaim.From(message, Devnet).ComputeHash());
     }
@@ -475,13 +475,13 @@ public sealed class ClaimSigningTests : IDisposable
     [Fact]
     public void A_capability_profile_verifies_for_its_key_and_fails_when_any_claim_in_it_changes()
     {
-        var profile = new Contracts.Messages.RegisterWorker("worker-1", Akka.Actor.ActorRefs.Nobody, "cuda", 24, 8, "cpu-x64-libtorch2.10-t8", 0.9,
+        var profile = new Contracts.Messages.RegisterWorker((WorkerId)"worker-1", Akka.Actor.ActorRefs.Nobody, "cuda", 24, 8, "cpu-x64-libtorch2.10-t8", 0.9,
             Alice.Address, 812.5, 940.2, IssuedAtUnixMs: 1_765_000_000_000);
         var signed = profile with { Signature = ClaimSigner.Sign(Alice, CapabilityClaim.From(profile)) };
         Assert.True(ClaimSigner.Check(CapabilityClaim.From(signed), signed.Signature, Alice.Address).Valid);
         Assert.False(ClaimSigner.Check(CapabilityClaim.From(signed), signed.Signature, Bob.Address).Valid);
         foreach (var forged in new[] { signed with { MemoryGb = 80 }, signed with { Throughput = 8125 }, signed with { BandwidthMbps = 9402 },
-                                       signed with { PricePerHour = 0.09 }, signed with { Device = "cpu" }, signed with { WorkerId = "worker-2" },
+                                       signed with { PricePerHour = 0.09 }, signed with { Device = "cpu" }, signed with { WorkerId = (WorkerId)"worker-2" },
                                        signed with { IssuedAtUnixMs = 1_765_000_000_001 }, signed with { Threads = 9 }, signed with { NumericClass = "cpu" } })
             Assert.False(ClaimSigner.Check(CapabilityClaim.From(forged), forged.Signature, Alice.Address).Valid, $"{forged} should not verify");
     }

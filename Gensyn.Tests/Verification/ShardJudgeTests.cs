@@ -85,7 +85,7 @@ internal sealed class JudgedJob : IDisposable
         var indices = steps.Select(s => s - 1).Concat(steps).Append(0).Append(H).Distinct().Order();
         var leaves = indices.Select(i => Leaf(trajectory, i, full.Contains(i), steps.Contains(i))).ToList();
         var spec = Put(System.Text.Encoding.UTF8.GetBytes(Yaml));
-        return new VerifyShard(JobId, new SpecRef(spec), BaseDirectory, trajectory.Task.Round, trajectory.Task.Shard, Epoch, WorkerId, Key.Address,
+        return new VerifyShard((JobId)JobId, new SpecRef(spec), BaseDirectory, trajectory.Task.Round, trajectory.Task.Shard, Epoch, (WorkerId)WorkerId, Key.Address,
             trajectory.Outcome.MerkleRoot, Put(start), Put(trajectory.Outcome.FinalState), steps, leaves, crossClass, ActorRefs.Nobody);
     }
 

@@ -46,9 +46,9 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         var tree = new MerkleTree(digests);
         var outcome = new ShardOutcome(new StateSnapshot([], 8), digests, tree.Root, new float[8]);
         var task = ShardTask.For(TestSpecs.Synthetic(innerSteps: 8, checkpointEvery: 4), 1, 0, 512);
-        var assignment = new ShardAssignment(JobId, 1, 0, 0, SpecRef.Of("name: spec\n"), "/data", digests[0], 1, shardActor,
+        var assignment = new ShardAssignment((JobId)JobId, 1, 0, 0, SpecRef.Of("name: spec\n"), "/data", digests[0], 1, shardActor,
             ActorRefs.Nobody);
-        var result = new ShardResult(JobId, 1, 0, 0, "responder", Sha256Digest.Of([9]), tree.Root, new float[8],
+        var result = new ShardResult((JobId)JobId, 1, 0, 0, (WorkerId)"responder", Sha256Digest.Of([9]), tree.Root, new float[8],
             "signed");
         return new CommittedShard(assignment, new CommittedDigests(task, outcome), tree, result);
     }
@@ -61,7 +61,7 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     private WorkerCompute Compute(IWorkerFaults? faults = null) =>
-        new(new WorkerOptions("responder", [], _dir.Path, Threads: 1, PricePerHour: 0.2)
+        new(new WorkerOptions((WorkerId)"responder", [], _dir.Path, Threads: 1, PricePerHour: 0.2)
             { Faults = faults ?? HonestWorker.Instance }, new FakeCoordinatorLink());
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         var held = Committed(_shard.Ref);
         var responder = StartResponder(compute, held);
 
-        responder.Tell(new RevealShard(JobId, 1, 0, 0));
+        responder.Tell(new RevealShard((JobId)JobId, 1, 0, 0));
         Assert.Equal(held.Result, _shard.ExpectMsg<ShardResult>());
     }
 
@@ -82,7 +82,7 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         var held = Committed(_shard.Ref);
         var responder = StartResponder(compute, held);
 
-        responder.Tell(new BisectQuery(JobId, 1, 0, 0, BisectStep.Top, 0, 0), _shard.Ref);
+        responder.Tell(new BisectQuery((JobId)JobId, 1, 0, 0, BisectStep.Top, 0, 0), _shard.Ref);
         var reply = _shard.ExpectMsg<BisectReply>();
         Assert.Equal(("responder", BisectStep.Top), (reply.WorkerId, reply.Step));
         Assert.NotNull(reply.First);
@@ -94,10 +94,10 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         using var compute = Compute();
         var responder = StartResponder(compute, Committed(_shard.Ref));
 
-        responder.Tell(new BisectQuery(JobId, 1, 0, 1, BisectStep.Top, 0, 0), _shard.Ref);
-        responder.Tell(new RevealShard(JobId, 1, 1, 0));
+        responder.Tell(new BisectQuery((JobId)JobId, 1, 0, 1, BisectStep.Top, 0, 0), _shard.Ref);
+        responder.Tell(new RevealShard((JobId)JobId, 1, 1, 0));
         responder.Tell(new CoordinatorLost("edge closed"));
-        responder.Tell(new RevealShard(JobId, 1, 0, 0));
+        responder.Tell(new RevealShard((JobId)JobId, 1, 0, 0));
         _shard.ExpectNoMsg(TimeSpan.FromSeconds(1));
     }
 
@@ -109,11 +109,11 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         using var compute = Compute(refuser);
         var responder = StartResponder(compute, Committed(_shard.Ref));
 
-        responder.Tell(new BisectQuery(JobId, 1, 0, 0, BisectStep.Top, 0, 0), _shard.Ref);
-        responder.Tell(new OpenSteps(JobId, 1, 0, 0, [3], WithAfter: false));
+        responder.Tell(new BisectQuery((JobId)JobId, 1, 0, 0, BisectStep.Top, 0, 0), _shard.Ref);
+        responder.Tell(new OpenSteps((JobId)JobId, 1, 0, 0, [3], WithAfter: false));
         _shard.ExpectNoMsg(TimeSpan.FromSeconds(1));
         // Still the same held shard: a reveal is answered.
-        responder.Tell(new RevealShard(JobId, 1, 0, 0));
+        responder.Tell(new RevealShard((JobId)JobId, 1, 0, 0));
         _shard.ExpectMsg<ShardResult>();
     }
 }

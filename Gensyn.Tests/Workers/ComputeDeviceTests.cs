@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Gensyn.Actors;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Edge;
 using Gensyn.Edge.Client;
@@ -70,13 +71,13 @@ public class ComputeDeviceTests
     [Fact]
     public void A_cuda_worker_names_cuda_as_its_device_and_the_device_its_steps_run_on_in_its_numeric_class()
     {
-        var options = new WorkerOptions("w", [], "/tmp", Threads: 4, PricePerHour: 0.2) { Compute = ComputeDevice.Cuda };
+        var options = new WorkerOptions((WorkerId)"w", [], "/tmp", Threads: 4, PricePerHour: 0.2) { Compute = ComputeDevice.Cuda };
         Assert.Equal("cuda", options.Device);
         // The sessions train on the CPU build of libtorch, so a CUDA worker's results are bit-identical to a CPU one's.
         Assert.Equal(ComputeDevice.Cpu, ComputeDevice.Cuda.TrainsOn);
         Assert.Equal($"cpu-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}-libtorch2.10-t4", options.NumericClass);
         Assert.Equal(WorkerOptions.NumericClassFor(4), options.NumericClass);
-        Assert.Equal("cpu", new WorkerOptions("w", [], "/tmp", Threads: 1, PricePerHour: 0.2).Device);
+        Assert.Equal("cpu", new WorkerOptions((WorkerId)"w", [], "/tmp", Threads: 1, PricePerHour: 0.2).Device);
     }
 }
 
@@ -99,7 +100,7 @@ public class ComputeDeviceRegistrationTests
         var door = $"127.0.0.1:{edge.Port}";
         using var link = new WorkerLink([door], root.File("worker"));
         await using var worker = WorkerNode.Start(
-            new WorkerOptions("worker-cuda", [door], root.File("worker"), Threads: 1, PricePerHour: 0.2) { Compute = ComputeDevice.Cuda }, link);
+            new WorkerOptions((WorkerId)"worker-cuda", [door], root.File("worker"), Threads: 1, PricePerHour: 0.2) { Compute = ComputeDevice.Cuda }, link);
         await using var client = CoordinatorClient.Connect(door, dataDirectory: root.File("cli"));
 
         WorkerList list = null!;

@@ -22,7 +22,7 @@ public sealed class EnvironmentWorkerFaultsTests
     };
 
     private static ShardAssignment Shard(int round, int shard = 0) =>
-        new("job", round, shard, 0, SpecRef.Of(""), "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
+        new((JobId)"job", round, shard, 0, SpecRef.Of(""), "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
 
     /// <summary>Takes shard <paramref name="round"/> as the worker does before it trains it.</summary>
     private static Task Take(IWorkerFaults faults, int round, List<string>? warnings = null) =>
@@ -68,7 +68,7 @@ public sealed class EnvironmentWorkerFaultsTests
     {
         Assert.False(EnvironmentWorkerFaults.FromEnvironment(Environment("refuser"))!.AnswersChallenges);
         var staller = EnvironmentWorkerFaults.FromEnvironment(Environment("stall"))!;
-        var shard = new ShardAssignment("job", 0, 0, 0, Gensyn.Contracts.Jobs.SpecRef.Of(""), "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
+        var shard = new ShardAssignment((JobId)"job", 0, 0, 0, Gensyn.Contracts.Jobs.SpecRef.Of(""), "", default, 0, ActorRefs.Nobody, ActorRefs.Nobody);
         var warnings = new List<string>();
         using var cancel = new CancellationTokenSource();
         var held = staller.BeforeTrainingAsync(shard, warnings.Add, cancel.Token);

@@ -1,6 +1,7 @@
 using Gensyn.Actors.Market;
 using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
@@ -14,10 +15,10 @@ public class MatchingTests
 
     private static WorkerEntry<string> Worker(string id, double price = 0.2, double memoryGb = 16, string device = "cpu", string numericClass = Class1,
                                               double throughput = 100, string address = "") =>
-        new(id, "ref-" + id, device, memoryGb, 1, numericClass, price, address, throughput);
+        new((WorkerId)id, "ref-" + id, device, memoryGb, 1, numericClass, price, address, throughput);
 
     private static WorkRequest<string> Request(int shard, ShardNeeds? needs = null, IReadOnlyCollection<string>? excludeAddresses = null) =>
-        new("job-0123abcd", 0, shard, $"shard-{shard}", null, excludeAddresses, needs);
+        new((JobId)"job-0123abcd", 0, shard, $"shard-{shard}", null, excludeAddresses, needs);
 
     private static ShardNeeds Needs(string device = "any", double memoryGb = 0, double maxPrice = 0.5, string? numericClass = null) =>
         new(device, memoryGb, maxPrice, numericClass);
@@ -142,13 +143,13 @@ public class MatchingTests
     public void A_shard_goes_only_to_a_worker_with_the_bandwidth_it_needs_and_says_so_while_it_waits()
     {
         var state = new SchedulerState<string>();
-        state.Register(new WorkerEntry<string>("thin", "ref-thin", "cuda", 24, 1, Class1, 0.2, "", 100, BandwidthMbps: 20));
+        state.Register(new WorkerEntry<string>((WorkerId)"thin", "ref-thin", "cuda", 24, 1, Class1, 0.2, "", 100, BandwidthMbps: 20));
         var request = Request(0, Needs(device: "cuda") with { MinBandwidthMbps = 50 });
         state.Enqueue(request);
         Assert.Null(Granted(state));
         Assert.Equal("no registered worker meets the job's requirements (none of 1 offers at least 50 Mbps from the coordinators)", state.WhyWaiting(request));
 
-        state.Register(new WorkerEntry<string>("fat", "ref-fat", "cuda", 24, 1, Class1, 0.2, "", 100, BandwidthMbps: 900));
+        state.Register(new WorkerEntry<string>((WorkerId)"fat", "ref-fat", "cuda", 24, 1, Class1, 0.2, "", 100, BandwidthMbps: 900));
         Assert.Equal("fat", Granted(state));
     }
 

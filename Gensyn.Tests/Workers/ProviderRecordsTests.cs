@@ -1,5 +1,6 @@
 using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 
 namespace Gensyn.Tests.Workers;
 
@@ -9,7 +10,7 @@ public class ProviderRecordsTests
     private const string Alice = "0xA11CE00000000000000000000000000000000001";
 
     private static WorkerEntry<string> Worker(string id, double throughput) =>
-        new(id, "ref-" + id, "cpu", 16, 1, "c", 0.2, Alice, throughput);
+        new((WorkerId)id, "ref-" + id, "cpu", 16, 1, "c", 0.2, Alice, throughput);
 
     [Fact]
     public void A_record_is_kept_per_key_whatever_the_case_of_its_address_and_per_id_without_one()
@@ -57,8 +58,8 @@ public class ProviderRecordsTests
         Assert.Equal((100.0, false), records.ThroughputObserved(honest, 1000, 1, 10, check));
         Assert.Null(records.ThroughputObserved<string>(null, 1000, 1, 10, check));
 
-        Assert.Equal(100.0, records.ObservedFor("inflated"));
-        Assert.Null(records.ObservedFor("honest"));
+        Assert.Equal(100.0, records.ObservedFor((WorkerId)"inflated"));
+        Assert.Null(records.ObservedFor((WorkerId)"honest"));
         Assert.Equal(100.0, inflated.EffectiveThroughput);
         Assert.Equal(1, inflated.Record.FalseClaims);
     }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Workers;
@@ -26,7 +27,7 @@ public class SchedulerSpecs : Akka.TestKit.Xunit2.TestKit
 
     private static RegisterWorker Profile(string id, IActorRef worker, double price = 0.2, string device = "cpu",
                                           double memoryGb = 16) =>
-        new(id, worker, device, memoryGb, 1, Class, price, $"0x{Math.Abs(id.GetHashCode()):x40}", 640, 100);
+        new((WorkerId)id, worker, device, memoryGb, 1, Class, price, $"0x{Math.Abs(id.GetHashCode()):x40}", 640, 100);
 
     private TestProbe Admitted(string id, double price = 0.2, string device = "cpu", double memoryGb = 16)
     {
@@ -36,7 +37,7 @@ public class SchedulerSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     private static RequestWorker Ask(TestProbe shard, int index = 0, ShardNeeds? needs = null) =>
-        new(JobId, 0, index, shard.Ref, Needs: needs);
+        new((JobId)JobId, 0, index, shard.Ref, Needs: needs);
 
     [Fact]
     public void A_shard_is_granted_the_cheapest_eligible_worker()
@@ -98,7 +99,7 @@ public class SchedulerSpecs : Akka.TestKit.Xunit2.TestKit
         _scheduler.Tell(Ask(second, 1));
         Assert.Contains("busy", second.ExpectMsg<WorkerWaiting>().Reason);
 
-        _scheduler.Tell(new ReleaseWorker("only", first.Ref, Completed: true));
+        _scheduler.Tell(new ReleaseWorker((WorkerId)"only", first.Ref, Completed: true));
 
         Assert.Equal("only", second.ExpectMsg<WorkerGranted>().WorkerId);
         _scheduler.Tell(new ListWorkers(), TestActor);
@@ -113,7 +114,7 @@ public class SchedulerSpecs : Akka.TestKit.Xunit2.TestKit
         _scheduler.Tell(Ask(first));
         first.ExpectMsg<WorkerGranted>();
 
-        _scheduler.Tell(new ReleaseWorker("vanished", first.Ref, Completed: false, WorkerGone: true));
+        _scheduler.Tell(new ReleaseWorker((WorkerId)"vanished", first.Ref, Completed: false, WorkerGone: true));
 
         Assert.Equal(worker.Ref, _registry.ExpectMsg<WorkerDropped>().Worker);
         var next = CreateTestProbe();

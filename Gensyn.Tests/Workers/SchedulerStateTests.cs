@@ -1,5 +1,6 @@
 using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 
 namespace Gensyn.Tests.Workers;
 
@@ -7,14 +8,14 @@ namespace Gensyn.Tests.Workers;
 public class SchedulerStateTests
 {
     private static WorkerEntry<string> Worker(string id, double price = 0.2, string? reference = null) =>
-        new(id, reference ?? "ref-" + id, "cpu", 16, 1, "cpu-x64-libtorch2.10-t1", price);
+        new((WorkerId)id, reference ?? "ref-" + id, "cpu", 16, 1, "cpu-x64-libtorch2.10-t1", price);
 
     private static WorkRequest<string> Request(int shard, string job = "job-0123abcd", int round = 0) =>
-        new(job, round, shard, $"shard-actor-{job}-{round}-{shard}");
+        new((JobId)job, round, shard, $"shard-actor-{job}-{round}-{shard}");
 
     /// <summary>Grants as (requester, worker id) pairs.</summary>
     private static List<(string Requester, string Worker)> Grants(SchedulerState<string> state) =>
-        state.Match().Select(g => (g.Request.Requester, g.Worker.WorkerId)).ToList();
+        state.Match().Select(g => (g.Request.Requester, g.Worker.WorkerId.Value)).ToList();
 
     [Fact]
     public void A_request_without_any_worker_waits_in_the_queue()

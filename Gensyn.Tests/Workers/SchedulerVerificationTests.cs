@@ -1,5 +1,6 @@
 using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 
 namespace Gensyn.Tests.Workers;
 
@@ -7,13 +8,13 @@ namespace Gensyn.Tests.Workers;
 public class SchedulerVerificationTests
 {
     private static WorkerEntry<string> Worker(string id, double price = 0.2, string? reference = null, string address = "") =>
-        new(id, reference ?? "ref-" + id, "cpu", 16, 1, "cpu-x64-libtorch2.10-t1", price, address);
+        new((WorkerId)id, reference ?? "ref-" + id, "cpu", 16, 1, "cpu-x64-libtorch2.10-t1", price, address);
 
-    private static WorkRequest<string> Request(int shard, IReadOnlyCollection<string>? exclude = null, IReadOnlyCollection<string>? excludeAddresses = null) =>
-        new("job-0123abcd", 0, shard, $"shard-actor-{shard}", exclude, excludeAddresses);
+    private static WorkRequest<string> Request(int shard, IReadOnlyCollection<WorkerId>? exclude = null, IReadOnlyCollection<string>? excludeAddresses = null) =>
+        new((JobId)"job-0123abcd", 0, shard, $"shard-actor-{shard}", exclude, excludeAddresses);
 
     private static List<(string Requester, string Worker)> Grants(SchedulerState<string> state) =>
-        state.Match().Select(g => (g.Request.Requester, g.Worker.WorkerId)).ToList();
+        state.Match().Select(g => (g.Request.Requester, g.Worker.WorkerId.Value)).ToList();
 
     [Fact]
     public void A_request_is_never_granted_a_worker_it_excludes_by_id()
@@ -21,7 +22,7 @@ public class SchedulerVerificationTests
         var state = new SchedulerState<string>();
         state.Register(Worker("worker-1", price: 0.1));   // cheaper: the one chosen without exclusions
         state.Register(Worker("worker-2", price: 0.5));
-        state.Enqueue(Request(0, exclude: ["worker-1"]));
+        state.Enqueue(Request(0, exclude: [(WorkerId)"worker-1"]));
 
         Assert.Equal([("shard-actor-0", "worker-2")], Grants(state));
         Assert.Null(state.Workers.Single(w => w.WorkerId == "worker-1").BusyWith);
@@ -44,7 +45,7 @@ public class SchedulerVerificationTests
         var state = new SchedulerState<string>();
         const string provider = "0x2222222222222222222222222222222222222222";
         state.Register(Worker("worker-1b", address: provider));
-        state.Enqueue(Request(0, exclude: ["worker-1a"], excludeAddresses: [provider.ToUpperInvariant().Replace("0X", "0x")]));
+        state.Enqueue(Request(0, exclude: [(WorkerId)"worker-1a"], excludeAddresses: [provider.ToUpperInvariant().Replace("0X", "0x")]));
 
         Assert.Empty(state.Match());
         Assert.Single(state.Queue);
@@ -53,7 +54,7 @@ public class SchedulerVerificationTests
     [Fact]
     public void Exclusions_by_id_and_address_do_not_rule_out_other_workers()
     {
-        var request = Request(0, exclude: ["worker-1"], excludeAddresses: ["0x3333333333333333333333333333333333333333"]);
+        var request = Request(0, exclude: [(WorkerId)"worker-1"], excludeAddresses: ["0x3333333333333333333333333333333333333333"]);
 
         Assert.True(request.Allows(Worker("worker-2", address: "0x4444444444444444444444444444444444444444")));
         Assert.True(request.Allows(Worker("worker-3")));
@@ -66,7 +67,7 @@ public class SchedulerVerificationTests
     {
         var state = new SchedulerState<string>();
         state.Register(Worker("worker-1"));
-        state.Enqueue(Request(0, exclude: ["worker-1"]));
+        state.Enqueue(Request(0, exclude: [(WorkerId)"worker-1"]));
         state.Enqueue(Request(1));
         state.Enqueue(Request(2));
 
@@ -85,10 +86,10 @@ public class SchedulerVerificationTests
         var state = new SchedulerState<string>();
         state.Enqueue(Request(0));
         state.Enqueue(Request(1));
-        state.Enqueue(Request(0, exclude: ["worker-1"]));
+        state.Enqueue(Request(0, exclude: [(WorkerId)"worker-1"]));
 
         Assert.Equal(["shard-actor-0", "shard-actor-1"], state.Queue.Select(q => q.Requester));
-        Assert.Equal(["worker-1"], state.Queue[0].Exclude!);
+        Assert.Equal(["worker-1"], state.Queue[0].Exclude!.Select(id => id.Value));
 
         // The replacement's exclusions are the ones that apply.
         state.Register(Worker("worker-1"));
@@ -102,7 +103,7 @@ public class SchedulerVerificationTests
         var state = new SchedulerState<string>();
         state.Register(Worker("worker-1"));
 
-        for (var i = 0; i < 3; i++) state.Judged("worker-1", accepted: true);
+        for (var i = 0; i < 3; i++) state.Judged((WorkerId)"worker-1", accepted: true);
 
         var w = state.Workers.Single();
         Assert.Equal((3, 0, 3), (w.Accepted, w.Rejected, w.HonestStreak));
@@ -113,13 +114,13 @@ public class SchedulerVerificationTests
     {
         var state = new SchedulerState<string>();
         state.Register(Worker("worker-1"));
-        for (var i = 0; i < 12; i++) state.Judged("worker-1", accepted: true);
+        for (var i = 0; i < 12; i++) state.Judged((WorkerId)"worker-1", accepted: true);
 
-        state.Judged("worker-1", accepted: false);
+        state.Judged((WorkerId)"worker-1", accepted: false);
         var w = state.Workers.Single();
         Assert.Equal((12, 1, 0), (w.Accepted, w.Rejected, w.HonestStreak));
 
-        state.Judged("worker-1", accepted: true);
+        state.Judged((WorkerId)"worker-1", accepted: true);
         Assert.Equal((13, 1, 1), (w.Accepted, w.Rejected, w.HonestStreak));
     }
 
@@ -130,8 +131,8 @@ public class SchedulerVerificationTests
         state.Register(Worker("worker-1"));
         state.Register(Worker("worker-2"));
 
-        state.Judged("worker-2", accepted: false);
-        state.Judged("worker-9", accepted: false);   // unknown: ignored
+        state.Judged((WorkerId)"worker-2", accepted: false);
+        state.Judged((WorkerId)"worker-9", accepted: false);   // unknown: ignored
 
         Assert.Equal((0, 0, 0), (state.Workers[0].Accepted, state.Workers[0].Rejected, state.Workers[0].HonestStreak));
         Assert.Equal((0, 1, 0), (state.Workers[1].Accepted, state.Workers[1].Rejected, state.Workers[1].HonestStreak));
@@ -143,9 +144,9 @@ public class SchedulerVerificationTests
     {
         var state = new SchedulerState<string>();
         state.Register(Worker("worker-1", reference: "process-a"));
-        for (var i = 0; i < 4; i++) state.Judged("worker-1", accepted: true);
-        state.Judged("worker-1", accepted: false);
-        for (var i = 0; i < 2; i++) state.Judged("worker-1", accepted: true);
+        for (var i = 0; i < 4; i++) state.Judged((WorkerId)"worker-1", accepted: true);
+        state.Judged((WorkerId)"worker-1", accepted: false);
+        for (var i = 0; i < 2; i++) state.Judged((WorkerId)"worker-1", accepted: true);
 
         var fresh = state.Register(Worker("worker-1", reference: "process-b"));
 
@@ -159,7 +160,7 @@ public class SchedulerVerificationTests
     {
         var state = new SchedulerState<string>();
         var first = state.Register(Worker("worker-1"));
-        state.Judged("worker-1", accepted: true);
+        state.Judged((WorkerId)"worker-1", accepted: true);
 
         var again = state.Register(Worker("worker-1"));
 

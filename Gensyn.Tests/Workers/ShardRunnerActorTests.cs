@@ -35,12 +35,12 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
     private static readonly SpecRef Spec = SpecRef.Of(SpecYaml);
 
     private ShardAssignment Assignment(int shard) =>
-        new("runner-job", 2, shard, 0, Spec, "/data", Sha256Digest.Of([(byte)shard]), 1, _shard.Ref,
+        new((JobId)"runner-job", 2, shard, 0, Spec, "/data", Sha256Digest.Of([(byte)shard]), 1, _shard.Ref,
             ActorRefs.Nobody);
 
     private (IActorRef Runner, WorkerCompute Compute) StartRunner(FakeCoordinatorLink link)
     {
-        var options = new WorkerOptions("runner", [], _dir.Path, Threads: 1, PricePerHour: 0.2);
+        var options = new WorkerOptions((WorkerId)"runner", [], _dir.Path, Threads: 1, PricePerHour: 0.2);
         var compute = new WorkerCompute(options, link);
         return (Sys.ActorOf(ShardRunnerActor.Props(compute, _responder.Ref)), compute);
     }
@@ -66,7 +66,7 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
         using var _ = compute;
         runner.Tell(Assignment(0));
         _responder.ExpectMsg<WorkerMessages.HoldShard>();
-        runner.Tell(new AbandonShard("runner-job", 2, 0, 0));
+        runner.Tell(new AbandonShard((JobId)"runner-job", 2, 0, 0));
 
         runner.Tell(Assignment(1));
         _responder.ExpectMsg<WorkerMessages.HoldShard>();
@@ -94,7 +94,7 @@ public sealed class ShardRunnerActorTests : Akka.TestKit.Xunit2.TestKit
         _responder.ExpectMsg<WorkerMessages.HoldShard>();
         AwaitAssert(() => Assert.Equal(0, WorkerState().GetProperty("current").GetProperty("shard").GetInt32()));
 
-        runner.Tell(new AbandonShard("runner-job", 2, 0, 0));
+        runner.Tell(new AbandonShard((JobId)"runner-job", 2, 0, 0));
         AwaitAssert(() =>
         {
             var state = WorkerState();

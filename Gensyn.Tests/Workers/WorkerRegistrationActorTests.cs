@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 using Xunit.Abstractions;
@@ -32,7 +33,7 @@ public sealed class WorkerRegistrationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     private WorkerCompute Compute(FakeCoordinatorLink link) =>
-        new(new WorkerOptions("registrant", [], _dir.Path, Threads: 1, PricePerHour: 0.3), link);
+        new(new WorkerOptions((WorkerId)"registrant", [], _dir.Path, Threads: 1, PricePerHour: 0.3), link);
 
     [Fact]
     public void A_worker_off_chain_sends_its_signed_profile_once_its_throughput_and_bandwidth_are_measured()
@@ -59,8 +60,8 @@ public sealed class WorkerRegistrationActorTests : Akka.TestKit.Xunit2.TestKit
         var unhandled = CreateTestProbe("unhandled");
         Sys.EventStream.Subscribe(unhandled.Ref, typeof(Akka.Event.UnhandledMessage));
 
-        registration.Tell(new WorkerRegistered("registrant"));
-        registration.Tell(new WorkerRefused("registrant", "stake not yet on chain"));
+        registration.Tell(new WorkerRegistered((WorkerId)"registrant"));
+        registration.Tell(new WorkerRefused((WorkerId)"registrant", "stake not yet on chain"));
         registration.Tell(new CoordinatorLost("edge closed"));
         unhandled.ExpectNoMsg(TimeSpan.FromSeconds(1));
     }

@@ -18,7 +18,7 @@ public class WorkerRegistrySpecs : Akka.TestKit.Xunit2.TestKit
 
     private static RegisterWorker Signed(WorkerKey key, IActorRef worker, string id, double price = 0.2)
     {
-        var profile = new RegisterWorker(id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), price, key.Address,
+        var profile = new RegisterWorker((WorkerId)id, worker, "cpu", 8, 1, WorkerOptions.NumericClassFor(1), price, key.Address,
             640, 100, IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return profile with { Signature = ClaimSigner.Sign(key, CapabilityClaim.From(profile)) };
     }
@@ -35,7 +35,7 @@ public class WorkerRegistrySpecs : Akka.TestKit.Xunit2.TestKit
         cheap.ExpectMsg<WorkerRegistered>();
         var shard = CreateTestProbe();
 
-        registry.Tell(new RequestWorker(JobId, 0, 0, shard.Ref));
+        registry.Tell(new RequestWorker((JobId)JobId, 0, 0, shard.Ref));
 
         var granted = shard.ExpectMsg<WorkerGranted>();
         Assert.Equal(("cheap", cheap.Ref), (granted.WorkerId, granted.Worker));
@@ -48,7 +48,7 @@ public class WorkerRegistrySpecs : Akka.TestKit.Xunit2.TestKit
         var registry = Sys.ActorOf(WorkerRegistry.Props(address => Task.FromResult(
             string.Equals(address, unstaked.Address, StringComparison.OrdinalIgnoreCase) ? Short : null)));
         var shard = CreateTestProbe();
-        registry.Tell(new RequestWorker(JobId, 0, 0, shard.Ref));
+        registry.Tell(new RequestWorker((JobId)JobId, 0, 0, shard.Ref));
         Assert.Equal("no worker is registered", shard.ExpectMsg<WorkerWaiting>().Reason);
 
         var poor = CreateTestProbe();
@@ -72,14 +72,14 @@ public class WorkerRegistrySpecs : Akka.TestKit.Xunit2.TestKit
         registry.Tell(Signed(key, worker.Ref, "mortal"));
         worker.ExpectMsg<WorkerRegistered>();
         var shard = CreateTestProbe();
-        registry.Tell(new RequestWorker(JobId, 0, 0, shard.Ref));
+        registry.Tell(new RequestWorker((JobId)JobId, 0, 0, shard.Ref));
         shard.ExpectMsg<WorkerGranted>();
 
         Sys.Stop(worker.Ref);
 
         Assert.Equal("mortal", shard.ExpectMsg<WorkerLost>().WorkerId);
         var next = CreateTestProbe();
-        registry.Tell(new RequestWorker(JobId, 0, 1, next.Ref));
+        registry.Tell(new RequestWorker((JobId)JobId, 0, 1, next.Ref));
         Assert.Equal("no worker is registered", next.ExpectMsg<WorkerWaiting>().Reason);
 
         // The same id from a new process of the same key is admitted at once (the dead one holds nothing).
@@ -103,7 +103,7 @@ public class WorkerRegistrySpecs : Akka.TestKit.Xunit2.TestKit
 
         Assert.Contains("in use by a live process", second.ExpectMsg<WorkerRefused>().Reason);
         var shard = CreateTestProbe();
-        registry.Tell(new RequestWorker(JobId, 0, 0, shard.Ref));
+        registry.Tell(new RequestWorker((JobId)JobId, 0, 0, shard.Ref));
         Assert.Equal(first.Ref, shard.ExpectMsg<WorkerGranted>().Worker);
     }
 }
