@@ -46,7 +46,7 @@ public sealed partial record JobState
                        $"worker {result.WorkerId}|{result.Address}|committed {result.MerkleRoot}|replayed {recomputed}";
         var reason = $"a full replay of round {result.Round} shard {result.Shard} gives root {recomputed}, not the " +
                      $"root {result.MerkleRoot} that worker {result.WorkerId} signed";
-        return JobDecision.Persist(new ResultRevoked(result.Round, result.Shard, result.Epoch, result.WorkerId,
+        return JobDecision.Persist(new ResultRevoked(result.Round, result.Shard, result.Epoch, (WorkerId)result.WorkerId,
             result.Address, VerdictOutcome.Fraud, reason, result.MerkleRoot, ConvictionRule.HashOf(evidence),
             standing.Aggregated, now)) with { Advance = true };
     }

@@ -8,15 +8,15 @@ namespace Gensyn.Contracts.Messages;
 
 /// <summary>Job <see cref="JobId"/> journalled <see cref="Verdict"/>; <see cref="SessionAlive"/>: whether the
 /// worker's session was alive when the verdict was given (an unanswered challenge is refusal only then).</summary>
-public sealed record ReportVerdict(string JobId, ShardVerified Verdict, bool SessionAlive) : IGensynMessage;
+public sealed record ReportVerdict(JobId JobId, ShardVerified Verdict, bool SessionAlive) : IGensynMessage;
 
 /// <summary>Job <see cref="JobId"/> asks the board for every conviction so far (after it recovered): each is answered
 /// as a <see cref="PurgeKey"/>.</summary>
-public sealed record GetConvictions(string JobId) : IGensynMessage;
+public sealed record GetConvictions(JobId JobId) : IGensynMessage;
 
 /// <summary>Job <see cref="JobId"/> is to purge its accepted results of the key <see cref="Conviction"/>
 /// names.</summary>
-public sealed record PurgeKey(string JobId, KeyConvicted Conviction) : IJobCommand;
+public sealed record PurgeKey(JobId JobId, KeyConvicted Conviction) : IJobCommand;
 
 /// <summary>
 /// Run shard <see cref="Shard"/> of round <see cref="Round"/> again in full from <see cref="StartState"/> (a blob in
@@ -24,7 +24,7 @@ public sealed record PurgeKey(string JobId, KeyConvicted Conviction) : IJobComma
 /// committed. Determinism makes the roots equal for an honest result.
 /// </summary>
 public sealed record ReplayShard(
-    string JobId,
+    JobId JobId,
     SpecRef Spec,
     string BaseDirectory,
     int Round,
@@ -33,7 +33,7 @@ public sealed record ReplayShard(
     IActorRef Blobs) : IGensynMessage;
 
 /// <summary>The answer to <see cref="ReplayShard"/>: the recomputed root, or why there is none.</summary>
-public sealed record ShardReplayed(string JobId, int Round, int Shard, Sha256Digest? Root, string? Failure,
+public sealed record ShardReplayed(JobId JobId, int Round, int Shard, Sha256Digest? Root, string? Failure,
                                    double Seconds) : IGensynMessage;
 
 /// <summary>

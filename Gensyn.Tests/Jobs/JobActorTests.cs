@@ -322,18 +322,18 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         var verifiers = CreateTestProbe();
         var (job, _, registry) = Spawn(jobId, verifiers: verifiers.Ref);
 
-        job.Tell(new PurgeKey(jobId, new KeyConvicted(Purge.PurgeJournal.Cheat, ConvictionGround.Fraud, "elsewhere",
+        job.Tell(new PurgeKey((JobId)jobId, new KeyConvicted(Purge.PurgeJournal.Cheat, ConvictionGround.Fraud, "elsewhere",
             "0x" + new string('e', 64), DateTimeOffset.UtcNow)));
 
         // Both of the cheater's accepted results are replayed, the first one from before the snapshot.
         var replays = new[] { verifiers.ExpectMsg<ReplayShard>(Patience), verifiers.ExpectMsg<ReplayShard>(Patience) };
         Assert.Equal([(0, 1), (1, 1)], replays.Select(r => (r.Round, r.Shard)).Order());
         Assert.Equal(Purge.PurgeJournal.D("start-0-1"), replays.Single(r => r.Round == 0).StartState);
-        job.Tell(new ShardReplayed(jobId, 0, 1, Sha256Digest.Of([7]), null, 1), verifiers.Ref);
+        job.Tell(new ShardReplayed((JobId)jobId, 0, 1, Sha256Digest.Of([7]), null, 1), verifiers.Ref);
 
         // Round 0's model had taken it in: the job returns to the start of round 0 and runs it again.
         registry.FishForMessage<RequestWorker>(r => r.Round == 0, Patience);
-        job.Tell(new GetJobStatus(jobId), TestActor);
+        job.Tell(new GetJobStatus((JobId)jobId), TestActor);
         var view = FishForMessage<JobView>(_ => true, Patience);
         Assert.Equal(["revoked", "rolled-back"], view.Purges!.Select(p => p.Action));
         Assert.Equal([0, 1, 2], view.Purges![1].DiscardedRounds);

@@ -1,5 +1,6 @@
 using Gensyn.Actors.Jobs;
 using Gensyn.Actors.Purge;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using static Gensyn.Tests.Purge.PurgeJournal;
 
@@ -109,7 +110,7 @@ public class JobStateReverifyTests
         List<IJobEvent> events =
         [
             Submitted(), Started(0), .. Accepted(0, 0, 1, "honest-1", Honest),
-            new ShardAssigned(0, 1, 1, "cheat-1", T0),
+            new ShardAssigned(0, 1, 1, (WorkerId)"cheat-1", T0),
             Verdict(0, 1, 1, "cheat-1", Cheat, VerdictOutcome.Accepted) with { RelativeError = 3e-7 },
         ];
         var state = State(events);

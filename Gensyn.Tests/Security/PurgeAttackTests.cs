@@ -57,7 +57,7 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
     private static void AnswerCatalog(TestProbe catalog, params string[] jobs)
     {
         catalog.ExpectMsg<ListJobIds>(Patience);
-        catalog.Reply(new JobIdList(jobs));
+        catalog.Reply(new JobIdList(jobs.Select(j => (JobId)j).ToList()));
     }
 
     [Fact]
@@ -65,11 +65,11 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
     {
         var (board, catalog, jobs) = Board();
 
-        board.Tell(new ReportVerdict("job-b", Verdict(3, 0, 1, "cheat-1", Cheat, VerdictOutcome.Fraud), true));
+        board.Tell(new ReportVerdict((JobId)"job-b", Verdict(3, 0, 1, "cheat-1", Cheat, VerdictOutcome.Fraud), true));
         AnswerCatalog(catalog, "job-a", "job-b", "job-c");
 
         var told = new[] { jobs.ExpectMsg<PurgeKey>(), jobs.ExpectMsg<PurgeKey>(), jobs.ExpectMsg<PurgeKey>() };
-        Assert.Equal(["job-a", "job-b", "job-c"], told.Select(p => p.JobId));
+        Assert.Equal(["job-a", "job-b", "job-c"], told.Select(p => (string)p.JobId));
         Assert.All(told, p => Assert.Equal(Cheat, p.Conviction.Address));
         Assert.All(told, p => Assert.Equal(ConvictionGround.Fraud, p.Conviction.Ground));
         // The evidence is the verdict the slash cites.
@@ -85,17 +85,17 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
             Verdict(i, 0, 1, "w-" + i, address, VerdictOutcome.Unavailable, "it did not open the challenged steps");
 
         // A worker whose process died leaves its challenges unanswered by fault: never convicted.
-        for (var i = 0; i < 5; i++) board.Tell(new ReportVerdict("job-a", unanswered(i, Honest), false));
+        for (var i = 0; i < 5; i++) board.Tell(new ReportVerdict((JobId)"job-a", unanswered(i, Honest), false));
         // A live session's two refusals, broken by an accepted result, then two more: no run of three.
-        board.Tell(new ReportVerdict("job-a", unanswered(0, Other), true));
-        board.Tell(new ReportVerdict("job-a", unanswered(1, Other), true));
-        board.Tell(new ReportVerdict("job-a", Verdict(2, 0, 1, "w-2", Other, VerdictOutcome.Accepted), true));
-        board.Tell(new ReportVerdict("job-a", unanswered(3, Other), true));
-        board.Tell(new ReportVerdict("job-a", unanswered(4, Other), true));
+        board.Tell(new ReportVerdict((JobId)"job-a", unanswered(0, Other), true));
+        board.Tell(new ReportVerdict((JobId)"job-a", unanswered(1, Other), true));
+        board.Tell(new ReportVerdict((JobId)"job-a", Verdict(2, 0, 1, "w-2", Other, VerdictOutcome.Accepted), true));
+        board.Tell(new ReportVerdict((JobId)"job-a", unanswered(3, Other), true));
+        board.Tell(new ReportVerdict((JobId)"job-a", unanswered(4, Other), true));
         catalog.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
         // The third in a row while alive is refusal.
-        board.Tell(new ReportVerdict("job-a", unanswered(5, Other), true));
+        board.Tell(new ReportVerdict((JobId)"job-a", unanswered(5, Other), true));
         AnswerCatalog(catalog, "job-a");
         var told = jobs.ExpectMsg<PurgeKey>();
         Assert.Equal((Other, ConvictionGround.Refusal), (told.Conviction.Address, told.Conviction.Ground));
@@ -106,7 +106,7 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
     public void A_conviction_survives_a_restart_of_the_board_and_reaches_every_job_again()
     {
         var (board, catalog, jobs) = Board("board-before");
-        board.Tell(new ReportVerdict("job-a", Verdict(0, 1, 1, "cheat-1", Cheat, VerdictOutcome.Invalid), true));
+        board.Tell(new ReportVerdict((JobId)"job-a", Verdict(0, 1, 1, "cheat-1", Cheat, VerdictOutcome.Invalid), true));
         AnswerCatalog(catalog, "job-a");
         jobs.ExpectMsg<PurgeKey>();
         Watch(board);
@@ -118,14 +118,14 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
         // Told again after its recovery (a job that already purged the key ignores it) ...
         AnswerCatalog(catalog2, "job-a", "job-b");
         Assert.Equal(["job-a", "job-b"], new[] { jobs2.ExpectMsg<PurgeKey>(), jobs2.ExpectMsg<PurgeKey>() }
-            .Select(p => p.JobId));
+            .Select(p => (string)p.JobId));
         // ... and answered to a job that recovers and asks.
-        again.Tell(new GetConvictions("job-c"), TestActor);
+        again.Tell(new GetConvictions((JobId)"job-c"), TestActor);
         var answer = ExpectMsg<PurgeKey>();
         Assert.Equal(("job-c", Cheat, ConvictionGround.InvalidAnswer),
             (answer.JobId, answer.Conviction.Address, answer.Conviction.Ground));
         // A conviction is final: more verdicts of the key convict nothing new.
-        again.Tell(new ReportVerdict("job-b", Verdict(1, 0, 1, "cheat-1", Cheat, VerdictOutcome.Fraud), true));
+        again.Tell(new ReportVerdict((JobId)"job-b", Verdict(1, 0, 1, "cheat-1", Cheat, VerdictOutcome.Fraud), true));
         catalog2.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
@@ -136,7 +136,7 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
         var services = new JobServices(new JobCompute(_thread, store, _dir.Path), store, CreateTestProbe().Ref,
             registry.Ref, CreateTestProbe().Ref, verifiers.Ref, Convictions: board.Ref);
         var job = CreateTestProbe().ChildActorOf(JobActor.Props(services), jobId);
-        job.Tell(new StartJob(jobId, TestSpecs.SyntheticYaml(shards: 2), _dir.Path), TestActor);
+        job.Tell(new StartJob((JobId)jobId, TestSpecs.SyntheticYaml(shards: 2), _dir.Path), TestActor);
         ExpectMsg<JobAccepted>();
         registry.FishForMessage<RequestWorker>(_ => true, Patience);
         registry.FishForMessage<RequestWorker>(_ => true, Patience);
@@ -144,17 +144,17 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
     }
 
     private static ShardResult Result(string jobId, int shard, int epoch, string worker) =>
-        new(jobId, 0, shard, epoch, worker, Sha256Digest.Of([1, (byte)shard]), Sha256Digest.Of([2, (byte)shard]),
+        new((JobId)jobId, 0, shard, epoch, (WorkerId)worker, Sha256Digest.Of([1, (byte)shard]), Sha256Digest.Of([2, (byte)shard]),
             Enumerable.Repeat(0.5f, 8).ToList(), "0x");
 
     /// <summary>The cheater's result on shard 1 passes its spot-check (the draws missed its faked steps).</summary>
     private ShardResult CheatPasses(IActorRef job, string jobId, TestProbe board)
     {
         var shard = CreateTestProbe();
-        job.Tell(new ShardActor.AssignRequested(1, "cheat-1", CreateTestProbe().Ref, Cheat), shard.Ref);
+        job.Tell(new ShardActor.AssignRequested(1, (WorkerId)"cheat-1", CreateTestProbe().Ref, Cheat), shard.Ref);
         shard.ExpectMsg<ShardActor.AssignConfirmed>();
         var result = Result(jobId, 1, 1, "cheat-1");
-        job.Tell(new ShardActor.Judged(result, new ShardVerdict(jobId, 0, 1, 1, "cheat-1", VerdictOutcome.Accepted,
+        job.Tell(new ShardActor.Judged(result, new ShardVerdict((JobId)jobId, 0, 1, 1, (WorkerId)"cheat-1", VerdictOutcome.Accepted,
             "both challenged steps replay"), Cheat, [2, 7], "00ff"), shard.Ref);
         shard.ExpectMsg<ShardActor.Accepted>();
         // The board hears of the verdict: who convicts keeps every key's standing.
@@ -169,7 +169,7 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
 
     private JobView Status(IActorRef job, string jobId)
     {
-        job.Tell(new GetJobStatus(jobId), TestActor);
+        job.Tell(new GetJobStatus((JobId)jobId), TestActor);
         return ExpectMsg<JobView>();
     }
 
@@ -181,11 +181,11 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
         CheatPasses(job, id, board);
         Assert.Equal("done", Status(job, id).Shards[1].State);
 
-        job.Tell(new PurgeKey(id, Convicted(Cheat)));
+        job.Tell(new PurgeKey((JobId)id, Convicted(Cheat)));
 
         var replay = verifiers.ExpectMsg<ReplayShard>(Patience);
         Assert.Equal((id, 0, 1), (replay.JobId, replay.Round, replay.Shard));
-        job.Tell(new ShardReplayed(id, 0, 1, Sha256Digest.Of([9, 9]), null, 1.5), verifiers.Ref);
+        job.Tell(new ShardReplayed((JobId)id, 0, 1, Sha256Digest.Of([9, 9]), null, 1.5), verifiers.Ref);
 
         // Revoked: the shard runs again, and the cheater's key gets none of the job's shards.
         registry.FishForMessage<RequestWorker>(r => r.Shard == 1 && r.Round == 0, Patience);
@@ -196,11 +196,11 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
             purge.WorkerAddress));
         Assert.Matches("^0x[0-9a-f]{64}$", purge.EvidenceHash);
         var other = CreateTestProbe();
-        job.Tell(new ShardActor.AssignRequested(1, "cheat-2", CreateTestProbe().Ref, Cheat.ToUpperInvariant()),
+        job.Tell(new ShardActor.AssignRequested(1, (WorkerId)"cheat-2", CreateTestProbe().Ref, Cheat.ToUpperInvariant()),
             other.Ref);
         Assert.Equal([Cheat.ToLowerInvariant()], other.ExpectMsg<ShardActor.Excluded>().Workers.Addresses);
         // The same conviction told again (the board after a restart) replays nothing more.
-        job.Tell(new PurgeKey(id, Convicted(Cheat)));
+        job.Tell(new PurgeKey((JobId)id, Convicted(Cheat)));
         verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
@@ -211,9 +211,9 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
         var (job, _, verifiers, board) = RunningJob(id);
         var result = CheatPasses(job, id, board);
 
-        job.Tell(new PurgeKey(id, Convicted(Cheat)));
+        job.Tell(new PurgeKey((JobId)id, Convicted(Cheat)));
         verifiers.ExpectMsg<ReplayShard>(Patience);
-        job.Tell(new ShardReplayed(id, 0, 1, result.MerkleRoot, null, 1.5), verifiers.Ref);
+        job.Tell(new ShardReplayed((JobId)id, 0, 1, result.MerkleRoot, null, 1.5), verifiers.Ref);
 
         verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
         Assert.Equal("done", Status(job, id).Shards[1].State);
@@ -226,7 +226,7 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
         var (job, _, verifiers, board) = RunningJob(id);
         CheatPasses(job, id, board);
 
-        job.Tell(new PurgeKey(id, Convicted(Other)));
+        job.Tell(new PurgeKey((JobId)id, Convicted(Other)));
 
         verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
         Assert.Equal("done", Status(job, id).Shards[1].State);
@@ -252,7 +252,7 @@ public sealed class PurgeAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
         var spec = SpecRef.Of(job.Yaml);
         SpecBlobs.Keep(store, spec, job.Yaml);
         var verifier = Sys.ActorOf(Gensyn.Actors.Verification.VerifierActor.Props(store, Path.GetTempPath()));
-        verifier.Tell(new ReplayShard(JudgedJob.JobId, spec, job.BaseDirectory, 0, 1, startState,
+        verifier.Tell(new ReplayShard((JobId)JudgedJob.JobId, spec, job.BaseDirectory, 0, 1, startState,
             CreateTestProbe().Ref), TestActor);
 
         var replayed = ExpectMsg<ShardReplayed>(Patience);

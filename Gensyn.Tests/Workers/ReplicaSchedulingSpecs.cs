@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using Gensyn.Actors.Scheduling;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Workers;
@@ -25,11 +26,11 @@ public class ReplicaSchedulingSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     private void Admit(string id, string address) =>
-        _scheduler.Tell(new WorkerAdmitted(new RegisterWorker(id, CreateTestProbe().Ref, "cpu", 16, 1, Class, 0.2,
+        _scheduler.Tell(new WorkerAdmitted(new RegisterWorker((WorkerId)id, CreateTestProbe().Ref, "cpu", 16, 1, Class, 0.2,
             address, 640, 100)));
 
     private void Ask(TestProbe replica, int shard) =>
-        _scheduler.Tell(new RequestWorker(JobId, 0, shard, replica.Ref, Replicated: true));
+        _scheduler.Tell(new RequestWorker((JobId)JobId, 0, shard, replica.Ref, Replicated: true));
 
     /// <summary>
     /// Two honest workers (the third, a copycat, excluded) and two shards whose replicas ask one after the other,
@@ -68,10 +69,10 @@ public class ReplicaSchedulingSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var state = new SchedulerState<string>(new Random(17));
         foreach (var (shard, replica) in new[] { (0, 0), (2, 0), (0, 1), (2, 1) })
-            state.Enqueue(new WorkRequest<string>(JobId, 0, shard, $"shard-{shard}-replica-{replica}",
+            state.Enqueue(new WorkRequest<string>((JobId)JobId, 0, shard, $"shard-{shard}-replica-{replica}",
                 Replicated: true));
-        state.Register(new WorkerEntry<string>("honest-1", "ref-1", "cpu", 16, 1, Class, 0.2, "0x1111"));
-        state.Register(new WorkerEntry<string>("honest-2", "ref-2", "cpu", 16, 1, Class, 0.2, "0x2222"));
+        state.Register(new WorkerEntry<string>((WorkerId)"honest-1", "ref-1", "cpu", 16, 1, Class, 0.2, "0x1111"));
+        state.Register(new WorkerEntry<string>((WorkerId)"honest-2", "ref-2", "cpu", 16, 1, Class, 0.2, "0x2222"));
 
         var grants = state.Match().Select(g => g.Request.Requester).Order().ToList();
 
@@ -86,12 +87,12 @@ public class ReplicaSchedulingSpecs : Akka.TestKit.Xunit2.TestKit
     public void A_freed_worker_completes_a_half_seated_pair_before_it_starts_a_new_one()
     {
         var state = new SchedulerState<string>(new Random(17));
-        state.Register(new WorkerEntry<string>("honest-1", "ref-1", "cpu", 16, 1, Class, 0.2, "0x1111"));
-        state.Register(new WorkerEntry<string>("honest-2", "ref-2", "cpu", 16, 1, Class, 0.2, "0x2222"));
-        state.Enqueue(new WorkRequest<string>(JobId, 0, 0, "shard-0-replica-0", Replicated: true));
+        state.Register(new WorkerEntry<string>((WorkerId)"honest-1", "ref-1", "cpu", 16, 1, Class, 0.2, "0x1111"));
+        state.Register(new WorkerEntry<string>((WorkerId)"honest-2", "ref-2", "cpu", 16, 1, Class, 0.2, "0x2222"));
+        state.Enqueue(new WorkRequest<string>((JobId)JobId, 0, 0, "shard-0-replica-0", Replicated: true));
         Assert.Single(state.Match());
-        state.Enqueue(new WorkRequest<string>("job-0456cdef", 0, 5, "other-job-shard"));
-        state.Enqueue(new WorkRequest<string>(JobId, 0, 0, "shard-0-replica-1", Replicated: true));
+        state.Enqueue(new WorkRequest<string>((JobId)"job-0456cdef", 0, 5, "other-job-shard"));
+        state.Enqueue(new WorkRequest<string>((JobId)JobId, 0, 0, "shard-0-replica-1", Replicated: true));
 
         Assert.Equal("shard-0-replica-1", Assert.Single(state.Match()).Request.Requester);
     }
