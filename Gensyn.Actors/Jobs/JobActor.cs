@@ -110,6 +110,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
         {
             _log.Warning("Job {0}: round {1} shard {2}'s start state is unusable ({3}); recomputing the round's " +
                          "start states", _state.JobId, _state.Round, missing.Shard, missing.Reason);
+            _services.PinBlobs(_state);   // stores the spec again if its blob was corrupt
             if (!_computing && _state.RoundOpen) Compute(PrepareRound(_state.Round));
         });
         Command<Computed>(computed => OnComputed(computed.Result));

@@ -82,6 +82,7 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
         });
         Receive<ShardActor.RefereeOpening>(OnRefereeOpening);
         Receive<RefereeVerdict>(OnRefereeVerdict);
+        Receive<ShardReplayed>(OnReplayedAlone);
         Receive<ShardActor.Judged>(OnJudged);
         Receive<ShardActor.ReplicaDone>(done =>
         {
@@ -222,6 +223,7 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
                 break;
             case BisectionFault fault:
                 _log.Warning("{0}: bisection ended after {1} exchange(s): {2}", Label, _bisection.Exchanges, fault.Reason);
+                if (SettleSilence(fault)) break;
                 Decide(fault.Party, $"during the dispute: {fault.Reason}", null, null);
                 break;
             case Divergence d:
@@ -232,16 +234,6 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
                 break;
         }
     }
-
-    private static BisectionAnswer? Answer(BisectReply? reply) => reply switch
-    {
-        null => null,
-        { Step: BisectStep.Top, First: { } top } => new TopAnswer(top),
-        { Step: BisectStep.Children, First: { } left } => new ChildrenAnswer(left, reply.Second),
-        { Step: BisectStep.Leaf, First: { } claim } => new LeafAnswer(claim, reply.Before,
-            reply.BeforeProof is { } p ? new MerkleProof(p.Index, p.LeafCount, p.Siblings ?? []) : null),
-        _ => null,
-    };
 
     /// <summary>Asks replica <paramref name="i"/> to open the agreed state before the disputed step.</summary>
     private void AskForState(int i)

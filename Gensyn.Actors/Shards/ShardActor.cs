@@ -148,9 +148,10 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
     {
         if (Attempt is null || Worker is null) return;
         Attempt = Attempt.Confirm(confirmed.Epoch);
-        if (!ShardBlobs.StartStateIntact(Services.Store, Order, out var problem))
+        if (!ShardBlobs.InputsIntact(Services.Store, Order, out var problem))
         {
-            // Never hand out a state that fails its hash: the JobActor recomputes it (same inputs, same bytes).
+            // Never hand out a spec or state that fails its hash: the JobActor stores the spec again from its journal and
+            // recomputes the state (same inputs, same bytes).
             LoseWorker($"its start state is unusable ({problem})", countsAsFailure: false, askAgain: false);
             Context.Parent.Tell(new StartStateMissing(Order.Shard, problem));
             return;

@@ -4,14 +4,16 @@ using Gensyn.Training.Checkpoints;
 
 namespace Gensyn.Actors.Shards;
 
-/// <summary>The checks a shard makes on the blobs it hands a worker: start state and checkpoint.</summary>
+/// <summary>The checks a shard makes on the blobs it hands a worker: spec, start state and checkpoint.</summary>
 public static class ShardBlobs
 {
-    /// <summary>Whether the round's start state is in the store and passes its hash (else why not).</summary>
-    public static bool StartStateIntact(BlobStore store, ShardOrder order, out string problem)
+    /// <summary>Whether the job's spec and the round's start state are in the store and pass their hashes (else why
+    /// not; a corrupt one is removed, and the job stores it again).</summary>
+    public static bool InputsIntact(BlobStore store, ShardOrder order, out string problem)
     {
         try
         {
+            store.Get(order.Spec.Hash);
             store.Get(order.StartState);
             problem = "";
             return true;

@@ -60,7 +60,8 @@ public abstract partial class ShardActor
     public sealed record Abandon : INoSerializationVerificationNeeded;
 
     /// <summary>
-    /// The round's start state fails its hash: the parent recomputes it and answers <see cref="StartStateRestored"/>.
+    /// The job's spec or the round's start state fails its hash: the parent stores the spec again, recomputes the state
+    /// and answers <see cref="StartStateRestored"/>.
     /// </summary>
     public sealed record StartStateMissing(int Shard, string Reason) : INoSerializationVerificationNeeded;
 

@@ -41,8 +41,11 @@ public sealed class SpecBlobAttackTests(ITestOutputHelper output) : ShardSpec(ou
     /// Starts the shard of <paramref name="spec"/>, grants it a real worker whose link answers spec fetches with
     /// <paramref name="specBlob"/> (and records every hash fetched), and returns what the job is told of the loss.
     /// </summary>
-    private ShardActor.Lost RunAndLose(SpecRef spec, Func<byte[]> specBlob)
+    private ShardActor.Lost RunAndLose(string yaml, Func<byte[]> specBlob)
     {
+        // The coordinator holds the spec intact; what reaches the worker is what the test says.
+        var spec = SpecRef.Of(yaml);
+        SpecBlobs.Keep(_store, spec, yaml);
         var link = new FakeCoordinatorLink
         {
             Fetch = (hash, _) =>
@@ -73,10 +76,11 @@ public sealed class SpecBlobAttackTests(ITestOutputHelper output) : ShardSpec(ou
     [Fact]
     public void A_spec_blob_whose_bytes_do_not_hash_to_the_ref_is_refused_and_the_shard_is_not_run()
     {
-        var spec = SpecRef.Of(UniqueYaml("named"));
+        var yaml = UniqueYaml("named");
+        var spec = SpecRef.Of(yaml);
         var forged = Encoding.UTF8.GetBytes(UniqueYaml("forged"));
 
-        var lost = RunAndLose(spec, () => forged);
+        var lost = RunAndLose(yaml, () => forged);
 
         Assert.Contains($"spec blob {spec} refused: its bytes hash to {Sha256Digest.Of(forged)}", lost.Reason);
         Assert.DoesNotContain('\n', lost.Reason);
@@ -88,9 +92,10 @@ public sealed class SpecBlobAttackTests(ITestOutputHelper output) : ShardSpec(ou
     [Fact]
     public void An_unknown_spec_ref_fails_the_shard_with_a_clear_error_and_the_shard_is_offered_again()
     {
-        var spec = SpecRef.Of(UniqueYaml("unknown"));
+        var yaml = UniqueYaml("unknown");
+        var spec = SpecRef.Of(yaml);
 
-        var lost = RunAndLose(spec,
+        var lost = RunAndLose(yaml,
             () => throw new BlobException($"blob {spec} is not at akka.tcp://gensyn@coordinator"));
 
         Assert.Contains($"spec blob {spec} could not be fetched: blob {spec} is not at", lost.Reason);

@@ -178,6 +178,36 @@ public sealed class ReplicatedShardActorTests(ITestOutputHelper output) : ShardS
         Assert.True(verdicts[replicas[0].WorkerId].IsAccepted);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_replica_that_falls_silent_in_the_dispute_is_unavailable_and_the_other_stands_only_on_a_full_replay(
+        bool replayAgrees)
+    {
+        var (_, replicas) = StartPair();
+        replicas[0].Digests = Digests("honest");
+        replicas[1].Digests = Digests("lazy", divergeFrom: 5);
+        SealAndReveal(replicas);
+
+        // The honest replica (0) is slow: it never answers; only the cheater answers the first question.
+        var query = replicas[1].Worker.ExpectMsg<BisectQuery>();
+        replicas[0].Worker.ExpectMsg<BisectQuery>();
+        replicas[1].Worker.LastSender.Tell(Answer(replicas[1], query), replicas[1].Worker.Ref);
+
+        // Silence proves nothing about the answering replica: the shard is replayed in full before it may stand.
+        var replay = _verifiers.ExpectMsg<ReplayShard>(TimeSpan.FromSeconds(10));
+        Assert.Equal((Round, Shard, Order.StartState, Order.Spec), (replay.Round, replay.Shard, replay.StartState,
+            replay.Spec));
+        var root = replayAgrees ? replicas[1].Tree.Root : replicas[0].Tree.Root;
+        _verifiers.LastSender.Tell(new ShardReplayed((JobId)JobId, Round, Shard, root, null, 0.1), _verifiers.Ref);
+
+        var verdicts = JudgedByWorker();
+        Assert.Equal(VerdictOutcome.Unavailable, verdicts[replicas[0].WorkerId].Outcome);
+        var answered = verdicts[replicas[1].WorkerId];
+        Assert.Equal(replayAgrees ? VerdictOutcome.Accepted : VerdictOutcome.Fraud, answered.Outcome);
+        if (!replayAgrees) Assert.Equal((replicas[0].Tree.Root, replicas[1].Tree.Root), (answered.Expected, answered.Claimed));
+    }
+
     [Fact]
     public void A_revealed_root_that_does_not_open_its_seal_is_fraud()
     {

@@ -35,6 +35,7 @@ public abstract class ShardSpec : Akka.TestKit.Xunit2.TestKit
     {
         _store = new BlobStore(_dir.Path);
         _startState = _store.Put("the round's start state"u8.ToArray());
+        SpecBlobs.Keep(_store, SpecRef.Of(SpecYaml), SpecYaml);
         _parent = CreateTestProbe("job");
         _registry = CreateTestProbe("registry");
         _blobs = CreateTestProbe("blobs");
@@ -48,7 +49,10 @@ public abstract class ShardSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>A training shard of 8 steps with k = 2.</summary>
-    protected ShardOrder Order => new((JobId)JobId, Round, Shard, SpecRef.Of("name: spec\n"), "/data", _startState, 23, InnerSteps: 8,
+    /// <summary>The job's spec, as the coordinator's store holds it.</summary>
+    protected const string SpecYaml = "name: spec\n";
+
+    protected ShardOrder Order => new((JobId)JobId, Round, Shard, SpecRef.Of(SpecYaml), "/data", _startState, 23, InnerSteps: 8,
         Samples: 2, NumericClass, Exclusion.None);
 
     protected Props ShardProps(ShardOrder order) =>
