@@ -45,6 +45,9 @@ public sealed record CoordinatorOptions(
     /// <summary>Where the settlement is interrupted on purpose: nowhere, unless Gensyn.Node wires in a rehearsal.</summary>
     public Settlement.ISettlementFaults SettlementFaults { get; init; } = Settlement.NoSettlementFaults.Instance;
 
+    /// <summary>What narrows a spot-check's draw: nothing, unless Gensyn.Node wires in a rehearsal.</summary>
+    public Verification.IChallengeFaults ChallengeFaults { get; init; } = Verification.NoChallengeFaults.Instance;
+
     /// <summary>Whether this node joins an existing cluster: it has a seed other than itself.</summary>
     public bool Joining => Seeds.Any(seed => seed != $"{Host}:{Port}");
 }

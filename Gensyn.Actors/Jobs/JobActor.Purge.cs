@@ -119,7 +119,7 @@ public sealed partial class JobActor
 
     /// <summary>Whether a rollback is due is checked as a command of its own: events are persisted from command
     /// handlers, never from the handler of an earlier persist.</summary>
-    private sealed record RollBackCheck;
+    private sealed record RollBackCheck : INoSerializationVerificationNeeded;
 
     private static readonly TimeSpan ReplayRetry = TimeSpan.FromSeconds(5);
 

@@ -11,10 +11,11 @@ namespace Gensyn.Actors.Jobs;
 
 /// <summary>What every JobActor on a node shares; <see cref="Settlement"/> is the SettlementActor's proxy, null on a
 /// network that does not settle; <see cref="Network"/> the EIP-712 domain workers sign their results for (no chain when
-/// null); <see cref="Convictions"/> the conviction board's proxy (none in tests that need no purge).</summary>
+/// null); <see cref="Convictions"/> the conviction board's proxy (none in tests that need no purge);
+/// <see cref="Challenges"/> what narrows a challenge's draw (nothing, unless a rehearsal).</summary>
 public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry,
     IActorRef Catalog, IActorRef Verifiers, IActorRef? Settlement = null, Func<ClaimDomain?>? Network = null,
-    IActorRef? Convictions = null)
+    IActorRef? Convictions = null, Verification.IChallengeFaults? Challenges = null)
 {
     /// <summary>The actor that runs shard <paramref name="shard"/> of the job's open round: one, or two
     /// replicas.</summary>
@@ -26,7 +27,7 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
             WorkerOptions.NumericClassFor(spec.Threads), job.Exclusion,
             Needs: Market.NetworkRules.Needs(spec, config), Kind: spec.Kind,
             StepWork: Kinds.JobKinds.Of(spec).StepWork(spec));
-        Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network);
+        Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network, Challenges);
         return job.Replicas == 2 ? ReplicatedShardActor.Props(order, Single, Verifiers, Blobs) : Single(order);
     }
 

@@ -30,7 +30,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     /// <summary>A snapshot every this many events bounds what a recovery replays.</summary>
     public const int SnapshotEvery = 100;
 
-    private sealed record Kick;
+    private sealed record Kick : INoSerializationVerificationNeeded;
     private sealed record Sent(string SettlementId, string TxHash) : INoSerializationVerificationNeeded;
     private sealed record Done(SettlementSettled Outcome) : INoSerializationVerificationNeeded;
     private sealed record StepFailed(string SettlementId, string Reason) : INoSerializationVerificationNeeded;

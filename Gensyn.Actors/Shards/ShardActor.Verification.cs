@@ -46,6 +46,11 @@ public abstract partial class ShardActor
     {
         Attempt = challenged?.Invoke(Attempt!) ?? Attempt!.Challenged(Order, result, ChallengeSampler.NewSecret(),
             _newKeySamples ??= VerificationPolicy.NewKeySamples(Context.System.Settings.Config, w => Log.Warning(w)));
+        if (Attempt.Challenge is { PossessionOnly: false } drawn && Services.Challenges is { } faults)
+            Attempt = Attempt with
+            {
+                Challenge = drawn with { Steps = faults.Steps(Order, Attempt.WorkerId, drawn.Steps) },
+            };
         Timers.Cancel("stall");
         Context.Parent.Tell(new Verifying(Order.Shard, true));
         Become(Challenging);

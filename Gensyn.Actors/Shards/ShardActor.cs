@@ -45,9 +45,10 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
     /// for (null while the chain is not known yet; no chain when omitted).
     /// </summary>
     public static Props Props(ShardOrder order, IActorRef registry, IActorRef blobs, BlobStore store,
-        IActorRef verifiers, Func<ClaimDomain?>? network = null)
+        IActorRef verifiers, Func<ClaimDomain?>? network = null, Verification.IChallengeFaults? challenges = null)
     {
-        var services = new ShardServices(registry, blobs, store, verifiers, network ?? (() => ClaimDomain.None));
+        var services = new ShardServices(registry, blobs, store, verifiers, network ?? (() => ClaimDomain.None),
+            challenges);
         if (order.Replicated) return Akka.Actor.Props.Create(() => new ReplicaShardActor(order, services));
         return Kinds.JobKinds.Of(order.Kind).ShardActor(order, services);
     }

@@ -3,6 +3,7 @@ using Gensyn.Actors.Workers;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Testing.Settlement;
+using Gensyn.Testing.Verification;
 using Gensyn.Testing.Workers;
 
 namespace Gensyn.Node.Cli;
@@ -47,9 +48,23 @@ internal static class RehearsedFaults
         });
     }
 
-    /// <summary>A coordinator that kills itself after sending a payout when GENSYN_CRASH_AFTER_PAYOUT_SENT=1.</summary>
-    public static CoordinatorOptions Coordinator(CoordinatorOptions options) =>
-        CrashAfterPayoutSent.FromEnvironment(Environment.GetEnvironmentVariable) is { } crash
-            ? options with { SettlementFaults = crash }
-            : options;
+    /// <summary>
+    /// A coordinator that kills itself after sending a payout when GENSYN_CRASH_AFTER_PAYOUT_SENT=1, and whose
+    /// challenges of one worker's early results miss when GENSYN_BLIND_CHALLENGES names it.
+    /// </summary>
+    public static CoordinatorOptions Coordinator(CoordinatorOptions options)
+    {
+        if (CrashAfterPayoutSent.FromEnvironment(Environment.GetEnvironmentVariable) is { } crash)
+            options = options with { SettlementFaults = crash };
+        try
+        {
+            return BlindChallenges.FromEnvironment(Environment.GetEnvironmentVariable) is { } blind
+                ? options with { ChallengeFaults = blind }
+                : options;
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliInputException(e.Message);
+        }
+    }
 }

@@ -87,10 +87,22 @@ public sealed class RecordedTrajectory : ShardTrajectory
         return (after, loss);
     }
 
+    /// <summary>
+    /// The steps a <see cref="WorkerBehavior.Lazy"/> or <see cref="WorkerBehavior.Noisy"/> worker fakes on shard
+    /// <paramref name="shard"/> of round <paramref name="round"/> of a job trained with <paramref name="seed"/>, H
+    /// <paramref name="innerSteps"/>: what a rehearsal's author checks a seeded choice against.
+    /// </summary>
+    public static IReadOnlySet<int> FakedStepsOf(long seed, int round, int shard, int innerSteps,
+                                                 WorkerBehavior behavior, double fakeFraction) =>
+        DrawSteps(SeededRandom(seed, round, shard, behavior), innerSteps, fakeFraction);
+
     /// <summary>A generator fixed by the task's seed, round, shard and behaviour, the same everywhere.</summary>
-    private static Random SeededRandom(ShardTask task, WorkerBehavior behavior)
+    private static Random SeededRandom(ShardTask task, WorkerBehavior behavior) =>
+        SeededRandom(task.Seed, task.Round, task.Shard, behavior);
+
+    private static Random SeededRandom(long seed, int round, int shard, WorkerBehavior behavior)
     {
-        ReadOnlySpan<long> key = [task.Seed, task.Round, task.Shard, (long)behavior];
+        ReadOnlySpan<long> key = [seed, round, shard, (long)behavior];
         var hash = SHA256.HashData(MemoryMarshal.AsBytes(key));
         return new Random(BitConverter.ToInt32(hash, 0));
     }
