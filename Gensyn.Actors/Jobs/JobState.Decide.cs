@@ -25,10 +25,10 @@ public sealed partial record JobState
         ShardActor.AssignRequested request => Assign(request, now),
         ShardActor.Lost lost => Release(lost, rules, now),
         ShardActor.Judged judged => Judge(judged, rules, now),
-        ShardActor.Checkpointed { Checkpoint: var k }
+        ShardActor.Checkpointed { Checkpoint: var k, Maker: var maker }
             when Accepts(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep) =>
-            JobDecision.Persist(
-                new ShardCheckpointSaved(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep, k.Checkpoint, now)),
+            JobDecision.Persist(new ShardCheckpointSaved(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep,
+                k.Checkpoint, now, maker, k.Signature)),
         ShardActor.Sealed s when !IsTerminal && RoundOpen && s.Round == Round && IsShard(s.Shard)
                                  && Shards[s.Shard].Live.GetValueOrDefault(s.Epoch) == s.WorkerId =>
             JobDecision.Persist(new ReplicaSealed(s.Round, s.Shard, s.Epoch, s.Replica, s.WorkerId, s.Seal, now)),

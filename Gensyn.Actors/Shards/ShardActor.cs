@@ -188,11 +188,11 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         });
         Receive<ShardCheckpointed>(c =>
         {
-            if (!Current(c.Epoch, c.WorkerId) || !Order.Names(c.JobId, c.Round, c.Shard)) return;
+            var admission = Attempt?.AdmitCheckpoint(Order, c, Services.Store.Contains, Services.Network());
+            if (admission is null || admission.Stale) return;
             ArmStallTimer();
-            if (Services.Store.Contains(c.Checkpoint)) Context.Parent.Tell(new Checkpointed(c));
-            else Log.Warning("{0}: worker {1} reported checkpoint {2}, which it never uploaded", Label, c.WorkerId,
-                c.Checkpoint);
+            if (admission.IsAdmitted) Context.Parent.Tell(new Checkpointed(c, Attempt!.Address));
+            else Log.Warning("{0}: refused worker {1}'s checkpoint: {2}", Label, c.WorkerId, admission.Refusal);
         });
         Receive<ShardResult>(result =>
         {

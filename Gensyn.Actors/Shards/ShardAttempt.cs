@@ -82,6 +82,27 @@ public sealed record ShardAttempt(
     }
 
     /// <summary>
+    /// Whether a reported checkpoint may be journalled for a resume: the current epoch's (else fenced out), uploaded
+    /// (<paramref name="stored"/>), and signed by the granted key for <paramref name="network"/>, since a resume trusts
+    /// its steps to the checkpoint's maker. A refused checkpoint is never used; the worker is not let go for it (its
+    /// result is judged on its own).
+    /// </summary>
+    public Admission AdmitCheckpoint(ShardOrder order, ShardCheckpointed c, Func<Sha256Digest, bool> stored,
+        ClaimDomain? network)
+    {
+        if (!Current(c.Epoch, c.WorkerId) || !order.Names(c.JobId, c.Round, c.Shard)) return Admission.Fenced;
+        if (!stored(c.Checkpoint)) return new(false, $"checkpoint {c.Checkpoint} was never uploaded");
+        if (network is null)
+            return new(false,
+                "this coordinator does not know its chain yet, so it cannot check the checkpoint's signature");
+        var signature = ClaimSigner.Check(CheckpointClaim.From(c, network), c.Signature, Address);
+        return signature.Valid
+            ? Admission.Admitted
+            : new(false, $"checkpoint {c.Checkpoint} (step {c.LocalStep}) is not signed by its registered key {Address} "
+                         + $"({signature.Reason}); it is never used for a resume");
+    }
+
+    /// <summary>
     /// Draws the steps to challenge from <paramref name="secret"/>, bound to the committed root so the worker could not
     /// know them, among the steps the worker ran itself: <paramref name="newKeySamples"/> for a key with no accepted
     /// results, falling as they accumulate to the job's k, fewer for a long honest streak but never none

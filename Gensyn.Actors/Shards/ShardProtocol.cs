@@ -28,7 +28,8 @@ public abstract partial class ShardActor
     /// <summary>The scheduler has no worker for the shard yet, and why (shown by `status`).</summary>
     public sealed record WaitingForWorker(int Shard, string Reason) : INoSerializationVerificationNeeded;
 
-    public sealed record Checkpointed(ShardCheckpointed Checkpoint) : INoSerializationVerificationNeeded;
+    /// <summary>A checkpoint signed by <see cref="Maker"/>, the attempt's granted key: the job journals it.</summary>
+    public sealed record Checkpointed(ShardCheckpointed Checkpoint, string Maker) : INoSerializationVerificationNeeded;
 
     public sealed record CheckpointUnusable(int Shard, Sha256Digest Checkpoint, string Reason)
         : INoSerializationVerificationNeeded;

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Gensyn.Contracts.Messages;
+using Gensyn.Contracts.Signing;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Training;
 
@@ -7,9 +8,11 @@ namespace Gensyn.Actors.Workers;
 
 /// <summary>
 /// Reports a running shard to its actor: progress every few steps and at least every second (the coordinator's stall
-/// deadline feeds on it); each checkpoint stored locally and uploaded in the background.
+/// deadline feeds on it); each checkpoint stored locally, uploaded in the background and reported signed with the
+/// worker's key for <paramref name="network"/> (a resume trusts its steps to this worker).
 /// </summary>
-public sealed class ShardProgressObserver(WorkerCompute compute, ShardAssignment a, int innerSteps) : IShardObserver
+public sealed class ShardProgressObserver(WorkerCompute compute, ShardAssignment a, int innerSteps, ClaimDomain network)
+    : IShardObserver
 {
     private readonly int _every = Math.Max(1, innerSteps / 20);
     private long _lastSent = Environment.TickCount64;
@@ -30,8 +33,12 @@ public sealed class ShardProgressObserver(WorkerCompute compute, ShardAssignment
         compute.Link.UploadAsync(hash, bytes, CancellationToken.None).ContinueWith(t =>
         {
             if (!t.IsCompletedSuccessfully) return;
-            a.ShardActor.Tell(new ShardCheckpointed(a.JobId, a.Round, a.Shard, a.Epoch, compute.Options.WorkerId,
-                checkpoint.LocalStep, hash));
+            var made = new ShardCheckpointed(a.JobId, a.Round, a.Shard, a.Epoch, compute.Options.WorkerId,
+                checkpoint.LocalStep, hash);
+            a.ShardActor.Tell(made with
+            {
+                Signature = ClaimSigner.Sign(compute.Key, CheckpointClaim.From(made, network)),
+            });
         });
     }
 }

@@ -33,8 +33,13 @@ public sealed record ShardAssigned(int Round, int Shard, int Epoch, WorkerId Wor
 /// </summary>
 public sealed record ShardReleased(int Round, int Shard, int Epoch, WorkerId WorkerId, string Reason, DateTimeOffset At, bool CountsAsFailure = true) : IJobEvent;
 
-/// <summary>The worker of the current epoch uploaded its step-<see cref="LocalStep"/> checkpoint: a reassignment resumes from it.</summary>
-public sealed record ShardCheckpointSaved(int Round, int Shard, int Epoch, WorkerId WorkerId, int LocalStep, Sha256Digest Checkpoint, DateTimeOffset At) : IJobEvent;
+/// <summary>
+/// The worker of the current epoch uploaded its step-<see cref="LocalStep"/> checkpoint: a reassignment resumes from it.
+/// <see cref="Maker"/> is the key that signed it and <see cref="Signature"/> its <see cref="Signing.CheckpointClaim"/>
+/// signature: the evidence should a replay not reproduce it (both null in journals written before checkpoints were signed).
+/// </summary>
+public sealed record ShardCheckpointSaved(int Round, int Shard, int Epoch, WorkerId WorkerId, int LocalStep, Sha256Digest Checkpoint, DateTimeOffset At,
+    string? Maker = null, string? Signature = null) : IJobEvent;
 
 /// <summary>A checkpoint failed its hash or would not load: it is never used; the shard restarts from the round's start state.</summary>
 public sealed record ShardCheckpointDiscarded(int Round, int Shard, Sha256Digest Checkpoint, string Reason, DateTimeOffset At) : IJobEvent;

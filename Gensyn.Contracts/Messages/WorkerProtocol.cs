@@ -154,8 +154,13 @@ public sealed record ReleaseWorker(WorkerId? WorkerId, IActorRef Requester, bool
 /// <summary>The scheduler tells a shard that the worker it was granted is gone.</summary>
 public sealed record WorkerLost(WorkerId WorkerId) : IGensynMessage;
 
-/// <summary>The worker uploaded its step-<see cref="LocalStep"/> checkpoint as blob <see cref="Checkpoint"/>: a reassigned shard can resume from it.</summary>
-public sealed record ShardCheckpointed(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, int LocalStep, Sha256Digest Checkpoint) : IGensynMessage;
+/// <summary>
+/// The worker uploaded its step-<see cref="LocalStep"/> checkpoint as blob <see cref="Checkpoint"/>: a reassigned shard can
+/// resume from it. <see cref="Signature"/> signs it (a <see cref="Signing.CheckpointClaim"/>) with the worker's key; the
+/// shard refuses a checkpoint its assigned key did not sign.
+/// </summary>
+public sealed record ShardCheckpointed(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, int LocalStep,
+    Sha256Digest Checkpoint, string Signature = "") : IGensynMessage;
 
 // The market: what `gensyn market` shows.
 

@@ -47,7 +47,7 @@ public static class WorkerWire
     public static V1.WorkerMessage ToWire(M.IGensynMessage message) => message switch
     {
         M.ShardProgress p => new() { Progress = new() { Shard = Ref(p.JobId, p.Round, p.Shard, p.Epoch), Step = p.Step, Loss = p.Loss } },
-        M.ShardCheckpointed c => new() { Checkpointed = new() { Shard = Ref(c.JobId, c.Round, c.Shard, c.Epoch), LocalStep = c.LocalStep, Checkpoint = Bytes(c.Checkpoint) } },
+        M.ShardCheckpointed c => new() { Checkpointed = new() { Shard = Ref(c.JobId, c.Round, c.Shard, c.Epoch), LocalStep = c.LocalStep, Checkpoint = Bytes(c.Checkpoint), Signature = c.Signature } },
         M.ShardResult r => new() { Result = Result(r) },
         M.ShardFailed f => new() { Failed = new() { Shard = Ref(f.JobId, f.Round, f.Shard, f.Epoch), Reason = f.Reason } },
         M.StepsOpened o => new() { Opened = Opened(o) },
@@ -100,7 +100,7 @@ public static class WorkerWire
             {
                 var c = message.Checkpointed;
                 var s = Required(c.Shard);
-                return new M.ShardCheckpointed((JobId)s.JobId, s.Round, s.Shard, s.Epoch, workerId, c.LocalStep, Digest(c.Checkpoint, "checkpoint"));
+                return new M.ShardCheckpointed((JobId)s.JobId, s.Round, s.Shard, s.Epoch, workerId, c.LocalStep, Digest(c.Checkpoint, "checkpoint"), c.Signature);
             }
             case V1.WorkerMessage.BodyOneofCase.Result:
             {

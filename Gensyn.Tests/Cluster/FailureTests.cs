@@ -92,6 +92,9 @@ public class FailureTests
         var survivor = victim.WorkerId == "worker-1" ? "worker-2" : "worker-1";
         var saved = events.OfKind("ShardCheckpointSaved")
             .Where(e => e.Int("round") == lost.Int("round") && e.Int("shard") == lost.Int("shard")).ToList();
+        // Each checkpoint was signed by its maker, and the journal keeps the key and signature as evidence.
+        Assert.All(saved, e => Assert.Matches("^0x[0-9a-fA-F]{40}$", e.Text("maker")));
+        Assert.All(saved, e => Assert.Matches("^0x[0-9a-f]{130}$", e.Text("signature")));
         var victimsLast = saved.Where(e => e.Int("epoch") == lost.Int("epoch")).Max(e => e.Int("localStep"));
         var survivorsFirst = saved.First(e => e.Int("epoch") > lost.Int("epoch") && e.WorkerId == survivor);
         Assert.True(survivorsFirst.Int("localStep") > victimsLast,

@@ -16,6 +16,7 @@ public class WorkerWireTests
     [
         new ShardProgress((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", 17, 0.5f),
         new ShardCheckpointed((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", 50, A),
+        new ShardCheckpointed((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", 50, A, "0xsig"),
         new ShardResult((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", A, B, [0.1f, float.NaN], "0xsig", 1.5, "salt"),
         new ShardResult((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", A, B, [], "0xsig"),
         new ShardFailed((JobId)"job-00000001", 1, 2, 3, (WorkerId)"w", "out of memory"),

@@ -87,6 +87,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ReplicaSealed(2, 1, 5, 1, (WorkerId)"worker-3", DigestB, At),
             new RoundCompleted(2, DigestA, DigestB, 0.3456, At),
             new ShardCheckpointSaved(2, 1, 4, (WorkerId)"worker-2", 50, DigestC, At),
+            new ShardCheckpointSaved(2, 1, 4, (WorkerId)"worker-2", 50, DigestC, At,
+                "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x" + new string('b', 130)),
             new ShardCheckpointDiscarded(2, 1, DigestC, "blob was corrupt", At),
             new ShardReleased(2, 1, 4, (WorkerId)"worker-2", "busy with another shard", At, CountsAsFailure: false),
             new JobCompleted(DigestA, 803_112, DigestB, 0.9731, 0.0874, 1.0913, At),
@@ -208,6 +210,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ReleaseWorker(null, f.ShardActor, Completed: false),
             new WorkerLost((WorkerId)"worker-1"),
             new ShardCheckpointed((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", 4, DigestC),
+            new ShardCheckpointed((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", 4, DigestC, "0x" + new string('c', 130)),
             // Settlement
             new GetChainInfo(),
             new NoChain("this network does not settle on chain"),
@@ -316,6 +319,18 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             var old = Encoding.UTF8.GetBytes(json.ToJsonString());
             AssertSameValue(message, Serializer.FromBinary(old, Serializer.Manifest(message)), message.GetType().Name);
         }
+    }
+
+    [Fact]
+    public void A_checkpoint_journalled_before_checkpoints_were_signed_still_reads_with_no_maker_and_no_signature()
+    {
+        var signed = new ShardCheckpointSaved(2, 1, 4, (WorkerId)"worker-2", 50, DigestC, At,
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x" + new string('b', 130));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Serializer.ToBinary(signed))!.AsObject();
+        Assert.True(json.Remove("maker") && json.Remove("signature"), "a new ShardCheckpointSaved lacks maker or signature");
+        var old = Encoding.UTF8.GetBytes(json.ToJsonString());
+        var back = (ShardCheckpointSaved)Serializer.FromBinary(old, Serializer.Manifest(signed));
+        AssertSameValue(signed with { Maker = null, Signature = null }, back, nameof(ShardCheckpointSaved));
     }
 
     [Fact]

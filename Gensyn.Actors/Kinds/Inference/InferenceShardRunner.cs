@@ -19,7 +19,7 @@ public static class InferenceShardRunner
         {
             var session = compute.InferenceSession(a, spec);
             prepared = clock.Elapsed;
-            var observer = new ShardProgressObserver(compute, a, session.Shard(a.Shard).Batches);
+            var observer = new ShardProgressObserver(compute, a, session.Shard(a.Shard).Batches, run.Network);
             return session.RunShard(run.Start, a.Shard, observer.OnStep, token, compute.Options.Faults.SkippedBatches);
         });
         var inferred = clock.Elapsed;

@@ -19,7 +19,7 @@ public static class TrainingShardRunner
     {
         var (compute, a, spec, clock) = (run.Compute, run.Assignment, run.Spec, run.Clock);
         var faults = compute.Options.Faults;
-        var observer = new ShardProgressObserver(compute, a, spec.InnerSteps);
+        var observer = new ShardProgressObserver(compute, a, spec.InnerSteps, run.Network);
         var (trajectory, prepared) = await compute.Thread.Run(() =>
         {
             var (session, trainCount) = compute.TrainingSession(a, spec);
