@@ -58,7 +58,7 @@ public sealed partial class JobActor
 
     private void Purge(PurgeKey purge)
     {
-        if (!_state.Exists || _state.IsTerminal || !_purged.Add(purge.Conviction.Address)) return;
+        if (!_state.Exists || !_purged.Add(purge.Conviction.Address)) return;
         if (_sinceSnapshot is not null)
         {
             // The results before the snapshot are needed: read the whole journal first.
@@ -67,6 +67,11 @@ public sealed partial class JobActor
             if (_historyReader is not null) return;
             var journal = Persistence.Instance.Apply(Context.System).JournalFor(JournalPluginId);
             _historyReader = Context.ActorOf(JobHistoryReader.Props(journal, PersistenceId, LastSequenceNr));
+            return;
+        }
+        if (_state.IsTerminal)
+        {
+            MarkAudit(purge);
             return;
         }
         var affected = _state.ToReverify(purge.Conviction, _timeline);
