@@ -81,6 +81,9 @@ public sealed class PurgeTimeline
     /// (<see cref="AuditDue"/>).</summary>
     public bool AuditMarked(string address) => _audits.Contains(address);
 
+    /// <summary>The keys the job is marked for an audit of, in no particular order.</summary>
+    public IReadOnlyCollection<string> AuditKeys => _audits;
+
     public int GenerationOf(int round) => _generation.GetValueOrDefault(round);
 
     /// <summary>The state <paramref name="result"/>'s shard started from (in its round's generation); null when the

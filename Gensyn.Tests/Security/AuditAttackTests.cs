@@ -175,4 +175,55 @@ public sealed class AuditAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
         Assert.Null(Status(job).Audit);
         verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
+
+    [Fact]
+    public void An_audit_replays_the_marked_keys_results_in_the_model_and_revokes_the_one_that_fails()
+    {
+        var (job, verifiers, _) = Recovered(CompletedWithCheat());
+        job.Tell(new PurgeKey(TheJob, Convicted(Cheat)));
+        Assert.Single(Status(job).Audit!);
+
+        job.Tell(new AuditJob(TheJob), TestActor);
+
+        var replays = new[] { verifiers.ExpectMsg<ReplayShard>(Patience), verifiers.ExpectMsg<ReplayShard>(Patience) };
+        Assert.Equal([(0, 1), (1, 1)], replays.Select(r => (r.Round, r.Shard)).Order());
+        Assert.Equal(D("start-1-1"), replays.Single(r => r.Round == 1).StartState);
+        // Round 0's result replays to its signed root and stands; round 1's does not.
+        job.Tell(new ShardReplayed(TheJob, 0, 1, Root(0, 1, 1), null, 1), verifiers.Ref);
+        job.Tell(new ShardReplayed(TheJob, 1, 1, D("honest root"), null, 1), verifiers.Ref);
+
+        var report = ExpectMsg<AuditReport>(Patience);
+        Assert.Equal([Cheat.ToLowerInvariant()], report.Keys);
+        Assert.Equal((2, 1), (report.Replayed, report.Revoked));
+        var view = Status(job);
+        var revoked = Assert.Single(view.Purges!);
+        Assert.Equal(("revoked", 1, 1, Cheat), (revoked.Action, revoked.Round, revoked.Shard, revoked.WorkerAddress));
+        Assert.Matches("^0x[0-9a-f]{64}$", revoked.EvidenceHash);
+        Assert.Equal(JobPhase.Completed, view.State);
+    }
+
+    [Fact]
+    public void An_audit_of_a_completed_job_with_no_mark_replays_nothing()
+    {
+        var (job, verifiers, _) = Recovered(CompletedWithCheat());
+        job.Tell(new AuditJob(TheJob), TestActor);
+        Assert.Equal((0, 0), (ExpectMsg<AuditReport>(Patience).Replayed, LastReport().Revoked));
+        verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void An_audit_of_a_job_that_did_not_complete_is_refused_as_bad_input()
+    {
+        List<IJobEvent> events = [Submitted(rounds: 2), .. RoundWithCheat(0), new JobFailed("out of budget", T0)];
+        var (job, verifiers, _) = Recovered(events);
+
+        job.Tell(new AuditJob(TheJob), TestActor);
+
+        var refused = ExpectMsg<RequestFailed>(Patience);
+        Assert.True(refused.InvalidInput);
+        Assert.Contains("only a completed job is audited", refused.Message);
+        verifiers.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    private AuditReport LastReport() => (AuditReport)LastMessage;
 }
