@@ -23,7 +23,8 @@ public sealed record JobProjection
     /// <summary>The job's purges: results revoked after the fact and rollbacks, in order.</summary>
     public ImmutableList<PurgeView> Purges { get; private init; } = [];
 
-    /// <summary>The keys convicted after the job completed whose results are in its model (<see cref="AuditDue"/>).</summary>
+    /// <summary>The keys convicted after the job completed whose results are in its model
+    /// (<see cref="AuditDue"/>).</summary>
     public ImmutableList<AuditView> Audits { get; private init; } = [];
     public double TrainSeconds { get; private init; }
     public double VerifySeconds { get; private init; }
