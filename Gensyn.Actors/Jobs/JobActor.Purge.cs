@@ -58,21 +58,32 @@ public sealed partial class JobActor
 
     private void Purge(PurgeKey purge)
     {
-        if (!_state.Exists || _state.IsTerminal || !_purged.Add(purge.Conviction.Address)) return;
+        if (!_state.Exists || !_purged.Add(purge.Conviction.Address)) return;
         if (_sinceSnapshot is not null)
         {
             // The results before the snapshot are needed: read the whole journal first.
             _purged.Remove(purge.Conviction.Address);
             _waitingForHistory.Add(purge);
-            if (_historyReader is not null) return;
-            var journal = Persistence.Instance.Apply(Context.System).JournalFor(JournalPluginId);
-            _historyReader = Context.ActorOf(JobHistoryReader.Props(journal, PersistenceId, LastSequenceNr));
+            ReadHistory();
+            return;
+        }
+        if (_state.IsTerminal)
+        {
+            MarkAudit(purge);
             return;
         }
         var affected = _state.ToReverify(purge.Conviction, _timeline);
         _log.Warning("Job {0}: key {1} is convicted ({2}); verifying its {3} accepted result(s) here again in full",
             _state.JobId, purge.Conviction.Address, purge.Conviction.Reason, affected.Count);
         foreach (var result in affected) Replay(result);
+    }
+
+    /// <summary>Reads the whole journal for the timeline, unless a read is under way.</summary>
+    private void ReadHistory()
+    {
+        if (_historyReader is not null) return;
+        var journal = Persistence.Instance.Apply(Context.System).JournalFor(JournalPluginId);
+        _historyReader = Context.ActorOf(JobHistoryReader.Props(journal, PersistenceId, LastSequenceNr));
     }
 
     /// <summary>The whole journal was read: the timeline is whole again, and the purges that waited for it go
@@ -113,6 +124,7 @@ public sealed partial class JobActor
             result.Round, result.Shard, result.WorkerId, replayed.Seconds,
             root == result.MerkleRoot ? "the roots agree, it stands" : "the roots differ");
         Decide(new ResultReplayed(result, root, _timeline));
+        AuditReplayed(result);
     }
 
     private sealed record ReplayAgain(JudgedResult Result) : INoSerializationVerificationNeeded;

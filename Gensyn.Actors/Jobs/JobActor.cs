@@ -116,6 +116,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
         Command<Computed>(computed => OnComputed(computed.Result));
         Command<ComputeFailed>(OnComputed);
         PurgeCommands();
+        AuditCommands();
         SnapshotCommands();
 
     }

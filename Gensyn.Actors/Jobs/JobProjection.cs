@@ -22,6 +22,10 @@ public sealed record JobProjection
 
     /// <summary>The job's purges: results revoked after the fact and rollbacks, in order.</summary>
     public ImmutableList<PurgeView> Purges { get; private init; } = [];
+
+    /// <summary>The keys convicted after the job completed whose results are in its model
+    /// (<see cref="AuditDue"/>).</summary>
+    public ImmutableList<AuditView> Audits { get; private init; } = [];
     public double TrainSeconds { get; private init; }
     public double VerifySeconds { get; private init; }
 
@@ -45,6 +49,12 @@ public sealed record JobProjection
             };
         }
         if (Purge(e) is { } purge) next = next with { Purges = Purges.Add(purge) };
+        if (e is AuditDue a)
+            next = next with
+            {
+                Audits = Audits.Add(new AuditView(a.Address, a.Ground.ToString().ToLowerInvariant(), a.Reason,
+                    a.EvidenceHash, a.Results, a.At)),
+            };
         return Lines(e, before, after).Aggregate(next, (p, text) => p with
         {
             Log = p.Log.Add(new JobLogEntry(p.Log.Count, e.At, text)),
@@ -127,6 +137,11 @@ public sealed record JobProjection
                 yield return $"ROLLED BACK to the start of round {b.FromRound} (rounds {discarded} discarded): " +
                              $"{b.Reason}; evidence {b.EvidenceHash}; the job recomputes from there with other workers";
                 break;
+            case AuditDue a:
+                yield return $"AUDIT DUE: key {a.Address}, whose {a.Results} result(s) are in this model, was " +
+                             $"convicted ({a.Ground.ToString().ToLowerInvariant()}: {a.Reason}); evidence " +
+                             $"{a.EvidenceHash}; {AuditHint(after.JobId.ToString())}";
+                break;
             case JobCompleted done:
                 yield return $"completed: test accuracy {done.TestAccuracy:P2}, test loss {done.TestLoss:F4}, " +
                              $"final digest {done.FinalDigest}";
@@ -158,8 +173,12 @@ public sealed record JobProjection
             s.RoundOpen ? s.Shards.Select(shard => ShardView(shard, progress, verifying, waiting)).ToList() : [],
             Verdicts.TakeLast(MaxVerdictsShown).ToList(), VerifySeconds, TrainSeconds,
             s.Ledger.View(s.JobId, s.History, s.Phase), s.Spec is { } spec ? Kinds.JobKinds.Of(spec).Name : "train",
-            s.Ledger.Price, s.Owner, Purges.IsEmpty ? null : Purges);
+            s.Ledger.Price, s.Owner, Purges.IsEmpty ? null : Purges, Audits.IsEmpty ? null : Audits);
     }
+
+    /// <summary>What a user does about an audit mark, in one line.</summary>
+    public static string AuditHint(string jobId) =>
+        $"`gensyn audit {jobId}` re-verifies the convicted key's results in this job";
 
     private ShardView ShardView(ShardRecord s, IReadOnlyDictionary<int, (int Step, float Loss)> progress,
         IReadOnlySet<int>? verifying, IReadOnlyDictionary<int, string>? waiting)

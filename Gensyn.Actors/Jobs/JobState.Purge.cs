@@ -26,12 +26,14 @@ public sealed partial record JobState
     /// equal to the committed root, the result stands and nothing is journalled; different, the worker's signed root
     /// is false, and the result is revoked as fraud with the hash of that evidence. A result that was checked across
     /// numeric classes stands (its root is not comparable bit for bit with a replay). A result that no longer stands
-    /// (or a job that has ended) leads to nothing.
+    /// (or a job that has ended, unless it completed and is marked for an audit of the result's key) leads to
+    /// nothing.
     /// </summary>
     public JobDecision Reverified(ResultReplayed replayed, DateTimeOffset now)
     {
         var (result, recomputed, timeline) = (replayed.Result, replayed.Root, replayed.Timeline);
-        if (!Exists || IsTerminal || recomputed == result.MerkleRoot) return JobDecision.None;
+        var audited = Phase == JobPhase.Completed && timeline.AuditMarked(result.Address);
+        if (!Exists || IsTerminal && !audited || recomputed == result.MerkleRoot) return JobDecision.None;
         var standing = timeline.Results.FirstOrDefault(r => r.Round == result.Round && r.Shard == result.Shard
             && r.Epoch == result.Epoch && r.WorkerId == result.WorkerId && r.Generation == result.Generation);
         if (standing is not { Accepted: true }) return JobDecision.None;

@@ -17,6 +17,12 @@ public static class PurgeRules
     public static IReadOnlyList<JudgedResult> Affected(PurgeTimeline timeline, string address) =>
         string.IsNullOrEmpty(address) ? [] : timeline.Results.Where(r => r.Accepted && r.Of(address)).ToList();
 
+    /// <summary>The results of <paramref name="address"/> that the job's model took in: accepted, unrevoked and
+    /// aggregated by a round that still stands. A completed job is marked for an audit when their key is
+    /// convicted.</summary>
+    public static IReadOnlyList<JudgedResult> Contributed(PurgeTimeline timeline, string address) =>
+        Affected(timeline, address).Where(r => r.Aggregated).ToList();
+
     /// <summary>
     /// The rollback the journalled revocations call for, or null when no revoked result is still part of the model:
     /// the job returns to the start of the earliest round with one, discarding the states of that round and every

@@ -50,6 +50,7 @@ public sealed class PurgeTimeline
     private readonly Dictionary<int, RoundCompleted> _rounds = [];
     private readonly Dictionary<(int Round, int Generation), IReadOnlyList<Sha256Digest>> _starts = [];
     private readonly HashSet<(int Round, int Shard, int Epoch, string WorkerId)> _withinTolerance = [];
+    private readonly HashSet<string> _audits = new(StringComparer.OrdinalIgnoreCase);
 
     public JobId JobId { get; private set; }
     public string? Payer { get; private set; }
@@ -75,6 +76,13 @@ public sealed class PurgeTimeline
         foreach (var e in events) timeline.Apply(e);
         return timeline;
     }
+
+    /// <summary>Whether the job is already marked for an audit of <paramref name="address"/>'s results
+    /// (<see cref="AuditDue"/>).</summary>
+    public bool AuditMarked(string address) => _audits.Contains(address);
+
+    /// <summary>The keys the job is marked for an audit of, in no particular order.</summary>
+    public IReadOnlyCollection<string> AuditKeys => _audits;
 
     public int GenerationOf(int round) => _generation.GetValueOrDefault(round);
 
@@ -152,6 +160,9 @@ public sealed class PurgeTimeline
                 break;
             case JobCompleted or JobFailed or JobCancelled:
                 Finished = true;
+                break;
+            case AuditDue a:
+                _audits.Add(a.Address);
                 break;
         }
     }

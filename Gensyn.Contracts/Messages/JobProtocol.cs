@@ -101,7 +101,8 @@ public sealed record JobView(
     string Kind = "train",
     JobPrice? Price = null,
     string? Owner = null,
-    IReadOnlyList<PurgeView>? Purges = null) : IGensynMessage
+    IReadOnlyList<PurgeView>? Purges = null,
+    IReadOnlyList<AuditView>? Audit = null) : IGensynMessage
 {
     /// <summary>Whether the job runs a trained model over a dataset (its result is a predictions CSV) rather than training one.</summary>
     public bool IsInference => Kind == "inference";

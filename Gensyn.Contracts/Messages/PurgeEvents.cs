@@ -57,3 +57,21 @@ public sealed record RoundsRolledBack(
     Sha256Digest? RestoredGlobal,
     IReadOnlyList<Sha256Digest>? RestoredShardEnds,
     DateTimeOffset At) : IJobEvent;
+
+/// <summary>
+/// A completed job's mark: <see cref="Address"/>, a key whose accepted results (<see cref="Results"/> of them) the
+/// job's model took in, was convicted after the job ended (<see cref="Ground"/>, <see cref="Reason"/>;
+/// <see cref="EvidenceHash"/>, keccak-256 hex, names the verdict that convicted it). <c>gensyn audit JOB</c>
+/// re-verifies those results.
+/// </summary>
+public sealed record AuditDue(
+    string Address,
+    ConvictionGround Ground,
+    string Reason,
+    string EvidenceHash,
+    int Results,
+    DateTimeOffset At) : IJobEvent;
+
+/// <summary>One <see cref="AuditDue"/> mark as a job's status shows it.</summary>
+public sealed record AuditView(string Address, string Ground, string Reason, string EvidenceHash, int Results,
+                               DateTimeOffset At);

@@ -51,3 +51,14 @@ public sealed record PurgeView(
     string EvidenceHash,
     IReadOnlyList<int> DiscardedRounds,
     DateTimeOffset At);
+
+/// <summary>The requester asks completed job <see cref="JobId"/> to verify again in full every result, in its
+/// model, of each key it is marked for (<see cref="AuditDue"/>). Answered with an <see cref="AuditReport"/> once every
+/// replay is done.</summary>
+public sealed record AuditJob(JobId JobId) : IJobCommand;
+
+/// <summary>What an audit found: <see cref="Keys"/> audited, <see cref="Replayed"/> results verified again in full,
+/// <see cref="Revoked"/> of them revoked (their shard's replay gave another root than the one their worker
+/// signed).</summary>
+public sealed record AuditReport(JobId JobId, IReadOnlyList<string> Keys, int Replayed, int Revoked)
+    : IGensynMessage;

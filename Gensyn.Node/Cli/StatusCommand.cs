@@ -94,6 +94,10 @@ public static class StatusCommand
                     p.EvidenceHash.Length > 18 ? p.EvidenceHash[..18] : p.EvidenceHash);
             AnsiConsole.Write(table);
         }
+        foreach (var a in j.Audit ?? [])
+            AnsiConsole.MarkupLine($"  [yellow]audit due[/]: key {Markup.Escape(a.Address)}, whose {a.Results} " +
+                $"result(s) are in this model, was convicted ({a.Ground}); `gensyn audit {Markup.Escape(j.JobId)}` " +
+                "re-verifies them");
         if (j.Money is { } money) PrintMoney(money);
         var waiting = j.Shards.Count(s => s.State == "waiting");
         if (waiting > 0 && j.State is JobPhase.Queued or JobPhase.Running)

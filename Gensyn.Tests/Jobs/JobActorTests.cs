@@ -207,42 +207,6 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         Assert.Empty(money.Pending);
     }
 
-    /// <summary>Writes a job's journal as an earlier JobActor would have: events, and a snapshot after some of
-    /// them.</summary>
-    private sealed class JournalSeeder(string persistenceId) : UntypedPersistentActor
-    {
-        public sealed record Write(IReadOnlyList<IJobEvent> Events);
-
-        public sealed record Snapshot(object State);
-
-        private IActorRef? _snapshotFor;
-
-        public override string PersistenceId => persistenceId;
-
-        protected override void OnRecover(object message)
-        {
-        }
-
-        protected override void OnCommand(object message)
-        {
-            var replyTo = Sender;
-            switch (message)
-            {
-                case Write write:
-                    PersistAll(write.Events, _ => { });
-                    DeferAsync(write, _ => replyTo.Tell("written"));
-                    break;
-                case Snapshot snapshot:
-                    _snapshotFor = replyTo;
-                    SaveSnapshot(snapshot.State);
-                    break;
-                case SaveSnapshotSuccess:
-                    _snapshotFor?.Tell("saved");
-                    break;
-            }
-        }
-    }
-
     private void Seed(string jobId, List<IJobEvent> events, int snapshotAfter, Func<List<IJobEvent>, object> snapshot)
     {
         var seeder = ActorOf(Props.Create(() => new JournalSeeder("job-" + jobId)));

@@ -33,12 +33,14 @@ public class JobProjectionTests
         : Json(JsonDocument.Parse(JsonSerializer.Serialize(value)).RootElement);
 
     /// <summary>A view as JSON without the fields added since the fixture was written, which these jobs leave null
-    /// (<c>Purges</c>: neither job was purged).</summary>
+    /// (<c>Purges</c>, <c>Audit</c>: neither job was purged or marked).</summary>
     private static string Json(JobView view)
     {
         Assert.Null(view.Purges);
+        Assert.Null(view.Audit);
         var node = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(view))!.AsObject();
         node.Remove(nameof(JobView.Purges));
+        node.Remove(nameof(JobView.Audit));
         return Json(JsonDocument.Parse(node.ToJsonString()).RootElement);
     }
 
