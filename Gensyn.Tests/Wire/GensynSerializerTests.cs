@@ -133,6 +133,9 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ReplayShard((JobId)"job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, DigestA, f.Blobs),
             new ShardReplayed((JobId)"job-0123abcd", 2, 1, DigestB, null, 3.5),
             new ShardReplayed((JobId)"job-0123abcd", 2, 1, null, "the start state could not be fetched", 0),
+            new AuditDue(Address, ConvictionGround.Fraud, "fraud in job job-0", "0x" + new string('d', 64), 2, At),
+            new AuditJob((JobId)"job-0123abcd"),
+            new AuditReport((JobId)"job-0123abcd", [Address], 2, 1),
             // Requester protocol
             new SubmitJob(Yaml, "/home/alice/jobs"),
             new JobAccepted((JobId)"job-0123abcd", "wire-test"),
