@@ -17,6 +17,9 @@ public sealed class EdgeContext
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long an audit may take: it answers only after replaying every audited result in full.</summary>
+    public static readonly TimeSpan AuditTimeout = TimeSpan.FromHours(1);
+
     private int? _chainId;
 
     public EdgeContext(ActorSystem system, IActorRef gateway, IActorRef registry, BlobStore store, string fingerprint, EdgeLimits? limits = null)

@@ -113,6 +113,7 @@ public sealed partial class JobsGateway : ReceiveActor
         // calls into one of these, after it checked who the caller is and that the job is theirs.
         Receive<GetJobStatus>(command => ToJob(command));
         Receive<CancelJob>(command => ToJob(command));
+        Receive<AuditJob>(command => ToJob(command));
         Receive<GetJobLog>(command => ToJob(command));
         Receive<GetJobResult>(command => ToJob(command));
         void ToJob(IJobCommand command)

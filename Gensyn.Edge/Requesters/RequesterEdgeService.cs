@@ -104,6 +104,23 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
         }
     }
 
+    public override async Task<V1.AuditReply> Audit(V1.AuditRequest request, ServerCallContext context)
+    {
+        var caller = await Owner((JobId)request.JobId, request, context, "audit it");
+        // The answer comes once every replay is journalled: full replays take far longer than the usual ask.
+        switch (await Ask(new AuditJob((JobId)request.JobId), context, EdgeContext.AuditTimeout))
+        {
+            case AuditReport report:
+                log.LogInformation("Job {JobId} audited by its owner {Owner}: {Revoked} of {Replayed} revoked",
+                    request.JobId, caller, report.Revoked, report.Replayed);
+                var reply = new V1.AuditReply { JobId = report.JobId, Replayed = report.Replayed, Revoked = report.Revoked };
+                reply.Keys.AddRange(report.Keys);
+                return reply;
+            case var other:
+                throw Failure(other);
+        }
+    }
+
     public override async Task DownloadResult(V1.ResultRequest request, IServerStreamWriter<V1.BlobChunk> responseStream, ServerCallContext context)
     {
         var caller = await Owner((JobId)request.JobId, request, context, "download its result");

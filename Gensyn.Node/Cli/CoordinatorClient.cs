@@ -36,6 +36,9 @@ public sealed class CoordinatorRateLimitedException(TimeSpan retryAfter)
 /// </summary>
 public sealed class CoordinatorClient : IAsyncDisposable
 {
+    /// <summary>How long <c>audit</c> waits for its report: it comes after every audited result is replayed in full.</summary>
+    public static readonly TimeSpan AuditTimeout = TimeSpan.FromHours(1);
+
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(
         double.TryParse(Environment.GetEnvironmentVariable("GENSYN_TIMEOUT_SECONDS"), out var s) && s > 0 ? s : 10);
 
@@ -166,6 +169,14 @@ public sealed class CoordinatorClient : IAsyncDisposable
                     var call = new V1.CancelRequest { JobId = cancel.JobId, Reason = cancel.Reason };
                     var reply = await edge.CancelAsync(call, Signed("Cancel", call, network, connection), deadline);
                     return new JobCancelAccepted((JobId)reply.JobId, reply.State);
+                }
+                case AuditJob audit:
+                {
+                    var call = new V1.AuditRequest { JobId = audit.JobId };
+                    // The edge answers once every replay is journalled, so the call waits past the usual deadline.
+                    var signed = Signed("Audit", call, network, connection);
+                    var reply = await edge.AuditAsync(call, signed, DateTime.UtcNow + AuditTimeout);
+                    return new AuditReport((JobId)reply.JobId, reply.Keys.ToList(), reply.Replayed, reply.Revoked);
                 }
                 case ListWorkers:
                     return EdgeJson.Read<WorkerList>((await edge.ListWorkersAsync(new V1.ListWorkersRequest(), deadline: deadline)).Json);

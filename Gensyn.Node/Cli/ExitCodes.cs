@@ -7,6 +7,10 @@ public static class ExitCodes
     public const int Failure = 1;
     public const int InvalidInput = 2;
 
+    /// <summary><c>audit</c> found results of a convicted key that failed their replay: they were revoked and the job
+    /// recomputed from the earliest affected round.</summary>
+    public const int ResultsRevoked = 3;
+
     /// <summary>The coordinator is rate-limiting the caller's key (gRPC ResourceExhausted with a retry-after): try again later.</summary>
     public const int RateLimited = 75;
 

@@ -87,6 +87,23 @@ public partial class EdgeAttackTests(EdgeFixture edge) : IClassFixture<EdgeFixtu
         Assert.Equal(StatusCode.Unauthenticated, await Refusal(() => edge.Requesters.ListJobsAsync(list, deadline: Soon).ResponseAsync));
     }
 
+    [Fact]
+    public async Task A_requester_who_is_not_the_payer_may_not_audit_the_job()
+    {
+        var job = await edge.Submit(edge.Payer, TestSpecs.SyntheticYaml(rounds: 1, shards: 1, innerSteps: 4));
+        await edge.Completed(job);
+
+        var audit = new V1.AuditRequest { JobId = job };
+        Assert.Equal(StatusCode.PermissionDenied, await Refusal(() => edge.Requesters.AuditAsync(audit, edge.Sign(edge.Stranger, "Audit", audit), Soon).ResponseAsync));
+        Assert.Equal(StatusCode.Unauthenticated, await Refusal(() => edge.Requesters.AuditAsync(audit, deadline: Soon).ResponseAsync));
+
+        // The payer may (the control: the refusal is about who asks); no contributing key was convicted, so nothing is replayed.
+        var report = await edge.Requesters.AuditAsync(audit, edge.Sign(edge.Payer, "Audit", audit), Soon);
+        Assert.Equal(job, report.JobId);
+        Assert.Empty(report.Keys);
+        Assert.Equal(0, report.Revoked);
+    }
+
     // ---- C2: StartJob and SettlementSettled reach no job
 
     [Fact]
