@@ -113,7 +113,10 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
             case AuditReport report:
                 log.LogInformation("Job {JobId} audited by its owner {Owner}: {Revoked} of {Replayed} revoked",
                     request.JobId, caller, report.Revoked, report.Replayed);
-                var reply = new V1.AuditReply { JobId = report.JobId, Replayed = report.Replayed, Revoked = report.Revoked };
+                var reply = new V1.AuditReply
+                {
+                    JobId = report.JobId, Replayed = report.Replayed, Revoked = report.Revoked,
+                };
                 reply.Keys.AddRange(report.Keys);
                 return reply;
             case var other:

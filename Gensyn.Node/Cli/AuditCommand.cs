@@ -4,7 +4,8 @@ using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Node.Cli;
 
-/// <summary><c>gensyn audit JOB</c>: re-verify a completed job's results of keys convicted since it completed.</summary>
+/// <summary><c>gensyn audit JOB</c>: re-verify a completed job's results of keys convicted since it
+/// completed.</summary>
 public static class AuditCommand
 {
     public static Command Create()
@@ -26,7 +27,10 @@ public static class AuditCommand
             var reply = await client.Ask(new AuditJob((JobId)parse.GetRequiredValue(job)));
             if (reply is not AuditReport report) return ClusterCli.Fail(reply);
             Console.WriteLine(parse.GetValue(json)
-                ? ClusterCli.JsonOf(new { jobId = report.JobId, keys = report.Keys, replayed = report.Replayed, revoked = report.Revoked })
+                ? ClusterCli.JsonOf(new
+                {
+                    jobId = report.JobId, keys = report.Keys, replayed = report.Replayed, revoked = report.Revoked,
+                })
                 : Text(report));
             return report.Revoked > 0 ? ExitCodes.ResultsRevoked : ExitCodes.Success;
         });

@@ -36,7 +36,8 @@ public sealed class CoordinatorRateLimitedException(TimeSpan retryAfter)
 /// </summary>
 public sealed class CoordinatorClient : IAsyncDisposable
 {
-    /// <summary>How long <c>audit</c> waits for its report: it comes after every audited result is replayed in full.</summary>
+    /// <summary>How long <c>audit</c> waits for its report: it comes after every audited result is replayed in
+    /// full.</summary>
     public static readonly TimeSpan AuditTimeout = TimeSpan.FromHours(1);
 
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(

@@ -94,10 +94,14 @@ public partial class EdgeAttackTests(EdgeFixture edge) : IClassFixture<EdgeFixtu
         await edge.Completed(job);
 
         var audit = new V1.AuditRequest { JobId = job };
-        Assert.Equal(StatusCode.PermissionDenied, await Refusal(() => edge.Requesters.AuditAsync(audit, edge.Sign(edge.Stranger, "Audit", audit), Soon).ResponseAsync));
-        Assert.Equal(StatusCode.Unauthenticated, await Refusal(() => edge.Requesters.AuditAsync(audit, deadline: Soon).ResponseAsync));
+        var stranger = edge.Sign(edge.Stranger, "Audit", audit);
+        Assert.Equal(StatusCode.PermissionDenied,
+            await Refusal(() => edge.Requesters.AuditAsync(audit, stranger, Soon).ResponseAsync));
+        Assert.Equal(StatusCode.Unauthenticated,
+            await Refusal(() => edge.Requesters.AuditAsync(audit, deadline: Soon).ResponseAsync));
 
-        // The payer may (the control: the refusal is about who asks); no contributing key was convicted, so nothing is replayed.
+        // The payer may (the control: the refusal is about who asks); no contributing key was convicted, so
+        // nothing is replayed.
         var report = await edge.Requesters.AuditAsync(audit, edge.Sign(edge.Payer, "Audit", audit), Soon);
         Assert.Equal(job, report.JobId);
         Assert.Empty(report.Keys);
