@@ -77,7 +77,8 @@ public class ClosedContractTests
     public void Every_requester_call_takes_a_request_of_its_own_and_none_takes_a_job_record()
     {
         Assert.Equal(
-            ["GetNetworkRequest", "SpecRequest", "SubmitRequest", "ListJobsRequest", "JobRequest", "LogRequest", "CancelRequest", "ResultRequest",
+            ["GetNetworkRequest", "SpecRequest", "SubmitRequest", "ListJobsRequest", "JobRequest", "LogRequest", "CancelRequest", "AuditRequest",
+             "ResultRequest",
              "BlobChunk", "BlobStatusRequest", "ListWorkersRequest", "GetMarketRequest"],
             V1.RequesterEdge.Descriptor.Methods.Select(m => m.InputType.Name));
     }
