@@ -49,6 +49,7 @@ public sealed record JobProjection
             };
         }
         if (Purge(e) is { } purge) next = next with { Purges = Purges.Add(purge) };
+        if (e is RoundCompleted completed) next = next with { Purges = Recomputed(Purges, completed) };
         if (e is AuditDue a)
             next = next with
             {
@@ -59,6 +60,18 @@ public sealed record JobProjection
         {
             Log = p.Log.Add(new JobLogEntry(p.Log.Count, e.At, text)),
         });
+    }
+
+    /// <summary>A rollback whose discarded rounds are all aggregated again once <paramref name="completed"/> is: its
+    /// recomputation took from the rollback until then.</summary>
+    private static ImmutableList<PurgeView> Recomputed(ImmutableList<PurgeView> purges, RoundCompleted completed)
+    {
+        var open = purges.FindLastIndex(p => p.Action == "rolled-back");
+        if (open < 0 || purges[open] is not { RecomputedSeconds: null } rollback
+                     || rollback.DiscardedRounds.DefaultIfEmpty(rollback.Round).Max() != completed.Round)
+            return purges;
+        return purges.SetItem(open,
+            rollback with { RecomputedSeconds = Math.Max(0, (completed.At - rollback.At).TotalSeconds) });
     }
 
     private static PurgeView? Purge(IJobEvent e) => e switch

@@ -39,7 +39,9 @@ public sealed record ShardReplayed(JobId JobId, int Round, int Shard, Sha256Dige
 /// <summary>
 /// One step of a purge, as a job's status shows it: a result revoked after the fact (<see cref="Action"/>
 /// "revoked": its round, shard, worker and key), or a rollback ("rolled-back": <see cref="Round"/> is the round the job
-/// returned to the start of, <see cref="DiscardedRounds"/> the round states it discarded).
+/// returned to the start of, <see cref="DiscardedRounds"/> the round states it discarded, and
+/// <see cref="RecomputedSeconds"/> the wall seconds from the rollback until the job had aggregated every one of them
+/// again; null until then).
 /// </summary>
 public sealed record PurgeView(
     string Action,
@@ -50,7 +52,8 @@ public sealed record PurgeView(
     string Reason,
     string EvidenceHash,
     IReadOnlyList<int> DiscardedRounds,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    double? RecomputedSeconds = null);
 
 /// <summary>The requester asks completed job <see cref="JobId"/> to verify again in full every result, in its
 /// model, of each key it is marked for (<see cref="AuditDue"/>). Answered with an <see cref="AuditReport"/> once every

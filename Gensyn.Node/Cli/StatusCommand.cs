@@ -89,7 +89,8 @@ public static class StatusCommand
         {
             var table = new Table().AddColumns("PURGE", "ROUND", "SHARD", "WORKER", "REASON", "EVIDENCE");
             foreach (var p in purges)
-                table.AddRow(p.Action, $"{p.Round + 1}", p.Shard is { } shard ? $"{shard}" : "-",
+                table.AddRow(p.RecomputedSeconds is { } took ? $"{p.Action} (recomputed in {took:F0} s)" : p.Action,
+                    $"{p.Round + 1}", p.Shard is { } shard ? $"{shard}" : "-",
                     Markup.Escape(p.WorkerId ?? "-"), Markup.Escape(p.Reason),
                     p.EvidenceHash.Length > 18 ? p.EvidenceHash[..18] : p.EvidenceHash);
             AnsiConsole.Write(table);

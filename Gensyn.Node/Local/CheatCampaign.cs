@@ -33,11 +33,15 @@ public static partial class CheatCampaign
     /// journaled; <paramref name="ConvictedAfter"/>: how many of its results were judged up to and including the
     /// first rejected one (null when none was rejected); <paramref name="Conviction"/>: that verdict's outcome;
     /// <paramref name="SlashedMicros"/>: what confirmed slashes took from its stake; <paramref name="PaidMicros"/>:
-    /// what confirmed round payouts paid it.
+    /// what confirmed round payouts paid it; <paramref name="Revoked"/>: its results revoked after the fact;
+    /// <paramref name="RecomputedSeconds"/>: per rollback, the wall seconds until the job had aggregated every round
+    /// it discarded again; <paramref name="TrainSeconds"/> and <paramref name="VerifySeconds"/>: the job's training
+    /// and verification compute, as its verdicts report them.
     /// </summary>
     public sealed record Outcome(
         string JobId, string State, string? FinalDigest, IReadOnlyList<string> Verdicts, int? ConvictedAfter,
-        string? Conviction, long SlashedMicros, long PaidMicros)
+        string? Conviction, long SlashedMicros, long PaidMicros, int Revoked = 0,
+        IReadOnlyList<double>? RecomputedSeconds = null, double TrainSeconds = 0, double VerifySeconds = 0)
     {
         public bool Convicted => ConvictedAfter is not null;
     }
@@ -49,6 +53,12 @@ public static partial class CheatCampaign
     public static string Seeded(string specYaml, long seed) => SeedLine().IsMatch(specYaml)
         ? SeedLine().Replace(specYaml, m => m.Groups[1].Value + seed, 1)
         : throw new ArgumentException("the spec has no `seed:` line under training: add one to run it seeded");
+
+    /// <summary><paramref name="specYaml"/> with <paramref name="rounds"/> training rounds.</summary>
+    /// <exception cref="ArgumentException">The spec has no rounds line under training.</exception>
+    public static string WithRounds(string specYaml, int rounds) => RoundsLine().IsMatch(specYaml)
+        ? RoundsLine().Replace(specYaml, m => m.Groups[1].Value + rounds, 1)
+        : throw new ArgumentException("the spec has no `rounds:` line under training to replace");
 
     /// <summary>The training seed of <paramref name="specYaml"/>.</summary>
     /// <exception cref="ArgumentException">The spec has no training seed.</exception>
@@ -75,11 +85,13 @@ public static partial class CheatCampaign
     /// with its devnet and three workers, <see cref="Cheater"/> started first, and returns once the job ended and its
     /// money settled. A copycat's operator paid for the same training before, on a worker that left since: it copies
     /// that job's published roots. Fails (<see cref="LocalClusterException"/>) when the job has not ended and settled
-    /// within <paramref name="limit"/> (default 30 minutes).
+    /// within <paramref name="limit"/> (default 30 minutes). <paramref name="coordinatorConfig"/>: the coordinator's
+    /// cluster.hocon (null: the one shipped beside the executable).
     /// </summary>
-    public static Outcome Run(LocalCluster cluster, string specYaml, Cheat cheat, TimeSpan? limit = null)
+    public static Outcome Run(LocalCluster cluster, string specYaml, Cheat cheat, TimeSpan? limit = null,
+                              string? coordinatorConfig = null)
     {
-        cluster.StartCoordinator();
+        cluster.StartCoordinator(config: coordinatorConfig);
         var environment = new Dictionary<string, string>
         {
             ["GENSYN_WORKER_BEHAVIOR"] = cheat.Behavior,
@@ -129,11 +141,24 @@ public static partial class CheatCampaign
                         .Sum(p => p.GetProperty("micros").GetInt64());
             }
         }
+        var purges = status.TryGetProperty("purges", out var p) && p.ValueKind == JsonValueKind.Array
+            ? p.EnumerateArray().ToList()
+            : [];
+        var revoked = purges.Count(e => Is(e, "action", "revoked"));
+        var recomputed = purges.Where(e => Is(e, "action", "rolled-back"))
+            .Select(e => e.TryGetProperty("recomputedSeconds", out var t) && t.ValueKind == JsonValueKind.Number
+                ? t.GetDouble()
+                : double.NaN)
+            .ToList();
         var state = status.GetProperty("state").GetString()!.ToLowerInvariant();
         var digest = state == "completed" ? status.GetProperty("finalDigest").GetString() : null;
         return new Outcome(jobId, state, digest, verdicts, first < 0 ? null : first + 1,
-            first < 0 ? null : verdicts[first], slashed, paid);
+            first < 0 ? null : verdicts[first], slashed, paid, revoked, recomputed, Seconds(status, "trainSeconds"),
+            Seconds(status, "verifySeconds"));
     }
+
+    private static double Seconds(JsonElement status, string property) =>
+        status.TryGetProperty(property, out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : 0;
 
     private static bool Is(JsonElement e, string property, string value) =>
         string.Equals(e.GetProperty(property).GetString(), value, StringComparison.OrdinalIgnoreCase);
@@ -190,6 +215,9 @@ public static partial class CheatCampaign
 
     [GeneratedRegex(@"(?m)^(\s+seed:\s*)(\d+)")]
     private static partial Regex SeedLine();
+
+    [GeneratedRegex(@"(?m)^(\s+rounds:\s*)(\d+)")]
+    private static partial Regex RoundsLine();
 
     [GeneratedRegex(@"(?m)^verification:.*$")]
     private static partial Regex VerificationLine();

@@ -106,7 +106,7 @@ public sealed class LocalCluster : IDisposable
     /// </summary>
     public Process StartCoordinator(
         string name = "coordinator", int? port = null, string? seeds = null, string? db = null,
-        string host = "127.0.0.1")
+        string host = "127.0.0.1", string? config = null)
     {
         var edgePort = port ?? FreePort();
         _firstCoordinator ??= name;
@@ -120,6 +120,7 @@ public sealed class LocalCluster : IDisposable
         if (seeds is not null && name != _firstCoordinator)
             args.AddRange(["--cluster-cert", ClusterCertificateFile]);
         if (db is not null) args.AddRange(["--db", db]);
+        if (config is not null) args.AddRange(["--config", config]);
         var process = Spawn(name, args, CoordinatorEnvironment);
         _coordinators[name] = new Coordinator(edgePort, seeds, db, host, process);
         var address = $"{host}:{edgePort}";

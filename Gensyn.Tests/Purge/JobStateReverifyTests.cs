@@ -73,6 +73,27 @@ public class JobStateReverifyTests
     }
 
     [Fact]
+    public void A_rollback_shows_how_long_the_job_took_to_aggregate_every_round_it_discarded_again()
+    {
+        var events = TwoRoundsAndOpen();
+        var result = State(events).ToReverify(Convicted(Cheat), Timeline(events)).Single(r => r.Round == 1);
+        events.AddRange(State(events).Decide(new ResultReplayed(result, D("another root"), Timeline(events)),
+            new JobRules(), T0.AddHours(2)).Events);
+        var rollback = State(events).RollbackDue(Timeline(events), T0.AddHours(2))!;
+        events.Add(rollback);
+        Assert.Null(JobProjection.Of(events).Purges[^1].RecomputedSeconds);
+
+        // Round 1 again: round 2, also discarded, is still to come.
+        events.AddRange([Started(1), .. Accepted(1, 0, 2, "honest-1", Honest), .. Accepted(1, 1, 2, "other-1", Other)]);
+        events.Add(RoundDone(1) with { At = T0.AddHours(2).AddSeconds(30) });
+        Assert.Null(JobProjection.Of(events).Purges[^1].RecomputedSeconds);
+
+        events.AddRange([Started(2), .. Accepted(2, 0, 2, "honest-1", Honest), .. Accepted(2, 1, 2, "other-1", Other)]);
+        events.Add(RoundDone(2) with { At = T0.AddHours(2).AddSeconds(75) });
+        Assert.Equal(75, JobProjection.Of(events).Purges[^1].RecomputedSeconds);
+    }
+
+    [Fact]
     public void A_replay_that_gives_the_committed_root_leaves_the_result_standing()
     {
         var events = TwoRoundsAndOpen();
