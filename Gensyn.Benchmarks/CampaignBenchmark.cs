@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gensyn.Contracts.Chain;
 using Gensyn.Node.Local;
+using Gensyn.Testing.Verification;
 
 namespace Gensyn.Benchmarks;
 
@@ -13,7 +14,9 @@ namespace Gensyn.Benchmarks;
 /// seconds each took to recompute the rounds it discarded; and the job's verification seconds against its training
 /// seconds. Every figure comes from `status --json` (rebuilt from the job's journal) and `train --json`.
 /// Arguments: [--runs N] [--spec FILE] [--behaviors a,b,...] [--honest-results N] [--minutes N] (a run's limit: one
-/// that has not ended and settled by then counts as an error) [--rounds N] (the spec's rounds) [--new-key-samples N] (the coordinator's
+/// that has not ended and settled by then counts as an error) [--rounds N] (the spec's rounds) [--blind-rounds N] (the
+/// coordinator challenges the cheater's results of rounds below N on their last step only, GENSYN_BLIND_CHALLENGES:
+/// a rehearsal of the draw missing a cheat, so that a later conviction has work to purge) [--new-key-samples N] (the coordinator's
 /// gensyn.verification.new-key-samples; 0 turns the new-key ramp off). The behaviour "honest" runs three honest
 /// workers: the cost of verification when nobody cheats.
 /// </summary>
@@ -41,6 +44,7 @@ public static class CampaignBenchmark
         var cheats = names
             .Select(b => b == "sleeper" ? new CheatCampaign.Cheat("lazy", honest) : new CheatCampaign.Cheat(b))
             .ToList();
+        var blind = Option(args, "--blind-rounds") is null ? 0 : Count(args, "--blind-rounds", 0, minimum: 1);
         var executable = BenchCluster.FindExecutable(root);
         var config = newKeySamples is { } samples ? NewKeySamples(executable, samples) : null;
         var yaml = File.ReadAllText(specFile);
@@ -51,6 +55,7 @@ public static class CampaignBenchmark
                           (Option(args, "--rounds") is { } r ? $", {r} rounds" : "") + $"), seeds {seed0}.." +
                           $"{seed0 + runs - 1}, 1 coordinator (devnet) + 3 workers, 1 cheating; " +
                           (newKeySamples is { } k ? $"new-key-samples = {k}; " : "") +
+                          (blind > 0 ? $"the cheater's results of rounds below {blind} challenged blind; " : "") +
                           $"{Environment.ProcessorCount} cores ({executable})");
 
         var references = new Dictionary<long, string>();
@@ -64,6 +69,8 @@ public static class CampaignBenchmark
                 var seeded = CheatCampaign.Seeded(yaml, seed);
                 var clock = Stopwatch.StartNew();
                 using var cluster = BenchCluster.Create(executable, dataDir);
+                if (blind > 0)
+                    cluster.CoordinatorEnvironment[BlindChallenges.Variable] = $"{CheatCampaign.Cheater}:{blind}";
                 if (!references.TryGetValue(seed, out var reference))
                 {
                     var file = Path.Combine(cluster.Root, "reference.yaml");

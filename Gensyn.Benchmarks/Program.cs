@@ -1,8 +1,9 @@
 using Gensyn.Benchmarks;
 
-// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|verification-overhead|dispute|settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|all]
+// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|all]
 //        (data directory: $GENSYN_DATA_DIR)
-// `verification` = the spot-check detection curve + `verification-overhead` (verifier CPU / training CPU at several k)
+// `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
+//                  + `verification-overhead` (verifier CPU / training CPU at several k)
 //                  + `dispute` (replicated mode: bisection + one refereed step vs a full replay).
 // `failures` = `failures-workers` (worker death, real processes) + `failures-recovery` (a long job's recovery, in-process).
 // `edge` = `edge-blobs` (blob throughput through the edge, 64 MiB and 1 GiB, memory sampled) + `edge-latency` (request latency, 100 callers);
@@ -33,6 +34,8 @@ if (which is "verification" or "all")
     Console.WriteLine("spot-check detection: a worker fakes a fraction f of H = 1000 steps; the verifier replays k sampled steps (10,000 trials each)");
     Gensyn.Training.Verification.DetectionSimulation.PrintCurve(Console.WriteLine);
 }
+if (which is "verification" or "new-key" or "all")
+    NewKeyDetectionBenchmark.Run(root);
 if (which is "verification" or "verification-overhead" or "all")
 {
     VerificationOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"), samples: [1, 2, 4, 8, 44]);
@@ -45,7 +48,8 @@ if (which is "scheduler" or "all") SchedulerBenchmark.Run();
 if (which is "edge" or "edge-blobs" or "all") EdgeBlobBenchmark.Run(root);
 if (which is "edge" or "edge-latency" or "all") EdgeLatencyBenchmark.Run(root);
 if (which is "quote") QuoteBenchmark.Run(root, dataDir); // real processes on a devnet: quoted vs actual cost and duration of the mnist-mlp example
-// issue 17's campaign: each cheat on 3 workers (devnet), seeded runs; [--runs N] [--spec FILE] [--behaviors a,b] [--honest-results N] [--minutes N]
+// a purge campaign: each cheat on 3 workers (devnet), seeded runs; [--runs N] [--spec FILE] [--behaviors a,b] [--honest-results N] [--minutes N]
+//   [--rounds N] [--new-key-samples N] (see docs/benchmarks.md)
 if (which is "campaign") CampaignBenchmark.Run(root, dataDir, args[1..]);
 return 0;
 
