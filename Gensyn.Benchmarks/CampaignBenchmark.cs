@@ -101,7 +101,9 @@ public static class CampaignBenchmark
                                   $"{rollbacks.Count} rollback(s)" +
                                   (rollbacks.Count == 0 ? "" : $" recomputed in {string.Join(" + ", rollbacks.Select(
                                       r => double.IsNaN(r) ? "?" : $"{r:F1}"))} s") +
-                                  $"; slashed {Gens.Format(outcome.SlashedMicros)}, paid " +
+                                  $"; slashed {Gens.Format(outcome.SlashedMicros)} (restitution asked " +
+                                  $"{Gens.Format(outcome.RestitutionAskedMicros)}, taken " +
+                                  $"{Gens.Format(outcome.RestitutionTakenMicros)}), paid " +
                                   $"{Gens.Format(outcome.PaidMicros)} GENS; verify/train " +
                                   $"{outcome.VerifySeconds:F1}/{outcome.TrainSeconds:F1} s " +
                                   $"({clock.Elapsed.TotalSeconds:F0} s)");
@@ -112,9 +114,9 @@ public static class CampaignBenchmark
         Console.WriteLine("| behaviour | runs identical to `train` | convicted | slashed " +
                           "| stake paid (GENS per run: median, min–max) " +
                           "| paid to it (GENS per run: median, min–max) | results until conviction (runs) " +
-                          "| revoked after the fact (runs with a rollback) | seconds of recomputation per rollback " +
-                          "(median, max) | verify / train seconds |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+                          "| revoked after the fact (runs with a rollback) | restitution asked / taken (GENS, all runs) " +
+                          "| seconds of recomputation per rollback (median, max) | verify / train seconds |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         rows.ForEach(Console.WriteLine);
     }
 
@@ -137,6 +139,8 @@ public static class CampaignBenchmark
                $"| {(latencies.Count == 0 ? "—" : string.Join(", ", latencies.GroupBy(l => l).OrderBy(g => g.Key)
                    .Select(g => $"{g.Key} ({g.Count()})")))} " +
                $"| {outcomes.Sum(o => o.Revoked)} ({outcomes.Count(o => o.RecomputedSeconds is { Count: > 0 })}) " +
+               $"| {Gens.Format(outcomes.Sum(o => o.RestitutionAskedMicros))} / " +
+               $"{Gens.Format(outcomes.Sum(o => o.RestitutionTakenMicros))} " +
                $"| {(recomputed.Count == 0 ? "—" : $"{Median(recomputed):F1}, {recomputed.Max():F1}")} " +
                $"| {outcomes.Sum(o => o.VerifySeconds):F0} / {train:F0}" +
                $"{(train > 0 ? $" ({outcomes.Sum(o => o.VerifySeconds) / train:P0})" : "")} |";

@@ -130,7 +130,7 @@ public sealed partial class JobLedger
         long Sum(SettlementKind kind) => posted.Where(p => p.Order.Kind == kind && p.Outcome.Status == SettlementStatus.Confirmed).Sum(p => p.Outcome.AmountMicros);
         return new MoneyView(Payer, DepositMicros, Sum(SettlementKind.PayRound), Sum(SettlementKind.Complete) + Sum(SettlementKind.Cancel),
             posted.Select(p => new SettlementView(p.Order.Label, p.Order.Kind, p.Outcome.Status, p.Outcome.TxHash, p.Outcome.GasUsed, p.Outcome.AmountMicros,
-                p.Outcome.Reason, p.Order.Payees, p.Order.EvidenceHash, p.Order.Provider)).ToList(),
+                p.Outcome.Reason, p.Order.Payees, p.Order.EvidenceHash, p.Order.Provider, p.Order.SlashMicros)).ToList(),
             Due(jobId, history, phase).Select(o => o.Label).ToList());
     }
 

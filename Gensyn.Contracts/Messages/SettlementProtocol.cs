@@ -118,6 +118,8 @@ public sealed record MoneyView(
             .Select(g => new SettlementPayee(g.First().WorkerId, g.Key, g.Sum(p => p.Micros))).OrderBy(p => p.WorkerId, StringComparer.Ordinal).ToList();
 }
 
-/// <summary>One settlement of a job; <see cref="EvidenceHash"/> is what a slash recorded on chain.</summary>
+/// <summary>One settlement of a job; <see cref="EvidenceHash"/> is what a slash recorded on chain;
+/// <see cref="RequestedMicros"/> what a slash of a set amount (a restitution) asked of the stake, whatever it
+/// took.</summary>
 public sealed record SettlementView(string Label, SettlementKind Kind, SettlementStatus Status, string? TxHash, long GasUsed, long AmountMicros, string Reason,
-    IReadOnlyList<SettlementPayee> Payees, string? EvidenceHash = null, string? Provider = null);
+    IReadOnlyList<SettlementPayee> Payees, string? EvidenceHash = null, string? Provider = null, long? RequestedMicros = null);

@@ -36,12 +36,15 @@ public static partial class CheatCampaign
     /// what confirmed round payouts paid it; <paramref name="Revoked"/>: its results revoked after the fact;
     /// <paramref name="RecomputedSeconds"/>: per rollback, the wall seconds until the job had aggregated every round
     /// it discarded again; <paramref name="TrainSeconds"/> and <paramref name="VerifySeconds"/>: the job's training
-    /// and verification compute, as its verdicts report them.
+    /// and verification compute, as its verdicts report them; <paramref name="RestitutionAskedMicros"/>: what the
+    /// purges charged its stake (payouts paid back and the recomputation), <paramref name="RestitutionTakenMicros"/>
+    /// what the stake still held of it (a fraud's slash may have taken the stake first).
     /// </summary>
     public sealed record Outcome(
         string JobId, string State, string? FinalDigest, IReadOnlyList<string> Verdicts, int? ConvictedAfter,
         string? Conviction, long SlashedMicros, long PaidMicros, int Revoked = 0,
-        IReadOnlyList<double>? RecomputedSeconds = null, double TrainSeconds = 0, double VerifySeconds = 0)
+        IReadOnlyList<double>? RecomputedSeconds = null, double TrainSeconds = 0, double VerifySeconds = 0,
+        long RestitutionAskedMicros = 0, long RestitutionTakenMicros = 0)
     {
         public bool Convicted => ConvictedAfter is not null;
     }
@@ -126,11 +129,17 @@ public static partial class CheatCampaign
                 .Select(e => e.GetProperty("outcome").GetString()!.ToLowerInvariant()).ToList()
             : [];
         var first = verdicts.FindIndex(o => o != "accepted");
-        long slashed = 0, paid = 0;
+        long slashed = 0, paid = 0, asked = 0, taken = 0;
         if (status.TryGetProperty("money", out var money) && money.ValueKind == JsonValueKind.Object)
         {
             foreach (var s in money.GetProperty("settlements").EnumerateArray())
             {
+                if (Is(s, "kind", "slash") && s.TryGetProperty("requestedMicros", out var requested)
+                                           && requested.ValueKind == JsonValueKind.Number)
+                {
+                    asked += requested.GetInt64();
+                    if (Is(s, "status", "confirmed")) taken += s.GetProperty("amountMicros").GetInt64();
+                }
                 if (!Is(s, "status", "confirmed")) continue;
                 if (Is(s, "kind", "slash") && string.Equals(s.GetProperty("provider").GetString(), address,
                         StringComparison.OrdinalIgnoreCase))
@@ -154,7 +163,7 @@ public static partial class CheatCampaign
         var digest = state == "completed" ? status.GetProperty("finalDigest").GetString() : null;
         return new Outcome(jobId, state, digest, verdicts, first < 0 ? null : first + 1,
             first < 0 ? null : verdicts[first], slashed, paid, revoked, recomputed, Seconds(status, "trainSeconds"),
-            Seconds(status, "verifySeconds"));
+            Seconds(status, "verifySeconds"), asked, taken);
     }
 
     private static double Seconds(JsonElement status, string property) =>
