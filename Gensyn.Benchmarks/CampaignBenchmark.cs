@@ -14,7 +14,8 @@ namespace Gensyn.Benchmarks;
 /// seconds each took to recompute the rounds it discarded; and the job's verification seconds against its training
 /// seconds. Every figure comes from `status --json` (rebuilt from the job's journal) and `train --json`.
 /// Arguments: [--runs N] [--spec FILE] [--behaviors a,b,...] [--honest-results N] [--minutes N] (a run's limit: one
-/// that has not ended and settled by then counts as an error) [--rounds N] (the spec's rounds) [--blind-rounds N] (the
+/// that has not ended and settled by then counts as an error) [--seed N] (the first seed; default the spec's) [--rounds N]
+/// (the spec's rounds) [--blind-rounds N] (the
 /// coordinator challenges the cheater's results of rounds below N on their last step only, GENSYN_BLIND_CHALLENGES:
 /// a rehearsal of the draw missing a cheat, so that a later conviction has work to purge) [--new-key-samples N] (the coordinator's
 /// gensyn.verification.new-key-samples; 0 turns the new-key ramp off). The behaviour "honest" runs three honest
@@ -50,7 +51,7 @@ public static class CampaignBenchmark
         var yaml = File.ReadAllText(specFile);
         if (Option(args, "--rounds") is not null)
             yaml = CheatCampaign.WithRounds(yaml, Count(args, "--rounds", 0, minimum: 1));
-        var seed0 = CheatCampaign.SeedOf(yaml);
+        var seed0 = Option(args, "--seed") is null ? CheatCampaign.SeedOf(yaml) : Count(args, "--seed", 0, minimum: 0);
         Console.WriteLine($"campaign: {Path.GetRelativePath(root, specFile)} (its own k" +
                           (Option(args, "--rounds") is { } r ? $", {r} rounds" : "") + $"), seeds {seed0}.." +
                           $"{seed0 + runs - 1}, 1 coordinator (devnet) + 3 workers, 1 cheating; " +
