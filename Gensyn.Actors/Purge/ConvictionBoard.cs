@@ -108,10 +108,13 @@ public sealed class ConvictionBoard : ReceivePersistentActor, IWithTimers
         });
     }
 
-    /// <summary>Tells <paramref name="to"/> every conviction so far (nothing when there is none).</summary>
+    /// <summary>Tells <paramref name="to"/> every conviction so far, the last message marked complete (one empty
+    /// message when there is none: the registry holds registrations until it knows).</summary>
     private void TellConvictions(IActorRef to)
     {
-        foreach (var chunk in _convictions.Chunk(ConvictionsPerMessage)) to.Tell(new ConvictedKeys(chunk));
+        var chunks = _convictions.Chunk(ConvictionsPerMessage).ToList();
+        for (var i = 0; i < chunks.Count - 1; i++) to.Tell(new ConvictedKeys(chunks[i]));
+        to.Tell(new ConvictedKeys(chunks.Count == 0 ? [] : chunks[^1], Complete: true));
     }
 
     /// <summary>A key's run of unanswered challenges, as journalled; a convicted key's run no longer

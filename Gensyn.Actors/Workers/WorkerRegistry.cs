@@ -13,7 +13,7 @@ namespace Gensyn.Actors.Workers;
 /// them to shards. A convicted key (the conviction board tells it: <see cref="ConvictedKeys"/>) is admitted no more,
 /// and its workers are dismissed, so that it gets no shard of any job. Requesters and the CLI talk to the registry as before: it forwards their messages to the scheduler.
 /// </summary>
-public sealed class WorkerRegistry : ReceiveActor
+public sealed class WorkerRegistry : ReceiveActor, IWithTimers
 {
     public const string SingletonName = "worker-registry";
 
@@ -30,6 +30,22 @@ public sealed class WorkerRegistry : ReceiveActor
     private readonly Func<string, Task<string?>>? _stakeProblem;
     private readonly IActorRef _scheduler;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    /// <summary>
+    /// Registrations held, by process, until the conviction board has said which keys are convicted (so that a
+    /// convicted key is not admitted in the moments after the registry starts); null once it has, or without a board.
+    /// </summary>
+    private Dictionary<IActorRef, RegisterWorker>? _heldForConvictions;
+
+    /// <summary>The board is asked again this often until it answers; after <see cref="ConvictionsWait"/> the
+    /// registry admits without its answer (and still dismisses a convicted key's workers when it comes).</summary>
+    private static readonly TimeSpan ConvictionsRetry = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan ConvictionsWait = TimeSpan.FromSeconds(20);
+
+    private sealed record AskConvictions(DateTime Since) : INoSerializationVerificationNeeded;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>
     /// <paramref name="stakeProblem"/> (null on a network that does not settle) says why an address may not register
@@ -69,7 +85,31 @@ public sealed class WorkerRegistry : ReceiveActor
         Receive<GetMarket>(m => _scheduler.Forward(m));
         Receive<PriceJob>(m => _scheduler.Forward(m));
         Receive<ListWorkers>(m => _scheduler.Forward(m));
-        convictions?.Tell(new GetConvictedKeys());
+        if (convictions is null) return;
+        _heldForConvictions = [];
+        Receive<AskConvictions>(ask =>
+        {
+            if (_heldForConvictions is null) return;
+            if (DateTime.UtcNow - ask.Since < ConvictionsWait)
+            {
+                convictions.Tell(new GetConvictedKeys());
+                Timers.StartSingleTimer("convictions", ask, ConvictionsRetry);
+                return;
+            }
+            _log.Warning("The conviction board has not answered in {0} s: admitting workers without its answer; a " +
+                         "convicted key's workers are dismissed when it comes", ConvictionsWait.TotalSeconds);
+            AdmitHeld();
+        });
+        Self.Tell(new AskConvictions(DateTime.UtcNow));
+    }
+
+    /// <summary>The registrations held for the board's answer go through now.</summary>
+    private void AdmitHeld()
+    {
+        var held = _heldForConvictions?.Values.ToList() ?? [];
+        _heldForConvictions = null;
+        Timers.Cancel("convictions");
+        foreach (var register in held) Register(register);
     }
 
     private void Register(RegisterWorker register)
@@ -78,6 +118,12 @@ public sealed class WorkerRegistry : ReceiveActor
         if (_state.ProfileProblem(register, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) is { } problem)
         {
             Refuse(register, problem);
+            return;
+        }
+        if (_heldForConvictions is not null)
+        {
+            // Answered once the board says which keys are convicted; the worker registers again meanwhile.
+            _heldForConvictions[register.Worker] = register;
             return;
         }
         if (_state.ConvictionProblem(register.Address) is { } convicted)
@@ -113,6 +159,7 @@ public sealed class WorkerRegistry : ReceiveActor
             _scheduler.Tell(new WorkerDismissed(session.Ref));
             session.Ref.Tell(new WorkerRefused(session.WorkerId, why));
         }
+        if (convicted.Complete && _heldForConvictions is not null) AdmitHeld();
     }
 
     private void Refuse(RegisterWorker register, string reason)

@@ -27,5 +27,6 @@ public sealed record RefusalRun(string Address, IReadOnlyList<string> Unanswered
 public sealed record GetConvictedKeys : IGensynMessage;
 
 /// <summary>Convicted keys, from the conviction board to the worker registry: none of them is admitted or granted
-/// work again.</summary>
-public sealed record ConvictedKeys(IReadOnlyList<KeyConvicted> Convictions) : IGensynMessage;
+/// work again. <see cref="Complete"/>: with the messages before it, every conviction so far (the answer to
+/// <see cref="GetConvictedKeys"/>, or the board's after it recovers); not set when it tells of a new one.</summary>
+public sealed record ConvictedKeys(IReadOnlyList<KeyConvicted> Convictions, bool Complete = false) : IGensynMessage;
