@@ -11,7 +11,8 @@ namespace Gensyn.Actors.Workers;
 /// learns them again after a hand-over); the registry admits them (<see cref="RegistryState{TRef}"/>) once their stake
 /// passes (<see cref="StakeGate{TRegistration}"/>) and hands them to its child <see cref="Scheduler"/>, which matches
 /// them to shards. A convicted key (the conviction board tells it: <see cref="ConvictedKeys"/>) is admitted no more,
-/// and its workers are dismissed, so that it gets no shard of any job. Requesters and the CLI talk to the registry as before: it forwards their messages to the scheduler.
+/// and its workers are dismissed, so that it gets no shard of any job. Requesters and the CLI talk to the registry as
+/// before: it forwards their messages to the scheduler.
 /// </summary>
 public sealed class WorkerRegistry : ReceiveActor, IWithTimers
 {

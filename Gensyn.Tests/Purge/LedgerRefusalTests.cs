@@ -51,7 +51,8 @@ public class LedgerRefusalTests
             (restitution.Provider, restitution.Requester, restitution.RequesterShareBps));
         // The conviction's slash: the configured amount, split as today, citing the conviction's own evidence.
         var slash = Assert.Single(due, o => !o.IsRestitution);
-        Assert.Equal((Cheat, Evidence.ToLowerInvariant(), Payer), (slash.Provider, slash.EvidenceHash, slash.Requester));
+        Assert.Equal((Cheat, Evidence.ToLowerInvariant(), Payer),
+            (slash.Provider, slash.EvidenceHash, slash.Requester));
         Assert.Null(slash.RequesterShareBps);
         Assert.NotEqual(slash.EvidenceHash, restitution.EvidenceHash);
         // The stake pays in the plan's order: the reruns before the slash.

@@ -154,7 +154,8 @@ public sealed class RefusalAttackTests(ITestOutputHelper output) : Akka.TestKit.
             (o.Provider, o.Requester, o.RequesterShareBps)));
         // ... and the job whose verdict convicted it takes the conviction's slash, once, citing its evidence.
         var slash = Assert.Single(orders.Values, o => !o.IsRestitution);
-        Assert.Equal(("refused-second", SettlementKind.Slash, _refuser.Address, conviction.EvidenceHash.ToLowerInvariant()),
+        Assert.Equal(
+            ("refused-second", SettlementKind.Slash, _refuser.Address, conviction.EvidenceHash.ToLowerInvariant()),
             ((string)slash.JobId, slash.Kind, slash.Provider, slash.EvidenceHash));
 
         // The conviction told again (the board after a restart) charges nothing more.

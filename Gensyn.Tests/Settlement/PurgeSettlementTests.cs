@@ -17,8 +17,8 @@ namespace Gensyn.Tests.Settlement;
 /// <summary>
 /// A purge's orders, from the job's ledger through the SettlementActor to the devnet contracts: a paid round that is
 /// rolled back pays the requester back out of the cheater's stake, and the recomputed round is paid again under its
-/// new generation's settlement id; a refuser's stake pays the reruns it caused and the conviction's slash. A restitution
-/// for a job paid in another token than GENS is refused, not converted.
+/// new generation's settlement id; a refuser's stake pays the reruns it caused and the conviction's slash. A
+/// restitution for a job paid in another token than GENS is refused, not converted.
 /// </summary>
 public sealed class PurgeSettlementTests(SettlementChain chain, ITestOutputHelper output)
     : Akka.TestKit.Xunit2.TestKit(Config, output: output), IClassFixture<SettlementChain>

@@ -139,8 +139,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new RefusalCharged(Address, "0x" + new string('d', 64), 3, 2, TakesSlash: true, At),
             new RefusalRun(Address, ["gensyn-unavailable|job-0123abcd|round 2|shard 1"], At),
             new GetConvictedKeys(),
-            new ConvictedKeys([new KeyConvicted(Address, ConvictionGround.Refusal, "3 challenges in a row left unanswered",
-                "0x" + new string('d', 64), At, "job-0123abcd")]),
+            new ConvictedKeys([new KeyConvicted(Address, ConvictionGround.Refusal,
+                "3 challenges in a row left unanswered", "0x" + new string('d', 64), At, "job-0123abcd")]),
             // Requester protocol
             new SubmitJob(Yaml, "/home/alice/jobs"),
             new JobAccepted((JobId)"job-0123abcd", "wire-test"),
