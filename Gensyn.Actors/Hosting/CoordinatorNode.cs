@@ -100,11 +100,13 @@ public sealed class CoordinatorNode : IAsyncDisposable
 
         var chain = options.Chain;
         Func<string, Task<string?>>? stakeProblem = chain is null ? null : async address => await (await chain.WithinAsync(TimeSpan.FromSeconds(30))).StakeProblemAsync(address);
-        var registry = Singleton(system, WorkerRegistry.Props(stakeProblem, NetworkDomain.Of(chain)), WorkerRegistry.SingletonName, "workers");
+        // The registry and the conviction board tell each other (convicted keys get no work): the board's proxy first.
+        var convictions = SingletonProxy(system, ConvictionBoard.SingletonName, "convictions-proxy");
+        var registry = Singleton(system, WorkerRegistry.Props(stakeProblem, NetworkDomain.Of(chain), convictions),
+            WorkerRegistry.SingletonName, "workers");
         var catalog = Singleton(system, JobCatalog.Props(), JobCatalog.SingletonName, "job-catalog-proxy");
-        var board = ConvictionBoard.Props(catalog, () => ClusterSharding.Get(system).ShardRegion("job"),
-            PurgeSettings.From(system.Settings.Config));
-        var convictions = Singleton(system, board, ConvictionBoard.SingletonName, "convictions-proxy");
+        SingletonManager(system, ConvictionBoard.Props(catalog, () => ClusterSharding.Get(system).ShardRegion("job"),
+            PurgeSettings.From(system.Settings.Config), registry), ConvictionBoard.SingletonName);
         var verifiers = system.ActorOf(VerifierDispatch.Props(pool), "verifier-dispatch");
         // The settlement singleton reports to the job region, which sends it orders: its proxy comes first, its manager last.
         var settlement = chain is null ? null : SingletonProxy(system, SettlementActor.SingletonName, "settlement-proxy");

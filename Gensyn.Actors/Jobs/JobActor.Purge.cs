@@ -67,6 +67,7 @@ public sealed partial class JobActor
             ReadHistory();
             return;
         }
+        ChargeRefusal(purge.Conviction);
         if (_state.IsTerminal)
         {
             MarkAudit(purge);

@@ -150,6 +150,11 @@ public sealed record JobProjection
                 yield return $"ROLLED BACK to the start of round {b.FromRound} (rounds {discarded} discarded): " +
                              $"{b.Reason}; evidence {b.EvidenceHash}; the job recomputes from there with other workers";
                 break;
+            case RefusalCharged c:
+                yield return $"REFUSAL CHARGED: key {c.Address}, convicted of refusal, left {c.Unanswered} " +
+                             "challenge(s) unanswered here; its stake pays their recomputation" +
+                             (c.TakesSlash ? " and the conviction's slash" : "") + $"; evidence {c.EvidenceHash}";
+                break;
             case AuditDue a:
                 yield return $"AUDIT DUE: key {a.Address}, whose {a.Results} result(s) are in this model, was " +
                              $"convicted ({a.Ground.ToString().ToLowerInvariant()}: {a.Reason}); evidence " +

@@ -11,7 +11,7 @@ public sealed partial record JobState
     {
         var next = ApplyToJob(e);
         // A rollback the job does not take (an ended job, an unreached round) moves no money either.
-        var money = e is ShardVerified or SettlementPosted or ResultRevoked
+        var money = e is ShardVerified or SettlementPosted or ResultRevoked or RefusalCharged
                     || (e is RoundsRolledBack && !ReferenceEquals(next, this));
         return e is JobSubmitted || (Ledger.Payer is not null && money)
             ? next with { Ledger = next.LedgerAfter(e, History) }

@@ -11,8 +11,11 @@ namespace Gensyn.Actors.Purge;
 /// when a key is convicted it journals the conviction (final) and tells every job in the catalog to purge that key's
 /// work (<see cref="PurgeKey"/>; a job that has ended ignores it). A job that recovers asks for every conviction so
 /// far (<see cref="GetConvictions"/>), and the board tells every job again after it recovers itself, so a conviction
-/// reaches each running job across restarts of either. Only convictions are journalled: a run of unanswered
-/// challenges short of a conviction starts again from none when the board restarts.
+/// reaches each running job across restarts of either. It journals each change of a key's run of unanswered
+/// challenges too (<see cref="RefusalRun"/>), so that a run short of a conviction survives a restart of the board
+/// (a journal from before the runs were journalled recovers its convictions, with every run starting from none). The
+/// worker registry hears of every conviction (<see cref="ConvictedKeys"/>: when it is made, after the board recovers,
+/// and when the registry asks), and admits no convicted key again.
 /// </summary>
 public sealed class ConvictionBoard : ReceivePersistentActor, IWithTimers
 {
@@ -32,17 +35,27 @@ public sealed class ConvictionBoard : ReceivePersistentActor, IWithTimers
 
     /// <param name="catalog">The job catalog: which jobs to tell.</param>
     /// <param name="jobs">The job region (resolved when first needed: it starts after the board).</param>
-    public static Props Props(IActorRef catalog, Func<IActorRef> jobs, PurgeSettings settings) =>
-        Akka.Actor.Props.Create(() => new ConvictionBoard(catalog, jobs, settings));
+    /// <param name="settings">gensyn.purge.</param>
+    /// <param name="registry">The worker registry, told of every conviction (none: nobody is told).</param>
+    public static Props Props(IActorRef catalog, Func<IActorRef> jobs, PurgeSettings settings,
+                              IActorRef? registry = null) =>
+        Akka.Actor.Props.Create(() => new ConvictionBoard(catalog, jobs, settings, registry));
+
+    /// <summary>At most this many convictions travel in one <see cref="ConvictedKeys"/> (the message size
+    /// limit).</summary>
+    private const int ConvictionsPerMessage = 200;
 
     public override string PersistenceId => "convictions";
 
-    public ConvictionBoard(IActorRef catalog, Func<IActorRef> jobs, PurgeSettings settings)
+    public ConvictionBoard(IActorRef catalog, Func<IActorRef> jobs, PurgeSettings settings,
+                           IActorRef? registry = null)
     {
         Recover<KeyConvicted>(Convicted);
+        Recover<RefusalRun>(Ran);
         Recover<RecoveryCompleted>(_ =>
         {
             if (_convictions.Count == 0) return;
+            if (registry is not null) TellConvictions(registry);
             _untold.AddRange(_convictions);
             catalog.Tell(new ListJobIds());
         });
@@ -54,7 +67,12 @@ public sealed class ConvictionBoard : ReceivePersistentActor, IWithTimers
             var after = ConvictionRule.After(before, report.JobId, report.Verdict, report.SessionAlive, settings);
             if (after.Conviction is not { } conviction || before.Convicted)
             {
-                _standings[key] = after;
+                if (before.Convicted || after.Unanswered.SequenceEqual(before.Unanswered))
+                {
+                    _standings[key] = after;
+                    return;
+                }
+                Persist(new RefusalRun(key, after.Unanswered, report.Verdict.At), Ran);
                 return;
             }
             Persist(conviction, c =>
@@ -63,10 +81,12 @@ public sealed class ConvictionBoard : ReceivePersistentActor, IWithTimers
                 _log.Warning("Key {0} convicted ({1}): {2}; purging its work from every job", c.Address, c.Ground,
                     c.Reason);
                 _untold.Add(c);
+                registry?.Tell(new ConvictedKeys([c]));
                 catalog.Tell(new ListJobIds());
                 Timers.StartSingleTimer("retry", new Tick(), Retry);
             });
         });
+        Command<GetConvictedKeys>(_ => TellConvictions(Sender));
         Command<GetConvictions>(get =>
         {
             foreach (var c in _convictions) Sender.Tell(new PurgeKey(get.JobId, c));
@@ -86,6 +106,23 @@ public sealed class ConvictionBoard : ReceivePersistentActor, IWithTimers
             catalog.Tell(new ListJobIds());
             Timers.StartSingleTimer("retry", new Tick(), Retry);
         });
+    }
+
+    /// <summary>Tells <paramref name="to"/> every conviction so far, the last message marked complete (one empty
+    /// message when there is none: the registry holds registrations until it knows).</summary>
+    private void TellConvictions(IActorRef to)
+    {
+        var chunks = _convictions.Chunk(ConvictionsPerMessage).ToList();
+        for (var i = 0; i < chunks.Count - 1; i++) to.Tell(new ConvictedKeys(chunks[i]));
+        to.Tell(new ConvictedKeys(chunks.Count == 0 ? [] : chunks[^1], Complete: true));
+    }
+
+    /// <summary>A key's run of unanswered challenges, as journalled; a convicted key's run no longer
+    /// matters.</summary>
+    private void Ran(RefusalRun run)
+    {
+        if (_standings.GetValueOrDefault(run.Address) is { Convicted: true }) return;
+        _standings[run.Address] = new KeyStanding(run.Address) { Unanswered = [.. run.Unanswered] };
     }
 
     private void Convicted(KeyConvicted c)

@@ -62,16 +62,16 @@ public static class ConvictionRule
                 return standing with { Unanswered = [] };
             case VerdictOutcome.Fraud:
                 return Convict(standing, ConvictionGround.Fraud, $"fraud in job {jobId}: {verdict.Reason}",
-                    JobLedger.Evidence(jobId, verdict), verdict.At);
+                    JobLedger.Evidence(jobId, verdict), verdict.At, jobId);
             case VerdictOutcome.Invalid:
                 return Convict(standing, ConvictionGround.InvalidAnswer,
-                    $"an invalid answer in job {jobId}: {verdict.Reason}", Evidence(jobId, verdict), verdict.At);
+                    $"an invalid answer in job {jobId}: {verdict.Reason}", Evidence(jobId, verdict), verdict.At, jobId);
             case VerdictOutcome.Unavailable when sessionAlive:
                 var unanswered = standing.Unanswered.Add(Evidence(jobId, verdict));
                 if (unanswered.Count < settings.RefusalsToConvict) return standing with { Unanswered = unanswered };
                 return Convict(standing with { Unanswered = unanswered }, ConvictionGround.Refusal,
                     $"{unanswered.Count} challenges in a row left unanswered while its session was alive " +
-                    $"(last: job {jobId}: {verdict.Reason})", string.Join("\n", unanswered), verdict.At);
+                    $"(last: job {jobId}: {verdict.Reason})", string.Join("\n", unanswered), verdict.At, jobId);
             default:
                 // A dead process's silence is a fault; an inconclusive check blames nobody.
                 return standing;
@@ -88,6 +88,6 @@ public static class ConvictionRule
     public static string HashOf(string evidence) => EscrowIds.Hex(EscrowIds.EvidenceHash(evidence));
 
     private static KeyStanding Convict(KeyStanding standing, ConvictionGround ground, string reason, string evidence,
-                                       DateTimeOffset at) =>
-        standing with { Conviction = new KeyConvicted(standing.Address, ground, reason, HashOf(evidence), at) };
+                                       DateTimeOffset at, string jobId) =>
+        standing with { Conviction = new KeyConvicted(standing.Address, ground, reason, HashOf(evidence), at, jobId) };
 }

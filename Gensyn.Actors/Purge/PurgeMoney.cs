@@ -125,4 +125,30 @@ public static class PurgeMoney
         }
         return new PurgePlan(transfers, recomputed, shortfall, escrowShortfall);
     }
+
+    /// <summary>
+    /// What a conviction for refusal costs the key in one job (<paramref name="charge"/>, from
+    /// <see cref="PurgeRules.RefusalCharge"/>): out of its stake, as far as it goes, (1) the recomputation of each
+    /// challenge it left unanswered here, at the job's locked payout, to the requester; then (2) in the one job whose
+    /// verdict convicted it, the conviction's slash, split as today. The escrow pays nothing for it.
+    /// </summary>
+    public static PurgePlan Refusal(RefusalCharged charge, PurgeTerms terms)
+    {
+        var transfers = new List<PurgeTransfer>();
+        var stake = PurgePlan.Stake(charge.Address);
+        var left = Math.Max(0, terms.StakeMicros);
+        var owed = Math.Max(0, charge.Unanswered) * terms.ResultPayoutMicros;
+        var rerun = Math.Min(owed, left);
+        left -= rerun;
+        if (rerun > 0)
+            transfers.Add(new(stake, terms.Requester, rerun,
+                $"the recomputation of {charge.Unanswered} result(s) left unanswered"));
+        var slash = charge.TakesSlash ? Math.Min(terms.SlashMicros, left) : 0;
+        var share = slash * Math.Clamp(terms.RequesterShareBps, 0, 10_000) / 10_000;
+        const string why = "the slash for refusal";
+        if (share > 0) transfers.Add(new(stake, terms.Requester, share, why + ", the requester's share"));
+        if (slash - share > 0) transfers.Add(new(stake, terms.Treasury, slash - share, why + ", the treasury's share"));
+        var shortfall = owed - rerun + (charge.TakesSlash ? terms.SlashMicros - slash : 0);
+        return new PurgePlan(transfers, Math.Max(0, charge.Unanswered), shortfall, 0);
+    }
 }

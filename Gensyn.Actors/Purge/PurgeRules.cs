@@ -8,7 +8,8 @@ namespace Gensyn.Actors.Purge;
 /// (<see cref="ResultRevoked"/>). <see cref="Rollback"/>: once revocations are journalled, whether the job must return
 /// to the start of a round (the earliest round whose revoked result its model had taken in) and which round
 /// states it discards. <see cref="Reruns"/>: the revoked results that only need their shard run again (the open
-/// round had not aggregated them).
+/// round had not aggregated them). <see cref="RefusalCharge"/>: what a conviction for refusal charges the key in the
+/// job.
 /// </summary>
 public static class PurgeRules
 {
@@ -52,4 +53,31 @@ public static class PurgeRules
         timeline.Results.Where(r => r.Revoked && !r.Aggregated && r.Round == timeline.LatestRound
                                     && !timeline.IsCompleted(r.Round) && r.Generation == timeline.GenerationOf(r.Round))
             .ToList();
+
+    /// <summary>The challenges <paramref name="address"/> left unanswered in the job, in journal order. The job
+    /// journals an unanswered challenge only while the worker's session is alive (a worker whose process died is
+    /// released, not judged), and each sent its shard to run again elsewhere.</summary>
+    public static IReadOnlyList<JudgedResult> Unanswered(PurgeTimeline timeline, string address) =>
+        string.IsNullOrEmpty(address)
+            ? []
+            : timeline.Results.Where(r => r.Outcome == VerdictOutcome.Unavailable && r.Of(address)).ToList();
+
+    /// <summary>
+    /// What <paramref name="conviction"/> charges its key in the job, once: when it is a conviction for refusal, the
+    /// recomputation of every challenge the key left unanswered here, and the conviction's slash when this job's
+    /// verdict convicted it (<see cref="KeyConvicted.Job"/>: so the slash is taken once, in one job). Null when there
+    /// is nothing to charge: another ground, a job with no payer, neither unanswered challenges nor the slash here,
+    /// or a charge for this conviction already journalled.
+    /// </summary>
+    public static RefusalCharged? RefusalCharge(PurgeTimeline timeline, KeyConvicted conviction, DateTimeOffset at)
+    {
+        if (conviction.Ground != ConvictionGround.Refusal || timeline.Payer is null
+            || timeline.Charged(conviction.EvidenceHash))
+            return null;
+        var unanswered = Unanswered(timeline, conviction.Address);
+        var slash = conviction.Job is { } job && job == timeline.JobId;
+        if (unanswered.Count == 0 && !slash) return null;
+        return new RefusalCharged(conviction.Address, conviction.EvidenceHash, unanswered.Count,
+            unanswered.Count == 0 ? Math.Max(0, timeline.LatestRound) : unanswered.Max(r => r.Round), slash, at);
+    }
 }

@@ -51,6 +51,7 @@ public sealed class PurgeTimeline
     private readonly Dictionary<(int Round, int Generation), IReadOnlyList<Sha256Digest>> _starts = [];
     private readonly HashSet<(int Round, int Shard, int Epoch, string WorkerId)> _withinTolerance = [];
     private readonly HashSet<string> _audits = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _charged = new(StringComparer.OrdinalIgnoreCase);
 
     public JobId JobId { get; private set; }
     public string? Payer { get; private set; }
@@ -83,6 +84,10 @@ public sealed class PurgeTimeline
 
     /// <summary>The keys the job is marked for an audit of, in no particular order.</summary>
     public IReadOnlyCollection<string> AuditKeys => _audits;
+
+    /// <summary>Whether the job journalled the charge of the conviction <paramref name="evidenceHash"/> names
+    /// (<see cref="RefusalCharged"/>).</summary>
+    public bool Charged(string evidenceHash) => _charged.Contains(evidenceHash);
 
     public int GenerationOf(int round) => _generation.GetValueOrDefault(round);
 
@@ -163,6 +168,9 @@ public sealed class PurgeTimeline
                 break;
             case AuditDue a:
                 _audits.Add(a.Address);
+                break;
+            case RefusalCharged c:
+                _charged.Add(c.EvidenceHash);
                 break;
         }
     }

@@ -13,7 +13,7 @@ namespace Gensyn.Actors.Settlement;
 /// (a replayed step that disagrees with the worker's signed commitment) slashes that worker's stake, citing the
 /// evidence's hash; faults (no answer, a dead worker) and invalid answers are never slashed. When the job ends, the
 /// escrow is released (completed) or cancelled (failed, cancelled), refunding what was not paid out. A purge's money
-/// (revoked results, rolled-back rounds): JobLedger.Purge.cs.
+/// (revoked results, rolled-back rounds): JobLedger.Purge.cs; a refusal's: JobLedger.Refusal.cs.
 /// </summary>
 public sealed partial class JobLedger
 {
@@ -70,6 +70,9 @@ public sealed partial class JobLedger
                 break;
             case RoundsRolledBack rollback:
                 RollBack(rollback, history ?? []);
+                break;
+            case RefusalCharged charged:
+                Charge(charged);
                 break;
         }
     }

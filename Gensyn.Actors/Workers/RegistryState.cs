@@ -21,9 +21,9 @@ public sealed record Admission<TRef>(string? Refusal, bool Known = false, Worker
 /// The registry's rules, with no actors in them: who is registered (one live process per worker id), which key owns
 /// each id (<see cref="WorkerIdOwners"/>), and what a registration must pass before its worker is matched on: sane
 /// self-reported figures and device (<see cref="RegistrationRules"/>), an Ethereum address, a fresh profile signed by
-/// that address for this network (<see cref="SignedProfiles"/>), the key's id and rate limits, and the id's owner. The
-/// stake is checked between the signature and the limits (<see cref="StakeGate{TRegistration}"/>), by the registry
-/// actor.
+/// that address for this network (<see cref="SignedProfiles"/>), a key that is not convicted
+/// (<see cref="ConvictionProblem"/>), the key's id and rate limits, and the id's owner. The stake is checked between
+/// the signature and the limits (<see cref="StakeGate{TRegistration}"/>), by the registry actor.
 /// </summary>
 /// <param name="silentAfter">A process not heard from for this long may be replaced by a new one with its id and
 /// key.</param>
@@ -34,6 +34,7 @@ public sealed class RegistryState<TRef>(
 {
     private readonly Dictionary<WorkerId, WorkerSession<TRef>> _sessions = [];
     private readonly WorkerIdOwners _owners = new();
+    private readonly Dictionary<string, KeyConvicted> _convicted = new(StringComparer.OrdinalIgnoreCase);
 
     public RegistrationRules Rules => rules;
     public IReadOnlyCollection<WorkerSession<TRef>> Sessions => _sessions.Values;
@@ -76,6 +77,38 @@ public sealed class RegistryState<TRef>(
         _sessions[workerId] = new WorkerSession<TRef>(workerId, address, worker, now);
         return new Admission<TRef>(null, known, replaced);
     }
+
+    /// <summary>
+    /// Key <paramref name="conviction"/> names is convicted: it is admitted no more (<see cref="ConvictionProblem"/>),
+    /// and its sessions are forgotten now; returns them, so that each is dismissed and told why. Told again, it
+    /// changes nothing.
+    /// </summary>
+    public IReadOnlyList<WorkerSession<TRef>> Convict(KeyConvicted conviction)
+    {
+        if (string.IsNullOrEmpty(conviction.Address)) return [];
+        _convicted.TryAdd(conviction.Address, conviction);
+        var sessions = _sessions.Values.Where(s => string.Equals(s.Address, conviction.Address,
+            StringComparison.OrdinalIgnoreCase)).ToList();
+        foreach (var session in sessions) _sessions.Remove(session.WorkerId);
+        return sessions;
+    }
+
+    /// <summary>Why key <paramref name="address"/> is given no work, in one line, when it is convicted; null when it
+    /// is not.</summary>
+    public string? ConvictionProblem(string address) =>
+        _convicted.TryGetValue(address ?? "", out var c)
+            ? $"key {c.Address} is convicted ({Ground(c.Ground)}: {OneLine(c.Reason)}; evidence {c.EvidenceHash}): " +
+              "a convicted key takes no more work on this network"
+            : null;
+
+    private static string Ground(ConvictionGround ground) => ground switch
+    {
+        ConvictionGround.InvalidAnswer => "an invalid answer",
+        _ => ground.ToString().ToLowerInvariant(),
+    };
+
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'],
+        StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private string Where(TRef worker) => where?.Invoke(worker) ?? worker.ToString() ?? "";
 

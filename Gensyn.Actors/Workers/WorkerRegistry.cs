@@ -10,9 +10,11 @@ namespace Gensyn.Actors.Workers;
 /// The worker registry: a cluster singleton. Workers register (and re-register every few seconds, so a new singleton
 /// learns them again after a hand-over); the registry admits them (<see cref="RegistryState{TRef}"/>) once their stake
 /// passes (<see cref="StakeGate{TRegistration}"/>) and hands them to its child <see cref="Scheduler"/>, which matches
-/// them to shards. Requesters and the CLI talk to the registry as before: it forwards their messages to the scheduler.
+/// them to shards. A convicted key (the conviction board tells it: <see cref="ConvictedKeys"/>) is admitted no more,
+/// and its workers are dismissed, so that it gets no shard of any job. Requesters and the CLI talk to the registry as
+/// before: it forwards their messages to the scheduler.
 /// </summary>
-public sealed class WorkerRegistry : ReceiveActor
+public sealed class WorkerRegistry : ReceiveActor, IWithTimers
 {
     public const string SingletonName = "worker-registry";
 
@@ -31,12 +33,31 @@ public sealed class WorkerRegistry : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>
+    /// Registrations held, by process, until the conviction board has said which keys are convicted (so that a
+    /// convicted key is not admitted in the moments after the registry starts); null once it has, or without a board.
+    /// </summary>
+    private Dictionary<IActorRef, RegisterWorker>? _heldForConvictions;
+
+    /// <summary>The board is asked again this often until it answers; after <see cref="ConvictionsWait"/> the
+    /// registry admits without its answer (and still dismisses a convicted key's workers when it comes).</summary>
+    private static readonly TimeSpan ConvictionsRetry = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan ConvictionsWait = TimeSpan.FromSeconds(20);
+
+    private sealed record AskConvictions(DateTime Since) : INoSerializationVerificationNeeded;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>
     /// <paramref name="stakeProblem"/> (null on a network that does not settle) says why an address may not register
     /// yet (its stake is below the minimum), or null when it may. <paramref name="network"/> is the EIP-712 domain
     /// profiles are signed for (null while the chain is not known yet; no chain when omitted).
+    /// <paramref name="convictions"/> is the conviction board, asked for every conviction when the registry starts
+    /// (none: only what it is told).
     /// </summary>
-    public static Props Props(Func<string, Task<string?>>? stakeProblem = null, Func<ClaimDomain?>? network = null) =>
-        Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem, network));
+    public static Props Props(Func<string, Task<string?>>? stakeProblem = null, Func<ClaimDomain?>? network = null,
+                              IActorRef? convictions = null) =>
+        Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem, network, convictions));
 
     /// <summary>
     /// The chain's answer about a provider's stake; <see cref="ReadFailed"/>: no answer, not a shortfall.
@@ -44,7 +65,8 @@ public sealed class WorkerRegistry : ReceiveActor
     private sealed record StakeChecked(string Address, string? Problem, bool ReadFailed = false)
         : INoSerializationVerificationNeeded;
 
-    public WorkerRegistry(Func<string, Task<string?>>? stakeProblem, Func<ClaimDomain?>? network = null)
+    public WorkerRegistry(Func<string, Task<string?>>? stakeProblem, Func<ClaimDomain?>? network = null,
+                          IActorRef? convictions = null)
     {
         var config = Context.System.Settings.Config;
         var rules = new RegistrationRules(RegistrationLimits.From(config));
@@ -55,6 +77,7 @@ public sealed class WorkerRegistry : ReceiveActor
         Receive<RegisterWorker>(Register);
         Receive<StakeChecked>(Checked);
         Receive<WorkerDropped>(dropped => _state.Remove(dropped.Worker));
+        Receive<ConvictedKeys>(Convicted);
         // The scheduler's business: requesters (shards), verifiers, the market and the CLI.
         Receive<RequestWorker>(m => _scheduler.Forward(m));
         Receive<ReleaseWorker>(m => _scheduler.Forward(m));
@@ -63,6 +86,31 @@ public sealed class WorkerRegistry : ReceiveActor
         Receive<GetMarket>(m => _scheduler.Forward(m));
         Receive<PriceJob>(m => _scheduler.Forward(m));
         Receive<ListWorkers>(m => _scheduler.Forward(m));
+        if (convictions is null) return;
+        _heldForConvictions = [];
+        Receive<AskConvictions>(ask =>
+        {
+            if (_heldForConvictions is null) return;
+            if (DateTime.UtcNow - ask.Since < ConvictionsWait)
+            {
+                convictions.Tell(new GetConvictedKeys());
+                Timers.StartSingleTimer("convictions", ask, ConvictionsRetry);
+                return;
+            }
+            _log.Warning("The conviction board has not answered in {0} s: admitting workers without its answer; a " +
+                         "convicted key's workers are dismissed when it comes", ConvictionsWait.TotalSeconds);
+            AdmitHeld();
+        });
+        Self.Tell(new AskConvictions(DateTime.UtcNow));
+    }
+
+    /// <summary>The registrations held for the board's answer go through now.</summary>
+    private void AdmitHeld()
+    {
+        var held = _heldForConvictions?.Values.ToList() ?? [];
+        _heldForConvictions = null;
+        Timers.Cancel("convictions");
+        foreach (var register in held) Register(register);
     }
 
     private void Register(RegisterWorker register)
@@ -71,6 +119,17 @@ public sealed class WorkerRegistry : ReceiveActor
         if (_state.ProfileProblem(register, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) is { } problem)
         {
             Refuse(register, problem);
+            return;
+        }
+        if (_heldForConvictions is not null)
+        {
+            // Answered once the board says which keys are convicted; the worker registers again meanwhile.
+            _heldForConvictions[register.Worker] = register;
+            return;
+        }
+        if (_state.ConvictionProblem(register.Address) is { } convicted)
+        {
+            Refuse(register, convicted);
             return;
         }
         if (!StakePasses(register)) return;
@@ -87,6 +146,21 @@ public sealed class WorkerRegistry : ReceiveActor
             _log.Info("Worker {0} registered from {1} ({2}, {3} thread(s), {4})", register.WorkerId, from,
                 register.Device, register.Threads, register.NumericClass);
         register.Worker.Tell(new WorkerRegistered(register.WorkerId));
+    }
+
+    /// <summary>Convicted keys get no more work: their workers are dismissed (a shard one of them runs hears it is
+    /// lost, and runs again elsewhere) and told why.</summary>
+    private void Convicted(ConvictedKeys convicted)
+    {
+        foreach (var conviction in convicted.Convictions)
+        foreach (var session in _state.Convict(conviction))
+        {
+            var why = _state.ConvictionProblem(session.Address)!;
+            _log.Warning("Dismissed worker {0} from {1}: {2}", session.WorkerId, session.Ref.Path.Address, why);
+            _scheduler.Tell(new WorkerDismissed(session.Ref));
+            session.Ref.Tell(new WorkerRefused(session.WorkerId, why));
+        }
+        if (convicted.Complete && _heldForConvictions is not null) AdmitHeld();
     }
 
     private void Refuse(RegisterWorker register, string reason)

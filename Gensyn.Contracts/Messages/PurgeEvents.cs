@@ -17,10 +17,11 @@ public enum ConvictionGround
 
 /// <summary>
 /// <see cref="Address"/> is convicted: every result of it that a job accepted is to be verified again in full.
-/// <see cref="EvidenceHash"/> (keccak-256, hex) names the verdict that convicted it.
+/// <see cref="EvidenceHash"/> (keccak-256, hex) names the verdict that convicted it; <see cref="Job"/> the job whose
+/// verdict did (null in a conviction journalled before it was recorded).
 /// </summary>
 public sealed record KeyConvicted(string Address, ConvictionGround Ground, string Reason, string EvidenceHash,
-                                  DateTimeOffset At) : IGensynMessage;
+                                  DateTimeOffset At, string? Job = null) : IGensynMessage;
 
 /// <summary>
 /// A result this job had accepted failed its full re-verification after the fact: it is rejected, with

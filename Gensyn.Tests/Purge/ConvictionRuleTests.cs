@@ -54,6 +54,14 @@ public class ConvictionRuleTests
     }
 
     [Fact]
+    public void A_conviction_names_the_job_whose_verdict_convicted_the_key()
+    {
+        Assert.Equal(JobId, Unanswered(3).Conviction!.Job);
+        Assert.Equal(JobId, Judge(new KeyStanding(Cheat), VerdictOutcome.Fraud).Conviction!.Job);
+        Assert.Equal(JobId, Judge(new KeyStanding(Cheat), VerdictOutcome.Invalid).Conviction!.Job);
+    }
+
+    [Fact]
     public void An_accepted_result_ends_a_run_of_unanswered_challenges()
     {
         var standing = Judge(Unanswered(2), VerdictOutcome.Accepted);

@@ -17,7 +17,8 @@ namespace Gensyn.Tests.Settlement;
 /// <summary>
 /// A purge's orders, from the job's ledger through the SettlementActor to the devnet contracts: a paid round that is
 /// rolled back pays the requester back out of the cheater's stake, and the recomputed round is paid again under its
-/// new generation's settlement id. A restitution for a job paid in another token than GENS is refused, not converted.
+/// new generation's settlement id; a refuser's stake pays the reruns it caused and the conviction's slash. A
+/// restitution for a job paid in another token than GENS is refused, not converted.
 /// </summary>
 public sealed class PurgeSettlementTests(SettlementChain chain, ITestOutputHelper output)
     : Akka.TestKit.Xunit2.TestKit(Config, output: output), IClassFixture<SettlementChain>
@@ -105,6 +106,37 @@ public sealed class PurgeSettlementTests(SettlementChain chain, ITestOutputHelpe
         state = await SettleAsync(state, settlement, _ => true);
         Assert.Equal(new BigInteger(4 * Payout), (await chain.Escrow.JobAsync(EscrowIds.JobKey(jobId))).PaidOut);
         Assert.Empty(state.SettlementsDue);
+    }
+
+    [Fact]
+    public async Task A_refusers_stake_pays_the_reruns_it_caused_and_the_conviction_slash_on_chain()
+    {
+        var jobId = NewJobId("refusal");
+        var requester = DevChain.DevAddress(SettlementChain.Requester);
+        var refuser = DevChain.DevAddress(SettlementChain.RichProvider);
+        await StakeAsync(SettlementChain.RichProvider, 100);
+        await chain.DepositAsync(jobId, Deposit);
+        var settlement = Sys.ActorOf(SettlementActor.Props(ChainLink.Of(await chain.ConnectAsync()), TestActor),
+            SettlementActor.SingletonName);
+        List<IJobEvent> events =
+        [
+            Submitted() with { JobId = (JobId)jobId, Payer = requester }, Started(0),
+            .. Rejected(0, 0, 1, "refuser-1", refuser, VerdictOutcome.Unavailable),
+            .. Rejected(0, 1, 1, "refuser-2", refuser, VerdictOutcome.Unavailable),
+        ];
+        // Convicted of refusal by this job's verdict: the job charges the two reruns and takes the slash.
+        var conviction = new KeyConvicted(refuser, ConvictionGround.Refusal, "3 challenges in a row left unanswered",
+            ConvictionRule.HashOf($"gensyn-unavailable|{jobId}"), DateTimeOffset.UtcNow, jobId);
+        var state = State([.. events, PurgeRules.RefusalCharge(Timeline(events), conviction, DateTimeOffset.UtcNow)!]);
+        var requesterBefore = await chain.Token.BalanceOfAsync(requester);
+        var stakeBefore = await chain.Staking.BondedStakeAsync(refuser);
+
+        state = await SettleAsync(state, settlement, o => o.Kind == SettlementKind.Slash);
+
+        var slash = new BigInteger(Gens.ToMicros(SlashGens));
+        Assert.Equal(requesterBefore + 2 * Payout + slash / 2, await chain.Token.BalanceOfAsync(requester));
+        Assert.Equal(stakeBefore - 2 * Payout - slash, await chain.Staking.BondedStakeAsync(refuser));
+        Assert.DoesNotContain(state.SettlementsDue, o => o.Kind == SettlementKind.Slash);
     }
 
     [Fact]

@@ -136,6 +136,11 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new AuditDue(Address, ConvictionGround.Fraud, "fraud in job job-0", "0x" + new string('d', 64), 2, At),
             new AuditJob((JobId)"job-0123abcd"),
             new AuditReport((JobId)"job-0123abcd", [Address], 2, 1),
+            new RefusalCharged(Address, "0x" + new string('d', 64), 3, 2, TakesSlash: true, At),
+            new RefusalRun(Address, ["gensyn-unavailable|job-0123abcd|round 2|shard 1"], At),
+            new GetConvictedKeys(),
+            new ConvictedKeys([new KeyConvicted(Address, ConvictionGround.Refusal,
+                "3 challenges in a row left unanswered", "0x" + new string('d', 64), At, "job-0123abcd")]),
             // Requester protocol
             new SubmitJob(Yaml, "/home/alice/jobs"),
             new JobAccepted((JobId)"job-0123abcd", "wire-test"),
@@ -322,6 +327,17 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             var old = Encoding.UTF8.GetBytes(json.ToJsonString());
             AssertSameValue(message, Serializer.FromBinary(old, Serializer.Manifest(message)), message.GetType().Name);
         }
+    }
+
+    [Fact]
+    public void A_conviction_journalled_before_convictions_named_their_job_still_reads_with_no_job()
+    {
+        var named = new KeyConvicted(Address, ConvictionGround.Refusal, "3 challenges in a row left unanswered",
+            "0x" + new string('d', 64), At, "job-0123abcd");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Serializer.ToBinary(named))!.AsObject();
+        Assert.True(json.Remove("job"), "a new KeyConvicted lacks its job");
+        var back = Serializer.FromBinary(Encoding.UTF8.GetBytes(json.ToJsonString()), nameof(KeyConvicted));
+        AssertSameValue(named with { Job = null }, back, nameof(KeyConvicted));
     }
 
     [Fact]
