@@ -1,0 +1,81 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Gensyn.Contracts.Datasets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Gensyn.Training.Data.Packed;
+
+/// <summary>
+/// A classification split read from packed chunks: a batch gathers its examples from the chunks that hold them, so
+/// only those are fetched, and gives the same tensors as <see cref="ClassificationData"/> over the same files.
+/// </summary>
+public sealed class PackedClassificationData : ITrainingData
+{
+    private readonly PackedSplit _split;
+    private readonly ChunkReader _chunks;
+    private readonly long _values;
+
+    public PackedClassificationData(DatasetManifest manifest, PackedSplit split, ChunkReader chunks)
+    {
+        _split = split;
+        _chunks = chunks;
+        _values = manifest.FeatureValues;
+        Shape = new DataShape(manifest.FeatureShape.ToArray(), split.Classes, IsSequence: false);
+    }
+
+    public long Count => _split.Examples;
+    public DataShape Shape { get; }
+
+    public (Tensor Input, Tensor Target) Batch(long[] indices)
+    {
+        var features = new float[indices.Length * _values];
+        var labels = new long[indices.Length];
+        for (var b = 0; b < indices.Length; b++)
+        {
+            var (chunkIndex, offset) = _split.Locate(indices[b]);
+            var chunk = Decoded(chunkIndex);
+            labels[b] = chunk.Labels[offset];
+            Array.Copy(chunk.Features, offset * _values, features, b * _values, _values);
+        }
+        // torch.tensor over a managed array uses the array's memory, whose alignment changes from run to run; libtorch's
+        // vectorised kernels round differently on differently aligned data, so the batch is copied into memory libtorch
+        // allocates (as index_select's result is), or the same batch would not give the same step bit for bit.
+        using var x = torch.tensor(features, [indices.Length, .. Shape.FeatureShape], ScalarType.Float32);
+        using var y = torch.tensor(labels, ScalarType.Int64);
+        return (x.clone(), y.clone());
+    }
+
+    public IEnumerable<long[]> EvaluationBatches(int batchSize) => ClassificationData.InOrder(Count, batchSize);
+
+    public void Dispose() { }
+
+    private sealed record DecodedChunk(float[] Features, long[] Labels);
+
+    private DecodedChunk Decoded(int index)
+    {
+        var chunk = _split.Chunks[index];
+        return _chunks.Get(chunk, bytes => Decode(bytes, chunk.Examples), chunk.Examples * (8 + 4 * _values));
+    }
+
+    /// <summary>Records of a little-endian int32 label and float32 features (<see cref="DatasetManifest.RecordBytes"/>).</summary>
+    private DecodedChunk Decode(byte[] bytes, int examples)
+    {
+        var features = new float[examples * _values];
+        var labels = new long[examples];
+        var record = (int)(4 + 4 * _values);
+        for (var e = 0; e < examples; e++)
+        {
+            var span = bytes.AsSpan(e * record, record);
+            labels[e] = BinaryPrimitives.ReadInt32LittleEndian(span);
+            if (labels[e] < 0 || labels[e] >= Shape.Classes)
+                throw new PackedDataException(
+                    $"a chunk of this dataset holds label {labels[e]}, outside its {Shape.Classes} classes; pack it again");
+            var values = MemoryMarshal.Cast<byte, float>(span[4..]);
+            if (!BitConverter.IsLittleEndian)
+                for (var i = 0; i < _values; i++) features[e * _values + i] = BinaryPrimitives.ReadSingleLittleEndian(span[(4 + 4 * i)..]);
+            else values.CopyTo(features.AsSpan((int)(e * _values), (int)_values));
+        }
+        return new DecodedChunk(features, labels);
+    }
+}
