@@ -10,8 +10,8 @@ public enum PackedKind { Classification, Text }
 public sealed record ChunkRef(Sha256Digest Hash, int Examples, long Bytes);
 
 /// <summary>
-/// One split (train or test) of a packed dataset: its examples in chunks of <see cref="ExamplesPerChunk"/> each (the last
-/// may hold fewer), and the number of classes its labels name (for text: 256, one per byte value).
+/// One split (train or test) of a packed dataset: its examples in chunks of <see cref="ExamplesPerChunk"/> each (the
+/// last may hold fewer), and the number of classes its labels name (for text: 256, one per byte value).
 /// </summary>
 public sealed record PackedSplit(long Examples, int Classes, int ExamplesPerChunk, IReadOnlyList<ChunkRef> Chunks)
 {
@@ -29,7 +29,8 @@ public sealed record PackedSplit(long Examples, int Classes, int ExamplesPerChun
 /// example's features (empty for text) and its two splits. The SHA-256 of its canonical encoding
 /// (<see cref="ManifestCodec"/>) names the dataset: the same files always pack to the same manifest, bit for bit.
 /// </summary>
-public sealed record DatasetManifest(PackedKind Kind, IReadOnlyList<long> FeatureShape, PackedSplit Train, PackedSplit Test)
+public sealed record DatasetManifest(
+    PackedKind Kind, IReadOnlyList<long> FeatureShape, PackedSplit Train, PackedSplit Test)
 {
     /// <summary>
     /// The size a chunk is packed to (one example more than fits is the next chunk's; an example larger than this is a
@@ -41,8 +42,8 @@ public sealed record DatasetManifest(PackedKind Kind, IReadOnlyList<long> Featur
     public long FeatureValues => Kind == PackedKind.Text ? 0 : FeatureShape.Aggregate(1L, (a, d) => checked(a * d));
 
     /// <summary>
-    /// Bytes one example takes in a chunk. Classification: a little-endian int32 label, then the features as little-endian
-    /// float32 values, row-major. Text: one byte of the corpus.
+    /// Bytes one example takes in a chunk. Classification: a little-endian int32 label, then the features as
+    /// little-endian float32 values, row-major. Text: one byte of the corpus.
     /// </summary>
     public long RecordBytes => RecordBytesOf(Kind, FeatureValues);
 

@@ -38,7 +38,8 @@ public static class ManifestCodec
     /// The manifest <paramref name="bytes"/> encode, checked against <see cref="ManifestRules"/> and
     /// <paramref name="settings"/>' limits.
     /// </summary>
-    /// <exception cref="PackedDataException">Too large, not canonical, or breaking a rule; the message says which.</exception>
+    /// <exception cref="PackedDataException">Too large, not canonical, or breaking a rule; the message says
+    /// which.</exception>
     public static DatasetManifest Decode(ReadOnlySpan<byte> bytes, PackedDataSettings settings)
     {
         if (bytes.Length > settings.MaxManifestBytes)
@@ -53,7 +54,8 @@ public static class ManifestCodec
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException
                                       or KeyNotFoundException or OverflowException)
         {
-            throw Refused("not a dataset manifest (malformed JSON or a field of the wrong type); pack the dataset again");
+            throw Refused("not a dataset manifest (malformed JSON or a field of the wrong type); " +
+                          "pack the dataset again");
         }
         if (!bytes.SequenceEqual(Encode(manifest)))
             throw Refused("not in canonical form (compact JSON, keys in order); pack the dataset again");
@@ -74,7 +76,8 @@ public static class ManifestCodec
             _ => throw new FormatException("unknown kind"),
         };
         var shape = root.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-        return new DatasetManifest(kind, shape, ReadSplit(root.GetProperty("train")), ReadSplit(root.GetProperty("test")));
+        var (train, test) = (ReadSplit(root.GetProperty("train")), ReadSplit(root.GetProperty("test")));
+        return new DatasetManifest(kind, shape, train, test);
     }
 
     private static PackedSplit ReadSplit(JsonElement s) => new(

@@ -41,11 +41,13 @@ public static class ManifestRules
             return $"{name}: {s.Classes} classes; a text dataset has 256, a classification one 2 to {MaxLabel + 1}";
         var record = m.RecordBytes;
         if (s.ExamplesPerChunk < 1 || s.ExamplesPerChunk * record > settings.MaxChunkBytes)
-            return $"{name}: {s.ExamplesPerChunk} examples per chunk of {record} bytes each do not fit a chunk of at most " +
+            return $"{name}: {s.ExamplesPerChunk} examples per chunk of " +
+                   $"{record} bytes each do not fit a chunk of at most " +
                    $"{settings.MaxChunkBytes:N0} bytes (gensyn.datasets.max-chunk-size)";
         var held = s.Chunks.Sum(c => (long)Math.Max(c.Examples, 0));
         if (held != s.Examples)
-            return $"{name}: names {s.Examples:N0} examples but its chunks hold {held:N0}; the manifest is inconsistent";
+            return $"{name}: names {s.Examples:N0} examples but its " +
+                   $"chunks hold {held:N0}; the manifest is inconsistent";
         for (var i = 0; i < s.Chunks.Count; i++)
         {
             var chunk = s.Chunks[i];
@@ -55,7 +57,8 @@ public static class ManifestRules
                        $"(every chunk but the last holds {s.ExamplesPerChunk})";
             if (chunk.Bytes != chunk.Examples * record)
                 return $"{name}: chunk {i} has {chunk.Bytes:N0} bytes, but {chunk.Examples} examples of shape " +
-                       $"[{string.Join(',', m.FeatureShape)}] take {chunk.Examples * record:N0}; the shape does not match";
+                       $"[{string.Join(',', m.FeatureShape)}] take " +
+                       $"{chunk.Examples * record:N0}; the shape does not match";
         }
         return null;
     }

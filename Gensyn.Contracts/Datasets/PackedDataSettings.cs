@@ -5,17 +5,19 @@ namespace Gensyn.Contracts.Datasets;
 /// <summary>
 /// Limits and sizes of packed datasets (<c>gensyn.datasets</c> in cluster.hocon; docs/concepts/datasets.md). A manifest
 /// over <see cref="MaxManifestBytes"/> or naming a chunk over <see cref="MaxChunkBytes"/> is refused before anything is
-/// fetched. The chunk cache in <c>DATA_DIR/cache</c> holds at most <see cref="CacheBytes"/>, evicting the least recently
-/// used; a reader keeps at most <see cref="ReaderMemoryBytes"/> of decoded chunks in memory.
+/// fetched. The chunk cache in <c>DATA_DIR/cache</c> holds at most <see cref="CacheBytes"/>, evicting the least
+/// recently used; a reader keeps at most <see cref="ReaderMemoryBytes"/> of decoded chunks in memory.
 /// </summary>
-public sealed record PackedDataSettings(long MaxManifestBytes, long MaxChunkBytes, long CacheBytes, long ReaderMemoryBytes)
+public sealed record PackedDataSettings(
+    long MaxManifestBytes, long MaxChunkBytes, long CacheBytes, long ReaderMemoryBytes)
 {
     public const string Section = "gensyn.datasets";
 
     public static readonly PackedDataSettings Default = new(
         MaxManifestBytes: 16L << 20, MaxChunkBytes: 64L << 20, CacheBytes: 10L << 30, ReaderMemoryBytes: 256L << 20);
 
-    /// <summary>The settings in <paramref name="config"/>'s <see cref="Section"/>, each falling back to its default.</summary>
+    /// <summary>The settings in <paramref name="config"/>'s <see cref="Section"/>, each falling back to its
+    /// default.</summary>
     public static PackedDataSettings From(Config config)
     {
         var d = Default;

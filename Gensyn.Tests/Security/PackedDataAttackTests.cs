@@ -33,7 +33,8 @@ public sealed class PackedDataAttackTests : IDisposable
     private static void AssertOneLine(string message) => Assert.DoesNotContain('\n', message);
 
     private static PackedDataException Refused(DatasetManifest manifest, PackedDataSettings? settings = null) =>
-        Assert.Throws<PackedDataException>(() => ManifestCodec.Decode(ManifestCodec.Encode(manifest), settings ?? Settings));
+        Assert.Throws<PackedDataException>(() =>
+            ManifestCodec.Decode(ManifestCodec.Encode(manifest), settings ?? Settings));
 
     [Fact]
     public void A_chunk_whose_bytes_do_not_match_its_hash_is_refused_before_training_reads_it()
@@ -105,7 +106,8 @@ public sealed class PackedDataAttackTests : IDisposable
         var m = _packed.Manifest;
         var e = Refused(m with { Train = m.Train with { Examples = m.Train.Examples + 1 } });
 
-        Assert.Equal("dataset manifest refused: train: names 61 examples but its chunks hold 60; the manifest is inconsistent", e.Message);
+        Assert.Equal("dataset manifest refused: train: names 61 examples but its chunks hold 60; the manifest is " +
+                     "inconsistent", e.Message);
     }
 
     [Fact]
@@ -153,7 +155,8 @@ public sealed class PackedDataAttackTests : IDisposable
     [Fact]
     public void A_manifest_in_another_encoding_of_the_same_content_is_refused()
     {
-        var pretty = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(ManifestCodec.Encode(_packed.Manifest)).Replace(",", ", "));
+        var canonical = Encoding.UTF8.GetString(ManifestCodec.Encode(_packed.Manifest));
+        var pretty = Encoding.UTF8.GetBytes(canonical.Replace(",", ", "));
 
         var e = Assert.Throws<PackedDataException>(() => ManifestCodec.Decode(pretty, Settings));
 
@@ -186,6 +189,7 @@ public sealed class PackedDataAttackTests : IDisposable
 
         var e = Assert.Throws<DatasetException>(() => DatasetPacker.Pack(spec, _files.Path, _store, Settings));
 
-        Assert.Equal("/dev/zero: not a regular file, or it grew while being read (it reads past its size); give a data file", e.Message);
+        Assert.Equal("/dev/zero: not a regular file, or it grew while being read (it reads past its size); give a " +
+                     "data file", e.Message);
     }
 }

@@ -21,6 +21,7 @@ public static class CsvReader
         }
         if (labels.Count == 0) throw new DatasetException($"{shown}: no data rows; the file is empty");
         rows.CheckFeatures(expectedFeatures);
-        return new ClassificationData(features.ToArray(), labels.ToArray(), [rows.Features!.Value], CsvRows.Classes(labels.Max()));
+        return new ClassificationData(
+            features.ToArray(), labels.ToArray(), [rows.Features!.Value], CsvRows.Classes(labels.Max()));
     }
 }

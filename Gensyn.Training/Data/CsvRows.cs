@@ -15,7 +15,8 @@ public sealed class CsvRows(int labelColumn, string shown)
     public int? Features => Columns - 1;
 
     /// <summary>Each data row's label and features (the array is reused from row to row: copy what is kept).</summary>
-    /// <exception cref="DatasetException">A row is ragged, a value is not a finite number, or a label is not a class index.</exception>
+    /// <exception cref="DatasetException">A row is ragged, a value is not a finite number, or a label is not a class
+    /// index.</exception>
     public IEnumerable<(long Label, float[] Features)> Read(TextReader reader)
     {
         var path = shown;
@@ -29,25 +30,30 @@ public sealed class CsvRows(int labelColumn, string shown)
             if (Columns is null)
             {
                 if (labelColumn >= fields.Length)
-                    throw new DatasetException($"{path}: label column {labelColumn} does not exist (the file has {fields.Length} columns); fix dataset.label-column");
+                    throw new DatasetException($"{path}: label column {labelColumn} does not exist (the file has " +
+                                               $"{fields.Length} columns); fix dataset.label-column");
                 if (fields.Length < 2)
-                    throw new DatasetException($"{path}: line {lineNumber} has {fields.Length} column; need a label and at least one feature");
+                    throw new DatasetException($"{path}: line {lineNumber} has {fields.Length} column; need a label " +
+                                               $"and at least one feature");
                 Columns = fields.Length;
                 features = new float[fields.Length - 1];
-                if (!double.TryParse(fields[labelColumn], NumberStyles.Float, CultureInfo.InvariantCulture, out _)) continue; // header row
+                if (!IsNumber(fields[labelColumn], out _)) continue; // header row
             }
             if (fields.Length != Columns)
-                throw new DatasetException($"{path}: line {lineNumber} has {fields.Length} columns, expected {Columns}; fix the file");
+                throw new DatasetException($"{path}: line {lineNumber} has {fields.Length} columns, expected " +
+                                           $"{Columns}; fix the file");
             long label = 0;
             var f = 0;
             for (var c = 0; c < fields.Length; c++)
             {
-                if (!double.TryParse(fields[c], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                    throw new DatasetException($"{path}: line {lineNumber}, column {c + 1}: expected a finite number; fix the file");
+                if (!IsNumber(fields[c], out var v) || !double.IsFinite(v))
+                    throw new DatasetException($"{path}: line {lineNumber}, column {c + 1}: expected a finite " +
+                                               $"number; fix the file");
                 if (c == labelColumn)
                 {
                     if (v < 0 || v != Math.Floor(v) || v > 100_000)
-                        throw new DatasetException($"{path}: line {lineNumber}, column {c + 1}: expected a label, a whole number from 0 to 100000 (a class index); fix the file");
+                        throw new DatasetException($"{path}: line {lineNumber}, column {c + 1}: expected a label, a " +
+                                                   $"whole number from 0 to 100000 (a class index); fix the file");
                     label = (long)v;
                 }
                 else features[f++] = (float)v;
@@ -56,13 +62,18 @@ public sealed class CsvRows(int labelColumn, string shown)
         }
     }
 
-    /// <summary>The classes a split with labels up to <paramref name="maxLabel"/> has: one more than the largest, at least 2.</summary>
+    private static bool IsNumber(string field, out double value) =>
+        double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>The classes a split with labels up to <paramref name="maxLabel"/> has: one more than the largest, at
+    /// least 2.</summary>
     public static int Classes(long maxLabel) => Math.Max((int)maxLabel + 1, 2);
 
     /// <exception cref="DatasetException">A test file whose feature count is not the training file's.</exception>
     public void CheckFeatures(int? expected)
     {
         if (expected is { } e && Features is { } actual && e != actual)
-            throw new DatasetException($"{shown}: {actual} feature columns, but the training file has {e}; the files do not belong together");
+            throw new DatasetException($"{shown}: {actual} feature columns, but the training file has {e}; the files " +
+                                       $"do not belong together");
     }
 }

@@ -121,17 +121,23 @@ public static class IdxReader
     /// <exception cref="DatasetException">Not a small non-negative integer.</exception>
     public static long Label(float value, long index, string labelsShown) =>
         value < 0 || value != MathF.Floor(value) || value > 100_000
-            ? throw new DatasetException($"{labelsShown}: label {index} is {value}; labels must be small non-negative integers")
+            ? throw new DatasetException($"{labelsShown}: label {index} is {value}; labels must be small " +
+                                         $"non-negative integers")
             : (long)value;
 
-    /// <summary>The factor pixel values are scaled by, given the largest (<see cref="Enumerable.Max(IEnumerable{float})"/>, NaN skipped).</summary>
+    /// <summary>
+    /// The factor pixel values are scaled by, given the largest one
+    /// (as <see cref="Enumerable.Max(IEnumerable{float})"/>
+    /// finds it: NaN skipped).
+    /// </summary>
     public static float Scale(float max) => max > 1f ? 1f / 255f : 1f;
 
     /// <summary>A pixel value scaled to [0, 1] and standardised with <see cref="MnistNormalisation"/>.</summary>
     public static float Normalise(float value, float scale) =>
         (value * scale - MnistNormalisation.Mean) / MnistNormalisation.Std;
 
-    /// <summary>One image's feature shape: a vector for 2-dimensional files, one channel of the rest otherwise.</summary>
+    /// <summary>One image's feature shape: a vector for 2-dimensional files, one channel of the rest
+    /// otherwise.</summary>
     public static long[] FeatureShape(int[] dimensions) => dimensions.Length == 2
         ? [dimensions[1]]
         : [1, .. dimensions.Skip(1).Select(d => (long)d)];

@@ -27,7 +27,8 @@ public static class TextCorpusReader
     }
 
     /// <summary>
-    /// The files a corpus is made of, in corpus order: each file given, and the files under each folder given that match
+    /// The files a corpus is made of, in corpus order: each file given, and the files under each folder given that
+    /// match
     /// <paramref name="include"/>, by ordinal relative path. Each file in the corpus ends with a newline (one is added
     /// where it lacks one).
     /// </summary>

@@ -63,7 +63,8 @@ public sealed class ClassificationData : ITrainingData
 
     public IEnumerable<long[]> EvaluationBatches(int batchSize) => InOrder(Count, batchSize);
 
-    /// <summary>Examples 0 to <paramref name="count"/> − 1 in batches of <paramref name="batchSize"/> (the last may be short).</summary>
+    /// <summary>Examples 0 to <paramref name="count"/> − 1 in batches of <paramref name="batchSize"/> (the last may be
+    /// short).</summary>
     public static IEnumerable<long[]> InOrder(long count, int batchSize)
     {
         for (long start = 0; start < count; start += batchSize)
@@ -87,7 +88,8 @@ public interface ITextCorpus
 {
     long Length { get; }
 
-    /// <summary>Copies the bytes from <paramref name="offset"/> on into <paramref name="destination"/> (which it fills).</summary>
+    /// <summary>Copies the bytes from <paramref name="offset"/> on into <paramref name="destination"/> (which it
+    /// fills).</summary>
     void CopyTo(long offset, Span<byte> destination);
 }
 
@@ -96,7 +98,8 @@ public sealed class InMemoryCorpus(byte[] bytes) : ITextCorpus
 {
     public long Length => bytes.LongLength;
 
-    public void CopyTo(long offset, Span<byte> destination) => bytes.AsSpan((int)offset, destination.Length).CopyTo(destination);
+    public void CopyTo(long offset, Span<byte> destination) =>
+        bytes.AsSpan((int)offset, destination.Length).CopyTo(destination);
 }
 
 /// <summary>A byte corpus for next-byte prediction: example i is the window of context+1 bytes at offset i.</summary>

@@ -36,7 +36,8 @@ public static class LocalJobRunner
         return Run(spec, data, clock, progress, checkpointDirectory, cancellation);
     }
 
-    /// <summary>The same, over data already opened (from files, or from packed chunks: the outcome is the same).</summary>
+    /// <summary>The same, over data already opened (from files, or from packed chunks: the outcome is the
+    /// same).</summary>
     public static JobOutcome Run(JobSpec spec, DatasetSplits data, IJobProgress? progress = null,
                                  string? checkpointDirectory = null, CancellationToken cancellation = default) =>
         Run(spec, data, Stopwatch.StartNew(), progress, checkpointDirectory, cancellation);

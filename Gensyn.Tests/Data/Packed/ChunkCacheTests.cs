@@ -3,7 +3,8 @@ using Gensyn.Training.Data.Packed;
 
 namespace Gensyn.Tests.Data.Packed;
 
-/// <summary>DATA_DIR/cache: read-through by hash, checked on every read, capped with least-recently-used eviction.</summary>
+/// <summary>DATA_DIR/cache: read-through by hash, checked on every read, capped with least-recently-used
+/// eviction.</summary>
 public sealed class ChunkCacheTests : IDisposable
 {
     private readonly TempDirectory _temp = new();

@@ -6,7 +6,8 @@ using Gensyn.Training.Data.Packed;
 
 namespace Gensyn.Tests.Data.Packed;
 
-/// <summary>The canonical packed form: deterministic, chunked as the manifest says, and read back as it was written.</summary>
+/// <summary>The canonical packed form: deterministic, chunked as the manifest says, and read back as it was
+/// written.</summary>
 public sealed class DatasetPackerTests
 {
     private static readonly PackedDataSettings Settings = PackedDataSettings.Default;
@@ -76,7 +77,8 @@ public sealed class DatasetPackerTests
         Assert.Equal(4, manifest.Train.ExamplesPerChunk);
         Assert.Equal(Enumerable.Repeat(4, 15), manifest.Train.Chunks.Select(c => c.Examples));
         Assert.Equal([4, 4, 4, 4, 1], manifest.Test.Chunks.Select(c => c.Examples));
-        Assert.All(manifest.AllChunks, c => Assert.Equal(c.Hash, Sha256Digest.Of(File.ReadAllBytes(chunks.PathOf(c.Hash)))));
+        Assert.All(manifest.AllChunks,
+                   c => Assert.Equal(c.Hash, Sha256Digest.Of(File.ReadAllBytes(chunks.PathOf(c.Hash)))));
     }
 
     [Fact]
@@ -87,7 +89,8 @@ public sealed class DatasetPackerTests
         var before = DatasetPacker.Pack(spec, files.Path, new DirectoryChunkStore(files.File("a")), Settings).Digest;
         PackedFixtures.WriteCsv(files.File("test.csv"), 17, seed: 3);
 
-        Assert.NotEqual(before, DatasetPacker.Pack(spec, files.Path, new DirectoryChunkStore(files.File("b")), Settings).Digest);
+        var after = DatasetPacker.Pack(spec, files.Path, new DirectoryChunkStore(files.File("b")), Settings).Digest;
+        Assert.NotEqual(before, after);
     }
 
     [Fact]
@@ -114,7 +117,8 @@ public sealed class DatasetPackerTests
         var store = new DirectoryChunkStore(files.File("store"));
 
         var loading = Assert.Throws<DatasetException>(() => DatasetLoader.Load(spec, files.Path).Dispose()).Message;
-        var packing = Assert.Throws<DatasetException>(() => DatasetPacker.Pack(spec, files.Path, store, Settings)).Message;
+        var packing = Assert.Throws<DatasetException>(() => DatasetPacker.Pack(spec, files.Path, store, Settings))
+            .Message;
 
         Assert.Equal(loading, packing);
         Assert.Contains("line 62 has 3 columns, expected 6", packing);

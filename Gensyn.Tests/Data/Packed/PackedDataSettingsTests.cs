@@ -4,13 +4,15 @@ using Gensyn.Tests.Cli;
 
 namespace Gensyn.Tests.Data.Packed;
 
-/// <summary><c>gensyn.datasets</c>: the shipped file states the defaults, and each setting can be changed alone.</summary>
+/// <summary><c>gensyn.datasets</c>: the shipped file states the defaults, and each setting can be changed
+/// alone.</summary>
 public sealed class PackedDataSettingsTests
 {
     [Fact]
     public void The_shipped_file_gives_the_defaults()
     {
-        var shipped = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(GensynProcess.RepositoryRoot, "cluster.hocon")));
+        var hocon = File.ReadAllText(Path.Combine(GensynProcess.RepositoryRoot, "cluster.hocon"));
+        var shipped = ConfigurationFactory.ParseString(hocon);
         Assert.Equal(PackedDataSettings.Default, PackedDataSettings.From(shipped));
     }
 

@@ -18,7 +18,8 @@ public static class PackedFixtures
             name: csv-test
             model: { kind: mlp, hidden: [8] }
             dataset: { format: csv, train: train.csv, test: test.csv, label-column: 1 }
-            training: { rounds: {{rounds}}, shards: {{shards}}, inner-steps: 6, batch-size: 8, seed: 5, checkpoint-every: 3 }
+            training:
+              { rounds: {{rounds}}, shards: {{shards}}, inner-steps: 6, batch-size: 8, seed: 5, checkpoint-every: 3 }
             """, directory);
     }
 
@@ -28,7 +29,9 @@ public static class PackedFixtures
         var lines = new List<string> { "f0,label,f1,f2,f3,f4" };
         for (var r = 0; r < rows; r++)
         {
-            var values = Enumerable.Range(0, 5).Select(_ => (random.NextDouble() * 4 - 2).ToString("R", CultureInfo.InvariantCulture)).ToList();
+            var values = Enumerable.Range(0, 5)
+                .Select(_ => (random.NextDouble() * 4 - 2).ToString("R", CultureInfo.InvariantCulture))
+                .ToList();
             values.Insert(1, random.Next(3).ToString(CultureInfo.InvariantCulture));
             lines.Add(string.Join(',', values));
         }

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using Gensyn.Contracts.Datasets;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Tests.Cli;
@@ -62,7 +63,7 @@ public sealed class PackedTrainingTests
         foreach (var name in new[] { "train-images", "test-labels" })
         {
             var bytes = File.ReadAllBytes(files.File(name));
-            using var gz = new System.IO.Compression.GZipStream(File.Create(files.File(name)), System.IO.Compression.CompressionLevel.Fastest);
+            using var gz = new GZipStream(File.Create(files.File(name)), CompressionLevel.Fastest);
             gz.Write(bytes);
         }
 

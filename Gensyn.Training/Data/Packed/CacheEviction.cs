@@ -5,11 +5,13 @@ namespace Gensyn.Training.Data.Packed;
 /// <summary>A chunk in the cache as eviction sees it: its size and when it was last used (a logical clock).</summary>
 public readonly record struct CachedChunk(Sha256Digest Hash, long Bytes, long LastUse);
 
-/// <summary>What to do to take a chunk of some size in: which chunks to evict, and whether to store it at all.</summary>
+/// <summary>What to do to take a chunk of some size in: which chunks to evict, and whether to store it at
+/// all.</summary>
 public sealed record EvictionPlan(IReadOnlyList<Sha256Digest> Evict, bool Store);
 
 /// <summary>
-/// The cache's size rule: least recently used first (ties: the smaller hash), until what stays plus the newcomer fits the
+/// The cache's size rule: least recently used first (ties: the smaller hash), until what stays plus the newcomer fits
+/// the
 /// cap. A chunk larger than the whole cap is used but not stored, and evicts nothing.
 /// </summary>
 public static class CacheEviction

@@ -5,9 +5,11 @@ namespace Gensyn.Training.Data.Packed;
 
 /// <summary>
 /// The chunks this machine has fetched, in <c>DATA_DIR/cache</c>, by hash, in front of an upstream source (the network
-/// later; any <see cref="IChunkSource"/> now). Every read is checked: a cached file whose bytes do not hash to its name is
+/// later; any <see cref="IChunkSource"/> now). Every read is checked: a cached file whose bytes do not hash to its name
+/// is
 /// deleted and fetched again, and upstream bytes that do not hash to what was asked are refused and never stored. The
-/// cache holds at most its cap (<c>gensyn.datasets.cache-size</c>), evicting the least recently used (<see cref="CacheEviction"/>).
+/// cache holds at most its cap (<c>gensyn.datasets.cache-size</c>), evicting the least recently used
+/// (<see cref="CacheEviction"/>).
 /// </summary>
 public sealed class ChunkCache : IChunkSource
 {
@@ -25,7 +27,8 @@ public sealed class ChunkCache : IChunkSource
         _upstream = upstream;
         _capacityBytes = capacityBytes;
         // The files' times give the order they were last used in before this start.
-        foreach (var chunk in _store.List().OrderBy(c => c.LastUsedUtc).ThenBy(c => c.Hash.ToString(), StringComparer.Ordinal))
+        var stored = _store.List().OrderBy(c => c.LastUsedUtc).ThenBy(c => c.Hash.ToString(), StringComparer.Ordinal);
+        foreach (var chunk in stored)
             _entries[chunk.Hash] = new CachedChunk(chunk.Hash, chunk.Bytes, ++_clock);
         MakeRoom(0);
     }
@@ -77,7 +80,8 @@ public sealed class ChunkCache : IChunkSource
             var actual = Sha256Digest.Of(fetched);
             if (actual != hash)
                 throw new PackedDataException(
-                    $"chunk {hash} refused: the source sent bytes that hash to {actual}; it was not stored, fetch it again");
+                    $"chunk {hash} refused: the source sent bytes that " +
+                    $"hash to {actual}; it was not stored, fetch it again");
             if (MakeRoom(fetched.Length))
             {
                 _store.Write(hash, fetched);

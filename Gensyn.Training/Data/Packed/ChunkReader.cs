@@ -15,8 +15,10 @@ public sealed class ChunkReader(IChunkSource source, long memoryBytes)
     private long _clock;
     private long _held;
 
-    /// <summary>The chunk <paramref name="chunk"/> decoded by <paramref name="decode"/> (which takes checked bytes).</summary>
-    /// <exception cref="PackedDataException">No source has it, or its bytes are not the chunk the manifest names.</exception>
+    /// <summary>The chunk <paramref name="chunk"/> decoded by <paramref name="decode"/> (which takes checked
+    /// bytes).</summary>
+    /// <exception cref="PackedDataException">No source has it, or its bytes are not the chunk the manifest
+    /// names.</exception>
     public T Get<T>(ChunkRef chunk, Func<byte[], T> decode, long decodedBytes) where T : class
     {
         lock (_gate)
@@ -28,11 +30,12 @@ public sealed class ChunkReader(IChunkSource source, long memoryBytes)
             }
             var bytes = source.Read(chunk.Hash, chunk.Bytes)
                         ?? throw new PackedDataException(
-                            $"chunk {chunk.Hash}: no source has it; the dataset is incomplete here, fetch or pack it again");
+                            $"chunk {chunk.Hash}: no source has it; the " +
+                            $"dataset is incomplete here, fetch or pack it again");
             if (ChunkCheck.Problem(chunk, bytes) is { } problem) throw new PackedDataException(problem);
             var decoded = decode(bytes);
-            var plan = CacheEviction.Plan(
-                _decoded.Select(d => new CachedChunk(d.Key, d.Value.Bytes, d.Value.LastUse)), memoryBytes, decodedBytes);
+            var held = _decoded.Select(d => new CachedChunk(d.Key, d.Value.Bytes, d.Value.LastUse));
+            var plan = CacheEviction.Plan(held, memoryBytes, decodedBytes);
             foreach (var victim in plan.Evict)
             {
                 _held -= _decoded[victim].Bytes;

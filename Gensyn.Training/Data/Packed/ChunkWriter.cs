@@ -22,21 +22,25 @@ public sealed class ChunkWriter
     {
         if (recordBytes > settings.MaxChunkBytes)
             throw new DatasetException($"one example takes {recordBytes:N0} bytes, more than a chunk may hold " +
-                                       $"({settings.MaxChunkBytes:N0}, gensyn.datasets.max-chunk-size); use smaller examples");
+                                       $"({settings.MaxChunkBytes:N0}, " +
+                                       $"gensyn.datasets.max-chunk-size); use smaller examples");
         _sink = sink;
         _recordBytes = recordBytes;
-        ExamplesPerChunk = (int)Math.Clamp(targetChunkBytes / recordBytes, 1, Math.Min(int.MaxValue, settings.MaxChunkBytes / recordBytes));
+        var most = Math.Min(int.MaxValue, settings.MaxChunkBytes / recordBytes);
+        ExamplesPerChunk = (int)Math.Clamp(targetChunkBytes / recordBytes, 1, most);
         _buffer = new byte[ExamplesPerChunk * recordBytes];
     }
 
     public int ExamplesPerChunk { get; }
 
-    /// <summary>Adds a classification example: a little-endian int32 label, then the features as little-endian float32.</summary>
+    /// <summary>Adds a classification example: a little-endian int32 label, then the features as little-endian
+    /// float32.</summary>
     public void Add(long label, ReadOnlySpan<float> features)
     {
         var record = _buffer.AsSpan((int)(_filled * _recordBytes), (int)_recordBytes);
         BinaryPrimitives.WriteInt32LittleEndian(record, checked((int)label));
-        for (var i = 0; i < features.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(record[(4 + 4 * i)..], features[i]);
+        for (var i = 0; i < features.Length; i++)
+            BinaryPrimitives.WriteSingleLittleEndian(record[(4 + 4 * i)..], features[i]);
         Advance(1);
     }
 

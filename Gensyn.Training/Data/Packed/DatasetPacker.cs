@@ -33,12 +33,14 @@ public static class DatasetPacker
             DatasetFormat.Csv => PackCsv(packer, files.Locate(d.TrainCsv!), files.Locate(d.TestCsv!), d.LabelColumn),
             DatasetFormat.Text => PackText(packer, d, files, spec.Model.Context),
             _ => throw new DatasetException(
-                $"dataset {d.Name ?? d.Format.ToString()} is generated on every machine from the job's seed; it has no files to pack"),
+                $"dataset {d.Name ?? d.Format.ToString()} is generated on " +
+                $"every machine from the job's seed; it has no files to pack"),
         };
         var bytes = ManifestCodec.Encode(manifest);
         if (bytes.Length > settings.MaxManifestBytes)
             throw new DatasetException($"the dataset's manifest takes {bytes.Length:N0} bytes, over the limit of " +
-                                       $"{settings.MaxManifestBytes:N0} (gensyn.datasets.max-manifest-size); split the dataset");
+                                       $"{settings.MaxManifestBytes:N0} " +
+                                       $"(gensyn.datasets.max-manifest-size); split the dataset");
         if (ManifestRules.Problem(manifest, settings) is { } problem)
             throw new DatasetException($"the packed dataset breaks a rule: {problem}");
         var digest = Sha256Digest.Of(bytes);
@@ -55,7 +57,8 @@ public static class DatasetPacker
     {
         var dir = DatasetLoader.MnistDirectory(dataDirectory);
         if (!File.Exists(Path.Combine(dir, DatasetLoader.MnistFiles[0])))
-            throw new DatasetException($"{dir}: MNIST is not installed; run ./gensyn setup (or any ./gensyn command) to fetch it");
+            throw new DatasetException($"{dir}: MNIST is not installed; run ./gensyn " +
+                                       $"setup (or any ./gensyn command) to fetch it");
         return DatasetLoader.MnistFiles
             .Select(f => new DatasetFiles.Located(Path.Combine(dir, f), $"{DataPaths.NetworkRoot}/mnist/{f}"))
             .ToArray();
@@ -67,7 +70,8 @@ public static class DatasetPacker
         var (train, shape) = PackIdxSplit(packer, located[0], located[1]);
         var (test, testShape) = PackIdxSplit(packer, located[2], located[3]);
         if (!testShape.SequenceEqual(shape))
-            throw new DatasetException($"{located[2].Shown}: image shape {string.Join('x', testShape)} differs from the " +
+            throw new DatasetException($"{located[2].Shown}: image shape " +
+                                       $"{string.Join('x', testShape)} differs from the " +
                                        $"training images' {string.Join('x', shape)}; the files do not belong together");
         return new DatasetManifest(PackedKind.Classification, shape, train, test);
     }
@@ -82,11 +86,13 @@ public static class DatasetPacker
         {
             dims = first.Dimensions;
             if (dims.Length < 2)
-                throw new DatasetException($"{images.Shown}: expected an images file (at least 2 dimensions), got dimensions " +
+                throw new DatasetException($"{images.Shown}: expected an images file " +
+                                           $"(at least 2 dimensions), got dimensions " +
                                            $"{string.Join('x', dims)}; did you swap images and labels?");
             if (labelHeader.Dimensions.Length != 1)
                 throw new DatasetException($"{labels.Shown}: expected a labels file (1 dimension), got dimensions " +
-                                           $"{string.Join('x', labelHeader.Dimensions)}; did you swap images and labels?");
+                                           $"{string.Join('x', labelHeader.Dimensions)}; " +
+                                           $"did you swap images and labels?");
             if (first.Count != labelHeader.Count)
                 throw new DatasetException($"{labels.Shown}: {labelHeader.Count} labels for {first.Count} images in " +
                                            $"{images.Shown}; the files do not belong together");
@@ -101,7 +107,8 @@ public static class DatasetPacker
         }
         var scale = IdxReader.Scale(max);
         var shape = IdxReader.FeatureShape(dims);
-        var writer = packer.Writer(DatasetManifest.RecordBytesOf(PackedKind.Classification, dims.Skip(1).Aggregate(1L, (a, x) => a * x)));
+        var pixelsPerImage = dims.Skip(1).Aggregate(1L, (a, x) => a * x);
+        var writer = packer.Writer(DatasetManifest.RecordBytesOf(PackedKind.Classification, pixelsPerImage));
         long maxLabel = 0;
         using (var pixels = IdxStream.Open(images))
         using (var labelValues = IdxStream.Open(labels))
@@ -122,15 +129,16 @@ public static class DatasetPacker
         return (writer.Finish(Math.Max((int)maxLabel + 1, 2)), shape);
     }
 
-    private static DatasetManifest PackCsv(Splits packer, DatasetFiles.Located train, DatasetFiles.Located test, int labelColumn)
+    private static DatasetManifest PackCsv(Splits packer, DatasetFiles.Located train, DatasetFiles.Located test,
+                                           int labelColumn)
     {
         var (trainSplit, features) = PackCsvSplit(packer, train, labelColumn, expectedFeatures: null);
         var (testSplit, _) = PackCsvSplit(packer, test, labelColumn, features);
         return new DatasetManifest(PackedKind.Classification, [features], trainSplit, testSplit);
     }
 
-    private static (PackedSplit Split, int Features) PackCsvSplit(Splits packer, DatasetFiles.Located file, int labelColumn,
-                                                                  int? expectedFeatures)
+    private static (PackedSplit Split, int Features) PackCsvSplit(
+        Splits packer, DatasetFiles.Located file, int labelColumn, int? expectedFeatures)
     {
         var rows = new CsvRows(labelColumn, file.Shown);
         ChunkWriter? writer = null;
@@ -158,7 +166,8 @@ public static class DatasetPacker
     {
         var located = d.TextPaths.Select(files.Locate).ToList();
         var found = TextCorpusReader.Files(located, d.TextInclude);
-        // The corpus' length first (each file, and a newline after one that lacks it), to know where the test split starts.
+        // The corpus' length first (each file, and a newline after one that lacks it), to know where the test split
+        // starts.
         var sizes = new List<(DatasetFiles.Located File, long Size, bool AddNewline)>();
         foreach (var file in found)
         {
@@ -168,8 +177,10 @@ public static class DatasetPacker
         var total = sizes.Sum(s => s.Size + (s.AddNewline ? 1 : 0));
         var testBytes = (long)(total * d.TestFraction);
         if (testBytes < context + 1 || total - testBytes < context + 1)
-            throw new DatasetException($"{string.Join(", ", located.Select(l => l.Shown))}: corpus of {total} bytes is too small " +
-                                       $"for context {context} with test-fraction {d.TestFraction}; add text or lower model.context");
+            throw new DatasetException($"{string.Join(", ", located.Select(l => l.Shown))}: corpus of {total} bytes " +
+                                       $"is too small " +
+                                       $"for context {context} with test-fraction {d.TestFraction}; add text or " +
+                                       $"lower model.context");
         var train = packer.Writer(1);
         var test = packer.Writer(1);
         var written = 0L;
@@ -191,7 +202,8 @@ public static class DatasetPacker
             if (addNewline) Add("\n"u8);
         }
         if (written != total)
-            throw new DatasetException($"{string.Join(", ", located.Select(l => l.Shown))}: the files changed while being packed; pack again");
+            throw new DatasetException($"{string.Join(", ", located.Select(l => l.Shown))}: the files changed while " +
+                                       $"being packed; pack again");
         return new DatasetManifest(PackedKind.Text, [], train.Finish(256), test.Finish(256));
     }
 
@@ -207,7 +219,8 @@ public static class DatasetPacker
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DatasetException($"{file.Shown}: cannot read the data file ({e.GetType().Name}); check its permissions");
+            throw new DatasetException($"{file.Shown}: cannot read the data file " +
+                                       $"({e.GetType().Name}); check its permissions");
         }
     }
 }

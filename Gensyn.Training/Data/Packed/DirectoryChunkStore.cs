@@ -56,7 +56,8 @@ public sealed class DirectoryChunkStore : IChunkSource, IChunkSink
 
     public void Delete(Sha256Digest hash) => File.Delete(PathOf(hash));
 
-    /// <summary>Marks <paramref name="hash"/> as used now, so that its place in the eviction order survives a restart.</summary>
+    /// <summary>Marks <paramref name="hash"/> as used now, so that its place in the eviction order survives a
+    /// restart.</summary>
     public void Touch(Sha256Digest hash)
     {
         try

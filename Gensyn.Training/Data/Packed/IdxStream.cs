@@ -65,26 +65,30 @@ public sealed class IdxStream : IDisposable
         var got = ReadFully(stream, head, path);
         if (got < 4) throw new DatasetException($"{path}: truncated IDX file ({got} bytes, no header); re-download it");
         if (head[0] != 0 || head[1] != 0)
-            throw new DatasetException($"{path}: not an IDX file (it does not start with the IDX magic number); check the path");
+            throw new DatasetException($"{path}: not an IDX file (it does not start " +
+                                       $"with the IDX magic number); check the path");
         var elementSize = head[2] switch
         {
             0x08 or 0x09 => 1,
             0x0B => 2,
             0x0C or 0x0D => 4,
             0x0E => 8,
-            _ => throw new DatasetException($"{path}: not an IDX file (unknown element type in the magic number); check the path"),
+            _ => throw new DatasetException($"{path}: not an IDX file (unknown element " +
+                                            $"type in the magic number); check the path"),
         };
         int rank = head[3];
         if (rank == 0) throw new DatasetException($"{path}: IDX header declares 0 dimensions; the file is corrupt");
         var sizes = new byte[4 * rank];
         got = ReadFully(stream, sizes, path);
         if (got < sizes.Length)
-            throw new DatasetException($"{path}: truncated IDX file (header needs {4 + sizes.Length} bytes, file has {4 + got}); re-download it");
+            throw new DatasetException($"{path}: truncated IDX file (header needs {4 + sizes.Length} bytes, file has " +
+                                       $"{4 + got}); re-download it");
         var dims = new int[rank];
         for (var d = 0; d < rank; d++)
         {
             dims[d] = BinaryPrimitives.ReadInt32BigEndian(sizes.AsSpan(4 * d));
-            if (dims[d] <= 0) throw new DatasetException($"{path}: IDX dimension {d} has size {dims[d]}; the file is corrupt");
+            if (dims[d] <= 0) throw new DatasetException($"{path}: IDX dimension {d} has " +
+                                                         $"size {dims[d]}; the file is corrupt");
         }
         return new IdxStream(stream, path, head[2], elementSize, dims);
     }
@@ -97,7 +101,8 @@ public sealed class IdxStream : IDisposable
         if (_buffer.Length < bytes) _buffer = new byte[bytes];
         var got = ReadFully(_stream, _buffer.AsSpan(0, bytes), _shown);
         if (got < bytes)
-            throw new DatasetException($"{_shown}: truncated IDX file (expected {_expectedBytes} bytes for dimensions " +
+            throw new DatasetException($"{_shown}: truncated IDX file (expected " +
+                                       $"{_expectedBytes} bytes for dimensions " +
                                        $"{string.Join('x', Dimensions)}, got {_consumed + got}); re-download it");
         _consumed += got;
         var b = _buffer.AsSpan(0, bytes);

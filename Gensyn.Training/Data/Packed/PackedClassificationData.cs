@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using Gensyn.Contracts.Datasets;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -38,7 +37,8 @@ public sealed class PackedClassificationData : ITrainingData
             labels[b] = chunk.Labels[offset];
             Array.Copy(chunk.Features, offset * _values, features, b * _values, _values);
         }
-        // torch.tensor over a managed array uses the array's memory, whose alignment changes from run to run; libtorch's
+        // torch.tensor over a managed array uses the array's memory, whose alignment changes from run to run;
+        // libtorch's
         // vectorised kernels round differently on differently aligned data, so the batch is copied into memory libtorch
         // allocates (as index_select's result is), or the same batch would not give the same step bit for bit.
         using var x = torch.tensor(features, [indices.Length, .. Shape.FeatureShape], ScalarType.Float32);
@@ -58,7 +58,9 @@ public sealed class PackedClassificationData : ITrainingData
         return _chunks.Get(chunk, bytes => Decode(bytes, chunk.Examples), chunk.Examples * (8 + 4 * _values));
     }
 
-    /// <summary>Records of a little-endian int32 label and float32 features (<see cref="DatasetManifest.RecordBytes"/>).</summary>
+    /// <summary>
+    /// Records of a little-endian int32 label and float32 features (<see cref="DatasetManifest.RecordBytes"/>).
+    /// </summary>
     private DecodedChunk Decode(byte[] bytes, int examples)
     {
         var features = new float[examples * _values];
@@ -70,11 +72,10 @@ public sealed class PackedClassificationData : ITrainingData
             labels[e] = BinaryPrimitives.ReadInt32LittleEndian(span);
             if (labels[e] < 0 || labels[e] >= Shape.Classes)
                 throw new PackedDataException(
-                    $"a chunk of this dataset holds label {labels[e]}, outside its {Shape.Classes} classes; pack it again");
-            var values = MemoryMarshal.Cast<byte, float>(span[4..]);
-            if (!BitConverter.IsLittleEndian)
-                for (var i = 0; i < _values; i++) features[e * _values + i] = BinaryPrimitives.ReadSingleLittleEndian(span[(4 + 4 * i)..]);
-            else values.CopyTo(features.AsSpan((int)(e * _values), (int)_values));
+                    $"a chunk of this dataset holds label {labels[e]}, " +
+                    $"outside its {Shape.Classes} classes; pack it again");
+            for (var i = 0; i < _values; i++)
+                features[e * _values + i] = BinaryPrimitives.ReadSingleLittleEndian(span[(4 + 4 * i)..]);
         }
         return new DecodedChunk(features, labels);
     }

@@ -12,14 +12,17 @@ namespace Gensyn.Training.Data.Packed;
 public static class PackedDataset
 {
     /// <summary>The manifest named <paramref name="digest"/>, from <paramref name="source"/>, checked.</summary>
-    /// <exception cref="PackedDataException">Missing, not the bytes the digest names, or not a usable manifest.</exception>
+    /// <exception cref="PackedDataException">Missing, not the bytes the digest names, or not a usable
+    /// manifest.</exception>
     public static DatasetManifest Manifest(Sha256Digest digest, IChunkSource source, PackedDataSettings settings)
     {
         var bytes = source.Read(digest, settings.MaxManifestBytes)
-                    ?? throw new PackedDataException($"dataset {digest}: no source has its manifest; pack or fetch it again");
+                    ?? throw new PackedDataException($"dataset {digest}: no source has " +
+                                                     $"its manifest; pack or fetch it again");
         var actual = Sha256Digest.Of(bytes);
         if (actual != digest)
-            throw new PackedDataException($"dataset {digest} refused: its manifest's bytes hash to {actual}; fetch it again");
+            throw new PackedDataException($"dataset {digest} refused: its manifest's " +
+                                          $"bytes hash to {actual}; fetch it again");
         return ManifestCodec.Decode(bytes, settings);
     }
 
@@ -27,18 +30,22 @@ public static class PackedDataset
     /// The train and test splits of <paramref name="manifest"/> for <paramref name="spec"/>'s model. Chunks are fetched
     /// only when a batch reads them.
     /// </summary>
-    /// <exception cref="DatasetException">The data does not suit the model (a text split shorter than its context).</exception>
-    public static DatasetSplits Open(DatasetManifest manifest, JobSpec spec, IChunkSource source, PackedDataSettings settings)
+    /// <exception cref="DatasetException">The data does not suit the model (a text split shorter than its
+    /// context).</exception>
+    public static DatasetSplits Open(DatasetManifest manifest, JobSpec spec, IChunkSource source,
+                                     PackedDataSettings settings)
     {
         var chunks = new ChunkReader(source, settings.ReaderMemoryBytes);
         if (manifest.Kind == PackedKind.Text)
         {
             var isText = spec.Dataset.Format == DatasetFormat.Text;
-            if (!isText) throw new DatasetException("the packed dataset is a text corpus, but the job's model does not read text");
+            if (!isText) throw new DatasetException("the packed dataset is a text corpus, but the job's model does " +
+                                                    "not read text");
             var context = spec.Model.Context;
             var (train, test) = (manifest.Train.Examples, manifest.Test.Examples);
             if (train < context + 1 || test < context + 1)
-                throw new DatasetException($"packed corpus of {train + test} bytes is too small for context {context} " +
+                throw new DatasetException($"packed corpus of {train + test} bytes is too small for context " +
+                                           $"{context} " +
                                            $"(train {train}, test {test}); add text or lower model.context");
             return new DatasetSplits(new TextData(new PackedTextCorpus(manifest.Train, chunks), context),
                                      new TextData(new PackedTextCorpus(manifest.Test, chunks), context));

@@ -20,14 +20,17 @@ public sealed class RegularFileStream : Stream
     /// <exception cref="DatasetException">Missing or unreadable.</exception>
     public static RegularFileStream Open(string path, string shown)
     {
-        if (!File.Exists(path)) throw new DatasetException($"{shown}: file not found; check the dataset path in the job spec");
+        if (!File.Exists(path)) throw new DatasetException($"{shown}: file not found; check " +
+                                                           $"the dataset path in the job spec");
         try
         {
-            return new RegularFileStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16), shown);
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+            return new RegularFileStream(file, shown);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DatasetException($"{shown}: cannot read the data file ({e.GetType().Name}); check its permissions");
+            throw new DatasetException($"{shown}: cannot read the data file " +
+                                       $"({e.GetType().Name}); check its permissions");
         }
     }
 
@@ -46,7 +49,8 @@ public sealed class RegularFileStream : Stream
             {
                 if (_file.ReadByte() >= 0)
                     throw new DatasetException(
-                        $"{_shown}: not a regular file, or it grew while being read (it reads past its size); give a data file");
+                        $"{_shown}: not a regular file, or it grew while " +
+                        $"being read (it reads past its size); give a data file");
                 return 0;
             }
             n = _file.Read(buffer[..(int)Math.Min(buffer.Length, Size - _read)]);
@@ -56,7 +60,8 @@ public sealed class RegularFileStream : Stream
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DatasetException($"{_shown}: cannot read the data file ({e.GetType().Name}); check its permissions");
+            throw new DatasetException($"{_shown}: cannot read the data file " +
+                                       $"({e.GetType().Name}); check its permissions");
         }
         _read += n;
         return n;
