@@ -37,13 +37,15 @@ public sealed class PackedClassificationData : ITrainingData
             labels[b] = chunk.Labels[offset];
             Array.Copy(chunk.Features, offset * _values, features, b * _values, _values);
         }
-        // torch.tensor over a managed array uses the array's memory, whose alignment changes from run to run;
-        // libtorch's
-        // vectorised kernels round differently on differently aligned data, so the batch is copied into memory libtorch
-        // allocates (as index_select's result is), or the same batch would not give the same step bit for bit.
-        using var x = torch.tensor(features, [indices.Length, .. Shape.FeatureShape], ScalarType.Float32);
-        using var y = torch.tensor(labels, ScalarType.Int64);
-        return (x.clone(), y.clone());
+        // Copied into tensors libtorch allocates, as index_select's results are: a tensor over a managed array would
+        // take that array's alignment, which changes from run to run, and libtorch's vectorised kernels round
+        // differently on differently aligned data (the same batch would not give the same step bit for bit). It also
+        // keeps the garbage collector out of the way: pinning an array per batch makes it collect far more often.
+        var x = torch.empty([indices.Length, .. Shape.FeatureShape], ScalarType.Float32);
+        var y = torch.empty([indices.Length], ScalarType.Int64);
+        using (var xs = x.data<float>()) xs.CopyFrom(features);
+        using (var ys = y.data<long>()) ys.CopyFrom(labels);
+        return (x, y);
     }
 
     public IEnumerable<long[]> EvaluationBatches(int batchSize) => ClassificationData.InOrder(Count, batchSize);
