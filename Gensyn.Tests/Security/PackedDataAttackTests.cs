@@ -183,6 +183,16 @@ public sealed class PackedDataAttackTests : IDisposable
     }
 
     [Fact]
+    public void A_packed_dataset_of_another_kind_than_the_jobs_data_is_refused_before_anything_is_fetched()
+    {
+        var charlm = TestSpecs.CharLm(_files.Path);
+
+        var e = Assert.Throws<DatasetException>(() => PackedDataset.Open(_packed.Manifest, charlm, _store, Settings));
+
+        Assert.Contains("holds labelled examples, but the job's dataset is text", e.Message);
+    }
+
+    [Fact]
     public void Packing_a_device_instead_of_a_data_file_is_refused_without_reading_it_to_the_end()
     {
         var spec = _spec with { Dataset = _spec.Dataset with { TrainCsv = "/dev/zero" } };

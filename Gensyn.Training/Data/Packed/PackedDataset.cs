@@ -36,11 +36,13 @@ public static class PackedDataset
                                      PackedDataSettings settings)
     {
         var chunks = new ChunkReader(source, settings.ReaderMemoryBytes);
+        var textJob = spec.Dataset.Format == DatasetFormat.Text;
+        if (textJob != (manifest.Kind == PackedKind.Text))
+            throw new DatasetException(textJob
+                ? "the packed dataset holds labelled examples, but the job's dataset is text; pack the job's own data"
+                : "the packed dataset is a text corpus, but the job's dataset is not; pack the job's own data");
         if (manifest.Kind == PackedKind.Text)
         {
-            var isText = spec.Dataset.Format == DatasetFormat.Text;
-            if (!isText) throw new DatasetException("the packed dataset is a text corpus, but the job's model does " +
-                                                    "not read text");
             var context = spec.Model.Context;
             var (train, test) = (manifest.Train.Examples, manifest.Test.Examples);
             if (train < context + 1 || test < context + 1)
