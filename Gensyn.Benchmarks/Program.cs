@@ -1,6 +1,7 @@
 using Gensyn.Benchmarks;
 
-// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|all]
+// Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
+//                           settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|pack|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -45,6 +46,7 @@ if (which is "verification" or "dispute" or "all")
     DisputeBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"));
 if (which is "settlement") SettlementBenchmark.Run(); // needs anvil (contracts-sol/build.sh): gas per job + SettlementActor round latency
 if (which is "scheduler" or "all") SchedulerBenchmark.Run();
+if (which is "pack" or "all") PackBenchmark.Run(dataDir); // packing datasets into chunks, reading them back
 if (which is "edge" or "edge-blobs" or "all") EdgeBlobBenchmark.Run(root);
 if (which is "edge" or "edge-latency" or "all") EdgeLatencyBenchmark.Run(root);
 if (which is "quote") QuoteBenchmark.Run(root, dataDir); // real processes on a devnet: quoted vs actual cost and duration of the mnist-mlp example

@@ -109,25 +109,38 @@ public static class IdxReader
             throw new DatasetException($"{labelsPath}: {labels.Count} labels for {images.Count} images in {imagesPath}; the files do not belong together");
 
         var labelValues = new long[labels.Count];
-        for (var i = 0; i < labelValues.Length; i++)
-        {
-            var v = labels.Values[i];
-            if (v < 0 || v != MathF.Floor(v) || v > 100_000)
-                throw new DatasetException($"{labelsPath}: label {i} is {v}; labels must be small non-negative integers");
-            labelValues[i] = (long)v;
-        }
+        for (var i = 0; i < labelValues.Length; i++) labelValues[i] = Label(labels.Values[i], i, labelsPath);
         var classes = (int)labelValues.Max() + 1;
-        var max = images.Values.Length == 0 ? 1f : images.Values.Max();
-        var scale = max > 1f ? 1f / 255f : 1f;
-        var (mean, std) = MnistNormalisation;
+        var scale = Scale(images.Values.Length == 0 ? 1f : images.Values.Max());
         var features = new float[images.Values.Length];
-        for (var i = 0; i < features.Length; i++) features[i] = (images.Values[i] * scale - mean) / std;
-
-        var featureShape = images.Dimensions.Length == 2
-            ? new long[] { images.Dimensions[1] }
-            : [1, .. images.Dimensions.Skip(1).Select(d => (long)d)];
-        return new ClassificationData(features, labelValues, featureShape, Math.Max(classes, 2));
+        for (var i = 0; i < features.Length; i++) features[i] = Normalise(images.Values[i], scale);
+        return new ClassificationData(features, labelValues, FeatureShape(images.Dimensions), Math.Max(classes, 2));
     }
+
+    /// <summary>Label <paramref name="index"/> of a labels file, whose value is <paramref name="value"/>.</summary>
+    /// <exception cref="DatasetException">Not a small non-negative integer.</exception>
+    public static long Label(float value, long index, string labelsShown) =>
+        value < 0 || value != MathF.Floor(value) || value > 100_000
+            ? throw new DatasetException($"{labelsShown}: label {index} is {value}; labels must be small " +
+                                         $"non-negative integers")
+            : (long)value;
+
+    /// <summary>
+    /// The factor pixel values are scaled by, given the largest one
+    /// (as <see cref="Enumerable.Max(IEnumerable{float})"/>
+    /// finds it: NaN skipped).
+    /// </summary>
+    public static float Scale(float max) => max > 1f ? 1f / 255f : 1f;
+
+    /// <summary>A pixel value scaled to [0, 1] and standardised with <see cref="MnistNormalisation"/>.</summary>
+    public static float Normalise(float value, float scale) =>
+        (value * scale - MnistNormalisation.Mean) / MnistNormalisation.Std;
+
+    /// <summary>One image's feature shape: a vector for 2-dimensional files, one channel of the rest
+    /// otherwise.</summary>
+    public static long[] FeatureShape(int[] dimensions) => dimensions.Length == 2
+        ? [dimensions[1]]
+        : [1, .. dimensions.Skip(1).Select(d => (long)d)];
 
     /// <summary>The customary MNIST pixel statistics.</summary>
     public static readonly (float Mean, float Std) MnistNormalisation = (0.1307f, 0.3081f);

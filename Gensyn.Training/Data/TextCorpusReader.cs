@@ -15,6 +15,25 @@ public static class TextCorpusReader
     /// <param name="files">For network paths: every file found under a folder is checked to stay inside the datasets folder.</param>
     public static byte[] Read(IReadOnlyList<DatasetFiles.Located> paths, string include, DatasetFiles? files)
     {
+        using var corpus = new MemoryStream();
+        foreach (var file in Files(paths, include))
+        {
+            if (files is not null && file.Path != file.Shown) files.CheckInside(file.Path, file.Shown);
+            var bytes = DatasetFiles.ReadBytes(file.Path, file.Shown, DatasetLimits.MaxFileBytes - corpus.Length);
+            corpus.Write(bytes);
+            if (bytes.Length > 0 && bytes[^1] != (byte)'\n') corpus.WriteByte((byte)'\n');
+        }
+        return corpus.ToArray();
+    }
+
+    /// <summary>
+    /// The files a corpus is made of, in corpus order: each file given, and the files under each folder given that
+    /// match
+    /// <paramref name="include"/>, by ordinal relative path. Each file in the corpus ends with a newline (one is added
+    /// where it lacks one).
+    /// </summary>
+    public static IReadOnlyList<DatasetFiles.Located> Files(IReadOnlyList<DatasetFiles.Located> paths, string include)
+    {
         var found = new List<DatasetFiles.Located>();
         foreach (var path in paths)
         {
@@ -32,15 +51,7 @@ public static class TextCorpusReader
             }
             else throw new DatasetException($"{path.Shown}: no such file or directory; check dataset.paths in the job spec");
         }
-        using var corpus = new MemoryStream();
-        foreach (var file in found)
-        {
-            if (files is not null && file.Path != file.Shown) files.CheckInside(file.Path, file.Shown);
-            var bytes = DatasetFiles.ReadBytes(file.Path, file.Shown, DatasetLimits.MaxFileBytes - corpus.Length);
-            corpus.Write(bytes);
-            if (bytes.Length > 0 && bytes[^1] != (byte)'\n') corpus.WriteByte((byte)'\n');
-        }
-        return corpus.ToArray();
+        return found;
     }
 
     private static bool IsBuildOutput(string relative)

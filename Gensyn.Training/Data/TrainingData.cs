@@ -61,11 +61,15 @@ public sealed class ClassificationData : ITrainingData
         return (_features.index_select(0, index), _labels.index_select(0, index));
     }
 
-    public IEnumerable<long[]> EvaluationBatches(int batchSize)
+    public IEnumerable<long[]> EvaluationBatches(int batchSize) => InOrder(Count, batchSize);
+
+    /// <summary>Examples 0 to <paramref name="count"/> − 1 in batches of <paramref name="batchSize"/> (the last may be
+    /// short).</summary>
+    public static IEnumerable<long[]> InOrder(long count, int batchSize)
     {
-        for (long start = 0; start < Count; start += batchSize)
+        for (long start = 0; start < count; start += batchSize)
         {
-            var n = (int)Math.Min(batchSize, Count - start);
+            var n = (int)Math.Min(batchSize, count - start);
             var batch = new long[n];
             for (var i = 0; i < n; i++) batch[i] = start + i;
             yield return batch;
@@ -79,13 +83,34 @@ public sealed class ClassificationData : ITrainingData
     }
 }
 
+/// <summary>The bytes of a text corpus, wherever they are kept (in memory, or in packed chunks).</summary>
+public interface ITextCorpus
+{
+    long Length { get; }
+
+    /// <summary>Copies the bytes from <paramref name="offset"/> on into <paramref name="destination"/> (which it
+    /// fills).</summary>
+    void CopyTo(long offset, Span<byte> destination);
+}
+
+/// <summary>A corpus held in memory.</summary>
+public sealed class InMemoryCorpus(byte[] bytes) : ITextCorpus
+{
+    public long Length => bytes.LongLength;
+
+    public void CopyTo(long offset, Span<byte> destination) =>
+        bytes.AsSpan((int)offset, destination.Length).CopyTo(destination);
+}
+
 /// <summary>A byte corpus for next-byte prediction: example i is the window of context+1 bytes at offset i.</summary>
 public sealed class TextData : ITrainingData
 {
-    private readonly byte[] _corpus;
+    private readonly ITextCorpus _corpus;
     private readonly int _context;
 
-    public TextData(byte[] corpus, int context)
+    public TextData(byte[] corpus, int context) : this(new InMemoryCorpus(corpus), context) { }
+
+    public TextData(ITextCorpus corpus, int context)
     {
         if (corpus.Length < context + 1)
             throw new DatasetException($"text corpus has {corpus.Length} bytes, fewer than context + 1 = {context + 1}; add text or lower model.context");
@@ -101,11 +126,15 @@ public sealed class TextData : ITrainingData
     {
         var x = new long[indices.Length * _context];
         var y = new long[indices.Length * _context];
+        var window = new byte[_context + 1];
         for (var b = 0; b < indices.Length; b++)
-        for (var t = 0; t < _context; t++)
         {
-            x[b * _context + t] = _corpus[indices[b] + t];
-            y[b * _context + t] = _corpus[indices[b] + t + 1];
+            _corpus.CopyTo(indices[b], window);
+            for (var t = 0; t < _context; t++)
+            {
+                x[b * _context + t] = window[t];
+                y[b * _context + t] = window[t + 1];
+            }
         }
         return (torch.tensor(x, [indices.Length, _context], ScalarType.Int64),
                 torch.tensor(y, [indices.Length, _context], ScalarType.Int64));

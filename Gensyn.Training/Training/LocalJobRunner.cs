@@ -33,6 +33,18 @@ public static class LocalJobRunner
     {
         var clock = Stopwatch.StartNew();
         using var data = DatasetLoader.Load(spec, dataDirectory);
+        return Run(spec, data, clock, progress, checkpointDirectory, cancellation);
+    }
+
+    /// <summary>The same, over data already opened (from files, or from packed chunks: the outcome is the
+    /// same).</summary>
+    public static JobOutcome Run(JobSpec spec, DatasetSplits data, IJobProgress? progress = null,
+                                 string? checkpointDirectory = null, CancellationToken cancellation = default) =>
+        Run(spec, data, Stopwatch.StartNew(), progress, checkpointDirectory, cancellation);
+
+    private static JobOutcome Run(JobSpec spec, DatasetSplits data, Stopwatch clock, IJobProgress? progress,
+                                  string? checkpointDirectory, CancellationToken cancellation)
+    {
         using var session = new TrainingSession(spec, data);
         var t = spec.RequireTraining();
         var global = Initial(session.InitialState);

@@ -1,0 +1,84 @@
+using System.Buffers.Binary;
+using Gensyn.Contracts.Datasets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Gensyn.Training.Data.Packed;
+
+/// <summary>
+/// A classification split read from packed chunks: a batch gathers its examples from the chunks that hold them, so
+/// only those are fetched, and gives the same tensors as <see cref="ClassificationData"/> over the same files.
+/// </summary>
+public sealed class PackedClassificationData : ITrainingData
+{
+    private readonly PackedSplit _split;
+    private readonly ChunkReader _chunks;
+    private readonly long _values;
+
+    public PackedClassificationData(DatasetManifest manifest, PackedSplit split, ChunkReader chunks)
+    {
+        _split = split;
+        _chunks = chunks;
+        _values = manifest.FeatureValues;
+        Shape = new DataShape(manifest.FeatureShape.ToArray(), split.Classes, IsSequence: false);
+    }
+
+    public long Count => _split.Examples;
+    public DataShape Shape { get; }
+
+    public (Tensor Input, Tensor Target) Batch(long[] indices)
+    {
+        var features = new float[indices.Length * _values];
+        var labels = new long[indices.Length];
+        for (var b = 0; b < indices.Length; b++)
+        {
+            var (chunkIndex, offset) = _split.Locate(indices[b]);
+            var chunk = Decoded(chunkIndex);
+            labels[b] = chunk.Labels[offset];
+            Array.Copy(chunk.Features, offset * _values, features, b * _values, _values);
+        }
+        // Copied into tensors libtorch allocates, as index_select's results are: a tensor over a managed array would
+        // take that array's alignment, which changes from run to run, and libtorch's vectorised kernels round
+        // differently on differently aligned data (the same batch would not give the same step bit for bit). It also
+        // keeps the garbage collector out of the way: pinning an array per batch makes it collect far more often.
+        var x = torch.empty([indices.Length, .. Shape.FeatureShape], ScalarType.Float32);
+        var y = torch.empty([indices.Length], ScalarType.Int64);
+        using (var xs = x.data<float>()) xs.CopyFrom(features);
+        using (var ys = y.data<long>()) ys.CopyFrom(labels);
+        return (x, y);
+    }
+
+    public IEnumerable<long[]> EvaluationBatches(int batchSize) => ClassificationData.InOrder(Count, batchSize);
+
+    public void Dispose() { }
+
+    private sealed record DecodedChunk(float[] Features, long[] Labels);
+
+    private DecodedChunk Decoded(int index)
+    {
+        var chunk = _split.Chunks[index];
+        return _chunks.Get(chunk, bytes => Decode(bytes, chunk.Examples), chunk.Examples * (8 + 4 * _values));
+    }
+
+    /// <summary>
+    /// Records of a little-endian int32 label and float32 features (<see cref="DatasetManifest.RecordBytes"/>).
+    /// </summary>
+    private DecodedChunk Decode(byte[] bytes, int examples)
+    {
+        var features = new float[examples * _values];
+        var labels = new long[examples];
+        var record = (int)(4 + 4 * _values);
+        for (var e = 0; e < examples; e++)
+        {
+            var span = bytes.AsSpan(e * record, record);
+            labels[e] = BinaryPrimitives.ReadInt32LittleEndian(span);
+            if (labels[e] < 0 || labels[e] >= Shape.Classes)
+                throw new PackedDataException(
+                    $"a chunk of this dataset holds label {labels[e]}, " +
+                    $"outside its {Shape.Classes} classes; pack it again");
+            for (var i = 0; i < _values; i++)
+                features[e * _values + i] = BinaryPrimitives.ReadSingleLittleEndian(span[(4 + 4 * i)..]);
+        }
+        return new DecodedChunk(features, labels);
+    }
+}
