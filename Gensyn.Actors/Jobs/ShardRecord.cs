@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Jobs;
 
@@ -18,6 +19,10 @@ public sealed record ShardRecord(int Shard)
     public Sha256Digest? Checkpoint { get; init; }
     public int CheckpointStep { get; init; }
 
+    /// <summary>The journalled checkpoint with its maker's key and signature (null in journals and snapshots written
+    /// before checkpoints were signed: such a checkpoint is never resumed).</summary>
+    public ShardCheckpointSaved? Saved { get; init; }
+
     /// <summary>Distinct workers this shard failed on in this round (faults, not busy refusals).</summary>
     public ImmutableHashSet<WorkerId> FailedWorkers { get; init; } = ImmutableHashSet<WorkerId>.Empty;
 
@@ -32,5 +37,5 @@ public sealed record ShardRecord(int Shard)
     }
 
     /// <summary>Drops the shard's checkpoint: a re-run starts from the round's start state.</summary>
-    public ShardRecord WithoutCheckpoint() => this with { Checkpoint = null, CheckpointStep = 0 };
+    public ShardRecord WithoutCheckpoint() => this with { Checkpoint = null, CheckpointStep = 0, Saved = null };
 }
