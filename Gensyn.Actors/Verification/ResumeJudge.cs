@@ -41,7 +41,7 @@ public static class ResumeJudge
         if (judgement.Stands)
         {
             var verdict = ShardJudge.Judge(request, session, trainingExamples, blob, tolerance);
-            return verdict with { Reason = $"{verdict.Reason}; {judgement.Reason}" };
+            return verdict with { Reason = $"{judgement.Reason}; {verdict.Reason}" };
         }
         return new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId,
             judgement.Outcome, judgement.Reason, judgement.Step, judgement.Expected, judgement.Claimed,

@@ -53,8 +53,8 @@ public sealed record ShardCheckpointDiscarded(int Round, int Shard, Sha256Digest
 /// <see cref="VerifierId"/>: the cluster address (host:port) of the node whose verifier judged it; null when the shard
 /// itself decided (a seal the result does not open) and in journals written before it was recorded.
 /// With <see cref="Checkpoint"/> the verdict is on that signed checkpoint, not on a result: its maker (this
-/// <see cref="WorkerId"/>, <see cref="Epoch"/> and key) claimed <see cref="Steps"/> (1..c) that a replay from the round's
-/// start state does not reproduce; <see cref="MerkleRoot"/> is then the checkpoint's blob hash and
+/// <see cref="WorkerId"/>, <see cref="Epoch"/> and key) claimed <see cref="Steps"/> (1..c) that a replay from the
+/// round's start state does not reproduce; <see cref="MerkleRoot"/> is then the checkpoint's blob hash and
 /// <see cref="ResultSignature"/> and <see cref="ClaimSignature"/> the maker's signature over its CheckpointClaim.
 /// </summary>
 public sealed record ShardVerified(

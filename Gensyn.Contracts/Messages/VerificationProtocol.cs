@@ -80,9 +80,10 @@ public enum VerdictOutcome
 /// (and signed); <see cref="RelativeError"/> is the largest update error of a tolerance check;
 /// <see cref="VerifySeconds"/> the verifier's time for it; <see cref="VerifierId"/> the cluster address (host:port)
 /// of the node that judged it (null for a verdict the shard reached itself). With <see cref="Checkpoint"/> the verdict
-/// is on that checkpoint, which the worker resumed from, and blames its maker (<see cref="ShardCheckpointSaved.WorkerId"/>,
-/// key <see cref="ShardCheckpointSaved.Maker"/>, with <see cref="ClaimSignature"/> its signature over the checkpoint):
-/// the worker's own steps were not judged, and it is not blamed.
+/// is on that checkpoint, which the worker resumed from, and blames its maker
+/// (<see cref="ShardCheckpointSaved.WorkerId"/>, key <see cref="ShardCheckpointSaved.Maker"/>, with
+/// <see cref="ClaimSignature"/> its signature over the checkpoint): the worker's own steps were not judged, and it is
+/// not blamed.
 /// </summary>
 public sealed record ShardVerdict(
     JobId JobId,

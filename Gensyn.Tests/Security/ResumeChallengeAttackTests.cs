@@ -207,7 +207,8 @@ public sealed class ResumeChallengeAttackTests : IDisposable
         var verdict = Judge(Resumed(checkpoint, saved));
         var state = Resuming(saved);
 
-        var fenced = state.Decide(new ShardActor.CheckpointJudged(1, 2, (WorkerId)"maker", verdict), new JobRules(), T0);
+        var fenced = state.Decide(new ShardActor.CheckpointJudged(1, 2, (WorkerId)"maker", verdict), new JobRules(),
+            T0);
         var unsigned = state.Decide(new ShardActor.CheckpointJudged(1, 3, (WorkerId)"resumer",
             verdict with { Checkpoint = saved with { Maker = null, Signature = null } }), new JobRules(), T0);
 
