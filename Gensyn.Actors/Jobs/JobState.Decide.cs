@@ -94,8 +94,9 @@ public sealed partial record JobState
             return JobDecision.Reply(new ShardActor.Excluded(Exclusion));
         var epoch = NextEpoch(request.Shard);
         var shard = Shards[request.Shard];
+        var lineage = shard.Lineage.IsEmpty ? null : shard.Lineage;
         return new JobDecision([new ShardAssigned(Round, request.Shard, epoch, request.WorkerId, now)],
-            [new ShardActor.AssignConfirmed(epoch, shard.Checkpoint, shard.Saved)], []);
+            [new ShardActor.AssignConfirmed(epoch, shard.Checkpoint, lineage)], []);
     }
 
     private JobDecision Release(ShardActor.Lost lost, JobRules rules, DateTimeOffset now)

@@ -175,15 +175,16 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
     {
         if (confirmed.Resume is not { } checkpoint) return null;
         var network = Services.Network();
-        var reason = Verification.CheckpointReplay.ResumeRefusal(Order.JobId, checkpoint, confirmed.Saved, network);
+        var lineage = confirmed.Lineage ?? [];
+        var reason = Verification.CheckpointReplay.ResumeRefusal(Order.JobId, checkpoint, lineage, network);
         if (reason is null && ShardBlobs.UsableCheckpoint(Services.Store, Order, checkpoint, out var step, out reason))
         {
-            if (step == confirmed.Saved!.LocalStep)
+            if (step == lineage[^1].LocalStep)
             {
-                Attempt = Attempt!.Resuming(confirmed.Saved);
+                Attempt = Attempt!.Resuming(lineage);
                 return checkpoint;
             }
-            reason = $"it holds step {step}, not the signed step {confirmed.Saved.LocalStep}";
+            reason = $"it holds step {step}, not the signed step {lineage[^1].LocalStep}";
         }
         Log.Warning("{0}: not resuming from checkpoint {1} ({2}); the shard restarts from the round's start state",
             Label, checkpoint, reason);

@@ -20,10 +20,11 @@ public abstract partial class ShardActor
 
     /// <summary>
     /// The assignment is journalled under <see cref="Epoch"/>; <see cref="Resume"/> is the last good checkpoint and
-    /// <see cref="Saved"/> its journalled record with its maker's signature (null: unsigned, never resumed).
+    /// <see cref="Lineage"/> the journalled, signed checkpoints it rests on, its own record last (none: unsigned, never
+    /// resumed).
     /// </summary>
-    public sealed record AssignConfirmed(int Epoch, Sha256Digest? Resume, ShardCheckpointSaved? Saved = null)
-        : INoSerializationVerificationNeeded;
+    public sealed record AssignConfirmed(int Epoch, Sha256Digest? Resume,
+        IReadOnlyList<ShardCheckpointSaved>? Lineage = null) : INoSerializationVerificationNeeded;
 
     public sealed record Progress(int Shard, int Step, float Loss) : INoSerializationVerificationNeeded;
 

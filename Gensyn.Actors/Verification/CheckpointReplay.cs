@@ -42,21 +42,30 @@ public static class CheckpointReplay
 {
     /// <summary>
     /// Why checkpoint <paramref name="checkpoint"/> of job <paramref name="jobId"/> must not be resumed from (null: it
-    /// may): a resume takes steps 1..c on its maker's word, so only a checkpoint whose journalled record
-    /// <paramref name="saved"/> carries its maker's valid signature under <paramref name="network"/> is used; one
-    /// journalled before checkpoints were signed, or whose signature does not check, is not (the shard restarts from
-    /// the round's start state). With no <paramref name="network"/> (the chain is not known yet) nothing can be
-    /// checked.
+    /// may): a resume takes steps 1..c on its makers' word, so only a checkpoint whose journalled record (the last of
+    /// <paramref name="lineage"/>) and those it rests on (the rest) all carry their makers' valid signatures under
+    /// <paramref name="network"/> is used; one journalled before checkpoints were signed, or whose signature does not
+    /// check, is not (the shard restarts from the round's start state). With no <paramref name="network"/> (the chain
+    /// is not known yet) nothing can be checked.
     /// </summary>
-    public static string? ResumeRefusal(JobId jobId, Sha256Digest checkpoint, ShardCheckpointSaved? saved,
-        ClaimDomain? network)
+    public static string? ResumeRefusal(JobId jobId, Sha256Digest checkpoint,
+        IReadOnlyList<ShardCheckpointSaved> lineage, ClaimDomain? network)
     {
-        if (saved is null || saved.Checkpoint != checkpoint || saved.Maker is null || saved.Signature is null)
+        if (lineage.Count == 0 || lineage[^1].Checkpoint != checkpoint)
             return $"checkpoint {checkpoint} carries no maker's signature (journalled before checkpoints were signed)";
         if (network is null)
             return "this coordinator does not know its chain yet, so it cannot check the checkpoint's signature";
-        var check = ClaimSigner.Check(Claim(jobId, saved, network), saved.Signature, saved.Maker);
-        return check.Valid ? null : $"checkpoint {checkpoint}'s signature does not check ({check.Reason})";
+        foreach (var saved in lineage)
+        {
+            var what = saved.Checkpoint == checkpoint
+                ? $"checkpoint {checkpoint}"
+                : $"checkpoint {saved.Checkpoint} (which {checkpoint} rests on)";
+            if (saved.Maker is null || saved.Signature is null)
+                return $"{what} carries no maker's signature (journalled before checkpoints were signed)";
+            var check = ClaimSigner.Check(Claim(jobId, saved, network), saved.Signature, saved.Maker);
+            if (!check.Valid) return $"the signature of {what} does not check ({check.Reason})";
+        }
+        return null;
     }
 
     private static CheckpointClaim Claim(JobId jobId, ShardCheckpointSaved saved, ClaimDomain network) =>

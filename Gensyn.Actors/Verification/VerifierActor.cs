@@ -220,7 +220,7 @@ public sealed class VerifierActor : ReceiveActor
     private Task FetchMissing(VerifyShard request, IMaterializer materializer) =>
         Fetch([request.StartState, request.EndState,
                 .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value),
-                .. request.ResumedFrom is { } saved ? new[] { saved.Checkpoint } : []],
+                .. (request.ResumedFrom ?? []).Select(saved => saved.Checkpoint)],
             request.Blobs, materializer);
 
     /// <summary>The spec's blob, unless this node has read the spec already.</summary>

@@ -202,7 +202,7 @@ public sealed record ShardSnapshot(
     int CheckpointStep = 0,
     IReadOnlyList<WorkerId>? FailedWorkers = null,
     IReadOnlyDictionary<int, WorkerId>? Live = null,
-    ShardCheckpointSaved? CheckpointSaved = null);
+    IReadOnlyList<ShardCheckpointSaved>? CheckpointLineage = null);
 
 /// <summary>The verification tallies a <see cref="JobSnapshot"/> carries (they feed the match rates).</summary>
 public sealed record VerificationSnapshot(

@@ -35,9 +35,10 @@ public sealed record StepsOpened(JobId JobId, int Round, int Shard, int Epoch, W
 /// is the worker's predictions and <see cref="StartState"/> the model; the verifier recomputes the batches in <see cref="Steps"/> (1-based).
 /// Signed openings are checked under <see cref="Network"/>, the coordinator's EIP-712 domain (no chain when null).
 /// <see cref="Spec"/> names the job's spec, whose YAML is a blob behind <see cref="Blobs"/> too.
-/// <see cref="ResumedFrom"/>: the signed checkpoint the worker resumed from at its step c (null: it ran every step);
-/// the verifier then replays steps 1..c from <see cref="StartState"/> first, and a checkpoint that does not replay is
-/// its maker's fraud (<see cref="ShardVerdict.Checkpoint"/>), never the worker's.
+/// <see cref="ResumedFrom"/>: the signed checkpoints the worker's steps 1..c rest on, ascending: the last one of each
+/// earlier worker that a later one resumed from, then the step-c checkpoint the worker resumed from (null: it ran
+/// every step). The verifier then replays steps 1..c from <see cref="StartState"/> first, and the first checkpoint
+/// that does not replay is its maker's fraud (<see cref="ShardVerdict.Checkpoint"/>), never the worker's.
 /// </summary>
 public sealed record VerifyShard(
     JobId JobId,
@@ -58,7 +59,7 @@ public sealed record VerifyShard(
     bool PossessionOnly = false,
     bool Inference = false,
     Signing.ClaimDomain? Network = null,
-    ShardCheckpointSaved? ResumedFrom = null) : IGensynMessage;
+    IReadOnlyList<ShardCheckpointSaved>? ResumedFrom = null) : IGensynMessage;
 
 public enum VerdictOutcome
 {

@@ -445,7 +445,9 @@ public class JobStateTests
         var decision = Decide(state, Asks(0, "worker-2"));
 
         Assert.Equal(new ShardAssigned(0, 0, 2, (WorkerId)"worker-2", Now), Assert.Single(decision.Events));
-        Assert.Equal(new ShardActor.AssignConfirmed(2, D("checkpoint"), saved), Assert.Single(decision.Replies));
+        var confirmed = Assert.IsType<ShardActor.AssignConfirmed>(Assert.Single(decision.Replies));
+        Assert.Equal((2, D("checkpoint")), (confirmed.Epoch, confirmed.Resume));
+        Assert.Equal([saved], confirmed.Lineage!);   // with its maker's signature: a resume checks it
     }
 
     [Fact]

@@ -36,17 +36,34 @@ public sealed class ResumeChallengeAttackTests : IDisposable
     /// <summary>The honest state after step <paramref name="step"/>.</summary>
     private StateSnapshot HonestState(int step) => _job.Worker.ReplayRange(Task, Start, 0, step);
 
-    /// <summary>A step-c checkpoint carrying <paramref name="state"/> and <paramref name="digests"/>, uploaded and
-    /// signed by the maker (as ShardAttempt.AdmitCheckpoint admitted it).</summary>
+    /// <summary>A step-c checkpoint carrying <paramref name="state"/> and <paramref name="digests"/> (c: their count
+    /// less one), uploaded and signed by its maker (by default "maker" at epoch 2), as ShardAttempt.AdmitCheckpoint
+    /// admitted it.</summary>
     private (ShardCheckpoint Checkpoint, ShardCheckpointSaved Saved) Checkpoint(StateSnapshot state,
-        IReadOnlyList<Sha256Digest> digests)
+        IReadOnlyList<Sha256Digest> digests, string maker = "maker", int epoch = MakerEpoch, WorkerKey? key = null)
     {
-        var checkpoint = new ShardCheckpoint(0, 1, C, state, digests, new float[C]);
+        key ??= _maker;
+        var c = digests.Count - 1;
+        var checkpoint = new ShardCheckpoint(0, 1, c, state, digests, new float[c]);
         var blob = _job.Put(ShardCheckpointFile.Serialize(checkpoint));
-        var made = new ShardCheckpointed((JobId)JudgedJob.JobId, 0, 1, MakerEpoch, (WorkerId)"maker", C, blob);
-        var signature = ClaimSigner.Sign(_maker, CheckpointClaim.From(made, ClaimDomain.None));
-        return (checkpoint, new ShardCheckpointSaved(0, 1, MakerEpoch, (WorkerId)"maker", C, blob,
-            DateTimeOffset.UnixEpoch, _maker.Address, signature));
+        var made = new ShardCheckpointed((JobId)JudgedJob.JobId, 0, 1, epoch, (WorkerId)maker, c, blob);
+        var signature = ClaimSigner.Sign(key, CheckpointClaim.From(made, ClaimDomain.None));
+        return (checkpoint, new ShardCheckpointSaved(0, 1, epoch, (WorkerId)maker, c, blob,
+            DateTimeOffset.UnixEpoch, key.Address, signature));
+    }
+
+    /// <summary>A worker that resumed from <paramref name="from"/> and ran honestly to step 6, where it checkpoints
+    /// (as "middle" at epoch 3): its checkpoint carries the digests it was given for the steps before.</summary>
+    private (ShardCheckpoint Checkpoint, ShardCheckpointSaved Saved) Continued(ShardCheckpoint from,
+        WorkerKey middle, Func<List<Sha256Digest>, List<Sha256Digest>>? tamper = null)
+    {
+        var (digests, state) = (from.Digests.ToList(), from.State);
+        for (var step = from.LocalStep + 1; step <= 6; step++)
+        {
+            state = _job.Worker.ReplayStep(Task, state, step);
+            digests.Add(state.Digest());
+        }
+        return Checkpoint(state, tamper?.Invoke(digests) ?? digests, "middle", 3, middle);
     }
 
     /// <summary>The maker skipped step 4: it checkpoints the state after step 3 as step 4's, under that state's
@@ -69,7 +86,8 @@ public sealed class ResumeChallengeAttackTests : IDisposable
         var trajectory = behavior == WorkerBehavior.Honest
             ? ShardTrajectory.Run(_job.Worker, Task, Start, null, checkpoint, default)
             : _job.Run(0, 1, Start, behavior, fakeFraction: 1.0);
-        return _job.Answer(trajectory, Start, [5, 6, 7, 8]) with { ResumedFrom = saved };
+        return _job.Answer(trajectory, Start, [.. Enumerable.Range(checkpoint.LocalStep + 1, H - checkpoint.LocalStep)])
+            with { ResumedFrom = [saved] };
     }
 
     private ShardVerdict Judge(VerifyShard request) =>
@@ -145,6 +163,40 @@ public sealed class ResumeChallengeAttackTests : IDisposable
         Assert.InRange(verdict.Step!.Value, C + 1, H);
     }
 
+    [Fact]
+    public void A_worker_between_a_forged_checkpoint_and_the_resumer_is_not_blamed_for_the_steps_it_was_given()
+    {
+        var (forged, first) = Forged();
+        var (middle, second) = Continued(forged, WorkerKey.Generate());
+        var request = Resumed(middle, second) with { ResumedFrom = [first, second] };
+
+        var verdict = Judge(request);
+
+        Assert.Equal(VerdictOutcome.Fraud, verdict.Outcome);
+        Assert.Equal(first, verdict.Checkpoint);               // the first maker forged step 4; "middle" continued
+        Assert.Equal((WorkerId)"maker", verdict.Checkpoint!.WorkerId);
+        Assert.Equal(C, verdict.Step);
+    }
+
+    [Fact]
+    public void A_worker_that_alters_the_steps_it_was_given_in_its_own_checkpoint_is_blamed_and_not_the_first_maker()
+    {
+        var (honest, first) = Honest();
+        var (tampered, second) = Continued(honest, WorkerKey.Generate(), digests =>
+        {
+            digests[2] = Sha256Digest.Of([2]);
+            return digests;
+        });
+        var request = Resumed(tampered, second) with { ResumedFrom = [first, second] };
+
+        var verdict = Judge(request);
+
+        Assert.Equal(VerdictOutcome.Fraud, verdict.Outcome);
+        Assert.Equal(second, verdict.Checkpoint);
+        Assert.Equal((WorkerId)"middle", verdict.Checkpoint!.WorkerId);
+        Assert.Equal(2, verdict.Step);
+    }
+
     // ---- the job: the verdict is journalled against the maker, the resumer is released without blame ----
 
     private static readonly DateTimeOffset T0 = new(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
@@ -198,6 +250,26 @@ public sealed class ResumeChallengeAttackTests : IDisposable
         var standing = ConvictionRule.After(new KeyStanding(_maker.Address), JudgedJob.JobId, verified,
             sessionAlive: true, PurgeSettings.Default);
         Assert.True(standing.Convicted);
+    }
+
+    [Fact]
+    public void A_shards_lineage_keeps_the_last_checkpoint_of_each_worker_that_a_later_one_resumed_from()
+    {
+        var (_, first) = Forged();
+        var earlier = first with { LocalStep = 2, Checkpoint = Sha256Digest.Of([2]) };
+        var second = first with
+        {
+            Epoch = 3, WorkerId = (WorkerId)"resumer", LocalStep = 6, Checkpoint = Sha256Digest.Of([6]),
+        };
+        // The maker checkpointed at steps 2 and 4 (its step 4 journalled late here), the resumer at step 6.
+        var state = new[] { first, second }.Aggregate(Resuming(earlier), (s, e) => s.Apply(e));
+
+        Assert.Equal([first, second], state.Shards[1].Lineage);  // the maker's step-2 checkpoint gave way to its step 4
+        var assigned = state.Apply(new ShardReleased(0, 1, 3, (WorkerId)"resumer", "gone", T0)).Decide(
+            new ShardActor.AssignRequested(1, (WorkerId)"next", Akka.Actor.ActorRefs.Nobody), new JobRules(), T0);
+        var confirmed = Assert.IsType<ShardActor.AssignConfirmed>(Assert.Single(assigned.Replies));
+        Assert.Equal(second.Checkpoint, confirmed.Resume);
+        Assert.Equal([first, second], confirmed.Lineage);
     }
 
     [Fact]

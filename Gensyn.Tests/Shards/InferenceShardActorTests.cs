@@ -82,7 +82,7 @@ public sealed class InferenceShardActorTests(ITestOutputHelper output) : ShardSp
         var made = new ShardCheckpointed((JobId)JobId, Round, Shard, 0, (WorkerId)"maker", 5, checkpoint);
         var saved = new ShardCheckpointSaved(Round, Shard, 0, (WorkerId)"maker", 5, checkpoint,
             DateTimeOffset.UnixEpoch, maker.Address, ClaimSigner.Sign(maker, CheckpointClaim.From(made, ClaimDomain.None)));
-        shard.Tell(new ShardActor.AssignConfirmed(1, checkpoint, saved), _parent.Ref);
+        shard.Tell(new ShardActor.AssignConfirmed(1, checkpoint, [saved]), _parent.Ref);
         return worker.ExpectMsg<ShardAssignment>();
     }
 

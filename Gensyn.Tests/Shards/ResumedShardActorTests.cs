@@ -43,7 +43,7 @@ public sealed class ResumedShardActorTests(ITestOutputHelper output) : ShardSpec
     {
         shard.Tell(new WorkerGranted((WorkerId)"resumer", worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
         _parent.ExpectMsg<ShardActor.AssignRequested>();
-        shard.Tell(new ShardActor.AssignConfirmed(2, checkpoint, saved), _parent.Ref);
+        shard.Tell(new ShardActor.AssignConfirmed(2, checkpoint, saved is null ? null : [saved]), _parent.Ref);
         return worker.ExpectMsg<ShardAssignment>();
     }
 
@@ -88,7 +88,7 @@ public sealed class ResumedShardActorTests(ITestOutputHelper output) : ShardSpec
         var open = worker.ExpectMsg<OpenSteps>();
         Assert.Equal([6, 7, 8], open.Steps);                    // its own steps; 1..5 are the maker's
         shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, 2, (WorkerId)"resumer", []), worker.Ref);
-        Assert.Equal(saved, _verifiers.ExpectMsg<VerifyShard>().ResumedFrom);
+        Assert.Equal([saved], _verifiers.ExpectMsg<VerifyShard>().ResumedFrom!);
     }
 
     [Fact]
