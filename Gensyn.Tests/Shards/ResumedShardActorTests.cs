@@ -39,11 +39,13 @@ public sealed class ResumedShardActorTests(ITestOutputHelper output) : ShardSpec
     }
 
     private ShardAssignment AssignResuming(IActorRef shard, TestProbe worker, WorkerKey key,
-        Sha256Digest checkpoint, ShardCheckpointSaved? saved)
+        Sha256Digest checkpoint, params ShardCheckpointSaved?[] lineage)
     {
         shard.Tell(new WorkerGranted((WorkerId)"resumer", worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
         _parent.ExpectMsg<ShardActor.AssignRequested>();
-        shard.Tell(new ShardActor.AssignConfirmed(2, checkpoint, saved is null ? null : [saved]), _parent.Ref);
+        var journalled = lineage.OfType<ShardCheckpointSaved>().ToList();
+        shard.Tell(new ShardActor.AssignConfirmed(2, checkpoint, journalled.Count == 0 ? null : journalled),
+            _parent.Ref);
         return worker.ExpectMsg<ShardAssignment>();
     }
 
@@ -52,17 +54,20 @@ public sealed class ResumedShardActorTests(ITestOutputHelper output) : ShardSpec
     {
         var checkpoint = StoredCheckpoint();
         var signed = Saved(checkpoint, _maker);
-        var unsigned = new (string Case, ShardCheckpointSaved? Saved)[]
+        var earlier = Saved(_store.Put("an earlier worker's checkpoint"u8.ToArray()), signer: null)
+            with { LocalStep = 2 };
+        var unsigned = new (string Case, ShardCheckpointSaved?[] Lineage)[]
         {
-            ("an old journal's record", Saved(checkpoint, signer: null)),
-            ("no record at all (an old snapshot)", null),
-            ("signed by another key", Saved(checkpoint, WorkerKey.Generate())),
-            ("a signature over another step", signed with { LocalStep = C - 1 }),
+            ("an old journal's record", [Saved(checkpoint, signer: null)]),
+            ("no record at all (an old snapshot)", [null]),
+            ("signed by another key", [Saved(checkpoint, WorkerKey.Generate())]),
+            ("a signature over another step", [signed with { LocalStep = C - 1 }]),
+            ("an unsigned checkpoint it rests on", [earlier, signed]),
         };
-        foreach (var (name, saved) in unsigned)
+        foreach (var (name, lineage) in unsigned)
         {
             var shard = StartShard();
-            var assignment = AssignResuming(shard, CreateTestProbe(), WorkerKey.Generate(), checkpoint, saved);
+            var assignment = AssignResuming(shard, CreateTestProbe(), WorkerKey.Generate(), checkpoint, lineage);
 
             Assert.True(assignment.ResumeFrom is null, $"{name}: resumed from an unsigned checkpoint");
             var discarded = _parent.ExpectMsg<ShardActor.CheckpointUnusable>();
