@@ -55,7 +55,8 @@ public sealed class ResumeChallengeJobTests(ITestOutputHelper output)
 
         // The maker takes shard 1, checkpoints at step 4 (signed) and leaves.
         var first = CreateTestProbe();
-        job.Tell(new ShardActor.AssignRequested(1, (WorkerId)"maker", CreateTestProbe().Ref, _maker.Address), first.Ref);
+        job.Tell(new ShardActor.AssignRequested(1, (WorkerId)"maker", CreateTestProbe().Ref, _maker.Address),
+            first.Ref);
         first.ExpectMsg<ShardActor.AssignConfirmed>();
         var made = new ShardCheckpointed((JobId)Id, 0, 1, 1, (WorkerId)"maker", 4, Sha256Digest.Of([4]));
         made = made with { Signature = ClaimSigner.Sign(_maker, CheckpointClaim.From(made, ClaimDomain.None)) };
