@@ -104,6 +104,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
             Decide(lost);
         });
         Command<ShardActor.Checkpointed>(Decide);
+        Command<ShardActor.CheckpointJudged>(Decide);
         Command<ShardActor.Sealed>(Decide);
         Command<ShardActor.CheckpointUnusable>(Decide);
         Command<ShardActor.StartStateMissing>(missing =>

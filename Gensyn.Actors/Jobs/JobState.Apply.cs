@@ -65,7 +65,7 @@ public sealed partial record JobState
                 });
             case ShardCheckpointSaved k
                 when k.Round == Round && !Shards[k.Shard].Done && k.LocalStep > Shards[k.Shard].CheckpointStep:
-                return WithShard(k.Shard, s => s with { Checkpoint = k.Checkpoint, CheckpointStep = k.LocalStep });
+                return WithShard(k.Shard, s => s.Checkpointed(k));
             case ShardCheckpointDiscarded d when Shards[d.Shard].Checkpoint == d.Checkpoint:
                 return WithShard(d.Shard, s => s.WithoutCheckpoint());
             case ShardVerified { Outcome: VerdictOutcome.Accepted }:

@@ -10,7 +10,8 @@ public sealed partial record JobState
     /// The events a command leads to and the answers to its sender. Commands are the JobActor's inputs that can
     /// change the job: <see cref="StartJob"/>, <see cref="CancelJob"/>, <see cref="SettlementSettled"/>, what its
     /// shard actors report (<see cref="ShardActor.AssignRequested"/>, <see cref="ShardActor.Lost"/>,
-    /// <see cref="ShardActor.Judged"/>, <see cref="ShardActor.Sealed"/>, <see cref="ShardActor.Checkpointed"/>,
+    /// <see cref="ShardActor.Judged"/>, <see cref="ShardActor.CheckpointJudged"/>, <see cref="ShardActor.Sealed"/>,
+    /// <see cref="ShardActor.Checkpointed"/>,
     /// <see cref="ShardActor.CheckpointUnusable"/>) and what its computations return
     /// (<see cref="JobCompute.PreparedRound"/>, <see cref="JobCompute.AggregatedRound"/>, <see cref="JobCompleted"/>,
     /// <see cref="ComputeFailed"/>), and a purge's full replay of a convicted key's result
@@ -25,6 +26,7 @@ public sealed partial record JobState
         ShardActor.AssignRequested request => Assign(request, now),
         ShardActor.Lost lost => Release(lost, rules, now),
         ShardActor.Judged judged => Judge(judged, rules, now),
+        ShardActor.CheckpointJudged judged => JudgeCheckpoint(judged, rules, now),
         ShardActor.Checkpointed { Checkpoint: var k, Maker: var maker }
             when Accepts(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep) =>
             JobDecision.Persist(new ShardCheckpointSaved(k.Round, k.Shard, k.Epoch, k.WorkerId, k.LocalStep,
@@ -91,8 +93,10 @@ public sealed partial record JobState
         if (Exclusion.Covers(request.WorkerId, request.Address))
             return JobDecision.Reply(new ShardActor.Excluded(Exclusion));
         var epoch = NextEpoch(request.Shard);
+        var shard = Shards[request.Shard];
+        var lineage = shard.Lineage.IsEmpty ? null : shard.Lineage;
         return new JobDecision([new ShardAssigned(Round, request.Shard, epoch, request.WorkerId, now)],
-            [new ShardActor.AssignConfirmed(epoch, Shards[request.Shard].Checkpoint)], []);
+            [new ShardActor.AssignConfirmed(epoch, shard.Checkpoint, lineage)], []);
     }
 
     private JobDecision Release(ShardActor.Lost lost, JobRules rules, DateTimeOffset now)

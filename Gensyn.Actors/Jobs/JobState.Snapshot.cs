@@ -15,7 +15,7 @@ public sealed partial record JobState
         ShardStarts.ToList(), ShardStartSizes.ToList(), ShardSteps?.ToList(),
         Shards.Select(s => new ShardSnapshot(s.Shard, s.Epoch, s.WorkerId, s.Done, s.EndState, s.MerkleRoot, s.MeanLoss,
             s.Checkpoint, s.CheckpointStep, s.FailedWorkers.Order().ToList(),
-            new Dictionary<int, WorkerId>(s.Live))).ToList(),
+            new Dictionary<int, WorkerId>(s.Live), s.Lineage)).ToList(),
         LastGlobal, LastShardEnds?.ToList(), Result, History.ToList(),
         new ResultTally(RoundAccepted, RoundRejected, JobAccepted, JobRejected),
         ExcludedWorkers.Order().ToList(),
@@ -74,6 +74,7 @@ public sealed partial record JobState
             MeanLoss = x.MeanLoss, Checkpoint = x.Checkpoint, CheckpointStep = x.CheckpointStep,
             FailedWorkers = [.. x.FailedWorkers ?? []],
             Live = ImmutableSortedDictionary.CreateRange(x.Live ?? new Dictionary<int, WorkerId>()),
+            Lineage = [.. x.CheckpointLineage ?? []],
         }),
     ];
 }

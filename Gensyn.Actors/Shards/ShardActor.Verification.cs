@@ -70,7 +70,8 @@ public abstract partial class ShardActor
                 LoseWorker($"its result could not be verified ({verdict.Reason})", countsAsFailure: false);
                 return;
             }
-            Judge(verdict);
+            if (verdict is { Checkpoint: not null, IsAccepted: false }) JudgeCheckpoint(verdict);
+            else Judge(verdict);
         });
         Receive<ChallengeExpired>(expired =>
         {
@@ -116,6 +117,20 @@ public abstract partial class ShardActor
             verdict.Reason);
         Services.Registry.Tell(new WorkerJudged(a.WorkerId, verdict.IsAccepted, a.Address));
         Context.Parent.Tell(new Judged(c.Result, verdict, a.Address, c.Steps, Convert.ToHexStringLower(c.Secret)));
+    }
+
+    /// <summary>
+    /// The checkpoint the worker resumed from does not replay: the verdict is its maker's, and goes to the parent,
+    /// which journals it against the maker and releases this worker without blame (answering Rejected).
+    /// </summary>
+    private void JudgeCheckpoint(ShardVerdict verdict)
+    {
+        if (Attempt is not { Challenge: not null } a || verdict.Checkpoint is not { } saved) return;
+        Timers.Cancel("challenge");
+        Log.Warning("{0}: worker {1} resumed from worker {2}'s step-{3} checkpoint, which is rejected ({4}): {5}",
+            Label, a.WorkerId, saved.WorkerId, saved.LocalStep, verdict.Outcome, verdict.Reason);
+        Services.Registry.Tell(new WorkerJudged(saved.WorkerId, false, saved.Maker ?? ""));
+        Context.Parent.Tell(new CheckpointJudged(Order.Shard, a.Epoch, a.WorkerId, verdict));
     }
 
     /// <summary>Progress and checkpoints after the result are of no use.</summary>

@@ -157,24 +157,40 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
             Context.Parent.Tell(new StartStateMissing(Order.Shard, problem));
             return;
         }
-        Sha256Digest? resume = null;
-        if (ResumesFromCheckpoints && confirmed.Resume is { } checkpoint)
-        {
-            if (ShardBlobs.UsableCheckpoint(Services.Store, Order, checkpoint, out var step, out var reason))
-                (resume, Attempt) = (checkpoint, Attempt.Confirm(confirmed.Epoch, step));
-            else
-            {
-                Log.Warning("{0}: checkpoint {1} is unusable ({2}); the shard restarts from the round's start state",
-                    Label, checkpoint, reason);
-                Context.Parent.Tell(new CheckpointUnusable(Order.Shard, checkpoint, reason));
-            }
-        }
+        var resume = ResumesFromCheckpoints ? Resumable(confirmed) : null;
         Context.Watch(Worker);
         Worker.Tell(new ShardAssignment(Order.JobId, Order.Round, Order.Shard, Attempt.Epoch, Order.Spec,
             Order.BaseDirectory, Order.StartState, Order.StartStateBytes, Self, Services.Blobs, resume));
         _assignedAt = DateTime.UtcNow;
         ArmStallTimer();
         Become(Running);
+    }
+
+    /// <summary>
+    /// The checkpoint the worker resumes from, if any: only one signed by its maker
+    /// (<see cref="Verification.CheckpointReplay.ResumeRefusal"/>) whose blob passes its hash and loads as this shard's
+    /// checkpoint of the signed step; else the shard restarts from the round's start state, and says why.
+    /// </summary>
+    private Sha256Digest? Resumable(AssignConfirmed confirmed)
+    {
+        if (confirmed.Resume is not { } checkpoint) return null;
+        var network = Services.Network();
+        var lineage = confirmed.Lineage ?? [];
+        var reason = Verification.CheckpointReplay.ResumeRefusal(Order.JobId, checkpoint, lineage, network);
+        if (reason is null && ShardBlobs.UsableCheckpoint(Services.Store, Order, checkpoint, out var step, out reason))
+        {
+            if (step == lineage[^1].LocalStep)
+            {
+                Attempt = Attempt!.Resuming(lineage);
+                return checkpoint;
+            }
+            reason = $"it holds step {step}, not the signed step {lineage[^1].LocalStep}";
+        }
+        Log.Warning("{0}: not resuming from checkpoint {1} ({2}); the shard restarts from the round's start state",
+            Label, checkpoint, reason);
+        // A checkpoint is discarded for good unless only the chain is not known yet (then it may be checked later).
+        if (network is not null) Context.Parent.Tell(new CheckpointUnusable(Order.Shard, checkpoint, reason!));
+        return null;
     }
 
     private void Running()

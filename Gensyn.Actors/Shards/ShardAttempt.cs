@@ -30,7 +30,9 @@ public sealed record Admission(bool Stale, string? Refusal = null, bool CountsAs
 /// class, and how many of its key's results were accepted so far; the parent's confirmation gives the
 /// <see cref="Epoch"/> that fences out every earlier assignment; a result is admitted only if it is the current
 /// epoch's, its end state was uploaded and the worker's key signed it; the steps to challenge are drawn after the
-/// commitment from a fresh secret. Immutable: each rule returns a new attempt.
+/// commitment from a fresh secret. A resumed attempt keeps the signed checkpoints it resumed from
+/// (<see cref="ResumedFrom"/>, its lineage), whose steps the verifier replays. Immutable: each rule returns a new
+/// attempt.
 /// </summary>
 public sealed record ShardAttempt(
     WorkerId WorkerId,
@@ -41,7 +43,8 @@ public sealed record ShardAttempt(
     int ResumedAt = 0,
     ShardChallenge? Challenge = null,
     Sha256Digest? Seal = null,
-    int Accepted = 0)
+    int Accepted = 0,
+    IReadOnlyList<ShardCheckpointSaved>? ResumedFrom = null)
 {
     public static ShardAttempt Of(WorkerGranted granted) =>
         new(granted.WorkerId, granted.Address, granted.HonestStreak, granted.NumericClass, Accepted: granted.Accepted);
@@ -51,6 +54,13 @@ public sealed record ShardAttempt(
 
     /// <summary>The journalled assignment; <paramref name="resumedAt"/>: the checkpoint's step it resumes at.</summary>
     public ShardAttempt Confirm(int epoch, int resumedAt = 0) => this with { Epoch = epoch, ResumedAt = resumedAt };
+
+    /// <summary>
+    /// Resumes from the last of <paramref name="lineage"/>, a signed checkpoint of step c (after those it rests on):
+    /// this worker runs steps c+1..H, and the verifier replays 1..c against them (<see cref="CheckpointReplay"/>).
+    /// </summary>
+    public ShardAttempt Resuming(IReadOnlyList<ShardCheckpointSaved> lineage) =>
+        this with { ResumedAt = lineage[^1].LocalStep, ResumedFrom = lineage };
 
     /// <summary>The fence: only the confirmed epoch's worker speaks for the shard.</summary>
     public bool Current(int epoch, WorkerId workerId) => Confirmed && epoch == Epoch && workerId == WorkerId;

@@ -19,9 +19,12 @@ public abstract partial class ShardActor
         : INoSerializationVerificationNeeded;
 
     /// <summary>
-    /// The assignment is journalled under <see cref="Epoch"/>; <see cref="Resume"/> is the last good checkpoint.
+    /// The assignment is journalled under <see cref="Epoch"/>; <see cref="Resume"/> is the last good checkpoint and
+    /// <see cref="Lineage"/> the journalled, signed checkpoints it rests on, its own record last (none: unsigned, never
+    /// resumed).
     /// </summary>
-    public sealed record AssignConfirmed(int Epoch, Sha256Digest? Resume) : INoSerializationVerificationNeeded;
+    public sealed record AssignConfirmed(int Epoch, Sha256Digest? Resume,
+        IReadOnlyList<ShardCheckpointSaved>? Lineage = null) : INoSerializationVerificationNeeded;
 
     public sealed record Progress(int Shard, int Step, float Loss) : INoSerializationVerificationNeeded;
 
@@ -39,6 +42,14 @@ public abstract partial class ShardActor
     /// </summary>
     public sealed record Judged(
         ShardResult Result, ShardVerdict Verdict, string WorkerAddress, IReadOnlyList<int> Steps, string Secret)
+        : INoSerializationVerificationNeeded;
+
+    /// <summary>
+    /// The verdict on the checkpoint that the <see cref="Epoch"/>'s worker <see cref="Resumer"/> resumed from
+    /// (<see cref="ShardVerdict.Checkpoint"/>): the parent journals it against the checkpoint's maker, releases the
+    /// resumer without blame, and answers <see cref="Rejected"/>.
+    /// </summary>
+    public sealed record CheckpointJudged(int Shard, int Epoch, WorkerId Resumer, ShardVerdict Verdict)
         : INoSerializationVerificationNeeded;
 
     public sealed record Verifying(int Shard, bool Active) : INoSerializationVerificationNeeded;

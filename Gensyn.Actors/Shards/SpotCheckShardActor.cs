@@ -7,7 +7,8 @@ namespace Gensyn.Actors.Shards;
 /// <summary>
 /// Spot-check mode, for a training shard: when the worker commits a signed result, the steps to challenge are drawn
 /// from a fresh secret bound to the committed root, the worker is asked to open the states around them, and a
-/// verifier replays them from the opened states. A worker that does not open them in time is judged unavailable.
+/// verifier replays them from the opened states. A worker that does not open them in time is judged unavailable. A
+/// resumed worker's steps 1..c are its checkpoint maker's: the verifier replays them from the round's start state.
 /// </summary>
 public class SpotCheckShardActor : ShardActor
 {
@@ -57,6 +58,6 @@ public class SpotCheckShardActor : ShardActor
         Services.Verifiers.Tell(new VerifyShard(Order.JobId, Order.Spec, Order.BaseDirectory, Order.Round,
             Order.Shard, a.Epoch, a.WorkerId, a.Address, c.Result.MerkleRoot, Order.StartState, c.Result.EndState,
             c.Steps, opened.Leaves ?? [], a.CrossClass(Order) && !c.PossessionOnly, Services.Blobs, c.PossessionOnly,
-            Network: Services.Network()));
+            Network: Services.Network(), ResumedFrom: a.ResumedFrom));
     }
 }

@@ -18,11 +18,13 @@ public enum CheckpointRoute
 /// <summary>
 /// The verdict on a resume's steps 1..c: <see cref="Outcome"/> (Accepted, Fraud, Invalid or Inconclusive), the first
 /// step that does not replay (<see cref="Step"/>), and — only when the checkpoint is wrong and signed —
-/// <see cref="Blamed"/>, its maker, with its key (<see cref="Maker"/>) and its signature as <see cref="Evidence"/>.
+/// <see cref="Blamed"/>, its maker, with its key (<see cref="Maker"/>) and its signature as <see cref="Evidence"/>;
+/// at that step <see cref="Expected"/> is the replayed digest and <see cref="Claimed"/> the checkpoint's.
 /// The worker that resumed from it is never blamed: it started from what it was given.
 /// </summary>
 public sealed record CheckpointJudgement(VerdictOutcome Outcome, string Reason, int? Step = null,
-    WorkerId? Blamed = null, string? Maker = null, string? Evidence = null)
+    WorkerId? Blamed = null, string? Maker = null, string? Evidence = null, Sha256Digest? Expected = null,
+    Sha256Digest? Claimed = null)
 {
     /// <summary>Whether the steps 1..c stand: the resumed result may be judged on its own steps.</summary>
     public bool Stands => Outcome == VerdictOutcome.Accepted;
@@ -38,45 +40,86 @@ public sealed record CheckpointJudgement(VerdictOutcome Outcome, string Reason, 
 /// </summary>
 public static class CheckpointReplay
 {
-    /// <summary>The route for a shard resumed at step <paramref name="resumedAt"/> (0: not resumed).</summary>
+    /// <summary>
+    /// Why checkpoint <paramref name="checkpoint"/> of job <paramref name="jobId"/> must not be resumed from (null: it
+    /// may): a resume takes steps 1..c on its makers' word, so only a checkpoint whose journalled record (the last of
+    /// <paramref name="lineage"/>) and those it rests on (the rest) all carry their makers' valid signatures under
+    /// <paramref name="network"/> is used; one journalled before checkpoints were signed, or whose signature does not
+    /// check, is not (the shard restarts from the round's start state). With no <paramref name="network"/> (the chain
+    /// is not known yet) nothing can be checked.
+    /// </summary>
+    public static string? ResumeRefusal(JobId jobId, Sha256Digest checkpoint,
+        IReadOnlyList<ShardCheckpointSaved> lineage, ClaimDomain? network)
+    {
+        if (lineage.Count == 0 || lineage[^1].Checkpoint != checkpoint)
+            return $"checkpoint {checkpoint} carries no maker's signature (journalled before checkpoints were signed)";
+        if (network is null)
+            return "this coordinator does not know its chain yet, so it cannot check the checkpoint's signature";
+        foreach (var saved in lineage)
+        {
+            var what = saved.Checkpoint == checkpoint
+                ? $"checkpoint {checkpoint}"
+                : $"checkpoint {saved.Checkpoint} (which {checkpoint} rests on)";
+            if (saved.Maker is null || saved.Signature is null)
+                return $"{what} carries no maker's signature (journalled before checkpoints were signed)";
+            var check = ClaimSigner.Check(Claim(jobId, saved, network), saved.Signature, saved.Maker);
+            if (!check.Valid) return $"the signature of {what} does not check ({check.Reason})";
+        }
+        return null;
+    }
+
+    private static CheckpointClaim Claim(JobId jobId, ShardCheckpointSaved saved, ClaimDomain network) =>
+        new(jobId, saved.Round, saved.Shard, saved.Epoch, saved.WorkerId, saved.LocalStep, saved.Checkpoint, network);
+
+    /// <summary>
+    /// The route for a shard resumed at step <paramref name="resumedAt"/> (0: not resumed). The coordinator takes the
+    /// <see cref="CheckpointRoute.Replay"/> route whatever the maker's session (<see cref="ResumeJudge"/>): a worker
+    /// keeps the states of the shards it delivered a result for, not of one it left, so a maker has nothing to open.
+    /// </summary>
     public static CheckpointRoute Route(int resumedAt, bool makerInSession) =>
         resumedAt <= 0 ? CheckpointRoute.None : makerInSession ? CheckpointRoute.Maker : CheckpointRoute.Replay;
 
     /// <summary>
     /// Judges checkpoint <paramref name="saved"/> of job <paramref name="jobId"/>: <paramref name="claimed"/> are the
     /// step digests 0..c its blob carries, <paramref name="replayed"/> those a verifier computed from the round's
-    /// start state; the signature is checked under <paramref name="network"/>.
+    /// start state; the signature is checked under <paramref name="network"/>. <paramref name="state"/>: the digest of
+    /// the state the blob carries, which the resumer continued from (null: not checked); it must be the replayed
+    /// step-c state too.
     /// </summary>
     public static CheckpointJudgement Judge(JobId jobId, ShardCheckpointSaved saved,
-        IReadOnlyList<Sha256Digest> claimed, IReadOnlyList<Sha256Digest> replayed, ClaimDomain network)
+        IReadOnlyList<Sha256Digest> claimed, IReadOnlyList<Sha256Digest> replayed, ClaimDomain network,
+        Sha256Digest? state = null)
     {
         var c = saved.LocalStep;
         if (replayed.Count != c + 1)
             return new(VerdictOutcome.Inconclusive,
                 $"the verifier replayed {replayed.Count} digests for steps 0..{c}; nobody is blamed, it runs again");
         if (claimed.Count != c + 1)
-            return Blame(jobId, saved, network, VerdictOutcome.Invalid, null,
+            return Blame(jobId, saved, network, VerdictOutcome.Invalid, null, null, null,
                 $"the step-{c} checkpoint carries {claimed.Count} step digests, not {c + 1}");
         for (var step = 0; step <= c; step++)
         {
             if (claimed[step] == replayed[step]) continue;
             var what = step == 0 ? "its start state is not the round's" : $"step {step} does not replay";
-            return Blame(jobId, saved, network, VerdictOutcome.Fraud, step,
+            return Blame(jobId, saved, network, VerdictOutcome.Fraud, step, replayed[step], claimed[step],
                 $"the step-{c} checkpoint is wrong: {what} (claimed {claimed[step].ToString()[..12]}, " +
                 $"replayed {replayed[step].ToString()[..12]})");
         }
+        if (state is { } carried && carried != replayed[c])
+            return Blame(jobId, saved, network, VerdictOutcome.Fraud, c, replayed[c], carried,
+                $"the step-{c} checkpoint is wrong: the state it carries ({carried.ToString()[..12]}) is not the " +
+                $"step-{c} state its digests name (replayed {replayed[c].ToString()[..12]})");
         return new(VerdictOutcome.Accepted, $"steps 1..{c} replay to the checkpoint from the round's start state");
     }
 
     private static CheckpointJudgement Blame(JobId jobId, ShardCheckpointSaved saved, ClaimDomain network,
-        VerdictOutcome outcome, int? step, string reason)
+        VerdictOutcome outcome, int? step, Sha256Digest? expected, Sha256Digest? claimed, string reason)
     {
-        var claim = new CheckpointClaim(jobId, saved.Round, saved.Shard, saved.Epoch, saved.WorkerId, saved.LocalStep,
-            saved.Checkpoint, network);
-        var signed = saved.Maker is { } maker && ClaimSigner.Check(claim, saved.Signature, maker).Valid;
+        var signed = saved.Maker is { } maker
+                     && ClaimSigner.Check(Claim(jobId, saved, network), saved.Signature, maker).Valid;
         return signed
             ? new(outcome, $"{reason}; its maker {saved.WorkerId} signed it", step, saved.WorkerId, saved.Maker,
-                saved.Signature)
+                saved.Signature, expected, claimed)
             : new(VerdictOutcome.Inconclusive,
                 $"{reason}; it carries no valid signature, so nobody is blamed and the shard runs again from the " +
                 "round's start state", step);

@@ -218,7 +218,9 @@ public sealed class VerifierActor : ReceiveActor
 
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>
     private Task FetchMissing(VerifyShard request, IMaterializer materializer) =>
-        Fetch([request.StartState, request.EndState, .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value)],
+        Fetch([request.StartState, request.EndState,
+                .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value),
+                .. (request.ResumedFrom ?? []).Select(saved => saved.Checkpoint)],
             request.Blobs, materializer);
 
     /// <summary>The spec's blob, unless this node has read the spec already.</summary>

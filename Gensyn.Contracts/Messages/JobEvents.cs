@@ -52,6 +52,10 @@ public sealed record ShardCheckpointDiscarded(int Round, int Shard, Sha256Digest
 /// <see cref="Expected"/>, <see cref="Claimed"/> and the worker's signatures are the evidence for slashing.
 /// <see cref="VerifierId"/>: the cluster address (host:port) of the node whose verifier judged it; null when the shard
 /// itself decided (a seal the result does not open) and in journals written before it was recorded.
+/// With <see cref="Checkpoint"/> the verdict is on that signed checkpoint, not on a result: its maker (this
+/// <see cref="WorkerId"/>, <see cref="Epoch"/> and key) claimed <see cref="Steps"/> (1..c) that a replay from the
+/// round's start state does not reproduce; <see cref="MerkleRoot"/> is then the checkpoint's blob hash and
+/// <see cref="ResultSignature"/> and <see cref="ClaimSignature"/> the maker's signature over its CheckpointClaim.
 /// </summary>
 public sealed record ShardVerified(
     int Round,
@@ -73,7 +77,8 @@ public sealed record ShardVerified(
     double TrainSeconds,
     double VerifySeconds,
     DateTimeOffset At,
-    string? VerifierId = null) : IJobEvent;
+    string? VerifierId = null,
+    Sha256Digest? Checkpoint = null) : IJobEvent;
 
 /// <summary>
 /// In replicated mode, replica <see cref="Replica"/>'s worker committed to its result with <see cref="Seal"/> before
@@ -196,7 +201,8 @@ public sealed record ShardSnapshot(
     Sha256Digest? Checkpoint = null,
     int CheckpointStep = 0,
     IReadOnlyList<WorkerId>? FailedWorkers = null,
-    IReadOnlyDictionary<int, WorkerId>? Live = null);
+    IReadOnlyDictionary<int, WorkerId>? Live = null,
+    IReadOnlyList<ShardCheckpointSaved>? CheckpointLineage = null);
 
 /// <summary>The verification tallies a <see cref="JobSnapshot"/> carries (they feed the match rates).</summary>
 public sealed record VerificationSnapshot(

@@ -35,6 +35,10 @@ public sealed record StepsOpened(JobId JobId, int Round, int Shard, int Epoch, W
 /// is the worker's predictions and <see cref="StartState"/> the model; the verifier recomputes the batches in <see cref="Steps"/> (1-based).
 /// Signed openings are checked under <see cref="Network"/>, the coordinator's EIP-712 domain (no chain when null).
 /// <see cref="Spec"/> names the job's spec, whose YAML is a blob behind <see cref="Blobs"/> too.
+/// <see cref="ResumedFrom"/>: the signed checkpoints the worker's steps 1..c rest on, ascending: the last one of each
+/// earlier worker that a later one resumed from, then the step-c checkpoint the worker resumed from (null: it ran
+/// every step). The verifier then replays steps 1..c from <see cref="StartState"/> first, and the first checkpoint
+/// that does not replay is its maker's fraud (<see cref="ShardVerdict.Checkpoint"/>), never the worker's.
 /// </summary>
 public sealed record VerifyShard(
     JobId JobId,
@@ -54,7 +58,8 @@ public sealed record VerifyShard(
     IActorRef Blobs,
     bool PossessionOnly = false,
     bool Inference = false,
-    Signing.ClaimDomain? Network = null) : IGensynMessage;
+    Signing.ClaimDomain? Network = null,
+    IReadOnlyList<ShardCheckpointSaved>? ResumedFrom = null) : IGensynMessage;
 
 public enum VerdictOutcome
 {
@@ -75,7 +80,11 @@ public enum VerdictOutcome
 /// <see cref="Expected"/> the digest its replay gives and <see cref="Claimed"/> the one the worker committed
 /// (and signed); <see cref="RelativeError"/> is the largest update error of a tolerance check;
 /// <see cref="VerifySeconds"/> the verifier's time for it; <see cref="VerifierId"/> the cluster address (host:port)
-/// of the node that judged it (null for a verdict the shard reached itself).
+/// of the node that judged it (null for a verdict the shard reached itself). With <see cref="Checkpoint"/> the verdict
+/// is on that checkpoint, which the worker resumed from, and blames its maker
+/// (<see cref="ShardCheckpointSaved.WorkerId"/>, key <see cref="ShardCheckpointSaved.Maker"/>, with
+/// <see cref="ClaimSignature"/> its signature over the checkpoint): the worker's own steps were not judged, and it is
+/// not blamed.
 /// </summary>
 public sealed record ShardVerdict(
     JobId JobId,
@@ -91,7 +100,8 @@ public sealed record ShardVerdict(
     string? ClaimSignature = null,
     double? RelativeError = null,
     double VerifySeconds = 0,
-    string? VerifierId = null) : IGensynMessage
+    string? VerifierId = null,
+    ShardCheckpointSaved? Checkpoint = null) : IGensynMessage
 {
     public bool IsAccepted => Outcome == VerdictOutcome.Accepted;
 }

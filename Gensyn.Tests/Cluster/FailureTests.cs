@@ -100,6 +100,12 @@ public class FailureTests
         Assert.True(survivorsFirst.Int("localStep") > victimsLast,
             $"{survivor} saved step {survivorsFirst.Int("localStep")} first, not past the checkpoint at step " +
             $"{victimsLast}\n{events.Describe()}");
+        // The steps before the resume were the victim's: the verifier replayed them to its checkpoint.
+        var verdicts = events.OfKind("ShardVerified").Where(e => e.Int("round") == lost.Int("round")
+            && e.Int("shard") == lost.Int("shard") && e.WorkerId == survivor).Select(e => e.Text("reason")).ToList();
+        var replayed = $"steps 1..{victimsLast} replay to the checkpoint";
+        Assert.True(verdicts.Any(r => r.StartsWith(replayed, StringComparison.Ordinal)),
+            $"no verdict of {survivor} replayed steps 1..{victimsLast}\n{events.Describe()}");
         AssertHistoryIsClean(cluster.JobEvents(jobId), 2, 2);
     }
 

@@ -439,12 +439,15 @@ public class JobStateTests
     [Fact]
     public void Deciding_an_assignment_fences_the_previous_epoch_and_confirms_the_shards_checkpoint()
     {
-        var state = Assigned().State.Apply(new ShardCheckpointSaved(0, 0, 1, (WorkerId)"worker-1", 4, D("checkpoint"), T0));
+        var saved = new ShardCheckpointSaved(0, 0, 1, (WorkerId)"worker-1", 4, D("checkpoint"), T0, "0xMaker", "0xsig");
+        var state = Assigned().State.Apply(saved);
 
         var decision = Decide(state, Asks(0, "worker-2"));
 
         Assert.Equal(new ShardAssigned(0, 0, 2, (WorkerId)"worker-2", Now), Assert.Single(decision.Events));
-        Assert.Equal(new ShardActor.AssignConfirmed(2, D("checkpoint")), Assert.Single(decision.Replies));
+        var confirmed = Assert.IsType<ShardActor.AssignConfirmed>(Assert.Single(decision.Replies));
+        Assert.Equal((2, D("checkpoint")), (confirmed.Epoch, confirmed.Resume));
+        Assert.Equal([saved], confirmed.Lineage!);   // with its maker's signature: a resume checks it
     }
 
     [Fact]

@@ -77,7 +77,12 @@ public sealed class InferenceShardActorTests(ITestOutputHelper output) : ShardSp
         worker ??= CreateTestProbe();
         shard.Tell(new WorkerGranted((WorkerId)"w1", worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
         _parent.ExpectMsg<ShardActor.AssignRequested>();
-        shard.Tell(new ShardActor.AssignConfirmed(1, checkpoint), _parent.Ref);
+        // Signed by its maker (a worker of an earlier epoch): a training shard resumes only from such a checkpoint.
+        var maker = WorkerKey.Generate();
+        var made = new ShardCheckpointed((JobId)JobId, Round, Shard, 0, (WorkerId)"maker", 5, checkpoint);
+        var saved = new ShardCheckpointSaved(Round, Shard, 0, (WorkerId)"maker", 5, checkpoint,
+            DateTimeOffset.UnixEpoch, maker.Address, ClaimSigner.Sign(maker, CheckpointClaim.From(made, ClaimDomain.None)));
+        shard.Tell(new ShardActor.AssignConfirmed(1, checkpoint, [saved]), _parent.Ref);
         return worker.ExpectMsg<ShardAssignment>();
     }
 

@@ -84,6 +84,10 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ShardCompleted(2, 1, 4, (WorkerId)"worker-2", DigestB, DigestC, 0.4321, At),
             new ShardVerified(2, 1, 4, (WorkerId)"worker-2", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", VerdictOutcome.Fraud, "step 17 does not replay", DigestC, "0x" + new string('a', 130), [4, 17], "00ff",
                 17, DigestA, DigestB, "0x" + new string('a', 130), null, 12.5, 0.25, At, "127.0.0.1:4053"),
+            // A verdict on a signed checkpoint, journalled against its maker.
+            new ShardVerified(2, 1, 2, (WorkerId)"worker-0", Address, VerdictOutcome.Fraud,
+                "the step-4 checkpoint is wrong: step 4 does not replay", DigestC, "0x" + new string('b', 130),
+                [1, 2, 3, 4], "", 4, DigestA, DigestB, "0x" + new string('b', 130), null, 0, 0.75, At, "127.0.0.1:4053", DigestC),
             new ReplicaSealed(2, 1, 5, 1, (WorkerId)"worker-3", DigestB, At),
             new RoundCompleted(2, DigestA, DigestB, 0.3456, At),
             new ShardCheckpointSaved(2, 1, 4, (WorkerId)"worker-2", 50, DigestC, At),
@@ -95,7 +99,9 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new JobCompleted(DigestA, 803_112, DigestB, 0.9731, 0.0874, null, At),
             new JobSnapshot((JobId)"job-0123abcd", Yaml, "/home/alice/jobs", JobPhase.Running, At, null, null, 2, true, DigestA,
                 [DigestB, DigestC], [1_048_576, 2_097_152],
-                [new ShardSnapshot(0, 1, (WorkerId)"worker-1", true, DigestB, DigestC, 0.4321), new ShardSnapshot(1, 2, null, false, null, null, 0, DigestA, 50, [(WorkerId)"worker-3", (WorkerId)"worker-4"])],
+                [new ShardSnapshot(0, 1, (WorkerId)"worker-1", true, DigestB, DigestC, 0.4321), new ShardSnapshot(1, 2, null, false, null, null, 0, DigestA, 50, [(WorkerId)"worker-3", (WorkerId)"worker-4"],
+                    null, [new ShardCheckpointSaved(2, 1, 2, (WorkerId)"worker-3", 50, DigestA, At, Address,
+                        "0x" + new string('b', 130))])],
                 DigestC, [DigestA, DigestB], null,
                 [new JobLogEntry(0, At, "submitted"), new JobLogEntry(1, At.AddSeconds(1), "round 0 started")],
                 [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString(), DigestA.ToString()], ["worker-1", "worker-2"], 0.8, false)],
@@ -208,6 +214,14 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 [], CrossClass: false, f.Blobs, Network: new Gensyn.Contracts.Signing.ClaimDomain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")),
             new ShardVerdict((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", VerdictOutcome.Accepted, "all 3 challenged steps replay bit for bit", VerifySeconds: 0.25),
             new ShardVerdict((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", VerdictOutcome.Fraud, "step 17 does not replay", 17, DigestA, DigestB, "0x" + new string('a', 130), 0.5, 0.3),
+            new VerifyShard((JobId)"job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, 3, (WorkerId)"worker-1",
+                Address, DigestA, DigestB, DigestC, [5, 8], [], CrossClass: false, f.Blobs,
+                ResumedFrom: [new ShardCheckpointSaved(2, 1, 2, (WorkerId)"worker-0", 4, DigestC, At, Address,
+                    "0x" + new string('b', 130))]),
+            new ShardVerdict((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", VerdictOutcome.Fraud,
+                "the step-4 checkpoint is wrong", 4, DigestA, DigestB, "0x" + new string('b', 130),
+                Checkpoint: new ShardCheckpointSaved(2, 1, 2, (WorkerId)"worker-0", 4, DigestC, At, Address,
+                    "0x" + new string('b', 130))),
             new ShardSealed((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", DigestC),
             new RevealShard((JobId)"job-0123abcd", 2, 1, 3),
             new BisectQuery((JobId)"job-0123abcd", 2, 1, 3, BisectStep.Children, 4, 1),
@@ -313,14 +327,17 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
     }
 
     [Fact]
-    public void Events_journaled_before_the_verifier_id_and_the_found_on_chain_flag_still_read_with_their_defaults()
+    public void Events_journaled_before_the_verifier_id_the_checkpoint_or_the_found_on_chain_flag_read_with_defaults()
     {
         var verified = new ShardVerified(0, 1, 2, (WorkerId)"worker-1", "0x1", VerdictOutcome.Accepted, "ok", DigestA, "0xsig",
             [3], "00", null, null, null, null, null, 1.5, 0.5, At);
         var settled = new SettlementSettled((JobId)"job-0123abcd", "ab", SettlementKind.PayRound, SettlementStatus.Confirmed,
             "0xtx", 21000, 5, "", At);
         foreach (var (message, field) in
-                 new (IGensynMessage, string)[] { (verified, "verifierId"), (settled, "foundOnChain") })
+                 new (IGensynMessage, string)[]
+                 {
+                     (verified, "verifierId"), (verified, "checkpoint"), (settled, "foundOnChain"),
+                 })
         {
             var json = System.Text.Json.Nodes.JsonNode.Parse(Serializer.ToBinary(message))!.AsObject();
             Assert.True(json.Remove(field), $"{field} is not in a new {message.GetType().Name}");

@@ -22,7 +22,8 @@ public class TypedIdJsonTests(WireFixture fixture) : IClassFixture<WireFixture>
 
     private sealed record StringShardSnapshot(int Shard, int Epoch, string? WorkerId, bool Done, Sha256Digest? EndState,
         Sha256Digest? MerkleRoot, double MeanLoss, Sha256Digest? Checkpoint = null, int CheckpointStep = 0,
-        IReadOnlyList<string>? FailedWorkers = null, IReadOnlyDictionary<int, string>? Live = null);
+        IReadOnlyList<string>? FailedWorkers = null, IReadOnlyDictionary<int, string>? Live = null,
+        IReadOnlyList<ShardCheckpointSaved>? CheckpointLineage = null);
 
     private sealed record StringRequestWorkerIds(
         string JobId, int Round, int Shard, IReadOnlyList<string>? Exclude = null);

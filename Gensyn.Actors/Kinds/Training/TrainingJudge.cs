@@ -8,7 +8,8 @@ using Gensyn.Training.Training;
 namespace Gensyn.Actors.Kinds.Training;
 
 /// <summary>
-/// A verifier's judge of training shards: <see cref="ShardJudge"/> over the job's session, kept while consecutive
+/// A verifier's judge of training shards: <see cref="ResumeJudge"/> (a resume's checkpoint, then
+/// <see cref="ShardJudge"/>) over the job's session, kept while consecutive
 /// requests belong to the same job (training thread only). The referee of replicated-mode disputes replays steps
 /// with the same session.
 /// </summary>
@@ -19,7 +20,7 @@ public sealed class TrainingJudge(string dataDirectory) : IKindJudge
     public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance)
     {
         var (session, examples) = Session(request.Spec, request.BaseDirectory, blob);
-        return ShardJudge.Judge(request, session, examples, blob, tolerance);
+        return ResumeJudge.Judge(request, session, examples, blob, tolerance);
     }
 
     /// <summary>The job's session and the size of its training set; the spec's YAML comes from
