@@ -14,7 +14,8 @@ public sealed partial record JobState
     /// <see cref="ShardActor.CheckpointUnusable"/>) and what its computations return
     /// (<see cref="JobCompute.PreparedRound"/>, <see cref="JobCompute.AggregatedRound"/>, <see cref="JobCompleted"/>,
     /// <see cref="ComputeFailed"/>), and a purge's full replay of a convicted key's result
-    /// (<see cref="ResultReplayed"/>; <see cref="ToReverify"/> says which). Anything else changes nothing.
+    /// (<see cref="ResultReplayed"/>, or <see cref="ResultUnverifiable"/> when it cannot be had; <see cref="ToReverify"/>
+    /// says which). Anything else changes nothing.
     /// </summary>
     public JobDecision Decide(object command, JobRules rules, DateTimeOffset now) => command switch
     {
@@ -36,6 +37,7 @@ public sealed partial record JobState
             when RoundOpen && IsShard(u.Shard) && Shards[u.Shard].Checkpoint == u.Checkpoint =>
             JobDecision.Persist(new ShardCheckpointDiscarded(Round, u.Shard, u.Checkpoint, u.Reason, now)),
         ResultReplayed replayed => Reverified(replayed, now),
+        ResultUnverifiable unverifiable => Unverified(unverifiable, now),
         ComputeFailed failed when Exists && !IsTerminal => JobDecision.Persist(new JobFailed(failed.Reason, now)),
         JobCompute.PreparedRound or JobCompute.AggregatedRound or JobCompleted when Exists && !IsTerminal =>
             Computed(command, now),

@@ -127,8 +127,15 @@ public sealed record JobStateSnapshot(
     SettlementSnapshot? Settlement,
     JobPrice? Price) : IPersistedOnly;
 
-/// <summary>Accepted and rejected results, of the open round and of the whole job: the match rates.</summary>
-public sealed record ResultTally(int RoundAccepted, int RoundRejected, int JobAccepted, int JobRejected);
+/// <summary>Accepted and rejected results, of the open round and of the whole job: the match rates.
+/// <see cref="RoundVerdicts"/>: the open round's verdicts by key, and <see cref="Convicted"/> the keys the job's journal
+/// convicts (null in a snapshot from before they were kept: the round's counts are then each key's unknown).</summary>
+public sealed record ResultTally(int RoundAccepted, int RoundRejected, int JobAccepted, int JobRejected,
+    IReadOnlyList<RoundVerdict>? RoundVerdicts = null, IReadOnlyList<string>? Convicted = null);
+
+/// <summary>One verdict of the open round: the key it judged ("" when unknown) and whether it accepted the
+/// result.</summary>
+public sealed record RoundVerdict(string Address, bool Accepted);
 
 /// <summary>
 /// The snapshot journals held before <see cref="JobStateSnapshot"/>: the domain state with the status views and log
