@@ -88,7 +88,7 @@ public sealed partial record JobState
                     MeanLoss = c.MeanLoss, WorkerId = c.WorkerId,
                 });
             case RoundCompleted rc:
-                var pay = RoundPayment();
+                var pay = RoundPayment(rc.Uncounted);
                 var round = new RoundView(rc.Round, rc.GlobalState.ToString(), rc.StateDigest.ToString(), rc.MeanLoss,
                     Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(),
                     Shards.Select(s => s.WorkerId ?? "").ToList(),

@@ -173,7 +173,8 @@ public sealed partial record JobState
                     Info: $"Job {JobId}: round {again.Round}'s start states restored");
             case JobCompute.AggregatedRound a when RoundOpen && a.Round == Round:
                 var meanLoss = Shards.Average(s => s.MeanLoss);
-                var completed = new RoundCompleted(a.Round, a.Global, a.Digest, meanLoss, now);
+                var completed = new RoundCompleted(a.Round, a.Global, a.Digest, meanLoss, now,
+                    RoundPayment(ConvictedAddresses).Convicted);
                 return JobDecision.Persist(completed) with { Advance = true };
             case JobCompleted done:
                 return JobDecision.Persist(done);

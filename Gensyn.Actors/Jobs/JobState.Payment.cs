@@ -32,16 +32,18 @@ public sealed partial record JobState
     public int RoundAccepted => RoundVerdicts.Count(v => v.Accepted);
     public int RoundRejected => RoundVerdicts.Count - RoundAccepted;
 
-    /// <summary>The open round's payment: its verdicts, less those of keys convicted in the job.</summary>
-    public RoundPayment RoundPayment()
+    /// <summary>The open round's payment: its verdicts, less those of the <paramref name="convicted"/> keys. The
+    /// decision records them (<see cref="RoundCompleted.Uncounted"/>), so that a journal replays to the payments it
+    /// made; one written before the rule (null) counts every verdict, as it did.</summary>
+    public RoundPayment RoundPayment(IReadOnlyCollection<string>? convicted)
     {
+        var keys = ImmutableHashSet.CreateRange(StringComparer.OrdinalIgnoreCase, convicted ?? []);
+        bool Convicts(string address) => address.Length > 0 && keys.Contains(address);
         var counted = RoundVerdicts.Where(v => !Convicts(v.Address)).ToList();
-        var convicted = RoundVerdicts.Where(v => Convicts(v.Address)).Select(v => v.Address.ToLowerInvariant())
+        var found = RoundVerdicts.Where(v => Convicts(v.Address)).Select(v => v.Address.ToLowerInvariant())
             .Distinct().Order(StringComparer.Ordinal).ToList();
-        return new RoundPayment(counted.Count(v => v.Accepted), counted.Count, convicted);
+        return new RoundPayment(counted.Count(v => v.Accepted), counted.Count, found);
     }
-
-    private bool Convicts(string address) => address.Length > 0 && ConvictedAddresses.Contains(address);
 
     /// <summary>A verdict joins the open round's; one that convicts (fraud, an invalid answer) convicts its
     /// key.</summary>

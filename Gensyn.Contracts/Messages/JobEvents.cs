@@ -84,8 +84,11 @@ public sealed record ReplicaSealed(int Round, int Shard, int Epoch, int Replica,
 
 public sealed record ShardCompleted(int Round, int Shard, int Epoch, WorkerId WorkerId, Sha256Digest EndState, Sha256Digest MerkleRoot, double MeanLoss, DateTimeOffset At) : IJobEvent;
 
-/// <summary>The outer step is done: <see cref="GlobalState"/> is the new global state blob, <see cref="StateDigest"/> its canonical digest.</summary>
-public sealed record RoundCompleted(int Round, Sha256Digest GlobalState, Sha256Digest StateDigest, double MeanLoss, DateTimeOffset At) : IJobEvent;
+/// <summary>The outer step is done: <see cref="GlobalState"/> is the new global state blob, <see cref="StateDigest"/> its canonical digest.
+/// <see cref="Uncounted"/>: the keys convicted in the job whose verdicts the round's payment threshold does not count, and whom
+/// the round does not pay (null in a journal written before that rule: every verdict counts, as it did then).</summary>
+public sealed record RoundCompleted(int Round, Sha256Digest GlobalState, Sha256Digest StateDigest, double MeanLoss, DateTimeOffset At,
+    IReadOnlyList<string>? Uncounted = null) : IJobEvent;
 
 /// <summary>The final model (parameters only, safetensors) is blob <see cref="Model"/>; <see cref="FinalDigest"/> is what `gensyn train` prints for the same spec.</summary>
 public sealed record JobCompleted(Sha256Digest Model, long ModelBytes, Sha256Digest FinalDigest, double TestAccuracy, double TestLoss, double? TestPerplexity, DateTimeOffset At) : IJobEvent;

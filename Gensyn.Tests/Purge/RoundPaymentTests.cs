@@ -9,10 +9,43 @@ namespace Gensyn.Tests.Purge;
 /// round pays it nothing. Rejections that convict nobody (an unanswered challenge) still count.</summary>
 public class RoundPaymentTests
 {
+    /// <summary>The state after <paramref name="events"/>, each round completed as the job decides it (its
+    /// <see cref="RoundCompleted"/> names the keys it does not count) rather than as written.</summary>
+    public static JobState Decided(IEnumerable<IJobEvent> events, JobState? from = null)
+    {
+        var state = from ?? new JobState();
+        foreach (var e in events)
+        {
+            if (e is not RoundCompleted rc)
+            {
+                state = state.Apply(e);
+                continue;
+            }
+            var decision = state.Decide(new JobCompute.AggregatedRound(rc.Round, rc.GlobalState, rc.StateDigest),
+                new JobRules(), rc.At);
+            state = decision.Events.Aggregate(state, (s, x) => s.Apply(x));
+        }
+        return state;
+    }
+
+    [Fact]
+    public void A_journal_written_before_the_rule_counts_every_verdict_as_it_did()
+    {
+        var state = State([
+            Submitted(), Started(0), .. Accepted(0, 0, 1, "honest-1", Honest),
+            .. Rejected(0, 1, 1, "cheat-1", Cheat, VerdictOutcome.Fraud), .. Accepted(0, 1, 2, "other-1", Other),
+            RoundDone(0),
+        ]);
+
+        var round = Assert.Single(state.History);
+        Assert.Equal((false, 2, 3), (round.Paid, round.Accepted, round.Judged));
+        Assert.Null(round.Convicted);
+    }
+
     [Fact]
     public void A_fraud_in_a_normal_round_does_not_count_against_the_honest_keys_and_earns_its_key_nothing()
     {
-        var state = State([
+        var state = Decided([
             Submitted(), Started(0), .. Accepted(0, 0, 1, "honest-1", Honest),
             .. Rejected(0, 1, 1, "cheat-1", Cheat, VerdictOutcome.Fraud), .. Accepted(0, 1, 2, "other-1", Other),
             RoundDone(0),
@@ -31,7 +64,7 @@ public class RoundPaymentTests
     [Fact]
     public void An_honest_keys_own_rejections_still_count_against_the_round()
     {
-        var state = State([
+        var state = Decided([
             Submitted(), Started(0), .. Accepted(0, 0, 1, "honest-1", Honest),
             .. Rejected(0, 1, 1, "other-1", Other, VerdictOutcome.Unavailable), .. Accepted(0, 1, 2, "honest-2", Honest),
             RoundDone(0),
@@ -46,7 +79,7 @@ public class RoundPaymentTests
     [Fact]
     public void A_key_convicted_in_an_earlier_round_is_not_counted_or_paid_in_later_rounds()
     {
-        var state = State([
+        var state = Decided([
             Submitted(), Started(0), .. Accepted(0, 0, 1, "honest-1", Honest),
             .. Rejected(0, 1, 1, "cheat-1", Cheat, VerdictOutcome.Invalid), .. Accepted(0, 1, 2, "other-1", Other),
             RoundDone(0), .. RoundWithCheat(1),
@@ -61,7 +94,7 @@ public class RoundPaymentTests
     [Fact]
     public void A_round_whose_every_verdict_is_a_convicted_keys_pays_nobody()
     {
-        var state = State([
+        var state = Decided([
             Submitted(), Started(0), .. Accepted(0, 0, 1, "cheat-1", Cheat), .. Accepted(0, 1, 1, "cheat-2", Cheat),
             Verdict(0, 1, 2, "cheat-3", Cheat, VerdictOutcome.Fraud), RoundDone(0),
         ]);
@@ -79,9 +112,9 @@ public class RoundPaymentTests
             Submitted(), Started(0), .. Accepted(0, 0, 1, "honest-1", Honest),
             .. Rejected(0, 1, 1, "cheat-1", Cheat, VerdictOutcome.Fraud),
         ];
-        var restored = JobState.FromSnapshot(State(events).ToSnapshot());
+        var restored = JobState.FromSnapshot(Decided(events).ToSnapshot());
 
-        foreach (var e in Accepted(0, 1, 2, "other-1", Other).Append(RoundDone(0))) restored = restored.Apply(e);
+        restored = Decided(Accepted(0, 1, 2, "other-1", Other).Append(RoundDone(0)), restored);
 
         var round = Assert.Single(restored.History);
         Assert.Equal((true, 2, 2), (round.Paid, round.Accepted, round.Judged));

@@ -16,7 +16,7 @@ public class PaymentThresholdAttackTests
     {
         // Shard 1's result of the cheater passed its spot-check; the key is convicted elsewhere and the result,
         // still in the open round, is revoked; the shard re-runs on an honest key and the round completes.
-        var state = State([
+        var state = Gensyn.Tests.Purge.RoundPaymentTests.Decided([
             Submitted(), Started(0), .. Accepted(0, 0, 1, "honest-1", Honest), .. Accepted(0, 1, 1, "cheat-1", Cheat),
             Revoke(0, 1, 1, "cheat-1", Cheat, aggregated: false), .. Accepted(0, 1, 2, "other-1", Other),
             RoundDone(0),
