@@ -117,6 +117,8 @@ public sealed record JobView(
 /// </summary>
 public sealed record RoundView(int Round, string CheckpointHash, string CheckpointDigest, double MeanLoss, IReadOnlyList<string> ShardRoots, IReadOnlyList<string> Workers,
                                double MatchRate = 1, bool Paid = true, int Accepted = 0, int Judged = 0,
+                               [property: System.Text.Json.Serialization.JsonIgnore(
+                                   Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
                                IReadOnlyList<string>? Convicted = null);
 
 /// <summary>One shard of the open round; <see cref="Waiting"/>: why no worker has it yet (a requirement no idle worker meets, or all busy).</summary>
