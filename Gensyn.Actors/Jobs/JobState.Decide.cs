@@ -14,8 +14,8 @@ public sealed partial record JobState
     /// <see cref="ShardActor.CheckpointUnusable"/>) and what its computations return
     /// (<see cref="JobCompute.PreparedRound"/>, <see cref="JobCompute.AggregatedRound"/>, <see cref="JobCompleted"/>,
     /// <see cref="ComputeFailed"/>), and a purge's full replay of a convicted key's result
-    /// (<see cref="ResultReplayed"/>, or <see cref="ResultUnverifiable"/> when it cannot be had; <see cref="ToReverify"/>
-    /// says which). Anything else changes nothing.
+    /// (<see cref="ResultReplayed"/>, or <see cref="ResultUnverifiable"/> when it cannot be had;
+    /// <see cref="ToReverify"/> says which). Anything else changes nothing.
     /// </summary>
     public JobDecision Decide(object command, JobRules rules, DateTimeOffset now) => command switch
     {
