@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Gensyn.Actors.Purge;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Jobs;
@@ -25,6 +26,13 @@ public sealed partial class JobActor
 
     /// <summary>Results sent to be replayed in full, by round and shard (one replay of a shard at a time).</summary>
     private readonly Dictionary<(int Round, int Shard), JudgedResult> _replaying = [];
+
+    /// <summary>How many times each result's replay failed on the verifier so far (<see cref="ReplayRule"/>).</summary>
+    private readonly Dictionary<(int Round, int Shard, int Epoch, string WorkerId), int> _replayFailures = [];
+
+    private ReplaySettings? _replaySettings;
+
+    private ReplaySettings Replays => _replaySettings ??= ReplaySettings.From(Context.System.Settings.Config);
 
     private void PurgeCommands()
     {
@@ -53,8 +61,17 @@ public sealed partial class JobActor
     {
         if (_state.IsTerminal) return;
         if (_sinceSnapshot is null) Self.Tell(new RollBackCheck());
+        // The rounds before the snapshot: their states stay pinned once the journal is read (PurgeInputs).
+        else ReadHistory();
         _services.Convictions?.Tell(new GetConvictions(_state.JobId));
     }
+
+    /// <summary>
+    /// What a purge may still need while the job runs, kept in the blob store beyond its retention period: every
+    /// round's start and end states the journal names (a replay starts from a round's start states, a rollback
+    /// restores the states a round left). They are let go when the job ends (<see cref="JobServices.PinBlobs"/>).
+    /// </summary>
+    private IEnumerable<Sha256Digest> PurgeInputs() => _timeline.States;
 
     private void Purge(PurgeKey purge)
     {
@@ -96,35 +113,71 @@ public sealed partial class JobActor
         var later = _sinceSnapshot!.Where(x => x.SequenceNr > read.ToSequenceNr).Select(x => x.Event);
         _timeline = PurgeTimeline.Of(read.Events.Concat(later));
         _sinceSnapshot = null;
+        PinBlobs();
         RollBackIfDue();
         foreach (var purge in _waitingForHistory.ToList()) Purge(purge);
         _waitingForHistory.Clear();
         return true;
     }
 
+    /// <summary>Sends <paramref name="result"/> to be replayed in full, unless its inputs are gone: then it cannot be
+    /// verified again, and is revoked as unverifiable (<see cref="ReplayRule"/>).</summary>
     private void Replay(JudgedResult result)
     {
-        if (_timeline.StartOf(result) is not { } start || !_replaying.TryAdd((result.Round, result.Shard), result))
+        var start = _timeline.StartOf(result);
+        if (ReplayRule.InputsGone(result, start, _services.Store.Contains) is { } gone)
+        {
+            if (_replaying.ContainsKey((result.Round, result.Shard))) return;
+            _log.Warning("Job {0}: round {1} shard {2} of worker {3} cannot be replayed: {4}", _state.JobId,
+                result.Round, result.Shard, result.WorkerId, gone);
+            Unverifiable(result, gone);
             return;
+        }
+        if (!_replaying.TryAdd((result.Round, result.Shard), result)) return;
         _services.Verifiers.Tell(new ReplayShard(_state.JobId, _state.SpecRef, _state.BaseDirectory, result.Round,
-            result.Shard, start, _services.Blobs));
+            result.Shard, start!.Value, _services.Blobs));
     }
 
     private void Replayed(ShardReplayed replayed)
     {
         if (!_replaying.Remove((replayed.Round, replayed.Shard), out var result)) return;
+        var key = (result.Round, result.Shard, result.Epoch, result.WorkerId);
         if (replayed.Root is not { } root)
         {
-            // The verifier failed, not the worker: the result is replayed again.
-            _log.Warning("Job {0}: round {1} shard {2} could not be replayed ({3}); trying again", _state.JobId,
-                replayed.Round, replayed.Shard, replayed.Failure);
-            Timers.StartSingleTimer($"replay-{result.Round}-{result.Shard}", new ReplayAgain(result), ReplayRetry);
+            // The verifier failed, not the worker: the result is replayed again, a bounded number of times.
+            var failures = _replayFailures[key] = _replayFailures.GetValueOrDefault(key) + 1;
+            var failure = replayed.Failure ?? "no root and no reason";
+            switch (ReplayRule.AfterFailure(failures, failure, Replays))
+            {
+                case ReplayNext.Retry retry:
+                    _log.Warning($"Job {_state.JobId}: round {replayed.Round} shard {replayed.Shard} could not be " +
+                                 $"replayed ({failure}); attempt {retry.Attempt} of {Replays.ReplayAttempts} " +
+                                 $"in {retry.After}");
+                    Timers.StartSingleTimer($"replay-{result.Round}-{result.Shard}", new ReplayAgain(result),
+                        retry.After);
+                    break;
+                case ReplayNext.Unverifiable gaveUp:
+                    _log.Warning("Job {0}: round {1} shard {2} of worker {3}: {4}; it is revoked as unverifiable",
+                        _state.JobId, replayed.Round, replayed.Shard, result.WorkerId, gaveUp.Reason);
+                    Unverifiable(result, gaveUp.Reason);
+                    break;
+            }
             return;
         }
+        _replayFailures.Remove(key);
         _log.Info("Job {0}: round {1} shard {2} of worker {3} replayed in full in {4:F1} s: {5}", _state.JobId,
             result.Round, result.Shard, result.WorkerId, replayed.Seconds,
             root == result.MerkleRoot ? "the roots agree, it stands" : "the roots differ");
         Decide(new ResultReplayed(result, root, _timeline));
+        AuditReplayed(result);
+    }
+
+    /// <summary>A convicted key's result that cannot be verified again does not stand: the state revokes it
+    /// (<see cref="JobState.Unverified"/>).</summary>
+    private void Unverifiable(JudgedResult result, string why)
+    {
+        _replayFailures.Remove((result.Round, result.Shard, result.Epoch, result.WorkerId));
+        Decide(new ResultUnverifiable(result, why, _timeline));
         AuditReplayed(result);
     }
 
@@ -134,15 +187,13 @@ public sealed partial class JobActor
     /// handlers, never from the handler of an earlier persist.</summary>
     private sealed record RollBackCheck : INoSerializationVerificationNeeded;
 
-    private static readonly TimeSpan ReplayRetry = TimeSpan.FromSeconds(5);
-
     /// <summary>The journal could not be read: the purges waiting for it try again in a moment.</summary>
     private void PurgeHistoryFailed()
     {
         if (!Sender.Equals(_historyReader)) return;
         _historyReader = null;
         foreach (var purge in _waitingForHistory)
-            Timers.StartSingleTimer($"purge-{purge.Conviction.Address}", purge, ReplayRetry);
+            Timers.StartSingleTimer($"purge-{purge.Conviction.Address}", purge, Replays.ReplayRetry);
         _waitingForHistory.Clear();
     }
 

@@ -209,7 +209,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Keeps the blobs the job references (<see cref="JobServices.PinBlobs"/>).</summary>
-    private void PinBlobs() => _services.PinBlobs(_state);
+    private void PinBlobs() => _services.PinBlobs(_state, PurgeInputs());
 
     protected override void PostStop()
     {

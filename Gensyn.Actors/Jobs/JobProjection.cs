@@ -133,16 +133,25 @@ public sealed record JobProjection
                              $"mean loss {c.MeanLoss:F4}, root {Short(c.MerkleRoot)}";
                 break;
             case RoundCompleted rc:
-                var rate = after.History[^1].MatchRate;
-                var unpaid = rate >= JobState.PaymentThreshold
-                    ? ""
-                    : $" (below {JobState.PaymentThreshold:P0}: the round is not paid)";
+                var (rate, paid, convicted) = (after.History[^1].MatchRate, after.History[^1].Paid,
+                    after.History[^1].Convicted ?? []);
+                var unpaid = (paid, rate >= JobState.PaymentThreshold) switch
+                {
+                    (true, _) => "",
+                    (false, true) => " (only convicted keys' verdicts: the round is not paid)",
+                    _ => $" (below {JobState.PaymentThreshold:P0}: the round is not paid)",
+                };
+                if (convicted.Count > 0)
+                    unpaid += $"; not counted and not paid: the convicted key(s) {string.Join(", ", convicted)}";
                 yield return $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, " +
                              $"checkpoint {Short(rc.GlobalState)}, match rate {rate:P1}{unpaid}";
                 break;
             case ResultRevoked r:
+                var failed = r.Outcome == VerdictOutcome.Unverifiable
+                    ? "could not be verified again, and its key is convicted"
+                    : "failed its full re-verification";
                 yield return $"round {r.Round} shard {r.Shard} REVOKED ({r.Outcome.ToString().ToLowerInvariant()}): " +
-                             $"worker {r.WorkerId}'s accepted result failed its full re-verification: {r.Reason}; " +
+                             $"worker {r.WorkerId}'s accepted result {failed}: {r.Reason}; " +
                              $"evidence {r.EvidenceHash}; the key is excluded from this job";
                 break;
             case RoundsRolledBack b:

@@ -4,6 +4,7 @@ using Akka.Streams;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Shards;
 using Gensyn.Actors.Workers;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 
@@ -35,9 +36,10 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
     /// While the job runs, the blob store keeps every blob its state references (round states, shard ends,
     /// checkpoints) and its spec's YAML, which it stores first (a job recovered from a journal written before specs
     /// were blobs did not store it); once it ends they are let go, and its result ages out of the store after the
-    /// retention period like any other blob.
+    /// retention period like any other blob. <paramref name="purgeInputs"/>: the earlier rounds' states a purge may
+    /// still need while the job runs, kept as well.
     /// </summary>
-    public void PinBlobs(JobState job)
+    public void PinBlobs(JobState job, IEnumerable<Sha256Digest>? purgeInputs = null)
     {
         if (job.IsTerminal)
         {
@@ -45,7 +47,9 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
             return;
         }
         SpecBlobs.Keep(Store, job.SpecRef, job.SpecYaml);
-        Store.Pin(job.JobId, job.ReferencedBlobs());
+        var pinned = new HashSet<Sha256Digest>(job.ReferencedBlobs());
+        if (purgeInputs is not null) pinned.UnionWith(purgeInputs);
+        Store.Pin(job.JobId, pinned);
     }
 
     /// <summary>The job's model as a blob offer, or why it cannot be had: the job has none (yet), or the store let it

@@ -47,7 +47,7 @@ public sealed partial record JobState
                     Round = r.Round, RoundOpen = true, Phase = JobPhase.Running, RoundGlobal = r.GlobalState,
                     ShardStarts = r.ShardStarts, ShardStartSizes = r.ShardStartSizes, ShardSteps = r.ShardSteps,
                     Shards = [.. Enumerable.Range(0, r.ShardStarts.Count).Select(i => new ShardRecord(i))],
-                    RoundAccepted = 0, RoundRejected = 0,
+                    RoundVerdicts = [],
                 };
             case ShardAssigned a:
                 // One live assignment fences out the ones before it; replicated mode keeps the two latest.
@@ -68,15 +68,15 @@ public sealed partial record JobState
                 return WithShard(k.Shard, s => s.Checkpointed(k));
             case ShardCheckpointDiscarded d when Shards[d.Shard].Checkpoint == d.Checkpoint:
                 return WithShard(d.Shard, s => s.WithoutCheckpoint());
-            case ShardVerified { Outcome: VerdictOutcome.Accepted }:
-                return this with { RoundAccepted = RoundAccepted + 1, JobAccepted = JobAccepted + 1 };
+            case ShardVerified { Outcome: VerdictOutcome.Accepted } a:
+                return Counted(a) with { JobAccepted = JobAccepted + 1 };
             case ShardVerified v:
                 // Its checkpoints are its own claims: a re-run starts from the round's start state.
-                var rerun = WithShard(v.Shard,
+                var rerun = Counted(v).WithShard(v.Shard,
                     s => s.End(v.Epoch).WithoutCheckpoint() with { FailedWorkers = s.FailedWorkers.Add(v.WorkerId) });
                 return rerun with
                 {
-                    RoundRejected = RoundRejected + 1, JobRejected = JobRejected + 1,
+                    JobRejected = JobRejected + 1,
                     ExcludedWorkers = ExcludedWorkers.Add(v.WorkerId),
                     ExcludedAddresses = string.IsNullOrEmpty(v.WorkerAddress)
                         ? ExcludedAddresses : ExcludedAddresses.Add(v.WorkerAddress.ToLowerInvariant()),
@@ -88,11 +88,11 @@ public sealed partial record JobState
                     MeanLoss = c.MeanLoss, WorkerId = c.WorkerId,
                 });
             case RoundCompleted rc:
-                var rate = RoundMatchRate;
+                var pay = RoundPayment(rc.Uncounted);
                 var round = new RoundView(rc.Round, rc.GlobalState.ToString(), rc.StateDigest.ToString(), rc.MeanLoss,
                     Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(),
                     Shards.Select(s => s.WorkerId ?? "").ToList(),
-                    rate, rate >= PaymentThreshold, RoundAccepted, RoundAccepted + RoundRejected);
+                    pay.MatchRate, pay.Paid, pay.Accepted, pay.Judged, pay.Convicted.Count == 0 ? null : pay.Convicted);
                 return this with
                 {
                     RoundOpen = false, LastGlobal = rc.GlobalState,

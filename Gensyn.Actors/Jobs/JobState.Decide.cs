@@ -15,7 +15,8 @@ public sealed partial record JobState
     /// <see cref="ShardActor.CheckpointUnusable"/>) and what its computations return
     /// (<see cref="JobCompute.PreparedRound"/>, <see cref="JobCompute.AggregatedRound"/>, <see cref="JobCompleted"/>,
     /// <see cref="ComputeFailed"/>), and a purge's full replay of a convicted key's result
-    /// (<see cref="ResultReplayed"/>; <see cref="ToReverify"/> says which). Anything else changes nothing.
+    /// (<see cref="ResultReplayed"/>, or <see cref="ResultUnverifiable"/> when it cannot be had;
+    /// <see cref="ToReverify"/> says which). Anything else changes nothing.
     /// </summary>
     public JobDecision Decide(object command, JobRules rules, DateTimeOffset now) => command switch
     {
@@ -38,6 +39,7 @@ public sealed partial record JobState
             when RoundOpen && IsShard(u.Shard) && Shards[u.Shard].Checkpoint == u.Checkpoint =>
             JobDecision.Persist(new ShardCheckpointDiscarded(Round, u.Shard, u.Checkpoint, u.Reason, now)),
         ResultReplayed replayed => Reverified(replayed, now),
+        ResultUnverifiable unverifiable => Unverified(unverifiable, now),
         ComputeFailed failed when Exists && !IsTerminal => JobDecision.Persist(new JobFailed(failed.Reason, now)),
         JobCompute.PreparedRound or JobCompute.AggregatedRound or JobCompleted when Exists && !IsTerminal =>
             Computed(command, now),
@@ -175,7 +177,8 @@ public sealed partial record JobState
                     Info: $"Job {JobId}: round {again.Round}'s start states restored");
             case JobCompute.AggregatedRound a when RoundOpen && a.Round == Round:
                 var meanLoss = Shards.Average(s => s.MeanLoss);
-                var completed = new RoundCompleted(a.Round, a.Global, a.Digest, meanLoss, now);
+                var completed = new RoundCompleted(a.Round, a.Global, a.Digest, meanLoss, now,
+                    RoundPayment(ConvictedAddresses).Convicted);
                 return JobDecision.Persist(completed) with { Advance = true };
             case JobCompleted done:
                 return JobDecision.Persist(done);

@@ -71,8 +71,6 @@ public sealed partial record JobState
     public ImmutableHashSet<string> ExcludedAddresses { get; private init; } =
         ImmutableHashSet.Create<string>(StringComparer.OrdinalIgnoreCase);
 
-    public int RoundAccepted { get; private init; }
-    public int RoundRejected { get; private init; }
     public int JobAccepted { get; private init; }
     public int JobRejected { get; private init; }
 

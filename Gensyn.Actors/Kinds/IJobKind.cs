@@ -90,6 +90,10 @@ public interface IKindCoordinator : IDisposable
 public interface IKindJudge : IDisposable
 {
     ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance);
+
+    /// <summary>A purge's full re-verification: every step (training) or batch (inference) of the shard run again
+    /// from its start state, for the Merkle root to compare with the committed one.</summary>
+    Sha256Digest Replay(ReplayShard request, Func<Sha256Digest, byte[]> blob);
 }
 
 /// <summary>What a worker hands a kind to run one shard: the assignment and its parsed spec, the fetched start

@@ -52,6 +52,7 @@ public sealed class PurgeTimeline
     private readonly HashSet<(int Round, int Shard, int Epoch, string WorkerId)> _withinTolerance = [];
     private readonly HashSet<string> _audits = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _charged = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<Sha256Digest> _states = [];
 
     public JobId JobId { get; private set; }
     public string? Payer { get; private set; }
@@ -91,6 +92,10 @@ public sealed class PurgeTimeline
 
     public int GenerationOf(int round) => _generation.GetValueOrDefault(round);
 
+    /// <summary>Every state a round of the job started from or left (of every generation): what a replay or a
+    /// rollback may need.</summary>
+    public IReadOnlyCollection<Sha256Digest> States => _states;
+
     /// <summary>The state <paramref name="result"/>'s shard started from (in its round's generation); null when the
     /// journal has no start of it.</summary>
     public Sha256Digest? StartOf(JudgedResult result) =>
@@ -125,6 +130,8 @@ public sealed class PurgeTimeline
                 LatestRound = r.Round;
                 Shards = r.ShardStarts.Count;
                 _starts[(r.Round, GenerationOf(r.Round))] = r.ShardStarts;
+                _states.Add(r.GlobalState);
+                _states.UnionWith(r.ShardStarts);
                 break;
             case ShardVerified v:
                 _results.Add(new JudgedResult(v.Round, v.Shard, v.Epoch, v.WorkerId, v.WorkerAddress, v.Outcome,
@@ -133,9 +140,11 @@ public sealed class PurgeTimeline
                 break;
             case ShardCompleted c:
                 _completed[(c.Round, c.Shard)] = c;
+                _states.Add(c.EndState);
                 break;
             case RoundCompleted rc:
                 _rounds[rc.Round] = rc;
+                _states.Add(rc.GlobalState);
                 _paidGeneration[rc.Round] = GenerationOf(rc.Round);
                 Update(x => x.Round == rc.Round && x.Generation == GenerationOf(rc.Round) && x.Accepted
                             && _completed.TryGetValue((x.Round, x.Shard), out var done)

@@ -115,7 +115,7 @@ public sealed partial class JobLedger
                 payouts.Add(due);
                 // Not yet confirmed: the convicted key earns nothing for a discarded round, so what this payout
                 // gives it for results that still stand is paid back too (its revoked ones are, below).
-                if (!Posted(due.SettlementId)) ChargeBack(round, convicted, unposted);
+                if (!Posted(due.SettlementId)) ChargeBack(due, convicted, unposted);
             }
             else if (HonestPayout(round, verdicts, convicted) is { } honest) payouts.Add(honest);
             _generation[round] = GenerationOf(round) + 1;
@@ -138,11 +138,14 @@ public sealed partial class JobLedger
         _pending.Clear();
     }
 
-    /// <summary>Counts, per convicted key, its payee entries in round <paramref name="round"/> that no revocation
+    /// <summary>Counts, per convicted key, its payee entries in <paramref name="payout"/> that no revocation
     /// names.</summary>
-    private void ChargeBack(int round, HashSet<string> convicted, Dictionary<string, int> into)
+    private void ChargeBack(SettlementOrder payout, HashSet<string> convicted, Dictionary<string, int> into)
     {
-        foreach (var key in _payees[round].Where(p => convicted.Contains(p.Address))
+        var round = payout.Round;
+        foreach (var key in _payees[round].Where(p => convicted.Contains(p.Address)
+                                                      && payout.Payees.Any(x => x.Address.Equals(p.Address,
+                                                          StringComparison.OrdinalIgnoreCase)))
                      .GroupBy(p => p.Address, StringComparer.OrdinalIgnoreCase))
         {
             var revoked = _revoked.Count(r => r.Round == round

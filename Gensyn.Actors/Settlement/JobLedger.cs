@@ -83,7 +83,7 @@ public sealed partial class JobLedger
         if (Payer is null) return [];
         var orders = new List<SettlementOrder>();
         foreach (var round in history.Where(r => r.Paid && _payees.ContainsKey(r.Round)))
-            orders.Add(RoundPayout(jobId, round));
+            if (RoundPayout(jobId, round) is { Payees.Count: > 0 } payout) orders.Add(payout);
         orders.AddRange(_held);
         foreach (var fraud in _frauds.Where(f => f.WorkerAddress.Length > 0))
             orders.Add(new SettlementOrder(Id(jobId, $"slash-{fraud.Round}-{fraud.Shard}-{fraud.Epoch}"), jobId, SettlementKind.Slash, fraud.Round, [], 0, 0,
@@ -96,13 +96,21 @@ public sealed partial class JobLedger
         return orders.Where(o => !Posted(o.SettlementId)).ToList();
     }
 
-    /// <summary>The payout of a completed, paid round of the current generation.</summary>
+    /// <summary>The payout of a completed, paid round of the current generation: nothing to the keys convicted in
+    /// the job when it completed (<see cref="RoundView.Convicted"/>).</summary>
     private SettlementOrder RoundPayout(JobId jobId, RoundView round)
     {
-        var (accepted, judged) = Counts(round, _payees[round.Round].Count);
+        var payees = PayeesOf(round);
+        var (accepted, judged) = Counts(round, payees.Count);
         return new SettlementOrder(Id(jobId, RoundStep(round.Round)), jobId, SettlementKind.PayRound, round.Round,
-            Grouped(_payees[round.Round]), accepted, judged);
+            Grouped(payees), accepted, judged);
     }
+
+    /// <summary>The payee entries round <paramref name="round"/> pays: its accepted results, less the convicted
+    /// keys'.</summary>
+    private List<SettlementPayee> PayeesOf(RoundView round) =>
+        _payees[round.Round].Where(p => round.Convicted?.Contains(p.Address, StringComparer.OrdinalIgnoreCase) != true)
+            .ToList();
 
     /// <summary>A round's payees, one per key (its worker ids joined with "+").</summary>
     private static List<SettlementPayee> Grouped(IEnumerable<SettlementPayee> payees) =>

@@ -173,15 +173,12 @@ public sealed class VerifierActor : ReceiveActor
     public static string IdOf(Address address) =>
         address.Host is { } host ? $"{host}:{address.Port}" : address.ToString();
 
-    /// <summary>A full re-verification: all of a shard's steps run again from its start state, for the root.</summary>
+    /// <summary>A full re-verification: all of a shard's steps (or batches) run again from its start state, by the
+    /// judge of the job's kind, for the root.</summary>
     private ShardReplayed Replay(ReplayShard r)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var judge = (TrainingJudge)Judge(TrainingJob.Instance);
-        var (session, examples) = judge.Session(r.Spec, r.BaseDirectory, _store.Get);
-        var task = ShardTask.For(SpecBlobs.Read(r.Spec, _store.Get), r.Round, r.Shard, examples);
-        var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(_store.Get(r.StartState), "the start state");
-        var root = session.RunShard(task, start.State).MerkleRoot;
+        var root = Judge(JobKinds.Of(SpecBlobs.Read(r.Spec, _store.Get))).Replay(r, _store.Get);
         _log.Info("Replayed {0} round {1} shard {2} in full in {3:F2} s: root {4}", r.JobId, r.Round, r.Shard,
             clock.Elapsed.TotalSeconds, root);
         return new ShardReplayed(r.JobId, r.Round, r.Shard, root, null, clock.Elapsed.TotalSeconds);

@@ -89,8 +89,11 @@ public sealed record ReplicaSealed(int Round, int Shard, int Epoch, int Replica,
 
 public sealed record ShardCompleted(int Round, int Shard, int Epoch, WorkerId WorkerId, Sha256Digest EndState, Sha256Digest MerkleRoot, double MeanLoss, DateTimeOffset At) : IJobEvent;
 
-/// <summary>The outer step is done: <see cref="GlobalState"/> is the new global state blob, <see cref="StateDigest"/> its canonical digest.</summary>
-public sealed record RoundCompleted(int Round, Sha256Digest GlobalState, Sha256Digest StateDigest, double MeanLoss, DateTimeOffset At) : IJobEvent;
+/// <summary>The outer step is done: <see cref="GlobalState"/> is the new global state blob, <see cref="StateDigest"/> its canonical digest.
+/// <see cref="Uncounted"/>: the keys convicted in the job whose verdicts the round's payment threshold does not count, and whom
+/// the round does not pay (null in a journal written before that rule: every verdict counts, as it did then).</summary>
+public sealed record RoundCompleted(int Round, Sha256Digest GlobalState, Sha256Digest StateDigest, double MeanLoss, DateTimeOffset At,
+    IReadOnlyList<string>? Uncounted = null) : IJobEvent;
 
 /// <summary>The final model (parameters only, safetensors) is blob <see cref="Model"/>; <see cref="FinalDigest"/> is what `gensyn train` prints for the same spec.</summary>
 public sealed record JobCompleted(Sha256Digest Model, long ModelBytes, Sha256Digest FinalDigest, double TestAccuracy, double TestLoss, double? TestPerplexity, DateTimeOffset At) : IJobEvent;
@@ -132,8 +135,15 @@ public sealed record JobStateSnapshot(
     SettlementSnapshot? Settlement,
     JobPrice? Price) : IPersistedOnly;
 
-/// <summary>Accepted and rejected results, of the open round and of the whole job: the match rates.</summary>
-public sealed record ResultTally(int RoundAccepted, int RoundRejected, int JobAccepted, int JobRejected);
+/// <summary>Accepted and rejected results, of the open round and of the whole job: the match rates.
+/// <see cref="RoundVerdicts"/>: the open round's verdicts by key, and <see cref="Convicted"/> the keys the job's journal
+/// convicts (null in a snapshot from before they were kept: the round's counts are then each key's unknown).</summary>
+public sealed record ResultTally(int RoundAccepted, int RoundRejected, int JobAccepted, int JobRejected,
+    IReadOnlyList<RoundVerdict>? RoundVerdicts = null, IReadOnlyList<string>? Convicted = null);
+
+/// <summary>One verdict of the open round: the key it judged ("" when unknown) and whether it accepted the
+/// result.</summary>
+public sealed record RoundVerdict(string Address, bool Accepted);
 
 /// <summary>
 /// The snapshot journals held before <see cref="JobStateSnapshot"/>: the domain state with the status views and log

@@ -111,10 +111,15 @@ public sealed record JobView(
 /// <summary>
 /// A completed round. <see cref="MatchRate"/> = <see cref="Accepted"/> / <see cref="Judged"/> results in it; a round under 95%
 /// is not <see cref="Paid"/> (its rejected shards were re-run before it completed). The counts are what the escrow is shown when
-/// the round is paid (0 and 0 in a round recorded before they were kept).
+/// the round is paid (0 and 0 in a round recorded before they were kept). <see cref="Convicted"/>: the keys convicted in the
+/// job when the round completed (a fraud, an invalid answer, a revoked result); their verdicts are not counted against the
+/// others, and the round pays them nothing (null: none, or a round recorded before this was kept).
 /// </summary>
 public sealed record RoundView(int Round, string CheckpointHash, string CheckpointDigest, double MeanLoss, IReadOnlyList<string> ShardRoots, IReadOnlyList<string> Workers,
-                               double MatchRate = 1, bool Paid = true, int Accepted = 0, int Judged = 0);
+                               double MatchRate = 1, bool Paid = true, int Accepted = 0, int Judged = 0,
+                               [property: System.Text.Json.Serialization.JsonIgnore(
+                                   Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+                               IReadOnlyList<string>? Convicted = null);
 
 /// <summary>One shard of the open round; <see cref="Waiting"/>: why no worker has it yet (a requirement no idle worker meets, or all busy).</summary>
 public sealed record ShardView(int Shard, string State, string? WorkerId, int Epoch, int Step, int InnerSteps, double? Loss, string? Waiting = null);

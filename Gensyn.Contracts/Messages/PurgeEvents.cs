@@ -24,7 +24,8 @@ public sealed record KeyConvicted(string Address, ConvictionGround Ground, strin
                                   DateTimeOffset At, string? Job = null) : IGensynMessage;
 
 /// <summary>
-/// A result this job had accepted failed its full re-verification after the fact: it is rejected, with
+/// A result this job had accepted failed its full re-verification after the fact (or, <see cref="Outcome"/>
+/// unverifiable, a convicted key's result could no longer be verified): it is rejected, with
 /// <see cref="EvidenceHash"/> (keccak-256, hex) naming the evidence, and slashed when <see cref="Outcome"/> is fraud.
 /// <see cref="Aggregated"/>: whether the job's model had already taken it in (then a <see cref="RoundsRolledBack"/>
 /// follows).

@@ -73,6 +73,9 @@ public enum VerdictOutcome
     Unavailable,
     /// <summary>The verifier itself failed (its session, the coordinator's own state): nobody is blamed; the shard runs again. Never journalled.</summary>
     Inconclusive,
+    /// <summary>A convicted key's accepted result that can no longer be verified (its inputs are gone, or its replay kept failing):
+    /// revoked after the fact and recomputed, not slashed. Only a <see cref="ResultRevoked"/> carries it.</summary>
+    Unverifiable,
 }
 
 /// <summary>

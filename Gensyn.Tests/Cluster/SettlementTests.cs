@@ -197,9 +197,13 @@ public class SettlementTests
         // Half to the requester (on top of its refund), half to the treasury.
         Assert.Equal(requesterBalance + slashed / 2, await chain.Balance(requester));
         Assert.Equal(treasury + slashed - slashed / 2, await chain.Balance(DevChain.DevAddress(DevChain.TreasuryAccount)));
-        // The round's match rate fell below 95%: it is not paid, so the whole deposit comes back.
-        Assert.DoesNotContain(settled.Money.Settlements, s => s.Kind == SettlementKind.PayRound);
-        Assert.Equal(Gens.ToMicros(1), settled.Money.RefundedMicros);
+        // The fraud convicts the lazy key: its verdicts do not count against the honest worker's, so the round pays
+        // the honest worker, and only it; the rest of the deposit comes back.
+        var pay = Assert.Single(settled.Money.Settlements, s => s.Kind == SettlementKind.PayRound);
+        Assert.Equal(SettlementStatus.Confirmed, pay.Status);
+        Assert.NotEmpty(pay.Payees);
+        Assert.DoesNotContain(pay.Payees, p => p.Address.Equals(lazy, StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(Gens.ToMicros(1) - pay.AmountMicros, settled.Money.RefundedMicros);
     }
 
     [Fact]

@@ -284,7 +284,10 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         ];
         Seed(jobId, events, 5, first => first.Aggregate(new JobState(), (s, e) => s.Apply(e)).ToSnapshot());
         var verifiers = CreateTestProbe();
-        var (job, _, registry) = Spawn(jobId, verifiers: verifiers.Ref);
+        // The rounds' start states are held (a result whose start state is gone is revoked without a replay).
+        var store = new BlobStore(_dir.File("blobs"));
+        foreach (var start in new[] { "start-0-1", "start-1-1" }) store.Put(System.Text.Encoding.UTF8.GetBytes(start));
+        var (job, _, registry) = Spawn(jobId, store: store, verifiers: verifiers.Ref);
 
         job.Tell(new PurgeKey((JobId)jobId, new KeyConvicted(Purge.PurgeJournal.Cheat, ConvictionGround.Fraud, "elsewhere",
             "0x" + new string('e', 64), DateTimeOffset.UtcNow)));

@@ -157,11 +157,13 @@ public class JobStateVerificationTests
         Assert.Equal(0.75, view.VerifySeconds);
     }
 
-    /// <summary>Round 0 with <paramref name="accepted"/> accepted and <paramref name="rejected"/> rejected verdicts, both shards done and aggregated.</summary>
+    /// <summary>Round 0 with <paramref name="accepted"/> accepted and <paramref name="rejected"/> rejected verdicts, both shards done and aggregated.
+    /// The rejections leave challenges unanswered, which convicts no key: each counts against the round (a convicted key's verdicts
+    /// would not: RoundPaymentTests).</summary>
     private static JobProjection RoundWith(int accepted, int rejected)
     {
         var state = With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"), Assigned(0, 1, 1, "worker-2"));
-        for (var i = 0; i < rejected; i++) state = state.Apply(Verified(0, 0, 1, $"cheat-{i}", VerdictOutcome.Fraud));
+        for (var i = 0; i < rejected; i++) state = state.Apply(Verified(0, 0, 1, $"cheat-{i}", VerdictOutcome.Unavailable));
         for (var i = 0; i < accepted; i++) state = state.Apply(Verified(0, i % 2, 1, $"worker-{i % 2 + 1}", VerdictOutcome.Accepted));
         state = state.Apply(Completed(0, 0, 1, "worker-1"));
         state = state.Apply(Completed(0, 1, 1, "worker-2"));

@@ -65,7 +65,9 @@ public class JobLedgerTests
         RoundDone(round),
     ];
 
-    /// <summary>A round in which worker-6 (at B) commits fraud on shard 2 and the shard re-runs on worker-3: 3 of 4 results accepted.</summary>
+    /// <summary>A round in which worker-6 (at B) commits fraud on shard 2, which convicts B (its verdicts then count for
+    /// nothing), worker-7 (at A) leaves its challenge unanswered, and the shard re-runs on worker-3: A's own results, 2 of 3,
+    /// leave the round unpaid.</summary>
     private static IEnumerable<IJobEvent> RoundWithFraud(int round) =>
     [
         Started(round),
@@ -73,7 +75,9 @@ public class JobLedgerTests
         .. Accepted(round, 1, 1, "worker-2", AddressA),
         Assigned(round, 2, 1, "worker-6"),
         Verified(round, 2, 1, "worker-6", AddressB, VerdictOutcome.Fraud),
-        .. Accepted(round, 2, 2, "worker-3", AddressB),
+        Assigned(round, 2, 2, "worker-7"),
+        Verified(round, 2, 2, "worker-7", AddressA, VerdictOutcome.Unavailable),
+        .. Accepted(round, 2, 3, "worker-3", AddressB),
         RoundDone(round),
     ];
 
@@ -149,11 +153,12 @@ public class JobLedgerTests
     [Fact]
     public void A_paid_round_carries_its_accepted_and_judged_counts_and_pays_only_accepted_results()
     {
-        // 20 shards, one of which is first judged invalid and then re-run: 20 of 21 results accepted, 95.24%.
+        // 20 shards, one of which first leaves its challenge unanswered (which convicts no key, so it counts) and is
+        // then re-run: 20 of 21 results accepted, 95.24%.
         const int shards = 20;
         var events = new List<IJobEvent> { Submitted(shards: shards), Started(0, shards) };
         events.Add(Assigned(0, 0, 1, "worker-bad"));
-        events.Add(Verified(0, 0, 1, "worker-bad", "0x3333333333333333333333333333333333333333", VerdictOutcome.Invalid));
+        events.Add(Verified(0, 0, 1, "worker-bad", "0x3333333333333333333333333333333333333333", VerdictOutcome.Unavailable));
         for (var s = 0; s < shards; s++)
             events.AddRange(Accepted(0, s, s == 0 ? 2 : 1, $"worker-{s}", $"0x{s + 0x10:x40}"));
         events.Add(RoundDone(0));
@@ -186,12 +191,13 @@ public class JobLedgerTests
     [Fact]
     public void A_round_under_95_percent_match_rate_is_not_paid()
     {
-        // Round 0: shard 0 judged invalid once, then accepted: 3 of 4 results (75%). Round 1 is clean.
+        // Round 0: shard 0's challenge left unanswered once (which convicts no key), then accepted: 3 of 4 results (75%).
+        // Round 1 is clean.
         var state = With([
             Submitted(),
             Started(0),
             Assigned(0, 0, 1, "worker-bad"),
-            Verified(0, 0, 1, "worker-bad", AddressB, VerdictOutcome.Invalid),
+            Verified(0, 0, 1, "worker-bad", AddressB, VerdictOutcome.Unavailable),
             .. Accepted(0, 0, 2, "worker-1", AddressA),
             .. Accepted(0, 1, 1, "worker-2", AddressA),
             .. Accepted(0, 2, 1, "worker-3", AddressB),
@@ -213,7 +219,7 @@ public class JobLedgerTests
     {
         var state = With([Submitted(), .. RoundWithFraud(0)]);
 
-        // 3 of 4 results: the round itself is not paid, so the slash is the only order.
+        // The round itself is not paid (AddressA's own results: 2 of 3), so the slash is the only order.
         var slash = Assert.Single(state.SettlementsDue);
         Assert.Equal(SettlementKind.Slash, slash.Kind);
         Assert.Equal(AddressB, slash.Provider);
@@ -254,7 +260,8 @@ public class JobLedgerTests
             new JobFailed("test", T0.AddHours(1)),
         ]);
 
-        // The round (75%) is not paid, there is nothing to slash: only the escrow's cancel is due.
+        // The round (75%, a journal that counts every verdict) is not paid, there is nothing to slash: only the
+        // escrow's cancel is due.
         var order = Assert.Single(state.SettlementsDue);
         Assert.Equal(SettlementKind.Cancel, order.Kind);
         Assert.Empty(state.Ledger.ToSnapshot()!.Frauds);
@@ -265,7 +272,7 @@ public class JobLedgerTests
     {
         var state = With([Submitted(), .. CleanRound(0), .. RoundWithFraud(1), JobDone()]);
 
-        // Round 0 is paid, round 1 (75%) is not; the fraud in round 1 is slashed.
+        // Round 0 is paid, round 1 (AddressA's 2 of 3) is not; the fraud in round 1 is slashed.
         var due = state.SettlementsDue;
         Assert.Equal([SettlementKind.PayRound, SettlementKind.Slash], due.Select(o => o.Kind));
         var (pay, slash) = (due[0], due[1]);

@@ -3,6 +3,7 @@ using Gensyn.Actors.Verification;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
+using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Inference;
 using Gensyn.Training.Training;
 
@@ -16,13 +17,19 @@ public sealed class InferenceKindJudge(string dataDirectory) : IKindJudge
 {
     private readonly JobSessionCache<InferenceSession> _sessions = new();
 
-    public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance)
+    public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance) =>
+        InferenceJudge.Judge(request, Session(request.Spec, request.BaseDirectory, blob), blob, tolerance);
+
+    /// <summary>Every batch of the shard predicted again from the job's weights: the root of its predictions.</summary>
+    public Sha256Digest Replay(ReplayShard request, Func<Sha256Digest, byte[]> blob)
     {
-        var session = _sessions.Get(SpecRef.SessionKey(request.Spec, request.BaseDirectory),
-            () => SpecBlobs.Read(request.Spec, blob), dataDirectory,
-            (spec, data) => new InferenceSession(spec, data)).Session;
-        return InferenceJudge.Judge(request, session, blob, tolerance);
+        var weights = CheckpointFile.Deserialize(blob(request.StartState), "the job's weights").State;
+        return Session(request.Spec, request.BaseDirectory, blob).RunShard(weights, request.Shard).Root;
     }
+
+    private InferenceSession Session(SpecRef spec, string baseDirectory, Func<Sha256Digest, byte[]> blob) =>
+        _sessions.Get(SpecRef.SessionKey(spec, baseDirectory), () => SpecBlobs.Read(spec, blob), dataDirectory,
+            (s, data) => new InferenceSession(s, data)).Session;
 
     public void Dispose() => _sessions.Dispose();
 }

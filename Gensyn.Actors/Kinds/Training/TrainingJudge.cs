@@ -34,5 +34,13 @@ public sealed class TrainingJudge(string dataDirectory) : IKindJudge
         return (session, data.Train.Count);
     }
 
+    public Sha256Digest Replay(ReplayShard request, Func<Sha256Digest, byte[]> blob)
+    {
+        var (session, examples) = Session(request.Spec, request.BaseDirectory, blob);
+        var task = ShardTask.For(SpecBlobs.Read(request.Spec, blob), request.Round, request.Shard, examples);
+        var start = Gensyn.Training.Checkpoints.CheckpointFile.Deserialize(blob(request.StartState), "the start state");
+        return session.RunShard(task, start.State).MerkleRoot;
+    }
+
     public void Dispose() => _sessions.Dispose();
 }
