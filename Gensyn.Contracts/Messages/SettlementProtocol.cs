@@ -122,4 +122,7 @@ public sealed record MoneyView(
 /// <see cref="RequestedMicros"/> what a slash of a set amount (a restitution) asked of the stake, whatever it
 /// took.</summary>
 public sealed record SettlementView(string Label, SettlementKind Kind, SettlementStatus Status, string? TxHash, long GasUsed, long AmountMicros, string Reason,
-    IReadOnlyList<SettlementPayee> Payees, string? EvidenceHash = null, string? Provider = null, long? RequestedMicros = null);
+    IReadOnlyList<SettlementPayee> Payees, string? EvidenceHash = null, string? Provider = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(
+        Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    long? RequestedMicros = null);
