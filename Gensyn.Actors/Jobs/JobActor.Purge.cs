@@ -51,8 +51,10 @@ public sealed partial class JobActor
     /// node stopped in between) is journalled now, and the board is asked for the convictions so far.</summary>
     private void PurgeRecovered()
     {
+        // A completed job may have stopped between an audit's revocation and its reopening.
+        if (_sinceSnapshot is null && (!_state.IsTerminal || _state.Phase == JobPhase.Completed))
+            Self.Tell(new RollBackCheck());
         if (_state.IsTerminal) return;
-        if (_sinceSnapshot is null) Self.Tell(new RollBackCheck());
         _services.Convictions?.Tell(new GetConvictions(_state.JobId));
     }
 
@@ -169,6 +171,7 @@ public sealed partial class JobActor
     /// shard actors are stopped, and the job prepares the round it returned to.</summary>
     private void RollBackIfDue()
     {
+        if (ReopenIfDue()) return;
         if (_state.RollbackDue(_timeline, DateTimeOffset.UtcNow) is not { } rollback) return;
         Persist(rollback, e =>
         {

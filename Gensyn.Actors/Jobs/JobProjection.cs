@@ -67,6 +67,7 @@ public sealed record JobProjection
             r.EvidenceHash, [], r.At),
         RoundsRolledBack b => new PurgeView("rolled-back", b.FromRound, null, null, null, b.Reason, b.EvidenceHash,
             b.DiscardedRounds, b.At),
+        JobReopened o => new PurgeView("reopened", o.FromRound, null, null, null, o.Reason, o.EvidenceHash, [], o.At),
         _ => null,
     };
 
@@ -136,6 +137,10 @@ public sealed record JobProjection
                 var discarded = string.Join(", ", b.DiscardedRounds);
                 yield return $"ROLLED BACK to the start of round {b.FromRound} (rounds {discarded} discarded): " +
                              $"{b.Reason}; evidence {b.EvidenceHash}; the job recomputes from there with other workers";
+                break;
+            case JobReopened reopened:
+                yield return $"REOPENED by an audit: {reopened.Reason}; evidence {reopened.EvidenceHash}; the job recomputes and " +
+                             "completes again, and the convicted key's stake pays the recomputation";
                 break;
             case AuditDue a:
                 yield return $"AUDIT DUE: key {a.Address}, whose {a.Results} result(s) are in this model, was " +
