@@ -139,8 +139,9 @@ public sealed record JobProjection
                              $"{b.Reason}; evidence {b.EvidenceHash}; the job recomputes from there with other workers";
                 break;
             case JobReopened reopened:
-                yield return $"REOPENED by an audit: {reopened.Reason}; evidence {reopened.EvidenceHash}; the job recomputes and " +
-                             "completes again, and the convicted key's stake pays the recomputation";
+                yield return $"REOPENED by an audit: {reopened.Reason}; evidence {reopened.EvidenceHash}; " +
+                             "the job recomputes and completes again, and the convicted key's stake pays the " +
+                             "recomputation";
                 break;
             case AuditDue a:
                 yield return $"AUDIT DUE: key {a.Address}, whose {a.Results} result(s) are in this model, was " +

@@ -37,7 +37,8 @@ public static class AuditEscrowDeposit
         var deadline = (ulong)block.Timestamp.Value + (ulong)Lifetime.TotalSeconds;
         return await chain.SendAsync(chain.Settings.Escrow, new JobEscrowAbi.DepositFunction
         {
-            JobId = EscrowIds.FromHex(order.Escrow!), Token = chain.Settings.Token, Amount = amount, Deadline = deadline,
+            JobId = EscrowIds.FromHex(order.Escrow!), Token = chain.Settings.Token, Amount = amount,
+            Deadline = deadline,
         });
     }
 }

@@ -182,7 +182,8 @@ public sealed record SettlementSnapshot(
 /// closed, and the rounds whose recomputation the convicted stake pays (absent before audits recomputed).</summary>
 public sealed record LedgerAudit(bool Reopened, IReadOnlyList<AuditRound> Rounds);
 
-/// <summary>Round <see cref="Round"/> is recomputed after an audit; <see cref="Convicted"/>'s stake pays for it.</summary>
+/// <summary>Round <see cref="Round"/> is recomputed after an audit; <see cref="Convicted"/>'s stake pays for
+/// it.</summary>
 public sealed record AuditRound(int Round, string Convicted);
 
 /// <summary>Round <see cref="Round"/> was discarded by <see cref="Generation"/> rollbacks.</summary>

@@ -31,9 +31,10 @@ public sealed record SettlementPayee(string WorkerId, string Address, long Micro
 /// part of it to <see cref="Requester"/>; Complete/Cancel: release the escrow, refund the rest to the requester.
 /// A slash with <see cref="SlashMicros"/> set takes that amount (at most the stake) instead of
 /// <c>gensyn.settlement.slash-amount</c>, and <see cref="RequesterShareBps"/> (when set) of it goes to the requester:
-/// a purge's restitution is such a slash, all of it to the requester. <see cref="Escrow"/> names the escrow job an order
-/// settles when it is not the job's own (an audit's recomputation, whose deposit of <see cref="DepositMicros"/> the
-/// settlement account makes); a <see cref="Requester"/> of <see cref="SettlementAccount"/> is the settlement key.
+/// a purge's restitution is such a slash, all of it to the requester. <see cref="Escrow"/> names the escrow job an
+/// order settles when it is not the job's own (an audit's recomputation, whose deposit of
+/// <see cref="DepositMicros"/> the settlement account makes); a <see cref="Requester"/> of
+/// <see cref="SettlementAccount"/> is the settlement key.
 /// </summary>
 public sealed record SettlementOrder(
     string SettlementId,

@@ -88,7 +88,8 @@ public sealed class AuditClusterTests
         cluster.AwaitCondition(() => Status(cluster, jobA).TryGetProperty("audit", out var audit)
                                      && audit.ValueKind == JsonValueKind.Array && audit.GetArrayLength() > 0,
             TimeSpan.FromMinutes(5), $"job {jobA} to be marked for an audit");
-        Assert.Equal(0, cluster.Cli("cancel", jobB).ExitCode);
+        // Job B is not needed any more: cancelled (unless it ended already), it leaves the honest workers to job A.
+        cluster.Cli("cancel", jobB);
 
         // The audit revokes the result (exit 3) and the job recomputes to what `gensyn train` gives.
         var audit = cluster.Cli("audit", jobA, "--json");
