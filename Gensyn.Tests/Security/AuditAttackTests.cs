@@ -177,7 +177,7 @@ public sealed class AuditAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
     }
 
     [Fact]
-    public void An_audit_replays_the_marked_keys_results_in_the_model_and_revokes_the_one_that_fails()
+    public void An_audit_replays_the_marked_keys_results_revokes_the_one_that_fails_and_reopens_the_job_from_its_round()
     {
         var (job, verifiers, _) = Recovered(CompletedWithCheat());
         job.Tell(new PurgeKey(TheJob, Convicted(Cheat)));
@@ -195,11 +195,22 @@ public sealed class AuditAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
         var report = ExpectMsg<AuditReport>(Patience);
         Assert.Equal([Cheat.ToLowerInvariant()], report.Keys);
         Assert.Equal((2, 1), (report.Replayed, report.Revoked));
-        var view = Status(job);
-        var revoked = Assert.Single(view.Purges!);
+        // The revoked result was in the model: the job reopens and rolls back to the start of its round.
+        var view = AwaitView(job, v => v.Purges is { Count: 3 });
+        Assert.Equal(["revoked", "reopened", "rolled-back"], view.Purges!.Select(p => p.Action));
+        var revoked = view.Purges![0];
         Assert.Equal(("revoked", 1, 1, Cheat), (revoked.Action, revoked.Round, revoked.Shard, revoked.WorkerAddress));
         Assert.Matches("^0x[0-9a-f]{64}$", revoked.EvidenceHash);
-        Assert.Equal(JobPhase.Completed, view.State);
+        Assert.All(view.Purges!.Skip(1), p => Assert.Equal((1, revoked.EvidenceHash), (p.Round, p.EvidenceHash)));
+        Assert.NotEqual(JobPhase.Completed, view.State);
+        Assert.Null(view.FinalDigest);
+    }
+
+    private JobView AwaitView(IActorRef job, Func<JobView, bool> done)
+    {
+        JobView? view = null;
+        AwaitCondition(() => done(view = Status(job)), Patience);
+        return view!;
     }
 
     [Fact]
