@@ -214,6 +214,24 @@ public sealed class AuditAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
     }
 
     [Fact]
+    public void A_coordinator_that_stopped_between_an_audit_s_revocation_and_the_reopening_reopens_the_job_once()
+    {
+        var mark = new AuditDue(Cheat.ToLowerInvariant(), ConvictionGround.Fraud, "fraud in job job-other",
+            "0x" + new string('e', 64), 2, T0.AddHours(2));
+        var (job, _, _) = Recovered([.. CompletedWithCheat(), mark, Revoke(1, 1, 1, "cheat-1", Cheat)]);
+
+        var view = AwaitView(job, v => v.Purges is { Count: 3 });
+        Assert.Equal(["revoked", "reopened", "rolled-back"], view.Purges!.Select(p => p.Action));
+        Assert.Equal(1, view.Purges![2].Round);
+        // Recovered again, it finds the reopening journalled and does not reopen a second time.
+        Watch(job);
+        Sys.Stop(job);
+        ExpectTerminated(job);
+        var (again, _, _) = Recovered([]);
+        Assert.Equal(["revoked", "reopened", "rolled-back"], Status(again).Purges!.Select(p => p.Action));
+    }
+
+    [Fact]
     public void An_audit_of_a_completed_job_with_no_mark_replays_nothing()
     {
         var (job, verifiers, _) = Recovered(CompletedWithCheat());
