@@ -17,6 +17,15 @@ public static class AuditEscrowDeposit
     /// <summary>How long the audit's escrow stays open before the settlement account could reclaim it.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(30);
 
+    /// <summary>The escrow job an order settles: the job's own, or the one it names (an audit's).</summary>
+    public static byte[] EscrowOf(SettlementOrder order) =>
+        order.Escrow is { } key ? EscrowIds.FromHex(key) : EscrowIds.JobKey(order.JobId);
+
+    /// <summary>Where a slash's requester share goes: the requester, or the settlement key for an audit's
+    /// charge.</summary>
+    public static string ShareTo(SettlementOrder order, ChainRuntime chain) =>
+        order.Requester == SettlementOrder.SettlementAccount ? chain.SettlementAuthority : order.Requester!;
+
     /// <summary>"" when the escrow was opened already (its transaction is not looked up), else null.</summary>
     public static async Task<string?> FindAsync(SettlementOrder order, ChainRuntime chain) =>
         (await chain.Escrow.JobAsync(EscrowIds.FromHex(order.Escrow!))).Status == JobEscrowAbi.JobStatus.None

@@ -239,7 +239,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     /// <summary>Sends the order's transaction: its hash, or a <see cref="Done"/> when there was nothing to send.</summary>
     private async Task<object> Send(SettlementOrder order, ChainRuntime chain)
     {
-        var job = EscrowKey(order);
+        var job = AuditEscrowDeposit.EscrowOf(order);
         var id = EscrowIds.FromHex(order.SettlementId);
         switch (order.Kind)
         {
@@ -258,12 +258,10 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                 return await chain.SendAsync(chain.Settings.Staking, new ProviderStakingAbi.SlashFunction
                 {
                     Provider = order.Provider!, Amount = amount, EvidenceHash = EscrowIds.FromHex(order.EvidenceHash!),
-                    RequesterShareTo = order.Requester == SettlementOrder.SettlementAccount
-                        ? chain.SettlementAuthority : order.Requester!,
+                    RequesterShareTo = AuditEscrowDeposit.ShareTo(order, chain),
                     RequesterShareBps = (ushort)(order.RequesterShareBps ?? _requesterShareBps),
                 });
-            case SettlementKind.Deposit:
-                return await AuditEscrowDeposit.SendAsync(order, chain);
+            case SettlementKind.Deposit: return await AuditEscrowDeposit.SendAsync(order, chain);
             case SettlementKind.Complete:
                 return await chain.SendAsync(chain.Settings.Escrow, new JobEscrowAbi.CompleteFunction { JobId = job, SettlementId = id });
             default:
@@ -287,20 +285,13 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     {
         switch (order.Kind)
         {
-            case SettlementKind.PayRound:
-                return order.TotalMicros;
-            case SettlementKind.Deposit:
-                return order.DepositMicros ?? 0;
+            case SettlementKind.PayRound or SettlementKind.Deposit: return order.DepositMicros ?? order.TotalMicros;
             case SettlementKind.Slash:
                 return receipt?.DecodeAllEvents<ProviderStakingAbi.SlashedEvent>().Select(e => (long)e.Event.Amount).FirstOrDefault() ?? 0;
             default:
-                return (long)(await chain.Escrow.JobAsync(EscrowKey(order))).Refunded;
+                return (long)(await chain.Escrow.JobAsync(AuditEscrowDeposit.EscrowOf(order))).Refunded;
         }
     }
-
-    /// <summary>The escrow job an order settles: the job's own, or the one it names (an audit's).</summary>
-    private static byte[] EscrowKey(SettlementOrder order) =>
-        order.Escrow is { } key ? EscrowIds.FromHex(key) : EscrowIds.JobKey(order.JobId);
 
     private static string ContractOf(SettlementOrder order) => order.Kind == SettlementKind.Slash ? "ProviderStaking" : "JobEscrow";
 
