@@ -8,7 +8,8 @@ namespace Gensyn.Actors.Jobs;
 // A completed job and a conviction that came after it: when the convicted key's results are in its model, it journals
 // the mark (AuditDue) that status and logs show. An audit (AuditJob, from its requester) has each of those results
 // replayed in full as a purge does (JobActor.Purge.cs), revokes the ones that fail (JobState.Reverified) and answers
-// with what it found once every replay is done.
+// with what it found once every replay is done. A revoked result that was in the model reopens the job
+// (JobState.ReopenDue): it rolls back and recomputes as a running job's purge does, and completes again.
 public sealed partial class JobActor
 {
     /// <summary>The audit under way: who asked, the keys, and the results still being replayed.</summary>
@@ -90,5 +91,23 @@ public sealed partial class JobActor
                 done.Replayed, done.Revoked);
             done.ReplyTo.Tell(new AuditReport(_state.JobId, done.Keys, done.Replayed, done.Revoked));
         });
+    }
+
+    /// <summary>Reopens the completed job if an audit's revocations call for it (<see cref="JobState.ReopenDue"/>):
+    /// journals the reopening and the rollback together, then recomputes from the round it returned to.</summary>
+    private bool ReopenIfDue()
+    {
+        if (_state.ReopenDue(_timeline, DateTimeOffset.UtcNow) is not { } events) return false;
+        PersistAll(events, Applied);
+        DeferAsync(events, reopened =>
+        {
+            var rollback = reopened.OfType<RoundsRolledBack>().Single();
+            _log.Warning("Job {0}: REOPENED by an audit; rolled back to the start of round {1}: {2}", _state.JobId,
+                rollback.FromRound, rollback.Reason);
+            StopShards();
+            Advance();
+            Settle();
+        });
+        return true;
     }
 }

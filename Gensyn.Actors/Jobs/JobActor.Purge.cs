@@ -59,10 +59,12 @@ public sealed partial class JobActor
     /// node stopped in between) is journalled now, and the board is asked for the convictions so far.</summary>
     private void PurgeRecovered()
     {
+        // A completed job may have stopped between an audit's revocation and its reopening.
+        if (_sinceSnapshot is null && (!_state.IsTerminal || _state.Phase == JobPhase.Completed))
+            Self.Tell(new RollBackCheck());
         if (_state.IsTerminal) return;
-        if (_sinceSnapshot is null) Self.Tell(new RollBackCheck());
         // The rounds before the snapshot: their states stay pinned once the journal is read (PurgeInputs).
-        else ReadHistory();
+        if (_sinceSnapshot is not null) ReadHistory();
         _services.Convictions?.Tell(new GetConvictions(_state.JobId));
     }
 
@@ -221,6 +223,7 @@ public sealed partial class JobActor
     /// shard actors are stopped, and the job prepares the round it returned to.</summary>
     private void RollBackIfDue()
     {
+        if (ReopenIfDue()) return;
         if (_state.RollbackDue(_timeline, DateTimeOffset.UtcNow) is not { } rollback) return;
         Persist(rollback, e =>
         {

@@ -80,6 +80,7 @@ public sealed record JobProjection
             r.EvidenceHash, [], r.At),
         RoundsRolledBack b => new PurgeView("rolled-back", b.FromRound, null, null, null, b.Reason, b.EvidenceHash,
             b.DiscardedRounds, b.At),
+        JobReopened o => new PurgeView("reopened", o.FromRound, null, null, null, o.Reason, o.EvidenceHash, [], o.At),
         _ => null,
     };
 
@@ -163,6 +164,11 @@ public sealed record JobProjection
                 yield return $"REFUSAL CHARGED: key {c.Address}, convicted of refusal, left {c.Unanswered} " +
                              "challenge(s) unanswered here; its stake pays their recomputation" +
                              (c.TakesSlash ? " and the conviction's slash" : "") + $"; evidence {c.EvidenceHash}";
+                break;
+            case JobReopened reopened:
+                yield return $"REOPENED by an audit: {reopened.Reason}; evidence {reopened.EvidenceHash}; " +
+                             "the job recomputes and completes again, and the convicted key's stake pays the " +
+                             "recomputation";
                 break;
             case AuditDue a:
                 yield return $"AUDIT DUE: key {a.Address}, whose {a.Results} result(s) are in this model, was " +

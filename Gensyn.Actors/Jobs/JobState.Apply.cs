@@ -12,7 +12,7 @@ public sealed partial record JobState
         var next = ApplyToJob(e);
         // A rollback the job does not take (an ended job, an unreached round) moves no money either.
         var money = e is ShardVerified or SettlementPosted or ResultRevoked or RefusalCharged
-                    || (e is RoundsRolledBack && !ReferenceEquals(next, this));
+                    || (e is RoundsRolledBack or JobReopened && !ReferenceEquals(next, this));
         return e is JobSubmitted || (Ledger.Payer is not null && money)
             ? next with { Ledger = next.LedgerAfter(e, History) }
             : next;
@@ -103,6 +103,8 @@ public sealed partial record JobState
                 return Revoked(revoked);
             case RoundsRolledBack rolledBack:
                 return RolledBack(rolledBack);
+            case JobReopened reopened:
+                return Reopened(reopened);
             case JobCompleted done:
                 return this with { Phase = JobPhase.Completed, Result = done, FinishedAt = done.At };
             case JobFailed f:

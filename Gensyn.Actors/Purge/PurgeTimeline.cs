@@ -152,7 +152,8 @@ public sealed class PurgeTimeline
                     x => x with { Aggregated = true });
                 break;
             case SettlementPosted { Order.Kind: SettlementKind.PayRound, Outcome.Status: SettlementStatus.Confirmed } p:
-                PaidOutMicros += p.Outcome.AmountMicros;
+                // An audit's recomputation is paid from an escrow of its own, not the job's.
+                if (p.Order.Escrow is null) PaidOutMicros += p.Outcome.AmountMicros;
                 var paid = _paidGeneration.GetValueOrDefault(p.Order.Round);
                 Update(x => x.Round == p.Order.Round && x.Generation == paid && x.Accepted && Names(p.Order, x),
                     x => x with { Paid = true });

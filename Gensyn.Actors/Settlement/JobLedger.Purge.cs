@@ -128,7 +128,7 @@ public sealed partial class JobLedger
                     ?? _pending.FirstOrDefault()?.WorkerAddress;
         foreach (var (address, count) in unposted) paidBack[address] = paidBack.GetValueOrDefault(address) + count;
         if (cause is not null)
-            Restitution(cause, paidBack.GetValueOrDefault(cause) + recomputed, b.FromRound,
+            Restitution(cause, paidBack.GetValueOrDefault(cause) + (AuditFunds(b, cause) ? 0 : recomputed), b.FromRound,
                 $"rollback-{b.EvidenceHash}");
         foreach (var (address, count) in paidBack.Where(p => cause is null
                                                              || !string.Equals(p.Key, cause,
@@ -220,6 +220,7 @@ public sealed partial class JobLedger
         Revoked = _revoked.Count == 0 ? null : _revoked.ToList(),
         Pending = _pending.Count == 0 ? null : _pending.ToList(),
         Held = _held.Count == 0 ? null : _held.ToList(),
+        Audit = AuditSnapshot(),
     };
 
     private void RestorePurge(SettlementSnapshot s)
@@ -229,5 +230,6 @@ public sealed partial class JobLedger
         _revoked.AddRange(s.Revoked ?? []);
         _pending.AddRange(s.Pending ?? []);
         _held.AddRange(s.Held ?? []);
+        RestoreAudit(s.Audit);
     }
 }

@@ -74,6 +74,9 @@ public sealed partial class JobLedger
             case RefusalCharged charged:
                 Charge(charged);
                 break;
+            case JobReopened:
+                _reopened = true;
+                break;
         }
     }
 
@@ -82,9 +85,10 @@ public sealed partial class JobLedger
     {
         if (Payer is null) return [];
         var orders = new List<SettlementOrder>();
-        foreach (var round in history.Where(r => r.Paid && _payees.ContainsKey(r.Round)))
+        foreach (var round in history.Where(r => r.Paid && _payees.ContainsKey(r.Round) && !AuditFunded(r.Round)))
             if (RoundPayout(jobId, round) is { Payees.Count: > 0 } payout) orders.Add(payout);
         orders.AddRange(_held);
+        orders.AddRange(AuditOrders(history));
         foreach (var fraud in _frauds.Where(f => f.WorkerAddress.Length > 0))
             orders.Add(new SettlementOrder(Id(jobId, $"slash-{fraud.Round}-{fraud.Shard}-{fraud.Epoch}"), jobId, SettlementKind.Slash, fraud.Round, [], 0, 0,
                 Provider: fraud.WorkerAddress, EvidenceHash: EscrowIds.Hex(EscrowIds.EvidenceHash(Evidence(jobId, fraud))), Requester: Payer));

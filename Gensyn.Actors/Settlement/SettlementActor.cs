@@ -230,6 +230,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
             if (!await chain.Staking.EvidenceUsedAsync(evidence)) return null;
             return await chain.FindByMarkerAsync(chain.Settings.Staking, evidence) ?? "";
         }
+        if (order.Kind == SettlementKind.Deposit) return await AuditEscrowDeposit.FindAsync(order, chain);
         var id = EscrowIds.FromHex(order.SettlementId);
         if (!await chain.Escrow.SettlementUsedAsync(id)) return null;
         return await chain.FindByMarkerAsync(chain.Settings.Escrow, id) ?? "";
@@ -238,7 +239,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     /// <summary>Sends the order's transaction: its hash, or a <see cref="Done"/> when there was nothing to send.</summary>
     private async Task<object> Send(SettlementOrder order, ChainRuntime chain)
     {
-        var job = EscrowIds.JobKey(order.JobId);
+        var job = AuditEscrowDeposit.EscrowOf(order);
         var id = EscrowIds.FromHex(order.SettlementId);
         switch (order.Kind)
         {
@@ -257,8 +258,10 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                 return await chain.SendAsync(chain.Settings.Staking, new ProviderStakingAbi.SlashFunction
                 {
                     Provider = order.Provider!, Amount = amount, EvidenceHash = EscrowIds.FromHex(order.EvidenceHash!),
-                    RequesterShareTo = order.Requester!, RequesterShareBps = (ushort)(order.RequesterShareBps ?? _requesterShareBps),
+                    RequesterShareTo = AuditEscrowDeposit.ShareTo(order, chain),
+                    RequesterShareBps = (ushort)(order.RequesterShareBps ?? _requesterShareBps),
                 });
+            case SettlementKind.Deposit: return await AuditEscrowDeposit.SendAsync(order, chain);
             case SettlementKind.Complete:
                 return await chain.SendAsync(chain.Settings.Escrow, new JobEscrowAbi.CompleteFunction { JobId = job, SettlementId = id });
             default:
@@ -282,12 +285,11 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
     {
         switch (order.Kind)
         {
-            case SettlementKind.PayRound:
-                return order.TotalMicros;
+            case SettlementKind.PayRound or SettlementKind.Deposit: return order.DepositMicros ?? order.TotalMicros;
             case SettlementKind.Slash:
                 return receipt?.DecodeAllEvents<ProviderStakingAbi.SlashedEvent>().Select(e => (long)e.Event.Amount).FirstOrDefault() ?? 0;
             default:
-                return (long)(await chain.Escrow.JobAsync(EscrowIds.JobKey(order.JobId))).Refunded;
+                return (long)(await chain.Escrow.JobAsync(AuditEscrowDeposit.EscrowOf(order))).Refunded;
         }
     }
 

@@ -190,7 +190,16 @@ public sealed record SettlementSnapshot(
     IReadOnlyList<LedgerVerdict>? Verdicts = null,
     IReadOnlyList<ResultRevoked>? Revoked = null,
     IReadOnlyList<ResultRevoked>? Pending = null,
-    IReadOnlyList<SettlementOrder>? Held = null);
+    IReadOnlyList<SettlementOrder>? Held = null,
+    LedgerAudit? Audit = null);
+
+/// <summary>An audit's money in a <see cref="SettlementSnapshot"/>: whether the job was reopened after its escrow
+/// closed, and the rounds whose recomputation the convicted stake pays (absent before audits recomputed).</summary>
+public sealed record LedgerAudit(bool Reopened, IReadOnlyList<AuditRound> Rounds);
+
+/// <summary>Round <see cref="Round"/> is recomputed after an audit; <see cref="Convicted"/>'s stake pays for
+/// it.</summary>
+public sealed record AuditRound(int Round, string Convicted);
 
 /// <summary>Round <see cref="Round"/> was discarded by <see cref="Generation"/> rollbacks.</summary>
 public sealed record RoundGeneration(int Round, int Generation);

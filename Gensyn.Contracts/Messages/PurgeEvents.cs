@@ -74,6 +74,16 @@ public sealed record AuditDue(
     int Results,
     DateTimeOffset At) : IJobEvent;
 
+/// <summary>
+/// Completed job <see cref="JobId"/> reopens: an audit revoked a result its model had taken in
+/// (<see cref="Reason"/>, <see cref="EvidenceHash"/>). A <see cref="RoundsRolledBack"/> to round
+/// <see cref="FromRound"/> follows in the same write; the job recomputes from there and completes again. Its escrow
+/// closed when it first completed: the convicted stake pays the recomputation (docs/concepts/settlement.md, "An
+/// audit's recomputation").
+/// </summary>
+public sealed record JobReopened(JobId JobId, int FromRound, string Reason, string EvidenceHash, DateTimeOffset At)
+    : IJobEvent;
+
 /// <summary>One <see cref="AuditDue"/> mark as a job's status shows it.</summary>
 public sealed record AuditView(string Address, string Ground, string Reason, string EvidenceHash, int Results,
                                DateTimeOffset At);

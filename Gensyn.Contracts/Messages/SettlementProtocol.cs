@@ -16,7 +16,9 @@ public sealed record NoChain(string Reason) : IGensynMessage;
 public sealed record ChainInfo(string RpcUrl, int ChainId, string Token, string Staking, string Escrow, bool IsDevnet, long MinimumStakeMicros, string SettlementAuthority)
     : IGensynMessage;
 
-public enum SettlementKind { PayRound, Slash, Complete, Cancel }
+/// <summary>Deposit: the settlement account opens an escrow of its own (an audit's recomputation, paid by the
+/// convicted stake).</summary>
+public enum SettlementKind { PayRound, Slash, Complete, Cancel, Deposit }
 
 /// <summary>One worker's share of a round's payout.</summary>
 public sealed record SettlementPayee(string WorkerId, string Address, long Micros);
@@ -29,7 +31,10 @@ public sealed record SettlementPayee(string WorkerId, string Address, long Micro
 /// part of it to <see cref="Requester"/>; Complete/Cancel: release the escrow, refund the rest to the requester.
 /// A slash with <see cref="SlashMicros"/> set takes that amount (at most the stake) instead of
 /// <c>gensyn.settlement.slash-amount</c>, and <see cref="RequesterShareBps"/> (when set) of it goes to the requester:
-/// a purge's restitution is such a slash, all of it to the requester.
+/// a purge's restitution is such a slash, all of it to the requester. <see cref="Escrow"/> names the escrow job an
+/// order settles when it is not the job's own (an audit's recomputation, whose deposit of
+/// <see cref="DepositMicros"/> the settlement account makes); a <see cref="Requester"/> of
+/// <see cref="SettlementAccount"/> is the settlement key.
 /// </summary>
 public sealed record SettlementOrder(
     string SettlementId,
@@ -43,8 +48,14 @@ public sealed record SettlementOrder(
     string? EvidenceHash = null,
     string? Requester = null,
     long? SlashMicros = null,
-    int? RequesterShareBps = null) : IGensynMessage
+    int? RequesterShareBps = null,
+    string? Escrow = null,
+    long? DepositMicros = null) : IGensynMessage
 {
+    /// <summary>The <see cref="Requester"/> that stands for the coordinator's settlement key (its address is the
+    /// chain's, not the ledger's, to know).</summary>
+    public const string SettlementAccount = "settlement-account";
+
     /// <summary>A slash that pays the requester back what a convicted provider cost (a purge), not a fraud's
     /// penalty.</summary>
     public bool IsRestitution => Kind == SettlementKind.Slash && SlashMicros is not null;
@@ -56,8 +67,11 @@ public sealed record SettlementOrder(
 
     public string Label => Kind switch
     {
+        SettlementKind.PayRound when Escrow is not null => $"round {Round + 1} payout (audit)",
         SettlementKind.PayRound => $"round {Round + 1} payout",
+        SettlementKind.Slash when IsRestitution && Requester == SettlementAccount => $"audit charge from {Provider}",
         SettlementKind.Slash when IsRestitution => $"restitution from {Provider}",
+        SettlementKind.Deposit => $"audit escrow deposit for round {Round + 1}",
         SettlementKind.Slash => $"slash of {Provider}",
         SettlementKind.Complete => "escrow release",
         _ => "escrow cancel",

@@ -134,6 +134,7 @@ public static class StatusCommand
             {
                 SettlementKind.PayRound => string.Join("\n", s.Payees.Select(p => $"{p.WorkerId} {p.Address} {Gens.Format(p.Micros)}")),
                 SettlementKind.Slash => $"from {s.Provider}, evidence {s.EvidenceHash?[..18]}…",
+                SettlementKind.Deposit => "the audit's own escrow, from the convicted stake",
                 _ => $"{m.Payer} (refund)",
             };
             table.AddRow(Markup.Escape(s.Label), status, Gens.Format(s.AmountMicros), Markup.Escape(to),

@@ -181,7 +181,7 @@ public sealed class AuditAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
     }
 
     [Fact]
-    public void An_audit_replays_the_marked_keys_results_in_the_model_and_revokes_the_one_that_fails()
+    public void An_audit_replays_the_marked_keys_results_revokes_the_one_that_fails_and_reopens_the_job_from_its_round()
     {
         var (job, verifiers, _) = Recovered(CompletedWithCheat());
         job.Tell(new PurgeKey(TheJob, Convicted(Cheat)));
@@ -199,11 +199,44 @@ public sealed class AuditAttackTests(ITestOutputHelper output) : Akka.TestKit.Xu
         var report = ExpectMsg<AuditReport>(Patience);
         Assert.Equal([Cheat.ToLowerInvariant()], report.Keys);
         Assert.Equal((2, 1), (report.Replayed, report.Revoked));
-        var view = Status(job);
-        var revoked = Assert.Single(view.Purges!);
+        // The revoked result was in the model: the job reopens and rolls back to the start of its round.
+        var view = AwaitView(job, v => v.Purges is { Count: 3 });
+        Assert.Equal(["revoked", "reopened", "rolled-back"], view.Purges!.Select(p => p.Action));
+        var revoked = view.Purges![0];
         Assert.Equal(("revoked", 1, 1, Cheat), (revoked.Action, revoked.Round, revoked.Shard, revoked.WorkerAddress));
         Assert.Matches("^0x[0-9a-f]{64}$", revoked.EvidenceHash);
-        Assert.Equal(JobPhase.Completed, view.State);
+        Assert.All(view.Purges!.Skip(1), p => Assert.Equal((1, revoked.EvidenceHash), (p.Round, p.EvidenceHash)));
+        Assert.NotEqual(JobPhase.Completed, view.State);
+        Assert.Null(view.FinalDigest);
+    }
+
+    private JobView AwaitView(IActorRef job, Func<JobView, bool> done)
+    {
+        JobView? view = null;
+        AwaitCondition(() => done(view = Status(job)), Patience);
+        return view!;
+    }
+
+    [Fact]
+    public void A_coordinator_that_stopped_between_an_audit_s_revocation_and_the_reopening_reopens_the_job_once()
+    {
+        var mark = new AuditDue(Cheat.ToLowerInvariant(), ConvictionGround.Fraud, "fraud in job job-other",
+            "0x" + new string('e', 64), 2, T0.AddHours(2));
+        var (job, _, _) = Recovered([.. CompletedWithCheat(), mark, Revoke(1, 1, 1, "cheat-1", Cheat)]);
+
+        var view = AwaitView(job, v => v.Purges is { Count: 3 });
+        Assert.Equal(["revoked", "reopened", "rolled-back"], view.Purges!.Select(p => p.Action));
+        Assert.Equal(1, view.Purges![2].Round);
+        // Recovered again, it finds the reopening journalled and does not reopen a second time.
+        Watch(job);
+        Sys.Stop(job);
+        ExpectTerminated(job);
+        var (again, _, _) = Recovered([]);
+        // Asked from a probe of its own, so that no reply to the first actor is taken for the recovered one's.
+        var asker = CreateTestProbe();
+        again.Tell(new GetJobStatus(TheJob), asker.Ref);
+        var recovered = asker.FishForMessage<JobView>(_ => true, Patience);
+        Assert.Equal(["revoked", "reopened", "rolled-back"], recovered.Purges!.Select(p => p.Action));
     }
 
     [Fact]

@@ -57,6 +57,9 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
         SettlementKind.Slash, 0, [], 0, 0, Provider: Address, EvidenceHash: "0x" + new string('2', 64),
         Requester: Address, SlashMicros: 96_000, RequesterShareBps: 10_000);
 
+    private static readonly SettlementOrder AuditDeposit = new("0x" + new string('3', 64), (JobId)"job-0123abcd",
+        SettlementKind.Deposit, 0, [], 0, 0, Escrow: "0x" + new string('4', 64), DepositMicros: 32_000);
+
     private static IReadOnlyList<IGensynMessage> Samples(WireFixture f)
     {
         var view = new JobView("job-0123abcd", "mnist-mlp", JobPhase.Running, 1, 3, 2, 8, 1.0, At, null, null, null, null, null, null,
@@ -119,7 +122,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 new SettlementSnapshot(Address, 5_000_000, [], [], [], [new RoundGeneration(0, 1)],
                     [new LedgerVerdict(0, 1, 2, "worker-2", Address, true)],
                     [new ResultRevoked(0, 0, 1, (WorkerId)"worker-1", Address, VerdictOutcome.Fraud, "step 4 does not replay",
-                        DigestA, "0x" + new string('d', 64), true, At)], [], [Restitution, Order]), Price),
+                        DigestA, "0x" + new string('d', 64), true, At)], [], [Restitution, Order],
+                    new LedgerAudit(true, [new AuditRound(0, Address)])), Price),
             new JobFailed("aggregation failed: shard 1's end state is missing", At),
             new JobCancelled("cancelled by the requester", At),
             new KeyConvicted(Address, ConvictionGround.Refusal, "3 challenges in a row left unanswered",
@@ -140,6 +144,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new ShardReplayed((JobId)"job-0123abcd", 2, 1, DigestB, null, 3.5),
             new ShardReplayed((JobId)"job-0123abcd", 2, 1, null, "the start state could not be fetched", 0),
             new AuditDue(Address, ConvictionGround.Fraud, "fraud in job job-0", "0x" + new string('d', 64), 2, At),
+            new JobReopened((JobId)"job-0123abcd", 1, "an audit of key 0x5aae revoked a result in the model",
+                "0x" + new string('d', 64), At),
             new AuditJob((JobId)"job-0123abcd"),
             new AuditReport((JobId)"job-0123abcd", [Address], 2, 1),
             new RefusalCharged(Address, "0x" + new string('d', 64), 3, 2, TakesSlash: true, At),
@@ -241,6 +247,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new SettlementSettled((JobId)"job-0123abcd", Order.SettlementId, SettlementKind.PayRound, SettlementStatus.Confirmed, "0x" + new string('b', 64), 103_634, 800_000, "", At),
             new SettlementIntended(Order, At),
             new SettlementIntended(Restitution, At),
+            new SettlementIntended(AuditDeposit, At),
             new SettlementOutboxSnapshot([new OutboxEntry(Order, "0x" + new string('b', 64), null),
                 new OutboxEntry(Order with { SettlementId = "0x" + new string('f', 64), Kind = SettlementKind.Complete, Payees = [] }, "0x" + new string('c', 64),
                     new SettlementSettled((JobId)"job-0123abcd", "0x" + new string('f', 64), SettlementKind.Complete, SettlementStatus.Confirmed, "0x" + new string('c', 64), 86_519, 4_200_000, "", At))],
