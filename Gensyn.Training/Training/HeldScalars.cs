@@ -13,7 +13,7 @@ namespace Gensyn.Training.Training;
 /// </summary>
 public static class HeldScalars
 {
-    /// <summary>The alpha 1 of an addition, an integer as TorchSharp's own overloads pass it; held for the process's life.</summary>
+    /// <summary>The alpha 1 of an addition, an integer as TorchSharp's own overloads pass it; held for good.</summary>
     public static readonly Scalar One = 1.ToScalar();
 
     /// <summary>The integer 0 (the start of an <c>arange</c>), held for the process's life.</summary>
