@@ -6,6 +6,8 @@ using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
 using Gensyn.Training.Checkpoints;
+using Gensyn.Training.State;
+using Gensyn.Training.Training;
 using Gensyn.Training.Verification;
 
 namespace Gensyn.Actors.Workers;
@@ -89,7 +91,7 @@ public sealed class ChallengeResponderActor : ReceiveActor
         }
         Answer(c, request).ContinueWith(t =>
                 new Answered(request,
-                    t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))
+                    t.IsCompletedSuccessfully ? null : t.Exception?.Flatten().InnerException?.Message ?? "failed"))
             .PipeTo(Self);
     }
 
@@ -104,7 +106,7 @@ public sealed class ChallengeResponderActor : ReceiveActor
         {
             var (session, _) = _compute.TrainingSession(a, spec);
             return plan.Leaves.Select(i => (Leaf: i, State: plan.Full.Contains(i)
-                ? CheckpointFile.Serialize(trajectory.OpenState(session, i))
+                ? CheckpointFile.Serialize(OpenLeaf(trajectory, session, i))
                 : null)).ToList();
         });
         var leaves = new List<OpenedLeaf>();
@@ -119,6 +121,21 @@ public sealed class ChallengeResponderActor : ReceiveActor
             leaves.Add(ChallengeAnswer.Leaf(plan, leaf, digests, c.Tree!, c.Result, blob, _compute.Key, _network));
         }
         a.ShardActor.Tell(new StepsOpened(a.JobId, a.Round, a.Shard, a.Epoch, _compute.Options.WorkerId, leaves));
+    }
+
+    /// <summary>Rebuilds committed leaf <paramref name="leaf"/>; a failure names the leaf (libtorch's own message does not).</summary>
+    private static StateSnapshot OpenLeaf(ShardTrajectory trajectory, TrainingSession session, int leaf)
+    {
+        try
+        {
+            return trajectory.OpenState(session, leaf);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var reason = e.Message.Split('\n', 2)[0].Trim();
+            throw new InvalidOperationException(
+                $"rebuilding leaf {leaf} (the state after step {leaf} of {trajectory.Task.InnerSteps}) failed: {reason}", e);
+        }
     }
 
     /// <summary>Answers one bisection question about the committed tree (hashes only, no training).</summary>

@@ -40,13 +40,14 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
             throw new InvalidOperationException("not kept");
     }
 
-    private static CommittedShard Committed(IActorRef shardActor)
+    private static CommittedShard Committed(IActorRef shardActor, SpecRef? spec = null)
     {
         var digests = Enumerable.Range(0, 9).Select(i => Sha256Digest.Of([(byte)i])).ToList();
         var tree = new MerkleTree(digests);
         var outcome = new ShardOutcome(new StateSnapshot([], 8), digests, tree.Root, new float[8]);
         var task = ShardTask.For(TestSpecs.Synthetic(innerSteps: 8, checkpointEvery: 4), 1, 0, 512);
-        var assignment = new ShardAssignment((JobId)JobId, 1, 0, 0, SpecRef.Of("name: spec\n"), "/data", digests[0], 1, shardActor,
+        var assignment = new ShardAssignment((JobId)JobId, 1, 0, 0, spec ?? SpecRef.Of("name: spec\n"), "/data",
+            digests[0], 1, shardActor,
             ActorRefs.Nobody);
         var result = new ShardResult((JobId)JobId, 1, 0, 0, (WorkerId)"responder", Sha256Digest.Of([9]), tree.Root, new float[8],
             "signed");
@@ -99,6 +100,22 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         responder.Tell(new CoordinatorLost("edge closed"));
         responder.Tell(new RevealShard((JobId)JobId, 1, 0, 0));
         _shard.ExpectNoMsg(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void A_state_that_cannot_be_rebuilt_is_logged_with_its_round_shard_and_leaf()
+    {
+        var yaml = TestSpecs.SyntheticYaml(innerSteps: 8, checkpointEvery: 4);
+        JobSpecs.Shared.Get(yaml);
+        using var compute = Compute();
+        var responder = StartResponder(compute, Committed(_shard.Ref, SpecRef.Of(yaml)));
+
+        // Challenging step 3 opens leaf 2, the state before it, which this trajectory cannot rebuild.
+        const string Logged =
+            "round 1 shard 0's challenged steps: rebuilding leaf 2 (the state after step 2 of 8) failed: not kept";
+        EventFilter.Warning(contains: Logged).ExpectOne(TimeSpan.FromSeconds(30),
+            () => responder.Tell(new OpenSteps((JobId)JobId, 1, 0, 0, [3], WithAfter: false)));
+        _shard.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]

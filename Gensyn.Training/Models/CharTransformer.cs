@@ -1,3 +1,4 @@
+using Gensyn.Training.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,8 +28,10 @@ public sealed class CharTransformer : nn.Module<Tensor, Tensor>
     /// <returns>[batch, time, 256] next-byte logits.</returns>
     public override Tensor forward(Tensor input)
     {
-        using var steps = torch.arange(input.shape[1], dtype: ScalarType.Int64);
-        var x = tokens.forward(input) + positions.forward(steps);
+        // Held scalars (HeldScalars): a temporary one could be freed while libtorch reads it.
+        using var length = input.shape[1].ToScalar();
+        using var steps = torch.arange(HeldScalars.Zero, length, HeldScalars.One, dtype: ScalarType.Int64);
+        var x = tokens.forward(input).add(positions.forward(steps), HeldScalars.One);
         foreach (var block in blocks) x = block.forward(x);
         return head.forward(norm.forward(x));
     }

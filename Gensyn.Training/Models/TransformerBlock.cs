@@ -1,12 +1,18 @@
+using Gensyn.Training.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Gensyn.Training.Models;
 
-/// <summary>A pre-norm transformer block: causal multi-head self-attention, then a 4x MLP, each residual.</summary>
+/// <summary>
+/// A pre-norm transformer block: causal multi-head self-attention, then a 4x MLP, each residual. Numbers reach
+/// libtorch as held scalars (<see cref="HeldScalars"/>).
+/// </summary>
 public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 {
+    private static readonly Scalar Masked = float.NegativeInfinity.ToScalar();
+
     private readonly LayerNorm norm1;
     private readonly Linear qkv;
     private readonly Linear projection;
@@ -34,11 +40,12 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         var headDim = d / _heads;
         var parts = qkv.forward(norm1.forward(input)).view(b, t, 3, _heads, headDim).permute(2, 0, 3, 1, 4);
         Tensor q = parts[0], k = parts[1], v = parts[2];
-        var scores = q.matmul(k.transpose(-2, -1)).mul_(1.0 / Math.Sqrt(headDim));
+        using var scale = (1.0 / Math.Sqrt(headDim)).ToScalar();
+        var scores = q.matmul(k.transpose(-2, -1)).mul_(scale);
         using var future = torch.ones(t, t, dtype: ScalarType.Bool).triu(1);
-        var attention = scores.masked_fill(future, float.NegativeInfinity).softmax(-1);
+        var attention = scores.masked_fill(future, Masked).softmax(-1);
         var mixed = attention.matmul(v).transpose(1, 2).reshape(b, t, d);
-        var x = input + projection.forward(mixed);
-        return x + contract.forward(nn.functional.gelu(expand.forward(norm2.forward(x))));
+        var x = input.add(projection.forward(mixed), HeldScalars.One);
+        return x.add(contract.forward(nn.functional.gelu(expand.forward(norm2.forward(x)))), HeldScalars.One);
     }
 }

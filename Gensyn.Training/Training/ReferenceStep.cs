@@ -17,8 +17,11 @@ public static class ReferenceStep
         torch.set_num_threads(threads);
         using var scope = torch.NewDisposeScope();
         var generator = new Generator(1234);
-        var w1 = (torch.randn([784, 256], generator: generator) * 0.05f).requires_grad_();
-        var w2 = (torch.randn([256, 10], generator: generator) * 0.05f).requires_grad_();
+        // Held scalars (HeldScalars): a temporary one could be freed while libtorch reads it.
+        using var initialScale = 0.05f.ToScalar();
+        using var rate = 0.01f.ToScalar();
+        var w1 = torch.randn([784, 256], generator: generator).mul(initialScale).requires_grad_();
+        var w2 = torch.randn([256, 10], generator: generator).mul(initialScale).requires_grad_();
         var x = torch.rand([64, 784], generator: generator);
         var y = torch.randint(0, 10, [64], generator: generator);
         void Step()
@@ -28,8 +31,8 @@ public static class ReferenceStep
             loss.backward();
             using (torch.no_grad())
             {
-                w1.sub_(w1.grad! * 0.01f);
-                w2.sub_(w2.grad! * 0.01f);
+                w1.sub_(w1.grad!.mul(rate));
+                w2.sub_(w2.grad!.mul(rate));
                 w1.grad!.zero_();
                 w2.grad!.zero_();
             }
