@@ -31,7 +31,7 @@ public static class CampaignBenchmark
 
     public static void Run(string root, string dataDir, string[] args)
     {
-        var runs = Count(args, "--runs", 2, minimum: 1);
+        var runs = Count(args, "--runs", 10, minimum: 1);
         var specFile = Path.GetFullPath(Option(args, "--spec") ?? Path.Combine(root, "examples", "mnist-mlp.yaml"));
         var honest = Count(args, "--honest-results", 8, minimum: 1);
         var limit = TimeSpan.FromMinutes(Count(args, "--minutes", 15, minimum: 1));

@@ -47,6 +47,9 @@ public static class BlobStreams
     {
         if (size < 0 || size > maxBytes) throw Invalid($"a blob is 0 to {maxBytes:N0} bytes, announced {size:N0}");
         if (store.Contains(hash)) return;
+        // Another upload of the same blob holds its partial file: wait for it, then it may have stored the blob.
+        using var gate = await UploadGate.EnterAsync(hash, idle, cancel);
+        if (store.Contains(hash)) return;
         quota.Reserve(uploader, hash, size);
         var partial = PartialPath(store, hash);
         var held = Received(store, hash);
