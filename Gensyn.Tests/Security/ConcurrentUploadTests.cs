@@ -52,16 +52,15 @@ public sealed class ConcurrentUploadTests : IDisposable
         var first = new Feed();
         first.Send(bytes[..1000]);
         var firstUpload = Receive("0xaaaa", first);
-        // The first upload holds the partial file once it has taken its first chunk.
+        // Up to its first wait for a chunk the upload runs synchronously: it holds the partial file by now.
         await WaitUntil(() => File.Exists(BlobStreams.PartialPath(store, hash)));
-        await Task.Delay(300);
         Assert.False(firstUpload.IsCompleted);
 
         var second = new Feed();
         second.Send(bytes);
         second.End();
+        // Without the gate, the second fails on the partial file before its first await.
         var secondUpload = Receive("0xbbbb", second);
-        await Task.Delay(200);
         Assert.False(secondUpload.IsFaulted, secondUpload.Exception?.GetBaseException().Message);
 
         first.Send(bytes[1000..]);
