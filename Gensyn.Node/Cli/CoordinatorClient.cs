@@ -263,9 +263,16 @@ public sealed class CoordinatorClient : IAsyncDisposable
             file.Position = held.Received;
             var buffer = new byte[Gensyn.Edge.Blobs.BlobStreams.ChunkBytes];
             int read;
-            while ((read = await file.ReadAsync(buffer)) > 0)
-                await call.RequestStream.WriteAsync(new V1.BlobChunk { Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) });
-            await call.RequestStream.CompleteAsync();
+            try
+            {
+                while ((read = await file.ReadAsync(buffer)) > 0)
+                    await call.RequestStream.WriteAsync(new V1.BlobChunk { Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) });
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+            {
+                // The edge answered before taking every chunk (it refused the upload): its answer, not the broken write, says why.
+            }
             await call.ResponseAsync;
             return null;
         }
