@@ -84,6 +84,9 @@ public sealed record InferenceSpec(string Weights, int Shards, int BatchSize, in
 /// <summary>
 /// Where the data comes from. <see cref="Name"/> names a built-in dataset (mnist, synthetic);
 /// otherwise <see cref="Format"/> says how to read the files. Paths are absolute (resolved against the spec's folder).
+/// <see cref="Manifest"/>, when set (<c>manifest: sha256:&lt;hex&gt;</c>), names the packed dataset the examples are read
+/// from instead of any file: its chunks travel as blobs (docs/concepts/datasets.md), and <see cref="Format"/> still says
+/// whether they are labelled examples or text.
 /// </summary>
 public sealed record DatasetSpec(
     string? Name,
@@ -100,7 +103,8 @@ public sealed record DatasetSpec(
     double TestFraction,
     int SyntheticSamples,
     int SyntheticFeatures,
-    int SyntheticClasses);
+    int SyntheticClasses,
+    string? Manifest = null);
 
 public enum DatasetFormat { Mnist, Idx, Csv, Text, Synthetic }
 

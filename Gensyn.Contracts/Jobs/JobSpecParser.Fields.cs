@@ -87,9 +87,25 @@ public static partial class JobSpecParser
         var features = For("features", synthetic, DatasetFormat.Synthetic) ? d.Int("features", 16, 1, 100_000) : 16;
         var classes = For("classes", synthetic, DatasetFormat.Synthetic) ? d.Int("classes", 4, 2, 1000) : 4;
 
+        // A packed dataset (`manifest: sha256:<hex>`) is read from its chunks, never from files.
+        var manifest = For("manifest", "dataset name mnist or a format (idx, csv, text)", DatasetFormat.Mnist,
+                           DatasetFormat.Idx, DatasetFormat.Csv, DatasetFormat.Text)
+            ? d.BlobHash("manifest", required: false)
+            : null;
+        if (manifest is not null)
+        {
+            foreach (var key in new[] { "train", "test", "paths", "include" }.Where(d.Has))
+            {
+                d.Skip(key);
+                d.Fail(key, "a packed dataset (manifest) is read from its chunks; give manifest or the files, not both");
+            }
+        }
+
         string? trainImages = null, trainLabels = null, testImages = null, testLabels = null, trainCsv = null, testCsv = null;
         const string files = "format idx or csv";
-        var hasFiles = For("train", files, DatasetFormat.Idx, DatasetFormat.Csv) & For("test", files, DatasetFormat.Idx, DatasetFormat.Csv);
+        var hasFiles = manifest is null
+                       && For("train", files, DatasetFormat.Idx, DatasetFormat.Csv)
+                       & For("test", files, DatasetFormat.Idx, DatasetFormat.Csv);
         if (hasFiles && known == DatasetFormat.Idx)
         {
             (trainImages, trainLabels) = ReadImageFiles(d.Child("train", ImageFileKeys, required: true), baseDirectory);
@@ -104,8 +120,10 @@ public static partial class JobSpecParser
         var labelColumn = For("label-column", "format csv", DatasetFormat.Csv) ? d.Int("label-column", 0, 0, int.MaxValue) : 0;
 
         const string text = "format text";
-        var textPaths = For("paths", text, DatasetFormat.Text) ? d.FilePaths("paths", baseDirectory, required: true) : null;
-        var include = For("include", text, DatasetFormat.Text) ? d.Text("include") : null;
+        var textPaths = manifest is null && For("paths", text, DatasetFormat.Text)
+            ? d.FilePaths("paths", baseDirectory, required: true)
+            : null;
+        var include = manifest is null && For("include", text, DatasetFormat.Text) ? d.Text("include") : null;
         if (include is "")
         {
             d.Fail("include", "must not be empty; use \"*\" for every file");
@@ -121,7 +139,7 @@ public static partial class JobSpecParser
             name, format ?? DatasetFormat.Mnist,
             trainImages, trainLabels, testImages, testLabels, trainCsv, testCsv, labelColumn,
             textPaths ?? [], include ?? "*", testFraction,
-            samples, features, classes);
+            samples, features, classes, manifest);
     }
 
     private static (string? Images, string? Labels) ReadImageFiles(Section s, string? baseDirectory)

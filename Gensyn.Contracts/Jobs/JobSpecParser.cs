@@ -17,7 +17,7 @@ public static partial class JobSpecParser
     private static readonly string[] InferenceKeys = ["weights", "shards", "batch-size", "threads"];
     private static readonly string[] ModelKeys = ["kind", "hidden", "channels", "d-model", "layers", "heads", "context"];
     private static readonly string[] DatasetKeys =
-        ["name", "format", "samples", "features", "classes", "train", "test", "label-column", "paths", "include", "test-fraction"];
+        ["name", "format", "samples", "features", "classes", "train", "test", "label-column", "paths", "include", "test-fraction", "manifest"];
     private static readonly string[] ImageFileKeys = ["images", "labels"];
     private static readonly string[] TrainingKeys =
         ["rounds", "shards", "inner-steps", "batch-size", "seed", "threads", "checkpoint-every", "inner-optimizer", "outer-optimizer"];

@@ -105,6 +105,23 @@ public sealed class JobSpecParserTests
     }
 
     [Fact]
+    public void A_packed_dataset_is_named_by_its_manifest_and_never_together_with_files()
+    {
+        var manifest = "sha256:" + new string('a', 64);
+        var packed = Parse($"name: p\nmodel: {{ kind: mlp }}\ndataset: {{ format: csv, manifest: {manifest} }}\n");
+        Assert.Equal((DatasetFormat.Csv, manifest, (string?)null), (packed.Dataset.Format, packed.Dataset.Manifest, packed.Dataset.TrainCsv));
+        Assert.Equal(manifest, Parse($"name: p\nmodel: {{ kind: mlp }}\ndataset: {{ name: mnist, manifest: {manifest} }}\n").Dataset.Manifest);
+        Assert.Null(Parse(Minimal).Dataset.Manifest);
+
+        Assert.Contains(ErrorsOf($"name: p\nmodel: {{ kind: mlp }}\ndataset: {{ format: csv, manifest: {manifest}, train: a.csv, test: b.csv }}\n"),
+            e => e.StartsWith("dataset.train: a packed dataset (manifest) is read from its chunks", StringComparison.Ordinal));
+        Assert.Contains(ErrorsOf("name: p\nmodel: { kind: mlp }\ndataset: { format: csv, manifest: data.csv }\n"),
+            e => e.StartsWith("dataset.manifest: ", StringComparison.Ordinal) && e.Contains("sha256:<64 hex digits>", StringComparison.Ordinal));
+        Assert.Contains(ErrorsOf($"name: p\nmodel: {{ kind: mlp }}\ndataset: {{ name: synthetic, manifest: {manifest} }}\n"),
+            e => e.StartsWith("dataset.manifest: applies only to", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Empty_sections_mean_all_defaults()
     {
         var spec = Parse(Minimal + "training:\nverification:\n");
