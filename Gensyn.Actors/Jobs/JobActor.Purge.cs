@@ -93,6 +93,7 @@ public sealed partial class JobActor
             return;
         }
         var affected = _state.ToReverify(purge.Conviction, _timeline);
+        PurgeStarted(purge.Conviction.Address, affected);
         _log.Warning("Job {0}: key {1} is convicted ({2}); verifying its {3} accepted result(s) here again in full",
             _state.JobId, purge.Conviction.Address, purge.Conviction.Reason, affected.Count);
         foreach (var result in affected) Replay(result);
@@ -172,6 +173,7 @@ public sealed partial class JobActor
             root == result.MerkleRoot ? "the roots agree, it stands" : "the roots differ");
         Decide(new ResultReplayed(result, root, _timeline));
         AuditReplayed(result);
+        ReverifiedResult(result);
     }
 
     /// <summary>A convicted key's result that cannot be verified again does not stand: the state revokes it
@@ -181,6 +183,7 @@ public sealed partial class JobActor
         _replayFailures.Remove((result.Round, result.Shard, result.Epoch, result.WorkerId));
         Decide(new ResultUnverifiable(result, why, _timeline));
         AuditReplayed(result);
+        ReverifiedResult(result);
     }
 
     private sealed record ReplayAgain(JudgedResult Result) : INoSerializationVerificationNeeded;
@@ -224,11 +227,16 @@ public sealed partial class JobActor
     private void RollBackIfDue()
     {
         if (ReopenIfDue()) return;
-        if (_state.RollbackDue(_timeline, DateTimeOffset.UtcNow) is not { } rollback) return;
+        if (_state.RollbackDue(_timeline, DateTimeOffset.UtcNow) is not { } rollback)
+        {
+            ConcludePurges();
+            return;
+        }
         Persist(rollback, e =>
         {
             Applied(e);
             _log.Warning("Job {0}: rolled back to the start of round {1}: {2}", _state.JobId, e.FromRound, e.Reason);
+            ConcludePurges();
             StopShards();
             Advance();
         });

@@ -281,7 +281,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
     private void Settle()
     {
         if (_services.Settlement is not { } settlement) return;
-        var due = _state.SettlementsDue;
+        var due = SettlementsToSend();
         foreach (var order in due) settlement.Tell(order);
         if (due.Count > 0) Timers.StartSingleTimer("settle", new SettleTick(), SettleRetry);
         else Timers.Cancel("settle");

@@ -90,7 +90,7 @@ public sealed partial class JobLedger
         orders.AddRange(_held);
         orders.AddRange(AuditOrders(history));
         foreach (var fraud in _frauds.Where(f => f.WorkerAddress.Length > 0))
-            orders.Add(new SettlementOrder(Id(jobId, $"slash-{fraud.Round}-{fraud.Shard}-{fraud.Epoch}"), jobId, SettlementKind.Slash, fraud.Round, [], 0, 0,
+            orders.Add(new SettlementOrder(Id(jobId, FraudStep(fraud)), jobId, SettlementKind.Slash, fraud.Round, [], 0, 0,
                 Provider: fraud.WorkerAddress, EvidenceHash: EscrowIds.Hex(EscrowIds.EvidenceHash(Evidence(jobId, fraud))), Requester: Payer));
         if (phase is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled && orders.All(o => Posted(o.SettlementId)))
         {
@@ -99,6 +99,13 @@ public sealed partial class JobLedger
         }
         return orders.Where(o => !Posted(o.SettlementId)).ToList();
     }
+
+    /// <summary>Whether <paramref name="order"/> is the slash of a fraud verdict (not a restitution, nor a revoked
+    /// result's slash).</summary>
+    public bool FraudSlash(SettlementOrder order) =>
+        order.Kind == SettlementKind.Slash && _frauds.Any(f => Id(JobId, FraudStep(f)) == order.SettlementId);
+
+    private static string FraudStep(ShardVerified fraud) => $"slash-{fraud.Round}-{fraud.Shard}-{fraud.Epoch}";
 
     /// <summary>The payout of a completed, paid round of the current generation: nothing to the keys convicted in
     /// the job when it completed (<see cref="RoundView.Convicted"/>).</summary>

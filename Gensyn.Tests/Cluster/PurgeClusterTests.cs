@@ -87,7 +87,10 @@ public sealed class PurgeClusterTests
         Assert.Contains(purges, p => p.GetProperty("action").GetString() == "rolled-back"
                                      && p.GetProperty("round").GetInt32() == 0);
 
-        // Its stake paid, on the devnet: it holds what an honest worker staked, less its confirmed slashes.
+        // Its stake paid, on the devnet: the restitution first (the fraud slash waits for the purge, since it may take
+        // the whole stake), then the slash; it holds what an honest worker staked, less what was taken.
+        Assert.True(outcome.RestitutionAskedMicros > 0, "the purge charged no restitution");
+        Assert.Equal(outcome.RestitutionAskedMicros, outcome.RestitutionTakenMicros);
         Assert.True(outcome.SlashedMicros > 0, "the cheater's stake was not slashed");
         var chain = new SettlementTests.ChainReader(cluster.Chain());
         Assert.Equal(await chain.Bonded(cluster.AddressOf("honest-1")) - outcome.SlashedMicros,
