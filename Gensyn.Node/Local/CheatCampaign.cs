@@ -25,7 +25,17 @@ public static partial class CheatCampaign
 
         /// <summary>A copycat copies roots a replica published, so it needs replicated mode.</summary>
         public bool NeedsReplicas => Behavior == "copycat";
+
+        /// <summary>
+        /// The jobs one run submits, one after another. A refuser is excluded from a job at its first unanswered
+        /// challenge, and refusal convicts only when it repeats (<c>gensyn.purge.refusals-to-convict</c>, 3 by
+        /// default): its run is that many jobs of the same spec, the last of which convicts it.
+        /// </summary>
+        public int Jobs => Behavior == "refuser" ? RefusalsToConvict : 1;
     }
+
+    /// <summary>The coordinator's default <c>gensyn.purge.refusals-to-convict</c>.</summary>
+    public const int RefusalsToConvict = 3;
 
     /// <summary>
     /// What one run ended with. <paramref name="State"/>: the job's state; <paramref name="FinalDigest"/>: its model's
@@ -113,12 +123,58 @@ public static partial class CheatCampaign
 
         var spec = Path.Combine(cluster.Root, "campaign.yaml");
         File.WriteAllText(spec, cheat.NeedsReplicas ? Replicated(specYaml) : specYaml);
-        var submitted = cluster.Run("cli", ["submit", spec, "--json", "-c", cluster.Coordinators]);
-        Require(submitted, "submit", cluster);
-        var jobId = Json(submitted).GetProperty("jobId").GetString()!;
-        var status = Settled(cluster, jobId, limit ?? TimeSpan.FromMinutes(30));
         var address = WorkerKey.Load(Path.Combine(cluster.DataDir(Cheater), "worker.key")).Address;
-        return Read(jobId, status, address);
+        var jobs = new List<string>();
+        for (var i = 0; i < cheat.Jobs; i++)
+        {
+            var submitted = cluster.Run("cli", ["submit", spec, "--json", "-c", cluster.Coordinators]);
+            Require(submitted, "submit", cluster);
+            jobs.Add(Json(submitted).GetProperty("jobId").GetString()!);
+            Settled(cluster, jobs[^1], limit ?? TimeSpan.FromMinutes(30));
+        }
+        if (jobs.Count == 1) return Read(jobs[0], Settled(cluster, jobs[0], limit ?? TimeSpan.FromMinutes(30)), address);
+        // The conviction in the last job charges the earlier ones too (RefusalCharged), after they ended.
+        return Combined(jobs.Select(job => Read(job, Charged(cluster, job, address, limit), address)).ToList());
+    }
+
+    /// <summary>A run of several jobs as one outcome: its jobs' figures added up, its verdicts in order, and a final
+    /// digest only when every job completed with the same one.</summary>
+    private static Outcome Combined(IReadOnlyList<Outcome> jobs)
+    {
+        var verdicts = jobs.SelectMany(o => o.Verdicts).ToList();
+        var first = verdicts.FindIndex(o => o != "accepted");
+        var state = jobs.FirstOrDefault(o => o.State != "completed")?.State ?? "completed";
+        var digest = jobs.Select(o => o.FinalDigest).Distinct().Count() == 1 ? jobs[0].FinalDigest : null;
+        return new Outcome(jobs[^1].JobId, state, digest, verdicts, first < 0 ? null : first + 1,
+            first < 0 ? null : verdicts[first], jobs.Sum(o => o.SlashedMicros), jobs.Sum(o => o.PaidMicros),
+            jobs.Sum(o => o.Revoked), jobs.SelectMany(o => o.RecomputedSeconds ?? []).ToList(),
+            jobs.Sum(o => o.TrainSeconds), jobs.Sum(o => o.VerifySeconds), jobs.Sum(o => o.RestitutionAskedMicros),
+            jobs.Sum(o => o.RestitutionTakenMicros));
+    }
+
+    /// <summary>Job <paramref name="jobId"/>'s status once a slash of <paramref name="address"/> is journalled in it
+    /// (the refusal's charge) and everything is settled; as it stands when none came within the limit.</summary>
+    private static JsonElement Charged(LocalCluster cluster, string jobId, string address, TimeSpan? limit)
+    {
+        try
+        {
+            cluster.AwaitCondition(() =>
+            {
+                var status = cluster.Run("cli", ["status", jobId, "--json", "-c", cluster.Coordinators]);
+                if (status.ExitCode != 0 || !Json(status).TryGetProperty("money", out var money)
+                                         || money.ValueKind != JsonValueKind.Object) return false;
+                // A charge journalled shows as a slash of the key, settled or pending.
+                return money.GetProperty("pending").GetArrayLength() > 0
+                       || money.GetProperty("settlements").EnumerateArray().Any(s => Is(s, "kind", "slash")
+                           && string.Equals(s.GetProperty("provider").GetString(), address,
+                               StringComparison.OrdinalIgnoreCase));
+            }, TimeSpan.FromMinutes(2), $"a refusal charge in job {jobId}");
+        }
+        catch (LocalClusterException)
+        {
+            // Read as it stands: the table shows what was not charged.
+        }
+        return Settled(cluster, jobId, limit ?? TimeSpan.FromMinutes(30));
     }
 
     /// <summary>The cheater's figures in a job's <c>status --json</c>; <paramref name="address"/>: its key's.</summary>
