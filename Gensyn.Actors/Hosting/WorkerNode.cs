@@ -30,7 +30,8 @@ public sealed class WorkerNode : IAsyncDisposable
         Directory.CreateDirectory(options.DataDirectory);
         var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.Local(serializeMessages));
         var refused = new TaskCompletionSource<WorkerRefused>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var listener = system.ActorOf(act => act.Receive<WorkerRefused>((r, _) => refused.TrySetResult(r)), "refusals");
+        var listener = system.ActorOf(
+            act => act.Receive<WorkerRefused>((r, _) => refused.TrySetResult(r)), "refusals");
         system.EventStream.Subscribe(listener, typeof(WorkerRefused));
         system.ActorOf(WorkerActor.Props(options, link), "worker");
         return new WorkerNode(system, refused.Task);

@@ -175,8 +175,8 @@ public static class WorkerWire
     // ... and the worker reads them.
 
     /// <summary>
-    /// A refusal as the worker reads it: an older edge sends no kind (temporary, as before), and a kind this worker does
-    /// not know is taken as temporary too, so that it keeps registering as it always did.
+    /// A refusal as the worker reads it: an older edge sends no kind (temporary, as before), and a kind this worker
+    /// does not know is taken as temporary too, so that it keeps registering as it always did.
     /// </summary>
     public static M.WorkerRefused FromWire(V1.Refused r) =>
         new((WorkerId)r.WorkerId, r.Reason,

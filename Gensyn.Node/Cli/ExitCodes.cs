@@ -14,8 +14,8 @@ public static class ExitCodes
     /// <summary>The coordinator is rate-limiting the caller's key (gRPC ResourceExhausted with a retry-after): try again later.</summary>
     public const int RateLimited = 75;
 
-    /// <summary><c>worker</c>: the coordinators refused the worker's key for good: it is convicted (of fraud, an invalid
-    /// answer or refusal) and the network admits it no more.</summary>
+    /// <summary><c>worker</c>: the coordinators refused the worker's key for good: it is convicted (of fraud, an
+    /// invalid answer or refusal) and the network admits it no more.</summary>
     public const int KeyConvicted = 77;
 
     /// <summary>

@@ -148,7 +148,8 @@ public static class WorkerCommand
         if (await Task.WhenAny(stopped, node.RefusedForGood) != node.RefusedForGood) return ExitCodes.Success;
         // Registering again could never succeed (a convicted key, a profile against the network's rules): say why.
         var refused = await node.RefusedForGood;
-        Console.Error.WriteLine($"error: the coordinators refused worker {options.WorkerId} for good: {refused.Reason}");
+        Console.Error.WriteLine(
+            $"error: the coordinators refused worker {options.WorkerId} for good: {refused.Reason}");
         return ExitCodes.RefusedForGood(refused.Kind);
     }
 }

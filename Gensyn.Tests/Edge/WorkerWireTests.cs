@@ -86,7 +86,10 @@ public class WorkerWireTests
         // An older edge writes no field 3 at all: the bytes of its refusal read the same.
         var bytes = Google.Protobuf.MessageExtensions.ToByteArray(old);
         Assert.Equal(RefusalKind.Temporary, WorkerWire.FromWire(Gensyn.Edge.V1.Refused.Parser.ParseFrom(bytes)).Kind);
-        var unknown = new Gensyn.Edge.V1.Refused { WorkerId = "w", Reason = "new", Kind = (Gensyn.Edge.V1.RefusalKind)9 };
+        var unknown = new Gensyn.Edge.V1.Refused
+        {
+            WorkerId = "w", Reason = "new", Kind = (Gensyn.Edge.V1.RefusalKind)9,
+        };
         Assert.False(WorkerWire.FromWire(unknown).Final);
     }
 }

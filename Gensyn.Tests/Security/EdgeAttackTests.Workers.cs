@@ -270,7 +270,8 @@ public partial class EdgeAttackTests
         await using (var raw = await edge.Hello(key, "convicted-raw"))
         {
             var answer = await raw.Registration();
-            Assert.True(answer.BodyCase == V1.EdgeMessage.BodyOneofCase.Refused, $"a convicted key was not refused: {answer}");
+            Assert.True(answer.BodyCase == V1.EdgeMessage.BodyOneofCase.Refused,
+                $"a convicted key was not refused: {answer}");
             Assert.Equal(V1.RefusalKind.RefusalConvicted, answer.Refused.Kind);
             Assert.Contains($"key {key.Address} is convicted (an invalid answer", answer.Refused.Reason);
         }
@@ -283,8 +284,8 @@ public partial class EdgeAttackTests
         };
         var parse = root.Parse(["worker", "--coordinator", edge.Door, "--id", "convicted-cli", "--data-dir", dir.Path]);
         Assert.Empty(parse.Errors);
-        var exit = await parse.InvokeAsync(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false })
-            .WaitAsync(EdgeFixture.GiveUpAfter);
+        var invocation = new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        var exit = await parse.InvokeAsync(invocation).WaitAsync(EdgeFixture.GiveUpAfter);
         Assert.Equal(Gensyn.Node.Cli.ExitCodes.KeyConvicted, exit);
         Assert.DoesNotContain((await edge.ListWorkers()).Workers, w => w.WorkerId == "convicted-cli");
     }

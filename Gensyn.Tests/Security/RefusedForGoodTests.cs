@@ -83,7 +83,8 @@ public sealed class RefusedForGoodTests(ITestOutputHelper output) : Akka.TestKit
         var refused = refusals.ExpectMsg<WorkerRefused>(Patience);
         Assert.Equal(RefusalKind.Convicted, refused.Kind);
         Assert.True(refused.Final);
-        Assert.Contains($"key {key.Address} is convicted (fraud: round 0 shard 1: a forged Merkle root", refused.Reason);
+        Assert.Contains($"key {key.Address} is convicted (fraud: round 0 shard 1: a forged Merkle root",
+            refused.Reason);
         Assert.DoesNotContain('\n', refused.Reason);
         ExpectTerminated(worker, Patience);
         // Its session and registration went with it: the one registration it made is all there will ever be.
