@@ -43,12 +43,23 @@ public sealed class RegistryState<TRef>(
     /// Why <paramref name="register"/>'s profile may not be matched on (its figures, its address, its signature), in
     /// one line a provider can act on; null when it may.
     /// </summary>
-    public string? ProfileProblem(RegisterWorker register, long nowUnixMs)
+    public string? ProfileProblem(RegisterWorker register, long nowUnixMs) =>
+        InvalidProfile(register) ?? SignatureProblem(register, nowUnixMs);
+
+    /// <summary>Why <paramref name="register"/>'s signature does not pass (<see cref="SignedProfiles"/>); null when
+    /// it does.</summary>
+    public string? SignatureProblem(RegisterWorker register, long nowUnixMs) => profiles.Problem(register, nowUnixMs);
+
+    /// <summary>
+    /// Why <paramref name="register"/>'s profile breaks the network's rules (its figures, its address), so that no
+    /// registration of it can ever pass (<see cref="RefusalKind.Invalid"/>); null when it does not. What
+    /// <see cref="ProfileProblem"/> adds, the signature and its freshness, may pass at a later registration.
+    /// </summary>
+    public string? InvalidProfile(RegisterWorker register)
     {
         if (rules.ProfileProblem(register) is { } invalid) return invalid;
-        if (!Nethereum.Util.AddressUtil.Current.IsValidEthereumAddressHexFormat(register.Address))
-            return $"'{register.Address}' is not an Ethereum address; a worker signs its results with its key";
-        return profiles.Problem(register, nowUnixMs);
+        return Nethereum.Util.AddressUtil.Current.IsValidEthereumAddressHexFormat(register.Address) ? null
+            : $"'{register.Address}' is not an Ethereum address; a worker signs its results with its key";
     }
 
     /// <summary>

@@ -9,7 +9,9 @@ namespace Gensyn.Actors.Workers;
 /// out to a coordinator's edge; it is never a cluster member and listens on no port) and hands what they send to its
 /// three parts: the <see cref="WorkerRegistrationActor"/> (stake, throughput, bandwidth, the signed profile), the
 /// <see cref="ShardRunnerActor"/> (training and inference shards, one at a time) and the
-/// <see cref="ChallengeResponderActor"/> (reveals, openings of challenged steps, bisection answers).
+/// <see cref="ChallengeResponderActor"/> (reveals, openings of challenged steps, bisection answers). A refusal that is
+/// final (<see cref="WorkerRefused.Final"/>: its key is convicted, or its profile breaks the network's rules) stops it,
+/// and is published on the event stream for the process to exit with; a temporary one is retried.
 /// </summary>
 public sealed class WorkerActor : ReceiveActor
 {
@@ -33,7 +35,19 @@ public sealed class WorkerActor : ReceiveActor
             _responder.Tell(known);
         });
         Receive<WorkerRegistered>(registered => _registration.Forward(registered));
-        Receive<WorkerRefused>(refused => _registration.Forward(refused));
+        Receive<WorkerRefused>(refused =>
+        {
+            if (!refused.Final)
+            {
+                _registration.Forward(refused);
+                return;
+            }
+            // Registering again can never succeed: the worker says why, once, and stops (WorkerNode hears of it).
+            _log.Error("The coordinators refused worker {0} for good: {1}; it stops", refused.WorkerId,
+                refused.Reason);
+            Context.System.EventStream.Publish(refused);
+            Context.Stop(Self);
+        });
         Receive<ShardAssignment>(assignment => _runner.Forward(assignment));
         Receive<AbandonShard>(abandon =>
         {

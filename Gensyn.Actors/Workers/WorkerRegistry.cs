@@ -116,7 +116,12 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     private void Register(RegisterWorker register)
     {
         var from = register.Worker.Path.Address;
-        if (_state.ProfileProblem(register, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) is { } problem)
+        if (_state.InvalidProfile(register) is { } invalid)
+        {
+            Refuse(register, invalid, RefusalKind.Invalid);
+            return;
+        }
+        if (_state.SignatureProblem(register, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) is { } problem)
         {
             Refuse(register, problem);
             return;
@@ -129,7 +134,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         }
         if (_state.ConvictionProblem(register.Address) is { } convicted)
         {
-            Refuse(register, convicted);
+            Refuse(register, convicted, RefusalKind.Convicted);
             return;
         }
         if (!StakePasses(register)) return;
@@ -158,15 +163,16 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             var why = _state.ConvictionProblem(session.Address)!;
             _log.Warning("Dismissed worker {0} from {1}: {2}", session.WorkerId, session.Ref.Path.Address, why);
             _scheduler.Tell(new WorkerDismissed(session.Ref));
-            session.Ref.Tell(new WorkerRefused(session.WorkerId, why));
+            session.Ref.Tell(new WorkerRefused(session.WorkerId, why, RefusalKind.Convicted));
         }
         if (convicted.Complete && _heldForConvictions is not null) AdmitHeld();
     }
 
-    private void Refuse(RegisterWorker register, string reason)
+    /// <summary>Turns <paramref name="register"/> away; a final <paramref name="kind"/> stops the worker.</summary>
+    private void Refuse(RegisterWorker register, string reason, RefusalKind kind = RefusalKind.Temporary)
     {
         _log.Warning("Refused worker {0} from {1}: {2}", register.WorkerId, register.Worker.Path.Address, reason);
-        register.Worker.Tell(new WorkerRefused(register.WorkerId, reason));
+        register.Worker.Tell(new WorkerRefused(register.WorkerId, reason, kind));
     }
 
     /// <summary>

@@ -34,7 +34,33 @@ public sealed record NetworkMinimums(double GpuMemoryGb, double GpuBandwidthMbps
 
 public sealed record WorkerRegistered(WorkerId WorkerId) : IGensynMessage;
 
-public sealed record WorkerRefused(WorkerId WorkerId, string Reason) : IGensynMessage;
+/// <summary>
+/// The registry turned the worker away: <see cref="Reason"/> in one line a provider can act on. <see cref="Kind"/> says
+/// whether registering again can succeed (<see cref="RefusalKind.Temporary"/>: the worker keeps registering) or not:
+/// the worker then stops with the reason.
+/// </summary>
+public sealed record WorkerRefused(WorkerId WorkerId, string Reason, RefusalKind Kind = RefusalKind.Temporary)
+    : IGensynMessage
+{
+    /// <summary>Registering again can never succeed: the worker stops.</summary>
+    public bool Final => Kind != RefusalKind.Temporary;
+}
+
+/// <summary>Why a registration was refused, as far as retrying goes.</summary>
+public enum RefusalKind
+{
+    /// <summary>Registering again may succeed (no stake yet, a rate limit, the id held by a live process, the
+    /// coordinator not knowing its chain yet, a profile signed for another network or with a skewed clock).</summary>
+    Temporary = 0,
+
+    /// <summary>The worker's key is convicted: no registration of it is admitted on this network again.</summary>
+    Convicted = 1,
+
+    /// <summary>The profile breaks the network's rules (its worker id, threads, device claim, price or measured
+    /// figures, or an address that is not an Ethereum address): the same process sends the same profile every time;
+    /// restart it with other options.</summary>
+    Invalid = 2,
+}
 
 /// <summary>
 /// One shard of one round for one worker. <see cref="Epoch"/> numbers the (re)assignments of this shard;

@@ -248,7 +248,7 @@ public sealed class WorkerLinkActor : ReceiveActor, IWithTimers
                                 _worker.Tell(new WorkerRegistered((WorkerId)message.Welcome.WorkerId), self);
                                 break;
                             case V1.EdgeMessage.BodyOneofCase.Refused:
-                                _worker.Tell(new WorkerRefused((WorkerId)message.Refused.WorkerId, message.Refused.Reason), self);
+                                _worker.Tell(WorkerWire.FromWire(message.Refused), self);
                                 break;
                             default:
                                 if (WorkerWire.FromWire(message, self) is { } record) _worker.Tell(record, self);

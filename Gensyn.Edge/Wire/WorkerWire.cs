@@ -169,7 +169,18 @@ public static class WorkerWire
     public static V1.EdgeMessage ToWire(M.BisectQuery q) =>
         new() { Bisect = new() { Shard = Ref(q.JobId, q.Round, q.Shard, q.Epoch), Step = (V1.BisectStep)q.Step, Level = q.Level, Index = q.Index } };
 
+    public static V1.EdgeMessage ToWire(M.WorkerRefused r) =>
+        new() { Refused = new() { WorkerId = r.WorkerId, Reason = r.Reason, Kind = (V1.RefusalKind)r.Kind } };
+
     // ... and the worker reads them.
+
+    /// <summary>
+    /// A refusal as the worker reads it: an older edge sends no kind (temporary, as before), and a kind this worker
+    /// does not know is taken as temporary too, so that it keeps registering as it always did.
+    /// </summary>
+    public static M.WorkerRefused FromWire(V1.Refused r) =>
+        new((WorkerId)r.WorkerId, r.Reason,
+            Enum.IsDefined((M.RefusalKind)r.Kind) ? (M.RefusalKind)r.Kind : M.RefusalKind.Temporary);
 
     /// <summary>
     /// The record an edge message stands for on the worker: replies and uploads named in it go to <paramref name="outbox"/>

@@ -62,7 +62,7 @@ public sealed class WorkerSession : ReceiveActor, IWithTimers
         {
             if (_refusal == refused.Reason) return;
             _refusal = refused.Reason;
-            Push(new V1.EdgeMessage { Refused = new V1.Refused { WorkerId = refused.WorkerId, Reason = refused.Reason } });
+            Push(WorkerWire.ToWire(refused));
         });
 
         Receive<ShardAssignment>(a =>

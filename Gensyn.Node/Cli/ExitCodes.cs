@@ -14,6 +14,21 @@ public static class ExitCodes
     /// <summary>The coordinator is rate-limiting the caller's key (gRPC ResourceExhausted with a retry-after): try again later.</summary>
     public const int RateLimited = 75;
 
+    /// <summary><c>worker</c>: the coordinators refused the worker's key for good: it is convicted (of fraud, an
+    /// invalid answer or refusal) and the network admits it no more.</summary>
+    public const int KeyConvicted = 77;
+
+    /// <summary>
+    /// What <c>worker</c> exits with when the coordinators refuse it for good: <see cref="KeyConvicted"/>, or
+    /// <see cref="InvalidInput"/> for a profile that breaks the network's rules (its id, threads, device, price).
+    /// </summary>
+    public static int RefusedForGood(Gensyn.Contracts.Messages.RefusalKind kind) => kind switch
+    {
+        Gensyn.Contracts.Messages.RefusalKind.Convicted => KeyConvicted,
+        Gensyn.Contracts.Messages.RefusalKind.Invalid => InvalidInput,
+        _ => Failure,
+    };
+
     /// <summary>The person at the terminal answered no to a confirmation (e.g. submit's <c>Proceed? [y/N]</c>): nothing was done.</summary>
     public const int Declined = Failure;
 }

@@ -144,7 +144,12 @@ public static class WorkerCommand
         Console.WriteLine($"worker {options.WorkerId} ({options.NumericClass}) connecting to {string.Join(", ", options.Coordinators)}; Ctrl+C stops it");
         using var link = new Gensyn.Edge.Client.WorkerLink(options.Coordinators, options.DataDirectory);
         await using var node = WorkerNode.Start(options, link);
-        await NodeCommand.WaitForStop(cancel);
-        return ExitCodes.Success;
+        var stopped = NodeCommand.WaitForStop(cancel);
+        if (await Task.WhenAny(stopped, node.RefusedForGood) != node.RefusedForGood) return ExitCodes.Success;
+        // Registering again could never succeed (a convicted key, a profile against the network's rules): say why.
+        var refused = await node.RefusedForGood;
+        Console.Error.WriteLine(
+            $"error: the coordinators refused worker {options.WorkerId} for good: {refused.Reason}");
+        return ExitCodes.RefusedForGood(refused.Kind);
     }
 }

@@ -67,4 +67,29 @@ public class WorkerWireTests
 
         Assert.Throws<EdgeInputException>(() => WorkerWire.FromWire(new Gensyn.Edge.V1.WorkerMessage(), (WorkerId)"w"));
     }
+
+    [Theory]
+    [InlineData(RefusalKind.Temporary)]
+    [InlineData(RefusalKind.Convicted)]
+    [InlineData(RefusalKind.Invalid)]
+    public void A_refusal_reads_back_with_its_kind(RefusalKind kind)
+    {
+        var refused = new WorkerRefused((WorkerId)"w", "key 0xabc is convicted", kind);
+        Assert.Equal(refused, WorkerWire.FromWire(WorkerWire.ToWire(refused).Refused));
+    }
+
+    [Fact]
+    public void A_refusal_from_an_older_edge_or_of_an_unknown_kind_is_temporary_so_the_worker_keeps_registering()
+    {
+        var old = new Gensyn.Edge.V1.Refused { WorkerId = "w", Reason = "stake not yet on chain" };
+        Assert.Equal(RefusalKind.Temporary, WorkerWire.FromWire(old).Kind);
+        // An older edge writes no field 3 at all: the bytes of its refusal read the same.
+        var bytes = Google.Protobuf.MessageExtensions.ToByteArray(old);
+        Assert.Equal(RefusalKind.Temporary, WorkerWire.FromWire(Gensyn.Edge.V1.Refused.Parser.ParseFrom(bytes)).Kind);
+        var unknown = new Gensyn.Edge.V1.Refused
+        {
+            WorkerId = "w", Reason = "new", Kind = (Gensyn.Edge.V1.RefusalKind)9,
+        };
+        Assert.False(WorkerWire.FromWire(unknown).Final);
+    }
 }

@@ -251,4 +251,42 @@ public partial class EdgeAttackTests
         Assert.Equal([EdgeFixture.HonestId], Assert.Single(view.RoundHistory).Workers);
         Assert.Contains((await edge.ListWorkers()).Workers, w => w.WorkerId == EdgeFixture.HonestId);
     }
+
+    // ---- A convicted key is refused for good: the worker stops instead of registering every 3 s forever
+
+    [Fact]
+    public async Task A_convicted_keys_worker_is_refused_for_good_over_the_edge_and_gensyn_worker_exits_77()
+    {
+        using var dir = new TempDirectory();
+        var key = WorkerKey.Generate();
+        key.Save(Path.Combine(dir.Path, "worker.key"));
+        var registry = edge.Coordinator.System.ActorSelection(WorkerRegistry.ServicePath);
+        registry.Tell(new ConvictedKeys([new KeyConvicted(key.Address, ConvictionGround.InvalidAnswer,
+            "round 1 shard 0: an opening that does not verify", "0xc0ffee", DateTimeOffset.UtcNow)]));
+        // Through the same proxy, after the conviction: answered once the registry has it.
+        await Akka.Actor.Futures.Ask<WorkerList>(registry, new ListWorkers(), TimeSpan.FromSeconds(30));
+
+        // On the wire: a Refused of kind CONVICTED (an older edge sent none: temporary).
+        await using (var raw = await edge.Hello(key, "convicted-raw"))
+        {
+            var answer = await raw.Registration();
+            Assert.True(answer.BodyCase == V1.EdgeMessage.BodyOneofCase.Refused,
+                $"a convicted key was not refused: {answer}");
+            Assert.Equal(V1.RefusalKind.RefusalConvicted, answer.Refused.Kind);
+            Assert.Contains($"key {key.Address} is convicted (an invalid answer", answer.Refused.Reason);
+        }
+
+        // The command a provider runs: it stops at the refusal and exits with its own code.
+        var root = new System.CommandLine.RootCommand
+        {
+            Options = { Gensyn.Node.Cli.GlobalOptions.DataDir },
+            Subcommands = { Gensyn.Node.Cli.WorkerCommand.Create(cudaAvailable: () => false) },
+        };
+        var parse = root.Parse(["worker", "--coordinator", edge.Door, "--id", "convicted-cli", "--data-dir", dir.Path]);
+        Assert.Empty(parse.Errors);
+        var invocation = new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        var exit = await parse.InvokeAsync(invocation).WaitAsync(EdgeFixture.GiveUpAfter);
+        Assert.Equal(Gensyn.Node.Cli.ExitCodes.KeyConvicted, exit);
+        Assert.DoesNotContain((await edge.ListWorkers()).Workers, w => w.WorkerId == "convicted-cli");
+    }
 }

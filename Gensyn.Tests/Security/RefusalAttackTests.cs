@@ -245,13 +245,16 @@ public sealed class RefusalAttackTests(ITestOutputHelper output) : Akka.TestKit.
 
         // Its shard loses it and runs again elsewhere; it is told why, in one line.
         Assert.Equal("refuser-1", shard.ExpectMsg<WorkerLost>(Patience).WorkerId);
-        var why = worker.ExpectMsg<WorkerRefused>(Patience).Reason;
+        var dismissed = worker.ExpectMsg<WorkerRefused>(Patience);
+        Assert.Equal(RefusalKind.Convicted, dismissed.Kind);
+        var why = dismissed.Reason;
         Assert.Contains($"key {_refuser.Address} is convicted (refusal", why);
         Assert.Contains("takes no more work", why);
         Assert.DoesNotContain('\n', why);
         // It registers again, under another id too: refused; a shard of another job waits for someone else.
         registry.Tell(Signed(_refuser, worker.Ref, "refuser-2"));
-        Assert.Equal(why, worker.ExpectMsg<WorkerRefused>(Patience).Reason);
+        Assert.Equal((why, RefusalKind.Convicted),
+            worker.ExpectMsg<WorkerRefused>(Patience) is var again ? (again.Reason, again.Kind) : default);
         var other = CreateTestProbe();
         registry.Tell(new RequestWorker((JobId)"job-4567cdef", 0, 0, other.Ref));
         Assert.Equal("no worker is registered", other.ExpectMsg<WorkerWaiting>(Patience).Reason);

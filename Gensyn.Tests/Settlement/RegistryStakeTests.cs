@@ -68,6 +68,7 @@ public class RegistryStakeTests : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal("worker-1", refused.WorkerId);
         Assert.Equal(Short, refused.Reason);
+        Assert.Equal(RefusalKind.Temporary, refused.Kind);
         Assert.Contains(Address, stake.Asked);
         Assert.Empty(Workers(registry));
 

@@ -184,6 +184,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new NetworkMinimums(16, 50),
             new WorkerRegistered((WorkerId)"worker-1"),
             new WorkerRefused((WorkerId)"worker-1", "worker id must be 1-100 characters and threads 1-1024"),
+            new WorkerRefused((WorkerId)"worker-1", "key 0x5aAe is convicted", RefusalKind.Convicted),
             new ShardAssignment((JobId)"job-0123abcd", 2, 1, 3, SpecRef.Of(Yaml), "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs),
             new ShardAssignment((JobId)"job-0123abcd", 2, 1, 4, SpecRef.Of(Yaml), "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs, DigestB),
             new ShardProgress((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", 5, 0.123456789f),

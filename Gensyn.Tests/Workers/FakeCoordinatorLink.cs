@@ -18,7 +18,10 @@ public sealed class FakeCoordinatorLink : ICoordinatorLink
     public Func<Sha256Digest, CancellationToken, Task<byte[]>> Fetch { get; init; } =
         (_, token) => Task.Delay(Timeout.Infinite, token).ContinueWith(_ => Array.Empty<byte>(), TaskScheduler.Default);
 
-    public Props SessionProps(IActorRef worker, WorkerKey key) => Props.Empty;
+    /// <summary>The worker's session with the coordinators (by default one that drops what it is sent).</summary>
+    public Func<IActorRef, Props> Session { get; init; } = _ => Props.Empty;
+
+    public Props SessionProps(IActorRef worker, WorkerKey key) => Session(worker);
     public Task<IGensynMessage> NetworkAsync(CancellationToken cancel) => Network();
     public Task<double> MeasureBandwidthMbpsAsync(CancellationToken cancel) => Bandwidth();
     public Task<byte[]> FetchAsync(Sha256Digest hash, CancellationToken cancel) => Fetch(hash, cancel);

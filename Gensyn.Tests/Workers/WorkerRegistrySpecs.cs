@@ -101,7 +101,9 @@ public class WorkerRegistrySpecs : Akka.TestKit.Xunit2.TestKit
 
         registry.Tell(Signed(key, second.Ref, "twin"));
 
-        Assert.Contains("in use by a live process", second.ExpectMsg<WorkerRefused>().Reason);
+        var refused = second.ExpectMsg<WorkerRefused>();
+        Assert.Contains("in use by a live process", refused.Reason);
+        Assert.Equal(RefusalKind.Temporary, refused.Kind);
         var shard = CreateTestProbe();
         registry.Tell(new RequestWorker((JobId)JobId, 0, 0, shard.Ref));
         Assert.Equal(first.Ref, shard.ExpectMsg<WorkerGranted>().Worker);
