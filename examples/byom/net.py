@@ -7,7 +7,6 @@ import sys
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 class DigitsNet(nn.Module):
@@ -22,8 +21,8 @@ class DigitsNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: [batch, 64] as the CSV rows hold it; returns the 10 class logits, [batch, 10].
         x = x.reshape(x.size(0), 1, 8, 8)
-        x = F.max_pool2d(F.relu(self.conv(x)), 2)
-        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+        x = torch.max_pool2d(torch.relu(self.conv(x)), [2, 2])
+        return self.fc2(torch.relu(self.fc1(x.flatten(1))))
 
 
 if __name__ == "__main__":
