@@ -15,10 +15,13 @@ public sealed partial class JobActor
         Persist(charge, e =>
         {
             Applied(e);
-            _log.Warning("Job {0}: key {1}, convicted of refusal, left {2} challenge(s) unanswered here; its stake " +
-                         "pays their recomputation{3}", _state.JobId, e.Address, e.Unanswered,
+            _log.Warning("Job {0}: key {1}, convicted ({2}), had {3} result(s) rerun here for it; its stake " +
+                         "pays their recomputation{4}", _state.JobId, e.Address, Ground(e.Ground), e.Unanswered,
                 e.TakesSlash ? " and the conviction's slash" : "");
             Settle();
         });
     }
+
+    private static string Ground(ConvictionGround ground) =>
+        ground == ConvictionGround.InvalidAnswer ? "an invalid answer" : "refusal";
 }

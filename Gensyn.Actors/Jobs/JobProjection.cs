@@ -161,8 +161,11 @@ public sealed record JobProjection
                              $"{b.Reason}; evidence {b.EvidenceHash}; the job recomputes from there with other workers";
                 break;
             case RefusalCharged c:
-                yield return $"REFUSAL CHARGED: key {c.Address}, convicted of refusal, left {c.Unanswered} " +
-                             "challenge(s) unanswered here; its stake pays their recomputation" +
+                yield return (c.Ground == ConvictionGround.InvalidAnswer
+                                 ? $"CONVICTION CHARGED: key {c.Address}, convicted of an invalid answer, had " +
+                                   $"{c.Unanswered} result(s) judged invalid here"
+                                 : $"REFUSAL CHARGED: key {c.Address}, convicted of refusal, left {c.Unanswered} " +
+                                   "challenge(s) unanswered here") + "; its stake pays their recomputation" +
                              (c.TakesSlash ? " and the conviction's slash" : "") + $"; evidence {c.EvidenceHash}";
                 break;
             case JobReopened reopened:

@@ -64,20 +64,31 @@ public static class PurgeRules
 
     /// <summary>
     /// What <paramref name="conviction"/> charges its key in the job, once: when it is a conviction for refusal, the
-    /// recomputation of every challenge the key left unanswered here, and the conviction's slash when this job's
+    /// recomputation of every challenge the key left unanswered here (for an invalid answer, of every result of the
+    /// key judged invalid here: an invalid answer is not slashed as fraud, so its conviction pays this way), and the conviction's slash when this job's
     /// verdict convicted it (<see cref="KeyConvicted.Job"/>: so the slash is taken once, in one job). Null when there
     /// is nothing to charge: another ground, a job with no payer, neither unanswered challenges nor the slash here,
     /// or a charge for this conviction already journalled.
     /// </summary>
     public static RefusalCharged? RefusalCharge(PurgeTimeline timeline, KeyConvicted conviction, DateTimeOffset at)
     {
-        if (conviction.Ground != ConvictionGround.Refusal || timeline.Payer is null
-            || timeline.Charged(conviction.EvidenceHash))
+        if (conviction.Ground is not (ConvictionGround.Refusal or ConvictionGround.InvalidAnswer)
+            || timeline.Payer is null || timeline.Charged(conviction.EvidenceHash))
             return null;
-        var unanswered = Unanswered(timeline, conviction.Address);
+        var rerun = conviction.Ground == ConvictionGround.Refusal
+            ? Unanswered(timeline, conviction.Address)
+            : Invalid(timeline, conviction.Address);
         var slash = conviction.Job is { } job && job == timeline.JobId;
-        if (unanswered.Count == 0 && !slash) return null;
-        return new RefusalCharged(conviction.Address, conviction.EvidenceHash, unanswered.Count,
-            unanswered.Count == 0 ? Math.Max(0, timeline.LatestRound) : unanswered.Max(r => r.Round), slash, at);
+        if (rerun.Count == 0 && !slash) return null;
+        return new RefusalCharged(conviction.Address, conviction.EvidenceHash, rerun.Count,
+            rerun.Count == 0 ? Math.Max(0, timeline.LatestRound) : rerun.Max(r => r.Round), slash, at,
+            conviction.Ground);
     }
+
+    /// <summary>The results of <paramref name="address"/> the job judged invalid (an answer that cannot be checked,
+    /// or a copy of another's roots), in journal order: each sent its shard to run again elsewhere.</summary>
+    public static IReadOnlyList<JudgedResult> Invalid(PurgeTimeline timeline, string address) =>
+        string.IsNullOrEmpty(address)
+            ? []
+            : timeline.Results.Where(r => r.Outcome == VerdictOutcome.Invalid && r.Of(address)).ToList();
 }

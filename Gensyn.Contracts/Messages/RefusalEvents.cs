@@ -9,10 +9,13 @@ namespace Gensyn.Contracts.Messages;
 /// <see cref="Round"/>; each sent its shard to run again elsewhere, and its stake pays for those reruns at the job's
 /// locked payout (a restitution to the requester). <see cref="TakesSlash"/>: this job's verdict convicted the key, so
 /// it takes the conviction's slash (<c>gensyn.settlement.slash-amount</c>, split as today, citing the conviction's
-/// evidence hash): once per conviction, whatever the number of jobs.
+/// evidence hash): once per conviction, whatever the number of jobs. A key convicted of an invalid answer
+/// (<see cref="Ground"/>) is charged the same way, <see cref="Unanswered"/> then counting its results judged invalid
+/// here (journals from before it have refusal charges only).
 /// </summary>
 public sealed record RefusalCharged(string Address, string EvidenceHash, int Unanswered, int Round, bool TakesSlash,
-                                    DateTimeOffset At) : IJobEvent;
+                                    DateTimeOffset At, ConvictionGround Ground = ConvictionGround.Refusal)
+    : IJobEvent;
 
 /// <summary>
 /// The conviction board's journal: key <see cref="Address"/>'s run of challenges left unanswered in a row while its

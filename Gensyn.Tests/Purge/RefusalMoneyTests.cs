@@ -93,12 +93,34 @@ public class RefusalMoneyTests
         Assert.Null(PurgeRules.RefusalCharge(Timeline(events), Refusal(Elsewhere), T0));
     }
 
-    [Theory]
-    [InlineData(ConvictionGround.Fraud)]
-    [InlineData(ConvictionGround.InvalidAnswer)]
-    public void A_conviction_on_another_ground_charges_no_reruns_for_unanswered_challenges(ConvictionGround ground)
+    [Fact]
+    public void A_fraud_conviction_charges_no_reruns_here_its_slash_pays()
     {
-        Assert.Null(PurgeRules.RefusalCharge(Timeline(Refused()), Refusal(ground: ground), T0));
+        Assert.Null(PurgeRules.RefusalCharge(Timeline(Refused()), Refusal(ground: ConvictionGround.Fraud), T0));
+    }
+
+    [Fact]
+    public void An_invalid_answer_conviction_charges_the_reruns_of_its_invalid_results_and_the_convicting_job_the_slash()
+    {
+        // A copycat: its copied roots are judged invalid twice (each shard runs again with another key); a challenge
+        // it left unanswered is not what it is convicted of.
+        List<IJobEvent> events =
+        [
+            Submitted(), Started(0), .. Accepted(0, 0, 1, "honest-1", Honest),
+            .. Rejected(0, 1, 1, "cheat-1", Cheat, VerdictOutcome.Invalid),
+            .. Rejected(0, 1, 2, "cheat-1", Cheat, VerdictOutcome.Invalid),
+            .. Rejected(0, 2, 1, "cheat-1", Cheat, VerdictOutcome.Unavailable),
+        ];
+
+        var here = PurgeRules.RefusalCharge(Timeline(events), Refusal(ground: ConvictionGround.InvalidAnswer), T0)!;
+        var elsewhere = PurgeRules.RefusalCharge(Timeline(events),
+            Refusal(Elsewhere, ConvictionGround.InvalidAnswer), T0)!;
+        var plan = PurgeMoney.Refusal(here, Terms(slash: Slash));
+
+        Assert.Equal((2, true, ConvictionGround.InvalidAnswer), (here.Unanswered, here.TakesSlash, here.Ground));
+        Assert.Equal((2, false), (elsewhere.Unanswered, elsewhere.TakesSlash));
+        Assert.Equal(2 * Payout, Sum(plan, Payer, "recomputation"));
+        Assert.Equal(2 * Payout + Slash, plan.Out(PurgePlan.Stake(Cheat)));
     }
 
     [Fact]
