@@ -149,6 +149,7 @@ public sealed class ShardRunnerActor : ReceiveActor
     {
         var clock = Stopwatch.StartNew();
         var link = _compute.Link;
+        _compute.Running = token;
         // The spec first: a spec blob that is missing or not the one named fails the shard before anything runs.
         var spec = await _compute.SpecAsync(a.Spec, token);
         var startBytes = await link.FetchAsync(a.StartState, token);

@@ -95,7 +95,24 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
         return (new V1.WorkerEdge.WorkerEdgeClient(connection.Channel), headers);
     }
 
-    public async Task<byte[]> FetchAsync(Sha256Digest hash, CancellationToken cancel)
+    public Task<byte[]> FetchAsync(Sha256Digest hash, CancellationToken cancel) =>
+        FetchAsync(hash, Blobs.BlobStreams.MaxUploadBytes, "larger than any blob may be", cancel);
+
+    public async Task<byte[]?> FetchChunkAsync(Sha256Digest hash, long maxBytes, CancellationToken cancel)
+    {
+        try
+        {
+            return await FetchAsync(hash, maxBytes, $"refused: over the {maxBytes:N0} bytes announced", cancel);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.PermissionDenied)
+        {
+            return null; // no coordinator serves it to this worker
+        }
+    }
+
+    /// <summary>The blob's bytes, refused (<paramref name="tooLarge"/>) as soon as more than
+    /// <paramref name="maxBytes"/> arrive.</summary>
+    private async Task<byte[]> FetchAsync(Sha256Digest hash, long maxBytes, string tooLarge, CancellationToken cancel)
     {
         var (edge, headers) = Session();
         using var buffer = new MemoryStream();
@@ -103,7 +120,7 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
         while (await call.ResponseStream.MoveNext(cancel))
         {
             var data = call.ResponseStream.Current.Data;
-            if (buffer.Length + data.Length > Blobs.BlobStreams.MaxUploadBytes) throw new Actors.Blobs.BlobException($"blob {hash} is larger than any blob may be");
+            if (buffer.Length + data.Length > maxBytes) throw new Actors.Blobs.BlobException($"blob {hash} {tooLarge}");
             buffer.Write(data.Span);
         }
         var bytes = buffer.ToArray();
