@@ -115,17 +115,8 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
     private async Task<byte[]> FetchAsync(Sha256Digest hash, long maxBytes, string tooLarge, CancellationToken cancel)
     {
         var (edge, headers) = Session();
-        using var buffer = new MemoryStream();
         using var call = edge.FetchBlob(new V1.FetchBlobRequest { Hash = WorkerWire.Bytes(hash) }, headers, DateTime.UtcNow + TransferTimeout, cancel);
-        while (await call.ResponseStream.MoveNext(cancel))
-        {
-            var data = call.ResponseStream.Current.Data;
-            if (buffer.Length + data.Length > maxBytes) throw new Actors.Blobs.BlobException($"blob {hash} {tooLarge}");
-            buffer.Write(data.Span);
-        }
-        var bytes = buffer.ToArray();
-        var actual = Sha256Digest.Of(bytes);
-        return actual == hash ? bytes : throw new Actors.Blobs.BlobException($"blob {hash} refused: the bytes received hash to {actual}");
+        return await BlobDownload.ReadAsync(call.ResponseStream, hash, maxBytes, tooLarge, cancel);
     }
 
     public async Task UploadAsync(Sha256Digest hash, byte[] bytes, CancellationToken cancel)
