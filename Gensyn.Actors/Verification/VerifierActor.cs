@@ -50,7 +50,8 @@ public sealed class VerifierActor : ReceiveActor
     {
         _store = store;
         _datasets = Contracts.Datasets.PackedDataSettings.From(Context.System.Settings.Config);
-        _data = new DataSource(dataDirectory, Training.Data.Packed.PackedSource.Direct(new BlobStoreChunks(store), _datasets));
+        _data = new DataSource(dataDirectory,
+            Training.Data.Packed.PackedSource.Direct(new BlobStoreChunks(store), _datasets));
         _tolerance = Context.System.Settings.Config.GetDouble(ToleranceSetting, 1e-5);
         _id = IdOf(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
         var materializer = Context.Materializer();
@@ -64,8 +65,10 @@ public sealed class VerifierActor : ReceiveActor
             var replyTo = Sender;
             var self = Self;
             Fetch([.. Unread(request.Spec), request.StartState, .. request.BeforeState is { } b ? new[] { b } : []], request.Blobs, materializer)
-                .ContinueWith(t => t.IsCompletedSuccessfully ? FetchDataset(request.Spec, request.Blobs, materializer) : t)
-                .Unwrap().ContinueWith(t => new FetchedForReferee(request, replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed")).PipeTo(self);
+                .ContinueWith(t =>
+                    t.IsCompletedSuccessfully ? FetchDataset(request.Spec, request.Blobs, materializer) : t)
+                .Unwrap()
+                .ContinueWith(t => new FetchedForReferee(request, replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed")).PipeTo(self);
         });
         Receive<FetchedForReferee>(fetched =>
         {
@@ -84,7 +87,8 @@ public sealed class VerifierActor : ReceiveActor
         {
             var (replyTo, self) = (Sender, Self);
             Fetch([.. Unread(request.Spec), request.StartState], request.Blobs, materializer)
-                .ContinueWith(t => t.IsCompletedSuccessfully ? FetchDataset(request.Spec, request.Blobs, materializer) : t)
+                .ContinueWith(t =>
+                    t.IsCompletedSuccessfully ? FetchDataset(request.Spec, request.Blobs, materializer) : t)
                 .Unwrap().ContinueWith(t =>
                 new FetchedForReplay(request,
                 replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))

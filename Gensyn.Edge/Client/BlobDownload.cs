@@ -25,6 +25,8 @@ public static class BlobDownload
         }
         var bytes = buffer.ToArray();
         var actual = Sha256Digest.Of(bytes);
-        return actual == hash ? bytes : throw new BlobException($"blob {hash} refused: the bytes received hash to {actual}");
+        return actual == hash
+            ? bytes
+            : throw new BlobException($"blob {hash} refused: the bytes received hash to {actual}");
     }
 }

@@ -98,15 +98,30 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
     public Task<byte[]> FetchAsync(Sha256Digest hash, CancellationToken cancel) =>
         FetchAsync(hash, Blobs.BlobStreams.MaxUploadBytes, "larger than any blob may be", cancel);
 
+    /// <summary>How many times a chunk fetch waits out the edge's rate limit (its <c>retry-after-ms</c>) before it
+    /// gives up.</summary>
+    private const int RateLimitedRetries = 10;
+
     public async Task<byte[]?> FetchChunkAsync(Sha256Digest hash, long maxBytes, CancellationToken cancel)
     {
-        try
+        for (var waited = 0; ; waited++)
         {
-            return await FetchAsync(hash, maxBytes, $"refused: over the {maxBytes:N0} bytes announced", cancel);
-        }
-        catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.PermissionDenied)
-        {
-            return null; // no coordinator serves it to this worker
+            try
+            {
+                return await FetchAsync(hash, maxBytes, $"refused: over the {maxBytes:N0} bytes announced", cancel);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.PermissionDenied)
+            {
+                return null; // no coordinator serves it to this worker
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && waited < RateLimitedRetries
+                && long.TryParse(e.Trailers.GetValue(Limits.EdgeLimiter.RetryAfterTrailer),
+                    System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                    out var ms))
+            {
+                // Past the edge's limit for this worker's key: wait as long as it says, then ask again.
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(ms, 60_000)), cancel);
+            }
         }
     }
 
@@ -115,7 +130,8 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
     private async Task<byte[]> FetchAsync(Sha256Digest hash, long maxBytes, string tooLarge, CancellationToken cancel)
     {
         var (edge, headers) = Session();
-        using var call = edge.FetchBlob(new V1.FetchBlobRequest { Hash = WorkerWire.Bytes(hash) }, headers, DateTime.UtcNow + TransferTimeout, cancel);
+        using var call = edge.FetchBlob(new V1.FetchBlobRequest { Hash = WorkerWire.Bytes(hash) }, headers,
+            DateTime.UtcNow + TransferTimeout, cancel);
         return await BlobDownload.ReadAsync(call.ResponseStream, hash, maxBytes, tooLarge, cancel);
     }
 

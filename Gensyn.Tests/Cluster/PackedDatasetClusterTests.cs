@@ -51,7 +51,8 @@ public class PackedDatasetClusterTests
                    $"dataset: {{ format: csv, manifest: sha256:{packed.Digest} }}\n" + Training;
 
         // What `gensyn train` of the spec over the files writes, before the files go.
-        var local = GensynProcess.Run(root.File("local"), "train", fileSpecPath, "--json", "--out", root.File("local.safetensors"));
+        var local = GensynProcess.Run(root.File("local"), "train", fileSpecPath, "--json",
+            "--out", root.File("local.safetensors"));
         Assert.True(local.ExitCode == 0, local.Stderr);
         var reference = JsonDocument.Parse(local.Stdout).RootElement;
         Directory.Delete(files, recursive: true);
@@ -61,14 +62,14 @@ public class PackedDatasetClusterTests
             "127.0.0.1", port, [], coordinatorDir, JournalOptions.Sqlite(root.File("journal.db")),
             File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "cluster.hocon"))));
         await coordinator.WhenUp().WaitAsync(GiveUpAfter);
-        await using var edge = await EdgeServer.StartAsync(coordinator, new EdgeOptions("127.0.0.1", 0, coordinatorDir));
+        await using var edge =
+            await EdgeServer.StartAsync(coordinator, new EdgeOptions("127.0.0.1", 0, coordinatorDir));
         var door = $"127.0.0.1:{edge.Port}";
         using var link1 = new WorkerLink([door], root.File("worker-1"));
         using var link2 = new WorkerLink([door], root.File("worker-2"));
-        await using var worker1 = WorkerNode.Start(
-            new WorkerOptions((WorkerId)"worker-1", [door], root.File("worker-1"), Threads: 1, PricePerHour: 0.2), link1);
-        await using var worker2 = WorkerNode.Start(
-            new WorkerOptions((WorkerId)"worker-2", [door], root.File("worker-2"), Threads: 1, PricePerHour: 0.2), link2);
+        WorkerOptions Worker(string name) => new((WorkerId)name, [door], root.File(name), Threads: 1, PricePerHour: 0.2);
+        await using var worker1 = WorkerNode.Start(Worker("worker-1"), link1);
+        await using var worker2 = WorkerNode.Start(Worker("worker-2"), link2);
         await using var client = CoordinatorClient.Connect(door, dataDirectory: root.File("cli"));
         await Poll.Until(
             async () => Assert.IsType<WorkerList>(await client.Ask(new ListWorkers(), GiveUpAfter)).Workers.Count == 2,
@@ -76,15 +77,18 @@ public class PackedDatasetClusterTests
 
         var accepted = Assert.IsType<JobAccepted>(await client.Ask(new SubmitJob(yaml, root.Path), GiveUpAfter));
         var view = await WaitUntilFinished(client, accepted.JobId);
-        Assert.True(view.State == JobPhase.Completed, $"the job ended {view.State}: {view.Reason}\n{await LogOf(client, accepted.JobId)}");
+        Assert.True(view.State == JobPhase.Completed,
+            $"the job ended {view.State}: {view.Reason}\n{await LogOf(client, accepted.JobId)}");
 
         var (failure, _) = await client.DownloadResult(accepted.JobId, root.File("cluster.safetensors"), GiveUpAfter);
         Assert.Null(failure);
         Assert.Equal(reference.GetProperty("finalDigest").GetString(), view.FinalDigest);
-        Assert.Equal(File.ReadAllBytes(root.File("local.safetensors")), File.ReadAllBytes(root.File("cluster.safetensors")));
+        Assert.Equal(File.ReadAllBytes(root.File("local.safetensors")),
+            File.ReadAllBytes(root.File("cluster.safetensors")));
 
         // The workers read no datasets folder; what they cached is the manifest and chunks of this dataset, intact.
-        var ours = packed.Manifest.AllChunks.Select(c => c.Hash.ToString()).Append(packed.Digest.ToString()).ToHashSet();
+        var ours = packed.Manifest.AllChunks.Select(c => c.Hash.ToString())
+            .Append(packed.Digest.ToString()).ToHashSet();
         var cached = new[] { "worker-1", "worker-2" }
             .SelectMany(w => Directory.Exists(ChunkCache.DirectoryOf(root.File(w)))
                 ? Directory.GetFiles(ChunkCache.DirectoryOf(root.File(w))) : []).ToList();

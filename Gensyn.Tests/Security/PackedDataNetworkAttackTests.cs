@@ -74,7 +74,8 @@ public sealed class PackedDataNetworkAttackTests : IDisposable
         Assert.NotEmpty(fetched);
         Assert.All(fetched, h => Assert.Equal(2, _link.Asked(h)));
         // Only honest bytes reached the cache: every file there hashes to its name.
-        Assert.All(CachedFiles(), f => Assert.Equal(Path.GetFileName(f), Sha256Digest.Of(File.ReadAllBytes(f)).ToString()));
+        Assert.All(CachedFiles(),
+            f => Assert.Equal(Path.GetFileName(f), Sha256Digest.Of(File.ReadAllBytes(f)).ToString()));
         Assert.Equal(fetched.Count + 1, CachedFiles().Length); // the chunks and the manifest
     }
 

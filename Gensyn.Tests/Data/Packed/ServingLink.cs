@@ -36,7 +36,8 @@ public sealed class ServingLink(IChunkSource store) : ICoordinatorLink
         // What the real link does (WorkerLink): a reply longer than asked for is refused, as are bytes that are not
         // the blob's. This link passes wrong bytes of the right length through, so the reader's own check is tested.
         return sent.Length > maxBytes
-            ? Task.FromException<byte[]?>(new BlobException($"blob {hash} refused: over the {maxBytes:N0} bytes announced"))
+            ? Task.FromException<byte[]?>(
+                new BlobException($"blob {hash} refused: over the {maxBytes:N0} bytes announced"))
             : Task.FromResult<byte[]?>(sent);
     }
 
