@@ -2,8 +2,10 @@ using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Datasets;
 using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
 using Gensyn.Training.Data.Packed;
+using Gensyn.Training.Inference;
 using Gensyn.Training.Training;
 
 namespace Gensyn.Tests.Data.Packed;
@@ -97,5 +99,28 @@ public sealed class PackedSourceTests : IDisposable
 
         Assert.Contains($"dataset {packed.Digest}: no source has its manifest", e.Message);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void An_inference_job_over_a_packed_dataset_predicts_as_over_the_files()
+    {
+        var trained = LocalJobRunner.Run(_fileSpec, _files.Path);
+        CheckpointFile.SaveModel(_files.File("model.safetensors"), trained.FinalState,
+            new Dictionary<string, string> { ["gensyn.job"] = _fileSpec.Name });
+        var inference = JobSpecParser.Parse("""
+            name: csv-inference
+            kind: inference
+            model: { kind: mlp, hidden: [8] }
+            dataset: { format: csv, train: train.csv, test: test.csv, label-column: 1 }
+            inference: { weights: model.safetensors, shards: 2, batch-size: 5 }
+            """, _files.Path);
+        var packed = DatasetPacker.Pack(inference, _files.Path,
+            new DirectoryChunkStore(PackedSource.LocalStoreOf(_node.Path)), Settings, 100);
+
+        var fromFiles = LocalInference.Run(inference, _files.Path);
+        var fromChunks = LocalInference.Run(PackedFixtures.Packed(inference, packed.Digest), _node.Path);
+
+        Assert.Equal(fromFiles.FinalDigest, fromChunks.FinalDigest);
+        Assert.Equal(fromFiles.Csv, fromChunks.Csv);
     }
 }
