@@ -34,11 +34,12 @@ public sealed class EdgeContext
         Limiter = new EdgeLimiter(limits);
         Uploads = new UploadQuota(store, limits.BlobQuotaBytes);
         Blobs = BlobSettings.From(system.Settings.Config);
-        Datasets = new DatasetReads(store, Contracts.Datasets.PackedDataSettings.From(system.Settings.Config), system);
+        DatasetReads = new DatasetReads(store,
+            Contracts.Datasets.PackedDataSettings.From(system.Settings.Config), system);
     }
 
     /// <summary>Which packed-dataset blobs a worker's session may fetch.</summary>
-    public DatasetReads Datasets { get; }
+    public DatasetReads DatasetReads { get; }
 
     public BlobSettings Blobs { get; }
 

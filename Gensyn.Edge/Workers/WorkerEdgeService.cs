@@ -178,7 +178,7 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
         var grant = Grant(context, nameof(FetchBlob));
         using var stream = edge.Limiter.Stream(nameof(FetchBlob), grant.Address);
         var hash = Hash(request.Hash);
-        var source = grant.ReadSource(hash) ?? await edge.Datasets.SourceAsync(grant, hash, context.CancellationToken);
+        var source = grant.ReadSource(hash) ?? await edge.DatasetReads.SourceAsync(grant, hash, context.CancellationToken);
         if (source is null)
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"blob {hash} is not named by any assignment of worker {grant.WorkerId}"));
         // The job lives on another coordinator: bring the blob here through the cluster first.
