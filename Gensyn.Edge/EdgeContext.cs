@@ -34,7 +34,12 @@ public sealed class EdgeContext
         Limiter = new EdgeLimiter(limits);
         Uploads = new UploadQuota(store, limits.BlobQuotaBytes);
         Blobs = BlobSettings.From(system.Settings.Config);
+        DatasetReads = new DatasetReads(store,
+            Contracts.Datasets.PackedDataSettings.From(system.Settings.Config), system);
     }
+
+    /// <summary>Which packed-dataset blobs a worker's session may fetch.</summary>
+    public DatasetReads DatasetReads { get; }
 
     public BlobSettings Blobs { get; }
 

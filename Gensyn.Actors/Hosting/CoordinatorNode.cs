@@ -110,7 +110,9 @@ public sealed class CoordinatorNode : IAsyncDisposable
         var verifiers = system.ActorOf(VerifierDispatch.Props(pool), "verifier-dispatch");
         // The settlement singleton reports to the job region, which sends it orders: its proxy comes first, its manager last.
         var settlement = chain is null ? null : SingletonProxy(system, SettlementActor.SingletonName, "settlement-proxy");
-        var services = new JobServices(new JobCompute(thread, store, options.DataDirectory), store, blobs, registry, catalog, verifiers, settlement,
+        var compute = new JobCompute(thread, store, options.DataDirectory,
+            Contracts.Datasets.PackedDataSettings.From(system.Settings.Config));
+        var services = new JobServices(compute, store, blobs, registry, catalog, verifiers, settlement,
             NetworkDomain.Of(chain), convictions, options.ChallengeFaults);
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());

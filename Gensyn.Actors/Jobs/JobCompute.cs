@@ -2,7 +2,10 @@ using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Kinds;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
+using Gensyn.Contracts.Datasets;
 using Gensyn.Contracts.Messages;
+using Gensyn.Training.Data;
+using Gensyn.Training.Data.Packed;
 using Gensyn.Training.Training;
 
 namespace Gensyn.Actors.Jobs;
@@ -11,9 +14,15 @@ namespace Gensyn.Actors.Jobs;
 /// The coordinator's share of a job's computation, all on the node's training thread: each round's start states, the
 /// aggregation of the shards' ends, and the job's result. What that arithmetic is belongs to the job's kind
 /// (<see cref="JobKinds"/>); this holds one <see cref="IKindCoordinator"/> per kind and keeps one job's data in memory.
+/// A packed dataset is read from the node's own blob store (<see cref="BlobStoreChunks"/>), under
+/// <paramref name="datasets"/>' limits (the defaults when not given).
 /// </summary>
-public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string dataDirectory)
+public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string dataDirectory,
+                               PackedDataSettings? datasets = null)
 {
+    private readonly DataSource _data = new(dataDirectory,
+        PackedSource.Direct(new BlobStoreChunks(blobs), datasets ?? PackedDataSettings.Default));
+
     private readonly Dictionary<JobKind, IKindCoordinator> _coordinators = new();   // training thread only
 
     /// <summary>A round's start: for an inference job every shard starts from the model, and
@@ -45,7 +54,7 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
         foreach (var (other, coordinator) in _coordinators)
             if (other != kind.Kind) coordinator.Forget();
         if (!_coordinators.TryGetValue(kind.Kind, out var mine))
-            _coordinators[kind.Kind] = mine = kind.Coordinator(blobs, dataDirectory);
+            _coordinators[kind.Kind] = mine = kind.Coordinator(blobs, _data);
         return mine;
     }
 }

@@ -34,7 +34,8 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
 
     /// <summary>
     /// While the job runs, the blob store keeps every blob its state references (round states, shard ends,
-    /// checkpoints) and its spec's YAML, which it stores first (a job recovered from a journal written before specs
+    /// checkpoints), its packed dataset's manifest and chunks (<see cref="DatasetPins"/>) and its spec's YAML, which it
+    /// stores first (a job recovered from a journal written before specs
     /// were blobs did not store it); once it ends they are let go, and its result ages out of the store after the
     /// retention period like any other blob. <paramref name="purgeInputs"/>: the earlier rounds' states a purge may
     /// still need while the job runs, kept as well.
@@ -49,6 +50,7 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
         SpecBlobs.Keep(Store, job.SpecRef, job.SpecYaml);
         var pinned = new HashSet<Sha256Digest>(job.ReferencedBlobs());
         if (purgeInputs is not null) pinned.UnionWith(purgeInputs);
+        pinned.UnionWith(DatasetPins.Of(Store, job.SpecRef, job.SpecYaml));
         Store.Pin(job.JobId, pinned);
     }
 

@@ -5,6 +5,7 @@ using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Jobs;
 using Gensyn.Actors.Shards;
 using Gensyn.Actors.Workers;
+using Gensyn.Training.Data;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -51,7 +52,7 @@ public interface IJobKind
     long? LimitedSteps(JobSpec spec);
 
     /// <summary>The coordinator's arithmetic for this kind's jobs, over <paramref name="blobs"/>.</summary>
-    IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory);
+    IKindCoordinator Coordinator(BlobStore blobs, DataSource data);
 
     /// <summary>The coordinator's actor that gets one unreplicated shard of this kind done and verified (a replicated
     /// shard's replicas are <see cref="ReplicaShardActor"/>s whatever the kind).</summary>
@@ -61,7 +62,7 @@ public interface IJobKind
     Task<CommittedShard> RunShard(ShardRun run, CancellationToken token);
 
     /// <summary>The verifier's judge for this kind's shard results.</summary>
-    IKindJudge Judge(string dataDirectory);
+    IKindJudge Judge(DataSource data);
 }
 
 /// <summary>

@@ -36,7 +36,8 @@ public sealed class VerifierActor : ReceiveActor
     private static readonly TimeSpan FetchTimeout = TimeSpan.FromMinutes(2);
 
     private readonly BlobStore _store;
-    private readonly string _dataDirectory;
+    private readonly DataSource _data;
+    private readonly Contracts.Datasets.PackedDataSettings _datasets;
     private readonly double _tolerance;
     private readonly TrainingThread _thread = new("verifier");
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -48,7 +49,9 @@ public sealed class VerifierActor : ReceiveActor
     public VerifierActor(BlobStore store, string dataDirectory)
     {
         _store = store;
-        _dataDirectory = dataDirectory;
+        _datasets = Contracts.Datasets.PackedDataSettings.From(Context.System.Settings.Config);
+        _data = new DataSource(dataDirectory,
+            Training.Data.Packed.PackedSource.Direct(new BlobStoreChunks(store), _datasets));
         _tolerance = Context.System.Settings.Config.GetDouble(ToleranceSetting, 1e-5);
         _id = IdOf(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
         var materializer = Context.Materializer();
@@ -62,6 +65,9 @@ public sealed class VerifierActor : ReceiveActor
             var replyTo = Sender;
             var self = Self;
             Fetch([.. Unread(request.Spec), request.StartState, .. request.BeforeState is { } b ? new[] { b } : []], request.Blobs, materializer)
+                .ContinueWith(t =>
+                    t.IsCompletedSuccessfully ? FetchDataset(request.Spec, request.Blobs, materializer) : t)
+                .Unwrap()
                 .ContinueWith(t => new FetchedForReferee(request, replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed")).PipeTo(self);
         });
         Receive<FetchedForReferee>(fetched =>
@@ -80,7 +86,10 @@ public sealed class VerifierActor : ReceiveActor
         Receive<ReplayShard>(request =>
         {
             var (replyTo, self) = (Sender, Self);
-            Fetch([.. Unread(request.Spec), request.StartState], request.Blobs, materializer).ContinueWith(t =>
+            Fetch([.. Unread(request.Spec), request.StartState], request.Blobs, materializer)
+                .ContinueWith(t =>
+                    t.IsCompletedSuccessfully ? FetchDataset(request.Spec, request.Blobs, materializer) : t)
+                .Unwrap().ContinueWith(t =>
                 new FetchedForReplay(request,
                 replyTo, t.IsCompletedSuccessfully ? null : t.Exception?.GetBaseException().Message ?? "failed"))
                 .PipeTo(self);
@@ -187,7 +196,7 @@ public sealed class VerifierActor : ReceiveActor
     /// <summary>This verifier's judge of <paramref name="kind"/>'s shards, made on first use.</summary>
     private IKindJudge Judge(IJobKind kind)
     {
-        if (!_judges.TryGetValue(kind.Kind, out var judge)) _judges[kind.Kind] = judge = kind.Judge(_dataDirectory);
+        if (!_judges.TryGetValue(kind.Kind, out var judge)) _judges[kind.Kind] = judge = kind.Judge(_data);
         return judge;
     }
 
@@ -197,6 +206,7 @@ public sealed class VerifierActor : ReceiveActor
         try
         {
             await Fetch(Unread(request.Spec), request.Blobs, materializer);
+            await FetchDataset(request.Spec, request.Blobs, materializer);
         }
         catch (Exception e)
         {
@@ -223,6 +233,19 @@ public sealed class VerifierActor : ReceiveActor
     /// <summary>The spec's blob, unless this node has read the spec already.</summary>
     private static IEnumerable<Sha256Digest> Unread(SpecRef spec) =>
         JobSpecs.Shared.TryGet(spec) is null ? [spec.Hash] : [];
+
+    /// <summary>
+    /// The job's packed dataset, when its spec names one: its manifest, then every chunk it lists that this store lacks
+    /// (a verifier may replay any step, and on a coordinator's own node they are all there already).
+    /// </summary>
+    private async Task FetchDataset(SpecRef spec, IActorRef blobs, IMaterializer materializer)
+    {
+        var job = JobSpecs.Shared.TryGet(spec) ?? SpecBlobs.Read(spec, _store.Get);
+        if (Training.Data.Packed.PackedDataset.DigestOf(job.Dataset) is not { } digest) return;
+        await Fetch([digest], blobs, materializer);
+        var manifest = Training.Data.Packed.PackedDataset.Manifest(digest, new BlobStoreChunks(_store), _datasets);
+        await Fetch(manifest.AllChunks.Select(c => c.Hash), blobs, materializer);
+    }
 
     private async Task Fetch(IEnumerable<Sha256Digest> needed, IActorRef blobs, IMaterializer materializer)
     {

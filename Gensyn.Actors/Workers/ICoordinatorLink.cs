@@ -24,6 +24,18 @@ public interface ICoordinatorLink
     /// <summary>A blob one of this worker's assignments names, hash checked.</summary>
     Task<byte[]> FetchAsync(Sha256Digest hash, CancellationToken cancel);
 
+    /// <summary>
+    /// A chunk (or manifest) of an assigned job's packed dataset, hash checked, or null when no coordinator serves it.
+    /// A reply longer than <paramref name="maxBytes"/> is refused (a <see cref="Blobs.BlobException"/>) as soon as it
+    /// is, without reading the rest.
+    /// </summary>
+    async Task<byte[]?> FetchChunkAsync(Sha256Digest hash, long maxBytes, CancellationToken cancel)
+    {
+        var bytes = await FetchAsync(hash, cancel);
+        return bytes.Length <= maxBytes ? bytes
+            : throw new Blobs.BlobException($"blob {hash} refused: over the {maxBytes:N0} bytes announced");
+    }
+
     /// <summary>Uploads a blob for the worker's current assignment.</summary>
     Task UploadAsync(Sha256Digest hash, byte[] bytes, CancellationToken cancel);
 }

@@ -96,6 +96,9 @@ public sealed class ShardRunnerActor : ReceiveActor
         // A run that neither failed nor committed ended on its cancellation: it stopped before finishing its work.
         Record(_shards.Ended(RunOf(a), completed: finished.Committed is not null,
             stopped: finished is { Failure: null, Committed: null }));
+        if (_compute.Data.Packed?.Cache is { Hits: var hits, Misses: var misses } cache && hits + misses > 0)
+            _log.Info("Packed data so far: {0} chunk reads from DATA_DIR/cache, {1} from the network, {2:N0} bytes " +
+                      "fetched, {3} replies refused", hits, misses, cache.FetchedBytes, cache.Refused);
         if (finished.Failure is { } failure)
         {
             _log.Warning("{0} round {1} shard {2} failed: {3}", a.JobId, a.Round, a.Shard, failure);
@@ -149,6 +152,7 @@ public sealed class ShardRunnerActor : ReceiveActor
     {
         var clock = Stopwatch.StartNew();
         var link = _compute.Link;
+        _compute.Running = token;
         // The spec first: a spec blob that is missing or not the one named fails the shard before anything runs.
         var spec = await _compute.SpecAsync(a.Spec, token);
         var startBytes = await link.FetchAsync(a.StartState, token);

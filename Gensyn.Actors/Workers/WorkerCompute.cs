@@ -2,6 +2,8 @@ using Gensyn.Actors.Blobs;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
+using Gensyn.Training.Data;
+using Gensyn.Training.Data.Packed;
 using Gensyn.Training.Inference;
 using Gensyn.Training.Training;
 
@@ -22,6 +24,8 @@ public sealed class WorkerCompute : IDisposable
         Link = link;
         Store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
         Key = WorkerKey.LoadOrCreate(options.KeyFile);
+        Data = new DataSource(options.DataDirectory,
+            PackedSource.Cached(options.DataDirectory, options.Datasets, new LinkChunkSource(link, () => Running)));
     }
 
     public WorkerOptions Options { get; }
@@ -29,6 +33,15 @@ public sealed class WorkerCompute : IDisposable
     public BlobStore Store { get; }
     public WorkerKey Key { get; }
     public TrainingThread Thread { get; } = new("worker-training");
+
+    /// <summary>
+    /// Where the worker's jobs read their data: a packed dataset's chunks through the link, behind DATA_DIR/cache (its
+    /// counters: <see cref="PackedSource.Cache"/>).
+    /// </summary>
+    public DataSource Data { get; }
+
+    /// <summary>The running shard's cancellation: a chunk fetch on the training thread stops with it.</summary>
+    public CancellationToken Running { get; set; }
 
     /// <summary>
     /// The spec an assignment names: the one this process has read, else its YAML fetched through the link as a blob,
@@ -62,14 +75,14 @@ public sealed class WorkerCompute : IDisposable
     public (TrainingSession Session, long TrainCount) TrainingSession(ShardAssignment a, JobSpec spec)
     {
         var (session, data) = _training.Get(SpecRef.SessionKey(a.Spec, a.BaseDirectory), () => spec,
-            Options.DataDirectory,
+            Data,
             (s, d) => new TrainingSession(s, d, Options.Compute));
         return (session, data.Train.Count);
     }
 
     /// <summary>An inference job's model and items (call on <see cref="Thread"/>).</summary>
     public InferenceSession InferenceSession(ShardAssignment a, JobSpec spec) =>
-        _inference.Get(SpecRef.SessionKey(a.Spec, a.BaseDirectory), () => spec, Options.DataDirectory,
+        _inference.Get(SpecRef.SessionKey(a.Spec, a.BaseDirectory), () => spec, Data,
             (s, data) => new InferenceSession(s, data, Options.Compute)).Session;
 
     public void Dispose()

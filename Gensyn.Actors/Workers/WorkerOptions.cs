@@ -1,4 +1,5 @@
 using Gensyn.Contracts;
+using Gensyn.Contracts.Datasets;
 using Gensyn.Training.Training;
 
 namespace Gensyn.Actors.Workers;
@@ -16,6 +17,10 @@ public sealed record WorkerOptions(
 
     /// <summary>The offered device's name, as the signed profile carries it (<c>cpu</c>, <c>cuda</c>).</summary>
     public string Device => Compute.Name;
+
+    /// <summary>Limits and the cache size for packed datasets (<c>gensyn.datasets</c> of the cluster.hocon the worker
+    /// starts with).</summary>
+    public PackedDataSettings Datasets { get; init; } = PackedDataSettings.Default;
 
     /// <summary>The worker's Ethereum key file: it signs every result and challenge answer (created on first start).</summary>
     public string KeyFile { get; init; } = Path.Combine(DataDirectory, "worker.key");

@@ -95,20 +95,44 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
         return (new V1.WorkerEdge.WorkerEdgeClient(connection.Channel), headers);
     }
 
-    public async Task<byte[]> FetchAsync(Sha256Digest hash, CancellationToken cancel)
+    public Task<byte[]> FetchAsync(Sha256Digest hash, CancellationToken cancel) =>
+        FetchAsync(hash, Blobs.BlobStreams.MaxUploadBytes, "larger than any blob may be", cancel);
+
+    /// <summary>How many times a chunk fetch waits out the edge's rate limit (its <c>retry-after-ms</c>) before it
+    /// gives up.</summary>
+    private const int RateLimitedRetries = 10;
+
+    public async Task<byte[]?> FetchChunkAsync(Sha256Digest hash, long maxBytes, CancellationToken cancel)
+    {
+        for (var waited = 0; ; waited++)
+        {
+            try
+            {
+                return await FetchAsync(hash, maxBytes, $"refused: over the {maxBytes:N0} bytes announced", cancel);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.PermissionDenied)
+            {
+                return null; // no coordinator serves it to this worker
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && waited < RateLimitedRetries
+                && long.TryParse(e.Trailers.GetValue(Limits.EdgeLimiter.RetryAfterTrailer),
+                    System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                    out var ms))
+            {
+                // Past the edge's limit for this worker's key: wait as long as it says, then ask again.
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(ms, 60_000)), cancel);
+            }
+        }
+    }
+
+    /// <summary>The blob's bytes, refused (<paramref name="tooLarge"/>) as soon as more than
+    /// <paramref name="maxBytes"/> arrive.</summary>
+    private async Task<byte[]> FetchAsync(Sha256Digest hash, long maxBytes, string tooLarge, CancellationToken cancel)
     {
         var (edge, headers) = Session();
-        using var buffer = new MemoryStream();
-        using var call = edge.FetchBlob(new V1.FetchBlobRequest { Hash = WorkerWire.Bytes(hash) }, headers, DateTime.UtcNow + TransferTimeout, cancel);
-        while (await call.ResponseStream.MoveNext(cancel))
-        {
-            var data = call.ResponseStream.Current.Data;
-            if (buffer.Length + data.Length > Blobs.BlobStreams.MaxUploadBytes) throw new Actors.Blobs.BlobException($"blob {hash} is larger than any blob may be");
-            buffer.Write(data.Span);
-        }
-        var bytes = buffer.ToArray();
-        var actual = Sha256Digest.Of(bytes);
-        return actual == hash ? bytes : throw new Actors.Blobs.BlobException($"blob {hash} refused: the bytes received hash to {actual}");
+        using var call = edge.FetchBlob(new V1.FetchBlobRequest { Hash = WorkerWire.Bytes(hash) }, headers,
+            DateTime.UtcNow + TransferTimeout, cancel);
+        return await BlobDownload.ReadAsync(call.ResponseStream, hash, maxBytes, tooLarge, cancel);
     }
 
     public async Task UploadAsync(Sha256Digest hash, byte[] bytes, CancellationToken cancel)

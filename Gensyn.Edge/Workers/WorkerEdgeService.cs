@@ -178,7 +178,8 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
         var grant = Grant(context, nameof(FetchBlob));
         using var stream = edge.Limiter.Stream(nameof(FetchBlob), grant.Address);
         var hash = Hash(request.Hash);
-        if (grant.ReadSource(hash) is not { } source)
+        var source = grant.ReadSource(hash) ?? await edge.DatasetReads.SourceAsync(grant, hash, context.CancellationToken);
+        if (source is null)
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"blob {hash} is not named by any assignment of worker {grant.WorkerId}"));
         // The job lives on another coordinator: bring the blob here through the cluster first.
         if (!edge.Store.Contains(hash))

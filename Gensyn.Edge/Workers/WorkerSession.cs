@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Edge.Wire;
 using V1 = Gensyn.Edge.V1;
@@ -71,6 +72,7 @@ public sealed class WorkerSession : ReceiveActor, IWithTimers
             Remember(key, a.ShardActor);
             Context.Watch(a.ShardActor);
             _grant.AllowRead(a.Spec.Hash, a.Blobs);
+            _grant.AllowDataset(a.Spec, a.Blobs);
             _grant.AllowRead(a.StartState, a.Blobs);
             if (a.ResumeFrom is { } resume) _grant.AllowRead(resume, a.Blobs);
             _grant.AllowUpload(a.Blobs);
@@ -158,6 +160,7 @@ public sealed class SessionGrant(string workerId, string token, string address =
 {
     private readonly ConcurrentDictionary<Sha256Digest, IActorRef> _readable = new();
     private readonly ConcurrentDictionary<IActorRef, bool> _destinations = new();
+    private readonly ConcurrentDictionary<SpecRef, IActorRef> _specs = new();
 
     public string WorkerId { get; } = workerId;
     public string Token { get; } = token;
@@ -171,6 +174,17 @@ public sealed class SessionGrant(string workerId, string token, string address =
         if (_readable.Count > 256) _readable.Clear();
         _readable[hash] = source;
     }
+
+    /// <summary>Lets the worker read the packed dataset <paramref name="spec"/> names, if any
+    /// (<see cref="DatasetReads"/>).</summary>
+    public void AllowDataset(SpecRef spec, IActorRef source)
+    {
+        if (_specs.Count > 16) _specs.Clear();
+        _specs[spec] = source;
+    }
+
+    /// <summary>The specs of this session's assignments, and the job blob store of each.</summary>
+    public IReadOnlyCollection<KeyValuePair<SpecRef, IActorRef>> Specs => _specs.ToArray();
 
     public void AllowUpload(IActorRef destination)
     {

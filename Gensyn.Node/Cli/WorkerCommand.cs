@@ -39,11 +39,25 @@ public static class WorkerCommand
             var p = parse.GetValue(price);
             if (p < 0 || double.IsNaN(p)) throw new CliInputException($"--price: must be >= 0, got {p}");
             var options = new WorkerOptions(WorkerIdOf(parse.GetValue(id), dataDir),
-                ClusterCli.ParseEndpoints(parse.GetRequiredValue(coordinator), "--coordinator"), dataDir, t, p) { Compute = compute };
+                ClusterCli.ParseEndpoints(parse.GetRequiredValue(coordinator), "--coordinator"), dataDir, t, p)
+            {
+                Compute = compute, Datasets = DatasetSettings(),
+            };
             options = RehearsedFaults.Worker(options);
             return Run(options, cancel);
         });
         return command;
+    }
+
+    /// <summary><c>gensyn.datasets</c> of the cluster.hocon shipped beside the executable (the defaults without
+    /// one).</summary>
+    private static Contracts.Datasets.PackedDataSettings DatasetSettings()
+    {
+        var hocon = Path.Combine(AppContext.BaseDirectory, "cluster.hocon");
+        return File.Exists(hocon)
+            ? Contracts.Datasets.PackedDataSettings.From(
+                Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(hocon)))
+            : Contracts.Datasets.PackedDataSettings.Default;
     }
 
     /// <summary>

@@ -1,10 +1,13 @@
 using Gensyn.Contracts.Jobs;
+using Gensyn.Training.Data.Packed;
 
 namespace Gensyn.Training.Data;
 
 /// <summary>
-/// Turns a job's dataset section into train and test splits, reading local files only: a network spec's from under
-/// <c>DATA_DIR/datasets</c> (see <see cref="DatasetFiles"/>), a local spec's where it names them.
+/// Turns a job's dataset section into train and test splits. Files: a network spec's from under
+/// <c>DATA_DIR/datasets</c> (see <see cref="DatasetFiles"/>), a local spec's where it names them. A spec that names a
+/// packed dataset (<c>dataset.manifest</c>) opens no file: its manifest and chunks come from the source's
+/// <see cref="DataSource.Packed"/> by hash (<see cref="PackedDataset"/>).
 /// </summary>
 public static class DatasetLoader
 {
@@ -14,9 +17,16 @@ public static class DatasetLoader
 
     public static string MnistDirectory(string dataDirectory) => Path.Combine(dataDirectory, "datasets", "mnist");
 
-    public static DatasetSplits Load(JobSpec spec, string dataDirectory)
+    public static DatasetSplits Load(JobSpec spec, DataSource source)
     {
         var d = spec.Dataset;
+        if (PackedDataset.DigestOf(d) is { } digest)
+        {
+            var packed = source.PackedOrLocal;
+            var manifest = PackedDataset.Manifest(digest, packed.Chunks, packed.Settings);
+            return PackedDataset.Open(manifest, spec, packed.Chunks, packed.Settings);
+        }
+        var dataDirectory = source.DataDirectory;
         var files = new DatasetFiles(dataDirectory);
         switch (d.Format)
         {

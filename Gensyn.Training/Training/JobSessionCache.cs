@@ -11,13 +11,14 @@ public sealed class JobSessionCache<TSession> : IDisposable where TSession : cla
 {
     private (object Key, DatasetSplits Data, TSession Session)? _cached;
 
-    /// <summary>The session of <paramref name="key"/>'s job: the cached one, or one over <paramref name="spec"/>'s data (read on a miss only).</summary>
-    public (TSession Session, DatasetSplits Data) Get(object key, Func<JobSpec> spec, string dataDirectory, Func<JobSpec, DatasetSplits, TSession> create)
+    /// <summary>The session of <paramref name="key"/>'s job: the cached one, or one over <paramref name="spec"/>'s data
+    /// (read from <paramref name="source"/> on a miss only).</summary>
+    public (TSession Session, DatasetSplits Data) Get(object key, Func<JobSpec> spec, DataSource source, Func<JobSpec, DatasetSplits, TSession> create)
     {
         if (_cached is { } c && c.Key.Equals(key)) return (c.Session, c.Data);
         Forget();
         var job = spec();
-        var data = DatasetLoader.Load(job, dataDirectory);
+        var data = DatasetLoader.Load(job, source);
         try
         {
             var session = create(job, data);

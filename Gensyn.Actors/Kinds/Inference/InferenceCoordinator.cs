@@ -15,7 +15,7 @@ namespace Gensyn.Actors.Kinds.Inference;
 /// the model), the shards' predictions joined in shard order, and the predictions CSV as the result. Training thread
 /// only.
 /// </summary>
-public sealed class InferenceCoordinator(BlobStore blobs, string dataDirectory) : IKindCoordinator
+public sealed class InferenceCoordinator(BlobStore blobs, DataSource source) : IKindCoordinator
 {
     private readonly JobSessionCache<InferenceSession> _sessions = new();
 
@@ -73,7 +73,7 @@ public sealed class InferenceCoordinator(BlobStore blobs, string dataDirectory) 
     public void Dispose() => _sessions.Dispose();
 
     private InferenceSession Session(JobSpec spec) =>
-        _sessions.Get(spec, () => spec, dataDirectory, (s, data) => new InferenceSession(s, data)).Session;
+        _sessions.Get(spec, () => spec, source, (s, data) => new InferenceSession(s, data)).Session;
 
     private Predictions Load(Sha256Digest hash) => PredictionsFile.Deserialize(blobs.Get(hash), $"blob {hash}");
 }

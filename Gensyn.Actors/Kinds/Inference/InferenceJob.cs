@@ -2,6 +2,7 @@ using Akka.Actor;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Shards;
 using Gensyn.Actors.Workers;
+using Gensyn.Training.Data;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Models;
 
@@ -38,8 +39,8 @@ public sealed class InferenceJob : IJobKind
     /// <summary>Not limited by steps: one forward pass over the test split, bounded by the dataset.</summary>
     public long? LimitedSteps(JobSpec spec) => null;
 
-    public IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory) =>
-        new InferenceCoordinator(blobs, dataDirectory);
+    public IKindCoordinator Coordinator(BlobStore blobs, DataSource data) =>
+        new InferenceCoordinator(blobs, data);
 
     public Props ShardActor(ShardOrder order, ShardServices services) =>
         Props.Create(() => new InferenceShardActor(order, services));
@@ -47,5 +48,5 @@ public sealed class InferenceJob : IJobKind
     public Task<CommittedShard> RunShard(ShardRun run, CancellationToken token) =>
         InferenceShardRunner.Run(run, token);
 
-    public IKindJudge Judge(string dataDirectory) => new InferenceKindJudge(dataDirectory);
+    public IKindJudge Judge(DataSource data) => new InferenceKindJudge(data);
 }

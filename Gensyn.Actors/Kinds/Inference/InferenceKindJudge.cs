@@ -1,5 +1,6 @@
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Verification;
+using Gensyn.Training.Data;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -13,7 +14,7 @@ namespace Gensyn.Actors.Kinds.Inference;
 /// A verifier's judge of inference shards: <see cref="InferenceJudge"/> over the job's model and items, kept while
 /// consecutive requests belong to the same job (training thread only).
 /// </summary>
-public sealed class InferenceKindJudge(string dataDirectory) : IKindJudge
+public sealed class InferenceKindJudge(DataSource source) : IKindJudge
 {
     private readonly JobSessionCache<InferenceSession> _sessions = new();
 
@@ -28,7 +29,7 @@ public sealed class InferenceKindJudge(string dataDirectory) : IKindJudge
     }
 
     private InferenceSession Session(SpecRef spec, string baseDirectory, Func<Sha256Digest, byte[]> blob) =>
-        _sessions.Get(SpecRef.SessionKey(spec, baseDirectory), () => SpecBlobs.Read(spec, blob), dataDirectory,
+        _sessions.Get(SpecRef.SessionKey(spec, baseDirectory), () => SpecBlobs.Read(spec, blob), source,
             (s, data) => new InferenceSession(s, data)).Session;
 
     public void Dispose() => _sessions.Dispose();

@@ -1,5 +1,6 @@
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Jobs;
+using Gensyn.Training.Data;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -15,7 +16,7 @@ namespace Gensyn.Actors.Kinds.Training;
 /// the final evaluation. The arithmetic is the same code <see cref="LocalJobRunner"/> runs, which is why a
 /// distributed job ends bit-identical to `gensyn train`. Training thread only.
 /// </summary>
-public sealed class TrainingCoordinator(BlobStore blobs, string dataDirectory) : IKindCoordinator
+public sealed class TrainingCoordinator(BlobStore blobs, DataSource source) : IKindCoordinator
 {
     // The last job's data and session, reused from its first round to its evaluation.
     private readonly JobSessionCache<TrainingSession> _sessions = new();
@@ -84,7 +85,7 @@ public sealed class TrainingCoordinator(BlobStore blobs, string dataDirectory) :
     public void Dispose() => _sessions.Dispose();
 
     private TrainingSession Session(JobSpec spec) =>
-        _sessions.Get(spec, () => spec, dataDirectory, (s, data) => new TrainingSession(s, data)).Session;
+        _sessions.Get(spec, () => spec, source, (s, data) => new TrainingSession(s, data)).Session;
 
     private StateSnapshot Load(Sha256Digest hash) =>
         CheckpointFile.Deserialize(blobs.Get(hash), $"blob {hash}").State;

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Shards;
 using Gensyn.Actors.Workers;
+using Gensyn.Training.Data;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Models;
 
@@ -36,8 +37,8 @@ public sealed class TrainingJob : IJobKind
     /// <summary>Rounds x shards x inner steps x replicas.</summary>
     public long? LimitedSteps(JobSpec spec) => spec.Results * spec.InnerSteps;
 
-    public IKindCoordinator Coordinator(BlobStore blobs, string dataDirectory) =>
-        new TrainingCoordinator(blobs, dataDirectory);
+    public IKindCoordinator Coordinator(BlobStore blobs, DataSource data) =>
+        new TrainingCoordinator(blobs, data);
 
     public Props ShardActor(ShardOrder order, ShardServices services) =>
         Props.Create(() => new SpotCheckShardActor(order, services));
@@ -45,5 +46,5 @@ public sealed class TrainingJob : IJobKind
     public Task<CommittedShard> RunShard(ShardRun run, CancellationToken token) =>
         TrainingShardRunner.Run(run, token);
 
-    public IKindJudge Judge(string dataDirectory) => new TrainingJudge(dataDirectory);
+    public IKindJudge Judge(DataSource data) => new TrainingJudge(data);
 }

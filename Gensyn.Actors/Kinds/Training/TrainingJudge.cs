@@ -1,5 +1,6 @@
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Verification;
+using Gensyn.Training.Data;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
@@ -13,7 +14,7 @@ namespace Gensyn.Actors.Kinds.Training;
 /// requests belong to the same job (training thread only). The referee of replicated-mode disputes replays steps
 /// with the same session.
 /// </summary>
-public sealed class TrainingJudge(string dataDirectory) : IKindJudge
+public sealed class TrainingJudge(DataSource source) : IKindJudge
 {
     private readonly JobSessionCache<TrainingSession> _sessions = new();
 
@@ -30,7 +31,7 @@ public sealed class TrainingJudge(string dataDirectory) : IKindJudge
     {
         var (session, data) = _sessions.Get(SpecRef.SessionKey(spec, baseDirectory),
             () => SpecBlobs.Read(spec, blob),
-            dataDirectory, (spec, d) => new TrainingSession(spec, d));
+            source, (spec, d) => new TrainingSession(spec, d));
         return (session, data.Train.Count);
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 
 namespace Gensyn.Tests.Data.Packed;
@@ -22,6 +23,18 @@ public static class PackedFixtures
               { rounds: {{rounds}}, shards: {{shards}}, inner-steps: 6, batch-size: 8, seed: 5, checkpoint-every: 3 }
             """, directory);
     }
+
+    /// <summary><paramref name="files"/> with its dataset named by the packed dataset <paramref name="manifest"/>
+    /// instead of its files.</summary>
+    public static JobSpec Packed(JobSpec files, Sha256Digest manifest) => files with
+    {
+        Dataset = files.Dataset with
+        {
+            Manifest = DataPaths.BlobReference(manifest.ToString()),
+            TrainCsv = null, TestCsv = null, TrainImages = null, TrainLabels = null, TestImages = null,
+            TestLabels = null, TextPaths = [],
+        },
+    };
 
     public static void WriteCsv(string path, int rows, int seed)
     {

@@ -4,25 +4,29 @@ using Gensyn.Contracts.Datasets;
 namespace Gensyn.Training.Data.Packed;
 
 /// <summary>
-/// The chunks this machine has fetched, in <c>DATA_DIR/cache</c>, by hash, in front of an upstream source (the network
-/// later; any <see cref="IChunkSource"/> now). Every read is checked: a cached file whose bytes do not hash to its name
-/// is
-/// deleted and fetched again, and upstream bytes that do not hash to what was asked are refused and never stored. The
-/// cache holds at most its cap (<c>gensyn.datasets.cache-size</c>), evicting the least recently used
-/// (<see cref="CacheEviction"/>).
+/// The chunks this machine has fetched, in <c>DATA_DIR/cache</c>, by hash, in front of an upstream source (a worker's
+/// link to the coordinators, or any <see cref="IChunkSource"/>). Every read is checked: a cached file whose bytes do
+/// not hash to its name is deleted and fetched again, and upstream bytes that are not what was asked (a wrong hash, or
+/// an upstream that refused them) are never stored or returned: they are fetched again, at most
+/// <c>gensyn.datasets.fetch-attempts</c> times in all. The cache holds at most its cap
+/// (<c>gensyn.datasets.cache-size</c>), evicting the least recently used (<see cref="CacheEviction"/>). Its counters
+/// (hits, misses, bytes fetched) are what benchmarks print.
 /// </summary>
 public sealed class ChunkCache : IChunkSource
 {
     private readonly DirectoryChunkStore _store;
     private readonly IChunkSource _upstream;
     private readonly long _capacityBytes;
+    private readonly int _fetchAttempts;
     private readonly Dictionary<Sha256Digest, CachedChunk> _entries = new();
     private readonly object _gate = new();
     private long _clock;
 
-    public ChunkCache(string directory, long capacityBytes, IChunkSource upstream)
+    public ChunkCache(string directory, long capacityBytes, IChunkSource upstream, int fetchAttempts = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacityBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fetchAttempts);
+        _fetchAttempts = fetchAttempts;
         _store = new DirectoryChunkStore(directory);
         _upstream = upstream;
         _capacityBytes = capacityBytes;
@@ -40,6 +44,13 @@ public sealed class ChunkCache : IChunkSource
     public long Hits { get; private set; }
 
     public long Misses { get; private set; }
+
+    /// <summary>Bytes received from upstream, refused ones included: what the data cost the network.</summary>
+    public long FetchedBytes { get; private set; }
+
+    /// <summary>Upstream answers refused (bytes that were not the chunk asked for) and fetched again or given up
+    /// on.</summary>
+    public long Refused { get; private set; }
 
     /// <summary>Bytes the cache holds now.</summary>
     public long CachedBytes
@@ -75,13 +86,39 @@ public sealed class ChunkCache : IChunkSource
                 _store.Delete(hash);
             }
             Misses++;
-            var fetched = _upstream.Read(hash, maxBytes);
+            return Fetch(hash, maxBytes);
+        }
+    }
+
+    /// <summary>
+    /// The upstream's bytes for <paramref name="hash"/>, stored when they fit; bytes that are not the chunk are
+    /// refused and fetched again up to the attempts allowed.
+    /// </summary>
+    private byte[]? Fetch(Sha256Digest hash, long maxBytes)
+    {
+        var why = "";
+        for (var attempt = 1; attempt <= _fetchAttempts; attempt++)
+        {
+            byte[]? fetched;
+            try
+            {
+                fetched = _upstream.Read(hash, maxBytes);
+            }
+            catch (PackedDataException e)
+            {
+                Refused++;
+                why = e.Message;
+                continue;
+            }
             if (fetched is null) return null;
+            FetchedBytes += fetched.Length;
             var actual = Sha256Digest.Of(fetched);
             if (actual != hash)
-                throw new PackedDataException(
-                    $"chunk {hash} refused: the source sent bytes that " +
-                    $"hash to {actual}; it was not stored, fetch it again");
+            {
+                Refused++;
+                why = $"the source sent bytes that hash to {actual}";
+                continue;
+            }
             if (MakeRoom(fetched.Length))
             {
                 _store.Write(hash, fetched);
@@ -89,6 +126,9 @@ public sealed class ChunkCache : IChunkSource
             }
             return fetched;
         }
+        throw new PackedDataException(
+            $"chunk {hash} refused after {_fetchAttempts} fetch(es): {why.TrimEnd('.')}; " +
+            "nothing was stored; check the coordinator that serves it");
     }
 
     private bool MakeRoom(long incoming)

@@ -6,9 +6,10 @@ namespace Gensyn.Training.Data.Packed;
 /// <summary>
 /// Reads a packed split's chunks from a source, checks each against its manifest entry (length and SHA-256) before
 /// decoding it, and keeps decoded chunks in memory up to a budget (<c>gensyn.datasets.reader-memory</c>), dropping the
-/// least recently used. Safe to use from several threads.
+/// least recently used. Safe to use from several threads. Every refusal names the chunk and, when given, the dataset
+/// (<paramref name="dataset"/>, its manifest digest).
 /// </summary>
-public sealed class ChunkReader(IChunkSource source, long memoryBytes)
+public sealed class ChunkReader(IChunkSource source, long memoryBytes, Sha256Digest? dataset = null)
 {
     private readonly Dictionary<Sha256Digest, (object Decoded, long Bytes, long LastUse)> _decoded = new();
     private readonly object _gate = new();
@@ -28,11 +29,19 @@ public sealed class ChunkReader(IChunkSource source, long memoryBytes)
                 _decoded[chunk.Hash] = found with { LastUse = ++_clock };
                 return (T)found.Decoded;
             }
-            var bytes = source.Read(chunk.Hash, chunk.Bytes)
-                        ?? throw new PackedDataException(
-                            $"chunk {chunk.Hash}: no source has it; the " +
-                            $"dataset is incomplete here, fetch or pack it again");
-            if (ChunkCheck.Problem(chunk, bytes) is { } problem) throw new PackedDataException(problem);
+            byte[]? bytes;
+            try
+            {
+                bytes = source.Read(chunk.Hash, chunk.Bytes);
+            }
+            catch (PackedDataException e)
+            {
+                throw Refused(e.Message);
+            }
+            if (bytes is null)
+                throw Refused($"chunk {chunk.Hash}: no source has it; the dataset is incomplete where it is served " +
+                              "from, upload or pack it again");
+            if (ChunkCheck.Problem(chunk, bytes) is { } problem) throw Refused(problem);
             var decoded = decode(bytes);
             var held = _decoded.Select(d => new CachedChunk(d.Key, d.Value.Bytes, d.Value.LastUse));
             var plan = CacheEviction.Plan(held, memoryBytes, decodedBytes);
@@ -49,6 +58,9 @@ public sealed class ChunkReader(IChunkSource source, long memoryBytes)
             return decoded;
         }
     }
+
+    private PackedDataException Refused(string why) =>
+        new(dataset is { } d ? $"dataset {d}: {why.ReplaceLineEndings(" ")}" : why.ReplaceLineEndings(" "));
 
     /// <summary>Bytes of decoded chunks held in memory now.</summary>
     public long HeldBytes

@@ -11,6 +11,10 @@ namespace Gensyn.Training.Data.Packed;
 /// </summary>
 public static class PackedDataset
 {
+    /// <summary>The digest of the packed dataset <paramref name="dataset"/> names, or null when it names files.</summary>
+    public static Sha256Digest? DigestOf(DatasetSpec dataset) =>
+        dataset.Manifest is { } reference ? Sha256Digest.Parse(DataPaths.BlobHex(reference)) : null;
+
     /// <summary>The manifest named <paramref name="digest"/>, from <paramref name="source"/>, checked.</summary>
     /// <exception cref="PackedDataException">Missing, not the bytes the digest names, or not a usable
     /// manifest.</exception>
@@ -35,7 +39,7 @@ public static class PackedDataset
     public static DatasetSplits Open(DatasetManifest manifest, JobSpec spec, IChunkSource source,
                                      PackedDataSettings settings)
     {
-        var chunks = new ChunkReader(source, settings.ReaderMemoryBytes);
+        var chunks = new ChunkReader(source, settings.ReaderMemoryBytes, DigestOf(spec.Dataset));
         var textJob = spec.Dataset.Format == DatasetFormat.Text;
         if (textJob != (manifest.Kind == PackedKind.Text))
             throw new DatasetException(textJob
