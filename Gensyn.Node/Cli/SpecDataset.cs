@@ -69,20 +69,38 @@ public static class SpecDataset
         : $"{{ format: {d.Format.ToString().ToLowerInvariant()}, manifest: {DataPaths.BlobReference(digest.ToString())} }}";
 
     /// <summary><paramref name="yaml"/> with the value of <c>dataset</c> replaced by <paramref name="section"/> (a flow
-    /// mapping), everything else as written.</summary>
-    internal static string WithDataset(string yaml, string section)
+    /// mapping), everything else as written (comments inside the old section go with it).</summary>
+    public static string WithDataset(string yaml, string section)
     {
         // The text already passed the bounded parse, so building its tree is safe.
         var stream = new YamlStream();
         stream.Load(new StringReader(yaml));
         var root = (YamlMappingNode)stream.Documents[0].RootNode;
         var node = root.Children[new YamlScalarNode("dataset")];
-        var (start, end) = ((int)node.Start.Index, (int)node.End.Index);
-        if (node is YamlMappingNode { Style: YamlDotNet.Core.Events.MappingStyle.Block })
+        var start = (int)node.Start.Index;
+        return string.Concat(yaml.AsSpan(0, start), section, yaml.AsSpan(EndOf(node, yaml)));
+    }
+
+    /// <summary>Where <paramref name="node"/>'s text ends: a collection's node marks only its start, so its end is its
+    /// last child's, and a flow collection's closing bracket after that.</summary>
+    private static int EndOf(YamlNode node, string yaml)
+    {
+        var (last, flow, close) = node switch
         {
-            // A block mapping ends where the next key starts: keep the line break (and indentation) before it.
-            while (end > start && yaml[end - 1] is ' ' or '\t' or '\r' or '\n') end--;
+            YamlMappingNode m => (m.Children.Count > 0 ? m.Children.Last().Value : null,
+                                  m.Style == YamlDotNet.Core.Events.MappingStyle.Flow, '}'),
+            YamlSequenceNode q => (q.Children.Count > 0 ? q.Children[^1] : null,
+                                   q.Style == YamlDotNet.Core.Events.SequenceStyle.Flow, ']'),
+            _ => ((YamlNode?)null, false, ' '),
+        };
+        if (node is YamlScalarNode) return (int)node.End.Index;
+        var end = last is null ? (int)node.Start.Index + 1 : EndOf(last, yaml);
+        if (!flow) return end;
+        while (end < yaml.Length && yaml[end] != close)
+        {
+            if (yaml[end] == '#') end = yaml.IndexOf('\n', end) is var n and >= 0 ? n : yaml.Length;
+            else end++;
         }
-        return string.Concat(yaml.AsSpan(0, start), section, yaml.AsSpan(end));
+        return Math.Min(end + 1, yaml.Length);
     }
 }
