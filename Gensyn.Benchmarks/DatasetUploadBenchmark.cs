@@ -21,16 +21,19 @@ public static class DatasetUploadBenchmark
         var files = edge.Dir("files");
         PackBenchmark.WriteCsv(files, csvMegabytes);
         var spec = Path.Combine(files, "job.yaml");
-        File.WriteAllText(spec, "name: upload\nmodel: { kind: mlp }\ndataset: { format: csv, train: train.csv, test: test.csv }\n" +
+        File.WriteAllText(spec, "name: upload\nmodel: { kind: mlp }\n" +
+                                "dataset: { format: csv, train: train.csv, test: test.csv }\n" +
                                 "training: { rounds: 1, shards: 1, inner-steps: 1, batch-size: 64 }\n");
-        var csvBytes = new FileInfo(Path.Combine(files, "train.csv")).Length + new FileInfo(Path.Combine(files, "test.csv")).Length;
+        var csvBytes = new FileInfo(Path.Combine(files, "train.csv")).Length
+                       + new FileInfo(Path.Combine(files, "test.csv")).Length;
         var requester = edge.Dir("requester");
         await using var client = CoordinatorClient.Connect(edge.Door, dataDirectory: requester);
         foreach (var pass in new[] { "first submission", "same data again" })
         {
             using var peak = new PackBenchmark.PeakMemory();
             var clock = Stopwatch.StartNew();
-            var (_, upload, failure) = await SpecDataset.ResolveAsync(NetworkSpec.Read(spec), client, requester, quiet: true);
+            var (_, upload, failure) =
+                await SpecDataset.ResolveAsync(NetworkSpec.Read(spec), client, requester, quiet: true);
             if (failure is not null || upload is null) throw new InvalidOperationException($"not packed: {failure}");
             var packSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();

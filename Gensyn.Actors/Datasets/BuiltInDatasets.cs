@@ -9,8 +9,9 @@ namespace Gensyn.Actors.Datasets;
 
 /// <summary>
 /// The built-in datasets a coordinator serves as packed blobs (docs/concepts/datasets.md): today MNIST, from
-/// <c>DATA_DIR/datasets/mnist</c>. It is packed into the blob store the first time it is asked for (nothing is journalled:
-/// packing the same files gives the same digest), and its chunks and manifest stay pinned while the coordinator runs.
+/// <c>DATA_DIR/datasets/mnist</c>. It is packed into the blob store the first time it is asked for (nothing is
+/// journalled: packing the same files gives the same digest), and its chunks and manifest stay pinned while the
+/// coordinator runs.
 /// </summary>
 public sealed class BuiltInDatasets(BlobStore store, string? dataDirectory, PackedDataSettings settings)
 {

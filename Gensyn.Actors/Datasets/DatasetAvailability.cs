@@ -20,15 +20,16 @@ public static class DatasetAvailability
         return d.Format switch
         {
             DatasetFormat.Csv or DatasetFormat.Idx or DatasetFormat.Text =>
-                $"dataset: a job on the network reads its data as a packed dataset (manifest: sha256:<hex>), never from " +
-                $"files a path names; `gensyn submit` packs the {d.Format.ToString().ToLowerInvariant()} files, uploads " +
-                "them and names the manifest",
+                "dataset: a job on the network reads its data as a packed dataset (manifest: sha256:<hex>), " +
+                "never from files a path names; `gensyn submit` packs the " +
+                $"{d.Format.ToString().ToLowerInvariant()} files, uploads them and names the manifest",
             DatasetFormat.Mnist => builtIn.MnistProblem,
             _ => null,
         };
     }
 
-    private static string? ManifestProblem(DatasetSpec d, string reference, BlobStore store, PackedDataSettings settings)
+    private static string? ManifestProblem(DatasetSpec d, string reference, BlobStore store,
+                                           PackedDataSettings settings)
     {
         var digest = Sha256Digest.Parse(DataPaths.BlobHex(reference));
         const string upload = "`gensyn submit` uploads the packed dataset before the job";
@@ -51,11 +52,13 @@ public static class DatasetAvailability
         var missing = chunks.Where(c => !store.Contains(c.Hash)).ToList();
         return missing.Count == 0
             ? null
-            : $"dataset.manifest: this coordinator lacks {missing.Count:N0} of the {chunks.Count:N0} chunks {reference} " +
+            : $"dataset.manifest: this coordinator lacks {missing.Count:N0} of the {chunks.Count:N0} chunks " +
+              $"{reference} " +
               $"lists (the first: sha256:{missing[0].Hash}); {upload}";
     }
 
-    /// <summary>The manifest's bytes, hash checked; null when the store lacks the blob or its copy is corrupt.</summary>
+    /// <summary>The manifest's bytes, hash checked; null when the store lacks the blob or its copy is
+    /// corrupt.</summary>
     /// <exception cref="PackedDataException">The blob is larger than a manifest may be (it is not read).</exception>
     private static byte[]? Read(BlobStore store, Sha256Digest digest, long max)
     {
@@ -64,8 +67,9 @@ public static class DatasetAvailability
         {
             using var stream = store.OpenRead(digest);
             if (stream.Length > max)
-                throw new PackedDataException($"dataset manifest refused: {stream.Length:N0} bytes, over the limit of " +
-                                              $"{max:N0} (gensyn.datasets.max-manifest-size); pack the dataset again");
+                throw new PackedDataException(
+                    $"dataset manifest refused: {stream.Length:N0} bytes, over the limit of " +
+                    $"{max:N0} (gensyn.datasets.max-manifest-size); pack the dataset again");
             var bytes = new byte[stream.Length];
             stream.ReadExactly(bytes);
             return Sha256Digest.Of(bytes) == digest ? bytes : null;

@@ -19,7 +19,8 @@ public sealed partial class RequesterEdgeService
 {
     /// <summary>The hashes of <paramref name="request"/> this edge does not hold whole, each with the bytes of it
     /// already received, in the order asked.</summary>
-    public override async Task<V1.MissingBlobsReply> MissingBlobs(V1.MissingBlobsRequest request, ServerCallContext context)
+    public override async Task<V1.MissingBlobsReply> MissingBlobs(V1.MissingBlobsRequest request,
+                                                                  ServerCallContext context)
     {
         await Caller(request, context);
         var most = edge.Limits.MissingBlobsPerCall;
@@ -31,10 +32,14 @@ public sealed partial class RequesterEdgeService
         foreach (var bytes in request.Hashes)
         {
             if (bytes.Length != 32)
-                throw new RpcException(new Status(StatusCode.InvalidArgument, "each hash must be a SHA-256 (32 bytes)"));
+                throw new RpcException(new Status(StatusCode.InvalidArgument,
+                                                  "each hash must be a SHA-256 (32 bytes)"));
             var hash = Sha256Digest.FromBytes(bytes.Span);
             if (!edge.Store.Contains(hash))
-                reply.Missing.Add(new V1.MissingBlob { Hash = bytes, Received = BlobStreams.Received(edge.Store, hash) });
+                reply.Missing.Add(new V1.MissingBlob
+                {
+                    Hash = bytes, Received = BlobStreams.Received(edge.Store, hash),
+                });
         }
         return reply;
     }
@@ -48,7 +53,10 @@ public sealed partial class RequesterEdgeService
         try
         {
             var packed = await edge.Datasets.PackedAsync(request.Name).WaitAsync(context.CancellationToken);
-            return new V1.DatasetManifestReply { Digest = WorkerWire.Bytes(packed.Digest), ChunkBytes = packed.ChunkBytes };
+            return new V1.DatasetManifestReply
+            {
+                Digest = WorkerWire.Bytes(packed.Digest), ChunkBytes = packed.ChunkBytes,
+            };
         }
         catch (DatasetException e)
         {
@@ -56,8 +64,9 @@ public sealed partial class RequesterEdgeService
         }
     }
 
-    /// <summary>Why this coordinator cannot run the data <paramref name="yaml"/> names (<see cref="DatasetAvailability"/>),
-    /// or null; null too for a spec the gateway will refuse with its own reasons.</summary>
+    /// <summary>Why this coordinator cannot run the data <paramref name="yaml"/> names
+    /// (<see cref="DatasetAvailability"/>), or null; null too for a spec the gateway will refuse with its own
+    /// reasons.</summary>
     private string? DatasetProblem(string yaml)
     {
         JobSpec spec;

@@ -15,8 +15,8 @@ public sealed partial class CoordinatorClient
 
     /// <summary>Which of <paramref name="hashes"/> the coordinator does not hold whole, each with the bytes of it
     /// already received, in batches of <see cref="MissingBlobsBatch"/>; or the refusal.</summary>
-    public async Task<(IGensynMessage? Failure, IReadOnlyList<(Sha256Digest Hash, long Received)> Missing)> MissingBlobs(
-        IReadOnlyList<Sha256Digest> hashes)
+    public async Task<(IGensynMessage? Failure, IReadOnlyList<(Sha256Digest Hash, long Received)> Missing)>
+        MissingBlobs(IReadOnlyList<Sha256Digest> hashes)
     {
         var (connection, network) = await Edge(DefaultTimeout);
         var edge = new V1.RequesterEdge.RequesterEdgeClient(connection.Channel);

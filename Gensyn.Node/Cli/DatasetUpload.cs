@@ -8,10 +8,10 @@ namespace Gensyn.Node.Cli;
 public sealed record UploadTally(int Blobs, long Bytes, int BlobsSent, long BytesSent);
 
 /// <summary>
-/// A packed dataset's upload to a coordinator (docs/concepts/datasets.md, "Submitting"): one MissingBlobs round trip per
-/// batch of hashes says which chunks it lacks and how much of an interrupted upload it holds; only those are sent, each
-/// from where it stopped, streamed from <c>DATA_DIR/packed</c> (memory holds a buffer, never the dataset). The chunks go
-/// first and the manifest last. The same data uploaded again sends nothing.
+/// A packed dataset's upload to a coordinator (docs/concepts/datasets.md, "Submitting"): one MissingBlobs round trip
+/// per batch of hashes says which chunks it lacks and how much of an interrupted upload it holds; only those are sent,
+/// each from where it stopped, streamed from <c>DATA_DIR/packed</c> (memory holds a buffer, never the dataset). The
+/// chunks go first and the manifest last. The same data uploaded again sends nothing.
 /// </summary>
 public sealed class DatasetUpload(DirectoryChunkStore store, PackedResult packed, bool quiet)
 {
@@ -21,7 +21,8 @@ public sealed class DatasetUpload(DirectoryChunkStore store, PackedResult packed
     public PackedResult Packed => packed;
 
     /// <summary>Uploads what the coordinator lacks; the refusal that stopped it, if any.</summary>
-    public async Task<(IGensynMessage? Failure, UploadTally Tally)> UploadAsync(CoordinatorClient client, CancellationToken cancel)
+    public async Task<(IGensynMessage? Failure, UploadTally Tally)> UploadAsync(CoordinatorClient client,
+                                                                               CancellationToken cancel)
     {
         var blobs = packed.Manifest.AllChunks.Select(c => (Hash: c.Hash, Bytes: c.Bytes))
             .Append((Hash: packed.Digest, Bytes: new FileInfo(store.PathOf(packed.Digest)).Length))
@@ -66,8 +67,8 @@ public sealed class DatasetUpload(DirectoryChunkStore store, PackedResult packed
 
     /// <summary>Sends one blob from <paramref name="offset"/>; a rate limit waits as long as the edge says and asks
     /// again where to resume.</summary>
-    private async Task<IGensynMessage?> Send(CoordinatorClient client, Sha256Digest hash, long offset, Action<long> sent,
-                                             CancellationToken cancel)
+    private async Task<IGensynMessage?> Send(CoordinatorClient client, Sha256Digest hash, long offset,
+                                             Action<long> sent, CancellationToken cancel)
     {
         var path = store.PathOf(hash);
         while (true)

@@ -10,8 +10,9 @@ namespace Gensyn.Node.Cli;
 /// <summary>
 /// The dataset a spec sends to the network (docs/concepts/datasets.md, "Submitting"): files (csv, idx, text) are packed
 /// into <c>DATA_DIR/packed</c> and the spec names their manifest instead (<c>dataset: { format: csv, manifest:
-/// sha256:… }</c>); <c>name: mnist</c> names the manifest of the MNIST the coordinator serves. The spec's hash, and so
-/// the submission signature, covers the manifest digest. No machine of the network ever opens a requester's path.
+/// sha256:… }</c>); <c>name: mnist</c> names the manifest of the MNIST the coordinator serves. The spec's hash, and
+/// so the submission signature, covers the manifest digest. No machine of the network ever opens a requester's
+/// path.
 /// </summary>
 public static class SpecDataset
 {
@@ -64,9 +65,13 @@ public static class SpecDataset
     }
 
     /// <summary>The dataset section that names the packed dataset <paramref name="digest"/>.</summary>
-    public static string Section(DatasetSpec d, Sha256Digest digest) => d.Format == DatasetFormat.Mnist
-        ? $"{{ name: mnist, manifest: {DataPaths.BlobReference(digest.ToString())} }}"
-        : $"{{ format: {d.Format.ToString().ToLowerInvariant()}, manifest: {DataPaths.BlobReference(digest.ToString())} }}";
+    public static string Section(DatasetSpec d, Sha256Digest digest)
+    {
+        var manifest = DataPaths.BlobReference(digest.ToString());
+        return d.Format == DatasetFormat.Mnist
+            ? $"{{ name: mnist, manifest: {manifest} }}"
+            : $"{{ format: {d.Format.ToString().ToLowerInvariant()}, manifest: {manifest} }}";
+    }
 
     /// <summary><paramref name="yaml"/> with the value of <c>dataset</c> replaced by <paramref name="section"/> (a flow
     /// mapping), everything else as written (comments inside the old section go with it).</summary>

@@ -59,8 +59,8 @@ public sealed class UploadProgress
             await upload(progress);
         }
         if (!quiet)
-            Console.Error.WriteLine($"uploaded {progress._sentBlobs:N0} of {blobs:N0} blobs ({Size(progress._sentBytes)}); " +
-                                    "the coordinator held the rest");
+            Console.Error.WriteLine($"uploaded {progress._sentBlobs:N0} of {blobs:N0} blobs " +
+                                    $"({Size(progress._sentBytes)}); the coordinator held the rest");
     }
 
     private long _sentBytes;
@@ -91,7 +91,8 @@ public sealed class UploadProgress
 
     private void Describe()
     {
-        if (_bar is not null) _bar.Description = $"uploading the dataset: {Volatile.Read(ref _done):N0}/{_blobs:N0} chunks";
+        if (_bar is not null)
+            _bar.Description = $"uploading the dataset: {Volatile.Read(ref _done):N0}/{_blobs:N0} chunks";
     }
 
     private static string Size(long bytes) =>
