@@ -89,7 +89,7 @@ public static class PackBenchmark
         }
     }
 
-    private static JobSpec WriteCsv(string root, int megabytes)
+    internal static JobSpec WriteCsv(string root, int megabytes)
     {
         var random = new Random(5);
         foreach (var (name, share) in new[] { ("train.csv", 0.9), ("test.csv", 0.1) })
@@ -112,7 +112,7 @@ public static class PackBenchmark
     }
 
     /// <summary>The most the process's working set grew above its size at the start, sampled every 5 ms.</summary>
-    private sealed class PeakMemory : IDisposable
+    internal sealed class PeakMemory : IDisposable
     {
         private readonly long _start;
         private readonly Thread _sampler;

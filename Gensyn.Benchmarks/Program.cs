@@ -1,7 +1,7 @@
 using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
-//                           settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|pack|all]
+//                           settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|pack|dataset-upload|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -48,6 +48,8 @@ if (which is "settlement") SettlementBenchmark.Run(); // needs anvil (contracts-
 if (which is "scheduler" or "all") SchedulerBenchmark.Run();
 if (which is "pack" or "all") PackBenchmark.Run(dataDir); // packing datasets into chunks, reading them back
 if (which is "edge" or "edge-blobs" or "all") EdgeBlobBenchmark.Run(root);
+// a generated CSV packed and uploaded through an in-process edge as `gensyn submit` does, then submitted again [MB of CSV, default 512]
+if (which is "dataset-upload" or "all") DatasetUploadBenchmark.Run(root, args.Length > 1 && which == "dataset-upload" ? int.Parse(args[1]) : 512);
 if (which is "edge" or "edge-latency" or "all") EdgeLatencyBenchmark.Run(root);
 if (which is "quote") QuoteBenchmark.Run(root, dataDir); // real processes on a devnet: quoted vs actual cost and duration of the mnist-mlp example
 // a purge campaign: each cheat on 3 workers (devnet), seeded runs; [--runs N] [--spec FILE] [--behaviors a,b] [--honest-results N] [--minutes N]

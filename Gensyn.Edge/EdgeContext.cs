@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Gensyn.Actors.Blobs;
+using Gensyn.Actors.Datasets;
+using Gensyn.Contracts.Datasets;
 using Gensyn.Contracts.Messages;
 using Gensyn.Edge.Auth;
 using Gensyn.Edge.Blobs;
@@ -22,7 +24,9 @@ public sealed class EdgeContext
 
     private int? _chainId;
 
-    public EdgeContext(ActorSystem system, IActorRef gateway, IActorRef registry, BlobStore store, string fingerprint, EdgeLimits? limits = null)
+    /// <param name="dataDirectory">The coordinator's data directory, where built-in datasets are installed (null: none).</param>
+    public EdgeContext(ActorSystem system, IActorRef gateway, IActorRef registry, BlobStore store, string fingerprint, EdgeLimits? limits = null,
+        string? dataDirectory = null)
     {
         limits ??= EdgeLimits.From(system.Settings.Config);
         System = system;
@@ -36,10 +40,18 @@ public sealed class EdgeContext
         Blobs = BlobSettings.From(system.Settings.Config);
         DatasetReads = new DatasetReads(store,
             Contracts.Datasets.PackedDataSettings.From(system.Settings.Config), system);
+        PackedData = PackedDataSettings.From(system.Settings.Config);
+        Datasets = new BuiltInDatasets(store, dataDirectory, PackedData);
     }
 
     /// <summary>Which packed-dataset blobs a worker's session may fetch.</summary>
     public DatasetReads DatasetReads { get; }
+
+    /// <summary>The limits on packed datasets a submitted job names.</summary>
+    public PackedDataSettings PackedData { get; }
+
+    /// <summary>The built-in datasets this coordinator packs and serves (MNIST).</summary>
+    public BuiltInDatasets Datasets { get; }
 
     public BlobSettings Blobs { get; }
 

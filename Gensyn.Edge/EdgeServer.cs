@@ -40,7 +40,8 @@ public sealed class EdgeServer : IAsyncDisposable
     public static async Task<EdgeServer> StartAsync(Actors.CoordinatorNode node, EdgeOptions options, ILoggerProvider? logs = null)
     {
         var certificate = EdgeCertificate.LoadOrCreate(options.DataDirectory, options.CertificateFile);
-        var context = new EdgeContext(node.System, node.Gateway, node.Registry, node.Store, EdgeCertificate.Fingerprint(certificate));
+        var context = new EdgeContext(node.System, node.Gateway, node.Registry, node.Store, EdgeCertificate.Fingerprint(certificate),
+            dataDirectory: node.Options.DataDirectory);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (logs is not null) builder.Logging.AddProvider(logs);

@@ -14,7 +14,8 @@ public sealed record EdgeLimits(
     long BlobQuotaBytes,
     long MaxUploadBytes,
     int NoncesPerKey,
-    int ListJobsPageSize)
+    int ListJobsPageSize,
+    int MissingBlobsPerCall = 4096)
 {
     public const string Section = "gensyn.edge.limits";
 
@@ -41,7 +42,8 @@ public sealed record EdgeLimits(
             Positive(c.GetByteSize("blob-quota") ?? d.BlobQuotaBytes, "blob-quota"),
             Positive(c.GetByteSize("max-upload") ?? d.MaxUploadBytes, "max-upload"),
             Positive(c.GetInt("nonces-per-key", d.NoncesPerKey), "nonces-per-key"),
-            Positive(c.GetInt("list-jobs-page-size", d.ListJobsPageSize), "list-jobs-page-size"));
+            Positive(c.GetInt("list-jobs-page-size", d.ListJobsPageSize), "list-jobs-page-size"),
+            Positive(c.GetInt("missing-blobs-per-call", d.MissingBlobsPerCall), "missing-blobs-per-call"));
     }
 
     private static T Positive<T>(T value, string name) where T : System.Numerics.INumber<T> =>

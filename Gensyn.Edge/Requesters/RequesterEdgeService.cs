@@ -20,7 +20,7 @@ namespace Gensyn.Edge.Requesters;
 /// job are signed by the caller's wallet; only the job's owner (the key that submitted it: its payer) may cancel it, read its log and
 /// full status, or download its result. Anyone may quote, list workers, read the market and a job's public summary.
 /// </summary>
-public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdgeService> log) : V1.RequesterEdge.RequesterEdgeBase
+public sealed partial class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdgeService> log) : V1.RequesterEdge.RequesterEdgeBase
 {
     public const string BlobHashHeader = "gensyn-blob-hash";
     public const string BlobSizeHeader = "gensyn-blob-size";
@@ -47,6 +47,7 @@ public sealed class RequesterEdgeService(EdgeContext edge, ILogger<RequesterEdge
         if (WeightsOf(request.SpecYaml) is { } weights && !edge.Store.Contains(weights))
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
                 $"inference.weights: this coordinator does not hold blob sha256:{weights}; `gensyn submit` uploads the weights file before the job"));
+        if (DatasetProblem(request.SpecYaml) is { } data) throw new RpcException(new Status(StatusCode.FailedPrecondition, data));
         var submit = new SubmitJob(request.SpecYaml, request.BaseDirectory, string.IsNullOrEmpty(request.JobId) ? null : (JobId)request.JobId, caller,
             string.IsNullOrEmpty(request.SubmissionSignature) ? null : request.SubmissionSignature);
         switch (await Ask(submit, context, TimeSpan.FromSeconds(60)))

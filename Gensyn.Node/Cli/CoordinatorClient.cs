@@ -34,7 +34,7 @@ public sealed class CoordinatorRateLimitedException(TimeSpan retryAfter)
 /// answer comes back as the record the commands expect (<see cref="UnknownJob"/>, <see cref="JobRejected"/>, <see cref="RequestFailed"/>
 /// for refusals).
 /// </summary>
-public sealed class CoordinatorClient : IAsyncDisposable
+public sealed partial class CoordinatorClient : IAsyncDisposable
 {
     /// <summary>How long <c>audit</c> waits for its report: it comes after every audited result is replayed in
     /// full.</summary>
@@ -111,7 +111,7 @@ public sealed class CoordinatorClient : IAsyncDisposable
     }
 
     private Metadata Signed(string method, IMessage request, V1.NetworkInfo network, EdgeConnection connection) =>
-        RequestAuth.Sign(Key(create: method is "Submit" or "BlobStatus" or "UploadBlob"), $"/{V1.RequesterEdge.Descriptor.FullName}/{method}", request, network.SigningChainId,
+        RequestAuth.Sign(Key(create: method is "Submit" or "BlobStatus" or "UploadBlob" or "MissingBlobs"), $"/{V1.RequesterEdge.Descriptor.FullName}/{method}", request, network.SigningChainId,
             connection.Fingerprint ?? throw new InvalidOperationException("the edge's certificate is not known yet"));
 
     /// <summary>Sends a request to the coordinators and waits for its answer.</summary>
@@ -245,28 +245,51 @@ public sealed class CoordinatorClient : IAsyncDisposable
     /// </summary>
     public async Task<IGensynMessage?> UploadBlob(string path, Sha256Digest hash, TimeSpan? timeout = null)
     {
+        var (connection, network) = await Edge(DefaultTimeout);
+        var edge = new V1.RequesterEdge.RequesterEdgeClient(connection.Channel);
+        V1.BlobStatusReply held;
+        try
+        {
+            var status = new V1.BlobStatusRequest { Hash = WorkerWire.Bytes(hash) };
+            held = await edge.BlobStatusAsync(status, Signed("BlobStatus", status, network, connection), DateTime.UtcNow + DefaultTimeout);
+        }
+        catch (RpcException e)
+        {
+            return Refusal(e, connection, null, DefaultTimeout);
+        }
+        return held.Complete ? null : await UploadBlobFrom(path, hash, held.Received, timeout: timeout);
+    }
+
+    /// <summary>
+    /// Uploads the file at <paramref name="path"/> (whose SHA-256 is <paramref name="hash"/>) from <paramref name="offset"/>, the
+    /// bytes the edge already holds (BlobStatus, MissingBlobs); <paramref name="sent"/> hears of each piece sent. Null once the edge
+    /// holds it whole, else the refusal.
+    /// </summary>
+    public async Task<IGensynMessage?> UploadBlobFrom(string path, Sha256Digest hash, long offset, Action<long>? sent = null,
+        TimeSpan? timeout = null)
+    {
         var limit = timeout ?? TimeSpan.FromMinutes(10);
         var (connection, network) = await Edge(DefaultTimeout);
         var edge = new V1.RequesterEdge.RequesterEdgeClient(connection.Channel);
         try
         {
-            var status = new V1.BlobStatusRequest { Hash = WorkerWire.Bytes(hash) };
-            var held = await edge.BlobStatusAsync(status, Signed("BlobStatus", status, network, connection), DateTime.UtcNow + DefaultTimeout);
-            if (held.Complete) return null;
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
             var size = file.Length;
             var signed = Signed("UploadBlob", new V1.BlobUpload { Hash = WorkerWire.Bytes(hash), Size = size }, network, connection);
             signed.Add(Gensyn.Edge.Requesters.RequesterEdgeService.BlobHashHeader, hash.ToString());
             signed.Add(Gensyn.Edge.Requesters.RequesterEdgeService.BlobSizeHeader, size.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            signed.Add(Gensyn.Edge.Workers.WorkerEdgeService.BlobOffsetHeader, held.Received.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            signed.Add(Gensyn.Edge.Workers.WorkerEdgeService.BlobOffsetHeader, offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
             using var call = edge.UploadBlob(signed, DateTime.UtcNow + limit);
-            file.Position = held.Received;
+            file.Position = offset;
             var buffer = new byte[Gensyn.Edge.Blobs.BlobStreams.ChunkBytes];
             int read;
             try
             {
                 while ((read = await file.ReadAsync(buffer)) > 0)
+                {
                     await call.RequestStream.WriteAsync(new V1.BlobChunk { Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) });
+                    sent?.Invoke(read);
+                }
                 await call.RequestStream.CompleteAsync();
             }
             catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)

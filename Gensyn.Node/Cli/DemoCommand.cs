@@ -54,8 +54,10 @@ public static class DemoCommand
         var wallet = Path.Combine(run, "requester", ChainCli.WalletFile);
         await using var client = CoordinatorClient.Connect(coordinator, wallet, Path.Combine(run, "requester"));
         Say(json, $"demo: {workerCount} worker(s) registered after {clock.Elapsed.TotalSeconds:F1} s; submitting {spec.Name} ({spec.Rounds} rounds x {spec.Shards} shards x {spec.InnerSteps} steps)");
+        (network, var data, var noData) = await SpecDataset.ResolveAsync(network, client, dataDir, json);
+        if (noData is not null) return ClusterCli.Fail(noData);
         var (reply, _, _, _) = await SubmitCommand.SendAsync(client, network, wallet, walletGiven: false,
-            hours: 72, approve: true, cancel);
+            hours: 72, approve: true, cancel, data: data);
         if (reply is not JobAccepted accepted) return ClusterCli.Fail(reply);
 
         var code = await JobWatcher.Watch(client, accepted.JobId, json, cancel, printFinal: false);

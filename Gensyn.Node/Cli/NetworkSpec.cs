@@ -32,7 +32,7 @@ public sealed record NetworkSpec(string Yaml, JobSpec Spec, string? WeightsFile,
             weights = HashFile(weightsFile);
             yaml = WithWeights(yaml, DataPaths.BlobReference(weights.Value.ToString()));
         }
-        JobSpecParser.ParseNetwork(yaml, submission: true);
+        JobSpecParser.ParseNetwork(SpecDataset.Placeholder(local, yaml), submission: true);
         return new NetworkSpec(yaml, local, weightsFile, weights);
     }
 

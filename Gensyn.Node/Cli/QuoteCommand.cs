@@ -30,6 +30,10 @@ public static class QuoteCommand
             var network = NetworkSpec.Read(file.FullName);
             var parsed = network.Spec;
             await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
+            // The spec the network would get: its files packed (nothing is uploaded), mnist named by its manifest.
+            (network, _, var noData) = await SpecDataset.ResolveAsync(network, client, parse.GetRequiredValue(GlobalOptions.DataDir),
+                quiet: parse.GetValue(json));
+            if (noData is not null) return ClusterCli.Fail(noData);
             var reply = await client.Ask(new QuoteJob(network.Yaml, ""));
             if (reply is not JobPrice price) return ClusterCli.Fail(reply);
             var quote = JobQuote.Of(parsed, price, CloudPrices.Shipped);

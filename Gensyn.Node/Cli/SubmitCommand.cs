@@ -46,7 +46,11 @@ public static class SubmitCommand
             var yaml = network.Yaml;
             var asJson = parse.GetValue(json);
             var (walletPath, walletGiven) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
-            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator), walletPath, parse.GetRequiredValue(GlobalOptions.DataDir));
+            var dataDir = parse.GetRequiredValue(GlobalOptions.DataDir);
+            await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator), walletPath, dataDir);
+            (network, var data, var noData) = await SpecDataset.ResolveAsync(network, client, dataDir, asJson);
+            if (noData is not null) return ClusterCli.Fail(noData);
+            yaml = network.Yaml;
             var quoted = await client.Ask(new QuoteJob(yaml, ""));
             if (quoted is not JobPrice price) return ClusterCli.Fail(quoted);
             if (!parse.GetValue(yes) && Confirmation.CanAsk(asJson))
@@ -58,7 +62,7 @@ public static class SubmitCommand
                     return ExitCodes.Declined;
                 }
             }
-            var (reply, submit, deposit, noChain) = await SendAsync(client, network, walletPath, walletGiven, hours, !parse.GetValue(noApprove), cancel, price);
+            var (reply, submit, deposit, noChain) = await SendAsync(client, network, walletPath, walletGiven, hours, !parse.GetValue(noApprove), cancel, price, data);
             if (reply is not JobAccepted accepted)
             {
                 if (deposit is not null)
@@ -86,14 +90,17 @@ public static class SubmitCommand
     /// Sends a job to the coordinator; on a network that settles on chain, first deposits its budget from the wallet at
     /// <paramref name="walletPath"/> under a fresh job id (on a devnet a missing default wallet is created and funded),
     /// unless the job's <paramref name="quoted"/> price shows the budget cannot cover it (nothing is deposited then). An inference job's
-    /// weights file is uploaded just before the job is sent, signed by the same wallet.
+    /// weights file is uploaded just before the job is sent, signed by the same wallet; a packed dataset
+    /// (<paramref name="data"/>) before anything is deposited.
     /// </summary>
     internal static async Task<(IGensynMessage Reply, SubmitJob Submit, Deposit? Deposit, NoChain? NoChain)> SendAsync(
         CoordinatorClient client, NetworkSpec network, string walletPath, bool walletGiven, int hours, bool approve, CancellationToken cancel,
-        JobPrice? quoted = null)
+        JobPrice? quoted = null, DatasetUpload? data = null)
     {
         var (yaml, parsed) = (network.Yaml, network.Spec);
         const string baseDirectory = "";   // network specs read data from each machine's DATA_DIR/datasets
+        if (data is not null && (await data.UploadAsync(client, cancel)).Failure is { } notUploaded)
+            return (notUploaded, new SubmitJob(yaml, baseDirectory), null, null);
         Deposit? deposit = null;
         NoChain? noChain = null;
         SubmitJob submit;
