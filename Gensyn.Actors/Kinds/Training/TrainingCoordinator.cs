@@ -4,6 +4,7 @@ using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Checkpoints;
+using Gensyn.Training.Models.TorchScript;
 using Gensyn.Training.Optimizers;
 using Gensyn.Training.State;
 using Gensyn.Training.Training;
@@ -84,7 +85,8 @@ public sealed class TrainingCoordinator(BlobStore blobs, string dataDirectory) :
     public void Dispose() => _sessions.Dispose();
 
     private TrainingSession Session(JobSpec spec) =>
-        _sessions.Get(spec, () => spec, dataDirectory, (s, data) => new TrainingSession(s, data)).Session;
+        _sessions.Get(spec, () => TorchScriptModules.Ensure(spec, blobs.Get), dataDirectory,
+            (s, data) => new TrainingSession(s, data)).Session;
 
     private StateSnapshot Load(Sha256Digest hash) =>
         CheckpointFile.Deserialize(blobs.Get(hash), $"blob {hash}").State;

@@ -3,6 +3,7 @@ using Gensyn.Actors.Verification;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
+using Gensyn.Training.Models.TorchScript;
 using Gensyn.Training.Training;
 
 namespace Gensyn.Actors.Kinds.Training;
@@ -29,7 +30,7 @@ public sealed class TrainingJudge(string dataDirectory) : IKindJudge
         Func<Sha256Digest, byte[]> blob)
     {
         var (session, data) = _sessions.Get(SpecRef.SessionKey(spec, baseDirectory),
-            () => SpecBlobs.Read(spec, blob),
+            () => TorchScriptModules.Ensure(SpecBlobs.Read(spec, blob), blob),
             dataDirectory, (spec, d) => new TrainingSession(spec, d));
         return (session, data.Train.Count);
     }
