@@ -120,8 +120,8 @@ public static class TorchScriptModules
         }
         var gb = (double)module.Parameters * TrainingBytesPerParameter / 1e9;
         if (spec.Requirements.MinMemoryGb > 0 && gb > spec.Requirements.MinMemoryGb)
-            return $"model: {module.Parameters:N0} parameters with their gradients and optimizer state need about {gb:0.##} GB, " +
-                   $"over requirements.min-memory-gb ({spec.Requirements.MinMemoryGb:0.##}); raise it or use a smaller module";
+            return $"model: {module.Parameters:N0} parameters with their gradients and optimizer state need about {gb:0.###} GB, " +
+                   $"over requirements.min-memory-gb ({spec.Requirements.MinMemoryGb:0.###}); raise it or use a smaller module";
         var shape = ModelCost.ShapeOf(spec);
         var key = (module.Hash, string.Join('x', shape.FeatureShape), spec.Model.Loss);
         var problem = Forwards.GetOrAdd(key, _ => ForwardProblem(module, shape, spec.Model.Loss) ?? "");
