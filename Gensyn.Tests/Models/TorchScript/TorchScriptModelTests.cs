@@ -1,3 +1,4 @@
+using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
@@ -142,6 +143,51 @@ public sealed class TorchScriptModelTests
 
         Assert.Equal(outcome.StepDigests[5], replayed.Digest());
         Assert.Equal(outcome.StepDigests[task.InnerSteps], states[^1].Digest());
+    }
+
+    [Fact]
+    public void A_step_a_worker_ran_late_on_its_thread_replays_bit_for_bit_as_the_first_step_on_another()
+    {
+        // libtorch specialises a TorchScript graph after its first runs, per thread; a verifier's replay is its first run.
+        var spec = TorchScriptFixtures.Spec();
+        using var data = DatasetLoader.Load(spec, Path.GetTempPath());
+        var task = ShardTask.For(spec, round: 1, shard: 1, data.Train.Count);
+        var checkpoints = new List<ShardCheckpoint>();
+        ShardOutcome outcome = null!;
+        OnThread(() =>
+        {
+            using var worker = new TrainingSession(spec, data);
+            outcome = worker.RunShard(task, worker.InitialState, new Checkpoints(checkpoints));
+        });
+        var fourth = checkpoints.Single(c => c.LocalStep == 4).State;
+
+        Sha256Digest replayed = default;
+        OnThread(() =>
+        {
+            using var verifier = new TrainingSession(spec, data);
+            replayed = verifier.ReplayStep(task, fourth, 5).Digest();
+        });
+
+        Assert.Equal(outcome.StepDigests[5], replayed);
+    }
+
+    private static void OnThread(Action action)
+    {
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try { action(); }
+            catch (Exception e) { failure = e; }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null) throw new InvalidOperationException("the thread failed", failure);
+    }
+
+    private sealed class Checkpoints(List<ShardCheckpoint> into) : IShardObserver
+    {
+        public void OnStep(int localStep, float loss) { }
+        public void OnCheckpoint(ShardCheckpoint checkpoint) { lock (into) into.Add(checkpoint); }
     }
 
     [Fact]

@@ -16,14 +16,21 @@ public sealed class TorchScriptModel : nn.Module<Tensor, Tensor>
 {
     private readonly jit.ScriptModule<Tensor, Tensor> _module;
 
-    static TorchScriptModel() => GraphExecutor.UseUnoptimizedGraphs();
-
     private TorchScriptModel(jit.ScriptModule<Tensor, Tensor> module) : base(nameof(TorchScriptModel)) => _module = module;
 
     /// <summary>Loads a module the sandbox already passed. Callers go through <see cref="TorchScriptModules"/>.</summary>
-    internal static TorchScriptModel Load(byte[] checkedArchive) => new(jit.load<Tensor, Tensor>(checkedArchive));
+    internal static TorchScriptModel Load(byte[] checkedArchive)
+    {
+        GraphExecutor.UseUnoptimizedGraphs();
+        return new(jit.load<Tensor, Tensor>(checkedArchive));
+    }
 
-    public override Tensor forward(Tensor input) => _module.forward(input);
+    public override Tensor forward(Tensor input)
+    {
+        // The setting is per thread in libtorch: set it on the thread that runs this forward pass (and its backward).
+        GraphExecutor.UseUnoptimizedGraphs();
+        return _module.forward(input);
+    }
 
     public override IEnumerable<(string name, Parameter parameter)> named_parameters(bool recurse = true) =>
         _module.named_parameters(recurse);
@@ -56,7 +63,12 @@ public sealed class TorchScriptModel : nn.Module<Tensor, Tensor>
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         private delegate void SetFlag([MarshalAs(UnmanagedType.U1)] bool value);
 
-        public static void UseUnoptimizedGraphs()
+        private static readonly SetFlag Set = Find();
+
+        /// <summary>Turns the optimisation off for the calling thread (libtorch keeps the flag per thread).</summary>
+        public static void UseUnoptimizedGraphs() => Set(false);
+
+        private static SetFlag Find()
         {
             // TorchSharp has loaded libtorch by now (the module's first use goes through its static constructor).
             _ = torch.get_num_threads();
@@ -65,7 +77,7 @@ public sealed class TorchScriptModel : nn.Module<Tensor, Tensor>
                 ? h : throw new InvalidOperationException("libtorch_cpu.so is not loaded; TorchScript models need TorchSharp's libtorch");
             if (!NativeLibrary.TryGetExport(library, SetOptimize, out var export))
                 throw new InvalidOperationException($"libtorch has no {SetOptimize}; TorchScript models need libtorch 2.x");
-            Marshal.GetDelegateForFunctionPointer<SetFlag>(export)(false);
+            return Marshal.GetDelegateForFunctionPointer<SetFlag>(export);
         }
     }
 }
