@@ -30,7 +30,7 @@ public static class QuoteCommand
             var network = NetworkSpec.Read(file.FullName);
             var parsed = network.Spec;
             await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator));
-            if (network.Module is { } module && await client.UploadBlob(module.File, module.Hash) is { } refused) return ClusterCli.Fail(refused);
+            if (network.Module is { } module && await client.UploadBlob(module.File, module.Hash, createWallet: false) is { } refused) return ClusterCli.Fail(refused);
             var reply = await client.Ask(new QuoteJob(network.Yaml, ""));
             if (reply is not JobPrice price) return ClusterCli.Fail(reply);
             var quote = JobQuote.Of(parsed, price, CloudPrices.Shipped);

@@ -47,7 +47,7 @@ public static class SubmitCommand
             var asJson = parse.GetValue(json);
             var (walletPath, walletGiven) = ChainCli.KeyPath(parse, key, ChainCli.WalletFile);
             await using var client = CoordinatorClient.Connect(parse.GetRequiredValue(coordinator), walletPath, parse.GetRequiredValue(GlobalOptions.DataDir));
-            if (network.Module is { } module && await client.UploadBlob(module.File, module.Hash) is { } refused) return ClusterCli.Fail(refused);
+            if (network.Module is { } module && await client.UploadBlob(module.File, module.Hash, createWallet: false) is { } refused) return ClusterCli.Fail(refused);
             var quoted = await client.Ask(new QuoteJob(yaml, ""));
             if (quoted is not JobPrice price) return ClusterCli.Fail(quoted);
             if (!parse.GetValue(yes) && Confirmation.CanAsk(asJson))

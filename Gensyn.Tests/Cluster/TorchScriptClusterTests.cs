@@ -77,4 +77,25 @@ public class TorchScriptClusterTests
         Assert.Equal(localTensors.Select(Bits), tensors.Select(Bits));
         Assert.Equal(["hidden.bias", "hidden.weight", "out.bias", "out.weight"], tensors.Select(t => t.Name).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task A_torchscript_job_trains_across_processes_from_a_module_only_the_requester_had()
+    {
+        // Real processes, each with its own data directory: the workers can only have the module by fetching its blob.
+        using var cluster = TestCluster.Start(workers: 2);
+        File.Copy(TorchScriptFixtures.Path("tiny_csv"), Path.Combine(cluster.Root, "net.pt"));
+        var yaml = TorchScriptFixtures.Yaml(extra: "budget: { max-total: 1 }")
+            .Replace(TorchScriptFixtures.Path("tiny_csv"), "net.pt");
+        var local = LocalJobRunner.Run(JobSpecParser.Parse(yaml, cluster.Root), Cli.GensynProcess.DataDirectory);
+
+        var jobId = cluster.Submit(yaml);
+        File.Delete(Path.Combine(cluster.Root, "net.pt"));
+        var settled = await SettlementTests.Settled(cluster, jobId);
+
+        Assert.True(settled.State == JobPhase.Completed, $"{settled.State}: {settled.Reason}\n{cluster.Logs()}");
+        Assert.Equal(local.FinalDigest.ToString(), settled.FinalDigest);
+        Assert.True(Directory.EnumerateFiles(cluster.DataDir("worker-1"), "*", SearchOption.AllDirectories)
+                        .Concat(Directory.EnumerateFiles(cluster.DataDir("worker-2"), "*", SearchOption.AllDirectories))
+                        .All(f => !f.EndsWith(".pt", StringComparison.Ordinal)), "no worker was handed the requester's file");
+    }
 }

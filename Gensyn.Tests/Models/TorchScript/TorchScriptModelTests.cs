@@ -204,6 +204,28 @@ public sealed class TorchScriptModelTests
     }
 
     [Fact]
+    public void An_inference_job_runs_the_trained_module_to_the_accuracy_training_reported()
+    {
+        using var temp = new TempDirectory();
+        // An inference job draws its synthetic data with seed 0: train on the same data.
+        var train = TorchScriptFixtures.Spec();
+        var trained = LocalJobRunner.Run(train with { Training = train.Training! with { Seed = 0 } }, Path.GetTempPath());
+        CheckpointFile.SaveModel(temp.File("model.safetensors"), trained.FinalState, new Dictionary<string, string>());
+        var spec = JobSpecParser.Parse($$"""
+            name: ts-predict
+            kind: inference
+            model: { kind: torchscript, path: {{TorchScriptFixtures.Path("tiny_csv")}} }
+            dataset: { name: synthetic, samples: 512, features: 4, classes: 3 }
+            inference: { weights: model.safetensors, shards: 2, batch-size: 32 }
+            """, temp.Path);
+
+        var outcome = Gensyn.Training.Inference.LocalInference.Run(spec, Path.GetTempPath());
+
+        Assert.Equal(trained.Test.Accuracy, outcome.Accuracy, 6);
+        Assert.Equal(trained.Test.Examples, outcome.Predictions.Count);
+    }
+
+    [Fact]
     public void A_module_trains_with_mse_against_the_one_hot_label()
     {
         var spec = TorchScriptFixtures.Spec(loss: "mse");
