@@ -62,8 +62,8 @@ public static partial class JobSpecParser
 
         var (module, loss) = ReadModule(m, baseDirectory, known);
         m.Finish();
-        return new ModelSpec(kind ?? ModelKind.Mlp, hidden ?? DefaultHidden, channels ?? DefaultChannels, dModel, layers,
-                             heads, context, module, loss);
+        return new ModelSpec(kind ?? ModelKind.Mlp, hidden ?? DefaultHidden, channels ?? DefaultChannels, dModel,
+                             layers, heads, context, module, loss);
     }
 
     /// <summary>
@@ -85,7 +85,8 @@ public static partial class JobSpecParser
         {
             m.Skip(other);
             m.Fail(other, network
-                ? "on the network a module is named by its hash (module: sha256:<hex>); `gensyn submit` uploads the file path names"
+                ? "on the network a module is named by its hash (module: sha256:<hex>); " +
+                  "`gensyn submit` uploads the file path names"
                 : "name the module's file with path: net.pt; module: sha256:<hex> is what the network reads");
         }
 

@@ -36,7 +36,8 @@ public static partial class JobSpecParser
 
     private static readonly (string Name, JobKind Value)[] JobKinds = [("train", JobKind.Train), ("inference", JobKind.Inference)];
     private static readonly (string Name, ModelKind Value)[] ModelKinds =
-        [("mlp", ModelKind.Mlp), ("cnn", ModelKind.Cnn), ("charlm", ModelKind.CharLm), ("torchscript", ModelKind.TorchScript)];
+        [("mlp", ModelKind.Mlp), ("cnn", ModelKind.Cnn), ("charlm", ModelKind.CharLm),
+         ("torchscript", ModelKind.TorchScript)];
     private static readonly (string Name, ModelLoss Value)[] ModelLosses =
         [("cross-entropy", ModelLoss.CrossEntropy), ("mse", ModelLoss.Mse)];
     private static readonly (string Name, DatasetFormat Value)[] BuiltInDatasets =

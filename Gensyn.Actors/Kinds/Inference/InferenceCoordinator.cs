@@ -74,7 +74,8 @@ public sealed class InferenceCoordinator(BlobStore blobs, string dataDirectory) 
     public void Dispose() => _sessions.Dispose();
 
     private InferenceSession Session(JobSpec spec) =>
-        _sessions.Get(spec, () => TorchScriptModules.Ensure(spec, blobs.Get), dataDirectory, (s, data) => new InferenceSession(s, data)).Session;
+        _sessions.Get(spec, () => TorchScriptModules.Ensure(spec, blobs.Get), dataDirectory,
+            (s, data) => new InferenceSession(s, data)).Session;
 
     private Predictions Load(Sha256Digest hash) => PredictionsFile.Deserialize(blobs.Get(hash), $"blob {hash}");
 }

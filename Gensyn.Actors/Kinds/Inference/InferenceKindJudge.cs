@@ -29,7 +29,8 @@ public sealed class InferenceKindJudge(string dataDirectory) : IKindJudge
     }
 
     private InferenceSession Session(SpecRef spec, string baseDirectory, Func<Sha256Digest, byte[]> blob) =>
-        _sessions.Get(SpecRef.SessionKey(spec, baseDirectory), () => TorchScriptModules.Ensure(SpecBlobs.Read(spec, blob), blob), dataDirectory,
+        _sessions.Get(SpecRef.SessionKey(spec, baseDirectory),
+            () => TorchScriptModules.Ensure(SpecBlobs.Read(spec, blob), blob), dataDirectory,
             (s, data) => new InferenceSession(s, data)).Session;
 
     public void Dispose() => _sessions.Dispose();
