@@ -1,7 +1,7 @@
 using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
-//                           settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|pack|dataset-upload|all]
+//                           settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|pack|dataset-upload|torchscript|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -47,6 +47,7 @@ if (which is "verification" or "dispute" or "all")
 if (which is "settlement") SettlementBenchmark.Run(); // needs anvil (contracts-sol/build.sh): gas per job + SettlementActor round latency
 if (which is "scheduler" or "all") SchedulerBenchmark.Run();
 if (which is "pack" or "all") PackBenchmark.Run(dataDir); // packing datasets into chunks, reading them back
+if (which is "torchscript" or "all") TorchScriptBenchmark.Run(dataDir, root); // a TorchScript MLP against the built-in mlp
 if (which is "edge" or "edge-blobs" or "all") EdgeBlobBenchmark.Run(root);
 // a generated CSV packed and uploaded through an in-process edge as `gensyn submit` does, then submitted again [MB of CSV, default 512]
 if (which is "dataset-upload" or "all") DatasetUploadBenchmark.Run(root, args.Length > 1 && which == "dataset-upload" ? int.Parse(args[1]) : 512);

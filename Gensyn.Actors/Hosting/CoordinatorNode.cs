@@ -86,6 +86,8 @@ public sealed class CoordinatorNode : IAsyncDisposable
     {
         thread.WarmUp();
         var store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
+        // Pricing, limits and sessions find a module a requester uploaded here by its hash.
+        Training.Models.TorchScript.TorchScriptModules.AddSource(hash => store.Contains(hash) ? store.Get(hash) : null);
         system.ActorOf(BlobSweeper.Props(store, BlobSettings.From(system.Settings.Config)), BlobSweeper.Name);
         var pool = system.ActorOf(VerifierActor.Props(store, options.DataDirectory)
             .WithRouter(new RoundRobinPool(Math.Max(1, system.Settings.Config.GetInt(VerifiersSetting, 1)))), VerifierActor.PoolName);

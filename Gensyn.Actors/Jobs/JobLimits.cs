@@ -38,6 +38,12 @@ public sealed record JobLimits(long MaxSteps, long MaxParameters, double MaxMemo
         var d = spec.Dataset;
         if (d.Format == DatasetFormat.Synthetic && (long)d.SyntheticSamples * d.SyntheticFeatures > MaxSyntheticValues)
             problems.Add($"dataset: samples x features = {(long)d.SyntheticSamples * d.SyntheticFeatures:N0} values; this network takes at most {MaxSyntheticValues:N0} ({Section}.max-synthetic-values)");
+        // A TorchScript module is checked (sandbox, forward, memory) before anything counts its parameters.
+        if (Training.Models.TorchScript.TorchScriptModules.SubmissionProblem(spec) is { } module)
+        {
+            problems.Add(module);
+            return problems;
+        }
         var parameters = ModelCost.Parameters(spec.Model, ModelCost.ShapeOf(spec));
         if (parameters > MaxParameters)
             problems.Add($"model: {parameters:N0} parameters; this network takes models of at most {MaxParameters:N0} ({Section}.max-parameters)");

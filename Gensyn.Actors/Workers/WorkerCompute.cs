@@ -48,7 +48,10 @@ public sealed class WorkerCompute : IDisposable
     /// hash checked and parsed once. Throws a one-line <see cref="JobSpecException"/> when the blob cannot be had or
     /// is not the spec named; the shard is then not run.
     /// </summary>
-    public async Task<JobSpec> SpecAsync(SpecRef spec, CancellationToken cancel)
+    public async Task<JobSpec> SpecAsync(SpecRef spec, CancellationToken cancel) =>
+        await WorkerModules.EnsureAsync(await ReadSpecAsync(spec, cancel), Link, cancel);
+
+    private async Task<JobSpec> ReadSpecAsync(SpecRef spec, CancellationToken cancel)
     {
         if (JobSpecs.Shared.TryGet(spec) is { } kept) return kept;
         byte[] bytes;

@@ -59,7 +59,12 @@ public sealed record JobSpec(
     public long DepositMicros => Chain.Gens.ToMicros(Budget.MaxTotal);
 }
 
-/// <summary>The model family and its size. Fields that do not apply to <see cref="Kind"/> keep their defaults.</summary>
+/// <summary>
+/// The model family and its size. Fields that do not apply to <see cref="Kind"/> keep their defaults. A
+/// <see cref="ModelKind.TorchScript"/> model names its module in <see cref="Module"/>: the file's absolute path in a
+/// spec read on the requester's machine (<c>path:</c>), or <c>sha256:&lt;hex&gt;</c>, the blob the CLI uploaded, in a
+/// network spec (<c>module:</c>); <see cref="Loss"/> is what it is trained to minimise.
+/// </summary>
 public sealed record ModelSpec(
     ModelKind Kind,
     IReadOnlyList<int> Hidden,      // mlp: hidden layer widths
@@ -67,9 +72,15 @@ public sealed record ModelSpec(
     int DModel,                     // charlm
     int Layers,                     // charlm
     int Heads,                      // charlm
-    int Context);                   // charlm: sequence length in bytes
+    int Context,                    // charlm: sequence length in bytes
+    string? Module = null,          // torchscript: path here, sha256:<hex> on the network
+    ModelLoss Loss = ModelLoss.CrossEntropy);
 
-public enum ModelKind { Mlp, Cnn, CharLm }
+public enum ModelKind { Mlp, Cnn, CharLm, TorchScript }
+
+/// <summary>What a model is trained to minimise: cross-entropy over its logits, or the mean squared error against the
+/// one-hot label (or, for a single output, the label's value).</summary>
+public enum ModelLoss { CrossEntropy, Mse }
 
 /// <summary>A job trains a model (DiLoCo rounds), or runs a trained one over a dataset.</summary>
 public enum JobKind { Train, Inference }

@@ -15,7 +15,8 @@ public static partial class JobSpecParser
 
     private static void CheckInference(ModelKind? model, VerificationSpec verification, List<string> errors)
     {
-        if (model == ModelKind.CharLm) errors.Add("model.kind: inference jobs run classifiers (mlp or cnn), got charlm");
+        if (model == ModelKind.CharLm)
+            errors.Add("model.kind: inference jobs run classifiers (mlp, cnn or torchscript), got charlm");
         if (verification.Mode == VerificationMode.Replicated)
             errors.Add("verification.mode: inference jobs are verified by spot-checks (recomputing sampled batches); use spot-check");
     }
@@ -40,7 +41,7 @@ public static partial class JobSpecParser
         return name;
     }
 
-    private static ModelSpec ReadModel(Section m, out ModelKind? kind)
+    private static ModelSpec ReadModel(Section m, string? baseDirectory, out ModelKind? kind)
     {
         var known = kind = m.Choice("kind", ModelKinds, required: true);
 
@@ -59,8 +60,40 @@ public static partial class JobSpecParser
             m.Fail("d-model", $"must be divisible by {m.PathOf("heads")} ({heads}), got {dModel}");
         }
 
+        var (module, loss) = ReadModule(m, baseDirectory, known);
         m.Finish();
-        return new ModelSpec(kind ?? ModelKind.Mlp, hidden ?? DefaultHidden, channels ?? DefaultChannels, dModel, layers, heads, context);
+        return new ModelSpec(kind ?? ModelKind.Mlp, hidden ?? DefaultHidden, channels ?? DefaultChannels, dModel,
+                             layers, heads, context, module, loss);
+    }
+
+    /// <summary>
+    /// A torchscript model's module and loss: on the requester's machine <c>path:</c> names the file (resolved against the
+    /// spec's folder); on the network <c>module: sha256:&lt;hex&gt;</c> names the blob `gensyn submit` uploaded from it.
+    /// </summary>
+    private static (string? Module, ModelLoss Loss) ReadModule(Section m, string? baseDirectory, ModelKind? known)
+    {
+        bool? torchScript = known is null ? null : known == ModelKind.TorchScript;
+        string? module = null;
+        var network = baseDirectory is null;
+        if (m.Applies(network ? "module" : "path", torchScript, "kind torchscript"))
+        {
+            module = network ? m.BlobHash("module", required: true) : m.FilePath("path", baseDirectory, required: true);
+        }
+
+        var other = network ? "path" : "module";
+        if (m.Has(other))
+        {
+            m.Skip(other);
+            m.Fail(other, network
+                ? "on the network a module is named by its hash (module: sha256:<hex>); " +
+                  "`gensyn submit` uploads the file path names"
+                : "name the module's file with path: net.pt; module: sha256:<hex> is what the network reads");
+        }
+
+        var loss = m.Applies("loss", torchScript, "kind torchscript")
+            ? m.Choice("loss", ModelLosses) ?? ModelLoss.CrossEntropy
+            : ModelLoss.CrossEntropy;
+        return (module, loss);
     }
 
     private static DatasetSpec ReadDataset(Section d, string? baseDirectory, out DatasetFormat? format)

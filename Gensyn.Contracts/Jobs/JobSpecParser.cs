@@ -15,7 +15,8 @@ public static partial class JobSpecParser
 {
     private static readonly string[] TopKeys = ["name", "kind", "model", "dataset", "training", "inference", "verification", "requirements", "budget"];
     private static readonly string[] InferenceKeys = ["weights", "shards", "batch-size", "threads"];
-    private static readonly string[] ModelKeys = ["kind", "hidden", "channels", "d-model", "layers", "heads", "context"];
+    private static readonly string[] ModelKeys =
+        ["kind", "hidden", "channels", "d-model", "layers", "heads", "context", "path", "module", "loss"];
     private static readonly string[] DatasetKeys =
         ["name", "format", "samples", "features", "classes", "train", "test", "label-column", "paths", "include", "test-fraction", "manifest"];
     private static readonly string[] ImageFileKeys = ["images", "labels"];
@@ -35,7 +36,10 @@ public static partial class JobSpecParser
 
     private static readonly (string Name, JobKind Value)[] JobKinds = [("train", JobKind.Train), ("inference", JobKind.Inference)];
     private static readonly (string Name, ModelKind Value)[] ModelKinds =
-        [("mlp", ModelKind.Mlp), ("cnn", ModelKind.Cnn), ("charlm", ModelKind.CharLm)];
+        [("mlp", ModelKind.Mlp), ("cnn", ModelKind.Cnn), ("charlm", ModelKind.CharLm),
+         ("torchscript", ModelKind.TorchScript)];
+    private static readonly (string Name, ModelLoss Value)[] ModelLosses =
+        [("cross-entropy", ModelLoss.CrossEntropy), ("mse", ModelLoss.Mse)];
     private static readonly (string Name, DatasetFormat Value)[] BuiltInDatasets =
         [("mnist", DatasetFormat.Mnist), ("synthetic", DatasetFormat.Synthetic)];
     private static readonly (string Name, DatasetFormat Value)[] FileFormats =
@@ -128,7 +132,7 @@ public static partial class JobSpecParser
         var top = new Section(root, "", TopKeys, errors);
         var name = ReadName(top);
         var jobKind = top.Has("kind") ? top.Choice("kind", JobKinds) : JobKind.Train;
-        var model = ReadModel(top.Child("model", ModelKeys, required: true), out var modelKind);
+        var model = ReadModel(top.Child("model", ModelKeys, required: true), baseDirectory, out var modelKind);
         var dataset = ReadDataset(top.Child("dataset", DatasetKeys, required: true), baseDirectory, out var dataFormat);
         bool? inferring = jobKind is null ? null : jobKind == JobKind.Inference;
         var training = top.Applies("training", inferring is null ? null : !inferring, "kind train") ? ReadTraining(top.Child("training", TrainingKeys)) : null;

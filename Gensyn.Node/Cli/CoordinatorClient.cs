@@ -80,9 +80,14 @@ public sealed partial class CoordinatorClient : IAsyncDisposable
     /// </summary>
     private WorkerKey Key(bool create)
     {
-        if (_key is not null && (!create || File.Exists(_keyFile))) return _key;
-        return _key = create || File.Exists(_keyFile) ? WorkerKey.LoadOrCreate(_keyFile, WalletPassphrase.ToOpen) : WorkerKey.Generate();
+        var exists = File.Exists(_keyFile);
+        // A throwaway key stands in only while there is no wallet: once one is written (submit creates it), the wallet signs.
+        if (_key is not null && !(_throwaway && exists) && (!create || exists)) return _key;
+        _throwaway = !create && !exists;
+        return _key = create || exists ? WorkerKey.LoadOrCreate(_keyFile, WalletPassphrase.ToOpen) : WorkerKey.Generate();
     }
+
+    private bool _throwaway;
 
     /// <summary>The first coordinator that answers, with the network facts signatures bind.</summary>
     private async Task<(EdgeConnection Connection, V1.NetworkInfo Network)> Edge(TimeSpan timeout)
@@ -110,8 +115,8 @@ public sealed partial class CoordinatorClient : IAsyncDisposable
             $"no coordinator answered at {string.Join(", ", _coordinators)} within {timeout.TotalSeconds:0} s ({string.Join("; ", failures)}); start one with `./gensyn node` or point --coordinator (or GENSYN_COORDINATOR) at a running one");
     }
 
-    private Metadata Signed(string method, IMessage request, V1.NetworkInfo network, EdgeConnection connection) =>
-        RequestAuth.Sign(Key(create: method is "Submit" or "BlobStatus" or "UploadBlob" or "MissingBlobs"), $"/{V1.RequesterEdge.Descriptor.FullName}/{method}", request, network.SigningChainId,
+    private Metadata Signed(string method, IMessage request, V1.NetworkInfo network, EdgeConnection connection, bool createWallet = true) =>
+        RequestAuth.Sign(Key(create: createWallet && method is ("Submit" or "BlobStatus" or "UploadBlob" or "MissingBlobs")), $"/{V1.RequesterEdge.Descriptor.FullName}/{method}", request, network.SigningChainId,
             connection.Fingerprint ?? throw new InvalidOperationException("the edge's certificate is not known yet"));
 
     /// <summary>Sends a request to the coordinators and waits for its answer.</summary>
@@ -243,7 +248,9 @@ public sealed partial class CoordinatorClient : IAsyncDisposable
     /// Uploads the file at <paramref name="path"/> (whose SHA-256 is <paramref name="hash"/>) for a job to name, resuming what the edge
     /// already holds; null when the edge holds it whole, else the refusal.
     /// </summary>
-    public async Task<IGensynMessage?> UploadBlob(string path, Sha256Digest hash, TimeSpan? timeout = null)
+    /// <param name="createWallet">False for an upload before the wallet is needed (a module the quote prices): without a wallet,
+    /// it is signed with a throwaway key, so that submit still creates and funds the wallet on a devnet.</param>
+    public async Task<IGensynMessage?> UploadBlob(string path, Sha256Digest hash, TimeSpan? timeout = null, bool createWallet = true)
     {
         var (connection, network) = await Edge(DefaultTimeout);
         var edge = new V1.RequesterEdge.RequesterEdgeClient(connection.Channel);
@@ -251,13 +258,13 @@ public sealed partial class CoordinatorClient : IAsyncDisposable
         try
         {
             var status = new V1.BlobStatusRequest { Hash = WorkerWire.Bytes(hash) };
-            held = await edge.BlobStatusAsync(status, Signed("BlobStatus", status, network, connection), DateTime.UtcNow + DefaultTimeout);
+            held = await edge.BlobStatusAsync(status, Signed("BlobStatus", status, network, connection, createWallet), DateTime.UtcNow + DefaultTimeout);
         }
         catch (RpcException e)
         {
             return Refusal(e, connection, null, DefaultTimeout);
         }
-        return held.Complete ? null : await UploadBlobFrom(path, hash, held.Received, timeout: timeout);
+        return held.Complete ? null : await UploadBlobFrom(path, hash, held.Received, timeout: timeout, createWallet: createWallet);
     }
 
     /// <summary>
@@ -266,7 +273,7 @@ public sealed partial class CoordinatorClient : IAsyncDisposable
     /// holds it whole, else the refusal.
     /// </summary>
     public async Task<IGensynMessage?> UploadBlobFrom(string path, Sha256Digest hash, long offset, Action<long>? sent = null,
-        TimeSpan? timeout = null)
+        TimeSpan? timeout = null, bool createWallet = true)
     {
         var limit = timeout ?? TimeSpan.FromMinutes(10);
         var (connection, network) = await Edge(DefaultTimeout);
@@ -275,7 +282,7 @@ public sealed partial class CoordinatorClient : IAsyncDisposable
         {
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
             var size = file.Length;
-            var signed = Signed("UploadBlob", new V1.BlobUpload { Hash = WorkerWire.Bytes(hash), Size = size }, network, connection);
+            var signed = Signed("UploadBlob", new V1.BlobUpload { Hash = WorkerWire.Bytes(hash), Size = size }, network, connection, createWallet);
             signed.Add(Gensyn.Edge.Requesters.RequesterEdgeService.BlobHashHeader, hash.ToString());
             signed.Add(Gensyn.Edge.Requesters.RequesterEdgeService.BlobSizeHeader, size.ToString(System.Globalization.CultureInfo.InvariantCulture));
             signed.Add(Gensyn.Edge.Workers.WorkerEdgeService.BlobOffsetHeader, offset.ToString(System.Globalization.CultureInfo.InvariantCulture));

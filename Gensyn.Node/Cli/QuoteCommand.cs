@@ -34,6 +34,7 @@ public static class QuoteCommand
             (network, _, var noData) = await SpecDataset.ResolveAsync(network, client, parse.GetRequiredValue(GlobalOptions.DataDir),
                 quiet: parse.GetValue(json));
             if (noData is not null) return ClusterCli.Fail(noData);
+            if (network.Module is { } module && await client.UploadBlob(module.File, module.Hash, createWallet: false) is { } refused) return ClusterCli.Fail(refused);
             var reply = await client.Ask(new QuoteJob(network.Yaml, ""));
             if (reply is not JobPrice price) return ClusterCli.Fail(reply);
             var quote = JobQuote.Of(parsed, price, CloudPrices.Shipped);

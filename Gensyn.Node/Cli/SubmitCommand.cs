@@ -51,6 +51,7 @@ public static class SubmitCommand
             (network, var data, var noData) = await SpecDataset.ResolveAsync(network, client, dataDir, asJson);
             if (noData is not null) return ClusterCli.Fail(noData);
             yaml = network.Yaml;
+            if (network.Module is { } module && await client.UploadBlob(module.File, module.Hash, createWallet: false) is { } refused) return ClusterCli.Fail(refused);
             var quoted = await client.Ask(new QuoteJob(yaml, ""));
             if (quoted is not JobPrice price) return ClusterCli.Fail(quoted);
             if (!parse.GetValue(yes) && Confirmation.CanAsk(asJson))
@@ -89,9 +90,9 @@ public static class SubmitCommand
     /// <summary>
     /// Sends a job to the coordinator; on a network that settles on chain, first deposits its budget from the wallet at
     /// <paramref name="walletPath"/> under a fresh job id (on a devnet a missing default wallet is created and funded),
-    /// unless the job's <paramref name="quoted"/> price shows the budget cannot cover it (nothing is deposited then). An inference job's
-    /// weights file is uploaded just before the job is sent, signed by the same wallet; a packed dataset
-    /// (<paramref name="data"/>) before anything is deposited.
+    /// unless the job's <paramref name="quoted"/> price shows the budget cannot cover it (nothing is deposited then). The files the
+    /// job names (an inference job's weights, a TorchScript module) are uploaded just before the job is sent, signed by the same wallet;
+    /// a packed dataset (<paramref name="data"/>) before anything is deposited.
     /// </summary>
     internal static async Task<(IGensynMessage Reply, SubmitJob Submit, Deposit? Deposit, NoChain? NoChain)> SendAsync(
         CoordinatorClient client, NetworkSpec network, string walletPath, bool walletGiven, int hours, bool approve, CancellationToken cancel,
@@ -127,8 +128,8 @@ public static class SubmitCommand
             case var other:
                 return (other, new SubmitJob(yaml, baseDirectory), null, null);
         }
-        if (network is { WeightsFile: { } weightsFile, Weights: { } weights } && await client.UploadBlob(weightsFile, weights) is { } refused)
-            return (refused, submit, deposit, noChain);
+        foreach (var (file, hash) in network.Uploads)
+            if (await client.UploadBlob(file, hash) is { } refused) return (refused, submit, deposit, noChain);
         return (await client.Ask(submit), submit, deposit, noChain);
     }
 

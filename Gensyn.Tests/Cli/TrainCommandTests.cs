@@ -43,7 +43,7 @@ public class TrainCommandTests
         File.WriteAllText(temp.File("bad.yaml"), "name: bad\nmodel: { kind: resnet }\ndataset: { name: synthetic }\ntraining: { inner-steps: 0, rounds: ten }\n");
         var result = GensynProcess.Run(temp.Path, "train", temp.File("bad.yaml"));
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("model.kind: must be one of mlp, cnn, charlm, got 'resnet'", result.Stderr);
+        Assert.Contains("model.kind: must be one of mlp, cnn, charlm, torchscript, got 'resnet'", result.Stderr);
         Assert.Contains("training.inner-steps: must be >= 1, got 0", result.Stderr);
         Assert.Contains("training.rounds: must be an integer, got 'ten'", result.Stderr);
         Assert.DoesNotContain("   at ", result.Stderr);

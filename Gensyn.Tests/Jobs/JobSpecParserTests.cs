@@ -279,7 +279,7 @@ public sealed class JobSpecParserTests
     public void Unknown_model_kind_lists_the_choices()
     {
         Assert.Equal(
-            "model.kind: must be one of mlp, cnn, charlm, got 'resnet'",
+            "model.kind: must be one of mlp, cnn, charlm, torchscript, got 'resnet'",
             ErrorOf("name: job\nmodel: { kind: resnet }\ndataset: { name: mnist }\n"));
     }
 

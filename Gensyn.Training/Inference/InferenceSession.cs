@@ -56,6 +56,7 @@ public sealed class InferenceSession : IDisposable
         _model = ModelFactory.Create(spec.Model, data.Train.Shape, 0);
         _model.eval();
         _parameters = _model.named_parameters().Select(p => ("param/" + p.name, (Tensor)p.parameter))
+            .Concat(_model.named_buffers().Select(b => ("param/" + b.name, b.buffer)))
             .OrderBy(p => p.Item1, StringComparer.Ordinal).ToArray();
     }
 
@@ -153,8 +154,11 @@ public sealed class InferenceSession : IDisposable
         for (var i = 0; i < count; i++) indices[i] = firstItem + i;
         var (x, y) = _items.Batch(indices);
         var output = _model.forward(x).contiguous();
+        if (output.dim() != 2 || output.shape[1] != Classes)
+            throw new DatasetException($"model: the forward pass returned [{string.Join(", ", output.shape)}] for {count} items; " +
+                                       $"an inference job's model must return [items, {Classes}], one output per class of the dataset");
         MemoryMarshal.Cast<byte, float>(output.bytes).CopyTo(into);
-        return nn.functional.cross_entropy(output, y).item<float>();
+        return TrainingLoss.Of(_spec.Model.Loss, output, y).item<float>();
     }
 
     private void Load(StateSnapshot weights)

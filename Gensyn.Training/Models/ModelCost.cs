@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Data;
+using Gensyn.Training.Models.TorchScript;
 
 namespace Gensyn.Training.Models;
 
@@ -15,6 +16,10 @@ namespace Gensyn.Training.Models;
 /// counted: biases, activations, pooling, normalisation, softmax, embeddings and the optimizer update, which are small
 /// next to the products for these models. A training step is forward + backward ≈ 3 x forward (the backward pass
 /// computes two products per forward product: the gradients of the input and of the weights).
+/// </para>
+/// <para>
+/// A TorchScript model is not analysed: its forward pass is taken as 2 FLOPs per parameter and example (exact for
+/// Linear layers; a convolution, which reuses each weight at every position, costs more than this says).
 /// </para>
 /// </summary>
 public static class ModelCost
@@ -34,6 +39,7 @@ public static class ModelCost
         ModelKind.Mlp => MlpFlops(Features(data), model.Hidden, data.Classes),
         ModelKind.Cnn => CnnFlops(data.FeatureShape, model.Channels, data.Classes),
         ModelKind.CharLm => CharLmFlops(model.DModel, model.Layers, model.Context),
+        ModelKind.TorchScript => 2.0 * TorchScriptModules.Of(model).Parameters,
         _ => throw new ArgumentOutOfRangeException(nameof(model), model.Kind, "unknown model kind"),
     };
 
@@ -140,6 +146,7 @@ public static class ModelCost
         ModelKind.Mlp => MlpParameters(Features(data), model.Hidden, data.Classes),
         ModelKind.Cnn => CnnParameters(data.FeatureShape, model.Channels, data.Classes),
         ModelKind.CharLm => CharLmParameters(model.DModel, model.Layers, model.Context),
+        ModelKind.TorchScript => TorchScriptModules.Of(model).Parameters,
         _ => throw new ArgumentOutOfRangeException(nameof(model), model.Kind, "unknown model kind"),
     };
 
@@ -152,6 +159,8 @@ public static class ModelCost
         ModelKind.Mlp => Features(data) + model.Hidden.Sum(h => (double)h) * 2 + data.Classes,
         ModelKind.Cnn => CnnActivations(data.FeatureShape, model.Channels) + 128 + data.Classes,
         ModelKind.CharLm => (double)model.Context * (model.Layers * (16.0 * model.DModel + model.Heads * model.Context) + 2 * model.DModel + 256),
+        // Unknown without running it: the input, and as much again per layer's worth of outputs, taken as the input's size.
+        ModelKind.TorchScript => 3.0 * Features(data) + data.Classes,
         _ => throw new ArgumentOutOfRangeException(nameof(model), model.Kind, "unknown model kind"),
     };
 

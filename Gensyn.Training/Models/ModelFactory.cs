@@ -1,5 +1,6 @@
 using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Data;
+using Gensyn.Training.Models.TorchScript;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,6 +21,8 @@ public static class ModelFactory
             ModelKind.Cnn => throw new DatasetException(
                 $"model.kind cnn needs images of shape channels x height x width, at least {1 << spec.Channels.Count} pixels a side for {spec.Channels.Count} blocks; the data has shape {string.Join('x', data.FeatureShape)}"),
             ModelKind.CharLm => new CharTransformer(spec.DModel, spec.Layers, spec.Heads, spec.Context),
+            // The requester's module brings its own initial weights; the seed decides only the order of the data.
+            ModelKind.TorchScript => TorchScriptModules.Create(spec, data),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "unknown model kind"),
         };
     }

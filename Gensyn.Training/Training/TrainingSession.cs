@@ -41,7 +41,10 @@ public sealed class TrainingSession : IDisposable
         _model = ModelFactory.Create(spec.Model, data.Train.Shape, training.Seed);
         var parameters = _model.named_parameters().Select(p => ("param/" + p.name, (Tensor)p.parameter)).ToList();
         _optimizer = InnerOptimizer.Create(training.InnerOptimizer, parameters);
-        _live = parameters.Concat(_optimizer.Buffers)
+        // A module's buffers (a TorchScript module's running statistics) are state the forward pass updates: they travel
+        // and average with the parameters, and the inner optimizer leaves them alone. The built-in models have none.
+        var buffers = _model.named_buffers().Select(b => ("param/" + b.name, b.buffer));
+        _live = parameters.Concat(buffers).Concat(_optimizer.Buffers)
             .OrderBy(e => e.Item1, StringComparer.Ordinal).ToArray();
         _shapes = _live.Select(e => e.Tensor.shape).ToArray();
         _layout = CanonicalLayout.For(_live.Select((e, i) => (e.Name, _shapes[i])).ToList());
@@ -150,8 +153,8 @@ public sealed class TrainingSession : IDisposable
             using var scope = torch.NewDisposeScope();
             var (x, y) = _test.Batch(batch);
             var (logits, target) = PerPrediction(_model.forward(x), y);
-            lossSum += nn.functional.cross_entropy(logits, target, reduction: nn.Reduction.Sum).item<float>();
-            correct += logits.argmax(1).eq(target).sum().item<long>();
+            lossSum += TrainingLoss.Of(_spec.Model.Loss, logits, target, sum: true).item<float>();
+            correct += TrainingLoss.Predicted(logits).eq(target).sum().item<long>();
             count += target.shape[0];
         }
         var loss = lossSum / Math.Max(count, 1);
@@ -164,7 +167,7 @@ public sealed class TrainingSession : IDisposable
         var (x, y) = _train.Batch(schedule.IndicesForStep(localStep - 1));
         _model.zero_grad();
         var (logits, target) = PerPrediction(_model.forward(x), y);
-        var loss = nn.functional.cross_entropy(logits, target);
+        var loss = TrainingLoss.Of(_spec.Model.Loss, logits, target);
         loss.backward();
         _optimizer.Step(optimizerStep);
         return loss.item<float>();

@@ -6,6 +6,7 @@ using Gensyn.Contracts.Messages;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
 using Gensyn.Training.Inference;
+using Gensyn.Training.Models.TorchScript;
 using Gensyn.Training.Training;
 
 namespace Gensyn.Actors.Kinds.Inference;
@@ -73,7 +74,8 @@ public sealed class InferenceCoordinator(BlobStore blobs, DataSource source) : I
     public void Dispose() => _sessions.Dispose();
 
     private InferenceSession Session(JobSpec spec) =>
-        _sessions.Get(spec, () => spec, source, (s, data) => new InferenceSession(s, data)).Session;
+        _sessions.Get(spec, () => TorchScriptModules.Ensure(spec, blobs.Get), source,
+            (s, data) => new InferenceSession(s, data)).Session;
 
     private Predictions Load(Sha256Digest hash) => PredictionsFile.Deserialize(blobs.Get(hash), $"blob {hash}");
 }

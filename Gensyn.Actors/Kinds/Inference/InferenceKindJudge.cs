@@ -6,6 +6,7 @@ using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Inference;
+using Gensyn.Training.Models.TorchScript;
 using Gensyn.Training.Training;
 
 namespace Gensyn.Actors.Kinds.Inference;
@@ -29,7 +30,8 @@ public sealed class InferenceKindJudge(DataSource source) : IKindJudge
     }
 
     private InferenceSession Session(SpecRef spec, string baseDirectory, Func<Sha256Digest, byte[]> blob) =>
-        _sessions.Get(SpecRef.SessionKey(spec, baseDirectory), () => SpecBlobs.Read(spec, blob), source,
+        _sessions.Get(SpecRef.SessionKey(spec, baseDirectory),
+            () => TorchScriptModules.Ensure(SpecBlobs.Read(spec, blob), blob), source,
             (s, data) => new InferenceSession(s, data)).Session;
 
     public void Dispose() => _sessions.Dispose();

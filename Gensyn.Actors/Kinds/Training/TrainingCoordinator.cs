@@ -5,6 +5,7 @@ using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Checkpoints;
+using Gensyn.Training.Models.TorchScript;
 using Gensyn.Training.Optimizers;
 using Gensyn.Training.State;
 using Gensyn.Training.Training;
@@ -85,7 +86,8 @@ public sealed class TrainingCoordinator(BlobStore blobs, DataSource source) : IK
     public void Dispose() => _sessions.Dispose();
 
     private TrainingSession Session(JobSpec spec) =>
-        _sessions.Get(spec, () => spec, source, (s, data) => new TrainingSession(s, data)).Session;
+        _sessions.Get(spec, () => TorchScriptModules.Ensure(spec, blobs.Get), source,
+            (s, data) => new TrainingSession(s, data)).Session;
 
     private StateSnapshot Load(Sha256Digest hash) =>
         CheckpointFile.Deserialize(blobs.Get(hash), $"blob {hash}").State;

@@ -4,6 +4,7 @@ using Gensyn.Training.Data;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
+using Gensyn.Training.Models.TorchScript;
 using Gensyn.Training.Training;
 
 namespace Gensyn.Actors.Kinds.Training;
@@ -30,7 +31,7 @@ public sealed class TrainingJudge(DataSource source) : IKindJudge
         Func<Sha256Digest, byte[]> blob)
     {
         var (session, data) = _sessions.Get(SpecRef.SessionKey(spec, baseDirectory),
-            () => SpecBlobs.Read(spec, blob),
+            () => TorchScriptModules.Ensure(SpecBlobs.Read(spec, blob), blob),
             source, (spec, d) => new TrainingSession(spec, d));
         return (session, data.Train.Count);
     }
