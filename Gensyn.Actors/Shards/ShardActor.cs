@@ -198,9 +198,10 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         Receive<Excluded>(excluded => ExcludedWorkers = excluded.Workers);
         Receive<ShardProgress>(p =>
         {
-            if (!Current(p.Epoch, p.WorkerId) || p.Step < 0) return;
+            if (!Current(p.Epoch, p.WorkerId)) return;
             ArmStallTimer();
-            Context.Parent.Tell(new Progress(Order.Shard, p.Step, p.Loss));
+            // A negative step says the worker is alive and fetching the shard's data (ShardProgress.FetchingData).
+            if (p.Step >= 0) Context.Parent.Tell(new Progress(Order.Shard, p.Step, p.Loss));
         });
         Receive<ShardCheckpointed>(c =>
         {

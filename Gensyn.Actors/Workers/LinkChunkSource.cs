@@ -11,14 +11,18 @@ namespace Gensyn.Actors.Workers;
 /// with a <see cref="PackedDataException"/>, which <see cref="ChunkCache"/> answers by fetching again; a chunk no
 /// coordinator serves is null.
 /// </summary>
-public sealed class LinkChunkSource(ICoordinatorLink link, Func<CancellationToken> cancel) : IChunkSource
+/// <paramref name="fetched"/> hears of each chunk received (the running shard reports it as progress).
+public sealed class LinkChunkSource(ICoordinatorLink link, Func<CancellationToken> cancel, Action? fetched = null)
+    : IChunkSource
 {
     public byte[]? Read(Sha256Digest hash, long maxBytes)
     {
         var token = cancel();
         try
         {
-            return link.FetchChunkAsync(hash, maxBytes, token).GetAwaiter().GetResult();
+            var bytes = link.FetchChunkAsync(hash, maxBytes, token).GetAwaiter().GetResult();
+            if (bytes is not null) fetched?.Invoke();
+            return bytes;
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {

@@ -153,6 +153,15 @@ public sealed class ShardRunnerActor : ReceiveActor
         var clock = Stopwatch.StartNew();
         var link = _compute.Link;
         _compute.Running = token;
+        var lastFetch = 0L;
+        _compute.DataFetched = () =>
+        {
+            // At most one report a second: enough for the coordinator's stall deadline.
+            if (Environment.TickCount64 - lastFetch < 1000) return;
+            lastFetch = Environment.TickCount64;
+            a.ShardActor.Tell(new ShardProgress(a.JobId, a.Round, a.Shard, a.Epoch, WorkerId,
+                ShardProgress.FetchingData, float.NaN));
+        };
         // The spec first: a spec blob that is missing or not the one named fails the shard before anything runs.
         var spec = await _compute.SpecAsync(a.Spec, token);
         var startBytes = await link.FetchAsync(a.StartState, token);

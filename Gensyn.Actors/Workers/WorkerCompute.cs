@@ -25,7 +25,7 @@ public sealed class WorkerCompute : IDisposable
         Store = new BlobStore(Path.Combine(options.DataDirectory, "blobs"));
         Key = WorkerKey.LoadOrCreate(options.KeyFile);
         Data = new DataSource(options.DataDirectory,
-            PackedSource.Cached(options.DataDirectory, options.Datasets, new LinkChunkSource(link, () => Running)));
+            PackedSource.Cached(options.DataDirectory, options.Datasets, new LinkChunkSource(link, () => Running, () => DataFetched?.Invoke())));
     }
 
     public WorkerOptions Options { get; }
@@ -42,6 +42,10 @@ public sealed class WorkerCompute : IDisposable
 
     /// <summary>The running shard's cancellation: a chunk fetch on the training thread stops with it.</summary>
     public CancellationToken Running { get; set; }
+
+    /// <summary>Called on the training thread after each chunk of packed data fetched over the link: the running
+    /// shard reports it, so that a worker filling its data cache is not taken for stalled.</summary>
+    public Action? DataFetched { get; set; }
 
     /// <summary>
     /// The spec an assignment names: the one this process has read, else its YAML fetched through the link as a blob,

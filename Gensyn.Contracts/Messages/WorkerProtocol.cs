@@ -83,7 +83,12 @@ public sealed record ShardAssignment(
     Sha256Digest? ResumeFrom = null) : IGensynMessage;
 
 /// <summary>Sent by the worker every few steps while it trains.</summary>
-public sealed record ShardProgress(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, int Step, float Loss) : IGensynMessage;
+public sealed record ShardProgress(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, int Step, float Loss) : IGensynMessage
+{
+    /// <summary>The <see cref="Step"/> of a progress report that only says the worker is fetching the shard's data (a
+    /// packed dataset's chunks): the shard is not stalled, and no step is shown.</summary>
+    public const int FetchingData = -1;
+}
 
 /// <summary>
 /// A finished shard: the end state (already uploaded to the coordinator's blob store), the Merkle root

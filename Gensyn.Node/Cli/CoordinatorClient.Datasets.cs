@@ -27,7 +27,7 @@ public sealed partial class CoordinatorClient
             {
                 var call = new V1.MissingBlobsRequest();
                 call.Hashes.AddRange(batch.Select(h => WorkerWire.Bytes(h)));
-                var reply = await edge.MissingBlobsAsync(call, Signed("MissingBlobs", call, network, connection),
+                var reply = await edge.MissingBlobsAsync(call, Signed("MissingBlobs", call, network, connection, createWallet: false),
                                                          DateTime.UtcNow + DefaultTimeout);
                 missing.AddRange(reply.Missing.Select(m => (WorkerWire.Digest(m.Hash, "hash"), m.Received)));
             }

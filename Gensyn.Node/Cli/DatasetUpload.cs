@@ -20,7 +20,9 @@ public sealed class DatasetUpload(DirectoryChunkStore store, PackedResult packed
 
     public PackedResult Packed => packed;
 
-    /// <summary>Uploads what the coordinator lacks; the refusal that stopped it, if any.</summary>
+    /// <summary>Uploads what the coordinator lacks; the refusal that stopped it, if any. The calls never create the
+    /// requester's wallet (a throwaway key signs them until it exists), so that submit still creates and funds it on a
+    /// devnet.</summary>
     public async Task<(IGensynMessage? Failure, UploadTally Tally)> UploadAsync(CoordinatorClient client,
                                                                                CancellationToken cancel)
     {
@@ -75,7 +77,7 @@ public sealed class DatasetUpload(DirectoryChunkStore store, PackedResult packed
         {
             try
             {
-                return await client.UploadBlobFrom(path, hash, offset, sent);
+                return await client.UploadBlobFrom(path, hash, offset, sent, createWallet: false);
             }
             catch (CoordinatorRateLimitedException limited)
             {

@@ -34,6 +34,10 @@ public sealed class ByomExampleTests
         Assert.True(File.Exists(Path.Combine(Folder, "net.pt")), "examples/byom/net.pt is committed beside its spec");
         foreach (var section in new[] { "dataset", "training", "verification", "requirements", "budget" })
             Assert.Equal(mlp[section].ToString(), byom[section].ToString());
+        var spec = JobSpecParser.ParseFile(Path.Combine(Folder, "byom.yaml"));
+        Assert.Equal((ModelKind.TorchScript, Path.Combine(Folder, "net.pt")), (spec.Model.Kind, spec.Model.Module));
+        Assert.Null(Gensyn.Training.Models.TorchScript.TorchScriptSandbox.Problem(
+            File.ReadAllBytes(Path.Combine(Folder, "net.pt")), "examples/byom/net.pt"));
     }
 
     private static YamlMappingNode Root(string file)

@@ -117,6 +117,7 @@ public static class ModelCost
     public static DataShape ShapeOf(JobSpec spec)
     {
         var d = spec.Dataset;
+        if (d.Format is DatasetFormat.Idx or DatasetFormat.Csv && PackedShape(d) is { } packed) return packed;
         return d.Format switch
         {
             DatasetFormat.Mnist => new DataShape([1, 28, 28], 10, IsSequence: false),
@@ -129,6 +130,32 @@ public static class ModelCost
     }
 
     private const int AssumedClasses = 10;
+
+    /// <summary>Whether <see cref="ShapeOf"/> knows <paramref name="spec"/>'s shape rather than assuming one: every
+    /// dataset but packed IDX or CSV data whose manifest this machine does not hold.</summary>
+    public static bool ShapeKnown(JobSpec spec) =>
+        spec.Dataset is not { Format: DatasetFormat.Idx or DatasetFormat.Csv, Manifest: not null } d
+        || PackedShape(d) is not null;
+
+    /// <summary>The shape a packed dataset's manifest gives (<c>dataset.manifest</c>), when this machine holds it (a
+    /// coordinator the requester uploaded it to); null otherwise.</summary>
+    private static DataShape? PackedShape(DatasetSpec d)
+    {
+        if (Data.Packed.PackedDataset.DigestOf(d) is not { } digest
+            || TorchScript.TorchScriptModules.Uploaded(digest) is not { } bytes
+            || Contracts.Sha256Digest.Of(bytes) != digest)
+            return null;
+        try
+        {
+            var manifest = Contracts.Datasets.ManifestCodec.Decode(bytes, Contracts.Datasets.PackedDataSettings.Default);
+            return new DataShape([.. manifest.FeatureShape], Math.Max(manifest.Train.Classes, manifest.Test.Classes),
+                IsSequence: false);
+        }
+        catch (Contracts.Datasets.PackedDataException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// Whether <paramref name="path"/> is a file named by a spec read on this machine (absolute). A network spec's paths are relative

@@ -77,12 +77,18 @@ public static class TorchScriptModules
         if (!DataPaths.IsBlobReference(reference)) return Admit(ReadFile(reference), null, $"model.path ({reference})");
         var hash = Sha256Digest.Parse(DataPaths.BlobHex(reference));
         if (Checked.TryGetValue(hash, out var known)) return known;
-        Func<Sha256Digest, byte[]?>[] sources;
-        lock (Sources) sources = [.. Sources];
-        foreach (var source in sources)
-            if (source(hash) is { } bytes) return Admit(bytes, hash, $"model.module ({reference})");
+        if (Uploaded(hash) is { } bytes) return Admit(bytes, hash, $"model.module ({reference})");
         throw new TorchScriptException(
             $"model.module: this machine does not hold blob {reference}; `gensyn submit` uploads the module before the job");
+    }
+
+    /// <summary>The bytes of blob <paramref name="hash"/> from a <see cref="AddSource">source</see> (a module, or a
+    /// packed dataset's manifest a requester uploaded), or null when none holds it. The caller checks the hash.</summary>
+    public static byte[]? Uploaded(Sha256Digest hash)
+    {
+        Func<Sha256Digest, byte[]?>[] sources;
+        lock (Sources) sources = [.. Sources];
+        return sources.Select(source => source(hash)).FirstOrDefault(bytes => bytes is not null);
     }
 
     /// <summary>Admits the module <paramref name="spec"/> names, fetching its bytes with <paramref name="fetch"/> when they are not
@@ -122,6 +128,9 @@ public static class TorchScriptModules
         if (spec.Requirements.MinMemoryGb > 0 && gb > spec.Requirements.MinMemoryGb)
             return $"model: {module.Parameters:N0} parameters with their gradients and optimizer state need about {gb:0.###} GB, " +
                    $"over requirements.min-memory-gb ({spec.Requirements.MinMemoryGb:0.###}); raise it or use a smaller module";
+        // Packed data whose manifest is not here yet (a quote before the upload) has no known shape: the forward is
+        // tried when the job itself is submitted, its manifest uploaded.
+        if (!ModelCost.ShapeKnown(spec)) return null;
         var shape = ModelCost.ShapeOf(spec);
         var key = (module.Hash, string.Join('x', shape.FeatureShape), spec.Model.Loss);
         var problem = Forwards.GetOrAdd(key, _ => ForwardProblem(module, shape, spec.Model.Loss) ?? "");
