@@ -79,7 +79,7 @@ public class ClosedContractTests
         Assert.Equal(
             ["GetNetworkRequest", "SpecRequest", "SubmitRequest", "ListJobsRequest", "JobRequest", "LogRequest", "CancelRequest", "AuditRequest",
              "ResultRequest",
-             "BlobChunk", "BlobStatusRequest", "ListWorkersRequest", "GetMarketRequest"],
+             "BlobChunk", "BlobStatusRequest", "MissingBlobsRequest", "DatasetManifestRequest", "ListWorkersRequest", "GetMarketRequest"],
             V1.RequesterEdge.Descriptor.Methods.Select(m => m.InputType.Name));
     }
 
