@@ -62,21 +62,23 @@ public class InProcessClusterTests
         Assert.Equal(local.Rounds.Select(r => string.Join(",", r.ShardRoots)), view.RoundHistory.Select(r => string.Join(",", r.ShardRoots)));
     }
 
-    private static async Task<JobView> WaitUntilFinished(CoordinatorClient client, string jobId)
+    /// <summary>The job's view once it has ended, polled for at most <paramref name="limit"/> (default 2 min).</summary>
+    internal static async Task<JobView> WaitUntilFinished(CoordinatorClient client, string jobId, TimeSpan? limit = null)
     {
+        var giveUpAfter = limit ?? GiveUpAfter;
         JobView view = null!;
         await Poll.Until(
             async () =>
             {
-                view = Assert.IsType<JobView>(await client.Ask(new GetJobStatus((JobId)jobId), GiveUpAfter));
+                view = Assert.IsType<JobView>(await client.Ask(new GetJobStatus((JobId)jobId), giveUpAfter));
                 return view.State is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
             },
-            GiveUpAfter,
-            async () => $"the job was still {view.State} in round {view.Round} after {GiveUpAfter.TotalSeconds} s\n" +
+            giveUpAfter,
+            async () => $"the job was still {view.State} in round {view.Round} after {giveUpAfter.TotalSeconds} s\n" +
                         await LogOf(client, jobId));
         return view;
     }
 
-    private static async Task<string> LogOf(CoordinatorClient client, string jobId) =>
+    internal static async Task<string> LogOf(CoordinatorClient client, string jobId) =>
         await client.Ask(new GetJobLog((JobId)jobId, 0), GiveUpAfter) is JobLog log ? string.Join("\n", log.Entries.Select(e => e.Text)) : "(no log)";
 }

@@ -76,9 +76,9 @@ public class PackedDatasetClusterTests
             GiveUpAfter, () => Task.FromResult("the two workers did not register"));
 
         var accepted = Assert.IsType<JobAccepted>(await client.Ask(new SubmitJob(yaml, root.Path), GiveUpAfter));
-        var view = await WaitUntilFinished(client, accepted.JobId);
+        var view = await InProcessClusterTests.WaitUntilFinished(client, accepted.JobId, GiveUpAfter);
         Assert.True(view.State == JobPhase.Completed,
-            $"the job ended {view.State}: {view.Reason}\n{await LogOf(client, accepted.JobId)}");
+            $"the job ended {view.State}: {view.Reason}\n{await InProcessClusterTests.LogOf(client, accepted.JobId)}");
 
         var (failure, _) = await client.DownloadResult(accepted.JobId, root.File("cluster.safetensors"), GiveUpAfter);
         Assert.Null(failure);
@@ -98,24 +98,4 @@ public class PackedDatasetClusterTests
         Assert.False(Directory.Exists(root.File("worker-1/datasets")));
         Assert.False(Directory.Exists(root.File("worker-2/datasets")));
     }
-
-    private static async Task<JobView> WaitUntilFinished(CoordinatorClient client, string jobId)
-    {
-        JobView view = null!;
-        await Poll.Until(
-            async () =>
-            {
-                view = Assert.IsType<JobView>(await client.Ask(new GetJobStatus((JobId)jobId), GiveUpAfter));
-                return view.State is JobPhase.Completed or JobPhase.Failed or JobPhase.Cancelled;
-            },
-            GiveUpAfter,
-            async () => $"the job was still {view.State} in round {view.Round} after {GiveUpAfter.TotalSeconds} s\n" +
-                        await LogOf(client, jobId));
-        return view;
-    }
-
-    private static async Task<string> LogOf(CoordinatorClient client, string jobId) =>
-        await client.Ask(new GetJobLog((JobId)jobId, 0), GiveUpAfter) is JobLog log
-            ? string.Join("\n", log.Entries.Select(e => e.Text))
-            : "(no log)";
 }
