@@ -1,5 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Gensyn.Edge.Dashboard;
+using Gensyn.Edge.Metrics;
 using Gensyn.Edge.Requesters;
 using Gensyn.Edge.Tls;
 using Gensyn.Edge.Wire;
@@ -16,8 +18,8 @@ namespace Gensyn.Edge;
 public sealed record EdgeOptions(string Host, int Port, string DataDirectory, string? CertificateFile = null);
 
 /// <summary>
-/// A coordinator's edge: Kestrel serving the gRPC contract of <c>proto/gensyn/v1</c> over HTTP/2 with TLS only — the one door for workers
-/// and requesters. Plaintext connections get nothing.
+/// A coordinator's edge: Kestrel serving the gRPC contract of <c>proto/gensyn/v1</c> over HTTP/2, the dashboard and <c>/metrics</c>,
+/// with TLS only — the one door for workers, requesters, their browsers and the operator's monitoring. Plaintext connections get nothing.
 /// </summary>
 public sealed class EdgeServer : IAsyncDisposable
 {
@@ -54,7 +56,8 @@ public sealed class EdgeServer : IAsyncDisposable
             var address = options.Host is "localhost" ? IPAddress.Loopback : IPAddress.TryParse(options.Host, out var ip) ? ip : IPAddress.Any;
             kestrel.Listen(address, options.Port, listen =>
             {
-                listen.Protocols = HttpProtocols.Http2;
+                // HTTP/2 for gRPC; HTTP/1.1 too for browsers and Prometheus scrapers. TLS either way.
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(certificate);
             });
         });
@@ -66,9 +69,13 @@ public sealed class EdgeServer : IAsyncDisposable
             grpc.EnableDetailedErrors = false;
         });
         builder.Services.AddStrictEdgeServices();
+        builder.AddEdgeMetrics();
+        builder.Services.AddDashboard(context);
         var app = builder.Build();
         app.MapGrpcService<WorkerEdgeService>();
         app.MapGrpcService<RequesterEdgeService>();
+        app.MapEdgeMetrics();
+        app.MapDashboard();
         await app.StartAsync();
         var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
             .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
