@@ -105,7 +105,7 @@ public static class DashboardApi
             catch (Exception e) when (e is KeyNotFoundException or TimeoutException or DashboardInputException)
             {
                 // The page says why and stops listening (an EventSource would otherwise retry for ever).
-                await http.Response.WriteAsync(LiveHub.Event("problem", EdgeJson.Write(new { detail = e.Message })), cancel);
+                await http.Response.WriteAsync(LiveHub.Event("problem", DashboardJson.Write(new { detail = e.Message })), cancel);
                 return;
             }
             await http.Response.WriteAsync(snapshot, cancel);
@@ -162,7 +162,7 @@ public static class DashboardApi
         }
     }
 
-    private static IResult Json<T>(T value) => Results.Content(EdgeJson.Write(value), "application/json");
+    private static IResult Json<T>(T value) => Results.Content(DashboardJson.Write(value), "application/json");
 
     private static IResult BadId(string id) =>
         Results.Problem($"'{(id.Length > 80 ? id[..80] + "…" : id)}' is not a job id", statusCode: StatusCodes.Status400BadRequest);

@@ -45,7 +45,7 @@ public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILog
 
     /// <summary>What a stream gets first: the current job or network, as a <c>snapshot</c> event.</summary>
     public async Task<string> SnapshotAsync(Stream stream, CancellationToken cancel) => stream.Job is { } job
-        ? Event("snapshot", EdgeJson.Write(await data.JobAsync(job, stream.Address, cancel)))
+        ? Event("snapshot", DashboardJson.Write(await data.JobAsync(job, stream.Address, cancel)))
         : Event("snapshot", await NetworkJsonAsync(cancel));
 
     /// <summary>A job journalled events: refresh the pages open on it, and the network pages.</summary>
@@ -109,7 +109,7 @@ public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILog
     {
         var network = await data.NetworkAsync(cancel);
         var settlements = await data.SettlementsAsync(cancel);
-        return EdgeJson.Write(new { network, settlements });
+        return DashboardJson.Write(new { network, settlements });
     }
 
     private async Task PushJob(JobId job, string kind)
@@ -120,8 +120,8 @@ public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILog
         {
             var own = DashboardData.Owns(view, stream.Address);
             var text = own
-                ? owner ??= Event(kind, EdgeJson.Write(new JobCard(view, true, DashboardData.Chart(view))))
-                : summary ??= Event(kind, EdgeJson.Write(new JobCard(Requesters.RequesterEdgeService.Summary(view), false, null)));
+                ? owner ??= Event(kind, DashboardJson.Write(new JobCard(view, true, DashboardData.Chart(view))))
+                : summary ??= Event(kind, DashboardJson.Write(new JobCard(Requesters.RequesterEdgeService.Summary(view), false, null)));
             stream.Out.Writer.TryWrite(text);
         }
     }
