@@ -85,8 +85,8 @@ public static class JobReport
                                (j.TestPerplexity is { } p ? I($", perplexity {p:F2}") : ""));
         if (j.FinalDigest is not null) Row(o, "digest", j.FinalDigest);
         if (j.Price is { } price)
-            Row(o, "price", $"{Gens.Format(price.ResultPayoutMicros)} GENS per accepted result, locked at " +
-                            I($"{price.PricePerHour:0.######} GENS per compute-hour ({price.Basis})"));
+            Row(o, "price", $"{Gens.Format(price.ResultPayoutMicros)} GENS per accepted result " +
+                            I($"({price.PricePerHour:0.######} GENS per compute-hour, locked at the start)"));
     }
 
     /// <summary>One line per round, the last <see cref="RoundsShown"/> of them.</summary>
