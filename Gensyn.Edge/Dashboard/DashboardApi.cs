@@ -9,8 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// The dashboard's JSON and live events under <c>/api</c>, as the pages use them and as the CLI's <c>--json</c> writes them. A
-/// job's full view is its payer's only; anyone else gets its public summary.
+/// The dashboard's JSON and live events under <c>/api</c>, as the pages use them and as the CLI's <c>--json</c> writes
+/// them. A job's full view is its payer's only; anyone else gets its public summary.
 /// </summary>
 public static class DashboardApi
 {
@@ -60,7 +60,8 @@ public static class DashboardApi
         return Results.Content(await report(yaml, edge, cancel), "application/json");
     }
 
-    /// <summary>Server-Sent Events: a snapshot of the job (<c>?job=ID</c>) or the network, then each change as it happens.</summary>
+    /// <summary>Server-Sent Events: a snapshot of the job (<c>?job=ID</c>) or the network, then each change as it
+    /// happens.</summary>
     private static async Task Events(HttpContext http, LiveHub hub, EdgeContext edge, string? job)
     {
         JobId? id = null;
@@ -137,7 +138,8 @@ public static class DashboardApi
         }
     }
 
-    /// <summary>Failures as one-line problems: unknown job 404, bad input 400, someone else's result 403, a slow cluster 503.</summary>
+    /// <summary>Failures as one-line problems: unknown job 404, bad input 400, someone else's result 403, a slow
+    /// cluster 503.</summary>
     private static async ValueTask<object?> Failures(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         try

@@ -8,15 +8,17 @@ using Microsoft.Extensions.Logging;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// The dashboard's live streams (Server-Sent Events). A page subscribes to the network or to one job; when a job journals events
-/// (<see cref="JobChanged"/>), its view is asked once and pushed to every page open on it (the full view to its payer's sessions,
-/// the public summary to the rest), and the network's figures are pushed to the network pages. Refreshes of one job never run
-/// twice at once: changes that arrive during one are folded into the next. A slow page drops its oldest updates, never blocks
-/// the others. At most <see cref="DashboardSettings.MaxStreams"/> streams are open at once.
+/// The dashboard's live streams (Server-Sent Events). A page subscribes to the network or to one job; when a job
+/// journals events (<see cref="JobChanged"/>), its view is asked once and pushed to every page open on it (the full
+/// view to its payer's sessions, the public summary to the rest), and the network's figures are pushed to the network
+/// pages. Refreshes of one job never run twice at once: changes that arrive during one are folded into the next. A slow
+/// page drops its oldest updates, never blocks the others. At most <see cref="DashboardSettings.MaxStreams"/> streams
+/// are open at once.
 /// </summary>
 public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILogger logger)
 {
-    /// <summary>The job one stream follows (null: the network) and the address its session signs as (null: none).</summary>
+    /// <summary>The job one stream follows (null: the network) and the address its session signs as (null:
+    /// none).</summary>
     public sealed class Stream(JobId? job, string? address)
     {
         public JobId? Job { get; } = job;
