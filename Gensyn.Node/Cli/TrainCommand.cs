@@ -119,6 +119,8 @@ public static class TrainCommand
         {
             ["round"] = r.Round,
             ["meanTrainingLoss"] = r.MeanLoss,
+            ["testAccuracy"] = r.Test?.Accuracy,
+            ["testLoss"] = r.Test?.Loss,
             ["checkpointDigest"] = r.CheckpointDigest.ToString(),
             ["shardRoots"] = new JsonArray(r.ShardRoots.Select(s => (JsonNode)JsonValue.Create(s.ToString())!).ToArray()),
         }).ToArray()),
@@ -149,7 +151,15 @@ public static class TrainCommand
     {
         public void OnShardStep(int round, int shard, int localStep, float loss) { }
 
-        public void OnRoundCompleted(RoundSummary round) =>
-            Log.Information("Round {Round} done: mean training loss {Loss:F4}, checkpoint {Digest}", round.Round + 1, round.MeanLoss, round.CheckpointDigest);
+        public void OnRoundCompleted(RoundSummary round)
+        {
+            if (round.Test is { } test)
+                Log.Information("Round {Round} done: mean training loss {Loss:F4}, test accuracy {Accuracy:P2}, " +
+                                "test loss {TestLoss:F4}, checkpoint {Digest}", round.Round + 1, round.MeanLoss,
+                    test.Accuracy, test.Loss, round.CheckpointDigest);
+            else
+                Log.Information("Round {Round} done: mean training loss {Loss:F4}, checkpoint {Digest}", round.Round + 1,
+                    round.MeanLoss, round.CheckpointDigest);
+        }
     }
 }
