@@ -1,8 +1,8 @@
 using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
-//                           settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|pack|dataset-upload|torchscript|
-//                           round-eval|all]
+//                           settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|pack|dataset-upload|
+//                           torchscript|round-eval|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)

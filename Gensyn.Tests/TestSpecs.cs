@@ -6,8 +6,8 @@ namespace Gensyn.Tests;
 public static class TestSpecs
 {
     public static string SyntheticYaml(string model = "{ kind: mlp, hidden: [16] }", int rounds = 2, int shards = 2, int innerSteps = 8,
-                                       string optimizer = "{ kind: adamw, lr: 0.01 }", long seed = 7, int checkpointEvery = 4, int batchSize = 16,
-                                       int? evalEvery = null) => $"""
+                                       string optimizer = "{ kind: adamw, lr: 0.01 }", long seed = 7,
+                                       int checkpointEvery = 4, int batchSize = 16, int? evalEvery = null) => $"""
         name: synthetic-test
         model: {model}
         dataset: {"{"} name: synthetic, samples: 512, features: 12, classes: 3 {"}"}

@@ -133,7 +133,8 @@ public static class TrainCommand
         Console.WriteLine($"  test accuracy {outcome.Test.Accuracy:P2}, test loss {outcome.Test.Loss:F4}{perplexity} ({outcome.Test.Examples} examples)");
         var evaluated = outcome.Rounds.Where(r => r.Test is not null).ToList();
         if (evaluated.Count > 1)
-            Console.WriteLine("  by round      " + string.Join(", ", evaluated.Select(r => $"{r.Round + 1}: {r.Test!.Accuracy:P1}")));
+            Console.WriteLine("  by round      " +
+                              string.Join(", ", evaluated.Select(r => $"{r.Round + 1}: {r.Test!.Accuracy:P1}")));
         Console.WriteLine($"  final digest  {outcome.FinalDigest}");
         Console.WriteLine($"  model         {modelPath}");
     }
@@ -146,7 +147,8 @@ public static class TrainCommand
         {
             task.Increment(1);
             if (localStep % 10 == 0 || localStep == spec.InnerSteps)
-                task.Description = $"round {round + 1}/{spec.Rounds} shard {shard + 1}/{spec.Shards} loss {loss:F3}{_test}";
+                task.Description =
+                    $"round {round + 1}/{spec.Rounds} shard {shard + 1}/{spec.Shards} loss {loss:F3}{_test}";
         }
 
         public void OnRoundCompleted(RoundSummary round)
@@ -166,8 +168,8 @@ public static class TrainCommand
                                 "test loss {TestLoss:F4}, checkpoint {Digest}", round.Round + 1, round.MeanLoss,
                     test.Accuracy, test.Loss, round.CheckpointDigest);
             else
-                Log.Information("Round {Round} done: mean training loss {Loss:F4}, checkpoint {Digest}", round.Round + 1,
-                    round.MeanLoss, round.CheckpointDigest);
+                Log.Information("Round {Round} done: mean training loss {Loss:F4}, checkpoint {Digest}",
+                    round.Round + 1, round.MeanLoss, round.CheckpointDigest);
         }
     }
 }

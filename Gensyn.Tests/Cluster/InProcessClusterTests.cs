@@ -21,7 +21,7 @@ public class InProcessClusterTests
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
 
     [Fact]
-    public async Task A_synthetic_job_with_serialize_messages_on_completes_with_the_digest_and_round_test_figures_of_a_local_run()
+    public async Task A_job_with_serialize_messages_on_ends_with_the_digest_and_round_test_figures_of_a_local_run()
     {
         using var root = new TempDirectory();
         var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 8, evalEvery: 1);

@@ -71,8 +71,8 @@ public sealed class RoundEvaluationTests : IDisposable
 
         var events = new List<IJobEvent>
         {
-            new JobSubmitted((JobId)"job-0000abcd", TestSpecs.SyntheticYaml(rounds: 1, shards: 1, innerSteps: 4), "/tmp",
-                T0),
+            new JobSubmitted((JobId)"job-0000abcd", TestSpecs.SyntheticYaml(rounds: 1, shards: 1, innerSteps: 4),
+                "/tmp", T0),
             new RoundStarted(0, D(1), [D(2)], [100], T0.AddSeconds(1)),
             new ShardAssigned(0, 0, 1, (WorkerId)"w1", T0.AddSeconds(2)),
             new ShardCompleted(0, 0, 1, (WorkerId)"w1", D(4), D(5), 0.6, T0.AddSeconds(5)),
@@ -80,7 +80,8 @@ public sealed class RoundEvaluationTests : IDisposable
         };
         var recovered = JobProjection.Of(events);
 
-        Assert.Equal(((double?)null, (double?)null, (double?)null), (old.TestAccuracy, old.TestLoss, old.TestPerplexity));
+        Assert.Equal(((double?)null, (double?)null, (double?)null),
+            (old.TestAccuracy, old.TestLoss, old.TestPerplexity));
         Assert.Equal(NextStep.Finish, recovered.State.Next());
         var round = Assert.Single(recovered.View(new Dictionary<int, (int Step, float Loss)>()).RoundHistory);
         Assert.Equal((D(8).ToString(), 0.6, (double?)null), (round.CheckpointHash, round.MeanLoss, round.TestAccuracy));

@@ -69,7 +69,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
         {
             State = JobPhase.Completed, FinishedAt = At.AddMinutes(3), FinalDigest = DigestC.ToString(), TestAccuracy = 0.9731,
             TestLoss = 0.0874, TestPerplexity = 1.0913, Reason = "done", Shards = [],
-            RoundHistory = [view.RoundHistory[0] with { TestAccuracy = 0.9731, TestLoss = 0.0874, TestPerplexity = 1.0913 }],
+            RoundHistory =
+                [view.RoundHistory[0] with { TestAccuracy = 0.9731, TestLoss = 0.0874, TestPerplexity = 1.0913 }],
         };
         return
         [
@@ -116,7 +117,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 [DigestB, DigestC], [1_048_576, 2_097_152], [10, 9],
                 [new ShardSnapshot(0, 1, (WorkerId)"worker-1", true, DigestB, DigestC, 0.4321), new ShardSnapshot(1, 2, null, false, null, null, 0, DigestA, 50, [(WorkerId)"worker-3"])],
                 DigestC, [DigestA, DigestB], null,
-                [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString()], ["worker-1"], 0.8, false),
+                [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString()], ["worker-1"],
+                     0.8, false),
                  new RoundView(1, DigestB.ToString(), DigestC.ToString(), 0.5012, [DigestA.ToString()], ["worker-1"],
                      TestAccuracy: 0.9125, TestLoss: 0.3071)],
                 new ResultTally(3, 1, 7, 1), [(WorkerId)"worker-9"], [Address.ToLowerInvariant()],
