@@ -1,7 +1,8 @@
 using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
-//                           settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|pack|dataset-upload|torchscript|all]
+//                           settlement|scheduler|quote|campaign|edge|edge-blobs|edge-latency|pack|dataset-upload|
+//                           torchscript|round-eval|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -56,6 +57,10 @@ if (which is "quote") QuoteBenchmark.Run(root, dataDir); // real processes on a 
 // a purge campaign: each cheat on 3 workers (devnet), seeded runs; [--runs N] [--spec FILE] [--behaviors a,b] [--honest-results N] [--minutes N]
 //   [--rounds N] [--new-key-samples N] (see docs/benchmarks.md)
 if (which is "campaign") CampaignBenchmark.Run(root, dataDir, args[1..]);
+// the coordinator's per-round test evaluation against the round's training (TrainingCoordinator.Aggregate)
+if (which is "round-eval" or "all")
+    foreach (var example in new[] { "mnist-mlp.yaml", "mnist-cnn.yaml", "charlm.yaml" })
+        RoundEvaluationBenchmark.Run(dataDir, Path.Combine(root, "examples", example));
 return 0;
 
 static string FindRepositoryRoot()
