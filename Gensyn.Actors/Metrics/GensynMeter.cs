@@ -130,11 +130,17 @@ public static class GensynMeter
     /// <summary>The scheduler matched or queued: its workers and shards as they are now.</summary>
     public static void Scheduled(IActorRef scheduler, SchedulerState<IActorRef> state)
     {
-        var workers = state.Workers
-            .GroupBy(w => (MetricLabels.WorkerClass(w.Device), w.BusyWith is null ? "idle" : "busy"))
-            .ToDictionary(g => g.Key, g => g.Count());
-        Schedulers.Publish(scheduler, new SchedulerFigures(workers,
-            state.Workers.Count(w => w.BusyWith is not null), state.Queue.Count));
+        // One pass without allocations per worker: this runs on every dispatch.
+        var workers = new Dictionary<(string Class, string State), int>();
+        var running = 0;
+        foreach (var worker in state.Workers)
+        {
+            var busy = worker.BusyWith is not null;
+            if (busy) running++;
+            var key = (MetricLabels.WorkerClass(worker.Device), busy ? "busy" : "idle");
+            workers[key] = workers.GetValueOrDefault(key) + 1;
+        }
+        Schedulers.Publish(scheduler, new SchedulerFigures(workers, running, state.Queue.Count));
     }
 
     private static IEnumerable<Measurement<long>> ShardsByState()

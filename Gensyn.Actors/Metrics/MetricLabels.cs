@@ -29,9 +29,12 @@ public static class MetricLabels
     public static string Outcome(VerdictOutcome outcome) => Lower(outcome);
 
     /// <summary>The class label of a worker offering <paramref name="device"/>: a known device, else "other".</summary>
-    public static string WorkerClass(string? device) =>
-        WorkerClasses.FirstOrDefault(c => c != Other && string.Equals(c, device, StringComparison.OrdinalIgnoreCase))
-        ?? Other;
+    public static string WorkerClass(string? device)
+    {
+        foreach (var known in WorkerClasses)
+            if (string.Equals(known, device, StringComparison.OrdinalIgnoreCase)) return known;
+        return Other;
+    }
 
     private static string Lower<TEnum>(TEnum value) where TEnum : struct, Enum => value.ToString().ToLowerInvariant();
 }
