@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Gensyn.Actors.Metrics;
 using Gensyn.Actors.Settlement;
@@ -59,6 +60,44 @@ public sealed class GensynMeterTests : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal(at, Assert.Single(outbox.Unfinished).Since);
         Assert.Null(Assert.Single(SettlementOutbox.FromSnapshot(outbox.ToSnapshot()).Unfinished).Since);
+    }
+
+    [Fact]
+    public void The_settlement_gauges_count_a_published_pending_order_with_its_age_until_its_actor_stops()
+    {
+        // Ten years old: no order of another test in this process is anywhere near as old.
+        var since = DateTimeOffset.UtcNow.AddDays(-3650);
+        var order = new SettlementOrder("0xb", (JobId)"job-0123abcd", SettlementKind.PayRound, 0, [], 1, 1);
+        var outbox = new SettlementOutbox();
+        outbox.Apply(new SettlementIntended(order, since));
+        var settlement = Sys.ActorOf(Props.Create(() => new Idle()));
+
+        GensynMeter.Outbox(settlement, outbox);
+        var published = Gauges();
+        Assert.True(published["gensyn.settlement.orders.pending"] >= 1);
+        Assert.True(published["gensyn.settlement.orders.oldest.age"] >= TimeSpan.FromDays(3650).TotalSeconds);
+
+        Watch(settlement);
+        Sys.Stop(settlement);
+        ExpectTerminated(settlement);
+        Assert.True(Gauges()["gensyn.settlement.orders.oldest.age"] < TimeSpan.FromDays(3000).TotalSeconds);
+    }
+
+    /// <summary>The settlement gauges of the Gensyn meter, observed now.</summary>
+    private static Dictionary<string, double> Gauges()
+    {
+        var values = new Dictionary<string, double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == GensynMeter.Name && instrument.Name.StartsWith("gensyn.settlement."))
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => values[instrument.Name] = value);
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => values[instrument.Name] = value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return values;
     }
 
     private sealed class Idle : ReceiveActor;
