@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gensyn.Edge.Limits;
 
-/// <summary>The edge's limits on its plain HTTP requests (the gRPC calls have <see cref="EdgeLimiter.AdmitPublic"/>).</summary>
+/// <summary>The edge's limits on its plain HTTP requests (the gRPC calls have
+/// <see cref="EdgeLimiter.AdmitPublic"/>).</summary>
 public static class HttpAdmission
 {
     /// <summary>
@@ -17,7 +18,8 @@ public static class HttpAdmission
         var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var perMinute = limiter.Limits.CallsPerMinuteOf(method);
         return http.Response.WriteAsync($"the coordinator is rate-limiting {key} on {method} " +
-                                        $"({limiter.Limits.CallsPerMinuteOf(method)} requests a minute); retry in {seconds} s\n");
+                                        $"({perMinute} requests a minute); retry in {seconds} s\n");
     }
 }

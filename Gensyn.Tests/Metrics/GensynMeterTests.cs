@@ -27,7 +27,8 @@ public sealed class GensynMeterTests : Akka.TestKit.Xunit2.TestKit
     {
         Assert.Equal(["queued", "running", "completed", "failed", "cancelled"], MetricLabels.JobStates);
         Assert.Equal(Enum.GetValues<VerdictOutcome>().Length, MetricLabels.Outcomes.Count);
-        Assert.All(Enum.GetValues<VerdictOutcome>(), o => Assert.Contains(MetricLabels.Outcome(o), MetricLabels.Outcomes));
+        Assert.All(Enum.GetValues<VerdictOutcome>(),
+            o => Assert.Contains(MetricLabels.Outcome(o), MetricLabels.Outcomes));
         Assert.Equal(["cpu", "cuda", "other"], MetricLabels.WorkerClasses);
     }
 

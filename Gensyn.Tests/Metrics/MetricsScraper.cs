@@ -29,7 +29,8 @@ public sealed class MetricsScraper : IDisposable
     {
         using var response = await Http.GetAsync(EdgeMetrics.Path);
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"GET {EdgeMetrics.Path} answered {(int)response.StatusCode}: {body}");
+        Assert.True(response.IsSuccessStatusCode,
+            $"GET {EdgeMetrics.Path} answered {(int)response.StatusCode}: {body}");
         return body;
     }
 
@@ -37,7 +38,8 @@ public sealed class MetricsScraper : IDisposable
 
     /// <summary>The sum of <paramref name="name"/>'s samples with every label of <paramref name="labels"/>
     /// (0 when there is none).</summary>
-    public static double Sum(IEnumerable<PrometheusSample> samples, string name, params (string Label, string Value)[] labels) =>
+    public static double Sum(IEnumerable<PrometheusSample> samples, string name,
+                             params (string Label, string Value)[] labels) =>
         samples.Where(s => s.Name == name && labels.All(l => s.Has(l.Label, l.Value))).Sum(s => s.Value);
 
     public void Dispose() => Http.Dispose();

@@ -29,7 +29,8 @@ public static partial class PrometheusText
     private static readonly string[] Types = ["counter", "gauge", "histogram", "summary", "untyped", "unknown", "info"];
     private static readonly string[] Suffixes = ["", "_total", "_bucket", "_sum", "_count", "_created", "_info"];
 
-    /// <summary>The samples of <paramref name="text"/>; throws <see cref="FormatException"/> at the first bad line.</summary>
+    /// <summary>The samples of <paramref name="text"/>; throws <see cref="FormatException"/> at the first bad
+    /// line.</summary>
     public static IReadOnlyList<PrometheusSample> Parse(string text)
     {
         var typed = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -56,9 +57,11 @@ public static partial class PrometheusText
     {
         var parts = line.Split(' ', 4);
         if (parts.Length < 2 || parts[0] != "#" || parts[1] is not ("HELP" or "TYPE")) return;
-        if (parts.Length < 3 || !MetricName().IsMatch(parts[2])) throw new FormatException("a HELP or TYPE without a metric name");
+        if (parts.Length < 3 || !MetricName().IsMatch(parts[2]))
+            throw new FormatException("a HELP or TYPE without a metric name");
         if (parts[1] == "HELP") return;
-        if (parts.Length != 4 || !Types.Contains(parts[3])) throw new FormatException("a TYPE that is not a known type");
+        if (parts.Length != 4 || !Types.Contains(parts[3]))
+            throw new FormatException("a TYPE that is not a known type");
         if (!typed.TryAdd(parts[2], parts[3])) throw new FormatException($"{parts[2]} is typed twice");
     }
 
@@ -76,7 +79,8 @@ public static partial class PrometheusText
         if (at >= line.Length || line[at] != ' ') throw new FormatException("no space before the value");
         var rest = line[(at + 1)..].Split(' ');
         if (rest.Length is < 1 or > 2) throw new FormatException("not a value and an optional timestamp");
-        if (rest.Length == 2 && !long.TryParse(rest[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
+        if (rest.Length == 2 &&
+            !long.TryParse(rest[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
             throw new FormatException($"'{rest[1]}' is not a timestamp");
         return new PrometheusSample(name, labels, Value(rest[0]));
     }

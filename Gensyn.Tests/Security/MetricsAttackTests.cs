@@ -18,7 +18,7 @@ public sealed class MetricsAttackTests(EdgeFixture edge) : IClassFixture<EdgeFix
     private readonly MetricsScraper _scraper = new(edge.Edge);
 
     [Fact]
-    public async Task A_strangers_paths_methods_queries_and_headers_never_become_labels_so_a_second_flood_adds_no_series()
+    public async Task A_strangers_paths_methods_and_headers_never_become_labels_so_a_second_flood_adds_no_series()
     {
         await edge.Completed(edge.SharedJobId);
         var firstTokens = await Flood();
@@ -53,7 +53,8 @@ public sealed class MetricsAttackTests(EdgeFixture edge) : IClassFixture<EdgeFix
             s => Assert.Contains(s.Labels["class"], MetricLabels.WorkerClasses));
     }
 
-    private static double Workers(IEnumerable<PrometheusSample> samples) => MetricsScraper.Sum(samples, "gensyn_workers");
+    private static double Workers(IEnumerable<PrometheusSample> samples) =>
+        MetricsScraper.Sum(samples, "gensyn_workers");
 
     /// <summary>
     /// Requests no route takes, each with a token of its own in its path, method, query and headers; returns the
