@@ -18,7 +18,11 @@ public static class WorkerCommand
         var coordinator = ClusterCli.CoordinatorOption();
         var id = new Option<string?>("--id") { Description = "This worker's identity (default: one generated once and kept in DATA_DIR/worker-id)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads this worker offers", DefaultValueFactory = _ => 1 };
-        var price = new Option<double>("--price") { Description = "Asking price per compute-hour, in GENS", DefaultValueFactory = _ => 0.2 };
+        var price = new Option<double?>("--price")
+        {
+            Description = "Asking price per compute-hour, in GENS (default: a fraction of the cloud's on-demand price for the throughput this worker measures; " +
+                          "gensyn.market.default-ask in cluster.hocon, 0.25 of the cheapest instance of its class)",
+        };
         var device = new Option<string?>("--device") { Description = "The device this worker offers: cpu or cuda (default: cuda when available, else cpu)" };
         var check = new Option<bool>("--check")
         {
@@ -37,11 +41,13 @@ public static class WorkerCommand
             var compute = ChooseDevice(parse.GetValue(device), cudaAvailable ?? ComputeDevice.CudaAvailable);
             if (parse.GetValue(check)) return Check(t, compute, parse.GetValue(json), parse.GetResult(coordinator) is { Implicit: false } ? parse.GetRequiredValue(coordinator) : null);
             var p = parse.GetValue(price);
-            if (p < 0 || double.IsNaN(p)) throw new CliInputException($"--price: must be >= 0, got {p}");
+            if (p is { } asked && !(asked >= 0 && double.IsFinite(asked))) throw new CliInputException($"--price: must be >= 0, got {asked}");
+            var config = ShippedConfig();
             var options = new WorkerOptions(WorkerIdOf(parse.GetValue(id), dataDir),
                 ClusterCli.ParseEndpoints(parse.GetRequiredValue(coordinator), "--coordinator"), dataDir, t, p)
             {
-                Compute = compute, Datasets = DatasetSettings(),
+                Compute = compute, Datasets = config is null ? Contracts.Datasets.PackedDataSettings.Default : Contracts.Datasets.PackedDataSettings.From(config),
+                DefaultAsk = Market.CloudPrices.Shipped.DefaultAskFor(compute.Name, config),
             };
             options = RehearsedFaults.Worker(options);
             return Run(options, cancel);
@@ -49,15 +55,12 @@ public static class WorkerCommand
         return command;
     }
 
-    /// <summary><c>gensyn.datasets</c> of the cluster.hocon shipped beside the executable (the defaults without
-    /// one).</summary>
-    private static Contracts.Datasets.PackedDataSettings DatasetSettings()
+    /// <summary>The cluster.hocon shipped beside the executable (<c>gensyn.datasets</c>, <c>gensyn.market.default-ask</c>);
+    /// null without one (the defaults).</summary>
+    private static Akka.Configuration.Config? ShippedConfig()
     {
         var hocon = Path.Combine(AppContext.BaseDirectory, "cluster.hocon");
-        return File.Exists(hocon)
-            ? Contracts.Datasets.PackedDataSettings.From(
-                Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(hocon)))
-            : Contracts.Datasets.PackedDataSettings.Default;
+        return File.Exists(hocon) ? Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(hocon)) : null;
     }
 
     /// <summary>
