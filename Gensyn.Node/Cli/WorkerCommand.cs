@@ -103,6 +103,7 @@ public static class WorkerCommand
                 unmeasured = $"no coordinator at {coordinators} answered ({e.GetBaseException().Message})";
             }
         }
+        var ask = Market.CloudPrices.Shipped.DefaultAskFor(options.Device, ShippedConfig()).For(throughput);
         var gpuDevice = options.Device == "cuda" && options.MemoryGb >= minimums.GpuMemoryGb;
         var gpu = gpuDevice && bandwidth >= minimums.GpuBandwidthMbps;
         var verdict = gpu
@@ -118,7 +119,7 @@ public static class WorkerCommand
             {
                 device = options.Device, memoryGb = options.MemoryGb, threads, numericClass = options.NumericClass,
                 referenceStepsPerSecond = throughput, bandwidthMbps = bandwidth, bandwidthUnmeasured = unmeasured, gpuJobs = gpu, cpuJobs = true,
-                minimums = new { gpuMemoryGb = minimums.GpuMemoryGb, gpuBandwidthMbps = minimums.GpuBandwidthMbps },
+                defaultAsk = ask, minimums = new { gpuMemoryGb = minimums.GpuMemoryGb, gpuBandwidthMbps = minimums.GpuBandwidthMbps },
             }));
             return ExitCodes.Success;
         }
@@ -126,6 +127,7 @@ public static class WorkerCommand
         Console.WriteLine($"memory          {options.MemoryGb:0.#} GB");
         Console.WriteLine($"threads         {threads} ({options.NumericClass})");
         Console.WriteLine($"throughput      {throughput:0.#} reference steps/s (MLP 784-256-10, batch 64, forward + backward + update)");
+        Console.WriteLine($"default ask     {ask:0.######} GENS per compute-hour without --price (docs/concepts/pricing.md, Default asks)");
         Console.WriteLine($"bandwidth       {(bandwidth is { } b ? $"{b:0.#} Mbps from {coordinators}" : $"not measured: {unmeasured}")}");
         Console.WriteLine($"verdict         {verdict}");
         return ExitCodes.Success;
