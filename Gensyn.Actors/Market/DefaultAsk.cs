@@ -21,7 +21,7 @@ public sealed record DefaultAsk(
     double MaxThroughputRatio = DefaultAsk.DefaultMaxThroughputRatio)
 {
     public const string Section = "gensyn.market.default-ask";
-    public const double DefaultFraction = 0.25;
+    public const double DefaultFraction = 0.2;
     public const double DefaultMaxThroughputRatio = 100;
 
     /// <summary>The ask, in GENS per compute-hour, of a worker that measured <paramref name="measuredStepsPerSecond"/>.</summary>

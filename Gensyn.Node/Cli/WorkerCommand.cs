@@ -21,7 +21,7 @@ public static class WorkerCommand
         var price = new Option<double?>("--price")
         {
             Description = "Asking price per compute-hour, in GENS (default: a fraction of the cloud's on-demand price for the throughput this worker measures; " +
-                          "gensyn.market.default-ask in cluster.hocon, 0.25 of the cheapest instance of its class)",
+                          "gensyn.market.default-ask in cluster.hocon, 0.2 of the cheapest instance of its class)",
         };
         var device = new Option<string?>("--device") { Description = "The device this worker offers: cpu or cuda (default: cuda when available, else cpu)" };
         var check = new Option<bool>("--check")
