@@ -21,7 +21,8 @@ public static class QuoteSavingsBenchmark
             .Order(StringComparer.Ordinal).ToList();
         Console.WriteLine($"quote savings: {examples.Count} shipped examples on 1 coordinator (devnet) + {workers} " +
                           $"worker(s), {Environment.ProcessorCount} cores ({executable})");
-        foreach (var (label, options) in new[] { ("default asks", Array.Empty<string>()), ("--price 0.2", ["--price", "0.2"]) })
+        var runs = new[] { ("default asks", Array.Empty<string>()), ("--price 0.2", ["--price", "0.2"]) };
+        foreach (var (label, options) in runs)
         {
             Console.WriteLine($"workers at {label}:");
             using var cluster = BenchCluster.Create(executable, dataDir);
@@ -49,8 +50,9 @@ public static class QuoteSavingsBenchmark
         return string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {quote.GetProperty("pricePerHour").GetDouble():0.######} " +
             $"| {quote.GetProperty("stepsPerSecond").GetDouble():0} | {quote.GetProperty("cost").GetString()} " +
-            $"| {cheapest.GetProperty("provider").GetString()} {cheapest.GetProperty("instance").GetString()} ({usdPerHour:0.###}/h) " +
-            $"| {cheapest.GetProperty("costUsd").GetDouble():0.######} ({cheapest.GetProperty("billedHours").GetDouble() * 3600:0.#}) " +
+            $"| {cheapest.GetProperty("provider").GetString()} {cheapest.GetProperty("instance").GetString()} " +
+            $"({usdPerHour:0.###}/h) | {cheapest.GetProperty("costUsd").GetDouble():0.######} " +
+            $"({cheapest.GetProperty("billedHours").GetDouble() * 3600:0.#}) " +
             $"| {cheapest.GetProperty("savingPercent").GetDouble():0.0}% " +
             $"| {Saving(cheapest.GetProperty("hours").GetDouble() * usdPerHour):0.0}% " +
             $"| {Saving(quote.GetProperty("computeHours").GetDouble() * usdPerHour):0.0}% |");

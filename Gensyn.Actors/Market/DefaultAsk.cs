@@ -24,7 +24,9 @@ public sealed record DefaultAsk(
     public const double DefaultFraction = 0.2;
     public const double DefaultMaxThroughputRatio = 100;
 
-    /// <summary>The ask, in GENS per compute-hour, of a worker that measured <paramref name="measuredStepsPerSecond"/>.</summary>
+    /// <summary>
+    /// The ask, in GENS per compute-hour, of a worker that measured <paramref name="measuredStepsPerSecond"/>.
+    /// </summary>
     public double For(double measuredStepsPerSecond)
     {
         var ratio = double.IsFinite(measuredStepsPerSecond) && measuredStepsPerSecond > 0
@@ -44,7 +46,8 @@ public sealed record DefaultAsk(
     /// <c>max-throughput-ratio</c>; the defaults without them), against the cloud reference given. Null, with what is
     /// wrong in <paramref name="problem"/>, when a setting is out of range.
     /// </summary>
-    public static DefaultAsk? From(Config? config, double cloudGensPerHour, double cloudStepsPerSecond, out string? problem)
+    public static DefaultAsk? From(
+        Config? config, double cloudGensPerHour, double cloudStepsPerSecond, out string? problem)
     {
         var fraction = config?.GetDouble($"{Section}.cloud-fraction", DefaultFraction) ?? DefaultFraction;
         var maxRatio = config?.GetDouble($"{Section}.max-throughput-ratio", DefaultMaxThroughputRatio)

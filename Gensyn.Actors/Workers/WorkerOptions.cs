@@ -13,8 +13,8 @@ public sealed record WorkerOptions(
     double? PricePerHour)
 {
     /// <summary>
-    /// What the worker asks when <see cref="PricePerHour"/> is null (no <c>--price</c>): a fraction of the cloud's price
-    /// for the throughput it measures at start (<see cref="Market.DefaultAsk"/>).
+    /// What the worker asks when <see cref="PricePerHour"/> is null (no <c>--price</c>): a fraction of the cloud's
+    /// price for the throughput it measures at start (<see cref="Market.DefaultAsk"/>).
     /// </summary>
     public Market.DefaultAsk? DefaultAsk { get; init; }
 

@@ -9,8 +9,9 @@ namespace Gensyn.Node.Market;
 /// One rented instance a quote compares with: its on-demand price per hour, the least time the provider bills for a
 /// start (<paramref name="MinimumBilledSeconds"/>) and where the figures come from.
 /// </summary>
-public sealed record CloudInstance(string Provider, string Instance, string Class, string Hardware, string Region, double UsdPerHour, string Source,
-                                   double MinimumBilledSeconds = 0);
+public sealed record CloudInstance(
+    string Provider, string Instance, string Class, string Hardware, string Region, double UsdPerHour, string Source,
+    double MinimumBilledSeconds = 0);
 
 /// <summary>
 /// A class of instances (<c>cpu</c>, <c>gpu</c>) and the reference training steps per second an instance of it does:
@@ -59,18 +60,22 @@ public sealed record CloudPrices(string AsOf, string Recorded, double GensUsd, I
             .ToList();
         if (instances.FirstOrDefault(i => classes.All(c => c.Class != i.Class)) is { } orphan)
             throw new FormatException($"cloud prices: {orphan.Instance}'s class '{orphan.Class}' is not under classes");
-        return new CloudPrices(Text(root, "as-of"), Text(root, "recorded"), Number(root, "gens-usd"), instances, classes);
+        return new CloudPrices(
+            Text(root, "as-of"), Text(root, "recorded"), Number(root, "gens-usd"), instances, classes);
     }
 
-    /// <summary>The class of instances a worker offering <paramref name="device"/> (<c>cpu</c>, <c>cuda</c>) compares with.</summary>
+    /// <summary>
+    /// The class of instances a worker offering <paramref name="device"/> (<c>cpu</c>, <c>cuda</c>) compares with.
+    /// </summary>
     public static string ClassOf(string device) => device == "cuda" ? "gpu" : "cpu";
 
     /// <summary>The reference throughput of instances of <paramref name="cloudClass"/>.</summary>
-    public double StepsPerSecondOf(string cloudClass) => Classes.First(c => c.Class == cloudClass).ReferenceStepsPerSecond;
+    public double StepsPerSecondOf(string cloudClass) =>
+        Classes.First(c => c.Class == cloudClass).ReferenceStepsPerSecond;
 
     /// <summary>
-    /// The cheapest instance of the class a worker offering <paramref name="device"/> compares with: its on-demand price
-    /// sets the default ask (<see cref="DefaultAsk"/>).
+    /// The cheapest instance of the class a worker offering <paramref name="device"/> compares with: its on-demand
+    /// price sets the default ask (<see cref="DefaultAsk"/>).
     /// </summary>
     public CloudInstance CheapestFor(string device) =>
         Instances.Where(i => i.Class == ClassOf(device)).MinBy(i => i.UsdPerHour)
@@ -83,7 +88,9 @@ public sealed record CloudPrices(string AsOf, string Recorded, double GensUsd, I
     public DefaultAsk DefaultAskFor(string device, Akka.Configuration.Config? config)
     {
         var reference = CheapestFor(device);
-        return DefaultAsk.From(config, reference.UsdPerHour / GensUsd, StepsPerSecondOf(reference.Class), out var problem)
+        var ask = DefaultAsk.From(
+            config, reference.UsdPerHour / GensUsd, StepsPerSecondOf(reference.Class), out var problem);
+        return ask
                ?? throw new Cli.CliInputException($"cluster.hocon: {problem}");
     }
 
@@ -96,8 +103,8 @@ public sealed record CloudPrices(string AsOf, string Recorded, double GensUsd, I
     }).ToList();
 
     /// <summary>
-    /// What <paramref name="work"/> reference steps cost on each instance comparable with <paramref name="device"/>: the
-    /// hours an instance of its class takes for them (at the class's reference throughput), billed at least the
+    /// What <paramref name="work"/> reference steps cost on each instance comparable with <paramref name="device"/>:
+    /// the hours an instance of its class takes for them (at the class's reference throughput), billed at least the
     /// instance's minimum, beside the network's <paramref name="costGens"/> converted at <see cref="GensUsd"/>, and the
     /// saving in % (negative: the network costs more).
     /// </summary>
@@ -108,14 +115,16 @@ public sealed record CloudPrices(string AsOf, string Recorded, double GensUsd, I
             var billed = Math.Max(hours, i.MinimumBilledSeconds / 3600);
             var cloud = billed * i.UsdPerHour;
             var saving = cloud > 0 ? (cloud - costGens * GensUsd) / cloud * 100 : 0;
-            return new CloudComparison(i.Provider, i.Instance, i.Class, i.Hardware, i.Region, i.UsdPerHour, i.Source, cloud, Math.Round(saving, 1),
-                hours, billed);
+            return new CloudComparison(i.Provider, i.Instance, i.Class, i.Hardware, i.Region, i.UsdPerHour, i.Source,
+                cloud, Math.Round(saving, 1), hours, billed);
         }).ToList();
 }
 
 /// <summary>
-/// One instance's cost for a job's work: <see cref="Hours"/> at its class's reference throughput, <see cref="BilledHours"/>
-/// with the provider's minimum, <see cref="CostUsd"/> for those, and what the network saves against it (%).
+/// One instance's cost for a job's work: <see cref="Hours"/> at its class's reference throughput,
+/// <see cref="BilledHours"/> with the provider's minimum, <see cref="CostUsd"/> for those, and what the network saves
+/// against it (%).
 /// </summary>
-public sealed record CloudComparison(string Provider, string Instance, string Class, string Hardware, string Region, double UsdPerHour, string Source,
-                                     double CostUsd, double SavingPercent, double Hours = 0, double BilledHours = 0);
+public sealed record CloudComparison(
+    string Provider, string Instance, string Class, string Hardware, string Region, double UsdPerHour, string Source,
+    double CostUsd, double SavingPercent, double Hours = 0, double BilledHours = 0);
