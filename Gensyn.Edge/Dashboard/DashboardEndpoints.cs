@@ -3,7 +3,6 @@ using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Edge.Limits;
 using Gensyn.Edge.Wire;
-using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -57,13 +56,13 @@ public static class DashboardEndpoints
     {
         var http = invocation.HttpContext;
         var edge = http.RequestServices.GetRequiredService<EdgeContext>();
-        try
+        if (edge.Limiter.TryAdmit("Dashboard", RemoteKey(http)) is { } wait)
         {
-            edge.Limiter.Admit("Dashboard", RemoteKey(http));
-        }
-        catch (RpcException e)
-        {
-            return Results.Problem(e.Status.Detail, statusCode: StatusCodes.Status429TooManyRequests);
+            var seconds = (long)Math.Max(1, Math.Ceiling(wait.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Problem($"the coordinator is rate-limiting {RemoteKey(http)} on the dashboard " +
+                                   $"({edge.Limits.CallsPerMinuteOf("Dashboard")} requests a minute); retry in {seconds} s",
+                statusCode: StatusCodes.Status429TooManyRequests);
         }
         var headers = http.Response.Headers;
         headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +

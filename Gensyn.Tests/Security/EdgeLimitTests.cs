@@ -34,6 +34,7 @@ public sealed class LimitedEdgeFixture : EdgeFixture
         gensyn.edge.limits {
           method-calls-per-minute { Quote = {{LimitedCallsPerMinute}}, ListJobs = {{LimitedCallsPerMinute}}, ProbeBandwidth = {{LimitedCallsPerMinute}} }
           method-calls-per-minute.Metrics = {{LimitedCallsPerMinute}}
+          method-calls-per-minute.Dashboard = {{LimitedCallsPerMinute}}
           streams-per-key = {{StreamsPerKey}}
           blob-quota = {{QuotaBytes}}
           max-upload = {{MaxUploadBytes}}
@@ -96,6 +97,26 @@ public class EdgeLimitTests(LimitedEdgeFixture edge) : IClassFixture<LimitedEdge
         Assert.InRange(refused.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 60);
         Assert.Contains("rate-limiting", await refused.Content.ReadAsStringAsync());
 
+        Assert.Contains((await edge.ListWorkers()).Workers, w => w.WorkerId == EdgeFixture.HonestId);
+    }
+
+    [Fact]
+    public async Task Flooding_the_dashboard_from_one_address_gets_429_with_a_retry_after_while_gRPC_calls_still_answer()
+    {
+        using var browser = new System.Net.Http.HttpClient(new System.Net.Http.SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        }) { BaseAddress = new Uri($"https://{edge.Door}/") };
+        System.Net.Http.HttpResponseMessage? refused = null;
+        for (var i = 0; i <= LimitedEdgeFixture.LimitedCallsPerMinute && refused is null; i++)
+        {
+            var response = await browser.GetAsync(i % 2 == 0 ? "" : "api/network");
+            if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests) refused = response;
+            else Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.True(refused is not null, $"{LimitedEdgeFixture.LimitedCallsPerMinute + 1} dashboard requests in a row were not rate-limited");
+        Assert.InRange(refused.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 60);
+        Assert.Contains("rate-limiting", await refused.Content.ReadAsStringAsync());
         Assert.Contains((await edge.ListWorkers()).Workers, w => w.WorkerId == EdgeFixture.HonestId);
     }
 
