@@ -26,7 +26,9 @@ public static class SvgChart
         var svg = new StringBuilder();
         svg.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" data-points=\"{points}\" ");
         svg.Append(inv, $"aria-label=\"{Escape(title)}\" font-family=\"sans-serif\" font-size=\"11\">");
-        svg.Append(inv, $"<text x=\"{Left}\" y=\"16\" font-size=\"13\" fill=\"#222\">{Escape(title)}</text>");
+        var room = (Width - Right - series.Sum(s => LegendWidth(s.Name)) - Left) / 7;
+        var shown = title.Length <= room ? title : title[..Math.Max(1, room - 1)] + "…";
+        svg.Append(inv, $"<text x=\"{Left}\" y=\"16\" font-size=\"13\" fill=\"#222\">{Escape(shown)}</text>");
         svg.Append(inv, $"<rect x=\"{Left}\" y=\"{Top}\" width=\"{Width - Left - Right}\" height=\"{Height - Top - Bottom}\" fill=\"none\" stroke=\"#ccc\"/>");
         if (all.Count == 0)
         {
@@ -42,10 +44,12 @@ public static class SvgChart
         double Y((double Lo, double Hi) r, double y) => Height - Bottom - (y - r.Lo) / (r.Hi - r.Lo) * (Height - Top - Bottom);
         Axis(svg, left.FirstOrDefault(), leftRange, Left - 4, "end", Y);
         Axis(svg, right.FirstOrDefault(), rightRange, Width - Right + 4, "start", Y);
-        foreach (var x in Ticks(x0, x1))
-            svg.Append(inv, $"<text x=\"{X(x):0.#}\" y=\"{Height - Bottom + 14}\" text-anchor=\"middle\" fill=\"#555\">{x.ToString("0.##", inv)}</text>");
+        var whole = all.All(p => p.X == Math.Round(p.X));
+        foreach (var (x, format) in Ticks(x0, x1, whole))
+            svg.Append(inv, $"<text x=\"{X(x):0.#}\" y=\"{Height - Bottom + 14}\" text-anchor=\"middle\" fill=\"#555\">" +
+                            $"{x.ToString(format, inv)}</text>");
         svg.Append(inv, $"<text x=\"{Width / 2}\" y=\"{Height - 4}\" text-anchor=\"middle\" fill=\"#555\">{Escape(xLabel)}</text>");
-        var legend = Left + 160;
+        var legend = Width - Right - series.Sum(s => LegendWidth(s.Name));
         foreach (var s in series)
         {
             var range = s.RightAxis ? rightRange : leftRange;
@@ -60,7 +64,7 @@ public static class SvgChart
                                 $"{Escape(s.Name)} {p.X.ToString("0.##", inv)}: {p.Y.ToString(s.Format, inv)}</title></circle>");
             svg.Append(inv, $"<rect x=\"{legend}\" y=\"8\" width=\"10\" height=\"10\" fill=\"{Escape(s.Color)}\"/>");
             svg.Append(inv, $"<text x=\"{legend + 14}\" y=\"17\" fill=\"#222\">{Escape(s.Name)}</text>");
-            legend += 24 + 7 * s.Name.Length;
+            legend += LegendWidth(s.Name);
         }
         svg.Append("</svg>");
         return svg.ToString();
@@ -70,24 +74,36 @@ public static class SvgChart
         Func<(double, double), double, double> y)
     {
         if (series is null) return;
-        foreach (var t in Ticks(range.Lo, range.Hi))
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x}\" y=\"{y(range, t) + 4:0.#}\" text-anchor=\"{anchor}\" fill=\"{Escape(series.Color)}\">" +
-                                                     $"{t.ToString(series.Format, CultureInfo.InvariantCulture)}</text>");
+        foreach (var (t, format) in Ticks(range.Lo, range.Hi, whole: false))
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x}\" y=\"{y(range, t) + 4:0.#}\" text-anchor=\"{anchor}\" " +
+                                                     $"fill=\"{Escape(series.Color)}\">{t.ToString(format, CultureInfo.InvariantCulture)}</text>");
     }
 
-    /// <summary>The span the values cover, widened a little (and to a unit span when they are all equal).</summary>
+    /// <summary>The span the values cover, widened a little (around the value when they are all equal), never below 0 for
+    /// values that are not.</summary>
     private static (double Lo, double Hi) Range(IEnumerable<double> values)
     {
         var list = values.ToList();
         if (list.Count == 0) return (0, 1);
         var (lo, hi) = (list.Min(), list.Max());
-        if (hi - lo < 1e-12) return (lo - 0.5, hi + 0.5);
-        var pad = (hi - lo) * 0.05;
-        return (lo - pad, hi + pad);
+        var pad = hi - lo < 1e-12 ? Math.Max(Math.Abs(lo) * 0.5, 0.5) : (hi - lo) * 0.05;
+        return (lo >= 0 ? Math.Max(0, lo - pad) : lo - pad, hi + pad);
     }
 
-    /// <summary>Up to five evenly spaced values across the span.</summary>
-    private static IEnumerable<double> Ticks(double lo, double hi) => Enumerable.Range(0, 5).Select(i => lo + (hi - lo) * i / 4);
+    /// <summary>Round values across the span, 1, 2 or 5 times a power of ten apart (whole numbers only where
+    /// <paramref name="whole"/>), with the format that shows them.</summary>
+    private static IEnumerable<(double Value, string Format)> Ticks(double lo, double hi, bool whole)
+    {
+        var raw = (hi - lo) / 5;
+        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        var step = (raw / magnitude) switch { < 1.5 => 1, < 3 => 2, < 7 => 5, _ => 10 } * magnitude;
+        if (whole) step = Math.Max(1, Math.Round(step));
+        var format = step >= 1 ? "0" : "0." + new string('#', (int)Math.Ceiling(-Math.Log10(step)));
+        for (var t = Math.Ceiling(lo / step) * step; t <= hi + step * 1e-9; t += step) yield return (Math.Round(t / step) * step, format);
+    }
+
+    /// <summary>The width a legend entry takes (its swatch and name).</summary>
+    private static int LegendWidth(string name) => 24 + 7 * name.Length;
 
     private static string Escape(string text) => SecurityElement.Escape(text) ?? "";
 }
