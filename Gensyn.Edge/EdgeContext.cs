@@ -89,4 +89,13 @@ public sealed class EdgeContext
     }
 
     public int? ChainId => _chainId;
+
+    /// <summary>The dashboard's sign-in sessions (set when the dashboard is mapped).</summary>
+    public Dashboard.DashboardSessions? Dashboard { get; set; }
+
+    /// <summary>The quote page's answer for a spec: the JSON `gensyn quote --json` prints (null: this edge serves no quotes).</summary>
+    public QuoteReport? QuoteReport { get; init; }
 }
+
+/// <summary>Quotes a spec the way `gensyn quote --json` does, for the dashboard (see <see cref="EdgeOptions.QuoteReport"/>).</summary>
+public delegate Task<string> QuoteReport(string specYaml, EdgeContext edge, CancellationToken cancel);

@@ -15,7 +15,8 @@ using Microsoft.Extensions.Logging;
 namespace Gensyn.Edge;
 
 /// <summary>Where the edge listens and with which certificate (<see cref="CertificateFile"/> null: its own, made on first start).</summary>
-public sealed record EdgeOptions(string Host, int Port, string DataDirectory, string? CertificateFile = null);
+/// <param name="QuoteReport">How the dashboard's quote page quotes a spec (null: it does not).</param>
+public sealed record EdgeOptions(string Host, int Port, string DataDirectory, string? CertificateFile = null, QuoteReport? QuoteReport = null);
 
 /// <summary>
 /// A coordinator's edge: Kestrel serving the gRPC contract of <c>proto/gensyn/v1</c> over HTTP/2, the dashboard and <c>/metrics</c>,
@@ -43,7 +44,7 @@ public sealed class EdgeServer : IAsyncDisposable
     {
         var certificate = EdgeCertificate.LoadOrCreate(options.DataDirectory, options.CertificateFile);
         var context = new EdgeContext(node.System, node.Gateway, node.Registry, node.Store, EdgeCertificate.Fingerprint(certificate),
-            dataDirectory: node.Options.DataDirectory);
+            dataDirectory: node.Options.DataDirectory) { QuoteReport = options.QuoteReport };
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (logs is not null) builder.Logging.AddProvider(logs);

@@ -159,6 +159,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
         foreach (var shard in _shards.Values.Where(s => !s.Equals(sender)))
             shard.Tell(message);
         foreach (var e in decision.Events) Performed(e);
+        JobNotices.Publish(Context.System, (JobId)Uri.UnescapeDataString(Self.Path.Name), decision.Events);
         Purged(decision.Events);
         if (decision.Events.Any(e => e is RoundCompleted or JobCompleted or JobFailed or JobCancelled
                                      or SettlementPosted or ShardVerified { Outcome: VerdictOutcome.Fraud }

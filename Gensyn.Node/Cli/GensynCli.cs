@@ -12,7 +12,7 @@ public static class GensynCli
         {
             DemoCommand.Create(), TrainCommand.Create(), NodeCommand.Create(), WorkerCommand.Create(),
             SubmitCommand.Create(), QuoteCommand.Create(), StatusCommand.Create(), WatchCommand.Create(), LogsCommand.Create(),
-            CancelCommand.Create(), AuditCommand.Create(), ResultCommand.Create(), WorkersCommand.Create(), MarketCommand.Create(), WalletCommand.Create(), StakeCommand.Create(),
+            CancelCommand.Create(), AuditCommand.Create(), DashboardCommand.Create(), ResultCommand.Create(), WorkersCommand.Create(), MarketCommand.Create(), WalletCommand.Create(), StakeCommand.Create(),
         },
     };
 }

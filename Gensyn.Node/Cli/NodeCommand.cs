@@ -76,7 +76,8 @@ public static class NodeCommand
             if (edgePort is < 0 or > 65535) throw new CliInputException($"--port: must be 0-65535, got {edgePort}");
             if (edgePort != 0 && edgePort == options.Port) throw new CliInputException($"--port and --cluster-port must differ, both are {edgePort}");
             if (edgePort != 0) EnsurePortFree(options.Host, edgePort, "--port");
-            var edge = new Gensyn.Edge.EdgeOptions(options.Host, edgePort, options.DataDirectory, parse.GetValue(tlsCert)?.FullName);
+            var edge = new Gensyn.Edge.EdgeOptions(options.Host, edgePort, options.DataDirectory, parse.GetValue(tlsCert)?.FullName,
+                Market.DashboardQuotes.Report);
             if (options.Role == CoordinatorNode.VerifierRole && options.Seeds.Count == 0)
                 throw new CliInputException("--role verifier: give the coordinator(s) to join with --seed HOST:PORT (start the first coordinator with --seed pointing at itself)");
             var chain = new ChainChoice(parse.GetValue(chainRpc), parse.GetValue(contracts), parse.GetValue(settlementKey));

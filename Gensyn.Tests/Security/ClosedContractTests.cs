@@ -79,7 +79,8 @@ public class ClosedContractTests
         Assert.Equal(
             ["GetNetworkRequest", "SpecRequest", "SubmitRequest", "ListJobsRequest", "JobRequest", "LogRequest", "CancelRequest", "AuditRequest",
              "ResultRequest",
-             "BlobChunk", "BlobStatusRequest", "MissingBlobsRequest", "DatasetManifestRequest", "ListWorkersRequest", "GetMarketRequest"],
+             "BlobChunk", "BlobStatusRequest", "MissingBlobsRequest", "DatasetManifestRequest", "ListWorkersRequest", "GetMarketRequest",
+             "DashboardSessionRequest"],
             V1.RequesterEdge.Descriptor.Methods.Select(m => m.InputType.Name));
     }
 

@@ -174,6 +174,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             finished with { Price = Price },
             new CatalogJob((JobId)"job-0123abcd"),
             new JobCataloged((JobId)"job-0123abcd", At),
+            new JobChanged((JobId)"job-0123abcd", ["round", "verdict"], At),
             new ListJobIds(),
             new JobIdList([(JobId)"job-0123abcd", (JobId)"job-89abcdef"]),
             // Worker protocol

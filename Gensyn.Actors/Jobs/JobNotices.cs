@@ -1,0 +1,29 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Messages;
+
+namespace Gensyn.Actors.Jobs;
+
+/// <summary>Tells live views (<see cref="JobChanged.Topic"/>) which kinds of events a job just journalled.</summary>
+public static class JobNotices
+{
+    public static void Publish(ActorSystem system, JobId job, IReadOnlyList<IJobEvent> events)
+    {
+        var what = events.Select(KindOf).Distinct().ToList();
+        if (what.Count == 0) return;
+        DistributedPubSub.Get(system).Mediator.Tell(new Publish(JobChanged.Topic, new JobChanged(job, what, DateTimeOffset.UtcNow)));
+    }
+
+    /// <summary>The kind of change an event stands for, as a live view names it.</summary>
+    public static string KindOf(IJobEvent e) => e switch
+    {
+        RoundCompleted => "round",
+        ShardVerified => "verdict",
+        SettlementPosted => "settlement",
+        JobSubmitted or RoundStarted or JobCompleted or JobFailed or JobCancelled or JobReopened => "state",
+        ShardAssigned or ShardReleased or ShardCompleted or ReplicaSealed => "shard",
+        ResultRevoked or RoundsRolledBack or AuditDue => "purge",
+        _ => "job",
+    };
+}
