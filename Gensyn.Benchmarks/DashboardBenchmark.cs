@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -16,8 +17,10 @@ namespace Gensyn.Benchmarks;
 /// workers, real processes, the Release build), in one run:
 /// (a) from a round's completion, as the coordinator journaled it, to its point on an open job page
 ///     (<c>#loss-chart[data-updated-at]</c>, the page's clock; same machine);
-/// (b) page weight: bytes transferred per page (every finished resource, headers included; the event stream aside);
-/// (c) the coordinator process's CPU seconds for one job with 20 open job pages against the same job with none.
+/// (b) page weight: bytes received per page (every request, headers included, and what its event stream brought once
+///     connected);
+/// (c) the coordinator process's CPU seconds for one job with 20 open job pages against the same job with none
+///     (after a warm-up job; pairs in alternating order; GENSYN_BENCH_REPEATS pairs, default 3).
 /// </summary>
 public static class DashboardBenchmark
 {
@@ -50,7 +53,7 @@ public static class DashboardBenchmark
     private static async Task RunAsync(string root, string dataDir)
     {
         var executable = BenchCluster.FindExecutable(root);
-        var repeats = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_REPEATS"), out var r) && r > 0 ? r : 1;
+        var repeats = int.TryParse(Environment.GetEnvironmentVariable("GENSYN_BENCH_REPEATS"), out var r) && r > 0 ? r : 3;
         Console.WriteLine($"dashboard: bench-dashboard (mlp [256], 6 rounds x 2 shards x 40 steps) on 1 coordinator (devnet) + 2 workers, " +
                           $"Chromium {Chromium.ExecutablePath}, {Environment.ProcessorCount} cores ({executable})");
         using var cluster = BenchCluster.Create(executable, dataDir);
@@ -71,16 +74,16 @@ public static class DashboardBenchmark
               let last = null;
               new MutationObserver(() => {
                 const chart = document.querySelector('#loss-chart');
-                if (!chart || chart.dataset.updatedAt === last) return;
+                if (!chart || !chart.dataset.updatedAt || chart.dataset.updatedAt === last) return;
                 last = chart.dataset.updatedAt;
                 window.gensynDraws.push({ points: +chart.dataset.points, at: +chart.dataset.updatedAt });
               }).observe(document.body, { subtree: true, childList: true, attributes: true });
             }
             """);
-        var finished = await WaitUntilFinished(cluster, job);
+        var finished = await WaitUntilFinished(cluster, job, settled: true);
         await Task.Delay(2000);
-        var draws = JsonSerializer.Deserialize<List<Draw>>(
-            await page.EvaluateAsync<JsonElement>("() => window.gensynDraws"), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        var draws = JsonSerializer.Deserialize<List<Draw>>(await page.EvaluateAsync<string>("() => JSON.stringify(window.gensynDraws)"),
+            new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
         await watcher.DisposeAsync();
         var rounds = cluster.JobEvents(job).OfKind("RoundCompleted")
             .Select(e => (Round: e.Int("round"), At: e.Data.GetProperty("at").GetDateTimeOffset())).ToList();
@@ -96,7 +99,7 @@ public static class DashboardBenchmark
         Row("      latency, ms", latencies);
 
         // (b) Page weight, each page in a fresh context (signed-in pages after the sign-in's own redirect).
-        Console.WriteLine("  (b) page weight (bytes transferred: every finished request, headers included; the event stream aside)");
+        Console.WriteLine("  (b) page weight (bytes received: every request, headers included, and the event stream's first 1.5 s)");
         Console.WriteLine($"      {"page",-24} {"requests",8} {"KB",9}");
         foreach (var path in new[] { "/", "/quote", "/settlements", $"/jobs/{job}" })
         {
@@ -114,67 +117,84 @@ public static class DashboardBenchmark
             }
         }
 
-        // (c) The same job with no page open, then with 20 open job pages (the owner's, each its own context).
-        Console.WriteLine($"  (c) coordinator CPU for one job: no page open vs {OpenPages} open job pages ({repeats} pair(s))");
+        // (c) The same job with no page open and with 20 open job pages (the owner's tabs), in alternating order.
+        Console.WriteLine($"  (c) coordinator CPU for one job (submit -> ended and settled): no page open vs {OpenPages} open job pages, " +
+                          $"{repeats} pair(s) in alternating order");
         Console.WriteLine($"      {"run",-16} {"CPU s",8} {"wall s",8} {"CPU/wall",9}");
-        var ratios = new List<double>();
-        for (var run = 1; run <= repeats; run++)
+        var cpu = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
+        var warm = await MeasureAsync(cluster, spec, _ => Task.FromResult<BrowserSession?>(null));
+        Console.WriteLine($"      {"(warm-up, no page; not counted)",-16} {warm.Cpu,8:F2} {warm.Wall,8:F1} {warm.Cpu / warm.Wall,9:F3}");
+        for (var run = 0; run < 2 * repeats; run++)
         {
-            var none = await MeasureAsync(cluster, spec, _ => Task.FromResult(new List<BrowserSession>()));
-            Console.WriteLine($"      {"no page",-16} {none.Cpu,8:F2} {none.Wall,8:F1} {none.Cpu / none.Wall,9:F3}");
-            var open = await MeasureAsync(cluster, spec, async id =>
-            {
-                // One signed-in browser with 20 tabs on the job (HTTP/2: one connection carries the 20 event streams).
-                var (session, first) = await SignInAsync(cluster, chromium, origin, id);
-                var pages = new List<IPage> { first };
-                for (var i = 1; i < OpenPages; i++) pages.Add(await session.OpenAsync($"/jobs/{id}"));
-                foreach (var page in pages) await page.WaitForFunctionAsync("() => document.body.dataset.live === 'open'");
-                return [session];
-            });
-            Console.WriteLine($"      {$"{OpenPages} job pages",-16} {open.Cpu,8:F2} {open.Wall,8:F1} {open.Cpu / open.Wall,9:F3}");
-            ratios.Add(open.Cpu / none.Cpu);
+            var withPages = run % 4 is 1 or 2;
+            var (used, wall) = await MeasureAsync(cluster, spec, withPages ? OpenPagesAsync : _ => Task.FromResult<BrowserSession?>(null));
+            cpu[withPages].Add(used);
+            Console.WriteLine($"      {(withPages ? $"{OpenPages} job pages" : "no page"),-16} {used,8:F2} {wall,8:F1} {used / wall,9:F3}");
         }
-        Console.WriteLine($"      CPU with {OpenPages} pages / CPU with none: " +
-                          string.Join(", ", ratios.Select(x => x.ToString("F2", CultureInfo.InvariantCulture))));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"      CPU with {OpenPages} pages / CPU with none (means): {cpu[true].Average() / cpu[false].Average():F2}"));
+
+        async Task<BrowserSession?> OpenPagesAsync(string id)
+        {
+            // One signed-in browser with 20 tabs on the job (HTTP/2: one connection carries the 20 event streams).
+            var (session, first) = await SignInAsync(cluster, chromium, origin, id);
+            var pages = new List<IPage> { first };
+            for (var i = 1; i < OpenPages; i++) pages.Add(await session.OpenAsync($"/jobs/{id}"));
+            foreach (var page in pages) await page.WaitForFunctionAsync("() => document.body.dataset.live === 'open'");
+            return session;
+        }
     }
 
-    /// <summary>Coordinator CPU seconds and wall seconds from a submit to the job's end, with the pages opened.</summary>
+    /// <summary>
+    /// Coordinator CPU seconds and wall seconds from a submit until the job ended and its money settled (no order
+    /// pending, the rest refunded), with the pages <paramref name="open"/> opens on it meanwhile.
+    /// </summary>
     private static async Task<(double Cpu, double Wall)> MeasureAsync(
-        LocalCluster cluster, string spec, Func<string, Task<List<BrowserSession>>> open)
+        LocalCluster cluster, string spec, Func<string, Task<BrowserSession?>> open)
     {
         var coordinator = cluster.CoordinatorProcess();
         coordinator.Refresh();
         var cpu = coordinator.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var job = Submit(cluster, spec);
-        var sessions = await open(job);
-        await WaitUntilFinished(cluster, job);
+        var session = await open(job);
+        await WaitUntilFinished(cluster, job, settled: true);
         coordinator.Refresh();
         var used = (coordinator.TotalProcessorTime - cpu).TotalSeconds;
         var wall = clock.Elapsed.TotalSeconds;
-        foreach (var session in sessions) await session.DisposeAsync();
+        if (session is not null) await session.DisposeAsync();
         return (used, wall);
     }
 
-    /// <summary>Requests finished and bytes transferred while <paramref name="path"/> loads and connects its stream.</summary>
+    /// <summary>
+    /// Requests and bytes received while <paramref name="path"/> loads and connects its event stream, from Chromium's
+    /// network events: each finished request's encoded length (headers and body), and what the open stream brought so far.
+    /// </summary>
     private static async Task<(int Requests, long Bytes)> WeighAsync(BrowserSession session, string path)
     {
-        var finished = new List<IRequest>();
         var page = await session.Context.NewPageAsync();
-        page.RequestFinished += (_, request) => { lock (finished) finished.Add(request); };
+        var cdp = await session.Context.NewCDPSessionAsync(page);
+        var requests = new ConcurrentDictionary<string, bool>();
+        var streamed = new ConcurrentDictionary<string, long>();
+        var finished = new ConcurrentDictionary<string, long>();
+        cdp.Event("Network.requestWillBeSent").OnEvent += (_, e) => requests[Id(e)] = true;
+        cdp.Event("Network.dataReceived").OnEvent += (_, e) =>
+        {
+            var encoded = e!.Value.GetProperty("encodedDataLength").GetInt64();
+            var length = encoded > 0 ? encoded : e.Value.GetProperty("dataLength").GetInt64();
+            streamed.AddOrUpdate(Id(e), length, (_, sum) => sum + length);
+        };
+        cdp.Event("Network.loadingFinished").OnEvent += (_, e) =>
+            finished[Id(e)] = (long)e!.Value.GetProperty("encodedDataLength").GetDouble();
+        await cdp.SendAsync("Network.enable");
         await page.GotoAsync(new Uri(session.Origin, path).ToString());
         await page.WaitForFunctionAsync("() => document.body.dataset.live === 'open'");
-        await Task.Delay(1000);
-        IRequest[] requests;
-        lock (finished) requests = [.. finished];
-        long bytes = 0;
-        foreach (var request in requests)
-        {
-            var sizes = await request.SizesAsync();
-            bytes += sizes.ResponseBodySize + sizes.ResponseHeadersSize;
-        }
+        await Task.Delay(1500);
+        var bytes = finished.Values.Sum() + streamed.Where(s => !finished.ContainsKey(s.Key)).Sum(s => s.Value);
         if (session.Problems.Count > 0) Console.WriteLine($"      ({path}: {string.Join("; ", session.Problems)})");
-        return (requests.Length, bytes);
+        return (requests.Count, bytes);
+
+        static string Id(JsonElement? e) => e!.Value.GetProperty("requestId").GetString()!;
     }
 
     private static async Task<(BrowserSession Session, IPage Page)> SignInAsync(
@@ -195,13 +215,15 @@ public static class DashboardBenchmark
         return submitted.Json().GetProperty("jobId").GetString()!;
     }
 
-    private static async Task<JobView> WaitUntilFinished(LocalCluster cluster, string job)
+    /// <summary>The job's view once it completed (and, with <paramref name="settled"/>, its money settled).</summary>
+    private static async Task<JobView> WaitUntilFinished(LocalCluster cluster, string job, bool settled = false)
     {
         await using var client = cluster.Client();
         var giveUp = DateTime.UtcNow + JobLimit;
         while (true)
         {
-            if (await client.Ask(new GetJobStatus((JobId)job)) is JobView { State: not (JobPhase.Queued or JobPhase.Running) } view)
+            if (await client.Ask(new GetJobStatus((JobId)job)) is JobView { State: not (JobPhase.Queued or JobPhase.Running) } view
+                && (!settled || view.Money is { Pending.Count: 0, RefundedMicros: > 0 }))
                 return view.State == JobPhase.Completed
                     ? view
                     : throw new InvalidOperationException($"{job} ended {view.State}: {view.Reason}\n{cluster.Logs()}");
