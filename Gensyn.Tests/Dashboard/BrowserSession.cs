@@ -41,13 +41,15 @@ public sealed class BrowserSession : IAsyncDisposable
         context.WebError += (_, error) => session.Add($"page error on {error.Page?.Url}: {error.Error}");
         context.Request += (_, request) =>
         {
-            if (!session.IsOwn(request.Url)) session.Add($"request outside the coordinator: {request.Method} {request.Url}");
+            if (!session.IsOwn(request.Url))
+                session.Add($"request outside the coordinator: {request.Method} {request.Url}");
         };
         context.RequestFailed += (_, request) =>
             session.Add($"failed request: {request.Method} {request.Url}: {request.Failure}");
         context.Response += (_, response) =>
         {
-            if (response.Status >= 400) session.Add($"HTTP {response.Status}: {response.Request.Method} {response.Url}");
+            if (response.Status >= 400)
+                session.Add($"HTTP {response.Status}: {response.Request.Method} {response.Url}");
         };
         context.Page += (_, page) => page.WebSocket += (_, socket) =>
         {

@@ -45,7 +45,8 @@ public sealed class BrowserSessionTests
         await using var chromium = await Chromium.LaunchAsync();
         await using var session = await chromium.NewSessionAsync(Coordinator);
         await ServeAsync(session, """
-            <!doctype html><title>good</title><img src="/logo.png"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+            <!doctype html><title>good</title><img src="/logo.png">
+            <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
             <script>console.log("fine"); document.body.dataset.done = "yes";</script>
             """);
 
@@ -67,7 +68,8 @@ public sealed class BrowserSessionTests
             return url.AbsolutePath switch
             {
                 "/" => route.FulfillAsync(new RouteFulfillOptions { ContentType = "text/html", Body = html }),
-                "/logo.png" => route.FulfillAsync(new RouteFulfillOptions { ContentType = "image/png", BodyBytes = Png }),
+                "/logo.png" => route.FulfillAsync(
+                    new RouteFulfillOptions { ContentType = "image/png", BodyBytes = Png }),
                 _ => route.FulfillAsync(new RouteFulfillOptions { Status = 404, Body = "not here" }),
             };
         });

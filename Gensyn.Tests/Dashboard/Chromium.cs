@@ -3,9 +3,9 @@ using Microsoft.Playwright;
 namespace Gensyn.Tests.Dashboard;
 
 /// <summary>
-/// Debian's <c>chromium</c>, headless, driven through Playwright's bundled driver with <c>ExecutablePath</c>: no browser
-/// is downloaded at run time. GENSYN_CHROMIUM names another executable. Shared by the browser tests and the dashboard
-/// benchmark (no test framework here).
+/// Debian's <c>chromium</c>, headless, driven through Playwright's bundled driver with <c>ExecutablePath</c>: no
+/// browser is downloaded at run time. GENSYN_CHROMIUM names another executable. Shared by the browser tests and the
+/// dashboard benchmark (no test framework here).
 /// </summary>
 public sealed class Chromium : IAsyncDisposable
 {

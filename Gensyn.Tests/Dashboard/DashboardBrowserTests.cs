@@ -35,7 +35,8 @@ public sealed partial class DashboardBrowserTests(DashboardCluster f) : IClassFi
         var shown = await page.Locator("#workers tbody tr[data-worker]").EvaluateAllAsync<string[]>(
             "rows => rows.map(r => r.dataset.worker)");
         Assert.Equal(workers.Count, shown.Length);
-        Assert.All(shown, id => Assert.Contains(workers, w => w.StartsWith(id.TrimEnd('…', '.'), StringComparison.Ordinal)));
+        Assert.All(shown, id =>
+            Assert.Contains(workers, w => w.StartsWith(id.TrimEnd('…', '.'), StringComparison.Ordinal)));
 
         var @class = market.GetProperty("class").GetString()!;
         var cell = await page.Locator($"#market tbody tr[data-class=\"{@class}\"] td.clearing-price").InnerTextAsync();
@@ -54,10 +55,11 @@ public sealed partial class DashboardBrowserTests(DashboardCluster f) : IClassFi
     {
         var live = f.Live;
         await Poll.Until(async () => await live.PointsAsync() > live.InitialPoints, JobLimit,
-            async () => $"the loss chart stayed at {await live.PointsAsync()} point(s) (opened with {live.InitialPoints})\n" +
-                        f.Cluster.Logs());
+            async () => $"the loss chart stayed at {await live.PointsAsync()} point(s) " +
+                        $"(opened with {live.InitialPoints})\n{f.Cluster.Logs()}");
 
-        // Left open through the whole job, it ends with the numbers `gensyn status` gives: a point per round, the state.
+        // Left open through the whole job, it ends with the numbers `gensyn status` gives: a point per round, the
+        // state.
         var job = await f.FinishedJobAsync();
         Assert.True(live.InitialPoints < job.RoundHistory.Count,
             $"the page was opened after the last round ({live.InitialPoints} of {job.RoundHistory.Count} points)");
@@ -133,7 +135,10 @@ public sealed partial class DashboardBrowserTests(DashboardCluster f) : IClassFi
         Assert.Equal(200, downloaded.Status);
         Assert.Equal(await File.ReadAllBytesAsync(model), await downloaded.BodyAsync());
         await using (var anonymous = await f.SessionAsync())
-            Assert.Equal(401, (await anonymous.Context.APIRequest.GetAsync($"{f.Origin}/api/jobs/{f.JobId}/result")).Status);
+        {
+            var unsigned = await anonymous.Context.APIRequest.GetAsync($"{f.Origin}/api/jobs/{f.JobId}/result");
+            Assert.Equal(401, unsigned.Status);
+        }
 
         AssertClean(other);
         AssertClean(owner);
@@ -169,7 +174,7 @@ public sealed partial class DashboardBrowserTests(DashboardCluster f) : IClassFi
             new PageWaitForFunctionOptions { Timeout = (float)UiLimit.TotalMilliseconds });
     }
 
-    /// <summary>Asks for the quote with the button and returns the JSON the page shows (#quote-result[data-json]).</summary>
+    /// <summary>Asks for the quote with the button; the JSON the page then shows (#quote-result[data-json]).</summary>
     private static async Task<JsonElement> QuoteShownAsync(IPage page)
     {
         var result = page.Locator("#quote-result");

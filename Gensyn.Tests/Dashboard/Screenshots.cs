@@ -11,7 +11,8 @@ public static class Screenshots
 {
     public static string OutputDirectory => Path.Combine(AppContext.BaseDirectory, "screenshots");
 
-    /// <summary>Saves <paramref name="page"/> as dashboard-<paramref name="name"/>.png; returns the output copy.</summary>
+    /// <summary>Saves <paramref name="page"/> as dashboard-<paramref name="name"/>.png; returns the output's copy.
+    /// </summary>
     public static async Task<string> SaveAsync(IPage page, string name)
     {
         var file = $"dashboard-{name}.png";
