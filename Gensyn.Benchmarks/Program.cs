@@ -2,7 +2,7 @@ using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
 //                           settlement|scheduler|quote|campaign|dashboard|edge|edge-blobs|edge-latency|pack|dataset-upload|
-//                           torchscript|all]
+//                           torchscript|round-eval|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -60,6 +60,10 @@ if (which is "campaign") CampaignBenchmark.Run(root, dataDir, args[1..]);
 // the dashboard in headless Chromium (GENSYN_CHROMIUM, default /usr/bin/chromium): round -> point latency, page weight,
 //   coordinator CPU with 20 open job pages vs none
 if (which is "dashboard") DashboardBenchmark.Run(root, dataDir);
+// the coordinator's per-round test evaluation against the round's training (TrainingCoordinator.Aggregate)
+if (which is "round-eval" or "all")
+    foreach (var example in new[] { "mnist-mlp.yaml", "mnist-cnn.yaml", "charlm.yaml" })
+        RoundEvaluationBenchmark.Run(dataDir, Path.Combine(root, "examples", example));
 return 0;
 
 static string FindRepositoryRoot()

@@ -6,7 +6,8 @@ namespace Gensyn.Tests;
 public static class TestSpecs
 {
     public static string SyntheticYaml(string model = "{ kind: mlp, hidden: [16] }", int rounds = 2, int shards = 2, int innerSteps = 8,
-                                       string optimizer = "{ kind: adamw, lr: 0.01 }", long seed = 7, int checkpointEvery = 4, int batchSize = 16) => $"""
+                                       string optimizer = "{ kind: adamw, lr: 0.01 }", long seed = 7,
+                                       int checkpointEvery = 4, int batchSize = 16, int? evalEvery = null) => $"""
         name: synthetic-test
         model: {model}
         dataset: {"{"} name: synthetic, samples: 512, features: 12, classes: 3 {"}"}
@@ -16,7 +17,7 @@ public static class TestSpecs
           inner-steps: {innerSteps}
           batch-size: {batchSize}
           seed: {seed}
-          checkpoint-every: {checkpointEvery}
+          checkpoint-every: {checkpointEvery}{(evalEvery is { } every ? $"\n  eval-every: {every}" : "")}
           inner-optimizer: {optimizer}
           outer-optimizer: {"{"} kind: nesterov, lr: 0.7, momentum: 0.9 {"}"}
         """;

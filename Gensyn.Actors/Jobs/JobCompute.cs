@@ -30,14 +30,17 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
     public sealed record PreparedRound(int Round, Sha256Digest Global, IReadOnlyList<Sha256Digest> ShardStarts,
                                        IReadOnlyList<long> Sizes, IReadOnlyList<int>? ShardSteps = null);
 
-    public sealed record AggregatedRound(int Round, Sha256Digest Global, Sha256Digest Digest);
+    /// <summary>A round's aggregate; <see cref="Test"/>: the new global state on the test split (null when the kind or
+    /// the spec's <c>eval-every</c> evaluates no round here).</summary>
+    public sealed record AggregatedRound(int Round, Sha256Digest Global, Sha256Digest Digest, Evaluation? Test = null);
 
     /// <summary>Stores round <paramref name="round"/>'s global state and each shard's start state.</summary>
     public Task<PreparedRound> PrepareRound(JobSpec spec, int round, Sha256Digest? lastGlobal,
                                             IReadOnlyList<Sha256Digest>? lastShardEnds) =>
         thread.Run(() => Coordinator(spec).Prepare(spec, round, lastGlobal, lastShardEnds));
 
-    /// <summary>Combines the shards' ends, in shard order, into the next global state (or the job's output).</summary>
+    /// <summary>Combines the shards' ends, in shard order, into the next global state (or the job's output), and
+    /// evaluates a training job's new state on the test split.</summary>
     public Task<AggregatedRound> Aggregate(JobSpec spec, int round, Sha256Digest roundGlobal,
                                            IReadOnlyList<Sha256Digest> shardEnds) =>
         thread.Run(() => Coordinator(spec).Aggregate(spec, round, roundGlobal, shardEnds));

@@ -144,7 +144,8 @@ public sealed record JobProjection
                 };
                 if (convicted.Count > 0)
                     unpaid += $"; not counted and not paid: the convicted key(s) {string.Join(", ", convicted)}";
-                yield return $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}, " +
+                var test = rc.TestAccuracy is { } accuracy ? $", test accuracy {accuracy:P2}" : "";
+                yield return $"round {rc.Round} aggregated: mean loss {rc.MeanLoss:F4}{test}, " +
                              $"checkpoint {Short(rc.GlobalState)}, match rate {rate:P1}{unpaid}";
                 break;
             case ResultRevoked r:

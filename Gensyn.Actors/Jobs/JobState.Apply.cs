@@ -92,7 +92,8 @@ public sealed partial record JobState
                 var round = new RoundView(rc.Round, rc.GlobalState.ToString(), rc.StateDigest.ToString(), rc.MeanLoss,
                     Shards.Select(s => s.MerkleRoot!.Value.ToString()).ToList(),
                     Shards.Select(s => s.WorkerId ?? "").ToList(),
-                    pay.MatchRate, pay.Paid, pay.Accepted, pay.Judged, pay.Convicted.Count == 0 ? null : pay.Convicted);
+                    pay.MatchRate, pay.Paid, pay.Accepted, pay.Judged, pay.Convicted.Count == 0 ? null : pay.Convicted,
+                    rc.TestAccuracy, rc.TestLoss, rc.TestPerplexity);
                 return this with
                 {
                     RoundOpen = false, LastGlobal = rc.GlobalState,

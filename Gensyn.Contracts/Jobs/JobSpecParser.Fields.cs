@@ -194,10 +194,13 @@ public static partial class JobSpecParser
 
         // More than inner-steps is allowed: it means only the final state of each round is checkpointed.
         var checkpointEvery = t.Int("checkpoint-every", innerSteps, 1, 1_000_000);
+        // More than rounds is allowed: it means only the last round's state is evaluated.
+        var evalEvery = t.Int("eval-every", TrainingSpec.DefaultEvalEvery, 1, 100_000);
         var inner = ReadInnerOptimizer(t.Child("inner-optimizer", InnerOptimizerKeys));
         var outer = ReadOuterOptimizer(t.Child("outer-optimizer", OuterOptimizerKeys));
         t.Finish();
-        return new TrainingSpec(rounds, shards, innerSteps, batchSize, seed, threads, checkpointEvery, inner, outer);
+        return new TrainingSpec(rounds, shards, innerSteps, batchSize, seed, threads, checkpointEvery, inner, outer,
+            evalEvery);
     }
 
     private static InnerOptimizerSpec ReadInnerOptimizer(Section o)

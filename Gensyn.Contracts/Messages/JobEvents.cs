@@ -91,9 +91,13 @@ public sealed record ShardCompleted(int Round, int Shard, int Epoch, WorkerId Wo
 
 /// <summary>The outer step is done: <see cref="GlobalState"/> is the new global state blob, <see cref="StateDigest"/> its canonical digest.
 /// <see cref="Uncounted"/>: the keys convicted in the job whose verdicts the round's payment threshold does not count, and whom
-/// the round does not pay (null in a journal written before that rule: every verdict counts, as it did then).</summary>
+/// the round does not pay (null in a journal written before that rule: every verdict counts, as it did then).
+/// <see cref="TestAccuracy"/>, <see cref="TestLoss"/>, <see cref="TestPerplexity"/>: the new global state on the test
+/// split, evaluated where the round was aggregated (null for an inference job, a round the spec's <c>eval-every</c>
+/// skips, or a journal written before rounds were evaluated; perplexity for a language model only).</summary>
 public sealed record RoundCompleted(int Round, Sha256Digest GlobalState, Sha256Digest StateDigest, double MeanLoss, DateTimeOffset At,
-    IReadOnlyList<string>? Uncounted = null) : IJobEvent;
+    IReadOnlyList<string>? Uncounted = null, double? TestAccuracy = null, double? TestLoss = null,
+    double? TestPerplexity = null) : IJobEvent;
 
 /// <summary>The final model (parameters only, safetensors) is blob <see cref="Model"/>; <see cref="FinalDigest"/> is what `gensyn train` prints for the same spec.</summary>
 public sealed record JobCompleted(Sha256Digest Model, long ModelBytes, Sha256Digest FinalDigest, double TestAccuracy, double TestLoss, double? TestPerplexity, DateTimeOffset At) : IJobEvent;

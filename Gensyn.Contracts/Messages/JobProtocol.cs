@@ -114,12 +114,24 @@ public sealed record JobView(
 /// the round is paid (0 and 0 in a round recorded before they were kept). <see cref="Convicted"/>: the keys convicted in the
 /// job when the round completed (a fraud, an invalid answer, a revoked result); their verdicts are not counted against the
 /// others, and the round pays them nothing (null: none, or a round recorded before this was kept).
+/// <see cref="TestAccuracy"/>, <see cref="TestLoss"/> and <see cref="TestPerplexity"/> (language models): the round's
+/// new global state on the test split; the last round's are the job's. Null for an inference job, a round the spec's
+/// <c>training.eval-every</c> skips, or a round recorded before rounds were evaluated.
 /// </summary>
 public sealed record RoundView(int Round, string CheckpointHash, string CheckpointDigest, double MeanLoss, IReadOnlyList<string> ShardRoots, IReadOnlyList<string> Workers,
                                double MatchRate = 1, bool Paid = true, int Accepted = 0, int Judged = 0,
                                [property: System.Text.Json.Serialization.JsonIgnore(
                                    Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-                               IReadOnlyList<string>? Convicted = null);
+                               IReadOnlyList<string>? Convicted = null,
+                               [property: System.Text.Json.Serialization.JsonIgnore(
+                                   Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+                               double? TestAccuracy = null,
+                               [property: System.Text.Json.Serialization.JsonIgnore(
+                                   Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+                               double? TestLoss = null,
+                               [property: System.Text.Json.Serialization.JsonIgnore(
+                                   Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+                               double? TestPerplexity = null);
 
 /// <summary>One shard of the open round; <see cref="Waiting"/>: why no worker has it yet (a requirement no idle worker meets, or all busy).</summary>
 public sealed record ShardView(int Shard, string State, string? WorkerId, int Epoch, int Step, int InnerSteps, double? Loss, string? Waiting = null);

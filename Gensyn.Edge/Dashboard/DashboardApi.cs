@@ -9,8 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// The dashboard's JSON and live events under <c>/api</c>, as the pages use them and as the CLI's <c>--json</c> writes them. A
-/// job's full view is its payer's only; anyone else gets its public summary.
+/// The dashboard's JSON and live events under <c>/api</c>, as the pages use them and as the CLI's <c>--json</c> writes
+/// them. A job's full view is its payer's only; anyone else gets its public summary.
 /// </summary>
 public static class DashboardApi
 {
@@ -60,7 +60,8 @@ public static class DashboardApi
         return Results.Content(await report(yaml, edge, cancel), "application/json");
     }
 
-    /// <summary>Server-Sent Events: a snapshot of the job (<c>?job=ID</c>) or the network, then each change as it happens.</summary>
+    /// <summary>Server-Sent Events: a snapshot of the job (<c>?job=ID</c>) or the network, then each change as it
+    /// happens.</summary>
     private static async Task Events(HttpContext http, LiveHub hub, EdgeContext edge, string? job)
     {
         JobId? id = null;
@@ -105,7 +106,7 @@ public static class DashboardApi
             catch (Exception e) when (e is KeyNotFoundException or TimeoutException or DashboardInputException)
             {
                 // The page says why and stops listening (an EventSource would otherwise retry for ever).
-                await http.Response.WriteAsync(LiveHub.Event("problem", EdgeJson.Write(new { detail = e.Message })), cancel);
+                await http.Response.WriteAsync(LiveHub.Event("problem", DashboardJson.Write(new { detail = e.Message })), cancel);
                 return;
             }
             await http.Response.WriteAsync(snapshot, cancel);
@@ -137,7 +138,8 @@ public static class DashboardApi
         }
     }
 
-    /// <summary>Failures as one-line problems: unknown job 404, bad input 400, someone else's result 403, a slow cluster 503.</summary>
+    /// <summary>Failures as one-line problems: unknown job 404, bad input 400, someone else's result 403, a slow
+    /// cluster 503.</summary>
     private static async ValueTask<object?> Failures(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         try
@@ -162,7 +164,7 @@ public static class DashboardApi
         }
     }
 
-    private static IResult Json<T>(T value) => Results.Content(EdgeJson.Write(value), "application/json");
+    private static IResult Json<T>(T value) => Results.Content(DashboardJson.Write(value), "application/json");
 
     private static IResult BadId(string id) =>
         Results.Problem($"'{(id.Length > 80 ? id[..80] + "…" : id)}' is not a job id", statusCode: StatusCodes.Status400BadRequest);

@@ -9,9 +9,9 @@ using Gensyn.Edge.Requesters;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// What the dashboard shows, asked of the jobs gateway exactly as the requester edge asks it (the same messages, the same owner
-/// rule: <see cref="RequesterEdgeService.Summary"/> for anyone but a job's payer), and shaped for the pages: no worker key, no
-/// cluster address, ids shortened.
+/// What the dashboard shows, asked of the jobs gateway exactly as the requester edge asks it (the same messages, the
+/// same owner rule: <see cref="RequesterEdgeService.Summary"/> for anyone but a job's payer), and shaped for the pages:
+/// no worker key, no cluster address, ids shortened.
 /// </summary>
 public sealed class DashboardData(EdgeContext edge, MarketHistory history)
 {
@@ -38,7 +38,8 @@ public sealed class DashboardData(EdgeContext edge, MarketHistory history)
         .Select(s => new SettlementCard(s.JobId, s.Kind, s.Status, s.TxHash, Gens.Format(s.AmountMicros), s.GasUsed, s.At))
         .ToList();
 
-    /// <summary>A job as <paramref name="caller"/> may see it: in full with its chart for its payer, else its public summary.</summary>
+    /// <summary>A job as <paramref name="caller"/> may see it: in full with its chart for its payer, else its public
+    /// summary.</summary>
     public async Task<JobCard> JobAsync(JobId job, string? caller, CancellationToken cancel)
     {
         var view = await ViewAsync(job, cancel);
@@ -68,7 +69,8 @@ public sealed class DashboardData(EdgeContext edge, MarketHistory history)
         return (offer.Hash, edge.Store.PathOf(offer.Hash), view.IsInference);
     }
 
-    /// <summary>Training loss per round (the mean of its shards') and, where the round was evaluated, test accuracy.</summary>
+    /// <summary>Training loss per round (the mean of its shards') and, where the round was evaluated, test
+    /// accuracy.</summary>
     public static string Chart(JobView view)
     {
         var loss = view.RoundHistory.Select(r => ((double)r.Round + 1, r.MeanLoss)).ToList();

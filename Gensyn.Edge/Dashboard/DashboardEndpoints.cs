@@ -13,10 +13,10 @@ using Microsoft.Extensions.Logging;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// The dashboard on the edge's own port (docs/operations/dashboard.md): pages, their JSON, live events and sign-in. Every request is
-/// counted against its IP by the edge's limiter; pages forbid any script, style, image or connection from elsewhere (CSP); a
-/// session is an HttpOnly, Secure, SameSite=Strict cookie that names an address, and a job's full view, chart and result are its
-/// payer's only.
+/// The dashboard on the edge's own port (docs/operations/dashboard.md): pages, their JSON, live events and sign-in.
+/// Every request is counted against its IP by the edge's limiter; pages forbid any script, style, image or connection
+/// from elsewhere (CSP); a session is an HttpOnly, Secure, SameSite=Strict cookie that names an address, and a job's
+/// full view, chart and result are its payer's only.
 /// </summary>
 public static class DashboardEndpoints
 {
@@ -51,7 +51,8 @@ public static class DashboardEndpoints
         return app;
     }
 
-    /// <summary>Counts the request against its IP, and sets the headers that keep every page to this coordinator.</summary>
+    /// <summary>Counts the request against its IP, and sets the headers that keep every page to this
+    /// coordinator.</summary>
     private static async ValueTask<object?> Admit(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var http = invocation.HttpContext;

@@ -4,12 +4,12 @@ using System.Security.Cryptography;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// Dashboard sign-in. A signed <c>CreateDashboardSession</c> call mints a one-time token for its signer (<see cref="Mint"/>); a
-/// browser exchanges it, once and within <see cref="DashboardSettings.TokenLifetime"/>, for a session id kept in an HttpOnly cookie
-/// (<see cref="Exchange"/>) that names the same address until <see cref="DashboardSettings.SessionLifetime"/> passes. Tokens and
-/// session ids are 256 random bits; the browser never sees a key. Each address holds at most
-/// <see cref="DashboardSettings.MaxSessionsPerAddress"/> tokens and sessions (its oldest go first), the edge at most
-/// <see cref="DashboardSettings.MaxSessions"/>.
+/// Dashboard sign-in. A signed <c>CreateDashboardSession</c> call mints a one-time token for its signer (<see
+/// cref="Mint"/>); a browser exchanges it, once and within <see cref="DashboardSettings.TokenLifetime"/>, for a session
+/// id kept in an HttpOnly cookie (<see cref="Exchange"/>) that names the same address until <see
+/// cref="DashboardSettings.SessionLifetime"/> passes. Tokens and session ids are 256 random bits; the browser never
+/// sees a key. Each address holds at most <see cref="DashboardSettings.MaxSessionsPerAddress"/> tokens and sessions
+/// (its oldest go first), the edge at most <see cref="DashboardSettings.MaxSessions"/>.
 /// </summary>
 public sealed class DashboardSessions(DashboardSettings settings, TimeProvider? clock = null)
 {
@@ -21,7 +21,8 @@ public sealed class DashboardSessions(DashboardSettings settings, TimeProvider? 
     private sealed record Entry(string Address, DateTimeOffset Expires, DateTimeOffset Created);
 
     /// <summary>A one-time sign-in token for <paramref name="address"/>, and until when it may be exchanged.</summary>
-    /// <exception cref="InvalidOperationException">The edge holds <see cref="DashboardSettings.MaxSessions"/> already.</exception>
+    /// <exception cref="InvalidOperationException">The edge holds <see cref="DashboardSettings.MaxSessions"/>
+    /// already.</exception>
     public (string Token, DateTimeOffset Expires) Mint(string address)
     {
         var now = _clock.GetUtcNow();

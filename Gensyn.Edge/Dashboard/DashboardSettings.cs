@@ -3,9 +3,9 @@ using Akka.Configuration;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// The dashboard's limits (<c>gensyn.dashboard</c> in cluster.hocon; docs/operations/dashboard.md): how long a sign-in token and a
-/// session last, how many sessions and live streams the edge keeps, the largest spec the quote page takes, and how often the
-/// network's figures are sampled for its charts.
+/// The dashboard's limits (<c>gensyn.dashboard</c> in cluster.hocon; docs/operations/dashboard.md): how long a sign-in
+/// token and a session last, how many sessions and live streams the edge keeps, the largest spec the quote page takes,
+/// and how often the network's figures are sampled for its charts.
 /// </summary>
 public sealed record DashboardSettings(
     TimeSpan TokenLifetime,

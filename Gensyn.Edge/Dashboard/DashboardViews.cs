@@ -2,7 +2,8 @@ using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Edge.Dashboard;
 
-/// <summary>A coordinator as the network page shows it: a short name (not its cluster address), its state and roles.</summary>
+/// <summary>A coordinator as the network page shows it: a short name (not its cluster address), its state and
+/// roles.</summary>
 public sealed record CoordinatorCard(string Name, string Status, bool Serving);
 
 /// <summary>A worker as anyone may see it: a shortened id and no key.</summary>

@@ -4,7 +4,8 @@ using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Edge.Dashboard;
 
-/// <summary>Hands the cluster's job changes (<see cref="JobChanged.Topic"/>) to this edge's <see cref="LiveHub"/>.</summary>
+/// <summary>Hands the cluster's job changes (<see cref="JobChanged.Topic"/>) to this edge's <see
+/// cref="LiveHub"/>.</summary>
 public sealed class LiveFeed : ReceiveActor
 {
     public static Props Props(LiveHub hub) => Akka.Actor.Props.Create(() => new LiveFeed(hub));

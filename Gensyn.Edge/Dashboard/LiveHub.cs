@@ -8,15 +8,17 @@ using Microsoft.Extensions.Logging;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// The dashboard's live streams (Server-Sent Events). A page subscribes to the network or to one job; when a job journals events
-/// (<see cref="JobChanged"/>), its view is asked once and pushed to every page open on it (the full view to its payer's sessions,
-/// the public summary to the rest), and the network's figures are pushed to the network pages. Refreshes of one job never run
-/// twice at once: changes that arrive during one are folded into the next. A slow page drops its oldest updates, never blocks
-/// the others. At most <see cref="DashboardSettings.MaxStreams"/> streams are open at once.
+/// The dashboard's live streams (Server-Sent Events). A page subscribes to the network or to one job; when a job
+/// journals events (<see cref="JobChanged"/>), its view is asked once and pushed to every page open on it (the full
+/// view to its payer's sessions, the public summary to the rest), and the network's figures are pushed to the network
+/// pages. Refreshes of one job never run twice at once: changes that arrive during one are folded into the next. A slow
+/// page drops its oldest updates, never blocks the others. At most <see cref="DashboardSettings.MaxStreams"/> streams
+/// are open at once.
 /// </summary>
 public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILogger logger)
 {
-    /// <summary>The job one stream follows (null: the network) and the address its session signs as (null: none).</summary>
+    /// <summary>The job one stream follows (null: the network) and the address its session signs as (null:
+    /// none).</summary>
     public sealed class Stream(JobId? job, string? address)
     {
         public JobId? Job { get; } = job;
@@ -45,7 +47,7 @@ public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILog
 
     /// <summary>What a stream gets first: the current job or network, as a <c>snapshot</c> event.</summary>
     public async Task<string> SnapshotAsync(Stream stream, CancellationToken cancel) => stream.Job is { } job
-        ? Event("snapshot", EdgeJson.Write(await data.JobAsync(job, stream.Address, cancel)))
+        ? Event("snapshot", DashboardJson.Write(await data.JobAsync(job, stream.Address, cancel)))
         : Event("snapshot", await NetworkJsonAsync(cancel));
 
     /// <summary>A job journalled events: refresh the pages open on it, and the network pages.</summary>
@@ -109,7 +111,7 @@ public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILog
     {
         var network = await data.NetworkAsync(cancel);
         var settlements = await data.SettlementsAsync(cancel);
-        return EdgeJson.Write(new { network, settlements });
+        return DashboardJson.Write(new { network, settlements });
     }
 
     private async Task PushJob(JobId job, string kind)
@@ -120,8 +122,8 @@ public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILog
         {
             var own = DashboardData.Owns(view, stream.Address);
             var text = own
-                ? owner ??= Event(kind, EdgeJson.Write(new JobCard(view, true, DashboardData.Chart(view))))
-                : summary ??= Event(kind, EdgeJson.Write(new JobCard(Requesters.RequesterEdgeService.Summary(view), false, null)));
+                ? owner ??= Event(kind, DashboardJson.Write(new JobCard(view, true, DashboardData.Chart(view))))
+                : summary ??= Event(kind, DashboardJson.Write(new JobCard(Requesters.RequesterEdgeService.Summary(view), false, null)));
             stream.Out.Writer.TryWrite(text);
         }
     }

@@ -3,9 +3,9 @@ using Gensyn.Contracts.Messages;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// The network's clearing price per class over time, one sample per <see cref="DashboardSettings.NetworkSample"/>, the last
-/// <see cref="DashboardSettings.HistoryPoints"/> kept (in memory: a restarted coordinator starts a new history). At most
-/// <see cref="MaxClasses"/> classes are charted, so that workers reporting made-up classes cannot grow it.
+/// The network's clearing price per class over time, one sample per <see cref="DashboardSettings.NetworkSample"/>, the
+/// last <see cref="DashboardSettings.HistoryPoints"/> kept (in memory: a restarted coordinator starts a new history).
+/// At most <see cref="MaxClasses"/> classes are charted, so that workers reporting made-up classes cannot grow it.
 /// </summary>
 public sealed class MarketHistory(int capacity)
 {
@@ -25,7 +25,8 @@ public sealed class MarketHistory(int capacity)
         }
     }
 
-    /// <summary>The clearing price of each class over the kept samples, minutes before <paramref name="now"/> on the x axis.</summary>
+    /// <summary>The clearing price of each class over the kept samples, minutes before <paramref name="now"/> on the x
+    /// axis.</summary>
     public string PriceChart(DateTimeOffset now)
     {
         List<(DateTimeOffset At, IReadOnlyDictionary<string, double> Prices)> samples;

@@ -6,8 +6,8 @@ using Akka.Actor;
 namespace Gensyn.Edge.Dashboard;
 
 /// <summary>
-/// Samples the market every <see cref="DashboardSettings.NetworkSample"/> for the network page's price chart, and pushes the
-/// network's figures to open network pages when they moved (a worker joined or left, a price changed).
+/// Samples the market every <see cref="DashboardSettings.NetworkSample"/> for the network page's price chart, and
+/// pushes the network's figures to open network pages when they moved (a worker joined or left, a price changed).
 /// </summary>
 public sealed class NetworkSampler(EdgeContext edge, MarketHistory history, LiveHub hub, DashboardSettings settings,
     ILogger<NetworkSampler> logger) : BackgroundService

@@ -4,14 +4,15 @@ using System.Text;
 
 namespace Gensyn.Edge.Dashboard;
 
-/// <summary>One line of a chart: its points (x, y), its colour, and whether it reads against the right-hand axis.</summary>
+/// <summary>One line of a chart: its points (x, y), its colour, and whether it reads against the right-hand
+/// axis.</summary>
 public sealed record ChartSeries(string Name, string Color, IReadOnlyList<(double X, double Y)> Points, bool RightAxis = false,
     string Format = "0.###");
 
 /// <summary>
-/// Line charts drawn on the server as SVG (no script, no outside font or library), small enough to push whole with each live
-/// update. Series on the left axis share its scale; a right-axis series has its own. The root carries <c>data-points</c>: the most
-/// points of any series.
+/// Line charts drawn on the server as SVG (no script, no outside font or library), small enough to push whole with each
+/// live update. Series on the left axis share its scale; a right-axis series has its own. The root carries
+/// <c>data-points</c>: the most points of any series.
 /// </summary>
 public static class SvgChart
 {

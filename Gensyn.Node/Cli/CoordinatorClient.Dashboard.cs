@@ -7,8 +7,8 @@ namespace Gensyn.Node.Cli;
 /// <summary>The signed call behind <c>gensyn dashboard</c>.</summary>
 public sealed partial class CoordinatorClient
 {
-    /// <summary>A one-time sign-in link to the dashboard of the coordinator that answered, signed in as this client's wallet;
-    /// on <paramref name="jobId"/>'s page when given. Or the refusal.</summary>
+    /// <summary>A one-time sign-in link to the dashboard of the coordinator that answered, signed in as this client's
+    /// wallet; on <paramref name="jobId"/>'s page when given. Or the refusal.</summary>
     public async Task<(IGensynMessage? Failure, Uri? Url, DateTimeOffset Expires, string? Fingerprint)> DashboardSignIn(string? jobId)
     {
         var (connection, network) = await Edge(DefaultTimeout);

@@ -5,8 +5,8 @@ using Gensyn.Contracts.Messages;
 namespace Gensyn.Node.Cli;
 
 /// <summary>
-/// <c>gensyn dashboard [JOB]</c>: opens the coordinator's dashboard in the browser, signed in as the wallet through a one-time link
-/// (the browser never sees the key), on the job's page when JOB is given.
+/// <c>gensyn dashboard [JOB]</c>: opens the coordinator's dashboard in the browser, signed in as the wallet through a
+/// one-time link (the browser never sees the key), on the job's page when JOB is given.
 /// </summary>
 public static class DashboardCommand
 {
@@ -53,7 +53,8 @@ public static class DashboardCommand
     /// <summary>The link without its token, to print once it is used.</summary>
     private static string Public(Uri url) => $"{url.Scheme}://{url.Authority}/";
 
-    /// <summary>Opens <paramref name="url"/> with the desktop's browser; false where there is none (no display, no xdg-open).</summary>
+    /// <summary>Opens <paramref name="url"/> with the desktop's browser; false where there is none (no display, no
+    /// xdg-open).</summary>
     private static bool Open(Uri url)
     {
         if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("DISPLAY") is null

@@ -99,7 +99,7 @@ public static class DemoCommand
                 foreach (var p in m.PaidPerWorker())
                     Console.WriteLine($"  paid          {Gens.Format(p.Micros)} GENS to {p.WorkerId} ({p.Address})");
                 Console.WriteLine($"  refunded      {Gens.Format(m.RefundedMicros)} GENS to the requester; {m.Settlements.Count} transactions on the devnet " +
-                                  $"(`gensyn status {view.JobId}` lists them; workers pull their pay with `gensyn wallet withdraw`)");
+                                  $"(`gensyn status {view.JobId} --money` lists them; workers pull their pay with `gensyn wallet withdraw`)");
             }
             Console.WriteLine($"  model         {modelPath}");
             Console.WriteLine($"  logs          {run}");

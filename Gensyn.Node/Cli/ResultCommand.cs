@@ -40,7 +40,7 @@ public static class ResultCommand
                 return ExitCodes.Success;
             }
             Console.WriteLine($"wrote {path}");
-            if (money is not null) StatusCommand.PrintMoney(money);
+            if (money is not null) MoneyReport.PrintTotals(money, Console.Out);
             return ExitCodes.Success;
         });
         return command;

@@ -77,12 +77,33 @@ public static class SubmitCommand
                 Console.WriteLine(!asJson ? accepted.JobId
                     : deposit is null ? ClusterCli.JsonOf(new { jobId = accepted.JobId, name = accepted.Name })
                     : ClusterCli.JsonOf(new { jobId = accepted.JobId, name = accepted.Name, deposit = Gens.Format(deposit.Micros), depositTx = deposit.TxHash }));
+                if (!asJson) PrintHowToFollow(accepted.Name, accepted.JobId, Console.Error);
                 return ExitCodes.Success;
             }
-            if (!asJson) Console.Error.WriteLine($"submitted {parsed.Name} as {accepted.JobId}");
+            if (!asJson)
+                Console.Error.WriteLine($"submitted {accepted.Name} as {accepted.JobId}; following it until it ends " +
+                                        $"(Ctrl-C stops following, not the job: `gensyn watch {accepted.JobId}` again)");
             return await JobWatcher.Watch(client, accepted.JobId, asJson, cancel);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// What to run to follow a submitted job (on stderr, so that stdout holds only the job id for scripts; never with
+    /// --json).
+    /// </summary>
+    public static void PrintHowToFollow(string name, string jobId, TextWriter o)
+    {
+        (string Command, string What)[] next =
+        [
+            ($"gensyn watch {jobId}", "progress until it ends (exit 0 when it completes)"),
+            ($"gensyn status {jobId}", "its state, accuracy and money now"),
+            ($"gensyn dashboard {jobId}", "its page in the browser: loss chart, shard map, money"),
+            ($"gensyn cancel {jobId}", "stop it"),
+        ];
+        o.WriteLine($"submitted {name} as {jobId}; follow it with:");
+        var width = next.Max(n => n.Command.Length);
+        foreach (var (command, what) in next) o.WriteLine($"  {command.PadRight(width)}   {what}");
     }
 
     internal sealed record Deposit(long Micros, string TxHash, DateTimeOffset Deadline);

@@ -119,6 +119,8 @@ public static class TrainCommand
         {
             ["round"] = r.Round,
             ["meanTrainingLoss"] = r.MeanLoss,
+            ["testAccuracy"] = r.Test?.Accuracy,
+            ["testLoss"] = r.Test?.Loss,
             ["checkpointDigest"] = r.CheckpointDigest.ToString(),
             ["shardRoots"] = new JsonArray(r.ShardRoots.Select(s => (JsonNode)JsonValue.Create(s.ToString())!).ToArray()),
         }).ToArray()),
@@ -129,27 +131,45 @@ public static class TrainCommand
         var perplexity = outcome.Test.Perplexity is { } p ? $", perplexity {p:F2}" : "";
         Console.WriteLine($"job {spec.Name}: {spec.Rounds} rounds x {spec.Shards} shards x {spec.InnerSteps} steps in {outcome.WallSeconds:F1} s");
         Console.WriteLine($"  test accuracy {outcome.Test.Accuracy:P2}, test loss {outcome.Test.Loss:F4}{perplexity} ({outcome.Test.Examples} examples)");
+        var evaluated = outcome.Rounds.Where(r => r.Test is not null).ToList();
+        if (evaluated.Count > 1)
+            Console.WriteLine("  by round      " +
+                              string.Join(", ", evaluated.Select(r => $"{r.Round + 1}: {r.Test!.Accuracy:P1}")));
         Console.WriteLine($"  final digest  {outcome.FinalDigest}");
         Console.WriteLine($"  model         {modelPath}");
     }
 
     private sealed class BarProgress(ProgressTask task, JobSpec spec) : IJobProgress
     {
+        private string _test = "";
+
         public void OnShardStep(int round, int shard, int localStep, float loss)
         {
             task.Increment(1);
             if (localStep % 10 == 0 || localStep == spec.InnerSteps)
-                task.Description = $"round {round + 1}/{spec.Rounds} shard {shard + 1}/{spec.Shards} loss {loss:F3}";
+                task.Description =
+                    $"round {round + 1}/{spec.Rounds} shard {shard + 1}/{spec.Shards} loss {loss:F3}{_test}";
         }
 
-        public void OnRoundCompleted(RoundSummary round) { }
+        public void OnRoundCompleted(RoundSummary round)
+        {
+            if (round.Test is { } test) _test = $", test acc. {test.Accuracy:P1} after round {round.Round + 1}";
+        }
     }
 
     private sealed class LogProgress : IJobProgress
     {
         public void OnShardStep(int round, int shard, int localStep, float loss) { }
 
-        public void OnRoundCompleted(RoundSummary round) =>
-            Log.Information("Round {Round} done: mean training loss {Loss:F4}, checkpoint {Digest}", round.Round + 1, round.MeanLoss, round.CheckpointDigest);
+        public void OnRoundCompleted(RoundSummary round)
+        {
+            if (round.Test is { } test)
+                Log.Information("Round {Round} done: mean training loss {Loss:F4}, test accuracy {Accuracy:P2}, " +
+                                "test loss {TestLoss:F4}, checkpoint {Digest}", round.Round + 1, round.MeanLoss,
+                    test.Accuracy, test.Loss, round.CheckpointDigest);
+            else
+                Log.Information("Round {Round} done: mean training loss {Loss:F4}, checkpoint {Digest}",
+                    round.Round + 1, round.MeanLoss, round.CheckpointDigest);
+        }
     }
 }

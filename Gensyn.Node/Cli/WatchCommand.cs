@@ -80,7 +80,7 @@ public static class JobWatcher
         }
         if (final is null) return ClusterCli.Fail(failure!);
         if (printFinal && json) Console.WriteLine(ClusterCli.JsonOf(final));
-        else if (printFinal) StatusCommand.PrintJob(final);
+        else if (printFinal) JobReport.Print(final, Console.Out);
         return final.State == JobPhase.Completed ? ExitCodes.Success : ExitCodes.Failure;
     }
 

@@ -8,9 +8,10 @@ using Gensyn.Node.Cli;
 namespace Gensyn.Node.Market;
 
 /// <summary>
-/// The dashboard's quote page: the same <see cref="JobQuote"/> `gensyn quote --json` prints, for a spec pasted in a browser. Such a
-/// spec cannot name files on the requester's machine (data files, a TorchScript module, inference weights): those are quoted with
-/// `gensyn quote FILE`, which packs and uploads them. MNIST is named by this coordinator's manifest, as the CLI names it.
+/// The dashboard's quote page: the same <see cref="JobQuote"/> `gensyn quote --json` prints, for a spec pasted in a
+/// browser. Such a spec cannot name files on the requester's machine (data files, a TorchScript module, inference
+/// weights): those are quoted with `gensyn quote FILE`, which packs and uploads them. MNIST is named by this
+/// coordinator's manifest, as the CLI names it.
 /// </summary>
 public static class DashboardQuotes
 {

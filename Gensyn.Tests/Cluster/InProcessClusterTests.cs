@@ -21,10 +21,10 @@ public class InProcessClusterTests
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
 
     [Fact]
-    public async Task A_synthetic_job_with_serialize_messages_on_completes_with_the_digest_of_a_local_run()
+    public async Task A_job_with_serialize_messages_on_ends_with_the_digest_and_round_test_figures_of_a_local_run()
     {
         using var root = new TempDirectory();
-        var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 8);
+        var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 8, evalEvery: 1);
         var port = LocalCluster.FreePort();
         await using var coordinator = CoordinatorNode.Start(new CoordinatorOptions(
             "127.0.0.1", port, [], root.File("coordinator"), JournalOptions.Sqlite(root.File("journal.db")),
@@ -60,6 +60,13 @@ public class InProcessClusterTests
         Assert.Equal(local.FinalDigest.ToString(), view.FinalDigest);
         Assert.Equal(local.Rounds.Select(r => r.CheckpointDigest.ToString()), view.RoundHistory.Select(r => r.CheckpointDigest));
         Assert.Equal(local.Rounds.Select(r => string.Join(",", r.ShardRoots)), view.RoundHistory.Select(r => string.Join(",", r.ShardRoots)));
+
+        // Every round was evaluated on the test split where it was aggregated; the last round's figures are the job's.
+        Assert.All(view.RoundHistory, r => Assert.NotNull(r.TestAccuracy));
+        Assert.Equal(view.TestAccuracy, view.RoundHistory[^1].TestAccuracy);
+        Assert.Equal(view.TestLoss, view.RoundHistory[^1].TestLoss);
+        Assert.Equal(local.Rounds.Select(r => (r.Test!.Accuracy, r.Test.Loss)),
+            view.RoundHistory.Select(r => (r.TestAccuracy!.Value, r.TestLoss!.Value)));
     }
 
     /// <summary>The job's view once it has ended, polled for at most <paramref name="limit"/> (default 2 min).</summary>

@@ -49,6 +49,8 @@ public class InferenceClusterTests
         var settled = await Settled(cluster, jobId);
         Assert.True(settled.State == JobPhase.Completed, $"{settled.State}: {settled.Reason}\n{cluster.Logs()}");
         Assert.True(settled.IsInference);
+        // Its one round has no test figures of its own: the job's accuracy is its predictions'.
+        Assert.Null(Assert.Single(settled.RoundHistory).TestAccuracy);
 
         // Every shard's predictions were verified by recomputed batches, and accepted.
         Assert.Equal(4, settled.Verdicts!.Count);

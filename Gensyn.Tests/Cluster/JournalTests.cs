@@ -37,7 +37,7 @@ public class JournalTests
     private static string RunJobRestartAndCompare(LocalCluster cluster)
     {
         var spec = Path.Combine(cluster.Root, "synthetic.yaml");
-        File.WriteAllText(spec, TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 5));
+        File.WriteAllText(spec, TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 5, evalEvery: 1));
 
         var submitted = cluster.Cli("submit", spec, "--wait", "--json");
         Assert.True(submitted.ExitCode == 0, submitted.Stderr + cluster.Logs());
@@ -46,6 +46,9 @@ public class JournalTests
         var before = Capture(cluster, jobId);
         Assert.Equal("completed", before.Job.GetProperty("state").GetString());
         Assert.Equal(2, before.Job.GetProperty("roundHistory").GetArrayLength());
+        // Each round's test figures are journalled with it: the restarted coordinator shows them without evaluating.
+        Assert.All(before.Job.GetProperty("roundHistory").EnumerateArray(),
+            r => Assert.Equal(JsonValueKind.Number, r.GetProperty("testAccuracy").ValueKind));
         Assert.False(string.IsNullOrEmpty(before.Job.GetProperty("finalDigest").GetString()));
         Assert.NotEmpty(before.Logs);
 

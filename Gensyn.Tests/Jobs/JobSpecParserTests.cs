@@ -253,6 +253,18 @@ public sealed class JobSpecParserTests
     }
 
     [Fact]
+    public void Eval_every_defaults_to_every_fourth_round_and_the_last_is_always_evaluated()
+    {
+        var byDefault = Parse(Minimal + "training: { rounds: 10 }").RequireTraining();
+        var every3 = Parse(Minimal + "training: { rounds: 7, eval-every: 3 }").RequireTraining();
+
+        Assert.Equal(TrainingSpec.DefaultEvalEvery, byDefault.EvalEvery);
+        Assert.Equal([3, 7, 9], Enumerable.Range(0, 10).Where(byDefault.EvaluatesRound));
+        Assert.Equal([2, 5, 6], Enumerable.Range(0, 7).Where(every3.EvaluatesRound));
+        Assert.Equal("training.eval-every: must be >= 1, got 0", ErrorOf(Minimal + "training: { eval-every: 0 }"));
+    }
+
+    [Fact]
     public void Seed_must_not_be_negative()
     {
         Assert.Equal("training.seed: must be >= 0, got -1", ErrorOf(Minimal + "training: { seed: -1 }"));
@@ -263,7 +275,7 @@ public sealed class JobSpecParserTests
     {
         Assert.Equal(
             "training.innner-steps: unknown field; expected one of rounds, shards, inner-steps, batch-size, seed, threads, "
-            + "checkpoint-every, inner-optimizer, outer-optimizer",
+            + "checkpoint-every, eval-every, inner-optimizer, outer-optimizer",
             ErrorOf(Minimal + "training: { innner-steps: 10 }"));
     }
 
@@ -501,7 +513,7 @@ public sealed class JobSpecParserTests
             "name: must use only a-z, 0-9 and '-', starting with a letter or digit, got 'Bad Name'",
             "training.rounds: must be >= 1, got 0",
             "training.colour: unknown field; expected one of rounds, shards, inner-steps, batch-size, seed, threads, "
-            + "checkpoint-every, inner-optimizer, outer-optimizer",
+            + "checkpoint-every, eval-every, inner-optimizer, outer-optimizer",
         ];
         Assert.Equal(expected, exception.Errors);
         Assert.Equal(string.Join('\n', expected), exception.Message);

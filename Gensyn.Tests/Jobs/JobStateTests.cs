@@ -3,6 +3,7 @@ using Gensyn.Actors.Jobs;
 using Gensyn.Actors.Shards;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
+using Gensyn.Training.Training;
 
 namespace Gensyn.Tests.Jobs;
 
@@ -593,6 +594,43 @@ public class JobStateTests
         var completed = Assert.IsType<RoundCompleted>(Assert.Single(decision.Events));
         Assert.Equal((0, D("global-1"), 1.0), (completed.Round, completed.GlobalState, completed.MeanLoss));
         Assert.True(decision.Advance);
+    }
+
+    [Fact]
+    public void A_round_aggregated_with_an_evaluation_carries_its_test_figures_into_the_view_and_the_log()
+    {
+        var projection = With(Submitted(), Started(0), new ShardAssigned(0, 0, 1, (WorkerId)"worker-1", T0),
+            Completed(0, 0, 1, "worker-1"), new ShardAssigned(0, 1, 1, (WorkerId)"worker-2", T0),
+            Completed(0, 1, 1, "worker-2"));
+        var test = new Evaluation(0.4321, 0.8125, null, 96);
+
+        var decision = Decide(projection.State, new JobCompute.AggregatedRound(0, D("global-1"), D("digest-1"), test));
+
+        var completed = Assert.IsType<RoundCompleted>(Assert.Single(decision.Events));
+        Assert.Equal(((double?)0.8125, (double?)0.4321, (double?)null),
+            (completed.TestAccuracy, completed.TestLoss, completed.TestPerplexity));
+        var after = projection.Apply(completed);
+        var round = Assert.Single(after.View(None).RoundHistory);
+        Assert.Equal(((double?)0.8125, (double?)0.4321), (round.TestAccuracy, round.TestLoss));
+        Assert.Contains("round 0 aggregated: mean loss 1.0000, test accuracy 81.25", after.Log[^1].Text);
+    }
+
+    [Fact]
+    public void A_round_aggregated_without_an_evaluation_has_no_test_figures()
+    {
+        var projection = With(Submitted(), Started(0), new ShardAssigned(0, 0, 1, (WorkerId)"worker-1", T0),
+            Completed(0, 0, 1, "worker-1"), new ShardAssigned(0, 1, 1, (WorkerId)"worker-2", T0),
+            Completed(0, 1, 1, "worker-2"));
+
+        var completed = Assert.IsType<RoundCompleted>(Assert.Single(
+            Decide(projection.State, new JobCompute.AggregatedRound(0, D("global-1"), D("digest-1"))).Events));
+
+        Assert.Equal(((double?)null, (double?)null, (double?)null),
+            (completed.TestAccuracy, completed.TestLoss, completed.TestPerplexity));
+        var round = Assert.Single(projection.Apply(completed).View(None).RoundHistory);
+        Assert.Null(round.TestAccuracy);
+        Assert.DoesNotContain("testAccuracy", System.Text.Json.JsonSerializer.Serialize(round,
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));
     }
 
     [Fact]

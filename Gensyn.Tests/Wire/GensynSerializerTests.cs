@@ -69,6 +69,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
         {
             State = JobPhase.Completed, FinishedAt = At.AddMinutes(3), FinalDigest = DigestC.ToString(), TestAccuracy = 0.9731,
             TestLoss = 0.0874, TestPerplexity = 1.0913, Reason = "done", Shards = [],
+            RoundHistory =
+                [view.RoundHistory[0] with { TestAccuracy = 0.9731, TestLoss = 0.0874, TestPerplexity = 1.0913 }],
         };
         return
         [
@@ -93,6 +95,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 [1, 2, 3, 4], "", 4, DigestA, DigestB, "0x" + new string('b', 130), null, 0, 0.75, At, "127.0.0.1:4053", DigestC),
             new ReplicaSealed(2, 1, 5, 1, (WorkerId)"worker-3", DigestB, At),
             new RoundCompleted(2, DigestA, DigestB, 0.3456, At),
+            // A round evaluated on the test split where it was aggregated (a language model's has a perplexity).
+            new RoundCompleted(2, DigestA, DigestB, 0.3456, At, ["0x" + new string('c', 40)], 0.9125, 0.3071, 1.3595),
             new ShardCheckpointSaved(2, 1, 4, (WorkerId)"worker-2", 50, DigestC, At),
             new ShardCheckpointSaved(2, 1, 4, (WorkerId)"worker-2", 50, DigestC, At,
                 "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x" + new string('b', 130)),
@@ -113,7 +117,10 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
                 [DigestB, DigestC], [1_048_576, 2_097_152], [10, 9],
                 [new ShardSnapshot(0, 1, (WorkerId)"worker-1", true, DigestB, DigestC, 0.4321), new ShardSnapshot(1, 2, null, false, null, null, 0, DigestA, 50, [(WorkerId)"worker-3"])],
                 DigestC, [DigestA, DigestB], null,
-                [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString()], ["worker-1"], 0.8, false)],
+                [new RoundView(0, DigestA.ToString(), DigestB.ToString(), 0.6931, [DigestC.ToString()], ["worker-1"],
+                     0.8, false),
+                 new RoundView(1, DigestB.ToString(), DigestC.ToString(), 0.5012, [DigestA.ToString()], ["worker-1"],
+                     TestAccuracy: 0.9125, TestLoss: 0.3071)],
                 new ResultTally(3, 1, 7, 1), [(WorkerId)"worker-9"], [Address.ToLowerInvariant()],
                 new SettlementSnapshot(Address, 5_000_000, [new RoundPayees(0, Order.Payees)], [], []), Price),
             // A job a purge went through: the ledger's generations, verdicts, revocations and held orders.

@@ -8,8 +8,10 @@ using Gensyn.Training.State;
 
 namespace Gensyn.Training.Training;
 
-/// <summary>One round's outcome: the new global checkpoint's digest, each shard's commitment, and the mean training loss.</summary>
-public sealed record RoundSummary(int Round, Sha256Digest CheckpointDigest, IReadOnlyList<Sha256Digest> ShardRoots, double MeanLoss);
+/// <summary>One round's outcome: the new global checkpoint's digest, each shard's commitment, the mean training loss,
+/// and the new state on the test split (null in a round the spec's <c>eval-every</c> does not evaluate).</summary>
+public sealed record RoundSummary(int Round, Sha256Digest CheckpointDigest, IReadOnlyList<Sha256Digest> ShardRoots,
+                                  double MeanLoss, Evaluation? Test = null);
 
 /// <summary>A finished job: the final global state, the digest of its parameters, test metrics and the rounds.</summary>
 public sealed record JobOutcome(StateSnapshot FinalState, Sha256Digest FinalDigest, Evaluation Test, IReadOnlyList<RoundSummary> Rounds, double WallSeconds);
@@ -69,12 +71,15 @@ public static class LocalJobRunner
                 lossSum += outcome.Losses.Average(l => (double)l);
             }
             global = OuterOptimizer.Apply(global, ends, t.OuterOptimizer.LearningRate, t.OuterOptimizer.Momentum, round + 1);
-            var summary = new RoundSummary(round, global.Digest(), roots, lossSum / t.Shards);
+            // As the coordinator does when it aggregates: evaluating reads the parameters into the model, and the next
+            // shard loads its whole start state over them.
+            var test = t.EvaluatesRound(round) ? session.Evaluate(global) : null;
+            var summary = new RoundSummary(round, global.Digest(), roots, lossSum / t.Shards, test);
             rounds.Add(summary);
             progress?.OnRoundCompleted(summary);
         }
-        var test = session.Evaluate(global);
-        return new JobOutcome(global, FinalDigest(global), test, rounds, clock.Elapsed.TotalSeconds);
+        // The last round is always evaluated: its figures are the job's.
+        return new JobOutcome(global, FinalDigest(global), rounds[^1].Test!, rounds, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>The global state before round 0: the seeded parameters, zero outer momentum, step 0.</summary>

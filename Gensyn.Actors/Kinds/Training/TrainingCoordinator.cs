@@ -14,13 +14,18 @@ namespace Gensyn.Actors.Kinds.Training;
 
 /// <summary>
 /// The coordinator's share of a training job: the initial state, each shard's start state, DiLoCo's outer step, and
-/// the final evaluation. The arithmetic is the same code <see cref="LocalJobRunner"/> runs, which is why a
-/// distributed job ends bit-identical to `gensyn train`. Training thread only.
+/// the evaluation of each round's new state on the test split. The arithmetic is the same code
+/// <see cref="LocalJobRunner"/> runs, which is why a distributed job ends bit-identical to `gensyn train`. Training
+/// thread only.
 /// </summary>
 public sealed class TrainingCoordinator(BlobStore blobs, DataSource source) : IKindCoordinator
 {
     // The last job's data and session, reused from its first round to its evaluation.
     private readonly JobSessionCache<TrainingSession> _sessions = new();
+
+    // The last round's evaluation and the global state blob it evaluated, so that the job's final figures are that
+    // round's without evaluating the same state twice.
+    private (Sha256Digest Global, Evaluation Test)? _evaluated;
 
     public JobCompute.PreparedRound Prepare(JobSpec spec, int round, Sha256Digest? lastGlobal,
                                             IReadOnlyList<Sha256Digest>? lastShardEnds)
@@ -54,22 +59,32 @@ public sealed class TrainingCoordinator(BlobStore blobs, DataSource source) : IK
         return new JobCompute.PreparedRound(round, globalHash, starts, sizes);
     }
 
-    /// <summary>The outer step over the shards' end states, in shard order.</summary>
+    /// <summary>The outer step over the shards' end states, in shard order, and the new state on the test split (in a
+    /// round the spec evaluates). Evaluating reads the state and changes nothing of it.</summary>
     public JobCompute.AggregatedRound Aggregate(JobSpec spec, int round, Sha256Digest roundGlobal,
                                                 IReadOnlyList<Sha256Digest> shardEnds)
     {
         var global = Load(roundGlobal);
         var ends = shardEnds.Select(Load).ToList();
-        var o = spec.RequireTraining().OuterOptimizer;
-        var next = OuterOptimizer.Apply(global, ends, o.LearningRate, o.Momentum, round + 1);
-        return new JobCompute.AggregatedRound(round, blobs.Put(CheckpointFile.Serialize(next)), next.Digest());
+        var t = spec.RequireTraining();
+        var next = OuterOptimizer.Apply(global, ends, t.OuterOptimizer.LearningRate, t.OuterOptimizer.Momentum,
+            round + 1);
+        var hash = blobs.Put(CheckpointFile.Serialize(next));
+        Evaluation? test = null;
+        if (t.EvaluatesRound(round))
+        {
+            test = Session(spec).Evaluate(next);
+            _evaluated = (hash, test);
+        }
+        return new JobCompute.AggregatedRound(round, hash, next.Digest(), test);
     }
 
-    /// <summary>Evaluates the final state on the test set and stores the PyTorch-loadable model.</summary>
+    /// <summary>Evaluates the final state on the test set (the last round's evaluation when this coordinator made it:
+    /// the same state gives the same figures) and stores the PyTorch-loadable model.</summary>
     public JobCompleted Finish(JobSpec spec, Sha256Digest finalGlobal)
     {
         var global = Load(finalGlobal);
-        var test = Session(spec).Evaluate(global);
+        var test = _evaluated is { } e && e.Global == finalGlobal ? e.Test : Session(spec).Evaluate(global);
         Forget(spec);
         var digest = LocalJobRunner.FinalDigest(global);
         var model = CheckpointFile.SerializeModel(global, new Dictionary<string, string>
@@ -81,7 +96,11 @@ public sealed class TrainingCoordinator(BlobStore blobs, DataSource source) : IK
             DateTimeOffset.UtcNow);
     }
 
-    public void Forget(JobSpec? spec = null) => _sessions.Forget(spec);
+    public void Forget(JobSpec? spec = null)
+    {
+        _sessions.Forget(spec);
+        _evaluated = null;
+    }
 
     public void Dispose() => _sessions.Dispose();
 

@@ -1,0 +1,52 @@
+using System.Xml.Linq;
+using Gensyn.Contracts.Messages;
+using Gensyn.Edge.Dashboard;
+
+namespace Gensyn.Tests.Dashboard;
+
+public sealed class SvgChartTests
+{
+    [Fact]
+    public void A_chart_is_well_formed_svg_with_one_marker_per_point_and_says_how_many()
+    {
+        var svg = SvgChart.Render("loss", "round",
+        [
+            new ChartSeries("training loss", "#1f77b4", [(1, 0.9), (2, 0.5), (3, 0.4)]),
+            new ChartSeries("test accuracy", "#d62728", [(1, 0.8), (2, 0.9)], RightAxis: true),
+        ]);
+        var root = XElement.Parse(svg);
+        Assert.Equal("3", root.Attribute("data-points")!.Value);
+        Assert.Equal(5, root.Descendants().Count(e => e.Name.LocalName == "circle"));
+        Assert.Equal(2, root.Descendants().Count(e => e.Name.LocalName == "polyline"));
+    }
+
+    [Fact]
+    public void Text_from_the_network_is_escaped_not_markup()
+    {
+        var svg = SvgChart.Render("<script>alert(1)</script> & \"job\"", "round",
+            [new ChartSeries("<img src=x onerror=alert(1)>", "\"/><script>", [(1, 1.0)])]);
+        var root = XElement.Parse(svg);
+        Assert.DoesNotContain(root.Descendants(), e => e.Name.LocalName is "script" or "img");
+        Assert.DoesNotContain("<script>", svg);
+    }
+
+    [Fact]
+    public void Missing_and_non_finite_values_draw_no_point()
+    {
+        var empty = XElement.Parse(SvgChart.Render("loss", "round", []));
+        Assert.Equal("0", empty.Attribute("data-points")!.Value);
+        var nan = XElement.Parse(SvgChart.Render("loss", "round", [new ChartSeries("loss", "#000", [(1, double.NaN), (2, 0.5)])]));
+        Assert.Single(nan.Descendants(), e => e.Name.LocalName == "circle");
+    }
+
+    [Fact]
+    public void The_price_history_charts_a_bounded_number_of_classes()
+    {
+        var history = new MarketHistory(capacity: 3);
+        var classes = Enumerable.Range(0, 50).Select(i => new MarketClassView($"class-{i:00}", 1, 1, 0, 0.1 + i, 0.1, 0.1)).ToList();
+        for (var i = 0; i < 10; i++) history.Add(DateTimeOffset.UtcNow, new MarketView(classes, []));
+        var root = XElement.Parse(history.PriceChart(DateTimeOffset.UtcNow));
+        Assert.Equal(MarketHistory.MaxClasses, root.Descendants().Count(e => e.Name.LocalName == "polyline"));
+        Assert.Equal("3", root.Attribute("data-points")!.Value);
+    }
+}
