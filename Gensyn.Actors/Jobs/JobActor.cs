@@ -64,6 +64,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ =>
         {
             if (!_state.Exists) return;
+            Metrics.GensynMeter.JobRecovered(Self, _state.Phase);
             PinBlobs();
             _log.Info("Job {0} recovered at {1}, round {2}", _state.JobId, _state.Phase, _state.Round);
             Advance();
@@ -135,7 +136,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
             Perform(decision, sender);
             return;
         }
-        PersistAll(decision.Events, Applied);
+        PersistAll(decision.Events, Metrics.GensynMeter.TimedJournalWrite<IJobEvent>(Applied));
         DeferAsync(decision, d => Perform(d, sender));
     }
 
@@ -146,6 +147,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
         _state = _state.Apply(e);
         _views.Apply(e);
         Timeline(e);
+        Metrics.GensynMeter.JobApplied(Self, _state.Phase, e);
         PinBlobs();
         if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state.ToSnapshot());
     }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Gensyn.Actors.Market;
+using Gensyn.Actors.Metrics;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts.Messages;
 
@@ -175,5 +176,6 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             _told[request.Requester] = reason;
             request.Requester.Tell(new WorkerWaiting(request.JobId, request.Round, request.Shard, reason));
         }
+        GensynMeter.Scheduled(Self, _state);
     }
 }

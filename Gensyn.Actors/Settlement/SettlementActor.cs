@@ -147,9 +147,9 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
 
     private void Next()
     {
+        Metrics.GensynMeter.Outbox(Self, _outbox);
         if (_busy || _outbox.Next is not { } entry) return;
         _busy = true;
-        var self = Self;
         var stopping = _stopping.Token;
         Task.Run(async () =>
         {
@@ -172,7 +172,7 @@ public sealed class SettlementActor : ReceivePersistentActor, IWithTimers
                 // The RPC, the node or this process failed, not the contract: try again later.
                 return new StepFailed(entry.Order.SettlementId, RevertReasons.Describe(e));
             }
-        }).PipeTo(self);
+        }).PipeTo(Self);
     }
 
     private async Task<object> Step(SettlementOutbox.Entry entry, ChainRuntime chain, CancellationToken stopping)

@@ -9,7 +9,9 @@ namespace Gensyn.Actors.Settlement;
 /// </summary>
 public sealed class SettlementOutbox
 {
-    public sealed record Entry(SettlementOrder Order, string? TxHash, SettlementSettled? Outcome)
+    /// <summary><see cref="Since"/>: when the order was journaled (unknown for one restored from a snapshot).</summary>
+    public sealed record Entry(SettlementOrder Order, string? TxHash, SettlementSettled? Outcome,
+        DateTimeOffset? Since = null)
     {
         public bool Finished => Outcome is not null;
     }
@@ -61,7 +63,7 @@ public sealed class SettlementOutbox
         switch (e)
         {
             case SettlementIntended intended when !_entries.ContainsKey(intended.Order.SettlementId):
-                _entries[intended.Order.SettlementId] = new Entry(intended.Order, null, null);
+                _entries[intended.Order.SettlementId] = new Entry(intended.Order, null, null, intended.At);
                 _queue.Add(intended.Order.SettlementId);
                 break;
             case SettlementSent sent when _entries.TryGetValue(sent.SettlementId, out var entry) && !entry.Finished:

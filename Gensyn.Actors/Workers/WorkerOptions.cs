@@ -10,8 +10,18 @@ public sealed record WorkerOptions(
     IReadOnlyList<string> Coordinators,
     string DataDirectory,
     int Threads,
-    double PricePerHour)
+    double? PricePerHour)
 {
+    /// <summary>
+    /// What the worker asks when <see cref="PricePerHour"/> is null (no <c>--price</c>): a fraction of the cloud's
+    /// price for the throughput it measures at start (<see cref="Market.DefaultAsk"/>).
+    /// </summary>
+    public Market.DefaultAsk? DefaultAsk { get; init; }
+
+    /// <summary>The ask per compute-hour of this worker once it measured <paramref name="stepsPerSecond"/>.</summary>
+    public double AskFor(double stepsPerSecond) => PricePerHour ?? DefaultAsk?.For(stepsPerSecond)
+        ?? throw new InvalidOperationException("a worker without --price needs its default ask rule");
+
     /// <summary>The device this worker offers, chosen at start (<see cref="ComputeDevice.Choose"/>); its sessions train on <see cref="ComputeDevice.TrainsOn"/>.</summary>
     public ComputeDevice Compute { get; init; } = ComputeDevice.Cpu;
 

@@ -113,6 +113,8 @@ public sealed class WorkerRegistrationActor : ReceiveActor, IWithTimers
             _throughput = measured.StepsPerSecond;
             _log.Info("Reference training step: {0:F1} steps/s on {1} thread(s)", measured.StepsPerSecond,
                 options.Threads);
+            if (options.PricePerHour is null && options.DefaultAsk is { } ask)
+                _log.Info("Asking {0}", ask.Explain(measured.StepsPerSecond));
             Self.Tell(new RegisterTick());
         });
         Receive<WorkerRegistered>(_ =>
@@ -155,7 +157,7 @@ public sealed class WorkerRegistrationActor : ReceiveActor, IWithTimers
         {
             var o = _compute.Options;
             var profile = new RegisterWorker(o.WorkerId, _worker, o.Device, o.MemoryGb, o.Threads, o.NumericClass,
-                o.PricePerHour, _compute.Key.Address, throughput, bandwidth, IssuedAtUnixMs: now);
+                o.AskFor(throughput), _compute.Key.Address, throughput, bandwidth, IssuedAtUnixMs: now);
             var signature = ClaimSigner.Sign(_compute.Key, CapabilityClaim.From(profile, _network));
             _signedProfile = profile with { Signature = signature };
         }

@@ -69,13 +69,20 @@ public sealed class DashboardData(EdgeContext edge, MarketHistory history)
         return (offer.Hash, edge.Store.PathOf(offer.Hash), view.IsInference);
     }
 
-    /// <summary>Training loss per round (the mean of its shards') and, where the round was evaluated, test
-    /// accuracy.</summary>
+    /// <summary>Training loss per round (the mean of its shards'), and where the round was evaluated its test loss and
+    /// test accuracy (in %, against the right-hand axis).</summary>
     public static string Chart(JobView view)
     {
-        var loss = view.RoundHistory.Select(r => ((double)r.Round + 1, r.MeanLoss)).ToList();
-        return SvgChart.Render($"{view.Name}: loss per round", "round",
-            [new ChartSeries("training loss", MarketHistory.Palette[0], loss, Format: "0.###")]);
+        var rounds = view.RoundHistory;
+        var loss = rounds.Select(r => ((double)r.Round + 1, r.MeanLoss)).ToList();
+        var testLoss = rounds.Where(r => r.TestLoss is not null).Select(r => ((double)r.Round + 1, r.TestLoss!.Value)).ToList();
+        var accuracy = rounds.Where(r => r.TestAccuracy is not null)
+            .Select(r => ((double)r.Round + 1, 100 * r.TestAccuracy!.Value)).ToList();
+        List<ChartSeries> series = [new("training loss", MarketHistory.Palette[0], loss, Format: "0.###")];
+        if (testLoss.Count > 0) series.Add(new("test loss", MarketHistory.Palette[4], testLoss, Format: "0.###"));
+        if (accuracy.Count > 0 && !view.IsInference)
+            series.Add(new("test accuracy %", MarketHistory.Palette[2], accuracy, RightAxis: true, Format: "0.#"));
+        return SvgChart.Render($"{view.Name}: loss and accuracy per round", "round", series);
     }
 
     public static bool Owns(JobView view, string? caller) =>

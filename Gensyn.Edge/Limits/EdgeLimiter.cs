@@ -41,10 +41,19 @@ public sealed class EdgeLimiter : IAsyncDisposable
     /// <summary>Counts one call of <paramref name="method"/> by <paramref name="key"/>, or refuses it with ResourceExhausted.</summary>
     public void Admit(string method, string key)
     {
-        using var lease = _calls.AttemptAcquire((method, key.ToLowerInvariant()));
-        if (lease.IsAcquired) return;
-        var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? retry : TimeSpan.FromSeconds(60.0 / Limits.CallsPerMinuteOf(method));
+        if (TryAdmit(method, key) is not { } wait) return;
         throw Exhausted($"the coordinator is rate-limiting {key} on {method} ({Limits.CallsPerMinuteOf(method)} calls a minute); retry in {Math.Ceiling(wait.TotalSeconds):0} s", wait);
+    }
+
+    /// <summary>Counts one call of <paramref name="method"/> by <paramref name="key"/>: null when admitted, else how long
+    /// to wait before calling again.</summary>
+    public TimeSpan? TryAdmit(string method, string key)
+    {
+        using var lease = _calls.AttemptAcquire((method, key.ToLowerInvariant()));
+        if (lease.IsAcquired) return null;
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retry)
+            ? retry
+            : TimeSpan.FromSeconds(60.0 / Limits.CallsPerMinuteOf(method));
     }
 
     /// <summary>Holds one of <paramref name="key"/>'s open <paramref name="kind"/> streams until disposed, or refuses with ResourceExhausted.</summary>

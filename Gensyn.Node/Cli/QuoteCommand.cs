@@ -88,7 +88,7 @@ public sealed record JobQuote(
             e.ComputeHours, e.ShardSeconds, e.Waves,
             JobPricing.RoundOverheadSeconds, e.DurationSeconds, price.PricePerHour, price.Basis, Gens.Format(price.ResultPayoutMicros), Gens.Format(e.CostMicros),
             e.CostMicros, Gens.Format(e.MaxTotalMicros), e.FitsBudget,
-            new CloudQuote(cloud.AsOf, cloud.Recorded, cloud.GensUsd, costGens * cloud.GensUsd, cloud.Compare(e.ComputeHours, costGens, spec.Requirements.Device)), spec.IsInference);
+            new CloudQuote(cloud.AsOf, cloud.Recorded, cloud.GensUsd, costGens * cloud.GensUsd, cloud.Compare(e.Work, costGens, spec.Requirements.Device)), spec.IsInference);
     }
 
     /// <summary>The quote for a person: the estimate, then the cloud table.</summary>
@@ -104,17 +104,17 @@ public sealed record JobQuote(
         o.WriteLine(string.Create(inv, $"  duration       ~{Duration(DurationSeconds)}: {Rounds} round(s) x {Waves} wave(s) of {ShardSeconds:0.#} s on {Math.Max(1, Workers)} worker(s), " +
                                       $"+ {RoundOverheadSeconds:0.#} s per round"));
         if (Cloud.References.Count == 0) return;
-        o.WriteLine(string.Create(inv, $"the same compute-hours on on-demand cloud instances (list prices as of {Cloud.AsOf}, recorded {Cloud.Recorded}; " +
+        o.WriteLine(string.Create(inv, $"the same work on on-demand cloud instances (list prices as of {Cloud.AsOf}, recorded {Cloud.Recorded}; " +
                                       $"1 GENS = {Cloud.GensUsd:0.##} USD assumed; this job: {Cloud.CostUsd:0.######} USD):"));
         var rows = Cloud.References.Select(r => new[]
         {
-            $"{r.Provider} {r.Instance}", r.Hardware, string.Create(inv, $"{r.UsdPerHour:0.###}"), string.Create(inv, $"{r.CostUsd:0.######}"),
-            string.Create(inv, $"{r.SavingPercent:+0.0;-0.0;0.0}%"),
-        }).Prepend(["INSTANCE", "HARDWARE", "USD/H", "COST USD", "SAVING"]).ToList();
-        var widths = Enumerable.Range(0, 5).Select(c => rows.Max(r => r[c].Length)).ToArray();
+            $"{r.Provider} {r.Instance}", r.Hardware, string.Create(inv, $"{r.UsdPerHour:0.###}"), string.Create(inv, $"{r.BilledHours * 3600:0.#}"),
+            string.Create(inv, $"{r.CostUsd:0.######}"), string.Create(inv, $"{r.SavingPercent:+0.0;-0.0;0.0}%"),
+        }).Prepend(["INSTANCE", "HARDWARE", "USD/H", "BILLED S", "COST USD", "SAVING"]).ToList();
+        var widths = Enumerable.Range(0, 6).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var row in rows) o.WriteLine("  " + string.Join("  ", row.Select((cell, c) => c >= 2 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c]))).TrimEnd());
-        o.WriteLine("  (hours compared one for one, which is fair only on comparable hardware; sources in `gensyn quote --json`: re-check each");
-        o.WriteLine("   provider's price page before relying on a figure)");
+        o.WriteLine("  (an instance's seconds: the job's work at its class's reference throughput, billed at least the provider's minimum;");
+        o.WriteLine("   sources in `gensyn quote --json`: re-check each provider's price page before relying on a figure)");
     }
 
     private static string Duration(double seconds) => seconds switch

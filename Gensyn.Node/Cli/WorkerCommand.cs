@@ -18,7 +18,12 @@ public static class WorkerCommand
         var coordinator = ClusterCli.CoordinatorOption();
         var id = new Option<string?>("--id") { Description = "This worker's identity (default: one generated once and kept in DATA_DIR/worker-id)" };
         var threads = new Option<int>("--threads") { Description = "CPU threads this worker offers", DefaultValueFactory = _ => 1 };
-        var price = new Option<double>("--price") { Description = "Asking price per compute-hour, in GENS", DefaultValueFactory = _ => 0.2 };
+        var price = new Option<double?>("--price")
+        {
+            Description = "Asking price per compute-hour, in GENS (default: a fraction of the cloud's on-demand price " +
+                          "for the throughput this worker measures; gensyn.market.default-ask in cluster.hocon, 0.2 " +
+                          "of the cheapest instance of its class)",
+        };
         var device = new Option<string?>("--device") { Description = "The device this worker offers: cpu or cuda (default: cuda when available, else cpu)" };
         var check = new Option<bool>("--check")
         {
@@ -37,11 +42,17 @@ public static class WorkerCommand
             var compute = ChooseDevice(parse.GetValue(device), cudaAvailable ?? ComputeDevice.CudaAvailable);
             if (parse.GetValue(check)) return Check(t, compute, parse.GetValue(json), parse.GetResult(coordinator) is { Implicit: false } ? parse.GetRequiredValue(coordinator) : null);
             var p = parse.GetValue(price);
-            if (p < 0 || double.IsNaN(p)) throw new CliInputException($"--price: must be >= 0, got {p}");
+            if (p is { } asked && !(asked >= 0 && double.IsFinite(asked)))
+                throw new CliInputException($"--price: must be >= 0, got {asked}");
+            var config = ShippedConfig();
             var options = new WorkerOptions(WorkerIdOf(parse.GetValue(id), dataDir),
                 ClusterCli.ParseEndpoints(parse.GetRequiredValue(coordinator), "--coordinator"), dataDir, t, p)
             {
-                Compute = compute, Datasets = DatasetSettings(),
+                Compute = compute,
+                Datasets = config is null
+                    ? Contracts.Datasets.PackedDataSettings.Default
+                    : Contracts.Datasets.PackedDataSettings.From(config),
+                DefaultAsk = Market.CloudPrices.Shipped.DefaultAskFor(compute.Name, config),
             };
             options = RehearsedFaults.Worker(options);
             return Run(options, cancel);
@@ -49,15 +60,12 @@ public static class WorkerCommand
         return command;
     }
 
-    /// <summary><c>gensyn.datasets</c> of the cluster.hocon shipped beside the executable (the defaults without
-    /// one).</summary>
-    private static Contracts.Datasets.PackedDataSettings DatasetSettings()
+    /// <summary>The cluster.hocon shipped beside the executable (<c>gensyn.datasets</c>,
+    /// <c>gensyn.market.default-ask</c>); null without one (the defaults).</summary>
+    private static Akka.Configuration.Config? ShippedConfig()
     {
         var hocon = Path.Combine(AppContext.BaseDirectory, "cluster.hocon");
-        return File.Exists(hocon)
-            ? Contracts.Datasets.PackedDataSettings.From(
-                Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(hocon)))
-            : Contracts.Datasets.PackedDataSettings.Default;
+        return File.Exists(hocon) ? Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(hocon)) : null;
     }
 
     /// <summary>
@@ -100,6 +108,7 @@ public static class WorkerCommand
                 unmeasured = $"no coordinator at {coordinators} answered ({e.GetBaseException().Message})";
             }
         }
+        var ask = Market.CloudPrices.Shipped.DefaultAskFor(options.Device, ShippedConfig()).For(throughput);
         var gpuDevice = options.Device == "cuda" && options.MemoryGb >= minimums.GpuMemoryGb;
         var gpu = gpuDevice && bandwidth >= minimums.GpuBandwidthMbps;
         var verdict = gpu
@@ -115,6 +124,7 @@ public static class WorkerCommand
             {
                 device = options.Device, memoryGb = options.MemoryGb, threads, numericClass = options.NumericClass,
                 referenceStepsPerSecond = throughput, bandwidthMbps = bandwidth, bandwidthUnmeasured = unmeasured, gpuJobs = gpu, cpuJobs = true,
+                defaultAsk = ask,
                 minimums = new { gpuMemoryGb = minimums.GpuMemoryGb, gpuBandwidthMbps = minimums.GpuBandwidthMbps },
             }));
             return ExitCodes.Success;
@@ -123,6 +133,8 @@ public static class WorkerCommand
         Console.WriteLine($"memory          {options.MemoryGb:0.#} GB");
         Console.WriteLine($"threads         {threads} ({options.NumericClass})");
         Console.WriteLine($"throughput      {throughput:0.#} reference steps/s (MLP 784-256-10, batch 64, forward + backward + update)");
+        Console.WriteLine($"default ask     {ask:0.######} GENS per compute-hour without --price " +
+                          "(docs/concepts/pricing.md, Default asks)");
         Console.WriteLine($"bandwidth       {(bandwidth is { } b ? $"{b:0.#} Mbps from {coordinators}" : $"not measured: {unmeasured}")}");
         Console.WriteLine($"verdict         {verdict}");
         return ExitCodes.Success;

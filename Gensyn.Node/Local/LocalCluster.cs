@@ -195,16 +195,17 @@ public sealed class LocalCluster : IDisposable
     /// <summary>
     /// Starts worker <paramref name="name"/> (its id too, unless <paramref name="workerId"/>) against
     /// <paramref name="coordinators"/> (default: all started here); <paramref name="launcher"/>: a command that runs it
-    /// in its place (e.g. <c>ip netns exec NAME</c>). <see cref="WaitForWorkers"/> waits until it registered.
+    /// in its place (e.g. <c>ip netns exec NAME</c>); <paramref name="options"/>: more of <c>gensyn worker</c>'s
+    /// options (e.g. <c>--price</c>). <see cref="WaitForWorkers"/> waits until it registered.
     /// </summary>
     public Process StartWorker(
         string name, string? coordinators = null, IReadOnlyDictionary<string, string>? environment = null,
-        IReadOnlyList<string>? launcher = null, string? workerId = null)
+        IReadOnlyList<string>? launcher = null, string? workerId = null, IReadOnlyList<string>? options = null)
     {
         var process = Spawn(name,
         [
             "worker", "--coordinator", coordinators ?? Coordinators, "--id", workerId ?? name,
-            "--data-dir", DataDir(name), "--log-level", _options.LogLevel,
+            "--data-dir", DataDir(name), "--log-level", _options.LogLevel, .. options ?? [],
         ], environment, launcher);
         _workers[name] = process;
         return process;

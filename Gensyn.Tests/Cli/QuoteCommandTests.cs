@@ -21,8 +21,9 @@ public class QuoteCommandTests
     private static readonly CloudPrices Cloud = new("2024", "2026-11-26", 1.0,
     [
         new CloudInstance("AWS", "c6i.xlarge", "cpu", "4 vCPU", "us-east-1", 0.17, "https://aws.amazon.com/ec2/pricing/on-demand/"),
-        new CloudInstance("AWS", "p3.2xlarge", "gpu", "1x V100", "us-east-1", 3.06, "https://aws.amazon.com/ec2/instance-types/p3/"),
-    ]);
+        new CloudInstance("AWS", "p3.2xlarge", "gpu", "1x V100", "us-east-1", 3.06, "https://aws.amazon.com/ec2/instance-types/p3/", 60),
+    ],
+    [new CloudClass("cpu", 1000, "test"), new CloudClass("gpu", 4000, "test")]);
 
     [Fact]
     public void An_invalid_spec_exits_2_with_every_error_before_any_coordinator_is_asked()
@@ -77,15 +78,28 @@ public class QuoteCommandTests
     }
 
     [Fact]
-    public void Each_cloud_row_costs_the_same_compute_hours_at_its_price_and_the_saving_is_against_the_jobs_cost_in_USD()
+    public void Each_cloud_row_costs_the_same_work_at_its_class_throughput_and_the_saving_is_against_the_jobs_cost_in_USD()
     {
-        var rows = Cloud.Compare(computeHours: 2, costGens: 0.17, DeviceRequirement.Any);
+        var rows = Cloud.Compare(work: 7_200_000, costGens: 0.17, DeviceRequirement.Any);
 
+        Assert.Equal(2, rows[0].Hours, 12);                                             // 7.2 M steps at 1000/s
         Assert.Equal(0.34, rows[0].CostUsd, 12);
         Assert.Equal(50.0, rows[0].SavingPercent);                                      // 0.17 USD against 0.34 USD
-        Assert.Equal(6.12, rows[1].CostUsd, 12);
-        Assert.Equal(Math.Round((6.12 - 0.17) / 6.12 * 100, 1), rows[1].SavingPercent);
-        Assert.Equal(-100.0, (Cloud with { GensUsd = 4 }).Compare(2, 0.17, DeviceRequirement.Cpu)[0].SavingPercent);  // 0.68 USD against 0.34
+        Assert.Equal(0.5, rows[1].Hours, 12);                                           // at the gpu class's 4000/s
+        Assert.Equal(1.53, rows[1].CostUsd, 12);
+        Assert.Equal(Math.Round((1.53 - 0.17) / 1.53 * 100, 1), rows[1].SavingPercent);
+        Assert.Equal(-100.0, (Cloud with { GensUsd = 4 }).Compare(7_200_000, 0.17, DeviceRequirement.Cpu)[0].SavingPercent);  // 0.68 USD against 0.34
+    }
+
+    [Fact]
+    public void An_instance_is_billed_at_least_its_providers_minimum()
+    {
+        var rows = Cloud.Compare(work: 4_000, costGens: 0.0001, DeviceRequirement.Any);
+
+        Assert.Equal(4.0 / 3600, rows[0].BilledHours, 12);                              // c6i: no minimum in this table
+        Assert.Equal(1.0 / 3600, rows[1].Hours, 12);                                    // 1 s of work on the V100...
+        Assert.Equal(60.0 / 3600, rows[1].BilledHours, 12);                             // ...billed as its 60 s
+        Assert.Equal(3.06 / 60, rows[1].CostUsd, 12);
     }
 
     [Fact]
@@ -99,12 +113,15 @@ public class QuoteCommandTests
         Assert.Contains(table.Instances, i => i.Class == "cpu");
         Assert.Contains(table.Instances, i => i.Class == "gpu");
         Assert.Contains(table.Instances, i => i.Instance == "p3.2xlarge");
+        Assert.All(table.Classes, c => Assert.True(c.ReferenceStepsPerSecond > 0 && c.Basis.Length > 0, $"{c.Class} has no reference throughput"));
         Assert.All(table.Instances, i =>
         {
             Assert.StartsWith("https://", i.Source);
             Assert.True(i.UsdPerHour > 0, $"{i.Instance} has no price");
             Assert.False(string.IsNullOrWhiteSpace(i.Hardware));
             Assert.False(string.IsNullOrWhiteSpace(i.Region));
+            Assert.InRange(i.MinimumBilledSeconds, 0, 3600);
+            Assert.Contains(table.Classes, c => c.Class == i.Class);
         });
     }
 

@@ -33,7 +33,10 @@ public class MatchingClusterTests
         Assert.Equal("cpu", cpu.GetProperty("class").GetString());
         Assert.Equal(1, cpu.GetProperty("idle").GetInt32());
         Assert.Equal(0, cpu.GetProperty("demand").GetInt32());
-        Assert.Equal(0.2, cpu.GetProperty("clearingPrice").GetDouble());
+        var worker = JsonDocument.Parse(cluster.Cli("workers", "--json").Stdout).RootElement.GetProperty("workers")[0];
+        Assert.Equal(worker.GetProperty("price").GetDouble(), cpu.GetProperty("clearingPrice").GetDouble());
+        Assert.Equal(Gensyn.Node.Market.CloudPrices.Shipped.DefaultAskFor("cpu", null).For(worker.GetProperty("throughput").GetDouble()),
+            worker.GetProperty("price").GetDouble());
         Assert.Equal(0, cluster.Cli("cancel", jobId).ExitCode);
     }
 
@@ -46,6 +49,8 @@ public class MatchingClusterTests
         var report = JsonDocument.Parse(result.Stdout).RootElement;
         Assert.Equal("cpu", report.GetProperty("device").GetString());
         Assert.True(report.GetProperty("referenceStepsPerSecond").GetDouble() > 0);
+        Assert.Equal(Gensyn.Node.Market.CloudPrices.Shipped.DefaultAskFor("cpu", null).For(report.GetProperty("referenceStepsPerSecond").GetDouble()),
+            report.GetProperty("defaultAsk").GetDouble());
         Assert.True(report.GetProperty("memoryGb").GetDouble() > 0);
         Assert.False(report.GetProperty("gpuJobs").GetBoolean());
         Assert.True(report.GetProperty("cpuJobs").GetBoolean());

@@ -51,13 +51,26 @@ public class PricingTests
         Assert.Equal(2, quote.GetProperty("workers").GetInt32());
         Assert.True(quote.GetProperty("fitsBudget").GetBoolean());
         Assert.StartsWith("the clearing price of 2 idle worker(s)", quote.GetProperty("basis").GetString());
-        Assert.Equal(0.2, quote.GetProperty("pricePerHour").GetDouble());  // both workers ask the default 0.2 GENS per hour
+        // Neither worker sets --price: each asks its default for the throughput it measured, and the job's demand of
+        // two shards clears at the higher of the two asks.
+        var rule = Gensyn.Node.Market.CloudPrices.Shipped.DefaultAskFor("cpu", null);
+        var workers = JsonDocument.Parse(cluster.Cli("workers", "--json").Stdout).RootElement.GetProperty("workers")
+            .EnumerateArray().ToList();
+        Assert.All(workers, w => Assert.Equal(rule.For(w.GetProperty("throughput").GetDouble()), w.GetProperty("price").GetDouble()));
+        var asked = workers.Max(w => w.GetProperty("price").GetDouble());
+        Assert.Equal(asked, quote.GetProperty("pricePerHour").GetDouble());
         var hours = quote.GetProperty("computeHours").GetDouble();
         Assert.Equal(4 * 300 / quote.GetProperty("stepsPerSecond").GetDouble() / 3600, hours, 12);
         Assert.True(quote.GetProperty("durationSeconds").GetDouble() > 0);
         var references = quote.GetProperty("cloud").GetProperty("references").EnumerateArray().ToList();
         Assert.NotEmpty(references);
-        Assert.All(references, r => Assert.Equal(hours * r.GetProperty("usdPerHour").GetDouble(), r.GetProperty("costUsd").GetDouble(), 12));
+        Assert.All(references, r =>
+        {
+            var instanceHours = 4 * 300 / Gensyn.Node.Market.CloudPrices.Shipped.StepsPerSecondOf(r.GetProperty("class").GetString()!) / 3600.0;
+            Assert.Equal(instanceHours, r.GetProperty("hours").GetDouble(), 12);
+            Assert.Equal(Math.Max(instanceHours, 60 / 3600.0), r.GetProperty("billedHours").GetDouble(), 12);
+            Assert.Equal(r.GetProperty("billedHours").GetDouble() * r.GetProperty("usdPerHour").GetDouble(), r.GetProperty("costUsd").GetDouble(), 12);
+        });
 
         var clock = Stopwatch.StartNew();
         var jobId = cluster.Submit(Yaml("1"));
@@ -67,14 +80,14 @@ public class PricingTests
         var price = settled.Price!;
 
         // What the job locked is what it was quoted (the market did not move), and it paid every result at it.
-        Assert.Equal(0.2, price.PricePerHour);
+        Assert.Equal(asked, price.PricePerHour);
         Assert.Equal(4 * price.ResultPayoutMicros, money.PaidMicros);
         Assert.InRange(money.PaidMicros, 0.8 * quotedMicros, 1.2 * quotedMicros);
         var escrow = new JobEscrowService(new Nethereum.Web3.Web3(cluster.Chain().RpcUrl), cluster.Chain().Escrow);
         var onChain = await escrow.JobAsync(EscrowIds.JobKey(jobId));
         Assert.Equal(money.PaidMicros, (long)onChain.PaidOut);
         Assert.Equal(Gens.ToMicros(1) - money.PaidMicros, (long)onChain.Refunded);
-        Assert.Contains($"price locked: 0.2 GENS per compute-hour, {Gens.Format(price.ResultPayoutMicros)} GENS per accepted result", cluster.Cli("logs", jobId).Stdout);
+        Assert.Contains(FormattableString.Invariant($"price locked: {asked:0.######} GENS per compute-hour, ") + $"{Gens.Format(price.ResultPayoutMicros)} GENS per accepted result", cluster.Cli("logs", jobId).Stdout);
         Console.WriteLine($"quoted {Gens.Format(quotedMicros)} GENS, paid {Gens.Format(money.PaidMicros)} GENS; " +
                           $"quoted {quote.GetProperty("durationSeconds").GetDouble():F1} s, took {clock.Elapsed.TotalSeconds:F1} s to settle");
     }

@@ -50,3 +50,19 @@ public sealed class SvgChartTests
         Assert.Equal("3", root.Attribute("data-points")!.Value);
     }
 }
+
+public sealed class JobChartTests
+{
+    [Fact]
+    public void A_jobs_chart_has_a_point_per_round_and_its_test_figures_where_a_round_was_evaluated()
+    {
+        RoundView Round(int r, double? accuracy) =>
+            new(r, "h", "d", 2.0 / (r + 1), [], ["w1"], TestAccuracy: accuracy, TestLoss: accuracy is null ? null : 1 - accuracy);
+        var view = new JobView("job-0000abcd", "mnist <mlp>", JobPhase.Running, 3, 8, 2, 100, 1, DateTimeOffset.UtcNow, null, null, null,
+            null, null, null, [Round(0, null), Round(1, 0.8), Round(2, 0.9)], []);
+        var root = XElement.Parse(DashboardData.Chart(view));
+        Assert.Equal("3", root.Attribute("data-points")!.Value);
+        Assert.Equal(3 + 2 + 2, root.Descendants().Count(e => e.Name.LocalName == "circle"));
+        Assert.Contains(root.Descendants(), e => e.Name.LocalName == "text" && e.Value == "test accuracy %");
+    }
+}

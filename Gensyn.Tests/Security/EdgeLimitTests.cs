@@ -16,7 +16,8 @@ using V1 = Gensyn.Edge.V1;
 namespace Gensyn.Tests.Security;
 
 /// <summary>
-/// An edge with low limits per caller key (the rest of cluster.hocon as shipped): 5 calls a minute of Quote, ListJobs and ProbeBandwidth,
+/// An edge with low limits per caller key (the rest of cluster.hocon as shipped): 5 calls a minute of Quote, ListJobs and ProbeBandwidth
+/// (and 5 scrapes of /metrics),
 /// 2 open streams of a kind per key, an 8 MiB blob quota, 16 MiB uploads at most, 20 nonces per key, and blobs kept 10 s after their
 /// last use, partial uploads 3 s after their last byte.
 /// </summary>
@@ -32,6 +33,7 @@ public sealed class LimitedEdgeFixture : EdgeFixture
     protected override string Settings => $$"""
         gensyn.edge.limits {
           method-calls-per-minute { Quote = {{LimitedCallsPerMinute}}, ListJobs = {{LimitedCallsPerMinute}}, ProbeBandwidth = {{LimitedCallsPerMinute}} }
+          method-calls-per-minute.Metrics = {{LimitedCallsPerMinute}}
           streams-per-key = {{StreamsPerKey}}
           blob-quota = {{QuotaBytes}}
           max-upload = {{MaxUploadBytes}}
@@ -76,6 +78,25 @@ public class EdgeLimitTests(LimitedEdgeFixture edge) : IClassFixture<LimitedEdge
         });
         Assert.Equal(StatusCode.ResourceExhausted, refusal.StatusCode);
         Assert.True(RetryAfterMs(refusal) > 0);
+    }
+
+    [Fact]
+    public async Task Flooding_metrics_from_one_address_gets_429_with_a_retry_after_while_gRPC_calls_still_answer()
+    {
+        using var scraper = new Gensyn.Tests.Metrics.MetricsScraper(edge.Edge);
+        System.Net.Http.HttpResponseMessage? refused = null;
+        // At most a minute's worth of scrapes gets through.
+        for (var i = 0; i <= LimitedEdgeFixture.LimitedCallsPerMinute && refused is null; i++)
+        {
+            var response = await scraper.Http.GetAsync(Gensyn.Edge.Metrics.EdgeMetrics.Path);
+            if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests) refused = response;
+            else Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.True(refused is not null, $"{LimitedEdgeFixture.LimitedCallsPerMinute + 1} scrapes in a row were not rate-limited");
+        Assert.InRange(refused.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 60);
+        Assert.Contains("rate-limiting", await refused.Content.ReadAsStringAsync());
+
+        Assert.Contains((await edge.ListWorkers()).Workers, w => w.WorkerId == EdgeFixture.HonestId);
     }
 
     [Fact]

@@ -53,6 +53,21 @@ public sealed class WorkerRegistrationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_worker_without_a_price_registers_at_its_default_ask_for_the_throughput_it_measured()
+    {
+        var rule = new Gensyn.Actors.Market.DefaultAsk(0.25, 0.17, 1280);
+        using var compute = new WorkerCompute(
+            new WorkerOptions((WorkerId)"registrant", [], _dir.Path, Threads: 1, PricePerHour: null) { DefaultAsk = rule },
+            new FakeCoordinatorLink());
+        _parent.ChildActorOf(WorkerRegistrationActor.Props(compute, _worker.Ref, _coordinators.Ref));
+
+        var profile = _coordinators.ExpectMsg<RegisterWorker>(TimeSpan.FromSeconds(30));
+        Assert.True(profile.Throughput > 0, $"measured {profile.Throughput}");
+        Assert.Equal(rule.For(profile.Throughput), profile.PricePerHour);
+        Assert.True(ClaimSigner.Verify(CapabilityClaim.From(profile, ClaimDomain.None), profile.Signature, compute.Key.Address));
+    }
+
+    [Fact]
     public void Every_message_the_coordinators_send_about_registration_is_handled()
     {
         using var compute = Compute(new FakeCoordinatorLink());
