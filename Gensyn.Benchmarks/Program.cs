@@ -1,8 +1,8 @@
 using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
-//                           settlement|scheduler|quote|quote-savings|campaign|edge|edge-blobs|edge-latency|pack|
-//                           dataset-upload|torchscript|round-eval|all]
+//                           settlement|scheduler|quote|quote-savings|campaign|dashboard|edge|edge-blobs|edge-latency|
+//                           pack|dataset-upload|torchscript|round-eval|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -10,7 +10,8 @@ using Gensyn.Benchmarks;
 // `failures` = `failures-workers` (worker death, real processes) + `failures-recovery` (a long job's recovery, in-process).
 // `edge` = `edge-blobs` (blob throughput through the edge, 64 MiB and 1 GiB, memory sampled) + `edge-latency` (request latency, 100 callers);
 //          both in-process (a coordinator without a chain + its edge), no executable needed.
-// `cluster`, `failures`, `quote`, `quote-savings` and `campaign` run the built Release executable (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
+// `cluster`, `failures`, `quote`, `quote-savings`, `campaign` and `dashboard` run the built Release executable
+// (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).
 var which = args.Length > 0 ? args[0] : "all";
 var root = FindRepositoryRoot();
 var dataDir = Environment.GetEnvironmentVariable("GENSYN_DATA_DIR") ?? Path.Combine(root, ".gensyn");
@@ -58,6 +59,9 @@ if (which is "quote-savings") QuoteSavingsBenchmark.Run(root, dataDir); // every
 // a purge campaign: each cheat on 3 workers (devnet), seeded runs; [--runs N] [--spec FILE] [--behaviors a,b] [--honest-results N] [--minutes N]
 //   [--rounds N] [--new-key-samples N] (see docs/benchmarks.md)
 if (which is "campaign") CampaignBenchmark.Run(root, dataDir, args[1..]);
+// the dashboard in headless Chromium (GENSYN_CHROMIUM, default /usr/bin/chromium): round -> point latency, page weight,
+//   coordinator CPU with 20 open job pages vs none
+if (which is "dashboard") DashboardBenchmark.Run(root, dataDir);
 // the coordinator's per-round test evaluation against the round's training (TrainingCoordinator.Aggregate)
 if (which is "round-eval" or "all")
     foreach (var example in new[] { "mnist-mlp.yaml", "mnist-cnn.yaml", "charlm.yaml" })

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need (MNIST in the data directory, the Solidity toolchain and anvil from npm, a throwaway
-# PostgreSQL, a Release-independent Debug build) and runs every test. The PostgreSQL server is stopped afterwards unless it was already running before this script.
+# PostgreSQL, Debian's chromium, a Release-independent Debug build) and runs every test. The PostgreSQL server is stopped afterwards unless it was already running before this script.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export GENSYN_DATA_DIR="${GENSYN_DATA_DIR:-$ROOT/.gensyn}"
@@ -19,6 +19,17 @@ for need in ip:iproute2 iptables:iptables python3:python3; do
         echo "warning: $tool not found, and not root (or no apt-get) to install it; NatWorkerTests needs root, ip, iptables and python3" >&2
     fi
 done
+# Debian's chromium for the dashboard's browser tests (Gensyn.Tests.Dashboard), driven through Playwright's bundled driver
+# with ExecutablePath (GENSYN_CHROMIUM overrides /usr/bin/chromium): no browser is downloaded at run time.
+chromium="${GENSYN_CHROMIUM:-/usr/bin/chromium}"
+if [[ ! -x "$chromium" ]]; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "$chromium not found; installing chromium (apt-get) for the dashboard's browser tests" >&2
+        apt-get install -y -q chromium >&2 || { apt-get update -q >&2 && apt-get install -y -q chromium >&2; } || true
+    fi
+    [[ -x "$chromium" ]] || { echo "error: the browser tests need Chromium at $chromium: install Debian's chromium" \
+        "package (apt-get install chromium) or set GENSYN_CHROMIUM" >&2; exit 1; }
+fi
 "$ROOT/scripts/fetch-mnist.sh" "$GENSYN_DATA_DIR"
 # solc-js, OpenZeppelin and anvil (npm ci from contracts-sol/package-lock.json); fails if contracts-sol/out is stale.
 "$ROOT/contracts-sol/build.sh" --check \
