@@ -81,7 +81,7 @@ public sealed class DashboardData(EdgeContext edge, MarketHistory history)
         List<ChartSeries> series = [new("training loss", MarketHistory.Palette[0], loss, Format: "0.###")];
         if (testLoss.Count > 0) series.Add(new("test loss", MarketHistory.Palette[4], testLoss, Format: "0.###"));
         if (accuracy.Count > 0 && !view.IsInference)
-            series.Add(new("test accuracy %", MarketHistory.Palette[2], accuracy, RightAxis: true, Format: "0.#"));
+            series.Add(new("test accuracy %", MarketHistory.Palette[2], accuracy, RightAxis: true, Format: "0.#", Max: 100));
         return SvgChart.Render($"{view.Name}: loss and accuracy per round", "round", series);
     }
 

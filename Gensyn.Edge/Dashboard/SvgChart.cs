@@ -4,10 +4,10 @@ using System.Text;
 
 namespace Gensyn.Edge.Dashboard;
 
-/// <summary>One line of a chart: its points (x, y), its colour, and whether it reads against the right-hand
-/// axis.</summary>
+/// <summary>One line of a chart: its points (x, y), its colour, and whether it reads against the right-hand axis;
+/// <see cref="Max"/>: the highest value its axis shows (100 for a percentage).</summary>
 public sealed record ChartSeries(string Name, string Color, IReadOnlyList<(double X, double Y)> Points, bool RightAxis = false,
-    string Format = "0.###");
+    string Format = "0.###", double? Max = null);
 
 /// <summary>
 /// Line charts drawn on the server as SVG (no script, no outside font or library), small enough to push whole with each
@@ -38,8 +38,8 @@ public static class SvgChart
         var (x0, x1) = Range(all.Select(p => p.X));
         var left = series.Where(s => !s.RightAxis).ToList();
         var right = series.Where(s => s.RightAxis).ToList();
-        var leftRange = Range(left.SelectMany(s => s.Points).Select(p => p.Y).Where(double.IsFinite));
-        var rightRange = Range(right.SelectMany(s => s.Points).Select(p => p.Y).Where(double.IsFinite));
+        var leftRange = Capped(Range(left.SelectMany(s => s.Points).Select(p => p.Y).Where(double.IsFinite)), left);
+        var rightRange = Capped(Range(right.SelectMany(s => s.Points).Select(p => p.Y).Where(double.IsFinite)), right);
         double X(double x) => Left + (x - x0) / (x1 - x0) * (Width - Left - Right);
         double Y((double Lo, double Hi) r, double y) => Height - Bottom - (y - r.Lo) / (r.Hi - r.Lo) * (Height - Top - Bottom);
         Axis(svg, left.FirstOrDefault(), leftRange, Left - 4, "end", Y);
@@ -86,9 +86,15 @@ public static class SvgChart
         var list = values.ToList();
         if (list.Count == 0) return (0, 1);
         var (lo, hi) = (list.Min(), list.Max());
-        var pad = hi - lo < 1e-12 ? Math.Max(Math.Abs(lo) * 0.5, 0.5) : (hi - lo) * 0.05;
+        var pad = hi - lo > 1e-12 * Math.Max(1, Math.Abs(hi)) ? (hi - lo) * 0.05 : lo != 0 ? Math.Abs(lo) * 0.5 : 0.5;
         return (lo >= 0 ? Math.Max(0, lo - pad) : lo - pad, hi + pad);
     }
+
+    /// <summary>The range no higher than its series' <see cref="ChartSeries.Max"/>.</summary>
+    private static (double Lo, double Hi) Capped((double Lo, double Hi) range, IReadOnlyList<ChartSeries> series) =>
+        series.Select(s => s.Max).Where(m => m is not null).Min() is { } max && range.Hi > max && range.Lo < max
+            ? (range.Lo, max)
+            : range;
 
     /// <summary>Round values across the span, 1, 2 or 5 times a power of ten apart (whole numbers only where
     /// <paramref name="whole"/>), with the format that shows them.</summary>

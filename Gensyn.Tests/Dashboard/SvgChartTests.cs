@@ -66,3 +66,36 @@ public sealed class JobChartTests
         Assert.Contains(root.Descendants(), e => e.Name.LocalName == "text" && e.Value == "test accuracy %");
     }
 }
+
+public sealed class ChartAxisTests
+{
+    private static IReadOnlyList<double> LeftTicks(string svg) =>
+        XElement.Parse(svg).Descendants().Where(e => e.Name.LocalName == "text" && e.Attribute("text-anchor")?.Value == "end")
+            .Select(e => double.Parse(e.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
+    [Fact]
+    public void A_flat_small_price_gets_an_axis_around_it_not_from_zero_to_half_a_unit()
+    {
+        var ticks = LeftTicks(SvgChart.Render("price", "minutes ago", [new ChartSeries("cpu", "#000", [(-2, 0.0082), (-1, 0.0082)])]));
+        Assert.NotEmpty(ticks);
+        Assert.True(ticks.Max() < 0.02, string.Join(", ", ticks));
+        Assert.True(ticks.Min() >= 0, string.Join(", ", ticks));
+    }
+
+    [Fact]
+    public void Round_ticks_are_whole_rounds_and_a_percentage_axis_stops_at_100()
+    {
+        var svg = SvgChart.Render("job", "round",
+        [
+            new ChartSeries("loss", "#000", [(1, 2.0), (2, 1.0), (3, 0.5)]),
+            new ChartSeries("accuracy %", "#0f0", [(3, 99.5)], RightAxis: true, Max: 100),
+        ]);
+        var texts = XElement.Parse(svg).Descendants().Where(e => e.Name.LocalName == "text").ToList();
+        var rounds = texts.Where(e => e.Attribute("text-anchor")?.Value == "middle" && e.Value != "round").Select(e => e.Value).ToList();
+        Assert.All(rounds, r => Assert.True(int.TryParse(r, out _), $"round tick '{r}'"));
+        var right = texts.Where(e => e.Attribute("text-anchor")?.Value == "start" && e.Attribute("fill")?.Value == "#0f0")
+            .Select(e => double.Parse(e.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.NotEmpty(right);
+        Assert.True(right.Max() <= 100, string.Join(", ", right));
+    }
+}
