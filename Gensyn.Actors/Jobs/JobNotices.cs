@@ -12,7 +12,8 @@ public static class JobNotices
     {
         var what = events.Select(KindOf).Distinct().ToList();
         if (what.Count == 0) return;
-        DistributedPubSub.Get(system).Mediator.Tell(new Publish(JobChanged.Topic, new JobChanged(job, what, DateTimeOffset.UtcNow)));
+        var change = new JobChanged(job, what, DateTimeOffset.UtcNow);
+        DistributedPubSub.Get(system).Mediator.Tell(new Publish(JobChanged.Topic, change));
     }
 
     /// <summary>The kind of change an event stands for, as a live view names it.</summary>

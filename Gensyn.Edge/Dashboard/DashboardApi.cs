@@ -17,22 +17,36 @@ public static class DashboardApi
     public static void Map(RouteGroupBuilder pages)
     {
         var api = pages.MapGroup("/api");
-        api.MapGet("/network", async (DashboardData data, CancellationToken cancel) => Json(await data.NetworkAsync(cancel)));
-        api.MapGet("/settlements", async (DashboardData data, CancellationToken cancel) => Json(await data.SettlementsAsync(cancel)));
+        api.MapGet("/network", async (DashboardData data, CancellationToken cancel) =>
+            Json(await data.NetworkAsync(cancel)));
+        api.MapGet("/settlements", async (DashboardData data, CancellationToken cancel) =>
+            Json(await data.SettlementsAsync(cancel)));
         api.MapGet("/jobs", async (HttpContext http, DashboardData data, CancellationToken cancel) =>
             Json(DashboardEndpoints.Caller(http) is { } caller
                 ? new MyJobs(true, caller, await data.JobsAsync(caller, cancel))
                 : new MyJobs(false, null, [])));
-        api.MapGet("/jobs/{id}", async (string id, HttpContext http, DashboardData data, CancellationToken cancel) =>
-            JobId.TryParse(id, out var job) ? Json(await data.JobAsync(job, DashboardEndpoints.Caller(http), cancel)) : BadId(id));
-        api.MapGet("/jobs/{id}/chart.svg", async (string id, HttpContext http, DashboardData data, CancellationToken cancel) =>
-            !JobId.TryParse(id, out var job) ? BadId(id)
-            : (await data.JobAsync(job, DashboardEndpoints.Caller(http), cancel)).Chart is { } chart ? Results.Content(chart, "image/svg+xml")
-            : Results.Problem("only the job's payer sees its chart; sign in with `gensyn dashboard`", statusCode: StatusCodes.Status403Forbidden));
+        api.MapGet("/jobs/{id}", Job);
+        api.MapGet("/jobs/{id}/chart.svg", Chart);
         api.MapGet("/jobs/{id}/result", Result);
         api.MapPost("/quote", Quote);
         api.MapGet("/events", Events);
         pages.AddEndpointFilter(Failures);
+    }
+
+    /// <summary>A job as the session may see it: in full for its payer, its public summary for anyone else.</summary>
+    private static async Task<IResult> Job(string id, HttpContext http, DashboardData data, CancellationToken cancel) =>
+        JobId.TryParse(id, out var job)
+            ? Json(await data.JobAsync(job, DashboardEndpoints.Caller(http), cancel))
+            : BadId(id);
+
+    /// <summary>A job's chart, for its payer's session only.</summary>
+    private static async Task<IResult> Chart(string id, HttpContext http, DashboardData data, CancellationToken cancel)
+    {
+        if (!JobId.TryParse(id, out var job)) return BadId(id);
+        return (await data.JobAsync(job, DashboardEndpoints.Caller(http), cancel)).Chart is { } chart
+            ? Results.Content(chart, "image/svg+xml")
+            : Problem(StatusCodes.Status403Forbidden,
+                "only the job's payer sees its chart; sign in with `gensyn dashboard`");
     }
 
     /// <summary>A completed job's model (or predictions), for its payer's session only.</summary>
@@ -42,21 +56,26 @@ public static class DashboardApi
         if (DashboardEndpoints.Caller(http) is not { } caller) return SignInFirst();
         var (hash, path, inference) = await data.ResultAsync(job, caller, cancel);
         http.Response.Headers["gensyn-blob-hash"] = hash.ToString();
-        return Results.File(path, "application/octet-stream", $"{job.Value}{(inference ? "-predictions.csv" : ".safetensors")}");
+        var name = job.Value + (inference ? "-predictions.csv" : ".safetensors");
+        return Results.File(path, "application/octet-stream", name);
     }
 
     /// <summary>The quote `gensyn quote --json` prints, for a spec pasted or uploaded on the quote page.</summary>
-    private static async Task<IResult> Quote(HttpContext http, EdgeContext edge, DashboardSettings settings, CancellationToken cancel)
+    private static async Task<IResult> Quote(HttpContext http, EdgeContext edge, DashboardSettings settings,
+        CancellationToken cancel)
     {
         var body = new byte[settings.MaxQuoteBytes + 1];
         var read = 0;
         int n;
-        while (read < body.Length && (n = await http.Request.Body.ReadAsync(body.AsMemory(read), cancel)) > 0) read += n;
+        while (read < body.Length && (n = await http.Request.Body.ReadAsync(body.AsMemory(read), cancel)) > 0)
+            read += n;
         if (read > settings.MaxQuoteBytes)
-            return Results.Problem($"a spec is at most {settings.MaxQuoteBytes:N0} bytes", statusCode: StatusCodes.Status413PayloadTooLarge);
+            return Problem(StatusCodes.Status413PayloadTooLarge,
+                $"a spec is at most {settings.MaxQuoteBytes:N0} bytes");
         var yaml = System.Text.Encoding.UTF8.GetString(body, 0, read);
         if (edge.QuoteReport is not { } report)
-            return Results.Problem("this coordinator does not serve quotes; use `gensyn quote FILE`", statusCode: StatusCodes.Status501NotImplemented);
+            return Problem(StatusCodes.Status501NotImplemented,
+                "this coordinator does not serve quotes; use `gensyn quote FILE`");
         return Results.Content(await report(yaml, edge, cancel), "application/json");
     }
 
@@ -106,7 +125,8 @@ public static class DashboardApi
             catch (Exception e) when (e is KeyNotFoundException or TimeoutException or DashboardInputException)
             {
                 // The page says why and stops listening (an EventSource would otherwise retry for ever).
-                await http.Response.WriteAsync(LiveHub.Event("problem", DashboardJson.Write(new { detail = e.Message })), cancel);
+                var problem = LiveHub.Event("problem", DashboardJson.Write(new { detail = e.Message }));
+                await http.Response.WriteAsync(problem, cancel);
                 return;
             }
             await http.Response.WriteAsync(snapshot, cancel);
@@ -140,7 +160,8 @@ public static class DashboardApi
 
     /// <summary>Failures as one-line problems: unknown job 404, bad input 400, someone else's result 403, a slow
     /// cluster 503.</summary>
-    private static async ValueTask<object?> Failures(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    private static async ValueTask<object?> Failures(EndpointFilterInvocationContext invocation,
+        EndpointFilterDelegate next)
     {
         try
         {
@@ -167,7 +188,9 @@ public static class DashboardApi
     private static IResult Json<T>(T value) => Results.Content(DashboardJson.Write(value), "application/json");
 
     private static IResult BadId(string id) =>
-        Results.Problem($"'{(id.Length > 80 ? id[..80] + "…" : id)}' is not a job id", statusCode: StatusCodes.Status400BadRequest);
+        Problem(StatusCodes.Status400BadRequest, $"'{(id.Length > 80 ? id[..80] + "…" : id)}' is not a job id");
+
+    private static IResult Problem(int status, string detail) => Results.Problem(detail, statusCode: status);
 
     private static IResult SignInFirst() =>
         Results.Problem("sign in first: run `gensyn dashboard`, which opens this page signed in as your wallet",

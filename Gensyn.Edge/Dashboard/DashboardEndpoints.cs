@@ -26,8 +26,10 @@ public static class DashboardEndpoints
         var settings = DashboardSettings.From(edge.System.Settings.Config);
         var history = new MarketHistory(settings.HistoryPoints);
         var data = new DashboardData(edge, history);
-        services.AddSingleton(settings).AddSingleton(history).AddSingleton(data).AddSingleton(new DashboardSessions(settings));
-        services.AddSingleton(provider => new LiveHub(data, settings, provider.GetRequiredService<ILoggerFactory>().CreateLogger<LiveHub>()));
+        services.AddSingleton(settings).AddSingleton(history).AddSingleton(data)
+            .AddSingleton(new DashboardSessions(settings));
+        services.AddSingleton(provider =>
+            new LiveHub(data, settings, provider.GetRequiredService<ILoggerFactory>().CreateLogger<LiveHub>()));
         services.AddHostedService<NetworkSampler>();
         return services;
     }
@@ -52,7 +54,8 @@ public static class DashboardEndpoints
 
     /// <summary>Counts the request against its IP, and sets the headers that keep every page to this
     /// coordinator.</summary>
-    private static async ValueTask<object?> Admit(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    private static async ValueTask<object?> Admit(EndpointFilterInvocationContext invocation,
+        EndpointFilterDelegate next)
     {
         var http = invocation.HttpContext;
         var edge = http.RequestServices.GetRequiredService<EdgeContext>();
@@ -60,19 +63,25 @@ public static class DashboardEndpoints
         {
             var seconds = (long)Math.Max(1, Math.Ceiling(wait.TotalSeconds));
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var perMinute = edge.Limits.CallsPerMinuteOf("Dashboard");
             return Results.Problem($"the coordinator is rate-limiting {RemoteKey(http)} on the dashboard " +
-                                   $"({edge.Limits.CallsPerMinuteOf("Dashboard")} requests a minute); retry in {seconds} s",
+                                   $"({perMinute} requests a minute); retry in {seconds} s",
                 statusCode: StatusCodes.Status429TooManyRequests);
         }
         var headers = http.Response.Headers;
-        headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-                                        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
         headers.XFrameOptions = "DENY";
         headers.CacheControl = "no-store";
         return await next(invocation);
     }
+
+    /// <summary>Scripts, styles, images and connections from this coordinator only; no frames, no forms
+    /// elsewhere.</summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
     public static string RemoteKey(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
@@ -85,22 +94,28 @@ public static class DashboardEndpoints
     {
         var sessions = http.RequestServices.GetRequiredService<DashboardSessions>();
         if (sessions.Exchange(token) is not { } session)
-            return Results.Content(Template("signin", "Sign-in failed",
-                    "This sign-in link was already used or has expired. Run <code>gensyn dashboard</code> again for a new one."),
-                "text/html; charset=utf-8", statusCode: StatusCodes.Status401Unauthorized);
+            return Html(Template("signin", "Sign-in failed", "This sign-in link was already used or has expired. " +
+                                                             "Run <code>gensyn dashboard</code> again for a new one."),
+                StatusCodes.Status401Unauthorized);
         http.Response.Cookies.Append(SessionCookie, session.Session, new CookieOptions
         {
-            HttpOnly = true, Secure = true, SameSite = SameSiteMode.Strict, Path = "/", Expires = session.Expires, IsEssential = true,
+            HttpOnly = true, Secure = true, SameSite = SameSiteMode.Strict, Path = "/", Expires = session.Expires,
+            IsEssential = true,
         });
-        var target = job is not null && JobId.TryParse(job, out var id) ? $"/jobs/{Uri.EscapeDataString(id.Value)}" : "/jobs";
+        var target = job is not null && JobId.TryParse(job, out var id)
+            ? $"/jobs/{Uri.EscapeDataString(id.Value)}"
+            : "/jobs";
         return Results.Redirect(target, permanent: false, preserveMethod: false);
     }
 
-    private static IResult Page(string page, string title) => Results.Content(Template(page, title), "text/html; charset=utf-8");
+    private static IResult Page(string page, string title) => Html(Template(page, title));
 
-    private static IResult NotFound(string id) => Results.Content(Template("missing", "Not found",
-        "That is not a job id. <a href=\"/jobs\">Your jobs</a> lists the ones you submitted."), "text/html; charset=utf-8",
-        statusCode: StatusCodes.Status404NotFound);
+    private static IResult NotFound(string id) => Html(Template("missing", "Not found",
+        "That is not a job id. <a href=\"/jobs\">Your jobs</a> lists the ones you submitted."),
+        StatusCodes.Status404NotFound);
+
+    private static IResult Html(string html, int status = StatusCodes.Status200OK) =>
+        Results.Content(html, "text/html; charset=utf-8", statusCode: status);
 
     private static string Template(string page, string title, string message = "") =>
         Read("page.html").Replace("{{page}}", page).Replace("{{title}}", title).Replace("{{message}}", message);

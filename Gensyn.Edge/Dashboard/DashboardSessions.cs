@@ -30,7 +30,8 @@ public sealed class DashboardSessions(DashboardSettings settings, TimeProvider? 
         {
             Sweep(now);
             if (_tokens.Count + _sessions.Count >= settings.MaxSessions)
-                throw new InvalidOperationException("the coordinator holds as many dashboard sessions as it may; try again in a few minutes");
+                throw new InvalidOperationException(
+                    "the coordinator holds as many dashboard sessions as it may; try again in a few minutes");
             Trim(address);
             var token = NewId();
             var expires = now + settings.TokenLifetime;
@@ -54,7 +55,8 @@ public sealed class DashboardSessions(DashboardSettings settings, TimeProvider? 
     /// <summary>The address a live session id names, or null.</summary>
     public string? AddressOf(string? session)
     {
-        if (string.IsNullOrEmpty(session) || session.Length > 64 || !_sessions.TryGetValue(session, out var entry)) return null;
+        if (string.IsNullOrEmpty(session) || session.Length > 64 || !_sessions.TryGetValue(session, out var entry))
+            return null;
         if (entry.Expires > _clock.GetUtcNow()) return entry.Address;
         _sessions.TryRemove(session, out _);
         return null;
@@ -70,10 +72,12 @@ public sealed class DashboardSessions(DashboardSettings settings, TimeProvider? 
     /// <summary>Drops <paramref name="address"/>'s oldest tokens and sessions until it has room for one more.</summary>
     private void Trim(string address)
     {
-        var held = _tokens.Select(t => (Map: _tokens, t.Key, t.Value)).Concat(_sessions.Select(s => (Map: _sessions, s.Key, s.Value)))
+        var held = _tokens.Select(t => (Map: _tokens, t.Key, t.Value))
+            .Concat(_sessions.Select(s => (Map: _sessions, s.Key, s.Value)))
             .Where(e => string.Equals(e.Value.Address, address, StringComparison.OrdinalIgnoreCase))
             .OrderBy(e => e.Value.Created).ToList();
-        foreach (var (map, key, _) in held.Take(Math.Max(0, held.Count - settings.MaxSessionsPerAddress + 1))) map.TryRemove(key, out _);
+        foreach (var (map, key, _) in held.Take(Math.Max(0, held.Count - settings.MaxSessionsPerAddress + 1)))
+            map.TryRemove(key, out _);
     }
 
     private void Sweep(DateTimeOffset now)

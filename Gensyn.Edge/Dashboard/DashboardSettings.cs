@@ -39,7 +39,9 @@ public sealed record DashboardSettings(
     }
 
     private static TimeSpan Positive(TimeSpan value, string name) =>
-        value > TimeSpan.Zero ? value : throw new ConfigurationException($"{Section}.{name} must be above 0, got {value}");
+        value > TimeSpan.Zero
+            ? value
+            : throw new ConfigurationException($"{Section}.{name} must be above 0, got {value}");
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new ConfigurationException($"{Section}.{name} must be above 0, got {value}");

@@ -7,7 +7,8 @@ namespace Gensyn.Edge.Dashboard;
 public sealed record CoordinatorCard(string Name, string Status, bool Serving);
 
 /// <summary>A worker as anyone may see it: a shortened id and no key.</summary>
-public sealed record WorkerCard(string Id, string Device, string Class, string State, double Throughput, double Reliability,
+public sealed record WorkerCard(string Id, string Device, string Class, string State, double Throughput,
+    double Reliability,
     int CompletedShards, double Price);
 
 /// <summary>The workers of one hardware class in one state.</summary>
@@ -23,8 +24,8 @@ public sealed record NetworkCard(
     string VolumeChart);
 
 /// <summary>A settlement as the public page shows it.</summary>
-public sealed record SettlementCard(string JobId, SettlementKind Kind, SettlementStatus Status, string? TxHash, string Amount, long GasUsed,
-    DateTimeOffset At);
+public sealed record SettlementCard(string JobId, SettlementKind Kind, SettlementStatus Status, string? TxHash,
+    string Amount, long GasUsed, DateTimeOffset At);
 
 /// <summary>The jobs page: whether a session is signed in, as which address, and its jobs.</summary>
 public sealed record MyJobs(bool SignedIn, string? Address, IReadOnlyList<JobView> Jobs);

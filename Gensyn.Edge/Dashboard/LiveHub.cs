@@ -28,7 +28,8 @@ public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILog
     }
 
     private readonly ConcurrentDictionary<Stream, byte> _streams = new();
-    private readonly Dictionary<string, string?> _running = [];   // a refresh in progress, and the change to refresh for next
+    // The refreshes in progress, each with the change to refresh for next (null: none came in meanwhile).
+    private readonly Dictionary<string, string?> _running = [];
     private readonly object _gate = new();
     private const string NetworkKey = "";
 
@@ -92,7 +93,8 @@ public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILog
             }
             catch (Exception e)
             {
-                logger.LogDebug("Dashboard refresh of {Key} failed: {Reason}", key.Length == 0 ? "the network" : key, e.GetBaseException().Message);
+                logger.LogDebug("Dashboard refresh of {Key} failed: {Reason}", key.Length == 0 ? "the network" : key,
+                    e.GetBaseException().Message);
             }
             lock (_gate)
             {
@@ -123,7 +125,8 @@ public sealed class LiveHub(DashboardData data, DashboardSettings settings, ILog
             var own = DashboardData.Owns(view, stream.Address);
             var text = own
                 ? owner ??= Event(kind, DashboardJson.Write(new JobCard(view, true, DashboardData.Chart(view))))
-                : summary ??= Event(kind, DashboardJson.Write(new JobCard(Requesters.RequesterEdgeService.Summary(view), false, null)));
+                : summary ??= Event(kind,
+                    DashboardJson.Write(new JobCard(Requesters.RequesterEdgeService.Summary(view), false, null)));
             stream.Out.Writer.TryWrite(text);
         }
     }

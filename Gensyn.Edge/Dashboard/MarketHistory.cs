@@ -16,7 +16,8 @@ public sealed class MarketHistory(int capacity)
 
     public void Add(DateTimeOffset at, MarketView market)
     {
-        var prices = market.Classes.Where(c => c.ClearingPrice is not null).OrderByDescending(c => c.Registered).ThenBy(c => c.Class, StringComparer.Ordinal)
+        var prices = market.Classes.Where(c => c.ClearingPrice is not null)
+            .OrderByDescending(c => c.Registered).ThenBy(c => c.Class, StringComparer.Ordinal)
             .Take(MaxClasses).ToDictionary(c => c.Class, c => c.ClearingPrice!.Value);
         lock (_gate)
         {
@@ -31,9 +32,11 @@ public sealed class MarketHistory(int capacity)
     {
         List<(DateTimeOffset At, IReadOnlyDictionary<string, double> Prices)> samples;
         lock (_gate) samples = [.. _samples];
-        var classes = samples.SelectMany(s => s.Prices.Keys).Distinct().OrderBy(c => c, StringComparer.Ordinal).Take(MaxClasses).ToList();
+        var classes = samples.SelectMany(s => s.Prices.Keys).Distinct().OrderBy(c => c, StringComparer.Ordinal)
+            .Take(MaxClasses).ToList();
         var series = classes.Select((c, i) => new ChartSeries(c, Palette[i % Palette.Length],
-            samples.Where(s => s.Prices.ContainsKey(c)).Select(s => (-(now - s.At).TotalMinutes, s.Prices[c])).ToList(), Format: "0.####")).ToList();
+            samples.Where(s => s.Prices.ContainsKey(c)).Select(s => (-(now - s.At).TotalMinutes, s.Prices[c])).ToList(),
+            Format: "0.####")).ToList();
         return SvgChart.Render("Clearing price, GENS per compute-hour", "minutes ago", series);
     }
 
@@ -48,5 +51,6 @@ public sealed class MarketHistory(int capacity)
             [new ChartSeries("paid", Palette[0], paid, Format: "0.######")]);
     }
 
-    public static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
+    public static readonly string[] Palette =
+        ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
 }

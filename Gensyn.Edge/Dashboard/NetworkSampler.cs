@@ -20,10 +20,12 @@ public sealed class NetworkSampler(EdgeContext edge, MarketHistory history, Live
         {
             try
             {
-                if (await edge.Gateway.Ask<IGensynMessage>(new GetMarket(), EdgeContext.AskTimeout, stop) is MarketView market)
+                var answer = await edge.Gateway.Ask<IGensynMessage>(new GetMarket(), EdgeContext.AskTimeout, stop);
+                if (answer is MarketView market)
                 {
                     history.Add(DateTimeOffset.UtcNow, market);
-                    var workers = await edge.Gateway.Ask<IGensynMessage>(new ListWorkers(), EdgeContext.AskTimeout, stop);
+                    var workers =
+                        await edge.Gateway.Ask<IGensynMessage>(new ListWorkers(), EdgeContext.AskTimeout, stop);
                     var now = Wire.EdgeJson.Write(new { market.Classes, workers });
                     if (now != last) hub.NetworkChanged();
                     last = now;

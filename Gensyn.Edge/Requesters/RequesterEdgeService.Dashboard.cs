@@ -16,7 +16,8 @@ public sealed partial class RequesterEdgeService
     {
         var caller = await Caller(request, context);
         var sessions = edge.Dashboard
-                       ?? throw new RpcException(new Status(StatusCode.Unimplemented, "this coordinator serves no dashboard"));
+                       ?? throw new RpcException(new Status(StatusCode.Unimplemented,
+                           "this coordinator serves no dashboard"));
         try
         {
             var (token, expires) = sessions.Mint(caller);

@@ -12,14 +12,21 @@ public static class DashboardCommand
 {
     public static Command Create()
     {
-        var job = new Argument<string?>("job") { Description = "Open this job's page (default: your jobs)", Arity = ArgumentArity.ZeroOrOne };
+        var job = new Argument<string?>("job")
+        {
+            Description = "Open this job's page (default: your jobs)", Arity = ArgumentArity.ZeroOrOne,
+        };
         var coordinator = ClusterCli.CoordinatorOption();
         var key = ClusterCli.WalletOption();
         var json = ClusterCli.JsonOption();
-        var noOpen = new Option<bool>("--no-open") { Description = "Print the sign-in link instead of opening a browser" };
+        var noOpen = new Option<bool>("--no-open")
+        {
+            Description = "Print the sign-in link instead of opening a browser",
+        };
         var command = new Command("dashboard",
-            "Open the coordinator's web dashboard signed in as your wallet: the network, quotes, settlements, and your jobs live " +
-            "(loss chart, shards, verdicts, money). The link works once, within a minute; the session lasts an hour")
+            "Open the coordinator's web dashboard signed in as your wallet: the network, quotes, settlements, and " +
+            "your jobs live (loss chart, shards, verdicts, money). The link works once, within a minute; the session " +
+            "lasts an hour")
         {
             job, coordinator, json, key, noOpen,
         };
@@ -35,9 +42,11 @@ public static class DashboardCommand
                 return ExitCodes.Success;
             }
             var opened = !parse.GetValue(noOpen) && Open(url!);
-            Console.WriteLine(opened ? $"opened {Public(url!)} in your browser, signed in as {client.Address}"
-                                     : $"open this link within a minute to sign in as {client.Address} (it works once):\n  {url}");
-            Console.WriteLine($"the coordinator's certificate is its own: check that your browser shows SHA-256 fingerprint {fingerprint}");
+            Console.WriteLine(opened
+                ? $"opened {Public(url!)} in your browser, signed in as {client.Address}"
+                : $"open this link within a minute to sign in as {client.Address} (it works once):\n  {url}");
+            Console.WriteLine("the coordinator's certificate is its own: check that your browser shows SHA-256 " +
+                              $"fingerprint {fingerprint}");
             return ExitCodes.Success;
         });
         return command;
@@ -47,7 +56,8 @@ public static class DashboardCommand
     public static async Task<Uri> SignInUrl(CoordinatorClient client, string? jobId, CancellationToken cancel = default)
     {
         var (failure, url, _, _) = await client.DashboardSignIn(jobId).WaitAsync(cancel);
-        return url ?? throw new InvalidOperationException((failure as RequestFailed)?.Message ?? failure?.ToString() ?? "no sign-in link");
+        return url ?? throw new InvalidOperationException(
+            (failure as RequestFailed)?.Message ?? failure?.ToString() ?? "no sign-in link");
     }
 
     /// <summary>The link without its token, to print once it is used.</summary>

@@ -19,14 +19,17 @@ public static class DashboardQuotes
 
     public static async Task<string> QuoteAsync(string yaml, EdgeContext edge, CancellationToken cancel)
     {
-        if (string.IsNullOrWhiteSpace(yaml)) throw new DashboardInputException("paste a job spec (YAML) or upload one, then press Quote");
+        if (string.IsNullOrWhiteSpace(yaml))
+            throw new DashboardInputException("paste a job spec (YAML) or upload one, then press Quote");
         var spec = JobSpecParser.ParseSubmission(yaml, Path.Combine(Path.GetTempPath(), "gensyn-dashboard-quote"));
-        if (SpecDataset.IsFiles(spec.Dataset) || spec.Inference is not null || spec.Model is { Kind: ModelKind.TorchScript, Module: not null })
-            throw new DashboardInputException(
-                "this spec names files on your machine (data, a model or weights); quote it there with `gensyn quote FILE`, which packs and uploads them");
+        if (SpecDataset.IsFiles(spec.Dataset) || spec.Inference is not null
+            || spec.Model is { Kind: ModelKind.TorchScript, Module: not null })
+            throw new DashboardInputException("this spec names files on your machine (data, a model or weights); " +
+                                              "quote it there with `gensyn quote FILE`, which packs and uploads them");
         if (spec.Dataset is { Manifest: null, Format: DatasetFormat.Mnist })
         {
-            var packed = await edge.Datasets.PackedAsync(spec.Dataset.Name ?? "mnist").WaitAsync(SpecDataset.BuiltInTimeout, cancel);
+            var packed = await edge.Datasets.PackedAsync(spec.Dataset.Name ?? "mnist")
+                .WaitAsync(SpecDataset.BuiltInTimeout, cancel);
             yaml = SpecDataset.WithDataset(yaml, SpecDataset.Section(spec.Dataset, packed.Digest));
         }
         var answer = await edge.Gateway.Ask<IGensynMessage>(new QuoteJob(yaml, ""), EdgeContext.AskTimeout, cancel);
@@ -34,7 +37,8 @@ public static class DashboardQuotes
         {
             JobPrice price => ClusterCli.JsonOf(JobQuote.Of(spec, price, CloudPrices.Shipped)),
             JobRejected rejected => throw new DashboardInputException(string.Join("; ", rejected.Errors)),
-            RequestFailed failed => failed.InvalidInput ? throw new DashboardInputException(failed.Message) : throw new TimeoutException(failed.Message),
+            RequestFailed { InvalidInput: true } failed => throw new DashboardInputException(failed.Message),
+            RequestFailed failed => throw new TimeoutException(failed.Message),
             _ => throw new TimeoutException($"the cluster answered {answer.GetType().Name}"),
         };
     }
