@@ -56,6 +56,8 @@ if (which is "quote") QuoteBenchmark.Run(root, dataDir); // real processes on a 
 // a purge campaign: each cheat on 3 workers (devnet), seeded runs; [--runs N] [--spec FILE] [--behaviors a,b] [--honest-results N] [--minutes N]
 //   [--rounds N] [--new-key-samples N] (see docs/benchmarks.md)
 if (which is "campaign") CampaignBenchmark.Run(root, dataDir, args[1..]);
+// where a round's time goes, phase by phase, and the job against `gensyn train` [--spec FILE] [--workers N]
+if (which is "round-phases") RoundPhasesBenchmark.Run(root, dataDir, args[1..]);
 return 0;
 
 static string FindRepositoryRoot()
