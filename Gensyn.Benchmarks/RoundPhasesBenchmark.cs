@@ -77,7 +77,9 @@ public static partial class RoundPhasesBenchmark
         var logs = Enumerable.Range(1, workers).ToDictionary(i => $"worker-{i}", i => cluster.LogOf($"worker-{i}"));
         var job = new JobRecord(events, cluster.LogOf("coordinator"), logs, jobId, spec.InnerSteps);
 
-        Report(job, launched, submitted, trained, local);
+        var version = cluster.Run("cli", ["--version"]);
+        Require(version, "--version", cluster);
+        Report(job, launched, submitted, trained, local, version.WallSeconds);
         cluster.Dispose();
         Commitment(spec, dataDir, job);
     }
@@ -109,7 +111,7 @@ public static partial class RoundPhasesBenchmark
     }
 
     private static void Report(JobRecord job, DateTimeOffset launched, LocalProcesses.Result submitted,
-        LocalProcesses.Result trained, JsonElement local)
+        LocalProcesses.Result trained, JsonElement local, double cliStart)
     {
         var submittedAt = job.At("JobSubmitted");
         var completed = job.Events.Single(e => e.Type == "JobCompleted");
@@ -119,6 +121,7 @@ public static partial class RoundPhasesBenchmark
         Console.WriteLine("  submit -> first round running (this machine's clock):");
         Console.WriteLine($"     `gensyn submit` launched -> JobSubmitted journaled       {S(submittedAt - launched),7}" +
                           $"   (the CLI's start-up, wallet, escrow deposit; its process ran {submitted.WallSeconds:F2} s)");
+        Console.WriteLine($"     (of which a bare CLI process start-up, `gensyn --version`: {cliStart:F2} s)");
         Console.WriteLine($"     -> RoundStarted 0                                      {S(first.Start - launched),7}");
         Console.WriteLine($"     -> first ShardAssigned                                 {S(first.FirstAssigned - launched),7}");
         Console.WriteLine($"     -> first shard training on its worker (first round running) " +
@@ -178,6 +181,11 @@ public static partial class RoundPhasesBenchmark
                               $"time to ShardCheckpointSaved median {Median(checkpoints):F2} s, max " +
                               $"{checkpoints.Max():F2} s; {rounds.SelectMany(r => r.Shards).Count(s => s.CheckpointAfterTraining)}" +
                               " saved after their shard's training ended");
+        var challenged = job.Events.Where(e => e.Type == "ShardVerified")
+            .Select(e => (double)e.Data.GetProperty("steps").GetArrayLength()).ToList();
+        Console.WriteLine($"  challenged steps per result: median {Median(challenged):F0}, range {challenged.Min():F0}-" +
+                          $"{challenged.Max():F0} (a new key's ramp, gensyn.verification.new-key-samples, halving per " +
+                          "10 accepted results, down to the spec's k; plus the first and last steps)");
         var settlements = new List<(double Lag, bool OffPath)>();
         foreach (var posted in job.Events.Where(e => e.Type == "SettlementPosted"))
         {
