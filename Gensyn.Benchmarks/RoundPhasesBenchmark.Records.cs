@@ -74,7 +74,8 @@ public static partial class RoundPhasesBenchmark
         {
             var (round, shard, epoch, worker) =
                 (completed.Int("round"), completed.Int("shard"), completed.Int("epoch"), completed.WorkerId!);
-            bool Same(JournaledEvent e) => e.Int("round") == round && e.Int("shard") == shard && e.Int("epoch") == epoch;
+            bool Same(JournaledEvent e) =>
+                e.Int("round") == round && e.Int("shard") == shard && e.Int("epoch") == epoch;
             var completedAt = RoundPhasesBenchmark.At(completed);
             var assigned = RoundPhasesBenchmark.At(Last("ShardAssigned", Same));
             var verified = Last("ShardVerified", Same);

@@ -54,9 +54,9 @@ public static partial class RoundPhasesBenchmark
         var workers = int.Parse(Option(args, "--workers") ?? "2", CultureInfo.InvariantCulture);
         var spec = JobSpecParser.ParseFile(specPath);
         var executable = BenchCluster.FindExecutable(root);
-        Console.WriteLine($"round phases: {spec.Name} ({spec.Rounds} rounds x {spec.Shards} shards x {spec.InnerSteps} " +
-                          $"steps), {workers} workers; real processes ({executable}), {Environment.ProcessorCount} " +
-                          "cores; other builds may share the machine");
+        Console.WriteLine($"round phases: {spec.Name} ({spec.Rounds} rounds x {spec.Shards} shards x " +
+                          $"{spec.InnerSteps} steps), {workers} workers; real processes ({executable}), " +
+                          $"{Environment.ProcessorCount} cores; other builds may share the machine");
 
         using var cluster = BenchCluster.Create(executable, dataDir);
         // `gensyn train` first, while no node runs: the same spec in one process.
@@ -119,14 +119,18 @@ public static partial class RoundPhasesBenchmark
         var rounds = job.Rounds();
         var first = rounds[0];
         Console.WriteLine("  submit -> first round running (this machine's clock):");
-        Console.WriteLine($"     `gensyn submit` launched -> JobSubmitted journaled       {S(submittedAt - launched),7}" +
-                          $"   (the CLI's start-up, wallet, escrow deposit; its process ran {submitted.WallSeconds:F2} s)");
+        Console.WriteLine("     `gensyn submit` launched -> JobSubmitted journaled       " +
+                          $"{S(submittedAt - launched),7}" +
+                          "   (the CLI's start-up, wallet, escrow deposit; its process ran " +
+                          $"{submitted.WallSeconds:F2} s)");
         Console.WriteLine($"     (a bare CLI process start-up, `gensyn --help`, takes {cliStart:F2} s)");
         Console.WriteLine($"     -> RoundStarted 0                                      {S(first.Start - launched),7}");
-        Console.WriteLine($"     -> first ShardAssigned                                 {S(first.FirstAssigned - launched),7}");
+        Console.WriteLine("     -> first ShardAssigned                                 " +
+                          $"{S(first.FirstAssigned - launched),7}");
         Console.WriteLine($"     -> first shard training on its worker (first round running) " +
                           $"{S(first.FirstTraining - launched),7}   (goal <= 3 s)");
-        Console.WriteLine($"     -> RoundCompleted 0                                    {S(first.Completed - launched),7}");
+        Console.WriteLine("     -> RoundCompleted 0                                    " +
+                          $"{S(first.Completed - launched),7}");
 
         var cluster = (completedAt - launched).TotalSeconds;
         var trainWall = trained.WallSeconds;
@@ -149,10 +153,11 @@ public static partial class RoundPhasesBenchmark
 
     private static void PrintRounds(IReadOnlyList<RoundRecord> rounds, DateTimeOffset completedAt)
     {
-        Console.WriteLine("  per round, seconds: wall = RoundStarted -> next RoundStarted (the last: -> RoundCompleted);" +
-                          " longest = the longest shard's training;");
-        Console.WriteLine("     overhead = wall - longest (issue 21's measure); busiest = the critical worker's training" +
-                          " (its shards run one after another); then the critical path by phase (they add up to wall)");
+        Console.WriteLine("  per round, seconds: wall = RoundStarted -> next RoundStarted (the last: -> " +
+                          "RoundCompleted); longest = the longest shard's training;");
+        Console.WriteLine("     overhead = wall - longest (issue 21's measure); busiest = the critical worker's " +
+                          "training (its shards run one after another); then the critical path by phase " +
+                          "(they add up to wall)");
         Console.WriteLine($"     {"round",5} {"wall",6} {"longest",7} {"overhd",6} {"busiest",7} |" +
                           string.Concat(Phases.Select(p => $" {p,6}")));
         foreach (var r in rounds)
@@ -166,7 +171,8 @@ public static partial class RoundPhasesBenchmark
             var overhead = Median(set.Select(r => r.Overhead));
             Console.WriteLine($"  median of {label}: wall {Median(set.Select(r => r.Wall)):F2} s, longest shard's " +
                               $"training {Median(set.Select(r => r.LongestTrain)):F2} s, overhead {overhead:F2} s " +
-                              $"(goal <= 0.5 s), busiest worker's training {Median(set.Select(r => r.BusiestTrain)):F2} s");
+                              "(goal <= 0.5 s), busiest worker's training " +
+                              $"{Median(set.Select(r => r.BusiestTrain)):F2} s");
             foreach (var p in Phases)
                 Console.WriteLine($"     {p,-8} {Median(set.Select(r => r.Phase(p))),6:F2} s  {PhaseMeaning[p]}");
         }
@@ -176,16 +182,17 @@ public static partial class RoundPhasesBenchmark
     private static void PrintOffPath(JobRecord job, IReadOnlyList<RoundRecord> rounds)
     {
         var checkpoints = rounds.SelectMany(r => r.Shards).SelectMany(s => s.CheckpointLags()).ToList();
+        var late = rounds.SelectMany(r => r.Shards).Count(s => s.CheckpointAfterTraining);
         if (checkpoints.Count > 0)
-            Console.WriteLine($"  checkpoint uploads (beside training): {checkpoints.Count}, from the step's estimated " +
-                              $"time to ShardCheckpointSaved median {Median(checkpoints):F2} s, max " +
-                              $"{checkpoints.Max():F2} s; {rounds.SelectMany(r => r.Shards).Count(s => s.CheckpointAfterTraining)}" +
-                              " saved after their shard's training ended");
+            Console.WriteLine($"  checkpoint uploads (beside training): {checkpoints.Count}, from the step's " +
+                              $"estimated time to ShardCheckpointSaved median {Median(checkpoints):F2} s, max " +
+                              $"{checkpoints.Max():F2} s; {late} saved after their shard's training ended");
         var challenged = job.Events.Where(e => e.Type == "ShardVerified")
             .Select(e => (double)e.Data.GetProperty("steps").GetArrayLength()).ToList();
-        Console.WriteLine($"  challenged steps per result: median {Median(challenged):F0}, range {challenged.Min():F0}-" +
-                          $"{challenged.Max():F0} (a new key's ramp, gensyn.verification.new-key-samples, halving per " +
-                          "10 accepted results, down to the spec's k; plus the first and last steps)");
+        Console.WriteLine($"  challenged steps per result: median {Median(challenged):F0}, range " +
+                          $"{challenged.Min():F0}-{challenged.Max():F0} (a new key's ramp, " +
+                          "gensyn.verification.new-key-samples, halving per 10 accepted results, down to the " +
+                          "spec's k; plus the first and last steps)");
         var settlements = new List<(double Lag, bool OffPath)>();
         foreach (var posted in job.Events.Where(e => e.Type == "SettlementPosted"))
         {
@@ -196,9 +203,10 @@ public static partial class RoundPhasesBenchmark
             settlements.Add(((At(posted) - round.Completed).TotalSeconds, At(posted) > round.End));
         }
         if (settlements.Count > 0)
-            Console.WriteLine($"  settlement (round payouts on the devnet): RoundCompleted -> SettlementPosted median " +
-                              $"{Median(settlements.Select(s => s.Lag)):F2} s, max {settlements.Max(s => s.Lag):F2} s; " +
-                              $"{settlements.Count(s => s.OffPath)} of {settlements.Count} posted after the next round " +
+            Console.WriteLine("  settlement (round payouts on the devnet): RoundCompleted -> SettlementPosted " +
+                              $"median {Median(settlements.Select(s => s.Lag)):F2} s, max " +
+                              $"{settlements.Max(s => s.Lag):F2} s; {settlements.Count(s => s.OffPath)} of " +
+                              $"{settlements.Count} posted after the next round " +
                               "had started (off the critical path)");
     }
 
@@ -220,8 +228,9 @@ public static partial class RoundPhasesBenchmark
         var perShard = Median(samples) * spec.InnerSteps;
         var train = Median(job.Rounds().SelectMany(r => r.Shards).Select(s => s.Train));
         Console.WriteLine($"  commitment (inside `train`): one SHA-256 of the {session.StateBytes / 1e6:F2} MB state " +
-                          $"{Median(samples) * 1000:F2} ms (timed here, after the cluster stopped) x {spec.InnerSteps} " +
-                          $"steps = {perShard:F2} s per shard, against a median shard training of {train:F2} s " +
+                          $"{Median(samples) * 1000:F2} ms (timed here, after the cluster stopped) x " +
+                          $"{spec.InnerSteps} steps = {perShard:F2} s per shard, against a median shard training " +
+                          $"of {train:F2} s " +
                           $"({perShard / train:P0}; it runs on the trainer's digest thread, beside the steps)");
     }
 
