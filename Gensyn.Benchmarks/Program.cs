@@ -66,6 +66,8 @@ if (which is "dashboard") DashboardBenchmark.Run(root, dataDir);
 if (which is "round-eval" or "all")
     foreach (var example in new[] { "mnist-mlp.yaml", "mnist-cnn.yaml", "charlm.yaml" })
         RoundEvaluationBenchmark.Run(dataDir, Path.Combine(root, "examples", example));
+// where a round's time goes, phase by phase, and the job against `gensyn train` [--spec FILE] [--workers N]
+if (which is "round-phases") RoundPhasesBenchmark.Run(root, dataDir, args[1..]);
 return 0;
 
 static string FindRepositoryRoot()

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Gensyn.Actors.Verification;
@@ -19,7 +20,8 @@ namespace Gensyn.Actors.Workers;
 /// </summary>
 public sealed class ChallengeResponderActor : ReceiveActor
 {
-    private sealed record Answered(OpenSteps Request, string? Failure) : INoSerializationVerificationNeeded;
+    private sealed record Answered(OpenSteps Request, string? Failure, TimeSpan Took)
+        : INoSerializationVerificationNeeded;
 
     private readonly WorkerCompute _compute;
     private readonly IWorkerFaults _faults;
@@ -56,8 +58,8 @@ public sealed class ChallengeResponderActor : ReceiveActor
                 _log.Warning("Could not open {0} round {1} shard {2}'s challenged steps: {3}", r.JobId, r.Round,
                     r.Shard, failure);
             else
-                _log.Info("Opened {0} round {1} shard {2}'s challenged steps {3}", r.JobId, r.Round, r.Shard,
-                    string.Join(", ", r.Steps));
+                _log.Info("Opened {0} round {1} shard {2}'s challenged steps {3} in {4:F0} ms", r.JobId, r.Round,
+                    r.Shard, string.Join(", ", r.Steps), answered.Took.TotalMilliseconds);
         });
         Receive<AbandonShard>(abandon =>
         {
@@ -89,9 +91,11 @@ public sealed class ChallengeResponderActor : ReceiveActor
                 request.JobId, request.Round, request.Shard);
             return;
         }
+        var clock = Stopwatch.StartNew();
         Answer(c, request).ContinueWith(t =>
                 new Answered(request,
-                    t.IsCompletedSuccessfully ? null : t.Exception?.Flatten().InnerException?.Message ?? "failed"))
+                    t.IsCompletedSuccessfully ? null : t.Exception?.Flatten().InnerException?.Message ?? "failed",
+                    clock.Elapsed))
             .PipeTo(Self);
     }
 
