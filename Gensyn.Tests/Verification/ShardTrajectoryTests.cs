@@ -240,3 +240,21 @@ public sealed class ShardTrajectoryTests
         Assert.Contains("honest, lazy, noisy, stale, wrong-data, copycat, refuser", error.Message);
     }
 }
+
+public sealed class LocalStateEveryTests
+{
+    [Theory]
+    [InlineData(100, 50, 5)]    // mnist-mlp: H = 100, C = 50: every 5 steps (the gcd gave 50)
+    [InlineData(150, 50, 10)]   // mnist-cnn: H/16 = 10, a divisor of 50
+    [InlineData(100, 7, 7)]     // C below H/16: every C
+    [InlineData(64, 64, 4)]
+    [InlineData(1000, 100, 50)]  // H/16 = 63: 50, 20 states
+    [InlineData(10, 10, 1)]
+    public void A_worker_keeps_states_at_the_largest_divisor_of_the_upload_interval_near_a_sixteenth_of_the_shard(
+        int innerSteps, int checkpointEvery, int expected)
+    {
+        var every = ShardTrajectory.LocalStateEvery(innerSteps, checkpointEvery);
+        Assert.Equal(expected, every);
+        Assert.Equal(0, checkpointEvery % every);
+    }
+}

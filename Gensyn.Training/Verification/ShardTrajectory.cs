@@ -93,7 +93,7 @@ public abstract class ShardTrajectory
         {
             // Keep states more often than checkpoints are uploaded, so an opening replays only a few steps;
             // the caller's observer still sees exactly the task's checkpoints.
-            var every = LocalEvery(task);
+            var every = LocalStateEvery(task.InnerSteps, task.CheckpointEvery);
             var recorder = new CheckpointRecorder(observer, task.CheckpointEvery);
             var outcome = session.RunShard(task with { CheckpointEvery = every }, start, recorder, resume, ct);
             var bases = new SortedList<int, StateSnapshot> { [0] = start };
@@ -118,17 +118,19 @@ public abstract class ShardTrajectory
             _lastOpened = (localStep, opened);
             return opened;
         }
+    }
 
-        /// <summary>
-        /// How often the worker keeps a state for itself: about H/16 steps, a divisor of the upload interval C so
-        /// every upload still happens; C itself when no such divisor is coarse enough to keep memory bounded.
-        /// </summary>
-        private static int LocalEvery(ShardTask task)
-        {
-            var target = Math.Max(1, (task.InnerSteps + 15) / 16);
-            var every = (int)System.Numerics.BigInteger.GreatestCommonDivisor(task.CheckpointEvery, target);
-            return task.InnerSteps / every > 32 ? task.CheckpointEvery : every;
-        }
+    /// <summary>
+    /// How often an honest worker keeps a state for itself: the largest divisor of the upload interval C (so every
+    /// upload still happens) that is at most about H/16 steps, so an opening replays only a few steps; C itself when
+    /// that would keep more than 32 states (memory stays bounded). (The gcd of C and H/16 used before often fell back
+    /// to C: C = 50, H = 100 gives gcd(50, 7) = 1, and each opening replayed up to C - 1 steps.)
+    /// </summary>
+    public static int LocalStateEvery(int innerSteps, int checkpointEvery)
+    {
+        var target = Math.Max(1, (innerSteps + 15) / 16);
+        var every = Enumerable.Range(1, Math.Min(target, checkpointEvery)).Last(d => checkpointEvery % d == 0);
+        return innerSteps / every > 32 ? checkpointEvery : every;
     }
 
     /// <summary>
