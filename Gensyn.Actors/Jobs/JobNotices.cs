@@ -11,7 +11,8 @@ public static class JobNotices
     public static void Publish(ActorSystem system, JobId job, IReadOnlyList<IJobEvent> events)
     {
         var what = events.Select(KindOf).Distinct().ToList();
-        if (what.Count == 0) return;
+        // Live views follow a cluster; an actor system without one (a unit test's) has no topic to publish on.
+        if (what.Count == 0 || ((ExtendedActorSystem)system).Provider is not Akka.Cluster.ClusterActorRefProvider) return;
         var change = new JobChanged(job, what, DateTimeOffset.UtcNow);
         DistributedPubSub.Get(system).Mediator.Tell(new Publish(JobChanged.Topic, change));
     }
