@@ -33,6 +33,9 @@ public static class EdgeMetrics
 
     public static WebApplication MapEdgeMetrics(this WebApplication app)
     {
+        // The meter provider starts listening when it is first resolved: resolve it now, or everything measured before
+        // the first scrape (a job that ran meanwhile) would be missing from it.
+        app.Services.GetRequiredService<OpenTelemetry.Metrics.MeterProvider>();
         var limiter = app.Services.GetRequiredService<EdgeContext>().Limiter;
         app.MapPrometheusScrapingEndpoint(Path, meterProvider: null,
             configureBranchedPipeline: branch => branch.Use((http, next) => limiter.AdmitHttp(http, Method, next)),
