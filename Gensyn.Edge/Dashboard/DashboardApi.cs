@@ -1,5 +1,6 @@
 using Gensyn.Contracts;
 using Gensyn.Contracts.Jobs;
+using Gensyn.Edge.Limits;
 using Gensyn.Edge.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -96,7 +97,7 @@ public static class DashboardApi
         IDisposable slot;
         try
         {
-            slot = edge.Limiter.Stream("DashboardEvents", DashboardEndpoints.RemoteKey(http));
+            slot = edge.Limiter.Stream("DashboardEvents", HttpAdmission.RemoteKey(http));
         }
         catch (Grpc.Core.RpcException e)
         {

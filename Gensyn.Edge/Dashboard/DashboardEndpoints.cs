@@ -59,15 +59,8 @@ public static class DashboardEndpoints
     {
         var http = invocation.HttpContext;
         var edge = http.RequestServices.GetRequiredService<EdgeContext>();
-        if (edge.Limiter.TryAdmit("Dashboard", RemoteKey(http)) is { } wait)
-        {
-            var seconds = (long)Math.Max(1, Math.Ceiling(wait.TotalSeconds));
-            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var perMinute = edge.Limits.CallsPerMinuteOf("Dashboard");
-            return Results.Problem($"the coordinator is rate-limiting {RemoteKey(http)} on the dashboard " +
-                                   $"({perMinute} requests a minute); retry in {seconds} s",
-                statusCode: StatusCodes.Status429TooManyRequests);
-        }
+        if (edge.Limiter.Refuse(http, "Dashboard", "the dashboard") is { } reason)
+            return Results.Problem(reason, statusCode: StatusCodes.Status429TooManyRequests);
         var headers = http.Response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
@@ -83,7 +76,6 @@ public static class DashboardEndpoints
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-    public static string RemoteKey(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     /// <summary>The address the request's session cookie names, or null.</summary>
     public static string? Caller(HttpContext http) =>
