@@ -2,7 +2,7 @@ using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
 //                           settlement|scheduler|quote|quote-savings|campaign|dashboard|edge|edge-blobs|edge-latency|
-//                           pack|dataset-upload|torchscript|round-eval|all]
+//                           pack|dataset-upload|torchscript|round-eval|state-digest|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -66,6 +66,8 @@ if (which is "dashboard") DashboardBenchmark.Run(root, dataDir);
 if (which is "round-eval" or "all")
     foreach (var example in new[] { "mnist-mlp.yaml", "mnist-cnn.yaml", "charlm.yaml" })
         RoundEvaluationBenchmark.Run(dataDir, Path.Combine(root, "examples", example));
+// hash throughput against thread count: the chunked state digest on 12 and 120 MB against one serial SHA-256
+if (which is "state-digest" or "all") StateDigestBenchmark.Run([12, 120]);
 // where a round's time goes, phase by phase, and the job against `gensyn train` [--spec FILE] [--workers N]
 if (which is "round-phases") RoundPhasesBenchmark.Run(root, dataDir, args[1..]);
 return 0;

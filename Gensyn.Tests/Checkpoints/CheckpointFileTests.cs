@@ -41,6 +41,25 @@ public class CheckpointFileTests
     }
 
     [Fact]
+    public void A_checkpoint_recorded_with_the_earlier_serial_sha256_digest_is_refused_with_what_to_do()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("old.safetensors");
+        var state = State();
+        var serial = System.Security.Cryptography.SHA256.HashData(state.CanonicalBytes());
+        File.WriteAllBytes(path, SafeTensors.Serialize(state.Tensors, new Dictionary<string, string>
+        {
+            [CheckpointFile.DigestKey] = Convert.ToHexStringLower(serial),
+            [CheckpointFile.StepKey] = "17",
+        }));
+
+        var error = Assert.Throws<CheckpointException>(() => CheckpointFile.Load(path));
+        Assert.Contains("serial SHA-256", error.Message);
+        Assert.Contains("recompute", error.Message);
+        Assert.Contains(path, error.Message);
+    }
+
+    [Fact]
     public void A_truncated_checkpoint_is_refused_with_a_clear_reason()
     {
         using var temp = new TempDirectory();

@@ -10,7 +10,7 @@ namespace Gensyn.Tests.Determinism;
 public class StateDigestTests
 {
     [Fact]
-    public void The_state_digest_is_sha256_over_names_ranks_dimensions_values_and_the_step_written_out_in_full()
+    public void The_state_digest_is_the_chunked_merkle_root_over_names_ranks_dimensions_values_and_the_step()
     {
         var random = new Random(7);
         float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray();
@@ -43,7 +43,13 @@ public class StateDigestTests
         BinaryPrimitives.WriteInt64LittleEndian(word, 41);
         canonical.Write(word);
 
-        Assert.Equal(Sha256Digest.FromBytes(SHA256.HashData(canonical.ToArray())), state.Digest());
+        // One chunk: the digest is SHA-256(0x03 ‖ L ‖ SHA-256(0x00 ‖ bytes)), written out here too.
+        var bytes = canonical.ToArray();
+        var leaf = SHA256.HashData([0x00, .. bytes]);
+        var length = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(length, bytes.Length);
+        Assert.Equal(Sha256Digest.FromBytes(SHA256.HashData([0x03, .. length, .. leaf])), state.Digest());
+        Assert.Equal(bytes, state.CanonicalBytes());
         var layout = CanonicalLayout.For(state.Tensors.Select(t => (t.Name, t.Shape)).ToList());
         Assert.Equal(canonical.Length, layout.Size);
     }

@@ -46,6 +46,10 @@ public static class CheckpointFile
             throw new CheckpointException($"{source}: {e.Message}");
         }
         var actual = state.DigestAndRemember();
+        if (actual != expected && expected == Sha256Digest.Of(state.CanonicalBytes()))
+            throw new CheckpointException(
+                $"{source}: recorded digest {expected} is the serial SHA-256 that versions before the chunked " +
+                "state digest (1 MiB Merkle chunks) wrote; this version cannot use it: recompute the file");
         if (actual != expected)
             throw new CheckpointException($"{source}: contents hash to {actual}, not the recorded digest {expected}; the file is corrupt, delete it and recompute");
         return (state, metadata);

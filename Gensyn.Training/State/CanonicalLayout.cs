@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using Gensyn.Contracts;
 
@@ -10,6 +9,7 @@ namespace Gensyn.Training.State;
 /// The canonical bytes of a training state, which its digest hashes: for each tensor in ordinal name
 /// order, the UTF-8 name (u32 length + bytes), the rank (u32) and dimensions (i64 each), then the raw
 /// little-endian float32 values; finally the step counter (i64). All integers little-endian.
+/// <see cref="StateDigest"/> turns these bytes into the state digest.
 /// The layout is computed once per set of shapes, so per-step hashing only copies values.
 /// </summary>
 public sealed class CanonicalLayout
@@ -63,7 +63,7 @@ public sealed class CanonicalLayout
         return new CanonicalLayout(header.ToArray(), offsets, lengths);
     }
 
-    /// <summary>A buffer holding the headers; the trainer copies each step's values into it, then hashes it whole.</summary>
+    /// <summary>A buffer holding the headers; the trainer copies each step's values into it, then digests it.</summary>
     public byte[] NewBuffer() => (byte[])_template.Clone();
 
     /// <summary>Writes the step counter into the last 8 bytes of a buffer.</summary>
@@ -73,28 +73,42 @@ public sealed class CanonicalLayout
     /// <summary>Where tensor i's values sit in the buffer, for writers that copy straight from native memory.</summary>
     public (int Offset, int Length) ValueRange(int i) => (_valueOffsets[i], _valueLengths[i]);
 
-    /// <summary>
-    /// SHA-256 of the canonical bytes of these values, fed piece by piece (headers, each tensor's values, the step),
-    /// so no copy of the state is assembled.
-    /// </summary>
-    public Sha256Digest Digest(IReadOnlyList<ReadOnlyMemory<float>> values, long step)
+    /// <summary>The canonical bytes of these values, assembled in one new buffer.</summary>
+    public byte[] Write(IReadOnlyList<ReadOnlyMemory<float>> values, long step)
     {
-        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var position = 0;
+        var buffer = NewBuffer();
         for (var i = 0; i < _valueOffsets.Length; i++)
         {
-            sha256.AppendData(_template.AsSpan(position, _valueOffsets[i] - position));
             var bytes = MemoryMarshal.AsBytes(values[i].Span);
             if (bytes.Length != _valueLengths[i])
                 throw new ArgumentException($"tensor {i} has {bytes.Length} bytes, layout expects {_valueLengths[i]}");
-            sha256.AppendData(bytes);
+            bytes.CopyTo(buffer.AsSpan(_valueOffsets[i]));
+        }
+        WriteStep(buffer, step);
+        return buffer;
+    }
+
+    /// <summary>
+    /// The state digest (<see cref="StateDigest"/>) of the canonical bytes of these values, read piece by piece
+    /// (headers, each tensor's values, the step), so no copy of the state is assembled.
+    /// </summary>
+    /// <param name="parallelism">Threads hashing chunks; null: <see cref="StateDigest.DefaultParallelism"/>.</param>
+    public Sha256Digest Digest(IReadOnlyList<ReadOnlyMemory<float>> values, long step, int? parallelism = null)
+    {
+        var pieces = new List<StateDigest.Piece>(2 * _valueOffsets.Length + 1);
+        var position = 0;
+        for (var i = 0; i < _valueOffsets.Length; i++)
+        {
+            pieces.Add(new StateDigest.Piece(_template.AsMemory(position, _valueOffsets[i] - position)));
+            var bytes = (long)values[i].Length * sizeof(float);
+            if (bytes != _valueLengths[i])
+                throw new ArgumentException($"tensor {i} has {bytes} bytes, layout expects {_valueLengths[i]}");
+            pieces.Add(new StateDigest.Piece(values[i]));
             position = _valueOffsets[i] + _valueLengths[i];
         }
-        Span<byte> word = stackalloc byte[8];
+        var word = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(word, step);
-        sha256.AppendData(word);
-        Span<byte> hash = stackalloc byte[Sha256Digest.Size];
-        sha256.GetHashAndReset(hash);
-        return Sha256Digest.FromBytes(hash);
+        pieces.Add(new StateDigest.Piece(word));
+        return StateDigest.Of(pieces, parallelism);
     }
 }

@@ -34,11 +34,18 @@ public sealed class StateSnapshot
     private Sha256Digest? _verified;
 
     /// <summary>
-    /// SHA-256 of the canonical bytes. A state whose digest was computed as it was taken or loaded returns that
+    /// The state digest (<see cref="StateDigest"/>: a Merkle root over the canonical bytes in 1 MiB chunks).
+    /// A state whose digest was computed as it was taken or loaded returns that
     /// digest (its values are never changed afterwards: edits make new states).
     /// </summary>
-    public Sha256Digest Digest() => _verified ?? CanonicalLayout.For(Tensors.Select(t => (t.Name, t.Shape)).ToList())
-        .Digest(Tensors.Select(t => (ReadOnlyMemory<float>)t.Values).ToList(), Step);
+    public Sha256Digest Digest() => _verified ?? Layout().Digest(Values(), Step);
+
+    /// <summary>The canonical bytes (<see cref="CanonicalLayout"/>) the digest covers, in one buffer.</summary>
+    public byte[] CanonicalBytes() => Layout().Write(Values(), Step);
+
+    private CanonicalLayout Layout() => CanonicalLayout.For(Tensors.Select(t => (t.Name, t.Shape)).ToList());
+
+    private List<ReadOnlyMemory<float>> Values() => Tensors.Select(t => (ReadOnlyMemory<float>)t.Values).ToList();
 
     /// <summary>Computes the digest and remembers it (for states whose values will not change: loaded ones).</summary>
     internal Sha256Digest DigestAndRemember() => (_verified = Digest()).Value;

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using Gensyn.Contracts;
+using Gensyn.Training.State;
 
 namespace Gensyn.Training.Training;
 
 /// <summary>
-/// Hashes state copies on a background thread while training goes on, so per-step digests cost the
-/// training thread only a memory copy. Buffers are recycled; at most <c>capacity</c> wait in line.
+/// Digests state copies on a background thread while training goes on, so per-step digests cost the
+/// training thread only a memory copy. Each digest hashes its 1 MiB chunks on <c>parallelism</c> threads
+/// (<see cref="StateDigest"/>). Buffers are recycled; at most <c>capacity</c> wait in line.
 /// </summary>
 internal sealed class DigestPipeline : IDisposable
 {
@@ -15,10 +16,16 @@ internal sealed class DigestPipeline : IDisposable
     private readonly Func<byte[]> _newBuffer;
     private readonly Sha256Digest[] _digests;
     private readonly Thread _worker;
+    private readonly int _parallelism;
     private Exception? _failure;
 
-    public DigestPipeline(int count, Func<byte[]> newBuffer, int capacity = 4)
+    /// <param name="parallelism">
+    /// Threads hashing one state's chunks; null: the cores libtorch's threads leave free (the pipeline is
+    /// created on the training thread).
+    /// </param>
+    public DigestPipeline(int count, Func<byte[]> newBuffer, int capacity = 4, int? parallelism = null)
     {
+        _parallelism = parallelism ?? StateDigest.SpareCores(TorchSharp.torch.get_num_threads());
         _digests = new Sha256Digest[count];
         _newBuffer = newBuffer;
         _queue = new BlockingCollection<(int, byte[], Action<Sha256Digest[], byte[]>?)>(capacity);
@@ -51,13 +58,11 @@ internal sealed class DigestPipeline : IDisposable
 
     private void Work()
     {
-        Span<byte> hash = stackalloc byte[Sha256Digest.Size];
         try
         {
             foreach (var (index, buffer, then) in _queue.GetConsumingEnumerable())
             {
-                SHA256.HashData(buffer, hash);
-                _digests[index] = Sha256Digest.FromBytes(hash);
+                _digests[index] = StateDigest.Of(buffer, _parallelism);
                 then?.Invoke(_digests[..(index + 1)], buffer);
                 _free.Add(buffer);
             }
