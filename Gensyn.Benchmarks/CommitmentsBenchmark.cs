@@ -1,16 +1,18 @@
 using System.Diagnostics;
 using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Data;
+using Gensyn.Training.State;
 using Gensyn.Training.Training;
 
 namespace Gensyn.Benchmarks;
 
 /// <summary>
-/// What committing every c steps costs and buys, per shipped training example: the shard trainer's wall time with
-/// c = 1 (every state copied and hashed), with the spec's c (training.commit-every, its default when absent) and with
-/// c = H (only the start and the end), run back to back in alternating order; the commitment cost is the extra time
-/// over c = H as a share of it. Beside it the replay a challenge costs the verifier (one segment: c steps) and the
-/// detection one challenge buys.
+/// What committing every c steps costs and buys, per shipped training example. The commitment cost is the work of
+/// committing one state (its canonical copy and its digest, timed on a fresh snapshot: <see cref="StateSnapshot.Digest"/>)
+/// times the ⌈H / c⌉ + 1 committed states, over the shard's training time (c = H, timed): what the trainer pays when no
+/// core is spare for the digest thread, and a ratio that holds on a loaded machine. As a check, the wall time of whole
+/// shards with c = 1, the spec's c and c = H (alternating order) is printed too (noisy where cores are shared). Beside it
+/// the replay a challenge costs the verifier (one segment: c steps) and the detection one challenge buys.
 /// </summary>
 public static class CommitmentsBenchmark
 {
@@ -19,9 +21,10 @@ public static class CommitmentsBenchmark
     /// <param name="candidates">More intervals to time besides 1, the spec's c and H (printed on a line of their own).</param>
     public static void Run(string dataDir, string root, int[]? candidates = null, int repeats = 5)
     {
-        Console.WriteLine($"commitments: shard wall time by commit interval c (median of {repeats} alternating runs, no checkpoints); " +
-                          $"cost = extra time over c = H, as a share of it");
-        Console.WriteLine("  example             |   H |  c | commit c=1 | commit c (default) | replay / challenge          | detection / challenge: 1 faked step, 10% faked");
+        Console.WriteLine($"commitments: cost = (copy + digest of a state) x committed states / shard training time " +
+                          $"(medians of {repeats}); c = the spec's commit-every (its default when absent)");
+        Console.WriteLine("  example             |   H |  c | state MB | step ms | commit ms | cost c=1 | cost c  | " +
+                          "replay / challenge         | detection / challenge: 1 faked step, 10% faked | wall: c=1, c over c=H");
         foreach (var name in Examples)
         {
             var path = Path.Combine(root, "examples", name);
@@ -63,7 +66,17 @@ public static class CommitmentsBenchmark
             }
         }
         var baseline = Median(times[h]);
-        double Cost(int c) => (Median(times[c]) - baseline) / baseline;
+        double Wall(int c) => (Median(times[c]) - baseline) / baseline;
+        var digests = new List<double>();
+        for (var r = 0; r < 15; r++)
+        {
+            var fresh = new StateSnapshot(start.Tensors, start.Step + r);
+            var clock = Stopwatch.StartNew();
+            fresh.Digest();
+            digests.Add(clock.Elapsed.TotalSeconds);
+        }
+        var commit = Median(digests);
+        double Cost(int c) => commit * ((h + c - 1) / c + 1) / baseline;
 
         // A challenge's replay: one segment of c steps from a committed state (the verifier's ReplaySegment).
         var replays = new List<double>();
@@ -79,12 +92,13 @@ public static class CommitmentsBenchmark
                 throw new InvalidOperationException($"segment {segment} does not replay to its committed state");
         }
         var replay = Median(replays);
-        Console.WriteLine($"  {spec.Name,-19} | {h,3} | {task.Every,2} | {Cost(1),10:P1} | {Cost(task.Every),18:P2} | " +
+        Console.WriteLine($"  {spec.Name,-19} | {h,3} | {task.Every,2} | {session.StateBytes / 1e6,8:F2} | " +
+                          $"{1000 * baseline / h,7:F2} | {1000 * commit,9:F2} | {Cost(1),8:P1} | {Cost(task.Every),7:P2} | " +
                           $"{task.Every,3} steps, {1000 * replay,7:F1} ms ({replay / baseline,5:P1}) | " +
-                          $"{1.0 / task.Segments,8:P1}, {Detection(task, 0.10),8:P1}");
+                          $"{1.0 / task.Segments,20:P1}, {Detection(task, 0.10),23:P1} | {Wall(1),6:P1}, {Wall(task.Every),6:P1}");
         if (candidates.Length > 0)
-            Console.WriteLine("  " + new string(' ', 19) + " | commit cost by c: " + string.Join(", ",
-                times.Keys.Order().Select(c => $"c = {c}: {Cost(c):P2}")));
+            Console.WriteLine("  " + new string(' ', 19) + " | cost by c: " + string.Join(", ",
+                times.Keys.Order().Select(c => $"c = {c}: {Cost(c):P2} (wall {Wall(c):P1})")));
     }
 
     /// <summary>
