@@ -75,7 +75,8 @@ public sealed class CommitEveryTests : IDisposable
 
         var all = Enumerable.Range(1, task.Segments).ToArray();
         var verifier = new SpotCheckVerifier(_session);
-        var exact = verifier.Verify(Challenge(trajectory, all), all.Select(s => trajectory.Open(_session, s, false)).ToList());
+        var exact = verifier.Verify(Challenge(trajectory, all),
+            all.Select(s => trajectory.Open(_session, s, false)).ToList());
         Assert.True(exact.IsAccepted, exact.ToString());
         var crossClass = verifier.VerifyWithinTolerance(Challenge(trajectory, all),
             all.Select(s => trajectory.Open(_session, s, true)).ToList(), 0);
@@ -154,7 +155,8 @@ public sealed class CommitEveryTests : IDisposable
     [Fact]
     public void Checkpoints_that_do_not_fall_on_committed_states_are_refused_before_training()
     {
-        var error = Assert.Throws<ArgumentException>(() => _session.RunShard(Task() with { CheckpointEvery = 6 }, Start));
+        var error = Assert.Throws<ArgumentException>(
+            () => _session.RunShard(Task() with { CheckpointEvery = 6 }, Start));
         Assert.Contains("multiple of commit-every", error.Message);
     }
 

@@ -31,10 +31,10 @@ public sealed record ShardTask(
     /// <summary>The local step whose state leaf <paramref name="leaf"/> (0..<see cref="Segments"/>) commits.</summary>
     public int LeafStep(int leaf) => Math.Min(leaf * Every, InnerSteps);
 
-    /// <summary>Whether the state after local step <paramref name="localStep"/> is committed (0, c, 2c, ..., H).</summary>
+    /// <summary>Whether the state after local step <paramref name="localStep"/> is committed (0, c, ..., H).</summary>
     public bool Commits(int localStep) => localStep % Every == 0 || localStep == InnerSteps;
 
-    /// <summary>The segment (1..<see cref="Segments"/>) that runs local step <paramref name="localStep"/> (1..H).</summary>
+    /// <summary>The segment (1..<see cref="Segments"/>) that runs local step <paramref name="localStep"/>.</summary>
     public int SegmentOf(int localStep) => (localStep + Every - 1) / Every;
 
     /// <summary>The leaf of committed local step <paramref name="localStep"/> (see <see cref="Commits"/>).</summary>
