@@ -19,7 +19,8 @@ public static class DisputeBenchmark
         var spec = JobSpecParser.ParseFile(specPath);
         using var data = DatasetLoader.Load(spec, dataDir);
         using var session = new TrainingSession(spec, data);
-        var task = ShardTask.For(spec, 0, 0, data.Train.Count);
+        // A dispute over a tree of every step (commit-every: 1); with c > 1 the referee replays c steps instead of one.
+        var task = ShardTask.For(spec, 0, 0, data.Train.Count) with { CommitEvery = 1 };
         var h = task.InnerSteps;
         var start = session.InitialState;
         var stateBytes = session.StateBytes;

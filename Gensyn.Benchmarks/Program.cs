@@ -70,6 +70,8 @@ if (which is "round-eval" or "all")
 if (which is "state-digest" or "all") StateDigestBenchmark.Run([12, 120]);
 // where a round's time goes, phase by phase, and the job against `gensyn train` [--spec FILE] [--workers N]
 if (which is "round-phases") RoundPhasesBenchmark.Run(root, dataDir, args[1..]);
+// commitment cost (c = 1, the spec's c, c = H), replay and detection per challenge, per example [c,c,... to time more]
+if (which is "commitments") CommitmentsBenchmark.Run(dataDir, root, args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : null);
 return 0;
 
 static string FindRepositoryRoot()

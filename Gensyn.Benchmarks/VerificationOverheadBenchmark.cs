@@ -56,13 +56,13 @@ public static class VerificationOverheadBenchmark
                 var startBytes = CheckpointFile.Serialize(worker.InitialState);
                 var endBytes = CheckpointFile.Serialize(trajectory.Outcome.FinalState);
                 var (startHash, endHash) = (Put(blobs, startBytes), Put(blobs, endBytes));
-                var steps = ChallengeSampler.Draw(ChallengeSampler.NewSecret(), "job-bench", 0, task.Shard, trajectory.Outcome.MerkleRoot, h, k);
+                var steps = ChallengeSampler.Draw(ChallengeSampler.NewSecret(), "job-bench", 0, task.Shard, trajectory.Outcome.MerkleRoot, task.Segments, k);
 
                 var cpu = Cpu();
-                var plan = ChallengeAnswer.For(steps, h, withAfter: false);
+                var plan = ChallengeAnswer.For(steps, task.Segments, withAfter: false);
                 var result = new ShardResult((JobId)"job-bench", 0, task.Shard, 1, (WorkerId)"w", endHash, trajectory.Outcome.MerkleRoot, trajectory.Outcome.Losses, "");
                 var leaves = plan.Leaves.Select(leaf => ChallengeAnswer.Leaf(plan, leaf, trajectory.Outcome.StepDigests, tree, result,
-                    plan.Full.Contains(leaf) ? Put(blobs, CheckpointFile.Serialize(trajectory.OpenState(worker, leaf))) : null, key)).ToList();
+                    plan.Full.Contains(leaf) ? Put(blobs, CheckpointFile.Serialize(trajectory.OpenLeaf(worker, leaf))) : null, key)).ToList();
                 open += Cpu() - cpu;
 
                 var request = new VerifyShard((JobId)"job-bench", new SpecRef(Put(blobs, System.Text.Encoding.UTF8.GetBytes(yaml))), baseDirectory, 0, task.Shard, 1, (WorkerId)"w", key.Address,

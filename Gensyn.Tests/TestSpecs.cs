@@ -2,12 +2,16 @@ using Gensyn.Contracts.Jobs;
 
 namespace Gensyn.Tests;
 
-/// <summary>Small job specs for fast tests, written as YAML so they go through the real parser.</summary>
+/// <summary>
+/// Small job specs for fast tests, written as YAML so they go through the real parser. They commit every step
+/// (commit-every: 1) unless a test asks for another c, so that step i is segment i.
+/// </summary>
 public static class TestSpecs
 {
     public static string SyntheticYaml(string model = "{ kind: mlp, hidden: [16] }", int rounds = 2, int shards = 2, int innerSteps = 8,
                                        string optimizer = "{ kind: adamw, lr: 0.01 }", long seed = 7,
-                                       int checkpointEvery = 4, int batchSize = 16, int? evalEvery = null) => $"""
+                                       int checkpointEvery = 4, int batchSize = 16, int? evalEvery = null,
+                                       int? commitEvery = 1) => $"""
         name: synthetic-test
         model: {model}
         dataset: {"{"} name: synthetic, samples: 512, features: 12, classes: 3 {"}"}
@@ -17,14 +21,16 @@ public static class TestSpecs
           inner-steps: {innerSteps}
           batch-size: {batchSize}
           seed: {seed}
-          checkpoint-every: {checkpointEvery}{(evalEvery is { } every ? $"\n  eval-every: {every}" : "")}
+          checkpoint-every: {checkpointEvery}{(evalEvery is { } every ? $"\n  eval-every: {every}" : "")}{(commitEvery is { } c ? $"\n  commit-every: {c}" : "")}
           inner-optimizer: {optimizer}
           outer-optimizer: {"{"} kind: nesterov, lr: 0.7, momentum: 0.9 {"}"}
         """;
 
     public static JobSpec Synthetic(string model = "{ kind: mlp, hidden: [16] }", int rounds = 2, int shards = 2, int innerSteps = 8,
-                                    string optimizer = "{ kind: adamw, lr: 0.01 }", long seed = 7, int checkpointEvery = 4) =>
-        JobSpecParser.Parse(SyntheticYaml(model, rounds, shards, innerSteps, optimizer, seed, checkpointEvery), Directory.GetCurrentDirectory());
+                                    string optimizer = "{ kind: adamw, lr: 0.01 }", long seed = 7, int checkpointEvery = 4,
+                                    int? commitEvery = 1) =>
+        JobSpecParser.Parse(SyntheticYaml(model, rounds, shards, innerSteps, optimizer, seed, checkpointEvery,
+            commitEvery: commitEvery), Directory.GetCurrentDirectory());
 
     /// <summary>A tiny charlm spec over a generated text file in <paramref name="directory"/>.</summary>
     public static JobSpec CharLm(string directory)
@@ -35,7 +41,7 @@ public static class TestSpecs
             name: charlm-test
             model: { kind: charlm, d-model: 16, layers: 1, heads: 2, context: 12 }
             dataset: { format: text, paths: [corpus.txt], test-fraction: 0.1 }
-            training: { rounds: 1, shards: 1, inner-steps: 6, batch-size: 4, seed: 3, checkpoint-every: 2 }
+            training: { rounds: 1, shards: 1, inner-steps: 6, batch-size: 4, seed: 3, checkpoint-every: 2, commit-every: 1 }
             """, directory);
     }
 
@@ -53,7 +59,7 @@ public static class TestSpecs
               format: idx
               train: { images: train-images, labels: train-labels }
               test: { images: test-images, labels: test-labels }
-            training: { rounds: 1, shards: 1, inner-steps: 6, batch-size: 8, seed: 3, checkpoint-every: 2, inner-optimizer: { kind: sgd, lr: 0.05, momentum: 0.9 } }
+            training: { rounds: 1, shards: 1, inner-steps: 6, batch-size: 8, seed: 3, checkpoint-every: 2, commit-every: 1, inner-optimizer: { kind: sgd, lr: 0.05, momentum: 0.9 } }
             """, directory);
     }
 }

@@ -174,13 +174,13 @@ public sealed partial class ReplicatedShardActor : ReceiveActor, IWithTimers
         if (a.MerkleRoot == b.MerkleRoot)
         {
             // Agreement: each replica still proves it holds a committed state, so a root copied without the work fails.
-            var step = VerificationPolicy.Draw(ChallengeSampler.NewSecret(), _order.JobId, _order.Round, _order.Shard, a.MerkleRoot, _order.InnerSteps, 0, 1);
+            var step = VerificationPolicy.Draw(ChallengeSampler.NewSecret(), _order.JobId, _order.Round, _order.Shard, a.MerkleRoot, _order.Segments, 0, 1);
             _log.Info("{0}: the replicas' roots agree ({1}); checking possession of the state before step {2}", Label, a.MerkleRoot.ToString()[..12], step[0]);
             foreach (var r in _replicas) r.Child.Tell(new ShardActor.Possession(step));
             return;
         }
         _log.Warning("{0}: the replicas' roots differ ({1} vs {2}); bisecting", Label, a.MerkleRoot.ToString()[..12], b.MerkleRoot.ToString()[..12]);
-        _bisection = new Bisection(_order.InnerSteps, a.MerkleRoot, b.MerkleRoot);
+        _bisection = new Bisection(_order.Segments, a.MerkleRoot, b.MerkleRoot);
         _exchange = 0;
         Ask();
     }

@@ -124,7 +124,8 @@ public sealed record ShardAttempt(
         var k = VerificationPolicy.Samples(order.Samples, HonestStreak, Accepted, newKeySamples);
         var steps = order.Kind == Contracts.Jobs.JobKind.Train
             ? VerificationPolicy.TrainingSteps(
-                secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, ResumedAt, k)
+                secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.Segments,
+                order.SegmentsBefore(ResumedAt), k)
             : VerificationPolicy.Draw(
                 secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, ResumedAt, k);
         return this with { Challenge = new(result, steps, secret, PossessionOnly: false) };

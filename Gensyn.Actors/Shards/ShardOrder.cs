@@ -9,7 +9,8 @@ namespace Gensyn.Actors.Shards;
 /// <see cref="NumericClass"/> the class the verifiers replay in, <see cref="Excluded"/> the workers the job
 /// no longer trusts. <see cref="Kind"/> is the job's kind, whose <see cref="Kinds.IJobKind.ShardActor"/> gets the shard
 /// done; for an inference shard, <see cref="InnerSteps"/> is its number of batches. <see cref="Spec"/> names the
-/// job's spec, whose YAML the job keeps as a blob in its node's store.
+/// job's spec, whose YAML the job keeps as a blob in its node's store. <see cref="CommitEvery"/> is the training
+/// spec's c.
 /// </summary>
 public sealed record ShardOrder(
     JobId JobId,
@@ -26,8 +27,20 @@ public sealed record ShardOrder(
     int Replica = -1,
     ShardNeeds? Needs = null,
     JobKind Kind = JobKind.Train,
-    double StepWork = 1)
+    double StepWork = 1,
+    int CommitEvery = 1)
 {
+    /// <summary>
+    /// What a challenge draws from and a dispute bisects: a training shard's committed segments, ceil(H / c) (the
+    /// steps themselves when <see cref="CommitEvery"/> is 1), an inference shard's batches.
+    /// </summary>
+    public int Segments => Kind == JobKind.Train ? (InnerSteps + Every - 1) / Every : InnerSteps;
+
+    /// <summary>The segments a resume at local step <paramref name="resumedAt"/> (a committed step) took over.</summary>
+    public int SegmentsBefore(int resumedAt) => Kind == JobKind.Train ? resumedAt / Every : resumedAt;
+
+    private int Every => Math.Clamp(CommitEvery, 1, Math.Max(1, InnerSteps));
+
     /// <summary>
     /// One of two replicas of a replicated-mode shard (0 or 1), whose parent is a <see cref="ReplicatedShardActor"/>.
     /// </summary>

@@ -81,34 +81,38 @@ public static class CheckpointReplay
 
     /// <summary>
     /// Judges checkpoint <paramref name="saved"/> of job <paramref name="jobId"/>: <paramref name="claimed"/> are the
-    /// step digests 0..c its blob carries, <paramref name="replayed"/> those a verifier computed from the round's
+    /// committed digests (leaves 0..c / <paramref name="commitEvery"/>, the states after local steps 0,
+    /// commitEvery, ..., c) its blob carries, <paramref name="replayed"/> those a verifier computed from the round's
     /// start state; the signature is checked under <paramref name="network"/>. <paramref name="state"/>: the digest of
     /// the state the blob carries, which the resumer continued from (null: not checked); it must be the replayed
     /// step-c state too.
     /// </summary>
     public static CheckpointJudgement Judge(JobId jobId, ShardCheckpointSaved saved,
         IReadOnlyList<Sha256Digest> claimed, IReadOnlyList<Sha256Digest> replayed, ClaimDomain network,
-        Sha256Digest? state = null)
+        Sha256Digest? state = null, int commitEvery = 1)
     {
         var c = saved.LocalStep;
-        if (replayed.Count != c + 1)
+        var every = Math.Max(1, commitEvery);
+        var leaves = c / every + 1;
+        if (replayed.Count != leaves)
             return new(VerdictOutcome.Inconclusive,
                 $"the verifier replayed {replayed.Count} digests for steps 0..{c}; nobody is blamed, it runs again");
-        if (claimed.Count != c + 1)
+        if (claimed.Count != leaves)
             return Blame(jobId, saved, network, VerdictOutcome.Invalid, null, null, null,
-                $"the step-{c} checkpoint carries {claimed.Count} step digests, not {c + 1}");
-        for (var step = 0; step <= c; step++)
+                $"the step-{c} checkpoint carries {claimed.Count} committed digests, not {leaves}");
+        for (var leaf = 0; leaf < leaves; leaf++)
         {
-            if (claimed[step] == replayed[step]) continue;
+            var step = leaf * every;
+            if (claimed[leaf] == replayed[leaf]) continue;
             var what = step == 0 ? "its start state is not the round's" : $"step {step} does not replay";
-            return Blame(jobId, saved, network, VerdictOutcome.Fraud, step, replayed[step], claimed[step],
+            return Blame(jobId, saved, network, VerdictOutcome.Fraud, step, replayed[leaf], claimed[leaf],
                 $"the step-{c} checkpoint is wrong: {what} (claimed {claimed[step].ToString()[..12]}, " +
                 $"replayed {replayed[step].ToString()[..12]})");
         }
-        if (state is { } carried && carried != replayed[c])
-            return Blame(jobId, saved, network, VerdictOutcome.Fraud, c, replayed[c], carried,
+        if (state is { } carried && carried != replayed[^1])
+            return Blame(jobId, saved, network, VerdictOutcome.Fraud, c, replayed[^1], carried,
                 $"the step-{c} checkpoint is wrong: the state it carries ({carried.ToString()[..12]}) is not the " +
-                $"step-{c} state its digests name (replayed {replayed[c].ToString()[..12]})");
+                $"step-{c} state its digests name (replayed {replayed[^1].ToString()[..12]})");
         return new(VerdictOutcome.Accepted, $"steps 1..{c} replay to the checkpoint from the round's start state");
     }
 

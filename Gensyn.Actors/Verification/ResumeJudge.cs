@@ -69,9 +69,9 @@ public static class ResumeJudge
         foreach (var saved in lineage.OrderBy(saved => saved.LocalStep))
         {
             var checkpoint = ShardCheckpointFile.Deserialize(blob(saved.Checkpoint), $"checkpoint {saved.Checkpoint}");
-            var upTo = replayed.Take(Math.Min(saved.LocalStep, c) + 1).ToList();
+            var upTo = replayed.Take(Math.Min(saved.LocalStep, c) / task.Every + 1).ToList();
             judgement = CheckpointReplay.Judge(request.JobId, saved, checkpoint.Digests, upTo, network,
-                checkpoint.State.Digest());
+                checkpoint.State.Digest(), task.Every);
             if (!judgement.Stands) return (judgement, saved);
         }
         return (judgement, lineage[^1]);

@@ -41,7 +41,7 @@ public static class ShardJudge
             {
                 return Verdict(VerdictOutcome.Inconclusive, $"the verifier could not load the job or its own start state: {e.Message}");
             }
-            var h = task.InnerSteps;
+            var h = task.Segments;
             var leaves = new Dictionary<int, OpenedLeaf>();
             foreach (var leaf in request.Leaves)
             {

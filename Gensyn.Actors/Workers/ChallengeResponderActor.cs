@@ -132,13 +132,13 @@ public sealed class ChallengeResponderActor : ReceiveActor
     {
         try
         {
-            return trajectory.OpenState(session, leaf);
+            return trajectory.OpenLeaf(session, leaf);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             var reason = e.Message.Split('\n', 2)[0].Trim();
             throw new InvalidOperationException(
-                $"rebuilding leaf {leaf} (the state after step {leaf} of {trajectory.Task.InnerSteps}) failed: {reason}", e);
+                $"rebuilding leaf {leaf} (the state after step {trajectory.Task.LeafStep(leaf)} of {trajectory.Task.InnerSteps}) failed: {reason}", e);
         }
     }
 

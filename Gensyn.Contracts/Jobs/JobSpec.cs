@@ -121,7 +121,8 @@ public enum DatasetFormat { Mnist, Idx, Csv, Text, Synthetic }
 
 /// <summary>
 /// A training job's section: the DiLoCo schedule and optimizers. <see cref="InnerSteps"/> is H;
-/// <see cref="CheckpointEvery"/> is C. <see cref="EvalEvery"/>: the coordinator evaluates the new global state on the
+/// <see cref="CheckpointEvery"/> is C. <see cref="CommitEvery"/> is c: a shard commits the states after local steps 0, c,
+/// 2c, ..., H (1 for a spec built in code; the parser applies <see cref="DefaultCommitEvery"/>). <see cref="EvalEvery"/>: the coordinator evaluates the new global state on the
 /// test split after every so many rounds, and always after the last (<see cref="DefaultEvalEvery"/> when the spec does
 /// not say: evaluating MNIST's test split costs a CNN's coordinator about a third of a round's training CPU).
 /// </summary>
@@ -135,9 +136,30 @@ public sealed record TrainingSpec(
     int CheckpointEvery,
     InnerOptimizerSpec InnerOptimizer,
     OuterOptimizerSpec OuterOptimizer,
-    int EvalEvery = TrainingSpec.DefaultEvalEvery)
+    int EvalEvery = TrainingSpec.DefaultEvalEvery,
+    int CommitEvery = 1)
 {
     public const int DefaultEvalEvery = 4;
+
+    /// <summary>
+    /// c when a spec does not say (see <see cref="DefaultCommitEveryFor"/>): committing a state costs the trainer a
+    /// copy and a hash of it, so every shipped example commits at most 2% of its training time (docs/benchmarks.md,
+    /// "Commitments every c steps").
+    /// </summary>
+    public const int DefaultCommitEvery = 25;
+
+    /// <summary>
+    /// The default c of a shard of <paramref name="innerSteps"/> steps checkpointed every
+    /// <paramref name="checkpointEvery"/>: <see cref="DefaultCommitEvery"/> clipped to H, and, while checkpoints fall
+    /// inside the shard, the largest divisor of checkpoint-every up to it (every checkpoint is a committed state).
+    /// </summary>
+    public static int DefaultCommitEveryFor(int innerSteps, int checkpointEvery)
+    {
+        var c = Math.Clamp(DefaultCommitEvery, 1, Math.Max(1, innerSteps));
+        return checkpointEvery < innerSteps
+            ? Enumerable.Range(1, Math.Min(c, checkpointEvery)).Last(d => checkpointEvery % d == 0)
+            : c;
+    }
 
     /// <summary>Whether round <paramref name="round"/>'s (0-based) new global state is evaluated on the test
     /// split.</summary>

@@ -194,13 +194,35 @@ public static partial class JobSpecParser
 
         // More than inner-steps is allowed: it means only the final state of each round is checkpointed.
         var checkpointEvery = t.Int("checkpoint-every", innerSteps, 1, 1_000_000);
+        var commitEvery = ReadCommitEvery(t, innerSteps, checkpointEvery);
         // More than rounds is allowed: it means only the last round's state is evaluated.
         var evalEvery = t.Int("eval-every", TrainingSpec.DefaultEvalEvery, 1, 100_000);
         var inner = ReadInnerOptimizer(t.Child("inner-optimizer", InnerOptimizerKeys));
         var outer = ReadOuterOptimizer(t.Child("outer-optimizer", OuterOptimizerKeys));
         t.Finish();
         return new TrainingSpec(rounds, shards, innerSteps, batchSize, seed, threads, checkpointEvery, inner, outer,
-            evalEvery);
+            evalEvery, commitEvery);
+    }
+
+    /// <summary>
+    /// c, the steps between committed states: more than inner-steps is clipped to it (only the start and the end are
+    /// committed). A checkpoint must be a committed state, so while checkpoints fall inside the shard c must divide
+    /// checkpoint-every; when the spec does not say, c is the largest divisor of checkpoint-every up to
+    /// <see cref="TrainingSpec.DefaultCommitEvery"/>.
+    /// </summary>
+    private static int ReadCommitEvery(Section t, int innerSteps, int checkpointEvery)
+    {
+        var checkpoints = checkpointEvery < innerSteps;
+        if (!t.Has("commit-every"))
+            return TrainingSpec.DefaultCommitEveryFor(innerSteps, checkpointEvery);
+        var c = Math.Min(t.Int("commit-every", 1, 1, 1_000_000), Math.Max(1, innerSteps));
+        if (checkpoints && checkpointEvery % c != 0)
+        {
+            var fit = Enumerable.Range(1, Math.Min(c, checkpointEvery)).Last(d => checkpointEvery % d == 0);
+            t.Fail("commit-every", $"must divide training.checkpoint-every ({checkpointEvery}), as every checkpoint " +
+                $"is a committed state; got {c}, use a divisor such as {fit}");
+        }
+        return c;
     }
 
     private static InnerOptimizerSpec ReadInnerOptimizer(Section o)

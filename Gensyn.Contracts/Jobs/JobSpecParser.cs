@@ -21,8 +21,8 @@ public static partial class JobSpecParser
         ["name", "format", "samples", "features", "classes", "train", "test", "label-column", "paths", "include", "test-fraction", "manifest"];
     private static readonly string[] ImageFileKeys = ["images", "labels"];
     private static readonly string[] TrainingKeys =
-        ["rounds", "shards", "inner-steps", "batch-size", "seed", "threads", "checkpoint-every", "eval-every",
-         "inner-optimizer", "outer-optimizer"];
+        ["rounds", "shards", "inner-steps", "batch-size", "seed", "threads", "checkpoint-every", "commit-every",
+         "eval-every", "inner-optimizer", "outer-optimizer"];
     private static readonly string[] InnerOptimizerKeys = ["kind", "lr", "momentum", "weight-decay", "beta1", "beta2", "eps"];
     private static readonly string[] OuterOptimizerKeys = ["kind", "lr", "momentum"];
     private static readonly string[] VerificationKeys = ["mode", "samples"];

@@ -8,8 +8,8 @@ using Gensyn.Training.Verification;
 namespace Gensyn.Testing.Workers;
 
 /// <summary>
-/// A rehearsed attack's run (see <see cref="WorkerBehaviors.Run"/>): it keeps every committed state, since those
-/// cannot be rebuilt by honest training.
+/// A rehearsed attack's run (see <see cref="WorkerBehaviors.Run"/>): it keeps every state it took, since those cannot
+/// be rebuilt by honest training, and commits those after local steps 0, c, ..., H as an honest run does.
 /// </summary>
 public sealed class RecordedTrajectory : ShardTrajectory
 {
@@ -44,7 +44,7 @@ public sealed class RecordedTrajectory : ShardTrajectory
             : Enumerable.Range(1, h).ToHashSet();
         var trainTask = behavior == WorkerBehavior.WrongData ? task with { Seed = task.Seed + 1 } : task;
         var states = new StateSnapshot[h + 1];
-        var digests = new Sha256Digest[h + 1];
+        var digests = new Sha256Digest[task.Segments + 1];
         var losses = new float[h];
         states[0] = start;
         digests[0] = start.Digest();
@@ -63,12 +63,12 @@ public sealed class RecordedTrajectory : ShardTrajectory
                 WorkerBehavior.Noisy when faked.Contains(i) => AddNoise(Train(session, trainTask, before, i), random),
                 _ => Train(session, trainTask, before, i),
             };
-            digests[i] = states[i].Digest();
+            if (task.Commits(i)) digests[task.LeafOf(i)] = states[i].Digest();
             observer?.OnStep(i, losses[i - 1]);
-            if (observer is not null && i % task.CheckpointEvery == 0 && i < h)
+            if (observer is not null && i % task.CheckpointEvery == 0 && i < h && task.Commits(i))
             {
-                observer.OnCheckpoint(
-                    new ShardCheckpoint(task.Round, task.Shard, i, states[i], digests[..(i + 1)], losses[..i]));
+                observer.OnCheckpoint(new ShardCheckpoint(task.Round, task.Shard, i, states[i],
+                    digests[..(task.LeafOf(i) + 1)], losses[..i]));
             }
         }
         var outcome = new ShardOutcome(states[h], digests, MerkleTree.ComputeRoot(digests), losses);

@@ -51,8 +51,8 @@ public class ClusterEndToEndTests
         Assert.Equal(File.ReadAllBytes(Path.Combine(cluster.Root, "local.safetensors")), File.ReadAllBytes(model));
         Assert.Equal(reference.GetProperty("testAccuracy").GetDouble(), status.GetProperty("testAccuracy").GetDouble());
 
-        // Every result was spot-checked (k = 44 > H: all 15 steps) and accepted, and the scheduler credits each
-        // worker with the shards it completed: 2 rounds x 3 shards, none counted as abandoned.
+        // Every result was spot-checked (k = 44 > its 3 segments of c = 5 steps: all of them) and accepted, and the
+        // scheduler credits each worker with the shards it completed: 2 rounds x 3 shards, none counted as abandoned.
         Assert.Equal(6, status.GetProperty("verdicts").EnumerateArray().Count(v => v.GetProperty("outcome").GetString() == "accepted"));
         Assert.Equal(1.0, status.GetProperty("matchRate").GetDouble());
         var registered = JsonDocument.Parse(cluster.Cli("workers", "--json").Stdout).RootElement.GetProperty("workers").EnumerateArray().ToList();

@@ -18,7 +18,7 @@ public sealed class PurgeClusterTests
 
     /// <summary>
     /// Three tiny shards a round (one per worker), two rounds; k = H, so a result outside the blind spot has every
-    /// step challenged.
+    /// step challenged. Every step is committed, so the blind spot (the last segment) is the last step alone.
     /// </summary>
     private static string Yaml(long seed) => $$"""
         name: purged-cheat
@@ -32,6 +32,7 @@ public sealed class PurgeClusterTests
           seed: {{seed}}
           threads: 1
           checkpoint-every: 20
+          commit-every: 1
           inner-optimizer: { kind: adamw, lr: 0.01 }
           outer-optimizer: { kind: nesterov, lr: 0.7, momentum: 0.9 }
         verification: { mode: spot-check, samples: {{InnerSteps}} }

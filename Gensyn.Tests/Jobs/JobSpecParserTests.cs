@@ -47,6 +47,7 @@ public sealed class JobSpecParserTests
               seed: 7
               threads: 8
               checkpoint-every: 50
+              commit-every: 10
               inner-optimizer: { kind: sgd, lr: 0.05, momentum: 0.8, weight-decay: 0.001 }
               outer-optimizer: { kind: nesterov, lr: 0.5, momentum: 0.95 }
             verification: { mode: replicated, samples: 3 }
@@ -71,7 +72,7 @@ public sealed class JobSpecParserTests
         Assert.Equal(
             new TrainingSpec(10, 4, 500, 32, 7, 8, 50,
                 new InnerOptimizerSpec(InnerOptimizerKind.Sgd, 0.05, 0.8, 0.001, 0.9, 0.999, 1e-8),
-                new OuterOptimizerSpec(0.5, 0.95)),
+                new OuterOptimizerSpec(0.5, 0.95), CommitEvery: 10),
             spec.Training);
         Assert.Equal(new VerificationSpec(VerificationMode.Replicated, 3), spec.Verification);
         Assert.Equal(new RequirementsSpec(DeviceRequirement.Cuda, 12.5), spec.Requirements);
@@ -97,7 +98,7 @@ public sealed class JobSpecParserTests
         Assert.Equal(
             new TrainingSpec(1, 1, 100, 64, 42, 1, 100,
                 new InnerOptimizerSpec(InnerOptimizerKind.AdamW, 0.001, 0, 0.01, 0.9, 0.999, 1e-8),
-                new OuterOptimizerSpec(0.7, 0.9)),
+                new OuterOptimizerSpec(0.7, 0.9), CommitEvery: TrainingSpec.DefaultCommitEvery),
             spec.Training);
         Assert.Equal(new VerificationSpec(VerificationMode.SpotCheck, VerificationSpec.DefaultSamples), spec.Verification);
         Assert.Equal(new RequirementsSpec(DeviceRequirement.Any, 0), spec.Requirements);
@@ -275,7 +276,7 @@ public sealed class JobSpecParserTests
     {
         Assert.Equal(
             "training.innner-steps: unknown field; expected one of rounds, shards, inner-steps, batch-size, seed, threads, "
-            + "checkpoint-every, eval-every, inner-optimizer, outer-optimizer",
+            + "checkpoint-every, commit-every, eval-every, inner-optimizer, outer-optimizer",
             ErrorOf(Minimal + "training: { innner-steps: 10 }"));
     }
 
@@ -513,7 +514,7 @@ public sealed class JobSpecParserTests
             "name: must use only a-z, 0-9 and '-', starting with a letter or digit, got 'Bad Name'",
             "training.rounds: must be >= 1, got 0",
             "training.colour: unknown field; expected one of rounds, shards, inner-steps, batch-size, seed, threads, "
-            + "checkpoint-every, eval-every, inner-optimizer, outer-optimizer",
+            + "checkpoint-every, commit-every, eval-every, inner-optimizer, outer-optimizer",
         ];
         Assert.Equal(expected, exception.Errors);
         Assert.Equal(string.Join('\n', expected), exception.Message);

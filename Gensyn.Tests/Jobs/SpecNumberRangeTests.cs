@@ -26,6 +26,7 @@ public sealed class SpecNumberRangeTests
         { "training.seed", "model: { kind: mlp }\ndataset: { name: mnist }\ntraining: { seed: {0} }" },
         { "training.threads", "model: { kind: mlp }\ndataset: { name: mnist }\ntraining: { threads: {0} }" },
         { "training.checkpoint-every", "model: { kind: mlp }\ndataset: { name: mnist }\ntraining: { checkpoint-every: {0} }" },
+        { "training.commit-every", "model: { kind: mlp }\ndataset: { name: mnist }\ntraining: { commit-every: {0} }" },
         { "training.inner-optimizer.lr", "model: { kind: mlp }\ndataset: { name: mnist }\ntraining: { inner-optimizer: { lr: {0} } }" },
         { "training.inner-optimizer.momentum", "model: { kind: mlp }\ndataset: { name: mnist }\ntraining: { inner-optimizer: { kind: sgd, momentum: {0} } }" },
         { "training.inner-optimizer.weight-decay", "model: { kind: mlp }\ndataset: { name: mnist }\ntraining: { inner-optimizer: { weight-decay: {0} } }" },

@@ -57,16 +57,23 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Parameters drawn from the job's seed, zero optimizer buffers, step 0.</summary>
     public StateSnapshot InitialState => _initial;
 
-    /// <summary>Bytes of one canonical state (what each step's digest hashes).</summary>
+    /// <summary>Bytes of one canonical state (what each committed state's digest hashes).</summary>
     public int StateBytes => _layout.Size;
 
-    /// <summary>Runs the shard's H inner steps from <paramref name="start"/>, or from <paramref name="resumeFrom"/> when given.</summary>
+    /// <summary>
+    /// Runs the shard's H inner steps from <paramref name="start"/>, or from <paramref name="resumeFrom"/> when given,
+    /// and commits the states after local steps 0, c, 2c, ..., H (<see cref="ShardTask.Commits"/>): only those are
+    /// copied and hashed. Checkpoints fall on committed steps (checkpoint-every is a multiple of c).
+    /// </summary>
     public ShardOutcome RunShard(ShardTask task, StateSnapshot start, IShardObserver? observer = null,
                                  ShardCheckpoint? resumeFrom = null, CancellationToken cancellation = default)
     {
+        if (task.CheckpointEvery < task.InnerSteps && task.CheckpointEvery % task.Every != 0)
+            throw new ArgumentException($"checkpoints every {task.CheckpointEvery} steps do not fall on the states " +
+                $"committed every {task.Every} steps; make checkpoint-every a multiple of commit-every");
         var schedule = new BatchSchedule(task.Slice, task.BatchSize, task.Seed, task.Round, task.Shard);
         var losses = new float[task.InnerSteps];
-        using var digests = new DigestPipeline(task.InnerSteps + 1, _layout.NewBuffer);
+        using var digests = new DigestPipeline(task.Segments + 1, _layout.NewBuffer);
         int first;
         if (resumeFrom is null)
         {
@@ -77,8 +84,9 @@ public sealed class TrainingSession : IDisposable
         else
         {
             if (resumeFrom.Round != task.Round || resumeFrom.Shard != task.Shard || resumeFrom.State.Step != start.Step + resumeFrom.LocalStep
-                || resumeFrom.Digests.Count != resumeFrom.LocalStep + 1 || resumeFrom.LocalStep > task.InnerSteps)
-                throw new ArgumentException($"checkpoint of round {resumeFrom.Round} shard {resumeFrom.Shard} step {resumeFrom.LocalStep} does not belong to round {task.Round} shard {task.Shard}");
+                || resumeFrom.LocalStep > task.InnerSteps || !task.Commits(resumeFrom.LocalStep)
+                || resumeFrom.Digests.Count != task.LeafOf(resumeFrom.LocalStep) + 1)
+                throw new ArgumentException($"checkpoint of round {resumeFrom.Round} shard {resumeFrom.Shard} step {resumeFrom.LocalStep} ({resumeFrom.Digests.Count} committed states) does not belong to round {task.Round} shard {task.Shard} committed every {task.Every} steps");
             Load(resumeFrom.State);
             first = resumeFrom.LocalStep + 1;
             digests.Preset(resumeFrom.Digests);
@@ -90,21 +98,35 @@ public sealed class TrainingSession : IDisposable
             cancellation.ThrowIfCancellationRequested();
             var step = start.Step + i;
             losses[i - 1] = TrainStep(schedule, i, step);
-            Action<Sha256Digest[], byte[]>? checkpoint = null;
-            if (observer is not null && i % task.CheckpointEvery == 0 && i < task.InnerSteps)
+            if (task.Commits(i))
             {
-                // Taken from the digest buffer on the digest thread: the training thread copies the state once per step.
-                var (localStep, lossesSoFar) = (i, losses[..i]);
-                checkpoint = (known, canonical) => observer.OnCheckpoint(
-                    new ShardCheckpoint(task.Round, task.Shard, localStep, FromCanonical(canonical, step, known[^1]), known, lossesSoFar));
+                Action<Sha256Digest[], byte[]>? checkpoint = null;
+                if (observer is not null && i % task.CheckpointEvery == 0 && i < task.InnerSteps)
+                {
+                    // Taken from the digest buffer on the digest thread: the training thread copies a committed state once.
+                    var (localStep, lossesSoFar) = (i, losses[..i]);
+                    checkpoint = (known, canonical) => observer.OnCheckpoint(
+                        new ShardCheckpoint(task.Round, task.Shard, localStep, FromCanonical(canonical, step, known[^1]), known, lossesSoFar));
+                }
+                SubmitDigest(digests, task.LeafOf(i), step, checkpoint);
             }
-            SubmitDigest(digests, i, step, checkpoint);
             observer?.OnStep(i, losses[i - 1]);
         }
         var all = digests.Complete();
         var end = Snapshot(start.Step + task.InnerSteps);
         end.Remember(all[^1]);
         return new ShardOutcome(end, all, Verification.MerkleTree.ComputeRoot(all), losses);
+    }
+
+    /// <summary>
+    /// Recomputes segment <paramref name="segment"/> (1..<see cref="ShardTask.Segments"/>) of a shard from the
+    /// committed state before it (leaf segment − 1), returning the state it commits as leaf <paramref name="segment"/>.
+    /// </summary>
+    public StateSnapshot ReplaySegment(ShardTask task, StateSnapshot before, int segment)
+    {
+        if (segment < 1 || segment > task.Segments)
+            throw new ArgumentOutOfRangeException(nameof(segment), $"segment {segment} is outside 1..{task.Segments}");
+        return ReplayRange(task, before, task.LeafStep(segment - 1), task.LeafStep(segment));
     }
 
     /// <summary>

@@ -76,7 +76,11 @@ public sealed class Bisection
     private int _level, _index;
     private Sha256Digest _nodeA, _nodeB;
 
-    /// <summary>Starts a dispute over a shard of <paramref name="innerSteps"/> steps; the roots must differ (equal roots are no dispute).</summary>
+    /// <summary>
+    /// Starts a dispute over a shard of <paramref name="innerSteps"/> committed segments
+    /// (<see cref="Training.ShardTask.Segments"/>: H when every step is committed); the roots must differ (equal roots
+    /// are no dispute).
+    /// </summary>
     public Bisection(int innerSteps, Sha256Digest rootA, Sha256Digest rootB)
     {
         if (innerSteps < 1) throw new ArgumentOutOfRangeException(nameof(innerSteps), $"a shard has at least one step, got {innerSteps}");
@@ -87,7 +91,7 @@ public sealed class Bisection
         Next = new TopQuery();
     }
 
-    /// <summary>H + 1: the leaves of each committed tree.</summary>
+    /// <summary>Segments + 1: the leaves of each committed tree.</summary>
     public int LeafCount { get; }
 
     /// <summary>What to ask both parties next; null once <see cref="Outcome"/> is set.</summary>

@@ -6,7 +6,8 @@ using Gensyn.Contracts;
 namespace Gensyn.Training.Verification;
 
 /// <summary>
-/// Draws the k distinct inner steps (in 1..H) a spot-check asks a worker to open. The draw is keyed by
+/// Draws the k distinct inner steps (in 1..H) a spot-check asks a worker to open — the committed segments (in 1..S,
+/// S = ⌈H / c⌉) when a shard commits every c steps: callers pass S as H. The draw is keyed by
 /// a secret only the coordinator knows and bound to the root the worker already committed (and to the
 /// job, round, shard and H), so the worker cannot predict which steps will be checked before it commits,
 /// and the coordinator cannot pick another draw for the same commitment without changing its secret.

@@ -17,10 +17,11 @@ public sealed record RefereeRuling(Culprit? Culprit, string Reason, int Step, Sh
 }
 
 /// <summary>
-/// Settles a <see cref="Divergence"/> found by <see cref="Bisection"/> with at most one replayed step. At leaf 0 no
-/// replay is needed: a claim that is not the assigned start digest is wrong. At leaf j ≥ 1 the referee takes the
-/// full state both parties agree on before step j (opened by either; it must hash to
-/// <see cref="Divergence.AgreedBefore"/>), replays step j once with the job's <see cref="TrainingSession"/>, and
+/// Settles a <see cref="Divergence"/> found by <see cref="Bisection"/> with at most one replayed segment (the c steps
+/// between two committed states; one step when c = 1). At leaf 0 no replay is needed: a claim that is not the assigned
+/// start digest is wrong. At leaf j ≥ 1 the referee takes the full state both parties agree on before segment j
+/// (opened by either; it must hash to <see cref="Divergence.AgreedBefore"/>), replays segment j once with the job's
+/// <see cref="TrainingSession"/> (<see cref="TrainingSession.ReplaySegment"/>), and
 /// compares bit for bit: a claim that differs from the replay is wrong, so the two claims (which differ) cannot both
 /// be right. Bit-exact comparison needs the referee in the parties' numeric class (threads, ISA, device).
 /// Nothing here throws on a party's input. Uses the session, so it is not thread-safe; a replay overwrites the
@@ -35,7 +36,7 @@ public sealed class Referee(TrainingSession session)
     public RefereeRuling Judge(ShardTask task, Divergence divergence, Sha256Digest assignedStart, StateSnapshot? before)
     {
         var (step, claimA, claimB) = (divergence.Leaf, divergence.ClaimA, divergence.ClaimB);
-        if (step < 0 || step > task.InnerSteps) throw new ArgumentOutOfRangeException(nameof(divergence), $"leaf {step} is outside the shard's leaves 0..{task.InnerSteps}");
+        if (step < 0 || step > task.Segments) throw new ArgumentOutOfRangeException(nameof(divergence), $"leaf {step} is outside the shard's leaves 0..{task.Segments}");
         RefereeRuling Rule(Culprit? culprit, string reason, Sha256Digest? expected) =>
             new(culprit, $"step {step}: {reason}", step, expected, claimA, claimB);
 
@@ -56,7 +57,7 @@ public sealed class Referee(TrainingSession session)
         StateSnapshot replayed;
         try
         {
-            replayed = session.ReplayStep(task, before, step);
+            replayed = session.ReplaySegment(task, before, step);
         }
         catch (Exception e)
         {

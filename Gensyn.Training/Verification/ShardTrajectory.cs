@@ -7,11 +7,12 @@ namespace Gensyn.Training.Verification;
 
 /// <summary>
 /// What a worker keeps after a shard so that it can answer spot-check challenges later: the outcome it delivered
-/// (final state, step digests 0..H, Merkle root, losses) and a way to open any committed leaf in full.
+/// (final state, the committed digests — leaves 0..H / c, the states after local steps 0, c, ..., H —, Merkle root,
+/// losses) and a way to open any committed leaf in full.
 /// <para>
 /// An honest trajectory (<see cref="Run"/>) keeps only the
-/// shard's checkpoints (every C steps), the start state and a resume checkpoint if it had one, and rebuilds any other
-/// state with <see cref="TrainingSession.ReplayRange"/> from the nearest one below — so memory grows with H / C, not H.
+/// shard's checkpoints (every C steps, and committed states in between: see <see cref="LocalStateEvery"/>), the start
+/// state and a resume checkpoint if it had one, and rebuilds any other state with <see cref="TrainingSession.ReplayRange"/> from the nearest one below — so memory grows with H / C, not H.
 /// The rehearsed attacks (Gensyn.Testing) derive their own trajectories, which keep every state they committed: those
 /// states are not reproducible by training, which is the point of catching them.
 /// </para>
@@ -30,7 +31,7 @@ public abstract class ShardTrajectory
 
     public ShardTask Task { get; }
 
-    /// <summary>What the worker delivered: final state, committed step digests 0..H, their root, and the losses it reported.</summary>
+    /// <summary>What the worker delivered: final state, committed digests (leaves 0..Segments), their root, and the losses it reported.</summary>
     public ShardOutcome Outcome { get; }
 
     /// <summary>
@@ -44,22 +45,37 @@ public abstract class ShardTrajectory
     /// <summary>How many full states the trajectory holds in memory.</summary>
     public abstract int KeptStates { get; }
 
-    /// <summary>The state the worker committed as leaf <paramref name="localStep"/> (0..H); its digest is <c>Outcome.StepDigests[localStep]</c>.</summary>
+    /// <summary>The state after local step <paramref name="localStep"/> (0..H) of this trajectory.</summary>
     public abstract StateSnapshot OpenState(TrainingSession session, int localStep);
 
     /// <summary>
-    /// The worker's answer to a challenge of step <paramref name="step"/> (1..H): the committed state before it with
-    /// both leaves' proofs, and the committed state after it too when <paramref name="withAfter"/> (for cross-class checks).
+    /// The state the worker committed as leaf <paramref name="leaf"/> (0..Segments), the state after local step
+    /// <see cref="ShardTask.LeafStep"/>(leaf); its digest is <c>Outcome.StepDigests[leaf]</c>.
     /// </summary>
-    public StepOpening Open(TrainingSession session, int step, bool withAfter)
+    public StateSnapshot OpenLeaf(TrainingSession session, int leaf)
     {
-        if (step < 1 || step > Task.InnerSteps)
-            throw new ArgumentOutOfRangeException(nameof(step), $"step {step} is outside 1..{Task.InnerSteps}");
-        _tree ??= new MerkleTree(Outcome.StepDigests);
-        var before = OpenState(session, step - 1);
-        var after = withAfter ? OpenState(session, step) : null;
-        return StepOpening.Create(step, _tree, Outcome.StepDigests, before, after);
+        if (leaf < 0 || leaf > Task.Segments)
+            throw new ArgumentOutOfRangeException(nameof(leaf), $"leaf {leaf} is outside 0..{Task.Segments}");
+        return OpenState(session, Task.LeafStep(leaf));
     }
+
+    /// <summary>
+    /// The worker's answer to a challenge of segment <paramref name="segment"/> (1..Segments; the step itself when
+    /// c = 1): the committed state before it with both leaves' proofs, and the committed state after it too when
+    /// <paramref name="withAfter"/> (for cross-class checks).
+    /// </summary>
+    public StepOpening Open(TrainingSession session, int segment, bool withAfter)
+    {
+        if (segment < 1 || segment > Task.Segments)
+            throw new ArgumentOutOfRangeException(nameof(segment), $"segment {segment} is outside 1..{Task.Segments}");
+        _tree ??= new MerkleTree(Outcome.StepDigests);
+        var before = OpenLeaf(session, segment - 1);
+        var after = withAfter ? OpenLeaf(session, segment) : null;
+        return StepOpening.Create(segment, _tree, Outcome.StepDigests, before, after);
+    }
+
+    /// <summary>The segments (1..Segments) that hold a faked step (<see cref="FakedSteps"/>): a challenge of one catches it.</summary>
+    public IReadOnlySet<int> FakedSegments => FakedSteps.Select(Task.SegmentOf).ToHashSet();
 
     /// <summary>
     /// Trains shard <paramref name="task"/> from <paramref name="start"/> honestly (<see cref="TrainingSession.RunShard"/>),
@@ -93,7 +109,7 @@ public abstract class ShardTrajectory
         {
             // Keep states more often than checkpoints are uploaded, so an opening replays only a few steps;
             // the caller's observer still sees exactly the task's checkpoints.
-            var every = LocalStateEvery(task.InnerSteps, task.CheckpointEvery);
+            var every = LocalStateEvery(task.InnerSteps, task.CheckpointEvery, task.Every);
             var recorder = new CheckpointRecorder(observer, task.CheckpointEvery);
             var outcome = session.RunShard(task with { CheckpointEvery = every }, start, recorder, resume, ct);
             var bases = new SortedList<int, StateSnapshot> { [0] = start };
@@ -126,8 +142,22 @@ public abstract class ShardTrajectory
     /// that would keep more than 32 states (memory stays bounded). (The gcd of C and H/16 used before often fell back
     /// to C: C = 50, H = 100 gives gcd(50, 7) = 1, and each opening replayed up to C - 1 steps.)
     /// </summary>
-    public static int LocalStateEvery(int innerSteps, int checkpointEvery)
+    public static int LocalStateEvery(int innerSteps, int checkpointEvery) => LocalStateEvery(innerSteps, checkpointEvery, 1);
+
+    /// <summary>
+    /// As <see cref="LocalStateEvery(int, int)"/> for a shard that commits every <paramref name="commitEvery"/> steps:
+    /// kept states are committed states (the only ones an opening asks for), so the interval is c times the one chosen
+    /// in units of c (segments for steps, C / c for the upload interval, or the whole shard when no upload falls inside).
+    /// </summary>
+    public static int LocalStateEvery(int innerSteps, int checkpointEvery, int commitEvery)
     {
+        var c = Math.Clamp(commitEvery, 1, Math.Max(1, innerSteps));
+        if (c > 1)
+        {
+            var segments = (innerSteps + c - 1) / c;
+            var uploads = checkpointEvery < innerSteps && checkpointEvery % c == 0 ? checkpointEvery / c : segments;
+            return c * LocalStateEvery(segments, uploads, 1);
+        }
         var target = Math.Max(1, (innerSteps + 15) / 16);
         var every = Enumerable.Range(1, Math.Min(target, checkpointEvery)).Last(d => checkpointEvery % d == 0);
         return innerSteps / every > 32 ? checkpointEvery : every;

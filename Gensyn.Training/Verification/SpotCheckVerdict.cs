@@ -4,20 +4,31 @@ using Gensyn.Training.Training;
 
 namespace Gensyn.Training.Verification;
 
-/// <summary>What a coordinator asks of a shard's worker: open <see cref="Steps"/> (in 1..H) of the tree with root <see cref="Root"/>.</summary>
-/// <param name="StartStep">The optimizer step counter of the shard's start state, when the verifier knows it: the state before local step i must then carry StartStep + i − 1.</param>
+/// <summary>
+/// What a coordinator asks of a shard's worker: open the segments <see cref="Steps"/> (in 1..<see cref="Segments"/>; the
+/// steps themselves when c = 1) of the tree with root <see cref="Root"/>.
+/// </summary>
+/// <param name="StartStep">The optimizer step counter of the shard's start state, when the verifier knows it: the state before segment i must then carry StartStep + the local step of leaf i − 1.</param>
 public sealed record SpotCheckChallenge(ShardTask Task, Sha256Digest Root, IReadOnlyList<int> Steps, long? StartStep = null)
 {
-    /// <summary>H: the committed tree has H + 1 leaves, the digests of the states after steps 0..H.</summary>
+    /// <summary>H, the shard's inner steps.</summary>
     public int InnerSteps => Task.InnerSteps;
+
+    /// <summary>ceil(H / c): the committed tree has Segments + 1 leaves, the digests of the states after local steps 0, c, ..., H.</summary>
+    public int Segments => Task.Segments;
+
+    /// <summary>How a verdict names segment <paramref name="segment"/>: "step i" when c = 1, else "segment i (steps a..b)".</summary>
+    public string Name(int segment) => Task.Every == 1 || segment < 1 || segment > Segments
+        ? $"step {segment}"
+        : $"segment {segment} (steps {Task.LeafStep(segment - 1) + 1}..{Task.LeafStep(segment)})";
 }
 
 /// <summary>One leaf of the committed tree as the worker claims it: the digest and its inclusion proof.</summary>
 public sealed record LeafOpening(Sha256Digest Digest, MerkleProof Proof);
 
 /// <summary>
-/// A worker's answer for challenged step <see cref="Step"/> (1-based): the state before it (leaf Step − 1,
-/// opened in full), and leaf Step (the digest of the state after it). <see cref="After"/> opens the state
+/// A worker's answer for challenged segment <see cref="Step"/> (1-based; the step itself when c = 1): the state before
+/// it (leaf Step − 1, opened in full), and leaf Step (the digest of the state after it). <see cref="After"/> opens the state
 /// after in full too; only the cross-class tolerance check needs it.
 /// </summary>
 public sealed record StepOpening(int Step, StateSnapshot Before, LeafOpening BeforeLeaf, LeafOpening AfterLeaf, StateSnapshot? After = null)

@@ -5,11 +5,12 @@ using Gensyn.Training.Training;
 namespace Gensyn.Training.Verification;
 
 /// <summary>
-/// Checks a worker's openings of the steps a spot-check challenged (see <see cref="ChallengeSampler"/>).
-/// For each step i it verifies both Merkle proofs against the committed root (they must be for leaves
-/// exactly i − 1 and i of a tree of H + 1 leaves), checks that the opened state before the step hashes
-/// to the proven leaf i − 1, replays step i from it with the job's <see cref="TrainingSession"/>, and
-/// compares the result with the proven leaf i:
+/// Checks a worker's openings of the segments a spot-check challenged (see <see cref="ChallengeSampler"/>; a segment
+/// is the c steps between two committed states, the step itself when c = 1). For each segment i it verifies both
+/// Merkle proofs against the committed root (they must be for leaves exactly i − 1 and i of a tree of
+/// <see cref="ShardTask.Segments"/> + 1 leaves), checks that the opened state before the segment hashes to the proven
+/// leaf i − 1, replays the segment's steps from it with the job's <see cref="TrainingSession"/>
+/// (<see cref="TrainingSession.ReplaySegment"/>), and compares the result with the proven leaf i:
 /// <list type="bullet">
 /// <item><see cref="Verify"/> compares digests bit for bit — for a verifier in the worker's numeric class.</item>
 /// <item><see cref="VerifyWithinTolerance"/> compares the update within a relative tolerance — for a
@@ -42,9 +43,9 @@ public sealed class SpotCheckVerifier
         var step = opening!.Step;
         var replayed = Replay(challenge, prepared!, step).Digest();
         return replayed == opening.AfterLeaf.Digest
-            ? SpotCheckVerdict.Accept($"step {step} replays to its committed digest")
+            ? SpotCheckVerdict.Accept($"{challenge.Name(step)} replays to its committed digest")
             : SpotCheckVerdict.Fraud(new FraudEvidence(step, replayed, opening.AfterLeaf.Digest),
-                $"step {step}: replaying it from the proven state before gives {Short(replayed)}, the worker committed {Short(opening.AfterLeaf.Digest)}");
+                $"{challenge.Name(step)}: replaying it from the proven state before gives {Short(replayed)}, the worker committed {Short(opening.AfterLeaf.Digest)}");
     });
 
     /// <summary>
@@ -57,7 +58,7 @@ public sealed class SpotCheckVerifier
     {
         try
         {
-            var h = challenge.InnerSteps;
+            var h = challenge.Segments;
             foreach (var (digest, proof, index, what) in new[] { (assignedStart, startProof, 0, "assigned start state"), (deliveredFinal, finalProof, h, "delivered final state") })
             {
                 if (proof?.Siblings is null) return SpotCheckVerdict.Malformed(Malformation.Unreadable, index, $"leaf {index}: the proof is missing");
@@ -99,13 +100,13 @@ public sealed class SpotCheckVerifier
         var replayed = Replay(challenge, before!, step);
         var replayedDigest = replayed.Digest();
         if (replayedDigest == opening.AfterLeaf.Digest)
-            return SpotCheckVerdict.Accept($"step {step} replays to its committed digest", 0);
+            return SpotCheckVerdict.Accept($"{challenge.Name(step)} replays to its committed digest", 0);
         var (parameters, optimizer) = RelativeUpdateError(before!, replayed, after);
         var error = Math.Max(parameters, optimizer);
         if (error <= tolerance)
-            return SpotCheckVerdict.Accept($"step {step} replays within relative error {error:G3} (parameters {parameters:G3}, optimizer {optimizer:G3}; tolerance {tolerance:G3})", error);
+            return SpotCheckVerdict.Accept($"{challenge.Name(step)} replays within relative error {error:G3} (parameters {parameters:G3}, optimizer {optimizer:G3}; tolerance {tolerance:G3})", error);
         return SpotCheckVerdict.Fraud(new FraudEvidence(step, replayedDigest, opening.AfterLeaf.Digest, error),
-            $"step {step}: the committed state after it is off the replayed update by relative error {error:G3} (parameters {parameters:G3}, optimizer {optimizer:G3}), over the tolerance {tolerance:G3}");
+            $"{challenge.Name(step)}: the committed state after it is off the replayed update by relative error {error:G3} (parameters {parameters:G3}, optimizer {optimizer:G3}), over the tolerance {tolerance:G3}");
     });
 
     /// <summary>
@@ -207,11 +208,11 @@ public sealed class SpotCheckVerifier
     {
         try
         {
-            return _session.ReplayStep(challenge.Task, before, step);
+            return _session.ReplaySegment(challenge.Task, before, step);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new VerifierFaultException($"replaying step {step} failed on the verifier: {e.GetType().Name}: {e.Message}", e);
+            throw new VerifierFaultException($"replaying {challenge.Name(step)} failed on the verifier: {e.GetType().Name}: {e.Message}", e);
         }
     }
 
@@ -232,10 +233,10 @@ public sealed class SpotCheckVerifier
     private (StateSnapshot? Before, SpotCheckVerdict? Failure) Prepare(SpotCheckChallenge challenge, StepOpening opening, bool needsAfter)
     {
         var step = opening.Step;
-        var h = challenge.InnerSteps;
-        SpotCheckVerdict Fail(Malformation m, string reason) => SpotCheckVerdict.Malformed(m, step, $"step {step}: {reason}");
+        var h = challenge.Segments;
+        SpotCheckVerdict Fail(Malformation m, string reason) => SpotCheckVerdict.Malformed(m, step, $"{challenge.Name(step)}: {reason}");
 
-        if (step < 1 || step > h) return (null, Fail(Malformation.StepNotAsked, $"is outside the shard's steps 1..{h}"));
+        if (step < 1 || step > h) return (null, Fail(Malformation.StepNotAsked, $"is outside the shard's {(challenge.Task.Every == 1 ? "steps" : "segments")} 1..{h}"));
         if (!challenge.Steps.Contains(step)) return (null, Fail(Malformation.StepNotAsked, "was not asked"));
         if (opening.BeforeLeaf?.Proof?.Siblings is null || opening.AfterLeaf?.Proof?.Siblings is null || opening.Before is null)
             return (null, Fail(Malformation.Unreadable, "the opening lacks a state or a proof"));
@@ -256,8 +257,9 @@ public sealed class SpotCheckVerifier
         var beforeDigest = opening.Before.Digest();
         if (beforeDigest != opening.BeforeLeaf.Digest)
             return (null, Fail(Malformation.StateDigestMismatch, $"the opened state before hashes to {Short(beforeDigest)}, not to the proven leaf {step - 1} {Short(opening.BeforeLeaf.Digest)}"));
-        if (challenge.StartStep is { } start && opening.Before.Step != start + step - 1)
-            return (null, Fail(Malformation.WrongStepCounter, $"the state before carries optimizer step {opening.Before.Step}, expected {start + step - 1}"));
+        var (from, to) = (challenge.Task.LeafStep(step - 1), challenge.Task.LeafStep(step));
+        if (challenge.StartStep is { } start && opening.Before.Step != start + from)
+            return (null, Fail(Malformation.WrongStepCounter, $"the state before carries optimizer step {opening.Before.Step}, expected {start + from}"));
 
         if (needsAfter)
         {
@@ -266,8 +268,8 @@ public sealed class SpotCheckVerifier
             var afterDigest = after.Digest();
             if (afterDigest != opening.AfterLeaf.Digest)
                 return (null, Fail(Malformation.StateDigestMismatch, $"the opened state after hashes to {Short(afterDigest)}, not to the proven leaf {step} {Short(opening.AfterLeaf.Digest)}"));
-            if (after.Step != opening.Before.Step + 1)
-                return (null, Fail(Malformation.WrongStepCounter, $"the state after carries optimizer step {after.Step}, expected {opening.Before.Step + 1}"));
+            if (after.Step != opening.Before.Step + (to - from))
+                return (null, Fail(Malformation.WrongStepCounter, $"the state after carries optimizer step {after.Step}, expected {opening.Before.Step + (to - from)}"));
         }
         return (opening.Before, null);
     }
