@@ -195,7 +195,13 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
 
     private void Running()
     {
-        Receive<Excluded>(excluded => ExcludedWorkers = excluded.Workers);
+        Receive<Excluded>(excluded =>
+        {
+            ExcludedWorkers = excluded.Workers;
+            // A worker freed from an earlier shard of the job may be convicted while it trains this one.
+            if (Attempt is { } a && ExcludedWorkers.Covers(a.WorkerId, a.Address))
+                LoseWorker("it is now excluded from the job", countsAsFailure: false);
+        });
         Receive<ShardProgress>(p =>
         {
             if (!Current(p.Epoch, p.WorkerId)) return;
@@ -249,8 +255,8 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
 
     private void ArmStallTimer() => Timers.StartSingleTimer("stall", new Stalled(Attempt!.Epoch), StallTimeout);
 
-    /// <summary>Tells an assigned worker to stop the shard.</summary>
-    private void AbandonWorker()
+    /// <summary>Tells an assigned worker to stop the shard (and to forget what it committed for it).</summary>
+    protected void AbandonWorker()
     {
         if (Worker is not null && Attempt is { Confirmed: true } a)
             Worker.Tell(new AbandonShard(Order.JobId, Order.Round, Order.Shard, a.Epoch));
@@ -271,6 +277,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         Timers.Cancel("challenge");
         if (Worker is not null) Context.Unwatch(Worker);
         AbandonWorker();
+        _freed = false;
         Services.Registry.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: false, workerGone));
         (Attempt, Worker) = (null, null);
         Become(Waiting);
