@@ -17,14 +17,15 @@ public abstract partial class ShardActor
     private bool _freed;
 
     /// <summary>
-    /// Frees the worker for its next shard as soon as its result is committed, so that the verification of this result
-    /// overlaps the worker's next training: the scheduler may grant it again at once. The worker still answers this
-    /// challenge (it keeps what it committed until told to abandon it); the parent still waits for the verdict before
-    /// the shard counts, and a rejection still sends the shard to another worker.
+    /// Frees the worker for its next shard as soon as its result is committed, when its key has earned it
+    /// (<see cref="ShardAttempt.FreeAtCommit"/>), so that the verification of this result overlaps the worker's next
+    /// training: the scheduler may grant it again at once. The worker still answers this challenge (it keeps what it
+    /// committed until told to abandon it); the parent still waits for the verdict before the shard counts, and a
+    /// rejection still sends the shard to another worker.
     /// </summary>
     protected void FreeWorker()
     {
-        if (_freed || Attempt is not { } a) return;
+        if (_freed || Attempt is not { } a || !a.FreeAtCommit(FreeAtCommitStreak)) return;
         _freed = true;
         Services.Registry.Tell(new ReleaseWorker(a.WorkerId, Self, Completed: true));
     }

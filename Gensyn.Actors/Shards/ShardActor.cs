@@ -26,6 +26,9 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
     /// <summary>HOCON: how long a worker has to open the challenged states before its result is rejected.</summary>
     public const string ChallengeTimeoutSetting = "gensyn.challenge-timeout";
 
+    /// <summary>HOCON: the honest streak a worker's key needs to be freed for its next shard at its commit.</summary>
+    public const string FreeAtCommitSetting = "gensyn.free-at-commit-streak";
+
     private DateTime _assignedAt;
 
     protected ShardActor(ShardOrder order, ShardServices services)
@@ -36,6 +39,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         var config = Context.System.Settings.Config;
         StallTimeout = config.GetTimeSpan(StallTimeoutSetting, TimeSpan.FromSeconds(60));
         ChallengeTimeout = config.GetTimeSpan(ChallengeTimeoutSetting, TimeSpan.FromSeconds(60));
+        FreeAtCommitStreak = Math.Max(0, config.GetInt(FreeAtCommitSetting, 1));
         Waiting();
     }
 
@@ -59,6 +63,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
     protected ILoggingAdapter Log { get; } = Context.GetLogger();
     protected TimeSpan StallTimeout { get; }
     protected TimeSpan ChallengeTimeout { get; }
+    protected int FreeAtCommitStreak { get; }
     protected Exclusion ExcludedWorkers { get; set; }
 
     /// <summary>The granted worker's attempt; null while the shard waits for a worker.</summary>

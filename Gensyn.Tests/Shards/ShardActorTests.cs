@@ -104,7 +104,7 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
     }
 
     [Fact]
-    public void An_accepted_verdict_goes_to_the_parent_and_its_acceptance_lets_the_worker_forget_and_stops_the_shard()
+    public void An_accepted_verdict_goes_to_the_parent_and_its_acceptance_releases_the_worker_and_stops_the_shard()
     {
         var shard = StartShard();
         Watch(shard);
@@ -118,8 +118,6 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", []), worker.Ref);
         _verifiers.ExpectMsg<VerifyShard>();
         _registry.ExpectMsg<WorkerThroughputObserved>(m => m.WorkerId == "w1" && m.Steps == 8);
-        var release = _registry.ExpectMsg<ReleaseWorker>();
-        Assert.Equal(("w1", true), (release.WorkerId, release.Completed));
 
         shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", VerdictOutcome.Accepted, "2 steps replayed"),
             _verifiers.Ref);
@@ -133,36 +131,69 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         Assert.Equal(("w1", true), (told.WorkerId, told.Accepted));
 
         shard.Tell(new ShardActor.Accepted(), _parent.Ref);
-        // The worker was released at its commit; now it may forget what it committed for this shard.
+        var release = _registry.ExpectMsg<ReleaseWorker>();
+        Assert.Equal(("w1", true), (release.WorkerId, release.Completed));
+        ExpectTerminated(shard);
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));   // an accepted worker is not told to abandon its shard
+    }
+
+    [Fact]
+    public void A_worker_with_an_honest_streak_is_freed_for_its_next_shard_at_its_commit_before_the_verdict()
+    {
+        var shard = StartShard();
+        Watch(shard);
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1, honestStreak: 1);
+
+        shard.Tell(Result("w1", key, epoch: 1), worker.Ref);
+        _registry.ExpectMsg<WorkerThroughputObserved>();
+        var release = _registry.ExpectMsg<ReleaseWorker>();
+        Assert.Equal(("w1", true, false), (release.WorkerId.ToString(), release.Completed, release.WorkerGone));
+        Assert.Equal(shard, release.Requester);
+        // Released while its result is unjudged: the challenge still goes to the worker, the verdict is to come.
+        worker.ExpectMsg<OpenSteps>();
+        Assert.True(_parent.ExpectMsg<ShardActor.Verifying>().Active);
+        shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", []), worker.Ref);
+        _verifiers.ExpectMsg<VerifyShard>();
+
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", VerdictOutcome.Accepted, "ok"),
+            _verifiers.Ref);
+        Assert.True(_parent.ExpectMsg<ShardActor.Judged>().Verdict.IsAccepted);
+        _registry.ExpectMsg<WorkerJudged>();
+        shard.Tell(new ShardActor.Accepted(), _parent.Ref);
+        // Released already: now it is told it may forget what it committed for this shard.
         Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
         ExpectTerminated(shard);
         _registry.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]
-    public void A_committed_result_frees_its_worker_for_the_next_shard_before_the_verdict()
+    public void A_new_key_is_not_freed_before_its_verdict()
     {
         var shard = StartShard();
         var worker = CreateTestProbe();
         var key = WorkerKey.Generate();
-        Assign(shard, worker, "w1", key, epoch: 1);
+        Assign(shard, worker, "w1", key, epoch: 1);   // no honest streak yet
 
         shard.Tell(Result("w1", key, epoch: 1), worker.Ref);
-        _registry.ExpectMsg<WorkerThroughputObserved>();
-        var release = _registry.ExpectMsg<ReleaseWorker>();
-        Assert.Equal(("w1", true, false), (release.WorkerId, release.Completed, release.WorkerGone));
-        Assert.Equal(shard, release.Requester);
-        // Released while its result is still unjudged: the challenge goes to the worker, the verdict is yet to come.
         worker.ExpectMsg<OpenSteps>();
-        Assert.True(_parent.ExpectMsg<ShardActor.Verifying>().Active);
-        _parent.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        _registry.ExpectMsg<WorkerThroughputObserved>();
+        _registry.ExpectNoMsg(TimeSpan.FromMilliseconds(300));   // no ReleaseWorker until the verdict is accepted
     }
 
     [Fact]
     public void A_result_rejected_after_its_worker_was_freed_goes_to_another_worker()
     {
         var shard = StartShard();
-        var (worker, key, _) = Verify(shard, "w1", epoch: 1);   // freed at its commit, then its steps opened
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1, honestStreak: 3);
+        shard.Tell(Result("w1", key, epoch: 1), worker.Ref);
+        worker.ExpectMsg<OpenSteps>();
+        _registry.ExpectMsg<WorkerThroughputObserved>();
+        Assert.True(_registry.ExpectMsg<ReleaseWorker>().Completed);   // freed at its commit
+        _parent.ExpectMsg<ShardActor.Verifying>();
 
         shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", VerdictOutcome.Fraud, "step 2",
             Step: 2), _verifiers.Ref);
@@ -172,11 +203,10 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
 
         Assert.False(_parent.ExpectMsg<ShardActor.Verifying>().Active);
         Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);   // it forgets the rejected commitment
-        _registry.ExpectMsg<ReleaseWorker>();                       // no-op for the scheduler: granted elsewhere by now
+        _registry.ExpectMsg<ReleaseWorker>();                       // a no-op for the scheduler: granted elsewhere
         var again = _registry.ExpectMsg<RequestWorker>();
         Assert.Equal(["w1"], again.Exclude!.Select(id => id.Value));
-        var next = CreateTestProbe();
-        var assignment = Assign(shard, next, "w2", WorkerKey.Generate(), epoch: 2);
+        var assignment = Assign(shard, CreateTestProbe(), "w2", WorkerKey.Generate(), epoch: 2);
         Assert.Equal((2, _startState), (assignment.Epoch, assignment.StartState));
     }
 
@@ -278,7 +308,6 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
         shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, epoch, (WorkerId)workerId, []), worker.Ref);
         _verifiers.ExpectMsg<VerifyShard>();
         _registry.ExpectMsg<WorkerThroughputObserved>();
-        Assert.True(_registry.ExpectMsg<ReleaseWorker>().Completed);   // freed for its next shard at its commit
         return (worker, key, result);
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Tests.Workers;
