@@ -103,6 +103,14 @@ public sealed class WorkerCompute : IDisposable
         _opening.Get(SpecRef.SessionKey(a.Spec, a.BaseDirectory), () => spec, Data,
             (s, d) => new TrainingSession(s, d, Options.Compute)).Session;
 
+    /// <summary>
+    /// Readies the job's opening session on <see cref="OpeningThread"/> while its shard trains, so that the first
+    /// challenge does not wait for a session and its data; a failure here only means the opening makes its own.
+    /// </summary>
+    public void PrepareOpening(ShardAssignment a, JobSpec spec) =>
+        OpeningThread.Run(() => OpeningSession(a, spec)).ContinueWith(t => t.Exception?.Handle(_ => true),
+            TaskContinuationOptions.OnlyOnFaulted);
+
     /// <summary>An inference job's model and items (call on <see cref="Thread"/>).</summary>
     public InferenceSession InferenceSession(ShardAssignment a, JobSpec spec) =>
         _inference.Get(SpecRef.SessionKey(a.Spec, a.BaseDirectory), () => spec, Data,
