@@ -13,7 +13,7 @@ public abstract partial class ShardActor
     /// <summary>The steps a new key's result is challenged on (see <see cref="VerificationPolicy"/>).</summary>
     private int? _newKeySamples;
 
-    /// <summary>Whether the worker was freed for its next shard when it committed its result (see <see cref="FreeWorker"/>).</summary>
+    /// <summary>Whether the worker was freed for its next shard at its commit (see <see cref="FreeWorker"/>).</summary>
     private bool _freed;
 
     /// <summary>

@@ -21,7 +21,8 @@ public sealed class StartStates(int capacity = StartStates.DefaultCapacity)
     /// <summary>How many times a state was read from its blob (a miss).</summary>
     public int Loads { get; private set; }
 
-    /// <summary>The start state in blob <paramref name="hash"/>; <paramref name="blob"/> gives its bytes on a miss.</summary>
+    /// <summary>The start state in blob <paramref name="hash"/>; <paramref name="blob"/> gives its bytes on a
+    /// miss.</summary>
     /// <exception cref="CheckpointException">The blob is not a state.</exception>
     public StateSnapshot Get(Sha256Digest hash, Func<Sha256Digest, byte[]> blob)
     {

@@ -17,8 +17,8 @@ namespace Gensyn.Actors.Verification;
 /// One verifier of a node's pool (<c>/user/verifiers</c>): it judges <see cref="VerifyShard"/> requests with
 /// the judge of the job's kind (<see cref="IJobKind.Judge"/>) — and replicated-mode disputes with the
 /// <see cref="Referee"/> — on its own training thread, keeping the last job's data and model loaded, the round start
-/// states it read, and the chunk lists of the packed datasets it read. States it does not hold are fetched from the requester's
-/// blob store first (hash checked). It answers the sender with a
+/// states it read, and the chunk lists of the packed datasets it read. States it does not hold are fetched from the
+/// requester's blob store first (hash checked). It answers the sender with a
 /// <see cref="ShardVerdict"/> and never fails on a worker's input.
 /// </summary>
 public sealed class VerifierActor : ReceiveActor
@@ -48,7 +48,7 @@ public sealed class VerifierActor : ReceiveActor
     private readonly Dictionary<JobKind, IKindJudge> _judges = new();   // training thread only
     private readonly string _id;
 
-    /// <summary>The chunks each packed dataset's manifest lists: read and parsed once per dataset, not per result.</summary>
+    /// <summary>The chunks each packed dataset's manifest lists: read once per dataset, not per result.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Sha256Digest, Sha256Digest[]> _chunks = new();
 
     public static Props Props(BlobStore store, string dataDirectory) => Akka.Actor.Props.Create(() => new VerifierActor(store, dataDirectory));

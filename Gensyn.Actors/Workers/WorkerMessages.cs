@@ -23,9 +23,9 @@ public static class WorkerMessages
 }
 
 /// <summary>
-/// A shard a worker committed to, kept until it is judged or abandoned (<see cref="CommittedShards"/>). In replicated mode the result waits
-/// behind <see cref="Seal"/> until both replicas sealed. An inference shard has no <see cref="Trajectory"/> or tree
-/// to open: its predictions went to the coordinator whole.
+/// A shard a worker committed to, kept until it is judged or abandoned (<see cref="CommittedShards"/>). In replicated
+/// mode the result waits behind <see cref="Seal"/> until both replicas sealed. An inference shard has no
+/// <see cref="Trajectory"/> or tree to open: its predictions went to the coordinator whole.
 /// </summary>
 public sealed record CommittedShard(ShardAssignment Assignment, ShardTrajectory? Trajectory, MerkleTree? Tree,
                                     ShardResult Result, Sha256Digest? Seal = null)

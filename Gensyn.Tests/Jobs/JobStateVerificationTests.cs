@@ -95,10 +95,11 @@ public class JobStateVerificationTests
         var state = projection.State;
         var result = new ShardResult((JobId)JobId, 0, 1, 1, (WorkerId)"worker-1", D("end-0-1"), D("root-0-1"),
             Enumerable.Repeat(0.5f, InnerSteps).ToArray(), "0xresult");
-        var verdict = new ShardVerdict((JobId)JobId, 0, 1, 1, (WorkerId)"worker-1", VerdictOutcome.Accepted, "replayed");
+        var verdict = new ShardVerdict((JobId)JobId, 0, 1, 1, (WorkerId)"worker-1", VerdictOutcome.Accepted,
+            "replayed");
 
-        var decision = state.Decide(new Judged(result, verdict, "0x1111111111111111111111111111111111111111", [1], "00"),
-            new JobRules(), T0);
+        const string Address = "0x1111111111111111111111111111111111111111";
+        var decision = state.Decide(new Judged(result, verdict, Address, [1], "00"), new JobRules(), T0);
 
         var released = Assert.IsType<ShardReleased>(Assert.Single(decision.Events));
         Assert.Equal((0, 1, 1, "worker-1", false),
