@@ -180,11 +180,18 @@ public static partial class RoundPhasesBenchmark
             (Round, Start, Completed, End, Shards) = (round, start, completed, end, shards);
             var last = shards.MaxBy(s => s.Completed)!;
             var from = start;
-            foreach (var s in shards.Where(s => s.Worker == last.Worker).OrderBy(s => s.Assigned))
+            var chain = shards.Where(s => s.Worker == last.Worker).OrderBy(s => s.Assigned).ToList();
+            for (var i = 0; i < chain.Count; i++)
             {
-                foreach (var (phase, seconds) in s.Segments(from))
+                var s = chain[i];
+                // A worker granted its next shard before this one's verdict: the verification ran beside the next
+                // shard, off the path, which goes on from the result the coordinator received.
+                var overlapped = i + 1 < chain.Count && chain[i + 1].Assigned < s.Completed;
+                var segments = s.Segments(from).ToList();
+                if (overlapped) segments = segments.Take(segments.FindIndex(p => p.Phase == "result") + 1).ToList();
+                foreach (var (phase, seconds) in segments)
                     _phases[phase] = _phases.GetValueOrDefault(phase) + seconds;
-                from = s.Completed;
+                from = overlapped ? s.Challenged : s.Completed;
             }
             _phases["aggr"] = (completed - from).TotalSeconds;
             _phases["next"] = (end - completed).TotalSeconds;

@@ -32,7 +32,8 @@ public static partial class RoundPhasesBenchmark
 
     private static readonly Dictionary<string, string> PhaseMeaning = new()
     {
-        ["sched"] = "round start or the worker's previous shard completed -> ShardAssigned journaled",
+        ["sched"] = "round start or the worker's previous shard completed (its result received, when the worker was " +
+                    "granted the next shard before the verdict) -> ShardAssigned journaled",
         ["deliver"] = "ShardAssigned journaled -> the worker starts on it (assignment crosses the edge)",
         ["fetch"] = "start-state transfer: the worker fetches the spec and the start state",
         ["setup"] = "the worker's data and model for the shard (its session)",

@@ -47,6 +47,8 @@ public static class VerificationOverheadBenchmark
         Console.WriteLine($"  training         : {train:F2} CPU s for {shards} x {h} steps ({1000 * train / (shards * h):F1} ms/step, digests and checkpoints included)");
         var results = spec.Rounds * spec.Shards;
         Console.WriteLine($"       k | open (worker) CPU s | verify CPU s | verify / train | detection at f = 10%: per result, per job of {results} results");
+        // A verifier reads each round start state once (TrainingJudge keeps them), not once per result.
+        var starts = new StartStates();
         foreach (var k in samples)
         {
             double open = 0, verify = 0;
@@ -68,7 +70,7 @@ public static class VerificationOverheadBenchmark
                 var request = new VerifyShard((JobId)"job-bench", new SpecRef(Put(blobs, System.Text.Encoding.UTF8.GetBytes(yaml))), baseDirectory, 0, task.Shard, 1, (WorkerId)"w", key.Address,
                     trajectory.Outcome.MerkleRoot, startHash, endHash, steps, leaves, CrossClass: false, ActorRefs.Nobody);
                 cpu = Cpu();
-                var verdict = ShardJudge.Judge(request, verifier, data.Train.Count, hash => blobs[hash], 1e-5);
+                var verdict = ShardJudge.Judge(request, verifier, data.Train.Count, hash => blobs[hash], 1e-5, starts);
                 verify += Cpu() - cpu;
                 if (!verdict.IsAccepted) throw new InvalidOperationException($"an honest shard was rejected: {verdict.Reason}");
             }

@@ -127,6 +127,14 @@ public sealed partial record JobState
             {
                 Warning = $"Job {JobId}: ignored the result of round {result.Round} shard {result.Shard}: {reason}",
             };
+        if (verdict.IsAccepted && !secondReplica && Exclusion.Covers(result.WorkerId, judged.WorkerAddress))
+        {
+            // Its worker was convicted on another shard while this result was verified (workers are freed for their
+            // next shard once they commit): the result does not count, and the shard goes to another worker.
+            var lost = new ShardActor.Lost(result.Shard, result.Epoch, result.WorkerId,
+                "its worker was excluded from the job while the result was verified", CountsAsFailure: false);
+            return Release(lost, rules, now) with { Replies = [new ShardActor.Rejected(Exclusion)] };
+        }
         var why = verdict.Reason.Length > 500 ? verdict.Reason[..500] : verdict.Reason;
         var verified = new ShardVerified(result.Round, result.Shard, result.Epoch, result.WorkerId,
             judged.WorkerAddress, verdict.Outcome, why, result.MerkleRoot, result.Signature, judged.Steps,

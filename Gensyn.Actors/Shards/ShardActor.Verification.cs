@@ -13,6 +13,23 @@ public abstract partial class ShardActor
     /// <summary>The steps a new key's result is challenged on (see <see cref="VerificationPolicy"/>).</summary>
     private int? _newKeySamples;
 
+    /// <summary>Whether the worker was freed for its next shard at its commit (see <see cref="FreeWorker"/>).</summary>
+    private bool _freed;
+
+    /// <summary>
+    /// Frees the worker for its next shard as soon as its result is committed, when its key has earned it
+    /// (<see cref="ShardAttempt.FreeAtCommit"/>), so that the verification of this result overlaps the worker's next
+    /// training: the scheduler may grant it again at once. The worker still answers this challenge (it keeps what it
+    /// committed until told to abandon it); the parent still waits for the verdict before the shard counts, and a
+    /// rejection still sends the shard to another worker.
+    /// </summary>
+    protected void FreeWorker()
+    {
+        if (_freed || Attempt is not { } a || !a.FreeAtCommit(FreeAtCommitStreak)) return;
+        _freed = true;
+        Services.Registry.Tell(new ReleaseWorker(a.WorkerId, Self, Completed: true));
+    }
+
     /// <summary>
     /// The one check every result passes, in every mode and state: it must be the current assignment's (else it is
     /// ignored), name an uploaded end state and carry the granted key's signature (else the worker is let go).
@@ -81,7 +98,9 @@ public abstract partial class ShardActor
         });
         Receive<Accepted>(_ =>
         {
-            Services.Registry.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: true));
+            // A freed worker is told it may forget what it committed; any other one is released only now.
+            if (_freed) AbandonWorker();
+            else Services.Registry.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: true));
             if (Worker is not null) Context.Unwatch(Worker);
             OnAccepted();
             Context.Stop(Self);

@@ -26,6 +26,9 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
     /// <summary>HOCON: how long a worker has to open the challenged states before its result is rejected.</summary>
     public const string ChallengeTimeoutSetting = "gensyn.challenge-timeout";
 
+    /// <summary>HOCON: the honest streak a worker's key needs to be freed for its next shard at its commit.</summary>
+    public const string FreeAtCommitSetting = "gensyn.free-at-commit-streak";
+
     private DateTime _assignedAt;
 
     protected ShardActor(ShardOrder order, ShardServices services)
@@ -36,6 +39,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         var config = Context.System.Settings.Config;
         StallTimeout = config.GetTimeSpan(StallTimeoutSetting, TimeSpan.FromSeconds(60));
         ChallengeTimeout = config.GetTimeSpan(ChallengeTimeoutSetting, TimeSpan.FromSeconds(60));
+        FreeAtCommitStreak = Math.Max(0, config.GetInt(FreeAtCommitSetting, 1));
         Waiting();
     }
 
@@ -59,6 +63,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
     protected ILoggingAdapter Log { get; } = Context.GetLogger();
     protected TimeSpan StallTimeout { get; }
     protected TimeSpan ChallengeTimeout { get; }
+    protected int FreeAtCommitStreak { get; }
     protected Exclusion ExcludedWorkers { get; set; }
 
     /// <summary>The granted worker's attempt; null while the shard waits for a worker.</summary>
@@ -195,7 +200,13 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
 
     private void Running()
     {
-        Receive<Excluded>(excluded => ExcludedWorkers = excluded.Workers);
+        Receive<Excluded>(excluded =>
+        {
+            ExcludedWorkers = excluded.Workers;
+            // A worker freed from an earlier shard of the job may be convicted while it trains this one.
+            if (Attempt is { } a && ExcludedWorkers.Covers(a.WorkerId, a.Address))
+                LoseWorker("it is now excluded from the job", countsAsFailure: false);
+        });
         Receive<ShardProgress>(p =>
         {
             if (!Current(p.Epoch, p.WorkerId)) return;
@@ -249,8 +260,8 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
 
     private void ArmStallTimer() => Timers.StartSingleTimer("stall", new Stalled(Attempt!.Epoch), StallTimeout);
 
-    /// <summary>Tells an assigned worker to stop the shard.</summary>
-    private void AbandonWorker()
+    /// <summary>Tells an assigned worker to stop the shard (and to forget what it committed for it).</summary>
+    protected void AbandonWorker()
     {
         if (Worker is not null && Attempt is { Confirmed: true } a)
             Worker.Tell(new AbandonShard(Order.JobId, Order.Round, Order.Shard, a.Epoch));
@@ -271,6 +282,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         Timers.Cancel("challenge");
         if (Worker is not null) Context.Unwatch(Worker);
         AbandonWorker();
+        _freed = false;
         Services.Registry.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: false, workerGone));
         (Attempt, Worker) = (null, null);
         Become(Waiting);

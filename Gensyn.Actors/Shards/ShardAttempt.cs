@@ -62,6 +62,13 @@ public sealed record ShardAttempt(
     public ShardAttempt Resuming(IReadOnlyList<ShardCheckpointSaved> lineage) =>
         this with { ResumedAt = lineage[^1].LocalStep, ResumedFrom = lineage };
 
+    /// <summary>
+    /// Whether the worker may take its next shard as soon as it commits this one's result, before the verdict: only
+    /// when its key's last <paramref name="streak"/> results were accepted (as of the grant). A new key, or one just
+    /// rejected, waits for its verdict, so it can hold no second shard before it is judged.
+    /// </summary>
+    public bool FreeAtCommit(int streak) => HonestStreak >= streak;
+
     /// <summary>The fence: only the confirmed epoch's worker speaks for the shard.</summary>
     public bool Current(int epoch, WorkerId workerId) => Confirmed && epoch == Epoch && workerId == WorkerId;
 

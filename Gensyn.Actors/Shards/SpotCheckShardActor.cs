@@ -9,6 +9,7 @@ namespace Gensyn.Actors.Shards;
 /// from a fresh secret bound to the committed root, the worker is asked to open the states around them, and a
 /// verifier replays them from the opened states. A worker that does not open them in time is judged unavailable. A
 /// resumed worker's steps 1..c are its checkpoint maker's: the verifier replays them from the round's start state.
+/// The worker is free for its next shard once its result is committed (<see cref="ShardActor.FreeWorker"/>).
 /// </summary>
 public class SpotCheckShardActor : ShardActor
 {
@@ -20,6 +21,7 @@ public class SpotCheckShardActor : ShardActor
     {
         ReportThroughput();
         Challenge(result);
+        FreeWorker();
     }
 
     /// <summary>

@@ -22,17 +22,18 @@ namespace Gensyn.Actors.Verification;
 public static class ResumeJudge
 {
     /// <summary>Judges <paramref name="request"/> with <paramref name="session"/> (the job's, on its training thread);
-    /// states and the checkpoints come from <paramref name="blob"/>.</summary>
+    /// states and the checkpoints come from <paramref name="blob"/>, the start state through <paramref name="starts"/>
+    /// when given.</summary>
     public static ShardVerdict Judge(VerifyShard request, TrainingSession session, long trainingExamples,
-        Func<Sha256Digest, byte[]> blob, double tolerance)
+        Func<Sha256Digest, byte[]> blob, double tolerance, StartStates? starts = null)
     {
         if (request.ResumedFrom is not { Count: > 0 } lineage || request.PossessionOnly || request.Inference)
-            return ShardJudge.Judge(request, session, trainingExamples, blob, tolerance);
+            return ShardJudge.Judge(request, session, trainingExamples, blob, tolerance, starts);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         (CheckpointJudgement Judgement, ShardCheckpointSaved Saved) prefix;
         try
         {
-            prefix = Prefix(request, lineage, session, trainingExamples, blob);
+            prefix = Prefix(request, lineage, session, trainingExamples, blob, starts);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -45,7 +46,7 @@ public static class ResumeJudge
         var (judgement, saved) = prefix;
         if (judgement.Stands)
         {
-            var verdict = ShardJudge.Judge(request, session, trainingExamples, blob, tolerance);
+            var verdict = ShardJudge.Judge(request, session, trainingExamples, blob, tolerance, starts);
             return verdict with { Reason = $"{judgement.Reason}; {verdict.Reason}" };
         }
         return new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId,
@@ -58,10 +59,11 @@ public static class ResumeJudge
     /// last one (which stands).</summary>
     private static (CheckpointJudgement, ShardCheckpointSaved) Prefix(VerifyShard request,
         IReadOnlyList<ShardCheckpointSaved> lineage, TrainingSession session, long trainingExamples,
-        Func<Sha256Digest, byte[]> blob)
+        Func<Sha256Digest, byte[]> blob, StartStates? starts)
     {
         var task = ShardTask.For(SpecBlobs.Read(request.Spec, blob), request.Round, request.Shard, trainingExamples);
-        var start = CheckpointFile.Deserialize(blob(request.StartState), "the assigned start state").State;
+        var start = starts?.Get(request.StartState, blob)
+                    ?? CheckpointFile.Deserialize(blob(request.StartState), "the assigned start state").State;
         var c = Math.Min(lineage.Max(saved => saved.LocalStep), task.InnerSteps);
         var replayed = PrefixReplay.Digests(session, task, start, c);
         var network = request.Network ?? Contracts.Signing.ClaimDomain.None;

@@ -19,8 +19,13 @@ namespace Gensyn.Actors.Verification;
 /// </summary>
 public static class ShardJudge
 {
-    /// <summary>Judges <paramref name="request"/> with <paramref name="session"/> (the job's, on its training thread); states come from <paramref name="blob"/>.</summary>
-    public static ShardVerdict Judge(VerifyShard request, TrainingSession session, long trainingExamples, Func<Sha256Digest, byte[]> blob, double tolerance)
+    /// <summary>
+    /// Judges <paramref name="request"/> with <paramref name="session"/> (the job's, on its training thread); states
+    /// come from <paramref name="blob"/>, the start state through <paramref name="starts"/> when given (read once per
+    /// round, not once per result).
+    /// </summary>
+    public static ShardVerdict Judge(VerifyShard request, TrainingSession session, long trainingExamples,
+        Func<Sha256Digest, byte[]> blob, double tolerance, StartStates? starts = null)
     {
         var clock = Stopwatch.StartNew();
         ShardVerdict Verdict(VerdictOutcome outcome, string reason, int? step = null, Sha256Digest? expected = null, Sha256Digest? claimed = null,
@@ -35,7 +40,8 @@ public static class ShardJudge
             {
                 var spec = Blobs.SpecBlobs.Read(request.Spec, blob);
                 task = ShardTask.For(spec, request.Round, request.Shard, trainingExamples);
-                start = CheckpointFile.Deserialize(blob(request.StartState), "the assigned start state").State;
+                start = starts?.Get(request.StartState, blob)
+                        ?? CheckpointFile.Deserialize(blob(request.StartState), "the assigned start state").State;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -16,8 +16,9 @@ namespace Gensyn.Actors.Verification;
 /// <summary>
 /// One verifier of a node's pool (<c>/user/verifiers</c>): it judges <see cref="VerifyShard"/> requests with
 /// the judge of the job's kind (<see cref="IJobKind.Judge"/>) — and replicated-mode disputes with the
-/// <see cref="Referee"/> — on its own training thread, keeping the last job's data and model loaded. States it
-/// does not hold are fetched from the requester's blob store first (hash checked). It answers the sender with a
+/// <see cref="Referee"/> — on its own training thread, keeping the last job's data and model loaded, the round start
+/// states it read, and the chunk lists of the packed datasets it read. States it does not hold are fetched from the
+/// requester's blob store first (hash checked). It answers the sender with a
 /// <see cref="ShardVerdict"/> and never fails on a worker's input.
 /// </summary>
 public sealed class VerifierActor : ReceiveActor
@@ -35,6 +36,9 @@ public sealed class VerifierActor : ReceiveActor
 
     private static readonly TimeSpan FetchTimeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>The most datasets whose chunk lists a verifier keeps (all are forgotten past it).</summary>
+    private const int KeptChunkLists = 64;
+
     private readonly BlobStore _store;
     private readonly DataSource _data;
     private readonly Contracts.Datasets.PackedDataSettings _datasets;
@@ -43,6 +47,9 @@ public sealed class VerifierActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<JobKind, IKindJudge> _judges = new();   // training thread only
     private readonly string _id;
+
+    /// <summary>The chunks each packed dataset's manifest lists: read once per dataset, not per result.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Sha256Digest, Sha256Digest[]> _chunks = new();
 
     public static Props Props(BlobStore store, string dataDirectory) => Akka.Actor.Props.Create(() => new VerifierActor(store, dataDirectory));
 
@@ -243,8 +250,13 @@ public sealed class VerifierActor : ReceiveActor
         var job = JobSpecs.Shared.TryGet(spec) ?? SpecBlobs.Read(spec, _store.Get);
         if (Training.Data.Packed.PackedDataset.DigestOf(job.Dataset) is not { } digest) return;
         await Fetch([digest], blobs, materializer);
-        var manifest = Training.Data.Packed.PackedDataset.Manifest(digest, new BlobStoreChunks(_store), _datasets);
-        await Fetch(manifest.AllChunks.Select(c => c.Hash), blobs, materializer);
+        if (!_chunks.TryGetValue(digest, out var chunks))
+        {
+            var manifest = Training.Data.Packed.PackedDataset.Manifest(digest, new BlobStoreChunks(_store), _datasets);
+            if (_chunks.Count >= KeptChunkLists) _chunks.Clear();
+            _chunks[digest] = chunks = manifest.AllChunks.Select(c => c.Hash).ToArray();
+        }
+        await Fetch(chunks, blobs, materializer);
     }
 
     private async Task Fetch(IEnumerable<Sha256Digest> needed, IActorRef blobs, IMaterializer materializer)

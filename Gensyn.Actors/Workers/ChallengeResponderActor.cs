@@ -14,9 +14,11 @@ using Gensyn.Training.Verification;
 namespace Gensyn.Actors.Workers;
 
 /// <summary>
-/// Answers for the shard a worker last committed to (<see cref="WorkerMessages.HoldShard"/>): reveals its result
-/// once both replicas sealed, opens challenged steps (recomputing the states from its checkpoints, uploading them and
-/// sending them back with signed proofs), and answers bisection questions about its Merkle tree.
+/// Answers for the shards a worker committed to and that are not judged yet (<see cref="WorkerMessages.HoldShard"/>,
+/// kept in <see cref="CommittedShards"/> until the coordinator abandons them): reveals a result once both replicas
+/// sealed, opens challenged steps (recomputing the states from its checkpoints, uploading them and sending them back
+/// with signed proofs), and answers bisection questions about a Merkle tree. Openings run on the worker's opening
+/// thread with a session of their own (<see cref="WorkerCompute.OpeningSession"/>), beside the next shard's training.
 /// </summary>
 public sealed class ChallengeResponderActor : ReceiveActor
 {
@@ -27,7 +29,7 @@ public sealed class ChallengeResponderActor : ReceiveActor
     private readonly IWorkerFaults _faults;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ClaimDomain _network = ClaimDomain.None;
-    private CommittedShard? _committed;
+    private CommittedShards _held;
 
     public static Props Props(WorkerCompute compute) =>
         Akka.Actor.Props.Create(() => new ChallengeResponderActor(compute));
@@ -36,9 +38,17 @@ public sealed class ChallengeResponderActor : ReceiveActor
     {
         _compute = compute;
         _faults = compute.Options.Faults;
+        _held = new CommittedShards(compute.Options.HeldCommitments);
 
         Receive<WorkerMessages.NetworkKnown>(known => { _network = known.Network; });
-        Receive<WorkerMessages.HoldShard>(hold => { _committed = hold.Shard; });
+        Receive<WorkerMessages.HoldShard>(hold =>
+        {
+            _held = _held.Hold(hold.Shard, out var dropped);
+            if (dropped?.Assignment is { } old)
+                _log.Warning("Forgot {0} round {1} shard {2} (epoch {3}) to keep at most {4} unjudged shards; a " +
+                             "challenge of it goes unanswered", old.JobId, old.Round, old.Shard, old.Epoch,
+                    _held.Capacity);
+        });
         Receive<RevealShard>(reveal =>
         {
             if (Holds(reveal.JobId, reveal.Round, reveal.Shard, reveal.Epoch) is { } c)
@@ -63,14 +73,14 @@ public sealed class ChallengeResponderActor : ReceiveActor
         });
         Receive<AbandonShard>(abandon =>
         {
-            if (Holds(abandon.JobId, abandon.Round, abandon.Shard, abandon.Epoch) is not null) _committed = null;
+            _held = _held.Forget(abandon.JobId, abandon.Round, abandon.Shard, abandon.Epoch);
         });
-        // The result of a lost session is never judged.
-        Receive<CoordinatorLost>(_ => { _committed = null; });
+        // The results of a lost session are never judged.
+        Receive<CoordinatorLost>(_ => { _held = _held.Clear(); });
     }
 
     private CommittedShard? Holds(JobId jobId, int round, int shard, int epoch) =>
-        _committed is { } c && c.Is(jobId, round, shard, epoch) ? c : null;
+        _held.Find(jobId, round, shard, epoch);
 
     /// <summary>
     /// Answers a challenge of the committed shard: for every challenged step i, the state after step i − 1 in full
@@ -106,24 +116,24 @@ public sealed class ChallengeResponderActor : ReceiveActor
         var digests = trajectory.Outcome.StepDigests;
         var plan = ChallengeAnswer.For(request.Steps, digests.Count - 1, request.WithAfter);
         var spec = await _compute.SpecAsync(a.Spec, CancellationToken.None);
-        var opened = await _compute.Thread.Run(() =>
+        // Each rebuilt state starts uploading at once, while the next one is rebuilt.
+        var uploads = new List<Task>();
+        var opened = await _compute.OpeningThread.Run(() =>
         {
-            var (session, _) = _compute.TrainingSession(a, spec);
-            return plan.Leaves.Select(i => (Leaf: i, State: plan.Full.Contains(i)
-                ? CheckpointFile.Serialize(OpenLeaf(trajectory, session, i))
-                : null)).ToList();
-        });
-        var leaves = new List<OpenedLeaf>();
-        foreach (var (leaf, bytes) in opened)
-        {
-            Sha256Digest? blob = null;
-            if (bytes is not null)
+            var session = _compute.OpeningSession(a, spec);
+            return plan.Leaves.Select(i =>
             {
-                blob = _compute.Store.Put(bytes);
-                await _compute.Link.UploadAsync(blob.Value, bytes, CancellationToken.None);
-            }
-            leaves.Add(ChallengeAnswer.Leaf(plan, leaf, digests, c.Tree!, c.Result, blob, _compute.Key, _network));
-        }
+                if (!plan.Full.Contains(i)) return (Leaf: i, Blob: (Sha256Digest?)null);
+                var bytes = CheckpointFile.Serialize(OpenLeaf(trajectory, session, i));
+                var blob = _compute.Store.Put(bytes);
+                uploads.Add(_compute.Link.UploadAsync(blob, bytes, CancellationToken.None));
+                return (Leaf: i, Blob: (Sha256Digest?)blob);
+            }).ToList();
+        });
+        await Task.WhenAll(uploads);
+        var leaves = opened
+            .Select(o => ChallengeAnswer.Leaf(plan, o.Leaf, digests, c.Tree!, c.Result, o.Blob, _compute.Key, _network))
+            .ToList();
         a.ShardActor.Tell(new StepsOpened(a.JobId, a.Round, a.Shard, a.Epoch, _compute.Options.WorkerId, leaves));
     }
 

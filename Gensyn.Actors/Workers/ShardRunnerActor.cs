@@ -80,7 +80,6 @@ public sealed class ShardRunnerActor : ReceiveActor
             a.ResumeFrom is { } r ? $", resuming from checkpoint {r}" : "");
         _current = a;
         Record(_shards.Running(RunOf(a)));
-        _responder.Tell(new WorkerMessages.HoldShard(null));
         _cancel = new CancellationTokenSource();
         var token = _cancel.Token;
         Run(a, token).ContinueWith(t => t.IsCompletedSuccessfully

@@ -17,6 +17,7 @@ public sealed class WorkerCompute : IDisposable
 {
     private readonly JobSessionCache<TrainingSession> _training = new();
     private readonly JobSessionCache<InferenceSession> _inference = new();
+    private readonly JobSessionCache<TrainingSession> _opening = new();
 
     public WorkerCompute(WorkerOptions options, ICoordinatorLink link)
     {
@@ -33,6 +34,12 @@ public sealed class WorkerCompute : IDisposable
     public BlobStore Store { get; }
     public WorkerKey Key { get; }
     public TrainingThread Thread { get; } = new("worker-training");
+
+    /// <summary>
+    /// Where challenged states are rebuilt: a thread of its own, so that opening a committed shard never waits for the
+    /// next shard's training, nor touches its session.
+    /// </summary>
+    public TrainingThread OpeningThread { get; } = new("worker-opening");
 
     /// <summary>
     /// Where the worker's jobs read their data: a packed dataset's chunks through the link, behind DATA_DIR/cache (its
@@ -87,6 +94,23 @@ public sealed class WorkerCompute : IDisposable
         return (session, data.Train.Count);
     }
 
+    /// <summary>
+    /// The job's session for rebuilding committed states (call on <see cref="OpeningThread"/>): another session over
+    /// the same spec and data, so the training session's model and optimizer are never disturbed mid-shard. Replays are
+    /// bit-identical in any session of the job.
+    /// </summary>
+    public TrainingSession OpeningSession(ShardAssignment a, JobSpec spec) =>
+        _opening.Get(SpecRef.SessionKey(a.Spec, a.BaseDirectory), () => spec, Data,
+            (s, d) => new TrainingSession(s, d, Options.Compute)).Session;
+
+    /// <summary>
+    /// Readies the job's opening session on <see cref="OpeningThread"/> while its shard trains, so that the first
+    /// challenge does not wait for a session and its data; a failure here only means the opening makes its own.
+    /// </summary>
+    public void PrepareOpening(ShardAssignment a, JobSpec spec) =>
+        OpeningThread.Run(() => OpeningSession(a, spec)).ContinueWith(t => t.Exception?.Handle(_ => true),
+            TaskContinuationOptions.OnlyOnFaulted);
+
     /// <summary>An inference job's model and items (call on <see cref="Thread"/>).</summary>
     public InferenceSession InferenceSession(ShardAssignment a, JobSpec spec) =>
         _inference.Get(SpecRef.SessionKey(a.Spec, a.BaseDirectory), () => spec, Data,
@@ -95,7 +119,9 @@ public sealed class WorkerCompute : IDisposable
     public void Dispose()
     {
         Thread.Dispose();
+        OpeningThread.Dispose();
         _training.Dispose();
+        _opening.Dispose();
         _inference.Dispose();
     }
 }

@@ -16,16 +16,16 @@ public static class WorkerMessages
     public sealed record NetworkKnown(ClaimDomain Network) : INoSerializationVerificationNeeded;
 
     /// <summary>
-    /// The shard this worker now stands behind (its signed result), or none: from the shard runner to the challenge
-    /// responder, before the result (or its seal) leaves, so that the challenge which follows finds it.
+    /// A shard this worker now stands behind (its signed result): from the shard runner to the challenge responder,
+    /// before the result (or its seal) leaves, so that the challenge which follows finds it.
     /// </summary>
-    public sealed record HoldShard(CommittedShard? Shard) : INoSerializationVerificationNeeded;
+    public sealed record HoldShard(CommittedShard Shard) : INoSerializationVerificationNeeded;
 }
 
 /// <summary>
-/// The last shard a worker committed to, kept until it is judged or abandoned. In replicated mode the result waits
-/// behind <see cref="Seal"/> until both replicas sealed. An inference shard has no <see cref="Trajectory"/> or tree
-/// to open: its predictions went to the coordinator whole.
+/// A shard a worker committed to, kept until it is judged or abandoned (<see cref="CommittedShards"/>). In replicated
+/// mode the result waits behind <see cref="Seal"/> until both replicas sealed. An inference shard has no
+/// <see cref="Trajectory"/> or tree to open: its predictions went to the coordinator whole.
 /// </summary>
 public sealed record CommittedShard(ShardAssignment Assignment, ShardTrajectory? Trajectory, MerkleTree? Tree,
                                     ShardResult Result, Sha256Digest? Seal = null)

@@ -32,6 +32,12 @@ public sealed record WorkerOptions(
     /// starts with).</summary>
     public PackedDataSettings Datasets { get; init; } = PackedDataSettings.Default;
 
+    /// <summary>
+    /// The most committed shards the worker keeps to answer challenges while it trains the next ones
+    /// (<see cref="CommittedShards"/>); the coordinator tells it when each is judged.
+    /// </summary>
+    public int HeldCommitments { get; init; } = CommittedShards.DefaultCapacity;
+
     /// <summary>The worker's Ethereum key file: it signs every result and challenge answer (created on first start).</summary>
     public string KeyFile { get; init; } = Path.Combine(DataDirectory, "worker.key");
 

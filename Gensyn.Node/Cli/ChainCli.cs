@@ -179,8 +179,12 @@ public sealed class ChainSession(ChainSettings settings, CoordinatorClient? coor
 {
     public ChainSettings Settings { get; } = settings;
 
-    /// <summary>A Web3 that signs with <paramref name="key"/> on this chain.</summary>
-    public Web3 Signer(WorkerKey key) => ChainContract.Connect(Settings.RpcUrl, key.ExportPrivateKeyHex(), Settings.ChainId);
+    /// <summary>
+    /// A Web3 that signs with <paramref name="key"/> on this chain; it looks for a receipt every 10 ms on a devnet
+    /// (which mines each transaction at once), as the node does, and every 100 ms elsewhere.
+    /// </summary>
+    public Web3 Signer(WorkerKey key) => ChainContract.Connect(Settings.RpcUrl, key.ExportPrivateKeyHex(),
+        Settings.ChainId, receiptPollingMilliseconds: Settings.IsDevnet ? 10 : 100);
 
     public GensynTokenService Token(Web3 signer) => new(signer, Settings.Token);
     public ProviderStakingService Staking(Web3 signer) => new(signer, Settings.Staking);

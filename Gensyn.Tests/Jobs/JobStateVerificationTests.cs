@@ -86,6 +86,34 @@ public class JobStateVerificationTests
     }
 
     [Fact]
+    public void An_accepted_verdict_for_a_worker_excluded_while_it_was_verified_does_not_count_and_frees_the_shard()
+    {
+        // Workers are freed for their next shard at their commit: worker-1 holds both shards, and its first result is
+        // found fraudulent while its second one is verified.
+        var projection = With(Submitted(), Started(0), Assigned(0, 0, 1, "worker-1"), Assigned(0, 1, 1, "worker-1"))
+            .Apply(Verified(0, 0, 1, "worker-1", VerdictOutcome.Fraud));
+        var state = projection.State;
+        var result = new ShardResult((JobId)JobId, 0, 1, 1, (WorkerId)"worker-1", D("end-0-1"), D("root-0-1"),
+            Enumerable.Repeat(0.5f, InnerSteps).ToArray(), "0xresult");
+        var verdict = new ShardVerdict((JobId)JobId, 0, 1, 1, (WorkerId)"worker-1", VerdictOutcome.Accepted,
+            "replayed");
+
+        const string Address = "0x1111111111111111111111111111111111111111";
+        var decision = state.Decide(new Judged(result, verdict, Address, [1], "00"), new JobRules(), T0);
+
+        var released = Assert.IsType<ShardReleased>(Assert.Single(decision.Events));
+        Assert.Equal((0, 1, 1, "worker-1", false),
+            (released.Round, released.Shard, released.Epoch, released.WorkerId.ToString(), released.CountsAsFailure));
+        Assert.Contains("excluded from the job", released.Reason);
+        var rejected = Assert.IsType<Gensyn.Actors.Shards.ShardActor.Rejected>(Assert.Single(decision.Replies));
+        Assert.Contains((WorkerId)"worker-1", rejected.Excluded.Workers);
+        var after = state.Apply(released);
+        Assert.False(after.Shards[1].Done);
+        Assert.Null(after.Shards[1].WorkerId);
+        Assert.Equal(state.RoundAccepted, after.RoundAccepted);
+    }
+
+    [Fact]
     public void An_accepted_verdict_counts_for_the_round_and_the_job_and_leaves_the_shard_alone()
     {
         var state = Running();

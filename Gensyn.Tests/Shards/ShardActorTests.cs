@@ -138,6 +138,96 @@ public sealed class ShardActorTests(ITestOutputHelper output) : ShardSpec(output
     }
 
     [Fact]
+    public void A_worker_with_an_honest_streak_is_freed_for_its_next_shard_at_its_commit_before_the_verdict()
+    {
+        var shard = StartShard();
+        Watch(shard);
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1, honestStreak: 1);
+
+        shard.Tell(Result("w1", key, epoch: 1), worker.Ref);
+        _registry.ExpectMsg<WorkerThroughputObserved>();
+        var release = _registry.ExpectMsg<ReleaseWorker>();
+        Assert.Equal(("w1", true, false), (release.WorkerId.ToString(), release.Completed, release.WorkerGone));
+        Assert.Equal(shard, release.Requester);
+        // Released while its result is unjudged: the challenge still goes to the worker, the verdict is to come.
+        worker.ExpectMsg<OpenSteps>();
+        Assert.True(_parent.ExpectMsg<ShardActor.Verifying>().Active);
+        shard.Tell(new StepsOpened((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", []), worker.Ref);
+        _verifiers.ExpectMsg<VerifyShard>();
+
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", VerdictOutcome.Accepted, "ok"),
+            _verifiers.Ref);
+        Assert.True(_parent.ExpectMsg<ShardActor.Judged>().Verdict.IsAccepted);
+        _registry.ExpectMsg<WorkerJudged>();
+        shard.Tell(new ShardActor.Accepted(), _parent.Ref);
+        // Released already: now it is told it may forget what it committed for this shard.
+        Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
+        ExpectTerminated(shard);
+        _registry.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_new_key_is_not_freed_before_its_verdict()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1);   // no honest streak yet
+
+        shard.Tell(Result("w1", key, epoch: 1), worker.Ref);
+        worker.ExpectMsg<OpenSteps>();
+        _registry.ExpectMsg<WorkerThroughputObserved>();
+        _registry.ExpectNoMsg(TimeSpan.FromMilliseconds(300));   // no ReleaseWorker until the verdict is accepted
+    }
+
+    [Fact]
+    public void A_result_rejected_after_its_worker_was_freed_goes_to_another_worker()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1, honestStreak: 3);
+        shard.Tell(Result("w1", key, epoch: 1), worker.Ref);
+        worker.ExpectMsg<OpenSteps>();
+        _registry.ExpectMsg<WorkerThroughputObserved>();
+        Assert.True(_registry.ExpectMsg<ReleaseWorker>().Completed);   // freed at its commit
+        _parent.ExpectMsg<ShardActor.Verifying>();
+
+        shard.Tell(new ShardVerdict((JobId)JobId, Round, Shard, 1, (WorkerId)"w1", VerdictOutcome.Fraud, "step 2",
+            Step: 2), _verifiers.Ref);
+        Assert.False(_parent.ExpectMsg<ShardActor.Judged>().Verdict.IsAccepted);
+        _registry.ExpectMsg<WorkerJudged>();
+        shard.Tell(new ShardActor.Rejected(new Exclusion([(WorkerId)"w1"], [key.Address])), _parent.Ref);
+
+        Assert.False(_parent.ExpectMsg<ShardActor.Verifying>().Active);
+        Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);   // it forgets the rejected commitment
+        _registry.ExpectMsg<ReleaseWorker>();                       // a no-op for the scheduler: granted elsewhere
+        var again = _registry.ExpectMsg<RequestWorker>();
+        Assert.Equal(["w1"], again.Exclude!.Select(id => id.Value));
+        var assignment = Assign(shard, CreateTestProbe(), "w2", WorkerKey.Generate(), epoch: 2);
+        Assert.Equal((2, _startState), (assignment.Epoch, assignment.StartState));
+    }
+
+    [Fact]
+    public void A_worker_excluded_while_it_trains_the_shard_is_let_go_and_another_asked_for()
+    {
+        var shard = StartShard();
+        var worker = CreateTestProbe();
+        var key = WorkerKey.Generate();
+        Assign(shard, worker, "w1", key, epoch: 1);
+
+        // Its result on another shard of the job was rejected meanwhile: the job excludes its key.
+        shard.Tell(new ShardActor.Excluded(new Exclusion([], [key.Address])), _parent.Ref);
+        var lost = _parent.ExpectMsg<ShardActor.Lost>();
+        Assert.Equal(("w1", 1, false), (lost.WorkerId.ToString(), lost.Epoch, lost.CountsAsFailure));
+        Assert.Equal(1, worker.ExpectMsg<AbandonShard>().Epoch);
+        Assert.False(_registry.ExpectMsg<ReleaseWorker>().Completed);
+        Assert.Equal([key.Address], _registry.ExpectMsg<RequestWorker>(TimeSpan.FromSeconds(10)).ExcludeAddresses!);
+    }
+
+    [Fact]
     public void A_verdict_for_a_stale_epoch_is_ignored()
     {
         var shard = StartShard();

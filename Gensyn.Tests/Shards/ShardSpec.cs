@@ -70,11 +70,14 @@ public abstract class ShardSpec : Akka.TestKit.Xunit2.TestKit
 
     /// <summary>
     /// The registry grants <paramref name="worker"/>; the parent is told (to journal it) and confirms
-    /// <paramref name="epoch"/>; the worker then gets its assignment, which is returned.
+    /// <paramref name="epoch"/>; the worker then gets its assignment, which is returned. The key's
+    /// <paramref name="honestStreak"/> is 0 unless given (a new key).
     /// </summary>
-    protected ShardAssignment Assign(IActorRef shard, TestProbe worker, string workerId, WorkerKey key, int epoch)
+    protected ShardAssignment Assign(IActorRef shard, TestProbe worker, string workerId, WorkerKey key, int epoch,
+        int honestStreak = 0)
     {
-        shard.Tell(new WorkerGranted((WorkerId)workerId, worker.Ref, 4, NumericClass, key.Address), _registry.Ref);
+        shard.Tell(new WorkerGranted((WorkerId)workerId, worker.Ref, 4, NumericClass, key.Address, honestStreak),
+            _registry.Ref);
         var requested = _parent.ExpectMsg<ShardActor.AssignRequested>();
         Assert.Equal((Shard, workerId, key.Address), (requested.Shard, requested.WorkerId, requested.Address));
         Assert.Equal(worker.Ref, requested.Worker);

@@ -32,26 +32,27 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>A trajectory never trained: only its committed digests, which is all bisection reads.</summary>
-    private sealed class CommittedDigests(ShardTask task, ShardOutcome outcome)
+    private sealed class CommittedDigests(ShardTask task, ShardOutcome outcome, bool opens = false)
         : ShardTrajectory(task, outcome)
     {
         public override int KeptStates => 0;
         public override StateSnapshot OpenState(TrainingSession session, int localStep) =>
-            throw new InvalidOperationException("not kept");
+            opens ? new StateSnapshot([], localStep) : throw new InvalidOperationException("not kept");
     }
 
-    private static CommittedShard Committed(IActorRef shardActor, SpecRef? spec = null)
+    private static CommittedShard Committed(IActorRef shardActor, SpecRef? spec = null, int shard = 0,
+        bool opens = false)
     {
         var digests = Enumerable.Range(0, 9).Select(i => Sha256Digest.Of([(byte)i])).ToList();
         var tree = new MerkleTree(digests);
         var outcome = new ShardOutcome(new StateSnapshot([], 8), digests, tree.Root, new float[8]);
         var task = ShardTask.For(TestSpecs.Synthetic(innerSteps: 8, checkpointEvery: 4), 1, 0, 512);
-        var assignment = new ShardAssignment((JobId)JobId, 1, 0, 0, spec ?? SpecRef.Of("name: spec\n"), "/data",
+        var assignment = new ShardAssignment((JobId)JobId, 1, shard, 0, spec ?? SpecRef.Of("name: spec\n"), "/data",
             digests[0], 1, shardActor,
             ActorRefs.Nobody);
-        var result = new ShardResult((JobId)JobId, 1, 0, 0, (WorkerId)"responder", Sha256Digest.Of([9]), tree.Root, new float[8],
-            "signed");
-        return new CommittedShard(assignment, new CommittedDigests(task, outcome), tree, result);
+        var result = new ShardResult((JobId)JobId, 1, shard, 0, (WorkerId)"responder", Sha256Digest.Of([9]), tree.Root,
+            new float[8], "signed");
+        return new CommittedShard(assignment, new CommittedDigests(task, outcome, opens), tree, result);
     }
 
     private IActorRef StartResponder(WorkerCompute compute, CommittedShard held)
@@ -64,6 +65,53 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
     private WorkerCompute Compute(IWorkerFaults? faults = null) =>
         new(new WorkerOptions((WorkerId)"responder", [], _dir.Path, Threads: 1, PricePerHour: 0.2)
             { Faults = faults ?? HonestWorker.Instance }, new FakeCoordinatorLink());
+
+    [Fact]
+    public void Shards_committed_one_after_another_stay_held_until_each_is_abandoned()
+    {
+        using var compute = Compute();
+        var first = Committed(_shard.Ref);
+        var second = Committed(_shard.Ref, shard: 1);
+        var responder = StartResponder(compute, first);
+        responder.Tell(new WorkerMessages.HoldShard(second));
+
+        // The worker trains its next shard while the first one's result is still verified: both are answered for.
+        responder.Tell(new RevealShard((JobId)JobId, 1, 0, 0));
+        Assert.Equal(first.Result, _shard.ExpectMsg<ShardResult>());
+        responder.Tell(new RevealShard((JobId)JobId, 1, 1, 0));
+        Assert.Equal(second.Result, _shard.ExpectMsg<ShardResult>());
+
+        // The first one judged: the coordinator lets the worker forget it, and only it.
+        responder.Tell(new AbandonShard((JobId)JobId, 1, 0, 0));
+        responder.Tell(new RevealShard((JobId)JobId, 1, 0, 0));
+        _shard.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        responder.Tell(new RevealShard((JobId)JobId, 1, 1, 0));
+        Assert.Equal(second.Result, _shard.ExpectMsg<ShardResult>());
+    }
+
+    [Fact]
+    public void Challenged_states_are_opened_while_the_training_thread_is_busy_with_the_next_shard()
+    {
+        var yaml = TestSpecs.SyntheticYaml(innerSteps: 8, checkpointEvery: 4);
+        JobSpecs.Shared.Get(yaml);
+        using var compute = Compute();
+        var responder = StartResponder(compute, Committed(_shard.Ref, SpecRef.Of(yaml), opens: true));
+        using var training = new ManualResetEventSlim();
+        var busy = compute.Thread.Run(() => training.Wait(TimeSpan.FromMinutes(2)));
+
+        try
+        {
+            responder.Tell(new OpenSteps((JobId)JobId, 1, 0, 0, [3], WithAfter: false));
+            var opened = _shard.ExpectMsg<StepsOpened>(TimeSpan.FromSeconds(60));
+            Assert.Equal((1, 0, 0), (opened.Round, opened.Shard, opened.Epoch));
+            Assert.Contains(opened.Leaves!, leaf => leaf.Leaf == 2 && leaf.State is not null);
+            Assert.False(busy.IsCompleted);   // the next shard's training still holds the training thread
+        }
+        finally
+        {
+            training.Set();
+        }
+    }
 
     [Fact]
     public void A_reveal_of_the_held_shard_sends_its_result_to_the_shard_actor()

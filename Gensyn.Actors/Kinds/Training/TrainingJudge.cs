@@ -12,17 +12,21 @@ namespace Gensyn.Actors.Kinds.Training;
 /// <summary>
 /// A verifier's judge of training shards: <see cref="ResumeJudge"/> (a resume's checkpoint, then
 /// <see cref="ShardJudge"/>) over the job's session, kept while consecutive
-/// requests belong to the same job (training thread only). The referee of replicated-mode disputes replays steps
+/// requests belong to the same job, and the round start states it read (<see cref="StartStates"/>; training thread
+/// only). The referee of replicated-mode disputes replays steps
 /// with the same session.
 /// </summary>
 public sealed class TrainingJudge(DataSource source) : IKindJudge
 {
     private readonly JobSessionCache<TrainingSession> _sessions = new();
 
+    /// <summary>The round start states this judge has read (each once, not once per result).</summary>
+    private readonly StartStates _starts = new();
+
     public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance)
     {
         var (session, examples) = Session(request.Spec, request.BaseDirectory, blob);
-        return ResumeJudge.Judge(request, session, examples, blob, tolerance);
+        return ResumeJudge.Judge(request, session, examples, blob, tolerance, _starts);
     }
 
     /// <summary>The job's session and the size of its training set; the spec's YAML comes from

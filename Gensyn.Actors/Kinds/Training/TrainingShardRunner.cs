@@ -23,6 +23,8 @@ public static class TrainingShardRunner
         var (trajectory, prepared) = await compute.Thread.Run(() =>
         {
             var (session, trainCount) = compute.TrainingSession(a, spec);
+            // Once the data is here: the challenge that follows finds its opening session ready.
+            compute.PrepareOpening(a, spec);
             var ready = clock.Elapsed;
             var task = ShardTask.For(spec, a.Round, a.Shard, trainCount);
             return (faults.Train(session, task, run.Start, observer, run.Resume, token), ready);
