@@ -38,7 +38,10 @@ public static class ShardBlobs
             var loaded = ShardCheckpointFile.Deserialize(store.Get(checkpoint), $"checkpoint {checkpoint}");
             localStep = loaded.LocalStep;
             reason = $"it belongs to round {loaded.Round} shard {loaded.Shard}";
-            return loaded.Round == order.Round && loaded.Shard == order.Shard;
+            if (loaded.Round != order.Round || loaded.Shard != order.Shard) return false;
+            reason = $"it carries {loaded.Digests.Count} committed digests for step {loaded.LocalStep}, the shard " +
+                     $"commits every {order.CommitEvery} steps";
+            return order.CommitsAt(loaded.LocalStep, loaded.Digests.Count);
         }
         catch (Exception e) when (e is BlobException or CheckpointException)
         {

@@ -39,6 +39,11 @@ public sealed record ShardOrder(
     /// <summary>The segments a resume at local step <paramref name="resumedAt"/> (a committed step) took over.</summary>
     public int SegmentsBefore(int resumedAt) => Kind == JobKind.Train ? resumedAt / Every : resumedAt;
 
+    /// <summary>Whether a checkpoint at <paramref name="localStep"/> with <paramref name="digests"/> committed digests
+    /// fits this shard: taken at a committed step, carrying the leaves up to it.</summary>
+    public bool CommitsAt(int localStep, int digests) =>
+        localStep % Every == 0 && localStep < InnerSteps && digests == localStep / Every + 1;
+
     private int Every => Math.Clamp(CommitEvery, 1, Math.Max(1, InnerSteps));
 
     /// <summary>

@@ -5,8 +5,10 @@ using Gensyn.Training.Training;
 namespace Gensyn.Training.Checkpoints;
 
 /// <summary>
-/// A shard checkpoint on disk: the state after step c, plus the digests of steps 0..c and the losses
-/// so far in the metadata, so a resumed shard commits to the same Merkle root as an uninterrupted one.
+/// A shard checkpoint on disk: the state after step c, plus the committed digests up to it (leaves 0..c / commit-every;
+/// every step's when the shard commits every step) and the losses so far in the metadata, so a resumed shard commits
+/// to the same Merkle root as an uninterrupted one. How many digests the shard's commit interval asks for is checked
+/// where the shard is known (<see cref="TrainingSession.RunShard"/>, the coordinator's admission, the verifier).
 /// </summary>
 public static class ShardCheckpointFile
 {
@@ -31,7 +33,8 @@ public static class ShardCheckpointFile
             var localStep = int.Parse(metadata[LocalStepKey], CultureInfo.InvariantCulture);
             var digests = metadata[DigestsKey].Split(',').Select(Sha256Digest.Parse).ToArray();
             var losses = metadata[LossesKey].Length == 0 ? [] : metadata[LossesKey].Split(',').Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
-            if (digests.Length != localStep + 1) throw new FormatException($"{digests.Length} step digests for step {localStep}");
+            if (localStep < 0 || digests.Length < 1 || digests.Length > localStep + 1)
+                throw new FormatException($"{digests.Length} step digests for step {localStep}");
             return new ShardCheckpoint(int.Parse(metadata[RoundKey], CultureInfo.InvariantCulture), int.Parse(metadata[ShardKey], CultureInfo.InvariantCulture),
                                        localStep, state, digests, losses);
         }
