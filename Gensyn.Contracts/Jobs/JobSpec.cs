@@ -135,9 +135,13 @@ public sealed record TrainingSpec(
     int CheckpointEvery,
     InnerOptimizerSpec InnerOptimizer,
     OuterOptimizerSpec OuterOptimizer,
-    int EvalEvery = TrainingSpec.DefaultEvalEvery)
+    int EvalEvery = TrainingSpec.DefaultEvalEvery,
+    OuterCompressionSpec? OuterCompressionField = null)
 {
     public const int DefaultEvalEvery = 4;
+
+    /// <summary>How the outer step's pseudo-gradients and updates travel (int8 when the spec does not say).</summary>
+    public OuterCompressionSpec OuterCompression => OuterCompressionField ?? OuterCompressionSpec.Default;
 
     /// <summary>Whether round <paramref name="round"/>'s (0-based) new global state is evaluated on the test
     /// split.</summary>
@@ -156,6 +160,18 @@ public sealed record InnerOptimizerSpec(
     double Epsilon);
 
 public sealed record OuterOptimizerSpec(double LearningRate, double Momentum);
+
+public enum OuterCompressionKind { None, Fp16, Int8 }
+
+/// <summary>
+/// <c>training.outer-compression</c> and <c>training.outer-topk</c>: the codec of the outer step's pseudo-gradients
+/// (and of the global update), and the fraction of each tensor's entries a shard's pseudo-gradient keeps (0: all;
+/// otherwise the largest, with error feedback carrying the rest to the shard's next round).
+/// </summary>
+public sealed record OuterCompressionSpec(OuterCompressionKind Kind, double TopK)
+{
+    public static readonly OuterCompressionSpec Default = new(OuterCompressionKind.Int8, 0);
+}
 
 public enum VerificationMode { SpotCheck, Replicated }
 

@@ -198,9 +198,10 @@ public static partial class JobSpecParser
         var evalEvery = t.Int("eval-every", TrainingSpec.DefaultEvalEvery, 1, 100_000);
         var inner = ReadInnerOptimizer(t.Child("inner-optimizer", InnerOptimizerKeys));
         var outer = ReadOuterOptimizer(t.Child("outer-optimizer", OuterOptimizerKeys));
+        var compression = ReadOuterCompression(t);
         t.Finish();
         return new TrainingSpec(rounds, shards, innerSteps, batchSize, seed, threads, checkpointEvery, inner, outer,
-            evalEvery);
+            evalEvery, compression);
     }
 
     private static InnerOptimizerSpec ReadInnerOptimizer(Section o)
@@ -233,6 +234,16 @@ public static partial class JobSpecParser
         var momentum = o.Number("momentum", 0.9, Bound.AtLeast(0), Bound.Below(1));
         o.Finish();
         return new OuterOptimizerSpec(lr, momentum);
+    }
+
+    /// <summary>training.outer-compression (int8 when absent) and training.outer-topk (0, none kept out, when
+    /// absent); see docs/reference/job-spec.md.</summary>
+    private static OuterCompressionSpec? ReadOuterCompression(Section t)
+    {
+        if (!t.Has("outer-compression") && !t.Has("outer-topk")) return null;
+        var kind = t.Choice("outer-compression", OuterCompressions) ?? OuterCompressionSpec.Default.Kind;
+        var topK = t.Number("outer-topk", 0, Bound.AtLeast(0), Bound.Below(1));
+        return new OuterCompressionSpec(kind, topK);
     }
 
     private static VerificationSpec ReadVerification(Section v)

@@ -22,7 +22,7 @@ public static partial class JobSpecParser
     private static readonly string[] ImageFileKeys = ["images", "labels"];
     private static readonly string[] TrainingKeys =
         ["rounds", "shards", "inner-steps", "batch-size", "seed", "threads", "checkpoint-every", "eval-every",
-         "inner-optimizer", "outer-optimizer"];
+         "inner-optimizer", "outer-optimizer", "outer-compression", "outer-topk"];
     private static readonly string[] InnerOptimizerKeys = ["kind", "lr", "momentum", "weight-decay", "beta1", "beta2", "eps"];
     private static readonly string[] OuterOptimizerKeys = ["kind", "lr", "momentum"];
     private static readonly string[] VerificationKeys = ["mode", "samples"];
@@ -47,6 +47,8 @@ public static partial class JobSpecParser
         [("idx", DatasetFormat.Idx), ("csv", DatasetFormat.Csv), ("text", DatasetFormat.Text)];
     private static readonly (string Name, InnerOptimizerKind Value)[] InnerOptimizerKinds =
         [("sgd", InnerOptimizerKind.Sgd), ("adamw", InnerOptimizerKind.AdamW)];
+    private static readonly (string Name, OuterCompressionKind Value)[] OuterCompressions =
+        [("int8", OuterCompressionKind.Int8), ("fp16", OuterCompressionKind.Fp16), ("none", OuterCompressionKind.None)];
     private static readonly (string Name, VerificationMode Value)[] VerificationModes =
         [("spot-check", VerificationMode.SpotCheck), ("replicated", VerificationMode.Replicated)];
     private static readonly (string Name, DeviceRequirement Value)[] Devices =

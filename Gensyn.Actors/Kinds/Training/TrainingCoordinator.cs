@@ -6,7 +6,7 @@ using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Models.TorchScript;
-using Gensyn.Training.Optimizers;
+using Gensyn.Training.Outer;
 using Gensyn.Training.State;
 using Gensyn.Training.Training;
 
@@ -67,8 +67,8 @@ public sealed class TrainingCoordinator(BlobStore blobs, DataSource source) : IK
         var global = Load(roundGlobal);
         var ends = shardEnds.Select(Load).ToList();
         var t = spec.RequireTraining();
-        var next = OuterOptimizer.Apply(global, ends, t.OuterOptimizer.LearningRate, t.OuterOptimizer.Momentum,
-            round + 1);
+        var next = OuterStep.Apply(global, ends, t.OuterOptimizer.LearningRate, t.OuterOptimizer.Momentum,
+            t.OuterCompression, round + 1).Next;
         var hash = blobs.Put(CheckpointFile.Serialize(next));
         Evaluation? test = null;
         if (t.EvaluatesRound(round))
