@@ -2,7 +2,7 @@ using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
 //                           settlement|scheduler|quote|quote-savings|campaign|dashboard|edge|edge-blobs|edge-latency|
-//                           pack|dataset-upload|torchscript|round-eval|all]
+//                           pack|dataset-upload|torchscript|round-eval|outer-compression|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -68,6 +68,8 @@ if (which is "round-eval" or "all")
         RoundEvaluationBenchmark.Run(dataDir, Path.Combine(root, "examples", example));
 // where a round's time goes, phase by phase, and the job against `gensyn train` [--spec FILE] [--workers N]
 if (which is "round-phases") RoundPhasesBenchmark.Run(root, dataDir, args[1..]);
+// the outer step's payloads under each codec vs per-step synchronization, and per mnist-mlp job, with accuracies
+if (which is "outer-compression") OuterCompressionBenchmark.Run(dataDir, root);
 return 0;
 
 static string FindRepositoryRoot()

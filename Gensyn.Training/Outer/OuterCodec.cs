@@ -24,9 +24,10 @@ public static class OuterCodec
 
     private const float Levels = 127f;
 
-    /// <summary>The entries top-k keeps of <paramref name="count"/>: ⌈fraction · count⌉, at least one.</summary>
+    /// <summary>The entries top-k keeps of <paramref name="count"/>: fraction · count rounded to the nearest
+    /// (halves up), at least one; all of them when <paramref name="fraction"/> is 0.</summary>
     public static int Kept(int count, double fraction) =>
-        fraction <= 0 ? count : Math.Clamp((int)Math.Ceiling(fraction * count), 1, count);
+        fraction <= 0 ? count : Math.Clamp((int)Math.Floor(fraction * count + 0.5), 1, count);
 
     public static byte[] Encode(ReadOnlySpan<float> values, OuterCompressionKind kind, double topK = 0)
     {
