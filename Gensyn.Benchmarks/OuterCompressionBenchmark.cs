@@ -31,18 +31,21 @@ public static class OuterCompressionBenchmark
 
     public static void Run(string dataDir, string root, int totalSteps = 1000)
     {
-        Console.WriteLine($"outer compression: payload bytes of the outer step ({Environment.ProcessorCount} cores, 1 thread)");
+        Console.WriteLine("outer compression: payload bytes of the outer step " +
+                          $"({Environment.ProcessorCount} cores, 1 thread)");
         Console.WriteLine($"  1. mlp [256], 1 shard, {totalSteps} inner steps, plain-mean outer step; " +
                           "ratio = bytes per inner step at H = 1 (none) / at H = 100");
         var baseline = Train(dataDir, Spec(ClusterBenchmarks.CommunicationYaml(1, totalSteps), Codecs[0].Fields));
         var perStep = (double)(baseline.Up + baseline.Down) / totalSteps;
-        Console.WriteLine($"     H =   1, none            : {Kb(perStep),10}/inner step, accuracy {baseline.Accuracy:P2} " +
+        Console.WriteLine($"     H =   1, none            : {Kb(perStep),10}/inner step, " +
+                          $"accuracy {baseline.Accuracy:P2} " +
                           $"({baseline.Seconds:F1} s)");
         foreach (var (name, fields) in Codecs)
         {
             var run = Train(dataDir, Spec(ClusterBenchmarks.CommunicationYaml(100, totalSteps), fields));
             var bytes = (double)(run.Up + run.Down) / totalSteps;
-            Console.WriteLine($"     H = 100, {name,-16}: {Kb(bytes),10}/inner step ({Kb(run.Up)} up, {Kb(run.Down)} down " +
+            Console.WriteLine($"     H = 100, {name,-16}: {Kb(bytes),10}/inner step " +
+                              $"({Kb(run.Up)} up, {Kb(run.Down)} down " +
                               $"in all), {perStep / bytes,6:F0}x fewer, accuracy {run.Accuracy:P2} " +
                               $"({100 * (run.Accuracy - baseline.Accuracy):+0.00;-0.00} points; {run.Seconds:F1} s)");
         }
@@ -52,8 +55,10 @@ public static class OuterCompressionBenchmark
         foreach (var (name, fields) in Codecs)
         {
             var run = Train(dataDir, Spec(example, fields));
-            Console.WriteLine($"     {name,-16}: {Kb(run.Up + run.Down),10} per job ({Kb(run.Up)} up, {Kb(run.Down)} down), " +
-                              $"fp32 start + end states {Kb(run.States)}: {(double)(run.Up + run.Down) / run.States:P1}; " +
+            var share = (double)(run.Up + run.Down) / run.States;
+            Console.WriteLine($"     {name,-16}: {Kb(run.Up + run.Down),10} per job " +
+                              $"({Kb(run.Up)} up, {Kb(run.Down)} down), " +
+                              $"fp32 start + end states {Kb(run.States)}: {share:P1}; " +
                               $"accuracy {run.Accuracy:P2} ({run.Seconds:F1} s)");
         }
     }
@@ -65,7 +70,8 @@ public static class OuterCompressionBenchmark
     /// <summary>The job as `gensyn train` runs it (same session, same <see cref="OuterStep"/>), counting the
     /// payloads: each shard's pseudo-gradient up, the global update down to every shard; and the fp32 start and end
     /// states the cluster moves today.</summary>
-    private static (double Accuracy, long Up, long Down, long States, double Seconds) Train(string dataDir, JobSpec spec)
+    private static (double Accuracy, long Up, long Down, long States, double Seconds) Train(string dataDir,
+                                                                                              JobSpec spec)
     {
         var clock = Stopwatch.StartNew();
         var t = spec.RequireTraining();

@@ -155,7 +155,8 @@ public class OuterCompressionTests
         var second = OuterStep.Apply(first.Next, [Shard(end2), Shard(end2)], 1, 0, compression, 2);
         var carried = next.Select((v, i) => v - end2[i] + residual[i]).ToArray();
         var sent2 = OuterCodec.Decode(OuterCodec.Encode(carried, OuterCompressionKind.Int8, 0.05), 400);
-        Assert.Equal(carried.Select((c, i) => c - sent2[i]), second.Next.Find(OuterStep.Residual(1, "param/w"))!.Values);
+        Assert.Equal(carried.Select((c, i) => c - sent2[i]),
+            second.Next.Find(OuterStep.Residual(1, "param/w"))!.Values);
         Assert.NotEqual(first.Shards[1].Digest, second.Shards[1].Digest);
     }
 

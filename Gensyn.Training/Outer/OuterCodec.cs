@@ -79,7 +79,8 @@ public static class OuterCodec
         for (var i = 0; i < keep; i++)
         {
             index += ReadLeb128(payload, ref offset);
-            if (index >= count) throw new InvalidDataException($"a sparse outer payload names index {index} of {count}");
+            if (index >= count)
+                throw new InvalidDataException($"a sparse outer payload names index {index} of {count}");
             indices[i] = (int)index;
         }
         var kept = new float[keep];
@@ -95,7 +96,8 @@ public static class OuterCodec
         var magnitude = new float[values.Length];
         for (var i = 0; i < values.Length; i++) magnitude[i] = float.IsFinite(values[i]) ? MathF.Abs(values[i]) : -1f;
         var order = Enumerable.Range(0, values.Length).ToArray();
-        Array.Sort(order, (a, b) => magnitude[a] != magnitude[b] ? magnitude[b].CompareTo(magnitude[a]) : a.CompareTo(b));
+        Array.Sort(order, (a, b) =>
+            magnitude[a] != magnitude[b] ? magnitude[b].CompareTo(magnitude[a]) : a.CompareTo(b));
         var chosen = order[..keep];
         Array.Sort(chosen);
         return chosen;
@@ -148,7 +150,8 @@ public static class OuterCodec
             _ => n + 4L * ((n + BlockSize - 1) / BlockSize),
         };
         if (bytes.Length != expected)
-            throw new InvalidDataException($"an outer payload holds {bytes.Length} bytes of values, {expected} expected");
+            throw new InvalidDataException(
+                $"an outer payload holds {bytes.Length} bytes of values, {expected} expected");
         switch (kind)
         {
             case OuterCompressionKind.None:
