@@ -138,7 +138,9 @@ public static partial class JobSpecParser
         var model = ReadModel(top.Child("model", ModelKeys, required: true), baseDirectory, out var modelKind);
         var dataset = ReadDataset(top.Child("dataset", DatasetKeys, required: true), baseDirectory, out var dataFormat);
         bool? inferring = jobKind is null ? null : jobKind == JobKind.Inference;
-        var training = top.Applies("training", inferring is null ? null : !inferring, "kind train") ? ReadTraining(top.Child("training", TrainingKeys)) : null;
+        var journalled = baseDirectory is null && !refuseRetired;
+        var training = top.Applies("training", inferring is null ? null : !inferring, "kind train")
+            ? ReadTraining(top.Child("training", TrainingKeys), journalled) : null;
         var inference = top.Applies("inference", inferring, "kind inference") ? ReadInference(top.Child("inference", InferenceKeys, required: true), baseDirectory) : null;
         var verification = ReadVerification(top.Child("verification", VerificationKeys));
         var requirements = ReadRequirements(top.Child("requirements", RequirementsKeys));
