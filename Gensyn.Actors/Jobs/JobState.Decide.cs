@@ -182,7 +182,8 @@ public sealed partial record JobState
             case JobCompute.AggregatedRound a when RoundOpen && a.Round == Round:
                 var meanLoss = Shards.Average(s => s.MeanLoss);
                 var completed = new RoundCompleted(a.Round, a.Global, a.Digest, meanLoss, now,
-                    RoundPayment(ConvictedAddresses).Convicted, a.Test?.Accuracy, a.Test?.Loss, a.Test?.Perplexity);
+                    RoundPayment(ConvictedAddresses).Convicted, a.Test?.Accuracy, a.Test?.Loss, a.Test?.Perplexity,
+                    a.Update);
                 return JobDecision.Persist(completed) with { Advance = true };
             case JobCompleted done:
                 return JobDecision.Persist(done);

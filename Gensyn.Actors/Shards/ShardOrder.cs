@@ -26,7 +26,8 @@ public sealed record ShardOrder(
     int Replica = -1,
     ShardNeeds? Needs = null,
     JobKind Kind = JobKind.Train,
-    double StepWork = 1)
+    double StepWork = 1,
+    StartStateDelta? Delta = null)
 {
     /// <summary>
     /// One of two replicas of a replicated-mode shard (0 or 1), whose parent is a <see cref="ReplicatedShardActor"/>.

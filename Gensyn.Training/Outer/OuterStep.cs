@@ -8,8 +8,10 @@ using Gensyn.Training.State;
 namespace Gensyn.Training.Outer;
 
 /// <summary>A round's outer step: the next global state, each shard's pseudo-gradient payload (its bytes and
-/// digest) and the bytes of the global update that a worker holding the round's start parameters needs.</summary>
-public sealed record OuterRound(StateSnapshot Next, IReadOnlyList<OuterPayload> Shards, long UpdateBytes)
+/// digest) and the bytes of the global update that a worker holding the round's start parameters needs
+/// (<see cref="Update"/>, the blob <see cref="StartDelta"/> rebuilds the next start states from;
+/// <see cref="UpdateBytes"/> counts its encoded updates without their framing).</summary>
+public sealed record OuterRound(StateSnapshot Next, IReadOnlyList<OuterPayload> Shards, long UpdateBytes, byte[] Update)
 {
     public long ShardBytes => Shards.Sum(s => s.Bytes);
 }
@@ -41,6 +43,7 @@ public static class OuterStep
         var result = new List<StateTensor>();
         var payloads = shardEnds.Select(_ => new List<byte[]>()).ToArray();
         long updateBytes = 0;
+        var updates = new List<byte[]>();
         foreach (var param in global.WithPrefix("param/"))
         {
             var n = param.Values.Length;
@@ -80,13 +83,15 @@ public static class OuterStep
             }
             var encodedUpdate = OuterCodec.Encode(update, kind);
             updateBytes += encodedUpdate.Length;
+            updates.Add(encodedUpdate);
             if (kind != OuterCompressionKind.None) update = OuterCodec.Decode(encodedUpdate, n);
             var updated = new float[n];
             for (var i = 0; i < n; i++) updated[i] = param.Values[i] - update[i];
             result.Add(param with { Values = updated });
             result.Add(new StateTensor(OuterOptimizer.MomentumPrefix + param.Name, param.Shape, velocity));
         }
-        return new OuterRound(new StateSnapshot(result, nextRound), payloads.Select(Payload).ToList(), updateBytes);
+        return new OuterRound(new StateSnapshot(result, nextRound), payloads.Select(Payload).ToList(), updateBytes,
+            StartDelta.Frame(updates));
     }
 
     /// <summary>A shard's payload over its parameters in canonical order, each tensor's bytes after their length
