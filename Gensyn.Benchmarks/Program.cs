@@ -2,7 +2,7 @@ using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
 //                           settlement|scheduler|quote|quote-savings|campaign|dashboard|edge|edge-blobs|edge-latency|
-//                           pack|dataset-upload|torchscript|round-eval|state-digest|all]
+//                           pack|dataset-upload|torchscript|round-eval|state-digest|outer-compression|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -71,7 +71,10 @@ if (which is "state-digest" or "all") StateDigestBenchmark.Run([12, 120]);
 // where a round's time goes, phase by phase, and the job against `gensyn train` [--spec FILE] [--workers N]
 if (which is "round-phases") RoundPhasesBenchmark.Run(root, dataDir, args[1..]);
 // commitment cost (c = 1, the spec's c, c = H), replay and detection per challenge, per example [c,c,... to time more]
-if (which is "commitments") CommitmentsBenchmark.Run(dataDir, root, args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : null);
+if (which is "commitments")
+    CommitmentsBenchmark.Run(dataDir, root, args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : null);
+// the outer step's payloads under each codec vs per-step synchronization, and per mnist-mlp job, with accuracies
+if (which is "outer-compression") OuterCompressionBenchmark.Run(dataDir, root);
 return 0;
 
 static string FindRepositoryRoot()

@@ -32,7 +32,8 @@ public sealed class JobCompute(TrainingThread thread, BlobStore blobs, string da
 
     /// <summary>A round's aggregate; <see cref="Test"/>: the new global state on the test split (null when the kind or
     /// the spec's <c>eval-every</c> evaluates no round here).</summary>
-    public sealed record AggregatedRound(int Round, Sha256Digest Global, Sha256Digest Digest, Evaluation? Test = null);
+    public sealed record AggregatedRound(int Round, Sha256Digest Global, Sha256Digest Digest, Evaluation? Test = null,
+                                         Sha256Digest? Update = null);
 
     /// <summary>Stores round <paramref name="round"/>'s global state and each shard's start state.</summary>
     public Task<PreparedRound> PrepareRound(JobSpec spec, int round, Sha256Digest? lastGlobal,

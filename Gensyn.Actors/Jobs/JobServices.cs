@@ -27,7 +27,8 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
             job.ShardStarts[shard], job.ShardStartSizes[shard], job.StepsOf(shard), spec.Verification.Samples,
             WorkerOptions.NumericClassFor(spec.Threads), job.Exclusion,
             Needs: Market.NetworkRules.Needs(spec, config), Kind: spec.Kind,
-            StepWork: Kinds.JobKinds.Of(spec).StepWork(spec), CommitEvery: spec.Training?.CommitEvery ?? 1);
+            StepWork: Kinds.JobKinds.Of(spec).StepWork(spec), CommitEvery: spec.Training?.CommitEvery ?? 1,
+            Delta: job.StartDeltaOf(shard));
         Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network, Challenges);
         return job.Replicas == 2 ? ReplicatedShardActor.Props(order, Single, Verifiers, Blobs) : Single(order);
     }

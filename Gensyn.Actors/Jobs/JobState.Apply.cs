@@ -98,6 +98,7 @@ public sealed partial record JobState
                 {
                     RoundOpen = false, LastGlobal = rc.GlobalState,
                     LastShardEnds = Shards.Select(s => s.EndState!.Value).ToList(),
+                    LastUpdate = rc.Update is { } u ? (u, ShardStarts) : null,
                     History = History.Add(round),
                 };
             case ResultRevoked revoked:

@@ -56,21 +56,25 @@ public sealed partial record JobState
         if (Exists)
         {
             // The same submission again is answered as before; another spec under a taken id is refused.
-            return JobDecision.Reply(SpecYaml == start.SpecYaml && Ledger.Payer == start.Payer
+            var same = SpecYaml == start.SpecYaml || SpecYaml == JobSpecParser.WithExplicitDefaults(start.SpecYaml);
+            return JobDecision.Reply(same && Ledger.Payer == start.Payer
                 ? new JobAccepted(JobId, Spec!.Name)
                 : new JobRejected(
                     [$"job id {JobId} is taken by another submission; submit again (a new id and deposit)"]));
         }
+        // The journal holds the spec with today's defaults written out, so that reading it back later (resume,
+        // purge) never gives this job a default that changed since.
+        var yaml = JobSpecParser.WithExplicitDefaults(start.SpecYaml);
         JobSpec spec;
         try
         {
-            spec = JobSpecs.Shared.Get(start.SpecYaml);
+            spec = JobSpecs.Shared.Get(yaml);
         }
         catch (JobSpecException e)
         {
             return JobDecision.Reply(new JobRejected(e.Errors));
         }
-        var submitted = new JobSubmitted(start.JobId, start.SpecYaml, start.BaseDirectory, now, start.Payer,
+        var submitted = new JobSubmitted(start.JobId, yaml, start.BaseDirectory, now, start.Payer,
             start.DepositMicros, start.Price, start.Owner ?? start.Payer);
         return new JobDecision([submitted], [new JobAccepted(start.JobId, spec.Name)], [], Advance: true);
     }
@@ -186,7 +190,8 @@ public sealed partial record JobState
             case JobCompute.AggregatedRound a when RoundOpen && a.Round == Round:
                 var meanLoss = Shards.Average(s => s.MeanLoss);
                 var completed = new RoundCompleted(a.Round, a.Global, a.Digest, meanLoss, now,
-                    RoundPayment(ConvictedAddresses).Convicted, a.Test?.Accuracy, a.Test?.Loss, a.Test?.Perplexity);
+                    RoundPayment(ConvictedAddresses).Convicted, a.Test?.Accuracy, a.Test?.Loss, a.Test?.Perplexity,
+                    a.Update);
                 return JobDecision.Persist(completed) with { Advance = true };
             case JobCompleted done:
                 return JobDecision.Persist(done);

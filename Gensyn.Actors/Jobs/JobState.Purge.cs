@@ -128,7 +128,7 @@ public sealed partial record JobState
         {
             Round = b.FromRound - 1, RoundOpen = false, RoundGlobal = null, ShardStarts = [], ShardStartSizes = [],
             ShardSteps = null, Shards = [], RoundVerdicts = [],
-            LastGlobal = b.RestoredGlobal, LastShardEnds = b.RestoredShardEnds,
+            LastGlobal = b.RestoredGlobal, LastShardEnds = b.RestoredShardEnds, LastUpdate = null,
             History = History.RemoveAll(h => h.Round >= b.FromRound),
         };
     }

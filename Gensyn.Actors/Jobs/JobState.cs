@@ -58,6 +58,19 @@ public sealed partial record JobState
     /// round.</summary>
     public IReadOnlyList<Sha256Digest>? LastShardEnds { get; private init; }
 
+    /// <summary>The last completed round's update blob and its shards' start states: with
+    /// <see cref="LastShardEnds"/>, what a worker that trained a shard then needs to rebuild the shard's next start
+    /// state (<see cref="StartDeltaOf"/>). Null before, after a rollback, and in a state restored from a snapshot:
+    /// workers then fetch start states whole.</summary>
+    public (Sha256Digest Update, IReadOnlyList<Sha256Digest> Starts)? LastUpdate { get; private init; }
+
+    /// <summary>The delta shard <paramref name="shard"/>'s start state in the open round can be rebuilt from, or
+    /// null.</summary>
+    public StartStateDelta? StartDeltaOf(int shard) =>
+        LastUpdate is { } u && LastShardEnds is { } ends && shard < u.Starts.Count && shard < ends.Count
+        && u.Starts.Count == ShardStarts.Count
+            ? new StartStateDelta(u.Update, u.Starts[shard], ends[shard]) : null;
+
     public JobCompleted? Result { get; private init; }
 
     /// <summary>The completed rounds: their checkpoints, workers and match rates decide which are paid.</summary>
@@ -113,6 +126,7 @@ public sealed partial record JobState
         if (RoundGlobal is { } global) blobs.Add(global);
         if (LastGlobal is { } last) blobs.Add(last);
         if (LastShardEnds is { } ends) blobs.UnionWith(ends);
+        if (LastUpdate is { } update) blobs.Add(update.Update);
         foreach (var shard in Shards)
         {
             if (shard.EndState is { } end) blobs.Add(end);

@@ -165,7 +165,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         var resume = ResumesFromCheckpoints ? Resumable(confirmed) : null;
         Context.Watch(Worker);
         Worker.Tell(new ShardAssignment(Order.JobId, Order.Round, Order.Shard, Attempt.Epoch, Order.Spec,
-            Order.BaseDirectory, Order.StartState, Order.StartStateBytes, Self, Services.Blobs, resume));
+            Order.BaseDirectory, Order.StartState, Order.StartStateBytes, Self, Services.Blobs, resume, Order.Delta));
         _assignedAt = DateTime.UtcNow;
         ArmStallTimer();
         Become(Running);

@@ -28,7 +28,8 @@ public sealed record ShardOrder(
     ShardNeeds? Needs = null,
     JobKind Kind = JobKind.Train,
     double StepWork = 1,
-    int CommitEvery = 1)
+    int CommitEvery = 1,
+    StartStateDelta? Delta = null)
 {
     /// <summary>
     /// What a challenge draws from and a dispute bisects: a training shard's committed segments, ceil(H / c) (the

@@ -163,8 +163,10 @@ public sealed class ShardRunnerActor : ReceiveActor
         };
         // The spec first: a spec blob that is missing or not the one named fails the shard before anything runs.
         var spec = await _compute.SpecAsync(a.Spec, token);
-        var startBytes = await link.FetchAsync(a.StartState, token);
-        _compute.Store.Put(a.StartState, startBytes);
+        var (startBytes, rebuilt) = await StartStates.GetAsync(a, (long)a.Round * (spec.Training?.InnerSteps ?? 0),
+            _compute.Store, link.FetchAsync, token);
+        if (rebuilt) _log.Info("Rebuilt the start state of {0} round {1} shard {2} from the last round's update", a.JobId,
+            a.Round, a.Shard);
         var start = CheckpointFile.Deserialize(startBytes, $"start state {a.StartState}").State;
         ShardCheckpoint? resume = null;
         if (a.ResumeFrom is { } checkpoint)

@@ -137,7 +137,8 @@ public sealed record TrainingSpec(
     InnerOptimizerSpec InnerOptimizer,
     OuterOptimizerSpec OuterOptimizer,
     int EvalEvery = TrainingSpec.DefaultEvalEvery,
-    int CommitEvery = 1)
+    int CommitEvery = 1,
+    OuterCompressionSpec? OuterCompressionField = null)
 {
     public const int DefaultEvalEvery = 4;
 
@@ -161,6 +162,9 @@ public sealed record TrainingSpec(
             : c;
     }
 
+    /// <summary>How the outer step's pseudo-gradients and updates travel (int8 when the spec does not say).</summary>
+    public OuterCompressionSpec OuterCompression => OuterCompressionField ?? OuterCompressionSpec.Default;
+
     /// <summary>Whether round <paramref name="round"/>'s (0-based) new global state is evaluated on the test
     /// split.</summary>
     public bool EvaluatesRound(int round) => (round + 1) % EvalEvery == 0 || round == Rounds - 1;
@@ -178,6 +182,18 @@ public sealed record InnerOptimizerSpec(
     double Epsilon);
 
 public sealed record OuterOptimizerSpec(double LearningRate, double Momentum);
+
+public enum OuterCompressionKind { None, Fp16, Int8 }
+
+/// <summary>
+/// <c>training.outer-compression</c> and <c>training.outer-topk</c>: the codec of the outer step's pseudo-gradients
+/// (and of the global update), and the fraction of each tensor's entries a shard's pseudo-gradient keeps (0: all;
+/// otherwise the largest, with error feedback carrying the rest to the shard's next round).
+/// </summary>
+public sealed record OuterCompressionSpec(OuterCompressionKind Kind, double TopK)
+{
+    public static readonly OuterCompressionSpec Default = new(OuterCompressionKind.Int8, 0);
+}
 
 public enum VerificationMode { SpotCheck, Replicated }
 

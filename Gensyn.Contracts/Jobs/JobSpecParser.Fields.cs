@@ -183,7 +183,7 @@ public static partial class JobSpecParser
         return (images, labels);
     }
 
-    private static TrainingSpec ReadTraining(Section t)
+    private static TrainingSpec ReadTraining(Section t, bool journalled)
     {
         var rounds = t.Int("rounds", 1, 1, 100_000);
         var shards = t.Int("shards", 1, 1, 1024);
@@ -199,9 +199,10 @@ public static partial class JobSpecParser
         var evalEvery = t.Int("eval-every", TrainingSpec.DefaultEvalEvery, 1, 100_000);
         var inner = ReadInnerOptimizer(t.Child("inner-optimizer", InnerOptimizerKeys));
         var outer = ReadOuterOptimizer(t.Child("outer-optimizer", OuterOptimizerKeys));
+        var compression = ReadOuterCompression(t, journalled);
         t.Finish();
         return new TrainingSpec(rounds, shards, innerSteps, batchSize, seed, threads, checkpointEvery, inner, outer,
-            evalEvery, commitEvery);
+            evalEvery, commitEvery, compression);
     }
 
     /// <summary>
@@ -255,6 +256,20 @@ public static partial class JobSpecParser
         var momentum = o.Number("momentum", 0.9, Bound.AtLeast(0), Bound.Below(1));
         o.Finish();
         return new OuterOptimizerSpec(lr, momentum);
+    }
+
+    /// <summary>training.outer-compression and training.outer-topk (0, none kept out, when absent); see
+    /// docs/reference/job-spec.md. An absent codec is int8, except in a spec the network journalled (read by
+    /// <see cref="ParseNetwork"/> as no submission): a job accepted before the field existed kept its outer step
+    /// uncompressed, and since every job accepted now has the field written out (<see cref="WithExplicitDefaults"/>),
+    /// one without it is such a job.</summary>
+    private static OuterCompressionSpec? ReadOuterCompression(Section t, bool journalled)
+    {
+        if (!t.Has("outer-compression") && !t.Has("outer-topk") && !journalled) return null;
+        var absent = journalled ? OuterCompressionKind.None : OuterCompressionSpec.Default.Kind;
+        var kind = t.Choice("outer-compression", OuterCompressions) ?? absent;
+        var topK = t.Number("outer-topk", 0, Bound.AtLeast(0), Bound.Below(1));
+        return new OuterCompressionSpec(kind, topK);
     }
 
     private static VerificationSpec ReadVerification(Section v)

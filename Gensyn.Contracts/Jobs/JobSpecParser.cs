@@ -22,7 +22,7 @@ public static partial class JobSpecParser
     private static readonly string[] ImageFileKeys = ["images", "labels"];
     private static readonly string[] TrainingKeys =
         ["rounds", "shards", "inner-steps", "batch-size", "seed", "threads", "checkpoint-every", "commit-every",
-         "eval-every", "inner-optimizer", "outer-optimizer"];
+         "eval-every", "inner-optimizer", "outer-optimizer", "outer-compression", "outer-topk"];
     private static readonly string[] InnerOptimizerKeys = ["kind", "lr", "momentum", "weight-decay", "beta1", "beta2", "eps"];
     private static readonly string[] OuterOptimizerKeys = ["kind", "lr", "momentum"];
     private static readonly string[] VerificationKeys = ["mode", "samples"];
@@ -47,6 +47,8 @@ public static partial class JobSpecParser
         [("idx", DatasetFormat.Idx), ("csv", DatasetFormat.Csv), ("text", DatasetFormat.Text)];
     private static readonly (string Name, InnerOptimizerKind Value)[] InnerOptimizerKinds =
         [("sgd", InnerOptimizerKind.Sgd), ("adamw", InnerOptimizerKind.AdamW)];
+    private static readonly (string Name, OuterCompressionKind Value)[] OuterCompressions =
+        [("int8", OuterCompressionKind.Int8), ("fp16", OuterCompressionKind.Fp16), ("none", OuterCompressionKind.None)];
     private static readonly (string Name, VerificationMode Value)[] VerificationModes =
         [("spot-check", VerificationMode.SpotCheck), ("replicated", VerificationMode.Replicated)];
     private static readonly (string Name, DeviceRequirement Value)[] Devices =
@@ -136,7 +138,9 @@ public static partial class JobSpecParser
         var model = ReadModel(top.Child("model", ModelKeys, required: true), baseDirectory, out var modelKind);
         var dataset = ReadDataset(top.Child("dataset", DatasetKeys, required: true), baseDirectory, out var dataFormat);
         bool? inferring = jobKind is null ? null : jobKind == JobKind.Inference;
-        var training = top.Applies("training", inferring is null ? null : !inferring, "kind train") ? ReadTraining(top.Child("training", TrainingKeys)) : null;
+        var journalled = baseDirectory is null && !refuseRetired;
+        var training = top.Applies("training", inferring is null ? null : !inferring, "kind train")
+            ? ReadTraining(top.Child("training", TrainingKeys), journalled) : null;
         var inference = top.Applies("inference", inferring, "kind inference") ? ReadInference(top.Child("inference", InferenceKeys, required: true), baseDirectory) : null;
         var verification = ReadVerification(top.Child("verification", VerificationKeys));
         var requirements = ReadRequirements(top.Child("requirements", RequirementsKeys));

@@ -73,10 +73,16 @@ public sealed class JobSpecs
 
     /// <summary>
     /// A spec a requester submits now: always parsed with the submission rules (<c>budget.price-per-step</c> is
-    /// refused), then kept, so the job that starts from it is not parsed again.
+    /// refused), then kept under its text with the defaults written out
+    /// (<see cref="JobSpecParser.WithExplicitDefaults"/>), the text the job that starts from it journals, so that job
+    /// is not parsed again.
     /// </summary>
     /// <exception cref="JobSpecException">The text is not valid YAML or the spec breaks any rule.</exception>
-    public JobSpec Submission(string yaml) => Keep(SpecRef.Of(yaml), _parse(yaml, true));
+    public JobSpec Submission(string yaml)
+    {
+        var explicitYaml = JobSpecParser.WithExplicitDefaults(yaml);
+        return Keep(SpecRef.Of(explicitYaml), _parse(explicitYaml, true));
+    }
 
     /// <summary>The kept spec <paramref name="spec"/> names, or null.</summary>
     public JobSpec? TryGet(SpecRef spec)

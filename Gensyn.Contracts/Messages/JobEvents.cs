@@ -94,10 +94,13 @@ public sealed record ShardCompleted(int Round, int Shard, int Epoch, WorkerId Wo
 /// the round does not pay (null in a journal written before that rule: every verdict counts, as it did then).
 /// <see cref="TestAccuracy"/>, <see cref="TestLoss"/>, <see cref="TestPerplexity"/>: the new global state on the test
 /// split, evaluated where the round was aggregated (null for an inference job, a round the spec's <c>eval-every</c>
-/// skips, or a journal written before rounds were evaluated; perplexity for a language model only).</summary>
+/// skips, or a journal written before rounds were evaluated; perplexity for a language model only).
+/// <see cref="Update"/>: the blob of the round's encoded global update, from which a worker that trained a shard in
+/// this round rebuilds the shard's next start state (null for an inference job or a journal written before start
+/// states travelled as deltas: workers then fetch start states whole).</summary>
 public sealed record RoundCompleted(int Round, Sha256Digest GlobalState, Sha256Digest StateDigest, double MeanLoss, DateTimeOffset At,
     IReadOnlyList<string>? Uncounted = null, double? TestAccuracy = null, double? TestLoss = null,
-    double? TestPerplexity = null) : IJobEvent;
+    double? TestPerplexity = null, Sha256Digest? Update = null) : IJobEvent;
 
 /// <summary>The final model (parameters only, safetensors) is blob <see cref="Model"/>; <see cref="FinalDigest"/> is what `gensyn train` prints for the same spec.</summary>
 public sealed record JobCompleted(Sha256Digest Model, long ModelBytes, Sha256Digest FinalDigest, double TestAccuracy, double TestLoss, double? TestPerplexity, DateTimeOffset At) : IJobEvent;

@@ -80,7 +80,17 @@ public sealed record ShardAssignment(
     long StartStateBytes,
     IActorRef ShardActor,
     IActorRef Blobs,
-    Sha256Digest? ResumeFrom = null) : IGensynMessage;
+    Sha256Digest? ResumeFrom = null,
+    StartStateDelta? Delta = null) : IGensynMessage;
+
+/// <summary>
+/// How a worker that trained this shard last round may rebuild <see cref="ShardAssignment.StartState"/> instead of
+/// fetching it: <see cref="LastStart"/> and <see cref="LastEnd"/> are the shard's start and accepted end states of the
+/// previous round, <see cref="Update"/> the blob of that round's encoded global update. The rebuilt state is used only
+/// when it hashes to the start state; otherwise (or without the two states) the worker fetches the start state whole.
+/// Null in assignments sent before start states travelled as deltas.
+/// </summary>
+public sealed record StartStateDelta(Sha256Digest Update, Sha256Digest LastStart, Sha256Digest LastEnd);
 
 /// <summary>Sent by the worker every few steps while it trains.</summary>
 public sealed record ShardProgress(JobId JobId, int Round, int Shard, int Epoch, WorkerId WorkerId, int Step, float Loss) : IGensynMessage

@@ -25,6 +25,13 @@ public static class WorkerWire
 
     public static Sha256Digest? OptionalDigest(ByteString bytes, string field) => bytes.IsEmpty ? null : Digest(bytes, field);
 
+    /// <summary>An assignment's start-state delta: all three hashes, or none (an older edge sends none).</summary>
+    private static M.StartStateDelta? DeltaOf(V1.ShardAssignment a) =>
+        OptionalDigest(a.DeltaUpdate, "delta_update") is { } update
+        && OptionalDigest(a.DeltaLastStart, "delta_last_start") is { } start
+        && OptionalDigest(a.DeltaLastEnd, "delta_last_end") is { } end
+            ? new M.StartStateDelta(update, start, end) : null;
+
     public static V1.ShardRef Ref(string jobId, int round, int shard, int epoch) => new() { JobId = jobId, Round = round, Shard = shard, Epoch = epoch };
 
     private static V1.ShardRef Required(V1.ShardRef? shard) => shard ?? throw new EdgeInputException("shard: missing");
@@ -152,6 +159,8 @@ public static class WorkerWire
         {
             Shard = Ref(a.JobId, a.Round, a.Shard, a.Epoch), Spec = Bytes(a.Spec.Hash), BaseDirectory = a.BaseDirectory, StartState = Bytes(a.StartState),
             StartStateBytes = a.StartStateBytes, ResumeFrom = Bytes(a.ResumeFrom),
+            DeltaUpdate = Bytes(a.Delta?.Update), DeltaLastStart = Bytes(a.Delta?.LastStart),
+            DeltaLastEnd = Bytes(a.Delta?.LastEnd),
         },
     };
 
@@ -195,7 +204,7 @@ public static class WorkerWire
                 var a = message.Assignment;
                 var s = Required(a.Shard);
                 return new M.ShardAssignment((JobId)s.JobId, s.Round, s.Shard, s.Epoch, new Contracts.Jobs.SpecRef(Digest(a.Spec, "spec")), a.BaseDirectory, Digest(a.StartState, "start_state"),
-                    a.StartStateBytes, outbox, ActorRefs.Nobody, OptionalDigest(a.ResumeFrom, "resume_from"));
+                    a.StartStateBytes, outbox, ActorRefs.Nobody, OptionalDigest(a.ResumeFrom, "resume_from"), DeltaOf(a));
             }
             case V1.EdgeMessage.BodyOneofCase.Abandon:
             {

@@ -75,6 +75,7 @@ public sealed class WorkerSession : ReceiveActor, IWithTimers
             _grant.AllowDataset(a.Spec, a.Blobs);
             _grant.AllowRead(a.StartState, a.Blobs);
             if (a.ResumeFrom is { } resume) _grant.AllowRead(resume, a.Blobs);
+            if (a.Delta is { } delta) _grant.AllowRead(delta.Update, a.Blobs);
             // A TorchScript job's module is a blob the spec names (this coordinator parsed the spec when it took the job).
             if (Contracts.Jobs.JobSpecs.Shared.TryGet(a.Spec)?.Model.Module is { } module
                 && Contracts.Jobs.DataPaths.IsBlobReference(module))

@@ -20,11 +20,15 @@ public class InProcessClusterTests
     /// <summary>A guard against a hung cluster, not a timing assertion: the job takes a few seconds.</summary>
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
 
-    [Fact]
-    public async Task A_job_with_serialize_messages_on_ends_with_the_digest_and_round_test_figures_of_a_local_run()
+    [Theory]
+    [InlineData("")] // the default outer compression, int8
+    [InlineData("  outer-compression: int8\n  outer-topk: 0.05\n")] // with error feedback carried between rounds
+    public async Task A_job_with_serialize_messages_on_ends_with_the_digest_and_round_test_figures_of_a_local_run(
+        string compression)
     {
         using var root = new TempDirectory();
-        var yaml = TestSpecs.SyntheticYaml(rounds: 2, shards: 2, innerSteps: 8, evalEvery: 1);
+        var yaml = TestSpecs.SyntheticYaml(rounds: 3, shards: 2, innerSteps: 8, evalEvery: 1)
+            .Replace("  outer-optimizer:", compression + "  outer-optimizer:");
         var port = LocalCluster.FreePort();
         await using var coordinator = CoordinatorNode.Start(new CoordinatorOptions(
             "127.0.0.1", port, [], root.File("coordinator"), JournalOptions.Sqlite(root.File("journal.db")),
@@ -45,7 +49,7 @@ public class InProcessClusterTests
 
         var view = await WaitUntilFinished(client, accepted.JobId);
         Assert.True(view.State == JobPhase.Completed, $"the job ended {view.State}: {view.Reason}\n{await LogOf(client, accepted.JobId)}");
-        Assert.Equal(2, view.RoundHistory.Count);
+        Assert.Equal(3, view.RoundHistory.Count);
         Assert.All(view.RoundHistory, r => Assert.Equal(["worker-1", "worker-1"], r.Workers));
 
         var workers = Assert.IsType<WorkerList>(await client.Ask(new ListWorkers(), GiveUpAfter));

@@ -51,6 +51,21 @@ public class WorkerWireTests
     }
 
     [Fact]
+    public void A_start_state_delta_reads_back_as_sent_and_an_assignment_without_one_reads_without_one()
+    {
+        var outbox = ActorRefs.Nobody;
+        var plain = new ShardAssignment((JobId)"job-00000001", 1, 2, 3, SpecRef.Of("name: x"), "/tmp", A, 1234,
+            ActorRefs.Nobody, ActorRefs.Nobody);
+        var delta = plain with { Delta = new StartStateDelta(B, A, B) };
+
+        Assert.Equal(delta, WorkerWire.FromWire(WorkerWire.ToWire(delta), outbox));
+        Assert.Null(Assert.IsType<ShardAssignment>(WorkerWire.FromWire(WorkerWire.ToWire(plain), outbox)).Delta);
+        var partial = WorkerWire.ToWire(delta);
+        partial.Assignment.DeltaLastEnd = Google.Protobuf.ByteString.Empty;
+        Assert.Null(Assert.IsType<ShardAssignment>(WorkerWire.FromWire(partial, outbox)).Delta);
+    }
+
+    [Fact]
     public void A_hash_of_the_wrong_length_a_missing_shard_or_an_unknown_bisection_step_is_refused()
     {
         var result = WorkerWire.ToWire(new ShardResult((JobId)"j", 1, 2, 3, (WorkerId)"w", A, B, [], "0xsig"));

@@ -276,7 +276,8 @@ public sealed class JobSpecParserTests
     {
         Assert.Equal(
             "training.innner-steps: unknown field; expected one of rounds, shards, inner-steps, batch-size, seed, threads, "
-            + "checkpoint-every, commit-every, eval-every, inner-optimizer, outer-optimizer",
+            + "checkpoint-every, commit-every, eval-every, inner-optimizer, outer-optimizer, outer-compression, "
+            + "outer-topk",
             ErrorOf(Minimal + "training: { innner-steps: 10 }"));
     }
 
@@ -514,7 +515,8 @@ public sealed class JobSpecParserTests
             "name: must use only a-z, 0-9 and '-', starting with a letter or digit, got 'Bad Name'",
             "training.rounds: must be >= 1, got 0",
             "training.colour: unknown field; expected one of rounds, shards, inner-steps, batch-size, seed, threads, "
-            + "checkpoint-every, commit-every, eval-every, inner-optimizer, outer-optimizer",
+            + "checkpoint-every, commit-every, eval-every, inner-optimizer, outer-optimizer, outer-compression, "
+            + "outer-topk",
         ];
         Assert.Equal(expected, exception.Errors);
         Assert.Equal(string.Join('\n', expected), exception.Message);

@@ -60,13 +60,13 @@ public sealed class JobSpecsTests
     }
 
     [Fact]
-    public void A_submission_is_parsed_with_the_submission_rules_and_then_kept_for_the_job()
+    public void A_submission_is_parsed_with_the_submission_rules_and_then_kept_for_the_job_under_the_text_it_journals()
     {
         var specs = Counting();
         var yaml = TestSpecs.SyntheticYaml();
 
         var submitted = specs.Submission(yaml);
-        var started = specs.Get(yaml);
+        var started = specs.Get(JobSpecParser.WithExplicitDefaults(yaml));
 
         Assert.Equal(1, _parses);
         Assert.Same(submitted, started);

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Gensyn.Actors.Jobs;
 using Gensyn.Actors.Shards;
 using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Training;
 
@@ -383,7 +384,7 @@ public class JobStateTests
         var decision = Decide(new JobState(), new StartJob((JobId)JobId, Yaml, "/data", "0xpayer", 5_000));
 
         var submitted = Assert.IsType<JobSubmitted>(Assert.Single(decision.Events));
-        Assert.Equal((JobId, Yaml, "/data", Now, "0xpayer", 5_000L, "0xpayer"),
+        Assert.Equal((JobId, JobSpecParser.WithExplicitDefaults(Yaml), "/data", Now, "0xpayer", 5_000L, "0xpayer"),
             (submitted.JobId, submitted.SpecYaml, submitted.BaseDirectory, submitted.At, submitted.Payer,
                 submitted.DepositMicros, submitted.Owner));
         Assert.Equal(new JobAccepted((JobId)JobId, "synthetic-test"), Assert.Single(decision.Replies));

@@ -195,6 +195,8 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new WorkerRefused((WorkerId)"worker-1", "key 0x5aAe is convicted", RefusalKind.Convicted),
             new ShardAssignment((JobId)"job-0123abcd", 2, 1, 3, SpecRef.Of(Yaml), "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs),
             new ShardAssignment((JobId)"job-0123abcd", 2, 1, 4, SpecRef.Of(Yaml), "/home/alice/jobs", DigestA, 1_048_576, f.ShardActor, f.Blobs, DigestB),
+            new ShardAssignment((JobId)"job-0123abcd", 2, 1, 5, SpecRef.Of(Yaml), "/home/alice/jobs", DigestA, 1_048_576,
+                f.ShardActor, f.Blobs, Delta: new StartStateDelta(DigestB, DigestA, DigestB)),
             new ShardProgress((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", 5, 0.123456789f),
             new ShardResult((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", DigestA, DigestB, [2.3f, 1.75f, 0.1f, float.Epsilon, 1e-30f, 3.4028235e38f], "0x" + new string('a', 130), 12.5),
             new ShardFailed((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1", "out of memory"),

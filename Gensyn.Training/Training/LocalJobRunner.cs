@@ -4,6 +4,7 @@ using Gensyn.Contracts.Jobs;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Data;
 using Gensyn.Training.Optimizers;
+using Gensyn.Training.Outer;
 using Gensyn.Training.State;
 
 namespace Gensyn.Training.Training;
@@ -70,7 +71,8 @@ public static class LocalJobRunner
                 roots[shard] = outcome.MerkleRoot;
                 lossSum += outcome.Losses.Average(l => (double)l);
             }
-            global = OuterOptimizer.Apply(global, ends, t.OuterOptimizer.LearningRate, t.OuterOptimizer.Momentum, round + 1);
+            global = OuterStep.Apply(global, ends, t.OuterOptimizer.LearningRate, t.OuterOptimizer.Momentum,
+                t.OuterCompression, round + 1).Next;
             // As the coordinator does when it aggregates: evaluating reads the parameters into the model, and the next
             // shard loads its whole start state over them.
             var test = t.EvaluatesRound(round) ? session.Evaluate(global) : null;

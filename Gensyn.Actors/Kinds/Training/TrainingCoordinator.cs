@@ -6,7 +6,7 @@ using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Training.Checkpoints;
 using Gensyn.Training.Models.TorchScript;
-using Gensyn.Training.Optimizers;
+using Gensyn.Training.Outer;
 using Gensyn.Training.State;
 using Gensyn.Training.Training;
 
@@ -67,16 +67,19 @@ public sealed class TrainingCoordinator(BlobStore blobs, DataSource source) : IK
         var global = Load(roundGlobal);
         var ends = shardEnds.Select(Load).ToList();
         var t = spec.RequireTraining();
-        var next = OuterOptimizer.Apply(global, ends, t.OuterOptimizer.LearningRate, t.OuterOptimizer.Momentum,
-            round + 1);
+        var outer = OuterStep.Apply(global, ends, t.OuterOptimizer.LearningRate, t.OuterOptimizer.Momentum,
+            t.OuterCompression, round + 1);
+        var next = outer.Next;
         var hash = blobs.Put(CheckpointFile.Serialize(next));
+        // What a worker that trained a shard this round needs to rebuild the shard's next start state.
+        var update = round + 1 < t.Rounds ? blobs.Put(outer.Update) : (Sha256Digest?)null;
         Evaluation? test = null;
         if (t.EvaluatesRound(round))
         {
             test = Session(spec).Evaluate(next);
             _evaluated = (hash, test);
         }
-        return new JobCompute.AggregatedRound(round, hash, next.Digest(), test);
+        return new JobCompute.AggregatedRound(round, hash, next.Digest(), test, update);
     }
 
     /// <summary>Evaluates the final state on the test set (the last round's evaluation when this coordinator made it:
