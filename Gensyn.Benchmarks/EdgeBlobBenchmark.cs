@@ -47,6 +47,9 @@ public static class EdgeBlobBenchmark
             ("former chunking: 256 KiB chunks, 1 in flight", "gensyn.blobs { chunk-size = 256k, chunks-in-flight = 1 }"),
             ("cluster.hocon's gensyn.blobs chunking", ""),
         };
+        // More to compare, as HOCON separated by ';' (e.g. "gensyn.blobs { chunk-size = 64k, chunks-in-flight = 16 }").
+        configurations = [.. configurations, .. (Environment.GetEnvironmentVariable("GENSYN_BENCH_BLOB_SETTINGS") ?? "")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(h => (h, h))];
         var results = new List<(string Configuration, int MiB, Rates Rates)>();
         var sha = ShaOnly();
         foreach (var (name, hocon) in configurations)
@@ -73,7 +76,8 @@ public static class EdgeBlobBenchmark
         Console.WriteLine("  summary (MB/s; peak working-set growth during the transfer):");
         foreach (var mib in sizes)
         {
-            var (former, current) = (results.First(r => r.MiB == mib).Rates, results.Last(r => r.MiB == mib).Rates);
+            var (former, current) = (results.First(r => r.MiB == mib).Rates,
+                results.First(r => r.MiB == mib && r.Configuration == configurations[1].Name).Rates);
             Console.WriteLine($"     {mib,5} MiB: upload {former.Upload,6:F0} -> {current.Upload,6:F0} (x{current.Upload / former.Upload:F2}, " +
                               $"+{current.UploadGrowth / 1e6:F0} MB), fetch {former.Fetch,6:F0} -> {current.Fetch,6:F0} (x{current.Fetch / former.Fetch:F2}, " +
                               $"+{current.FetchGrowth / 1e6:F0} MB); File.Copy {current.Copy:F0}; upload/copy {current.Upload / current.Copy:F3}, " +
@@ -88,7 +92,7 @@ public static class EdgeBlobBenchmark
             BlobThroughputBenchmark.Run(megabytes: 64, repeats: repeats);
         }
         const double target = 500;
-        var last = results.Where(r => r.Configuration == configurations[^1].Name).ToList();
+        var last = results.Where(r => r.Configuration == configurations[1].Name).ToList();
         Console.WriteLine($"  target >= {target:F0} MB/s through the edge: upload {Verdict(last.Min(r => r.Rates.Upload))}, " +
                           $"fetch {Verdict(last.Min(r => r.Rates.Fetch))} (the lowest of the sizes)");
         return;

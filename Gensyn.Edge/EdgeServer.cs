@@ -54,8 +54,8 @@ public sealed class EdgeServer : IAsyncDisposable
             kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(1);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(2);
             kestrel.Limits.MaxConcurrentConnections = 10_000;
-            // A blob stream may have gensyn.blobs.chunks-in-flight chunks on the wire (Kestrel's 768 KiB default held an upload to
-            // less than one 1 MiB chunk per round trip); a connection, two such streams.
+            // A blob stream may have gensyn.blobs.chunks-in-flight chunks on the wire (at least Kestrel's default 768 KiB); a
+            // connection, two such streams.
             kestrel.Limits.Http2.InitialStreamWindowSize = Math.Max(context.Blobs.WindowBytes, 768 << 10);
             kestrel.Limits.Http2.InitialConnectionWindowSize = Math.Max(2 * context.Blobs.WindowBytes, 1 << 20);
             var address = options.Host is "localhost" ? IPAddress.Loopback : IPAddress.TryParse(options.Host, out var ip) ? ip : IPAddress.Any;

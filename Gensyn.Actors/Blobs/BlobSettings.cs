@@ -21,8 +21,16 @@ public sealed record BlobSettings(
 {
     public const string Section = "gensyn.blobs";
 
-    public const int DefaultChunkBytes = 1 << 20;
-    public const int DefaultChunksInFlight = 4;
+    /// <summary>
+    /// 64 KiB: under .NET's 85,000-byte large-object threshold, so that each chunk's buffers (the message gRPC
+    /// parses, the protobuf bytes) die young in gen0; 1 MiB chunks were large objects that only full collections
+    /// free, and a 2 GiB transfer grew the heap by 100-170 MB where 64 KiB chunks grow it by under 20 MB
+    /// (docs/benchmarks.md, "blobs at disk speed").
+    /// </summary>
+    public const int DefaultChunkBytes = 64 << 10;
+
+    /// <summary>16 × 64 KiB: a 1 MiB window of chunks in flight.</summary>
+    public const int DefaultChunksInFlight = 16;
 
     /// <summary>The smallest chunk allowed.</summary>
     public const int MinChunkBytes = 4 << 10;

@@ -22,7 +22,7 @@ public class EdgeLimitsTests
         Assert.Equal(50, limits.ListJobsPageSize);
 
         Assert.Equal(new BlobSettings(TimeSpan.FromDays(7), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5),
-            ChunkBytes: 1 << 20, ChunksInFlight: 4), BlobSettings.From(Shipped()));
+            ChunkBytes: 64 << 10, ChunksInFlight: 16), BlobSettings.From(Shipped()));
     }
 
     [Theory]
