@@ -2,15 +2,14 @@ using Akka.Configuration;
 
 namespace Gensyn.Actors.Blobs;
 
-/// <summary>
-/// How a coordinator keeps and moves blobs (<c>gensyn.blobs</c> in cluster.hocon): a blob no running job references is deleted once
-/// unused for <see cref="Retention"/> (so a finished job's result stays downloadable that long after its last use); a partial upload that
-/// receives no bytes for <see cref="PartialIdleTimeout"/> is cut off and its file deleted; the sweep runs every
-/// <see cref="SweepInterval"/>, the first one no sooner than <see cref="FirstSweepAfter"/> after start (time for the jobs a restarted
-/// coordinator recovers to pin their blobs). Blobs travel through the edge in chunks of <see cref="ChunkBytes"/>, with up to
-/// <see cref="ChunksInFlight"/> of them read ahead of the wire (sending) or received ahead of the disk (receiving): what one transfer
-/// holds in memory at most, whatever the blob's size.
-/// </summary>
+/// <summary> How a coordinator keeps and moves blobs (<c>gensyn.blobs</c> in cluster.hocon): a blob no running job
+/// references is deleted once unused for <see cref="Retention"/> (so a finished job's result stays downloadable that
+/// long after its last use); a partial upload that receives no bytes for <see cref="PartialIdleTimeout"/> is cut off
+/// and its file deleted; the sweep runs every <see cref="SweepInterval"/>, the first one no sooner than <see
+/// cref="FirstSweepAfter"/> after start (time for the jobs a restarted coordinator recovers to pin their blobs). Blobs
+/// travel through the edge in chunks of <see cref="ChunkBytes"/>, with up to <see cref="ChunksInFlight"/> of them read
+/// ahead of the wire (sending) or received ahead of the disk (receiving): what one transfer holds in memory at most,
+/// whatever the blob's size. </summary>
 public sealed record BlobSettings(
     TimeSpan Retention,
     TimeSpan PartialIdleTimeout,
@@ -35,7 +34,8 @@ public sealed record BlobSettings(
     /// <summary>The smallest chunk allowed.</summary>
     public const int MinChunkBytes = 4 << 10;
 
-    /// <summary>The largest chunk allowed: under the edge's 4 MiB gRPC message limit with room for the message's framing.</summary>
+    /// <summary>The largest chunk allowed: under the edge's 4 MiB gRPC message limit with room for the message's
+    /// framing.</summary>
     public const int MaxChunkBytes = 3 << 20;
 
     public const int MaxChunksInFlight = 64;
@@ -57,12 +57,14 @@ public sealed record BlobSettings(
             c.GetTimeSpan("sweep-interval", d.SweepInterval), c.GetTimeSpan("first-sweep-after", d.FirstSweepAfter),
             chunk is >= MinChunkBytes and <= MaxChunkBytes ? (int)chunk
                 : throw new ConfigurationException(
-                    $"{Section}.chunk-size must be {MinChunkBytes >> 10}k to {MaxChunkBytes >> 20}m, got {chunk:N0} bytes"),
+                    $"{Section}.chunk-size must be {MinChunkBytes >> 10}k to {MaxChunkBytes >> 20}m, " +
+                    $"got {chunk:N0} bytes"),
             c.GetInt("chunks-in-flight", d.ChunksInFlight));
         if (settings.Retention < TimeSpan.Zero || settings.PartialIdleTimeout <= TimeSpan.Zero
             || settings.SweepInterval <= TimeSpan.Zero || settings.FirstSweepAfter < TimeSpan.Zero)
             throw new ConfigurationException(
-                $"{Section}: retention and first-sweep-after must be 0 or more, partial-idle-timeout and sweep-interval above 0");
+                $"{Section}: retention and first-sweep-after must be 0 or more, " +
+                "partial-idle-timeout and sweep-interval above 0");
         if (settings.ChunksInFlight is < 1 or > MaxChunksInFlight)
             throw new ConfigurationException(
                 $"{Section}.chunks-in-flight must be 1 to {MaxChunksInFlight}, got {settings.ChunksInFlight}");

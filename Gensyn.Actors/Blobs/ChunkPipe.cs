@@ -26,7 +26,8 @@ public static class ChunkPipe
                 int read;
                 try
                 {
-                    read = await source.ReadAtLeastAsync(buffer.AsMemory(0, chunkBytes), chunkBytes, throwOnEndOfStream: false, stop);
+                    read = await source.ReadAtLeastAsync(buffer.AsMemory(0, chunkBytes), chunkBytes,
+                        throwOnEndOfStream: false, stop);
                 }
                 catch
                 {
@@ -52,11 +53,10 @@ public static class ChunkPipe
             }
         }, cancel);
 
-    /// <summary>
-    /// Takes chunks from <paramref name="next"/> (null at the end) and hands them in order to <paramref name="consume"/>,
-    /// with up to <paramref name="inFlight"/> taken ahead of it: the receiving side, where <paramref name="next"/> reads
-    /// the wire and checks each chunk as it arrives, and <paramref name="consume"/> hashes and writes it.
-    /// </summary>
+    /// <summary> Takes chunks from <paramref name="next"/> (null at the end) and hands them in order to <paramref
+    /// name="consume"/>, with up to <paramref name="inFlight"/> taken ahead of it: the receiving side, where <paramref
+    /// name="next"/> reads the wire and checks each chunk as it arrives, and <paramref name="consume"/> hashes and
+    /// writes it. </summary>
     public static Task ReceiveAsync(int inFlight, Func<CancellationToken, Task<ReadOnlyMemory<byte>?>> next,
         Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> consume, CancellationToken cancel) =>
         RunAsync<ReadOnlyMemory<byte>>(inFlight, async (queue, stop) =>

@@ -38,8 +38,11 @@ public sealed class HashingFile : IAsyncDisposable
             var buffer = new byte[BlobSettings.DefaultChunkBytes];
             while (resumed.Written < held)
             {
-                var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, held - resumed.Written)), cancel);
-                if (read == 0) throw new BlobException($"{path} holds {resumed.Written:N0} bytes, not the {held:N0} to resume from");
+                var want = (int)Math.Min(buffer.Length, held - resumed.Written);
+                var read = await file.ReadAsync(buffer.AsMemory(0, want), cancel);
+                if (read == 0)
+                    throw new BlobException(
+                        $"{path} holds {resumed.Written:N0} bytes, not the {held:N0} to resume from");
                 resumed._sha.AppendData(buffer, 0, read);
                 resumed.Written += read;
             }

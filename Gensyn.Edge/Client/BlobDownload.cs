@@ -22,7 +22,8 @@ public static class BlobDownload
     /// bytes <paramref name="hash"/> names.</exception>
     public static async Task<byte[]> ReadAsync(IAsyncStreamReader<V1.BlobChunk> parts, Sha256Digest hash,
                                                long maxBytes, string tooLarge, CancellationToken cancel,
-                                               long? announced = null, int inFlight = BlobSettings.DefaultChunksInFlight)
+                                               long? announced = null,
+                                               int inFlight = BlobSettings.DefaultChunksInFlight)
     {
         if (announced is { } size && (size < 0 || size > Math.Min(maxBytes, Array.MaxLength)))
             throw new BlobException($"blob {hash} {tooLarge} (announced at {size:N0} bytes)");
@@ -32,8 +33,8 @@ public static class BlobDownload
         var filled = 0L;
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(
             System.Security.Cryptography.HashAlgorithmName.SHA256);
-        await Receive(parts, hash, limit, announced is null ? tooLarge : $"refused: longer than the {limit:N0} bytes announced",
-            inFlight, (chunk, _) =>
+        var overLimit = announced is null ? tooLarge : $"refused: longer than the {limit:N0} bytes announced";
+        await Receive(parts, hash, limit, overLimit, inFlight, (chunk, _) =>
             {
                 sha.AppendData(chunk.Span);
                 if (exact is not null) chunk.Span.CopyTo(exact.AsSpan((int)filled));
@@ -49,15 +50,14 @@ public static class BlobDownload
             : throw new BlobException($"blob {hash} refused: the bytes received hash to {actual}");
     }
 
-    /// <summary>
-    /// Receives the blob <paramref name="parts"/> carry into <paramref name="path"/>, hashing it on the way: the
-    /// bytes go to <c>PATH.part</c>, which becomes <paramref name="path"/> only once they hash to
-    /// <paramref name="hash"/>; a refused or broken download leaves no file at either path. Returns the blob's size.
-    /// </summary>
-    /// <exception cref="BlobException">Longer than <paramref name="maxBytes"/>, or not the bytes <paramref name="hash"/>
-    /// names.</exception>
-    public static async Task<long> ReadToFileAsync(IAsyncStreamReader<V1.BlobChunk> parts, Sha256Digest hash, string path,
-                                                   long maxBytes, string tooLarge, int inFlight, CancellationToken cancel)
+    /// <summary> Receives the blob <paramref name="parts"/> carry into <paramref name="path"/>, hashing it on the way:
+    /// the bytes go to <c>PATH.part</c>, which becomes <paramref name="path"/> only once they hash to <paramref
+    /// name="hash"/>; a refused or broken download leaves no file at either path. Returns the blob's size. </summary>
+    /// <exception cref="BlobException">Longer than <paramref name="maxBytes"/>, or not the bytes <paramref
+    /// name="hash"/> names.</exception>
+    public static async Task<long> ReadToFileAsync(IAsyncStreamReader<V1.BlobChunk> parts, Sha256Digest hash,
+                                                   string path, long maxBytes, string tooLarge, int inFlight,
+                                                   CancellationToken cancel)
     {
         var temp = path + ".part";
         File.Delete(temp);
@@ -80,8 +80,10 @@ public static class BlobDownload
         }
     }
 
-    private static Task Receive(IAsyncStreamReader<V1.BlobChunk> parts, Sha256Digest hash, long maxBytes, string tooLarge,
-                                int inFlight, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> consume, CancellationToken cancel)
+    private static Task Receive(IAsyncStreamReader<V1.BlobChunk> parts, Sha256Digest hash, long maxBytes,
+                                string tooLarge, int inFlight,
+                                Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> consume,
+                                CancellationToken cancel)
     {
         var received = 0L;
         return ChunkPipe.ReceiveAsync(inFlight, async stop =>

@@ -30,8 +30,10 @@ public sealed class BlobStreamAttackTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>A stream of the given parts, then its end (or <paramref name="breakWith"/>), counting the parts read.</summary>
-    private sealed class Parts(IEnumerable<byte[]> parts, Exception? breakWith = null) : IAsyncStreamReader<V1.BlobChunk>
+    /// <summary>A stream of the given parts, then its end (or <paramref name="breakWith"/>), counting the parts
+    /// read.</summary>
+    private sealed class Parts(IEnumerable<byte[]> parts, Exception? breakWith = null)
+        : IAsyncStreamReader<V1.BlobChunk>
     {
         private readonly IEnumerator<byte[]> _parts = parts.GetEnumerator();
 
@@ -40,7 +42,8 @@ public sealed class BlobStreamAttackTests : IDisposable
 
         public Task<bool> MoveNext(CancellationToken cancellationToken)
         {
-            if (!_parts.MoveNext()) return breakWith is null ? Task.FromResult(false) : Task.FromException<bool>(breakWith);
+            if (!_parts.MoveNext())
+                return breakWith is null ? Task.FromResult(false) : Task.FromException<bool>(breakWith);
             Read++;
             Current = new V1.BlobChunk { Data = ByteString.CopyFrom(_parts.Current) };
             return Task.FromResult(true);
@@ -49,20 +52,23 @@ public sealed class BlobStreamAttackTests : IDisposable
 
     private static IEnumerable<byte[]> Chunks(byte[] bytes, int size = 4096) => bytes.Chunk(size);
 
-    private Task Upload(string who, Sha256Digest hash, long size, long offset, IAsyncStreamReader<V1.BlobChunk> parts) =>
+    private Task Upload(string who, Sha256Digest hash, long size, long offset,
+        IAsyncStreamReader<V1.BlobChunk> parts) =>
         BlobStreams.ReceiveAsync(_store, _quota, who, hash, size, offset, 1L << 30, TimeSpan.FromSeconds(30), parts,
             CancellationToken.None, Small);
 
     [Fact]
-    public async Task An_upload_that_ends_before_its_announced_size_leaves_no_blob_visible_and_resumes_from_the_bytes_held()
+    public async Task An_upload_that_ends_early_leaves_no_blob_visible_and_resumes_from_the_bytes_held()
     {
         var bytes = RandomNumberGenerator.GetBytes(20 * 4096);
         var hash = Sha256Digest.Of(bytes);
 
-        var cut = await Assert.ThrowsAsync<RpcException>(() => Upload("0xaaaa", hash, bytes.Length, 0, new Parts(Chunks(bytes[..(7 * 4096)]))));
+        var cut = await Assert.ThrowsAsync<RpcException>(() =>
+            Upload("0xaaaa", hash, bytes.Length, 0, new Parts(Chunks(bytes[..(7 * 4096)]))));
 
         Assert.Equal(StatusCode.InvalidArgument, cut.StatusCode);
-        Assert.Contains($"28,672 of blob {hash}'s announced 81,920 bytes arrived; resume the upload", cut.Status.Detail);
+        Assert.Contains($"28,672 of blob {hash}'s announced 81,920 bytes arrived; resume the upload",
+            cut.Status.Detail);
         Assert.False(_store.Contains(hash));
         Assert.Equal(7 * 4096, BlobStreams.Received(_store, hash));
 
@@ -72,7 +78,7 @@ public sealed class BlobStreamAttackTests : IDisposable
     }
 
     [Fact]
-    public async Task An_upload_that_sends_more_than_it_announced_is_refused_at_the_first_byte_too_many_and_never_becomes_visible()
+    public async Task An_upload_past_its_announced_size_is_refused_at_the_first_chunk_too_many_and_stays_invisible()
     {
         var bytes = RandomNumberGenerator.GetBytes(64 * 4096);
         var announced = 10 * 4096;
@@ -89,17 +95,19 @@ public sealed class BlobStreamAttackTests : IDisposable
     }
 
     [Fact]
-    public async Task An_upload_whose_bytes_do_not_hash_to_its_name_is_refused_its_partial_file_deleted_and_its_quota_released()
+    public async Task A_poisoned_upload_is_refused_its_partial_file_deleted_and_its_quota_released()
     {
         var honest = RandomNumberGenerator.GetBytes(12 * 4096);
         var hash = Sha256Digest.Of(honest);
         var poisoned = (byte[])honest.Clone();
         poisoned[^1] ^= 1;
 
-        var refused = await Assert.ThrowsAsync<RpcException>(() => Upload("0xcccc", hash, poisoned.Length, 0, new Parts(Chunks(poisoned))));
+        var refused = await Assert.ThrowsAsync<RpcException>(() =>
+            Upload("0xcccc", hash, poisoned.Length, 0, new Parts(Chunks(poisoned))));
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
-        Assert.Contains($"blob {hash} refused: the bytes received hash to {Sha256Digest.Of(poisoned)}", refused.Status.Detail);
+        Assert.Contains($"blob {hash} refused: the bytes received hash to {Sha256Digest.Of(poisoned)}",
+            refused.Status.Detail);
         Assert.False(_store.Contains(hash));
         Assert.False(File.Exists(BlobStreams.PartialPath(_store, hash)));
         Assert.Equal(0, _quota.Used("0xcccc"));
@@ -115,7 +123,8 @@ public sealed class BlobStreamAttackTests : IDisposable
         var bytes = RandomNumberGenerator.GetBytes(8192);
         var hash = Sha256Digest.Of(bytes);
 
-        var e = await Assert.ThrowsAsync<BlobException>(() => BlobDownload.ReadAsync(new Parts(Chunks(bytes[..4096])), hash, 1 << 20,
+        var e = await Assert.ThrowsAsync<BlobException>(() => BlobDownload.ReadAsync(
+            new Parts(Chunks(bytes[..4096])), hash, 1 << 20,
             "larger than any blob may be", CancellationToken.None, announced: bytes.Length));
 
         Assert.Contains($"blob {hash} refused: 4,096 of its announced 8,192 bytes arrived", e.Message);
@@ -155,18 +164,21 @@ public sealed class BlobStreamAttackTests : IDisposable
         var poisoned = (byte[])bytes.Clone();
         poisoned[0] ^= 1;
 
-        var wrong = await Assert.ThrowsAsync<BlobException>(() => BlobDownload.ReadToFileAsync(new Parts(Chunks(poisoned)), hash, path,
+        var wrong = await Assert.ThrowsAsync<BlobException>(() => BlobDownload.ReadToFileAsync(
+            new Parts(Chunks(poisoned)), hash, path,
             1 << 20, "too large", inFlight: 2, CancellationToken.None));
         Assert.Contains($"blob {hash} refused: the bytes received hash to", wrong.Message);
         Assert.False(File.Exists(path));
         Assert.False(File.Exists(path + ".part"));
 
         await Assert.ThrowsAsync<IOException>(() => BlobDownload.ReadToFileAsync(
-            new Parts(Chunks(bytes[..(5 * 4096)]), new IOException("connection reset")), hash, path, 1 << 20, "too large", 2, CancellationToken.None));
+            new Parts(Chunks(bytes[..(5 * 4096)]), new IOException("connection reset")), hash, path, 1 << 20,
+            "too large", 2, CancellationToken.None));
         Assert.False(File.Exists(path));
         Assert.False(File.Exists(path + ".part"));
 
-        Assert.Equal(bytes.Length, await BlobDownload.ReadToFileAsync(new Parts(Chunks(bytes)), hash, path, 1 << 20, "too large", 2,
+        Assert.Equal(bytes.Length, await BlobDownload.ReadToFileAsync(new Parts(Chunks(bytes)), hash, path,
+            1 << 20, "too large", 2,
             CancellationToken.None));
         Assert.Equal(bytes, File.ReadAllBytes(path));
     }
