@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using Gensyn.Actors.Blobs;
 using Gensyn.Contracts;
 using Gensyn.Edge.Blobs;
 using Gensyn.Edge.Client;
@@ -13,14 +14,14 @@ namespace Gensyn.Benchmarks;
 
 /// <summary>
 /// Blob throughput through the edge on loopback: an in-process coordinator (no chain) and its <see cref="Gensyn.Edge.EdgeServer"/>, and a
-/// client in the same process that streams a file to the edge (UploadBlob: the edge writes a partial file, hashes it and moves it into the
-/// store) and from it (FetchBlob: the edge streams the store's file, the client writes it to disk and checks its SHA-256), in
-/// <see cref="BlobStreams.ChunkBytes"/> chunks over the generated <see cref="V1.WorkerEdge.WorkerEdgeClient"/>, so neither side holds a blob
-/// in memory (<see cref="WorkerLink.FetchAsync"/> buffers by design, so it is not what is timed here). The worker session is set up directly:
-/// a <see cref="SessionGrant"/> registered in the edge's <c>EdgeContext.Sessions</c> that may read the blob and upload, without a Session
-/// stream or a signed Hello. Beside it, in the same run: File.Copy of the same file, the old StreamRef <c>BlobTransfer</c> fetch (64 MiB),
-/// the wire alone (ProbeBandwidth: TLS + HTTP/2 + protobuf from memory, no disk, no hash) and SHA-256 alone. During the large transfers the
-/// process's working set and GC heap are sampled every 10 ms.
+/// client in the same process that streams a file to the edge (UploadBlob: <see cref="BlobStreams.SendAsync"/>, read ahead of the wire;
+/// the edge hashes the chunks into a partial file as they arrive and moves it into the store) and from it (FetchBlob: the edge streams the
+/// store's file, the client hashes it into a file with <see cref="BlobDownload.ReadToFileAsync"/>), so neither side holds a blob in
+/// memory. Each size runs twice in the same process: with the former chunking (256 KiB chunks, one in flight) and with cluster.hocon's
+/// <c>gensyn.blobs</c> chunking. The worker session is set up directly: a <see cref="SessionGrant"/> registered in the edge's
+/// <c>EdgeContext.Sessions</c> that may read the blob and upload, without a Session stream or a signed Hello. Beside it, in the same run:
+/// File.Copy of the same file, the StreamRef <c>BlobTransfer</c> fetch (64 MiB), the wire alone (ProbeBandwidth: TLS + HTTP/2 + protobuf
+/// from memory, no disk, no hash) and SHA-256 alone. During each transfer the process's working set and GC heap are sampled every 10 ms.
 /// </summary>
 public static class EdgeBlobBenchmark
 {
@@ -32,51 +33,92 @@ public static class EdgeBlobBenchmark
 
     private static async Task RunAsync(string repositoryRoot)
     {
-        var repeats = Setting("GENSYN_BENCH_REPEATS", 5);
-        var bigMiB = Setting("GENSYN_BENCH_BIG_MIB", 1024);
+        var repeats = Setting("GENSYN_BENCH_REPEATS", 3);
         var bigRepeats = Setting("GENSYN_BENCH_BIG_REPEATS", 2);
+        var sizes = (Environment.GetEnvironmentVariable("GENSYN_BENCH_SIZES_MIB") ?? "64,512,2048").Split(',')
+            .Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToList();
         Console.WriteLine($"edge-blobs: blob transfer through the edge (gRPC over TLS 1.3/HTTP/2, loopback), server and client in this process " +
-                          $"({Environment.ProcessorCount} cores; other builds and benchmarks may share the machine; {GCSettings()}):");
+                          $"({Environment.ProcessorCount} cores, load average {LoadAverage()}; other builds and benchmarks may share the machine; {GCSettings()}):");
         Console.WriteLine("  the worker session is set up directly: a SessionGrant put into the edge's EdgeContext.Sessions (no Session stream, no Hello), " +
                           "allowed to read the blob and to upload; MB = 10^6 bytes");
 
-        await using var host = await InProcessEdge.StartAsync(repositoryRoot, "edge-blobs");
-        var grant = new SessionGrant("bench-worker", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
-        grant.AllowUpload(host.Node.System.DeadLetters);   // a local destination: the edge's own store is the job's
-        host.Edge.Context.Sessions[grant.Token] = grant;
-        using var connection = EdgeConnection.Open(host.Door, host.Dir("client"));
-        var client = new V1.WorkerEdge.WorkerEdgeClient(connection.Channel);
-
-        var wire = await WireOnly(client, repeats);
+        var configurations = new (string Name, string Hocon)[]
+        {
+            ("former chunking: 256 KiB chunks, 1 in flight", "gensyn.blobs { chunk-size = 256k, chunks-in-flight = 1 }"),
+            ("cluster.hocon's gensyn.blobs chunking", ""),
+        };
+        // More to compare, as HOCON separated by ';' (e.g. "gensyn.blobs { chunk-size = 64k, chunks-in-flight = 16 }").
+        configurations = [.. configurations, .. (Environment.GetEnvironmentVariable("GENSYN_BENCH_BLOB_SETTINGS") ?? "")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(h => (h, h))];
+        var results = new List<(string Configuration, int MiB, Rates Rates)>();
         var sha = ShaOnly();
-        Console.WriteLine($"  attribution: the wire alone (ProbeBandwidth, 16 MiB from memory, no disk, no hash): {wire:F1} MB/s; SHA-256 alone (64 MiB in memory): {sha:F1} MB/s");
+        foreach (var (name, hocon) in configurations)
+        {
+            await using var host = await InProcessEdge.StartAsync(repositoryRoot, "edge-blobs", hocon);
+            var settings = host.Edge.Context.Blobs;
+            Console.WriteLine($"  {name}: chunk-size {settings.ChunkBytes >> 10} KiB, chunks-in-flight {settings.ChunksInFlight}");
+            var grant = new SessionGrant("bench-worker", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+            grant.AllowUpload(host.Node.System.DeadLetters);   // a local destination: the edge's own store is the job's
+            host.Edge.Context.Sessions[grant.Token] = grant;
+            using var connection = EdgeConnection.Open(host.Door, host.Dir("client"));
+            var client = new V1.WorkerEdge.WorkerEdgeClient(connection.Channel);
+            var wire = await WireOnly(client, repeats);
+            Console.WriteLine($"     attribution: the wire alone (ProbeBandwidth, 16 MiB from memory, no disk, no hash, both ends): {wire.MBps:F1} MB/s, " +
+                              $"{wire.CpuMsPerMb:F2} CPU-ms/MB; SHA-256 alone (64 MiB in memory, one core): {sha.MBps:F1} MB/s, {sha.CpuMsPerMb:F2} CPU-ms/MB");
+            foreach (var mib in sizes)
+            {
+                var big = mib >= 1024;
+                var rates = await Measure(host, client, grant, settings, mib, big ? bigRepeats : repeats, warmUp: !big);
+                results.Add((name, mib, rates));
+            }
+        }
 
-        var small = await Measure(host, client, grant, 64, repeats, warmUp: true, sample: false);
-        Console.WriteLine($"     ratios (64 MiB): upload/File.Copy {small.Upload / small.Copy:F3}, fetch/File.Copy {small.Fetch / small.Copy:F3}");
-        var big = await Measure(host, client, grant, bigMiB, bigRepeats, warmUp: false, sample: true);
-        Console.WriteLine($"     ratios ({bigMiB} MiB): upload/File.Copy {big.Upload / big.Copy:F3}, fetch/File.Copy {big.Fetch / big.Copy:F3}");
+        Console.WriteLine("  summary (MB/s; peak working-set growth during the transfer):");
+        foreach (var mib in sizes)
+        {
+            var (former, current) = (results.First(r => r.MiB == mib).Rates,
+                results.First(r => r.MiB == mib && r.Configuration == configurations[1].Name).Rates);
+            Console.WriteLine($"     {mib,5} MiB: upload {former.Upload,6:F0} -> {current.Upload,6:F0} (x{current.Upload / former.Upload:F2}, " +
+                              $"+{current.UploadGrowth / 1e6:F0} MB), fetch {former.Fetch,6:F0} -> {current.Fetch,6:F0} (x{current.Fetch / former.Fetch:F2}, " +
+                              $"+{current.FetchGrowth / 1e6:F0} MB); File.Copy {current.Copy:F0}; upload/copy {current.Upload / current.Copy:F3}, " +
+                              $"fetch/copy {current.Fetch / current.Copy:F3}");
+        }
 
         // Last: the StreamRef path keeps its fetched arrays reachable after its ActorSystems are disposed (~2 per fetch), which would
         // inflate the memory figures above.
         if (Environment.GetEnvironmentVariable("GENSYN_BENCH_STREAMREF") is not "0")
         {
-            Console.WriteLine("  baseline: the old StreamRef path (Akka.Remote, whole blob in memory), same run:");
-            var streamRef = BlobThroughputBenchmark.Run(megabytes: 64, repeats: repeats);
-            Console.WriteLine($"     ratios (64 MiB): edge upload/StreamRef fetch {small.Upload / streamRef.FetchMBps:F2}, edge fetch/StreamRef fetch {small.Fetch / streamRef.FetchMBps:F2}");
+            Console.WriteLine("  baseline: the in-cluster StreamRef path (Akka.Remote, file to file), same run:");
+            BlobThroughputBenchmark.Run(megabytes: 64, repeats: repeats);
         }
-        const double target = 200;
-        Console.WriteLine($"  target >= {target:F0} MB/s through the edge: upload {Verdict(Math.Min(small.Upload, big.Upload))}, fetch {Verdict(Math.Min(small.Fetch, big.Fetch))} (the lower of the two sizes)");
+        const double target = 500;
+        var last = results.Where(r => r.Configuration == configurations[1].Name).ToList();
+        Console.WriteLine($"  target >= {target:F0} MB/s through the edge: upload {Verdict(last.Min(r => r.Rates.Upload))}, " +
+                          $"fetch {Verdict(last.Min(r => r.Rates.Fetch))} (the lowest of the sizes)");
         return;
 
         static string Verdict(double rate) => $"{rate:F1} MB/s {(rate >= target ? "met" : "NOT MET")}";
     }
 
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
     private static string GCSettings() =>
         $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC{(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "" : ", concurrent")}";
 
-    private sealed record Rates(double Upload, double Fetch, double Copy);
+    private sealed record Rates(double Upload, double Fetch, double Copy, long UploadGrowth, long FetchGrowth);
 
-    private static async Task<Rates> Measure(InProcessEdge host, V1.WorkerEdge.WorkerEdgeClient client, SessionGrant grant, int mib, int repeats, bool warmUp, bool sample)
+    private static async Task<Rates> Measure(InProcessEdge host, V1.WorkerEdge.WorkerEdgeClient client, SessionGrant grant, BlobSettings settings,
+        int mib, int repeats, bool warmUp)
     {
         var size = (long)mib << 20;
         var dir = host.Dir("client");
@@ -96,14 +138,14 @@ public static class EdgeBlobBenchmark
         async Task<Sample> Upload()
         {
             Forget();
-            var timed = await Timed(sample, () => UploadFile(client, grant.Token, source, hash, size));
+            var timed = await Timed(sample: true, () => UploadFile(client, grant.Token, source, hash, size, settings));
             if (!store.Contains(hash) || new FileInfo(store.PathOf(hash)).Length != size) throw new InvalidOperationException("the upload did not land in the store");
             return timed;
         }
 
         async Task<Sample> Fetch()
         {
-            var timed = await Timed(sample, () => FetchFile(client, grant.Token, hash, target));
+            var timed = await Timed(sample: true, () => FetchFile(client, grant.Token, hash, target, settings));
             File.Delete(target);
             return timed;
         }
@@ -146,11 +188,10 @@ public static class EdgeBlobBenchmark
             return $"CPU {ClusterBenchmarks.Median(s.Select(x => x.CoresBusy).ToList()):F2} cores busy, {perMb * 1000:F2} CPU-ms/MB " +
                    $"= at most {Environment.ProcessorCount / perMb:F0} MB/s on {Environment.ProcessorCount} idle cores";
         }
-        Console.WriteLine($"  {mb:F1} MB ({mib} MiB) random blob, {BlobStreams.ChunkBytes / 1024} KiB chunks, median of {repeats}{(warmUp ? " after one warm-up" : "")} (runs in MB/s):");
+        Console.WriteLine($"  {mb:F1} MB ({mib} MiB) random blob, {settings.ChunkBytes / 1024} KiB chunks, {settings.ChunksInFlight} in flight, median of {repeats}{(warmUp ? " after one warm-up" : "")} (runs in MB/s):");
         Console.WriteLine($"     UploadBlob, worker file -> edge store (edge re-reads + SHA-256) : {Rate(uploads),8:F1} MB/s  ({Runs(uploads)}; {Cpu(uploads)})");
         Console.WriteLine($"     FetchBlob, edge store -> worker file (worker SHA-256 on the fly): {Rate(fetches),8:F1} MB/s  ({Runs(fetches)}; {Cpu(fetches)})");
         Console.WriteLine($"     File.Copy of the same file                                      : {Rate(copies),8:F1} MB/s  ({Runs(copies)})");
-        if (sample)
         {
             foreach (var (name, samples) in new[] { ("UploadBlob", uploads), ("FetchBlob", fetches) })
             {
@@ -160,11 +201,13 @@ public static class EdgeBlobBenchmark
                                   $"GCs gen0/1/2 {s.Gen0}/{s.Gen1}/{s.Gen2}; GC heap after a full GC {s.RetainedHeap / 1e6:F0} MB");
             }
         }
-        return new Rates(Rate(uploads), Rate(fetches), Rate(copies));
+        return new Rates(Rate(uploads), Rate(fetches), Rate(copies), uploads.Max(x => x.PeakWorkingSet - x.StartWorkingSet),
+            fetches.Max(x => x.PeakWorkingSet - x.StartWorkingSet));
     }
 
-    /// <summary>Sends <paramref name="path"/> as the upload of <paramref name="hash"/>, reading it in chunks.</summary>
-    private static async Task UploadFile(V1.WorkerEdge.WorkerEdgeClient client, string token, string path, Sha256Digest hash, long size)
+    /// <summary>Sends <paramref name="path"/> as the upload of <paramref name="hash"/>, read in chunks ahead of the wire.</summary>
+    private static async Task UploadFile(V1.WorkerEdge.WorkerEdgeClient client, string token, string path, Sha256Digest hash, long size,
+        BlobSettings settings)
     {
         var headers = new Metadata
         {
@@ -174,35 +217,21 @@ public static class EdgeBlobBenchmark
             { WorkerEdgeService.BlobOffsetHeader, "0" },
         };
         using var call = client.UploadBlob(headers, DateTime.UtcNow + Deadline);
-        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
-        {
-            var buffer = new byte[BlobStreams.ChunkBytes];
-            int read;
-            while ((read = await file.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false)) > 0)
-                await call.RequestStream.WriteAsync(new V1.BlobChunk { Data = ByteString.CopyFrom(buffer, 0, read) });
-        }
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
+                         FileOptions.Asynchronous | FileOptions.SequentialScan))
+            await BlobStreams.SendAsync(file, call.RequestStream, settings, CancellationToken.None);
         await call.RequestStream.CompleteAsync();
         var reply = await call.ResponseAsync;
         if (Sha256Digest.FromBytes(reply.Hash.Span) != hash) throw new InvalidOperationException("the edge acknowledged another blob");
     }
 
-    /// <summary>Fetches <paramref name="hash"/> into <paramref name="path"/>, hashing the chunks as they arrive.</summary>
-    private static async Task FetchFile(V1.WorkerEdge.WorkerEdgeClient client, string token, Sha256Digest hash, string path)
+    /// <summary>Fetches <paramref name="hash"/> into <paramref name="path"/>, hashing the chunks into the file as they arrive.</summary>
+    private static async Task FetchFile(V1.WorkerEdge.WorkerEdgeClient client, string token, Sha256Digest hash, string path, BlobSettings settings)
     {
         var headers = new Metadata { { WorkerEdgeService.SessionHeader, token } };
         using var call = client.FetchBlob(new V1.FetchBlobRequest { Hash = ByteString.CopyFrom(hash.ToBytes()) }, headers, DateTime.UtcNow + Deadline);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-        {
-            while (await call.ResponseStream.MoveNext(CancellationToken.None))
-            {
-                var data = call.ResponseStream.Current.Data;
-                sha.AppendData(data.Span);
-                await file.WriteAsync(data.Memory);
-            }
-        }
-        var actual = Sha256Digest.FromBytes(sha.GetHashAndReset());
-        if (actual != hash) throw new InvalidOperationException($"fetched bytes hash to {actual}, not {hash}");
+        await BlobDownload.ReadToFileAsync(call.ResponseStream, hash, path, long.MaxValue, "too large", settings.ChunksInFlight,
+            CancellationToken.None);
     }
 
     /// <summary>Writes <paramref name="size"/> pseudo-random bytes to <paramref name="path"/> in 1 MiB pieces and returns their SHA-256.</summary>
@@ -224,35 +253,57 @@ public static class EdgeBlobBenchmark
         return Sha256Digest.FromBytes(sha.GetHashAndReset());
     }
 
-    private static async Task<double> WireOnly(V1.WorkerEdge.WorkerEdgeClient client, int repeats)
+    /// <summary>CPU seconds of this process while <paramref name="action"/> runs.</summary>
+    private static async Task<double> CpuSeconds(Func<Task> action)
     {
-        async Task<double> Once()
+        var process = Process.GetCurrentProcess();
+        var before = process.TotalProcessorTime;
+        await action();
+        process.Refresh();
+        return (process.TotalProcessorTime - before).TotalSeconds;
+    }
+
+    /// <summary>MB/s and CPU-ms per MB of the wire alone (ProbeBandwidth from memory: TLS, HTTP/2 and protobuf on both ends).</summary>
+    private static async Task<(double MBps, double CpuMsPerMb)> WireOnly(V1.WorkerEdge.WorkerEdgeClient client, int repeats)
+    {
+        async Task Once()
         {
-            var clock = Stopwatch.StartNew();
-            long received = 0;
             using var call = client.ProbeBandwidth(new V1.ProbeRequest { Bytes = WorkerEdgeService.MaxProbeBytes }, deadline: DateTime.UtcNow + Deadline);
-            while (await call.ResponseStream.MoveNext(CancellationToken.None)) received += call.ResponseStream.Current.Data.Length;
-            return clock.Elapsed.TotalSeconds;
+            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
         }
         await Once();
         var seconds = new List<double>();
-        for (var i = 0; i < repeats; i++) seconds.Add(await Once());
-        return WorkerEdgeService.MaxProbeBytes / 1e6 / ClusterBenchmarks.Median(seconds);
+        var cpu = new List<double>();
+        for (var i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            cpu.Add(await CpuSeconds(Once));
+            seconds.Add(clock.Elapsed.TotalSeconds);
+        }
+        var mb = WorkerEdgeService.MaxProbeBytes / 1e6;
+        return (mb / ClusterBenchmarks.Median(seconds), ClusterBenchmarks.Median(cpu) * 1000 / mb);
     }
 
-    private static double ShaOnly()
+    /// <summary>MB/s and CPU-ms per MB of SHA-256 over 64 MiB in memory, on one core.</summary>
+    private static (double MBps, double CpuMsPerMb) ShaOnly()
     {
         var buffer = new byte[64 << 20];
         new Random(3).NextBytes(buffer);
         SHA256.HashData(buffer);
         var seconds = new List<double>();
+        var cpu = new List<double>();
         for (var i = 0; i < 3; i++)
         {
             var clock = Stopwatch.StartNew();
-            SHA256.HashData(buffer);
+            cpu.Add(CpuSeconds(() =>
+            {
+                SHA256.HashData(buffer);
+                return Task.CompletedTask;
+            }).GetAwaiter().GetResult());
             seconds.Add(clock.Elapsed.TotalSeconds);
         }
-        return buffer.Length / 1e6 / ClusterBenchmarks.Median(seconds);
+        var mb = buffer.Length / 1e6;
+        return (mb / ClusterBenchmarks.Median(seconds), ClusterBenchmarks.Median(cpu) * 1000 / mb);
     }
 
     private sealed record Sample(double Seconds, double CoresBusy, long StartWorkingSet, long PeakWorkingSet, long StartHeap, long PeakHeap, int Gen0, int Gen1, int Gen2,

@@ -25,13 +25,14 @@ public sealed class InProcessEdge : IAsyncDisposable
 
     public string Dir(string name) => Directory.CreateDirectory(Path.Combine(Root, name)).FullName;
 
-    public static async Task<InProcessEdge> StartAsync(string repositoryRoot, string name)
+    /// <summary>Starts a coordinator and its edge on cluster.hocon, with <paramref name="settings"/> (HOCON) over it.</summary>
+    public static async Task<InProcessEdge> StartAsync(string repositoryRoot, string name, string settings = "")
     {
         var root = Path.Combine(Path.GetTempPath(), $"gensyn-{name}-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
         var data = Path.Combine(root, "coordinator");
         var node = CoordinatorNode.Start(new CoordinatorOptions("127.0.0.1", Gensyn.Node.Local.LocalCluster.FreePort(), [], data,
-            JournalOptions.Sqlite(Path.Combine(root, "journal.db")), File.ReadAllText(Path.Combine(repositoryRoot, "cluster.hocon"))));
+            JournalOptions.Sqlite(Path.Combine(root, "journal.db")), File.ReadAllText(Path.Combine(repositoryRoot, "cluster.hocon")) + "\n" + settings));
         await node.WhenUp().WaitAsync(TimeSpan.FromMinutes(1));
         var edge = await EdgeServer.StartAsync(node, new EdgeOptions("127.0.0.1", 0, data));
         return new InProcessEdge(root, node, edge);

@@ -8,7 +8,7 @@ using Gensyn.Benchmarks;
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
 //                  + `dispute` (replicated mode: bisection + one refereed step vs a full replay).
 // `failures` = `failures-workers` (worker death, real processes) + `failures-recovery` (a long job's recovery, in-process).
-// `edge` = `edge-blobs` (blob throughput through the edge, 64 MiB and 1 GiB, memory sampled) + `edge-latency` (request latency, 100 callers);
+// `edge` = `edge-blobs` (blob throughput through the edge, 64 MiB, 512 MiB and 2 GiB, former and current chunking, memory sampled) + `edge-latency` (request latency, 100 callers);
 //          both in-process (a coordinator without a chain + its edge), no executable needed.
 // `cluster`, `failures`, `quote`, `quote-savings`, `campaign` and `dashboard` run the built Release executable
 // (dotnet build Gensyn.Node -c Release first, or set GENSYN_EXE).

@@ -54,6 +54,10 @@ public sealed class EdgeServer : IAsyncDisposable
             kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(1);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(2);
             kestrel.Limits.MaxConcurrentConnections = 10_000;
+            // A blob stream may have gensyn.blobs.chunks-in-flight chunks on the wire (at least Kestrel's default 768 KiB); a
+            // connection, two such streams.
+            kestrel.Limits.Http2.InitialStreamWindowSize = Math.Max(context.Blobs.WindowBytes, 768 << 10);
+            kestrel.Limits.Http2.InitialConnectionWindowSize = Math.Max(2 * context.Blobs.WindowBytes, 1 << 20);
             var address = options.Host is "localhost" ? IPAddress.Loopback : IPAddress.TryParse(options.Host, out var ip) ? ip : IPAddress.Any;
             kestrel.Listen(address, options.Port, listen =>
             {

@@ -56,12 +56,19 @@ public sealed class BlobStore
     private void Write(Sha256Digest hash, byte[] bytes)
     {
         var path = PathOf(hash);
-        if (File.Exists(path) && Sha256Digest.Of(File.ReadAllBytes(path)) == hash)
+        if (File.Exists(path) && HashOfFile(path) == hash)
         {
             Touch(hash);
             return;
         }
         Training.Checkpoints.CheckpointFile.WriteAtomically(path, bytes);
+    }
+
+    /// <summary>The SHA-256 of a file's bytes, read a buffer at a time (never whole).</summary>
+    private static Sha256Digest HashOfFile(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 20, FileOptions.SequentialScan);
+        return Sha256Digest.FromBytes(System.Security.Cryptography.SHA256.HashData(file));
     }
 
     /// <summary>

@@ -43,6 +43,8 @@ public sealed class EdgeConnection : IDisposable
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             EnableMultipleHttp2Connections = true,
+            // Room for a blob download's chunks in flight from the first byte (the window otherwise grows from 64 KiB with the round trip).
+            InitialHttp2StreamWindowSize = Actors.Blobs.BlobSettings.Default.WindowBytes,
         };
         handler.SslOptions.RemoteCertificateValidationCallback =
             trust.Validator(endpoint, pin, fingerprint => connection!.Fingerprint = fingerprint, refused => connection!._refused = refused);

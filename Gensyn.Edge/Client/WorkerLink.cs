@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
+using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Workers;
 using Gensyn.Contracts;
 using Gensyn.Contracts.Messages;
 using Gensyn.Contracts.Signing;
+using Gensyn.Edge.Blobs;
 using Gensyn.Edge.Wire;
 using Gensyn.Edge.Workers;
 using Google.Protobuf;
@@ -96,7 +98,7 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
     }
 
     public Task<byte[]> FetchAsync(Sha256Digest hash, CancellationToken cancel) =>
-        FetchAsync(hash, Blobs.BlobStreams.MaxUploadBytes, "larger than any blob may be", cancel);
+        FetchAsync(hash, BlobStreams.MaxUploadBytes, "larger than any blob may be", cancel);
 
     /// <summary>How many times a chunk fetch waits out the edge's rate limit (its <c>retry-after-ms</c>) before it
     /// gives up.</summary>
@@ -126,30 +128,77 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
     }
 
     /// <summary>The blob's bytes, refused (<paramref name="tooLarge"/>) as soon as more than
-    /// <paramref name="maxBytes"/> arrive.</summary>
+    /// <paramref name="maxBytes"/> arrive, or more or fewer than the edge announced.</summary>
     private async Task<byte[]> FetchAsync(Sha256Digest hash, long maxBytes, string tooLarge, CancellationToken cancel)
     {
         var (edge, headers) = Session();
         using var call = edge.FetchBlob(new V1.FetchBlobRequest { Hash = WorkerWire.Bytes(hash) }, headers,
             DateTime.UtcNow + TransferTimeout, cancel);
-        return await BlobDownload.ReadAsync(call.ResponseStream, hash, maxBytes, tooLarge, cancel);
+        return await BlobDownload.ReadAsync(call.ResponseStream, hash, maxBytes, tooLarge, cancel,
+            AnnouncedSize(await call.ResponseHeadersAsync), Transfers.ChunksInFlight);
     }
 
-    public async Task UploadAsync(Sha256Digest hash, byte[] bytes, CancellationToken cancel)
+    /// <summary>
+    /// Fetches a blob one of this worker's assignments names into <paramref name="path"/>, hash checked, without holding it in
+    /// memory; returns its size. A refused download leaves no file.
+    /// </summary>
+    public async Task<long> FetchToFileAsync(Sha256Digest hash, string path, CancellationToken cancel)
+    {
+        var (edge, headers) = Session();
+        using var call = edge.FetchBlob(new V1.FetchBlobRequest { Hash = WorkerWire.Bytes(hash) }, headers,
+            DateTime.UtcNow + TransferTimeout, cancel);
+        var limit = AnnouncedSize(await call.ResponseHeadersAsync) ?? BlobStreams.MaxUploadBytes;
+        return await BlobDownload.ReadToFileAsync(call.ResponseStream, hash, path, Math.Min(limit, BlobStreams.MaxUploadBytes),
+            "refused: longer than announced", Transfers.ChunksInFlight, cancel);
+    }
+
+    /// <summary>The blob size the edge announced in a FetchBlob reply's headers (an older edge announces none).</summary>
+    private static long? AnnouncedSize(Metadata headers) =>
+        long.TryParse(headers.GetValue(WorkerEdgeService.BlobSizeHeader), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var size) ? size : null;
+
+    /// <summary>How this worker's blob transfers are chunked and pipelined.</summary>
+    private static BlobSettings Transfers => BlobSettings.Default;
+
+    public Task UploadAsync(Sha256Digest hash, byte[] bytes, CancellationToken cancel) =>
+        UploadAsync(hash, bytes.Length, async (offset, call) =>
+        {
+            // Slices of the caller's array go out as they are (gRPC copies each while serializing it): no copy of the blob.
+            for (var at = offset; at < bytes.Length; at += Transfers.ChunkBytes)
+                await call.RequestStream.WriteAsync(new V1.BlobChunk
+                {
+                    Data = UnsafeByteOperations.UnsafeWrap(bytes.AsMemory((int)at, (int)Math.Min(Transfers.ChunkBytes, bytes.Length - at))),
+                }, cancel);
+        }, cancel);
+
+    /// <summary>Uploads the file at <paramref name="path"/> (whose SHA-256 is <paramref name="hash"/>) in chunks read ahead of the wire,
+    /// without holding it in memory.</summary>
+    public async Task UploadFileAsync(Sha256Digest hash, string path, CancellationToken cancel)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await UploadAsync(hash, file.Length, async (offset, call) =>
+        {
+            file.Position = offset;
+            await BlobStreams.SendAsync(file, call.RequestStream, Transfers, cancel);
+        }, cancel);
+    }
+
+    private async Task UploadAsync(Sha256Digest hash, long size, Func<long, AsyncClientStreamingCall<V1.BlobChunk, V1.UploadBlobReply>, Task> send,
+        CancellationToken cancel)
     {
         var (edge, headers) = Session();
         // The edge may hold the blob already (a state the job stored before) or part of an earlier attempt: send only what it lacks.
         var status = await edge.BlobStatusAsync(new V1.BlobStatusRequest { Hash = WorkerWire.Bytes(hash) }, headers, DateTime.UtcNow + CallTimeout, cancel);
         if (status.Complete) return;
-        var offset = status.Received <= bytes.Length ? status.Received : 0;
+        var offset = status.Received <= size ? status.Received : 0;
         headers.Add(WorkerEdgeService.BlobHashHeader, hash.ToString());
-        headers.Add(WorkerEdgeService.BlobSizeHeader, bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        headers.Add(WorkerEdgeService.BlobSizeHeader, size.ToString(System.Globalization.CultureInfo.InvariantCulture));
         headers.Add(WorkerEdgeService.BlobOffsetHeader, offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var call = edge.UploadBlob(headers, DateTime.UtcNow + TransferTimeout, cancel);
         try
         {
-            for (var at = offset; at < bytes.Length; at += Blobs.BlobStreams.ChunkBytes)
-                await call.RequestStream.WriteAsync(new V1.BlobChunk { Data = ByteString.CopyFrom(bytes, (int)at, (int)Math.Min(Blobs.BlobStreams.ChunkBytes, bytes.Length - at)) }, cancel);
+            await send(offset, call);
             await call.RequestStream.CompleteAsync();
         }
         catch (RpcException) when (!cancel.IsCancellationRequested)

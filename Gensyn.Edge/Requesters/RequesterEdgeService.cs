@@ -143,7 +143,7 @@ public sealed partial class RequesterEdgeService(EdgeContext edge, ILogger<Reque
             { BlobHashHeader, offer.Hash.ToString() },
             { BlobSizeHeader, new FileInfo(path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         });
-        await BlobStreams.SendFileAsync(path, request.Offset, responseStream, context.CancellationToken);
+        await BlobStreams.SendFileAsync(path, request.Offset, responseStream, context.CancellationToken, edge.Blobs);
     }
 
     /// <summary>
@@ -163,7 +163,7 @@ public sealed partial class RequesterEdgeService(EdgeContext edge, ILogger<Reque
         if (size > MaxRequesterBlobBytes)
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"a file a job names is at most {MaxRequesterBlobBytes:N0} bytes, announced {size:N0}"));
         await BlobStreams.ReceiveAsync(edge.Store, edge.Uploads, caller, hash, size, offset, Math.Min(MaxRequesterBlobBytes, edge.Limits.MaxUploadBytes),
-            edge.Blobs.PartialIdleTimeout, requestStream, context.CancellationToken);
+            edge.Blobs.PartialIdleTimeout, requestStream, context.CancellationToken, edge.Blobs);
         await HandOnToCoordinators(hash, context.CancellationToken);
         log.LogInformation("Blob {Hash} ({Size} bytes) uploaded by {Caller}", hash, size, caller);
         return new V1.UploadBlobReply { Hash = WorkerWire.Bytes(hash) };

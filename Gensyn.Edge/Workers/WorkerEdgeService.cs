@@ -194,7 +194,13 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
             }
         }
         edge.Store.Touch(hash);
-        await BlobStreams.SendFileAsync(edge.Store.PathOf(hash), request.Offset, responseStream, context.CancellationToken);
+        var path = edge.Store.PathOf(hash);
+        // The size first: the worker reads the blob into an array of that size, and refuses a reply of any other length.
+        await context.WriteResponseHeadersAsync(new Metadata
+        {
+            { BlobSizeHeader, new FileInfo(path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        });
+        await BlobStreams.SendFileAsync(path, request.Offset, responseStream, context.CancellationToken, edge.Blobs);
     }
 
     public override async Task<V1.UploadBlobReply> UploadBlob(IAsyncStreamReader<V1.BlobChunk> requestStream, ServerCallContext context)
@@ -208,7 +214,7 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"{BlobSizeHeader} must be the blob's size in bytes"));
         var offset = long.TryParse(context.RequestHeaders.GetValue(BlobOffsetHeader), out var o) ? o : 0;
         await BlobStreams.ReceiveAsync(edge.Store, edge.Uploads, grant.Address, hash, size, offset, edge.Limits.MaxUploadBytes, edge.Blobs.PartialIdleTimeout,
-            requestStream, context.CancellationToken);
+            requestStream, context.CancellationToken, edge.Blobs);
         await HandOn(grant, hash, context.CancellationToken);
         return new V1.UploadBlobReply { Hash = WorkerWire.Bytes(hash) };
     }

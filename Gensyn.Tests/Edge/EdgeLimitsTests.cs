@@ -21,7 +21,18 @@ public class EdgeLimitsTests
         Assert.Equal(100_000, limits.NoncesPerKey);
         Assert.Equal(50, limits.ListJobsPageSize);
 
-        Assert.Equal(new BlobSettings(TimeSpan.FromDays(7), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5)), BlobSettings.From(Shipped()));
+        Assert.Equal(new BlobSettings(TimeSpan.FromDays(7), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5),
+            ChunkBytes: 64 << 10, ChunksInFlight: 16), BlobSettings.From(Shipped()));
+    }
+
+    [Theory]
+    [InlineData("chunk-size = 4m", "gensyn.blobs.chunk-size must be 4k to 3m")]
+    [InlineData("chunk-size = 1k", "gensyn.blobs.chunk-size must be 4k to 3m")]
+    [InlineData("chunks-in-flight = 0", "gensyn.blobs.chunks-in-flight must be 1 to 64")]
+    public void A_blob_chunk_setting_out_of_range_is_refused_with_the_setting_named(string setting, string message)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => BlobSettings.From(ConfigurationFactory.ParseString($"gensyn.blobs {{ {setting} }}")));
+        Assert.Contains(message, e.Message);
     }
 
     [Fact]
