@@ -68,6 +68,11 @@ if (which is "round-eval" or "all")
         RoundEvaluationBenchmark.Run(dataDir, Path.Combine(root, "examples", example));
 // where a round's time goes, phase by phase, and the job against `gensyn train` [--spec FILE] [--workers N]
 if (which is "round-phases") RoundPhasesBenchmark.Run(root, dataDir, args[1..]);
+// simulated providers through the edges against one coordinator, then two (docs/benchmarks.md, "Scale")
+//   [--providers 100,300,1000] [--coordinators 1,2] [--shards 10000] [--jobs 10] [--rounds 10] [--shard-ms 200]
+if (which is "scale") Gensyn.Benchmarks.Scale.ScaleBenchmark.Run(root, args[1..]);
+// one coordinator of `scale` in its own process (started by it)
+if (which is "scale-coordinator") return await Gensyn.Benchmarks.Scale.ScaleCoordinator.Run(args[1..]);
 return 0;
 
 static string FindRepositoryRoot()
