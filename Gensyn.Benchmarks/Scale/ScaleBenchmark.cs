@@ -107,8 +107,9 @@ public static class ScaleBenchmark
         var shardsPerRound = s.Shards / (s.Jobs * s.Rounds);
         for (var j = 0; j < s.Jobs; j++)
         {
+            // A coordinator starved of CPU (a shared machine) may take long to answer while providers register.
             var answer = await client.Ask(new SubmitJob(Spec(j, s.Rounds, shardsPerRound, s.InnerSteps), dir),
-                TimeSpan.FromMinutes(1));
+                TimeSpan.FromMinutes(4));
             jobs.Add(answer is JobAccepted accepted ? accepted.JobId
                 : throw new InvalidOperationException($"job {j} was not accepted: {answer}"));
         }
