@@ -52,8 +52,8 @@ public sealed class WaitingReasons<TRef> where TRef : notnull
         return notices;
     }
 
-    private string Reason(WorkRequest<TRef> request, Dictionary<string, (WorkRequest<TRef> Sample, string Reason)> kinds,
-                          SchedulerState<TRef> state)
+    private string Reason(WorkRequest<TRef> request,
+        Dictionary<string, (WorkRequest<TRef> Sample, string Reason)> kinds, SchedulerState<TRef> state)
     {
         if (kinds.TryGetValue(request.WaitKey, out var kind)) return kind.Reason;
         var reason = _kinds.TryGetValue(request.WaitKey, out var known) ? known.Reason : state.WhyWaiting(request);

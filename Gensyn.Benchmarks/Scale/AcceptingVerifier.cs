@@ -34,7 +34,8 @@ public sealed class AcceptingVerifier : IAsyncDisposable
     {
         Directory.CreateDirectory(directory);
         var options = new CoordinatorOptions("127.0.0.1", LocalCluster.FreePort(), [seed], directory,
-            JournalOptions.Sqlite(Path.Combine(directory, "journal.db")), clusterHocon, Role: CoordinatorNode.VerifierRole);
+            JournalOptions.Sqlite(Path.Combine(directory, "journal.db")), clusterHocon,
+            Role: CoordinatorNode.VerifierRole);
         var certificate = ClusterCertificate.LoadOrCreate(directory, certificateFile, joining: true);
         var system = ActorSystem.Create(NodeConfig.SystemName, NodeConfig.CoordinatorSetup(options, certificate));
         system.ActorOf(Props.Create(() => new Acceptor()), VerifierActor.PoolName);

@@ -18,8 +18,9 @@ public sealed class ProcessProbe(int pid)
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         // After the command: state is field 3, utime field 14, stime field 15 (1-based over the whole line).
-        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture))
-               / TicksPerSecond;
+        var user = long.Parse(fields[11], CultureInfo.InvariantCulture);
+        var system = long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return (user + system) / TicksPerSecond;
     }
 
     public (long RssBytes, int Threads) Status()

@@ -48,7 +48,8 @@ public static class ScaleBenchmark
                 {
                     RunOnce(root, s, coordinators, providers).GetAwaiter().GetResult();
                 }
-                catch (Exception e) when (e is TimeoutException or InvalidOperationException or CoordinatorUnavailableException)
+                catch (Exception e) when (e is TimeoutException or InvalidOperationException
+                                           or CoordinatorUnavailableException)
                 {
                     Console.WriteLine($"{coordinators,6} {providers,9}  failed: {e.Message.Split('\n')[0]}");
                 }
@@ -71,8 +72,10 @@ public static class ScaleBenchmark
             {
                 var name = $"coordinator-{i}";
                 var data = Directory.CreateDirectory(Path.Combine(dir, name)).FullName;
-                string[] join = i == 1 ? [] : [coordinators[0].Ready.ClusterAddress, coordinators[0].Ready.CertificateFile];
-                var process = processes.Start(["scale-coordinator", data, config, .. join], Path.Combine(dir, name + ".log"));
+                var seed = i == 1 ? null : coordinators[0].Ready;
+                string[] join = seed is null ? [] : [seed.ClusterAddress, seed.CertificateFile];
+                var process = processes.Start(["scale-coordinator", data, config, .. join],
+                    Path.Combine(dir, name + ".log"));
                 coordinators.Add(new Coordinator(name, data, process, await ReadyOf(data, process)));
             }
             var doors = coordinators.Select(c => $"127.0.0.1:{c.Ready.EdgePort}#{c.Ready.Fingerprint}").ToArray();
@@ -132,6 +135,7 @@ public static class ScaleBenchmark
         Console.WriteLine($"        assignments {assignments:N0} (per edge {string.Join("/", counters.PerDoor())}), " +
                           $"results {counters.FinishedCount:N0}, abandoned {counters.AbandonedCount}, " +
                           $"sessions lost {counters.LostCount}, verdicts {AcceptingVerifier.Verdicts - verdicts:N0}");
+        if (counters.LostCount > 0) Console.WriteLine($"        sessions ended: {counters.LostReasons()}");
     }
 
     private static async Task<ScaleCoordinator.Ready> ReadyOf(string data, Process process)
@@ -153,7 +157,8 @@ public static class ScaleBenchmark
         return File.Exists(file) ? JsonSerializer.Deserialize<ScaleCoordinator.Stats>(File.ReadAllText(file)) : null;
     }
 
-    private static async Task WaitForJobs(CoordinatorClient client, List<JobId> jobs, List<Coordinator> coordinators, ProcessProbe bench, ScaleCounters counters, TimeSpan limit)
+    private static async Task WaitForJobs(CoordinatorClient client, List<JobId> jobs, List<Coordinator> coordinators,
+        ProcessProbe bench, ScaleCounters counters, TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
         var pending = new HashSet<JobId>(jobs);
@@ -171,7 +176,8 @@ public static class ScaleBenchmark
                 catch (CoordinatorUnavailableException)
                 {
                     // The coordinator is too busy to answer within the minute: ask again on the next pass.
-                    Console.WriteLine($"        (a status call went unanswered for a minute at {clock.Elapsed.TotalSeconds:F0} s)");
+                    Console.WriteLine(
+                        $"        (a status call went unanswered for a minute at {clock.Elapsed.TotalSeconds:F0} s)");
                     break;
                 }
                 if (answer is not JobView view) continue;

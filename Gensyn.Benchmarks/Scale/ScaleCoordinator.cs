@@ -45,7 +45,8 @@ public static class ScaleCoordinator
             string[] jobs = [];
             try
             {
-                var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
+                var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance,
+                    TimeSpan.FromSeconds(5));
                 jobs = [.. state.Shards.SelectMany(s => s.EntityIds)];
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)

@@ -14,6 +14,7 @@ public sealed class ScaleCounters(int doors, int innerSteps)
     private readonly long[] _perDoor = new long[doors];
     private readonly Dictionary<string, int> _refusals = [];
     private readonly Dictionary<string, long> _perJob = [];
+    private readonly Dictionary<string, int> _lostWhy = [];
     private int _registered;
     private long _finished;
     private long _abandoned;
@@ -43,7 +44,21 @@ public sealed class ScaleCounters(int doors, int innerSteps)
         lock (_lock) _refusals[reason] = _refusals.GetValueOrDefault(reason) + 1;
     }
 
-    public void Lost(string reason) => Interlocked.Increment(ref _lost);
+    public void Lost(string reason)
+    {
+        Interlocked.Increment(ref _lost);
+        // Grouped by what the reason says, without the endpoint it names.
+        var why = System.Text.RegularExpressions.Regex.Replace(reason, @"127\.0\.0\.1:\d+", "EDGE");
+        lock (_lock) _lostWhy[why] = _lostWhy.GetValueOrDefault(why) + 1;
+    }
+
+    /// <summary>Why sessions ended, most frequent first.</summary>
+    public string LostReasons()
+    {
+        lock (_lock)
+            return string.Join("; ",
+                _lostWhy.OrderByDescending(r => r.Value).Take(3).Select(r => $"{r.Value}× {r.Key}"));
+    }
 
     public void Abandoned() => Interlocked.Increment(ref _abandoned);
 

@@ -33,22 +33,24 @@ public sealed class SimulatedFleet : IAsyncDisposable
         for (var i = 0; i < providers; i++)
         {
             var door = i % doors.Count;
-            var link = new WorkerLink([doors[door]], Directory.CreateDirectory(Path.Combine(directory, $"p{i}")).FullName);
+            var trust = Directory.CreateDirectory(Path.Combine(directory, $"p{i}")).FullName;
+            var link = new WorkerLink([doors[door]], trust);
             links.Add(link);
             system.ActorOf(SimulatedProvider.Props(i, door, link, shardTime, counters), $"provider-{i}");
         }
         return new SimulatedFleet(system, links, counters);
     }
 
-    /// <summary>Waits until every provider is registered; fails with what it saw after <paramref name="limit"/>.</summary>
+    /// <summary>Waits until every provider is registered; fails with what it saw after
+    /// <paramref name="limit"/>.</summary>
     public async Task WhenRegistered(int providers, TimeSpan limit)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (Counters.RegisteredCount < providers)
         {
             if (clock.Elapsed > limit)
-                throw new TimeoutException($"{Counters.RegisteredCount} of {providers} simulated providers registered " +
-                                           $"in {limit.TotalSeconds:0} s (refusals: {Counters.Refusals()})");
+                throw new TimeoutException($"{Counters.RegisteredCount} of {providers} simulated providers " +
+                                           $"registered in {limit.TotalSeconds:0} s (refusals: {Counters.Refusals()})");
             await Task.Delay(100);
         }
     }

@@ -28,7 +28,8 @@ public sealed class SimulatedProvider : ReceiveActor, IWithTimers
     private readonly WorkerKey _key = WorkerKey.Generate();
     private ShardAssignment? _current;
 
-    /// <summary>When this provider last became free (<see cref="ScaleCounters.Now"/>); null before its first result.</summary>
+    /// <summary>When this provider last became free (<see cref="ScaleCounters.Now"/>); null before its first
+    /// result.</summary>
     private long? _freeSince;
 
     public static Props Props(int index, int door, WorkerLink link, TimeSpan shardTime, ScaleCounters counters) =>
@@ -72,14 +73,16 @@ public sealed class SimulatedProvider : ReceiveActor, IWithTimers
         var session = Context.ActorOf(_link.SessionProps(Self, _key), "session");
         var profile = new RegisterWorker(_id, Self, "cpu", 16, 1, "cpu-x64-simulated-t1", 0.1, _key.Address,
             Throughput: 1000, BandwidthMbps: 1000, IssuedAtUnixMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        session.Tell(profile with { Signature = ClaimSigner.Sign(_key, CapabilityClaim.From(profile, ClaimDomain.None)) });
+        var signature = ClaimSigner.Sign(_key, CapabilityClaim.From(profile, ClaimDomain.None));
+        session.Tell(profile with { Signature = signature });
     }
 
     private void Assigned(ShardAssignment a)
     {
         if (_current is { } busy)
         {
-            if (busy.JobId == a.JobId && busy.Round == a.Round && busy.Shard == a.Shard && busy.Epoch == a.Epoch) return;
+            if (busy.JobId == a.JobId && busy.Round == a.Round && busy.Shard == a.Shard && busy.Epoch == a.Epoch)
+                return;
             a.ShardActor.Tell(new ShardFailed(a.JobId, a.Round, a.Shard, a.Epoch, _id,
                 $"busy with {busy.JobId} round {busy.Round} shard {busy.Shard}"));
             return;
@@ -92,7 +95,8 @@ public sealed class SimulatedProvider : ReceiveActor, IWithTimers
     /// <summary>What an honest trainer would send, shaped right and signed: H losses, a root, the end state.</summary>
     private ShardResult Result(ShardAssignment a)
     {
-        var root = Sha256Digest.Of(System.Text.Encoding.UTF8.GetBytes($"{a.JobId}/{a.Round}/{a.Shard}/{a.Epoch}/{_id}"));
+        var root = Sha256Digest.Of(
+            System.Text.Encoding.UTF8.GetBytes($"{a.JobId}/{a.Round}/{a.Shard}/{a.Epoch}/{_id}"));
         var losses = Enumerable.Range(0, _counters.InnerSteps).Select(i => 1f / (i + 1)).ToArray();
         var result = new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, _id, a.StartState, root, losses, "",
             TrainSeconds: _shardTime.TotalSeconds);
