@@ -31,7 +31,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
 
     private readonly SchedulerState<IActorRef> _state = new();
 
-    /// <summary>The last waiting reason each waiting shard was told.</summary>
+    /// <summary>Why each waiting shard waits, as it was last told.</summary>
     private readonly WaitingReasons<IActorRef> _waiting = new();
 
     private readonly ILoggingAdapter _log = Context.GetLogger();

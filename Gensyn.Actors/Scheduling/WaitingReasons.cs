@@ -24,7 +24,7 @@ public sealed class WaitingReasons<TRef> where TRef : notnull
     public IReadOnlyList<(WorkRequest<TRef> Request, string Reason)> Notices(SchedulerState<TRef> state)
     {
         var changed = false;
-        foreach (var (key, kind) in _kinds)
+        foreach (var (key, kind) in _kinds.ToList())
         {
             var reason = state.WhyWaiting(kind.Sample);
             if (reason == kind.Reason) continue;
