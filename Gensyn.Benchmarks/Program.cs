@@ -2,7 +2,8 @@ using Gensyn.Benchmarks;
 
 // Usage: Gensyn.Benchmarks [trainer|examples|cluster|failures|verification|new-key|verification-overhead|dispute|
 //                           settlement|scheduler|quote|quote-savings|campaign|dashboard|edge|edge-blobs|edge-latency|
-//                           pack|dataset-upload|torchscript|round-eval|state-digest|outer-compression|all]
+//                           pack|dataset-upload|torchscript|round-eval|state-digest|outer-compression|
+//                           round-phases|commitments|scale|all]
 //        (data directory: $GENSYN_DATA_DIR)
 // `verification` = the spot-check detection curve + `new-key` (how soon a new key that cheats is caught, per example)
 //                  + `verification-overhead` (verifier CPU / training CPU at several k)
@@ -75,6 +76,11 @@ if (which is "commitments")
     CommitmentsBenchmark.Run(dataDir, root, args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : null);
 // the outer step's payloads under each codec vs per-step synchronization, and per mnist-mlp job, with accuracies
 if (which is "outer-compression") OuterCompressionBenchmark.Run(dataDir, root);
+// simulated providers through the edges against one coordinator, then two (docs/benchmarks.md, "Scale")
+//   [--providers 100,300,1000] [--coordinators 1,2] [--shards 10000] [--jobs 10] [--rounds 10] [--shard-ms 200]
+if (which is "scale") Gensyn.Benchmarks.Scale.ScaleBenchmark.Run(root, args[1..]);
+// one coordinator of `scale` in its own process (started by it)
+if (which is "scale-coordinator") return await Gensyn.Benchmarks.Scale.ScaleCoordinator.Run(args[1..]);
 return 0;
 
 static string FindRepositoryRoot()

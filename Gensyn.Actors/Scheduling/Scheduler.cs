@@ -31,8 +31,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
 
     private readonly SchedulerState<IActorRef> _state = new();
 
-    /// <summary>The last waiting reason each waiting shard was told.</summary>
-    private readonly Dictionary<IActorRef, string> _told = [];
+    /// <summary>Why each waiting shard waits, as it was last told.</summary>
+    private readonly WaitingReasons<IActorRef> _waiting = new();
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     public ITimerScheduler Timers { get; set; } = null!;
@@ -65,7 +65,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         Receive<RequesterGone>(gone =>
         {
             _state.Release(gone.Requester, completed: false);
-            _told.Remove(gone.Requester);
+            _waiting.Forget(gone.Requester);
             Dispatch();
         });
     }
@@ -88,8 +88,10 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private void Request(RequestWorker request)
     {
         Context.Watch(request.Requester);
-        _state.Enqueue(new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester,
-            request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList(), request.Needs, request.Replicated));
+        var queued = new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester,
+            request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList(), request.Needs, request.Replicated);
+        _state.Enqueue(queued);
+        _waiting.Queued(queued);
         if (_state.Workers.Count == 0)
             _log.Info("{0} round {1} shard {2} waits: no worker is registered",
                 request.JobId, request.Round, request.Shard);
@@ -99,7 +101,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     private void Release(ReleaseWorker release)
     {
         var worker = _state.Release(release.Requester, release.Completed);
-        _told.Remove(release.Requester);
+        _waiting.Forget(release.Requester);
         if (worker is not null && release.WorkerGone)
         {
             // Its process is dead: never grant it again; a live one registers again within seconds.
@@ -158,24 +160,13 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         foreach (var (request, worker) in _state.Match())
         {
             _log.Info("Granted worker {0} to {1}", worker.WorkerId, request.Label);
-            _told.Remove(request.Requester);
+            _waiting.Forget(request.Requester);
             request.Requester.Tell(new WorkerGranted(worker.WorkerId, worker.Ref, worker.Threads, worker.NumericClass,
                 worker.Address, worker.HonestStreak, worker.Accepted));
         }
-        // Each waiting shard hears why it waits, whenever the reason changes (shards with the same needs share one
-        // answer).
-        var reasons = new Dictionary<string, string>();
-        foreach (var request in _state.Queue)
-        {
-            var exclude = string.Join(',', request.Exclude ?? []);
-            // A replica's reason depends on its pair's seats too.
-            var pair = request.Replicated ? request.Label : "";
-            var key = $"{pair}|{request.Needs}|{exclude}|{string.Join(',', request.ExcludeAddresses ?? [])}";
-            if (!reasons.TryGetValue(key, out var reason)) reasons[key] = reason = _state.WhyWaiting(request);
-            if (_told.TryGetValue(request.Requester, out var told) && told == reason) continue;
-            _told[request.Requester] = reason;
+        // Each waiting shard hears why it waits, whenever the reason changes.
+        foreach (var (request, reason) in _waiting.Notices(_state))
             request.Requester.Tell(new WorkerWaiting(request.JobId, request.Round, request.Shard, reason));
-        }
         GensynMeter.Scheduled(Self, _state);
     }
 }

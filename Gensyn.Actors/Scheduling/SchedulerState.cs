@@ -38,6 +38,9 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     /// <summary>The record of the key <paramref name="address"/> (a new, empty one for a key never seen).</summary>
     public ProviderRecord RecordOf(string address) => Records.Of(ProviderRecords.KeyOf(address, ""));
 
+    /// <summary>Whether <paramref name="requester"/> has a request in the queue.</summary>
+    public bool IsWaiting(TRef requester) => _queued.Contains(requester);
+
     /// <summary>The registered worker with <paramref name="workerId"/>, or null.</summary>
     public WorkerEntry<TRef>? Find(WorkerId workerId) => _workers.Find(w => w.WorkerId == workerId);
 

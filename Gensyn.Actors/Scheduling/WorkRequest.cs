@@ -44,4 +44,11 @@ public sealed record WorkRequest<TRef>(
     }
 
     public string Label => new ShardRef(JobId, Round, Shard).ToString();
+
+    /// <summary>
+    /// What, besides the workers, decides why this request waits: its pair (a replica), needs and exclusions.
+    /// Requests with the same key wait for the same reason (<see cref="WaitingReasons{TRef}"/>); worked out once.
+    /// </summary>
+    public string WaitKey { get; } = $"{(Replicated ? new ShardRef(JobId, Round, Shard).ToString() : "")}|{Needs}|" +
+        $"{string.Join(',', Exclude ?? [])}|{string.Join(',', ExcludeAddresses ?? [])}";
 }

@@ -149,6 +149,11 @@ public sealed class LocalCluster : IDisposable
         return process;
     }
 
+    /// <summary>The cluster address (HOST:PORT, Akka.Remote) of coordinator <paramref name="name"/>: what another
+    /// member joins as its seed.</summary>
+    public string ClusterAddress(string name = "coordinator") =>
+        $"{_coordinators[name].Host}:{ClusterPortOf(_coordinators[name].Port)}";
+
     /// <summary>The process of the coordinator started last under <paramref name="name"/>.</summary>
     public Process CoordinatorProcess(string name = "coordinator") => _coordinators[name].Process;
 
