@@ -158,7 +158,7 @@ public static partial class ClusterBenchmarks
     }
 
     /// <summary>Bytes received on the loopback interface (every loopback byte is both sent and received once).</summary>
-    private static long Loopback()
+    internal static long Loopback()
     {
         foreach (var line in File.ReadAllLines("/proc/net/dev"))
         {

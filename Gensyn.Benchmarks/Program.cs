@@ -22,6 +22,10 @@ if (which is "trainer" or "all")
     TrainerOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"), steps: 600, repeats: 9, controls: true);
     TrainerOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-cnn.yaml"), steps: 150, repeats: 5);
 }
+// the trainer against the plain loop for any spec: trainer-spec SPEC [steps] (commit-every as the spec says)
+if (which is "trainer-spec")
+    TrainerOverheadBenchmark.Run(dataDir, Path.GetFullPath(args[1]), steps: args.Length > 2 ? int.Parse(args[2]) : 600,
+        repeats: 5);
 if (which is "examples" or "all")
     ExamplesBenchmark.Run(dataDir, root);
 if (which is "cluster" or "all")
@@ -40,6 +44,10 @@ if (which is "verification" or "all")
 }
 if (which is "verification" or "new-key" or "all")
     NewKeyDetectionBenchmark.Run(root);
+// verification-overhead-spec SPEC k,k,... [shards]: the same for any spec (its commit-every included)
+if (which is "verification-overhead-spec")
+    VerificationOverheadBenchmark.Run(dataDir, Path.GetFullPath(args[1]), args[2].Split(',').Select(int.Parse).ToArray(),
+        shards: args.Length > 3 ? int.Parse(args[3]) : 4);
 if (which is "verification" or "verification-overhead" or "all")
 {
     VerificationOverheadBenchmark.Run(dataDir, Path.Combine(root, "examples", "mnist-mlp.yaml"), samples: [1, 2, 4, 8, 44]);

@@ -69,18 +69,30 @@ public static partial class RoundPhasesBenchmark
         for (var i = 1; i <= workers; i++) cluster.StartWorker($"worker-{i}");
         cluster.WaitForWorkers(workers);
 
+        // The loopback's idle rate (heartbeats, pings, the devnet) over 5 s, subtracted from the job's bytes.
+        var idleFrom = ClusterBenchmarks.Loopback();
+        Thread.Sleep(TimeSpan.FromSeconds(5));
+        var idlePerSecond = (ClusterBenchmarks.Loopback() - idleFrom) / 5.0;
+
+        var loopbackFrom = ClusterBenchmarks.Loopback();
         var launched = DateTimeOffset.Now;
         var submitted = cluster.Run("cli", ["submit", specPath, "--json", "-c", cluster.Coordinators],
             TimeSpan.FromMinutes(5));
         Require(submitted, "submit", cluster);
         var jobId = submitted.Json().GetProperty("jobId").GetString()!;
         var events = WaitForEnd(cluster, jobId);
+        var loopback = ClusterBenchmarks.Loopback() - loopbackFrom
+                       - idlePerSecond * (DateTimeOffset.Now - launched).TotalSeconds;
         var logs = Enumerable.Range(1, workers).ToDictionary(i => $"worker-{i}", i => cluster.LogOf($"worker-{i}"));
         var job = new JobRecord(events, cluster.LogOf("coordinator"), logs, jobId, spec.InnerSteps);
 
         var version = cluster.Run("cli", ["--help"]);
         Require(version, "--help", cluster);
         Report(job, launched, submitted, trained, local, version.WallSeconds);
+        Console.WriteLine($"  bytes on the loopback for the job (every link: CLI, coordinator, workers, devnet; idle " +
+                          $"{ClusterBenchmarks.FormatBytes(idlePerSecond)}/s subtracted): " +
+                          $"{ClusterBenchmarks.FormatBytes(loopback)}   (goal <= 25% of 443 MB: " +
+                          $"{loopback / 443e6:P1})");
         cluster.Dispose();
         Commitment(spec, dataDir, job);
     }

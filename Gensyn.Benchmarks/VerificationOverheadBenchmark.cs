@@ -29,7 +29,7 @@ public static class VerificationOverheadBenchmark
         using var verifier = new TrainingSession(spec, data);
         var key = WorkerKey.Generate();
         var h = spec.InnerSteps;
-        Console.WriteLine($"verification overhead: {spec.Name}, H = {h}, {shards} shard(s) of round 0, honest worker; CPU seconds of this process per phase");
+        Console.WriteLine($"verification overhead: {spec.Name}, H = {h}, c = {spec.RequireTraining().CommitEvery}, {shards} shard(s) of round 0, honest worker; CPU seconds of this process per phase");
 
         // Warm-up (libtorch kernels, JIT) on a short shard.
         worker.RunShard(ShardTask.For(spec, 0, 0, data.Train.Count) with { InnerSteps = 5 }, worker.InitialState);
@@ -46,7 +46,7 @@ public static class VerificationOverheadBenchmark
         }
         Console.WriteLine($"  training         : {train:F2} CPU s for {shards} x {h} steps ({1000 * train / (shards * h):F1} ms/step, digests and checkpoints included)");
         var results = spec.Rounds * spec.Shards;
-        Console.WriteLine($"       k | open (worker) CPU s | verify CPU s | verify / train | detection at f = 10%: per result, per job of {results} results");
+        Console.WriteLine($"       k | open (worker) CPU s | verify CPU s | verify / train | (open + verify) / train | detection at f = 10%: per result, per job of {results} results");
         // A verifier reads each round start state once (TrainingJudge keeps them), not once per result.
         var starts = new StartStates();
         foreach (var k in samples)
@@ -74,13 +74,15 @@ public static class VerificationOverheadBenchmark
                 verify += Cpu() - cpu;
                 if (!verdict.IsAccepted) throw new InvalidOperationException($"an honest shard was rejected: {verdict.Reason}");
             }
-            var perShard = Detection(k, h, 0.10);
-            Console.WriteLine($"  {k,6} | {open,19:F3} | {verify,12:F3} | {verify / train,13:P2} | {perShard,8:P1}, {1 - Math.Pow(1 - perShard, results),8:P2}");
+            var replayed = Math.Min(h, Math.Min(k, runs[0].Task.Segments) * runs[0].Task.Every);
+            var perShard = Detection(replayed, h, 0.10);
+            Console.WriteLine($"  {k,6} | {open,19:F3} | {verify,12:F3} | {verify / train,13:P2} | {(open + verify) / train,23:P2} | {perShard,8:P1}, {1 - Math.Pow(1 - perShard, results),8:P2}");
         }
         Console.WriteLine($"  (per job: a worker that fakes 10% of the steps of every shard it runs, over the job's {results} results; one catch excludes it)");
     }
 
-    /// <summary>1 − C(H − m, k) / C(H, k) with m = round(f·H): the chance that k distinct challenged steps hit a faked one.</summary>
+    /// <summary>1 − C(H − m, k) / C(H, k) with m = round(f·H): the chance that k distinct replayed steps (k challenged
+    /// segments of c steps) hit a faked one.</summary>
     private static double Detection(int k, int h, double f)
     {
         var m = (int)Math.Round(f * h);

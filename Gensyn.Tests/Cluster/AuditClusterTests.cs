@@ -31,6 +31,7 @@ public sealed class AuditClusterTests
           seed: {{seed}}
           threads: 1
           checkpoint-every: 12
+          commit-every: 1
           inner-optimizer: { kind: adamw, lr: 0.01 }
           outer-optimizer: { kind: nesterov, lr: 0.7, momentum: 0.9 }
         verification: { mode: spot-check, samples: {{InnerSteps}} }

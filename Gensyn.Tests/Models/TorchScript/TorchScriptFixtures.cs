@@ -27,6 +27,7 @@ public static class TorchScriptFixtures
           batch-size: 16
           seed: 7
           checkpoint-every: 2
+          commit-every: 1
           inner-optimizer: { kind: adamw, lr: 0.01 }
           outer-optimizer: { kind: nesterov, lr: 0.7, momentum: 0.9 }
         verification: { mode: {{verification}} }
