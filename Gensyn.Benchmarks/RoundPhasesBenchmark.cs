@@ -69,6 +69,11 @@ public static partial class RoundPhasesBenchmark
         for (var i = 1; i <= workers; i++) cluster.StartWorker($"worker-{i}");
         cluster.WaitForWorkers(workers);
 
+        // A returning requester: its wallet exists and holds GENS (a newcomer's first submit also creates it and asks
+        // the devnet faucet, two more transactions).
+        Require(cluster.Run("cli", ["wallet", "new"]), "wallet new", cluster);
+        Require(cluster.Run("cli", ["wallet", "faucet", "-c", cluster.Coordinators]), "wallet faucet", cluster);
+
         // The loopback's idle rate (heartbeats, pings, the devnet) over 5 s, subtracted from the job's bytes.
         var idleFrom = ClusterBenchmarks.Loopback();
         Thread.Sleep(TimeSpan.FromSeconds(5));
@@ -134,7 +139,7 @@ public static partial class RoundPhasesBenchmark
         Console.WriteLine("  submit -> first round running (this machine's clock):");
         Console.WriteLine("     `gensyn submit` launched -> JobSubmitted journaled       " +
                           $"{S(submittedAt - launched),7}" +
-                          "   (the CLI's start-up, wallet, escrow deposit; its process ran " +
+                          "   (the CLI's start-up, its existing wallet, escrow deposit; its process ran " +
                           $"{submitted.WallSeconds:F2} s)");
         Console.WriteLine($"     (a bare CLI process start-up, `gensyn --help`, takes {cliStart:F2} s)");
         Console.WriteLine($"     -> RoundStarted 0                                      {S(first.Start - launched),7}");
@@ -238,11 +243,13 @@ public static partial class RoundPhasesBenchmark
             Sha256Digest.Of(state);
             samples.Add(clock.Elapsed.TotalSeconds);
         }
-        var perShard = Median(samples) * spec.InnerSteps;
+        var training = spec.RequireTraining();
+        var commits = (spec.InnerSteps + training.CommitEvery - 1) / training.CommitEvery + 1;
+        var perShard = Median(samples) * commits;
         var train = Median(job.Rounds().SelectMany(r => r.Shards).Select(s => s.Train));
         Console.WriteLine($"  commitment (inside `train`): one SHA-256 of the {session.StateBytes / 1e6:F2} MB state " +
                           $"{Median(samples) * 1000:F2} ms (timed here, after the cluster stopped) x " +
-                          $"{spec.InnerSteps} steps = {perShard:F2} s per shard, against a median shard training " +
+                          $"{commits} committed states (c = {training.CommitEvery}) = {perShard:F2} s per shard, against a median shard training " +
                           $"of {train:F2} s " +
                           $"({perShard / train:P0}; it runs on the trainer's digest thread, beside the steps)");
     }
