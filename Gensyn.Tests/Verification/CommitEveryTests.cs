@@ -166,6 +166,7 @@ public sealed class CommitEveryTests : IDisposable
     [InlineData(100, 50, 10, 10)]
     [InlineData(150, 50, 25, 25)]
     [InlineData(100, 50, 1, 5)]
+    [InlineData(100, 50, 2, 10)]   // 50 segments, one kept every 5 (10 states), not every 25 (2: 48-step openings)
     public void Kept_states_are_committed_states(int innerSteps, int checkpointEvery, int commitEvery, int expected)
     {
         var every = ShardTrajectory.LocalStateEvery(innerSteps, checkpointEvery, commitEvery);

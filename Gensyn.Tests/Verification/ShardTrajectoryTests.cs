@@ -250,6 +250,8 @@ public sealed class LocalStateEveryTests
     [InlineData(64, 64, 4)]
     [InlineData(1000, 100, 50)]  // H/16 = 63: 50, 20 states
     [InlineData(10, 10, 1)]
+    [InlineData(50, 25, 5)]      // H/16 gives 1: 50 states; the next divisor of C that keeps at most 32, not C
+    [InlineData(1000, 997, 997)] // no divisor of C between 1 and C: C
     public void A_worker_keeps_states_at_the_largest_divisor_of_the_upload_interval_near_a_sixteenth_of_the_shard(
         int innerSteps, int checkpointEvery, int expected)
     {

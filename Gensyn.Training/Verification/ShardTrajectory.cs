@@ -138,9 +138,10 @@ public abstract class ShardTrajectory
 
     /// <summary>
     /// How often an honest worker keeps a state for itself: the largest divisor of the upload interval C (so every
-    /// upload still happens) that is at most about H/16 steps, so an opening replays only a few steps; C itself when
-    /// that would keep more than 32 states (memory stays bounded). (The gcd of C and H/16 used before often fell back
-    /// to C: C = 50, H = 100 gives gcd(50, 7) = 1, and each opening replayed up to C - 1 steps.)
+    /// upload still happens) that is at most about H/16 steps, so an opening replays only a few steps; when that would
+    /// keep more than 32 states, the smallest divisor of C that keeps at most 32, or C (memory stays bounded). (The gcd
+    /// of C and H/16 used before often fell back to C: C = 50, H = 100 gives gcd(50, 7) = 1, and each opening replayed
+    /// up to C - 1 steps.)
     /// </summary>
     public static int LocalStateEvery(int innerSteps, int checkpointEvery) => LocalStateEvery(innerSteps, checkpointEvery, 1);
 
@@ -160,7 +161,10 @@ public abstract class ShardTrajectory
         }
         var target = Math.Max(1, (innerSteps + 15) / 16);
         var every = Enumerable.Range(1, Math.Min(target, checkpointEvery)).Last(d => checkpointEvery % d == 0);
-        return innerSteps / every > 32 ? checkpointEvery : every;
+        // Too many states to keep: the next divisor of C that keeps at most 32 (C itself at the latest).
+        return innerSteps / every <= 32 ? every
+            : Enumerable.Range(every, checkpointEvery - every + 1)
+                .First(d => checkpointEvery % d == 0 && (innerSteps / d <= 32 || d == checkpointEvery));
     }
 
     /// <summary>
