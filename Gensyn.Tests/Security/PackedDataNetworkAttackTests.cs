@@ -19,6 +19,9 @@ namespace Gensyn.Tests.Security;
 /// cached; a chunk nobody serves, or only ever serves wrong, fails with one line naming the chunk and the dataset; a
 /// reply longer than the chunk is refused without reading the rest.
 /// </summary>
+// Bit-exact against runs in this process: alone, after the parallel tests (a thread count set meanwhile changes
+// a cnn's results on some CPUs).
+[Collection(Gensyn.Tests.Verification.TorchThreadCountCollection.Name)]
 public sealed class PackedDataNetworkAttackTests : IDisposable
 {
     private static readonly PackedDataSettings Settings = PackedDataSettings.Default;

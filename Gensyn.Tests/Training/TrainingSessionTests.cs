@@ -8,6 +8,9 @@ using TorchSharp;
 
 namespace Gensyn.Tests.Training;
 
+// Bit-exact against runs in this process: alone, after the parallel tests (a thread count set meanwhile changes
+// a cnn's results on some CPUs).
+[Collection(Gensyn.Tests.Verification.TorchThreadCountCollection.Name)]
 public class TrainingSessionTests
 {
     private sealed class Recorder : IShardObserver
