@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Gensyn.Actors.Blobs;
 
 namespace Gensyn.Tests.Blobs;
@@ -39,8 +40,11 @@ public class ChunkPipeTests
             return Task.FromResult<ReadOnlyMemory<byte>?>(new byte[16]);
         }, async (_, cancel) => await release.WaitAsync(cancel), stop.Token);
 
-        await Task.Delay(300);
-        // One chunk in the consumer, four queued, one taken and waiting for room.
+        // One chunk in the consumer, four queued, one taken and waiting for room: wait for the window to fill, then
+        // give the producer a moment to overrun it if it would.
+        var filled = Stopwatch.StartNew();
+        while (Volatile.Read(ref taken) < 5 && filled.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(5);
+        await Task.Delay(50);
         Assert.InRange(taken, 5, 6);
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pipe);
