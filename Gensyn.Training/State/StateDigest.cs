@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Gensyn.Contracts;
+using Gensyn.Training.Verification;
 
 namespace Gensyn.Training.State;
 
@@ -56,7 +57,7 @@ public static class StateDigest
 
         for (var width = count; width > 1; width = (width + 1) / 2)
             for (var j = 0; j < (width + 1) / 2; j++)
-                nodes[j] = 2 * j + 1 < width ? HashNode(nodes[2 * j], nodes[2 * j + 1]) : nodes[2 * j];
+                nodes[j] = 2 * j + 1 < width ? MerkleTree.HashNode(nodes[2 * j], nodes[2 * j + 1]) : nodes[2 * j];
 
         Span<byte> root = stackalloc byte[1 + sizeof(long) + Sha256Digest.Size];
         root[0] = 0x03;
@@ -85,14 +86,6 @@ public static class StateDigest
         return Sha256Digest.FromBytes(hash);
     }
 
-    private static Sha256Digest HashNode(Sha256Digest left, Sha256Digest right)
-    {
-        Span<byte> buffer = stackalloc byte[1 + 2 * Sha256Digest.Size];
-        buffer[0] = 0x01;
-        left.WriteTo(buffer[1..]);
-        right.WriteTo(buffer[(1 + Sha256Digest.Size)..]);
-        return Sha256Digest.Of(buffer);
-    }
 
     /// <summary>A run of canonical bytes: raw bytes, or float32 values read as their little-endian bytes.</summary>
     internal readonly struct Piece

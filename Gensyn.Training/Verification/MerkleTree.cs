@@ -143,7 +143,8 @@ public sealed class MerkleTree
         return Sha256Digest.Of(buffer);
     }
 
-    private static Sha256Digest HashNode(Sha256Digest left, Sha256Digest right)
+    /// <summary>SHA-256(0x01 ‖ left ‖ right): an inner node here and in <see cref="State.StateDigest"/>.</summary>
+    internal static Sha256Digest HashNode(Sha256Digest left, Sha256Digest right)
     {
         Span<byte> buffer = stackalloc byte[1 + 2 * Sha256Digest.Size];
         buffer[0] = 0x01;
