@@ -24,9 +24,8 @@ public class CrossClassToleranceTests(ITestOutputHelper output)
     {
         // The worker's numeric class trains with 2 threads, the verifier's replays with 1. The small charlm's results
         // differ between the two by reduction-order rounding (relative errors of 1e-8), an mlp this small's not at all.
-        // (The small cnn was used here until an AMD EPYC host gave 6-14% of an update between 1 and 2 threads:
-        // libtorch's convolutions there are not one computation rounded two ways, and no tolerance separates them
-        // from a fake. Such classes must verify each other bit for bit, in class.)
+        // (An AMD EPYC host once gave the small cnn 6-14% of an update between 1 and 2 threads: oneDNN's AVX-512
+        // convolution gradients were wrong there, which NativeKernels now avoids; see ConvolutionKernelTests.)
         using var temp = new TempDirectory();
         var spec = TestSpecs.CharLm(temp.Path);
         spec = spec with { Training = spec.RequireTraining() with { Threads = 1, CheckpointEvery = 1 } };
