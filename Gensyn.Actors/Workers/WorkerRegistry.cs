@@ -32,6 +32,11 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     private readonly IActorRef _scheduler;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
+    /// <summary>What "now" is for admissions, silences and stake reads (the system clock unless a test moves one).</summary>
+    private readonly TimeProvider _clock;
+
+    private DateTime Now => _clock.GetUtcNow().UtcDateTime;
+
     /// <summary>
     /// Registrations held, by process, until the conviction board has said which keys are convicted (so that a
     /// convicted key is not admitted in the moments after the registry starts); null once it has, or without a board.
@@ -53,11 +58,11 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     /// yet (its stake is below the minimum), or null when it may. <paramref name="network"/> is the EIP-712 domain
     /// profiles are signed for (null while the chain is not known yet; no chain when omitted).
     /// <paramref name="convictions"/> is the conviction board, asked for every conviction when the registry starts
-    /// (none: only what it is told).
+    /// (none: only what it is told). <paramref name="clock"/>: the system clock unless given.
     /// </summary>
     public static Props Props(Func<string, Task<string?>>? stakeProblem = null, Func<ClaimDomain?>? network = null,
-                              IActorRef? convictions = null) =>
-        Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem, network, convictions));
+                              IActorRef? convictions = null, TimeProvider? clock = null) =>
+        Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem, network, convictions, clock));
 
     /// <summary>
     /// The chain's answer about a provider's stake; <see cref="ReadFailed"/>: no answer, not a shortfall.
@@ -66,8 +71,9 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         : INoSerializationVerificationNeeded;
 
     public WorkerRegistry(Func<string, Task<string?>>? stakeProblem, Func<ClaimDomain?>? network = null,
-                          IActorRef? convictions = null)
+                          IActorRef? convictions = null, TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         var config = Context.System.Settings.Config;
         var rules = new RegistrationRules(RegistrationLimits.From(config));
         var profiles = SignedProfiles.FromConfig(config, network ?? (() => ClaimDomain.None));
@@ -91,7 +97,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         Receive<AskConvictions>(ask =>
         {
             if (_heldForConvictions is null) return;
-            if (DateTime.UtcNow - ask.Since < ConvictionsWait)
+            if (Now - ask.Since < ConvictionsWait)
             {
                 convictions.Tell(new GetConvictedKeys());
                 Timers.StartSingleTimer("convictions", ask, ConvictionsRetry);
@@ -101,7 +107,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
                          "convicted key's workers are dismissed when it comes", ConvictionsWait.TotalSeconds);
             AdmitHeld();
         });
-        Self.Tell(new AskConvictions(DateTime.UtcNow));
+        Self.Tell(new AskConvictions(Now));
     }
 
     /// <summary>The registrations held for the board's answer go through now.</summary>
@@ -121,7 +127,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             Refuse(register, invalid, RefusalKind.Invalid);
             return;
         }
-        if (_state.SignatureProblem(register, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) is { } problem)
+        if (_state.SignatureProblem(register, _clock.GetUtcNow().ToUnixTimeMilliseconds()) is { } problem)
         {
             Refuse(register, problem);
             return;
@@ -138,7 +144,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
             return;
         }
         if (!StakePasses(register)) return;
-        var admission = _state.Admit(register.WorkerId, register.Address, register.Worker, DateTime.UtcNow);
+        var admission = _state.Admit(register.WorkerId, register.Address, register.Worker, Now);
         if (admission.Refusal is { } refusal)
         {
             Refuse(register, refusal);
@@ -181,7 +187,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     private bool StakePasses(RegisterWorker register)
     {
         if (_stakeProblem is null) return true;
-        var (verdict, problem, readNow) = _stakes.Check(register.Address, register, DateTime.UtcNow);
+        var (verdict, problem, readNow) = _stakes.Check(register.Address, register, Now);
         if (readNow)
         {
             var address = register.Address;
@@ -202,10 +208,10 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         if (c.ReadFailed)
         {
             _log.Warning("Could not read the stake of {0}: {1}", c.Address, c.Problem);
-            _stakes.ReadFailed(c.Address, DateTime.UtcNow);
+            _stakes.ReadFailed(c.Address, Now);
             return;
         }
         // The registration that asked for the check goes through now rather than at the worker's next one.
-        if (_stakes.Answered(c.Address, c.Problem, DateTime.UtcNow) is { } waiting) Register(waiting);
+        if (_stakes.Answered(c.Address, c.Problem, Now) is { } waiting) Register(waiting);
     }
 }

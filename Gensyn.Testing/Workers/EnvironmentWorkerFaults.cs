@@ -20,6 +20,8 @@ namespace Gensyn.Testing.Workers;
 /// it takes (each one result) and cheating as asked from the next one on. The worker runs one shard at a time, so
 /// what it does for the shard in hand (train, skip batches, copy a root, answer its challenge) follows from the count
 /// of shards taken.</item>
+/// <item><c>GENSYN_WORKER_CHEATING_RESULTS=m</c> (default: no end) with a behaviour: it cheats on m shards only, then
+/// is honest again (a key that cheats once, between honest results).</item>
 /// </list>
 /// </summary>
 public sealed class EnvironmentWorkerFaults : IWorkerFaults
@@ -27,6 +29,7 @@ public sealed class EnvironmentWorkerFaults : IWorkerFaults
     public const string BehaviorVariable = "GENSYN_WORKER_BEHAVIOR";
     public const string FakeFractionVariable = "GENSYN_WORKER_FAKE_FRACTION";
     public const string HonestResultsVariable = "GENSYN_WORKER_HONEST_RESULTS";
+    public const string CheatingResultsVariable = "GENSYN_WORKER_CHEATING_RESULTS";
     public const double DefaultFakeFraction = 0.25;
 
     private readonly bool _stalls;
@@ -34,11 +37,12 @@ public sealed class EnvironmentWorkerFaults : IWorkerFaults
     private int _taken;
 
     private EnvironmentWorkerFaults(WorkerBehavior behavior, double fakeFraction, int honestResults, bool stalls,
-                                    IReplicaRootSource? roots)
+                                    IReplicaRootSource? roots, int? cheatingResults = null)
     {
         Behavior = behavior;
         FakeFraction = fakeFraction;
         HonestResults = honestResults;
+        CheatingResults = cheatingResults;
         _stalls = stalls;
         _roots = roots;
     }
@@ -49,14 +53,19 @@ public sealed class EnvironmentWorkerFaults : IWorkerFaults
     /// <summary>How many shards the worker takes honestly before it cheats (0: it cheats from the first).</summary>
     public int HonestResults { get; }
 
+    /// <summary>How many shards it cheats on after the honest ones (null: every one after them).</summary>
+    public int? CheatingResults { get; }
+
     /// <summary>Shards taken so far (<see cref="BeforeTrainingAsync"/> counts them).</summary>
     public int ShardsTaken => Volatile.Read(ref _taken);
 
     /// <summary>
     /// Whether it cheats on the shard in hand: always without <see cref="HonestResults"/>, else once it took more
-    /// than that many. A refuser then refuses every challenge, a late one of its last honest result too.
+    /// than that many, and until it took <see cref="CheatingResults"/> more. A refuser then refuses every challenge, a
+    /// late one of its last honest result too.
     /// </summary>
-    public bool Cheating => HonestResults == 0 || ShardsTaken > HonestResults;
+    public bool Cheating => (HonestResults == 0 || ShardsTaken > HonestResults)
+                            && (CheatingResults is not { } cheats || ShardsTaken <= HonestResults + cheats);
 
     /// <summary>
     /// The faults <paramref name="variable"/> asks for, or null when it asks for none (an honest worker runs the
@@ -75,19 +84,24 @@ public sealed class EnvironmentWorkerFaults : IWorkerFaults
         if (!string.IsNullOrWhiteSpace(text)
             && !(double.TryParse(text, CultureInfo.InvariantCulture, out fraction) && fraction >= 0 && fraction <= 1))
             throw new ArgumentException($"{FakeFractionVariable}: must be a number from 0 to 1, got '{text}'");
-        var honest = variable(HonestResultsVariable);
-        var honestResults = 0;
-        if (!string.IsNullOrWhiteSpace(honest)
-            && !(int.TryParse(honest, NumberStyles.None, CultureInfo.InvariantCulture, out honestResults)))
-            throw new ArgumentException(
-                $"{HonestResultsVariable}: must be a whole number of results, 0 or more, got '{honest}'");
-        return new EnvironmentWorkerFaults(behavior, fraction, honestResults, stalls: false, roots);
+        var honestResults = Count(variable, HonestResultsVariable) ?? 0;
+        var cheatingResults = Count(variable, CheatingResultsVariable);
+        return new EnvironmentWorkerFaults(behavior, fraction, honestResults, stalls: false, roots, cheatingResults);
+    }
+
+    private static int? Count(Func<string, string?> variable, string name)
+    {
+        var text = variable(name);
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count
+            : throw new ArgumentException($"{name}: must be a whole number of results, 0 or more, got '{text}'");
     }
 
     public string? Description => _stalls
         ? $"{BehaviorVariable}=stall: this worker takes shards and never progresses"
         : $"{BehaviorVariable}={Behavior}: this worker cheats (fake fraction {FakeFraction})"
-          + (HonestResults > 0 ? $" after {HonestResults} honest result(s)" : "");
+          + (HonestResults > 0 ? $" after {HonestResults} honest result(s)" : "")
+          + (CheatingResults is { } m ? $" on {m} result(s) only" : "");
 
     public bool AnswersChallenges => Behavior != WorkerBehavior.Refuser || !Cheating;
 

@@ -25,14 +25,15 @@ public class WorkerIdTakeoverTests : Akka.TestKit.Xunit2.TestKit
     {
         var owner = WorkerKey.Generate();
         var thief = WorkerKey.Generate();
-        var registry = Sys.ActorOf(WorkerRegistry.Props());
+        var clock = new Dashboard.ManualClock(DateTimeOffset.UtcNow);
+        var registry = Sys.ActorOf(WorkerRegistry.Props(clock: clock));
         var first = CreateTestProbe();
         registry.Tell(Register(owner, first.Ref, "victim"));
         first.ExpectMsg<WorkerRegistered>();
         registry.Tell(new WorkerJudged((WorkerId)"victim", true));
 
         // The first process stays alive (watched) but stops re-registering: after 8 s it counts as silent.
-        Thread.Sleep(TimeSpan.FromSeconds(8.5));
+        clock.Advance(TimeSpan.FromSeconds(8.5));
         var intruder = CreateTestProbe();
         registry.Tell(Register(thief, intruder.Ref, "victim"));
         var refused = intruder.ExpectMsg<WorkerRefused>();

@@ -13,11 +13,13 @@ namespace Gensyn.Tests.Workers;
 public sealed class EnvironmentWorkerFaultsTests
 {
     private static Func<string, string?> Environment(string? behavior, string? fraction = null,
-                                                     string? honestResults = null) => name => name switch
+                                                     string? honestResults = null, string? cheatingResults = null) =>
+        name => name switch
     {
         EnvironmentWorkerFaults.BehaviorVariable => behavior,
         EnvironmentWorkerFaults.FakeFractionVariable => fraction,
         EnvironmentWorkerFaults.HonestResultsVariable => honestResults,
+        EnvironmentWorkerFaults.CheatingResultsVariable => cheatingResults,
         _ => null,
     };
 
@@ -145,6 +147,25 @@ public sealed class EnvironmentWorkerFaultsTests
             EnvironmentWorkerFaults.FromEnvironment(Environment(behavior, fraction, honestResults)));
         Assert.True(faults.Cheating);
         Assert.DoesNotContain("honest result", faults.Description);
+    }
+
+    [Fact]
+    public async Task A_worker_told_to_cheat_on_one_result_cheats_on_the_shard_after_its_honest_ones_only()
+    {
+        var faults = Assert.IsType<EnvironmentWorkerFaults>(
+            EnvironmentWorkerFaults.FromEnvironment(Environment("lazy", honestResults: "1", cheatingResults: "1")));
+        Assert.Contains("on 1 result(s) only", faults.Description);
+        var cheating = new List<bool>();
+        for (var round = 0; round < 4; round++)
+        {
+            await Take(faults, round);
+            cheating.Add(faults.Cheating);
+        }
+        Assert.Equal([false, true, false, false], cheating);
+        var error = Assert.Throws<ArgumentException>(
+            () => EnvironmentWorkerFaults.FromEnvironment(Environment("lazy", cheatingResults: "once")));
+        Assert.Contains("GENSYN_WORKER_CHEATING_RESULTS: must be a whole number of results, 0 or more, got 'once'",
+            error.Message);
     }
 
     [Theory]
