@@ -45,6 +45,7 @@ public sealed class EdgeServer : IAsyncDisposable
         var certificate = EdgeCertificate.LoadOrCreate(options.DataDirectory, options.CertificateFile);
         var context = new EdgeContext(node.System, node.Gateway, node.Registry, node.Store, EdgeCertificate.Fingerprint(certificate),
             dataDirectory: node.Options.DataDirectory) { QuoteReport = options.QuoteReport };
+        context.Datasets.WarmUp();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         if (logs is not null) builder.Logging.AddProvider(logs);

@@ -32,6 +32,29 @@ public sealed class BuiltInDatasetsTests
     }
 
     [Fact]
+    public async Task Warming_up_packs_mnist_in_the_background_and_the_first_ask_gets_that_packing()
+    {
+        using var temp = new TempDirectory();
+        var store = new BlobStore(temp.File("blobs"));
+        var datasets = new BuiltInDatasets(store, GensynProcess.DataDirectory, PackedDataSettings.Default);
+
+        datasets.WarmUp();
+        // Nobody asked yet, and its blobs arrive in the store.
+        await Poll.Until(() => Directory.EnumerateFiles(temp.File("blobs"), "*", SearchOption.AllDirectories).Any(),
+            TimeSpan.FromSeconds(60), "the warm-up to write a blob");
+        var asked = datasets.PackedAsync(BuiltInDatasets.Mnist);
+        datasets.WarmUp();
+        Assert.Same(asked, datasets.PackedAsync(BuiltInDatasets.Mnist));
+        var packed = await asked;
+        Assert.True(store.Contains(packed.Digest) && store.IsPinned(packed.Digest));
+
+        // Without MNIST it does nothing, and the ask still says why.
+        var none = new BuiltInDatasets(new BlobStore(temp.File("none")), temp.Path, PackedDataSettings.Default);
+        none.WarmUp();
+        await Assert.ThrowsAsync<DatasetException>(() => none.PackedAsync(BuiltInDatasets.Mnist));
+    }
+
+    [Fact]
     public async Task A_coordinator_without_mnist_says_so_in_one_line()
     {
         using var temp = new TempDirectory();
