@@ -28,7 +28,7 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
             WorkerOptions.NumericClassFor(spec.Threads), job.Exclusion,
             Needs: Market.NetworkRules.Needs(spec, config), Kind: spec.Kind,
             StepWork: Kinds.JobKinds.Of(spec).StepWork(spec), CommitEvery: spec.Training?.CommitEvery ?? 1,
-            Delta: job.StartDeltaOf(shard));
+            Delta: job.StartDeltaOf(shard), Preferred: job.PreviousWorkerOf(shard));
         Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network, Challenges);
         return job.Replicas == 2 ? ReplicatedShardActor.Props(order, Single, Verifiers, Blobs) : Single(order);
     }

@@ -71,6 +71,12 @@ public sealed partial record JobState
         && u.Starts.Count == ShardStarts.Count
             ? new StartStateDelta(u.Update, u.Starts[shard], ends[shard]) : null;
 
+    /// <summary>The worker whose result of shard <paramref name="shard"/> the last completed round used, when the
+    /// open round follows it: it holds the shard's last start and end states. Null otherwise.</summary>
+    public WorkerId? PreviousWorkerOf(int shard) =>
+        History.LastOrDefault() is { } last && last.Round == Round - 1 && shard < last.Workers.Count
+        && last.Workers[shard] is { Length: > 0 } id ? (WorkerId)id : null;
+
     public JobCompleted? Result { get; private init; }
 
     /// <summary>The completed rounds: their checkpoints, workers and match rates decide which are paid.</summary>

@@ -89,7 +89,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     {
         Context.Watch(request.Requester);
         var queued = new WorkRequest<IActorRef>(request.JobId, request.Round, request.Shard, request.Requester,
-            request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList(), request.Needs, request.Replicated);
+            request.Exclude?.ToHashSet(), request.ExcludeAddresses?.ToList(), request.Needs, request.Replicated,
+            request.Preferred);
         _state.Enqueue(queued);
         _waiting.Queued(queued);
         if (_state.Workers.Count == 0)

@@ -7,7 +7,8 @@ namespace Gensyn.Actors.Scheduling;
 /// The scheduler's rules, with no actors in them: which admitted workers are idle or busy, which shards wait, and which
 /// idle worker a waiting shard gets: first come, first served, among the idle workers that meet the shard's needs
 /// (device, memory, bandwidth, price cap, numeric class) and are not excluded, the lowest
-/// <see cref="WorkerEntry{TRef}.Cost"/> (price per unit of throughput, over reliability), then the earliest registered.
+/// <see cref="WorkerEntry{TRef}.Cost"/> (price per unit of throughput, over reliability), then the earliest registered;
+/// but a shard whose last round's worker (<see cref="WorkRequest{TRef}.Preferred"/>) is idle and allowed gets it first.
 /// A replica of a replicated shard is drawn at random instead (<see cref="ReplicaWeights"/>), never from a key that
 /// already holds the shard's other seat. Reputation (verdicts, streak, reliability) is kept per key in
 /// <see cref="Records"/>. Who may register at all is the registry's concern (<see cref="RegistryState{TRef}"/>).
@@ -149,6 +150,18 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         var idle = _workers.Where(w => w.BusyWith is null).OrderBy(w => w.Cost).ThenBy(w => w.Since).ToList();
         if (idle.Count == 0 || _queue.Count == 0) return grants;
         var served = new HashSet<TRef>(Same);
+        // The shards whose last round's worker is idle take it back: it holds their last states (DiLoCo's workers
+        // keep their shard), so the next start state travels as the round's update, not whole.
+        var idleIds = idle.Select(w => w.WorkerId).ToHashSet();
+        foreach (var request in _queue)
+        {
+            if (idle.Count == 0) break;
+            if (request.Replicated || request.Preferred is not { } preferred || !idleIds.Contains(preferred)) continue;
+            var index = idle.FindIndex(w => w.WorkerId == preferred);
+            if (!request.Allows(idle[index])) continue;
+            idleIds.Remove(preferred);
+            Take(request, idle, index, grants, served);
+        }
         var halfSeated = _queue.Where(r => r.Replicated && Seated(r.Label)).ToList();
         foreach (var request in halfSeated.Concat(_queue.Except(halfSeated)))
         {
@@ -171,6 +184,14 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
             : Seated(request.Label) || PairFits(idle, request) ? DrawReplica(idle, request)
             : -1;
         if (index < 0) return false;
+        Take(request, idle, index, grants, served);
+        return true;
+    }
+
+    /// <summary>Grants <paramref name="request"/> the idle worker at <paramref name="index"/>.</summary>
+    private void Take(WorkRequest<TRef> request, List<WorkerEntry<TRef>> idle, int index,
+        List<(WorkRequest<TRef>, WorkerEntry<TRef>)> grants, HashSet<TRef> served)
+    {
         var worker = idle[index];
         idle.RemoveAt(index);
         worker.BusyWith = request.Label;
@@ -179,7 +200,6 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         _queued.Remove(request.Requester);
         served.Add(request.Requester);
         grants.Add((request, worker));
-        return true;
     }
 
     /// <summary>Whether a worker holds a seat of the shard <paramref name="label"/>.</summary>

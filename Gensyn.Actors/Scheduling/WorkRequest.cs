@@ -6,7 +6,8 @@ namespace Gensyn.Actors.Scheduling;
 /// <summary>
 /// A shard waiting for a worker; never one of <see cref="Exclude"/> (by id) or <see cref="ExcludeAddresses"/> (by
 /// provider key). <see cref="Replicated"/>: one of two replicas of a shard, whose worker is drawn at random (see
-/// <see cref="SchedulerState{TRef}.Match"/>).
+/// <see cref="SchedulerState{TRef}.Match"/>). <see cref="Preferred"/>: the worker that trained the shard last round,
+/// granted first when it is idle and allowed.
 /// </summary>
 public sealed record WorkRequest<TRef>(
     JobId JobId,
@@ -16,7 +17,8 @@ public sealed record WorkRequest<TRef>(
     IReadOnlyCollection<WorkerId>? Exclude = null,
     IReadOnlyCollection<string>? ExcludeAddresses = null,
     ShardNeeds? Needs = null,
-    bool Replicated = false)
+    bool Replicated = false,
+    WorkerId? Preferred = null)
 {
     /// <summary>
     /// Whether <paramref name="worker"/> is neither excluded from this shard nor misses one of its needs.

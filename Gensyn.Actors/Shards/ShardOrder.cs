@@ -10,7 +10,7 @@ namespace Gensyn.Actors.Shards;
 /// no longer trusts. <see cref="Kind"/> is the job's kind, whose <see cref="Kinds.IJobKind.ShardActor"/> gets the shard
 /// done; for an inference shard, <see cref="InnerSteps"/> is its number of batches. <see cref="Spec"/> names the
 /// job's spec, whose YAML the job keeps as a blob in its node's store. <see cref="CommitEvery"/> is the training
-/// spec's c.
+/// spec's c. <see cref="Preferred"/> is the worker that trained the shard in the last round, asked for first.
 /// </summary>
 public sealed record ShardOrder(
     JobId JobId,
@@ -29,7 +29,8 @@ public sealed record ShardOrder(
     JobKind Kind = JobKind.Train,
     double StepWork = 1,
     int CommitEvery = 1,
-    StartStateDelta? Delta = null)
+    StartStateDelta? Delta = null,
+    WorkerId? Preferred = null)
 {
     /// <summary>
     /// What a challenge draws from and a dispute bisects: a training shard's committed segments, ceil(H / c) (the

@@ -155,9 +155,13 @@ public sealed record WorkerView(
 /// is free. Workers in <see cref="Exclude"/> (caught cheating in this job) and providers in <see cref="ExcludeAddresses"/>
 /// (keys caught cheating in this job, and the other replica's, in replicated mode) are never granted to it. A
 /// <see cref="Replicated"/> request (one replica of a replicated shard) gets a worker drawn at random among those it may have.
+/// <see cref="Preferred"/>: the worker that trained the shard in the last round, which holds its start and end states
+/// (it rebuilds the next start state from the round's update instead of fetching it); the shard gets it first when it
+/// is idle and allowed, and any other worker otherwise.
 /// </summary>
 public sealed record RequestWorker(JobId JobId, int Round, int Shard, IActorRef Requester, IReadOnlyList<WorkerId>? Exclude = null,
-                                   IReadOnlyList<string>? ExcludeAddresses = null, ShardNeeds? Needs = null, bool Replicated = false) : IGensynMessage;
+                                   IReadOnlyList<string>? ExcludeAddresses = null, ShardNeeds? Needs = null, bool Replicated = false,
+                                   WorkerId? Preferred = null) : IGensynMessage;
 
 /// <summary>
 /// What a shard needs of its worker, from the job spec and the network's minimums: a device kind ("any", "cpu", "cuda"),

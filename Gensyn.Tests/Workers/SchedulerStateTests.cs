@@ -92,6 +92,36 @@ public class SchedulerStateTests
     }
 
     [Fact]
+    public void A_shard_takes_back_its_last_rounds_worker_when_it_is_idle_and_allowed_and_any_worker_otherwise()
+    {
+        var state = new SchedulerState<string>();
+        state.Register(Worker("cheap", price: 0.1));
+        state.Register(Worker("dear", price: 0.3));
+        WorkRequest<string> Prefers(int shard, string worker) => Request(shard, round: 1) with { Preferred = (WorkerId)worker };
+
+        // Both idle: each shard gets its own worker back, though "cheap" ranks first and shard 0 asked first.
+        state.Enqueue(Prefers(0, "dear"));
+        state.Enqueue(Prefers(1, "cheap"));
+        Assert.Equal([(Request(0, round: 1).Requester, "dear"), (Request(1, round: 1).Requester, "cheap")],
+            Grants(state));
+
+        // Its worker busy, a shard waits only while no worker is idle; an idle one serves it.
+        state.Enqueue(Prefers(2, "dear"));
+        state.Enqueue(Prefers(3, "cheap"));
+        Assert.Empty(state.Match());
+        state.Release(Request(1, round: 1).Requester, completed: true);
+        Assert.Equal([(Request(3, round: 1).Requester, "cheap")], Grants(state));
+        state.Register(Worker("new"));
+        Assert.Equal([(Request(2, round: 1).Requester, "new")], Grants(state));
+
+        // A preferred worker the request excludes is not taken.
+        state.Release(Request(3, round: 1).Requester, completed: true);
+        state.Enqueue(Prefers(4, "cheap") with { Exclude = [(WorkerId)"cheap"] });
+        Assert.Empty(state.Match());
+        Assert.Single(state.Queue);
+    }
+
+    [Fact]
     public void A_requester_that_asks_twice_is_queued_once()
     {
         var state = new SchedulerState<string>();
