@@ -98,6 +98,32 @@ public class TrainingSessionTests
     }
 
     [Fact]
+    public void A_session_replays_at_its_own_thread_count_after_another_jobs_session_set_another()
+    {
+        // One verifier thread holds the sessions of several jobs; libtorch's thread count is process-wide, and the
+        // small charlm's steps differ between 1 and 2 threads (CrossClassToleranceTests).
+        using var temp = new TempDirectory();
+        var one = TestSpecs.CharLm(temp.Path);
+        var two = one with { Training = one.RequireTraining() with { Threads = 2 } };
+        using var data = DatasetLoader.Load(one, temp.Path);
+        var previous = torch.get_num_threads();
+        try
+        {
+            using var first = new TrainingSession(one, data);
+            var task = ShardTask.For(one, 0, 0, data.Train.Count);
+            var recorder = new Recorder();
+            var outcome = first.RunShard(task, first.InitialState, recorder);
+            var atFour = recorder.Checkpoints.Single(c => c.LocalStep == 4).State;
+
+            using var second = new TrainingSession(two, data);
+            Assert.NotEqual(outcome.StepDigests[5], second.ReplayStep(task, atFour, 5).Digest());
+            Assert.Equal(outcome.StepDigests[5], first.ReplayStep(task, atFour, 5).Digest());
+            Assert.Equal(outcome.FinalState.Digest(), first.RunShard(task, first.InitialState).FinalState.Digest());
+        }
+        finally { torch.set_num_threads(previous); }
+    }
+
+    [Fact]
     public void A_shard_resumed_from_its_step_c_checkpoint_reaches_the_same_final_digest_and_root()
     {
         var spec = TestSpecs.Synthetic(innerSteps: 12, checkpointEvery: 5);

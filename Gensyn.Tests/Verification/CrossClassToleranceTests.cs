@@ -39,13 +39,6 @@ public class CrossClassToleranceTests(ITestOutputHelper output)
             var verifier = new SpotCheckVerifier(replayer);
             var h = spec.InnerSteps;
             var all = Enumerable.Range(1, h).ToArray();
-            // torch.set_num_threads is process-wide and a session pins it only when built, so switch explicitly.
-            T AtTwoThreads<T>(Func<T> work)
-            {
-                torch.set_num_threads(2);
-                try { return work(); }
-                finally { torch.set_num_threads(1); }
-            }
 
             // Calibrate: honest shards of rounds 0..2 at 2 threads, every step replayed at 1 thread.
             var errors = new List<double>();
@@ -54,7 +47,7 @@ public class CrossClassToleranceTests(ITestOutputHelper output)
             for (var round = 0; round < 3; round++)
             {
                 var round_ = round;
-                var calibration = AtTwoThreads(() => ShardRun.Honest(worker, ShardTask.For(spec, round_, 0, data.Train.Count), start));
+                var calibration = ShardRun.Honest(worker, ShardTask.For(spec, round_, 0, data.Train.Count), start);
                 for (var i = 1; i <= h; i++, calibrated++)
                 {
                     var replayed = replayer.ReplayStep(calibration.Task, calibration.States[i - 1], i);
@@ -75,7 +68,7 @@ public class CrossClassToleranceTests(ITestOutputHelper output)
             for (var round = 3; round <= 5; round++)
             {
                 var round_ = round;
-                var run = AtTwoThreads(() => ShardRun.Honest(worker, ShardTask.For(spec, round_, 0, data.Train.Count), start));
+                var run = ShardRun.Honest(worker, ShardTask.For(spec, round_, 0, data.Train.Count), start);
                 var challenge = new SpotCheckChallenge(run.Task, run.Root, all, run.States[0].Step);
                 var openings = all.Select(s => run.Open(s, withAfter: true)).ToList();
                 var verdict = verifier.VerifyWithinTolerance(challenge, openings, tolerance);
@@ -96,14 +89,14 @@ public class CrossClassToleranceTests(ITestOutputHelper output)
                 if (round == 5)
                 {
                     // A worker that inflates one update by 0.1% or skips a step is far outside the tolerance.
-                    var inflated = AtTwoThreads(() => run.FakeStep(worker, 3, (before, after) => StateEdits.ScaleUpdate(before, after, 1.001f)));
+                    var inflated = run.FakeStep(worker, 3, (before, after) => StateEdits.ScaleUpdate(before, after, 1.001f));
                     var caught = verifier.VerifyWithinTolerance(new SpotCheckChallenge(inflated.Task, inflated.Root, [3]), [inflated.Open(3, withAfter: true)], tolerance);
                     output.WriteLine($"inflated: {caught}");
                     Assert.Equal(VerdictKind.Fraud, caught.Kind);
                     Assert.Equal(3, caught.Step);
                     Assert.InRange(caught.RelativeError!.Value, 5e-4, 2e-3);
 
-                    var skipped = AtTwoThreads(() => run.FakeStep(worker, 5, (before, _) => before.WithStep(before.Step + 1)));
+                    var skipped = run.FakeStep(worker, 5, (before, _) => before.WithStep(before.Step + 1));
                     var lazy = verifier.VerifyWithinTolerance(new SpotCheckChallenge(skipped.Task, skipped.Root, [5]), [skipped.Open(5, withAfter: true)], tolerance);
                     Assert.Equal(VerdictKind.Fraud, lazy.Kind);
                     Assert.Equal(1.0, lazy.RelativeError!.Value, 3);

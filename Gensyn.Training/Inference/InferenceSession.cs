@@ -52,7 +52,7 @@ public sealed class InferenceSession : IDisposable
         _spec = spec;
         Device = (device ?? ComputeDevice.Cpu).TrainsOn;
         _items = data.Test;
-        torch.set_num_threads(spec.Threads);
+        TorchThreads.Pin(spec.Threads);
         _model = ModelFactory.Create(spec.Model, data.Train.Shape, 0);
         _model.eval();
         _parameters = _model.named_parameters().Select(p => ("param/" + p.name, (Tensor)p.parameter))
@@ -163,6 +163,8 @@ public sealed class InferenceSession : IDisposable
 
     private void Load(StateSnapshot weights)
     {
+        // Every forward pass loads first: the session's thread count, whatever another session set since.
+        TorchThreads.Pin(_spec.Threads);
         var digest = weights.Digest();
         if (_loaded == digest) return;
         if (weights.Tensors.Count != _parameters.Length)

@@ -14,7 +14,7 @@ public static class ReferenceStep
 {
     public static double MeasureStepsPerSecond(int threads, TimeSpan duration)
     {
-        torch.set_num_threads(threads);
+        TorchThreads.Pin(threads);
         using var scope = torch.NewDisposeScope();
         var generator = new Generator(1234);
         // Held scalars (HeldScalars): a temporary one could be freed while libtorch reads it.

@@ -28,6 +28,7 @@ public sealed class TrainingSession : IDisposable
     private readonly CanonicalLayout _layout;
     private readonly long[][] _shapes;
     private readonly StateSnapshot _initial;
+    private readonly int _threads;
 
     /// <param name="device">The device the worker offers; the session trains on <see cref="ComputeDevice.TrainsOn"/> (the CPU by default).</param>
     public TrainingSession(JobSpec spec, DatasetSplits data, ComputeDevice? device = null)
@@ -37,7 +38,8 @@ public sealed class TrainingSession : IDisposable
         _train = data.Train;
         _test = data.Test;
         var training = spec.RequireTraining();
-        torch.set_num_threads(training.Threads);
+        _threads = training.Threads;
+        TorchThreads.Pin(_threads);
         _model = ModelFactory.Create(spec.Model, data.Train.Shape, training.Seed);
         var parameters = _model.named_parameters().Select(p => ("param/" + p.name, (Tensor)p.parameter)).ToList();
         _optimizer = InnerOptimizer.Create(training.InnerOptimizer, parameters);
@@ -71,6 +73,7 @@ public sealed class TrainingSession : IDisposable
         if (task.CheckpointEvery < task.InnerSteps && task.CheckpointEvery % task.Every != 0)
             throw new ArgumentException($"checkpoints every {task.CheckpointEvery} steps do not fall on the states " +
                 $"committed every {task.Every} steps; make checkpoint-every a multiple of commit-every");
+        TorchThreads.Pin(_threads);
         var schedule = new BatchSchedule(task.Slice, task.BatchSize, task.Seed, task.Round, task.Shard);
         var losses = new float[task.InnerSteps];
         using var digests = new DigestPipeline(task.Segments + 1, _layout.NewBuffer);
@@ -153,6 +156,7 @@ public sealed class TrainingSession : IDisposable
         if (fromLocalStep < 0 || toLocalStep < fromLocalStep || toLocalStep > task.InnerSteps)
             throw new ArgumentOutOfRangeException(nameof(toLocalStep), $"steps {fromLocalStep}..{toLocalStep} are not a range within 0..{task.InnerSteps}");
         var schedule = new BatchSchedule(task.Slice, task.BatchSize, task.Seed, task.Round, task.Shard);
+        TorchThreads.Pin(_threads);
         Load(from);
         var startStep = from.Step - fromLocalStep;
         for (var i = fromLocalStep + 1; i <= toLocalStep; i++)
@@ -166,6 +170,7 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Test-set loss and accuracy of the parameters in <paramref name="state"/>.</summary>
     public Evaluation Evaluate(StateSnapshot state, int batchSize = 500)
     {
+        TorchThreads.Pin(_threads);
         LoadParameters(state);
         double lossSum = 0;
         long correct = 0, count = 0;
