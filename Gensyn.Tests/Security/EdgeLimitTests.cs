@@ -72,9 +72,10 @@ public class EdgeLimitTests(LimitedEdgeFixture edge) : IClassFixture<LimitedEdge
     [Fact]
     public async Task Flooding_bandwidth_probes_gets_ResourceExhausted_with_a_retry_after()
     {
+        // Small probes: calls that stream slowly on a loaded machine would let the per-minute allowance refill.
         var refusal = await FloodUntilRefused(async () =>
         {
-            using var probe = edge.Workers.ProbeBandwidth(new V1.ProbeRequest { Bytes = 1 << 20 }, deadline: Soon);
+            using var probe = edge.Workers.ProbeBandwidth(new V1.ProbeRequest { Bytes = 1 << 10 }, deadline: Soon);
             while (await probe.ResponseStream.MoveNext(CancellationToken.None)) { }
         });
         Assert.Equal(StatusCode.ResourceExhausted, refusal.StatusCode);
