@@ -109,7 +109,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
     private void AskForWorker() => Services.Registry.Tell(new RequestWorker(Order.JobId, Order.Round, Order.Shard, Self,
         ExcludedWorkers.Workers,
         AvoidedAddresses.Concat(ExcludedWorkers.Addresses).Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
-        Order.Needs, Order.Replicated, Order.Replicated ? null : Order.Preferred));
+        Order.Needs, Order.Replicated, Order.Preferred));
 
     private void Waiting()
     {
