@@ -104,8 +104,13 @@ public sealed class CoordinatorNode : IAsyncDisposable
         Func<string, Task<string?>>? stakeProblem = chain is null ? null : async address => await (await chain.WithinAsync(TimeSpan.FromSeconds(30))).StakeProblemAsync(address);
         // The registry and the conviction board tell each other (convicted keys get no work): the board's proxy first.
         var convictions = SingletonProxy(system, ConvictionBoard.SingletonName, "convictions-proxy");
-        var registry = Singleton(system, WorkerRegistry.Props(stakeProblem, NetworkDomain.Of(chain), convictions),
-            WorkerRegistry.SingletonName, "workers");
+        // Each coordinator schedules the workers on its own edge; the registry singleton admits them and tells their
+        // node's scheduler. The registry's proxy first, as the scheduler reports dropped workers to it.
+        var registry = SingletonProxy(system, WorkerRegistry.SingletonName, "workers");
+        var scheduler = system.ActorOf(Scheduling.Scheduler.Props(
+            RegistrationLimits.From(system.Settings.Config).Throughput, registry, clustered: true), Scheduling.Scheduler.Name);
+        SingletonManager(system, WorkerRegistry.Props(stakeProblem, NetworkDomain.Of(chain), convictions,
+            schedulers: Scheduling.SchedulerRouting.For(system, scheduler)), WorkerRegistry.SingletonName);
         var catalog = Singleton(system, JobCatalog.Props(), JobCatalog.SingletonName, "job-catalog-proxy");
         SingletonManager(system, ConvictionBoard.Props(catalog, () => ClusterSharding.Get(system).ShardRegion("job"),
             PurgeSettings.From(system.Settings.Config), registry), ConvictionBoard.SingletonName);
@@ -114,12 +119,12 @@ public sealed class CoordinatorNode : IAsyncDisposable
         var settlement = chain is null ? null : SingletonProxy(system, SettlementActor.SingletonName, "settlement-proxy");
         var compute = new JobCompute(thread, store, options.DataDirectory,
             Contracts.Datasets.PackedDataSettings.From(system.Settings.Config));
-        var services = new JobServices(compute, store, blobs, registry, catalog, verifiers, settlement,
+        var services = new JobServices(compute, store, blobs, scheduler, catalog, verifiers, settlement,
             NetworkDomain.Of(chain), convictions, options.ChallengeFaults);
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());
         if (chain is not null) SingletonManager(system, SettlementActor.Props(chain, region, options.SettlementFaults), SettlementActor.SingletonName);
-        var gateway = system.ActorOf(JobsGateway.Props(region, catalog, registry, chain, settlement), JobsGateway.Name);
+        var gateway = system.ActorOf(JobsGateway.Props(region, catalog, scheduler, chain, settlement), JobsGateway.Name);
 
         var cluster = Cluster.Get(system);
         if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);

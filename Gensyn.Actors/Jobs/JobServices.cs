@@ -10,11 +10,11 @@ using Gensyn.Contracts.Signing;
 
 namespace Gensyn.Actors.Jobs;
 
-/// <summary>What every JobActor on a node shares; <see cref="Settlement"/> is the SettlementActor's proxy, null on a
+/// <summary>What every JobActor on a node shares; <see cref="Scheduler"/> is the node's own scheduler; <see cref="Settlement"/> is the SettlementActor's proxy, null on a
 /// network that does not settle; <see cref="Network"/> the EIP-712 domain workers sign their results for (no chain when
 /// null); <see cref="Convictions"/> the conviction board's proxy (none in tests that need no purge);
 /// <see cref="Challenges"/> what narrows a challenge's draw (nothing, unless a rehearsal).</summary>
-public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Registry,
+public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Scheduler,
     IActorRef Catalog, IActorRef Verifiers, IActorRef? Settlement = null, Func<ClaimDomain?>? Network = null,
     IActorRef? Convictions = null, Verification.IChallengeFaults? Challenges = null)
 {
@@ -29,7 +29,7 @@ public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef 
             Needs: Market.NetworkRules.Needs(spec, config), Kind: spec.Kind,
             StepWork: Kinds.JobKinds.Of(spec).StepWork(spec), CommitEvery: spec.Training?.CommitEvery ?? 1,
             Delta: job.StartDeltaOf(shard), Preferred: job.PreviousWorkerOf(shard));
-        Props Single(ShardOrder o) => ShardActor.Props(o, Registry, Blobs, Store, Verifiers, Network, Challenges);
+        Props Single(ShardOrder o) => ShardActor.Props(o, Scheduler, Blobs, Store, Verifiers, Network, Challenges);
         return job.Replicas == 2 ? ReplicatedShardActor.Props(order, Single, Verifiers, Blobs) : Single(order);
     }
 

@@ -27,16 +27,16 @@ public sealed partial class JobsGateway : ReceiveActor
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary><paramref name="chain"/>: the chain jobs are paid on; null on a network that does not settle (jobs need no deposit).</summary>
-    public static Props Props(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain = null, IActorRef? settlement = null) =>
-        Akka.Actor.Props.Create(() => new JobsGateway(jobRegion, catalog, registry, chain, settlement));
+    public static Props Props(IActorRef jobRegion, IActorRef catalog, IActorRef scheduler, ChainLink? chain = null, IActorRef? settlement = null) =>
+        Akka.Actor.Props.Create(() => new JobsGateway(jobRegion, catalog, scheduler, chain, settlement));
 
-    private readonly IActorRef _registry;
+    private readonly IActorRef _scheduler;
     private readonly JobLimits _limits = JobLimits.From(Context.System.Settings.Config);
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public JobsGateway(IActorRef jobRegion, IActorRef catalog, IActorRef registry, ChainLink? chain, IActorRef? settlement)
+    public JobsGateway(IActorRef jobRegion, IActorRef catalog, IActorRef scheduler, ChainLink? chain, IActorRef? settlement)
     {
-        _registry = registry;
+        _scheduler = scheduler;
         var log = _log;
         var deadlines = DeadlineRule.From(Context.System.Settings.Config);
         ReceiveAsync<SubmitJob>(async submit =>
@@ -121,13 +121,13 @@ public sealed partial class JobsGateway : ReceiveActor
             if (!IsJobId(command.JobId)) Sender.Tell(new UnknownJob(command.JobId));
             else jobRegion.Forward(command);
         }
-        Receive<ListWorkers>(list => registry.Forward(list));
+        Receive<ListWorkers>(list => scheduler.Forward(list));
         ReceiveAsync<GetMarket>(async get =>
         {
             var replyTo = Sender;
             try
             {
-                var market = await registry.Ask<MarketView>(get, AskTimeout);
+                var market = await scheduler.Ask<MarketView>(get, AskTimeout);
                 var recent = settlement is null ? [] : await settlement.Ask<RecentSettlements>(new GetRecentSettlements(10), AskTimeout)
                     .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result.Settlements : []);
                 replyTo.Tell(market with { RecentSettlements = recent });
@@ -178,7 +178,7 @@ public sealed partial class JobsGateway : ReceiveActor
         try
         {
             var needs = NetworkRules.Needs(spec, Context.System.Settings.Config);
-            var price = await _registry.Ask<JobPrice>(new PriceJob(needs, spec.Shards * spec.Replicas), AskTimeout);
+            var price = await _scheduler.Ask<JobPrice>(new PriceJob(needs, spec.Shards * spec.Replicas), AskTimeout);
             return JobPricing.For(spec, price);
         }
         catch (Exception e)

@@ -8,15 +8,20 @@ using Gensyn.Contracts.Messages;
 namespace Gensyn.Actors.Scheduling;
 
 /// <summary>
-/// The scheduler: matches waiting shards to admitted workers (<see cref="SchedulerState{TRef}"/>) and prices jobs on
-/// the market it sees (<see cref="JobPricing"/>, <see cref="ClearingPrice"/>). A child of the
-/// <see cref="WorkerRegistry"/>, which admits workers (<see cref="WorkerAdmitted"/>) and forwards the requesters'
-/// messages. Workers and requesters are watched, so a vanished worker frees its shard and a vanished shard frees its
-/// worker.
+/// A coordinator's scheduler: matches the shards of the jobs this node hosts to the workers whose sessions are on this
+/// node's edge (<see cref="SchedulerState{TRef}"/>), and prices jobs on the market it sees (<see cref="JobPricing"/>,
+/// <see cref="ClearingPrice"/>). The <see cref="WorkerRegistry"/> singleton admits workers and tells the scheduler of
+/// their node (<see cref="WorkerAdmitted"/>). In a cluster each coordinator runs one (<see cref="Name"/>), and the
+/// schedulers tell each other what they hold and hand over what they cannot serve (Scheduler.Peers.cs,
+/// <see cref="SchedulerPeers{TRef}"/>); alone (a child of a registry, as in tests) it serves everything itself. Workers
+/// and requesters are watched, so a vanished worker frees its shard and a vanished shard frees its worker.
 /// </summary>
-public sealed class Scheduler : ReceiveActor, IWithTimers
+public sealed partial class Scheduler : ReceiveActor, IWithTimers
 {
     public const string ChildName = "scheduler";
+
+    /// <summary>A coordinator's own scheduler: /user/scheduler on every coordinator.</summary>
+    public const string Name = "scheduler";
 
     /// <summary>
     /// HOCON: the reference steps per second a job is priced at when no registered worker measured its own.
@@ -39,23 +44,57 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
 
     private sealed record RequesterGone(IActorRef Requester) : INoSerializationVerificationNeeded;
 
-    /// <param name="throughput">When a claimed throughput is judged against a shard (gensyn.workers).</param>
-    public static Props Props(ThroughputCheck throughput) => Akka.Actor.Props.Create(() => new Scheduler(throughput));
+    private readonly bool _clustered;
 
-    public Scheduler(ThroughputCheck throughput)
+    /// <summary>Where dropped workers are reported: the registry (its parent, when it is the registry's child).</summary>
+    private readonly IActorRef _registry;
+
+    /// <param name="throughput">When a claimed throughput is judged against a shard (gensyn.workers).</param>
+    /// <param name="registry">The registry's proxy, for a coordinator's scheduler; none: its parent is the registry.</param>
+    /// <param name="clustered">Whether it finds the other coordinators' schedulers among the cluster's members.</param>
+    public static Props Props(ThroughputCheck throughput, IActorRef? registry = null, bool clustered = false) =>
+        Akka.Actor.Props.Create(() => new Scheduler(throughput, registry, clustered));
+
+    public Scheduler(ThroughputCheck throughput, IActorRef? registry = null, bool clustered = false)
     {
+        _registry = registry ?? Context.Parent;
+        _clustered = clustered;
         var config = Context.System.Settings.Config;
         var referenceStepsPerSecond = Math.Max(1, config.GetDouble(ReferenceThroughputSetting, 640));
         Receive<WorkerAdmitted>(admitted => Admit(admitted.Profile));
         Receive<WorkerDismissed>(dismissed => Drop(dismissed.Worker, why: null));
-        Receive<RequestWorker>(Request);
-        Receive<ReleaseWorker>(Release);
-        Receive<WorkerJudged>(judged => _state.Judged(judged.WorkerId, judged.Accepted, judged.Address));
-        Receive<WorkerThroughputObserved>(observed => Observed(observed, throughput));
-        Receive<GetMarket>(_ => Sender.Tell(new MarketView(ClearingPrice.Classes(_state), [])));
-        Receive<PriceJob>(price =>
-            Sender.Tell(JobPricing.Lock(_state, price.Needs, price.Demand, referenceStepsPerSecond)));
-        Receive<ListWorkers>(_ => Sender.Tell(new WorkerList(_state.Workers.Select(View).ToList())));
+        Receive<RequestWorker>(request =>
+        {
+            if (!ForwardedToPeer(request.Requester, request)) Request(request);
+        });
+        Receive<ReleaseWorker>(release =>
+        {
+            if (!ForwardedToPeer(release.Requester, release)) Release(release);
+        });
+        Receive<WorkerJudged>(judged =>
+        {
+            Judged(judged);
+            Relay(new SchedulerRelay(Judged: judged));
+        });
+        Receive<WorkerThroughputObserved>(observed =>
+        {
+            Observed(observed, throughput);
+            Relay(new SchedulerRelay(Observed: observed));
+        });
+        Receive<SchedulerRelay>(relay =>
+        {
+            if (relay.Judged is { } judged) Judged(judged);
+            if (relay.Observed is { } observed) Observed(observed, throughput);
+        });
+        Receive<GetMarket>(_ => Sender.Tell(Peers.Any(Now)
+            ? new MarketView(ClearingPrice.Classes(Peers.Market(_state, Now)), [])
+            : new MarketView(ClearingPrice.Classes(_state), [])));
+        Receive<PriceJob>(price => Sender.Tell(Peers.Any(Now)
+            ? JobPricing.Lock(Peers.Market(_state, Now), price.Needs, price.Demand, referenceStepsPerSecond)
+            : JobPricing.Lock(_state, price.Needs, price.Demand, referenceStepsPerSecond)));
+        Receive<ListWorkers>(_ =>
+            Sender.Tell(new WorkerList(_state.Workers.Select(View).Concat(Peers.Workers(Now)).ToList())));
+        ReceivePeers(clustered);
         Receive<Terminated>(t =>
         {
             if (_state.Workers.Any(w => w.Ref.Equals(t.ActorRef))) Drop(t.ActorRef, "is gone");
@@ -66,6 +105,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         {
             _state.Release(gone.Requester, completed: false);
             _waiting.Forget(gone.Requester);
+            _handed.Remove(gone.Requester);
             Dispatch();
         });
     }
@@ -108,7 +148,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             // Its process is dead: never grant it again; a live one registers again within seconds.
             Context.Unwatch(worker.Ref);
             _state.Remove(worker.Ref);
-            Context.Parent.Tell(new WorkerDropped(worker.Ref));
+            _registry.Tell(new WorkerDropped(worker.Ref));
             _log.Info("Worker {0} is gone; it leaves the registry until it registers again", worker.WorkerId);
         }
         else if (worker is not null) _log.Debug("Worker {0} is idle", worker.WorkerId);
@@ -128,7 +168,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         {
             _log.Warning("Worker {0} at {1} {2}{3}", worker.WorkerId, workerRef.Path.Address, why,
                 worker.BusyWith is null ? "" : $"; it was running {worker.BusyWith}");
-            Context.Parent.Tell(new WorkerDropped(workerRef));
+            _registry.Tell(new WorkerDropped(workerRef));
         }
         grantedTo?.Tell(new WorkerLost(worker.WorkerId));
         Dispatch();
@@ -152,6 +192,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         }
     }
 
+    private void Judged(WorkerJudged judged) => _state.Judged(judged.WorkerId, judged.Accepted, judged.Address);
+
     private static WorkerView View(WorkerEntry<IActorRef> w) => new(w.WorkerId, w.Device, w.MemoryGb, w.Threads,
         w.NumericClass, w.Price, w.BusyWith is null ? "idle" : "busy", w.Reliability, w.BusyWith, w.Completed,
         w.Address, w.Accepted, w.Rejected, w.HonestStreak, w.EffectiveThroughput, w.BandwidthMbps);
@@ -165,9 +207,11 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             request.Requester.Tell(new WorkerGranted(worker.WorkerId, worker.Ref, worker.Threads, worker.NumericClass,
                 worker.Address, worker.HonestStreak, worker.Accepted));
         }
+        HandOver();
         // Each waiting shard hears why it waits, whenever the reason changes.
-        foreach (var (request, reason) in _waiting.Notices(_state))
+        foreach (var (request, reason) in _waiting.Notices(_state, NetworkReasons()))
             request.Requester.Tell(new WorkerWaiting(request.JobId, request.Round, request.Shard, reason));
         GensynMeter.Scheduled(Self, _state);
+        _changed = true;
     }
 }

@@ -202,6 +202,10 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         grants.Add((request, worker));
     }
 
+    /// <summary>The keys of the workers that hold a seat of the shard <paramref name="label"/>.</summary>
+    public IReadOnlyCollection<string> SeatedAddresses(string label) =>
+        _workers.Where(w => w.BusyWith == label && w.Address != "").Select(w => w.Address).ToList();
+
     /// <summary>Whether a worker holds a seat of the shard <paramref name="label"/>.</summary>
     private bool Seated(string label) => _workers.Any(w => w.BusyWith == label);
 

@@ -20,13 +20,18 @@ public sealed class WaitingReasons<TRef> where TRef : notnull
     /// <summary>The requester got a worker or stopped waiting: if it waits again, it is told again.</summary>
     public void Forget(TRef requester) => _told.Remove(requester);
 
-    /// <summary>The waiting requests whose reason differs from the last one they were told, with that reason.</summary>
-    public IReadOnlyList<(WorkRequest<TRef> Request, string Reason)> Notices(SchedulerState<TRef> state)
+    /// <summary>
+    /// The waiting requests whose reason differs from the last one they were told, with that reason (<paramref name="why"/>:
+    /// the reason of a request; the state's own when none).
+    /// </summary>
+    public IReadOnlyList<(WorkRequest<TRef> Request, string Reason)> Notices(SchedulerState<TRef> state,
+        Func<WorkRequest<TRef>, string>? why = null)
     {
+        why ??= state.WhyWaiting;
         var changed = false;
         foreach (var (key, kind) in _kinds.ToList())
         {
-            var reason = state.WhyWaiting(kind.Sample);
+            var reason = why(kind.Sample);
             if (reason == kind.Reason) continue;
             _kinds[key] = (kind.Sample, reason);
             changed = true;
@@ -36,7 +41,7 @@ public sealed class WaitingReasons<TRef> where TRef : notnull
         {
             // Kinds no longer queued are dropped; the reasons just worked out are kept.
             var kinds = new Dictionary<string, (WorkRequest<TRef> Sample, string Reason)>();
-            foreach (var request in state.Queue) Tell(request, Reason(request, kinds, state), notices);
+            foreach (var request in state.Queue) Tell(request, Reason(request, kinds, why), notices);
             _kinds = kinds;
         }
         else
@@ -46,17 +51,17 @@ public sealed class WaitingReasons<TRef> where TRef : notnull
             var latest = new Dictionary<TRef, WorkRequest<TRef>>();
             foreach (var request in _fresh) latest[request.Requester] = request;
             foreach (var request in latest.Values)
-                if (state.IsWaiting(request.Requester)) Tell(request, Reason(request, _kinds, state), notices);
+                if (state.IsWaiting(request.Requester)) Tell(request, Reason(request, _kinds, why), notices);
         }
         _fresh.Clear();
         return notices;
     }
 
     private string Reason(WorkRequest<TRef> request,
-        Dictionary<string, (WorkRequest<TRef> Sample, string Reason)> kinds, SchedulerState<TRef> state)
+        Dictionary<string, (WorkRequest<TRef> Sample, string Reason)> kinds, Func<WorkRequest<TRef>, string> why)
     {
         if (kinds.TryGetValue(request.WaitKey, out var kind)) return kind.Reason;
-        var reason = _kinds.TryGetValue(request.WaitKey, out var known) ? known.Reason : state.WhyWaiting(request);
+        var reason = _kinds.TryGetValue(request.WaitKey, out var known) ? known.Reason : why(request);
         kinds[request.WaitKey] = (request, reason);
         return reason;
     }

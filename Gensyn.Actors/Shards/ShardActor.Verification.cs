@@ -27,7 +27,7 @@ public abstract partial class ShardActor
     {
         if (_freed || Attempt is not { } a || !a.FreeAtCommit(FreeAtCommitStreak)) return;
         _freed = true;
-        Services.Registry.Tell(new ReleaseWorker(a.WorkerId, Self, Completed: true));
+        Services.Scheduler.Tell(new ReleaseWorker(a.WorkerId, Self, Completed: true));
     }
 
     /// <summary>
@@ -51,7 +51,7 @@ public abstract partial class ShardActor
     protected void ReportThroughput()
     {
         if (Attempt is not { } a || a.StepsRun(Order) <= 0) return;
-        Services.Registry.Tell(new WorkerThroughputObserved(a.WorkerId, a.StepsRun(Order), Order.StepWork,
+        Services.Scheduler.Tell(new WorkerThroughputObserved(a.WorkerId, a.StepsRun(Order), Order.StepWork,
             (DateTime.UtcNow - _assignedAt).TotalSeconds));
     }
 
@@ -100,7 +100,7 @@ public abstract partial class ShardActor
         {
             // A freed worker is told it may forget what it committed; any other one is released only now.
             if (_freed) AbandonWorker();
-            else Services.Registry.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: true));
+            else Services.Scheduler.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: true));
             if (Worker is not null) Context.Unwatch(Worker);
             OnAccepted();
             Context.Stop(Self);
@@ -134,7 +134,7 @@ public abstract partial class ShardActor
         if (verdict.IsAccepted) Log.Info("{0}: worker {1}'s result accepted: {2}", Label, a.WorkerId, verdict.Reason);
         else Log.Warning("{0}: worker {1}'s result rejected ({2}): {3}", Label, a.WorkerId, verdict.Outcome,
             verdict.Reason);
-        Services.Registry.Tell(new WorkerJudged(a.WorkerId, verdict.IsAccepted, a.Address));
+        Services.Scheduler.Tell(new WorkerJudged(a.WorkerId, verdict.IsAccepted, a.Address));
         Context.Parent.Tell(new Judged(c.Result, verdict, a.Address, c.Steps, Convert.ToHexStringLower(c.Secret)));
     }
 
@@ -148,7 +148,7 @@ public abstract partial class ShardActor
         Timers.Cancel("challenge");
         Log.Warning("{0}: worker {1} resumed from worker {2}'s step-{3} checkpoint, which is rejected ({4}): {5}",
             Label, a.WorkerId, saved.WorkerId, saved.LocalStep, verdict.Outcome, verdict.Reason);
-        Services.Registry.Tell(new WorkerJudged(saved.WorkerId, false, saved.Maker ?? ""));
+        Services.Scheduler.Tell(new WorkerJudged(saved.WorkerId, false, saved.Maker ?? ""));
         Context.Parent.Tell(new CheckpointJudged(Order.Shard, a.Epoch, a.WorkerId, verdict));
     }
 

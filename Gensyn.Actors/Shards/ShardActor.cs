@@ -103,10 +103,10 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         AbandonWorker();
         if (Attempt is { } a)
             Context.Parent.Tell(new Lost(Order.Shard, a.Epoch, a.WorkerId, "the shard's actor restarted", false));
-        Services.Registry.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: false));
+        Services.Scheduler.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: false));
     }
 
-    private void AskForWorker() => Services.Registry.Tell(new RequestWorker(Order.JobId, Order.Round, Order.Shard, Self,
+    private void AskForWorker() => Services.Scheduler.Tell(new RequestWorker(Order.JobId, Order.Round, Order.Shard, Self,
         ExcludedWorkers.Workers,
         AvoidedAddresses.Concat(ExcludedWorkers.Addresses).Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
         Order.Needs, Order.Replicated, Order.Preferred));
@@ -251,7 +251,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         Receive<Abandon>(_ =>
         {
             AbandonWorker();
-            Services.Registry.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: false));
+            Services.Scheduler.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: false));
             Context.Stop(Self);
         });
     }
@@ -283,7 +283,7 @@ public abstract partial class ShardActor : ReceiveActor, IWithTimers
         if (Worker is not null) Context.Unwatch(Worker);
         AbandonWorker();
         _freed = false;
-        Services.Registry.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: false, workerGone));
+        Services.Scheduler.Tell(new ReleaseWorker(Attempt?.WorkerId, Self, Completed: false, workerGone));
         (Attempt, Worker) = (null, null);
         Become(Waiting);
         // A busy worker frees up soon: give it (or another) a moment before asking again.

@@ -60,12 +60,12 @@ public sealed record ShardOrder(
 }
 
 /// <summary>
-/// What a shard actor talks to: the scheduler (<see cref="Registry"/>), the blob service and its store, the
+/// What a shard actor talks to: its coordinator's scheduler (<see cref="Scheduler"/>), the blob service and its store, the
 /// verifiers, and the EIP-712 domain results are signed for (<see cref="Network"/> gives null while the chain is not
 /// known yet), and what narrows a challenge's draw (<see cref="Challenges"/>: nothing, unless a rehearsal).
 /// </summary>
 public sealed record ShardServices(
-    Akka.Actor.IActorRef Registry,
+    Akka.Actor.IActorRef Scheduler,
     Akka.Actor.IActorRef Blobs,
     Blobs.BlobStore Store,
     Akka.Actor.IActorRef Verifiers,

@@ -9,10 +9,11 @@ namespace Gensyn.Actors.Workers;
 /// <summary>
 /// The worker registry: a cluster singleton. Workers register (and re-register every few seconds, so a new singleton
 /// learns them again after a hand-over); the registry admits them (<see cref="RegistryState{TRef}"/>) once their stake
-/// passes (<see cref="StakeGate{TRegistration}"/>) and hands them to its child <see cref="Scheduler"/>, which matches
-/// them to shards. A convicted key (the conviction board tells it: <see cref="ConvictedKeys"/>) is admitted no more,
-/// and its workers are dismissed, so that it gets no shard of any job. Requesters and the CLI talk to the registry as
-/// before: it forwards their messages to the scheduler.
+/// passes (<see cref="StakeGate{TRegistration}"/>) and hands them to a <see cref="Scheduler"/>, which matches them to
+/// shards: in a cluster, the scheduler of the coordinator whose edge holds the worker's session (see
+/// <see cref="Props"/>); alone, its own child. A convicted key (the conviction board tells it:
+/// <see cref="ConvictedKeys"/>) is admitted no more, and its workers are dismissed, so that it gets no shard of any job.
+/// The scheduler's business sent here (requests, releases, the market) goes to the scheduler of the registry's node.
 /// </summary>
 public sealed class WorkerRegistry : ReceiveActor, IWithTimers
 {
@@ -29,7 +30,10 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     private readonly RegistryState<IActorRef> _state;
     private readonly StakeGate<RegisterWorker> _stakes = new();
     private readonly Func<string, Task<string?>>? _stakeProblem;
-    private readonly IActorRef _scheduler;
+    /// <summary>The scheduler a worker's messages go to (by its session's ref), and the one of this node.</summary>
+    private readonly Func<IActorRef, ICanTell> _schedulerOf;
+
+    private readonly ICanTell _scheduler;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <summary>What "now" is for admissions, silences and stake reads (the system clock unless a test moves one).</summary>
@@ -59,10 +63,13 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
     /// profiles are signed for (null while the chain is not known yet; no chain when omitted).
     /// <paramref name="convictions"/> is the conviction board, asked for every conviction when the registry starts
     /// (none: only what it is told). <paramref name="clock"/>: the system clock unless given.
+    /// <paramref name="schedulers"/>: the scheduler of a worker's node, by its session's ref, and of the registry's own
+    /// node (a coordinator's, <see cref="SchedulerRouting"/>); none: the registry's own child schedules every worker.
     /// </summary>
     public static Props Props(Func<string, Task<string?>>? stakeProblem = null, Func<ClaimDomain?>? network = null,
-                              IActorRef? convictions = null, TimeProvider? clock = null) =>
-        Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem, network, convictions, clock));
+                              IActorRef? convictions = null, TimeProvider? clock = null,
+                              Func<IActorRef, ICanTell>? schedulers = null) =>
+        Akka.Actor.Props.Create(() => new WorkerRegistry(stakeProblem, network, convictions, clock, schedulers));
 
     /// <summary>
     /// The chain's answer about a provider's stake; <see cref="ReadFailed"/>: no answer, not a shortfall.
@@ -71,7 +78,8 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         : INoSerializationVerificationNeeded;
 
     public WorkerRegistry(Func<string, Task<string?>>? stakeProblem, Func<ClaimDomain?>? network = null,
-                          IActorRef? convictions = null, TimeProvider? clock = null)
+                          IActorRef? convictions = null, TimeProvider? clock = null,
+                          Func<IActorRef, ICanTell>? schedulers = null)
     {
         _clock = clock ?? TimeProvider.System;
         var config = Context.System.Settings.Config;
@@ -79,19 +87,25 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         var profiles = SignedProfiles.FromConfig(config, network ?? (() => ClaimDomain.None));
         _state = new RegistryState<IActorRef>(rules, profiles, SilentAfter, r => r.Path.Address.ToString());
         _stakeProblem = stakeProblem;
-        _scheduler = Context.ActorOf(Scheduler.Props(rules.Limits.Throughput), Scheduler.ChildName);
+        if (schedulers is null)
+        {
+            var child = Context.ActorOf(Scheduler.Props(rules.Limits.Throughput), Scheduler.ChildName);
+            _schedulerOf = _ => child;
+        }
+        else _schedulerOf = schedulers;
+        _scheduler = _schedulerOf(Self);
         Receive<RegisterWorker>(Register);
         Receive<StakeChecked>(Checked);
         Receive<WorkerDropped>(dropped => _state.Remove(dropped.Worker));
         Receive<ConvictedKeys>(Convicted);
         // The scheduler's business: requesters (shards), verifiers, the market and the CLI.
-        Receive<RequestWorker>(m => _scheduler.Forward(m));
-        Receive<ReleaseWorker>(m => _scheduler.Forward(m));
-        Receive<WorkerJudged>(m => _scheduler.Forward(m));
-        Receive<WorkerThroughputObserved>(m => _scheduler.Forward(m));
-        Receive<GetMarket>(m => _scheduler.Forward(m));
-        Receive<PriceJob>(m => _scheduler.Forward(m));
-        Receive<ListWorkers>(m => _scheduler.Forward(m));
+        Receive<RequestWorker>(m => _scheduler.Tell(m, Sender));
+        Receive<ReleaseWorker>(m => _scheduler.Tell(m, Sender));
+        Receive<WorkerJudged>(m => _scheduler.Tell(m, Sender));
+        Receive<WorkerThroughputObserved>(m => _scheduler.Tell(m, Sender));
+        Receive<GetMarket>(m => _scheduler.Tell(m, Sender));
+        Receive<PriceJob>(m => _scheduler.Tell(m, Sender));
+        Receive<ListWorkers>(m => _scheduler.Tell(m, Sender));
         if (convictions is null) return;
         _heldForConvictions = [];
         Receive<AskConvictions>(ask =>
@@ -152,7 +166,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         }
         if (admission.Replaced is { } old)
             _log.Info("Worker {0} moved from {1} to {2}", register.WorkerId, old.Ref.Path.Address, from);
-        _scheduler.Tell(new WorkerAdmitted(register));
+        _schedulerOf(register.Worker).Tell(new WorkerAdmitted(register), Self);
         if (!admission.Known)
             _log.Info("Worker {0} registered from {1} ({2}, {3} thread(s), {4})", register.WorkerId, from,
                 register.Device, register.Threads, register.NumericClass);
@@ -168,7 +182,7 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         {
             var why = _state.ConvictionProblem(session.Address)!;
             _log.Warning("Dismissed worker {0} from {1}: {2}", session.WorkerId, session.Ref.Path.Address, why);
-            _scheduler.Tell(new WorkerDismissed(session.Ref));
+            _schedulerOf(session.Ref).Tell(new WorkerDismissed(session.Ref), Self);
             session.Ref.Tell(new WorkerRefused(session.WorkerId, why, RefusalKind.Convicted));
         }
         if (convicted.Complete && _heldForConvictions is not null) AdmitHeld();
@@ -199,7 +213,8 @@ public sealed class WorkerRegistry : ReceiveActor, IWithTimers
         if (verdict != StakeVerdict.Refused) return verdict == StakeVerdict.Passes;
         Refuse(register, problem!);
         // A registered worker whose stake fell below the minimum (slashed, unbonded) gets no more work.
-        if (_state.Remove(register.Worker) is not null) _scheduler.Tell(new WorkerDismissed(register.Worker));
+        if (_state.Remove(register.Worker) is not null)
+            _schedulerOf(register.Worker).Tell(new WorkerDismissed(register.Worker), Self);
         return false;
     }
 

@@ -295,9 +295,11 @@ public class EdgeLimitTests(LimitedEdgeFixture edge) : IClassFixture<LimitedEdge
     public async Task An_unreferenced_blob_is_collected_after_the_retention_period_while_a_running_jobs_blobs_survive_until_it_ends()
     {
         var store = edge.Edge.Context.Store;
-        // Priced below every worker: the job prepares its first round and then waits, holding its start states.
+        // Priced below every worker: the job prepares its first round and then waits, holding its start states. Its own seed gives it
+        // blobs no other job of the class holds (blobs are content-addressed): another job's pin or read would keep them.
         var owner = WorkerKey.Generate();
-        var job = await edge.Submit(owner, TestSpecs.SyntheticYaml(rounds: 1, shards: 2) + "\nbudget: { max-price-per-hour: 0.01, max-total: 1000 }\n");
+        var spec = TestSpecs.SyntheticYaml(rounds: 1, shards: 2, seed: 9301) + "\nbudget: { max-price-per-hour: 0.01, max-total: 1000 }\n";
+        var job = await edge.Submit(owner, spec);
         await Eventually(() => store.PinnedBy(job).Count > 0 && store.PinnedBy(job).All(store.Contains), "the waiting job to pin its start states");
         var pinned = store.PinnedBy(job).ToList();
 

@@ -221,6 +221,16 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new WorkerJudged((WorkerId)"worker-1", Accepted: false),
             new WorkerJudged((WorkerId)"worker-1", Accepted: true, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
             new WorkerThroughputObserved((WorkerId)"worker-1", 12_800, 1.25, 31.5),
+            // Between the registry and the coordinators' schedulers
+            new WorkerAdmitted(new RegisterWorker((WorkerId)"worker-1", f.Worker, "cpu", 15.6, 2, "cpu-x64-libtorch2.10-t2", 0.2, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")),
+            new WorkerDismissed(f.Worker),
+            new WorkerDropped(f.Worker),
+            new SchedulerSupply([new WorkerView("worker-2", "cpu", 7.8, 1, "cpu-x64-libtorch2.10-t1", 0.1, "idle", 1.0, null, 0, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", 3, 0, 3, 640, 90)],
+                [new QueuedDemand(null, 12), new QueuedDemand(new ShardNeeds("cuda", 16, 0.5), 3)]),
+            new SchedulerSupply([], []),
+            new RequestsHandedOver([new RequestWorker((JobId)"job-0123abcd", 2, 1, f.ShardActor, [(WorkerId)"worker-3"], ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"], Replicated: true, Preferred: (WorkerId)"worker-1")]),
+            new SchedulerRelay(Judged: new WorkerJudged((WorkerId)"worker-1", Accepted: true, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")),
+            new SchedulerRelay(Observed: new WorkerThroughputObserved((WorkerId)"worker-1", 12_800, 1.25, 31.5)),
             // Verification
             new OpenSteps((JobId)"job-0123abcd", 2, 1, 3, [4, 17, 60], WithAfter: true),
             new StepsOpened((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1",
