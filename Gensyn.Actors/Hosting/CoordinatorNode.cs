@@ -120,7 +120,7 @@ public sealed class CoordinatorNode : IAsyncDisposable
         var compute = new JobCompute(thread, store, options.DataDirectory,
             Contracts.Datasets.PackedDataSettings.From(system.Settings.Config));
         var services = new JobServices(compute, store, blobs, scheduler, catalog, verifiers, settlement,
-            NetworkDomain.Of(chain), convictions, options.ChallengeFaults);
+            NetworkDomain.Of(chain), convictions, options.ChallengeFaults, VerifierPreparation: verifiers);
         var region = ClusterSharding.Get(system).Start("job", _ => JobActor.Props(services),
             ClusterShardingSettings.Create(system).WithRole(Role).WithRememberEntities(true), new JobMessageExtractor());
         if (chain is not null) SingletonManager(system, SettlementActor.Props(chain, region, options.SettlementFaults), SettlementActor.SingletonName);

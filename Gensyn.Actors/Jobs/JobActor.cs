@@ -241,6 +241,7 @@ public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
         switch (_state.Next())
         {
             case NextStep.StartRound when !_computing:
+                if (_state.CompletedRounds == 0) _services.PrepareVerifiers(_state);
                 Compute(PrepareRound(_state.CompletedRounds));
                 break;
             case NextStep.RunShards:

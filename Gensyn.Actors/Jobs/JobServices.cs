@@ -13,11 +13,19 @@ namespace Gensyn.Actors.Jobs;
 /// <summary>What every JobActor on a node shares; <see cref="Scheduler"/> is the node's own scheduler; <see cref="Settlement"/> is the SettlementActor's proxy, null on a
 /// network that does not settle; <see cref="Network"/> the EIP-712 domain workers sign their results for (no chain when
 /// null); <see cref="Convictions"/> the conviction board's proxy (none in tests that need no purge);
-/// <see cref="Challenges"/> what narrows a challenge's draw (nothing, unless a rehearsal).</summary>
+/// <see cref="Challenges"/> what narrows a challenge's draw (nothing, unless a rehearsal);
+/// <see cref="VerifierPreparation"/> where a starting job asks every verifier to prepare (the verifier dispatch; none:
+/// nobody is asked).</summary>
 public sealed record JobServices(JobCompute Compute, BlobStore Store, IActorRef Blobs, IActorRef Scheduler,
     IActorRef Catalog, IActorRef Verifiers, IActorRef? Settlement = null, Func<ClaimDomain?>? Network = null,
-    IActorRef? Convictions = null, Verification.IChallengeFaults? Challenges = null)
+    IActorRef? Convictions = null, Verification.IChallengeFaults? Challenges = null,
+    IActorRef? VerifierPreparation = null)
 {
+    /// <summary>Every verifier loads the job's session now, beside its first round's training
+    /// (<see cref="PrepareVerification"/>).</summary>
+    public void PrepareVerifiers(JobState job) => VerifierPreparation?.Tell(
+        new Akka.Routing.Broadcast(new PrepareVerification(job.JobId, job.SpecRef, job.BaseDirectory, Blobs)));
+
     /// <summary>The actor that runs shard <paramref name="shard"/> of the job's open round: one, or two
     /// replicas.</summary>
     public Props ShardProps(JobState job, int shard, Config config)

@@ -95,6 +95,12 @@ public interface IKindJudge : IDisposable
     /// <summary>A purge's full re-verification: every step (training) or batch (inference) of the shard run again
     /// from its start state, for the Merkle root to compare with the committed one.</summary>
     Sha256Digest Replay(ReplayShard request, Func<Sha256Digest, byte[]> blob);
+
+    /// <summary>
+    /// Loads what judging the job's results needs (its session and data) before the first result comes; whether it did
+    /// (a judge busy with another job's results keeps that job's).
+    /// </summary>
+    bool Prepare(SpecRef spec, string baseDirectory, Func<Sha256Digest, byte[]> blob) => false;
 }
 
 /// <summary>What a worker hands a kind to run one shard: the assignment and its parsed spec, the fetched start

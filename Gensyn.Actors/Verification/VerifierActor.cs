@@ -21,7 +21,7 @@ namespace Gensyn.Actors.Verification;
 /// requester's blob store first (hash checked). It answers the sender with a
 /// <see cref="ShardVerdict"/> and never fails on a worker's input.
 /// </summary>
-public sealed class VerifierActor : ReceiveActor
+public sealed partial class VerifierActor : ReceiveActor
 {
     private sealed record Fetched(VerifyShard Request, IActorRef ReplyTo, string? Failure, string? SpecFailure = null)
         : INoSerializationVerificationNeeded;
@@ -67,6 +67,7 @@ public sealed class VerifierActor : ReceiveActor
         {
             FetchFor(request, Sender, materializer).PipeTo(Self);
         });
+        ReceivePreparation(materializer);
         Receive<RefereeStep>(request =>
         {
             var replyTo = Sender;

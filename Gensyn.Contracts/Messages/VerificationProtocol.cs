@@ -147,3 +147,10 @@ public sealed record RefereeStep(JobId JobId, Jobs.SpecRef Spec, string BaseDire
 public sealed record RefereeVerdict(
     JobId JobId, int Round, int Shard, string? Culprit, string Reason, int Step, Sha256Digest? Expected,
     string? VerifierId = null) : IGensynMessage;
+
+/// <summary>
+/// A job is starting: every verifier loads what judging its results needs (the spec, the dataset, the job's session)
+/// now, beside its first round's training, instead of on the first result. The spec and dataset blobs are in the
+/// store behind <see cref="Blobs"/>. A verifier answers nothing; a failure is logged, and the first result loads it.
+/// </summary>
+public sealed record PrepareVerification(JobId JobId, Jobs.SpecRef Spec, string BaseDirectory, IActorRef Blobs) : IGensynMessage;

@@ -46,13 +46,13 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
 
 
     private (IActorRef Job, TestProbe Region, TestProbe Registry) Spawn(string jobId, IActorRef? settlement = null,
-        BlobStore? store = null, IActorRef? verifiers = null)
+        BlobStore? store = null, IActorRef? verifiers = null, IActorRef? preparation = null)
     {
         store ??= new BlobStore(_dir.File("blobs"));
         var registry = CreateTestProbe();
         var services = new JobServices(new JobCompute(_thread, store, _dir.Path), store, CreateTestProbe().Ref,
             registry.Ref,
-            Catalog.Ref, verifiers ?? CreateTestProbe().Ref, settlement);
+            Catalog.Ref, verifiers ?? CreateTestProbe().Ref, settlement, VerifierPreparation: preparation);
         var region = CreateTestProbe();
         return (region.ChildActorOf(JobActor.Props(services), jobId), region, registry);
     }
@@ -132,6 +132,25 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
         Assert.All(requests, r => Assert.Equal("synthetic", r.JobId));
         Assert.Equal(requests[0].Round, requests[1].Round);
         Assert.Equal([0, 1], requests.Select(r => r.Shard).Order());
+    }
+
+    [Fact]
+    public void A_starting_job_asks_every_verifier_to_prepare_once_before_its_first_round_runs()
+    {
+        var preparation = CreateTestProbe();
+        var store = new BlobStore(_dir.File("blobs"));
+        var (job, _, registry) = Spawn("prepared", store: store, preparation: preparation.Ref);
+
+        job.Tell(new Gensyn.Contracts.Messages.StartJob((JobId)"prepared", TestSpecs.SyntheticYaml(shards: 2), _dir.Path),
+            TestActor);
+
+        var broadcast = preparation.ExpectMsg<Akka.Routing.Broadcast>(TimeSpan.FromSeconds(60));
+        var prepare = Assert.IsType<PrepareVerification>(broadcast.Message);
+        Assert.Equal("prepared", prepare.JobId);
+        // The verifiers fetch the spec it names from the job's store.
+        AwaitAssert(() => Assert.True(store.Contains(prepare.Spec.Hash)), TimeSpan.FromSeconds(10));
+        registry.ExpectMsg<RequestWorker>(TimeSpan.FromSeconds(60));
+        preparation.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]

@@ -51,4 +51,30 @@ public sealed class PackedVerifierTests : Akka.TestKit.Xunit2.TestKit
             hash => Assert.True(verifierStore.Contains(hash)));
         Assert.False(Directory.Exists(node.File("datasets")));
     }
+
+    [Fact]
+    public void Preparing_for_a_starting_job_brings_its_dataset_here_and_loads_its_session_without_an_answer()
+    {
+        using var files = new TempDirectory();
+        using var node = new TempDirectory();
+        var fileSpec = PackedFixtures.Csv(files.Path);
+        var jobStore = new BlobStore(files.File("job-blobs"));
+        var packed = DatasetPacker.Pack(fileSpec, files.Path, new BlobStoreChunks(jobStore), PackedDataSettings.Default,
+            100);
+        var yaml = "name: csv-prepared\nmodel: { kind: mlp, hidden: [8] }\n" +
+                   $"dataset: {{ format: csv, manifest: sha256:{packed.Digest} }}\n" +
+                   "training: { rounds: 1, shards: 2, inner-steps: 6, batch-size: 8, seed: 5, checkpoint-every: 3 }\n";
+        var spec = SpecRef.Of(yaml);
+        SpecBlobs.Keep(jobStore, spec, yaml);
+        var jobBlobs = Sys.ActorOf(BlobActor.Props(jobStore));
+        var verifierStore = new BlobStore(node.File("blobs"));
+        var verifier = Sys.ActorOf(VerifierActor.Props(verifierStore, node.Path));
+
+        EventFilter.Info(start: "Prepared to verify prepared-job").ExpectOne(Patience,
+            () => verifier.Tell(new PrepareVerification((JobId)"prepared-job", spec, "/", jobBlobs), TestActor));
+
+        Assert.All([spec.Hash, packed.Digest, .. packed.Manifest.AllChunks.Select(c => c.Hash)],
+            hash => Assert.True(verifierStore.Contains(hash)));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
 }

@@ -235,6 +235,7 @@ public class GensynSerializerTests(WireFixture fixture) : IClassFixture<WireFixt
             new OpenSteps((JobId)"job-0123abcd", 2, 1, 3, [4, 17, 60], WithAfter: true),
             new StepsOpened((JobId)"job-0123abcd", 2, 1, 3, (WorkerId)"worker-1",
                 [new OpenedLeaf(3, DigestA, new LeafProof(3, 101, [DigestB, DigestC]), DigestC, "0x" + new string('a', 130)), new OpenedLeaf(4, DigestB, new LeafProof(4, 101, [DigestA]), null, "0x" + new string('a', 130))]),
+            new PrepareVerification((JobId)"job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", f.Blobs),
             new VerifyShard((JobId)"job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, 3, (WorkerId)"worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],
                 [new OpenedLeaf(0, DigestA, new LeafProof(0, 9, [DigestB]), null, "0x" + new string('a', 130))], CrossClass: false, f.Blobs),
             new VerifyShard((JobId)"job-0123abcd", SpecRef.Of(Yaml), "/home/alice/jobs", 2, 1, 3, (WorkerId)"worker-1", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", DigestA, DigestB, DigestC, [4],

@@ -10,11 +10,16 @@ namespace Gensyn.Training.Training;
 public sealed class JobSessionCache<TSession> : IDisposable where TSession : class, IDisposable
 {
     private (object Key, DatasetSplits Data, TSession Session)? _cached;
+    private DateTime _lastUse;
+
+    /// <summary>How long the cached session has gone unused; null when none is cached.</summary>
+    public TimeSpan? IdleFor => _cached is null ? null : DateTime.UtcNow - _lastUse;
 
     /// <summary>The session of <paramref name="key"/>'s job: the cached one, or one over <paramref name="spec"/>'s data
     /// (read from <paramref name="source"/> on a miss only).</summary>
     public (TSession Session, DatasetSplits Data) Get(object key, Func<JobSpec> spec, DataSource source, Func<JobSpec, DatasetSplits, TSession> create)
     {
+        _lastUse = DateTime.UtcNow;
         if (_cached is { } c && c.Key.Equals(key)) return (c.Session, c.Data);
         Forget();
         var job = spec();

@@ -40,6 +40,16 @@ public sealed class TrainingJudge(DataSource source) : IKindJudge
         return (session, data.Train.Count);
     }
 
+    /// <summary>A session used this recently is another job's at work: preparing would only evict it.</summary>
+    private static readonly TimeSpan BusyWithin = TimeSpan.FromSeconds(10);
+
+    public bool Prepare(SpecRef spec, string baseDirectory, Func<Sha256Digest, byte[]> blob)
+    {
+        if (_sessions.IdleFor < BusyWithin) return false;
+        Session(spec, baseDirectory, blob);
+        return true;
+    }
+
     public Sha256Digest Replay(ReplayShard request, Func<Sha256Digest, byte[]> blob)
     {
         var (session, examples) = Session(request.Spec, request.BaseDirectory, blob);
