@@ -9,7 +9,19 @@ namespace Gensyn.Training.Models;
 /// <summary>Builds the model a job spec names, shaped for its data, with weights drawn from the job's seed.</summary>
 public static class ModelFactory
 {
+    /// <summary>
+    /// Held while a model is seeded and built: libtorch's default generator is one for the whole process, and a model
+    /// built on another thread meanwhile (a verifier loading a session while the coordinator computes a job's first
+    /// state) would draw from it between the seed and the weights.
+    /// </summary>
+    private static readonly Lock Seeding = new();
+
     public static nn.Module<Tensor, Tensor> Create(ModelSpec spec, DataShape data, long seed)
+    {
+        lock (Seeding) return Seeded(spec, data, seed);
+    }
+
+    private static nn.Module<Tensor, Tensor> Seeded(ModelSpec spec, DataShape data, long seed)
     {
         // Initial weights are part of the determinism contract: the seed alone decides them.
         torch.manual_seed(seed);
