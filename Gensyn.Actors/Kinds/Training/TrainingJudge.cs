@@ -46,7 +46,10 @@ public sealed class TrainingJudge(DataSource source) : IKindJudge
     public bool Prepare(SpecRef spec, string baseDirectory, Func<Sha256Digest, byte[]> blob)
     {
         if (_sessions.IdleFor < BusyWithin) return false;
-        Session(spec, baseDirectory, blob);
+        var (session, examples) = Session(spec, baseDirectory, blob);
+        // A fresh session's first step builds libtorch's kernels and buffers, which would hold up the first result's
+        // replay: one throwaway step now, from the initial state (a replay loads its own state first).
+        session.ReplayStep(ShardTask.For(SpecBlobs.Read(spec, blob), 0, 0, examples), session.InitialState, 1);
         return true;
     }
 
