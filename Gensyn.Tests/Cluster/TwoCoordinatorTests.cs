@@ -6,7 +6,7 @@ namespace Gensyn.Tests.Cluster;
 public class TwoCoordinatorTests
 {
     [Fact]
-    public void Two_coordinators_in_one_cluster_both_accept_submissions_and_jobs_spread_across_them()
+    public void Two_coordinators_in_one_cluster_both_accept_submissions_and_jobs_spread_across_them_and_share_one_worker()
     {
         using var cluster = TestCluster.Create();
         var first = LocalCluster.FreePort();
@@ -38,6 +38,11 @@ public class TwoCoordinatorTests
         var b = Hosted("coordinator-b");
         Assert.Equal(ids.Count, a + b);
         Assert.True(a > 0 && b > 0, $"jobs on coordinator-a: {a}, on coordinator-b: {b}\n{cluster.Logs()}");
+
+        // The one worker's session is on one coordinator's edge, whose scheduler alone holds it: the other coordinator's
+        // jobs ran on it because their shards were handed over.
+        var handed = cluster.LogOf("coordinator-a") + cluster.LogOf("coordinator-b");
+        Assert.True(handed.Contains("waiting shard(s) to the scheduler at"), "no coordinator handed a shard over\n" + cluster.Logs());
 
         // Either coordinator lists every job.
         var listed = JsonDocument.Parse(Cli.GensynProcess.Run(cluster.DataDir("cli"), "status", "--json", "--coordinator", $"127.0.0.1:{second}").Stdout)
