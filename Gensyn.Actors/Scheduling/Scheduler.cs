@@ -112,6 +112,8 @@ public sealed partial class Scheduler : ReceiveActor, IWithTimers
 
     private void Admit(RegisterWorker p)
     {
+        // A live worker registers again every few seconds: that changes nothing here, nor for the peers.
+        if (_state.Find(p.WorkerId) is { } same && same.Ref.Equals(p.Worker)) return;
         if (_state.Find(p.WorkerId) is { } holder && !holder.Ref.Equals(p.Worker))
         {
             // The same identity from a new process (the registry let it take over): its old work is lost.

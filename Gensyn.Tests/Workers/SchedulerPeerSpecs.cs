@@ -130,6 +130,24 @@ public class SchedulerPeerSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_new_worker_is_told_to_the_peers_but_its_re_registrations_are_not()
+    {
+        var peer = CreateTestProbe();
+        _a.Tell(new Scheduler.PeerUp(peer.Ref));
+        peer.FishForMessage(m => m is SchedulerSupply, Wait);
+        var worker = CreateTestProbe();
+        var profile = new RegisterWorker((WorkerId)"steady", worker.Ref, "cpu", 16, 1, Class, 0.2, Key(1), 640, 100);
+
+        _a.Tell(new WorkerAdmitted(profile));
+        var told = (SchedulerSupply)peer.FishForMessage(m => m is SchedulerSupply, Wait);
+        Assert.Equal("steady", told.Workers.Single().WorkerId);
+
+        // Re-registered every few seconds, it changes nothing: the peer hears no more until the 2 s heartbeat.
+        for (var i = 0; i < 5; i++) _a.Tell(new WorkerAdmitted(profile));
+        peer.ExpectNoMsg(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
     public void A_shard_handed_to_a_node_that_leaves_waits_again_on_its_own_node()
     {
         var shard = CreateTestProbe();
