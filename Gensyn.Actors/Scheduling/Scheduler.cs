@@ -112,9 +112,10 @@ public sealed partial class Scheduler : ReceiveActor, IWithTimers
 
     private void Admit(RegisterWorker p)
     {
+        var holder = _state.Find(p.WorkerId);
         // A live worker registers again every few seconds: that changes nothing here, nor for the peers.
-        if (_state.Find(p.WorkerId) is { } same && same.Ref.Equals(p.Worker)) return;
-        if (_state.Find(p.WorkerId) is { } holder && !holder.Ref.Equals(p.Worker))
+        if (holder is not null && holder.Ref.Equals(p.Worker)) return;
+        if (holder is not null)
         {
             // The same identity from a new process (the registry let it take over): its old work is lost.
             Context.Unwatch(holder.Ref);

@@ -20,20 +20,27 @@ public sealed class PackedVerifierTests : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
+    /// <summary>A job's store holding <paramref name="fileSpec"/>'s data packed, and the spec of a job that names it.</summary>
+    private static (BlobStore Store, PackedResult Packed, SpecRef Spec) PackedJob(TempDirectory files, JobSpec fileSpec,
+                                                                                    string name)
+    {
+        var store = new BlobStore(files.File("job-blobs"));
+        var packed = DatasetPacker.Pack(fileSpec, files.Path, new BlobStoreChunks(store), PackedDataSettings.Default, 100);
+        var yaml = $"name: {name}\nmodel: {{ kind: mlp, hidden: [8] }}\n" +
+                   $"dataset: {{ format: csv, manifest: sha256:{packed.Digest} }}\n" +
+                   "training: { rounds: 1, shards: 2, inner-steps: 6, batch-size: 8, seed: 5, checkpoint-every: 3 }\n";
+        var spec = SpecRef.Of(yaml);
+        SpecBlobs.Keep(store, spec, yaml);
+        return (store, packed, spec);
+    }
+
     [Fact]
     public void A_verifier_fetches_a_packed_dataset_from_the_jobs_store_and_replays_as_over_the_files()
     {
         using var files = new TempDirectory();
         using var node = new TempDirectory();
         var fileSpec = PackedFixtures.Csv(files.Path);
-        var jobStore = new BlobStore(files.File("job-blobs"));
-        var packed = DatasetPacker.Pack(fileSpec, files.Path, new BlobStoreChunks(jobStore), PackedDataSettings.Default,
-            100);
-        var yaml = "name: csv-verified\nmodel: { kind: mlp, hidden: [8] }\n" +
-                   $"dataset: {{ format: csv, manifest: sha256:{packed.Digest} }}\n" +
-                   "training: { rounds: 1, shards: 2, inner-steps: 6, batch-size: 8, seed: 5, checkpoint-every: 3 }\n";
-        var spec = SpecRef.Of(yaml);
-        SpecBlobs.Keep(jobStore, spec, yaml);
+        var (jobStore, packed, spec) = PackedJob(files, fileSpec, "csv-verified");
         using var data = DatasetLoader.Load(fileSpec, files.Path);
         using var session = new TrainingSession(fileSpec, data);
         var expected = session.RunShard(ShardTask.For(fileSpec, 0, 1, data.Train.Count), session.InitialState);
@@ -57,15 +64,7 @@ public sealed class PackedVerifierTests : Akka.TestKit.Xunit2.TestKit
     {
         using var files = new TempDirectory();
         using var node = new TempDirectory();
-        var fileSpec = PackedFixtures.Csv(files.Path);
-        var jobStore = new BlobStore(files.File("job-blobs"));
-        var packed = DatasetPacker.Pack(fileSpec, files.Path, new BlobStoreChunks(jobStore), PackedDataSettings.Default,
-            100);
-        var yaml = "name: csv-prepared\nmodel: { kind: mlp, hidden: [8] }\n" +
-                   $"dataset: {{ format: csv, manifest: sha256:{packed.Digest} }}\n" +
-                   "training: { rounds: 1, shards: 2, inner-steps: 6, batch-size: 8, seed: 5, checkpoint-every: 3 }\n";
-        var spec = SpecRef.Of(yaml);
-        SpecBlobs.Keep(jobStore, spec, yaml);
+        var (jobStore, packed, spec) = PackedJob(files, PackedFixtures.Csv(files.Path), "csv-prepared");
         var jobBlobs = Sys.ActorOf(BlobActor.Props(jobStore));
         var verifierStore = new BlobStore(node.File("blobs"));
         var verifier = Sys.ActorOf(VerifierActor.Props(verifierStore, node.Path));
