@@ -34,8 +34,10 @@ public class SpotCheckShardActor : ShardActor
         var a = Attempt!;
         Log.Info("{0}: worker {1} committed root {2}; challenging {3} step(s): {4}", Label, a.WorkerId,
             result.MerkleRoot.ToString()[..12], c.Steps.Count, string.Join(", ", c.Steps));
-        Worker!.Tell(new OpenSteps(Order.JobId, Order.Round, Order.Shard, a.Epoch, c.Steps,
-            a.CrossClass(Order) && !c.PossessionOnly));
+        // A bit-for-bit replay chains consecutive steps; a cross-class check and a possession proof need every state.
+        var crossClass = a.CrossClass(Order) && !c.PossessionOnly;
+        Worker!.Tell(new OpenSteps(Order.JobId, Order.Round, Order.Shard, a.Epoch, c.Steps, crossClass,
+            Chained: !crossClass && !c.PossessionOnly));
         Timers.StartSingleTimer("challenge", new ChallengeExpired(a.Epoch), ChallengeTimeout);
     }
 

@@ -9,16 +9,19 @@ namespace Gensyn.Actors.Verification;
 /// How a worker answers a spot-check (<see cref="OpenSteps"/>): for each challenged step i it opens leaf i − 1 in
 /// full (the state the verifier replays from) and leaf i (in full too for a cross-class check), plus leaves 0 and H
 /// (the ends); each leaf with its Merkle proof, and each challenged step's leaf signed for the network it was trained on.
+/// A chained challenge opens leaf i − 1 in full only when step i − 1 is not challenged too: the verifier replays a run
+/// of consecutive steps from the state before its first one.
 /// </summary>
 public static class ChallengeAnswer
 {
     /// <summary>The challenged steps (valid, distinct, ascending), the leaves to open, and those to open in full.</summary>
     public sealed record Plan(IReadOnlyList<int> Steps, IReadOnlyList<int> Leaves, IReadOnlySet<int> Full);
 
-    public static Plan For(IReadOnlyList<int>? steps, int innerSteps, bool withAfter)
+    public static Plan For(IReadOnlyList<int>? steps, int innerSteps, bool withAfter, bool chained = false)
     {
         var valid = (steps ?? []).Where(s => s >= 1 && s <= innerSteps).Distinct().Order().ToList();
-        var full = valid.Select(s => s - 1).Concat(withAfter ? valid : []).ToHashSet();
+        var starts = chained && !withAfter ? valid.Where(s => !valid.Contains(s - 1)) : valid;
+        var full = starts.Select(s => s - 1).Concat(withAfter ? valid : []).ToHashSet();
         var leaves = valid.Select(s => s - 1).Concat(valid).Append(0).Append(innerSteps).Distinct().Order().ToList();
         return new Plan(valid, leaves, full);
     }

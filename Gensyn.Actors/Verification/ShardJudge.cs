@@ -13,7 +13,7 @@ namespace Gensyn.Actors.Verification;
 /// Judges one worker's answer to a spot-check, with no actors in it: the leaf of every challenged step must carry
 /// the worker's signature over (step, digest, root); the proofs for leaves 0 and H must tie the committed root to the
 /// assigned start state and the delivered end state; each challenged step is replayed from the opened state
-/// before it and compared with the committed state after it — bit for bit, or within the tolerance when the
+/// before it (a run of consecutive steps from the state before its first one) and compared with the committed state after it — bit for bit, or within the tolerance when the
 /// worker is of another numeric class. A worker's malformed input never throws: it becomes an
 /// <see cref="VerdictOutcome.Invalid"/> verdict with a one-line reason.
 /// </summary>
@@ -72,9 +72,13 @@ public static class ShardJudge
             foreach (var step in request.Steps)
             {
                 if (!leaves.TryGetValue(step - 1, out var before) || !leaves.TryGetValue(step, out var after)) continue;
-                if (before.State is not { } beforeBlob) return Verdict(VerdictOutcome.Invalid, $"step {step}: the state before it (leaf {step - 1}) was not opened in full");
+                // A bit-for-bit replay of a run of consecutive steps starts each later one from its own replay.
+                var chained = !request.CrossClass && !request.PossessionOnly && request.Steps.Contains(step - 1);
+                if (before.State is null && !chained)
+                    return Verdict(VerdictOutcome.Invalid, $"step {step}: the state before it (leaf {step - 1}) was not opened in full");
                 var afterState = request.CrossClass && after.State is { } afterBlob ? Load(blob, afterBlob, $"the opened state after step {step}") : null;
-                openings.Add(new StepOpening(step, Load(blob, beforeBlob, $"the opened state before step {step}"),
+                var beforeState = before.State is { } beforeBlob ? Load(blob, beforeBlob, $"the opened state before step {step}") : null;
+                openings.Add(new StepOpening(step, beforeState,
                     new LeafOpening(before.Digest, ToProof(before.Proof)), new LeafOpening(after.Digest, ToProof(after.Proof)), afterState));
             }
             if (request.PossessionOnly) return Possession(request, openings, Verdict);
@@ -116,7 +120,7 @@ public static class ShardJudge
             if (o.BeforeLeaf.Proof.Index != step - 1 || o.AfterLeaf.Proof.Index != step
                 || !MerkleTree.Verify(request.Root, o.BeforeLeaf.Digest, o.BeforeLeaf.Proof) || !MerkleTree.Verify(request.Root, o.AfterLeaf.Digest, o.AfterLeaf.Proof))
                 return verdict(VerdictOutcome.Invalid, $"step {step}: the proofs do not lead to the committed root {request.Root.ToString()[..12]}", step, null, null, null, null);
-            var digest = o.Before.Digest();
+            var digest = o.Before!.Digest();
             if (digest != o.BeforeLeaf.Digest)
                 return verdict(VerdictOutcome.Invalid, $"step {step}: the opened state hashes to {digest.ToString()[..12]}, not to the committed leaf {o.BeforeLeaf.Digest.ToString()[..12]}", step, null, null, null, null);
         }

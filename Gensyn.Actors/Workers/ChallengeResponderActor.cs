@@ -84,7 +84,8 @@ public sealed class ChallengeResponderActor : ReceiveActor
 
     /// <summary>
     /// Answers a challenge of the committed shard: for every challenged step i, the state after step i − 1 in full
-    /// (uploaded as a blob) and leaf i (in full too when asked WithAfter), plus leaves 0 and H, each with its Merkle
+    /// (uploaded as a blob; for a chained challenge only before the first step of each run of consecutive ones) and
+    /// leaf i (in full too when asked WithAfter), plus leaves 0 and H, each with its Merkle
     /// proof and signed.
     /// </summary>
     private void Open(OpenSteps request)
@@ -114,7 +115,7 @@ public sealed class ChallengeResponderActor : ReceiveActor
         var a = c.Assignment;
         var trajectory = c.Trajectory!;
         var digests = trajectory.Outcome.StepDigests;
-        var plan = ChallengeAnswer.For(request.Steps, digests.Count - 1, request.WithAfter);
+        var plan = ChallengeAnswer.For(request.Steps, digests.Count - 1, request.WithAfter, request.Chained);
         var spec = await _compute.SpecAsync(a.Spec, CancellationToken.None);
         // Each rebuilt state starts uploading at once, while the next one is rebuilt.
         var uploads = new List<Task>();

@@ -168,7 +168,10 @@ public static class WorkerWire
 
     public static V1.EdgeMessage ToWire(M.OpenSteps o)
     {
-        var open = new V1.OpenSteps { Shard = Ref(o.JobId, o.Round, o.Shard, o.Epoch), WithAfter = o.WithAfter };
+        var open = new V1.OpenSteps
+        {
+            Shard = Ref(o.JobId, o.Round, o.Shard, o.Epoch), WithAfter = o.WithAfter, Chained = o.Chained,
+        };
         open.Steps.AddRange(o.Steps);
         return new() { OpenSteps = open };
     }
@@ -215,7 +218,8 @@ public static class WorkerWire
             {
                 var o = message.OpenSteps;
                 var s = Required(o.Shard);
-                return new M.OpenSteps((JobId)s.JobId, s.Round, s.Shard, s.Epoch, o.Steps.ToList(), o.WithAfter);
+                return new M.OpenSteps((JobId)s.JobId, s.Round, s.Shard, s.Epoch, o.Steps.ToList(), o.WithAfter,
+                    o.Chained);
             }
             case V1.EdgeMessage.BodyOneofCase.Reveal:
             {

@@ -77,13 +77,14 @@ internal sealed class JudgedJob : IDisposable
 
     /// <summary>
     /// The honest answer to a challenge of <paramref name="steps"/>, built as ChallengeResponderActor.Answer builds it: leaves i − 1 in
-    /// full, leaf i signed (and in full too for a cross-class check), leaves 0 and H with their proofs.
+    /// full, leaf i signed (and in full too for a cross-class check), leaves 0 and H with their proofs; a chained answer
+    /// opens in full only the leaf before each run of consecutive steps (<see cref="ChallengeAnswer.For"/>).
     /// </summary>
-    public VerifyShard Answer(ShardTrajectory trajectory, StateSnapshot start, IReadOnlyList<int> steps, bool crossClass = false)
+    public VerifyShard Answer(ShardTrajectory trajectory, StateSnapshot start, IReadOnlyList<int> steps, bool crossClass = false,
+                              bool chained = false)
     {
-        var full = steps.Select(s => s - 1).Concat(crossClass ? steps : []).ToHashSet();
-        var indices = steps.Select(s => s - 1).Concat(steps).Append(0).Append(H).Distinct().Order();
-        var leaves = indices.Select(i => Leaf(trajectory, i, full.Contains(i), steps.Contains(i))).ToList();
+        var plan = ChallengeAnswer.For(steps, H, crossClass, chained);
+        var leaves = plan.Leaves.Select(i => Leaf(trajectory, i, plan.Full.Contains(i), steps.Contains(i))).ToList();
         var spec = Put(System.Text.Encoding.UTF8.GetBytes(Yaml));
         return new VerifyShard((JobId)JobId, new SpecRef(spec), BaseDirectory, trajectory.Task.Round, trajectory.Task.Shard, Epoch, (WorkerId)WorkerId, Key.Address,
             trajectory.Outcome.MerkleRoot, Put(start), Put(trajectory.Outcome.FinalState), steps, leaves, crossClass, ActorRefs.Nobody);
@@ -191,6 +192,19 @@ public sealed class ShardJudgeTests : IDisposable
     }
 
     [Fact]
+    public void A_chained_answer_opens_only_the_state_before_each_run_of_consecutive_steps_and_is_accepted()
+    {
+        var trajectory = _job.Run(0, 1);
+        var request = _job.Answer(trajectory, _job.Worker.InitialState, [2, 3, 4, 7], chained: true);
+
+        Assert.Equal([1, 6], request.Leaves.Where(l => l.State is not null).Select(l => l.Leaf).ToArray());
+        var verdict = _job.Judge(request);
+
+        Assert.Equal(VerdictOutcome.Accepted, verdict.Outcome);
+        Assert.Contains("4 challenged steps", verdict.Reason);
+    }
+
+    [Fact]
     public void An_extra_opened_leaf_for_a_step_that_was_not_challenged_is_ignored()
     {
         var (trajectory, request) = Honest();
@@ -243,16 +257,24 @@ public sealed class ShardJudgeTests : IDisposable
     // ---- adversarial trajectories ----
 
     [Theory]
-    [InlineData(WorkerBehavior.Lazy)]
-    [InlineData(WorkerBehavior.Noisy)]
-    [InlineData(WorkerBehavior.Stale)]
-    [InlineData(WorkerBehavior.WrongData)]
-    public void An_adversarial_trajectory_challenged_on_every_step_is_fraud_with_signed_evidence(WorkerBehavior behavior)
+    [InlineData(WorkerBehavior.Lazy, false)]
+    [InlineData(WorkerBehavior.Noisy, false)]
+    [InlineData(WorkerBehavior.Stale, false)]
+    [InlineData(WorkerBehavior.WrongData, false)]
+    [InlineData(WorkerBehavior.Lazy, true)]
+    [InlineData(WorkerBehavior.Noisy, true)]
+    [InlineData(WorkerBehavior.Stale, true)]
+    [InlineData(WorkerBehavior.WrongData, true)]
+    public void An_adversarial_trajectory_challenged_on_every_step_is_fraud_with_signed_evidence(WorkerBehavior behavior,
+                                                                                                 bool chained)
     {
         var start = _job.Worker.InitialState;
         var trajectory = _job.Run(0, 2, start, behavior, fakeFraction: 0.5);
         Assert.NotEmpty(trajectory.FakedSteps);
-        var request = _job.Answer(trajectory, start, Enumerable.Range(1, H).ToArray());
+        var request = _job.Answer(trajectory, start, Enumerable.Range(1, H).ToArray(), chained: chained);
+        // A chained answer to every step opens only the start state in full: the verifier replays the whole shard.
+        Assert.Equal(chained ? [0] : Enumerable.Range(0, H).ToArray(),
+            request.Leaves.Where(l => l.State is not null).Select(l => l.Leaf).ToArray());
 
         var verdict = _job.Judge(request);
 

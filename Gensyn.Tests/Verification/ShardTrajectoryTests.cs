@@ -158,7 +158,7 @@ public sealed class ShardTrajectoryTests
         {
             Assert.True(MerkleTree.Verify(trajectory.Outcome.MerkleRoot, opening.BeforeLeaf.Digest, opening.BeforeLeaf.Proof));
             Assert.True(MerkleTree.Verify(trajectory.Outcome.MerkleRoot, opening.AfterLeaf.Digest, opening.AfterLeaf.Proof));
-            Assert.Equal(opening.BeforeLeaf.Digest, opening.Before.Digest());
+            Assert.Equal(opening.BeforeLeaf.Digest, opening.Before!.Digest());
             Assert.Equal(opening.AfterLeaf.Digest, opening.After!.Digest());
         }
         var challenge = job.ChallengeAll(trajectory);

@@ -114,6 +114,23 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_chained_challenge_is_answered_with_the_state_before_each_run_only()
+    {
+        var yaml = TestSpecs.SyntheticYaml(innerSteps: 8, checkpointEvery: 4);
+        JobSpecs.Shared.Get(yaml);
+        using var compute = Compute();
+        var responder = StartResponder(compute, Committed(_shard.Ref, SpecRef.Of(yaml), opens: true));
+
+        responder.Tell(new OpenSteps((JobId)JobId, 1, 0, 0, [3, 4, 5, 7], WithAfter: false, Chained: true));
+        var opened = _shard.ExpectMsg<StepsOpened>(TimeSpan.FromSeconds(60));
+
+        // Steps 3..5 are one run and 7 another: only leaves 2 and 6 are opened in full, every leaf is proven.
+        Assert.Equal([2, 6], opened.Leaves.Where(l => l.State is not null).Select(l => l.Leaf).ToArray());
+        Assert.Equal([0, 2, 3, 4, 5, 6, 7, 8], opened.Leaves.Select(l => l.Leaf).ToArray());
+        Assert.All([3, 4, 5, 7], step => Assert.NotNull(opened.Leaves.Single(l => l.Leaf == step).Signature));
+    }
+
+    [Fact]
     public void A_reveal_of_the_held_shard_sends_its_result_to_the_shard_actor()
     {
         using var compute = Compute();

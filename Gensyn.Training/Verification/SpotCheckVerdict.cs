@@ -29,9 +29,11 @@ public sealed record LeafOpening(Sha256Digest Digest, MerkleProof Proof);
 /// <summary>
 /// A worker's answer for challenged segment <see cref="Step"/> (1-based; the step itself when c = 1): the state before
 /// it (leaf Step − 1, opened in full), and leaf Step (the digest of the state after it). <see cref="After"/> opens the state
-/// after in full too; only the cross-class tolerance check needs it.
+/// after in full too; only the cross-class tolerance check needs it. <see cref="Before"/> is null in a chained opening,
+/// where segment Step − 1 is challenged too: the verifier starts from its own replay of that segment.
 /// </summary>
-public sealed record StepOpening(int Step, StateSnapshot Before, LeafOpening BeforeLeaf, LeafOpening AfterLeaf, StateSnapshot? After = null)
+public sealed record StepOpening(int Step, StateSnapshot? Before, LeafOpening BeforeLeaf, LeafOpening AfterLeaf,
+    StateSnapshot? After = null)
 {
     /// <summary>An honest worker's opening of <paramref name="step"/> from its step digests (0..H) and the states before/after the step.</summary>
     public static StepOpening Create(int step, IReadOnlyList<Sha256Digest> stepDigests, StateSnapshot before, StateSnapshot? after = null) =>

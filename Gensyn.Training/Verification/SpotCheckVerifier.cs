@@ -31,22 +31,50 @@ public sealed class SpotCheckVerifier
         _expected = session.InitialState.Tensors.Select(t => (t.Name, t.Shape, t.Shape.Aggregate(1L, (a, d) => a * d))).ToArray();
     }
 
-    /// <summary>Checks every challenged step bit for bit; the first rejection (in step order) decides.</summary>
-    public SpotCheckVerdict Verify(SpotCheckChallenge challenge, IReadOnlyList<StepOpening?>? openings) =>
-        VerifyAll(challenge, openings, VerifyStep, "replay bit for bit");
+    /// <summary>
+    /// Checks every challenged step bit for bit; the first rejection (in step order) decides. Consecutive steps are
+    /// replayed as one run: a chained opening (no state before) starts from the replay of the step before it, which
+    /// has just been found equal to that step's committed leaf.
+    /// </summary>
+    public SpotCheckVerdict Verify(SpotCheckChallenge challenge, IReadOnlyList<StepOpening?>? openings)
+    {
+        (int Step, StateSnapshot State)? last = null;
+        return VerifyAll(challenge, openings, (c, opening) =>
+        {
+            var previous = last is { } l && l.Step == opening.Step - 1 ? l.State : null;
+            var verdict = Check(c, opening, previous, out var replayed);
+            last = replayed is null ? null : (opening.Step, replayed);
+            return verdict;
+        }, "replay bit for bit");
+    }
 
     /// <summary>Checks one opening bit for bit: the replayed state's digest must be the committed leaf i.</summary>
-    public SpotCheckVerdict VerifyStep(SpotCheckChallenge challenge, StepOpening? opening) => Guarded(opening, () =>
+    public SpotCheckVerdict VerifyStep(SpotCheckChallenge challenge, StepOpening? opening) => Check(challenge, opening, null, out _);
+
+    /// <summary>
+    /// <see cref="VerifyStep"/>, starting from <paramref name="previous"/> (the replay of the step before) when the
+    /// opening is chained; <paramref name="replayed"/> is the replayed state when it matched its leaf.
+    /// </summary>
+    private SpotCheckVerdict Check(SpotCheckChallenge challenge, StepOpening? opening, StateSnapshot? previous,
+                                   out StateSnapshot? replayed)
     {
-        var (prepared, failure) = Prepare(challenge, opening!, needsAfter: false);
-        if (failure is not null) return failure;
-        var step = opening!.Step;
-        var replayed = Replay(challenge, prepared!, step).Digest();
-        return replayed == opening.AfterLeaf.Digest
-            ? SpotCheckVerdict.Accept($"{challenge.Name(step)} replays to its committed digest")
-            : SpotCheckVerdict.Fraud(new FraudEvidence(step, replayed, opening.AfterLeaf.Digest),
-                $"{challenge.Name(step)}: replaying it from the proven state before gives {Short(replayed)}, the worker committed {Short(opening.AfterLeaf.Digest)}");
-    });
+        StateSnapshot? state = null;
+        var verdict = Guarded(opening, () =>
+        {
+            var (prepared, failure) = Prepare(challenge, opening!, needsAfter: false, previous);
+            if (failure is not null) return failure;
+            var step = opening!.Step;
+            state = Replay(challenge, prepared!, step);
+            var digest = state.Digest();
+            if (digest == opening.AfterLeaf.Digest)
+                return SpotCheckVerdict.Accept($"{challenge.Name(step)} replays to its committed digest");
+            state = null;
+            return SpotCheckVerdict.Fraud(new FraudEvidence(step, digest, opening.AfterLeaf.Digest),
+                $"{challenge.Name(step)}: replaying it from the proven state before gives {Short(digest)}, the worker committed {Short(opening.AfterLeaf.Digest)}");
+        });
+        replayed = state;
+        return verdict;
+    }
 
     /// <summary>
     /// Checks that the committed tree starts from the state the coordinator assigned (leaf 0) and ends in the
@@ -230,7 +258,8 @@ public sealed class SpotCheckVerifier
     }
 
     /// <summary>All checks before the replay; returns the state to replay from, or the rejection.</summary>
-    private (StateSnapshot? Before, SpotCheckVerdict? Failure) Prepare(SpotCheckChallenge challenge, StepOpening opening, bool needsAfter)
+    private (StateSnapshot? Before, SpotCheckVerdict? Failure) Prepare(SpotCheckChallenge challenge, StepOpening opening, bool needsAfter,
+                                                                      StateSnapshot? previous = null)
     {
         var step = opening.Step;
         var h = challenge.Segments;
@@ -238,7 +267,8 @@ public sealed class SpotCheckVerifier
 
         if (step < 1 || step > h) return (null, Fail(Malformation.StepNotAsked, $"is outside the shard's {(challenge.Task.Every == 1 ? "steps" : "segments")} 1..{h}"));
         if (!challenge.Steps.Contains(step)) return (null, Fail(Malformation.StepNotAsked, "was not asked"));
-        if (opening.BeforeLeaf?.Proof?.Siblings is null || opening.AfterLeaf?.Proof?.Siblings is null || opening.Before is null)
+        var before = opening.Before ?? (needsAfter ? null : previous);
+        if (opening.BeforeLeaf?.Proof?.Siblings is null || opening.AfterLeaf?.Proof?.Siblings is null || before is null)
             return (null, Fail(Malformation.Unreadable, "the opening lacks a state or a proof"));
         if (needsAfter && opening.After is null)
             return (null, Fail(Malformation.Unreadable, "a cross-class check needs the state after the step opened too"));
@@ -253,13 +283,13 @@ public sealed class SpotCheckVerifier
                 return (null, Fail(Malformation.ForgedProof, $"the proof for the state {which} (leaf {index}, {Short(leaf.Digest)}) does not lead to the committed root {Short(challenge.Root)}"));
         }
 
-        if (ShapeProblem(opening.Before) is { } beforeProblem) return (null, Fail(Malformation.WrongShapes, $"the state before {beforeProblem}"));
-        var beforeDigest = opening.Before.Digest();
+        if (ShapeProblem(before) is { } beforeProblem) return (null, Fail(Malformation.WrongShapes, $"the state before {beforeProblem}"));
+        var beforeDigest = before.Digest();
         if (beforeDigest != opening.BeforeLeaf.Digest)
             return (null, Fail(Malformation.StateDigestMismatch, $"the opened state before hashes to {Short(beforeDigest)}, not to the proven leaf {step - 1} {Short(opening.BeforeLeaf.Digest)}"));
         var (from, to) = (challenge.Task.LeafStep(step - 1), challenge.Task.LeafStep(step));
-        if (challenge.StartStep is { } start && opening.Before.Step != start + from)
-            return (null, Fail(Malformation.WrongStepCounter, $"the state before carries optimizer step {opening.Before.Step}, expected {start + from}"));
+        if (challenge.StartStep is { } start && before.Step != start + from)
+            return (null, Fail(Malformation.WrongStepCounter, $"the state before carries optimizer step {before.Step}, expected {start + from}"));
 
         if (needsAfter)
         {
@@ -268,10 +298,10 @@ public sealed class SpotCheckVerifier
             var afterDigest = after.Digest();
             if (afterDigest != opening.AfterLeaf.Digest)
                 return (null, Fail(Malformation.StateDigestMismatch, $"the opened state after hashes to {Short(afterDigest)}, not to the proven leaf {step} {Short(opening.AfterLeaf.Digest)}"));
-            if (after.Step != opening.Before.Step + (to - from))
-                return (null, Fail(Malformation.WrongStepCounter, $"the state after carries optimizer step {after.Step}, expected {opening.Before.Step + (to - from)}"));
+            if (after.Step != before.Step + (to - from))
+                return (null, Fail(Malformation.WrongStepCounter, $"the state after carries optimizer step {after.Step}, expected {before.Step + (to - from)}"));
         }
-        return (opening.Before, null);
+        return (before, null);
     }
 
     /// <summary>Null when the state's tensors are exactly the job's (names, shapes, value counts); else what is wrong.</summary>
