@@ -4,6 +4,18 @@ namespace Gensyn.Contracts.Datasets;
 public enum PackedKind { Classification, Text }
 
 /// <summary>
+/// How a classification split stores an example's features (docs/concepts/datasets.md, "Chunks"):
+/// <list type="bullet">
+/// <item><see cref="Float32"/>: little-endian float32 values, as decoded.</item>
+/// <item><see cref="IdxBytes"/> and <see cref="IdxBytesOver255"/>: one unsigned byte per value, the pixels of an IDX
+/// images file of bytes; a reader decodes byte b as the IDX reader does, (b × s − 0.1307) / 0.3081 in float32 with
+/// s = 1 or s = 1/255 (the scale the IDX reader takes when the images' largest pixel is above 1).</item>
+/// </list>
+/// The decoded values are bit for bit those of the float32 packing: only the bytes on the wire and on disk differ.
+/// </summary>
+public enum FeatureEncoding { Float32, IdxBytes, IdxBytesOver255 }
+
+/// <summary>
 /// One chunk of a split: the SHA-256 of its bytes (its name), how many examples it holds and how many bytes it has
 /// (always <see cref="Examples"/> times the manifest's record size, so a fetcher knows a chunk's size before asking).
 /// </summary>
@@ -13,7 +25,8 @@ public sealed record ChunkRef(Sha256Digest Hash, int Examples, long Bytes);
 /// One split (train or test) of a packed dataset: its examples in chunks of <see cref="ExamplesPerChunk"/> each (the
 /// last may hold fewer), and the number of classes its labels name (for text: 256, one per byte value).
 /// </summary>
-public sealed record PackedSplit(long Examples, int Classes, int ExamplesPerChunk, IReadOnlyList<ChunkRef> Chunks)
+public sealed record PackedSplit(long Examples, int Classes, int ExamplesPerChunk, IReadOnlyList<ChunkRef> Chunks,
+    FeatureEncoding Features = FeatureEncoding.Float32)
 {
     /// <summary>The chunk that holds example <paramref name="example"/>, and the example's place in it.</summary>
     public (int Chunk, int Offset) Locate(long example)
@@ -42,13 +55,18 @@ public sealed record DatasetManifest(
     public long FeatureValues => Kind == PackedKind.Text ? 0 : FeatureShape.Aggregate(1L, (a, d) => checked(a * d));
 
     /// <summary>
-    /// Bytes one example takes in a chunk. Classification: a little-endian int32 label, then the features as
-    /// little-endian float32 values, row-major. Text: one byte of the corpus.
+    /// Bytes one example of <paramref name="split"/> takes in a chunk. Classification: a little-endian int32 label,
+    /// then the features row-major, as little-endian float32 values or one byte each (<see cref="FeatureEncoding"/>).
+    /// Text: one byte of the corpus.
     /// </summary>
-    public long RecordBytes => RecordBytesOf(Kind, FeatureValues);
+    public long RecordBytes(PackedSplit split) => RecordBytesOf(Kind, FeatureValues, split.Features);
 
-    public static long RecordBytesOf(PackedKind kind, long featureValues) =>
-        kind == PackedKind.Text ? 1 : checked(4 + 4 * featureValues);
+    public static long RecordBytesOf(PackedKind kind, long featureValues,
+                                     FeatureEncoding features = FeatureEncoding.Float32) =>
+        kind == PackedKind.Text ? 1 : checked(4 + BytesPerValue(features) * featureValues);
+
+    /// <summary>Bytes one feature value takes in a chunk.</summary>
+    public static int BytesPerValue(FeatureEncoding features) => features == FeatureEncoding.Float32 ? 4 : 1;
 
     public IEnumerable<ChunkRef> AllChunks => Train.Chunks.Concat(Test.Chunks);
 }

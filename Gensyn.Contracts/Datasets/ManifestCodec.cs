@@ -6,8 +6,9 @@ namespace Gensyn.Contracts.Datasets;
 /// The canonical encoding of a <see cref="DatasetManifest"/>: compact UTF-8 JSON with its keys in a fixed order and
 /// integers in plain decimal, e.g.
 /// <c>{"format":"gensyn-dataset/1","kind":"classification","shape":[784],"train":{"examples":N,"classes":10,
-/// "examples-per-chunk":333,"chunks":[["hex",333,1045620],…]},"test":{…}}</c>. A manifest is read only from its
-/// canonical bytes (anything else is refused), so one dataset has one digest.
+/// "examples-per-chunk":333,"chunks":[["hex",333,1045620],…]},"test":{…}}</c>. A split whose features are not float32
+/// says so after its chunks (<c>"features":"idx-u8/255"</c>; <see cref="FeatureEncoding"/>). A manifest is read only
+/// from its canonical bytes (anything else is refused), so one dataset has one digest.
 /// </summary>
 public static class ManifestCodec
 {
@@ -88,7 +89,16 @@ public static class ManifestCodec
         {
             if (c.GetArrayLength() != 3) throw new FormatException("a chunk is [hash, examples, bytes]");
             return new ChunkRef(Sha256Digest.Parse(c[0].GetString()!), c[1].GetInt32(), c[2].GetInt64());
-        }).ToList());
+        }).ToList(),
+        s.TryGetProperty("features", out var features) ? ParseFeatures(features.GetString()) : FeatureEncoding.Float32);
+
+    private static readonly (FeatureEncoding Encoding, string Name)[] FeatureNames =
+        [(FeatureEncoding.Float32, "f32"), (FeatureEncoding.IdxBytes, "idx-u8"), (FeatureEncoding.IdxBytesOver255, "idx-u8/255")];
+
+    private static FeatureEncoding ParseFeatures(string? name) =>
+        FeatureNames.FirstOrDefault(f => f.Name == name) is { Name: not null } found
+            ? found.Encoding
+            : throw new FormatException("unknown feature encoding");
 
     private static void WriteSplit(Utf8JsonWriter w, string name, PackedSplit split)
     {
@@ -106,6 +116,8 @@ public static class ManifestCodec
             w.WriteEndArray();
         }
         w.WriteEndArray();
+        if (split.Features != FeatureEncoding.Float32)
+            w.WriteString("features", FeatureNames.First(f => f.Encoding == split.Features).Name);
         w.WriteEndObject();
     }
 

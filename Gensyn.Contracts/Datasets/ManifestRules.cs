@@ -27,7 +27,9 @@ public static class ManifestRules
             if (m.FeatureShape.Any(d => d < 1 || d > settings.MaxChunkBytes))
                 return $"shape [{string.Join(',', m.FeatureShape)}] has a dimension below 1 or too large";
             var values = m.FeatureShape.Aggregate(1.0, (a, d) => a * d);
-            if (4 + 4 * values > settings.MaxChunkBytes)
+            var perValue = Math.Min(DatasetManifest.BytesPerValue(m.Train.Features),
+                DatasetManifest.BytesPerValue(m.Test.Features));
+            if (4 + perValue * values > settings.MaxChunkBytes)
                 return $"one example of shape [{string.Join(',', m.FeatureShape)}] is larger than a chunk may be " +
                        $"({settings.MaxChunkBytes:N0} bytes, gensyn.datasets.max-chunk-size)";
         }
@@ -39,7 +41,9 @@ public static class ManifestRules
         if (s.Examples < 1) return $"{name}: must hold at least one example, names {s.Examples}";
         if (m.Kind == PackedKind.Text ? s.Classes != 256 : s.Classes < 2 || s.Classes > MaxLabel + 1)
             return $"{name}: {s.Classes} classes; a text dataset has 256, a classification one 2 to {MaxLabel + 1}";
-        var record = m.RecordBytes;
+        if (s.Features != FeatureEncoding.Float32 && m.Kind != PackedKind.Classification)
+            return $"{name}: a text dataset's examples are bytes; it names no feature encoding";
+        var record = m.RecordBytes(s);
         if (s.ExamplesPerChunk < 1 || s.ExamplesPerChunk * record > settings.MaxChunkBytes)
             return $"{name}: {s.ExamplesPerChunk} examples per chunk of " +
                    $"{record} bytes each do not fit a chunk of at most " +

@@ -133,6 +133,42 @@ public sealed class PackedDataAttackTests : IDisposable
     }
 
     [Fact]
+    public void A_manifest_that_calls_float32_chunks_bytes_is_refused_by_their_size()
+    {
+        // Read as one byte a value, float32 records would decode to other examples: the size rule refuses it first.
+        var e = Refused(_packed.Manifest with { Train = _packed.Manifest.Train with { Features = FeatureEncoding.IdxBytes } });
+
+        Assert.Contains("train: chunk 0 has 96 bytes, but 4 examples of shape [5] take 36", e.Message);
+        AssertOneLine(e.Message);
+    }
+
+    [Theory]
+    [InlineData("\"features\":\"u4\"", "not a dataset manifest")]
+    [InlineData("\"features\":7", "not a dataset manifest")]
+    [InlineData("\"features\":\"f32\"", "not in canonical form")]
+    public void A_manifest_with_an_unknown_or_spelled_out_default_feature_encoding_is_refused(string field, string why)
+    {
+        var canonical = Encoding.UTF8.GetString(ManifestCodec.Encode(_packed.Manifest));
+        var edited = Encoding.UTF8.GetBytes(canonical.Replace("]]},\"test\"", $"]],{field}}},\"test\""));
+
+        var e = Assert.Throws<PackedDataException>(() => ManifestCodec.Decode(edited, Settings));
+
+        Assert.Contains(why, e.Message);
+        AssertOneLine(e.Message);
+    }
+
+    [Fact]
+    public void A_text_manifest_that_names_a_feature_encoding_is_refused()
+    {
+        var text = new DatasetManifest(PackedKind.Text, [], _packed.Manifest.Train with { Classes = 256, Features = FeatureEncoding.IdxBytes },
+            _packed.Manifest.Test with { Classes = 256 });
+
+        var e = Refused(text);
+
+        Assert.Contains("a text dataset's examples are bytes; it names no feature encoding", e.Message);
+    }
+
+    [Fact]
     public void A_manifest_whose_example_is_larger_than_a_chunk_may_be_is_refused()
     {
         var e = Refused(_packed.Manifest with { FeatureShape = [1 << 20, 1 << 20] });

@@ -54,6 +54,42 @@ public sealed class PackedTrainingTests
         AssertSameOutcome(LocalJobRunner.Run(spec, files.Path), FromPacked(spec, files.Path, store.Path, 7 * 24));
     }
 
+    [Theory]
+    [InlineData("bytes", FeatureEncoding.IdxBytesOver255)]
+    [InlineData("binary bytes", FeatureEncoding.IdxBytes)]
+    [InlineData("float32", FeatureEncoding.Float32)]
+    public void Idx_images_are_packed_in_their_own_width_and_train_to_the_same_final_digest(string images,
+                                                                                          FeatureEncoding expected)
+    {
+        using var files = new TempDirectory();
+        using var store = new TempDirectory();
+        var spec = TestSpecs.Cnn(files.Path);
+        foreach (var (name, count) in new[] { ("train-images", 64), ("test-images", 16) })
+        {
+            var random = new Random(count);
+            var pixels = Enumerable.Range(0, count * 64).Select(_ => random.Next(256)).ToArray();
+            byte[] body = images switch
+            {
+                "bytes" => pixels.Select(p => (byte)p).ToArray(),
+                "binary bytes" => pixels.Select(p => (byte)(p & 1)).ToArray(),
+                _ => pixels.SelectMany(p =>
+                {
+                    var value = new byte[4];
+                    System.Buffers.Binary.BinaryPrimitives.WriteSingleBigEndian(value, p / 7f);
+                    return value;
+                }).ToArray(),
+            };
+            File.WriteAllBytes(files.File(name), [.. IdxFiles.Header(images == "float32" ? (byte)0x0D : (byte)0x08,
+                count, 8, 8), .. body]);
+        }
+
+        var packed = DatasetPacker.Pack(spec, files.Path, new DirectoryChunkStore(store.Path), Settings);
+        Assert.Equal((expected, expected), (packed.Manifest.Train.Features, packed.Manifest.Test.Features));
+        // A byte image takes a quarter of the space of its float32 form, beside the 4-byte label.
+        Assert.Equal(64 * (4 + 64 * DatasetManifest.BytesPerValue(expected)), packed.Manifest.Train.Chunks.Sum(c => c.Bytes));
+        AssertSameOutcome(LocalJobRunner.Run(spec, files.Path), FromPacked(spec, files.Path, store.Path, 1000));
+    }
+
     [Fact]
     public void A_job_trained_from_packed_gzipped_idx_images_ends_with_the_same_final_digest()
     {

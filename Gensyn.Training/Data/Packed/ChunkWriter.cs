@@ -44,6 +44,16 @@ public sealed class ChunkWriter
         Advance(1);
     }
 
+    /// <summary>Adds a classification example whose features are stored one byte each
+    /// (<see cref="FeatureEncoding.IdxBytes"/>): a little-endian int32 label, then the bytes.</summary>
+    public void Add(long label, ReadOnlySpan<byte> features)
+    {
+        var record = _buffer.AsSpan((int)(_filled * _recordBytes), (int)_recordBytes);
+        BinaryPrimitives.WriteInt32LittleEndian(record, checked((int)label));
+        features.CopyTo(record[4..]);
+        Advance(1);
+    }
+
     /// <summary>Adds text: each byte is one example.</summary>
     public void AddBytes(ReadOnlySpan<byte> bytes)
     {
@@ -57,10 +67,10 @@ public sealed class ChunkWriter
     }
 
     /// <summary>The split: every example added, the last chunk written.</summary>
-    public PackedSplit Finish(int classes)
+    public PackedSplit Finish(int classes, FeatureEncoding features = FeatureEncoding.Float32)
     {
         if (_filled > 0) Flush();
-        return new PackedSplit(_examples, classes, ExamplesPerChunk, _chunks.ToList());
+        return new PackedSplit(_examples, classes, ExamplesPerChunk, _chunks.ToList(), features);
     }
 
     private void Advance(int examples)

@@ -80,11 +80,13 @@ public static class DatasetPacker
                                                                   DatasetFiles.Located labels)
     {
         int[] dims;
+        bool bytes;
         var max = float.NaN; // Enumerable.Max's rule, as the in-memory reader applies it: NaN values are skipped.
         using (var first = IdxStream.Open(images))
         using (var labelHeader = IdxStream.Open(labels))
         {
             dims = first.Dimensions;
+            bytes = first.UnsignedBytes;
             if (dims.Length < 2)
                 throw new DatasetException($"{images.Shown}: expected an images file " +
                                            $"(at least 2 dimensions), got dimensions " +
@@ -108,25 +110,35 @@ public static class DatasetPacker
         var scale = IdxReader.Scale(max);
         var shape = IdxReader.FeatureShape(dims);
         var pixelsPerImage = dims.Skip(1).Aggregate(1L, (a, x) => a * x);
-        var writer = packer.Writer(DatasetManifest.RecordBytesOf(PackedKind.Classification, pixelsPerImage));
+        // Images of bytes keep their bytes (a quarter of the float32 size); readers apply the same normalisation.
+        var encoding = !bytes ? FeatureEncoding.Float32
+            : scale == 1f ? FeatureEncoding.IdxBytes : FeatureEncoding.IdxBytesOver255;
+        var writer = packer.Writer(DatasetManifest.RecordBytesOf(PackedKind.Classification, pixelsPerImage, encoding));
         long maxLabel = 0;
         using (var pixels = IdxStream.Open(images))
         using (var labelValues = IdxStream.Open(labels))
         {
             var row = new float[pixels.Values / pixels.Count];
+            var raw = new byte[bytes ? row.Length : 0];
             var label = new float[1];
             for (var i = 0; i < pixels.Count; i++)
             {
                 pixels.Read(row);
-                for (var v = 0; v < row.Length; v++) row[v] = IdxReader.Normalise(row[v], scale);
                 labelValues.Read(label);
                 var value = IdxReader.Label(label[0], i, labels.Shown);
                 maxLabel = Math.Max(maxLabel, value);
+                if (bytes)
+                {
+                    for (var v = 0; v < row.Length; v++) raw[v] = (byte)row[v];
+                    writer.Add(value, raw);
+                    continue;
+                }
+                for (var v = 0; v < row.Length; v++) row[v] = IdxReader.Normalise(row[v], scale);
                 writer.Add(value, row);
             }
             labelValues.CheckEnd();
         }
-        return (writer.Finish(Math.Max((int)maxLabel + 1, 2)), shape);
+        return (writer.Finish(Math.Max((int)maxLabel + 1, 2), encoding), shape);
     }
 
     private static DatasetManifest PackCsv(Splits packer, DatasetFiles.Located train, DatasetFiles.Located test,

@@ -61,13 +61,16 @@ public sealed class PackedClassificationData : ITrainingData
     }
 
     /// <summary>
-    /// Records of a little-endian int32 label and float32 features (<see cref="DatasetManifest.RecordBytes"/>).
+    /// Records of a little-endian int32 label and the features (<see cref="DatasetManifest.RecordBytes"/>): float32
+    /// values, or bytes normalised as the IDX reader normalises them (<see cref="FeatureEncoding"/>).
     /// </summary>
     private DecodedChunk Decode(byte[] bytes, int examples)
     {
         var features = new float[examples * _values];
         var labels = new long[examples];
-        var record = (int)(4 + 4 * _values);
+        var encoding = _split.Features;
+        var record = (int)(4 + DatasetManifest.BytesPerValue(encoding) * _values);
+        var scale = encoding == FeatureEncoding.IdxBytesOver255 ? IdxReader.Scale(255f) : IdxReader.Scale(1f);
         for (var e = 0; e < examples; e++)
         {
             var span = bytes.AsSpan(e * record, record);
@@ -76,8 +79,12 @@ public sealed class PackedClassificationData : ITrainingData
                 throw new PackedDataException(
                     $"a chunk of this dataset holds label {labels[e]}, " +
                     $"outside its {Shape.Classes} classes; pack it again");
-            for (var i = 0; i < _values; i++)
-                features[e * _values + i] = BinaryPrimitives.ReadSingleLittleEndian(span[(4 + 4 * i)..]);
+            if (encoding != FeatureEncoding.Float32)
+                for (var i = 0; i < _values; i++)
+                    features[e * _values + i] = IdxReader.Normalise(span[4 + i], scale);
+            else
+                for (var i = 0; i < _values; i++)
+                    features[e * _values + i] = BinaryPrimitives.ReadSingleLittleEndian(span[(4 + 4 * i)..]);
         }
         return new DecodedChunk(features, labels);
     }
