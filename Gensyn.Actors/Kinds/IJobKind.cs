@@ -90,7 +90,10 @@ public interface IKindCoordinator : IDisposable
 /// worker's input.</summary>
 public interface IKindJudge : IDisposable
 {
-    ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance);
+    /// <summary>Judges a result; <paramref name="keep"/> stores a state the judge rebuilt (an end state that the worker
+    /// did not upload, <see cref="VerifyShard.EndFromReplay"/>).</summary>
+    ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance,
+        Func<byte[], Sha256Digest>? keep = null);
 
     /// <summary>A purge's full re-verification: every step (training) or batch (inference) of the shard run again
     /// from its start state, for the Merkle root to compare with the committed one.</summary>

@@ -84,6 +84,10 @@ public sealed class ReplicaShardActor : SpotCheckShardActor
         Common();
     }
 
+    /// <summary>A replica uploads its end state before its result: agreeing replicas' possession proofs replay
+    /// nothing that could rebuild it.</summary>
+    protected override bool EndStateRebuilt => false;
+
     protected override void OnChallenging()
     {
         base.OnChallenging();

@@ -32,11 +32,17 @@ public abstract partial class ShardActor
 
     /// <summary>
     /// The one check every result passes, in every mode and state: it must be the current assignment's (else it is
-    /// ignored), name an uploaded end state and carry the granted key's signature (else the worker is let go).
+    /// ignored), name an uploaded end state (unless <see cref="EndStateRebuilt"/>) and carry the granted key's
+    /// signature (else the worker is let go).
     /// </summary>
+    /// <summary>Whether a result's end state may come from its verifier's replay instead of the worker's upload
+    /// (spot-checked training, whose last segment is always replayed).</summary>
+    protected virtual bool EndStateRebuilt => false;
+
     protected bool Admit(ShardResult result)
     {
-        var admission = Attempt?.Admit(Order, result, Services.Store.Contains, Services.Network()) ?? Admission.Fenced;
+        var admission = Attempt?.Admit(Order, result, Services.Store.Contains, Services.Network(), EndStateRebuilt)
+                        ?? Admission.Fenced;
         if (admission.Stale)
             Log.Warning("{0}: ignored a result for epoch {1} from worker {2} (current: epoch {3}, worker {4})",
                 Label, result.Epoch, result.WorkerId, Attempt?.Epoch, Attempt?.WorkerId);

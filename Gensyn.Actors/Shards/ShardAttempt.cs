@@ -80,14 +80,16 @@ public sealed record ShardAttempt(
 
     /// <summary>
     /// Whether <paramref name="result"/> may be judged: the current epoch's (else fenced out), naming an end state
-    /// that is in the store (<paramref name="stored"/>), and signed by the granted key for <paramref name="network"/>
-    /// (null: the chain is not known yet, so nothing can be checked and nobody is blamed).
+    /// that is in the store (<paramref name="stored"/>) unless its verifier rebuilds it (<paramref name="rebuilt"/>),
+    /// and signed by the granted key for <paramref name="network"/> (null: the chain is not known yet, so nothing can
+    /// be checked and nobody is blamed).
     /// </summary>
-    public Admission Admit(ShardOrder order, ShardResult result, Func<Sha256Digest, bool> stored, ClaimDomain? network)
+    public Admission Admit(ShardOrder order, ShardResult result, Func<Sha256Digest, bool> stored, ClaimDomain? network,
+        bool rebuilt = false)
     {
         if (!Current(result.Epoch, result.WorkerId) || !order.Names(result.JobId, result.Round, result.Shard))
             return Admission.Fenced;
-        if (!stored(result.EndState))
+        if (!rebuilt && !stored(result.EndState))
             return new(false, $"its result names end state {result.EndState}, which it never uploaded", true);
         if (network is null)
             return new(false,

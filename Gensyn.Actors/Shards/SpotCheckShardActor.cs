@@ -17,6 +17,10 @@ public class SpotCheckShardActor : ShardActor
     {
     }
 
+    /// <summary>A spot-checked training worker does not upload its end state: the verifier's bit-for-bit replay of the
+    /// last segment rebuilds it, or the worker opens it in full when the check cannot (another numeric class).</summary>
+    protected override bool EndStateRebuilt => true;
+
     protected override void OnResult(ShardResult result)
     {
         ReportThroughput();
@@ -62,6 +66,7 @@ public class SpotCheckShardActor : ShardActor
         Services.Verifiers.Tell(new VerifyShard(Order.JobId, Order.Spec, Order.BaseDirectory, Order.Round,
             Order.Shard, a.Epoch, a.WorkerId, a.Address, c.Result.MerkleRoot, Order.StartState, c.Result.EndState,
             c.Steps, opened.Leaves ?? [], a.CrossClass(Order) && !c.PossessionOnly, Services.Blobs, c.PossessionOnly,
-            Network: Services.Network(), ResumedFrom: a.ResumedFrom));
+            Network: Services.Network(), ResumedFrom: a.ResumedFrom,
+            EndFromReplay: !Services.Store.Contains(c.Result.EndState)));
     }
 }

@@ -10,7 +10,8 @@ namespace Gensyn.Actors.Verification;
 /// full (the state the verifier replays from) and leaf i (in full too for a cross-class check), plus leaves 0 and H
 /// (the ends); each leaf with its Merkle proof, and each challenged step's leaf signed for the network it was trained on.
 /// A chained challenge opens leaf i − 1 in full only when step i − 1 is not challenged too: the verifier replays a run
-/// of consecutive steps from the state before its first one.
+/// of consecutive steps from the state before its first one. Leaf H (the end state, which a spot-checked worker does
+/// not upload with its result) is opened in full unless a chained replay of step H rebuilds it.
 /// </summary>
 public static class ChallengeAnswer
 {
@@ -22,6 +23,8 @@ public static class ChallengeAnswer
         var valid = (steps ?? []).Where(s => s >= 1 && s <= innerSteps).Distinct().Order().ToList();
         var starts = chained && !withAfter ? valid.Where(s => !valid.Contains(s - 1)) : valid;
         var full = starts.Select(s => s - 1).Concat(withAfter ? valid : []).ToHashSet();
+        // The end state: a chained replay of the last step rebuilds it; any other check needs it opened.
+        if (!(chained && !withAfter && valid.Contains(innerSteps))) full.Add(innerSteps);
         var leaves = valid.Select(s => s - 1).Concat(valid).Append(0).Append(innerSteps).Distinct().Order().ToList();
         return new Plan(valid, leaves, full);
     }

@@ -25,10 +25,11 @@ public static class ResumeJudge
     /// states and the checkpoints come from <paramref name="blob"/>, the start state through <paramref name="starts"/>
     /// when given.</summary>
     public static ShardVerdict Judge(VerifyShard request, TrainingSession session, long trainingExamples,
-        Func<Sha256Digest, byte[]> blob, double tolerance, StartStates? starts = null)
+        Func<Sha256Digest, byte[]> blob, double tolerance, StartStates? starts = null,
+        Func<byte[], Sha256Digest>? keep = null)
     {
         if (request.ResumedFrom is not { Count: > 0 } lineage || request.PossessionOnly || request.Inference)
-            return ShardJudge.Judge(request, session, trainingExamples, blob, tolerance, starts);
+            return ShardJudge.Judge(request, session, trainingExamples, blob, tolerance, starts, keep);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         (CheckpointJudgement Judgement, ShardCheckpointSaved Saved) prefix;
         try
@@ -46,7 +47,7 @@ public static class ResumeJudge
         var (judgement, saved) = prefix;
         if (judgement.Stands)
         {
-            var verdict = ShardJudge.Judge(request, session, trainingExamples, blob, tolerance, starts);
+            var verdict = ShardJudge.Judge(request, session, trainingExamples, blob, tolerance, starts, keep);
             return verdict with { Reason = $"{judgement.Reason}; {verdict.Reason}" };
         }
         return new ShardVerdict(request.JobId, request.Round, request.Shard, request.Epoch, request.WorkerId,

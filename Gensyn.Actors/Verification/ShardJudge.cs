@@ -25,7 +25,8 @@ public static class ShardJudge
     /// round, not once per result).
     /// </summary>
     public static ShardVerdict Judge(VerifyShard request, TrainingSession session, long trainingExamples,
-        Func<Sha256Digest, byte[]> blob, double tolerance, StartStates? starts = null)
+        Func<Sha256Digest, byte[]> blob, double tolerance, StartStates? starts = null,
+        Func<byte[], Sha256Digest>? keep = null)
     {
         var clock = Stopwatch.StartNew();
         ShardVerdict Verdict(VerdictOutcome outcome, string reason, int? step = null, Sha256Digest? expected = null, Sha256Digest? claimed = null,
@@ -63,9 +64,15 @@ public static class ShardJudge
                 if (!check.Valid) return Verdict(VerdictOutcome.Invalid, $"step {step}: the opening is not signed by the worker's key ({check.Reason})");
             }
 
-            var end = Load(blob, request.EndState, "the delivered end state");
+            // An end state the worker did not upload is rebuilt by a bit-for-bit replay of the last segment.
+            var rebuild = request.EndFromReplay;
+            if (rebuild && (request.CrossClass || request.PossessionOnly || !request.Steps.Contains(h)))
+                return Verdict(VerdictOutcome.Invalid, $"its result names end state {request.EndState}, which it never uploaded");
+            var endDigest = rebuild
+                ? leaves.TryGetValue(h, out var lastLeaf) ? lastLeaf.Digest : default
+                : Load(blob, request.EndState, "the delivered end state").Digest();
             var challenge = new SpotCheckChallenge(task, request.Root, request.Steps, start.Step);
-            var ends = SpotCheckVerifier.VerifyEnds(challenge, start.Digest(), Proof(leaves, 0), end.Digest(), Proof(leaves, h));
+            var ends = SpotCheckVerifier.VerifyEnds(challenge, start.Digest(), Proof(leaves, 0), endDigest, Proof(leaves, h));
             if (!ends.IsAccepted) return Verdict(VerdictOutcome.Invalid, ends.Reason);
 
             var openings = new List<StepOpening?>();
@@ -83,7 +90,12 @@ public static class ShardJudge
             }
             if (request.PossessionOnly) return Possession(request, openings, Verdict);
             var verifier = new SpotCheckVerifier(session);
-            var verdict = request.CrossClass ? verifier.VerifyWithinTolerance(challenge, openings, tolerance) : verifier.Verify(challenge, openings);
+            StateSnapshot? rebuilt = null;
+            var verdict = request.CrossClass
+                ? verifier.VerifyWithinTolerance(challenge, openings, tolerance)
+                : verifier.Verify(challenge, openings, (step, state) => { if (rebuild && step == h) rebuilt = state; });
+            if (verdict.Kind == VerdictKind.Accepted && rebuild && Rebuilt(request, rebuilt!, keep) is { } wrong)
+                return Verdict(VerdictOutcome.Invalid, wrong);
             return verdict.Kind switch
             {
                 VerdictKind.Accepted => Verdict(VerdictOutcome.Accepted, verdict.Reason, error: verdict.RelativeError),
@@ -126,6 +138,20 @@ public static class ShardJudge
         }
         return verdict(VerdictOutcome.Accepted, $"the replicas' roots agree, and this one holds the committed state{(request.Steps.Count == 1 ? "" : "s")} before step {string.Join(", ", request.Steps)}",
             null, null, null, null, null);
+    }
+
+    /// <summary>
+    /// Stores the end state a replay rebuilt (its digest is the committed leaf H), unless it does not serialise to the
+    /// blob the worker's signed result names: then the result is invalid, and that is what this returns.
+    /// </summary>
+    private static string? Rebuilt(VerifyShard request, StateSnapshot end, Func<byte[], Sha256Digest>? keep)
+    {
+        var bytes = CheckpointFile.Serialize(end);
+        var hash = Sha256Digest.Of(bytes);
+        if (hash != request.EndState)
+            return $"its result names end state {request.EndState}, but the committed end state it replays to is blob {hash}";
+        keep?.Invoke(bytes);
+        return null;
     }
 
     private static MerkleProof? Proof(Dictionary<int, OpenedLeaf> leaves, int index) =>

@@ -47,6 +47,7 @@ public sealed partial class VerifierActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<JobKind, IKindJudge> _judges = new();   // training thread only
     private readonly string _id;
+    private readonly Address _address;
 
     /// <summary>The chunks each packed dataset's manifest lists: read once per dataset, not per result.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Sha256Digest, Sha256Digest[]> _chunks = new();
@@ -60,7 +61,8 @@ public sealed partial class VerifierActor : ReceiveActor
         _data = new DataSource(dataDirectory,
             Training.Data.Packed.PackedSource.Direct(new BlobStoreChunks(store), _datasets));
         _tolerance = Context.System.Settings.Config.GetDouble(ToleranceSetting, 1e-5);
-        _id = IdOf(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
+        _address = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
+        _id = IdOf(_address);
         var materializer = Context.Materializer();
 
         Receive<VerifyShard>(request =>
@@ -130,7 +132,10 @@ public sealed partial class VerifierActor : ReceiveActor
                     VerdictOutcome.Invalid, $"an opened state could not be fetched: {failure}", VerifierId: _id));
                 return;
             }
-            _thread.Run(() => Judge(request)).PipeTo(fetched.ReplyTo, failure: e => new ShardVerdict(request.JobId, request.Round, request.Shard,
+            _thread.Run(() => Judge(request))
+                .ContinueWith(t => t.IsCompletedSuccessfully ? Delivered(request, t.Result, materializer) : t)
+                .Unwrap()
+                .PipeTo(fetched.ReplyTo, failure: e => new ShardVerdict(request.JobId, request.Round, request.Shard,
                 request.Epoch, request.WorkerId, VerdictOutcome.Inconclusive,
                 $"the verifier failed: {e.GetBaseException().Message}", VerifierId: _id));
         });
@@ -151,7 +156,7 @@ public sealed partial class VerifierActor : ReceiveActor
     private ShardVerdict Judge(VerifyShard request)
     {
         var verdict = Judge(JobKinds.Of(SpecBlobs.Read(request.Spec, _store.Get)))
-            .Judge(request, _store.Get, _tolerance);
+            .Judge(request, _store.Get, _tolerance, _store.Put);
         _log.Info("Verified {0} round {1} shard {2} from worker {3} in {4:F2} s: {5}", request.JobId, request.Round, request.Shard, request.WorkerId,
             verdict.VerifySeconds, verdict.Outcome);
         return verdict with { VerifierId = _id };
@@ -201,6 +206,32 @@ public sealed partial class VerifierActor : ReceiveActor
         return new ShardReplayed(r.JobId, r.Round, r.Shard, root, null, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>
+    /// The verdict, once the end state the judge rebuilt (<see cref="VerifyShard.EndFromReplay"/>) is in the job's blob
+    /// store: the verifier's own on the job's node, else handed over to it first. A hand-over that fails blames nobody.
+    /// </summary>
+    private async Task<ShardVerdict> Delivered(VerifyShard request, ShardVerdict verdict, IMaterializer materializer)
+    {
+        var address = request.Blobs.Path.Address;
+        if (!request.EndFromReplay || verdict.Outcome != VerdictOutcome.Accepted || address.HasLocalScope
+            || address == _address)
+            return verdict;
+        try
+        {
+            var offer = await BlobTransfer.Offer(_store, request.EndState, materializer);
+            if (await request.Blobs.Ask<object>(offer, FetchTimeout) is BlobStored) return verdict;
+            return verdict with { Outcome = VerdictOutcome.Inconclusive, Reason = "the job's coordinator refused the rebuilt end state" };
+        }
+        catch (Exception e)
+        {
+            return verdict with
+            {
+                Outcome = VerdictOutcome.Inconclusive,
+                Reason = $"the rebuilt end state could not be handed to the job's coordinator: {e.GetBaseException().Message}",
+            };
+        }
+    }
+
     /// <summary>This verifier's judge of <paramref name="kind"/>'s shards, made on first use.</summary>
     private IKindJudge Judge(IJobKind kind)
     {
@@ -233,7 +264,7 @@ public sealed partial class VerifierActor : ReceiveActor
 
     /// <summary>Brings every state the request names into the local store (they are usually there already: the same node received them).</summary>
     private Task FetchMissing(VerifyShard request, IMaterializer materializer) =>
-        Fetch([request.StartState, request.EndState,
+        Fetch([request.StartState, .. request.EndFromReplay ? Array.Empty<Sha256Digest>() : [request.EndState],
                 .. (request.Leaves ?? []).Where(l => l?.State is not null).Select(l => l.State!.Value),
                 .. (request.ResumedFrom ?? []).Select(saved => saved.Checkpoint)],
             request.Blobs, materializer);

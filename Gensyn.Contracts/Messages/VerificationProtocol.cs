@@ -43,6 +43,8 @@ public sealed record StepsOpened(JobId JobId, int Round, int Shard, int Epoch, W
 /// earlier worker that a later one resumed from, then the step-c checkpoint the worker resumed from (null: it ran
 /// every step). The verifier then replays steps 1..c from <see cref="StartState"/> first, and the first checkpoint
 /// that does not replay is its maker's fraud (<see cref="ShardVerdict.Checkpoint"/>), never the worker's.
+/// <see cref="EndFromReplay"/>: the worker did not upload <see cref="EndState"/>; a bit-for-bit replay of the last
+/// segment rebuilds it, it must serialise to that blob, and the verifier stores it in <see cref="Blobs"/>.
 /// </summary>
 public sealed record VerifyShard(
     JobId JobId,
@@ -63,7 +65,8 @@ public sealed record VerifyShard(
     bool PossessionOnly = false,
     bool Inference = false,
     Signing.ClaimDomain? Network = null,
-    IReadOnlyList<ShardCheckpointSaved>? ResumedFrom = null) : IGensynMessage;
+    IReadOnlyList<ShardCheckpointSaved>? ResumedFrom = null,
+    bool EndFromReplay = false) : IGensynMessage;
 
 public enum VerdictOutcome
 {

@@ -8,7 +8,8 @@ namespace Gensyn.Tests.Security;
 /// Chained openings: a bit-for-bit spot-check replays consecutive challenged steps as one run, so the worker opens in
 /// full only the state before each run. What the worker may leave out is exactly what the verifier computes and checks
 /// itself: any other state left out is refused, a cross-class check and a possession proof still need every state,
-/// and a step faked anywhere in a run is still caught with the worker's signed claim.
+/// and a step faked anywhere in a run is still caught with the worker's signed claim. A spot-checked worker keeps its
+/// end state: the chained replay of the last step rebuilds it, and it must be the blob the worker's result names.
 /// </summary>
 public sealed class ChainedOpeningAttackTests : IDisposable
 {
@@ -70,6 +71,43 @@ public sealed class ChainedOpeningAttackTests : IDisposable
         var request = Chained([3, 4]) with { PossessionOnly = true };
 
         AssertInvalid(request, "the state before it (leaf 3) was not opened in full");
+    }
+
+    [Fact]
+    public void A_result_naming_another_end_state_than_the_one_its_replay_rebuilds_is_invalid_and_nothing_is_stored()
+    {
+        var request = _job.WithoutEndState(Chained(Enumerable.Range(1, H).ToArray()));
+        var other = Gensyn.Contracts.Sha256Digest.Of("an end state the worker never had"u8);
+        var stored = 0;
+
+        AssertInvalid(request with { EndState = other }, "but the committed end state it replays to is blob");
+        Assert.Equal(VerdictOutcome.Invalid, _job.Judge(request with { EndState = other }, b => { stored++; return default; }).Outcome);
+        Assert.Equal(0, stored);
+    }
+
+    [Fact]
+    public void An_end_state_never_uploaded_cannot_pass_a_check_that_does_not_replay_the_last_step_bit_for_bit()
+    {
+        var steps = Enumerable.Range(1, H).ToArray();
+        var crossClass = WithoutState(_job.WithoutEndState(Chained(steps, crossClass: true)), H);
+        AssertInvalid(crossClass, "which it never uploaded");
+        AssertInvalid(_job.WithoutEndState(Chained(steps)) with { PossessionOnly = true }, "never uploaded");
+        AssertInvalid(_job.WithoutEndState(Chained([2, 3])), "which it never uploaded");
+    }
+
+    [Theory]
+    [InlineData(WorkerBehavior.Lazy)]
+    [InlineData(WorkerBehavior.Noisy)]
+    public void A_faked_last_step_with_the_end_state_kept_back_is_fraud(WorkerBehavior behavior)
+    {
+        var start = _job.Worker.InitialState;
+        var trajectory = _job.Run(0, 3, start, behavior, fakeFraction: 1.0);
+        var request = _job.WithoutEndState(_job.Answer(trajectory, start, [H - 1, H], chained: true));
+
+        var verdict = _job.Judge(request, _ => throw new InvalidOperationException("nothing may be stored"));
+
+        Assert.Equal(VerdictOutcome.Fraud, verdict.Outcome);
+        Assert.Equal(H - 1, verdict.Step);
     }
 
     [Theory]

@@ -90,8 +90,16 @@ internal sealed class JudgedJob : IDisposable
             trajectory.Outcome.MerkleRoot, Put(start), Put(trajectory.Outcome.FinalState), steps, leaves, crossClass, ActorRefs.Nobody);
     }
 
-    public ShardVerdict Judge(VerifyShard request) =>
-        ShardJudge.Judge(request, Verifier, Data.Train.Count, hash => Blobs[hash], Tolerance);
+    public ShardVerdict Judge(VerifyShard request, Func<byte[], Sha256Digest>? keep = null) =>
+        ShardJudge.Judge(request, Verifier, Data.Train.Count, hash => Blobs[hash], Tolerance, keep: keep);
+
+    /// <summary>The request as a worker that kept its end state sends it: the end state is in no store, the
+    /// verifier rebuilds it.</summary>
+    public VerifyShard WithoutEndState(VerifyShard request)
+    {
+        Blobs.Remove(request.EndState);
+        return request with { EndFromReplay = true };
+    }
 
     public void Dispose()
     {
@@ -197,11 +205,27 @@ public sealed class ShardJudgeTests : IDisposable
         var trajectory = _job.Run(0, 1);
         var request = _job.Answer(trajectory, _job.Worker.InitialState, [2, 3, 4, 7], chained: true);
 
-        Assert.Equal([1, 6], request.Leaves.Where(l => l.State is not null).Select(l => l.Leaf).ToArray());
+        Assert.Equal([1, 6, H], request.Leaves.Where(l => l.State is not null).Select(l => l.Leaf).ToArray());
         var verdict = _job.Judge(request);
 
         Assert.Equal(VerdictOutcome.Accepted, verdict.Outcome);
         Assert.Contains("4 challenged steps", verdict.Reason);
+    }
+
+    [Fact]
+    public void An_end_state_the_worker_did_not_upload_is_rebuilt_by_the_chained_replay_and_stored()
+    {
+        var trajectory = _job.Run(0, 1);
+        var request = _job.WithoutEndState(_job.Answer(trajectory, _job.Worker.InitialState, [2, 5, 6, 7, 8], chained: true));
+        Assert.DoesNotContain(request.Leaves, l => l.Leaf == H && l.State is not null);
+        var kept = new List<byte[]>();
+
+        var verdict = _job.Judge(request, bytes => { kept.Add(bytes); return Sha256Digest.Of(bytes); });
+
+        Assert.Equal(VerdictOutcome.Accepted, verdict.Outcome);
+        var stored = Assert.Single(kept);
+        Assert.Equal(request.EndState, Sha256Digest.Of(stored));
+        Assert.Equal(trajectory.Outcome.FinalState.Digest(), CheckpointFile.Deserialize(stored, "end").State.Digest());
     }
 
     [Fact]
@@ -272,8 +296,9 @@ public sealed class ShardJudgeTests : IDisposable
         var trajectory = _job.Run(0, 2, start, behavior, fakeFraction: 0.5);
         Assert.NotEmpty(trajectory.FakedSteps);
         var request = _job.Answer(trajectory, start, Enumerable.Range(1, H).ToArray(), chained: chained);
-        // A chained answer to every step opens only the start state in full: the verifier replays the whole shard.
-        Assert.Equal(chained ? [0] : Enumerable.Range(0, H).ToArray(),
+        // A chained answer to every step opens only the start state in full: the verifier replays the whole shard (and
+        // rebuilds the end state); a plain one opens every state.
+        Assert.Equal(chained ? [0] : Enumerable.Range(0, H + 1).ToArray(),
             request.Leaves.Where(l => l.State is not null).Select(l => l.Leaf).ToArray());
 
         var verdict = _job.Judge(request);

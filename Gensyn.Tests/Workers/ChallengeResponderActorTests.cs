@@ -124,8 +124,9 @@ public sealed class ChallengeResponderActorTests : Akka.TestKit.Xunit2.TestKit
         responder.Tell(new OpenSteps((JobId)JobId, 1, 0, 0, [3, 4, 5, 7], WithAfter: false, Chained: true));
         var opened = _shard.ExpectMsg<StepsOpened>(TimeSpan.FromSeconds(60));
 
-        // Steps 3..5 are one run and 7 another: only leaves 2 and 6 are opened in full, every leaf is proven.
-        Assert.Equal([2, 6], opened.Leaves.Where(l => l.State is not null).Select(l => l.Leaf).ToArray());
+        // Steps 3..5 are one run and 7 another: only leaves 2 and 6 are opened in full, and the end state (leaf 8, as
+        // step 8 is not challenged); every leaf is proven.
+        Assert.Equal([2, 6, 8], opened.Leaves.Where(l => l.State is not null).Select(l => l.Leaf).ToArray());
         Assert.Equal([0, 2, 3, 4, 5, 6, 7, 8], opened.Leaves.Select(l => l.Leaf).ToArray());
         Assert.All([3, 4, 5, 7], step => Assert.NotNull(opened.Leaves.Single(l => l.Leaf == step).Signature));
     }

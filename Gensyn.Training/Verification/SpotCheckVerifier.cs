@@ -36,14 +36,17 @@ public sealed class SpotCheckVerifier
     /// replayed as one run: a chained opening (no state before) starts from the replay of the step before it, which
     /// has just been found equal to that step's committed leaf.
     /// </summary>
-    public SpotCheckVerdict Verify(SpotCheckChallenge challenge, IReadOnlyList<StepOpening?>? openings)
+    /// <param name="replayed">Told each step's replayed state that matched its committed leaf.</param>
+    public SpotCheckVerdict Verify(SpotCheckChallenge challenge, IReadOnlyList<StepOpening?>? openings,
+                                   Action<int, StateSnapshot>? replayed = null)
     {
         (int Step, StateSnapshot State)? last = null;
         return VerifyAll(challenge, openings, (c, opening) =>
         {
             var previous = last is { } l && l.Step == opening.Step - 1 ? l.State : null;
-            var verdict = Check(c, opening, previous, out var replayed);
-            last = replayed is null ? null : (opening.Step, replayed);
+            var verdict = Check(c, opening, previous, out var state);
+            last = state is null ? null : (opening.Step, state);
+            if (state is not null) replayed?.Invoke(opening.Step, state);
             return verdict;
         }, "replay bit for bit");
     }

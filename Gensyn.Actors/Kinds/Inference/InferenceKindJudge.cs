@@ -19,7 +19,8 @@ public sealed class InferenceKindJudge(DataSource source) : IKindJudge
 {
     private readonly JobSessionCache<InferenceSession> _sessions = new();
 
-    public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance) =>
+    public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance,
+        Func<byte[], Sha256Digest>? keep = null) =>
         InferenceJudge.Judge(request, Session(request.Spec, request.BaseDirectory, blob), blob, tolerance);
 
     /// <summary>Every batch of the shard predicted again from the job's weights: the root of its predictions.</summary>

@@ -23,10 +23,11 @@ public sealed class TrainingJudge(DataSource source) : IKindJudge
     /// <summary>The round start states this judge has read (each once, not once per result).</summary>
     private readonly StartStates _starts = new();
 
-    public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance)
+    public ShardVerdict Judge(VerifyShard request, Func<Sha256Digest, byte[]> blob, double tolerance,
+        Func<byte[], Sha256Digest>? keep = null)
     {
         var (session, examples) = Session(request.Spec, request.BaseDirectory, blob);
-        return ResumeJudge.Judge(request, session, examples, blob, tolerance, _starts);
+        return ResumeJudge.Judge(request, session, examples, blob, tolerance, _starts, keep);
     }
 
     /// <summary>The job's session and the size of its training set; the spec's YAML comes from

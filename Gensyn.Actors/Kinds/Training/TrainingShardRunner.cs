@@ -10,8 +10,8 @@ namespace Gensyn.Actors.Kinds.Training;
 
 /// <summary>
 /// A worker's training shard: H steps on the training thread (progress every few steps, a checkpoint uploaded every C
-/// steps), the end state uploaded, and the result signed with its Merkle commitment — in replicated mode with its
-/// seal, which goes out first. The trajectory is kept for the challenge responder.
+/// steps), the end state kept (uploaded only in replicated mode), and the result signed with its Merkle commitment —
+/// in replicated mode with its seal, which goes out first. The trajectory is kept for the challenge responder.
 /// </summary>
 public static class TrainingShardRunner
 {
@@ -34,10 +34,12 @@ public static class TrainingShardRunner
         var outcome = trajectory.Outcome;
         var endBytes = CheckpointFile.Serialize(outcome.FinalState);
         var endHash = compute.Store.Put(endBytes);
-        await compute.Link.UploadAsync(endHash, endBytes, token);
+        var replicated = spec.Verification.Mode == VerificationMode.Replicated;
+        // A spot-checked result's end state stays here: the verifier's replay of the last segment rebuilds it, or a
+        // challenge that cannot opens it (ChallengeAnswer). Replicas upload theirs: their proofs replay nothing.
+        if (replicated) await compute.Link.UploadAsync(endHash, endBytes, token);
         token.ThrowIfCancellationRequested();
         var root = outcome.MerkleRoot;
-        var replicated = spec.Verification.Mode == VerificationMode.Replicated;
         if (replicated) root = await faults.ReplicaRootAsync(a, root, token);
         var salt = replicated ? ReplicaSeal.NewSalt() : null;
         var result = run.Signed(new ShardResult(a.JobId, a.Round, a.Shard, a.Epoch, run.WorkerId, endHash, root,
