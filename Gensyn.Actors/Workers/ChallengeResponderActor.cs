@@ -125,6 +125,8 @@ public sealed class ChallengeResponderActor : ReceiveActor
             return plan.Leaves.Select(i =>
             {
                 if (!plan.Full.Contains(i)) return (Leaf: i, Blob: (Sha256Digest?)null);
+                // Leaf 0 is the assigned start state, which the coordinator holds: no need to rebuild or upload it.
+                if (i == 0) return (Leaf: i, Blob: (Sha256Digest?)a.StartState);
                 var bytes = CheckpointFile.Serialize(OpenLeaf(trajectory, session, i));
                 var blob = _compute.Store.Put(bytes);
                 uploads.Add(_compute.Link.UploadAsync(blob, bytes, CancellationToken.None));
