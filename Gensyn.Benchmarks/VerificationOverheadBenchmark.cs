@@ -61,14 +61,21 @@ public static class VerificationOverheadBenchmark
                 var steps = ChallengeSampler.Draw(ChallengeSampler.NewSecret(), "job-bench", 0, task.Shard, trajectory.Outcome.MerkleRoot, task.Segments, k);
 
                 var cpu = Cpu();
-                var plan = ChallengeAnswer.For(steps, task.Segments, withAfter: false);
+                // As a spot-checked worker answers a same-class check: chained, leaf 0 as the assigned start state, and
+                // the end state kept back when the replay of the last step rebuilds it.
+                var plan = ChallengeAnswer.For(steps, task.Segments, withAfter: false, chained: true);
                 var result = new ShardResult((JobId)"job-bench", 0, task.Shard, 1, (WorkerId)"w", endHash, trajectory.Outcome.MerkleRoot, trajectory.Outcome.Losses, "");
                 var leaves = plan.Leaves.Select(leaf => ChallengeAnswer.Leaf(plan, leaf, trajectory.Outcome.StepDigests, tree, result,
-                    plan.Full.Contains(leaf) ? Put(blobs, CheckpointFile.Serialize(trajectory.OpenLeaf(worker, leaf))) : null, key)).ToList();
+                    !plan.Full.Contains(leaf) ? null
+                    : leaf == 0 ? startHash
+                    : Put(blobs, CheckpointFile.Serialize(trajectory.OpenLeaf(worker, leaf))), key)).ToList();
                 open += Cpu() - cpu;
+                var rebuild = !plan.Full.Contains(task.Segments);
+                if (rebuild) blobs.Remove(endHash);
 
                 var request = new VerifyShard((JobId)"job-bench", new SpecRef(Put(blobs, System.Text.Encoding.UTF8.GetBytes(yaml))), baseDirectory, 0, task.Shard, 1, (WorkerId)"w", key.Address,
-                    trajectory.Outcome.MerkleRoot, startHash, endHash, steps, leaves, CrossClass: false, ActorRefs.Nobody);
+                    trajectory.Outcome.MerkleRoot, startHash, endHash, steps, leaves, CrossClass: false, ActorRefs.Nobody,
+                    EndFromReplay: rebuild);
                 cpu = Cpu();
                 var verdict = ShardJudge.Judge(request, verifier, data.Train.Count, hash => blobs[hash], 1e-5, starts);
                 verify += Cpu() - cpu;
