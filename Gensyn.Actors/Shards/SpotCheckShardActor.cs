@@ -18,7 +18,8 @@ public class SpotCheckShardActor : ShardActor
     }
 
     /// <summary>A spot-checked training worker does not upload its end state: the verifier's bit-for-bit replay of the
-    /// last segment rebuilds it, or the worker opens it in full when the check cannot (another numeric class).</summary>
+    /// last segment rebuilds it, or the worker opens it in full when the check cannot (another numeric class).
+    /// </summary>
     protected override bool EndStateRebuilt => true;
 
     protected override void OnResult(ShardResult result)

@@ -13,7 +13,8 @@ namespace Gensyn.Actors.Verification;
 /// Judges one worker's answer to a spot-check, with no actors in it: the leaf of every challenged step must carry
 /// the worker's signature over (step, digest, root); the proofs for leaves 0 and H must tie the committed root to the
 /// assigned start state and the delivered end state; each challenged step is replayed from the opened state
-/// before it (a run of consecutive steps from the state before its first one) and compared with the committed state after it — bit for bit, or within the tolerance when the
+/// before it (a run of consecutive steps from the state before its first one) and compared with the committed state
+/// after it — bit for bit, or within the tolerance when the
 /// worker is of another numeric class. A worker's malformed input never throws: it becomes an
 /// <see cref="VerdictOutcome.Invalid"/> verdict with a one-line reason.
 /// </summary>
@@ -67,12 +68,14 @@ public static class ShardJudge
             // An end state the worker did not upload is rebuilt by a bit-for-bit replay of the last segment.
             var rebuild = request.EndFromReplay;
             if (rebuild && (request.CrossClass || request.PossessionOnly || !request.Steps.Contains(h)))
-                return Verdict(VerdictOutcome.Invalid, $"its result names end state {request.EndState}, which it never uploaded");
+                return Verdict(VerdictOutcome.Invalid,
+                    $"its result names end state {request.EndState}, which it never uploaded");
             var endDigest = rebuild
                 ? leaves.TryGetValue(h, out var lastLeaf) ? lastLeaf.Digest : default
                 : Load(blob, request.EndState, "the delivered end state").Digest();
             var challenge = new SpotCheckChallenge(task, request.Root, request.Steps, start.Step);
-            var ends = SpotCheckVerifier.VerifyEnds(challenge, start.Digest(), Proof(leaves, 0), endDigest, Proof(leaves, h));
+            var ends = SpotCheckVerifier.VerifyEnds(challenge, start.Digest(), Proof(leaves, 0), endDigest,
+                Proof(leaves, h));
             if (!ends.IsAccepted) return Verdict(VerdictOutcome.Invalid, ends.Reason);
 
             var openings = new List<StepOpening?>();
@@ -82,9 +85,12 @@ public static class ShardJudge
                 // A bit-for-bit replay of a run of consecutive steps starts each later one from its own replay.
                 var chained = !request.CrossClass && !request.PossessionOnly && request.Steps.Contains(step - 1);
                 if (before.State is null && !chained)
-                    return Verdict(VerdictOutcome.Invalid, $"step {step}: the state before it (leaf {step - 1}) was not opened in full");
+                    return Verdict(VerdictOutcome.Invalid,
+                        $"step {step}: the state before it (leaf {step - 1}) was not opened in full");
                 var afterState = request.CrossClass && after.State is { } afterBlob ? Load(blob, afterBlob, $"the opened state after step {step}") : null;
-                var beforeState = before.State is { } beforeBlob ? Load(blob, beforeBlob, $"the opened state before step {step}") : null;
+                var beforeState = before.State is { } beforeBlob
+                    ? Load(blob, beforeBlob, $"the opened state before step {step}")
+                    : null;
                 openings.Add(new StepOpening(step, beforeState,
                     new LeafOpening(before.Digest, ToProof(before.Proof)), new LeafOpening(after.Digest, ToProof(after.Proof)), afterState));
             }
@@ -149,7 +155,8 @@ public static class ShardJudge
         var bytes = CheckpointFile.Serialize(end);
         var hash = Sha256Digest.Of(bytes);
         if (hash != request.EndState)
-            return $"its result names end state {request.EndState}, but the committed end state it replays to is blob {hash}";
+            return $"its result names end state {request.EndState}, " +
+                   $"but the committed end state it replays to is blob {hash}";
         keep?.Invoke(bytes);
         return null;
     }

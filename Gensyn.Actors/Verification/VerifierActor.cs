@@ -220,14 +220,18 @@ public sealed partial class VerifierActor : ReceiveActor
         {
             var offer = await BlobTransfer.Offer(_store, request.EndState, materializer);
             if (await request.Blobs.Ask<object>(offer, FetchTimeout) is BlobStored) return verdict;
-            return verdict with { Outcome = VerdictOutcome.Inconclusive, Reason = "the job's coordinator refused the rebuilt end state" };
+            return verdict with
+            {
+                Outcome = VerdictOutcome.Inconclusive, Reason = "the job's coordinator refused the rebuilt end state",
+            };
         }
         catch (Exception e)
         {
             return verdict with
             {
                 Outcome = VerdictOutcome.Inconclusive,
-                Reason = $"the rebuilt end state could not be handed to the job's coordinator: {e.GetBaseException().Message}",
+                Reason = "the rebuilt end state could not be handed to the job's coordinator: " +
+                         e.GetBaseException().Message,
             };
         }
     }

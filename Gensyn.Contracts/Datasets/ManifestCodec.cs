@@ -93,7 +93,10 @@ public static class ManifestCodec
         s.TryGetProperty("features", out var features) ? ParseFeatures(features.GetString()) : FeatureEncoding.Float32);
 
     private static readonly (FeatureEncoding Encoding, string Name)[] FeatureNames =
-        [(FeatureEncoding.Float32, "f32"), (FeatureEncoding.IdxBytes, "idx-u8"), (FeatureEncoding.IdxBytesOver255, "idx-u8/255")];
+    [
+        (FeatureEncoding.Float32, "f32"), (FeatureEncoding.IdxBytes, "idx-u8"),
+        (FeatureEncoding.IdxBytesOver255, "idx-u8/255"),
+    ];
 
     private static FeatureEncoding ParseFeatures(string? name) =>
         FeatureNames.FirstOrDefault(f => f.Name == name) is { Name: not null } found

@@ -52,7 +52,8 @@ public sealed class SpotCheckVerifier
     }
 
     /// <summary>Checks one opening bit for bit: the replayed state's digest must be the committed leaf i.</summary>
-    public SpotCheckVerdict VerifyStep(SpotCheckChallenge challenge, StepOpening? opening) => Check(challenge, opening, null, out _);
+    public SpotCheckVerdict VerifyStep(SpotCheckChallenge challenge, StepOpening? opening) =>
+        Check(challenge, opening, null, out _);
 
     /// <summary>
     /// <see cref="VerifyStep"/>, starting from <paramref name="previous"/> (the replay of the step before) when the
@@ -73,7 +74,8 @@ public sealed class SpotCheckVerifier
                 return SpotCheckVerdict.Accept($"{challenge.Name(step)} replays to its committed digest");
             state = null;
             return SpotCheckVerdict.Fraud(new FraudEvidence(step, digest, opening.AfterLeaf.Digest),
-                $"{challenge.Name(step)}: replaying it from the proven state before gives {Short(digest)}, the worker committed {Short(opening.AfterLeaf.Digest)}");
+                $"{challenge.Name(step)}: replaying it from the proven state before gives {Short(digest)}, " +
+                $"the worker committed {Short(opening.AfterLeaf.Digest)}");
         });
         replayed = state;
         return verdict;

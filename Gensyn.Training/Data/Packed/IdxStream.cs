@@ -36,7 +36,8 @@ public sealed class IdxStream : IDisposable
 
     public int Count => Dimensions[0];
 
-    /// <summary>Whether the values are unsigned bytes (IDX type 0x08), which <see cref="Read"/> gives as exact floats.</summary>
+    /// <summary>Whether the values are unsigned bytes (IDX type 0x08), which <see cref="Read"/> gives as exact
+    /// floats.</summary>
     public bool UnsignedBytes => _type == 0x08;
 
     /// <exception cref="DatasetException">Missing, unreadable, not IDX, or a corrupt header.</exception>
