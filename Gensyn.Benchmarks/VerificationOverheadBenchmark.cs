@@ -66,9 +66,8 @@ public static class VerificationOverheadBenchmark
                 var plan = ChallengeAnswer.For(steps, task.Segments, withAfter: false, chained: true);
                 var result = new ShardResult((JobId)"job-bench", 0, task.Shard, 1, (WorkerId)"w", endHash, trajectory.Outcome.MerkleRoot, trajectory.Outcome.Losses, "");
                 var leaves = plan.Leaves.Select(leaf => ChallengeAnswer.Leaf(plan, leaf, trajectory.Outcome.StepDigests, tree, result,
-                    !plan.Full.Contains(leaf) ? null
-                    : leaf == 0 ? startHash
-                    : Put(blobs, CheckpointFile.Serialize(trajectory.OpenLeaf(worker, leaf))), key)).ToList();
+                    plan.StateOf(leaf, startHash, l => Put(blobs, CheckpointFile.Serialize(trajectory.OpenLeaf(worker, l)))),
+                    key)).ToList();
                 open += Cpu() - cpu;
                 var rebuild = !plan.Full.Contains(task.Segments);
                 if (rebuild) blobs.Remove(endHash);

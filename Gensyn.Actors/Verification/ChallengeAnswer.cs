@@ -16,7 +16,16 @@ namespace Gensyn.Actors.Verification;
 public static class ChallengeAnswer
 {
     /// <summary>The challenged steps (valid, distinct, ascending), the leaves to open, and those to open in full.</summary>
-    public sealed record Plan(IReadOnlyList<int> Steps, IReadOnlyList<int> Leaves, IReadOnlySet<int> Full);
+    public sealed record Plan(IReadOnlyList<int> Steps, IReadOnlyList<int> Leaves, IReadOnlySet<int> Full)
+    {
+        /// <summary>
+        /// The blob leaf <paramref name="leaf"/> is opened with: none unless it is opened in full; for leaf 0 the
+        /// assigned start state <paramref name="start"/>, which the coordinator holds; else what <paramref name="open"/>
+        /// rebuilds and stores.
+        /// </summary>
+        public Sha256Digest? StateOf(int leaf, Sha256Digest start, Func<int, Sha256Digest> open) =>
+            !Full.Contains(leaf) ? null : leaf == 0 ? start : open(leaf);
+    }
 
     public static Plan For(IReadOnlyList<int>? steps, int innerSteps, bool withAfter, bool chained = false)
     {

@@ -122,16 +122,13 @@ public sealed class ChallengeResponderActor : ReceiveActor
         var opened = await _compute.OpeningThread.Run(() =>
         {
             var session = _compute.OpeningSession(a, spec);
-            return plan.Leaves.Select(i =>
+            return plan.Leaves.Select(i => (Leaf: i, Blob: plan.StateOf(i, a.StartState, leaf =>
             {
-                if (!plan.Full.Contains(i)) return (Leaf: i, Blob: (Sha256Digest?)null);
-                // Leaf 0 is the assigned start state, which the coordinator holds: no need to rebuild or upload it.
-                if (i == 0) return (Leaf: i, Blob: (Sha256Digest?)a.StartState);
-                var bytes = CheckpointFile.Serialize(OpenLeaf(trajectory, session, i));
+                var bytes = CheckpointFile.Serialize(OpenLeaf(trajectory, session, leaf));
                 var blob = _compute.Store.Put(bytes);
                 uploads.Add(_compute.Link.UploadAsync(blob, bytes, CancellationToken.None));
-                return (Leaf: i, Blob: (Sha256Digest?)blob);
-            }).ToList();
+                return blob;
+            }))).ToList();
         });
         await Task.WhenAll(uploads);
         var leaves = opened

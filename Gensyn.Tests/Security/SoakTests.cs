@@ -64,11 +64,10 @@ public sealed class SoakTests(ITestOutputHelper output)
         using var stopSampling = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
         {
-            while (!stopSampling.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, Rss(coordinator.Id));
-                await Task.Delay(100);
-            }
+            // A sample every 100 ms until the test stops it: a sampling period, not a wait for anything.
+            using var every = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+            do peak = Math.Max(peak, Rss(coordinator.Id));
+            while (!stopSampling.IsCancellationRequested && await every.WaitForNextTickAsync());
         });
 
         var submitted = cluster.Cli("submit", spec, "--json");
