@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Gensyn.Contracts.Datasets;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,23 +29,23 @@ public sealed class PackedClassificationData : ITrainingData
 
     public (Tensor Input, Tensor Target) Batch(long[] indices)
     {
-        var features = new float[indices.Length * _values];
-        var labels = new long[indices.Length];
+        // Into tensors libtorch allocates, as index_select's results are: a tensor over a managed array would take that
+        // array's alignment, which changes from run to run, and libtorch's vectorised kernels round differently on
+        // differently aligned data (the same batch would not give the same step bit for bit). The examples are copied
+        // straight into the tensors' memory: a managed array per batch (200 KB for MNIST) would land on the large
+        // object heap at every step and keep the garbage collector busy.
+        var x = torch.empty([indices.Length, .. Shape.FeatureShape], ScalarType.Float32);
+        var y = torch.empty([indices.Length], ScalarType.Int64);
+        var values = (int)_values;
+        var features = MemoryMarshal.Cast<byte, float>(x.bytes);
+        var labels = MemoryMarshal.Cast<byte, long>(y.bytes);
         for (var b = 0; b < indices.Length; b++)
         {
             var (chunkIndex, offset) = _split.Locate(indices[b]);
             var chunk = Decoded(chunkIndex);
             labels[b] = chunk.Labels[offset];
-            Array.Copy(chunk.Features, offset * _values, features, b * _values, _values);
+            chunk.Features.AsSpan(offset * values, values).CopyTo(features.Slice(b * values, values));
         }
-        // Copied into tensors libtorch allocates, as index_select's results are: a tensor over a managed array would
-        // take that array's alignment, which changes from run to run, and libtorch's vectorised kernels round
-        // differently on differently aligned data (the same batch would not give the same step bit for bit). It also
-        // keeps the garbage collector out of the way: pinning an array per batch makes it collect far more often.
-        var x = torch.empty([indices.Length, .. Shape.FeatureShape], ScalarType.Float32);
-        var y = torch.empty([indices.Length], ScalarType.Int64);
-        using (var xs = x.data<float>()) xs.CopyFrom(features);
-        using (var ys = y.data<long>()) ys.CopyFrom(labels);
         return (x, y);
     }
 
