@@ -126,7 +126,8 @@ public sealed record ShardAttempt(
     /// know them, among the steps the worker ran itself: <paramref name="newKeySamples"/> for a key with no accepted
     /// results, falling as they accumulate to the job's k, fewer for a long honest streak but never none
     /// (<see cref="VerificationPolicy.Samples(int,int,int,int)"/>). A training shard's first and last steps are
-    /// challenged besides (<see cref="VerificationPolicy.TrainingSteps"/>).
+    /// challenged besides (<see cref="VerificationPolicy.TrainingSteps"/>), and a same-class check replays a gap of one
+    /// segment between challenged ones too (<see cref="VerificationPolicy.ReplayingGaps"/>).
     /// </summary>
     public ShardAttempt Challenged(ShardOrder order, ShardResult result, byte[] secret, int newKeySamples)
     {
@@ -137,6 +138,9 @@ public sealed record ShardAttempt(
                 order.SegmentsBefore(ResumedAt), k)
             : VerificationPolicy.Draw(
                 secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, ResumedAt, k);
+        // A same-class training check chains its replay: a short gap is replayed rather than the state after it opened.
+        if (order.Kind == Contracts.Jobs.JobKind.Train && !CrossClass(order))
+            steps = VerificationPolicy.ReplayingGaps(steps, VerificationPolicy.ReplayedGapSegments);
         return this with { Challenge = new(result, steps, secret, PossessionOnly: false) };
     }
 

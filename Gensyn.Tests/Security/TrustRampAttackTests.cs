@@ -33,9 +33,13 @@ public sealed class TrustRampAttackTests
     private static WorkerEntry<string> Worker(string id) =>
         new((WorkerId)id, "ref-" + id, "cpu", 16, 1, Class, 0.2, Cheater, 100);
 
-    /// <summary>The attempt a shard makes of the grant to the key's worker, as the Scheduler grants it.</summary>
+    /// <summary>
+    /// The attempt a shard makes of the grant to the key's worker, as the Scheduler grants it. The grant names another
+    /// numeric class than the job's, so the challenge is the draw as made: a same-class check also replays the one-step
+    /// gaps between drawn steps (<c>ShardAttemptTests</c>), which would hide the ramp's k in these counts.
+    /// </summary>
     private static ShardAttempt Granted(WorkerEntry<string> w) => ShardAttempt.Of(new WorkerGranted(w.WorkerId,
-        ActorRefs.Nobody, 1, Class, w.Address, w.HonestStreak, w.Accepted)).Confirm(1);
+        ActorRefs.Nobody, 1, Class + "-other", w.Address, w.HonestStreak, w.Accepted)).Confirm(1);
 
     private static IReadOnlyList<int> Challenged(ShardAttempt attempt, int i, ShardOrder? order = null) =>
         attempt.Challenged(order ?? Order(), Result(i), ChallengeSampler.NewSecret(), NewKey).Challenge!.Steps;

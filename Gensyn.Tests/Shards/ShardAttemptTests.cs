@@ -91,9 +91,12 @@ public sealed class ShardAttemptTests
     {
         var secret = ChallengeSampler.NewSecret();
         var result = Result(1);
-        // No new-key ramp: the spec's k = 2 drawn between the first and last steps, which are always challenged.
+        // No new-key ramp: the spec's k = 2 drawn between the first and last steps, which are always challenged, and
+        // each one-step gap between them replayed too.
         var fresh = Granted().Confirm(1).Challenged(Order(), result, secret, newKeySamples: 0).Challenge!;
-        Assert.Equal(4, fresh.Steps.Count);
+        var drawn = VerificationPolicy.TrainingSteps(secret, "job-a", 2, 1, result.MerkleRoot, 8, 0, 2);
+        Assert.Equal(4, drawn.Count);
+        Assert.Equal(VerificationPolicy.ReplayingGaps(drawn, VerificationPolicy.ReplayedGapSegments), fresh.Steps);
         Assert.Equal((1, 8), (fresh.Steps[0], fresh.Steps[^1]));
         Assert.All(fresh.Steps, step => Assert.InRange(step, 1, 8));
         Assert.Equal(fresh.Steps, Granted().Confirm(1).Challenged(Order(), result, secret, 0).Challenge!.Steps);
@@ -111,8 +114,9 @@ public sealed class ShardAttemptTests
         var all = Granted().Confirm(1).Challenged(Order(samples: 8), Result(1), ChallengeSampler.NewSecret(), 0);
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], all.Challenge!.Steps);
 
-        // k = 8 halved to 4, drawn between the two ends: 6 steps. No ramp: the record is not a new key's.
-        var trusted = Granted(honestStreak: VerificationPolicy.StreakPerHalving).Confirm(1);
+        // k = 8 halved to 4, drawn between the two ends: 6 steps (the same-class check's replayed gaps aside; a
+        // cross-class check replays no more than it draws). No ramp: the record is not a new key's.
+        var trusted = Granted(honestStreak: VerificationPolicy.StreakPerHalving, numericClass: "bf16").Confirm(1);
         var halved = trusted.Challenged(Order(samples: 8), Result(1), ChallengeSampler.NewSecret(), 0);
         Assert.Equal(6, halved.Challenge!.Steps.Count);
         var inference = Order(samples: 8) with { Kind = Gensyn.Contracts.Jobs.JobKind.Inference };
@@ -126,10 +130,38 @@ public sealed class ShardAttemptTests
         var fresh = Granted().Confirm(1).Challenged(Order(), Result(1), ChallengeSampler.NewSecret(), 16);
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], fresh.Challenge!.Steps);   // 16 is more than H = 8
 
-        var granted = ShardAttempt.Of(new WorkerGranted((WorkerId)"w1", ActorRefs.Nobody, 4, "fp32", Key.Address, 20, 20));
+        var granted = ShardAttempt.Of(new WorkerGranted((WorkerId)"w1", ActorRefs.Nobody, 4, "bf16", Key.Address, 20, 20));
         var ramped = granted.Confirm(1).Challenged(Order(), Result(1), ChallengeSampler.NewSecret(), 8);
         Assert.Equal(2 + 2, ramped.Challenge!.Steps.Count);   // 8 >> 2 = 2 after 20 accepted: the spec's k
     }
+
+    [Fact]
+    public void A_same_class_check_replays_a_one_segment_gap_between_challenged_segments_and_a_cross_class_one_does_not()
+    {
+        // 4 segments, k = 1 for a worker with a long streak: the first, the last and one of the two between them.
+        var order = Order(samples: 1) with { InnerSteps = 4 };
+        var secret = ChallengeSampler.NewSecret();
+        var drawn = VerificationPolicy.TrainingSteps(secret, "job-a", 2, 1, Result(1).MerkleRoot, 4, 0, 1);
+        Assert.Equal(3, drawn.Count);
+
+        // Bit for bit, the replay chains through the gap: no state is opened but the start, held by the coordinator.
+        var same = Granted(honestStreak: 4 * VerificationPolicy.StreakPerHalving).Confirm(1);
+        Assert.Equal([1, 2, 3, 4], same.Challenged(order, Result(1), secret, 0).Challenge!.Steps);
+
+        // Across numeric classes every challenged state is opened anyway: the draw stands.
+        var cross = Granted(honestStreak: 4 * VerificationPolicy.StreakPerHalving, numericClass: "bf16").Confirm(1);
+        Assert.Equal(drawn, cross.Challenged(order, Result(1), secret, 0).Challenge!.Steps);
+    }
+
+    [Theory]
+    [InlineData(new[] { 1, 3, 4 }, 1, new[] { 1, 2, 3, 4 })]
+    [InlineData(new[] { 1, 4 }, 1, new[] { 1, 4 })]           // a gap of two is skipped: the state before 4 is opened
+    [InlineData(new[] { 1, 4 }, 2, new[] { 1, 2, 3, 4 })]
+    [InlineData(new[] { 1, 3, 6, 8 }, 1, new[] { 1, 2, 3, 6, 7, 8 })]
+    [InlineData(new[] { 1, 3 }, 0, new[] { 1, 3 })]
+    [InlineData(new[] { 5 }, 1, new[] { 5 })]
+    public void Replaying_gaps_adds_only_the_short_runs_between_challenged_steps(int[] steps, int maxGap, int[] expected) =>
+        Assert.Equal(expected, VerificationPolicy.ReplayingGaps(steps, maxGap));
 
     [Fact]
     public void Agreeing_replicas_prove_possession_of_given_steps_with_no_secret()
