@@ -13,7 +13,8 @@ namespace Gensyn.Tests.Cluster;
 [Collection("cluster")]
 public class FailureTests
 {
-    /// <summary>MNIST shards of a few seconds each, checkpointed every 50 steps, so a kill lands mid-shard.</summary>
+    /// <summary>MNIST shards of a few seconds each (400 steps of 512 examples), checkpointed every 50 steps, so a kill
+    /// lands mid-shard.</summary>
     private static string Yaml(int rounds = 2, int shards = 2) => $"""
         name: mnist-failures
         model: {"{"} kind: mlp, hidden: [256] {"}"}
@@ -22,7 +23,7 @@ public class FailureTests
           rounds: {rounds}
           shards: {shards}
           inner-steps: 400
-          batch-size: 128
+          batch-size: 512
           seed: 5
           threads: 1
           checkpoint-every: 50
@@ -44,6 +45,26 @@ public class FailureTests
             Assert.NotEqual(JobPhase.Completed, view.State);
             return view.Shards.FirstOrDefault(s => s.State == "running" && s.Step >= step && s.Step < s.InnerSteps - 50);
         }, TimeSpan.FromMinutes(3), $"a shard of {jobId} to get past step {step}");
+    }
+
+    /// <summary>
+    /// Polls the job until some shard's worker has passed <paramref name="step"/> and the coordinator has journaled a
+    /// checkpoint of that very attempt (its epoch), so that a kill now has something to resume from.
+    /// </summary>
+    private static async Task<ShardView> CheckpointedShardPast(LocalCluster cluster, string jobId, int step)
+    {
+        await using var client = cluster.Client();
+        return await cluster.AwaitConditionAsync(async () =>
+        {
+            if (await client.Ask(new GetJobStatus((JobId)jobId)) is not JobView view) return null;
+            Assert.NotEqual(JobPhase.Completed, view.State);
+            var running = view.Shards.Where(s => s.State == "running" && s.Step >= step && s.Step < s.InnerSteps - 50)
+                .ToList();
+            if (running.Count == 0) return null;
+            var saved = cluster.JobEvents(jobId).OfKind("ShardCheckpointSaved");
+            return running.FirstOrDefault(s => saved.Any(e =>
+                e.Int("round") == view.Round && e.Int("shard") == s.Shard && e.Int("epoch") == s.Epoch));
+        }, TimeSpan.FromMinutes(3), $"a shard of {jobId} past step {step} with a checkpoint journaled");
     }
 
     private static JsonElement Finish(LocalCluster cluster, string jobId)
@@ -79,7 +100,7 @@ public class FailureTests
         using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml();
         var jobId = cluster.Submit(yaml);
-        var victim = await RunningShardPast(cluster, jobId, 120);
+        var victim = await CheckpointedShardPast(cluster, jobId, 120);
         cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
 
         var status = Finish(cluster, jobId);
