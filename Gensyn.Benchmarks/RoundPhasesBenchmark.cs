@@ -89,8 +89,8 @@ public static partial class RoundPhasesBenchmark
         for (var j = 0; j < jobs; j++)
         {
             if (j > 0)
-                Console.WriteLine($"  job {j + 1} of {jobs}: the same spec again, on the same cluster (its processes warm, " +
-                                  "the dataset's chunks already on the workers)");
+                Console.WriteLine($"  job {j + 1} of {jobs}: the same spec again, on the same cluster " +
+                                  "(its processes warm, the dataset's chunks already on the workers)");
             var loopbackFrom = ClusterBenchmarks.Loopback();
             var launched = DateTimeOffset.Now;
             var submitted = cluster.Run("cli", ["submit", specPath, "--json", "-c", cluster.Coordinators],
@@ -103,8 +103,8 @@ public static partial class RoundPhasesBenchmark
             var logs = Enumerable.Range(1, workers).ToDictionary(i => $"worker-{i}", i => cluster.LogOf($"worker-{i}"));
             job = new JobRecord(events, cluster.LogOf("coordinator"), logs, jobId, spec.InnerSteps);
             Report(job, launched, submitted, trained, local, version.WallSeconds);
-            Console.WriteLine($"  bytes on the loopback for the job (every link: CLI, coordinator, workers, devnet; idle " +
-                              $"{ClusterBenchmarks.FormatBytes(idlePerSecond)}/s subtracted): " +
+            Console.WriteLine("  bytes on the loopback for the job (every link: CLI, coordinator, workers, devnet; " +
+                              $"idle {ClusterBenchmarks.FormatBytes(idlePerSecond)}/s subtracted): " +
                               $"{ClusterBenchmarks.FormatBytes(loopback)}   (goal <= 25% of 443 MB: " +
                               $"{loopback / 443e6:P1})");
         }

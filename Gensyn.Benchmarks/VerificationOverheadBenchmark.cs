@@ -46,7 +46,9 @@ public static class VerificationOverheadBenchmark
         }
         Console.WriteLine($"  training         : {train:F2} CPU s for {shards} x {h} steps ({1000 * train / (shards * h):F1} ms/step, digests and checkpoints included)");
         var results = spec.Rounds * spec.Shards;
-        Console.WriteLine($"       k | segments replayed (of {runs[0].Task.Segments}) | open (worker) CPU s | verify CPU s | verify / train | (open + verify) / train | detection at f = 10%: per result, per job of {results} results");
+        Console.WriteLine($"       k | segments replayed (of {runs[0].Task.Segments}) | open (worker) CPU s | " +
+                          "verify CPU s | verify / train | (open + verify) / train | " +
+                          $"detection at f = 10%: per result, per job of {results} results");
         // A verifier reads each round start state once (TrainingJudge keeps them), not once per result.
         var starts = new StartStates();
         foreach (var k in samples)
@@ -61,9 +63,9 @@ public static class VerificationOverheadBenchmark
                 var (startHash, endHash) = (Put(blobs, startBytes), Put(blobs, endBytes));
                 // As a coordinator challenges a same-class result: the first and last segments, k drawn between them,
                 // and a one-segment gap between challenged ones replayed too.
-                var steps = VerificationPolicy.ReplayingGaps(VerificationPolicy.TrainingSteps(ChallengeSampler.NewSecret(),
-                    "job-bench", 0, task.Shard, trajectory.Outcome.MerkleRoot, task.Segments, 0, k),
-                    VerificationPolicy.ReplayedGapSegments);
+                var drawn = VerificationPolicy.TrainingSteps(ChallengeSampler.NewSecret(), "job-bench", 0, task.Shard,
+                    trajectory.Outcome.MerkleRoot, task.Segments, 0, k);
+                var steps = VerificationPolicy.ReplayingGaps(drawn, VerificationPolicy.ReplayedGapSegments);
                 challenged += steps.Count;
 
                 var cpu = Cpu();
@@ -88,7 +90,9 @@ public static class VerificationOverheadBenchmark
             }
             var replayed = Math.Min(h, (int)Math.Round((double)challenged / runs.Count * runs[0].Task.Every));
             var perShard = Detection(replayed, h, 0.10);
-            Console.WriteLine($"  {k,6} | {(double)challenged / runs.Count,27:F1} | {open,19:F3} | {verify,12:F3} | {verify / train,13:P2} | {(open + verify) / train,23:P2} | {perShard,8:P1}, {1 - Math.Pow(1 - perShard, results),8:P2}");
+            Console.WriteLine($"  {k,6} | {(double)challenged / runs.Count,27:F1} | {open,19:F3} | {verify,12:F3} | " +
+                              $"{verify / train,13:P2} | {(open + verify) / train,23:P2} | " +
+                              $"{perShard,8:P1}, {1 - Math.Pow(1 - perShard, results),8:P2}");
         }
         Console.WriteLine($"  (per job: a worker that fakes 10% of the steps of every shard it runs, over the job's {results} results; one catch excludes it)");
     }

@@ -58,8 +58,8 @@ public static class VerificationPolicy
 
     /// <summary>
     /// The longest run of unchallenged segments that a bit-for-bit check replays rather than skips (see
-    /// <see cref="ReplayingGaps"/>). Replaying a 25-step mnist-mlp segment costs the verifier about 30 ms of CPU; skipping
-    /// it costs the worker a 2.44 MB state, opened, uploaded, stored and hashed.
+    /// <see cref="ReplayingGaps"/>). Replaying a 25-step mnist-mlp segment costs the verifier about 30 ms of CPU;
+    /// skipping it costs the worker a 2.44 MB state, opened, uploaded, stored and hashed.
     /// </summary>
     public const int ReplayedGapSegments = 1;
 

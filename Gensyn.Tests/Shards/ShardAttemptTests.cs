@@ -130,13 +130,14 @@ public sealed class ShardAttemptTests
         var fresh = Granted().Confirm(1).Challenged(Order(), Result(1), ChallengeSampler.NewSecret(), 16);
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], fresh.Challenge!.Steps);   // 16 is more than H = 8
 
-        var granted = ShardAttempt.Of(new WorkerGranted((WorkerId)"w1", ActorRefs.Nobody, 4, "bf16", Key.Address, 20, 20));
+        var granted = ShardAttempt.Of(
+            new WorkerGranted((WorkerId)"w1", ActorRefs.Nobody, 4, "bf16", Key.Address, 20, 20));
         var ramped = granted.Confirm(1).Challenged(Order(), Result(1), ChallengeSampler.NewSecret(), 8);
         Assert.Equal(2 + 2, ramped.Challenge!.Steps.Count);   // 8 >> 2 = 2 after 20 accepted: the spec's k
     }
 
     [Fact]
-    public void A_same_class_check_replays_a_one_segment_gap_between_challenged_segments_and_a_cross_class_one_does_not()
+    public void A_same_class_check_replays_a_one_segment_gap_and_a_cross_class_one_keeps_the_draw()
     {
         // 4 segments, k = 1 for a worker with a long streak: the first, the last and one of the two between them.
         var order = Order(samples: 1) with { InnerSteps = 4 };
@@ -160,7 +161,8 @@ public sealed class ShardAttemptTests
     [InlineData(new[] { 1, 3, 6, 8 }, 1, new[] { 1, 2, 3, 6, 7, 8 })]
     [InlineData(new[] { 1, 3 }, 0, new[] { 1, 3 })]
     [InlineData(new[] { 5 }, 1, new[] { 5 })]
-    public void Replaying_gaps_adds_only_the_short_runs_between_challenged_steps(int[] steps, int maxGap, int[] expected) =>
+    public void Replaying_gaps_adds_only_the_short_runs_between_challenged_steps(int[] steps, int maxGap,
+                                                                                 int[] expected) =>
         Assert.Equal(expected, VerificationPolicy.ReplayingGaps(steps, maxGap));
 
     [Fact]

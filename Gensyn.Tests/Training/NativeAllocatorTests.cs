@@ -35,7 +35,8 @@ public class NativeAllocatorTests
         }
     }
 
-    /// <summary>Whether malloc (AllocHGlobal on Unix) mapped an allocation of <paramref name="bytes"/> on its own.</summary>
+    /// <summary>Whether malloc (AllocHGlobal on Unix) mapped an allocation of <paramref name="bytes"/> on its
+    /// own.</summary>
     private static bool Mapped(int bytes)
     {
         var pointer = Marshal.AllocHGlobal(bytes);

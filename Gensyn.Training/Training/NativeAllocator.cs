@@ -36,9 +36,10 @@ public static class NativeAllocator
     /// <summary>True when the thresholds are set (glibc on Linux, not turned off); idempotent.</summary>
     public static bool Configure()
     {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("GENSYN_MALLOC_TUNING") == "0") return false;
-        if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.", StringComparison.Ordinal) == true)
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("GENSYN_MALLOC_TUNING") == "0")
             return false;
+        var tunables = Environment.GetEnvironmentVariable("GLIBC_TUNABLES");
+        if (tunables?.Contains("glibc.malloc.", StringComparison.Ordinal) == true) return false;
         try
         {
             // mallopt answers 1 when it took the value; another C library may not have it at all.
