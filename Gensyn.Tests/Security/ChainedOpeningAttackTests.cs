@@ -1,5 +1,11 @@
+using Akka.Actor;
+using Gensyn.Actors.Shards;
+using Gensyn.Actors.Verification;
+using Gensyn.Contracts;
+using Gensyn.Contracts.Jobs;
 using Gensyn.Contracts.Messages;
 using Gensyn.Testing.Workers;
+using Gensyn.Training.Verification;
 using Gensyn.Tests.Verification;
 
 namespace Gensyn.Tests.Security;
@@ -108,6 +114,38 @@ public sealed class ChainedOpeningAttackTests : IDisposable
 
         Assert.Equal(VerdictOutcome.Fraud, verdict.Outcome);
         Assert.Equal(H - 1, verdict.Step);
+    }
+
+    [Fact]
+    public void A_trusted_worker_that_fakes_a_middle_step_is_caught_through_the_gap_the_verifier_replays()
+    {
+        // mnist-mlp's shape: 4 committed segments; a key with a long honest streak is checked on k = 1 of the two
+        // between the first and the last, which are always challenged.
+        using var job = new JudgedJob(innerSteps: 4, seed: 31);
+        var start = job.Worker.InitialState;
+        var trajectory = Enumerable.Range(0, 4).Select(shard => job.Run(0, shard, start, WorkerBehavior.Lazy, 0.25))
+            .First(t => t.FakedSteps.SetEquals([2]) || t.FakedSteps.SetEquals([3]));
+        var faked = trajectory.FakedSteps.Single();
+
+        // The attack as it stood: the draw takes the other middle step, the chain breaks at the gap, and the worker
+        // opens its own faked state after it, which matches its commitment. The result passes.
+        var missed = job.Answer(trajectory, start, [1, 5 - faked, 4], chained: true);
+        Assert.Equal(VerdictOutcome.Accepted, job.Judge(missed).Outcome);
+
+        // Now the coordinator's challenge of a same-class result replays the one-step gap, whatever it draws.
+        var order = new ShardOrder((JobId)JudgedJob.JobId, 0, trajectory.Task.Shard, SpecRef.Of(job.Yaml), "/data",
+            Sha256Digest.Of("start"u8), 10, InnerSteps: 4, Samples: 1, "fp32", Exclusion.None);
+        var trusted = ShardAttempt.Of(new WorkerGranted((WorkerId)JudgedJob.WorkerId, ActorRefs.Nobody, 4, "fp32",
+            job.Key.Address, HonestStreak: 10 * VerificationPolicy.StreakPerHalving)).Confirm(JudgedJob.Epoch);
+        var result = new ShardResult(order.JobId, 0, order.Shard, JudgedJob.Epoch, (WorkerId)JudgedJob.WorkerId,
+            Sha256Digest.Of("end"u8), trajectory.Outcome.MerkleRoot, [0.5f], "");
+        var steps = trusted.Challenged(order, result, ChallengeSampler.NewSecret(), newKeySamples: 0).Challenge!.Steps;
+        Assert.Equal([1, 2, 3, 4], steps);
+
+        var verdict = job.Judge(job.Answer(trajectory, start, steps, chained: true));
+
+        Assert.Equal(VerdictOutcome.Fraud, verdict.Outcome);
+        Assert.Equal(faked, verdict.Step);
     }
 
     [Theory]

@@ -37,21 +37,24 @@ public sealed class RpcProxy : IDisposable
             if (_listener is not null) return;
             var listener = new TcpListener(IPAddress.Loopback, Port);
             listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            // The port was ours a moment ago; give the kernel a little time if it still holds it.
-            for (var attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    listener.Start();
-                    break;
-                }
-                catch (SocketException) when (attempt < 20)
-                {
-                    Thread.Sleep(100);
-                }
-            }
+            // The port was ours a moment ago: bind as soon as the kernel lets it go, within 2 s.
+            if (!SpinWait.SpinUntil(() => TryStart(listener), TimeSpan.FromSeconds(2)))
+                throw new InvalidOperationException($"port {Port} was still taken 2 s after the proxy let it go");
             _listener = listener;
             _ = AcceptLoop(listener);
+        }
+    }
+
+    private static bool TryStart(TcpListener listener)
+    {
+        try
+        {
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 
