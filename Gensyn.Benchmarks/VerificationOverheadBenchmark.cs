@@ -74,15 +74,16 @@ public static class VerificationOverheadBenchmark
                 var plan = ChallengeAnswer.For(steps, task.Segments, withAfter: false, chained: true);
                 var result = new ShardResult((JobId)"job-bench", 0, task.Shard, 1, (WorkerId)"w", endHash, trajectory.Outcome.MerkleRoot, trajectory.Outcome.Losses, "");
                 var leaves = plan.Leaves.Select(leaf => ChallengeAnswer.Leaf(plan, leaf, trajectory.Outcome.StepDigests, tree, result,
-                    plan.StateOf(leaf, startHash, l => Put(blobs, CheckpointFile.Serialize(trajectory.OpenLeaf(worker, l)))),
+                    plan.StateOf(leaf, startHash,
+                        l => Put(blobs, CheckpointFile.Serialize(trajectory.OpenLeaf(worker, l)))),
                     key)).ToList();
                 open += Cpu() - cpu;
                 var rebuild = !plan.Full.Contains(task.Segments);
                 if (rebuild) blobs.Remove(endHash);
 
                 var request = new VerifyShard((JobId)"job-bench", new SpecRef(Put(blobs, System.Text.Encoding.UTF8.GetBytes(yaml))), baseDirectory, 0, task.Shard, 1, (WorkerId)"w", key.Address,
-                    trajectory.Outcome.MerkleRoot, startHash, endHash, steps, leaves, CrossClass: false, ActorRefs.Nobody,
-                    EndFromReplay: rebuild);
+                    trajectory.Outcome.MerkleRoot, startHash, endHash, steps, leaves, CrossClass: false,
+                    ActorRefs.Nobody, EndFromReplay: rebuild);
                 cpu = Cpu();
                 var verdict = ShardJudge.Judge(request, verifier, data.Train.Count, hash => blobs[hash], 1e-5, starts);
                 verify += Cpu() - cpu;

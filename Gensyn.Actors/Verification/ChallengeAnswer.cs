@@ -20,8 +20,8 @@ public static class ChallengeAnswer
     {
         /// <summary>
         /// The blob leaf <paramref name="leaf"/> is opened with: none unless it is opened in full; for leaf 0 the
-        /// assigned start state <paramref name="start"/>, which the coordinator holds; else what <paramref name="open"/>
-        /// rebuilds and stores.
+        /// assigned start state <paramref name="start"/>, which the coordinator holds; else what
+        /// <paramref name="open"/> rebuilds and stores.
         /// </summary>
         public Sha256Digest? StateOf(int leaf, Sha256Digest start, Func<int, Sha256Digest> open) =>
             !Full.Contains(leaf) ? null : leaf == 0 ? start : open(leaf);

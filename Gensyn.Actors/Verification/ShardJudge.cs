@@ -14,9 +14,8 @@ namespace Gensyn.Actors.Verification;
 /// the worker's signature over (step, digest, root); the proofs for leaves 0 and H must tie the committed root to the
 /// assigned start state and the delivered end state; each challenged step is replayed from the opened state
 /// before it (a run of consecutive steps from the state before its first one) and compared with the committed state
-/// after it — bit for bit, or within the tolerance when the
-/// worker is of another numeric class. A worker's malformed input never throws: it becomes an
-/// <see cref="VerdictOutcome.Invalid"/> verdict with a one-line reason.
+/// after it — bit for bit, or within the tolerance when the worker is of another numeric class. A worker's malformed
+/// input never throws: it becomes an <see cref="VerdictOutcome.Invalid"/> verdict with a one-line reason.
 /// </summary>
 public static class ShardJudge
 {

@@ -5,7 +5,8 @@ using Gensyn.Contracts.Messages;
 
 namespace Gensyn.Actors.Verification;
 
-// An end state a verifier rebuilt by replay (VerifyShard.EndFromReplay) goes to the job's blob store before the verdict.
+// An end state a verifier rebuilt by replay (VerifyShard.EndFromReplay) goes to the job's blob store before the
+// verdict.
 public sealed partial class VerifierActor
 {
     /// <summary>

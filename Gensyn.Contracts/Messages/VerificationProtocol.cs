@@ -13,8 +13,8 @@ public sealed record LeafProof(int Index, int LeafCount, IReadOnlyList<Sha256Dig
 /// after step i − 1 and the leaf of step i (its full state too when <see cref="WithAfter"/>: a verifier of
 /// another numeric class compares updates within a tolerance), plus proofs for leaves 0 and H (the ends).
 /// <see cref="Chained"/> (a bit-for-bit check): the state after step i − 1 is opened in full only when step i − 1 is
-/// not challenged itself, since the verifier replays consecutive challenged steps as one run and starts each later step of
-/// the run from its own replay of the step before, which it has checked against that step's leaf.
+/// not challenged itself, since the verifier replays consecutive challenged steps as one run and starts each later
+/// step of the run from its own replay of the step before, which it has checked against that step's leaf.
 /// </summary>
 public sealed record OpenSteps(JobId JobId, int Round, int Shard, int Epoch, IReadOnlyList<int> Steps, bool WithAfter,
     bool Chained = false) : IGensynMessage;

@@ -35,23 +35,13 @@ public class FailureTests
     private static string ReferenceDigest(string yaml, string directory) =>
         LocalJobRunner.Run(JobSpecParser.Parse(yaml, directory), Cli.GensynProcess.DataDirectory).FinalDigest.ToString();
 
-    /// <summary>Polls the job until some shard's worker has passed <paramref name="step"/>; returns that shard.</summary>
-    private static async Task<ShardView> RunningShardPast(LocalCluster cluster, string jobId, int step)
-    {
-        await using var client = cluster.Client();
-        return await cluster.AwaitConditionAsync(async () =>
-        {
-            if (await client.Ask(new GetJobStatus((JobId)jobId)) is not JobView view) return null;
-            Assert.NotEqual(JobPhase.Completed, view.State);
-            return view.Shards.FirstOrDefault(s => s.State == "running" && s.Step >= step && s.Step < s.InnerSteps - 50);
-        }, TimeSpan.FromMinutes(3), $"a shard of {jobId} to get past step {step}");
-    }
-
     /// <summary>
-    /// Polls the job until some shard's worker has passed <paramref name="step"/> and the coordinator has journaled a
-    /// checkpoint of that very attempt (its epoch), so that a kill now has something to resume from.
+    /// Polls the job until some shard's worker has passed <paramref name="step"/>; returns that shard. With
+    /// <paramref name="checkpointed"/>, only once the coordinator has journaled a checkpoint of that very attempt (its
+    /// epoch), so that a kill then has something to resume from.
     /// </summary>
-    private static async Task<ShardView> CheckpointedShardPast(LocalCluster cluster, string jobId, int step)
+    private static async Task<ShardView> RunningShardPast(LocalCluster cluster, string jobId, int step,
+                                                          bool checkpointed = false)
     {
         await using var client = cluster.Client();
         return await cluster.AwaitConditionAsync(async () =>
@@ -60,11 +50,12 @@ public class FailureTests
             Assert.NotEqual(JobPhase.Completed, view.State);
             var running = view.Shards.Where(s => s.State == "running" && s.Step >= step && s.Step < s.InnerSteps - 50)
                 .ToList();
-            if (running.Count == 0) return null;
-            var saved = cluster.JobEvents(jobId).OfKind("ShardCheckpointSaved");
+            if (!checkpointed || running.Count == 0) return running.FirstOrDefault();
+            var saved = cluster.JobEvents(jobId).OfKind("ShardCheckpointSaved").ToList();
             return running.FirstOrDefault(s => saved.Any(e =>
                 e.Int("round") == view.Round && e.Int("shard") == s.Shard && e.Int("epoch") == s.Epoch));
-        }, TimeSpan.FromMinutes(3), $"a shard of {jobId} past step {step} with a checkpoint journaled");
+        }, TimeSpan.FromMinutes(3),
+            $"a shard of {jobId} to get past step {step}{(checkpointed ? " with a checkpoint journaled" : "")}");
     }
 
     private static JsonElement Finish(LocalCluster cluster, string jobId)
@@ -100,7 +91,7 @@ public class FailureTests
         using var cluster = TestCluster.Start(workers: 2);
         var yaml = Yaml();
         var jobId = cluster.Submit(yaml);
-        var victim = await CheckpointedShardPast(cluster, jobId, 120);
+        var victim = await RunningShardPast(cluster, jobId, 120, checkpointed: true);
         cluster.Kill(cluster.WorkerProcess(victim.WorkerId!));
 
         var status = Finish(cluster, jobId);

@@ -11,8 +11,8 @@ namespace Gensyn.Training.Training;
 /// as large as a layer (800 KB). So each step mapped them, took a page fault on every page, and unmapped them again.
 /// glibc raises its thresholds as it goes, but a shard ended long before they settled.
 /// <para>Measured on the 2-core host (<c>verification-overhead-spec examples/mnist-mlp.yaml</c>, docs/benchmarks.md):
-/// a 100-step mnist-mlp shard took 450–800 ms before and 130–140 ms after, and its replay 460–740 ms before and
-/// 120–126 ms after. Peak RSS did not change.</para>
+/// a 100-step mnist-mlp shard took 313–700 ms with glibc's defaults and 125–137 ms with these thresholds. Peak RSS did
+/// not change.</para>
 /// Fixed thresholds of 4 MiB (mmap) and 64 MiB (trim) keep those tensors in the heap. Turn this off with
 /// <c>GENSYN_MALLOC_TUNING=0</c>. It is also off when <c>GLIBC_TUNABLES</c> sets a <c>glibc.malloc</c> tunable, so an
 /// operator's own choice stands. Other C libraries and systems are left alone.
