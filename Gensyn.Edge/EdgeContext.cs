@@ -2,12 +2,14 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Gensyn.Actors.Blobs;
 using Gensyn.Actors.Datasets;
+using Gensyn.Contracts;
 using Gensyn.Contracts.Datasets;
 using Gensyn.Contracts.Messages;
 using Gensyn.Edge.Auth;
 using Gensyn.Edge.Blobs;
 using Gensyn.Edge.Limits;
 using Gensyn.Edge.Workers;
+using Google.Protobuf;
 
 namespace Gensyn.Edge;
 
@@ -54,6 +56,25 @@ public sealed class EdgeContext
     public BuiltInDatasets Datasets { get; }
 
     public BlobSettings Blobs { get; }
+
+    /// <summary>
+    /// The bytes of blob <paramref name="hash"/> to push down a worker's stream with the assignment that names it: when
+    /// this coordinator's store holds it, intact, and it is at most <see cref="BlobSettings.PushMaxBytes"/>; null
+    /// otherwise (the worker fetches it).
+    /// </summary>
+    public ByteString? Pushable(Sha256Digest hash)
+    {
+        if (Blobs.PushMaxBytes <= 0 || !Store.Contains(hash)) return null;
+        try
+        {
+            return new FileInfo(Store.PathOf(hash)).Length <= Blobs.PushMaxBytes
+                ? UnsafeByteOperations.UnsafeWrap(Store.Get(hash)) : null;
+        }
+        catch (Exception e) when (e is BlobException or IOException)
+        {
+            return null;
+        }
+    }
 
     public EdgeLimits Limits => Limiter.Limits;
     public EdgeLimiter Limiter { get; }

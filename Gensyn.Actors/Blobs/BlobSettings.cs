@@ -9,14 +9,16 @@ namespace Gensyn.Actors.Blobs;
 /// cref="FirstSweepAfter"/> after start (time for the jobs a restarted coordinator recovers to pin their blobs). Blobs
 /// travel through the edge in chunks of <see cref="ChunkBytes"/>, with up to <see cref="ChunksInFlight"/> of them read
 /// ahead of the wire (sending) or received ahead of the disk (receiving): what one transfer holds in memory at most,
-/// whatever the blob's size. </summary>
+/// whatever the blob's size. A round's update blob of at most <see cref="PushMaxBytes"/> travels down a worker's
+/// session with the assignment that names it, instead of being fetched (0: never). </summary>
 public sealed record BlobSettings(
     TimeSpan Retention,
     TimeSpan PartialIdleTimeout,
     TimeSpan SweepInterval,
     TimeSpan FirstSweepAfter,
     int ChunkBytes = BlobSettings.DefaultChunkBytes,
-    int ChunksInFlight = BlobSettings.DefaultChunksInFlight)
+    int ChunksInFlight = BlobSettings.DefaultChunksInFlight,
+    int PushMaxBytes = BlobSettings.DefaultPushMaxBytes)
 {
     public const string Section = "gensyn.blobs";
 
@@ -40,6 +42,9 @@ public sealed record BlobSettings(
 
     public const int MaxChunksInFlight = 64;
 
+    /// <summary>1 MiB: an int8 update of a model of about a million parameters (mnist-mlp's is 207 KB).</summary>
+    public const int DefaultPushMaxBytes = 1 << 20;
+
     public static readonly BlobSettings Default =
         new(TimeSpan.FromDays(7), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
 
@@ -52,6 +57,7 @@ public sealed record BlobSettings(
         if (!config.HasPath(Section)) return d;
         var c = config.GetConfig(Section);
         var chunk = c.GetByteSize("chunk-size") ?? d.ChunkBytes;
+        var push = c.GetByteSize("push-max-size") ?? d.PushMaxBytes;
         var settings = new BlobSettings(
             c.GetTimeSpan("retention", d.Retention), c.GetTimeSpan("partial-idle-timeout", d.PartialIdleTimeout),
             c.GetTimeSpan("sweep-interval", d.SweepInterval), c.GetTimeSpan("first-sweep-after", d.FirstSweepAfter),
@@ -59,7 +65,11 @@ public sealed record BlobSettings(
                 : throw new ConfigurationException(
                     $"{Section}.chunk-size must be {MinChunkBytes >> 10}k to {MaxChunkBytes >> 20}m, " +
                     $"got {chunk:N0} bytes"),
-            c.GetInt("chunks-in-flight", d.ChunksInFlight));
+            c.GetInt("chunks-in-flight", d.ChunksInFlight),
+            push is >= 0 and <= MaxChunkBytes
+                ? (int)push
+                : throw new ConfigurationException(
+                    $"{Section}.push-max-size must be 0 to {MaxChunkBytes >> 20}m, got {push:N0} bytes"));
         if (settings.Retention < TimeSpan.Zero || settings.PartialIdleTimeout <= TimeSpan.Zero
             || settings.SweepInterval <= TimeSpan.Zero || settings.FirstSweepAfter < TimeSpan.Zero)
             throw new ConfigurationException(

@@ -29,6 +29,9 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
     private readonly Dictionary<string, EdgeConnection> _connections = [];
     private int _next;
 
+    /// <summary>Update blobs the edge pushed with assignments: a fetch of one takes it from here.</summary>
+    public PushedBlobs Pushed { get; } = new();
+
     /// <summary>The connection and token of the live session (blob calls go there).</summary>
     private (EdgeConnection Connection, string Token)? _session;
 
@@ -131,6 +134,7 @@ public sealed class WorkerLink(IReadOnlyList<string> coordinators, string dataDi
     /// <paramref name="maxBytes"/> arrive, or more or fewer than the edge announced.</summary>
     private async Task<byte[]> FetchAsync(Sha256Digest hash, long maxBytes, string tooLarge, CancellationToken cancel)
     {
+        if (Pushed.Take(hash, maxBytes) is { } pushed) return pushed;
         var (edge, headers) = Session();
         using var call = edge.FetchBlob(new V1.FetchBlobRequest { Hash = WorkerWire.Bytes(hash) }, headers,
             DateTime.UtcNow + TransferTimeout, cancel);
@@ -324,6 +328,12 @@ public sealed class WorkerLinkActor : ReceiveActor, IWithTimers
                                 _worker.Tell(WorkerWire.FromWire(message.Refused), self);
                                 break;
                             default:
+                                // An update blob pushed with the assignment is kept (hash checked) before the worker
+                                // sees the assignment, so that its fetch finds it.
+                                if (message.Assignment is { } a && WorkerWire.PushedUpdate(a) is { } pushed
+                                    && !_link.Pushed.Offer(pushed.Hash, pushed.Bytes.Span))
+                                    _log.Warning("The edge pushed an update blob that does not hash to {0}; fetching it",
+                                        pushed.Hash);
                                 if (WorkerWire.FromWire(message, self) is { } record) _worker.Tell(record, self);
                                 break;
                         }

@@ -32,6 +32,7 @@ public sealed class WorkerSession : ReceiveActor, IWithTimers
     private readonly IActorRef _registry;
     private readonly ChannelWriter<V1.EdgeMessage> _out;
     private readonly SessionGrant _grant;
+    private readonly Func<Sha256Digest, Google.Protobuf.ByteString?> _pushable;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<(string, int, int, int), (IActorRef Shard, IActorRef? Bisector)> _open = [];
     private readonly Queue<(string, int, int, int)> _order = new();
@@ -40,16 +41,21 @@ public sealed class WorkerSession : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary><paramref name="profile"/>: the worker's signed capability profile (its <c>Worker</c> is replaced by this actor).</summary>
-    public static Props Props(RegisterWorker profile, IActorRef registry, ChannelWriter<V1.EdgeMessage> output, SessionGrant grant) =>
-        Akka.Actor.Props.Create(() => new WorkerSession(profile, registry, output, grant));
+    /// <summary><paramref name="profile"/>: the worker's signed capability profile (its <c>Worker</c> is replaced by this actor);
+    /// <paramref name="pushable"/>: the bytes of a blob to push with the assignment that names it as its update, or null
+    /// (<see cref="EdgeContext.Pushable"/>; none: nothing is pushed).</summary>
+    public static Props Props(RegisterWorker profile, IActorRef registry, ChannelWriter<V1.EdgeMessage> output, SessionGrant grant,
+        Func<Sha256Digest, Google.Protobuf.ByteString?>? pushable = null) =>
+        Akka.Actor.Props.Create(() => new WorkerSession(profile, registry, output, grant, pushable));
 
-    public WorkerSession(RegisterWorker profile, IActorRef registry, ChannelWriter<V1.EdgeMessage> output, SessionGrant grant)
+    public WorkerSession(RegisterWorker profile, IActorRef registry, ChannelWriter<V1.EdgeMessage> output, SessionGrant grant,
+        Func<Sha256Digest, Google.Protobuf.ByteString?>? pushable)
     {
         _profile = profile with { Worker = Self };
         _registry = registry;
         _out = output;
         _grant = grant;
+        _pushable = pushable ?? (_ => null);
 
         Receive<Reregister>(_ => _registry.Tell(_profile));
         Receive<WorkerRegistered>(_ =>
@@ -81,7 +87,8 @@ public sealed class WorkerSession : ReceiveActor, IWithTimers
                 && Contracts.Jobs.DataPaths.IsBlobReference(module))
                 _grant.AllowRead(Sha256Digest.Parse(Contracts.Jobs.DataPaths.BlobHex(module)), a.Blobs);
             _grant.AllowUpload(a.Blobs);
-            Push(WorkerWire.ToWire(a));
+            // The round's update goes down with the assignment (the worker rebuilds its start state from it at once).
+            Push(WorkerWire.ToWire(a, a.Delta is { } d ? _pushable(d.Update) : null));
         });
         Receive<AbandonShard>(a =>
         {

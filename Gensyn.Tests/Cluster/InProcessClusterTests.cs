@@ -51,6 +51,9 @@ public class InProcessClusterTests
         Assert.True(view.State == JobPhase.Completed, $"the job ended {view.State}: {view.Reason}\n{await LogOf(client, accepted.JobId)}");
         Assert.Equal(3, view.RoundHistory.Count);
         Assert.All(view.RoundHistory, r => Assert.Equal(["worker-1", "worker-1"], r.Workers));
+        // From the second round on, each shard's start state was rebuilt from the update the edge pushed with its
+        // assignment: no fetch of it went to the edge.
+        Assert.Equal(2 * 2, link.Pushed.Taken);
 
         var workers = Assert.IsType<WorkerList>(await client.Ask(new ListWorkers(), GiveUpAfter));
         Assert.Equal("worker-1", Assert.Single(workers.Workers).WorkerId);

@@ -22,13 +22,14 @@ public class EdgeLimitsTests
         Assert.Equal(50, limits.ListJobsPageSize);
 
         Assert.Equal(new BlobSettings(TimeSpan.FromDays(7), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5),
-            ChunkBytes: 64 << 10, ChunksInFlight: 16), BlobSettings.From(Shipped()));
+            ChunkBytes: 64 << 10, ChunksInFlight: 16, PushMaxBytes: 1 << 20), BlobSettings.From(Shipped()));
     }
 
     [Theory]
     [InlineData("chunk-size = 4m", "gensyn.blobs.chunk-size must be 4k to 3m")]
     [InlineData("chunk-size = 1k", "gensyn.blobs.chunk-size must be 4k to 3m")]
     [InlineData("chunks-in-flight = 0", "gensyn.blobs.chunks-in-flight must be 1 to 64")]
+    [InlineData("push-max-size = 4m", "gensyn.blobs.push-max-size must be 0 to 3m")]
     public void A_blob_chunk_setting_out_of_range_is_refused_with_the_setting_named(string setting, string message)
     {
         var e = Assert.Throws<ConfigurationException>(() => BlobSettings.From(ConfigurationFactory.ParseString($"gensyn.blobs {{ {setting} }}")));

@@ -66,6 +66,22 @@ public class WorkerWireTests
     }
 
     [Fact]
+    public void An_update_pushed_with_an_assignment_travels_beside_its_hash_and_only_with_a_delta()
+    {
+        var plain = new ShardAssignment((JobId)"job-00000001", 1, 2, 3, SpecRef.Of("name: x"), "/tmp", A, 1234,
+            ActorRefs.Nobody, ActorRefs.Nobody);
+        var bytes = Google.Protobuf.ByteString.CopyFrom(7, 8, 9);
+
+        var pushed = WorkerWire.ToWire(plain with { Delta = new StartStateDelta(B, A, B) }, bytes).Assignment;
+        var (hash, read) = WorkerWire.PushedUpdate(pushed) ?? throw new Xunit.Sdk.XunitException("nothing pushed");
+        Assert.Equal(B, hash);
+        Assert.Equal([7, 8, 9], read.ToArray());
+        // No delta, nothing to rebuild from: the bytes stay behind. No bytes: nothing pushed.
+        Assert.True(WorkerWire.ToWire(plain, bytes).Assignment.DeltaUpdateBytes.IsEmpty);
+        Assert.Null(WorkerWire.PushedUpdate(WorkerWire.ToWire(plain with { Delta = new StartStateDelta(B, A, B) }).Assignment));
+    }
+
+    [Fact]
     public void A_hash_of_the_wrong_length_a_missing_shard_or_an_unknown_bisection_step_is_refused()
     {
         var result = WorkerWire.ToWire(new ShardResult((JobId)"j", 1, 2, 3, (WorkerId)"w", A, B, [], "0xsig"));
