@@ -75,6 +75,14 @@ public sealed record ShardAttempt(
     /// <summary>Whether the worker's numeric class differs from the verifiers' (then the tolerance check).</summary>
     public bool CrossClass(ShardOrder order) => NumericClass != order.NumericClass;
 
+    /// <summary>Whether the open challenge is checked within a tolerance (a cross-class replay; a possession proof
+    /// replays nothing) and whether it replays as a chain (<see cref="VerificationPolicy.Chains"/>).</summary>
+    public (bool CrossClass, bool Chained) CheckOf(ShardOrder order)
+    {
+        var possessionOnly = Challenge?.PossessionOnly ?? false;
+        return (CrossClass(order) && !possessionOnly, VerificationPolicy.Chains(CrossClass(order), possessionOnly));
+    }
+
     /// <summary>The steps this worker ran itself: those after the checkpoint it resumed from.</summary>
     public int StepsRun(ShardOrder order) => order.InnerSteps - ResumedAt;
 
@@ -138,8 +146,8 @@ public sealed record ShardAttempt(
                 order.SegmentsBefore(ResumedAt), k)
             : VerificationPolicy.Draw(
                 secret, order.JobId, order.Round, order.Shard, result.MerkleRoot, order.InnerSteps, ResumedAt, k);
-        // A same-class training check chains its replay: a short gap is replayed rather than the state after it opened.
-        if (order.Kind == Contracts.Jobs.JobKind.Train && !CrossClass(order))
+        // A chained training check replays a short gap rather than open the state after it.
+        if (order.Kind == Contracts.Jobs.JobKind.Train && VerificationPolicy.Chains(CrossClass(order), false))
             steps = VerificationPolicy.ReplayingGaps(steps, VerificationPolicy.ReplayedGapSegments);
         return this with { Challenge = new(result, steps, secret, PossessionOnly: false) };
     }

@@ -40,9 +40,8 @@ public class SpotCheckShardActor : ShardActor
         Log.Info("{0}: worker {1} committed root {2}; challenging {3} step(s): {4}", Label, a.WorkerId,
             result.MerkleRoot.ToString()[..12], c.Steps.Count, string.Join(", ", c.Steps));
         // A bit-for-bit replay chains consecutive steps; a cross-class check and a possession proof need every state.
-        var crossClass = a.CrossClass(Order) && !c.PossessionOnly;
-        Worker!.Tell(new OpenSteps(Order.JobId, Order.Round, Order.Shard, a.Epoch, c.Steps, crossClass,
-            Chained: !crossClass && !c.PossessionOnly));
+        var (crossClass, chained) = a.CheckOf(Order);
+        Worker!.Tell(new OpenSteps(Order.JobId, Order.Round, Order.Shard, a.Epoch, c.Steps, crossClass, chained));
         Timers.StartSingleTimer("challenge", new ChallengeExpired(a.Epoch), ChallengeTimeout);
     }
 
@@ -66,7 +65,7 @@ public class SpotCheckShardActor : ShardActor
         }
         Services.Verifiers.Tell(new VerifyShard(Order.JobId, Order.Spec, Order.BaseDirectory, Order.Round,
             Order.Shard, a.Epoch, a.WorkerId, a.Address, c.Result.MerkleRoot, Order.StartState, c.Result.EndState,
-            c.Steps, opened.Leaves ?? [], a.CrossClass(Order) && !c.PossessionOnly, Services.Blobs, c.PossessionOnly,
+            c.Steps, opened.Leaves ?? [], a.CheckOf(Order).CrossClass, Services.Blobs, c.PossessionOnly,
             Network: Services.Network(), ResumedFrom: a.ResumedFrom,
             EndFromReplay: !Services.Store.Contains(c.Result.EndState)));
     }

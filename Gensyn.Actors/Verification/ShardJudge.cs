@@ -82,7 +82,8 @@ public static class ShardJudge
             {
                 if (!leaves.TryGetValue(step - 1, out var before) || !leaves.TryGetValue(step, out var after)) continue;
                 // A bit-for-bit replay of a run of consecutive steps starts each later one from its own replay.
-                var chained = !request.CrossClass && !request.PossessionOnly && request.Steps.Contains(step - 1);
+                var chained = VerificationPolicy.Chains(request.CrossClass, request.PossessionOnly)
+                              && request.Steps.Contains(step - 1);
                 if (before.State is null && !chained)
                     return Verdict(VerdictOutcome.Invalid,
                         $"step {step}: the state before it (leaf {step - 1}) was not opened in full");

@@ -57,6 +57,16 @@ public static class VerificationPolicy
     }
 
     /// <summary>
+    /// Whether a check replays its challenged steps as a chain, each run of consecutive ones from the replay of the one
+    /// before (so only a run's first state is opened, and a short gap is replayed rather than opened): a bit-for-bit
+    /// check, one in the worker's numeric class. A cross-class check compares every state within a tolerance, and a
+    /// possession proof replays nothing; both need every state opened. The one rule the draw
+    /// (<see cref="Shards.ShardAttempt.Challenged"/>), the challenge sent to the worker and the judge
+    /// (<see cref="ShardJudge"/>) follow.
+    /// </summary>
+    public static bool Chains(bool crossClass, bool possessionOnly) => !crossClass && !possessionOnly;
+
+    /// <summary>
     /// The longest run of unchallenged segments that a bit-for-bit check replays rather than skips (see
     /// <see cref="ReplayingGaps"/>). Replaying a 25-step mnist-mlp segment costs the verifier about 30 ms of CPU;
     /// skipping it costs the worker a 2.44 MB state, opened, uploaded, stored and hashed.

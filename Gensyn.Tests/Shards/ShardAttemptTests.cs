@@ -166,6 +166,22 @@ public sealed class ShardAttemptTests
         Assert.Equal(expected, VerificationPolicy.ReplayingGaps(steps, maxGap));
 
     [Fact]
+    public void A_same_class_check_chains_a_cross_class_one_is_checked_within_tolerance_and_a_possession_proof_neither()
+    {
+        var order = Order(samples: 1) with { InnerSteps = 4 };
+        var secret = ChallengeSampler.NewSecret();
+
+        var same = Granted().Confirm(1).Challenged(order, Result(1), secret, 0);
+        Assert.Equal((false, true), same.CheckOf(order));
+        var cross = Granted(numericClass: "bf16").Confirm(1).Challenged(order, Result(1), secret, 0);
+        Assert.Equal((true, false), cross.CheckOf(order));
+        // Replicas of another class that agree prove possession: nothing is replayed, so nothing chains.
+        var possession = Granted(numericClass: "bf16").Confirm(1).ProvingPossession(Result(1), [3]);
+        Assert.Equal((false, false), possession.CheckOf(order));
+        Assert.Equal((false, false), Granted().Confirm(1).ProvingPossession(Result(1), [3]).CheckOf(order));
+    }
+
+    [Fact]
     public void Agreeing_replicas_prove_possession_of_given_steps_with_no_secret()
     {
         var challenge = Granted().Confirm(1).ProvingPossession(Result(1), [3]).Challenge!;
