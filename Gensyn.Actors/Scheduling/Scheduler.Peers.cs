@@ -131,7 +131,9 @@ public sealed partial class Scheduler
     private void HandOver()
     {
         if (_peers.Count == 0 || _state.Queue.Count == 0) return;
-        foreach (var (key, requests) in Peers.HandOver(_state.Queue.ToList(), _state.SeatedAddresses, Now))
+        // A shard that waits for its last round's worker here stays (SchedulerState.LocalityWait).
+        foreach (var (key, requests) in Peers.HandOver(_state.Unheld(),
+                     _state.SeatedAddresses, Now))
         {
             var messages = new List<RequestWorker>();
             foreach (var r in requests)

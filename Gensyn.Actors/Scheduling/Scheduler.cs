@@ -34,7 +34,11 @@ public sealed partial class Scheduler : ReceiveActor, IWithTimers
     /// </summary>
     private static readonly TimeSpan RequesterGrace = TimeSpan.FromSeconds(2);
 
-    private readonly SchedulerState<IActorRef> _state = new();
+    /// <summary>HOCON: how long a shard waits for its last round's worker while it is busy
+    /// (<see cref="SchedulerState{TRef}.LocalityWait"/>).</summary>
+    public const string LocalityWaitSetting = "gensyn.locality-wait";
+
+    private readonly SchedulerState<IActorRef> _state;
 
     /// <summary>Why each waiting shard waits, as it was last told.</summary>
     private readonly WaitingReasons<IActorRef> _waiting = new();
@@ -43,6 +47,9 @@ public sealed partial class Scheduler : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     private sealed record RequesterGone(IActorRef Requester) : INoSerializationVerificationNeeded;
+
+    /// <summary>A shard's wait for its last round's worker ended: match again.</summary>
+    private sealed record LocalityExpired : INoSerializationVerificationNeeded;
 
     private readonly bool _clustered;
 
@@ -60,6 +67,8 @@ public sealed partial class Scheduler : ReceiveActor, IWithTimers
         _registry = registry ?? Context.Parent;
         _clustered = clustered;
         var config = Context.System.Settings.Config;
+        _state = new SchedulerState<IActorRef> { LocalityWait = config.GetTimeSpan(LocalityWaitSetting, TimeSpan.FromSeconds(1)) };
+        Receive<LocalityExpired>(_ => Dispatch());
         var referenceStepsPerSecond = Math.Max(1, config.GetDouble(ReferenceThroughputSetting, 640));
         Receive<WorkerAdmitted>(admitted => Admit(admitted.Profile));
         Receive<WorkerDismissed>(dismissed => Drop(dismissed.Worker, why: null));
@@ -216,5 +225,8 @@ public sealed partial class Scheduler : ReceiveActor, IWithTimers
             request.Requester.Tell(new WorkerWaiting(request.JobId, request.Round, request.Shard, reason));
         GensynMeter.Scheduled(Self, _state);
         _changed = true;
+        if (_state.LocalityDeadline() is { } deadline)
+            Timers.StartSingleTimer(nameof(LocalityExpired), new LocalityExpired(),
+                TimeSpan.FromTicks(Math.Max((deadline - DateTime.UtcNow).Ticks, TimeSpan.TicksPerMillisecond)));
     }
 }

@@ -8,7 +8,8 @@ namespace Gensyn.Actors.Scheduling;
 /// idle worker a waiting shard gets: first come, first served, among the idle workers that meet the shard's needs
 /// (device, memory, bandwidth, price cap, numeric class) and are not excluded, the lowest
 /// <see cref="WorkerEntry{TRef}.Cost"/> (price per unit of throughput, over reliability), then the earliest registered;
-/// but a shard whose last round's worker (<see cref="WorkRequest{TRef}.Preferred"/>) is idle and allowed gets it first.
+/// but a shard whose last round's worker (<see cref="WorkRequest{TRef}.Preferred"/>) is idle and allowed gets it first,
+/// and while that worker is busy the shard waits for it up to <see cref="LocalityWait"/> before another takes it.
 /// A replica of a replicated shard is drawn at random instead (<see cref="ReplicaWeights"/>), never from a key that
 /// already holds the shard's other seat. Reputation (verdicts, streak, reliability) is kept per key in
 /// <see cref="Records"/>. Who may register at all is the registry's concern (<see cref="RegistryState{TRef}"/>).
@@ -26,6 +27,18 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     // Indexes, so that a queue of many thousands of shards costs little per request: who waits, and who holds which
     // worker.
     private readonly HashSet<TRef> _queued = [];
+    private readonly Dictionary<TRef, DateTime> _queuedAt = [];
+
+    /// <summary>
+    /// How long a shard waits for its last round's worker while that worker is busy (and still registered and allowed),
+    /// before an idle one takes it: delay scheduling. That worker holds the shard's last states (its start state then
+    /// travels as the round's update, not whole) and its part of the dataset; a move costs a whole state and,
+    /// the first time, the data. Zero: no wait.
+    /// </summary>
+    public TimeSpan LocalityWait { get; init; }
+
+    /// <summary>The time <see cref="LocalityWait"/> is measured in.</summary>
+    public Func<DateTime> Clock { get; init; } = () => DateTime.UtcNow;
     private readonly Dictionary<TRef, WorkerEntry<TRef>> _granted = [];
 
     public IReadOnlyList<WorkerEntry<TRef>> Workers => _workers;
@@ -97,6 +110,7 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         if (_queued.Add(request.Requester))
         {
             _queue.Add(request);
+            _queuedAt[request.Requester] = Clock();
             return;
         }
         _queue[_queue.FindIndex(q => Same.Equals(q.Requester, request.Requester))] = request;
@@ -108,7 +122,11 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     /// </summary>
     public WorkerEntry<TRef>? Release(TRef requester, bool completed)
     {
-        if (_queued.Remove(requester)) _queue.RemoveAll(q => Same.Equals(q.Requester, requester));
+        if (_queued.Remove(requester))
+        {
+            _queue.RemoveAll(q => Same.Equals(q.Requester, requester));
+            _queuedAt.Remove(requester);
+        }
         if (!_granted.Remove(requester, out var worker)) return null;
         worker.BusyWith = null;
         worker.GrantedTo = default;
@@ -163,10 +181,12 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
             Take(request, idle, index, grants, served);
         }
         var halfSeated = _queue.Where(r => r.Replicated && Seated(r.Label)).ToList();
+        var byId = ById();
         foreach (var request in halfSeated.Concat(_queue.Except(halfSeated)))
         {
             if (idle.Count == 0) break;
-            if (served.Contains(request.Requester) || !Grant(request, idle, grants, served)) continue;
+            if (served.Contains(request.Requester) || Held(request, byId) || !Grant(request, idle, grants, served))
+                continue;
             var other = request.Replicated
                 ? _queue.Find(q => q.Replicated && q.Label == request.Label && !served.Contains(q.Requester))
                 : null;
@@ -175,6 +195,40 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         _queue.RemoveAll(q => served.Contains(q.Requester));
         return grants;
     }
+
+    /// <summary>
+    /// Whether <paramref name="request"/> still waits for its last round's worker, which is registered, busy and allowed
+    /// (<see cref="LocalityWait"/>), instead of taking an idle one.
+    /// </summary>
+    public bool Held(WorkRequest<TRef> request) => Held(request, ById());
+
+    /// <summary>The queue, in order, without the requests that wait for their last round's worker.</summary>
+    public IReadOnlyList<WorkRequest<TRef>> Unheld()
+    {
+        var byId = ById();
+        return byId is null ? _queue.ToList() : _queue.Where(r => !Held(r, byId)).ToList();
+    }
+
+    private bool Held(WorkRequest<TRef> request, IReadOnlyDictionary<WorkerId, WorkerEntry<TRef>>? byId) =>
+        HeldUntil(request, byId) is { } until && Clock() < until;
+
+    /// <summary>The registered workers by id, when a request may wait for one (<see cref="LocalityWait"/>).</summary>
+    private Dictionary<WorkerId, WorkerEntry<TRef>>? ById() =>
+        LocalityWait > TimeSpan.Zero ? _workers.ToDictionary(w => w.WorkerId) : null;
+
+    /// <summary>When the earliest wait for a last round's worker ends (<see cref="Held"/>), or null when no request
+    /// waits for one: the scheduler matches again then.</summary>
+    public DateTime? LocalityDeadline()
+    {
+        var (now, byId) = (Clock(), ById());
+        return byId is null ? null : _queue.Select(r => HeldUntil(r, byId)).Where(u => u > now).Min();
+    }
+
+    private DateTime? HeldUntil(WorkRequest<TRef> request, IReadOnlyDictionary<WorkerId, WorkerEntry<TRef>>? byId) =>
+        byId is not null && !request.Replicated && request.Preferred is { } preferred
+        && _queuedAt.TryGetValue(request.Requester, out var since)
+        && byId.TryGetValue(preferred, out var worker) && worker.BusyWith is not null && request.Allows(worker)
+            ? since + LocalityWait : null;
 
     /// <summary>Grants <paramref name="request"/> the idle worker it may have, if any; whether it did.</summary>
     private bool Grant(WorkRequest<TRef> request, List<WorkerEntry<TRef>> idle,
@@ -198,6 +252,7 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         worker.GrantedTo = request.Requester;
         _granted[request.Requester] = worker;
         _queued.Remove(request.Requester);
+        _queuedAt.Remove(request.Requester);
         served.Add(request.Requester);
         grants.Add((request, worker));
     }
@@ -268,6 +323,9 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
         if (request.Replicated && idle > 0 && !Seated(request.Label))
             return $"its two replicas start together, on idle workers of two different providers; {idle} of " +
                    $"the {meeting.Count} worker(s) that meet the job's requirements is idle";
+        if (idle > 0 && Held(request))
+            return $"it waits up to {LocalityWait.TotalSeconds:0.#} s for the worker that trained it last round " +
+                   $"(it holds the shard's last states); {idle} other worker(s) are idle";
         return $"all {meeting.Count} worker(s) that meet the job's requirements are busy";
     }
 }

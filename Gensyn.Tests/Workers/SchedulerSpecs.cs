@@ -40,6 +40,25 @@ public class SchedulerSpecs : Akka.TestKit.Xunit2.TestKit
         new((JobId)JobId, 0, index, shard.Ref, Needs: needs);
 
     [Fact]
+    public void A_shard_that_waits_for_its_busy_last_worker_takes_an_idle_one_once_the_locality_wait_ends()
+    {
+        var first = Admitted("worker-1");
+        var shard0 = CreateTestProbe();
+        _scheduler.Tell(Ask(shard0) with { Round = 1, Preferred = (WorkerId)"worker-1" });
+        Assert.Equal(first.Ref, shard0.ExpectMsg<WorkerGranted>().Worker);
+        var second = Admitted("worker-2");
+
+        // worker-1 is busy; the shard it trained last round waits for it, told why, though worker-2 is idle...
+        var shard2 = CreateTestProbe();
+        _scheduler.Tell(Ask(shard2, index: 2) with { Round = 1, Preferred = (WorkerId)"worker-1" });
+        Assert.Contains("waits up to 1 s for the worker that trained it last round",
+            shard2.ExpectMsg<WorkerWaiting>().Reason);
+
+        // ... and with nothing else happening, worker-2 gets it when the wait (1 s by default) ends.
+        Assert.Equal(second.Ref, shard2.ExpectMsg<WorkerGranted>(TimeSpan.FromSeconds(10)).Worker);
+    }
+
+    [Fact]
     public void A_shard_is_granted_the_cheapest_eligible_worker()
     {
         var dear = Admitted("dear", price: 0.5);

@@ -122,6 +122,67 @@ public class SchedulerStateTests
     }
 
     [Fact]
+    public void A_shard_waits_for_its_busy_last_worker_up_to_the_locality_wait_then_an_idle_one_takes_it()
+    {
+        var now = new DateTime(2026, 12, 7, 12, 0, 0, DateTimeKind.Utc);
+        var state = new SchedulerState<string> { LocalityWait = TimeSpan.FromSeconds(1), Clock = () => now };
+        state.Register(Worker("worker-1"));
+        state.Register(Worker("worker-2"));
+        WorkRequest<string> Prefers(int shard, string worker) => Request(shard, round: 1) with { Preferred = (WorkerId)worker };
+        state.Enqueue(Prefers(0, "worker-1"));
+        Assert.Equal([(Request(0, round: 1).Requester, "worker-1")], Grants(state));
+
+        // worker-1 is busy with shard 0, worker-2 idle: shard 2 (worker-1's last round) waits for worker-1.
+        state.Enqueue(Prefers(2, "worker-1"));
+        Assert.Empty(state.Match());
+        Assert.True(state.Held(Prefers(2, "worker-1")));
+        Assert.Empty(state.Unheld());
+        Assert.Equal(now.AddSeconds(1), state.LocalityDeadline());
+
+        // worker-1 frees within the wait: it gets its shard back.
+        now = now.AddMilliseconds(400);
+        state.Release(Request(0, round: 1).Requester, completed: true);
+        Assert.Equal([(Request(2, round: 1).Requester, "worker-1")], Grants(state));
+
+        // Past the wait, the idle worker takes the shard.
+        state.Enqueue(Prefers(4, "worker-1"));
+        now = now.AddMilliseconds(999);
+        Assert.Empty(state.Match());
+        now = now.AddMilliseconds(1);
+        Assert.Null(state.LocalityDeadline());
+        Assert.Equal([(Request(4, round: 1).Requester, "worker-2")], Grants(state));
+    }
+
+    [Fact]
+    public void A_shard_does_not_wait_for_a_last_worker_that_is_gone_or_excluded_or_with_no_locality_wait()
+    {
+        var now = new DateTime(2026, 12, 7, 12, 0, 0, DateTimeKind.Utc);
+        var state = new SchedulerState<string> { LocalityWait = TimeSpan.FromSeconds(1), Clock = () => now };
+        state.Register(Worker("worker-1"));
+        state.Register(Worker("worker-2"));
+        state.Register(Worker("worker-3"));
+        WorkRequest<string> Prefers(int shard, string worker) => Request(shard, round: 1) with { Preferred = (WorkerId)worker };
+        state.Enqueue(Prefers(0, "worker-1"));
+        Assert.Single(Grants(state));
+
+        // A worker that left the registry is not waited for, nor one the shard now excludes.
+        state.Enqueue(Prefers(1, "worker-9"));
+        state.Enqueue(Prefers(2, "worker-1") with { Exclude = [(WorkerId)"worker-1"] });
+        Assert.Equal([(Request(1, round: 1).Requester, "worker-2"), (Request(2, round: 1).Requester, "worker-3")],
+            Grants(state));
+
+        // Without a locality wait a busy last worker is not waited for (the default of the rules alone).
+        var plain = new SchedulerState<string>();
+        plain.Register(Worker("worker-1"));
+        plain.Register(Worker("worker-2"));
+        plain.Enqueue(Prefers(0, "worker-1"));
+        Assert.Single(Grants(plain));
+        plain.Enqueue(Prefers(2, "worker-1"));
+        Assert.Equal([(Request(2, round: 1).Requester, "worker-2")], Grants(plain));
+        Assert.Null(plain.LocalityDeadline());
+    }
+
+    [Fact]
     public void A_requester_that_asks_twice_is_queued_once()
     {
         var state = new SchedulerState<string>();
