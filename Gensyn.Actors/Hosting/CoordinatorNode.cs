@@ -90,7 +90,8 @@ public sealed class CoordinatorNode : IAsyncDisposable
         Training.Models.TorchScript.TorchScriptModules.AddSource(hash => store.Contains(hash) ? store.Get(hash) : null);
         system.ActorOf(BlobSweeper.Props(store, BlobSettings.From(system.Settings.Config)), BlobSweeper.Name);
         var pool = system.ActorOf(VerifierActor.Props(store, options.DataDirectory)
-            .WithRouter(new RoundRobinPool(Math.Max(1, system.Settings.Config.GetInt(VerifiersSetting, 2)))), VerifierActor.PoolName);
+            .WithRouter(new RoundRobinPool(Math.Max(1, system.Settings.Config.GetInt(VerifiersSetting, 2)))),
+            VerifierActor.PoolName);
         if (options.Role == VerifierRole)
         {
             // A verifier node only lends its verifiers to the coordinators (it fetches the states it judges from them);

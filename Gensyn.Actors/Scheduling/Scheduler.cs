@@ -67,7 +67,10 @@ public sealed partial class Scheduler : ReceiveActor, IWithTimers
         _registry = registry ?? Context.Parent;
         _clustered = clustered;
         var config = Context.System.Settings.Config;
-        _state = new SchedulerState<IActorRef> { LocalityWait = config.GetTimeSpan(LocalityWaitSetting, TimeSpan.FromSeconds(1)) };
+        _state = new SchedulerState<IActorRef>
+        {
+            LocalityWait = config.GetTimeSpan(LocalityWaitSetting, TimeSpan.FromSeconds(1)),
+        };
         Receive<LocalityExpired>(_ => Dispatch());
         var referenceStepsPerSecond = Math.Max(1, config.GetDouble(ReferenceThroughputSetting, 640));
         Receive<WorkerAdmitted>(admitted => Admit(admitted.Profile));

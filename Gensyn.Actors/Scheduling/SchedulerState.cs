@@ -197,8 +197,8 @@ public sealed class SchedulerState<TRef>(Random? random = null, int recordCapaci
     }
 
     /// <summary>
-    /// Whether <paramref name="request"/> still waits for its last round's worker, which is registered, busy and allowed
-    /// (<see cref="LocalityWait"/>), instead of taking an idle one.
+    /// Whether <paramref name="request"/> still waits for its last round's worker, which is registered, busy and
+    /// allowed (<see cref="LocalityWait"/>), instead of taking an idle one.
     /// </summary>
     public bool Held(WorkRequest<TRef> request) => Held(request, ById());
 

@@ -29,7 +29,8 @@ public sealed class PushedBlobs
 
     private int _taken;
 
-    /// <summary>Keeps <paramref name="bytes"/> for <paramref name="hash"/> if they hash to it; whether they did.</summary>
+    /// <summary>Keeps <paramref name="bytes"/> for <paramref name="hash"/> if they hash to it; whether they did.
+    /// </summary>
     public bool Offer(Sha256Digest hash, ReadOnlySpan<byte> bytes)
     {
         if (Sha256Digest.Of(bytes) != hash) return false;

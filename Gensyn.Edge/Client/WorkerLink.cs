@@ -332,7 +332,8 @@ public sealed class WorkerLinkActor : ReceiveActor, IWithTimers
                                 // sees the assignment, so that its fetch finds it.
                                 if (message.Assignment is { } a && WorkerWire.PushedUpdate(a) is { } pushed
                                     && !_link.Pushed.Offer(pushed.Hash, pushed.Bytes.Span))
-                                    _log.Warning("The edge pushed an update blob that does not hash to {0}; fetching it",
+                                    _log.Warning(
+                                        "The edge pushed an update blob that does not hash to {0}; fetching it",
                                         pushed.Hash);
                                 if (WorkerWire.FromWire(message, self) is { } record) _worker.Tell(record, self);
                                 break;

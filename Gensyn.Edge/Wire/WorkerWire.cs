@@ -153,8 +153,8 @@ public static class WorkerWire
 
     // ---- edge -> worker: the edge writes them ...
 
-    /// <summary>The assignment as the worker's stream carries it; <paramref name="update"/>: the bytes of its delta's update
-    /// blob, pushed with it (none: the worker fetches the blob).</summary>
+    /// <summary>The assignment as the worker's stream carries it; <paramref name="update"/>: the bytes of its delta's
+    /// update blob, pushed with it (none: the worker fetches the blob).</summary>
     public static V1.EdgeMessage ToWire(M.ShardAssignment a, ByteString? update = null) => new()
     {
         Assignment = new()
@@ -162,11 +162,13 @@ public static class WorkerWire
             Shard = Ref(a.JobId, a.Round, a.Shard, a.Epoch), Spec = Bytes(a.Spec.Hash), BaseDirectory = a.BaseDirectory, StartState = Bytes(a.StartState),
             StartStateBytes = a.StartStateBytes, ResumeFrom = Bytes(a.ResumeFrom),
             DeltaUpdate = Bytes(a.Delta?.Update), DeltaLastStart = Bytes(a.Delta?.LastStart),
-            DeltaLastEnd = Bytes(a.Delta?.LastEnd), DeltaUpdateBytes = a.Delta is null ? ByteString.Empty : update ?? ByteString.Empty,
+            DeltaLastEnd = Bytes(a.Delta?.LastEnd),
+            DeltaUpdateBytes = a.Delta is null ? ByteString.Empty : update ?? ByteString.Empty,
         },
     };
 
-    /// <summary>The update blob an assignment pushed (its hash and bytes, not yet checked against each other), or null.</summary>
+    /// <summary>The update blob an assignment pushed (its hash and bytes, not yet checked against each other), or
+    /// null.</summary>
     public static (Sha256Digest Hash, ReadOnlyMemory<byte> Bytes)? PushedUpdate(V1.ShardAssignment a) =>
         a.DeltaUpdateBytes.IsEmpty || a.DeltaUpdate.Length != Sha256Digest.Size ? null
             : (Sha256Digest.FromBytes(a.DeltaUpdate.Span), a.DeltaUpdateBytes.Memory);

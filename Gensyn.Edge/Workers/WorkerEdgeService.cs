@@ -106,7 +106,9 @@ public sealed partial class WorkerEdgeService(EdgeContext edge, ILogger<WorkerEd
         var output = Channel.CreateUnbounded<V1.EdgeMessage>(new UnboundedChannelOptions { SingleReader = true });
         var grant = new SessionGrant(hello.WorkerId, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), profile.Address!);
         edge.Sessions[grant.Token] = grant;
-        var session = edge.System.ActorOf(WorkerSession.Props(profile, edge.Registry, output.Writer, grant, edge.Pushable), $"worker-session-{Guid.NewGuid():N}");
+        var session = edge.System.ActorOf(
+            WorkerSession.Props(profile, edge.Registry, output.Writer, grant, edge.Pushable),
+            $"worker-session-{Guid.NewGuid():N}");
         log.LogInformation("Worker {WorkerId} (key {Address}) opened a session from {Peer}", hello.WorkerId, hello.Address, context.Peer);
         // One writer: the session actor fills the channel, this loop drains it into the stream.
         var writer = Task.Run(async () =>

@@ -41,15 +41,15 @@ public sealed class WorkerSession : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary><paramref name="profile"/>: the worker's signed capability profile (its <c>Worker</c> is replaced by this actor);
-    /// <paramref name="pushable"/>: the bytes of a blob to push with the assignment that names it as its update, or null
-    /// (<see cref="EdgeContext.Pushable"/>; none: nothing is pushed).</summary>
-    public static Props Props(RegisterWorker profile, IActorRef registry, ChannelWriter<V1.EdgeMessage> output, SessionGrant grant,
-        Func<Sha256Digest, Google.Protobuf.ByteString?>? pushable = null) =>
+    /// <summary><paramref name="profile"/>: the worker's signed capability profile (its <c>Worker</c> is replaced by
+    /// this actor); <paramref name="pushable"/>: the bytes of a blob to push with the assignment that names it as its
+    /// update, or null (<see cref="EdgeContext.Pushable"/>; none: nothing is pushed).</summary>
+    public static Props Props(RegisterWorker profile, IActorRef registry, ChannelWriter<V1.EdgeMessage> output,
+        SessionGrant grant, Func<Sha256Digest, Google.Protobuf.ByteString?>? pushable = null) =>
         Akka.Actor.Props.Create(() => new WorkerSession(profile, registry, output, grant, pushable));
 
-    public WorkerSession(RegisterWorker profile, IActorRef registry, ChannelWriter<V1.EdgeMessage> output, SessionGrant grant,
-        Func<Sha256Digest, Google.Protobuf.ByteString?>? pushable)
+    public WorkerSession(RegisterWorker profile, IActorRef registry, ChannelWriter<V1.EdgeMessage> output,
+        SessionGrant grant, Func<Sha256Digest, Google.Protobuf.ByteString?>? pushable)
     {
         _profile = profile with { Worker = Self };
         _registry = registry;

@@ -41,7 +41,8 @@ public class PushedBlobsTests
     public async Task The_edge_pushes_a_blob_its_store_holds_up_to_push_max_size_and_no_other()
     {
         using var root = new TempDirectory();
-        var system = ActorSystem.Create("pushable", ConfigurationFactory.ParseString("gensyn.blobs.push-max-size = 4k"));
+        var system = ActorSystem.Create("pushable",
+            ConfigurationFactory.ParseString("gensyn.blobs.push-max-size = 4k"));
         try
         {
             var store = new BlobStore(root.File("blobs"));

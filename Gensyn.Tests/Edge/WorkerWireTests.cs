@@ -78,7 +78,8 @@ public class WorkerWireTests
         Assert.Equal([7, 8, 9], read.ToArray());
         // No delta, nothing to rebuild from: the bytes stay behind. No bytes: nothing pushed.
         Assert.True(WorkerWire.ToWire(plain, bytes).Assignment.DeltaUpdateBytes.IsEmpty);
-        Assert.Null(WorkerWire.PushedUpdate(WorkerWire.ToWire(plain with { Delta = new StartStateDelta(B, A, B) }).Assignment));
+        var withoutBytes = WorkerWire.ToWire(plain with { Delta = new StartStateDelta(B, A, B) }).Assignment;
+        Assert.Null(WorkerWire.PushedUpdate(withoutBytes));
     }
 
     [Fact]

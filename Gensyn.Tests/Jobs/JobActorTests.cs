@@ -29,6 +29,8 @@ public sealed class JobActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit
           journal.plugin = "akka.persistence.journal.inmem"
           snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         }
+        # How long an expectation waits by default: a guard against a loaded machine, not a timing assertion.
+        akka.test.single-expect-default = 20s
         """);
 
     private readonly TempDirectory _dir = new();

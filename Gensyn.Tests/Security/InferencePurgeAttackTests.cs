@@ -33,6 +33,8 @@ public sealed class InferencePurgeAttackTests(ITestOutputHelper output)
           journal.plugin = "akka.persistence.journal.inmem"
           snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         }
+        # How long an expectation waits by default: a guard against a loaded machine, not a timing assertion.
+        akka.test.single-expect-default = 20s
         """);
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);

@@ -28,6 +28,8 @@ public sealed class UnverifiableResultAttackTests(ITestOutputHelper output)
           journal.plugin = "akka.persistence.journal.inmem"
           snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         }
+        # How long an expectation waits by default: a guard against a loaded machine, not a timing assertion.
+        akka.test.single-expect-default = 20s
         gensyn.purge { replay-attempts = 2, replay-retry = 100ms }
         """);
 

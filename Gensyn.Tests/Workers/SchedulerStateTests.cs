@@ -128,7 +128,8 @@ public class SchedulerStateTests
         var state = new SchedulerState<string> { LocalityWait = TimeSpan.FromSeconds(1), Clock = () => now };
         state.Register(Worker("worker-1"));
         state.Register(Worker("worker-2"));
-        WorkRequest<string> Prefers(int shard, string worker) => Request(shard, round: 1) with { Preferred = (WorkerId)worker };
+        WorkRequest<string> Prefers(int shard, string worker) =>
+            Request(shard, round: 1) with { Preferred = (WorkerId)worker };
         state.Enqueue(Prefers(0, "worker-1"));
         Assert.Equal([(Request(0, round: 1).Requester, "worker-1")], Grants(state));
 
@@ -161,7 +162,8 @@ public class SchedulerStateTests
         state.Register(Worker("worker-1"));
         state.Register(Worker("worker-2"));
         state.Register(Worker("worker-3"));
-        WorkRequest<string> Prefers(int shard, string worker) => Request(shard, round: 1) with { Preferred = (WorkerId)worker };
+        WorkRequest<string> Prefers(int shard, string worker) =>
+            Request(shard, round: 1) with { Preferred = (WorkerId)worker };
         state.Enqueue(Prefers(0, "worker-1"));
         Assert.Single(Grants(state));
 
