@@ -13,6 +13,11 @@ public class SchedulerStateTests
     private static WorkRequest<string> Request(int shard, string job = "job-0123abcd", int round = 0) =>
         new((JobId)job, round, shard, $"shard-actor-{job}-{round}-{shard}");
 
+    /// <summary>A round-1 request of <paramref name="shard"/> whose last round's worker was <paramref name="worker"/>.
+    /// </summary>
+    private static WorkRequest<string> Prefers(int shard, string worker) =>
+        Request(shard, round: 1) with { Preferred = (WorkerId)worker };
+
     /// <summary>Grants as (requester, worker id) pairs.</summary>
     private static List<(string Requester, string Worker)> Grants(SchedulerState<string> state) =>
         state.Match().Select(g => (g.Request.Requester, g.Worker.WorkerId.Value)).ToList();
@@ -97,7 +102,6 @@ public class SchedulerStateTests
         var state = new SchedulerState<string>();
         state.Register(Worker("cheap", price: 0.1));
         state.Register(Worker("dear", price: 0.3));
-        WorkRequest<string> Prefers(int shard, string worker) => Request(shard, round: 1) with { Preferred = (WorkerId)worker };
 
         // Both idle: each shard gets its own worker back, though "cheap" ranks first and shard 0 asked first.
         state.Enqueue(Prefers(0, "dear"));
@@ -128,8 +132,6 @@ public class SchedulerStateTests
         var state = new SchedulerState<string> { LocalityWait = TimeSpan.FromSeconds(1), Clock = () => now };
         state.Register(Worker("worker-1"));
         state.Register(Worker("worker-2"));
-        WorkRequest<string> Prefers(int shard, string worker) =>
-            Request(shard, round: 1) with { Preferred = (WorkerId)worker };
         state.Enqueue(Prefers(0, "worker-1"));
         Assert.Equal([(Request(0, round: 1).Requester, "worker-1")], Grants(state));
 
@@ -162,8 +164,6 @@ public class SchedulerStateTests
         state.Register(Worker("worker-1"));
         state.Register(Worker("worker-2"));
         state.Register(Worker("worker-3"));
-        WorkRequest<string> Prefers(int shard, string worker) =>
-            Request(shard, round: 1) with { Preferred = (WorkerId)worker };
         state.Enqueue(Prefers(0, "worker-1"));
         Assert.Single(Grants(state));
 
